@@ -1,0 +1,58 @@
+# tornado.h: `make` builds the header and the examples, `make run` serves the
+# demo, `make test` runs every test. See README.md.
+CC       ?= cc
+CXX      ?= c++
+WARN     := -Wall -Wextra -Werror
+SAN      := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
+LIBS     := -pthread
+PORT     ?= 8888
+EXAMPLES := $(patsubst examples/%.c,build/%,$(wildcard examples/*.c))
+UNIT_SRC := tests/unit/main.c $(sort $(wildcard tests/unit/test_*.c))
+RUN_DEMO := tcpecho
+
+.PHONY: all run test check-amalgamation clean fuzz bench
+all: tornado.h $(EXAMPLES)
+
+tornado.h: src/MANIFEST $(wildcard src/*) tools/amalgamate.sh
+	tools/amalgamate.sh src > $@.tmp && mv $@.tmp $@
+
+build/%: examples/%.c tornado.h
+	@mkdir -p $(@D)
+	$(CC) -O2 -g $(WARN) -o $@ $< $(LIBS)
+
+run: build/$(RUN_DEMO)
+	./build/$(RUN_DEMO) --port=$(PORT)
+
+# Fails when the committed tornado.h is not what src/ generates.
+check-amalgamation:
+	@tools/amalgamate.sh src | cmp -s - tornado.h || \
+	  { echo "tornado.h differs from what src/ generates: edit src/, run make, commit both"; exit 1; }
+
+test: check-amalgamation
+	@tests/run.sh
+
+# Unit-test builds, one folder per configuration (tests/run.sh picks them).
+TEST_CFLAGS := -g -O1 $(WARN) -DTN_AMALGAMATION_LINES
+CFG_default   := $(SAN)
+CFG_poll      := $(SAN) -DTN_BACKEND=TN_BACKEND_POLL
+CFG_nothreads := $(SAN) -DTN_ENABLE_THREADS=0
+CFG_cxx       := $(SAN)
+CFG_valgrind  :=
+IMPL_CC_cxx   := $(CXX) -x c++ -std=c++17
+LINK_cxx      := $(CXX)
+
+CONFIGS := default poll nothreads cxx valgrind
+define unit_config
+build/test/$(1)/%.o: tests/unit/%.c tests/unit/test.h tornado.h
+	@mkdir -p $$(@D)
+	$$(CC) $$(TEST_CFLAGS) $$(CFG_$(1)) -c $$< -o $$@
+build/test/$(1)/impl.o: tests/unit/impl.c tornado.h
+	@mkdir -p $$(@D)
+	$$(or $$(IMPL_CC_$(1)),$$(CC)) $$(TEST_CFLAGS) $$(CFG_$(1)) -c $$< -o $$@
+build/test/$(1)/unit: $$(patsubst tests/unit/%.c,build/test/$(1)/%.o,$$(UNIT_SRC)) build/test/$(1)/impl.o
+	$$(or $$(LINK_$(1)),$$(CC)) $$(CFG_$(1)) -o $$@ $$^ $$(LIBS)
+endef
+$(foreach c,$(CONFIGS),$(eval $(call unit_config,$(c))))
+
+clean:
+	rm -rf build

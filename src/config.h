@@ -1,0 +1,115 @@
+// ---------------------------------------------------------------------------
+// >>config  Configuration, linkage and version
+// ---------------------------------------------------------------------------
+// Every macro below may be defined before including tornado.h. Unless the
+// table says otherwise, it only needs to be set in the translation unit that
+// defines TORNADO_IMPLEMENTATION.
+//
+//   TN_MALLOC(n) TN_REALLOC(p,n) TN_FREE(p)  libc        all three or none
+//   TN_ASSERT(c)           assert(c)         programmer errors only, never
+//                                            bad network input
+//   TN_ENABLE_THREADS      1                 0: no pthreads (see THREADS)
+//   TN_BACKEND             auto              TN_BACKEND_EPOLL / _KQUEUE / _POLL
+//   TN_LOG_LEVEL           TN_LOG_DEBUG      compile-time floor for logging
+//   TN_TLS                 TN_TLS_NONE       TN_TLS_OPENSSL (planned)
+//   TN_DEFAULT_MAX_BUFFER_SIZE   1 MiB       stream read buffer cap
+//   TN_DEFAULT_READ_CHUNK_SIZE   64 KiB      bytes read per readiness event
+//   TN_DEFAULT_EXECUTOR_THREADS  4           thread pool size
+//   TN_DEFAULT_BACKLOG           128         listen() backlog
+//   TORNADO_STATIC         undefined         every function static (all TUs)
+//   TN_API                 extern            linkage of public functions (all TUs)
+
+#define TN_VERSION_MAJOR 0
+#define TN_VERSION_MINOR 1
+#define TN_VERSION_PATCH 0
+#define TN_VERSION_STRING "0.1.0"
+
+// The implementation needs POSIX and a few GNU calls (accept4, pipe2). This
+// must come before the first system header: include tornado.h first in the
+// implementation file, or build it with -D_GNU_SOURCE.
+#if defined(TORNADO_IMPLEMENTATION) && defined(__linux__) && !defined(_GNU_SOURCE)
+#  define _GNU_SOURCE 1
+#endif
+#include <stddef.h>
+#include <stdint.h>
+#include <stdbool.h>
+#include <stdarg.h>
+
+#ifndef TN_API
+#  if defined(TORNADO_STATIC) && (defined(__GNUC__) || defined(__clang__))
+#    define TN_API static __attribute__((unused))
+#  elif defined(TORNADO_STATIC)
+#    define TN_API static
+#  else
+#    define TN_API extern
+#  endif
+#endif
+
+#define TN_BACKEND_EPOLL  1
+#define TN_BACKEND_KQUEUE 2
+#define TN_BACKEND_POLL   3
+
+#ifndef TN_BACKEND
+#  if defined(__linux__)
+#    define TN_BACKEND TN_BACKEND_EPOLL
+#  elif defined(__APPLE__) || defined(__FreeBSD__) || defined(__OpenBSD__) || \
+        defined(__NetBSD__) || defined(__DragonFly__)
+#    define TN_BACKEND TN_BACKEND_KQUEUE
+#  else
+#    define TN_BACKEND TN_BACKEND_POLL
+#  endif
+#endif
+#if TN_BACKEND != TN_BACKEND_EPOLL && TN_BACKEND != TN_BACKEND_KQUEUE && \
+    TN_BACKEND != TN_BACKEND_POLL
+#  error "TN_BACKEND must be TN_BACKEND_EPOLL, TN_BACKEND_KQUEUE or TN_BACKEND_POLL"
+#endif
+
+#ifndef TN_ENABLE_THREADS
+#  define TN_ENABLE_THREADS 1
+#endif
+#if TN_ENABLE_THREADS != 0 && TN_ENABLE_THREADS != 1
+#  error "TN_ENABLE_THREADS must be 0 or 1"
+#endif
+
+#define TN_TLS_NONE    0
+#define TN_TLS_OPENSSL 1
+#ifndef TN_TLS
+#  define TN_TLS TN_TLS_NONE
+#endif
+#if TN_TLS == TN_TLS_OPENSSL
+#  error "TN_TLS_OPENSSL is not implemented yet: build with TN_TLS_NONE (the default)"
+#elif TN_TLS != TN_TLS_NONE
+#  error "TN_TLS must be TN_TLS_NONE or TN_TLS_OPENSSL"
+#endif
+
+#if defined(TN_MALLOC) && defined(TN_REALLOC) && defined(TN_FREE)
+#elif !defined(TN_MALLOC) && !defined(TN_REALLOC) && !defined(TN_FREE)
+#else
+#  error "Define all or none of TN_MALLOC, TN_REALLOC and TN_FREE"
+#endif
+
+#ifndef TN_DEFAULT_MAX_BUFFER_SIZE
+#  define TN_DEFAULT_MAX_BUFFER_SIZE (1024u * 1024u)
+#endif
+#ifndef TN_DEFAULT_READ_CHUNK_SIZE
+#  define TN_DEFAULT_READ_CHUNK_SIZE (64u * 1024u)
+#endif
+#ifndef TN_DEFAULT_EXECUTOR_THREADS
+#  define TN_DEFAULT_EXECUTOR_THREADS 4
+#endif
+#ifndef TN_DEFAULT_BACKLOG
+#  define TN_DEFAULT_BACKLOG 128
+#endif
+
+#if defined(__GNUC__) || defined(__clang__)
+#  define TN_PRINTF(f, a) __attribute__((format(printf, f, a)))
+#else
+#  define TN_PRINTF(f, a)
+#endif
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+// The library version, "MAJOR.MINOR.PATCH".
+TN_API const char *tn_version(void);

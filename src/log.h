@@ -1,0 +1,61 @@
+// ---------------------------------------------------------------------------
+// >>log  Logging
+// ---------------------------------------------------------------------------
+// Tornado's three channels and its line format:
+//     [I 261123 14:02:03 web:2271] 200 GET / (127.0.0.1) 0.43ms
+// (level letter, yymmdd hh:mm:ss local time, source module:line). The prefix
+// is coloured only when stderr is a terminal. Replace the writer with
+// tn_log_set_fn to route lines elsewhere.
+
+#define TN_LOG_DEBUG   10
+#define TN_LOG_INFO    20
+#define TN_LOG_WARNING 30
+#define TN_LOG_ERROR   40
+#define TN_LOG_NONE    100
+
+#ifndef TN_LOG_LEVEL  // compile-time floor: calls below it compile to nothing
+#  define TN_LOG_LEVEL TN_LOG_DEBUG
+#endif
+
+typedef enum tn_log_channel {
+    TN_LOG_GENERAL = 0,   // tornado.general: protocol and network events
+    TN_LOG_APPLICATION,   // tornado.application: errors in user code, user logs
+    TN_LOG_ACCESS         // tornado.access: one line per HTTP request
+} tn_log_channel;
+
+typedef struct tn_log_record {
+    int level;              // TN_LOG_DEBUG .. TN_LOG_ERROR
+    tn_log_channel channel;
+    const char *file;       // __FILE__ of the call
+    int line;
+    double time;            // wall clock, seconds since the epoch
+    const char *message;    // formatted, NUL-terminated, no trailing newline
+} tn_log_record;
+
+typedef void (*tn_log_fn)(const tn_log_record *rec, void *user_data);
+
+// Sets the process-wide writer (NULL restores the default stderr writer).
+// Set it before other threads log. The writer may be called from any thread.
+TN_API void tn_log_set_fn(tn_log_fn fn, void *user_data);
+// Sets the runtime level (default TN_LOG_INFO); records below it are dropped.
+TN_API void tn_log_set_level(int level);
+TN_API int tn_log_get_level(void);
+// The default writer: formats `rec` and writes one line to stderr.
+TN_API void tn_log_write_stderr(const tn_log_record *rec, void *user_data);
+// Formats the line prefix "[I 261123 14:02:03 file:12]" into out (NUL-terminated,
+// cut to `cap`). Returns its length.
+TN_API size_t tn_log_format_prefix(const tn_log_record *rec, char *out, size_t cap);
+// Logs a printf-formatted message. Prefer the macros below.
+TN_API void tn_log(int level, tn_log_channel channel, const char *file, int line,
+                   const char *fmt, ...) TN_PRINTF(5, 6);
+
+#define TN_LOG(level, channel, ...)                                       \
+    do {                                                                  \
+        if ((level) >= TN_LOG_LEVEL && (level) >= tn_log_get_level())     \
+            tn_log((level), (channel), __FILE__, __LINE__, __VA_ARGS__);  \
+    } while (0)
+// Application-channel shorthands for user code: TN_LOGI("port %d", port).
+#define TN_LOGD(...) TN_LOG(TN_LOG_DEBUG, TN_LOG_APPLICATION, __VA_ARGS__)
+#define TN_LOGI(...) TN_LOG(TN_LOG_INFO, TN_LOG_APPLICATION, __VA_ARGS__)
+#define TN_LOGW(...) TN_LOG(TN_LOG_WARNING, TN_LOG_APPLICATION, __VA_ARGS__)
+#define TN_LOGE(...) TN_LOG(TN_LOG_ERROR, TN_LOG_APPLICATION, __VA_ARGS__)

@@ -1,0 +1,76 @@
+#!/bin/sh
+# The whole test suite, as `make test` runs it. Every check prints one line,
+# "PASS name", "FAIL name" or "SKIP name"; the last line counts them:
+#     N passed, M failed, K skipped
+# Usage: tests/run.sh [SECTION...]   sections: compile unit valgrind integration
+set -u
+cd "$(dirname "$0")/.."
+out=build/test-results.txt
+mkdir -p build
+: > "$out"
+sections=${*:-"compile unit valgrind integration"}
+MAKE=${MAKE:-make}
+PY=/usr/bin/python3; [ -x "$PY" ] || PY=python3
+export PY
+
+say() { echo "$1" | tee -a "$out"; }
+# check NAME COMMAND...: one line for one command; its output shown on failure
+check() {
+    name=$1; shift
+    log=build/check.log
+    if "$@" > "$log" 2>&1; then say "PASS $name"; else say "FAIL $name"; tail -n 30 "$log" | sed 's/^/    /'; fi
+}
+# suite LABEL COMMAND...: a program that prints PASS/FAIL/SKIP lines itself
+suite() {
+    label=$1; shift
+    log=build/suite.log
+    "$@" > "$log" 2>&1
+    rc=$?
+    sed -n "s/^\(PASS\|FAIL\|SKIP\) /\1 [$label] /p" "$log" | tee -a "$out"
+    if grep -q '^FAIL ' "$log" || [ $rc -ne 0 ]; then
+        grep -v '^\(PASS\|SKIP\) ' "$log" | tail -n 60 | sed 's/^/    /'
+        grep -q '^FAIL ' "$log" || say "FAIL [$label] exited with status $rc"
+    fi
+}
+
+for s in $sections; do case $s in
+compile)
+    check "compile: make builds tornado.h and every example" $MAKE -s all
+    check "compile: C99 -pedantic" $MAKE -s -f tests/compile/Makefile c99
+    check "compile: C11 -pedantic" $MAKE -s -f tests/compile/Makefile c11
+    check "compile: C++17" $MAKE -s -f tests/compile/Makefile cxx17
+    check "compile: two TORNADO_STATIC units link into one program" $MAKE -s -f tests/compile/Makefile static
+    check "compile: every global symbol has the tn_ prefix" $MAKE -s -f tests/compile/Makefile prefix
+    ;;
+unit)
+    for cfg in default poll nothreads cxx; do
+        if $MAKE -s -j2 build/test/$cfg/unit > build/build.log 2>&1; then
+            suite "$cfg" build/test/$cfg/unit
+        else
+            say "FAIL [$cfg] build"; tail -n 30 build/build.log | sed 's/^/    /'
+        fi
+    done
+    ;;
+valgrind)
+    if ! command -v valgrind > /dev/null; then say "FAIL [valgrind] valgrind is not installed"; continue; fi
+    if $MAKE -s -j2 build/test/valgrind/unit > build/build.log 2>&1; then
+        suite valgrind valgrind -q --error-exitcode=99 --leak-check=full --show-leak-kinds=definite,indirect \
+            --errors-for-leak-kinds=definite,indirect --child-silent-after-fork=no \
+            build/test/valgrind/unit
+    else
+        say "FAIL [valgrind] build"; tail -n 30 build/build.log | sed 's/^/    /'
+    fi
+    ;;
+integration)
+    $MAKE -s all > build/build.log 2>&1 || { say "FAIL [integration] make all"; tail -n 30 build/build.log; }
+    for t in tests/integration/test_*.py; do
+        [ -f "$t" ] || continue
+        suite "$(basename "$t" .py)" "$PY" "$t"
+    done
+    ;;
+*) echo "unknown section $s" >&2; exit 2 ;;
+esac; done
+
+p=$(grep -c '^PASS' "$out"); f=$(grep -c '^FAIL' "$out"); k=$(grep -c '^SKIP' "$out")
+echo "$p passed, $f failed, $k skipped"
+[ "$f" -eq 0 ]

@@ -1,0 +1,40 @@
+#!/bin/sh
+# Builds tornado.h from the parts listed in src/MANIFEST, in order.
+# Usage: tools/amalgamate.sh [SRCDIR] > tornado.h
+# POSIX sh + awk only: building the header needs no Python.
+set -eu
+LC_ALL=C
+export LC_ALL
+src=${1:-src}
+manifest="$src/MANIFEST"
+[ -f "$manifest" ] || { echo "amalgamate: no $manifest" >&2; exit 1; }
+
+part() { # frame one file, dropping its own "local" includes
+    f="$src/$1"
+    [ -f "$f" ] || { echo "amalgamate: $f listed in MANIFEST but missing" >&2; exit 1; }
+    printf '// ==== BEGIN src/%s ====\n' "$1"
+    printf '#if defined(TN_AMALGAMATION_LINES)\n#line 1 "src/%s"\n#endif\n' "$1"
+    awk '!/^[ \t]*#[ \t]*include[ \t]*"/' "$f"
+    printf '// ==== END src/%s ====\n\n' "$1"
+}
+
+section=
+printf '// tornado.h: GENERATED from src/ by tools/amalgamate.sh. Do not edit: edit src/ and run make.\n'
+while IFS= read -r line || [ -n "$line" ]; do
+    case "$line" in
+    ''|'#'*) continue ;;
+    '[intro]') section=intro ;;
+    '[decl]')
+        section=decl
+        printf '#ifndef TORNADO_H_INCLUDED\n#define TORNADO_H_INCLUDED\n\n' ;;
+    '[impl]')
+        [ "$section" = decl ] && printf '#endif // TORNADO_H_INCLUDED\n\n'
+        section=impl
+        printf '#if defined(TORNADO_IMPLEMENTATION) && !defined(TORNADO_IMPL_INCLUDED)\n#define TORNADO_IMPL_INCLUDED\n\n' ;;
+    '[outro]')
+        [ "$section" = impl ] && printf '#endif // TORNADO_IMPLEMENTATION\n\n'
+        section=outro ;;
+    *) [ -n "$section" ] || { echo "amalgamate: $line is outside a section" >&2; exit 1; }
+       part "$line" ;;
+    esac
+done < "$manifest"
