@@ -185,7 +185,8 @@ enum tn_err {
 #define TN__ERR_ENUM(name, val, msg) TN_E##name = (val),
     TN_ERRNO_MAP(TN__ERR_ENUM)
 #undef TN__ERR_ENUM
-    TN_INCOMPLETE = TN_EINCOMPLETE
+    TN_INCOMPLETE = TN_EINCOMPLETE,  // parsers: more bytes needed
+    TN_EOF = TN_EEOF                  // streams: the peer closed
 };
 
 // A human-readable sentence for a TN_E* code (or "success" for 0).
@@ -485,6 +486,200 @@ typedef void (*tn_after_work_fn)(tn_loop *loop, void *arg, int status);
 TN_API int tn_loop_run_in_executor(tn_loop *loop, tn_work_fn work, tn_after_work_fn done, void *arg);
 // ==== END src/loop.h ====
 
+// ==== BEGIN src/net.h ====
+#if defined(TN_AMALGAMATION_LINES)
+#line 1 "src/net.h"
+#endif
+// ---------------------------------------------------------------------------
+// >>net  Addresses, listening sockets, name resolution
+// ---------------------------------------------------------------------------
+
+// A socket address (IPv4, IPv6 or Unix), large enough for any of them.
+typedef struct tn_addr {
+    uint32_t len;  // bytes used in `u` (a struct sockaddr); 0: no address
+    union {
+        uint64_t align;
+        unsigned char bytes[128];
+    } u;
+} tn_addr;
+
+#define TN_FAMILY_ANY  0
+#define TN_FAMILY_IPV4 4
+#define TN_FAMILY_IPV6 6
+
+// Writes "127.0.0.1:8888", "[::1]:8888" or "unix:/path" into out (always
+// NUL-terminated). Returns the length, or TN_EINVAL for an unknown family.
+TN_API int tn_addr_format(const tn_addr *a, char *out, size_t cap);
+// Writes just the IP ("127.0.0.1", "::1"; "0.0.0.0" for Unix peers, as
+// Tornado's remote_ip). Returns the length or TN_EINVAL.
+TN_API int tn_addr_ip(const tn_addr *a, char *out, size_t cap);
+// The port, or 0 for Unix addresses.
+TN_API int tn_addr_port(const tn_addr *a);
+
+typedef struct tn_bind_desc {
+    const char *host;       // NULL or "": every interface, IPv4 and IPv6;
+                            // a name is resolved here, synchronously
+    int port;               // 0: an ephemeral port, the same for every address
+    int family;             // TN_FAMILY_ANY (default), _IPV4 or _IPV6
+    int backlog;            // default TN_DEFAULT_BACKLOG (128)
+    bool reuse_port;        // SO_REUSEPORT, for several processes on one port
+    const char *unix_path;  // bind a Unix socket here instead (a stale socket
+                            // file is removed first; other files are not)
+    int unix_mode;          // permissions of the socket file; default 0600
+} tn_bind_desc;
+
+// Tornado's bind_sockets: creates non-blocking listening sockets (with
+// SO_REUSEADDR) for every address of desc->host, up to max_fds. Returns how
+// many were stored in fds, or a negative TN_E* code (nothing left open).
+TN_API int tn_bind_sockets(const tn_bind_desc *desc, int *fds, int max_fds);
+
+// status 0: addrs holds naddrs addresses, in getaddrinfo's order (valid
+// during the call). Otherwise TN_ENOTFOUND or another TN_E* code.
+typedef void (*tn_resolve_cb)(tn_loop *loop, int status, const tn_addr *addrs, int naddrs, void *arg);
+
+// Resolves host:port with getaddrinfo on the loop's executor (synchronously,
+// before returning, when TN_ENABLE_THREADS=0); cb runs on the loop's thread.
+// Returns 0 (cb will run exactly once) or TN_ENOMEM / TN_EINVAL.
+TN_API int tn_resolve(tn_loop *loop, const char *host, int port, int family, tn_resolve_cb cb, void *arg);
+// ==== END src/net.h ====
+
+// ==== BEGIN src/stream.h ====
+#if defined(TN_AMALGAMATION_LINES)
+#line 1 "src/stream.h"
+#endif
+// ---------------------------------------------------------------------------
+// >>stream  Buffered non-blocking I/O on a socket (Tornado's IOStream)
+// ---------------------------------------------------------------------------
+// A stream owns its descriptor and is owned by the library: it lives until
+// its close callback has returned. One read may be pending at a time; writes
+// are copied and queued. Callbacks never run inside the call that asks for
+// them: a read that the buffer can already satisfy completes in the loop's
+// next iteration.
+//
+// Read callbacks get a view of the bytes, valid only during the callback;
+// the bytes are consumed when it returns. status is 0 on success, or:
+//   TN_EOF      the peer closed before the read could be satisfied
+//   TN_EMSGSIZE read_until found no delimiter within max_bytes (the stream
+//               is then closed with that reason, like Tornado's
+//               UnsatisfiableReadError)
+//   TN_ECLOSED  the stream was closed locally; other TN_E* for socket errors
+//
+// The close callback runs exactly once, after the pending read and write
+// callbacks were told, with the reason: 0 for tn_stream_close, TN_EOF when
+// the peer closed, TN_ENOBUFS when max_buffer_size was reached, TN_ECANCELED
+// when the loop was freed, or the socket error.
+
+typedef struct tn_stream tn_stream;
+
+typedef struct tn_stream_desc {
+    size_t max_buffer_size;        // read buffer cap; default 1 MiB
+                                   // (TN_DEFAULT_MAX_BUFFER_SIZE)
+    size_t max_write_buffer_size;  // write buffer cap; default 0 = unlimited
+    void *user_data;               // see tn_stream_user_data
+} tn_stream_desc;
+
+typedef void (*tn_stream_read_cb)(tn_stream *s, int status, const char *data, size_t len, void *arg);
+typedef void (*tn_stream_write_cb)(tn_stream *s, int status, void *arg);
+typedef void (*tn_stream_close_cb)(tn_stream *s, int reason, void *arg);
+
+// Wraps a connected socket (made non-blocking here); the stream owns fd from
+// now on, also on failure. Returns NULL when out of memory.
+TN_API tn_stream *tn_stream_new(tn_loop *loop, int fd, const tn_stream_desc *desc);
+
+// Reads until `delim` (1..64 bytes) and delivers the data including it. Fails
+// with TN_EMSGSIZE if max_bytes (0: no limit but max_buffer_size) pass without
+// it. Returns 0, TN_EBUSY (a read is pending), TN_ECLOSED or TN_EINVAL.
+TN_API int tn_stream_read_until(tn_stream *s, const char *delim, size_t delim_len, size_t max_bytes,
+                                tn_stream_read_cb cb, void *arg);
+// Reads exactly n bytes, or with `partial` as soon as 1..n bytes are there.
+// Returns 0, TN_EBUSY, TN_ECLOSED, or TN_EMSGSIZE if n > max_buffer_size.
+TN_API int tn_stream_read_bytes(tn_stream *s, size_t n, bool partial, tn_stream_read_cb cb, void *arg);
+// Delivers everything the peer sends, once it closes (status 0), bounded by
+// max_buffer_size. Returns 0, TN_EBUSY or TN_ECLOSED.
+TN_API int tn_stream_read_until_close(tn_stream *s, tn_stream_read_cb cb, void *arg);
+
+// Queues bytes (copied) for sending; cb (may be NULL) runs once all bytes
+// written so far have reached the kernel, or with an error if the stream
+// closes first. Returns 0, TN_ECLOSED, or TN_ENOBUFS if max_write_buffer_size
+// would be passed (nothing is queued then).
+TN_API int tn_stream_write(tn_stream *s, const void *data, size_t len, tn_stream_write_cb cb, void *arg);
+
+// Sets the callback run once when the stream closes (replaces the previous one).
+TN_API void tn_stream_set_close_callback(tn_stream *s, tn_stream_close_cb cb, void *arg);
+// Closes the stream: what the kernel takes right away of the write buffer is
+// sent, the rest dropped. Safe inside callbacks and to call twice.
+TN_API void tn_stream_close(tn_stream *s);
+TN_API bool tn_stream_closed(const tn_stream *s);
+// True while a read is pending.
+TN_API bool tn_stream_reading(const tn_stream *s);
+// Bytes queued for sending and not yet taken by the kernel.
+TN_API size_t tn_stream_write_buffer_size(const tn_stream *s);
+// Bytes received and not yet delivered to a read.
+TN_API size_t tn_stream_read_buffer_size(const tn_stream *s);
+// TCP_NODELAY on (true) or off. Returns 0 or an error (0 for Unix sockets).
+TN_API int tn_stream_set_nodelay(tn_stream *s, bool on);
+// The peer's address. Returns 0 or an error.
+TN_API int tn_stream_peer_addr(const tn_stream *s, tn_addr *out);
+TN_API int tn_stream_fd(const tn_stream *s);
+TN_API tn_loop *tn_stream_loop(const tn_stream *s);
+TN_API void *tn_stream_user_data(const tn_stream *s);
+TN_API void tn_stream_set_user_data(tn_stream *s, void *user_data);
+// ==== END src/stream.h ====
+
+// ==== BEGIN src/tcp.h ====
+#if defined(TN_AMALGAMATION_LINES)
+#line 1 "src/tcp.h"
+#endif
+// ---------------------------------------------------------------------------
+// >>tcp  TCP server and client (Tornado's TCPServer and TCPClient)
+// ---------------------------------------------------------------------------
+
+typedef struct tn_tcp_server tn_tcp_server;
+
+// Called for each accepted connection; the stream is the callback's to use
+// (set a close callback, start reading). Tornado's handle_stream.
+typedef void (*tn_handle_stream_cb)(tn_tcp_server *server, tn_stream *stream, void *user_data);
+
+typedef struct tn_tcp_server_desc {
+    tn_handle_stream_cb handle_stream;  // required
+    void *user_data;
+    tn_stream_desc stream;  // options for every accepted stream
+    int max_accepts;        // connections accepted per wake-up; default 128
+} tn_tcp_server_desc;
+
+// Creates a server that accepts nothing until tn_tcp_server_listen or
+// tn_tcp_server_add_sockets. Returns NULL on a bad desc or out of memory.
+TN_API tn_tcp_server *tn_tcp_server_new(tn_loop *loop, const tn_tcp_server_desc *desc);
+// Binds (tn_bind_sockets) and starts accepting. Returns 0 or an error.
+TN_API int tn_tcp_server_listen(tn_tcp_server *srv, const tn_bind_desc *bind);
+// Starts accepting on listening sockets made elsewhere (they become the
+// server's). Returns 0 or an error.
+TN_API int tn_tcp_server_add_sockets(tn_tcp_server *srv, const int *fds, int n);
+// The port of the first listening socket (useful after binding port 0).
+TN_API int tn_tcp_server_port(const tn_tcp_server *srv);
+// Stops listening and frees the server; accepted streams stay open. Safe
+// inside handle_stream. The loop frees servers left at tn_loop_free.
+TN_API void tn_tcp_server_stop(tn_tcp_server *srv);
+
+// status 0: `stream` is connected and now the callback's; otherwise stream
+// is NULL and status says why (TN_ETIMEDOUT, TN_ECONNREFUSED, TN_ENOTFOUND...).
+typedef void (*tn_connect_cb)(tn_loop *loop, int status, tn_stream *stream, void *arg);
+
+typedef struct tn_connect_desc {
+    const char *host;       // a name or an IP; required unless unix_path
+    int port;
+    int family;             // TN_FAMILY_ANY (default), _IPV4 or _IPV6
+    double timeout;         // seconds for resolving and connecting; default 20
+    const char *unix_path;  // connect to a Unix socket instead
+    tn_stream_desc stream;  // options for the new stream
+} tn_connect_desc;
+
+// Tornado's TCPClient.connect: resolves the host (on the executor), then
+// tries its addresses in order until one connects. cb runs exactly once, on
+// the loop's thread. Returns 0 or TN_EINVAL / TN_ENOMEM (cb will not run).
+TN_API int tn_tcp_connect(tn_loop *loop, const tn_connect_desc *desc, tn_connect_cb cb, void *arg);
+// ==== END src/tcp.h ====
+
 // ==== BEGIN src/decl_end.h ====
 #if defined(TN_AMALGAMATION_LINES)
 #line 1 "src/decl_end.h"
@@ -520,6 +715,7 @@ TN_API int tn_loop_run_in_executor(tn_loop *loop, tn_work_fn work, tn_after_work
 #include <sys/time.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <sys/stat.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <arpa/inet.h>
@@ -2003,6 +2199,1044 @@ TN__PRIVATE void tn__executor_free(tn_loop *loop) {
     tn__jobs_run_done(loop, done);
 }
 // ==== END src/executor.c ====
+
+// ==== BEGIN src/net.c ====
+#if defined(TN_AMALGAMATION_LINES)
+#line 1 "src/net.c"
+#endif
+// >>net implementation
+
+TN__PRIVATE int tn__set_nonblock_cloexec(int fd) {
+    int fl = fcntl(fd, F_GETFL);
+    if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0) return tn__err_from_errno(errno);
+    if (fcntl(fd, F_SETFD, FD_CLOEXEC) < 0) return tn__err_from_errno(errno);
+    return 0;
+}
+
+// A non-blocking, close-on-exec socket; SIGPIPE is off where the platform
+// needs a socket option for it (elsewhere sends pass MSG_NOSIGNAL).
+TN__PRIVATE int tn__socket(int family, int type) {
+#if defined(SOCK_NONBLOCK) && defined(SOCK_CLOEXEC)
+    int fd = socket(family, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0) return tn__err_from_errno(errno);
+#else
+    int fd = socket(family, type, 0);
+    if (fd < 0) return tn__err_from_errno(errno);
+    int r = tn__set_nonblock_cloexec(fd);
+    if (r) {
+        close(fd);
+        return r;
+    }
+#endif
+#if defined(SO_NOSIGPIPE)
+    int one = 1;
+    setsockopt(fd, SOL_SOCKET, SO_NOSIGPIPE, &one, sizeof one);
+#endif
+    return fd;
+}
+
+TN__PRIVATE const struct sockaddr *tn__sa(const tn_addr *a) {
+    return (const struct sockaddr *)(const void *)a->u.bytes;
+}
+
+TN__PRIVATE void tn__addr_set(tn_addr *a, const void *sa, size_t len) {
+    if (len > sizeof a->u.bytes) len = sizeof a->u.bytes;
+    memcpy(a->u.bytes, sa, len);
+    a->len = (uint32_t)len;
+}
+
+TN_API int tn_addr_port(const tn_addr *a) {
+    if (!a->len) return 0;
+    const struct sockaddr *sa = tn__sa(a);
+    if (sa->sa_family == AF_INET) return ntohs(((const struct sockaddr_in *)(const void *)sa)->sin_port);
+    if (sa->sa_family == AF_INET6) return ntohs(((const struct sockaddr_in6 *)(const void *)sa)->sin6_port);
+    return 0;
+}
+
+TN_API int tn_addr_ip(const tn_addr *a, char *out, size_t cap) {
+    if (!cap) return TN_EINVAL;
+    out[0] = '\0';
+    if (!a->len) return TN_EINVAL;
+    const struct sockaddr *sa = tn__sa(a);
+    const void *ip = NULL;
+    if (sa->sa_family == AF_INET) ip = &((const struct sockaddr_in *)(const void *)sa)->sin_addr;
+    else if (sa->sa_family == AF_INET6) ip = &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr;
+    else if (sa->sa_family == AF_UNIX) return snprintf(out, cap, "0.0.0.0") < (int)cap ? 7 : TN_EINVAL;
+    if (!ip || !inet_ntop(sa->sa_family, ip, out, (socklen_t)cap)) return TN_EINVAL;
+    return (int)strlen(out);
+}
+
+TN_API int tn_addr_format(const tn_addr *a, char *out, size_t cap) {
+    if (!cap) return TN_EINVAL;
+    const struct sockaddr *sa = tn__sa(a);
+    if (a->len && sa->sa_family == AF_UNIX) {
+        const struct sockaddr_un *un = (const struct sockaddr_un *)(const void *)sa;
+        int n = snprintf(out, cap, "unix:%s", un->sun_path);
+        return n < 0 ? TN_EINVAL : (int)TN__MIN((size_t)n, cap - 1);
+    }
+    char ip[INET6_ADDRSTRLEN];
+    int r = tn_addr_ip(a, ip, sizeof ip);
+    if (r < 0) {
+        out[0] = '\0';
+        return r;
+    }
+    int n = snprintf(out, cap, sa->sa_family == AF_INET6 ? "[%s]:%d" : "%s:%d", ip, tn_addr_port(a));
+    return n < 0 ? TN_EINVAL : (int)TN__MIN((size_t)n, cap - 1);
+}
+
+TN__PRIVATE int tn__bind_unix(const tn_bind_desc *d, int *fds, int max_fds) {
+    struct sockaddr_un un;
+    memset(&un, 0, sizeof un);
+    un.sun_family = AF_UNIX;
+    if (strlen(d->unix_path) >= sizeof un.sun_path || max_fds < 1) return TN_EINVAL;
+    strcpy(un.sun_path, d->unix_path);
+    int fd = tn__socket(AF_UNIX, SOCK_STREAM);
+    if (fd < 0) return fd;
+    // Remove a socket file left by a previous run, never a regular file.
+    int probe = socket(AF_UNIX, SOCK_STREAM, 0);
+    if (probe >= 0) {
+        if (connect(probe, (struct sockaddr *)&un, sizeof un) < 0 && errno == ECONNREFUSED) unlink(d->unix_path);
+        close(probe);
+    }
+    if (bind(fd, (struct sockaddr *)&un, sizeof un) < 0 ||
+        chmod(d->unix_path, (mode_t)TN__DEF(d->unix_mode, 0600)) < 0 ||
+        listen(fd, TN__DEF(d->backlog, TN_DEFAULT_BACKLOG)) < 0) {
+        int r = tn__err_from_errno(errno);
+        close(fd);
+        return r;
+    }
+    fds[0] = fd;
+    return 1;
+}
+
+TN__PRIVATE int tn__bind_one(const struct addrinfo *ai, const tn_bind_desc *d, int port) {
+    int fd = tn__socket(ai->ai_family, SOCK_STREAM);
+    if (fd < 0) return fd;
+    int one = 1;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+#ifdef SO_REUSEPORT
+    if (d->reuse_port) setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
+#endif
+    // Like Tornado: with both families, each socket takes only its own.
+    if (ai->ai_family == AF_INET6) setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
+    tn_addr a;
+    tn__addr_set(&a, ai->ai_addr, ai->ai_addrlen);
+    if (port) {  // the ephemeral port the first socket got
+        if (ai->ai_family == AF_INET) ((struct sockaddr_in *)(void *)a.u.bytes)->sin_port = htons((uint16_t)port);
+        else ((struct sockaddr_in6 *)(void *)a.u.bytes)->sin6_port = htons((uint16_t)port);
+    }
+    if (bind(fd, tn__sa(&a), a.len) < 0 || listen(fd, TN__DEF(d->backlog, TN_DEFAULT_BACKLOG)) < 0) {
+        int r = tn__err_from_errno(errno);
+        close(fd);
+        return r;
+    }
+    return fd;
+}
+
+TN__PRIVATE int tn__local_port(int fd) {
+    tn_addr a;
+    socklen_t len = sizeof a.u.bytes;
+    if (getsockname(fd, (struct sockaddr *)(void *)a.u.bytes, &len) < 0) return 0;
+    a.len = len;
+    return tn_addr_port(&a);
+}
+
+TN_API int tn_bind_sockets(const tn_bind_desc *d, int *fds, int max_fds) {
+    if (!d || max_fds < 1 || d->port < 0 || d->port > 65535) return TN_EINVAL;
+    if (d->unix_path) return tn__bind_unix(d, fds, max_fds);
+    struct addrinfo hints, *res = NULL;
+    memset(&hints, 0, sizeof hints);
+    hints.ai_family = d->family == TN_FAMILY_IPV4 ? AF_INET : d->family == TN_FAMILY_IPV6 ? AF_INET6 : AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_flags = AI_PASSIVE | AI_ADDRCONFIG;
+    char port[8];
+    snprintf(port, sizeof port, "%d", d->port);
+    const char *host = d->host && d->host[0] ? d->host : NULL;
+    int gr = getaddrinfo(host, port, &hints, &res);
+    if (gr != 0) {
+        TN__LOGE("cannot resolve %s: %s", host ? host : "(any)", gai_strerror(gr));
+        return TN_ENOTFOUND;
+    }
+    int n = 0, err = 0, bound_port = d->port;
+    for (struct addrinfo *ai = res; ai && n < max_fds; ai = ai->ai_next) {
+        if (ai->ai_family != AF_INET && ai->ai_family != AF_INET6) continue;
+        int fd = tn__bind_one(ai, d, bound_port);
+        if (fd < 0) {
+            // An IPv6 address can fail on hosts without IPv6; the others stand.
+            err = fd;
+            continue;
+        }
+        if (!bound_port) bound_port = tn__local_port(fd);
+        fds[n++] = fd;
+    }
+    freeaddrinfo(res);
+    if (n == 0) {
+        TN__LOGE("cannot bind %s:%d: %s", host ? host : "*", d->port, tn_strerror(err ? err : TN_EINVAL));
+        return err ? err : TN_EINVAL;
+    }
+    return n;
+}
+
+// ---- asynchronous resolution
+
+typedef struct tn__resolve {
+    tn_resolve_cb cb;
+    void *arg;
+    int family, port, status, naddrs;
+    tn_addr *addrs;
+    char host[256];
+} tn__resolve;
+
+TN__PRIVATE void tn__resolve_work(void *arg) {
+    tn__resolve *r = TN__CAST(tn__resolve *, arg);
+    struct addrinfo hints, *res = NULL;
+    memset(&hints, 0, sizeof hints);
+    hints.ai_family = r->family == TN_FAMILY_IPV4 ? AF_INET : r->family == TN_FAMILY_IPV6 ? AF_INET6 : AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    char port[8];
+    snprintf(port, sizeof port, "%d", r->port);
+    int gr = getaddrinfo(r->host, port, &hints, &res);
+    if (gr != 0) {
+        r->status = gr == EAI_MEMORY ? TN_ENOMEM : TN_ENOTFOUND;
+        return;
+    }
+    int n = 0;
+    for (struct addrinfo *ai = res; ai; ai = ai->ai_next) n++;
+    r->addrs = TN__CAST(tn_addr *, tn__calloc((size_t)n, sizeof(tn_addr)));
+    if (!r->addrs) r->status = TN_ENOMEM;
+    for (struct addrinfo *ai = res; ai && r->addrs; ai = ai->ai_next)
+        if (ai->ai_family == AF_INET || ai->ai_family == AF_INET6)
+            tn__addr_set(&r->addrs[r->naddrs++], ai->ai_addr, ai->ai_addrlen);
+    if (r->addrs && !r->naddrs) r->status = TN_ENOTFOUND;
+    freeaddrinfo(res);
+}
+
+TN__PRIVATE void tn__resolve_done(tn_loop *loop, void *arg, int status) {
+    tn__resolve *r = TN__CAST(tn__resolve *, arg);
+    int st = status ? status : r->status;
+    r->cb(loop, st, st ? NULL : r->addrs, st ? 0 : r->naddrs, r->arg);
+    tn__free(r->addrs);
+    tn__free(r);
+}
+
+TN_API int tn_resolve(tn_loop *loop, const char *host, int port, int family, tn_resolve_cb cb, void *arg) {
+    if (!host || !cb || strlen(host) >= 256 || port < 0 || port > 65535) return TN_EINVAL;
+    tn__resolve *r = TN__CAST(tn__resolve *, tn__calloc(1, sizeof *r));
+    if (!r) return TN_ENOMEM;
+    r->cb = cb;
+    r->arg = arg;
+    r->family = family;
+    r->port = port;
+    strcpy(r->host, host);
+    int rc = tn_loop_run_in_executor(loop, tn__resolve_work, tn__resolve_done, r);
+    if (rc) tn__free(r);
+    return rc;
+}
+// ==== END src/net.c ====
+
+// ==== BEGIN src/stream.c ====
+#if defined(TN_AMALGAMATION_LINES)
+#line 1 "src/stream.c"
+#endif
+// >>stream implementation
+
+enum { TN__RD_NONE, TN__RD_UNTIL, TN__RD_BYTES, TN__RD_CLOSE };
+
+typedef struct tn__wcb {
+    uint64_t end;  // the callback runs once wsent reaches this
+    tn_stream_write_cb cb;
+    void *arg;
+} tn__wcb;
+
+struct tn_stream {
+    tn__handle handle;
+    tn_loop *loop;
+    int fd;
+    int events;        // what the loop watches for us
+    int close_reason;
+    unsigned closed : 1, eof : 1, running : 1, rerun : 1, scheduled : 1, close_delivered : 1, in_scratch : 1,
+        partial : 1;
+    size_t max_buffer, max_write;
+    void *user_data;
+    // the pending read
+    int rmode;
+    size_t rsize;      // bytes wanted (BYTES) or max_bytes (UNTIL, 0: none)
+    size_t scanned;    // UNTIL: bytes already searched for the delimiter
+    tn_stream_read_cb rcb;
+    void *rarg;
+    unsigned char delim_len;
+    char delim[64];
+    // received bytes: in rbuf from rpos, or (only inside a read event) in the
+    // loop's scratch buffer from spos to slen
+    tn_buf rbuf;
+    size_t rpos, spos, slen;
+    // queued bytes: wbuf from wpos; counters for write callbacks
+    tn_buf wbuf;
+    size_t wpos;
+    uint64_t wqueued, wsent;
+    tn__wcb *wcbs;
+    size_t nwcbs, wcbs_cap;
+    tn_stream_close_cb ccb;
+    void *carg;
+};
+
+TN__PRIVATE void tn__stream_close(tn_stream *s, int reason);
+TN__PRIVATE void tn__stream_run(tn_stream *s);
+
+TN__PRIVATE const char *tn__stream_data(tn_stream *s, size_t *len) {
+    if (s->in_scratch) {
+        *len = s->slen - s->spos;
+        return s->loop->scratch + s->spos;
+    }
+    *len = s->rbuf.len - s->rpos;
+    return s->rbuf.data ? s->rbuf.data + s->rpos : "";
+}
+
+TN__PRIVATE void tn__stream_consume(tn_stream *s, size_t n) {
+    if (s->in_scratch) {
+        s->spos += n;
+        return;
+    }
+    s->rpos += n;
+    if (s->rpos == s->rbuf.len) {  // empty: give the memory back while idle
+        tn_buf_free(&s->rbuf);
+        s->rpos = 0;
+    }
+}
+
+TN__PRIVATE void tn__stream_update_events(tn_stream *s) {
+    if (s->closed) return;
+    int want = (s->eof ? 0 : TN_IO_READ) | (s->wpos < s->wbuf.len ? TN_IO_WRITE : 0);
+    if (want != s->events && tn_loop_update_handler(s->loop, s->fd, want) == 0) s->events = want;
+}
+
+TN__PRIVATE void tn__stream_kick(tn_loop *loop, void *arg);
+
+// Runs the stream's pending deliveries in a later iteration (never inside
+// the caller's own call).
+TN__PRIVATE void tn__stream_schedule(tn_stream *s) {
+    if (s->scheduled) return;
+    if (tn_loop_add_callback(s->loop, tn__stream_kick, s) == 0) s->scheduled = 1;
+    else TN__LOGE("stream: cannot queue a callback (out of memory)");
+}
+
+// Where the delimiter search starts: a delimiter may straddle what was
+// already searched and what arrived since.
+TN__PRIVATE size_t tn__find(const char *p, size_t len, size_t from, const char *d, size_t dl) {
+    while (from + dl <= len) {
+        const char *hit = TN__CAST(const char *, memchr(p + from, d[0], len - from - dl + 1));
+        if (!hit) return SIZE_MAX;
+        if (memcmp(hit, d, dl) == 0) return (size_t)(hit - p);
+        from = (size_t)(hit - p) + 1;
+    }
+    return SIZE_MAX;
+}
+
+// How many bytes the pending read takes now: 0 if not yet satisfiable,
+// SIZE_MAX if it never can be (read_until past max_bytes).
+TN__PRIVATE size_t tn__stream_satisfy(tn_stream *s, const char *p, size_t len) {
+    if (s->rmode == TN__RD_BYTES) {
+        if (len >= s->rsize) return s->rsize;
+        return s->partial ? len : 0;
+    }
+    if (s->rmode != TN__RD_UNTIL) return 0;
+    size_t from = s->scanned >= s->delim_len ? s->scanned - (s->delim_len - 1u) : 0;
+    size_t at = tn__find(p, len, from, s->delim, s->delim_len);
+    if (at != SIZE_MAX) {
+        size_t end = at + s->delim_len;
+        return s->rsize && end > s->rsize ? SIZE_MAX : end;
+    }
+    s->scanned = len;
+    return s->rsize && len >= s->rsize ? SIZE_MAX : 0;
+}
+
+TN__PRIVATE void tn__stream_deliver_writes(tn_stream *s, int err) {
+    while (s->nwcbs && (err || s->wcbs[0].end <= s->wsent)) {
+        tn__wcb w = s->wcbs[0];
+        memmove(s->wcbs, s->wcbs + 1, (s->nwcbs - 1) * sizeof *s->wcbs);
+        s->nwcbs--;
+        w.cb(s, w.end <= s->wsent ? 0 : err, w.arg);
+    }
+}
+
+TN__PRIVATE void tn__stream_deliver_reads(tn_stream *s) {
+    while (!s->closed && (s->rmode == TN__RD_UNTIL || s->rmode == TN__RD_BYTES)) {
+        size_t len;
+        const char *p = tn__stream_data(s, &len);
+        size_t n = tn__stream_satisfy(s, p, len);
+        if (n == SIZE_MAX) {
+            TN__LOGW("stream: no delimiter within max_bytes=%zu; closing", s->rsize);
+            tn__stream_close(s, TN_EMSGSIZE);
+            return;
+        }
+        if (n == 0) return;
+        tn_stream_read_cb cb = s->rcb;
+        s->rmode = TN__RD_NONE;
+        s->scanned = 0;
+        cb(s, 0, p, n, s->rarg);
+        tn__stream_consume(s, n);
+    }
+}
+
+// Delivers what is deliverable. Never re-entered: a read or write asked for
+// inside one of its callbacks is handled by the next turn of its own loop.
+TN__PRIVATE void tn__stream_run(tn_stream *s) {
+    if (s->running) {
+        s->rerun = 1;
+        return;
+    }
+    s->running = 1;
+    do {
+        s->rerun = 0;
+        tn__stream_deliver_writes(s, 0);
+        tn__stream_deliver_reads(s);
+        // Like Tornado, the end of the input closes the stream once nothing
+        // buffered can satisfy a read.
+        if (s->eof && !s->closed) tn__stream_close(s, TN_EOF);
+    } while (s->rerun && !s->closed);
+    s->running = 0;
+    tn__stream_update_events(s);
+}
+
+TN__PRIVATE void tn__stream_free(tn_stream *s) {
+    tn_buf_free(&s->rbuf);
+    tn_buf_free(&s->wbuf);
+    tn__free(s->wcbs);
+    tn__free(s);
+}
+
+TN__PRIVATE void tn__stream_deliver_close(tn_stream *s) {
+    s->close_delivered = 1;
+    int err = s->close_reason ? s->close_reason : TN_ECLOSED;
+    int mode = s->rmode;
+    s->rmode = TN__RD_NONE;
+    if (mode == TN__RD_CLOSE) {
+        size_t len;
+        const char *p = tn__stream_data(s, &len);
+        s->rcb(s, s->close_reason == TN_EOF ? 0 : err, p, len, s->rarg);
+    } else if (mode != TN__RD_NONE) {
+        s->rcb(s, err, NULL, 0, s->rarg);
+    }
+    tn__stream_deliver_writes(s, err);
+    if (s->ccb) s->ccb(s, s->close_reason, s->carg);
+}
+
+TN__PRIVATE void tn__stream_kick(tn_loop *loop, void *arg) {
+    tn_stream *s = TN__CAST(tn_stream *, arg);
+    (void)loop;
+    s->scheduled = 0;
+    if (!s->closed) tn__stream_run(s);
+    if (s->closed && !s->close_delivered) tn__stream_deliver_close(s);
+    // A callback above may have queued one more kick: that one frees.
+    if (s->close_delivered && !s->scheduled) tn__stream_free(s);
+}
+
+TN__PRIVATE int tn__stream_send(tn_stream *s, const char *p, size_t len, size_t *sent) {
+    *sent = 0;
+    while (*sent < len) {
+#ifdef MSG_NOSIGNAL
+        ssize_t n = send(s->fd, p + *sent, len - *sent, MSG_NOSIGNAL);
+#else
+        ssize_t n = send(s->fd, p + *sent, len - *sent, 0);
+#endif
+        if (n > 0) {
+            *sent += (size_t)n;
+            s->wsent += (uint64_t)n;
+        } else if (n < 0 && errno == EINTR) {
+            continue;
+        } else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+            return 0;
+        } else {
+            return n < 0 ? tn__err_from_errno(errno) : TN_EPIPE;
+        }
+    }
+    return 0;
+}
+
+TN__PRIVATE int tn__stream_flush(tn_stream *s) {
+    size_t sent;
+    int r = tn__stream_send(s, s->wbuf.data + s->wpos, s->wbuf.len - s->wpos, &sent);
+    s->wpos += sent;
+    if (s->wpos == s->wbuf.len) {
+        tn_buf_free(&s->wbuf);
+        s->wpos = 0;
+    }
+    return r;
+}
+
+TN__PRIVATE void tn__stream_close(tn_stream *s, int reason) {
+    if (s->closed) return;
+    s->closed = 1;
+    s->close_reason = reason;
+    // Hand the kernel what it takes now; the rest is dropped (Tornado drops all).
+    if (s->wpos < s->wbuf.len && (reason == 0 || reason == TN_EOF || reason == TN_ECANCELED)) tn__stream_flush(s);
+    tn_loop_remove_handler(s->loop, s->fd);
+    close(s->fd);
+    s->fd = -1;
+    tn__loop_remove_handle(&s->handle);
+    if (reason != 0 && reason != TN_EOF && reason != TN_ECANCELED)
+        TN__LOGD("stream closed: %s", tn_strerror(reason));
+    tn__stream_schedule(s);
+}
+
+TN__PRIVATE void tn__stream_on_readable(tn_stream *s) {
+    size_t buffered = tn_stream_read_buffer_size(s);
+    if (buffered >= s->max_buffer) {
+        TN__LOGW("stream: reached max_buffer_size (%zu bytes); closing", s->max_buffer);
+        tn__stream_close(s, TN_ENOBUFS);
+        return;
+    }
+    size_t cap, want = TN__MIN((size_t)TN_DEFAULT_READ_CHUNK_SIZE, s->max_buffer - buffered);
+    char *dst;
+    bool scratch = buffered == 0 && (dst = tn__loop_scratch(s->loop, &cap)) != NULL;
+    if (scratch) {
+        want = TN__MIN(want, cap);
+    } else {
+        if (s->rpos && s->rbuf.len + want + 1 > s->rbuf.cap) {  // compact before growing
+            tn_buf_consume(&s->rbuf, s->rpos);
+            s->rpos = 0;
+        }
+        if (tn_buf_reserve(&s->rbuf, want)) {
+            tn__stream_close(s, TN_ENOMEM);
+            return;
+        }
+        dst = s->rbuf.data + s->rbuf.len;
+    }
+    ssize_t n = recv(s->fd, dst, want, 0);
+    if (n < 0) {
+        if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) tn__stream_close(s, tn__err_from_errno(errno));
+        return;
+    }
+    if (n == 0) {
+        s->eof = 1;
+    } else if (scratch) {
+        s->in_scratch = 1;
+        s->spos = 0;
+        s->slen = (size_t)n;
+    } else {
+        s->rbuf.len += (size_t)n;
+        s->rbuf.data[s->rbuf.len] = '\0';
+    }
+    tn__stream_run(s);
+    if (s->in_scratch) {  // keep what the reads left, before the scratch is reused
+        s->in_scratch = 0;
+        if (s->spos < s->slen && tn_buf_append(&s->rbuf, s->loop->scratch + s->spos, s->slen - s->spos)) {
+            tn__stream_close(s, TN_ENOMEM);
+        }
+    }
+}
+
+TN__PRIVATE void tn__stream_on_io(tn_loop *loop, int fd, int events, void *arg) {
+    tn_stream *s = TN__CAST(tn_stream *, arg);
+    (void)loop;
+    (void)fd;
+    if (events & TN_IO_WRITE) {
+        int r = tn__stream_flush(s);
+        if (r) {
+            tn__stream_close(s, r);
+            return;
+        }
+        tn__stream_run(s);
+    }
+    if (!s->closed && (events & (TN_IO_READ | TN_IO_ERROR))) tn__stream_on_readable(s);
+}
+
+TN__PRIVATE void tn__stream_handle_close(tn__handle *h) {
+    tn__stream_close(TN__CAST(tn_stream *, (void *)h), TN_ECANCELED);
+}
+
+TN_API tn_stream *tn_stream_new(tn_loop *loop, int fd, const tn_stream_desc *desc) {
+    tn_stream *s = TN__CAST(tn_stream *, tn__calloc(1, sizeof *s));
+    if (!s || tn__set_nonblock_cloexec(fd) != 0) {
+        tn__free(s);
+        close(fd);
+        return NULL;
+    }
+    s->loop = loop;
+    s->fd = fd;
+    s->max_buffer = TN_DEFAULT_MAX_BUFFER_SIZE;
+    if (desc) {
+        s->max_buffer = TN__DEF(desc->max_buffer_size, s->max_buffer);
+        s->max_write = desc->max_write_buffer_size;
+        s->user_data = desc->user_data;
+    }
+    s->events = TN_IO_READ;
+    int r = tn_loop_add_handler(loop, fd, s->events, tn__stream_on_io, s);
+    if (r) {
+        TN__LOGE("stream: cannot watch fd %d: %s", fd, tn_strerror(r));
+        close(fd);
+        tn__free(s);
+        return NULL;
+    }
+    s->handle.close = tn__stream_handle_close;
+    tn__loop_add_handle(loop, &s->handle);
+    return s;
+}
+
+TN__PRIVATE int tn__stream_start_read(tn_stream *s, int mode, size_t size, tn_stream_read_cb cb, void *arg) {
+    if (!cb) return TN_EINVAL;
+    if (s->closed) return TN_ECLOSED;
+    if (s->rmode != TN__RD_NONE) return TN_EBUSY;
+    s->rmode = mode;
+    s->rsize = size;
+    s->scanned = 0;
+    s->rcb = cb;
+    s->rarg = arg;
+    // Inside one of our callbacks the running delivery picks it up;
+    // otherwise a later iteration does.
+    if (s->running) s->rerun = 1;
+    else if (tn_stream_read_buffer_size(s) || s->eof) tn__stream_schedule(s);
+    return 0;
+}
+
+TN_API int tn_stream_read_until(tn_stream *s, const char *delim, size_t delim_len, size_t max_bytes,
+                                tn_stream_read_cb cb, void *arg) {
+    if (!delim || delim_len == 0 || delim_len > sizeof s->delim) return TN_EINVAL;
+    if (s->closed) return TN_ECLOSED;
+    if (s->rmode != TN__RD_NONE) return TN_EBUSY;
+    memcpy(s->delim, delim, delim_len);
+    s->delim_len = (unsigned char)delim_len;
+    return tn__stream_start_read(s, TN__RD_UNTIL, max_bytes, cb, arg);
+}
+
+TN_API int tn_stream_read_bytes(tn_stream *s, size_t n, bool partial, tn_stream_read_cb cb, void *arg) {
+    if (n == 0) return TN_EINVAL;
+    if (n > s->max_buffer && !partial) return TN_EMSGSIZE;
+    if (s->closed) return TN_ECLOSED;
+    if (s->rmode != TN__RD_NONE) return TN_EBUSY;
+    s->partial = partial;
+    return tn__stream_start_read(s, TN__RD_BYTES, n, cb, arg);
+}
+
+TN_API int tn_stream_read_until_close(tn_stream *s, tn_stream_read_cb cb, void *arg) {
+    return tn__stream_start_read(s, TN__RD_CLOSE, 0, cb, arg);
+}
+
+TN_API int tn_stream_write(tn_stream *s, const void *data, size_t len, tn_stream_write_cb cb, void *arg) {
+    if (s->closed) return TN_ECLOSED;
+    size_t pending = s->wbuf.len - s->wpos;
+    if (s->max_write && len > s->max_write - TN__MIN(pending, s->max_write)) {
+        TN__LOGW("stream: write of %zu bytes would pass max_write_buffer_size (%zu, %zu queued)", len, s->max_write,
+                 pending);
+        return TN_ENOBUFS;
+    }
+    if (cb && s->nwcbs == s->wcbs_cap) {  // make room first: no failure after sending
+        size_t cap = s->wcbs_cap ? s->wcbs_cap * 2 : 4;
+        tn__wcb *w = TN__CAST(tn__wcb *, tn__realloc(s->wcbs, cap * sizeof *w));
+        if (!w) return TN_ENOMEM;
+        s->wcbs = w;
+        s->wcbs_cap = cap;
+    }
+    const char *p = TN__CAST(const char *, data);
+    size_t sent = 0;
+    if (pending == 0 && len) {
+        int r = tn__stream_send(s, p, len, &sent);
+        if (r) {
+            tn__stream_close(s, r);
+            return 0;  // as in Tornado, the failure arrives through the callbacks
+        }
+    }
+    if (sent < len && tn_buf_append(&s->wbuf, p + sent, len - sent)) {
+        tn__stream_close(s, TN_ENOMEM);
+        return TN_ENOMEM;
+    }
+    s->wqueued += len;
+    if (cb) {
+        s->wcbs[s->nwcbs].end = s->wqueued;
+        s->wcbs[s->nwcbs].cb = cb;
+        s->wcbs[s->nwcbs].arg = arg;
+        s->nwcbs++;
+        if (s->wsent >= s->wqueued) {
+            if (s->running) s->rerun = 1;
+            else tn__stream_schedule(s);
+        }
+    }
+    tn__stream_update_events(s);
+    return 0;
+}
+
+TN_API void tn_stream_set_close_callback(tn_stream *s, tn_stream_close_cb cb, void *arg) {
+    s->ccb = cb;
+    s->carg = arg;
+}
+
+TN_API void tn_stream_close(tn_stream *s) { tn__stream_close(s, 0); }
+TN_API bool tn_stream_closed(const tn_stream *s) { return s->closed; }
+TN_API bool tn_stream_reading(const tn_stream *s) { return s->rmode != TN__RD_NONE; }
+TN_API size_t tn_stream_write_buffer_size(const tn_stream *s) { return s->wbuf.len - s->wpos; }
+
+TN_API size_t tn_stream_read_buffer_size(const tn_stream *s) {
+    return (s->in_scratch ? s->slen - s->spos : 0) + (s->rbuf.len - s->rpos);
+}
+
+TN_API int tn_stream_set_nodelay(tn_stream *s, bool on) {
+    if (s->closed) return TN_ECLOSED;
+    int v = on ? 1 : 0;
+    if (setsockopt(s->fd, IPPROTO_TCP, TCP_NODELAY, &v, sizeof v) == 0) return 0;
+    return errno == EOPNOTSUPP || errno == ENOPROTOOPT ? 0 : tn__err_from_errno(errno);
+}
+
+TN_API int tn_stream_peer_addr(const tn_stream *s, tn_addr *out) {
+    socklen_t len = sizeof out->u.bytes;
+    if (s->closed) return TN_ECLOSED;
+    if (getpeername(s->fd, (struct sockaddr *)(void *)out->u.bytes, &len) < 0) return tn__err_from_errno(errno);
+    out->len = len;
+    return 0;
+}
+
+TN_API int tn_stream_fd(const tn_stream *s) { return s->fd; }
+TN_API tn_loop *tn_stream_loop(const tn_stream *s) { return s->loop; }
+TN_API void *tn_stream_user_data(const tn_stream *s) { return s->user_data; }
+TN_API void tn_stream_set_user_data(tn_stream *s, void *user_data) { s->user_data = user_data; }
+// ==== END src/stream.c ====
+
+// ==== BEGIN src/tcp.c ====
+#if defined(TN_AMALGAMATION_LINES)
+#line 1 "src/tcp.c"
+#endif
+// >>tcp implementation: accepting (with the EMFILE reserve) and connecting
+
+enum { TN__MAX_LISTEN = 16 };
+
+struct tn_tcp_server {
+    tn__handle handle;
+    tn_loop *loop;
+    tn_tcp_server_desc desc;
+    int fds[TN__MAX_LISTEN];
+    int nfds;
+    int reserve_fd;     // a spare descriptor, given up to shed one connection on EMFILE
+    int paused;
+    tn_timeout resume;
+    int in_accept, stop_pending;
+    double emfile_logged;
+};
+
+TN__PRIVATE void tn__server_free(tn_tcp_server *srv) {
+    for (int i = 0; i < srv->nfds; i++) {
+        tn_loop_remove_handler(srv->loop, srv->fds[i]);
+        close(srv->fds[i]);
+    }
+    if (srv->reserve_fd >= 0) close(srv->reserve_fd);
+    tn_loop_remove_timeout(srv->loop, srv->resume);
+    tn__loop_remove_handle(&srv->handle);
+    tn__free(srv);
+}
+
+TN__PRIVATE void tn__server_watch(tn_tcp_server *srv, int events) {
+    for (int i = 0; i < srv->nfds; i++) tn_loop_update_handler(srv->loop, srv->fds[i], events);
+}
+
+TN__PRIVATE void tn__server_resume(tn_loop *loop, void *arg) {
+    tn_tcp_server *srv = TN__CAST(tn_tcp_server *, arg);
+    (void)loop;
+    srv->resume.id = 0;
+    srv->paused = 0;
+    if (srv->reserve_fd < 0) srv->reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+    tn__server_watch(srv, TN_IO_READ);
+}
+
+// Out of descriptors: a level-triggered listening socket would wake us
+// forever. Give up the spare descriptor to accept and close one connection
+// (the client learns at once instead of hanging); without a spare, stop
+// watching for 100 ms. Either way the loop does not spin.
+TN__PRIVATE void tn__server_emfile(tn_tcp_server *srv, int lfd) {
+    if (srv->loop->now - srv->emfile_logged >= 1.0) {
+        srv->emfile_logged = srv->loop->now;
+        TN__LOGW("accept: too many open files; shedding connections");
+    }
+    if (srv->reserve_fd >= 0) {
+        close(srv->reserve_fd);
+        int c = accept(lfd, NULL, NULL);
+        if (c >= 0) close(c);
+        srv->reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+        if (srv->reserve_fd >= 0) return;
+    }
+    srv->paused = 1;
+    tn__server_watch(srv, 0);
+    srv->resume = tn_loop_call_later(srv->loop, 0.1, tn__server_resume, srv);
+}
+
+TN__PRIVATE int tn__accept(int lfd) {
+#if defined(__linux__) && defined(SOCK_NONBLOCK)
+    return accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+#else
+    int c = accept(lfd, NULL, NULL);
+    if (c >= 0 && tn__set_nonblock_cloexec(c) != 0) {
+        close(c);
+        errno = EINVAL;
+        return -1;
+    }
+    return c;
+#endif
+}
+
+TN__PRIVATE void tn__server_on_accept(tn_loop *loop, int lfd, int events, void *arg) {
+    tn_tcp_server *srv = TN__CAST(tn_tcp_server *, arg);
+    (void)events;
+    srv->in_accept = 1;
+    for (int i = 0; i < srv->desc.max_accepts && !srv->stop_pending && !srv->paused; i++) {
+        int c = tn__accept(lfd);
+        if (c < 0) {
+            if (errno == EINTR || errno == ECONNABORTED || errno == EPROTO) continue;
+            if (errno == EMFILE || errno == ENFILE) tn__server_emfile(srv, lfd);
+            else if (errno != EAGAIN && errno != EWOULDBLOCK) TN__LOGE("accept: %s", strerror(errno));
+            break;
+        }
+#if defined(SO_NOSIGPIPE)
+        int one = 1;
+        setsockopt(c, SOL_SOCKET, SO_NOSIGPIPE, &one, sizeof one);
+#endif
+        tn_stream *s = tn_stream_new(loop, c, &srv->desc.stream);
+        if (!s) {
+            TN__LOGE("accept: cannot create a stream (out of memory)");
+            continue;
+        }
+        srv->desc.handle_stream(srv, s, srv->desc.user_data);
+    }
+    srv->in_accept = 0;
+    if (srv->stop_pending) tn__server_free(srv);
+}
+
+TN__PRIVATE void tn__server_handle_close(tn__handle *h) { tn__server_free(TN__CAST(tn_tcp_server *, (void *)h)); }
+
+TN_API tn_tcp_server *tn_tcp_server_new(tn_loop *loop, const tn_tcp_server_desc *desc) {
+    if (!desc || !desc->handle_stream) {
+        TN__LOGE("tn_tcp_server_new: handle_stream is required");
+        return NULL;
+    }
+    tn_tcp_server *srv = TN__CAST(tn_tcp_server *, tn__calloc(1, sizeof *srv));
+    if (!srv) return NULL;
+    srv->loop = loop;
+    srv->desc = *desc;
+    srv->desc.max_accepts = TN__DEF(desc->max_accepts, 128);
+    srv->reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+    srv->handle.close = tn__server_handle_close;
+    tn__loop_add_handle(loop, &srv->handle);
+    return srv;
+}
+
+TN_API int tn_tcp_server_add_sockets(tn_tcp_server *srv, const int *fds, int n) {
+    for (int i = 0; i < n; i++) {
+        if (srv->nfds == TN__MAX_LISTEN) return TN_ERANGE;
+        int r = tn__set_nonblock_cloexec(fds[i]);
+        if (r == 0) r = tn_loop_add_handler(srv->loop, fds[i], srv->paused ? 0 : TN_IO_READ, tn__server_on_accept, srv);
+        if (r) return r;
+        srv->fds[srv->nfds++] = fds[i];
+    }
+    return 0;
+}
+
+TN_API int tn_tcp_server_listen(tn_tcp_server *srv, const tn_bind_desc *bind) {
+    int fds[TN__MAX_LISTEN];
+    int n = tn_bind_sockets(bind, fds, TN__MAX_LISTEN - srv->nfds);
+    if (n < 0) return n;
+    int r = tn_tcp_server_add_sockets(srv, fds, n);
+    if (r) {
+        for (int i = 0; i < n; i++) {
+            tn_loop_remove_handler(srv->loop, fds[i]);
+            close(fds[i]);
+        }
+        srv->nfds = 0;
+    }
+    return r;
+}
+
+TN_API int tn_tcp_server_port(const tn_tcp_server *srv) { return srv->nfds ? tn__local_port(srv->fds[0]) : 0; }
+
+TN_API void tn_tcp_server_stop(tn_tcp_server *srv) {
+    if (!srv) return;
+    if (srv->in_accept) srv->stop_pending = 1;
+    else tn__server_free(srv);
+}
+
+// ---- connecting
+
+typedef struct tn__connect {
+    tn__handle handle;
+    tn_loop *loop;
+    tn_connect_cb cb;
+    void *arg;
+    tn_stream_desc sdesc;
+    tn_addr *addrs;
+    int naddrs, next, fd, last_err;
+    tn_timeout timer, start;
+    int resolving, done;
+} tn__connect;
+
+TN__PRIVATE void tn__connect_finish(tn__connect *c, int status, tn_stream *s) {
+    if (c->done) return;
+    c->done = 1;
+    tn_loop_remove_timeout(c->loop, c->timer);
+    tn_loop_remove_timeout(c->loop, c->start);
+    tn__loop_remove_handle(&c->handle);
+    if (c->fd >= 0) {
+        tn_loop_remove_handler(c->loop, c->fd);
+        close(c->fd);
+        c->fd = -1;
+    }
+    c->cb(c->loop, status, s, c->arg);
+    if (!c->resolving) {  // else the resolver's answer frees it
+        tn__free(c->addrs);
+        tn__free(c);
+    }
+}
+
+TN__PRIVATE void tn__connect_try_next(tn__connect *c);
+
+TN__PRIVATE void tn__connect_established(tn__connect *c) {
+    int fd = c->fd;
+    tn_loop_remove_handler(c->loop, fd);
+    c->fd = -1;
+    tn_stream *s = tn_stream_new(c->loop, fd, &c->sdesc);
+    tn__connect_finish(c, s ? 0 : TN_ENOMEM, s);
+}
+
+TN__PRIVATE void tn__connect_on_io(tn_loop *loop, int fd, int events, void *arg) {
+    tn__connect *c = TN__CAST(tn__connect *, arg);
+    int err = 0;
+    socklen_t len = sizeof err;
+    (void)loop;
+    (void)events;
+    if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0) err = errno;
+    if (err == 0) {
+        tn__connect_established(c);
+        return;
+    }
+    c->last_err = tn__err_from_errno(err);
+    tn_loop_remove_handler(c->loop, fd);
+    close(fd);
+    c->fd = -1;
+    c->next++;
+    tn__connect_try_next(c);
+}
+
+TN__PRIVATE void tn__connect_try_next(tn__connect *c) {
+    for (; c->next < c->naddrs; c->next++) {
+        const tn_addr *a = &c->addrs[c->next];
+        int fd = tn__socket(tn__sa(a)->sa_family, SOCK_STREAM);
+        if (fd < 0) {
+            c->last_err = fd;
+            continue;
+        }
+        c->fd = fd;
+        if (connect(fd, tn__sa(a), a->len) == 0) {
+            tn__connect_established(c);
+            return;
+        }
+        if (errno == EINPROGRESS || errno == EINTR) {
+            int r = tn_loop_add_handler(c->loop, fd, TN_IO_WRITE, tn__connect_on_io, c);
+            if (r) tn__connect_finish(c, r, NULL);
+            return;
+        }
+        c->last_err = tn__err_from_errno(errno);
+        close(fd);
+        c->fd = -1;
+    }
+    tn__connect_finish(c, c->last_err ? c->last_err : TN_ECONNREFUSED, NULL);
+}
+
+TN__PRIVATE void tn__connect_on_resolved(tn_loop *loop, int status, const tn_addr *addrs, int n, void *arg) {
+    tn__connect *c = TN__CAST(tn__connect *, arg);
+    (void)loop;
+    c->resolving = 0;
+    if (c->done) {  // timed out or cancelled meanwhile
+        tn__free(c);
+        return;
+    }
+    if (status) {
+        tn__connect_finish(c, status, NULL);
+        return;
+    }
+    c->addrs = TN__CAST(tn_addr *, tn__calloc((size_t)n, sizeof(tn_addr)));
+    if (!c->addrs) {
+        tn__connect_finish(c, TN_ENOMEM, NULL);
+        return;
+    }
+    memcpy(c->addrs, addrs, (size_t)n * sizeof(tn_addr));
+    c->naddrs = n;
+    tn__connect_try_next(c);
+}
+
+TN__PRIVATE void tn__connect_on_timeout(tn_loop *loop, void *arg) {
+    (void)loop;
+    tn__connect *c = TN__CAST(tn__connect *, arg);
+    c->timer.id = 0;
+    tn__connect_finish(c, TN_ETIMEDOUT, NULL);
+}
+
+// Connecting starts from a zero-delay timer: cb never runs inside tn_tcp_connect.
+TN__PRIVATE void tn__connect_start(tn_loop *loop, void *arg) {
+    (void)loop;
+    tn__connect *c = TN__CAST(tn__connect *, arg);
+    c->start.id = 0;
+    tn__connect_try_next(c);
+}
+
+TN__PRIVATE void tn__connect_handle_close(tn__handle *h) {
+    tn__connect_finish(TN__CAST(tn__connect *, (void *)h), TN_ECANCELED, NULL);
+}
+
+// A numeric host or a Unix path needs no resolver: fill the one address.
+TN__PRIVATE int tn__connect_literal(tn__connect *c, const tn_connect_desc *d) {
+    tn_addr a;
+    memset(&a, 0, sizeof a);
+    if (d->unix_path) {
+        struct sockaddr_un *un = (struct sockaddr_un *)(void *)a.u.bytes;
+        if (strlen(d->unix_path) >= sizeof un->sun_path) return TN_EINVAL;
+        un->sun_family = AF_UNIX;
+        strcpy(un->sun_path, d->unix_path);
+        a.len = sizeof *un;
+    } else {
+        struct sockaddr_in *in4 = (struct sockaddr_in *)(void *)a.u.bytes;
+        struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)(void *)a.u.bytes;
+        if (d->family != TN_FAMILY_IPV6 && inet_pton(AF_INET, d->host, &in4->sin_addr) == 1) {
+            in4->sin_family = AF_INET;
+            in4->sin_port = htons((uint16_t)d->port);
+            a.len = sizeof *in4;
+        } else if (d->family != TN_FAMILY_IPV4 && inet_pton(AF_INET6, d->host, &in6->sin6_addr) == 1) {
+            in6->sin6_family = AF_INET6;
+            in6->sin6_port = htons((uint16_t)d->port);
+            a.len = sizeof *in6;
+        } else {
+            return 1;  // a name: resolve it
+        }
+    }
+    c->addrs = TN__CAST(tn_addr *, tn__malloc(sizeof a));
+    if (!c->addrs) return TN_ENOMEM;
+    c->addrs[0] = a;
+    c->naddrs = 1;
+    return 0;
+}
+
+TN_API int tn_tcp_connect(tn_loop *loop, const tn_connect_desc *d, tn_connect_cb cb, void *arg) {
+    if (!d || !cb || (!d->host && !d->unix_path) || d->port < 0 || d->port > 65535) return TN_EINVAL;
+    tn__connect *c = TN__CAST(tn__connect *, tn__calloc(1, sizeof *c));
+    if (!c) return TN_ENOMEM;
+    c->loop = loop;
+    c->cb = cb;
+    c->arg = arg;
+    c->sdesc = d->stream;
+    c->fd = -1;
+    int lit = tn__connect_literal(c, d);
+    if (lit < 0) {
+        tn__free(c);
+        return lit;
+    }
+    if (lit == 1) {
+        int r = tn_resolve(loop, d->host, d->port, d->family, tn__connect_on_resolved, c);
+        if (r) {
+            tn__free(c);
+            return r;
+        }
+        c->resolving = 1;
+    }
+    c->handle.close = tn__connect_handle_close;
+    tn__loop_add_handle(loop, &c->handle);
+    c->timer = tn_loop_call_later(loop, d->timeout > 0 ? d->timeout : 20.0, tn__connect_on_timeout, c);
+    if (!c->resolving) c->start = tn_loop_call_later(loop, 0, tn__connect_start, c);
+    return 0;
+}
+// ==== END src/tcp.c ====
 
 #endif // TORNADO_IMPLEMENTATION
 

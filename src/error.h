@@ -39,7 +39,8 @@ enum tn_err {
 #define TN__ERR_ENUM(name, val, msg) TN_E##name = (val),
     TN_ERRNO_MAP(TN__ERR_ENUM)
 #undef TN__ERR_ENUM
-    TN_INCOMPLETE = TN_EINCOMPLETE
+    TN_INCOMPLETE = TN_EINCOMPLETE,  // parsers: more bytes needed
+    TN_EOF = TN_EEOF                  // streams: the peer closed
 };
 
 // A human-readable sentence for a TN_E* code (or "success" for 0).

@@ -1,0 +1,451 @@
+// >>stream implementation
+#include "loop_internal.h"
+
+enum { TN__RD_NONE, TN__RD_UNTIL, TN__RD_BYTES, TN__RD_CLOSE };
+
+typedef struct tn__wcb {
+    uint64_t end;  // the callback runs once wsent reaches this
+    tn_stream_write_cb cb;
+    void *arg;
+} tn__wcb;
+
+struct tn_stream {
+    tn__handle handle;
+    tn_loop *loop;
+    int fd;
+    int events;        // what the loop watches for us
+    int close_reason;
+    unsigned closed : 1, eof : 1, running : 1, rerun : 1, scheduled : 1, close_delivered : 1, in_scratch : 1,
+        partial : 1;
+    size_t max_buffer, max_write;
+    void *user_data;
+    // the pending read
+    int rmode;
+    size_t rsize;      // bytes wanted (BYTES) or max_bytes (UNTIL, 0: none)
+    size_t scanned;    // UNTIL: bytes already searched for the delimiter
+    tn_stream_read_cb rcb;
+    void *rarg;
+    unsigned char delim_len;
+    char delim[64];
+    // received bytes: in rbuf from rpos, or (only inside a read event) in the
+    // loop's scratch buffer from spos to slen
+    tn_buf rbuf;
+    size_t rpos, spos, slen;
+    // queued bytes: wbuf from wpos; counters for write callbacks
+    tn_buf wbuf;
+    size_t wpos;
+    uint64_t wqueued, wsent;
+    tn__wcb *wcbs;
+    size_t nwcbs, wcbs_cap;
+    tn_stream_close_cb ccb;
+    void *carg;
+};
+
+TN__PRIVATE void tn__stream_close(tn_stream *s, int reason);
+TN__PRIVATE void tn__stream_run(tn_stream *s);
+
+TN__PRIVATE const char *tn__stream_data(tn_stream *s, size_t *len) {
+    if (s->in_scratch) {
+        *len = s->slen - s->spos;
+        return s->loop->scratch + s->spos;
+    }
+    *len = s->rbuf.len - s->rpos;
+    return s->rbuf.data ? s->rbuf.data + s->rpos : "";
+}
+
+TN__PRIVATE void tn__stream_consume(tn_stream *s, size_t n) {
+    if (s->in_scratch) {
+        s->spos += n;
+        return;
+    }
+    s->rpos += n;
+    if (s->rpos == s->rbuf.len) {  // empty: give the memory back while idle
+        tn_buf_free(&s->rbuf);
+        s->rpos = 0;
+    }
+}
+
+TN__PRIVATE void tn__stream_update_events(tn_stream *s) {
+    if (s->closed) return;
+    int want = (s->eof ? 0 : TN_IO_READ) | (s->wpos < s->wbuf.len ? TN_IO_WRITE : 0);
+    if (want != s->events && tn_loop_update_handler(s->loop, s->fd, want) == 0) s->events = want;
+}
+
+TN__PRIVATE void tn__stream_kick(tn_loop *loop, void *arg);
+
+// Runs the stream's pending deliveries in a later iteration (never inside
+// the caller's own call).
+TN__PRIVATE void tn__stream_schedule(tn_stream *s) {
+    if (s->scheduled) return;
+    if (tn_loop_add_callback(s->loop, tn__stream_kick, s) == 0) s->scheduled = 1;
+    else TN__LOGE("stream: cannot queue a callback (out of memory)");
+}
+
+// Where the delimiter search starts: a delimiter may straddle what was
+// already searched and what arrived since.
+TN__PRIVATE size_t tn__find(const char *p, size_t len, size_t from, const char *d, size_t dl) {
+    while (from + dl <= len) {
+        const char *hit = TN__CAST(const char *, memchr(p + from, d[0], len - from - dl + 1));
+        if (!hit) return SIZE_MAX;
+        if (memcmp(hit, d, dl) == 0) return (size_t)(hit - p);
+        from = (size_t)(hit - p) + 1;
+    }
+    return SIZE_MAX;
+}
+
+// How many bytes the pending read takes now: 0 if not yet satisfiable,
+// SIZE_MAX if it never can be (read_until past max_bytes).
+TN__PRIVATE size_t tn__stream_satisfy(tn_stream *s, const char *p, size_t len) {
+    if (s->rmode == TN__RD_BYTES) {
+        if (len >= s->rsize) return s->rsize;
+        return s->partial ? len : 0;
+    }
+    if (s->rmode != TN__RD_UNTIL) return 0;
+    size_t from = s->scanned >= s->delim_len ? s->scanned - (s->delim_len - 1u) : 0;
+    size_t at = tn__find(p, len, from, s->delim, s->delim_len);
+    if (at != SIZE_MAX) {
+        size_t end = at + s->delim_len;
+        return s->rsize && end > s->rsize ? SIZE_MAX : end;
+    }
+    s->scanned = len;
+    return s->rsize && len >= s->rsize ? SIZE_MAX : 0;
+}
+
+TN__PRIVATE void tn__stream_deliver_writes(tn_stream *s, int err) {
+    while (s->nwcbs && (err || s->wcbs[0].end <= s->wsent)) {
+        tn__wcb w = s->wcbs[0];
+        memmove(s->wcbs, s->wcbs + 1, (s->nwcbs - 1) * sizeof *s->wcbs);
+        s->nwcbs--;
+        w.cb(s, w.end <= s->wsent ? 0 : err, w.arg);
+    }
+}
+
+TN__PRIVATE void tn__stream_deliver_reads(tn_stream *s) {
+    while (!s->closed && (s->rmode == TN__RD_UNTIL || s->rmode == TN__RD_BYTES)) {
+        size_t len;
+        const char *p = tn__stream_data(s, &len);
+        size_t n = tn__stream_satisfy(s, p, len);
+        if (n == SIZE_MAX) {
+            TN__LOGW("stream: no delimiter within max_bytes=%zu; closing", s->rsize);
+            tn__stream_close(s, TN_EMSGSIZE);
+            return;
+        }
+        if (n == 0) return;
+        tn_stream_read_cb cb = s->rcb;
+        s->rmode = TN__RD_NONE;
+        s->scanned = 0;
+        cb(s, 0, p, n, s->rarg);
+        tn__stream_consume(s, n);
+    }
+}
+
+// Delivers what is deliverable. Never re-entered: a read or write asked for
+// inside one of its callbacks is handled by the next turn of its own loop.
+TN__PRIVATE void tn__stream_run(tn_stream *s) {
+    if (s->running) {
+        s->rerun = 1;
+        return;
+    }
+    s->running = 1;
+    do {
+        s->rerun = 0;
+        tn__stream_deliver_writes(s, 0);
+        tn__stream_deliver_reads(s);
+        // Like Tornado, the end of the input closes the stream once nothing
+        // buffered can satisfy a read.
+        if (s->eof && !s->closed) tn__stream_close(s, TN_EOF);
+    } while (s->rerun && !s->closed);
+    s->running = 0;
+    tn__stream_update_events(s);
+}
+
+TN__PRIVATE void tn__stream_free(tn_stream *s) {
+    tn_buf_free(&s->rbuf);
+    tn_buf_free(&s->wbuf);
+    tn__free(s->wcbs);
+    tn__free(s);
+}
+
+TN__PRIVATE void tn__stream_deliver_close(tn_stream *s) {
+    s->close_delivered = 1;
+    int err = s->close_reason ? s->close_reason : TN_ECLOSED;
+    int mode = s->rmode;
+    s->rmode = TN__RD_NONE;
+    if (mode == TN__RD_CLOSE) {
+        size_t len;
+        const char *p = tn__stream_data(s, &len);
+        s->rcb(s, s->close_reason == TN_EOF ? 0 : err, p, len, s->rarg);
+    } else if (mode != TN__RD_NONE) {
+        s->rcb(s, err, NULL, 0, s->rarg);
+    }
+    tn__stream_deliver_writes(s, err);
+    if (s->ccb) s->ccb(s, s->close_reason, s->carg);
+}
+
+TN__PRIVATE void tn__stream_kick(tn_loop *loop, void *arg) {
+    tn_stream *s = TN__CAST(tn_stream *, arg);
+    (void)loop;
+    s->scheduled = 0;
+    if (!s->closed) tn__stream_run(s);
+    if (s->closed && !s->close_delivered) tn__stream_deliver_close(s);
+    // A callback above may have queued one more kick: that one frees.
+    if (s->close_delivered && !s->scheduled) tn__stream_free(s);
+}
+
+TN__PRIVATE int tn__stream_send(tn_stream *s, const char *p, size_t len, size_t *sent) {
+    *sent = 0;
+    while (*sent < len) {
+#ifdef MSG_NOSIGNAL
+        ssize_t n = send(s->fd, p + *sent, len - *sent, MSG_NOSIGNAL);
+#else
+        ssize_t n = send(s->fd, p + *sent, len - *sent, 0);
+#endif
+        if (n > 0) {
+            *sent += (size_t)n;
+            s->wsent += (uint64_t)n;
+        } else if (n < 0 && errno == EINTR) {
+            continue;
+        } else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+            return 0;
+        } else {
+            return n < 0 ? tn__err_from_errno(errno) : TN_EPIPE;
+        }
+    }
+    return 0;
+}
+
+TN__PRIVATE int tn__stream_flush(tn_stream *s) {
+    size_t sent;
+    int r = tn__stream_send(s, s->wbuf.data + s->wpos, s->wbuf.len - s->wpos, &sent);
+    s->wpos += sent;
+    if (s->wpos == s->wbuf.len) {
+        tn_buf_free(&s->wbuf);
+        s->wpos = 0;
+    }
+    return r;
+}
+
+TN__PRIVATE void tn__stream_close(tn_stream *s, int reason) {
+    if (s->closed) return;
+    s->closed = 1;
+    s->close_reason = reason;
+    // Hand the kernel what it takes now; the rest is dropped (Tornado drops all).
+    if (s->wpos < s->wbuf.len && (reason == 0 || reason == TN_EOF || reason == TN_ECANCELED)) tn__stream_flush(s);
+    tn_loop_remove_handler(s->loop, s->fd);
+    close(s->fd);
+    s->fd = -1;
+    tn__loop_remove_handle(&s->handle);
+    if (reason != 0 && reason != TN_EOF && reason != TN_ECANCELED)
+        TN__LOGD("stream closed: %s", tn_strerror(reason));
+    tn__stream_schedule(s);
+}
+
+TN__PRIVATE void tn__stream_on_readable(tn_stream *s) {
+    size_t buffered = tn_stream_read_buffer_size(s);
+    if (buffered >= s->max_buffer) {
+        TN__LOGW("stream: reached max_buffer_size (%zu bytes); closing", s->max_buffer);
+        tn__stream_close(s, TN_ENOBUFS);
+        return;
+    }
+    size_t cap, want = TN__MIN((size_t)TN_DEFAULT_READ_CHUNK_SIZE, s->max_buffer - buffered);
+    char *dst;
+    bool scratch = buffered == 0 && (dst = tn__loop_scratch(s->loop, &cap)) != NULL;
+    if (scratch) {
+        want = TN__MIN(want, cap);
+    } else {
+        if (s->rpos && s->rbuf.len + want + 1 > s->rbuf.cap) {  // compact before growing
+            tn_buf_consume(&s->rbuf, s->rpos);
+            s->rpos = 0;
+        }
+        if (tn_buf_reserve(&s->rbuf, want)) {
+            tn__stream_close(s, TN_ENOMEM);
+            return;
+        }
+        dst = s->rbuf.data + s->rbuf.len;
+    }
+    ssize_t n = recv(s->fd, dst, want, 0);
+    if (n < 0) {
+        if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) tn__stream_close(s, tn__err_from_errno(errno));
+        return;
+    }
+    if (n == 0) {
+        s->eof = 1;
+    } else if (scratch) {
+        s->in_scratch = 1;
+        s->spos = 0;
+        s->slen = (size_t)n;
+    } else {
+        s->rbuf.len += (size_t)n;
+        s->rbuf.data[s->rbuf.len] = '\0';
+    }
+    tn__stream_run(s);
+    if (s->in_scratch) {  // keep what the reads left, before the scratch is reused
+        s->in_scratch = 0;
+        if (s->spos < s->slen && tn_buf_append(&s->rbuf, s->loop->scratch + s->spos, s->slen - s->spos)) {
+            tn__stream_close(s, TN_ENOMEM);
+        }
+    }
+}
+
+TN__PRIVATE void tn__stream_on_io(tn_loop *loop, int fd, int events, void *arg) {
+    tn_stream *s = TN__CAST(tn_stream *, arg);
+    (void)loop;
+    (void)fd;
+    if (events & TN_IO_WRITE) {
+        int r = tn__stream_flush(s);
+        if (r) {
+            tn__stream_close(s, r);
+            return;
+        }
+        tn__stream_run(s);
+    }
+    if (!s->closed && (events & (TN_IO_READ | TN_IO_ERROR))) tn__stream_on_readable(s);
+}
+
+TN__PRIVATE void tn__stream_handle_close(tn__handle *h) {
+    tn__stream_close(TN__CAST(tn_stream *, (void *)h), TN_ECANCELED);
+}
+
+TN_API tn_stream *tn_stream_new(tn_loop *loop, int fd, const tn_stream_desc *desc) {
+    tn_stream *s = TN__CAST(tn_stream *, tn__calloc(1, sizeof *s));
+    if (!s || tn__set_nonblock_cloexec(fd) != 0) {
+        tn__free(s);
+        close(fd);
+        return NULL;
+    }
+    s->loop = loop;
+    s->fd = fd;
+    s->max_buffer = TN_DEFAULT_MAX_BUFFER_SIZE;
+    if (desc) {
+        s->max_buffer = TN__DEF(desc->max_buffer_size, s->max_buffer);
+        s->max_write = desc->max_write_buffer_size;
+        s->user_data = desc->user_data;
+    }
+    s->events = TN_IO_READ;
+    int r = tn_loop_add_handler(loop, fd, s->events, tn__stream_on_io, s);
+    if (r) {
+        TN__LOGE("stream: cannot watch fd %d: %s", fd, tn_strerror(r));
+        close(fd);
+        tn__free(s);
+        return NULL;
+    }
+    s->handle.close = tn__stream_handle_close;
+    tn__loop_add_handle(loop, &s->handle);
+    return s;
+}
+
+TN__PRIVATE int tn__stream_start_read(tn_stream *s, int mode, size_t size, tn_stream_read_cb cb, void *arg) {
+    if (!cb) return TN_EINVAL;
+    if (s->closed) return TN_ECLOSED;
+    if (s->rmode != TN__RD_NONE) return TN_EBUSY;
+    s->rmode = mode;
+    s->rsize = size;
+    s->scanned = 0;
+    s->rcb = cb;
+    s->rarg = arg;
+    // Inside one of our callbacks the running delivery picks it up;
+    // otherwise a later iteration does.
+    if (s->running) s->rerun = 1;
+    else if (tn_stream_read_buffer_size(s) || s->eof) tn__stream_schedule(s);
+    return 0;
+}
+
+TN_API int tn_stream_read_until(tn_stream *s, const char *delim, size_t delim_len, size_t max_bytes,
+                                tn_stream_read_cb cb, void *arg) {
+    if (!delim || delim_len == 0 || delim_len > sizeof s->delim) return TN_EINVAL;
+    if (s->closed) return TN_ECLOSED;
+    if (s->rmode != TN__RD_NONE) return TN_EBUSY;
+    memcpy(s->delim, delim, delim_len);
+    s->delim_len = (unsigned char)delim_len;
+    return tn__stream_start_read(s, TN__RD_UNTIL, max_bytes, cb, arg);
+}
+
+TN_API int tn_stream_read_bytes(tn_stream *s, size_t n, bool partial, tn_stream_read_cb cb, void *arg) {
+    if (n == 0) return TN_EINVAL;
+    if (n > s->max_buffer && !partial) return TN_EMSGSIZE;
+    if (s->closed) return TN_ECLOSED;
+    if (s->rmode != TN__RD_NONE) return TN_EBUSY;
+    s->partial = partial;
+    return tn__stream_start_read(s, TN__RD_BYTES, n, cb, arg);
+}
+
+TN_API int tn_stream_read_until_close(tn_stream *s, tn_stream_read_cb cb, void *arg) {
+    return tn__stream_start_read(s, TN__RD_CLOSE, 0, cb, arg);
+}
+
+TN_API int tn_stream_write(tn_stream *s, const void *data, size_t len, tn_stream_write_cb cb, void *arg) {
+    if (s->closed) return TN_ECLOSED;
+    size_t pending = s->wbuf.len - s->wpos;
+    if (s->max_write && len > s->max_write - TN__MIN(pending, s->max_write)) {
+        TN__LOGW("stream: write of %zu bytes would pass max_write_buffer_size (%zu, %zu queued)", len, s->max_write,
+                 pending);
+        return TN_ENOBUFS;
+    }
+    if (cb && s->nwcbs == s->wcbs_cap) {  // make room first: no failure after sending
+        size_t cap = s->wcbs_cap ? s->wcbs_cap * 2 : 4;
+        tn__wcb *w = TN__CAST(tn__wcb *, tn__realloc(s->wcbs, cap * sizeof *w));
+        if (!w) return TN_ENOMEM;
+        s->wcbs = w;
+        s->wcbs_cap = cap;
+    }
+    const char *p = TN__CAST(const char *, data);
+    size_t sent = 0;
+    if (pending == 0 && len) {
+        int r = tn__stream_send(s, p, len, &sent);
+        if (r) {
+            tn__stream_close(s, r);
+            return 0;  // as in Tornado, the failure arrives through the callbacks
+        }
+    }
+    if (sent < len && tn_buf_append(&s->wbuf, p + sent, len - sent)) {
+        tn__stream_close(s, TN_ENOMEM);
+        return TN_ENOMEM;
+    }
+    s->wqueued += len;
+    if (cb) {
+        s->wcbs[s->nwcbs].end = s->wqueued;
+        s->wcbs[s->nwcbs].cb = cb;
+        s->wcbs[s->nwcbs].arg = arg;
+        s->nwcbs++;
+        if (s->wsent >= s->wqueued) {
+            if (s->running) s->rerun = 1;
+            else tn__stream_schedule(s);
+        }
+    }
+    tn__stream_update_events(s);
+    return 0;
+}
+
+TN_API void tn_stream_set_close_callback(tn_stream *s, tn_stream_close_cb cb, void *arg) {
+    s->ccb = cb;
+    s->carg = arg;
+}
+
+TN_API void tn_stream_close(tn_stream *s) { tn__stream_close(s, 0); }
+TN_API bool tn_stream_closed(const tn_stream *s) { return s->closed; }
+TN_API bool tn_stream_reading(const tn_stream *s) { return s->rmode != TN__RD_NONE; }
+TN_API size_t tn_stream_write_buffer_size(const tn_stream *s) { return s->wbuf.len - s->wpos; }
+
+TN_API size_t tn_stream_read_buffer_size(const tn_stream *s) {
+    return (s->in_scratch ? s->slen - s->spos : 0) + (s->rbuf.len - s->rpos);
+}
+
+TN_API int tn_stream_set_nodelay(tn_stream *s, bool on) {
+    if (s->closed) return TN_ECLOSED;
+    int v = on ? 1 : 0;
+    if (setsockopt(s->fd, IPPROTO_TCP, TCP_NODELAY, &v, sizeof v) == 0) return 0;
+    return errno == EOPNOTSUPP || errno == ENOPROTOOPT ? 0 : tn__err_from_errno(errno);
+}
+
+TN_API int tn_stream_peer_addr(const tn_stream *s, tn_addr *out) {
+    socklen_t len = sizeof out->u.bytes;
+    if (s->closed) return TN_ECLOSED;
+    if (getpeername(s->fd, (struct sockaddr *)(void *)out->u.bytes, &len) < 0) return tn__err_from_errno(errno);
+    out->len = len;
+    return 0;
+}
+
+TN_API int tn_stream_fd(const tn_stream *s) { return s->fd; }
+TN_API tn_loop *tn_stream_loop(const tn_stream *s) { return s->loop; }
+TN_API void *tn_stream_user_data(const tn_stream *s) { return s->user_data; }
+TN_API void tn_stream_set_user_data(tn_stream *s, void *user_data) { s->user_data = user_data; }
