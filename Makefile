@@ -20,7 +20,7 @@ build/%: examples/%.c tornado.h
 	@mkdir -p $(@D)
 	$(CC) -O2 -g $(WARN) -o $@ $< $(LIBS)
 
-run: build/$(RUN_DEMO)
+run: all
 	./build/$(RUN_DEMO) --port=$(PORT)
 
 # Fails when the committed tornado.h is not what src/ generates.

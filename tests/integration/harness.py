@@ -1,0 +1,59 @@
+"""Shared bits for integration tests: start an example server on an
+ephemeral port, and report one PASS/FAIL line per check (tests/run.sh counts
+them). Uses only the standard library."""
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+import traceback
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+failures = 0
+
+
+class Server:
+    """Runs build/NAME --port=0 and reads the port from its log line."""
+
+    def __init__(self, name, *args):
+        self.proc = subprocess.Popen(
+            [os.path.join(ROOT, "build", name), "--port=0", *args],
+            stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True)
+        self.log = []
+        deadline = time.time() + 10
+        while time.time() < deadline:
+            line = self.proc.stderr.readline()
+            if not line:
+                break
+            self.log.append(line)
+            m = re.search(r"[Ll]istening on (?:port |\S+:)(\d+)", line)
+            if m:
+                self.port = int(m.group(1))
+                return
+        self.proc.kill()
+        raise RuntimeError("server did not start: " + "".join(self.log))
+
+    def stop(self, sig=signal.SIGTERM):
+        """Signals the server; returns its exit status (None if it hung)."""
+        self.proc.send_signal(sig)
+        try:
+            return self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            return None
+
+
+def check(name, fn):
+    global failures
+    try:
+        fn()
+        print("PASS " + name, flush=True)
+    except Exception:
+        failures += 1
+        print("FAIL " + name, flush=True)
+        traceback.print_exc(file=sys.stdout)
+
+
+def done():
+    sys.exit(1 if failures else 0)
