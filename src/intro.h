@@ -35,6 +35,7 @@
             tn_stream_read_until(s, "\n", 1, 65536, on_line, arg);
         }
         static void handle_stream(tn_tcp_server *srv, tn_stream *s, void *ud) {
+            (void)srv;
             tn_stream_read_until(s, "\n", 1, 65536, on_line, ud);
         }
         int main(void) {
