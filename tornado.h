@@ -1133,8 +1133,7 @@ TN_API size_t tn_log_format_prefix(const tn_log_record *rec, char *out, size_t c
 
 TN_API void tn_log_write_stderr(const tn_log_record *rec, void *user_data) {
     (void)user_data;
-    static int tty = -1;
-    if (tty < 0) tty = isatty(STDERR_FILENO) ? 1 : 0;
+    int tty = isatty(STDERR_FILENO);  // asked each time: stderr may be redirected
     static const char *const colors[] = {"\033[34m", "\033[32m", "\033[33m", "\033[31m"};
     int ci = rec->level >= TN_LOG_ERROR ? 3 : rec->level >= TN_LOG_WARNING ? 2 : rec->level >= TN_LOG_INFO ? 1 : 0;
     char prefix[160];
@@ -3036,8 +3035,15 @@ TN__PRIVATE void tn__server_emfile(tn_tcp_server *srv, int lfd) {
     srv->resume = tn_loop_call_later(srv->loop, 0.1, tn__server_resume, srv);
 }
 
+// accept4 saves two fcntl calls per connection, but glibc declares it only
+// under _GNU_SOURCE, which comes too late when tornado.h was first included
+// for its declarations only (or after other system headers).
+#if defined(__linux__) && defined(SOCK_NONBLOCK) && (defined(__USE_GNU) || !defined(__GLIBC__))
+#  define TN__HAVE_ACCEPT4 1
+#endif
+
 TN__PRIVATE int tn__accept(int lfd) {
-#if defined(__linux__) && defined(SOCK_NONBLOCK)
+#if defined(TN__HAVE_ACCEPT4)
     return accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 #else
     int c = accept(lfd, NULL, NULL);

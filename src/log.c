@@ -44,8 +44,7 @@ TN_API size_t tn_log_format_prefix(const tn_log_record *rec, char *out, size_t c
 
 TN_API void tn_log_write_stderr(const tn_log_record *rec, void *user_data) {
     (void)user_data;
-    static int tty = -1;
-    if (tty < 0) tty = isatty(STDERR_FILENO) ? 1 : 0;
+    int tty = isatty(STDERR_FILENO);  // asked each time: stderr may be redirected
     static const char *const colors[] = {"\033[34m", "\033[32m", "\033[33m", "\033[31m"};
     int ci = rec->level >= TN_LOG_ERROR ? 3 : rec->level >= TN_LOG_WARNING ? 2 : rec->level >= TN_LOG_INFO ? 1 : 0;
     char prefix[160];

@@ -61,8 +61,15 @@ TN__PRIVATE void tn__server_emfile(tn_tcp_server *srv, int lfd) {
     srv->resume = tn_loop_call_later(srv->loop, 0.1, tn__server_resume, srv);
 }
 
+// accept4 saves two fcntl calls per connection, but glibc declares it only
+// under _GNU_SOURCE, which comes too late when tornado.h was first included
+// for its declarations only (or after other system headers).
+#if defined(__linux__) && defined(SOCK_NONBLOCK) && (defined(__USE_GNU) || !defined(__GLIBC__))
+#  define TN__HAVE_ACCEPT4 1
+#endif
+
 TN__PRIVATE int tn__accept(int lfd) {
-#if defined(__linux__) && defined(SOCK_NONBLOCK)
+#if defined(TN__HAVE_ACCEPT4)
     return accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 #else
     int c = accept(lfd, NULL, NULL);

@@ -41,6 +41,8 @@ compile)
     check "compile: C++17" $MAKE -s -f tests/compile/Makefile cxx17
     check "compile: two TORNADO_STATIC units link into one program" $MAKE -s -f tests/compile/Makefile static
     check "compile: every global symbol has the tn_ prefix" $MAKE -s -f tests/compile/Makefile prefix
+    check "compile: TN_ENABLE_THREADS=0 references no pthread symbol" $MAKE -s -f tests/compile/Makefile nothreads
+    check "compile: the README's first program builds warning-free" $MAKE -s -f tests/compile/Makefile readme
     ;;
 unit)
     for cfg in default poll nothreads cxx; do
