@@ -2433,19 +2433,22 @@ TN__PRIVATE void tn__sha1_compress(uint32_t *s, const uint8_t *block) {
     for (int i = 0; i < 16; i++) w[i] = tn__load_be32(block + 4 * i);
     for (int i = 16; i < 80; i++) w[i] = tn__rol32(w[i - 3] ^ w[i - 8] ^ w[i - 14] ^ w[i - 16], 1);
     uint32_t a = s[0], b = s[1], c = s[2], d = s[3], e = s[4];
-    for (int i = 0; i < 80; i++) {
-        uint32_t f, k;
-        if (i < 20) f = (b & c) | (~b & d), k = 0x5A827999;
-        else if (i < 40) f = b ^ c ^ d, k = 0x6ED9EBA1;
-        else if (i < 60) f = (b & c) | (b & d) | (c & d), k = 0x8F1BBCDC;
-        else f = b ^ c ^ d, k = 0xCA62C1D6;
-        uint32_t t = tn__rol32(a, 5) + f + e + k + w[i];
-        e = d;
-        d = c;
-        c = tn__rol32(b, 30);
-        b = a;
-        a = t;
-    }
+    // One loop per round function, so no round branches on its index.
+#define TN__SHA1_STEP(f, k)                                      \
+    do {                                                         \
+        uint32_t t = tn__rol32(a, 5) + (f) + e + (k) + w[i];     \
+        e = d;                                                   \
+        d = c;                                                   \
+        c = tn__rol32(b, 30);                                    \
+        b = a;                                                   \
+        a = t;                                                   \
+    } while (0)
+    int i = 0;
+    for (; i < 20; i++) TN__SHA1_STEP((b & c) | (~b & d), 0x5A827999u);
+    for (; i < 40; i++) TN__SHA1_STEP(b ^ c ^ d, 0x6ED9EBA1u);
+    for (; i < 60; i++) TN__SHA1_STEP((b & c) | (b & d) | (c & d), 0x8F1BBCDCu);
+    for (; i < 80; i++) TN__SHA1_STEP(b ^ c ^ d, 0xCA62C1D6u);
+#undef TN__SHA1_STEP
     s[0] += a;
     s[1] += b;
     s[2] += c;
@@ -2500,19 +2503,28 @@ TN__PRIVATE void tn__sha256_compress(uint32_t *s, const uint8_t *block) {
         uint32_t s1 = tn__ror32(w[i - 2], 17) ^ tn__ror32(w[i - 2], 19) ^ (w[i - 2] >> 10);
         w[i] = w[i - 16] + s0 + w[i - 7] + s1;
     }
-    uint32_t v[8];
-    memcpy(v, s, sizeof v);
+    // Named working variables (not an array) so they stay in registers.
+    uint32_t a = s[0], b = s[1], c = s[2], d = s[3], e = s[4], f = s[5], g = s[6], h = s[7];
     for (int i = 0; i < 64; i++) {
-        uint32_t s1 = tn__ror32(v[4], 6) ^ tn__ror32(v[4], 11) ^ tn__ror32(v[4], 25);
-        uint32_t ch = (v[4] & v[5]) ^ (~v[4] & v[6]);
-        uint32_t t1 = v[7] + s1 + ch + k[i] + w[i];
-        uint32_t s0 = tn__ror32(v[0], 2) ^ tn__ror32(v[0], 13) ^ tn__ror32(v[0], 22);
-        uint32_t maj = (v[0] & v[1]) ^ (v[0] & v[2]) ^ (v[1] & v[2]);
-        memmove(v + 1, v, 7 * sizeof v[0]);
-        v[4] += t1;
-        v[0] = t1 + s0 + maj;
+        uint32_t t1 = h + (tn__ror32(e, 6) ^ tn__ror32(e, 11) ^ tn__ror32(e, 25)) + ((e & f) ^ (~e & g)) + k[i] + w[i];
+        uint32_t t2 = (tn__ror32(a, 2) ^ tn__ror32(a, 13) ^ tn__ror32(a, 22)) + ((a & b) ^ (a & c) ^ (b & c));
+        h = g;
+        g = f;
+        f = e;
+        e = d + t1;
+        d = c;
+        c = b;
+        b = a;
+        a = t1 + t2;
     }
-    for (int i = 0; i < 8; i++) s[i] += v[i];
+    s[0] += a;
+    s[1] += b;
+    s[2] += c;
+    s[3] += d;
+    s[4] += e;
+    s[5] += f;
+    s[6] += g;
+    s[7] += h;
 }
 
 TN_API void tn_sha256_init(tn_sha256_ctx *c) {

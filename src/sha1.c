@@ -57,19 +57,22 @@ TN__PRIVATE void tn__sha1_compress(uint32_t *s, const uint8_t *block) {
     for (int i = 0; i < 16; i++) w[i] = tn__load_be32(block + 4 * i);
     for (int i = 16; i < 80; i++) w[i] = tn__rol32(w[i - 3] ^ w[i - 8] ^ w[i - 14] ^ w[i - 16], 1);
     uint32_t a = s[0], b = s[1], c = s[2], d = s[3], e = s[4];
-    for (int i = 0; i < 80; i++) {
-        uint32_t f, k;
-        if (i < 20) f = (b & c) | (~b & d), k = 0x5A827999;
-        else if (i < 40) f = b ^ c ^ d, k = 0x6ED9EBA1;
-        else if (i < 60) f = (b & c) | (b & d) | (c & d), k = 0x8F1BBCDC;
-        else f = b ^ c ^ d, k = 0xCA62C1D6;
-        uint32_t t = tn__rol32(a, 5) + f + e + k + w[i];
-        e = d;
-        d = c;
-        c = tn__rol32(b, 30);
-        b = a;
-        a = t;
-    }
+    // One loop per round function, so no round branches on its index.
+#define TN__SHA1_STEP(f, k)                                      \
+    do {                                                         \
+        uint32_t t = tn__rol32(a, 5) + (f) + e + (k) + w[i];     \
+        e = d;                                                   \
+        d = c;                                                   \
+        c = tn__rol32(b, 30);                                    \
+        b = a;                                                   \
+        a = t;                                                   \
+    } while (0)
+    int i = 0;
+    for (; i < 20; i++) TN__SHA1_STEP((b & c) | (~b & d), 0x5A827999u);
+    for (; i < 40; i++) TN__SHA1_STEP(b ^ c ^ d, 0x6ED9EBA1u);
+    for (; i < 60; i++) TN__SHA1_STEP((b & c) | (b & d) | (c & d), 0x8F1BBCDCu);
+    for (; i < 80; i++) TN__SHA1_STEP(b ^ c ^ d, 0xCA62C1D6u);
+#undef TN__SHA1_STEP
     s[0] += a;
     s[1] += b;
     s[2] += c;
