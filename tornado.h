@@ -425,6 +425,160 @@ TN_API void tn_log(int level, tn_log_channel channel, const char *file, int line
 #define TN_LOGE(...) TN_LOG(TN_LOG_ERROR, TN_LOG_APPLICATION, __VA_ARGS__)
 // ==== END src/log.h ====
 
+// ==== BEGIN src/base64.h ====
+#if defined(TN_AMALGAMATION_LINES)
+#line 1 "src/base64.h"
+#endif
+// ---------------------------------------------------------------------------
+// >>base64  Base64 (RFC 4648), standard and URL-safe
+// ---------------------------------------------------------------------------
+// Encoding never fails; decoding is strict: any character outside the
+// alphabet (whitespace included), misplaced or missing padding, or non-zero
+// bits left over in the last character is TN_EPARSE.
+
+enum tn_base64_flags {
+    TN_BASE64_URL = 1,    // '-' and '_' instead of '+' and '/' (RFC 4648 §5)
+    TN_BASE64_NOPAD = 2   // encode without '='; decode accepts input with or
+                          // without padding (as in URL-safe tokens)
+};
+
+// Characters tn_base64_encode writes for `len` input bytes (without the NUL).
+TN_API size_t tn_base64_encoded_len(size_t len, int flags);
+// The most bytes tn_base64_decode can write for `len` input characters.
+TN_API size_t tn_base64_decoded_max(size_t len);
+// Encodes `len` bytes into `out`, which must hold tn_base64_encoded_len() + 1
+// bytes; NUL-terminates it. Returns the characters written (without the NUL).
+TN_API size_t tn_base64_encode(const void *src, size_t len, char *out, int flags);
+// Appends the encoding of `len` bytes to `b`. Returns 0 or TN_ENOMEM.
+TN_API int tn_base64_encode_buf(tn_buf *b, const void *src, size_t len, int flags);
+// Decodes `len` characters into `out` (room for tn_base64_decoded_max(len)
+// bytes) and sets *out_len. Returns 0 or TN_EPARSE (`out` then holds garbage).
+TN_API int tn_base64_decode(const char *src, size_t len, void *out, size_t *out_len, int flags);
+// Appends the decoding of `len` characters to `b`. Returns 0, TN_EPARSE or
+// TN_ENOMEM; on error `b` keeps its previous contents.
+TN_API int tn_base64_decode_buf(tn_buf *b, const char *src, size_t len, int flags);
+// ==== END src/base64.h ====
+
+// ==== BEGIN src/sha1.h ====
+#if defined(TN_AMALGAMATION_LINES)
+#line 1 "src/sha1.h"
+#endif
+// ---------------------------------------------------------------------------
+// >>sha1  SHA-1 (FIPS 180-4)
+// ---------------------------------------------------------------------------
+// For protocol use only (the WebSocket handshake, ETags): SHA-1 is broken for
+// signatures; use tn_hmac_sha256 for those.
+
+#define TN_SHA1_SIZE 20
+
+typedef struct tn_sha1_ctx {
+    uint32_t state[5];
+    uint64_t count;            // bytes hashed so far
+    uint8_t block[64];
+} tn_sha1_ctx;
+
+// Starts a new hash.
+TN_API void tn_sha1_init(tn_sha1_ctx *c);
+// Hashes `len` more bytes.
+TN_API void tn_sha1_update(tn_sha1_ctx *c, const void *data, size_t len);
+// Writes the digest; `c` must be initialised again before reuse.
+TN_API void tn_sha1_final(tn_sha1_ctx *c, uint8_t out[TN_SHA1_SIZE]);
+// The digest of one buffer.
+TN_API void tn_sha1(const void *data, size_t len, uint8_t out[TN_SHA1_SIZE]);
+// ==== END src/sha1.h ====
+
+// ==== BEGIN src/sha256.h ====
+#if defined(TN_AMALGAMATION_LINES)
+#line 1 "src/sha256.h"
+#endif
+// ---------------------------------------------------------------------------
+// >>sha256  SHA-256 (FIPS 180-4), HMAC-SHA256 (RFC 2104) and signature checks
+// ---------------------------------------------------------------------------
+
+#define TN_SHA256_SIZE 32
+
+typedef struct tn_sha256_ctx {
+    uint32_t state[8];
+    uint64_t count;            // bytes hashed so far
+    uint8_t block[64];
+} tn_sha256_ctx;
+
+typedef struct tn_hmac_sha256_ctx {
+    tn_sha256_ctx inner;
+    tn_sha256_ctx outer;
+} tn_hmac_sha256_ctx;
+
+// Starts a new hash.
+TN_API void tn_sha256_init(tn_sha256_ctx *c);
+// Hashes `len` more bytes.
+TN_API void tn_sha256_update(tn_sha256_ctx *c, const void *data, size_t len);
+// Writes the digest; `c` must be initialised again before reuse.
+TN_API void tn_sha256_final(tn_sha256_ctx *c, uint8_t out[TN_SHA256_SIZE]);
+// The digest of one buffer.
+TN_API void tn_sha256(const void *data, size_t len, uint8_t out[TN_SHA256_SIZE]);
+
+// Starts an HMAC-SHA256 with a key of any length (longer than 64 bytes is
+// hashed first, as RFC 2104 says).
+TN_API void tn_hmac_sha256_init(tn_hmac_sha256_ctx *c, const void *key, size_t keylen);
+// Authenticates `len` more message bytes.
+TN_API void tn_hmac_sha256_update(tn_hmac_sha256_ctx *c, const void *data, size_t len);
+// Writes the MAC; `c` must be initialised again before reuse.
+TN_API void tn_hmac_sha256_final(tn_hmac_sha256_ctx *c, uint8_t out[TN_SHA256_SIZE]);
+// The HMAC-SHA256 of one message.
+TN_API void tn_hmac_sha256(const void *key, size_t keylen, const void *msg, size_t msglen,
+                           uint8_t out[TN_SHA256_SIZE]);
+
+// True when the `n` bytes at a and b are equal. Takes the same time wherever
+// they differ: compare signatures and tokens with it, never with memcmp.
+TN_API bool tn_memeq_consttime(const void *a, const void *b, size_t n);
+// ==== END src/sha256.h ====
+
+// ==== BEGIN src/utf8.h ====
+#if defined(TN_AMALGAMATION_LINES)
+#line 1 "src/utf8.h"
+#endif
+// ---------------------------------------------------------------------------
+// >>utf8  UTF-8 validation (RFC 3629)
+// ---------------------------------------------------------------------------
+// Rejects overlong forms, surrogates (U+D800..U+DFFF), code points above
+// U+10FFFF and the old 5- and 6-byte forms. Fails fast: the first byte that
+// no valid sequence can continue with is the error, as RFC 6455 §8.1 wants
+// for text frames (a WebSocket peer closes with 1007 before the frame ends).
+
+// Zero-initialise before the first call (or use tn_utf8_reset).
+typedef struct tn_utf8_state {
+    uint64_t offset;   // bytes accepted so far; after an error, the bad byte's offset
+    uint8_t need;      // continuation bytes still expected
+    uint8_t lo, hi;    // the range allowed for the next continuation byte
+    uint8_t failed;
+} tn_utf8_state;
+
+// Prepares `s` for a new text.
+TN_API void tn_utf8_reset(tn_utf8_state *s);
+// Validates the next `len` bytes of a text. Returns 0 when they can still be
+// part of valid UTF-8, or TN_EPARSE with s->offset at the first bad byte (then
+// every later call fails too).
+TN_API int tn_utf8_validate(tn_utf8_state *s, const void *data, size_t len);
+// True when the text so far is valid and does not end inside a sequence.
+TN_API bool tn_utf8_complete(const tn_utf8_state *s);
+// True when the `len` bytes are complete, valid UTF-8.
+TN_API bool tn_utf8_valid(const void *data, size_t len);
+// ==== END src/utf8.h ====
+
+// ==== BEGIN src/random.h ====
+#if defined(TN_AMALGAMATION_LINES)
+#line 1 "src/random.h"
+#endif
+// ---------------------------------------------------------------------------
+// >>random  Cryptographically secure random bytes
+// ---------------------------------------------------------------------------
+
+// Fills `buf` with `n` bytes from the operating system's CSPRNG (getrandom on
+// Linux, arc4random_buf on BSD and macOS, else /dev/urandom). Returns 0, or a
+// negative TN_E* code when no secure source works: never weaker bytes.
+TN_API int tn_random_bytes(void *buf, size_t n);
+// ==== END src/random.h ====
+
 // ==== BEGIN src/loop.h ====
 #if defined(TN_AMALGAMATION_LINES)
 #line 1 "src/loop.h"
@@ -874,6 +1028,108 @@ TN_API int tn_chunked_decode(tn_chunked_decoder *d, const char *buf, size_t len,
 TN_API bool tn_chunked_done(const tn_chunked_decoder *d);
 // ==== END src/http_parse.h ====
 
+// ==== BEGIN src/ws_frame.h ====
+#if defined(TN_AMALGAMATION_LINES)
+#line 1 "src/ws_frame.h"
+#endif
+// ---------------------------------------------------------------------------
+// >>ws_frame  WebSocket frames (RFC 6455 §5), without sockets
+// ---------------------------------------------------------------------------
+// The parser reads one frame header in place, picohttpparser style; the
+// payload follows it in the stream and is unmasked with tn_ws_mask, in one go
+// or chunk by chunk. Protocol errors come back as TN_EPARSE with the close
+// code to fail the connection with (RFC 6455 §7.1.7).
+
+#define TN_WS_MAX_HEADER 14     // 2 + 8 (64-bit length) + 4 (mask key)
+#define TN_WS_ACCEPT_LEN 28     // base64 of a SHA-1 digest
+
+typedef enum tn_ws_opcode {
+    TN_WS_OP_CONTINUATION = 0x0,
+    TN_WS_OP_TEXT = 0x1,
+    TN_WS_OP_BINARY = 0x2,
+    TN_WS_OP_CLOSE = 0x8,
+    TN_WS_OP_PING = 0x9,
+    TN_WS_OP_PONG = 0xA
+} tn_ws_opcode;
+
+// Close codes (RFC 6455 §7.4.1). 1005 and 1006 are never sent on the wire.
+enum tn_ws_close_code {
+    TN_WS_CLOSE_NORMAL = 1000,
+    TN_WS_CLOSE_GOING_AWAY = 1001,
+    TN_WS_CLOSE_PROTOCOL_ERROR = 1002,
+    TN_WS_CLOSE_UNSUPPORTED_DATA = 1003,
+    TN_WS_CLOSE_NO_STATUS = 1005,
+    TN_WS_CLOSE_ABNORMAL = 1006,
+    TN_WS_CLOSE_INVALID_DATA = 1007,
+    TN_WS_CLOSE_POLICY_VIOLATION = 1008,
+    TN_WS_CLOSE_MESSAGE_TOO_BIG = 1009,
+    TN_WS_CLOSE_MANDATORY_EXTENSION = 1010,
+    TN_WS_CLOSE_INTERNAL_ERROR = 1011
+};
+
+// Whether the peer's frames must carry a mask key.
+typedef enum tn_ws_mask_rule {
+    TN_WS_MASK_ANY = 0,        // accept both (Tornado's server does)
+    TN_WS_MASK_REQUIRED,       // a server reading a client, by the letter of §5.1
+    TN_WS_MASK_FORBIDDEN       // a client reading a server
+} tn_ws_mask_rule;
+
+typedef struct tn_ws_parse_opts {
+    uint64_t max_payload;      // 0: no limit below 2^63; larger frames fail with 1009
+    tn_ws_mask_rule mask;      // TN_WS_MASK_ANY
+    bool allow_rsv1;           // false; true once permessage-deflate is negotiated
+} tn_ws_parse_opts;
+
+typedef struct tn_ws_frame_header {
+    bool fin;
+    bool rsv1;                 // "compressed" under permessage-deflate
+    uint8_t opcode;            // a tn_ws_opcode
+    bool masked;
+    uint8_t mask_key[4];       // valid when masked
+    uint64_t payload_len;
+    int close_code;            // on TN_EPARSE: 1002 (protocol error) or 1009 (too big)
+} tn_ws_frame_header;
+
+// The parsed payload of a close frame.
+typedef struct tn_ws_close_info {
+    int code;                  // TN_WS_CLOSE_NO_STATUS when the payload is empty
+    tn_str reason;             // a view into the payload, valid UTF-8, maybe empty
+    int fail_code;             // on TN_EPARSE: 1002 (bad code) or 1007 (bad UTF-8)
+} tn_ws_close_info;
+
+// Parses the frame header at the start of `buf`. Returns the header length
+// (2..14; the payload follows), TN_INCOMPLETE, or TN_EPARSE with h->close_code
+// set. Fails as soon as the bytes seen are wrong. `o` may be NULL (defaults).
+TN_API int tn_ws_frame_parse(const char *buf, size_t len, tn_ws_frame_header *h,
+                             const tn_ws_parse_opts *o);
+// XORs `len` payload bytes with the mask key, in place. `offset` is how many
+// payload bytes came before this chunk, so a payload can be unmasked in pieces.
+// Masking and unmasking are the same operation.
+TN_API void tn_ws_mask(void *buf, size_t len, const uint8_t key[4], uint64_t offset);
+// Writes a frame header with the shortest length encoding into `out`; `key`
+// is used when `masked`. Returns its length (2..14), or TN_EINVAL for an
+// unknown opcode, a control frame that is fragmented, compressed or longer
+// than 125 bytes, or a length of 2^63 or more.
+TN_API int tn_ws_frame_write_header(char out[TN_WS_MAX_HEADER], bool fin, int opcode, bool rsv1,
+                                    bool masked, const uint8_t key[4], uint64_t payload_len);
+
+// Sec-WebSocket-Accept for a Sec-WebSocket-Key (RFC 6455 §4.2.2): writes 28
+// characters and a NUL into `out`.
+TN_API void tn_ws_accept_key(const char *key, size_t len, char out[TN_WS_ACCEPT_LEN + 1]);
+
+// True for the close codes a peer may send: 1000-1003, 1007-1014 and
+// 3000-4999 (1004-1006, 1015 and the unassigned ranges are refused).
+TN_API bool tn_ws_close_code_valid(int code);
+// Parses a close frame's payload. Returns 0, or TN_EPARSE with out->fail_code
+// set: 1002 for a 1-byte payload or an invalid code, 1007 for a reason that
+// is not valid UTF-8.
+TN_API int tn_ws_close_parse(const char *payload, size_t len, tn_ws_close_info *out);
+// Writes a close payload into `out`: nothing when code is 0, else the code and
+// the reason, cut at a character boundary to fit 125 bytes. Returns its length,
+// or TN_EINVAL when the code may not be sent or the reason is not UTF-8.
+TN_API int tn_ws_close_payload(char out[125], int code, const char *reason, size_t len);
+// ==== END src/ws_frame.h ====
+
 // ==== BEGIN src/decl_end.h ====
 #if defined(TN_AMALGAMATION_LINES)
 #line 1 "src/decl_end.h"
@@ -1302,6 +1558,470 @@ TN_API void tn_log(int level, tn_log_channel channel, const char *file, int line
 #define TN__LOGW(...) TN__LOG(TN_LOG_WARNING, TN_LOG_GENERAL, __VA_ARGS__)
 #define TN__LOGE(...) TN__LOG(TN_LOG_ERROR, TN_LOG_GENERAL, __VA_ARGS__)
 // ==== END src/log.c ====
+
+// ==== BEGIN src/base64.c ====
+#if defined(TN_AMALGAMATION_LINES)
+#line 1 "src/base64.c"
+#endif
+// >>base64 implementation
+
+TN__PRIVATE const char *tn__b64_alphabet(int flags) {
+    return flags & TN_BASE64_URL ? "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+                                 : "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+}
+
+TN_API size_t tn_base64_encoded_len(size_t len, int flags) {
+    if (flags & TN_BASE64_NOPAD) return len / 3 * 4 + (len % 3 ? len % 3 + 1 : 0);
+    return (len + 2) / 3 * 4;
+}
+
+TN_API size_t tn_base64_decoded_max(size_t len) { return len / 4 * 3 + (len % 4 ? len % 4 - 1 : 0); }
+
+TN_API size_t tn_base64_encode(const void *src, size_t len, char *out, int flags) {
+    const unsigned char *s = TN__CAST(const unsigned char *, src);
+    const char *abc = tn__b64_alphabet(flags);
+    char *o = out;
+    size_t i = 0;
+    for (; i + 3 <= len; i += 3) {
+        uint32_t v = (uint32_t)s[i] << 16 | (uint32_t)s[i + 1] << 8 | s[i + 2];
+        *o++ = abc[v >> 18];
+        *o++ = abc[v >> 12 & 63];
+        *o++ = abc[v >> 6 & 63];
+        *o++ = abc[v & 63];
+    }
+    if (i < len) {
+        uint32_t v = (uint32_t)s[i] << 16 | (i + 1 < len ? (uint32_t)s[i + 1] << 8 : 0);
+        *o++ = abc[v >> 18];
+        *o++ = abc[v >> 12 & 63];
+        if (i + 1 < len) *o++ = abc[v >> 6 & 63];
+        if (!(flags & TN_BASE64_NOPAD)) {
+            if (i + 1 == len) *o++ = '=';
+            *o++ = '=';
+        }
+    }
+    *o = '\0';
+    return (size_t)(o - out);
+}
+
+TN_API int tn_base64_encode_buf(tn_buf *b, const void *src, size_t len, int flags) {
+    size_t n = tn_base64_encoded_len(len, flags);
+    if (tn_buf_reserve(b, n)) return TN_ENOMEM;
+    b->len += tn_base64_encode(src, len, b->data + b->len, flags);
+    return 0;
+}
+
+// The 6-bit value of a character, or -1 outside the alphabet.
+TN__PRIVATE int tn__b64_value(unsigned char c, int flags) {
+    if (c >= 'A' && c <= 'Z') return c - 'A';
+    if (c >= 'a' && c <= 'z') return c - 'a' + 26;
+    if (c >= '0' && c <= '9') return c - '0' + 52;
+    if (c == (flags & TN_BASE64_URL ? '-' : '+')) return 62;
+    if (c == (flags & TN_BASE64_URL ? '_' : '/')) return 63;
+    return -1;
+}
+
+// Checks the padding and sets *data to the number of characters before it.
+TN__PRIVATE bool tn__b64_data_len(const char *src, size_t len, int flags, size_t *data) {
+    size_t pad = 0;
+    while (pad < 2 && pad < len && src[len - 1 - pad] == '=') pad++;
+    *data = len - pad;
+    if (pad > 0 || !(flags & TN_BASE64_NOPAD)) return len % 4 == 0;
+    return *data % 4 != 1;
+}
+
+TN_API int tn_base64_decode(const char *src, size_t len, void *out, size_t *out_len, int flags) {
+    size_t data;
+    if (!tn__b64_data_len(src, len, flags, &data)) return TN_EPARSE;
+    const unsigned char *s = (const unsigned char *)src;
+    unsigned char *start = TN__CAST(unsigned char *, out), *o = start;
+    uint32_t acc = 0;
+    size_t i = 0;
+    for (; i < data; i++) {
+        int v = tn__b64_value(s[i], flags);
+        if (v < 0) return TN_EPARSE;
+        acc = acc << 6 | (uint32_t)v;
+        if (i % 4 == 3) {
+            *o++ = (unsigned char)(acc >> 16);
+            *o++ = (unsigned char)(acc >> 8);
+            *o++ = (unsigned char)acc;
+            acc = 0;
+        }
+    }
+    // A tail of 2 or 3 characters carries 1 or 2 bytes; the bits left over
+    // must be zero, or two different strings would decode to the same bytes.
+    if (i % 4 == 2) {
+        if (acc & 0xF) return TN_EPARSE;
+        *o++ = (unsigned char)(acc >> 4);
+    } else if (i % 4 == 3) {
+        if (acc & 0x3) return TN_EPARSE;
+        *o++ = (unsigned char)(acc >> 10);
+        *o++ = (unsigned char)(acc >> 2);
+    }
+    *out_len = (size_t)(o - start);
+    return 0;
+}
+
+TN_API int tn_base64_decode_buf(tn_buf *b, const char *src, size_t len, int flags) {
+    if (tn_buf_reserve(b, tn_base64_decoded_max(len))) return TN_ENOMEM;
+    size_t n;
+    int r = tn_base64_decode(src, len, b->data + b->len, &n, flags);
+    if (r == 0) b->len += n;
+    b->data[b->len] = '\0';
+    return r;
+}
+// ==== END src/base64.c ====
+
+// ==== BEGIN src/sha1.c ====
+#if defined(TN_AMALGAMATION_LINES)
+#line 1 "src/sha1.c"
+#endif
+// >>sha1 implementation
+
+TN__PRIVATE uint32_t tn__load_be32(const uint8_t *p) {
+    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+TN__PRIVATE void tn__store_be32(uint8_t *p, uint32_t v) {
+    p[0] = (uint8_t)(v >> 24);
+    p[1] = (uint8_t)(v >> 16);
+    p[2] = (uint8_t)(v >> 8);
+    p[3] = (uint8_t)v;
+}
+
+TN__PRIVATE uint32_t tn__rol32(uint32_t v, int n) { return v << n | v >> (32 - n); }
+
+// The Merkle-Damgard framing that SHA-1 and SHA-256 share: 64-byte blocks,
+// a 0x80 pad byte and the bit count as a big-endian 64-bit trailer.
+typedef void (*tn__md_compress)(uint32_t *state, const uint8_t *block);
+
+TN__PRIVATE void tn__md_update(uint32_t *state, uint8_t *block, uint64_t *count, const void *data,
+                               size_t len, tn__md_compress compress) {
+    const uint8_t *p = TN__CAST(const uint8_t *, data);
+    size_t used = (size_t)(*count % 64);
+    *count += len;
+    if (!len) return;
+    if (used) {
+        size_t n = TN__MIN(64 - used, len);
+        memcpy(block + used, p, n);
+        p += n;
+        len -= n;
+        if (used + n < 64) return;
+        compress(state, block);
+    }
+    for (; len >= 64; p += 64, len -= 64) compress(state, p);
+    if (len) memcpy(block, p, len);
+}
+
+TN__PRIVATE void tn__md_final(uint32_t *state, uint8_t *block, uint64_t count,
+                              tn__md_compress compress, uint8_t *out, int words) {
+    size_t used = (size_t)(count % 64);
+    block[used++] = 0x80;
+    if (used > 56) {
+        memset(block + used, 0, 64 - used);
+        compress(state, block);
+        used = 0;
+    }
+    memset(block + used, 0, 56 - used);
+    tn__store_be32(block + 56, (uint32_t)(count >> 29));
+    tn__store_be32(block + 60, (uint32_t)(count << 3));
+    compress(state, block);
+    for (int i = 0; i < words; i++) tn__store_be32(out + 4 * i, state[i]);
+}
+
+TN__PRIVATE void tn__sha1_compress(uint32_t *s, const uint8_t *block) {
+    uint32_t w[80];
+    for (int i = 0; i < 16; i++) w[i] = tn__load_be32(block + 4 * i);
+    for (int i = 16; i < 80; i++) w[i] = tn__rol32(w[i - 3] ^ w[i - 8] ^ w[i - 14] ^ w[i - 16], 1);
+    uint32_t a = s[0], b = s[1], c = s[2], d = s[3], e = s[4];
+    // One loop per round function, so no round branches on its index.
+#define TN__SHA1_STEP(f, k)                                      \
+    do {                                                         \
+        uint32_t t = tn__rol32(a, 5) + (f) + e + (k) + w[i];     \
+        e = d;                                                   \
+        d = c;                                                   \
+        c = tn__rol32(b, 30);                                    \
+        b = a;                                                   \
+        a = t;                                                   \
+    } while (0)
+    int i = 0;
+    for (; i < 20; i++) TN__SHA1_STEP((b & c) | (~b & d), 0x5A827999u);
+    for (; i < 40; i++) TN__SHA1_STEP(b ^ c ^ d, 0x6ED9EBA1u);
+    for (; i < 60; i++) TN__SHA1_STEP((b & c) | (b & d) | (c & d), 0x8F1BBCDCu);
+    for (; i < 80; i++) TN__SHA1_STEP(b ^ c ^ d, 0xCA62C1D6u);
+#undef TN__SHA1_STEP
+    s[0] += a;
+    s[1] += b;
+    s[2] += c;
+    s[3] += d;
+    s[4] += e;
+}
+
+TN_API void tn_sha1_init(tn_sha1_ctx *c) {
+    static const uint32_t iv[5] = {0x67452301, 0xEFCDAB89, 0x98BADCFE, 0x10325476, 0xC3D2E1F0};
+    memcpy(c->state, iv, sizeof iv);
+    c->count = 0;
+}
+
+TN_API void tn_sha1_update(tn_sha1_ctx *c, const void *data, size_t len) {
+    tn__md_update(c->state, c->block, &c->count, data, len, tn__sha1_compress);
+}
+
+TN_API void tn_sha1_final(tn_sha1_ctx *c, uint8_t out[TN_SHA1_SIZE]) {
+    tn__md_final(c->state, c->block, c->count, tn__sha1_compress, out, 5);
+}
+
+TN_API void tn_sha1(const void *data, size_t len, uint8_t out[TN_SHA1_SIZE]) {
+    tn_sha1_ctx c;
+    tn_sha1_init(&c);
+    tn_sha1_update(&c, data, len);
+    tn_sha1_final(&c, out);
+}
+// ==== END src/sha1.c ====
+
+// ==== BEGIN src/sha256.c ====
+#if defined(TN_AMALGAMATION_LINES)
+#line 1 "src/sha256.c"
+#endif
+// >>sha256 implementation
+
+TN__PRIVATE uint32_t tn__ror32(uint32_t v, int n) { return v >> n | v << (32 - n); }
+
+TN__PRIVATE void tn__sha256_compress(uint32_t *s, const uint8_t *block) {
+    static const uint32_t k[64] = {
+        0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
+        0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174,
+        0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da,
+        0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7, 0xc6e00bf3, 0xd5a79147, 0x06ca6351, 0x14292967,
+        0x27b70a85, 0x2e1b2138, 0x4d2c6dfc, 0x53380d13, 0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85,
+        0xa2bfe8a1, 0xa81a664b, 0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070,
+        0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3,
+        0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2};
+    uint32_t w[64];
+    for (int i = 0; i < 16; i++) w[i] = tn__load_be32(block + 4 * i);
+    for (int i = 16; i < 64; i++) {
+        uint32_t s0 = tn__ror32(w[i - 15], 7) ^ tn__ror32(w[i - 15], 18) ^ (w[i - 15] >> 3);
+        uint32_t s1 = tn__ror32(w[i - 2], 17) ^ tn__ror32(w[i - 2], 19) ^ (w[i - 2] >> 10);
+        w[i] = w[i - 16] + s0 + w[i - 7] + s1;
+    }
+    // Named working variables (not an array) so they stay in registers.
+    uint32_t a = s[0], b = s[1], c = s[2], d = s[3], e = s[4], f = s[5], g = s[6], h = s[7];
+    for (int i = 0; i < 64; i++) {
+        uint32_t t1 = h + (tn__ror32(e, 6) ^ tn__ror32(e, 11) ^ tn__ror32(e, 25)) + ((e & f) ^ (~e & g)) + k[i] + w[i];
+        uint32_t t2 = (tn__ror32(a, 2) ^ tn__ror32(a, 13) ^ tn__ror32(a, 22)) + ((a & b) ^ (a & c) ^ (b & c));
+        h = g;
+        g = f;
+        f = e;
+        e = d + t1;
+        d = c;
+        c = b;
+        b = a;
+        a = t1 + t2;
+    }
+    s[0] += a;
+    s[1] += b;
+    s[2] += c;
+    s[3] += d;
+    s[4] += e;
+    s[5] += f;
+    s[6] += g;
+    s[7] += h;
+}
+
+TN_API void tn_sha256_init(tn_sha256_ctx *c) {
+    static const uint32_t iv[8] = {0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
+                                   0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19};
+    memcpy(c->state, iv, sizeof iv);
+    c->count = 0;
+}
+
+TN_API void tn_sha256_update(tn_sha256_ctx *c, const void *data, size_t len) {
+    tn__md_update(c->state, c->block, &c->count, data, len, tn__sha256_compress);
+}
+
+TN_API void tn_sha256_final(tn_sha256_ctx *c, uint8_t out[TN_SHA256_SIZE]) {
+    tn__md_final(c->state, c->block, c->count, tn__sha256_compress, out, 8);
+}
+
+TN_API void tn_sha256(const void *data, size_t len, uint8_t out[TN_SHA256_SIZE]) {
+    tn_sha256_ctx c;
+    tn_sha256_init(&c);
+    tn_sha256_update(&c, data, len);
+    tn_sha256_final(&c, out);
+}
+
+TN_API void tn_hmac_sha256_init(tn_hmac_sha256_ctx *c, const void *key, size_t keylen) {
+    uint8_t k[64] = {0}, pad[64];
+    if (keylen > sizeof k) tn_sha256(key, keylen, k);
+    else if (keylen) memcpy(k, key, keylen);
+    for (int i = 0; i < 64; i++) pad[i] = k[i] ^ 0x36;
+    tn_sha256_init(&c->inner);
+    tn_sha256_update(&c->inner, pad, sizeof pad);
+    for (int i = 0; i < 64; i++) pad[i] = k[i] ^ 0x5c;
+    tn_sha256_init(&c->outer);
+    tn_sha256_update(&c->outer, pad, sizeof pad);
+}
+
+TN_API void tn_hmac_sha256_update(tn_hmac_sha256_ctx *c, const void *data, size_t len) {
+    tn_sha256_update(&c->inner, data, len);
+}
+
+TN_API void tn_hmac_sha256_final(tn_hmac_sha256_ctx *c, uint8_t out[TN_SHA256_SIZE]) {
+    uint8_t inner[TN_SHA256_SIZE];
+    tn_sha256_final(&c->inner, inner);
+    tn_sha256_update(&c->outer, inner, sizeof inner);
+    tn_sha256_final(&c->outer, out);
+}
+
+TN_API void tn_hmac_sha256(const void *key, size_t keylen, const void *msg, size_t msglen,
+                           uint8_t out[TN_SHA256_SIZE]) {
+    tn_hmac_sha256_ctx c;
+    tn_hmac_sha256_init(&c, key, keylen);
+    tn_hmac_sha256_update(&c, msg, msglen);
+    tn_hmac_sha256_final(&c, out);
+}
+
+TN_API bool tn_memeq_consttime(const void *a, const void *b, size_t n) {
+    const volatile uint8_t *x = TN__CAST(const volatile uint8_t *, a);
+    const volatile uint8_t *y = TN__CAST(const volatile uint8_t *, b);
+    uint8_t diff = 0;
+    for (size_t i = 0; i < n; i++) diff |= x[i] ^ y[i];
+    return diff == 0;
+}
+// ==== END src/sha256.c ====
+
+// ==== BEGIN src/utf8.c ====
+#if defined(TN_AMALGAMATION_LINES)
+#line 1 "src/utf8.c"
+#endif
+// >>utf8 implementation
+
+TN_API void tn_utf8_reset(tn_utf8_state *s) { memset(s, 0, sizeof *s); }
+
+// Sets up the sequence a lead byte starts: how many continuation bytes follow
+// and the range of the first of them, which is where RFC 3629 §4 rules out
+// overlongs (E0, F0), surrogates (ED) and values above U+10FFFF (F4).
+TN__PRIVATE bool tn__utf8_lead(tn_utf8_state *s, uint8_t c) {
+    s->lo = 0x80;
+    s->hi = 0xBF;
+    if (c >= 0xC2 && c <= 0xDF) s->need = 1;
+    else if (c >= 0xE0 && c <= 0xEF) s->need = 2;
+    else if (c >= 0xF0 && c <= 0xF4) s->need = 3;
+    else return false;
+    if (c == 0xE0) s->lo = 0xA0;
+    else if (c == 0xED) s->hi = 0x9F;
+    else if (c == 0xF0) s->lo = 0x90;
+    else if (c == 0xF4) s->hi = 0x8F;
+    return true;
+}
+
+// Skips whole 8-byte words of ASCII; returns how many bytes it skipped.
+TN__PRIVATE size_t tn__utf8_ascii_run(const uint8_t *p, size_t len) {
+    size_t i = 0;
+    for (; i + 8 <= len; i += 8) {
+        uint64_t w;
+        memcpy(&w, p + i, 8);
+        if (w & 0x8080808080808080ull) break;
+    }
+    return i;
+}
+
+TN_API int tn_utf8_validate(tn_utf8_state *s, const void *data, size_t len) {
+    if (s->failed) return TN_EPARSE;
+    const uint8_t *p = TN__CAST(const uint8_t *, data);
+    size_t i = 0;
+    while (i < len) {
+        if (s->need == 0) {
+            i += tn__utf8_ascii_run(p + i, len - i);
+            if (i == len) break;
+            uint8_t c = p[i];
+            if (c >= 0x80 && !tn__utf8_lead(s, c)) break;
+        } else {
+            uint8_t c = p[i];
+            if (c < s->lo || c > s->hi) break;
+            s->need--;
+            s->lo = 0x80;
+            s->hi = 0xBF;
+        }
+        i++;
+    }
+    s->offset += i;
+    if (i == len) return 0;
+    s->failed = 1;
+    return TN_EPARSE;
+}
+
+TN_API bool tn_utf8_complete(const tn_utf8_state *s) { return !s->failed && s->need == 0; }
+
+TN_API bool tn_utf8_valid(const void *data, size_t len) {
+    tn_utf8_state s;
+    tn_utf8_reset(&s);
+    return tn_utf8_validate(&s, data, len) == 0 && tn_utf8_complete(&s);
+}
+// ==== END src/utf8.c ====
+
+// ==== BEGIN src/random.c ====
+#if defined(TN_AMALGAMATION_LINES)
+#line 1 "src/random.c"
+#endif
+// >>random implementation
+#if defined(__linux__)
+#  include <sys/syscall.h>
+#endif
+
+#if defined(__APPLE__) || defined(__FreeBSD__) || defined(__OpenBSD__) || \
+    defined(__NetBSD__) || defined(__DragonFly__)
+#  define TN__HAVE_ARC4RANDOM 1
+#endif
+
+#if !defined(TN__HAVE_ARC4RANDOM)
+TN__PRIVATE int tn__random_urandom(uint8_t *p, size_t n) {
+    int fd;
+    do fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
+    while (fd < 0 && errno == EINTR);
+    if (fd < 0) return tn__err_from_errno(errno);
+    int err = 0;
+    while (n > 0) {
+        ssize_t r = read(fd, p, n);
+        if (r < 0 && errno == EINTR) continue;
+        if (r <= 0) {
+            err = r < 0 ? tn__err_from_errno(errno) : TN_EEOF;
+            break;
+        }
+        p += r;
+        n -= (size_t)r;
+    }
+    close(fd);
+    return err;
+}
+#endif
+
+#if defined(__linux__) && defined(SYS_getrandom)
+// The raw system call: glibc before 2.25 has no getrandom() wrapper. Falls
+// back to /dev/urandom only on kernels older than 3.17 (ENOSYS).
+TN__PRIVATE int tn__random_os(uint8_t *p, size_t n) {
+    while (n > 0) {
+        long r = syscall(SYS_getrandom, p, n, 0);
+        if (r < 0 && errno == EINTR) continue;
+        if (r < 0 && errno == ENOSYS) return tn__random_urandom(p, n);
+        if (r <= 0) return r < 0 ? tn__err_from_errno(errno) : TN_ESYS;
+        p += r;
+        n -= (size_t)r;
+    }
+    return 0;
+}
+#elif defined(TN__HAVE_ARC4RANDOM)
+TN__PRIVATE int tn__random_os(uint8_t *p, size_t n) {
+    arc4random_buf(p, n);
+    return 0;
+}
+#else
+TN__PRIVATE int tn__random_os(uint8_t *p, size_t n) { return tn__random_urandom(p, n); }
+#endif
+
+TN_API int tn_random_bytes(void *buf, size_t n) {
+    return tn__random_os(TN__CAST(uint8_t *, buf), n);
+}
+// ==== END src/random.c ====
 
 // ==== BEGIN src/loop_internal.h ====
 #if defined(TN_AMALGAMATION_LINES)
@@ -4001,6 +4721,175 @@ TN_API int tn_chunked_decode(tn_chunked_decoder *d, const char *buf, size_t len,
 
 TN_API bool tn_chunked_done(const tn_chunked_decoder *d) { return d->_state == TN__CK_DONE; }
 // ==== END src/http_parse.c ====
+
+// ==== BEGIN src/ws_frame.c ====
+#if defined(TN_AMALGAMATION_LINES)
+#line 1 "src/ws_frame.c"
+#endif
+// >>ws_frame implementation
+
+TN__PRIVATE int tn__ws_fail(tn_ws_frame_header *h, int close_code) {
+    h->close_code = close_code;
+    return TN_EPARSE;
+}
+
+TN__PRIVATE bool tn__ws_opcode_known(int op) { return (op >= 0x0 && op <= 0x2) || (op >= 0x8 && op <= 0xA); }
+
+TN__PRIVATE uint64_t tn__load_be(const uint8_t *p, int n) {
+    uint64_t v = 0;
+    for (int i = 0; i < n; i++) v = v << 8 | p[i];
+    return v;
+}
+
+// RFC 7692 §6.1: the compressed bit belongs on the first frame of a data
+// message only, and only once an extension gave RSV1 a meaning.
+TN__PRIVATE bool tn__ws_rsv1_ok(int opcode, bool allow) {
+    return allow && (opcode == TN_WS_OP_TEXT || opcode == TN_WS_OP_BINARY);
+}
+
+// The first byte: FIN, RSV1-3, opcode.
+TN__PRIVATE int tn__ws_parse_byte0(uint8_t b, tn_ws_frame_header *h, const tn_ws_parse_opts *o) {
+    h->fin = (b & 0x80) != 0;
+    h->rsv1 = (b & 0x40) != 0;
+    h->opcode = b & 0x0F;
+    if (!tn__ws_opcode_known(h->opcode) || (b & 0x30)) return tn__ws_fail(h, TN_WS_CLOSE_PROTOCOL_ERROR);
+    if (h->rsv1 && !tn__ws_rsv1_ok(h->opcode, o->allow_rsv1)) return tn__ws_fail(h, TN_WS_CLOSE_PROTOCOL_ERROR);
+    if ((h->opcode & 0x8) && !h->fin) return tn__ws_fail(h, TN_WS_CLOSE_PROTOCOL_ERROR);
+    return 0;
+}
+
+// The payload length after the first two bytes: 7 bits, or 126 + 16 bits, or
+// 127 + 64 bits. Returns the header length so far or an error.
+TN__PRIVATE int tn__ws_parse_length(const uint8_t *p, size_t len, tn_ws_frame_header *h,
+                                    const tn_ws_parse_opts *o) {
+    uint64_t n = p[1] & 0x7F;
+    int hl = 2;
+    if ((h->opcode & 0x8) && n > 125) return tn__ws_fail(h, TN_WS_CLOSE_PROTOCOL_ERROR);
+    if (n == 126) {
+        if (len < 4) return TN_INCOMPLETE;
+        n = tn__load_be(p + 2, 2);
+        if (n < 126) return tn__ws_fail(h, TN_WS_CLOSE_PROTOCOL_ERROR);
+        hl = 4;
+    } else if (n == 127) {
+        if (len < 10) return TN_INCOMPLETE;
+        n = tn__load_be(p + 2, 8);
+        if ((n >> 63) || n <= 0xFFFF) return tn__ws_fail(h, TN_WS_CLOSE_PROTOCOL_ERROR);
+        hl = 10;
+    }
+    if (o->max_payload && n > o->max_payload) return tn__ws_fail(h, TN_WS_CLOSE_MESSAGE_TOO_BIG);
+    h->payload_len = n;
+    return hl;
+}
+
+TN_API int tn_ws_frame_parse(const char *buf, size_t len, tn_ws_frame_header *h,
+                             const tn_ws_parse_opts *o) {
+    static const tn_ws_parse_opts defaults = {0, TN_WS_MASK_ANY, false};
+    const uint8_t *p = (const uint8_t *)buf;
+    if (!o) o = &defaults;
+    memset(h, 0, sizeof *h);
+    if (len < 1) return TN_INCOMPLETE;
+    int r = tn__ws_parse_byte0(p[0], h, o);
+    if (r < 0) return r;
+    if (len < 2) return TN_INCOMPLETE;
+    h->masked = (p[1] & 0x80) != 0;
+    if (o->mask == (h->masked ? TN_WS_MASK_FORBIDDEN : TN_WS_MASK_REQUIRED))
+        return tn__ws_fail(h, TN_WS_CLOSE_PROTOCOL_ERROR);
+    int hl = tn__ws_parse_length(p, len, h, o);
+    if (hl < 0 || !h->masked) return hl;
+    if (len < (size_t)hl + 4) return TN_INCOMPLETE;
+    memcpy(h->mask_key, p + hl, 4);
+    return hl + 4;
+}
+
+TN_API void tn_ws_mask(void *buf, size_t len, const uint8_t key[4], uint64_t offset) {
+    uint8_t *p = TN__CAST(uint8_t *, buf);
+    uint8_t k[8];
+    for (int i = 0; i < 8; i++) k[i] = key[(offset + (uint64_t)i) & 3];
+    uint64_t m;
+    memcpy(&m, k, 8);
+    size_t i = 0;
+    for (; i + 8 <= len; i += 8) {
+        uint64_t w;
+        memcpy(&w, p + i, 8);
+        w ^= m;
+        memcpy(p + i, &w, 8);
+    }
+    for (; i < len; i++) p[i] ^= k[i & 7];
+}
+
+TN_API int tn_ws_frame_write_header(char out[TN_WS_MAX_HEADER], bool fin, int opcode, bool rsv1,
+                                    bool masked, const uint8_t key[4], uint64_t payload_len) {
+    bool control = (opcode & 0x8) != 0;
+    if (!tn__ws_opcode_known(opcode) || (payload_len >> 63)) return TN_EINVAL;
+    if (control && (!fin || rsv1 || payload_len > 125)) return TN_EINVAL;
+    uint8_t *o = (uint8_t *)out;
+    o[0] = (uint8_t)((fin ? 0x80 : 0) | (rsv1 ? 0x40 : 0) | opcode);
+    uint8_t mbit = masked ? 0x80 : 0;
+    int n = 2;
+    if (payload_len < 126) {
+        o[1] = (uint8_t)(mbit | payload_len);
+    } else {
+        int bytes = payload_len <= 0xFFFF ? 2 : 8;
+        o[1] = (uint8_t)(mbit | (bytes == 2 ? 126 : 127));
+        for (int i = 0; i < bytes; i++) o[n++] = (uint8_t)(payload_len >> (8 * (bytes - 1 - i)));
+    }
+    if (masked) {
+        memcpy(o + n, key, 4);
+        n += 4;
+    }
+    return n;
+}
+
+TN_API void tn_ws_accept_key(const char *key, size_t len, char out[TN_WS_ACCEPT_LEN + 1]) {
+    static const char guid[] = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
+    uint8_t digest[TN_SHA1_SIZE];
+    tn_sha1_ctx c;
+    tn_sha1_init(&c);
+    tn_sha1_update(&c, key, len);
+    tn_sha1_update(&c, guid, sizeof guid - 1);
+    tn_sha1_final(&c, digest);
+    tn_base64_encode(digest, sizeof digest, out, 0);
+}
+
+TN_API bool tn_ws_close_code_valid(int code) {
+    return (code >= 1000 && code <= 1003) || (code >= 1007 && code <= 1014) ||
+           (code >= 3000 && code <= 4999);
+}
+
+TN_API int tn_ws_close_parse(const char *payload, size_t len, tn_ws_close_info *out) {
+    out->code = TN_WS_CLOSE_NO_STATUS;
+    out->reason.ptr = payload;
+    out->reason.len = 0;
+    out->fail_code = 0;
+    if (len == 0) return 0;
+    const uint8_t *p = (const uint8_t *)payload;
+    if (len == 1) {
+        out->fail_code = TN_WS_CLOSE_PROTOCOL_ERROR;
+        return TN_EPARSE;
+    }
+    out->code = (int)tn__load_be(p, 2);
+    out->reason.ptr = payload + 2;
+    out->reason.len = len - 2;
+    if (!tn_ws_close_code_valid(out->code)) out->fail_code = TN_WS_CLOSE_PROTOCOL_ERROR;
+    else if (!tn_utf8_valid(out->reason.ptr, out->reason.len)) out->fail_code = TN_WS_CLOSE_INVALID_DATA;
+    return out->fail_code ? TN_EPARSE : 0;
+}
+
+TN_API int tn_ws_close_payload(char out[125], int code, const char *reason, size_t len) {
+    if (code == 0) return 0;
+    if (!tn_ws_close_code_valid(code) || !tn_utf8_valid(reason, len)) return TN_EINVAL;
+    // Back up to a lead byte so the cut leaves whole characters.
+    size_t n = len;
+    if (n > 123) {
+        n = 123;
+        while (n > 0 && ((uint8_t)reason[n] & 0xC0) == 0x80) n--;
+    }
+    out[0] = (char)(code >> 8);
+    out[1] = (char)(code & 0xFF);
+    if (n) memcpy(out + 2, reason, n);
+    return (int)n + 2;
+}
+// ==== END src/ws_frame.c ====
 
 #endif // TORNADO_IMPLEMENTATION
 
