@@ -54,5 +54,9 @@ build/test/$(1)/unit: $$(patsubst tests/unit/%.c,build/test/$(1)/%.o,$$(UNIT_SRC
 endef
 $(foreach c,$(CONFIGS),$(eval $(call unit_config,$(c))))
 
+# libFuzzer targets (clang): build/fuzz/fuzz_NAME; see tests/fuzz/Makefile.
+fuzz: tornado.h
+	$(MAKE) -f tests/fuzz/Makefile
+
 clean:
 	rm -rf build

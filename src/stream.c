@@ -1,7 +1,7 @@
 // >>stream implementation
 #include "loop_internal.h"
 
-enum { TN__RD_NONE, TN__RD_UNTIL, TN__RD_BYTES, TN__RD_CLOSE };
+enum { TN__RD_NONE, TN__RD_UNTIL, TN__RD_BYTES, TN__RD_CLOSE, TN__RD_PARSE };
 
 typedef struct tn__wcb {
     uint64_t end;  // the callback runs once wsent reaches this
@@ -22,8 +22,9 @@ struct tn_stream {
     // the pending read
     int rmode;
     size_t rsize;      // bytes wanted (BYTES) or max_bytes (UNTIL, 0: none)
-    size_t scanned;    // UNTIL: bytes already searched for the delimiter
+    size_t scanned;    // UNTIL: bytes searched for the delimiter; PARSE: bytes shown
     tn_stream_read_cb rcb;
+    tn_stream_parse_cb pcb;
     void *rarg;
     unsigned char delim_len;
     char delim[64];
@@ -120,10 +121,32 @@ TN__PRIVATE void tn__stream_deliver_writes(tn_stream *s, int err) {
     }
 }
 
+// A parse read: the callback sees all buffered bytes and says how many it
+// used. The read is ended while the callback runs, so it can start the next
+// one; if it used nothing and started nothing, the read stays pending.
+TN__PRIVATE bool tn__stream_deliver_parse(tn_stream *s, const char *p, size_t len) {
+    if (len == 0 || len == s->scanned) return false;  // nothing new since the last look
+    s->rmode = TN__RD_NONE;
+    size_t n = s->pcb(s, 0, p, len, s->rarg);
+    if (n == 0) {
+        if (s->rmode == TN__RD_NONE) {
+            s->rmode = TN__RD_PARSE;
+            s->scanned = len;
+        }
+        return s->rmode != TN__RD_PARSE;
+    }
+    tn__stream_consume(s, TN__MIN(n, len));
+    return true;
+}
+
 TN__PRIVATE void tn__stream_deliver_reads(tn_stream *s) {
-    while (!s->closed && (s->rmode == TN__RD_UNTIL || s->rmode == TN__RD_BYTES)) {
+    while (!s->closed && s->rmode != TN__RD_NONE && s->rmode != TN__RD_CLOSE) {
         size_t len;
         const char *p = tn__stream_data(s, &len);
+        if (s->rmode == TN__RD_PARSE) {
+            if (!tn__stream_deliver_parse(s, p, len)) return;
+            continue;
+        }
         size_t n = tn__stream_satisfy(s, p, len);
         if (n == SIZE_MAX) {
             TN__LOGW("stream: no delimiter within max_bytes=%zu; closing", s->rsize);
@@ -171,10 +194,11 @@ TN__PRIVATE void tn__stream_deliver_close(tn_stream *s) {
     int err = s->close_reason ? s->close_reason : TN_ECLOSED;
     int mode = s->rmode;
     s->rmode = TN__RD_NONE;
-    if (mode == TN__RD_CLOSE) {
+    if (mode == TN__RD_CLOSE || mode == TN__RD_PARSE) {
         size_t len;
         const char *p = tn__stream_data(s, &len);
-        s->rcb(s, s->close_reason == TN_EOF ? 0 : err, p, len, s->rarg);
+        if (mode == TN__RD_PARSE) s->pcb(s, err, p, len, s->rarg);
+        else s->rcb(s, s->close_reason == TN_EOF ? 0 : err, p, len, s->rarg);
     } else if (mode != TN__RD_NONE) {
         s->rcb(s, err, NULL, 0, s->rarg);
     }
@@ -334,6 +358,11 @@ TN_API tn_stream *tn_stream_new(tn_loop *loop, int fd, const tn_stream_desc *des
     return s;
 }
 
+// The read callback slot of a parse read (which uses pcb): never called.
+TN__PRIVATE void tn__stream_no_read_cb(tn_stream *s, int status, const char *data, size_t len, void *arg) {
+    (void)s, (void)status, (void)data, (void)len, (void)arg;
+}
+
 TN__PRIVATE int tn__stream_start_read(tn_stream *s, int mode, size_t size, tn_stream_read_cb cb, void *arg) {
     if (!cb) return TN_EINVAL;
     if (s->closed) return TN_ECLOSED;
@@ -367,6 +396,13 @@ TN_API int tn_stream_read_bytes(tn_stream *s, size_t n, bool partial, tn_stream_
     if (s->rmode != TN__RD_NONE) return TN_EBUSY;
     s->partial = partial;
     return tn__stream_start_read(s, TN__RD_BYTES, n, cb, arg);
+}
+
+TN_API int tn_stream_read_parse(tn_stream *s, tn_stream_parse_cb cb, void *arg) {
+    if (!cb) return TN_EINVAL;
+    int r = tn__stream_start_read(s, TN__RD_PARSE, 0, tn__stream_no_read_cb, arg);
+    if (r == 0) s->pcb = cb;
+    return r;
 }
 
 TN_API int tn_stream_read_until_close(tn_stream *s, tn_stream_read_cb cb, void *arg) {

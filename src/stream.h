@@ -45,6 +45,13 @@ TN_API int tn_stream_read_until(tn_stream *s, const char *delim, size_t delim_le
 // Reads exactly n bytes, or with `partial` as soon as 1..n bytes are there.
 // Returns 0, TN_EBUSY, TN_ECLOSED, or TN_EMSGSIZE if n > max_buffer_size.
 TN_API int tn_stream_read_bytes(tn_stream *s, size_t n, bool partial, tn_stream_read_cb cb, void *arg);
+// The parser's read: cb sees every byte buffered, now and whenever more
+// arrive, and returns how many it used. Returning 0 keeps the read pending;
+// returning n > 0 consumes n bytes and ends the read. At end of input cb is
+// called once more with TN_EOF (what it returns then is ignored). Returns 0,
+// TN_EBUSY or TN_ECLOSED. Reaching max_buffer_size closes with TN_ENOBUFS.
+typedef size_t (*tn_stream_parse_cb)(tn_stream *s, int status, const char *data, size_t len, void *arg);
+TN_API int tn_stream_read_parse(tn_stream *s, tn_stream_parse_cb cb, void *arg);
 // Delivers everything the peer sends, once it closes (status 0), bounded by
 // max_buffer_size. Returns 0, TN_EBUSY or TN_ECLOSED.
 TN_API int tn_stream_read_until_close(tn_stream *s, tn_stream_read_cb cb, void *arg);

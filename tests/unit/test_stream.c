@@ -335,3 +335,48 @@ TEST(stream_argument_errors) {
     close(st.peer);
     tn_loop_free(loop);
 }
+
+// ---- parse reads: the callback takes records ending in '|' and leaves the rest
+typedef struct { int calls, records, eof; char seen[64]; size_t seen_len; } parse_state;
+
+static size_t take_record(tn_stream *s, int status, const char *data, size_t len, void *arg) {
+    parse_state *ps = (parse_state *)arg;
+    ps->calls++;
+    if (status) {
+        ps->eof = status;
+        return 0;
+    }
+    const char *bar = (const char *)memchr(data, '|', len);
+    if (!bar) return 0;  // incomplete: keep the read pending
+    size_t n = (size_t)(bar - data) + 1;
+    memcpy(ps->seen + ps->seen_len, data, n);
+    ps->seen_len += n;
+    ps->records++;
+    CHECK_OK(tn_stream_read_parse(s, take_record, ps));  // the next record, from inside
+    return n;
+}
+
+TEST(stream_parse_read_at_every_split_point) {
+    const char *in = "abc|de|f|ghij|";
+    size_t len = strlen(in);
+    for (size_t k = 0; k <= len; k++) {
+        tn_loop *loop = tt_loop_new();
+        int peer;
+        tn_stream *s = pair_stream(loop, &peer, NULL);
+        parse_state ps;
+        memset(&ps, 0, sizeof ps);
+        CHECK_OK(tn_stream_read_parse(s, take_record, &ps));
+        CHECK_INT(tn_stream_read_parse(s, take_record, &ps), TN_EBUSY);
+        write_all(peer, in, k);
+        for (int i = 0; i < 3; i++) CHECK_OK(tn_loop_run_once(loop, 0));
+        write_all(peer, in + k, len - k);
+        while (ps.records < 4) CHECK_OK(tn_loop_run_once(loop, 1.0));
+        CHECK_MEM(ps.seen, ps.seen_len, in, len);
+        CHECK(ps.calls <= 4 + 2 * 3);  // never shown the same bytes twice
+        write_all(peer, "tail", 4);
+        close(peer);
+        while (!ps.eof) CHECK_OK(tn_loop_run_once(loop, 1.0));
+        CHECK_INT(ps.eof, TN_EOF);
+        tn_loop_free(loop);
+    }
+}
