@@ -128,6 +128,7 @@ TN_API int tn_url_parse_str(tn_str url, tn_url *u) {
     static const char slash[] = "/";
     const char *p = url.ptr, *end = url.ptr + url.len;
     memset(u, 0, sizeof *u);
+    u->userinfo = u->query = u->fragment = tn__url_view(end, 0);  // never NULL
     for (size_t i = 0; i < url.len; i++)
         if ((unsigned char)p[i] <= ' ' || p[i] == 0x7f) return TN_EPARSE;
     const char *colon = tn__url_find(p, end, ":/?#");
