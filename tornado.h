@@ -2334,7 +2334,7 @@ TN__PRIVATE tn_str tn__url_view(const char *p, size_t n) {
 
 // The first of `stops` in [p, end), or end.
 TN__PRIVATE const char *tn__url_find(const char *p, const char *end, const char *stops) {
-    while (p < end && !strchr(stops, *p)) p++;
+    while (p < end && (*p == '\0' || !strchr(stops, *p))) p++;
     return p;
 }
 
@@ -2493,6 +2493,7 @@ TN__PRIVATE tn_str tn__args_decode(char *p, size_t len) {
 TN_API int tn_args_parse(tn_args *a, const char *data, size_t len, const tn_args_limits *lim) {
     size_t max = lim && lim->max_fields ? lim->max_fields : TN__ARGS_DEFAULT_MAX_FIELDS;
     size_t start_count = a->count;
+    if (len == 0) return 0;
     char *p = tn__args_copy(a, data, len);
     if (!p) return TN_ENOMEM;
     char *end = p + len;
@@ -3013,6 +3014,7 @@ TN__PRIVATE void tn__cookie_trim(char **p, char **end) {
 
 TN_API int tn_cookie_parse(tn_args *jar, const char *header, size_t len) {
     size_t start_count = jar->count;
+    if (len == 0) return 0;
     char *p = tn__args_copy(jar, header, len);
     if (!p) return TN_ENOMEM;
     char *end = p + len;
@@ -3156,7 +3158,7 @@ TN__PRIVATE bool tn__mp_boundary_ok(tn_str b) {
     for (size_t i = 0; i < b.len; i++) {
         int c = (unsigned char)b.ptr[i];
         bool alnum = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
-        if (!alnum && !strchr("'()+_,-./:=? ", c)) return false;
+        if (!alnum && (c == 0 || !strchr("'()+_,-./:=? ", c))) return false;
     }
     return true;
 }
@@ -3315,7 +3317,8 @@ TN__PRIVATE int tn__mp_describe(tn_multipart_part *part, char **arena) {
     while ((r = tn__mp_line(&p, end, &n, &v)) > 0) {}
     if (r < 0) return tn__mp_fail(TN_EPARSE, "bad part header line");
     tn_str disp = tn_multipart_header(part, "Content-Disposition");
-    const char *semi = disp.ptr ? TN__CAST(const char *, memchr(disp.ptr, ';', disp.len)) : NULL;
+    if (!disp.ptr) return tn__mp_fail(TN_EPARSE, "no Content-Disposition");
+    const char *semi = TN__CAST(const char *, memchr(disp.ptr, ';', disp.len));
     tn_str type = tn__mp_view(disp.ptr, semi ? semi : disp.ptr + disp.len);
     while (type.len && (type.ptr[type.len - 1] == ' ' || type.ptr[type.len - 1] == '\t')) type.len--;
     if (!tn_str_eq_nocase(type, tn_str_c("form-data")))

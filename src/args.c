@@ -57,6 +57,7 @@ TN__PRIVATE tn_str tn__args_decode(char *p, size_t len) {
 TN_API int tn_args_parse(tn_args *a, const char *data, size_t len, const tn_args_limits *lim) {
     size_t max = lim && lim->max_fields ? lim->max_fields : TN__ARGS_DEFAULT_MAX_FIELDS;
     size_t start_count = a->count;
+    if (len == 0) return 0;
     char *p = tn__args_copy(a, data, len);
     if (!p) return TN_ENOMEM;
     char *end = p + len;

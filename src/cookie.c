@@ -39,6 +39,7 @@ TN__PRIVATE void tn__cookie_trim(char **p, char **end) {
 
 TN_API int tn_cookie_parse(tn_args *jar, const char *header, size_t len) {
     size_t start_count = jar->count;
+    if (len == 0) return 0;
     char *p = tn__args_copy(jar, header, len);
     if (!p) return TN_ENOMEM;
     char *end = p + len;

@@ -34,7 +34,7 @@ TN__PRIVATE bool tn__mp_boundary_ok(tn_str b) {
     for (size_t i = 0; i < b.len; i++) {
         int c = (unsigned char)b.ptr[i];
         bool alnum = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
-        if (!alnum && !strchr("'()+_,-./:=? ", c)) return false;
+        if (!alnum && (c == 0 || !strchr("'()+_,-./:=? ", c))) return false;
     }
     return true;
 }
@@ -193,7 +193,8 @@ TN__PRIVATE int tn__mp_describe(tn_multipart_part *part, char **arena) {
     while ((r = tn__mp_line(&p, end, &n, &v)) > 0) {}
     if (r < 0) return tn__mp_fail(TN_EPARSE, "bad part header line");
     tn_str disp = tn_multipart_header(part, "Content-Disposition");
-    const char *semi = disp.ptr ? TN__CAST(const char *, memchr(disp.ptr, ';', disp.len)) : NULL;
+    if (!disp.ptr) return tn__mp_fail(TN_EPARSE, "no Content-Disposition");
+    const char *semi = TN__CAST(const char *, memchr(disp.ptr, ';', disp.len));
     tn_str type = tn__mp_view(disp.ptr, semi ? semi : disp.ptr + disp.len);
     while (type.len && (type.ptr[type.len - 1] == ' ' || type.ptr[type.len - 1] == '\t')) type.len--;
     if (!tn_str_eq_nocase(type, tn_str_c("form-data")))

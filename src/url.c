@@ -67,7 +67,7 @@ TN__PRIVATE tn_str tn__url_view(const char *p, size_t n) {
 
 // The first of `stops` in [p, end), or end.
 TN__PRIVATE const char *tn__url_find(const char *p, const char *end, const char *stops) {
-    while (p < end && !strchr(stops, *p)) p++;
+    while (p < end && (*p == '\0' || !strchr(stops, *p))) p++;
     return p;
 }
 

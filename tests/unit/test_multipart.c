@@ -186,12 +186,15 @@ TEST(multipart_bad_boundaries) {
         CHECK_INT(parse(&mp, cts[i], "--1234--"), TN_EPARSE);
         release(&mp);
     }
+    tn_str nul = {"multipart/form-data; boundary=a\0b", 33};
+    tn_multipart mp;
+    CHECK_INT(tn_multipart_parse(&mp, nul, "--a\0b--", 7, NULL), TN_EPARSE);
+    tn_multipart_free(&mp);
     // 70 bytes is the longest RFC 2046 allows; spaces and '()+_,-./:=? are fine.
     const char *b70 = "1234567890123456789012345678901234567890123456789012345678901234567890";
     tn_buf ct = {0}, body = {0};
     CHECK_OK(tn_buf_appendf(&ct, "multipart/form-data; boundary=%s", b70));
     CHECK_OK(tn_buf_appendf(&body, "--%s\nContent-Disposition: form-data; name=a\n\nx\n--%s--", b70, b70));
-    tn_multipart mp;
     CHECK_OK(parse(&mp, ct.data, body.data));
     CHECK_INT(mp.count, 1);
     release(&mp);
@@ -356,4 +359,41 @@ TEST(multipart_every_truncation_fails) {
         free(prefix);
     }
     free(full);
+}
+
+// Inputs the fuzzer (tests/fuzz/fuzz_multipart.c) found, decoded the way it
+// decodes them: byte 0 the boundary's length, byte 1 flags, then the
+// boundary, then the body.
+static int fuzz_case(const char *data, size_t size) {
+    size_t blen = (unsigned char)data[0] % 72;
+    char ct[128];
+    snprintf(ct, sizeof ct, "multipart/form-data; boundary=\"%.*s\"", (int)blen, data + 2);
+    size_t len = size - 2 - blen;
+    char *body = (char *)malloc(len);
+    memcpy(body, data + 2 + blen, len);
+    tn_multipart mp;
+    int r = tn_multipart_parse(&mp, tn_str_c(ct), body, len, NULL);
+    tn_multipart_free(&mp);
+    free(body);
+    return r;
+}
+
+TEST(multipart_fuzz_regressions) {
+    // A part without Content-Disposition computed NULL + 0 (UBSan under clang).
+    static const char no_disposition[] =
+        "\004\0001234--\313234\015\012"
+        "Content-Disposition: form-data; name=\"files\"; filename=\"ab.txt\"\015\012"
+        "\015\012"
+        "Foo\015\012"
+        "--1234\015\012"
+        "--12tet-Disposition: form-data; \015\012"
+        "\015\012"
+        "x\015\012"
+        "--1234--\015*=UTF-8''%C3%A1b.txt\015\012"
+        "Content-Type: text/plain\015\012"
+        "\015\012"
+        "x\015\012"
+        "--1234--\015\012"
+        "";
+    CHECK_INT(fuzz_case(no_disposition, sizeof no_disposition - 1), TN_EPARSE);
 }
