@@ -1035,6 +1035,265 @@ TN_API int tn_chunked_decode(tn_chunked_decoder *d, const char *buf, size_t len,
 TN_API bool tn_chunked_done(const tn_chunked_decoder *d);
 // ==== END src/http_parse.h ====
 
+// ==== BEGIN src/url.h ====
+#if defined(TN_AMALGAMATION_LINES)
+#line 1 "src/url.h"
+#endif
+// ---------------------------------------------------------------------------
+// >>url  Percent-encoding and URL parsing
+// ---------------------------------------------------------------------------
+// Tornado's url_escape / url_unescape on bytes, and a parser for absolute URLs
+// (the HTTP and WebSocket clients' input). Decoding never fails: a malformed
+// escape such as "%zz" or a trailing "%4" is kept as written, as Python's
+// unquote does. `plus` selects query-string rules ("+" is a space); paths use
+// plus = false, so "+" in a path stays "+".
+
+// Decodes `len` bytes of `src` into `dst` (room for `len` bytes; dst may be
+// src). Returns the decoded length (never more than len). Output is not
+// NUL-terminated.
+TN_API size_t tn_url_unescape(char *dst, const char *src, size_t len, bool plus);
+// tn_url_unescape in place. Returns the new length.
+TN_API size_t tn_url_unescape_inplace(char *s, size_t len, bool plus);
+// Appends `s` percent-encoded. Unreserved bytes (A-Z a-z 0-9 - . _ ~) are kept;
+// plus = true encodes a space as "+" and "/" as "%2F" (a query value, Python's
+// quote_plus); plus = false encodes a space as "%20" and keeps "/" (a path,
+// Python's quote). Returns 0 or TN_ENOMEM.
+TN_API int tn_url_escape(tn_buf *out, const char *s, size_t len, bool plus);
+
+// An absolute URL split into views of the parsed string.
+typedef struct tn_url {
+    tn_str scheme;    // as written, e.g. "http" (compare without case)
+    tn_str userinfo;  // before "@", still percent-encoded; empty if none
+    tn_str host;      // IPv6 literals without their brackets
+    tn_str path;      // "/" when the URL has none; still percent-encoded
+    tn_str query;     // after "?", without it; empty if none
+    tn_str fragment;  // after "#", without it; empty if none
+    uint16_t port;    // explicit, else 80 (http, ws) or 443 (https, wss), else 0
+    bool has_port;    // the URL spelled a port
+    bool has_query;   // the URL had a "?" (possibly with an empty query)
+} tn_url;
+
+// Parses "scheme://[userinfo@]host[:port][/path][?query][#fragment]".
+// Returns 0 or TN_EPARSE (no "scheme://", empty host, a port that is not
+// digits or is over 65535, a bad IPv6 literal, spaces or control bytes).
+TN_API int tn_url_parse(const char *url, tn_url *out);
+// tn_url_parse for a view that need not be NUL-terminated.
+TN_API int tn_url_parse_str(tn_str url, tn_url *out);
+// ==== END src/url.h ====
+
+// ==== BEGIN src/args.h ====
+#if defined(TN_AMALGAMATION_LINES)
+#line 1 "src/args.h"
+#endif
+// ---------------------------------------------------------------------------
+// >>args  Request arguments: a decoded name/value multimap
+// ---------------------------------------------------------------------------
+// Query strings and application/x-www-form-urlencoded bodies, parsed like
+// Python's parse_qs(keep_blank_values=True): "a=1&b=&c" gives a=1, b="" and
+// c=""; empty pairs are skipped; "+" is a space; names and values are bytes
+// (no charset is assumed). Only "&" separates pairs, as in Python 3.9.2 and
+// later (";" splitting allowed cache-poisoning tricks). Several sources
+// (query, body, multipart fields, cookies) may be parsed into one tn_args, as
+// Tornado merges query and body arguments; lookups give the LAST value, as
+// Tornado's get_argument.
+//
+// A tn_args owns a copy of each input, decoded in place, and an array of views
+// into those copies: the views stay valid until tn_args_free.
+
+typedef struct tn_arg {
+    tn_str name;
+    tn_str value;
+} tn_arg;
+
+typedef struct tn_args_limits {
+    size_t max_fields;  // fields one tn_args_parse call may add; default 1000
+} tn_args_limits;
+
+typedef struct tn_args {
+    tn_arg *items;               // items[0 .. count-1], in input order
+    size_t count;
+    size_t cap;                  // private
+    struct tn__args_chunk *mem;  // private: the owned copies
+} tn_args;
+
+// Parses `len` bytes of a query string (without the "?") or form body and
+// appends the fields to `a` (zero-initialised or already holding fields).
+// lim may be NULL. Returns 0, TN_ERANGE when the input has more than
+// max_fields fields, or TN_ENOMEM; on error `a` is left as it was.
+TN_API int tn_args_parse(tn_args *a, const char *data, size_t len, const tn_args_limits *lim);
+// Appends one field, copying name and value as given (no decoding).
+// Returns 0 or TN_ENOMEM.
+TN_API int tn_args_add(tn_args *a, tn_str name, tn_str value);
+// The last value of `name`, or NULL when absent (Tornado's get_argument).
+TN_API const tn_str *tn_args_get(const tn_args *a, const char *name);
+// How many values `name` has.
+TN_API size_t tn_args_count(const tn_args *a, const char *name);
+// Iterates the values of `name` in order: start with *pos = 0; returns the
+// next value and advances *pos, or NULL at the end (Tornado's get_arguments).
+TN_API const tn_str *tn_args_next(const tn_args *a, const char *name, size_t *pos);
+// Copies up to `max` values of `name`, in order, into out (may be NULL when
+// max is 0). Returns how many values `name` has (possibly more than max).
+TN_API size_t tn_args_get_all(const tn_args *a, const char *name, tn_str *out, size_t max);
+// Frees everything and zeroes `a` (it may be reused).
+TN_API void tn_args_free(tn_args *a);
+// ==== END src/args.h ====
+
+// ==== BEGIN src/httputil.h ====
+#if defined(TN_AMALGAMATION_LINES)
+#line 1 "src/httputil.h"
+#endif
+// ---------------------------------------------------------------------------
+// >>httputil  HTTP dates, status texts, MIME types, header parameters, ranges
+// ---------------------------------------------------------------------------
+#include <time.h>
+
+// Bytes tn_http_date_format writes, with the NUL.
+#define TN_HTTP_DATE_SIZE 30
+
+// Writes `t` as an RFC 1123 date, "Sun, 06 Nov 1994 08:49:37 GMT", into out
+// (TN_HTTP_DATE_SIZE bytes, NUL-terminated; Tornado's format_timestamp).
+// Times outside the years 0..9999 are clamped to them. Returns 29.
+TN_API size_t tn_http_date_format(char *out, time_t t);
+// Parses an HTTP date in any of the three forms RFC 9110 asks recipients to
+// accept: IMF-fixdate "Sun, 06 Nov 1994 08:49:37 GMT", RFC 850
+// "Sunday, 06-Nov-94 08:49:37 GMT" (two-digit years: 69-99 are 19xx, 00-68
+// 20xx, as Python's email.utils) and asctime "Sun Nov  6 08:49:37 1994".
+// IMF dates may also end in "UTC" or a "+hhmm"/"-hhmm" offset.
+// Returns 0 and sets *out, or TN_EPARSE.
+TN_API int tn_http_date_parse(const char *s, size_t len, time_t *out);
+
+// The reason phrase of an IANA-registered status code (RFC 9110 wording),
+// or "Unknown", as Tornado.
+TN_API const char *tn_http_reason(int code);
+
+// The Content-Type for a file name by its extension (case-insensitive):
+// "a/b.css" -> "text/css"; "application/octet-stream" when unknown. No
+// charset is added, as Tornado's StaticFileHandler (it sends what Python's
+// mimetypes.guess_type gives); ".gz" is "application/gzip", as Tornado.
+TN_API const char *tn_mime_type(const char *path);
+
+// Finds parameter `name` (case-insensitive) in a header value such as
+// `form-data; name="a"; filename=b.txt` (what precedes the first ";" is
+// skipped). Sets *out to the value without surrounding quotes; escapes in a
+// quoted value are left for tn_http_unquote. *quoted (may be NULL) tells
+// which form it had. Returns true if found.
+TN_API bool tn_http_header_param(tn_str header_value, const char *name, tn_str *out,
+                                 bool *quoted);
+// Resolves the escapes \\ and \" of a quoted-string's content (other
+// backslashes are kept, as Tornado, so "C:\dir\f.txt" survives) into dst
+// (room for s.len bytes; dst may be s.ptr). Returns the new length.
+TN_API size_t tn_http_unquote(char *dst, tn_str s);
+
+// A Range request header resolved against a body of `size` bytes, as
+// Tornado's StaticFileHandler: one range only ("bytes=0-9", "bytes=5-",
+// suffix "bytes=-4"); a malformed header or several ranges are ignored.
+typedef struct tn_http_range {
+    int status;              // 200 (send it all), 206 (send start..end) or 416
+    uint64_t start;          // first byte to send
+    uint64_t end;            // one past the last byte to send
+    char content_range[64];  // the Content-Range value for 206 and 416, else ""
+} tn_http_range;
+
+// Resolves `header` (the Range value; empty when the request has none).
+// 206 only when less than the whole body is asked for; 416 (with
+// "bytes */SIZE") when the first byte is past the end, for "bytes=-0", or an
+// end before the start. Returns out->status.
+TN_API int tn_http_range_parse(tn_str header, uint64_t size, tn_http_range *out);
+// ==== END src/httputil.h ====
+
+// ==== BEGIN src/cookie.h ====
+#if defined(TN_AMALGAMATION_LINES)
+#line 1 "src/cookie.h"
+#endif
+// ---------------------------------------------------------------------------
+// >>cookie  Cookie request headers and Set-Cookie values
+// ---------------------------------------------------------------------------
+// Parsing follows Tornado's parse_cookie (Django's browser-like algorithm):
+// the header is split on every ";" (even inside quotes), each chunk is
+// "name=value" with whitespace trimmed, a chunk without "=" is a value with
+// an empty name, and a value in double quotes is unquoted as Python's
+// http.cookies does (\ooo octal escapes and \" style escapes). Cookies land
+// in a tn_args, so tn_args_get gives the LAST cookie of a name, as Tornado.
+
+// Parses a Cookie header value and appends its cookies to `jar` (a
+// zero-initialised or existing tn_args). Returns 0, TN_ERANGE past 1000
+// cookies, or TN_ENOMEM; on error `jar` is left as it was.
+TN_API int tn_cookie_parse(tn_args *jar, const char *header, size_t len);
+
+typedef struct tn_cookie_desc {
+    const char *name;      // required: letters, digits and !#$%&'*+-.^_`|~:
+    const char *value;     // NULL: ""; quoted like Python's SimpleCookie when
+                           // it has other characters (";" and controls refused)
+    const char *domain;    // NULL: no Domain attribute
+    const char *path;      // NULL: "/"
+    time_t expires;        // 0: none (a session cookie); a past time deletes it
+    int64_t max_age;       // > 0: Max-Age=N; < 0: Max-Age=0 (delete now); 0: none
+    bool http_only;        // HttpOnly: hidden from scripts
+    bool secure;           // Secure: sent over HTTPS only
+    const char *samesite;  // "Strict", "Lax" or "None"; NULL: no attribute
+} tn_cookie_desc;
+
+// Appends a Set-Cookie header value, attributes in Python's Morsel order:
+// `n=v; Domain=d; expires=<HTTP date>; HttpOnly; Max-Age=N; Path=/;
+// SameSite=Lax; Secure`. Returns 0, TN_ENOMEM, or TN_EINVAL (and a log line,
+// `out` unchanged) for a bad name, or a ";" or control byte in the value,
+// domain, path or samesite.
+TN_API int tn_cookie_format(tn_buf *out, const tn_cookie_desc *d);
+// ==== END src/cookie.h ====
+
+// ==== BEGIN src/multipart.h ====
+#if defined(TN_AMALGAMATION_LINES)
+#line 1 "src/multipart.h"
+#endif
+// ---------------------------------------------------------------------------
+// >>multipart  multipart/form-data bodies (buffered)
+// ---------------------------------------------------------------------------
+// Parses a whole multipart/form-data body, as Tornado's
+// parse_multipart_form_data with its 6.5 limits. Part bodies are views into
+// the caller's body; names and file names are decoded into memory the
+// tn_multipart owns. A part with a non-empty file name is a file
+// (Tornado's request.files); the others are fields (request.arguments).
+
+typedef struct tn_multipart_limits {
+    size_t max_parts;             // default 100
+    size_t max_part_header_size;  // bytes of one part's header block; default 10 KiB
+} tn_multipart_limits;
+
+typedef struct tn_multipart_part {
+    tn_str name;          // Content-Disposition name, unquoted (NUL-terminated)
+    tn_str filename;      // filename (filename*=UTF-8''... preferred), unquoted
+                          // and decoded (NUL-terminated); empty for a field
+    tn_str content_type;  // the part's Content-Type, or "application/unknown"
+    tn_str headers;       // the raw header lines, CRLF-separated
+    tn_str body;          // the content, a view into the parsed body
+} tn_multipart_part;
+
+typedef struct tn_multipart {
+    tn_multipart_part *parts;  // parts[0 .. count-1], in body order
+    size_t count;
+    char *names;               // private: decoded names and file names
+} tn_multipart;
+
+// Parses `body` with the boundary of `content_type` (the Content-Type
+// value, e.g. `multipart/form-data; boundary="xyz"`). `mp` is overwritten
+// (free it with tn_multipart_free, also after an error); lim may be NULL.
+// Returns 0, TN_EPARSE (no boundary or one over 70 bytes, no closing
+// boundary, a part without headers, a bad header line, a Content-Disposition
+// other than form-data or without a name), TN_EMSGSIZE (a part's header
+// block over max_part_header_size), TN_ERANGE (over max_parts parts) or
+// TN_ENOMEM. Each error is also logged.
+TN_API int tn_multipart_parse(tn_multipart *mp, tn_str content_type, const char *body, size_t len,
+                              const tn_multipart_limits *lim);
+// A header of a part by name (case-insensitive): its value with spaces
+// trimmed, or an empty view with ptr NULL when the part has none.
+TN_API tn_str tn_multipart_header(const tn_multipart_part *part, const char *name);
+// Appends every field (part without a file name) to `args` as name/value,
+// as Tornado merges them into request.arguments. Returns 0 or TN_ENOMEM.
+TN_API int tn_multipart_to_args(const tn_multipart *mp, tn_args *args);
+// Frees what tn_multipart_parse allocated and zeroes `mp`.
+TN_API void tn_multipart_free(tn_multipart *mp);
+// ==== END src/multipart.h ====
+
 // ==== BEGIN src/ws_frame.h ====
 #if defined(TN_AMALGAMATION_LINES)
 #line 1 "src/ws_frame.h"
@@ -4764,6 +5023,1137 @@ TN_API int tn_chunked_decode(tn_chunked_decoder *d, const char *buf, size_t len,
 
 TN_API bool tn_chunked_done(const tn_chunked_decoder *d) { return d->_state == TN__CK_DONE; }
 // ==== END src/http_parse.c ====
+
+// ==== BEGIN src/url.c ====
+#if defined(TN_AMALGAMATION_LINES)
+#line 1 "src/url.c"
+#endif
+// >>url implementation
+
+TN__PRIVATE int tn__url_hex(int c) {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+}
+
+TN_API size_t tn_url_unescape(char *dst, const char *src, size_t len, bool plus) {
+    size_t o = 0;
+    for (size_t i = 0; i < len; i++) {
+        char c = src[i];
+        if (c == '%' && i + 2 < len) {
+            int hi = tn__url_hex((unsigned char)src[i + 1]);
+            int lo = tn__url_hex((unsigned char)src[i + 2]);
+            if (hi >= 0 && lo >= 0) {
+                c = (char)(hi << 4 | lo);
+                i += 2;
+            }
+        } else if (c == '+' && plus) {
+            c = ' ';
+        }
+        dst[o++] = c;  // o <= i, so decoding in place never overtakes the reader
+    }
+    return o;
+}
+
+TN_API size_t tn_url_unescape_inplace(char *s, size_t len, bool plus) {
+    return tn_url_unescape(s, s, len, plus);
+}
+
+TN__PRIVATE bool tn__url_unreserved(int c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+           c == '-' || c == '.' || c == '_' || c == '~';
+}
+
+TN_API int tn_url_escape(tn_buf *out, const char *s, size_t len, bool plus) {
+    static const char hex[] = "0123456789ABCDEF";
+    // Worst case three bytes per input byte: reserve once, then write directly.
+    if (len > (SIZE_MAX - 1) / 3 || tn_buf_reserve(out, len * 3)) return TN_ENOMEM;
+    char *o = out->data + out->len;
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (tn__url_unreserved(c) || (c == '/' && !plus)) {
+            *o++ = (char)c;
+        } else if (c == ' ' && plus) {
+            *o++ = '+';
+        } else {
+            *o++ = '%';
+            *o++ = hex[c >> 4];
+            *o++ = hex[c & 15];
+        }
+    }
+    out->len = (size_t)(o - out->data);
+    out->data[out->len] = '\0';
+    return 0;
+}
+
+TN__PRIVATE tn_str tn__url_view(const char *p, size_t n) {
+    tn_str v;
+    v.ptr = p;
+    v.len = n;
+    return v;
+}
+
+// The first of `stops` in [p, end), or end.
+TN__PRIVATE const char *tn__url_find(const char *p, const char *end, const char *stops) {
+    while (p < end && (*p == '\0' || !strchr(stops, *p))) p++;
+    return p;
+}
+
+TN__PRIVATE bool tn__url_scheme_ok(tn_str s) {
+    // RFC 3986: ALPHA *( ALPHA / DIGIT / "+" / "-" / "." )
+    for (size_t i = 0; i < s.len; i++) {
+        int c = (unsigned char)s.ptr[i], lc = c | 0x20;
+        bool alpha = lc >= 'a' && lc <= 'z';
+        if (!alpha && (i == 0 || !((c >= '0' && c <= '9') || c == '+' || c == '-' || c == '.')))
+            return false;
+    }
+    return s.len > 0;
+}
+
+TN__PRIVATE uint16_t tn__url_default_port(tn_str scheme) {
+    if (tn_str_eq_nocase(scheme, tn_str_c("http")) || tn_str_eq_nocase(scheme, tn_str_c("ws")))
+        return 80;
+    if (tn_str_eq_nocase(scheme, tn_str_c("https")) || tn_str_eq_nocase(scheme, tn_str_c("wss")))
+        return 443;
+    return 0;
+}
+
+// Splits "host[:port]" (host may be "[v6]"). Returns 0 or TN_EPARSE.
+TN__PRIVATE int tn__url_hostport(const char *p, const char *end, tn_url *u) {
+    const char *colon;
+    if (p < end && *p == '[') {
+        const char *close = tn__url_find(p, end, "]");
+        if (close == end) return TN_EPARSE;
+        bool has_colon = false;
+        for (const char *q = p + 1; q < close; q++) {
+            if (*q == ':') has_colon = true;
+            else if (*q != '.' && tn__url_hex((unsigned char)*q) < 0) return TN_EPARSE;
+        }
+        if (!has_colon) return TN_EPARSE;
+        u->host = tn__url_view(p + 1, (size_t)(close - p - 1));
+        colon = close + 1;
+        if (colon < end && *colon != ':') return TN_EPARSE;
+    } else {
+        colon = tn__url_find(p, end, ":");
+        for (const char *q = p; q < colon; q++)
+            if (*q == '[' || *q == ']' || *q == '\\') return TN_EPARSE;
+        u->host = tn__url_view(p, (size_t)(colon - p));
+    }
+    if (u->host.len == 0) return TN_EPARSE;
+    if (colon >= end || colon + 1 == end) return 0;  // RFC 3986 allows "host:"
+    unsigned long port = 0;
+    for (const char *q = colon + 1; q < end; q++) {
+        if (*q < '0' || *q > '9') return TN_EPARSE;
+        port = port * 10 + (unsigned long)(*q - '0');
+        if (port > 65535) return TN_EPARSE;
+    }
+    u->port = (uint16_t)port;
+    u->has_port = true;
+    return 0;
+}
+
+TN_API int tn_url_parse_str(tn_str url, tn_url *u) {
+    static const char slash[] = "/";
+    const char *p = url.ptr, *end = url.ptr + url.len;
+    memset(u, 0, sizeof *u);
+    u->userinfo = u->query = u->fragment = tn__url_view(end, 0);  // never NULL
+    for (size_t i = 0; i < url.len; i++)
+        if ((unsigned char)p[i] <= ' ' || p[i] == 0x7f) return TN_EPARSE;
+    const char *colon = tn__url_find(p, end, ":/?#");
+    if (end - colon < 3 || memcmp(colon, "://", 3) != 0) return TN_EPARSE;
+    u->scheme = tn__url_view(p, (size_t)(colon - p));
+    if (!tn__url_scheme_ok(u->scheme)) return TN_EPARSE;
+    const char *auth = colon + 3;
+    const char *auth_end = tn__url_find(auth, end, "/?#");
+    const char *at = NULL;
+    for (const char *q = auth; q < auth_end; q++)
+        if (*q == '@') at = q;
+    if (at) {
+        u->userinfo = tn__url_view(auth, (size_t)(at - auth));
+        auth = at + 1;
+    }
+    int r = tn__url_hostport(auth, auth_end, u);
+    if (r) return r;
+    if (!u->has_port) u->port = tn__url_default_port(u->scheme);
+    const char *qs = tn__url_find(auth_end, end, "?#");
+    u->path = qs > auth_end ? tn__url_view(auth_end, (size_t)(qs - auth_end))
+                            : tn__url_view(slash, 1);
+    const char *hash = tn__url_find(qs, end, "#");
+    if (qs < end && *qs == '?') {
+        u->has_query = true;
+        u->query = tn__url_view(qs + 1, (size_t)(hash - qs - 1));
+    }
+    if (hash < end) u->fragment = tn__url_view(hash + 1, (size_t)(end - hash - 1));
+    return 0;
+}
+
+TN_API int tn_url_parse(const char *url, tn_url *out) {
+    return tn_url_parse_str(tn_str_c(url), out);
+}
+// ==== END src/url.c ====
+
+// ==== BEGIN src/args.c ====
+#if defined(TN_AMALGAMATION_LINES)
+#line 1 "src/args.c"
+#endif
+// >>args implementation
+
+#define TN__ARGS_DEFAULT_MAX_FIELDS 1000
+
+// One owned copy of an input; its bytes follow the header in the same block.
+struct tn__args_chunk {
+    struct tn__args_chunk *next;
+};
+
+// A new chunk of `a` holding `len` bytes of `data` (NULL: left uninitialised)
+// and a NUL. Returns its bytes or NULL.
+TN__PRIVATE char *tn__args_copy(tn_args *a, const char *data, size_t len) {
+    if (len > SIZE_MAX - sizeof(struct tn__args_chunk) - 1) return NULL;
+    struct tn__args_chunk *c = TN__CAST(struct tn__args_chunk *,
+                                        tn__malloc(sizeof *c + len + 1));
+    if (!c) return NULL;
+    c->next = a->mem;
+    a->mem = c;
+    char *copy = (char *)(c + 1);
+    if (data && len) memcpy(copy, data, len);
+    copy[len] = '\0';
+    return copy;
+}
+
+TN__PRIVATE int tn__args_push(tn_args *a, tn_str name, tn_str value) {
+    if (a->count == a->cap) {
+        size_t cap = a->cap ? a->cap * 2 : 16;
+        tn_arg *items = TN__CAST(tn_arg *, tn__realloc(a->items, cap * sizeof *items));
+        if (!items) return TN_ENOMEM;
+        a->items = items;
+        a->cap = cap;
+    }
+    a->items[a->count].name = name;
+    a->items[a->count].value = value;
+    a->count++;
+    return 0;
+}
+
+// Undoes a failed append: drops the fields after `count` and the newest chunk.
+TN__PRIVATE void tn__args_undo(tn_args *a, size_t count) {
+    struct tn__args_chunk *c = a->mem;
+    a->count = count;
+    if (c) {
+        a->mem = c->next;
+        tn__free(c);
+    }
+}
+
+TN__PRIVATE tn_str tn__args_decode(char *p, size_t len) {
+    tn_str s;
+    s.ptr = p;
+    s.len = tn_url_unescape_inplace(p, len, true);
+    return s;
+}
+
+TN_API int tn_args_parse(tn_args *a, const char *data, size_t len, const tn_args_limits *lim) {
+    size_t max = lim && lim->max_fields ? lim->max_fields : TN__ARGS_DEFAULT_MAX_FIELDS;
+    size_t start_count = a->count;
+    if (len == 0) return 0;
+    char *p = tn__args_copy(a, data, len);
+    if (!p) return TN_ENOMEM;
+    char *end = p + len;
+    while (p < end) {
+        char *amp = TN__CAST(char *, memchr(p, '&', (size_t)(end - p)));
+        char *pair_end = amp ? amp : end;
+        if (pair_end > p) {
+            if (a->count - start_count == max) {
+                tn__args_undo(a, start_count);
+                return TN_ERANGE;
+            }
+            char *eq = TN__CAST(char *, memchr(p, '=', (size_t)(pair_end - p)));
+            char *name_end = eq ? eq : pair_end;
+            char *value = eq ? eq + 1 : pair_end;
+            tn_str n = tn__args_decode(p, (size_t)(name_end - p));
+            tn_str v = tn__args_decode(value, (size_t)(pair_end - value));
+            if (tn__args_push(a, n, v)) {
+                tn__args_undo(a, start_count);
+                return TN_ENOMEM;
+            }
+        }
+        p = pair_end + 1;
+    }
+    return 0;
+}
+
+TN_API int tn_args_add(tn_args *a, tn_str name, tn_str value) {
+    if (name.len > SIZE_MAX / 2 || value.len > SIZE_MAX / 2) return TN_ENOMEM;
+    size_t start_count = a->count;
+    char *p = tn__args_copy(a, NULL, name.len + value.len);
+    if (!p) return TN_ENOMEM;
+    if (name.len) memcpy(p, name.ptr, name.len);
+    if (value.len) memcpy(p + name.len, value.ptr, value.len);
+    tn_str n, v;
+    n.ptr = p;
+    n.len = name.len;
+    v.ptr = p + name.len;
+    v.len = value.len;
+    if (tn__args_push(a, n, v)) {
+        tn__args_undo(a, start_count);
+        return TN_ENOMEM;
+    }
+    return 0;
+}
+
+TN__PRIVATE bool tn__args_is(const tn_arg *it, const char *name, size_t n) {
+    return it->name.len == n && memcmp(it->name.ptr, name, n) == 0;
+}
+
+TN_API const tn_str *tn_args_get(const tn_args *a, const char *name) {
+    size_t n = strlen(name);
+    for (size_t i = a->count; i-- > 0;)
+        if (tn__args_is(&a->items[i], name, n)) return &a->items[i].value;
+    return NULL;
+}
+
+TN_API const tn_str *tn_args_next(const tn_args *a, const char *name, size_t *pos) {
+    size_t n = strlen(name);
+    for (size_t i = *pos; i < a->count; i++) {
+        if (tn__args_is(&a->items[i], name, n)) {
+            *pos = i + 1;
+            return &a->items[i].value;
+        }
+    }
+    *pos = a->count;
+    return NULL;
+}
+
+TN_API size_t tn_args_get_all(const tn_args *a, const char *name, tn_str *out, size_t max) {
+    size_t pos = 0, n = 0;
+    const tn_str *v;
+    while ((v = tn_args_next(a, name, &pos)) != NULL) {
+        if (n < max) out[n] = *v;
+        n++;
+    }
+    return n;
+}
+
+TN_API size_t tn_args_count(const tn_args *a, const char *name) {
+    return tn_args_get_all(a, name, NULL, 0);
+}
+
+TN_API void tn_args_free(tn_args *a) {
+    while (a->mem) {
+        struct tn__args_chunk *c = a->mem;
+        a->mem = c->next;
+        tn__free(c);
+    }
+    tn__free(a->items);
+    memset(a, 0, sizeof *a);
+}
+// ==== END src/args.c ====
+
+// ==== BEGIN src/httputil.c ====
+#if defined(TN_AMALGAMATION_LINES)
+#line 1 "src/httputil.c"
+#endif
+// >>httputil implementation
+
+static const char tn__hu_wday[7][4] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
+static const char tn__hu_wday_long[7][10] = {"Sunday",   "Monday", "Tuesday", "Wednesday",
+                                             "Thursday", "Friday", "Saturday"};
+static const char tn__hu_month[12][4] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                         "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+
+// Days from 1970-01-01 to a proleptic Gregorian date (month 1..12), by
+// counting in 400-year eras that start on March 1st (leap day last).
+TN__PRIVATE int64_t tn__hu_days_from_civil(int64_t y, int m, int d) {
+    y -= m <= 2;
+    int64_t era = (y >= 0 ? y : y - 399) / 400;
+    int64_t yoe = y - era * 400;
+    int64_t doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
+    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + doe - 719468;
+}
+
+TN__PRIVATE void tn__hu_civil_from_days(int64_t z, int64_t *y, int *m, int *d) {
+    z += 719468;
+    int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+    int64_t doe = z - era * 146097;
+    int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    int64_t mp = (5 * doy + 2) / 153;
+    *d = (int)(doy - (153 * mp + 2) / 5 + 1);
+    *m = (int)(mp < 10 ? mp + 3 : mp - 9);
+    *y = yoe + era * 400 + (*m <= 2);
+}
+
+TN__PRIVATE char *tn__hu_digits(char *o, int64_t v, int width) {
+    for (int i = width - 1; i >= 0; i--, v /= 10) o[i] = (char)('0' + v % 10);
+    return o + width;
+}
+
+TN_API size_t tn_http_date_format(char *out, time_t t) {
+    const int64_t lo = -62167219200LL, hi = 253402300799LL;  // 0000-01-01, 9999-12-31
+    int64_t s = (int64_t)t < lo ? lo : (int64_t)t > hi ? hi : (int64_t)t;
+    int64_t days = (s >= 0 ? s : s - 86399) / 86400, secs = s - days * 86400, year;
+    int month, day;
+    tn__hu_civil_from_days(days, &year, &month, &day);
+    char *o = out;
+    memcpy(o, tn__hu_wday[((days % 7) + 11) % 7], 3);  // 1970-01-01 was a Thursday
+    o += 3;
+    *o++ = ',';
+    *o++ = ' ';
+    o = tn__hu_digits(o, day, 2);
+    *o++ = ' ';
+    memcpy(o, tn__hu_month[month - 1], 3);
+    o += 3;
+    *o++ = ' ';
+    o = tn__hu_digits(o, year, 4);
+    *o++ = ' ';
+    o = tn__hu_digits(o, secs / 3600, 2);
+    *o++ = ':';
+    o = tn__hu_digits(o, secs / 60 % 60, 2);
+    *o++ = ':';
+    o = tn__hu_digits(o, secs % 60, 2);
+    memcpy(o, " GMT", 5);
+    return (size_t)(o + 4 - out);
+}
+
+typedef struct tn__hu_scan {
+    const char *p, *end;
+} tn__hu_scan;
+
+TN__PRIVATE bool tn__hu_lit(tn__hu_scan *sc, const char *lit) {
+    size_t n = strlen(lit);
+    if ((size_t)(sc->end - sc->p) < n || memcmp(sc->p, lit, n) != 0) return false;
+    sc->p += n;
+    return true;
+}
+
+// Reads min..max digits. Returns the value or -1.
+TN__PRIVATE int tn__hu_num(tn__hu_scan *sc, int min, int max) {
+    int v = 0, n = 0;
+    while (n < max && sc->p < sc->end && *sc->p >= '0' && *sc->p <= '9') {
+        v = v * 10 + (*sc->p++ - '0');
+        n++;
+    }
+    return n >= min ? v : -1;
+}
+
+// Matches one of `count` names of `stride` bytes. Returns its index or -1.
+TN__PRIVATE int tn__hu_name(tn__hu_scan *sc, const char *names, size_t stride, int count) {
+    for (int i = 0; i < count; i++)
+        if (tn__hu_lit(sc, names + (size_t)i * stride)) return i;
+    return -1;
+}
+
+TN__PRIVATE int tn__hu_month_num(tn__hu_scan *sc) {
+    return tn__hu_name(sc, tn__hu_month[0], sizeof tn__hu_month[0], 12) + 1;
+}
+
+// "hh:mm:ss" into seconds of the day, or -1.
+TN__PRIVATE int tn__hu_clock(tn__hu_scan *sc) {
+    int h = tn__hu_num(sc, 2, 2);
+    if (h < 0 || h > 23 || !tn__hu_lit(sc, ":")) return -1;
+    int m = tn__hu_num(sc, 2, 2);
+    if (m < 0 || m > 59 || !tn__hu_lit(sc, ":")) return -1;
+    int s = tn__hu_num(sc, 2, 2);
+    if (s < 0 || s > 60) return -1;  // 60: a leap second
+    return h * 3600 + m * 60 + s;
+}
+
+// The zone after an IMF or RFC 850 date, as seconds east of UTC; false if bad.
+TN__PRIVATE bool tn__hu_zone(tn__hu_scan *sc, int *offset) {
+    *offset = 0;
+    if (tn__hu_lit(sc, "GMT") || tn__hu_lit(sc, "UTC")) return true;
+    if (sc->p == sc->end || (*sc->p != '+' && *sc->p != '-')) return false;
+    int sign = *sc->p++ == '-' ? -1 : 1;
+    int hhmm = tn__hu_num(sc, 4, 4);
+    if (hhmm < 0 || hhmm / 100 > 23 || hhmm % 100 > 59) return false;
+    *offset = sign * (hhmm / 100 * 3600 + hhmm % 100 * 60);
+    return true;
+}
+
+TN__PRIVATE int tn__hu_mdays(int64_t y, int m) {
+    static const char mdays[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    return mdays[m - 1] + (m == 2 && leap);
+}
+
+TN_API int tn_http_date_parse(const char *s, size_t len, time_t *out) {
+    tn__hu_scan sc;
+    sc.p = s;
+    sc.end = s + len;
+    while (sc.p < sc.end && (*sc.p == ' ' || *sc.p == '\t')) sc.p++;
+    while (sc.end > sc.p && (sc.end[-1] == ' ' || sc.end[-1] == '\t')) sc.end--;
+    int year, month, day, secs, offset = 0;
+    if (tn__hu_name(&sc, tn__hu_wday_long[0], sizeof tn__hu_wday_long[0], 7) >= 0) {
+        // RFC 850: "Sunday, 06-Nov-94 08:49:37 GMT"
+        if (!tn__hu_lit(&sc, ", ") || (day = tn__hu_num(&sc, 2, 2)) < 0 || !tn__hu_lit(&sc, "-") ||
+            (month = tn__hu_month_num(&sc)) == 0 || !tn__hu_lit(&sc, "-") ||
+            (year = tn__hu_num(&sc, 2, 2)) < 0 || !tn__hu_lit(&sc, " ") ||
+            (secs = tn__hu_clock(&sc)) < 0 || !tn__hu_lit(&sc, " ") || !tn__hu_zone(&sc, &offset))
+            return TN_EPARSE;
+        year += year >= 69 ? 1900 : 2000;
+    } else if (tn__hu_name(&sc, tn__hu_wday[0], sizeof tn__hu_wday[0], 7) < 0) {
+        return TN_EPARSE;
+    } else if (tn__hu_lit(&sc, ", ")) {
+        // IMF-fixdate: "Sun, 06 Nov 1994 08:49:37 GMT"
+        if ((day = tn__hu_num(&sc, 1, 2)) < 0 || !tn__hu_lit(&sc, " ") ||
+            (month = tn__hu_month_num(&sc)) == 0 || !tn__hu_lit(&sc, " ") ||
+            (year = tn__hu_num(&sc, 4, 4)) < 0 || !tn__hu_lit(&sc, " ") ||
+            (secs = tn__hu_clock(&sc)) < 0 || !tn__hu_lit(&sc, " ") || !tn__hu_zone(&sc, &offset))
+            return TN_EPARSE;
+    } else {
+        // asctime: "Sun Nov  6 08:49:37 1994"
+        if (!tn__hu_lit(&sc, " ") || (month = tn__hu_month_num(&sc)) == 0 || !tn__hu_lit(&sc, " "))
+            return TN_EPARSE;
+        tn__hu_lit(&sc, " ");  // a one-digit day is padded with a space
+        if ((day = tn__hu_num(&sc, 1, 2)) < 0 || !tn__hu_lit(&sc, " ") ||
+            (secs = tn__hu_clock(&sc)) < 0 || !tn__hu_lit(&sc, " ") ||
+            (year = tn__hu_num(&sc, 4, 4)) < 0)
+            return TN_EPARSE;
+    }
+    if (sc.p != sc.end || day < 1 || day > tn__hu_mdays(year, month)) return TN_EPARSE;
+    int64_t t = tn__hu_days_from_civil(year, month, day) * 86400 + secs - offset;
+    if ((int64_t)(time_t)t != t) return TN_EPARSE;
+    *out = (time_t)t;
+    return 0;
+}
+
+TN_API const char *tn_http_reason(int code) {
+    switch (code) {
+    case 100: return "Continue";
+    case 101: return "Switching Protocols";
+    case 102: return "Processing";
+    case 103: return "Early Hints";
+    case 200: return "OK";
+    case 201: return "Created";
+    case 202: return "Accepted";
+    case 203: return "Non-Authoritative Information";
+    case 204: return "No Content";
+    case 205: return "Reset Content";
+    case 206: return "Partial Content";
+    case 207: return "Multi-Status";
+    case 208: return "Already Reported";
+    case 226: return "IM Used";
+    case 300: return "Multiple Choices";
+    case 301: return "Moved Permanently";
+    case 302: return "Found";
+    case 303: return "See Other";
+    case 304: return "Not Modified";
+    case 305: return "Use Proxy";
+    case 307: return "Temporary Redirect";
+    case 308: return "Permanent Redirect";
+    case 400: return "Bad Request";
+    case 401: return "Unauthorized";
+    case 402: return "Payment Required";
+    case 403: return "Forbidden";
+    case 404: return "Not Found";
+    case 405: return "Method Not Allowed";
+    case 406: return "Not Acceptable";
+    case 407: return "Proxy Authentication Required";
+    case 408: return "Request Timeout";
+    case 409: return "Conflict";
+    case 410: return "Gone";
+    case 411: return "Length Required";
+    case 412: return "Precondition Failed";
+    case 413: return "Content Too Large";
+    case 414: return "URI Too Long";
+    case 415: return "Unsupported Media Type";
+    case 416: return "Range Not Satisfiable";
+    case 417: return "Expectation Failed";
+    case 418: return "I'm a Teapot";  // IANA: reserved; Python keeps the phrase
+    case 421: return "Misdirected Request";
+    case 422: return "Unprocessable Content";
+    case 423: return "Locked";
+    case 424: return "Failed Dependency";
+    case 425: return "Too Early";
+    case 426: return "Upgrade Required";
+    case 428: return "Precondition Required";
+    case 429: return "Too Many Requests";
+    case 431: return "Request Header Fields Too Large";
+    case 451: return "Unavailable For Legal Reasons";
+    case 500: return "Internal Server Error";
+    case 501: return "Not Implemented";
+    case 502: return "Bad Gateway";
+    case 503: return "Service Unavailable";
+    case 504: return "Gateway Timeout";
+    case 505: return "HTTP Version Not Supported";
+    case 506: return "Variant Also Negotiates";
+    case 507: return "Insufficient Storage";
+    case 508: return "Loop Detected";
+    case 510: return "Not Extended";
+    case 511: return "Network Authentication Required";
+    default: return "Unknown";
+    }
+}
+
+TN_API const char *tn_mime_type(const char *path) {
+    static const char *const table[][2] = {
+        {"html", "text/html"},         {"htm", "text/html"},
+        {"css", "text/css"},           {"js", "text/javascript"},
+        {"mjs", "text/javascript"},    {"json", "application/json"},
+        {"txt", "text/plain"},         {"csv", "text/csv"},
+        {"md", "text/markdown"},       {"xml", "text/xml"},
+        {"png", "image/png"},          {"jpg", "image/jpeg"},
+        {"jpeg", "image/jpeg"},        {"gif", "image/gif"},
+        {"svg", "image/svg+xml"},      {"ico", "image/vnd.microsoft.icon"},
+        {"webp", "image/webp"},        {"avif", "image/avif"},
+        {"bmp", "image/bmp"},          {"pdf", "application/pdf"},
+        {"wasm", "application/wasm"},  {"woff", "font/woff"},
+        {"woff2", "font/woff2"},       {"ttf", "font/ttf"},
+        {"otf", "font/otf"},           {"mp3", "audio/mpeg"},
+        {"ogg", "audio/ogg"},          {"wav", "audio/x-wav"},
+        {"mp4", "video/mp4"},          {"webm", "video/webm"},
+        {"zip", "application/zip"},    {"gz", "application/gzip"},
+        {"tar", "application/x-tar"},
+    };
+    const char *base = strrchr(path, '/');
+    base = base ? base + 1 : path;
+    const char *dot = strrchr(base, '.');
+    if (dot && dot > base) {  // ".bashrc" has no extension, as Python's splitext
+        tn_str ext = tn_str_c(dot + 1);
+        for (size_t i = 0; i < TN__COUNTOF(table); i++)
+            if (tn_str_eq_nocase(ext, tn_str_c(table[i][0]))) return table[i][1];
+    }
+    return "application/octet-stream";
+}
+
+TN__PRIVATE bool tn__hu_ows(char c) { return c == ' ' || c == '\t'; }
+
+TN__PRIVATE tn_str tn__hu_trim(const char *p, const char *end) {
+    while (p < end && tn__hu_ows(*p)) p++;
+    while (end > p && tn__hu_ows(end[-1])) end--;
+    tn_str s;
+    s.ptr = p;
+    s.len = (size_t)(end - p);
+    return s;
+}
+
+// Reads the parameter after the next ";" at *pp. Returns false at the end or
+// at an unterminated quoted string.
+TN__PRIVATE bool tn__hu_param_next(const char **pp, const char *end, tn_str *name, tn_str *value,
+                                   bool *quoted) {
+    const char *p = TN__CAST(const char *, memchr(*pp, ';', (size_t)(end - *pp)));
+    if (!p) return false;
+    const char *start = ++p;
+    while (p < end && *p != '=' && *p != ';') p++;
+    *name = tn__hu_trim(start, p);
+    *value = tn__hu_trim(p, p);
+    *quoted = false;
+    if (p < end && *p == '=') {
+        p++;
+        while (p < end && tn__hu_ows(*p)) p++;
+        if (p < end && *p == '"') {
+            start = ++p;
+            for (; p < end && *p != '"'; p++)
+                if (*p == '\\' && p + 1 < end) p++;
+            if (p == end) return false;
+            value->ptr = start;
+            value->len = (size_t)(p - start);
+            *quoted = true;
+            p++;
+        } else {
+            start = p;
+            while (p < end && *p != ';') p++;
+            *value = tn__hu_trim(start, p);
+        }
+    }
+    *pp = p;
+    return true;
+}
+
+TN_API bool tn_http_header_param(tn_str header_value, const char *name, tn_str *out, bool *quoted) {
+    const char *p = header_value.ptr, *end = p + header_value.len;
+    tn_str n, v, want = tn_str_c(name);
+    bool q, found = false;
+    while (tn__hu_param_next(&p, end, &n, &v, &q)) {
+        if (!tn_str_eq_nocase(n, want)) continue;
+        *out = v;  // the last one wins, as in Tornado's _parse_header
+        if (quoted) *quoted = q;
+        found = true;
+    }
+    return found;
+}
+
+TN_API size_t tn_http_unquote(char *dst, tn_str s) {
+    size_t o = 0;
+    for (size_t i = 0; i < s.len; i++) {
+        char c = s.ptr[i];
+        if (c == '\\' && i + 1 < s.len && (s.ptr[i + 1] == '\\' || s.ptr[i + 1] == '"')) c = s.ptr[++i];
+        dst[o++] = c;
+    }
+    return o;
+}
+
+// A byte position: 0 when empty, 1 when digits (saturating), -1 otherwise.
+TN__PRIVATE int tn__hu_range_num(tn_str s, uint64_t *v) {
+    *v = 0;
+    for (size_t i = 0; i < s.len; i++) {
+        if (s.ptr[i] < '0' || s.ptr[i] > '9') return -1;
+        unsigned d = (unsigned)(s.ptr[i] - '0');
+        *v = *v > (UINT64_MAX - d) / 10 ? UINT64_MAX : *v * 10 + d;
+    }
+    return s.len ? 1 : 0;
+}
+
+TN_API int tn_http_range_parse(tn_str h, uint64_t size, tn_http_range *r) {
+    memset(r, 0, sizeof *r);
+    r->status = 200;
+    r->end = size;
+    const char *p = h.ptr, *end = h.ptr + h.len;
+    const char *eq = h.len ? TN__CAST(const char *, memchr(p, '=', h.len)) : NULL;
+    if (!eq || !tn_str_eq_nocase(tn__hu_trim(p, eq), tn_str_c("bytes"))) return 200;
+    const char *dash = TN__CAST(const char *, memchr(eq, '-', (size_t)(end - eq)));
+    const char *first_end = dash ? dash : end;
+    uint64_t first, last;
+    int has_first = tn__hu_range_num(tn__hu_trim(eq + 1, first_end), &first);
+    int has_last = tn__hu_range_num(tn__hu_trim(dash ? dash + 1 : end, end), &last);
+    if (has_first < 0 || has_last < 0) return 200;  // malformed or several ranges
+    uint64_t start = first, stop = size;
+    if (!has_first && has_last) {  // "-N": the last N bytes
+        if (last == 0) goto unsatisfiable;
+        start = last < size ? size - last : 0;
+    } else if (has_last) {
+        if (last < first) goto unsatisfiable;
+        stop = last < size ? last + 1 : size;
+    }
+    if ((has_first || has_last) && start >= size) goto unsatisfiable;
+    if (start == 0 && stop == size) return 200;  // Chrome rejects a 206 for "bytes=0-"
+    r->status = 206;
+    r->start = start;
+    r->end = stop;
+    snprintf(r->content_range, sizeof r->content_range, "bytes %llu-%llu/%llu",
+             (unsigned long long)start, (unsigned long long)(stop - 1), (unsigned long long)size);
+    return 206;
+unsatisfiable:
+    r->status = 416;
+    r->start = r->end = 0;
+    snprintf(r->content_range, sizeof r->content_range, "bytes */%llu", (unsigned long long)size);
+    return 416;
+}
+// ==== END src/httputil.c ====
+
+// ==== BEGIN src/cookie.c ====
+#if defined(TN_AMALGAMATION_LINES)
+#line 1 "src/cookie.c"
+#endif
+// >>cookie implementation
+
+TN__PRIVATE bool tn__cookie_space(char c) {
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f';
+}
+
+TN__PRIVATE bool tn__cookie_octal(char c, char max) { return c >= '0' && c <= max; }
+
+// Python's http.cookies._unquote in place on p[0..len): a value in double
+// quotes loses them, "\ooo" (first digit 0-3) becomes that byte, "\x" is x.
+TN__PRIVATE tn_str tn__cookie_unquote(char *p, size_t len) {
+    tn_str v;
+    v.ptr = p;
+    v.len = len;
+    if (len < 2 || p[0] != '"' || p[len - 1] != '"') return v;
+    const char *s = p + 1;
+    size_t n = len - 2, k = 0;
+    for (size_t i = 0; i < n; i++) {
+        char c = s[i];
+        if (c == '\\' && i + 3 < n && tn__cookie_octal(s[i + 1], '3') &&
+            tn__cookie_octal(s[i + 2], '7') && tn__cookie_octal(s[i + 3], '7')) {
+            c = (char)((s[i + 1] - '0') << 6 | (s[i + 2] - '0') << 3 | (s[i + 3] - '0'));
+            i += 3;
+        } else if (c == '\\' && i + 1 < n && s[i + 1] != '\n') {  // regex "." skips \n
+            c = s[++i];
+        }
+        p[k++] = c;  // k <= i: the writer never overtakes the reader
+    }
+    v.len = k;
+    return v;
+}
+
+// Trims Python's whitespace from both ends of [*p, *end).
+TN__PRIVATE void tn__cookie_trim(char **p, char **end) {
+    while (*p < *end && tn__cookie_space(**p)) (*p)++;
+    while (*end > *p && tn__cookie_space((*end)[-1])) (*end)--;
+}
+
+TN_API int tn_cookie_parse(tn_args *jar, const char *header, size_t len) {
+    size_t start_count = jar->count;
+    if (len == 0) return 0;
+    char *p = tn__args_copy(jar, header, len);
+    if (!p) return TN_ENOMEM;
+    char *end = p + len;
+    while (p <= end) {
+        char *semi = TN__CAST(char *, memchr(p, ';', (size_t)(end - p)));
+        char *chunk_end = semi ? semi : end;
+        char *eq = TN__CAST(char *, memchr(p, '=', (size_t)(chunk_end - p)));
+        char *name = eq ? p : chunk_end, *name_end = eq ? eq : chunk_end;
+        char *value = eq ? eq + 1 : p, *value_end = chunk_end;
+        tn__cookie_trim(&name, &name_end);
+        tn__cookie_trim(&value, &value_end);
+        if (name < name_end || value < value_end) {
+            int r = jar->count - start_count == TN__ARGS_DEFAULT_MAX_FIELDS ? TN_ERANGE : 0;
+            tn_str n;
+            n.ptr = name;
+            n.len = (size_t)(name_end - name);
+            if (!r) r = tn__args_push(jar, n, tn__cookie_unquote(value, (size_t)(value_end - value)));
+            if (r) {
+                tn__args_undo(jar, start_count);
+                return r;
+            }
+        }
+        p = chunk_end + 1;
+    }
+    return 0;
+}
+
+// Python's http.cookies._LegalChars: what a name may hold and what a value
+// may hold without quotes.
+TN__PRIVATE bool tn__cookie_legal(int c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+           (c != 0 && strchr("!#$%&'*+-.^_`|~:", c) != NULL);
+}
+
+// Bytes an attribute must not hold: controls (they would split or corrupt
+// the header) and ";" (it would start a forged attribute).
+TN__PRIVATE bool tn__cookie_attr_ok(const char *what, const char *s) {
+    if (!s) return true;
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        if (*p < 0x20 || *p == 0x7f || *p == ';') {
+            TN__LOGW("refusing cookie %s %s: control byte or ';'", what, s);
+            return false;
+        }
+    }
+    return true;
+}
+
+// The value as Python's SimpleCookie writes it: bare if every byte is legal,
+// else in double quotes with \" and \\ escaped and bytes outside printable
+// ASCII (and ",") as \ooo.
+TN__PRIVATE int tn__cookie_value(tn_buf *out, const char *v) {
+    size_t n = strlen(v), i = 0;
+    while (i < n && tn__cookie_legal((unsigned char)v[i])) i++;
+    if (n && i == n) return tn_buf_append(out, v, n);
+    int r = tn_buf_append(out, "\"", 1);
+    for (i = 0; i < n && !r; i++) {
+        unsigned char c = (unsigned char)v[i];
+        if (c == '"' || c == '\\')
+            r = tn_buf_appendf(out, "\\%c", c);
+        else if (tn__cookie_legal(c) || strchr(" ()/<=>?@[]{}", c))
+            r = tn_buf_append(out, &v[i], 1);
+        else
+            r = tn_buf_appendf(out, "\\%03o", c);
+    }
+    return r ? r : tn_buf_append(out, "\"", 1);
+}
+
+TN__PRIVATE bool tn__cookie_valid(const tn_cookie_desc *d) {
+    const char *name = d->name ? d->name : "";
+    bool ok = *name != '\0';
+    for (const char *p = name; *p && ok; p++) ok = tn__cookie_legal((unsigned char)*p);
+    if (!ok) {
+        TN__LOGW("refusing cookie name \"%s\": want letters, digits and !#$%%&'*+-.^_`|~:", name);
+        return false;
+    }
+    return tn__cookie_attr_ok("value", d->value) && tn__cookie_attr_ok("domain", d->domain) &&
+           tn__cookie_attr_ok("path", d->path) && tn__cookie_attr_ok("samesite", d->samesite);
+}
+
+TN_API int tn_cookie_format(tn_buf *out, const tn_cookie_desc *d) {
+    if (!tn__cookie_valid(d)) return TN_EINVAL;
+    size_t old_len = out->len;
+    int r = tn_buf_appendf(out, "%s=", d->name);
+    if (!r) r = tn__cookie_value(out, d->value ? d->value : "");
+    if (!r && d->domain) r = tn_buf_appendf(out, "; Domain=%s", d->domain);
+    if (!r && d->expires) {
+        char date[TN_HTTP_DATE_SIZE];
+        tn_http_date_format(date, d->expires);
+        r = tn_buf_appendf(out, "; expires=%s", date);
+    }
+    if (!r && d->http_only) r = tn_buf_append_str(out, "; HttpOnly");
+    if (!r && d->max_age)
+        r = tn_buf_appendf(out, "; Max-Age=%lld", d->max_age > 0 ? (long long)d->max_age : 0LL);
+    if (!r) r = tn_buf_appendf(out, "; Path=%s", d->path ? d->path : "/");
+    if (!r && d->samesite) r = tn_buf_appendf(out, "; SameSite=%s", d->samesite);
+    if (!r && d->secure) r = tn_buf_append_str(out, "; Secure");
+    if (r) {
+        out->len = old_len;
+        if (out->data) out->data[old_len] = '\0';
+    }
+    return r;
+}
+// ==== END src/cookie.c ====
+
+// ==== BEGIN src/multipart.c ====
+#if defined(TN_AMALGAMATION_LINES)
+#line 1 "src/multipart.c"
+#endif
+// >>multipart implementation
+
+#define TN__MP_MAX_PARTS 100
+#define TN__MP_MAX_HEADER (10 * 1024)
+#define TN__MP_MAX_BOUNDARY 70  // RFC 2046
+
+TN__PRIVATE tn_str tn__mp_view(const char *p, const char *end) {
+    tn_str s;
+    s.ptr = p;
+    s.len = (size_t)(end - p);
+    return s;
+}
+
+// memmem, which is not in C99 or POSIX.
+TN__PRIVATE const char *tn__mp_find(const char *h, const char *end, const char *n, size_t nlen) {
+    while ((size_t)(end - h) >= nlen) {
+        const char *p = TN__CAST(const char *, memchr(h, n[0], (size_t)(end - h) - nlen + 1));
+        if (!p) return NULL;
+        if (memcmp(p, n, nlen) == 0) return p;
+        h = p + 1;
+    }
+    return NULL;
+}
+
+TN__PRIVATE int tn__mp_fail(int err, const char *why) {
+    TN__LOGW("invalid multipart/form-data: %s", why);
+    return err;
+}
+
+// RFC 2046 bchars: DIGIT / ALPHA / "'()+_,-./:=?" / space (not last).
+TN__PRIVATE bool tn__mp_boundary_ok(tn_str b) {
+    if (b.len == 0 || b.len > TN__MP_MAX_BOUNDARY || b.ptr[b.len - 1] == ' ') return false;
+    for (size_t i = 0; i < b.len; i++) {
+        int c = (unsigned char)b.ptr[i];
+        bool alnum = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+        if (!alnum && (c == 0 || !strchr("'()+_,-./:=? ", c))) return false;
+    }
+    return true;
+}
+
+// The delimiter is "\r\n--" boundary; the one that opens the body may lack
+// the CRLF. What follows it decides: "--" closes the body, optional
+// padding then CRLF opens a part, anything else means it was content.
+typedef struct tn__mp_scan {
+    const char *end;
+    char delim[4 + TN__MP_MAX_BOUNDARY];
+    size_t delim_len;
+} tn__mp_scan;
+
+// If a delimiter line starts at p (at its "--"), returns where the next part
+// starts (or the epilogue, with *close set); else NULL.
+TN__PRIVATE const char *tn__mp_delim_end(const tn__mp_scan *sc, const char *p, bool *close) {
+    size_t dash_len = sc->delim_len - 2;
+    if ((size_t)(sc->end - p) < dash_len || memcmp(p, sc->delim + 2, dash_len) != 0) return NULL;
+    p += dash_len;
+    *close = sc->end - p >= 2 && p[0] == '-' && p[1] == '-';
+    if (*close) return p + 2;
+    while (p < sc->end && (*p == ' ' || *p == '\t')) p++;
+    return sc->end - p >= 2 && p[0] == '\r' && p[1] == '\n' ? p + 2 : NULL;
+}
+
+// Finds the next delimiter from `from`: returns its CRLF, and sets *next.
+TN__PRIVATE const char *tn__mp_next(const tn__mp_scan *sc, const char *from, const char **next,
+                                    bool *close) {
+    const char *d;
+    while ((d = tn__mp_find(from, sc->end, sc->delim, sc->delim_len)) != NULL) {
+        if ((*next = tn__mp_delim_end(sc, d + 2, close)) != NULL) return d;
+        from = d + 1;
+    }
+    return NULL;
+}
+
+TN__PRIVATE bool tn__mp_tchar(int c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+           (c != 0 && strchr("!#$%&'*+-.^_`|~", c) != NULL);
+}
+
+// Reads the header line at *pp up to `end`. Returns 1 (a line), 0 (no more)
+// or TN_EPARSE (not "token: value", or a CR, LF or NUL inside).
+TN__PRIVATE int tn__mp_line(const char **pp, const char *end, tn_str *name, tn_str *value) {
+    const char *p = *pp;
+    if (p >= end) return 0;
+    const char *crlf = tn__mp_find(p, end, "\r\n", 2);
+    const char *eol = crlf ? crlf : end;
+    const char *colon = p;
+    while (colon < eol && tn__mp_tchar((unsigned char)*colon)) colon++;
+    if (colon == p || colon == eol || *colon != ':') return TN_EPARSE;
+    for (const char *q = colon; q < eol; q++)
+        if (*q == '\r' || *q == '\n' || *q == '\0') return TN_EPARSE;
+    const char *v = colon + 1, *vend = eol;
+    while (v < vend && (*v == ' ' || *v == '\t')) v++;
+    while (vend > v && (vend[-1] == ' ' || vend[-1] == '\t')) vend--;
+    *name = tn__mp_view(p, colon);
+    *value = tn__mp_view(v, vend);
+    *pp = crlf ? crlf + 2 : end;
+    return 1;
+}
+
+TN_API tn_str tn_multipart_header(const tn_multipart_part *part, const char *name) {
+    const char *p = part->headers.ptr, *end = p + part->headers.len;
+    tn_str n, v, want = tn_str_c(name);
+    while (tn__mp_line(&p, end, &n, &v) > 0)
+        if (tn_str_eq_nocase(n, want)) return v;
+    v.ptr = NULL;
+    v.len = 0;
+    return v;
+}
+
+// Pass 1: splits the body into parts (headers and body views).
+TN__PRIVATE int tn__mp_split(tn_multipart *mp, tn__mp_scan *sc, const char *body, size_t max_parts,
+                             size_t max_header) {
+    bool close = false;
+    const char *next = tn__mp_delim_end(sc, body, &close);
+    if (!next && !tn__mp_next(sc, body, &next, &close))
+        return tn__mp_fail(TN_EPARSE, "no boundary");
+    size_t cap = 0;
+    while (!close) {
+        const char *start = next;  // just after the delimiter's CRLF
+        if (mp->count == max_parts) return tn__mp_fail(TN_ERANGE, "too many parts");
+        // Searching from the delimiter's CRLF finds an empty header block too.
+        size_t avail = (size_t)(sc->end - start) + 2;
+        size_t window = max_header < avail ? TN__MIN(avail, max_header + 6) : avail;
+        const char *eoh = tn__mp_find(start - 2, start - 2 + window, "\r\n\r\n", 4);
+        if (!eoh)
+            return window < avail ? tn__mp_fail(TN_EMSGSIZE, "part header too large")
+                                  : tn__mp_fail(TN_EPARSE, "missing headers");
+        const char *content = eoh + 4;
+        const char *d = tn__mp_next(sc, eoh + 2, &next, &close);
+        if (!d) return tn__mp_fail(TN_EPARSE, "no closing boundary");
+        if (mp->count == cap) {
+            cap = cap ? cap * 2 : 4;
+            tn_multipart_part *parts = TN__CAST(tn_multipart_part *,
+                                                tn__realloc(mp->parts, cap * sizeof *parts));
+            if (!parts) return TN_ENOMEM;
+            mp->parts = parts;
+        }
+        tn_multipart_part *part = &mp->parts[mp->count++];
+        memset(part, 0, sizeof *part);
+        part->headers = tn__mp_view(start, eoh < start ? start : eoh);
+        part->body = tn__mp_view(content, d < content ? content : d);
+    }
+    return 0;
+}
+
+// Decodes the filename*= ext-value "charset'language'pct-encoded" (RFC 5987)
+// into dst (room for v.len bytes). UTF-8 is kept, ISO-8859-1 converted to
+// UTF-8. Returns the length, or -1 for another charset or a bad value.
+TN__PRIVATE long tn__mp_ext_value(char *dst, tn_str v) {
+    const char *q1 = TN__CAST(const char *, memchr(v.ptr, '\'', v.len));
+    const char *end = v.ptr + v.len;
+    const char *q2 = q1 ? TN__CAST(const char *, memchr(q1 + 1, '\'', (size_t)(end - q1 - 1))) : NULL;
+    if (!q2) return -1;
+    tn_str charset = tn__mp_view(v.ptr, q1);
+    bool latin1 = tn_str_eq_nocase(charset, tn_str_c("iso-8859-1"));
+    if (!latin1 && !tn_str_eq_nocase(charset, tn_str_c("utf-8"))) return -1;
+    for (const char *p = q2 + 1; p < end; p++)
+        if ((unsigned char)*p <= ' ' || (unsigned char)*p >= 0x7f) return -1;
+    size_t n = tn_url_unescape(dst, q2 + 1, (size_t)(end - q2 - 1), false);
+    if (latin1) {  // each byte >= 0x80 came from a 3-byte "%XX": room to widen
+        size_t wide = n;
+        for (size_t i = 0; i < n; i++) wide += (unsigned char)dst[i] >= 0x80;
+        for (size_t i = n, o = wide; i-- > 0;) {
+            unsigned char c = (unsigned char)dst[i];
+            if (c < 0x80) {
+                dst[--o] = (char)c;
+            } else {
+                dst[--o] = (char)(0x80 | (c & 0x3f));
+                dst[--o] = (char)(0xc0 | c >> 6);
+            }
+        }
+        n = wide;
+    }
+    return (long)n;
+}
+
+// Copies a parameter value into the arena, unquoted. Returns the copy.
+TN__PRIVATE tn_str tn__mp_store(char **arena, tn_str v, bool quoted) {
+    tn_str s;
+    s.ptr = *arena;
+    s.len = quoted ? tn_http_unquote(*arena, v) : v.len;
+    if (!quoted && v.len) memcpy(*arena, v.ptr, v.len);
+    (*arena)[s.len] = '\0';
+    *arena += s.len + 1;
+    return s;
+}
+
+// Pass 2: checks a part's headers and fills in its name, file name and type.
+TN__PRIVATE int tn__mp_describe(tn_multipart_part *part, char **arena) {
+    const char *p = part->headers.ptr, *end = p + part->headers.len;
+    tn_str n, v;
+    int r;
+    while ((r = tn__mp_line(&p, end, &n, &v)) > 0) {}
+    if (r < 0) return tn__mp_fail(TN_EPARSE, "bad part header line");
+    tn_str disp = tn_multipart_header(part, "Content-Disposition");
+    if (!disp.ptr) return tn__mp_fail(TN_EPARSE, "no Content-Disposition");
+    const char *semi = TN__CAST(const char *, memchr(disp.ptr, ';', disp.len));
+    tn_str type = tn__mp_view(disp.ptr, semi ? semi : disp.ptr + disp.len);
+    while (type.len && (type.ptr[type.len - 1] == ' ' || type.ptr[type.len - 1] == '\t')) type.len--;
+    if (!tn_str_eq_nocase(type, tn_str_c("form-data")))
+        return tn__mp_fail(TN_EPARSE, "Content-Disposition is not form-data");
+    bool quoted;
+    if (!tn_http_header_param(disp, "name", &v, &quoted) || v.len == 0)
+        return tn__mp_fail(TN_EPARSE, "value missing name");
+    part->name = tn__mp_store(arena, v, quoted);
+    long ext = -1;
+    if (tn_http_header_param(disp, "filename*", &v, &quoted)) {
+        tn_str raw = v;
+        if (quoted) {
+            raw.len = tn_http_unquote(*arena, v);
+            raw.ptr = *arena;
+        }
+        ext = tn__mp_ext_value(*arena, raw);
+    }
+    if (ext >= 0) {
+        part->filename = tn__mp_view(*arena, *arena + ext);
+        (*arena)[ext] = '\0';
+        *arena += ext + 1;
+    } else if (tn_http_header_param(disp, "filename", &v, &quoted)) {
+        part->filename = tn__mp_store(arena, v, quoted);
+    }
+    part->content_type = tn_multipart_header(part, "Content-Type");
+    if (part->content_type.len == 0) part->content_type = tn_str_c("application/unknown");
+    return 0;
+}
+
+TN_API int tn_multipart_parse(tn_multipart *mp, tn_str content_type, const char *body, size_t len,
+                              const tn_multipart_limits *lim) {
+    memset(mp, 0, sizeof *mp);
+    tn__mp_scan sc;
+    tn_str boundary;
+    if (!tn_http_header_param(content_type, "boundary", &boundary, NULL) ||
+        !tn__mp_boundary_ok(boundary))
+        return tn__mp_fail(TN_EPARSE, "missing or bad boundary");
+    memcpy(sc.delim, "\r\n--", 4);
+    memcpy(sc.delim + 4, boundary.ptr, boundary.len);
+    sc.delim_len = boundary.len + 4;
+    sc.end = body + len;
+    size_t max_parts = lim && lim->max_parts ? lim->max_parts : TN__MP_MAX_PARTS;
+    size_t max_header = lim && lim->max_part_header_size ? lim->max_part_header_size
+                                                         : TN__MP_MAX_HEADER;
+    int r = tn__mp_split(mp, &sc, body, max_parts, max_header);
+    if (r) return r;
+    // Decoded names fit in their header block, plus a NUL each for name and file name.
+    size_t need = 1;
+    for (size_t i = 0; i < mp->count; i++) need += mp->parts[i].headers.len + 2;
+    mp->names = TN__CAST(char *, tn__malloc(need));
+    if (!mp->names) return TN_ENOMEM;
+    char *arena = mp->names;
+    for (size_t i = 0; i < mp->count; i++)
+        if ((r = tn__mp_describe(&mp->parts[i], &arena)) != 0) return r;
+    return 0;
+}
+
+TN_API int tn_multipart_to_args(const tn_multipart *mp, tn_args *args) {
+    for (size_t i = 0; i < mp->count; i++) {
+        const tn_multipart_part *part = &mp->parts[i];
+        if (part->filename.len) continue;
+        int r = tn_args_add(args, part->name, part->body);
+        if (r) return r;
+    }
+    return 0;
+}
+
+TN_API void tn_multipart_free(tn_multipart *mp) {
+    tn__free(mp->parts);
+    tn__free(mp->names);
+    memset(mp, 0, sizeof *mp);
+}
+// ==== END src/multipart.c ====
 
 // ==== BEGIN src/ws_frame.c ====
 #if defined(TN_AMALGAMATION_LINES)

@@ -1,0 +1,137 @@
+// ---------------------------------------------------------------------------
+// >>http_server  The HTTP/1.1 server: connections, requests, responses
+// ---------------------------------------------------------------------------
+// Tornado's HTTPServer and HTTP1Connection. Each request is answered through
+// a tn_handler (Tornado's `self` in a RequestHandler): read h->request, then
+// tn_set_status / tn_set_header / tn_write ... tn_finish. A request callback
+// that returns without finishing is finished for it, unless it called
+// tn_defer(h): then h stays valid until tn_finish(h), even if the client goes
+// away meanwhile (its writes then do nothing; tn_on_connection_close says so).
+//
+// Rules (RFC 9112, see DESIGN.md §5): keep-alive on 1.1 (1.0 with
+// "Connection: keep-alive"), pipelined requests answered in order,
+// Expect: 100-continue answered before the body is read, chunked request
+// bodies, automatic Content-Length (or chunked once tn_flush sent the head),
+// no body for HEAD, 1xx, 204 and 304. Bad requests get 400 (or 413, 414,
+// 431, 505) and the connection closes.
+
+typedef struct tn_handler tn_handler;
+typedef struct tn_http_server tn_http_server;
+
+// The request, as views valid until the request finishes (copy what you keep).
+typedef struct tn_request {
+    tn_str method;          // "GET"
+    tn_str uri;             // the target as sent: "/a/b?x=1"
+    tn_str path;            // "/a/b" (still percent-encoded)
+    tn_str query;           // "x=1" (empty when there is none)
+    tn_str version;         // "HTTP/1.1" or "HTTP/1.0"
+    tn_str host;            // the Host header ("127.0.0.1" for HTTP/1.0 without one)
+    const tn_header *headers;
+    size_t num_headers;
+    tn_str body;            // the whole body, once read (empty when streamed)
+    const char *remote_ip;  // the peer, or X-Real-Ip / X-Forwarded-For with xheaders
+    const char *protocol;   // "http" or "https" (X-Scheme / X-Forwarded-Proto with xheaders)
+    double start_time;      // tn_time_monotonic() when the head was complete
+} tn_request;
+
+// Tornado's RequestHandler instance, as far as the user sees it.
+struct tn_handler {
+    tn_request request;  // read-only
+    void *user_data;     // the route's user data (the server's for plain servers)
+    void *state;         // yours: per-request state, e.g. for a deferred answer
+};
+
+typedef void (*tn_handler_fn)(tn_handler *h);
+typedef void (*tn_body_fn)(tn_handler *h, const char *data, size_t len);
+
+typedef struct tn_http_server_desc {
+    tn_handler_fn request_cb;  // required: the whole request (head and body) is in
+    tn_handler_fn headers_cb;  // optional: the head is in, the body not yet read;
+                               // may answer early or call tn_stream_body
+    void *user_data;           // h->user_data
+    bool no_keep_alive;        // close after every response
+    bool xheaders;             // trust X-Real-Ip, X-Forwarded-For, X-Scheme,
+                               // X-Forwarded-Proto (behind a proxy)
+    const char *protocol;      // force h->request.protocol (e.g. "https" behind TLS)
+    size_t max_header_size;    // request line + headers; default 16 KiB (431;
+                               // a request line over 8 KiB gets 414)
+    size_t max_headers;        // header lines; default 100 (431)
+    size_t max_body_size;      // default 1 MiB (413)
+    size_t chunk_size;         // streamed bodies arrive in pieces of at most
+                               // this; default 64 KiB
+    size_t max_buffer_size;    // stream read buffer cap; default 1 MiB + headers
+    size_t max_write_buffer_size;  // output a slow reader may leave queued
+                                   // before it is cut off; default 16 MiB
+    double idle_connection_timeout;  // seconds to wait for (all of) the next
+                                     // request head; default 60
+    double body_timeout;       // seconds to wait for (all of) a body; default 60
+    const char *server_header; // default "TornadoServer/tornado.h-<version>";
+                               // "" sends no Server header
+} tn_http_server_desc;
+
+// Creates a server on `loop`; it listens after tn_http_server_listen.
+// Returns NULL on a bad desc or out of memory. The loop frees it at the end.
+TN_API tn_http_server *tn_http_server_new(tn_loop *loop, const tn_http_server_desc *desc);
+// Binds and listens (tn_bind_sockets). Returns 0 or an error.
+TN_API int tn_http_server_listen(tn_http_server *srv, const tn_bind_desc *bind);
+// The port of the first listening socket.
+TN_API int tn_http_server_port(const tn_http_server *srv);
+// Stops listening, closes every connection and frees the server. Handlers
+// still deferred stay valid until they finish (their writes do nothing).
+TN_API void tn_http_server_stop(tn_http_server *srv);
+// Open connections (for tests and metrics).
+TN_API size_t tn_http_server_connections(const tn_http_server *srv);
+
+// ---- reading the request
+// The first value of a request header (case-insensitive name), or {NULL,0}.
+TN_API tn_str tn_get_header(const tn_handler *h, const char *name);
+// Receive the body in pieces (at most chunk_size) as it arrives, instead of
+// in request.body; Tornado's @stream_request_body. Call from headers_cb.
+TN_API void tn_stream_body(tn_handler *h, tn_body_fn on_data);
+// Overrides max_body_size for this request only (from headers_cb).
+TN_API void tn_set_max_body_size(tn_handler *h, size_t n);
+
+// ---- writing the response
+// Sets the status; reason NULL means the standard phrase ("Unknown" for
+// unregistered codes). Returns 0, or TN_EINVAL for a code outside 100..599
+// or a reason with control characters (the status is then unchanged).
+TN_API int tn_set_status(tn_handler *h, int code, const char *reason);
+TN_API int tn_get_status(const tn_handler *h);
+// Replaces every header of that name. Names must be tokens and values must
+// not hold CR, LF or NUL: TN_EINVAL (and a log line) otherwise.
+TN_API int tn_set_header(tn_handler *h, const char *name, const char *value);
+// Adds a header line (for repeatable headers such as Set-Cookie).
+TN_API int tn_add_header(tn_handler *h, const char *name, const char *value);
+// Removes every header of that name. Returns how many were removed.
+TN_API int tn_clear_header(tn_handler *h, const char *name);
+// The value of a response header set so far, or {NULL,0}.
+TN_API tn_str tn_get_response_header(const tn_handler *h, const char *name);
+// Appends to the response body (buffered until tn_flush or tn_finish).
+// Returns 0, TN_ECLOSED once finished, or TN_ENOMEM.
+TN_API int tn_write(tn_handler *h, const void *data, size_t len);
+TN_API int tn_write_str(tn_handler *h, const char *s);
+TN_API int tn_writef(tn_handler *h, const char *fmt, ...) TN_PRINTF(2, 3);
+// The buffered body so far (for ETags and error pages), and dropping it.
+TN_API tn_str tn_get_written(const tn_handler *h);
+TN_API void tn_clear_written(tn_handler *h);
+// Sends the head and what is buffered now; the rest of the body follows
+// chunked (HTTP/1.1) or until close (HTTP/1.0). cb (may be NULL) runs once
+// it reached the kernel. Returns 0 or TN_ECLOSED.
+TN_API int tn_flush(tn_handler *h, tn_stream_write_cb cb, void *arg);
+// Ends the response. Returns 0, or TN_ECLOSED if already finished.
+TN_API int tn_finish(tn_handler *h);
+// Keeps the request open after the request callback returns (Tornado's
+// coroutine handlers): it ends at tn_finish.
+TN_API void tn_defer(tn_handler *h);
+TN_API bool tn_finished(const tn_handler *h);
+// True when the head was sent (status and headers can no longer change).
+TN_API bool tn_headers_sent(const tn_handler *h);
+// cb runs if the client goes away before the request finished (Tornado's
+// on_connection_close). The handler stays valid until tn_finish.
+TN_API void tn_on_connection_close(tn_handler *h, tn_handler_fn cb);
+// True once the client went away.
+TN_API bool tn_connection_closed(const tn_handler *h);
+// Seconds since the head arrived (Tornado's request_time()).
+TN_API double tn_request_time(const tn_handler *h);
+// The handler's loop.
+TN_API tn_loop *tn_handler_loop(const tn_handler *h);
