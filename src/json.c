@@ -1,6 +1,7 @@
 // >>json implementation
 #include "internal.h"
 #include <locale.h>
+#include <float.h>
 #include <math.h>
 
 typedef struct tn__json_member tn__json_member;
@@ -219,8 +220,9 @@ TN__PRIVATE int tn__json_format_double(char *tmp, size_t cap, double v) {
     // Every double from 2^53 on is an integer; below, the cast tests it.
     if (mag < 1e21 && (mag >= 9007199254740992.0 || (double)(int64_t)v == v))
         return snprintf(tmp, cap, "%.0f", v);
-    // The first precision that reads back exactly is the shortest form.
-    for (int prec = 15; prec <= 17; prec++) {
+    // The first precision that reads back exactly is the shortest form; below
+    // 15 digits only subnormals (fewer significant bits) can be shorter.
+    for (int prec = mag < DBL_MIN ? 1 : 15; prec <= 17; prec++) {
         n = snprintf(tmp, cap, "%.*g", prec, v);
         if (strtod(tmp, NULL) == v) break;
     }
