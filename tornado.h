@@ -584,6 +584,8 @@ typedef enum tn_json_kind {
 // NULL (a missing value) and answers "none", so lookups can be chained.
 typedef struct tn_json_value tn_json_value;
 
+// max_size bounds the memory too: a document holds at most about 24 bytes per
+// input byte (a flat array of one-digit numbers), 45 at the peak of parsing.
 typedef struct tn_json_opts {
     int max_depth;    // deepest nesting of arrays/objects; default TN_JSON_MAX_DEPTH
     size_t max_size;  // largest input in bytes; default TN_DEFAULT_JSON_MAX_SIZE
@@ -2603,8 +2605,9 @@ TN__PRIVATE size_t tn__json_put_utf8(char *o, unsigned long cp) {
     return 4;
 }
 
-// Decodes the \u escape at q (q[0] == 'u'; the text ends before `end`) into
-// o. Returns the bytes of input it used after the backslash, or 0 if invalid.
+// Decodes the \u escape at q (q[0] == 'u'; the string ends at `end`) into o:
+// one code point, or a surrogate pair written as two escapes. Returns the
+// input bytes it used, or 0 with the reason in *why.
 TN__PRIVATE size_t tn__json_unicode(const unsigned char *q, const unsigned char *end, char *o, size_t *olen,
                                     const char **why) {
     *why = "invalid escape";
@@ -2635,6 +2638,22 @@ TN__PRIVATE int tn__json_short_escape(int c) {
     }
 }
 
+// Decodes the escape at q (q[0] is the backslash) into o. Returns the input
+// bytes it used, with *olen output bytes, or 0 with the reason in *why.
+TN__PRIVATE size_t tn__json_escape(const unsigned char *q, const unsigned char *end, char *o, size_t *olen,
+                                   const char **why) {
+    int e = tn__json_short_escape(q[1]);
+    *why = "invalid escape";
+    if (q[1] == 'u') {
+        size_t n = tn__json_unicode(q + 1, end, o, olen, why);
+        return n ? n + 1 : 0;
+    }
+    if (e < 0) return 0;
+    *o = (char)e;
+    *olen = 1;
+    return 2;
+}
+
 // Decodes the string whose opening quote is at P->p into the arena.
 TN__PRIVATE int tn__json_string(tn__json_parser *P, tn_str *out) {
     const unsigned char *q = P->p + 1, *end = q;
@@ -2644,30 +2663,20 @@ TN__PRIVATE int tn__json_string(tn__json_parser *P, tn_str *out) {
     char *s = tn__json_alloc(P, cap, 1), *o = s;
     if (!s) return tn__json_nomem(P);
     while (q < end) {
-        const char *why = "unescaped control character";
-        size_t n = 1, olen = 0;
+        size_t n = 1, olen = 1;
         unsigned c = *q;
         if (c == '\\') {
-            int e = tn__json_short_escape(q[1]);
-            why = "invalid escape";
-            if (q[1] == 'u') {
-                n = 1 + tn__json_unicode(q + 1, end, o, &olen, &why);
-            } else if (e >= 0) {
-                *o = (char)e;
-                olen = 1;
-                n = 2;
-            }
-            if (olen == 0) return tn__json_fail(P, q, why);
+            const char *why;
+            n = tn__json_escape(q, end, o, &olen, &why);
+            if (n == 0) return tn__json_fail(P, q, why);
         } else if (c >= 0x80) {
-            n = tn__json_utf8(q, (size_t)(end - q));
+            n = olen = tn__json_utf8(q, (size_t)(end - q));
             if (n == 0) return tn__json_fail(P, q, "invalid UTF-8");
             memcpy(o, q, n);
-            olen = n;
         } else if (c < 0x20) {
-            return tn__json_fail(P, q, why);
+            return tn__json_fail(P, q, "unescaped control character");
         } else {
             *o = (char)c;
-            olen = 1;
         }
         o += olen;
         q += n;

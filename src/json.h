@@ -93,6 +93,8 @@ typedef enum tn_json_kind {
 // NULL (a missing value) and answers "none", so lookups can be chained.
 typedef struct tn_json_value tn_json_value;
 
+// max_size bounds the memory too: a document holds at most about 24 bytes per
+// input byte (a flat array of one-digit numbers), 45 at the peak of parsing.
 typedef struct tn_json_opts {
     int max_depth;    // deepest nesting of arrays/objects; default TN_JSON_MAX_DEPTH
     size_t max_size;  // largest input in bytes; default TN_DEFAULT_JSON_MAX_SIZE
