@@ -124,6 +124,7 @@ TN__PRIVATE unsigned tn__jw_needs_escape(const unsigned char *s, size_t i, size_
 }
 
 TN__PRIVATE void tn__jw_string(tn_json_writer *w, const char *str, size_t len) {
+    if (len == 0) str = "";  // NULL may come with 0
     const unsigned char *s = (const unsigned char *)str;
     size_t run = 0, i = 0, n;
     tn__jw_put(w, "\"", 1);

@@ -516,6 +516,20 @@ TEST(json_writer_builds_compact_output) {
 
 static void jw_scalar(tn_json_writer *w) { tn_json_write_int(w, 1); }
 
+static void jw_empty_strings(tn_json_writer *w) {
+    tn_json_write_object_begin(w);
+    tn_json_write_key(w, NULL, 0);
+    tn_json_write_str(w, NULL, 0);
+    tn_json_write_object_end(w);
+}
+
+TEST(json_writer_null_pointer_with_zero_length_is_empty) {
+    tn_buf out = {0};
+    CHECK_OK(jw_run(jw_empty_strings, &out));
+    CHECK_STR(out.data, "{\"\":\"\"}");
+    tn_buf_free(&out);
+}
+
 TEST(json_writer_appends_to_existing_content) {
     tn_buf out = {0};
     tn_buf_append_str(&out, "data: ");
