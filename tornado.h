@@ -640,7 +640,8 @@ TN_API int tn_json_num(const tn_json_value *v, double *out);
 TN_API bool tn_json_bool(const tn_json_value *v);
 
 // Writes a parsed value (and its children) through the writer: compact,
-// strings re-escaped, numbers as their original text.
+// strings re-escaped, numbers as their original text. NULL, or nesting beyond
+// the writer's TN_JSON_MAX_DEPTH, is TN_EINVAL.
 TN_API int tn_json_write_value(tn_json_writer *w, const tn_json_value *v);
 // ==== END src/json.h ====
 
