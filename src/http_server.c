@@ -66,7 +66,7 @@ struct tn__hreq {
         deferred : 1, dispatching : 1, body_done : 1, released : 1;
 };
 
-#define TN__REQ(h) TN__CAST(tn__hreq *, (void *)(h))
+#define TN__REQ(h) ((tn__hreq *)(void *)(h))
 
 TN__PRIVATE void tn__hconn_close(tn__hconn *c);
 TN__PRIVATE void tn__hconn_read_head(tn__hconn *c);
@@ -846,6 +846,7 @@ TN_API int tn_http_server_listen(tn_http_server *srv, const tn_bind_desc *bind) 
         td.stream.max_write_buffer_size = srv->desc.max_write_buffer_size;
         srv->tcp = tn_tcp_server_new(srv->loop, &td);
         if (!srv->tcp) return TN_ENOMEM;
+        tn__loop_remove_handle(&srv->tcp->handle);  // ours to free, not the loop's
     }
     return tn_tcp_server_listen(srv->tcp, bind);
 }
