@@ -80,6 +80,7 @@ static const req_case req_cases[] = {
     {.in = "GET / HTTP/1.1\r\nHost: ex%41mple.com:\r\n\r\n", .ka = 1},
     {.in = "GET / HTTP/1.1\r\nHost: \r\n\r\n", .ka = 1, .host = ""},
     {.in = "GET / HTTP/1.1\r\nHost: 10.0.0.1:80\r\n\r\n", .ka = 1, .host = "10.0.0.1:80"},
+    {.in = "GET / HTTP/1.1\r\nHost: [v1.fe80::a+en1]\r\n\r\n", .ka = 1},
     // limits, exactly reached: allowed
     {.in = "GET /abc HTTP/1.1\r\nHost: a\r\n\r\n", .ka = 1, .max_line = 17},
     {.in = "GET / HTTP/1.1\r\nHost: a\r\n\r\n", .ka = 1, .max_head = 27},
