@@ -262,6 +262,33 @@ TEST(http_request_views) {
     CHECK(!tn_headers_next(h, 4, "X-A", &pos, &v));
 }
 
+// Values and targets are scanned a word at a time: put each kind of byte at
+// every offset of a long value and target, across word boundaries.
+TEST(http_request_scan_every_offset) {
+    static const struct { unsigned char c; int status; } bytes[] = {
+        {'\t', 0}, {' ', 0}, {0x80, 0}, {0xff, 0}, {'~', 0},
+        {0, 400}, {0x01, 400}, {'\n', 400}, {0x1f, 400}, {0x7f, 400},
+    };
+    for (size_t b = 0; b < COUNTOF(bytes); b++) {
+        for (size_t off = 0; off < 40; off++) {
+            char in[128];
+            tn_header h[4];
+            tn_http_request req;
+            int n = snprintf(in, sizeof in, "GET /%040d HTTP/1.1\r\nX: %040d\r\n\r\n", 0, 0);
+            in[5 + off] = (char)bytes[b].c;   // in the target
+            int r = parse_req(in, (size_t)n, &req, h, 4, NULL);
+            bool target_ok = bytes[b].c > ' ' && bytes[b].c != 0x7f;
+            if (target_ok ? r != n : (r != TN_EPARSE || req.status != 400))
+                FAILF("byte 0x%02x at target offset %zu: %d", bytes[b].c, off, r);
+            in[5 + off] = '0';
+            in[5 + 40 + 11 + 3 + off] = (char)bytes[b].c;  // in the value
+            r = parse_req(in, (size_t)n, &req, h, 4, NULL);
+            if (bytes[b].status ? r != TN_EPARSE || req.status != 400 : r != n)
+                FAILF("byte 0x%02x at value offset %zu: %d", bytes[b].c, off, r);
+        }
+    }
+}
+
 // Limits at their defaults: 8 KiB request line, 16 KiB head.
 TEST(http_request_default_limits) {
     static char in[20000];
