@@ -1092,6 +1092,10 @@ TN_API int tn_tcp_connect(tn_loop *loop, const tn_connect_desc *desc, tn_connect
 // picohttpparser: call them again on the grown buffer until they stop
 // answering TN_INCOMPLETE. Every tn_str they produce is a view into the
 // caller's buffer (or a static string), valid as long as that buffer is.
+// Each call rescans from buf[0]: when bytes trickle in, call again only once
+// "\r\n\r\n" has arrived or the buffer has reached a limit, so a slow sender
+// cannot make the parsing cost quadratic. Errors and limits are found at the
+// first byte that shows them, even before the head is complete.
 
 // One header field line: the name as sent, the value without surrounding OWS.
 typedef struct tn_header {
@@ -1119,7 +1123,7 @@ typedef struct tn_http_limits {
 // A parsed request head. Absent parts are {NULL, 0}.
 typedef struct tn_http_request {
     tn_str method;            // a token, case-sensitive ("GET")
-    tn_str target;            // the request-target as sent
+    tn_str target;            // the request-target as sent (no CTL or SP; bytes >= 0x80 allowed)
     tn_str path;              // origin or absolute form: the path ("/" if empty); "*" for OPTIONS *
     tn_str query;             // after '?', without it; {NULL, 0} when there is no '?'
     tn_str authority;         // absolute form: "host[:port]"; CONNECT: the target
@@ -6100,10 +6104,8 @@ TN__PRIVATE int tn__chunk_step(tn_chunked_decoder *d, const char *b, size_t len,
         *used = 2;
         d->_state = TN__CK_SIZE;
         return 0;
-    case TN__CK_TRAILER:
+    default:  // TN__CK_TRAILER: tn_chunked_decode never steps a finished decoder
         return tn__chunk_trailer(d, b, len, used);
-    default:
-        return TN_INCOMPLETE;
     }
 }
 

@@ -531,10 +531,8 @@ TN__PRIVATE int tn__chunk_step(tn_chunked_decoder *d, const char *b, size_t len,
         *used = 2;
         d->_state = TN__CK_SIZE;
         return 0;
-    case TN__CK_TRAILER:
+    default:  // TN__CK_TRAILER: tn_chunked_decode never steps a finished decoder
         return tn__chunk_trailer(d, b, len, used);
-    default:
-        return TN_INCOMPLETE;
     }
 }
 

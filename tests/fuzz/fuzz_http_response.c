@@ -33,8 +33,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     size_t n = size - 3;
     k = n ? k % n : 0;
     int r = parse(in, n, &whole, h, &lim, method);
-    int rk = parse(in, k, &part, h, &lim, method);
-    if (rk != TN_INCOMPLETE && rk != r) abort();
-    if (r > 0 && (size_t)r <= k && rk != r) abort();
+    // Small inputs are checked at every split point, others at the chosen one.
+    for (size_t i = n <= 256 ? 0 : k; i <= (n <= 256 ? n : k); i++) {
+        int ri = parse(in, i, &part, h, &lim, method);
+        if (ri != TN_INCOMPLETE && ri != r) abort();
+        if (r > 0 && (size_t)r <= i && ri != r) abort();
+    }
     return 0;
 }

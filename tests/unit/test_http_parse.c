@@ -80,6 +80,7 @@ static const req_case req_cases[] = {
     {.in = "GET / HTTP/1.1\r\nHost: ex%41mple.com:\r\n\r\n", .ka = 1},
     {.in = "GET / HTTP/1.1\r\nHost: \r\n\r\n", .ka = 1, .host = ""},
     {.in = "GET / HTTP/1.1\r\nHost: 10.0.0.1:80\r\n\r\n", .ka = 1, .host = "10.0.0.1:80"},
+    {.in = "GET / HTTP/1.1\r\nHost: [v1.fe80::a+en1]\r\n\r\n", .ka = 1},
     // limits, exactly reached: allowed
     {.in = "GET /abc HTTP/1.1\r\nHost: a\r\n\r\n", .ka = 1, .max_line = 17},
     {.in = "GET / HTTP/1.1\r\nHost: a\r\n\r\n", .ka = 1, .max_head = 27},
@@ -259,6 +260,33 @@ TEST(http_request_views) {
     CHECK(tn_headers_next(h, 4, "X-A", &pos, &v) && str_is(v, "two"));
     CHECK(!tn_headers_next(h, 4, "X-A", &pos, &v));
     CHECK(!tn_headers_next(h, 4, "X-A", &pos, &v));
+}
+
+// Values and targets are scanned a word at a time: put each kind of byte at
+// every offset of a long value and target, across word boundaries.
+TEST(http_request_scan_every_offset) {
+    static const struct { unsigned char c; int status; } bytes[] = {
+        {'\t', 0}, {' ', 0}, {0x80, 0}, {0xff, 0}, {'~', 0},
+        {0, 400}, {0x01, 400}, {'\n', 400}, {0x1f, 400}, {0x7f, 400},
+    };
+    for (size_t b = 0; b < COUNTOF(bytes); b++) {
+        for (size_t off = 0; off < 40; off++) {
+            char in[128];
+            tn_header h[4];
+            tn_http_request req;
+            int n = snprintf(in, sizeof in, "GET /%040d HTTP/1.1\r\nX: %040d\r\n\r\n", 0, 0);
+            in[5 + off] = (char)bytes[b].c;   // in the target
+            int r = parse_req(in, (size_t)n, &req, h, 4, NULL);
+            bool target_ok = bytes[b].c > ' ' && bytes[b].c != 0x7f;
+            if (target_ok ? r != n : (r != TN_EPARSE || req.status != 400))
+                FAILF("byte 0x%02x at target offset %zu: %d", bytes[b].c, off, r);
+            in[5 + off] = '0';
+            in[5 + 40 + 11 + 3 + off] = (char)bytes[b].c;  // in the value
+            r = parse_req(in, (size_t)n, &req, h, 4, NULL);
+            if (bytes[b].status ? r != TN_EPARSE || req.status != 400 : r != n)
+                FAILF("byte 0x%02x at value offset %zu: %d", bytes[b].c, off, r);
+        }
+    }
 }
 
 // Limits at their defaults: 8 KiB request line, 16 KiB head.
