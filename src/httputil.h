@@ -47,7 +47,7 @@ typedef struct tn_http_range {
     int status;              // 200 (send it all), 206 (send start..end) or 416
     uint64_t start;          // first byte to send
     uint64_t end;            // one past the last byte to send
-    char content_range[64];  // the Content-Range value for 206 and 416, else ""
+    char content_range[80];  // the Content-Range value for 206 and 416, else ""
 } tn_http_range;
 
 // Resolves `header` (the Range value; empty when the request has none).

@@ -217,6 +217,8 @@ TEST(http_range_table) {
         {"bytes=0-", 0, 416, 0, 0, "bytes */0"},              // nothing to send
         {"bytes=-5", 0, 416, 0, 0, "bytes */0"},
         {"bytes=-", 0, 200, 0, 0, ""},
+        {"bytes=1-", 18446744073709551615ULL, 206, 1, 18446744073709551615ULL,
+         "bytes 1-18446744073709551614/18446744073709551615"},  // the longest Content-Range
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         tn_http_range r;
