@@ -47,10 +47,13 @@ TN__PRIVATE void tn__args_undo(tn_args *a, size_t count) {
     }
 }
 
+// Decodes in place and terminates: decoding only shrinks, and the byte after
+// the raw text is a separator or the copy's final NUL, so there is room.
 TN__PRIVATE tn_str tn__args_decode(char *p, size_t len) {
     tn_str s;
     s.ptr = p;
     s.len = tn_url_unescape_inplace(p, len, true);
+    p[s.len] = '\0';
     return s;
 }
 
@@ -87,14 +90,15 @@ TN_API int tn_args_parse(tn_args *a, const char *data, size_t len, const tn_args
 TN_API int tn_args_add(tn_args *a, tn_str name, tn_str value) {
     if (name.len > SIZE_MAX / 2 || value.len > SIZE_MAX / 2) return TN_ENOMEM;
     size_t start_count = a->count;
-    char *p = tn__args_copy(a, NULL, name.len + value.len);
+    char *p = tn__args_copy(a, NULL, name.len + 1 + value.len);
     if (!p) return TN_ENOMEM;
     if (name.len) memcpy(p, name.ptr, name.len);
-    if (value.len) memcpy(p + name.len, value.ptr, value.len);
+    p[name.len] = '\0';
+    if (value.len) memcpy(p + name.len + 1, value.ptr, value.len);
     tn_str n, v;
     n.ptr = p;
     n.len = name.len;
-    v.ptr = p + name.len;
+    v.ptr = p + name.len + 1;
     v.len = value.len;
     if (tn__args_push(a, n, v)) {
         tn__args_undo(a, start_count);

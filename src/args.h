@@ -11,7 +11,8 @@
 // Tornado's get_argument.
 //
 // A tn_args owns a copy of each input, decoded in place, and an array of views
-// into those copies: the views stay valid until tn_args_free.
+// into those copies: the views stay valid until tn_args_free, and every name
+// and value is NUL-terminated (ptr[len] == '\0'), so ptr is a C string.
 
 typedef struct tn_arg {
     tn_str name;

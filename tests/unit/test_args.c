@@ -119,3 +119,17 @@ TEST(args_input_is_copied) {
     CHECK_VIEW(*tn_args_get(&a, "a"), "A");
     tn_args_free(&a);
 }
+
+TEST(args_values_and_names_are_c_strings) {
+    tn_args a = {0};
+    CHECK_OK(tn_args_parse(&a, "na%41me=%41b+c&flag&x=1", 23, NULL));
+    CHECK_OK(tn_args_add(&a, tn_str_c("added"), tn_str_c("value")));
+    for (size_t i = 0; i < a.count; i++) {
+        CHECK(a.items[i].name.ptr[a.items[i].name.len] == '\0');
+        CHECK(a.items[i].value.ptr[a.items[i].value.len] == '\0');
+    }
+    CHECK_STR(tn_args_get(&a, "naAme")->ptr, "Ab c");
+    CHECK_STR(tn_args_get(&a, "flag")->ptr, "");
+    CHECK_STR(tn_args_get(&a, "added")->ptr, "value");
+    tn_args_free(&a);
+}
