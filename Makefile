@@ -8,7 +8,7 @@ LIBS     := -pthread
 PORT     ?= 8888
 EXAMPLES := $(patsubst examples/%.c,build/%,$(wildcard examples/*.c))
 UNIT_SRC := tests/unit/main.c $(sort $(wildcard tests/unit/test_*.c))
-RUN_DEMO := tcpecho
+RUN_DEMO := helloworld
 
 .PHONY: all run test check-amalgamation clean fuzz bench
 all: tornado.h $(EXAMPLES)

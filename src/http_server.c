@@ -6,8 +6,9 @@ typedef struct tn__hreq tn__hreq;
 
 // What the web layer (app.c) adds around each request, set by tn__app.
 typedef struct tn__http_hooks {
-    void (*before_finish)(tn_handler *h);  // e.g. the automatic ETag
-    void (*after_finish)(tn_handler *h);   // e.g. on_finish, the access log
+    tn_handler_fn before_finish;  // e.g. the automatic ETag
+    tn_handler_fn after_finish;   // e.g. on_finish, the access log
+    void (*ext_free)(void *ext);  // frees a request's extension (see tn__hreq.ext)
 } tn__http_hooks;
 
 struct tn_http_server {
@@ -23,6 +24,8 @@ struct tn_http_server {
     int nfree;
     tn_buf out;                // responses to pipelined requests, written as one
     tn__hconn *out_conn;       // whose responses `out` holds
+    int flush_queued;          // a tn__hserver_flush_cb is on the loop's queue
+    int stopped;               // freed by that callback, which must still find it
     time_t date_sec;
     char date[TN_HTTP_DATE_SIZE];
 };
@@ -59,6 +62,8 @@ struct tn__hreq {
     size_t body_seen;
     tn_body_fn on_data;
     tn_handler_fn on_close;
+    void *ext;                 // the web layer's per-request state, kept across reuse
+    void (*ext_free)(void *ext);
     int status;
     char reason[64];
     char remote_ip[46];
@@ -118,6 +123,22 @@ TN__PRIVATE void tn__hconn_flush_out(tn_http_server *srv) {
         TN__LOGW("%s: not reading its responses (max_write_buffer_size); closing", c->remote_ip);
         tn__hconn_close(c);
     }
+}
+
+TN__PRIVATE void tn__hserver_flush_cb(tn_loop *loop, void *arg) {
+    tn_http_server *srv = TN__CAST(tn_http_server *, arg);
+    (void)loop;
+    srv->flush_queued = 0;
+    if (srv->stopped) tn__free(srv);
+    else tn__hconn_flush_out(srv);
+}
+
+// Writes the batch once this iteration has served every ready request: the
+// answers to requests pipelined in one read leave in one write.
+TN__PRIVATE void tn__hserver_flush_soon(tn_http_server *srv) {
+    if (srv->flush_queued) return;
+    if (tn_loop_add_callback(srv->loop, tn__hserver_flush_cb, srv) == 0) srv->flush_queued = 1;
+    else tn__hconn_flush_out(srv);
 }
 
 // Queues bytes for connection c (flushing another connection's first).
@@ -233,10 +254,14 @@ TN__PRIVATE tn__hreq *tn__hreq_take(tn_http_server *srv) {
     tn_buf head = r->head, body = r->body, resp = r->resp, out = r->out;
     tn_header *headers = r->headers;
     size_t headers_cap = r->headers_cap;
+    void *ext = r->ext;
+    void (*ext_free)(void *) = r->ext_free;
     memset(r, 0, sizeof *r);
     r->head = head, r->body = body, r->resp = resp, r->out = out;
     r->headers = headers;
     r->headers_cap = headers_cap;
+    r->ext = ext;
+    r->ext_free = ext_free;
     r->srv = srv;
     r->loop = srv->loop;
     r->status = 200;
@@ -251,6 +276,7 @@ TN__PRIVATE void tn__hreq_free_mem(tn__hreq *r) {
     tn_buf_free(&r->resp);
     tn_buf_free(&r->out);
     tn__free(r->headers);
+    if (r->ext) r->ext_free(r->ext);
     tn__free(r);
 }
 
@@ -478,10 +504,7 @@ TN__PRIVATE size_t tn__hconn_on_head(tn_stream *s, int status, const char *data,
     tn_http_request pr;
     tn_http_limits lim = {0, srv->desc.max_header_size};
     int n = tn_http_parse_request(data, len, &pr, r->headers, r->headers_cap, &lim);
-    if (n == TN_INCOMPLETE) {
-        tn__hconn_flush_out(srv);  // the batch of pipelined answers ends here
-        return 0;
-    }
+    if (n == TN_INCOMPLETE) return 0;
     if (n < 0 || tn_http_request_framing(&pr, &r->framing) != 0) {
         tn__hconn_reject(c, n < 0 ? pr.status : r->framing.status);
         return len;
@@ -637,8 +660,7 @@ TN_API int tn_finish(tn_handler *h) {
             c->req = NULL;
             tn_stream_write(c->stream, "", 0, tn__hconn_close_after_write, NULL);
         } else {
-            // More requests already buffered: their answers join this write.
-            if (!tn_stream_read_buffer_size(c->stream)) tn__hconn_flush_out(r->srv);
+            tn__hserver_flush_soon(r->srv);
             if (r->body_done) tn__hconn_read_head(c);
         }
     }
@@ -793,7 +815,8 @@ TN__PRIVATE void tn__hserver_free(tn_http_server *srv) {
     tn__loop_remove_handle(&srv->handle);
     tn__free(srv->protocol);
     tn__free(srv->server_header);
-    tn__free(srv);
+    srv->stopped = 1;
+    if (!srv->flush_queued) tn__free(srv);
 }
 
 TN__PRIVATE void tn__hserver_handle_close(tn__handle *h) { tn__hserver_free(TN__CAST(tn_http_server *, (void *)h)); }
