@@ -502,7 +502,8 @@ TN__PRIVATE size_t tn__hconn_on_head(tn_stream *s, int status, const char *data,
         r->headers_cap = srv->desc.max_headers;
     }
     tn_http_request pr;
-    tn_http_limits lim = {0, srv->desc.max_header_size};
+    // A request line that cannot fit in the head's limit is too long (414).
+    tn_http_limits lim = {TN__MIN((size_t)8192, srv->desc.max_header_size - 4), srv->desc.max_header_size};
     int n = tn_http_parse_request(data, len, &pr, r->headers, r->headers_cap, &lim);
     if (n == TN_INCOMPLETE) return 0;
     if (n < 0 || tn_http_request_framing(&pr, &r->framing) != 0) {

@@ -1,0 +1,714 @@
+// Floors 5-6 over the wire: a test application runs in a child process; the
+// test talks to it with raw blocking sockets, byte by byte where it matters.
+#define _GNU_SOURCE 1
+#include "test.h"
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+// ---- the application under test
+
+static int stream_chunks;
+static size_t stream_bytes;
+static int closes_seen;
+
+static void hello_get(tn_handler *h) { tn_write_str(h, "Hello, world"); }
+static void hello_head(tn_handler *h) { (void)h; }
+static void echo_post(tn_handler *h) {
+    tn_writef(h, "%zu:", h->request.body.len);
+    tn_write(h, h->request.body.ptr, h->request.body.len);
+}
+static void args_get(tn_handler *h) {
+    const char *a = tn_get_argument(h, "a", NULL);
+    if (!a) return;  // 400 sent
+    tn_writef(h, "a=[%s] b=[%s]", a, tn_get_argument(h, "b", "default"));
+}
+static void path_get(tn_handler *h) {
+    tn_str id = tn_path_arg(h, 0), name = tn_path_kwarg(h, "name");
+    tn_writef(h, "id=%.*s name=%.*s n=%d", (int)id.len, id.ptr, (int)name.len, name.ptr, tn_path_args_count(h));
+}
+static void flush_get(tn_handler *h) {
+    tn_write_str(h, "first,");
+    tn_flush(h, NULL, NULL);
+    tn_write_str(h, "second");
+}
+static void status_get(tn_handler *h) {
+    tn_str code = tn_path_arg(h, 0);
+    tn_set_status(h, atoi(code.ptr), NULL);
+    if (atoi(code.ptr) == 200) tn_write_str(h, "ok");
+}
+static void redirect_get(tn_handler *h) { tn_redirect(h, "/target?x=1", atoi(tn_get_argument(h, "s", "0"))); }
+static void finish_later(tn_loop *loop, void *arg) {
+    tn_handler *h = (tn_handler *)arg;
+    (void)loop;
+    tn_write_str(h, "deferred done");
+    tn_finish(h);
+}
+static void defer_get(tn_handler *h) {
+    tn_defer(h);
+    tn_loop_call_later(tn_handler_loop(h), 0.05, finish_later, h);
+}
+static tn_handler *parked;
+static void park_closed(tn_handler *h) {
+    closes_seen++;
+    tn_finish(h);  // the client is gone: this writes nothing
+    parked = NULL;
+}
+static void park_get(tn_handler *h) {
+    tn_defer(h);
+    parked = h;
+}
+static void stats_get(tn_handler *h) {
+    tn_writef(h, "closes=%d chunks=%d bytes=%zu", closes_seen, stream_chunks, stream_bytes);
+}
+static void stream_data(tn_handler *h, const char *data, size_t len) {
+    (void)h;
+    (void)data;
+    stream_chunks++;
+    stream_bytes += len;
+}
+static void stream_post(tn_handler *h) { tn_writef(h, "streamed %zu", stream_bytes); }
+static void stream_prepare(tn_handler *h) {
+    stream_chunks = 0;
+    stream_bytes = 0;
+    if (tn_get_header(h, "X-Deny").ptr) tn_send_error(h, 401);
+}
+static void headers_get(tn_handler *h) {
+    int bad = tn_set_header(h, "X-Bad", "a\r\nInjected: 1");
+    int bad_name = tn_set_header(h, "Bad Name", "x");
+    tn_set_header(h, "X-Ok", "fine");
+    tn_add_header(h, "X-Multi", "1");
+    tn_add_header(h, "X-Multi", "2");
+    tn_writef(h, "bad=%d bad_name=%d ip=%s proto=%s host=%.*s", bad, bad_name, h->request.remote_ip,
+              h->request.protocol, (int)h->request.host.len, h->request.host.ptr);
+}
+static void big_get(tn_handler *h) {
+    static char chunk[65536];
+    memset(chunk, 'b', sizeof chunk);
+    for (int i = 0; i < 16; i++) tn_write(h, chunk, sizeof chunk);
+}
+
+static const tn_handler_class hello_class = {.get = hello_get, .head = hello_head};
+static const tn_handler_class echo_class = {.post = echo_post, .put = echo_post};
+static const tn_handler_class args_class = {.get = args_get, .post = args_get};
+static const tn_handler_class path_class = {.get = path_get};
+static const tn_handler_class flush_class = {.get = flush_get};
+static const tn_handler_class status_class = {.get = status_get};
+static const tn_handler_class redirect_class = {.get = redirect_get};
+static const tn_handler_class defer_class = {.get = defer_get};
+static const tn_handler_class park_class = {.get = park_get, .on_connection_close = park_closed};
+static const tn_handler_class stats_class = {.get = stats_get};
+static const tn_handler_class stream_class = {.post = stream_post, .prepare = stream_prepare, .data_received = stream_data};
+static const tn_handler_class headers_class = {.get = headers_get};
+static const tn_handler_class big_class = {.get = big_get};
+
+static void run_app(int port_fd, const tn_http_server_desc *sd) {
+    tn_log_set_level(TN_LOG_NONE);
+    tn_loop *loop = tn_loop_new(NULL);
+    tn_app_desc d;
+    memset(&d, 0, sizeof d);
+    tn_route routes[] = {
+        {.pattern = "/", .handler = &hello_class},
+        {.pattern = "/echo", .handler = &echo_class},
+        {.pattern = "/args", .handler = &args_class},
+        {.pattern = "/path/([0-9]+)/(?P<name>[^/]+)", .handler = &path_class},
+        {.pattern = "/flush", .handler = &flush_class},
+        {.pattern = "/status/(\\d+)", .handler = &status_class},
+        {.pattern = "/redirect", .handler = &redirect_class},
+        {.pattern = "/defer", .handler = &defer_class},
+        {.pattern = "/park", .handler = &park_class},
+        {.pattern = "/stats", .handler = &stats_class},
+        {.pattern = "/stream", .handler = &stream_class},
+        {.pattern = "/headers", .handler = &headers_class},
+        {.pattern = "/big", .handler = &big_class},
+        {0},
+    };
+    d.routes = routes;
+    d.no_access_log = true;
+    if (sd) d.server = *sd;
+    tn_app *app = tn_app_new(loop, &d);
+    tn_bind_desc b;
+    memset(&b, 0, sizeof b);
+    b.host = "127.0.0.1";
+    if (!app || tn_app_listen_on(app, &b) != 0) _exit(3);
+    int port = tn_app_port(app);
+    if (write(port_fd, &port, sizeof port) != sizeof port) _exit(4);
+    close(port_fd);
+    tn_loop_stop_on_signals(loop);
+    tn_loop_start(loop);
+    tn_loop_free(loop);
+    _exit(tn_mem_get_stats().live == 0 ? 0 : 5);  // everything freed at the end
+}
+
+typedef struct { pid_t pid; int port; } server;
+
+static server start(const tn_http_server_desc *sd) {
+    int p[2];
+    if (pipe(p) != 0) tt_fail(__FILE__, __LINE__, "pipe");
+    server s;
+    s.pid = fork();
+    if (s.pid == 0) {
+        close(p[0]);
+        run_app(p[1], sd);
+    }
+    close(p[1]);
+    if (read(p[0], &s.port, sizeof s.port) != sizeof s.port) tt_fail(__FILE__, __LINE__, "server did not start");
+    close(p[0]);
+    return s;
+}
+
+// Stops the server; it must exit cleanly, having freed everything.
+static void stop(server s) {
+    int st = 0;
+    kill(s.pid, SIGTERM);
+    waitpid(s.pid, &st, 0);
+    if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
+        tt_fail(__FILE__, __LINE__, "server exit status %d (5: leaked memory)", WIFEXITED(st) ? WEXITSTATUS(st) : -1);
+}
+
+static int connect_to(int port) {
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a;
+    memset(&a, 0, sizeof a);
+    a.sin_family = AF_INET;
+    a.sin_port = htons((uint16_t)port);
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (connect(fd, (struct sockaddr *)&a, sizeof a) != 0) tt_fail(__FILE__, __LINE__, "connect");
+    struct timeval tv = {5, 0};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    return fd;
+}
+
+static void send_all(int fd, const char *p, size_t n) {
+    while (n) {
+        ssize_t w = send(fd, p, n, MSG_NOSIGNAL);
+        if (w <= 0) return;  // the server may close early; what it said is read later
+        p += w;
+        n -= (size_t)w;
+    }
+}
+
+static void send_str(int fd, const char *s) { send_all(fd, s, strlen(s)); }
+
+// A parsed response.
+typedef struct { int status; char head[4096]; tn_buf body; bool closed; } resp;
+
+// Reads one response (or notes that the connection closed first).
+// `r` must be zero-initialised before its first use; its body is reused.
+static int read_response(int fd, tn_buf *in, resp *r) {
+    tn_buf_free(&r->body);
+    memset(r, 0, sizeof *r);
+    for (;;) {
+        tn_header hs[64];
+        tn_http_response pr;
+        int n = in->len ? tn_http_parse_response(in->data, in->len, &pr, hs, 64, NULL) : TN_INCOMPLETE;
+        if (n > 0) {
+            r->status = pr.status_code;
+            snprintf(r->head, sizeof r->head, "%.*s", n, in->data);
+            tn_http_framing f;
+            if (tn_http_response_framing(&pr, tn_str_c("GET"), &f) != 0) return -1;
+            size_t used = (size_t)n;
+            if (pr.status_code == 100) {
+                tn_buf_consume(in, used);
+                return 100;
+            }
+            tn_chunked_decoder dec;
+            memset(&dec, 0, sizeof dec);
+            for (;;) {
+                if (f.body == TN_HTTP_BODY_LENGTH && in->len - used >= f.content_length) {
+                    tn_buf_append(&r->body, in->data + used, (size_t)f.content_length);
+                    tn_buf_consume(in, used + (size_t)f.content_length);
+                    return r->status;
+                }
+                if (f.body == TN_HTTP_BODY_NONE) {
+                    tn_buf_consume(in, used);
+                    return r->status;
+                }
+                while (f.body == TN_HTTP_BODY_CHUNKED && used < in->len && !tn_chunked_done(&dec)) {
+                    tn_str piece;
+                    int c = tn_chunked_decode(&dec, in->data + used, in->len - used, &piece);
+                    if (c == TN_INCOMPLETE) break;
+                    if (c < 0) return -1;
+                    used += (size_t)c;
+                    tn_buf_append(&r->body, piece.ptr, piece.len);
+                }
+                if (f.body == TN_HTTP_BODY_CHUNKED && tn_chunked_done(&dec)) {
+                    tn_buf_consume(in, used);
+                    return r->status;
+                }
+                char buf[65536];
+                ssize_t got = recv(fd, buf, sizeof buf, 0);
+                if (got <= 0) {
+                    r->closed = true;
+                    if (f.body == TN_HTTP_BODY_UNTIL_CLOSE) {
+                        tn_buf_append(&r->body, in->data + used, in->len - used);
+                        tn_buf_clear(in);
+                        return r->status;
+                    }
+                    return -1;
+                }
+                tn_buf_append(in, buf, (size_t)got);
+                if (f.body == TN_HTTP_BODY_CHUNKED) {
+                    // restart the decode over the grown buffer from where we were
+                    continue;
+                }
+            }
+        }
+        if (n != TN_INCOMPLETE) return -1;
+        char buf[65536];
+        ssize_t got = recv(fd, buf, sizeof buf, 0);
+        if (got <= 0) {
+            r->closed = true;
+            return 0;
+        }
+        tn_buf_append(in, buf, (size_t)got);
+    }
+}
+
+// True when the server closed the connection (EOF) within the receive timeout.
+static bool peer_closed(int fd) {
+    char b[256];
+    for (;;) {
+        ssize_t n = recv(fd, b, sizeof b, 0);
+        if (n == 0) return true;
+        if (n < 0) return errno == ECONNRESET;
+    }
+}
+
+// One request on a fresh connection: the response's status, body in *body.
+static int exchange(int port, const char *req, resp *r) {
+    int fd = connect_to(port);
+    tn_buf in = {0};
+    send_all(fd, req, strlen(req));
+    int st = read_response(fd, &in, r);
+    tn_buf_free(&in);
+    close(fd);
+    return st;
+}
+
+static void body_is(const resp *r, const char *want, int line) {
+    size_t n = strlen(want);
+    if (r->body.len != n || (n && memcmp(r->body.data, want, n) != 0))
+        tt_fail(__FILE__, line, "body \"%.*s\", expected \"%s\"", (int)r->body.len, r->body.data ? r->body.data : "", want);
+}
+#define BODY_IS(r, lit) body_is(&(r), (lit), __LINE__)
+#define HEAD_HAS(r, text)                                                            \
+    do {                                                                             \
+        if (!strstr((r).head, text)) tt_fail(__FILE__, __LINE__, "head lacks %s:\n%s", text, (r).head); \
+    } while (0)
+#define HEAD_LACKS(r, text)                                                          \
+    do {                                                                             \
+        if (strstr((r).head, text)) tt_fail(__FILE__, __LINE__, "head has %s:\n%s", text, (r).head); \
+    } while (0)
+
+// ---- tests
+
+TEST(http_hello_world_headers) {
+    server s = start(NULL);
+    resp r = {0};
+    CHECK_INT(exchange(s.port, "GET / HTTP/1.1\r\nHost: localhost\r\n\r\n", &r), 200);
+    BODY_IS(r, "Hello, world");
+    HEAD_HAS(r, "HTTP/1.1 200 OK\r\n");
+    HEAD_HAS(r, "Content-Length: 12\r\n");
+    HEAD_HAS(r, "Content-Type: text/html; charset=UTF-8\r\n");
+    HEAD_HAS(r, "\r\nDate: ");
+    HEAD_HAS(r, "\r\nServer: ");
+    HEAD_HAS(r, "\r\nEtag: \"");
+    tn_buf_free(&r.body);
+    stop(s);
+}
+
+TEST(http_keep_alive_and_http10_rules) {
+    server s = start(NULL);
+    int fd = connect_to(s.port);
+    tn_buf in = {0};
+    resp r = {0};
+    for (int i = 0; i < 3; i++) {
+        send_str(fd, "GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+        CHECK_INT(read_response(fd, &in, &r), 200);
+        HEAD_LACKS(r, "Connection: close");
+        tn_buf_free(&r.body);
+    }
+    send_str(fd, "GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+    CHECK_INT(read_response(fd, &in, &r), 200);
+    HEAD_HAS(r, "Connection: close\r\n");
+    CHECK(peer_closed(fd));
+    close(fd);
+    tn_buf_free(&r.body);
+    // HTTP/1.0: closes unless asked to keep alive
+    fd = connect_to(s.port);
+    send_str(fd, "GET / HTTP/1.0\r\n\r\n");
+    CHECK_INT(read_response(fd, &in, &r), 200);
+    CHECK(peer_closed(fd));
+    close(fd);
+    tn_buf_free(&r.body);
+    fd = connect_to(s.port);
+    tn_buf_clear(&in);
+    send_str(fd, "GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n");
+    CHECK_INT(read_response(fd, &in, &r), 200);
+    HEAD_HAS(r, "Connection: keep-alive\r\n");
+    tn_buf_free(&r.body);
+    send_str(fd, "GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n");
+    CHECK_INT(read_response(fd, &in, &r), 200);
+    tn_buf_free(&r.body);
+    close(fd);
+    tn_buf_free(&in);
+    stop(s);
+}
+
+TEST(http_100_pipelined_requests_in_one_write_answered_in_order) {
+    server s = start(NULL);
+    tn_buf req = {0};
+    for (int i = 0; i < 100; i++) tn_buf_appendf(&req, "GET /args?a=%d HTTP/1.1\r\nHost: x\r\n\r\n", i);
+    int fd = connect_to(s.port);
+    send_all(fd, req.data, req.len);
+    tn_buf in = {0};
+    for (int i = 0; i < 100; i++) {
+        resp r = {0};
+        CHECK_INT(read_response(fd, &in, &r), 200);
+        char want[64];
+        snprintf(want, sizeof want, "a=[%d] b=[default]", i);
+        BODY_IS(r, want);
+        tn_buf_free(&r.body);
+    }
+    close(fd);
+    tn_buf_free(&in);
+    tn_buf_free(&req);
+    stop(s);
+}
+
+TEST(http_request_bodies_length_chunked_and_100_continue) {
+    server s = start(NULL);
+    resp r = {0};
+    CHECK_INT(exchange(s.port, "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello", &r), 200);
+    BODY_IS(r, "5:hello");
+    tn_buf_free(&r.body);
+    CHECK_INT(exchange(s.port,
+                       "POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+                       "5;ext=1\r\nhello\r\n6\r\n world\r\n0\r\nX-Trailer: yes\r\n\r\n",
+                       &r),
+              200);
+    BODY_IS(r, "11:hello world");
+    tn_buf_free(&r.body);
+    // 100-continue: the interim answer comes before we send the body
+    int fd = connect_to(s.port);
+    tn_buf in = {0};
+    send_str(fd, "PUT /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nExpect: 100-continue\r\n\r\n");
+    CHECK_INT(read_response(fd, &in, &r), 100);
+    send_str(fd, "abc");
+    CHECK_INT(read_response(fd, &in, &r), 200);
+    BODY_IS(r, "3:abc");
+    tn_buf_free(&r.body);
+    // ... but never to HTTP/1.0
+    close(fd);
+    fd = connect_to(s.port);
+    tn_buf_clear(&in);
+    send_str(fd, "PUT /echo HTTP/1.0\r\nContent-Length: 3\r\nExpect: 100-continue\r\n\r\nxyz");
+    CHECK_INT(read_response(fd, &in, &r), 200);
+    BODY_IS(r, "3:xyz");
+    tn_buf_free(&r.body);
+    close(fd);
+    tn_buf_free(&in);
+    // a form body feeds get_argument
+    CHECK_INT(exchange(s.port,
+                       "POST /args?b=q HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\n"
+                       "Content-Length: 12\r\n\r\na=%20spaced+",
+                       &r),
+              200);
+    BODY_IS(r, "a=[spaced] b=[q]");
+    tn_buf_free(&r.body);
+    stop(s);
+}
+
+TEST(http_streamed_body_arrives_in_pieces_and_prepare_can_refuse) {
+    tn_http_server_desc sd;
+    memset(&sd, 0, sizeof sd);
+    sd.chunk_size = 1000;
+    server s = start(&sd);
+    tn_buf req = {0};
+    tn_buf_appendf(&req, "POST /stream HTTP/1.1\r\nHost: x\r\nContent-Length: 5000\r\n\r\n");
+    for (int i = 0; i < 5000; i++) tn_buf_append(&req, "z", 1);
+    resp r = {0};
+    CHECK_INT(exchange(s.port, req.data, &r), 200);
+    BODY_IS(r, "streamed 5000");
+    tn_buf_free(&r.body);
+    CHECK_INT(exchange(s.port, "GET /stats HTTP/1.1\r\nHost: x\r\n\r\n", &r), 200);
+    CHECK(strstr(r.body.data, "chunks=5 ") != NULL);
+    tn_buf_free(&r.body);
+    // prepare answers 401 before the body is read; the connection then closes
+    int fd = connect_to(s.port);
+    tn_buf in = {0};
+    send_str(fd, "POST /stream HTTP/1.1\r\nHost: x\r\nX-Deny: 1\r\nContent-Length: 5000\r\n\r\n");
+    CHECK_INT(read_response(fd, &in, &r), 401);
+    CHECK(peer_closed(fd));
+    close(fd);
+    tn_buf_free(&in);
+    tn_buf_free(&r.body);
+    tn_buf_free(&req);
+    stop(s);
+}
+
+TEST(http_head_204_304_carry_no_body) {
+    server s = start(NULL);
+    resp r = {0};
+    int fd = connect_to(s.port);
+    tn_buf in = {0};
+    // HEAD: the GET's framing headers but no body, and the connection goes on
+    send_str(fd, "HEAD / HTTP/1.1\r\nHost: x\r\n\r\n");
+    CHECK_INT(read_response(fd, &in, &r), 200);  // (our reader sees Content-Length: 0)
+    HEAD_HAS(r, "Content-Length: 0");
+    send_str(fd, "GET /status/204 HTTP/1.1\r\nHost: x\r\n\r\n");
+    CHECK_INT(read_response(fd, &in, &r), 204);
+    HEAD_LACKS(r, "Content-Length");
+    HEAD_LACKS(r, "Transfer-Encoding");
+    HEAD_LACKS(r, "Content-Type");
+    send_str(fd, "GET /status/304 HTTP/1.1\r\nHost: x\r\n\r\n");
+    CHECK_INT(read_response(fd, &in, &r), 304);
+    HEAD_LACKS(r, "Content-Length");
+    send_str(fd, "GET /status/200 HTTP/1.1\r\nHost: x\r\n\r\n");
+    CHECK_INT(read_response(fd, &in, &r), 200);
+    BODY_IS(r, "ok");  // the connection is still in step
+    tn_buf_free(&r.body);
+    close(fd);
+    tn_buf_free(&in);
+    stop(s);
+}
+
+TEST(http_flush_switches_to_chunked_and_http10_to_close) {
+    server s = start(NULL);
+    resp r = {0};
+    CHECK_INT(exchange(s.port, "GET /flush HTTP/1.1\r\nHost: x\r\n\r\n", &r), 200);
+    HEAD_HAS(r, "Transfer-Encoding: chunked");
+    BODY_IS(r, "first,second");
+    tn_buf_free(&r.body);
+    CHECK_INT(exchange(s.port, "GET /flush HTTP/1.0\r\n\r\n", &r), 200);
+    HEAD_LACKS(r, "Transfer-Encoding");
+    CHECK(r.closed);
+    BODY_IS(r, "first,second");
+    tn_buf_free(&r.body);
+    stop(s);
+}
+
+// Each of these must be refused with the status, never interpreted, and the
+// connection closed.
+static const struct { const char *name, *req; int status; } bad_requests[] = {
+    {"CL and TE", "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", 400},
+    {"two different CLs", "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nContent-Length: 4\r\n\r\nabcd", 400},
+    {"CL list that differs", "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 3, 4\r\n\r\nabcd", 400},
+    {"signed CL", "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: +3\r\n\r\nabc", 400},
+    {"hex CL", "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 0x3\r\n\r\nabc", 400},
+    {"CL with inner space", "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 1 2\r\n\r\nabc", 400},
+    {"TE gzip, chunked", "POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip, chunked\r\n\r\n0\r\n\r\n", 400},
+    {"TE chunked, gzip", "POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked, gzip\r\n\r\n0\r\n\r\n", 400},
+    {"TE xchunked", "POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: xchunked\r\n\r\n0\r\n\r\n", 400},
+    {"TE in HTTP/1.0", "POST /echo HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", 400},
+    {"bad chunk size", "POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n", 400},
+    {"chunk size overflow", "POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nfffffffffffffffffff\r\n", 400},
+    {"negative chunk size", "POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n-1\r\n", 400},
+    {"missing Host", "GET / HTTP/1.1\r\n\r\n", 400},
+    {"two Hosts", "GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n", 400},
+    {"invalid Host", "GET / HTTP/1.1\r\nHost: a b\r\n\r\n", 400},
+    {"bare CR in a value", "GET / HTTP/1.1\r\nHost: x\r\nX-A: a\rb\r\n\r\n", 400},
+    {"NUL in a value", "GET / HTTP/1.1\r\nHost: x\r\nX-A: a\0b\r\n\r\n", 400},
+    {"space before colon", "GET / HTTP/1.1\r\nHost: x\r\nX-A : b\r\n\r\n", 400},
+    {"obs-fold", "GET / HTTP/1.1\r\nHost: x\r\nX-A: a\r\n b\r\n\r\n", 400},
+    {"lowercase version", "GET / http/1.1\r\nHost: x\r\n\r\n", 400},
+    {"bad method token", "G(T / HTTP/1.1\r\nHost: x\r\n\r\n", 400},
+    {"HTTP/2.0", "GET / HTTP/2.0\r\nHost: x\r\n\r\n", 505},
+};
+
+TEST(http_smuggling_shapes_are_refused_and_the_connection_closed) {
+    server s = start(NULL);
+    for (size_t i = 0; i < sizeof bad_requests / sizeof bad_requests[0]; i++) {
+        int fd = connect_to(s.port);
+        const char *q = bad_requests[i].req;
+        size_t len = strlen(q);
+        if (strstr(bad_requests[i].name, "NUL")) len = strlen(q) + 1 + strlen(q + strlen(q) + 1);
+        send_all(fd, q, len);
+        tn_buf in = {0};
+        resp r = {0};
+        int st = read_response(fd, &in, &r);
+        if (st != bad_requests[i].status)
+            tt_fail(__FILE__, __LINE__, "%s: status %d, expected %d", bad_requests[i].name, st, bad_requests[i].status);
+        if (!r.closed && !peer_closed(fd)) tt_fail(__FILE__, __LINE__, "%s: connection left open", bad_requests[i].name);
+        tn_buf_free(&r.body);
+        tn_buf_free(&in);
+        close(fd);
+    }
+    stop(s);
+}
+
+TEST(http_limits_answer_414_431_413_and_405) {
+    tn_http_server_desc sd;
+    memset(&sd, 0, sizeof sd);
+    sd.max_body_size = 1000;
+    sd.max_header_size = 4096;
+    server s = start(&sd);
+    resp r = {0};
+    tn_buf q = {0};
+    tn_buf_append_str(&q, "GET /");
+    for (int i = 0; i < 9000; i++) tn_buf_append(&q, "a", 1);
+    tn_buf_append_str(&q, " HTTP/1.1\r\nHost: x\r\n\r\n");
+    CHECK_INT(exchange(s.port, q.data, &r), 414);
+    tn_buf_clear(&q);
+    tn_buf_append_str(&q, "GET / HTTP/1.1\r\nHost: x\r\n");
+    for (int i = 0; i < 200; i++) tn_buf_appendf(&q, "X-Header-%d: %040d\r\n", i, i);
+    tn_buf_append_str(&q, "\r\n");
+    CHECK_INT(exchange(s.port, q.data, &r), 431);
+    CHECK_INT(exchange(s.port, "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 1001\r\n\r\n", &r), 413);
+    tn_buf_clear(&q);
+    tn_buf_append_str(&q, "POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n");
+    for (int i = 0; i < 3; i++) {
+        tn_buf_append_str(&q, "190\r\n");  // 400 bytes each: over 1000 on the third
+        for (int j = 0; j < 400; j++) tn_buf_append(&q, "c", 1);
+        tn_buf_append_str(&q, "\r\n");
+    }
+    tn_buf_append_str(&q, "0\r\n\r\n");
+    CHECK_INT(exchange(s.port, q.data, &r), 413);
+    CHECK_INT(exchange(s.port, "FOO / HTTP/1.1\r\nHost: x\r\n\r\n", &r), 405);
+    CHECK_INT(exchange(s.port, "DELETE / HTTP/1.1\r\nHost: x\r\n\r\n", &r), 405);
+    HEAD_HAS(r, "Allow: GET, HEAD\r\n");
+    tn_buf_free(&r.body);
+    tn_buf_free(&q);
+    stop(s);
+}
+
+TEST(http_idle_and_slowloris_clients_are_cut_off_while_others_are_served) {
+    tn_http_server_desc sd;
+    memset(&sd, 0, sizeof sd);
+    sd.idle_connection_timeout = 0.3;
+    sd.body_timeout = 0.3;
+    server s = start(&sd);
+    int idle = connect_to(s.port);
+    int slow = connect_to(s.port);
+    int body = connect_to(s.port);
+    send_str(body, "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\nabc");
+    const char *head = "GET / HTTP/1.1\r\nHost: x\r\nX-Slow: 1\r\n\r\n";
+    bool cut = false;
+    for (size_t i = 0; i < strlen(head) && !cut; i++) {  // one byte every 50 ms
+        send_all(slow, head + i, 1);
+        resp r = {0};
+        CHECK_INT(exchange(s.port, "GET / HTTP/1.1\r\nHost: x\r\n\r\n", &r), 200);  // others are served
+        tn_buf_free(&r.body);
+        usleep(50000);
+        char b;
+        ssize_t n = recv(slow, &b, 1, MSG_DONTWAIT);
+        cut = n == 0 || (n < 0 && errno == ECONNRESET);
+    }
+    CHECK(cut || peer_closed(slow));
+    CHECK(peer_closed(idle));
+    CHECK(peer_closed(body));
+    close(idle);
+    close(slow);
+    close(body);
+    stop(s);
+}
+
+TEST(http_deferred_handlers_and_on_connection_close) {
+    server s = start(NULL);
+    resp r = {0};
+    CHECK_INT(exchange(s.port, "GET /defer HTTP/1.1\r\nHost: x\r\n\r\n", &r), 200);
+    BODY_IS(r, "deferred done");
+    tn_buf_free(&r.body);
+    // A parked request whose client leaves gets on_connection_close.
+    int fd = connect_to(s.port);
+    send_str(fd, "GET /park HTTP/1.1\r\nHost: x\r\n\r\n");
+    usleep(100000);
+    close(fd);
+    usleep(100000);
+    CHECK_INT(exchange(s.port, "GET /stats HTTP/1.1\r\nHost: x\r\n\r\n", &r), 200);
+    CHECK(strstr(r.body.data, "closes=1") != NULL);
+    tn_buf_free(&r.body);
+    stop(s);  // and nothing leaked (the server checks at exit)
+}
+
+TEST(http_routes_path_arguments_404_redirects_and_missing_arguments) {
+    server s = start(NULL);
+    resp r = {0};
+    CHECK_INT(exchange(s.port, "GET /path/42/J%C3%BCrgen+x HTTP/1.1\r\nHost: x\r\n\r\n", &r), 200);
+    BODY_IS(r, "id=42 name=J\xc3\xbcrgen+x n=2");  // decoded, '+' kept in paths
+    CHECK_INT(exchange(s.port, "GET /path/42/%FF HTTP/1.1\r\nHost: x\r\n\r\n", &r), 400);  // not UTF-8
+    CHECK_INT(exchange(s.port, "GET /path/x/y HTTP/1.1\r\nHost: x\r\n\r\n", &r), 404);
+    BODY_IS(r, "<html><title>404: Not Found</title><body>404: Not Found</body></html>");
+    CHECK_INT(exchange(s.port, "GET /pathological HTTP/1.1\r\nHost: x\r\n\r\n", &r), 404);
+    CHECK_INT(exchange(s.port, "GET /args HTTP/1.1\r\nHost: x\r\n\r\n", &r), 400);  // missing a
+    CHECK_INT(exchange(s.port, "GET /args?a=%FF HTTP/1.1\r\nHost: x\r\n\r\n", &r), 400);
+    CHECK_INT(exchange(s.port, "GET /args?a=+x%09+&b=1&b=2 HTTP/1.1\r\nHost: x\r\n\r\n", &r), 200);
+    BODY_IS(r, "a=[x] b=[2]");  // stripped; the last value wins
+    CHECK_INT(exchange(s.port, "GET /redirect HTTP/1.1\r\nHost: x\r\n\r\n", &r), 302);
+    HEAD_HAS(r, "Location: /target?x=1\r\n");
+    CHECK_INT(exchange(s.port, "GET /redirect?s=301 HTTP/1.1\r\nHost: x\r\n\r\n", &r), 301);
+    CHECK_INT(exchange(s.port, "GET /redirect?s=308 HTTP/1.1\r\nHost: x\r\n\r\n", &r), 308);
+    tn_buf_free(&r.body);
+    stop(s);
+}
+
+TEST(http_etag_and_if_none_match) {
+    server s = start(NULL);
+    resp r = {0};
+    CHECK_INT(exchange(s.port, "GET / HTTP/1.1\r\nHost: x\r\n\r\n", &r), 200);
+    char *e = strstr(r.head, "Etag: ");
+    CHECK(e != NULL);
+    char etag[64];
+    CHECK(sscanf(e + 6, "%63[^\r]", etag) == 1);
+    char q[256];
+    snprintf(q, sizeof q, "GET / HTTP/1.1\r\nHost: x\r\nIf-None-Match: %s\r\n\r\n", etag);
+    CHECK_INT(exchange(s.port, q, &r), 304);
+    CHECK_INT(r.body.len, 0);
+    snprintf(q, sizeof q, "GET / HTTP/1.1\r\nHost: x\r\nIf-None-Match: \"nope\", W/%s\r\n\r\n", etag);
+    CHECK_INT(exchange(s.port, q, &r), 304);  // weak comparison, in a list
+    CHECK_INT(exchange(s.port, "GET / HTTP/1.1\r\nHost: x\r\nIf-None-Match: *\r\n\r\n", &r), 304);
+    CHECK_INT(exchange(s.port, "GET / HTTP/1.1\r\nHost: x\r\nIf-None-Match: \"other\"\r\n\r\n", &r), 200);
+    tn_buf_free(&r.body);
+    stop(s);
+}
+
+TEST(http_headers_validated_and_xheaders) {
+    server s = start(NULL);
+    resp r = {0};
+    CHECK_INT(exchange(s.port, "GET /headers HTTP/1.1\r\nHost: example.com:81\r\nX-Real-Ip: 10.0.0.9\r\n\r\n", &r), 200);
+    BODY_IS(r, "bad=-5 bad_name=-5 ip=127.0.0.1 proto=http host=example.com:81");  // no xheaders
+    HEAD_HAS(r, "X-Ok: fine\r\n");
+    HEAD_HAS(r, "X-Multi: 1\r\nX-Multi: 2\r\n");
+    HEAD_LACKS(r, "Injected");
+    tn_buf_free(&r.body);
+    stop(s);
+    tn_http_server_desc sd;
+    memset(&sd, 0, sizeof sd);
+    sd.xheaders = true;
+    s = start(&sd);
+    CHECK_INT(exchange(s.port, "GET /headers HTTP/1.1\r\nHost: x\r\nX-Forwarded-For: 1.2.3.4, 10.0.0.7\r\nX-Forwarded-Proto: https\r\n\r\n", &r), 200);
+    BODY_IS(r, "bad=-5 bad_name=-5 ip=10.0.0.7 proto=https host=x");
+    CHECK_INT(exchange(s.port, "GET /headers HTTP/1.1\r\nHost: x\r\nX-Real-Ip: not-an-ip\r\nX-Scheme: gopher\r\n\r\n", &r), 200);
+    BODY_IS(r, "bad=-5 bad_name=-5 ip=127.0.0.1 proto=http host=x");
+    tn_buf_free(&r.body);
+    stop(s);
+}
+
+TEST(http_a_client_that_never_reads_is_cut_off) {
+    tn_http_server_desc sd;
+    memset(&sd, 0, sizeof sd);
+    sd.max_write_buffer_size = 256 * 1024;
+    server s = start(&sd);
+    int fd = connect_to(s.port);
+    int small = 4096;
+    setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
+    tn_buf q = {0};
+    for (int i = 0; i < 64; i++) tn_buf_append_str(&q, "GET /big HTTP/1.1\r\nHost: x\r\n\r\n");
+    send_all(fd, q.data, q.len);  // 64 MiB of answers asked for, none read
+    sleep(1);
+    // The server gave up on us: reading now ends in EOF/reset well before 64 MiB.
+    size_t total = 0;
+    char buf[65536];
+    ssize_t n;
+    while ((n = recv(fd, buf, sizeof buf, 0)) > 0) total += (size_t)n;
+    CHECK(total < 64u * 1024 * 1024);
+    close(fd);
+    tn_buf_free(&q);
+    stop(s);
+}
