@@ -3785,9 +3785,9 @@ TN__PRIVATE int tn__rx_emit_copy(tn__rx_comp *c, const tn__rx_inst *body, int le
 }
 
 // Rewrites the group body at [start, end) as min mandatory copies followed by
-// a loop (no max) or max-min nested optional copies. A body that can match
-// empty gets a mark slot so an empty iteration ends the repetition, as in
-// Python, instead of looping forever.
+// a loop (no max) or max-min nested optional copies. When the body can match
+// empty, an optional iteration that matched empty ends the repetition (a mark
+// slot records where it began), as in Python, instead of looping forever.
 TN__PRIVATE int tn__rx_repeat_group(tn__rx_comp *c, int start, uint32_t min, uint32_t max, bool lazy,
                                     bool body_nullable) {
     int len = TN__RX_NPROG(c) - start;
@@ -3801,17 +3801,16 @@ TN__PRIVATE int tn__rx_repeat_group(tn__rx_comp *c, int start, uint32_t min, uin
     if (len) memcpy(body, tn__rx_prog(c) + start, (size_t)len * sizeof *body);
     c->prog.len = (size_t)start * sizeof *body;
     int r = 0;
-    uint32_t mandatory = max == TN__RX_INF && min > 0 ? min - 1 : min;
-    for (uint32_t i = 0; i < mandatory && !r; i++) r = tn__rx_emit_copy(c, body, len);
+    for (uint32_t i = 0; i < min && !r; i++) r = tn__rx_emit_copy(c, body, len);
     if (!r && max == TN__RX_INF) {
         int split = TN__RX_NPROG(c);
-        if (min == 0) r = tn__rx_emit(c, TN__RX_SPLIT, 0, 0);
+        r = tn__rx_emit(c, TN__RX_SPLIT, 0, 0);
         int top = TN__RX_NPROG(c);
         if (!r && slot >= 0) r = tn__rx_emit(c, TN__RX_MARK, (unsigned)slot, 0);
         if (!r) r = tn__rx_emit_copy(c, body, len);
         if (!r) r = tn__rx_emit(c, TN__RX_REPEAT, slot >= 0 ? (unsigned)slot : TN__RX_NOREG, top - TN__RX_NPROG(c));
         if (!r) tn__rx_prog(c)[TN__RX_NPROG(c) - 1].lazy = lazy;
-        if (!r && min == 0) {
+        if (!r) {
             tn__rx_prog(c)[split].x = TN__RX_NPROG(c) - split;
             tn__rx_prog(c)[split].lazy = lazy;
         }
