@@ -817,11 +817,11 @@ TN_API const char *tn_route_group_name(const tn_route_pattern *p, int i);
 // The pattern's source text, as given to tn_route_compile.
 TN_API const char *tn_route_source(const tn_route_pattern *p);
 
-// Tornado's reverse_url: appends to `out` the path the pattern matches when
-// each top-level group is replaced by args[i] (copied as given: escape them
-// first). Returns TN_EINVAL when nargs is not the group count or the pattern
-// is not a plain sequence of literals and groups (anything else outside the
-// groups: classes, `.`, quantifiers, `|`, `(?:`, nested groups), or TN_ENOMEM.
+// Tornado's reverse_url: appends to `out` the pattern with each group replaced
+// by args[i] (copied as given: escape them first) and a `.` outside groups
+// kept as a dot. Returns TN_ENOMEM, or TN_EINVAL when nargs is not the group
+// count or the pattern is more than literals and groups: a class, `\d`,
+// quantifier, `|` or `(?:` outside the groups, or a group inside a group.
 TN_API int tn_route_reverse(const tn_route_pattern *p, const char *const *args, int nargs, tn_buf *out);
 // ==== END src/route.h ====
 
@@ -3710,8 +3710,8 @@ TN__PRIVATE int tn__rx_atom(tn__rx_comp *c, int depth, int *kind, bool *nullable
     case '[':
         if (depth == 0) c->reversible = false;
         return tn__rx_class(c);
-    case '.':
-        if (depth == 0) c->reversible = false;
+    case '.':  // reverse_url keeps it as a literal dot, as Tornado does ("/favicon.ico")
+        if (depth == 0 && tn_buf_append(&c->tmpl, ".", 1)) return tn__rx_fail(c, c->pos, "out of memory");
         c->pos++;
         return tn__rx_emit(c, TN__RX_ANY, 0, 0);
     case '^': case '$':
@@ -3788,12 +3788,12 @@ TN__PRIVATE int tn__rx_emit_copy(tn__rx_comp *c, const tn__rx_inst *body, int le
 // a loop (no max) or max-min nested optional copies. When the body can match
 // empty, an optional iteration that matched empty ends the repetition (a mark
 // slot records where it began), as in Python, instead of looping forever.
-TN__PRIVATE int tn__rx_repeat_group(tn__rx_comp *c, int start, uint32_t min, uint32_t max, bool lazy,
-                                    bool body_nullable) {
+TN__PRIVATE int tn__rx_repeat_group(tn__rx_comp *c, size_t qpos, int start, uint32_t min, uint32_t max,
+                                    bool lazy, bool body_nullable) {
     int len = TN__RX_NPROG(c) - start;
     uint64_t extra = max == TN__RX_INF ? (uint64_t)len + 3 : ((uint64_t)max - min) * ((uint64_t)len + 3);
     if ((uint64_t)min * (uint64_t)len + extra + (uint64_t)start > TN__RX_MAX_PROG)
-        return tn__rx_fail(c, c->pos, "pattern too large after expanding a repeat");
+        return tn__rx_fail(c, qpos, "pattern too large after expanding a repeat");
     int slot = -1;
     if (body_nullable && max != min && (slot = tn__rx_new_slot(c)) < 0) return -1;
     tn__rx_inst *body = TN__CAST(tn__rx_inst *, tn__malloc((size_t)len * sizeof *body + 1));
@@ -3847,7 +3847,7 @@ TN__PRIVATE int tn__rx_quantifier(tn__rx_comp *c, int depth, int start, int kind
     if (kind == TN__RX_K_ZERO) return tn__rx_fail(c, qpos, "nothing to repeat");
     if (depth == 0) c->reversible = false;
     if (kind == TN__RX_K_GROUP) {
-        int r = tn__rx_repeat_group(c, start, min, max, lazy, *nullable);
+        int r = tn__rx_repeat_group(c, qpos, start, min, max, lazy, *nullable);
         *nullable = *nullable || min == 0;
         return r;
     }

@@ -51,9 +51,9 @@ TN_API const char *tn_route_group_name(const tn_route_pattern *p, int i);
 // The pattern's source text, as given to tn_route_compile.
 TN_API const char *tn_route_source(const tn_route_pattern *p);
 
-// Tornado's reverse_url: appends to `out` the path the pattern matches when
-// each top-level group is replaced by args[i] (copied as given: escape them
-// first). Returns TN_EINVAL when nargs is not the group count or the pattern
-// is not a plain sequence of literals and groups (anything else outside the
-// groups: classes, `.`, quantifiers, `|`, `(?:`, nested groups), or TN_ENOMEM.
+// Tornado's reverse_url: appends to `out` the pattern with each group replaced
+// by args[i] (copied as given: escape them first) and a `.` outside groups
+// kept as a dot. Returns TN_ENOMEM, or TN_EINVAL when nargs is not the group
+// count or the pattern is more than literals and groups: a class, `\d`,
+// quantifier, `|` or `(?:` outside the groups, or a group inside a group.
 TN_API int tn_route_reverse(const tn_route_pattern *p, const char *const *args, int nargs, tn_buf *out);
