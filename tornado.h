@@ -779,13 +779,16 @@ TN_API int tn_tcp_connect(tn_loop *loop, const tn_connect_desc *desc, tn_connect
 // path decoded as Latin-1: patterns and paths are bytes, `\w` and `\s` also
 // take the bytes >= 0x80 that Python's Unicode classes take (e.g. 0xE9 is
 // \w), and `\d` is [0-9]. Differences: `.` matches every byte (also "\n"),
-// and `$` matches only at the very end. Unsupported Python syntax (flags,
-// lookaround, backreferences, possessive quantifiers) is a compile error.
+// `$` matches only at the very end, and a `{` that does not start a valid
+// {n,m} (n, m <= 65535) is an error where Python reads it literally. Other
+// Python syntax (flags, lookaround, backreferences, possessive quantifiers)
+// is a compile error too.
 //
 // Matching backtracks with an explicit stack and a step budget of
 // TN_ROUTE_MAX_STEPS plus 4 per path byte; a match that would need more is
 // reported as no match (and logged once per pattern), so a pathological
-// pattern such as `(a*)*b` cannot stall the server.
+// pattern such as `(a*)*b` cannot stall the server. A compiled pattern is
+// read-only: any number of threads may match with it at once.
 
 #ifndef TN_ROUTE_MAX_STEPS  // the step budget's fixed part, per match
 #  define TN_ROUTE_MAX_STEPS 100000
