@@ -447,3 +447,20 @@ TEST(route_long_paths_match) {
     tn_route_free(p);
     free(path);
 }
+
+// A compiled pattern is one block, and matching a route allocates nothing
+// (the design's "no allocation per request in the steady state").
+TEST(route_one_block_and_no_allocation_per_match) {
+    tn_mem_stats before = tn_mem_get_stats();
+    tn_route_pattern *p;
+    CHECK_OK(tn_route_compile(&p, "/(?P<year>\\d{4})/(?:news|blog)/(?P<slug>[^/]+)/?"));
+    tn_mem_stats compiled = tn_mem_get_stats();
+    CHECK_INT(compiled.live - before.live, 1);
+    tn_str g[2];
+    const char *path = "/2024/blog/hello-world/";
+    for (int i = 0; i < 100; i++) CHECK_INT(tn_route_match(p, path, strlen(path), g, 2), 2);
+    CHECK_INT(tn_route_match(p, "/2024/x/y", 9, g, 2), -1);
+    CHECK_INT(tn_mem_get_stats().allocs, compiled.allocs);
+    tn_route_free(p);
+    CHECK_INT(tn_mem_get_stats().live, before.live);
+}
