@@ -1723,13 +1723,16 @@ TN_API tn_loop *tn_handler_loop(const tn_handler *h);
 // path decoded as Latin-1: patterns and paths are bytes, `\w` and `\s` also
 // take the bytes >= 0x80 that Python's Unicode classes take (e.g. 0xE9 is
 // \w), and `\d` is [0-9]. Differences: `.` matches every byte (also "\n"),
-// and `$` matches only at the very end. Unsupported Python syntax (flags,
-// lookaround, backreferences, possessive quantifiers) is a compile error.
+// `$` matches only at the very end, and a `{` that does not start a valid
+// {n,m} (n, m <= 65535) is an error where Python reads it literally. Other
+// Python syntax (flags, lookaround, backreferences, possessive quantifiers)
+// is a compile error too.
 //
 // Matching backtracks with an explicit stack and a step budget of
 // TN_ROUTE_MAX_STEPS plus 4 per path byte; a match that would need more is
 // reported as no match (and logged once per pattern), so a pathological
-// pattern such as `(a*)*b` cannot stall the server.
+// pattern such as `(a*)*b` cannot stall the server. A compiled pattern is
+// read-only: any number of threads may match with it at once.
 
 #ifndef TN_ROUTE_MAX_STEPS  // the step budget's fixed part, per match
 #  define TN_ROUTE_MAX_STEPS 100000
@@ -1761,11 +1764,11 @@ TN_API const char *tn_route_group_name(const tn_route_pattern *p, int i);
 // The pattern's source text, as given to tn_route_compile.
 TN_API const char *tn_route_source(const tn_route_pattern *p);
 
-// Tornado's reverse_url: appends to `out` the path the pattern matches when
-// each top-level group is replaced by args[i] (copied as given: escape them
-// first). Returns TN_EINVAL when nargs is not the group count or the pattern
-// is not a plain sequence of literals and groups (anything else outside the
-// groups: classes, `.`, quantifiers, `|`, `(?:`, nested groups), or TN_ENOMEM.
+// Tornado's reverse_url: appends to `out` the pattern with each group replaced
+// by args[i] (copied as given: escape them first) and a `.` outside groups
+// kept as a dot. Returns TN_ENOMEM, or TN_EINVAL when nargs is not the group
+// count or the pattern is more than literals and groups: a class, `\d`,
+// quantifier, `|` or `(?:` outside the groups, or a group inside a group.
 TN_API int tn_route_reverse(const tn_route_pattern *p, const char *const *args, int nargs, tn_buf *out);
 // ==== END src/route.h ====
 
@@ -8830,8 +8833,8 @@ TN__PRIVATE int tn__rx_atom(tn__rx_comp *c, int depth, int *kind, bool *nullable
     case '[':
         if (depth == 0) c->reversible = false;
         return tn__rx_class(c);
-    case '.':
-        if (depth == 0) c->reversible = false;
+    case '.':  // reverse_url keeps it as a literal dot, as Tornado does ("/favicon.ico")
+        if (depth == 0 && tn_buf_append(&c->tmpl, ".", 1)) return tn__rx_fail(c, c->pos, "out of memory");
         c->pos++;
         return tn__rx_emit(c, TN__RX_ANY, 0, 0);
     case '^': case '$':
@@ -8905,15 +8908,15 @@ TN__PRIVATE int tn__rx_emit_copy(tn__rx_comp *c, const tn__rx_inst *body, int le
 }
 
 // Rewrites the group body at [start, end) as min mandatory copies followed by
-// a loop (no max) or max-min nested optional copies. A body that can match
-// empty gets a mark slot so an empty iteration ends the repetition, as in
-// Python, instead of looping forever.
-TN__PRIVATE int tn__rx_repeat_group(tn__rx_comp *c, int start, uint32_t min, uint32_t max, bool lazy,
-                                    bool body_nullable) {
+// a loop (no max) or max-min nested optional copies. When the body can match
+// empty, an optional iteration that matched empty ends the repetition (a mark
+// slot records where it began), as in Python, instead of looping forever.
+TN__PRIVATE int tn__rx_repeat_group(tn__rx_comp *c, size_t qpos, int start, uint32_t min, uint32_t max,
+                                    bool lazy, bool body_nullable) {
     int len = TN__RX_NPROG(c) - start;
     uint64_t extra = max == TN__RX_INF ? (uint64_t)len + 3 : ((uint64_t)max - min) * ((uint64_t)len + 3);
     if ((uint64_t)min * (uint64_t)len + extra + (uint64_t)start > TN__RX_MAX_PROG)
-        return tn__rx_fail(c, c->pos, "pattern too large after expanding a repeat");
+        return tn__rx_fail(c, qpos, "pattern too large after expanding a repeat");
     int slot = -1;
     if (body_nullable && max != min && (slot = tn__rx_new_slot(c)) < 0) return -1;
     tn__rx_inst *body = TN__CAST(tn__rx_inst *, tn__malloc((size_t)len * sizeof *body + 1));
@@ -8921,17 +8924,16 @@ TN__PRIVATE int tn__rx_repeat_group(tn__rx_comp *c, int start, uint32_t min, uin
     if (len) memcpy(body, tn__rx_prog(c) + start, (size_t)len * sizeof *body);
     c->prog.len = (size_t)start * sizeof *body;
     int r = 0;
-    uint32_t mandatory = max == TN__RX_INF && min > 0 ? min - 1 : min;
-    for (uint32_t i = 0; i < mandatory && !r; i++) r = tn__rx_emit_copy(c, body, len);
+    for (uint32_t i = 0; i < min && !r; i++) r = tn__rx_emit_copy(c, body, len);
     if (!r && max == TN__RX_INF) {
         int split = TN__RX_NPROG(c);
-        if (min == 0) r = tn__rx_emit(c, TN__RX_SPLIT, 0, 0);
+        r = tn__rx_emit(c, TN__RX_SPLIT, 0, 0);
         int top = TN__RX_NPROG(c);
         if (!r && slot >= 0) r = tn__rx_emit(c, TN__RX_MARK, (unsigned)slot, 0);
         if (!r) r = tn__rx_emit_copy(c, body, len);
         if (!r) r = tn__rx_emit(c, TN__RX_REPEAT, slot >= 0 ? (unsigned)slot : TN__RX_NOREG, top - TN__RX_NPROG(c));
         if (!r) tn__rx_prog(c)[TN__RX_NPROG(c) - 1].lazy = lazy;
-        if (!r && min == 0) {
+        if (!r) {
             tn__rx_prog(c)[split].x = TN__RX_NPROG(c) - split;
             tn__rx_prog(c)[split].lazy = lazy;
         }
@@ -8968,7 +8970,7 @@ TN__PRIVATE int tn__rx_quantifier(tn__rx_comp *c, int depth, int start, int kind
     if (kind == TN__RX_K_ZERO) return tn__rx_fail(c, qpos, "nothing to repeat");
     if (depth == 0) c->reversible = false;
     if (kind == TN__RX_K_GROUP) {
-        int r = tn__rx_repeat_group(c, start, min, max, lazy, *nullable);
+        int r = tn__rx_repeat_group(c, qpos, start, min, max, lazy, *nullable);
         *nullable = *nullable || min == 0;
         return r;
     }

@@ -316,8 +316,8 @@ TN__PRIVATE int tn__rx_atom(tn__rx_comp *c, int depth, int *kind, bool *nullable
     case '[':
         if (depth == 0) c->reversible = false;
         return tn__rx_class(c);
-    case '.':
-        if (depth == 0) c->reversible = false;
+    case '.':  // reverse_url keeps it as a literal dot, as Tornado does ("/favicon.ico")
+        if (depth == 0 && tn_buf_append(&c->tmpl, ".", 1)) return tn__rx_fail(c, c->pos, "out of memory");
         c->pos++;
         return tn__rx_emit(c, TN__RX_ANY, 0, 0);
     case '^': case '$':
@@ -391,15 +391,15 @@ TN__PRIVATE int tn__rx_emit_copy(tn__rx_comp *c, const tn__rx_inst *body, int le
 }
 
 // Rewrites the group body at [start, end) as min mandatory copies followed by
-// a loop (no max) or max-min nested optional copies. A body that can match
-// empty gets a mark slot so an empty iteration ends the repetition, as in
-// Python, instead of looping forever.
-TN__PRIVATE int tn__rx_repeat_group(tn__rx_comp *c, int start, uint32_t min, uint32_t max, bool lazy,
-                                    bool body_nullable) {
+// a loop (no max) or max-min nested optional copies. When the body can match
+// empty, an optional iteration that matched empty ends the repetition (a mark
+// slot records where it began), as in Python, instead of looping forever.
+TN__PRIVATE int tn__rx_repeat_group(tn__rx_comp *c, size_t qpos, int start, uint32_t min, uint32_t max,
+                                    bool lazy, bool body_nullable) {
     int len = TN__RX_NPROG(c) - start;
     uint64_t extra = max == TN__RX_INF ? (uint64_t)len + 3 : ((uint64_t)max - min) * ((uint64_t)len + 3);
     if ((uint64_t)min * (uint64_t)len + extra + (uint64_t)start > TN__RX_MAX_PROG)
-        return tn__rx_fail(c, c->pos, "pattern too large after expanding a repeat");
+        return tn__rx_fail(c, qpos, "pattern too large after expanding a repeat");
     int slot = -1;
     if (body_nullable && max != min && (slot = tn__rx_new_slot(c)) < 0) return -1;
     tn__rx_inst *body = TN__CAST(tn__rx_inst *, tn__malloc((size_t)len * sizeof *body + 1));
@@ -407,17 +407,16 @@ TN__PRIVATE int tn__rx_repeat_group(tn__rx_comp *c, int start, uint32_t min, uin
     if (len) memcpy(body, tn__rx_prog(c) + start, (size_t)len * sizeof *body);
     c->prog.len = (size_t)start * sizeof *body;
     int r = 0;
-    uint32_t mandatory = max == TN__RX_INF && min > 0 ? min - 1 : min;
-    for (uint32_t i = 0; i < mandatory && !r; i++) r = tn__rx_emit_copy(c, body, len);
+    for (uint32_t i = 0; i < min && !r; i++) r = tn__rx_emit_copy(c, body, len);
     if (!r && max == TN__RX_INF) {
         int split = TN__RX_NPROG(c);
-        if (min == 0) r = tn__rx_emit(c, TN__RX_SPLIT, 0, 0);
+        r = tn__rx_emit(c, TN__RX_SPLIT, 0, 0);
         int top = TN__RX_NPROG(c);
         if (!r && slot >= 0) r = tn__rx_emit(c, TN__RX_MARK, (unsigned)slot, 0);
         if (!r) r = tn__rx_emit_copy(c, body, len);
         if (!r) r = tn__rx_emit(c, TN__RX_REPEAT, slot >= 0 ? (unsigned)slot : TN__RX_NOREG, top - TN__RX_NPROG(c));
         if (!r) tn__rx_prog(c)[TN__RX_NPROG(c) - 1].lazy = lazy;
-        if (!r && min == 0) {
+        if (!r) {
             tn__rx_prog(c)[split].x = TN__RX_NPROG(c) - split;
             tn__rx_prog(c)[split].lazy = lazy;
         }
@@ -454,7 +453,7 @@ TN__PRIVATE int tn__rx_quantifier(tn__rx_comp *c, int depth, int start, int kind
     if (kind == TN__RX_K_ZERO) return tn__rx_fail(c, qpos, "nothing to repeat");
     if (depth == 0) c->reversible = false;
     if (kind == TN__RX_K_GROUP) {
-        int r = tn__rx_repeat_group(c, start, min, max, lazy, *nullable);
+        int r = tn__rx_repeat_group(c, qpos, start, min, max, lazy, *nullable);
         *nullable = *nullable || min == 0;
         return r;
     }

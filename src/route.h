@@ -13,13 +13,16 @@
 // path decoded as Latin-1: patterns and paths are bytes, `\w` and `\s` also
 // take the bytes >= 0x80 that Python's Unicode classes take (e.g. 0xE9 is
 // \w), and `\d` is [0-9]. Differences: `.` matches every byte (also "\n"),
-// and `$` matches only at the very end. Unsupported Python syntax (flags,
-// lookaround, backreferences, possessive quantifiers) is a compile error.
+// `$` matches only at the very end, and a `{` that does not start a valid
+// {n,m} (n, m <= 65535) is an error where Python reads it literally. Other
+// Python syntax (flags, lookaround, backreferences, possessive quantifiers)
+// is a compile error too.
 //
 // Matching backtracks with an explicit stack and a step budget of
 // TN_ROUTE_MAX_STEPS plus 4 per path byte; a match that would need more is
 // reported as no match (and logged once per pattern), so a pathological
-// pattern such as `(a*)*b` cannot stall the server.
+// pattern such as `(a*)*b` cannot stall the server. A compiled pattern is
+// read-only: any number of threads may match with it at once.
 
 #ifndef TN_ROUTE_MAX_STEPS  // the step budget's fixed part, per match
 #  define TN_ROUTE_MAX_STEPS 100000
@@ -51,9 +54,9 @@ TN_API const char *tn_route_group_name(const tn_route_pattern *p, int i);
 // The pattern's source text, as given to tn_route_compile.
 TN_API const char *tn_route_source(const tn_route_pattern *p);
 
-// Tornado's reverse_url: appends to `out` the path the pattern matches when
-// each top-level group is replaced by args[i] (copied as given: escape them
-// first). Returns TN_EINVAL when nargs is not the group count or the pattern
-// is not a plain sequence of literals and groups (anything else outside the
-// groups: classes, `.`, quantifiers, `|`, `(?:`, nested groups), or TN_ENOMEM.
+// Tornado's reverse_url: appends to `out` the pattern with each group replaced
+// by args[i] (copied as given: escape them first) and a `.` outside groups
+// kept as a dot. Returns TN_ENOMEM, or TN_EINVAL when nargs is not the group
+// count or the pattern is more than literals and groups: a class, `\d`,
+// quantifier, `|` or `(?:` outside the groups, or a group inside a group.
 TN_API int tn_route_reverse(const tn_route_pattern *p, const char *const *args, int nargs, tn_buf *out);
