@@ -11,7 +11,7 @@ UNIT_SRC := tests/unit/main.c $(sort $(wildcard tests/unit/test_*.c))
 RUN_DEMO := helloworld
 
 .PHONY: all run test check-amalgamation clean fuzz bench
-all: tornado.h $(EXAMPLES)
+all: tornado.h $(EXAMPLES) build/testapp
 
 tornado.h: src/MANIFEST $(wildcard src/*) tools/amalgamate.sh
 	tools/amalgamate.sh src > $@.tmp && mv $@.tmp $@
@@ -19,6 +19,11 @@ tornado.h: src/MANIFEST $(wildcard src/*) tools/amalgamate.sh
 build/%: examples/%.c tornado.h
 	@mkdir -p $(@D)
 	$(CC) -O2 -g $(WARN) -o $@ $< $(LIBS)
+
+# The test application the integration tests talk to.
+build/testapp: tests/apps/testapp.c tests/apps/testapp.h tornado.h
+	@mkdir -p $(@D)
+	$(CC) -O1 -g $(WARN) $(SAN) -o $@ $< $(LIBS)
 
 run: all
 	./build/$(RUN_DEMO) --port=$(PORT)
@@ -43,7 +48,7 @@ LINK_cxx      := $(CXX)
 
 CONFIGS := default poll nothreads cxx valgrind
 define unit_config
-build/test/$(1)/%.o: tests/unit/%.c tests/unit/test.h tornado.h
+build/test/$(1)/%.o: tests/unit/%.c tests/unit/test.h tests/apps/testapp.h tornado.h
 	@mkdir -p $$(@D)
 	$$(CC) $$(TEST_CFLAGS) $$(CFG_$(1)) -c $$< -o $$@
 build/test/$(1)/impl.o: tests/unit/impl.c tornado.h

@@ -6,6 +6,7 @@ import re
 import signal
 import subprocess
 import sys
+import threading
 import time
 import traceback
 
@@ -30,9 +31,16 @@ class Server:
             m = re.search(r"[Ll]istening on (?:port |\S+:)(\d+)", line)
             if m:
                 self.port = int(m.group(1))
+                # Keep reading its log, or a chatty server blocks on a full pipe.
+                threading.Thread(target=self._drain, daemon=True).start()
                 return
         self.proc.kill()
         raise RuntimeError("server did not start: " + "".join(self.log))
+
+    def _drain(self):
+        for line in self.proc.stderr:
+            self.log.append(line)
+            del self.log[:-200]
 
     def stop(self, sig=signal.SIGTERM):
         """Signals the server; returns its exit status (None if it hung)."""

@@ -1,0 +1,121 @@
+// The test application: routes that exercise the HTTP server and the web
+// layer. Included by tests/unit/test_http_server.c (in a child process) and
+// by tests/apps/testapp.c (a standalone server for the integration tests).
+#ifndef TESTAPP_H
+#define TESTAPP_H
+#include <stdlib.h>
+#include <string.h>
+
+
+static int stream_chunks;
+static size_t stream_bytes;
+static int closes_seen;
+
+static void hello_get(tn_handler *h) { tn_write_str(h, "Hello, world"); }
+static void hello_head(tn_handler *h) { (void)h; }
+static void echo_post(tn_handler *h) {
+    tn_writef(h, "%zu:", h->request.body.len);
+    tn_write(h, h->request.body.ptr, h->request.body.len);
+}
+static void args_get(tn_handler *h) {
+    const char *a = tn_get_argument(h, "a", NULL);
+    if (!a) return;  // 400 sent
+    tn_writef(h, "a=[%s] b=[%s]", a, tn_get_argument(h, "b", "default"));
+}
+static void path_get(tn_handler *h) {
+    tn_str id = tn_path_arg(h, 0), name = tn_path_kwarg(h, "name");
+    tn_writef(h, "id=%.*s name=%.*s n=%d", (int)id.len, id.ptr, (int)name.len, name.ptr, tn_path_args_count(h));
+}
+static void flush_get(tn_handler *h) {
+    tn_write_str(h, "first,");
+    tn_flush(h, NULL, NULL);
+    tn_write_str(h, "second");
+}
+static void status_get(tn_handler *h) {
+    tn_str code = tn_path_arg(h, 0);
+    tn_set_status(h, atoi(code.ptr), NULL);
+    if (atoi(code.ptr) == 200) tn_write_str(h, "ok");
+}
+static void redirect_get(tn_handler *h) { tn_redirect(h, "/target?x=1", atoi(tn_get_argument(h, "s", "0"))); }
+static void finish_later(tn_loop *loop, void *arg) {
+    tn_handler *h = (tn_handler *)arg;
+    (void)loop;
+    tn_write_str(h, "deferred done");
+    tn_finish(h);
+}
+static void defer_get(tn_handler *h) {
+    tn_defer(h);
+    tn_loop_call_later(tn_handler_loop(h), 0.05, finish_later, h);
+}
+static tn_handler *parked;
+static void park_closed(tn_handler *h) {
+    closes_seen++;
+    tn_finish(h);  // the client is gone: this writes nothing
+    parked = NULL;
+}
+static void park_get(tn_handler *h) {
+    tn_defer(h);
+    parked = h;
+}
+static void stats_get(tn_handler *h) {
+    tn_writef(h, "closes=%d chunks=%d bytes=%zu", closes_seen, stream_chunks, stream_bytes);
+}
+static void stream_data(tn_handler *h, const char *data, size_t len) {
+    (void)h;
+    (void)data;
+    stream_chunks++;
+    stream_bytes += len;
+}
+static void stream_post(tn_handler *h) { tn_writef(h, "streamed %zu", stream_bytes); }
+static void stream_prepare(tn_handler *h) {
+    stream_chunks = 0;
+    stream_bytes = 0;
+    if (tn_get_header(h, "X-Deny").ptr) tn_send_error(h, 401);
+}
+static void headers_get(tn_handler *h) {
+    int bad = tn_set_header(h, "X-Bad", "a\r\nInjected: 1");
+    int bad_name = tn_set_header(h, "Bad Name", "x");
+    tn_set_header(h, "X-Ok", "fine");
+    tn_add_header(h, "X-Multi", "1");
+    tn_add_header(h, "X-Multi", "2");
+    tn_writef(h, "bad=%d bad_name=%d ip=%s proto=%s host=%.*s", bad, bad_name, h->request.remote_ip,
+              h->request.protocol, (int)h->request.host.len, h->request.host.ptr);
+}
+static void big_get(tn_handler *h) {
+    static char chunk[65536];
+    memset(chunk, 'b', sizeof chunk);
+    for (int i = 0; i < 16; i++) tn_write(h, chunk, sizeof chunk);
+}
+
+static const tn_handler_class hello_class = {.get = hello_get, .head = hello_head};
+static const tn_handler_class echo_class = {.post = echo_post, .put = echo_post};
+static const tn_handler_class args_class = {.get = args_get, .post = args_get};
+static const tn_handler_class path_class = {.get = path_get};
+static const tn_handler_class flush_class = {.get = flush_get};
+static const tn_handler_class status_class = {.get = status_get};
+static const tn_handler_class redirect_class = {.get = redirect_get};
+static const tn_handler_class defer_class = {.get = defer_get};
+static const tn_handler_class park_class = {.get = park_get, .on_connection_close = park_closed};
+static const tn_handler_class stats_class = {.get = stats_get};
+static const tn_handler_class stream_class = {.post = stream_post, .prepare = stream_prepare, .data_received = stream_data};
+static const tn_handler_class headers_class = {.get = headers_get};
+static const tn_handler_class big_class = {.get = big_get};
+
+// The routes, as a table for tn_app_desc.routes.
+static const tn_route testapp_routes[] = {
+    {.pattern = "/", .handler = &hello_class},
+    {.pattern = "/echo", .handler = &echo_class},
+    {.pattern = "/args", .handler = &args_class},
+    {.pattern = "/path/([0-9]+)/(?P<name>[^/]+)", .handler = &path_class},
+    {.pattern = "/flush", .handler = &flush_class},
+    {.pattern = "/status/(\\d+)", .handler = &status_class},
+    {.pattern = "/redirect", .handler = &redirect_class},
+    {.pattern = "/defer", .handler = &defer_class},
+    {.pattern = "/park", .handler = &park_class},
+    {.pattern = "/stats", .handler = &stats_class},
+    {.pattern = "/stream", .handler = &stream_class},
+    {.pattern = "/headers", .handler = &headers_class},
+    {.pattern = "/big", .handler = &big_class},
+    {0},
+};
+#endif
