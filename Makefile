@@ -63,5 +63,9 @@ $(foreach c,$(CONFIGS),$(eval $(call unit_config,$(c))))
 fuzz: tornado.h
 	$(MAKE) -f tests/fuzz/Makefile
 
+# Benchmarks against peers (not tests; see tools/bench/).
+bench: tornado.h
+	tools/bench/http.sh
+
 clean:
 	rm -rf build

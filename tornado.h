@@ -4944,7 +4944,8 @@ struct tn_stream {
     tn_stream_parse_cb pcb;
     void *rarg;
     unsigned char delim_len;
-    char delim[64];
+    char delim[16];         // inline; longer delimiters live in delim_heap
+    char *delim_heap;
     // received bytes: in rbuf from rpos, or (only inside a read event) in the
     // loop's scratch buffer from spos to slen
     tn_buf rbuf;
@@ -5020,7 +5021,8 @@ TN__PRIVATE size_t tn__stream_satisfy(tn_stream *s, const char *p, size_t len) {
     }
     if (s->rmode != TN__RD_UNTIL) return 0;
     size_t from = s->scanned >= s->delim_len ? s->scanned - (s->delim_len - 1u) : 0;
-    size_t at = tn__find(p, len, from, s->delim, s->delim_len);
+    const char *delim = s->delim_len > sizeof s->delim ? s->delim_heap : s->delim;
+    size_t at = tn__find(p, len, from, delim, s->delim_len);
     if (at != SIZE_MAX) {
         size_t end = at + s->delim_len;
         return s->rsize && end > s->rsize ? SIZE_MAX : end;
@@ -5103,6 +5105,7 @@ TN__PRIVATE void tn__stream_free(tn_stream *s) {
     tn_buf_free(&s->rbuf);
     tn_buf_free(&s->wbuf);
     tn__free(s->wcbs);
+    tn__free(s->delim_heap);
     tn__free(s);
 }
 
@@ -5298,10 +5301,15 @@ TN__PRIVATE int tn__stream_start_read(tn_stream *s, int mode, size_t size, tn_st
 
 TN_API int tn_stream_read_until(tn_stream *s, const char *delim, size_t delim_len, size_t max_bytes,
                                 tn_stream_read_cb cb, void *arg) {
-    if (!delim || delim_len == 0 || delim_len > sizeof s->delim) return TN_EINVAL;
+    if (!delim || delim_len == 0 || delim_len > 64) return TN_EINVAL;
     if (s->closed) return TN_ECLOSED;
     if (s->rmode != TN__RD_NONE) return TN_EBUSY;
-    memcpy(s->delim, delim, delim_len);
+    char *dst = s->delim;
+    if (delim_len > sizeof s->delim) {  // rare: kept for the stream's life once made
+        if (!s->delim_heap && !(s->delim_heap = TN__CAST(char *, tn__malloc(64)))) return TN_ENOMEM;
+        dst = s->delim_heap;
+    }
+    memcpy(dst, delim, delim_len);
     s->delim_len = (unsigned char)delim_len;
     return tn__stream_start_read(s, TN__RD_UNTIL, max_bytes, cb, arg);
 }
@@ -7634,6 +7642,15 @@ TN_API int tn_ws_close_payload(char out[125], int code, const char *reason, size
 typedef struct tn__hconn tn__hconn;
 typedef struct tn__hreq tn__hreq;
 
+// Connections waiting under one fixed timeout, oldest first: a deadline is
+// always the latest when added, so adding and removing are O(1), and one
+// loop timer (for the head) serves them all.
+typedef struct tn__tlist {
+    tn__hconn *head, *tail;
+    double timeout;
+    tn_timeout timer;
+} tn__tlist;
+
 // What the web layer (app.c) adds around each request, set by tn__app.
 typedef struct tn__http_hooks {
     tn_handler_fn before_finish;  // e.g. the automatic ETag
@@ -7656,8 +7673,10 @@ struct tn_http_server {
     tn__hconn *out_conn;       // whose responses `out` holds
     int flush_queued;          // a tn__hserver_flush_cb is on the loop's queue
     int stopped;               // freed by that callback, which must still find it
+    tn__tlist idle, body;      // waiting for a request head / for a body
     time_t date_sec;
     char date[TN_HTTP_DATE_SIZE];
+    tn_buf defaults;           // "Server: ..\r\nContent-Type: ..\r\nDate: ..\r\n", per second
 };
 
 struct tn__hconn {
@@ -7665,7 +7684,9 @@ struct tn__hconn {
     tn_http_server *srv;
     tn_stream *stream;
     tn__hreq *req;             // the request being read or answered
-    tn_timeout timer;          // idle (head) or body timeout
+    tn__hconn *tprev, *tnext;  // in srv->idle or srv->body while waiting
+    tn__tlist *tlist;
+    double deadline;
     unsigned closing : 1;      // close once the current response is out
     char remote_ip[46];
 };
@@ -7716,27 +7737,41 @@ TN__PRIVATE tn_str tn__str_n(const char *p, size_t n) {
     return s;
 }
 
-TN__PRIVATE const char *tn__hserver_date(tn_http_server *srv) {
+// The default response headers, with the Date formatted once a second.
+TN__PRIVATE const tn_buf *tn__hserver_defaults(tn_http_server *srv) {
     time_t now = time(NULL);
-    if (now != srv->date_sec) {  // formatted once a second
+    if (now != srv->date_sec || !srv->defaults.len) {
         srv->date_sec = now;
         tn_http_date_format(srv->date, now);
+        tn_buf_clear(&srv->defaults);
+        if (srv->server_header[0]) tn_buf_appendf(&srv->defaults, "Server: %s\r\n", srv->server_header);
+        tn_buf_appendf(&srv->defaults, "Content-Type: text/html; charset=UTF-8\r\nDate: %s\r\n", srv->date);
     }
-    return srv->date;
+    return &srv->defaults;
+}
+
+// Appends a number in `base` (10 or 16) without printf: it is on every response.
+TN__PRIVATE int tn__buf_append_num(tn_buf *b, uint64_t v, unsigned base) {
+    char tmp[24];
+    int i = (int)sizeof tmp;
+    do {
+        tmp[--i] = "0123456789abcdef"[v % base];
+        v /= base;
+    } while (v);
+    return tn_buf_append(b, tmp + i, sizeof tmp - (size_t)i);
 }
 
 TN__PRIVATE bool tn__is_tchar(unsigned char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           (c && strchr("!#$%&'*+-.^_`|~", c));
+    // RFC 9110 token characters, as a bitmap of the 128 ASCII codes
+    static const uint32_t map[4] = {0x00000000u, 0x03ff6cfau, 0xc7fffffeu, 0x57ffffffu};
+    return c < 128 && (map[c >> 5] >> (c & 31) & 1u);
 }
 
 TN__PRIVATE bool tn__header_ok(const char *name, const char *value) {
     if (!name || !*name || !value) return false;
     for (const char *p = name; *p; p++)
         if (!tn__is_tchar((unsigned char)*p)) return false;
-    for (const char *p = value; *p; p++)
-        if (*p == '\r' || *p == '\n') return false;
-    return true;
+    return strcspn(value, "\r\n") == strlen(value);
 }
 
 // ---- the output path: responses go through srv->out so that the answers to
@@ -7794,22 +7829,53 @@ TN__PRIVATE void tn__hconn_reject(tn__hconn *c, int status) {
 // ---- connections
 
 TN__PRIVATE void tn__hconn_stop_timer(tn__hconn *c) {
-    tn_loop_remove_timeout(c->srv->loop, c->timer);
-    c->timer.id = 0;
+    tn__tlist *l = c->tlist;
+    if (!l) return;
+    if (c->tprev) c->tprev->tnext = c->tnext;
+    else l->head = c->tnext;
+    if (c->tnext) c->tnext->tprev = c->tprev;
+    else l->tail = c->tprev;
+    c->tprev = c->tnext = NULL;
+    c->tlist = NULL;
 }
 
-TN__PRIVATE void tn__hconn_on_timeout(tn_loop *loop, void *arg) {
-    tn__hconn *c = TN__CAST(tn__hconn *, arg);
-    (void)loop;
-    c->timer.id = 0;
-    if (c->req && !c->req->body_done) TN__LOGI("%s: timeout reading body; closing", c->remote_ip);
-    else TN__LOGD("%s: idle timeout; closing", c->remote_ip);
-    tn__hconn_close(c);
+TN__PRIVATE void tn__tlist_fire(tn_loop *loop, void *arg);
+
+TN__PRIVATE void tn__tlist_arm(tn_http_server *srv, tn__tlist *l) {
+    if (!l->timer.id && l->head) l->timer = tn_loop_call_at(srv->loop, l->head->deadline, tn__tlist_fire, srv);
 }
 
-TN__PRIVATE void tn__hconn_start_timer(tn__hconn *c, double seconds) {
+// Closes the connections whose deadline passed, on both lists (one callback
+// serves both; the argument is the server).
+TN__PRIVATE void tn__tlist_fire(tn_loop *loop, void *arg) {
+    tn_http_server *srv = TN__CAST(tn_http_server *, arg);
+    tn__tlist *lists[2] = {&srv->idle, &srv->body};
+    for (int i = 0; i < 2; i++) {
+        tn__tlist *l = lists[i];
+        if (l->timer.id && l->head && l->head->deadline > loop->now) continue;  // not this one's turn
+        l->timer.id = 0;
+        while (l->head && l->head->deadline <= loop->now) {
+            tn__hconn *c = l->head;
+            tn__hconn_stop_timer(c);
+            if (l == &srv->body) TN__LOGI("%s: timeout reading body; closing", c->remote_ip);
+            else TN__LOGD("%s: idle timeout; closing", c->remote_ip);
+            tn__hconn_close(c);
+        }
+        tn_loop_remove_timeout(loop, l->timer);
+        l->timer.id = 0;
+        tn__tlist_arm(srv, l);
+    }
+}
+
+TN__PRIVATE void tn__hconn_start_timer(tn__hconn *c, tn__tlist *l) {
     tn__hconn_stop_timer(c);
-    c->timer = tn_loop_call_later(c->srv->loop, seconds, tn__hconn_on_timeout, c);
+    c->deadline = c->srv->loop->now + l->timeout;
+    c->tlist = l;
+    c->tprev = l->tail;
+    if (l->tail) l->tail->tnext = c;
+    else l->head = c;
+    l->tail = c;
+    tn__tlist_arm(c->srv, l);
 }
 
 TN__PRIVATE void tn__hconn_close(tn__hconn *c) {
@@ -8002,10 +8068,9 @@ TN__PRIVATE void tn__hreq_apply_xheaders(tn__hreq *r) {
 }
 
 TN__PRIVATE void tn__hreq_default_headers(tn__hreq *r) {
-    tn_http_server *srv = r->srv;
+    const tn_buf *d = tn__hserver_defaults(r->srv);
     tn_buf_clear(&r->resp);
-    if (srv->server_header[0]) tn_buf_appendf(&r->resp, "Server: %s\r\n", srv->server_header);
-    tn_buf_appendf(&r->resp, "Content-Type: text/html; charset=UTF-8\r\nDate: %s\r\n", tn__hserver_date(srv));
+    tn_buf_append(&r->resp, d->data, d->len);
 }
 
 TN__PRIVATE void tn__hreq_dispatch(tn__hreq *r) {
@@ -8102,7 +8167,7 @@ TN__PRIVATE void tn__hreq_read_body(tn__hreq *r) {
     }
     tn__hconn_flush_out(r->srv);  // answers so far go before we wait for a body
     if (f->expect_continue && !r->finished) tn_stream_write(c->stream, "HTTP/1.1 100 Continue\r\n\r\n", 25, NULL, NULL);
-    tn__hconn_start_timer(c, r->srv->desc.body_timeout);
+    tn__hconn_start_timer(c, &r->srv->body);
     if (f->body == TN_HTTP_BODY_LENGTH) {
         r->body_left = f->content_length;
         tn__hreq_read_length(r);
@@ -8168,7 +8233,7 @@ TN__PRIVATE size_t tn__hconn_on_head(tn_stream *s, int status, const char *data,
 
 TN__PRIVATE void tn__hconn_read_head(tn__hconn *c) {
     c->req = NULL;
-    tn__hconn_start_timer(c, c->srv->desc.idle_connection_timeout);
+    tn__hconn_start_timer(c, &c->srv->idle);
     if (tn_stream_read_parse(c->stream, tn__hconn_on_head, c) != 0) tn__hconn_close(c);
 }
 
@@ -8211,7 +8276,9 @@ TN__PRIVATE void tn__hreq_write_head(tn__hreq *r, bool finishing) {
         // A HEAD answer may announce the length of the GET it stands for.
         if (!(r->head_method && tn_get_response_header(&r->pub, "Content-Length").ptr)) {
             tn__hreq_drop_header(resp, "Content-Length");
-            tn_buf_appendf(resp, "Content-Length: %zu\r\n", r->out.len);
+            tn_buf_append(resp, "Content-Length: ", 16);
+            tn__buf_append_num(resp, r->out.len, 10);
+            tn_buf_append(resp, "\r\n", 2);
         }
     } else if (r->pub.request.version.ptr[7] == '1' && !r->head_method) {
         tn__hreq_drop_header(resp, "Content-Length");
@@ -8226,9 +8293,16 @@ TN__PRIVATE void tn__hreq_write_head(tn__hreq *r, bool finishing) {
     bool v11 = r->pub.request.version.ptr[7] == '1';
     if (!r->keep_alive && v11) tn_buf_append_str(resp, "Connection: close\r\n");
     else if (r->keep_alive && !v11) tn_buf_append_str(resp, "Connection: keep-alive\r\n");
-    char line[96];
-    int n = snprintf(line, sizeof line, "HTTP/1.1 %d %s\r\n", r->status, r->reason[0] ? r->reason : tn_http_reason(r->status));
-    tn__hconn_queue(c, line, (size_t)n);
+    const char *reason = r->reason[0] ? r->reason : tn_http_reason(r->status);
+    char line[96] = "HTTP/1.1 ";
+    line[9] = (char)('0' + r->status / 100);
+    line[10] = (char)('0' + r->status / 10 % 10);
+    line[11] = (char)('0' + r->status % 10);
+    line[12] = ' ';
+    size_t rl = strlen(reason);  // at most 63 (tn_set_status) or a table phrase
+    memcpy(line + 13, reason, rl);
+    memcpy(line + 13 + rl, "\r\n", 2);
+    tn__hconn_queue(c, line, 15 + rl);
     tn__hconn_queue(c, resp->data, resp->len);
     tn__hconn_queue(c, "\r\n", 2);
     r->headers_sent = 1;
@@ -8242,9 +8316,10 @@ TN__PRIVATE void tn__hreq_write_body(tn__hreq *r) {
         return;
     }
     if (r->chunked_out) {
-        char size[24];
-        int n = snprintf(size, sizeof size, "%zx\r\n", r->out.len);
-        tn__hconn_queue(r->conn, size, (size_t)n);
+        tn_buf *o = &r->srv->out;
+        tn__hconn_queue(r->conn, "", 0);
+        tn__buf_append_num(o, r->out.len, 16);
+        tn_buf_append(o, "\r\n", 2);
         tn__hconn_queue(r->conn, r->out.data, r->out.len);
         tn__hconn_queue(r->conn, "\r\n", 2);
     } else {
@@ -8348,7 +8423,12 @@ TN_API int tn_add_header(tn_handler *h, const char *name, const char *value) {
         return TN_EINVAL;
     }
     if (r->headers_sent) return TN_EINVAL;
-    return tn_buf_appendf(&r->resp, "%s: %s\r\n", name, value);
+    size_t nl = strlen(name), vl = strlen(value);
+    if (tn_buf_reserve(&r->resp, nl + vl + 4)) return TN_ENOMEM;
+    tn_buf_append(&r->resp, name, nl);
+    tn_buf_append(&r->resp, ": ", 2);
+    tn_buf_append(&r->resp, value, vl);
+    return tn_buf_append(&r->resp, "\r\n", 2);
 }
 
 TN_API int tn_set_header(tn_handler *h, const char *name, const char *value) {
@@ -8437,12 +8517,15 @@ TN__PRIVATE void tn__hserver_free(tn_http_server *srv) {
         }
     }
     if (srv->tcp) tn_tcp_server_stop(srv->tcp);
+    tn_loop_remove_timeout(srv->loop, srv->idle.timer);
+    tn_loop_remove_timeout(srv->loop, srv->body.timer);
     while (srv->free_reqs) {
         tn__hreq *r = srv->free_reqs;
         srv->free_reqs = r->next_free;
         tn__hreq_free_mem(r);
     }
     tn_buf_free(&srv->out);
+    tn_buf_free(&srv->defaults);
     tn__loop_remove_handle(&srv->handle);
     tn__free(srv->protocol);
     tn__free(srv->server_header);
@@ -8477,6 +8560,8 @@ TN_API tn_http_server *tn_http_server_new(tn_loop *loop, const tn_http_server_de
     d->max_write_buffer_size = TN__DEF(d->max_write_buffer_size, 16u * 1024 * 1024);
     d->idle_connection_timeout = d->idle_connection_timeout > 0 ? d->idle_connection_timeout : 60.0;
     d->body_timeout = d->body_timeout > 0 ? d->body_timeout : 60.0;
+    srv->idle.timeout = d->idle_connection_timeout;
+    srv->body.timeout = d->body_timeout;
     srv->server_header = tn__strdup(d->server_header ? d->server_header : "TornadoServer/tornado.h-" TN_VERSION_STRING);
     srv->protocol = d->protocol ? tn__strdup(d->protocol) : NULL;
     d->server_header = NULL;
@@ -9572,6 +9657,34 @@ TN__PRIVATE bool tn__etag_matches(tn_str inm, tn_str etag) {
     return false;
 }
 
+// A fast 128-bit hash (two 64-bit multiply-mix lanes, 8 bytes a step) for
+// automatic ETags: a tag need only change when the body changes, and the
+// one who could make two bodies collide owns the resource anyway.
+TN__PRIVATE uint64_t tn__mix64(uint64_t h) {
+    h ^= h >> 33;
+    h *= 0xff51afd7ed558ccdULL;
+    h ^= h >> 33;
+    h *= 0xc4ceb9fe1a85ec53ULL;
+    return h ^ (h >> 33);
+}
+
+TN__PRIVATE void tn__etag_hash(const char *p, size_t n, uint64_t out[2]) {
+    uint64_t a = 0x9e3779b97f4a7c15ULL ^ n, b = 0x6a09e667f3bcc909ULL + n;
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        uint64_t w;
+        memcpy(&w, p + i, 8);
+        a = (a ^ w) * 0x100000001b3ULL;
+        a = (a << 31) | (a >> 33);
+        b = (b + w) * 0x9ddfea08eb382d69ULL;
+        b ^= b >> 29;
+    }
+    uint64_t w = 0;
+    memcpy(&w, p + i, n - i);
+    out[0] = tn__mix64(a ^ w);
+    out[1] = tn__mix64(b + w + out[0]);
+}
+
 TN__PRIVATE void tn__app_before_finish(tn_handler *h) {
     tn__webreq *w = tn__web(h);
     if (!w || w->callback || (w->cls && w->cls->no_etag) || tn_headers_sent(h)) return;
@@ -9580,16 +9693,16 @@ TN__PRIVATE void tn__app_before_finish(tn_handler *h) {
     if (!(status == 200 || status == 304) || !(get || head)) return;
     if (tn_get_response_header(h, "Etag").ptr) return;
     tn_str body = tn_get_written(h);
-    unsigned char digest[20];
-    tn_sha1(body.ptr, body.len, digest);
-    char etag[43];
+    uint64_t hash[2];
+    tn__etag_hash(body.ptr, body.len, hash);
+    char etag[35];
     etag[0] = '"';
-    for (int i = 0; i < 20; i++) snprintf(etag + 1 + 2 * i, 3, "%02x", digest[i]);
-    etag[41] = '"';
-    etag[42] = '\0';
+    for (int i = 0; i < 32; i++) etag[1 + i] = "0123456789abcdef"[(hash[i / 16] >> (60 - 4 * (i % 16))) & 15];
+    etag[33] = '"';
+    etag[34] = '\0';
     tn_set_header(h, "Etag", etag);
     tn_str inm = tn_get_header(h, "If-None-Match");
-    if (inm.ptr && tn__etag_matches(inm, tn__str_n(etag, 42))) {
+    if (inm.ptr && tn__etag_matches(inm, tn__str_n(etag, 34))) {
         tn_clear_written(h);
         tn_set_status(h, 304, NULL);
     }

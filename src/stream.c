@@ -27,7 +27,8 @@ struct tn_stream {
     tn_stream_parse_cb pcb;
     void *rarg;
     unsigned char delim_len;
-    char delim[64];
+    char delim[16];         // inline; longer delimiters live in delim_heap
+    char *delim_heap;
     // received bytes: in rbuf from rpos, or (only inside a read event) in the
     // loop's scratch buffer from spos to slen
     tn_buf rbuf;
@@ -103,7 +104,8 @@ TN__PRIVATE size_t tn__stream_satisfy(tn_stream *s, const char *p, size_t len) {
     }
     if (s->rmode != TN__RD_UNTIL) return 0;
     size_t from = s->scanned >= s->delim_len ? s->scanned - (s->delim_len - 1u) : 0;
-    size_t at = tn__find(p, len, from, s->delim, s->delim_len);
+    const char *delim = s->delim_len > sizeof s->delim ? s->delim_heap : s->delim;
+    size_t at = tn__find(p, len, from, delim, s->delim_len);
     if (at != SIZE_MAX) {
         size_t end = at + s->delim_len;
         return s->rsize && end > s->rsize ? SIZE_MAX : end;
@@ -186,6 +188,7 @@ TN__PRIVATE void tn__stream_free(tn_stream *s) {
     tn_buf_free(&s->rbuf);
     tn_buf_free(&s->wbuf);
     tn__free(s->wcbs);
+    tn__free(s->delim_heap);
     tn__free(s);
 }
 
@@ -381,10 +384,15 @@ TN__PRIVATE int tn__stream_start_read(tn_stream *s, int mode, size_t size, tn_st
 
 TN_API int tn_stream_read_until(tn_stream *s, const char *delim, size_t delim_len, size_t max_bytes,
                                 tn_stream_read_cb cb, void *arg) {
-    if (!delim || delim_len == 0 || delim_len > sizeof s->delim) return TN_EINVAL;
+    if (!delim || delim_len == 0 || delim_len > 64) return TN_EINVAL;
     if (s->closed) return TN_ECLOSED;
     if (s->rmode != TN__RD_NONE) return TN_EBUSY;
-    memcpy(s->delim, delim, delim_len);
+    char *dst = s->delim;
+    if (delim_len > sizeof s->delim) {  // rare: kept for the stream's life once made
+        if (!s->delim_heap && !(s->delim_heap = TN__CAST(char *, tn__malloc(64)))) return TN_ENOMEM;
+        dst = s->delim_heap;
+    }
+    memcpy(dst, delim, delim_len);
     s->delim_len = (unsigned char)delim_len;
     return tn__stream_start_read(s, TN__RD_UNTIL, max_bytes, cb, arg);
 }

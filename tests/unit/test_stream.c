@@ -326,7 +326,8 @@ TEST(stream_argument_errors) {
     tn_stream_desc d = {0};
     d.max_buffer_size = 100;
     st.s = pair_stream(loop, &st.peer, &d);
-    char long_delim[65] = {0};
+    char long_delim[65];
+    memset(long_delim, 0, sizeof long_delim);
     CHECK_INT(tn_stream_read_until(st.s, long_delim, 65, 0, record_cb, &st), TN_EINVAL);
     CHECK_INT(tn_stream_read_until(st.s, "", 0, 0, record_cb, &st), TN_EINVAL);
     CHECK_INT(tn_stream_read_bytes(st.s, 0, false, record_cb, &st), TN_EINVAL);
@@ -379,4 +380,20 @@ TEST(stream_parse_read_at_every_split_point) {
         CHECK_INT(ps.eof, TN_EOF);
         tn_loop_free(loop);
     }
+}
+
+TEST(stream_read_until_a_long_delimiter) {
+    tn_loop *loop = tt_loop_new();
+    rd_state st;
+    memset(&st, 0, sizeof st);
+    st.s = pair_stream(loop, &st.peer, NULL);
+    const char *boundary = "\r\n--boundary-0123456789abcdef-0123456789";  // 40 bytes
+    CHECK_OK(tn_stream_read_until(st.s, boundary, strlen(boundary), 0, record_cb, &st));
+    write_all(st.peer, "part one", 8);
+    write_all(st.peer, boundary, strlen(boundary));
+    tt_run_until(loop, &st.done);
+    CHECK_INT(st.got_len[0], 8 + strlen(boundary));
+    CHECK_MEM(st.got[0], 8, "part one", 8);
+    close(st.peer);
+    tn_loop_free(loop);
 }

@@ -1,0 +1,43 @@
+"""Memory per idle keep-alive connection: opens N connections, makes one
+request on each, leaves them open, and reports the server's RSS growth.
+Usage: idle.py SERVER_PID PORT N LABEL"""
+import resource
+import socket
+import sys
+import time
+
+pid, port, n, label = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
+soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, n + 100), hard))
+
+
+def rss_kib():
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+
+
+# Warm the server with a few connections first, so one-time buffers are not counted.
+warm = [socket.create_connection(("127.0.0.1", port)) for _ in range(50)]
+for s in warm:
+    s.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+for s in warm:
+    s.recv(4096)
+for s in warm:
+    s.close()
+time.sleep(0.3)
+before = rss_kib()
+socks = []
+for i in range(n):
+    s = socket.create_connection(("127.0.0.1", port))
+    s.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+    socks.append(s)
+for s in socks:
+    s.recv(4096)
+time.sleep(0.5)
+after = rss_kib()
+print("%s: %d idle keep-alive connections: RSS %d -> %d KiB, %.0f bytes each"
+      % (label, n, before, after, (after - before) * 1024.0 / n))
+for s in socks:
+    s.close()
