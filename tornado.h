@@ -1698,6 +1698,13 @@ TN_API bool tn_headers_sent(const tn_handler *h);
 TN_API void tn_on_connection_close(tn_handler *h, tn_handler_fn cb);
 // True once the client went away.
 TN_API bool tn_connection_closed(const tn_handler *h);
+// Takes the connection away from HTTP (Tornado's detach(), for protocol
+// upgrades such as WebSocket): the request ends without a response (the
+// caller writes one itself, e.g. "101 Switching Protocols"), the access log
+// records `status`, and the stream is the caller's from now on, with any
+// bytes that followed the head still buffered in it. Call it from the request
+// callback. Returns the stream, or NULL (already answered, or client gone).
+TN_API tn_stream *tn_detach(tn_handler *h, int status);
 // Seconds since the head arrived (Tornado's request_time()).
 TN_API double tn_request_time(const tn_handler *h);
 // The handler's loop.
@@ -8378,6 +8385,28 @@ TN_API int tn_finish(tn_handler *h) {
         else tn_loop_add_callback(r->loop, tn__hreq_release_cb, r);
     }
     return 0;
+}
+
+TN_API tn_stream *tn_detach(tn_handler *h, int status) {
+    tn__hreq *r = TN__REQ(h);
+    tn__hconn *c = r->conn;
+    if (!c || r->headers_sent || r->finished || tn_stream_closed(c->stream)) return NULL;
+    tn_http_server *srv = r->srv;
+    if (srv->out_conn == c) tn__hconn_flush_out(srv);
+    tn_stream *s = c->stream;
+    tn_stream_set_close_callback(s, NULL, NULL);
+    tn__hconn_stop_timer(c);
+    if (c->prev) c->prev->next = c->next;
+    else srv->conns = c->next;
+    if (c->next) c->next->prev = c->prev;
+    srv->nconns--;
+    tn__free(c);
+    r->conn = NULL;
+    r->status = status;
+    r->finished = 1;
+    if (srv->hooks.after_finish) srv->hooks.after_finish(h);
+    if (!r->dispatching) tn_loop_add_callback(r->loop, tn__hreq_release_cb, r);
+    return s;
 }
 
 TN_API void tn_defer(tn_handler *h) { TN__REQ(h)->deferred = 1; }

@@ -131,6 +131,13 @@ TN_API bool tn_headers_sent(const tn_handler *h);
 TN_API void tn_on_connection_close(tn_handler *h, tn_handler_fn cb);
 // True once the client went away.
 TN_API bool tn_connection_closed(const tn_handler *h);
+// Takes the connection away from HTTP (Tornado's detach(), for protocol
+// upgrades such as WebSocket): the request ends without a response (the
+// caller writes one itself, e.g. "101 Switching Protocols"), the access log
+// records `status`, and the stream is the caller's from now on, with any
+// bytes that followed the head still buffered in it. Call it from the request
+// callback. Returns the stream, or NULL (already answered, or client gone).
+TN_API tn_stream *tn_detach(tn_handler *h, int status);
 // Seconds since the head arrived (Tornado's request_time()).
 TN_API double tn_request_time(const tn_handler *h);
 // The handler's loop.

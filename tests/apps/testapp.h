@@ -87,6 +87,20 @@ static void big_get(tn_handler *h) {
     for (int i = 0; i < 16; i++) tn_write(h, chunk, sizeof chunk);
 }
 
+// Upgrades to a raw line echo over the detached stream.
+static void raw_line(tn_stream *s, int status, const char *data, size_t len, void *arg) {
+    if (status) return;
+    tn_stream_write(s, data, len, NULL, NULL);
+    tn_stream_read_until(s, "\n", 1, 4096, raw_line, arg);
+}
+static void detach_get(tn_handler *h) {
+    tn_stream *s = tn_detach(h, 101);
+    if (!s) return;
+    const char *ok = "HTTP/1.1 101 Switching Protocols\r\nUpgrade: echo\r\nConnection: Upgrade\r\n\r\n";
+    tn_stream_write(s, ok, strlen(ok), NULL, NULL);
+    tn_stream_read_until(s, "\n", 1, 4096, raw_line, NULL);
+}
+
 static const tn_handler_class hello_class = {.get = hello_get, .head = hello_head};
 static const tn_handler_class echo_class = {.post = echo_post, .put = echo_post};
 static const tn_handler_class args_class = {.get = args_get, .post = args_get};
@@ -100,6 +114,7 @@ static const tn_handler_class stats_class = {.get = stats_get};
 static const tn_handler_class stream_class = {.post = stream_post, .prepare = stream_prepare, .data_received = stream_data};
 static const tn_handler_class headers_class = {.get = headers_get};
 static const tn_handler_class big_class = {.get = big_get};
+static const tn_handler_class detach_class = {.get = detach_get};
 
 // The routes, as a table for tn_app_desc.routes.
 static const tn_route testapp_routes[] = {
@@ -116,6 +131,7 @@ static const tn_route testapp_routes[] = {
     {.pattern = "/stream", .handler = &stream_class},
     {.pattern = "/headers", .handler = &headers_class},
     {.pattern = "/big", .handler = &big_class},
+    {.pattern = "/detach", .handler = &detach_class},
     {0},
 };
 #endif

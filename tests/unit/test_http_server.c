@@ -602,3 +602,29 @@ TEST(http_a_client_that_never_reads_is_cut_off) {
     tn_buf_free(&q);
     stop(s);
 }
+
+TEST(http_detach_hands_the_stream_over_with_bytes_that_followed) {
+    server s = start(NULL);
+    int fd = connect_to(s.port);
+    // the first line rides in the same write as the head
+    send_str(fd, "GET /detach HTTP/1.1\r\nHost: x\r\nUpgrade: echo\r\nConnection: Upgrade\r\n\r\nearly line\n");
+    tn_buf in = {0};
+    resp r = {0};
+    CHECK_INT(read_response(fd, &in, &r), 101);
+    char buf[256];
+    size_t have = in.len;
+    memcpy(buf, in.data, have);
+    while (have < 11) {
+        ssize_t n = recv(fd, buf + have, sizeof buf - have, 0);
+        CHECK(n > 0);
+        have += (size_t)n;
+    }
+    CHECK_MEM(buf, have, "early line\n", 11);
+    send_str(fd, "second\n");
+    ssize_t n = recv(fd, buf, sizeof buf, 0);
+    CHECK_MEM(buf, (size_t)(n > 0 ? n : 0), "second\n", 7);
+    close(fd);
+    tn_buf_free(&in);
+    tn_buf_free(&r.body);
+    stop(s);
+}
