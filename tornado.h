@@ -1660,8 +1660,9 @@ TN_API void tn_set_max_body_size(tn_handler *h, size_t n);
 
 // ---- writing the response
 // Sets the status; reason NULL means the standard phrase ("Unknown" for
-// unregistered codes). Returns 0, or TN_EINVAL for a code outside 100..599
-// or a reason with control characters (the status is then unchanged).
+// unregistered codes, as Tornado). Returns 0, or TN_EINVAL for a code outside
+// 100..999, a reason of 64 bytes or more or with control characters, or once
+// the head was sent (the status is then unchanged).
 TN_API int tn_set_status(tn_handler *h, int code, const char *reason);
 TN_API int tn_get_status(const tn_handler *h);
 // Replaces every header of that name. Names must be tokens and values must
@@ -1868,11 +1869,15 @@ TN_API tn_str tn_path_arg(const tn_handler *h, int i);
 // Named path argument, decoded; {NULL,0} when absent.
 TN_API tn_str tn_path_kwarg(const tn_handler *h, const char *name);
 TN_API int tn_path_args_count(const tn_handler *h);
+// Pass as the default to make an argument required (Tornado's get_argument
+// without a default): when absent, a 400 is sent and NULL returned.
+#define TN_REQUIRED ((const char *)(uintptr_t)1)
+
 // Tornado's get_argument: the last value of `name` from the query or a form
-// body, as a C string with surrounding whitespace stripped. When absent it
-// returns `def`; when absent and `def` is NULL it sends a 400 ("Missing
-// argument NAME") and returns NULL: return from the handler then. Values
-// that are not UTF-8 also send a 400.
+// body, as a C string with surrounding whitespace stripped; `def` (may be
+// NULL) when absent. With def == TN_REQUIRED a missing argument sends a 400
+// ("Missing argument NAME") and returns NULL: return from the handler then.
+// A value that is not UTF-8 also sends a 400 and returns NULL.
 TN_API const char *tn_get_argument(tn_handler *h, const char *name, const char *def);
 // Only the query string's (get_query_argument) or only the body's.
 TN_API const char *tn_get_query_argument(tn_handler *h, const char *name, const char *def);
@@ -7109,7 +7114,12 @@ TN_API int tn_cookie_parse(tn_args *jar, const char *header, size_t len) {
             tn_str n;
             n.ptr = name;
             n.len = (size_t)(name_end - name);
-            if (!r) r = tn__args_push(jar, n, tn__cookie_unquote(value, (size_t)(value_end - value)));
+            tn_str v = tn__cookie_unquote(value, (size_t)(value_end - value));
+            // Terminate both, as tn_args promises: each end is at or before a
+            // separator, whitespace or the copy's final NUL.
+            name[n.len] = '\0';
+            value[v.len] = '\0';
+            if (!r) r = tn__args_push(jar, n, v);
             if (r) {
                 tn__args_undo(jar, start_count);
                 return r;
@@ -8429,7 +8439,7 @@ TN_API void tn_set_max_body_size(tn_handler *h, size_t n) { TN__REQ(h)->max_body
 
 TN_API int tn_set_status(tn_handler *h, int code, const char *reason) {
     tn__hreq *r = TN__REQ(h);
-    if (code < 100 || code > 599 || r->headers_sent) return TN_EINVAL;
+    if (code < 100 || code > 999 || r->headers_sent) return TN_EINVAL;
     if (reason) {
         size_t n = strlen(reason);
         if (n >= sizeof r->reason) return TN_EINVAL;
@@ -9834,12 +9844,12 @@ TN__PRIVATE const char *tn__web_clean(const tn_str *v) {
 }
 
 TN__PRIVATE const char *tn__web_argument(tn_handler *h, const char *name, const char *def, int which) {
-    if (!tn__web(h)) return def;
+    if (!tn__web(h)) return def == TN_REQUIRED ? NULL : def;
     const tn_str *v = NULL;
     if (which != 1) v = tn_args_get(tn__web_body(h), name);  // query=1, body=2, both=0
     if (!v && which != 2) v = tn_args_get(tn__web_query(h), name);
     if (!v) {
-        if (def) return def;
+        if (def != TN_REQUIRED) return def;
         TN__LOGW("Missing argument %s", name);
         tn_send_error(h, 400);
         return NULL;

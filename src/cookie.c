@@ -56,7 +56,12 @@ TN_API int tn_cookie_parse(tn_args *jar, const char *header, size_t len) {
             tn_str n;
             n.ptr = name;
             n.len = (size_t)(name_end - name);
-            if (!r) r = tn__args_push(jar, n, tn__cookie_unquote(value, (size_t)(value_end - value)));
+            tn_str v = tn__cookie_unquote(value, (size_t)(value_end - value));
+            // Terminate both, as tn_args promises: each end is at or before a
+            // separator, whitespace or the copy's final NUL.
+            name[n.len] = '\0';
+            value[v.len] = '\0';
+            if (!r) r = tn__args_push(jar, n, v);
             if (r) {
                 tn__args_undo(jar, start_count);
                 return r;

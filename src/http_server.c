@@ -784,7 +784,7 @@ TN_API void tn_set_max_body_size(tn_handler *h, size_t n) { TN__REQ(h)->max_body
 
 TN_API int tn_set_status(tn_handler *h, int code, const char *reason) {
     tn__hreq *r = TN__REQ(h);
-    if (code < 100 || code > 599 || r->headers_sent) return TN_EINVAL;
+    if (code < 100 || code > 999 || r->headers_sent) return TN_EINVAL;
     if (reason) {
         size_t n = strlen(reason);
         if (n >= sizeof r->reason) return TN_EINVAL;

@@ -93,8 +93,9 @@ TN_API void tn_set_max_body_size(tn_handler *h, size_t n);
 
 // ---- writing the response
 // Sets the status; reason NULL means the standard phrase ("Unknown" for
-// unregistered codes). Returns 0, or TN_EINVAL for a code outside 100..599
-// or a reason with control characters (the status is then unchanged).
+// unregistered codes, as Tornado). Returns 0, or TN_EINVAL for a code outside
+// 100..999, a reason of 64 bytes or more or with control characters, or once
+// the head was sent (the status is then unchanged).
 TN_API int tn_set_status(tn_handler *h, int code, const char *reason);
 TN_API int tn_get_status(const tn_handler *h);
 // Replaces every header of that name. Names must be tokens and values must

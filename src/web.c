@@ -393,12 +393,12 @@ TN__PRIVATE const char *tn__web_clean(const tn_str *v) {
 }
 
 TN__PRIVATE const char *tn__web_argument(tn_handler *h, const char *name, const char *def, int which) {
-    if (!tn__web(h)) return def;
+    if (!tn__web(h)) return def == TN_REQUIRED ? NULL : def;
     const tn_str *v = NULL;
     if (which != 1) v = tn_args_get(tn__web_body(h), name);  // query=1, body=2, both=0
     if (!v && which != 2) v = tn_args_get(tn__web_query(h), name);
     if (!v) {
-        if (def) return def;
+        if (def != TN_REQUIRED) return def;
         TN__LOGW("Missing argument %s", name);
         tn_send_error(h, 400);
         return NULL;

@@ -83,11 +83,15 @@ TN_API tn_str tn_path_arg(const tn_handler *h, int i);
 // Named path argument, decoded; {NULL,0} when absent.
 TN_API tn_str tn_path_kwarg(const tn_handler *h, const char *name);
 TN_API int tn_path_args_count(const tn_handler *h);
+// Pass as the default to make an argument required (Tornado's get_argument
+// without a default): when absent, a 400 is sent and NULL returned.
+#define TN_REQUIRED ((const char *)(uintptr_t)1)
+
 // Tornado's get_argument: the last value of `name` from the query or a form
-// body, as a C string with surrounding whitespace stripped. When absent it
-// returns `def`; when absent and `def` is NULL it sends a 400 ("Missing
-// argument NAME") and returns NULL: return from the handler then. Values
-// that are not UTF-8 also send a 400.
+// body, as a C string with surrounding whitespace stripped; `def` (may be
+// NULL) when absent. With def == TN_REQUIRED a missing argument sends a 400
+// ("Missing argument NAME") and returns NULL: return from the handler then.
+// A value that is not UTF-8 also sends a 400 and returns NULL.
 TN_API const char *tn_get_argument(tn_handler *h, const char *name, const char *def);
 // Only the query string's (get_query_argument) or only the body's.
 TN_API const char *tn_get_query_argument(tn_handler *h, const char *name, const char *def);

@@ -16,6 +16,7 @@ int main(int argc, char **argv) {
     }
     tn_loop *loop = tn_loop_new(NULL);
     tn_app *app = tn_app_new(loop, &d);
+    if (app && tn_app_add_handlers(app, "api\\.example\\.com", testapp_api_routes) != 0) return 1;
     tn_bind_desc b;
     memset(&b, 0, sizeof b);
     b.host = "127.0.0.1";

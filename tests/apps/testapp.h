@@ -18,7 +18,7 @@ static void echo_post(tn_handler *h) {
     tn_write(h, h->request.body.ptr, h->request.body.len);
 }
 static void args_get(tn_handler *h) {
-    const char *a = tn_get_argument(h, "a", NULL);
+    const char *a = tn_get_argument(h, "a", TN_REQUIRED);
     if (!a) return;  // 400 sent
     tn_writef(h, "a=[%s] b=[%s]", a, tn_get_argument(h, "b", "default"));
 }
@@ -101,6 +101,58 @@ static void detach_get(tn_handler *h) {
     tn_stream_read_until(s, "\n", 1, 4096, raw_line, NULL);
 }
 
+static int finishes_seen;
+static void callback_route(tn_handler *h) {
+    tn_writef(h, "callback %.*s", (int)h->request.method.len, h->request.method.ptr);
+}
+static void custom_error_get(tn_handler *h) { tn_send_error(h, 503); }
+static void custom_write_error(tn_handler *h, int status) { tn_writef(h, "custom page for %d", status); }
+static void reason_get(tn_handler *h) {
+    bool unknown = tn_get_argument(h, "unknown", NULL) != NULL;
+    tn_set_status(h, unknown ? 682 : 299, unknown ? NULL : "Custom Reason");
+    int bad = tn_set_status(h, 200, "evil\r\nX: y");
+    tn_writef(h, "bad=%d", bad);
+}
+static void reverse_get(tn_handler *h) {
+    tn_buf out = {0};
+    const char *args[] = {"7", "a b/c"};
+    int r = tn_app_reverse_url(tn_handler_app(h), "path", args, 2, &out);
+    int missing = tn_app_reverse_url(tn_handler_app(h), "nope", args, 2, &out);
+    tn_writef(h, "%d %d %s", r, missing, out.data ? out.data : "");
+    tn_buf_free(&out);
+}
+static void defaults_headers(tn_handler *h) { tn_set_header(h, "X-Default", "yes"); }
+static void defaults_prepare(tn_handler *h) {
+    if (tn_get_argument(h, "deny", NULL)) tn_send_error(h, 403);  // the method never runs
+}
+static void defaults_get(tn_handler *h) { tn_write_str(h, "method ran"); }
+static void defaults_finish(tn_handler *h) {
+    (void)h;
+    finishes_seen++;
+}
+static void finishes_get(tn_handler *h) { tn_writef(h, "finishes=%d", finishes_seen); }
+static void cookie_get(tn_handler *h) { tn_writef(h, "name=%s other=%s", tn_get_cookie(h, "name", "none"), tn_get_cookie(h, "other", "none")); }
+static void upload_post(tn_handler *h) {
+    const tn_multipart *mp = tn_get_files(h);
+    tn_writef(h, "field=%s", tn_get_argument(h, "field", "-"));
+    for (size_t i = 0; mp && i < mp->count; i++)
+        if (mp->parts[i].filename.len)
+            tn_writef(h, " %s:%.*s:%zu", mp->parts[i].filename.ptr, (int)mp->parts[i].content_type.len,
+                      mp->parts[i].content_type.ptr, mp->parts[i].body.len);
+}
+static void json_get(tn_handler *h) {
+    tn_json_writer *w = tn_write_json_begin(h);
+    tn_json_write_object_begin(w);
+    tn_json_write_key(w, "a", 1);
+    tn_json_write_array_begin(w);
+    tn_json_write_int(w, 1);
+    tn_json_write_str(w, "x</script>", 10);
+    tn_json_write_array_end(w);
+    tn_json_write_object_end(w);
+    tn_write_json_end(h);
+}
+static void api_get(tn_handler *h) { tn_write_str(h, "api host"); }
+
 static const tn_handler_class hello_class = {.get = hello_get, .head = hello_head};
 static const tn_handler_class echo_class = {.post = echo_post, .put = echo_post};
 static const tn_handler_class args_class = {.get = args_get, .post = args_get};
@@ -115,13 +167,29 @@ static const tn_handler_class stream_class = {.post = stream_post, .prepare = st
 static const tn_handler_class headers_class = {.get = headers_get};
 static const tn_handler_class big_class = {.get = big_get};
 static const tn_handler_class detach_class = {.get = detach_get};
+static const tn_handler_class custom_error_class = {.get = custom_error_get, .write_error = custom_write_error};
+static const tn_handler_class reason_class = {.get = reason_get};
+static const tn_handler_class reverse_class = {.get = reverse_get};
+static const tn_handler_class defaults_class = {.get = defaults_get, .prepare = defaults_prepare,
+                                                .set_default_headers = defaults_headers, .on_finish = defaults_finish};
+static const tn_handler_class finishes_class = {.get = finishes_get};
+static const tn_handler_class cookie_class = {.get = cookie_get};
+static const tn_handler_class upload_class = {.post = upload_post};
+static const tn_handler_class json_class = {.get = json_get};
+static const tn_handler_class api_class = {.get = api_get};
+
+// Routes for requests whose Host is api.example.com (tn_app_add_handlers).
+static const tn_route testapp_api_routes[] = {
+    {.pattern = "/", .handler = &api_class},
+    {0},
+};
 
 // The routes, as a table for tn_app_desc.routes.
 static const tn_route testapp_routes[] = {
     {.pattern = "/", .handler = &hello_class},
     {.pattern = "/echo", .handler = &echo_class},
     {.pattern = "/args", .handler = &args_class},
-    {.pattern = "/path/([0-9]+)/(?P<name>[^/]+)", .handler = &path_class},
+    {.pattern = "/path/([0-9]+)/(?P<name>[^/]+)", .handler = &path_class, .name = "path"},
     {.pattern = "/flush", .handler = &flush_class},
     {.pattern = "/status/(\\d+)", .handler = &status_class},
     {.pattern = "/redirect", .handler = &redirect_class},
@@ -132,6 +200,15 @@ static const tn_route testapp_routes[] = {
     {.pattern = "/headers", .handler = &headers_class},
     {.pattern = "/big", .handler = &big_class},
     {.pattern = "/detach", .handler = &detach_class},
+    {.pattern = "/callback", .callback = callback_route},
+    {.pattern = "/custom-error", .handler = &custom_error_class},
+    {.pattern = "/reason", .handler = &reason_class},
+    {.pattern = "/reverse", .handler = &reverse_class},
+    {.pattern = "/defaults", .handler = &defaults_class},
+    {.pattern = "/finishes", .handler = &finishes_class},
+    {.pattern = "/cookie", .handler = &cookie_class},
+    {.pattern = "/upload", .handler = &upload_class},
+    {.pattern = "/json", .handler = &json_class},
     {0},
 };
 #endif

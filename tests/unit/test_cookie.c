@@ -209,3 +209,17 @@ TEST(cookie_format_rejects_injection) {
     }
     tn_log_set_fn(NULL, NULL);
 }
+
+TEST(cookie_names_and_values_are_c_strings) {
+    tn_args jar = {0};
+    const char *h = "a=1; name=\"quoted\\\"v\" ; flag; x = \"\\101\"";
+    CHECK_OK(tn_cookie_parse(&jar, h, strlen(h)));
+    for (size_t i = 0; i < jar.count; i++) {
+        CHECK(jar.items[i].name.ptr[jar.items[i].name.len] == '\0');
+        CHECK(jar.items[i].value.ptr[jar.items[i].value.len] == '\0');
+    }
+    CHECK_STR(tn_args_get(&jar, "name")->ptr, "quoted\"v");
+    CHECK_STR(tn_args_get(&jar, "x")->ptr, "A");
+    CHECK_STR(tn_args_get(&jar, "a")->ptr, "1");
+    tn_args_free(&jar);
+}

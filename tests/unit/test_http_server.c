@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -22,6 +23,7 @@ static void run_app(int port_fd, const tn_http_server_desc *sd) {
     d.no_access_log = true;
     if (sd) d.server = *sd;
     tn_app *app = tn_app_new(loop, &d);
+    if (app && tn_app_add_handlers(app, "api\\.example\\.com", testapp_api_routes) != 0) _exit(3);
     tn_bind_desc b;
     memset(&b, 0, sizeof b);
     b.host = "127.0.0.1";
@@ -43,6 +45,8 @@ static server start(const tn_http_server_desc *sd) {
     server s;
     s.pid = fork();
     if (s.pid == 0) {
+        // A failing test exits at once: its server must not outlive it.
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
         close(p[0]);
         run_app(p[1], sd);
     }
@@ -625,6 +629,56 @@ TEST(http_detach_hands_the_stream_over_with_bytes_that_followed) {
     CHECK_MEM(buf, (size_t)(n > 0 ? n : 0), "second\n", 7);
     close(fd);
     tn_buf_free(&in);
+    tn_buf_free(&r.body);
+    stop(s);
+}
+
+TEST(web_host_groups_callbacks_errors_reasons_and_reverse_url) {
+    server s = start(NULL);
+    resp r = {0};
+    CHECK_INT(exchange(s.port, "GET / HTTP/1.1\r\nHost: api.example.com:8080\r\n\r\n", &r), 200);
+    BODY_IS(r, "api host");
+    CHECK_INT(exchange(s.port, "GET / HTTP/1.1\r\nHost: www.example.com\r\n\r\n", &r), 200);
+    BODY_IS(r, "Hello, world");  // other hosts: the default routes
+    CHECK_INT(exchange(s.port, "GET /args?a=1 HTTP/1.1\r\nHost: api.example.com\r\n\r\n", &r), 200);  // falls through
+    CHECK_INT(exchange(s.port, "PATCH /callback HTTP/1.1\r\nHost: x\r\n\r\n", &r), 200);
+    BODY_IS(r, "callback PATCH");  // a plain callback answers every method
+    CHECK_INT(exchange(s.port, "GET /custom-error HTTP/1.1\r\nHost: x\r\n\r\n", &r), 503);
+    BODY_IS(r, "custom page for 503");
+    CHECK_INT(exchange(s.port, "GET /reason HTTP/1.1\r\nHost: x\r\n\r\n", &r), 299);
+    HEAD_HAS(r, "HTTP/1.1 299 Custom Reason\r\n");
+    BODY_IS(r, "bad=-5");  // a reason with CR/LF is refused
+    CHECK_INT(exchange(s.port, "GET /reason?unknown=1 HTTP/1.1\r\nHost: x\r\n\r\n", &r), 682);
+    HEAD_HAS(r, "HTTP/1.1 682 Unknown\r\n");
+    CHECK_INT(exchange(s.port, "GET /reverse HTTP/1.1\r\nHost: x\r\n\r\n", &r), 200);
+    BODY_IS(r, "0 -20 /path/7/a%20b/c");  // Tornado's url_escape(plus=False) keeps "/"
+    tn_buf_free(&r.body);
+    stop(s);
+}
+
+TEST(web_default_headers_prepare_on_finish_cookies_files_and_json) {
+    server s = start(NULL);
+    resp r = {0};
+    CHECK_INT(exchange(s.port, "GET /defaults HTTP/1.1\r\nHost: x\r\n\r\n", &r), 200);
+    HEAD_HAS(r, "X-Default: yes\r\n");
+    BODY_IS(r, "method ran");
+    CHECK_INT(exchange(s.port, "GET /defaults?deny=1 HTTP/1.1\r\nHost: x\r\n\r\n", &r), 403);
+    HEAD_HAS(r, "X-Default: yes\r\n");  // set again for the error page
+    BODY_IS(r, "<html><title>403: Forbidden</title><body>403: Forbidden</body></html>");
+    CHECK_INT(exchange(s.port, "GET /finishes HTTP/1.1\r\nHost: x\r\n\r\n", &r), 200);
+    BODY_IS(r, "finishes=2");
+    CHECK_INT(exchange(s.port, "GET /cookie HTTP/1.1\r\nHost: x\r\nCookie: a=1; name=\"quoted\\\"v\"\r\n\r\n", &r), 200);
+    BODY_IS(r, "name=quoted\"v other=none");
+    const char *up =
+        "POST /upload HTTP/1.1\r\nHost: x\r\nContent-Type: multipart/form-data; boundary=XyZ\r\nContent-Length: 173\r\n\r\n"
+        "--XyZ\r\nContent-Disposition: form-data; name=\"field\"\r\n\r\nvalue\r\n"
+        "--XyZ\r\nContent-Disposition: form-data; name=\"f\"; filename=\"a.txt\"\r\nContent-Type: text/plain\r\n\r\nhello\r\n"
+        "--XyZ--\r\n";
+    CHECK_INT(exchange(s.port, up, &r), 200);
+    BODY_IS(r, "field=value a.txt:text/plain:5");
+    CHECK_INT(exchange(s.port, "GET /json HTTP/1.1\r\nHost: x\r\n\r\n", &r), 200);
+    HEAD_HAS(r, "Content-Type: application/json; charset=UTF-8\r\n");
+    BODY_IS(r, "{\"a\":[1,\"x<\\/script>\"]}");
     tn_buf_free(&r.body);
     stop(s);
 }
