@@ -18,13 +18,45 @@
       handlers, timers (O(log n) add and cancel), periodic callbacks, a
       thread-safe add_callback, run_in_executor (a thread pool), run_sync,
       and SIGINT/SIGTERM to a clean stop.
-    - Buffered non-blocking streams (Tornado's IOStream): read_until,
-      read_bytes, read_until_close, write with completion callbacks, limits.
-    - TCP servers and clients over IPv4, IPv6 and Unix sockets, with
-      asynchronous name resolution.
-    - Logging in Tornado's format, error codes with names and messages.
-    Coming: HTTP/1.1 server, router and handlers; WebSockets; HTTP client;
-    TLS; see README.md for the plan.
+    - Buffered non-blocking streams (Tornado's IOStream) and TCP servers and
+      clients over IPv4, IPv6 and Unix sockets, with asynchronous resolution.
+    - A strict HTTP/1.1 server (>>http_server) and Tornado's web layer
+      (>>web): routes with regex patterns, handler classes, arguments,
+      errors, redirects, ETags, deferred handlers, streamed bodies.
+    - Pure helpers: HTTP parsing (>>http_parse), URLs, forms, multipart,
+      cookies, dates, MIME types, JSON (>>json), base64, SHA-1, SHA-256 and
+      HMAC, UTF-8 validation, WebSocket frames (>>ws_frame).
+    Coming: WebSocket connections, the HTTP client, TLS; see README.md.
+
+    STEP BY STEP: HELLO, WORLD (examples/helloworld.c)
+    ==================================================
+        static void main_get(tn_handler *h) { tn_write_str(h, "Hello, world"); }
+        static const tn_handler_class main_handler = {.get = main_get};
+
+        int main(void) {
+            tn_loop *loop = tn_loop_new(NULL);
+            tn_app *app = tn_app_new(loop, &(tn_app_desc){
+                .routes = (tn_route[]){{.pattern = "/", .handler = &main_handler}, {0}}});
+            tn_app_listen(app, 8888);
+            tn_loop_stop_on_signals(loop);
+            tn_loop_start(loop);
+            tn_loop_free(loop);
+        }
+
+    HTTP SERVER AND HANDLERS
+    ========================
+    Each request is answered through a tn_handler, Tornado's `self`: read
+    h->request (method, path, query, headers, body, remote_ip: views valid
+    until the request finishes), then tn_set_status, tn_set_header,
+    tn_write / tn_writef / tn_write_json_begin, tn_flush, tn_finish. A
+    handler that returns without finishing is finished for it, unless it
+    called tn_defer(h): it then finishes later (from a timer, a callback,
+    another request), and h stays valid until tn_finish even if the client
+    left (tn_on_connection_close tells it; its writes then do nothing).
+    Errors: tn_send_error(h, status) sends Tornado's error page or the class's
+    write_error. Limits and timeouts are in tn_http_server_desc (via
+    tn_app_desc.server): bad requests are answered 400/413/414/431/505 and
+    the connection closes; idle and slow clients are cut off.
 
     STEP BY STEP: A LINE-ECHO SERVER (examples/tcpecho.c)
     =====================================================
