@@ -97,6 +97,16 @@ def wrk_smoke():
     assert "Socket errors" not in out and "Non-2xx" not in out, out
 
 
+def access_log_format():
+    rc, out, err = curl(url("/", hello) + "?x=1")
+    assert rc == 0
+    import time
+    time.sleep(0.2)
+    pat = re.compile(r"^\[I \d{6} \d\d:\d\d:\d\d \w+:\d+\] 200 GET /\?x=1 \(127\.0\.0\.1\) \d+\.\d\dms$")
+    assert any(pat.match(line.rstrip("\n")) for line in hello.log), hello.log[-5:]
+
+
+check("access log lines in Tornado's format", access_log_format)
 check("curl reuses a keep-alive connection", curl_keep_alive_reuse)
 check("curl uploads a chunked body", curl_chunked_upload)
 check("curl gets 100 Continue before sending its body", curl_100_continue)
