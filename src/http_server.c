@@ -369,7 +369,10 @@ TN__PRIVATE int tn__hreq_take_head(tn__hreq *r, tn__hconn *c, const char *data, 
     tn_buf_clear(&r->head);
     if (tn_buf_append(&r->head, data, n)) return TN_ENOMEM;
     const char *base = r->head.data;
-#define TN__REBASE(v) tn__str_n((v).ptr ? base + ((v).ptr - data) : NULL, (v).len)
+    // Views into the stream's buffer move to the copy; the parser may also
+    // hand out static strings (e.g. "/" for an absolute URI without a path).
+#define TN__REBASE(v) \
+    tn__str_n((v).ptr >= data && (v).ptr < data + n ? base + ((v).ptr - data) : (v).ptr, (v).len)
     for (size_t i = 0; i < pr->num_headers; i++) {
         r->headers[i].name = TN__REBASE(pr->headers[i].name);
         r->headers[i].value = TN__REBASE(pr->headers[i].value);

@@ -682,3 +682,16 @@ TEST(web_default_headers_prepare_on_finish_cookies_files_and_json) {
     tn_buf_free(&r.body);
     stop(s);
 }
+
+// Found by fuzz_http_server: the parser's "/" for an absolute URI without a
+// path is a static string, which the head copy must not rebase.
+TEST(http_absolute_form_target_without_a_path) {
+    server s = start(NULL);
+    resp r = {0};
+    CHECK_INT(exchange(s.port, "GET http://example.com HTTP/1.1\r\nHost: example.com\r\n\r\n", &r), 200);
+    BODY_IS(r, "Hello, world");
+    CHECK_INT(exchange(s.port, "GET http://example.com/args?a=5 HTTP/1.1\r\nHost: example.com\r\n\r\n", &r), 200);
+    BODY_IS(r, "a=[5] b=[default]");
+    tn_buf_free(&r.body);
+    stop(s);
+}
