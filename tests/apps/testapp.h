@@ -152,6 +152,20 @@ static void json_get(tn_handler *h) {
     tn_write_json_end(h);
 }
 static void api_get(tn_handler *h) { tn_write_str(h, "api host"); }
+static void sources_post(tn_handler *h) {
+    tn_set_header(h, "X-Gone", "1");
+    int cleared = tn_clear_header(h, "X-Gone");
+    const char *all[4];
+    size_t n = tn_get_arguments(h, "v", all, 4);
+    tn_writef(h, "q=%s b=%s n=%zu first=%s cleared=%d", tn_get_query_argument(h, "v", "-"), tn_get_body_argument(h, "v", "-"), n,
+              n ? all[0] : "-", cleared);
+}
+static void fallback_get(tn_handler *h) {
+    tn_set_status(h, 404, NULL);
+    tn_writef(h, "custom 404 for %.*s data=%s", (int)h->request.path.len, h->request.path.ptr, (const char *)h->user_data);
+}
+// For tn_app_desc.default_handler (tests that set it).
+static const tn_handler_class testapp_fallback_class = {.get = fallback_get};
 
 static const tn_handler_class hello_class = {.get = hello_get, .head = hello_head};
 static const tn_handler_class echo_class = {.post = echo_post, .put = echo_post};
@@ -177,6 +191,7 @@ static const tn_handler_class cookie_class = {.get = cookie_get};
 static const tn_handler_class upload_class = {.post = upload_post};
 static const tn_handler_class json_class = {.get = json_get};
 static const tn_handler_class api_class = {.get = api_get};
+static const tn_handler_class sources_class = {.post = sources_post};
 
 // Routes for requests whose Host is api.example.com (tn_app_add_handlers).
 static const tn_route testapp_api_routes[] = {
@@ -209,6 +224,7 @@ static const tn_route testapp_routes[] = {
     {.pattern = "/cookie", .handler = &cookie_class},
     {.pattern = "/upload", .handler = &upload_class},
     {.pattern = "/json", .handler = &json_class},
+    {.pattern = "/sources", .handler = &sources_class},
     {0},
 };
 #endif

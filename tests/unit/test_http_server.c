@@ -14,6 +14,8 @@
 
 #include "../apps/testapp.h"
 
+static bool use_fallback;  // set before start(): unmatched paths go to testapp_fallback_class
+
 static void run_app(int port_fd, const tn_http_server_desc *sd) {
     tn_log_set_level(TN_LOG_NONE);
     tn_loop *loop = tn_loop_new(NULL);
@@ -21,6 +23,10 @@ static void run_app(int port_fd, const tn_http_server_desc *sd) {
     memset(&d, 0, sizeof d);
     d.routes = testapp_routes;
     d.no_access_log = true;
+    if (use_fallback) {
+        d.default_handler = &testapp_fallback_class;
+        d.default_handler_data = (void *)"fallback-data";
+    }
     if (sd) d.server = *sd;
     tn_app *app = tn_app_new(loop, &d);
     if (app && tn_app_add_handlers(app, "api\\.example\\.com", testapp_api_routes) != 0) _exit(3);
@@ -692,6 +698,20 @@ TEST(http_absolute_form_target_without_a_path) {
     BODY_IS(r, "Hello, world");
     CHECK_INT(exchange(s.port, "GET http://example.com/args?a=5 HTTP/1.1\r\nHost: example.com\r\n\r\n", &r), 200);
     BODY_IS(r, "a=[5] b=[default]");
+    tn_buf_free(&r.body);
+    stop(s);
+}
+
+TEST(web_default_handler_clear_header_and_argument_sources) {
+    use_fallback = true;
+    server s = start(NULL);
+    resp r = {0};
+    CHECK_INT(exchange(s.port, "GET /no/such/page HTTP/1.1\r\nHost: x\r\n\r\n", &r), 404);
+    BODY_IS(r, "custom 404 for /no/such/page data=fallback-data");
+    CHECK_INT(exchange(s.port, "POST /sources?v=fromquery HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\n"
+                               "Content-Length: 10\r\n\r\nv=frombody", &r), 200);
+    BODY_IS(r, "q=fromquery b=frombody n=2 first=fromquery cleared=1");
+    HEAD_LACKS(r, "X-Gone");
     tn_buf_free(&r.body);
     stop(s);
 }
