@@ -479,7 +479,7 @@ TN_API void tn_ws_upgrade(tn_handler *h) {
     }
     if (!tn_str_eq(h->request.method, "GET")) {
         tn_set_header(h, "Allow", "GET");
-        tn_send_error(h, 405);
+        tn__ws_refuse(h, 405, "Method Not Allowed");
         return;
     }
     tn_ws *ws = TN__CAST(tn_ws *, tn__calloc(1, sizeof *ws));
