@@ -16,7 +16,7 @@
 // ---- the server side (child process)
 
 // What the last connection's on_close saw, for "last-close" queries.
-static int last_code, last_send_after_close, closes;
+static int last_code, last_send_after_close, closes, flood_result;
 static char last_reason[128];
 
 static void echo_message(tn_ws *ws, const char *data, size_t len, bool binary) {
@@ -27,6 +27,19 @@ static void echo_message(tn_ws *ws, const char *data, size_t len, bool binary) {
     } else if (!binary && len == 8 && memcmp(data, "close-me", 8) == 0) {
         tn_ws_close(ws, 1001, "as you wish");
         last_send_after_close = tn_ws_send(ws, "x", 1, false);
+    } else if (!binary && len == 12 && memcmp(data, "flood-result", 12) == 0) {
+        snprintf(reply, sizeof reply, "%d", flood_result);
+        tn_ws_send(ws, reply, strlen(reply), false);
+    } else if (!binary && len == 5 && memcmp(data, "flood", 5) == 0) {
+        // More than the kernel's buffers take: the rest queues up to the limit.
+        static char chunk[64 * 1024];
+        int r = 0;
+        bool queued = false;
+        for (int i = 0; i < 1024 && r == 0; i++) {
+            r = tn_ws_send(ws, chunk, sizeof chunk, true);
+            queued = queued || tn_ws_write_buffer_size(ws) > 0;
+        }
+        flood_result = queued ? r : 1;
     } else {
         tn_ws_send(ws, data, len, binary);
     }
@@ -70,12 +83,16 @@ static tn_ws_class close_ws = {.open = close_open, .on_close = record_close, .cl
 static tn_ws_class ping_ws = {.on_message = echo_message, .on_close = record_close, .ping_interval = 0.05,
                               .ping_timeout = 1.0};
 
+static tn_ws_class flood_ws = {.on_message = echo_message, .on_close = record_close,
+                               .max_write_buffer_size = 256 * 1024};
+
 static const tn_route ws_routes[] = {
     TN_WS_ROUTE("/ws", &echo_ws),
     TN_WS_ROUTE("/small", &small_ws),
     TN_WS_ROUTE("/args/([0-9]+)", &args_ws),
     TN_WS_ROUTE("/close", &close_ws),
     TN_WS_ROUTE("/ping", &ping_ws),
+    TN_WS_ROUTE("/flood", &flood_ws),
     {0},
 };
 
@@ -603,5 +620,20 @@ TEST(ws_keepalive_pings_and_drops_a_peer_that_never_pongs) {
     tn_buf_free(&p);
     client_close(&c);
     expect_last_close(s.port, "1006 |-7|1", __LINE__);
+    stop(s);
+}
+
+TEST(ws_a_peer_that_never_reads_is_dropped_at_max_write_buffer_size) {
+    server s = start();
+    client c, q;
+    ws_open(&c, s.port, "/flood");
+    send_frame(&c, FIN | TEXT, "flood", 5, false);  // and never read
+    ws_open(&q, s.port, "/ws");  // the flood ran before this connection was served
+    send_frame(&q, FIN | TEXT, "flood-result", 12, false);
+    EXPECT_FRAME(q, FIN | TEXT, "-11");  // TN_ENOBUFS, after output had queued up
+    send_frame(&q, FIN | TEXT, "last-close", 10, false);
+    EXPECT_FRAME(q, FIN | TEXT, "1006 |-7|1");
+    client_close(&q);
+    client_close(&c);
     stop(s);
 }
