@@ -16,6 +16,7 @@
 //   TN_DEFAULT_READ_CHUNK_SIZE   64 KiB      bytes read per readiness event
 //   TN_DEFAULT_EXECUTOR_THREADS  4           thread pool size
 //   TN_DEFAULT_BACKLOG           128         listen() backlog
+//   TN_DEFAULT_WS_MAX_MESSAGE_SIZE 1 MiB     largest WebSocket message received
 //   TORNADO_STATIC         undefined         every function static (all TUs)
 //   TN_API                 extern            linkage of public functions (all TUs)
 
@@ -99,6 +100,9 @@
 #endif
 #ifndef TN_DEFAULT_BACKLOG
 #  define TN_DEFAULT_BACKLOG 128
+#endif
+#ifndef TN_DEFAULT_WS_MAX_MESSAGE_SIZE
+#  define TN_DEFAULT_WS_MAX_MESSAGE_SIZE (1024u * 1024u)
 #endif
 
 #if defined(__GNUC__) || defined(__clang__)
