@@ -7,18 +7,17 @@
 #include <errno.h>
 #include <signal.h>
 #include <stdlib.h>
-#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "../apps/testapp.h"
+#include "child_server.h"
 
 static bool use_fallback;  // set before start(): unmatched paths go to testapp_fallback_class
 
-static void run_app(int port_fd, const tn_http_server_desc *sd) {
-    tn_log_set_level(TN_LOG_NONE);
-    tn_loop *loop = tn_loop_new(NULL);
+static tn_app *make_app(tn_loop *loop, void *arg) {
+    const tn_http_server_desc *sd = (const tn_http_server_desc *)arg;
     tn_app_desc d;
     memset(&d, 0, sizeof d);
     d.routes = testapp_routes;
@@ -29,71 +28,11 @@ static void run_app(int port_fd, const tn_http_server_desc *sd) {
     }
     if (sd) d.server = *sd;
     tn_app *app = tn_app_new(loop, &d);
-    if (app && tn_app_add_handlers(app, "api\\.example\\.com", testapp_api_routes) != 0) _exit(3);
-    tn_bind_desc b;
-    memset(&b, 0, sizeof b);
-    b.host = "127.0.0.1";
-    if (!app || tn_app_listen_on(app, &b) != 0) _exit(3);
-    int port = tn_app_port(app);
-    if (write(port_fd, &port, sizeof port) != sizeof port) _exit(4);
-    close(port_fd);
-    tn_loop_stop_on_signals(loop);
-    tn_loop_start(loop);
-    tn_loop_free(loop);
-    _exit(tn_mem_get_stats().live == 0 ? 0 : 5);  // everything freed at the end
+    if (app && tn_app_add_handlers(app, "api\\.example\\.com", testapp_api_routes) != 0) return NULL;
+    return app;
 }
 
-typedef struct { pid_t pid; int port; } server;
-
-static server start(const tn_http_server_desc *sd) {
-    int p[2];
-    if (pipe(p) != 0) tt_fail(__FILE__, __LINE__, "pipe");
-    server s;
-    s.pid = fork();
-    if (s.pid == 0) {
-        // A failing test exits at once: its server must not outlive it.
-        prctl(PR_SET_PDEATHSIG, SIGKILL);
-        close(p[0]);
-        run_app(p[1], sd);
-    }
-    close(p[1]);
-    if (read(p[0], &s.port, sizeof s.port) != sizeof s.port) tt_fail(__FILE__, __LINE__, "server did not start");
-    close(p[0]);
-    return s;
-}
-
-// Stops the server; it must exit cleanly, having freed everything.
-static void stop(server s) {
-    int st = 0;
-    kill(s.pid, SIGTERM);
-    waitpid(s.pid, &st, 0);
-    if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
-        tt_fail(__FILE__, __LINE__, "server exit status %d (5: leaked memory)", WIFEXITED(st) ? WEXITSTATUS(st) : -1);
-}
-
-static int connect_to(int port) {
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a;
-    memset(&a, 0, sizeof a);
-    a.sin_family = AF_INET;
-    a.sin_port = htons((uint16_t)port);
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (connect(fd, (struct sockaddr *)&a, sizeof a) != 0) tt_fail(__FILE__, __LINE__, "connect");
-    struct timeval tv = {5, 0};
-    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-    return fd;
-}
-
-static void send_all(int fd, const char *p, size_t n) {
-    while (n) {
-        ssize_t w = send(fd, p, n, MSG_NOSIGNAL);
-        if (w <= 0) return;  // the server may close early; what it said is read later
-        p += w;
-        n -= (size_t)w;
-    }
-}
-
-static void send_str(int fd, const char *s) { send_all(fd, s, strlen(s)); }
+static tt_server start(const tn_http_server_desc *sd) { return tt_server_start(make_app, (void *)(uintptr_t)sd); }
 
 // A parsed response.
 typedef struct { int status; char head[4096]; tn_buf body; bool closed; } resp;
@@ -182,9 +121,9 @@ static bool peer_closed(int fd) {
 
 // One request on a fresh connection: the response's status, body in *body.
 static int exchange(int port, const char *req, resp *r) {
-    int fd = connect_to(port);
+    int fd = tt_connect(port);
     tn_buf in = {0};
-    send_all(fd, req, strlen(req));
+    tt_send_all(fd, req, strlen(req));
     int st = read_response(fd, &in, r);
     tn_buf_free(&in);
     close(fd);
@@ -209,7 +148,7 @@ static void body_is(const resp *r, const char *want, int line) {
 // ---- tests
 
 TEST(http_hello_world_headers) {
-    server s = start(NULL);
+    tt_server s = start(NULL);
     resp r = {0};
     CHECK_INT(exchange(s.port, "GET / HTTP/1.1\r\nHost: localhost\r\n\r\n", &r), 200);
     BODY_IS(r, "Hello, world");
@@ -220,53 +159,53 @@ TEST(http_hello_world_headers) {
     HEAD_HAS(r, "\r\nServer: ");
     HEAD_HAS(r, "\r\nEtag: \"");
     tn_buf_free(&r.body);
-    stop(s);
+    tt_server_stop(s);
 }
 
 TEST(http_keep_alive_and_http10_rules) {
-    server s = start(NULL);
-    int fd = connect_to(s.port);
+    tt_server s = start(NULL);
+    int fd = tt_connect(s.port);
     tn_buf in = {0};
     resp r = {0};
     for (int i = 0; i < 3; i++) {
-        send_str(fd, "GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+        tt_send_str(fd, "GET / HTTP/1.1\r\nHost: x\r\n\r\n");
         CHECK_INT(read_response(fd, &in, &r), 200);
         HEAD_LACKS(r, "Connection: close");
         tn_buf_free(&r.body);
     }
-    send_str(fd, "GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+    tt_send_str(fd, "GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
     CHECK_INT(read_response(fd, &in, &r), 200);
     HEAD_HAS(r, "Connection: close\r\n");
     CHECK(peer_closed(fd));
     close(fd);
     tn_buf_free(&r.body);
     // HTTP/1.0: closes unless asked to keep alive
-    fd = connect_to(s.port);
-    send_str(fd, "GET / HTTP/1.0\r\n\r\n");
+    fd = tt_connect(s.port);
+    tt_send_str(fd, "GET / HTTP/1.0\r\n\r\n");
     CHECK_INT(read_response(fd, &in, &r), 200);
     CHECK(peer_closed(fd));
     close(fd);
     tn_buf_free(&r.body);
-    fd = connect_to(s.port);
+    fd = tt_connect(s.port);
     tn_buf_clear(&in);
-    send_str(fd, "GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n");
+    tt_send_str(fd, "GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n");
     CHECK_INT(read_response(fd, &in, &r), 200);
     HEAD_HAS(r, "Connection: keep-alive\r\n");
     tn_buf_free(&r.body);
-    send_str(fd, "GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n");
+    tt_send_str(fd, "GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n");
     CHECK_INT(read_response(fd, &in, &r), 200);
     tn_buf_free(&r.body);
     close(fd);
     tn_buf_free(&in);
-    stop(s);
+    tt_server_stop(s);
 }
 
 TEST(http_100_pipelined_requests_in_one_write_answered_in_order) {
-    server s = start(NULL);
+    tt_server s = start(NULL);
     tn_buf req = {0};
     for (int i = 0; i < 100; i++) tn_buf_appendf(&req, "GET /args?a=%d HTTP/1.1\r\nHost: x\r\n\r\n", i);
-    int fd = connect_to(s.port);
-    send_all(fd, req.data, req.len);
+    int fd = tt_connect(s.port);
+    tt_send_all(fd, req.data, req.len);
     tn_buf in = {0};
     for (int i = 0; i < 100; i++) {
         resp r = {0};
@@ -279,11 +218,11 @@ TEST(http_100_pipelined_requests_in_one_write_answered_in_order) {
     close(fd);
     tn_buf_free(&in);
     tn_buf_free(&req);
-    stop(s);
+    tt_server_stop(s);
 }
 
 TEST(http_request_bodies_length_chunked_and_100_continue) {
-    server s = start(NULL);
+    tt_server s = start(NULL);
     resp r = {0};
     CHECK_INT(exchange(s.port, "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello", &r), 200);
     BODY_IS(r, "5:hello");
@@ -296,19 +235,19 @@ TEST(http_request_bodies_length_chunked_and_100_continue) {
     BODY_IS(r, "11:hello world");
     tn_buf_free(&r.body);
     // 100-continue: the interim answer comes before we send the body
-    int fd = connect_to(s.port);
+    int fd = tt_connect(s.port);
     tn_buf in = {0};
-    send_str(fd, "PUT /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nExpect: 100-continue\r\n\r\n");
+    tt_send_str(fd, "PUT /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nExpect: 100-continue\r\n\r\n");
     CHECK_INT(read_response(fd, &in, &r), 100);
-    send_str(fd, "abc");
+    tt_send_str(fd, "abc");
     CHECK_INT(read_response(fd, &in, &r), 200);
     BODY_IS(r, "3:abc");
     tn_buf_free(&r.body);
     // ... but never to HTTP/1.0
     close(fd);
-    fd = connect_to(s.port);
+    fd = tt_connect(s.port);
     tn_buf_clear(&in);
-    send_str(fd, "PUT /echo HTTP/1.0\r\nContent-Length: 3\r\nExpect: 100-continue\r\n\r\nxyz");
+    tt_send_str(fd, "PUT /echo HTTP/1.0\r\nContent-Length: 3\r\nExpect: 100-continue\r\n\r\nxyz");
     CHECK_INT(read_response(fd, &in, &r), 200);
     BODY_IS(r, "3:xyz");
     tn_buf_free(&r.body);
@@ -322,14 +261,14 @@ TEST(http_request_bodies_length_chunked_and_100_continue) {
               200);
     BODY_IS(r, "a=[spaced] b=[q]");
     tn_buf_free(&r.body);
-    stop(s);
+    tt_server_stop(s);
 }
 
 TEST(http_streamed_body_arrives_in_pieces_and_prepare_can_refuse) {
     tn_http_server_desc sd;
     memset(&sd, 0, sizeof sd);
     sd.chunk_size = 1000;
-    server s = start(&sd);
+    tt_server s = start(&sd);
     tn_buf req = {0};
     tn_buf_appendf(&req, "POST /stream HTTP/1.1\r\nHost: x\r\nContent-Length: 5000\r\n\r\n");
     for (int i = 0; i < 5000; i++) tn_buf_append(&req, "z", 1);
@@ -341,46 +280,46 @@ TEST(http_streamed_body_arrives_in_pieces_and_prepare_can_refuse) {
     CHECK(strstr(r.body.data, "chunks=5 ") != NULL);
     tn_buf_free(&r.body);
     // prepare answers 401 before the body is read; the connection then closes
-    int fd = connect_to(s.port);
+    int fd = tt_connect(s.port);
     tn_buf in = {0};
-    send_str(fd, "POST /stream HTTP/1.1\r\nHost: x\r\nX-Deny: 1\r\nContent-Length: 5000\r\n\r\n");
+    tt_send_str(fd, "POST /stream HTTP/1.1\r\nHost: x\r\nX-Deny: 1\r\nContent-Length: 5000\r\n\r\n");
     CHECK_INT(read_response(fd, &in, &r), 401);
     CHECK(peer_closed(fd));
     close(fd);
     tn_buf_free(&in);
     tn_buf_free(&r.body);
     tn_buf_free(&req);
-    stop(s);
+    tt_server_stop(s);
 }
 
 TEST(http_head_204_304_carry_no_body) {
-    server s = start(NULL);
+    tt_server s = start(NULL);
     resp r = {0};
-    int fd = connect_to(s.port);
+    int fd = tt_connect(s.port);
     tn_buf in = {0};
     // HEAD: the GET's framing headers but no body, and the connection goes on
-    send_str(fd, "HEAD / HTTP/1.1\r\nHost: x\r\n\r\n");
+    tt_send_str(fd, "HEAD / HTTP/1.1\r\nHost: x\r\n\r\n");
     CHECK_INT(read_response(fd, &in, &r), 200);  // (our reader sees Content-Length: 0)
     HEAD_HAS(r, "Content-Length: 0");
-    send_str(fd, "GET /status/204 HTTP/1.1\r\nHost: x\r\n\r\n");
+    tt_send_str(fd, "GET /status/204 HTTP/1.1\r\nHost: x\r\n\r\n");
     CHECK_INT(read_response(fd, &in, &r), 204);
     HEAD_LACKS(r, "Content-Length");
     HEAD_LACKS(r, "Transfer-Encoding");
     HEAD_LACKS(r, "Content-Type");
-    send_str(fd, "GET /status/304 HTTP/1.1\r\nHost: x\r\n\r\n");
+    tt_send_str(fd, "GET /status/304 HTTP/1.1\r\nHost: x\r\n\r\n");
     CHECK_INT(read_response(fd, &in, &r), 304);
     HEAD_LACKS(r, "Content-Length");
-    send_str(fd, "GET /status/200 HTTP/1.1\r\nHost: x\r\n\r\n");
+    tt_send_str(fd, "GET /status/200 HTTP/1.1\r\nHost: x\r\n\r\n");
     CHECK_INT(read_response(fd, &in, &r), 200);
     BODY_IS(r, "ok");  // the connection is still in step
     tn_buf_free(&r.body);
     close(fd);
     tn_buf_free(&in);
-    stop(s);
+    tt_server_stop(s);
 }
 
 TEST(http_flush_switches_to_chunked_and_http10_to_close) {
-    server s = start(NULL);
+    tt_server s = start(NULL);
     resp r = {0};
     CHECK_INT(exchange(s.port, "GET /flush HTTP/1.1\r\nHost: x\r\n\r\n", &r), 200);
     HEAD_HAS(r, "Transfer-Encoding: chunked");
@@ -391,7 +330,7 @@ TEST(http_flush_switches_to_chunked_and_http10_to_close) {
     CHECK(r.closed);
     BODY_IS(r, "first,second");
     tn_buf_free(&r.body);
-    stop(s);
+    tt_server_stop(s);
 }
 
 // Each of these must be refused with the status, never interpreted, and the
@@ -423,13 +362,13 @@ static const struct { const char *name, *req; int status; } bad_requests[] = {
 };
 
 TEST(http_smuggling_shapes_are_refused_and_the_connection_closed) {
-    server s = start(NULL);
+    tt_server s = start(NULL);
     for (size_t i = 0; i < sizeof bad_requests / sizeof bad_requests[0]; i++) {
-        int fd = connect_to(s.port);
+        int fd = tt_connect(s.port);
         const char *q = bad_requests[i].req;
         size_t len = strlen(q);
         if (strstr(bad_requests[i].name, "NUL")) len = strlen(q) + 1 + strlen(q + strlen(q) + 1);
-        send_all(fd, q, len);
+        tt_send_all(fd, q, len);
         tn_buf in = {0};
         resp r = {0};
         int st = read_response(fd, &in, &r);
@@ -440,7 +379,7 @@ TEST(http_smuggling_shapes_are_refused_and_the_connection_closed) {
         tn_buf_free(&in);
         close(fd);
     }
-    stop(s);
+    tt_server_stop(s);
 }
 
 TEST(http_limits_answer_414_431_413_and_405) {
@@ -448,7 +387,7 @@ TEST(http_limits_answer_414_431_413_and_405) {
     memset(&sd, 0, sizeof sd);
     sd.max_body_size = 1000;
     sd.max_header_size = 4096;
-    server s = start(&sd);
+    tt_server s = start(&sd);
     resp r = {0};
     tn_buf q = {0};
     tn_buf_append_str(&q, "GET /");
@@ -475,7 +414,7 @@ TEST(http_limits_answer_414_431_413_and_405) {
     HEAD_HAS(r, "Allow: GET, HEAD\r\n");
     tn_buf_free(&r.body);
     tn_buf_free(&q);
-    stop(s);
+    tt_server_stop(s);
 }
 
 TEST(http_idle_and_slowloris_clients_are_cut_off_while_others_are_served) {
@@ -483,15 +422,15 @@ TEST(http_idle_and_slowloris_clients_are_cut_off_while_others_are_served) {
     memset(&sd, 0, sizeof sd);
     sd.idle_connection_timeout = 0.3;
     sd.body_timeout = 0.3;
-    server s = start(&sd);
-    int idle = connect_to(s.port);
-    int slow = connect_to(s.port);
-    int body = connect_to(s.port);
-    send_str(body, "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\nabc");
+    tt_server s = start(&sd);
+    int idle = tt_connect(s.port);
+    int slow = tt_connect(s.port);
+    int body = tt_connect(s.port);
+    tt_send_str(body, "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\nabc");
     const char *head = "GET / HTTP/1.1\r\nHost: x\r\nX-Slow: 1\r\n\r\n";
     bool cut = false;
     for (size_t i = 0; i < strlen(head) && !cut; i++) {  // one byte every 50 ms
-        send_all(slow, head + i, 1);
+        tt_send_all(slow, head + i, 1);
         resp r = {0};
         CHECK_INT(exchange(s.port, "GET / HTTP/1.1\r\nHost: x\r\n\r\n", &r), 200);  // others are served
         tn_buf_free(&r.body);
@@ -506,29 +445,29 @@ TEST(http_idle_and_slowloris_clients_are_cut_off_while_others_are_served) {
     close(idle);
     close(slow);
     close(body);
-    stop(s);
+    tt_server_stop(s);
 }
 
 TEST(http_deferred_handlers_and_on_connection_close) {
-    server s = start(NULL);
+    tt_server s = start(NULL);
     resp r = {0};
     CHECK_INT(exchange(s.port, "GET /defer HTTP/1.1\r\nHost: x\r\n\r\n", &r), 200);
     BODY_IS(r, "deferred done");
     tn_buf_free(&r.body);
     // A parked request whose client leaves gets on_connection_close.
-    int fd = connect_to(s.port);
-    send_str(fd, "GET /park HTTP/1.1\r\nHost: x\r\n\r\n");
+    int fd = tt_connect(s.port);
+    tt_send_str(fd, "GET /park HTTP/1.1\r\nHost: x\r\n\r\n");
     usleep(100000);
     close(fd);
     usleep(100000);
     CHECK_INT(exchange(s.port, "GET /stats HTTP/1.1\r\nHost: x\r\n\r\n", &r), 200);
     CHECK(strstr(r.body.data, "closes=1") != NULL);
     tn_buf_free(&r.body);
-    stop(s);  // and nothing leaked (the server checks at exit)
+    tt_server_stop(s);  // and nothing leaked (the server checks at exit)
 }
 
 TEST(http_routes_path_arguments_404_redirects_and_missing_arguments) {
-    server s = start(NULL);
+    tt_server s = start(NULL);
     resp r = {0};
     CHECK_INT(exchange(s.port, "GET /path/42/J%C3%BCrgen+x HTTP/1.1\r\nHost: x\r\n\r\n", &r), 200);
     BODY_IS(r, "id=42 name=J\xc3\xbcrgen+x n=2");  // decoded, '+' kept in paths
@@ -545,11 +484,11 @@ TEST(http_routes_path_arguments_404_redirects_and_missing_arguments) {
     CHECK_INT(exchange(s.port, "GET /redirect?s=301 HTTP/1.1\r\nHost: x\r\n\r\n", &r), 301);
     CHECK_INT(exchange(s.port, "GET /redirect?s=308 HTTP/1.1\r\nHost: x\r\n\r\n", &r), 308);
     tn_buf_free(&r.body);
-    stop(s);
+    tt_server_stop(s);
 }
 
 TEST(http_etag_and_if_none_match) {
-    server s = start(NULL);
+    tt_server s = start(NULL);
     resp r = {0};
     CHECK_INT(exchange(s.port, "GET / HTTP/1.1\r\nHost: x\r\n\r\n", &r), 200);
     char *e = strstr(r.head, "Etag: ");
@@ -565,11 +504,11 @@ TEST(http_etag_and_if_none_match) {
     CHECK_INT(exchange(s.port, "GET / HTTP/1.1\r\nHost: x\r\nIf-None-Match: *\r\n\r\n", &r), 304);
     CHECK_INT(exchange(s.port, "GET / HTTP/1.1\r\nHost: x\r\nIf-None-Match: \"other\"\r\n\r\n", &r), 200);
     tn_buf_free(&r.body);
-    stop(s);
+    tt_server_stop(s);
 }
 
 TEST(http_headers_validated_and_xheaders) {
-    server s = start(NULL);
+    tt_server s = start(NULL);
     resp r = {0};
     CHECK_INT(exchange(s.port, "GET /headers HTTP/1.1\r\nHost: example.com:81\r\nX-Real-Ip: 10.0.0.9\r\n\r\n", &r), 200);
     BODY_IS(r, "bad=-5 bad_name=-5 ip=127.0.0.1 proto=http host=example.com:81");  // no xheaders
@@ -577,7 +516,7 @@ TEST(http_headers_validated_and_xheaders) {
     HEAD_HAS(r, "X-Multi: 1\r\nX-Multi: 2\r\n");
     HEAD_LACKS(r, "Injected");
     tn_buf_free(&r.body);
-    stop(s);
+    tt_server_stop(s);
     tn_http_server_desc sd;
     memset(&sd, 0, sizeof sd);
     sd.xheaders = true;
@@ -587,20 +526,20 @@ TEST(http_headers_validated_and_xheaders) {
     CHECK_INT(exchange(s.port, "GET /headers HTTP/1.1\r\nHost: x\r\nX-Real-Ip: not-an-ip\r\nX-Scheme: gopher\r\n\r\n", &r), 200);
     BODY_IS(r, "bad=-5 bad_name=-5 ip=127.0.0.1 proto=http host=x");
     tn_buf_free(&r.body);
-    stop(s);
+    tt_server_stop(s);
 }
 
 TEST(http_a_client_that_never_reads_is_cut_off) {
     tn_http_server_desc sd;
     memset(&sd, 0, sizeof sd);
     sd.max_write_buffer_size = 256 * 1024;
-    server s = start(&sd);
-    int fd = connect_to(s.port);
+    tt_server s = start(&sd);
+    int fd = tt_connect(s.port);
     int small = 4096;
     setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
     tn_buf q = {0};
     for (int i = 0; i < 64; i++) tn_buf_append_str(&q, "GET /big HTTP/1.1\r\nHost: x\r\n\r\n");
-    send_all(fd, q.data, q.len);  // 64 MiB of answers asked for, none read
+    tt_send_all(fd, q.data, q.len);  // 64 MiB of answers asked for, none read
     sleep(1);
     // The server gave up on us: reading now ends in EOF/reset well before 64 MiB.
     size_t total = 0;
@@ -610,14 +549,14 @@ TEST(http_a_client_that_never_reads_is_cut_off) {
     CHECK(total < 64u * 1024 * 1024);
     close(fd);
     tn_buf_free(&q);
-    stop(s);
+    tt_server_stop(s);
 }
 
 TEST(http_detach_hands_the_stream_over_with_bytes_that_followed) {
-    server s = start(NULL);
-    int fd = connect_to(s.port);
+    tt_server s = start(NULL);
+    int fd = tt_connect(s.port);
     // the first line rides in the same write as the head
-    send_str(fd, "GET /detach HTTP/1.1\r\nHost: x\r\nUpgrade: echo\r\nConnection: Upgrade\r\n\r\nearly line\n");
+    tt_send_str(fd, "GET /detach HTTP/1.1\r\nHost: x\r\nUpgrade: echo\r\nConnection: Upgrade\r\n\r\nearly line\n");
     tn_buf in = {0};
     resp r = {0};
     CHECK_INT(read_response(fd, &in, &r), 101);
@@ -630,17 +569,17 @@ TEST(http_detach_hands_the_stream_over_with_bytes_that_followed) {
         have += (size_t)n;
     }
     CHECK_MEM(buf, have, "early line\n", 11);
-    send_str(fd, "second\n");
+    tt_send_str(fd, "second\n");
     ssize_t n = recv(fd, buf, sizeof buf, 0);
     CHECK_MEM(buf, (size_t)(n > 0 ? n : 0), "second\n", 7);
     close(fd);
     tn_buf_free(&in);
     tn_buf_free(&r.body);
-    stop(s);
+    tt_server_stop(s);
 }
 
 TEST(web_host_groups_callbacks_errors_reasons_and_reverse_url) {
-    server s = start(NULL);
+    tt_server s = start(NULL);
     resp r = {0};
     CHECK_INT(exchange(s.port, "GET / HTTP/1.1\r\nHost: api.example.com:8080\r\n\r\n", &r), 200);
     BODY_IS(r, "api host");
@@ -659,11 +598,11 @@ TEST(web_host_groups_callbacks_errors_reasons_and_reverse_url) {
     CHECK_INT(exchange(s.port, "GET /reverse HTTP/1.1\r\nHost: x\r\n\r\n", &r), 200);
     BODY_IS(r, "0 -20 /path/7/a%20b/c");  // Tornado's url_escape(plus=False) keeps "/"
     tn_buf_free(&r.body);
-    stop(s);
+    tt_server_stop(s);
 }
 
 TEST(web_default_headers_prepare_on_finish_cookies_files_and_json) {
-    server s = start(NULL);
+    tt_server s = start(NULL);
     resp r = {0};
     CHECK_INT(exchange(s.port, "GET /defaults HTTP/1.1\r\nHost: x\r\n\r\n", &r), 200);
     HEAD_HAS(r, "X-Default: yes\r\n");
@@ -686,25 +625,25 @@ TEST(web_default_headers_prepare_on_finish_cookies_files_and_json) {
     HEAD_HAS(r, "Content-Type: application/json; charset=UTF-8\r\n");
     BODY_IS(r, "{\"a\":[1,\"x<\\/script>\"]}");
     tn_buf_free(&r.body);
-    stop(s);
+    tt_server_stop(s);
 }
 
 // Found by fuzz_http_server: the parser's "/" for an absolute URI without a
 // path is a static string, which the head copy must not rebase.
 TEST(http_absolute_form_target_without_a_path) {
-    server s = start(NULL);
+    tt_server s = start(NULL);
     resp r = {0};
     CHECK_INT(exchange(s.port, "GET http://example.com HTTP/1.1\r\nHost: example.com\r\n\r\n", &r), 200);
     BODY_IS(r, "Hello, world");
     CHECK_INT(exchange(s.port, "GET http://example.com/args?a=5 HTTP/1.1\r\nHost: example.com\r\n\r\n", &r), 200);
     BODY_IS(r, "a=[5] b=[default]");
     tn_buf_free(&r.body);
-    stop(s);
+    tt_server_stop(s);
 }
 
 TEST(web_default_handler_clear_header_and_argument_sources) {
     use_fallback = true;
-    server s = start(NULL);
+    tt_server s = start(NULL);
     resp r = {0};
     CHECK_INT(exchange(s.port, "GET /no/such/page HTTP/1.1\r\nHost: x\r\n\r\n", &r), 404);
     BODY_IS(r, "custom 404 for /no/such/page data=fallback-data");
@@ -713,5 +652,5 @@ TEST(web_default_handler_clear_header_and_argument_sources) {
     BODY_IS(r, "q=fromquery b=frombody n=2 first=fromquery cleared=1");
     HEAD_LACKS(r, "X-Gone");
     tn_buf_free(&r.body);
-    stop(s);
+    tt_server_stop(s);
 }
