@@ -1117,6 +1117,65 @@ typedef struct tn_connect_desc {
 TN_API int tn_tcp_connect(tn_loop *loop, const tn_connect_desc *desc, tn_connect_cb cb, void *arg);
 // ==== END src/tcp.h ====
 
+// ==== BEGIN src/locks.h ====
+#if defined(TN_AMALGAMATION_LINES)
+#line 1 "src/locks.h"
+#endif
+// ---------------------------------------------------------------------------
+// >>locks  Coordination in callback style (tornado.locks)
+// ---------------------------------------------------------------------------
+// Condition, Event, Semaphore and Lock for one loop's callbacks (not for
+// threads). A wait registers a callback; it runs exactly once, never inside
+// the call that caused it, with status 0 (notified / set / acquired),
+// TN_ETIMEDOUT (the timeout passed) or TN_ECANCELED (the object was freed).
+// tn_waiter_cancel drops a waiter without calling it, e.g. when the request
+// that waited goes away: the long-poll chat parks requests this way.
+
+typedef struct tn_waiter tn_waiter;
+typedef void (*tn_wait_cb)(tn_loop *loop, int status, void *arg);
+
+// Drops a pending waiter: its callback will not run. The handle is valid
+// until the waiter's callback has started or it was cancelled; returns true
+// if it was still pending.
+TN_API bool tn_waiter_cancel(tn_waiter *w);
+
+typedef struct tn_condition tn_condition;
+// A condition variable (Tornado's Condition). NULL when out of memory.
+TN_API tn_condition *tn_condition_new(tn_loop *loop);
+// Frees it; waiters still pending get TN_ECANCELED.
+TN_API void tn_condition_free(tn_condition *c);
+// Waits until notified or `timeout` seconds pass (0: no timeout). Returns
+// the waiter (for tn_waiter_cancel), or NULL when out of memory.
+TN_API tn_waiter *tn_condition_wait(tn_condition *c, double timeout, tn_wait_cb cb, void *arg);
+// Wakes up to n waiters, oldest first.
+TN_API void tn_condition_notify(tn_condition *c, size_t n);
+TN_API void tn_condition_notify_all(tn_condition *c);
+// Waiters pending now.
+TN_API size_t tn_condition_waiters(const tn_condition *c);
+
+typedef struct tn_event tn_event;
+// An event flag, initially clear (Tornado's Event). NULL when out of memory.
+TN_API tn_event *tn_event_new(tn_loop *loop);
+TN_API void tn_event_free(tn_event *e);
+// Sets the flag and wakes every waiter; later waits complete at once.
+TN_API void tn_event_set(tn_event *e);
+TN_API void tn_event_clear(tn_event *e);
+TN_API bool tn_event_is_set(const tn_event *e);
+// Waits until the flag is set (completes in the next iteration if it is).
+TN_API tn_waiter *tn_event_wait(tn_event *e, double timeout, tn_wait_cb cb, void *arg);
+
+typedef struct tn_semaphore tn_semaphore;
+// A counter of `value` permits (Tornado's Semaphore; a Lock is value 1).
+TN_API tn_semaphore *tn_semaphore_new(tn_loop *loop, size_t value);
+TN_API void tn_semaphore_free(tn_semaphore *s);
+// Takes a permit, waiting for one if none is free.
+TN_API tn_waiter *tn_semaphore_acquire(tn_semaphore *s, double timeout, tn_wait_cb cb, void *arg);
+// Gives a permit back (to the oldest waiter, if any).
+TN_API void tn_semaphore_release(tn_semaphore *s);
+// Free permits now.
+TN_API size_t tn_semaphore_value(const tn_semaphore *s);
+// ==== END src/locks.h ====
+
 // ==== BEGIN src/http_parse.h ====
 #if defined(TN_AMALGAMATION_LINES)
 #line 1 "src/http_parse.h"
@@ -5925,6 +5984,201 @@ TN_API int tn_tcp_connect(tn_loop *loop, const tn_connect_desc *d, tn_connect_cb
     return 0;
 }
 // ==== END src/tcp.c ====
+
+// ==== BEGIN src/locks.c ====
+#if defined(TN_AMALGAMATION_LINES)
+#line 1 "src/locks.c"
+#endif
+// >>locks implementation: one FIFO waiter list serves all three
+
+typedef struct tn__wlist {
+    tn_waiter *head, *tail;
+    size_t n;
+} tn__wlist;
+
+struct tn_waiter {
+    tn_waiter *prev, *next;
+    tn__wlist *list;         // NULL once off the list (completing)
+    tn_loop *loop;
+    tn_wait_cb cb;
+    void *arg;
+    tn_timeout timer;
+    tn_semaphore *sem;       // a granted permit to give back if cancelled in flight
+    int status;
+    int cancelled;
+};
+
+struct tn_condition {
+    tn_loop *loop;
+    tn__wlist waiters;
+};
+
+struct tn_event {
+    tn_loop *loop;
+    tn__wlist waiters;
+    bool set;
+};
+
+struct tn_semaphore {
+    tn_loop *loop;
+    tn__wlist waiters;
+    size_t value;
+};
+
+TN__PRIVATE void tn__wlist_unlink(tn_waiter *w) {
+    tn__wlist *l = w->list;
+    if (!l) return;
+    if (w->prev) w->prev->next = w->next;
+    else l->head = w->next;
+    if (w->next) w->next->prev = w->prev;
+    else l->tail = w->prev;
+    l->n--;
+    w->prev = w->next = NULL;
+    w->list = NULL;
+    tn_loop_remove_timeout(w->loop, w->timer);
+    w->timer.id = 0;
+}
+
+TN__PRIVATE void tn__waiter_deliver(tn_loop *loop, void *arg) {
+    tn_waiter *w = TN__CAST(tn_waiter *, arg);
+    if (!w->cancelled) w->cb(loop, w->status, w->arg);
+    else if (w->sem && w->status == 0) tn_semaphore_release(w->sem);  // granted, then dropped
+    tn__free(w);
+}
+
+// Takes w off its list and runs its callback in a later iteration.
+TN__PRIVATE void tn__waiter_complete(tn_waiter *w, int status) {
+    tn__wlist_unlink(w);
+    w->status = status;
+    if (tn_loop_add_callback(w->loop, tn__waiter_deliver, w) != 0) {
+        TN__LOGE("locks: cannot queue a waiter's callback (out of memory); running it now");
+        tn__waiter_deliver(w->loop, w);
+    }
+}
+
+TN__PRIVATE void tn__waiter_timeout(tn_loop *loop, void *arg) {
+    (void)loop;
+    tn_waiter *w = TN__CAST(tn_waiter *, arg);
+    w->timer.id = 0;
+    tn__waiter_complete(w, TN_ETIMEDOUT);
+}
+
+// A new waiter, queued on l (or, with l NULL, completing at once).
+TN__PRIVATE tn_waiter *tn__waiter_new(tn_loop *loop, tn__wlist *l, double timeout, tn_wait_cb cb, void *arg) {
+    if (!cb) return NULL;
+    tn_waiter *w = TN__CAST(tn_waiter *, tn__calloc(1, sizeof *w));
+    if (!w) return NULL;
+    w->loop = loop;
+    w->cb = cb;
+    w->arg = arg;
+    if (!l) {
+        tn__waiter_complete(w, 0);
+        return w;
+    }
+    w->list = l;
+    w->prev = l->tail;
+    if (l->tail) l->tail->next = w;
+    else l->head = w;
+    l->tail = w;
+    l->n++;
+    if (timeout > 0) w->timer = tn_loop_call_later(loop, timeout, tn__waiter_timeout, w);
+    return w;
+}
+
+TN__PRIVATE void tn__wlist_wake(tn__wlist *l, size_t n, int status) {
+    while (n-- && l->head) tn__waiter_complete(l->head, status);
+}
+
+TN_API bool tn_waiter_cancel(tn_waiter *w) {
+    if (!w || w->cancelled) return false;
+    if (w->list) {
+        tn__wlist_unlink(w);
+        tn__free(w);
+        return true;
+    }
+    w->cancelled = 1;  // its delivery is queued: it will drop the callback
+    return true;
+}
+
+// ---- Condition
+
+TN_API tn_condition *tn_condition_new(tn_loop *loop) {
+    tn_condition *c = TN__CAST(tn_condition *, tn__calloc(1, sizeof *c));
+    if (c) c->loop = loop;
+    return c;
+}
+
+TN_API void tn_condition_free(tn_condition *c) {
+    if (!c) return;
+    tn__wlist_wake(&c->waiters, SIZE_MAX, TN_ECANCELED);
+    tn__free(c);
+}
+
+TN_API tn_waiter *tn_condition_wait(tn_condition *c, double timeout, tn_wait_cb cb, void *arg) {
+    return tn__waiter_new(c->loop, &c->waiters, timeout, cb, arg);
+}
+
+TN_API void tn_condition_notify(tn_condition *c, size_t n) { tn__wlist_wake(&c->waiters, n, 0); }
+TN_API void tn_condition_notify_all(tn_condition *c) { tn__wlist_wake(&c->waiters, SIZE_MAX, 0); }
+TN_API size_t tn_condition_waiters(const tn_condition *c) { return c->waiters.n; }
+
+// ---- Event
+
+TN_API tn_event *tn_event_new(tn_loop *loop) {
+    tn_event *e = TN__CAST(tn_event *, tn__calloc(1, sizeof *e));
+    if (e) e->loop = loop;
+    return e;
+}
+
+TN_API void tn_event_free(tn_event *e) {
+    if (!e) return;
+    tn__wlist_wake(&e->waiters, SIZE_MAX, TN_ECANCELED);
+    tn__free(e);
+}
+
+TN_API void tn_event_set(tn_event *e) {
+    e->set = true;
+    tn__wlist_wake(&e->waiters, SIZE_MAX, 0);
+}
+
+TN_API void tn_event_clear(tn_event *e) { e->set = false; }
+TN_API bool tn_event_is_set(const tn_event *e) { return e->set; }
+
+TN_API tn_waiter *tn_event_wait(tn_event *e, double timeout, tn_wait_cb cb, void *arg) {
+    return tn__waiter_new(e->loop, e->set ? NULL : &e->waiters, timeout, cb, arg);
+}
+
+// ---- Semaphore
+
+TN_API tn_semaphore *tn_semaphore_new(tn_loop *loop, size_t value) {
+    tn_semaphore *s = TN__CAST(tn_semaphore *, tn__calloc(1, sizeof *s));
+    if (!s) return NULL;
+    s->loop = loop;
+    s->value = value;
+    return s;
+}
+
+TN_API void tn_semaphore_free(tn_semaphore *s) {
+    if (!s) return;
+    tn__wlist_wake(&s->waiters, SIZE_MAX, TN_ECANCELED);
+    tn__free(s);
+}
+
+TN_API tn_waiter *tn_semaphore_acquire(tn_semaphore *s, double timeout, tn_wait_cb cb, void *arg) {
+    bool free_now = s->value > 0 && !s->waiters.head;
+    tn_waiter *w = tn__waiter_new(s->loop, free_now ? NULL : &s->waiters, timeout, cb, arg);
+    if (w) w->sem = s;
+    if (w && free_now) s->value--;
+    return w;
+}
+
+TN_API void tn_semaphore_release(tn_semaphore *s) {
+    if (s->waiters.head) tn__waiter_complete(s->waiters.head, 0);  // the permit passes on
+    else s->value++;
+}
+
+TN_API size_t tn_semaphore_value(const tn_semaphore *s) { return s->value; }
+// ==== END src/locks.c ====
 
 // ==== BEGIN src/http_parse.c ====
 #if defined(TN_AMALGAMATION_LINES)

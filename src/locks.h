@@ -1,0 +1,53 @@
+// ---------------------------------------------------------------------------
+// >>locks  Coordination in callback style (tornado.locks)
+// ---------------------------------------------------------------------------
+// Condition, Event, Semaphore and Lock for one loop's callbacks (not for
+// threads). A wait registers a callback; it runs exactly once, never inside
+// the call that caused it, with status 0 (notified / set / acquired),
+// TN_ETIMEDOUT (the timeout passed) or TN_ECANCELED (the object was freed).
+// tn_waiter_cancel drops a waiter without calling it, e.g. when the request
+// that waited goes away: the long-poll chat parks requests this way.
+
+typedef struct tn_waiter tn_waiter;
+typedef void (*tn_wait_cb)(tn_loop *loop, int status, void *arg);
+
+// Drops a pending waiter: its callback will not run. The handle is valid
+// until the waiter's callback has started or it was cancelled; returns true
+// if it was still pending.
+TN_API bool tn_waiter_cancel(tn_waiter *w);
+
+typedef struct tn_condition tn_condition;
+// A condition variable (Tornado's Condition). NULL when out of memory.
+TN_API tn_condition *tn_condition_new(tn_loop *loop);
+// Frees it; waiters still pending get TN_ECANCELED.
+TN_API void tn_condition_free(tn_condition *c);
+// Waits until notified or `timeout` seconds pass (0: no timeout). Returns
+// the waiter (for tn_waiter_cancel), or NULL when out of memory.
+TN_API tn_waiter *tn_condition_wait(tn_condition *c, double timeout, tn_wait_cb cb, void *arg);
+// Wakes up to n waiters, oldest first.
+TN_API void tn_condition_notify(tn_condition *c, size_t n);
+TN_API void tn_condition_notify_all(tn_condition *c);
+// Waiters pending now.
+TN_API size_t tn_condition_waiters(const tn_condition *c);
+
+typedef struct tn_event tn_event;
+// An event flag, initially clear (Tornado's Event). NULL when out of memory.
+TN_API tn_event *tn_event_new(tn_loop *loop);
+TN_API void tn_event_free(tn_event *e);
+// Sets the flag and wakes every waiter; later waits complete at once.
+TN_API void tn_event_set(tn_event *e);
+TN_API void tn_event_clear(tn_event *e);
+TN_API bool tn_event_is_set(const tn_event *e);
+// Waits until the flag is set (completes in the next iteration if it is).
+TN_API tn_waiter *tn_event_wait(tn_event *e, double timeout, tn_wait_cb cb, void *arg);
+
+typedef struct tn_semaphore tn_semaphore;
+// A counter of `value` permits (Tornado's Semaphore; a Lock is value 1).
+TN_API tn_semaphore *tn_semaphore_new(tn_loop *loop, size_t value);
+TN_API void tn_semaphore_free(tn_semaphore *s);
+// Takes a permit, waiting for one if none is free.
+TN_API tn_waiter *tn_semaphore_acquire(tn_semaphore *s, double timeout, tn_wait_cb cb, void *arg);
+// Gives a permit back (to the oldest waiter, if any).
+TN_API void tn_semaphore_release(tn_semaphore *s);
+// Free permits now.
+TN_API size_t tn_semaphore_value(const tn_semaphore *s);

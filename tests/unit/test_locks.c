@@ -1,0 +1,143 @@
+// tornado.locks in callback style: Condition, Event, Semaphore (and Lock).
+#include "test.h"
+
+typedef struct { int order[16]; int n; int status[16]; } wait_log;
+typedef struct { wait_log *log; int id; } wait_arg;
+
+static void on_wait(tn_loop *loop, int status, void *arg) {
+    wait_arg *a = (wait_arg *)arg;
+    (void)loop;
+    a->log->status[a->log->n] = status;
+    a->log->order[a->log->n++] = a->id;
+}
+
+static void spin(tn_loop *loop, int n) {
+    for (int i = 0; i < n; i++) CHECK_OK(tn_loop_run_once(loop, 0));
+}
+
+TEST(condition_notify_n_in_order_then_all_timeouts_and_cancel) {
+    tn_loop *loop = tt_loop_new();
+    tn_condition *c = tn_condition_new(loop);
+    wait_log log = {{0}, 0, {0}};
+    wait_arg a[5];
+    tn_waiter *w[5];
+    for (int i = 0; i < 5; i++) {
+        a[i].log = &log;
+        a[i].id = i;
+        w[i] = tn_condition_wait(c, i == 4 ? 0.05 : 0, on_wait, &a[i]);
+        CHECK(w[i] != NULL);
+    }
+    CHECK_INT(tn_condition_waiters(c), 5);
+    CHECK(tn_waiter_cancel(w[1]));  // dropped: never called
+    tn_condition_notify(c, 2);
+    CHECK_INT(log.n, 0);  // never inside the call
+    spin(loop, 1);
+    CHECK_INT(log.n, 2);
+    CHECK_INT(log.order[0], 0);
+    CHECK_INT(log.order[1], 2);
+    CHECK_INT(log.status[0], 0);
+    while (log.n < 3) CHECK_OK(tn_loop_run_once(loop, 1));  // waiter 4 times out
+    CHECK_INT(log.order[2], 4);
+    CHECK_INT(log.status[2], TN_ETIMEDOUT);
+    tn_condition_notify_all(c);
+    spin(loop, 1);
+    CHECK_INT(log.n, 4);
+    CHECK_INT(log.order[3], 3);
+    CHECK_INT(tn_condition_waiters(c), 0);
+    // freed with a waiter pending: it learns so
+    tn_condition_wait(c, 0, on_wait, &a[0]);
+    tn_condition_free(c);
+    spin(loop, 1);
+    CHECK_INT(log.n, 5);
+    CHECK_INT(log.status[4], TN_ECANCELED);
+    tn_loop_free(loop);
+}
+
+TEST(condition_cancel_after_notify_but_before_delivery_drops_the_callback) {
+    tn_loop *loop = tt_loop_new();
+    tn_condition *c = tn_condition_new(loop);
+    wait_log log = {{0}, 0, {0}};
+    wait_arg a = {&log, 7};
+    tn_waiter *w = tn_condition_wait(c, 10, on_wait, &a);
+    tn_condition_notify(c, 1);
+    CHECK(tn_waiter_cancel(w));  // the client left in the same iteration
+    spin(loop, 2);
+    CHECK_INT(log.n, 0);
+    tn_condition_free(c);
+    tn_loop_free(loop);
+}
+
+TEST(event_wait_set_clear) {
+    tn_loop *loop = tt_loop_new();
+    tn_event *e = tn_event_new(loop);
+    wait_log log = {{0}, 0, {0}};
+    wait_arg a = {&log, 1}, b = {&log, 2}, c = {&log, 3};
+    CHECK(!tn_event_is_set(e));
+    tn_event_wait(e, 0, on_wait, &a);
+    tn_event_wait(e, 0, on_wait, &b);
+    spin(loop, 2);
+    CHECK_INT(log.n, 0);
+    tn_event_set(e);
+    spin(loop, 1);
+    CHECK_INT(log.n, 2);
+    tn_event_wait(e, 0, on_wait, &c);  // already set: next iteration
+    CHECK_INT(log.n, 2);
+    spin(loop, 1);
+    CHECK_INT(log.n, 3);
+    tn_event_clear(e);
+    tn_event_wait(e, 0.02, on_wait, &a);
+    while (log.n < 4) CHECK_OK(tn_loop_run_once(loop, 1));
+    CHECK_INT(log.status[3], TN_ETIMEDOUT);
+    tn_event_free(e);
+    tn_loop_free(loop);
+}
+
+TEST(semaphore_permits_fifo_release_timeout_and_a_dropped_grant) {
+    tn_loop *loop = tt_loop_new();
+    tn_semaphore *s = tn_semaphore_new(loop, 2);
+    wait_log log = {{0}, 0, {0}};
+    wait_arg a[4] = {{&log, 0}, {&log, 1}, {&log, 2}, {&log, 3}};
+    tn_semaphore_acquire(s, 0, on_wait, &a[0]);
+    tn_semaphore_acquire(s, 0, on_wait, &a[1]);
+    tn_semaphore_acquire(s, 0, on_wait, &a[2]);
+    CHECK_INT(tn_semaphore_value(s), 0);
+    spin(loop, 1);
+    CHECK_INT(log.n, 2);  // the third waits
+    tn_semaphore_release(s);
+    spin(loop, 1);
+    CHECK_INT(log.n, 3);
+    CHECK_INT(log.order[2], 2);
+    tn_semaphore_acquire(s, 0.02, on_wait, &a[3]);  // none free: times out
+    while (log.n < 4) CHECK_OK(tn_loop_run_once(loop, 1));
+    CHECK_INT(log.status[3], TN_ETIMEDOUT);
+    tn_semaphore_release(s);
+    tn_semaphore_release(s);
+    CHECK_INT(tn_semaphore_value(s), 2);
+    // A permit granted but dropped before delivery comes back.
+    tn_waiter *w = tn_semaphore_acquire(s, 0, on_wait, &a[0]);
+    CHECK_INT(tn_semaphore_value(s), 1);
+    CHECK(tn_waiter_cancel(w));
+    spin(loop, 1);
+    CHECK_INT(tn_semaphore_value(s), 2);
+    CHECK_INT(log.n, 4);
+    tn_semaphore_free(s);
+    tn_loop_free(loop);
+}
+
+TEST(lock_is_a_semaphore_of_one) {
+    tn_loop *loop = tt_loop_new();
+    tn_semaphore *lock = tn_semaphore_new(loop, 1);
+    wait_log log = {{0}, 0, {0}};
+    wait_arg a = {&log, 1}, b = {&log, 2};
+    tn_semaphore_acquire(lock, 0, on_wait, &a);
+    tn_semaphore_acquire(lock, 0, on_wait, &b);
+    spin(loop, 2);
+    CHECK_INT(log.n, 1);  // the second holder waits for the first
+    tn_semaphore_release(lock);
+    spin(loop, 1);
+    CHECK_INT(log.n, 2);
+    CHECK_INT(log.order[1], 2);
+    tn_semaphore_release(lock);
+    tn_semaphore_free(lock);
+    tn_loop_free(loop);
+}
