@@ -1122,7 +1122,7 @@ TN_API int tn_tcp_connect(tn_loop *loop, const tn_connect_desc *desc, tn_connect
 #line 1 "src/locks.h"
 #endif
 // ---------------------------------------------------------------------------
-// >>locks  Coordination in callback style (tornado.locks)
+// >>locks  Coordination in callback style (tornado.locks, tornado.queues)
 // ---------------------------------------------------------------------------
 // Condition, Event, Semaphore and Lock for one loop's callbacks (not for
 // threads). A wait registers a callback; it runs exactly once, never inside
@@ -1174,6 +1174,30 @@ TN_API tn_waiter *tn_semaphore_acquire(tn_semaphore *s, double timeout, tn_wait_
 TN_API void tn_semaphore_release(tn_semaphore *s);
 // Free permits now.
 TN_API size_t tn_semaphore_value(const tn_semaphore *s);
+
+typedef struct tn_queue tn_queue;
+// A get's result: status 0 and the item, or TN_ETIMEDOUT / TN_ECANCELED.
+typedef void (*tn_queue_get_cb)(tn_loop *loop, int status, void *item, void *arg);
+
+// A FIFO queue of pointers (Tornado's Queue); maxsize 0 means unbounded.
+TN_API tn_queue *tn_queue_new(tn_loop *loop, size_t maxsize);
+// Frees it (not the items); pending gets, puts and joins get TN_ECANCELED.
+TN_API void tn_queue_free(tn_queue *q);
+// Puts an item now: 0, or TN_EAGAIN when full (Tornado's QueueFull), TN_ENOMEM.
+TN_API int tn_queue_put_nowait(tn_queue *q, void *item);
+// Puts an item, waiting for room; cb runs once it is in (status 0).
+TN_API tn_waiter *tn_queue_put(tn_queue *q, void *item, double timeout, tn_wait_cb cb, void *arg);
+// Takes the oldest item now: 0, or TN_EAGAIN when empty (QueueEmpty).
+TN_API int tn_queue_get_nowait(tn_queue *q, void **item);
+// Takes the oldest item, waiting for one. A get cancelled after an item was
+// handed to it puts that item back at the front.
+TN_API tn_waiter *tn_queue_get(tn_queue *q, double timeout, tn_queue_get_cb cb, void *arg);
+// Marks one taken item as processed (for tn_queue_join).
+TN_API void tn_queue_task_done(tn_queue *q);
+// Waits until every item put so far was taken and marked done.
+TN_API tn_waiter *tn_queue_join(tn_queue *q, double timeout, tn_wait_cb cb, void *arg);
+// Items in the queue now.
+TN_API size_t tn_queue_size(const tn_queue *q);
 // ==== END src/locks.h ====
 
 // ==== BEGIN src/http_parse.h ====
@@ -6004,6 +6028,9 @@ struct tn_waiter {
     void *arg;
     tn_timeout timer;
     tn_semaphore *sem;       // a granted permit to give back if cancelled in flight
+    tn_queue *queue;         // a handed item to put back if cancelled in flight
+    tn_queue_get_cb get_cb;  // gets: called with the item instead of cb
+    void *item;
     int status;
     int cancelled;
 };
@@ -6025,6 +6052,15 @@ struct tn_semaphore {
     size_t value;
 };
 
+struct tn_queue {
+    tn_loop *loop;
+    tn__wlist getters, putters, joiners;
+    void **ring;             // items[head .. head+count) modulo cap
+    size_t head, count, cap, maxsize, unfinished;
+};
+
+TN__PRIVATE int tn__queue_push(tn_queue *q, void *item, bool front);
+
 TN__PRIVATE void tn__wlist_unlink(tn_waiter *w) {
     tn__wlist *l = w->list;
     if (!l) return;
@@ -6041,8 +6077,10 @@ TN__PRIVATE void tn__wlist_unlink(tn_waiter *w) {
 
 TN__PRIVATE void tn__waiter_deliver(tn_loop *loop, void *arg) {
     tn_waiter *w = TN__CAST(tn_waiter *, arg);
-    if (!w->cancelled) w->cb(loop, w->status, w->arg);
+    if (!w->cancelled && w->get_cb) w->get_cb(loop, w->status, w->item, w->arg);
+    else if (!w->cancelled) w->cb(loop, w->status, w->arg);
     else if (w->sem && w->status == 0) tn_semaphore_release(w->sem);  // granted, then dropped
+    else if (w->queue && w->get_cb && w->status == 0) tn__queue_push(w->queue, w->item, true);
     tn__free(w);
 }
 
@@ -6065,7 +6103,6 @@ TN__PRIVATE void tn__waiter_timeout(tn_loop *loop, void *arg) {
 
 // A new waiter, queued on l (or, with l NULL, completing at once).
 TN__PRIVATE tn_waiter *tn__waiter_new(tn_loop *loop, tn__wlist *l, double timeout, tn_wait_cb cb, void *arg) {
-    if (!cb) return NULL;
     tn_waiter *w = TN__CAST(tn_waiter *, tn__calloc(1, sizeof *w));
     if (!w) return NULL;
     w->loop = loop;
@@ -6115,6 +6152,7 @@ TN_API void tn_condition_free(tn_condition *c) {
 }
 
 TN_API tn_waiter *tn_condition_wait(tn_condition *c, double timeout, tn_wait_cb cb, void *arg) {
+    if (!cb) return NULL;
     return tn__waiter_new(c->loop, &c->waiters, timeout, cb, arg);
 }
 
@@ -6145,6 +6183,7 @@ TN_API void tn_event_clear(tn_event *e) { e->set = false; }
 TN_API bool tn_event_is_set(const tn_event *e) { return e->set; }
 
 TN_API tn_waiter *tn_event_wait(tn_event *e, double timeout, tn_wait_cb cb, void *arg) {
+    if (!cb) return NULL;
     return tn__waiter_new(e->loop, e->set ? NULL : &e->waiters, timeout, cb, arg);
 }
 
@@ -6165,6 +6204,7 @@ TN_API void tn_semaphore_free(tn_semaphore *s) {
 }
 
 TN_API tn_waiter *tn_semaphore_acquire(tn_semaphore *s, double timeout, tn_wait_cb cb, void *arg) {
+    if (!cb) return NULL;
     bool free_now = s->value > 0 && !s->waiters.head;
     tn_waiter *w = tn__waiter_new(s->loop, free_now ? NULL : &s->waiters, timeout, cb, arg);
     if (w) w->sem = s;
@@ -6178,6 +6218,122 @@ TN_API void tn_semaphore_release(tn_semaphore *s) {
 }
 
 TN_API size_t tn_semaphore_value(const tn_semaphore *s) { return s->value; }
+
+// ---- Queue
+
+TN__PRIVATE int tn__queue_push(tn_queue *q, void *item, bool front) {
+    if (q->count == q->cap) {
+        size_t cap = q->cap ? q->cap * 2 : 16;
+        void **ring = TN__CAST(void **, tn__malloc(cap * sizeof *ring));
+        if (!ring) return TN_ENOMEM;
+        for (size_t i = 0; i < q->count; i++) ring[i] = q->ring[(q->head + i) % q->cap];
+        tn__free(q->ring);
+        q->ring = ring;
+        q->cap = cap;
+        q->head = 0;
+    }
+    if (front) {
+        q->head = (q->head + q->cap - 1) % q->cap;
+        q->ring[q->head] = item;
+    } else {
+        q->ring[(q->head + q->count) % q->cap] = item;
+    }
+    q->count++;
+    return 0;
+}
+
+TN__PRIVATE void *tn__queue_pop(tn_queue *q) {
+    void *item = q->ring[q->head];
+    q->head = (q->head + 1) % q->cap;
+    q->count--;
+    return item;
+}
+
+TN__PRIVATE bool tn__queue_full(const tn_queue *q) { return q->maxsize && q->count >= q->maxsize; }
+
+// Hands queued items to waiting getters, then lets waiting putters in.
+TN__PRIVATE void tn__queue_settle(tn_queue *q) {
+    for (;;) {
+        if (q->count && q->getters.head) {
+            tn_waiter *g = q->getters.head;
+            g->item = tn__queue_pop(q);
+            tn__waiter_complete(g, 0);
+        } else if (q->putters.head && !tn__queue_full(q)) {
+            tn_waiter *p = q->putters.head;
+            if (tn__queue_push(q, p->item, false) != 0) return;
+            q->unfinished++;
+            tn__waiter_complete(p, 0);
+        } else {
+            return;
+        }
+    }
+}
+
+TN_API tn_queue *tn_queue_new(tn_loop *loop, size_t maxsize) {
+    tn_queue *q = TN__CAST(tn_queue *, tn__calloc(1, sizeof *q));
+    if (!q) return NULL;
+    q->loop = loop;
+    q->maxsize = maxsize;
+    return q;
+}
+
+TN_API void tn_queue_free(tn_queue *q) {
+    if (!q) return;
+    tn__wlist_wake(&q->getters, SIZE_MAX, TN_ECANCELED);
+    tn__wlist_wake(&q->putters, SIZE_MAX, TN_ECANCELED);
+    tn__wlist_wake(&q->joiners, SIZE_MAX, TN_ECANCELED);
+    tn__free(q->ring);
+    tn__free(q);
+}
+
+TN_API int tn_queue_put_nowait(tn_queue *q, void *item) {
+    if (tn__queue_full(q) || q->putters.head) return TN_EAGAIN;
+    int r = tn__queue_push(q, item, false);
+    if (r) return r;
+    q->unfinished++;
+    tn__queue_settle(q);
+    return 0;
+}
+
+TN_API tn_waiter *tn_queue_put(tn_queue *q, void *item, double timeout, tn_wait_cb cb, void *arg) {
+    if (!cb) return NULL;
+    if (tn_queue_put_nowait(q, item) == 0) return tn__waiter_new(q->loop, NULL, 0, cb, arg);
+    tn_waiter *w = tn__waiter_new(q->loop, &q->putters, timeout, cb, arg);
+    if (w) w->item = item;
+    return w;
+}
+
+TN_API int tn_queue_get_nowait(tn_queue *q, void **item) {
+    if (!q->count) return TN_EAGAIN;
+    *item = tn__queue_pop(q);
+    tn__queue_settle(q);
+    return 0;
+}
+
+TN_API tn_waiter *tn_queue_get(tn_queue *q, double timeout, tn_queue_get_cb cb, void *arg) {
+    if (!cb) return NULL;
+    tn_waiter *w = tn__waiter_new(q->loop, &q->getters, timeout, NULL, arg);
+    if (!w) return NULL;
+    w->get_cb = cb;
+    w->queue = q;
+    tn__queue_settle(q);
+    return w;
+}
+
+TN_API void tn_queue_task_done(tn_queue *q) {
+    if (!q->unfinished) {
+        TN__LOGE("tn_queue_task_done called more times than items were put");
+        return;
+    }
+    if (--q->unfinished == 0) tn__wlist_wake(&q->joiners, SIZE_MAX, 0);
+}
+
+TN_API tn_waiter *tn_queue_join(tn_queue *q, double timeout, tn_wait_cb cb, void *arg) {
+    if (!cb) return NULL;
+    return tn__waiter_new(q->loop, q->unfinished ? &q->joiners : NULL, timeout, cb, arg);
+}
+
+TN_API size_t tn_queue_size(const tn_queue *q) { return q->count; }
 // ==== END src/locks.c ====
 
 // ==== BEGIN src/http_parse.c ====

@@ -1,5 +1,5 @@
 // ---------------------------------------------------------------------------
-// >>locks  Coordination in callback style (tornado.locks)
+// >>locks  Coordination in callback style (tornado.locks, tornado.queues)
 // ---------------------------------------------------------------------------
 // Condition, Event, Semaphore and Lock for one loop's callbacks (not for
 // threads). A wait registers a callback; it runs exactly once, never inside
@@ -51,3 +51,27 @@ TN_API tn_waiter *tn_semaphore_acquire(tn_semaphore *s, double timeout, tn_wait_
 TN_API void tn_semaphore_release(tn_semaphore *s);
 // Free permits now.
 TN_API size_t tn_semaphore_value(const tn_semaphore *s);
+
+typedef struct tn_queue tn_queue;
+// A get's result: status 0 and the item, or TN_ETIMEDOUT / TN_ECANCELED.
+typedef void (*tn_queue_get_cb)(tn_loop *loop, int status, void *item, void *arg);
+
+// A FIFO queue of pointers (Tornado's Queue); maxsize 0 means unbounded.
+TN_API tn_queue *tn_queue_new(tn_loop *loop, size_t maxsize);
+// Frees it (not the items); pending gets, puts and joins get TN_ECANCELED.
+TN_API void tn_queue_free(tn_queue *q);
+// Puts an item now: 0, or TN_EAGAIN when full (Tornado's QueueFull), TN_ENOMEM.
+TN_API int tn_queue_put_nowait(tn_queue *q, void *item);
+// Puts an item, waiting for room; cb runs once it is in (status 0).
+TN_API tn_waiter *tn_queue_put(tn_queue *q, void *item, double timeout, tn_wait_cb cb, void *arg);
+// Takes the oldest item now: 0, or TN_EAGAIN when empty (QueueEmpty).
+TN_API int tn_queue_get_nowait(tn_queue *q, void **item);
+// Takes the oldest item, waiting for one. A get cancelled after an item was
+// handed to it puts that item back at the front.
+TN_API tn_waiter *tn_queue_get(tn_queue *q, double timeout, tn_queue_get_cb cb, void *arg);
+// Marks one taken item as processed (for tn_queue_join).
+TN_API void tn_queue_task_done(tn_queue *q);
+// Waits until every item put so far was taken and marked done.
+TN_API tn_waiter *tn_queue_join(tn_queue *q, double timeout, tn_wait_cb cb, void *arg);
+// Items in the queue now.
+TN_API size_t tn_queue_size(const tn_queue *q);

@@ -141,3 +141,66 @@ TEST(lock_is_a_semaphore_of_one) {
     tn_semaphore_free(lock);
     tn_loop_free(loop);
 }
+
+typedef struct { int n; int status[16]; intptr_t item[16]; } get_log;
+static void on_get(tn_loop *loop, int status, void *item, void *arg) {
+    get_log *g = (get_log *)arg;
+    (void)loop;
+    g->status[g->n] = status;
+    g->item[g->n++] = (intptr_t)item;
+}
+
+TEST(queue_fifo_maxsize_waiting_putters_getters_and_join) {
+    tn_loop *loop = tt_loop_new();
+    tn_queue *q = tn_queue_new(loop, 2);
+    get_log g = {0, {0}, {0}};
+    wait_log puts = {{0}, 0, {0}};
+    wait_arg pa[3] = {{&puts, 1}, {&puts, 2}, {&puts, 3}};
+    CHECK_OK(tn_queue_put_nowait(q, (void *)1));
+    CHECK_OK(tn_queue_put_nowait(q, (void *)2));
+    CHECK_INT(tn_queue_put_nowait(q, (void *)3), TN_EAGAIN);  // full
+    tn_queue_put(q, (void *)3, 0, on_wait, &pa[2]);          // waits for room
+    spin(loop, 1);
+    CHECK_INT(puts.n, 0);
+    void *it = NULL;
+    CHECK_OK(tn_queue_get_nowait(q, &it));
+    CHECK(it == (void *)1);
+    spin(loop, 1);
+    CHECK_INT(puts.n, 1);  // room made: the waiting put went in
+    CHECK_INT(tn_queue_size(q), 2);
+    tn_queue_get(q, 0, on_get, &g);
+    tn_queue_get(q, 0, on_get, &g);
+    tn_queue_get(q, 0.02, on_get, &g);  // nothing for the third: times out
+    while (g.n < 3) CHECK_OK(tn_loop_run_once(loop, 1));
+    CHECK_INT(g.item[0], 2);
+    CHECK_INT(g.item[1], 3);
+    CHECK_INT(g.status[2], TN_ETIMEDOUT);
+    // a getter waiting when an item arrives gets it directly
+    tn_queue_get(q, 0, on_get, &g);
+    tn_queue_put(q, (void *)9, 0, on_wait, &pa[0]);
+    spin(loop, 1);
+    CHECK_INT(g.item[3], 9);
+    // join waits for task_done of every item put so far (four)
+    wait_log joined = {{0}, 0, {0}};
+    wait_arg ja = {&joined, 1};
+    tn_queue_join(q, 0, on_wait, &ja);
+    for (int i = 0; i < 3; i++) tn_queue_task_done(q);
+    spin(loop, 1);
+    CHECK_INT(joined.n, 0);
+    tn_queue_task_done(q);
+    spin(loop, 1);
+    CHECK_INT(joined.n, 1);
+    // a get cancelled after an item was handed to it puts the item back
+    tn_waiter *w = tn_queue_get(q, 0, on_get, &g);
+    tn_queue_put_nowait(q, (void *)7);
+    CHECK(tn_waiter_cancel(w));
+    spin(loop, 1);
+    CHECK_INT(tn_queue_size(q), 1);
+    CHECK_OK(tn_queue_get_nowait(q, &it));
+    CHECK(it == (void *)7);
+    tn_queue_get(q, 0, on_get, &g);  // pending at free: cancelled
+    tn_queue_free(q);
+    spin(loop, 1);
+    CHECK_INT(g.status[g.n - 1], TN_ECANCELED);
+    tn_loop_free(loop);
+}
