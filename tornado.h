@@ -2054,18 +2054,18 @@ TN_API tn_app *tn_handler_app(const tn_handler *h);
 // with 1009. Failing a connection sends the close frame, ends our side of the
 // TCP connection and waits up to close_timeout for the peer to hang up.
 //
-// Lifetimes: a tn_ws is valid from open until on_close returns; on_close
-// runs exactly once, also when open was never called because the peer went
-// away. Sending, pinging and closing are safe inside every callback; once
-// the connection is closing they return TN_ECLOSED.
+// Lifetimes: a tn_ws is valid from prepare until on_close returns; on_close
+// runs exactly once for every connection that was answered 101 (a refused
+// handshake gets none). Sending, pinging and closing are safe inside every
+// callback; once the connection is closing they return TN_ECLOSED.
 
 typedef struct tn_ws tn_ws;
 
 // Tornado's WebSocketHandler subclass. Every callback may be NULL.
 typedef struct tn_ws_class {
     // Before the handshake, with the request at hand: finish h (e.g.
-    // tn_send_error(h, 401)) to refuse the upgrade. ws exists already, so
-    // tn_ws_set_user_data can keep what the request said.
+    // tn_send_error(h, 401)) to refuse the upgrade; it cannot defer. ws
+    // exists already, so tn_ws_set_user_data can keep what the request said.
     void (*prepare)(tn_ws *ws, tn_handler *h);
     // Whether to accept a browser's Origin (the header's value, present).
     // NULL: Tornado's rule, the Origin's host[:port] equals the Host header.
