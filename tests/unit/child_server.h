@@ -19,7 +19,7 @@ typedef struct { pid_t pid; int port; } tt_server;
 // Builds the application on the child's loop; NULL fails the start.
 typedef tn_app *(*tt_app_fn)(tn_loop *loop, void *arg);
 
-static void tt_server_main(int port_fd, tt_app_fn make_app, void *arg) {
+static __attribute__((unused)) void tt_server_main(int port_fd, tt_app_fn make_app, void *arg) {
     prctl(PR_SET_PDEATHSIG, SIGKILL);
     tn_log_set_level(TN_LOG_NONE);
     tn_loop *loop = tn_loop_new(NULL);
@@ -37,7 +37,7 @@ static void tt_server_main(int port_fd, tt_app_fn make_app, void *arg) {
     _exit(tn_mem_get_stats().live == 0 ? 0 : 5);
 }
 
-static tt_server tt_server_start(tt_app_fn make_app, void *arg) {
+static __attribute__((unused)) tt_server tt_server_start(tt_app_fn make_app, void *arg) {
     int p[2];
     if (pipe(p) != 0) tt_fail(__FILE__, __LINE__, "pipe");
     tt_server s;
@@ -53,7 +53,7 @@ static tt_server tt_server_start(tt_app_fn make_app, void *arg) {
 }
 
 // Stops the server; it must exit cleanly, having freed everything.
-static void tt_server_stop(tt_server s) {
+static __attribute__((unused)) void tt_server_stop(tt_server s) {
     int st = 0;
     kill(s.pid, SIGTERM);
     waitpid(s.pid, &st, 0);
@@ -62,7 +62,7 @@ static void tt_server_stop(tt_server s) {
 }
 
 // A blocking connection with a 5 s receive timeout and no Nagle delay.
-static int tt_connect(int port) {
+static __attribute__((unused)) int tt_connect(int port) {
     int fd = socket(AF_INET, SOCK_STREAM, 0);
     struct sockaddr_in a;
     memset(&a, 0, sizeof a);
@@ -79,7 +79,7 @@ static int tt_connect(int port) {
 
 // Sends everything, or stops quietly if the server closed (what it said
 // before is still read afterwards).
-static void tt_send_all(int fd, const void *data, size_t n) {
+static __attribute__((unused)) void tt_send_all(int fd, const void *data, size_t n) {
     const char *p = (const char *)data;
     while (n) {
         ssize_t w = send(fd, p, n, MSG_NOSIGNAL);
@@ -89,5 +89,5 @@ static void tt_send_all(int fd, const void *data, size_t n) {
     }
 }
 
-static void tt_send_str(int fd, const char *s) { tt_send_all(fd, s, strlen(s)); }
+static __attribute__((unused)) void tt_send_str(int fd, const char *s) { tt_send_all(fd, s, strlen(s)); }
 #endif

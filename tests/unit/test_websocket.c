@@ -3,6 +3,7 @@
 // byte by byte where it matters, and parses what the server answers.
 #define _GNU_SOURCE 1
 #include "test.h"
+#include "child_server.h"
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
@@ -96,52 +97,16 @@ static const tn_route ws_routes[] = {
     {0},
 };
 
-static void run_server(int port_fd) {
-    tn_log_set_level(TN_LOG_NONE);
-    tn_loop *loop = tn_loop_new(NULL);
+static tn_app *make_ws_app(tn_loop *loop, void *arg) {
+    (void)arg;
     tn_app_desc d;
     memset(&d, 0, sizeof d);
     d.routes = ws_routes;
     d.no_access_log = true;
-    tn_app *app = tn_app_new(loop, &d);
-    tn_bind_desc b;
-    memset(&b, 0, sizeof b);
-    b.host = "127.0.0.1";
-    if (!app || tn_app_listen_on(app, &b) != 0) _exit(3);
-    int port = tn_app_port(app);
-    if (write(port_fd, &port, sizeof port) != sizeof port) _exit(4);
-    close(port_fd);
-    tn_loop_stop_on_signals(loop);
-    tn_loop_start(loop);
-    tn_loop_free(loop);
-    _exit(tn_mem_get_stats().live == 0 ? 0 : 5);
+    return tn_app_new(loop, &d);
 }
 
-typedef struct { pid_t pid; int port; } server;
-
-static server start(void) {
-    int p[2];
-    if (pipe(p) != 0) tt_fail(__FILE__, __LINE__, "pipe");
-    server s;
-    s.pid = fork();
-    if (s.pid == 0) {
-        close(p[0]);
-        run_server(p[1]);
-    }
-    close(p[1]);
-    if (read(p[0], &s.port, sizeof s.port) != sizeof s.port) tt_fail(__FILE__, __LINE__, "server did not start");
-    close(p[0]);
-    return s;
-}
-
-// Stops the server; it must exit cleanly, having freed everything.
-static void stop(server s) {
-    int st = 0;
-    kill(s.pid, SIGTERM);
-    waitpid(s.pid, &st, 0);
-    if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
-        tt_fail(__FILE__, __LINE__, "server exit status %d (5: leaked memory)", WIFEXITED(st) ? WEXITSTATUS(st) : -1);
-}
+static tt_server start(void) { return tt_server_start(make_ws_app, NULL); }
 
 // ---- the client side
 
@@ -151,30 +116,6 @@ typedef struct {
     char head[2048];
 } client;
 
-static int connect_to(int port) {
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a;
-    memset(&a, 0, sizeof a);
-    a.sin_family = AF_INET;
-    a.sin_port = htons((uint16_t)port);
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (connect(fd, (struct sockaddr *)&a, sizeof a) != 0) tt_fail(__FILE__, __LINE__, "connect");
-    struct timeval tv = {5, 0};
-    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-    int one = 1;
-    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    return fd;
-}
-
-static void send_all(int fd, const void *data, size_t n) {
-    const char *p = (const char *)data;
-    while (n) {
-        ssize_t w = send(fd, p, n, MSG_NOSIGNAL);
-        if (w <= 0) return;  // the server may have failed the connection already
-        p += w;
-        n -= (size_t)w;
-    }
-}
 
 // Reads more bytes into c->in. Returns false at EOF, reset or timeout.
 static bool fill(client *c) {
@@ -188,8 +129,8 @@ static bool fill(client *c) {
 // Sends `req` and reads the response head. Returns the status (0: none).
 static int handshake(client *c, int port, const char *req) {
     memset(c, 0, sizeof *c);
-    c->fd = connect_to(port);
-    send_all(c->fd, req, strlen(req));
+    c->fd = tt_connect(port);
+    tt_send_all(c->fd, req, strlen(req));
     const char *end;
     while (!(end = c->in.data ? strstr(c->in.data, "\r\n\r\n") : NULL))
         if (!fill(c)) return 0;
@@ -233,9 +174,9 @@ static void send_frame(client *c, uint8_t b0, const void *payload, size_t len, b
     tn_buf f = {0};
     frame(&f, b0, payload, len);
     if (slow)
-        for (size_t i = 0; i < f.len; i++) send_all(c->fd, f.data + i, 1);
+        for (size_t i = 0; i < f.len; i++) tt_send_all(c->fd, f.data + i, 1);
     else
-        send_all(c->fd, f.data, f.len);
+        tt_send_all(c->fd, f.data, f.len);
     tn_buf_free(&f);
 }
 
@@ -344,7 +285,7 @@ static const struct {
 };
 
 TEST(ws_handshake_accepts_good_requests_and_refuses_bad_ones) {
-    server s = start();
+    tt_server s = start();
     for (size_t i = 0; i < sizeof handshakes / sizeof *handshakes; i++) {
         client c;
         int st = handshake(&c, s.port, handshakes[i].req);
@@ -360,11 +301,11 @@ TEST(ws_handshake_accepts_good_requests_and_refuses_bad_ones) {
     }
     CHECK(strstr(c.in.data, "Can \"Upgrade\" only to \"WebSocket\"."));
     client_close(&c);
-    stop(s);
+    tt_server_stop(s);
 }
 
 TEST(ws_handshake_declines_deflate_and_selects_subprotocols) {
-    server s = start();
+    tt_server s = start();
     client c;
     CHECK_INT(handshake(&c, s.port,
                         REQ("/ws", "Sec-WebSocket-Key: " KEY "\r\nSec-WebSocket-Version: 13\r\n"
@@ -384,11 +325,11 @@ TEST(ws_handshake_declines_deflate_and_selects_subprotocols) {
     CHECK(strstr(c.head, "Sec-WebSocket-Protocol: v2\r\n"));
     EXPECT_FRAME(c, FIN | TEXT, "1:42:v2:prepared");
     client_close(&c);
-    stop(s);
+    tt_server_stop(s);
 }
 
 TEST(ws_echo_text_and_binary_at_every_length_boundary) {
-    server s = start();
+    tt_server s = start();
     client c;
     ws_open(&c, s.port, "/ws");
     static const size_t lens[] = {0, 1, 125, 126, 127, 65535, 65536, 1024 * 1024};
@@ -404,11 +345,11 @@ TEST(ws_echo_text_and_binary_at_every_length_boundary) {
     }
     free(data);
     client_close(&c);
-    stop(s);
+    tt_server_stop(s);
 }
 
 TEST(ws_fragments_with_a_ping_between_them_and_utf8_split_across_them) {
-    server s = start();
+    tt_server s = start();
     client c;
     ws_open(&c, s.port, "/ws");
     send_frame(&c, TEXT, "Hel", 3, true);
@@ -433,11 +374,11 @@ TEST(ws_fragments_with_a_ping_between_them_and_utf8_split_across_them) {
     send_frame(&c, FIN | PING, big, sizeof big, true);
     expect_frame(&c, FIN | PONG, big, sizeof big, __LINE__);
     client_close(&c);
-    stop(s);
+    tt_server_stop(s);
 }
 
 TEST(ws_invalid_utf8_fails_fast_with_1007) {
-    server s = start();
+    tt_server s = start();
     static const char *const starts[] = {"\xe2", "\xed", "\xf4", "ok \xc0"};
     static const char *const nexts[] = {"\x28", "\xa0", "\x90", ""};
     for (int i = 0; i < 4; i++) {
@@ -455,7 +396,7 @@ TEST(ws_invalid_utf8_fails_fast_with_1007) {
     expect_close(&c, 1007, __LINE__);
     client_close(&c);
     expect_last_close(s.port, "1007 text message is not valid UTF-8|-7|5", __LINE__);
-    stop(s);
+    tt_server_stop(s);
 }
 
 // Raw frames (already masked or deliberately not) and the close code they earn.
@@ -497,15 +438,15 @@ static const struct {
 };
 
 TEST(ws_protocol_errors_close_with_the_right_code_at_every_split) {
-    server s = start();
+    tt_server s = start();
     for (size_t i = 0; i < sizeof violations / sizeof *violations; i++) {
         for (int slow = 0; slow < 2; slow++) {
             client c;
             ws_open(&c, s.port, "/ws");
             if (slow)
-                for (size_t j = 0; j < violations[i].len; j++) send_all(c.fd, violations[i].bytes + j, 1);
+                for (size_t j = 0; j < violations[i].len; j++) tt_send_all(c.fd, violations[i].bytes + j, 1);
             else
-                send_all(c.fd, violations[i].bytes, violations[i].len);
+                tt_send_all(c.fd, violations[i].bytes, violations[i].len);
             tn_buf p = {0};
             int b0, got = 0;
             while ((b0 = read_frame(&c, &p)) >= 0 && (b0 & 0x0f) != CLOSE) {
@@ -520,11 +461,11 @@ TEST(ws_protocol_errors_close_with_the_right_code_at_every_split) {
         }
     }
     expect_last_close(s.port, "1007 text message is not valid UTF-8|-7|54", __LINE__);
-    stop(s);
+    tt_server_stop(s);
 }
 
 TEST(ws_max_message_size_closes_with_1009) {
-    server s = start();
+    tt_server s = start();
     static char data[1001];
     memset(data, 'x', sizeof data);
     client c;
@@ -540,11 +481,11 @@ TEST(ws_max_message_size_closes_with_1009) {
     expect_close(&c, 1009, __LINE__);
     client_close(&c);
     expect_last_close(s.port, "1009 message too big|-7|2", __LINE__);
-    stop(s);
+    tt_server_stop(s);
 }
 
 TEST(ws_close_handshake_echoes_the_code_and_on_close_runs_once) {
-    server s = start();
+    tt_server s = start();
     static const struct { const char *payload; size_t len; int echoed; const char *last; } closes_[] = {
         {"\x03\xe8" "bye", 5, 1000, "1000 bye|-7|1"},
         {"", 0, 0, "1005 |-7|3"},
@@ -575,11 +516,11 @@ TEST(ws_close_handshake_echoes_the_code_and_on_close_runs_once) {
     ws_open(&c, s.port, "/ws");
     client_close(&c);  // the server sees the EOF before the next connection
     expect_last_close(s.port, "1006 |-7|11", __LINE__);
-    stop(s);
+    tt_server_stop(s);
 }
 
 TEST(ws_server_close_waits_close_timeout_for_the_peer) {
-    server s = start();
+    tt_server s = start();
     client c;
     ws_open(&c, s.port, "/close");  // closes with 4000 on open
     tn_buf p = {0};
@@ -595,11 +536,11 @@ TEST(ws_server_close_waits_close_timeout_for_the_peer) {
     client_close(&c);
     tn_buf_free(&p);
     expect_last_close(s.port, "1006 |-7|3", __LINE__);
-    stop(s);
+    tt_server_stop(s);
 }
 
 TEST(ws_keepalive_pings_and_drops_a_peer_that_never_pongs) {
-    server s = start();
+    tt_server s = start();
     client c;
     ws_open(&c, s.port, "/ping");
     tn_buf p = {0};
@@ -620,11 +561,11 @@ TEST(ws_keepalive_pings_and_drops_a_peer_that_never_pongs) {
     tn_buf_free(&p);
     client_close(&c);
     expect_last_close(s.port, "1006 |-7|1", __LINE__);
-    stop(s);
+    tt_server_stop(s);
 }
 
 TEST(ws_a_peer_that_never_reads_is_dropped_at_max_write_buffer_size) {
-    server s = start();
+    tt_server s = start();
     client c, q;
     ws_open(&c, s.port, "/flood");
     send_frame(&c, FIN | TEXT, "flood", 5, false);  // and never read
@@ -635,5 +576,5 @@ TEST(ws_a_peer_that_never_reads_is_dropped_at_max_write_buffer_size) {
     EXPECT_FRAME(q, FIN | TEXT, "1006 |-7|1");
     client_close(&q);
     client_close(&c);
-    stop(s);
+    tt_server_stop(s);
 }
