@@ -25,7 +25,8 @@ TN_API int tn_signed_value_create(tn_buf *out, const char *secret, int key_versi
     tn__signed_field(out, num, (size_t)snprintf(num, sizeof num, "%d", key_version));
     tn__signed_field(out, num, (size_t)snprintf(num, sizeof num, "%lld", (long long)timestamp));
     tn__signed_field(out, name, strlen(name));
-    tn_buf b64 = {0};
+    tn_buf b64;
+    memset(&b64, 0, sizeof b64);
     int r = tn_base64_encode_buf(&b64, value, len, 0);
     if (r == 0) tn__signed_field(out, b64.data ? b64.data : "", b64.len);
     tn_buf_free(&b64);
