@@ -1990,6 +1990,7 @@ typedef struct tn_app_desc {
     void *default_handler_data;
     bool no_access_log;                 // no tornado.access line per request
     void *user_data;                    // tn_app_user_data
+    const char *cookie_secret;          // for signed cookies (copied); NULL: none
     tn_http_server_desc server;         // for tn_app_listen: limits, timeouts,
                                         // xheaders (request_cb is the app's)
 } tn_app_desc;
@@ -2040,6 +2041,20 @@ TN_API size_t tn_get_arguments(tn_handler *h, const char *name, const char **out
 TN_API const tn_multipart *tn_get_files(tn_handler *h);
 // The cookies of the request (parsed on first use).
 TN_API const char *tn_get_cookie(tn_handler *h, const char *name, const char *def);
+
+// Adds a Set-Cookie header (tn_cookie_desc: path "/" by default). Returns
+// 0 or TN_EINVAL (bad characters, logged) / TN_ENOMEM.
+TN_API int tn_set_cookie(tn_handler *h, const tn_cookie_desc *cookie);
+// Tells the browser to delete a cookie (an expired one with the same name,
+// path and domain; path NULL means "/").
+TN_API int tn_clear_cookie(tn_handler *h, const char *name, const char *path, const char *domain);
+// Tornado's set_signed_cookie: the value signed with the app's cookie_secret
+// (Tornado's v2 format), expiring in expires_days (0: 30). Returns 0, or
+// TN_EINVAL without a cookie_secret.
+TN_API int tn_set_signed_cookie(tn_handler *h, const char *name, const char *value, double expires_days);
+// Tornado's get_signed_cookie: the verified value as a C string, or NULL
+// when absent, forged, for another name, or older than max_age_days (0: 31).
+TN_API const char *tn_get_signed_cookie(tn_handler *h, const char *name, double max_age_days);
 
 // Sends an error page (write_error, or Tornado's default) with `status` and
 // finishes. If the head was already sent, the connection is just ended.
@@ -10175,6 +10190,8 @@ typedef struct tn__webreq {
     int nargs;
     tn_str args[TN__MAX_PATH_ARGS];
     tn_buf argbuf;           // decoded path arguments, NUL-terminated
+    tn_buf scratch;          // a Set-Cookie value being formatted
+    tn_args verified;        // signed cookie values, decoded (stable until the end)
     tn_args query, body, cookies;
     tn_multipart files;
     tn_json_writer json;
@@ -10192,17 +10209,21 @@ TN__PRIVATE void tn__webreq_reset(tn__webreq *w) {
     tn_args_free(&w->query);
     tn_args_free(&w->body);
     tn_args_free(&w->cookies);
+    tn_args_free(&w->verified);
     tn_multipart_free(&w->files);
-    tn_buf argbuf = w->argbuf;
+    tn_buf argbuf = w->argbuf, scratch = w->scratch;
     tn_buf_clear(&argbuf);
+    tn_buf_clear(&scratch);
     memset(w, 0, sizeof *w);
     w->argbuf = argbuf;
+    w->scratch = scratch;
 }
 
 TN__PRIVATE void tn__webreq_free(void *ext) {
     tn__webreq *w = TN__CAST(tn__webreq *, ext);
     tn__webreq_reset(w);
     tn_buf_free(&w->argbuf);
+    tn_buf_free(&w->scratch);
     tn__free(w);
 }
 
@@ -10597,6 +10618,64 @@ TN_API const char *tn_get_cookie(tn_handler *h, const char *name, const char *de
     return v ? v->ptr : def;
 }
 
+// ---- cookies
+
+TN_API int tn_set_cookie(tn_handler *h, const tn_cookie_desc *cookie) {
+    tn__webreq *w = tn__web(h);
+    if (!w) return TN_EINVAL;
+    size_t start = w->scratch.len;
+    int r = tn_cookie_format(&w->scratch, cookie);
+    if (r == 0) r = tn_add_header(h, "Set-Cookie", w->scratch.data + start);
+    w->scratch.len = start;
+    if (w->scratch.data) w->scratch.data[start] = '\0';
+    return r;
+}
+
+TN_API int tn_clear_cookie(tn_handler *h, const char *name, const char *path, const char *domain) {
+    tn_cookie_desc d;
+    memset(&d, 0, sizeof d);
+    d.name = name;
+    d.path = path;
+    d.domain = domain;
+    d.expires = time(NULL) - 365 * 86400;  // Tornado: a year ago
+    d.max_age = -1;                          // and Max-Age=0
+    return tn_set_cookie(h, &d);
+}
+
+TN_API int tn_set_signed_cookie(tn_handler *h, const char *name, const char *value, double expires_days) {
+    tn__webreq *w = tn__web(h);
+    if (!w || !w->app->desc.cookie_secret) {
+        TN__LOGE("tn_set_signed_cookie needs the application's cookie_secret");
+        return TN_EINVAL;
+    }
+    tn_buf sv = {NULL, 0, 0};
+    int r = tn_signed_value_create(&sv, w->app->desc.cookie_secret, 0, name, value, strlen(value), (int64_t)time(NULL));
+    if (r == 0) {
+        tn_cookie_desc d;
+        memset(&d, 0, sizeof d);
+        d.name = name;
+        d.value = sv.data;
+        d.expires = time(NULL) + (time_t)((expires_days > 0 ? expires_days : 30.0) * 86400.0);
+        r = tn_set_cookie(h, &d);
+    }
+    tn_buf_free(&sv);
+    return r;
+}
+
+TN_API const char *tn_get_signed_cookie(tn_handler *h, const char *name, double max_age_days) {
+    tn__webreq *w = tn__web(h);
+    const char *raw = tn_get_cookie(h, name, NULL);
+    if (!w || !raw || !w->app->desc.cookie_secret) return NULL;
+    const char *secret = w->app->desc.cookie_secret;
+    tn_buf v = {NULL, 0, 0};
+    int r = tn_signed_value_decode(&v, &secret, 1, name, raw, strlen(raw), max_age_days, (int64_t)time(NULL));
+    // A value with a NUL inside is no C string: refused like a forged one.
+    if (r == 0 && !(v.len && memchr(v.data, '\0', v.len))) r = tn_args_add(&w->verified, tn_str_c(name), tn__str_n(v.data ? v.data : "", v.len));
+    else r = TN_EPARSE;
+    tn_buf_free(&v);
+    return r == 0 ? w->verified.items[w->verified.count - 1].value.ptr : NULL;
+}
+
 TN_API tn_str tn_path_arg(const tn_handler *h, int i) {
     tn__webreq *w = tn__web(h);
     if (!w || i < 0 || i >= w->nargs) return tn__str_n(NULL, 0);
@@ -10686,9 +10765,15 @@ TN_API tn_app *tn_app_new(tn_loop *loop, const tn_app_desc *desc) {
     app->loop = loop;
     if (desc) app->desc = *desc;
     app->desc.routes = NULL;  // compiled below; the table need not outlive the call
+    app->desc.cookie_secret = NULL;
+    if (desc && desc->cookie_secret && !(app->desc.cookie_secret = tn__strdup(desc->cookie_secret))) {
+        tn__free(app);
+        return NULL;
+    }
     app->groups = TN__CAST(tn__hostgroup *, tn__calloc(1, sizeof(tn__hostgroup)));
     if (!app->groups || tn__hostgroup_init(&app->groups[0], NULL, desc ? desc->routes : NULL) != 0) {
         tn__free(app->groups);
+        tn__free((void *)(uintptr_t)app->desc.cookie_secret);
         tn__free(app);
         return NULL;
     }
@@ -10768,6 +10853,7 @@ TN_API void tn_app_free(tn_app *app) {
     if (app->server) tn_http_server_stop(app->server);
     for (size_t g = 0; g < app->ngroups; g++) tn__hostgroup_free(&app->groups[g]);
     tn__free(app->groups);
+    tn__free((void *)(uintptr_t)app->desc.cookie_secret);
     tn__loop_remove_handle(&app->handle);
     tn__free(app);
 }

@@ -53,6 +53,7 @@ typedef struct tn_app_desc {
     void *default_handler_data;
     bool no_access_log;                 // no tornado.access line per request
     void *user_data;                    // tn_app_user_data
+    const char *cookie_secret;          // for signed cookies (copied); NULL: none
     tn_http_server_desc server;         // for tn_app_listen: limits, timeouts,
                                         // xheaders (request_cb is the app's)
 } tn_app_desc;
@@ -103,6 +104,20 @@ TN_API size_t tn_get_arguments(tn_handler *h, const char *name, const char **out
 TN_API const tn_multipart *tn_get_files(tn_handler *h);
 // The cookies of the request (parsed on first use).
 TN_API const char *tn_get_cookie(tn_handler *h, const char *name, const char *def);
+
+// Adds a Set-Cookie header (tn_cookie_desc: path "/" by default). Returns
+// 0 or TN_EINVAL (bad characters, logged) / TN_ENOMEM.
+TN_API int tn_set_cookie(tn_handler *h, const tn_cookie_desc *cookie);
+// Tells the browser to delete a cookie (an expired one with the same name,
+// path and domain; path NULL means "/").
+TN_API int tn_clear_cookie(tn_handler *h, const char *name, const char *path, const char *domain);
+// Tornado's set_signed_cookie: the value signed with the app's cookie_secret
+// (Tornado's v2 format), expiring in expires_days (0: 30). Returns 0, or
+// TN_EINVAL without a cookie_secret.
+TN_API int tn_set_signed_cookie(tn_handler *h, const char *name, const char *value, double expires_days);
+// Tornado's get_signed_cookie: the verified value as a C string, or NULL
+// when absent, forged, for another name, or older than max_age_days (0: 31).
+TN_API const char *tn_get_signed_cookie(tn_handler *h, const char *name, double max_age_days);
 
 // Sends an error page (write_error, or Tornado's default) with `status` and
 // finishes. If the head was already sent, the connection is just ended.

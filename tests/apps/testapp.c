@@ -8,6 +8,7 @@ int main(int argc, char **argv) {
     tn_app_desc d;
     memset(&d, 0, sizeof d);
     d.routes = testapp_routes;
+    d.cookie_secret = "It's a secret to everybody";
     int port = 0;
     for (int i = 1; i < argc; i++) {
         if (strncmp(argv[i], "--port=", 7) == 0) port = atoi(argv[i] + 7);

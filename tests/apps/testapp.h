@@ -152,6 +152,23 @@ static void json_get(tn_handler *h) {
     tn_write_json_end(h);
 }
 static void api_get(tn_handler *h) { tn_write_str(h, "api host"); }
+static void signed_get(tn_handler *h) {
+    const char *set = tn_get_argument(h, "set", NULL);
+    if (set) {
+        tn_set_signed_cookie(h, "user", set, 0);
+        tn_cookie_desc c;
+        memset(&c, 0, sizeof c);
+        c.name = "plain";
+        c.value = "v1";
+        c.http_only = true;
+        c.samesite = "Lax";
+        tn_set_cookie(h, &c);
+        tn_clear_cookie(h, "old", NULL, NULL);
+        return;
+    }
+    const char *user = tn_get_signed_cookie(h, "user", 0);
+    tn_writef(h, "user=%s", user ? user : "(none)");
+}
 static void sources_post(tn_handler *h) {
     tn_set_header(h, "X-Gone", "1");
     int cleared = tn_clear_header(h, "X-Gone");
@@ -192,6 +209,7 @@ static const tn_handler_class upload_class = {.post = upload_post};
 static const tn_handler_class json_class = {.get = json_get};
 static const tn_handler_class api_class = {.get = api_get};
 static const tn_handler_class sources_class = {.post = sources_post};
+static const tn_handler_class signed_class = {.get = signed_get};
 
 // Routes for requests whose Host is api.example.com (tn_app_add_handlers).
 static const tn_route testapp_api_routes[] = {
@@ -225,6 +243,7 @@ static const tn_route testapp_routes[] = {
     {.pattern = "/upload", .handler = &upload_class},
     {.pattern = "/json", .handler = &json_class},
     {.pattern = "/sources", .handler = &sources_class},
+    {.pattern = "/signed", .handler = &signed_class},
     {0},
 };
 #endif
