@@ -54,6 +54,8 @@ typedef struct tn_app_desc {
     bool no_access_log;                 // no tornado.access line per request
     void *user_data;                    // tn_app_user_data
     const char *cookie_secret;          // for signed cookies (copied); NULL: none
+    bool xsrf_cookies;                  // Tornado's XSRF check on every method
+                                        // but GET, HEAD and OPTIONS (403 on failure)
     tn_http_server_desc server;         // for tn_app_listen: limits, timeouts,
                                         // xheaders (request_cb is the app's)
 } tn_app_desc;
@@ -118,6 +120,13 @@ TN_API int tn_set_signed_cookie(tn_handler *h, const char *name, const char *val
 // Tornado's get_signed_cookie: the verified value as a C string, or NULL
 // when absent, forged, for another name, or older than max_age_days (0: 31).
 TN_API const char *tn_get_signed_cookie(tn_handler *h, const char *name, double max_age_days);
+
+// Tornado's xsrf_token: this session's XSRF token (masked afresh on each
+// call, version 2), setting the _xsrf cookie when the client has none.
+// Valid until the request finishes; NULL when out of memory.
+TN_API const char *tn_xsrf_token(tn_handler *h);
+// `<input type="hidden" name="_xsrf" value="TOKEN"/>` for forms.
+TN_API const char *tn_xsrf_form_html(tn_handler *h);
 
 // Sends an error page (write_error, or Tornado's default) with `status` and
 // finishes. If the head was already sent, the connection is just ended.

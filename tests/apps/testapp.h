@@ -152,6 +152,8 @@ static void json_get(tn_handler *h) {
     tn_write_json_end(h);
 }
 static void api_get(tn_handler *h) { tn_write_str(h, "api host"); }
+static void xsrf_get(tn_handler *h) { tn_write_str(h, tn_xsrf_token(h)); }
+static void xsrf_post(tn_handler *h) { tn_write_str(h, "ok"); }
 static void signed_get(tn_handler *h) {
     const char *set = tn_get_argument(h, "set", NULL);
     if (set) {
@@ -210,6 +212,7 @@ static const tn_handler_class json_class = {.get = json_get};
 static const tn_handler_class api_class = {.get = api_get};
 static const tn_handler_class sources_class = {.post = sources_post};
 static const tn_handler_class signed_class = {.get = signed_get};
+static const tn_handler_class xsrf_class = {.get = xsrf_get, .post = xsrf_post};
 
 // Routes for requests whose Host is api.example.com (tn_app_add_handlers).
 static const tn_route testapp_api_routes[] = {
@@ -244,6 +247,7 @@ static const tn_route testapp_routes[] = {
     {.pattern = "/json", .handler = &json_class},
     {.pattern = "/sources", .handler = &sources_class},
     {.pattern = "/signed", .handler = &signed_class},
+    {.pattern = "/xsrf", .handler = &xsrf_class},
     {0},
 };
 #endif

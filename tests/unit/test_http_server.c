@@ -15,6 +15,7 @@
 #include "child_server.h"
 
 static bool use_fallback;  // set before start(): unmatched paths go to testapp_fallback_class
+static bool use_xsrf;      // set before start(): xsrf_cookies on
 
 static tn_app *make_app(tn_loop *loop, void *arg) {
     const tn_http_server_desc *sd = (const tn_http_server_desc *)arg;
@@ -23,6 +24,7 @@ static tn_app *make_app(tn_loop *loop, void *arg) {
     d.routes = testapp_routes;
     d.no_access_log = true;
     d.cookie_secret = "It's a secret to everybody";
+    d.xsrf_cookies = use_xsrf;
     if (use_fallback) {
         d.default_handler = &testapp_fallback_class;
         d.default_handler_data = (void *)"fallback-data";
@@ -683,6 +685,59 @@ TEST(web_set_cookie_clear_cookie_and_signed_cookies_round_trip) {
     CHECK_INT(exchange(s.port, "GET /signed HTTP/1.1\r\nHost: x\r\nCookie: user=2|1:0|10:1300000000|3:key|8:dmFsdWU=|"
                                "3d4e60b996ff9c5d5788e333a0cba6f238a22c6c0f94788870e1a9ecd482e152\r\n\r\n", &r), 200);
     BODY_IS(r, "user=(none)");
+    tn_buf_free(&r.body);
+    tt_server_stop(s);
+}
+
+// Tornado's XSRFTest cases.
+static int xsrf_post_with(int port, const char *cookie, const char *body_token, const char *header) {
+    char q[2048], body[600] = "";
+    if (body_token) snprintf(body, sizeof body, "_xsrf=%s", body_token);
+    snprintf(q, sizeof q,
+             "POST /xsrf HTTP/1.1\r\nHost: x\r\n%s%s%s%s%sContent-Type: application/x-www-form-urlencoded\r\n"
+             "Content-Length: %zu\r\n\r\n%s",
+             cookie ? "Cookie: _xsrf=" : "", cookie ? cookie : "", cookie ? "\r\n" : "", header ? header : "",
+             header ? "\r\n" : "", strlen(body), body);
+    resp r = {0};
+    int st = exchange(port, q, &r);
+    tn_buf_free(&r.body);
+    return st;
+}
+
+TEST(web_xsrf_cookies_as_tornado) {
+    use_xsrf = true;
+    tt_server s = start(NULL);
+    resp r = {0};
+    CHECK_INT(exchange(s.port, "GET /xsrf HTTP/1.1\r\nHost: x\r\n\r\n", &r), 200);  // GET is never checked
+    char *c = strstr(r.head, "Set-Cookie: _xsrf=");
+    CHECK(c != NULL);
+    char cookie[256], token[256];
+    CHECK(sscanf(c + 18, "%255[^;\r]", cookie) == 1);
+    snprintf(token, sizeof token, "%.*s", (int)r.body.len, r.body.data);
+    CHECK(strncmp(token, "2|", 2) == 0);
+    // a second token for the same cookie is masked differently, and both pass
+    char q[512], token2[256];
+    snprintf(q, sizeof q, "GET /xsrf HTTP/1.1\r\nHost: x\r\nCookie: _xsrf=%s\r\n\r\n", cookie);
+    CHECK_INT(exchange(s.port, q, &r), 200);
+    HEAD_LACKS(r, "Set-Cookie");  // the client has its cookie
+    snprintf(token2, sizeof token2, "%.*s", (int)r.body.len, r.body.data);
+    CHECK(strcmp(token, token2) != 0);
+    CHECK_INT(xsrf_post_with(s.port, cookie, token, NULL), 200);         // success_post_body
+    CHECK_INT(xsrf_post_with(s.port, cookie, token2, NULL), 200);        // distinct_tokens
+    char hdr[300];
+    snprintf(hdr, sizeof hdr, "X-Xsrftoken: %s", token);
+    CHECK_INT(xsrf_post_with(s.port, cookie, NULL, hdr), 200);           // success_header
+    snprintf(hdr, sizeof hdr, "X-Csrftoken: %s", token);
+    CHECK_INT(xsrf_post_with(s.port, cookie, NULL, hdr), 200);
+    CHECK_INT(xsrf_post_with(s.port, cookie, token, NULL), 200);
+    CHECK_INT(xsrf_post_with(s.port, NULL, NULL, NULL), 403);            // fail_no_token
+    CHECK_INT(xsrf_post_with(s.port, cookie, NULL, NULL), 403);          // fail_cookie_no_body
+    CHECK_INT(xsrf_post_with(s.port, NULL, token, NULL), 403);           // fail_body_no_cookie
+    CHECK_INT(xsrf_post_with(s.port, cookie, "2|zz|00|1", NULL), 403);   // fail_argument_invalid_format
+    CHECK_INT(xsrf_post_with(s.port, "2|zz|00|1", token, NULL), 403);    // fail_cookie_invalid_format
+    CHECK_INT(xsrf_post_with(s.port, "deadbeef", "deadbeef", NULL), 200);  // success_short_token (version 1)
+    CHECK_INT(xsrf_post_with(s.port, "xoxo", "xoxo", NULL), 200);          // success_non_hex_token
+    CHECK_INT(xsrf_post_with(s.port, "deadbeef", token, NULL), 403);       // cross_user
     tn_buf_free(&r.body);
     tt_server_stop(s);
 }
