@@ -2290,6 +2290,16 @@ typedef int tn__mutex;
 #endif
 
 TN__PRIVATE int tn__err_from_errno(int e);
+// A view of p[0..n).
+TN__PRIVATE tn_str tn__str_n(const char *p, size_t n);
+// A malloc'd copy of s (NULL when out of memory).
+TN__PRIVATE char *tn__strdup(const char *s);
+// The value of a hex digit, or -1.
+TN__PRIVATE int tn__hex_value(int c);
+// Writes 2n lowercase hex digits (no NUL).
+TN__PRIVATE void tn__hex_encode(const void *src, size_t n, char *out);
+// RFC 9110 token characters (http_parse.c).
+TN__PRIVATE bool tn__http_is_tchar(unsigned char c);
 TN__PRIVATE void *tn__malloc(size_t n);
 TN__PRIVATE void *tn__calloc(size_t count, size_t n);
 TN__PRIVATE void *tn__realloc(void *p, size_t n);
@@ -2408,6 +2418,32 @@ TN__PRIVATE int tn__err_from_errno(int e) {
 #line 1 "src/str.c"
 #endif
 // >>str implementation
+
+TN__PRIVATE tn_str tn__str_n(const char *p, size_t n) {
+    tn_str v;
+    v.ptr = p;
+    v.len = n;
+    return v;
+}
+
+TN__PRIVATE char *tn__strdup(const char *s) {
+    size_t n = strlen(s) + 1;
+    char *p = TN__CAST(char *, tn__malloc(n));
+    if (p) memcpy(p, s, n);
+    return p;
+}
+
+TN__PRIVATE int tn__hex_value(int c) {
+    return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+}
+
+TN__PRIVATE void tn__hex_encode(const void *src, size_t n, char *out) {
+    const unsigned char *p = TN__CAST(const unsigned char *, src);
+    for (size_t i = 0; i < n; i++) {
+        out[2 * i] = "0123456789abcdef"[p[i] >> 4];
+        out[2 * i + 1] = "0123456789abcdef"[p[i] & 15];
+    }
+}
 
 TN_API tn_str tn_str_c(const char *s) {
     tn_str v;
@@ -3901,10 +3937,7 @@ TN__PRIVATE void tn__signed_field(tn_buf *b, const char *s, size_t n) {
 TN__PRIVATE void tn__signed_hex_mac(const char *secret, const char *msg, size_t len, char hex[64]) {
     uint8_t mac[TN_SHA256_SIZE];
     tn_hmac_sha256(secret, strlen(secret), msg, len, mac);
-    for (int i = 0; i < TN_SHA256_SIZE; i++) {
-        hex[2 * i] = "0123456789abcdef"[mac[i] >> 4];
-        hex[2 * i + 1] = "0123456789abcdef"[mac[i] & 15];
-    }
+    tn__hex_encode(mac, sizeof mac, hex);
 }
 
 TN_API int tn_signed_value_create(tn_buf *out, const char *secret, int key_version, const char *name,
@@ -6513,13 +6546,7 @@ static const unsigned char tn__http_cls[256] = {
 };
 
 TN__PRIVATE bool tn__http_is(unsigned char c, int cls) { return (tn__http_cls[c] & cls) != 0; }
-
-TN__PRIVATE tn_str tn__http_str(const char *p, size_t len) {
-    tn_str s;
-    s.ptr = p;
-    s.len = len;
-    return s;
-}
+TN__PRIVATE bool tn__http_is_tchar(unsigned char c) { return tn__http_is(c, TN__C_TCHAR); }
 
 // A case-insensitive compare of a view with a NUL-terminated name.
 TN__PRIVATE bool tn__http_eq(tn_str a, const char *name) {
@@ -6541,7 +6568,7 @@ TN_API bool tn_headers_next(const tn_header *h, size_t n, const char *name, size
 
 TN_API tn_str tn_headers_get(const tn_header *h, size_t n, const char *name) {
     size_t pos = 0;
-    tn_str v = tn__http_str(NULL, 0);
+    tn_str v = tn__str_n(NULL, 0);
     tn_headers_next(h, n, name, &pos, &v);
     return v;
 }
@@ -6592,7 +6619,7 @@ TN__PRIVATE size_t tn__http_scan_text(const char *b, size_t p, size_t e, unsigne
 TN__PRIVATE tn_str tn__http_trim(const char *p, size_t len) {
     while (len && (p[0] == ' ' || p[0] == '\t')) p++, len--;
     while (len && (p[len - 1] == ' ' || p[len - 1] == '\t')) len--;
-    return tn__http_str(p, len);
+    return tn__str_n(p, len);
 }
 
 // At the start of a line: consumes a CRLF and returns 1; 0 when the line is
@@ -6627,7 +6654,7 @@ TN__PRIVATE int tn__http_field(const char *b, size_t len, size_t cap, size_t *p,
     if (q == e) return tn__http_need(q, len, cap, TN__HTTP_HEAD_TOO_LARGE);
     int r = tn__http_crlf(b, len, cap, &q);
     if (r) return r;
-    out->name = tn__http_str(b + *p, (size_t)(v - 1 - *p));
+    out->name = tn__str_n(b + *p, (size_t)(v - 1 - *p));
     out->value = tn__http_trim(b + v, q - 2 - v);
     *p = q;
     return 0;
@@ -6716,8 +6743,8 @@ TN__PRIVATE bool tn__http_valid_host(tn_str s, bool strict, bool need_port) {
 // Splits "path?query" into the request's views.
 TN__PRIVATE void tn__http_split_query(tn_str pq, tn_http_request *req) {
     const char *qm = TN__CAST(const char *, memchr(pq.ptr, '?', pq.len));
-    req->path = tn__http_str(pq.ptr, qm ? (size_t)(qm - pq.ptr) : pq.len);
-    if (qm) req->query = tn__http_str(qm + 1, pq.len - req->path.len - 1);
+    req->path = tn__str_n(pq.ptr, qm ? (size_t)(qm - pq.ptr) : pq.len);
+    if (qm) req->query = tn__str_n(qm + 1, pq.len - req->path.len - 1);
 }
 
 // absolute-form: scheme "://" authority [path] ["?" query].
@@ -6733,10 +6760,10 @@ TN__PRIVATE bool tn__http_absolute_form(tn_str t, tn_http_request *req) {
     if (i == 0 || t.len - i < 3 || memcmp(p + i, "://", 3) != 0) return false;
     size_t a = i + 3, e = a;
     while (e < t.len && p[e] != '/' && p[e] != '?') e++;
-    req->authority = tn__http_str(p + a, e - a);
+    req->authority = tn__str_n(p + a, e - a);
     if (!tn__http_valid_host(req->authority, true, false)) return false;
-    tn__http_split_query(tn__http_str(p + e, t.len - e), req);
-    if (req->path.len == 0) req->path = tn__http_str("/", 1);
+    tn__http_split_query(tn__str_n(p + e, t.len - e), req);
+    if (req->path.len == 0) req->path = tn__str_n("/", 1);
     return true;
 }
 
@@ -6778,11 +6805,11 @@ TN__PRIVATE int tn__http_request_line(tn__http_head *h, size_t *p, tn_http_reque
     q = tn__http_scan_token(h->b, s, e);
     if (q == e) return tn__http_need_line(h, q);
     if (q == s || h->b[q] != ' ') return TN__HTTP_BAD;
-    req->method = tn__http_str(h->b + s, q - s);
+    req->method = tn__str_n(h->b + s, q - s);
     size_t t = ++q;
     if ((r = tn__http_line_text(h, &q, 0x21, false))) return r;
     if (q == t || h->b[q] != ' ') return TN__HTTP_BAD;
-    req->target = tn__http_str(h->b + t, q - t);
+    req->target = tn__str_n(h->b + t, q - t);
     if (!tn__http_target(req)) return TN__HTTP_BAD;
     q++;
     if ((r = tn__http_version(h, &q, &req->version_minor))) return r;
@@ -6827,7 +6854,7 @@ TN__PRIVATE int tn__http_status_line(tn__http_head *h, size_t *p, tn_http_respon
         reason = ++q;
         if ((r = tn__http_line_text(h, &q, 0x20, true))) return r;
     }
-    resp->reason = tn__http_str(h->b + reason, q - reason);
+    resp->reason = tn__str_n(h->b + reason, q - reason);
     if ((r = tn__http_crlf(h->b, h->len, h->cap, &q))) return r;
     *p = q;
     return 0;
@@ -7013,7 +7040,7 @@ TN__PRIVATE int tn__chunk_step(tn_chunked_decoder *d, const char *b, size_t len,
     }
     case TN__CK_DATA:
         *used = (size_t)TN__MIN((uint64_t)len, d->_remaining);
-        *data = tn__http_str(b, *used);
+        *data = tn__str_n(b, *used);
         if ((d->_remaining -= *used) == 0) d->_state = TN__CK_DATA_END;
         return *used ? 0 : TN_INCOMPLETE;
     case TN__CK_DATA_END:
@@ -7031,7 +7058,7 @@ TN__PRIVATE int tn__chunk_step(tn_chunked_decoder *d, const char *b, size_t len,
 
 TN_API int tn_chunked_decode(tn_chunked_decoder *d, const char *buf, size_t len, tn_str *data) {
     size_t off = 0;
-    *data = tn__http_str(buf, 0);
+    *data = tn__str_n(buf, 0);
     // Consume framing freely but return at most one payload span per call,
     // and never more than an int can count.
     len = TN__MIN(len, (size_t)INT_MAX);
@@ -7056,20 +7083,13 @@ TN_API bool tn_chunked_done(const tn_chunked_decoder *d) { return d->_state == T
 #endif
 // >>url implementation
 
-TN__PRIVATE int tn__url_hex(int c) {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-}
-
 TN_API size_t tn_url_unescape(char *dst, const char *src, size_t len, bool plus) {
     size_t o = 0;
     for (size_t i = 0; i < len; i++) {
         char c = src[i];
         if (c == '%' && i + 2 < len) {
-            int hi = tn__url_hex((unsigned char)src[i + 1]);
-            int lo = tn__url_hex((unsigned char)src[i + 2]);
+            int hi = tn__hex_value((unsigned char)src[i + 1]);
+            int lo = tn__hex_value((unsigned char)src[i + 2]);
             if (hi >= 0 && lo >= 0) {
                 c = (char)(hi << 4 | lo);
                 i += 2;
@@ -7113,13 +7133,6 @@ TN_API int tn_url_escape(tn_buf *out, const char *s, size_t len, bool plus) {
     return 0;
 }
 
-TN__PRIVATE tn_str tn__url_view(const char *p, size_t n) {
-    tn_str v;
-    v.ptr = p;
-    v.len = n;
-    return v;
-}
-
 // The first of `stops` in [p, end), or end.
 TN__PRIVATE const char *tn__url_find(const char *p, const char *end, const char *stops) {
     while (p < end && (*p == '\0' || !strchr(stops, *p))) p++;
@@ -7154,17 +7167,17 @@ TN__PRIVATE int tn__url_hostport(const char *p, const char *end, tn_url *u) {
         bool has_colon = false;
         for (const char *q = p + 1; q < close; q++) {
             if (*q == ':') has_colon = true;
-            else if (*q != '.' && tn__url_hex((unsigned char)*q) < 0) return TN_EPARSE;
+            else if (*q != '.' && tn__hex_value((unsigned char)*q) < 0) return TN_EPARSE;
         }
         if (!has_colon) return TN_EPARSE;
-        u->host = tn__url_view(p + 1, (size_t)(close - p - 1));
+        u->host = tn__str_n(p + 1, (size_t)(close - p - 1));
         colon = close + 1;
         if (colon < end && *colon != ':') return TN_EPARSE;
     } else {
         colon = tn__url_find(p, end, ":");
         for (const char *q = p; q < colon; q++)
             if (*q == '[' || *q == ']' || *q == '\\') return TN_EPARSE;
-        u->host = tn__url_view(p, (size_t)(colon - p));
+        u->host = tn__str_n(p, (size_t)(colon - p));
     }
     if (u->host.len == 0) return TN_EPARSE;
     if (colon >= end || colon + 1 == end) return 0;  // RFC 3986 allows "host:"
@@ -7183,12 +7196,12 @@ TN_API int tn_url_parse_str(tn_str url, tn_url *u) {
     static const char slash[] = "/";
     const char *p = url.ptr, *end = url.ptr + url.len;
     memset(u, 0, sizeof *u);
-    u->userinfo = u->query = u->fragment = tn__url_view(end, 0);  // never NULL
+    u->userinfo = u->query = u->fragment = tn__str_n(end, 0);  // never NULL
     for (size_t i = 0; i < url.len; i++)
         if ((unsigned char)p[i] <= ' ' || p[i] == 0x7f) return TN_EPARSE;
     const char *colon = tn__url_find(p, end, ":/?#");
     if (end - colon < 3 || memcmp(colon, "://", 3) != 0) return TN_EPARSE;
-    u->scheme = tn__url_view(p, (size_t)(colon - p));
+    u->scheme = tn__str_n(p, (size_t)(colon - p));
     if (!tn__url_scheme_ok(u->scheme)) return TN_EPARSE;
     const char *auth = colon + 3;
     const char *auth_end = tn__url_find(auth, end, "/?#");
@@ -7196,21 +7209,21 @@ TN_API int tn_url_parse_str(tn_str url, tn_url *u) {
     for (const char *q = auth; q < auth_end; q++)
         if (*q == '@') at = q;
     if (at) {
-        u->userinfo = tn__url_view(auth, (size_t)(at - auth));
+        u->userinfo = tn__str_n(auth, (size_t)(at - auth));
         auth = at + 1;
     }
     int r = tn__url_hostport(auth, auth_end, u);
     if (r) return r;
     if (!u->has_port) u->port = tn__url_default_port(u->scheme);
     const char *qs = tn__url_find(auth_end, end, "?#");
-    u->path = qs > auth_end ? tn__url_view(auth_end, (size_t)(qs - auth_end))
-                            : tn__url_view(slash, 1);
+    u->path = qs > auth_end ? tn__str_n(auth_end, (size_t)(qs - auth_end))
+                            : tn__str_n(slash, 1);
     const char *hash = tn__url_find(qs, end, "#");
     if (qs < end && *qs == '?') {
         u->has_query = true;
-        u->query = tn__url_view(qs + 1, (size_t)(hash - qs - 1));
+        u->query = tn__str_n(qs + 1, (size_t)(hash - qs - 1));
     }
-    if (hash < end) u->fragment = tn__url_view(hash + 1, (size_t)(end - hash - 1));
+    if (hash < end) u->fragment = tn__str_n(hash + 1, (size_t)(end - hash - 1));
     return 0;
 }
 
@@ -7926,13 +7939,6 @@ TN_API int tn_cookie_format(tn_buf *out, const tn_cookie_desc *d) {
 #define TN__MP_MAX_HEADER (10 * 1024)
 #define TN__MP_MAX_BOUNDARY 70  // RFC 2046
 
-TN__PRIVATE tn_str tn__mp_view(const char *p, const char *end) {
-    tn_str s;
-    s.ptr = p;
-    s.len = (size_t)(end - p);
-    return s;
-}
-
 // memmem, which is not in C99 or POSIX.
 TN__PRIVATE const char *tn__mp_find(const char *h, const char *end, const char *n, size_t nlen) {
     while ((size_t)(end - h) >= nlen) {
@@ -7992,11 +7998,6 @@ TN__PRIVATE const char *tn__mp_next(const tn__mp_scan *sc, const char *from, con
     return NULL;
 }
 
-TN__PRIVATE bool tn__mp_tchar(int c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           (c != 0 && strchr("!#$%&'*+-.^_`|~", c) != NULL);
-}
-
 // Reads the header line at *pp up to `end`. Returns 1 (a line), 0 (no more)
 // or TN_EPARSE (not "token: value", or a CR, LF or NUL inside).
 TN__PRIVATE int tn__mp_line(const char **pp, const char *end, tn_str *name, tn_str *value) {
@@ -8005,15 +8006,15 @@ TN__PRIVATE int tn__mp_line(const char **pp, const char *end, tn_str *name, tn_s
     const char *crlf = tn__mp_find(p, end, "\r\n", 2);
     const char *eol = crlf ? crlf : end;
     const char *colon = p;
-    while (colon < eol && tn__mp_tchar((unsigned char)*colon)) colon++;
+    while (colon < eol && tn__http_is_tchar((unsigned char)*colon)) colon++;
     if (colon == p || colon == eol || *colon != ':') return TN_EPARSE;
     for (const char *q = colon; q < eol; q++)
         if (*q == '\r' || *q == '\n' || *q == '\0') return TN_EPARSE;
     const char *v = colon + 1, *vend = eol;
     while (v < vend && (*v == ' ' || *v == '\t')) v++;
     while (vend > v && (vend[-1] == ' ' || vend[-1] == '\t')) vend--;
-    *name = tn__mp_view(p, colon);
-    *value = tn__mp_view(v, vend);
+    *name = tn__str_n(p, (size_t)(colon - p));
+    *value = tn__str_n(v, (size_t)(vend - v));
     *pp = crlf ? crlf + 2 : end;
     return 1;
 }
@@ -8058,8 +8059,8 @@ TN__PRIVATE int tn__mp_split(tn_multipart *mp, tn__mp_scan *sc, const char *body
         }
         tn_multipart_part *part = &mp->parts[mp->count++];
         memset(part, 0, sizeof *part);
-        part->headers = tn__mp_view(start, eoh < start ? start : eoh);
-        part->body = tn__mp_view(content, d < content ? content : d);
+        part->headers = tn__str_n(start, eoh < start ? 0 : (size_t)(eoh - start));
+        part->body = tn__str_n(content, d < content ? 0 : (size_t)(d - content));
     }
     return 0;
 }
@@ -8072,7 +8073,7 @@ TN__PRIVATE long tn__mp_ext_value(char *dst, tn_str v) {
     const char *end = v.ptr + v.len;
     const char *q2 = q1 ? TN__CAST(const char *, memchr(q1 + 1, '\'', (size_t)(end - q1 - 1))) : NULL;
     if (!q2) return -1;
-    tn_str charset = tn__mp_view(v.ptr, q1);
+    tn_str charset = tn__str_n(v.ptr, (size_t)(q1 - v.ptr));
     bool latin1 = tn_str_eq_nocase(charset, tn_str_c("iso-8859-1"));
     if (!latin1 && !tn_str_eq_nocase(charset, tn_str_c("utf-8"))) return -1;
     for (const char *p = q2 + 1; p < end; p++)
@@ -8116,7 +8117,7 @@ TN__PRIVATE int tn__mp_describe(tn_multipart_part *part, char **arena) {
     tn_str disp = tn_multipart_header(part, "Content-Disposition");
     if (!disp.ptr) return tn__mp_fail(TN_EPARSE, "no Content-Disposition");
     const char *semi = TN__CAST(const char *, memchr(disp.ptr, ';', disp.len));
-    tn_str type = tn__mp_view(disp.ptr, semi ? semi : disp.ptr + disp.len);
+    tn_str type = tn__str_n(disp.ptr, semi ? (size_t)(semi - disp.ptr) : disp.len);
     while (type.len && (type.ptr[type.len - 1] == ' ' || type.ptr[type.len - 1] == '\t')) type.len--;
     if (!tn_str_eq_nocase(type, tn_str_c("form-data")))
         return tn__mp_fail(TN_EPARSE, "Content-Disposition is not form-data");
@@ -8134,7 +8135,7 @@ TN__PRIVATE int tn__mp_describe(tn_multipart_part *part, char **arena) {
         ext = tn__mp_ext_value(*arena, raw);
     }
     if (ext >= 0) {
-        part->filename = tn__mp_view(*arena, *arena + ext);
+        part->filename = tn__str_n(*arena, (size_t)ext);
         (*arena)[ext] = '\0';
         *arena += ext + 1;
     } else if (tn_http_header_param(disp, "filename", &v, &quoted)) {
@@ -8456,13 +8457,6 @@ TN__PRIVATE void tn__hreq_release(tn__hreq *r);
 
 // ---- small helpers
 
-TN__PRIVATE tn_str tn__str_n(const char *p, size_t n) {
-    tn_str s;
-    s.ptr = p;
-    s.len = n;
-    return s;
-}
-
 // The default response headers, with the Date formatted once a second.
 TN__PRIVATE const tn_buf *tn__hserver_defaults(tn_http_server *srv) {
     time_t now = time(NULL);
@@ -8487,16 +8481,10 @@ TN__PRIVATE int tn__buf_append_num(tn_buf *b, uint64_t v, unsigned base) {
     return tn_buf_append(b, tmp + i, sizeof tmp - (size_t)i);
 }
 
-TN__PRIVATE bool tn__is_tchar(unsigned char c) {
-    // RFC 9110 token characters, as a bitmap of the 128 ASCII codes
-    static const uint32_t map[4] = {0x00000000u, 0x03ff6cfau, 0xc7fffffeu, 0x57ffffffu};
-    return c < 128 && (map[c >> 5] >> (c & 31) & 1u);
-}
-
 TN__PRIVATE bool tn__header_ok(const char *name, const char *value) {
     if (!name || !*name || !value) return false;
     for (const char *p = name; *p; p++)
-        if (!tn__is_tchar((unsigned char)*p)) return false;
+        if (!tn__http_is_tchar((unsigned char)*p)) return false;
     return strcspn(value, "\r\n") == strlen(value);
 }
 
@@ -9285,13 +9273,6 @@ TN__PRIVATE void tn__hserver_free(tn_http_server *srv) {
 }
 
 TN__PRIVATE void tn__hserver_handle_close(tn__handle *h) { tn__hserver_free(TN__CAST(tn_http_server *, (void *)h)); }
-
-TN__PRIVATE char *tn__strdup(const char *s) {
-    size_t n = strlen(s) + 1;
-    char *p = TN__CAST(char *, tn__malloc(n));
-    if (p) memcpy(p, s, n);
-    return p;
-}
 
 TN_API tn_http_server *tn_http_server_new(tn_loop *loop, const tn_http_server_desc *desc) {
     if (!desc || !desc->request_cb) {
@@ -10295,14 +10276,19 @@ TN__PRIVATE int tn__web_decode_args(tn__webreq *w, const tn_str *groups, int n) 
     return 0;
 }
 
+// Tornado's SUPPORTED_METHODS, in its order (the Allow header's too).
+static const char *const tn__method_names[7] = {"GET", "HEAD", "POST", "DELETE", "PATCH", "PUT", "OPTIONS"};
+
+TN__PRIVATE void tn__method_fns(const tn_handler_class *c, tn_handler_fn fns[7]) {
+    fns[0] = c->get, fns[1] = c->head, fns[2] = c->post, fns[3] = c->del;
+    fns[4] = c->patch, fns[5] = c->put, fns[6] = c->options;
+}
+
 TN__PRIVATE tn_handler_fn tn__method_fn(const tn_handler_class *c, tn_str m) {
-    if (tn_str_eq(m, "GET")) return c->get;
-    if (tn_str_eq(m, "POST")) return c->post;
-    if (tn_str_eq(m, "HEAD")) return c->head;
-    if (tn_str_eq(m, "PUT")) return c->put;
-    if (tn_str_eq(m, "DELETE")) return c->del;
-    if (tn_str_eq(m, "PATCH")) return c->patch;
-    if (tn_str_eq(m, "OPTIONS")) return c->options;
+    tn_handler_fn fns[7];
+    tn__method_fns(c, fns);
+    for (int i = 0; i < 7; i++)
+        if (tn_str_eq(m, tn__method_names[i])) return fns[i];
     return NULL;
 }
 
@@ -10324,10 +10310,10 @@ TN__PRIVATE tn_handler_fn tn__web_prepare(tn_handler *h, tn__webreq *w) {
     if (!fn) {
         tn_buf allow;
         memset(&allow, 0, sizeof allow);
-        const char *names[] = {"GET", "HEAD", "POST", "DELETE", "PATCH", "PUT", "OPTIONS"};
-        tn_handler_fn fns[] = {c->get, c->head, c->post, c->del, c->patch, c->put, c->options};
-        for (size_t i = 0; i < TN__COUNTOF(names); i++)
-            if (fns[i]) tn_buf_appendf(&allow, "%s%s", allow.len ? ", " : "", names[i]);
+        tn_handler_fn fns[7];
+        tn__method_fns(c, fns);
+        for (int i = 0; i < 7; i++)
+            if (fns[i]) tn_buf_appendf(&allow, "%s%s", allow.len ? ", " : "", tn__method_names[i]);
         tn__web_error(h, 405, allow.len ? allow.data : NULL);
         tn_buf_free(&allow);
         return NULL;
@@ -10461,9 +10447,11 @@ TN__PRIVATE void tn__app_before_finish(tn_handler *h) {
     tn_str body = tn_get_written(h);
     uint64_t hash[2];
     tn__etag_hash(body.ptr, body.len, hash);
+    unsigned char bytes[16];
+    for (int i = 0; i < 16; i++) bytes[i] = (unsigned char)(hash[i / 8] >> (56 - 8 * (i % 8)));
     char etag[35];
     etag[0] = '"';
-    for (int i = 0; i < 32; i++) etag[1 + i] = "0123456789abcdef"[(hash[i / 16] >> (60 - 4 * (i % 16))) & 15];
+    tn__hex_encode(bytes, sizeof bytes, etag + 1);
     etag[33] = '"';
     etag[34] = '\0';
     tn_set_header(h, "Etag", etag);
@@ -10696,15 +10684,11 @@ TN_API const char *tn_get_signed_cookie(tn_handler *h, const char *name, double 
 
 // ---- XSRF (Tornado's xsrf_cookies)
 
-TN__PRIVATE int tn__hexval(char c) {
-    return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
-}
-
 // Hex to bytes; false for odd lengths, bad digits or too much.
 TN__PRIVATE bool tn__unhex(const char *s, size_t n, unsigned char *out, size_t cap, size_t *len) {
     if (n % 2 || n / 2 > cap) return false;
     for (size_t i = 0; i < n; i += 2) {
-        int a = tn__hexval(s[i]), b = tn__hexval(s[i + 1]);
+        int a = tn__hex_value(s[i]), b = tn__hex_value(s[i + 1]);
         if (a < 0 || b < 0) return false;
         out[i / 2] = (unsigned char)(a << 4 | b);
     }
@@ -10759,12 +10743,13 @@ TN_API const char *tn_xsrf_token(tn_handler *h) {
     if (tn_random_bytes(mask, 4) != 0) return NULL;
     memcpy(masked, w->xsrf, w->xsrf_len);
     tn_ws_mask(TN__CAST(char *, (void *)masked), w->xsrf_len, mask, 0);
-    char token[2 + 9 + 129 + 24];
-    size_t n = 0;
-    n += (size_t)snprintf(token + n, sizeof token - n, "2|");
-    for (int i = 0; i < 4; i++) n += (size_t)snprintf(token + n, sizeof token - n, "%02x", mask[i]);
+    char token[2 + 9 + 129 + 24] = "2|";  // 2|mask|masked token|time
+    size_t n = 2;
+    tn__hex_encode(mask, 4, token + n);
+    n += 8;
     token[n++] = '|';
-    for (size_t i = 0; i < w->xsrf_len; i++) n += (size_t)snprintf(token + n, sizeof token - n, "%02x", masked[i]);
+    tn__hex_encode(masked, w->xsrf_len, token + n);
+    n += 2 * w->xsrf_len;
     n += (size_t)snprintf(token + n, sizeof token - n, "|%lld", (long long)w->xsrf_time);
     if (!w->xsrf_cookie_ok) {  // the client gets the cookie with its first token
         tn_cookie_desc d;

@@ -20,13 +20,7 @@ static const unsigned char tn__http_cls[256] = {
 };
 
 TN__PRIVATE bool tn__http_is(unsigned char c, int cls) { return (tn__http_cls[c] & cls) != 0; }
-
-TN__PRIVATE tn_str tn__http_str(const char *p, size_t len) {
-    tn_str s;
-    s.ptr = p;
-    s.len = len;
-    return s;
-}
+TN__PRIVATE bool tn__http_is_tchar(unsigned char c) { return tn__http_is(c, TN__C_TCHAR); }
 
 // A case-insensitive compare of a view with a NUL-terminated name.
 TN__PRIVATE bool tn__http_eq(tn_str a, const char *name) {
@@ -48,7 +42,7 @@ TN_API bool tn_headers_next(const tn_header *h, size_t n, const char *name, size
 
 TN_API tn_str tn_headers_get(const tn_header *h, size_t n, const char *name) {
     size_t pos = 0;
-    tn_str v = tn__http_str(NULL, 0);
+    tn_str v = tn__str_n(NULL, 0);
     tn_headers_next(h, n, name, &pos, &v);
     return v;
 }
@@ -99,7 +93,7 @@ TN__PRIVATE size_t tn__http_scan_text(const char *b, size_t p, size_t e, unsigne
 TN__PRIVATE tn_str tn__http_trim(const char *p, size_t len) {
     while (len && (p[0] == ' ' || p[0] == '\t')) p++, len--;
     while (len && (p[len - 1] == ' ' || p[len - 1] == '\t')) len--;
-    return tn__http_str(p, len);
+    return tn__str_n(p, len);
 }
 
 // At the start of a line: consumes a CRLF and returns 1; 0 when the line is
@@ -134,7 +128,7 @@ TN__PRIVATE int tn__http_field(const char *b, size_t len, size_t cap, size_t *p,
     if (q == e) return tn__http_need(q, len, cap, TN__HTTP_HEAD_TOO_LARGE);
     int r = tn__http_crlf(b, len, cap, &q);
     if (r) return r;
-    out->name = tn__http_str(b + *p, (size_t)(v - 1 - *p));
+    out->name = tn__str_n(b + *p, (size_t)(v - 1 - *p));
     out->value = tn__http_trim(b + v, q - 2 - v);
     *p = q;
     return 0;
@@ -223,8 +217,8 @@ TN__PRIVATE bool tn__http_valid_host(tn_str s, bool strict, bool need_port) {
 // Splits "path?query" into the request's views.
 TN__PRIVATE void tn__http_split_query(tn_str pq, tn_http_request *req) {
     const char *qm = TN__CAST(const char *, memchr(pq.ptr, '?', pq.len));
-    req->path = tn__http_str(pq.ptr, qm ? (size_t)(qm - pq.ptr) : pq.len);
-    if (qm) req->query = tn__http_str(qm + 1, pq.len - req->path.len - 1);
+    req->path = tn__str_n(pq.ptr, qm ? (size_t)(qm - pq.ptr) : pq.len);
+    if (qm) req->query = tn__str_n(qm + 1, pq.len - req->path.len - 1);
 }
 
 // absolute-form: scheme "://" authority [path] ["?" query].
@@ -240,10 +234,10 @@ TN__PRIVATE bool tn__http_absolute_form(tn_str t, tn_http_request *req) {
     if (i == 0 || t.len - i < 3 || memcmp(p + i, "://", 3) != 0) return false;
     size_t a = i + 3, e = a;
     while (e < t.len && p[e] != '/' && p[e] != '?') e++;
-    req->authority = tn__http_str(p + a, e - a);
+    req->authority = tn__str_n(p + a, e - a);
     if (!tn__http_valid_host(req->authority, true, false)) return false;
-    tn__http_split_query(tn__http_str(p + e, t.len - e), req);
-    if (req->path.len == 0) req->path = tn__http_str("/", 1);
+    tn__http_split_query(tn__str_n(p + e, t.len - e), req);
+    if (req->path.len == 0) req->path = tn__str_n("/", 1);
     return true;
 }
 
@@ -285,11 +279,11 @@ TN__PRIVATE int tn__http_request_line(tn__http_head *h, size_t *p, tn_http_reque
     q = tn__http_scan_token(h->b, s, e);
     if (q == e) return tn__http_need_line(h, q);
     if (q == s || h->b[q] != ' ') return TN__HTTP_BAD;
-    req->method = tn__http_str(h->b + s, q - s);
+    req->method = tn__str_n(h->b + s, q - s);
     size_t t = ++q;
     if ((r = tn__http_line_text(h, &q, 0x21, false))) return r;
     if (q == t || h->b[q] != ' ') return TN__HTTP_BAD;
-    req->target = tn__http_str(h->b + t, q - t);
+    req->target = tn__str_n(h->b + t, q - t);
     if (!tn__http_target(req)) return TN__HTTP_BAD;
     q++;
     if ((r = tn__http_version(h, &q, &req->version_minor))) return r;
@@ -334,7 +328,7 @@ TN__PRIVATE int tn__http_status_line(tn__http_head *h, size_t *p, tn_http_respon
         reason = ++q;
         if ((r = tn__http_line_text(h, &q, 0x20, true))) return r;
     }
-    resp->reason = tn__http_str(h->b + reason, q - reason);
+    resp->reason = tn__str_n(h->b + reason, q - reason);
     if ((r = tn__http_crlf(h->b, h->len, h->cap, &q))) return r;
     *p = q;
     return 0;
@@ -520,7 +514,7 @@ TN__PRIVATE int tn__chunk_step(tn_chunked_decoder *d, const char *b, size_t len,
     }
     case TN__CK_DATA:
         *used = (size_t)TN__MIN((uint64_t)len, d->_remaining);
-        *data = tn__http_str(b, *used);
+        *data = tn__str_n(b, *used);
         if ((d->_remaining -= *used) == 0) d->_state = TN__CK_DATA_END;
         return *used ? 0 : TN_INCOMPLETE;
     case TN__CK_DATA_END:
@@ -538,7 +532,7 @@ TN__PRIVATE int tn__chunk_step(tn_chunked_decoder *d, const char *b, size_t len,
 
 TN_API int tn_chunked_decode(tn_chunked_decoder *d, const char *buf, size_t len, tn_str *data) {
     size_t off = 0;
-    *data = tn__http_str(buf, 0);
+    *data = tn__str_n(buf, 0);
     // Consume framing freely but return at most one payload span per call,
     // and never more than an int can count.
     len = TN__MIN(len, (size_t)INT_MAX);

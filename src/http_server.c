@@ -92,13 +92,6 @@ TN__PRIVATE void tn__hreq_release(tn__hreq *r);
 
 // ---- small helpers
 
-TN__PRIVATE tn_str tn__str_n(const char *p, size_t n) {
-    tn_str s;
-    s.ptr = p;
-    s.len = n;
-    return s;
-}
-
 // The default response headers, with the Date formatted once a second.
 TN__PRIVATE const tn_buf *tn__hserver_defaults(tn_http_server *srv) {
     time_t now = time(NULL);
@@ -123,16 +116,10 @@ TN__PRIVATE int tn__buf_append_num(tn_buf *b, uint64_t v, unsigned base) {
     return tn_buf_append(b, tmp + i, sizeof tmp - (size_t)i);
 }
 
-TN__PRIVATE bool tn__is_tchar(unsigned char c) {
-    // RFC 9110 token characters, as a bitmap of the 128 ASCII codes
-    static const uint32_t map[4] = {0x00000000u, 0x03ff6cfau, 0xc7fffffeu, 0x57ffffffu};
-    return c < 128 && (map[c >> 5] >> (c & 31) & 1u);
-}
-
 TN__PRIVATE bool tn__header_ok(const char *name, const char *value) {
     if (!name || !*name || !value) return false;
     for (const char *p = name; *p; p++)
-        if (!tn__is_tchar((unsigned char)*p)) return false;
+        if (!tn__http_is_tchar((unsigned char)*p)) return false;
     return strcspn(value, "\r\n") == strlen(value);
 }
 
@@ -921,13 +908,6 @@ TN__PRIVATE void tn__hserver_free(tn_http_server *srv) {
 }
 
 TN__PRIVATE void tn__hserver_handle_close(tn__handle *h) { tn__hserver_free(TN__CAST(tn_http_server *, (void *)h)); }
-
-TN__PRIVATE char *tn__strdup(const char *s) {
-    size_t n = strlen(s) + 1;
-    char *p = TN__CAST(char *, tn__malloc(n));
-    if (p) memcpy(p, s, n);
-    return p;
-}
 
 TN_API tn_http_server *tn_http_server_new(tn_loop *loop, const tn_http_server_desc *desc) {
     if (!desc || !desc->request_cb) {

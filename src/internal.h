@@ -79,6 +79,16 @@ typedef int tn__mutex;
 #endif
 
 TN__PRIVATE int tn__err_from_errno(int e);
+// A view of p[0..n).
+TN__PRIVATE tn_str tn__str_n(const char *p, size_t n);
+// A malloc'd copy of s (NULL when out of memory).
+TN__PRIVATE char *tn__strdup(const char *s);
+// The value of a hex digit, or -1.
+TN__PRIVATE int tn__hex_value(int c);
+// Writes 2n lowercase hex digits (no NUL).
+TN__PRIVATE void tn__hex_encode(const void *src, size_t n, char *out);
+// RFC 9110 token characters (http_parse.c).
+TN__PRIVATE bool tn__http_is_tchar(unsigned char c);
 TN__PRIVATE void *tn__malloc(size_t n);
 TN__PRIVATE void *tn__calloc(size_t count, size_t n);
 TN__PRIVATE void *tn__realloc(void *p, size_t n);

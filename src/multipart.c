@@ -5,13 +5,6 @@
 #define TN__MP_MAX_HEADER (10 * 1024)
 #define TN__MP_MAX_BOUNDARY 70  // RFC 2046
 
-TN__PRIVATE tn_str tn__mp_view(const char *p, const char *end) {
-    tn_str s;
-    s.ptr = p;
-    s.len = (size_t)(end - p);
-    return s;
-}
-
 // memmem, which is not in C99 or POSIX.
 TN__PRIVATE const char *tn__mp_find(const char *h, const char *end, const char *n, size_t nlen) {
     while ((size_t)(end - h) >= nlen) {
@@ -71,11 +64,6 @@ TN__PRIVATE const char *tn__mp_next(const tn__mp_scan *sc, const char *from, con
     return NULL;
 }
 
-TN__PRIVATE bool tn__mp_tchar(int c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           (c != 0 && strchr("!#$%&'*+-.^_`|~", c) != NULL);
-}
-
 // Reads the header line at *pp up to `end`. Returns 1 (a line), 0 (no more)
 // or TN_EPARSE (not "token: value", or a CR, LF or NUL inside).
 TN__PRIVATE int tn__mp_line(const char **pp, const char *end, tn_str *name, tn_str *value) {
@@ -84,15 +72,15 @@ TN__PRIVATE int tn__mp_line(const char **pp, const char *end, tn_str *name, tn_s
     const char *crlf = tn__mp_find(p, end, "\r\n", 2);
     const char *eol = crlf ? crlf : end;
     const char *colon = p;
-    while (colon < eol && tn__mp_tchar((unsigned char)*colon)) colon++;
+    while (colon < eol && tn__http_is_tchar((unsigned char)*colon)) colon++;
     if (colon == p || colon == eol || *colon != ':') return TN_EPARSE;
     for (const char *q = colon; q < eol; q++)
         if (*q == '\r' || *q == '\n' || *q == '\0') return TN_EPARSE;
     const char *v = colon + 1, *vend = eol;
     while (v < vend && (*v == ' ' || *v == '\t')) v++;
     while (vend > v && (vend[-1] == ' ' || vend[-1] == '\t')) vend--;
-    *name = tn__mp_view(p, colon);
-    *value = tn__mp_view(v, vend);
+    *name = tn__str_n(p, (size_t)(colon - p));
+    *value = tn__str_n(v, (size_t)(vend - v));
     *pp = crlf ? crlf + 2 : end;
     return 1;
 }
@@ -137,8 +125,8 @@ TN__PRIVATE int tn__mp_split(tn_multipart *mp, tn__mp_scan *sc, const char *body
         }
         tn_multipart_part *part = &mp->parts[mp->count++];
         memset(part, 0, sizeof *part);
-        part->headers = tn__mp_view(start, eoh < start ? start : eoh);
-        part->body = tn__mp_view(content, d < content ? content : d);
+        part->headers = tn__str_n(start, eoh < start ? 0 : (size_t)(eoh - start));
+        part->body = tn__str_n(content, d < content ? 0 : (size_t)(d - content));
     }
     return 0;
 }
@@ -151,7 +139,7 @@ TN__PRIVATE long tn__mp_ext_value(char *dst, tn_str v) {
     const char *end = v.ptr + v.len;
     const char *q2 = q1 ? TN__CAST(const char *, memchr(q1 + 1, '\'', (size_t)(end - q1 - 1))) : NULL;
     if (!q2) return -1;
-    tn_str charset = tn__mp_view(v.ptr, q1);
+    tn_str charset = tn__str_n(v.ptr, (size_t)(q1 - v.ptr));
     bool latin1 = tn_str_eq_nocase(charset, tn_str_c("iso-8859-1"));
     if (!latin1 && !tn_str_eq_nocase(charset, tn_str_c("utf-8"))) return -1;
     for (const char *p = q2 + 1; p < end; p++)
@@ -195,7 +183,7 @@ TN__PRIVATE int tn__mp_describe(tn_multipart_part *part, char **arena) {
     tn_str disp = tn_multipart_header(part, "Content-Disposition");
     if (!disp.ptr) return tn__mp_fail(TN_EPARSE, "no Content-Disposition");
     const char *semi = TN__CAST(const char *, memchr(disp.ptr, ';', disp.len));
-    tn_str type = tn__mp_view(disp.ptr, semi ? semi : disp.ptr + disp.len);
+    tn_str type = tn__str_n(disp.ptr, semi ? (size_t)(semi - disp.ptr) : disp.len);
     while (type.len && (type.ptr[type.len - 1] == ' ' || type.ptr[type.len - 1] == '\t')) type.len--;
     if (!tn_str_eq_nocase(type, tn_str_c("form-data")))
         return tn__mp_fail(TN_EPARSE, "Content-Disposition is not form-data");
@@ -213,7 +201,7 @@ TN__PRIVATE int tn__mp_describe(tn_multipart_part *part, char **arena) {
         ext = tn__mp_ext_value(*arena, raw);
     }
     if (ext >= 0) {
-        part->filename = tn__mp_view(*arena, *arena + ext);
+        part->filename = tn__str_n(*arena, (size_t)ext);
         (*arena)[ext] = '\0';
         *arena += ext + 1;
     } else if (tn_http_header_param(disp, "filename", &v, &quoted)) {

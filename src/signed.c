@@ -10,10 +10,7 @@ TN__PRIVATE void tn__signed_field(tn_buf *b, const char *s, size_t n) {
 TN__PRIVATE void tn__signed_hex_mac(const char *secret, const char *msg, size_t len, char hex[64]) {
     uint8_t mac[TN_SHA256_SIZE];
     tn_hmac_sha256(secret, strlen(secret), msg, len, mac);
-    for (int i = 0; i < TN_SHA256_SIZE; i++) {
-        hex[2 * i] = "0123456789abcdef"[mac[i] >> 4];
-        hex[2 * i + 1] = "0123456789abcdef"[mac[i] & 15];
-    }
+    tn__hex_encode(mac, sizeof mac, hex);
 }
 
 TN_API int tn_signed_value_create(tn_buf *out, const char *secret, int key_version, const char *name,

@@ -1,20 +1,13 @@
 // >>url implementation
 #include "internal.h"
 
-TN__PRIVATE int tn__url_hex(int c) {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-}
-
 TN_API size_t tn_url_unescape(char *dst, const char *src, size_t len, bool plus) {
     size_t o = 0;
     for (size_t i = 0; i < len; i++) {
         char c = src[i];
         if (c == '%' && i + 2 < len) {
-            int hi = tn__url_hex((unsigned char)src[i + 1]);
-            int lo = tn__url_hex((unsigned char)src[i + 2]);
+            int hi = tn__hex_value((unsigned char)src[i + 1]);
+            int lo = tn__hex_value((unsigned char)src[i + 2]);
             if (hi >= 0 && lo >= 0) {
                 c = (char)(hi << 4 | lo);
                 i += 2;
@@ -58,13 +51,6 @@ TN_API int tn_url_escape(tn_buf *out, const char *s, size_t len, bool plus) {
     return 0;
 }
 
-TN__PRIVATE tn_str tn__url_view(const char *p, size_t n) {
-    tn_str v;
-    v.ptr = p;
-    v.len = n;
-    return v;
-}
-
 // The first of `stops` in [p, end), or end.
 TN__PRIVATE const char *tn__url_find(const char *p, const char *end, const char *stops) {
     while (p < end && (*p == '\0' || !strchr(stops, *p))) p++;
@@ -99,17 +85,17 @@ TN__PRIVATE int tn__url_hostport(const char *p, const char *end, tn_url *u) {
         bool has_colon = false;
         for (const char *q = p + 1; q < close; q++) {
             if (*q == ':') has_colon = true;
-            else if (*q != '.' && tn__url_hex((unsigned char)*q) < 0) return TN_EPARSE;
+            else if (*q != '.' && tn__hex_value((unsigned char)*q) < 0) return TN_EPARSE;
         }
         if (!has_colon) return TN_EPARSE;
-        u->host = tn__url_view(p + 1, (size_t)(close - p - 1));
+        u->host = tn__str_n(p + 1, (size_t)(close - p - 1));
         colon = close + 1;
         if (colon < end && *colon != ':') return TN_EPARSE;
     } else {
         colon = tn__url_find(p, end, ":");
         for (const char *q = p; q < colon; q++)
             if (*q == '[' || *q == ']' || *q == '\\') return TN_EPARSE;
-        u->host = tn__url_view(p, (size_t)(colon - p));
+        u->host = tn__str_n(p, (size_t)(colon - p));
     }
     if (u->host.len == 0) return TN_EPARSE;
     if (colon >= end || colon + 1 == end) return 0;  // RFC 3986 allows "host:"
@@ -128,12 +114,12 @@ TN_API int tn_url_parse_str(tn_str url, tn_url *u) {
     static const char slash[] = "/";
     const char *p = url.ptr, *end = url.ptr + url.len;
     memset(u, 0, sizeof *u);
-    u->userinfo = u->query = u->fragment = tn__url_view(end, 0);  // never NULL
+    u->userinfo = u->query = u->fragment = tn__str_n(end, 0);  // never NULL
     for (size_t i = 0; i < url.len; i++)
         if ((unsigned char)p[i] <= ' ' || p[i] == 0x7f) return TN_EPARSE;
     const char *colon = tn__url_find(p, end, ":/?#");
     if (end - colon < 3 || memcmp(colon, "://", 3) != 0) return TN_EPARSE;
-    u->scheme = tn__url_view(p, (size_t)(colon - p));
+    u->scheme = tn__str_n(p, (size_t)(colon - p));
     if (!tn__url_scheme_ok(u->scheme)) return TN_EPARSE;
     const char *auth = colon + 3;
     const char *auth_end = tn__url_find(auth, end, "/?#");
@@ -141,21 +127,21 @@ TN_API int tn_url_parse_str(tn_str url, tn_url *u) {
     for (const char *q = auth; q < auth_end; q++)
         if (*q == '@') at = q;
     if (at) {
-        u->userinfo = tn__url_view(auth, (size_t)(at - auth));
+        u->userinfo = tn__str_n(auth, (size_t)(at - auth));
         auth = at + 1;
     }
     int r = tn__url_hostport(auth, auth_end, u);
     if (r) return r;
     if (!u->has_port) u->port = tn__url_default_port(u->scheme);
     const char *qs = tn__url_find(auth_end, end, "?#");
-    u->path = qs > auth_end ? tn__url_view(auth_end, (size_t)(qs - auth_end))
-                            : tn__url_view(slash, 1);
+    u->path = qs > auth_end ? tn__str_n(auth_end, (size_t)(qs - auth_end))
+                            : tn__str_n(slash, 1);
     const char *hash = tn__url_find(qs, end, "#");
     if (qs < end && *qs == '?') {
         u->has_query = true;
-        u->query = tn__url_view(qs + 1, (size_t)(hash - qs - 1));
+        u->query = tn__str_n(qs + 1, (size_t)(hash - qs - 1));
     }
-    if (hash < end) u->fragment = tn__url_view(hash + 1, (size_t)(end - hash - 1));
+    if (hash < end) u->fragment = tn__str_n(hash + 1, (size_t)(end - hash - 1));
     return 0;
 }
 

@@ -132,14 +132,19 @@ TN__PRIVATE int tn__web_decode_args(tn__webreq *w, const tn_str *groups, int n) 
     return 0;
 }
 
+// Tornado's SUPPORTED_METHODS, in its order (the Allow header's too).
+static const char *const tn__method_names[7] = {"GET", "HEAD", "POST", "DELETE", "PATCH", "PUT", "OPTIONS"};
+
+TN__PRIVATE void tn__method_fns(const tn_handler_class *c, tn_handler_fn fns[7]) {
+    fns[0] = c->get, fns[1] = c->head, fns[2] = c->post, fns[3] = c->del;
+    fns[4] = c->patch, fns[5] = c->put, fns[6] = c->options;
+}
+
 TN__PRIVATE tn_handler_fn tn__method_fn(const tn_handler_class *c, tn_str m) {
-    if (tn_str_eq(m, "GET")) return c->get;
-    if (tn_str_eq(m, "POST")) return c->post;
-    if (tn_str_eq(m, "HEAD")) return c->head;
-    if (tn_str_eq(m, "PUT")) return c->put;
-    if (tn_str_eq(m, "DELETE")) return c->del;
-    if (tn_str_eq(m, "PATCH")) return c->patch;
-    if (tn_str_eq(m, "OPTIONS")) return c->options;
+    tn_handler_fn fns[7];
+    tn__method_fns(c, fns);
+    for (int i = 0; i < 7; i++)
+        if (tn_str_eq(m, tn__method_names[i])) return fns[i];
     return NULL;
 }
 
@@ -161,10 +166,10 @@ TN__PRIVATE tn_handler_fn tn__web_prepare(tn_handler *h, tn__webreq *w) {
     if (!fn) {
         tn_buf allow;
         memset(&allow, 0, sizeof allow);
-        const char *names[] = {"GET", "HEAD", "POST", "DELETE", "PATCH", "PUT", "OPTIONS"};
-        tn_handler_fn fns[] = {c->get, c->head, c->post, c->del, c->patch, c->put, c->options};
-        for (size_t i = 0; i < TN__COUNTOF(names); i++)
-            if (fns[i]) tn_buf_appendf(&allow, "%s%s", allow.len ? ", " : "", names[i]);
+        tn_handler_fn fns[7];
+        tn__method_fns(c, fns);
+        for (int i = 0; i < 7; i++)
+            if (fns[i]) tn_buf_appendf(&allow, "%s%s", allow.len ? ", " : "", tn__method_names[i]);
         tn__web_error(h, 405, allow.len ? allow.data : NULL);
         tn_buf_free(&allow);
         return NULL;
@@ -298,9 +303,11 @@ TN__PRIVATE void tn__app_before_finish(tn_handler *h) {
     tn_str body = tn_get_written(h);
     uint64_t hash[2];
     tn__etag_hash(body.ptr, body.len, hash);
+    unsigned char bytes[16];
+    for (int i = 0; i < 16; i++) bytes[i] = (unsigned char)(hash[i / 8] >> (56 - 8 * (i % 8)));
     char etag[35];
     etag[0] = '"';
-    for (int i = 0; i < 32; i++) etag[1 + i] = "0123456789abcdef"[(hash[i / 16] >> (60 - 4 * (i % 16))) & 15];
+    tn__hex_encode(bytes, sizeof bytes, etag + 1);
     etag[33] = '"';
     etag[34] = '\0';
     tn_set_header(h, "Etag", etag);
@@ -533,15 +540,11 @@ TN_API const char *tn_get_signed_cookie(tn_handler *h, const char *name, double 
 
 // ---- XSRF (Tornado's xsrf_cookies)
 
-TN__PRIVATE int tn__hexval(char c) {
-    return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
-}
-
 // Hex to bytes; false for odd lengths, bad digits or too much.
 TN__PRIVATE bool tn__unhex(const char *s, size_t n, unsigned char *out, size_t cap, size_t *len) {
     if (n % 2 || n / 2 > cap) return false;
     for (size_t i = 0; i < n; i += 2) {
-        int a = tn__hexval(s[i]), b = tn__hexval(s[i + 1]);
+        int a = tn__hex_value(s[i]), b = tn__hex_value(s[i + 1]);
         if (a < 0 || b < 0) return false;
         out[i / 2] = (unsigned char)(a << 4 | b);
     }
@@ -596,12 +599,13 @@ TN_API const char *tn_xsrf_token(tn_handler *h) {
     if (tn_random_bytes(mask, 4) != 0) return NULL;
     memcpy(masked, w->xsrf, w->xsrf_len);
     tn_ws_mask(TN__CAST(char *, (void *)masked), w->xsrf_len, mask, 0);
-    char token[2 + 9 + 129 + 24];
-    size_t n = 0;
-    n += (size_t)snprintf(token + n, sizeof token - n, "2|");
-    for (int i = 0; i < 4; i++) n += (size_t)snprintf(token + n, sizeof token - n, "%02x", mask[i]);
+    char token[2 + 9 + 129 + 24] = "2|";  // 2|mask|masked token|time
+    size_t n = 2;
+    tn__hex_encode(mask, 4, token + n);
+    n += 8;
     token[n++] = '|';
-    for (size_t i = 0; i < w->xsrf_len; i++) n += (size_t)snprintf(token + n, sizeof token - n, "%02x", masked[i]);
+    tn__hex_encode(masked, w->xsrf_len, token + n);
+    n += 2 * w->xsrf_len;
     n += (size_t)snprintf(token + n, sizeof token - n, "|%lld", (long long)w->xsrf_time);
     if (!w->xsrf_cookie_ok) {  // the client gets the cookie with its first token
         tn_cookie_desc d;
