@@ -33,8 +33,10 @@ typedef struct tn_ws tn_ws;
 // Tornado's WebSocketHandler subclass. Every callback may be NULL.
 typedef struct tn_ws_class {
     // Before the handshake, with the request at hand: finish h (e.g.
-    // tn_send_error(h, 401)) to refuse the upgrade; it cannot defer. ws
-    // exists already, so tn_ws_set_user_data can keep what the request said.
+    // tn_send_error(h, 401)) to refuse the upgrade. ws exists already, so
+    // tn_ws_set_user_data can keep what the request said. To decide later
+    // (a session lookup on the executor), call tn_defer(h) and return; then
+    // call exactly one of tn_ws_accept(ws) or tn_ws_refuse(ws, status).
     void (*prepare)(tn_ws *ws, tn_handler *h);
     // Whether to accept a browser's Origin (the header's value, present).
     // NULL: Tornado's rule, the Origin's host[:port] equals the Host header.
@@ -74,7 +76,18 @@ typedef struct tn_ws_class {
 // open.
 TN_API void tn_ws_upgrade(tn_handler *h);
 
-// Sends one message, unfragmented and unmasked; text must be UTF-8. Returns
+// Goes on with a handshake that prepare deferred (tn_defer): validates,
+// answers 101 and calls open, or answers the handshake error. Returns 0,
+// TN_EINVAL (nothing pending) or TN_ECLOSED when the client left meanwhile:
+// then ws is freed without open or on_close. ws is not to be used after a
+// failed handshake.
+TN_API int tn_ws_accept(tn_ws *ws);
+// Refuses a handshake that prepare deferred with an error page of `status`
+// (400..599; others answer 500) and frees ws (no on_close). Returns 0 or
+// TN_EINVAL (nothing pending).
+TN_API int tn_ws_refuse(tn_ws *ws, int status);
+
+// Sends one message, unfragmented; text must be UTF-8. A client masks it. Returns
 // 0, TN_EINVAL (text that is not UTF-8), TN_ECLOSED (closing or closed), or
 // TN_ENOBUFS when max_write_buffer_size would be passed: the connection is
 // then dropped.
@@ -94,6 +107,9 @@ TN_API size_t tn_ws_write_buffer_size(const tn_ws *ws);
 // Positional path argument i of the route (0-based, decoded), {NULL,0} when absent.
 TN_API tn_str tn_ws_path_arg(const tn_ws *ws, int i);
 TN_API int tn_ws_path_args_count(const tn_ws *ws);
+// The path argument of the route's named group `name` (Tornado's
+// path_kwargs, like tn_path_kwarg), {NULL,0} when the route has none.
+TN_API tn_str tn_ws_path_kwarg(const tn_ws *ws, const char *name);
 // The subprotocol chosen by select_subprotocol, or {NULL,0}.
 TN_API tn_str tn_ws_subprotocol(const tn_ws *ws);
 TN_API const tn_ws_class *tn_ws_get_class(const tn_ws *ws);
