@@ -354,31 +354,15 @@ TN__PRIVATE tn_str tn__ws_header(const tn_handler *h, const char *name) {
     return v.ptr ? tn__http_trim(v.ptr, v.len) : v;
 }
 
-// Whether a comma-separated header (every instance of it) lists `token`.
-TN__PRIVATE bool tn__ws_headers_have_token(const tn_header *hs, size_t nh, const char *name, const char *token) {
-    tn_str want = tn_str_c(token);
+enum { TN__WS_MAX_TOKENS = 32 };
+
+// The trimmed, non-empty items of every `name` header's comma-separated
+// list, in order. Returns how many were stored (at most max).
+TN__PRIVATE int tn__ws_header_tokens(const tn_header *hs, size_t nh, const char *name, tn_str *out, int max) {
+    int n = 0;
     for (size_t i = 0; i < nh; i++) {
         const tn_header *hd = &hs[i];
         if (!tn_str_eq_nocase(hd->name, tn_str_c(name))) continue;
-        tn_str v = hd->value;
-        size_t a = 0;
-        while (a < v.len) {
-            size_t b = a;
-            while (b < v.len && v.ptr[b] != ',') b++;
-            tn_str t = tn__http_trim(v.ptr + a, b - a);
-            if (tn_str_eq_nocase(t, want)) return true;
-            a = b + 1;
-        }
-    }
-    return false;
-}
-
-// Collects the offered subprotocols (every Sec-WebSocket-Protocol, in order).
-TN__PRIVATE int tn__ws_offered_protocols(const tn_handler *h, tn_str *out, int max) {
-    int n = 0;
-    for (size_t i = 0; i < h->request.num_headers; i++) {
-        const tn_header *hd = &h->request.headers[i];
-        if (!tn_str_eq_nocase(hd->name, tn_str_c("Sec-WebSocket-Protocol"))) continue;
         size_t a = 0;
         while (a < hd->value.len && n < max) {
             size_t b = a;
@@ -389,6 +373,20 @@ TN__PRIVATE int tn__ws_offered_protocols(const tn_handler *h, tn_str *out, int m
         }
     }
     return n;
+}
+
+// Whether a comma-separated header (every instance of it) lists `token`.
+TN__PRIVATE bool tn__ws_headers_have_token(const tn_header *hs, size_t nh, const char *name, const char *token) {
+    tn_str t[TN__WS_MAX_TOKENS];
+    int n = tn__ws_header_tokens(hs, nh, name, t, TN__WS_MAX_TOKENS);
+    for (int i = 0; i < n; i++)
+        if (tn_str_eq_nocase(t[i], tn_str_c(token))) return true;
+    return false;
+}
+
+// Collects the offered subprotocols (every Sec-WebSocket-Protocol, in order).
+TN__PRIVATE int tn__ws_offered_protocols(const tn_handler *h, tn_str *out, int max) {
+    return tn__ws_header_tokens(h->request.headers, h->request.num_headers, "Sec-WebSocket-Protocol", out, max);
 }
 
 // Tornado's default check_origin: the Origin's host[:port] is the Host header.
