@@ -373,7 +373,17 @@ typedef struct {
     size_t after_len;
     tn_tcp_server *srv;
     tn_stream *stream;
+    bool record;          // then keep what the client sends until it hangs up
+    tn_buf got;
+    int hung_up;
 } raw_server;
+
+static void raw_on_rest(tn_stream *s, int status, const char *data, size_t len, void *arg) {
+    raw_server *rs = (raw_server *)arg;
+    (void)s;
+    if (status == 0) tn_buf_append(&rs->got, data, len);
+    rs->hung_up = 1;
+}
 
 static void raw_on_request(tn_stream *s, int status, const char *data, size_t len, void *arg) {
     raw_server *rs = (raw_server *)arg;
@@ -388,6 +398,7 @@ static void raw_on_request(tn_stream *s, int status, const char *data, size_t le
     int n = snprintf(head, sizeof head, rs->answer, accept);
     tn_stream_write(s, head, (size_t)n, NULL, NULL);
     if (rs->after_len) tn_stream_write(s, rs->after, rs->after_len, NULL, NULL);
+    if (rs->record) tn_stream_read_until_close(s, raw_on_rest, rs);
 }
 
 static void raw_close(tn_stream *s, int reason, void *arg) {
@@ -417,6 +428,7 @@ static int raw_start(tn_loop *loop, raw_server *rs) {
 }
 
 static void raw_stop(raw_server *rs) {
+    tn_buf_free(&rs->got);
     if (rs->stream) {  // rs is about to go: its close callback must not run
         tn_stream_set_close_callback(rs->stream, NULL, NULL);
         tn_stream_close(rs->stream);
@@ -645,4 +657,107 @@ TEST(ws_deferred_prepare_accepts_refuses_and_survives_a_client_that_left) {
     close_and_wait(loop, &c);
     tn_loop_free(loop);
     tt_server_stop(s);  // the server must exit having freed everything
+}
+
+static tn_ws_class quick_close_cls = {.on_close = c_close, .close_timeout = 0.2};
+
+TEST(ws_client_echoes_a_server_close_and_waits_for_the_server_to_end_tcp) {
+    tn_loop *loop = tt_loop_new();
+    char frame[64];
+    int hl = tn_ws_frame_write_header(frame, true, TN_WS_OP_CLOSE, false, false, NULL, 6);
+    memcpy(frame + hl, "\x0f\xa5" "bye!", 6);  // 4005 "bye!"
+    raw_server rs;
+    memset(&rs, 0, sizeof rs);
+    rs.answer = UPGRADE "Sec-WebSocket-Accept: %s\r\n\r\n";
+    rs.after = frame;
+    rs.after_len = (size_t)hl + 6;
+    rs.record = true;  // and never closes TCP: the client gives up after close_timeout
+    char url[128];
+    conn c;
+    memset(&c, 0, sizeof c);
+    tn_ws_connect_desc d = desc_for(&c, URL(url, raw_start(loop, &rs), "/"));
+    d.cls = &quick_close_cls;
+    connect_with(loop, &c, &d);
+    CHECK_INT(c.status, 0);
+    tt_run_until(loop, &c.closed);
+    CHECK_INT(c.close_code, 4005);
+    CHECK_STR(c.close_reason, "bye!");
+    tt_run_until(loop, &rs.hung_up);
+    // what the client sent: one masked close frame echoing the code
+    tn_ws_frame_header h;
+    tn_ws_parse_opts o;
+    memset(&o, 0, sizeof o);
+    o.mask = TN_WS_MASK_REQUIRED;
+    int n = tn_ws_frame_parse(rs.got.data, rs.got.len, &h, &o);
+    CHECK(n > 0);
+    CHECK_INT(h.opcode, TN_WS_OP_CLOSE);
+    CHECK_INT(rs.got.len, (size_t)n + h.payload_len);
+    tn_ws_mask(rs.got.data + n, (size_t)h.payload_len, h.mask_key, 0);
+    CHECK_MEM(rs.got.data + n, (size_t)h.payload_len, "\x0f\xa5", 2);
+    raw_stop(&rs);
+    tn_loop_free(loop);
+}
+
+TEST(ws_client_masks_every_frame_with_a_fresh_key) {
+    tn_loop *loop = tt_loop_new();
+    raw_server rs;
+    memset(&rs, 0, sizeof rs);
+    rs.answer = UPGRADE "Sec-WebSocket-Accept: %s\r\n\r\n";
+    rs.record = true;
+    char url[128];
+    conn c;
+    memset(&c, 0, sizeof c);
+    tn_ws_connect_desc d = desc_for(&c, URL(url, raw_start(loop, &rs), "/"));
+    d.cls = &quick_close_cls;
+    connect_with(loop, &c, &d);
+    CHECK_INT(c.status, 0);
+    static char big[100000];
+    memset(big, 'z', sizeof big);
+    for (int i = 0; i < 8; i++) CHECK_OK(tn_ws_send(c.ws, "same text", 9, false));
+    CHECK_OK(tn_ws_send(c.ws, big, sizeof big, true));
+    CHECK_OK(tn_ws_ping(c.ws, "p", 1));
+    CHECK_OK(tn_ws_close(c.ws, 1000, "done"));
+    tt_run_until(loop, &c.closed);  // the server never answers: close_timeout
+    tt_run_until(loop, &rs.hung_up);
+    tn_ws_parse_opts o;
+    memset(&o, 0, sizeof o);
+    o.mask = TN_WS_MASK_REQUIRED;  // an unmasked frame fails the parse
+    size_t pos = 0;
+    int frames = 0, same_keys = 0;
+    uint8_t prev[4] = {0, 0, 0, 0};
+    static const int ops[] = {1, 1, 1, 1, 1, 1, 1, 1, 2, 9, 8};
+    while (pos < rs.got.len) {
+        tn_ws_frame_header h;
+        int n = tn_ws_frame_parse(rs.got.data + pos, rs.got.len - pos, &h, &o);
+        CHECK(n > 0 && frames < (int)NELEM(ops));
+        CHECK_INT(h.opcode, ops[frames]);
+        char *p = rs.got.data + pos + n;
+        tn_ws_mask(p, (size_t)h.payload_len, h.mask_key, 0);
+        if (h.opcode == 1) CHECK_MEM(p, (size_t)h.payload_len, "same text", 9);
+        if (h.opcode == 2) CHECK_MEM(p, (size_t)h.payload_len, big, sizeof big);
+        same_keys += memcmp(prev, h.mask_key, 4) == 0;
+        memcpy(prev, h.mask_key, 4);
+        pos += (size_t)n + (size_t)h.payload_len;
+        frames++;
+    }
+    CHECK_INT(frames, NELEM(ops));
+    CHECK(same_keys <= 1);  // 32-bit random keys: two equal neighbours are a 1 in 10^8 event
+    raw_stop(&rs);
+    tn_loop_free(loop);
+}
+
+TEST(ws_client_freeing_the_loop_during_the_handshake_reports_canceled) {
+    tn_loop *loop = tt_loop_new();
+    raw_server rs;
+    memset(&rs, 0, sizeof rs);  // never answers
+    char url[128];
+    conn c;
+    memset(&c, 0, sizeof c);
+    tn_ws_connect_desc d = desc_for(&c, URL(url, raw_start(loop, &rs), "/"));
+    CHECK_OK(tn_ws_connect(loop, &d));
+    while (!rs.stream) tn_loop_run_once(loop, 5.0);
+    CHECK_INT(c.connected, 0);
+    tn_loop_free(loop);  // frees the server and both streams
+    CHECK_INT(c.connected, 1);
+    CHECK_INT(c.status, TN_ECANCELED);
 }
