@@ -27,12 +27,13 @@
     - A strict HTTP/1.1 server (>>http_server) and Tornado's web layer
       (>>web): routes with regex patterns, handler classes, arguments,
       errors, redirects, ETags, deferred handlers, streamed bodies.
-    - A strict WebSocket server (>>websocket): TN_WS_ROUTE("/ws", &cls).
+    - A strict WebSocket server (>>websocket): TN_WS_ROUTE("/ws", &cls),
+      and its client: tn_ws_connect(loop, &desc).
     - Condition, Event, Semaphore/Lock and Queue for callbacks (>>locks).
     - Pure helpers: HTTP parsing (>>http_parse), URLs, forms, multipart,
       cookies, dates, MIME types, JSON (>>json), base64, SHA-1, SHA-256 and
       HMAC, UTF-8 validation, WebSocket frames (>>ws_frame).
-    Coming: the WebSocket and HTTP clients, TLS; see README.md.
+    Coming: the HTTP client, TLS; see README.md.
 
     STEP BY STEP: HELLO, WORLD (examples/helloworld.c)
     ==================================================
@@ -2233,7 +2234,9 @@ TN_API tn_loop *tn_ws_loop(const tn_ws *ws);
 // and the right Sec-WebSocket-Accept; a subprotocol the server picked must be
 // one we offered, and any extension (we offer none) fails the connection.
 // After our close frame, the client waits for the server to end TCP (RFC
-// 6455 §7.1.1), up to close_timeout.
+// 6455 §7.1.1), up to close_timeout. Lifetimes as on the server side: a
+// client's tn_ws is valid from on_connect (status 0) until on_close returns,
+// and on_close runs exactly once for it; a failed connect gets no on_close.
 
 // status 0: ws is open (open runs right after this callback). Otherwise ws
 // is NULL and status says why: TN_ETIMEDOUT, TN_ECONNREFUSED, TN_ENOTFOUND,

@@ -145,7 +145,9 @@ TN_API tn_loop *tn_ws_loop(const tn_ws *ws);
 // and the right Sec-WebSocket-Accept; a subprotocol the server picked must be
 // one we offered, and any extension (we offer none) fails the connection.
 // After our close frame, the client waits for the server to end TCP (RFC
-// 6455 §7.1.1), up to close_timeout.
+// 6455 §7.1.1), up to close_timeout. Lifetimes as on the server side: a
+// client's tn_ws is valid from on_connect (status 0) until on_close returns,
+// and on_close runs exactly once for it; a failed connect gets no on_close.
 
 // status 0: ws is open (open runs right after this callback). Otherwise ws
 // is NULL and status says why: TN_ETIMEDOUT, TN_ECONNREFUSED, TN_ENOTFOUND,
