@@ -11878,15 +11878,15 @@ TN__PRIVATE void tn__ws_on_answer(tn_stream *s, int status, const char *data, si
         tn__ws_hs_abort(ws, r, NULL);
         return;
     }
+    r = tn_stream_read_parse(s, tn__ws_on_data, ws);
+    if (r) {
+        tn__ws_hs_abort(ws, r, NULL);
+        return;
+    }
     // Open: from here the connection core owns ws, as on the server side.
     tn_ws_connect_cb cb = ws->hs->cb;
     tn__ws_hs_free(ws);
     tn_stream_set_close_callback(s, tn__ws_on_stream_close, ws);
-    r = tn_stream_read_parse(s, tn__ws_on_data, ws);
-    if (r) {
-        tn_stream_close(s);  // on_close reports it (1006)
-        return;
-    }
     const tn_ws_class *cls = ws->cls;
     if (cls->ping_interval > 0)
         ws->ping_timer = tn_loop_call_later(ws->loop, cls->ping_interval, tn__ws_ping_tick, ws);
