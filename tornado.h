@@ -11322,7 +11322,9 @@ TN__PRIVATE size_t tn__ws_read_header(tn_ws *ws, const char *p, size_t len) {
     if (n == TN_INCOMPLETE) return 0;
     if (n < 0) {
         bool big = ws->fh.close_code == TN_WS_CLOSE_MESSAGE_TOO_BIG;
-        tn__ws_fail_conn(ws, ws->fh.close_code, big ? "message too big" : "bad frame header");
+        const char *why = big ? "message too big" : ws->client && ws->fh.masked ? "masked frame from the server"
+                                                                                : "bad frame header";
+        tn__ws_fail_conn(ws, ws->fh.close_code, why);
         return len;
     }
     if (!(ws->fh.opcode & 0x8) && !tn__ws_data_frame_ok(ws)) return len;

@@ -89,7 +89,7 @@ static tn_ws_class proto_cls = {.select_subprotocol = pick_last, .open = proto_o
 static tn_ws_class kw_cls = {.open = kw_open};
 static tn_ws_class async_cls = {.prepare = async_prepare, .open = srv_open, .on_message = srv_message,
                                 .on_close = srv_close};
-static tn_ws_class pinger_cls = {.on_message = srv_message, .ping_interval = 0.02};
+static tn_ws_class pinger_cls = {.on_message = srv_message, .ping_interval = 0.02, .ping_timeout = 5};
 
 static const tn_route routes[] = {
     TN_WS_ROUTE("/echo", &echo_cls),
