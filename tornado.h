@@ -11917,6 +11917,8 @@ TN__PRIVATE void tn__ws_on_connected(tn_loop *loop, int status, tn_stream *s, vo
 // ---- starting
 
 // Parses and checks the URL; copies the host (NUL-terminated) into host.
+// wss:// waits for TLS: a TLS stream from the connect step is all it needs,
+// since the handshake and the frames only see a tn_stream.
 TN__PRIVATE int tn__ws_client_url(const char *url, tn_url *u, char *host, size_t cap) {
     if (!url || tn_url_parse(url, u) != 0) return TN_EINVAL;
     if (tn_str_eq_nocase(u->scheme, tn_str_c("wss"))) return TN_ENOTSUP;
