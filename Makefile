@@ -10,7 +10,7 @@ EXAMPLES := $(patsubst examples/%.c,build/%,$(wildcard examples/*.c))
 UNIT_SRC := tests/unit/main.c $(sort $(wildcard tests/unit/test_*.c))
 RUN_DEMO := helloworld
 
-.PHONY: all run test check-amalgamation clean fuzz bench
+.PHONY: all run test check-amalgamation clean fuzz bench bench-ws
 all: tornado.h $(EXAMPLES) build/testapp build/wsclient
 
 tornado.h: src/MANIFEST $(wildcard src/*) tools/amalgamate.sh
@@ -74,8 +74,13 @@ fuzz: tornado.h
 	$(MAKE) -f tests/fuzz/Makefile
 
 # Benchmarks against peers (not tests; see tools/bench/).
-bench: tornado.h
+bench: tornado.h tests/node/node_modules/.package-lock.json
 	tools/bench/http.sh
+	tools/bench/ws.sh
+
+# WebSocket: ours against Node's ws (tools/bench/ws.sh; 10,000 connections).
+bench-ws: tornado.h tests/node/node_modules/.package-lock.json
+	tools/bench/ws.sh
 
 clean:
 	rm -rf build

@@ -17,7 +17,7 @@ mkdir -p $B
 for p in ws_bench_server ws_load; do
     cc -O2 -g -Wall -Wextra -Werror -o $B/$p tools/bench/$p.c -pthread
 done
-[ -d tests/node/node_modules/ws ] || make -s tests/node/node_modules
+[ -d tests/node/node_modules/ws ] || make -s tests/node/node_modules/.package-lock.json
 ulimit -n 20000 2> /dev/null || ulimit -n "$(ulimit -Hn)"
 [ "$(ulimit -n)" -gt $((N + 100)) ] || { echo "ulimit -n $(ulimit -n) is too low for $N connections"; exit 1; }
 

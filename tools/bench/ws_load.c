@@ -21,7 +21,7 @@
 #include <unistd.h>
 
 enum { RAMP = 128, MAX_ROUNDS = 100 };
-static const double GIVE_UP = 300;  // seconds: the bench never hangs
+static const double GIVE_UP = 120;  // seconds: the bench never hangs
 
 static struct {
     tn_loop *loop;
@@ -73,7 +73,7 @@ static void connect_next(void);
 
 static void on_connect(tn_ws *ws, int status, int http_status, void *ud) {
     L.pending--;
-    if (L.closing) {  // after a failure: no more work, only closes
+    if (L.closing || L.failed) {  // after a failure: no more work, only closes
         if (ws) L.ws[(intptr_t)ud] = ws, L.open_now++, tn_ws_close(ws, 1000, NULL);
         else if (L.pending == 0 && L.open_now == 0) tn_loop_stop(L.loop);
         return;
