@@ -8,6 +8,7 @@
 # trips per second and per server-CPU-second at 50 connections, 64 B and 4 KiB.
 # Ratios are ours / node's. Not a test: figures vary by machine.
 #   tools/bench/ws.sh [N [SECONDS [ROUNDS]]]     defaults 10000, 5, 7
+# CFLAGS (default -O2 -g) builds the two programs, e.g. with sanitizers.
 set -eu
 cd "$(dirname "$0")/../.."
 N=${1:-10000} DUR=${2:-5} ROUNDS=${3:-7}
@@ -15,7 +16,7 @@ PORT_TN=18091 PORT_NODE=18092
 B=build/bench
 mkdir -p $B
 for p in ws_bench_server ws_load; do
-    cc -O2 -g -Wall -Wextra -Werror -o $B/$p tools/bench/$p.c -pthread
+    cc ${CFLAGS:--O2 -g} -Wall -Wextra -Werror -o $B/$p tools/bench/$p.c -pthread
 done
 [ -d tests/node/node_modules/ws ] || make -s tests/node/node_modules/.package-lock.json
 ulimit -n 20000 2> /dev/null || ulimit -n "$(ulimit -Hn)"
@@ -24,7 +25,12 @@ ulimit -n 20000 2> /dev/null || ulimit -n "$(ulimit -Hn)"
 rss() { awk '/^VmRSS:/ {print $2 * 1024}' /proc/$1/status; }  # bytes
 stat() { curl -s http://127.0.0.1:$PORT_TN/stats | sed -n "s/.*$1=\([0-9]*\).*/\1/p"; }
 field() { sed -n "s|.*$1.*|\1|p" | head -1; }  # first match of a sed group
-load() { taskset -c 1 $B/ws_load "$@"; }
+load() {
+    taskset -c 1 $B/ws_load "$@" && return 0
+    st=$?
+    echo "ws.sh: ws_load $*: exit status $st" >&2
+    exit 1
+}
 
 # start NAME COMMAND...: runs the server on core 0, waits for its
 # "Listening" line, sets PID
@@ -64,7 +70,7 @@ hold() {
     HEAP_PER=-
     [ $name = tn ] && HEAP_PER=$((($(stat heap) - h0) / N))
     kill -TERM $lp
-    wait $lp || { cat $B/ws-hold-$name.out >&2; exit 1; }
+    wait $lp || { st=$?; cat $B/ws-hold-$name.out >&2; echo "ws.sh: ws_load hold: exit status $st" >&2; exit 1; }
     CONNECT_S=$(field ': \([0-9.]*\) s to connect' < $B/ws-hold-$name.out)
     CLIENT_HEAP=$(field 'heap \([0-9]*\) bytes' < $B/ws-hold-$name.out)
 }
