@@ -156,6 +156,8 @@
 //   TN_DEFAULT_EXECUTOR_THREADS  4           thread pool size
 //   TN_DEFAULT_BACKLOG           128         listen() backlog
 //   TN_DEFAULT_WS_MAX_MESSAGE_SIZE 1 MiB     largest WebSocket message received
+//   TN_USE_SENDFILE        1 on Linux        0: files are sent by reading 64 KiB
+//                                            at a time (tn_stream_write_file)
 //   TORNADO_STATIC         undefined         every function static (all TUs)
 //   TN_API                 extern            linkage of public functions (all TUs)
 
@@ -242,6 +244,19 @@
 #endif
 #ifndef TN_DEFAULT_WS_MAX_MESSAGE_SIZE
 #  define TN_DEFAULT_WS_MAX_MESSAGE_SIZE (1024u * 1024u)
+#endif
+
+#ifndef TN_USE_SENDFILE
+#  if defined(__linux__)
+#    define TN_USE_SENDFILE 1
+#  else
+#    define TN_USE_SENDFILE 0
+#  endif
+#endif
+#if TN_USE_SENDFILE != 0 && TN_USE_SENDFILE != 1
+#  error "TN_USE_SENDFILE must be 0 or 1"
+#elif TN_USE_SENDFILE && !defined(__linux__)
+#  error "TN_USE_SENDFILE=1 needs Linux's sendfile(2): leave it undefined or set it to 0"
 #endif
 
 #if defined(__GNUC__) || defined(__clang__)
@@ -1072,6 +1087,16 @@ TN_API int tn_stream_read_until_close(tn_stream *s, tn_stream_read_cb cb, void *
 // closes first. Returns 0, TN_ECLOSED, or TN_ENOBUFS if max_write_buffer_size
 // would be passed (nothing is queued then).
 TN_API int tn_stream_write(tn_stream *s, const void *data, size_t len, tn_stream_write_cb cb, void *arg);
+// Queues `length` bytes of file `fd` from `offset`, after the bytes queued so
+// far, without reading the file into memory: sendfile(2) where available
+// (TN_USE_SENDFILE), else 64 KiB at a time as the previous piece drains. The
+// stream owns fd from now on and closes it once sent, on close, or on
+// failure. cb (may be NULL) runs once all of it reached the kernel, or with
+// an error (the stream then closes; a file shorter than `length` is TN_EPIPE).
+// Writes queued meanwhile follow the file. Returns 0, TN_ECLOSED, or
+// TN_EBUSY when a file is already queued.
+TN_API int tn_stream_write_file(tn_stream *s, int fd, uint64_t offset, uint64_t length, tn_stream_write_cb cb,
+                                void *arg);
 
 // Sets the callback run once when the stream closes (replaces the previous one).
 TN_API void tn_stream_set_close_callback(tn_stream *s, tn_stream_close_cb cb, void *arg);
@@ -1081,7 +1106,8 @@ TN_API void tn_stream_close(tn_stream *s);
 TN_API bool tn_stream_closed(const tn_stream *s);
 // True while a read is pending.
 TN_API bool tn_stream_reading(const tn_stream *s);
-// Bytes queued for sending and not yet taken by the kernel.
+// Bytes queued for sending and not yet taken by the kernel (with a queued
+// file's, which take no memory).
 TN_API size_t tn_stream_write_buffer_size(const tn_stream *s);
 // Bytes received and not yet delivered to a read.
 TN_API size_t tn_stream_read_buffer_size(const tn_stream *s);
@@ -1839,6 +1865,12 @@ TN_API void tn_clear_written(tn_handler *h);
 TN_API int tn_flush(tn_handler *h, tn_stream_write_cb cb, void *arg);
 // Ends the response. Returns 0, or TN_ECLOSED if already finished.
 TN_API int tn_finish(tn_handler *h);
+// Sends `length` bytes of the open file `fd` from `offset` as the whole body
+// (Content-Length: length) and finishes the request once they reached the
+// kernel, without reading the file into memory (tn_stream_write_file). Takes
+// fd (closed when done or on any failure); HEAD and bodiless statuses send
+// the head only. Returns 0, TN_ECLOSED once the head was sent or finished.
+TN_API int tn_send_file(tn_handler *h, int fd, uint64_t offset, uint64_t length);
 // Keeps the request open after the request callback returns (Tornado's
 // coroutine handlers): it ends at tn_finish.
 TN_API void tn_defer(tn_handler *h);
@@ -2233,6 +2265,9 @@ TN_API tn_loop *tn_ws_loop(const tn_ws *ws);
 #include <arpa/inet.h>
 #include <netdb.h>
 #include <poll.h>
+#if TN_USE_SENDFILE
+#  include <sys/sendfile.h>
+#endif
 #if TN_ENABLE_THREADS
 #  include <pthread.h>
 #endif
@@ -5383,6 +5418,15 @@ struct tn_stream {
     uint64_t wqueued, wsent;
     tn__wcb *wcbs;
     size_t nwcbs, wcbs_cap;
+    // a queued file: sent once wbuf reaches file_at, before the bytes after it
+    int file_fd;                 // -1: none
+    size_t file_at;
+    uint64_t file_off, file_left, file_end;  // file_end: wqueued after its last byte
+    tn_buf fbuf;                 // the piece read for sending without sendfile
+    size_t fpos;
+    unsigned file_copy : 1;      // sendfile refused this file: read pieces instead
+    tn_stream_write_cb file_cb;
+    void *file_arg;
     tn_stream_close_cb ccb;
     void *carg;
 };
@@ -5413,7 +5457,7 @@ TN__PRIVATE void tn__stream_consume(tn_stream *s, size_t n) {
 
 TN__PRIVATE void tn__stream_update_events(tn_stream *s) {
     if (s->closed) return;
-    int want = (s->eof ? 0 : TN_IO_READ) | (s->wpos < s->wbuf.len ? TN_IO_WRITE : 0);
+    int want = (s->eof ? 0 : TN_IO_READ) | (s->wpos < s->wbuf.len || s->file_fd >= 0 ? TN_IO_WRITE : 0);
     if (want != s->events && tn_loop_update_handler(s->loop, s->fd, want) == 0) s->events = want;
 }
 
@@ -5458,12 +5502,23 @@ TN__PRIVATE size_t tn__stream_satisfy(tn_stream *s, const char *p, size_t len) {
     return s->rsize && len >= s->rsize ? SIZE_MAX : 0;
 }
 
+// Write callbacks run in the order of their ends; the file's has its own slot.
 TN__PRIVATE void tn__stream_deliver_writes(tn_stream *s, int err) {
-    while (s->nwcbs && (err || s->wcbs[0].end <= s->wsent)) {
-        tn__wcb w = s->wcbs[0];
-        memmove(s->wcbs, s->wcbs + 1, (s->nwcbs - 1) * sizeof *s->wcbs);
-        s->nwcbs--;
-        w.cb(s, w.end <= s->wsent ? 0 : err, w.arg);
+    for (;;) {
+        bool w = s->nwcbs && (err || s->wcbs[0].end <= s->wsent);
+        bool f = s->file_cb && (err || s->file_end <= s->wsent);
+        if (f && (!w || s->file_end <= s->wcbs[0].end)) {
+            tn_stream_write_cb cb = s->file_cb;
+            s->file_cb = NULL;
+            cb(s, s->file_end <= s->wsent ? 0 : err, s->file_arg);
+        } else if (w) {
+            tn__wcb wc = s->wcbs[0];
+            memmove(s->wcbs, s->wcbs + 1, (s->nwcbs - 1) * sizeof *s->wcbs);
+            s->nwcbs--;
+            wc.cb(s, wc.end <= s->wsent ? 0 : err, wc.arg);
+        } else {
+            return;
+        }
     }
 }
 
@@ -5528,7 +5583,15 @@ TN__PRIVATE void tn__stream_run(tn_stream *s) {
     tn__stream_update_events(s);
 }
 
+TN__PRIVATE void tn__stream_end_file(tn_stream *s) {
+    if (s->file_fd >= 0) close(s->file_fd);
+    s->file_fd = -1;
+    tn_buf_free(&s->fbuf);
+    s->fpos = 0;
+}
+
 TN__PRIVATE void tn__stream_free(tn_stream *s) {
+    tn__stream_end_file(s);
     tn_buf_free(&s->rbuf);
     tn_buf_free(&s->wbuf);
     tn__free(s->wcbs);
@@ -5585,15 +5648,77 @@ TN__PRIVATE int tn__stream_send(tn_stream *s, const char *p, size_t len, size_t 
     return 0;
 }
 
-TN__PRIVATE int tn__stream_flush(tn_stream *s) {
-    size_t sent;
-    int r = tn__stream_send(s, s->wbuf.data + s->wpos, s->wbuf.len - s->wpos, &sent);
-    s->wpos += sent;
-    if (s->wpos == s->wbuf.len) {
-        tn_buf_free(&s->wbuf);
-        s->wpos = 0;
+// Reads the file's next piece (at most 64 KiB) into fbuf.
+TN__PRIVATE int tn__stream_read_piece(tn_stream *s) {
+    size_t want = (size_t)TN__MIN(s->file_left, (uint64_t)(64 * 1024));
+    tn_buf_clear(&s->fbuf);
+    s->fpos = 0;
+    if (tn_buf_reserve(&s->fbuf, want)) return TN_ENOMEM;
+    ssize_t n;
+    do n = pread(s->file_fd, s->fbuf.data, want, (off_t)s->file_off);
+    while (n < 0 && errno == EINTR);
+    if (n < 0) return tn__err_from_errno(errno);
+    if (n == 0) {
+        TN__LOGW("stream: file ended %llu bytes early", (unsigned long long)s->file_left);
+        return TN_EPIPE;
     }
-    return r;
+    s->fbuf.len = (size_t)n;
+    s->file_off += (uint64_t)n;
+    return 0;
+}
+
+// Hands the kernel what it takes of the queued file: 0 with the file either
+// done (file_fd < 0) or waiting for room, or an error.
+TN__PRIVATE int tn__stream_send_file(tn_stream *s) {
+    while (s->file_left) {
+#if TN_USE_SENDFILE
+        if (!s->file_copy) {
+            off_t off = (off_t)s->file_off;
+            ssize_t n = sendfile(s->fd, s->file_fd, &off, (size_t)TN__MIN(s->file_left, (uint64_t)1 << 30));
+            if (n > 0) {
+                s->file_off += (uint64_t)n, s->file_left -= (uint64_t)n, s->wsent += (uint64_t)n;
+                continue;
+            }
+            if (n < 0 && errno == EINTR) continue;
+            if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return 0;
+            if (n < 0 && (errno == EINVAL || errno == ENOSYS || errno == EOPNOTSUPP)) {
+                s->file_copy = 1;  // e.g. a pipe or a file system without it
+                continue;
+            }
+            if (n == 0) TN__LOGW("stream: file ended %llu bytes early", (unsigned long long)s->file_left);
+            return n < 0 ? tn__err_from_errno(errno) : TN_EPIPE;
+        }
+#endif
+        if (s->fpos == s->fbuf.len) {
+            int r = tn__stream_read_piece(s);
+            if (r) return r;
+        }
+        size_t sent;
+        int r = tn__stream_send(s, s->fbuf.data + s->fpos, s->fbuf.len - s->fpos, &sent);
+        s->fpos += sent;
+        s->file_left -= sent;
+        if (r || s->fpos < s->fbuf.len) return r;
+    }
+    tn__stream_end_file(s);
+    return 0;
+}
+
+TN__PRIVATE int tn__stream_flush(tn_stream *s) {
+    for (;;) {
+        size_t stop = s->file_fd >= 0 ? s->file_at : s->wbuf.len, sent = 0;
+        int r = stop > s->wpos ? tn__stream_send(s, s->wbuf.data + s->wpos, stop - s->wpos, &sent) : 0;
+        s->wpos += sent;
+        if (r) return r;
+        if (s->wpos < stop || s->file_fd < 0) break;
+        r = tn__stream_send_file(s);
+        if (r) return r;
+        if (s->file_fd >= 0) break;  // the kernel is full
+    }
+    if (s->wpos == s->wbuf.len) {  // (a queued file's file_at is then wpos too)
+        tn_buf_free(&s->wbuf);
+        s->wpos = s->file_at = 0;
+    }
+    return 0;
 }
 
 TN__PRIVATE void tn__stream_close(tn_stream *s, int reason) {
@@ -5601,7 +5726,9 @@ TN__PRIVATE void tn__stream_close(tn_stream *s, int reason) {
     s->closed = 1;
     s->close_reason = reason;
     // Hand the kernel what it takes now; the rest is dropped (Tornado drops all).
-    if (s->wpos < s->wbuf.len && (reason == 0 || reason == TN_EOF || reason == TN_ECANCELED)) tn__stream_flush(s);
+    if ((s->wpos < s->wbuf.len || s->file_fd >= 0) && (reason == 0 || reason == TN_EOF || reason == TN_ECANCELED))
+        tn__stream_flush(s);
+    tn__stream_end_file(s);
     tn_loop_remove_handler(s->loop, s->fd);
     close(s->fd);
     s->fd = -1;
@@ -5686,6 +5813,7 @@ TN_API tn_stream *tn_stream_new(tn_loop *loop, int fd, const tn_stream_desc *des
     }
     s->loop = loop;
     s->fd = fd;
+    s->file_fd = -1;
     s->max_buffer = TN_DEFAULT_MAX_BUFFER_SIZE;
     if (desc) {
         s->max_buffer = TN__DEF(desc->max_buffer_size, s->max_buffer);
@@ -5761,6 +5889,12 @@ TN_API int tn_stream_read_until_close(tn_stream *s, tn_stream_read_cb cb, void *
     return tn__stream_start_read(s, TN__RD_CLOSE, 0, cb, arg);
 }
 
+// Runs the callbacks now satisfied in a later turn (never inside the caller's call).
+TN__PRIVATE void tn__stream_writes_done_soon(tn_stream *s) {
+    if (s->running) s->rerun = 1;
+    else tn__stream_schedule(s);
+}
+
 TN_API int tn_stream_write(tn_stream *s, const void *data, size_t len, tn_stream_write_cb cb, void *arg) {
     if (s->closed) return TN_ECLOSED;
     size_t pending = s->wbuf.len - s->wpos;
@@ -5778,7 +5912,7 @@ TN_API int tn_stream_write(tn_stream *s, const void *data, size_t len, tn_stream
     }
     const char *p = TN__CAST(const char *, data);
     size_t sent = 0;
-    if (pending == 0 && len) {
+    if (pending == 0 && s->file_fd < 0 && len) {
         int r = tn__stream_send(s, p, len, &sent);
         if (r) {
             tn__stream_close(s, r);
@@ -5795,14 +5929,40 @@ TN_API int tn_stream_write(tn_stream *s, const void *data, size_t len, tn_stream
         s->wcbs[s->nwcbs].cb = cb;
         s->wcbs[s->nwcbs].arg = arg;
         s->nwcbs++;
-        if (s->wsent >= s->wqueued) {
-            if (s->running) s->rerun = 1;
-            else tn__stream_schedule(s);
-        }
+        if (s->wsent >= s->wqueued) tn__stream_writes_done_soon(s);
     }
     tn__stream_update_events(s);
     return 0;
 }
+
+TN_API int tn_stream_write_file(tn_stream *s, int fd, uint64_t offset, uint64_t length, tn_stream_write_cb cb,
+                                void *arg) {
+    if (s->closed || s->file_fd >= 0) {
+        close(fd);
+        return s->closed ? TN_ECLOSED : TN_EBUSY;
+    }
+    if (length == 0) {
+        close(fd);
+        return tn_stream_write(s, "", 0, cb, arg);
+    }
+    s->file_fd = fd;
+    s->file_at = s->wbuf.len;
+    s->file_off = offset;
+    s->file_left = length;
+    s->file_copy = 0;
+    s->wqueued += length;
+    s->file_end = s->wqueued;
+    s->file_cb = cb;
+    s->file_arg = arg;
+    int r = tn__stream_flush(s);
+    if (r) tn__stream_close(s, r);  // the failure arrives through cb, as in tn_stream_write
+    else if (cb && s->wsent >= s->file_end) tn__stream_writes_done_soon(s);
+    tn__stream_update_events(s);
+    return 0;
+}
+
+// For the http server, whose requests can go before their file is sent.
+TN__PRIVATE void tn__stream_forget_file_cb(tn_stream *s) { s->file_cb = NULL; }
 
 TN_API void tn_stream_set_close_callback(tn_stream *s, tn_stream_close_cb cb, void *arg) {
     s->ccb = cb;
@@ -5812,7 +5972,10 @@ TN_API void tn_stream_set_close_callback(tn_stream *s, tn_stream_close_cb cb, vo
 TN_API void tn_stream_close(tn_stream *s) { tn__stream_close(s, 0); }
 TN_API bool tn_stream_closed(const tn_stream *s) { return s->closed; }
 TN_API bool tn_stream_reading(const tn_stream *s) { return s->rmode != TN__RD_NONE; }
-TN_API size_t tn_stream_write_buffer_size(const tn_stream *s) { return s->wbuf.len - s->wpos; }
+TN_API size_t tn_stream_write_buffer_size(const tn_stream *s) {
+    uint64_t n = (uint64_t)(s->wbuf.len - s->wpos) + (s->file_fd >= 0 ? s->file_left : 0);
+    return n > SIZE_MAX ? SIZE_MAX : (size_t)n;
+}
 
 TN_API size_t tn_stream_read_buffer_size(const tn_stream *s) {
     return (s->in_scratch ? s->slen - s->spos : 0) + (s->rbuf.len - s->rpos);
@@ -8446,7 +8609,7 @@ struct tn__hreq {
     char reason[64];
     char remote_ip[46];
     unsigned keep_alive : 1, head_method : 1, headers_sent : 1, chunked_out : 1, until_close : 1, finished : 1,
-        deferred : 1, dispatching : 1, body_done : 1, released : 1;
+        deferred : 1, dispatching : 1, body_done : 1, released : 1, file_out : 1;
 };
 
 #define TN__REQ(h) ((tn__hreq *)(void *)(h))
@@ -8989,6 +9152,8 @@ TN__PRIVATE void tn__hreq_write_head(tn__hreq *r, bool finishing) {
             tn__hreq_drop_header(resp, "Content-Language");
             tn__hreq_drop_header(resp, "Content-Encoding");
         }
+    } else if (r->file_out) {
+        // tn_send_file set Content-Length
     } else if (finishing) {
         // A HEAD answer may announce the length of the GET it stands for.
         if (!(r->head_method && tn_get_response_header(&r->pub, "Content-Length").ptr)) {
@@ -9095,6 +9260,43 @@ TN_API int tn_finish(tn_handler *h) {
         else tn_loop_add_callback(r->loop, tn__hreq_release_cb, r);
     }
     return 0;
+}
+
+TN__PRIVATE void tn__hreq_file_sent(tn_stream *s, int status, void *arg) {
+    tn__hreq *r = TN__CAST(tn__hreq *, arg);
+    (void)s;
+    if (status) r->keep_alive = 0;
+    tn_finish(&r->pub);
+}
+
+TN_API int tn_send_file(tn_handler *h, int fd, uint64_t offset, uint64_t length) {
+    tn__hreq *r = TN__REQ(h);
+    if (r->finished || r->headers_sent) {
+        close(fd);
+        TN__LOGE("tn_send_file: the response was already %s", r->finished ? "finished" : "started");
+        return TN_ECLOSED;
+    }
+    char num[24];
+    snprintf(num, sizeof num, "%llu", (unsigned long long)length);
+    tn_buf_clear(&r->out);
+    int rc = tn_set_header(h, "Content-Length", num);
+    r->file_out = 1;
+    tn__hconn *c = r->conn;
+    if (rc || !c || r->head_method || !tn__status_has_body(r->status) || length == 0) {
+        close(fd);
+        if (rc) r->keep_alive = 0;
+        if (c) tn__hreq_write_head(r, true);
+        tn_finish(h);
+        return rc;
+    }
+    tn__hreq_write_head(r, false);
+    tn__hconn_flush_out(r->srv);
+    if (!r->conn) {  // the head's write failed and closed the connection
+        close(fd);
+        return tn_finish(h);
+    }
+    r->deferred = 1;  // finished by tn__hreq_file_sent
+    return tn_stream_write_file(c->stream, fd, offset, length, tn__hreq_file_sent, r) == 0 ? 0 : tn_finish(h);
 }
 
 TN_API tn_stream *tn_detach(tn_handler *h, int status) {
@@ -9247,6 +9449,10 @@ TN__PRIVATE void tn__hserver_free(tn_http_server *srv) {
         tn_stream_set_close_callback(c->stream, NULL, NULL);
         tn_stream_close(c->stream);
         tn__hconn_on_close(c->stream, TN_ECANCELED, c);
+        if (r && r->file_out && !r->finished) {
+            r->deferred = 0;  // its file's callback will not run: release it now
+            tn__stream_forget_file_cb(c->stream);
+        }
         if (r && !r->released) {
             // Still deferred: it outlives the server, and the loop frees it
             // if it never finishes.

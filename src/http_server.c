@@ -81,7 +81,7 @@ struct tn__hreq {
     char reason[64];
     char remote_ip[46];
     unsigned keep_alive : 1, head_method : 1, headers_sent : 1, chunked_out : 1, until_close : 1, finished : 1,
-        deferred : 1, dispatching : 1, body_done : 1, released : 1;
+        deferred : 1, dispatching : 1, body_done : 1, released : 1, file_out : 1;
 };
 
 #define TN__REQ(h) ((tn__hreq *)(void *)(h))
@@ -624,6 +624,8 @@ TN__PRIVATE void tn__hreq_write_head(tn__hreq *r, bool finishing) {
             tn__hreq_drop_header(resp, "Content-Language");
             tn__hreq_drop_header(resp, "Content-Encoding");
         }
+    } else if (r->file_out) {
+        // tn_send_file set Content-Length
     } else if (finishing) {
         // A HEAD answer may announce the length of the GET it stands for.
         if (!(r->head_method && tn_get_response_header(&r->pub, "Content-Length").ptr)) {
@@ -730,6 +732,43 @@ TN_API int tn_finish(tn_handler *h) {
         else tn_loop_add_callback(r->loop, tn__hreq_release_cb, r);
     }
     return 0;
+}
+
+TN__PRIVATE void tn__hreq_file_sent(tn_stream *s, int status, void *arg) {
+    tn__hreq *r = TN__CAST(tn__hreq *, arg);
+    (void)s;
+    if (status) r->keep_alive = 0;
+    tn_finish(&r->pub);
+}
+
+TN_API int tn_send_file(tn_handler *h, int fd, uint64_t offset, uint64_t length) {
+    tn__hreq *r = TN__REQ(h);
+    if (r->finished || r->headers_sent) {
+        close(fd);
+        TN__LOGE("tn_send_file: the response was already %s", r->finished ? "finished" : "started");
+        return TN_ECLOSED;
+    }
+    char num[24];
+    snprintf(num, sizeof num, "%llu", (unsigned long long)length);
+    tn_buf_clear(&r->out);
+    int rc = tn_set_header(h, "Content-Length", num);
+    r->file_out = 1;
+    tn__hconn *c = r->conn;
+    if (rc || !c || r->head_method || !tn__status_has_body(r->status) || length == 0) {
+        close(fd);
+        if (rc) r->keep_alive = 0;
+        if (c) tn__hreq_write_head(r, true);
+        tn_finish(h);
+        return rc;
+    }
+    tn__hreq_write_head(r, false);
+    tn__hconn_flush_out(r->srv);
+    if (!r->conn) {  // the head's write failed and closed the connection
+        close(fd);
+        return tn_finish(h);
+    }
+    r->deferred = 1;  // finished by tn__hreq_file_sent
+    return tn_stream_write_file(c->stream, fd, offset, length, tn__hreq_file_sent, r) == 0 ? 0 : tn_finish(h);
 }
 
 TN_API tn_stream *tn_detach(tn_handler *h, int status) {
@@ -882,6 +921,10 @@ TN__PRIVATE void tn__hserver_free(tn_http_server *srv) {
         tn_stream_set_close_callback(c->stream, NULL, NULL);
         tn_stream_close(c->stream);
         tn__hconn_on_close(c->stream, TN_ECANCELED, c);
+        if (r && r->file_out && !r->finished) {
+            r->deferred = 0;  // its file's callback will not run: release it now
+            tn__stream_forget_file_cb(c->stream);
+        }
         if (r && !r->released) {
             // Still deferred: it outlives the server, and the loop frees it
             // if it never finishes.
