@@ -24,7 +24,13 @@ struct tn_app {
     tn__hostgroup *groups;   // added host groups, in order; the default host last
     size_t ngroups;
     tn_http_server *server;
+    struct tn__static *statics;  // static.c: static files and their hashes
 };
+
+// static.c: the routes static_path / static_files install before the app's
+// own (the table to free; NULL when out of memory), and freeing their state.
+TN__PRIVATE tn_route *tn__static_app_routes(tn_app *app, const tn_route *routes);
+TN__PRIVATE void tn__static_free(struct tn__static *st);
 
 // The web layer's per-request state; it lives with the pooled request
 // object, so its buffers are reused too.
@@ -751,8 +757,14 @@ TN_API tn_app *tn_app_new(tn_loop *loop, const tn_app_desc *desc) {
         tn__free(app);
         return NULL;
     }
+    bool statics = desc && (desc->static_path || desc->static_files);
+    tn_route *with_static = statics ? tn__static_app_routes(app, desc->routes) : NULL;
     app->groups = TN__CAST(tn__hostgroup *, tn__calloc(1, sizeof(tn__hostgroup)));
-    if (!app->groups || tn__hostgroup_init(&app->groups[0], NULL, desc ? desc->routes : NULL) != 0) {
+    bool bad = (statics && !with_static) || !app->groups ||
+               tn__hostgroup_init(&app->groups[0], NULL, with_static ? with_static : desc ? desc->routes : NULL) != 0;
+    tn__free(with_static);
+    if (bad) {
+        tn__static_free(app->statics);
         tn__free(app->groups);
         tn__free((void *)(uintptr_t)app->desc.cookie_secret);
         tn__free(app);
@@ -835,6 +847,7 @@ TN_API void tn_app_free(tn_app *app) {
     for (size_t g = 0; g < app->ngroups; g++) tn__hostgroup_free(&app->groups[g]);
     tn__free(app->groups);
     tn__free((void *)(uintptr_t)app->desc.cookie_secret);
+    tn__static_free(app->statics);
     tn__loop_remove_handle(&app->handle);
     tn__free(app);
 }
