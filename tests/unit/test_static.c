@@ -339,3 +339,198 @@ TEST(static_files_status_headers_and_bodies) {
     tt_server_stop(s);
     remove_tree();
 }
+
+// Reads exactly n bytes of a response body into a fresh buffer.
+static void check_big_body(const resp *r, size_t from, size_t n) {
+    CHECK_INT(r->body.len, n);
+    for (size_t i = 0; i < n; i++)
+        if ((unsigned char)r->body.data[i] != big_byte(from + i))
+            tt_fail(__FILE__, __LINE__, "byte %zu of the body differs", i);
+}
+
+TEST(static_large_file_whole_ranged_pipelined_and_kept_alive) {
+    make_tree();
+    tt_server s = tt_server_start(make_app, NULL);
+    int fd = tt_connect(s.port);
+    // Pipelined: all four requests leave before any answer is read.
+    tt_send_str(fd, "GET /static/big.bin HTTP/1.1\r\nHost: x\r\n\r\n"
+                    "GET /static/big.bin HTTP/1.1\r\nHost: x\r\nRange: bytes=1000000-3999999\r\n\r\n"
+                    "HEAD /static/big.bin HTTP/1.1\r\nHost: x\r\n\r\n"
+                    "GET /static/robots.txt HTTP/1.1\r\nHost: x\r\n\r\n");
+    tn_buf in = {0};
+    resp r = {0};
+    char v[128];
+    CHECK_INT(read_resp(fd, &in, "GET", &r), 200);
+    CHECK_STR(header(&r, "Content-Length", v, sizeof v), "5242880");
+    CHECK_STR(header(&r, "Content-Type", v, sizeof v), "application/octet-stream");
+    check_big_body(&r, 0, BIG_SIZE);
+    CHECK_INT(read_resp(fd, &in, "GET", &r), 206);
+    CHECK_STR(header(&r, "Content-Range", v, sizeof v), "bytes 1000000-3999999/5242880");
+    check_big_body(&r, 1000000, 3000000);
+    CHECK_INT(read_resp(fd, &in, "HEAD", &r), 200);
+    CHECK_STR(header(&r, "Content-Length", v, sizeof v), "5242880");
+    CHECK_INT(r.body.len, 0);
+    CHECK_INT(read_resp(fd, &in, "GET", &r), 200);
+    CHECK_MEM(r.body.data, r.body.len, ROBOTS, strlen(ROBOTS));
+    CHECK_INT(in.len, 0);
+    // Still open for another request (keep-alive after file bodies).
+    tt_send_str(fd, "GET /static/big.bin HTTP/1.1\r\nHost: x\r\nRange: bytes=-3\r\n\r\n");
+    CHECK_INT(read_resp(fd, &in, "GET", &r), 206);
+    check_big_body(&r, BIG_SIZE - 3, 3);
+    // HTTP/1.0 without keep-alive: the file, then the close.
+    tt_send_str(fd, "GET /static/big.bin HTTP/1.0\r\n\r\n");
+    CHECK_INT(read_resp(fd, &in, "GET", &r), 200);
+    check_big_body(&r, 0, BIG_SIZE);
+    CHECK(recv(fd, v, 1, 0) == 0);
+    close(fd);
+    tn_buf_free(&in);
+    tn_buf_free(&r.body);
+    tt_server_stop(s);
+    remove_tree();
+}
+
+TEST(static_client_leaving_during_a_file_body_frees_everything) {
+    make_tree();
+    tt_server s = tt_server_start(make_app, NULL);
+    for (int i = 0; i < 3; i++) {
+        int fd = tt_connect(s.port);
+        int small = 4096;
+        setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
+        tt_send_str(fd, "GET /static/big.bin HTTP/1.1\r\nHost: x\r\n\r\n");
+        char buf[1000];
+        CHECK(recv(fd, buf, sizeof buf, 0) > 0);  // the head and a little of the body
+        close(fd);
+    }
+    resp r = {0};
+    CHECK_INT(request(s.port, "GET", "/static/robots.txt", NULL, &r), 200);
+    tn_buf_free(&r.body);
+    tt_server_stop(s);  // exits 0 only when nothing leaked
+    remove_tree();
+}
+
+TEST(static_files_packed_in_the_app_under_a_custom_prefix) {
+    packed_app = true;
+    tt_server s = tt_server_start(make_app, NULL);
+    const scase cases[] = {
+        {"GET", "/assets/a.txt", NULL, 200, {"Content-Length: 13", "!Cache-Control"}, "hello packed\n"},
+        {"GET", "/assets/a.txt?v=1", NULL, 200, {"Cache-Control: max-age=315360000"}, "hello packed\n"},
+        {"GET", "/assets/dir", NULL, 403, {"!Location"}, NULL},  // the app's route has no default file
+        {"GET", "/assets/nothere", NULL, 404, {"!Etag"}, NULL},
+        {"GET", "/robots.txt", NULL, 404, {"!Etag"}, NULL},
+        {"GET", "/static/a.txt", NULL, 404, {"!Etag"}, NULL},
+        {"GET", "/url?p=dir/z.js", NULL, 200, {"!Location"}, "/assets/dir/z.js?v=35c146f76e129477c64061bc84511e10"},
+        {"GET", "/url?p=dir", NULL, 200, {"!Location"}, "NOENT"},
+    };
+    run_cases(s.port, cases, sizeof cases / sizeof cases[0]);
+    tt_server_stop(s);
+}
+
+// ---- tn_stream_write_file over a socketpair
+
+// Which write callbacks ran (1, 2, 3 by function), in order, with their status.
+typedef struct { int order[8], status[8], n; } wf_state;
+
+static void wf_record(wf_state *w, int id, int status) {
+    w->status[w->n] = status;
+    w->order[w->n++] = id;
+}
+static void wf_cb1(tn_stream *s, int status, void *arg) { (void)s, wf_record((wf_state *)arg, 1, status); }
+static void wf_cb2(tn_stream *s, int status, void *arg) { (void)s, wf_record((wf_state *)arg, 2, status); }
+static void wf_cb3(tn_stream *s, int status, void *arg) { (void)s, wf_record((wf_state *)arg, 3, status); }
+
+static int temp_file(size_t n) {
+    char path[] = "/tmp/tn_wf_XXXXXX";
+    int fd = mkstemp(path);
+    CHECK(fd >= 0);
+    unlink(path);
+    unsigned char buf[4096];
+    for (size_t i = 0; i < n; i += sizeof buf) {
+        size_t k = n - i < sizeof buf ? n - i : sizeof buf;
+        for (size_t j = 0; j < k; j++) buf[j] = big_byte(i + j);
+        CHECK(write(fd, buf, k) == (ssize_t)k);
+    }
+    return fd;
+}
+
+static bool fd_open(int fd) { return fcntl(fd, F_GETFD) != -1; }
+
+TEST(stream_write_file_goes_between_the_writes_around_it) {
+    tn_loop *loop = tt_loop_new();
+    int sv[2];
+    CHECK(socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == 0);
+    tn_stream *s = tn_stream_new(loop, sv[0], NULL);
+    size_t flen = 2u << 20, off = 100;
+    int fd = temp_file(flen + 1000), fd2 = temp_file(10);
+    wf_state w;
+    memset(&w, 0, sizeof w);
+    CHECK_OK(tn_stream_write(s, "HEAD", 4, wf_cb1, &w));
+    CHECK_OK(tn_stream_write_file(s, fd, off, flen, wf_cb2, &w));
+    CHECK_INT(tn_stream_write_file(s, fd2, 0, 10, NULL, NULL), TN_EBUSY);
+    CHECK(!fd_open(fd2));  // taken and closed even when refused
+    CHECK_OK(tn_stream_write(s, "TAIL", 4, wf_cb3, &w));
+    CHECK(tn_stream_write_buffer_size(s) > 0);
+    CHECK_INT(w.n, 0);  // never inside the call
+    size_t want = 4 + flen + 4, got = 0;
+    char *buf = (char *)malloc(want);
+    while (got < want) {
+        CHECK_OK(tn_loop_run_once(loop, 0));
+        ssize_t r = recv(sv[1], buf + got, want - got, MSG_DONTWAIT);
+        if (r > 0) got += (size_t)r;
+    }
+    while (w.n < 3) CHECK_OK(tn_loop_run_once(loop, 1));
+    CHECK_MEM(buf, 4, "HEAD", 4);
+    for (size_t i = 0; i < flen; i++)
+        if ((unsigned char)buf[4 + i] != big_byte(off + i)) tt_fail(__FILE__, __LINE__, "file byte %zu differs", i);
+    CHECK_MEM(buf + 4 + flen, 4, "TAIL", 4);
+    for (int i = 0; i < 3; i++) CHECK_INT(w.order[i], i + 1);
+    for (int i = 0; i < 3; i++) CHECK_INT(w.status[i], 0);
+    CHECK(!fd_open(fd));  // closed once sent
+    CHECK_INT(tn_stream_write_buffer_size(s), 0);
+    // An empty file part still calls back.
+    int fd3 = temp_file(0);
+    CHECK_OK(tn_stream_write_file(s, fd3, 0, 0, wf_cb1, &w));
+    while (w.n < 4) CHECK_OK(tn_loop_run_once(loop, 1));
+    CHECK(!fd_open(fd3));
+    free(buf);
+    close(sv[1]);
+    tn_loop_free(loop);
+}
+
+TEST(stream_write_file_shorter_than_announced_fails_and_closes) {
+    tn_loop *loop = tt_loop_new();
+    tn_log_set_level(TN_LOG_ERROR);
+    int sv[2];
+    CHECK(socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == 0);
+    tn_stream *s = tn_stream_new(loop, sv[0], NULL);
+    wf_state w;
+    memset(&w, 0, sizeof w);
+    int fd = temp_file(1000);
+    CHECK_OK(tn_stream_write_file(s, fd, 0, 5000, wf_cb1, &w));
+    while (w.n < 1) CHECK_OK(tn_loop_run_once(loop, 1));
+    CHECK_INT(w.status[0], TN_EPIPE);  // the stream is closed (and freed) by now
+    CHECK(!fd_open(fd));
+    char buf[2000];
+    size_t got = 0;
+    ssize_t r;
+    while ((r = recv(sv[1], buf + got, sizeof buf - got, 0)) > 0) got += (size_t)r;
+    CHECK_INT(got, 1000);  // what there was, then the close
+    close(sv[1]);
+    tn_loop_free(loop);
+}
+
+TEST(stream_write_file_pending_when_the_loop_is_freed) {
+    tn_loop *loop = tt_loop_new();
+    int sv[2];
+    CHECK(socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == 0);
+    tn_stream *s = tn_stream_new(loop, sv[0], NULL);
+    wf_state w;
+    memset(&w, 0, sizeof w);
+    int fd = temp_file(4u << 20);  // more than a socket buffer: it waits for the peer
+    CHECK_OK(tn_stream_write_file(s, fd, 0, 4u << 20, wf_cb1, &w));
+    CHECK_INT(tn_stream_write_file(s, temp_file(1), 0, 1, NULL, NULL), TN_EBUSY);
+    tn_loop_free(loop);
+    CHECK_INT(w.n, 1);
+    CHECK_INT(w.status[0], TN_ECANCELED);
+    CHECK(!fd_open(fd));
+    close(sv[1]);
+}
