@@ -9522,13 +9522,13 @@ TN__PRIVATE void tn__hserver_free(tn_http_server *srv) {
     while (srv->conns) {
         tn__hconn *c = srv->conns;
         tn__hreq *r = c->req;
-        tn_stream_set_close_callback(c->stream, NULL, NULL);
-        tn_stream_close(c->stream);
-        tn__hconn_on_close(c->stream, TN_ECANCELED, c);
         if (r && r->file_out && !r->finished) {
             r->deferred = 0;  // its file's callback will not run: release it now
             tn__stream_forget_file_cb(c->stream);
         }
+        tn_stream_set_close_callback(c->stream, NULL, NULL);
+        tn_stream_close(c->stream);
+        tn__hconn_on_close(c->stream, TN_ECANCELED, c);
         if (r && !r->released) {
             // Still deferred: it outlives the server, and the loop frees it
             // if it never finishes.

@@ -534,3 +534,17 @@ TEST(stream_write_file_pending_when_the_loop_is_freed) {
     CHECK(!fd_open(fd));
     close(sv[1]);
 }
+
+TEST(static_server_stopped_while_a_file_body_waits_for_its_client) {
+    make_tree();
+    tt_server s = tt_server_start(make_app, NULL);
+    int fd = tt_connect(s.port);
+    int small = 4096;
+    setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
+    tt_send_str(fd, "GET /static/big.bin HTTP/1.1\r\nHost: x\r\n\r\n");
+    char buf[1000];
+    CHECK(recv(fd, buf, sizeof buf, 0) > 0);  // started; the rest waits for us
+    tt_server_stop(s);                         // exits 0 only when nothing leaked
+    close(fd);
+    remove_tree();
+}
