@@ -24,6 +24,9 @@
       (>>web): routes with regex patterns, handler classes, arguments,
       errors, redirects, ETags, deferred handlers, streamed bodies.
     - A strict WebSocket server (>>websocket): TN_WS_ROUTE("/ws", &cls).
+    - Static files (>>static): tn_app_desc.static_path, TN_STATIC_ROUTE,
+      tn_static_url, files embedded by tools/pack; bodies go out with
+      sendfile (tn_send_file), never read whole into memory.
     - Condition, Event, Semaphore/Lock and Queue for callbacks (>>locks).
     - Pure helpers: HTTP parsing (>>http_parse), URLs, forms, multipart,
       cookies, dates, MIME types, JSON (>>json), base64, SHA-1, SHA-256 and
@@ -59,6 +62,15 @@
     write_error. Limits and timeouts are in tn_http_server_desc (via
     tn_app_desc.server): bad requests are answered 400/413/414/431/505 and
     the connection closes; idle and slow clients are cut off.
+
+    STATIC FILES (examples/static_files.c)
+    ======================================
+    Set tn_app_desc.static_path = "static" to serve that folder under
+    /static/ as Tornado does (ETag, Last-Modified, 304s, one Range, HEAD;
+    paths out of the folder are 403), and link to files with tn_static_url(h,
+    "app.css", &buf): its ?v=HASH URLs are cached for ten years. For a device
+    without a file system, `build/pack static assets > assets.c` turns the
+    folder into arrays: set .static_files = assets instead.
 
     STEP BY STEP: A LINE-ECHO SERVER (examples/tcpecho.c)
     =====================================================
