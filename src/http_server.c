@@ -81,7 +81,8 @@ struct tn__hreq {
     char reason[64];
     char remote_ip[46];
     unsigned keep_alive : 1, head_method : 1, headers_sent : 1, chunked_out : 1, until_close : 1, finished : 1,
-        deferred : 1, dispatching : 1, body_done : 1, released : 1, file_out : 1;
+        deferred : 1, dispatching : 1, body_done : 1, released : 1, file_out : 1,
+        file_pending : 1;  // tn_send_file's body is on its way: the request is the file's
 };
 
 #define TN__REQ(h) ((tn__hreq *)(void *)(h))
@@ -703,6 +704,7 @@ TN_API int tn_flush(tn_handler *h, tn_stream_write_cb cb, void *arg) {
 TN_API int tn_finish(tn_handler *h) {
     tn__hreq *r = TN__REQ(h);
     if (r->finished) return TN_ECLOSED;
+    if (r->file_pending) return TN_EBUSY;  // tn__hreq_file_sent finishes it
     if (r->srv && r->srv->hooks.before_finish) r->srv->hooks.before_finish(h);
     r->finished = 1;
     tn__hconn *c = r->conn;
@@ -737,6 +739,7 @@ TN_API int tn_finish(tn_handler *h) {
 TN__PRIVATE void tn__hreq_file_sent(tn_stream *s, int status, void *arg) {
     tn__hreq *r = TN__CAST(tn__hreq *, arg);
     (void)s;
+    r->file_pending = 0;
     if (status) r->keep_alive = 0;
     tn_finish(&r->pub);
 }
@@ -768,7 +771,9 @@ TN_API int tn_send_file(tn_handler *h, int fd, uint64_t offset, uint64_t length)
         return tn_finish(h);
     }
     r->deferred = 1;  // finished by tn__hreq_file_sent
-    return tn_stream_write_file(c->stream, fd, offset, length, tn__hreq_file_sent, r) == 0 ? 0 : tn_finish(h);
+    if (tn_stream_write_file(c->stream, fd, offset, length, tn__hreq_file_sent, r) != 0) return tn_finish(h);
+    r->file_pending = 1;
+    return 0;
 }
 
 TN_API tn_stream *tn_detach(tn_handler *h, int status) {
@@ -882,7 +887,7 @@ TN_API tn_str tn_get_response_header(const tn_handler *h, const char *name) {
 
 TN_API int tn_write(tn_handler *h, const void *data, size_t len) {
     tn__hreq *r = TN__REQ(h);
-    if (r->finished) return TN_ECLOSED;
+    if (r->finished || r->file_out) return TN_ECLOSED;
     if (!r->conn && r->headers_sent) return 0;  // the client left: nothing to send to
     return tn_buf_append(&r->out, data, len);
 }
@@ -891,7 +896,7 @@ TN_API int tn_write_str(tn_handler *h, const char *s) { return tn_write(h, s, st
 
 TN_API int tn_writef(tn_handler *h, const char *fmt, ...) {
     tn__hreq *r = TN__REQ(h);
-    if (r->finished) return TN_ECLOSED;
+    if (r->finished || r->file_out) return TN_ECLOSED;
     va_list ap;
     va_start(ap, fmt);
     int rc = tn_buf_appendv(&r->out, fmt, ap);
@@ -918,7 +923,7 @@ TN__PRIVATE void tn__hserver_free(tn_http_server *srv) {
     while (srv->conns) {
         tn__hconn *c = srv->conns;
         tn__hreq *r = c->req;
-        if (r && r->file_out && !r->finished) {
+        if (r && r->file_pending) {
             r->deferred = 0;  // its file's callback will not run: release it now
             tn__stream_forget_file_cb(c->stream);
         }

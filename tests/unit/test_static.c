@@ -40,9 +40,25 @@ static void url_get(tn_handler *h) {
     tn_buf_free(&out);
 }
 
+// GET /sendfile: robots.txt through tn_send_file, by hand; then what
+// tn_write and tn_finish said meanwhile, at GET /sendfile-said.
+static int said_write = 1, said_finish = 1, said_again = 1;
+static void sendfile_get(tn_handler *h) {
+    char p[400];
+    snprintf(p, sizeof p, "%s/robots.txt", static_dir);
+    int fd = open(p, O_RDONLY);
+    tn_set_header(h, "Content-Type", "text/plain");
+    said_again = tn_send_file(h, fd, 1, 4);
+    said_write = tn_write_str(h, "late");
+    said_finish = tn_finish(h);
+    if (said_again == 0) said_again = tn_send_file(h, open(p, O_RDONLY), 0, 1);
+}
+static void sendfile_said_get(tn_handler *h) { tn_writef(h, "%d %d %d", said_write, said_finish, said_again); }
+
 static tn_app *make_app(tn_loop *loop, void *arg) {
     (void)arg;
-    static const tn_handler_class url_class = {.get = url_get};
+    static const tn_handler_class url_class = {.get = url_get}, sendfile_class = {.get = sendfile_get, .head = sendfile_get},
+                                  said_class = {.get = sendfile_said_get};
     def_desc.path = static_dir;
     def_desc.default_filename = "index.html";
     packed_desc.files = packed;
@@ -50,6 +66,8 @@ static tn_app *make_app(tn_loop *loop, void *arg) {
     static const tn_route routes[] = {TN_STATIC_ROUTE("/def/(.*)", &def_desc),
                                       TN_STATIC_ROUTE("/packed/(.*)", &packed_desc),
                                       {"/url", &url_class, NULL, NULL, NULL},
+                                      {"/sendfile", &sendfile_class, NULL, NULL, NULL},
+                                      {"/sendfile-said", &said_class, NULL, NULL, NULL},
                                       {NULL, NULL, NULL, NULL, NULL}};
     tn_app_desc d;
     memset(&d, 0, sizeof d);
@@ -323,6 +341,10 @@ TEST(static_files_status_headers_and_bodies) {
         {"GET", "/packed/dir/nothere", NULL, 404, {"!Etag"}, NULL},
         {"GET", "/packed/di", NULL, 404, {"!Etag"}, NULL},
         {"GET", "/packed/../a.txt", NULL, 403, {"!Etag"}, NULL},
+        // tn_send_file by hand: the request is the file's until it is out
+        {"GET", "/sendfile", NULL, 200, {"Content-Length: 4", "Content-Type: text/plain"}, "ser-"},
+        {"GET", "/sendfile-said", NULL, 200, {"!Location"}, "-7 -6 -7"},  // ECLOSED, EBUSY, ECLOSED
+        {"HEAD", "/sendfile", NULL, 200, {"Content-Length: 4"}, ""},
         // test_static_url
         {"GET", "/url?p=robots.txt", NULL, 200, {"!Location"}, NULL},
         {"GET", "/url?p=nothere.txt", NULL, 200, {"!Location"}, "NOENT"},
