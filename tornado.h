@@ -11307,11 +11307,23 @@ TN_API void tn_app_free(tn_app *app) {
 // Ten years, as Tornado's CACHE_MAX_AGE for versioned URLs.
 enum { TN__STATIC_MAX_AGE = 315360000, TN__STATIC_HASH_CHUNK = 64 * 1024, TN__STATIC_VERSION_LEN = 32 };
 
-// A file's content hash, kept while its mtime and size stay the same.
+#if defined(__APPLE__)
+#  define TN__MTIME_NS(st) ((int64_t)(st).st_mtimespec.tv_nsec)
+#else
+#  define TN__MTIME_NS(st) ((int64_t)(st).st_mtim.tv_nsec)
+#endif
+
+// What says a file on disk is unchanged: a file rewritten within the same
+// second with the same size still differs in nanoseconds or inode.
+typedef struct tn__static_stamp {
+    int64_t mtime, mtime_ns;
+    uint64_t size, ino;
+} tn__static_stamp;
+
+// A file's content hash, kept while its stamp stays the same.
 typedef struct tn__static_hash {
     char *path;
-    int64_t mtime;
-    uint64_t size;
+    tn__static_stamp stamp;
     char hex[2 * TN_SHA256_SIZE + 1];
 } tn__static_hash;
 
@@ -11396,12 +11408,13 @@ TN__PRIVATE int tn__static_hash_fd(int fd, char *hex) {
 }
 
 // The file's hash from the app's cache, computed (and cached) when the
-// file is new or its mtime or size changed. st may be NULL: no cache.
-TN__PRIVATE int tn__static_file_hash(struct tn__static *st, const char *path, tn__sfile *f) {
+// file is new or changed. st may be NULL: no cache.
+TN__PRIVATE int tn__static_file_hash(struct tn__static *st, const char *path, const tn__static_stamp *stamp,
+                                     tn__sfile *f) {
     tn__static_hash *e = NULL;
     for (size_t i = 0; st && i < st->nhashes && !e; i++)
         if (strcmp(st->hashes[i].path, path) == 0) e = &st->hashes[i];
-    if (e && e->mtime == f->mtime && e->size == f->size) {
+    if (e && memcmp(&e->stamp, stamp, sizeof *stamp) == 0) {
         memcpy(f->hash, e->hex, sizeof f->hash);
         return 0;
     }
@@ -11420,8 +11433,7 @@ TN__PRIVATE int tn__static_file_hash(struct tn__static *st, const char *path, tn
         e = &st->hashes[st->nhashes++];
         e->path = copy;
     }
-    e->mtime = f->mtime;
-    e->size = f->size;
+    e->stamp = *stamp;
     memcpy(e->hex, f->hash, sizeof e->hex);
     return 0;
 }
@@ -11464,7 +11476,13 @@ TN__PRIVATE int tn__static_find_disk(tn_handler *h, const tn_static_desc *d, con
     f->fd = fd;
     f->size = (uint64_t)st.st_size;
     f->mtime = (int64_t)st.st_mtime;
-    if (tn__static_file_hash(tn__static_state(h), real, f) != 0) {
+    tn__static_stamp stamp;
+    memset(&stamp, 0, sizeof stamp);
+    stamp.mtime = f->mtime;
+    stamp.mtime_ns = TN__MTIME_NS(st);
+    stamp.size = f->size;
+    stamp.ino = (uint64_t)st.st_ino;
+    if (tn__static_file_hash(tn__static_state(h), real, &stamp, f) != 0) {
         close(fd);
         f->fd = -1;
         return TN__SF_ERROR;
@@ -11662,6 +11680,13 @@ TN__PRIVATE tn_route *tn__static_app_routes(tn_app *app, const tn_route *routes)
     tn_buf pat;
     memset(&pat, 0, sizeof pat);
     st->desc.files = d->static_files;
+    for (size_t i = 0; d->static_files && d->static_files[i].path && d->static_files[i + 1].path; i++) {
+        if (strcmp(d->static_files[i].path, d->static_files[i + 1].path) >= 0) {
+            TN__LOGE("static_files: \"%s\" must come before \"%s\" (make the table with tools/pack)",
+                     d->static_files[i + 1].path, d->static_files[i].path);
+            return NULL;
+        }
+    }
     st->prefix = tn__strdup(d->static_url_prefix ? d->static_url_prefix : "/static/");
     bool ok = st->prefix && (!d->static_path || (st->desc.path = tn__strdup(d->static_path)) != NULL) &&
               tn__static_regex_escape(&pat, st->prefix) == 0 && tn_buf_append_str(&pat, "(.*)") == 0;

@@ -570,3 +570,43 @@ TEST(static_server_stopped_while_a_file_body_waits_for_its_client) {
     close(fd);
     remove_tree();
 }
+
+TEST(static_etag_follows_a_file_rewritten_in_the_same_second_with_the_same_size) {
+    make_tree();
+    tt_server s = tt_server_start(make_app, NULL);
+    char p[400], v[128], want[80];
+    snprintf(p, sizeof p, "%s/static/style.css", root);
+    resp r = {0};
+    struct timespec ts[2] = {{1600000000, 100}, {1600000000, 100}};
+    CHECK(utimensat(AT_FDCWD, p, ts, 0) == 0);
+    CHECK_INT(request(s.port, "GET", "/static/style.css", NULL, &r), 200);
+    etag_of("p{}", 3, want);
+    CHECK_STR(header(&r, "Etag", v, sizeof v), want);
+    write_file("static/style.css", "q{}", 3);
+    ts[0].tv_nsec = ts[1].tv_nsec = 200;
+    CHECK(utimensat(AT_FDCWD, p, ts, 0) == 0);
+    CHECK_INT(request(s.port, "GET", "/static/style.css", NULL, &r), 200);
+    etag_of("q{}", 3, want);
+    CHECK_STR(header(&r, "Etag", v, sizeof v), want);
+    CHECK_MEM(r.body.data, r.body.len, "q{}", 3);
+    tn_buf_free(&r.body);
+    tt_server_stop(s);
+    remove_tree();
+}
+
+TEST(static_files_out_of_order_refuse_the_app) {
+    tn_loop *loop = tt_loop_new();
+    tn_log_set_level(TN_LOG_NONE);
+    static const tn_packed_file unsorted[] = {{"b.txt", p_a, 13, 0, packed[0].hash},
+                                              {"a.txt", p_a, 13, 0, packed[0].hash},
+                                              {NULL, NULL, 0, 0, NULL}};
+    tn_app_desc d;
+    memset(&d, 0, sizeof d);
+    d.static_files = unsorted;
+    CHECK(tn_app_new(loop, &d) == NULL);
+    d.static_files = packed;
+    tn_app *app = tn_app_new(loop, &d);
+    CHECK(app != NULL);
+    tn_app_free(app);
+    tn_loop_free(loop);
+}
