@@ -2161,7 +2161,7 @@ TN_API tn_app *tn_handler_app(const tn_handler *h);
 //     ... {TN_STATIC_ROUTE("/docs/(.*)", &docs), ...}
 //
 // Rules, as Tornado's: Content-Type by extension, Accept-Ranges, a strong
-// ETag (SHA-256 of the content, cached while mtime and size stay) and
+// ETag (SHA-256 of the content, cached until the file changes) and
 // Last-Modified; If-None-Match (which beats If-Modified-Since) and
 // If-Modified-Since answer 304, before any Range; one byte range (206, 416
 // with "bytes */N"; a range covering everything is a 200; a malformed Range
@@ -5716,14 +5716,21 @@ TN__PRIVATE void tn__stream_kick(tn_loop *loop, void *arg) {
     if (s->close_delivered && !s->scheduled) tn__stream_free(s);
 }
 
-TN__PRIVATE int tn__stream_send(tn_stream *s, const char *p, size_t len, size_t *sent) {
+#ifndef MSG_NOSIGNAL
+#  define MSG_NOSIGNAL 0
+#endif
+// Bytes followed by a file's are sent with MSG_MORE where there is one, so
+// a response head and a small file leave in one segment (no Nagle wait).
+#ifdef MSG_MORE
+#  define TN__MSG_MORE MSG_MORE
+#else
+#  define TN__MSG_MORE 0
+#endif
+
+TN__PRIVATE int tn__stream_send(tn_stream *s, const char *p, size_t len, int flags, size_t *sent) {
     *sent = 0;
     while (*sent < len) {
-#ifdef MSG_NOSIGNAL
-        ssize_t n = send(s->fd, p + *sent, len - *sent, MSG_NOSIGNAL);
-#else
-        ssize_t n = send(s->fd, p + *sent, len - *sent, 0);
-#endif
+        ssize_t n = send(s->fd, p + *sent, len - *sent, MSG_NOSIGNAL | flags);
         if (n > 0) {
             *sent += (size_t)n;
             s->wsent += (uint64_t)n;
@@ -5784,7 +5791,8 @@ TN__PRIVATE int tn__stream_send_file(tn_stream *s) {
             if (r) return r;
         }
         size_t sent;
-        int r = tn__stream_send(s, s->fbuf.data + s->fpos, s->fbuf.len - s->fpos, &sent);
+        size_t piece = s->fbuf.len - s->fpos;
+        int r = tn__stream_send(s, s->fbuf.data + s->fpos, piece, s->file_left > piece ? TN__MSG_MORE : 0, &sent);
         s->fpos += sent;
         s->file_left -= sent;
         if (r || s->fpos < s->fbuf.len) return r;
@@ -5796,7 +5804,8 @@ TN__PRIVATE int tn__stream_send_file(tn_stream *s) {
 TN__PRIVATE int tn__stream_flush(tn_stream *s) {
     for (;;) {
         size_t stop = s->file_fd >= 0 ? s->file_at : s->wbuf.len, sent = 0;
-        int r = stop > s->wpos ? tn__stream_send(s, s->wbuf.data + s->wpos, stop - s->wpos, &sent) : 0;
+        int more = s->file_fd >= 0 ? TN__MSG_MORE : 0;
+        int r = stop > s->wpos ? tn__stream_send(s, s->wbuf.data + s->wpos, stop - s->wpos, more, &sent) : 0;
         s->wpos += sent;
         if (r) return r;
         if (s->wpos < stop || s->file_fd < 0) break;
@@ -5985,7 +5994,10 @@ TN__PRIVATE void tn__stream_writes_done_soon(tn_stream *s) {
     else tn__stream_schedule(s);
 }
 
-TN_API int tn_stream_write(tn_stream *s, const void *data, size_t len, tn_stream_write_cb cb, void *arg) {
+// tn_stream_write; with `now` false the bytes wait for the next flush (the
+// http server holds a response head back until its file is queued too).
+TN__PRIVATE int tn__stream_write(tn_stream *s, const void *data, size_t len, tn_stream_write_cb cb, void *arg,
+                                 bool now) {
     if (s->closed) return TN_ECLOSED;
     size_t pending = s->wbuf.len - s->wpos;
     if (s->max_write && len > s->max_write - TN__MIN(pending, s->max_write)) {
@@ -6002,8 +6014,8 @@ TN_API int tn_stream_write(tn_stream *s, const void *data, size_t len, tn_stream
     }
     const char *p = TN__CAST(const char *, data);
     size_t sent = 0;
-    if (pending == 0 && s->file_fd < 0 && len) {
-        int r = tn__stream_send(s, p, len, &sent);
+    if (now && pending == 0 && s->file_fd < 0 && len) {
+        int r = tn__stream_send(s, p, len, 0, &sent);
         if (r) {
             tn__stream_close(s, r);
             return 0;  // as in Tornado, the failure arrives through the callbacks
@@ -6053,6 +6065,10 @@ TN_API int tn_stream_write_file(tn_stream *s, int fd, uint64_t offset, uint64_t 
 
 // For the http server, whose requests can go before their file is sent.
 TN__PRIVATE void tn__stream_forget_file_cb(tn_stream *s) { s->file_cb = NULL; }
+
+TN_API int tn_stream_write(tn_stream *s, const void *data, size_t len, tn_stream_write_cb cb, void *arg) {
+    return tn__stream_write(s, data, len, cb, arg, true);
+}
 
 TN_API void tn_stream_set_close_callback(tn_stream *s, tn_stream_close_cb cb, void *arg) {
     s->ccb = cb;
@@ -8745,11 +8761,13 @@ TN__PRIVATE bool tn__header_ok(const char *name, const char *value) {
 // ---- the output path: responses go through srv->out so that the answers to
 // pipelined requests leave in one write
 
-TN__PRIVATE void tn__hconn_flush_out(tn_http_server *srv) {
+// Hands the batch to the stream; with `now` false it waits there for what
+// follows (a file: see tn_send_file).
+TN__PRIVATE void tn__hconn_flush_out_now(tn_http_server *srv, bool now) {
     tn__hconn *c = srv->out_conn;
     srv->out_conn = NULL;
     if (!c || !srv->out.len) return;
-    int r = tn_stream_write(c->stream, srv->out.data, srv->out.len, NULL, NULL);
+    int r = tn__stream_write(c->stream, srv->out.data, srv->out.len, NULL, NULL, now);
     tn_buf_clear(&srv->out);
     if (srv->out.cap > TN__REQ_KEEP_BUF) tn_buf_free(&srv->out);
     if (r == TN_ENOBUFS) {
@@ -8757,6 +8775,8 @@ TN__PRIVATE void tn__hconn_flush_out(tn_http_server *srv) {
         tn__hconn_close(c);
     }
 }
+
+TN__PRIVATE void tn__hconn_flush_out(tn_http_server *srv) { tn__hconn_flush_out_now(srv, true); }
 
 TN__PRIVATE void tn__hserver_flush_cb(tn_loop *loop, void *arg) {
     tn_http_server *srv = TN__CAST(tn_http_server *, arg);
@@ -9383,7 +9403,7 @@ TN_API int tn_send_file(tn_handler *h, int fd, uint64_t offset, uint64_t length)
         return rc;
     }
     tn__hreq_write_head(r, false);
-    tn__hconn_flush_out(r->srv);
+    tn__hconn_flush_out_now(r->srv, false);  // the head leaves with the file's first bytes
     if (!r->conn) {  // the head's write failed and closed the connection
         close(fd);
         return tn_finish(h);

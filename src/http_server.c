@@ -127,11 +127,13 @@ TN__PRIVATE bool tn__header_ok(const char *name, const char *value) {
 // ---- the output path: responses go through srv->out so that the answers to
 // pipelined requests leave in one write
 
-TN__PRIVATE void tn__hconn_flush_out(tn_http_server *srv) {
+// Hands the batch to the stream; with `now` false it waits there for what
+// follows (a file: see tn_send_file).
+TN__PRIVATE void tn__hconn_flush_out_now(tn_http_server *srv, bool now) {
     tn__hconn *c = srv->out_conn;
     srv->out_conn = NULL;
     if (!c || !srv->out.len) return;
-    int r = tn_stream_write(c->stream, srv->out.data, srv->out.len, NULL, NULL);
+    int r = tn__stream_write(c->stream, srv->out.data, srv->out.len, NULL, NULL, now);
     tn_buf_clear(&srv->out);
     if (srv->out.cap > TN__REQ_KEEP_BUF) tn_buf_free(&srv->out);
     if (r == TN_ENOBUFS) {
@@ -139,6 +141,8 @@ TN__PRIVATE void tn__hconn_flush_out(tn_http_server *srv) {
         tn__hconn_close(c);
     }
 }
+
+TN__PRIVATE void tn__hconn_flush_out(tn_http_server *srv) { tn__hconn_flush_out_now(srv, true); }
 
 TN__PRIVATE void tn__hserver_flush_cb(tn_loop *loop, void *arg) {
     tn_http_server *srv = TN__CAST(tn_http_server *, arg);
@@ -765,7 +769,7 @@ TN_API int tn_send_file(tn_handler *h, int fd, uint64_t offset, uint64_t length)
         return rc;
     }
     tn__hreq_write_head(r, false);
-    tn__hconn_flush_out(r->srv);
+    tn__hconn_flush_out_now(r->srv, false);  // the head leaves with the file's first bytes
     if (!r->conn) {  // the head's write failed and closed the connection
         close(fd);
         return tn_finish(h);

@@ -22,7 +22,7 @@
 //     ... {TN_STATIC_ROUTE("/docs/(.*)", &docs), ...}
 //
 // Rules, as Tornado's: Content-Type by extension, Accept-Ranges, a strong
-// ETag (SHA-256 of the content, cached while mtime and size stay) and
+// ETag (SHA-256 of the content, cached until the file changes) and
 // Last-Modified; If-None-Match (which beats If-Modified-Since) and
 // If-Modified-Since answer 304, before any Range; one byte range (206, 416
 // with "bytes */N"; a range covering everything is a 200; a malformed Range

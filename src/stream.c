@@ -247,14 +247,21 @@ TN__PRIVATE void tn__stream_kick(tn_loop *loop, void *arg) {
     if (s->close_delivered && !s->scheduled) tn__stream_free(s);
 }
 
-TN__PRIVATE int tn__stream_send(tn_stream *s, const char *p, size_t len, size_t *sent) {
+#ifndef MSG_NOSIGNAL
+#  define MSG_NOSIGNAL 0
+#endif
+// Bytes followed by a file's are sent with MSG_MORE where there is one, so
+// a response head and a small file leave in one segment (no Nagle wait).
+#ifdef MSG_MORE
+#  define TN__MSG_MORE MSG_MORE
+#else
+#  define TN__MSG_MORE 0
+#endif
+
+TN__PRIVATE int tn__stream_send(tn_stream *s, const char *p, size_t len, int flags, size_t *sent) {
     *sent = 0;
     while (*sent < len) {
-#ifdef MSG_NOSIGNAL
-        ssize_t n = send(s->fd, p + *sent, len - *sent, MSG_NOSIGNAL);
-#else
-        ssize_t n = send(s->fd, p + *sent, len - *sent, 0);
-#endif
+        ssize_t n = send(s->fd, p + *sent, len - *sent, MSG_NOSIGNAL | flags);
         if (n > 0) {
             *sent += (size_t)n;
             s->wsent += (uint64_t)n;
@@ -315,7 +322,8 @@ TN__PRIVATE int tn__stream_send_file(tn_stream *s) {
             if (r) return r;
         }
         size_t sent;
-        int r = tn__stream_send(s, s->fbuf.data + s->fpos, s->fbuf.len - s->fpos, &sent);
+        size_t piece = s->fbuf.len - s->fpos;
+        int r = tn__stream_send(s, s->fbuf.data + s->fpos, piece, s->file_left > piece ? TN__MSG_MORE : 0, &sent);
         s->fpos += sent;
         s->file_left -= sent;
         if (r || s->fpos < s->fbuf.len) return r;
@@ -327,7 +335,8 @@ TN__PRIVATE int tn__stream_send_file(tn_stream *s) {
 TN__PRIVATE int tn__stream_flush(tn_stream *s) {
     for (;;) {
         size_t stop = s->file_fd >= 0 ? s->file_at : s->wbuf.len, sent = 0;
-        int r = stop > s->wpos ? tn__stream_send(s, s->wbuf.data + s->wpos, stop - s->wpos, &sent) : 0;
+        int more = s->file_fd >= 0 ? TN__MSG_MORE : 0;
+        int r = stop > s->wpos ? tn__stream_send(s, s->wbuf.data + s->wpos, stop - s->wpos, more, &sent) : 0;
         s->wpos += sent;
         if (r) return r;
         if (s->wpos < stop || s->file_fd < 0) break;
@@ -516,7 +525,10 @@ TN__PRIVATE void tn__stream_writes_done_soon(tn_stream *s) {
     else tn__stream_schedule(s);
 }
 
-TN_API int tn_stream_write(tn_stream *s, const void *data, size_t len, tn_stream_write_cb cb, void *arg) {
+// tn_stream_write; with `now` false the bytes wait for the next flush (the
+// http server holds a response head back until its file is queued too).
+TN__PRIVATE int tn__stream_write(tn_stream *s, const void *data, size_t len, tn_stream_write_cb cb, void *arg,
+                                 bool now) {
     if (s->closed) return TN_ECLOSED;
     size_t pending = s->wbuf.len - s->wpos;
     if (s->max_write && len > s->max_write - TN__MIN(pending, s->max_write)) {
@@ -533,8 +545,8 @@ TN_API int tn_stream_write(tn_stream *s, const void *data, size_t len, tn_stream
     }
     const char *p = TN__CAST(const char *, data);
     size_t sent = 0;
-    if (pending == 0 && s->file_fd < 0 && len) {
-        int r = tn__stream_send(s, p, len, &sent);
+    if (now && pending == 0 && s->file_fd < 0 && len) {
+        int r = tn__stream_send(s, p, len, 0, &sent);
         if (r) {
             tn__stream_close(s, r);
             return 0;  // as in Tornado, the failure arrives through the callbacks
@@ -584,6 +596,10 @@ TN_API int tn_stream_write_file(tn_stream *s, int fd, uint64_t offset, uint64_t 
 
 // For the http server, whose requests can go before their file is sent.
 TN__PRIVATE void tn__stream_forget_file_cb(tn_stream *s) { s->file_cb = NULL; }
+
+TN_API int tn_stream_write(tn_stream *s, const void *data, size_t len, tn_stream_write_cb cb, void *arg) {
+    return tn__stream_write(s, data, len, cb, arg, true);
+}
 
 TN_API void tn_stream_set_close_callback(tn_stream *s, tn_stream_close_cb cb, void *arg) {
     s->ccb = cb;
