@@ -2169,7 +2169,9 @@ TN_API tn_app *tn_handler_app(const tn_handler *h);
 // folder are 403, missing files 404; a folder is 403 unless default_filename
 // is set: then "/dir" gets a 301 to "/dir/", which serves dir/index.html.
 // Requests with ?v= get "Cache-Control: max-age=315360000" and Expires.
-// Files on disk are sent with tn_send_file (never read whole into memory).
+// Files on disk are sent with tn_send_file (never read whole into memory);
+// a file's hash is computed on first use, on the loop's thread (as Tornado).
+// Packed files are copied into the response.
 
 // One file embedded by tools/pack; a table ends with an entry whose path is
 // NULL and is sorted by path (strcmp), so lookups can bisect.
@@ -2188,8 +2190,9 @@ typedef struct tn_static_desc {
     const char *default_filename;   // e.g. "index.html"; NULL: folders are 403
 } tn_static_desc;
 
-// Tornado's StaticFileHandler as a route callback: serves GET and HEAD from
-// the tn_static_desc in h->user_data (405 for other methods).
+// Tornado's StaticFileHandler as an app's route callback: serves GET and
+// HEAD of path argument 0 from the tn_static_desc in h->user_data (405 for
+// other methods).
 TN_API void tn_static_serve(tn_handler *h);
 
 // A tn_route serving desc (a const tn_static_desc * that outlives the app);
