@@ -108,6 +108,9 @@ static void make_tree(void) {
     }
     write_file("static/robots.txt", ROBOTS, strlen(ROBOTS));
     write_file("static/style.css", "p{}", 3);
+    write_file("static/sample.xml", "<a/>", 4);
+    write_file("static/sample.xml.gz", "gz", 2);
+    write_file("static/sample.xml.bz2", "bz", 2);
     write_file("static/sub/index.html", "<p>sub</p>", 10);
     write_file("static/nodef/x.txt", "x", 1);
     write_file("secret.txt", "secret", 6);
@@ -264,6 +267,10 @@ TEST(static_files_status_headers_and_bodies) {
         {"GET", "/static/robots.txt", NULL, 200, {etag_hdr, lm_hdr, "!Expires"}, ROBOTS},
         {"GET", "/robots.txt", NULL, 200, {etag_hdr}, ROBOTS},
         {"GET", "/static/style.css", NULL, 200, {"Content-Type: text/css"}, "p{}"},
+        // test_static_compressed_files
+        {"GET", "/static/sample.xml.gz", NULL, 200, {"Content-Type: application/gzip"}, "gz"},
+        {"GET", "/static/sample.xml.bz2", NULL, 200, {"Content-Type: application/octet-stream"}, "bz"},
+        {"GET", "/static/sample.xml", NULL, 200, {"Content-Type: text/xml"}, "<a/>"},
         {"GET", "/static/robots.txt?v=abc", NULL, 200, {"Cache-Control: max-age=315360000", "!Nothing"}, ROBOTS},
         {"GET", "/static/inlink", NULL, 200, {etag_hdr}, ROBOTS},
         // ranges
