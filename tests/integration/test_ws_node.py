@@ -13,7 +13,7 @@ NODE = shutil.which("node") or "/usr/bin/node"
 SCRIPT = os.path.join(ROOT, "tests", "node", "ws_echo.js")
 WS = os.path.join(ROOT, "tests", "node", "node_modules", "ws")
 
-srv = Server("websocket")
+srv = Server(os.environ.get("WS_SERVER", "websocket"))  # e.g. a sanitizer build
 
 
 def case(line):
