@@ -417,14 +417,16 @@ for group, desc, seqs, valid in SEQS:
             UTF8.append(("%s.%d" % (group, i + 100), "%s after κόσμε" % desc, KOSME + s + b"edited", False))
 
 
+TAILS = [b""] + [bytes([c]) + b"\x80" * j for c in range(0x80, 0xc0) for j in range(3)]
+
+
 def first_bad(data):
     """The index of the first byte no valid UTF-8 can continue with (len(data)
     when only the end is missing, None when valid), worked out with Python's
     own strict decoder: a prefix is viable if some continuation completes it
     (only the first continuation byte's range depends on the lead byte)."""
     def viable(p):
-        tails = [b""] + [bytes([c]) + b"\x80" * j for c in range(0x80, 0xc0) for j in range(3)]
-        for t in tails:
+        for t in TAILS:
             try:
                 (p + t).decode("utf-8")
                 return True
