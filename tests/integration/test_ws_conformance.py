@@ -3,7 +3,8 @@ like the Autobahn fuzzingclient case groups (1 framing, 2 pings, 3 reserved
 bits, 4 opcodes, 5 fragmentation, 6 UTF-8, 7 close, 9 limits) plus the
 handshake (H). A small raw-socket client written here sends exactly the bytes
 each case needs, and every failure case checks the exact close code and that
-the server then closes TCP. Standard library only."""
+the server then closes TCP. Standard library only.
+WS_SERVER=NAME runs it against build/NAME instead (e.g. a sanitizer build)."""
 import base64
 import hashlib
 import os
@@ -13,7 +14,7 @@ import time
 
 from harness import Server, check, done
 
-srv = Server(os.environ.get("WS_SERVER", "websocket"))  # e.g. a sanitizer build
+srv = Server(os.environ.get("WS_SERVER", "websocket"))
 TIMEOUT = 20          # a hang guard, never a timing assertion
 MAX_MESSAGE = 16 << 20  # examples/websocket.c's /ws limit
 GUID = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"

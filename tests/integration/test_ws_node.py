@@ -2,7 +2,8 @@
 tests/node): text and binary echoed byte for byte from 0 B to 16 MiB, a
 fragmented message, ping/pong, the client's close code echoed, and the
 server's close code and reason (1009, 1007) seen by the client. The cases
-live in tests/node/ws_echo.js; each of its lines becomes a PASS/FAIL here."""
+live in tests/node/ws_echo.js; each of its lines becomes a PASS/FAIL here.
+WS_SERVER=NAME runs it against build/NAME instead (e.g. a sanitizer build)."""
 import os
 import shutil
 import subprocess
@@ -13,7 +14,7 @@ NODE = shutil.which("node") or "/usr/bin/node"
 SCRIPT = os.path.join(ROOT, "tests", "node", "ws_echo.js")
 WS = os.path.join(ROOT, "tests", "node", "node_modules", "ws")
 
-srv = Server(os.environ.get("WS_SERVER", "websocket"))  # e.g. a sanitizer build
+srv = Server(os.environ.get("WS_SERVER", "websocket"))
 
 
 def case(line):
