@@ -305,7 +305,7 @@ TN__PRIVATE int tn__tfor(tn__tparser *p, int depth, const char *s, size_t n, siz
         v2e = i;
         tn__tskip(s, n, &i);
     }
-    if (n - i < 3 || memcmp(s + i, "in", 2) != 0 || !tn__tspace(s[i + 2]))
+    if (n - i < 2 || memcmp(s + i, "in", 2) != 0 || (n - i > 2 && !tn__tspace(s[i + 2])))
         return tn__tperr(p, base + i, "%s", "expected: for NAME in EXPR");
     i += 2;
     uint32_t idx, e, off;
