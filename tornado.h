@@ -2127,7 +2127,8 @@ TN_API tn_app *tn_handler_app(const tn_handler *h);
 // element, an object binds each key (as Python); null or missing iterate
 // zero times. With extends, the base template is rendered and each block
 // takes the most derived template's content; text outside blocks in a
-// derived template is ignored (as Tornado). Include and extends names are
+// derived template is ignored (as Tornado); a block name may appear once per
+// template. Include and extends names are
 // relative to the loader's root, never to the including template.
 
 // How deep includes and extends may nest (a longer chain is a render error).
@@ -2137,6 +2138,11 @@ TN_API tn_app *tn_handler_app(const tn_handler *h);
 // Deepest nesting of if/for/block inside one template (deeper: parse error).
 #ifndef TN_TEMPLATE_MAX_NESTING
 #  define TN_TEMPLATE_MAX_NESTING 64
+#endif
+// Most nodes one render may visit: bounds the time and output of loops over
+// includes of loops (a longer render is an error).
+#ifndef TN_TEMPLATE_MAX_STEPS
+#  define TN_TEMPLATE_MAX_STEPS (16u * 1024u * 1024u)
 #endif
 // Largest template source in bytes a loader reads.
 #ifndef TN_TEMPLATE_MAX_SIZE
@@ -11515,6 +11521,11 @@ TN__PRIVATE int tn__ttag(tn__tparser *p, int depth, int opener, size_t tag, tn_s
     if (tn_str_eq(op, "include")) return tn__tnamed(p, TN__T_INCLUDE, s, n, base, tag, &idx);
     if (tn_str_eq(op, "block")) {
         if (tn__tnamed(p, TN__T_BLOCK, s, n, base, tag, &idx)) return p->rc;
+        // A name defined twice could make a block contain itself.
+        const char *name = tn__tstr(p->t, p->t->nodes[idx].a);
+        for (uint32_t k = 0; k < idx; k++)
+            if (p->t->nodes[k].kind == TN__T_BLOCK && strcmp(tn__tstr(p->t, p->t->nodes[k].a), name) == 0)
+                return tn__tperr(p, tag, "duplicate block '%s'", name);
         return tn__tblock_body(p, depth, idx, TN__T_BLOCK, "block");
     }
     if (tn_str_eq(op, "extends")) {
@@ -11670,6 +11681,7 @@ typedef struct tn__trender {
     tn_buf *out;
     tn_template_error *err;
     int depth;               // templates entered by include and extends
+    size_t steps;            // nodes visited, bounded by TN_TEMPLATE_MAX_STEPS
     tn_buf call;             // the current call's result
     tn_buf args;             // the current call's arguments, NUL-terminated
     tn_buf json;             // an array or object being printed
@@ -11932,6 +11944,8 @@ TN__PRIVATE int tn__trange(tn__trender *r, const tn__tchain *ch, const tn_templa
     while (i < to && !rc) {
         const tn__tnode *n = &t->nodes[i];
         tn__tval v;
+        if (++r->steps > TN_TEMPLATE_MAX_STEPS)
+            return tn__trerr(r, t, n, "%s", "rendering takes over TN_TEMPLATE_MAX_STEPS steps");
         switch (n->kind) {
         case TN__T_TEXT: rc = tn_buf_append(r->out, t->text + n->a, n->b); break;
         case TN__T_EXPR:

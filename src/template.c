@@ -374,6 +374,11 @@ TN__PRIVATE int tn__ttag(tn__tparser *p, int depth, int opener, size_t tag, tn_s
     if (tn_str_eq(op, "include")) return tn__tnamed(p, TN__T_INCLUDE, s, n, base, tag, &idx);
     if (tn_str_eq(op, "block")) {
         if (tn__tnamed(p, TN__T_BLOCK, s, n, base, tag, &idx)) return p->rc;
+        // A name defined twice could make a block contain itself.
+        const char *name = tn__tstr(p->t, p->t->nodes[idx].a);
+        for (uint32_t k = 0; k < idx; k++)
+            if (p->t->nodes[k].kind == TN__T_BLOCK && strcmp(tn__tstr(p->t, p->t->nodes[k].a), name) == 0)
+                return tn__tperr(p, tag, "duplicate block '%s'", name);
         return tn__tblock_body(p, depth, idx, TN__T_BLOCK, "block");
     }
     if (tn_str_eq(op, "extends")) {
@@ -529,6 +534,7 @@ typedef struct tn__trender {
     tn_buf *out;
     tn_template_error *err;
     int depth;               // templates entered by include and extends
+    size_t steps;            // nodes visited, bounded by TN_TEMPLATE_MAX_STEPS
     tn_buf call;             // the current call's result
     tn_buf args;             // the current call's arguments, NUL-terminated
     tn_buf json;             // an array or object being printed
@@ -791,6 +797,8 @@ TN__PRIVATE int tn__trange(tn__trender *r, const tn__tchain *ch, const tn_templa
     while (i < to && !rc) {
         const tn__tnode *n = &t->nodes[i];
         tn__tval v;
+        if (++r->steps > TN_TEMPLATE_MAX_STEPS)
+            return tn__trerr(r, t, n, "%s", "rendering takes over TN_TEMPLATE_MAX_STEPS steps");
         switch (n->kind) {
         case TN__T_TEXT: rc = tn_buf_append(r->out, t->text + n->a, n->b); break;
         case TN__T_EXPR:

@@ -38,7 +38,8 @@
 // element, an object binds each key (as Python); null or missing iterate
 // zero times. With extends, the base template is rendered and each block
 // takes the most derived template's content; text outside blocks in a
-// derived template is ignored (as Tornado). Include and extends names are
+// derived template is ignored (as Tornado); a block name may appear once per
+// template. Include and extends names are
 // relative to the loader's root, never to the including template.
 
 // How deep includes and extends may nest (a longer chain is a render error).
@@ -48,6 +49,11 @@
 // Deepest nesting of if/for/block inside one template (deeper: parse error).
 #ifndef TN_TEMPLATE_MAX_NESTING
 #  define TN_TEMPLATE_MAX_NESTING 64
+#endif
+// Most nodes one render may visit: bounds the time and output of loops over
+// includes of loops (a longer render is an error).
+#ifndef TN_TEMPLATE_MAX_STEPS
+#  define TN_TEMPLATE_MAX_STEPS (16u * 1024u * 1024u)
 #endif
 // Largest template source in bytes a loader reads.
 #ifndef TN_TEMPLATE_MAX_SIZE

@@ -200,6 +200,8 @@ TEST(template_parse_errors) {
         {"{% block %}{% end %}", "t:1:9: expected a block name"},
         {"{% extends 'a' %}{% extends 'b' %}", "t:1:18: more than one extends"},
         {deep, "t:1:641: blocks nested too deeply"},
+        {"{% block a %}{% block a %}{% end %}{% end %}", "t:1:14: duplicate block 'a'"},
+        {"{% block a %}{% end %}\n{% block a %}{% end %}", "t:2:1: duplicate block 'a'"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         tn_template *t = (tn_template *)1;
@@ -512,4 +514,21 @@ TEST(template_tn_render_no_path) {
     CHECK_INT(get(s.port, "/", &r), 500);
     tn_buf_free(&r);
     tt_server_stop(s);
+}
+
+// Loops nested deep enough to visit 3^16 nodes stop at TN_TEMPLATE_MAX_STEPS.
+TEST(template_step_limit) {
+    char src[1024] = "";
+    for (int i = 0; i < 16; i++) strcat(src, "{% for x in arr %}");
+    strcat(src, "x");
+    for (int i = 0; i < 16; i++) strcat(src, "{% end %}");
+    fixture f;
+    fixture_init(&f);
+    tn_buf out = {0};
+    tn_template_error err;
+    CHECK_INT(render(&f, src, &out, &err), TN_EINVAL);
+    CHECK(strstr(err.text, ": rendering takes over TN_TEMPLATE_MAX_STEPS steps") != NULL);
+    CHECK_INT(out.len, 0);
+    tn_buf_free(&out);
+    fixture_free(&f);
 }
