@@ -2174,7 +2174,7 @@ typedef struct tn_template_env {
 
 // Parses `text` (len bytes, copied) into *out; `name` appears in errors.
 // Returns 0; TN_EPARSE with err filled (e.g. "page.html:3:5: Missing
-// {% end %} block for if"); TN_ENOMEM. err may be NULL.
+// {% end %} block for if"); TN_EMSGSIZE over 1 GiB; TN_ENOMEM. err may be NULL.
 TN_API int tn_template_parse(const char *name, const char *text, size_t len, tn_template **out, tn_template_error *err);
 // Appends the rendering of t with the variables of ctx (a JSON object or
 // NULL) to out. Returns 0; TN_EINVAL with err filled for a render error
@@ -11610,7 +11610,7 @@ TN__PRIVATE int tn__tbody(tn__tparser *p, int depth, int opener, int *term, uint
 TN_API int tn_template_parse(const char *name, const char *text, size_t len, tn_template **out, tn_template_error *err) {
     *out = NULL;
     if (err) memset(err, 0, sizeof *err);
-    if (len >= UINT32_MAX) return TN_EMSGSIZE;
+    if (len > UINT32_MAX / 4) return TN_EMSGSIZE;  // offsets into the source and pool are 32-bit
     tn_template *t = TN__CAST(tn_template *, tn__calloc(1, sizeof *t));
     if (!t) return TN_ENOMEM;
     t->extends = TN__T_NONE;

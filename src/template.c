@@ -461,7 +461,7 @@ TN__PRIVATE int tn__tbody(tn__tparser *p, int depth, int opener, int *term, uint
 TN_API int tn_template_parse(const char *name, const char *text, size_t len, tn_template **out, tn_template_error *err) {
     *out = NULL;
     if (err) memset(err, 0, sizeof *err);
-    if (len >= UINT32_MAX) return TN_EMSGSIZE;
+    if (len > UINT32_MAX / 4) return TN_EMSGSIZE;  // offsets into the source and pool are 32-bit
     tn_template *t = TN__CAST(tn_template *, tn__calloc(1, sizeof *t));
     if (!t) return TN_ENOMEM;
     t->extends = TN__T_NONE;

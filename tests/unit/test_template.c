@@ -350,6 +350,8 @@ TEST(template_loader_folder) {
     char *big = (char *)calloc(1, TN_TEMPLATE_MAX_SIZE + 1);
     memset(big, 'x', TN_TEMPLATE_MAX_SIZE + 1);
     write_file(dir, "big.html", big, TN_TEMPLATE_MAX_SIZE + 1);
+    write_file(dir, "max.html", big, TN_TEMPLATE_MAX_SIZE);
+    write_file(dir, "empty.html", "", 0);
     free(big);
     tn_template_loader_desc d;
     memset(&d, 0, sizeof d);
@@ -373,12 +375,17 @@ TEST(template_loader_folder) {
         {"sub/b.html", 0},        {"../a.html", TN_EINVAL},  {"/etc/passwd", TN_EINVAL}, {"sub//b.html", TN_EINVAL},
         {"sub/./b.html", TN_EINVAL}, {"sub/../a.html", TN_EINVAL}, {"sub\\b.html", TN_EINVAL}, {"", TN_EINVAL},
         {"sub/", TN_EINVAL},       {"nope.html", TN_ENOENT},  {"sub", TN_ENOENT},        {"a.html/x", TN_ENOENT},
-        {"big.html", TN_EMSGSIZE}, {"broken.html", TN_EPARSE},
+        {"big.html", TN_EMSGSIZE}, {"broken.html", TN_EPARSE}, {"max.html", 0}, {"empty.html", 0},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         int rc = tn_template_loader_get(l, cases[i].name, &t, &err);
         if (rc != cases[i].rc) tt_fail(__FILE__, __LINE__, "%s: %d, expected %d", cases[i].name, rc, cases[i].rc);
     }
+    CHECK_OK(tn_template_loader_get(l, "empty.html", &t, &err));
+    tn_buf_clear(&out);
+    CHECK_OK(tn_template_render(t, NULL, NULL, &out, &err));
+    CHECK_INT(out.len, 0);
+    CHECK_INT(tn_template_loader_get(l, "broken.html", &t, &err), TN_EPARSE);
     CHECK_STR(err.text, "broken.html:3:10: expected: for NAME in EXPR");
     tn_buf_free(&out);
     tn_json_doc_free(&doc);
