@@ -11181,7 +11181,20 @@ struct tn_template {
     uint32_t nexprs, capexprs;
     tn_buf pool;             // NUL-terminated names and literals
     uint32_t extends;        // the EXTENDS node, or NONE
+    struct tn__tblockref *blocks;  // sorted by name, for lookups by derived templates
+    uint32_t nblocks;
 };
+
+typedef struct tn__tblockref {
+    const char *name;
+    uint32_t node;
+} tn__tblockref;
+
+TN__PRIVATE int tn__tblock_cmp(const void *a, const void *b) {
+    const tn__tblockref *x = TN__CAST(const tn__tblockref *, a), *y = TN__CAST(const tn__tblockref *, b);
+    int c = strcmp(x->name, y->name);
+    return c ? c : (x->node > y->node) - (x->node < y->node);
+}
 
 // ---- errors and positions
 
@@ -11523,11 +11536,7 @@ TN__PRIVATE int tn__ttag(tn__tparser *p, int depth, int opener, size_t tag, tn_s
     if (tn_str_eq(op, "include")) return tn__tnamed(p, TN__T_INCLUDE, s, n, base, tag, &idx);
     if (tn_str_eq(op, "block")) {
         if (tn__tnamed(p, TN__T_BLOCK, s, n, base, tag, &idx)) return p->rc;
-        // A name defined twice could make a block contain itself.
-        const char *name = tn__tstr(p->t, p->t->nodes[idx].a);
-        for (uint32_t k = 0; k < idx; k++)
-            if (p->t->nodes[k].kind == TN__T_BLOCK && strcmp(tn__tstr(p->t, p->t->nodes[k].a), name) == 0)
-                return tn__tperr(p, tag, "duplicate block '%s'", name);
+        p->t->nblocks++;
         return tn__tblock_body(p, depth, idx, TN__T_BLOCK, "block");
     }
     if (tn_str_eq(op, "extends")) {
@@ -11607,6 +11616,28 @@ TN__PRIVATE int tn__tbody(tn__tparser *p, int depth, int opener, int *term, uint
     }
 }
 
+// Sorts the blocks by name. A name defined twice is an error (reported at
+// its first repetition): it could make a block contain itself.
+TN__PRIVATE int tn__tblock_index(tn__tparser *p) {
+    tn_template *t = p->t;
+    if (!t->nblocks) return 0;
+    t->blocks = TN__CAST(tn__tblockref *, tn__malloc(t->nblocks * sizeof *t->blocks));
+    if (!t->blocks) return tn__tnomem(p);
+    uint32_t n = 0, dup = TN__T_NONE;
+    for (uint32_t i = 0; i < t->nnodes; i++) {
+        if (t->nodes[i].kind != TN__T_BLOCK) continue;
+        t->blocks[n].name = tn__tstr(t, t->nodes[i].a);
+        t->blocks[n++].node = i;
+    }
+    qsort(t->blocks, n, sizeof *t->blocks, tn__tblock_cmp);
+    for (uint32_t i = 1; i < n; i++)
+        if (strcmp(t->blocks[i - 1].name, t->blocks[i].name) == 0 && t->blocks[i].node < dup) dup = t->blocks[i].node;
+    if (dup == TN__T_NONE) return 0;
+    const tn__tnode *d = &t->nodes[dup];
+    tn__terr(p->err, t->name, d->line, d->col, "duplicate block '%s'", tn__tstr(t, d->a));
+    return p->rc = TN_EPARSE;
+}
+
 TN_API int tn_template_parse(const char *name, const char *text, size_t len, tn_template **out, tn_template_error *err) {
     *out = NULL;
     if (err) memset(err, 0, sizeof *err);
@@ -11631,7 +11662,7 @@ TN_API int tn_template_parse(const char *name, const char *text, size_t len, tn_
     p.err = err;
     int term;
     uint32_t branch;
-    if (tn__tbody(&p, 0, TN__T_TEXT, &term, &branch) != 0) {
+    if (tn__tbody(&p, 0, TN__T_TEXT, &term, &branch) != 0 || tn__tblock_index(&p) != 0) {
         tn_template_free(t);
         return p.rc;
     }
@@ -11648,6 +11679,7 @@ TN_API void tn_template_free(tn_template *t) {
     tn__free(t->nodes);
     tn__free(t->exprs);
     tn_buf_free(&t->pool);
+    tn__free(t->blocks);
     tn__free(t);
 }
 
@@ -11910,16 +11942,22 @@ TN__PRIVATE int tn__tfor_render(tn__trender *r, const tn__tchain *ch, const tn_t
     return rc;
 }
 
+TN__PRIVATE int tn__tblock_name_cmp(const void *a, const void *b) {
+    const tn__tblockref *x = TN__CAST(const tn__tblockref *, a), *y = TN__CAST(const tn__tblockref *, b);
+    return strcmp(x->name, y->name);
+}
+
 // The content of block `name`: the most derived template in the chain that defines it.
 TN__PRIVATE int tn__tblock_render(tn__trender *r, const tn__tchain *ch, const tn_template *t, uint32_t i,
                                   const tn__tscope *sc) {
-    const char *name = tn__tstr(t, t->nodes[i].a);
+    tn__tblockref key;
+    key.name = tn__tstr(t, t->nodes[i].a);
+    key.node = 0;
     for (int c = 0; c < ch->n; c++) {
         const tn_template *d = ch->t[c];
-        for (uint32_t k = 0; k < d->nnodes; k++) {
-            if (d->nodes[k].kind == TN__T_BLOCK && strcmp(tn__tstr(d, d->nodes[k].a), name) == 0)
-                return tn__trange(r, ch, d, k + 1, d->nodes[k].end, sc);
-        }
+        const tn__tblockref *b = TN__CAST(const tn__tblockref *,
+                                          bsearch(&key, d->blocks, d->nblocks, sizeof key, tn__tblock_name_cmp));
+        if (b) return tn__trange(r, ch, d, b->node + 1, d->nodes[b->node].end, sc);
     }
     return tn__trange(r, ch, t, i + 1, t->nodes[i].end, sc);
 }
