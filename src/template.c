@@ -1000,8 +1000,8 @@ TN_API int tn_template_loader_get(tn_template_loader *l, const char *name, const
             return 0;
         }
     }
-    if (!tn__tname_ok(name)) {
-        TN__LOGW("template name refused: %s", name);
+    if (!name || !tn__tname_ok(name)) {
+        TN__LOGW("template name refused: %s", name ? name : "(null)");
         return TN_EINVAL;
     }
     if (l->n == l->cap) {

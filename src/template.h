@@ -87,8 +87,9 @@ typedef struct tn_template_env {
 TN_API int tn_template_parse(const char *name, const char *text, size_t len, tn_template **out, tn_template_error *err);
 // Appends the rendering of t with the variables of ctx (a JSON object or
 // NULL) to out. Returns 0; TN_EINVAL with err filled for a render error
-// (unknown name, include not found, nesting too deep...); TN_ENOMEM. On
-// error out is cut back to its length at the call. err may be NULL.
+// (unknown name, include not found, nesting too deep...); TN_EPARSE with the
+// included template's parse error; TN_ENOMEM. On error out is cut back to
+// its length at the call. err may be NULL.
 TN_API int tn_template_render(const tn_template *t, const tn_json_value *ctx, const tn_template_env *env, tn_buf *out, tn_template_error *err);
 // The name given at parse time.
 TN_API const char *tn_template_name(const tn_template *t);

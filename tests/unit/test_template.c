@@ -300,6 +300,7 @@ TEST(template_loader_callback_caches) {
     CHECK(a == b);
     CHECK_INT(reads, 1);
     CHECK_STR(tn_template_name(a), "inc.html");
+    CHECK_INT(tn_template_loader_get(f.loader, NULL, &a, &err), TN_EINVAL);
     CHECK_INT(tn_template_loader_get(f.loader, "nope.html", &a, &err), TN_ENOENT);
     CHECK(a == NULL);
     CHECK_INT(tn_template_loader_get(f.loader, "bad.html", &a, &err), TN_EPARSE);
