@@ -994,14 +994,15 @@ TN__PRIVATE int tn__tread_file(const tn_template_loader *l, const char *name, tn
 TN_API int tn_template_loader_get(tn_template_loader *l, const char *name, const tn_template **out,
                                   tn_template_error *err) {
     *out = NULL;
+    if (!name) return TN_EINVAL;
     for (size_t i = 0; i < l->n; i++) {
         if (strcmp(l->items[i]->name, name) == 0) {
             *out = l->items[i];
             return 0;
         }
     }
-    if (!name || !tn__tname_ok(name)) {
-        TN__LOGW("template name refused: %s", name ? name : "(null)");
+    if (!tn__tname_ok(name)) {
+        TN__LOGW("template name refused: %s", name);
         return TN_EINVAL;
     }
     if (l->n == l->cap) {
