@@ -806,6 +806,7 @@ TN__PRIVATE int tn__tblock_render(tn__trender *r, const tn__tchain *ch, const tn
     key.node = 0;
     for (int c = 0; c < ch->n; c++) {
         const tn_template *d = ch->t[c];
+        if (!d->nblocks) continue;
         const tn__tblockref *b = TN__CAST(const tn__tblockref *,
                                           bsearch(&key, d->blocks, d->nblocks, sizeof key, tn__tblock_name_cmp));
         if (b) return tn__trange(r, ch, d, b->node + 1, d->nodes[b->node].end, sc);

@@ -120,6 +120,7 @@ TEST(template_render_table) {
         {"{% include 'leaf.html' %}", "<title>Default</title><body>mid[LEAF Ann]</body>"},
         {"{% extends 'leaf.html' %}{% block title %}{{ one }}{% end %}", "<title>1</title><body>mid[LEAF Ann]</body>"},
         {"{% block x %}own{% end %}", "own"},
+        {"{% extends 'inc.html' %}", "<i>Ann</i>"},
         {"{{ up('a<b') }}|{% raw up(user.name, 'x', one) %}|{{up()}}", "A&lt;B|ANNX1|"},
         {"{% if up('') %}y{% else %}n{% end %}{% if up('a') %}y{% end %}", "ny"},
     };
