@@ -359,6 +359,10 @@ TN__PRIVATE int tn__tnamed(tn__tparser *p, int kind, const char *s, size_t n, si
 TN__PRIVATE int tn__ttag(tn__tparser *p, int depth, int opener, size_t tag, tn_str op, const char *s, size_t n,
                          size_t base, int *term, uint32_t *branch) {
     uint32_t idx, e;
+    size_t rest = 0;
+    tn__tskip(s, n, &rest);
+    if ((tn_str_eq(op, "end") || tn_str_eq(op, "else")) && rest != n)
+        return tn__tperr(p, base + rest, "unexpected text after %s", op.ptr[1] == 'n' ? "end" : "else");
     if (tn_str_eq(op, "end")) {
         if (opener == TN__T_TEXT) return tn__tperr(p, tag, "%s", "Extra {% end %} block");
         *term = TN__TERM_END;

@@ -178,6 +178,8 @@ TEST(template_parse_errors) {
         {"{% for x in y %}{% else %}{% end %}", "t:1:17: else outside if block"},
         {"{% if x %}{% else %}{% else %}{% end %}", "t:1:21: else outside if block"},
         {"{% foo %}", "t:1:1: unknown operator: 'foo'"},
+        {"{% if x %}{% end if %}", "t:1:18: unexpected text after end"},
+        {"{% if x %}{% else x %}{% end %}", "t:1:19: unexpected text after else"},
         {"{{ }}", "t:1:1: Empty expression"},
         {"{%  %}", "t:1:1: Empty block tag ({% %})"},
         {"{% raw %}", "t:1:7: Empty expression"},
