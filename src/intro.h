@@ -26,6 +26,8 @@
     - A strict WebSocket server (>>websocket): TN_WS_ROUTE("/ws", &cls),
       and its client: tn_ws_connect(loop, &desc).
     - Condition, Event, Semaphore/Lock and Queue for callbacks (>>locks).
+    - HTML templates like tornado.template (>>template): tn_render(h,
+      "page.html", ctx) with {{ }}, if/for, include, extends/block.
     - Pure helpers: HTTP parsing (>>http_parse), URLs, forms, multipart,
       cookies, dates, MIME types, JSON (>>json), base64, SHA-1, SHA-256 and
       HMAC, UTF-8 validation, WebSocket frames (>>ws_frame).

@@ -56,6 +56,8 @@ typedef struct tn_app_desc {
     const char *cookie_secret;          // for signed cookies (copied); NULL: none
     bool xsrf_cookies;                  // Tornado's XSRF check on every method
                                         // but GET, HEAD and OPTIONS (403 on failure)
+    const char *template_path;          // folder of tn_render's templates (copied);
+                                        // each parsed on first use, then cached
     tn_http_server_desc server;         // for tn_app_listen: limits, timeouts,
                                         // xheaders (request_cb is the app's)
 } tn_app_desc;
