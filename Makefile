@@ -11,7 +11,7 @@ UNIT_SRC := tests/unit/main.c $(sort $(wildcard tests/unit/test_*.c))
 RUN_DEMO := helloworld
 
 .PHONY: all run test check-amalgamation clean fuzz bench
-all: tornado.h $(EXAMPLES) build/testapp build/pack
+all: tornado.h $(EXAMPLES) build/testapp build/wsclient build/pack
 
 tornado.h: src/MANIFEST $(wildcard src/*) tools/amalgamate.sh
 	tools/amalgamate.sh src > $@.tmp && mv $@.tmp $@
@@ -22,6 +22,11 @@ build/%: examples/%.c tornado.h
 
 # The test application the integration tests talk to.
 build/testapp: tests/apps/testapp.c tests/apps/testapp.h tornado.h
+	@mkdir -p $(@D)
+	$(CC) -O1 -g $(WARN) $(SAN) -o $@ $< $(LIBS)
+
+# Our WebSocket client as a program, for tests/integration/test_ws_client.py.
+build/wsclient: tests/apps/wsclient.c tornado.h
 	@mkdir -p $(@D)
 	$(CC) -O1 -g $(WARN) $(SAN) -o $@ $< $(LIBS)
 
@@ -38,13 +43,13 @@ check-amalgamation:
 	@tools/amalgamate.sh src | cmp -s - tornado.h || \
 	  { echo "tornado.h differs from what src/ generates: edit src/, run make, commit both"; exit 1; }
 
-test: check-amalgamation tests/node/node_modules
+test: check-amalgamation tests/node/node_modules/.package-lock.json
 	@tests/run.sh
 
 # Node's ws and playwright-core (drives Debian's chromium), for the interop
 # and browser tests; versions pinned by tests/node/package-lock.json.
-tests/node/node_modules: tests/node/package.json tests/node/package-lock.json
-	cd tests/node && npm ci --no-audit --no-fund --loglevel=error && touch node_modules
+tests/node/node_modules/.package-lock.json: tests/node/package.json tests/node/package-lock.json
+	cd tests/node && npm ci --no-audit --no-fund --loglevel=error && touch node_modules/.package-lock.json
 
 # Unit-test builds, one folder per configuration (tests/run.sh picks them).
 TEST_CFLAGS := -g -O1 $(WARN) -DTN_AMALGAMATION_LINES

@@ -27,15 +27,18 @@
     - A strict HTTP/1.1 server (>>http_server) and Tornado's web layer
       (>>web): routes with regex patterns, handler classes, arguments,
       errors, redirects, ETags, deferred handlers, streamed bodies.
-    - A strict WebSocket server (>>websocket): TN_WS_ROUTE("/ws", &cls).
+    - A strict WebSocket server (>>websocket): TN_WS_ROUTE("/ws", &cls),
+      and its client: tn_ws_connect(loop, &desc).
     - Static files (>>static): tn_app_desc.static_path, TN_STATIC_ROUTE,
       tn_static_url, files embedded by tools/pack; bodies go out with
       sendfile (tn_send_file), never read whole into memory.
     - Condition, Event, Semaphore/Lock and Queue for callbacks (>>locks).
+    - HTML templates like tornado.template (>>template): tn_render(h,
+      "page.html", ctx) with {{ }}, if/for, include, extends/block.
     - Pure helpers: HTTP parsing (>>http_parse), URLs, forms, multipart,
       cookies, dates, MIME types, JSON (>>json), base64, SHA-1, SHA-256 and
       HMAC, UTF-8 validation, WebSocket frames (>>ws_frame).
-    Coming: the WebSocket and HTTP clients, TLS; see README.md.
+    Coming: the HTTP client, TLS; see README.md.
 
     STEP BY STEP: HELLO, WORLD (examples/helloworld.c)
     ==================================================
@@ -323,7 +326,8 @@ TN_API const char *tn_version(void);
     XX(AGAIN,       -25, "resource temporarily unavailable")               \
     XX(RANGE,       -26, "value out of range")                             \
     XX(EXIST,       -27, "already exists")                                 \
-    XX(SYS,         -28, "other system error (see the log)")
+    XX(SYS,         -28, "other system error (see the log)")              \
+    XX(HTTP,        -29, "the server answered with an HTTP error status")
 
 enum tn_err {
     TN_OK = 0,
@@ -2045,6 +2049,8 @@ typedef struct tn_app_desc {
     const char *static_url_prefix;      // default "/static/"
     const tn_packed_file *static_files; // files embedded by tools/pack, served under
                                         // the prefix when static_path is NULL
+    const char *template_path;          // folder of tn_render's templates (copied);
+                                        // each parsed on first use, then cached
     tn_http_server_desc server;         // for tn_app_listen: limits, timeouts,
                                         // xheaders (request_cb is the app's)
 } tn_app_desc;
@@ -2206,6 +2212,142 @@ TN_API void tn_static_serve(tn_handler *h);
 TN_API int tn_static_url(tn_handler *h, const char *path, tn_buf *out);
 // ==== END src/static.h ====
 
+// ==== BEGIN src/template.h ====
+#if defined(TN_AMALGAMATION_LINES)
+#line 1 "src/template.h"
+#endif
+// ---------------------------------------------------------------------------
+// >>template  HTML templates in the spirit of tornado.template
+// ---------------------------------------------------------------------------
+// A template is parsed once into a compact node list and rendered any number
+// of times against a JSON value (src/json.h) that holds its variables:
+//
+//     <h1>{{ title }}</h1>
+//     {% for m in messages %}<p id="m{{ m.id }}">{{ m.body }}</p>{% end %}
+//     {% if not messages %}<p>No messages yet.</p>{% end %}
+//     {% raw xsrf_form_html() %}
+//
+//     tn_template *t;
+//     tn_template_error err;
+//     if (tn_template_parse("page.html", text, len, &t, &err) != 0) log(err.text);
+//     tn_template_render(t, doc.root, NULL, &out, &err);  // out gets the HTML
+//     tn_template_free(t);
+//
+// In a handler, tn_render(h, "page.html", ctx) does it all with the app's
+// template_path and a cache of parsed templates.
+//
+// Syntax: `{{ expr }}` prints expr HTML-escaped (& < > " ' as Tornado's
+// xhtml_escape), `{% raw expr %}` unescaped, `{# ... #}` is a comment, and
+// `{{!`, `{%!`, `{#!` print `{{`, `{%`, `{#` literally. Tags:
+//   {% if expr %} ... {% elif expr %} ... {% else %} ... {% end %}
+//   {% for x in expr %} ... {% end %}       (`for k, v in obj` for members)
+//   {% include "name" %}                    (sees the includer's variables)
+//   {% extends "base.html" %} {% block name %} default {% end %}
+// Whitespace is kept as written. An expr is `not` (optional) before one of:
+// a dotted path into the variables (`m.body`, `messages.0.id`), a quoted
+// string ('..' or "..", no escapes), or a call `fn(arg, ...)` of a function
+// given by the environment (arguments: strings or paths).
+//
+// Values: a string prints as its text, a number as its JSON text, true and
+// false as `true`/`false`, null and missing members as nothing, arrays and
+// objects as their JSON. Truthiness is JSON's: false, null, 0, "", [] and {}
+// are false. An unknown top-level name is a render error (Tornado raises
+// NameError); a missing member is empty. `for x in` an array binds each
+// element, an object binds each key (as Python); null or missing iterate
+// zero times. With extends, the base template is rendered and each block
+// takes the most derived template's content; text outside blocks in a
+// derived template is ignored (as Tornado); a block name may appear once per
+// template. Include and extends names are
+// relative to the loader's root, never to the including template.
+
+// How deep includes and extends may nest (a longer chain is a render error).
+#ifndef TN_TEMPLATE_MAX_DEPTH
+#  define TN_TEMPLATE_MAX_DEPTH 16
+#endif
+// Deepest nesting of if/for/block inside one template (deeper: parse error).
+#ifndef TN_TEMPLATE_MAX_NESTING
+#  define TN_TEMPLATE_MAX_NESTING 64
+#endif
+// Most nodes one render may visit: bounds the time and output of loops over
+// includes of loops (a longer render is an error).
+#ifndef TN_TEMPLATE_MAX_STEPS
+#  define TN_TEMPLATE_MAX_STEPS (16u * 1024u * 1024u)
+#endif
+// Largest template source in bytes a loader reads.
+#ifndef TN_TEMPLATE_MAX_SIZE
+#  define TN_TEMPLATE_MAX_SIZE (1024u * 1024u)
+#endif
+
+typedef struct tn_template tn_template;
+typedef struct tn_template_loader tn_template_loader;
+
+// Where and why parsing or rendering failed.
+typedef struct tn_template_error {
+    int line, col;    // 1-based position of the faulty tag (col in bytes)
+    char text[256];   // "name:line:col: message"; "" when there was no error
+} tn_template_error;
+
+// A function callable from templates: appends its result for `name` with
+// `args` to out (unescaped; {{ }} escapes it). Returns 0, TN_ENOENT for an
+// unknown name (a render error "unknown function"), or another error.
+typedef int (*tn_template_call_fn)(void *user_data, const char *name, const tn_str *args, int nargs, tn_buf *out);
+
+// What a render may use besides the variables; zero fields mean none.
+typedef struct tn_template_env {
+    tn_template_loader *loader;     // for include and extends (NULL: they fail)
+    tn_template_call_fn call;       // for fn(...) expressions (NULL: all unknown)
+    void *user_data;                // passed to call
+} tn_template_env;
+
+// Parses `text` (len bytes, copied) into *out; `name` appears in errors.
+// Returns 0; TN_EPARSE with err filled (e.g. "page.html:3:5: Missing
+// {% end %} block for if"); TN_EMSGSIZE over 1 GiB; TN_ENOMEM. err may be NULL.
+TN_API int tn_template_parse(const char *name, const char *text, size_t len, tn_template **out, tn_template_error *err);
+// Appends the rendering of t with the variables of ctx (a JSON object or
+// NULL) to out. Returns 0; TN_EINVAL with err filled for a render error
+// (unknown name, include not found, nesting too deep...); TN_EPARSE with the
+// included template's parse error; TN_ENOMEM. On error out is cut back to
+// its length at the call. err may be NULL.
+TN_API int tn_template_render(const tn_template *t, const tn_json_value *ctx, const tn_template_env *env, tn_buf *out, tn_template_error *err);
+// The name given at parse time.
+TN_API const char *tn_template_name(const tn_template *t);
+// Frees a template from tn_template_parse (not one owned by a loader). NULL is fine.
+TN_API void tn_template_free(tn_template *t);
+
+// Reads the source of template `name` into out. Returns 0, TN_ENOENT, or another error.
+typedef int (*tn_template_read_fn)(void *user_data, const char *name, tn_buf *out);
+
+// Where a loader finds template sources: a folder, or a callback (e.g. over
+// files packed into the program by tools/pack). Set one of root and read.
+typedef struct tn_template_loader_desc {
+    const char *root;               // folder (copied)
+    tn_template_read_fn read;       // used when root is NULL
+    void *user_data;                // passed to read
+} tn_template_loader_desc;
+
+// Creates a loader that parses each template on first use and keeps it.
+// Returns NULL when out of memory or when neither root nor read is set.
+TN_API tn_template_loader *tn_template_loader_new(const tn_template_loader_desc *desc);
+// The parsed template `name` (cached; valid until the loader is freed).
+// Names are relative paths: empty segments, ".", "..", a leading "/" and
+// backslashes are refused (TN_EINVAL). Returns 0, TN_ENOENT, TN_EINVAL,
+// TN_EMSGSIZE (over TN_TEMPLATE_MAX_SIZE), TN_EPARSE (err filled) or TN_ENOMEM.
+TN_API int tn_template_loader_get(tn_template_loader *l, const char *name, const tn_template **out, tn_template_error *err);
+// Frees the loader and every template it parsed. NULL is fine.
+TN_API void tn_template_loader_free(tn_template_loader *l);
+
+// ---- in a handler (the app's template_path)
+
+// Renders template `name` of the app's template_path with ctx, writes it with
+// Content-Type text/html; charset=UTF-8 and finishes. Templates may call
+// xsrf_form_html() and static_url(path). On error: logs "name:line:col:
+// message", answers 500 and returns the error (TN_EINVAL without a template_path).
+TN_API int tn_render(tn_handler *h, const char *name, const tn_json_value *ctx);
+// tn_render's rendering appended to out instead; nothing is sent. Errors are
+// logged and returned; out is then unchanged.
+TN_API int tn_render_string(tn_handler *h, const char *name, const tn_json_value *ctx, tn_buf *out);
+// ==== END src/template.h ====
+
 // ==== BEGIN src/websocket.h ====
 #if defined(TN_AMALGAMATION_LINES)
 #line 1 "src/websocket.h"
@@ -2245,8 +2387,10 @@ typedef struct tn_ws tn_ws;
 // Tornado's WebSocketHandler subclass. Every callback may be NULL.
 typedef struct tn_ws_class {
     // Before the handshake, with the request at hand: finish h (e.g.
-    // tn_send_error(h, 401)) to refuse the upgrade; it cannot defer. ws
-    // exists already, so tn_ws_set_user_data can keep what the request said.
+    // tn_send_error(h, 401)) to refuse the upgrade. ws exists already, so
+    // tn_ws_set_user_data can keep what the request said. To decide later
+    // (a session lookup on the executor), call tn_defer(h) and return; then
+    // call exactly one of tn_ws_accept(ws) or tn_ws_refuse(ws, status).
     void (*prepare)(tn_ws *ws, tn_handler *h);
     // Whether to accept a browser's Origin (the header's value, present).
     // NULL: Tornado's rule, the Origin's host[:port] equals the Host header.
@@ -2286,7 +2430,18 @@ typedef struct tn_ws_class {
 // open.
 TN_API void tn_ws_upgrade(tn_handler *h);
 
-// Sends one message, unfragmented and unmasked; text must be UTF-8. Returns
+// Goes on with a handshake that prepare deferred (tn_defer): validates,
+// answers 101 and calls open, or answers the handshake error. Returns 0,
+// TN_EINVAL (nothing pending) or TN_ECLOSED when the client left meanwhile:
+// then ws is freed without open or on_close. ws is not to be used after a
+// failed handshake.
+TN_API int tn_ws_accept(tn_ws *ws);
+// Refuses a handshake that prepare deferred with an error page of `status`
+// (400..599; others answer 500) and frees ws (no on_close). Returns 0 or
+// TN_EINVAL (nothing pending).
+TN_API int tn_ws_refuse(tn_ws *ws, int status);
+
+// Sends one message, unfragmented; text must be UTF-8. A client masks it. Returns
 // 0, TN_EINVAL (text that is not UTF-8), TN_ECLOSED (closing or closed), or
 // TN_ENOBUFS when max_write_buffer_size would be passed: the connection is
 // then dropped.
@@ -2306,6 +2461,9 @@ TN_API size_t tn_ws_write_buffer_size(const tn_ws *ws);
 // Positional path argument i of the route (0-based, decoded), {NULL,0} when absent.
 TN_API tn_str tn_ws_path_arg(const tn_ws *ws, int i);
 TN_API int tn_ws_path_args_count(const tn_ws *ws);
+// The path argument of the route's named group `name` (Tornado's
+// path_kwargs, like tn_path_kwarg), {NULL,0} when the route has none.
+TN_API tn_str tn_ws_path_kwarg(const tn_ws *ws, const char *name);
 // The subprotocol chosen by select_subprotocol, or {NULL,0}.
 TN_API tn_str tn_ws_subprotocol(const tn_ws *ws);
 TN_API const tn_ws_class *tn_ws_get_class(const tn_ws *ws);
@@ -2315,6 +2473,63 @@ TN_API void tn_ws_set_user_data(tn_ws *ws, void *user_data);
 // the handshake. Do not read from it or close it directly.
 TN_API tn_stream *tn_ws_stream(const tn_ws *ws);
 TN_API tn_loop *tn_ws_loop(const tn_ws *ws);
+
+// ---- the client (Tornado's websocket_connect)
+//
+// tn_ws_connect opens a connection on the loop and hands it, open, to the
+// desc's on_connect; from there it is the same tn_ws as on the server side,
+// with the same class of callbacks, close and ping rules, except that every
+// frame we send is masked with a fresh random key and a masked frame from
+// the server fails the connection with 1002:
+//
+//     static void got(tn_ws *ws, const char *data, size_t len, bool binary) {
+//         printf("%.*s\n", (int)len, data);
+//         tn_ws_close(ws, 1000, "done");
+//     }
+//     static tn_ws_class cls = {.on_message = got};
+//     static void connected(tn_ws *ws, int status, int http_status, void *ud) {
+//         if (status) fprintf(stderr, "%s (HTTP %d)\n", tn_strerror(status), http_status);
+//         else tn_ws_send(ws, "hello", 5, false);
+//     }
+//     tn_ws_connect_desc d = {.url = "ws://127.0.0.1:8888/ws", .cls = &cls,
+//                             .on_connect = connected};
+//     int r = tn_ws_connect(loop, &d);   // TN_EINVAL: a bad URL or header
+//
+// The answer must be "101" with "Upgrade: websocket", "Connection: Upgrade"
+// and the right Sec-WebSocket-Accept; a subprotocol the server picked must be
+// one we offered, and any extension (we offer none) fails the connection.
+// After our close frame, the client waits for the server to end TCP (RFC
+// 6455 §7.1.1), up to close_timeout. Lifetimes as on the server side: a
+// client's tn_ws is valid from on_connect (status 0) until on_close returns,
+// and on_close runs exactly once for it; a failed connect gets no on_close.
+
+// status 0: ws is open (open runs right after this callback). Otherwise ws
+// is NULL and status says why: TN_ETIMEDOUT, TN_ECONNREFUSED, TN_ENOTFOUND,
+// TN_EHTTP (a status other than 101: http_status has it), TN_EPARSE (an
+// answer that is not a valid handshake), TN_EOF (the server hung up).
+typedef void (*tn_ws_connect_cb)(tn_ws *ws, int status, int http_status, void *user_data);
+
+typedef struct tn_ws_connect_desc {
+    const char *url;                 // "ws://host[:port]/path[?query]"; required
+                                     // ("wss://": TN_ENOTSUP until TLS exists)
+    double connect_timeout;          // seconds for resolving, connecting and the
+                                     // handshake; default 20
+    const char *const *subprotocols; // offered in this order; NULL-terminated, may be NULL
+    const char *const *headers;      // extra "Name: value" lines; NULL-terminated
+    const char *origin;              // an Origin header; NULL: none
+    const tn_ws_class *cls;          // callbacks and limits (prepare, check_origin and
+                                     // select_subprotocol unused); must outlive the
+                                     // connection; NULL: none
+    tn_ws_connect_cb on_connect;     // required; runs exactly once
+    void *user_data;                 // on_connect's and the tn_ws_user_data; NULL:
+                                     // cls->user_data
+} tn_ws_connect_desc;
+
+// Starts connecting; desc->on_connect runs exactly once, later, on the
+// loop's thread. Returns 0, or TN_EINVAL (a bad URL, subprotocol or header
+// line, no on_connect), TN_ENOTSUP (wss://) or TN_ENOMEM: on_connect will
+// not run then.
+TN_API int tn_ws_connect(tn_loop *loop, const tn_ws_connect_desc *desc);
 // ==== END src/websocket.h ====
 
 // ==== BEGIN src/decl_end.h ====
@@ -10493,6 +10708,7 @@ struct tn_app {
     size_t ngroups;
     tn_http_server *server;
     struct tn__static *statics;  // static.c: static files and their hashes
+    tn_template_loader *templates;  // from template_path; NULL without one
 };
 
 // static.c: the routes static_path / static_files install before the app's
@@ -11212,6 +11428,21 @@ TN__PRIVATE int tn__hostgroup_init(tn__hostgroup *g, const char *host, const tn_
     return 0;
 }
 
+// ---- templates (tn_render lives in template.c)
+
+TN__PRIVATE int tn__app_templates_init(tn_app *app) {
+    const char *path = app->desc.template_path;
+    app->desc.template_path = NULL;  // the loader keeps its own copy
+    if (!path) return 0;
+    tn_template_loader_desc d;
+    memset(&d, 0, sizeof d);
+    d.root = path;
+    app->templates = tn_template_loader_new(&d);
+    return app->templates ? 0 : TN_ENOMEM;
+}
+
+TN__PRIVATE tn_template_loader *tn__app_templates(tn_app *app) { return app->templates; }
+
 TN__PRIVATE void tn__app_close(tn__handle *h) { tn_app_free(TN__CAST(tn_app *, (void *)h)); }
 
 TN_API tn_app *tn_app_new(tn_loop *loop, const tn_app_desc *desc) {
@@ -11241,6 +11472,10 @@ TN_API tn_app *tn_app_new(tn_loop *loop, const tn_app_desc *desc) {
     app->ngroups = 1;
     app->handle.close = tn__app_close;
     tn__loop_add_handle(loop, &app->handle);
+    if (tn__app_templates_init(app) != 0) {
+        tn_app_free(app);
+        return NULL;
+    }
     return app;
 }
 
@@ -11316,6 +11551,7 @@ TN_API void tn_app_free(tn_app *app) {
     tn__free(app->groups);
     tn__free((void *)(uintptr_t)app->desc.cookie_secret);
     tn__static_free(app->statics);
+    tn_template_loader_free(app->templates);
     tn__loop_remove_handle(&app->handle);
     tn__free(app);
 }
@@ -11731,6 +11967,1095 @@ TN__PRIVATE tn_route *tn__static_app_routes(tn_app *app, const tn_route *routes)
 }
 // ==== END src/static.c ====
 
+// ==== BEGIN src/template.c ====
+#if defined(TN_AMALGAMATION_LINES)
+#line 1 "src/template.c"
+#endif
+// >>template implementation
+
+enum { TN__T_TEXT, TN__T_EXPR, TN__T_IF, TN__T_ELIF, TN__T_ELSE, TN__T_FOR, TN__T_INCLUDE, TN__T_EXTENDS, TN__T_BLOCK };
+enum { TN__TE_PATH, TN__TE_STR, TN__TE_CALL };
+enum { TN__T_MAX_ARGS = 8 };
+#define TN__T_NONE UINT32_MAX
+
+// An expression; a call's arguments follow it in the array.
+typedef struct tn__texpr {
+    unsigned char kind, negate;
+    unsigned short nargs;
+    uint32_t str, len;  // in the pool: path text, string literal or function name
+} tn__texpr;
+
+// One node. TEXT: a, b = offset and length in the source. EXPR, IF, ELIF: a =
+// expression. FOR: a = expression, b, c = variable names (c may be NONE).
+// INCLUDE, EXTENDS, BLOCK: a = name. Branches of an if chain: next = the
+// next branch (or end); every construct: end = the index past its body.
+typedef struct tn__tnode {
+    unsigned char kind, raw;
+    int line, col;
+    uint32_t a, b, c, next, end;
+} tn__tnode;
+
+struct tn_template {
+    char *name;
+    char *text;
+    tn__tnode *nodes;
+    uint32_t nnodes, capnodes;
+    tn__texpr *exprs;
+    uint32_t nexprs, capexprs;
+    tn_buf pool;             // NUL-terminated names and literals
+    uint32_t extends;        // the EXTENDS node, or NONE
+    struct tn__tblockref *blocks;  // sorted by name, for lookups by derived templates
+    uint32_t nblocks;
+};
+
+typedef struct tn__tblockref {
+    const char *name;
+    uint32_t node;
+} tn__tblockref;
+
+TN__PRIVATE int tn__tblock_cmp(const void *a, const void *b) {
+    const tn__tblockref *x = TN__CAST(const tn__tblockref *, a), *y = TN__CAST(const tn__tblockref *, b);
+    int c = strcmp(x->name, y->name);
+    return c ? c : (x->node > y->node) - (x->node < y->node);
+}
+
+// ---- errors and positions
+
+TN__PRIVATE void tn__terr(tn_template_error *err, const char *name, int line, int col, const char *fmt, ...)
+    TN_PRINTF(5, 6);
+TN__PRIVATE void tn__terr(tn_template_error *err, const char *name, int line, int col, const char *fmt, ...) {
+    if (!err) return;
+    char msg[200];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    err->line = line;
+    err->col = col;
+    snprintf(err->text, sizeof err->text, "%s:%d:%d: %s", name, line, col, msg);
+}
+
+typedef struct tn__tparser {
+    tn_template *t;
+    const char *s;
+    size_t len, pos;
+    size_t lc_off;           // line/col are known for this offset
+    int lc_line, lc_col;
+    tn_template_error *err;
+    int rc;
+} tn__tparser;
+
+// Line and column of a source offset; offsets mostly grow, so resume from the last one.
+TN__PRIVATE void tn__tlc(tn__tparser *p, size_t off, int *line, int *col) {
+    if (off < p->lc_off) {
+        p->lc_off = 0;
+        p->lc_line = p->lc_col = 1;
+    }
+    for (; p->lc_off < off; p->lc_off++) {
+        if (p->s[p->lc_off] == '\n') {
+            p->lc_line++;
+            p->lc_col = 1;
+        } else {
+            p->lc_col++;
+        }
+    }
+    *line = p->lc_line;
+    *col = p->lc_col;
+}
+
+TN__PRIVATE int tn__tperr(tn__tparser *p, size_t off, const char *fmt, const char *arg) {
+    int line, col;
+    tn__tlc(p, off, &line, &col);
+    tn__terr(p->err, p->t->name, line, col, fmt, arg);
+    return p->rc = TN_EPARSE;
+}
+
+TN__PRIVATE int tn__tnomem(tn__tparser *p) { return p->rc = TN_ENOMEM; }
+
+// ---- building
+
+TN__PRIVATE int tn__tnode_add(tn__tparser *p, int kind, size_t off, uint32_t *idx) {
+    tn_template *t = p->t;
+    if (t->nnodes == t->capnodes) {
+        uint32_t cap = t->capnodes ? t->capnodes * 2 : 16;
+        tn__tnode *n = TN__CAST(tn__tnode *, tn__realloc(t->nodes, cap * sizeof *n));
+        if (!n) return tn__tnomem(p);
+        t->nodes = n;
+        t->capnodes = cap;
+    }
+    tn__tnode *n = &t->nodes[t->nnodes];
+    memset(n, 0, sizeof *n);
+    n->kind = (unsigned char)kind;
+    n->c = TN__T_NONE;
+    tn__tlc(p, off, &n->line, &n->col);
+    *idx = t->nnodes++;
+    return 0;
+}
+
+TN__PRIVATE int tn__texpr_add(tn__tparser *p, int kind, uint32_t *idx) {
+    tn_template *t = p->t;
+    if (t->nexprs == t->capexprs) {
+        uint32_t cap = t->capexprs ? t->capexprs * 2 : 16;
+        tn__texpr *e = TN__CAST(tn__texpr *, tn__realloc(t->exprs, cap * sizeof *e));
+        if (!e) return tn__tnomem(p);
+        t->exprs = e;
+        t->capexprs = cap;
+    }
+    memset(&t->exprs[t->nexprs], 0, sizeof t->exprs[0]);
+    t->exprs[t->nexprs].kind = (unsigned char)kind;
+    *idx = t->nexprs++;
+    return 0;
+}
+
+// Copies s[0..n) with a NUL into the pool; *off is where it starts.
+TN__PRIVATE int tn__tpool(tn__tparser *p, const char *s, size_t n, uint32_t *off) {
+    tn_buf *b = &p->t->pool;
+    *off = (uint32_t)b->len;
+    if (tn_buf_append(b, s, n) != 0 || tn_buf_append(b, "", 1) != 0) return tn__tnomem(p);
+    return 0;
+}
+
+TN__PRIVATE const char *tn__tstr(const tn_template *t, uint32_t off) { return t->pool.data + off; }
+
+TN__PRIVATE int tn__text_node(tn__tparser *p, size_t from, size_t to) {
+    if (from == to) return 0;
+    uint32_t i;
+    if (tn__tnode_add(p, TN__T_TEXT, from, &i)) return p->rc;
+    p->t->nodes[i].a = (uint32_t)from;
+    p->t->nodes[i].b = (uint32_t)(to - from);
+    return 0;
+}
+
+// ---- expressions
+
+TN__PRIVATE bool tn__tspace(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
+TN__PRIVATE bool tn__tident0(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_'; }
+TN__PRIVATE bool tn__tdigit(char c) { return c >= '0' && c <= '9'; }
+TN__PRIVATE bool tn__tident(char c) { return tn__tident0(c) || tn__tdigit(c); }
+
+TN__PRIVATE void tn__tskip(const char *s, size_t n, size_t *i) {
+    while (*i < n && tn__tspace(s[*i])) (*i)++;
+}
+
+// Scans an identifier at s[*i]; false when there is none.
+TN__PRIVATE bool tn__tscan_ident(const char *s, size_t n, size_t *i) {
+    if (*i >= n || !tn__tident0(s[*i])) return false;
+    while (*i < n && tn__tident(s[*i])) (*i)++;
+    return true;
+}
+
+// A quoted string at s[*i] (no escapes); false when unterminated.
+TN__PRIVATE bool tn__tscan_quoted(const char *s, size_t n, size_t *i) {
+    char q = s[*i];
+    const char *end = TN__CAST(const char *, memchr(s + *i + 1, q, n - *i - 1));
+    if (!end) return false;
+    *i = (size_t)(end - s) + 1;
+    return true;
+}
+
+// A string literal or a dotted path at s[*i], appended as one expression.
+// `base` is the offset of s in the source (for error positions).
+TN__PRIVATE int tn__toperand(tn__tparser *p, const char *s, size_t n, size_t *i, size_t base, uint32_t *idx) {
+    size_t start = *i;
+    int kind;
+    if (*i < n && (s[*i] == '"' || s[*i] == '\'')) {
+        if (!tn__tscan_quoted(s, n, i)) return tn__tperr(p, base + start, "%s", "unterminated string");
+        kind = TN__TE_STR;
+        start++;
+    } else {
+        if (!tn__tscan_ident(s, n, i)) return tn__tperr(p, base + *i, "%s", "bad expression");
+        while (*i < n && s[*i] == '.') {
+            (*i)++;
+            if (*i < n && tn__tdigit(s[*i])) {
+                while (*i < n && tn__tdigit(s[*i])) (*i)++;
+            } else if (!tn__tscan_ident(s, n, i)) {
+                return tn__tperr(p, base + *i, "%s", "bad expression");
+            }
+        }
+        kind = TN__TE_PATH;
+    }
+    size_t len = *i - start - (kind == TN__TE_STR ? 1 : 0);
+    if (tn__texpr_add(p, kind, idx)) return p->rc;
+    uint32_t off;
+    if (tn__tpool(p, s + start, len, &off)) return p->rc;
+    p->t->exprs[*idx].str = off;
+    p->t->exprs[*idx].len = (uint32_t)len;
+    return 0;
+}
+
+// A call's arguments after its '(' up to and past the ')'.
+TN__PRIVATE int tn__targs(tn__tparser *p, const char *s, size_t n, size_t *i, size_t base, uint32_t call) {
+    tn__tskip(s, n, i);
+    if (*i < n && s[*i] == ')') {
+        (*i)++;
+        return 0;
+    }
+    for (;;) {
+        uint32_t a;
+        if (p->t->exprs[call].nargs == TN__T_MAX_ARGS) return tn__tperr(p, base + *i, "%s", "too many arguments");
+        if (tn__toperand(p, s, n, i, base, &a)) return p->rc;
+        p->t->exprs[call].nargs++;
+        tn__tskip(s, n, i);
+        if (*i < n && s[*i] == ')') {
+            (*i)++;
+            return 0;
+        }
+        if (*i >= n || s[*i] != ',') return tn__tperr(p, base + *i, "%s", "bad expression");
+        (*i)++;
+        tn__tskip(s, n, i);
+    }
+}
+
+// Parses the whole of s[0..n) (the source at `base`) as one expression.
+TN__PRIVATE int tn__texpr_parse(tn__tparser *p, const char *s, size_t n, size_t base, uint32_t *idx) {
+    size_t i = 0;
+    tn__tskip(s, n, &i);
+    bool negate = n - i > 3 && memcmp(s + i, "not", 3) == 0 && tn__tspace(s[i + 3]);
+    if (negate) {
+        i += 3;
+        tn__tskip(s, n, &i);
+    }
+    size_t name = i, j = i;
+    if (i >= n) return tn__tperr(p, base + i, "%s", "Empty expression");
+    if (tn__tscan_ident(s, n, &j) && j < n && s[j] == '(') {
+        if (tn__texpr_add(p, TN__TE_CALL, idx)) return p->rc;
+        uint32_t off;
+        if (tn__tpool(p, s + name, j - name, &off)) return p->rc;
+        p->t->exprs[*idx].str = off;
+        p->t->exprs[*idx].len = (uint32_t)(j - name);
+        i = j + 1;
+        if (tn__targs(p, s, n, &i, base, *idx)) return p->rc;
+    } else if (tn__toperand(p, s, n, &i, base, idx)) {
+        return p->rc;
+    }
+    tn__tskip(s, n, &i);
+    if (i != n) return tn__tperr(p, base + i, "%s", "bad expression");
+    p->t->exprs[*idx].negate = negate;
+    return 0;
+}
+
+// ---- tags
+
+enum { TN__TERM_EOF, TN__TERM_END, TN__TERM_BRANCH };
+
+TN__PRIVATE int tn__tbody(tn__tparser *p, int depth, int opener, int *term, uint32_t *branch);
+
+// Parses a construct's body up to its {% end %}; `what` names it in errors.
+TN__PRIVATE int tn__tblock_body(tn__tparser *p, int depth, uint32_t idx, int kind, const char *what) {
+    int term;
+    uint32_t branch;
+    if (tn__tbody(p, depth + 1, kind, &term, &branch)) return p->rc;
+    tn__tnode *n = &p->t->nodes[idx];
+    if (term == TN__TERM_EOF) {
+        tn__terr(p->err, p->t->name, n->line, n->col, "Missing {%% end %%} block for %s", what);
+        return p->rc = TN_EPARSE;
+    }
+    n->end = p->t->nnodes;
+    return 0;
+}
+
+TN__PRIVATE int tn__tif(tn__tparser *p, int depth, uint32_t idx) {
+    uint32_t cur = idx;
+    for (;;) {
+        int term;
+        uint32_t branch = 0;
+        if (tn__tbody(p, depth + 1, p->t->nodes[cur].kind, &term, &branch)) return p->rc;
+        if (term == TN__TERM_EOF) {
+            tn__tnode *n = &p->t->nodes[idx];
+            tn__terr(p->err, p->t->name, n->line, n->col, "%s", "Missing {% end %} block for if");
+            return p->rc = TN_EPARSE;
+        }
+        p->t->nodes[cur].next = term == TN__TERM_END ? p->t->nnodes : branch;
+        if (term == TN__TERM_END) break;
+        cur = branch;
+    }
+    uint32_t end = p->t->nnodes;
+    for (uint32_t i = idx; i < end; i = p->t->nodes[i].next) p->t->nodes[i].end = end;
+    return 0;
+}
+
+// `x in expr` or `k, v in expr` of a for tag whose arguments start at `base`.
+TN__PRIVATE int tn__tfor(tn__tparser *p, int depth, const char *s, size_t n, size_t base, size_t tag) {
+    size_t i = 0, v1, v1e, v2 = 0, v2e = 0;
+    tn__tskip(s, n, &i);
+    v1 = i;
+    if (!tn__tscan_ident(s, n, &i)) return tn__tperr(p, base + i, "%s", "expected: for NAME in EXPR");
+    v1e = i;
+    tn__tskip(s, n, &i);
+    if (i < n && s[i] == ',') {
+        i++;
+        tn__tskip(s, n, &i);
+        v2 = i;
+        if (!tn__tscan_ident(s, n, &i)) return tn__tperr(p, base + i, "%s", "expected: for KEY, VALUE in EXPR");
+        v2e = i;
+        tn__tskip(s, n, &i);
+    }
+    if (n - i < 2 || memcmp(s + i, "in", 2) != 0 || (n - i > 2 && !tn__tspace(s[i + 2])))
+        return tn__tperr(p, base + i, "%s", "expected: for NAME in EXPR");
+    i += 2;
+    uint32_t idx, e, off;
+    if (tn__tnode_add(p, TN__T_FOR, tag, &idx) || tn__texpr_parse(p, s + i, n - i, base + i, &e)) return p->rc;
+    p->t->nodes[idx].a = e;
+    if (tn__tpool(p, s + v1, v1e - v1, &off)) return p->rc;
+    p->t->nodes[idx].b = off;
+    if (v2e) {
+        if (tn__tpool(p, s + v2, v2e - v2, &off)) return p->rc;
+        p->t->nodes[idx].c = off;
+    }
+    return tn__tblock_body(p, depth, idx, TN__T_FOR, "for");
+}
+
+// A node named by the tag's argument: a quoted string (include, extends) or a word (block).
+TN__PRIVATE int tn__tnamed(tn__tparser *p, int kind, const char *s, size_t n, size_t base, size_t tag, uint32_t *idx) {
+    size_t i = 0, start, len;
+    tn__tskip(s, n, &i);
+    start = i;
+    if (kind == TN__T_BLOCK) {
+        if (!tn__tscan_ident(s, n, &i)) return tn__tperr(p, base + i, "%s", "expected a block name");
+        len = i - start;
+    } else {
+        if (i >= n || (s[i] != '"' && s[i] != '\'') || !tn__tscan_quoted(s, n, &i) || i - start < 3)
+            return tn__tperr(p, base + start, "%s", "expected a quoted template name");
+        start++;
+        len = i - start - 1;
+    }
+    tn__tskip(s, n, &i);
+    if (i != n) return tn__tperr(p, base + i, "%s", "unexpected text after the name");
+    uint32_t off;
+    if (tn__tnode_add(p, kind, tag, idx) || tn__tpool(p, s + start, len, &off)) return p->rc;
+    p->t->nodes[*idx].a = off;
+    return 0;
+}
+
+// One {% ... %} tag: `op` is its first word, s[0..n) the rest at source offset `base`.
+TN__PRIVATE int tn__ttag(tn__tparser *p, int depth, int opener, size_t tag, tn_str op, const char *s, size_t n,
+                         size_t base, int *term, uint32_t *branch) {
+    uint32_t idx, e;
+    size_t rest = 0;
+    tn__tskip(s, n, &rest);
+    if ((tn_str_eq(op, "end") || tn_str_eq(op, "else")) && rest != n)
+        return tn__tperr(p, base + rest, "unexpected text after %s", op.ptr[1] == 'n' ? "end" : "else");
+    if (tn_str_eq(op, "end")) {
+        if (opener == TN__T_TEXT) return tn__tperr(p, tag, "%s", "Extra {% end %} block");
+        *term = TN__TERM_END;
+        return 0;
+    }
+    if (tn_str_eq(op, "elif") || tn_str_eq(op, "else")) {
+        bool elif = op.len == 4 && op.ptr[2] == 'i';
+        if (opener != TN__T_IF && opener != TN__T_ELIF) return tn__tperr(p, tag, "%s outside if block", elif ? "elif" : "else");
+        if (tn__tnode_add(p, elif ? TN__T_ELIF : TN__T_ELSE, tag, branch)) return p->rc;
+        if (elif) {
+            if (tn__texpr_parse(p, s, n, base, &e)) return p->rc;
+            p->t->nodes[*branch].a = e;
+        }
+        *term = TN__TERM_BRANCH;
+        return 0;
+    }
+    if (depth >= TN_TEMPLATE_MAX_NESTING) return tn__tperr(p, tag, "%s", "blocks nested too deeply");
+    if (tn_str_eq(op, "raw") || tn_str_eq(op, "if")) {
+        bool raw = op.len == 3;
+        if (tn__tnode_add(p, raw ? TN__T_EXPR : TN__T_IF, tag, &idx) || tn__texpr_parse(p, s, n, base, &e)) return p->rc;
+        p->t->nodes[idx].a = e;
+        p->t->nodes[idx].raw = raw;
+        return raw ? 0 : tn__tif(p, depth, idx);
+    }
+    if (tn_str_eq(op, "for")) return tn__tfor(p, depth, s, n, base, tag);
+    if (tn_str_eq(op, "include")) return tn__tnamed(p, TN__T_INCLUDE, s, n, base, tag, &idx);
+    if (tn_str_eq(op, "block")) {
+        if (tn__tnamed(p, TN__T_BLOCK, s, n, base, tag, &idx)) return p->rc;
+        p->t->nblocks++;
+        return tn__tblock_body(p, depth, idx, TN__T_BLOCK, "block");
+    }
+    if (tn_str_eq(op, "extends")) {
+        if (p->t->extends != TN__T_NONE) return tn__tperr(p, tag, "%s", "more than one extends");
+        if (tn__tnamed(p, TN__T_EXTENDS, s, n, base, tag, &idx)) return p->rc;
+        p->t->extends = idx;
+        return 0;
+    }
+    char word[40];
+    snprintf(word, sizeof word, "%.*s", (int)TN__MIN(op.len, 32), op.ptr);
+    return tn__tperr(p, tag, "unknown operator: '%s'", word);
+}
+
+// What follows "{x" at `at` up to its closer: the content range, or an error.
+TN__PRIVATE int tn__tclose(tn__tparser *p, size_t at, char kind, size_t *end) {
+    static const char *const closers[] = {"}}", "%}", "#}"};
+    static const char *const missing[] = {"Missing end expression }}", "Missing end block %}", "Missing end comment #}"};
+    int k = kind == '{' ? 0 : kind == '%' ? 1 : 2;
+    for (size_t i = at + 2; i + 1 < p->len; i++) {
+        if (p->s[i] == closers[k][0] && p->s[i + 1] == closers[k][1]) {
+            *end = i;
+            return 0;
+        }
+    }
+    return tn__tperr(p, at, "%s", missing[k]);
+}
+
+// The start of the next "{{", "{%" or "{#" at or after `from`, or len.
+TN__PRIVATE size_t tn__tnext(const tn__tparser *p, size_t from) {
+    for (size_t i = from; i + 1 < p->len; i++) {
+        const char *b = TN__CAST(const char *, memchr(p->s + i, '{', p->len - i - 1));
+        if (!b) break;
+        i = (size_t)(b - p->s);
+        if (b[1] == '{' || b[1] == '%' || b[1] == '#') return i;
+    }
+    return p->len;
+}
+
+// Parses nodes until the end of the source or a tag that closes `opener`
+// (TN__T_TEXT at the top level): *term tells which, *branch the new
+// elif/else node.
+TN__PRIVATE int tn__tbody(tn__tparser *p, int depth, int opener, int *term, uint32_t *branch) {
+    for (;;) {
+        size_t at = tn__tnext(p, p->pos);
+        if (tn__text_node(p, p->pos, at)) return p->rc;
+        if (at == p->len) {
+            p->pos = at;
+            *term = TN__TERM_EOF;
+            return 0;
+        }
+        char kind = p->s[at + 1];
+        if (at + 2 < p->len && p->s[at + 2] == '!') {  // {{! prints {{
+            if (tn__text_node(p, at, at + 2)) return p->rc;
+            p->pos = at + 3;
+            continue;
+        }
+        size_t cend = 0;
+        if (tn__tclose(p, at, kind, &cend)) return p->rc;
+        p->pos = cend + 2;
+        if (kind == '#') continue;
+        size_t b = at + 2, e = cend;
+        while (b < e && tn__tspace(p->s[b])) b++;
+        while (e > b && tn__tspace(p->s[e - 1])) e--;
+        if (kind == '{') {
+            uint32_t idx, x;
+            if (b == e) return tn__tperr(p, at, "%s", "Empty expression");
+            if (tn__tnode_add(p, TN__T_EXPR, at, &idx) || tn__texpr_parse(p, p->s + b, e - b, b, &x)) return p->rc;
+            p->t->nodes[idx].a = x;
+            continue;
+        }
+        if (b == e) return tn__tperr(p, at, "%s", "Empty block tag ({% %})");
+        size_t w = b;
+        while (w < e && !tn__tspace(p->s[w])) w++;
+        *term = TN__TERM_EOF;
+        if (tn__ttag(p, depth, opener, at, tn__str_n(p->s + b, w - b), p->s + w, e - w, w, term, branch)) return p->rc;
+        if (*term != TN__TERM_EOF) return 0;
+    }
+}
+
+// Sorts the blocks by name. A name defined twice is an error (reported at
+// its first repetition): it could make a block contain itself.
+TN__PRIVATE int tn__tblock_index(tn__tparser *p) {
+    tn_template *t = p->t;
+    if (!t->nblocks) return 0;
+    t->blocks = TN__CAST(tn__tblockref *, tn__malloc(t->nblocks * sizeof *t->blocks));
+    if (!t->blocks) return tn__tnomem(p);
+    uint32_t n = 0, dup = TN__T_NONE;
+    for (uint32_t i = 0; i < t->nnodes; i++) {
+        if (t->nodes[i].kind != TN__T_BLOCK) continue;
+        t->blocks[n].name = tn__tstr(t, t->nodes[i].a);
+        t->blocks[n++].node = i;
+    }
+    qsort(t->blocks, n, sizeof *t->blocks, tn__tblock_cmp);
+    for (uint32_t i = 1; i < n; i++)
+        if (strcmp(t->blocks[i - 1].name, t->blocks[i].name) == 0 && t->blocks[i].node < dup) dup = t->blocks[i].node;
+    if (dup == TN__T_NONE) return 0;
+    const tn__tnode *d = &t->nodes[dup];
+    tn__terr(p->err, t->name, d->line, d->col, "duplicate block '%s'", tn__tstr(t, d->a));
+    return p->rc = TN_EPARSE;
+}
+
+TN_API int tn_template_parse(const char *name, const char *text, size_t len, tn_template **out, tn_template_error *err) {
+    *out = NULL;
+    if (err) memset(err, 0, sizeof *err);
+    if (len > UINT32_MAX / 4) return TN_EMSGSIZE;  // offsets into the source and pool are 32-bit
+    tn_template *t = TN__CAST(tn_template *, tn__calloc(1, sizeof *t));
+    if (!t) return TN_ENOMEM;
+    t->extends = TN__T_NONE;
+    t->name = tn__strdup(name ? name : "<string>");
+    t->text = TN__CAST(char *, tn__malloc(len + 1));
+    if (!t->name || !t->text) {
+        tn_template_free(t);
+        return TN_ENOMEM;
+    }
+    if (len) memcpy(t->text, text, len);
+    t->text[len] = '\0';
+    tn__tparser p;
+    memset(&p, 0, sizeof p);
+    p.t = t;
+    p.s = t->text;
+    p.len = len;
+    p.lc_line = p.lc_col = 1;
+    p.err = err;
+    int term;
+    uint32_t branch;
+    if (tn__tbody(&p, 0, TN__T_TEXT, &term, &branch) != 0 || tn__tblock_index(&p) != 0) {
+        tn_template_free(t);
+        return p.rc;
+    }
+    *out = t;
+    return 0;
+}
+
+TN_API const char *tn_template_name(const tn_template *t) { return t->name; }
+
+TN_API void tn_template_free(tn_template *t) {
+    if (!t) return;
+    tn__free(t->name);
+    tn__free(t->text);
+    tn__free(t->nodes);
+    tn__free(t->exprs);
+    tn_buf_free(&t->pool);
+    tn__free(t->blocks);
+    tn__free(t);
+}
+
+// ---- rendering
+
+enum { TN__TV_NONE, TN__TV_JSON, TN__TV_STR, TN__TV_BOOL };
+
+// A value during rendering: a JSON value, a string (an object's key, a
+// literal, a call's result) or a bool (`not`).
+typedef struct tn__tval {
+    int kind;
+    const tn_json_value *json;
+    tn_str str;
+    bool b;
+} tn__tval;
+
+// Loop variables, innermost first.
+typedef struct tn__tscope {
+    const char *name;
+    tn__tval val;
+    const struct tn__tscope *up;
+} tn__tscope;
+
+// The templates of one extends chain, most derived first: blocks take their content from here.
+typedef struct tn__tchain {
+    const tn_template *t[TN_TEMPLATE_MAX_DEPTH];
+    int n;
+} tn__tchain;
+
+typedef struct tn__trender {
+    const tn_template_env *env;
+    const tn_json_value *ctx;
+    tn_buf *out;
+    tn_template_error *err;
+    int depth;               // templates entered by include and extends
+    size_t steps;            // nodes visited, bounded by TN_TEMPLATE_MAX_STEPS
+    tn_buf call;             // the current call's result
+    tn_buf args;             // the current call's arguments, NUL-terminated
+    tn_buf json;             // an array or object being printed
+} tn__trender;
+
+TN__PRIVATE int tn__trerr(tn__trender *r, const tn_template *t, const tn__tnode *n, const char *fmt, const char *arg) {
+    tn__terr(r->err, t->name, n->line, n->col, fmt, arg);
+    return TN_EINVAL;
+}
+
+TN__PRIVATE const tn__tval *tn__tscope_find(const tn__tscope *s, const char *name, size_t len) {
+    for (; s; s = s->up)
+        if (strlen(s->name) == len && memcmp(s->name, name, len) == 0) return &s->val;
+    return NULL;
+}
+
+// One step of a dotted path: a member of an object, or an element of an array by index.
+TN__PRIVATE tn__tval tn__tmember(tn__tval v, const char *seg, size_t len) {
+    tn__tval none;
+    memset(&none, 0, sizeof none);
+    if (v.kind != TN__TV_JSON) return none;
+    if (tn_json_type(v.json) == TN_JSON_ARRAY && tn__tdigit(seg[0])) {
+        size_t i = 0;
+        for (size_t k = 0; k < len; k++) {
+            if (i > SIZE_MAX / 10 - 1) return none;
+            i = i * 10 + (size_t)(seg[k] - '0');
+        }
+        v.json = tn_json_at(v.json, i);
+    } else {
+        v.json = tn_json_getn(v.json, seg, len);
+    }
+    return v.json ? v : none;
+}
+
+TN__PRIVATE int tn__tpath(tn__trender *r, const tn_template *t, const tn__tnode *n, const tn__tscope *sc,
+                          const tn__texpr *e, tn__tval *out) {
+    const char *p = tn__tstr(t, e->str), *end = p + e->len;
+    const char *dot = TN__CAST(const char *, memchr(p, '.', e->len));
+    size_t first = dot ? (size_t)(dot - p) : e->len;
+    const tn__tval *bound = tn__tscope_find(sc, p, first);
+    memset(out, 0, sizeof *out);
+    if (bound) {
+        *out = *bound;
+    } else if ((out->json = tn_json_getn(r->ctx, p, first)) != NULL) {
+        out->kind = TN__TV_JSON;
+    } else {
+        char name[64];
+        snprintf(name, sizeof name, "%.*s", (int)TN__MIN(first, 48), p);
+        return tn__trerr(r, t, n, "name '%s' is not defined", name);
+    }
+    for (p += first; p < end && out->kind != TN__TV_NONE;) {
+        p++;  // the dot
+        dot = TN__CAST(const char *, memchr(p, '.', (size_t)(end - p)));
+        size_t len = dot ? (size_t)(dot - p) : (size_t)(end - p);
+        *out = tn__tmember(*out, p, len);
+        p += len;
+    }
+    return 0;
+}
+
+// An argument of a call as text: a string, or a number's JSON text.
+TN__PRIVATE bool tn__targ_text(const tn__tval *v, tn_str *out) {
+    if (v->kind == TN__TV_STR) {
+        *out = v->str;
+        return true;
+    }
+    if (v->kind != TN__TV_JSON) return false;
+    *out = tn_json_type(v->json) == TN_JSON_NUMBER ? tn_json_num_text(v->json) : tn_json_str(v->json);
+    return out->ptr != NULL;
+}
+
+TN__PRIVATE int tn__teval(tn__trender *r, const tn_template *t, const tn__tnode *n, const tn__tscope *sc,
+                          uint32_t ei, tn__tval *out);
+
+TN__PRIVATE int tn__tcall(tn__trender *r, const tn_template *t, const tn__tnode *n, const tn__tscope *sc,
+                          uint32_t ei, tn__tval *out) {
+    const tn__texpr *e = &t->exprs[ei];
+    const char *fn = tn__tstr(t, e->str);
+    tn_str args[TN__T_MAX_ARGS];
+    size_t offs[TN__T_MAX_ARGS];
+    tn_buf_clear(&r->args);
+    for (int i = 0; i < e->nargs; i++) {
+        tn__tval v;
+        tn_str s;
+        int rc = tn__teval(r, t, n, sc, ei + 1 + (uint32_t)i, &v);
+        if (rc) return rc;
+        if (!tn__targ_text(&v, &s)) return tn__trerr(r, t, n, "an argument of %s() is not a string or number", fn);
+        offs[i] = r->args.len;
+        args[i].len = s.len;
+        if (tn_buf_append(&r->args, s.ptr, s.len) || tn_buf_append(&r->args, "", 1)) return TN_ENOMEM;
+    }
+    for (int i = 0; i < e->nargs; i++) args[i].ptr = r->args.data + offs[i];
+    tn_buf_clear(&r->call);
+    int rc = r->env && r->env->call ? r->env->call(r->env->user_data, fn, args, e->nargs, &r->call) : TN_ENOENT;
+    if (rc == TN_ENOENT) return tn__trerr(r, t, n, "unknown function '%s'", fn);
+    if (rc == TN_ENOMEM) return rc;
+    if (rc) {
+        char msg[120];
+        snprintf(msg, sizeof msg, "%.60s(): %s", fn, tn_strerror(rc));
+        return tn__trerr(r, t, n, "%s", msg);
+    }
+    out->kind = TN__TV_STR;
+    out->str = tn__str_n(r->call.data ? r->call.data : "", r->call.len);
+    return 0;
+}
+
+TN__PRIVATE bool tn__ttruthy(const tn__tval *v) {
+    double d;
+    switch (v->kind) {
+    case TN__TV_BOOL: return v->b;
+    case TN__TV_STR: return v->str.len > 0;
+    case TN__TV_JSON:
+        switch (tn_json_type(v->json)) {
+        case TN_JSON_BOOL: return tn_json_bool(v->json);
+        case TN_JSON_NUMBER: return tn_json_num(v->json, &d) != 0 || d != 0;
+        case TN_JSON_STRING: case TN_JSON_ARRAY: case TN_JSON_OBJECT: return tn_json_len(v->json) > 0;
+        default: return false;
+        }
+    default: return false;
+    }
+}
+
+TN__PRIVATE int tn__teval(tn__trender *r, const tn_template *t, const tn__tnode *n, const tn__tscope *sc,
+                          uint32_t ei, tn__tval *out) {
+    const tn__texpr *e = &t->exprs[ei];
+    int rc = 0;
+    memset(out, 0, sizeof *out);
+    if (e->kind == TN__TE_STR) {
+        out->kind = TN__TV_STR;
+        out->str = tn__str_n(tn__tstr(t, e->str), e->len);
+    } else if (e->kind == TN__TE_PATH) {
+        rc = tn__tpath(r, t, n, sc, e, out);
+    } else {
+        rc = tn__tcall(r, t, n, sc, ei, out);
+    }
+    if (!rc && e->negate) {
+        out->b = !tn__ttruthy(out);
+        out->kind = TN__TV_BOOL;
+    }
+    return rc;
+}
+
+// Tornado's xhtml_escape.
+TN__PRIVATE int tn__tescape(tn_buf *out, const char *s, size_t n) {
+    size_t run = 0;
+    for (size_t i = 0; i < n; i++) {
+        const char *rep;
+        switch (s[i]) {
+        case '&': rep = "&amp;"; break;
+        case '<': rep = "&lt;"; break;
+        case '>': rep = "&gt;"; break;
+        case '"': rep = "&quot;"; break;
+        case '\'': rep = "&#39;"; break;
+        default: continue;
+        }
+        if (tn_buf_append(out, s + run, i - run) || tn_buf_append_str(out, rep)) return TN_ENOMEM;
+        run = i + 1;
+    }
+    return tn_buf_append(out, s + run, n - run);
+}
+
+TN__PRIVATE int tn__tprint(tn__trender *r, const tn__tval *v, bool raw) {
+    tn_str s = tn__str_n("", 0);
+    if (v->kind == TN__TV_BOOL) {
+        s = tn_str_c(v->b ? "true" : "false");
+    } else if (v->kind == TN__TV_STR) {
+        s = v->str;
+    } else if (v->kind == TN__TV_JSON) {
+        switch (tn_json_type(v->json)) {
+        case TN_JSON_STRING: s = tn_json_str(v->json); break;
+        case TN_JSON_NUMBER: s = tn_json_num_text(v->json); break;
+        case TN_JSON_BOOL: s = tn_str_c(tn_json_bool(v->json) ? "true" : "false"); break;
+        case TN_JSON_ARRAY: case TN_JSON_OBJECT: {
+            tn_json_writer w;
+            tn_buf_clear(&r->json);
+            tn_json_writer_init(&w, &r->json);
+            tn_json_write_value(&w, v->json);
+            int rc = tn_json_writer_finish(&w);
+            if (rc) return rc;
+            s = tn__str_n(r->json.data, r->json.len);
+            break;
+        }
+        default: break;
+        }
+    }
+    return raw ? tn_buf_append(r->out, s.ptr, s.len) : tn__tescape(r->out, s.ptr, s.len);
+}
+
+TN__PRIVATE int tn__trender_template(tn__trender *r, const tn_template *t, const tn__tnode *at, const tn_template *from,
+                                     const tn__tscope *sc);
+TN__PRIVATE int tn__trange(tn__trender *r, const tn__tchain *ch, const tn_template *t, uint32_t i, uint32_t to,
+                           const tn__tscope *sc);
+
+TN__PRIVATE int tn__tfor_render(tn__trender *r, const tn__tchain *ch, const tn_template *t, uint32_t i,
+                                const tn__tscope *sc) {
+    const tn__tnode *n = &t->nodes[i];
+    tn__tval v;
+    int rc = tn__teval(r, t, n, sc, n->a, &v);
+    if (rc) return rc;
+    tn_json_kind k = v.kind == TN__TV_JSON ? tn_json_type(v.json) : TN_JSON_NONE;
+    if (v.kind == TN__TV_NONE || k == TN_JSON_NULL) return 0;
+    if (k != TN_JSON_ARRAY && k != TN_JSON_OBJECT)
+        return tn__trerr(r, t, n, "%s", "for: the value is not a list or an object");
+    if (k == TN_JSON_ARRAY && n->c != TN__T_NONE) return tn__trerr(r, t, n, "%s", "for: two names need an object");
+    tn__tscope s1, s2;
+    memset(&s1, 0, sizeof s1);
+    memset(&s2, 0, sizeof s2);
+    s1.name = tn__tstr(t, n->b);
+    s1.up = sc;
+    s2.up = &s1;
+    s2.name = n->c != TN__T_NONE ? tn__tstr(t, n->c) : "";
+    for (size_t j = 0; j < tn_json_len(v.json) && !rc; j++) {
+        if (k == TN_JSON_ARRAY) {
+            s1.val.kind = TN__TV_JSON;
+            s1.val.json = tn_json_at(v.json, j);
+        } else {
+            s1.val.kind = TN__TV_STR;
+            s1.val.str = tn_json_key_at(v.json, j);
+            s2.val.kind = TN__TV_JSON;
+            s2.val.json = tn_json_at(v.json, j);
+        }
+        rc = tn__trange(r, ch, t, i + 1, n->end, n->c != TN__T_NONE ? &s2 : &s1);
+    }
+    return rc;
+}
+
+TN__PRIVATE int tn__tblock_name_cmp(const void *a, const void *b) {
+    const tn__tblockref *x = TN__CAST(const tn__tblockref *, a), *y = TN__CAST(const tn__tblockref *, b);
+    return strcmp(x->name, y->name);
+}
+
+// The content of block `name`: the most derived template in the chain that defines it.
+TN__PRIVATE int tn__tblock_render(tn__trender *r, const tn__tchain *ch, const tn_template *t, uint32_t i,
+                                  const tn__tscope *sc) {
+    tn__tblockref key;
+    key.name = tn__tstr(t, t->nodes[i].a);
+    key.node = 0;
+    for (int c = 0; c < ch->n; c++) {
+        const tn_template *d = ch->t[c];
+        if (!d->nblocks) continue;
+        const tn__tblockref *b = TN__CAST(const tn__tblockref *,
+                                          bsearch(&key, d->blocks, d->nblocks, sizeof key, tn__tblock_name_cmp));
+        if (b) return tn__trange(r, ch, d, b->node + 1, d->nodes[b->node].end, sc);
+    }
+    return tn__trange(r, ch, t, i + 1, t->nodes[i].end, sc);
+}
+
+TN__PRIVATE int tn__tif_render(tn__trender *r, const tn__tchain *ch, const tn_template *t, uint32_t i,
+                               const tn__tscope *sc) {
+    for (uint32_t end = t->nodes[i].end; i < end; i = t->nodes[i].next) {
+        const tn__tnode *n = &t->nodes[i];
+        if (n->kind != TN__T_ELSE) {
+            tn__tval v;
+            int rc = tn__teval(r, t, n, sc, n->a, &v);
+            if (rc) return rc;
+            if (!tn__ttruthy(&v)) continue;
+        }
+        return tn__trange(r, ch, t, i + 1, n->next, sc);
+    }
+    return 0;
+}
+
+// Renders nodes [i, to) of t.
+TN__PRIVATE int tn__trange(tn__trender *r, const tn__tchain *ch, const tn_template *t, uint32_t i, uint32_t to,
+                           const tn__tscope *sc) {
+    int rc = 0;
+    while (i < to && !rc) {
+        const tn__tnode *n = &t->nodes[i];
+        tn__tval v;
+        if (++r->steps > TN_TEMPLATE_MAX_STEPS)
+            return tn__trerr(r, t, n, "%s", "rendering takes over TN_TEMPLATE_MAX_STEPS steps");
+        switch (n->kind) {
+        case TN__T_TEXT: rc = tn_buf_append(r->out, t->text + n->a, n->b); break;
+        case TN__T_EXPR:
+            rc = tn__teval(r, t, n, sc, n->a, &v);
+            if (!rc) rc = tn__tprint(r, &v, n->raw);
+            break;
+        case TN__T_IF: rc = tn__tif_render(r, ch, t, i, sc); break;
+        case TN__T_FOR: rc = tn__tfor_render(r, ch, t, i, sc); break;
+        case TN__T_BLOCK: rc = tn__tblock_render(r, ch, t, i, sc); break;
+        case TN__T_INCLUDE: rc = tn__trender_template(r, NULL, n, t, sc); break;
+        default: break;  // extends: handled by tn__trender_template
+        }
+        i = n->kind == TN__T_TEXT || n->kind == TN__T_EXPR || n->kind == TN__T_INCLUDE || n->kind == TN__T_EXTENDS
+                ? i + 1 : n->end;
+    }
+    return rc;
+}
+
+// The template named by node `at` of `from` through the loader.
+TN__PRIVATE int tn__tload(tn__trender *r, const tn_template *from, const tn__tnode *at, const tn_template **out) {
+    const char *name = tn__tstr(from, at->a);
+    if (r->depth >= TN_TEMPLATE_MAX_DEPTH)
+        return tn__trerr(r, from, at, "%s", "include/extends nested too deeply (TN_TEMPLATE_MAX_DEPTH)");
+    if (!r->env || !r->env->loader) return tn__trerr(r, from, at, "no template loader for '%s'", name);
+    int rc = tn_template_loader_get(r->env->loader, name, out, r->err);
+    switch (rc) {
+    case 0: case TN_EPARSE: case TN_ENOMEM: return rc;  // a parse error is already in r->err
+    case TN_ENOENT: return tn__trerr(r, from, at, "template '%s' not found", name);
+    case TN_EINVAL: return tn__trerr(r, from, at, "bad template name '%s'", name);
+    default: return tn__trerr(r, from, at, "template '%s' could not be read", name);
+    }
+}
+
+// Renders a template (t, or the one node `at` of `from` includes) with its
+// extends chain: the base is rendered, blocks come from the chain.
+TN__PRIVATE int tn__trender_template(tn__trender *r, const tn_template *t, const tn__tnode *at, const tn_template *from,
+                                     const tn__tscope *sc) {
+    int rc, depth = r->depth;
+    if (!t && (rc = tn__tload(r, from, at, &t)) != 0) return rc;
+    r->depth++;
+    tn__tchain ch;
+    ch.n = 1;
+    ch.t[0] = t;
+    while (t->extends != TN__T_NONE) {
+        const tn__tnode *n = &t->nodes[t->extends];
+        const char *parent = tn__tstr(t, n->a);
+        for (int c = 0; c < ch.n; c++) {
+            if (strcmp(ch.t[c]->name, parent) == 0) {
+                r->depth = depth;
+                return tn__trerr(r, t, n, c == ch.n - 1 ? "template '%s' extends itself" : "extends loop through '%s'", parent);
+            }
+        }
+        if ((rc = tn__tload(r, t, n, &t)) != 0) {
+            r->depth = depth;
+            return rc;
+        }
+        r->depth++;
+        ch.t[ch.n++] = t;
+    }
+    rc = tn__trange(r, &ch, t, 0, t->nnodes, sc);
+    r->depth = depth;
+    return rc;
+}
+
+TN_API int tn_template_render(const tn_template *t, const tn_json_value *ctx, const tn_template_env *env, tn_buf *out,
+                              tn_template_error *err) {
+    tn__trender r;
+    memset(&r, 0, sizeof r);
+    if (err) memset(err, 0, sizeof *err);
+    r.env = env;
+    r.ctx = ctx;
+    r.out = out;
+    r.err = err;
+    size_t start = out->len;
+    int rc = tn__trender_template(&r, t, NULL, NULL, NULL);
+    tn_buf_free(&r.call);
+    tn_buf_free(&r.args);
+    tn_buf_free(&r.json);
+    if (rc) {
+        out->len = start;
+        if (out->data) out->data[start] = '\0';
+        if (rc == TN_ENOMEM && err) tn__terr(err, t->name, 1, 1, "%s", "out of memory");
+    }
+    return rc;
+}
+
+// ---- loader
+
+struct tn_template_loader {
+    char *root;
+    tn_template_read_fn read;
+    void *user_data;
+    tn_template **items;     // parsed templates, kept until the loader is freed
+    size_t n, cap;
+};
+
+TN_API tn_template_loader *tn_template_loader_new(const tn_template_loader_desc *desc) {
+    if (!desc || (!desc->root && !desc->read)) return NULL;
+    tn_template_loader *l = TN__CAST(tn_template_loader *, tn__calloc(1, sizeof *l));
+    if (!l) return NULL;
+    l->read = desc->read;
+    l->user_data = desc->user_data;
+    if (desc->root && !(l->root = tn__strdup(desc->root))) {
+        tn__free(l);
+        return NULL;
+    }
+    return l;
+}
+
+TN_API void tn_template_loader_free(tn_template_loader *l) {
+    if (!l) return;
+    for (size_t i = 0; i < l->n; i++) tn_template_free(l->items[i]);
+    tn__free(l->items);
+    tn__free(l->root);
+    tn__free(l);
+}
+
+// A relative path of plain segments: no "", ".", ".." segment, no leading "/", no "\".
+TN__PRIVATE bool tn__tname_ok(const char *name) {
+    const char *seg = name;
+    for (const char *p = name;; p++) {
+        if (*p == '\\') return false;
+        if (*p != '/' && *p != '\0') continue;
+        size_t len = (size_t)(p - seg);
+        if (len == 0 || (len == 1 && seg[0] == '.') || (len == 2 && seg[0] == '.' && seg[1] == '.')) return false;
+        if (*p == '\0') return true;
+        seg = p + 1;
+    }
+}
+
+TN__PRIVATE int tn__tread_file(const tn_template_loader *l, const char *name, tn_buf *out) {
+    tn_buf path = {NULL, 0, 0};
+    if (tn_buf_appendf(&path, "%s/%s", l->root, name) != 0) return TN_ENOMEM;
+    int fd = open(path.data, O_RDONLY | O_CLOEXEC);
+    tn_buf_free(&path);
+    if (fd < 0) return errno == ENOENT || errno == ENOTDIR ? TN_ENOENT : tn__err_from_errno(errno);
+    struct stat st;
+    int rc = 0;
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) rc = TN_ENOENT;
+    else if ((uint64_t)st.st_size > TN_TEMPLATE_MAX_SIZE) rc = TN_EMSGSIZE;
+    else rc = tn_buf_reserve(out, (size_t)st.st_size);
+    while (!rc) {
+        ssize_t got = read(fd, out->data + out->len, out->cap - out->len - 1);
+        if (got < 0 && errno == EINTR) continue;
+        if (got < 0) rc = tn__err_from_errno(errno);
+        if (got <= 0) break;
+        out->len += (size_t)got;
+        if (out->len > TN_TEMPLATE_MAX_SIZE) rc = TN_EMSGSIZE;
+        else if (out->cap - out->len < 2) rc = tn_buf_reserve(out, 4096);
+    }
+    close(fd);
+    return rc;
+}
+
+TN_API int tn_template_loader_get(tn_template_loader *l, const char *name, const tn_template **out,
+                                  tn_template_error *err) {
+    *out = NULL;
+    if (!name) return TN_EINVAL;
+    for (size_t i = 0; i < l->n; i++) {
+        if (strcmp(l->items[i]->name, name) == 0) {
+            *out = l->items[i];
+            return 0;
+        }
+    }
+    if (!tn__tname_ok(name)) {
+        TN__LOGW("template name refused: %s", name);
+        return TN_EINVAL;
+    }
+    if (l->n == l->cap) {
+        size_t cap = l->cap ? l->cap * 2 : 8;
+        tn_template **items = TN__CAST(tn_template **, tn__realloc(l->items, cap * sizeof *items));
+        if (!items) return TN_ENOMEM;
+        l->items = items;
+        l->cap = cap;
+    }
+    tn_buf src = {NULL, 0, 0};
+    int rc = l->root ? tn__tread_file(l, name, &src) : l->read(l->user_data, name, &src);
+    if (!rc && src.len > TN_TEMPLATE_MAX_SIZE) rc = TN_EMSGSIZE;
+    tn_template *t = NULL;
+    if (!rc) rc = tn_template_parse(name, src.data ? src.data : "", src.len, &t, err);
+    tn_buf_free(&src);
+    if (rc) return rc;
+    l->items[l->n++] = t;
+    *out = t;
+    return 0;
+}
+
+// ---- in a handler
+
+// The functions templates may call from tn_render.
+TN__PRIVATE int tn__render_call(void *user_data, const char *name, const tn_str *args, int nargs, tn_buf *out) {
+    tn_handler *h = TN__CAST(tn_handler *, user_data);
+    (void)args;
+    if (strcmp(name, "xsrf_form_html") == 0) {
+        if (nargs != 0) return TN_EINVAL;
+        const char *html = tn_xsrf_form_html(h);
+        return html ? tn_buf_append_str(out, html) : TN_ENOMEM;
+    }
+    // static_url(path) plugs in here: nargs == 1, tn_static_url(h, args[0].ptr, out).
+    return TN_ENOENT;
+}
+
+TN_API int tn_render_string(tn_handler *h, const char *name, const tn_json_value *ctx, tn_buf *out) {
+    tn_app *app = tn_handler_app(h);
+    tn_template_loader *loader = app ? tn__app_templates(app) : NULL;
+    if (!loader) {
+        TN__LOGW("tn_render(%s): the app has no template_path", name);
+        return TN_EINVAL;
+    }
+    tn_template_env env;
+    memset(&env, 0, sizeof env);
+    env.loader = loader;
+    env.call = tn__render_call;
+    env.user_data = h;
+    tn_template_error err;
+    const tn_template *t;
+    int rc = tn_template_loader_get(loader, name, &t, &err);
+    if (rc == 0) rc = tn_template_render(t, ctx, &env, out, &err);
+    else if (rc != TN_EPARSE) snprintf(err.text, sizeof err.text, "%s: %s", name, tn_strerror(rc));
+    if (rc) TN__LOGW("%s", err.text);
+    return rc;
+}
+
+TN_API int tn_render(tn_handler *h, const char *name, const tn_json_value *ctx) {
+    tn_buf page = {NULL, 0, 0};
+    int rc = tn_render_string(h, name, ctx, &page);
+    if (rc) {
+        tn_buf_free(&page);
+        tn_send_error(h, 500);
+        return rc;
+    }
+    rc = tn_set_header(h, "Content-Type", "text/html; charset=UTF-8");
+    if (!rc) rc = tn_write(h, page.data ? page.data : "", page.len);
+    tn_buf_free(&page);
+    if (rc) {
+        tn_send_error(h, 500);
+        return rc;
+    }
+    return tn_finish(h);
+}
+// ==== END src/template.c ====
+
 // ==== BEGIN src/websocket.c ====
 #if defined(TN_AMALGAMATION_LINES)
 #line 1 "src/websocket.c"
@@ -11742,6 +13067,17 @@ TN__PRIVATE tn_route *tn__static_app_routes(tn_app *app, const tn_route *routes)
 enum { TN__WS_HEADER, TN__WS_PAYLOAD, TN__WS_DRAIN };
 enum { TN__WS_MAX_PROTOCOLS = 16 };
 
+// A path argument kept beyond the request: its value and its group's name.
+typedef struct tn__ws_arg {
+    tn_str value;
+    const char *name;        // NULL for an unnamed group
+} tn__ws_arg;
+
+typedef struct tn__ws_hs tn__ws_hs;
+
+// Kept small: a benchmark holds 10,000 idle connections. Buffers that only
+// some connections need (message, close reason, path arguments) are on the
+// heap, and only while needed.
 struct tn_ws {
     tn_stream *stream;
     tn_loop *loop;
@@ -11752,17 +13088,20 @@ struct tn_ws {
     tn_ws_frame_header fh;
     uint64_t fgot;           // payload bytes of the frame seen so far
     int msg_op;              // opcode of the message being assembled; 0: none
-    tn_buf msg;
+    tn_buf msg;              // the message so far, then a control frame's payload
     tn_utf8_state utf8;
-    char ctl[125];           // a control frame's payload
     // closing
-    unsigned close_sent : 1, close_received : 1, failed : 1;
+    unsigned close_sent : 1, close_received : 1, failed : 1, client : 1;
     int close_code;          // for on_close
-    char close_reason[124];
+    char *close_reason;      // for on_close; NULL: ""
     tn_timeout close_timer, ping_timer, pong_timer;
-    // copied from the request: path arguments and the subprotocol
+    // a server's handshake deferred by prepare (tn_ws_accept / tn_ws_refuse)
+    tn_handler *pending;
+    // a client's handshake in progress (ws_client.c)
+    tn__ws_hs *hs;
+    // copied from the request: path arguments and the subprotocol, one block
     char *mem;
-    tn_str args[TN__MAX_PATH_ARGS];
+    tn__ws_arg *args;
     int nargs;
     tn_str subprotocol;
 };
@@ -11783,17 +13122,37 @@ TN__PRIVATE void tn__ws_abort(tn_ws *ws) {
     if (ws->stream) tn_stream_close(ws->stream);
 }
 
-// Queues one unmasked, unfragmented frame. A peer that lets more than
-// max_write_buffer_size pile up is dropped (Tornado's StreamBufferFullError).
+// Queues a client's payload masked with `key`, through a small scratch
+// buffer: a large message is never copied whole just to mask it.
+TN__PRIVATE int tn__ws_write_masked(tn_ws *ws, const void *data, size_t len, const uint8_t key[4],
+                                    tn_stream_write_cb cb) {
+    char chunk[8192];
+    size_t off = 0;
+    do {
+        size_t k = TN__MIN(len - off, sizeof chunk);
+        if (k) memcpy(chunk, (const char *)data + off, k);
+        tn_ws_mask(chunk, k, key, off);
+        int r = tn_stream_write(ws->stream, chunk, k, off + k == len ? cb : NULL, ws);
+        if (r) return r;
+        off += k;
+    } while (off < len);
+    return 0;
+}
+
+// Queues one unfragmented frame, masked with a fresh key when we are the
+// client (RFC 6455 §5.3). A peer that lets more than max_write_buffer_size
+// pile up is dropped (Tornado's StreamBufferFullError).
 TN__PRIVATE int tn__ws_write_frame(tn_ws *ws, int op, const void *data, size_t len, tn_stream_write_cb cb) {
     char hdr[TN_WS_MAX_HEADER];
-    int hl = tn_ws_frame_write_header(hdr, true, op, false, false, NULL, len);
+    uint8_t key[4];
+    memset(key, 0, sizeof key);
+    int r = ws->client ? tn_random_bytes(key, sizeof key) : 0;
+    int hl = r ? r : tn_ws_frame_write_header(hdr, true, op, false, ws->client, key, len);
     if (hl < 0) return hl;
     size_t max = ws->cls->max_write_buffer_size, queued = tn_stream_write_buffer_size(ws->stream);
-    int r = 0;
     if (max && (queued > max || (size_t)hl + len > max - queued)) r = TN_ENOBUFS;
     if (!r) r = tn_stream_write(ws->stream, hdr, (size_t)hl, NULL, NULL);
-    if (!r) r = tn_stream_write(ws->stream, data, len, cb, ws);
+    if (!r) r = ws->client ? tn__ws_write_masked(ws, data, len, key, cb) : tn_stream_write(ws->stream, data, len, cb, ws);
     if (r) {
         TN__LOGW("websocket: %s; dropping the connection", tn_strerror(r));
         tn__ws_abort(ws);
@@ -11835,6 +13194,18 @@ TN__PRIVATE void tn__ws_close_after_write(tn_stream *s, int status, void *arg) {
     tn_stream_close(s);
 }
 
+// Keeps the code and reason on_close will report (an unkept reason reads "").
+TN__PRIVATE void tn__ws_set_close(tn_ws *ws, int code, tn_str reason) {
+    ws->close_code = code;
+    tn__free(ws->close_reason);
+    ws->close_reason = NULL;
+    if (!reason.len) return;
+    ws->close_reason = TN__CAST(char *, tn__malloc(reason.len + 1));
+    if (!ws->close_reason) return;
+    memcpy(ws->close_reason, reason.ptr, reason.len);
+    ws->close_reason[reason.len] = '\0';
+}
+
 // RFC 6455 §7.1.7 "Fail the WebSocket Connection", with a close frame.
 TN__PRIVATE void tn__ws_fail_conn(tn_ws *ws, int code, const char *why) {
     TN__LOGW("websocket: %s; closing with %d", why, code);
@@ -11844,8 +13215,7 @@ TN__PRIVATE void tn__ws_fail_conn(tn_ws *ws, int code, const char *why) {
         return;
     }
     ws->failed = 1;
-    ws->close_code = code;
-    snprintf(ws->close_reason, sizeof ws->close_reason, "%s", why);
+    tn__ws_set_close(ws, code, tn_str_c(why));
     char payload[125];
     int n = tn_ws_close_payload(payload, code, why, strlen(why));
     tn__ws_send_close(ws, payload, (size_t)n, tn__ws_shutdown_after_write);
@@ -11863,47 +13233,52 @@ TN__PRIVATE void tn__ws_message_done(tn_ws *ws) {
     // After our close frame, messages are no longer delivered (RFC 6455 §1.4).
     if (ws->cls->on_message && !ws->close_sent)
         ws->cls->on_message(ws, ws->msg.data ? ws->msg.data : "", ws->msg.len, binary);
-    if (ws->msg.cap > 64 * 1024) tn_buf_free(&ws->msg);  // small devices: keep little while idle
-    else tn_buf_clear(&ws->msg);
+    tn_buf_free(&ws->msg);  // an idle connection keeps no message buffer
 }
 
-TN__PRIVATE void tn__ws_on_close_frame(tn_ws *ws, size_t len) {
+TN__PRIVATE void tn__ws_on_close_frame(tn_ws *ws, const char *payload, size_t len) {
     tn_ws_close_info info;
-    if (tn_ws_close_parse(ws->ctl, len, &info) != 0) {
+    if (tn_ws_close_parse(payload, len, &info) != 0) {
         tn__ws_fail_conn(ws, info.fail_code, "bad close frame");
         return;
     }
     ws->close_received = 1;
-    ws->close_code = info.code;
-    snprintf(ws->close_reason, sizeof ws->close_reason, "%.*s", (int)info.reason.len, info.reason.ptr);
+    tn__ws_set_close(ws, info.code, info.reason);
     ws->rstate = TN__WS_DRAIN;
+    // The server closes TCP first (RFC 6455 §7.1.1): a client waits for it,
+    // up to close_timeout, both after its own close and after echoing one.
     if (ws->close_sent) {  // the answer to ours: the handshake is complete
-        tn_stream_close(ws->stream);
+        if (!ws->client) tn_stream_close(ws->stream);
         return;
     }
-    // Echo the code (RFC 6455 §5.5.1), then the server closes TCP first.
-    char payload[125];
-    int n = info.code == TN_WS_CLOSE_NO_STATUS ? 0 : tn_ws_close_payload(payload, info.code, "", 0);
-    tn__ws_send_close(ws, payload, (size_t)n, tn__ws_close_after_write);
+    // Echo the code (RFC 6455 §5.5.1).
+    char out[125];
+    int n = info.code == TN_WS_CLOSE_NO_STATUS ? 0 : tn_ws_close_payload(out, info.code, "", 0);
+    tn__ws_send_close(ws, out, (size_t)n, ws->client ? NULL : tn__ws_close_after_write);
 }
 
+// A control frame's payload sits in msg after the message in progress
+// (control frames may come between its fragments); it is dropped after use.
 TN__PRIVATE void tn__ws_control_done(tn_ws *ws) {
     size_t len = (size_t)ws->fh.payload_len;
+    const char *p = ws->msg.data ? ws->msg.data + ws->msg.len - len : "";
     const tn_ws_class *c = ws->cls;
     switch (ws->fh.opcode) {
     case TN_WS_OP_CLOSE:
-        tn__ws_on_close_frame(ws, len);
+        tn__ws_on_close_frame(ws, p, len);
         break;
     case TN_WS_OP_PING:
-        if (tn__ws_can_send(ws)) tn__ws_write_frame(ws, TN_WS_OP_PONG, ws->ctl, len, NULL);
-        if (c->on_ping) c->on_ping(ws, ws->ctl, len);
+        if (tn__ws_can_send(ws)) tn__ws_write_frame(ws, TN_WS_OP_PONG, p, len, NULL);
+        if (c->on_ping) c->on_ping(ws, p, len);
         break;
     default:  // pong
         if (ws->pong_timer.id) tn_loop_remove_timeout(ws->loop, ws->pong_timer);
         ws->pong_timer.id = 0;
-        if (c->on_pong) c->on_pong(ws, ws->ctl, len);
+        if (c->on_pong) c->on_pong(ws, p, len);
         break;
     }
+    ws->msg.len -= len;
+    if (!ws->msg.len) tn_buf_free(&ws->msg);
 }
 
 TN__PRIVATE void tn__ws_frame_done(tn_ws *ws) {
@@ -11939,12 +13314,14 @@ TN__PRIVATE size_t tn__ws_read_header(tn_ws *ws, const char *p, size_t len) {
     tn_ws_parse_opts o;
     memset(&o, 0, sizeof o);
     o.max_payload = tn__ws_max_message(ws);
-    o.mask = TN_WS_MASK_REQUIRED;
+    o.mask = ws->client ? TN_WS_MASK_FORBIDDEN : TN_WS_MASK_REQUIRED;
     int n = tn_ws_frame_parse(p, len, &ws->fh, &o);
     if (n == TN_INCOMPLETE) return 0;
     if (n < 0) {
         bool big = ws->fh.close_code == TN_WS_CLOSE_MESSAGE_TOO_BIG;
-        tn__ws_fail_conn(ws, ws->fh.close_code, big ? "message too big" : "bad frame header");
+        const char *why = big ? "message too big" : ws->client && ws->fh.masked ? "masked frame from the server"
+                                                                                : "bad frame header";
+        tn__ws_fail_conn(ws, ws->fh.close_code, why);
         return len;
     }
     if (!(ws->fh.opcode & 0x8) && !tn__ws_data_frame_ok(ws)) return len;
@@ -11958,17 +13335,12 @@ TN__PRIVATE size_t tn__ws_read_header(tn_ws *ws, const char *p, size_t len) {
 TN__PRIVATE size_t tn__ws_read_payload(tn_ws *ws, const char *p, size_t len) {
     tn_ws_frame_header *f = &ws->fh;
     size_t k = (size_t)TN__MIN((uint64_t)len, f->payload_len - ws->fgot);
-    char *dst = ws->ctl + ws->fgot;
-    if (!(f->opcode & 0x8)) {
-        if (tn_buf_append(&ws->msg, p, k)) {
-            tn__ws_fail_conn(ws, TN_WS_CLOSE_INTERNAL_ERROR, "out of memory");
-            return len;
-        }
-        dst = ws->msg.data + ws->msg.len - k;
-    } else {
-        memcpy(dst, p, k);
+    if (tn_buf_append(&ws->msg, p, k)) {
+        tn__ws_fail_conn(ws, TN_WS_CLOSE_INTERNAL_ERROR, "out of memory");
+        return len;
     }
-    tn_ws_mask(dst, k, f->mask_key, ws->fgot);
+    char *dst = ws->msg.data + ws->msg.len - k;
+    if (f->masked) tn_ws_mask(dst, k, f->mask_key, ws->fgot);
     ws->fgot += k;
     if (ws->msg_op == TN_WS_OP_TEXT && !(f->opcode & 0x8) && tn_utf8_validate(&ws->utf8, dst, k) != 0) {
         tn__ws_fail_conn(ws, TN_WS_CLOSE_INVALID_DATA, "text message is not valid UTF-8");
@@ -12020,6 +13392,7 @@ TN__PRIVATE void tn__ws_ping_tick(tn_loop *loop, void *arg) {
 
 TN__PRIVATE void tn__ws_free(tn_ws *ws) {
     tn_buf_free(&ws->msg);
+    tn__free(ws->close_reason);
     tn__free(ws->mem);
     tn__free(ws);
 }
@@ -12031,11 +13404,8 @@ TN__PRIVATE void tn__ws_on_stream_close(tn_stream *s, int reason, void *arg) {
     tn_loop_remove_timeout(ws->loop, ws->ping_timer);
     tn_loop_remove_timeout(ws->loop, ws->pong_timer);
     ws->close_sent = 1;  // sends from on_close are refused
-    if (!ws->close_received && !ws->failed) {
-        ws->close_code = TN_WS_CLOSE_ABNORMAL;
-        ws->close_reason[0] = '\0';
-    }
-    if (ws->cls->on_close) ws->cls->on_close(ws, ws->close_code, ws->close_reason);
+    if (!ws->close_received && !ws->failed) tn__ws_set_close(ws, TN_WS_CLOSE_ABNORMAL, tn__str_n(NULL, 0));
+    if (ws->cls->on_close) ws->cls->on_close(ws, ws->close_code, ws->close_reason ? ws->close_reason : "");
     tn__ws_free(ws);
 }
 
@@ -12047,31 +13417,15 @@ TN__PRIVATE tn_str tn__ws_header(const tn_handler *h, const char *name) {
     return v.ptr ? tn__http_trim(v.ptr, v.len) : v;
 }
 
-// Whether a comma-separated header (every instance of it) lists `token`.
-TN__PRIVATE bool tn__ws_header_has_token(const tn_handler *h, const char *name, const char *token) {
-    tn_str want = tn_str_c(token);
-    for (size_t i = 0; i < h->request.num_headers; i++) {
-        const tn_header *hd = &h->request.headers[i];
-        if (!tn_str_eq_nocase(hd->name, tn_str_c(name))) continue;
-        tn_str v = hd->value;
-        size_t a = 0;
-        while (a < v.len) {
-            size_t b = a;
-            while (b < v.len && v.ptr[b] != ',') b++;
-            tn_str t = tn__http_trim(v.ptr + a, b - a);
-            if (tn_str_eq_nocase(t, want)) return true;
-            a = b + 1;
-        }
-    }
-    return false;
-}
+enum { TN__WS_MAX_TOKENS = 32 };
 
-// Collects the offered subprotocols (every Sec-WebSocket-Protocol, in order).
-TN__PRIVATE int tn__ws_offered_protocols(const tn_handler *h, tn_str *out, int max) {
+// The trimmed, non-empty items of every `name` header's comma-separated
+// list, in order. Returns how many were stored (at most max).
+TN__PRIVATE int tn__ws_header_tokens(const tn_header *hs, size_t nh, const char *name, tn_str *out, int max) {
     int n = 0;
-    for (size_t i = 0; i < h->request.num_headers; i++) {
-        const tn_header *hd = &h->request.headers[i];
-        if (!tn_str_eq_nocase(hd->name, tn_str_c("Sec-WebSocket-Protocol"))) continue;
+    for (size_t i = 0; i < nh; i++) {
+        const tn_header *hd = &hs[i];
+        if (!tn_str_eq_nocase(hd->name, tn_str_c(name))) continue;
         size_t a = 0;
         while (a < hd->value.len && n < max) {
             size_t b = a;
@@ -12082,6 +13436,20 @@ TN__PRIVATE int tn__ws_offered_protocols(const tn_handler *h, tn_str *out, int m
         }
     }
     return n;
+}
+
+// Whether a comma-separated header (every instance of it) lists `token`.
+TN__PRIVATE bool tn__ws_headers_have_token(const tn_header *hs, size_t nh, const char *name, const char *token) {
+    tn_str t[TN__WS_MAX_TOKENS];
+    int n = tn__ws_header_tokens(hs, nh, name, t, TN__WS_MAX_TOKENS);
+    for (int i = 0; i < n; i++)
+        if (tn_str_eq_nocase(t[i], tn_str_c(token))) return true;
+    return false;
+}
+
+// Collects the offered subprotocols (every Sec-WebSocket-Protocol, in order).
+TN__PRIVATE int tn__ws_offered_protocols(const tn_handler *h, tn_str *out, int max) {
+    return tn__ws_header_tokens(h->request.headers, h->request.num_headers, "Sec-WebSocket-Protocol", out, max);
 }
 
 // Tornado's default check_origin: the Origin's host[:port] is the Host header.
@@ -12114,11 +13482,11 @@ TN__PRIVATE bool tn__ws_check_request(tn_ws *ws, tn_handler *h) {
         tn__ws_refuse(h, 400, "WebSocket needs HTTP/1.1.");
         return false;
     }
-    if (!tn__ws_header_has_token(h, "Upgrade", "websocket")) {
+    if (!tn__ws_headers_have_token(h->request.headers, h->request.num_headers, "Upgrade", "websocket")) {
         tn__ws_refuse(h, 400, "Can \"Upgrade\" only to \"WebSocket\".");
         return false;
     }
-    if (!tn__ws_header_has_token(h, "Connection", "upgrade")) {
+    if (!tn__ws_headers_have_token(h->request.headers, h->request.num_headers, "Connection", "upgrade")) {
         tn__ws_refuse(h, 400, "\"Connection\" must be \"Upgrade\".");
         return false;
     }
@@ -12146,21 +13514,28 @@ TN__PRIVATE bool tn__ws_check_request(tn_ws *ws, tn_handler *h) {
 }
 
 // Keeps what the connection needs from the request beyond its end: the path
-// arguments and the chosen subprotocol, in one block.
+// arguments with their group names, and the chosen subprotocol, in one block.
 TN__PRIVATE int tn__ws_copy_request(tn_ws *ws, tn_handler *h, tn_str proto) {
+    const tn__webreq *w = tn__web(h);
     int n = tn_path_args_count(h);
-    if (n > TN__MAX_PATH_ARGS) n = TN__MAX_PATH_ARGS;
-    size_t total = proto.len + 1;
-    for (int i = 0; i < n; i++) total += tn_path_arg(h, i).len + 1;
-    char *p = TN__CAST(char *, tn__malloc(total));
-    if (!p) return TN_ENOMEM;
-    ws->mem = p;
+    size_t total = n * sizeof(tn__ws_arg) + proto.len + 1;
     for (int i = 0; i < n; i++) {
+        const char *name = w && w->pat ? tn_route_group_name(w->pat, i) : NULL;
+        total += tn_path_arg(h, i).len + 1 + (name ? strlen(name) + 1 : 0);
+    }
+    ws->mem = TN__CAST(char *, tn__malloc(total));
+    if (!ws->mem) return TN_ENOMEM;
+    ws->args = TN__CAST(tn__ws_arg *, (void *)ws->mem);
+    char *p = ws->mem + n * sizeof(tn__ws_arg);
+    for (int i = 0; i < n; i++) {
+        const char *name = w && w->pat ? tn_route_group_name(w->pat, i) : NULL;
         tn_str a = tn_path_arg(h, i);
         if (a.len) memcpy(p, a.ptr, a.len);
         p[a.len] = '\0';
-        ws->args[i] = tn__str_n(p, a.len);
+        ws->args[i].value = tn__str_n(p, a.len);
         p += a.len + 1;
+        ws->args[i].name = name ? strcpy(p, name) : NULL;
+        p += name ? strlen(name) + 1 : 0;
     }
     ws->nargs = n;
     if (proto.len) memcpy(p, proto.ptr, proto.len);
@@ -12198,12 +13573,38 @@ TN__PRIVATE int tn__ws_accept(tn_ws *ws, tn_handler *h) {
     ws->stream = tn_detach(h, 101);
     if (ws->stream) {
         tn_stream_set_close_callback(ws->stream, tn__ws_on_stream_close, ws);
+        // A frame goes out as header and payload writes: with Nagle the
+        // payload would wait for the peer's delayed ACK (~40 ms a message).
+        tn_stream_set_nodelay(ws->stream, true);
         r = tn_stream_write(ws->stream, head.data, head.len, NULL, NULL);
         if (!r) r = tn_stream_read_parse(ws->stream, tn__ws_on_data, ws);
         if (r) tn_stream_close(ws->stream);  // on_close reports it (1006)
     }
     tn_buf_free(&head);
     return ws->stream ? 0 : TN_ECLOSED;
+}
+
+// The handshake after prepare: validate, answer 101, open.
+TN__PRIVATE void tn__ws_handshake(tn_ws *ws, tn_handler *h) {
+    const tn_ws_class *cls = ws->cls;
+    if (tn_finished(h) || !tn__ws_check_request(ws, h)) {
+        tn__ws_free(ws);
+        return;
+    }
+    if (tn__ws_copy_request(ws, h, tn__ws_select_protocol(ws, h)) != 0) {
+        tn_send_error(h, 503);
+        tn__ws_free(ws);
+        return;
+    }
+    if (tn__ws_accept(ws, h) != 0) {
+        if (!tn_finished(h)) tn_finish(h);  // a deferred handler whose client left
+        tn__ws_free(ws);
+        return;
+    }
+    // From here the stream's close callback owns ws.
+    if (cls->ping_interval > 0)
+        ws->ping_timer = tn_loop_call_later(ws->loop, cls->ping_interval, tn__ws_ping_tick, ws);
+    if (cls->open && !tn_stream_closed(ws->stream)) cls->open(ws);
 }
 
 TN_API void tn_ws_upgrade(tn_handler *h) {
@@ -12227,23 +13628,36 @@ TN_API void tn_ws_upgrade(tn_handler *h) {
     ws->loop = tn_handler_loop(h);
     ws->user_data = cls->user_data;
     if (cls->prepare) cls->prepare(ws, h);
-    if (tn_finished(h) || !tn__ws_check_request(ws, h)) {
-        tn__ws_free(ws);
+    if (!tn_finished(h) && TN__REQ(h)->deferred) {
+        ws->pending = h;  // tn_ws_accept or tn_ws_refuse goes on
         return;
     }
-    if (tn__ws_copy_request(ws, h, tn__ws_select_protocol(ws, h)) != 0) {
-        tn_send_error(h, 503);
+    tn__ws_handshake(ws, h);
+}
+
+TN_API int tn_ws_accept(tn_ws *ws) {
+    tn_handler *h = ws->pending;
+    if (!h) return TN_EINVAL;
+    ws->pending = NULL;
+    // A client that left meanwhile: the handshake fails quietly (no open,
+    // no on_close) and the deferred handler is finished.
+    if (tn_connection_closed(h)) {
+        tn_finish(h);
         tn__ws_free(ws);
-        return;
+        return TN_ECLOSED;
     }
-    if (tn__ws_accept(ws, h) != 0) {
-        tn__ws_free(ws);
-        return;
-    }
-    // From here the stream's close callback owns ws.
-    if (cls->ping_interval > 0)
-        ws->ping_timer = tn_loop_call_later(ws->loop, cls->ping_interval, tn__ws_ping_tick, ws);
-    if (cls->open && !tn_stream_closed(ws->stream)) cls->open(ws);
+    tn__ws_handshake(ws, h);
+    return 0;
+}
+
+TN_API int tn_ws_refuse(tn_ws *ws, int status) {
+    tn_handler *h = ws->pending;
+    if (!h) return TN_EINVAL;
+    ws->pending = NULL;
+    tn__ws_free(ws);
+    if (status < 400 || status > 599) status = 500;
+    if (!tn_finished(h)) tn_send_error(h, status);
+    return 0;
 }
 
 // ---- sending and the rest of the API
@@ -12273,7 +13687,12 @@ TN_API size_t tn_ws_write_buffer_size(const tn_ws *ws) {
     return ws->stream ? tn_stream_write_buffer_size(ws->stream) : 0;
 }
 TN_API tn_str tn_ws_path_arg(const tn_ws *ws, int i) {
-    return i >= 0 && i < ws->nargs ? ws->args[i] : tn__str_n(NULL, 0);
+    return i >= 0 && i < ws->nargs ? ws->args[i].value : tn__str_n(NULL, 0);
+}
+TN_API tn_str tn_ws_path_kwarg(const tn_ws *ws, const char *name) {
+    for (int i = 0; name && i < ws->nargs; i++)
+        if (ws->args[i].name && strcmp(ws->args[i].name, name) == 0) return ws->args[i].value;
+    return tn__str_n(NULL, 0);
 }
 TN_API int tn_ws_path_args_count(const tn_ws *ws) { return ws->nargs; }
 TN_API tn_str tn_ws_subprotocol(const tn_ws *ws) { return ws->subprotocol; }
@@ -12283,6 +13702,307 @@ TN_API void tn_ws_set_user_data(tn_ws *ws, void *user_data) { ws->user_data = us
 TN_API tn_stream *tn_ws_stream(const tn_ws *ws) { return ws->stream; }
 TN_API tn_loop *tn_ws_loop(const tn_ws *ws) { return ws->loop; }
 // ==== END src/websocket.c ====
+
+// ==== BEGIN src/ws_client.c ====
+#if defined(TN_AMALGAMATION_LINES)
+#line 1 "src/ws_client.c"
+#endif
+// >>ws_client implementation
+
+enum { TN__WS_MAX_EXTRA_HEADERS = 64, TN__WS_MAX_ANSWER = 16 * 1024 };
+
+// A client's handshake, freed when it ends. `offered` (the subprotocols,
+// comma-separated) follows the struct in the same allocation.
+struct tn__ws_hs {
+    tn_ws_connect_cb cb;
+    double deadline;          // tn_loop_time when connect_timeout ends
+    tn_timeout timer;
+    int status, http_status;  // the failure to report
+    tn_buf req;               // the request head, until it is queued
+    char accept[TN_WS_ACCEPT_LEN + 1];
+    char *offered;
+};
+
+// The class of a client given none (zero: every default, no callbacks).
+static tn_ws_class tn__ws_no_class;
+
+// ---- the request
+
+TN__PRIVATE int tn__ws_append_protocols(tn_buf *b, const char *const *protos) {
+    int r = 0;
+    for (int i = 0; protos && protos[i] && !r; i++) {
+        tn_str p = tn_str_c(protos[i]);
+        for (size_t k = 0; k < p.len; k++)
+            if (!tn__http_is_tchar((unsigned char)p.ptr[k])) return TN_EINVAL;
+        if (!p.len) return TN_EINVAL;
+        r = tn_buf_appendf(b, "%s%s", i ? ", " : "", protos[i]);
+    }
+    return r;
+}
+
+// Writes the handshake request (RFC 6455 §4.1) for `key`. Returns 0,
+// TN_EINVAL or TN_ENOMEM.
+TN__PRIVATE int tn__ws_build_request(tn_buf *b, const tn_url *u, const tn_ws_connect_desc *d, const char *key,
+                                     const char *offered) {
+    bool v6 = memchr(u->host.ptr, ':', u->host.len) != NULL;
+    int r = tn_buf_appendf(b, "GET %.*s%s%.*s HTTP/1.1\r\nHost: %s%.*s%s", (int)u->path.len, u->path.ptr,
+                           u->has_query ? "?" : "", (int)u->query.len, u->query.ptr, v6 ? "[" : "",
+                           (int)u->host.len, u->host.ptr, v6 ? "]" : "");
+    if (!r && u->port != 80) r = tn_buf_appendf(b, ":%u", (unsigned)u->port);
+    if (!r)
+        r = tn_buf_appendf(b,
+                           "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: %s\r\n"
+                           "Sec-WebSocket-Version: 13\r\n",
+                           key);
+    if (!r && *offered) r = tn_buf_appendf(b, "Sec-WebSocket-Protocol: %s\r\n", offered);
+    if (!r && d->origin) r = tn_buf_appendf(b, "Origin: %s\r\n", d->origin);
+    for (int i = 0; d->headers && d->headers[i] && !r; i++) r = tn_buf_appendf(b, "%s\r\n", d->headers[i]);
+    return r ? r : tn_buf_append_str(b, "\r\n");
+}
+
+// The request must parse back as one valid head with exactly the lines we
+// meant: a CR or LF smuggled into a header, origin or path fails here.
+TN__PRIVATE int tn__ws_check_request_head(const tn_buf *b, size_t want_headers) {
+    tn_header hdrs[TN__WS_MAX_EXTRA_HEADERS + 8];
+    tn_http_request rq;
+    int n = tn_http_parse_request(b->data, b->len, &rq, hdrs, TN__COUNTOF(hdrs), NULL);
+    tn_http_framing f;
+    if (n != (int)b->len || rq.num_headers != want_headers || tn_http_request_framing(&rq, &f) != 0)
+        return TN_EINVAL;
+    return 0;
+}
+
+// ---- the end of the handshake
+
+TN__PRIVATE void tn__ws_hs_free(tn_ws *ws) {
+    tn__ws_hs *hs = ws->hs;
+    ws->hs = NULL;
+    tn_loop_remove_timeout(ws->loop, hs->timer);
+    tn_buf_free(&hs->req);
+    tn__free(hs);
+}
+
+// Reports a failed handshake and frees everything.
+TN__PRIVATE void tn__ws_hs_fail(tn_ws *ws, int status) {
+    tn_ws_connect_cb cb = ws->hs->cb;
+    int http_status = ws->hs->http_status;
+    void *ud = ws->user_data;
+    tn__ws_hs_free(ws);
+    tn__ws_free(ws);
+    cb(NULL, status, http_status, ud);
+}
+
+TN__PRIVATE void tn__ws_hs_on_close(tn_stream *s, int reason, void *arg) {
+    tn_ws *ws = TN__CAST(tn_ws *, arg);
+    (void)s;
+    int status = ws->hs->status ? ws->hs->status : reason ? reason : TN_EOF;
+    tn__ws_hs_fail(ws, status);
+}
+
+// Ends the handshake with `status`: the stream's close reports it.
+TN__PRIVATE void tn__ws_hs_abort(tn_ws *ws, int status, const char *why) {
+    if (why) TN__LOGW("websocket client: %s", why);
+    if (!ws->hs->status) ws->hs->status = status;
+    tn_stream_close(ws->stream);
+}
+
+TN__PRIVATE void tn__ws_hs_timeout(tn_loop *loop, void *arg) {
+    tn_ws *ws = TN__CAST(tn_ws *, arg);
+    (void)loop;
+    ws->hs->timer.id = 0;
+    tn__ws_hs_abort(ws, TN_ETIMEDOUT, "no answer to the handshake within connect_timeout");
+}
+
+// Validates the server's choice of subprotocol and keeps it. Returns 0 or TN_EPARSE.
+TN__PRIVATE int tn__ws_take_protocol(tn_ws *ws, const tn_header *hdrs, size_t n) {
+    tn_str chosen[2];
+    int k = tn__ws_header_tokens(hdrs, n, "Sec-WebSocket-Protocol", chosen, 2);
+    if (k == 0) return 0;
+    tn_header offered;
+    offered.name = tn_str_c("P");
+    offered.value = tn_str_c(ws->hs->offered);
+    tn_str list[TN__WS_MAX_TOKENS];
+    int m = tn__ws_header_tokens(&offered, 1, "P", list, TN__WS_MAX_TOKENS);
+    for (int i = 0; k == 1 && i < m; i++) {
+        if (list[i].len != chosen[0].len || memcmp(list[i].ptr, chosen[0].ptr, list[i].len) != 0) continue;
+        size_t off = (size_t)(list[i].ptr - ws->hs->offered);
+        ws->mem = tn__strdup(ws->hs->offered);  // keeps the chosen one, in place
+        if (!ws->mem) return TN_ENOMEM;
+        ws->mem[off + list[i].len] = '\0';
+        ws->subprotocol = tn__str_n(ws->mem + off, list[i].len);
+        return 0;
+    }
+    return TN_EPARSE;
+}
+
+// Checks the answer head (RFC 6455 §4.1, the client's requirements).
+// Returns 0, or the status to fail with (the reason logged).
+TN__PRIVATE int tn__ws_check_answer(tn_ws *ws, const char *data, size_t len) {
+    tn_header hdrs[64];
+    tn_http_response rs;
+    tn__ws_hs *hs = ws->hs;
+    if (tn_http_parse_response(data, len, &rs, hdrs, TN__COUNTOF(hdrs), NULL) <= 0) {
+        TN__LOGW("websocket client: the answer is not a valid HTTP head");
+        return TN_EPARSE;
+    }
+    const tn_header *h = rs.headers;
+    size_t n = rs.num_headers;
+    const char *why = NULL;
+    if (rs.status_code != 101) {
+        hs->http_status = rs.status_code;
+        TN__LOGW("websocket client: the server answered %d %.*s", rs.status_code, (int)rs.reason.len,
+                 rs.reason.ptr);
+        return TN_EHTTP;
+    }
+    tn_str acc = tn_headers_get(h, n, "Sec-WebSocket-Accept");
+    hs->http_status = 101;
+    if (!tn__ws_headers_have_token(h, n, "Upgrade", "websocket")) why = "no \"Upgrade: websocket\"";
+    else if (!tn__ws_headers_have_token(h, n, "Connection", "upgrade")) why = "no \"Connection: Upgrade\"";
+    else if (tn_headers_count(h, n, "Sec-WebSocket-Accept") != 1 || !tn_str_eq(acc, hs->accept))
+        why = "a wrong Sec-WebSocket-Accept";
+    else if (tn_headers_count(h, n, "Sec-WebSocket-Extensions"))
+        why = "an extension we did not offer";
+    else if (tn__ws_take_protocol(ws, h, n) != 0)
+        why = "a subprotocol we did not offer";
+    if (!why) return 0;
+    TN__LOGW("websocket client: the server's 101 has %s", why);
+    return TN_EPARSE;
+}
+
+TN__PRIVATE void tn__ws_on_answer(tn_stream *s, int status, const char *data, size_t len, void *arg) {
+    tn_ws *ws = TN__CAST(tn_ws *, arg);
+    if (status) {
+        tn__ws_hs_abort(ws, status == TN_EMSGSIZE ? TN_EPARSE : status, NULL);
+        return;
+    }
+    int r = tn__ws_check_answer(ws, data, len);
+    if (r) {
+        tn__ws_hs_abort(ws, r, NULL);
+        return;
+    }
+    r = tn_stream_read_parse(s, tn__ws_on_data, ws);
+    if (r) {
+        tn__ws_hs_abort(ws, r, NULL);
+        return;
+    }
+    // Open: from here the connection core owns ws, as on the server side.
+    tn_ws_connect_cb cb = ws->hs->cb;
+    tn__ws_hs_free(ws);
+    tn_stream_set_close_callback(s, tn__ws_on_stream_close, ws);
+    const tn_ws_class *cls = ws->cls;
+    if (cls->ping_interval > 0)
+        ws->ping_timer = tn_loop_call_later(ws->loop, cls->ping_interval, tn__ws_ping_tick, ws);
+    cb(ws, 0, 101, ws->user_data);
+    if (cls->open && !tn_stream_closed(s)) cls->open(ws);
+}
+
+TN__PRIVATE void tn__ws_on_connected(tn_loop *loop, int status, tn_stream *s, void *arg) {
+    tn_ws *ws = TN__CAST(tn_ws *, arg);
+    if (status) {
+        TN__LOGD("websocket client: connecting failed: %s", tn_strerror(status));
+        tn__ws_hs_fail(ws, status);
+        return;
+    }
+    tn__ws_hs *hs = ws->hs;
+    ws->stream = s;
+    tn_stream_set_close_callback(s, tn__ws_hs_on_close, ws);
+    tn_stream_set_nodelay(s, true);  // frames are two writes, as on the server side
+    double left = hs->deadline - tn_loop_time(loop);
+    hs->timer = tn_loop_call_later(loop, left > 0 ? left : 0, tn__ws_hs_timeout, ws);
+    int r = tn_stream_write(s, hs->req.data, hs->req.len, NULL, NULL);
+    tn_buf_free(&hs->req);
+    if (!r) r = tn_stream_read_until(s, "\r\n\r\n", 4, TN__WS_MAX_ANSWER, tn__ws_on_answer, ws);
+    if (r) tn__ws_hs_abort(ws, r, NULL);
+}
+
+// ---- starting
+
+// Parses and checks the URL; copies the host (NUL-terminated) into host.
+// wss:// waits for TLS: a TLS stream from the connect step is all it needs,
+// since the handshake and the frames only see a tn_stream.
+TN__PRIVATE int tn__ws_client_url(const char *url, tn_url *u, char *host, size_t cap) {
+    if (!url || tn_url_parse(url, u) != 0) return TN_EINVAL;
+    if (tn_str_eq_nocase(u->scheme, tn_str_c("wss"))) return TN_ENOTSUP;
+    if (!tn_str_eq_nocase(u->scheme, tn_str_c("ws")) || u->userinfo.len || u->host.len >= cap)
+        return TN_EINVAL;
+    memcpy(host, u->host.ptr, u->host.len);
+    host[u->host.len] = '\0';
+    return 0;
+}
+
+// Makes the connection's state: ws with its handshake, the request built.
+TN__PRIVATE int tn__ws_client_new(tn_loop *loop, const tn_ws_connect_desc *d, const tn_url *u, tn_ws **out) {
+    tn_buf offered;
+    memset(&offered, 0, sizeof offered);
+    int r = tn__ws_append_protocols(&offered, d->subprotocols);
+    if (!r) r = tn_buf_append(&offered, "", 1);
+    tn_ws *ws = r ? NULL : TN__CAST(tn_ws *, tn__calloc(1, sizeof *ws));
+    tn__ws_hs *hs = ws ? TN__CAST(tn__ws_hs *, tn__calloc(1, sizeof *hs + offered.len)) : NULL;
+    if (!hs) {
+        tn__free(ws);
+        tn_buf_free(&offered);
+        return r ? r : TN_ENOMEM;
+    }
+    ws->hs = hs;
+    ws->client = 1;
+    ws->loop = loop;
+    ws->cls = d->cls ? d->cls : &tn__ws_no_class;
+    ws->user_data = d->user_data ? d->user_data : ws->cls->user_data;
+    hs->cb = d->on_connect;
+    hs->offered = TN__CAST(char *, (void *)(hs + 1));
+    memcpy(hs->offered, offered.data, offered.len);
+    tn_buf_free(&offered);
+    unsigned char raw[16];
+    char key[25];
+    r = tn_random_bytes(raw, sizeof raw);
+    if (!r) {
+        key[tn_base64_encode(raw, sizeof raw, key, 0)] = '\0';
+        tn_ws_accept_key(key, strlen(key), hs->accept);
+        r = tn__ws_build_request(&hs->req, u, d, key, hs->offered);
+    }
+    size_t nextra = 0;
+    while (d->headers && d->headers[nextra]) nextra++;
+    size_t want = 5 + (*hs->offered ? 1 : 0) + (d->origin ? 1 : 0) + nextra;
+    if (!r && nextra > TN__WS_MAX_EXTRA_HEADERS) r = TN_EINVAL;
+    if (!r) r = tn__ws_check_request_head(&hs->req, want);
+    if (r) {
+        tn__ws_hs_free(ws);
+        tn__ws_free(ws);
+        return r;
+    }
+    *out = ws;
+    return 0;
+}
+
+TN_API int tn_ws_connect(tn_loop *loop, const tn_ws_connect_desc *d) {
+    if (!loop || !d || !d->on_connect) return TN_EINVAL;
+    tn_url u;
+    char host[256];
+    int r = tn__ws_client_url(d->url, &u, host, sizeof host);
+    if (r) {
+        TN__LOGW("websocket client: %s: %s", d->url ? d->url : "(no URL)", tn_strerror(r));
+        return r;
+    }
+    tn_ws *ws = NULL;
+    r = tn__ws_client_new(loop, d, &u, &ws);
+    if (r) {
+        if (r == TN_EINVAL) TN__LOGW("websocket client: %s: a bad subprotocol, origin or header line", d->url);
+        return r;
+    }
+    tn_connect_desc cd;
+    memset(&cd, 0, sizeof cd);
+    cd.host = host;
+    cd.port = u.port;
+    cd.timeout = d->connect_timeout > 0 ? d->connect_timeout : 20.0;
+    ws->hs->deadline = tn_loop_time(loop) + cd.timeout;
+    r = tn_tcp_connect(loop, &cd, tn__ws_on_connected, ws);
+    if (r) {
+        tn__ws_hs_free(ws);
+        tn__ws_free(ws);
+    }
+    return r;
+}
+// ==== END src/ws_client.c ====
 
 #endif // TORNADO_IMPLEMENTATION
 
