@@ -13012,7 +13012,13 @@ TN__PRIVATE int tn__render_call(void *user_data, const char *name, const tn_str 
         const char *html = tn_xsrf_form_html(h);
         return html ? tn_buf_append_str(out, html) : TN_ENOMEM;
     }
-    // static_url(path) plugs in here: nargs == 1, tn_static_url(h, args[0].ptr, out).
+    if (strcmp(name, "static_url") == 0) {  // (args are NUL-terminated)
+        if (nargs != 1 || strlen(args[0].ptr) != args[0].len) return TN_EINVAL;
+        int rc = tn_static_url(h, args[0].ptr, out);
+        if (rc != TN_ENOENT) return rc;
+        TN__LOGW("static_url(\"%s\"): no such static file", args[0].ptr);
+        return TN_EINVAL;  // (TN_ENOENT would read "unknown function")
+    }
     return TN_ENOENT;
 }
 

@@ -340,6 +340,8 @@ static void make_tree(char *dir) {
                "{% extends 'base.html' %}{% block body %}{% for i in items %}<li>{{ i }}</li>{% end %}{% end %}", 95);
     write_file(dir, "form.html", "<form>{% raw xsrf_form_html() %}</form>", 39);
     write_file(dir, "static.html", "{{ static_url('x.css') }}", 25);
+    write_file(dir, "nostatic.html", "{{ static_url('nothere.css') }}", 31);
+    write_file(dir, "x.css", "p{}", 3);  // the app's static_path is the same folder
 }
 
 static void rm_tree(const char *dir) {
@@ -431,6 +433,7 @@ static tn_app *make_render_app(tn_loop *loop, void *arg) {
     memset(&d, 0, sizeof d);
     d.routes = routes;
     d.template_path = tree;
+    d.static_path = tree;
     d.xsrf_cookies = true;
     d.no_access_log = true;
     return tn_app_new(loop, &d);
@@ -468,7 +471,9 @@ TEST(template_tn_render_wire) {
         CHECK_INT(get(s.port, "/broken", &r), 500);
         CHECK_INT(get(s.port, "/undef", &r), 500);
         CHECK_INT(get(s.port, "/missing", &r), 500);
-        CHECK_INT(get(s.port, "/static", &r), 500);  // until static files wire static_url
+        CHECK_INT(get(s.port, "/static", &r), 200);  // sha256("p{}"), its first 32 hex digits
+        CHECK_STR(body_of(&r), "/static/x.css?v=806db221261eade44c886da5317adb89");
+        CHECK_INT(get(s.port, "/nostatic", &r), 500);
         CHECK(strstr(body_of(&r), "500") != NULL);
     }
     CHECK_INT(get(s.port, "/form", &r), 200);
