@@ -2313,6 +2313,9 @@ TN_API int tn_template_render(const tn_template *t, const tn_json_value *ctx, co
 TN_API const char *tn_template_name(const tn_template *t);
 // Frees a template from tn_template_parse (not one owned by a loader). NULL is fine.
 TN_API void tn_template_free(tn_template *t);
+// Appends s[0..len) with & < > " ' as entities (Tornado's xhtml_escape), the
+// way {{ }} prints. Returns 0 or TN_ENOMEM.
+TN_API int tn_xhtml_escape(tn_buf *out, const char *s, size_t len);
 
 // Reads the source of template `name` into out. Returns 0, TN_ENOENT, or another error.
 typedef int (*tn_template_read_fn)(void *user_data, const char *name, tn_buf *out);
@@ -12685,8 +12688,7 @@ TN__PRIVATE int tn__teval(tn__trender *r, const tn_template *t, const tn__tnode 
     return rc;
 }
 
-// Tornado's xhtml_escape.
-TN__PRIVATE int tn__tescape(tn_buf *out, const char *s, size_t n) {
+TN_API int tn_xhtml_escape(tn_buf *out, const char *s, size_t n) {
     size_t run = 0;
     for (size_t i = 0; i < n; i++) {
         const char *rep;
@@ -12728,7 +12730,7 @@ TN__PRIVATE int tn__tprint(tn__trender *r, const tn__tval *v, bool raw) {
         default: break;
         }
     }
-    return raw ? tn_buf_append(r->out, s.ptr, s.len) : tn__tescape(r->out, s.ptr, s.len);
+    return raw ? tn_buf_append(r->out, s.ptr, s.len) : tn_xhtml_escape(r->out, s.ptr, s.len);
 }
 
 TN__PRIVATE int tn__trender_template(tn__trender *r, const tn_template *t, const tn__tnode *at, const tn_template *from,

@@ -713,8 +713,7 @@ TN__PRIVATE int tn__teval(tn__trender *r, const tn_template *t, const tn__tnode 
     return rc;
 }
 
-// Tornado's xhtml_escape.
-TN__PRIVATE int tn__tescape(tn_buf *out, const char *s, size_t n) {
+TN_API int tn_xhtml_escape(tn_buf *out, const char *s, size_t n) {
     size_t run = 0;
     for (size_t i = 0; i < n; i++) {
         const char *rep;
@@ -756,7 +755,7 @@ TN__PRIVATE int tn__tprint(tn__trender *r, const tn__tval *v, bool raw) {
         default: break;
         }
     }
-    return raw ? tn_buf_append(r->out, s.ptr, s.len) : tn__tescape(r->out, s.ptr, s.len);
+    return raw ? tn_buf_append(r->out, s.ptr, s.len) : tn_xhtml_escape(r->out, s.ptr, s.len);
 }
 
 TN__PRIVATE int tn__trender_template(tn__trender *r, const tn_template *t, const tn__tnode *at, const tn_template *from,

@@ -95,6 +95,9 @@ TN_API int tn_template_render(const tn_template *t, const tn_json_value *ctx, co
 TN_API const char *tn_template_name(const tn_template *t);
 // Frees a template from tn_template_parse (not one owned by a loader). NULL is fine.
 TN_API void tn_template_free(tn_template *t);
+// Appends s[0..len) with & < > " ' as entities (Tornado's xhtml_escape), the
+// way {{ }} prints. Returns 0 or TN_ENOMEM.
+TN_API int tn_xhtml_escape(tn_buf *out, const char *s, size_t len);
 
 // Reads the source of template `name` into out. Returns 0, TN_ENOENT, or another error.
 typedef int (*tn_template_read_fn)(void *user_data, const char *name, tn_buf *out);

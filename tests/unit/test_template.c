@@ -548,3 +548,12 @@ TEST(template_step_limit) {
     tn_buf_free(&out);
     fixture_free(&f);
 }
+
+TEST(template_xhtml_escape_public) {
+    tn_buf b = {0};
+    static const char in[] = "a<b>&\"c'\0d";
+    CHECK_OK(tn_xhtml_escape(&b, in, sizeof in - 1));
+    static const char want[] = "a&lt;b&gt;&amp;&quot;c&#39;\0d";
+    CHECK_MEM(b.data, b.len, want, sizeof want - 1);
+    tn_buf_free(&b);
+}
