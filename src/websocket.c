@@ -512,6 +512,9 @@ TN__PRIVATE int tn__ws_accept(tn_ws *ws, tn_handler *h) {
     ws->stream = tn_detach(h, 101);
     if (ws->stream) {
         tn_stream_set_close_callback(ws->stream, tn__ws_on_stream_close, ws);
+        // A frame goes out as header and payload writes: with Nagle the
+        // payload would wait for the peer's delayed ACK (~40 ms a message).
+        tn_stream_set_nodelay(ws->stream, true);
         r = tn_stream_write(ws->stream, head.data, head.len, NULL, NULL);
         if (!r) r = tn_stream_read_parse(ws->stream, tn__ws_on_data, ws);
         if (r) tn_stream_close(ws->stream);  // on_close reports it (1006)
