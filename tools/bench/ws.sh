@@ -5,9 +5,7 @@
 # (time to connect them all, library heap per connection on the client and
 # the server, the server's RSS growth per connection), the time until a
 # message sent to /broadcast reached all N (median of ROUNDS), and echo round
-# trips per second and per server-CPU-second at 50 connections, 64 B and 4 KiB
-# (TCP_NODELAY on both sides, as Node's ws does by default), and once more at
-# 64 B with the library's default, Nagle on (node's server keeps its default).
+# trips per second and per server-CPU-second at 50 connections, 64 B and 4 KiB.
 # Ratios are ours / node's. Not a test: figures vary by machine.
 #   tools/bench/ws.sh [N [SECONDS [ROUNDS]]]     defaults 10000, 5, 7
 # CFLAGS (default -O2 -g) builds the two programs, e.g. with sanitizers.
@@ -84,10 +82,9 @@ broadcast() {
     BCAST_MS=$(echo "$out" | field 'median \([0-9.]*\) ms')
 }
 
-# echo PID PORT SIZE [PATH [--nagle]]: sets RT_S, RT_CPU (round trips per
-# server-CPU-second)
+# echo PID PORT SIZE: sets RT_S, RT_CPU (round trips per server-CPU-second)
 echo_rt() {
-    out=$(load ${5:-} echo ws://127.0.0.1:$2${4:-/ws} 50 $DUR $3 $1)
+    out=$(load echo ws://127.0.0.1:$2/ws 50 $DUR $3 $1)
     RT_S=$(echo "$out" | field ': \([0-9]*\)/s')
     RT_CPU=$(echo "$out" | field ': \([0-9]*\) per server-cpu-second')
 }
@@ -104,10 +101,8 @@ for who in tn node; do
     eval "${who}_rt64=$RT_S ${who}_cpu64=$RT_CPU"
     echo_rt $pid $port 4096
     eval "${who}_rt4k=$RT_S ${who}_cpu4k=$RT_CPU"
-    echo_rt $pid $port 64 /ws-default --nagle
-    eval "${who}_rtdef=$RT_S"
-    [ $who = tn ] && allocs_per=$(echo "$(stat allocs) $a0 $tn_rt64 $tn_rt4k $tn_rtdef $DUR" |
-        awk '{printf "%.2f", ($1-$2)/(($3+$4+$5)*$6)}')
+    [ $who = tn ] && allocs_per=$(echo "$(stat allocs) $a0 $tn_rt64 $tn_rt4k $DUR" |
+        awk '{printf "%.2f", ($1-$2)/(($3+$4)*$5)}')
 done
 
 row() { echo "$1 $2 $3" | awk '{r = ($3+0 > 0 && $2+0 > 0) ? sprintf("%.2f", $2/$3) : "-";
@@ -123,5 +118,4 @@ row "echo_64B_round_trips/s" $tn_rt64 $node_rt64
 row "echo_64B_per_server_cpu_s" $tn_cpu64 $node_cpu64
 row "echo_4KiB_round_trips/s" $tn_rt4k $node_rt4k
 row "echo_4KiB_per_server_cpu_s" $tn_cpu4k $node_cpu4k
-row "echo_64B_round_trips/s_Nagle_on" $tn_rtdef $node_rtdef
 echo "server library allocations per echoed message: $allocs_per"

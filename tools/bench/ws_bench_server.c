@@ -1,6 +1,5 @@
 // The WebSocket benchmark's server (tools/bench/ws.sh), on tornado.h:
 //   /ws         echo: every message goes back unchanged
-//   /ws-default the same echo with the library's defaults (Nagle on)
 //   /broadcast  every message received is sent to every open /broadcast socket
 //   /stats      HTTP: "allocs=A live=L heap=BYTES conns=N", the library's
 //               allocation counters, its heap in bytes and the open sockets
@@ -21,13 +20,7 @@ static struct {
 } room;
 static size_t open_sockets;
 
-// Nagle off, as Node's ws does by default and Tornado users do with
-// set_nodelay(True): the library writes a frame's header and payload in two
-// sends, and with Nagle on the second waits for the peer's delayed ACK.
-static void opened(tn_ws *ws) {
-    open_sockets++;
-    tn_stream_set_nodelay(tn_ws_stream(ws), true);
-}
+static void opened(tn_ws *ws) { (void)ws, open_sockets++; }
 
 static size_t slot_of(const tn_ws *ws) { return (size_t)(uintptr_t)tn_ws_user_data(ws); }
 
@@ -66,11 +59,9 @@ static void broadcast(tn_ws *ws, const char *data, size_t len, bool binary) {
 }
 
 static void echo(tn_ws *ws, const char *data, size_t len, bool binary) { tn_ws_send(ws, data, len, binary); }
-static void echo_open_default(tn_ws *ws) { (void)ws, open_sockets++; }
 static void echo_close(tn_ws *ws, int code, const char *reason) { (void)ws, (void)code, (void)reason, open_sockets--; }
 
 static const tn_ws_class echo_ws = {.open = opened, .on_message = echo, .on_close = echo_close};
-static const tn_ws_class echo_default_ws = {.open = echo_open_default, .on_message = echo, .on_close = echo_close};
 static const tn_ws_class room_ws = {.open = room_join, .on_message = broadcast, .on_close = room_leave};
 
 static void stats_get(tn_handler *h) {
@@ -86,8 +77,7 @@ int main(int argc, char **argv) {
         if (strncmp(argv[i], "--port=", 7) == 0) port = atoi(argv[i] + 7);
     tn_loop *loop = tn_loop_new(NULL);
     tn_app *app = tn_app_new(loop, &(tn_app_desc){
-        .routes = (tn_route[]){TN_WS_ROUTE("/ws", &echo_ws), TN_WS_ROUTE("/ws-default", &echo_default_ws),
-                               TN_WS_ROUTE("/broadcast", &room_ws),
+        .routes = (tn_route[]){TN_WS_ROUTE("/ws", &echo_ws), TN_WS_ROUTE("/broadcast", &room_ws),
                                {.pattern = "/stats", .handler = &stats}, {0}},
         .no_access_log = true,
     });

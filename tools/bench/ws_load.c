@@ -1,6 +1,5 @@
 // The WebSocket benchmark's load client (tools/bench/ws.sh), on tornado.h's
 // own client, one loop:
-//   ws_load [--nagle] MODE ...
 //   ws_load hold URL N            opens N connections and holds them until
 //                                 SIGINT/SIGTERM; prints the time to connect
 //                                 them all and the library heap per connection
@@ -10,8 +9,6 @@
 //                                 C connections doing binary echo round trips
 //                                 of SIZE bytes; round trips per second, and per
 //                                 CPU-second of process PID (the server)
-// --nagle (before the mode) leaves Nagle's algorithm on, the library's
-// default; otherwise TCP_NODELAY is set, as the servers do.
 // Connections are opened at most RAMP at a time, so that no listen backlog
 // overflows. Every line of results starts with the mode's name. Exits 0, or
 // 1 when a connection failed or closed early or an echo came back wrong.
@@ -32,7 +29,6 @@ static struct {
     tn_ws **ws;           // the open connections, by index; NULL when closed
     int n, started, opened, open_now, pending, failed;
     bool closing;         // our own tn_ws_close calls: closes are expected
-    bool nagle;           // --nagle: no TCP_NODELAY
     void (*all_open)(void);
     tn_timeout guard;
     double t_start;
@@ -89,7 +85,6 @@ static void on_connect(tn_ws *ws, int status, int http_status, void *ud) {
     }
     L.ws[(intptr_t)ud] = ws;
     L.open_now++;
-    if (!L.nagle) tn_stream_set_nodelay(tn_ws_stream(ws), true);  // see ws_bench_server.c
     if (++L.opened == L.n) L.all_open();
     else connect_next();
 }
@@ -236,15 +231,11 @@ static void echo_all_open(void) {
 }
 
 static int usage(void) {
-    fprintf(stderr, "usage: ws_load [--nagle] hold URL N | broadcast URL N [ROUNDS] | echo URL C SECONDS SIZE [SERVER_PID]\n");
+    fprintf(stderr, "usage: ws_load hold URL N | broadcast URL N [ROUNDS] | echo URL C SECONDS SIZE [SERVER_PID]\n");
     return 64;
 }
 
 int main(int argc, char **argv) {
-    if (argc > 1 && strcmp(argv[1], "--nagle") == 0) {
-        L.nagle = true;
-        argc--, argv++;
-    }
     if (argc < 4) return usage();
     const char *mode = argv[1], *url = argv[2];
     int n = atoi(argv[3]);

@@ -23,8 +23,7 @@ room.on('connection', (ws) => {
   });
 });
 
-// ws's defaults are /ws's (TCP_NODELAY on), so /ws-default is the same echo.
-const endpoints = {'/ws': echo, '/ws-default': echo, '/broadcast': room};
+const endpoints = {'/ws': echo, '/broadcast': room};
 const server = http.createServer((req, res) => {
   res.writeHead(404);
   res.end();
