@@ -15,6 +15,9 @@ N=${1:-10000} DUR=${2:-5} ROUNDS=${3:-7}
 PORT_TN=18091 PORT_NODE=18092
 B=build/bench
 mkdir -p $B
+STAGE=building TN_PID= NODE_PID=
+trap 'st=$?; kill $TN_PID $NODE_PID 2> /dev/null || true
+      [ $st = 0 ] || echo "ws.sh: failed (status $st) in: $STAGE" >&2' EXIT
 for p in ws_bench_server ws_load; do
     cc ${CFLAGS:--O2 -g} -Wall -Wextra -Werror -o $B/$p tools/bench/$p.c -pthread
 done
@@ -47,11 +50,11 @@ start() {
     cat $B/ws-$name.log >&2
     exit 1
 }
+STAGE=starting
 start tn $B/ws_bench_server --port=$PORT_TN
 TN_PID=$PID
 start node node tools/bench/ws_node_server.js --port=$PORT_NODE
 NODE_PID=$PID
-trap 'kill $TN_PID $NODE_PID 2> /dev/null || true' EXIT
 
 # hold NAME PID PORT: holds N connections to /ws; sets CONNECT_S CLIENT_HEAP
 # RSS_PER HEAP_PER (HEAP_PER only for ours)
@@ -64,7 +67,13 @@ hold() {
     taskset -c 1 $B/ws_load hold ws://127.0.0.1:$port/ws $N > $B/ws-hold-$name.out 2>&1 &
     lp=$!
     while kill -0 $lp 2> /dev/null && ! grep -q '^hold' $B/ws-hold-$name.out; do sleep 0.2; done
-    grep -q '^hold' $B/ws-hold-$name.out || { cat $B/ws-hold-$name.out >&2; exit 1; }
+    if ! grep -q '^hold' $B/ws-hold-$name.out; then
+        st=0
+        wait $lp || st=$?
+        cat $B/ws-hold-$name.out >&2
+        echo "ws.sh: ws_load hold ended before holding $N connections: exit status $st" >&2
+        exit 1
+    fi
     sleep 1  # let the server settle (node's GC)
     RSS_PER=$((($(rss $pid) - r0) / N))
     HEAP_PER=-
@@ -91,12 +100,15 @@ echo_rt() {
 
 for who in tn node; do
     if [ $who = tn ]; then pid=$TN_PID port=$PORT_TN; else pid=$NODE_PID port=$PORT_NODE; fi
+    STAGE="$who hold" && echo "ws.sh: $STAGE" >&2
     hold $who $pid $port
     eval "${who}_connect=$CONNECT_S ${who}_cheap=$CLIENT_HEAP ${who}_rss=$RSS_PER ${who}_heap=$HEAP_PER"
     sleep 1
+    STAGE="$who broadcast" && echo "ws.sh: $STAGE" >&2
     broadcast $port
     eval "${who}_bcast=$BCAST_MS"
     [ $who = tn ] && a0=$(stat allocs)
+    STAGE="$who echo" && echo "ws.sh: $STAGE" >&2
     echo_rt $pid $port 64
     eval "${who}_rt64=$RT_S ${who}_cpu64=$RT_CPU"
     echo_rt $pid $port 4096
