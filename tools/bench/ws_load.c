@@ -125,6 +125,10 @@ static void give_up(tn_loop *loop, void *arg) {
 static int run(const char *url, int n, const tn_ws_class *cls, void (*all_open)(void)) {
     L.n = n;
     L.ws = (tn_ws **)calloc((size_t)n, sizeof *L.ws);
+    if (!L.ws) {
+        fprintf(stderr, "ws_load: no memory for %d connections\n", n);
+        return 1;
+    }
     L.desc.url = url;
     L.desc.cls = cls;
     L.desc.on_connect = on_connect;
