@@ -61,37 +61,43 @@ TN__PRIVATE void tn__ws_abort(tn_ws *ws) {
     if (ws->stream) tn_stream_close(ws->stream);
 }
 
-// Queues a client's payload masked with `key`, through a small scratch
-// buffer: a large message is never copied whole just to mask it.
-TN__PRIVATE int tn__ws_write_masked(tn_ws *ws, const void *data, size_t len, const uint8_t key[4],
-                                    tn_stream_write_cb cb) {
-    char chunk[8192];
+enum { TN__WS_CHUNK = 8192 };
+
+// Writes the frame whose header is chunk[0..used): the header goes out with
+// the first part of the payload in one write (two would cost a syscall and a
+// segment each). The client masks chunk by chunk, so a large message is
+// never copied whole; a large server payload is written as it is.
+TN__PRIVATE int tn__ws_write_chunks(tn_ws *ws, char *chunk, size_t used, const char *data, size_t len,
+                                    const uint8_t key[4], tn_stream_write_cb cb) {
+    if (!ws->client && len > TN__WS_CHUNK - used) {
+        int r = tn_stream_write(ws->stream, chunk, used, NULL, NULL);
+        return r ? r : tn_stream_write(ws->stream, data, len, cb, ws);
+    }
     size_t off = 0;
-    do {
-        size_t k = TN__MIN(len - off, sizeof chunk);
-        if (k) memcpy(chunk, (const char *)data + off, k);
-        tn_ws_mask(chunk, k, key, off);
-        int r = tn_stream_write(ws->stream, chunk, k, off + k == len ? cb : NULL, ws);
-        if (r) return r;
+    for (;;) {
+        size_t k = TN__MIN(len - off, TN__WS_CHUNK - used);
+        if (k) memcpy(chunk + used, data + off, k);
+        if (ws->client) tn_ws_mask(chunk + used, k, key, off);
         off += k;
-    } while (off < len);
-    return 0;
+        int r = tn_stream_write(ws->stream, chunk, used + k, off == len ? cb : NULL, ws);
+        if (r || off == len) return r;
+        used = 0;
+    }
 }
 
 // Queues one unfragmented frame, masked with a fresh key when we are the
 // client (RFC 6455 §5.3). A peer that lets more than max_write_buffer_size
 // pile up is dropped (Tornado's StreamBufferFullError).
 TN__PRIVATE int tn__ws_write_frame(tn_ws *ws, int op, const void *data, size_t len, tn_stream_write_cb cb) {
-    char hdr[TN_WS_MAX_HEADER];
+    char chunk[TN__WS_CHUNK];
     uint8_t key[4];
     memset(key, 0, sizeof key);
     int r = ws->client ? tn_random_bytes(key, sizeof key) : 0;
-    int hl = r ? r : tn_ws_frame_write_header(hdr, true, op, false, ws->client, key, len);
+    int hl = r ? r : tn_ws_frame_write_header(chunk, true, op, false, ws->client, key, len);
     if (hl < 0) return hl;
     size_t max = ws->cls->max_write_buffer_size, queued = tn_stream_write_buffer_size(ws->stream);
     if (max && (queued > max || (size_t)hl + len > max - queued)) r = TN_ENOBUFS;
-    if (!r) r = tn_stream_write(ws->stream, hdr, (size_t)hl, NULL, NULL);
-    if (!r) r = ws->client ? tn__ws_write_masked(ws, data, len, key, cb) : tn_stream_write(ws->stream, data, len, cb, ws);
+    if (!r) r = tn__ws_write_chunks(ws, chunk, (size_t)hl, TN__CAST(const char *, data), len, key, cb);
     if (r) {
         TN__LOGW("websocket: %s; dropping the connection", tn_strerror(r));
         tn__ws_abort(ws);
@@ -512,8 +518,9 @@ TN__PRIVATE int tn__ws_accept(tn_ws *ws, tn_handler *h) {
     ws->stream = tn_detach(h, 101);
     if (ws->stream) {
         tn_stream_set_close_callback(ws->stream, tn__ws_on_stream_close, ws);
-        // A frame goes out as header and payload writes: with Nagle the
-        // payload would wait for the peer's delayed ACK (~40 ms a message).
+        // With Nagle a message would wait for the peer's delayed ACK (~40
+        // ms) whenever an earlier one is unacknowledged, e.g. behind a large
+        // frame's second write: messages are latency-bound, so no Nagle.
         tn_stream_set_nodelay(ws->stream, true);
         r = tn_stream_write(ws->stream, head.data, head.len, NULL, NULL);
         if (!r) r = tn_stream_read_parse(ws->stream, tn__ws_on_data, ws);

@@ -198,7 +198,7 @@ TN__PRIVATE void tn__ws_on_connected(tn_loop *loop, int status, tn_stream *s, vo
     tn__ws_hs *hs = ws->hs;
     ws->stream = s;
     tn_stream_set_close_callback(s, tn__ws_hs_on_close, ws);
-    tn_stream_set_nodelay(s, true);  // frames are two writes, as on the server side
+    tn_stream_set_nodelay(s, true);  // no Nagle, as on the server side
     double left = hs->deadline - tn_loop_time(loop);
     hs->timer = tn_loop_call_later(loop, left > 0 ? left : 0, tn__ws_hs_timeout, ws);
     int r = tn_stream_write(s, hs->req.data, hs->req.len, NULL, NULL);
