@@ -44,13 +44,13 @@ check-amalgamation:
 	@tools/amalgamate.sh src | cmp -s - tornado.h || \
 	  { echo "tornado.h differs from what src/ generates: edit src/, run make, commit both"; exit 1; }
 
-test: check-amalgamation tests/node/node_modules
+test: check-amalgamation tests/node/node_modules/.package-lock.json
 	@tests/run.sh
 
 # Node's ws and playwright-core (drives Debian's chromium), for the interop
 # and browser tests; versions pinned by tests/node/package-lock.json.
-tests/node/node_modules: tests/node/package.json tests/node/package-lock.json
-	cd tests/node && npm ci --no-audit --no-fund --loglevel=error && touch node_modules
+tests/node/node_modules/.package-lock.json: tests/node/package.json tests/node/package-lock.json
+	cd tests/node && npm ci --no-audit --no-fund --loglevel=error && touch node_modules/.package-lock.json
 
 # Unit-test builds, one folder per configuration (tests/run.sh picks them).
 TEST_CFLAGS := -g -O1 $(WARN) -DTN_AMALGAMATION_LINES

@@ -704,6 +704,58 @@ static int xsrf_post_with(int port, const char *cookie, const char *body_token, 
     return st;
 }
 
+// The token a GET /xsrf page shows to a client whose _xsrf cookie is `cookie`.
+static void xsrf_page_token(int port, const char *cookie, char *out, size_t size) {
+    char q[512];
+    snprintf(q, sizeof q, "GET /xsrf HTTP/1.1\r\nHost: x\r\nCookie: _xsrf=%s\r\n\r\n", cookie);
+    resp r = {0};
+    CHECK_INT(exchange(port, q, &r), 200);
+    snprintf(out, size, "%.*s", (int)r.body.len, r.body.data);
+    tn_buf_free(&r.body);
+}
+
+// Tornado's XSRFTest.test_refresh_token: a tab holding an old token still
+// posts after another tab refreshed the cookie; every refresh masks anew.
+TEST(web_xsrf_refresh_token) {
+    use_xsrf = true;
+    tt_server s = start(NULL);
+    char first[256], token[256], seen[6][256];
+    xsrf_page_token(s.port, "", first, sizeof first);  // an empty cookie: a fresh token
+    CHECK(strncmp(first, "2|", 2) == 0);
+    snprintf(token, sizeof token, "%s", first);
+    snprintf(seen[0], sizeof seen[0], "%s", first);
+    for (int i = 1; i < 6; i++) {
+        char next[256];
+        xsrf_page_token(s.port, token, next, sizeof next);
+        snprintf(token, sizeof token, "%s", next);
+        for (int j = 0; j < i; j++) CHECK(strcmp(seen[j], token) != 0);
+        snprintf(seen[i], sizeof seen[i], "%s", token);
+        CHECK_INT(xsrf_post_with(s.port, token, first, NULL), 200);
+    }
+    tt_server_stop(s);
+}
+
+// Tornado's XSRFTest.test_versioning, from the accepting side: a version-1
+// cookie (hex) gets masked version-2 tokens for the same secret, different
+// each time, and v1 and v2 forms of one token are accepted either way round.
+TEST(web_xsrf_v1_cookie_upgrades_to_v2) {
+    use_xsrf = true;
+    tt_server s = start(NULL);
+    const char *v1 = "0123456789abcdef0123456789abcdef";
+    char v2[256], v2b[256];
+    xsrf_page_token(s.port, v1, v2, sizeof v2);
+    xsrf_page_token(s.port, v1, v2b, sizeof v2b);
+    CHECK(strncmp(v2, "2|", 2) == 0);
+    CHECK(strcmp(v2, v1) != 0);
+    CHECK(strcmp(v2, v2b) != 0);                            // one v1 token, many v2 forms
+    CHECK_INT(xsrf_post_with(s.port, v1, v2, NULL), 200);  // v1 cookie, v2 body
+    CHECK_INT(xsrf_post_with(s.port, v2, v1, NULL), 200);  // v2 cookie, v1 body
+    CHECK_INT(xsrf_post_with(s.port, v1, v1, NULL), 200);
+    CHECK_INT(xsrf_post_with(s.port, v1, "2|00000000|0000000000|0", NULL), 403);
+    CHECK_INT(xsrf_post_with(s.port, "fedcba9876543210fedcba9876543210", v2, NULL), 403);
+    tt_server_stop(s);
+}
+
 TEST(web_xsrf_cookies_as_tornado) {
     use_xsrf = true;
     tt_server s = start(NULL);
