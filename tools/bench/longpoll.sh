@@ -8,8 +8,8 @@
 set -eu
 cd "$(dirname "$0")/../.."
 N=${1:-10000}
-PY=/usr/bin/python3; [ -x "$PY" ] || PY=python3
 make -s build/chat
+cc -O2 -g -Wall -Wextra -Werror -o build/longpoll_client tools/bench/longpoll_client.c
 ulimit -n 20000 2> /dev/null || ulimit -n "$(ulimit -Hn)"
 [ "$(ulimit -n)" -gt $((N + 100)) ] || { echo "needs ulimit -n above $N"; exit 1; }
 LOG=build/bench-longpoll.log
@@ -24,4 +24,4 @@ for _ in 1 2 3 4 5 6 7 8 9 10; do
     sleep 0.2
 done
 [ -n "$PORT" ] || { cat $LOG; exit 1; }
-$PY tools/bench/longpoll.py "$PORT" "$PID" "$N"
+build/longpoll_client "$PORT" "$PID" "$N"
