@@ -15,6 +15,7 @@ import threading
 import time
 import urllib.parse
 
+import harness
 from harness import ROOT, Server, check, done
 
 UUID4 = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
@@ -114,9 +115,8 @@ def test_new_message_json():
     m = b.say(body)
     assert UUID4.match(m["id"]), m
     assert m["body"] == body, m
-    assert m["html"].strip() == '<div class="message" id="m%s">%s</div>' % (
-        m["id"], html.escape(body).replace("&#x27;", "&#x27;")), m["html"]
-    assert "<script>" not in m["html"]
+    got = re.fullmatch(r'<div class="message" id="m%s">([^<>"\']*)</div>' % m["id"], m["html"].strip())
+    assert got and html.unescape(got.group(1)) == body, m["html"]  # escaped, whichever entity for '
     # the page shows it, escaped
     assert 'id="m%s"' % m["id"] in Browser().page
     assert "<script>alert" not in Browser().page
@@ -279,8 +279,10 @@ def browser_test():
         out = subprocess.run(["node", script, "http://127.0.0.1:%d" % fresh.port],
                              capture_output=True, text=True, timeout=90)
         print(out.stdout, end="", flush=True)  # its own PASS/FAIL lines
-        if out.returncode != 0 and "FAIL" not in out.stdout:
-            check("chat browser: runs", lambda: (_ for _ in ()).throw(AssertionError(out.stderr[-2000:])))
+        if out.returncode != 0:
+            harness.failures += 1
+            if "FAIL" not in out.stdout:
+                print("FAIL chat browser: node exited %d\n%s" % (out.returncode, out.stderr[-2000:]), flush=True)
     finally:
         fresh.stop()
 
