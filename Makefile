@@ -14,7 +14,7 @@ UNIT_SRC := tests/unit/main.c $(sort $(wildcard tests/unit/test_*.c))
 RUN_DEMO := chat
 
 .PHONY: all run test check-amalgamation clean fuzz bench
-all: tornado.h $(EXAMPLES) $(addprefix build/,$(EXAMPLE_DIRS)) build/testapp
+all: tornado.h $(EXAMPLES) $(addprefix build/,$(EXAMPLE_DIRS)) build/testapp build/wsclient
 
 tornado.h: src/MANIFEST $(wildcard src/*) tools/amalgamate.sh
 	tools/amalgamate.sh src > $@.tmp && mv $@.tmp $@
@@ -33,6 +33,11 @@ $(foreach d,$(EXAMPLE_DIRS),$(eval $(call example_dir,$(d))))
 
 # The test application the integration tests talk to.
 build/testapp: tests/apps/testapp.c tests/apps/testapp.h tornado.h
+	@mkdir -p $(@D)
+	$(CC) -O1 -g $(WARN) $(SAN) -o $@ $< $(LIBS)
+
+# Our WebSocket client as a program, for tests/integration/test_ws_client.py.
+build/wsclient: tests/apps/wsclient.c tornado.h
 	@mkdir -p $(@D)
 	$(CC) -O1 -g $(WARN) $(SAN) -o $@ $< $(LIBS)
 

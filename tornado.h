@@ -27,12 +27,13 @@
     - A strict HTTP/1.1 server (>>http_server) and Tornado's web layer
       (>>web): routes with regex patterns, handler classes, arguments,
       errors, redirects, ETags, deferred handlers, streamed bodies.
-    - A strict WebSocket server (>>websocket): TN_WS_ROUTE("/ws", &cls).
+    - A strict WebSocket server (>>websocket): TN_WS_ROUTE("/ws", &cls),
+      and its client: tn_ws_connect(loop, &desc).
     - Condition, Event, Semaphore/Lock and Queue for callbacks (>>locks).
     - Pure helpers: HTTP parsing (>>http_parse), URLs, forms, multipart,
       cookies, dates, MIME types, JSON (>>json), base64, SHA-1, SHA-256 and
       HMAC, UTF-8 validation, WebSocket frames (>>ws_frame).
-    Coming: the WebSocket and HTTP clients, TLS; see README.md.
+    Coming: the HTTP client, TLS; see README.md.
 
     STEP BY STEP: HELLO, WORLD (examples/helloworld.c)
     ==================================================
@@ -296,7 +297,8 @@ TN_API const char *tn_version(void);
     XX(AGAIN,       -25, "resource temporarily unavailable")               \
     XX(RANGE,       -26, "value out of range")                             \
     XX(EXIST,       -27, "already exists")                                 \
-    XX(SYS,         -28, "other system error (see the log)")
+    XX(SYS,         -28, "other system error (see the log)")              \
+    XX(HTTP,        -29, "the server answered with an HTTP error status")
 
 enum tn_err {
     TN_OK = 0,
@@ -2120,8 +2122,10 @@ typedef struct tn_ws tn_ws;
 // Tornado's WebSocketHandler subclass. Every callback may be NULL.
 typedef struct tn_ws_class {
     // Before the handshake, with the request at hand: finish h (e.g.
-    // tn_send_error(h, 401)) to refuse the upgrade; it cannot defer. ws
-    // exists already, so tn_ws_set_user_data can keep what the request said.
+    // tn_send_error(h, 401)) to refuse the upgrade. ws exists already, so
+    // tn_ws_set_user_data can keep what the request said. To decide later
+    // (a session lookup on the executor), call tn_defer(h) and return; then
+    // call exactly one of tn_ws_accept(ws) or tn_ws_refuse(ws, status).
     void (*prepare)(tn_ws *ws, tn_handler *h);
     // Whether to accept a browser's Origin (the header's value, present).
     // NULL: Tornado's rule, the Origin's host[:port] equals the Host header.
@@ -2161,7 +2165,18 @@ typedef struct tn_ws_class {
 // open.
 TN_API void tn_ws_upgrade(tn_handler *h);
 
-// Sends one message, unfragmented and unmasked; text must be UTF-8. Returns
+// Goes on with a handshake that prepare deferred (tn_defer): validates,
+// answers 101 and calls open, or answers the handshake error. Returns 0,
+// TN_EINVAL (nothing pending) or TN_ECLOSED when the client left meanwhile:
+// then ws is freed without open or on_close. ws is not to be used after a
+// failed handshake.
+TN_API int tn_ws_accept(tn_ws *ws);
+// Refuses a handshake that prepare deferred with an error page of `status`
+// (400..599; others answer 500) and frees ws (no on_close). Returns 0 or
+// TN_EINVAL (nothing pending).
+TN_API int tn_ws_refuse(tn_ws *ws, int status);
+
+// Sends one message, unfragmented; text must be UTF-8. A client masks it. Returns
 // 0, TN_EINVAL (text that is not UTF-8), TN_ECLOSED (closing or closed), or
 // TN_ENOBUFS when max_write_buffer_size would be passed: the connection is
 // then dropped.
@@ -2181,6 +2196,9 @@ TN_API size_t tn_ws_write_buffer_size(const tn_ws *ws);
 // Positional path argument i of the route (0-based, decoded), {NULL,0} when absent.
 TN_API tn_str tn_ws_path_arg(const tn_ws *ws, int i);
 TN_API int tn_ws_path_args_count(const tn_ws *ws);
+// The path argument of the route's named group `name` (Tornado's
+// path_kwargs, like tn_path_kwarg), {NULL,0} when the route has none.
+TN_API tn_str tn_ws_path_kwarg(const tn_ws *ws, const char *name);
 // The subprotocol chosen by select_subprotocol, or {NULL,0}.
 TN_API tn_str tn_ws_subprotocol(const tn_ws *ws);
 TN_API const tn_ws_class *tn_ws_get_class(const tn_ws *ws);
@@ -2190,6 +2208,63 @@ TN_API void tn_ws_set_user_data(tn_ws *ws, void *user_data);
 // the handshake. Do not read from it or close it directly.
 TN_API tn_stream *tn_ws_stream(const tn_ws *ws);
 TN_API tn_loop *tn_ws_loop(const tn_ws *ws);
+
+// ---- the client (Tornado's websocket_connect)
+//
+// tn_ws_connect opens a connection on the loop and hands it, open, to the
+// desc's on_connect; from there it is the same tn_ws as on the server side,
+// with the same class of callbacks, close and ping rules, except that every
+// frame we send is masked with a fresh random key and a masked frame from
+// the server fails the connection with 1002:
+//
+//     static void got(tn_ws *ws, const char *data, size_t len, bool binary) {
+//         printf("%.*s\n", (int)len, data);
+//         tn_ws_close(ws, 1000, "done");
+//     }
+//     static tn_ws_class cls = {.on_message = got};
+//     static void connected(tn_ws *ws, int status, int http_status, void *ud) {
+//         if (status) fprintf(stderr, "%s (HTTP %d)\n", tn_strerror(status), http_status);
+//         else tn_ws_send(ws, "hello", 5, false);
+//     }
+//     tn_ws_connect_desc d = {.url = "ws://127.0.0.1:8888/ws", .cls = &cls,
+//                             .on_connect = connected};
+//     int r = tn_ws_connect(loop, &d);   // TN_EINVAL: a bad URL or header
+//
+// The answer must be "101" with "Upgrade: websocket", "Connection: Upgrade"
+// and the right Sec-WebSocket-Accept; a subprotocol the server picked must be
+// one we offered, and any extension (we offer none) fails the connection.
+// After our close frame, the client waits for the server to end TCP (RFC
+// 6455 §7.1.1), up to close_timeout. Lifetimes as on the server side: a
+// client's tn_ws is valid from on_connect (status 0) until on_close returns,
+// and on_close runs exactly once for it; a failed connect gets no on_close.
+
+// status 0: ws is open (open runs right after this callback). Otherwise ws
+// is NULL and status says why: TN_ETIMEDOUT, TN_ECONNREFUSED, TN_ENOTFOUND,
+// TN_EHTTP (a status other than 101: http_status has it), TN_EPARSE (an
+// answer that is not a valid handshake), TN_EOF (the server hung up).
+typedef void (*tn_ws_connect_cb)(tn_ws *ws, int status, int http_status, void *user_data);
+
+typedef struct tn_ws_connect_desc {
+    const char *url;                 // "ws://host[:port]/path[?query]"; required
+                                     // ("wss://": TN_ENOTSUP until TLS exists)
+    double connect_timeout;          // seconds for resolving, connecting and the
+                                     // handshake; default 20
+    const char *const *subprotocols; // offered in this order; NULL-terminated, may be NULL
+    const char *const *headers;      // extra "Name: value" lines; NULL-terminated
+    const char *origin;              // an Origin header; NULL: none
+    const tn_ws_class *cls;          // callbacks and limits (prepare, check_origin and
+                                     // select_subprotocol unused); must outlive the
+                                     // connection; NULL: none
+    tn_ws_connect_cb on_connect;     // required; runs exactly once
+    void *user_data;                 // on_connect's and the tn_ws_user_data; NULL:
+                                     // cls->user_data
+} tn_ws_connect_desc;
+
+// Starts connecting; desc->on_connect runs exactly once, later, on the
+// loop's thread. Returns 0, or TN_EINVAL (a bad URL, subprotocol or header
+// line, no on_connect), TN_ENOTSUP (wss://) or TN_ENOMEM: on_connect will
+// not run then.
+TN_API int tn_ws_connect(tn_loop *loop, const tn_ws_connect_desc *desc);
 // ==== END src/websocket.h ====
 
 // ==== BEGIN src/decl_end.h ====
@@ -10997,6 +11072,17 @@ TN_API void tn_app_free(tn_app *app) {
 enum { TN__WS_HEADER, TN__WS_PAYLOAD, TN__WS_DRAIN };
 enum { TN__WS_MAX_PROTOCOLS = 16 };
 
+// A path argument kept beyond the request: its value and its group's name.
+typedef struct tn__ws_arg {
+    tn_str value;
+    const char *name;        // NULL for an unnamed group
+} tn__ws_arg;
+
+typedef struct tn__ws_hs tn__ws_hs;
+
+// Kept small: a benchmark holds 10,000 idle connections. Buffers that only
+// some connections need (message, close reason, path arguments) are on the
+// heap, and only while needed.
 struct tn_ws {
     tn_stream *stream;
     tn_loop *loop;
@@ -11007,17 +11093,20 @@ struct tn_ws {
     tn_ws_frame_header fh;
     uint64_t fgot;           // payload bytes of the frame seen so far
     int msg_op;              // opcode of the message being assembled; 0: none
-    tn_buf msg;
+    tn_buf msg;              // the message so far, then a control frame's payload
     tn_utf8_state utf8;
-    char ctl[125];           // a control frame's payload
     // closing
-    unsigned close_sent : 1, close_received : 1, failed : 1;
+    unsigned close_sent : 1, close_received : 1, failed : 1, client : 1;
     int close_code;          // for on_close
-    char close_reason[124];
+    char *close_reason;      // for on_close; NULL: ""
     tn_timeout close_timer, ping_timer, pong_timer;
-    // copied from the request: path arguments and the subprotocol
+    // a server's handshake deferred by prepare (tn_ws_accept / tn_ws_refuse)
+    tn_handler *pending;
+    // a client's handshake in progress (ws_client.c)
+    tn__ws_hs *hs;
+    // copied from the request: path arguments and the subprotocol, one block
     char *mem;
-    tn_str args[TN__MAX_PATH_ARGS];
+    tn__ws_arg *args;
     int nargs;
     tn_str subprotocol;
 };
@@ -11038,17 +11127,37 @@ TN__PRIVATE void tn__ws_abort(tn_ws *ws) {
     if (ws->stream) tn_stream_close(ws->stream);
 }
 
-// Queues one unmasked, unfragmented frame. A peer that lets more than
-// max_write_buffer_size pile up is dropped (Tornado's StreamBufferFullError).
+// Queues a client's payload masked with `key`, through a small scratch
+// buffer: a large message is never copied whole just to mask it.
+TN__PRIVATE int tn__ws_write_masked(tn_ws *ws, const void *data, size_t len, const uint8_t key[4],
+                                    tn_stream_write_cb cb) {
+    char chunk[8192];
+    size_t off = 0;
+    do {
+        size_t k = TN__MIN(len - off, sizeof chunk);
+        if (k) memcpy(chunk, (const char *)data + off, k);
+        tn_ws_mask(chunk, k, key, off);
+        int r = tn_stream_write(ws->stream, chunk, k, off + k == len ? cb : NULL, ws);
+        if (r) return r;
+        off += k;
+    } while (off < len);
+    return 0;
+}
+
+// Queues one unfragmented frame, masked with a fresh key when we are the
+// client (RFC 6455 §5.3). A peer that lets more than max_write_buffer_size
+// pile up is dropped (Tornado's StreamBufferFullError).
 TN__PRIVATE int tn__ws_write_frame(tn_ws *ws, int op, const void *data, size_t len, tn_stream_write_cb cb) {
     char hdr[TN_WS_MAX_HEADER];
-    int hl = tn_ws_frame_write_header(hdr, true, op, false, false, NULL, len);
+    uint8_t key[4];
+    memset(key, 0, sizeof key);
+    int r = ws->client ? tn_random_bytes(key, sizeof key) : 0;
+    int hl = r ? r : tn_ws_frame_write_header(hdr, true, op, false, ws->client, key, len);
     if (hl < 0) return hl;
     size_t max = ws->cls->max_write_buffer_size, queued = tn_stream_write_buffer_size(ws->stream);
-    int r = 0;
     if (max && (queued > max || (size_t)hl + len > max - queued)) r = TN_ENOBUFS;
     if (!r) r = tn_stream_write(ws->stream, hdr, (size_t)hl, NULL, NULL);
-    if (!r) r = tn_stream_write(ws->stream, data, len, cb, ws);
+    if (!r) r = ws->client ? tn__ws_write_masked(ws, data, len, key, cb) : tn_stream_write(ws->stream, data, len, cb, ws);
     if (r) {
         TN__LOGW("websocket: %s; dropping the connection", tn_strerror(r));
         tn__ws_abort(ws);
@@ -11090,6 +11199,18 @@ TN__PRIVATE void tn__ws_close_after_write(tn_stream *s, int status, void *arg) {
     tn_stream_close(s);
 }
 
+// Keeps the code and reason on_close will report (an unkept reason reads "").
+TN__PRIVATE void tn__ws_set_close(tn_ws *ws, int code, tn_str reason) {
+    ws->close_code = code;
+    tn__free(ws->close_reason);
+    ws->close_reason = NULL;
+    if (!reason.len) return;
+    ws->close_reason = TN__CAST(char *, tn__malloc(reason.len + 1));
+    if (!ws->close_reason) return;
+    memcpy(ws->close_reason, reason.ptr, reason.len);
+    ws->close_reason[reason.len] = '\0';
+}
+
 // RFC 6455 §7.1.7 "Fail the WebSocket Connection", with a close frame.
 TN__PRIVATE void tn__ws_fail_conn(tn_ws *ws, int code, const char *why) {
     TN__LOGW("websocket: %s; closing with %d", why, code);
@@ -11099,8 +11220,7 @@ TN__PRIVATE void tn__ws_fail_conn(tn_ws *ws, int code, const char *why) {
         return;
     }
     ws->failed = 1;
-    ws->close_code = code;
-    snprintf(ws->close_reason, sizeof ws->close_reason, "%s", why);
+    tn__ws_set_close(ws, code, tn_str_c(why));
     char payload[125];
     int n = tn_ws_close_payload(payload, code, why, strlen(why));
     tn__ws_send_close(ws, payload, (size_t)n, tn__ws_shutdown_after_write);
@@ -11118,47 +11238,52 @@ TN__PRIVATE void tn__ws_message_done(tn_ws *ws) {
     // After our close frame, messages are no longer delivered (RFC 6455 §1.4).
     if (ws->cls->on_message && !ws->close_sent)
         ws->cls->on_message(ws, ws->msg.data ? ws->msg.data : "", ws->msg.len, binary);
-    if (ws->msg.cap > 64 * 1024) tn_buf_free(&ws->msg);  // small devices: keep little while idle
-    else tn_buf_clear(&ws->msg);
+    tn_buf_free(&ws->msg);  // an idle connection keeps no message buffer
 }
 
-TN__PRIVATE void tn__ws_on_close_frame(tn_ws *ws, size_t len) {
+TN__PRIVATE void tn__ws_on_close_frame(tn_ws *ws, const char *payload, size_t len) {
     tn_ws_close_info info;
-    if (tn_ws_close_parse(ws->ctl, len, &info) != 0) {
+    if (tn_ws_close_parse(payload, len, &info) != 0) {
         tn__ws_fail_conn(ws, info.fail_code, "bad close frame");
         return;
     }
     ws->close_received = 1;
-    ws->close_code = info.code;
-    snprintf(ws->close_reason, sizeof ws->close_reason, "%.*s", (int)info.reason.len, info.reason.ptr);
+    tn__ws_set_close(ws, info.code, info.reason);
     ws->rstate = TN__WS_DRAIN;
+    // The server closes TCP first (RFC 6455 §7.1.1): a client waits for it,
+    // up to close_timeout, both after its own close and after echoing one.
     if (ws->close_sent) {  // the answer to ours: the handshake is complete
-        tn_stream_close(ws->stream);
+        if (!ws->client) tn_stream_close(ws->stream);
         return;
     }
-    // Echo the code (RFC 6455 §5.5.1), then the server closes TCP first.
-    char payload[125];
-    int n = info.code == TN_WS_CLOSE_NO_STATUS ? 0 : tn_ws_close_payload(payload, info.code, "", 0);
-    tn__ws_send_close(ws, payload, (size_t)n, tn__ws_close_after_write);
+    // Echo the code (RFC 6455 §5.5.1).
+    char out[125];
+    int n = info.code == TN_WS_CLOSE_NO_STATUS ? 0 : tn_ws_close_payload(out, info.code, "", 0);
+    tn__ws_send_close(ws, out, (size_t)n, ws->client ? NULL : tn__ws_close_after_write);
 }
 
+// A control frame's payload sits in msg after the message in progress
+// (control frames may come between its fragments); it is dropped after use.
 TN__PRIVATE void tn__ws_control_done(tn_ws *ws) {
     size_t len = (size_t)ws->fh.payload_len;
+    const char *p = ws->msg.data ? ws->msg.data + ws->msg.len - len : "";
     const tn_ws_class *c = ws->cls;
     switch (ws->fh.opcode) {
     case TN_WS_OP_CLOSE:
-        tn__ws_on_close_frame(ws, len);
+        tn__ws_on_close_frame(ws, p, len);
         break;
     case TN_WS_OP_PING:
-        if (tn__ws_can_send(ws)) tn__ws_write_frame(ws, TN_WS_OP_PONG, ws->ctl, len, NULL);
-        if (c->on_ping) c->on_ping(ws, ws->ctl, len);
+        if (tn__ws_can_send(ws)) tn__ws_write_frame(ws, TN_WS_OP_PONG, p, len, NULL);
+        if (c->on_ping) c->on_ping(ws, p, len);
         break;
     default:  // pong
         if (ws->pong_timer.id) tn_loop_remove_timeout(ws->loop, ws->pong_timer);
         ws->pong_timer.id = 0;
-        if (c->on_pong) c->on_pong(ws, ws->ctl, len);
+        if (c->on_pong) c->on_pong(ws, p, len);
         break;
     }
+    ws->msg.len -= len;
+    if (!ws->msg.len) tn_buf_free(&ws->msg);
 }
 
 TN__PRIVATE void tn__ws_frame_done(tn_ws *ws) {
@@ -11194,12 +11319,14 @@ TN__PRIVATE size_t tn__ws_read_header(tn_ws *ws, const char *p, size_t len) {
     tn_ws_parse_opts o;
     memset(&o, 0, sizeof o);
     o.max_payload = tn__ws_max_message(ws);
-    o.mask = TN_WS_MASK_REQUIRED;
+    o.mask = ws->client ? TN_WS_MASK_FORBIDDEN : TN_WS_MASK_REQUIRED;
     int n = tn_ws_frame_parse(p, len, &ws->fh, &o);
     if (n == TN_INCOMPLETE) return 0;
     if (n < 0) {
         bool big = ws->fh.close_code == TN_WS_CLOSE_MESSAGE_TOO_BIG;
-        tn__ws_fail_conn(ws, ws->fh.close_code, big ? "message too big" : "bad frame header");
+        const char *why = big ? "message too big" : ws->client && ws->fh.masked ? "masked frame from the server"
+                                                                                : "bad frame header";
+        tn__ws_fail_conn(ws, ws->fh.close_code, why);
         return len;
     }
     if (!(ws->fh.opcode & 0x8) && !tn__ws_data_frame_ok(ws)) return len;
@@ -11213,17 +11340,12 @@ TN__PRIVATE size_t tn__ws_read_header(tn_ws *ws, const char *p, size_t len) {
 TN__PRIVATE size_t tn__ws_read_payload(tn_ws *ws, const char *p, size_t len) {
     tn_ws_frame_header *f = &ws->fh;
     size_t k = (size_t)TN__MIN((uint64_t)len, f->payload_len - ws->fgot);
-    char *dst = ws->ctl + ws->fgot;
-    if (!(f->opcode & 0x8)) {
-        if (tn_buf_append(&ws->msg, p, k)) {
-            tn__ws_fail_conn(ws, TN_WS_CLOSE_INTERNAL_ERROR, "out of memory");
-            return len;
-        }
-        dst = ws->msg.data + ws->msg.len - k;
-    } else {
-        memcpy(dst, p, k);
+    if (tn_buf_append(&ws->msg, p, k)) {
+        tn__ws_fail_conn(ws, TN_WS_CLOSE_INTERNAL_ERROR, "out of memory");
+        return len;
     }
-    tn_ws_mask(dst, k, f->mask_key, ws->fgot);
+    char *dst = ws->msg.data + ws->msg.len - k;
+    if (f->masked) tn_ws_mask(dst, k, f->mask_key, ws->fgot);
     ws->fgot += k;
     if (ws->msg_op == TN_WS_OP_TEXT && !(f->opcode & 0x8) && tn_utf8_validate(&ws->utf8, dst, k) != 0) {
         tn__ws_fail_conn(ws, TN_WS_CLOSE_INVALID_DATA, "text message is not valid UTF-8");
@@ -11275,6 +11397,7 @@ TN__PRIVATE void tn__ws_ping_tick(tn_loop *loop, void *arg) {
 
 TN__PRIVATE void tn__ws_free(tn_ws *ws) {
     tn_buf_free(&ws->msg);
+    tn__free(ws->close_reason);
     tn__free(ws->mem);
     tn__free(ws);
 }
@@ -11286,11 +11409,8 @@ TN__PRIVATE void tn__ws_on_stream_close(tn_stream *s, int reason, void *arg) {
     tn_loop_remove_timeout(ws->loop, ws->ping_timer);
     tn_loop_remove_timeout(ws->loop, ws->pong_timer);
     ws->close_sent = 1;  // sends from on_close are refused
-    if (!ws->close_received && !ws->failed) {
-        ws->close_code = TN_WS_CLOSE_ABNORMAL;
-        ws->close_reason[0] = '\0';
-    }
-    if (ws->cls->on_close) ws->cls->on_close(ws, ws->close_code, ws->close_reason);
+    if (!ws->close_received && !ws->failed) tn__ws_set_close(ws, TN_WS_CLOSE_ABNORMAL, tn__str_n(NULL, 0));
+    if (ws->cls->on_close) ws->cls->on_close(ws, ws->close_code, ws->close_reason ? ws->close_reason : "");
     tn__ws_free(ws);
 }
 
@@ -11302,31 +11422,15 @@ TN__PRIVATE tn_str tn__ws_header(const tn_handler *h, const char *name) {
     return v.ptr ? tn__http_trim(v.ptr, v.len) : v;
 }
 
-// Whether a comma-separated header (every instance of it) lists `token`.
-TN__PRIVATE bool tn__ws_header_has_token(const tn_handler *h, const char *name, const char *token) {
-    tn_str want = tn_str_c(token);
-    for (size_t i = 0; i < h->request.num_headers; i++) {
-        const tn_header *hd = &h->request.headers[i];
-        if (!tn_str_eq_nocase(hd->name, tn_str_c(name))) continue;
-        tn_str v = hd->value;
-        size_t a = 0;
-        while (a < v.len) {
-            size_t b = a;
-            while (b < v.len && v.ptr[b] != ',') b++;
-            tn_str t = tn__http_trim(v.ptr + a, b - a);
-            if (tn_str_eq_nocase(t, want)) return true;
-            a = b + 1;
-        }
-    }
-    return false;
-}
+enum { TN__WS_MAX_TOKENS = 32 };
 
-// Collects the offered subprotocols (every Sec-WebSocket-Protocol, in order).
-TN__PRIVATE int tn__ws_offered_protocols(const tn_handler *h, tn_str *out, int max) {
+// The trimmed, non-empty items of every `name` header's comma-separated
+// list, in order. Returns how many were stored (at most max).
+TN__PRIVATE int tn__ws_header_tokens(const tn_header *hs, size_t nh, const char *name, tn_str *out, int max) {
     int n = 0;
-    for (size_t i = 0; i < h->request.num_headers; i++) {
-        const tn_header *hd = &h->request.headers[i];
-        if (!tn_str_eq_nocase(hd->name, tn_str_c("Sec-WebSocket-Protocol"))) continue;
+    for (size_t i = 0; i < nh; i++) {
+        const tn_header *hd = &hs[i];
+        if (!tn_str_eq_nocase(hd->name, tn_str_c(name))) continue;
         size_t a = 0;
         while (a < hd->value.len && n < max) {
             size_t b = a;
@@ -11337,6 +11441,20 @@ TN__PRIVATE int tn__ws_offered_protocols(const tn_handler *h, tn_str *out, int m
         }
     }
     return n;
+}
+
+// Whether a comma-separated header (every instance of it) lists `token`.
+TN__PRIVATE bool tn__ws_headers_have_token(const tn_header *hs, size_t nh, const char *name, const char *token) {
+    tn_str t[TN__WS_MAX_TOKENS];
+    int n = tn__ws_header_tokens(hs, nh, name, t, TN__WS_MAX_TOKENS);
+    for (int i = 0; i < n; i++)
+        if (tn_str_eq_nocase(t[i], tn_str_c(token))) return true;
+    return false;
+}
+
+// Collects the offered subprotocols (every Sec-WebSocket-Protocol, in order).
+TN__PRIVATE int tn__ws_offered_protocols(const tn_handler *h, tn_str *out, int max) {
+    return tn__ws_header_tokens(h->request.headers, h->request.num_headers, "Sec-WebSocket-Protocol", out, max);
 }
 
 // Tornado's default check_origin: the Origin's host[:port] is the Host header.
@@ -11369,11 +11487,11 @@ TN__PRIVATE bool tn__ws_check_request(tn_ws *ws, tn_handler *h) {
         tn__ws_refuse(h, 400, "WebSocket needs HTTP/1.1.");
         return false;
     }
-    if (!tn__ws_header_has_token(h, "Upgrade", "websocket")) {
+    if (!tn__ws_headers_have_token(h->request.headers, h->request.num_headers, "Upgrade", "websocket")) {
         tn__ws_refuse(h, 400, "Can \"Upgrade\" only to \"WebSocket\".");
         return false;
     }
-    if (!tn__ws_header_has_token(h, "Connection", "upgrade")) {
+    if (!tn__ws_headers_have_token(h->request.headers, h->request.num_headers, "Connection", "upgrade")) {
         tn__ws_refuse(h, 400, "\"Connection\" must be \"Upgrade\".");
         return false;
     }
@@ -11401,21 +11519,28 @@ TN__PRIVATE bool tn__ws_check_request(tn_ws *ws, tn_handler *h) {
 }
 
 // Keeps what the connection needs from the request beyond its end: the path
-// arguments and the chosen subprotocol, in one block.
+// arguments with their group names, and the chosen subprotocol, in one block.
 TN__PRIVATE int tn__ws_copy_request(tn_ws *ws, tn_handler *h, tn_str proto) {
+    const tn__webreq *w = tn__web(h);
     int n = tn_path_args_count(h);
-    if (n > TN__MAX_PATH_ARGS) n = TN__MAX_PATH_ARGS;
-    size_t total = proto.len + 1;
-    for (int i = 0; i < n; i++) total += tn_path_arg(h, i).len + 1;
-    char *p = TN__CAST(char *, tn__malloc(total));
-    if (!p) return TN_ENOMEM;
-    ws->mem = p;
+    size_t total = n * sizeof(tn__ws_arg) + proto.len + 1;
     for (int i = 0; i < n; i++) {
+        const char *name = w && w->pat ? tn_route_group_name(w->pat, i) : NULL;
+        total += tn_path_arg(h, i).len + 1 + (name ? strlen(name) + 1 : 0);
+    }
+    ws->mem = TN__CAST(char *, tn__malloc(total));
+    if (!ws->mem) return TN_ENOMEM;
+    ws->args = TN__CAST(tn__ws_arg *, (void *)ws->mem);
+    char *p = ws->mem + n * sizeof(tn__ws_arg);
+    for (int i = 0; i < n; i++) {
+        const char *name = w && w->pat ? tn_route_group_name(w->pat, i) : NULL;
         tn_str a = tn_path_arg(h, i);
         if (a.len) memcpy(p, a.ptr, a.len);
         p[a.len] = '\0';
-        ws->args[i] = tn__str_n(p, a.len);
+        ws->args[i].value = tn__str_n(p, a.len);
         p += a.len + 1;
+        ws->args[i].name = name ? strcpy(p, name) : NULL;
+        p += name ? strlen(name) + 1 : 0;
     }
     ws->nargs = n;
     if (proto.len) memcpy(p, proto.ptr, proto.len);
@@ -11453,12 +11578,38 @@ TN__PRIVATE int tn__ws_accept(tn_ws *ws, tn_handler *h) {
     ws->stream = tn_detach(h, 101);
     if (ws->stream) {
         tn_stream_set_close_callback(ws->stream, tn__ws_on_stream_close, ws);
+        // A frame goes out as header and payload writes: with Nagle the
+        // payload would wait for the peer's delayed ACK (~40 ms a message).
+        tn_stream_set_nodelay(ws->stream, true);
         r = tn_stream_write(ws->stream, head.data, head.len, NULL, NULL);
         if (!r) r = tn_stream_read_parse(ws->stream, tn__ws_on_data, ws);
         if (r) tn_stream_close(ws->stream);  // on_close reports it (1006)
     }
     tn_buf_free(&head);
     return ws->stream ? 0 : TN_ECLOSED;
+}
+
+// The handshake after prepare: validate, answer 101, open.
+TN__PRIVATE void tn__ws_handshake(tn_ws *ws, tn_handler *h) {
+    const tn_ws_class *cls = ws->cls;
+    if (tn_finished(h) || !tn__ws_check_request(ws, h)) {
+        tn__ws_free(ws);
+        return;
+    }
+    if (tn__ws_copy_request(ws, h, tn__ws_select_protocol(ws, h)) != 0) {
+        tn_send_error(h, 503);
+        tn__ws_free(ws);
+        return;
+    }
+    if (tn__ws_accept(ws, h) != 0) {
+        if (!tn_finished(h)) tn_finish(h);  // a deferred handler whose client left
+        tn__ws_free(ws);
+        return;
+    }
+    // From here the stream's close callback owns ws.
+    if (cls->ping_interval > 0)
+        ws->ping_timer = tn_loop_call_later(ws->loop, cls->ping_interval, tn__ws_ping_tick, ws);
+    if (cls->open && !tn_stream_closed(ws->stream)) cls->open(ws);
 }
 
 TN_API void tn_ws_upgrade(tn_handler *h) {
@@ -11482,23 +11633,36 @@ TN_API void tn_ws_upgrade(tn_handler *h) {
     ws->loop = tn_handler_loop(h);
     ws->user_data = cls->user_data;
     if (cls->prepare) cls->prepare(ws, h);
-    if (tn_finished(h) || !tn__ws_check_request(ws, h)) {
-        tn__ws_free(ws);
+    if (!tn_finished(h) && TN__REQ(h)->deferred) {
+        ws->pending = h;  // tn_ws_accept or tn_ws_refuse goes on
         return;
     }
-    if (tn__ws_copy_request(ws, h, tn__ws_select_protocol(ws, h)) != 0) {
-        tn_send_error(h, 503);
+    tn__ws_handshake(ws, h);
+}
+
+TN_API int tn_ws_accept(tn_ws *ws) {
+    tn_handler *h = ws->pending;
+    if (!h) return TN_EINVAL;
+    ws->pending = NULL;
+    // A client that left meanwhile: the handshake fails quietly (no open,
+    // no on_close) and the deferred handler is finished.
+    if (tn_connection_closed(h)) {
+        tn_finish(h);
         tn__ws_free(ws);
-        return;
+        return TN_ECLOSED;
     }
-    if (tn__ws_accept(ws, h) != 0) {
-        tn__ws_free(ws);
-        return;
-    }
-    // From here the stream's close callback owns ws.
-    if (cls->ping_interval > 0)
-        ws->ping_timer = tn_loop_call_later(ws->loop, cls->ping_interval, tn__ws_ping_tick, ws);
-    if (cls->open && !tn_stream_closed(ws->stream)) cls->open(ws);
+    tn__ws_handshake(ws, h);
+    return 0;
+}
+
+TN_API int tn_ws_refuse(tn_ws *ws, int status) {
+    tn_handler *h = ws->pending;
+    if (!h) return TN_EINVAL;
+    ws->pending = NULL;
+    tn__ws_free(ws);
+    if (status < 400 || status > 599) status = 500;
+    if (!tn_finished(h)) tn_send_error(h, status);
+    return 0;
 }
 
 // ---- sending and the rest of the API
@@ -11528,7 +11692,12 @@ TN_API size_t tn_ws_write_buffer_size(const tn_ws *ws) {
     return ws->stream ? tn_stream_write_buffer_size(ws->stream) : 0;
 }
 TN_API tn_str tn_ws_path_arg(const tn_ws *ws, int i) {
-    return i >= 0 && i < ws->nargs ? ws->args[i] : tn__str_n(NULL, 0);
+    return i >= 0 && i < ws->nargs ? ws->args[i].value : tn__str_n(NULL, 0);
+}
+TN_API tn_str tn_ws_path_kwarg(const tn_ws *ws, const char *name) {
+    for (int i = 0; name && i < ws->nargs; i++)
+        if (ws->args[i].name && strcmp(ws->args[i].name, name) == 0) return ws->args[i].value;
+    return tn__str_n(NULL, 0);
 }
 TN_API int tn_ws_path_args_count(const tn_ws *ws) { return ws->nargs; }
 TN_API tn_str tn_ws_subprotocol(const tn_ws *ws) { return ws->subprotocol; }
@@ -11538,6 +11707,307 @@ TN_API void tn_ws_set_user_data(tn_ws *ws, void *user_data) { ws->user_data = us
 TN_API tn_stream *tn_ws_stream(const tn_ws *ws) { return ws->stream; }
 TN_API tn_loop *tn_ws_loop(const tn_ws *ws) { return ws->loop; }
 // ==== END src/websocket.c ====
+
+// ==== BEGIN src/ws_client.c ====
+#if defined(TN_AMALGAMATION_LINES)
+#line 1 "src/ws_client.c"
+#endif
+// >>ws_client implementation
+
+enum { TN__WS_MAX_EXTRA_HEADERS = 64, TN__WS_MAX_ANSWER = 16 * 1024 };
+
+// A client's handshake, freed when it ends. `offered` (the subprotocols,
+// comma-separated) follows the struct in the same allocation.
+struct tn__ws_hs {
+    tn_ws_connect_cb cb;
+    double deadline;          // tn_loop_time when connect_timeout ends
+    tn_timeout timer;
+    int status, http_status;  // the failure to report
+    tn_buf req;               // the request head, until it is queued
+    char accept[TN_WS_ACCEPT_LEN + 1];
+    char *offered;
+};
+
+// The class of a client given none (zero: every default, no callbacks).
+static tn_ws_class tn__ws_no_class;
+
+// ---- the request
+
+TN__PRIVATE int tn__ws_append_protocols(tn_buf *b, const char *const *protos) {
+    int r = 0;
+    for (int i = 0; protos && protos[i] && !r; i++) {
+        tn_str p = tn_str_c(protos[i]);
+        for (size_t k = 0; k < p.len; k++)
+            if (!tn__http_is_tchar((unsigned char)p.ptr[k])) return TN_EINVAL;
+        if (!p.len) return TN_EINVAL;
+        r = tn_buf_appendf(b, "%s%s", i ? ", " : "", protos[i]);
+    }
+    return r;
+}
+
+// Writes the handshake request (RFC 6455 §4.1) for `key`. Returns 0,
+// TN_EINVAL or TN_ENOMEM.
+TN__PRIVATE int tn__ws_build_request(tn_buf *b, const tn_url *u, const tn_ws_connect_desc *d, const char *key,
+                                     const char *offered) {
+    bool v6 = memchr(u->host.ptr, ':', u->host.len) != NULL;
+    int r = tn_buf_appendf(b, "GET %.*s%s%.*s HTTP/1.1\r\nHost: %s%.*s%s", (int)u->path.len, u->path.ptr,
+                           u->has_query ? "?" : "", (int)u->query.len, u->query.ptr, v6 ? "[" : "",
+                           (int)u->host.len, u->host.ptr, v6 ? "]" : "");
+    if (!r && u->port != 80) r = tn_buf_appendf(b, ":%u", (unsigned)u->port);
+    if (!r)
+        r = tn_buf_appendf(b,
+                           "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: %s\r\n"
+                           "Sec-WebSocket-Version: 13\r\n",
+                           key);
+    if (!r && *offered) r = tn_buf_appendf(b, "Sec-WebSocket-Protocol: %s\r\n", offered);
+    if (!r && d->origin) r = tn_buf_appendf(b, "Origin: %s\r\n", d->origin);
+    for (int i = 0; d->headers && d->headers[i] && !r; i++) r = tn_buf_appendf(b, "%s\r\n", d->headers[i]);
+    return r ? r : tn_buf_append_str(b, "\r\n");
+}
+
+// The request must parse back as one valid head with exactly the lines we
+// meant: a CR or LF smuggled into a header, origin or path fails here.
+TN__PRIVATE int tn__ws_check_request_head(const tn_buf *b, size_t want_headers) {
+    tn_header hdrs[TN__WS_MAX_EXTRA_HEADERS + 8];
+    tn_http_request rq;
+    int n = tn_http_parse_request(b->data, b->len, &rq, hdrs, TN__COUNTOF(hdrs), NULL);
+    tn_http_framing f;
+    if (n != (int)b->len || rq.num_headers != want_headers || tn_http_request_framing(&rq, &f) != 0)
+        return TN_EINVAL;
+    return 0;
+}
+
+// ---- the end of the handshake
+
+TN__PRIVATE void tn__ws_hs_free(tn_ws *ws) {
+    tn__ws_hs *hs = ws->hs;
+    ws->hs = NULL;
+    tn_loop_remove_timeout(ws->loop, hs->timer);
+    tn_buf_free(&hs->req);
+    tn__free(hs);
+}
+
+// Reports a failed handshake and frees everything.
+TN__PRIVATE void tn__ws_hs_fail(tn_ws *ws, int status) {
+    tn_ws_connect_cb cb = ws->hs->cb;
+    int http_status = ws->hs->http_status;
+    void *ud = ws->user_data;
+    tn__ws_hs_free(ws);
+    tn__ws_free(ws);
+    cb(NULL, status, http_status, ud);
+}
+
+TN__PRIVATE void tn__ws_hs_on_close(tn_stream *s, int reason, void *arg) {
+    tn_ws *ws = TN__CAST(tn_ws *, arg);
+    (void)s;
+    int status = ws->hs->status ? ws->hs->status : reason ? reason : TN_EOF;
+    tn__ws_hs_fail(ws, status);
+}
+
+// Ends the handshake with `status`: the stream's close reports it.
+TN__PRIVATE void tn__ws_hs_abort(tn_ws *ws, int status, const char *why) {
+    if (why) TN__LOGW("websocket client: %s", why);
+    if (!ws->hs->status) ws->hs->status = status;
+    tn_stream_close(ws->stream);
+}
+
+TN__PRIVATE void tn__ws_hs_timeout(tn_loop *loop, void *arg) {
+    tn_ws *ws = TN__CAST(tn_ws *, arg);
+    (void)loop;
+    ws->hs->timer.id = 0;
+    tn__ws_hs_abort(ws, TN_ETIMEDOUT, "no answer to the handshake within connect_timeout");
+}
+
+// Validates the server's choice of subprotocol and keeps it. Returns 0 or TN_EPARSE.
+TN__PRIVATE int tn__ws_take_protocol(tn_ws *ws, const tn_header *hdrs, size_t n) {
+    tn_str chosen[2];
+    int k = tn__ws_header_tokens(hdrs, n, "Sec-WebSocket-Protocol", chosen, 2);
+    if (k == 0) return 0;
+    tn_header offered;
+    offered.name = tn_str_c("P");
+    offered.value = tn_str_c(ws->hs->offered);
+    tn_str list[TN__WS_MAX_TOKENS];
+    int m = tn__ws_header_tokens(&offered, 1, "P", list, TN__WS_MAX_TOKENS);
+    for (int i = 0; k == 1 && i < m; i++) {
+        if (list[i].len != chosen[0].len || memcmp(list[i].ptr, chosen[0].ptr, list[i].len) != 0) continue;
+        size_t off = (size_t)(list[i].ptr - ws->hs->offered);
+        ws->mem = tn__strdup(ws->hs->offered);  // keeps the chosen one, in place
+        if (!ws->mem) return TN_ENOMEM;
+        ws->mem[off + list[i].len] = '\0';
+        ws->subprotocol = tn__str_n(ws->mem + off, list[i].len);
+        return 0;
+    }
+    return TN_EPARSE;
+}
+
+// Checks the answer head (RFC 6455 §4.1, the client's requirements).
+// Returns 0, or the status to fail with (the reason logged).
+TN__PRIVATE int tn__ws_check_answer(tn_ws *ws, const char *data, size_t len) {
+    tn_header hdrs[64];
+    tn_http_response rs;
+    tn__ws_hs *hs = ws->hs;
+    if (tn_http_parse_response(data, len, &rs, hdrs, TN__COUNTOF(hdrs), NULL) <= 0) {
+        TN__LOGW("websocket client: the answer is not a valid HTTP head");
+        return TN_EPARSE;
+    }
+    const tn_header *h = rs.headers;
+    size_t n = rs.num_headers;
+    const char *why = NULL;
+    if (rs.status_code != 101) {
+        hs->http_status = rs.status_code;
+        TN__LOGW("websocket client: the server answered %d %.*s", rs.status_code, (int)rs.reason.len,
+                 rs.reason.ptr);
+        return TN_EHTTP;
+    }
+    tn_str acc = tn_headers_get(h, n, "Sec-WebSocket-Accept");
+    hs->http_status = 101;
+    if (!tn__ws_headers_have_token(h, n, "Upgrade", "websocket")) why = "no \"Upgrade: websocket\"";
+    else if (!tn__ws_headers_have_token(h, n, "Connection", "upgrade")) why = "no \"Connection: Upgrade\"";
+    else if (tn_headers_count(h, n, "Sec-WebSocket-Accept") != 1 || !tn_str_eq(acc, hs->accept))
+        why = "a wrong Sec-WebSocket-Accept";
+    else if (tn_headers_count(h, n, "Sec-WebSocket-Extensions"))
+        why = "an extension we did not offer";
+    else if (tn__ws_take_protocol(ws, h, n) != 0)
+        why = "a subprotocol we did not offer";
+    if (!why) return 0;
+    TN__LOGW("websocket client: the server's 101 has %s", why);
+    return TN_EPARSE;
+}
+
+TN__PRIVATE void tn__ws_on_answer(tn_stream *s, int status, const char *data, size_t len, void *arg) {
+    tn_ws *ws = TN__CAST(tn_ws *, arg);
+    if (status) {
+        tn__ws_hs_abort(ws, status == TN_EMSGSIZE ? TN_EPARSE : status, NULL);
+        return;
+    }
+    int r = tn__ws_check_answer(ws, data, len);
+    if (r) {
+        tn__ws_hs_abort(ws, r, NULL);
+        return;
+    }
+    r = tn_stream_read_parse(s, tn__ws_on_data, ws);
+    if (r) {
+        tn__ws_hs_abort(ws, r, NULL);
+        return;
+    }
+    // Open: from here the connection core owns ws, as on the server side.
+    tn_ws_connect_cb cb = ws->hs->cb;
+    tn__ws_hs_free(ws);
+    tn_stream_set_close_callback(s, tn__ws_on_stream_close, ws);
+    const tn_ws_class *cls = ws->cls;
+    if (cls->ping_interval > 0)
+        ws->ping_timer = tn_loop_call_later(ws->loop, cls->ping_interval, tn__ws_ping_tick, ws);
+    cb(ws, 0, 101, ws->user_data);
+    if (cls->open && !tn_stream_closed(s)) cls->open(ws);
+}
+
+TN__PRIVATE void tn__ws_on_connected(tn_loop *loop, int status, tn_stream *s, void *arg) {
+    tn_ws *ws = TN__CAST(tn_ws *, arg);
+    if (status) {
+        TN__LOGD("websocket client: connecting failed: %s", tn_strerror(status));
+        tn__ws_hs_fail(ws, status);
+        return;
+    }
+    tn__ws_hs *hs = ws->hs;
+    ws->stream = s;
+    tn_stream_set_close_callback(s, tn__ws_hs_on_close, ws);
+    tn_stream_set_nodelay(s, true);  // frames are two writes, as on the server side
+    double left = hs->deadline - tn_loop_time(loop);
+    hs->timer = tn_loop_call_later(loop, left > 0 ? left : 0, tn__ws_hs_timeout, ws);
+    int r = tn_stream_write(s, hs->req.data, hs->req.len, NULL, NULL);
+    tn_buf_free(&hs->req);
+    if (!r) r = tn_stream_read_until(s, "\r\n\r\n", 4, TN__WS_MAX_ANSWER, tn__ws_on_answer, ws);
+    if (r) tn__ws_hs_abort(ws, r, NULL);
+}
+
+// ---- starting
+
+// Parses and checks the URL; copies the host (NUL-terminated) into host.
+// wss:// waits for TLS: a TLS stream from the connect step is all it needs,
+// since the handshake and the frames only see a tn_stream.
+TN__PRIVATE int tn__ws_client_url(const char *url, tn_url *u, char *host, size_t cap) {
+    if (!url || tn_url_parse(url, u) != 0) return TN_EINVAL;
+    if (tn_str_eq_nocase(u->scheme, tn_str_c("wss"))) return TN_ENOTSUP;
+    if (!tn_str_eq_nocase(u->scheme, tn_str_c("ws")) || u->userinfo.len || u->host.len >= cap)
+        return TN_EINVAL;
+    memcpy(host, u->host.ptr, u->host.len);
+    host[u->host.len] = '\0';
+    return 0;
+}
+
+// Makes the connection's state: ws with its handshake, the request built.
+TN__PRIVATE int tn__ws_client_new(tn_loop *loop, const tn_ws_connect_desc *d, const tn_url *u, tn_ws **out) {
+    tn_buf offered;
+    memset(&offered, 0, sizeof offered);
+    int r = tn__ws_append_protocols(&offered, d->subprotocols);
+    if (!r) r = tn_buf_append(&offered, "", 1);
+    tn_ws *ws = r ? NULL : TN__CAST(tn_ws *, tn__calloc(1, sizeof *ws));
+    tn__ws_hs *hs = ws ? TN__CAST(tn__ws_hs *, tn__calloc(1, sizeof *hs + offered.len)) : NULL;
+    if (!hs) {
+        tn__free(ws);
+        tn_buf_free(&offered);
+        return r ? r : TN_ENOMEM;
+    }
+    ws->hs = hs;
+    ws->client = 1;
+    ws->loop = loop;
+    ws->cls = d->cls ? d->cls : &tn__ws_no_class;
+    ws->user_data = d->user_data ? d->user_data : ws->cls->user_data;
+    hs->cb = d->on_connect;
+    hs->offered = TN__CAST(char *, (void *)(hs + 1));
+    memcpy(hs->offered, offered.data, offered.len);
+    tn_buf_free(&offered);
+    unsigned char raw[16];
+    char key[25];
+    r = tn_random_bytes(raw, sizeof raw);
+    if (!r) {
+        key[tn_base64_encode(raw, sizeof raw, key, 0)] = '\0';
+        tn_ws_accept_key(key, strlen(key), hs->accept);
+        r = tn__ws_build_request(&hs->req, u, d, key, hs->offered);
+    }
+    size_t nextra = 0;
+    while (d->headers && d->headers[nextra]) nextra++;
+    size_t want = 5 + (*hs->offered ? 1 : 0) + (d->origin ? 1 : 0) + nextra;
+    if (!r && nextra > TN__WS_MAX_EXTRA_HEADERS) r = TN_EINVAL;
+    if (!r) r = tn__ws_check_request_head(&hs->req, want);
+    if (r) {
+        tn__ws_hs_free(ws);
+        tn__ws_free(ws);
+        return r;
+    }
+    *out = ws;
+    return 0;
+}
+
+TN_API int tn_ws_connect(tn_loop *loop, const tn_ws_connect_desc *d) {
+    if (!loop || !d || !d->on_connect) return TN_EINVAL;
+    tn_url u;
+    char host[256];
+    int r = tn__ws_client_url(d->url, &u, host, sizeof host);
+    if (r) {
+        TN__LOGW("websocket client: %s: %s", d->url ? d->url : "(no URL)", tn_strerror(r));
+        return r;
+    }
+    tn_ws *ws = NULL;
+    r = tn__ws_client_new(loop, d, &u, &ws);
+    if (r) {
+        if (r == TN_EINVAL) TN__LOGW("websocket client: %s: a bad subprotocol, origin or header line", d->url);
+        return r;
+    }
+    tn_connect_desc cd;
+    memset(&cd, 0, sizeof cd);
+    cd.host = host;
+    cd.port = u.port;
+    cd.timeout = d->connect_timeout > 0 ? d->connect_timeout : 20.0;
+    ws->hs->deadline = tn_loop_time(loop) + cd.timeout;
+    r = tn_tcp_connect(loop, &cd, tn__ws_on_connected, ws);
+    if (r) {
+        tn__ws_hs_free(ws);
+        tn__ws_free(ws);
+    }
+    return r;
+}
+// ==== END src/ws_client.c ====
 
 #endif // TORNADO_IMPLEMENTATION
 

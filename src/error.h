@@ -32,7 +32,8 @@
     XX(AGAIN,       -25, "resource temporarily unavailable")               \
     XX(RANGE,       -26, "value out of range")                             \
     XX(EXIST,       -27, "already exists")                                 \
-    XX(SYS,         -28, "other system error (see the log)")
+    XX(SYS,         -28, "other system error (see the log)")              \
+    XX(HTTP,        -29, "the server answered with an HTTP error status")
 
 enum tn_err {
     TN_OK = 0,

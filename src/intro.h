@@ -23,12 +23,13 @@
     - A strict HTTP/1.1 server (>>http_server) and Tornado's web layer
       (>>web): routes with regex patterns, handler classes, arguments,
       errors, redirects, ETags, deferred handlers, streamed bodies.
-    - A strict WebSocket server (>>websocket): TN_WS_ROUTE("/ws", &cls).
+    - A strict WebSocket server (>>websocket): TN_WS_ROUTE("/ws", &cls),
+      and its client: tn_ws_connect(loop, &desc).
     - Condition, Event, Semaphore/Lock and Queue for callbacks (>>locks).
     - Pure helpers: HTTP parsing (>>http_parse), URLs, forms, multipart,
       cookies, dates, MIME types, JSON (>>json), base64, SHA-1, SHA-256 and
       HMAC, UTF-8 validation, WebSocket frames (>>ws_frame).
-    Coming: the WebSocket and HTTP clients, TLS; see README.md.
+    Coming: the HTTP client, TLS; see README.md.
 
     STEP BY STEP: HELLO, WORLD (examples/helloworld.c)
     ==================================================

@@ -6,6 +6,17 @@
 enum { TN__WS_HEADER, TN__WS_PAYLOAD, TN__WS_DRAIN };
 enum { TN__WS_MAX_PROTOCOLS = 16 };
 
+// A path argument kept beyond the request: its value and its group's name.
+typedef struct tn__ws_arg {
+    tn_str value;
+    const char *name;        // NULL for an unnamed group
+} tn__ws_arg;
+
+typedef struct tn__ws_hs tn__ws_hs;
+
+// Kept small: a benchmark holds 10,000 idle connections. Buffers that only
+// some connections need (message, close reason, path arguments) are on the
+// heap, and only while needed.
 struct tn_ws {
     tn_stream *stream;
     tn_loop *loop;
@@ -16,17 +27,20 @@ struct tn_ws {
     tn_ws_frame_header fh;
     uint64_t fgot;           // payload bytes of the frame seen so far
     int msg_op;              // opcode of the message being assembled; 0: none
-    tn_buf msg;
+    tn_buf msg;              // the message so far, then a control frame's payload
     tn_utf8_state utf8;
-    char ctl[125];           // a control frame's payload
     // closing
-    unsigned close_sent : 1, close_received : 1, failed : 1;
+    unsigned close_sent : 1, close_received : 1, failed : 1, client : 1;
     int close_code;          // for on_close
-    char close_reason[124];
+    char *close_reason;      // for on_close; NULL: ""
     tn_timeout close_timer, ping_timer, pong_timer;
-    // copied from the request: path arguments and the subprotocol
+    // a server's handshake deferred by prepare (tn_ws_accept / tn_ws_refuse)
+    tn_handler *pending;
+    // a client's handshake in progress (ws_client.c)
+    tn__ws_hs *hs;
+    // copied from the request: path arguments and the subprotocol, one block
     char *mem;
-    tn_str args[TN__MAX_PATH_ARGS];
+    tn__ws_arg *args;
     int nargs;
     tn_str subprotocol;
 };
@@ -47,17 +61,37 @@ TN__PRIVATE void tn__ws_abort(tn_ws *ws) {
     if (ws->stream) tn_stream_close(ws->stream);
 }
 
-// Queues one unmasked, unfragmented frame. A peer that lets more than
-// max_write_buffer_size pile up is dropped (Tornado's StreamBufferFullError).
+// Queues a client's payload masked with `key`, through a small scratch
+// buffer: a large message is never copied whole just to mask it.
+TN__PRIVATE int tn__ws_write_masked(tn_ws *ws, const void *data, size_t len, const uint8_t key[4],
+                                    tn_stream_write_cb cb) {
+    char chunk[8192];
+    size_t off = 0;
+    do {
+        size_t k = TN__MIN(len - off, sizeof chunk);
+        if (k) memcpy(chunk, (const char *)data + off, k);
+        tn_ws_mask(chunk, k, key, off);
+        int r = tn_stream_write(ws->stream, chunk, k, off + k == len ? cb : NULL, ws);
+        if (r) return r;
+        off += k;
+    } while (off < len);
+    return 0;
+}
+
+// Queues one unfragmented frame, masked with a fresh key when we are the
+// client (RFC 6455 §5.3). A peer that lets more than max_write_buffer_size
+// pile up is dropped (Tornado's StreamBufferFullError).
 TN__PRIVATE int tn__ws_write_frame(tn_ws *ws, int op, const void *data, size_t len, tn_stream_write_cb cb) {
     char hdr[TN_WS_MAX_HEADER];
-    int hl = tn_ws_frame_write_header(hdr, true, op, false, false, NULL, len);
+    uint8_t key[4];
+    memset(key, 0, sizeof key);
+    int r = ws->client ? tn_random_bytes(key, sizeof key) : 0;
+    int hl = r ? r : tn_ws_frame_write_header(hdr, true, op, false, ws->client, key, len);
     if (hl < 0) return hl;
     size_t max = ws->cls->max_write_buffer_size, queued = tn_stream_write_buffer_size(ws->stream);
-    int r = 0;
     if (max && (queued > max || (size_t)hl + len > max - queued)) r = TN_ENOBUFS;
     if (!r) r = tn_stream_write(ws->stream, hdr, (size_t)hl, NULL, NULL);
-    if (!r) r = tn_stream_write(ws->stream, data, len, cb, ws);
+    if (!r) r = ws->client ? tn__ws_write_masked(ws, data, len, key, cb) : tn_stream_write(ws->stream, data, len, cb, ws);
     if (r) {
         TN__LOGW("websocket: %s; dropping the connection", tn_strerror(r));
         tn__ws_abort(ws);
@@ -99,6 +133,18 @@ TN__PRIVATE void tn__ws_close_after_write(tn_stream *s, int status, void *arg) {
     tn_stream_close(s);
 }
 
+// Keeps the code and reason on_close will report (an unkept reason reads "").
+TN__PRIVATE void tn__ws_set_close(tn_ws *ws, int code, tn_str reason) {
+    ws->close_code = code;
+    tn__free(ws->close_reason);
+    ws->close_reason = NULL;
+    if (!reason.len) return;
+    ws->close_reason = TN__CAST(char *, tn__malloc(reason.len + 1));
+    if (!ws->close_reason) return;
+    memcpy(ws->close_reason, reason.ptr, reason.len);
+    ws->close_reason[reason.len] = '\0';
+}
+
 // RFC 6455 §7.1.7 "Fail the WebSocket Connection", with a close frame.
 TN__PRIVATE void tn__ws_fail_conn(tn_ws *ws, int code, const char *why) {
     TN__LOGW("websocket: %s; closing with %d", why, code);
@@ -108,8 +154,7 @@ TN__PRIVATE void tn__ws_fail_conn(tn_ws *ws, int code, const char *why) {
         return;
     }
     ws->failed = 1;
-    ws->close_code = code;
-    snprintf(ws->close_reason, sizeof ws->close_reason, "%s", why);
+    tn__ws_set_close(ws, code, tn_str_c(why));
     char payload[125];
     int n = tn_ws_close_payload(payload, code, why, strlen(why));
     tn__ws_send_close(ws, payload, (size_t)n, tn__ws_shutdown_after_write);
@@ -127,47 +172,52 @@ TN__PRIVATE void tn__ws_message_done(tn_ws *ws) {
     // After our close frame, messages are no longer delivered (RFC 6455 §1.4).
     if (ws->cls->on_message && !ws->close_sent)
         ws->cls->on_message(ws, ws->msg.data ? ws->msg.data : "", ws->msg.len, binary);
-    if (ws->msg.cap > 64 * 1024) tn_buf_free(&ws->msg);  // small devices: keep little while idle
-    else tn_buf_clear(&ws->msg);
+    tn_buf_free(&ws->msg);  // an idle connection keeps no message buffer
 }
 
-TN__PRIVATE void tn__ws_on_close_frame(tn_ws *ws, size_t len) {
+TN__PRIVATE void tn__ws_on_close_frame(tn_ws *ws, const char *payload, size_t len) {
     tn_ws_close_info info;
-    if (tn_ws_close_parse(ws->ctl, len, &info) != 0) {
+    if (tn_ws_close_parse(payload, len, &info) != 0) {
         tn__ws_fail_conn(ws, info.fail_code, "bad close frame");
         return;
     }
     ws->close_received = 1;
-    ws->close_code = info.code;
-    snprintf(ws->close_reason, sizeof ws->close_reason, "%.*s", (int)info.reason.len, info.reason.ptr);
+    tn__ws_set_close(ws, info.code, info.reason);
     ws->rstate = TN__WS_DRAIN;
+    // The server closes TCP first (RFC 6455 §7.1.1): a client waits for it,
+    // up to close_timeout, both after its own close and after echoing one.
     if (ws->close_sent) {  // the answer to ours: the handshake is complete
-        tn_stream_close(ws->stream);
+        if (!ws->client) tn_stream_close(ws->stream);
         return;
     }
-    // Echo the code (RFC 6455 §5.5.1), then the server closes TCP first.
-    char payload[125];
-    int n = info.code == TN_WS_CLOSE_NO_STATUS ? 0 : tn_ws_close_payload(payload, info.code, "", 0);
-    tn__ws_send_close(ws, payload, (size_t)n, tn__ws_close_after_write);
+    // Echo the code (RFC 6455 §5.5.1).
+    char out[125];
+    int n = info.code == TN_WS_CLOSE_NO_STATUS ? 0 : tn_ws_close_payload(out, info.code, "", 0);
+    tn__ws_send_close(ws, out, (size_t)n, ws->client ? NULL : tn__ws_close_after_write);
 }
 
+// A control frame's payload sits in msg after the message in progress
+// (control frames may come between its fragments); it is dropped after use.
 TN__PRIVATE void tn__ws_control_done(tn_ws *ws) {
     size_t len = (size_t)ws->fh.payload_len;
+    const char *p = ws->msg.data ? ws->msg.data + ws->msg.len - len : "";
     const tn_ws_class *c = ws->cls;
     switch (ws->fh.opcode) {
     case TN_WS_OP_CLOSE:
-        tn__ws_on_close_frame(ws, len);
+        tn__ws_on_close_frame(ws, p, len);
         break;
     case TN_WS_OP_PING:
-        if (tn__ws_can_send(ws)) tn__ws_write_frame(ws, TN_WS_OP_PONG, ws->ctl, len, NULL);
-        if (c->on_ping) c->on_ping(ws, ws->ctl, len);
+        if (tn__ws_can_send(ws)) tn__ws_write_frame(ws, TN_WS_OP_PONG, p, len, NULL);
+        if (c->on_ping) c->on_ping(ws, p, len);
         break;
     default:  // pong
         if (ws->pong_timer.id) tn_loop_remove_timeout(ws->loop, ws->pong_timer);
         ws->pong_timer.id = 0;
-        if (c->on_pong) c->on_pong(ws, ws->ctl, len);
+        if (c->on_pong) c->on_pong(ws, p, len);
         break;
     }
+    ws->msg.len -= len;
+    if (!ws->msg.len) tn_buf_free(&ws->msg);
 }
 
 TN__PRIVATE void tn__ws_frame_done(tn_ws *ws) {
@@ -203,12 +253,14 @@ TN__PRIVATE size_t tn__ws_read_header(tn_ws *ws, const char *p, size_t len) {
     tn_ws_parse_opts o;
     memset(&o, 0, sizeof o);
     o.max_payload = tn__ws_max_message(ws);
-    o.mask = TN_WS_MASK_REQUIRED;
+    o.mask = ws->client ? TN_WS_MASK_FORBIDDEN : TN_WS_MASK_REQUIRED;
     int n = tn_ws_frame_parse(p, len, &ws->fh, &o);
     if (n == TN_INCOMPLETE) return 0;
     if (n < 0) {
         bool big = ws->fh.close_code == TN_WS_CLOSE_MESSAGE_TOO_BIG;
-        tn__ws_fail_conn(ws, ws->fh.close_code, big ? "message too big" : "bad frame header");
+        const char *why = big ? "message too big" : ws->client && ws->fh.masked ? "masked frame from the server"
+                                                                                : "bad frame header";
+        tn__ws_fail_conn(ws, ws->fh.close_code, why);
         return len;
     }
     if (!(ws->fh.opcode & 0x8) && !tn__ws_data_frame_ok(ws)) return len;
@@ -222,17 +274,12 @@ TN__PRIVATE size_t tn__ws_read_header(tn_ws *ws, const char *p, size_t len) {
 TN__PRIVATE size_t tn__ws_read_payload(tn_ws *ws, const char *p, size_t len) {
     tn_ws_frame_header *f = &ws->fh;
     size_t k = (size_t)TN__MIN((uint64_t)len, f->payload_len - ws->fgot);
-    char *dst = ws->ctl + ws->fgot;
-    if (!(f->opcode & 0x8)) {
-        if (tn_buf_append(&ws->msg, p, k)) {
-            tn__ws_fail_conn(ws, TN_WS_CLOSE_INTERNAL_ERROR, "out of memory");
-            return len;
-        }
-        dst = ws->msg.data + ws->msg.len - k;
-    } else {
-        memcpy(dst, p, k);
+    if (tn_buf_append(&ws->msg, p, k)) {
+        tn__ws_fail_conn(ws, TN_WS_CLOSE_INTERNAL_ERROR, "out of memory");
+        return len;
     }
-    tn_ws_mask(dst, k, f->mask_key, ws->fgot);
+    char *dst = ws->msg.data + ws->msg.len - k;
+    if (f->masked) tn_ws_mask(dst, k, f->mask_key, ws->fgot);
     ws->fgot += k;
     if (ws->msg_op == TN_WS_OP_TEXT && !(f->opcode & 0x8) && tn_utf8_validate(&ws->utf8, dst, k) != 0) {
         tn__ws_fail_conn(ws, TN_WS_CLOSE_INVALID_DATA, "text message is not valid UTF-8");
@@ -284,6 +331,7 @@ TN__PRIVATE void tn__ws_ping_tick(tn_loop *loop, void *arg) {
 
 TN__PRIVATE void tn__ws_free(tn_ws *ws) {
     tn_buf_free(&ws->msg);
+    tn__free(ws->close_reason);
     tn__free(ws->mem);
     tn__free(ws);
 }
@@ -295,11 +343,8 @@ TN__PRIVATE void tn__ws_on_stream_close(tn_stream *s, int reason, void *arg) {
     tn_loop_remove_timeout(ws->loop, ws->ping_timer);
     tn_loop_remove_timeout(ws->loop, ws->pong_timer);
     ws->close_sent = 1;  // sends from on_close are refused
-    if (!ws->close_received && !ws->failed) {
-        ws->close_code = TN_WS_CLOSE_ABNORMAL;
-        ws->close_reason[0] = '\0';
-    }
-    if (ws->cls->on_close) ws->cls->on_close(ws, ws->close_code, ws->close_reason);
+    if (!ws->close_received && !ws->failed) tn__ws_set_close(ws, TN_WS_CLOSE_ABNORMAL, tn__str_n(NULL, 0));
+    if (ws->cls->on_close) ws->cls->on_close(ws, ws->close_code, ws->close_reason ? ws->close_reason : "");
     tn__ws_free(ws);
 }
 
@@ -311,31 +356,15 @@ TN__PRIVATE tn_str tn__ws_header(const tn_handler *h, const char *name) {
     return v.ptr ? tn__http_trim(v.ptr, v.len) : v;
 }
 
-// Whether a comma-separated header (every instance of it) lists `token`.
-TN__PRIVATE bool tn__ws_header_has_token(const tn_handler *h, const char *name, const char *token) {
-    tn_str want = tn_str_c(token);
-    for (size_t i = 0; i < h->request.num_headers; i++) {
-        const tn_header *hd = &h->request.headers[i];
-        if (!tn_str_eq_nocase(hd->name, tn_str_c(name))) continue;
-        tn_str v = hd->value;
-        size_t a = 0;
-        while (a < v.len) {
-            size_t b = a;
-            while (b < v.len && v.ptr[b] != ',') b++;
-            tn_str t = tn__http_trim(v.ptr + a, b - a);
-            if (tn_str_eq_nocase(t, want)) return true;
-            a = b + 1;
-        }
-    }
-    return false;
-}
+enum { TN__WS_MAX_TOKENS = 32 };
 
-// Collects the offered subprotocols (every Sec-WebSocket-Protocol, in order).
-TN__PRIVATE int tn__ws_offered_protocols(const tn_handler *h, tn_str *out, int max) {
+// The trimmed, non-empty items of every `name` header's comma-separated
+// list, in order. Returns how many were stored (at most max).
+TN__PRIVATE int tn__ws_header_tokens(const tn_header *hs, size_t nh, const char *name, tn_str *out, int max) {
     int n = 0;
-    for (size_t i = 0; i < h->request.num_headers; i++) {
-        const tn_header *hd = &h->request.headers[i];
-        if (!tn_str_eq_nocase(hd->name, tn_str_c("Sec-WebSocket-Protocol"))) continue;
+    for (size_t i = 0; i < nh; i++) {
+        const tn_header *hd = &hs[i];
+        if (!tn_str_eq_nocase(hd->name, tn_str_c(name))) continue;
         size_t a = 0;
         while (a < hd->value.len && n < max) {
             size_t b = a;
@@ -346,6 +375,20 @@ TN__PRIVATE int tn__ws_offered_protocols(const tn_handler *h, tn_str *out, int m
         }
     }
     return n;
+}
+
+// Whether a comma-separated header (every instance of it) lists `token`.
+TN__PRIVATE bool tn__ws_headers_have_token(const tn_header *hs, size_t nh, const char *name, const char *token) {
+    tn_str t[TN__WS_MAX_TOKENS];
+    int n = tn__ws_header_tokens(hs, nh, name, t, TN__WS_MAX_TOKENS);
+    for (int i = 0; i < n; i++)
+        if (tn_str_eq_nocase(t[i], tn_str_c(token))) return true;
+    return false;
+}
+
+// Collects the offered subprotocols (every Sec-WebSocket-Protocol, in order).
+TN__PRIVATE int tn__ws_offered_protocols(const tn_handler *h, tn_str *out, int max) {
+    return tn__ws_header_tokens(h->request.headers, h->request.num_headers, "Sec-WebSocket-Protocol", out, max);
 }
 
 // Tornado's default check_origin: the Origin's host[:port] is the Host header.
@@ -378,11 +421,11 @@ TN__PRIVATE bool tn__ws_check_request(tn_ws *ws, tn_handler *h) {
         tn__ws_refuse(h, 400, "WebSocket needs HTTP/1.1.");
         return false;
     }
-    if (!tn__ws_header_has_token(h, "Upgrade", "websocket")) {
+    if (!tn__ws_headers_have_token(h->request.headers, h->request.num_headers, "Upgrade", "websocket")) {
         tn__ws_refuse(h, 400, "Can \"Upgrade\" only to \"WebSocket\".");
         return false;
     }
-    if (!tn__ws_header_has_token(h, "Connection", "upgrade")) {
+    if (!tn__ws_headers_have_token(h->request.headers, h->request.num_headers, "Connection", "upgrade")) {
         tn__ws_refuse(h, 400, "\"Connection\" must be \"Upgrade\".");
         return false;
     }
@@ -410,21 +453,28 @@ TN__PRIVATE bool tn__ws_check_request(tn_ws *ws, tn_handler *h) {
 }
 
 // Keeps what the connection needs from the request beyond its end: the path
-// arguments and the chosen subprotocol, in one block.
+// arguments with their group names, and the chosen subprotocol, in one block.
 TN__PRIVATE int tn__ws_copy_request(tn_ws *ws, tn_handler *h, tn_str proto) {
+    const tn__webreq *w = tn__web(h);
     int n = tn_path_args_count(h);
-    if (n > TN__MAX_PATH_ARGS) n = TN__MAX_PATH_ARGS;
-    size_t total = proto.len + 1;
-    for (int i = 0; i < n; i++) total += tn_path_arg(h, i).len + 1;
-    char *p = TN__CAST(char *, tn__malloc(total));
-    if (!p) return TN_ENOMEM;
-    ws->mem = p;
+    size_t total = n * sizeof(tn__ws_arg) + proto.len + 1;
     for (int i = 0; i < n; i++) {
+        const char *name = w && w->pat ? tn_route_group_name(w->pat, i) : NULL;
+        total += tn_path_arg(h, i).len + 1 + (name ? strlen(name) + 1 : 0);
+    }
+    ws->mem = TN__CAST(char *, tn__malloc(total));
+    if (!ws->mem) return TN_ENOMEM;
+    ws->args = TN__CAST(tn__ws_arg *, (void *)ws->mem);
+    char *p = ws->mem + n * sizeof(tn__ws_arg);
+    for (int i = 0; i < n; i++) {
+        const char *name = w && w->pat ? tn_route_group_name(w->pat, i) : NULL;
         tn_str a = tn_path_arg(h, i);
         if (a.len) memcpy(p, a.ptr, a.len);
         p[a.len] = '\0';
-        ws->args[i] = tn__str_n(p, a.len);
+        ws->args[i].value = tn__str_n(p, a.len);
         p += a.len + 1;
+        ws->args[i].name = name ? strcpy(p, name) : NULL;
+        p += name ? strlen(name) + 1 : 0;
     }
     ws->nargs = n;
     if (proto.len) memcpy(p, proto.ptr, proto.len);
@@ -462,12 +512,38 @@ TN__PRIVATE int tn__ws_accept(tn_ws *ws, tn_handler *h) {
     ws->stream = tn_detach(h, 101);
     if (ws->stream) {
         tn_stream_set_close_callback(ws->stream, tn__ws_on_stream_close, ws);
+        // A frame goes out as header and payload writes: with Nagle the
+        // payload would wait for the peer's delayed ACK (~40 ms a message).
+        tn_stream_set_nodelay(ws->stream, true);
         r = tn_stream_write(ws->stream, head.data, head.len, NULL, NULL);
         if (!r) r = tn_stream_read_parse(ws->stream, tn__ws_on_data, ws);
         if (r) tn_stream_close(ws->stream);  // on_close reports it (1006)
     }
     tn_buf_free(&head);
     return ws->stream ? 0 : TN_ECLOSED;
+}
+
+// The handshake after prepare: validate, answer 101, open.
+TN__PRIVATE void tn__ws_handshake(tn_ws *ws, tn_handler *h) {
+    const tn_ws_class *cls = ws->cls;
+    if (tn_finished(h) || !tn__ws_check_request(ws, h)) {
+        tn__ws_free(ws);
+        return;
+    }
+    if (tn__ws_copy_request(ws, h, tn__ws_select_protocol(ws, h)) != 0) {
+        tn_send_error(h, 503);
+        tn__ws_free(ws);
+        return;
+    }
+    if (tn__ws_accept(ws, h) != 0) {
+        if (!tn_finished(h)) tn_finish(h);  // a deferred handler whose client left
+        tn__ws_free(ws);
+        return;
+    }
+    // From here the stream's close callback owns ws.
+    if (cls->ping_interval > 0)
+        ws->ping_timer = tn_loop_call_later(ws->loop, cls->ping_interval, tn__ws_ping_tick, ws);
+    if (cls->open && !tn_stream_closed(ws->stream)) cls->open(ws);
 }
 
 TN_API void tn_ws_upgrade(tn_handler *h) {
@@ -491,23 +567,36 @@ TN_API void tn_ws_upgrade(tn_handler *h) {
     ws->loop = tn_handler_loop(h);
     ws->user_data = cls->user_data;
     if (cls->prepare) cls->prepare(ws, h);
-    if (tn_finished(h) || !tn__ws_check_request(ws, h)) {
-        tn__ws_free(ws);
+    if (!tn_finished(h) && TN__REQ(h)->deferred) {
+        ws->pending = h;  // tn_ws_accept or tn_ws_refuse goes on
         return;
     }
-    if (tn__ws_copy_request(ws, h, tn__ws_select_protocol(ws, h)) != 0) {
-        tn_send_error(h, 503);
+    tn__ws_handshake(ws, h);
+}
+
+TN_API int tn_ws_accept(tn_ws *ws) {
+    tn_handler *h = ws->pending;
+    if (!h) return TN_EINVAL;
+    ws->pending = NULL;
+    // A client that left meanwhile: the handshake fails quietly (no open,
+    // no on_close) and the deferred handler is finished.
+    if (tn_connection_closed(h)) {
+        tn_finish(h);
         tn__ws_free(ws);
-        return;
+        return TN_ECLOSED;
     }
-    if (tn__ws_accept(ws, h) != 0) {
-        tn__ws_free(ws);
-        return;
-    }
-    // From here the stream's close callback owns ws.
-    if (cls->ping_interval > 0)
-        ws->ping_timer = tn_loop_call_later(ws->loop, cls->ping_interval, tn__ws_ping_tick, ws);
-    if (cls->open && !tn_stream_closed(ws->stream)) cls->open(ws);
+    tn__ws_handshake(ws, h);
+    return 0;
+}
+
+TN_API int tn_ws_refuse(tn_ws *ws, int status) {
+    tn_handler *h = ws->pending;
+    if (!h) return TN_EINVAL;
+    ws->pending = NULL;
+    tn__ws_free(ws);
+    if (status < 400 || status > 599) status = 500;
+    if (!tn_finished(h)) tn_send_error(h, status);
+    return 0;
 }
 
 // ---- sending and the rest of the API
@@ -537,7 +626,12 @@ TN_API size_t tn_ws_write_buffer_size(const tn_ws *ws) {
     return ws->stream ? tn_stream_write_buffer_size(ws->stream) : 0;
 }
 TN_API tn_str tn_ws_path_arg(const tn_ws *ws, int i) {
-    return i >= 0 && i < ws->nargs ? ws->args[i] : tn__str_n(NULL, 0);
+    return i >= 0 && i < ws->nargs ? ws->args[i].value : tn__str_n(NULL, 0);
+}
+TN_API tn_str tn_ws_path_kwarg(const tn_ws *ws, const char *name) {
+    for (int i = 0; name && i < ws->nargs; i++)
+        if (ws->args[i].name && strcmp(ws->args[i].name, name) == 0) return ws->args[i].value;
+    return tn__str_n(NULL, 0);
 }
 TN_API int tn_ws_path_args_count(const tn_ws *ws) { return ws->nargs; }
 TN_API tn_str tn_ws_subprotocol(const tn_ws *ws) { return ws->subprotocol; }
