@@ -5,7 +5,8 @@
 // /a/message/updates answers {"messages": [...]} with what is newer than its
 // `cursor` (the id of the last message the page has), or parks the request
 // on a Condition until the next message comes; a parked client that leaves
-// is dropped (on_connection_close cancels its waiter).
+// is dropped (on_connection_close cancels its waiter). A message body is
+// 1 to 4096 bytes; a plain form post with `next` is redirected there.
 //
 // Build alone: cc -O2 -o chat examples/chat/chat.c -pthread
 // Run: ./chat [--port=8888] [--root=DIR] [--stats]
@@ -295,7 +296,8 @@ int main(int argc, char **argv) {
     default_root();
     for (int i = 1; i < argc; i++) {
         if (strncmp(argv[i], "--port=", 7) == 0) port = atoi(argv[i] + 7);
-        else if (strncmp(argv[i], "--root=", 7) == 0) snprintf(chat.root, sizeof chat.root, "%s", argv[i] + 7);
+        else if (strncmp(argv[i], "--root=", 7) == 0 && strlen(argv[i] + 7) < sizeof chat.root)
+            snprintf(chat.root, sizeof chat.root, "%s", argv[i] + 7);
         else if (strcmp(argv[i], "--stats") == 0) stats = true;
         else {
             fprintf(stderr, "usage: %s [--port=N] [--root=DIR] [--stats]\n", argv[0]);
