@@ -83,6 +83,11 @@ def test_post_multipart_two_files():
     ], body
 
 
+def test_form_page():
+    code, body = curl(url + "/")
+    assert code == 200 and 'enctype="multipart/form-data"' in body and 'type="file"' in body, (code, body)
+
+
 def test_refused_bodies():
     cases = [  # (curl arguments, expected status)
         (["-d", "x=1"], 400),                             # a form, not multipart
