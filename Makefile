@@ -14,7 +14,7 @@ UNIT_SRC := tests/unit/main.c $(sort $(wildcard tests/unit/test_*.c))
 RUN_DEMO := chat
 
 .PHONY: all run test check-amalgamation clean fuzz bench
-all: tornado.h $(EXAMPLES) $(addprefix build/,$(EXAMPLE_DIRS)) build/testapp build/wsclient
+all: tornado.h $(EXAMPLES) $(addprefix build/,$(EXAMPLE_DIRS)) build/testapp build/wsclient build/pack
 
 tornado.h: src/MANIFEST $(wildcard src/*) tools/amalgamate.sh
 	tools/amalgamate.sh src > $@.tmp && mv $@.tmp $@
@@ -41,6 +41,11 @@ build/wsclient: tests/apps/wsclient.c tornado.h
 	@mkdir -p $(@D)
 	$(CC) -O1 -g $(WARN) $(SAN) -o $@ $< $(LIBS)
 
+# Embeds a folder as C arrays for tn_app_desc.static_files: build/pack DIR NAME > out.c
+build/pack: tools/pack.c tornado.h
+	@mkdir -p $(@D)
+	$(CC) -O2 -g $(WARN) -o $@ $< $(LIBS)
+
 run: all
 	./build/$(RUN_DEMO) --port=$(PORT)
 
@@ -60,7 +65,7 @@ tests/node/node_modules/.package-lock.json: tests/node/package.json tests/node/p
 # Unit-test builds, one folder per configuration (tests/run.sh picks them).
 TEST_CFLAGS := -g -O1 $(WARN) -DTN_AMALGAMATION_LINES
 CFG_default   := $(SAN)
-CFG_poll      := $(SAN) -DTN_BACKEND=TN_BACKEND_POLL
+CFG_poll      := $(SAN) -DTN_BACKEND=TN_BACKEND_POLL -DTN_USE_SENDFILE=0
 CFG_nothreads := $(SAN) -DTN_ENABLE_THREADS=0
 CFG_cxx       := $(SAN)
 CFG_valgrind  :=

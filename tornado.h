@@ -29,7 +29,12 @@
       errors, redirects, ETags, deferred handlers, streamed bodies.
     - A strict WebSocket server (>>websocket): TN_WS_ROUTE("/ws", &cls),
       and its client: tn_ws_connect(loop, &desc).
+    - Static files (>>static): tn_app_desc.static_path, TN_STATIC_ROUTE,
+      tn_static_url, files embedded by tools/pack; bodies go out with
+      sendfile (tn_send_file), never read whole into memory.
     - Condition, Event, Semaphore/Lock and Queue for callbacks (>>locks).
+    - HTML templates like tornado.template (>>template): tn_render(h,
+      "page.html", ctx) with {{ }}, if/for, include, extends/block.
     - Pure helpers: HTTP parsing (>>http_parse), URLs, forms, multipart,
       cookies, dates, MIME types, JSON (>>json), base64, SHA-1, SHA-256 and
       HMAC, UTF-8 validation, WebSocket frames (>>ws_frame).
@@ -64,6 +69,15 @@
     write_error. Limits and timeouts are in tn_http_server_desc (via
     tn_app_desc.server): bad requests are answered 400/413/414/431/505 and
     the connection closes; idle and slow clients are cut off.
+
+    STATIC FILES (examples/static_files.c)
+    ======================================
+    Set tn_app_desc.static_path = "static" to serve that folder under
+    /static/ as Tornado does (ETag, Last-Modified, 304s, one Range, HEAD;
+    paths out of the folder are 403), and link to files with tn_static_url(h,
+    "app.css", &buf): its ?v=HASH URLs are cached for ten years. For a device
+    without a file system, `build/pack static assets > assets.c` turns the
+    folder into arrays: set .static_files = assets instead.
 
     STEP BY STEP: A LINE-ECHO SERVER (examples/tcpecho.c)
     =====================================================
@@ -157,6 +171,8 @@
 //   TN_DEFAULT_EXECUTOR_THREADS  4           thread pool size
 //   TN_DEFAULT_BACKLOG           128         listen() backlog
 //   TN_DEFAULT_WS_MAX_MESSAGE_SIZE 1 MiB     largest WebSocket message received
+//   TN_USE_SENDFILE        1 on Linux        0: files are sent by reading 64 KiB
+//                                            at a time (tn_stream_write_file)
 //   TORNADO_STATIC         undefined         every function static (all TUs)
 //   TN_API                 extern            linkage of public functions (all TUs)
 
@@ -243,6 +259,19 @@
 #endif
 #ifndef TN_DEFAULT_WS_MAX_MESSAGE_SIZE
 #  define TN_DEFAULT_WS_MAX_MESSAGE_SIZE (1024u * 1024u)
+#endif
+
+#ifndef TN_USE_SENDFILE
+#  if defined(__linux__)
+#    define TN_USE_SENDFILE 1
+#  else
+#    define TN_USE_SENDFILE 0
+#  endif
+#endif
+#if TN_USE_SENDFILE != 0 && TN_USE_SENDFILE != 1
+#  error "TN_USE_SENDFILE must be 0 or 1"
+#elif TN_USE_SENDFILE && !defined(__linux__)
+#  error "TN_USE_SENDFILE=1 needs Linux's sendfile(2): leave it undefined or set it to 0"
 #endif
 
 #if defined(__GNUC__) || defined(__clang__)
@@ -1074,6 +1103,16 @@ TN_API int tn_stream_read_until_close(tn_stream *s, tn_stream_read_cb cb, void *
 // closes first. Returns 0, TN_ECLOSED, or TN_ENOBUFS if max_write_buffer_size
 // would be passed (nothing is queued then).
 TN_API int tn_stream_write(tn_stream *s, const void *data, size_t len, tn_stream_write_cb cb, void *arg);
+// Queues `length` bytes of file `fd` from `offset`, after the bytes queued so
+// far, without reading the file into memory: sendfile(2) where available
+// (TN_USE_SENDFILE), else 64 KiB at a time as the previous piece drains. The
+// stream owns fd from now on and closes it once sent, on close, or on
+// failure. cb (may be NULL) runs once all of it reached the kernel, or with
+// an error (the stream then closes; a file shorter than `length` is TN_EPIPE).
+// Writes queued meanwhile follow the file. Returns 0, TN_ECLOSED, or
+// TN_EBUSY when a file is already queued.
+TN_API int tn_stream_write_file(tn_stream *s, int fd, uint64_t offset, uint64_t length, tn_stream_write_cb cb,
+                                void *arg);
 
 // Sets the callback run once when the stream closes (replaces the previous one).
 TN_API void tn_stream_set_close_callback(tn_stream *s, tn_stream_close_cb cb, void *arg);
@@ -1083,7 +1122,8 @@ TN_API void tn_stream_close(tn_stream *s);
 TN_API bool tn_stream_closed(const tn_stream *s);
 // True while a read is pending.
 TN_API bool tn_stream_reading(const tn_stream *s);
-// Bytes queued for sending and not yet taken by the kernel.
+// Bytes queued for sending and not yet taken by the kernel (with a queued
+// file's, which take no memory).
 TN_API size_t tn_stream_write_buffer_size(const tn_stream *s);
 // Bytes received and not yet delivered to a read.
 TN_API size_t tn_stream_read_buffer_size(const tn_stream *s);
@@ -1839,8 +1879,16 @@ TN_API void tn_clear_written(tn_handler *h);
 // chunked (HTTP/1.1) or until close (HTTP/1.0). cb (may be NULL) runs once
 // it reached the kernel. Returns 0 or TN_ECLOSED.
 TN_API int tn_flush(tn_handler *h, tn_stream_write_cb cb, void *arg);
-// Ends the response. Returns 0, or TN_ECLOSED if already finished.
+// Ends the response. Returns 0, TN_ECLOSED if already finished, or TN_EBUSY
+// while tn_send_file's body is on its way (it finishes the request itself).
 TN_API int tn_finish(tn_handler *h);
+// Sends `length` bytes of the open file `fd` from `offset` as the whole body
+// (Content-Length: length) and finishes the request once they reached the
+// kernel, without reading the file into memory (tn_stream_write_file). Takes
+// fd (closed when done or on any failure); HEAD and bodiless statuses send
+// the head only. Until the file is out, writes return TN_ECLOSED and
+// tn_finish TN_EBUSY. Returns 0, TN_ECLOSED once the head was sent or finished.
+TN_API int tn_send_file(tn_handler *h, int fd, uint64_t offset, uint64_t length);
 // Keeps the request open after the request callback returns (Tornado's
 // coroutine handlers): it ends at tn_finish.
 TN_API void tn_defer(tn_handler *h);
@@ -1985,6 +2033,7 @@ typedef struct tn_route {
 } tn_route;
 
 typedef struct tn_app tn_app;
+typedef struct tn_packed_file tn_packed_file;  // see >>static
 
 typedef struct tn_app_desc {
     const tn_route *routes;             // the default host's routes (may be NULL)
@@ -1995,6 +2044,13 @@ typedef struct tn_app_desc {
     const char *cookie_secret;          // for signed cookies (copied); NULL: none
     bool xsrf_cookies;                  // Tornado's XSRF check on every method
                                         // but GET, HEAD and OPTIONS (403 on failure)
+    const char *static_path;            // a folder served under static_url_prefix
+                                        // (Tornado's static_path; copied); NULL: none
+    const char *static_url_prefix;      // default "/static/"
+    const tn_packed_file *static_files; // files embedded by tools/pack, served under
+                                        // the prefix when static_path is NULL
+    const char *template_path;          // folder of tn_render's templates (copied);
+                                        // each parsed on first use, then cached
     tn_http_server_desc server;         // for tn_app_listen: limits, timeouts,
                                         // xheaders (request_cb is the app's)
 } tn_app_desc;
@@ -2082,6 +2138,218 @@ TN_API int tn_write_json_end(tn_handler *h);
 // The application serving the request (NULL for plain servers).
 TN_API tn_app *tn_handler_app(const tn_handler *h);
 // ==== END src/web.h ====
+
+// ==== BEGIN src/static.h ====
+#if defined(TN_AMALGAMATION_LINES)
+#line 1 "src/static.h"
+#endif
+// ---------------------------------------------------------------------------
+// >>static  Static files (Tornado's StaticFileHandler, static_path, static_url)
+// ---------------------------------------------------------------------------
+// Serve a folder under /static/ and link to its files with a content hash, so
+// browsers may cache them for ten years:
+//
+//     tn_app *app = tn_app_new(loop, &(tn_app_desc){
+//         .routes = routes, .static_path = "static"});
+//     ...
+//     tn_buf url = {0};
+//     tn_static_url(h, "app.css", &url);   // "/static/app.css?v=<32 hex digits>"
+//
+// Or embed the folder in the program (no file system needed):
+//
+//     build/pack static assets > assets.c       // const tn_packed_file assets[]
+//     extern const tn_packed_file assets[];
+//     ... (tn_app_desc){.static_files = assets}
+//
+// An explicit route serves another folder, the path being its first group:
+//
+//     static const tn_static_desc docs = {.path = "docs", .default_filename = "index.html"};
+//     ... {TN_STATIC_ROUTE("/docs/(.*)", &docs), ...}
+//
+// Rules, as Tornado's: Content-Type by extension, Accept-Ranges, a strong
+// ETag (SHA-256 of the content, cached until the file changes) and
+// Last-Modified; If-None-Match (which beats If-Modified-Since) and
+// If-Modified-Since answer 304, before any Range; one byte range (206, 416
+// with "bytes */N"; a range covering everything is a 200; a malformed Range
+// is ignored); HEAD; "..", absolute paths and symlinks leading out of the
+// folder are 403, missing files 404; a folder is 403 unless default_filename
+// is set: then "/dir" gets a 301 to "/dir/", which serves dir/index.html.
+// Requests with ?v= get "Cache-Control: max-age=315360000" and Expires.
+// Files on disk are sent with tn_send_file (never read whole into memory);
+// a file's hash is computed on first use, on the loop's thread (as Tornado).
+// Packed files are copied into the response.
+
+// One file embedded by tools/pack; a table ends with an entry whose path is
+// NULL and is sorted by path (strcmp), so lookups can bisect.
+struct tn_packed_file {
+    const char *path;           // relative to the packed folder, '/'-separated
+    const unsigned char *data;
+    size_t size;
+    int64_t mtime;              // seconds since the epoch (Last-Modified)
+    const char *hash;           // 64 hex digits: SHA-256 of data (ETag, ?v=)
+};
+
+// Tornado's StaticFileHandler arguments (the route's user_data).
+typedef struct tn_static_desc {
+    const char *path;               // the folder served; NULL: serve `files`
+    const tn_packed_file *files;    // files embedded by tools/pack
+    const char *default_filename;   // e.g. "index.html"; NULL: folders are 403
+} tn_static_desc;
+
+// Tornado's StaticFileHandler as an app's route callback: serves GET and
+// HEAD of path argument 0 from the tn_static_desc in h->user_data (405 for
+// other methods).
+TN_API void tn_static_serve(tn_handler *h);
+
+// A tn_route serving desc (a const tn_static_desc * that outlives the app);
+// the pattern's first group is the file's path.
+#define TN_STATIC_ROUTE(pattern, desc) {(pattern), NULL, tn_static_serve, (void *)(desc), NULL}
+
+// Tornado's static_url: appends static_url_prefix + path + "?v=" + the first
+// 32 hex digits of the file's content hash, for the app's static_path or
+// static_files. Returns 0, TN_ENOENT (no such file, or no static files; out
+// is then unchanged) or TN_ENOMEM.
+TN_API int tn_static_url(tn_handler *h, const char *path, tn_buf *out);
+// ==== END src/static.h ====
+
+// ==== BEGIN src/template.h ====
+#if defined(TN_AMALGAMATION_LINES)
+#line 1 "src/template.h"
+#endif
+// ---------------------------------------------------------------------------
+// >>template  HTML templates in the spirit of tornado.template
+// ---------------------------------------------------------------------------
+// A template is parsed once into a compact node list and rendered any number
+// of times against a JSON value (src/json.h) that holds its variables:
+//
+//     <h1>{{ title }}</h1>
+//     {% for m in messages %}<p id="m{{ m.id }}">{{ m.body }}</p>{% end %}
+//     {% if not messages %}<p>No messages yet.</p>{% end %}
+//     {% raw xsrf_form_html() %}
+//
+//     tn_template *t;
+//     tn_template_error err;
+//     if (tn_template_parse("page.html", text, len, &t, &err) != 0) log(err.text);
+//     tn_template_render(t, doc.root, NULL, &out, &err);  // out gets the HTML
+//     tn_template_free(t);
+//
+// In a handler, tn_render(h, "page.html", ctx) does it all with the app's
+// template_path and a cache of parsed templates.
+//
+// Syntax: `{{ expr }}` prints expr HTML-escaped (& < > " ' as Tornado's
+// xhtml_escape), `{% raw expr %}` unescaped, `{# ... #}` is a comment, and
+// `{{!`, `{%!`, `{#!` print `{{`, `{%`, `{#` literally. Tags:
+//   {% if expr %} ... {% elif expr %} ... {% else %} ... {% end %}
+//   {% for x in expr %} ... {% end %}       (`for k, v in obj` for members)
+//   {% include "name" %}                    (sees the includer's variables)
+//   {% extends "base.html" %} {% block name %} default {% end %}
+// Whitespace is kept as written. An expr is `not` (optional) before one of:
+// a dotted path into the variables (`m.body`, `messages.0.id`), a quoted
+// string ('..' or "..", no escapes), or a call `fn(arg, ...)` of a function
+// given by the environment (arguments: strings or paths).
+//
+// Values: a string prints as its text, a number as its JSON text, true and
+// false as `true`/`false`, null and missing members as nothing, arrays and
+// objects as their JSON. Truthiness is JSON's: false, null, 0, "", [] and {}
+// are false. An unknown top-level name is a render error (Tornado raises
+// NameError); a missing member is empty. `for x in` an array binds each
+// element, an object binds each key (as Python); null or missing iterate
+// zero times. With extends, the base template is rendered and each block
+// takes the most derived template's content; text outside blocks in a
+// derived template is ignored (as Tornado); a block name may appear once per
+// template. Include and extends names are
+// relative to the loader's root, never to the including template.
+
+// How deep includes and extends may nest (a longer chain is a render error).
+#ifndef TN_TEMPLATE_MAX_DEPTH
+#  define TN_TEMPLATE_MAX_DEPTH 16
+#endif
+// Deepest nesting of if/for/block inside one template (deeper: parse error).
+#ifndef TN_TEMPLATE_MAX_NESTING
+#  define TN_TEMPLATE_MAX_NESTING 64
+#endif
+// Most nodes one render may visit: bounds the time and output of loops over
+// includes of loops (a longer render is an error).
+#ifndef TN_TEMPLATE_MAX_STEPS
+#  define TN_TEMPLATE_MAX_STEPS (16u * 1024u * 1024u)
+#endif
+// Largest template source in bytes a loader reads.
+#ifndef TN_TEMPLATE_MAX_SIZE
+#  define TN_TEMPLATE_MAX_SIZE (1024u * 1024u)
+#endif
+
+typedef struct tn_template tn_template;
+typedef struct tn_template_loader tn_template_loader;
+
+// Where and why parsing or rendering failed.
+typedef struct tn_template_error {
+    int line, col;    // 1-based position of the faulty tag (col in bytes)
+    char text[256];   // "name:line:col: message"; "" when there was no error
+} tn_template_error;
+
+// A function callable from templates: appends its result for `name` with
+// `args` to out (unescaped; {{ }} escapes it). Returns 0, TN_ENOENT for an
+// unknown name (a render error "unknown function"), or another error.
+typedef int (*tn_template_call_fn)(void *user_data, const char *name, const tn_str *args, int nargs, tn_buf *out);
+
+// What a render may use besides the variables; zero fields mean none.
+typedef struct tn_template_env {
+    tn_template_loader *loader;     // for include and extends (NULL: they fail)
+    tn_template_call_fn call;       // for fn(...) expressions (NULL: all unknown)
+    void *user_data;                // passed to call
+} tn_template_env;
+
+// Parses `text` (len bytes, copied) into *out; `name` appears in errors.
+// Returns 0; TN_EPARSE with err filled (e.g. "page.html:3:5: Missing
+// {% end %} block for if"); TN_EMSGSIZE over 1 GiB; TN_ENOMEM. err may be NULL.
+TN_API int tn_template_parse(const char *name, const char *text, size_t len, tn_template **out, tn_template_error *err);
+// Appends the rendering of t with the variables of ctx (a JSON object or
+// NULL) to out. Returns 0; TN_EINVAL with err filled for a render error
+// (unknown name, include not found, nesting too deep...); TN_EPARSE with the
+// included template's parse error; TN_ENOMEM. On error out is cut back to
+// its length at the call. err may be NULL.
+TN_API int tn_template_render(const tn_template *t, const tn_json_value *ctx, const tn_template_env *env, tn_buf *out, tn_template_error *err);
+// The name given at parse time.
+TN_API const char *tn_template_name(const tn_template *t);
+// Frees a template from tn_template_parse (not one owned by a loader). NULL is fine.
+TN_API void tn_template_free(tn_template *t);
+// Appends s[0..len) with & < > " ' as entities (Tornado's xhtml_escape), the
+// way {{ }} prints. Returns 0 or TN_ENOMEM.
+TN_API int tn_xhtml_escape(tn_buf *out, const char *s, size_t len);
+
+// Reads the source of template `name` into out. Returns 0, TN_ENOENT, or another error.
+typedef int (*tn_template_read_fn)(void *user_data, const char *name, tn_buf *out);
+
+// Where a loader finds template sources: a folder, or a callback (e.g. over
+// files packed into the program by tools/pack). Set one of root and read.
+typedef struct tn_template_loader_desc {
+    const char *root;               // folder (copied)
+    tn_template_read_fn read;       // used when root is NULL
+    void *user_data;                // passed to read
+} tn_template_loader_desc;
+
+// Creates a loader that parses each template on first use and keeps it.
+// Returns NULL when out of memory or when neither root nor read is set.
+TN_API tn_template_loader *tn_template_loader_new(const tn_template_loader_desc *desc);
+// The parsed template `name` (cached; valid until the loader is freed).
+// Names are relative paths: empty segments, ".", "..", a leading "/" and
+// backslashes are refused (TN_EINVAL). Returns 0, TN_ENOENT, TN_EINVAL,
+// TN_EMSGSIZE (over TN_TEMPLATE_MAX_SIZE), TN_EPARSE (err filled) or TN_ENOMEM.
+TN_API int tn_template_loader_get(tn_template_loader *l, const char *name, const tn_template **out, tn_template_error *err);
+// Frees the loader and every template it parsed. NULL is fine.
+TN_API void tn_template_loader_free(tn_template_loader *l);
+
+// ---- in a handler (the app's template_path)
+
+// Renders template `name` of the app's template_path with ctx, writes it with
+// Content-Type text/html; charset=UTF-8 and finishes. Templates may call
+// xsrf_form_html() and static_url(path). On error: logs "name:line:col:
+// message", answers 500 and returns the error (TN_EINVAL without a template_path).
+TN_API int tn_render(tn_handler *h, const char *name, const tn_json_value *ctx);
+// tn_render's rendering appended to out instead; nothing is sent. Errors are
+// logged and returned; out is then unchanged.
+TN_API int tn_render_string(tn_handler *h, const char *name, const tn_json_value *ctx, tn_buf *out);
+// ==== END src/template.h ====
 
 // ==== BEGIN src/websocket.h ====
 #if defined(TN_AMALGAMATION_LINES)
@@ -2308,6 +2576,9 @@ TN_API int tn_ws_connect(tn_loop *loop, const tn_ws_connect_desc *desc);
 #include <arpa/inet.h>
 #include <netdb.h>
 #include <poll.h>
+#if TN_USE_SENDFILE
+#  include <sys/sendfile.h>
+#endif
 #if TN_ENABLE_THREADS
 #  include <pthread.h>
 #endif
@@ -5458,6 +5729,15 @@ struct tn_stream {
     uint64_t wqueued, wsent;
     tn__wcb *wcbs;
     size_t nwcbs, wcbs_cap;
+    // a queued file: sent once wbuf reaches file_at, before the bytes after it
+    int file_fd;                 // -1: none
+    size_t file_at;
+    uint64_t file_off, file_left, file_end;  // file_end: wqueued after its last byte
+    tn_buf fbuf;                 // the piece read for sending without sendfile
+    size_t fpos;
+    unsigned file_copy : 1;      // sendfile refused this file: read pieces instead
+    tn_stream_write_cb file_cb;
+    void *file_arg;
     tn_stream_close_cb ccb;
     void *carg;
 };
@@ -5488,7 +5768,7 @@ TN__PRIVATE void tn__stream_consume(tn_stream *s, size_t n) {
 
 TN__PRIVATE void tn__stream_update_events(tn_stream *s) {
     if (s->closed) return;
-    int want = (s->eof ? 0 : TN_IO_READ) | (s->wpos < s->wbuf.len ? TN_IO_WRITE : 0);
+    int want = (s->eof ? 0 : TN_IO_READ) | (s->wpos < s->wbuf.len || s->file_fd >= 0 ? TN_IO_WRITE : 0);
     if (want != s->events && tn_loop_update_handler(s->loop, s->fd, want) == 0) s->events = want;
 }
 
@@ -5533,12 +5813,23 @@ TN__PRIVATE size_t tn__stream_satisfy(tn_stream *s, const char *p, size_t len) {
     return s->rsize && len >= s->rsize ? SIZE_MAX : 0;
 }
 
+// Write callbacks run in the order of their ends; the file's has its own slot.
 TN__PRIVATE void tn__stream_deliver_writes(tn_stream *s, int err) {
-    while (s->nwcbs && (err || s->wcbs[0].end <= s->wsent)) {
-        tn__wcb w = s->wcbs[0];
-        memmove(s->wcbs, s->wcbs + 1, (s->nwcbs - 1) * sizeof *s->wcbs);
-        s->nwcbs--;
-        w.cb(s, w.end <= s->wsent ? 0 : err, w.arg);
+    for (;;) {
+        bool w = s->nwcbs && (err || s->wcbs[0].end <= s->wsent);
+        bool f = s->file_cb && (err || s->file_end <= s->wsent);
+        if (f && (!w || s->file_end <= s->wcbs[0].end)) {
+            tn_stream_write_cb cb = s->file_cb;
+            s->file_cb = NULL;
+            cb(s, s->file_end <= s->wsent ? 0 : err, s->file_arg);
+        } else if (w) {
+            tn__wcb wc = s->wcbs[0];
+            memmove(s->wcbs, s->wcbs + 1, (s->nwcbs - 1) * sizeof *s->wcbs);
+            s->nwcbs--;
+            wc.cb(s, wc.end <= s->wsent ? 0 : err, wc.arg);
+        } else {
+            return;
+        }
     }
 }
 
@@ -5603,7 +5894,15 @@ TN__PRIVATE void tn__stream_run(tn_stream *s) {
     tn__stream_update_events(s);
 }
 
+TN__PRIVATE void tn__stream_end_file(tn_stream *s) {
+    if (s->file_fd >= 0) close(s->file_fd);
+    s->file_fd = -1;
+    tn_buf_free(&s->fbuf);
+    s->fpos = 0;
+}
+
 TN__PRIVATE void tn__stream_free(tn_stream *s) {
+    tn__stream_end_file(s);
     tn_buf_free(&s->rbuf);
     tn_buf_free(&s->wbuf);
     tn__free(s->wcbs);
@@ -5638,14 +5937,21 @@ TN__PRIVATE void tn__stream_kick(tn_loop *loop, void *arg) {
     if (s->close_delivered && !s->scheduled) tn__stream_free(s);
 }
 
-TN__PRIVATE int tn__stream_send(tn_stream *s, const char *p, size_t len, size_t *sent) {
+#ifndef MSG_NOSIGNAL
+#  define MSG_NOSIGNAL 0
+#endif
+// Bytes followed by a file's are sent with MSG_MORE where there is one, so
+// a response head and a small file leave in one segment (no Nagle wait).
+#ifdef MSG_MORE
+#  define TN__MSG_MORE MSG_MORE
+#else
+#  define TN__MSG_MORE 0
+#endif
+
+TN__PRIVATE int tn__stream_send(tn_stream *s, const char *p, size_t len, int flags, size_t *sent) {
     *sent = 0;
     while (*sent < len) {
-#ifdef MSG_NOSIGNAL
-        ssize_t n = send(s->fd, p + *sent, len - *sent, MSG_NOSIGNAL);
-#else
-        ssize_t n = send(s->fd, p + *sent, len - *sent, 0);
-#endif
+        ssize_t n = send(s->fd, p + *sent, len - *sent, MSG_NOSIGNAL | flags);
         if (n > 0) {
             *sent += (size_t)n;
             s->wsent += (uint64_t)n;
@@ -5660,15 +5966,79 @@ TN__PRIVATE int tn__stream_send(tn_stream *s, const char *p, size_t len, size_t 
     return 0;
 }
 
-TN__PRIVATE int tn__stream_flush(tn_stream *s) {
-    size_t sent;
-    int r = tn__stream_send(s, s->wbuf.data + s->wpos, s->wbuf.len - s->wpos, &sent);
-    s->wpos += sent;
-    if (s->wpos == s->wbuf.len) {
-        tn_buf_free(&s->wbuf);
-        s->wpos = 0;
+// Reads the file's next piece (at most 64 KiB) into fbuf.
+TN__PRIVATE int tn__stream_read_piece(tn_stream *s) {
+    size_t want = (size_t)TN__MIN(s->file_left, (uint64_t)(64 * 1024));
+    tn_buf_clear(&s->fbuf);
+    s->fpos = 0;
+    if (tn_buf_reserve(&s->fbuf, want)) return TN_ENOMEM;
+    ssize_t n;
+    do n = pread(s->file_fd, s->fbuf.data, want, (off_t)s->file_off);
+    while (n < 0 && errno == EINTR);
+    if (n < 0) return tn__err_from_errno(errno);
+    if (n == 0) {
+        TN__LOGW("stream: file ended %llu bytes early", (unsigned long long)s->file_left);
+        return TN_EPIPE;
     }
-    return r;
+    s->fbuf.len = (size_t)n;
+    s->file_off += (uint64_t)n;
+    return 0;
+}
+
+// Hands the kernel what it takes of the queued file: 0 with the file either
+// done (file_fd < 0) or waiting for room, or an error.
+TN__PRIVATE int tn__stream_send_file(tn_stream *s) {
+    while (s->file_left) {
+#if TN_USE_SENDFILE
+        if (!s->file_copy) {
+            off_t off = (off_t)s->file_off;
+            ssize_t n = sendfile(s->fd, s->file_fd, &off, (size_t)TN__MIN(s->file_left, (uint64_t)1 << 30));
+            if (n > 0) {
+                s->file_off += (uint64_t)n, s->file_left -= (uint64_t)n, s->wsent += (uint64_t)n;
+                continue;
+            }
+            if (n < 0 && errno == EINTR) continue;
+            if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return 0;
+            if (n < 0 && (errno == EINVAL || errno == ENOSYS || errno == EOPNOTSUPP)) {
+                s->file_copy = 1;  // e.g. a pipe or a file system without it
+                continue;
+            }
+            if (n == 0) TN__LOGW("stream: file ended %llu bytes early", (unsigned long long)s->file_left);
+            return n < 0 ? tn__err_from_errno(errno) : TN_EPIPE;
+        }
+#endif
+        if (s->fpos == s->fbuf.len) {
+            int r = tn__stream_read_piece(s);
+            if (r) return r;
+        }
+        size_t sent;
+        size_t piece = s->fbuf.len - s->fpos;
+        int r = tn__stream_send(s, s->fbuf.data + s->fpos, piece, s->file_left > piece ? TN__MSG_MORE : 0, &sent);
+        s->fpos += sent;
+        s->file_left -= sent;
+        if (r || s->fpos < s->fbuf.len) return r;
+    }
+    tn__stream_end_file(s);
+    return 0;
+}
+
+TN__PRIVATE int tn__stream_flush(tn_stream *s) {
+    for (;;) {
+        size_t stop = s->file_fd >= 0 ? s->file_at : s->wbuf.len, sent = 0;
+        int more = s->file_fd >= 0 ? TN__MSG_MORE : 0;
+        int r = stop > s->wpos ? tn__stream_send(s, s->wbuf.data + s->wpos, stop - s->wpos, more, &sent) : 0;
+        s->wpos += sent;
+        if (r) return r;
+        if (s->wpos < stop || s->file_fd < 0) break;
+        r = tn__stream_send_file(s);
+        if (r) return r;
+        if (s->file_fd >= 0) break;  // the kernel is full
+    }
+    if (s->wpos == s->wbuf.len) {  // (a queued file's file_at is then wpos too)
+        tn_buf_free(&s->wbuf);
+        s->wpos = s->file_at = 0;
+    }
+    return 0;
 }
 
 TN__PRIVATE void tn__stream_close(tn_stream *s, int reason) {
@@ -5676,7 +6046,9 @@ TN__PRIVATE void tn__stream_close(tn_stream *s, int reason) {
     s->closed = 1;
     s->close_reason = reason;
     // Hand the kernel what it takes now; the rest is dropped (Tornado drops all).
-    if (s->wpos < s->wbuf.len && (reason == 0 || reason == TN_EOF || reason == TN_ECANCELED)) tn__stream_flush(s);
+    if ((s->wpos < s->wbuf.len || s->file_fd >= 0) && (reason == 0 || reason == TN_EOF || reason == TN_ECANCELED))
+        tn__stream_flush(s);
+    tn__stream_end_file(s);
     tn_loop_remove_handler(s->loop, s->fd);
     close(s->fd);
     s->fd = -1;
@@ -5761,6 +6133,7 @@ TN_API tn_stream *tn_stream_new(tn_loop *loop, int fd, const tn_stream_desc *des
     }
     s->loop = loop;
     s->fd = fd;
+    s->file_fd = -1;
     s->max_buffer = TN_DEFAULT_MAX_BUFFER_SIZE;
     if (desc) {
         s->max_buffer = TN__DEF(desc->max_buffer_size, s->max_buffer);
@@ -5836,7 +6209,16 @@ TN_API int tn_stream_read_until_close(tn_stream *s, tn_stream_read_cb cb, void *
     return tn__stream_start_read(s, TN__RD_CLOSE, 0, cb, arg);
 }
 
-TN_API int tn_stream_write(tn_stream *s, const void *data, size_t len, tn_stream_write_cb cb, void *arg) {
+// Runs the callbacks now satisfied in a later turn (never inside the caller's call).
+TN__PRIVATE void tn__stream_writes_done_soon(tn_stream *s) {
+    if (s->running) s->rerun = 1;
+    else tn__stream_schedule(s);
+}
+
+// tn_stream_write; with `now` false the bytes wait for the next flush (the
+// http server holds a response head back until its file is queued too).
+TN__PRIVATE int tn__stream_write(tn_stream *s, const void *data, size_t len, tn_stream_write_cb cb, void *arg,
+                                 bool now) {
     if (s->closed) return TN_ECLOSED;
     size_t pending = s->wbuf.len - s->wpos;
     if (s->max_write && len > s->max_write - TN__MIN(pending, s->max_write)) {
@@ -5853,8 +6235,8 @@ TN_API int tn_stream_write(tn_stream *s, const void *data, size_t len, tn_stream
     }
     const char *p = TN__CAST(const char *, data);
     size_t sent = 0;
-    if (pending == 0 && len) {
-        int r = tn__stream_send(s, p, len, &sent);
+    if (now && pending == 0 && s->file_fd < 0 && len) {
+        int r = tn__stream_send(s, p, len, 0, &sent);
         if (r) {
             tn__stream_close(s, r);
             return 0;  // as in Tornado, the failure arrives through the callbacks
@@ -5870,13 +6252,43 @@ TN_API int tn_stream_write(tn_stream *s, const void *data, size_t len, tn_stream
         s->wcbs[s->nwcbs].cb = cb;
         s->wcbs[s->nwcbs].arg = arg;
         s->nwcbs++;
-        if (s->wsent >= s->wqueued) {
-            if (s->running) s->rerun = 1;
-            else tn__stream_schedule(s);
-        }
+        if (s->wsent >= s->wqueued) tn__stream_writes_done_soon(s);
     }
     tn__stream_update_events(s);
     return 0;
+}
+
+TN_API int tn_stream_write_file(tn_stream *s, int fd, uint64_t offset, uint64_t length, tn_stream_write_cb cb,
+                                void *arg) {
+    if (s->closed || s->file_fd >= 0) {
+        close(fd);
+        return s->closed ? TN_ECLOSED : TN_EBUSY;
+    }
+    if (length == 0) {
+        close(fd);
+        return tn_stream_write(s, "", 0, cb, arg);
+    }
+    s->file_fd = fd;
+    s->file_at = s->wbuf.len;
+    s->file_off = offset;
+    s->file_left = length;
+    s->file_copy = 0;
+    s->wqueued += length;
+    s->file_end = s->wqueued;
+    s->file_cb = cb;
+    s->file_arg = arg;
+    int r = tn__stream_flush(s);
+    if (r) tn__stream_close(s, r);  // the failure arrives through cb, as in tn_stream_write
+    else if (cb && s->wsent >= s->file_end) tn__stream_writes_done_soon(s);
+    tn__stream_update_events(s);
+    return 0;
+}
+
+// For the http server, whose requests can go before their file is sent.
+TN__PRIVATE void tn__stream_forget_file_cb(tn_stream *s) { s->file_cb = NULL; }
+
+TN_API int tn_stream_write(tn_stream *s, const void *data, size_t len, tn_stream_write_cb cb, void *arg) {
+    return tn__stream_write(s, data, len, cb, arg, true);
 }
 
 TN_API void tn_stream_set_close_callback(tn_stream *s, tn_stream_close_cb cb, void *arg) {
@@ -5887,7 +6299,10 @@ TN_API void tn_stream_set_close_callback(tn_stream *s, tn_stream_close_cb cb, vo
 TN_API void tn_stream_close(tn_stream *s) { tn__stream_close(s, 0); }
 TN_API bool tn_stream_closed(const tn_stream *s) { return s->closed; }
 TN_API bool tn_stream_reading(const tn_stream *s) { return s->rmode != TN__RD_NONE; }
-TN_API size_t tn_stream_write_buffer_size(const tn_stream *s) { return s->wbuf.len - s->wpos; }
+TN_API size_t tn_stream_write_buffer_size(const tn_stream *s) {
+    uint64_t n = (uint64_t)(s->wbuf.len - s->wpos) + (s->file_fd >= 0 ? s->file_left : 0);
+    return n > SIZE_MAX ? SIZE_MAX : (size_t)n;
+}
 
 TN_API size_t tn_stream_read_buffer_size(const tn_stream *s) {
     return (s->in_scratch ? s->slen - s->spos : 0) + (s->rbuf.len - s->rpos);
@@ -8521,7 +8936,8 @@ struct tn__hreq {
     char reason[64];
     char remote_ip[46];
     unsigned keep_alive : 1, head_method : 1, headers_sent : 1, chunked_out : 1, until_close : 1, finished : 1,
-        deferred : 1, dispatching : 1, body_done : 1, released : 1;
+        deferred : 1, dispatching : 1, body_done : 1, released : 1, file_out : 1,
+        file_pending : 1;  // tn_send_file's body is on its way: the request is the file's
 };
 
 #define TN__REQ(h) ((tn__hreq *)(void *)(h))
@@ -8566,11 +8982,13 @@ TN__PRIVATE bool tn__header_ok(const char *name, const char *value) {
 // ---- the output path: responses go through srv->out so that the answers to
 // pipelined requests leave in one write
 
-TN__PRIVATE void tn__hconn_flush_out(tn_http_server *srv) {
+// Hands the batch to the stream; with `now` false it waits there for what
+// follows (a file: see tn_send_file).
+TN__PRIVATE void tn__hconn_flush_out_now(tn_http_server *srv, bool now) {
     tn__hconn *c = srv->out_conn;
     srv->out_conn = NULL;
     if (!c || !srv->out.len) return;
-    int r = tn_stream_write(c->stream, srv->out.data, srv->out.len, NULL, NULL);
+    int r = tn__stream_write(c->stream, srv->out.data, srv->out.len, NULL, NULL, now);
     tn_buf_clear(&srv->out);
     if (srv->out.cap > TN__REQ_KEEP_BUF) tn_buf_free(&srv->out);
     if (r == TN_ENOBUFS) {
@@ -8578,6 +8996,8 @@ TN__PRIVATE void tn__hconn_flush_out(tn_http_server *srv) {
         tn__hconn_close(c);
     }
 }
+
+TN__PRIVATE void tn__hconn_flush_out(tn_http_server *srv) { tn__hconn_flush_out_now(srv, true); }
 
 TN__PRIVATE void tn__hserver_flush_cb(tn_loop *loop, void *arg) {
     tn_http_server *srv = TN__CAST(tn_http_server *, arg);
@@ -9066,6 +9486,8 @@ TN__PRIVATE void tn__hreq_write_head(tn__hreq *r, bool finishing) {
             tn__hreq_drop_header(resp, "Content-Language");
             tn__hreq_drop_header(resp, "Content-Encoding");
         }
+    } else if (r->file_out) {
+        // tn_send_file set Content-Length
     } else if (finishing) {
         // A HEAD answer may announce the length of the GET it stands for.
         if (!(r->head_method && tn_get_response_header(&r->pub, "Content-Length").ptr)) {
@@ -9143,6 +9565,7 @@ TN_API int tn_flush(tn_handler *h, tn_stream_write_cb cb, void *arg) {
 TN_API int tn_finish(tn_handler *h) {
     tn__hreq *r = TN__REQ(h);
     if (r->finished) return TN_ECLOSED;
+    if (r->file_pending) return TN_EBUSY;  // tn__hreq_file_sent finishes it
     if (r->srv && r->srv->hooks.before_finish) r->srv->hooks.before_finish(h);
     r->finished = 1;
     tn__hconn *c = r->conn;
@@ -9171,6 +9594,46 @@ TN_API int tn_finish(tn_handler *h) {
         if (!c) tn__hreq_release(r);
         else tn_loop_add_callback(r->loop, tn__hreq_release_cb, r);
     }
+    return 0;
+}
+
+TN__PRIVATE void tn__hreq_file_sent(tn_stream *s, int status, void *arg) {
+    tn__hreq *r = TN__CAST(tn__hreq *, arg);
+    (void)s;
+    r->file_pending = 0;
+    if (status) r->keep_alive = 0;
+    tn_finish(&r->pub);
+}
+
+TN_API int tn_send_file(tn_handler *h, int fd, uint64_t offset, uint64_t length) {
+    tn__hreq *r = TN__REQ(h);
+    if (r->finished || r->headers_sent) {
+        close(fd);
+        TN__LOGE("tn_send_file: the response was already %s", r->finished ? "finished" : "started");
+        return TN_ECLOSED;
+    }
+    char num[24];
+    snprintf(num, sizeof num, "%llu", (unsigned long long)length);
+    tn_buf_clear(&r->out);
+    int rc = tn_set_header(h, "Content-Length", num);
+    r->file_out = 1;
+    tn__hconn *c = r->conn;
+    if (rc || !c || r->head_method || !tn__status_has_body(r->status) || length == 0) {
+        close(fd);
+        if (rc) r->keep_alive = 0;
+        if (c) tn__hreq_write_head(r, true);
+        tn_finish(h);
+        return rc;
+    }
+    tn__hreq_write_head(r, false);
+    tn__hconn_flush_out_now(r->srv, false);  // the head leaves with the file's first bytes
+    if (!r->conn) {  // the head's write failed and closed the connection
+        close(fd);
+        return tn_finish(h);
+    }
+    r->deferred = 1;  // finished by tn__hreq_file_sent
+    if (tn_stream_write_file(c->stream, fd, offset, length, tn__hreq_file_sent, r) != 0) return tn_finish(h);
+    r->file_pending = 1;
     return 0;
 }
 
@@ -9285,7 +9748,7 @@ TN_API tn_str tn_get_response_header(const tn_handler *h, const char *name) {
 
 TN_API int tn_write(tn_handler *h, const void *data, size_t len) {
     tn__hreq *r = TN__REQ(h);
-    if (r->finished) return TN_ECLOSED;
+    if (r->finished || r->file_out) return TN_ECLOSED;
     if (!r->conn && r->headers_sent) return 0;  // the client left: nothing to send to
     return tn_buf_append(&r->out, data, len);
 }
@@ -9294,7 +9757,7 @@ TN_API int tn_write_str(tn_handler *h, const char *s) { return tn_write(h, s, st
 
 TN_API int tn_writef(tn_handler *h, const char *fmt, ...) {
     tn__hreq *r = TN__REQ(h);
-    if (r->finished) return TN_ECLOSED;
+    if (r->finished || r->file_out) return TN_ECLOSED;
     va_list ap;
     va_start(ap, fmt);
     int rc = tn_buf_appendv(&r->out, fmt, ap);
@@ -9321,6 +9784,10 @@ TN__PRIVATE void tn__hserver_free(tn_http_server *srv) {
     while (srv->conns) {
         tn__hconn *c = srv->conns;
         tn__hreq *r = c->req;
+        if (r && r->file_pending) {
+            r->deferred = 0;  // its file's callback will not run: release it now
+            tn__stream_forget_file_cb(c->stream);
+        }
         tn_stream_set_close_callback(c->stream, NULL, NULL);
         tn_stream_close(c->stream);
         tn__hconn_on_close(c->stream, TN_ECANCELED, c);
@@ -10245,7 +10712,14 @@ struct tn_app {
     tn__hostgroup *groups;   // added host groups, in order; the default host last
     size_t ngroups;
     tn_http_server *server;
+    struct tn__static *statics;  // static.c: static files and their hashes
+    tn_template_loader *templates;  // from template_path; NULL without one
 };
+
+// static.c: the routes static_path / static_files install before the app's
+// own (the table to free; NULL when out of memory), and freeing their state.
+TN__PRIVATE tn_route *tn__static_app_routes(tn_app *app, const tn_route *routes);
+TN__PRIVATE void tn__static_free(struct tn__static *st);
 
 // The web layer's per-request state; it lives with the pooled request
 // object, so its buffers are reused too.
@@ -10959,6 +11433,21 @@ TN__PRIVATE int tn__hostgroup_init(tn__hostgroup *g, const char *host, const tn_
     return 0;
 }
 
+// ---- templates (tn_render lives in template.c)
+
+TN__PRIVATE int tn__app_templates_init(tn_app *app) {
+    const char *path = app->desc.template_path;
+    app->desc.template_path = NULL;  // the loader keeps its own copy
+    if (!path) return 0;
+    tn_template_loader_desc d;
+    memset(&d, 0, sizeof d);
+    d.root = path;
+    app->templates = tn_template_loader_new(&d);
+    return app->templates ? 0 : TN_ENOMEM;
+}
+
+TN__PRIVATE tn_template_loader *tn__app_templates(tn_app *app) { return app->templates; }
+
 TN__PRIVATE void tn__app_close(tn__handle *h) { tn_app_free(TN__CAST(tn_app *, (void *)h)); }
 
 TN_API tn_app *tn_app_new(tn_loop *loop, const tn_app_desc *desc) {
@@ -10972,8 +11461,14 @@ TN_API tn_app *tn_app_new(tn_loop *loop, const tn_app_desc *desc) {
         tn__free(app);
         return NULL;
     }
+    bool statics = desc && (desc->static_path || desc->static_files);
+    tn_route *with_static = statics ? tn__static_app_routes(app, desc->routes) : NULL;
     app->groups = TN__CAST(tn__hostgroup *, tn__calloc(1, sizeof(tn__hostgroup)));
-    if (!app->groups || tn__hostgroup_init(&app->groups[0], NULL, desc ? desc->routes : NULL) != 0) {
+    bool bad = (statics && !with_static) || !app->groups ||
+               tn__hostgroup_init(&app->groups[0], NULL, with_static ? with_static : desc ? desc->routes : NULL) != 0;
+    tn__free(with_static);
+    if (bad) {
+        tn__static_free(app->statics);
         tn__free(app->groups);
         tn__free((void *)(uintptr_t)app->desc.cookie_secret);
         tn__free(app);
@@ -10982,6 +11477,10 @@ TN_API tn_app *tn_app_new(tn_loop *loop, const tn_app_desc *desc) {
     app->ngroups = 1;
     app->handle.close = tn__app_close;
     tn__loop_add_handle(loop, &app->handle);
+    if (tn__app_templates_init(app) != 0) {
+        tn_app_free(app);
+        return NULL;
+    }
     return app;
 }
 
@@ -11056,10 +11555,1516 @@ TN_API void tn_app_free(tn_app *app) {
     for (size_t g = 0; g < app->ngroups; g++) tn__hostgroup_free(&app->groups[g]);
     tn__free(app->groups);
     tn__free((void *)(uintptr_t)app->desc.cookie_secret);
+    tn__static_free(app->statics);
+    tn_template_loader_free(app->templates);
     tn__loop_remove_handle(&app->handle);
     tn__free(app);
 }
 // ==== END src/web.c ====
+
+// ==== BEGIN src/static.c ====
+#if defined(TN_AMALGAMATION_LINES)
+#line 1 "src/static.c"
+#endif
+// >>static implementation
+
+// Ten years, as Tornado's CACHE_MAX_AGE for versioned URLs.
+enum { TN__STATIC_MAX_AGE = 315360000, TN__STATIC_HASH_CHUNK = 64 * 1024, TN__STATIC_VERSION_LEN = 32 };
+
+#if defined(__APPLE__)
+#  define TN__MTIME_NS(st) ((int64_t)(st).st_mtimespec.tv_nsec)
+#else
+#  define TN__MTIME_NS(st) ((int64_t)(st).st_mtim.tv_nsec)
+#endif
+
+// What says a file on disk is unchanged: a file rewritten within the same
+// second with the same size still differs in nanoseconds or inode.
+typedef struct tn__static_stamp {
+    int64_t mtime, mtime_ns;
+    uint64_t size, ino;
+} tn__static_stamp;
+
+// A file's content hash, kept while its stamp stays the same.
+typedef struct tn__static_hash {
+    char *path;
+    tn__static_stamp stamp;
+    char hex[2 * TN_SHA256_SIZE + 1];
+} tn__static_hash;
+
+// An app's static files: the static_path settings (the user_data of the
+// routes they install) and the hash cache every static route shares.
+struct tn__static {
+    tn_static_desc desc;   // path copied
+    char *prefix;          // static_url_prefix, copied
+    char *pattern;         // the route pattern made of it
+    tn__static_hash *hashes;
+    size_t nhashes, cap;
+};
+
+// One file found: on disk (fd open) or packed.
+typedef struct tn__sfile {
+    int fd;
+    const tn_packed_file *packed;
+    uint64_t size;
+    int64_t mtime;
+    char hash[2 * TN_SHA256_SIZE + 1];
+} tn__sfile;
+
+enum { TN__SF_FILE, TN__SF_DIR, TN__SF_MISSING, TN__SF_FORBIDDEN, TN__SF_ERROR };
+
+TN__PRIVATE void tn__static_free(struct tn__static *st) {
+    if (!st) return;
+    for (size_t i = 0; i < st->nhashes; i++) tn__free(st->hashes[i].path);
+    tn__free(st->hashes);
+    tn__free((void *)(uintptr_t)st->desc.path);
+    tn__free(st->prefix);
+    tn__free(st->pattern);
+    tn__free(st);
+}
+
+// "a//b/./c" -> "a/b/c" (into out, NUL-terminated). ".." segments, absolute
+// paths and NUL bytes are refused with TN_EACCES, as paths out of the root.
+TN__PRIVATE int tn__static_clean(tn_str in, tn_buf *out) {
+    tn_buf_clear(out);
+    if (tn_buf_append(out, "", 0)) return TN_ENOMEM;
+    if ((in.len && in.ptr[0] == '/') || (in.len && memchr(in.ptr, '\0', in.len))) return TN_EACCES;
+    size_t i = 0;
+    while (i < in.len) {
+        const char *slash = TN__CAST(const char *, memchr(in.ptr + i, '/', in.len - i));
+        size_t j = slash ? (size_t)(slash - in.ptr) : in.len, n = j - i;
+        if (n == 2 && in.ptr[i] == '.' && in.ptr[i + 1] == '.') return TN_EACCES;
+        if (n && !(n == 1 && in.ptr[i] == '.')) {
+            if ((out->len && tn_buf_append(out, "/", 1)) || tn_buf_append(out, in.ptr + i, n)) return TN_ENOMEM;
+        }
+        i = j + 1;
+    }
+    return 0;
+}
+
+// ---- hashes
+
+TN__PRIVATE void tn__static_hex(const uint8_t digest[TN_SHA256_SIZE], char *hex) {
+    tn__hex_encode(digest, TN_SHA256_SIZE, hex);
+    hex[2 * TN_SHA256_SIZE] = '\0';
+}
+
+// SHA-256 of an open file, read a piece at a time.
+TN__PRIVATE int tn__static_hash_fd(int fd, char *hex) {
+    char *buf = TN__CAST(char *, tn__malloc(TN__STATIC_HASH_CHUNK));
+    if (!buf) return TN_ENOMEM;
+    tn_sha256_ctx c;
+    tn_sha256_init(&c);
+    off_t off = 0;
+    int rc = 0;
+    for (;;) {
+        ssize_t n = pread(fd, buf, TN__STATIC_HASH_CHUNK, off);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) rc = tn__err_from_errno(errno);
+        if (n <= 0) break;
+        tn_sha256_update(&c, buf, (size_t)n);
+        off += n;
+    }
+    tn__free(buf);
+    uint8_t digest[TN_SHA256_SIZE];
+    tn_sha256_final(&c, digest);
+    tn__static_hex(digest, hex);
+    return rc;
+}
+
+// The file's hash from the app's cache, computed (and cached) when the
+// file is new or changed. st may be NULL: no cache.
+TN__PRIVATE int tn__static_file_hash(struct tn__static *st, const char *path, const tn__static_stamp *stamp,
+                                     tn__sfile *f) {
+    tn__static_hash *e = NULL;
+    for (size_t i = 0; st && i < st->nhashes && !e; i++)
+        if (strcmp(st->hashes[i].path, path) == 0) e = &st->hashes[i];
+    if (e && memcmp(&e->stamp, stamp, sizeof *stamp) == 0) {
+        memcpy(f->hash, e->hex, sizeof f->hash);
+        return 0;
+    }
+    int rc = tn__static_hash_fd(f->fd, f->hash);
+    if (rc || !st) return rc;
+    if (!e) {
+        if (st->nhashes == st->cap) {
+            size_t cap = st->cap ? st->cap * 2 : 16;
+            tn__static_hash *h = TN__CAST(tn__static_hash *, tn__realloc(st->hashes, cap * sizeof *h));
+            if (!h) return 0;  // served all the same, just not cached
+            st->hashes = h;
+            st->cap = cap;
+        }
+        char *copy = tn__strdup(path);
+        if (!copy) return 0;
+        e = &st->hashes[st->nhashes++];
+        e->path = copy;
+    }
+    e->stamp = *stamp;
+    memcpy(e->hex, f->hash, sizeof e->hex);
+    return 0;
+}
+
+// ---- finding a file
+
+// The app's shared state, made on first use (NULL without an app, or when
+// out of memory: hashes are then not cached).
+TN__PRIVATE struct tn__static *tn__static_state(tn_handler *h) {
+    tn_app *app = tn_handler_app(h);
+    if (app && !app->statics) app->statics = TN__CAST(struct tn__static *, tn__calloc(1, sizeof(struct tn__static)));
+    return app ? app->statics : NULL;
+}
+
+// rel ("a/b", or "" for the root) under desc->path, never outside it (also
+// not through a symlink).
+TN__PRIVATE int tn__static_find_disk(tn_handler *h, const tn_static_desc *d, const char *rel, tn__sfile *f) {
+    char root[PATH_MAX], real[PATH_MAX], full[PATH_MAX];
+    int n = snprintf(full, sizeof full, "%s/%s", d->path, rel);
+    if (n < 0 || (size_t)n >= sizeof full) return TN__SF_MISSING;
+    if (!realpath(d->path, root)) {
+        TN__LOGE("static path %s: %s", d->path, strerror(errno));
+        return TN__SF_MISSING;
+    }
+    if (!realpath(full, real)) return errno == EACCES ? TN__SF_FORBIDDEN : TN__SF_MISSING;
+    size_t rl = strlen(root);
+    if (strncmp(real, root, rl) != 0 || (real[rl] != '/' && real[rl] != '\0' && !(rl == 1 && root[0] == '/'))) {
+        TN__LOGW("%s: %s is not in root static directory", h->request.remote_ip, rel);
+        return TN__SF_FORBIDDEN;
+    }
+    struct stat st;
+    int fd = open(real, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+    if (fd < 0) return errno == ENOENT ? TN__SF_MISSING : TN__SF_FORBIDDEN;
+    bool stat_ok = fstat(fd, &st) == 0;
+    if (!stat_ok || !S_ISREG(st.st_mode)) {
+        bool dir = stat_ok && S_ISDIR(st.st_mode);
+        close(fd);
+        return dir ? TN__SF_DIR : TN__SF_FORBIDDEN;
+    }
+    f->fd = fd;
+    f->size = (uint64_t)st.st_size;
+    f->mtime = (int64_t)st.st_mtime;
+    tn__static_stamp stamp;
+    memset(&stamp, 0, sizeof stamp);
+    stamp.mtime = f->mtime;
+    stamp.mtime_ns = TN__MTIME_NS(st);
+    stamp.size = f->size;
+    stamp.ino = (uint64_t)st.st_ino;
+    if (tn__static_file_hash(tn__static_state(h), real, &stamp, f) != 0) {
+        close(fd);
+        f->fd = -1;
+        return TN__SF_ERROR;
+    }
+    return TN__SF_FILE;
+}
+
+// The first entry whose path is not below `key` (by strcmp).
+TN__PRIVATE size_t tn__static_bisect(const tn_packed_file *files, size_t n, const char *key) {
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (strcmp(files[mid].path, key) < 0) lo = mid + 1;
+        else hi = mid;
+    }
+    return lo;
+}
+
+// rel in a packed table; a folder is a prefix of some file's path.
+TN__PRIVATE int tn__static_find_packed(const tn_packed_file *files, const char *rel, tn__sfile *f) {
+    size_t n = 0, rl = strlen(rel);
+    while (files[n].path) n++;
+    if (rl == 0) return TN__SF_DIR;
+    size_t i = tn__static_bisect(files, n, rel);
+    if (i < n && strcmp(files[i].path, rel) == 0) {
+        const tn_packed_file *p = &files[i];
+        if (!p->hash || strlen(p->hash) != 2 * TN_SHA256_SIZE) {
+            TN__LOGE("packed file %s has no content hash (make it with tools/pack)", rel);
+            return TN__SF_ERROR;
+        }
+        f->packed = p;
+        f->size = p->size;
+        f->mtime = p->mtime;
+        memcpy(f->hash, p->hash, sizeof f->hash);
+        return TN__SF_FILE;
+    }
+    // Every path below "rel/" sorts right after the ones equal to "rel" plus
+    // characters before '/'; the first of them is the first not below "rel/".
+    for (; i < n && strncmp(files[i].path, rel, rl) == 0; i++)
+        if (files[i].path[rl] == '/') return TN__SF_DIR;
+    return TN__SF_MISSING;
+}
+
+TN__PRIVATE int tn__static_find(tn_handler *h, const tn_static_desc *d, const char *rel, tn__sfile *f) {
+    memset(f, 0, sizeof *f);
+    f->fd = -1;
+    if (d->path) return tn__static_find_disk(h, d, rel, f);
+    return tn__static_find_packed(d->files, rel, f);
+}
+
+// ---- answering
+
+// Tornado's should_return_304: If-None-Match decides when present, else
+// If-Modified-Since (an unparsable date is ignored).
+TN__PRIVATE bool tn__static_not_modified(tn_handler *h, const char *etag, int64_t mtime) {
+    tn_str inm = tn_get_header(h, "If-None-Match");
+    if (inm.ptr) return tn__etag_matches(inm, tn_str_c(etag));
+    tn_str ims = tn_get_header(h, "If-Modified-Since");
+    time_t since;
+    return ims.ptr && tn_http_date_parse(ims.ptr, ims.len, &since) == 0 && (int64_t)since >= mtime;
+}
+
+TN__PRIVATE void tn__static_headers(tn_handler *h, const char *rel, const tn__sfile *f, char *etag) {
+    char date[TN_HTTP_DATE_SIZE];
+    snprintf(etag, 2 * TN_SHA256_SIZE + 3, "\"%s\"", f->hash);
+    tn_set_header(h, "Accept-Ranges", "bytes");
+    tn_set_header(h, "Etag", etag);
+    tn_http_date_format(date, (time_t)f->mtime);
+    tn_set_header(h, "Last-Modified", date);
+    tn_set_header(h, "Content-Type", tn_mime_type(rel));
+    if (tn_get_query_argument(h, "v", NULL)) {  // a versioned URL: cache it "forever"
+        tn_http_date_format(date, time(NULL) + TN__STATIC_MAX_AGE);
+        tn_set_header(h, "Expires", date);
+        tn_set_header(h, "Cache-Control", "max-age=315360000");
+    }
+}
+
+TN__PRIVATE void tn__static_send(tn_handler *h, const char *rel, tn__sfile *f) {
+    char etag[2 * TN_SHA256_SIZE + 3];
+    tn__static_headers(h, rel, f, etag);
+    tn_http_range range;
+    if (tn__static_not_modified(h, etag, f->mtime)) {
+        tn_set_status(h, 304, NULL);
+        range.status = 304;
+    } else {
+        tn_http_range_parse(tn_get_header(h, "Range"), f->size, &range);
+        if (range.status != 200) tn_set_status(h, range.status, NULL);
+        if (range.status != 200) tn_set_header(h, "Content-Range", range.content_range);
+        if (range.status == 416) tn_set_header(h, "Content-Type", "text/plain");
+    }
+    if (range.status == 304 || range.status == 416) {
+        if (f->fd >= 0) close(f->fd);
+        tn_finish(h);
+    } else if (f->fd >= 0) {
+        tn_send_file(h, f->fd, range.start, range.end - range.start);
+    } else {
+        char len[24];
+        snprintf(len, sizeof len, "%llu", (unsigned long long)(range.end - range.start));
+        tn_set_header(h, "Content-Length", len);  // what a HEAD answer announces
+        if (!tn_str_eq(h->request.method, "HEAD") &&
+            tn_write(h, f->packed->data + range.start, (size_t)(range.end - range.start)) != 0)
+            tn_send_error(h, 503);
+        else
+            tn_finish(h);
+    }
+}
+
+// A folder: its default file, after a 301 to the URL with the trailing slash.
+// Returns the new lookup's result, or -1 when answered.
+TN__PRIVATE int tn__static_dir(tn_handler *h, const tn_static_desc *d, tn_buf *rel, tn__sfile *f) {
+    if (!d->default_filename) return TN__SF_FORBIDDEN;
+    tn_str p = h->request.path;
+    if (!p.len || p.ptr[p.len - 1] != '/') {
+        if (p.len >= 2 && p.ptr[0] == '/' && p.ptr[1] == '/') {
+            TN__LOGW("%s: cannot redirect a path with two initial slashes", h->request.remote_ip);
+            return TN__SF_FORBIDDEN;
+        }
+        tn_buf url;
+        memset(&url, 0, sizeof url);
+        if (tn_buf_append(&url, p.ptr, p.len) || tn_buf_append(&url, "/", 1)) {
+            tn_buf_free(&url);
+            return TN__SF_ERROR;
+        }
+        tn_redirect(h, url.data, 301);
+        tn_buf_free(&url);
+        return -1;
+    }
+    if ((rel->len && tn_buf_append(rel, "/", 1)) || tn_buf_append_str(rel, d->default_filename)) return TN__SF_ERROR;
+    int kind = tn__static_find(h, d, rel->data, f);
+    return kind == TN__SF_DIR ? TN__SF_FORBIDDEN : kind;
+}
+
+TN_API void tn_static_serve(tn_handler *h) {
+    const tn_static_desc *d = TN__CAST(const tn_static_desc *, h->user_data);
+    if (!d || (!d->path && !d->files)) {
+        TN__LOGE("tn_static_serve: the route's user_data must be a tn_static_desc with a path or files");
+        tn_send_error(h, 500);
+        return;
+    }
+    if (!tn_str_eq(h->request.method, "GET") && !tn_str_eq(h->request.method, "HEAD")) {
+        tn__web_error(h, 405, "GET, HEAD");
+        return;
+    }
+    tn_buf rel;
+    memset(&rel, 0, sizeof rel);
+    tn__sfile f;
+    int kind = tn__static_clean(tn_path_arg(h, 0), &rel);
+    if (kind == TN_EACCES) {
+        TN__LOGW("%s: %.*s is not in root static directory", h->request.remote_ip, (int)h->request.path.len,
+                 h->request.path.ptr);
+        kind = TN__SF_FORBIDDEN;
+    } else {
+        kind = kind ? TN__SF_ERROR : tn__static_find(h, d, rel.data, &f);
+    }
+    if (kind == TN__SF_DIR) kind = tn__static_dir(h, d, &rel, &f);
+    if (kind == TN__SF_FILE) tn__static_send(h, rel.data, &f);
+    else if (kind == TN__SF_FORBIDDEN) tn_send_error(h, 403);
+    else if (kind == TN__SF_MISSING) tn_send_error(h, 404);
+    else if (kind == TN__SF_ERROR) tn_send_error(h, 500);
+    tn_buf_free(&rel);
+}
+
+TN_API int tn_static_url(tn_handler *h, const char *path, tn_buf *out) {
+    tn_app *app = tn_handler_app(h);
+    struct tn__static *st = app ? app->statics : NULL;
+    if (!st || !st->prefix || !path) return TN_ENOENT;
+    tn_buf rel;
+    memset(&rel, 0, sizeof rel);
+    tn__sfile f;
+    int rc = tn__static_clean(tn_str_c(path), &rel);
+    int kind = rc ? TN__SF_MISSING : tn__static_find(h, &st->desc, rel.data, &f);
+    tn_buf_free(&rel);
+    if (kind == TN__SF_FILE && f.fd >= 0) close(f.fd);
+    if (rc == TN_ENOMEM || kind == TN__SF_ERROR) return TN_ENOMEM;
+    if (kind != TN__SF_FILE) return TN_ENOENT;
+    return tn_buf_appendf(out, "%s%s?v=%.*s", st->prefix, path, TN__STATIC_VERSION_LEN, f.hash);
+}
+
+// ---- the app's static_path / static_files
+
+// A regular expression matching `s` literally.
+TN__PRIVATE int tn__static_regex_escape(tn_buf *out, const char *s) {
+    for (; *s; s++) {
+        if (strchr("\\.^$|?*+()[]{}", *s) && tn_buf_append(out, "\\", 1)) return TN_ENOMEM;
+        if (tn_buf_append(out, s, 1)) return TN_ENOMEM;
+    }
+    return 0;
+}
+
+TN__PRIVATE tn_route *tn__static_app_routes(tn_app *app, const tn_route *routes) {
+    struct tn__static *st = TN__CAST(struct tn__static *, tn__calloc(1, sizeof *st));
+    if (!st) return NULL;
+    app->statics = st;
+    tn_app_desc *d = &app->desc;
+    tn_buf pat;
+    memset(&pat, 0, sizeof pat);
+    st->desc.files = d->static_files;
+    for (size_t i = 0; d->static_files && d->static_files[i].path && d->static_files[i + 1].path; i++) {
+        if (strcmp(d->static_files[i].path, d->static_files[i + 1].path) >= 0) {
+            TN__LOGE("static_files: \"%s\" must come before \"%s\" (make the table with tools/pack)",
+                     d->static_files[i + 1].path, d->static_files[i].path);
+            return NULL;
+        }
+    }
+    st->prefix = tn__strdup(d->static_url_prefix ? d->static_url_prefix : "/static/");
+    bool ok = st->prefix && (!d->static_path || (st->desc.path = tn__strdup(d->static_path)) != NULL) &&
+              tn__static_regex_escape(&pat, st->prefix) == 0 && tn_buf_append_str(&pat, "(.*)") == 0;
+    d->static_path = d->static_url_prefix = NULL;  // the caller's strings need not outlive the call
+    st->pattern = pat.data;
+    size_t n = 0;
+    while (routes && routes[n].pattern) n++;
+    tn_route *all = ok ? TN__CAST(tn_route *, tn__calloc(n + 4, sizeof *all)) : NULL;
+    if (!all) return NULL;
+    // Tornado puts them first, with /favicon.ico and /robots.txt.
+    const char *patterns[3] = {st->pattern, "/(favicon\\.ico)", "/(robots\\.txt)"};
+    for (int i = 0; i < 3; i++) {
+        all[i].pattern = patterns[i];
+        all[i].callback = tn_static_serve;
+        all[i].user_data = &st->desc;
+    }
+    if (n) memcpy(all + 3, routes, n * sizeof *all);
+    return all;
+}
+// ==== END src/static.c ====
+
+// ==== BEGIN src/template.c ====
+#if defined(TN_AMALGAMATION_LINES)
+#line 1 "src/template.c"
+#endif
+// >>template implementation
+
+enum { TN__T_TEXT, TN__T_EXPR, TN__T_IF, TN__T_ELIF, TN__T_ELSE, TN__T_FOR, TN__T_INCLUDE, TN__T_EXTENDS, TN__T_BLOCK };
+enum { TN__TE_PATH, TN__TE_STR, TN__TE_CALL };
+enum { TN__T_MAX_ARGS = 8 };
+#define TN__T_NONE UINT32_MAX
+
+// An expression; a call's arguments follow it in the array.
+typedef struct tn__texpr {
+    unsigned char kind, negate;
+    unsigned short nargs;
+    uint32_t str, len;  // in the pool: path text, string literal or function name
+} tn__texpr;
+
+// One node. TEXT: a, b = offset and length in the source. EXPR, IF, ELIF: a =
+// expression. FOR: a = expression, b, c = variable names (c may be NONE).
+// INCLUDE, EXTENDS, BLOCK: a = name. Branches of an if chain: next = the
+// next branch (or end); every construct: end = the index past its body.
+typedef struct tn__tnode {
+    unsigned char kind, raw;
+    int line, col;
+    uint32_t a, b, c, next, end;
+} tn__tnode;
+
+struct tn_template {
+    char *name;
+    char *text;
+    tn__tnode *nodes;
+    uint32_t nnodes, capnodes;
+    tn__texpr *exprs;
+    uint32_t nexprs, capexprs;
+    tn_buf pool;             // NUL-terminated names and literals
+    uint32_t extends;        // the EXTENDS node, or NONE
+    struct tn__tblockref *blocks;  // sorted by name, for lookups by derived templates
+    uint32_t nblocks;
+};
+
+typedef struct tn__tblockref {
+    const char *name;
+    uint32_t node;
+} tn__tblockref;
+
+TN__PRIVATE int tn__tblock_cmp(const void *a, const void *b) {
+    const tn__tblockref *x = TN__CAST(const tn__tblockref *, a), *y = TN__CAST(const tn__tblockref *, b);
+    int c = strcmp(x->name, y->name);
+    return c ? c : (x->node > y->node) - (x->node < y->node);
+}
+
+// ---- errors and positions
+
+TN__PRIVATE void tn__terr(tn_template_error *err, const char *name, int line, int col, const char *fmt, ...)
+    TN_PRINTF(5, 6);
+TN__PRIVATE void tn__terr(tn_template_error *err, const char *name, int line, int col, const char *fmt, ...) {
+    if (!err) return;
+    char msg[200];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    err->line = line;
+    err->col = col;
+    snprintf(err->text, sizeof err->text, "%s:%d:%d: %s", name, line, col, msg);
+}
+
+typedef struct tn__tparser {
+    tn_template *t;
+    const char *s;
+    size_t len, pos;
+    size_t lc_off;           // line/col are known for this offset
+    int lc_line, lc_col;
+    tn_template_error *err;
+    int rc;
+} tn__tparser;
+
+// Line and column of a source offset; offsets mostly grow, so resume from the last one.
+TN__PRIVATE void tn__tlc(tn__tparser *p, size_t off, int *line, int *col) {
+    if (off < p->lc_off) {
+        p->lc_off = 0;
+        p->lc_line = p->lc_col = 1;
+    }
+    for (; p->lc_off < off; p->lc_off++) {
+        if (p->s[p->lc_off] == '\n') {
+            p->lc_line++;
+            p->lc_col = 1;
+        } else {
+            p->lc_col++;
+        }
+    }
+    *line = p->lc_line;
+    *col = p->lc_col;
+}
+
+TN__PRIVATE int tn__tperr(tn__tparser *p, size_t off, const char *fmt, const char *arg) {
+    int line, col;
+    tn__tlc(p, off, &line, &col);
+    tn__terr(p->err, p->t->name, line, col, fmt, arg);
+    return p->rc = TN_EPARSE;
+}
+
+TN__PRIVATE int tn__tnomem(tn__tparser *p) { return p->rc = TN_ENOMEM; }
+
+// ---- building
+
+TN__PRIVATE int tn__tnode_add(tn__tparser *p, int kind, size_t off, uint32_t *idx) {
+    tn_template *t = p->t;
+    if (t->nnodes == t->capnodes) {
+        uint32_t cap = t->capnodes ? t->capnodes * 2 : 16;
+        tn__tnode *n = TN__CAST(tn__tnode *, tn__realloc(t->nodes, cap * sizeof *n));
+        if (!n) return tn__tnomem(p);
+        t->nodes = n;
+        t->capnodes = cap;
+    }
+    tn__tnode *n = &t->nodes[t->nnodes];
+    memset(n, 0, sizeof *n);
+    n->kind = (unsigned char)kind;
+    n->c = TN__T_NONE;
+    tn__tlc(p, off, &n->line, &n->col);
+    *idx = t->nnodes++;
+    return 0;
+}
+
+TN__PRIVATE int tn__texpr_add(tn__tparser *p, int kind, uint32_t *idx) {
+    tn_template *t = p->t;
+    if (t->nexprs == t->capexprs) {
+        uint32_t cap = t->capexprs ? t->capexprs * 2 : 16;
+        tn__texpr *e = TN__CAST(tn__texpr *, tn__realloc(t->exprs, cap * sizeof *e));
+        if (!e) return tn__tnomem(p);
+        t->exprs = e;
+        t->capexprs = cap;
+    }
+    memset(&t->exprs[t->nexprs], 0, sizeof t->exprs[0]);
+    t->exprs[t->nexprs].kind = (unsigned char)kind;
+    *idx = t->nexprs++;
+    return 0;
+}
+
+// Copies s[0..n) with a NUL into the pool; *off is where it starts.
+TN__PRIVATE int tn__tpool(tn__tparser *p, const char *s, size_t n, uint32_t *off) {
+    tn_buf *b = &p->t->pool;
+    *off = (uint32_t)b->len;
+    if (tn_buf_append(b, s, n) != 0 || tn_buf_append(b, "", 1) != 0) return tn__tnomem(p);
+    return 0;
+}
+
+TN__PRIVATE const char *tn__tstr(const tn_template *t, uint32_t off) { return t->pool.data + off; }
+
+TN__PRIVATE int tn__text_node(tn__tparser *p, size_t from, size_t to) {
+    if (from == to) return 0;
+    uint32_t i;
+    if (tn__tnode_add(p, TN__T_TEXT, from, &i)) return p->rc;
+    p->t->nodes[i].a = (uint32_t)from;
+    p->t->nodes[i].b = (uint32_t)(to - from);
+    return 0;
+}
+
+// ---- expressions
+
+TN__PRIVATE bool tn__tspace(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
+TN__PRIVATE bool tn__tident0(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_'; }
+TN__PRIVATE bool tn__tdigit(char c) { return c >= '0' && c <= '9'; }
+TN__PRIVATE bool tn__tident(char c) { return tn__tident0(c) || tn__tdigit(c); }
+
+TN__PRIVATE void tn__tskip(const char *s, size_t n, size_t *i) {
+    while (*i < n && tn__tspace(s[*i])) (*i)++;
+}
+
+// Scans an identifier at s[*i]; false when there is none.
+TN__PRIVATE bool tn__tscan_ident(const char *s, size_t n, size_t *i) {
+    if (*i >= n || !tn__tident0(s[*i])) return false;
+    while (*i < n && tn__tident(s[*i])) (*i)++;
+    return true;
+}
+
+// A quoted string at s[*i] (no escapes); false when unterminated.
+TN__PRIVATE bool tn__tscan_quoted(const char *s, size_t n, size_t *i) {
+    char q = s[*i];
+    const char *end = TN__CAST(const char *, memchr(s + *i + 1, q, n - *i - 1));
+    if (!end) return false;
+    *i = (size_t)(end - s) + 1;
+    return true;
+}
+
+// A string literal or a dotted path at s[*i], appended as one expression.
+// `base` is the offset of s in the source (for error positions).
+TN__PRIVATE int tn__toperand(tn__tparser *p, const char *s, size_t n, size_t *i, size_t base, uint32_t *idx) {
+    size_t start = *i;
+    int kind;
+    if (*i < n && (s[*i] == '"' || s[*i] == '\'')) {
+        if (!tn__tscan_quoted(s, n, i)) return tn__tperr(p, base + start, "%s", "unterminated string");
+        kind = TN__TE_STR;
+        start++;
+    } else {
+        if (!tn__tscan_ident(s, n, i)) return tn__tperr(p, base + *i, "%s", "bad expression");
+        while (*i < n && s[*i] == '.') {
+            (*i)++;
+            if (*i < n && tn__tdigit(s[*i])) {
+                while (*i < n && tn__tdigit(s[*i])) (*i)++;
+            } else if (!tn__tscan_ident(s, n, i)) {
+                return tn__tperr(p, base + *i, "%s", "bad expression");
+            }
+        }
+        kind = TN__TE_PATH;
+    }
+    size_t len = *i - start - (kind == TN__TE_STR ? 1 : 0);
+    if (tn__texpr_add(p, kind, idx)) return p->rc;
+    uint32_t off;
+    if (tn__tpool(p, s + start, len, &off)) return p->rc;
+    p->t->exprs[*idx].str = off;
+    p->t->exprs[*idx].len = (uint32_t)len;
+    return 0;
+}
+
+// A call's arguments after its '(' up to and past the ')'.
+TN__PRIVATE int tn__targs(tn__tparser *p, const char *s, size_t n, size_t *i, size_t base, uint32_t call) {
+    tn__tskip(s, n, i);
+    if (*i < n && s[*i] == ')') {
+        (*i)++;
+        return 0;
+    }
+    for (;;) {
+        uint32_t a;
+        if (p->t->exprs[call].nargs == TN__T_MAX_ARGS) return tn__tperr(p, base + *i, "%s", "too many arguments");
+        if (tn__toperand(p, s, n, i, base, &a)) return p->rc;
+        p->t->exprs[call].nargs++;
+        tn__tskip(s, n, i);
+        if (*i < n && s[*i] == ')') {
+            (*i)++;
+            return 0;
+        }
+        if (*i >= n || s[*i] != ',') return tn__tperr(p, base + *i, "%s", "bad expression");
+        (*i)++;
+        tn__tskip(s, n, i);
+    }
+}
+
+// Parses the whole of s[0..n) (the source at `base`) as one expression.
+TN__PRIVATE int tn__texpr_parse(tn__tparser *p, const char *s, size_t n, size_t base, uint32_t *idx) {
+    size_t i = 0;
+    tn__tskip(s, n, &i);
+    bool negate = n - i > 3 && memcmp(s + i, "not", 3) == 0 && tn__tspace(s[i + 3]);
+    if (negate) {
+        i += 3;
+        tn__tskip(s, n, &i);
+    }
+    size_t name = i, j = i;
+    if (i >= n) return tn__tperr(p, base + i, "%s", "Empty expression");
+    if (tn__tscan_ident(s, n, &j) && j < n && s[j] == '(') {
+        if (tn__texpr_add(p, TN__TE_CALL, idx)) return p->rc;
+        uint32_t off;
+        if (tn__tpool(p, s + name, j - name, &off)) return p->rc;
+        p->t->exprs[*idx].str = off;
+        p->t->exprs[*idx].len = (uint32_t)(j - name);
+        i = j + 1;
+        if (tn__targs(p, s, n, &i, base, *idx)) return p->rc;
+    } else if (tn__toperand(p, s, n, &i, base, idx)) {
+        return p->rc;
+    }
+    tn__tskip(s, n, &i);
+    if (i != n) return tn__tperr(p, base + i, "%s", "bad expression");
+    p->t->exprs[*idx].negate = negate;
+    return 0;
+}
+
+// ---- tags
+
+enum { TN__TERM_EOF, TN__TERM_END, TN__TERM_BRANCH };
+
+TN__PRIVATE int tn__tbody(tn__tparser *p, int depth, int opener, int *term, uint32_t *branch);
+
+// Parses a construct's body up to its {% end %}; `what` names it in errors.
+TN__PRIVATE int tn__tblock_body(tn__tparser *p, int depth, uint32_t idx, int kind, const char *what) {
+    int term;
+    uint32_t branch;
+    if (tn__tbody(p, depth + 1, kind, &term, &branch)) return p->rc;
+    tn__tnode *n = &p->t->nodes[idx];
+    if (term == TN__TERM_EOF) {
+        tn__terr(p->err, p->t->name, n->line, n->col, "Missing {%% end %%} block for %s", what);
+        return p->rc = TN_EPARSE;
+    }
+    n->end = p->t->nnodes;
+    return 0;
+}
+
+TN__PRIVATE int tn__tif(tn__tparser *p, int depth, uint32_t idx) {
+    uint32_t cur = idx;
+    for (;;) {
+        int term;
+        uint32_t branch = 0;
+        if (tn__tbody(p, depth + 1, p->t->nodes[cur].kind, &term, &branch)) return p->rc;
+        if (term == TN__TERM_EOF) {
+            tn__tnode *n = &p->t->nodes[idx];
+            tn__terr(p->err, p->t->name, n->line, n->col, "%s", "Missing {% end %} block for if");
+            return p->rc = TN_EPARSE;
+        }
+        p->t->nodes[cur].next = term == TN__TERM_END ? p->t->nnodes : branch;
+        if (term == TN__TERM_END) break;
+        cur = branch;
+    }
+    uint32_t end = p->t->nnodes;
+    for (uint32_t i = idx; i < end; i = p->t->nodes[i].next) p->t->nodes[i].end = end;
+    return 0;
+}
+
+// `x in expr` or `k, v in expr` of a for tag whose arguments start at `base`.
+TN__PRIVATE int tn__tfor(tn__tparser *p, int depth, const char *s, size_t n, size_t base, size_t tag) {
+    size_t i = 0, v1, v1e, v2 = 0, v2e = 0;
+    tn__tskip(s, n, &i);
+    v1 = i;
+    if (!tn__tscan_ident(s, n, &i)) return tn__tperr(p, base + i, "%s", "expected: for NAME in EXPR");
+    v1e = i;
+    tn__tskip(s, n, &i);
+    if (i < n && s[i] == ',') {
+        i++;
+        tn__tskip(s, n, &i);
+        v2 = i;
+        if (!tn__tscan_ident(s, n, &i)) return tn__tperr(p, base + i, "%s", "expected: for KEY, VALUE in EXPR");
+        v2e = i;
+        tn__tskip(s, n, &i);
+    }
+    if (n - i < 2 || memcmp(s + i, "in", 2) != 0 || (n - i > 2 && !tn__tspace(s[i + 2])))
+        return tn__tperr(p, base + i, "%s", "expected: for NAME in EXPR");
+    i += 2;
+    uint32_t idx, e, off;
+    if (tn__tnode_add(p, TN__T_FOR, tag, &idx) || tn__texpr_parse(p, s + i, n - i, base + i, &e)) return p->rc;
+    p->t->nodes[idx].a = e;
+    if (tn__tpool(p, s + v1, v1e - v1, &off)) return p->rc;
+    p->t->nodes[idx].b = off;
+    if (v2e) {
+        if (tn__tpool(p, s + v2, v2e - v2, &off)) return p->rc;
+        p->t->nodes[idx].c = off;
+    }
+    return tn__tblock_body(p, depth, idx, TN__T_FOR, "for");
+}
+
+// A node named by the tag's argument: a quoted string (include, extends) or a word (block).
+TN__PRIVATE int tn__tnamed(tn__tparser *p, int kind, const char *s, size_t n, size_t base, size_t tag, uint32_t *idx) {
+    size_t i = 0, start, len;
+    tn__tskip(s, n, &i);
+    start = i;
+    if (kind == TN__T_BLOCK) {
+        if (!tn__tscan_ident(s, n, &i)) return tn__tperr(p, base + i, "%s", "expected a block name");
+        len = i - start;
+    } else {
+        if (i >= n || (s[i] != '"' && s[i] != '\'') || !tn__tscan_quoted(s, n, &i) || i - start < 3)
+            return tn__tperr(p, base + start, "%s", "expected a quoted template name");
+        start++;
+        len = i - start - 1;
+    }
+    tn__tskip(s, n, &i);
+    if (i != n) return tn__tperr(p, base + i, "%s", "unexpected text after the name");
+    uint32_t off;
+    if (tn__tnode_add(p, kind, tag, idx) || tn__tpool(p, s + start, len, &off)) return p->rc;
+    p->t->nodes[*idx].a = off;
+    return 0;
+}
+
+// One {% ... %} tag: `op` is its first word, s[0..n) the rest at source offset `base`.
+TN__PRIVATE int tn__ttag(tn__tparser *p, int depth, int opener, size_t tag, tn_str op, const char *s, size_t n,
+                         size_t base, int *term, uint32_t *branch) {
+    uint32_t idx, e;
+    size_t rest = 0;
+    tn__tskip(s, n, &rest);
+    if ((tn_str_eq(op, "end") || tn_str_eq(op, "else")) && rest != n)
+        return tn__tperr(p, base + rest, "unexpected text after %s", op.ptr[1] == 'n' ? "end" : "else");
+    if (tn_str_eq(op, "end")) {
+        if (opener == TN__T_TEXT) return tn__tperr(p, tag, "%s", "Extra {% end %} block");
+        *term = TN__TERM_END;
+        return 0;
+    }
+    if (tn_str_eq(op, "elif") || tn_str_eq(op, "else")) {
+        bool elif = op.len == 4 && op.ptr[2] == 'i';
+        if (opener != TN__T_IF && opener != TN__T_ELIF) return tn__tperr(p, tag, "%s outside if block", elif ? "elif" : "else");
+        if (tn__tnode_add(p, elif ? TN__T_ELIF : TN__T_ELSE, tag, branch)) return p->rc;
+        if (elif) {
+            if (tn__texpr_parse(p, s, n, base, &e)) return p->rc;
+            p->t->nodes[*branch].a = e;
+        }
+        *term = TN__TERM_BRANCH;
+        return 0;
+    }
+    if (depth >= TN_TEMPLATE_MAX_NESTING) return tn__tperr(p, tag, "%s", "blocks nested too deeply");
+    if (tn_str_eq(op, "raw") || tn_str_eq(op, "if")) {
+        bool raw = op.len == 3;
+        if (tn__tnode_add(p, raw ? TN__T_EXPR : TN__T_IF, tag, &idx) || tn__texpr_parse(p, s, n, base, &e)) return p->rc;
+        p->t->nodes[idx].a = e;
+        p->t->nodes[idx].raw = raw;
+        return raw ? 0 : tn__tif(p, depth, idx);
+    }
+    if (tn_str_eq(op, "for")) return tn__tfor(p, depth, s, n, base, tag);
+    if (tn_str_eq(op, "include")) return tn__tnamed(p, TN__T_INCLUDE, s, n, base, tag, &idx);
+    if (tn_str_eq(op, "block")) {
+        if (tn__tnamed(p, TN__T_BLOCK, s, n, base, tag, &idx)) return p->rc;
+        p->t->nblocks++;
+        return tn__tblock_body(p, depth, idx, TN__T_BLOCK, "block");
+    }
+    if (tn_str_eq(op, "extends")) {
+        if (p->t->extends != TN__T_NONE) return tn__tperr(p, tag, "%s", "more than one extends");
+        if (tn__tnamed(p, TN__T_EXTENDS, s, n, base, tag, &idx)) return p->rc;
+        p->t->extends = idx;
+        return 0;
+    }
+    char word[40];
+    snprintf(word, sizeof word, "%.*s", (int)TN__MIN(op.len, 32), op.ptr);
+    return tn__tperr(p, tag, "unknown operator: '%s'", word);
+}
+
+// What follows "{x" at `at` up to its closer: the content range, or an error.
+TN__PRIVATE int tn__tclose(tn__tparser *p, size_t at, char kind, size_t *end) {
+    static const char *const closers[] = {"}}", "%}", "#}"};
+    static const char *const missing[] = {"Missing end expression }}", "Missing end block %}", "Missing end comment #}"};
+    int k = kind == '{' ? 0 : kind == '%' ? 1 : 2;
+    for (size_t i = at + 2; i + 1 < p->len; i++) {
+        if (p->s[i] == closers[k][0] && p->s[i + 1] == closers[k][1]) {
+            *end = i;
+            return 0;
+        }
+    }
+    return tn__tperr(p, at, "%s", missing[k]);
+}
+
+// The start of the next "{{", "{%" or "{#" at or after `from`, or len.
+TN__PRIVATE size_t tn__tnext(const tn__tparser *p, size_t from) {
+    for (size_t i = from; i + 1 < p->len; i++) {
+        const char *b = TN__CAST(const char *, memchr(p->s + i, '{', p->len - i - 1));
+        if (!b) break;
+        i = (size_t)(b - p->s);
+        if (b[1] == '{' || b[1] == '%' || b[1] == '#') return i;
+    }
+    return p->len;
+}
+
+// Parses nodes until the end of the source or a tag that closes `opener`
+// (TN__T_TEXT at the top level): *term tells which, *branch the new
+// elif/else node.
+TN__PRIVATE int tn__tbody(tn__tparser *p, int depth, int opener, int *term, uint32_t *branch) {
+    for (;;) {
+        size_t at = tn__tnext(p, p->pos);
+        if (tn__text_node(p, p->pos, at)) return p->rc;
+        if (at == p->len) {
+            p->pos = at;
+            *term = TN__TERM_EOF;
+            return 0;
+        }
+        char kind = p->s[at + 1];
+        if (at + 2 < p->len && p->s[at + 2] == '!') {  // {{! prints {{
+            if (tn__text_node(p, at, at + 2)) return p->rc;
+            p->pos = at + 3;
+            continue;
+        }
+        size_t cend = 0;
+        if (tn__tclose(p, at, kind, &cend)) return p->rc;
+        p->pos = cend + 2;
+        if (kind == '#') continue;
+        size_t b = at + 2, e = cend;
+        while (b < e && tn__tspace(p->s[b])) b++;
+        while (e > b && tn__tspace(p->s[e - 1])) e--;
+        if (kind == '{') {
+            uint32_t idx, x;
+            if (b == e) return tn__tperr(p, at, "%s", "Empty expression");
+            if (tn__tnode_add(p, TN__T_EXPR, at, &idx) || tn__texpr_parse(p, p->s + b, e - b, b, &x)) return p->rc;
+            p->t->nodes[idx].a = x;
+            continue;
+        }
+        if (b == e) return tn__tperr(p, at, "%s", "Empty block tag ({% %})");
+        size_t w = b;
+        while (w < e && !tn__tspace(p->s[w])) w++;
+        *term = TN__TERM_EOF;
+        if (tn__ttag(p, depth, opener, at, tn__str_n(p->s + b, w - b), p->s + w, e - w, w, term, branch)) return p->rc;
+        if (*term != TN__TERM_EOF) return 0;
+    }
+}
+
+// Sorts the blocks by name. A name defined twice is an error (reported at
+// its first repetition): it could make a block contain itself.
+TN__PRIVATE int tn__tblock_index(tn__tparser *p) {
+    tn_template *t = p->t;
+    if (!t->nblocks) return 0;
+    t->blocks = TN__CAST(tn__tblockref *, tn__malloc(t->nblocks * sizeof *t->blocks));
+    if (!t->blocks) return tn__tnomem(p);
+    uint32_t n = 0, dup = TN__T_NONE;
+    for (uint32_t i = 0; i < t->nnodes; i++) {
+        if (t->nodes[i].kind != TN__T_BLOCK) continue;
+        t->blocks[n].name = tn__tstr(t, t->nodes[i].a);
+        t->blocks[n++].node = i;
+    }
+    qsort(t->blocks, n, sizeof *t->blocks, tn__tblock_cmp);
+    for (uint32_t i = 1; i < n; i++)
+        if (strcmp(t->blocks[i - 1].name, t->blocks[i].name) == 0 && t->blocks[i].node < dup) dup = t->blocks[i].node;
+    if (dup == TN__T_NONE) return 0;
+    const tn__tnode *d = &t->nodes[dup];
+    tn__terr(p->err, t->name, d->line, d->col, "duplicate block '%s'", tn__tstr(t, d->a));
+    return p->rc = TN_EPARSE;
+}
+
+TN_API int tn_template_parse(const char *name, const char *text, size_t len, tn_template **out, tn_template_error *err) {
+    *out = NULL;
+    if (err) memset(err, 0, sizeof *err);
+    if (len > UINT32_MAX / 4) return TN_EMSGSIZE;  // offsets into the source and pool are 32-bit
+    tn_template *t = TN__CAST(tn_template *, tn__calloc(1, sizeof *t));
+    if (!t) return TN_ENOMEM;
+    t->extends = TN__T_NONE;
+    t->name = tn__strdup(name ? name : "<string>");
+    t->text = TN__CAST(char *, tn__malloc(len + 1));
+    if (!t->name || !t->text) {
+        tn_template_free(t);
+        return TN_ENOMEM;
+    }
+    if (len) memcpy(t->text, text, len);
+    t->text[len] = '\0';
+    tn__tparser p;
+    memset(&p, 0, sizeof p);
+    p.t = t;
+    p.s = t->text;
+    p.len = len;
+    p.lc_line = p.lc_col = 1;
+    p.err = err;
+    int term;
+    uint32_t branch;
+    if (tn__tbody(&p, 0, TN__T_TEXT, &term, &branch) != 0 || tn__tblock_index(&p) != 0) {
+        tn_template_free(t);
+        return p.rc;
+    }
+    *out = t;
+    return 0;
+}
+
+TN_API const char *tn_template_name(const tn_template *t) { return t->name; }
+
+TN_API void tn_template_free(tn_template *t) {
+    if (!t) return;
+    tn__free(t->name);
+    tn__free(t->text);
+    tn__free(t->nodes);
+    tn__free(t->exprs);
+    tn_buf_free(&t->pool);
+    tn__free(t->blocks);
+    tn__free(t);
+}
+
+// ---- rendering
+
+enum { TN__TV_NONE, TN__TV_JSON, TN__TV_STR, TN__TV_BOOL };
+
+// A value during rendering: a JSON value, a string (an object's key, a
+// literal, a call's result) or a bool (`not`).
+typedef struct tn__tval {
+    int kind;
+    const tn_json_value *json;
+    tn_str str;
+    bool b;
+} tn__tval;
+
+// Loop variables, innermost first.
+typedef struct tn__tscope {
+    const char *name;
+    tn__tval val;
+    const struct tn__tscope *up;
+} tn__tscope;
+
+// The templates of one extends chain, most derived first: blocks take their content from here.
+typedef struct tn__tchain {
+    const tn_template *t[TN_TEMPLATE_MAX_DEPTH];
+    int n;
+} tn__tchain;
+
+typedef struct tn__trender {
+    const tn_template_env *env;
+    const tn_json_value *ctx;
+    tn_buf *out;
+    tn_template_error *err;
+    int depth;               // templates entered by include and extends
+    size_t steps;            // nodes visited, bounded by TN_TEMPLATE_MAX_STEPS
+    tn_buf call;             // the current call's result
+    tn_buf args;             // the current call's arguments, NUL-terminated
+    tn_buf json;             // an array or object being printed
+} tn__trender;
+
+TN__PRIVATE int tn__trerr(tn__trender *r, const tn_template *t, const tn__tnode *n, const char *fmt, const char *arg) {
+    tn__terr(r->err, t->name, n->line, n->col, fmt, arg);
+    return TN_EINVAL;
+}
+
+TN__PRIVATE const tn__tval *tn__tscope_find(const tn__tscope *s, const char *name, size_t len) {
+    for (; s; s = s->up)
+        if (strlen(s->name) == len && memcmp(s->name, name, len) == 0) return &s->val;
+    return NULL;
+}
+
+// One step of a dotted path: a member of an object, or an element of an array by index.
+TN__PRIVATE tn__tval tn__tmember(tn__tval v, const char *seg, size_t len) {
+    tn__tval none;
+    memset(&none, 0, sizeof none);
+    if (v.kind != TN__TV_JSON) return none;
+    if (tn_json_type(v.json) == TN_JSON_ARRAY && tn__tdigit(seg[0])) {
+        size_t i = 0;
+        for (size_t k = 0; k < len; k++) {
+            if (i > SIZE_MAX / 10 - 1) return none;
+            i = i * 10 + (size_t)(seg[k] - '0');
+        }
+        v.json = tn_json_at(v.json, i);
+    } else {
+        v.json = tn_json_getn(v.json, seg, len);
+    }
+    return v.json ? v : none;
+}
+
+TN__PRIVATE int tn__tpath(tn__trender *r, const tn_template *t, const tn__tnode *n, const tn__tscope *sc,
+                          const tn__texpr *e, tn__tval *out) {
+    const char *p = tn__tstr(t, e->str), *end = p + e->len;
+    const char *dot = TN__CAST(const char *, memchr(p, '.', e->len));
+    size_t first = dot ? (size_t)(dot - p) : e->len;
+    const tn__tval *bound = tn__tscope_find(sc, p, first);
+    memset(out, 0, sizeof *out);
+    if (bound) {
+        *out = *bound;
+    } else if ((out->json = tn_json_getn(r->ctx, p, first)) != NULL) {
+        out->kind = TN__TV_JSON;
+    } else {
+        char name[64];
+        snprintf(name, sizeof name, "%.*s", (int)TN__MIN(first, 48), p);
+        return tn__trerr(r, t, n, "name '%s' is not defined", name);
+    }
+    for (p += first; p < end && out->kind != TN__TV_NONE;) {
+        p++;  // the dot
+        dot = TN__CAST(const char *, memchr(p, '.', (size_t)(end - p)));
+        size_t len = dot ? (size_t)(dot - p) : (size_t)(end - p);
+        *out = tn__tmember(*out, p, len);
+        p += len;
+    }
+    return 0;
+}
+
+// An argument of a call as text: a string, or a number's JSON text.
+TN__PRIVATE bool tn__targ_text(const tn__tval *v, tn_str *out) {
+    if (v->kind == TN__TV_STR) {
+        *out = v->str;
+        return true;
+    }
+    if (v->kind != TN__TV_JSON) return false;
+    *out = tn_json_type(v->json) == TN_JSON_NUMBER ? tn_json_num_text(v->json) : tn_json_str(v->json);
+    return out->ptr != NULL;
+}
+
+TN__PRIVATE int tn__teval(tn__trender *r, const tn_template *t, const tn__tnode *n, const tn__tscope *sc,
+                          uint32_t ei, tn__tval *out);
+
+TN__PRIVATE int tn__tcall(tn__trender *r, const tn_template *t, const tn__tnode *n, const tn__tscope *sc,
+                          uint32_t ei, tn__tval *out) {
+    const tn__texpr *e = &t->exprs[ei];
+    const char *fn = tn__tstr(t, e->str);
+    tn_str args[TN__T_MAX_ARGS];
+    size_t offs[TN__T_MAX_ARGS];
+    tn_buf_clear(&r->args);
+    for (int i = 0; i < e->nargs; i++) {
+        tn__tval v;
+        tn_str s;
+        int rc = tn__teval(r, t, n, sc, ei + 1 + (uint32_t)i, &v);
+        if (rc) return rc;
+        if (!tn__targ_text(&v, &s)) return tn__trerr(r, t, n, "an argument of %s() is not a string or number", fn);
+        offs[i] = r->args.len;
+        args[i].len = s.len;
+        if (tn_buf_append(&r->args, s.ptr, s.len) || tn_buf_append(&r->args, "", 1)) return TN_ENOMEM;
+    }
+    for (int i = 0; i < e->nargs; i++) args[i].ptr = r->args.data + offs[i];
+    tn_buf_clear(&r->call);
+    int rc = r->env && r->env->call ? r->env->call(r->env->user_data, fn, args, e->nargs, &r->call) : TN_ENOENT;
+    if (rc == TN_ENOENT) return tn__trerr(r, t, n, "unknown function '%s'", fn);
+    if (rc == TN_ENOMEM) return rc;
+    if (rc) {
+        char msg[120];
+        snprintf(msg, sizeof msg, "%.60s(): %s", fn, tn_strerror(rc));
+        return tn__trerr(r, t, n, "%s", msg);
+    }
+    out->kind = TN__TV_STR;
+    out->str = tn__str_n(r->call.data ? r->call.data : "", r->call.len);
+    return 0;
+}
+
+TN__PRIVATE bool tn__ttruthy(const tn__tval *v) {
+    double d;
+    switch (v->kind) {
+    case TN__TV_BOOL: return v->b;
+    case TN__TV_STR: return v->str.len > 0;
+    case TN__TV_JSON:
+        switch (tn_json_type(v->json)) {
+        case TN_JSON_BOOL: return tn_json_bool(v->json);
+        case TN_JSON_NUMBER: return tn_json_num(v->json, &d) != 0 || d != 0;
+        case TN_JSON_STRING: case TN_JSON_ARRAY: case TN_JSON_OBJECT: return tn_json_len(v->json) > 0;
+        default: return false;
+        }
+    default: return false;
+    }
+}
+
+TN__PRIVATE int tn__teval(tn__trender *r, const tn_template *t, const tn__tnode *n, const tn__tscope *sc,
+                          uint32_t ei, tn__tval *out) {
+    const tn__texpr *e = &t->exprs[ei];
+    int rc = 0;
+    memset(out, 0, sizeof *out);
+    if (e->kind == TN__TE_STR) {
+        out->kind = TN__TV_STR;
+        out->str = tn__str_n(tn__tstr(t, e->str), e->len);
+    } else if (e->kind == TN__TE_PATH) {
+        rc = tn__tpath(r, t, n, sc, e, out);
+    } else {
+        rc = tn__tcall(r, t, n, sc, ei, out);
+    }
+    if (!rc && e->negate) {
+        out->b = !tn__ttruthy(out);
+        out->kind = TN__TV_BOOL;
+    }
+    return rc;
+}
+
+TN_API int tn_xhtml_escape(tn_buf *out, const char *s, size_t n) {
+    size_t run = 0;
+    for (size_t i = 0; i < n; i++) {
+        const char *rep;
+        switch (s[i]) {
+        case '&': rep = "&amp;"; break;
+        case '<': rep = "&lt;"; break;
+        case '>': rep = "&gt;"; break;
+        case '"': rep = "&quot;"; break;
+        case '\'': rep = "&#39;"; break;
+        default: continue;
+        }
+        if (tn_buf_append(out, s + run, i - run) || tn_buf_append_str(out, rep)) return TN_ENOMEM;
+        run = i + 1;
+    }
+    return tn_buf_append(out, s + run, n - run);
+}
+
+TN__PRIVATE int tn__tprint(tn__trender *r, const tn__tval *v, bool raw) {
+    tn_str s = tn__str_n("", 0);
+    if (v->kind == TN__TV_BOOL) {
+        s = tn_str_c(v->b ? "true" : "false");
+    } else if (v->kind == TN__TV_STR) {
+        s = v->str;
+    } else if (v->kind == TN__TV_JSON) {
+        switch (tn_json_type(v->json)) {
+        case TN_JSON_STRING: s = tn_json_str(v->json); break;
+        case TN_JSON_NUMBER: s = tn_json_num_text(v->json); break;
+        case TN_JSON_BOOL: s = tn_str_c(tn_json_bool(v->json) ? "true" : "false"); break;
+        case TN_JSON_ARRAY: case TN_JSON_OBJECT: {
+            tn_json_writer w;
+            tn_buf_clear(&r->json);
+            tn_json_writer_init(&w, &r->json);
+            tn_json_write_value(&w, v->json);
+            int rc = tn_json_writer_finish(&w);
+            if (rc) return rc;
+            s = tn__str_n(r->json.data, r->json.len);
+            break;
+        }
+        default: break;
+        }
+    }
+    return raw ? tn_buf_append(r->out, s.ptr, s.len) : tn_xhtml_escape(r->out, s.ptr, s.len);
+}
+
+TN__PRIVATE int tn__trender_template(tn__trender *r, const tn_template *t, const tn__tnode *at, const tn_template *from,
+                                     const tn__tscope *sc);
+TN__PRIVATE int tn__trange(tn__trender *r, const tn__tchain *ch, const tn_template *t, uint32_t i, uint32_t to,
+                           const tn__tscope *sc);
+
+TN__PRIVATE int tn__tfor_render(tn__trender *r, const tn__tchain *ch, const tn_template *t, uint32_t i,
+                                const tn__tscope *sc) {
+    const tn__tnode *n = &t->nodes[i];
+    tn__tval v;
+    int rc = tn__teval(r, t, n, sc, n->a, &v);
+    if (rc) return rc;
+    tn_json_kind k = v.kind == TN__TV_JSON ? tn_json_type(v.json) : TN_JSON_NONE;
+    if (v.kind == TN__TV_NONE || k == TN_JSON_NULL) return 0;
+    if (k != TN_JSON_ARRAY && k != TN_JSON_OBJECT)
+        return tn__trerr(r, t, n, "%s", "for: the value is not a list or an object");
+    if (k == TN_JSON_ARRAY && n->c != TN__T_NONE) return tn__trerr(r, t, n, "%s", "for: two names need an object");
+    tn__tscope s1, s2;
+    memset(&s1, 0, sizeof s1);
+    memset(&s2, 0, sizeof s2);
+    s1.name = tn__tstr(t, n->b);
+    s1.up = sc;
+    s2.up = &s1;
+    s2.name = n->c != TN__T_NONE ? tn__tstr(t, n->c) : "";
+    for (size_t j = 0; j < tn_json_len(v.json) && !rc; j++) {
+        if (k == TN_JSON_ARRAY) {
+            s1.val.kind = TN__TV_JSON;
+            s1.val.json = tn_json_at(v.json, j);
+        } else {
+            s1.val.kind = TN__TV_STR;
+            s1.val.str = tn_json_key_at(v.json, j);
+            s2.val.kind = TN__TV_JSON;
+            s2.val.json = tn_json_at(v.json, j);
+        }
+        rc = tn__trange(r, ch, t, i + 1, n->end, n->c != TN__T_NONE ? &s2 : &s1);
+    }
+    return rc;
+}
+
+TN__PRIVATE int tn__tblock_name_cmp(const void *a, const void *b) {
+    const tn__tblockref *x = TN__CAST(const tn__tblockref *, a), *y = TN__CAST(const tn__tblockref *, b);
+    return strcmp(x->name, y->name);
+}
+
+// The content of block `name`: the most derived template in the chain that defines it.
+TN__PRIVATE int tn__tblock_render(tn__trender *r, const tn__tchain *ch, const tn_template *t, uint32_t i,
+                                  const tn__tscope *sc) {
+    tn__tblockref key;
+    key.name = tn__tstr(t, t->nodes[i].a);
+    key.node = 0;
+    for (int c = 0; c < ch->n; c++) {
+        const tn_template *d = ch->t[c];
+        if (!d->nblocks) continue;
+        const tn__tblockref *b = TN__CAST(const tn__tblockref *,
+                                          bsearch(&key, d->blocks, d->nblocks, sizeof key, tn__tblock_name_cmp));
+        if (b) return tn__trange(r, ch, d, b->node + 1, d->nodes[b->node].end, sc);
+    }
+    return tn__trange(r, ch, t, i + 1, t->nodes[i].end, sc);
+}
+
+TN__PRIVATE int tn__tif_render(tn__trender *r, const tn__tchain *ch, const tn_template *t, uint32_t i,
+                               const tn__tscope *sc) {
+    for (uint32_t end = t->nodes[i].end; i < end; i = t->nodes[i].next) {
+        const tn__tnode *n = &t->nodes[i];
+        if (n->kind != TN__T_ELSE) {
+            tn__tval v;
+            int rc = tn__teval(r, t, n, sc, n->a, &v);
+            if (rc) return rc;
+            if (!tn__ttruthy(&v)) continue;
+        }
+        return tn__trange(r, ch, t, i + 1, n->next, sc);
+    }
+    return 0;
+}
+
+// Renders nodes [i, to) of t.
+TN__PRIVATE int tn__trange(tn__trender *r, const tn__tchain *ch, const tn_template *t, uint32_t i, uint32_t to,
+                           const tn__tscope *sc) {
+    int rc = 0;
+    while (i < to && !rc) {
+        const tn__tnode *n = &t->nodes[i];
+        tn__tval v;
+        if (++r->steps > TN_TEMPLATE_MAX_STEPS)
+            return tn__trerr(r, t, n, "%s", "rendering takes over TN_TEMPLATE_MAX_STEPS steps");
+        switch (n->kind) {
+        case TN__T_TEXT: rc = tn_buf_append(r->out, t->text + n->a, n->b); break;
+        case TN__T_EXPR:
+            rc = tn__teval(r, t, n, sc, n->a, &v);
+            if (!rc) rc = tn__tprint(r, &v, n->raw);
+            break;
+        case TN__T_IF: rc = tn__tif_render(r, ch, t, i, sc); break;
+        case TN__T_FOR: rc = tn__tfor_render(r, ch, t, i, sc); break;
+        case TN__T_BLOCK: rc = tn__tblock_render(r, ch, t, i, sc); break;
+        case TN__T_INCLUDE: rc = tn__trender_template(r, NULL, n, t, sc); break;
+        default: break;  // extends: handled by tn__trender_template
+        }
+        i = n->kind == TN__T_TEXT || n->kind == TN__T_EXPR || n->kind == TN__T_INCLUDE || n->kind == TN__T_EXTENDS
+                ? i + 1 : n->end;
+    }
+    return rc;
+}
+
+// The template named by node `at` of `from` through the loader.
+TN__PRIVATE int tn__tload(tn__trender *r, const tn_template *from, const tn__tnode *at, const tn_template **out) {
+    const char *name = tn__tstr(from, at->a);
+    if (r->depth >= TN_TEMPLATE_MAX_DEPTH)
+        return tn__trerr(r, from, at, "%s", "include/extends nested too deeply (TN_TEMPLATE_MAX_DEPTH)");
+    if (!r->env || !r->env->loader) return tn__trerr(r, from, at, "no template loader for '%s'", name);
+    int rc = tn_template_loader_get(r->env->loader, name, out, r->err);
+    switch (rc) {
+    case 0: case TN_EPARSE: case TN_ENOMEM: return rc;  // a parse error is already in r->err
+    case TN_ENOENT: return tn__trerr(r, from, at, "template '%s' not found", name);
+    case TN_EINVAL: return tn__trerr(r, from, at, "bad template name '%s'", name);
+    default: return tn__trerr(r, from, at, "template '%s' could not be read", name);
+    }
+}
+
+// Renders a template (t, or the one node `at` of `from` includes) with its
+// extends chain: the base is rendered, blocks come from the chain.
+TN__PRIVATE int tn__trender_template(tn__trender *r, const tn_template *t, const tn__tnode *at, const tn_template *from,
+                                     const tn__tscope *sc) {
+    int rc, depth = r->depth;
+    if (!t && (rc = tn__tload(r, from, at, &t)) != 0) return rc;
+    r->depth++;
+    tn__tchain ch;
+    ch.n = 1;
+    ch.t[0] = t;
+    while (t->extends != TN__T_NONE) {
+        const tn__tnode *n = &t->nodes[t->extends];
+        const char *parent = tn__tstr(t, n->a);
+        for (int c = 0; c < ch.n; c++) {
+            if (strcmp(ch.t[c]->name, parent) == 0) {
+                r->depth = depth;
+                return tn__trerr(r, t, n, c == ch.n - 1 ? "template '%s' extends itself" : "extends loop through '%s'", parent);
+            }
+        }
+        if ((rc = tn__tload(r, t, n, &t)) != 0) {
+            r->depth = depth;
+            return rc;
+        }
+        r->depth++;
+        ch.t[ch.n++] = t;
+    }
+    rc = tn__trange(r, &ch, t, 0, t->nnodes, sc);
+    r->depth = depth;
+    return rc;
+}
+
+TN_API int tn_template_render(const tn_template *t, const tn_json_value *ctx, const tn_template_env *env, tn_buf *out,
+                              tn_template_error *err) {
+    tn__trender r;
+    memset(&r, 0, sizeof r);
+    if (err) memset(err, 0, sizeof *err);
+    r.env = env;
+    r.ctx = ctx;
+    r.out = out;
+    r.err = err;
+    size_t start = out->len;
+    int rc = tn__trender_template(&r, t, NULL, NULL, NULL);
+    tn_buf_free(&r.call);
+    tn_buf_free(&r.args);
+    tn_buf_free(&r.json);
+    if (rc) {
+        out->len = start;
+        if (out->data) out->data[start] = '\0';
+        if (rc == TN_ENOMEM && err) tn__terr(err, t->name, 1, 1, "%s", "out of memory");
+    }
+    return rc;
+}
+
+// ---- loader
+
+struct tn_template_loader {
+    char *root;
+    tn_template_read_fn read;
+    void *user_data;
+    tn_template **items;     // parsed templates, kept until the loader is freed
+    size_t n, cap;
+};
+
+TN_API tn_template_loader *tn_template_loader_new(const tn_template_loader_desc *desc) {
+    if (!desc || (!desc->root && !desc->read)) return NULL;
+    tn_template_loader *l = TN__CAST(tn_template_loader *, tn__calloc(1, sizeof *l));
+    if (!l) return NULL;
+    l->read = desc->read;
+    l->user_data = desc->user_data;
+    if (desc->root && !(l->root = tn__strdup(desc->root))) {
+        tn__free(l);
+        return NULL;
+    }
+    return l;
+}
+
+TN_API void tn_template_loader_free(tn_template_loader *l) {
+    if (!l) return;
+    for (size_t i = 0; i < l->n; i++) tn_template_free(l->items[i]);
+    tn__free(l->items);
+    tn__free(l->root);
+    tn__free(l);
+}
+
+// A relative path of plain segments: no "", ".", ".." segment, no leading "/", no "\".
+TN__PRIVATE bool tn__tname_ok(const char *name) {
+    const char *seg = name;
+    for (const char *p = name;; p++) {
+        if (*p == '\\') return false;
+        if (*p != '/' && *p != '\0') continue;
+        size_t len = (size_t)(p - seg);
+        if (len == 0 || (len == 1 && seg[0] == '.') || (len == 2 && seg[0] == '.' && seg[1] == '.')) return false;
+        if (*p == '\0') return true;
+        seg = p + 1;
+    }
+}
+
+TN__PRIVATE int tn__tread_file(const tn_template_loader *l, const char *name, tn_buf *out) {
+    tn_buf path = {NULL, 0, 0};
+    if (tn_buf_appendf(&path, "%s/%s", l->root, name) != 0) return TN_ENOMEM;
+    int fd = open(path.data, O_RDONLY | O_CLOEXEC);
+    tn_buf_free(&path);
+    if (fd < 0) return errno == ENOENT || errno == ENOTDIR ? TN_ENOENT : tn__err_from_errno(errno);
+    struct stat st;
+    int rc = 0;
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) rc = TN_ENOENT;
+    else if ((uint64_t)st.st_size > TN_TEMPLATE_MAX_SIZE) rc = TN_EMSGSIZE;
+    else rc = tn_buf_reserve(out, (size_t)st.st_size);
+    while (!rc) {
+        ssize_t got = read(fd, out->data + out->len, out->cap - out->len - 1);
+        if (got < 0 && errno == EINTR) continue;
+        if (got < 0) rc = tn__err_from_errno(errno);
+        if (got <= 0) break;
+        out->len += (size_t)got;
+        if (out->len > TN_TEMPLATE_MAX_SIZE) rc = TN_EMSGSIZE;
+        else if (out->cap - out->len < 2) rc = tn_buf_reserve(out, 4096);
+    }
+    close(fd);
+    return rc;
+}
+
+TN_API int tn_template_loader_get(tn_template_loader *l, const char *name, const tn_template **out,
+                                  tn_template_error *err) {
+    *out = NULL;
+    if (!name) return TN_EINVAL;
+    for (size_t i = 0; i < l->n; i++) {
+        if (strcmp(l->items[i]->name, name) == 0) {
+            *out = l->items[i];
+            return 0;
+        }
+    }
+    if (!tn__tname_ok(name)) {
+        TN__LOGW("template name refused: %s", name);
+        return TN_EINVAL;
+    }
+    if (l->n == l->cap) {
+        size_t cap = l->cap ? l->cap * 2 : 8;
+        tn_template **items = TN__CAST(tn_template **, tn__realloc(l->items, cap * sizeof *items));
+        if (!items) return TN_ENOMEM;
+        l->items = items;
+        l->cap = cap;
+    }
+    tn_buf src = {NULL, 0, 0};
+    int rc = l->root ? tn__tread_file(l, name, &src) : l->read(l->user_data, name, &src);
+    if (!rc && src.len > TN_TEMPLATE_MAX_SIZE) rc = TN_EMSGSIZE;
+    tn_template *t = NULL;
+    if (!rc) rc = tn_template_parse(name, src.data ? src.data : "", src.len, &t, err);
+    tn_buf_free(&src);
+    if (rc) return rc;
+    l->items[l->n++] = t;
+    *out = t;
+    return 0;
+}
+
+// ---- in a handler
+
+// The functions templates may call from tn_render.
+TN__PRIVATE int tn__render_call(void *user_data, const char *name, const tn_str *args, int nargs, tn_buf *out) {
+    tn_handler *h = TN__CAST(tn_handler *, user_data);
+    (void)args;
+    if (strcmp(name, "xsrf_form_html") == 0) {
+        if (nargs != 0) return TN_EINVAL;
+        const char *html = tn_xsrf_form_html(h);
+        return html ? tn_buf_append_str(out, html) : TN_ENOMEM;
+    }
+    if (strcmp(name, "static_url") == 0) {  // (args are NUL-terminated)
+        if (nargs != 1 || strlen(args[0].ptr) != args[0].len) return TN_EINVAL;
+        int rc = tn_static_url(h, args[0].ptr, out);
+        if (rc != TN_ENOENT) return rc;
+        TN__LOGW("static_url(\"%s\"): no such static file", args[0].ptr);
+        return TN_EINVAL;  // (TN_ENOENT would read "unknown function")
+    }
+    return TN_ENOENT;
+}
+
+TN_API int tn_render_string(tn_handler *h, const char *name, const tn_json_value *ctx, tn_buf *out) {
+    tn_app *app = tn_handler_app(h);
+    tn_template_loader *loader = app ? tn__app_templates(app) : NULL;
+    if (!loader) {
+        TN__LOGW("tn_render(%s): the app has no template_path", name);
+        return TN_EINVAL;
+    }
+    tn_template_env env;
+    memset(&env, 0, sizeof env);
+    env.loader = loader;
+    env.call = tn__render_call;
+    env.user_data = h;
+    tn_template_error err;
+    const tn_template *t;
+    int rc = tn_template_loader_get(loader, name, &t, &err);
+    if (rc == 0) rc = tn_template_render(t, ctx, &env, out, &err);
+    else if (rc != TN_EPARSE) snprintf(err.text, sizeof err.text, "%s: %s", name, tn_strerror(rc));
+    if (rc) TN__LOGW("%s", err.text);
+    return rc;
+}
+
+TN_API int tn_render(tn_handler *h, const char *name, const tn_json_value *ctx) {
+    tn_buf page = {NULL, 0, 0};
+    int rc = tn_render_string(h, name, ctx, &page);
+    if (rc) {
+        tn_buf_free(&page);
+        tn_send_error(h, 500);
+        return rc;
+    }
+    rc = tn_set_header(h, "Content-Type", "text/html; charset=UTF-8");
+    if (!rc) rc = tn_write(h, page.data ? page.data : "", page.len);
+    tn_buf_free(&page);
+    if (rc) {
+        tn_send_error(h, 500);
+        return rc;
+    }
+    return tn_finish(h);
+}
+// ==== END src/template.c ====
 
 // ==== BEGIN src/websocket.c ====
 #if defined(TN_AMALGAMATION_LINES)

@@ -80,26 +80,10 @@ static void send_updates(const tn_buf *json) {
 
 // ---- rendering
 
-// Tornado's xhtml_escape. The library has no HTML helper: it writes no HTML.
-static int html_escape(tn_buf *out, tn_str s) {
-    int r = 0;
-    for (size_t i = 0; i < s.len && r == 0; i++) {
-        switch (s.ptr[i]) {
-        case '&': r = tn_buf_append_str(out, "&amp;"); break;
-        case '<': r = tn_buf_append_str(out, "&lt;"); break;
-        case '>': r = tn_buf_append_str(out, "&gt;"); break;
-        case '"': r = tn_buf_append_str(out, "&quot;"); break;
-        case '\'': r = tn_buf_append_str(out, "&#39;"); break;
-        default: r = tn_buf_append(out, &s.ptr[i], 1);
-        }
-    }
-    return r;
-}
-
 // message.html: <div class="message" id="m{{ id }}">{{ body }}</div>
 static int render_message(tn_buf *html, const char *id, tn_str body) {
     int r = tn_buf_appendf(html, "<div class=\"message\" id=\"m%s\">", id);
-    if (r == 0) r = html_escape(html, body);
+    if (r == 0) r = tn_xhtml_escape(html, body.ptr, body.len);
     if (r == 0) r = tn_buf_append_str(html, "</div>\n");
     return r;
 }

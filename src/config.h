@@ -17,6 +17,8 @@
 //   TN_DEFAULT_EXECUTOR_THREADS  4           thread pool size
 //   TN_DEFAULT_BACKLOG           128         listen() backlog
 //   TN_DEFAULT_WS_MAX_MESSAGE_SIZE 1 MiB     largest WebSocket message received
+//   TN_USE_SENDFILE        1 on Linux        0: files are sent by reading 64 KiB
+//                                            at a time (tn_stream_write_file)
 //   TORNADO_STATIC         undefined         every function static (all TUs)
 //   TN_API                 extern            linkage of public functions (all TUs)
 
@@ -103,6 +105,19 @@
 #endif
 #ifndef TN_DEFAULT_WS_MAX_MESSAGE_SIZE
 #  define TN_DEFAULT_WS_MAX_MESSAGE_SIZE (1024u * 1024u)
+#endif
+
+#ifndef TN_USE_SENDFILE
+#  if defined(__linux__)
+#    define TN_USE_SENDFILE 1
+#  else
+#    define TN_USE_SENDFILE 0
+#  endif
+#endif
+#if TN_USE_SENDFILE != 0 && TN_USE_SENDFILE != 1
+#  error "TN_USE_SENDFILE must be 0 or 1"
+#elif TN_USE_SENDFILE && !defined(__linux__)
+#  error "TN_USE_SENDFILE=1 needs Linux's sendfile(2): leave it undefined or set it to 0"
 #endif
 
 #if defined(__GNUC__) || defined(__clang__)

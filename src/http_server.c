@@ -81,7 +81,8 @@ struct tn__hreq {
     char reason[64];
     char remote_ip[46];
     unsigned keep_alive : 1, head_method : 1, headers_sent : 1, chunked_out : 1, until_close : 1, finished : 1,
-        deferred : 1, dispatching : 1, body_done : 1, released : 1;
+        deferred : 1, dispatching : 1, body_done : 1, released : 1, file_out : 1,
+        file_pending : 1;  // tn_send_file's body is on its way: the request is the file's
 };
 
 #define TN__REQ(h) ((tn__hreq *)(void *)(h))
@@ -126,11 +127,13 @@ TN__PRIVATE bool tn__header_ok(const char *name, const char *value) {
 // ---- the output path: responses go through srv->out so that the answers to
 // pipelined requests leave in one write
 
-TN__PRIVATE void tn__hconn_flush_out(tn_http_server *srv) {
+// Hands the batch to the stream; with `now` false it waits there for what
+// follows (a file: see tn_send_file).
+TN__PRIVATE void tn__hconn_flush_out_now(tn_http_server *srv, bool now) {
     tn__hconn *c = srv->out_conn;
     srv->out_conn = NULL;
     if (!c || !srv->out.len) return;
-    int r = tn_stream_write(c->stream, srv->out.data, srv->out.len, NULL, NULL);
+    int r = tn__stream_write(c->stream, srv->out.data, srv->out.len, NULL, NULL, now);
     tn_buf_clear(&srv->out);
     if (srv->out.cap > TN__REQ_KEEP_BUF) tn_buf_free(&srv->out);
     if (r == TN_ENOBUFS) {
@@ -138,6 +141,8 @@ TN__PRIVATE void tn__hconn_flush_out(tn_http_server *srv) {
         tn__hconn_close(c);
     }
 }
+
+TN__PRIVATE void tn__hconn_flush_out(tn_http_server *srv) { tn__hconn_flush_out_now(srv, true); }
 
 TN__PRIVATE void tn__hserver_flush_cb(tn_loop *loop, void *arg) {
     tn_http_server *srv = TN__CAST(tn_http_server *, arg);
@@ -626,6 +631,8 @@ TN__PRIVATE void tn__hreq_write_head(tn__hreq *r, bool finishing) {
             tn__hreq_drop_header(resp, "Content-Language");
             tn__hreq_drop_header(resp, "Content-Encoding");
         }
+    } else if (r->file_out) {
+        // tn_send_file set Content-Length
     } else if (finishing) {
         // A HEAD answer may announce the length of the GET it stands for.
         if (!(r->head_method && tn_get_response_header(&r->pub, "Content-Length").ptr)) {
@@ -703,6 +710,7 @@ TN_API int tn_flush(tn_handler *h, tn_stream_write_cb cb, void *arg) {
 TN_API int tn_finish(tn_handler *h) {
     tn__hreq *r = TN__REQ(h);
     if (r->finished) return TN_ECLOSED;
+    if (r->file_pending) return TN_EBUSY;  // tn__hreq_file_sent finishes it
     if (r->srv && r->srv->hooks.before_finish) r->srv->hooks.before_finish(h);
     r->finished = 1;
     tn__hconn *c = r->conn;
@@ -731,6 +739,46 @@ TN_API int tn_finish(tn_handler *h) {
         if (!c) tn__hreq_release(r);
         else tn_loop_add_callback(r->loop, tn__hreq_release_cb, r);
     }
+    return 0;
+}
+
+TN__PRIVATE void tn__hreq_file_sent(tn_stream *s, int status, void *arg) {
+    tn__hreq *r = TN__CAST(tn__hreq *, arg);
+    (void)s;
+    r->file_pending = 0;
+    if (status) r->keep_alive = 0;
+    tn_finish(&r->pub);
+}
+
+TN_API int tn_send_file(tn_handler *h, int fd, uint64_t offset, uint64_t length) {
+    tn__hreq *r = TN__REQ(h);
+    if (r->finished || r->headers_sent) {
+        close(fd);
+        TN__LOGE("tn_send_file: the response was already %s", r->finished ? "finished" : "started");
+        return TN_ECLOSED;
+    }
+    char num[24];
+    snprintf(num, sizeof num, "%llu", (unsigned long long)length);
+    tn_buf_clear(&r->out);
+    int rc = tn_set_header(h, "Content-Length", num);
+    r->file_out = 1;
+    tn__hconn *c = r->conn;
+    if (rc || !c || r->head_method || !tn__status_has_body(r->status) || length == 0) {
+        close(fd);
+        if (rc) r->keep_alive = 0;
+        if (c) tn__hreq_write_head(r, true);
+        tn_finish(h);
+        return rc;
+    }
+    tn__hreq_write_head(r, false);
+    tn__hconn_flush_out_now(r->srv, false);  // the head leaves with the file's first bytes
+    if (!r->conn) {  // the head's write failed and closed the connection
+        close(fd);
+        return tn_finish(h);
+    }
+    r->deferred = 1;  // finished by tn__hreq_file_sent
+    if (tn_stream_write_file(c->stream, fd, offset, length, tn__hreq_file_sent, r) != 0) return tn_finish(h);
+    r->file_pending = 1;
     return 0;
 }
 
@@ -845,7 +893,7 @@ TN_API tn_str tn_get_response_header(const tn_handler *h, const char *name) {
 
 TN_API int tn_write(tn_handler *h, const void *data, size_t len) {
     tn__hreq *r = TN__REQ(h);
-    if (r->finished) return TN_ECLOSED;
+    if (r->finished || r->file_out) return TN_ECLOSED;
     if (!r->conn && r->headers_sent) return 0;  // the client left: nothing to send to
     return tn_buf_append(&r->out, data, len);
 }
@@ -854,7 +902,7 @@ TN_API int tn_write_str(tn_handler *h, const char *s) { return tn_write(h, s, st
 
 TN_API int tn_writef(tn_handler *h, const char *fmt, ...) {
     tn__hreq *r = TN__REQ(h);
-    if (r->finished) return TN_ECLOSED;
+    if (r->finished || r->file_out) return TN_ECLOSED;
     va_list ap;
     va_start(ap, fmt);
     int rc = tn_buf_appendv(&r->out, fmt, ap);
@@ -881,6 +929,10 @@ TN__PRIVATE void tn__hserver_free(tn_http_server *srv) {
     while (srv->conns) {
         tn__hconn *c = srv->conns;
         tn__hreq *r = c->req;
+        if (r && r->file_pending) {
+            r->deferred = 0;  // its file's callback will not run: release it now
+            tn__stream_forget_file_cb(c->stream);
+        }
         tn_stream_set_close_callback(c->stream, NULL, NULL);
         tn_stream_close(c->stream);
         tn__hconn_on_close(c->stream, TN_ECANCELED, c);

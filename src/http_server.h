@@ -119,8 +119,16 @@ TN_API void tn_clear_written(tn_handler *h);
 // chunked (HTTP/1.1) or until close (HTTP/1.0). cb (may be NULL) runs once
 // it reached the kernel. Returns 0 or TN_ECLOSED.
 TN_API int tn_flush(tn_handler *h, tn_stream_write_cb cb, void *arg);
-// Ends the response. Returns 0, or TN_ECLOSED if already finished.
+// Ends the response. Returns 0, TN_ECLOSED if already finished, or TN_EBUSY
+// while tn_send_file's body is on its way (it finishes the request itself).
 TN_API int tn_finish(tn_handler *h);
+// Sends `length` bytes of the open file `fd` from `offset` as the whole body
+// (Content-Length: length) and finishes the request once they reached the
+// kernel, without reading the file into memory (tn_stream_write_file). Takes
+// fd (closed when done or on any failure); HEAD and bodiless statuses send
+// the head only. Until the file is out, writes return TN_ECLOSED and
+// tn_finish TN_EBUSY. Returns 0, TN_ECLOSED once the head was sent or finished.
+TN_API int tn_send_file(tn_handler *h, int fd, uint64_t offset, uint64_t length);
 // Keeps the request open after the request callback returns (Tornado's
 // coroutine handlers): it ends at tn_finish.
 TN_API void tn_defer(tn_handler *h);

@@ -22,6 +22,9 @@
 #include <arpa/inet.h>
 #include <netdb.h>
 #include <poll.h>
+#if TN_USE_SENDFILE
+#  include <sys/sendfile.h>
+#endif
 #if TN_ENABLE_THREADS
 #  include <pthread.h>
 #endif

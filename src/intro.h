@@ -25,7 +25,12 @@
       errors, redirects, ETags, deferred handlers, streamed bodies.
     - A strict WebSocket server (>>websocket): TN_WS_ROUTE("/ws", &cls),
       and its client: tn_ws_connect(loop, &desc).
+    - Static files (>>static): tn_app_desc.static_path, TN_STATIC_ROUTE,
+      tn_static_url, files embedded by tools/pack; bodies go out with
+      sendfile (tn_send_file), never read whole into memory.
     - Condition, Event, Semaphore/Lock and Queue for callbacks (>>locks).
+    - HTML templates like tornado.template (>>template): tn_render(h,
+      "page.html", ctx) with {{ }}, if/for, include, extends/block.
     - Pure helpers: HTTP parsing (>>http_parse), URLs, forms, multipart,
       cookies, dates, MIME types, JSON (>>json), base64, SHA-1, SHA-256 and
       HMAC, UTF-8 validation, WebSocket frames (>>ws_frame).
@@ -60,6 +65,15 @@
     write_error. Limits and timeouts are in tn_http_server_desc (via
     tn_app_desc.server): bad requests are answered 400/413/414/431/505 and
     the connection closes; idle and slow clients are cut off.
+
+    STATIC FILES (examples/static_files.c)
+    ======================================
+    Set tn_app_desc.static_path = "static" to serve that folder under
+    /static/ as Tornado does (ETag, Last-Modified, 304s, one Range, HEAD;
+    paths out of the folder are 403), and link to files with tn_static_url(h,
+    "app.css", &buf): its ?v=HASH URLs are cached for ten years. For a device
+    without a file system, `build/pack static assets > assets.c` turns the
+    folder into arrays: set .static_files = assets instead.
 
     STEP BY STEP: A LINE-ECHO SERVER (examples/tcpecho.c)
     =====================================================

@@ -39,6 +39,15 @@ struct tn_stream {
     uint64_t wqueued, wsent;
     tn__wcb *wcbs;
     size_t nwcbs, wcbs_cap;
+    // a queued file: sent once wbuf reaches file_at, before the bytes after it
+    int file_fd;                 // -1: none
+    size_t file_at;
+    uint64_t file_off, file_left, file_end;  // file_end: wqueued after its last byte
+    tn_buf fbuf;                 // the piece read for sending without sendfile
+    size_t fpos;
+    unsigned file_copy : 1;      // sendfile refused this file: read pieces instead
+    tn_stream_write_cb file_cb;
+    void *file_arg;
     tn_stream_close_cb ccb;
     void *carg;
 };
@@ -69,7 +78,7 @@ TN__PRIVATE void tn__stream_consume(tn_stream *s, size_t n) {
 
 TN__PRIVATE void tn__stream_update_events(tn_stream *s) {
     if (s->closed) return;
-    int want = (s->eof ? 0 : TN_IO_READ) | (s->wpos < s->wbuf.len ? TN_IO_WRITE : 0);
+    int want = (s->eof ? 0 : TN_IO_READ) | (s->wpos < s->wbuf.len || s->file_fd >= 0 ? TN_IO_WRITE : 0);
     if (want != s->events && tn_loop_update_handler(s->loop, s->fd, want) == 0) s->events = want;
 }
 
@@ -114,12 +123,23 @@ TN__PRIVATE size_t tn__stream_satisfy(tn_stream *s, const char *p, size_t len) {
     return s->rsize && len >= s->rsize ? SIZE_MAX : 0;
 }
 
+// Write callbacks run in the order of their ends; the file's has its own slot.
 TN__PRIVATE void tn__stream_deliver_writes(tn_stream *s, int err) {
-    while (s->nwcbs && (err || s->wcbs[0].end <= s->wsent)) {
-        tn__wcb w = s->wcbs[0];
-        memmove(s->wcbs, s->wcbs + 1, (s->nwcbs - 1) * sizeof *s->wcbs);
-        s->nwcbs--;
-        w.cb(s, w.end <= s->wsent ? 0 : err, w.arg);
+    for (;;) {
+        bool w = s->nwcbs && (err || s->wcbs[0].end <= s->wsent);
+        bool f = s->file_cb && (err || s->file_end <= s->wsent);
+        if (f && (!w || s->file_end <= s->wcbs[0].end)) {
+            tn_stream_write_cb cb = s->file_cb;
+            s->file_cb = NULL;
+            cb(s, s->file_end <= s->wsent ? 0 : err, s->file_arg);
+        } else if (w) {
+            tn__wcb wc = s->wcbs[0];
+            memmove(s->wcbs, s->wcbs + 1, (s->nwcbs - 1) * sizeof *s->wcbs);
+            s->nwcbs--;
+            wc.cb(s, wc.end <= s->wsent ? 0 : err, wc.arg);
+        } else {
+            return;
+        }
     }
 }
 
@@ -184,7 +204,15 @@ TN__PRIVATE void tn__stream_run(tn_stream *s) {
     tn__stream_update_events(s);
 }
 
+TN__PRIVATE void tn__stream_end_file(tn_stream *s) {
+    if (s->file_fd >= 0) close(s->file_fd);
+    s->file_fd = -1;
+    tn_buf_free(&s->fbuf);
+    s->fpos = 0;
+}
+
 TN__PRIVATE void tn__stream_free(tn_stream *s) {
+    tn__stream_end_file(s);
     tn_buf_free(&s->rbuf);
     tn_buf_free(&s->wbuf);
     tn__free(s->wcbs);
@@ -219,14 +247,21 @@ TN__PRIVATE void tn__stream_kick(tn_loop *loop, void *arg) {
     if (s->close_delivered && !s->scheduled) tn__stream_free(s);
 }
 
-TN__PRIVATE int tn__stream_send(tn_stream *s, const char *p, size_t len, size_t *sent) {
+#ifndef MSG_NOSIGNAL
+#  define MSG_NOSIGNAL 0
+#endif
+// Bytes followed by a file's are sent with MSG_MORE where there is one, so
+// a response head and a small file leave in one segment (no Nagle wait).
+#ifdef MSG_MORE
+#  define TN__MSG_MORE MSG_MORE
+#else
+#  define TN__MSG_MORE 0
+#endif
+
+TN__PRIVATE int tn__stream_send(tn_stream *s, const char *p, size_t len, int flags, size_t *sent) {
     *sent = 0;
     while (*sent < len) {
-#ifdef MSG_NOSIGNAL
-        ssize_t n = send(s->fd, p + *sent, len - *sent, MSG_NOSIGNAL);
-#else
-        ssize_t n = send(s->fd, p + *sent, len - *sent, 0);
-#endif
+        ssize_t n = send(s->fd, p + *sent, len - *sent, MSG_NOSIGNAL | flags);
         if (n > 0) {
             *sent += (size_t)n;
             s->wsent += (uint64_t)n;
@@ -241,15 +276,79 @@ TN__PRIVATE int tn__stream_send(tn_stream *s, const char *p, size_t len, size_t 
     return 0;
 }
 
-TN__PRIVATE int tn__stream_flush(tn_stream *s) {
-    size_t sent;
-    int r = tn__stream_send(s, s->wbuf.data + s->wpos, s->wbuf.len - s->wpos, &sent);
-    s->wpos += sent;
-    if (s->wpos == s->wbuf.len) {
-        tn_buf_free(&s->wbuf);
-        s->wpos = 0;
+// Reads the file's next piece (at most 64 KiB) into fbuf.
+TN__PRIVATE int tn__stream_read_piece(tn_stream *s) {
+    size_t want = (size_t)TN__MIN(s->file_left, (uint64_t)(64 * 1024));
+    tn_buf_clear(&s->fbuf);
+    s->fpos = 0;
+    if (tn_buf_reserve(&s->fbuf, want)) return TN_ENOMEM;
+    ssize_t n;
+    do n = pread(s->file_fd, s->fbuf.data, want, (off_t)s->file_off);
+    while (n < 0 && errno == EINTR);
+    if (n < 0) return tn__err_from_errno(errno);
+    if (n == 0) {
+        TN__LOGW("stream: file ended %llu bytes early", (unsigned long long)s->file_left);
+        return TN_EPIPE;
     }
-    return r;
+    s->fbuf.len = (size_t)n;
+    s->file_off += (uint64_t)n;
+    return 0;
+}
+
+// Hands the kernel what it takes of the queued file: 0 with the file either
+// done (file_fd < 0) or waiting for room, or an error.
+TN__PRIVATE int tn__stream_send_file(tn_stream *s) {
+    while (s->file_left) {
+#if TN_USE_SENDFILE
+        if (!s->file_copy) {
+            off_t off = (off_t)s->file_off;
+            ssize_t n = sendfile(s->fd, s->file_fd, &off, (size_t)TN__MIN(s->file_left, (uint64_t)1 << 30));
+            if (n > 0) {
+                s->file_off += (uint64_t)n, s->file_left -= (uint64_t)n, s->wsent += (uint64_t)n;
+                continue;
+            }
+            if (n < 0 && errno == EINTR) continue;
+            if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return 0;
+            if (n < 0 && (errno == EINVAL || errno == ENOSYS || errno == EOPNOTSUPP)) {
+                s->file_copy = 1;  // e.g. a pipe or a file system without it
+                continue;
+            }
+            if (n == 0) TN__LOGW("stream: file ended %llu bytes early", (unsigned long long)s->file_left);
+            return n < 0 ? tn__err_from_errno(errno) : TN_EPIPE;
+        }
+#endif
+        if (s->fpos == s->fbuf.len) {
+            int r = tn__stream_read_piece(s);
+            if (r) return r;
+        }
+        size_t sent;
+        size_t piece = s->fbuf.len - s->fpos;
+        int r = tn__stream_send(s, s->fbuf.data + s->fpos, piece, s->file_left > piece ? TN__MSG_MORE : 0, &sent);
+        s->fpos += sent;
+        s->file_left -= sent;
+        if (r || s->fpos < s->fbuf.len) return r;
+    }
+    tn__stream_end_file(s);
+    return 0;
+}
+
+TN__PRIVATE int tn__stream_flush(tn_stream *s) {
+    for (;;) {
+        size_t stop = s->file_fd >= 0 ? s->file_at : s->wbuf.len, sent = 0;
+        int more = s->file_fd >= 0 ? TN__MSG_MORE : 0;
+        int r = stop > s->wpos ? tn__stream_send(s, s->wbuf.data + s->wpos, stop - s->wpos, more, &sent) : 0;
+        s->wpos += sent;
+        if (r) return r;
+        if (s->wpos < stop || s->file_fd < 0) break;
+        r = tn__stream_send_file(s);
+        if (r) return r;
+        if (s->file_fd >= 0) break;  // the kernel is full
+    }
+    if (s->wpos == s->wbuf.len) {  // (a queued file's file_at is then wpos too)
+        tn_buf_free(&s->wbuf);
+        s->wpos = s->file_at = 0;
+    }
+    return 0;
 }
 
 TN__PRIVATE void tn__stream_close(tn_stream *s, int reason) {
@@ -257,7 +356,9 @@ TN__PRIVATE void tn__stream_close(tn_stream *s, int reason) {
     s->closed = 1;
     s->close_reason = reason;
     // Hand the kernel what it takes now; the rest is dropped (Tornado drops all).
-    if (s->wpos < s->wbuf.len && (reason == 0 || reason == TN_EOF || reason == TN_ECANCELED)) tn__stream_flush(s);
+    if ((s->wpos < s->wbuf.len || s->file_fd >= 0) && (reason == 0 || reason == TN_EOF || reason == TN_ECANCELED))
+        tn__stream_flush(s);
+    tn__stream_end_file(s);
     tn_loop_remove_handler(s->loop, s->fd);
     close(s->fd);
     s->fd = -1;
@@ -342,6 +443,7 @@ TN_API tn_stream *tn_stream_new(tn_loop *loop, int fd, const tn_stream_desc *des
     }
     s->loop = loop;
     s->fd = fd;
+    s->file_fd = -1;
     s->max_buffer = TN_DEFAULT_MAX_BUFFER_SIZE;
     if (desc) {
         s->max_buffer = TN__DEF(desc->max_buffer_size, s->max_buffer);
@@ -417,7 +519,16 @@ TN_API int tn_stream_read_until_close(tn_stream *s, tn_stream_read_cb cb, void *
     return tn__stream_start_read(s, TN__RD_CLOSE, 0, cb, arg);
 }
 
-TN_API int tn_stream_write(tn_stream *s, const void *data, size_t len, tn_stream_write_cb cb, void *arg) {
+// Runs the callbacks now satisfied in a later turn (never inside the caller's call).
+TN__PRIVATE void tn__stream_writes_done_soon(tn_stream *s) {
+    if (s->running) s->rerun = 1;
+    else tn__stream_schedule(s);
+}
+
+// tn_stream_write; with `now` false the bytes wait for the next flush (the
+// http server holds a response head back until its file is queued too).
+TN__PRIVATE int tn__stream_write(tn_stream *s, const void *data, size_t len, tn_stream_write_cb cb, void *arg,
+                                 bool now) {
     if (s->closed) return TN_ECLOSED;
     size_t pending = s->wbuf.len - s->wpos;
     if (s->max_write && len > s->max_write - TN__MIN(pending, s->max_write)) {
@@ -434,8 +545,8 @@ TN_API int tn_stream_write(tn_stream *s, const void *data, size_t len, tn_stream
     }
     const char *p = TN__CAST(const char *, data);
     size_t sent = 0;
-    if (pending == 0 && len) {
-        int r = tn__stream_send(s, p, len, &sent);
+    if (now && pending == 0 && s->file_fd < 0 && len) {
+        int r = tn__stream_send(s, p, len, 0, &sent);
         if (r) {
             tn__stream_close(s, r);
             return 0;  // as in Tornado, the failure arrives through the callbacks
@@ -451,13 +562,43 @@ TN_API int tn_stream_write(tn_stream *s, const void *data, size_t len, tn_stream
         s->wcbs[s->nwcbs].cb = cb;
         s->wcbs[s->nwcbs].arg = arg;
         s->nwcbs++;
-        if (s->wsent >= s->wqueued) {
-            if (s->running) s->rerun = 1;
-            else tn__stream_schedule(s);
-        }
+        if (s->wsent >= s->wqueued) tn__stream_writes_done_soon(s);
     }
     tn__stream_update_events(s);
     return 0;
+}
+
+TN_API int tn_stream_write_file(tn_stream *s, int fd, uint64_t offset, uint64_t length, tn_stream_write_cb cb,
+                                void *arg) {
+    if (s->closed || s->file_fd >= 0) {
+        close(fd);
+        return s->closed ? TN_ECLOSED : TN_EBUSY;
+    }
+    if (length == 0) {
+        close(fd);
+        return tn_stream_write(s, "", 0, cb, arg);
+    }
+    s->file_fd = fd;
+    s->file_at = s->wbuf.len;
+    s->file_off = offset;
+    s->file_left = length;
+    s->file_copy = 0;
+    s->wqueued += length;
+    s->file_end = s->wqueued;
+    s->file_cb = cb;
+    s->file_arg = arg;
+    int r = tn__stream_flush(s);
+    if (r) tn__stream_close(s, r);  // the failure arrives through cb, as in tn_stream_write
+    else if (cb && s->wsent >= s->file_end) tn__stream_writes_done_soon(s);
+    tn__stream_update_events(s);
+    return 0;
+}
+
+// For the http server, whose requests can go before their file is sent.
+TN__PRIVATE void tn__stream_forget_file_cb(tn_stream *s) { s->file_cb = NULL; }
+
+TN_API int tn_stream_write(tn_stream *s, const void *data, size_t len, tn_stream_write_cb cb, void *arg) {
+    return tn__stream_write(s, data, len, cb, arg, true);
 }
 
 TN_API void tn_stream_set_close_callback(tn_stream *s, tn_stream_close_cb cb, void *arg) {
@@ -468,7 +609,10 @@ TN_API void tn_stream_set_close_callback(tn_stream *s, tn_stream_close_cb cb, vo
 TN_API void tn_stream_close(tn_stream *s) { tn__stream_close(s, 0); }
 TN_API bool tn_stream_closed(const tn_stream *s) { return s->closed; }
 TN_API bool tn_stream_reading(const tn_stream *s) { return s->rmode != TN__RD_NONE; }
-TN_API size_t tn_stream_write_buffer_size(const tn_stream *s) { return s->wbuf.len - s->wpos; }
+TN_API size_t tn_stream_write_buffer_size(const tn_stream *s) {
+    uint64_t n = (uint64_t)(s->wbuf.len - s->wpos) + (s->file_fd >= 0 ? s->file_left : 0);
+    return n > SIZE_MAX ? SIZE_MAX : (size_t)n;
+}
 
 TN_API size_t tn_stream_read_buffer_size(const tn_stream *s) {
     return (s->in_scratch ? s->slen - s->spos : 0) + (s->rbuf.len - s->rpos);

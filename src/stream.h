@@ -61,6 +61,16 @@ TN_API int tn_stream_read_until_close(tn_stream *s, tn_stream_read_cb cb, void *
 // closes first. Returns 0, TN_ECLOSED, or TN_ENOBUFS if max_write_buffer_size
 // would be passed (nothing is queued then).
 TN_API int tn_stream_write(tn_stream *s, const void *data, size_t len, tn_stream_write_cb cb, void *arg);
+// Queues `length` bytes of file `fd` from `offset`, after the bytes queued so
+// far, without reading the file into memory: sendfile(2) where available
+// (TN_USE_SENDFILE), else 64 KiB at a time as the previous piece drains. The
+// stream owns fd from now on and closes it once sent, on close, or on
+// failure. cb (may be NULL) runs once all of it reached the kernel, or with
+// an error (the stream then closes; a file shorter than `length` is TN_EPIPE).
+// Writes queued meanwhile follow the file. Returns 0, TN_ECLOSED, or
+// TN_EBUSY when a file is already queued.
+TN_API int tn_stream_write_file(tn_stream *s, int fd, uint64_t offset, uint64_t length, tn_stream_write_cb cb,
+                                void *arg);
 
 // Sets the callback run once when the stream closes (replaces the previous one).
 TN_API void tn_stream_set_close_callback(tn_stream *s, tn_stream_close_cb cb, void *arg);
@@ -70,7 +80,8 @@ TN_API void tn_stream_close(tn_stream *s);
 TN_API bool tn_stream_closed(const tn_stream *s);
 // True while a read is pending.
 TN_API bool tn_stream_reading(const tn_stream *s);
-// Bytes queued for sending and not yet taken by the kernel.
+// Bytes queued for sending and not yet taken by the kernel (with a queued
+// file's, which take no memory).
 TN_API size_t tn_stream_write_buffer_size(const tn_stream *s);
 // Bytes received and not yet delivered to a read.
 TN_API size_t tn_stream_read_buffer_size(const tn_stream *s);

@@ -24,7 +24,14 @@ struct tn_app {
     tn__hostgroup *groups;   // added host groups, in order; the default host last
     size_t ngroups;
     tn_http_server *server;
+    struct tn__static *statics;  // static.c: static files and their hashes
+    tn_template_loader *templates;  // from template_path; NULL without one
 };
+
+// static.c: the routes static_path / static_files install before the app's
+// own (the table to free; NULL when out of memory), and freeing their state.
+TN__PRIVATE tn_route *tn__static_app_routes(tn_app *app, const tn_route *routes);
+TN__PRIVATE void tn__static_free(struct tn__static *st);
 
 // The web layer's per-request state; it lives with the pooled request
 // object, so its buffers are reused too.
@@ -738,6 +745,21 @@ TN__PRIVATE int tn__hostgroup_init(tn__hostgroup *g, const char *host, const tn_
     return 0;
 }
 
+// ---- templates (tn_render lives in template.c)
+
+TN__PRIVATE int tn__app_templates_init(tn_app *app) {
+    const char *path = app->desc.template_path;
+    app->desc.template_path = NULL;  // the loader keeps its own copy
+    if (!path) return 0;
+    tn_template_loader_desc d;
+    memset(&d, 0, sizeof d);
+    d.root = path;
+    app->templates = tn_template_loader_new(&d);
+    return app->templates ? 0 : TN_ENOMEM;
+}
+
+TN__PRIVATE tn_template_loader *tn__app_templates(tn_app *app) { return app->templates; }
+
 TN__PRIVATE void tn__app_close(tn__handle *h) { tn_app_free(TN__CAST(tn_app *, (void *)h)); }
 
 TN_API tn_app *tn_app_new(tn_loop *loop, const tn_app_desc *desc) {
@@ -751,8 +773,14 @@ TN_API tn_app *tn_app_new(tn_loop *loop, const tn_app_desc *desc) {
         tn__free(app);
         return NULL;
     }
+    bool statics = desc && (desc->static_path || desc->static_files);
+    tn_route *with_static = statics ? tn__static_app_routes(app, desc->routes) : NULL;
     app->groups = TN__CAST(tn__hostgroup *, tn__calloc(1, sizeof(tn__hostgroup)));
-    if (!app->groups || tn__hostgroup_init(&app->groups[0], NULL, desc ? desc->routes : NULL) != 0) {
+    bool bad = (statics && !with_static) || !app->groups ||
+               tn__hostgroup_init(&app->groups[0], NULL, with_static ? with_static : desc ? desc->routes : NULL) != 0;
+    tn__free(with_static);
+    if (bad) {
+        tn__static_free(app->statics);
         tn__free(app->groups);
         tn__free((void *)(uintptr_t)app->desc.cookie_secret);
         tn__free(app);
@@ -761,6 +789,10 @@ TN_API tn_app *tn_app_new(tn_loop *loop, const tn_app_desc *desc) {
     app->ngroups = 1;
     app->handle.close = tn__app_close;
     tn__loop_add_handle(loop, &app->handle);
+    if (tn__app_templates_init(app) != 0) {
+        tn_app_free(app);
+        return NULL;
+    }
     return app;
 }
 
@@ -835,6 +867,8 @@ TN_API void tn_app_free(tn_app *app) {
     for (size_t g = 0; g < app->ngroups; g++) tn__hostgroup_free(&app->groups[g]);
     tn__free(app->groups);
     tn__free((void *)(uintptr_t)app->desc.cookie_secret);
+    tn__static_free(app->statics);
+    tn_template_loader_free(app->templates);
     tn__loop_remove_handle(&app->handle);
     tn__free(app);
 }

@@ -46,6 +46,7 @@ typedef struct tn_route {
 } tn_route;
 
 typedef struct tn_app tn_app;
+typedef struct tn_packed_file tn_packed_file;  // see >>static
 
 typedef struct tn_app_desc {
     const tn_route *routes;             // the default host's routes (may be NULL)
@@ -56,6 +57,13 @@ typedef struct tn_app_desc {
     const char *cookie_secret;          // for signed cookies (copied); NULL: none
     bool xsrf_cookies;                  // Tornado's XSRF check on every method
                                         // but GET, HEAD and OPTIONS (403 on failure)
+    const char *static_path;            // a folder served under static_url_prefix
+                                        // (Tornado's static_path; copied); NULL: none
+    const char *static_url_prefix;      // default "/static/"
+    const tn_packed_file *static_files; // files embedded by tools/pack, served under
+                                        // the prefix when static_path is NULL
+    const char *template_path;          // folder of tn_render's templates (copied);
+                                        // each parsed on first use, then cached
     tn_http_server_desc server;         // for tn_app_listen: limits, timeouts,
                                         // xheaders (request_cb is the app's)
 } tn_app_desc;

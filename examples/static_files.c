@@ -1,0 +1,61 @@
+// static_files: serves a folder, as Tornado's static_path and StaticFileHandler.
+//
+//     app = tornado.web.Application([
+//         (r"/url", UrlHandler),
+//         (r"/(.*)", tornado.web.StaticFileHandler, {"path": root, "default_filename": "index.html"}),
+//     ], static_path=root)
+//
+//   /static/PATH    the file, with ETag, Last-Modified, ranges, 304s
+//   /url?p=PATH     the versioned URL static_url makes for it
+//   /PATH           the same files, folders served by their index.html
+//
+// Build alone: cc -O2 -o static_files examples/static_files.c -pthread
+// Run: ./static_files [--port=8888] [--root=DIR] [--quiet]   (DIR: default ".")
+#define TORNADO_IMPLEMENTATION
+#include "../tornado.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void url_get(tn_handler *h) {
+    const char *path = tn_get_argument(h, "p", TN_REQUIRED);
+    if (!path) return;
+    tn_buf url = {0};
+    if (tn_static_url(h, path, &url) == 0) {
+        tn_write_str(h, url.data);
+    } else {
+        tn_send_error(h, 404);
+    }
+    tn_buf_free(&url);
+}
+
+static const tn_handler_class url_handler = {.get = url_get};
+
+int main(int argc, char **argv) {
+    int port = 8888;
+    bool quiet = false;
+    tn_static_desc files = {.path = ".", .default_filename = "index.html"};
+    for (int i = 1; i < argc; i++) {
+        if (strncmp(argv[i], "--port=", 7) == 0) port = atoi(argv[i] + 7);
+        else if (strncmp(argv[i], "--root=", 7) == 0) files.path = argv[i] + 7;
+        else if (strcmp(argv[i], "--quiet") == 0) quiet = true;
+    }
+    tn_loop *loop = tn_loop_new(NULL);
+    tn_app *app = tn_app_new(loop, &(tn_app_desc){
+        .routes = (tn_route[]){{.pattern = "/url", .handler = &url_handler},
+                               TN_STATIC_ROUTE("/(.*)", &files),
+                               {0}},
+        .static_path = files.path,
+        .no_access_log = quiet,
+    });
+    if (!app || tn_app_listen(app, port) != 0) {
+        TN_LOGE("cannot listen on port %d", port);
+        return 1;
+    }
+    TN_LOGI("Listening on http://localhost:%d/ (serving %s)", tn_app_port(app), files.path);
+    tn_loop_stop_on_signals(loop);
+    tn_loop_start(loop);
+    tn_loop_free(loop);
+    return 0;
+}
