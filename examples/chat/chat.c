@@ -86,70 +86,30 @@ static int make_id(char out[ID_LEN + 1]) {
     return 0;
 }
 
-// ---- pages (HTML)
+// ---- GET /
 
-static void html_escape(tn_buf *out, const char *s) {
-    for (; *s; s++) {
-        switch (*s) {
-        case '&': tn_buf_append_str(out, "&amp;"); break;
-        case '<': tn_buf_append_str(out, "&lt;"); break;
-        case '>': tn_buf_append_str(out, "&gt;"); break;
-        case '"': tn_buf_append_str(out, "&quot;"); break;
-        case '\'': tn_buf_append_str(out, "&#x27;"); break;
-        default: tn_buf_append(out, s, 1);
-        }
-    }
+// Renders template `name` with the variables in `vars` (a JSON object's
+// text): into `out`, or as the response when out is NULL.
+static int render(tn_handler *h, const char *name, const tn_buf *vars, tn_buf *out) {
+    tn_json_doc doc;
+    int rc = tn_json_parse(&doc, vars->data, vars->len, NULL);
+    if (rc == 0) rc = out ? tn_render_string(h, name, doc.root, out) : tn_render(h, name, doc.root);
+    else TN_LOGE("template variables: %s", doc.error);
+    tn_json_doc_free(&doc);
+    return rc;
 }
 
-// What templates/message.html renders.
-static void message_html(tn_buf *out, const char *id, const char *body) {
-    tn_buf_appendf(out, "<div class=\"message\" id=\"m%s\">", id);
-    html_escape(out, body);
-    tn_buf_append_str(out, "</div>\n");
-}
-
-// What templates/index.html renders.
 static void main_get(tn_handler *h) {
-    tn_buf page;
-    memset(&page, 0, sizeof page);
-    tn_buf_append_str(&page,
-                      "<!DOCTYPE html>\n<html>\n<head>\n<meta charset=\"UTF-8\">\n"
-                      "<title>tornado.h chat demo</title>\n"
-                      "<link rel=\"stylesheet\" href=\"/static/chat.css\" type=\"text/css\">\n"
-                      "</head>\n<body>\n<div id=\"body\">\n<div id=\"inbox\">\n");
-    for (size_t i = 0; i < chat.count; i++) {
-        tn_json_doc doc;
-        if (tn_json_parse(&doc, cached(i)->json.data, cached(i)->json.len, NULL) == 0)
-            tn_buf_append_str(&page, tn_json_str(tn_json_get(doc.root, "html")).ptr);
-        tn_json_doc_free(&doc);
-    }
-    tn_buf_appendf(&page,
-                   "</div>\n<div id=\"input\">\n"
-                   "<form action=\"/a/message/new\" method=\"post\" id=\"messageform\">\n"
-                   "<input type=\"text\" name=\"body\" id=\"message\" autocomplete=\"off\" autofocus>\n"
-                   "<input type=\"submit\" value=\"Post\">\n"
-                   "<input type=\"hidden\" name=\"next\" value=\"/\">\n%s\n</form>\n</div>\n</div>\n"
-                   "<script src=\"/static/chat.js\" type=\"text/javascript\"></script>\n</body>\n</html>\n",
-                   tn_xsrf_form_html(h));
-    tn_set_header(h, "Content-Type", "text/html; charset=UTF-8");
-    tn_write(h, page.data, page.len);
-    tn_buf_free(&page);
-}
-
-static void static_get(tn_handler *h) {
-    tn_str name = tn_path_arg(h, 0);
-    char path[8192];
-    snprintf(path, sizeof path, "%s/static/%.*s", chat.root, (int)name.len, name.ptr);
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        tn_send_error(h, 404);
-        return;
-    }
-    char buf[65536];
-    size_t n;
-    while ((n = fread(buf, 1, sizeof buf, f)) > 0) tn_write(h, buf, n);
-    fclose(f);
-    tn_set_header(h, "Content-Type", tn_mime_type(path));
+    tn_buf vars;
+    memset(&vars, 0, sizeof vars);
+    tn_json_writer w;
+    tn_json_writer_init(&w, &vars);
+    tn_json_write_object_begin(&w);
+    tn_json_write_key(&w, "messages", 8);
+    write_messages(&w, 0);
+    tn_json_write_object_end(&w);
+    if (tn_json_writer_finish(&w) != 0 || render(h, "index.html", &vars, NULL) != 0) tn_send_error(h, 500);
+    tn_buf_free(&vars);
 }
 
 // ---- POST /a/message/new
@@ -159,23 +119,38 @@ static bool local_path(const char *next) {
     return next[0] == '/' && next[1] != '/' && next[1] != '\\' && !strpbrk(next, "\r\n");
 }
 
-static int new_message(message *m, const char *body) {
-    if (make_id(m->id) != 0) return -1;
-    tn_buf html;
-    memset(&html, 0, sizeof html);
-    memset(&m->json, 0, sizeof m->json);
-    message_html(&html, m->id, body);
+// {"id": ..., "body": ...}, plus "html" (templates/message.html) when html is set.
+static int message_json(tn_buf *out, const char *id, const char *body, const tn_buf *html, bool wrap) {
     tn_json_writer w;
-    tn_json_writer_init(&w, &m->json);
+    tn_json_writer_init(&w, out);
     tn_json_write_object_begin(&w);
+    if (wrap) {
+        tn_json_write_key(&w, "message", 7);
+        tn_json_write_object_begin(&w);
+    }
     tn_json_write_key(&w, "id", 2);
-    tn_json_write_str(&w, m->id, ID_LEN);
+    tn_json_write_str(&w, id, strlen(id));
     tn_json_write_key(&w, "body", 4);
     tn_json_write_str(&w, body, strlen(body));
-    tn_json_write_key(&w, "html", 4);
-    tn_json_write_str(&w, html.data, html.len);
+    if (html) {
+        tn_json_write_key(&w, "html", 4);
+        tn_json_write_str(&w, html->data, html->len);
+    }
+    if (wrap) tn_json_write_object_end(&w);
     tn_json_write_object_end(&w);
-    int rc = tn_json_writer_finish(&w);
+    return tn_json_writer_finish(&w);
+}
+
+static int new_message(tn_handler *h, message *m, const char *body) {
+    if (make_id(m->id) != 0) return -1;
+    tn_buf vars, html;
+    memset(&vars, 0, sizeof vars);
+    memset(&html, 0, sizeof html);
+    memset(&m->json, 0, sizeof m->json);
+    int rc = message_json(&vars, m->id, body, NULL, true);
+    if (rc == 0) rc = render(h, "message.html", &vars, &html);
+    if (rc == 0) rc = message_json(&m->json, m->id, body, &html, false);
+    tn_buf_free(&vars);
     tn_buf_free(&html);
     if (rc != 0) tn_buf_free(&m->json);
     return rc;
@@ -191,7 +166,7 @@ static void message_new_post(tn_handler *h) {
         return;
     }
     message m;
-    if (new_message(&m, body) != 0) {
+    if (new_message(h, &m, body) != 0) {
         tn_send_error(h, 500);
         return;
     }
@@ -278,7 +253,6 @@ static void stats_get(tn_handler *h) {
 }
 
 static const tn_handler_class main_handler = {.get = main_get};
-static const tn_handler_class static_handler = {.get = static_get};
 static const tn_handler_class new_handler = {.post = message_new_post};
 static const tn_handler_class updates_handler = {.post = updates_post, .on_connection_close = updates_closed};
 static const tn_handler_class stats_handler = {.get = stats_get};
@@ -304,13 +278,14 @@ int main(int argc, char **argv) {
             return 2;
         }
     }
-    char secret[65];
+    char secret[65], templates[4200], statics[4200];
     if (random_hex(secret, 32, 0) != 0) return 1;
+    snprintf(templates, sizeof templates, "%s/templates", chat.root);
+    snprintf(statics, sizeof statics, "%s/static", chat.root);
     tn_loop *loop = tn_loop_new(NULL);
     chat.cond = tn_condition_new(loop);
     tn_route routes[] = {
         {.pattern = "/", .handler = &main_handler},
-        {.pattern = "/static/([A-Za-z0-9_-][A-Za-z0-9_.-]*)", .handler = &static_handler},
         {.pattern = "/a/message/new", .handler = &new_handler},
         {.pattern = "/a/message/updates", .handler = &updates_handler},
         {.pattern = stats ? "/a/stats" : NULL, .handler = &stats_handler},  // NULL ends the table
@@ -320,6 +295,8 @@ int main(int argc, char **argv) {
         .routes = routes,
         .cookie_secret = secret,  // a fresh one per run: nothing signed outlives it
         .xsrf_cookies = true,
+        .template_path = templates,
+        .static_path = statics,
     });
     if (!app || !chat.cond || tn_app_listen(app, port) != 0) {
         TN_LOGE("cannot listen on port %d", port);

@@ -257,6 +257,28 @@ def test_static_files():
         assert status in (403, 404), (path, status)
 
 
+def test_root_option_and_a_broken_template():
+    """--root picks the folder; a template error is a 500 and a log line
+    naming the template, line and column."""
+    import tempfile
+    with tempfile.TemporaryDirectory() as root:
+        os.mkdir(os.path.join(root, "templates"))
+        os.mkdir(os.path.join(root, "static"))
+        with open(os.path.join(root, "templates", "index.html"), "w") as f:
+            f.write("<p>\n{% if messages %}never closed\n")
+        other = Server("chat", "--root=" + root)
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", other.port, timeout=10)
+            conn.request("GET", "/")
+            r = conn.getresponse()
+            r.read()
+            conn.close()
+            assert r.status == 500, r.status
+            wait_for(lambda: any("index.html:2:" in line for line in other.log), "the template error in the log")
+        finally:
+            assert other.stop() == 0
+
+
 def test_stops_cleanly_with_a_parked_poll():
     b = Browser()
     s = park(b, b.updates()[-1]["id"])
