@@ -7,8 +7,11 @@
 // on a Condition until the next message comes; a parked client that leaves
 // is dropped (on_connection_close cancels its waiter). A message body is
 // 1 to 4096 bytes; a plain form post with `next` is redirected there.
+// The HTML comes from templates/ (index.html, message.html), the CSS and
+// vanilla JS from static/ under versioned URLs (static_url).
 //
-// Build alone: cc -O2 -o chat examples/chat/chat.c -pthread
+// Build alone (from the repository's root, which __FILE__ is relative to):
+//     cc -O2 -o chat examples/chat/chat.c -pthread
 // Run: ./chat [--port=8888] [--root=DIR] [--stats]
 //   --root   the folder holding templates/ and static/ (default: this file's)
 //   --stats  also serve GET /a/stats (waiters, memory) for tools/bench/longpoll.sh
