@@ -1,6 +1,8 @@
-// Headless Chromium against examples/chat: two pages open the chat, one
-// posts through the form (the page's own JS: the _xsrf cookie goes back as a
-// form field), the other shows the message from its parked long poll.
+// Headless Chromium against examples/chat: two visitors (separate browser
+// contexts, so each has its own _xsrf cookie and a foreground page) open the
+// chat; one posts through the form (the page's own JS sends the cookie's
+// token back as a form field), the other shows the message from its parked
+// long poll.
 // Usage: node tests/node/chat_longpoll_browser.js http://127.0.0.1:PORT
 // Prints one PASS/FAIL line per check; exits 1 on any failure.
 "use strict";
@@ -50,8 +52,8 @@ async function post(page, text) {
   });
   const errors = [];
   try {
-    const context = await browser.newContext();
-    const [a, b] = [await context.newPage(), await context.newPage()];
+    const visitor = async () => (await browser.newContext()).newPage();
+    const [a, b] = [await visitor(), await visitor()];
     for (const p of [a, b]) {
       p.on("pageerror", (e) => errors.push(String(e)));
       p.on("response", (r) => { if (r.status() >= 400) errors.push(r.status() + " " + r.url()); });
@@ -60,8 +62,10 @@ async function post(page, text) {
     await b.goto(url);
 
     await check("the page gets the _xsrf cookie, its CSS and JS", async () => {
-      const cookies = await context.cookies(url);
-      assert(cookies.some((c) => c.name === "_xsrf" && c.value.startsWith("2|")), JSON.stringify(cookies));
+      for (const p of [a, b]) {
+        const cookies = await p.context().cookies(url);
+        assert(cookies.some((c) => c.name === "_xsrf" && c.value.startsWith("2|")), JSON.stringify(cookies));
+      }
       const pos = await a.$eval("#body", (e) => getComputedStyle(e).position);
       assert(pos === "absolute", "chat.css applied (#body is " + pos + ")");
       assert((await shown(a)).length === 0, "an empty inbox");
@@ -85,7 +89,7 @@ async function post(page, text) {
     });
 
     await check("a page opened later lists the cached messages", async () => {
-      const c = await context.newPage();
+      const c = await visitor();
       await c.goto(url);
       assert((await shown(c)).length === 2, "two messages rendered by the server");
       const third = "third " + Date.now();
