@@ -7,11 +7,14 @@ SAN      := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-om
 LIBS     := -pthread
 PORT     ?= 8888
 EXAMPLES := $(patsubst examples/%.c,build/%,$(wildcard examples/*.c))
+# Examples in folders: build/NAME from examples/NAME/NAME.c (with its
+# templates/ and static/ beside it).
+EXAMPLE_DIRS := $(patsubst examples/%/,%,$(sort $(dir $(wildcard examples/*/*.c))))
 UNIT_SRC := tests/unit/main.c $(sort $(wildcard tests/unit/test_*.c))
-RUN_DEMO := helloworld
+RUN_DEMO := chat
 
 .PHONY: all run test check-amalgamation clean fuzz bench bench-ws
-all: tornado.h $(EXAMPLES) build/testapp build/wsclient build/pack
+all: tornado.h $(EXAMPLES) $(addprefix build/,$(EXAMPLE_DIRS)) build/testapp build/wsclient build/pack
 
 tornado.h: src/MANIFEST $(wildcard src/*) tools/amalgamate.sh
 	tools/amalgamate.sh src > $@.tmp && mv $@.tmp $@
@@ -19,6 +22,14 @@ tornado.h: src/MANIFEST $(wildcard src/*) tools/amalgamate.sh
 build/%: examples/%.c tornado.h
 	@mkdir -p $(@D)
 	$(CC) -O2 -g $(WARN) -o $@ $< $(LIBS)
+
+# Compiled by absolute path, so the program's __FILE__ finds its folder.
+define example_dir
+build/$(1): $$(wildcard examples/$(1)/*.c examples/$(1)/*.h) tornado.h
+	@mkdir -p $$(@D)
+	$$(CC) -O2 -g $$(WARN) -o $$@ $$(CURDIR)/examples/$(1)/$(1).c $$(LIBS)
+endef
+$(foreach d,$(EXAMPLE_DIRS),$(eval $(call example_dir,$(d))))
 
 # The test application the integration tests talk to.
 build/testapp: tests/apps/testapp.c tests/apps/testapp.h tornado.h

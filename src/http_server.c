@@ -436,8 +436,10 @@ TN__PRIVATE void tn__hreq_dispatch(tn__hreq *r) {
     if (c) tn__hconn_stop_timer(c);
     r->dispatching = 1;
     r->srv->desc.request_cb(&r->pub);
-    r->dispatching = 0;
+    // Still dispatching: a finish from here must not queue a release of its
+    // own, or that late release could hit r after the pool handed it on.
     if (!r->finished && !r->deferred) tn_finish(&r->pub);
+    r->dispatching = 0;
     if (r->finished) {
         tn__hreq_release(r);
     } else if (r->srv->out_conn) {
