@@ -25,7 +25,7 @@ TN__PRIVATE char *tn__args_copy(tn_args *a, const char *data, size_t len) {
 
 TN__PRIVATE int tn__args_push(tn_args *a, tn_str name, tn_str value) {
     if (a->count == a->cap) {
-        size_t cap = a->cap ? a->cap * 2 : 16;
+        size_t cap = a->cap ? a->cap * 2 : 4;  // small: a parked request keeps it
         tn_arg *items = TN__CAST(tn_arg *, tn__realloc(a->items, cap * sizeof *items));
         if (!items) return TN_ENOMEM;
         a->items = items;

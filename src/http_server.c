@@ -39,6 +39,8 @@ struct tn_http_server {
     time_t date_sec;
     char date[TN_HTTP_DATE_SIZE];
     tn_buf defaults;           // "Server: ..\r\nContent-Type: ..\r\nDate: ..\r\n", per second
+    tn_header *parsed;         // max_headers slots the parser fills; a request
+                               // keeps only as many as it has (a parked one is small)
 };
 
 struct tn__hconn {
@@ -358,6 +360,13 @@ TN__PRIVATE void tn__hreq_release_cb(tn_loop *loop, void *arg) {
 // Copies the head out of the stream's buffer (views must outlive it) and
 // fills in h->request.
 TN__PRIVATE int tn__hreq_take_head(tn__hreq *r, tn__hconn *c, const char *data, size_t n, const tn_http_request *pr) {
+    if (r->headers_cap < pr->num_headers) {
+        size_t cap = TN__MAX(pr->num_headers, (size_t)8);
+        tn_header *h = TN__CAST(tn_header *, tn__realloc(r->headers, cap * sizeof *h));
+        if (!h) return TN_ENOMEM;
+        r->headers = h;
+        r->headers_cap = cap;
+    }
     tn_buf_clear(&r->head);
     if (tn_buf_append(&r->head, data, n)) return TN_ENOMEM;
     const char *base = r->head.data;
@@ -546,19 +555,15 @@ TN__PRIVATE size_t tn__hconn_on_head(tn_stream *s, int status, const char *data,
         return len;
     }
     c->req = r;
-    if (r->headers_cap < srv->desc.max_headers) {
-        tn_header *h = TN__CAST(tn_header *, tn__realloc(r->headers, srv->desc.max_headers * sizeof *h));
-        if (!h) {
-            tn__hconn_reject(c, 503);
-            return len;
-        }
-        r->headers = h;
-        r->headers_cap = srv->desc.max_headers;
+    if (!srv->parsed) srv->parsed = TN__CAST(tn_header *, tn__malloc(srv->desc.max_headers * sizeof *srv->parsed));
+    if (!srv->parsed) {
+        tn__hconn_reject(c, 503);
+        return len;
     }
     tn_http_request pr;
     // A request line that cannot fit in the head's limit is too long (414).
     tn_http_limits lim = {TN__MIN((size_t)8192, srv->desc.max_header_size - 4), srv->desc.max_header_size};
-    int n = tn_http_parse_request(data, len, &pr, r->headers, r->headers_cap, &lim);
+    int n = tn_http_parse_request(data, len, &pr, srv->parsed, srv->desc.max_headers, &lim);
     if (n == TN_INCOMPLETE) return 0;
     if (n < 0 || tn_http_request_framing(&pr, &r->framing) != 0) {
         tn__hconn_reject(c, n < 0 ? pr.status : r->framing.status);
@@ -954,6 +959,7 @@ TN__PRIVATE void tn__hserver_free(tn_http_server *srv) {
     }
     tn_buf_free(&srv->out);
     tn_buf_free(&srv->defaults);
+    tn__free(srv->parsed);
     tn__loop_remove_handle(&srv->handle);
     tn__free(srv->protocol);
     tn__free(srv->server_header);
