@@ -1896,7 +1896,9 @@ TN_API bool tn_finished(const tn_handler *h);
 // True when the head was sent (status and headers can no longer change).
 TN_API bool tn_headers_sent(const tn_handler *h);
 // cb runs if the client goes away before the request finished (Tornado's
-// on_connection_close). The handler stays valid until tn_finish.
+// on_connection_close): while deferred, or while a streamed body (tn_stream_body)
+// arrives. A deferred handler stays valid until tn_finish; one that was not
+// deferred is gone when cb returns.
 TN_API void tn_on_connection_close(tn_handler *h, tn_handler_fn cb);
 // True once the client went away.
 TN_API bool tn_connection_closed(const tn_handler *h);
@@ -2014,6 +2016,7 @@ typedef struct tn_handler_class {
     tn_handler_fn prepare;              // before the method; finishing here skips it
     tn_handler_fn on_finish;            // after the response was sent
     tn_handler_fn on_connection_close;  // the client left during a deferred answer
+                                        // or a streamed body (data_received)
     tn_handler_fn set_default_headers;  // at the start, and again before an error page
     void (*write_error)(tn_handler *h, int status);  // NULL: Tornado's default page
     tn_body_fn data_received;           // set: the body streams here as it arrives
@@ -9108,11 +9111,16 @@ TN__PRIVATE void tn__hconn_on_close(tn_stream *s, int reason, void *arg) {
     c->req = NULL;
     if (r) {
         r->conn = NULL;
-        if (r->finished || !r->deferred) {
-            if (!r->dispatching) tn__hreq_release(r);
-        } else if (r->on_close) {
-            r->on_close(&r->pub);  // a deferred handler learns the client left
+        // A handler in the middle of its request (deferred, or reading a
+        // streamed body) learns the client left. Marked as dispatching, a
+        // tn_finish in there leaves the release to the line below.
+        if (!r->finished && (r->deferred || r->on_data) && r->on_close) {
+            unsigned dispatching = r->dispatching;
+            r->dispatching = 1;
+            r->on_close(&r->pub);
+            r->dispatching = dispatching;
         }
+        if ((r->finished || !r->deferred) && !r->dispatching) tn__hreq_release(r);
     }
     if (c->prev) c->prev->next = c->next;
     else srv->conns = c->next;

@@ -50,8 +50,6 @@ static void upload_post(tn_handler *h) {
 
 // ---- PUT /stream/NAME: h->state is the running hash (its count is the size)
 
-// The body streams in only after prepare; deferring here means that a
-// client leaving mid-body reaches put_closed, which frees the state.
 static void put_prepare(tn_handler *h) {
     tn_sha256_ctx *c = (tn_sha256_ctx *)malloc(sizeof *c);
     if (!c) {
@@ -60,17 +58,16 @@ static void put_prepare(tn_handler *h) {
     }
     tn_sha256_init(c);
     h->state = c;
-    tn_defer(h);
 }
 
 static void put_data(tn_handler *h, const char *data, size_t len) {
     tn_sha256_update((tn_sha256_ctx *)h->state, data, len);
 }
 
-static void put_end(tn_handler *h) {
+// After the answer, or when the client leaves mid-body.
+static void put_free(tn_handler *h) {
     free(h->state);
     h->state = NULL;
-    tn_finish(h);
 }
 
 static void put_put(tn_handler *h) {
@@ -84,7 +81,6 @@ static void put_put(tn_handler *h) {
     tn_writef(h, "PUT \"%.*s\" \"%s\" %llu bytes sha256=", (int)name.len, name.ptr, tn_mime_type(name.ptr), n);
     for (int i = 0; i < TN_SHA256_SIZE; i++) tn_writef(h, "%02x", digest[i]);
     tn_write_str(h, "\n");
-    put_end(h);
 }
 
 static const tn_handler_class upload_handler = {
@@ -96,7 +92,8 @@ static const tn_handler_class stream_handler = {
     .prepare = put_prepare,
     .put = put_put,
     .data_received = put_data,
-    .on_connection_close = put_end,
+    .on_finish = put_free,
+    .on_connection_close = put_free,
     .max_body_size = MAX_PUT,
 };
 

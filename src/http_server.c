@@ -253,11 +253,16 @@ TN__PRIVATE void tn__hconn_on_close(tn_stream *s, int reason, void *arg) {
     c->req = NULL;
     if (r) {
         r->conn = NULL;
-        if (r->finished || !r->deferred) {
-            if (!r->dispatching) tn__hreq_release(r);
-        } else if (r->on_close) {
-            r->on_close(&r->pub);  // a deferred handler learns the client left
+        // A handler in the middle of its request (deferred, or reading a
+        // streamed body) learns the client left. Marked as dispatching, a
+        // tn_finish in there leaves the release to the line below.
+        if (!r->finished && (r->deferred || r->on_data) && r->on_close) {
+            unsigned dispatching = r->dispatching;
+            r->dispatching = 1;
+            r->on_close(&r->pub);
+            r->dispatching = dispatching;
         }
+        if ((r->finished || !r->deferred) && !r->dispatching) tn__hreq_release(r);
     }
     if (c->prev) c->prev->next = c->next;
     else srv->conns = c->next;

@@ -136,7 +136,9 @@ TN_API bool tn_finished(const tn_handler *h);
 // True when the head was sent (status and headers can no longer change).
 TN_API bool tn_headers_sent(const tn_handler *h);
 // cb runs if the client goes away before the request finished (Tornado's
-// on_connection_close). The handler stays valid until tn_finish.
+// on_connection_close): while deferred, or while a streamed body (tn_stream_body)
+// arrives. A deferred handler stays valid until tn_finish; one that was not
+// deferred is gone when cb returns.
 TN_API void tn_on_connection_close(tn_handler *h, tn_handler_fn cb);
 // True once the client went away.
 TN_API bool tn_connection_closed(const tn_handler *h);

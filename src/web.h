@@ -27,6 +27,7 @@ typedef struct tn_handler_class {
     tn_handler_fn prepare;              // before the method; finishing here skips it
     tn_handler_fn on_finish;            // after the response was sent
     tn_handler_fn on_connection_close;  // the client left during a deferred answer
+                                        // or a streamed body (data_received)
     tn_handler_fn set_default_headers;  // at the start, and again before an error page
     void (*write_error)(tn_handler *h, int status);  // NULL: Tornado's default page
     tn_body_fn data_received;           // set: the body streams here as it arrives

@@ -196,7 +196,8 @@ static const tn_handler_class redirect_class = {.get = redirect_get};
 static const tn_handler_class defer_class = {.get = defer_get};
 static const tn_handler_class park_class = {.get = park_get, .on_connection_close = park_closed};
 static const tn_handler_class stats_class = {.get = stats_get};
-static const tn_handler_class stream_class = {.post = stream_post, .prepare = stream_prepare, .data_received = stream_data};
+static const tn_handler_class stream_class = {
+    .post = stream_post, .prepare = stream_prepare, .data_received = stream_data, .on_connection_close = park_closed};
 static const tn_handler_class headers_class = {.get = headers_get};
 static const tn_handler_class big_class = {.get = big_get};
 static const tn_handler_class detach_class = {.get = detach_get};

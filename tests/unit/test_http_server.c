@@ -465,6 +465,14 @@ TEST(http_deferred_handlers_and_on_connection_close) {
     usleep(100000);
     CHECK_INT(exchange(s.port, "GET /stats HTTP/1.1\r\nHost: x\r\n\r\n", &r), 200);
     CHECK(strstr(r.body.data, "closes=1") != NULL);
+    // So does a handler reading a streamed body when its client leaves mid-body.
+    fd = tt_connect(s.port);
+    tt_send_str(fd, "POST /stream HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\nhalf");
+    usleep(100000);
+    close(fd);
+    usleep(100000);
+    CHECK_INT(exchange(s.port, "GET /stats HTTP/1.1\r\nHost: x\r\n\r\n", &r), 200);
+    CHECK(strstr(r.body.data, "closes=2") != NULL);
     tn_buf_free(&r.body);
     tt_server_stop(s);  // and nothing leaked (the server checks at exit)
 }
