@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>  // access
 
 enum {
     CACHE_SIZE = 200,      // messages kept, as Tornado's MessageBuffer
@@ -285,6 +286,10 @@ int main(int argc, char **argv) {
     if (random_hex(secret, 32, 0) != 0) return 1;
     snprintf(templates, sizeof templates, "%s/templates", chat.root);
     snprintf(statics, sizeof statics, "%s/static", chat.root);
+    if (access(templates, R_OK) != 0 || access(statics, R_OK) != 0) {
+        TN_LOGE("no templates/ and static/ in %s: run from the repository's root or pass --root=DIR", chat.root);
+        return 2;
+    }
     tn_loop *loop = tn_loop_new(NULL);
     chat.cond = tn_condition_new(loop);
     tn_route routes[] = {
