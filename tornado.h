@@ -5719,36 +5719,46 @@ typedef struct tn__qfile {
     bool copy;   // sendfile refused this file: read pieces instead
 } tn__qfile;
 
+// The pending read's callback: `parse` for TN__RD_PARSE, else `read`.
+typedef union tn__rcb {
+    tn_stream_read_cb read;
+    tn_stream_parse_cb parse;
+} tn__rcb;
+
+// Every idle connection has one of these: fields only some streams need live
+// elsewhere (the file), share room (delimiter, callback, scratch position),
+// and the small ones are packed together.
 struct tn_stream {
     tn__handle handle;
     tn_loop *loop;
     int fd;
-    int events;        // what the loop watches for us
     int close_reason;
+    unsigned char events;  // what the loop watches for us
+    unsigned char rmode;   // the pending read, TN__RD_*
+    unsigned char delim_len;
     unsigned closed : 1, eof : 1, running : 1, rerun : 1, scheduled : 1, close_delivered : 1, in_scratch : 1,
         partial : 1;
     size_t max_buffer, max_write;
     void *user_data;
     // the pending read
-    int rmode;
     size_t rsize;      // bytes wanted (BYTES) or max_bytes (UNTIL, 0: none)
     size_t scanned;    // UNTIL: bytes searched for the delimiter; PARSE: bytes shown
-    tn_stream_read_cb rcb;
-    tn_stream_parse_cb pcb;
+    tn__rcb rcb;
     void *rarg;
-    unsigned char delim_len;
-    char delim[16];         // inline; longer delimiters live in delim_heap
-    char *delim_heap;
-    // received bytes: in rbuf from rpos, or (only inside a read event) in the
-    // loop's scratch buffer from spos to slen
+    union {
+        char in[16];
+        char *heap;    // 64 bytes, for delimiters longer than `in`
+    } delim;
+    // received bytes: in rbuf from rpos, or (only inside a read event, when
+    // rbuf is empty) in the loop's scratch buffer from rpos to slen
     tn_buf rbuf;
-    size_t rpos, spos, slen;
+    size_t rpos, slen;
     // queued bytes: wbuf from wpos; counters for write callbacks
     tn_buf wbuf;
     size_t wpos;
     uint64_t wqueued, wsent;
     tn__wcb *wcbs;
-    size_t nwcbs, wcbs_cap;
+    uint32_t nwcbs, wcbs_cap;
     tn__qfile *file;   // NULL: none queued
     tn_stream_close_cb ccb;
     void *carg;
@@ -5759,19 +5769,16 @@ TN__PRIVATE void tn__stream_run(tn_stream *s);
 
 TN__PRIVATE const char *tn__stream_data(tn_stream *s, size_t *len) {
     if (s->in_scratch) {
-        *len = s->slen - s->spos;
-        return s->loop->scratch + s->spos;
+        *len = s->slen - s->rpos;
+        return s->loop->scratch + s->rpos;
     }
     *len = s->rbuf.len - s->rpos;
     return s->rbuf.data ? s->rbuf.data + s->rpos : "";
 }
 
 TN__PRIVATE void tn__stream_consume(tn_stream *s, size_t n) {
-    if (s->in_scratch) {
-        s->spos += n;
-        return;
-    }
     s->rpos += n;
+    if (s->in_scratch) return;
     if (s->rpos == s->rbuf.len) {  // empty: give the memory back while idle
         tn_buf_free(&s->rbuf);
         s->rpos = 0;
@@ -5781,7 +5788,7 @@ TN__PRIVATE void tn__stream_consume(tn_stream *s, size_t n) {
 TN__PRIVATE void tn__stream_update_events(tn_stream *s) {
     if (s->closed) return;
     int want = (s->eof ? 0 : TN_IO_READ) | (s->wpos < s->wbuf.len || s->file ? TN_IO_WRITE : 0);
-    if (want != s->events && tn_loop_update_handler(s->loop, s->fd, want) == 0) s->events = want;
+    if (want != s->events && tn_loop_update_handler(s->loop, s->fd, want) == 0) s->events = (unsigned char)want;
 }
 
 TN__PRIVATE void tn__stream_kick(tn_loop *loop, void *arg);
@@ -5815,7 +5822,7 @@ TN__PRIVATE size_t tn__stream_satisfy(tn_stream *s, const char *p, size_t len) {
     }
     if (s->rmode != TN__RD_UNTIL) return 0;
     size_t from = s->scanned >= s->delim_len ? s->scanned - (s->delim_len - 1u) : 0;
-    const char *delim = s->delim_len > sizeof s->delim ? s->delim_heap : s->delim;
+    const char *delim = s->delim_len > sizeof s->delim.in ? s->delim.heap : s->delim.in;
     size_t at = tn__find(p, len, from, delim, s->delim_len);
     if (at != SIZE_MAX) {
         size_t end = at + s->delim_len;
@@ -5842,7 +5849,7 @@ TN__PRIVATE void tn__stream_deliver_writes(tn_stream *s, int err) {
 TN__PRIVATE bool tn__stream_deliver_parse(tn_stream *s, const char *p, size_t len) {
     if (len == 0 || len == s->scanned) return false;  // nothing new since the last look
     s->rmode = TN__RD_NONE;
-    size_t n = s->pcb(s, 0, p, len, s->rarg);
+    size_t n = s->rcb.parse(s, 0, p, len, s->rarg);
     if (n == 0) {
         if (s->rmode == TN__RD_NONE) {
             s->rmode = TN__RD_PARSE;
@@ -5869,7 +5876,7 @@ TN__PRIVATE void tn__stream_deliver_reads(tn_stream *s) {
             return;
         }
         if (n == 0) return;
-        tn_stream_read_cb cb = s->rcb;
+        tn_stream_read_cb cb = s->rcb.read;
         s->rmode = TN__RD_NONE;
         s->scanned = 0;
         cb(s, 0, p, n, s->rarg);
@@ -5909,7 +5916,7 @@ TN__PRIVATE void tn__stream_free(tn_stream *s) {  // closed, so its file is gone
     tn_buf_free(&s->rbuf);
     tn_buf_free(&s->wbuf);
     tn__free(s->wcbs);
-    tn__free(s->delim_heap);
+    if (s->delim_len > sizeof s->delim.in) tn__free(s->delim.heap);
     tn__free(s);
 }
 
@@ -5921,10 +5928,10 @@ TN__PRIVATE void tn__stream_deliver_close(tn_stream *s) {
     if (mode == TN__RD_CLOSE || mode == TN__RD_PARSE) {
         size_t len;
         const char *p = tn__stream_data(s, &len);
-        if (mode == TN__RD_PARSE) s->pcb(s, err, p, len, s->rarg);
-        else s->rcb(s, s->close_reason == TN_EOF ? 0 : err, p, len, s->rarg);
+        if (mode == TN__RD_PARSE) s->rcb.parse(s, err, p, len, s->rarg);
+        else s->rcb.read(s, s->close_reason == TN_EOF ? 0 : err, p, len, s->rarg);
     } else if (mode != TN__RD_NONE) {
-        s->rcb(s, err, NULL, 0, s->rarg);
+        s->rcb.read(s, err, NULL, 0, s->rarg);
     }
     tn__stream_deliver_writes(s, err);
     if (s->ccb) s->ccb(s, s->close_reason, s->carg);
@@ -6094,8 +6101,7 @@ TN__PRIVATE void tn__stream_on_readable(tn_stream *s) {
     if (n == 0) {
         s->eof = 1;
     } else if (scratch) {
-        s->in_scratch = 1;
-        s->spos = 0;
+        s->in_scratch = 1;  // rpos is 0: rbuf is empty
         s->slen = (size_t)n;
     } else {
         s->rbuf.len += (size_t)n;
@@ -6103,8 +6109,10 @@ TN__PRIVATE void tn__stream_on_readable(tn_stream *s) {
     }
     tn__stream_run(s);
     if (s->in_scratch) {  // keep what the reads left, before the scratch is reused
+        size_t at = s->rpos;
         s->in_scratch = 0;
-        if (s->spos < s->slen && tn_buf_append(&s->rbuf, s->loop->scratch + s->spos, s->slen - s->spos)) {
+        s->rpos = 0;
+        if (at < s->slen && tn_buf_append(&s->rbuf, s->loop->scratch + at, s->slen - at)) {
             tn__stream_close(s, TN_ENOMEM);
         }
     }
@@ -6157,16 +6165,17 @@ TN_API tn_stream *tn_stream_new(tn_loop *loop, int fd, const tn_stream_desc *des
     return s;
 }
 
-// The read callback slot of a parse read (which uses pcb): never called.
-TN__PRIVATE void tn__stream_no_read_cb(tn_stream *s, int status, const char *data, size_t len, void *arg) {
-    (void)s, (void)status, (void)data, (void)len, (void)arg;
+TN__PRIVATE tn__rcb tn__rcb_read(tn_stream_read_cb cb) {
+    tn__rcb c;
+    c.read = cb;
+    return c;
 }
 
-TN__PRIVATE int tn__stream_start_read(tn_stream *s, int mode, size_t size, tn_stream_read_cb cb, void *arg) {
-    if (!cb) return TN_EINVAL;
+TN__PRIVATE int tn__stream_start_read(tn_stream *s, int mode, size_t size, tn__rcb cb, void *arg) {
+    if (mode == TN__RD_PARSE ? !cb.parse : !cb.read) return TN_EINVAL;
     if (s->closed) return TN_ECLOSED;
     if (s->rmode != TN__RD_NONE) return TN_EBUSY;
-    s->rmode = mode;
+    s->rmode = (unsigned char)mode;
     s->rsize = size;
     s->scanned = 0;
     s->rcb = cb;
@@ -6183,14 +6192,17 @@ TN_API int tn_stream_read_until(tn_stream *s, const char *delim, size_t delim_le
     if (!delim || delim_len == 0 || delim_len > 64) return TN_EINVAL;
     if (s->closed) return TN_ECLOSED;
     if (s->rmode != TN__RD_NONE) return TN_EBUSY;
-    char *dst = s->delim;
-    if (delim_len > sizeof s->delim) {  // rare: kept for the stream's life once made
-        if (!s->delim_heap && !(s->delim_heap = TN__CAST(char *, tn__malloc(64)))) return TN_ENOMEM;
-        dst = s->delim_heap;
+    bool had_heap = s->delim_len > sizeof s->delim.in, wants_heap = delim_len > sizeof s->delim.in;
+    if (wants_heap && !had_heap) {  // rare: kept while the delimiters stay long
+        char *h = TN__CAST(char *, tn__malloc(64));
+        if (!h) return TN_ENOMEM;
+        s->delim.heap = h;
+    } else if (had_heap && !wants_heap) {
+        tn__free(s->delim.heap);
     }
-    memcpy(dst, delim, delim_len);
+    memcpy(wants_heap ? s->delim.heap : s->delim.in, delim, delim_len);
     s->delim_len = (unsigned char)delim_len;
-    return tn__stream_start_read(s, TN__RD_UNTIL, max_bytes, cb, arg);
+    return tn__stream_start_read(s, TN__RD_UNTIL, max_bytes, tn__rcb_read(cb), arg);
 }
 
 TN_API int tn_stream_read_bytes(tn_stream *s, size_t n, bool partial, tn_stream_read_cb cb, void *arg) {
@@ -6199,18 +6211,17 @@ TN_API int tn_stream_read_bytes(tn_stream *s, size_t n, bool partial, tn_stream_
     if (s->closed) return TN_ECLOSED;
     if (s->rmode != TN__RD_NONE) return TN_EBUSY;
     s->partial = partial;
-    return tn__stream_start_read(s, TN__RD_BYTES, n, cb, arg);
+    return tn__stream_start_read(s, TN__RD_BYTES, n, tn__rcb_read(cb), arg);
 }
 
 TN_API int tn_stream_read_parse(tn_stream *s, tn_stream_parse_cb cb, void *arg) {
-    if (!cb) return TN_EINVAL;
-    int r = tn__stream_start_read(s, TN__RD_PARSE, 0, tn__stream_no_read_cb, arg);
-    if (r == 0) s->pcb = cb;
-    return r;
+    tn__rcb c;
+    c.parse = cb;
+    return tn__stream_start_read(s, TN__RD_PARSE, 0, c, arg);
 }
 
 TN_API int tn_stream_read_until_close(tn_stream *s, tn_stream_read_cb cb, void *arg) {
-    return tn__stream_start_read(s, TN__RD_CLOSE, 0, cb, arg);
+    return tn__stream_start_read(s, TN__RD_CLOSE, 0, tn__rcb_read(cb), arg);
 }
 
 // Runs the callbacks now satisfied in a later turn (never inside the caller's call).
@@ -6223,7 +6234,8 @@ TN__PRIVATE void tn__stream_writes_done_soon(tn_stream *s) {
 // nothing fails after sending.
 TN__PRIVATE int tn__stream_reserve_wcb(tn_stream *s) {
     if (s->nwcbs < s->wcbs_cap) return 0;
-    size_t cap = s->wcbs_cap ? s->wcbs_cap * 2 : 4;
+    if (s->wcbs_cap > UINT32_MAX / 2) return TN_ENOMEM;
+    uint32_t cap = s->wcbs_cap ? s->wcbs_cap * 2 : 4;
     tn__wcb *w = TN__CAST(tn__wcb *, tn__realloc(s->wcbs, cap * sizeof *w));
     if (!w) return TN_ENOMEM;
     s->wcbs = w;
@@ -6306,8 +6318,8 @@ TN_API int tn_stream_write_file(tn_stream *s, int fd, uint64_t offset, uint64_t 
 
 // For the http server, whose requests can go before their file is sent.
 TN__PRIVATE void tn__stream_forget_file_cb(tn_stream *s) {
-    size_t n = 0;
-    for (size_t i = 0; i < s->nwcbs; i++)
+    uint32_t n = 0;
+    for (uint32_t i = 0; i < s->nwcbs; i++)
         if (!(s->wcbs[i].end & TN__WCB_FILE)) s->wcbs[n++] = s->wcbs[i];
     s->nwcbs = n;
 }
@@ -6330,7 +6342,7 @@ TN_API size_t tn_stream_write_buffer_size(const tn_stream *s) {
 }
 
 TN_API size_t tn_stream_read_buffer_size(const tn_stream *s) {
-    return (s->in_scratch ? s->slen - s->spos : 0) + (s->rbuf.len - s->rpos);
+    return s->in_scratch ? s->slen - s->rpos : s->rbuf.len - s->rpos;
 }
 
 TN_API int tn_stream_set_nodelay(tn_stream *s, bool on) {
