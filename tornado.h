@@ -1109,8 +1109,8 @@ TN_API int tn_stream_write(tn_stream *s, const void *data, size_t len, tn_stream
 // stream owns fd from now on and closes it once sent, on close, or on
 // failure. cb (may be NULL) runs once all of it reached the kernel, or with
 // an error (the stream then closes; a file shorter than `length` is TN_EPIPE).
-// Writes queued meanwhile follow the file. Returns 0, TN_ECLOSED, or
-// TN_EBUSY when a file is already queued.
+// Writes queued meanwhile follow the file. Returns 0, TN_ECLOSED, TN_EBUSY
+// when a file is already queued, or TN_ENOMEM (fd closed, nothing queued).
 TN_API int tn_stream_write_file(tn_stream *s, int fd, uint64_t offset, uint64_t length, tn_stream_write_cb cb,
                                 void *arg);
 
@@ -5697,50 +5697,69 @@ TN_API int tn_resolve(tn_loop *loop, const char *host, int port, int family, tn_
 enum { TN__RD_NONE, TN__RD_UNTIL, TN__RD_BYTES, TN__RD_CLOSE, TN__RD_PARSE };
 
 typedef struct tn__wcb {
-    uint64_t end;  // the callback runs once wsent reaches this
+    uint64_t end;  // the callback runs once wsent reaches this; TN__WCB_FILE marks a file's
     tn_stream_write_cb cb;
     void *arg;
 } tn__wcb;
 
+// No stream sends 2^63 bytes: the top bit of an end is free for the mark.
+#define TN__WCB_FILE ((uint64_t)1 << 63)
+#define TN__WCB_END(w) ((w).end & ~TN__WCB_FILE)
+
+// A queued file: sent once wbuf reaches `at`, before the bytes after it.
+// Allocated by tn_stream_write_file and freed once the file is sent, fails
+// or the stream closes, so streams that send none do not pay for it. Its
+// callback waits in the stream's write callbacks, in order.
+typedef struct tn__qfile {
+    uint64_t off, left;
+    size_t at;
+    tn_buf buf;  // the piece read for sending without sendfile
+    size_t pos;
+    int fd;
+    bool copy;   // sendfile refused this file: read pieces instead
+} tn__qfile;
+
+// The pending read's callback: `parse` for TN__RD_PARSE, else `read`.
+typedef union tn__rcb {
+    tn_stream_read_cb read;
+    tn_stream_parse_cb parse;
+} tn__rcb;
+
+// Every idle connection has one of these: fields only some streams need live
+// elsewhere (the file), share room (delimiter, callback, scratch position),
+// and the small ones are packed together.
 struct tn_stream {
     tn__handle handle;
     tn_loop *loop;
     int fd;
-    int events;        // what the loop watches for us
     int close_reason;
+    unsigned char events;  // what the loop watches for us
+    unsigned char rmode;   // the pending read, TN__RD_*
+    unsigned char delim_len;
     unsigned closed : 1, eof : 1, running : 1, rerun : 1, scheduled : 1, close_delivered : 1, in_scratch : 1,
         partial : 1;
     size_t max_buffer, max_write;
     void *user_data;
     // the pending read
-    int rmode;
     size_t rsize;      // bytes wanted (BYTES) or max_bytes (UNTIL, 0: none)
     size_t scanned;    // UNTIL: bytes searched for the delimiter; PARSE: bytes shown
-    tn_stream_read_cb rcb;
-    tn_stream_parse_cb pcb;
+    tn__rcb rcb;
     void *rarg;
-    unsigned char delim_len;
-    char delim[16];         // inline; longer delimiters live in delim_heap
-    char *delim_heap;
-    // received bytes: in rbuf from rpos, or (only inside a read event) in the
-    // loop's scratch buffer from spos to slen
+    union {
+        char in[16];
+        char *heap;    // 64 bytes, for delimiters longer than `in`
+    } delim;
+    // received bytes: in rbuf from rpos, or (only inside a read event, when
+    // rbuf is empty) in the loop's scratch buffer from rpos to slen
     tn_buf rbuf;
-    size_t rpos, spos, slen;
+    size_t rpos, slen;
     // queued bytes: wbuf from wpos; counters for write callbacks
     tn_buf wbuf;
     size_t wpos;
     uint64_t wqueued, wsent;
     tn__wcb *wcbs;
-    size_t nwcbs, wcbs_cap;
-    // a queued file: sent once wbuf reaches file_at, before the bytes after it
-    int file_fd;                 // -1: none
-    size_t file_at;
-    uint64_t file_off, file_left, file_end;  // file_end: wqueued after its last byte
-    tn_buf fbuf;                 // the piece read for sending without sendfile
-    size_t fpos;
-    unsigned file_copy : 1;      // sendfile refused this file: read pieces instead
-    tn_stream_write_cb file_cb;
-    void *file_arg;
+    uint32_t nwcbs, wcbs_cap;
+    tn__qfile *file;   // NULL: none queued
     tn_stream_close_cb ccb;
     void *carg;
 };
@@ -5750,19 +5769,16 @@ TN__PRIVATE void tn__stream_run(tn_stream *s);
 
 TN__PRIVATE const char *tn__stream_data(tn_stream *s, size_t *len) {
     if (s->in_scratch) {
-        *len = s->slen - s->spos;
-        return s->loop->scratch + s->spos;
+        *len = s->slen - s->rpos;
+        return s->loop->scratch + s->rpos;
     }
     *len = s->rbuf.len - s->rpos;
     return s->rbuf.data ? s->rbuf.data + s->rpos : "";
 }
 
 TN__PRIVATE void tn__stream_consume(tn_stream *s, size_t n) {
-    if (s->in_scratch) {
-        s->spos += n;
-        return;
-    }
     s->rpos += n;
+    if (s->in_scratch) return;
     if (s->rpos == s->rbuf.len) {  // empty: give the memory back while idle
         tn_buf_free(&s->rbuf);
         s->rpos = 0;
@@ -5771,8 +5787,8 @@ TN__PRIVATE void tn__stream_consume(tn_stream *s, size_t n) {
 
 TN__PRIVATE void tn__stream_update_events(tn_stream *s) {
     if (s->closed) return;
-    int want = (s->eof ? 0 : TN_IO_READ) | (s->wpos < s->wbuf.len || s->file_fd >= 0 ? TN_IO_WRITE : 0);
-    if (want != s->events && tn_loop_update_handler(s->loop, s->fd, want) == 0) s->events = want;
+    int want = (s->eof ? 0 : TN_IO_READ) | (s->wpos < s->wbuf.len || s->file ? TN_IO_WRITE : 0);
+    if (want != s->events && tn_loop_update_handler(s->loop, s->fd, want) == 0) s->events = (unsigned char)want;
 }
 
 TN__PRIVATE void tn__stream_kick(tn_loop *loop, void *arg);
@@ -5806,7 +5822,7 @@ TN__PRIVATE size_t tn__stream_satisfy(tn_stream *s, const char *p, size_t len) {
     }
     if (s->rmode != TN__RD_UNTIL) return 0;
     size_t from = s->scanned >= s->delim_len ? s->scanned - (s->delim_len - 1u) : 0;
-    const char *delim = s->delim_len > sizeof s->delim ? s->delim_heap : s->delim;
+    const char *delim = s->delim_len > sizeof s->delim.in ? s->delim.heap : s->delim.in;
     size_t at = tn__find(p, len, from, delim, s->delim_len);
     if (at != SIZE_MAX) {
         size_t end = at + s->delim_len;
@@ -5816,23 +5832,14 @@ TN__PRIVATE size_t tn__stream_satisfy(tn_stream *s, const char *p, size_t len) {
     return s->rsize && len >= s->rsize ? SIZE_MAX : 0;
 }
 
-// Write callbacks run in the order of their ends; the file's has its own slot.
+// Write callbacks run in the order of their ends, which is the order they
+// were queued in.
 TN__PRIVATE void tn__stream_deliver_writes(tn_stream *s, int err) {
-    for (;;) {
-        bool w = s->nwcbs && (err || s->wcbs[0].end <= s->wsent);
-        bool f = s->file_cb && (err || s->file_end <= s->wsent);
-        if (f && (!w || s->file_end <= s->wcbs[0].end)) {
-            tn_stream_write_cb cb = s->file_cb;
-            s->file_cb = NULL;
-            cb(s, s->file_end <= s->wsent ? 0 : err, s->file_arg);
-        } else if (w) {
-            tn__wcb wc = s->wcbs[0];
-            memmove(s->wcbs, s->wcbs + 1, (s->nwcbs - 1) * sizeof *s->wcbs);
-            s->nwcbs--;
-            wc.cb(s, wc.end <= s->wsent ? 0 : err, wc.arg);
-        } else {
-            return;
-        }
+    while (s->nwcbs && (err || TN__WCB_END(s->wcbs[0]) <= s->wsent)) {
+        tn__wcb wc = s->wcbs[0];
+        memmove(s->wcbs, s->wcbs + 1, (s->nwcbs - 1) * sizeof *s->wcbs);
+        s->nwcbs--;
+        wc.cb(s, TN__WCB_END(wc) <= s->wsent ? 0 : err, wc.arg);
     }
 }
 
@@ -5842,7 +5849,7 @@ TN__PRIVATE void tn__stream_deliver_writes(tn_stream *s, int err) {
 TN__PRIVATE bool tn__stream_deliver_parse(tn_stream *s, const char *p, size_t len) {
     if (len == 0 || len == s->scanned) return false;  // nothing new since the last look
     s->rmode = TN__RD_NONE;
-    size_t n = s->pcb(s, 0, p, len, s->rarg);
+    size_t n = s->rcb.parse(s, 0, p, len, s->rarg);
     if (n == 0) {
         if (s->rmode == TN__RD_NONE) {
             s->rmode = TN__RD_PARSE;
@@ -5869,7 +5876,7 @@ TN__PRIVATE void tn__stream_deliver_reads(tn_stream *s) {
             return;
         }
         if (n == 0) return;
-        tn_stream_read_cb cb = s->rcb;
+        tn_stream_read_cb cb = s->rcb.read;
         s->rmode = TN__RD_NONE;
         s->scanned = 0;
         cb(s, 0, p, n, s->rarg);
@@ -5898,18 +5905,18 @@ TN__PRIVATE void tn__stream_run(tn_stream *s) {
 }
 
 TN__PRIVATE void tn__stream_end_file(tn_stream *s) {
-    if (s->file_fd >= 0) close(s->file_fd);
-    s->file_fd = -1;
-    tn_buf_free(&s->fbuf);
-    s->fpos = 0;
+    if (!s->file) return;
+    close(s->file->fd);
+    tn_buf_free(&s->file->buf);
+    tn__free(s->file);
+    s->file = NULL;
 }
 
-TN__PRIVATE void tn__stream_free(tn_stream *s) {
-    tn__stream_end_file(s);
+TN__PRIVATE void tn__stream_free(tn_stream *s) {  // closed, so its file is gone
     tn_buf_free(&s->rbuf);
     tn_buf_free(&s->wbuf);
     tn__free(s->wcbs);
-    tn__free(s->delim_heap);
+    if (s->delim_len > sizeof s->delim.in) tn__free(s->delim.heap);
     tn__free(s);
 }
 
@@ -5921,10 +5928,10 @@ TN__PRIVATE void tn__stream_deliver_close(tn_stream *s) {
     if (mode == TN__RD_CLOSE || mode == TN__RD_PARSE) {
         size_t len;
         const char *p = tn__stream_data(s, &len);
-        if (mode == TN__RD_PARSE) s->pcb(s, err, p, len, s->rarg);
-        else s->rcb(s, s->close_reason == TN_EOF ? 0 : err, p, len, s->rarg);
+        if (mode == TN__RD_PARSE) s->rcb.parse(s, err, p, len, s->rarg);
+        else s->rcb.read(s, s->close_reason == TN_EOF ? 0 : err, p, len, s->rarg);
     } else if (mode != TN__RD_NONE) {
-        s->rcb(s, err, NULL, 0, s->rarg);
+        s->rcb.read(s, err, NULL, 0, s->rarg);
     }
     tn__stream_deliver_writes(s, err);
     if (s->ccb) s->ccb(s, s->close_reason, s->carg);
@@ -5969,57 +5976,58 @@ TN__PRIVATE int tn__stream_send(tn_stream *s, const char *p, size_t len, int fla
     return 0;
 }
 
-// Reads the file's next piece (at most 64 KiB) into fbuf.
-TN__PRIVATE int tn__stream_read_piece(tn_stream *s) {
-    size_t want = (size_t)TN__MIN(s->file_left, (uint64_t)(64 * 1024));
-    tn_buf_clear(&s->fbuf);
-    s->fpos = 0;
-    if (tn_buf_reserve(&s->fbuf, want)) return TN_ENOMEM;
+// Reads the file's next piece (at most 64 KiB) into its buf.
+TN__PRIVATE int tn__stream_read_piece(tn__qfile *f) {
+    size_t want = (size_t)TN__MIN(f->left, (uint64_t)(64 * 1024));
+    tn_buf_clear(&f->buf);
+    f->pos = 0;
+    if (tn_buf_reserve(&f->buf, want)) return TN_ENOMEM;
     ssize_t n;
-    do n = pread(s->file_fd, s->fbuf.data, want, (off_t)s->file_off);
+    do n = pread(f->fd, f->buf.data, want, (off_t)f->off);
     while (n < 0 && errno == EINTR);
     if (n < 0) return tn__err_from_errno(errno);
     if (n == 0) {
-        TN__LOGW("stream: file ended %llu bytes early", (unsigned long long)s->file_left);
+        TN__LOGW("stream: file ended %llu bytes early", (unsigned long long)f->left);
         return TN_EPIPE;
     }
-    s->fbuf.len = (size_t)n;
-    s->file_off += (uint64_t)n;
+    f->buf.len = (size_t)n;
+    f->off += (uint64_t)n;
     return 0;
 }
 
 // Hands the kernel what it takes of the queued file: 0 with the file either
-// done (file_fd < 0) or waiting for room, or an error.
+// done (s->file freed) or waiting for room, or an error.
 TN__PRIVATE int tn__stream_send_file(tn_stream *s) {
-    while (s->file_left) {
+    tn__qfile *f = s->file;
+    while (f->left) {
 #if TN_USE_SENDFILE
-        if (!s->file_copy) {
-            off_t off = (off_t)s->file_off;
-            ssize_t n = sendfile(s->fd, s->file_fd, &off, (size_t)TN__MIN(s->file_left, (uint64_t)1 << 30));
+        if (!f->copy) {
+            off_t off = (off_t)f->off;
+            ssize_t n = sendfile(s->fd, f->fd, &off, (size_t)TN__MIN(f->left, (uint64_t)1 << 30));
             if (n > 0) {
-                s->file_off += (uint64_t)n, s->file_left -= (uint64_t)n, s->wsent += (uint64_t)n;
+                f->off += (uint64_t)n, f->left -= (uint64_t)n, s->wsent += (uint64_t)n;
                 continue;
             }
             if (n < 0 && errno == EINTR) continue;
             if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return 0;
             if (n < 0 && (errno == EINVAL || errno == ENOSYS || errno == EOPNOTSUPP)) {
-                s->file_copy = 1;  // e.g. a pipe or a file system without it
+                f->copy = true;  // e.g. a pipe or a file system without it
                 continue;
             }
-            if (n == 0) TN__LOGW("stream: file ended %llu bytes early", (unsigned long long)s->file_left);
+            if (n == 0) TN__LOGW("stream: file ended %llu bytes early", (unsigned long long)f->left);
             return n < 0 ? tn__err_from_errno(errno) : TN_EPIPE;
         }
 #endif
-        if (s->fpos == s->fbuf.len) {
-            int r = tn__stream_read_piece(s);
+        if (f->pos == f->buf.len) {
+            int r = tn__stream_read_piece(f);
             if (r) return r;
         }
         size_t sent;
-        size_t piece = s->fbuf.len - s->fpos;
-        int r = tn__stream_send(s, s->fbuf.data + s->fpos, piece, s->file_left > piece ? TN__MSG_MORE : 0, &sent);
-        s->fpos += sent;
-        s->file_left -= sent;
-        if (r || s->fpos < s->fbuf.len) return r;
+        size_t piece = f->buf.len - f->pos;
+        int r = tn__stream_send(s, f->buf.data + f->pos, piece, f->left > piece ? TN__MSG_MORE : 0, &sent);
+        f->pos += sent;
+        f->left -= sent;
+        if (r || f->pos < f->buf.len) return r;
     }
     tn__stream_end_file(s);
     return 0;
@@ -6027,19 +6035,20 @@ TN__PRIVATE int tn__stream_send_file(tn_stream *s) {
 
 TN__PRIVATE int tn__stream_flush(tn_stream *s) {
     for (;;) {
-        size_t stop = s->file_fd >= 0 ? s->file_at : s->wbuf.len, sent = 0;
-        int more = s->file_fd >= 0 ? TN__MSG_MORE : 0;
+        size_t stop = s->file ? s->file->at : s->wbuf.len, sent = 0;
+        int more = s->file ? TN__MSG_MORE : 0;
         int r = stop > s->wpos ? tn__stream_send(s, s->wbuf.data + s->wpos, stop - s->wpos, more, &sent) : 0;
         s->wpos += sent;
         if (r) return r;
-        if (s->wpos < stop || s->file_fd < 0) break;
+        if (s->wpos < stop || !s->file) break;
         r = tn__stream_send_file(s);
         if (r) return r;
-        if (s->file_fd >= 0) break;  // the kernel is full
+        if (s->file) break;  // the kernel is full
     }
-    if (s->wpos == s->wbuf.len) {  // (a queued file's file_at is then wpos too)
+    if (s->wpos == s->wbuf.len) {  // (a queued file's `at` is then wpos too)
         tn_buf_free(&s->wbuf);
-        s->wpos = s->file_at = 0;
+        s->wpos = 0;
+        if (s->file) s->file->at = 0;
     }
     return 0;
 }
@@ -6049,7 +6058,7 @@ TN__PRIVATE void tn__stream_close(tn_stream *s, int reason) {
     s->closed = 1;
     s->close_reason = reason;
     // Hand the kernel what it takes now; the rest is dropped (Tornado drops all).
-    if ((s->wpos < s->wbuf.len || s->file_fd >= 0) && (reason == 0 || reason == TN_EOF || reason == TN_ECANCELED))
+    if ((s->wpos < s->wbuf.len || s->file) && (reason == 0 || reason == TN_EOF || reason == TN_ECANCELED))
         tn__stream_flush(s);
     tn__stream_end_file(s);
     tn_loop_remove_handler(s->loop, s->fd);
@@ -6092,8 +6101,7 @@ TN__PRIVATE void tn__stream_on_readable(tn_stream *s) {
     if (n == 0) {
         s->eof = 1;
     } else if (scratch) {
-        s->in_scratch = 1;
-        s->spos = 0;
+        s->in_scratch = 1;  // rpos is 0: rbuf is empty
         s->slen = (size_t)n;
     } else {
         s->rbuf.len += (size_t)n;
@@ -6101,8 +6109,10 @@ TN__PRIVATE void tn__stream_on_readable(tn_stream *s) {
     }
     tn__stream_run(s);
     if (s->in_scratch) {  // keep what the reads left, before the scratch is reused
+        size_t at = s->rpos;
         s->in_scratch = 0;
-        if (s->spos < s->slen && tn_buf_append(&s->rbuf, s->loop->scratch + s->spos, s->slen - s->spos)) {
+        s->rpos = 0;
+        if (at < s->slen && tn_buf_append(&s->rbuf, s->loop->scratch + at, s->slen - at)) {
             tn__stream_close(s, TN_ENOMEM);
         }
     }
@@ -6136,7 +6146,6 @@ TN_API tn_stream *tn_stream_new(tn_loop *loop, int fd, const tn_stream_desc *des
     }
     s->loop = loop;
     s->fd = fd;
-    s->file_fd = -1;
     s->max_buffer = TN_DEFAULT_MAX_BUFFER_SIZE;
     if (desc) {
         s->max_buffer = TN__DEF(desc->max_buffer_size, s->max_buffer);
@@ -6156,16 +6165,17 @@ TN_API tn_stream *tn_stream_new(tn_loop *loop, int fd, const tn_stream_desc *des
     return s;
 }
 
-// The read callback slot of a parse read (which uses pcb): never called.
-TN__PRIVATE void tn__stream_no_read_cb(tn_stream *s, int status, const char *data, size_t len, void *arg) {
-    (void)s, (void)status, (void)data, (void)len, (void)arg;
+TN__PRIVATE tn__rcb tn__rcb_read(tn_stream_read_cb cb) {
+    tn__rcb c;
+    c.read = cb;
+    return c;
 }
 
-TN__PRIVATE int tn__stream_start_read(tn_stream *s, int mode, size_t size, tn_stream_read_cb cb, void *arg) {
-    if (!cb) return TN_EINVAL;
+TN__PRIVATE int tn__stream_start_read(tn_stream *s, int mode, size_t size, tn__rcb cb, void *arg) {
+    if (mode == TN__RD_PARSE ? !cb.parse : !cb.read) return TN_EINVAL;
     if (s->closed) return TN_ECLOSED;
     if (s->rmode != TN__RD_NONE) return TN_EBUSY;
-    s->rmode = mode;
+    s->rmode = (unsigned char)mode;
     s->rsize = size;
     s->scanned = 0;
     s->rcb = cb;
@@ -6182,14 +6192,17 @@ TN_API int tn_stream_read_until(tn_stream *s, const char *delim, size_t delim_le
     if (!delim || delim_len == 0 || delim_len > 64) return TN_EINVAL;
     if (s->closed) return TN_ECLOSED;
     if (s->rmode != TN__RD_NONE) return TN_EBUSY;
-    char *dst = s->delim;
-    if (delim_len > sizeof s->delim) {  // rare: kept for the stream's life once made
-        if (!s->delim_heap && !(s->delim_heap = TN__CAST(char *, tn__malloc(64)))) return TN_ENOMEM;
-        dst = s->delim_heap;
+    bool had_heap = s->delim_len > sizeof s->delim.in, wants_heap = delim_len > sizeof s->delim.in;
+    if (wants_heap && !had_heap) {  // rare: kept while the delimiters stay long
+        char *h = TN__CAST(char *, tn__malloc(64));
+        if (!h) return TN_ENOMEM;
+        s->delim.heap = h;
+    } else if (had_heap && !wants_heap) {
+        tn__free(s->delim.heap);
     }
-    memcpy(dst, delim, delim_len);
+    memcpy(wants_heap ? s->delim.heap : s->delim.in, delim, delim_len);
     s->delim_len = (unsigned char)delim_len;
-    return tn__stream_start_read(s, TN__RD_UNTIL, max_bytes, cb, arg);
+    return tn__stream_start_read(s, TN__RD_UNTIL, max_bytes, tn__rcb_read(cb), arg);
 }
 
 TN_API int tn_stream_read_bytes(tn_stream *s, size_t n, bool partial, tn_stream_read_cb cb, void *arg) {
@@ -6198,24 +6211,44 @@ TN_API int tn_stream_read_bytes(tn_stream *s, size_t n, bool partial, tn_stream_
     if (s->closed) return TN_ECLOSED;
     if (s->rmode != TN__RD_NONE) return TN_EBUSY;
     s->partial = partial;
-    return tn__stream_start_read(s, TN__RD_BYTES, n, cb, arg);
+    return tn__stream_start_read(s, TN__RD_BYTES, n, tn__rcb_read(cb), arg);
 }
 
 TN_API int tn_stream_read_parse(tn_stream *s, tn_stream_parse_cb cb, void *arg) {
-    if (!cb) return TN_EINVAL;
-    int r = tn__stream_start_read(s, TN__RD_PARSE, 0, tn__stream_no_read_cb, arg);
-    if (r == 0) s->pcb = cb;
-    return r;
+    tn__rcb c;
+    c.parse = cb;
+    return tn__stream_start_read(s, TN__RD_PARSE, 0, c, arg);
 }
 
 TN_API int tn_stream_read_until_close(tn_stream *s, tn_stream_read_cb cb, void *arg) {
-    return tn__stream_start_read(s, TN__RD_CLOSE, 0, cb, arg);
+    return tn__stream_start_read(s, TN__RD_CLOSE, 0, tn__rcb_read(cb), arg);
 }
 
 // Runs the callbacks now satisfied in a later turn (never inside the caller's call).
 TN__PRIVATE void tn__stream_writes_done_soon(tn_stream *s) {
     if (s->running) s->rerun = 1;
     else tn__stream_schedule(s);
+}
+
+// Makes room for one more write callback before anything is queued, so that
+// nothing fails after sending.
+TN__PRIVATE int tn__stream_reserve_wcb(tn_stream *s) {
+    if (s->nwcbs < s->wcbs_cap) return 0;
+    if (s->wcbs_cap > UINT32_MAX / 2) return TN_ENOMEM;
+    uint32_t cap = s->wcbs_cap ? s->wcbs_cap * 2 : 4;
+    tn__wcb *w = TN__CAST(tn__wcb *, tn__realloc(s->wcbs, cap * sizeof *w));
+    if (!w) return TN_ENOMEM;
+    s->wcbs = w;
+    s->wcbs_cap = cap;
+    return 0;
+}
+
+// Adds a callback, reserved above, for the bytes queued so far.
+TN__PRIVATE void tn__stream_add_wcb(tn_stream *s, uint64_t mark, tn_stream_write_cb cb, void *arg) {
+    tn__wcb *w = &s->wcbs[s->nwcbs++];
+    w->end = s->wqueued | mark;
+    w->cb = cb;
+    w->arg = arg;
 }
 
 // tn_stream_write; with `now` false the bytes wait for the next flush (the
@@ -6229,16 +6262,10 @@ TN__PRIVATE int tn__stream_write(tn_stream *s, const void *data, size_t len, tn_
                  pending);
         return TN_ENOBUFS;
     }
-    if (cb && s->nwcbs == s->wcbs_cap) {  // make room first: no failure after sending
-        size_t cap = s->wcbs_cap ? s->wcbs_cap * 2 : 4;
-        tn__wcb *w = TN__CAST(tn__wcb *, tn__realloc(s->wcbs, cap * sizeof *w));
-        if (!w) return TN_ENOMEM;
-        s->wcbs = w;
-        s->wcbs_cap = cap;
-    }
+    if (cb && tn__stream_reserve_wcb(s)) return TN_ENOMEM;
     const char *p = TN__CAST(const char *, data);
     size_t sent = 0;
-    if (now && pending == 0 && s->file_fd < 0 && len) {
+    if (now && pending == 0 && !s->file && len) {
         int r = tn__stream_send(s, p, len, 0, &sent);
         if (r) {
             tn__stream_close(s, r);
@@ -6251,10 +6278,7 @@ TN__PRIVATE int tn__stream_write(tn_stream *s, const void *data, size_t len, tn_
     }
     s->wqueued += len;
     if (cb) {
-        s->wcbs[s->nwcbs].end = s->wqueued;
-        s->wcbs[s->nwcbs].cb = cb;
-        s->wcbs[s->nwcbs].arg = arg;
-        s->nwcbs++;
+        tn__stream_add_wcb(s, 0, cb, arg);
         if (s->wsent >= s->wqueued) tn__stream_writes_done_soon(s);
     }
     tn__stream_update_events(s);
@@ -6263,7 +6287,7 @@ TN__PRIVATE int tn__stream_write(tn_stream *s, const void *data, size_t len, tn_
 
 TN_API int tn_stream_write_file(tn_stream *s, int fd, uint64_t offset, uint64_t length, tn_stream_write_cb cb,
                                 void *arg) {
-    if (s->closed || s->file_fd >= 0) {
+    if (s->closed || s->file) {
         close(fd);
         return s->closed ? TN_ECLOSED : TN_EBUSY;
     }
@@ -6271,24 +6295,34 @@ TN_API int tn_stream_write_file(tn_stream *s, int fd, uint64_t offset, uint64_t 
         close(fd);
         return tn_stream_write(s, "", 0, cb, arg);
     }
-    s->file_fd = fd;
-    s->file_at = s->wbuf.len;
-    s->file_off = offset;
-    s->file_left = length;
-    s->file_copy = 0;
+    tn__qfile *f = TN__CAST(tn__qfile *, tn__calloc(1, sizeof *f));
+    if (!f || (cb && tn__stream_reserve_wcb(s))) {
+        TN__LOGE("stream: cannot queue a file (out of memory)");
+        tn__free(f);
+        close(fd);
+        return TN_ENOMEM;
+    }
+    f->fd = fd;
+    f->at = s->wbuf.len;
+    f->off = offset;
+    f->left = length;
+    s->file = f;
     s->wqueued += length;
-    s->file_end = s->wqueued;
-    s->file_cb = cb;
-    s->file_arg = arg;
+    if (cb) tn__stream_add_wcb(s, TN__WCB_FILE, cb, arg);
     int r = tn__stream_flush(s);
     if (r) tn__stream_close(s, r);  // the failure arrives through cb, as in tn_stream_write
-    else if (cb && s->wsent >= s->file_end) tn__stream_writes_done_soon(s);
+    else if (cb && s->wsent >= s->wqueued) tn__stream_writes_done_soon(s);
     tn__stream_update_events(s);
     return 0;
 }
 
 // For the http server, whose requests can go before their file is sent.
-TN__PRIVATE void tn__stream_forget_file_cb(tn_stream *s) { s->file_cb = NULL; }
+TN__PRIVATE void tn__stream_forget_file_cb(tn_stream *s) {
+    uint32_t n = 0;
+    for (uint32_t i = 0; i < s->nwcbs; i++)
+        if (!(s->wcbs[i].end & TN__WCB_FILE)) s->wcbs[n++] = s->wcbs[i];
+    s->nwcbs = n;
+}
 
 TN_API int tn_stream_write(tn_stream *s, const void *data, size_t len, tn_stream_write_cb cb, void *arg) {
     return tn__stream_write(s, data, len, cb, arg, true);
@@ -6303,12 +6337,12 @@ TN_API void tn_stream_close(tn_stream *s) { tn__stream_close(s, 0); }
 TN_API bool tn_stream_closed(const tn_stream *s) { return s->closed; }
 TN_API bool tn_stream_reading(const tn_stream *s) { return s->rmode != TN__RD_NONE; }
 TN_API size_t tn_stream_write_buffer_size(const tn_stream *s) {
-    uint64_t n = (uint64_t)(s->wbuf.len - s->wpos) + (s->file_fd >= 0 ? s->file_left : 0);
+    uint64_t n = (uint64_t)(s->wbuf.len - s->wpos) + (s->file ? s->file->left : 0);
     return n > SIZE_MAX ? SIZE_MAX : (size_t)n;
 }
 
 TN_API size_t tn_stream_read_buffer_size(const tn_stream *s) {
-    return (s->in_scratch ? s->slen - s->spos : 0) + (s->rbuf.len - s->rpos);
+    return s->in_scratch ? s->slen - s->rpos : s->rbuf.len - s->rpos;
 }
 
 TN_API int tn_stream_set_nodelay(tn_stream *s, bool on) {

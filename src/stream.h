@@ -67,8 +67,8 @@ TN_API int tn_stream_write(tn_stream *s, const void *data, size_t len, tn_stream
 // stream owns fd from now on and closes it once sent, on close, or on
 // failure. cb (may be NULL) runs once all of it reached the kernel, or with
 // an error (the stream then closes; a file shorter than `length` is TN_EPIPE).
-// Writes queued meanwhile follow the file. Returns 0, TN_ECLOSED, or
-// TN_EBUSY when a file is already queued.
+// Writes queued meanwhile follow the file. Returns 0, TN_ECLOSED, TN_EBUSY
+// when a file is already queued, or TN_ENOMEM (fd closed, nothing queued).
 TN_API int tn_stream_write_file(tn_stream *s, int fd, uint64_t offset, uint64_t length, tn_stream_write_cb cb,
                                 void *arg);
 

@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -466,6 +467,7 @@ static void wf_record(wf_state *w, int id, int status) {
 static void wf_cb1(tn_stream *s, int status, void *arg) { (void)s, wf_record((wf_state *)arg, 1, status); }
 static void wf_cb2(tn_stream *s, int status, void *arg) { (void)s, wf_record((wf_state *)arg, 2, status); }
 static void wf_cb3(tn_stream *s, int status, void *arg) { (void)s, wf_record((wf_state *)arg, 3, status); }
+static void wf_cb4(tn_stream *s, int status, void *arg) { (void)s, wf_record((wf_state *)arg, 4, status); }
 
 static int temp_file(size_t n) {
     char path[] = "/tmp/tn_wf_XXXXXX";
@@ -520,6 +522,76 @@ TEST(stream_write_file_goes_between_the_writes_around_it) {
     CHECK_OK(tn_stream_write_file(s, fd3, 0, 0, wf_cb1, &w));
     while (w.n < 4) CHECK_OK(tn_loop_run_once(loop, 1));
     CHECK(!fd_open(fd3));
+    free(buf);
+    close(sv[1]);
+    tn_loop_free(loop);
+}
+
+// A file the kernel takes at once is done before its callback has run: the
+// next file may be queued then, and every callback still runs, in order (an
+// empty write right after a file calls back after the file's).
+TEST(stream_write_file_callbacks_keep_their_order_across_files) {
+    tn_loop *loop = tt_loop_new();
+    int sv[2];
+    CHECK(socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == 0);
+    tn_stream *s = tn_stream_new(loop, sv[0], NULL);
+    wf_state w;
+    memset(&w, 0, sizeof w);
+    int f1 = temp_file(1000), f2 = temp_file(3000);
+    CHECK_OK(tn_stream_write(s, "A", 1, wf_cb1, &w));
+    CHECK_OK(tn_stream_write_file(s, f1, 10, 500, wf_cb2, &w));
+    CHECK(!fd_open(f1));  // all sent within the call
+    CHECK_OK(tn_stream_write(s, "", 0, wf_cb3, &w));
+    CHECK_OK(tn_stream_write_file(s, f2, 0, 3000, wf_cb4, &w));
+    CHECK_INT(tn_stream_write_buffer_size(s), 0);
+    CHECK_INT(w.n, 0);
+    while (w.n < 4) CHECK_OK(tn_loop_run_once(loop, 1));
+    for (int i = 0; i < 4; i++) CHECK_INT(w.order[i], i + 1);
+    for (int i = 0; i < 4; i++) CHECK_INT(w.status[i], 0);
+    unsigned char buf[3501];
+    size_t got = 0;
+    while (got < sizeof buf) {
+        ssize_t r = recv(sv[1], buf + got, sizeof buf - got, 0);
+        CHECK(r > 0);
+        got += (size_t)r;
+    }
+    CHECK_INT(buf[0], 'A');
+    for (size_t i = 0; i < 500; i++) CHECK_INT(buf[1 + i], big_byte(10 + i));
+    for (size_t i = 0; i < 3000; i++) CHECK_INT(buf[501 + i], big_byte(i));
+    close(sv[1]);
+    tn_loop_free(loop);
+}
+
+// Bytes sent and not yet received wait in the peer's receive queue.
+static size_t unread(int fd) {
+    int n = 0;
+    CHECK(ioctl(fd, FIONREAD, &n) == 0);
+    return (size_t)n;
+}
+
+// Counts the bytes a file still owes: the kernel took some, the rest waits.
+TEST(stream_write_buffer_size_counts_the_file_bytes_left) {
+    tn_loop *loop = tt_loop_new();
+    int sv[2];
+    CHECK(socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == 0);
+    tn_stream *s = tn_stream_new(loop, sv[0], NULL);
+    wf_state w;
+    memset(&w, 0, sizeof w);
+    size_t flen = 4u << 20;
+    CHECK_OK(tn_stream_write_file(s, temp_file(flen), 0, flen, wf_cb1, &w));
+    CHECK_OK(tn_stream_write(s, "TAIL", 4, wf_cb2, &w));
+    size_t got = 0, want = flen + 4;
+    char *buf = (char *)malloc(65536);
+    while (got < want) {
+        CHECK_INT(tn_stream_write_buffer_size(s) + unread(sv[1]) + got, want);
+        ssize_t r = recv(sv[1], buf, 65536, MSG_DONTWAIT);
+        if (r > 0) got += (size_t)r;
+        CHECK_OK(tn_loop_run_once(loop, 0));
+    }
+    CHECK_INT(tn_stream_write_buffer_size(s), 0);
+    while (w.n < 2) CHECK_OK(tn_loop_run_once(loop, 1));
+    CHECK_INT(w.order[0], 1);
+    CHECK_INT(w.order[1], 2);
     free(buf);
     close(sv[1]);
     tn_loop_free(loop);

@@ -397,3 +397,30 @@ TEST(stream_read_until_a_long_delimiter) {
     close(st.peer);
     tn_loop_free(loop);
 }
+
+// Inline (up to 16 bytes) and heap delimiters, switched back and forth on one
+// stream: each read finds its own delimiter, and nothing leaks.
+TEST(stream_read_until_switches_between_short_and_long_delimiters) {
+    static const char *const delims[] = {
+        "\n", "0123456789abcdef", "0123456789abcdefg", "\r\n", "--boundary-0123456789abcdef-0123456789", "|",
+        "0123456789abcdefghijklmnopqrstuvwxyz0123456789abcdefghijklmnopqr", "0123456789abcdefg", "0123456789abcdef",
+    };
+    tn_loop *loop = tt_loop_new();
+    rd_state st;
+    memset(&st, 0, sizeof st);
+    st.s = pair_stream(loop, &st.peer, NULL);
+    for (size_t i = 0; i < sizeof delims / sizeof *delims; i++) {
+        size_t dl = strlen(delims[i]);
+        char in[200];  // a near miss (all but the last byte) before the delimiter
+        int n = snprintf(in, sizeof in, "part %zu %.*s%s", i, (int)dl - 1, delims[i], delims[i]);
+        st.done = 0;
+        st.step = 0;
+        CHECK_OK(tn_stream_read_until(st.s, delims[i], dl, 0, record_cb, &st));
+        write_all(st.peer, in, (size_t)n);
+        tt_run_until(loop, &st.done);
+        CHECK_INT(st.status[0], 0);
+        CHECK_MEM(st.got[0], st.got_len[0], in, (size_t)n);
+    }
+    close(st.peer);
+    tn_loop_free(loop);
+}
