@@ -6267,9 +6267,11 @@ TN__PRIVATE int tn__stream_write(tn_stream *s, const void *data, size_t len, tn_
     size_t sent = 0;
     if (now && pending == 0 && !s->file && len) {
         int r = tn__stream_send(s, p, len, 0, &sent);
-        if (r) {
+        if (r) {  // as in Tornado, the failure arrives through the callbacks, this one's too
+            s->wqueued += len;
+            if (cb) tn__stream_add_wcb(s, 0, cb, arg);
             tn__stream_close(s, r);
-            return 0;  // as in Tornado, the failure arrives through the callbacks
+            return 0;
         }
     }
     if (sent < len && tn_buf_append(&s->wbuf, p + sent, len - sent)) {

@@ -287,6 +287,20 @@ TEST(stream_write_queues_under_backpressure_and_calls_back_when_flushed) {
     tn_loop_free(loop);
 }
 
+// A write that fails at once (the peer is gone) still reports to its callback.
+TEST(stream_write_failing_at_once_calls_back_with_the_error) {
+    tn_loop *loop = tt_loop_new();
+    int peer;
+    tn_stream *s = pair_stream(loop, &peer, NULL);
+    close(peer);
+    wr_state w = {0, 0, 0};
+    CHECK_OK(tn_stream_write(s, "x", 1, on_written, &w));
+    for (int i = 0; i < 10 && !w.calls; i++) CHECK_OK(tn_loop_run_once(loop, 0.1));
+    CHECK_INT(w.calls, 1);
+    CHECK(w.status < 0);
+    tn_loop_free(loop);
+}
+
 TEST(stream_max_write_buffer_size_refuses_without_queueing) {
     tn_loop *loop = tt_loop_new();
     tn_log_set_level(TN_LOG_ERROR);
