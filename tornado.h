@@ -4452,6 +4452,9 @@ struct tn_loop {
     // empty, so an idle or request/response stream holds no buffer of its own
     char *scratch;
     size_t scratch_cap;
+    // for use within one callback, never across iterations (a WebSocket
+    // message that arrived whole is unmasked here instead of its own buffer)
+    tn_buf buf;
 #if TN_ENABLE_THREADS
     pthread_t thread;
     int thread_known;
@@ -4462,6 +4465,7 @@ TN__PRIVATE void tn__loop_add_handle(tn_loop *loop, tn__handle *h);
 TN__PRIVATE void tn__loop_remove_handle(tn__handle *h);
 TN__PRIVATE void tn__loop_wake(tn_loop *loop);
 TN__PRIVATE char *tn__loop_scratch(tn_loop *loop, size_t *cap);
+TN__PRIVATE tn_buf *tn__loop_buf(tn_loop *loop);
 
 // backend: one set of static functions per backend (redis ae style)
 enum { TN__BE_ADD, TN__BE_MOD, TN__BE_DEL };
@@ -4709,6 +4713,8 @@ TN__PRIVATE char *tn__loop_scratch(tn_loop *loop, size_t *cap) {
     return loop->scratch;
 }
 
+TN__PRIVATE tn_buf *tn__loop_buf(tn_loop *loop) { return &loop->buf; }
+
 // ---- wake-up channel: an eventfd on Linux, a self-pipe elsewhere
 
 static volatile sig_atomic_t tn__signal_hit;
@@ -4821,6 +4827,7 @@ TN_API void tn_loop_free(tn_loop *loop) {
     tn__free(loop->handlers);
     tn__free(loop->fired);
     tn__free(loop->scratch);
+    tn_buf_free(&loop->buf);
     if (tn__current_loop == loop) tn__current_loop = NULL;
     tn__free(loop);
 }
@@ -13152,6 +13159,7 @@ struct tn_ws {
     tn_utf8_state utf8;
     // closing
     unsigned close_sent : 1, close_received : 1, failed : 1, client : 1;
+    unsigned whole : 1;      // the message arrived whole: it is in the loop's buffer
     int close_code;          // for on_close
     char *close_reason;      // for on_close; NULL: ""
     tn_timeout close_timer, ping_timer, pong_timer;
@@ -13289,6 +13297,13 @@ TN__PRIVATE void tn__ws_fail_conn(tn_ws *ws, int code, const char *why) {
 
 // ---- receiving
 
+// Where the current frame's payload goes: a message that is one frame and
+// arrived whole (up to TN__WS_WHOLE_MAX) is unmasked in the loop's buffer,
+// so small messages in a steady state allocate nothing; anything else is
+// assembled in the connection's own buffer, freed after each message.
+enum { TN__WS_WHOLE_MAX = 64 * 1024 };
+TN__PRIVATE tn_buf *tn__ws_payload_buf(tn_ws *ws) { return ws->whole ? tn__loop_buf(ws->loop) : &ws->msg; }
+
 TN__PRIVATE void tn__ws_message_done(tn_ws *ws) {
     bool binary = ws->msg_op == TN_WS_OP_BINARY;
     ws->msg_op = 0;
@@ -13297,9 +13312,10 @@ TN__PRIVATE void tn__ws_message_done(tn_ws *ws) {
         return;
     }
     // After our close frame, messages are no longer delivered (RFC 6455 §1.4).
-    if (ws->cls->on_message && !ws->close_sent)
-        ws->cls->on_message(ws, ws->msg.data ? ws->msg.data : "", ws->msg.len, binary);
-    tn_buf_free(&ws->msg);  // an idle connection keeps no message buffer
+    tn_buf *m = tn__ws_payload_buf(ws);
+    if (ws->cls->on_message && !ws->close_sent) ws->cls->on_message(ws, m->data ? m->data : "", m->len, binary);
+    if (ws->whole) tn_buf_clear(m);
+    else tn_buf_free(&ws->msg);  // an idle connection keeps no message buffer
 }
 
 TN__PRIVATE void tn__ws_on_close_frame(tn_ws *ws, const char *payload, size_t len) {
@@ -13391,6 +13407,10 @@ TN__PRIVATE size_t tn__ws_read_header(tn_ws *ws, const char *p, size_t len) {
         return len;
     }
     if (!(ws->fh.opcode & 0x8) && !tn__ws_data_frame_ok(ws)) return len;
+    const tn_ws_frame_header *f = &ws->fh;
+    ws->whole = f->fin && (f->opcode == TN_WS_OP_TEXT || f->opcode == TN_WS_OP_BINARY) &&
+                f->payload_len <= TN__WS_WHOLE_MAX && f->payload_len <= len - (size_t)n;
+    if (ws->whole) tn_buf_clear(tn__loop_buf(ws->loop));
     ws->fgot = 0;
     ws->rstate = TN__WS_PAYLOAD;
     if (ws->fh.payload_len == 0) tn__ws_frame_done(ws);
@@ -13401,11 +13421,12 @@ TN__PRIVATE size_t tn__ws_read_header(tn_ws *ws, const char *p, size_t len) {
 TN__PRIVATE size_t tn__ws_read_payload(tn_ws *ws, const char *p, size_t len) {
     tn_ws_frame_header *f = &ws->fh;
     size_t k = (size_t)TN__MIN((uint64_t)len, f->payload_len - ws->fgot);
-    if (tn_buf_append(&ws->msg, p, k)) {
+    tn_buf *b = (f->opcode & 0x8) ? &ws->msg : tn__ws_payload_buf(ws);
+    if (tn_buf_append(b, p, k)) {
         tn__ws_fail_conn(ws, TN_WS_CLOSE_INTERNAL_ERROR, "out of memory");
         return len;
     }
-    char *dst = ws->msg.data + ws->msg.len - k;
+    char *dst = b->data + b->len - k;
     if (f->masked) tn_ws_mask(dst, k, f->mask_key, ws->fgot);
     ws->fgot += k;
     if (ws->msg_op == TN_WS_OP_TEXT && !(f->opcode & 0x8) && tn_utf8_validate(&ws->utf8, dst, k) != 0) {

@@ -38,6 +38,8 @@ TN__PRIVATE char *tn__loop_scratch(tn_loop *loop, size_t *cap) {
     return loop->scratch;
 }
 
+TN__PRIVATE tn_buf *tn__loop_buf(tn_loop *loop) { return &loop->buf; }
+
 // ---- wake-up channel: an eventfd on Linux, a self-pipe elsewhere
 
 static volatile sig_atomic_t tn__signal_hit;
@@ -150,6 +152,7 @@ TN_API void tn_loop_free(tn_loop *loop) {
     tn__free(loop->handlers);
     tn__free(loop->fired);
     tn__free(loop->scratch);
+    tn_buf_free(&loop->buf);
     if (tn__current_loop == loop) tn__current_loop = NULL;
     tn__free(loop);
 }

@@ -83,6 +83,9 @@ struct tn_loop {
     // empty, so an idle or request/response stream holds no buffer of its own
     char *scratch;
     size_t scratch_cap;
+    // for use within one callback, never across iterations (a WebSocket
+    // message that arrived whole is unmasked here instead of its own buffer)
+    tn_buf buf;
 #if TN_ENABLE_THREADS
     pthread_t thread;
     int thread_known;
@@ -93,6 +96,7 @@ TN__PRIVATE void tn__loop_add_handle(tn_loop *loop, tn__handle *h);
 TN__PRIVATE void tn__loop_remove_handle(tn__handle *h);
 TN__PRIVATE void tn__loop_wake(tn_loop *loop);
 TN__PRIVATE char *tn__loop_scratch(tn_loop *loop, size_t *cap);
+TN__PRIVATE tn_buf *tn__loop_buf(tn_loop *loop);
 
 // backend: one set of static functions per backend (redis ae style)
 enum { TN__BE_ADD, TN__BE_MOD, TN__BE_DEL };

@@ -31,6 +31,7 @@ struct tn_ws {
     tn_utf8_state utf8;
     // closing
     unsigned close_sent : 1, close_received : 1, failed : 1, client : 1;
+    unsigned whole : 1;      // the message arrived whole: it is in the loop's buffer
     int close_code;          // for on_close
     char *close_reason;      // for on_close; NULL: ""
     tn_timeout close_timer, ping_timer, pong_timer;
@@ -168,6 +169,13 @@ TN__PRIVATE void tn__ws_fail_conn(tn_ws *ws, int code, const char *why) {
 
 // ---- receiving
 
+// Where the current frame's payload goes: a message that is one frame and
+// arrived whole (up to TN__WS_WHOLE_MAX) is unmasked in the loop's buffer,
+// so small messages in a steady state allocate nothing; anything else is
+// assembled in the connection's own buffer, freed after each message.
+enum { TN__WS_WHOLE_MAX = 64 * 1024 };
+TN__PRIVATE tn_buf *tn__ws_payload_buf(tn_ws *ws) { return ws->whole ? tn__loop_buf(ws->loop) : &ws->msg; }
+
 TN__PRIVATE void tn__ws_message_done(tn_ws *ws) {
     bool binary = ws->msg_op == TN_WS_OP_BINARY;
     ws->msg_op = 0;
@@ -176,9 +184,10 @@ TN__PRIVATE void tn__ws_message_done(tn_ws *ws) {
         return;
     }
     // After our close frame, messages are no longer delivered (RFC 6455 §1.4).
-    if (ws->cls->on_message && !ws->close_sent)
-        ws->cls->on_message(ws, ws->msg.data ? ws->msg.data : "", ws->msg.len, binary);
-    tn_buf_free(&ws->msg);  // an idle connection keeps no message buffer
+    tn_buf *m = tn__ws_payload_buf(ws);
+    if (ws->cls->on_message && !ws->close_sent) ws->cls->on_message(ws, m->data ? m->data : "", m->len, binary);
+    if (ws->whole) tn_buf_clear(m);
+    else tn_buf_free(&ws->msg);  // an idle connection keeps no message buffer
 }
 
 TN__PRIVATE void tn__ws_on_close_frame(tn_ws *ws, const char *payload, size_t len) {
@@ -270,6 +279,10 @@ TN__PRIVATE size_t tn__ws_read_header(tn_ws *ws, const char *p, size_t len) {
         return len;
     }
     if (!(ws->fh.opcode & 0x8) && !tn__ws_data_frame_ok(ws)) return len;
+    const tn_ws_frame_header *f = &ws->fh;
+    ws->whole = f->fin && (f->opcode == TN_WS_OP_TEXT || f->opcode == TN_WS_OP_BINARY) &&
+                f->payload_len <= TN__WS_WHOLE_MAX && f->payload_len <= len - (size_t)n;
+    if (ws->whole) tn_buf_clear(tn__loop_buf(ws->loop));
     ws->fgot = 0;
     ws->rstate = TN__WS_PAYLOAD;
     if (ws->fh.payload_len == 0) tn__ws_frame_done(ws);
@@ -280,11 +293,12 @@ TN__PRIVATE size_t tn__ws_read_header(tn_ws *ws, const char *p, size_t len) {
 TN__PRIVATE size_t tn__ws_read_payload(tn_ws *ws, const char *p, size_t len) {
     tn_ws_frame_header *f = &ws->fh;
     size_t k = (size_t)TN__MIN((uint64_t)len, f->payload_len - ws->fgot);
-    if (tn_buf_append(&ws->msg, p, k)) {
+    tn_buf *b = (f->opcode & 0x8) ? &ws->msg : tn__ws_payload_buf(ws);
+    if (tn_buf_append(b, p, k)) {
         tn__ws_fail_conn(ws, TN_WS_CLOSE_INTERNAL_ERROR, "out of memory");
         return len;
     }
-    char *dst = ws->msg.data + ws->msg.len - k;
+    char *dst = b->data + b->len - k;
     if (f->masked) tn_ws_mask(dst, k, f->mask_key, ws->fgot);
     ws->fgot += k;
     if (ws->msg_op == TN_WS_OP_TEXT && !(f->opcode & 0x8) && tn_utf8_validate(&ws->utf8, dst, k) != 0) {

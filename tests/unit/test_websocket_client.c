@@ -241,6 +241,27 @@ TEST(ws_client_echoes_text_and_binary_from_0_bytes_to_1_mib) {
     tt_server_stop(s);
 }
 
+// A steady exchange of small messages allocates nothing on the client: each
+// echo arrives whole and is unmasked in the loop's buffer, not a new one.
+TEST(ws_client_small_messages_allocate_nothing_in_a_steady_state) {
+    tt_server s = tt_server_start(make_app, NULL);
+    tn_loop *loop = tt_loop_new();
+    char url[128];
+    conn c;
+    memset(&c, 0, sizeof c);
+    open_url(loop, &c, URL(url, s.port, "/echo"));
+    char msg[100];
+    memset(msg, 'm', sizeof msg);
+    for (int i = 0; i < 10; i++) roundtrip(loop, &c, msg, sizeof msg, i % 2);  // warm-up
+    tn_mem_stats before = tn_mem_get_stats();
+    for (int i = 0; i < 100; i++) roundtrip(loop, &c, msg, sizeof msg, i % 2);
+    CHECK_INT(tn_mem_get_stats().allocs - before.allocs, 0);
+    CHECK_MEM(c.last.data, c.last.len, msg, sizeof msg);
+    close_and_wait(loop, &c);
+    tn_loop_free(loop);
+    tt_server_stop(s);
+}
+
 TEST(ws_client_offers_subprotocols_and_sends_extra_headers) {
     tt_server s = tt_server_start(make_app, NULL);
     tn_loop *loop = tt_loop_new();
