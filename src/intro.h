@@ -75,6 +75,46 @@
     without a file system, `build/pack static assets > assets.c` turns the
     folder into arrays: set .static_files = assets instead.
 
+    LONG POLLING (examples/chat/)
+    =============================
+    A handler that must wait defers itself and parks on a Condition
+    (>>locks); whoever has news notifies, and the waiters answer:
+
+        static void woke(tn_loop *loop, int status, void *arg) {
+            tn_handler *h = arg;                 // status: 0, or TN_ETIMEDOUT
+            tn_write_str(h, "news");
+            tn_finish(h);
+        }
+        static void updates_get(tn_handler *h) {
+            h->state = tn_condition_wait(news, 30.0, woke, h);
+            tn_defer(h);
+        }
+        static void updates_gone(tn_handler *h) {  // .on_connection_close
+            tn_waiter_cancel(h->state);          // woke will not run
+            tn_finish(h);
+        }
+        // elsewhere: tn_condition_notify_all(news);
+
+    TEMPLATES (examples/chat/templates/)
+    ====================================
+    Set tn_app_desc.template_path and answer with tn_render(h, "page.html",
+    ctx), where ctx is a parsed JSON object (>>json: build it with the
+    writer, then tn_json_parse). {{ x.y }} prints escaped, {% raw x %} as
+    is; {% if %}/{% elif %}/{% else %}, {% for m in messages %}, {% include
+    "m.html" %}, {% extends "base.html" %} with {% block name %}, all closed
+    by {% end %}; {{ static_url("chat.css") }} and {% raw xsrf_form_html() %}
+    work as in Tornado. Templates are parsed once; an error names the file,
+    line and column and answers 500.
+
+    WEBSOCKETS (examples/websocket.c)
+    =================================
+    A route TN_WS_ROUTE("/ws", &cls) upgrades; cls (a tn_ws_class) holds
+    open, on_message (whole messages; text is checked UTF-8), on_close
+    (code, reason), limits and keep-alive pings. tn_ws_send, tn_ws_ping and
+    tn_ws_close work in any callback; a tn_ws is valid until on_close
+    returns. tn_ws_connect(loop, &desc) is the client, with the same class
+    and rules; see >>websocket for both, with examples.
+
     STEP BY STEP: A LINE-ECHO SERVER (examples/tcpecho.c)
     =====================================================
         static void on_line(tn_stream *s, int status, const char *line,
