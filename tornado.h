@@ -2300,8 +2300,9 @@ TN_API int tn_static_url(tn_handler *h, const char *path, tn_buf *out);
 // zero times. With extends, the base template is rendered and each block
 // takes the most derived template's content; text outside blocks in a
 // derived template is ignored (as Tornado); a block name may appear once per
-// template. Include and extends names are
-// relative to the loader's root, never to the including template.
+// template. Include and extends names are relative to the folder of the
+// template that names them, as in Tornado ("../x" may climb up to the
+// loader's root, "/x" starts there).
 
 // How deep includes and extends may nest (a longer chain is a render error).
 #ifndef TN_TEMPLATE_MAX_DEPTH
@@ -12933,13 +12934,45 @@ TN__PRIVATE int tn__trange(tn__trender *r, const tn__tchain *ch, const tn_templa
     return rc;
 }
 
+// Tornado's resolve_path: an include or extends name is relative to the
+// folder of the template that names it ("../x" climbs, never above the
+// root), "/x" starts at the root. False when it climbs out or is too long;
+// the loader checks the rest.
+TN__PRIVATE bool tn__tresolve(const char *from, const char *name, char *out, size_t cap) {
+    size_t len = 0;
+    const char *slash = strrchr(from, '/');
+    if (name[0] == '/') name++;
+    else if (slash) len = (size_t)(slash - from) + 1;
+    if (len >= cap) return false;
+    memcpy(out, from, len);
+    for (const char *p = name;;) {
+        const char *end = strchr(p, '/');
+        size_t n = end ? (size_t)(end - p) : strlen(p);
+        if (n == 2 && p[0] == '.' && p[1] == '.') {  // drop the last folder of out
+            if (len == 0) return false;
+            for (len--; len > 0 && out[len - 1] != '/';) len--;
+        } else if (!(n == 1 && p[0] == '.')) {
+            if (len + n + 1 >= cap) return false;
+            memcpy(out + len, p, n + (end ? 1 : 0));
+            len += n + (end ? 1 : 0);
+        }
+        if (!end) break;
+        p = end + 1;
+    }
+    out[len] = '\0';
+    return true;
+}
+
 // The template named by node `at` of `from` through the loader.
 TN__PRIVATE int tn__tload(tn__trender *r, const tn_template *from, const tn__tnode *at, const tn_template **out) {
     const char *name = tn__tstr(from, at->a);
+    char path[256];
     if (r->depth >= TN_TEMPLATE_MAX_DEPTH)
         return tn__trerr(r, from, at, "%s", "include/extends nested too deeply (TN_TEMPLATE_MAX_DEPTH)");
     if (!r->env || !r->env->loader) return tn__trerr(r, from, at, "no template loader for '%s'", name);
-    int rc = tn_template_loader_get(r->env->loader, name, out, r->err);
+    if (!tn__tresolve(tn_template_name(from), name, path, sizeof path))
+        return tn__trerr(r, from, at, "bad template name '%s'", name);
+    int rc = tn_template_loader_get(r->env->loader, path, out, r->err);
     switch (rc) {
     case 0: case TN_EPARSE: case TN_ENOMEM: return rc;  // a parse error is already in r->err
     case TN_ENOENT: return tn__trerr(r, from, at, "template '%s' not found", name);

@@ -39,8 +39,9 @@
 // zero times. With extends, the base template is rendered and each block
 // takes the most derived template's content; text outside blocks in a
 // derived template is ignored (as Tornado); a block name may appear once per
-// template. Include and extends names are
-// relative to the loader's root, never to the including template.
+// template. Include and extends names are relative to the folder of the
+// template that names them, as in Tornado ("../x" may climb up to the
+// loader's root, "/x" starts there).
 
 // How deep includes and extends may nest (a longer chain is a render error).
 #ifndef TN_TEMPLATE_MAX_DEPTH

@@ -26,6 +26,10 @@ static const char *const FILES[][2] = {
     {"b.html", "{% extends 'a.html' %}"},
     {"rec.html", "{% include 'rec.html' %}"},
     {"inc_err.html", "ok\n  {{ nope }}"},
+    {"sub/page.html", "[{% include 'part.html' %}|{% include '../inc.html' %}|{% include '/inc.html' %}]"},
+    {"sub/part.html", "part"},
+    {"sub/deep/leaf.html", "{% extends '../../base.html' %}{% block body %}{% include './../part.html' %}{% end %}"},
+    {"sub/out.html", "{% include '../../inc.html' %}"},
 };
 
 static int reads;  // how often the callback loader was asked
@@ -237,7 +241,7 @@ TEST(template_render_errors) {
         {"{{ up(nope) }}", "t:1:1: name 'nope' is not defined"},
         {"{% include 'missing.html' %}", "t:1:1: template 'missing.html' not found"},
         {"{% include '../x' %}", "t:1:1: bad template name '../x'"},
-        {"{% extends '/etc/passwd' %}", "t:1:1: bad template name '/etc/passwd'"},
+        {"{% extends '/etc/passwd' %}", "t:1:1: template '/etc/passwd' not found"},  // from the loader's root
         {"{% include 'bad.html' %}", "bad.html:2:1: Extra {% end %} block"},
         {"{% include 'self.html' %}", "self.html:1:1: template 'self.html' extends itself"},
         {"{% extends 't' %}", "t:1:1: template 't' extends itself"},
@@ -290,6 +294,28 @@ TEST(template_render_without_env) {
     tn_buf_free(&out);
     tn_template_free(NULL);
     tn_template_loader_free(NULL);
+}
+
+// Tornado's resolve_path: names are relative to the naming template's folder.
+TEST(template_include_and_extends_names_are_relative_to_the_template) {
+    fixture f;
+    fixture_init(&f);
+    const tn_template *t;
+    tn_template_error err;
+    tn_buf out = {0};
+    CHECK_OK(tn_template_loader_get(f.loader, "sub/page.html", &t, &err));
+    CHECK_OK(tn_template_render(t, f.doc.root, &f.env, &out, &err));
+    CHECK_STR(out.data, "[part|<i>Ann</i>|<i>Ann</i>]");
+    tn_buf_clear(&out);
+    CHECK_OK(tn_template_loader_get(f.loader, "sub/deep/leaf.html", &t, &err));
+    CHECK_OK(tn_template_render(t, f.doc.root, &f.env, &out, &err));
+    CHECK_STR(out.data, "<title>Default</title><body>part</body>");
+    tn_buf_clear(&out);
+    CHECK_OK(tn_template_loader_get(f.loader, "sub/out.html", &t, &err));
+    CHECK_INT(tn_template_render(t, f.doc.root, &f.env, &out, &err), TN_EINVAL);
+    CHECK_STR(err.text, "sub/out.html:1:1: bad template name '../../inc.html'");
+    tn_buf_free(&out);
+    fixture_free(&f);
 }
 
 TEST(template_loader_callback_caches) {
