@@ -16,7 +16,7 @@ RUN_DEMO := chat
 .PHONY: all run test check-amalgamation clean fuzz bench bench-ws
 all: tornado.h $(EXAMPLES) $(addprefix build/,$(EXAMPLE_DIRS)) build/testapp build/wsclient build/pack
 
-tornado.h: src/MANIFEST $(wildcard src/*) tools/amalgamate.sh
+tornado.h: src/MANIFEST $(wildcard src/* src/*/*) tools/amalgamate.sh
 	tools/amalgamate.sh src > $@.tmp && mv $@.tmp $@
 
 build/%: examples/%.c tornado.h

@@ -188,9 +188,9 @@
 #ifndef TORNADO_H_INCLUDED
 #define TORNADO_H_INCLUDED
 
-// ==== BEGIN src/config.h ====
+// ==== BEGIN src/base/config.h ====
 #if defined(TN_AMALGAMATION_LINES)
-#line 1 "src/config.h"
+#line 1 "src/base/config.h"
 #endif
 // ---------------------------------------------------------------------------
 // >>config  Configuration, linkage and version
@@ -326,11 +326,11 @@ extern "C" {
 
 // The library version, "MAJOR.MINOR.PATCH".
 TN_API const char *tn_version(void);
-// ==== END src/config.h ====
+// ==== END src/base/config.h ====
 
-// ==== BEGIN src/error.h ====
+// ==== BEGIN src/base/error.h ====
 #if defined(TN_AMALGAMATION_LINES)
-#line 1 "src/error.h"
+#line 1 "src/base/error.h"
 #endif
 // ---------------------------------------------------------------------------
 // >>error  Error codes
@@ -382,11 +382,11 @@ enum tn_err {
 TN_API const char *tn_strerror(int err);
 // The code's name without the prefix, e.g. "TIMEDOUT"; "UNKNOWN" if none.
 TN_API const char *tn_err_name(int err);
-// ==== END src/error.h ====
+// ==== END src/base/error.h ====
 
-// ==== BEGIN src/alloc.h ====
+// ==== BEGIN src/base/alloc.h ====
 #if defined(TN_AMALGAMATION_LINES)
-#line 1 "src/alloc.h"
+#line 1 "src/base/alloc.h"
 #endif
 // ---------------------------------------------------------------------------
 // >>alloc  Memory accounting
@@ -403,11 +403,11 @@ typedef struct tn_mem_stats {
 
 // Process-wide counters of the library's own allocations. Thread-safe.
 TN_API tn_mem_stats tn_mem_get_stats(void);
-// ==== END src/alloc.h ====
+// ==== END src/base/alloc.h ====
 
-// ==== BEGIN src/str.h ====
+// ==== BEGIN src/base/str.h ====
 #if defined(TN_AMALGAMATION_LINES)
-#line 1 "src/str.h"
+#line 1 "src/base/str.h"
 #endif
 // ---------------------------------------------------------------------------
 // >>str  String views and growable byte buffers
@@ -450,11 +450,11 @@ TN_API void tn_buf_consume(tn_buf *b, size_t n);
 TN_API void tn_buf_clear(tn_buf *b);
 // Frees the memory and zeroes the buffer.
 TN_API void tn_buf_free(tn_buf *b);
-// ==== END src/str.h ====
+// ==== END src/base/str.h ====
 
-// ==== BEGIN src/time.h ====
+// ==== BEGIN src/base/time.h ====
 #if defined(TN_AMALGAMATION_LINES)
-#line 1 "src/time.h"
+#line 1 "src/base/time.h"
 #endif
 // ---------------------------------------------------------------------------
 // >>time  Clocks
@@ -465,11 +465,11 @@ TN_API void tn_buf_free(tn_buf *b);
 TN_API double tn_time_monotonic(void);
 // Seconds since the Unix epoch, wall clock.
 TN_API double tn_time_wall(void);
-// ==== END src/time.h ====
+// ==== END src/base/time.h ====
 
-// ==== BEGIN src/log.h ====
+// ==== BEGIN src/base/log.h ====
 #if defined(TN_AMALGAMATION_LINES)
-#line 1 "src/log.h"
+#line 1 "src/base/log.h"
 #endif
 // ---------------------------------------------------------------------------
 // >>log  Logging
@@ -532,11 +532,11 @@ TN_API void tn_log(int level, tn_log_channel channel, const char *file, int line
 #define TN_LOGI(...) TN_LOG(TN_LOG_INFO, TN_LOG_APPLICATION, __VA_ARGS__)
 #define TN_LOGW(...) TN_LOG(TN_LOG_WARNING, TN_LOG_APPLICATION, __VA_ARGS__)
 #define TN_LOGE(...) TN_LOG(TN_LOG_ERROR, TN_LOG_APPLICATION, __VA_ARGS__)
-// ==== END src/log.h ====
+// ==== END src/base/log.h ====
 
-// ==== BEGIN src/base64.h ====
+// ==== BEGIN src/base/base64.h ====
 #if defined(TN_AMALGAMATION_LINES)
-#line 1 "src/base64.h"
+#line 1 "src/base/base64.h"
 #endif
 // ---------------------------------------------------------------------------
 // >>base64  Base64 (RFC 4648), standard and URL-safe
@@ -566,11 +566,11 @@ TN_API int tn_base64_decode(const char *src, size_t len, void *out, size_t *out_
 // Appends the decoding of `len` characters to `b`. Returns 0, TN_EPARSE or
 // TN_ENOMEM; on error `b` keeps its previous contents.
 TN_API int tn_base64_decode_buf(tn_buf *b, const char *src, size_t len, int flags);
-// ==== END src/base64.h ====
+// ==== END src/base/base64.h ====
 
-// ==== BEGIN src/sha1.h ====
+// ==== BEGIN src/base/sha1.h ====
 #if defined(TN_AMALGAMATION_LINES)
-#line 1 "src/sha1.h"
+#line 1 "src/base/sha1.h"
 #endif
 // ---------------------------------------------------------------------------
 // >>sha1  SHA-1 (FIPS 180-4)
@@ -594,11 +594,11 @@ TN_API void tn_sha1_update(tn_sha1_ctx *c, const void *data, size_t len);
 TN_API void tn_sha1_final(tn_sha1_ctx *c, uint8_t out[TN_SHA1_SIZE]);
 // The digest of one buffer.
 TN_API void tn_sha1(const void *data, size_t len, uint8_t out[TN_SHA1_SIZE]);
-// ==== END src/sha1.h ====
+// ==== END src/base/sha1.h ====
 
-// ==== BEGIN src/sha256.h ====
+// ==== BEGIN src/base/sha256.h ====
 #if defined(TN_AMALGAMATION_LINES)
-#line 1 "src/sha256.h"
+#line 1 "src/base/sha256.h"
 #endif
 // ---------------------------------------------------------------------------
 // >>sha256  SHA-256 (FIPS 180-4), HMAC-SHA256 (RFC 2104) and signature checks
@@ -640,11 +640,11 @@ TN_API void tn_hmac_sha256(const void *key, size_t keylen, const void *msg, size
 // True when the `n` bytes at a and b are equal. Takes the same time wherever
 // they differ: compare signatures and tokens with it, never with memcmp.
 TN_API bool tn_memeq_consttime(const void *a, const void *b, size_t n);
-// ==== END src/sha256.h ====
+// ==== END src/base/sha256.h ====
 
-// ==== BEGIN src/utf8.h ====
+// ==== BEGIN src/base/utf8.h ====
 #if defined(TN_AMALGAMATION_LINES)
-#line 1 "src/utf8.h"
+#line 1 "src/base/utf8.h"
 #endif
 // ---------------------------------------------------------------------------
 // >>utf8  UTF-8 validation (RFC 3629)
@@ -672,11 +672,11 @@ TN_API int tn_utf8_validate(tn_utf8_state *s, const void *data, size_t len);
 TN_API bool tn_utf8_complete(const tn_utf8_state *s);
 // True when the `len` bytes are complete, valid UTF-8.
 TN_API bool tn_utf8_valid(const void *data, size_t len);
-// ==== END src/utf8.h ====
+// ==== END src/base/utf8.h ====
 
-// ==== BEGIN src/random.h ====
+// ==== BEGIN src/base/random.h ====
 #if defined(TN_AMALGAMATION_LINES)
-#line 1 "src/random.h"
+#line 1 "src/base/random.h"
 #endif
 // ---------------------------------------------------------------------------
 // >>random  Cryptographically secure random bytes
@@ -686,11 +686,11 @@ TN_API bool tn_utf8_valid(const void *data, size_t len);
 // Linux, arc4random_buf on BSD and macOS, else /dev/urandom). Returns 0, or a
 // negative TN_E* code when no secure source works: never weaker bytes.
 TN_API int tn_random_bytes(void *buf, size_t n);
-// ==== END src/random.h ====
+// ==== END src/base/random.h ====
 
-// ==== BEGIN src/json.h ====
+// ==== BEGIN src/base/json.h ====
 #if defined(TN_AMALGAMATION_LINES)
-#line 1 "src/json.h"
+#line 1 "src/base/json.h"
 #endif
 // ---------------------------------------------------------------------------
 // >>json  JSON: a compact writer and a strict RFC 8259 reader
@@ -846,11 +846,11 @@ TN_API bool tn_json_bool(const tn_json_value *v);
 // strings re-escaped, numbers as their original text. NULL, or nesting beyond
 // the writer's TN_JSON_MAX_DEPTH, is TN_EINVAL.
 TN_API int tn_json_write_value(tn_json_writer *w, const tn_json_value *v);
-// ==== END src/json.h ====
+// ==== END src/base/json.h ====
 
-// ==== BEGIN src/signed.h ====
+// ==== BEGIN src/base/signed.h ====
 #if defined(TN_AMALGAMATION_LINES)
-#line 1 "src/signed.h"
+#line 1 "src/base/signed.h"
 #endif
 // ---------------------------------------------------------------------------
 // >>signed  Signed values (Tornado's create_signed_value / decode_signed_value)
@@ -876,11 +876,11 @@ TN_API int tn_signed_value_create(tn_buf *out, const char *secret, int key_versi
 // version) or TN_ETIMEDOUT (expired); `out` is then unchanged.
 TN_API int tn_signed_value_decode(tn_buf *out, const char *const *secrets, int nsecrets, const char *name,
                                   const char *signed_value, size_t len, double max_age_days, int64_t now);
-// ==== END src/signed.h ====
+// ==== END src/base/signed.h ====
 
-// ==== BEGIN src/loop.h ====
+// ==== BEGIN src/loop/loop.h ====
 #if defined(TN_AMALGAMATION_LINES)
-#line 1 "src/loop.h"
+#line 1 "src/loop/loop.h"
 #endif
 // ---------------------------------------------------------------------------
 // >>loop  The event loop: fd handlers, callbacks, timers, executor
@@ -1017,11 +1017,11 @@ typedef void (*tn_after_work_fn)(tn_loop *loop, void *arg, int status);
 // thread. done always runs exactly once. With TN_ENABLE_THREADS=0, work runs
 // inline in this call and done in the next iteration. Returns 0 or TN_ENOMEM.
 TN_API int tn_loop_run_in_executor(tn_loop *loop, tn_work_fn work, tn_after_work_fn done, void *arg);
-// ==== END src/loop.h ====
+// ==== END src/loop/loop.h ====
 
-// ==== BEGIN src/net.h ====
+// ==== BEGIN src/net/socket.h ====
 #if defined(TN_AMALGAMATION_LINES)
-#line 1 "src/net.h"
+#line 1 "src/net/socket.h"
 #endif
 // ---------------------------------------------------------------------------
 // >>net  Addresses, listening sockets, name resolution
@@ -1074,11 +1074,11 @@ typedef void (*tn_resolve_cb)(tn_loop *loop, int status, const tn_addr *addrs, i
 // before returning, when TN_ENABLE_THREADS=0); cb runs on the loop's thread.
 // Returns 0 (cb will run exactly once) or TN_ENOMEM / TN_EINVAL.
 TN_API int tn_resolve(tn_loop *loop, const char *host, int port, int family, tn_resolve_cb cb, void *arg);
-// ==== END src/net.h ====
+// ==== END src/net/socket.h ====
 
-// ==== BEGIN src/stream.h ====
+// ==== BEGIN src/net/stream.h ====
 #if defined(TN_AMALGAMATION_LINES)
-#line 1 "src/stream.h"
+#line 1 "src/net/stream.h"
 #endif
 // ---------------------------------------------------------------------------
 // >>stream  Buffered non-blocking I/O on a socket (Tornado's IOStream)
@@ -1175,11 +1175,11 @@ TN_API int tn_stream_fd(const tn_stream *s);
 TN_API tn_loop *tn_stream_loop(const tn_stream *s);
 TN_API void *tn_stream_user_data(const tn_stream *s);
 TN_API void tn_stream_set_user_data(tn_stream *s, void *user_data);
-// ==== END src/stream.h ====
+// ==== END src/net/stream.h ====
 
-// ==== BEGIN src/tcp.h ====
+// ==== BEGIN src/net/tcp.h ====
 #if defined(TN_AMALGAMATION_LINES)
-#line 1 "src/tcp.h"
+#line 1 "src/net/tcp.h"
 #endif
 // ---------------------------------------------------------------------------
 // >>tcp  TCP server and client (Tornado's TCPServer and TCPClient)
@@ -1229,11 +1229,11 @@ typedef struct tn_connect_desc {
 // tries its addresses in order until one connects. cb runs exactly once, on
 // the loop's thread. Returns 0 or TN_EINVAL / TN_ENOMEM (cb will not run).
 TN_API int tn_tcp_connect(tn_loop *loop, const tn_connect_desc *desc, tn_connect_cb cb, void *arg);
-// ==== END src/tcp.h ====
+// ==== END src/net/tcp.h ====
 
-// ==== BEGIN src/locks.h ====
+// ==== BEGIN src/loop/locks.h ====
 #if defined(TN_AMALGAMATION_LINES)
-#line 1 "src/locks.h"
+#line 1 "src/loop/locks.h"
 #endif
 // ---------------------------------------------------------------------------
 // >>locks  Coordination in callback style (tornado.locks, tornado.queues)
@@ -1312,11 +1312,11 @@ TN_API void tn_queue_task_done(tn_queue *q);
 TN_API tn_waiter *tn_queue_join(tn_queue *q, double timeout, tn_wait_cb cb, void *arg);
 // Items in the queue now.
 TN_API size_t tn_queue_size(const tn_queue *q);
-// ==== END src/locks.h ====
+// ==== END src/loop/locks.h ====
 
-// ==== BEGIN src/http_parse.h ====
+// ==== BEGIN src/http/parse.h ====
 #if defined(TN_AMALGAMATION_LINES)
-#line 1 "src/http_parse.h"
+#line 1 "src/http/parse.h"
 #endif
 // ---------------------------------------------------------------------------
 // >>http_parse  HTTP/1.1 message parsing (RFC 9112): heads, framing, chunked
@@ -1430,11 +1430,11 @@ typedef struct tn_chunked_decoder {
 TN_API int tn_chunked_decode(tn_chunked_decoder *d, const char *buf, size_t len, tn_str *data);
 // True once the last chunk and the trailers have been consumed.
 TN_API bool tn_chunked_done(const tn_chunked_decoder *d);
-// ==== END src/http_parse.h ====
+// ==== END src/http/parse.h ====
 
-// ==== BEGIN src/url.h ====
+// ==== BEGIN src/http/url.h ====
 #if defined(TN_AMALGAMATION_LINES)
-#line 1 "src/url.h"
+#line 1 "src/http/url.h"
 #endif
 // ---------------------------------------------------------------------------
 // >>url  Percent-encoding and URL parsing
@@ -1476,11 +1476,11 @@ typedef struct tn_url {
 TN_API int tn_url_parse(const char *url, tn_url *out);
 // tn_url_parse for a view that need not be NUL-terminated.
 TN_API int tn_url_parse_str(tn_str url, tn_url *out);
-// ==== END src/url.h ====
+// ==== END src/http/url.h ====
 
-// ==== BEGIN src/args.h ====
+// ==== BEGIN src/http/args.h ====
 #if defined(TN_AMALGAMATION_LINES)
-#line 1 "src/args.h"
+#line 1 "src/http/args.h"
 #endif
 // ---------------------------------------------------------------------------
 // >>args  Request arguments: a decoded name/value multimap
@@ -1534,11 +1534,11 @@ TN_API const tn_str *tn_args_next(const tn_args *a, const char *name, size_t *po
 TN_API size_t tn_args_get_all(const tn_args *a, const char *name, tn_str *out, size_t max);
 // Frees everything and zeroes `a` (it may be reused).
 TN_API void tn_args_free(tn_args *a);
-// ==== END src/args.h ====
+// ==== END src/http/args.h ====
 
-// ==== BEGIN src/httputil.h ====
+// ==== BEGIN src/http/util.h ====
 #if defined(TN_AMALGAMATION_LINES)
-#line 1 "src/httputil.h"
+#line 1 "src/http/util.h"
 #endif
 // ---------------------------------------------------------------------------
 // >>httputil  HTTP dates, status texts, MIME types, header parameters, ranges
@@ -1597,11 +1597,11 @@ typedef struct tn_http_range {
 // "bytes */SIZE") when the first byte is past the end, for "bytes=-0", or an
 // end before the start. Returns out->status.
 TN_API int tn_http_range_parse(tn_str header, uint64_t size, tn_http_range *out);
-// ==== END src/httputil.h ====
+// ==== END src/http/util.h ====
 
-// ==== BEGIN src/cookie.h ====
+// ==== BEGIN src/http/cookie.h ====
 #if defined(TN_AMALGAMATION_LINES)
-#line 1 "src/cookie.h"
+#line 1 "src/http/cookie.h"
 #endif
 // ---------------------------------------------------------------------------
 // >>cookie  Cookie request headers and Set-Cookie values
@@ -1637,11 +1637,11 @@ typedef struct tn_cookie_desc {
 // `out` unchanged) for a bad name, or a ";" or control byte in the value,
 // domain, path or samesite.
 TN_API int tn_cookie_format(tn_buf *out, const tn_cookie_desc *d);
-// ==== END src/cookie.h ====
+// ==== END src/http/cookie.h ====
 
-// ==== BEGIN src/multipart.h ====
+// ==== BEGIN src/http/multipart.h ====
 #if defined(TN_AMALGAMATION_LINES)
-#line 1 "src/multipart.h"
+#line 1 "src/http/multipart.h"
 #endif
 // ---------------------------------------------------------------------------
 // >>multipart  multipart/form-data bodies (buffered)
@@ -1690,11 +1690,11 @@ TN_API tn_str tn_multipart_header(const tn_multipart_part *part, const char *nam
 TN_API int tn_multipart_to_args(const tn_multipart *mp, tn_args *args);
 // Frees what tn_multipart_parse allocated and zeroes `mp`.
 TN_API void tn_multipart_free(tn_multipart *mp);
-// ==== END src/multipart.h ====
+// ==== END src/http/multipart.h ====
 
-// ==== BEGIN src/ws_frame.h ====
+// ==== BEGIN src/websocket/frame.h ====
 #if defined(TN_AMALGAMATION_LINES)
-#line 1 "src/ws_frame.h"
+#line 1 "src/websocket/frame.h"
 #endif
 // ---------------------------------------------------------------------------
 // >>ws_frame  WebSocket frames (RFC 6455 §5), without sockets
@@ -1792,11 +1792,11 @@ TN_API int tn_ws_close_parse(const char *payload, size_t len, tn_ws_close_info *
 // the reason, cut at a character boundary to fit 125 bytes. Returns its length,
 // or TN_EINVAL when the code may not be sent or the reason is not UTF-8.
 TN_API int tn_ws_close_payload(char out[125], int code, const char *reason, size_t len);
-// ==== END src/ws_frame.h ====
+// ==== END src/websocket/frame.h ====
 
-// ==== BEGIN src/http_server.h ====
+// ==== BEGIN src/http/server.h ====
 #if defined(TN_AMALGAMATION_LINES)
-#line 1 "src/http_server.h"
+#line 1 "src/http/server.h"
 #endif
 // ---------------------------------------------------------------------------
 // >>http_server  The HTTP/1.1 server: connections, requests, responses
@@ -1953,11 +1953,11 @@ TN_API tn_stream *tn_detach(tn_handler *h, int status);
 TN_API double tn_request_time(const tn_handler *h);
 // The handler's loop.
 TN_API tn_loop *tn_handler_loop(const tn_handler *h);
-// ==== END src/http_server.h ====
+// ==== END src/http/server.h ====
 
-// ==== BEGIN src/route.h ====
+// ==== BEGIN src/web/route.h ====
 #if defined(TN_AMALGAMATION_LINES)
-#line 1 "src/route.h"
+#line 1 "src/web/route.h"
 #endif
 // ---------------------------------------------------------------------------
 // >>route  Route patterns: the regular expressions of Tornado's URL specs
@@ -2021,11 +2021,11 @@ TN_API const char *tn_route_source(const tn_route_pattern *p);
 // count or the pattern is more than literals and groups: a class, `\d`,
 // quantifier, `|` or `(?:` outside the groups, or a group inside a group.
 TN_API int tn_route_reverse(const tn_route_pattern *p, const char *const *args, int nargs, tn_buf *out);
-// ==== END src/route.h ====
+// ==== END src/web/route.h ====
 
-// ==== BEGIN src/web.h ====
+// ==== BEGIN src/web/web.h ====
 #if defined(TN_AMALGAMATION_LINES)
-#line 1 "src/web.h"
+#line 1 "src/web/web.h"
 #endif
 // ---------------------------------------------------------------------------
 // >>web  Application, routes and request handlers (tornado.web)
@@ -2180,11 +2180,11 @@ TN_API tn_json_writer *tn_write_json_begin(tn_handler *h);
 TN_API int tn_write_json_end(tn_handler *h);
 // The application serving the request (NULL for plain servers).
 TN_API tn_app *tn_handler_app(const tn_handler *h);
-// ==== END src/web.h ====
+// ==== END src/web/web.h ====
 
-// ==== BEGIN src/static.h ====
+// ==== BEGIN src/web/static.h ====
 #if defined(TN_AMALGAMATION_LINES)
-#line 1 "src/static.h"
+#line 1 "src/web/static.h"
 #endif
 // ---------------------------------------------------------------------------
 // >>static  Static files (Tornado's StaticFileHandler, static_path, static_url)
@@ -2253,17 +2253,17 @@ TN_API void tn_static_serve(tn_handler *h);
 // static_files. Returns 0, TN_ENOENT (no such file, or no static files; out
 // is then unchanged) or TN_ENOMEM.
 TN_API int tn_static_url(tn_handler *h, const char *path, tn_buf *out);
-// ==== END src/static.h ====
+// ==== END src/web/static.h ====
 
-// ==== BEGIN src/template.h ====
+// ==== BEGIN src/web/template.h ====
 #if defined(TN_AMALGAMATION_LINES)
-#line 1 "src/template.h"
+#line 1 "src/web/template.h"
 #endif
 // ---------------------------------------------------------------------------
 // >>template  HTML templates in the spirit of tornado.template
 // ---------------------------------------------------------------------------
 // A template is parsed once into a compact node list and rendered any number
-// of times against a JSON value (src/json.h) that holds its variables:
+// of times against a JSON value (src/base/json.h) that holds its variables:
 //
 //     <h1>{{ title }}</h1>
 //     {% for m in messages %}<p id="m{{ m.id }}">{{ m.body }}</p>{% end %}
@@ -2393,11 +2393,11 @@ TN_API int tn_render(tn_handler *h, const char *name, const tn_json_value *ctx);
 // tn_render's rendering appended to out instead; nothing is sent. Errors are
 // logged and returned; out is then unchanged.
 TN_API int tn_render_string(tn_handler *h, const char *name, const tn_json_value *ctx, tn_buf *out);
-// ==== END src/template.h ====
+// ==== END src/web/template.h ====
 
-// ==== BEGIN src/websocket.h ====
+// ==== BEGIN src/websocket/websocket.h ====
 #if defined(TN_AMALGAMATION_LINES)
-#line 1 "src/websocket.h"
+#line 1 "src/websocket/websocket.h"
 #endif
 // ---------------------------------------------------------------------------
 // >>websocket  WebSocket server connections (Tornado's WebSocketHandler)
@@ -2577,7 +2577,7 @@ typedef struct tn_ws_connect_desc {
 // line, no on_connect), TN_ENOTSUP (wss://) or TN_ENOMEM: on_connect will
 // not run then.
 TN_API int tn_ws_connect(tn_loop *loop, const tn_ws_connect_desc *desc);
-// ==== END src/websocket.h ====
+// ==== END src/websocket/websocket.h ====
 
 // ==== BEGIN src/decl_end.h ====
 #if defined(TN_AMALGAMATION_LINES)
@@ -2593,9 +2593,9 @@ TN_API int tn_ws_connect(tn_loop *loop, const tn_ws_connect_desc *desc);
 #if defined(TORNADO_IMPLEMENTATION) && !defined(TORNADO_IMPL_INCLUDED)
 #define TORNADO_IMPL_INCLUDED
 
-// ==== BEGIN src/internal.h ====
+// ==== BEGIN src/base/internal.h ====
 #if defined(TN_AMALGAMATION_LINES)
-#line 1 "src/internal.h"
+#line 1 "src/base/internal.h"
 #endif
 // ---------------------------------------------------------------------------
 // >>internal  What every implementation part shares (not public API)
@@ -2694,11 +2694,11 @@ TN__PRIVATE void *tn__malloc(size_t n);
 TN__PRIVATE void *tn__calloc(size_t count, size_t n);
 TN__PRIVATE void *tn__realloc(void *p, size_t n);
 TN__PRIVATE void tn__free(void *p);
-// ==== END src/internal.h ====
+// ==== END src/base/internal.h ====
 
-// ==== BEGIN src/alloc.c ====
+// ==== BEGIN src/base/alloc.c ====
 #if defined(TN_AMALGAMATION_LINES)
-#line 1 "src/alloc.c"
+#line 1 "src/base/alloc.c"
 #endif
 // >>alloc implementation
 
@@ -2743,11 +2743,11 @@ TN_API tn_mem_stats tn_mem_get_stats(void) {
     s.live = s.allocs - s.frees;
     return s;
 }
-// ==== END src/alloc.c ====
+// ==== END src/base/alloc.c ====
 
-// ==== BEGIN src/error.c ====
+// ==== BEGIN src/base/error.c ====
 #if defined(TN_AMALGAMATION_LINES)
-#line 1 "src/error.c"
+#line 1 "src/base/error.c"
 #endif
 // >>error implementation
 
@@ -2801,11 +2801,11 @@ TN__PRIVATE int tn__err_from_errno(int e) {
     default: return TN_ESYS;
     }
 }
-// ==== END src/error.c ====
+// ==== END src/base/error.c ====
 
-// ==== BEGIN src/str.c ====
+// ==== BEGIN src/base/str.c ====
 #if defined(TN_AMALGAMATION_LINES)
-#line 1 "src/str.c"
+#line 1 "src/base/str.c"
 #endif
 // >>str implementation
 
@@ -2921,11 +2921,11 @@ TN_API void tn_buf_free(tn_buf *b) {
     b->data = NULL;
     b->len = b->cap = 0;
 }
-// ==== END src/str.c ====
+// ==== END src/base/str.c ====
 
-// ==== BEGIN src/time.c ====
+// ==== BEGIN src/base/time.c ====
 #if defined(TN_AMALGAMATION_LINES)
-#line 1 "src/time.c"
+#line 1 "src/base/time.c"
 #endif
 // >>time implementation
 
@@ -2940,11 +2940,11 @@ TN_API double tn_time_wall(void) {
     clock_gettime(CLOCK_REALTIME, &ts);
     return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
-// ==== END src/time.c ====
+// ==== END src/base/time.c ====
 
-// ==== BEGIN src/log.c ====
+// ==== BEGIN src/base/log.c ====
 #if defined(TN_AMALGAMATION_LINES)
-#line 1 "src/log.c"
+#line 1 "src/base/log.c"
 #endif
 // >>log implementation
 #include <sys/uio.h>
@@ -3045,11 +3045,11 @@ TN_API void tn_log(int level, tn_log_channel channel, const char *file, int line
 #define TN__LOGI(...) TN__LOG(TN_LOG_INFO, TN_LOG_GENERAL, __VA_ARGS__)
 #define TN__LOGW(...) TN__LOG(TN_LOG_WARNING, TN_LOG_GENERAL, __VA_ARGS__)
 #define TN__LOGE(...) TN__LOG(TN_LOG_ERROR, TN_LOG_GENERAL, __VA_ARGS__)
-// ==== END src/log.c ====
+// ==== END src/base/log.c ====
 
-// ==== BEGIN src/base64.c ====
+// ==== BEGIN src/base/base64.c ====
 #if defined(TN_AMALGAMATION_LINES)
-#line 1 "src/base64.c"
+#line 1 "src/base/base64.c"
 #endif
 // >>base64 implementation
 
@@ -3157,11 +3157,11 @@ TN_API int tn_base64_decode_buf(tn_buf *b, const char *src, size_t len, int flag
     b->data[b->len] = '\0';
     return r;
 }
-// ==== END src/base64.c ====
+// ==== END src/base/base64.c ====
 
-// ==== BEGIN src/sha1.c ====
+// ==== BEGIN src/base/sha1.c ====
 #if defined(TN_AMALGAMATION_LINES)
-#line 1 "src/sha1.c"
+#line 1 "src/base/sha1.c"
 #endif
 // >>sha1 implementation
 
@@ -3264,11 +3264,11 @@ TN_API void tn_sha1(const void *data, size_t len, uint8_t out[TN_SHA1_SIZE]) {
     tn_sha1_update(&c, data, len);
     tn_sha1_final(&c, out);
 }
-// ==== END src/sha1.c ====
+// ==== END src/base/sha1.c ====
 
-// ==== BEGIN src/sha256.c ====
+// ==== BEGIN src/base/sha256.c ====
 #if defined(TN_AMALGAMATION_LINES)
-#line 1 "src/sha256.c"
+#line 1 "src/base/sha256.c"
 #endif
 // >>sha256 implementation
 
@@ -3375,11 +3375,11 @@ TN_API bool tn_memeq_consttime(const void *a, const void *b, size_t n) {
     for (size_t i = 0; i < n; i++) diff |= x[i] ^ y[i];
     return diff == 0;
 }
-// ==== END src/sha256.c ====
+// ==== END src/base/sha256.c ====
 
-// ==== BEGIN src/utf8.c ====
+// ==== BEGIN src/base/utf8.c ====
 #if defined(TN_AMALGAMATION_LINES)
-#line 1 "src/utf8.c"
+#line 1 "src/base/utf8.c"
 #endif
 // >>utf8 implementation
 
@@ -3445,11 +3445,11 @@ TN_API bool tn_utf8_valid(const void *data, size_t len) {
     tn_utf8_reset(&s);
     return tn_utf8_validate(&s, data, len) == 0 && tn_utf8_complete(&s);
 }
-// ==== END src/utf8.c ====
+// ==== END src/base/utf8.c ====
 
-// ==== BEGIN src/random.c ====
+// ==== BEGIN src/base/random.c ====
 #if defined(TN_AMALGAMATION_LINES)
-#line 1 "src/random.c"
+#line 1 "src/base/random.c"
 #endif
 // >>random implementation
 #if defined(__linux__)
@@ -3509,11 +3509,11 @@ TN__PRIVATE int tn__random_os(uint8_t *p, size_t n) { return tn__random_urandom(
 TN_API int tn_random_bytes(void *buf, size_t n) {
     return tn__random_os(TN__CAST(uint8_t *, buf), n);
 }
-// ==== END src/random.c ====
+// ==== END src/base/random.c ====
 
-// ==== BEGIN src/json.c ====
+// ==== BEGIN src/base/json.c ====
 #if defined(TN_AMALGAMATION_LINES)
-#line 1 "src/json.c"
+#line 1 "src/base/json.c"
 #endif
 // >>json implementation
 #include <locale.h>
@@ -4310,11 +4310,11 @@ TN_API int tn_json_num(const tn_json_value *v, double *out) {
     *out = d;
     return overflow ? TN_ERANGE : 0;
 }
-// ==== END src/json.c ====
+// ==== END src/base/json.c ====
 
-// ==== BEGIN src/signed.c ====
+// ==== BEGIN src/base/signed.c ====
 #if defined(TN_AMALGAMATION_LINES)
-#line 1 "src/signed.c"
+#line 1 "src/base/signed.c"
 #endif
 // >>signed implementation
 
@@ -4403,11 +4403,11 @@ TN_API int tn_signed_value_decode(tn_buf *out, const char *const *secrets, int n
     if ((double)ts < (double)now - (max_age_days > 0 ? max_age_days : 31.0) * 86400.0) return TN_ETIMEDOUT;
     return tn_base64_decode_buf(out, fvalue.ptr, fvalue.len, 0) == 0 ? 0 : TN_EPARSE;
 }
-// ==== END src/signed.c ====
+// ==== END src/base/signed.c ====
 
-// ==== BEGIN src/loop_internal.h ====
+// ==== BEGIN src/loop/loop_internal.h ====
 #if defined(TN_AMALGAMATION_LINES)
-#line 1 "src/loop_internal.h"
+#line 1 "src/loop/loop_internal.h"
 #endif
 // ---------------------------------------------------------------------------
 // >>loop_internal  The loop's private state, shared by loop, timer, executor,
@@ -4525,11 +4525,11 @@ TN__PRIVATE void tn__timers_free(tn_loop *loop);
 TN__PRIVATE void tn__executor_run_done(tn_loop *loop);
 TN__PRIVATE int tn__executor_has_done(tn_loop *loop);
 TN__PRIVATE void tn__executor_free(tn_loop *loop);
-// ==== END src/loop_internal.h ====
+// ==== END src/loop/loop_internal.h ====
 
-// ==== BEGIN src/loop_epoll.c ====
+// ==== BEGIN src/loop/epoll.c ====
 #if defined(TN_AMALGAMATION_LINES)
-#line 1 "src/loop_epoll.c"
+#line 1 "src/loop/epoll.c"
 #endif
 // >>loop_epoll  The epoll backend (Linux)
 #if TN_BACKEND == TN_BACKEND_EPOLL
@@ -4578,11 +4578,11 @@ TN__PRIVATE int tn__be_wait(tn_loop *loop, int timeout_ms) {
     return n;
 }
 #endif
-// ==== END src/loop_epoll.c ====
+// ==== END src/loop/epoll.c ====
 
-// ==== BEGIN src/loop_kqueue.c ====
+// ==== BEGIN src/loop/kqueue.c ====
 #if defined(TN_AMALGAMATION_LINES)
-#line 1 "src/loop_kqueue.c"
+#line 1 "src/loop/kqueue.c"
 #endif
 // >>loop_kqueue  The kqueue backend (macOS and the BSDs)
 #if TN_BACKEND == TN_BACKEND_KQUEUE
@@ -4640,11 +4640,11 @@ TN__PRIVATE int tn__be_wait(tn_loop *loop, int timeout_ms) {
     return n;
 }
 #endif
-// ==== END src/loop_kqueue.c ====
+// ==== END src/loop/kqueue.c ====
 
-// ==== BEGIN src/loop_poll.c ====
+// ==== BEGIN src/loop/poll.c ====
 #if defined(TN_AMALGAMATION_LINES)
-#line 1 "src/loop_poll.c"
+#line 1 "src/loop/poll.c"
 #endif
 // >>loop_poll  The poll(2) backend: portable, and a first-class one (the test
 // suite runs on it too)
@@ -4709,11 +4709,11 @@ TN__PRIVATE int tn__be_wait(tn_loop *loop, int timeout_ms) {
     return out;
 }
 #endif
-// ==== END src/loop_poll.c ====
+// ==== END src/loop/poll.c ====
 
-// ==== BEGIN src/loop.c ====
+// ==== BEGIN src/loop/loop.c ====
 #if defined(TN_AMALGAMATION_LINES)
-#line 1 "src/loop.c"
+#line 1 "src/loop/loop.c"
 #endif
 // >>loop implementation: iteration, fd handlers, callbacks, wake-up, signals
 #if defined(__linux__)
@@ -5085,11 +5085,11 @@ TN_API int tn_loop_stop_on_signals(tn_loop *loop) {
         return tn__err_from_errno(errno);
     return 0;
 }
-// ==== END src/loop.c ====
+// ==== END src/loop/loop.c ====
 
-// ==== BEGIN src/timer.c ====
+// ==== BEGIN src/loop/timer.c ====
 #if defined(TN_AMALGAMATION_LINES)
-#line 1 "src/timer.c"
+#line 1 "src/loop/timer.c"
 #endif
 // >>timer implementation: a binary min-heap of pooled timer records, and
 // periodic callbacks on top of it
@@ -5316,11 +5316,11 @@ TN_API void tn_periodic_free(tn_periodic *p) {
     if (p->in_callback) p->free_pending = 1;
     else tn__free(p);
 }
-// ==== END src/timer.c ====
+// ==== END src/loop/timer.c ====
 
-// ==== BEGIN src/executor.c ====
+// ==== BEGIN src/loop/executor.c ====
 #if defined(TN_AMALGAMATION_LINES)
-#line 1 "src/executor.c"
+#line 1 "src/loop/executor.c"
 #endif
 // >>executor implementation: a lazily started thread pool whose finished jobs
 // go back to the loop on an intrusive list (no allocation, so none is lost)
@@ -5500,11 +5500,11 @@ TN__PRIVATE void tn__executor_free(tn_loop *loop) {
     tn__free(ex);
     tn__jobs_run_done(loop, done);
 }
-// ==== END src/executor.c ====
+// ==== END src/loop/executor.c ====
 
-// ==== BEGIN src/net.c ====
+// ==== BEGIN src/net/socket.c ====
 #if defined(TN_AMALGAMATION_LINES)
-#line 1 "src/net.c"
+#line 1 "src/net/socket.c"
 #endif
 // >>net implementation
 
@@ -5734,11 +5734,11 @@ TN_API int tn_resolve(tn_loop *loop, const char *host, int port, int family, tn_
     if (rc) tn__free(r);
     return rc;
 }
-// ==== END src/net.c ====
+// ==== END src/net/socket.c ====
 
-// ==== BEGIN src/stream.c ====
+// ==== BEGIN src/net/stream.c ====
 #if defined(TN_AMALGAMATION_LINES)
-#line 1 "src/stream.c"
+#line 1 "src/net/stream.c"
 #endif
 // >>stream implementation
 
@@ -6414,11 +6414,11 @@ TN_API int tn_stream_fd(const tn_stream *s) { return s->fd; }
 TN_API tn_loop *tn_stream_loop(const tn_stream *s) { return s->loop; }
 TN_API void *tn_stream_user_data(const tn_stream *s) { return s->user_data; }
 TN_API void tn_stream_set_user_data(tn_stream *s, void *user_data) { s->user_data = user_data; }
-// ==== END src/stream.c ====
+// ==== END src/net/stream.c ====
 
-// ==== BEGIN src/tcp.c ====
+// ==== BEGIN src/net/tcp.c ====
 #if defined(TN_AMALGAMATION_LINES)
-#line 1 "src/tcp.c"
+#line 1 "src/net/tcp.c"
 #endif
 // >>tcp implementation: accepting (with the EMFILE reserve) and connecting
 
@@ -6769,11 +6769,11 @@ TN_API int tn_tcp_connect(tn_loop *loop, const tn_connect_desc *d, tn_connect_cb
     if (!c->resolving) c->start = tn_loop_call_later(loop, 0, tn__connect_start, c);
     return 0;
 }
-// ==== END src/tcp.c ====
+// ==== END src/net/tcp.c ====
 
-// ==== BEGIN src/locks.c ====
+// ==== BEGIN src/loop/locks.c ====
 #if defined(TN_AMALGAMATION_LINES)
-#line 1 "src/locks.c"
+#line 1 "src/loop/locks.c"
 #endif
 // >>locks implementation: one FIFO waiter list serves all three
 
@@ -7096,11 +7096,11 @@ TN_API tn_waiter *tn_queue_join(tn_queue *q, double timeout, tn_wait_cb cb, void
 }
 
 TN_API size_t tn_queue_size(const tn_queue *q) { return q->count; }
-// ==== END src/locks.c ====
+// ==== END src/loop/locks.c ====
 
-// ==== BEGIN src/http_parse.c ====
+// ==== BEGIN src/http/parse.c ====
 #if defined(TN_AMALGAMATION_LINES)
-#line 1 "src/http_parse.c"
+#line 1 "src/http/parse.c"
 #endif
 // >>http_parse implementation
 
@@ -7652,11 +7652,11 @@ TN_API int tn_chunked_decode(tn_chunked_decoder *d, const char *buf, size_t len,
 }
 
 TN_API bool tn_chunked_done(const tn_chunked_decoder *d) { return d->_state == TN__CK_DONE; }
-// ==== END src/http_parse.c ====
+// ==== END src/http/parse.c ====
 
-// ==== BEGIN src/url.c ====
+// ==== BEGIN src/http/url.c ====
 #if defined(TN_AMALGAMATION_LINES)
-#line 1 "src/url.c"
+#line 1 "src/http/url.c"
 #endif
 // >>url implementation
 
@@ -7807,11 +7807,11 @@ TN_API int tn_url_parse_str(tn_str url, tn_url *u) {
 TN_API int tn_url_parse(const char *url, tn_url *out) {
     return tn_url_parse_str(tn_str_c(url), out);
 }
-// ==== END src/url.c ====
+// ==== END src/http/url.c ====
 
-// ==== BEGIN src/args.c ====
+// ==== BEGIN src/http/args.c ====
 #if defined(TN_AMALGAMATION_LINES)
-#line 1 "src/args.c"
+#line 1 "src/http/args.c"
 #endif
 // >>args implementation
 
@@ -7967,11 +7967,11 @@ TN_API void tn_args_free(tn_args *a) {
     tn__free(a->items);
     memset(a, 0, sizeof *a);
 }
-// ==== END src/args.c ====
+// ==== END src/http/args.c ====
 
-// ==== BEGIN src/httputil.c ====
+// ==== BEGIN src/http/util.c ====
 #if defined(TN_AMALGAMATION_LINES)
-#line 1 "src/httputil.c"
+#line 1 "src/http/util.c"
 #endif
 // >>httputil implementation
 
@@ -8350,11 +8350,11 @@ unsatisfiable:
     snprintf(r->content_range, sizeof r->content_range, "bytes */%llu", (unsigned long long)size);
     return 416;
 }
-// ==== END src/httputil.c ====
+// ==== END src/http/util.c ====
 
-// ==== BEGIN src/cookie.c ====
+// ==== BEGIN src/http/cookie.c ====
 #if defined(TN_AMALGAMATION_LINES)
-#line 1 "src/cookie.c"
+#line 1 "src/http/cookie.c"
 #endif
 // >>cookie implementation
 
@@ -8504,11 +8504,11 @@ TN_API int tn_cookie_format(tn_buf *out, const tn_cookie_desc *d) {
     }
     return r;
 }
-// ==== END src/cookie.c ====
+// ==== END src/http/cookie.c ====
 
-// ==== BEGIN src/multipart.c ====
+// ==== BEGIN src/http/multipart.c ====
 #if defined(TN_AMALGAMATION_LINES)
-#line 1 "src/multipart.c"
+#line 1 "src/http/multipart.c"
 #endif
 // >>multipart implementation
 
@@ -8766,11 +8766,11 @@ TN_API void tn_multipart_free(tn_multipart *mp) {
     tn__free(mp->names);
     memset(mp, 0, sizeof *mp);
 }
-// ==== END src/multipart.c ====
+// ==== END src/http/multipart.c ====
 
-// ==== BEGIN src/ws_frame.c ====
+// ==== BEGIN src/websocket/frame.c ====
 #if defined(TN_AMALGAMATION_LINES)
-#line 1 "src/ws_frame.c"
+#line 1 "src/websocket/frame.c"
 #endif
 // >>ws_frame implementation
 
@@ -8935,11 +8935,11 @@ TN_API int tn_ws_close_payload(char out[125], int code, const char *reason, size
     if (n) memcpy(out + 2, reason, n);
     return (int)n + 2;
 }
-// ==== END src/ws_frame.c ====
+// ==== END src/websocket/frame.c ====
 
-// ==== BEGIN src/http_server.c ====
+// ==== BEGIN src/http/server.c ====
 #if defined(TN_AMALGAMATION_LINES)
-#line 1 "src/http_server.c"
+#line 1 "src/http/server.c"
 #endif
 // >>http_server implementation
 
@@ -9969,11 +9969,11 @@ TN_API size_t tn_http_server_connections(const tn_http_server *srv) { return srv
 TN_API void tn_http_server_stop(tn_http_server *srv) {
     if (srv) tn__hserver_free(srv);
 }
-// ==== END src/http_server.c ====
+// ==== END src/http/server.c ====
 
-// ==== BEGIN src/route.c ====
+// ==== BEGIN src/web/route.c ====
 #if defined(TN_AMALGAMATION_LINES)
-#line 1 "src/route.c"
+#line 1 "src/web/route.c"
 #endif
 // >>route implementation
 
@@ -10779,11 +10779,11 @@ TN_API int tn_route_reverse(const tn_route_pattern *p, const char *const *args, 
     }
     return 0;
 }
-// ==== END src/route.c ====
+// ==== END src/web/route.c ====
 
-// ==== BEGIN src/web.c ====
+// ==== BEGIN src/web/web.c ====
 #if defined(TN_AMALGAMATION_LINES)
-#line 1 "src/web.c"
+#line 1 "src/web/web.c"
 #endif
 // >>web implementation
 
@@ -11658,11 +11658,11 @@ TN_API void tn_app_free(tn_app *app) {
     tn__loop_remove_handle(&app->handle);
     tn__free(app);
 }
-// ==== END src/web.c ====
+// ==== END src/web/web.c ====
 
-// ==== BEGIN src/static.c ====
+// ==== BEGIN src/web/static.c ====
 #if defined(TN_AMALGAMATION_LINES)
-#line 1 "src/static.c"
+#line 1 "src/web/static.c"
 #endif
 // >>static implementation
 
@@ -12068,11 +12068,11 @@ TN__PRIVATE tn_route *tn__static_app_routes(tn_app *app, const tn_route *routes)
     if (n) memcpy(all + 3, routes, n * sizeof *all);
     return all;
 }
-// ==== END src/static.c ====
+// ==== END src/web/static.c ====
 
-// ==== BEGIN src/template.c ====
+// ==== BEGIN src/web/template.c ====
 #if defined(TN_AMALGAMATION_LINES)
-#line 1 "src/template.c"
+#line 1 "src/web/template.c"
 #endif
 // >>template implementation
 
@@ -13194,11 +13194,11 @@ TN_API int tn_render(tn_handler *h, const char *name, const tn_json_value *ctx) 
     }
     return tn_finish(h);
 }
-// ==== END src/template.c ====
+// ==== END src/web/template.c ====
 
-// ==== BEGIN src/websocket.c ====
+// ==== BEGIN src/websocket/websocket.c ====
 #if defined(TN_AMALGAMATION_LINES)
-#line 1 "src/websocket.c"
+#line 1 "src/websocket/websocket.c"
 #endif
 // >>websocket implementation
 
@@ -13862,11 +13862,11 @@ TN_API void *tn_ws_user_data(const tn_ws *ws) { return ws->user_data; }
 TN_API void tn_ws_set_user_data(tn_ws *ws, void *user_data) { ws->user_data = user_data; }
 TN_API tn_stream *tn_ws_stream(const tn_ws *ws) { return ws->stream; }
 TN_API tn_loop *tn_ws_loop(const tn_ws *ws) { return ws->loop; }
-// ==== END src/websocket.c ====
+// ==== END src/websocket/websocket.c ====
 
-// ==== BEGIN src/ws_client.c ====
+// ==== BEGIN src/websocket/client.c ====
 #if defined(TN_AMALGAMATION_LINES)
-#line 1 "src/ws_client.c"
+#line 1 "src/websocket/client.c"
 #endif
 // >>ws_client implementation
 
@@ -14163,7 +14163,7 @@ TN_API int tn_ws_connect(tn_loop *loop, const tn_ws_connect_desc *d) {
     }
     return r;
 }
-// ==== END src/ws_client.c ====
+// ==== END src/websocket/client.c ====
 
 #endif // TORNADO_IMPLEMENTATION
 

@@ -1,0 +1,44 @@
+// >>alloc implementation
+#include "base/internal.h"
+
+#ifndef TN_MALLOC
+#  define TN_MALLOC(n) malloc(n)
+#  define TN_REALLOC(p, n) realloc((p), (n))
+#  define TN_FREE(p) free(p)
+#endif
+
+static uint64_t tn__mem_allocs, tn__mem_frees;
+
+TN__PRIVATE void *tn__malloc(size_t n) {
+    void *p = TN_MALLOC(n ? n : 1);
+    if (p) TN__ATOMIC_ADD(&tn__mem_allocs, 1);
+    return p;
+}
+
+TN__PRIVATE void *tn__calloc(size_t count, size_t n) {
+    if (n && count > SIZE_MAX / n) return NULL;
+    size_t total = count * n;
+    void *p = tn__malloc(total);
+    if (p) memset(p, 0, total);
+    return p;
+}
+
+TN__PRIVATE void *tn__realloc(void *p, size_t n) {
+    void *q = TN_REALLOC(p, n ? n : 1);
+    if (q && !p) TN__ATOMIC_ADD(&tn__mem_allocs, 1);
+    return q;
+}
+
+TN__PRIVATE void tn__free(void *p) {
+    if (!p) return;
+    TN__ATOMIC_ADD(&tn__mem_frees, 1);
+    TN_FREE(p);
+}
+
+TN_API tn_mem_stats tn_mem_get_stats(void) {
+    tn_mem_stats s;
+    s.allocs = TN__ATOMIC_LOAD(&tn__mem_allocs);
+    s.frees = TN__ATOMIC_LOAD(&tn__mem_frees);
+    s.live = s.allocs - s.frees;
+    return s;
+}

@@ -1,0 +1,675 @@
+// >>stream implementation
+#include "loop/loop_internal.h"
+
+enum { TN__RD_NONE, TN__RD_UNTIL, TN__RD_BYTES, TN__RD_CLOSE, TN__RD_PARSE };
+
+typedef struct tn__wcb {
+    uint64_t end;  // the callback runs once wsent reaches this; TN__WCB_FILE marks a file's
+    tn_stream_write_cb cb;
+    void *arg;
+} tn__wcb;
+
+// No stream sends 2^63 bytes: the top bit of an end is free for the mark.
+#define TN__WCB_FILE ((uint64_t)1 << 63)
+#define TN__WCB_END(w) ((w).end & ~TN__WCB_FILE)
+
+// A queued file: sent once wbuf reaches `at`, before the bytes after it.
+// Allocated by tn_stream_write_file and freed once the file is sent, fails
+// or the stream closes, so streams that send none do not pay for it. Its
+// callback waits in the stream's write callbacks, in order.
+typedef struct tn__qfile {
+    uint64_t off, left;
+    size_t at;
+    tn_buf buf;  // the piece read for sending without sendfile
+    size_t pos;
+    int fd;
+    bool copy;   // sendfile refused this file: read pieces instead
+} tn__qfile;
+
+// The pending read's callback: `parse` for TN__RD_PARSE, else `read`.
+typedef union tn__rcb {
+    tn_stream_read_cb read;
+    tn_stream_parse_cb parse;
+} tn__rcb;
+
+// Every idle connection has one of these: fields only some streams need live
+// elsewhere (the file), share room (delimiter, callback, scratch position),
+// and the small ones are packed together.
+struct tn_stream {
+    tn__handle handle;
+    tn_loop *loop;
+    int fd;
+    int close_reason;
+    unsigned char events;  // what the loop watches for us
+    unsigned char rmode;   // the pending read, TN__RD_*
+    unsigned char delim_len;
+    unsigned closed : 1, eof : 1, running : 1, rerun : 1, scheduled : 1, close_delivered : 1, in_scratch : 1,
+        partial : 1;
+    size_t max_buffer, max_write;
+    void *user_data;
+    // the pending read
+    size_t rsize;      // bytes wanted (BYTES) or max_bytes (UNTIL, 0: none)
+    size_t scanned;    // UNTIL: bytes searched for the delimiter; PARSE: bytes shown
+    tn__rcb rcb;
+    void *rarg;
+    union {
+        char in[16];
+        char *heap;    // 64 bytes, for delimiters longer than `in`
+    } delim;
+    // received bytes: in rbuf from rpos, or (only inside a read event, when
+    // rbuf is empty) in the loop's scratch buffer from rpos to slen
+    tn_buf rbuf;
+    size_t rpos, slen;
+    // queued bytes: wbuf from wpos; counters for write callbacks
+    tn_buf wbuf;
+    size_t wpos;
+    uint64_t wqueued, wsent;
+    tn__wcb *wcbs;
+    uint32_t nwcbs, wcbs_cap;
+    tn__qfile *file;   // NULL: none queued
+    tn_stream_close_cb ccb;
+    void *carg;
+};
+
+TN__PRIVATE void tn__stream_close(tn_stream *s, int reason);
+TN__PRIVATE void tn__stream_run(tn_stream *s);
+
+TN__PRIVATE const char *tn__stream_data(tn_stream *s, size_t *len) {
+    if (s->in_scratch) {
+        *len = s->slen - s->rpos;
+        return s->loop->scratch + s->rpos;
+    }
+    *len = s->rbuf.len - s->rpos;
+    return s->rbuf.data ? s->rbuf.data + s->rpos : "";
+}
+
+TN__PRIVATE void tn__stream_consume(tn_stream *s, size_t n) {
+    s->rpos += n;
+    if (s->in_scratch) return;
+    if (s->rpos == s->rbuf.len) {  // empty: give the memory back while idle
+        tn_buf_free(&s->rbuf);
+        s->rpos = 0;
+    }
+}
+
+TN__PRIVATE void tn__stream_update_events(tn_stream *s) {
+    if (s->closed) return;
+    int want = (s->eof ? 0 : TN_IO_READ) | (s->wpos < s->wbuf.len || s->file ? TN_IO_WRITE : 0);
+    if (want != s->events && tn_loop_update_handler(s->loop, s->fd, want) == 0) s->events = (unsigned char)want;
+}
+
+TN__PRIVATE void tn__stream_kick(tn_loop *loop, void *arg);
+
+// Runs the stream's pending deliveries in a later iteration (never inside
+// the caller's own call).
+TN__PRIVATE void tn__stream_schedule(tn_stream *s) {
+    if (s->scheduled) return;
+    if (tn_loop_add_callback(s->loop, tn__stream_kick, s) == 0) s->scheduled = 1;
+    else TN__LOGE("stream: cannot queue a callback (out of memory)");
+}
+
+// Where the delimiter search starts: a delimiter may straddle what was
+// already searched and what arrived since.
+TN__PRIVATE size_t tn__find(const char *p, size_t len, size_t from, const char *d, size_t dl) {
+    while (from + dl <= len) {
+        const char *hit = TN__CAST(const char *, memchr(p + from, d[0], len - from - dl + 1));
+        if (!hit) return SIZE_MAX;
+        if (memcmp(hit, d, dl) == 0) return (size_t)(hit - p);
+        from = (size_t)(hit - p) + 1;
+    }
+    return SIZE_MAX;
+}
+
+// How many bytes the pending read takes now: 0 if not yet satisfiable,
+// SIZE_MAX if it never can be (read_until past max_bytes).
+TN__PRIVATE size_t tn__stream_satisfy(tn_stream *s, const char *p, size_t len) {
+    if (s->rmode == TN__RD_BYTES) {
+        if (len >= s->rsize) return s->rsize;
+        return s->partial ? len : 0;
+    }
+    if (s->rmode != TN__RD_UNTIL) return 0;
+    size_t from = s->scanned >= s->delim_len ? s->scanned - (s->delim_len - 1u) : 0;
+    const char *delim = s->delim_len > sizeof s->delim.in ? s->delim.heap : s->delim.in;
+    size_t at = tn__find(p, len, from, delim, s->delim_len);
+    if (at != SIZE_MAX) {
+        size_t end = at + s->delim_len;
+        return s->rsize && end > s->rsize ? SIZE_MAX : end;
+    }
+    s->scanned = len;
+    return s->rsize && len >= s->rsize ? SIZE_MAX : 0;
+}
+
+// Write callbacks run in the order of their ends, which is the order they
+// were queued in.
+TN__PRIVATE void tn__stream_deliver_writes(tn_stream *s, int err) {
+    while (s->nwcbs && (err || TN__WCB_END(s->wcbs[0]) <= s->wsent)) {
+        tn__wcb wc = s->wcbs[0];
+        memmove(s->wcbs, s->wcbs + 1, (s->nwcbs - 1) * sizeof *s->wcbs);
+        s->nwcbs--;
+        wc.cb(s, TN__WCB_END(wc) <= s->wsent ? 0 : err, wc.arg);
+    }
+}
+
+// A parse read: the callback sees all buffered bytes and says how many it
+// used. The read is ended while the callback runs, so it can start the next
+// one; if it used nothing and started nothing, the read stays pending.
+TN__PRIVATE bool tn__stream_deliver_parse(tn_stream *s, const char *p, size_t len) {
+    if (len == 0 || len == s->scanned) return false;  // nothing new since the last look
+    s->rmode = TN__RD_NONE;
+    size_t n = s->rcb.parse(s, 0, p, len, s->rarg);
+    if (n == 0) {
+        if (s->rmode == TN__RD_NONE) {
+            s->rmode = TN__RD_PARSE;
+            s->scanned = len;
+        }
+        return s->rmode != TN__RD_PARSE;
+    }
+    tn__stream_consume(s, TN__MIN(n, len));
+    return true;
+}
+
+TN__PRIVATE void tn__stream_deliver_reads(tn_stream *s) {
+    while (!s->closed && s->rmode != TN__RD_NONE && s->rmode != TN__RD_CLOSE) {
+        size_t len;
+        const char *p = tn__stream_data(s, &len);
+        if (s->rmode == TN__RD_PARSE) {
+            if (!tn__stream_deliver_parse(s, p, len)) return;
+            continue;
+        }
+        size_t n = tn__stream_satisfy(s, p, len);
+        if (n == SIZE_MAX) {
+            TN__LOGW("stream: no delimiter within max_bytes=%zu; closing", s->rsize);
+            tn__stream_close(s, TN_EMSGSIZE);
+            return;
+        }
+        if (n == 0) return;
+        tn_stream_read_cb cb = s->rcb.read;
+        s->rmode = TN__RD_NONE;
+        s->scanned = 0;
+        cb(s, 0, p, n, s->rarg);
+        tn__stream_consume(s, n);
+    }
+}
+
+// Delivers what is deliverable. Never re-entered: a read or write asked for
+// inside one of its callbacks is handled by the next turn of its own loop.
+TN__PRIVATE void tn__stream_run(tn_stream *s) {
+    if (s->running) {
+        s->rerun = 1;
+        return;
+    }
+    s->running = 1;
+    do {
+        s->rerun = 0;
+        tn__stream_deliver_writes(s, 0);
+        tn__stream_deliver_reads(s);
+        // Like Tornado, the end of the input closes the stream once nothing
+        // buffered can satisfy a read.
+        if (s->eof && !s->closed) tn__stream_close(s, TN_EOF);
+    } while (s->rerun && !s->closed);
+    s->running = 0;
+    tn__stream_update_events(s);
+}
+
+TN__PRIVATE void tn__stream_end_file(tn_stream *s) {
+    if (!s->file) return;
+    close(s->file->fd);
+    tn_buf_free(&s->file->buf);
+    tn__free(s->file);
+    s->file = NULL;
+}
+
+TN__PRIVATE void tn__stream_free(tn_stream *s) {  // closed, so its file is gone
+    tn_buf_free(&s->rbuf);
+    tn_buf_free(&s->wbuf);
+    tn__free(s->wcbs);
+    if (s->delim_len > sizeof s->delim.in) tn__free(s->delim.heap);
+    tn__free(s);
+}
+
+TN__PRIVATE void tn__stream_deliver_close(tn_stream *s) {
+    s->close_delivered = 1;
+    int err = s->close_reason ? s->close_reason : TN_ECLOSED;
+    int mode = s->rmode;
+    s->rmode = TN__RD_NONE;
+    if (mode == TN__RD_CLOSE || mode == TN__RD_PARSE) {
+        size_t len;
+        const char *p = tn__stream_data(s, &len);
+        if (mode == TN__RD_PARSE) s->rcb.parse(s, err, p, len, s->rarg);
+        else s->rcb.read(s, s->close_reason == TN_EOF ? 0 : err, p, len, s->rarg);
+    } else if (mode != TN__RD_NONE) {
+        s->rcb.read(s, err, NULL, 0, s->rarg);
+    }
+    tn__stream_deliver_writes(s, err);
+    if (s->ccb) s->ccb(s, s->close_reason, s->carg);
+}
+
+TN__PRIVATE void tn__stream_kick(tn_loop *loop, void *arg) {
+    tn_stream *s = TN__CAST(tn_stream *, arg);
+    (void)loop;
+    s->scheduled = 0;
+    if (!s->closed) tn__stream_run(s);
+    if (s->closed && !s->close_delivered) tn__stream_deliver_close(s);
+    // A callback above may have queued one more kick: that one frees.
+    if (s->close_delivered && !s->scheduled) tn__stream_free(s);
+}
+
+#ifndef MSG_NOSIGNAL
+#  define MSG_NOSIGNAL 0
+#endif
+// Bytes followed by a file's are sent with MSG_MORE where there is one, so
+// a response head and a small file leave in one segment (no Nagle wait).
+#ifdef MSG_MORE
+#  define TN__MSG_MORE MSG_MORE
+#else
+#  define TN__MSG_MORE 0
+#endif
+
+TN__PRIVATE int tn__stream_send(tn_stream *s, const char *p, size_t len, int flags, size_t *sent) {
+    *sent = 0;
+    while (*sent < len) {
+        ssize_t n = send(s->fd, p + *sent, len - *sent, MSG_NOSIGNAL | flags);
+        if (n > 0) {
+            *sent += (size_t)n;
+            s->wsent += (uint64_t)n;
+        } else if (n < 0 && errno == EINTR) {
+            continue;
+        } else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+            return 0;
+        } else {
+            return n < 0 ? tn__err_from_errno(errno) : TN_EPIPE;
+        }
+    }
+    return 0;
+}
+
+// Reads the file's next piece (at most 64 KiB) into its buf.
+TN__PRIVATE int tn__stream_read_piece(tn__qfile *f) {
+    size_t want = (size_t)TN__MIN(f->left, (uint64_t)(64 * 1024));
+    tn_buf_clear(&f->buf);
+    f->pos = 0;
+    if (tn_buf_reserve(&f->buf, want)) return TN_ENOMEM;
+    ssize_t n;
+    do n = pread(f->fd, f->buf.data, want, (off_t)f->off);
+    while (n < 0 && errno == EINTR);
+    if (n < 0) return tn__err_from_errno(errno);
+    if (n == 0) {
+        TN__LOGW("stream: file ended %llu bytes early", (unsigned long long)f->left);
+        return TN_EPIPE;
+    }
+    f->buf.len = (size_t)n;
+    f->off += (uint64_t)n;
+    return 0;
+}
+
+// Hands the kernel what it takes of the queued file: 0 with the file either
+// done (s->file freed) or waiting for room, or an error.
+TN__PRIVATE int tn__stream_send_file(tn_stream *s) {
+    tn__qfile *f = s->file;
+    while (f->left) {
+#if TN_USE_SENDFILE
+        if (!f->copy) {
+            off_t off = (off_t)f->off;
+            ssize_t n = sendfile(s->fd, f->fd, &off, (size_t)TN__MIN(f->left, (uint64_t)1 << 30));
+            if (n > 0) {
+                f->off += (uint64_t)n, f->left -= (uint64_t)n, s->wsent += (uint64_t)n;
+                continue;
+            }
+            if (n < 0 && errno == EINTR) continue;
+            if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return 0;
+            if (n < 0 && (errno == EINVAL || errno == ENOSYS || errno == EOPNOTSUPP)) {
+                f->copy = true;  // e.g. a pipe or a file system without it
+                continue;
+            }
+            if (n == 0) TN__LOGW("stream: file ended %llu bytes early", (unsigned long long)f->left);
+            return n < 0 ? tn__err_from_errno(errno) : TN_EPIPE;
+        }
+#endif
+        if (f->pos == f->buf.len) {
+            int r = tn__stream_read_piece(f);
+            if (r) return r;
+        }
+        size_t sent;
+        size_t piece = f->buf.len - f->pos;
+        int r = tn__stream_send(s, f->buf.data + f->pos, piece, f->left > piece ? TN__MSG_MORE : 0, &sent);
+        f->pos += sent;
+        f->left -= sent;
+        if (r || f->pos < f->buf.len) return r;
+    }
+    tn__stream_end_file(s);
+    return 0;
+}
+
+TN__PRIVATE int tn__stream_flush(tn_stream *s) {
+    for (;;) {
+        size_t stop = s->file ? s->file->at : s->wbuf.len, sent = 0;
+        int more = s->file ? TN__MSG_MORE : 0;
+        int r = stop > s->wpos ? tn__stream_send(s, s->wbuf.data + s->wpos, stop - s->wpos, more, &sent) : 0;
+        s->wpos += sent;
+        if (r) return r;
+        if (s->wpos < stop || !s->file) break;
+        r = tn__stream_send_file(s);
+        if (r) return r;
+        if (s->file) break;  // the kernel is full
+    }
+    if (s->wpos == s->wbuf.len) {  // (a queued file's `at` is then wpos too)
+        tn_buf_free(&s->wbuf);
+        s->wpos = 0;
+        if (s->file) s->file->at = 0;
+    }
+    return 0;
+}
+
+TN__PRIVATE void tn__stream_close(tn_stream *s, int reason) {
+    if (s->closed) return;
+    s->closed = 1;
+    s->close_reason = reason;
+    // Hand the kernel what it takes now; the rest is dropped (Tornado drops all).
+    if ((s->wpos < s->wbuf.len || s->file) && (reason == 0 || reason == TN_EOF || reason == TN_ECANCELED))
+        tn__stream_flush(s);
+    tn__stream_end_file(s);
+    tn_loop_remove_handler(s->loop, s->fd);
+    close(s->fd);
+    s->fd = -1;
+    tn__loop_remove_handle(&s->handle);
+    if (reason != 0 && reason != TN_EOF && reason != TN_ECANCELED)
+        TN__LOGD("stream closed: %s", tn_strerror(reason));
+    tn__stream_schedule(s);
+}
+
+TN__PRIVATE void tn__stream_on_readable(tn_stream *s) {
+    size_t buffered = tn_stream_read_buffer_size(s);
+    if (buffered >= s->max_buffer) {
+        TN__LOGW("stream: reached max_buffer_size (%zu bytes); closing", s->max_buffer);
+        tn__stream_close(s, TN_ENOBUFS);
+        return;
+    }
+    size_t cap, want = TN__MIN((size_t)TN_DEFAULT_READ_CHUNK_SIZE, s->max_buffer - buffered);
+    char *dst;
+    bool scratch = buffered == 0 && (dst = tn__loop_scratch(s->loop, &cap)) != NULL;
+    if (scratch) {
+        want = TN__MIN(want, cap);
+    } else {
+        if (s->rpos && s->rbuf.len + want + 1 > s->rbuf.cap) {  // compact before growing
+            tn_buf_consume(&s->rbuf, s->rpos);
+            s->rpos = 0;
+        }
+        if (tn_buf_reserve(&s->rbuf, want)) {
+            tn__stream_close(s, TN_ENOMEM);
+            return;
+        }
+        dst = s->rbuf.data + s->rbuf.len;
+    }
+    ssize_t n = recv(s->fd, dst, want, 0);
+    if (n < 0) {
+        if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) tn__stream_close(s, tn__err_from_errno(errno));
+        return;
+    }
+    if (n == 0) {
+        s->eof = 1;
+    } else if (scratch) {
+        s->in_scratch = 1;  // rpos is 0: rbuf is empty
+        s->slen = (size_t)n;
+    } else {
+        s->rbuf.len += (size_t)n;
+        s->rbuf.data[s->rbuf.len] = '\0';
+    }
+    tn__stream_run(s);
+    if (s->in_scratch) {  // keep what the reads left, before the scratch is reused
+        size_t at = s->rpos;
+        s->in_scratch = 0;
+        s->rpos = 0;
+        if (at < s->slen && tn_buf_append(&s->rbuf, s->loop->scratch + at, s->slen - at)) {
+            tn__stream_close(s, TN_ENOMEM);
+        }
+    }
+}
+
+TN__PRIVATE void tn__stream_on_io(tn_loop *loop, int fd, int events, void *arg) {
+    tn_stream *s = TN__CAST(tn_stream *, arg);
+    (void)loop;
+    (void)fd;
+    if (events & TN_IO_WRITE) {
+        int r = tn__stream_flush(s);
+        if (r) {
+            tn__stream_close(s, r);
+            return;
+        }
+        tn__stream_run(s);
+    }
+    if (!s->closed && (events & (TN_IO_READ | TN_IO_ERROR))) tn__stream_on_readable(s);
+}
+
+TN__PRIVATE void tn__stream_handle_close(tn__handle *h) {
+    tn__stream_close(TN__CAST(tn_stream *, (void *)h), TN_ECANCELED);
+}
+
+TN_API tn_stream *tn_stream_new(tn_loop *loop, int fd, const tn_stream_desc *desc) {
+    tn_stream *s = TN__CAST(tn_stream *, tn__calloc(1, sizeof *s));
+    if (!s || tn__set_nonblock_cloexec(fd) != 0) {
+        tn__free(s);
+        close(fd);
+        return NULL;
+    }
+    s->loop = loop;
+    s->fd = fd;
+    s->max_buffer = TN_DEFAULT_MAX_BUFFER_SIZE;
+    if (desc) {
+        s->max_buffer = TN__DEF(desc->max_buffer_size, s->max_buffer);
+        s->max_write = desc->max_write_buffer_size;
+        s->user_data = desc->user_data;
+    }
+    s->events = TN_IO_READ;
+    int r = tn_loop_add_handler(loop, fd, s->events, tn__stream_on_io, s);
+    if (r) {
+        TN__LOGE("stream: cannot watch fd %d: %s", fd, tn_strerror(r));
+        close(fd);
+        tn__free(s);
+        return NULL;
+    }
+    s->handle.close = tn__stream_handle_close;
+    tn__loop_add_handle(loop, &s->handle);
+    return s;
+}
+
+TN__PRIVATE tn__rcb tn__rcb_read(tn_stream_read_cb cb) {
+    tn__rcb c;
+    c.read = cb;
+    return c;
+}
+
+TN__PRIVATE int tn__stream_start_read(tn_stream *s, int mode, size_t size, tn__rcb cb, void *arg) {
+    if (mode == TN__RD_PARSE ? !cb.parse : !cb.read) return TN_EINVAL;
+    if (s->closed) return TN_ECLOSED;
+    if (s->rmode != TN__RD_NONE) return TN_EBUSY;
+    s->rmode = (unsigned char)mode;
+    s->rsize = size;
+    s->scanned = 0;
+    s->rcb = cb;
+    s->rarg = arg;
+    // Inside one of our callbacks the running delivery picks it up;
+    // otherwise a later iteration does.
+    if (s->running) s->rerun = 1;
+    else if (tn_stream_read_buffer_size(s) || s->eof) tn__stream_schedule(s);
+    return 0;
+}
+
+TN_API int tn_stream_read_until(tn_stream *s, const char *delim, size_t delim_len, size_t max_bytes,
+                                tn_stream_read_cb cb, void *arg) {
+    if (!delim || delim_len == 0 || delim_len > 64) return TN_EINVAL;
+    if (s->closed) return TN_ECLOSED;
+    if (s->rmode != TN__RD_NONE) return TN_EBUSY;
+    bool had_heap = s->delim_len > sizeof s->delim.in, wants_heap = delim_len > sizeof s->delim.in;
+    if (wants_heap && !had_heap) {  // rare: kept while the delimiters stay long
+        char *h = TN__CAST(char *, tn__malloc(64));
+        if (!h) return TN_ENOMEM;
+        s->delim.heap = h;
+    } else if (had_heap && !wants_heap) {
+        tn__free(s->delim.heap);
+    }
+    memcpy(wants_heap ? s->delim.heap : s->delim.in, delim, delim_len);
+    s->delim_len = (unsigned char)delim_len;
+    return tn__stream_start_read(s, TN__RD_UNTIL, max_bytes, tn__rcb_read(cb), arg);
+}
+
+TN_API int tn_stream_read_bytes(tn_stream *s, size_t n, bool partial, tn_stream_read_cb cb, void *arg) {
+    if (n == 0) return TN_EINVAL;
+    if (n > s->max_buffer && !partial) return TN_EMSGSIZE;
+    if (s->closed) return TN_ECLOSED;
+    if (s->rmode != TN__RD_NONE) return TN_EBUSY;
+    s->partial = partial;
+    return tn__stream_start_read(s, TN__RD_BYTES, n, tn__rcb_read(cb), arg);
+}
+
+TN_API int tn_stream_read_parse(tn_stream *s, tn_stream_parse_cb cb, void *arg) {
+    tn__rcb c;
+    c.parse = cb;
+    return tn__stream_start_read(s, TN__RD_PARSE, 0, c, arg);
+}
+
+TN_API int tn_stream_read_until_close(tn_stream *s, tn_stream_read_cb cb, void *arg) {
+    return tn__stream_start_read(s, TN__RD_CLOSE, 0, tn__rcb_read(cb), arg);
+}
+
+// Runs the callbacks now satisfied in a later turn (never inside the caller's call).
+TN__PRIVATE void tn__stream_writes_done_soon(tn_stream *s) {
+    if (s->running) s->rerun = 1;
+    else tn__stream_schedule(s);
+}
+
+// Makes room for one more write callback before anything is queued, so that
+// nothing fails after sending.
+TN__PRIVATE int tn__stream_reserve_wcb(tn_stream *s) {
+    if (s->nwcbs < s->wcbs_cap) return 0;
+    if (s->wcbs_cap > UINT32_MAX / 2) return TN_ENOMEM;
+    uint32_t cap = s->wcbs_cap ? s->wcbs_cap * 2 : 4;
+    tn__wcb *w = TN__CAST(tn__wcb *, tn__realloc(s->wcbs, cap * sizeof *w));
+    if (!w) return TN_ENOMEM;
+    s->wcbs = w;
+    s->wcbs_cap = cap;
+    return 0;
+}
+
+// Adds a callback, reserved above, for the bytes queued so far.
+TN__PRIVATE void tn__stream_add_wcb(tn_stream *s, uint64_t mark, tn_stream_write_cb cb, void *arg) {
+    tn__wcb *w = &s->wcbs[s->nwcbs++];
+    w->end = s->wqueued | mark;
+    w->cb = cb;
+    w->arg = arg;
+}
+
+// tn_stream_write; with `now` false the bytes wait for the next flush (the
+// http server holds a response head back until its file is queued too).
+TN__PRIVATE int tn__stream_write(tn_stream *s, const void *data, size_t len, tn_stream_write_cb cb, void *arg,
+                                 bool now) {
+    if (s->closed) return TN_ECLOSED;
+    size_t pending = s->wbuf.len - s->wpos;
+    if (s->max_write && len > s->max_write - TN__MIN(pending, s->max_write)) {
+        TN__LOGW("stream: write of %zu bytes would pass max_write_buffer_size (%zu, %zu queued)", len, s->max_write,
+                 pending);
+        return TN_ENOBUFS;
+    }
+    if (cb && tn__stream_reserve_wcb(s)) return TN_ENOMEM;
+    const char *p = TN__CAST(const char *, data);
+    size_t sent = 0;
+    if (now && pending == 0 && !s->file && len) {
+        int r = tn__stream_send(s, p, len, 0, &sent);
+        if (r) {  // as in Tornado, the failure arrives through the callbacks, this one's too
+            s->wqueued += len;
+            if (cb) tn__stream_add_wcb(s, 0, cb, arg);
+            tn__stream_close(s, r);
+            return 0;
+        }
+    }
+    if (sent < len && tn_buf_append(&s->wbuf, p + sent, len - sent)) {
+        tn__stream_close(s, TN_ENOMEM);
+        return TN_ENOMEM;
+    }
+    s->wqueued += len;
+    if (cb) {
+        tn__stream_add_wcb(s, 0, cb, arg);
+        if (s->wsent >= s->wqueued) tn__stream_writes_done_soon(s);
+    }
+    tn__stream_update_events(s);
+    return 0;
+}
+
+TN_API int tn_stream_write_file(tn_stream *s, int fd, uint64_t offset, uint64_t length, tn_stream_write_cb cb,
+                                void *arg) {
+    if (s->closed || s->file) {
+        close(fd);
+        return s->closed ? TN_ECLOSED : TN_EBUSY;
+    }
+    if (length == 0) {
+        close(fd);
+        return tn_stream_write(s, "", 0, cb, arg);
+    }
+    tn__qfile *f = TN__CAST(tn__qfile *, tn__calloc(1, sizeof *f));
+    if (!f || (cb && tn__stream_reserve_wcb(s))) {
+        TN__LOGE("stream: cannot queue a file (out of memory)");
+        tn__free(f);
+        close(fd);
+        return TN_ENOMEM;
+    }
+    f->fd = fd;
+    f->at = s->wbuf.len;
+    f->off = offset;
+    f->left = length;
+    s->file = f;
+    s->wqueued += length;
+    if (cb) tn__stream_add_wcb(s, TN__WCB_FILE, cb, arg);
+    int r = tn__stream_flush(s);
+    if (r) tn__stream_close(s, r);  // the failure arrives through cb, as in tn_stream_write
+    else if (cb && s->wsent >= s->wqueued) tn__stream_writes_done_soon(s);
+    tn__stream_update_events(s);
+    return 0;
+}
+
+// For the http server, whose requests can go before their file is sent.
+TN__PRIVATE void tn__stream_forget_file_cb(tn_stream *s) {
+    uint32_t n = 0;
+    for (uint32_t i = 0; i < s->nwcbs; i++)
+        if (!(s->wcbs[i].end & TN__WCB_FILE)) s->wcbs[n++] = s->wcbs[i];
+    s->nwcbs = n;
+}
+
+TN_API int tn_stream_write(tn_stream *s, const void *data, size_t len, tn_stream_write_cb cb, void *arg) {
+    return tn__stream_write(s, data, len, cb, arg, true);
+}
+
+TN_API void tn_stream_set_close_callback(tn_stream *s, tn_stream_close_cb cb, void *arg) {
+    s->ccb = cb;
+    s->carg = arg;
+}
+
+TN_API void tn_stream_close(tn_stream *s) { tn__stream_close(s, 0); }
+TN_API bool tn_stream_closed(const tn_stream *s) { return s->closed; }
+TN_API bool tn_stream_reading(const tn_stream *s) { return s->rmode != TN__RD_NONE; }
+TN_API size_t tn_stream_write_buffer_size(const tn_stream *s) {
+    uint64_t n = (uint64_t)(s->wbuf.len - s->wpos) + (s->file ? s->file->left : 0);
+    return n > SIZE_MAX ? SIZE_MAX : (size_t)n;
+}
+
+TN_API size_t tn_stream_read_buffer_size(const tn_stream *s) {
+    return s->in_scratch ? s->slen - s->rpos : s->rbuf.len - s->rpos;
+}
+
+TN_API int tn_stream_set_nodelay(tn_stream *s, bool on) {
+    if (s->closed) return TN_ECLOSED;
+    int v = on ? 1 : 0;
+    if (setsockopt(s->fd, IPPROTO_TCP, TCP_NODELAY, &v, sizeof v) == 0) return 0;
+    return errno == EOPNOTSUPP || errno == ENOPROTOOPT ? 0 : tn__err_from_errno(errno);
+}
+
+TN_API int tn_stream_peer_addr(const tn_stream *s, tn_addr *out) {
+    socklen_t len = sizeof out->u.bytes;
+    if (s->closed) return TN_ECLOSED;
+    if (getpeername(s->fd, (struct sockaddr *)(void *)out->u.bytes, &len) < 0) return tn__err_from_errno(errno);
+    out->len = len;
+    return 0;
+}
+
+TN_API int tn_stream_fd(const tn_stream *s) { return s->fd; }
+TN_API tn_loop *tn_stream_loop(const tn_stream *s) { return s->loop; }
+TN_API void *tn_stream_user_data(const tn_stream *s) { return s->user_data; }
+TN_API void tn_stream_set_user_data(tn_stream *s, void *user_data) { s->user_data = user_data; }

@@ -1,0 +1,405 @@
+// >>static implementation
+#include "base/internal.h"
+
+// Ten years, as Tornado's CACHE_MAX_AGE for versioned URLs.
+enum { TN__STATIC_MAX_AGE = 315360000, TN__STATIC_HASH_CHUNK = 64 * 1024, TN__STATIC_VERSION_LEN = 32 };
+
+#if defined(__APPLE__)
+#  define TN__MTIME_NS(st) ((int64_t)(st).st_mtimespec.tv_nsec)
+#else
+#  define TN__MTIME_NS(st) ((int64_t)(st).st_mtim.tv_nsec)
+#endif
+
+// What says a file on disk is unchanged: a file rewritten within the same
+// second with the same size still differs in nanoseconds or inode.
+typedef struct tn__static_stamp {
+    int64_t mtime, mtime_ns;
+    uint64_t size, ino;
+} tn__static_stamp;
+
+// A file's content hash, kept while its stamp stays the same.
+typedef struct tn__static_hash {
+    char *path;
+    tn__static_stamp stamp;
+    char hex[2 * TN_SHA256_SIZE + 1];
+} tn__static_hash;
+
+// An app's static files: the static_path settings (the user_data of the
+// routes they install) and the hash cache every static route shares.
+struct tn__static {
+    tn_static_desc desc;   // path copied
+    char *prefix;          // static_url_prefix, copied
+    char *pattern;         // the route pattern made of it
+    tn__static_hash *hashes;
+    size_t nhashes, cap;
+};
+
+// One file found: on disk (fd open) or packed.
+typedef struct tn__sfile {
+    int fd;
+    const tn_packed_file *packed;
+    uint64_t size;
+    int64_t mtime;
+    char hash[2 * TN_SHA256_SIZE + 1];
+} tn__sfile;
+
+enum { TN__SF_FILE, TN__SF_DIR, TN__SF_MISSING, TN__SF_FORBIDDEN, TN__SF_ERROR };
+
+TN__PRIVATE void tn__static_free(struct tn__static *st) {
+    if (!st) return;
+    for (size_t i = 0; i < st->nhashes; i++) tn__free(st->hashes[i].path);
+    tn__free(st->hashes);
+    tn__free((void *)(uintptr_t)st->desc.path);
+    tn__free(st->prefix);
+    tn__free(st->pattern);
+    tn__free(st);
+}
+
+// "a//b/./c" -> "a/b/c" (into out, NUL-terminated). ".." segments, absolute
+// paths and NUL bytes are refused with TN_EACCES, as paths out of the root.
+TN__PRIVATE int tn__static_clean(tn_str in, tn_buf *out) {
+    tn_buf_clear(out);
+    if (tn_buf_append(out, "", 0)) return TN_ENOMEM;
+    if ((in.len && in.ptr[0] == '/') || (in.len && memchr(in.ptr, '\0', in.len))) return TN_EACCES;
+    size_t i = 0;
+    while (i < in.len) {
+        const char *slash = TN__CAST(const char *, memchr(in.ptr + i, '/', in.len - i));
+        size_t j = slash ? (size_t)(slash - in.ptr) : in.len, n = j - i;
+        if (n == 2 && in.ptr[i] == '.' && in.ptr[i + 1] == '.') return TN_EACCES;
+        if (n && !(n == 1 && in.ptr[i] == '.')) {
+            if ((out->len && tn_buf_append(out, "/", 1)) || tn_buf_append(out, in.ptr + i, n)) return TN_ENOMEM;
+        }
+        i = j + 1;
+    }
+    return 0;
+}
+
+// ---- hashes
+
+TN__PRIVATE void tn__static_hex(const uint8_t digest[TN_SHA256_SIZE], char *hex) {
+    tn__hex_encode(digest, TN_SHA256_SIZE, hex);
+    hex[2 * TN_SHA256_SIZE] = '\0';
+}
+
+// SHA-256 of an open file, read a piece at a time.
+TN__PRIVATE int tn__static_hash_fd(int fd, char *hex) {
+    char *buf = TN__CAST(char *, tn__malloc(TN__STATIC_HASH_CHUNK));
+    if (!buf) return TN_ENOMEM;
+    tn_sha256_ctx c;
+    tn_sha256_init(&c);
+    off_t off = 0;
+    int rc = 0;
+    for (;;) {
+        ssize_t n = pread(fd, buf, TN__STATIC_HASH_CHUNK, off);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) rc = tn__err_from_errno(errno);
+        if (n <= 0) break;
+        tn_sha256_update(&c, buf, (size_t)n);
+        off += n;
+    }
+    tn__free(buf);
+    uint8_t digest[TN_SHA256_SIZE];
+    tn_sha256_final(&c, digest);
+    tn__static_hex(digest, hex);
+    return rc;
+}
+
+// The file's hash from the app's cache, computed (and cached) when the
+// file is new or changed. st may be NULL: no cache.
+TN__PRIVATE int tn__static_file_hash(struct tn__static *st, const char *path, const tn__static_stamp *stamp,
+                                     tn__sfile *f) {
+    tn__static_hash *e = NULL;
+    for (size_t i = 0; st && i < st->nhashes && !e; i++)
+        if (strcmp(st->hashes[i].path, path) == 0) e = &st->hashes[i];
+    if (e && memcmp(&e->stamp, stamp, sizeof *stamp) == 0) {
+        memcpy(f->hash, e->hex, sizeof f->hash);
+        return 0;
+    }
+    int rc = tn__static_hash_fd(f->fd, f->hash);
+    if (rc || !st) return rc;
+    if (!e) {
+        if (st->nhashes == st->cap) {
+            size_t cap = st->cap ? st->cap * 2 : 16;
+            tn__static_hash *h = TN__CAST(tn__static_hash *, tn__realloc(st->hashes, cap * sizeof *h));
+            if (!h) return 0;  // served all the same, just not cached
+            st->hashes = h;
+            st->cap = cap;
+        }
+        char *copy = tn__strdup(path);
+        if (!copy) return 0;
+        e = &st->hashes[st->nhashes++];
+        e->path = copy;
+    }
+    e->stamp = *stamp;
+    memcpy(e->hex, f->hash, sizeof e->hex);
+    return 0;
+}
+
+// ---- finding a file
+
+// The app's shared state, made on first use (NULL without an app, or when
+// out of memory: hashes are then not cached).
+TN__PRIVATE struct tn__static *tn__static_state(tn_handler *h) {
+    tn_app *app = tn_handler_app(h);
+    if (app && !app->statics) app->statics = TN__CAST(struct tn__static *, tn__calloc(1, sizeof(struct tn__static)));
+    return app ? app->statics : NULL;
+}
+
+// rel ("a/b", or "" for the root) under desc->path, never outside it (also
+// not through a symlink).
+TN__PRIVATE int tn__static_find_disk(tn_handler *h, const tn_static_desc *d, const char *rel, tn__sfile *f) {
+    char root[PATH_MAX], real[PATH_MAX], full[PATH_MAX];
+    int n = snprintf(full, sizeof full, "%s/%s", d->path, rel);
+    if (n < 0 || (size_t)n >= sizeof full) return TN__SF_MISSING;
+    if (!realpath(d->path, root)) {
+        TN__LOGE("static path %s: %s", d->path, strerror(errno));
+        return TN__SF_MISSING;
+    }
+    if (!realpath(full, real)) return errno == EACCES ? TN__SF_FORBIDDEN : TN__SF_MISSING;
+    size_t rl = strlen(root);
+    if (strncmp(real, root, rl) != 0 || (real[rl] != '/' && real[rl] != '\0' && !(rl == 1 && root[0] == '/'))) {
+        TN__LOGW("%s: %s is not in root static directory", h->request.remote_ip, rel);
+        return TN__SF_FORBIDDEN;
+    }
+    struct stat st;
+    int fd = open(real, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+    if (fd < 0) return errno == ENOENT ? TN__SF_MISSING : TN__SF_FORBIDDEN;
+    bool stat_ok = fstat(fd, &st) == 0;
+    if (!stat_ok || !S_ISREG(st.st_mode)) {
+        bool dir = stat_ok && S_ISDIR(st.st_mode);
+        close(fd);
+        return dir ? TN__SF_DIR : TN__SF_FORBIDDEN;
+    }
+    f->fd = fd;
+    f->size = (uint64_t)st.st_size;
+    f->mtime = (int64_t)st.st_mtime;
+    tn__static_stamp stamp;
+    memset(&stamp, 0, sizeof stamp);
+    stamp.mtime = f->mtime;
+    stamp.mtime_ns = TN__MTIME_NS(st);
+    stamp.size = f->size;
+    stamp.ino = (uint64_t)st.st_ino;
+    if (tn__static_file_hash(tn__static_state(h), real, &stamp, f) != 0) {
+        close(fd);
+        f->fd = -1;
+        return TN__SF_ERROR;
+    }
+    return TN__SF_FILE;
+}
+
+// The first entry whose path is not below `key` (by strcmp).
+TN__PRIVATE size_t tn__static_bisect(const tn_packed_file *files, size_t n, const char *key) {
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (strcmp(files[mid].path, key) < 0) lo = mid + 1;
+        else hi = mid;
+    }
+    return lo;
+}
+
+// rel in a packed table; a folder is a prefix of some file's path.
+TN__PRIVATE int tn__static_find_packed(const tn_packed_file *files, const char *rel, tn__sfile *f) {
+    size_t n = 0, rl = strlen(rel);
+    while (files[n].path) n++;
+    if (rl == 0) return TN__SF_DIR;
+    size_t i = tn__static_bisect(files, n, rel);
+    if (i < n && strcmp(files[i].path, rel) == 0) {
+        const tn_packed_file *p = &files[i];
+        if (!p->hash || strlen(p->hash) != 2 * TN_SHA256_SIZE) {
+            TN__LOGE("packed file %s has no content hash (make it with tools/pack)", rel);
+            return TN__SF_ERROR;
+        }
+        f->packed = p;
+        f->size = p->size;
+        f->mtime = p->mtime;
+        memcpy(f->hash, p->hash, sizeof f->hash);
+        return TN__SF_FILE;
+    }
+    // Every path below "rel/" sorts right after the ones equal to "rel" plus
+    // characters before '/'; the first of them is the first not below "rel/".
+    for (; i < n && strncmp(files[i].path, rel, rl) == 0; i++)
+        if (files[i].path[rl] == '/') return TN__SF_DIR;
+    return TN__SF_MISSING;
+}
+
+TN__PRIVATE int tn__static_find(tn_handler *h, const tn_static_desc *d, const char *rel, tn__sfile *f) {
+    memset(f, 0, sizeof *f);
+    f->fd = -1;
+    if (d->path) return tn__static_find_disk(h, d, rel, f);
+    return tn__static_find_packed(d->files, rel, f);
+}
+
+// ---- answering
+
+// Tornado's should_return_304: If-None-Match decides when present, else
+// If-Modified-Since (an unparsable date is ignored).
+TN__PRIVATE bool tn__static_not_modified(tn_handler *h, const char *etag, int64_t mtime) {
+    tn_str inm = tn_get_header(h, "If-None-Match");
+    if (inm.ptr) return tn__etag_matches(inm, tn_str_c(etag));
+    tn_str ims = tn_get_header(h, "If-Modified-Since");
+    time_t since;
+    return ims.ptr && tn_http_date_parse(ims.ptr, ims.len, &since) == 0 && (int64_t)since >= mtime;
+}
+
+TN__PRIVATE void tn__static_headers(tn_handler *h, const char *rel, const tn__sfile *f, char *etag) {
+    char date[TN_HTTP_DATE_SIZE];
+    snprintf(etag, 2 * TN_SHA256_SIZE + 3, "\"%s\"", f->hash);
+    tn_set_header(h, "Accept-Ranges", "bytes");
+    tn_set_header(h, "Etag", etag);
+    tn_http_date_format(date, (time_t)f->mtime);
+    tn_set_header(h, "Last-Modified", date);
+    tn_set_header(h, "Content-Type", tn_mime_type(rel));
+    if (tn_get_query_argument(h, "v", NULL)) {  // a versioned URL: cache it "forever"
+        tn_http_date_format(date, time(NULL) + TN__STATIC_MAX_AGE);
+        tn_set_header(h, "Expires", date);
+        tn_set_header(h, "Cache-Control", "max-age=315360000");
+    }
+}
+
+TN__PRIVATE void tn__static_send(tn_handler *h, const char *rel, tn__sfile *f) {
+    char etag[2 * TN_SHA256_SIZE + 3];
+    tn__static_headers(h, rel, f, etag);
+    tn_http_range range;
+    if (tn__static_not_modified(h, etag, f->mtime)) {
+        tn_set_status(h, 304, NULL);
+        range.status = 304;
+    } else {
+        tn_http_range_parse(tn_get_header(h, "Range"), f->size, &range);
+        if (range.status != 200) tn_set_status(h, range.status, NULL);
+        if (range.status != 200) tn_set_header(h, "Content-Range", range.content_range);
+        if (range.status == 416) tn_set_header(h, "Content-Type", "text/plain");
+    }
+    if (range.status == 304 || range.status == 416) {
+        if (f->fd >= 0) close(f->fd);
+        tn_finish(h);
+    } else if (f->fd >= 0) {
+        tn_send_file(h, f->fd, range.start, range.end - range.start);
+    } else {
+        char len[24];
+        snprintf(len, sizeof len, "%llu", (unsigned long long)(range.end - range.start));
+        tn_set_header(h, "Content-Length", len);  // what a HEAD answer announces
+        if (!tn_str_eq(h->request.method, "HEAD") &&
+            tn_write(h, f->packed->data + range.start, (size_t)(range.end - range.start)) != 0)
+            tn_send_error(h, 503);
+        else
+            tn_finish(h);
+    }
+}
+
+// A folder: its default file, after a 301 to the URL with the trailing slash.
+// Returns the new lookup's result, or -1 when answered.
+TN__PRIVATE int tn__static_dir(tn_handler *h, const tn_static_desc *d, tn_buf *rel, tn__sfile *f) {
+    if (!d->default_filename) return TN__SF_FORBIDDEN;
+    tn_str p = h->request.path;
+    if (!p.len || p.ptr[p.len - 1] != '/') {
+        if (p.len >= 2 && p.ptr[0] == '/' && p.ptr[1] == '/') {
+            TN__LOGW("%s: cannot redirect a path with two initial slashes", h->request.remote_ip);
+            return TN__SF_FORBIDDEN;
+        }
+        tn_buf url;
+        memset(&url, 0, sizeof url);
+        if (tn_buf_append(&url, p.ptr, p.len) || tn_buf_append(&url, "/", 1)) {
+            tn_buf_free(&url);
+            return TN__SF_ERROR;
+        }
+        tn_redirect(h, url.data, 301);
+        tn_buf_free(&url);
+        return -1;
+    }
+    if ((rel->len && tn_buf_append(rel, "/", 1)) || tn_buf_append_str(rel, d->default_filename)) return TN__SF_ERROR;
+    int kind = tn__static_find(h, d, rel->data, f);
+    return kind == TN__SF_DIR ? TN__SF_FORBIDDEN : kind;
+}
+
+TN_API void tn_static_serve(tn_handler *h) {
+    const tn_static_desc *d = TN__CAST(const tn_static_desc *, h->user_data);
+    if (!d || (!d->path && !d->files)) {
+        TN__LOGE("tn_static_serve: the route's user_data must be a tn_static_desc with a path or files");
+        tn_send_error(h, 500);
+        return;
+    }
+    if (!tn_str_eq(h->request.method, "GET") && !tn_str_eq(h->request.method, "HEAD")) {
+        tn__web_error(h, 405, "GET, HEAD");
+        return;
+    }
+    tn_buf rel;
+    memset(&rel, 0, sizeof rel);
+    tn__sfile f;
+    int kind = tn__static_clean(tn_path_arg(h, 0), &rel);
+    if (kind == TN_EACCES) {
+        TN__LOGW("%s: %.*s is not in root static directory", h->request.remote_ip, (int)h->request.path.len,
+                 h->request.path.ptr);
+        kind = TN__SF_FORBIDDEN;
+    } else {
+        kind = kind ? TN__SF_ERROR : tn__static_find(h, d, rel.data, &f);
+    }
+    if (kind == TN__SF_DIR) kind = tn__static_dir(h, d, &rel, &f);
+    if (kind == TN__SF_FILE) tn__static_send(h, rel.data, &f);
+    else if (kind == TN__SF_FORBIDDEN) tn_send_error(h, 403);
+    else if (kind == TN__SF_MISSING) tn_send_error(h, 404);
+    else if (kind == TN__SF_ERROR) tn_send_error(h, 500);
+    tn_buf_free(&rel);
+}
+
+TN_API int tn_static_url(tn_handler *h, const char *path, tn_buf *out) {
+    tn_app *app = tn_handler_app(h);
+    struct tn__static *st = app ? app->statics : NULL;
+    if (!st || !st->prefix || !path) return TN_ENOENT;
+    tn_buf rel;
+    memset(&rel, 0, sizeof rel);
+    tn__sfile f;
+    int rc = tn__static_clean(tn_str_c(path), &rel);
+    int kind = rc ? TN__SF_MISSING : tn__static_find(h, &st->desc, rel.data, &f);
+    tn_buf_free(&rel);
+    if (kind == TN__SF_FILE && f.fd >= 0) close(f.fd);
+    if (rc == TN_ENOMEM || kind == TN__SF_ERROR) return TN_ENOMEM;
+    if (kind != TN__SF_FILE) return TN_ENOENT;
+    return tn_buf_appendf(out, "%s%s?v=%.*s", st->prefix, path, TN__STATIC_VERSION_LEN, f.hash);
+}
+
+// ---- the app's static_path / static_files
+
+// A regular expression matching `s` literally.
+TN__PRIVATE int tn__static_regex_escape(tn_buf *out, const char *s) {
+    for (; *s; s++) {
+        if (strchr("\\.^$|?*+()[]{}", *s) && tn_buf_append(out, "\\", 1)) return TN_ENOMEM;
+        if (tn_buf_append(out, s, 1)) return TN_ENOMEM;
+    }
+    return 0;
+}
+
+TN__PRIVATE tn_route *tn__static_app_routes(tn_app *app, const tn_route *routes) {
+    struct tn__static *st = TN__CAST(struct tn__static *, tn__calloc(1, sizeof *st));
+    if (!st) return NULL;
+    app->statics = st;
+    tn_app_desc *d = &app->desc;
+    tn_buf pat;
+    memset(&pat, 0, sizeof pat);
+    st->desc.files = d->static_files;
+    for (size_t i = 0; d->static_files && d->static_files[i].path && d->static_files[i + 1].path; i++) {
+        if (strcmp(d->static_files[i].path, d->static_files[i + 1].path) >= 0) {
+            TN__LOGE("static_files: \"%s\" must come before \"%s\" (make the table with tools/pack)",
+                     d->static_files[i + 1].path, d->static_files[i].path);
+            return NULL;
+        }
+    }
+    st->prefix = tn__strdup(d->static_url_prefix ? d->static_url_prefix : "/static/");
+    bool ok = st->prefix && (!d->static_path || (st->desc.path = tn__strdup(d->static_path)) != NULL) &&
+              tn__static_regex_escape(&pat, st->prefix) == 0 && tn_buf_append_str(&pat, "(.*)") == 0;
+    d->static_path = d->static_url_prefix = NULL;  // the caller's strings need not outlive the call
+    st->pattern = pat.data;
+    size_t n = 0;
+    while (routes && routes[n].pattern) n++;
+    tn_route *all = ok ? TN__CAST(tn_route *, tn__calloc(n + 4, sizeof *all)) : NULL;
+    if (!all) return NULL;
+    // Tornado puts them first, with /favicon.ico and /robots.txt.
+    const char *patterns[3] = {st->pattern, "/(favicon\\.ico)", "/(robots\\.txt)"};
+    for (int i = 0; i < 3; i++) {
+        all[i].pattern = patterns[i];
+        all[i].callback = tn_static_serve;
+        all[i].user_data = &st->desc;
+    }
+    if (n) memcpy(all + 3, routes, n * sizeof *all);
+    return all;
+}
