@@ -1,15 +1,16 @@
 // tornado.h: GENERATED from src/ by tools/amalgamate.sh. Do not edit: edit src/ and run make.
 // ==== BEGIN src/intro.h ====
+/*
 #if defined(TN_AMALGAMATION_LINES)
 #line 1 "src/intro.h"
 #endif
-/*
     tornado.h: Python's Tornado web framework and asynchronous networking
     library, in C, as one header. Apache-2.0. Needs only libc (+ pthreads).
 
     Do this in exactly one C or C++ file, BEFORE any other include:
 
         #define TORNADO_IMPLEMENTATION
+        #include "tornado.h"
 
     and include "tornado.h" without the define everywhere else. Build with
     `cc -O2 -o prog prog.c -pthread`. Sections of the header carry greppable
@@ -189,10 +190,10 @@
 #define TORNADO_H_INCLUDED
 
 // ==== BEGIN src/base/config.h ====
+// ---------------------------------------------------------------------------
 #if defined(TN_AMALGAMATION_LINES)
 #line 1 "src/base/config.h"
 #endif
-// ---------------------------------------------------------------------------
 // >>config  Configuration, linkage and version
 // ---------------------------------------------------------------------------
 // Every macro below may be defined before including tornado.h. Unless the
@@ -329,10 +330,10 @@ TN_API const char *tn_version(void);
 // ==== END src/base/config.h ====
 
 // ==== BEGIN src/base/error.h ====
+// ---------------------------------------------------------------------------
 #if defined(TN_AMALGAMATION_LINES)
 #line 1 "src/base/error.h"
 #endif
-// ---------------------------------------------------------------------------
 // >>error  Error codes
 // ---------------------------------------------------------------------------
 // Calls return 0 (or a count) on success and a negative TN_E* code on failure.
@@ -385,10 +386,10 @@ TN_API const char *tn_err_name(int err);
 // ==== END src/base/error.h ====
 
 // ==== BEGIN src/base/alloc.h ====
+// ---------------------------------------------------------------------------
 #if defined(TN_AMALGAMATION_LINES)
 #line 1 "src/base/alloc.h"
 #endif
-// ---------------------------------------------------------------------------
 // >>alloc  Memory accounting
 // ---------------------------------------------------------------------------
 // Every allocation the library makes goes through TN_MALLOC/TN_REALLOC/TN_FREE
@@ -406,10 +407,10 @@ TN_API tn_mem_stats tn_mem_get_stats(void);
 // ==== END src/base/alloc.h ====
 
 // ==== BEGIN src/base/str.h ====
+// ---------------------------------------------------------------------------
 #if defined(TN_AMALGAMATION_LINES)
 #line 1 "src/base/str.h"
 #endif
-// ---------------------------------------------------------------------------
 // >>str  String views and growable byte buffers
 // ---------------------------------------------------------------------------
 
@@ -453,10 +454,10 @@ TN_API void tn_buf_free(tn_buf *b);
 // ==== END src/base/str.h ====
 
 // ==== BEGIN src/base/time.h ====
+// ---------------------------------------------------------------------------
 #if defined(TN_AMALGAMATION_LINES)
 #line 1 "src/base/time.h"
 #endif
-// ---------------------------------------------------------------------------
 // >>time  Clocks
 // ---------------------------------------------------------------------------
 
@@ -468,10 +469,10 @@ TN_API double tn_time_wall(void);
 // ==== END src/base/time.h ====
 
 // ==== BEGIN src/base/log.h ====
+// ---------------------------------------------------------------------------
 #if defined(TN_AMALGAMATION_LINES)
 #line 1 "src/base/log.h"
 #endif
-// ---------------------------------------------------------------------------
 // >>log  Logging
 // ---------------------------------------------------------------------------
 // Tornado's three channels and its line format:
@@ -535,10 +536,10 @@ TN_API void tn_log(int level, tn_log_channel channel, const char *file, int line
 // ==== END src/base/log.h ====
 
 // ==== BEGIN src/base/base64.h ====
+// ---------------------------------------------------------------------------
 #if defined(TN_AMALGAMATION_LINES)
 #line 1 "src/base/base64.h"
 #endif
-// ---------------------------------------------------------------------------
 // >>base64  Base64 (RFC 4648), standard and URL-safe
 // ---------------------------------------------------------------------------
 // Encoding never fails; decoding is strict: any character outside the
@@ -569,10 +570,10 @@ TN_API int tn_base64_decode_buf(tn_buf *b, const char *src, size_t len, int flag
 // ==== END src/base/base64.h ====
 
 // ==== BEGIN src/base/sha1.h ====
+// ---------------------------------------------------------------------------
 #if defined(TN_AMALGAMATION_LINES)
 #line 1 "src/base/sha1.h"
 #endif
-// ---------------------------------------------------------------------------
 // >>sha1  SHA-1 (FIPS 180-4)
 // ---------------------------------------------------------------------------
 // For protocol use only (the WebSocket handshake, ETags): SHA-1 is broken for
@@ -597,10 +598,10 @@ TN_API void tn_sha1(const void *data, size_t len, uint8_t out[TN_SHA1_SIZE]);
 // ==== END src/base/sha1.h ====
 
 // ==== BEGIN src/base/sha256.h ====
+// ---------------------------------------------------------------------------
 #if defined(TN_AMALGAMATION_LINES)
 #line 1 "src/base/sha256.h"
 #endif
-// ---------------------------------------------------------------------------
 // >>sha256  SHA-256 (FIPS 180-4), HMAC-SHA256 (RFC 2104) and signature checks
 // ---------------------------------------------------------------------------
 
@@ -643,10 +644,10 @@ TN_API bool tn_memeq_consttime(const void *a, const void *b, size_t n);
 // ==== END src/base/sha256.h ====
 
 // ==== BEGIN src/base/utf8.h ====
+// ---------------------------------------------------------------------------
 #if defined(TN_AMALGAMATION_LINES)
 #line 1 "src/base/utf8.h"
 #endif
-// ---------------------------------------------------------------------------
 // >>utf8  UTF-8 validation (RFC 3629)
 // ---------------------------------------------------------------------------
 // Rejects overlong forms, surrogates (U+D800..U+DFFF), code points above
@@ -675,10 +676,10 @@ TN_API bool tn_utf8_valid(const void *data, size_t len);
 // ==== END src/base/utf8.h ====
 
 // ==== BEGIN src/base/random.h ====
+// ---------------------------------------------------------------------------
 #if defined(TN_AMALGAMATION_LINES)
 #line 1 "src/base/random.h"
 #endif
-// ---------------------------------------------------------------------------
 // >>random  Cryptographically secure random bytes
 // ---------------------------------------------------------------------------
 
@@ -689,10 +690,10 @@ TN_API int tn_random_bytes(void *buf, size_t n);
 // ==== END src/base/random.h ====
 
 // ==== BEGIN src/base/json.h ====
+// ---------------------------------------------------------------------------
 #if defined(TN_AMALGAMATION_LINES)
 #line 1 "src/base/json.h"
 #endif
-// ---------------------------------------------------------------------------
 // >>json  JSON: a compact writer and a strict RFC 8259 reader
 // ---------------------------------------------------------------------------
 // The writer appends compact JSON to a tn_buf, the way Tornado's json_encode
@@ -849,10 +850,10 @@ TN_API int tn_json_write_value(tn_json_writer *w, const tn_json_value *v);
 // ==== END src/base/json.h ====
 
 // ==== BEGIN src/base/signed.h ====
+// ---------------------------------------------------------------------------
 #if defined(TN_AMALGAMATION_LINES)
 #line 1 "src/base/signed.h"
 #endif
-// ---------------------------------------------------------------------------
 // >>signed  Signed values (Tornado's create_signed_value / decode_signed_value)
 // ---------------------------------------------------------------------------
 // Version 2 of Tornado's format, byte for byte, so Tornado reads what we
@@ -879,10 +880,10 @@ TN_API int tn_signed_value_decode(tn_buf *out, const char *const *secrets, int n
 // ==== END src/base/signed.h ====
 
 // ==== BEGIN src/loop/loop.h ====
+// ---------------------------------------------------------------------------
 #if defined(TN_AMALGAMATION_LINES)
 #line 1 "src/loop/loop.h"
 #endif
-// ---------------------------------------------------------------------------
 // >>loop  The event loop: fd handlers, callbacks, timers, executor
 // ---------------------------------------------------------------------------
 // One loop per thread, like Tornado's IOLoop. The backend (epoll, kqueue or
@@ -1020,10 +1021,10 @@ TN_API int tn_loop_run_in_executor(tn_loop *loop, tn_work_fn work, tn_after_work
 // ==== END src/loop/loop.h ====
 
 // ==== BEGIN src/net/socket.h ====
+// ---------------------------------------------------------------------------
 #if defined(TN_AMALGAMATION_LINES)
 #line 1 "src/net/socket.h"
 #endif
-// ---------------------------------------------------------------------------
 // >>net  Addresses, listening sockets, name resolution
 // ---------------------------------------------------------------------------
 
@@ -1077,10 +1078,10 @@ TN_API int tn_resolve(tn_loop *loop, const char *host, int port, int family, tn_
 // ==== END src/net/socket.h ====
 
 // ==== BEGIN src/net/stream.h ====
+// ---------------------------------------------------------------------------
 #if defined(TN_AMALGAMATION_LINES)
 #line 1 "src/net/stream.h"
 #endif
-// ---------------------------------------------------------------------------
 // >>stream  Buffered non-blocking I/O on a socket (Tornado's IOStream)
 // ---------------------------------------------------------------------------
 // A stream owns its descriptor and is owned by the library: it lives until
@@ -1178,10 +1179,10 @@ TN_API void tn_stream_set_user_data(tn_stream *s, void *user_data);
 // ==== END src/net/stream.h ====
 
 // ==== BEGIN src/net/tcp.h ====
+// ---------------------------------------------------------------------------
 #if defined(TN_AMALGAMATION_LINES)
 #line 1 "src/net/tcp.h"
 #endif
-// ---------------------------------------------------------------------------
 // >>tcp  TCP server and client (Tornado's TCPServer and TCPClient)
 // ---------------------------------------------------------------------------
 
@@ -1232,10 +1233,10 @@ TN_API int tn_tcp_connect(tn_loop *loop, const tn_connect_desc *desc, tn_connect
 // ==== END src/net/tcp.h ====
 
 // ==== BEGIN src/loop/locks.h ====
+// ---------------------------------------------------------------------------
 #if defined(TN_AMALGAMATION_LINES)
 #line 1 "src/loop/locks.h"
 #endif
-// ---------------------------------------------------------------------------
 // >>locks  Coordination in callback style (tornado.locks, tornado.queues)
 // ---------------------------------------------------------------------------
 // Condition, Event, Semaphore and Lock for one loop's callbacks (not for
@@ -1315,10 +1316,10 @@ TN_API size_t tn_queue_size(const tn_queue *q);
 // ==== END src/loop/locks.h ====
 
 // ==== BEGIN src/http/parse.h ====
+// ---------------------------------------------------------------------------
 #if defined(TN_AMALGAMATION_LINES)
 #line 1 "src/http/parse.h"
 #endif
-// ---------------------------------------------------------------------------
 // >>http_parse  HTTP/1.1 message parsing (RFC 9112): heads, framing, chunked
 // ---------------------------------------------------------------------------
 // Pure data, no I/O, no allocation. The parsers are stateless in the style of
@@ -1433,10 +1434,10 @@ TN_API bool tn_chunked_done(const tn_chunked_decoder *d);
 // ==== END src/http/parse.h ====
 
 // ==== BEGIN src/http/url.h ====
+// ---------------------------------------------------------------------------
 #if defined(TN_AMALGAMATION_LINES)
 #line 1 "src/http/url.h"
 #endif
-// ---------------------------------------------------------------------------
 // >>url  Percent-encoding and URL parsing
 // ---------------------------------------------------------------------------
 // Tornado's url_escape / url_unescape on bytes, and a parser for absolute URLs
@@ -1479,10 +1480,10 @@ TN_API int tn_url_parse_str(tn_str url, tn_url *out);
 // ==== END src/http/url.h ====
 
 // ==== BEGIN src/http/args.h ====
+// ---------------------------------------------------------------------------
 #if defined(TN_AMALGAMATION_LINES)
 #line 1 "src/http/args.h"
 #endif
-// ---------------------------------------------------------------------------
 // >>args  Request arguments: a decoded name/value multimap
 // ---------------------------------------------------------------------------
 // Query strings and application/x-www-form-urlencoded bodies, parsed like
@@ -1537,10 +1538,10 @@ TN_API void tn_args_free(tn_args *a);
 // ==== END src/http/args.h ====
 
 // ==== BEGIN src/http/util.h ====
+// ---------------------------------------------------------------------------
 #if defined(TN_AMALGAMATION_LINES)
 #line 1 "src/http/util.h"
 #endif
-// ---------------------------------------------------------------------------
 // >>httputil  HTTP dates, status texts, MIME types, header parameters, ranges
 // ---------------------------------------------------------------------------
 #include <time.h>
@@ -1600,10 +1601,10 @@ TN_API int tn_http_range_parse(tn_str header, uint64_t size, tn_http_range *out)
 // ==== END src/http/util.h ====
 
 // ==== BEGIN src/http/cookie.h ====
+// ---------------------------------------------------------------------------
 #if defined(TN_AMALGAMATION_LINES)
 #line 1 "src/http/cookie.h"
 #endif
-// ---------------------------------------------------------------------------
 // >>cookie  Cookie request headers and Set-Cookie values
 // ---------------------------------------------------------------------------
 // Parsing follows Tornado's parse_cookie (Django's browser-like algorithm):
@@ -1640,10 +1641,10 @@ TN_API int tn_cookie_format(tn_buf *out, const tn_cookie_desc *d);
 // ==== END src/http/cookie.h ====
 
 // ==== BEGIN src/http/multipart.h ====
+// ---------------------------------------------------------------------------
 #if defined(TN_AMALGAMATION_LINES)
 #line 1 "src/http/multipart.h"
 #endif
-// ---------------------------------------------------------------------------
 // >>multipart  multipart/form-data bodies (buffered)
 // ---------------------------------------------------------------------------
 // Parses a whole multipart/form-data body, as Tornado's
@@ -1693,10 +1694,10 @@ TN_API void tn_multipart_free(tn_multipart *mp);
 // ==== END src/http/multipart.h ====
 
 // ==== BEGIN src/websocket/frame.h ====
+// ---------------------------------------------------------------------------
 #if defined(TN_AMALGAMATION_LINES)
 #line 1 "src/websocket/frame.h"
 #endif
-// ---------------------------------------------------------------------------
 // >>ws_frame  WebSocket frames (RFC 6455 §5), without sockets
 // ---------------------------------------------------------------------------
 // The parser reads one frame header in place, picohttpparser style; the
@@ -1795,10 +1796,10 @@ TN_API int tn_ws_close_payload(char out[125], int code, const char *reason, size
 // ==== END src/websocket/frame.h ====
 
 // ==== BEGIN src/http/server.h ====
+// ---------------------------------------------------------------------------
 #if defined(TN_AMALGAMATION_LINES)
 #line 1 "src/http/server.h"
 #endif
-// ---------------------------------------------------------------------------
 // >>http_server  The HTTP/1.1 server: connections, requests, responses
 // ---------------------------------------------------------------------------
 // Tornado's HTTPServer and HTTP1Connection. Each request is answered through
@@ -1956,10 +1957,10 @@ TN_API tn_loop *tn_handler_loop(const tn_handler *h);
 // ==== END src/http/server.h ====
 
 // ==== BEGIN src/web/route.h ====
+// ---------------------------------------------------------------------------
 #if defined(TN_AMALGAMATION_LINES)
 #line 1 "src/web/route.h"
 #endif
-// ---------------------------------------------------------------------------
 // >>route  Route patterns: the regular expressions of Tornado's URL specs
 // ---------------------------------------------------------------------------
 // A small built-in matcher (no libc regex) for the patterns routes use:
@@ -2024,10 +2025,10 @@ TN_API int tn_route_reverse(const tn_route_pattern *p, const char *const *args, 
 // ==== END src/web/route.h ====
 
 // ==== BEGIN src/web/web.h ====
+// ---------------------------------------------------------------------------
 #if defined(TN_AMALGAMATION_LINES)
 #line 1 "src/web/web.h"
 #endif
-// ---------------------------------------------------------------------------
 // >>web  Application, routes and request handlers (tornado.web)
 // ---------------------------------------------------------------------------
 // Tornado's hello world, in C:
@@ -2183,10 +2184,10 @@ TN_API tn_app *tn_handler_app(const tn_handler *h);
 // ==== END src/web/web.h ====
 
 // ==== BEGIN src/web/static.h ====
+// ---------------------------------------------------------------------------
 #if defined(TN_AMALGAMATION_LINES)
 #line 1 "src/web/static.h"
 #endif
-// ---------------------------------------------------------------------------
 // >>static  Static files (Tornado's StaticFileHandler, static_path, static_url)
 // ---------------------------------------------------------------------------
 // Serve a folder under /static/ and link to its files with a content hash, so
@@ -2256,10 +2257,10 @@ TN_API int tn_static_url(tn_handler *h, const char *path, tn_buf *out);
 // ==== END src/web/static.h ====
 
 // ==== BEGIN src/web/template.h ====
+// ---------------------------------------------------------------------------
 #if defined(TN_AMALGAMATION_LINES)
 #line 1 "src/web/template.h"
 #endif
-// ---------------------------------------------------------------------------
 // >>template  HTML templates in the spirit of tornado.template
 // ---------------------------------------------------------------------------
 // A template is parsed once into a compact node list and rendered any number
@@ -2396,10 +2397,10 @@ TN_API int tn_render_string(tn_handler *h, const char *name, const tn_json_value
 // ==== END src/web/template.h ====
 
 // ==== BEGIN src/websocket/websocket.h ====
+// ---------------------------------------------------------------------------
 #if defined(TN_AMALGAMATION_LINES)
 #line 1 "src/websocket/websocket.h"
 #endif
-// ---------------------------------------------------------------------------
 // >>websocket  WebSocket server connections (Tornado's WebSocketHandler)
 // ---------------------------------------------------------------------------
 // A WebSocket endpoint is a route whose callback is tn_ws_upgrade and whose
@@ -2580,10 +2581,10 @@ TN_API int tn_ws_connect(tn_loop *loop, const tn_ws_connect_desc *desc);
 // ==== END src/websocket/websocket.h ====
 
 // ==== BEGIN src/decl_end.h ====
+#ifdef __cplusplus
 #if defined(TN_AMALGAMATION_LINES)
 #line 1 "src/decl_end.h"
 #endif
-#ifdef __cplusplus
 } // extern "C"
 #endif
 // ==== END src/decl_end.h ====
@@ -2594,12 +2595,13 @@ TN_API int tn_ws_connect(tn_loop *loop, const tn_ws_connect_desc *desc);
 #define TORNADO_IMPL_INCLUDED
 
 // ==== BEGIN src/base/internal.h ====
+// ---------------------------------------------------------------------------
 #if defined(TN_AMALGAMATION_LINES)
 #line 1 "src/base/internal.h"
 #endif
-// ---------------------------------------------------------------------------
 // >>internal  What every implementation part shares (not public API)
 // ---------------------------------------------------------------------------
+
 
 #include <errno.h>
 #include <stdio.h>
@@ -2697,10 +2699,11 @@ TN__PRIVATE void tn__free(void *p);
 // ==== END src/base/internal.h ====
 
 // ==== BEGIN src/base/alloc.c ====
+// >>alloc implementation
 #if defined(TN_AMALGAMATION_LINES)
 #line 1 "src/base/alloc.c"
 #endif
-// >>alloc implementation
+
 
 #ifndef TN_MALLOC
 #  define TN_MALLOC(n) malloc(n)
@@ -2746,10 +2749,11 @@ TN_API tn_mem_stats tn_mem_get_stats(void) {
 // ==== END src/base/alloc.c ====
 
 // ==== BEGIN src/base/error.c ====
+// >>error implementation
 #if defined(TN_AMALGAMATION_LINES)
 #line 1 "src/base/error.c"
 #endif
-// >>error implementation
+
 
 TN_API const char *tn_version(void) { return TN_VERSION_STRING; }
 
@@ -2804,10 +2808,11 @@ TN__PRIVATE int tn__err_from_errno(int e) {
 // ==== END src/base/error.c ====
 
 // ==== BEGIN src/base/str.c ====
+// >>str implementation
 #if defined(TN_AMALGAMATION_LINES)
 #line 1 "src/base/str.c"
 #endif
-// >>str implementation
+
 
 TN__PRIVATE tn_str tn__str_n(const char *p, size_t n) {
     tn_str v;
@@ -2924,10 +2929,11 @@ TN_API void tn_buf_free(tn_buf *b) {
 // ==== END src/base/str.c ====
 
 // ==== BEGIN src/base/time.c ====
+// >>time implementation
 #if defined(TN_AMALGAMATION_LINES)
 #line 1 "src/base/time.c"
 #endif
-// >>time implementation
+
 
 TN_API double tn_time_monotonic(void) {
     struct timespec ts;
@@ -2943,10 +2949,11 @@ TN_API double tn_time_wall(void) {
 // ==== END src/base/time.c ====
 
 // ==== BEGIN src/base/log.c ====
+// >>log implementation
 #if defined(TN_AMALGAMATION_LINES)
 #line 1 "src/base/log.c"
 #endif
-// >>log implementation
+
 #include <sys/uio.h>
 
 static tn_log_fn tn__log_fn = tn_log_write_stderr;
@@ -3048,10 +3055,11 @@ TN_API void tn_log(int level, tn_log_channel channel, const char *file, int line
 // ==== END src/base/log.c ====
 
 // ==== BEGIN src/base/base64.c ====
+// >>base64 implementation
 #if defined(TN_AMALGAMATION_LINES)
 #line 1 "src/base/base64.c"
 #endif
-// >>base64 implementation
+
 
 TN__PRIVATE const char *tn__b64_alphabet(int flags) {
     return flags & TN_BASE64_URL ? "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
@@ -3160,10 +3168,11 @@ TN_API int tn_base64_decode_buf(tn_buf *b, const char *src, size_t len, int flag
 // ==== END src/base/base64.c ====
 
 // ==== BEGIN src/base/sha1.c ====
+// >>sha1 implementation
 #if defined(TN_AMALGAMATION_LINES)
 #line 1 "src/base/sha1.c"
 #endif
-// >>sha1 implementation
+
 
 TN__PRIVATE uint32_t tn__load_be32(const uint8_t *p) {
     return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
@@ -3267,10 +3276,11 @@ TN_API void tn_sha1(const void *data, size_t len, uint8_t out[TN_SHA1_SIZE]) {
 // ==== END src/base/sha1.c ====
 
 // ==== BEGIN src/base/sha256.c ====
+// >>sha256 implementation
 #if defined(TN_AMALGAMATION_LINES)
 #line 1 "src/base/sha256.c"
 #endif
-// >>sha256 implementation
+
 
 TN__PRIVATE uint32_t tn__ror32(uint32_t v, int n) { return v >> n | v << (32 - n); }
 
@@ -3378,10 +3388,11 @@ TN_API bool tn_memeq_consttime(const void *a, const void *b, size_t n) {
 // ==== END src/base/sha256.c ====
 
 // ==== BEGIN src/base/utf8.c ====
+// >>utf8 implementation
 #if defined(TN_AMALGAMATION_LINES)
 #line 1 "src/base/utf8.c"
 #endif
-// >>utf8 implementation
+
 
 TN_API void tn_utf8_reset(tn_utf8_state *s) { memset(s, 0, sizeof *s); }
 
@@ -3448,10 +3459,11 @@ TN_API bool tn_utf8_valid(const void *data, size_t len) {
 // ==== END src/base/utf8.c ====
 
 // ==== BEGIN src/base/random.c ====
+// >>random implementation
 #if defined(TN_AMALGAMATION_LINES)
 #line 1 "src/base/random.c"
 #endif
-// >>random implementation
+
 #if defined(__linux__)
 #  include <sys/syscall.h>
 #endif
@@ -3512,10 +3524,11 @@ TN_API int tn_random_bytes(void *buf, size_t n) {
 // ==== END src/base/random.c ====
 
 // ==== BEGIN src/base/json.c ====
+// >>json implementation
 #if defined(TN_AMALGAMATION_LINES)
 #line 1 "src/base/json.c"
 #endif
-// >>json implementation
+
 #include <locale.h>
 #include <float.h>
 #include <math.h>
@@ -4313,10 +4326,11 @@ TN_API int tn_json_num(const tn_json_value *v, double *out) {
 // ==== END src/base/json.c ====
 
 // ==== BEGIN src/base/signed.c ====
+// >>signed implementation
 #if defined(TN_AMALGAMATION_LINES)
 #line 1 "src/base/signed.c"
 #endif
-// >>signed implementation
+
 
 TN__PRIVATE void tn__signed_field(tn_buf *b, const char *s, size_t n) {
     tn_buf_appendf(b, "%zu:", n);
@@ -4406,13 +4420,14 @@ TN_API int tn_signed_value_decode(tn_buf *out, const char *const *secrets, int n
 // ==== END src/base/signed.c ====
 
 // ==== BEGIN src/loop/loop_internal.h ====
+// ---------------------------------------------------------------------------
 #if defined(TN_AMALGAMATION_LINES)
 #line 1 "src/loop/loop_internal.h"
 #endif
-// ---------------------------------------------------------------------------
 // >>loop_internal  The loop's private state, shared by loop, timer, executor,
 // the backends and the objects the loop owns (streams, servers)
 // ---------------------------------------------------------------------------
+
 
 typedef struct tn__handler {
     tn_io_cb cb;
@@ -4528,10 +4543,11 @@ TN__PRIVATE void tn__executor_free(tn_loop *loop);
 // ==== END src/loop/loop_internal.h ====
 
 // ==== BEGIN src/loop/epoll.c ====
+// >>loop_epoll  The epoll backend (Linux)
 #if defined(TN_AMALGAMATION_LINES)
 #line 1 "src/loop/epoll.c"
 #endif
-// >>loop_epoll  The epoll backend (Linux)
+
 #if TN_BACKEND == TN_BACKEND_EPOLL
 #include <sys/epoll.h>
 
@@ -4581,10 +4597,11 @@ TN__PRIVATE int tn__be_wait(tn_loop *loop, int timeout_ms) {
 // ==== END src/loop/epoll.c ====
 
 // ==== BEGIN src/loop/kqueue.c ====
+// >>loop_kqueue  The kqueue backend (macOS and the BSDs)
 #if defined(TN_AMALGAMATION_LINES)
 #line 1 "src/loop/kqueue.c"
 #endif
-// >>loop_kqueue  The kqueue backend (macOS and the BSDs)
+
 #if TN_BACKEND == TN_BACKEND_KQUEUE
 #include <sys/event.h>
 
@@ -4643,11 +4660,12 @@ TN__PRIVATE int tn__be_wait(tn_loop *loop, int timeout_ms) {
 // ==== END src/loop/kqueue.c ====
 
 // ==== BEGIN src/loop/poll.c ====
+// >>loop_poll  The poll(2) backend: portable, and a first-class one (the test
 #if defined(TN_AMALGAMATION_LINES)
 #line 1 "src/loop/poll.c"
 #endif
-// >>loop_poll  The poll(2) backend: portable, and a first-class one (the test
 // suite runs on it too)
+
 #if TN_BACKEND == TN_BACKEND_POLL
 
 TN__PRIVATE const char *tn__be_name(void) { return "poll"; }
@@ -4712,10 +4730,11 @@ TN__PRIVATE int tn__be_wait(tn_loop *loop, int timeout_ms) {
 // ==== END src/loop/poll.c ====
 
 // ==== BEGIN src/loop/loop.c ====
+// >>loop implementation: iteration, fd handlers, callbacks, wake-up, signals
 #if defined(TN_AMALGAMATION_LINES)
 #line 1 "src/loop/loop.c"
 #endif
-// >>loop implementation: iteration, fd handlers, callbacks, wake-up, signals
+
 #if defined(__linux__)
 #  include <sys/eventfd.h>
 #endif
@@ -5088,11 +5107,12 @@ TN_API int tn_loop_stop_on_signals(tn_loop *loop) {
 // ==== END src/loop/loop.c ====
 
 // ==== BEGIN src/loop/timer.c ====
+// >>timer implementation: a binary min-heap of pooled timer records, and
 #if defined(TN_AMALGAMATION_LINES)
 #line 1 "src/loop/timer.c"
 #endif
-// >>timer implementation: a binary min-heap of pooled timer records, and
 // periodic callbacks on top of it
+
 
 // A handle is (gen << 32) | (slot + 1). A record's gen is odd while it is
 // pending and even while free, so a stale handle never matches.
@@ -5319,11 +5339,12 @@ TN_API void tn_periodic_free(tn_periodic *p) {
 // ==== END src/loop/timer.c ====
 
 // ==== BEGIN src/loop/executor.c ====
+// >>executor implementation: a lazily started thread pool whose finished jobs
 #if defined(TN_AMALGAMATION_LINES)
 #line 1 "src/loop/executor.c"
 #endif
-// >>executor implementation: a lazily started thread pool whose finished jobs
 // go back to the loop on an intrusive list (no allocation, so none is lost)
+
 
 typedef struct tn__job tn__job;
 struct tn__job {
@@ -5503,10 +5524,11 @@ TN__PRIVATE void tn__executor_free(tn_loop *loop) {
 // ==== END src/loop/executor.c ====
 
 // ==== BEGIN src/net/socket.c ====
+// >>net implementation
 #if defined(TN_AMALGAMATION_LINES)
 #line 1 "src/net/socket.c"
 #endif
-// >>net implementation
+
 
 TN__PRIVATE int tn__set_nonblock_cloexec(int fd) {
     int fl = fcntl(fd, F_GETFL);
@@ -5737,10 +5759,11 @@ TN_API int tn_resolve(tn_loop *loop, const char *host, int port, int family, tn_
 // ==== END src/net/socket.c ====
 
 // ==== BEGIN src/net/stream.c ====
+// >>stream implementation
 #if defined(TN_AMALGAMATION_LINES)
 #line 1 "src/net/stream.c"
 #endif
-// >>stream implementation
+
 
 enum { TN__RD_NONE, TN__RD_UNTIL, TN__RD_BYTES, TN__RD_CLOSE, TN__RD_PARSE };
 
@@ -6417,10 +6440,11 @@ TN_API void tn_stream_set_user_data(tn_stream *s, void *user_data) { s->user_dat
 // ==== END src/net/stream.c ====
 
 // ==== BEGIN src/net/tcp.c ====
+// >>tcp implementation: accepting (with the EMFILE reserve) and connecting
 #if defined(TN_AMALGAMATION_LINES)
 #line 1 "src/net/tcp.c"
 #endif
-// >>tcp implementation: accepting (with the EMFILE reserve) and connecting
+
 
 enum { TN__MAX_LISTEN = 16 };
 
@@ -6772,10 +6796,11 @@ TN_API int tn_tcp_connect(tn_loop *loop, const tn_connect_desc *d, tn_connect_cb
 // ==== END src/net/tcp.c ====
 
 // ==== BEGIN src/loop/locks.c ====
+// >>locks implementation: one FIFO waiter list serves all three
 #if defined(TN_AMALGAMATION_LINES)
 #line 1 "src/loop/locks.c"
 #endif
-// >>locks implementation: one FIFO waiter list serves all three
+
 
 typedef struct tn__wlist {
     tn_waiter *head, *tail;
@@ -7099,10 +7124,11 @@ TN_API size_t tn_queue_size(const tn_queue *q) { return q->count; }
 // ==== END src/loop/locks.c ====
 
 // ==== BEGIN src/http/parse.c ====
+// >>http_parse implementation
 #if defined(TN_AMALGAMATION_LINES)
 #line 1 "src/http/parse.c"
 #endif
-// >>http_parse implementation
+
 
 // Internal results: 0 = go on, TN_INCOMPLETE, or the HTTP status of the error.
 enum {
@@ -7655,10 +7681,11 @@ TN_API bool tn_chunked_done(const tn_chunked_decoder *d) { return d->_state == T
 // ==== END src/http/parse.c ====
 
 // ==== BEGIN src/http/url.c ====
+// >>url implementation
 #if defined(TN_AMALGAMATION_LINES)
 #line 1 "src/http/url.c"
 #endif
-// >>url implementation
+
 
 TN_API size_t tn_url_unescape(char *dst, const char *src, size_t len, bool plus) {
     size_t o = 0;
@@ -7810,10 +7837,11 @@ TN_API int tn_url_parse(const char *url, tn_url *out) {
 // ==== END src/http/url.c ====
 
 // ==== BEGIN src/http/args.c ====
+// >>args implementation
 #if defined(TN_AMALGAMATION_LINES)
 #line 1 "src/http/args.c"
 #endif
-// >>args implementation
+
 
 #define TN__ARGS_DEFAULT_MAX_FIELDS 1000
 
@@ -7970,10 +7998,11 @@ TN_API void tn_args_free(tn_args *a) {
 // ==== END src/http/args.c ====
 
 // ==== BEGIN src/http/util.c ====
+// >>httputil implementation
 #if defined(TN_AMALGAMATION_LINES)
 #line 1 "src/http/util.c"
 #endif
-// >>httputil implementation
+
 
 static const char tn__hu_wday[7][4] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
 static const char tn__hu_wday_long[7][10] = {"Sunday",   "Monday", "Tuesday", "Wednesday",
@@ -8353,10 +8382,11 @@ unsatisfiable:
 // ==== END src/http/util.c ====
 
 // ==== BEGIN src/http/cookie.c ====
+// >>cookie implementation
 #if defined(TN_AMALGAMATION_LINES)
 #line 1 "src/http/cookie.c"
 #endif
-// >>cookie implementation
+
 
 TN__PRIVATE bool tn__cookie_space(char c) {
     return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f';
@@ -8507,10 +8537,11 @@ TN_API int tn_cookie_format(tn_buf *out, const tn_cookie_desc *d) {
 // ==== END src/http/cookie.c ====
 
 // ==== BEGIN src/http/multipart.c ====
+// >>multipart implementation
 #if defined(TN_AMALGAMATION_LINES)
 #line 1 "src/http/multipart.c"
 #endif
-// >>multipart implementation
+
 
 #define TN__MP_MAX_PARTS 100
 #define TN__MP_MAX_HEADER (10 * 1024)
@@ -8769,10 +8800,11 @@ TN_API void tn_multipart_free(tn_multipart *mp) {
 // ==== END src/http/multipart.c ====
 
 // ==== BEGIN src/websocket/frame.c ====
+// >>ws_frame implementation
 #if defined(TN_AMALGAMATION_LINES)
 #line 1 "src/websocket/frame.c"
 #endif
-// >>ws_frame implementation
+
 
 TN__PRIVATE int tn__ws_fail(tn_ws_frame_header *h, int close_code) {
     h->close_code = close_code;
@@ -8938,10 +8970,11 @@ TN_API int tn_ws_close_payload(char out[125], int code, const char *reason, size
 // ==== END src/websocket/frame.c ====
 
 // ==== BEGIN src/http/server.c ====
+// >>http_server implementation
 #if defined(TN_AMALGAMATION_LINES)
 #line 1 "src/http/server.c"
 #endif
-// >>http_server implementation
+
 
 typedef struct tn__hconn tn__hconn;
 typedef struct tn__hreq tn__hreq;
@@ -9972,10 +10005,11 @@ TN_API void tn_http_server_stop(tn_http_server *srv) {
 // ==== END src/http/server.c ====
 
 // ==== BEGIN src/web/route.c ====
+// >>route implementation
 #if defined(TN_AMALGAMATION_LINES)
 #line 1 "src/web/route.c"
 #endif
-// >>route implementation
+
 
 // The pattern compiles to a program for a backtracking machine (Pike's
 // instruction set, as in Thompson/Cox "re1"). Jumps are relative, so a block
@@ -10782,10 +10816,11 @@ TN_API int tn_route_reverse(const tn_route_pattern *p, const char *const *args, 
 // ==== END src/web/route.c ====
 
 // ==== BEGIN src/web/web.c ====
+// >>web implementation
 #if defined(TN_AMALGAMATION_LINES)
 #line 1 "src/web/web.c"
 #endif
-// >>web implementation
+
 
 enum { TN__MAX_PATH_ARGS = 16 };
 
@@ -11661,10 +11696,11 @@ TN_API void tn_app_free(tn_app *app) {
 // ==== END src/web/web.c ====
 
 // ==== BEGIN src/web/static.c ====
+// >>static implementation
 #if defined(TN_AMALGAMATION_LINES)
 #line 1 "src/web/static.c"
 #endif
-// >>static implementation
+
 
 // Ten years, as Tornado's CACHE_MAX_AGE for versioned URLs.
 enum { TN__STATIC_MAX_AGE = 315360000, TN__STATIC_HASH_CHUNK = 64 * 1024, TN__STATIC_VERSION_LEN = 32 };
@@ -12071,10 +12107,11 @@ TN__PRIVATE tn_route *tn__static_app_routes(tn_app *app, const tn_route *routes)
 // ==== END src/web/static.c ====
 
 // ==== BEGIN src/web/template.c ====
+// >>template implementation
 #if defined(TN_AMALGAMATION_LINES)
 #line 1 "src/web/template.c"
 #endif
-// >>template implementation
+
 
 enum { TN__T_TEXT, TN__T_EXPR, TN__T_IF, TN__T_ELIF, TN__T_ELSE, TN__T_FOR, TN__T_INCLUDE, TN__T_EXTENDS, TN__T_BLOCK };
 enum { TN__TE_PATH, TN__TE_STR, TN__TE_CALL };
@@ -13197,10 +13234,11 @@ TN_API int tn_render(tn_handler *h, const char *name, const tn_json_value *ctx) 
 // ==== END src/web/template.c ====
 
 // ==== BEGIN src/websocket/websocket.c ====
+// >>websocket implementation
 #if defined(TN_AMALGAMATION_LINES)
 #line 1 "src/websocket/websocket.c"
 #endif
-// >>websocket implementation
+
 
 // What the frame reader expects next. DRAIN: the connection failed or the
 // peer closed; input is discarded until the peer hangs up or close_timeout.
@@ -13865,10 +13903,11 @@ TN_API tn_loop *tn_ws_loop(const tn_ws *ws) { return ws->loop; }
 // ==== END src/websocket/websocket.c ====
 
 // ==== BEGIN src/websocket/client.c ====
+// >>ws_client implementation
 #if defined(TN_AMALGAMATION_LINES)
 #line 1 "src/websocket/client.c"
 #endif
-// >>ws_client implementation
+
 
 enum { TN__WS_MAX_EXTRA_HEADERS = 64, TN__WS_MAX_ANSWER = 16 * 1024 };
 
@@ -14168,10 +14207,10 @@ TN_API int tn_ws_connect(tn_loop *loop, const tn_ws_connect_desc *d) {
 #endif // TORNADO_IMPLEMENTATION
 
 // ==== BEGIN src/license.h ====
+/*
 #if defined(TN_AMALGAMATION_LINES)
 #line 1 "src/license.h"
 #endif
-/*
     tornado.h is licensed under the Apache License, Version 2.0. See LICENSE.
 */
 // ==== END src/license.h ====

@@ -43,6 +43,7 @@ compile)
     check "compile: every global symbol has the tn_ prefix" $MAKE -s -f tests/compile/Makefile prefix
     check "compile: TN_ENABLE_THREADS=0 references no pthread symbol" $MAKE -s -f tests/compile/Makefile nothreads
     check "compile: the README's first program builds warning-free" $MAKE -s -f tests/compile/Makefile readme
+    check "compile: tornado.h's #line markers name the right src/ lines" $MAKE -s -f tests/compile/Makefile lines
     ;;
 unit)
     for cfg in default poll nothreads cxx; do

@@ -8,13 +8,27 @@ export LC_ALL
 src=${1:-src}
 manifest="$src/MANIFEST"
 [ -f "$manifest" ] || { echo "amalgamate: no $manifest" >&2; exit 1; }
+# The parts, one path a line: their includes of each other are dropped.
+packed=$(grep -v '^\(#\|\[\|$\)' "$manifest")
 
-part() { # frame one file, dropping its own "local" includes
+part() { # frame one file
     f="$src/$1"
     [ -f "$f" ] || { echo "amalgamate: $f listed in MANIFEST but missing" >&2; exit 1; }
     printf '// ==== BEGIN src/%s ====\n' "$1"
-    printf '#if defined(TN_AMALGAMATION_LINES)\n#line 1 "src/%s"\n#endif\n' "$1"
-    awk '!/^[ \t]*#[ \t]*include[ \t]*"/' "$f"
+    # An include of another part becomes an empty line (that part is already
+    # in the header); every other include stays. Line 1 goes before the
+    # #line directive, so that with TN_AMALGAMATION_LINES each later line
+    # carries its own number in src/ (the #endif is line 1).
+    printf '%s\n' "$packed" | awk -v name="src/$1" '
+        NR == FNR { packed["\"" $0 "\""] = 1; next }
+        /^[ \t]*#[ \t]*include[ \t]*"/ {
+            rest = substr($0, index($0, "\"") + 1)
+            inc = "\"" substr(rest, 1, index(rest, "\""))
+            if (inc in packed) $0 = ""
+        }
+        { print }
+        FNR == 1 { printf "#if defined(TN_AMALGAMATION_LINES)\n#line 1 \"%s\"\n#endif\n", name }
+    ' - "$f"
     printf '// ==== END src/%s ====\n\n' "$1"
 }
 
