@@ -26,10 +26,11 @@
     - Buffered non-blocking streams (Tornado's IOStream) and TCP servers and
       clients over IPv4, IPv6 and Unix sockets, with asynchronous resolution.
     - A strict HTTP/1.1 server (>>http_server) and Tornado's web layer
-      (>>web): routes with regex patterns, handler classes, arguments,
-      errors, redirects, ETags, deferred handlers, streamed bodies.
-    - A strict WebSocket server (>>websocket): TN_WS_ROUTE("/ws", &cls),
-      and its client: tn_ws_connect(loop, &desc).
+      (>>app, >>handler): routes with regex patterns, handler classes,
+      arguments, cookies, XSRF, errors, redirects, ETags, deferred
+      handlers, streamed bodies.
+    - A strict WebSocket server (>>ws_server): TN_WS_ROUTE("/ws", &cls),
+      and its client (>>ws_client): tn_ws_connect(loop, &desc).
     - Static files (>>static): tn_app_desc.static_path, TN_STATIC_ROUTE,
       tn_static_url, files embedded by tools/pack; bodies go out with
       sendfile (tn_send_file), never read whole into memory.
@@ -118,7 +119,7 @@
     (code, reason), limits and keep-alive pings. tn_ws_send, tn_ws_ping and
     tn_ws_close work in any callback; a tn_ws is valid until on_close
     returns. tn_ws_connect(loop, &desc) is the client, with the same class
-    and rules; see >>websocket for both, with examples.
+    and rules; see >>websocket, >>ws_server and >>ws_client, with examples.
 
     STEP BY STEP: A LINE-ECHO SERVER (examples/tcpecho.c)
     =====================================================
@@ -1020,6 +1021,89 @@ typedef void (*tn_after_work_fn)(tn_loop *loop, void *arg, int status);
 TN_API int tn_loop_run_in_executor(tn_loop *loop, tn_work_fn work, tn_after_work_fn done, void *arg);
 // ==== END src/loop/loop.h ====
 
+// ==== BEGIN src/loop/locks.h ====
+// ---------------------------------------------------------------------------
+#if defined(TN_AMALGAMATION_LINES)
+#line 1 "src/loop/locks.h"
+#endif
+// >>locks  Coordination in callback style (tornado.locks, tornado.queues)
+// ---------------------------------------------------------------------------
+// Condition, Event, Semaphore and Lock for one loop's callbacks (not for
+// threads). A wait registers a callback; it runs exactly once, never inside
+// the call that caused it, with status 0 (notified / set / acquired),
+// TN_ETIMEDOUT (the timeout passed) or TN_ECANCELED (the object was freed).
+// tn_waiter_cancel drops a waiter without calling it, e.g. when the request
+// that waited goes away: the long-poll chat parks requests this way.
+
+typedef struct tn_waiter tn_waiter;
+typedef void (*tn_wait_cb)(tn_loop *loop, int status, void *arg);
+
+// Drops a pending waiter: its callback will not run. The handle is valid
+// until the waiter's callback has started or it was cancelled; returns true
+// if it was still pending.
+TN_API bool tn_waiter_cancel(tn_waiter *w);
+
+typedef struct tn_condition tn_condition;
+// A condition variable (Tornado's Condition). NULL when out of memory.
+TN_API tn_condition *tn_condition_new(tn_loop *loop);
+// Frees it; waiters still pending get TN_ECANCELED.
+TN_API void tn_condition_free(tn_condition *c);
+// Waits until notified or `timeout` seconds pass (0: no timeout). Returns
+// the waiter (for tn_waiter_cancel), or NULL when out of memory.
+TN_API tn_waiter *tn_condition_wait(tn_condition *c, double timeout, tn_wait_cb cb, void *arg);
+// Wakes up to n waiters, oldest first.
+TN_API void tn_condition_notify(tn_condition *c, size_t n);
+TN_API void tn_condition_notify_all(tn_condition *c);
+// Waiters pending now.
+TN_API size_t tn_condition_waiters(const tn_condition *c);
+
+typedef struct tn_event tn_event;
+// An event flag, initially clear (Tornado's Event). NULL when out of memory.
+TN_API tn_event *tn_event_new(tn_loop *loop);
+TN_API void tn_event_free(tn_event *e);
+// Sets the flag and wakes every waiter; later waits complete at once.
+TN_API void tn_event_set(tn_event *e);
+TN_API void tn_event_clear(tn_event *e);
+TN_API bool tn_event_is_set(const tn_event *e);
+// Waits until the flag is set (completes in the next iteration if it is).
+TN_API tn_waiter *tn_event_wait(tn_event *e, double timeout, tn_wait_cb cb, void *arg);
+
+typedef struct tn_semaphore tn_semaphore;
+// A counter of `value` permits (Tornado's Semaphore; a Lock is value 1).
+TN_API tn_semaphore *tn_semaphore_new(tn_loop *loop, size_t value);
+TN_API void tn_semaphore_free(tn_semaphore *s);
+// Takes a permit, waiting for one if none is free.
+TN_API tn_waiter *tn_semaphore_acquire(tn_semaphore *s, double timeout, tn_wait_cb cb, void *arg);
+// Gives a permit back (to the oldest waiter, if any).
+TN_API void tn_semaphore_release(tn_semaphore *s);
+// Free permits now.
+TN_API size_t tn_semaphore_value(const tn_semaphore *s);
+
+typedef struct tn_queue tn_queue;
+// A get's result: status 0 and the item, or TN_ETIMEDOUT / TN_ECANCELED.
+typedef void (*tn_queue_get_cb)(tn_loop *loop, int status, void *item, void *arg);
+
+// A FIFO queue of pointers (Tornado's Queue); maxsize 0 means unbounded.
+TN_API tn_queue *tn_queue_new(tn_loop *loop, size_t maxsize);
+// Frees it (not the items); pending gets, puts and joins get TN_ECANCELED.
+TN_API void tn_queue_free(tn_queue *q);
+// Puts an item now: 0, or TN_EAGAIN when full (Tornado's QueueFull), TN_ENOMEM.
+TN_API int tn_queue_put_nowait(tn_queue *q, void *item);
+// Puts an item, waiting for room; cb runs once it is in (status 0).
+TN_API tn_waiter *tn_queue_put(tn_queue *q, void *item, double timeout, tn_wait_cb cb, void *arg);
+// Takes the oldest item now: 0, or TN_EAGAIN when empty (QueueEmpty).
+TN_API int tn_queue_get_nowait(tn_queue *q, void **item);
+// Takes the oldest item, waiting for one. A get cancelled after an item was
+// handed to it puts that item back at the front.
+TN_API tn_waiter *tn_queue_get(tn_queue *q, double timeout, tn_queue_get_cb cb, void *arg);
+// Marks one taken item as processed (for tn_queue_join).
+TN_API void tn_queue_task_done(tn_queue *q);
+// Waits until every item put so far was taken and marked done.
+TN_API tn_waiter *tn_queue_join(tn_queue *q, double timeout, tn_wait_cb cb, void *arg);
+// Items in the queue now.
+TN_API size_t tn_queue_size(const tn_queue *q);
+// ==== END src/loop/locks.h ====
+
 // ==== BEGIN src/net/socket.h ====
 // ---------------------------------------------------------------------------
 #if defined(TN_AMALGAMATION_LINES)
@@ -1231,89 +1315,6 @@ typedef struct tn_connect_desc {
 // the loop's thread. Returns 0 or TN_EINVAL / TN_ENOMEM (cb will not run).
 TN_API int tn_tcp_connect(tn_loop *loop, const tn_connect_desc *desc, tn_connect_cb cb, void *arg);
 // ==== END src/net/tcp.h ====
-
-// ==== BEGIN src/loop/locks.h ====
-// ---------------------------------------------------------------------------
-#if defined(TN_AMALGAMATION_LINES)
-#line 1 "src/loop/locks.h"
-#endif
-// >>locks  Coordination in callback style (tornado.locks, tornado.queues)
-// ---------------------------------------------------------------------------
-// Condition, Event, Semaphore and Lock for one loop's callbacks (not for
-// threads). A wait registers a callback; it runs exactly once, never inside
-// the call that caused it, with status 0 (notified / set / acquired),
-// TN_ETIMEDOUT (the timeout passed) or TN_ECANCELED (the object was freed).
-// tn_waiter_cancel drops a waiter without calling it, e.g. when the request
-// that waited goes away: the long-poll chat parks requests this way.
-
-typedef struct tn_waiter tn_waiter;
-typedef void (*tn_wait_cb)(tn_loop *loop, int status, void *arg);
-
-// Drops a pending waiter: its callback will not run. The handle is valid
-// until the waiter's callback has started or it was cancelled; returns true
-// if it was still pending.
-TN_API bool tn_waiter_cancel(tn_waiter *w);
-
-typedef struct tn_condition tn_condition;
-// A condition variable (Tornado's Condition). NULL when out of memory.
-TN_API tn_condition *tn_condition_new(tn_loop *loop);
-// Frees it; waiters still pending get TN_ECANCELED.
-TN_API void tn_condition_free(tn_condition *c);
-// Waits until notified or `timeout` seconds pass (0: no timeout). Returns
-// the waiter (for tn_waiter_cancel), or NULL when out of memory.
-TN_API tn_waiter *tn_condition_wait(tn_condition *c, double timeout, tn_wait_cb cb, void *arg);
-// Wakes up to n waiters, oldest first.
-TN_API void tn_condition_notify(tn_condition *c, size_t n);
-TN_API void tn_condition_notify_all(tn_condition *c);
-// Waiters pending now.
-TN_API size_t tn_condition_waiters(const tn_condition *c);
-
-typedef struct tn_event tn_event;
-// An event flag, initially clear (Tornado's Event). NULL when out of memory.
-TN_API tn_event *tn_event_new(tn_loop *loop);
-TN_API void tn_event_free(tn_event *e);
-// Sets the flag and wakes every waiter; later waits complete at once.
-TN_API void tn_event_set(tn_event *e);
-TN_API void tn_event_clear(tn_event *e);
-TN_API bool tn_event_is_set(const tn_event *e);
-// Waits until the flag is set (completes in the next iteration if it is).
-TN_API tn_waiter *tn_event_wait(tn_event *e, double timeout, tn_wait_cb cb, void *arg);
-
-typedef struct tn_semaphore tn_semaphore;
-// A counter of `value` permits (Tornado's Semaphore; a Lock is value 1).
-TN_API tn_semaphore *tn_semaphore_new(tn_loop *loop, size_t value);
-TN_API void tn_semaphore_free(tn_semaphore *s);
-// Takes a permit, waiting for one if none is free.
-TN_API tn_waiter *tn_semaphore_acquire(tn_semaphore *s, double timeout, tn_wait_cb cb, void *arg);
-// Gives a permit back (to the oldest waiter, if any).
-TN_API void tn_semaphore_release(tn_semaphore *s);
-// Free permits now.
-TN_API size_t tn_semaphore_value(const tn_semaphore *s);
-
-typedef struct tn_queue tn_queue;
-// A get's result: status 0 and the item, or TN_ETIMEDOUT / TN_ECANCELED.
-typedef void (*tn_queue_get_cb)(tn_loop *loop, int status, void *item, void *arg);
-
-// A FIFO queue of pointers (Tornado's Queue); maxsize 0 means unbounded.
-TN_API tn_queue *tn_queue_new(tn_loop *loop, size_t maxsize);
-// Frees it (not the items); pending gets, puts and joins get TN_ECANCELED.
-TN_API void tn_queue_free(tn_queue *q);
-// Puts an item now: 0, or TN_EAGAIN when full (Tornado's QueueFull), TN_ENOMEM.
-TN_API int tn_queue_put_nowait(tn_queue *q, void *item);
-// Puts an item, waiting for room; cb runs once it is in (status 0).
-TN_API tn_waiter *tn_queue_put(tn_queue *q, void *item, double timeout, tn_wait_cb cb, void *arg);
-// Takes the oldest item now: 0, or TN_EAGAIN when empty (QueueEmpty).
-TN_API int tn_queue_get_nowait(tn_queue *q, void **item);
-// Takes the oldest item, waiting for one. A get cancelled after an item was
-// handed to it puts that item back at the front.
-TN_API tn_waiter *tn_queue_get(tn_queue *q, double timeout, tn_queue_get_cb cb, void *arg);
-// Marks one taken item as processed (for tn_queue_join).
-TN_API void tn_queue_task_done(tn_queue *q);
-// Waits until every item put so far was taken and marked done.
-TN_API tn_waiter *tn_queue_join(tn_queue *q, double timeout, tn_wait_cb cb, void *arg);
-// Items in the queue now.
-TN_API size_t tn_queue_size(const tn_queue *q);
-// ==== END src/loop/locks.h ====
 
 // ==== BEGIN src/http/parse.h ====
 // ---------------------------------------------------------------------------
@@ -1693,108 +1694,6 @@ TN_API int tn_multipart_to_args(const tn_multipart *mp, tn_args *args);
 TN_API void tn_multipart_free(tn_multipart *mp);
 // ==== END src/http/multipart.h ====
 
-// ==== BEGIN src/websocket/frame.h ====
-// ---------------------------------------------------------------------------
-#if defined(TN_AMALGAMATION_LINES)
-#line 1 "src/websocket/frame.h"
-#endif
-// >>ws_frame  WebSocket frames (RFC 6455 §5), without sockets
-// ---------------------------------------------------------------------------
-// The parser reads one frame header in place, picohttpparser style; the
-// payload follows it in the stream and is unmasked with tn_ws_mask, in one go
-// or chunk by chunk. Protocol errors come back as TN_EPARSE with the close
-// code to fail the connection with (RFC 6455 §7.1.7).
-
-#define TN_WS_MAX_HEADER 14     // 2 + 8 (64-bit length) + 4 (mask key)
-#define TN_WS_ACCEPT_LEN 28     // base64 of a SHA-1 digest
-
-typedef enum tn_ws_opcode {
-    TN_WS_OP_CONTINUATION = 0x0,
-    TN_WS_OP_TEXT = 0x1,
-    TN_WS_OP_BINARY = 0x2,
-    TN_WS_OP_CLOSE = 0x8,
-    TN_WS_OP_PING = 0x9,
-    TN_WS_OP_PONG = 0xA
-} tn_ws_opcode;
-
-// Close codes (RFC 6455 §7.4.1). 1005 and 1006 are never sent on the wire.
-enum tn_ws_close_code {
-    TN_WS_CLOSE_NORMAL = 1000,
-    TN_WS_CLOSE_GOING_AWAY = 1001,
-    TN_WS_CLOSE_PROTOCOL_ERROR = 1002,
-    TN_WS_CLOSE_UNSUPPORTED_DATA = 1003,
-    TN_WS_CLOSE_NO_STATUS = 1005,
-    TN_WS_CLOSE_ABNORMAL = 1006,
-    TN_WS_CLOSE_INVALID_DATA = 1007,
-    TN_WS_CLOSE_POLICY_VIOLATION = 1008,
-    TN_WS_CLOSE_MESSAGE_TOO_BIG = 1009,
-    TN_WS_CLOSE_MANDATORY_EXTENSION = 1010,
-    TN_WS_CLOSE_INTERNAL_ERROR = 1011
-};
-
-// Whether the peer's frames must carry a mask key.
-typedef enum tn_ws_mask_rule {
-    TN_WS_MASK_ANY = 0,        // accept both (Tornado's server does)
-    TN_WS_MASK_REQUIRED,       // a server reading a client, by the letter of §5.1
-    TN_WS_MASK_FORBIDDEN       // a client reading a server
-} tn_ws_mask_rule;
-
-typedef struct tn_ws_parse_opts {
-    uint64_t max_payload;      // 0: no limit below 2^63; larger frames fail with 1009
-    tn_ws_mask_rule mask;      // TN_WS_MASK_ANY
-    bool allow_rsv1;           // false; true once permessage-deflate is negotiated
-} tn_ws_parse_opts;
-
-typedef struct tn_ws_frame_header {
-    bool fin;
-    bool rsv1;                 // "compressed" under permessage-deflate
-    uint8_t opcode;            // a tn_ws_opcode
-    bool masked;
-    uint8_t mask_key[4];       // valid when masked
-    uint64_t payload_len;
-    int close_code;            // on TN_EPARSE: 1002 (protocol error) or 1009 (too big)
-} tn_ws_frame_header;
-
-// The parsed payload of a close frame.
-typedef struct tn_ws_close_info {
-    int code;                  // TN_WS_CLOSE_NO_STATUS when the payload is empty
-    tn_str reason;             // a view into the payload, valid UTF-8, maybe empty
-    int fail_code;             // on TN_EPARSE: 1002 (bad code) or 1007 (bad UTF-8)
-} tn_ws_close_info;
-
-// Parses the frame header at the start of `buf`. Returns the header length
-// (2..14; the payload follows), TN_INCOMPLETE, or TN_EPARSE with h->close_code
-// set. Fails as soon as the bytes seen are wrong. `o` may be NULL (defaults).
-TN_API int tn_ws_frame_parse(const char *buf, size_t len, tn_ws_frame_header *h,
-                             const tn_ws_parse_opts *o);
-// XORs `len` payload bytes with the mask key, in place. `offset` is how many
-// payload bytes came before this chunk, so a payload can be unmasked in pieces.
-// Masking and unmasking are the same operation.
-TN_API void tn_ws_mask(void *buf, size_t len, const uint8_t key[4], uint64_t offset);
-// Writes a frame header with the shortest length encoding into `out`; `key`
-// is used when `masked`. Returns its length (2..14), or TN_EINVAL for an
-// unknown opcode, a control frame that is fragmented, compressed or longer
-// than 125 bytes, or a length of 2^63 or more.
-TN_API int tn_ws_frame_write_header(char out[TN_WS_MAX_HEADER], bool fin, int opcode, bool rsv1,
-                                    bool masked, const uint8_t key[4], uint64_t payload_len);
-
-// Sec-WebSocket-Accept for a Sec-WebSocket-Key (RFC 6455 §4.2.2): writes 28
-// characters and a NUL into `out`.
-TN_API void tn_ws_accept_key(const char *key, size_t len, char out[TN_WS_ACCEPT_LEN + 1]);
-
-// True for the close codes a peer may send: 1000-1003, 1007-1014 and
-// 3000-4999 (1004-1006, 1015 and the unassigned ranges are refused).
-TN_API bool tn_ws_close_code_valid(int code);
-// Parses a close frame's payload. Returns 0, or TN_EPARSE with out->fail_code
-// set: 1002 for a 1-byte payload or an invalid code, 1007 for a reason that
-// is not valid UTF-8.
-TN_API int tn_ws_close_parse(const char *payload, size_t len, tn_ws_close_info *out);
-// Writes a close payload into `out`: nothing when code is 0, else the code and
-// the reason, cut at a character boundary to fit 125 bytes. Returns its length,
-// or TN_EINVAL when the code may not be sent or the reason is not UTF-8.
-TN_API int tn_ws_close_payload(char out[125], int code, const char *reason, size_t len);
-// ==== END src/websocket/frame.h ====
-
 // ==== BEGIN src/http/server.h ====
 // ---------------------------------------------------------------------------
 #if defined(TN_AMALGAMATION_LINES)
@@ -1956,6 +1855,260 @@ TN_API double tn_request_time(const tn_handler *h);
 TN_API tn_loop *tn_handler_loop(const tn_handler *h);
 // ==== END src/http/server.h ====
 
+// ==== BEGIN src/websocket/frame.h ====
+// ---------------------------------------------------------------------------
+#if defined(TN_AMALGAMATION_LINES)
+#line 1 "src/websocket/frame.h"
+#endif
+// >>ws_frame  WebSocket frames (RFC 6455 §5), without sockets
+// ---------------------------------------------------------------------------
+// The parser reads one frame header in place, picohttpparser style; the
+// payload follows it in the stream and is unmasked with tn_ws_mask, in one go
+// or chunk by chunk. Protocol errors come back as TN_EPARSE with the close
+// code to fail the connection with (RFC 6455 §7.1.7).
+
+#define TN_WS_MAX_HEADER 14     // 2 + 8 (64-bit length) + 4 (mask key)
+#define TN_WS_ACCEPT_LEN 28     // base64 of a SHA-1 digest
+
+typedef enum tn_ws_opcode {
+    TN_WS_OP_CONTINUATION = 0x0,
+    TN_WS_OP_TEXT = 0x1,
+    TN_WS_OP_BINARY = 0x2,
+    TN_WS_OP_CLOSE = 0x8,
+    TN_WS_OP_PING = 0x9,
+    TN_WS_OP_PONG = 0xA
+} tn_ws_opcode;
+
+// Close codes (RFC 6455 §7.4.1). 1005 and 1006 are never sent on the wire.
+enum tn_ws_close_code {
+    TN_WS_CLOSE_NORMAL = 1000,
+    TN_WS_CLOSE_GOING_AWAY = 1001,
+    TN_WS_CLOSE_PROTOCOL_ERROR = 1002,
+    TN_WS_CLOSE_UNSUPPORTED_DATA = 1003,
+    TN_WS_CLOSE_NO_STATUS = 1005,
+    TN_WS_CLOSE_ABNORMAL = 1006,
+    TN_WS_CLOSE_INVALID_DATA = 1007,
+    TN_WS_CLOSE_POLICY_VIOLATION = 1008,
+    TN_WS_CLOSE_MESSAGE_TOO_BIG = 1009,
+    TN_WS_CLOSE_MANDATORY_EXTENSION = 1010,
+    TN_WS_CLOSE_INTERNAL_ERROR = 1011
+};
+
+// Whether the peer's frames must carry a mask key.
+typedef enum tn_ws_mask_rule {
+    TN_WS_MASK_ANY = 0,        // accept both (Tornado's server does)
+    TN_WS_MASK_REQUIRED,       // a server reading a client, by the letter of §5.1
+    TN_WS_MASK_FORBIDDEN       // a client reading a server
+} tn_ws_mask_rule;
+
+typedef struct tn_ws_parse_opts {
+    uint64_t max_payload;      // 0: no limit below 2^63; larger frames fail with 1009
+    tn_ws_mask_rule mask;      // TN_WS_MASK_ANY
+    bool allow_rsv1;           // false; true once permessage-deflate is negotiated
+} tn_ws_parse_opts;
+
+typedef struct tn_ws_frame_header {
+    bool fin;
+    bool rsv1;                 // "compressed" under permessage-deflate
+    uint8_t opcode;            // a tn_ws_opcode
+    bool masked;
+    uint8_t mask_key[4];       // valid when masked
+    uint64_t payload_len;
+    int close_code;            // on TN_EPARSE: 1002 (protocol error) or 1009 (too big)
+} tn_ws_frame_header;
+
+// The parsed payload of a close frame.
+typedef struct tn_ws_close_info {
+    int code;                  // TN_WS_CLOSE_NO_STATUS when the payload is empty
+    tn_str reason;             // a view into the payload, valid UTF-8, maybe empty
+    int fail_code;             // on TN_EPARSE: 1002 (bad code) or 1007 (bad UTF-8)
+} tn_ws_close_info;
+
+// Parses the frame header at the start of `buf`. Returns the header length
+// (2..14; the payload follows), TN_INCOMPLETE, or TN_EPARSE with h->close_code
+// set. Fails as soon as the bytes seen are wrong. `o` may be NULL (defaults).
+TN_API int tn_ws_frame_parse(const char *buf, size_t len, tn_ws_frame_header *h,
+                             const tn_ws_parse_opts *o);
+// XORs `len` payload bytes with the mask key, in place. `offset` is how many
+// payload bytes came before this chunk, so a payload can be unmasked in pieces.
+// Masking and unmasking are the same operation.
+TN_API void tn_ws_mask(void *buf, size_t len, const uint8_t key[4], uint64_t offset);
+// Writes a frame header with the shortest length encoding into `out`; `key`
+// is used when `masked`. Returns its length (2..14), or TN_EINVAL for an
+// unknown opcode, a control frame that is fragmented, compressed or longer
+// than 125 bytes, or a length of 2^63 or more.
+TN_API int tn_ws_frame_write_header(char out[TN_WS_MAX_HEADER], bool fin, int opcode, bool rsv1,
+                                    bool masked, const uint8_t key[4], uint64_t payload_len);
+
+// Sec-WebSocket-Accept for a Sec-WebSocket-Key (RFC 6455 §4.2.2): writes 28
+// characters and a NUL into `out`.
+TN_API void tn_ws_accept_key(const char *key, size_t len, char out[TN_WS_ACCEPT_LEN + 1]);
+
+// True for the close codes a peer may send: 1000-1003, 1007-1014 and
+// 3000-4999 (1004-1006, 1015 and the unassigned ranges are refused).
+TN_API bool tn_ws_close_code_valid(int code);
+// Parses a close frame's payload. Returns 0, or TN_EPARSE with out->fail_code
+// set: 1002 for a 1-byte payload or an invalid code, 1007 for a reason that
+// is not valid UTF-8.
+TN_API int tn_ws_close_parse(const char *payload, size_t len, tn_ws_close_info *out);
+// Writes a close payload into `out`: nothing when code is 0, else the code and
+// the reason, cut at a character boundary to fit 125 bytes. Returns its length,
+// or TN_EINVAL when the code may not be sent or the reason is not UTF-8.
+TN_API int tn_ws_close_payload(char out[125], int code, const char *reason, size_t len);
+// ==== END src/websocket/frame.h ====
+
+// ==== BEGIN src/websocket/websocket.h ====
+// ---------------------------------------------------------------------------
+#if defined(TN_AMALGAMATION_LINES)
+#line 1 "src/websocket/websocket.h"
+#endif
+// >>websocket  WebSocket connections (RFC 6455), the same at both ends
+// ---------------------------------------------------------------------------
+// A tn_ws is one connection, made by a server's route (>>ws_server:
+// Tornado's WebSocketHandler) or by tn_ws_connect (>>ws_client); a
+// tn_ws_class holds its callbacks and limits. Once open, frames flow: every
+// message arrives whole in on_message (text is checked to be UTF-8 as it
+// arrives, close 1007 otherwise); pings are answered; protocol errors close
+// with 1002, messages over max_message_size with 1009. Failing a connection
+// sends the close frame, ends our side of the TCP connection and waits up to
+// close_timeout for the peer to hang up.
+//
+// Lifetimes: a tn_ws is valid until on_close returns, and on_close runs
+// exactly once for every connection that opened (a refused or failed
+// handshake gets none; a server's tn_ws exists from prepare on). Sending,
+// pinging and closing are safe inside every callback; once the connection
+// is closing they return TN_ECLOSED.
+
+typedef struct tn_ws tn_ws;
+
+// Tornado's WebSocketHandler subclass. Every callback may be NULL.
+typedef struct tn_ws_class {
+    // Before the handshake, with the request at hand: finish h (e.g.
+    // tn_send_error(h, 401)) to refuse the upgrade. ws exists already, so
+    // tn_ws_set_user_data can keep what the request said. To decide later
+    // (a session lookup on the executor), call tn_defer(h) and return; then
+    // call exactly one of tn_ws_accept(ws) or tn_ws_refuse(ws, status).
+    void (*prepare)(tn_ws *ws, tn_handler *h);
+    // Whether to accept a browser's Origin (the header's value, present).
+    // NULL: Tornado's rule, the Origin's host[:port] equals the Host header.
+    // false answers 403. Requests without Origin are always accepted.
+    bool (*check_origin)(tn_ws *ws, tn_handler *h, tn_str origin);
+    // Picks one of the subprotocols the client offered (in its order): the
+    // index, or -1 for none. NULL: none.
+    int (*select_subprotocol)(tn_ws *ws, tn_handler *h, const tn_str *protocols, int n);
+    // The connection is open (the 101 was queued); path arguments are here.
+    void (*open)(tn_ws *ws);
+    // A whole message; data is valid during the call only (copy to keep).
+    // Text (binary false) is valid UTF-8; data[len] is a NUL.
+    void (*on_message)(tn_ws *ws, const char *data, size_t len, bool binary);
+    // The connection ended. code: the code of the peer's close frame (1005
+    // when it had none), the code we failed it with (1002, 1007, 1009), or
+    // 1006 when it ended without a close frame (dropped, timed out).
+    void (*on_close)(tn_ws *ws, int code, const char *reason);
+    void (*on_ping)(tn_ws *ws, const char *data, size_t len);  // after the pong is queued
+    void (*on_pong)(tn_ws *ws, const char *data, size_t len);
+    size_t max_message_size;        // default 1 MiB (TN_DEFAULT_WS_MAX_MESSAGE_SIZE);
+                                    // larger messages close with 1009
+    double ping_interval;           // seconds between our pings; 0: no pings
+    double ping_timeout;            // seconds a ping may go unanswered before the
+                                    // connection is dropped; default ping_interval
+    double close_timeout;           // seconds to wait for the peer's close; default 5
+    size_t max_write_buffer_size;   // queued output before a peer that does not
+                                    // read is dropped; default: the server's
+    void *user_data;                // the initial tn_ws_user_data of each connection
+} tn_ws_class;
+
+// Sends one message, unfragmented; text must be UTF-8. A client masks it. Returns
+// 0, TN_EINVAL (text that is not UTF-8), TN_ECLOSED (closing or closed), or
+// TN_ENOBUFS when max_write_buffer_size would be passed: the connection is
+// then dropped.
+TN_API int tn_ws_send(tn_ws *ws, const void *data, size_t len, bool binary);
+// Sends a ping with up to 125 bytes of payload. Returns 0, TN_EINVAL,
+// TN_ECLOSED or TN_ENOBUFS (as tn_ws_send).
+TN_API int tn_ws_ping(tn_ws *ws, const void *data, size_t len);
+// Starts the closing handshake: sends a close frame (code 0: none; else a
+// code a peer may send, with a UTF-8 reason cut to fit) and drops the
+// connection if the peer has not answered within close_timeout. Returns 0,
+// TN_EINVAL (bad code or reason) or TN_ECLOSED (already closing).
+TN_API int tn_ws_close(tn_ws *ws, int code, const char *reason);
+// True once the connection is closing (either side sent a close frame) or closed.
+TN_API bool tn_ws_closing(const tn_ws *ws);
+// Bytes queued for sending and not yet taken by the kernel.
+TN_API size_t tn_ws_write_buffer_size(const tn_ws *ws);
+// The subprotocol chosen by select_subprotocol, or {NULL,0}.
+TN_API tn_str tn_ws_subprotocol(const tn_ws *ws);
+TN_API const tn_ws_class *tn_ws_get_class(const tn_ws *ws);
+TN_API void *tn_ws_user_data(const tn_ws *ws);
+TN_API void tn_ws_set_user_data(tn_ws *ws, void *user_data);
+// The connection's stream (for its peer address, nodelay, ...), NULL before
+// the handshake. Do not read from it or close it directly.
+TN_API tn_stream *tn_ws_stream(const tn_ws *ws);
+TN_API tn_loop *tn_ws_loop(const tn_ws *ws);
+// ==== END src/websocket/websocket.h ====
+
+// ==== BEGIN src/websocket/client.h ====
+// ---------------------------------------------------------------------------
+#if defined(TN_AMALGAMATION_LINES)
+#line 1 "src/websocket/client.h"
+#endif
+// >>ws_client  The WebSocket client (Tornado's websocket_connect)
+// ---------------------------------------------------------------------------
+// tn_ws_connect opens a connection on the loop and hands it, open, to the
+// desc's on_connect; from there it is the same tn_ws as on the server side,
+// with the same class of callbacks, close and ping rules, except that every
+// frame we send is masked with a fresh random key and a masked frame from
+// the server fails the connection with 1002:
+//
+//     static void got(tn_ws *ws, const char *data, size_t len, bool binary) {
+//         printf("%.*s\n", (int)len, data);
+//         tn_ws_close(ws, 1000, "done");
+//     }
+//     static tn_ws_class cls = {.on_message = got};
+//     static void connected(tn_ws *ws, int status, int http_status, void *ud) {
+//         if (status) fprintf(stderr, "%s (HTTP %d)\n", tn_strerror(status), http_status);
+//         else tn_ws_send(ws, "hello", 5, false);
+//     }
+//     tn_ws_connect_desc d = {.url = "ws://127.0.0.1:8888/ws", .cls = &cls,
+//                             .on_connect = connected};
+//     int r = tn_ws_connect(loop, &d);   // TN_EINVAL: a bad URL or header
+//
+// The answer must be "101" with "Upgrade: websocket", "Connection: Upgrade"
+// and the right Sec-WebSocket-Accept; a subprotocol the server picked must be
+// one we offered, and any extension (we offer none) fails the connection.
+// After our close frame, the client waits for the server to end TCP (RFC
+// 6455 §7.1.1), up to close_timeout. Lifetimes as on the server side: a
+// client's tn_ws is valid from on_connect (status 0) until on_close returns,
+// and on_close runs exactly once for it; a failed connect gets no on_close.
+
+// status 0: ws is open (open runs right after this callback). Otherwise ws
+// is NULL and status says why: TN_ETIMEDOUT, TN_ECONNREFUSED, TN_ENOTFOUND,
+// TN_EHTTP (a status other than 101: http_status has it), TN_EPARSE (an
+// answer that is not a valid handshake), TN_EOF (the server hung up).
+typedef void (*tn_ws_connect_cb)(tn_ws *ws, int status, int http_status, void *user_data);
+
+typedef struct tn_ws_connect_desc {
+    const char *url;                 // "ws://host[:port]/path[?query]"; required
+                                     // ("wss://": TN_ENOTSUP until TLS exists)
+    double connect_timeout;          // seconds for resolving, connecting and the
+                                     // handshake; default 20
+    const char *const *subprotocols; // offered in this order; NULL-terminated, may be NULL
+    const char *const *headers;      // extra "Name: value" lines; NULL-terminated
+    const char *origin;              // an Origin header; NULL: none
+    const tn_ws_class *cls;          // callbacks and limits (prepare, check_origin and
+                                     // select_subprotocol unused); must outlive the
+                                     // connection; NULL: none
+    tn_ws_connect_cb on_connect;     // required; runs exactly once
+    void *user_data;                 // on_connect's and the tn_ws_user_data; NULL:
+                                     // cls->user_data
+} tn_ws_connect_desc;
+
+// Starts connecting; desc->on_connect runs exactly once, later, on the
+// loop's thread. Returns 0, or TN_EINVAL (a bad URL, subprotocol or header
+// line, no on_connect), TN_ENOTSUP (wss://) or TN_ENOMEM: on_connect will
+// not run then.
+TN_API int tn_ws_connect(tn_loop *loop, const tn_ws_connect_desc *desc);
+// ==== END src/websocket/client.h ====
+
 // ==== BEGIN src/web/route.h ====
 // ---------------------------------------------------------------------------
 #if defined(TN_AMALGAMATION_LINES)
@@ -2024,238 +2177,6 @@ TN_API const char *tn_route_source(const tn_route_pattern *p);
 TN_API int tn_route_reverse(const tn_route_pattern *p, const char *const *args, int nargs, tn_buf *out);
 // ==== END src/web/route.h ====
 
-// ==== BEGIN src/web/web.h ====
-// ---------------------------------------------------------------------------
-#if defined(TN_AMALGAMATION_LINES)
-#line 1 "src/web/web.h"
-#endif
-// >>web  Application, routes and request handlers (tornado.web)
-// ---------------------------------------------------------------------------
-// Tornado's hello world, in C:
-//
-//     static void main_get(tn_handler *h) { tn_write_str(h, "Hello, world"); }
-//     static const tn_handler_class main_handler = {.get = main_get};
-//
-//     int main(void) {
-//         tn_loop *loop = tn_loop_new(NULL);
-//         tn_app *app = tn_app_new(loop, &(tn_app_desc){
-//             .routes = (tn_route[]){{.pattern = "/", .handler = &main_handler}, {0}}});
-//         tn_app_listen(app, 8888);
-//         tn_loop_start(loop);
-//     }
-//
-// A route's pattern is a Tornado-style regular expression matched against
-// the whole (still percent-encoded) path; the first match wins. Its groups
-// become path arguments: tn_path_arg(h, i), or tn_path_kwarg(h, "name") for
-// named groups (?P<name>...). They arrive percent-decoded and must be UTF-8
-// (else 400), as in Tornado.
-
-// Tornado's RequestHandler subclass: the methods a route answers, and hooks.
-// A method left NULL answers 405 with an Allow header.
-typedef struct tn_handler_class {
-    tn_handler_fn get, head, post, put, del, patch, options;  // del: DELETE
-    tn_handler_fn prepare;              // before the method; finishing here skips it
-    tn_handler_fn on_finish;            // after the response was sent
-    tn_handler_fn on_connection_close;  // the client left during a deferred answer
-                                        // or a streamed body (data_received)
-    tn_handler_fn set_default_headers;  // at the start, and again before an error page
-    void (*write_error)(tn_handler *h, int status);  // NULL: Tornado's default page
-    tn_body_fn data_received;           // set: the body streams here as it arrives
-                                        // (@stream_request_body); prepare then runs
-                                        // before the body is read
-    size_t max_body_size;               // 0: the server's
-    bool no_etag;                       // skip the automatic ETag / 304
-} tn_handler_class;
-
-// One entry of a route table; a table ends with an entry whose pattern is NULL.
-typedef struct tn_route {
-    const char *pattern;                // "/story/([0-9]+)"
-    const tn_handler_class *handler;    // the class answering it, or:
-    tn_handler_fn callback;             // a plain function for every method
-    void *user_data;                    // h->user_data (Tornado's initialize kwargs)
-    const char *name;                   // for tn_app_reverse_url
-} tn_route;
-
-typedef struct tn_app tn_app;
-typedef struct tn_packed_file tn_packed_file;  // see >>static
-
-typedef struct tn_app_desc {
-    const tn_route *routes;             // the default host's routes (may be NULL)
-    const tn_handler_class *default_handler;  // unmatched paths; default: 404 page
-    void *default_handler_data;
-    bool no_access_log;                 // no tornado.access line per request
-    void *user_data;                    // tn_app_user_data
-    const char *cookie_secret;          // for signed cookies (copied); NULL: none
-    bool xsrf_cookies;                  // Tornado's XSRF check on every method
-                                        // but GET, HEAD and OPTIONS (403 on failure)
-    const char *static_path;            // a folder served under static_url_prefix
-                                        // (Tornado's static_path; copied); NULL: none
-    const char *static_url_prefix;      // default "/static/"
-    const tn_packed_file *static_files; // files embedded by tools/pack, served under
-                                        // the prefix when static_path is NULL
-    const char *template_path;          // folder of tn_render's templates (copied);
-                                        // each parsed on first use, then cached
-    tn_http_server_desc server;         // for tn_app_listen: limits, timeouts,
-                                        // xheaders (request_cb is the app's)
-} tn_app_desc;
-
-// Creates an application; every pattern is compiled now. Returns NULL (and
-// logs the pattern and column) on a bad pattern, or when out of memory.
-TN_API tn_app *tn_app_new(tn_loop *loop, const tn_app_desc *desc);
-// Tornado's add_handlers: routes that apply when the request's host (without
-// port) matches host_pattern; host groups are tried in the order added,
-// before the default host's routes. Returns 0 or TN_EINVAL / TN_ENOMEM.
-TN_API int tn_app_add_handlers(tn_app *app, const char *host_pattern, const tn_route *routes);
-// Serves on `port` on every interface (Tornado's app.listen). Returns 0 or an error.
-TN_API int tn_app_listen(tn_app *app, int port);
-// Serves on the address `bind` describes. Returns 0 or an error.
-TN_API int tn_app_listen_on(tn_app *app, const tn_bind_desc *bind);
-// The port of the first listening socket.
-TN_API int tn_app_port(const tn_app *app);
-// Appends the path of the route named `name` with its groups filled by args
-// (escaped here). Returns 0, TN_ENOENT (no such name) or TN_EINVAL.
-TN_API int tn_app_reverse_url(const tn_app *app, const char *name, const char *const *args, int nargs, tn_buf *out);
-TN_API void *tn_app_user_data(const tn_app *app);
-// Stops serving and frees the application (the loop frees it at the end too).
-TN_API void tn_app_free(tn_app *app);
-
-// ---- inside a handler
-// Positional path argument i (0-based), decoded; {NULL,0} when absent.
-TN_API tn_str tn_path_arg(const tn_handler *h, int i);
-// Named path argument, decoded; {NULL,0} when absent.
-TN_API tn_str tn_path_kwarg(const tn_handler *h, const char *name);
-TN_API int tn_path_args_count(const tn_handler *h);
-// Pass as the default to make an argument required (Tornado's get_argument
-// without a default): when absent, a 400 is sent and NULL returned.
-#define TN_REQUIRED ((const char *)(uintptr_t)1)
-
-// Tornado's get_argument: the last value of `name` from the query or a form
-// body, as a C string with surrounding whitespace stripped; `def` (may be
-// NULL) when absent. With def == TN_REQUIRED a missing argument sends a 400
-// ("Missing argument NAME") and returns NULL: return from the handler then.
-// A value that is not UTF-8 also sends a 400 and returns NULL.
-TN_API const char *tn_get_argument(tn_handler *h, const char *name, const char *def);
-// Only the query string's (get_query_argument) or only the body's.
-TN_API const char *tn_get_query_argument(tn_handler *h, const char *name, const char *def);
-TN_API const char *tn_get_body_argument(tn_handler *h, const char *name, const char *def);
-// Every value of `name` (query then body), up to max, as C strings.
-// Returns how many there are.
-TN_API size_t tn_get_arguments(tn_handler *h, const char *name, const char **out, size_t max);
-// The files of a multipart/form-data body (parts with a file name), or NULL.
-TN_API const tn_multipart *tn_get_files(tn_handler *h);
-// The cookies of the request (parsed on first use).
-TN_API const char *tn_get_cookie(tn_handler *h, const char *name, const char *def);
-
-// Adds a Set-Cookie header (tn_cookie_desc: path "/" by default). Returns
-// 0 or TN_EINVAL (bad characters, logged) / TN_ENOMEM.
-TN_API int tn_set_cookie(tn_handler *h, const tn_cookie_desc *cookie);
-// Tells the browser to delete a cookie (an expired one with the same name,
-// path and domain; path NULL means "/").
-TN_API int tn_clear_cookie(tn_handler *h, const char *name, const char *path, const char *domain);
-// Tornado's set_signed_cookie: the value signed with the app's cookie_secret
-// (Tornado's v2 format), expiring in expires_days (0: 30). Returns 0, or
-// TN_EINVAL without a cookie_secret.
-TN_API int tn_set_signed_cookie(tn_handler *h, const char *name, const char *value, double expires_days);
-// Tornado's get_signed_cookie: the verified value as a C string, or NULL
-// when absent, forged, for another name, or older than max_age_days (0: 31).
-TN_API const char *tn_get_signed_cookie(tn_handler *h, const char *name, double max_age_days);
-
-// Tornado's xsrf_token: this session's XSRF token (masked afresh on each
-// call, version 2), setting the _xsrf cookie when the client has none.
-// Valid until the request finishes; NULL when out of memory.
-TN_API const char *tn_xsrf_token(tn_handler *h);
-// `<input type="hidden" name="_xsrf" value="TOKEN"/>` for forms.
-TN_API const char *tn_xsrf_form_html(tn_handler *h);
-
-// Sends an error page (write_error, or Tornado's default) with `status` and
-// finishes. If the head was already sent, the connection is just ended.
-TN_API void tn_send_error(tn_handler *h, int status);
-// Sends a redirect to url and finishes; status 0 means 302 (301, 302, 303,
-// 307 and 308 are allowed). Returns 0 or TN_EINVAL.
-TN_API int tn_redirect(tn_handler *h, const char *url, int status);
-// Writes JSON made by the caller's json writer into the body, setting
-// Content-Type application/json; returns a writer over the response body.
-TN_API tn_json_writer *tn_write_json_begin(tn_handler *h);
-// Ends tn_write_json_begin. Returns 0 or the writer's error (the partial
-// JSON is then removed from the body).
-TN_API int tn_write_json_end(tn_handler *h);
-// The application serving the request (NULL for plain servers).
-TN_API tn_app *tn_handler_app(const tn_handler *h);
-// ==== END src/web/web.h ====
-
-// ==== BEGIN src/web/static.h ====
-// ---------------------------------------------------------------------------
-#if defined(TN_AMALGAMATION_LINES)
-#line 1 "src/web/static.h"
-#endif
-// >>static  Static files (Tornado's StaticFileHandler, static_path, static_url)
-// ---------------------------------------------------------------------------
-// Serve a folder under /static/ and link to its files with a content hash, so
-// browsers may cache them for ten years:
-//
-//     tn_app *app = tn_app_new(loop, &(tn_app_desc){
-//         .routes = routes, .static_path = "static"});
-//     ...
-//     tn_buf url = {0};
-//     tn_static_url(h, "app.css", &url);   // "/static/app.css?v=<32 hex digits>"
-//
-// Or embed the folder in the program (no file system needed):
-//
-//     build/pack static assets > assets.c       // const tn_packed_file assets[]
-//     extern const tn_packed_file assets[];
-//     ... (tn_app_desc){.static_files = assets}
-//
-// An explicit route serves another folder, the path being its first group:
-//
-//     static const tn_static_desc docs = {.path = "docs", .default_filename = "index.html"};
-//     ... {TN_STATIC_ROUTE("/docs/(.*)", &docs), ...}
-//
-// Rules, as Tornado's: Content-Type by extension, Accept-Ranges, a strong
-// ETag (SHA-256 of the content, cached until the file changes) and
-// Last-Modified; If-None-Match (which beats If-Modified-Since) and
-// If-Modified-Since answer 304, before any Range; one byte range (206, 416
-// with "bytes */N"; a range covering everything is a 200; a malformed Range
-// is ignored); HEAD; "..", absolute paths and symlinks leading out of the
-// folder are 403, missing files 404; a folder is 403 unless default_filename
-// is set: then "/dir" gets a 301 to "/dir/", which serves dir/index.html.
-// Requests with ?v= get "Cache-Control: max-age=315360000" and Expires.
-// Files on disk are sent with tn_send_file (never read whole into memory);
-// a file's hash is computed on first use, on the loop's thread (as Tornado).
-// Packed files are copied into the response.
-
-// One file embedded by tools/pack; a table ends with an entry whose path is
-// NULL and is sorted by path (strcmp), so lookups can bisect.
-struct tn_packed_file {
-    const char *path;           // relative to the packed folder, '/'-separated
-    const unsigned char *data;
-    size_t size;
-    int64_t mtime;              // seconds since the epoch (Last-Modified)
-    const char *hash;           // 64 hex digits: SHA-256 of data (ETag, ?v=)
-};
-
-// Tornado's StaticFileHandler arguments (the route's user_data).
-typedef struct tn_static_desc {
-    const char *path;               // the folder served; NULL: serve `files`
-    const tn_packed_file *files;    // files embedded by tools/pack
-    const char *default_filename;   // e.g. "index.html"; NULL: folders are 403
-} tn_static_desc;
-
-// Tornado's StaticFileHandler as an app's route callback: serves GET and
-// HEAD of path argument 0 from the tn_static_desc in h->user_data (405 for
-// other methods).
-TN_API void tn_static_serve(tn_handler *h);
-
-// A tn_route serving desc (a const tn_static_desc * that outlives the app);
-// the pattern's first group is the file's path.
-#define TN_STATIC_ROUTE(pattern, desc) {(pattern), NULL, tn_static_serve, (void *)(desc), NULL}
-
-// Tornado's static_url: appends static_url_prefix + path + "?v=" + the first
-// 32 hex digits of the file's content hash, for the app's static_path or
-// static_files. Returns 0, TN_ENOENT (no such file, or no static files; out
-// is then unchanged) or TN_ENOMEM.
-TN_API int tn_static_url(tn_handler *h, const char *path, tn_buf *out);
-// ==== END src/web/static.h ====
-
 // ==== BEGIN src/web/template.h ====
 // ---------------------------------------------------------------------------
 #if defined(TN_AMALGAMATION_LINES)
@@ -2277,8 +2198,9 @@ TN_API int tn_static_url(tn_handler *h, const char *path, tn_buf *out);
 //     tn_template_render(t, doc.root, NULL, &out, &err);  // out gets the HTML
 //     tn_template_free(t);
 //
-// In a handler, tn_render(h, "page.html", ctx) does it all with the app's
-// template_path and a cache of parsed templates.
+// The engine needs only JSON and strings; in a handler, tn_render(h,
+// "page.html", ctx) (>>render) does it all with the app's template_path and
+// a cache of parsed templates.
 //
 // Syntax: `{{ expr }}` prints expr HTML-escaped (& < > " ' as Tornado's
 // xhtml_escape), `{% raw expr %}` unescaped, `{# ... #}` is a comment, and
@@ -2383,8 +2305,298 @@ TN_API tn_template_loader *tn_template_loader_new(const tn_template_loader_desc 
 TN_API int tn_template_loader_get(tn_template_loader *l, const char *name, const tn_template **out, tn_template_error *err);
 // Frees the loader and every template it parsed. NULL is fine.
 TN_API void tn_template_loader_free(tn_template_loader *l);
+// ==== END src/web/template.h ====
 
-// ---- in a handler (the app's template_path)
+// ==== BEGIN src/web/static.h ====
+// ---------------------------------------------------------------------------
+#if defined(TN_AMALGAMATION_LINES)
+#line 1 "src/web/static.h"
+#endif
+// >>static  Static files (Tornado's StaticFileHandler, static_path, static_url)
+// ---------------------------------------------------------------------------
+// Serve a folder under /static/ and link to its files with a content hash, so
+// browsers may cache them for ten years:
+//
+//     tn_app *app = tn_app_new(loop, &(tn_app_desc){
+//         .routes = routes, .static_path = "static"});
+//     ...
+//     tn_buf url = {0};
+//     tn_static_url(h, "app.css", &url);   // "/static/app.css?v=<32 hex digits>"
+//
+// Or embed the folder in the program (no file system needed):
+//
+//     build/pack static assets > assets.c       // const tn_packed_file assets[]
+//     extern const tn_packed_file assets[];
+//     ... (tn_app_desc){.static_files = assets}
+//
+// An explicit route serves another folder, the path being its first group:
+//
+//     static const tn_static_desc docs = {.path = "docs", .default_filename = "index.html"};
+//     ... {TN_STATIC_ROUTE("/docs/(.*)", &docs), ...}
+//
+// Rules, as Tornado's: Content-Type by extension, Accept-Ranges, a strong
+// ETag (SHA-256 of the content, cached until the file changes) and
+// Last-Modified; If-None-Match (which beats If-Modified-Since) and
+// If-Modified-Since answer 304, before any Range; one byte range (206, 416
+// with "bytes */N"; a range covering everything is a 200; a malformed Range
+// is ignored); HEAD; "..", absolute paths and symlinks leading out of the
+// folder are 403, missing files 404; a folder is 403 unless default_filename
+// is set: then "/dir" gets a 301 to "/dir/", which serves dir/index.html.
+// Requests with ?v= get "Cache-Control: max-age=315360000" and Expires.
+// Files on disk are sent with tn_send_file (never read whole into memory);
+// a file's hash is computed on first use, on the loop's thread (as Tornado).
+// Packed files are copied into the response.
+
+// One file embedded by tools/pack; a table ends with an entry whose path is
+// NULL and is sorted by path (strcmp), so lookups can bisect.
+typedef struct tn_packed_file {
+    const char *path;           // relative to the packed folder, '/'-separated
+    const unsigned char *data;
+    size_t size;
+    int64_t mtime;              // seconds since the epoch (Last-Modified)
+    const char *hash;           // 64 hex digits: SHA-256 of data (ETag, ?v=)
+} tn_packed_file;
+
+// Tornado's StaticFileHandler arguments (the route's user_data).
+typedef struct tn_static_desc {
+    const char *path;               // the folder served; NULL: serve `files`
+    const tn_packed_file *files;    // files embedded by tools/pack
+    const char *default_filename;   // e.g. "index.html"; NULL: folders are 403
+} tn_static_desc;
+
+// Tornado's StaticFileHandler as an app's route callback: serves GET and
+// HEAD of path argument 0 from the tn_static_desc in h->user_data (405 for
+// other methods).
+TN_API void tn_static_serve(tn_handler *h);
+
+// A tn_route serving desc (a const tn_static_desc * that outlives the app);
+// the pattern's first group is the file's path.
+#define TN_STATIC_ROUTE(pattern, desc) {(pattern), NULL, tn_static_serve, (void *)(desc), NULL}
+
+// Tornado's static_url: appends static_url_prefix + path + "?v=" + the first
+// 32 hex digits of the file's content hash, for the app's static_path or
+// static_files. Returns 0, TN_ENOENT (no such file, or no static files; out
+// is then unchanged) or TN_ENOMEM.
+TN_API int tn_static_url(tn_handler *h, const char *path, tn_buf *out);
+// ==== END src/web/static.h ====
+
+// ==== BEGIN src/web/app.h ====
+// ---------------------------------------------------------------------------
+#if defined(TN_AMALGAMATION_LINES)
+#line 1 "src/web/app.h"
+#endif
+// >>app  The application: routes, handler classes, listening (tornado.web)
+// ---------------------------------------------------------------------------
+// Tornado's hello world, in C:
+//
+//     static void main_get(tn_handler *h) { tn_write_str(h, "Hello, world"); }
+//     static const tn_handler_class main_handler = {.get = main_get};
+//
+//     int main(void) {
+//         tn_loop *loop = tn_loop_new(NULL);
+//         tn_app *app = tn_app_new(loop, &(tn_app_desc){
+//             .routes = (tn_route[]){{.pattern = "/", .handler = &main_handler}, {0}}});
+//         tn_app_listen(app, 8888);
+//         tn_loop_start(loop);
+//     }
+//
+// A route's pattern is a Tornado-style regular expression matched against
+// the whole (still percent-encoded) path; the first match wins. Its groups
+// become path arguments: tn_path_arg(h, i), or tn_path_kwarg(h, "name") for
+// named groups (?P<name>...). They arrive percent-decoded and must be UTF-8
+// (else 400), as in Tornado.
+
+// Tornado's RequestHandler subclass: the methods a route answers, and hooks.
+// A method left NULL answers 405 with an Allow header.
+typedef struct tn_handler_class {
+    tn_handler_fn get, head, post, put, del, patch, options;  // del: DELETE
+    tn_handler_fn prepare;              // before the method; finishing here skips it
+    tn_handler_fn on_finish;            // after the response was sent
+    tn_handler_fn on_connection_close;  // the client left during a deferred answer
+                                        // or a streamed body (data_received)
+    tn_handler_fn set_default_headers;  // at the start, and again before an error page
+    void (*write_error)(tn_handler *h, int status);  // NULL: Tornado's default page
+    tn_body_fn data_received;           // set: the body streams here as it arrives
+                                        // (@stream_request_body); prepare then runs
+                                        // before the body is read
+    size_t max_body_size;               // 0: the server's
+    bool no_etag;                       // skip the automatic ETag / 304
+} tn_handler_class;
+
+// One entry of a route table; a table ends with an entry whose pattern is NULL.
+typedef struct tn_route {
+    const char *pattern;                // "/story/([0-9]+)"
+    const tn_handler_class *handler;    // the class answering it, or:
+    tn_handler_fn callback;             // a plain function for every method
+    void *user_data;                    // h->user_data (Tornado's initialize kwargs)
+    const char *name;                   // for tn_app_reverse_url
+} tn_route;
+
+typedef struct tn_app tn_app;
+
+typedef struct tn_app_desc {
+    const tn_route *routes;             // the default host's routes (may be NULL)
+    const tn_handler_class *default_handler;  // unmatched paths; default: 404 page
+    void *default_handler_data;
+    bool no_access_log;                 // no tornado.access line per request
+    void *user_data;                    // tn_app_user_data
+    const char *cookie_secret;          // for signed cookies (copied); NULL: none
+    bool xsrf_cookies;                  // Tornado's XSRF check on every method
+                                        // but GET, HEAD and OPTIONS (403 on failure)
+    const char *static_path;            // a folder served under static_url_prefix
+                                        // (Tornado's static_path; copied); NULL: none
+    const char *static_url_prefix;      // default "/static/"
+    const tn_packed_file *static_files; // files embedded by tools/pack, served under
+                                        // the prefix when static_path is NULL
+    const char *template_path;          // folder of tn_render's templates (copied);
+                                        // each parsed on first use, then cached
+    tn_http_server_desc server;         // for tn_app_listen: limits, timeouts,
+                                        // xheaders (request_cb is the app's)
+} tn_app_desc;
+
+// Creates an application; every pattern is compiled now. Returns NULL (and
+// logs the pattern and column) on a bad pattern, or when out of memory.
+TN_API tn_app *tn_app_new(tn_loop *loop, const tn_app_desc *desc);
+// Tornado's add_handlers: routes that apply when the request's host (without
+// port) matches host_pattern; host groups are tried in the order added,
+// before the default host's routes. Returns 0 or TN_EINVAL / TN_ENOMEM.
+TN_API int tn_app_add_handlers(tn_app *app, const char *host_pattern, const tn_route *routes);
+// Serves on `port` on every interface (Tornado's app.listen). Returns 0 or an error.
+TN_API int tn_app_listen(tn_app *app, int port);
+// Serves on the address `bind` describes. Returns 0 or an error.
+TN_API int tn_app_listen_on(tn_app *app, const tn_bind_desc *bind);
+// The port of the first listening socket.
+TN_API int tn_app_port(const tn_app *app);
+// Appends the path of the route named `name` with its groups filled by args
+// (escaped here). Returns 0, TN_ENOENT (no such name) or TN_EINVAL.
+TN_API int tn_app_reverse_url(const tn_app *app, const char *name, const char *const *args, int nargs, tn_buf *out);
+TN_API void *tn_app_user_data(const tn_app *app);
+// Stops serving and frees the application (the loop frees it at the end too).
+TN_API void tn_app_free(tn_app *app);
+// ==== END src/web/app.h ====
+
+// ==== BEGIN src/web/handler.h ====
+// ---------------------------------------------------------------------------
+#if defined(TN_AMALGAMATION_LINES)
+#line 1 "src/web/handler.h"
+#endif
+// >>handler  Inside a handler: path arguments, errors, redirects, JSON
+// ---------------------------------------------------------------------------
+// What Tornado's RequestHandler adds to the HTTP calls of >>http_server
+// (tn_write, tn_set_header, tn_finish...): for handlers of an app's routes.
+// An automatic ETag is added to a GET or HEAD answered 200 (and an
+// If-None-Match that names it gets a 304), unless the class sets no_etag.
+
+// Positional path argument i (0-based), decoded; {NULL,0} when absent.
+TN_API tn_str tn_path_arg(const tn_handler *h, int i);
+// Named path argument, decoded; {NULL,0} when absent.
+TN_API tn_str tn_path_kwarg(const tn_handler *h, const char *name);
+TN_API int tn_path_args_count(const tn_handler *h);
+
+// Sends an error page (write_error, or Tornado's default) with `status` and
+// finishes. If the head was already sent, the connection is just ended.
+TN_API void tn_send_error(tn_handler *h, int status);
+// Sends a redirect to url and finishes; status 0 means 302 (301, 302, 303,
+// 307 and 308 are allowed). Returns 0 or TN_EINVAL.
+TN_API int tn_redirect(tn_handler *h, const char *url, int status);
+// Writes JSON made by the caller's json writer into the body, setting
+// Content-Type application/json; returns a writer over the response body.
+TN_API tn_json_writer *tn_write_json_begin(tn_handler *h);
+// Ends tn_write_json_begin. Returns 0 or the writer's error (the partial
+// JSON is then removed from the body).
+TN_API int tn_write_json_end(tn_handler *h);
+// The application serving the request (NULL for plain servers).
+TN_API tn_app *tn_handler_app(const tn_handler *h);
+// ==== END src/web/handler.h ====
+
+// ==== BEGIN src/web/arguments.h ====
+// ---------------------------------------------------------------------------
+#if defined(TN_AMALGAMATION_LINES)
+#line 1 "src/web/arguments.h"
+#endif
+// >>arguments  Request arguments and uploaded files in a handler
+// ---------------------------------------------------------------------------
+// Tornado's get_argument family over the query string and a form body
+// (application/x-www-form-urlencoded or multipart/form-data), parsed on
+// first use.
+
+// Pass as the default to make an argument required (Tornado's get_argument
+// without a default): when absent, a 400 is sent and NULL returned.
+#define TN_REQUIRED ((const char *)(uintptr_t)1)
+
+// Tornado's get_argument: the last value of `name` from the query or a form
+// body, as a C string with surrounding whitespace stripped; `def` (may be
+// NULL) when absent. With def == TN_REQUIRED a missing argument sends a 400
+// ("Missing argument NAME") and returns NULL: return from the handler then.
+// A value that is not UTF-8 also sends a 400 and returns NULL.
+TN_API const char *tn_get_argument(tn_handler *h, const char *name, const char *def);
+// Only the query string's (get_query_argument) or only the body's.
+TN_API const char *tn_get_query_argument(tn_handler *h, const char *name, const char *def);
+TN_API const char *tn_get_body_argument(tn_handler *h, const char *name, const char *def);
+// Every value of `name` (query then body), up to max, as C strings.
+// Returns how many there are.
+TN_API size_t tn_get_arguments(tn_handler *h, const char *name, const char **out, size_t max);
+// The files of a multipart/form-data body (parts with a file name), or NULL.
+TN_API const tn_multipart *tn_get_files(tn_handler *h);
+// ==== END src/web/arguments.h ====
+
+// ==== BEGIN src/web/cookies.h ====
+// ---------------------------------------------------------------------------
+#if defined(TN_AMALGAMATION_LINES)
+#line 1 "src/web/cookies.h"
+#endif
+// >>cookies  Cookies in a handler, plain and signed
+// ---------------------------------------------------------------------------
+// The request's cookies (>>cookie parses them), Set-Cookie headers, and
+// Tornado's signed cookies made with the app's cookie_secret.
+
+// The cookies of the request (parsed on first use).
+TN_API const char *tn_get_cookie(tn_handler *h, const char *name, const char *def);
+
+// Adds a Set-Cookie header (tn_cookie_desc: path "/" by default). Returns
+// 0 or TN_EINVAL (bad characters, logged) / TN_ENOMEM.
+TN_API int tn_set_cookie(tn_handler *h, const tn_cookie_desc *cookie);
+// Tells the browser to delete a cookie (an expired one with the same name,
+// path and domain; path NULL means "/").
+TN_API int tn_clear_cookie(tn_handler *h, const char *name, const char *path, const char *domain);
+// Tornado's set_signed_cookie: the value signed with the app's cookie_secret
+// (Tornado's v2 format), expiring in expires_days (0: 30). Returns 0, or
+// TN_EINVAL without a cookie_secret.
+TN_API int tn_set_signed_cookie(tn_handler *h, const char *name, const char *value, double expires_days);
+// Tornado's get_signed_cookie: the verified value as a C string, or NULL
+// when absent, forged, for another name, or older than max_age_days (0: 31).
+TN_API const char *tn_get_signed_cookie(tn_handler *h, const char *name, double max_age_days);
+// ==== END src/web/cookies.h ====
+
+// ==== BEGIN src/web/xsrf.h ====
+// ---------------------------------------------------------------------------
+#if defined(TN_AMALGAMATION_LINES)
+#line 1 "src/web/xsrf.h"
+#endif
+// >>xsrf  Cross-site request forgery protection (Tornado's xsrf_cookies)
+// ---------------------------------------------------------------------------
+// With tn_app_desc.xsrf_cookies, every request with a method other than GET,
+// HEAD and OPTIONS must carry the token of its _xsrf cookie, in the _xsrf
+// argument or an X-XSRFToken / X-CSRFToken header; otherwise it is answered
+// 403 before prepare runs. Put the token in forms with tn_xsrf_form_html.
+
+// Tornado's xsrf_token: this session's XSRF token (masked afresh on each
+// call, version 2), setting the _xsrf cookie when the client has none.
+// Valid until the request finishes; NULL when out of memory.
+TN_API const char *tn_xsrf_token(tn_handler *h);
+// `<input type="hidden" name="_xsrf" value="TOKEN"/>` for forms.
+TN_API const char *tn_xsrf_form_html(tn_handler *h);
+// ==== END src/web/xsrf.h ====
+
+// ==== BEGIN src/web/render.h ====
+// ---------------------------------------------------------------------------
+#if defined(TN_AMALGAMATION_LINES)
+#line 1 "src/web/render.h"
+#endif
+// >>render  Templates in a handler (Tornado's render and render_string)
+// ---------------------------------------------------------------------------
+// The app's template_path is loaded through one tn_template_loader: each
+// template is parsed on first use, then cached (>>template: the engine).
 
 // Renders template `name` of the app's template_path with ctx, writes it with
 // Content-Type text/html; charset=UTF-8 and finishes. Templates may call
@@ -2394,14 +2606,14 @@ TN_API int tn_render(tn_handler *h, const char *name, const tn_json_value *ctx);
 // tn_render's rendering appended to out instead; nothing is sent. Errors are
 // logged and returned; out is then unchanged.
 TN_API int tn_render_string(tn_handler *h, const char *name, const tn_json_value *ctx, tn_buf *out);
-// ==== END src/web/template.h ====
+// ==== END src/web/render.h ====
 
-// ==== BEGIN src/websocket/websocket.h ====
+// ==== BEGIN src/web/ws_server.h ====
 // ---------------------------------------------------------------------------
 #if defined(TN_AMALGAMATION_LINES)
-#line 1 "src/websocket/websocket.h"
+#line 1 "src/web/ws_server.h"
 #endif
-// >>websocket  WebSocket server connections (Tornado's WebSocketHandler)
+// >>ws_server  WebSocket routes of an app (Tornado's WebSocketHandler)
 // ---------------------------------------------------------------------------
 // A WebSocket endpoint is a route whose callback is tn_ws_upgrade and whose
 // user_data is a tn_ws_class (TN_WS_ROUTE spells it):
@@ -2419,55 +2631,8 @@ TN_API int tn_render_string(tn_handler *h, const char *name, const tn_json_value
 // "Sec-WebSocket-Version: 13") to other versions. Extensions such as
 // permessage-deflate are declined: the answer names none.
 //
-// Then frames flow: every message arrives whole in on_message (text is
-// checked to be UTF-8 as it arrives, close 1007 otherwise); pings are
-// answered; protocol errors close with 1002, messages over max_message_size
-// with 1009. Failing a connection sends the close frame, ends our side of the
-// TCP connection and waits up to close_timeout for the peer to hang up.
-//
-// Lifetimes: a tn_ws is valid from prepare until on_close returns; on_close
-// runs exactly once for every connection that was answered 101 (a refused
-// handshake gets none). Sending, pinging and closing are safe inside every
-// callback; once the connection is closing they return TN_ECLOSED.
-
-typedef struct tn_ws tn_ws;
-
-// Tornado's WebSocketHandler subclass. Every callback may be NULL.
-typedef struct tn_ws_class {
-    // Before the handshake, with the request at hand: finish h (e.g.
-    // tn_send_error(h, 401)) to refuse the upgrade. ws exists already, so
-    // tn_ws_set_user_data can keep what the request said. To decide later
-    // (a session lookup on the executor), call tn_defer(h) and return; then
-    // call exactly one of tn_ws_accept(ws) or tn_ws_refuse(ws, status).
-    void (*prepare)(tn_ws *ws, tn_handler *h);
-    // Whether to accept a browser's Origin (the header's value, present).
-    // NULL: Tornado's rule, the Origin's host[:port] equals the Host header.
-    // false answers 403. Requests without Origin are always accepted.
-    bool (*check_origin)(tn_ws *ws, tn_handler *h, tn_str origin);
-    // Picks one of the subprotocols the client offered (in its order): the
-    // index, or -1 for none. NULL: none.
-    int (*select_subprotocol)(tn_ws *ws, tn_handler *h, const tn_str *protocols, int n);
-    // The connection is open (the 101 was queued); path arguments are here.
-    void (*open)(tn_ws *ws);
-    // A whole message; data is valid during the call only (copy to keep).
-    // Text (binary false) is valid UTF-8; data[len] is a NUL.
-    void (*on_message)(tn_ws *ws, const char *data, size_t len, bool binary);
-    // The connection ended. code: the code of the peer's close frame (1005
-    // when it had none), the code we failed it with (1002, 1007, 1009), or
-    // 1006 when it ended without a close frame (dropped, timed out).
-    void (*on_close)(tn_ws *ws, int code, const char *reason);
-    void (*on_ping)(tn_ws *ws, const char *data, size_t len);  // after the pong is queued
-    void (*on_pong)(tn_ws *ws, const char *data, size_t len);
-    size_t max_message_size;        // default 1 MiB (TN_DEFAULT_WS_MAX_MESSAGE_SIZE);
-                                    // larger messages close with 1009
-    double ping_interval;           // seconds between our pings; 0: no pings
-    double ping_timeout;            // seconds a ping may go unanswered before the
-                                    // connection is dropped; default ping_interval
-    double close_timeout;           // seconds to wait for the peer's close; default 5
-    size_t max_write_buffer_size;   // queued output before a peer that does not
-                                    // read is dropped; default: the server's
-    void *user_data;                // the initial tn_ws_user_data of each connection
-} tn_ws_class;
+// A refused handshake gets no on_close. From the 101 on, the connection is a
+// tn_ws like any other (>>websocket).
 
 // A route entry for a WebSocket endpoint (C99 / C++20 designated initialisers).
 #define TN_WS_ROUTE(pattern_, cls_) \
@@ -2489,96 +2654,13 @@ TN_API int tn_ws_accept(tn_ws *ws);
 // TN_EINVAL (nothing pending).
 TN_API int tn_ws_refuse(tn_ws *ws, int status);
 
-// Sends one message, unfragmented; text must be UTF-8. A client masks it. Returns
-// 0, TN_EINVAL (text that is not UTF-8), TN_ECLOSED (closing or closed), or
-// TN_ENOBUFS when max_write_buffer_size would be passed: the connection is
-// then dropped.
-TN_API int tn_ws_send(tn_ws *ws, const void *data, size_t len, bool binary);
-// Sends a ping with up to 125 bytes of payload. Returns 0, TN_EINVAL,
-// TN_ECLOSED or TN_ENOBUFS (as tn_ws_send).
-TN_API int tn_ws_ping(tn_ws *ws, const void *data, size_t len);
-// Starts the closing handshake: sends a close frame (code 0: none; else a
-// code a peer may send, with a UTF-8 reason cut to fit) and drops the
-// connection if the peer has not answered within close_timeout. Returns 0,
-// TN_EINVAL (bad code or reason) or TN_ECLOSED (already closing).
-TN_API int tn_ws_close(tn_ws *ws, int code, const char *reason);
-// True once the connection is closing (either side sent a close frame) or closed.
-TN_API bool tn_ws_closing(const tn_ws *ws);
-// Bytes queued for sending and not yet taken by the kernel.
-TN_API size_t tn_ws_write_buffer_size(const tn_ws *ws);
 // Positional path argument i of the route (0-based, decoded), {NULL,0} when absent.
 TN_API tn_str tn_ws_path_arg(const tn_ws *ws, int i);
 TN_API int tn_ws_path_args_count(const tn_ws *ws);
 // The path argument of the route's named group `name` (Tornado's
 // path_kwargs, like tn_path_kwarg), {NULL,0} when the route has none.
 TN_API tn_str tn_ws_path_kwarg(const tn_ws *ws, const char *name);
-// The subprotocol chosen by select_subprotocol, or {NULL,0}.
-TN_API tn_str tn_ws_subprotocol(const tn_ws *ws);
-TN_API const tn_ws_class *tn_ws_get_class(const tn_ws *ws);
-TN_API void *tn_ws_user_data(const tn_ws *ws);
-TN_API void tn_ws_set_user_data(tn_ws *ws, void *user_data);
-// The connection's stream (for its peer address, nodelay, ...), NULL before
-// the handshake. Do not read from it or close it directly.
-TN_API tn_stream *tn_ws_stream(const tn_ws *ws);
-TN_API tn_loop *tn_ws_loop(const tn_ws *ws);
-
-// ---- the client (Tornado's websocket_connect)
-//
-// tn_ws_connect opens a connection on the loop and hands it, open, to the
-// desc's on_connect; from there it is the same tn_ws as on the server side,
-// with the same class of callbacks, close and ping rules, except that every
-// frame we send is masked with a fresh random key and a masked frame from
-// the server fails the connection with 1002:
-//
-//     static void got(tn_ws *ws, const char *data, size_t len, bool binary) {
-//         printf("%.*s\n", (int)len, data);
-//         tn_ws_close(ws, 1000, "done");
-//     }
-//     static tn_ws_class cls = {.on_message = got};
-//     static void connected(tn_ws *ws, int status, int http_status, void *ud) {
-//         if (status) fprintf(stderr, "%s (HTTP %d)\n", tn_strerror(status), http_status);
-//         else tn_ws_send(ws, "hello", 5, false);
-//     }
-//     tn_ws_connect_desc d = {.url = "ws://127.0.0.1:8888/ws", .cls = &cls,
-//                             .on_connect = connected};
-//     int r = tn_ws_connect(loop, &d);   // TN_EINVAL: a bad URL or header
-//
-// The answer must be "101" with "Upgrade: websocket", "Connection: Upgrade"
-// and the right Sec-WebSocket-Accept; a subprotocol the server picked must be
-// one we offered, and any extension (we offer none) fails the connection.
-// After our close frame, the client waits for the server to end TCP (RFC
-// 6455 §7.1.1), up to close_timeout. Lifetimes as on the server side: a
-// client's tn_ws is valid from on_connect (status 0) until on_close returns,
-// and on_close runs exactly once for it; a failed connect gets no on_close.
-
-// status 0: ws is open (open runs right after this callback). Otherwise ws
-// is NULL and status says why: TN_ETIMEDOUT, TN_ECONNREFUSED, TN_ENOTFOUND,
-// TN_EHTTP (a status other than 101: http_status has it), TN_EPARSE (an
-// answer that is not a valid handshake), TN_EOF (the server hung up).
-typedef void (*tn_ws_connect_cb)(tn_ws *ws, int status, int http_status, void *user_data);
-
-typedef struct tn_ws_connect_desc {
-    const char *url;                 // "ws://host[:port]/path[?query]"; required
-                                     // ("wss://": TN_ENOTSUP until TLS exists)
-    double connect_timeout;          // seconds for resolving, connecting and the
-                                     // handshake; default 20
-    const char *const *subprotocols; // offered in this order; NULL-terminated, may be NULL
-    const char *const *headers;      // extra "Name: value" lines; NULL-terminated
-    const char *origin;              // an Origin header; NULL: none
-    const tn_ws_class *cls;          // callbacks and limits (prepare, check_origin and
-                                     // select_subprotocol unused); must outlive the
-                                     // connection; NULL: none
-    tn_ws_connect_cb on_connect;     // required; runs exactly once
-    void *user_data;                 // on_connect's and the tn_ws_user_data; NULL:
-                                     // cls->user_data
-} tn_ws_connect_desc;
-
-// Starts connecting; desc->on_connect runs exactly once, later, on the
-// loop's thread. Returns 0, or TN_EINVAL (a bad URL, subprotocol or header
-// line, no on_connect), TN_ENOTSUP (wss://) or TN_ENOMEM: on_connect will
-// not run then.
-TN_API int tn_ws_connect(tn_loop *loop, const tn_ws_connect_desc *desc);
-// ==== END src/websocket/websocket.h ====
+// ==== END src/web/ws_server.h ====
 
 // ==== BEGIN src/decl_end.h ====
 #ifdef __cplusplus
@@ -5523,6 +5605,334 @@ TN__PRIVATE void tn__executor_free(tn_loop *loop) {
 }
 // ==== END src/loop/executor.c ====
 
+// ==== BEGIN src/loop/locks.c ====
+// >>locks implementation: one FIFO waiter list serves all three
+#if defined(TN_AMALGAMATION_LINES)
+#line 1 "src/loop/locks.c"
+#endif
+
+
+typedef struct tn__wlist {
+    tn_waiter *head, *tail;
+    size_t n;
+} tn__wlist;
+
+struct tn_waiter {
+    tn_waiter *prev, *next;
+    tn__wlist *list;         // NULL once off the list (completing)
+    tn_loop *loop;
+    tn_wait_cb cb;
+    void *arg;
+    tn_timeout timer;
+    tn_semaphore *sem;       // a granted permit to give back if cancelled in flight
+    tn_queue *queue;         // a handed item to put back if cancelled in flight
+    tn_queue_get_cb get_cb;  // gets: called with the item instead of cb
+    void *item;
+    int status;
+    int cancelled;
+};
+
+struct tn_condition {
+    tn_loop *loop;
+    tn__wlist waiters;
+};
+
+struct tn_event {
+    tn_loop *loop;
+    tn__wlist waiters;
+    bool set;
+};
+
+struct tn_semaphore {
+    tn_loop *loop;
+    tn__wlist waiters;
+    size_t value;
+};
+
+struct tn_queue {
+    tn_loop *loop;
+    tn__wlist getters, putters, joiners;
+    void **ring;             // items[head .. head+count) modulo cap
+    size_t head, count, cap, maxsize, unfinished;
+};
+
+TN__PRIVATE int tn__queue_push(tn_queue *q, void *item, bool front);
+
+TN__PRIVATE void tn__wlist_unlink(tn_waiter *w) {
+    tn__wlist *l = w->list;
+    if (!l) return;
+    if (w->prev) w->prev->next = w->next;
+    else l->head = w->next;
+    if (w->next) w->next->prev = w->prev;
+    else l->tail = w->prev;
+    l->n--;
+    w->prev = w->next = NULL;
+    w->list = NULL;
+    tn_loop_remove_timeout(w->loop, w->timer);
+    w->timer.id = 0;
+}
+
+TN__PRIVATE void tn__waiter_deliver(tn_loop *loop, void *arg) {
+    tn_waiter *w = TN__CAST(tn_waiter *, arg);
+    if (!w->cancelled && w->get_cb) w->get_cb(loop, w->status, w->item, w->arg);
+    else if (!w->cancelled) w->cb(loop, w->status, w->arg);
+    else if (w->sem && w->status == 0) tn_semaphore_release(w->sem);  // granted, then dropped
+    else if (w->queue && w->get_cb && w->status == 0) tn__queue_push(w->queue, w->item, true);
+    tn__free(w);
+}
+
+// Takes w off its list and runs its callback in a later iteration.
+TN__PRIVATE void tn__waiter_complete(tn_waiter *w, int status) {
+    tn__wlist_unlink(w);
+    w->status = status;
+    if (tn_loop_add_callback(w->loop, tn__waiter_deliver, w) != 0) {
+        TN__LOGE("locks: cannot queue a waiter's callback (out of memory); running it now");
+        tn__waiter_deliver(w->loop, w);
+    }
+}
+
+TN__PRIVATE void tn__waiter_timeout(tn_loop *loop, void *arg) {
+    (void)loop;
+    tn_waiter *w = TN__CAST(tn_waiter *, arg);
+    w->timer.id = 0;
+    tn__waiter_complete(w, TN_ETIMEDOUT);
+}
+
+// A new waiter, queued on l (or, with l NULL, completing at once).
+TN__PRIVATE tn_waiter *tn__waiter_new(tn_loop *loop, tn__wlist *l, double timeout, tn_wait_cb cb, void *arg) {
+    tn_waiter *w = TN__CAST(tn_waiter *, tn__calloc(1, sizeof *w));
+    if (!w) return NULL;
+    w->loop = loop;
+    w->cb = cb;
+    w->arg = arg;
+    if (!l) {
+        tn__waiter_complete(w, 0);
+        return w;
+    }
+    w->list = l;
+    w->prev = l->tail;
+    if (l->tail) l->tail->next = w;
+    else l->head = w;
+    l->tail = w;
+    l->n++;
+    if (timeout > 0) w->timer = tn_loop_call_later(loop, timeout, tn__waiter_timeout, w);
+    return w;
+}
+
+TN__PRIVATE void tn__wlist_wake(tn__wlist *l, size_t n, int status) {
+    while (n-- && l->head) tn__waiter_complete(l->head, status);
+}
+
+TN_API bool tn_waiter_cancel(tn_waiter *w) {
+    if (!w || w->cancelled) return false;
+    if (w->list) {
+        tn__wlist_unlink(w);
+        tn__free(w);
+        return true;
+    }
+    w->cancelled = 1;  // its delivery is queued: it will drop the callback
+    return true;
+}
+
+// ---- Condition
+
+TN_API tn_condition *tn_condition_new(tn_loop *loop) {
+    tn_condition *c = TN__CAST(tn_condition *, tn__calloc(1, sizeof *c));
+    if (c) c->loop = loop;
+    return c;
+}
+
+TN_API void tn_condition_free(tn_condition *c) {
+    if (!c) return;
+    tn__wlist_wake(&c->waiters, SIZE_MAX, TN_ECANCELED);
+    tn__free(c);
+}
+
+TN_API tn_waiter *tn_condition_wait(tn_condition *c, double timeout, tn_wait_cb cb, void *arg) {
+    if (!cb) return NULL;
+    return tn__waiter_new(c->loop, &c->waiters, timeout, cb, arg);
+}
+
+TN_API void tn_condition_notify(tn_condition *c, size_t n) { tn__wlist_wake(&c->waiters, n, 0); }
+TN_API void tn_condition_notify_all(tn_condition *c) { tn__wlist_wake(&c->waiters, SIZE_MAX, 0); }
+TN_API size_t tn_condition_waiters(const tn_condition *c) { return c->waiters.n; }
+
+// ---- Event
+
+TN_API tn_event *tn_event_new(tn_loop *loop) {
+    tn_event *e = TN__CAST(tn_event *, tn__calloc(1, sizeof *e));
+    if (e) e->loop = loop;
+    return e;
+}
+
+TN_API void tn_event_free(tn_event *e) {
+    if (!e) return;
+    tn__wlist_wake(&e->waiters, SIZE_MAX, TN_ECANCELED);
+    tn__free(e);
+}
+
+TN_API void tn_event_set(tn_event *e) {
+    e->set = true;
+    tn__wlist_wake(&e->waiters, SIZE_MAX, 0);
+}
+
+TN_API void tn_event_clear(tn_event *e) { e->set = false; }
+TN_API bool tn_event_is_set(const tn_event *e) { return e->set; }
+
+TN_API tn_waiter *tn_event_wait(tn_event *e, double timeout, tn_wait_cb cb, void *arg) {
+    if (!cb) return NULL;
+    return tn__waiter_new(e->loop, e->set ? NULL : &e->waiters, timeout, cb, arg);
+}
+
+// ---- Semaphore
+
+TN_API tn_semaphore *tn_semaphore_new(tn_loop *loop, size_t value) {
+    tn_semaphore *s = TN__CAST(tn_semaphore *, tn__calloc(1, sizeof *s));
+    if (!s) return NULL;
+    s->loop = loop;
+    s->value = value;
+    return s;
+}
+
+TN_API void tn_semaphore_free(tn_semaphore *s) {
+    if (!s) return;
+    tn__wlist_wake(&s->waiters, SIZE_MAX, TN_ECANCELED);
+    tn__free(s);
+}
+
+TN_API tn_waiter *tn_semaphore_acquire(tn_semaphore *s, double timeout, tn_wait_cb cb, void *arg) {
+    if (!cb) return NULL;
+    bool free_now = s->value > 0 && !s->waiters.head;
+    tn_waiter *w = tn__waiter_new(s->loop, free_now ? NULL : &s->waiters, timeout, cb, arg);
+    if (w) w->sem = s;
+    if (w && free_now) s->value--;
+    return w;
+}
+
+TN_API void tn_semaphore_release(tn_semaphore *s) {
+    if (s->waiters.head) tn__waiter_complete(s->waiters.head, 0);  // the permit passes on
+    else s->value++;
+}
+
+TN_API size_t tn_semaphore_value(const tn_semaphore *s) { return s->value; }
+
+// ---- Queue
+
+TN__PRIVATE int tn__queue_push(tn_queue *q, void *item, bool front) {
+    if (q->count == q->cap) {
+        size_t cap = q->cap ? q->cap * 2 : 16;
+        void **ring = TN__CAST(void **, tn__malloc(cap * sizeof *ring));
+        if (!ring) return TN_ENOMEM;
+        for (size_t i = 0; i < q->count; i++) ring[i] = q->ring[(q->head + i) % q->cap];
+        tn__free(q->ring);
+        q->ring = ring;
+        q->cap = cap;
+        q->head = 0;
+    }
+    if (front) {
+        q->head = (q->head + q->cap - 1) % q->cap;
+        q->ring[q->head] = item;
+    } else {
+        q->ring[(q->head + q->count) % q->cap] = item;
+    }
+    q->count++;
+    return 0;
+}
+
+TN__PRIVATE void *tn__queue_pop(tn_queue *q) {
+    void *item = q->ring[q->head];
+    q->head = (q->head + 1) % q->cap;
+    q->count--;
+    return item;
+}
+
+TN__PRIVATE bool tn__queue_full(const tn_queue *q) { return q->maxsize && q->count >= q->maxsize; }
+
+// Hands queued items to waiting getters, then lets waiting putters in.
+TN__PRIVATE void tn__queue_settle(tn_queue *q) {
+    for (;;) {
+        if (q->count && q->getters.head) {
+            tn_waiter *g = q->getters.head;
+            g->item = tn__queue_pop(q);
+            tn__waiter_complete(g, 0);
+        } else if (q->putters.head && !tn__queue_full(q)) {
+            tn_waiter *p = q->putters.head;
+            if (tn__queue_push(q, p->item, false) != 0) return;
+            q->unfinished++;
+            tn__waiter_complete(p, 0);
+        } else {
+            return;
+        }
+    }
+}
+
+TN_API tn_queue *tn_queue_new(tn_loop *loop, size_t maxsize) {
+    tn_queue *q = TN__CAST(tn_queue *, tn__calloc(1, sizeof *q));
+    if (!q) return NULL;
+    q->loop = loop;
+    q->maxsize = maxsize;
+    return q;
+}
+
+TN_API void tn_queue_free(tn_queue *q) {
+    if (!q) return;
+    tn__wlist_wake(&q->getters, SIZE_MAX, TN_ECANCELED);
+    tn__wlist_wake(&q->putters, SIZE_MAX, TN_ECANCELED);
+    tn__wlist_wake(&q->joiners, SIZE_MAX, TN_ECANCELED);
+    tn__free(q->ring);
+    tn__free(q);
+}
+
+TN_API int tn_queue_put_nowait(tn_queue *q, void *item) {
+    if (tn__queue_full(q) || q->putters.head) return TN_EAGAIN;
+    int r = tn__queue_push(q, item, false);
+    if (r) return r;
+    q->unfinished++;
+    tn__queue_settle(q);
+    return 0;
+}
+
+TN_API tn_waiter *tn_queue_put(tn_queue *q, void *item, double timeout, tn_wait_cb cb, void *arg) {
+    if (!cb) return NULL;
+    if (tn_queue_put_nowait(q, item) == 0) return tn__waiter_new(q->loop, NULL, 0, cb, arg);
+    tn_waiter *w = tn__waiter_new(q->loop, &q->putters, timeout, cb, arg);
+    if (w) w->item = item;
+    return w;
+}
+
+TN_API int tn_queue_get_nowait(tn_queue *q, void **item) {
+    if (!q->count) return TN_EAGAIN;
+    *item = tn__queue_pop(q);
+    tn__queue_settle(q);
+    return 0;
+}
+
+TN_API tn_waiter *tn_queue_get(tn_queue *q, double timeout, tn_queue_get_cb cb, void *arg) {
+    if (!cb) return NULL;
+    tn_waiter *w = tn__waiter_new(q->loop, &q->getters, timeout, NULL, arg);
+    if (!w) return NULL;
+    w->get_cb = cb;
+    w->queue = q;
+    tn__queue_settle(q);
+    return w;
+}
+
+TN_API void tn_queue_task_done(tn_queue *q) {
+    if (!q->unfinished) {
+        TN__LOGE("tn_queue_task_done called more times than items were put");
+        return;
+    }
+    if (--q->unfinished == 0) tn__wlist_wake(&q->joiners, SIZE_MAX, 0);
+}
+
+TN_API tn_waiter *tn_queue_join(tn_queue *q, double timeout, tn_wait_cb cb, void *arg) {
+    if (!cb) return NULL;
+    return tn__waiter_new(q->loop, q->unfinished ? &q->joiners : NULL, timeout, cb, arg);
+}
+
+TN_API size_t tn_queue_size(const tn_queue *q) { return q->count; }
+// ==== END src/loop/locks.c ====
+
 // ==== BEGIN src/net/socket.c ====
 // >>net implementation
 #if defined(TN_AMALGAMATION_LINES)
@@ -6794,334 +7204,6 @@ TN_API int tn_tcp_connect(tn_loop *loop, const tn_connect_desc *d, tn_connect_cb
     return 0;
 }
 // ==== END src/net/tcp.c ====
-
-// ==== BEGIN src/loop/locks.c ====
-// >>locks implementation: one FIFO waiter list serves all three
-#if defined(TN_AMALGAMATION_LINES)
-#line 1 "src/loop/locks.c"
-#endif
-
-
-typedef struct tn__wlist {
-    tn_waiter *head, *tail;
-    size_t n;
-} tn__wlist;
-
-struct tn_waiter {
-    tn_waiter *prev, *next;
-    tn__wlist *list;         // NULL once off the list (completing)
-    tn_loop *loop;
-    tn_wait_cb cb;
-    void *arg;
-    tn_timeout timer;
-    tn_semaphore *sem;       // a granted permit to give back if cancelled in flight
-    tn_queue *queue;         // a handed item to put back if cancelled in flight
-    tn_queue_get_cb get_cb;  // gets: called with the item instead of cb
-    void *item;
-    int status;
-    int cancelled;
-};
-
-struct tn_condition {
-    tn_loop *loop;
-    tn__wlist waiters;
-};
-
-struct tn_event {
-    tn_loop *loop;
-    tn__wlist waiters;
-    bool set;
-};
-
-struct tn_semaphore {
-    tn_loop *loop;
-    tn__wlist waiters;
-    size_t value;
-};
-
-struct tn_queue {
-    tn_loop *loop;
-    tn__wlist getters, putters, joiners;
-    void **ring;             // items[head .. head+count) modulo cap
-    size_t head, count, cap, maxsize, unfinished;
-};
-
-TN__PRIVATE int tn__queue_push(tn_queue *q, void *item, bool front);
-
-TN__PRIVATE void tn__wlist_unlink(tn_waiter *w) {
-    tn__wlist *l = w->list;
-    if (!l) return;
-    if (w->prev) w->prev->next = w->next;
-    else l->head = w->next;
-    if (w->next) w->next->prev = w->prev;
-    else l->tail = w->prev;
-    l->n--;
-    w->prev = w->next = NULL;
-    w->list = NULL;
-    tn_loop_remove_timeout(w->loop, w->timer);
-    w->timer.id = 0;
-}
-
-TN__PRIVATE void tn__waiter_deliver(tn_loop *loop, void *arg) {
-    tn_waiter *w = TN__CAST(tn_waiter *, arg);
-    if (!w->cancelled && w->get_cb) w->get_cb(loop, w->status, w->item, w->arg);
-    else if (!w->cancelled) w->cb(loop, w->status, w->arg);
-    else if (w->sem && w->status == 0) tn_semaphore_release(w->sem);  // granted, then dropped
-    else if (w->queue && w->get_cb && w->status == 0) tn__queue_push(w->queue, w->item, true);
-    tn__free(w);
-}
-
-// Takes w off its list and runs its callback in a later iteration.
-TN__PRIVATE void tn__waiter_complete(tn_waiter *w, int status) {
-    tn__wlist_unlink(w);
-    w->status = status;
-    if (tn_loop_add_callback(w->loop, tn__waiter_deliver, w) != 0) {
-        TN__LOGE("locks: cannot queue a waiter's callback (out of memory); running it now");
-        tn__waiter_deliver(w->loop, w);
-    }
-}
-
-TN__PRIVATE void tn__waiter_timeout(tn_loop *loop, void *arg) {
-    (void)loop;
-    tn_waiter *w = TN__CAST(tn_waiter *, arg);
-    w->timer.id = 0;
-    tn__waiter_complete(w, TN_ETIMEDOUT);
-}
-
-// A new waiter, queued on l (or, with l NULL, completing at once).
-TN__PRIVATE tn_waiter *tn__waiter_new(tn_loop *loop, tn__wlist *l, double timeout, tn_wait_cb cb, void *arg) {
-    tn_waiter *w = TN__CAST(tn_waiter *, tn__calloc(1, sizeof *w));
-    if (!w) return NULL;
-    w->loop = loop;
-    w->cb = cb;
-    w->arg = arg;
-    if (!l) {
-        tn__waiter_complete(w, 0);
-        return w;
-    }
-    w->list = l;
-    w->prev = l->tail;
-    if (l->tail) l->tail->next = w;
-    else l->head = w;
-    l->tail = w;
-    l->n++;
-    if (timeout > 0) w->timer = tn_loop_call_later(loop, timeout, tn__waiter_timeout, w);
-    return w;
-}
-
-TN__PRIVATE void tn__wlist_wake(tn__wlist *l, size_t n, int status) {
-    while (n-- && l->head) tn__waiter_complete(l->head, status);
-}
-
-TN_API bool tn_waiter_cancel(tn_waiter *w) {
-    if (!w || w->cancelled) return false;
-    if (w->list) {
-        tn__wlist_unlink(w);
-        tn__free(w);
-        return true;
-    }
-    w->cancelled = 1;  // its delivery is queued: it will drop the callback
-    return true;
-}
-
-// ---- Condition
-
-TN_API tn_condition *tn_condition_new(tn_loop *loop) {
-    tn_condition *c = TN__CAST(tn_condition *, tn__calloc(1, sizeof *c));
-    if (c) c->loop = loop;
-    return c;
-}
-
-TN_API void tn_condition_free(tn_condition *c) {
-    if (!c) return;
-    tn__wlist_wake(&c->waiters, SIZE_MAX, TN_ECANCELED);
-    tn__free(c);
-}
-
-TN_API tn_waiter *tn_condition_wait(tn_condition *c, double timeout, tn_wait_cb cb, void *arg) {
-    if (!cb) return NULL;
-    return tn__waiter_new(c->loop, &c->waiters, timeout, cb, arg);
-}
-
-TN_API void tn_condition_notify(tn_condition *c, size_t n) { tn__wlist_wake(&c->waiters, n, 0); }
-TN_API void tn_condition_notify_all(tn_condition *c) { tn__wlist_wake(&c->waiters, SIZE_MAX, 0); }
-TN_API size_t tn_condition_waiters(const tn_condition *c) { return c->waiters.n; }
-
-// ---- Event
-
-TN_API tn_event *tn_event_new(tn_loop *loop) {
-    tn_event *e = TN__CAST(tn_event *, tn__calloc(1, sizeof *e));
-    if (e) e->loop = loop;
-    return e;
-}
-
-TN_API void tn_event_free(tn_event *e) {
-    if (!e) return;
-    tn__wlist_wake(&e->waiters, SIZE_MAX, TN_ECANCELED);
-    tn__free(e);
-}
-
-TN_API void tn_event_set(tn_event *e) {
-    e->set = true;
-    tn__wlist_wake(&e->waiters, SIZE_MAX, 0);
-}
-
-TN_API void tn_event_clear(tn_event *e) { e->set = false; }
-TN_API bool tn_event_is_set(const tn_event *e) { return e->set; }
-
-TN_API tn_waiter *tn_event_wait(tn_event *e, double timeout, tn_wait_cb cb, void *arg) {
-    if (!cb) return NULL;
-    return tn__waiter_new(e->loop, e->set ? NULL : &e->waiters, timeout, cb, arg);
-}
-
-// ---- Semaphore
-
-TN_API tn_semaphore *tn_semaphore_new(tn_loop *loop, size_t value) {
-    tn_semaphore *s = TN__CAST(tn_semaphore *, tn__calloc(1, sizeof *s));
-    if (!s) return NULL;
-    s->loop = loop;
-    s->value = value;
-    return s;
-}
-
-TN_API void tn_semaphore_free(tn_semaphore *s) {
-    if (!s) return;
-    tn__wlist_wake(&s->waiters, SIZE_MAX, TN_ECANCELED);
-    tn__free(s);
-}
-
-TN_API tn_waiter *tn_semaphore_acquire(tn_semaphore *s, double timeout, tn_wait_cb cb, void *arg) {
-    if (!cb) return NULL;
-    bool free_now = s->value > 0 && !s->waiters.head;
-    tn_waiter *w = tn__waiter_new(s->loop, free_now ? NULL : &s->waiters, timeout, cb, arg);
-    if (w) w->sem = s;
-    if (w && free_now) s->value--;
-    return w;
-}
-
-TN_API void tn_semaphore_release(tn_semaphore *s) {
-    if (s->waiters.head) tn__waiter_complete(s->waiters.head, 0);  // the permit passes on
-    else s->value++;
-}
-
-TN_API size_t tn_semaphore_value(const tn_semaphore *s) { return s->value; }
-
-// ---- Queue
-
-TN__PRIVATE int tn__queue_push(tn_queue *q, void *item, bool front) {
-    if (q->count == q->cap) {
-        size_t cap = q->cap ? q->cap * 2 : 16;
-        void **ring = TN__CAST(void **, tn__malloc(cap * sizeof *ring));
-        if (!ring) return TN_ENOMEM;
-        for (size_t i = 0; i < q->count; i++) ring[i] = q->ring[(q->head + i) % q->cap];
-        tn__free(q->ring);
-        q->ring = ring;
-        q->cap = cap;
-        q->head = 0;
-    }
-    if (front) {
-        q->head = (q->head + q->cap - 1) % q->cap;
-        q->ring[q->head] = item;
-    } else {
-        q->ring[(q->head + q->count) % q->cap] = item;
-    }
-    q->count++;
-    return 0;
-}
-
-TN__PRIVATE void *tn__queue_pop(tn_queue *q) {
-    void *item = q->ring[q->head];
-    q->head = (q->head + 1) % q->cap;
-    q->count--;
-    return item;
-}
-
-TN__PRIVATE bool tn__queue_full(const tn_queue *q) { return q->maxsize && q->count >= q->maxsize; }
-
-// Hands queued items to waiting getters, then lets waiting putters in.
-TN__PRIVATE void tn__queue_settle(tn_queue *q) {
-    for (;;) {
-        if (q->count && q->getters.head) {
-            tn_waiter *g = q->getters.head;
-            g->item = tn__queue_pop(q);
-            tn__waiter_complete(g, 0);
-        } else if (q->putters.head && !tn__queue_full(q)) {
-            tn_waiter *p = q->putters.head;
-            if (tn__queue_push(q, p->item, false) != 0) return;
-            q->unfinished++;
-            tn__waiter_complete(p, 0);
-        } else {
-            return;
-        }
-    }
-}
-
-TN_API tn_queue *tn_queue_new(tn_loop *loop, size_t maxsize) {
-    tn_queue *q = TN__CAST(tn_queue *, tn__calloc(1, sizeof *q));
-    if (!q) return NULL;
-    q->loop = loop;
-    q->maxsize = maxsize;
-    return q;
-}
-
-TN_API void tn_queue_free(tn_queue *q) {
-    if (!q) return;
-    tn__wlist_wake(&q->getters, SIZE_MAX, TN_ECANCELED);
-    tn__wlist_wake(&q->putters, SIZE_MAX, TN_ECANCELED);
-    tn__wlist_wake(&q->joiners, SIZE_MAX, TN_ECANCELED);
-    tn__free(q->ring);
-    tn__free(q);
-}
-
-TN_API int tn_queue_put_nowait(tn_queue *q, void *item) {
-    if (tn__queue_full(q) || q->putters.head) return TN_EAGAIN;
-    int r = tn__queue_push(q, item, false);
-    if (r) return r;
-    q->unfinished++;
-    tn__queue_settle(q);
-    return 0;
-}
-
-TN_API tn_waiter *tn_queue_put(tn_queue *q, void *item, double timeout, tn_wait_cb cb, void *arg) {
-    if (!cb) return NULL;
-    if (tn_queue_put_nowait(q, item) == 0) return tn__waiter_new(q->loop, NULL, 0, cb, arg);
-    tn_waiter *w = tn__waiter_new(q->loop, &q->putters, timeout, cb, arg);
-    if (w) w->item = item;
-    return w;
-}
-
-TN_API int tn_queue_get_nowait(tn_queue *q, void **item) {
-    if (!q->count) return TN_EAGAIN;
-    *item = tn__queue_pop(q);
-    tn__queue_settle(q);
-    return 0;
-}
-
-TN_API tn_waiter *tn_queue_get(tn_queue *q, double timeout, tn_queue_get_cb cb, void *arg) {
-    if (!cb) return NULL;
-    tn_waiter *w = tn__waiter_new(q->loop, &q->getters, timeout, NULL, arg);
-    if (!w) return NULL;
-    w->get_cb = cb;
-    w->queue = q;
-    tn__queue_settle(q);
-    return w;
-}
-
-TN_API void tn_queue_task_done(tn_queue *q) {
-    if (!q->unfinished) {
-        TN__LOGE("tn_queue_task_done called more times than items were put");
-        return;
-    }
-    if (--q->unfinished == 0) tn__wlist_wake(&q->joiners, SIZE_MAX, 0);
-}
-
-TN_API tn_waiter *tn_queue_join(tn_queue *q, double timeout, tn_wait_cb cb, void *arg) {
-    if (!cb) return NULL;
-    return tn__waiter_new(q->loop, q->unfinished ? &q->joiners : NULL, timeout, cb, arg);
-}
-
-TN_API size_t tn_queue_size(const tn_queue *q) { return q->count; }
-// ==== END src/loop/locks.c ====
 
 // ==== BEGIN src/http/parse.c ====
 // >>http_parse implementation
@@ -8799,176 +8881,6 @@ TN_API void tn_multipart_free(tn_multipart *mp) {
 }
 // ==== END src/http/multipart.c ====
 
-// ==== BEGIN src/websocket/frame.c ====
-// >>ws_frame implementation
-#if defined(TN_AMALGAMATION_LINES)
-#line 1 "src/websocket/frame.c"
-#endif
-
-
-TN__PRIVATE int tn__ws_fail(tn_ws_frame_header *h, int close_code) {
-    h->close_code = close_code;
-    return TN_EPARSE;
-}
-
-TN__PRIVATE bool tn__ws_opcode_known(int op) { return (op >= 0x0 && op <= 0x2) || (op >= 0x8 && op <= 0xA); }
-
-TN__PRIVATE uint64_t tn__load_be(const uint8_t *p, int n) {
-    uint64_t v = 0;
-    for (int i = 0; i < n; i++) v = v << 8 | p[i];
-    return v;
-}
-
-// RFC 7692 §6.1: the compressed bit belongs on the first frame of a data
-// message only, and only once an extension gave RSV1 a meaning.
-TN__PRIVATE bool tn__ws_rsv1_ok(int opcode, bool allow) {
-    return allow && (opcode == TN_WS_OP_TEXT || opcode == TN_WS_OP_BINARY);
-}
-
-// The first byte: FIN, RSV1-3, opcode.
-TN__PRIVATE int tn__ws_parse_byte0(uint8_t b, tn_ws_frame_header *h, const tn_ws_parse_opts *o) {
-    h->fin = (b & 0x80) != 0;
-    h->rsv1 = (b & 0x40) != 0;
-    h->opcode = b & 0x0F;
-    if (!tn__ws_opcode_known(h->opcode) || (b & 0x30)) return tn__ws_fail(h, TN_WS_CLOSE_PROTOCOL_ERROR);
-    if (h->rsv1 && !tn__ws_rsv1_ok(h->opcode, o->allow_rsv1)) return tn__ws_fail(h, TN_WS_CLOSE_PROTOCOL_ERROR);
-    if ((h->opcode & 0x8) && !h->fin) return tn__ws_fail(h, TN_WS_CLOSE_PROTOCOL_ERROR);
-    return 0;
-}
-
-// The payload length after the first two bytes: 7 bits, or 126 + 16 bits, or
-// 127 + 64 bits. Returns the header length so far or an error.
-TN__PRIVATE int tn__ws_parse_length(const uint8_t *p, size_t len, tn_ws_frame_header *h,
-                                    const tn_ws_parse_opts *o) {
-    uint64_t n = p[1] & 0x7F;
-    int hl = 2;
-    if ((h->opcode & 0x8) && n > 125) return tn__ws_fail(h, TN_WS_CLOSE_PROTOCOL_ERROR);
-    if (n == 126) {
-        if (len < 4) return TN_INCOMPLETE;
-        n = tn__load_be(p + 2, 2);
-        if (n < 126) return tn__ws_fail(h, TN_WS_CLOSE_PROTOCOL_ERROR);
-        hl = 4;
-    } else if (n == 127) {
-        if (len < 10) return TN_INCOMPLETE;
-        n = tn__load_be(p + 2, 8);
-        if ((n >> 63) || n <= 0xFFFF) return tn__ws_fail(h, TN_WS_CLOSE_PROTOCOL_ERROR);
-        hl = 10;
-    }
-    if (o->max_payload && n > o->max_payload) return tn__ws_fail(h, TN_WS_CLOSE_MESSAGE_TOO_BIG);
-    h->payload_len = n;
-    return hl;
-}
-
-TN_API int tn_ws_frame_parse(const char *buf, size_t len, tn_ws_frame_header *h,
-                             const tn_ws_parse_opts *o) {
-    static const tn_ws_parse_opts defaults = {0, TN_WS_MASK_ANY, false};
-    const uint8_t *p = (const uint8_t *)buf;
-    if (!o) o = &defaults;
-    memset(h, 0, sizeof *h);
-    if (len < 1) return TN_INCOMPLETE;
-    int r = tn__ws_parse_byte0(p[0], h, o);
-    if (r < 0) return r;
-    if (len < 2) return TN_INCOMPLETE;
-    h->masked = (p[1] & 0x80) != 0;
-    if (o->mask == (h->masked ? TN_WS_MASK_FORBIDDEN : TN_WS_MASK_REQUIRED))
-        return tn__ws_fail(h, TN_WS_CLOSE_PROTOCOL_ERROR);
-    int hl = tn__ws_parse_length(p, len, h, o);
-    if (hl < 0 || !h->masked) return hl;
-    if (len < (size_t)hl + 4) return TN_INCOMPLETE;
-    memcpy(h->mask_key, p + hl, 4);
-    return hl + 4;
-}
-
-TN_API void tn_ws_mask(void *buf, size_t len, const uint8_t key[4], uint64_t offset) {
-    uint8_t *p = TN__CAST(uint8_t *, buf);
-    uint8_t k[8];
-    for (int i = 0; i < 8; i++) k[i] = key[(offset + (uint64_t)i) & 3];
-    uint64_t m;
-    memcpy(&m, k, 8);
-    size_t i = 0;
-    for (; i + 8 <= len; i += 8) {
-        uint64_t w;
-        memcpy(&w, p + i, 8);
-        w ^= m;
-        memcpy(p + i, &w, 8);
-    }
-    for (; i < len; i++) p[i] ^= k[i & 7];
-}
-
-TN_API int tn_ws_frame_write_header(char out[TN_WS_MAX_HEADER], bool fin, int opcode, bool rsv1,
-                                    bool masked, const uint8_t key[4], uint64_t payload_len) {
-    bool control = (opcode & 0x8) != 0;
-    if (!tn__ws_opcode_known(opcode) || (payload_len >> 63)) return TN_EINVAL;
-    if (control && (!fin || rsv1 || payload_len > 125)) return TN_EINVAL;
-    uint8_t *o = (uint8_t *)out;
-    o[0] = (uint8_t)((fin ? 0x80 : 0) | (rsv1 ? 0x40 : 0) | opcode);
-    uint8_t mbit = masked ? 0x80 : 0;
-    int n = 2;
-    if (payload_len < 126) {
-        o[1] = (uint8_t)(mbit | payload_len);
-    } else {
-        int bytes = payload_len <= 0xFFFF ? 2 : 8;
-        o[1] = (uint8_t)(mbit | (bytes == 2 ? 126 : 127));
-        for (int i = 0; i < bytes; i++) o[n++] = (uint8_t)(payload_len >> (8 * (bytes - 1 - i)));
-    }
-    if (masked) {
-        memcpy(o + n, key, 4);
-        n += 4;
-    }
-    return n;
-}
-
-TN_API void tn_ws_accept_key(const char *key, size_t len, char out[TN_WS_ACCEPT_LEN + 1]) {
-    static const char guid[] = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
-    uint8_t digest[TN_SHA1_SIZE];
-    tn_sha1_ctx c;
-    tn_sha1_init(&c);
-    tn_sha1_update(&c, key, len);
-    tn_sha1_update(&c, guid, sizeof guid - 1);
-    tn_sha1_final(&c, digest);
-    tn_base64_encode(digest, sizeof digest, out, 0);
-}
-
-TN_API bool tn_ws_close_code_valid(int code) {
-    return (code >= 1000 && code <= 1003) || (code >= 1007 && code <= 1014) ||
-           (code >= 3000 && code <= 4999);
-}
-
-TN_API int tn_ws_close_parse(const char *payload, size_t len, tn_ws_close_info *out) {
-    out->code = TN_WS_CLOSE_NO_STATUS;
-    out->reason.ptr = payload;
-    out->reason.len = 0;
-    out->fail_code = 0;
-    if (len == 0) return 0;
-    const uint8_t *p = (const uint8_t *)payload;
-    if (len == 1) {
-        out->fail_code = TN_WS_CLOSE_PROTOCOL_ERROR;
-        return TN_EPARSE;
-    }
-    out->code = (int)tn__load_be(p, 2);
-    out->reason.ptr = payload + 2;
-    out->reason.len = len - 2;
-    if (!tn_ws_close_code_valid(out->code)) out->fail_code = TN_WS_CLOSE_PROTOCOL_ERROR;
-    else if (!tn_utf8_valid(out->reason.ptr, out->reason.len)) out->fail_code = TN_WS_CLOSE_INVALID_DATA;
-    return out->fail_code ? TN_EPARSE : 0;
-}
-
-TN_API int tn_ws_close_payload(char out[125], int code, const char *reason, size_t len) {
-    if (code == 0) return 0;
-    if (!tn_ws_close_code_valid(code) || !tn_utf8_valid(reason, len)) return TN_EINVAL;
-    // Back up to a lead byte so the cut leaves whole characters.
-    size_t n = len;
-    if (n > 123) {
-        n = 123;
-        while (n > 0 && ((uint8_t)reason[n] & 0xC0) == 0x80) n--;
-    }
-    out[0] = (char)(code >> 8);
-    out[1] = (char)(code & 0xFF);
-    if (n) memcpy(out + 2, reason, n);
-    return (int)n + 2;
-}
-// ==== END src/websocket/frame.c ====
-
 // ==== BEGIN src/http/server.c ====
 // >>http_server implementation
 #if defined(TN_AMALGAMATION_LINES)
@@ -10004,6 +9916,944 @@ TN_API void tn_http_server_stop(tn_http_server *srv) {
 }
 // ==== END src/http/server.c ====
 
+// ==== BEGIN src/websocket/frame.c ====
+// >>ws_frame implementation
+#if defined(TN_AMALGAMATION_LINES)
+#line 1 "src/websocket/frame.c"
+#endif
+
+
+TN__PRIVATE int tn__ws_fail(tn_ws_frame_header *h, int close_code) {
+    h->close_code = close_code;
+    return TN_EPARSE;
+}
+
+TN__PRIVATE bool tn__ws_opcode_known(int op) { return (op >= 0x0 && op <= 0x2) || (op >= 0x8 && op <= 0xA); }
+
+TN__PRIVATE uint64_t tn__load_be(const uint8_t *p, int n) {
+    uint64_t v = 0;
+    for (int i = 0; i < n; i++) v = v << 8 | p[i];
+    return v;
+}
+
+// RFC 7692 §6.1: the compressed bit belongs on the first frame of a data
+// message only, and only once an extension gave RSV1 a meaning.
+TN__PRIVATE bool tn__ws_rsv1_ok(int opcode, bool allow) {
+    return allow && (opcode == TN_WS_OP_TEXT || opcode == TN_WS_OP_BINARY);
+}
+
+// The first byte: FIN, RSV1-3, opcode.
+TN__PRIVATE int tn__ws_parse_byte0(uint8_t b, tn_ws_frame_header *h, const tn_ws_parse_opts *o) {
+    h->fin = (b & 0x80) != 0;
+    h->rsv1 = (b & 0x40) != 0;
+    h->opcode = b & 0x0F;
+    if (!tn__ws_opcode_known(h->opcode) || (b & 0x30)) return tn__ws_fail(h, TN_WS_CLOSE_PROTOCOL_ERROR);
+    if (h->rsv1 && !tn__ws_rsv1_ok(h->opcode, o->allow_rsv1)) return tn__ws_fail(h, TN_WS_CLOSE_PROTOCOL_ERROR);
+    if ((h->opcode & 0x8) && !h->fin) return tn__ws_fail(h, TN_WS_CLOSE_PROTOCOL_ERROR);
+    return 0;
+}
+
+// The payload length after the first two bytes: 7 bits, or 126 + 16 bits, or
+// 127 + 64 bits. Returns the header length so far or an error.
+TN__PRIVATE int tn__ws_parse_length(const uint8_t *p, size_t len, tn_ws_frame_header *h,
+                                    const tn_ws_parse_opts *o) {
+    uint64_t n = p[1] & 0x7F;
+    int hl = 2;
+    if ((h->opcode & 0x8) && n > 125) return tn__ws_fail(h, TN_WS_CLOSE_PROTOCOL_ERROR);
+    if (n == 126) {
+        if (len < 4) return TN_INCOMPLETE;
+        n = tn__load_be(p + 2, 2);
+        if (n < 126) return tn__ws_fail(h, TN_WS_CLOSE_PROTOCOL_ERROR);
+        hl = 4;
+    } else if (n == 127) {
+        if (len < 10) return TN_INCOMPLETE;
+        n = tn__load_be(p + 2, 8);
+        if ((n >> 63) || n <= 0xFFFF) return tn__ws_fail(h, TN_WS_CLOSE_PROTOCOL_ERROR);
+        hl = 10;
+    }
+    if (o->max_payload && n > o->max_payload) return tn__ws_fail(h, TN_WS_CLOSE_MESSAGE_TOO_BIG);
+    h->payload_len = n;
+    return hl;
+}
+
+TN_API int tn_ws_frame_parse(const char *buf, size_t len, tn_ws_frame_header *h,
+                             const tn_ws_parse_opts *o) {
+    static const tn_ws_parse_opts defaults = {0, TN_WS_MASK_ANY, false};
+    const uint8_t *p = (const uint8_t *)buf;
+    if (!o) o = &defaults;
+    memset(h, 0, sizeof *h);
+    if (len < 1) return TN_INCOMPLETE;
+    int r = tn__ws_parse_byte0(p[0], h, o);
+    if (r < 0) return r;
+    if (len < 2) return TN_INCOMPLETE;
+    h->masked = (p[1] & 0x80) != 0;
+    if (o->mask == (h->masked ? TN_WS_MASK_FORBIDDEN : TN_WS_MASK_REQUIRED))
+        return tn__ws_fail(h, TN_WS_CLOSE_PROTOCOL_ERROR);
+    int hl = tn__ws_parse_length(p, len, h, o);
+    if (hl < 0 || !h->masked) return hl;
+    if (len < (size_t)hl + 4) return TN_INCOMPLETE;
+    memcpy(h->mask_key, p + hl, 4);
+    return hl + 4;
+}
+
+TN_API void tn_ws_mask(void *buf, size_t len, const uint8_t key[4], uint64_t offset) {
+    uint8_t *p = TN__CAST(uint8_t *, buf);
+    uint8_t k[8];
+    for (int i = 0; i < 8; i++) k[i] = key[(offset + (uint64_t)i) & 3];
+    uint64_t m;
+    memcpy(&m, k, 8);
+    size_t i = 0;
+    for (; i + 8 <= len; i += 8) {
+        uint64_t w;
+        memcpy(&w, p + i, 8);
+        w ^= m;
+        memcpy(p + i, &w, 8);
+    }
+    for (; i < len; i++) p[i] ^= k[i & 7];
+}
+
+TN_API int tn_ws_frame_write_header(char out[TN_WS_MAX_HEADER], bool fin, int opcode, bool rsv1,
+                                    bool masked, const uint8_t key[4], uint64_t payload_len) {
+    bool control = (opcode & 0x8) != 0;
+    if (!tn__ws_opcode_known(opcode) || (payload_len >> 63)) return TN_EINVAL;
+    if (control && (!fin || rsv1 || payload_len > 125)) return TN_EINVAL;
+    uint8_t *o = (uint8_t *)out;
+    o[0] = (uint8_t)((fin ? 0x80 : 0) | (rsv1 ? 0x40 : 0) | opcode);
+    uint8_t mbit = masked ? 0x80 : 0;
+    int n = 2;
+    if (payload_len < 126) {
+        o[1] = (uint8_t)(mbit | payload_len);
+    } else {
+        int bytes = payload_len <= 0xFFFF ? 2 : 8;
+        o[1] = (uint8_t)(mbit | (bytes == 2 ? 126 : 127));
+        for (int i = 0; i < bytes; i++) o[n++] = (uint8_t)(payload_len >> (8 * (bytes - 1 - i)));
+    }
+    if (masked) {
+        memcpy(o + n, key, 4);
+        n += 4;
+    }
+    return n;
+}
+
+TN_API void tn_ws_accept_key(const char *key, size_t len, char out[TN_WS_ACCEPT_LEN + 1]) {
+    static const char guid[] = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
+    uint8_t digest[TN_SHA1_SIZE];
+    tn_sha1_ctx c;
+    tn_sha1_init(&c);
+    tn_sha1_update(&c, key, len);
+    tn_sha1_update(&c, guid, sizeof guid - 1);
+    tn_sha1_final(&c, digest);
+    tn_base64_encode(digest, sizeof digest, out, 0);
+}
+
+TN_API bool tn_ws_close_code_valid(int code) {
+    return (code >= 1000 && code <= 1003) || (code >= 1007 && code <= 1014) ||
+           (code >= 3000 && code <= 4999);
+}
+
+TN_API int tn_ws_close_parse(const char *payload, size_t len, tn_ws_close_info *out) {
+    out->code = TN_WS_CLOSE_NO_STATUS;
+    out->reason.ptr = payload;
+    out->reason.len = 0;
+    out->fail_code = 0;
+    if (len == 0) return 0;
+    const uint8_t *p = (const uint8_t *)payload;
+    if (len == 1) {
+        out->fail_code = TN_WS_CLOSE_PROTOCOL_ERROR;
+        return TN_EPARSE;
+    }
+    out->code = (int)tn__load_be(p, 2);
+    out->reason.ptr = payload + 2;
+    out->reason.len = len - 2;
+    if (!tn_ws_close_code_valid(out->code)) out->fail_code = TN_WS_CLOSE_PROTOCOL_ERROR;
+    else if (!tn_utf8_valid(out->reason.ptr, out->reason.len)) out->fail_code = TN_WS_CLOSE_INVALID_DATA;
+    return out->fail_code ? TN_EPARSE : 0;
+}
+
+TN_API int tn_ws_close_payload(char out[125], int code, const char *reason, size_t len) {
+    if (code == 0) return 0;
+    if (!tn_ws_close_code_valid(code) || !tn_utf8_valid(reason, len)) return TN_EINVAL;
+    // Back up to a lead byte so the cut leaves whole characters.
+    size_t n = len;
+    if (n > 123) {
+        n = 123;
+        while (n > 0 && ((uint8_t)reason[n] & 0xC0) == 0x80) n--;
+    }
+    out[0] = (char)(code >> 8);
+    out[1] = (char)(code & 0xFF);
+    if (n) memcpy(out + 2, reason, n);
+    return (int)n + 2;
+}
+// ==== END src/websocket/frame.c ====
+
+// ==== BEGIN src/websocket/ws_internal.h ====
+// ---------------------------------------------------------------------------
+#if defined(TN_AMALGAMATION_LINES)
+#line 1 "src/websocket/ws_internal.h"
+#endif
+// >>ws_internal  A WebSocket connection's state, shared by the connection
+// core (websocket.c), the client (client.c) and the server's handshake
+// (web/ws_server.c), which make a tn_ws and hand it to the core once open
+// ---------------------------------------------------------------------------
+
+
+// A path argument kept beyond the request: its value and its group's name.
+typedef struct tn__ws_arg {
+    tn_str value;
+    const char *name;        // NULL for an unnamed group
+} tn__ws_arg;
+
+typedef struct tn__ws_hs tn__ws_hs;
+
+// Kept small: a benchmark holds 10,000 idle connections. Buffers that only
+// some connections need (message, close reason, path arguments) are on the
+// heap, and only while needed.
+struct tn_ws {
+    tn_stream *stream;
+    tn_loop *loop;
+    const tn_ws_class *cls;
+    void *user_data;
+    // the frame being read
+    int rstate;
+    tn_ws_frame_header fh;
+    uint64_t fgot;           // payload bytes of the frame seen so far
+    int msg_op;              // opcode of the message being assembled; 0: none
+    tn_buf msg;              // the message so far, then a control frame's payload
+    tn_utf8_state utf8;
+    // closing
+    unsigned close_sent : 1, close_received : 1, failed : 1, client : 1;
+    unsigned whole : 1;      // the message arrived whole: it is in the loop's buffer
+    int close_code;          // for on_close
+    char *close_reason;      // for on_close; NULL: ""
+    tn_timeout close_timer, ping_timer, pong_timer;
+    // a server's handshake deferred by prepare (web/ws_server.c)
+    tn_handler *pending;
+    // a client's handshake in progress (client.c)
+    tn__ws_hs *hs;
+    // copied from the request: path arguments and the subprotocol, one block
+    char *mem;
+    tn__ws_arg *args;
+    int nargs;
+    tn_str subprotocol;
+};
+
+// ---- what the core offers the two handshakes
+// The stream's parse read once open: frames as they arrive.
+TN__PRIVATE size_t tn__ws_on_data(tn_stream *s, int status, const char *data, size_t len, void *arg);
+// The stream's close callback once open: on_close, then ws is freed.
+TN__PRIVATE void tn__ws_on_stream_close(tn_stream *s, int reason, void *arg);
+// The keep-alive timer (cls->ping_interval), armed once open.
+TN__PRIVATE void tn__ws_ping_tick(tn_loop *loop, void *arg);
+// Frees ws (not its stream): for a handshake that failed.
+TN__PRIVATE void tn__ws_free(tn_ws *ws);
+
+// ---- header lists, for both handshakes
+enum { TN__WS_MAX_TOKENS = 32 };
+// The trimmed, non-empty items of every `name` header's comma-separated
+// list, in order. Returns how many were stored (at most max).
+TN__PRIVATE int tn__ws_header_tokens(const tn_header *hs, size_t nh, const char *name, tn_str *out, int max);
+// Whether a comma-separated header (every instance of it) lists `token`.
+TN__PRIVATE bool tn__ws_headers_have_token(const tn_header *hs, size_t nh, const char *name, const char *token);
+// ==== END src/websocket/ws_internal.h ====
+
+// ==== BEGIN src/websocket/websocket.c ====
+// >>websocket implementation: the connection core (frames in and out,
+#if defined(TN_AMALGAMATION_LINES)
+#line 1 "src/websocket/websocket.c"
+#endif
+// closing, keep-alive), the same for both ends
+
+
+// What the frame reader expects next. DRAIN: the connection failed or the
+// peer closed; input is discarded until the peer hangs up or close_timeout.
+enum { TN__WS_HEADER, TN__WS_PAYLOAD, TN__WS_DRAIN };
+
+TN__PRIVATE size_t tn__ws_max_message(const tn_ws *ws) {
+    return ws->cls->max_message_size ? ws->cls->max_message_size : TN_DEFAULT_WS_MAX_MESSAGE_SIZE;
+}
+
+TN__PRIVATE bool tn__ws_can_send(const tn_ws *ws) {
+    return ws->stream && !ws->close_sent && !tn_stream_closed(ws->stream);
+}
+
+// Drops the TCP connection now; on_close follows from the stream's close.
+TN__PRIVATE void tn__ws_abort(tn_ws *ws) {
+    ws->rstate = TN__WS_DRAIN;
+    if (ws->stream) tn_stream_close(ws->stream);
+}
+
+enum { TN__WS_CHUNK = 8192 };
+
+// Writes the frame whose header is chunk[0..used): the header goes out with
+// the first part of the payload in one write (two would cost a syscall and a
+// segment each). The client masks chunk by chunk, so a large message is
+// never copied whole; a large server payload is written as it is.
+TN__PRIVATE int tn__ws_write_chunks(tn_ws *ws, char *chunk, size_t used, const char *data, size_t len,
+                                    const uint8_t key[4], tn_stream_write_cb cb) {
+    if (!ws->client && len > TN__WS_CHUNK - used) {
+        int r = tn_stream_write(ws->stream, chunk, used, NULL, NULL);
+        return r ? r : tn_stream_write(ws->stream, data, len, cb, ws);
+    }
+    size_t off = 0;
+    for (;;) {
+        size_t k = TN__MIN(len - off, TN__WS_CHUNK - used);
+        if (k) memcpy(chunk + used, data + off, k);
+        if (ws->client) tn_ws_mask(chunk + used, k, key, off);
+        off += k;
+        int r = tn_stream_write(ws->stream, chunk, used + k, off == len ? cb : NULL, ws);
+        if (r || off == len) return r;
+        used = 0;
+    }
+}
+
+// Queues one unfragmented frame, masked with a fresh key when we are the
+// client (RFC 6455 §5.3). A peer that lets more than max_write_buffer_size
+// pile up is dropped (Tornado's StreamBufferFullError).
+TN__PRIVATE int tn__ws_write_frame(tn_ws *ws, int op, const void *data, size_t len, tn_stream_write_cb cb) {
+    char chunk[TN__WS_CHUNK];
+    uint8_t key[4];
+    memset(key, 0, sizeof key);
+    int r = ws->client ? tn_random_bytes(key, sizeof key) : 0;
+    int hl = r ? r : tn_ws_frame_write_header(chunk, true, op, false, ws->client, key, len);
+    if (hl < 0) return hl;
+    size_t max = ws->cls->max_write_buffer_size, queued = tn_stream_write_buffer_size(ws->stream);
+    if (max && (queued > max || (size_t)hl + len > max - queued)) r = TN_ENOBUFS;
+    if (!r) r = tn__ws_write_chunks(ws, chunk, (size_t)hl, TN__CAST(const char *, data), len, key, cb);
+    if (r) {
+        TN__LOGW("websocket: %s; dropping the connection", tn_strerror(r));
+        tn__ws_abort(ws);
+    }
+    return r;
+}
+
+TN__PRIVATE void tn__ws_close_timeout(tn_loop *loop, void *arg) {
+    tn_ws *ws = TN__CAST(tn_ws *, arg);
+    (void)loop;
+    ws->close_timer.id = 0;
+    TN__LOGD("websocket: no close from the peer within close_timeout");
+    tn__ws_abort(ws);
+}
+
+TN__PRIVATE void tn__ws_arm_close_timer(tn_ws *ws) {
+    double t = ws->cls->close_timeout > 0 ? ws->cls->close_timeout : 5.0;
+    if (!ws->close_timer.id) ws->close_timer = tn_loop_call_later(ws->loop, t, tn__ws_close_timeout, ws);
+}
+
+// Sends a close frame (payload already built) and waits for the peer.
+TN__PRIVATE int tn__ws_send_close(tn_ws *ws, const char *payload, size_t len, tn_stream_write_cb cb) {
+    int r = tn__ws_write_frame(ws, TN_WS_OP_CLOSE, payload, len, cb);
+    ws->close_sent = 1;
+    if (!r) tn__ws_arm_close_timer(ws);
+    return r;
+}
+
+// After our failing close frame reached the kernel: end our half of the
+// connection, so the peer reads the frame and then EOF, and hangs up.
+TN__PRIVATE void tn__ws_shutdown_after_write(tn_stream *s, int status, void *arg) {
+    (void)arg;
+    if (status == 0) shutdown(tn_stream_fd(s), SHUT_WR);
+}
+
+// After the echo of the peer's close reached the kernel: the handshake is done.
+TN__PRIVATE void tn__ws_close_after_write(tn_stream *s, int status, void *arg) {
+    (void)status, (void)arg;
+    tn_stream_close(s);
+}
+
+// Keeps the code and reason on_close will report (an unkept reason reads "").
+TN__PRIVATE void tn__ws_set_close(tn_ws *ws, int code, tn_str reason) {
+    ws->close_code = code;
+    tn__free(ws->close_reason);
+    ws->close_reason = NULL;
+    if (!reason.len) return;
+    ws->close_reason = TN__CAST(char *, tn__malloc(reason.len + 1));
+    if (!ws->close_reason) return;
+    memcpy(ws->close_reason, reason.ptr, reason.len);
+    ws->close_reason[reason.len] = '\0';
+}
+
+// RFC 6455 §7.1.7 "Fail the WebSocket Connection", with a close frame.
+TN__PRIVATE void tn__ws_fail_conn(tn_ws *ws, int code, const char *why) {
+    TN__LOGW("websocket: %s; closing with %d", why, code);
+    ws->rstate = TN__WS_DRAIN;
+    if (!tn__ws_can_send(ws)) {
+        tn__ws_abort(ws);
+        return;
+    }
+    ws->failed = 1;
+    tn__ws_set_close(ws, code, tn_str_c(why));
+    char payload[125];
+    int n = tn_ws_close_payload(payload, code, why, strlen(why));
+    tn__ws_send_close(ws, payload, (size_t)n, tn__ws_shutdown_after_write);
+}
+
+// ---- receiving
+
+// Where the current frame's payload goes: a message that is one frame and
+// arrived whole (up to TN__WS_WHOLE_MAX) is unmasked in the loop's buffer,
+// so small messages in a steady state allocate nothing; anything else is
+// assembled in the connection's own buffer, freed after each message.
+enum { TN__WS_WHOLE_MAX = 64 * 1024 };
+TN__PRIVATE tn_buf *tn__ws_payload_buf(tn_ws *ws) { return ws->whole ? tn__loop_buf(ws->loop) : &ws->msg; }
+
+TN__PRIVATE void tn__ws_message_done(tn_ws *ws) {
+    bool binary = ws->msg_op == TN_WS_OP_BINARY;
+    ws->msg_op = 0;
+    if (!binary && !tn_utf8_complete(&ws->utf8)) {
+        tn__ws_fail_conn(ws, TN_WS_CLOSE_INVALID_DATA, "text message is not valid UTF-8");
+        return;
+    }
+    // After our close frame, messages are no longer delivered (RFC 6455 §1.4).
+    tn_buf *m = tn__ws_payload_buf(ws);
+    if (ws->cls->on_message && !ws->close_sent) ws->cls->on_message(ws, m->data ? m->data : "", m->len, binary);
+    if (ws->whole) tn_buf_clear(m);
+    else tn_buf_free(&ws->msg);  // an idle connection keeps no message buffer
+}
+
+TN__PRIVATE void tn__ws_on_close_frame(tn_ws *ws, const char *payload, size_t len) {
+    tn_ws_close_info info;
+    if (tn_ws_close_parse(payload, len, &info) != 0) {
+        tn__ws_fail_conn(ws, info.fail_code, "bad close frame");
+        return;
+    }
+    ws->close_received = 1;
+    tn__ws_set_close(ws, info.code, info.reason);
+    ws->rstate = TN__WS_DRAIN;
+    // The server closes TCP first (RFC 6455 §7.1.1): a client waits for it,
+    // up to close_timeout, both after its own close and after echoing one.
+    if (ws->close_sent) {  // the answer to ours: the handshake is complete
+        if (!ws->client) tn_stream_close(ws->stream);
+        return;
+    }
+    // Echo the code (RFC 6455 §5.5.1).
+    char out[125];
+    int n = info.code == TN_WS_CLOSE_NO_STATUS ? 0 : tn_ws_close_payload(out, info.code, "", 0);
+    tn__ws_send_close(ws, out, (size_t)n, ws->client ? NULL : tn__ws_close_after_write);
+}
+
+// A control frame's payload sits in msg after the message in progress
+// (control frames may come between its fragments); it is dropped after use.
+TN__PRIVATE void tn__ws_control_done(tn_ws *ws) {
+    size_t len = (size_t)ws->fh.payload_len;
+    const char *p = ws->msg.data ? ws->msg.data + ws->msg.len - len : "";
+    const tn_ws_class *c = ws->cls;
+    switch (ws->fh.opcode) {
+    case TN_WS_OP_CLOSE:
+        tn__ws_on_close_frame(ws, p, len);
+        break;
+    case TN_WS_OP_PING:
+        if (tn__ws_can_send(ws)) tn__ws_write_frame(ws, TN_WS_OP_PONG, p, len, NULL);
+        if (c->on_ping) c->on_ping(ws, p, len);
+        break;
+    default:  // pong
+        if (ws->pong_timer.id) tn_loop_remove_timeout(ws->loop, ws->pong_timer);
+        ws->pong_timer.id = 0;
+        if (c->on_pong) c->on_pong(ws, p, len);
+        break;
+    }
+    ws->msg.len -= len;
+    if (!ws->msg.len) tn_buf_free(&ws->msg);
+}
+
+TN__PRIVATE void tn__ws_frame_done(tn_ws *ws) {
+    ws->rstate = TN__WS_HEADER;
+    if (ws->fh.opcode & 0x8) tn__ws_control_done(ws);
+    else if (ws->fh.fin) tn__ws_message_done(ws);
+}
+
+// Checks a data frame against the message in progress (RFC 6455 §5.4).
+TN__PRIVATE bool tn__ws_data_frame_ok(tn_ws *ws) {
+    const tn_ws_frame_header *f = &ws->fh;
+    if (f->opcode == TN_WS_OP_CONTINUATION && !ws->msg_op) {
+        tn__ws_fail_conn(ws, TN_WS_CLOSE_PROTOCOL_ERROR, "continuation frame without a message");
+        return false;
+    }
+    if (f->opcode != TN_WS_OP_CONTINUATION && ws->msg_op) {
+        tn__ws_fail_conn(ws, TN_WS_CLOSE_PROTOCOL_ERROR, "new message inside a fragmented one");
+        return false;
+    }
+    if (f->payload_len > tn__ws_max_message(ws) - ws->msg.len) {
+        tn__ws_fail_conn(ws, TN_WS_CLOSE_MESSAGE_TOO_BIG, "message too big");
+        return false;
+    }
+    if (f->opcode != TN_WS_OP_CONTINUATION) {
+        ws->msg_op = f->opcode;
+        tn_utf8_reset(&ws->utf8);
+    }
+    return true;
+}
+
+// Parses a frame header. Returns the bytes used (0: need more).
+TN__PRIVATE size_t tn__ws_read_header(tn_ws *ws, const char *p, size_t len) {
+    tn_ws_parse_opts o;
+    memset(&o, 0, sizeof o);
+    o.max_payload = tn__ws_max_message(ws);
+    o.mask = ws->client ? TN_WS_MASK_FORBIDDEN : TN_WS_MASK_REQUIRED;
+    int n = tn_ws_frame_parse(p, len, &ws->fh, &o);
+    if (n == TN_INCOMPLETE) return 0;
+    if (n < 0) {
+        bool big = ws->fh.close_code == TN_WS_CLOSE_MESSAGE_TOO_BIG;
+        const char *why = big ? "message too big" : ws->client && ws->fh.masked ? "masked frame from the server"
+                                                                                : "bad frame header";
+        tn__ws_fail_conn(ws, ws->fh.close_code, why);
+        return len;
+    }
+    if (!(ws->fh.opcode & 0x8) && !tn__ws_data_frame_ok(ws)) return len;
+    const tn_ws_frame_header *f = &ws->fh;
+    ws->whole = f->fin && (f->opcode == TN_WS_OP_TEXT || f->opcode == TN_WS_OP_BINARY) &&
+                f->payload_len <= TN__WS_WHOLE_MAX && f->payload_len <= len - (size_t)n;
+    if (ws->whole) tn_buf_clear(tn__loop_buf(ws->loop));
+    ws->fgot = 0;
+    ws->rstate = TN__WS_PAYLOAD;
+    if (ws->fh.payload_len == 0) tn__ws_frame_done(ws);
+    return (size_t)n;
+}
+
+// Takes payload bytes of the current frame. Returns the bytes used.
+TN__PRIVATE size_t tn__ws_read_payload(tn_ws *ws, const char *p, size_t len) {
+    tn_ws_frame_header *f = &ws->fh;
+    size_t k = (size_t)TN__MIN((uint64_t)len, f->payload_len - ws->fgot);
+    tn_buf *b = (f->opcode & 0x8) ? &ws->msg : tn__ws_payload_buf(ws);
+    if (tn_buf_append(b, p, k)) {
+        tn__ws_fail_conn(ws, TN_WS_CLOSE_INTERNAL_ERROR, "out of memory");
+        return len;
+    }
+    char *dst = b->data + b->len - k;
+    if (f->masked) tn_ws_mask(dst, k, f->mask_key, ws->fgot);
+    ws->fgot += k;
+    if (ws->msg_op == TN_WS_OP_TEXT && !(f->opcode & 0x8) && tn_utf8_validate(&ws->utf8, dst, k) != 0) {
+        tn__ws_fail_conn(ws, TN_WS_CLOSE_INVALID_DATA, "text message is not valid UTF-8");
+        return len;
+    }
+    if (ws->fgot == f->payload_len) tn__ws_frame_done(ws);
+    return k;
+}
+
+// The stream's parse read: frames as they arrive, payloads in pieces, so a
+// message may be larger than the stream's read buffer.
+TN__PRIVATE size_t tn__ws_on_data(tn_stream *s, int status, const char *data, size_t len, void *arg) {
+    tn_ws *ws = TN__CAST(tn_ws *, arg);
+    if (status) return 0;  // the close callback tells the user
+    size_t used = 0;
+    while (used < len && ws->rstate != TN__WS_DRAIN && !tn_stream_closed(s)) {
+        size_t n = ws->rstate == TN__WS_HEADER ? tn__ws_read_header(ws, data + used, len - used)
+                                               : tn__ws_read_payload(ws, data + used, len - used);
+        if (n == 0) break;
+        used += n;
+    }
+    if (ws->rstate == TN__WS_DRAIN) used = len;
+    if (used && !tn_stream_closed(s)) tn_stream_read_parse(s, tn__ws_on_data, ws);
+    return used;
+}
+
+// ---- keep-alive
+
+TN__PRIVATE void tn__ws_pong_timeout(tn_loop *loop, void *arg) {
+    tn_ws *ws = TN__CAST(tn_ws *, arg);
+    (void)loop;
+    ws->pong_timer.id = 0;
+    TN__LOGW("websocket: no pong within ping_timeout; dropping the connection");
+    tn__ws_abort(ws);
+}
+
+TN__PRIVATE void tn__ws_ping_tick(tn_loop *loop, void *arg) {
+    tn_ws *ws = TN__CAST(tn_ws *, arg);
+    const tn_ws_class *c = ws->cls;
+    ws->ping_timer.id = 0;
+    if (!tn__ws_can_send(ws)) return;
+    if (tn__ws_write_frame(ws, TN_WS_OP_PING, NULL, 0, NULL) != 0) return;
+    double timeout = c->ping_timeout > 0 ? c->ping_timeout : c->ping_interval;
+    if (!ws->pong_timer.id) ws->pong_timer = tn_loop_call_later(loop, timeout, tn__ws_pong_timeout, ws);
+    ws->ping_timer = tn_loop_call_later(loop, c->ping_interval, tn__ws_ping_tick, ws);
+}
+
+// ---- the end
+
+TN__PRIVATE void tn__ws_free(tn_ws *ws) {
+    tn_buf_free(&ws->msg);
+    tn__free(ws->close_reason);
+    tn__free(ws->mem);
+    tn__free(ws);
+}
+
+TN__PRIVATE void tn__ws_on_stream_close(tn_stream *s, int reason, void *arg) {
+    tn_ws *ws = TN__CAST(tn_ws *, arg);
+    (void)s, (void)reason;
+    tn_loop_remove_timeout(ws->loop, ws->close_timer);
+    tn_loop_remove_timeout(ws->loop, ws->ping_timer);
+    tn_loop_remove_timeout(ws->loop, ws->pong_timer);
+    ws->close_sent = 1;  // sends from on_close are refused
+    if (!ws->close_received && !ws->failed) tn__ws_set_close(ws, TN_WS_CLOSE_ABNORMAL, tn__str_n(NULL, 0));
+    if (ws->cls->on_close) ws->cls->on_close(ws, ws->close_code, ws->close_reason ? ws->close_reason : "");
+    tn__ws_free(ws);
+}
+
+// ---- header lists
+
+// The trimmed, non-empty items of every `name` header's comma-separated
+// list, in order. Returns how many were stored (at most max).
+TN__PRIVATE int tn__ws_header_tokens(const tn_header *hs, size_t nh, const char *name, tn_str *out, int max) {
+    int n = 0;
+    for (size_t i = 0; i < nh; i++) {
+        const tn_header *hd = &hs[i];
+        if (!tn_str_eq_nocase(hd->name, tn_str_c(name))) continue;
+        size_t a = 0;
+        while (a < hd->value.len && n < max) {
+            size_t b = a;
+            while (b < hd->value.len && hd->value.ptr[b] != ',') b++;
+            tn_str t = tn__http_trim(hd->value.ptr + a, b - a);
+            if (t.len) out[n++] = t;
+            a = b + 1;
+        }
+    }
+    return n;
+}
+
+// Whether a comma-separated header (every instance of it) lists `token`.
+TN__PRIVATE bool tn__ws_headers_have_token(const tn_header *hs, size_t nh, const char *name, const char *token) {
+    tn_str t[TN__WS_MAX_TOKENS];
+    int n = tn__ws_header_tokens(hs, nh, name, t, TN__WS_MAX_TOKENS);
+    for (int i = 0; i < n; i++)
+        if (tn_str_eq_nocase(t[i], tn_str_c(token))) return true;
+    return false;
+}
+
+// ---- sending and the rest of the API
+
+TN_API int tn_ws_send(tn_ws *ws, const void *data, size_t len, bool binary) {
+    if (!tn__ws_can_send(ws)) return TN_ECLOSED;
+    if (!binary && !tn_utf8_valid(data, len)) return TN_EINVAL;
+    return tn__ws_write_frame(ws, binary ? TN_WS_OP_BINARY : TN_WS_OP_TEXT, data, len, NULL);
+}
+
+TN_API int tn_ws_ping(tn_ws *ws, const void *data, size_t len) {
+    if (!tn__ws_can_send(ws)) return TN_ECLOSED;
+    if (len > 125) return TN_EINVAL;
+    return tn__ws_write_frame(ws, TN_WS_OP_PING, data, len, NULL);
+}
+
+TN_API int tn_ws_close(tn_ws *ws, int code, const char *reason) {
+    if (!tn__ws_can_send(ws)) return TN_ECLOSED;
+    char payload[125];
+    int n = tn_ws_close_payload(payload, code, reason ? reason : "", reason ? strlen(reason) : 0);
+    if (n < 0) return n;
+    return tn__ws_send_close(ws, payload, (size_t)n, NULL);
+}
+
+TN_API bool tn_ws_closing(const tn_ws *ws) { return !tn__ws_can_send(ws); }
+TN_API size_t tn_ws_write_buffer_size(const tn_ws *ws) {
+    return ws->stream ? tn_stream_write_buffer_size(ws->stream) : 0;
+}
+TN_API tn_str tn_ws_subprotocol(const tn_ws *ws) { return ws->subprotocol; }
+TN_API const tn_ws_class *tn_ws_get_class(const tn_ws *ws) { return ws->cls; }
+TN_API void *tn_ws_user_data(const tn_ws *ws) { return ws->user_data; }
+TN_API void tn_ws_set_user_data(tn_ws *ws, void *user_data) { ws->user_data = user_data; }
+TN_API tn_stream *tn_ws_stream(const tn_ws *ws) { return ws->stream; }
+TN_API tn_loop *tn_ws_loop(const tn_ws *ws) { return ws->loop; }
+// ==== END src/websocket/websocket.c ====
+
+// ==== BEGIN src/websocket/client.c ====
+// >>ws_client implementation
+#if defined(TN_AMALGAMATION_LINES)
+#line 1 "src/websocket/client.c"
+#endif
+
+
+enum { TN__WS_MAX_EXTRA_HEADERS = 64, TN__WS_MAX_ANSWER = 16 * 1024 };
+
+// A client's handshake, freed when it ends. `offered` (the subprotocols,
+// comma-separated) follows the struct in the same allocation.
+struct tn__ws_hs {
+    tn_ws_connect_cb cb;
+    double deadline;          // tn_loop_time when connect_timeout ends
+    tn_timeout timer;
+    int status, http_status;  // the failure to report
+    tn_buf req;               // the request head, until it is queued
+    char accept[TN_WS_ACCEPT_LEN + 1];
+    char *offered;
+};
+
+// The class of a client given none (zero: every default, no callbacks).
+static tn_ws_class tn__ws_no_class;
+
+// ---- the request
+
+TN__PRIVATE int tn__ws_append_protocols(tn_buf *b, const char *const *protos) {
+    int r = 0;
+    for (int i = 0; protos && protos[i] && !r; i++) {
+        tn_str p = tn_str_c(protos[i]);
+        for (size_t k = 0; k < p.len; k++)
+            if (!tn__http_is_tchar((unsigned char)p.ptr[k])) return TN_EINVAL;
+        if (!p.len) return TN_EINVAL;
+        r = tn_buf_appendf(b, "%s%s", i ? ", " : "", protos[i]);
+    }
+    return r;
+}
+
+// Writes the handshake request (RFC 6455 §4.1) for `key`. Returns 0,
+// TN_EINVAL or TN_ENOMEM.
+TN__PRIVATE int tn__ws_build_request(tn_buf *b, const tn_url *u, const tn_ws_connect_desc *d, const char *key,
+                                     const char *offered) {
+    bool v6 = memchr(u->host.ptr, ':', u->host.len) != NULL;
+    int r = tn_buf_appendf(b, "GET %.*s%s%.*s HTTP/1.1\r\nHost: %s%.*s%s", (int)u->path.len, u->path.ptr,
+                           u->has_query ? "?" : "", (int)u->query.len, u->query.ptr, v6 ? "[" : "",
+                           (int)u->host.len, u->host.ptr, v6 ? "]" : "");
+    if (!r && u->port != 80) r = tn_buf_appendf(b, ":%u", (unsigned)u->port);
+    if (!r)
+        r = tn_buf_appendf(b,
+                           "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: %s\r\n"
+                           "Sec-WebSocket-Version: 13\r\n",
+                           key);
+    if (!r && *offered) r = tn_buf_appendf(b, "Sec-WebSocket-Protocol: %s\r\n", offered);
+    if (!r && d->origin) r = tn_buf_appendf(b, "Origin: %s\r\n", d->origin);
+    for (int i = 0; d->headers && d->headers[i] && !r; i++) r = tn_buf_appendf(b, "%s\r\n", d->headers[i]);
+    return r ? r : tn_buf_append_str(b, "\r\n");
+}
+
+// The request must parse back as one valid head with exactly the lines we
+// meant: a CR or LF smuggled into a header, origin or path fails here.
+TN__PRIVATE int tn__ws_check_request_head(const tn_buf *b, size_t want_headers) {
+    tn_header hdrs[TN__WS_MAX_EXTRA_HEADERS + 8];
+    tn_http_request rq;
+    int n = tn_http_parse_request(b->data, b->len, &rq, hdrs, TN__COUNTOF(hdrs), NULL);
+    tn_http_framing f;
+    if (n != (int)b->len || rq.num_headers != want_headers || tn_http_request_framing(&rq, &f) != 0)
+        return TN_EINVAL;
+    return 0;
+}
+
+// ---- the end of the handshake
+
+TN__PRIVATE void tn__ws_hs_free(tn_ws *ws) {
+    tn__ws_hs *hs = ws->hs;
+    ws->hs = NULL;
+    tn_loop_remove_timeout(ws->loop, hs->timer);
+    tn_buf_free(&hs->req);
+    tn__free(hs);
+}
+
+// Reports a failed handshake and frees everything.
+TN__PRIVATE void tn__ws_hs_fail(tn_ws *ws, int status) {
+    tn_ws_connect_cb cb = ws->hs->cb;
+    int http_status = ws->hs->http_status;
+    void *ud = ws->user_data;
+    tn__ws_hs_free(ws);
+    tn__ws_free(ws);
+    cb(NULL, status, http_status, ud);
+}
+
+TN__PRIVATE void tn__ws_hs_on_close(tn_stream *s, int reason, void *arg) {
+    tn_ws *ws = TN__CAST(tn_ws *, arg);
+    (void)s;
+    int status = ws->hs->status ? ws->hs->status : reason ? reason : TN_EOF;
+    tn__ws_hs_fail(ws, status);
+}
+
+// Ends the handshake with `status`: the stream's close reports it.
+TN__PRIVATE void tn__ws_hs_abort(tn_ws *ws, int status, const char *why) {
+    if (why) TN__LOGW("websocket client: %s", why);
+    if (!ws->hs->status) ws->hs->status = status;
+    tn_stream_close(ws->stream);
+}
+
+TN__PRIVATE void tn__ws_hs_timeout(tn_loop *loop, void *arg) {
+    tn_ws *ws = TN__CAST(tn_ws *, arg);
+    (void)loop;
+    ws->hs->timer.id = 0;
+    tn__ws_hs_abort(ws, TN_ETIMEDOUT, "no answer to the handshake within connect_timeout");
+}
+
+// Validates the server's choice of subprotocol and keeps it. Returns 0 or TN_EPARSE.
+TN__PRIVATE int tn__ws_take_protocol(tn_ws *ws, const tn_header *hdrs, size_t n) {
+    tn_str chosen[2];
+    int k = tn__ws_header_tokens(hdrs, n, "Sec-WebSocket-Protocol", chosen, 2);
+    if (k == 0) return 0;
+    tn_header offered;
+    offered.name = tn_str_c("P");
+    offered.value = tn_str_c(ws->hs->offered);
+    tn_str list[TN__WS_MAX_TOKENS];
+    int m = tn__ws_header_tokens(&offered, 1, "P", list, TN__WS_MAX_TOKENS);
+    for (int i = 0; k == 1 && i < m; i++) {
+        if (list[i].len != chosen[0].len || memcmp(list[i].ptr, chosen[0].ptr, list[i].len) != 0) continue;
+        size_t off = (size_t)(list[i].ptr - ws->hs->offered);
+        ws->mem = tn__strdup(ws->hs->offered);  // keeps the chosen one, in place
+        if (!ws->mem) return TN_ENOMEM;
+        ws->mem[off + list[i].len] = '\0';
+        ws->subprotocol = tn__str_n(ws->mem + off, list[i].len);
+        return 0;
+    }
+    return TN_EPARSE;
+}
+
+// Checks the answer head (RFC 6455 §4.1, the client's requirements).
+// Returns 0, or the status to fail with (the reason logged).
+TN__PRIVATE int tn__ws_check_answer(tn_ws *ws, const char *data, size_t len) {
+    tn_header hdrs[64];
+    tn_http_response rs;
+    tn__ws_hs *hs = ws->hs;
+    if (tn_http_parse_response(data, len, &rs, hdrs, TN__COUNTOF(hdrs), NULL) <= 0) {
+        TN__LOGW("websocket client: the answer is not a valid HTTP head");
+        return TN_EPARSE;
+    }
+    const tn_header *h = rs.headers;
+    size_t n = rs.num_headers;
+    const char *why = NULL;
+    if (rs.status_code != 101) {
+        hs->http_status = rs.status_code;
+        TN__LOGW("websocket client: the server answered %d %.*s", rs.status_code, (int)rs.reason.len,
+                 rs.reason.ptr);
+        return TN_EHTTP;
+    }
+    tn_str acc = tn_headers_get(h, n, "Sec-WebSocket-Accept");
+    hs->http_status = 101;
+    if (!tn__ws_headers_have_token(h, n, "Upgrade", "websocket")) why = "no \"Upgrade: websocket\"";
+    else if (!tn__ws_headers_have_token(h, n, "Connection", "upgrade")) why = "no \"Connection: Upgrade\"";
+    else if (tn_headers_count(h, n, "Sec-WebSocket-Accept") != 1 || !tn_str_eq(acc, hs->accept))
+        why = "a wrong Sec-WebSocket-Accept";
+    else if (tn_headers_count(h, n, "Sec-WebSocket-Extensions"))
+        why = "an extension we did not offer";
+    else if (tn__ws_take_protocol(ws, h, n) != 0)
+        why = "a subprotocol we did not offer";
+    if (!why) return 0;
+    TN__LOGW("websocket client: the server's 101 has %s", why);
+    return TN_EPARSE;
+}
+
+TN__PRIVATE void tn__ws_on_answer(tn_stream *s, int status, const char *data, size_t len, void *arg) {
+    tn_ws *ws = TN__CAST(tn_ws *, arg);
+    if (status) {
+        tn__ws_hs_abort(ws, status == TN_EMSGSIZE ? TN_EPARSE : status, NULL);
+        return;
+    }
+    int r = tn__ws_check_answer(ws, data, len);
+    if (r) {
+        tn__ws_hs_abort(ws, r, NULL);
+        return;
+    }
+    r = tn_stream_read_parse(s, tn__ws_on_data, ws);
+    if (r) {
+        tn__ws_hs_abort(ws, r, NULL);
+        return;
+    }
+    // Open: from here the connection core owns ws, as on the server side.
+    tn_ws_connect_cb cb = ws->hs->cb;
+    tn__ws_hs_free(ws);
+    tn_stream_set_close_callback(s, tn__ws_on_stream_close, ws);
+    const tn_ws_class *cls = ws->cls;
+    if (cls->ping_interval > 0)
+        ws->ping_timer = tn_loop_call_later(ws->loop, cls->ping_interval, tn__ws_ping_tick, ws);
+    cb(ws, 0, 101, ws->user_data);
+    if (cls->open && !tn_stream_closed(s)) cls->open(ws);
+}
+
+TN__PRIVATE void tn__ws_on_connected(tn_loop *loop, int status, tn_stream *s, void *arg) {
+    tn_ws *ws = TN__CAST(tn_ws *, arg);
+    if (status) {
+        TN__LOGD("websocket client: connecting failed: %s", tn_strerror(status));
+        tn__ws_hs_fail(ws, status);
+        return;
+    }
+    tn__ws_hs *hs = ws->hs;
+    ws->stream = s;
+    tn_stream_set_close_callback(s, tn__ws_hs_on_close, ws);
+    tn_stream_set_nodelay(s, true);  // no Nagle, as on the server side
+    double left = hs->deadline - tn_loop_time(loop);
+    hs->timer = tn_loop_call_later(loop, left > 0 ? left : 0, tn__ws_hs_timeout, ws);
+    int r = tn_stream_write(s, hs->req.data, hs->req.len, NULL, NULL);
+    tn_buf_free(&hs->req);
+    if (!r) r = tn_stream_read_until(s, "\r\n\r\n", 4, TN__WS_MAX_ANSWER, tn__ws_on_answer, ws);
+    if (r) tn__ws_hs_abort(ws, r, NULL);
+}
+
+// ---- starting
+
+// Parses and checks the URL; copies the host (NUL-terminated) into host.
+// wss:// waits for TLS: a TLS stream from the connect step is all it needs,
+// since the handshake and the frames only see a tn_stream.
+TN__PRIVATE int tn__ws_client_url(const char *url, tn_url *u, char *host, size_t cap) {
+    if (!url || tn_url_parse(url, u) != 0) return TN_EINVAL;
+    if (tn_str_eq_nocase(u->scheme, tn_str_c("wss"))) return TN_ENOTSUP;
+    if (!tn_str_eq_nocase(u->scheme, tn_str_c("ws")) || u->userinfo.len || u->host.len >= cap)
+        return TN_EINVAL;
+    memcpy(host, u->host.ptr, u->host.len);
+    host[u->host.len] = '\0';
+    return 0;
+}
+
+// Makes the connection's state: ws with its handshake, the request built.
+TN__PRIVATE int tn__ws_client_new(tn_loop *loop, const tn_ws_connect_desc *d, const tn_url *u, tn_ws **out) {
+    tn_buf offered;
+    memset(&offered, 0, sizeof offered);
+    int r = tn__ws_append_protocols(&offered, d->subprotocols);
+    if (!r) r = tn_buf_append(&offered, "", 1);
+    tn_ws *ws = r ? NULL : TN__CAST(tn_ws *, tn__calloc(1, sizeof *ws));
+    tn__ws_hs *hs = ws ? TN__CAST(tn__ws_hs *, tn__calloc(1, sizeof *hs + offered.len)) : NULL;
+    if (!hs) {
+        tn__free(ws);
+        tn_buf_free(&offered);
+        return r ? r : TN_ENOMEM;
+    }
+    ws->hs = hs;
+    ws->client = 1;
+    ws->loop = loop;
+    ws->cls = d->cls ? d->cls : &tn__ws_no_class;
+    ws->user_data = d->user_data ? d->user_data : ws->cls->user_data;
+    hs->cb = d->on_connect;
+    hs->offered = TN__CAST(char *, (void *)(hs + 1));
+    memcpy(hs->offered, offered.data, offered.len);
+    tn_buf_free(&offered);
+    unsigned char raw[16];
+    char key[25];
+    r = tn_random_bytes(raw, sizeof raw);
+    if (!r) {
+        key[tn_base64_encode(raw, sizeof raw, key, 0)] = '\0';
+        tn_ws_accept_key(key, strlen(key), hs->accept);
+        r = tn__ws_build_request(&hs->req, u, d, key, hs->offered);
+    }
+    size_t nextra = 0;
+    while (d->headers && d->headers[nextra]) nextra++;
+    size_t want = 5 + (*hs->offered ? 1 : 0) + (d->origin ? 1 : 0) + nextra;
+    if (!r && nextra > TN__WS_MAX_EXTRA_HEADERS) r = TN_EINVAL;
+    if (!r) r = tn__ws_check_request_head(&hs->req, want);
+    if (r) {
+        tn__ws_hs_free(ws);
+        tn__ws_free(ws);
+        return r;
+    }
+    *out = ws;
+    return 0;
+}
+
+TN_API int tn_ws_connect(tn_loop *loop, const tn_ws_connect_desc *d) {
+    if (!loop || !d || !d->on_connect) return TN_EINVAL;
+    tn_url u;
+    char host[256];
+    int r = tn__ws_client_url(d->url, &u, host, sizeof host);
+    if (r) {
+        TN__LOGW("websocket client: %s: %s", d->url ? d->url : "(no URL)", tn_strerror(r));
+        return r;
+    }
+    tn_ws *ws = NULL;
+    r = tn__ws_client_new(loop, d, &u, &ws);
+    if (r) {
+        if (r == TN_EINVAL) TN__LOGW("websocket client: %s: a bad subprotocol, origin or header line", d->url);
+        return r;
+    }
+    tn_connect_desc cd;
+    memset(&cd, 0, sizeof cd);
+    cd.host = host;
+    cd.port = u.port;
+    cd.timeout = d->connect_timeout > 0 ? d->connect_timeout : 20.0;
+    ws->hs->deadline = tn_loop_time(loop) + cd.timeout;
+    r = tn_tcp_connect(loop, &cd, tn__ws_on_connected, ws);
+    if (r) {
+        tn__ws_hs_free(ws);
+        tn__ws_free(ws);
+    }
+    return r;
+}
+// ==== END src/websocket/client.c ====
+
 // ==== BEGIN src/web/route.c ====
 // >>route implementation
 #if defined(TN_AMALGAMATION_LINES)
@@ -10814,1297 +11664,6 @@ TN_API int tn_route_reverse(const tn_route_pattern *p, const char *const *args, 
     return 0;
 }
 // ==== END src/web/route.c ====
-
-// ==== BEGIN src/web/web.c ====
-// >>web implementation
-#if defined(TN_AMALGAMATION_LINES)
-#line 1 "src/web/web.c"
-#endif
-
-
-enum { TN__MAX_PATH_ARGS = 16 };
-
-typedef struct tn__route {
-    tn_route_pattern *pat;
-    const tn_handler_class *cls;
-    tn_handler_fn callback;
-    void *user_data;
-    char *name;
-} tn__route;
-
-typedef struct tn__hostgroup {
-    tn_route_pattern *host;  // NULL: any host
-    tn__route *routes;
-    size_t n;
-} tn__hostgroup;
-
-struct tn_app {
-    tn__handle handle;
-    tn_loop *loop;
-    tn_app_desc desc;
-    tn__hostgroup *groups;   // added host groups, in order; the default host last
-    size_t ngroups;
-    tn_http_server *server;
-    struct tn__static *statics;  // static.c: static files and their hashes
-    tn_template_loader *templates;  // from template_path; NULL without one
-};
-
-// static.c: the routes static_path / static_files install before the app's
-// own (the table to free; NULL when out of memory), and freeing their state.
-TN__PRIVATE tn_route *tn__static_app_routes(tn_app *app, const tn_route *routes);
-TN__PRIVATE void tn__static_free(struct tn__static *st);
-
-// The web layer's per-request state; it lives with the pooled request
-// object, so its buffers are reused too.
-typedef struct tn__webreq {
-    tn_app *app;
-    const tn_handler_class *cls;
-    tn_handler_fn callback;
-    const tn_route_pattern *pat;
-    int nargs;
-    tn_str args[TN__MAX_PATH_ARGS];
-    tn_buf argbuf;           // decoded path arguments, NUL-terminated
-    tn_buf scratch;          // a Set-Cookie value being formatted
-    tn_args verified;        // signed cookie values, decoded (stable until the end)
-    tn_args query, body, cookies;
-    tn_multipart files;
-    tn_json_writer json;
-    unsigned char xsrf[64];  // the raw token of the _xsrf cookie (or a new one)
-    size_t xsrf_len;
-    int64_t xsrf_time;
-    unsigned prepared : 1, query_done : 1, body_done : 1, cookies_done : 1, files_done : 1, xsrf_done : 1,
-        xsrf_cookie_ok : 1;
-} tn__webreq;
-
-// Unmatched paths without a default_handler: only its address is used.
-static tn_handler_class tn__not_found_class;
-
-TN__PRIVATE tn__webreq *tn__web(const tn_handler *h) {
-    return TN__CAST(tn__webreq *, TN__REQ(h)->ext);
-}
-
-TN__PRIVATE void tn__webreq_reset(tn__webreq *w) {
-    tn_args_free(&w->query);
-    tn_args_free(&w->body);
-    tn_args_free(&w->cookies);
-    tn_args_free(&w->verified);
-    tn_multipart_free(&w->files);
-    tn_buf argbuf = w->argbuf, scratch = w->scratch;
-    tn_buf_clear(&argbuf);
-    tn_buf_clear(&scratch);
-    memset(w, 0, sizeof *w);
-    w->argbuf = argbuf;
-    w->scratch = scratch;
-}
-
-TN__PRIVATE void tn__webreq_free(void *ext) {
-    tn__webreq *w = TN__CAST(tn__webreq *, ext);
-    tn__webreq_reset(w);
-    tn_buf_free(&w->argbuf);
-    tn_buf_free(&w->scratch);
-    tn__free(w);
-}
-
-// ---- routing
-
-TN__PRIVATE tn_str tn__host_name(tn_str host) {
-    // "[::1]:8888" -> "::1"-ish bracket form kept; "example.com:80" -> "example.com"
-    size_t n = host.len;
-    if (n && host.ptr[0] == '[') {
-        const char *close = TN__CAST(const char *, memchr(host.ptr, ']', n));
-        if (close) host.len = (size_t)(close - host.ptr) + 1;
-        return host;
-    }
-    const char *colon = TN__CAST(const char *, memchr(host.ptr, ':', n));
-    if (colon) host.len = (size_t)(colon - host.ptr);
-    return host;
-}
-
-TN__PRIVATE const tn__route *tn__app_find(tn_app *app, tn_handler *h, tn_str *groups, int *ngroups) {
-    tn_str host = tn__host_name(h->request.host);
-    const tn_str path = h->request.path;
-    for (size_t g = 0; g < app->ngroups; g++) {
-        const tn__hostgroup *hg = &app->groups[g];
-        if (hg->host && tn_route_match(hg->host, host.ptr, host.len, NULL, 0) < 0) continue;
-        for (size_t i = 0; i < hg->n; i++) {
-            int n = tn_route_match(hg->routes[i].pat, path.ptr, path.len, groups, TN__MAX_PATH_ARGS);
-            if (n >= 0) {
-                *ngroups = n;
-                return &hg->routes[i];
-            }
-        }
-    }
-    return NULL;
-}
-
-// Decodes the path arguments (%xx, '+' kept) into argbuf; they must be UTF-8.
-TN__PRIVATE int tn__web_decode_args(tn__webreq *w, const tn_str *groups, int n) {
-    size_t total = 0;
-    for (int i = 0; i < n; i++) total += groups[i].len + 1;
-    tn_buf_clear(&w->argbuf);
-    if (tn_buf_reserve(&w->argbuf, total)) return TN_ENOMEM;
-    for (int i = 0; i < n; i++) {
-        if (!groups[i].ptr) {
-            w->args[i] = groups[i];
-            continue;
-        }
-        char *dst = w->argbuf.data + w->argbuf.len;
-        size_t len = tn_url_unescape(dst, groups[i].ptr, groups[i].len, false);
-        dst[len] = '\0';
-        w->argbuf.len += len + 1;
-        if (!tn_utf8_valid(dst, len)) return TN_EPARSE;
-        w->args[i].ptr = dst;
-        w->args[i].len = len;
-    }
-    w->nargs = n;
-    return 0;
-}
-
-// Tornado's SUPPORTED_METHODS, in its order (the Allow header's too).
-static const char *const tn__method_names[7] = {"GET", "HEAD", "POST", "DELETE", "PATCH", "PUT", "OPTIONS"};
-
-TN__PRIVATE void tn__method_fns(const tn_handler_class *c, tn_handler_fn fns[7]) {
-    fns[0] = c->get, fns[1] = c->head, fns[2] = c->post, fns[3] = c->del;
-    fns[4] = c->patch, fns[5] = c->put, fns[6] = c->options;
-}
-
-TN__PRIVATE tn_handler_fn tn__method_fn(const tn_handler_class *c, tn_str m) {
-    tn_handler_fn fns[7];
-    tn__method_fns(c, fns);
-    for (int i = 0; i < 7; i++)
-        if (tn_str_eq(m, tn__method_names[i])) return fns[i];
-    return NULL;
-}
-
-TN__PRIVATE void tn__web_error(tn_handler *h, int status, const char *allow);
-TN__PRIVATE bool tn__xsrf_check(tn_handler *h);
-
-// Runs what Tornado's _execute does before the method: the method check,
-// set_default_headers, prepare. Returns the method to call, or NULL when
-// the request is already answered.
-TN__PRIVATE tn_handler_fn tn__web_prepare(tn_handler *h, tn__webreq *w) {
-    const tn_handler_class *c = w->cls;
-    w->prepared = 1;
-    if (c == &tn__not_found_class) {
-        tn_send_error(h, 404);
-        return NULL;
-    }
-    tn_handler_fn fn = tn__method_fn(c, h->request.method);
-    if (c->set_default_headers) c->set_default_headers(h);
-    if (!fn) {
-        tn_buf allow;
-        memset(&allow, 0, sizeof allow);
-        tn_handler_fn fns[7];
-        tn__method_fns(c, fns);
-        for (int i = 0; i < 7; i++)
-            if (fns[i]) tn_buf_appendf(&allow, "%s%s", allow.len ? ", " : "", tn__method_names[i]);
-        tn__web_error(h, 405, allow.len ? allow.data : NULL);
-        tn_buf_free(&allow);
-        return NULL;
-    }
-    if (c->on_connection_close) tn_on_connection_close(h, c->on_connection_close);
-    tn_str m = h->request.method;
-    if (w->app->desc.xsrf_cookies && !tn_str_eq(m, "GET") && !tn_str_eq(m, "HEAD") && !tn_str_eq(m, "OPTIONS") &&
-        !tn__xsrf_check(h))
-        return NULL;
-    if (c->prepare) {
-        c->prepare(h);
-        if (tn_finished(h)) return NULL;
-    }
-    return fn;
-}
-
-TN__PRIVATE void tn__app_headers(tn_handler *h) {
-    tn_app *app = TN__CAST(tn_app *, h->user_data);
-    tn__hreq *r = TN__REQ(h);
-    if (!r->ext) {
-        r->ext = tn__calloc(1, sizeof(tn__webreq));
-        if (!r->ext) {
-            tn_set_status(h, 503, NULL);
-            tn_finish(h);
-            return;
-        }
-        r->ext_free = tn__webreq_free;
-    }
-    tn__webreq *w = tn__web(h);
-    tn__webreq_reset(w);
-    w->app = app;
-    tn_str groups[TN__MAX_PATH_ARGS];
-    int n = 0;
-    const tn__route *rt = tn__app_find(app, h, groups, &n);
-    if (rt) {
-        w->cls = rt->cls;
-        w->callback = rt->callback;
-        w->pat = rt->pat;
-        h->user_data = rt->user_data;
-    } else {
-        w->cls = app->desc.default_handler ? app->desc.default_handler : &tn__not_found_class;
-        h->user_data = app->desc.default_handler_data;
-    }
-    if (n > TN__MAX_PATH_ARGS) n = TN__MAX_PATH_ARGS;
-    int rc = tn__web_decode_args(w, groups, n);
-    if (rc) {
-        TN__LOGW("%s: path arguments are not valid UTF-8", h->request.remote_ip);
-        tn_send_error(h, rc == TN_ENOMEM ? 503 : 400);
-        return;
-    }
-    if (w->cls && w->cls->data_received) {  // @stream_request_body: prepare first
-        tn_stream_body(h, w->cls->data_received);
-        if (w->cls->max_body_size) tn_set_max_body_size(h, w->cls->max_body_size);
-        tn__web_prepare(h, w);
-    } else if (w->cls && w->cls->max_body_size) {
-        tn_set_max_body_size(h, w->cls->max_body_size);
-    }
-}
-
-TN__PRIVATE void tn__app_request(tn_handler *h) {
-    tn__webreq *w = tn__web(h);
-    if (!w || tn_finished(h)) return;
-    if (w->callback) {
-        w->callback(h);
-        return;
-    }
-    tn_handler_fn fn = tn__method_fn(w->cls, h->request.method);
-    if (!w->prepared) fn = tn__web_prepare(h, w);
-    if (fn && !tn_finished(h)) fn(h);
-}
-
-// ---- finishing: Tornado's automatic ETag, on_finish and the access log
-
-// Tornado's check_etag_header: does If-None-Match name this entity tag?
-TN__PRIVATE bool tn__etag_matches(tn_str inm, tn_str etag) {
-    if (etag.len >= 2 && etag.ptr[0] == 'W' && etag.ptr[1] == '/') etag.ptr += 2, etag.len -= 2;
-    size_t i = 0;
-    while (i < inm.len) {
-        while (i < inm.len && (inm.ptr[i] == ' ' || inm.ptr[i] == ',' || inm.ptr[i] == '\t')) i++;
-        if (i < inm.len && inm.ptr[i] == '*') return true;
-        size_t start = i;
-        if (i + 1 < inm.len && inm.ptr[i] == 'W' && inm.ptr[i + 1] == '/') i += 2, start = i;
-        if (i >= inm.len || inm.ptr[i] != '"') {
-            while (i < inm.len && inm.ptr[i] != ',') i++;  // not an entity tag: skip it
-            continue;
-        }
-        const char *q = TN__CAST(const char *, memchr(inm.ptr + i + 1, '"', inm.len - i - 1));
-        if (!q) return false;
-        size_t end = (size_t)(q - inm.ptr) + 1;
-        if (end - start == etag.len && memcmp(inm.ptr + start, etag.ptr, etag.len) == 0) return true;
-        i = end;
-    }
-    return false;
-}
-
-// A fast 128-bit hash (two 64-bit multiply-mix lanes, 8 bytes a step) for
-// automatic ETags: a tag need only change when the body changes, and the
-// one who could make two bodies collide owns the resource anyway.
-TN__PRIVATE uint64_t tn__mix64(uint64_t h) {
-    h ^= h >> 33;
-    h *= 0xff51afd7ed558ccdULL;
-    h ^= h >> 33;
-    h *= 0xc4ceb9fe1a85ec53ULL;
-    return h ^ (h >> 33);
-}
-
-TN__PRIVATE void tn__etag_hash(const char *p, size_t n, uint64_t out[2]) {
-    uint64_t a = 0x9e3779b97f4a7c15ULL ^ n, b = 0x6a09e667f3bcc909ULL + n;
-    size_t i = 0;
-    for (; i + 8 <= n; i += 8) {
-        uint64_t w;
-        memcpy(&w, p + i, 8);
-        a = (a ^ w) * 0x100000001b3ULL;
-        a = (a << 31) | (a >> 33);
-        b = (b + w) * 0x9ddfea08eb382d69ULL;
-        b ^= b >> 29;
-    }
-    uint64_t w = 0;
-    memcpy(&w, p + i, n - i);
-    out[0] = tn__mix64(a ^ w);
-    out[1] = tn__mix64(b + w + out[0]);
-}
-
-TN__PRIVATE void tn__app_before_finish(tn_handler *h) {
-    tn__webreq *w = tn__web(h);
-    if (!w || w->callback || (w->cls && w->cls->no_etag) || tn_headers_sent(h)) return;
-    int status = tn_get_status(h);
-    bool get = tn_str_eq(h->request.method, "GET"), head = tn_str_eq(h->request.method, "HEAD");
-    if (!(status == 200 || status == 304) || !(get || head)) return;
-    if (tn_get_response_header(h, "Etag").ptr) return;
-    tn_str body = tn_get_written(h);
-    uint64_t hash[2];
-    tn__etag_hash(body.ptr, body.len, hash);
-    unsigned char bytes[16];
-    for (int i = 0; i < 16; i++) bytes[i] = (unsigned char)(hash[i / 8] >> (56 - 8 * (i % 8)));
-    char etag[35];
-    etag[0] = '"';
-    tn__hex_encode(bytes, sizeof bytes, etag + 1);
-    etag[33] = '"';
-    etag[34] = '\0';
-    tn_set_header(h, "Etag", etag);
-    tn_str inm = tn_get_header(h, "If-None-Match");
-    if (inm.ptr && tn__etag_matches(inm, tn__str_n(etag, 34))) {
-        tn_clear_written(h);
-        tn_set_status(h, 304, NULL);
-    }
-}
-
-TN__PRIVATE void tn__app_after_finish(tn_handler *h) {
-    tn__webreq *w = tn__web(h);
-    if (!w) return;
-    if (w->cls && w->cls->on_finish) w->cls->on_finish(h);
-    if (w->app && !w->app->desc.no_access_log) {
-        int status = tn_get_status(h);
-        int level = status < 400 ? TN_LOG_INFO : status < 500 ? TN_LOG_WARNING : TN_LOG_ERROR;
-        if (level >= tn_log_get_level())
-            tn_log(level, TN_LOG_ACCESS, __FILE__, __LINE__, "%d %.*s %.*s (%s) %.2fms", status,
-                   (int)h->request.method.len, h->request.method.ptr, (int)h->request.uri.len, h->request.uri.ptr,
-                   h->request.remote_ip, tn_request_time(h) * 1000.0);
-    }
-}
-
-// ---- errors and redirects
-
-// Tornado's send_error: a fresh response with the error page.
-TN__PRIVATE void tn__web_error(tn_handler *h, int status, const char *allow) {
-    if (tn_finished(h)) return;
-    if (tn_headers_sent(h)) {
-        TN__LOGE("cannot send error %d: the response head was already sent", status);
-        tn_finish(h);
-        return;
-    }
-    tn__webreq *w = tn__web(h);
-    tn_clear_written(h);
-    tn__hreq_default_headers(TN__REQ(h));
-    if (w && w->cls && w->cls->set_default_headers) w->cls->set_default_headers(h);
-    if (tn_set_status(h, status, NULL) != 0) tn_set_status(h, 500, NULL);
-    if (allow) tn_set_header(h, "Allow", allow);
-    status = tn_get_status(h);
-    if (w && w->cls && w->cls->write_error) {
-        w->cls->write_error(h, status);
-    } else {
-        const char *reason = tn_http_reason(status);
-        tn_writef(h, "<html><title>%d: %s</title><body>%d: %s</body></html>", status, reason, status, reason);
-    }
-    if (!tn_finished(h)) tn_finish(h);
-}
-
-TN_API void tn_send_error(tn_handler *h, int status) { tn__web_error(h, status, NULL); }
-
-TN_API int tn_redirect(tn_handler *h, const char *url, int status) {
-    if (status == 0) status = 302;
-    if (status != 301 && status != 302 && status != 303 && status != 307 && status != 308) return TN_EINVAL;
-    if (tn_headers_sent(h) || tn_set_header(h, "Location", url) != 0) return TN_EINVAL;
-    tn_set_status(h, status, NULL);
-    tn_clear_written(h);
-    return tn_finish(h);
-}
-
-// ---- arguments
-
-TN__PRIVATE void tn__web_parse_body(tn__webreq *w, tn_handler *h) {
-    w->body_done = 1;
-    tn_str ct = tn_get_header(h, "Content-Type");
-    tn_str body = h->request.body;
-    if (!ct.ptr || !body.len) return;
-    if (ct.len >= 33 && tn_str_eq_nocase(tn__str_n(ct.ptr, 33), tn_str_c("application/x-www-form-urlencoded"))) {
-        if (tn_args_parse(&w->body, body.ptr, body.len, NULL) != 0) TN__LOGW("invalid form body; ignored");
-    } else if (ct.len >= 19 && tn_str_eq_nocase(tn__str_n(ct.ptr, 19), tn_str_c("multipart/form-data"))) {
-        w->files_done = 1;
-        if (tn_multipart_parse(&w->files, ct, body.ptr, body.len, NULL) == 0) tn_multipart_to_args(&w->files, &w->body);
-    }
-}
-
-TN__PRIVATE const tn_args *tn__web_query(tn_handler *h) {
-    tn__webreq *w = tn__web(h);
-    if (!w->query_done) {
-        w->query_done = 1;
-        if (tn_args_parse(&w->query, h->request.query.ptr, h->request.query.len, NULL) != 0)
-            TN__LOGW("invalid query string; ignored");
-    }
-    return &w->query;
-}
-
-TN__PRIVATE const tn_args *tn__web_body(tn_handler *h) {
-    tn__webreq *w = tn__web(h);
-    if (!w->body_done) tn__web_parse_body(w, h);
-    return &w->body;
-}
-
-// Tornado's decode_argument + strip: UTF-8 required (else NULL), control
-// characters become spaces, surrounding whitespace goes. In place: the
-// storage is ours and NUL-terminated.
-TN__PRIVATE const char *tn__web_clean(const tn_str *v) {
-    char *s = TN__CAST(char *, (void *)(uintptr_t)v->ptr);
-    if (!tn_utf8_valid(s, v->len)) return NULL;
-    size_t len = v->len;
-    for (size_t i = 0; i < len; i++)
-        if ((unsigned char)s[i] < 0x20 && !(s[i] >= '\t' && s[i] <= '\r')) s[i] = ' ';
-    while (len && strchr(" \t\n\r\v\f", s[len - 1])) s[--len] = '\0';
-    while (*s && strchr(" \t\n\r\v\f", *s)) s++;
-    return s;
-}
-
-TN__PRIVATE const char *tn__web_argument(tn_handler *h, const char *name, const char *def, int which) {
-    if (!tn__web(h)) return def == TN_REQUIRED ? NULL : def;
-    const tn_str *v = NULL;
-    if (which != 1) v = tn_args_get(tn__web_body(h), name);  // query=1, body=2, both=0
-    if (!v && which != 2) v = tn_args_get(tn__web_query(h), name);
-    if (!v) {
-        if (def != TN_REQUIRED) return def;
-        TN__LOGW("Missing argument %s", name);
-        tn_send_error(h, 400);
-        return NULL;
-    }
-    const char *s = tn__web_clean(v);
-    if (!s) {
-        TN__LOGW("Invalid unicode in %s", name);
-        tn_send_error(h, 400);
-    }
-    return s;
-}
-
-TN_API const char *tn_get_argument(tn_handler *h, const char *name, const char *def) {
-    return tn__web_argument(h, name, def, 0);
-}
-TN_API const char *tn_get_query_argument(tn_handler *h, const char *name, const char *def) {
-    return tn__web_argument(h, name, def, 1);
-}
-TN_API const char *tn_get_body_argument(tn_handler *h, const char *name, const char *def) {
-    return tn__web_argument(h, name, def, 2);
-}
-
-TN_API size_t tn_get_arguments(tn_handler *h, const char *name, const char **out, size_t max) {
-    if (!tn__web(h)) return 0;
-    const tn_args *sources[2] = {tn__web_query(h), tn__web_body(h)};
-    size_t n = 0;
-    for (int s = 0; s < 2; s++) {
-        size_t pos = 0;
-        const tn_str *v;
-        while ((v = tn_args_next(sources[s], name, &pos)) != NULL) {
-            const char *c = tn__web_clean(v);
-            if (c && n < max) out[n] = c;
-            if (c) n++;
-        }
-    }
-    return n;
-}
-
-TN_API const tn_multipart *tn_get_files(tn_handler *h) {
-    tn__webreq *w = tn__web(h);
-    if (!w) return NULL;
-    tn__web_body(h);
-    return w->files_done ? &w->files : NULL;
-}
-
-TN_API const char *tn_get_cookie(tn_handler *h, const char *name, const char *def) {
-    tn__webreq *w = tn__web(h);
-    if (!w) return def;
-    if (!w->cookies_done) {
-        w->cookies_done = 1;
-        size_t pos = 0;
-        tn_str c;
-        while (tn_headers_next(h->request.headers, h->request.num_headers, "Cookie", &pos, &c))
-            tn_cookie_parse(&w->cookies, c.ptr, c.len);
-    }
-    const tn_str *v = tn_args_get(&w->cookies, name);
-    return v ? v->ptr : def;
-}
-
-// ---- cookies
-
-TN_API int tn_set_cookie(tn_handler *h, const tn_cookie_desc *cookie) {
-    tn__webreq *w = tn__web(h);
-    if (!w) return TN_EINVAL;
-    size_t start = w->scratch.len;
-    int r = tn_cookie_format(&w->scratch, cookie);
-    if (r == 0) r = tn_add_header(h, "Set-Cookie", w->scratch.data + start);
-    w->scratch.len = start;
-    if (w->scratch.data) w->scratch.data[start] = '\0';
-    return r;
-}
-
-TN_API int tn_clear_cookie(tn_handler *h, const char *name, const char *path, const char *domain) {
-    tn_cookie_desc d;
-    memset(&d, 0, sizeof d);
-    d.name = name;
-    d.path = path;
-    d.domain = domain;
-    d.expires = time(NULL) - 365 * 86400;  // Tornado: a year ago
-    d.max_age = -1;                          // and Max-Age=0
-    return tn_set_cookie(h, &d);
-}
-
-TN_API int tn_set_signed_cookie(tn_handler *h, const char *name, const char *value, double expires_days) {
-    tn__webreq *w = tn__web(h);
-    if (!w || !w->app->desc.cookie_secret) {
-        TN__LOGE("tn_set_signed_cookie needs the application's cookie_secret");
-        return TN_EINVAL;
-    }
-    tn_buf sv = {NULL, 0, 0};
-    int r = tn_signed_value_create(&sv, w->app->desc.cookie_secret, 0, name, value, strlen(value), (int64_t)time(NULL));
-    if (r == 0) {
-        tn_cookie_desc d;
-        memset(&d, 0, sizeof d);
-        d.name = name;
-        d.value = sv.data;
-        d.expires = time(NULL) + (time_t)((expires_days > 0 ? expires_days : 30.0) * 86400.0);
-        r = tn_set_cookie(h, &d);
-    }
-    tn_buf_free(&sv);
-    return r;
-}
-
-TN_API const char *tn_get_signed_cookie(tn_handler *h, const char *name, double max_age_days) {
-    tn__webreq *w = tn__web(h);
-    const char *raw = tn_get_cookie(h, name, NULL);
-    if (!w || !raw || !w->app->desc.cookie_secret) return NULL;
-    const char *secret = w->app->desc.cookie_secret;
-    tn_buf v = {NULL, 0, 0};
-    int r = tn_signed_value_decode(&v, &secret, 1, name, raw, strlen(raw), max_age_days, (int64_t)time(NULL));
-    // A value with a NUL inside is no C string: refused like a forged one.
-    if (r == 0 && !(v.len && memchr(v.data, '\0', v.len))) r = tn_args_add(&w->verified, tn_str_c(name), tn__str_n(v.data ? v.data : "", v.len));
-    else r = TN_EPARSE;
-    tn_buf_free(&v);
-    return r == 0 ? w->verified.items[w->verified.count - 1].value.ptr : NULL;
-}
-
-// ---- XSRF (Tornado's xsrf_cookies)
-
-// Hex to bytes; false for odd lengths, bad digits or too much.
-TN__PRIVATE bool tn__unhex(const char *s, size_t n, unsigned char *out, size_t cap, size_t *len) {
-    if (n % 2 || n / 2 > cap) return false;
-    for (size_t i = 0; i < n; i += 2) {
-        int a = tn__hex_value(s[i]), b = tn__hex_value(s[i + 1]);
-        if (a < 0 || b < 0) return false;
-        out[i / 2] = (unsigned char)(a << 4 | b);
-    }
-    *len = n / 2;
-    return true;
-}
-
-// Tornado's _decode_xsrf_token: "2|mask|masked|time" (hex), or version 1
-// (hex, or the bytes themselves). False when it is not a usable token.
-TN__PRIVATE bool tn__xsrf_decode(const char *t, unsigned char *out, size_t *len, int64_t *when) {
-    size_t n = strlen(t);
-    *when = (int64_t)time(NULL);
-    if (n >= 2 && t[0] >= '1' && t[0] <= '9' && strchr(t, '|')) {
-        const char *p1 = strchr(t, '|'), *p2 = p1 ? strchr(p1 + 1, '|') : NULL, *p3 = p2 ? strchr(p2 + 1, '|') : NULL;
-        unsigned char mask[4];
-        size_t ml;
-        if (p1 - t != 1 || t[0] != '2' || !p2 || !p3 || strchr(p3 + 1, '|')) return false;
-        if (!tn__unhex(p1 + 1, (size_t)(p2 - p1 - 1), mask, sizeof mask, &ml) || ml != 4) return false;
-        if (!tn__unhex(p2 + 1, (size_t)(p3 - p2 - 1), out, 64, len) || *len == 0) return false;
-        tn_ws_mask(TN__CAST(char *, (void *)out), *len, mask, 0);
-        char *end;
-        *when = (int64_t)strtoll(p3 + 1, &end, 10);
-        return *end == '\0' && end != p3 + 1;
-    }
-    if (tn__unhex(t, n, out, 64, len)) return *len > 0;
-    if (n == 0 || n > 64) return false;
-    memcpy(out, t, n);
-    *len = n;
-    return true;
-}
-
-// The raw token: from the _xsrf cookie, or a new random one.
-TN__PRIVATE tn__webreq *tn__xsrf_raw(tn_handler *h) {
-    tn__webreq *w = tn__web(h);
-    if (!w || w->xsrf_done) return w;
-    w->xsrf_done = 1;
-    const char *cookie = tn_get_cookie(h, "_xsrf", NULL);
-    if (cookie && tn__xsrf_decode(cookie, w->xsrf, &w->xsrf_len, &w->xsrf_time)) {
-        w->xsrf_cookie_ok = 1;
-        return w;
-    }
-    w->xsrf_len = 16;
-    w->xsrf_time = (int64_t)time(NULL);
-    if (tn_random_bytes(w->xsrf, 16) != 0) w->xsrf_len = 0;
-    return w;
-}
-
-TN_API const char *tn_xsrf_token(tn_handler *h) {
-    tn__webreq *w = tn__xsrf_raw(h);
-    if (!w || !w->xsrf_len) return NULL;
-    unsigned char mask[4], masked[64];
-    if (tn_random_bytes(mask, 4) != 0) return NULL;
-    memcpy(masked, w->xsrf, w->xsrf_len);
-    tn_ws_mask(TN__CAST(char *, (void *)masked), w->xsrf_len, mask, 0);
-    char token[2 + 9 + 129 + 24] = "2|";  // 2|mask|masked token|time
-    size_t n = 2;
-    tn__hex_encode(mask, 4, token + n);
-    n += 8;
-    token[n++] = '|';
-    tn__hex_encode(masked, w->xsrf_len, token + n);
-    n += 2 * w->xsrf_len;
-    n += (size_t)snprintf(token + n, sizeof token - n, "|%lld", (long long)w->xsrf_time);
-    if (!w->xsrf_cookie_ok) {  // the client gets the cookie with its first token
-        tn_cookie_desc d;
-        memset(&d, 0, sizeof d);
-        d.name = "_xsrf";
-        d.value = token;
-        if (tn_set_cookie(h, &d) != 0) return NULL;
-        w->xsrf_cookie_ok = 1;
-    }
-    if (tn_args_add(&w->verified, tn_str_c("_xsrf"), tn__str_n(token, n)) != 0) return NULL;
-    return w->verified.items[w->verified.count - 1].value.ptr;
-}
-
-TN_API const char *tn_xsrf_form_html(tn_handler *h) {
-    tn__webreq *w = tn__web(h);
-    const char *t = tn_xsrf_token(h);
-    if (!t) return NULL;
-    char html[256];
-    int n = snprintf(html, sizeof html, "<input type=\"hidden\" name=\"_xsrf\" value=\"%s\"/>", t);
-    if (n < 0 || (size_t)n >= sizeof html || tn_args_add(&w->verified, tn_str_c("_xsrf_html"), tn__str_n(html, (size_t)n)) != 0)
-        return NULL;
-    return w->verified.items[w->verified.count - 1].value.ptr;
-}
-
-// Tornado's check_xsrf_cookie. Sends the 403 itself; false then.
-TN__PRIVATE bool tn__xsrf_check(tn_handler *h) {
-    const char *sent = tn_get_argument(h, "_xsrf", NULL);
-    if (tn_finished(h)) return false;  // the argument was not UTF-8: 400 sent
-    tn_str hdr = tn_get_header(h, "X-Xsrftoken");
-    if (!hdr.ptr) hdr = tn_get_header(h, "X-Csrftoken");
-    char hbuf[256];
-    if (!sent && hdr.ptr && hdr.len < sizeof hbuf) {
-        memcpy(hbuf, hdr.ptr, hdr.len);
-        hbuf[hdr.len] = '\0';
-        sent = hbuf;
-    }
-    const char *why = NULL;
-    unsigned char tok[64];
-    size_t tlen = 0;
-    int64_t when;
-    tn__webreq *w = tn__xsrf_raw(h);
-    if (!sent) why = "'_xsrf' argument missing from POST";
-    else if (!tn__xsrf_decode(sent, tok, &tlen, &when)) why = "'_xsrf' argument has invalid format";
-    else if (!w->xsrf_cookie_ok || tlen != w->xsrf_len || !tn_memeq_consttime(tok, w->xsrf, tlen))
-        why = "XSRF cookie does not match POST argument";
-    if (!why) return true;
-    TN__LOGW("403 %s (%s)", why, h->request.remote_ip);
-    tn_send_error(h, 403);
-    return false;
-}
-
-TN_API tn_str tn_path_arg(const tn_handler *h, int i) {
-    tn__webreq *w = tn__web(h);
-    if (!w || i < 0 || i >= w->nargs) return tn__str_n(NULL, 0);
-    return w->args[i];
-}
-
-TN_API tn_str tn_path_kwarg(const tn_handler *h, const char *name) {
-    tn__webreq *w = tn__web(h);
-    if (!w || !w->pat) return tn__str_n(NULL, 0);
-    return tn_path_arg(h, tn_route_group_index(w->pat, name));
-}
-
-TN_API int tn_path_args_count(const tn_handler *h) {
-    tn__webreq *w = tn__web(h);
-    return w ? w->nargs : 0;
-}
-
-TN_API tn_json_writer *tn_write_json_begin(tn_handler *h) {
-    tn__webreq *w = tn__web(h);
-    if (!w) return NULL;
-    tn_set_header(h, "Content-Type", "application/json; charset=UTF-8");
-    tn_json_writer_init(&w->json, &TN__REQ(h)->out);
-    return &w->json;
-}
-
-TN_API int tn_write_json_end(tn_handler *h) {
-    tn__webreq *w = tn__web(h);
-    return w ? tn_json_writer_finish(&w->json) : TN_EINVAL;
-}
-
-TN_API tn_app *tn_handler_app(const tn_handler *h) {
-    tn__webreq *w = tn__web(h);
-    return w ? w->app : NULL;
-}
-
-// ---- the application
-
-TN__PRIVATE void tn__hostgroup_free(tn__hostgroup *g) {
-    for (size_t i = 0; i < g->n; i++) {
-        tn_route_free(g->routes[i].pat);
-        tn__free(g->routes[i].name);
-    }
-    tn__free(g->routes);
-    tn_route_free(g->host);
-}
-
-// Compiles a route table into g. Returns 0 or an error (g is then empty).
-TN__PRIVATE int tn__hostgroup_init(tn__hostgroup *g, const char *host, const tn_route *routes) {
-    memset(g, 0, sizeof *g);
-    size_t n = 0;
-    while (routes && routes[n].pattern) n++;
-    if (host && tn_route_compile(&g->host, host) != 0) return TN_EINVAL;
-    g->routes = TN__CAST(tn__route *, tn__calloc(n ? n : 1, sizeof(tn__route)));
-    if (!g->routes) {
-        tn__hostgroup_free(g);
-        return TN_ENOMEM;
-    }
-    for (size_t i = 0; i < n; i++) {
-        const tn_route *r = &routes[i];
-        tn__route *d = &g->routes[i];
-        g->n = i + 1;  // what tn__hostgroup_free must release if this one fails
-        int rc = 0;
-        if (!r->handler == !r->callback) {
-            TN__LOGE("route %s: give exactly one of handler and callback", r->pattern);
-            rc = TN_EINVAL;
-        } else if (tn_route_compile(&d->pat, r->pattern) != 0) {
-            rc = TN_EINVAL;
-        } else if (r->name && !(d->name = tn__strdup(r->name))) {
-            rc = TN_ENOMEM;
-        }
-        if (rc) {
-            tn__hostgroup_free(g);
-            return rc;
-        }
-        d->cls = r->handler;
-        d->callback = r->callback;
-        d->user_data = r->user_data;
-    }
-    return 0;
-}
-
-// ---- templates (tn_render lives in template.c)
-
-TN__PRIVATE int tn__app_templates_init(tn_app *app) {
-    const char *path = app->desc.template_path;
-    app->desc.template_path = NULL;  // the loader keeps its own copy
-    if (!path) return 0;
-    tn_template_loader_desc d;
-    memset(&d, 0, sizeof d);
-    d.root = path;
-    app->templates = tn_template_loader_new(&d);
-    return app->templates ? 0 : TN_ENOMEM;
-}
-
-TN__PRIVATE tn_template_loader *tn__app_templates(tn_app *app) { return app->templates; }
-
-TN__PRIVATE void tn__app_close(tn__handle *h) { tn_app_free(TN__CAST(tn_app *, (void *)h)); }
-
-TN_API tn_app *tn_app_new(tn_loop *loop, const tn_app_desc *desc) {
-    tn_app *app = TN__CAST(tn_app *, tn__calloc(1, sizeof *app));
-    if (!app) return NULL;
-    app->loop = loop;
-    if (desc) app->desc = *desc;
-    app->desc.routes = NULL;  // compiled below; the table need not outlive the call
-    app->desc.cookie_secret = NULL;
-    if (desc && desc->cookie_secret && !(app->desc.cookie_secret = tn__strdup(desc->cookie_secret))) {
-        tn__free(app);
-        return NULL;
-    }
-    bool statics = desc && (desc->static_path || desc->static_files);
-    tn_route *with_static = statics ? tn__static_app_routes(app, desc->routes) : NULL;
-    app->groups = TN__CAST(tn__hostgroup *, tn__calloc(1, sizeof(tn__hostgroup)));
-    bool bad = (statics && !with_static) || !app->groups ||
-               tn__hostgroup_init(&app->groups[0], NULL, with_static ? with_static : desc ? desc->routes : NULL) != 0;
-    tn__free(with_static);
-    if (bad) {
-        tn__static_free(app->statics);
-        tn__free(app->groups);
-        tn__free((void *)(uintptr_t)app->desc.cookie_secret);
-        tn__free(app);
-        return NULL;
-    }
-    app->ngroups = 1;
-    app->handle.close = tn__app_close;
-    tn__loop_add_handle(loop, &app->handle);
-    if (tn__app_templates_init(app) != 0) {
-        tn_app_free(app);
-        return NULL;
-    }
-    return app;
-}
-
-TN_API int tn_app_add_handlers(tn_app *app, const char *host_pattern, const tn_route *routes) {
-    if (!host_pattern) return TN_EINVAL;
-    tn__hostgroup g;
-    int r = tn__hostgroup_init(&g, host_pattern, routes);
-    if (r) return r;
-    tn__hostgroup *gs = TN__CAST(tn__hostgroup *, tn__realloc(app->groups, (app->ngroups + 1) * sizeof *gs));
-    if (!gs) {
-        tn__hostgroup_free(&g);
-        return TN_ENOMEM;
-    }
-    // Host groups go before the default host (the last one), in the order added.
-    memmove(&gs[app->ngroups], &gs[app->ngroups - 1], sizeof *gs);
-    gs[app->ngroups - 1] = g;
-    app->groups = gs;
-    app->ngroups++;
-    return 0;
-}
-
-TN_API int tn_app_listen_on(tn_app *app, const tn_bind_desc *bind) {
-    if (!app->server) {
-        tn_http_server_desc d = app->desc.server;
-        d.request_cb = tn__app_request;
-        d.headers_cb = tn__app_headers;
-        d.user_data = app;
-        app->server = tn_http_server_new(app->loop, &d);
-        if (!app->server) return TN_ENOMEM;
-        tn__loop_remove_handle(&app->server->handle);  // the app frees it
-        app->server->hooks.before_finish = tn__app_before_finish;
-        app->server->hooks.after_finish = tn__app_after_finish;
-    }
-    return tn_http_server_listen(app->server, bind);
-}
-
-TN_API int tn_app_listen(tn_app *app, int port) {
-    tn_bind_desc b;
-    memset(&b, 0, sizeof b);
-    b.port = port;
-    return tn_app_listen_on(app, &b);
-}
-
-TN_API int tn_app_port(const tn_app *app) { return app->server ? tn_http_server_port(app->server) : 0; }
-TN_API void *tn_app_user_data(const tn_app *app) { return app->desc.user_data; }
-
-TN_API int tn_app_reverse_url(const tn_app *app, const char *name, const char *const *args, int nargs, tn_buf *out) {
-    for (size_t g = 0; g < app->ngroups; g++) {
-        for (size_t i = 0; i < app->groups[g].n; i++) {
-            const tn__route *r = &app->groups[g].routes[i];
-            if (!r->name || strcmp(r->name, name) != 0) continue;
-            if (nargs > TN__MAX_PATH_ARGS || nargs < 0) return TN_EINVAL;
-            tn_buf esc[TN__MAX_PATH_ARGS];
-            const char *ptrs[TN__MAX_PATH_ARGS] = {NULL};
-            memset(esc, 0, sizeof esc);
-            int rc = 0;
-            for (int a = 0; a < nargs && !rc; a++) {
-                rc = tn_url_escape(&esc[a], args[a], strlen(args[a]), false);
-                ptrs[a] = esc[a].data ? esc[a].data : "";
-            }
-            if (!rc) rc = tn_route_reverse(r->pat, ptrs, nargs, out);
-            for (int a = 0; a < nargs; a++) tn_buf_free(&esc[a]);
-            return rc;
-        }
-    }
-    return TN_ENOENT;
-}
-
-TN_API void tn_app_free(tn_app *app) {
-    if (!app) return;
-    if (app->server) tn_http_server_stop(app->server);
-    for (size_t g = 0; g < app->ngroups; g++) tn__hostgroup_free(&app->groups[g]);
-    tn__free(app->groups);
-    tn__free((void *)(uintptr_t)app->desc.cookie_secret);
-    tn__static_free(app->statics);
-    tn_template_loader_free(app->templates);
-    tn__loop_remove_handle(&app->handle);
-    tn__free(app);
-}
-// ==== END src/web/web.c ====
-
-// ==== BEGIN src/web/static.c ====
-// >>static implementation
-#if defined(TN_AMALGAMATION_LINES)
-#line 1 "src/web/static.c"
-#endif
-
-
-// Ten years, as Tornado's CACHE_MAX_AGE for versioned URLs.
-enum { TN__STATIC_MAX_AGE = 315360000, TN__STATIC_HASH_CHUNK = 64 * 1024, TN__STATIC_VERSION_LEN = 32 };
-
-#if defined(__APPLE__)
-#  define TN__MTIME_NS(st) ((int64_t)(st).st_mtimespec.tv_nsec)
-#else
-#  define TN__MTIME_NS(st) ((int64_t)(st).st_mtim.tv_nsec)
-#endif
-
-// What says a file on disk is unchanged: a file rewritten within the same
-// second with the same size still differs in nanoseconds or inode.
-typedef struct tn__static_stamp {
-    int64_t mtime, mtime_ns;
-    uint64_t size, ino;
-} tn__static_stamp;
-
-// A file's content hash, kept while its stamp stays the same.
-typedef struct tn__static_hash {
-    char *path;
-    tn__static_stamp stamp;
-    char hex[2 * TN_SHA256_SIZE + 1];
-} tn__static_hash;
-
-// An app's static files: the static_path settings (the user_data of the
-// routes they install) and the hash cache every static route shares.
-struct tn__static {
-    tn_static_desc desc;   // path copied
-    char *prefix;          // static_url_prefix, copied
-    char *pattern;         // the route pattern made of it
-    tn__static_hash *hashes;
-    size_t nhashes, cap;
-};
-
-// One file found: on disk (fd open) or packed.
-typedef struct tn__sfile {
-    int fd;
-    const tn_packed_file *packed;
-    uint64_t size;
-    int64_t mtime;
-    char hash[2 * TN_SHA256_SIZE + 1];
-} tn__sfile;
-
-enum { TN__SF_FILE, TN__SF_DIR, TN__SF_MISSING, TN__SF_FORBIDDEN, TN__SF_ERROR };
-
-TN__PRIVATE void tn__static_free(struct tn__static *st) {
-    if (!st) return;
-    for (size_t i = 0; i < st->nhashes; i++) tn__free(st->hashes[i].path);
-    tn__free(st->hashes);
-    tn__free((void *)(uintptr_t)st->desc.path);
-    tn__free(st->prefix);
-    tn__free(st->pattern);
-    tn__free(st);
-}
-
-// "a//b/./c" -> "a/b/c" (into out, NUL-terminated). ".." segments, absolute
-// paths and NUL bytes are refused with TN_EACCES, as paths out of the root.
-TN__PRIVATE int tn__static_clean(tn_str in, tn_buf *out) {
-    tn_buf_clear(out);
-    if (tn_buf_append(out, "", 0)) return TN_ENOMEM;
-    if ((in.len && in.ptr[0] == '/') || (in.len && memchr(in.ptr, '\0', in.len))) return TN_EACCES;
-    size_t i = 0;
-    while (i < in.len) {
-        const char *slash = TN__CAST(const char *, memchr(in.ptr + i, '/', in.len - i));
-        size_t j = slash ? (size_t)(slash - in.ptr) : in.len, n = j - i;
-        if (n == 2 && in.ptr[i] == '.' && in.ptr[i + 1] == '.') return TN_EACCES;
-        if (n && !(n == 1 && in.ptr[i] == '.')) {
-            if ((out->len && tn_buf_append(out, "/", 1)) || tn_buf_append(out, in.ptr + i, n)) return TN_ENOMEM;
-        }
-        i = j + 1;
-    }
-    return 0;
-}
-
-// ---- hashes
-
-TN__PRIVATE void tn__static_hex(const uint8_t digest[TN_SHA256_SIZE], char *hex) {
-    tn__hex_encode(digest, TN_SHA256_SIZE, hex);
-    hex[2 * TN_SHA256_SIZE] = '\0';
-}
-
-// SHA-256 of an open file, read a piece at a time.
-TN__PRIVATE int tn__static_hash_fd(int fd, char *hex) {
-    char *buf = TN__CAST(char *, tn__malloc(TN__STATIC_HASH_CHUNK));
-    if (!buf) return TN_ENOMEM;
-    tn_sha256_ctx c;
-    tn_sha256_init(&c);
-    off_t off = 0;
-    int rc = 0;
-    for (;;) {
-        ssize_t n = pread(fd, buf, TN__STATIC_HASH_CHUNK, off);
-        if (n < 0 && errno == EINTR) continue;
-        if (n < 0) rc = tn__err_from_errno(errno);
-        if (n <= 0) break;
-        tn_sha256_update(&c, buf, (size_t)n);
-        off += n;
-    }
-    tn__free(buf);
-    uint8_t digest[TN_SHA256_SIZE];
-    tn_sha256_final(&c, digest);
-    tn__static_hex(digest, hex);
-    return rc;
-}
-
-// The file's hash from the app's cache, computed (and cached) when the
-// file is new or changed. st may be NULL: no cache.
-TN__PRIVATE int tn__static_file_hash(struct tn__static *st, const char *path, const tn__static_stamp *stamp,
-                                     tn__sfile *f) {
-    tn__static_hash *e = NULL;
-    for (size_t i = 0; st && i < st->nhashes && !e; i++)
-        if (strcmp(st->hashes[i].path, path) == 0) e = &st->hashes[i];
-    if (e && memcmp(&e->stamp, stamp, sizeof *stamp) == 0) {
-        memcpy(f->hash, e->hex, sizeof f->hash);
-        return 0;
-    }
-    int rc = tn__static_hash_fd(f->fd, f->hash);
-    if (rc || !st) return rc;
-    if (!e) {
-        if (st->nhashes == st->cap) {
-            size_t cap = st->cap ? st->cap * 2 : 16;
-            tn__static_hash *h = TN__CAST(tn__static_hash *, tn__realloc(st->hashes, cap * sizeof *h));
-            if (!h) return 0;  // served all the same, just not cached
-            st->hashes = h;
-            st->cap = cap;
-        }
-        char *copy = tn__strdup(path);
-        if (!copy) return 0;
-        e = &st->hashes[st->nhashes++];
-        e->path = copy;
-    }
-    e->stamp = *stamp;
-    memcpy(e->hex, f->hash, sizeof e->hex);
-    return 0;
-}
-
-// ---- finding a file
-
-// The app's shared state, made on first use (NULL without an app, or when
-// out of memory: hashes are then not cached).
-TN__PRIVATE struct tn__static *tn__static_state(tn_handler *h) {
-    tn_app *app = tn_handler_app(h);
-    if (app && !app->statics) app->statics = TN__CAST(struct tn__static *, tn__calloc(1, sizeof(struct tn__static)));
-    return app ? app->statics : NULL;
-}
-
-// rel ("a/b", or "" for the root) under desc->path, never outside it (also
-// not through a symlink).
-TN__PRIVATE int tn__static_find_disk(tn_handler *h, const tn_static_desc *d, const char *rel, tn__sfile *f) {
-    char root[PATH_MAX], real[PATH_MAX], full[PATH_MAX];
-    int n = snprintf(full, sizeof full, "%s/%s", d->path, rel);
-    if (n < 0 || (size_t)n >= sizeof full) return TN__SF_MISSING;
-    if (!realpath(d->path, root)) {
-        TN__LOGE("static path %s: %s", d->path, strerror(errno));
-        return TN__SF_MISSING;
-    }
-    if (!realpath(full, real)) return errno == EACCES ? TN__SF_FORBIDDEN : TN__SF_MISSING;
-    size_t rl = strlen(root);
-    if (strncmp(real, root, rl) != 0 || (real[rl] != '/' && real[rl] != '\0' && !(rl == 1 && root[0] == '/'))) {
-        TN__LOGW("%s: %s is not in root static directory", h->request.remote_ip, rel);
-        return TN__SF_FORBIDDEN;
-    }
-    struct stat st;
-    int fd = open(real, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-    if (fd < 0) return errno == ENOENT ? TN__SF_MISSING : TN__SF_FORBIDDEN;
-    bool stat_ok = fstat(fd, &st) == 0;
-    if (!stat_ok || !S_ISREG(st.st_mode)) {
-        bool dir = stat_ok && S_ISDIR(st.st_mode);
-        close(fd);
-        return dir ? TN__SF_DIR : TN__SF_FORBIDDEN;
-    }
-    f->fd = fd;
-    f->size = (uint64_t)st.st_size;
-    f->mtime = (int64_t)st.st_mtime;
-    tn__static_stamp stamp;
-    memset(&stamp, 0, sizeof stamp);
-    stamp.mtime = f->mtime;
-    stamp.mtime_ns = TN__MTIME_NS(st);
-    stamp.size = f->size;
-    stamp.ino = (uint64_t)st.st_ino;
-    if (tn__static_file_hash(tn__static_state(h), real, &stamp, f) != 0) {
-        close(fd);
-        f->fd = -1;
-        return TN__SF_ERROR;
-    }
-    return TN__SF_FILE;
-}
-
-// The first entry whose path is not below `key` (by strcmp).
-TN__PRIVATE size_t tn__static_bisect(const tn_packed_file *files, size_t n, const char *key) {
-    size_t lo = 0, hi = n;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (strcmp(files[mid].path, key) < 0) lo = mid + 1;
-        else hi = mid;
-    }
-    return lo;
-}
-
-// rel in a packed table; a folder is a prefix of some file's path.
-TN__PRIVATE int tn__static_find_packed(const tn_packed_file *files, const char *rel, tn__sfile *f) {
-    size_t n = 0, rl = strlen(rel);
-    while (files[n].path) n++;
-    if (rl == 0) return TN__SF_DIR;
-    size_t i = tn__static_bisect(files, n, rel);
-    if (i < n && strcmp(files[i].path, rel) == 0) {
-        const tn_packed_file *p = &files[i];
-        if (!p->hash || strlen(p->hash) != 2 * TN_SHA256_SIZE) {
-            TN__LOGE("packed file %s has no content hash (make it with tools/pack)", rel);
-            return TN__SF_ERROR;
-        }
-        f->packed = p;
-        f->size = p->size;
-        f->mtime = p->mtime;
-        memcpy(f->hash, p->hash, sizeof f->hash);
-        return TN__SF_FILE;
-    }
-    // Every path below "rel/" sorts right after the ones equal to "rel" plus
-    // characters before '/'; the first of them is the first not below "rel/".
-    for (; i < n && strncmp(files[i].path, rel, rl) == 0; i++)
-        if (files[i].path[rl] == '/') return TN__SF_DIR;
-    return TN__SF_MISSING;
-}
-
-TN__PRIVATE int tn__static_find(tn_handler *h, const tn_static_desc *d, const char *rel, tn__sfile *f) {
-    memset(f, 0, sizeof *f);
-    f->fd = -1;
-    if (d->path) return tn__static_find_disk(h, d, rel, f);
-    return tn__static_find_packed(d->files, rel, f);
-}
-
-// ---- answering
-
-// Tornado's should_return_304: If-None-Match decides when present, else
-// If-Modified-Since (an unparsable date is ignored).
-TN__PRIVATE bool tn__static_not_modified(tn_handler *h, const char *etag, int64_t mtime) {
-    tn_str inm = tn_get_header(h, "If-None-Match");
-    if (inm.ptr) return tn__etag_matches(inm, tn_str_c(etag));
-    tn_str ims = tn_get_header(h, "If-Modified-Since");
-    time_t since;
-    return ims.ptr && tn_http_date_parse(ims.ptr, ims.len, &since) == 0 && (int64_t)since >= mtime;
-}
-
-TN__PRIVATE void tn__static_headers(tn_handler *h, const char *rel, const tn__sfile *f, char *etag) {
-    char date[TN_HTTP_DATE_SIZE];
-    snprintf(etag, 2 * TN_SHA256_SIZE + 3, "\"%s\"", f->hash);
-    tn_set_header(h, "Accept-Ranges", "bytes");
-    tn_set_header(h, "Etag", etag);
-    tn_http_date_format(date, (time_t)f->mtime);
-    tn_set_header(h, "Last-Modified", date);
-    tn_set_header(h, "Content-Type", tn_mime_type(rel));
-    if (tn_get_query_argument(h, "v", NULL)) {  // a versioned URL: cache it "forever"
-        tn_http_date_format(date, time(NULL) + TN__STATIC_MAX_AGE);
-        tn_set_header(h, "Expires", date);
-        tn_set_header(h, "Cache-Control", "max-age=315360000");
-    }
-}
-
-TN__PRIVATE void tn__static_send(tn_handler *h, const char *rel, tn__sfile *f) {
-    char etag[2 * TN_SHA256_SIZE + 3];
-    tn__static_headers(h, rel, f, etag);
-    tn_http_range range;
-    if (tn__static_not_modified(h, etag, f->mtime)) {
-        tn_set_status(h, 304, NULL);
-        range.status = 304;
-    } else {
-        tn_http_range_parse(tn_get_header(h, "Range"), f->size, &range);
-        if (range.status != 200) tn_set_status(h, range.status, NULL);
-        if (range.status != 200) tn_set_header(h, "Content-Range", range.content_range);
-        if (range.status == 416) tn_set_header(h, "Content-Type", "text/plain");
-    }
-    if (range.status == 304 || range.status == 416) {
-        if (f->fd >= 0) close(f->fd);
-        tn_finish(h);
-    } else if (f->fd >= 0) {
-        tn_send_file(h, f->fd, range.start, range.end - range.start);
-    } else {
-        char len[24];
-        snprintf(len, sizeof len, "%llu", (unsigned long long)(range.end - range.start));
-        tn_set_header(h, "Content-Length", len);  // what a HEAD answer announces
-        if (!tn_str_eq(h->request.method, "HEAD") &&
-            tn_write(h, f->packed->data + range.start, (size_t)(range.end - range.start)) != 0)
-            tn_send_error(h, 503);
-        else
-            tn_finish(h);
-    }
-}
-
-// A folder: its default file, after a 301 to the URL with the trailing slash.
-// Returns the new lookup's result, or -1 when answered.
-TN__PRIVATE int tn__static_dir(tn_handler *h, const tn_static_desc *d, tn_buf *rel, tn__sfile *f) {
-    if (!d->default_filename) return TN__SF_FORBIDDEN;
-    tn_str p = h->request.path;
-    if (!p.len || p.ptr[p.len - 1] != '/') {
-        if (p.len >= 2 && p.ptr[0] == '/' && p.ptr[1] == '/') {
-            TN__LOGW("%s: cannot redirect a path with two initial slashes", h->request.remote_ip);
-            return TN__SF_FORBIDDEN;
-        }
-        tn_buf url;
-        memset(&url, 0, sizeof url);
-        if (tn_buf_append(&url, p.ptr, p.len) || tn_buf_append(&url, "/", 1)) {
-            tn_buf_free(&url);
-            return TN__SF_ERROR;
-        }
-        tn_redirect(h, url.data, 301);
-        tn_buf_free(&url);
-        return -1;
-    }
-    if ((rel->len && tn_buf_append(rel, "/", 1)) || tn_buf_append_str(rel, d->default_filename)) return TN__SF_ERROR;
-    int kind = tn__static_find(h, d, rel->data, f);
-    return kind == TN__SF_DIR ? TN__SF_FORBIDDEN : kind;
-}
-
-TN_API void tn_static_serve(tn_handler *h) {
-    const tn_static_desc *d = TN__CAST(const tn_static_desc *, h->user_data);
-    if (!d || (!d->path && !d->files)) {
-        TN__LOGE("tn_static_serve: the route's user_data must be a tn_static_desc with a path or files");
-        tn_send_error(h, 500);
-        return;
-    }
-    if (!tn_str_eq(h->request.method, "GET") && !tn_str_eq(h->request.method, "HEAD")) {
-        tn__web_error(h, 405, "GET, HEAD");
-        return;
-    }
-    tn_buf rel;
-    memset(&rel, 0, sizeof rel);
-    tn__sfile f;
-    int kind = tn__static_clean(tn_path_arg(h, 0), &rel);
-    if (kind == TN_EACCES) {
-        TN__LOGW("%s: %.*s is not in root static directory", h->request.remote_ip, (int)h->request.path.len,
-                 h->request.path.ptr);
-        kind = TN__SF_FORBIDDEN;
-    } else {
-        kind = kind ? TN__SF_ERROR : tn__static_find(h, d, rel.data, &f);
-    }
-    if (kind == TN__SF_DIR) kind = tn__static_dir(h, d, &rel, &f);
-    if (kind == TN__SF_FILE) tn__static_send(h, rel.data, &f);
-    else if (kind == TN__SF_FORBIDDEN) tn_send_error(h, 403);
-    else if (kind == TN__SF_MISSING) tn_send_error(h, 404);
-    else if (kind == TN__SF_ERROR) tn_send_error(h, 500);
-    tn_buf_free(&rel);
-}
-
-TN_API int tn_static_url(tn_handler *h, const char *path, tn_buf *out) {
-    tn_app *app = tn_handler_app(h);
-    struct tn__static *st = app ? app->statics : NULL;
-    if (!st || !st->prefix || !path) return TN_ENOENT;
-    tn_buf rel;
-    memset(&rel, 0, sizeof rel);
-    tn__sfile f;
-    int rc = tn__static_clean(tn_str_c(path), &rel);
-    int kind = rc ? TN__SF_MISSING : tn__static_find(h, &st->desc, rel.data, &f);
-    tn_buf_free(&rel);
-    if (kind == TN__SF_FILE && f.fd >= 0) close(f.fd);
-    if (rc == TN_ENOMEM || kind == TN__SF_ERROR) return TN_ENOMEM;
-    if (kind != TN__SF_FILE) return TN_ENOENT;
-    return tn_buf_appendf(out, "%s%s?v=%.*s", st->prefix, path, TN__STATIC_VERSION_LEN, f.hash);
-}
-
-// ---- the app's static_path / static_files
-
-// A regular expression matching `s` literally.
-TN__PRIVATE int tn__static_regex_escape(tn_buf *out, const char *s) {
-    for (; *s; s++) {
-        if (strchr("\\.^$|?*+()[]{}", *s) && tn_buf_append(out, "\\", 1)) return TN_ENOMEM;
-        if (tn_buf_append(out, s, 1)) return TN_ENOMEM;
-    }
-    return 0;
-}
-
-TN__PRIVATE tn_route *tn__static_app_routes(tn_app *app, const tn_route *routes) {
-    struct tn__static *st = TN__CAST(struct tn__static *, tn__calloc(1, sizeof *st));
-    if (!st) return NULL;
-    app->statics = st;
-    tn_app_desc *d = &app->desc;
-    tn_buf pat;
-    memset(&pat, 0, sizeof pat);
-    st->desc.files = d->static_files;
-    for (size_t i = 0; d->static_files && d->static_files[i].path && d->static_files[i + 1].path; i++) {
-        if (strcmp(d->static_files[i].path, d->static_files[i + 1].path) >= 0) {
-            TN__LOGE("static_files: \"%s\" must come before \"%s\" (make the table with tools/pack)",
-                     d->static_files[i + 1].path, d->static_files[i].path);
-            return NULL;
-        }
-    }
-    st->prefix = tn__strdup(d->static_url_prefix ? d->static_url_prefix : "/static/");
-    bool ok = st->prefix && (!d->static_path || (st->desc.path = tn__strdup(d->static_path)) != NULL) &&
-              tn__static_regex_escape(&pat, st->prefix) == 0 && tn_buf_append_str(&pat, "(.*)") == 0;
-    d->static_path = d->static_url_prefix = NULL;  // the caller's strings need not outlive the call
-    st->pattern = pat.data;
-    size_t n = 0;
-    while (routes && routes[n].pattern) n++;
-    tn_route *all = ok ? TN__CAST(tn_route *, tn__calloc(n + 4, sizeof *all)) : NULL;
-    if (!all) return NULL;
-    // Tornado puts them first, with /favicon.ico and /robots.txt.
-    const char *patterns[3] = {st->pattern, "/(favicon\\.ico)", "/(robots\\.txt)"};
-    for (int i = 0; i < 3; i++) {
-        all[i].pattern = patterns[i];
-        all[i].callback = tn_static_serve;
-        all[i].user_data = &st->desc;
-    }
-    if (n) memcpy(all + 3, routes, n * sizeof *all);
-    return all;
-}
-// ==== END src/web/static.c ====
 
 // ==== BEGIN src/web/template.c ====
 // >>template implementation
@@ -13171,8 +12730,1023 @@ TN_API int tn_template_loader_get(tn_template_loader *l, const char *name, const
     *out = t;
     return 0;
 }
+// ==== END src/web/template.c ====
 
-// ---- in a handler
+// ==== BEGIN src/web/handler_internal.h ====
+// ---------------------------------------------------------------------------
+#if defined(TN_AMALGAMATION_LINES)
+#line 1 "src/web/handler_internal.h"
+#endif
+// >>handler_internal  What the parts of the web layer share: the application
+// and each request's web state (app.c fills them, the others read them)
+// ---------------------------------------------------------------------------
+
+
+enum { TN__MAX_PATH_ARGS = 16 };
+
+struct tn__hostgroup;
+struct tn__static;
+
+struct tn_app {
+    tn__handle handle;
+    tn_loop *loop;
+    tn_app_desc desc;
+    struct tn__hostgroup *groups;  // added host groups, in order; the default host last
+    size_t ngroups;
+    tn_http_server *server;
+    struct tn__static *statics;  // static.c: static files and their hashes
+    tn_template_loader *templates;  // from template_path; NULL without one
+};
+
+
+// The web layer's per-request state; it lives with the pooled request
+// object, so its buffers are reused too.
+typedef struct tn__webreq {
+    tn_app *app;
+    const tn_handler_class *cls;
+    tn_handler_fn callback;
+    const tn_route_pattern *pat;
+    int nargs;
+    tn_str args[TN__MAX_PATH_ARGS];
+    tn_buf argbuf;           // decoded path arguments, NUL-terminated
+    tn_buf scratch;          // a Set-Cookie value being formatted
+    tn_args verified;        // signed cookie values, decoded (stable until the end)
+    tn_args query, body, cookies;
+    tn_multipart files;
+    tn_json_writer json;
+    unsigned char xsrf[64];  // the raw token of the _xsrf cookie (or a new one)
+    size_t xsrf_len;
+    int64_t xsrf_time;
+    unsigned prepared : 1, query_done : 1, body_done : 1, cookies_done : 1, files_done : 1, xsrf_done : 1,
+        xsrf_cookie_ok : 1;
+} tn__webreq;
+
+
+// The request's web state: NULL on a plain server (no app routed it).
+TN__PRIVATE tn__webreq *tn__web(const tn_handler *h);
+// Empties the state for the next request on the same object, keeping its buffers.
+TN__PRIVATE void tn__webreq_reset(tn__webreq *w);
+// Frees the state (the request object's extension destructor).
+TN__PRIVATE void tn__webreq_free(void *ext);
+// Tornado's send_error, with an Allow header when `allow` is set (405).
+TN__PRIVATE void tn__web_error(tn_handler *h, int status, const char *allow);
+// Tornado's check_etag_header: does If-None-Match name this entity tag?
+TN__PRIVATE bool tn__etag_matches(tn_str inm, tn_str etag);
+// Tornado's automatic ETag (and 304) for a GET or HEAD answered 200: the
+// server calls it before a response is finished.
+TN__PRIVATE void tn__web_auto_etag(tn_handler *h);
+// ==== END src/web/handler_internal.h ====
+
+// ==== BEGIN src/web/handler.c ====
+// >>handler implementation: a request's web state, errors, redirects, the
+#if defined(TN_AMALGAMATION_LINES)
+#line 1 "src/web/handler.c"
+#endif
+// automatic ETag, path arguments and JSON output
+
+
+TN__PRIVATE tn__webreq *tn__web(const tn_handler *h) {
+    return TN__CAST(tn__webreq *, TN__REQ(h)->ext);
+}
+
+TN__PRIVATE void tn__webreq_reset(tn__webreq *w) {
+    tn_args_free(&w->query);
+    tn_args_free(&w->body);
+    tn_args_free(&w->cookies);
+    tn_args_free(&w->verified);
+    tn_multipart_free(&w->files);
+    tn_buf argbuf = w->argbuf, scratch = w->scratch;
+    tn_buf_clear(&argbuf);
+    tn_buf_clear(&scratch);
+    memset(w, 0, sizeof *w);
+    w->argbuf = argbuf;
+    w->scratch = scratch;
+}
+
+TN__PRIVATE void tn__webreq_free(void *ext) {
+    tn__webreq *w = TN__CAST(tn__webreq *, ext);
+    tn__webreq_reset(w);
+    tn_buf_free(&w->argbuf);
+    tn_buf_free(&w->scratch);
+    tn__free(w);
+}
+
+// ---- errors and redirects
+
+// Tornado's send_error: a fresh response with the error page.
+TN__PRIVATE void tn__web_error(tn_handler *h, int status, const char *allow) {
+    if (tn_finished(h)) return;
+    if (tn_headers_sent(h)) {
+        TN__LOGE("cannot send error %d: the response head was already sent", status);
+        tn_finish(h);
+        return;
+    }
+    tn__webreq *w = tn__web(h);
+    tn_clear_written(h);
+    tn__hreq_default_headers(TN__REQ(h));
+    if (w && w->cls && w->cls->set_default_headers) w->cls->set_default_headers(h);
+    if (tn_set_status(h, status, NULL) != 0) tn_set_status(h, 500, NULL);
+    if (allow) tn_set_header(h, "Allow", allow);
+    status = tn_get_status(h);
+    if (w && w->cls && w->cls->write_error) {
+        w->cls->write_error(h, status);
+    } else {
+        const char *reason = tn_http_reason(status);
+        tn_writef(h, "<html><title>%d: %s</title><body>%d: %s</body></html>", status, reason, status, reason);
+    }
+    if (!tn_finished(h)) tn_finish(h);
+}
+
+TN_API void tn_send_error(tn_handler *h, int status) { tn__web_error(h, status, NULL); }
+
+TN_API int tn_redirect(tn_handler *h, const char *url, int status) {
+    if (status == 0) status = 302;
+    if (status != 301 && status != 302 && status != 303 && status != 307 && status != 308) return TN_EINVAL;
+    if (tn_headers_sent(h) || tn_set_header(h, "Location", url) != 0) return TN_EINVAL;
+    tn_set_status(h, status, NULL);
+    tn_clear_written(h);
+    return tn_finish(h);
+}
+
+// ---- the automatic ETag
+
+// Tornado's check_etag_header: does If-None-Match name this entity tag?
+TN__PRIVATE bool tn__etag_matches(tn_str inm, tn_str etag) {
+    if (etag.len >= 2 && etag.ptr[0] == 'W' && etag.ptr[1] == '/') etag.ptr += 2, etag.len -= 2;
+    size_t i = 0;
+    while (i < inm.len) {
+        while (i < inm.len && (inm.ptr[i] == ' ' || inm.ptr[i] == ',' || inm.ptr[i] == '\t')) i++;
+        if (i < inm.len && inm.ptr[i] == '*') return true;
+        size_t start = i;
+        if (i + 1 < inm.len && inm.ptr[i] == 'W' && inm.ptr[i + 1] == '/') i += 2, start = i;
+        if (i >= inm.len || inm.ptr[i] != '"') {
+            while (i < inm.len && inm.ptr[i] != ',') i++;  // not an entity tag: skip it
+            continue;
+        }
+        const char *q = TN__CAST(const char *, memchr(inm.ptr + i + 1, '"', inm.len - i - 1));
+        if (!q) return false;
+        size_t end = (size_t)(q - inm.ptr) + 1;
+        if (end - start == etag.len && memcmp(inm.ptr + start, etag.ptr, etag.len) == 0) return true;
+        i = end;
+    }
+    return false;
+}
+
+// A fast 128-bit hash (two 64-bit multiply-mix lanes, 8 bytes a step) for
+// automatic ETags: a tag need only change when the body changes, and the
+// one who could make two bodies collide owns the resource anyway.
+TN__PRIVATE uint64_t tn__mix64(uint64_t h) {
+    h ^= h >> 33;
+    h *= 0xff51afd7ed558ccdULL;
+    h ^= h >> 33;
+    h *= 0xc4ceb9fe1a85ec53ULL;
+    return h ^ (h >> 33);
+}
+
+TN__PRIVATE void tn__etag_hash(const char *p, size_t n, uint64_t out[2]) {
+    uint64_t a = 0x9e3779b97f4a7c15ULL ^ n, b = 0x6a09e667f3bcc909ULL + n;
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        uint64_t w;
+        memcpy(&w, p + i, 8);
+        a = (a ^ w) * 0x100000001b3ULL;
+        a = (a << 31) | (a >> 33);
+        b = (b + w) * 0x9ddfea08eb382d69ULL;
+        b ^= b >> 29;
+    }
+    uint64_t w = 0;
+    memcpy(&w, p + i, n - i);
+    out[0] = tn__mix64(a ^ w);
+    out[1] = tn__mix64(b + w + out[0]);
+}
+
+TN__PRIVATE void tn__web_auto_etag(tn_handler *h) {
+    tn__webreq *w = tn__web(h);
+    if (!w || w->callback || (w->cls && w->cls->no_etag) || tn_headers_sent(h)) return;
+    int status = tn_get_status(h);
+    bool get = tn_str_eq(h->request.method, "GET"), head = tn_str_eq(h->request.method, "HEAD");
+    if (!(status == 200 || status == 304) || !(get || head)) return;
+    if (tn_get_response_header(h, "Etag").ptr) return;
+    tn_str body = tn_get_written(h);
+    uint64_t hash[2];
+    tn__etag_hash(body.ptr, body.len, hash);
+    unsigned char bytes[16];
+    for (int i = 0; i < 16; i++) bytes[i] = (unsigned char)(hash[i / 8] >> (56 - 8 * (i % 8)));
+    char etag[35];
+    etag[0] = '"';
+    tn__hex_encode(bytes, sizeof bytes, etag + 1);
+    etag[33] = '"';
+    etag[34] = '\0';
+    tn_set_header(h, "Etag", etag);
+    tn_str inm = tn_get_header(h, "If-None-Match");
+    if (inm.ptr && tn__etag_matches(inm, tn__str_n(etag, 34))) {
+        tn_clear_written(h);
+        tn_set_status(h, 304, NULL);
+    }
+}
+
+// ---- path arguments and JSON output
+
+TN_API tn_str tn_path_arg(const tn_handler *h, int i) {
+    tn__webreq *w = tn__web(h);
+    if (!w || i < 0 || i >= w->nargs) return tn__str_n(NULL, 0);
+    return w->args[i];
+}
+
+TN_API tn_str tn_path_kwarg(const tn_handler *h, const char *name) {
+    tn__webreq *w = tn__web(h);
+    if (!w || !w->pat) return tn__str_n(NULL, 0);
+    return tn_path_arg(h, tn_route_group_index(w->pat, name));
+}
+
+TN_API int tn_path_args_count(const tn_handler *h) {
+    tn__webreq *w = tn__web(h);
+    return w ? w->nargs : 0;
+}
+
+TN_API tn_json_writer *tn_write_json_begin(tn_handler *h) {
+    tn__webreq *w = tn__web(h);
+    if (!w) return NULL;
+    tn_set_header(h, "Content-Type", "application/json; charset=UTF-8");
+    tn_json_writer_init(&w->json, &TN__REQ(h)->out);
+    return &w->json;
+}
+
+TN_API int tn_write_json_end(tn_handler *h) {
+    tn__webreq *w = tn__web(h);
+    return w ? tn_json_writer_finish(&w->json) : TN_EINVAL;
+}
+
+TN_API tn_app *tn_handler_app(const tn_handler *h) {
+    tn__webreq *w = tn__web(h);
+    return w ? w->app : NULL;
+}
+// ==== END src/web/handler.c ====
+
+// ==== BEGIN src/web/arguments.c ====
+// >>arguments implementation: query and body arguments, uploaded files
+#if defined(TN_AMALGAMATION_LINES)
+#line 1 "src/web/arguments.c"
+#endif
+
+
+TN__PRIVATE void tn__web_parse_body(tn__webreq *w, tn_handler *h) {
+    w->body_done = 1;
+    tn_str ct = tn_get_header(h, "Content-Type");
+    tn_str body = h->request.body;
+    if (!ct.ptr || !body.len) return;
+    if (ct.len >= 33 && tn_str_eq_nocase(tn__str_n(ct.ptr, 33), tn_str_c("application/x-www-form-urlencoded"))) {
+        if (tn_args_parse(&w->body, body.ptr, body.len, NULL) != 0) TN__LOGW("invalid form body; ignored");
+    } else if (ct.len >= 19 && tn_str_eq_nocase(tn__str_n(ct.ptr, 19), tn_str_c("multipart/form-data"))) {
+        w->files_done = 1;
+        if (tn_multipart_parse(&w->files, ct, body.ptr, body.len, NULL) == 0) tn_multipart_to_args(&w->files, &w->body);
+    }
+}
+
+TN__PRIVATE const tn_args *tn__web_query(tn_handler *h) {
+    tn__webreq *w = tn__web(h);
+    if (!w->query_done) {
+        w->query_done = 1;
+        if (tn_args_parse(&w->query, h->request.query.ptr, h->request.query.len, NULL) != 0)
+            TN__LOGW("invalid query string; ignored");
+    }
+    return &w->query;
+}
+
+TN__PRIVATE const tn_args *tn__web_body(tn_handler *h) {
+    tn__webreq *w = tn__web(h);
+    if (!w->body_done) tn__web_parse_body(w, h);
+    return &w->body;
+}
+
+// Tornado's decode_argument + strip: UTF-8 required (else NULL), control
+// characters become spaces, surrounding whitespace goes. In place: the
+// storage is ours and NUL-terminated.
+TN__PRIVATE const char *tn__web_clean(const tn_str *v) {
+    char *s = TN__CAST(char *, (void *)(uintptr_t)v->ptr);
+    if (!tn_utf8_valid(s, v->len)) return NULL;
+    size_t len = v->len;
+    for (size_t i = 0; i < len; i++)
+        if ((unsigned char)s[i] < 0x20 && !(s[i] >= '\t' && s[i] <= '\r')) s[i] = ' ';
+    while (len && strchr(" \t\n\r\v\f", s[len - 1])) s[--len] = '\0';
+    while (*s && strchr(" \t\n\r\v\f", *s)) s++;
+    return s;
+}
+
+TN__PRIVATE const char *tn__web_argument(tn_handler *h, const char *name, const char *def, int which) {
+    if (!tn__web(h)) return def == TN_REQUIRED ? NULL : def;
+    const tn_str *v = NULL;
+    if (which != 1) v = tn_args_get(tn__web_body(h), name);  // query=1, body=2, both=0
+    if (!v && which != 2) v = tn_args_get(tn__web_query(h), name);
+    if (!v) {
+        if (def != TN_REQUIRED) return def;
+        TN__LOGW("Missing argument %s", name);
+        tn_send_error(h, 400);
+        return NULL;
+    }
+    const char *s = tn__web_clean(v);
+    if (!s) {
+        TN__LOGW("Invalid unicode in %s", name);
+        tn_send_error(h, 400);
+    }
+    return s;
+}
+
+TN_API const char *tn_get_argument(tn_handler *h, const char *name, const char *def) {
+    return tn__web_argument(h, name, def, 0);
+}
+TN_API const char *tn_get_query_argument(tn_handler *h, const char *name, const char *def) {
+    return tn__web_argument(h, name, def, 1);
+}
+TN_API const char *tn_get_body_argument(tn_handler *h, const char *name, const char *def) {
+    return tn__web_argument(h, name, def, 2);
+}
+
+TN_API size_t tn_get_arguments(tn_handler *h, const char *name, const char **out, size_t max) {
+    if (!tn__web(h)) return 0;
+    const tn_args *sources[2] = {tn__web_query(h), tn__web_body(h)};
+    size_t n = 0;
+    for (int s = 0; s < 2; s++) {
+        size_t pos = 0;
+        const tn_str *v;
+        while ((v = tn_args_next(sources[s], name, &pos)) != NULL) {
+            const char *c = tn__web_clean(v);
+            if (c && n < max) out[n] = c;
+            if (c) n++;
+        }
+    }
+    return n;
+}
+
+TN_API const tn_multipart *tn_get_files(tn_handler *h) {
+    tn__webreq *w = tn__web(h);
+    if (!w) return NULL;
+    tn__web_body(h);
+    return w->files_done ? &w->files : NULL;
+}
+// ==== END src/web/arguments.c ====
+
+// ==== BEGIN src/web/cookies.c ====
+// >>cookies implementation: the request's cookies, Set-Cookie, signed cookies
+#if defined(TN_AMALGAMATION_LINES)
+#line 1 "src/web/cookies.c"
+#endif
+
+
+TN_API const char *tn_get_cookie(tn_handler *h, const char *name, const char *def) {
+    tn__webreq *w = tn__web(h);
+    if (!w) return def;
+    if (!w->cookies_done) {
+        w->cookies_done = 1;
+        size_t pos = 0;
+        tn_str c;
+        while (tn_headers_next(h->request.headers, h->request.num_headers, "Cookie", &pos, &c))
+            tn_cookie_parse(&w->cookies, c.ptr, c.len);
+    }
+    const tn_str *v = tn_args_get(&w->cookies, name);
+    return v ? v->ptr : def;
+}
+
+TN_API int tn_set_cookie(tn_handler *h, const tn_cookie_desc *cookie) {
+    tn__webreq *w = tn__web(h);
+    if (!w) return TN_EINVAL;
+    size_t start = w->scratch.len;
+    int r = tn_cookie_format(&w->scratch, cookie);
+    if (r == 0) r = tn_add_header(h, "Set-Cookie", w->scratch.data + start);
+    w->scratch.len = start;
+    if (w->scratch.data) w->scratch.data[start] = '\0';
+    return r;
+}
+
+TN_API int tn_clear_cookie(tn_handler *h, const char *name, const char *path, const char *domain) {
+    tn_cookie_desc d;
+    memset(&d, 0, sizeof d);
+    d.name = name;
+    d.path = path;
+    d.domain = domain;
+    d.expires = time(NULL) - 365 * 86400;  // Tornado: a year ago
+    d.max_age = -1;                          // and Max-Age=0
+    return tn_set_cookie(h, &d);
+}
+
+TN_API int tn_set_signed_cookie(tn_handler *h, const char *name, const char *value, double expires_days) {
+    tn__webreq *w = tn__web(h);
+    if (!w || !w->app->desc.cookie_secret) {
+        TN__LOGE("tn_set_signed_cookie needs the application's cookie_secret");
+        return TN_EINVAL;
+    }
+    tn_buf sv = {NULL, 0, 0};
+    int r = tn_signed_value_create(&sv, w->app->desc.cookie_secret, 0, name, value, strlen(value), (int64_t)time(NULL));
+    if (r == 0) {
+        tn_cookie_desc d;
+        memset(&d, 0, sizeof d);
+        d.name = name;
+        d.value = sv.data;
+        d.expires = time(NULL) + (time_t)((expires_days > 0 ? expires_days : 30.0) * 86400.0);
+        r = tn_set_cookie(h, &d);
+    }
+    tn_buf_free(&sv);
+    return r;
+}
+
+TN_API const char *tn_get_signed_cookie(tn_handler *h, const char *name, double max_age_days) {
+    tn__webreq *w = tn__web(h);
+    const char *raw = tn_get_cookie(h, name, NULL);
+    if (!w || !raw || !w->app->desc.cookie_secret) return NULL;
+    const char *secret = w->app->desc.cookie_secret;
+    tn_buf v = {NULL, 0, 0};
+    int r = tn_signed_value_decode(&v, &secret, 1, name, raw, strlen(raw), max_age_days, (int64_t)time(NULL));
+    // A value with a NUL inside is no C string: refused like a forged one.
+    if (r == 0 && !(v.len && memchr(v.data, '\0', v.len))) r = tn_args_add(&w->verified, tn_str_c(name), tn__str_n(v.data ? v.data : "", v.len));
+    else r = TN_EPARSE;
+    tn_buf_free(&v);
+    return r == 0 ? w->verified.items[w->verified.count - 1].value.ptr : NULL;
+}
+// ==== END src/web/cookies.c ====
+
+// ==== BEGIN src/web/xsrf_internal.h ====
+// ---------------------------------------------------------------------------
+#if defined(TN_AMALGAMATION_LINES)
+#line 1 "src/web/xsrf_internal.h"
+#endif
+// >>xsrf_internal  What the application asks of xsrf.c
+// ---------------------------------------------------------------------------
+
+
+// Tornado's check_xsrf_cookie, for a method other than GET, HEAD and
+// OPTIONS when the app has xsrf_cookies: true when the request carries the
+// token of its _xsrf cookie; otherwise it sends the 403 itself (or the 400
+// of a malformed argument) and returns false.
+TN__PRIVATE bool tn__xsrf_check(tn_handler *h);
+// ==== END src/web/xsrf_internal.h ====
+
+// ==== BEGIN src/web/xsrf.c ====
+// >>xsrf implementation: tokens masked afresh for each page (Tornado's
+#if defined(TN_AMALGAMATION_LINES)
+#line 1 "src/web/xsrf.c"
+#endif
+// version 2), the _xsrf cookie, and the check of unsafe methods
+
+
+// XORs a token with a 4-byte mask (Tornado's _websocket_mask; masking and
+// unmasking are the same operation).
+TN__PRIVATE void tn__xsrf_mask(unsigned char *token, size_t len, const unsigned char mask[4]) {
+    for (size_t i = 0; i < len; i++) token[i] ^= mask[i % 4];
+}
+
+// Hex to bytes; false for odd lengths, bad digits or too much.
+TN__PRIVATE bool tn__unhex(const char *s, size_t n, unsigned char *out, size_t cap, size_t *len) {
+    if (n % 2 || n / 2 > cap) return false;
+    for (size_t i = 0; i < n; i += 2) {
+        int a = tn__hex_value(s[i]), b = tn__hex_value(s[i + 1]);
+        if (a < 0 || b < 0) return false;
+        out[i / 2] = (unsigned char)(a << 4 | b);
+    }
+    *len = n / 2;
+    return true;
+}
+
+// Tornado's _decode_xsrf_token: "2|mask|masked|time" (hex), or version 1
+// (hex, or the bytes themselves). False when it is not a usable token.
+TN__PRIVATE bool tn__xsrf_decode(const char *t, unsigned char *out, size_t *len, int64_t *when) {
+    size_t n = strlen(t);
+    *when = (int64_t)time(NULL);
+    if (n >= 2 && t[0] >= '1' && t[0] <= '9' && strchr(t, '|')) {
+        const char *p1 = strchr(t, '|'), *p2 = p1 ? strchr(p1 + 1, '|') : NULL, *p3 = p2 ? strchr(p2 + 1, '|') : NULL;
+        unsigned char mask[4];
+        size_t ml;
+        if (p1 - t != 1 || t[0] != '2' || !p2 || !p3 || strchr(p3 + 1, '|')) return false;
+        if (!tn__unhex(p1 + 1, (size_t)(p2 - p1 - 1), mask, sizeof mask, &ml) || ml != 4) return false;
+        if (!tn__unhex(p2 + 1, (size_t)(p3 - p2 - 1), out, 64, len) || *len == 0) return false;
+        tn__xsrf_mask(out, *len, mask);
+        char *end;
+        *when = (int64_t)strtoll(p3 + 1, &end, 10);
+        return *end == '\0' && end != p3 + 1;
+    }
+    if (tn__unhex(t, n, out, 64, len)) return *len > 0;
+    if (n == 0 || n > 64) return false;
+    memcpy(out, t, n);
+    *len = n;
+    return true;
+}
+
+// The raw token: from the _xsrf cookie, or a new random one.
+TN__PRIVATE tn__webreq *tn__xsrf_raw(tn_handler *h) {
+    tn__webreq *w = tn__web(h);
+    if (!w || w->xsrf_done) return w;
+    w->xsrf_done = 1;
+    const char *cookie = tn_get_cookie(h, "_xsrf", NULL);
+    if (cookie && tn__xsrf_decode(cookie, w->xsrf, &w->xsrf_len, &w->xsrf_time)) {
+        w->xsrf_cookie_ok = 1;
+        return w;
+    }
+    w->xsrf_len = 16;
+    w->xsrf_time = (int64_t)time(NULL);
+    if (tn_random_bytes(w->xsrf, 16) != 0) w->xsrf_len = 0;
+    return w;
+}
+
+TN_API const char *tn_xsrf_token(tn_handler *h) {
+    tn__webreq *w = tn__xsrf_raw(h);
+    if (!w || !w->xsrf_len) return NULL;
+    unsigned char mask[4], masked[64];
+    if (tn_random_bytes(mask, 4) != 0) return NULL;
+    memcpy(masked, w->xsrf, w->xsrf_len);
+    tn__xsrf_mask(masked, w->xsrf_len, mask);
+    char token[2 + 9 + 129 + 24] = "2|";  // 2|mask|masked token|time
+    size_t n = 2;
+    tn__hex_encode(mask, 4, token + n);
+    n += 8;
+    token[n++] = '|';
+    tn__hex_encode(masked, w->xsrf_len, token + n);
+    n += 2 * w->xsrf_len;
+    n += (size_t)snprintf(token + n, sizeof token - n, "|%lld", (long long)w->xsrf_time);
+    if (!w->xsrf_cookie_ok) {  // the client gets the cookie with its first token
+        tn_cookie_desc d;
+        memset(&d, 0, sizeof d);
+        d.name = "_xsrf";
+        d.value = token;
+        if (tn_set_cookie(h, &d) != 0) return NULL;
+        w->xsrf_cookie_ok = 1;
+    }
+    if (tn_args_add(&w->verified, tn_str_c("_xsrf"), tn__str_n(token, n)) != 0) return NULL;
+    return w->verified.items[w->verified.count - 1].value.ptr;
+}
+
+TN_API const char *tn_xsrf_form_html(tn_handler *h) {
+    tn__webreq *w = tn__web(h);
+    const char *t = tn_xsrf_token(h);
+    if (!t) return NULL;
+    char html[256];
+    int n = snprintf(html, sizeof html, "<input type=\"hidden\" name=\"_xsrf\" value=\"%s\"/>", t);
+    if (n < 0 || (size_t)n >= sizeof html || tn_args_add(&w->verified, tn_str_c("_xsrf_html"), tn__str_n(html, (size_t)n)) != 0)
+        return NULL;
+    return w->verified.items[w->verified.count - 1].value.ptr;
+}
+
+// Tornado's check_xsrf_cookie. Sends the 403 itself; false then.
+TN__PRIVATE bool tn__xsrf_check(tn_handler *h) {
+    const char *sent = tn_get_argument(h, "_xsrf", NULL);
+    if (tn_finished(h)) return false;  // the argument was not UTF-8: 400 sent
+    tn_str hdr = tn_get_header(h, "X-Xsrftoken");
+    if (!hdr.ptr) hdr = tn_get_header(h, "X-Csrftoken");
+    char hbuf[256];
+    if (!sent && hdr.ptr && hdr.len < sizeof hbuf) {
+        memcpy(hbuf, hdr.ptr, hdr.len);
+        hbuf[hdr.len] = '\0';
+        sent = hbuf;
+    }
+    const char *why = NULL;
+    unsigned char tok[64];
+    size_t tlen = 0;
+    int64_t when;
+    tn__webreq *w = tn__xsrf_raw(h);
+    if (!sent) why = "'_xsrf' argument missing from POST";
+    else if (!tn__xsrf_decode(sent, tok, &tlen, &when)) why = "'_xsrf' argument has invalid format";
+    else if (!w->xsrf_cookie_ok || tlen != w->xsrf_len || !tn_memeq_consttime(tok, w->xsrf, tlen))
+        why = "XSRF cookie does not match POST argument";
+    if (!why) return true;
+    TN__LOGW("403 %s (%s)", why, h->request.remote_ip);
+    tn_send_error(h, 403);
+    return false;
+}
+// ==== END src/web/xsrf.c ====
+
+// ==== BEGIN src/web/static_internal.h ====
+// ---------------------------------------------------------------------------
+#if defined(TN_AMALGAMATION_LINES)
+#line 1 "src/web/static_internal.h"
+#endif
+// >>static_internal  What the application asks of static.c
+// ---------------------------------------------------------------------------
+
+
+// The routes static_path / static_files install before the app's own (a
+// table for the caller to free; NULL when out of memory or on a bad
+// static_files table), with their state kept in app->statics.
+TN__PRIVATE tn_route *tn__static_app_routes(tn_app *app, const tn_route *routes);
+// Frees an app's static-file state (NULL is fine).
+TN__PRIVATE void tn__static_free(struct tn__static *st);
+// ==== END src/web/static_internal.h ====
+
+// ==== BEGIN src/web/static.c ====
+// >>static implementation
+#if defined(TN_AMALGAMATION_LINES)
+#line 1 "src/web/static.c"
+#endif
+
+
+// Ten years, as Tornado's CACHE_MAX_AGE for versioned URLs.
+enum { TN__STATIC_MAX_AGE = 315360000, TN__STATIC_HASH_CHUNK = 64 * 1024, TN__STATIC_VERSION_LEN = 32 };
+
+#if defined(__APPLE__)
+#  define TN__MTIME_NS(st) ((int64_t)(st).st_mtimespec.tv_nsec)
+#else
+#  define TN__MTIME_NS(st) ((int64_t)(st).st_mtim.tv_nsec)
+#endif
+
+// What says a file on disk is unchanged: a file rewritten within the same
+// second with the same size still differs in nanoseconds or inode.
+typedef struct tn__static_stamp {
+    int64_t mtime, mtime_ns;
+    uint64_t size, ino;
+} tn__static_stamp;
+
+// A file's content hash, kept while its stamp stays the same.
+typedef struct tn__static_hash {
+    char *path;
+    tn__static_stamp stamp;
+    char hex[2 * TN_SHA256_SIZE + 1];
+} tn__static_hash;
+
+// An app's static files: the static_path settings (the user_data of the
+// routes they install) and the hash cache every static route shares.
+struct tn__static {
+    tn_static_desc desc;   // path copied
+    char *prefix;          // static_url_prefix, copied
+    char *pattern;         // the route pattern made of it
+    tn__static_hash *hashes;
+    size_t nhashes, cap;
+};
+
+// One file found: on disk (fd open) or packed.
+typedef struct tn__sfile {
+    int fd;
+    const tn_packed_file *packed;
+    uint64_t size;
+    int64_t mtime;
+    char hash[2 * TN_SHA256_SIZE + 1];
+} tn__sfile;
+
+enum { TN__SF_FILE, TN__SF_DIR, TN__SF_MISSING, TN__SF_FORBIDDEN, TN__SF_ERROR };
+
+TN__PRIVATE void tn__static_free(struct tn__static *st) {
+    if (!st) return;
+    for (size_t i = 0; i < st->nhashes; i++) tn__free(st->hashes[i].path);
+    tn__free(st->hashes);
+    tn__free((void *)(uintptr_t)st->desc.path);
+    tn__free(st->prefix);
+    tn__free(st->pattern);
+    tn__free(st);
+}
+
+// "a//b/./c" -> "a/b/c" (into out, NUL-terminated). ".." segments, absolute
+// paths and NUL bytes are refused with TN_EACCES, as paths out of the root.
+TN__PRIVATE int tn__static_clean(tn_str in, tn_buf *out) {
+    tn_buf_clear(out);
+    if (tn_buf_append(out, "", 0)) return TN_ENOMEM;
+    if ((in.len && in.ptr[0] == '/') || (in.len && memchr(in.ptr, '\0', in.len))) return TN_EACCES;
+    size_t i = 0;
+    while (i < in.len) {
+        const char *slash = TN__CAST(const char *, memchr(in.ptr + i, '/', in.len - i));
+        size_t j = slash ? (size_t)(slash - in.ptr) : in.len, n = j - i;
+        if (n == 2 && in.ptr[i] == '.' && in.ptr[i + 1] == '.') return TN_EACCES;
+        if (n && !(n == 1 && in.ptr[i] == '.')) {
+            if ((out->len && tn_buf_append(out, "/", 1)) || tn_buf_append(out, in.ptr + i, n)) return TN_ENOMEM;
+        }
+        i = j + 1;
+    }
+    return 0;
+}
+
+// ---- hashes
+
+TN__PRIVATE void tn__static_hex(const uint8_t digest[TN_SHA256_SIZE], char *hex) {
+    tn__hex_encode(digest, TN_SHA256_SIZE, hex);
+    hex[2 * TN_SHA256_SIZE] = '\0';
+}
+
+// SHA-256 of an open file, read a piece at a time.
+TN__PRIVATE int tn__static_hash_fd(int fd, char *hex) {
+    char *buf = TN__CAST(char *, tn__malloc(TN__STATIC_HASH_CHUNK));
+    if (!buf) return TN_ENOMEM;
+    tn_sha256_ctx c;
+    tn_sha256_init(&c);
+    off_t off = 0;
+    int rc = 0;
+    for (;;) {
+        ssize_t n = pread(fd, buf, TN__STATIC_HASH_CHUNK, off);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) rc = tn__err_from_errno(errno);
+        if (n <= 0) break;
+        tn_sha256_update(&c, buf, (size_t)n);
+        off += n;
+    }
+    tn__free(buf);
+    uint8_t digest[TN_SHA256_SIZE];
+    tn_sha256_final(&c, digest);
+    tn__static_hex(digest, hex);
+    return rc;
+}
+
+// The file's hash from the app's cache, computed (and cached) when the
+// file is new or changed. st may be NULL: no cache.
+TN__PRIVATE int tn__static_file_hash(struct tn__static *st, const char *path, const tn__static_stamp *stamp,
+                                     tn__sfile *f) {
+    tn__static_hash *e = NULL;
+    for (size_t i = 0; st && i < st->nhashes && !e; i++)
+        if (strcmp(st->hashes[i].path, path) == 0) e = &st->hashes[i];
+    if (e && memcmp(&e->stamp, stamp, sizeof *stamp) == 0) {
+        memcpy(f->hash, e->hex, sizeof f->hash);
+        return 0;
+    }
+    int rc = tn__static_hash_fd(f->fd, f->hash);
+    if (rc || !st) return rc;
+    if (!e) {
+        if (st->nhashes == st->cap) {
+            size_t cap = st->cap ? st->cap * 2 : 16;
+            tn__static_hash *h = TN__CAST(tn__static_hash *, tn__realloc(st->hashes, cap * sizeof *h));
+            if (!h) return 0;  // served all the same, just not cached
+            st->hashes = h;
+            st->cap = cap;
+        }
+        char *copy = tn__strdup(path);
+        if (!copy) return 0;
+        e = &st->hashes[st->nhashes++];
+        e->path = copy;
+    }
+    e->stamp = *stamp;
+    memcpy(e->hex, f->hash, sizeof e->hex);
+    return 0;
+}
+
+// ---- finding a file
+
+// The app's shared state, made on first use (NULL without an app, or when
+// out of memory: hashes are then not cached).
+TN__PRIVATE struct tn__static *tn__static_state(tn_handler *h) {
+    tn_app *app = tn_handler_app(h);
+    if (app && !app->statics) app->statics = TN__CAST(struct tn__static *, tn__calloc(1, sizeof(struct tn__static)));
+    return app ? app->statics : NULL;
+}
+
+// rel ("a/b", or "" for the root) under desc->path, never outside it (also
+// not through a symlink).
+TN__PRIVATE int tn__static_find_disk(tn_handler *h, const tn_static_desc *d, const char *rel, tn__sfile *f) {
+    char root[PATH_MAX], real[PATH_MAX], full[PATH_MAX];
+    int n = snprintf(full, sizeof full, "%s/%s", d->path, rel);
+    if (n < 0 || (size_t)n >= sizeof full) return TN__SF_MISSING;
+    if (!realpath(d->path, root)) {
+        TN__LOGE("static path %s: %s", d->path, strerror(errno));
+        return TN__SF_MISSING;
+    }
+    if (!realpath(full, real)) return errno == EACCES ? TN__SF_FORBIDDEN : TN__SF_MISSING;
+    size_t rl = strlen(root);
+    if (strncmp(real, root, rl) != 0 || (real[rl] != '/' && real[rl] != '\0' && !(rl == 1 && root[0] == '/'))) {
+        TN__LOGW("%s: %s is not in root static directory", h->request.remote_ip, rel);
+        return TN__SF_FORBIDDEN;
+    }
+    struct stat st;
+    int fd = open(real, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+    if (fd < 0) return errno == ENOENT ? TN__SF_MISSING : TN__SF_FORBIDDEN;
+    bool stat_ok = fstat(fd, &st) == 0;
+    if (!stat_ok || !S_ISREG(st.st_mode)) {
+        bool dir = stat_ok && S_ISDIR(st.st_mode);
+        close(fd);
+        return dir ? TN__SF_DIR : TN__SF_FORBIDDEN;
+    }
+    f->fd = fd;
+    f->size = (uint64_t)st.st_size;
+    f->mtime = (int64_t)st.st_mtime;
+    tn__static_stamp stamp;
+    memset(&stamp, 0, sizeof stamp);
+    stamp.mtime = f->mtime;
+    stamp.mtime_ns = TN__MTIME_NS(st);
+    stamp.size = f->size;
+    stamp.ino = (uint64_t)st.st_ino;
+    if (tn__static_file_hash(tn__static_state(h), real, &stamp, f) != 0) {
+        close(fd);
+        f->fd = -1;
+        return TN__SF_ERROR;
+    }
+    return TN__SF_FILE;
+}
+
+// The first entry whose path is not below `key` (by strcmp).
+TN__PRIVATE size_t tn__static_bisect(const tn_packed_file *files, size_t n, const char *key) {
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (strcmp(files[mid].path, key) < 0) lo = mid + 1;
+        else hi = mid;
+    }
+    return lo;
+}
+
+// rel in a packed table; a folder is a prefix of some file's path.
+TN__PRIVATE int tn__static_find_packed(const tn_packed_file *files, const char *rel, tn__sfile *f) {
+    size_t n = 0, rl = strlen(rel);
+    while (files[n].path) n++;
+    if (rl == 0) return TN__SF_DIR;
+    size_t i = tn__static_bisect(files, n, rel);
+    if (i < n && strcmp(files[i].path, rel) == 0) {
+        const tn_packed_file *p = &files[i];
+        if (!p->hash || strlen(p->hash) != 2 * TN_SHA256_SIZE) {
+            TN__LOGE("packed file %s has no content hash (make it with tools/pack)", rel);
+            return TN__SF_ERROR;
+        }
+        f->packed = p;
+        f->size = p->size;
+        f->mtime = p->mtime;
+        memcpy(f->hash, p->hash, sizeof f->hash);
+        return TN__SF_FILE;
+    }
+    // Every path below "rel/" sorts right after the ones equal to "rel" plus
+    // characters before '/'; the first of them is the first not below "rel/".
+    for (; i < n && strncmp(files[i].path, rel, rl) == 0; i++)
+        if (files[i].path[rl] == '/') return TN__SF_DIR;
+    return TN__SF_MISSING;
+}
+
+TN__PRIVATE int tn__static_find(tn_handler *h, const tn_static_desc *d, const char *rel, tn__sfile *f) {
+    memset(f, 0, sizeof *f);
+    f->fd = -1;
+    if (d->path) return tn__static_find_disk(h, d, rel, f);
+    return tn__static_find_packed(d->files, rel, f);
+}
+
+// ---- answering
+
+// Tornado's should_return_304: If-None-Match decides when present, else
+// If-Modified-Since (an unparsable date is ignored).
+TN__PRIVATE bool tn__static_not_modified(tn_handler *h, const char *etag, int64_t mtime) {
+    tn_str inm = tn_get_header(h, "If-None-Match");
+    if (inm.ptr) return tn__etag_matches(inm, tn_str_c(etag));
+    tn_str ims = tn_get_header(h, "If-Modified-Since");
+    time_t since;
+    return ims.ptr && tn_http_date_parse(ims.ptr, ims.len, &since) == 0 && (int64_t)since >= mtime;
+}
+
+TN__PRIVATE void tn__static_headers(tn_handler *h, const char *rel, const tn__sfile *f, char *etag) {
+    char date[TN_HTTP_DATE_SIZE];
+    snprintf(etag, 2 * TN_SHA256_SIZE + 3, "\"%s\"", f->hash);
+    tn_set_header(h, "Accept-Ranges", "bytes");
+    tn_set_header(h, "Etag", etag);
+    tn_http_date_format(date, (time_t)f->mtime);
+    tn_set_header(h, "Last-Modified", date);
+    tn_set_header(h, "Content-Type", tn_mime_type(rel));
+    if (tn_get_query_argument(h, "v", NULL)) {  // a versioned URL: cache it "forever"
+        tn_http_date_format(date, time(NULL) + TN__STATIC_MAX_AGE);
+        tn_set_header(h, "Expires", date);
+        tn_set_header(h, "Cache-Control", "max-age=315360000");
+    }
+}
+
+TN__PRIVATE void tn__static_send(tn_handler *h, const char *rel, tn__sfile *f) {
+    char etag[2 * TN_SHA256_SIZE + 3];
+    tn__static_headers(h, rel, f, etag);
+    tn_http_range range;
+    if (tn__static_not_modified(h, etag, f->mtime)) {
+        tn_set_status(h, 304, NULL);
+        range.status = 304;
+    } else {
+        tn_http_range_parse(tn_get_header(h, "Range"), f->size, &range);
+        if (range.status != 200) tn_set_status(h, range.status, NULL);
+        if (range.status != 200) tn_set_header(h, "Content-Range", range.content_range);
+        if (range.status == 416) tn_set_header(h, "Content-Type", "text/plain");
+    }
+    if (range.status == 304 || range.status == 416) {
+        if (f->fd >= 0) close(f->fd);
+        tn_finish(h);
+    } else if (f->fd >= 0) {
+        tn_send_file(h, f->fd, range.start, range.end - range.start);
+    } else {
+        char len[24];
+        snprintf(len, sizeof len, "%llu", (unsigned long long)(range.end - range.start));
+        tn_set_header(h, "Content-Length", len);  // what a HEAD answer announces
+        if (!tn_str_eq(h->request.method, "HEAD") &&
+            tn_write(h, f->packed->data + range.start, (size_t)(range.end - range.start)) != 0)
+            tn_send_error(h, 503);
+        else
+            tn_finish(h);
+    }
+}
+
+// A folder: its default file, after a 301 to the URL with the trailing slash.
+// Returns the new lookup's result, or -1 when answered.
+TN__PRIVATE int tn__static_dir(tn_handler *h, const tn_static_desc *d, tn_buf *rel, tn__sfile *f) {
+    if (!d->default_filename) return TN__SF_FORBIDDEN;
+    tn_str p = h->request.path;
+    if (!p.len || p.ptr[p.len - 1] != '/') {
+        if (p.len >= 2 && p.ptr[0] == '/' && p.ptr[1] == '/') {
+            TN__LOGW("%s: cannot redirect a path with two initial slashes", h->request.remote_ip);
+            return TN__SF_FORBIDDEN;
+        }
+        tn_buf url;
+        memset(&url, 0, sizeof url);
+        if (tn_buf_append(&url, p.ptr, p.len) || tn_buf_append(&url, "/", 1)) {
+            tn_buf_free(&url);
+            return TN__SF_ERROR;
+        }
+        tn_redirect(h, url.data, 301);
+        tn_buf_free(&url);
+        return -1;
+    }
+    if ((rel->len && tn_buf_append(rel, "/", 1)) || tn_buf_append_str(rel, d->default_filename)) return TN__SF_ERROR;
+    int kind = tn__static_find(h, d, rel->data, f);
+    return kind == TN__SF_DIR ? TN__SF_FORBIDDEN : kind;
+}
+
+TN_API void tn_static_serve(tn_handler *h) {
+    const tn_static_desc *d = TN__CAST(const tn_static_desc *, h->user_data);
+    if (!d || (!d->path && !d->files)) {
+        TN__LOGE("tn_static_serve: the route's user_data must be a tn_static_desc with a path or files");
+        tn_send_error(h, 500);
+        return;
+    }
+    if (!tn_str_eq(h->request.method, "GET") && !tn_str_eq(h->request.method, "HEAD")) {
+        tn__web_error(h, 405, "GET, HEAD");
+        return;
+    }
+    tn_buf rel;
+    memset(&rel, 0, sizeof rel);
+    tn__sfile f;
+    int kind = tn__static_clean(tn_path_arg(h, 0), &rel);
+    if (kind == TN_EACCES) {
+        TN__LOGW("%s: %.*s is not in root static directory", h->request.remote_ip, (int)h->request.path.len,
+                 h->request.path.ptr);
+        kind = TN__SF_FORBIDDEN;
+    } else {
+        kind = kind ? TN__SF_ERROR : tn__static_find(h, d, rel.data, &f);
+    }
+    if (kind == TN__SF_DIR) kind = tn__static_dir(h, d, &rel, &f);
+    if (kind == TN__SF_FILE) tn__static_send(h, rel.data, &f);
+    else if (kind == TN__SF_FORBIDDEN) tn_send_error(h, 403);
+    else if (kind == TN__SF_MISSING) tn_send_error(h, 404);
+    else if (kind == TN__SF_ERROR) tn_send_error(h, 500);
+    tn_buf_free(&rel);
+}
+
+TN_API int tn_static_url(tn_handler *h, const char *path, tn_buf *out) {
+    tn_app *app = tn_handler_app(h);
+    struct tn__static *st = app ? app->statics : NULL;
+    if (!st || !st->prefix || !path) return TN_ENOENT;
+    tn_buf rel;
+    memset(&rel, 0, sizeof rel);
+    tn__sfile f;
+    int rc = tn__static_clean(tn_str_c(path), &rel);
+    int kind = rc ? TN__SF_MISSING : tn__static_find(h, &st->desc, rel.data, &f);
+    tn_buf_free(&rel);
+    if (kind == TN__SF_FILE && f.fd >= 0) close(f.fd);
+    if (rc == TN_ENOMEM || kind == TN__SF_ERROR) return TN_ENOMEM;
+    if (kind != TN__SF_FILE) return TN_ENOENT;
+    return tn_buf_appendf(out, "%s%s?v=%.*s", st->prefix, path, TN__STATIC_VERSION_LEN, f.hash);
+}
+
+// ---- the app's static_path / static_files
+
+// A regular expression matching `s` literally.
+TN__PRIVATE int tn__static_regex_escape(tn_buf *out, const char *s) {
+    for (; *s; s++) {
+        if (strchr("\\.^$|?*+()[]{}", *s) && tn_buf_append(out, "\\", 1)) return TN_ENOMEM;
+        if (tn_buf_append(out, s, 1)) return TN_ENOMEM;
+    }
+    return 0;
+}
+
+TN__PRIVATE tn_route *tn__static_app_routes(tn_app *app, const tn_route *routes) {
+    struct tn__static *st = TN__CAST(struct tn__static *, tn__calloc(1, sizeof *st));
+    if (!st) return NULL;
+    app->statics = st;
+    tn_app_desc *d = &app->desc;
+    tn_buf pat;
+    memset(&pat, 0, sizeof pat);
+    st->desc.files = d->static_files;
+    for (size_t i = 0; d->static_files && d->static_files[i].path && d->static_files[i + 1].path; i++) {
+        if (strcmp(d->static_files[i].path, d->static_files[i + 1].path) >= 0) {
+            TN__LOGE("static_files: \"%s\" must come before \"%s\" (make the table with tools/pack)",
+                     d->static_files[i + 1].path, d->static_files[i].path);
+            return NULL;
+        }
+    }
+    st->prefix = tn__strdup(d->static_url_prefix ? d->static_url_prefix : "/static/");
+    bool ok = st->prefix && (!d->static_path || (st->desc.path = tn__strdup(d->static_path)) != NULL) &&
+              tn__static_regex_escape(&pat, st->prefix) == 0 && tn_buf_append_str(&pat, "(.*)") == 0;
+    d->static_path = d->static_url_prefix = NULL;  // the caller's strings need not outlive the call
+    st->pattern = pat.data;
+    size_t n = 0;
+    while (routes && routes[n].pattern) n++;
+    tn_route *all = ok ? TN__CAST(tn_route *, tn__calloc(n + 4, sizeof *all)) : NULL;
+    if (!all) return NULL;
+    // Tornado puts them first, with /favicon.ico and /robots.txt.
+    const char *patterns[3] = {st->pattern, "/(favicon\\.ico)", "/(robots\\.txt)"};
+    for (int i = 0; i < 3; i++) {
+        all[i].pattern = patterns[i];
+        all[i].callback = tn_static_serve;
+        all[i].user_data = &st->desc;
+    }
+    if (n) memcpy(all + 3, routes, n * sizeof *all);
+    return all;
+}
+// ==== END src/web/static.c ====
+
+// ==== BEGIN src/web/render.c ====
+// >>render implementation: templates in a handler, with the app's loader
+#if defined(TN_AMALGAMATION_LINES)
+#line 1 "src/web/render.c"
+#endif
+// and the functions Tornado's templates may call
+
 
 // The functions templates may call from tn_render.
 TN__PRIVATE int tn__render_call(void *user_data, const char *name, const tn_str *args, int nargs, tn_buf *out) {
@@ -13195,7 +13769,7 @@ TN__PRIVATE int tn__render_call(void *user_data, const char *name, const tn_str 
 
 TN_API int tn_render_string(tn_handler *h, const char *name, const tn_json_value *ctx, tn_buf *out) {
     tn_app *app = tn_handler_app(h);
-    tn_template_loader *loader = app ? tn__app_templates(app) : NULL;
+    tn_template_loader *loader = app ? app->templates : NULL;
     if (!loader) {
         TN__LOGW("tn_render(%s): the app has no template_path", name);
         return TN_EINVAL;
@@ -13231,418 +13805,23 @@ TN_API int tn_render(tn_handler *h, const char *name, const tn_json_value *ctx) 
     }
     return tn_finish(h);
 }
-// ==== END src/web/template.c ====
+// ==== END src/web/render.c ====
 
-// ==== BEGIN src/websocket/websocket.c ====
-// >>websocket implementation
+// ==== BEGIN src/web/ws_server.c ====
+// >>ws_server implementation: the handshake of a WebSocket route (RFC 6455
 #if defined(TN_AMALGAMATION_LINES)
-#line 1 "src/websocket/websocket.c"
+#line 1 "src/web/ws_server.c"
 #endif
+// §4.2), after which the connection core in websocket.c takes over
 
 
-// What the frame reader expects next. DRAIN: the connection failed or the
-// peer closed; input is discarded until the peer hangs up or close_timeout.
-enum { TN__WS_HEADER, TN__WS_PAYLOAD, TN__WS_DRAIN };
+
 enum { TN__WS_MAX_PROTOCOLS = 16 };
-
-// A path argument kept beyond the request: its value and its group's name.
-typedef struct tn__ws_arg {
-    tn_str value;
-    const char *name;        // NULL for an unnamed group
-} tn__ws_arg;
-
-typedef struct tn__ws_hs tn__ws_hs;
-
-// Kept small: a benchmark holds 10,000 idle connections. Buffers that only
-// some connections need (message, close reason, path arguments) are on the
-// heap, and only while needed.
-struct tn_ws {
-    tn_stream *stream;
-    tn_loop *loop;
-    const tn_ws_class *cls;
-    void *user_data;
-    // the frame being read
-    int rstate;
-    tn_ws_frame_header fh;
-    uint64_t fgot;           // payload bytes of the frame seen so far
-    int msg_op;              // opcode of the message being assembled; 0: none
-    tn_buf msg;              // the message so far, then a control frame's payload
-    tn_utf8_state utf8;
-    // closing
-    unsigned close_sent : 1, close_received : 1, failed : 1, client : 1;
-    unsigned whole : 1;      // the message arrived whole: it is in the loop's buffer
-    int close_code;          // for on_close
-    char *close_reason;      // for on_close; NULL: ""
-    tn_timeout close_timer, ping_timer, pong_timer;
-    // a server's handshake deferred by prepare (tn_ws_accept / tn_ws_refuse)
-    tn_handler *pending;
-    // a client's handshake in progress (ws_client.c)
-    tn__ws_hs *hs;
-    // copied from the request: path arguments and the subprotocol, one block
-    char *mem;
-    tn__ws_arg *args;
-    int nargs;
-    tn_str subprotocol;
-};
-
-TN__PRIVATE size_t tn__ws_on_data(tn_stream *s, int status, const char *data, size_t len, void *arg);
-
-TN__PRIVATE size_t tn__ws_max_message(const tn_ws *ws) {
-    return ws->cls->max_message_size ? ws->cls->max_message_size : TN_DEFAULT_WS_MAX_MESSAGE_SIZE;
-}
-
-TN__PRIVATE bool tn__ws_can_send(const tn_ws *ws) {
-    return ws->stream && !ws->close_sent && !tn_stream_closed(ws->stream);
-}
-
-// Drops the TCP connection now; on_close follows from the stream's close.
-TN__PRIVATE void tn__ws_abort(tn_ws *ws) {
-    ws->rstate = TN__WS_DRAIN;
-    if (ws->stream) tn_stream_close(ws->stream);
-}
-
-enum { TN__WS_CHUNK = 8192 };
-
-// Writes the frame whose header is chunk[0..used): the header goes out with
-// the first part of the payload in one write (two would cost a syscall and a
-// segment each). The client masks chunk by chunk, so a large message is
-// never copied whole; a large server payload is written as it is.
-TN__PRIVATE int tn__ws_write_chunks(tn_ws *ws, char *chunk, size_t used, const char *data, size_t len,
-                                    const uint8_t key[4], tn_stream_write_cb cb) {
-    if (!ws->client && len > TN__WS_CHUNK - used) {
-        int r = tn_stream_write(ws->stream, chunk, used, NULL, NULL);
-        return r ? r : tn_stream_write(ws->stream, data, len, cb, ws);
-    }
-    size_t off = 0;
-    for (;;) {
-        size_t k = TN__MIN(len - off, TN__WS_CHUNK - used);
-        if (k) memcpy(chunk + used, data + off, k);
-        if (ws->client) tn_ws_mask(chunk + used, k, key, off);
-        off += k;
-        int r = tn_stream_write(ws->stream, chunk, used + k, off == len ? cb : NULL, ws);
-        if (r || off == len) return r;
-        used = 0;
-    }
-}
-
-// Queues one unfragmented frame, masked with a fresh key when we are the
-// client (RFC 6455 §5.3). A peer that lets more than max_write_buffer_size
-// pile up is dropped (Tornado's StreamBufferFullError).
-TN__PRIVATE int tn__ws_write_frame(tn_ws *ws, int op, const void *data, size_t len, tn_stream_write_cb cb) {
-    char chunk[TN__WS_CHUNK];
-    uint8_t key[4];
-    memset(key, 0, sizeof key);
-    int r = ws->client ? tn_random_bytes(key, sizeof key) : 0;
-    int hl = r ? r : tn_ws_frame_write_header(chunk, true, op, false, ws->client, key, len);
-    if (hl < 0) return hl;
-    size_t max = ws->cls->max_write_buffer_size, queued = tn_stream_write_buffer_size(ws->stream);
-    if (max && (queued > max || (size_t)hl + len > max - queued)) r = TN_ENOBUFS;
-    if (!r) r = tn__ws_write_chunks(ws, chunk, (size_t)hl, TN__CAST(const char *, data), len, key, cb);
-    if (r) {
-        TN__LOGW("websocket: %s; dropping the connection", tn_strerror(r));
-        tn__ws_abort(ws);
-    }
-    return r;
-}
-
-TN__PRIVATE void tn__ws_close_timeout(tn_loop *loop, void *arg) {
-    tn_ws *ws = TN__CAST(tn_ws *, arg);
-    (void)loop;
-    ws->close_timer.id = 0;
-    TN__LOGD("websocket: no close from the peer within close_timeout");
-    tn__ws_abort(ws);
-}
-
-TN__PRIVATE void tn__ws_arm_close_timer(tn_ws *ws) {
-    double t = ws->cls->close_timeout > 0 ? ws->cls->close_timeout : 5.0;
-    if (!ws->close_timer.id) ws->close_timer = tn_loop_call_later(ws->loop, t, tn__ws_close_timeout, ws);
-}
-
-// Sends a close frame (payload already built) and waits for the peer.
-TN__PRIVATE int tn__ws_send_close(tn_ws *ws, const char *payload, size_t len, tn_stream_write_cb cb) {
-    int r = tn__ws_write_frame(ws, TN_WS_OP_CLOSE, payload, len, cb);
-    ws->close_sent = 1;
-    if (!r) tn__ws_arm_close_timer(ws);
-    return r;
-}
-
-// After our failing close frame reached the kernel: end our half of the
-// connection, so the peer reads the frame and then EOF, and hangs up.
-TN__PRIVATE void tn__ws_shutdown_after_write(tn_stream *s, int status, void *arg) {
-    (void)arg;
-    if (status == 0) shutdown(tn_stream_fd(s), SHUT_WR);
-}
-
-// After the echo of the peer's close reached the kernel: the handshake is done.
-TN__PRIVATE void tn__ws_close_after_write(tn_stream *s, int status, void *arg) {
-    (void)status, (void)arg;
-    tn_stream_close(s);
-}
-
-// Keeps the code and reason on_close will report (an unkept reason reads "").
-TN__PRIVATE void tn__ws_set_close(tn_ws *ws, int code, tn_str reason) {
-    ws->close_code = code;
-    tn__free(ws->close_reason);
-    ws->close_reason = NULL;
-    if (!reason.len) return;
-    ws->close_reason = TN__CAST(char *, tn__malloc(reason.len + 1));
-    if (!ws->close_reason) return;
-    memcpy(ws->close_reason, reason.ptr, reason.len);
-    ws->close_reason[reason.len] = '\0';
-}
-
-// RFC 6455 §7.1.7 "Fail the WebSocket Connection", with a close frame.
-TN__PRIVATE void tn__ws_fail_conn(tn_ws *ws, int code, const char *why) {
-    TN__LOGW("websocket: %s; closing with %d", why, code);
-    ws->rstate = TN__WS_DRAIN;
-    if (!tn__ws_can_send(ws)) {
-        tn__ws_abort(ws);
-        return;
-    }
-    ws->failed = 1;
-    tn__ws_set_close(ws, code, tn_str_c(why));
-    char payload[125];
-    int n = tn_ws_close_payload(payload, code, why, strlen(why));
-    tn__ws_send_close(ws, payload, (size_t)n, tn__ws_shutdown_after_write);
-}
-
-// ---- receiving
-
-// Where the current frame's payload goes: a message that is one frame and
-// arrived whole (up to TN__WS_WHOLE_MAX) is unmasked in the loop's buffer,
-// so small messages in a steady state allocate nothing; anything else is
-// assembled in the connection's own buffer, freed after each message.
-enum { TN__WS_WHOLE_MAX = 64 * 1024 };
-TN__PRIVATE tn_buf *tn__ws_payload_buf(tn_ws *ws) { return ws->whole ? tn__loop_buf(ws->loop) : &ws->msg; }
-
-TN__PRIVATE void tn__ws_message_done(tn_ws *ws) {
-    bool binary = ws->msg_op == TN_WS_OP_BINARY;
-    ws->msg_op = 0;
-    if (!binary && !tn_utf8_complete(&ws->utf8)) {
-        tn__ws_fail_conn(ws, TN_WS_CLOSE_INVALID_DATA, "text message is not valid UTF-8");
-        return;
-    }
-    // After our close frame, messages are no longer delivered (RFC 6455 §1.4).
-    tn_buf *m = tn__ws_payload_buf(ws);
-    if (ws->cls->on_message && !ws->close_sent) ws->cls->on_message(ws, m->data ? m->data : "", m->len, binary);
-    if (ws->whole) tn_buf_clear(m);
-    else tn_buf_free(&ws->msg);  // an idle connection keeps no message buffer
-}
-
-TN__PRIVATE void tn__ws_on_close_frame(tn_ws *ws, const char *payload, size_t len) {
-    tn_ws_close_info info;
-    if (tn_ws_close_parse(payload, len, &info) != 0) {
-        tn__ws_fail_conn(ws, info.fail_code, "bad close frame");
-        return;
-    }
-    ws->close_received = 1;
-    tn__ws_set_close(ws, info.code, info.reason);
-    ws->rstate = TN__WS_DRAIN;
-    // The server closes TCP first (RFC 6455 §7.1.1): a client waits for it,
-    // up to close_timeout, both after its own close and after echoing one.
-    if (ws->close_sent) {  // the answer to ours: the handshake is complete
-        if (!ws->client) tn_stream_close(ws->stream);
-        return;
-    }
-    // Echo the code (RFC 6455 §5.5.1).
-    char out[125];
-    int n = info.code == TN_WS_CLOSE_NO_STATUS ? 0 : tn_ws_close_payload(out, info.code, "", 0);
-    tn__ws_send_close(ws, out, (size_t)n, ws->client ? NULL : tn__ws_close_after_write);
-}
-
-// A control frame's payload sits in msg after the message in progress
-// (control frames may come between its fragments); it is dropped after use.
-TN__PRIVATE void tn__ws_control_done(tn_ws *ws) {
-    size_t len = (size_t)ws->fh.payload_len;
-    const char *p = ws->msg.data ? ws->msg.data + ws->msg.len - len : "";
-    const tn_ws_class *c = ws->cls;
-    switch (ws->fh.opcode) {
-    case TN_WS_OP_CLOSE:
-        tn__ws_on_close_frame(ws, p, len);
-        break;
-    case TN_WS_OP_PING:
-        if (tn__ws_can_send(ws)) tn__ws_write_frame(ws, TN_WS_OP_PONG, p, len, NULL);
-        if (c->on_ping) c->on_ping(ws, p, len);
-        break;
-    default:  // pong
-        if (ws->pong_timer.id) tn_loop_remove_timeout(ws->loop, ws->pong_timer);
-        ws->pong_timer.id = 0;
-        if (c->on_pong) c->on_pong(ws, p, len);
-        break;
-    }
-    ws->msg.len -= len;
-    if (!ws->msg.len) tn_buf_free(&ws->msg);
-}
-
-TN__PRIVATE void tn__ws_frame_done(tn_ws *ws) {
-    ws->rstate = TN__WS_HEADER;
-    if (ws->fh.opcode & 0x8) tn__ws_control_done(ws);
-    else if (ws->fh.fin) tn__ws_message_done(ws);
-}
-
-// Checks a data frame against the message in progress (RFC 6455 §5.4).
-TN__PRIVATE bool tn__ws_data_frame_ok(tn_ws *ws) {
-    const tn_ws_frame_header *f = &ws->fh;
-    if (f->opcode == TN_WS_OP_CONTINUATION && !ws->msg_op) {
-        tn__ws_fail_conn(ws, TN_WS_CLOSE_PROTOCOL_ERROR, "continuation frame without a message");
-        return false;
-    }
-    if (f->opcode != TN_WS_OP_CONTINUATION && ws->msg_op) {
-        tn__ws_fail_conn(ws, TN_WS_CLOSE_PROTOCOL_ERROR, "new message inside a fragmented one");
-        return false;
-    }
-    if (f->payload_len > tn__ws_max_message(ws) - ws->msg.len) {
-        tn__ws_fail_conn(ws, TN_WS_CLOSE_MESSAGE_TOO_BIG, "message too big");
-        return false;
-    }
-    if (f->opcode != TN_WS_OP_CONTINUATION) {
-        ws->msg_op = f->opcode;
-        tn_utf8_reset(&ws->utf8);
-    }
-    return true;
-}
-
-// Parses a frame header. Returns the bytes used (0: need more).
-TN__PRIVATE size_t tn__ws_read_header(tn_ws *ws, const char *p, size_t len) {
-    tn_ws_parse_opts o;
-    memset(&o, 0, sizeof o);
-    o.max_payload = tn__ws_max_message(ws);
-    o.mask = ws->client ? TN_WS_MASK_FORBIDDEN : TN_WS_MASK_REQUIRED;
-    int n = tn_ws_frame_parse(p, len, &ws->fh, &o);
-    if (n == TN_INCOMPLETE) return 0;
-    if (n < 0) {
-        bool big = ws->fh.close_code == TN_WS_CLOSE_MESSAGE_TOO_BIG;
-        const char *why = big ? "message too big" : ws->client && ws->fh.masked ? "masked frame from the server"
-                                                                                : "bad frame header";
-        tn__ws_fail_conn(ws, ws->fh.close_code, why);
-        return len;
-    }
-    if (!(ws->fh.opcode & 0x8) && !tn__ws_data_frame_ok(ws)) return len;
-    const tn_ws_frame_header *f = &ws->fh;
-    ws->whole = f->fin && (f->opcode == TN_WS_OP_TEXT || f->opcode == TN_WS_OP_BINARY) &&
-                f->payload_len <= TN__WS_WHOLE_MAX && f->payload_len <= len - (size_t)n;
-    if (ws->whole) tn_buf_clear(tn__loop_buf(ws->loop));
-    ws->fgot = 0;
-    ws->rstate = TN__WS_PAYLOAD;
-    if (ws->fh.payload_len == 0) tn__ws_frame_done(ws);
-    return (size_t)n;
-}
-
-// Takes payload bytes of the current frame. Returns the bytes used.
-TN__PRIVATE size_t tn__ws_read_payload(tn_ws *ws, const char *p, size_t len) {
-    tn_ws_frame_header *f = &ws->fh;
-    size_t k = (size_t)TN__MIN((uint64_t)len, f->payload_len - ws->fgot);
-    tn_buf *b = (f->opcode & 0x8) ? &ws->msg : tn__ws_payload_buf(ws);
-    if (tn_buf_append(b, p, k)) {
-        tn__ws_fail_conn(ws, TN_WS_CLOSE_INTERNAL_ERROR, "out of memory");
-        return len;
-    }
-    char *dst = b->data + b->len - k;
-    if (f->masked) tn_ws_mask(dst, k, f->mask_key, ws->fgot);
-    ws->fgot += k;
-    if (ws->msg_op == TN_WS_OP_TEXT && !(f->opcode & 0x8) && tn_utf8_validate(&ws->utf8, dst, k) != 0) {
-        tn__ws_fail_conn(ws, TN_WS_CLOSE_INVALID_DATA, "text message is not valid UTF-8");
-        return len;
-    }
-    if (ws->fgot == f->payload_len) tn__ws_frame_done(ws);
-    return k;
-}
-
-// The stream's parse read: frames as they arrive, payloads in pieces, so a
-// message may be larger than the stream's read buffer.
-TN__PRIVATE size_t tn__ws_on_data(tn_stream *s, int status, const char *data, size_t len, void *arg) {
-    tn_ws *ws = TN__CAST(tn_ws *, arg);
-    if (status) return 0;  // the close callback tells the user
-    size_t used = 0;
-    while (used < len && ws->rstate != TN__WS_DRAIN && !tn_stream_closed(s)) {
-        size_t n = ws->rstate == TN__WS_HEADER ? tn__ws_read_header(ws, data + used, len - used)
-                                               : tn__ws_read_payload(ws, data + used, len - used);
-        if (n == 0) break;
-        used += n;
-    }
-    if (ws->rstate == TN__WS_DRAIN) used = len;
-    if (used && !tn_stream_closed(s)) tn_stream_read_parse(s, tn__ws_on_data, ws);
-    return used;
-}
-
-// ---- keep-alive
-
-TN__PRIVATE void tn__ws_pong_timeout(tn_loop *loop, void *arg) {
-    tn_ws *ws = TN__CAST(tn_ws *, arg);
-    (void)loop;
-    ws->pong_timer.id = 0;
-    TN__LOGW("websocket: no pong within ping_timeout; dropping the connection");
-    tn__ws_abort(ws);
-}
-
-TN__PRIVATE void tn__ws_ping_tick(tn_loop *loop, void *arg) {
-    tn_ws *ws = TN__CAST(tn_ws *, arg);
-    const tn_ws_class *c = ws->cls;
-    ws->ping_timer.id = 0;
-    if (!tn__ws_can_send(ws)) return;
-    if (tn__ws_write_frame(ws, TN_WS_OP_PING, NULL, 0, NULL) != 0) return;
-    double timeout = c->ping_timeout > 0 ? c->ping_timeout : c->ping_interval;
-    if (!ws->pong_timer.id) ws->pong_timer = tn_loop_call_later(loop, timeout, tn__ws_pong_timeout, ws);
-    ws->ping_timer = tn_loop_call_later(loop, c->ping_interval, tn__ws_ping_tick, ws);
-}
-
-// ---- the end
-
-TN__PRIVATE void tn__ws_free(tn_ws *ws) {
-    tn_buf_free(&ws->msg);
-    tn__free(ws->close_reason);
-    tn__free(ws->mem);
-    tn__free(ws);
-}
-
-TN__PRIVATE void tn__ws_on_stream_close(tn_stream *s, int reason, void *arg) {
-    tn_ws *ws = TN__CAST(tn_ws *, arg);
-    (void)s, (void)reason;
-    tn_loop_remove_timeout(ws->loop, ws->close_timer);
-    tn_loop_remove_timeout(ws->loop, ws->ping_timer);
-    tn_loop_remove_timeout(ws->loop, ws->pong_timer);
-    ws->close_sent = 1;  // sends from on_close are refused
-    if (!ws->close_received && !ws->failed) tn__ws_set_close(ws, TN_WS_CLOSE_ABNORMAL, tn__str_n(NULL, 0));
-    if (ws->cls->on_close) ws->cls->on_close(ws, ws->close_code, ws->close_reason ? ws->close_reason : "");
-    tn__ws_free(ws);
-}
-
-// ---- the handshake
 
 // A request header's value without surrounding whitespace ({NULL,0}: absent).
 TN__PRIVATE tn_str tn__ws_header(const tn_handler *h, const char *name) {
     tn_str v = tn_get_header(h, name);
     return v.ptr ? tn__http_trim(v.ptr, v.len) : v;
-}
-
-enum { TN__WS_MAX_TOKENS = 32 };
-
-// The trimmed, non-empty items of every `name` header's comma-separated
-// list, in order. Returns how many were stored (at most max).
-TN__PRIVATE int tn__ws_header_tokens(const tn_header *hs, size_t nh, const char *name, tn_str *out, int max) {
-    int n = 0;
-    for (size_t i = 0; i < nh; i++) {
-        const tn_header *hd = &hs[i];
-        if (!tn_str_eq_nocase(hd->name, tn_str_c(name))) continue;
-        size_t a = 0;
-        while (a < hd->value.len && n < max) {
-            size_t b = a;
-            while (b < hd->value.len && hd->value.ptr[b] != ',') b++;
-            tn_str t = tn__http_trim(hd->value.ptr + a, b - a);
-            if (t.len) out[n++] = t;
-            a = b + 1;
-        }
-    }
-    return n;
-}
-
-// Whether a comma-separated header (every instance of it) lists `token`.
-TN__PRIVATE bool tn__ws_headers_have_token(const tn_header *hs, size_t nh, const char *name, const char *token) {
-    tn_str t[TN__WS_MAX_TOKENS];
-    int n = tn__ws_header_tokens(hs, nh, name, t, TN__WS_MAX_TOKENS);
-    for (int i = 0; i < n; i++)
-        if (tn_str_eq_nocase(t[i], tn_str_c(token))) return true;
-    return false;
 }
 
 // Collects the offered subprotocols (every Sec-WebSocket-Protocol, in order).
@@ -13859,32 +14038,8 @@ TN_API int tn_ws_refuse(tn_ws *ws, int status) {
     return 0;
 }
 
-// ---- sending and the rest of the API
+// ---- path arguments
 
-TN_API int tn_ws_send(tn_ws *ws, const void *data, size_t len, bool binary) {
-    if (!tn__ws_can_send(ws)) return TN_ECLOSED;
-    if (!binary && !tn_utf8_valid(data, len)) return TN_EINVAL;
-    return tn__ws_write_frame(ws, binary ? TN_WS_OP_BINARY : TN_WS_OP_TEXT, data, len, NULL);
-}
-
-TN_API int tn_ws_ping(tn_ws *ws, const void *data, size_t len) {
-    if (!tn__ws_can_send(ws)) return TN_ECLOSED;
-    if (len > 125) return TN_EINVAL;
-    return tn__ws_write_frame(ws, TN_WS_OP_PING, data, len, NULL);
-}
-
-TN_API int tn_ws_close(tn_ws *ws, int code, const char *reason) {
-    if (!tn__ws_can_send(ws)) return TN_ECLOSED;
-    char payload[125];
-    int n = tn_ws_close_payload(payload, code, reason ? reason : "", reason ? strlen(reason) : 0);
-    if (n < 0) return n;
-    return tn__ws_send_close(ws, payload, (size_t)n, NULL);
-}
-
-TN_API bool tn_ws_closing(const tn_ws *ws) { return !tn__ws_can_send(ws); }
-TN_API size_t tn_ws_write_buffer_size(const tn_ws *ws) {
-    return ws->stream ? tn_stream_write_buffer_size(ws->stream) : 0;
-}
 TN_API tn_str tn_ws_path_arg(const tn_ws *ws, int i) {
     return i >= 0 && i < ws->nargs ? ws->args[i].value : tn__str_n(NULL, 0);
 }
@@ -13894,315 +14049,383 @@ TN_API tn_str tn_ws_path_kwarg(const tn_ws *ws, const char *name) {
     return tn__str_n(NULL, 0);
 }
 TN_API int tn_ws_path_args_count(const tn_ws *ws) { return ws->nargs; }
-TN_API tn_str tn_ws_subprotocol(const tn_ws *ws) { return ws->subprotocol; }
-TN_API const tn_ws_class *tn_ws_get_class(const tn_ws *ws) { return ws->cls; }
-TN_API void *tn_ws_user_data(const tn_ws *ws) { return ws->user_data; }
-TN_API void tn_ws_set_user_data(tn_ws *ws, void *user_data) { ws->user_data = user_data; }
-TN_API tn_stream *tn_ws_stream(const tn_ws *ws) { return ws->stream; }
-TN_API tn_loop *tn_ws_loop(const tn_ws *ws) { return ws->loop; }
-// ==== END src/websocket/websocket.c ====
+// ==== END src/web/ws_server.c ====
 
-// ==== BEGIN src/websocket/client.c ====
-// >>ws_client implementation
+// ==== BEGIN src/web/app.c ====
+// >>app implementation: the application, its routes and the dispatch of
 #if defined(TN_AMALGAMATION_LINES)
-#line 1 "src/websocket/client.c"
+#line 1 "src/web/app.c"
 #endif
+// each request (Tornado's Application and RequestHandler._execute)
 
 
-enum { TN__WS_MAX_EXTRA_HEADERS = 64, TN__WS_MAX_ANSWER = 16 * 1024 };
+typedef struct tn__route {
+    tn_route_pattern *pat;
+    const tn_handler_class *cls;
+    tn_handler_fn callback;
+    void *user_data;
+    char *name;
+} tn__route;
 
-// A client's handshake, freed when it ends. `offered` (the subprotocols,
-// comma-separated) follows the struct in the same allocation.
-struct tn__ws_hs {
-    tn_ws_connect_cb cb;
-    double deadline;          // tn_loop_time when connect_timeout ends
-    tn_timeout timer;
-    int status, http_status;  // the failure to report
-    tn_buf req;               // the request head, until it is queued
-    char accept[TN_WS_ACCEPT_LEN + 1];
-    char *offered;
-};
+typedef struct tn__hostgroup {
+    tn_route_pattern *host;  // NULL: any host
+    tn__route *routes;
+    size_t n;
+} tn__hostgroup;
 
-// The class of a client given none (zero: every default, no callbacks).
-static tn_ws_class tn__ws_no_class;
+// Unmatched paths without a default_handler: only its address is used.
+static tn_handler_class tn__not_found_class;
 
-// ---- the request
+// ---- routing
 
-TN__PRIVATE int tn__ws_append_protocols(tn_buf *b, const char *const *protos) {
-    int r = 0;
-    for (int i = 0; protos && protos[i] && !r; i++) {
-        tn_str p = tn_str_c(protos[i]);
-        for (size_t k = 0; k < p.len; k++)
-            if (!tn__http_is_tchar((unsigned char)p.ptr[k])) return TN_EINVAL;
-        if (!p.len) return TN_EINVAL;
-        r = tn_buf_appendf(b, "%s%s", i ? ", " : "", protos[i]);
+TN__PRIVATE tn_str tn__host_name(tn_str host) {
+    // "[::1]:8888" -> "::1"-ish bracket form kept; "example.com:80" -> "example.com"
+    size_t n = host.len;
+    if (n && host.ptr[0] == '[') {
+        const char *close = TN__CAST(const char *, memchr(host.ptr, ']', n));
+        if (close) host.len = (size_t)(close - host.ptr) + 1;
+        return host;
     }
-    return r;
+    const char *colon = TN__CAST(const char *, memchr(host.ptr, ':', n));
+    if (colon) host.len = (size_t)(colon - host.ptr);
+    return host;
 }
 
-// Writes the handshake request (RFC 6455 §4.1) for `key`. Returns 0,
-// TN_EINVAL or TN_ENOMEM.
-TN__PRIVATE int tn__ws_build_request(tn_buf *b, const tn_url *u, const tn_ws_connect_desc *d, const char *key,
-                                     const char *offered) {
-    bool v6 = memchr(u->host.ptr, ':', u->host.len) != NULL;
-    int r = tn_buf_appendf(b, "GET %.*s%s%.*s HTTP/1.1\r\nHost: %s%.*s%s", (int)u->path.len, u->path.ptr,
-                           u->has_query ? "?" : "", (int)u->query.len, u->query.ptr, v6 ? "[" : "",
-                           (int)u->host.len, u->host.ptr, v6 ? "]" : "");
-    if (!r && u->port != 80) r = tn_buf_appendf(b, ":%u", (unsigned)u->port);
-    if (!r)
-        r = tn_buf_appendf(b,
-                           "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: %s\r\n"
-                           "Sec-WebSocket-Version: 13\r\n",
-                           key);
-    if (!r && *offered) r = tn_buf_appendf(b, "Sec-WebSocket-Protocol: %s\r\n", offered);
-    if (!r && d->origin) r = tn_buf_appendf(b, "Origin: %s\r\n", d->origin);
-    for (int i = 0; d->headers && d->headers[i] && !r; i++) r = tn_buf_appendf(b, "%s\r\n", d->headers[i]);
-    return r ? r : tn_buf_append_str(b, "\r\n");
+TN__PRIVATE const tn__route *tn__app_find(tn_app *app, tn_handler *h, tn_str *groups, int *ngroups) {
+    tn_str host = tn__host_name(h->request.host);
+    const tn_str path = h->request.path;
+    for (size_t g = 0; g < app->ngroups; g++) {
+        const tn__hostgroup *hg = &app->groups[g];
+        if (hg->host && tn_route_match(hg->host, host.ptr, host.len, NULL, 0) < 0) continue;
+        for (size_t i = 0; i < hg->n; i++) {
+            int n = tn_route_match(hg->routes[i].pat, path.ptr, path.len, groups, TN__MAX_PATH_ARGS);
+            if (n >= 0) {
+                *ngroups = n;
+                return &hg->routes[i];
+            }
+        }
+    }
+    return NULL;
 }
 
-// The request must parse back as one valid head with exactly the lines we
-// meant: a CR or LF smuggled into a header, origin or path fails here.
-TN__PRIVATE int tn__ws_check_request_head(const tn_buf *b, size_t want_headers) {
-    tn_header hdrs[TN__WS_MAX_EXTRA_HEADERS + 8];
-    tn_http_request rq;
-    int n = tn_http_parse_request(b->data, b->len, &rq, hdrs, TN__COUNTOF(hdrs), NULL);
-    tn_http_framing f;
-    if (n != (int)b->len || rq.num_headers != want_headers || tn_http_request_framing(&rq, &f) != 0)
-        return TN_EINVAL;
+// Decodes the path arguments (%xx, '+' kept) into argbuf; they must be UTF-8.
+TN__PRIVATE int tn__web_decode_args(tn__webreq *w, const tn_str *groups, int n) {
+    size_t total = 0;
+    for (int i = 0; i < n; i++) total += groups[i].len + 1;
+    tn_buf_clear(&w->argbuf);
+    if (tn_buf_reserve(&w->argbuf, total)) return TN_ENOMEM;
+    for (int i = 0; i < n; i++) {
+        if (!groups[i].ptr) {
+            w->args[i] = groups[i];
+            continue;
+        }
+        char *dst = w->argbuf.data + w->argbuf.len;
+        size_t len = tn_url_unescape(dst, groups[i].ptr, groups[i].len, false);
+        dst[len] = '\0';
+        w->argbuf.len += len + 1;
+        if (!tn_utf8_valid(dst, len)) return TN_EPARSE;
+        w->args[i].ptr = dst;
+        w->args[i].len = len;
+    }
+    w->nargs = n;
     return 0;
 }
 
-// ---- the end of the handshake
+// Tornado's SUPPORTED_METHODS, in its order (the Allow header's too).
+static const char *const tn__method_names[7] = {"GET", "HEAD", "POST", "DELETE", "PATCH", "PUT", "OPTIONS"};
 
-TN__PRIVATE void tn__ws_hs_free(tn_ws *ws) {
-    tn__ws_hs *hs = ws->hs;
-    ws->hs = NULL;
-    tn_loop_remove_timeout(ws->loop, hs->timer);
-    tn_buf_free(&hs->req);
-    tn__free(hs);
+TN__PRIVATE void tn__method_fns(const tn_handler_class *c, tn_handler_fn fns[7]) {
+    fns[0] = c->get, fns[1] = c->head, fns[2] = c->post, fns[3] = c->del;
+    fns[4] = c->patch, fns[5] = c->put, fns[6] = c->options;
 }
 
-// Reports a failed handshake and frees everything.
-TN__PRIVATE void tn__ws_hs_fail(tn_ws *ws, int status) {
-    tn_ws_connect_cb cb = ws->hs->cb;
-    int http_status = ws->hs->http_status;
-    void *ud = ws->user_data;
-    tn__ws_hs_free(ws);
-    tn__ws_free(ws);
-    cb(NULL, status, http_status, ud);
+TN__PRIVATE tn_handler_fn tn__method_fn(const tn_handler_class *c, tn_str m) {
+    tn_handler_fn fns[7];
+    tn__method_fns(c, fns);
+    for (int i = 0; i < 7; i++)
+        if (tn_str_eq(m, tn__method_names[i])) return fns[i];
+    return NULL;
 }
 
-TN__PRIVATE void tn__ws_hs_on_close(tn_stream *s, int reason, void *arg) {
-    tn_ws *ws = TN__CAST(tn_ws *, arg);
-    (void)s;
-    int status = ws->hs->status ? ws->hs->status : reason ? reason : TN_EOF;
-    tn__ws_hs_fail(ws, status);
-}
 
-// Ends the handshake with `status`: the stream's close reports it.
-TN__PRIVATE void tn__ws_hs_abort(tn_ws *ws, int status, const char *why) {
-    if (why) TN__LOGW("websocket client: %s", why);
-    if (!ws->hs->status) ws->hs->status = status;
-    tn_stream_close(ws->stream);
-}
-
-TN__PRIVATE void tn__ws_hs_timeout(tn_loop *loop, void *arg) {
-    tn_ws *ws = TN__CAST(tn_ws *, arg);
-    (void)loop;
-    ws->hs->timer.id = 0;
-    tn__ws_hs_abort(ws, TN_ETIMEDOUT, "no answer to the handshake within connect_timeout");
-}
-
-// Validates the server's choice of subprotocol and keeps it. Returns 0 or TN_EPARSE.
-TN__PRIVATE int tn__ws_take_protocol(tn_ws *ws, const tn_header *hdrs, size_t n) {
-    tn_str chosen[2];
-    int k = tn__ws_header_tokens(hdrs, n, "Sec-WebSocket-Protocol", chosen, 2);
-    if (k == 0) return 0;
-    tn_header offered;
-    offered.name = tn_str_c("P");
-    offered.value = tn_str_c(ws->hs->offered);
-    tn_str list[TN__WS_MAX_TOKENS];
-    int m = tn__ws_header_tokens(&offered, 1, "P", list, TN__WS_MAX_TOKENS);
-    for (int i = 0; k == 1 && i < m; i++) {
-        if (list[i].len != chosen[0].len || memcmp(list[i].ptr, chosen[0].ptr, list[i].len) != 0) continue;
-        size_t off = (size_t)(list[i].ptr - ws->hs->offered);
-        ws->mem = tn__strdup(ws->hs->offered);  // keeps the chosen one, in place
-        if (!ws->mem) return TN_ENOMEM;
-        ws->mem[off + list[i].len] = '\0';
-        ws->subprotocol = tn__str_n(ws->mem + off, list[i].len);
-        return 0;
+// Runs what Tornado's _execute does before the method: the method check,
+// set_default_headers, prepare. Returns the method to call, or NULL when
+// the request is already answered.
+TN__PRIVATE tn_handler_fn tn__web_prepare(tn_handler *h, tn__webreq *w) {
+    const tn_handler_class *c = w->cls;
+    w->prepared = 1;
+    if (c == &tn__not_found_class) {
+        tn_send_error(h, 404);
+        return NULL;
     }
-    return TN_EPARSE;
+    tn_handler_fn fn = tn__method_fn(c, h->request.method);
+    if (c->set_default_headers) c->set_default_headers(h);
+    if (!fn) {
+        tn_buf allow;
+        memset(&allow, 0, sizeof allow);
+        tn_handler_fn fns[7];
+        tn__method_fns(c, fns);
+        for (int i = 0; i < 7; i++)
+            if (fns[i]) tn_buf_appendf(&allow, "%s%s", allow.len ? ", " : "", tn__method_names[i]);
+        tn__web_error(h, 405, allow.len ? allow.data : NULL);
+        tn_buf_free(&allow);
+        return NULL;
+    }
+    if (c->on_connection_close) tn_on_connection_close(h, c->on_connection_close);
+    tn_str m = h->request.method;
+    if (w->app->desc.xsrf_cookies && !tn_str_eq(m, "GET") && !tn_str_eq(m, "HEAD") && !tn_str_eq(m, "OPTIONS") &&
+        !tn__xsrf_check(h))
+        return NULL;
+    if (c->prepare) {
+        c->prepare(h);
+        if (tn_finished(h)) return NULL;
+    }
+    return fn;
 }
 
-// Checks the answer head (RFC 6455 §4.1, the client's requirements).
-// Returns 0, or the status to fail with (the reason logged).
-TN__PRIVATE int tn__ws_check_answer(tn_ws *ws, const char *data, size_t len) {
-    tn_header hdrs[64];
-    tn_http_response rs;
-    tn__ws_hs *hs = ws->hs;
-    if (tn_http_parse_response(data, len, &rs, hdrs, TN__COUNTOF(hdrs), NULL) <= 0) {
-        TN__LOGW("websocket client: the answer is not a valid HTTP head");
-        return TN_EPARSE;
+TN__PRIVATE void tn__app_headers(tn_handler *h) {
+    tn_app *app = TN__CAST(tn_app *, h->user_data);
+    tn__hreq *r = TN__REQ(h);
+    if (!r->ext) {
+        r->ext = tn__calloc(1, sizeof(tn__webreq));
+        if (!r->ext) {
+            tn_set_status(h, 503, NULL);
+            tn_finish(h);
+            return;
+        }
+        r->ext_free = tn__webreq_free;
     }
-    const tn_header *h = rs.headers;
-    size_t n = rs.num_headers;
-    const char *why = NULL;
-    if (rs.status_code != 101) {
-        hs->http_status = rs.status_code;
-        TN__LOGW("websocket client: the server answered %d %.*s", rs.status_code, (int)rs.reason.len,
-                 rs.reason.ptr);
-        return TN_EHTTP;
+    tn__webreq *w = tn__web(h);
+    tn__webreq_reset(w);
+    w->app = app;
+    tn_str groups[TN__MAX_PATH_ARGS];
+    int n = 0;
+    const tn__route *rt = tn__app_find(app, h, groups, &n);
+    if (rt) {
+        w->cls = rt->cls;
+        w->callback = rt->callback;
+        w->pat = rt->pat;
+        h->user_data = rt->user_data;
+    } else {
+        w->cls = app->desc.default_handler ? app->desc.default_handler : &tn__not_found_class;
+        h->user_data = app->desc.default_handler_data;
     }
-    tn_str acc = tn_headers_get(h, n, "Sec-WebSocket-Accept");
-    hs->http_status = 101;
-    if (!tn__ws_headers_have_token(h, n, "Upgrade", "websocket")) why = "no \"Upgrade: websocket\"";
-    else if (!tn__ws_headers_have_token(h, n, "Connection", "upgrade")) why = "no \"Connection: Upgrade\"";
-    else if (tn_headers_count(h, n, "Sec-WebSocket-Accept") != 1 || !tn_str_eq(acc, hs->accept))
-        why = "a wrong Sec-WebSocket-Accept";
-    else if (tn_headers_count(h, n, "Sec-WebSocket-Extensions"))
-        why = "an extension we did not offer";
-    else if (tn__ws_take_protocol(ws, h, n) != 0)
-        why = "a subprotocol we did not offer";
-    if (!why) return 0;
-    TN__LOGW("websocket client: the server's 101 has %s", why);
-    return TN_EPARSE;
-}
-
-TN__PRIVATE void tn__ws_on_answer(tn_stream *s, int status, const char *data, size_t len, void *arg) {
-    tn_ws *ws = TN__CAST(tn_ws *, arg);
-    if (status) {
-        tn__ws_hs_abort(ws, status == TN_EMSGSIZE ? TN_EPARSE : status, NULL);
+    if (n > TN__MAX_PATH_ARGS) n = TN__MAX_PATH_ARGS;
+    int rc = tn__web_decode_args(w, groups, n);
+    if (rc) {
+        TN__LOGW("%s: path arguments are not valid UTF-8", h->request.remote_ip);
+        tn_send_error(h, rc == TN_ENOMEM ? 503 : 400);
         return;
     }
-    int r = tn__ws_check_answer(ws, data, len);
-    if (r) {
-        tn__ws_hs_abort(ws, r, NULL);
-        return;
+    if (w->cls && w->cls->data_received) {  // @stream_request_body: prepare first
+        tn_stream_body(h, w->cls->data_received);
+        if (w->cls->max_body_size) tn_set_max_body_size(h, w->cls->max_body_size);
+        tn__web_prepare(h, w);
+    } else if (w->cls && w->cls->max_body_size) {
+        tn_set_max_body_size(h, w->cls->max_body_size);
     }
-    r = tn_stream_read_parse(s, tn__ws_on_data, ws);
-    if (r) {
-        tn__ws_hs_abort(ws, r, NULL);
-        return;
-    }
-    // Open: from here the connection core owns ws, as on the server side.
-    tn_ws_connect_cb cb = ws->hs->cb;
-    tn__ws_hs_free(ws);
-    tn_stream_set_close_callback(s, tn__ws_on_stream_close, ws);
-    const tn_ws_class *cls = ws->cls;
-    if (cls->ping_interval > 0)
-        ws->ping_timer = tn_loop_call_later(ws->loop, cls->ping_interval, tn__ws_ping_tick, ws);
-    cb(ws, 0, 101, ws->user_data);
-    if (cls->open && !tn_stream_closed(s)) cls->open(ws);
 }
 
-TN__PRIVATE void tn__ws_on_connected(tn_loop *loop, int status, tn_stream *s, void *arg) {
-    tn_ws *ws = TN__CAST(tn_ws *, arg);
-    if (status) {
-        TN__LOGD("websocket client: connecting failed: %s", tn_strerror(status));
-        tn__ws_hs_fail(ws, status);
+TN__PRIVATE void tn__app_request(tn_handler *h) {
+    tn__webreq *w = tn__web(h);
+    if (!w || tn_finished(h)) return;
+    if (w->callback) {
+        w->callback(h);
         return;
     }
-    tn__ws_hs *hs = ws->hs;
-    ws->stream = s;
-    tn_stream_set_close_callback(s, tn__ws_hs_on_close, ws);
-    tn_stream_set_nodelay(s, true);  // no Nagle, as on the server side
-    double left = hs->deadline - tn_loop_time(loop);
-    hs->timer = tn_loop_call_later(loop, left > 0 ? left : 0, tn__ws_hs_timeout, ws);
-    int r = tn_stream_write(s, hs->req.data, hs->req.len, NULL, NULL);
-    tn_buf_free(&hs->req);
-    if (!r) r = tn_stream_read_until(s, "\r\n\r\n", 4, TN__WS_MAX_ANSWER, tn__ws_on_answer, ws);
-    if (r) tn__ws_hs_abort(ws, r, NULL);
+    tn_handler_fn fn = tn__method_fn(w->cls, h->request.method);
+    if (!w->prepared) fn = tn__web_prepare(h, w);
+    if (fn && !tn_finished(h)) fn(h);
 }
 
-// ---- starting
+// ---- after the response: on_finish and the access log
 
-// Parses and checks the URL; copies the host (NUL-terminated) into host.
-// wss:// waits for TLS: a TLS stream from the connect step is all it needs,
-// since the handshake and the frames only see a tn_stream.
-TN__PRIVATE int tn__ws_client_url(const char *url, tn_url *u, char *host, size_t cap) {
-    if (!url || tn_url_parse(url, u) != 0) return TN_EINVAL;
-    if (tn_str_eq_nocase(u->scheme, tn_str_c("wss"))) return TN_ENOTSUP;
-    if (!tn_str_eq_nocase(u->scheme, tn_str_c("ws")) || u->userinfo.len || u->host.len >= cap)
-        return TN_EINVAL;
-    memcpy(host, u->host.ptr, u->host.len);
-    host[u->host.len] = '\0';
+TN__PRIVATE void tn__app_after_finish(tn_handler *h) {
+    tn__webreq *w = tn__web(h);
+    if (!w) return;
+    if (w->cls && w->cls->on_finish) w->cls->on_finish(h);
+    if (w->app && !w->app->desc.no_access_log) {
+        int status = tn_get_status(h);
+        int level = status < 400 ? TN_LOG_INFO : status < 500 ? TN_LOG_WARNING : TN_LOG_ERROR;
+        if (level >= tn_log_get_level())
+            tn_log(level, TN_LOG_ACCESS, __FILE__, __LINE__, "%d %.*s %.*s (%s) %.2fms", status,
+                   (int)h->request.method.len, h->request.method.ptr, (int)h->request.uri.len, h->request.uri.ptr,
+                   h->request.remote_ip, tn_request_time(h) * 1000.0);
+    }
+}
+
+// ---- the application
+
+TN__PRIVATE void tn__hostgroup_free(tn__hostgroup *g) {
+    for (size_t i = 0; i < g->n; i++) {
+        tn_route_free(g->routes[i].pat);
+        tn__free(g->routes[i].name);
+    }
+    tn__free(g->routes);
+    tn_route_free(g->host);
+}
+
+// Compiles a route table into g. Returns 0 or an error (g is then empty).
+TN__PRIVATE int tn__hostgroup_init(tn__hostgroup *g, const char *host, const tn_route *routes) {
+    memset(g, 0, sizeof *g);
+    size_t n = 0;
+    while (routes && routes[n].pattern) n++;
+    if (host && tn_route_compile(&g->host, host) != 0) return TN_EINVAL;
+    g->routes = TN__CAST(tn__route *, tn__calloc(n ? n : 1, sizeof(tn__route)));
+    if (!g->routes) {
+        tn__hostgroup_free(g);
+        return TN_ENOMEM;
+    }
+    for (size_t i = 0; i < n; i++) {
+        const tn_route *r = &routes[i];
+        tn__route *d = &g->routes[i];
+        g->n = i + 1;  // what tn__hostgroup_free must release if this one fails
+        int rc = 0;
+        if (!r->handler == !r->callback) {
+            TN__LOGE("route %s: give exactly one of handler and callback", r->pattern);
+            rc = TN_EINVAL;
+        } else if (tn_route_compile(&d->pat, r->pattern) != 0) {
+            rc = TN_EINVAL;
+        } else if (r->name && !(d->name = tn__strdup(r->name))) {
+            rc = TN_ENOMEM;
+        }
+        if (rc) {
+            tn__hostgroup_free(g);
+            return rc;
+        }
+        d->cls = r->handler;
+        d->callback = r->callback;
+        d->user_data = r->user_data;
+    }
     return 0;
 }
 
-// Makes the connection's state: ws with its handshake, the request built.
-TN__PRIVATE int tn__ws_client_new(tn_loop *loop, const tn_ws_connect_desc *d, const tn_url *u, tn_ws **out) {
-    tn_buf offered;
-    memset(&offered, 0, sizeof offered);
-    int r = tn__ws_append_protocols(&offered, d->subprotocols);
-    if (!r) r = tn_buf_append(&offered, "", 1);
-    tn_ws *ws = r ? NULL : TN__CAST(tn_ws *, tn__calloc(1, sizeof *ws));
-    tn__ws_hs *hs = ws ? TN__CAST(tn__ws_hs *, tn__calloc(1, sizeof *hs + offered.len)) : NULL;
-    if (!hs) {
-        tn__free(ws);
-        tn_buf_free(&offered);
-        return r ? r : TN_ENOMEM;
+// ---- templates (rendered by render.c)
+
+TN__PRIVATE int tn__app_templates_init(tn_app *app) {
+    const char *path = app->desc.template_path;
+    app->desc.template_path = NULL;  // the loader keeps its own copy
+    if (!path) return 0;
+    tn_template_loader_desc d;
+    memset(&d, 0, sizeof d);
+    d.root = path;
+    app->templates = tn_template_loader_new(&d);
+    return app->templates ? 0 : TN_ENOMEM;
+}
+
+TN__PRIVATE void tn__app_close(tn__handle *h) { tn_app_free(TN__CAST(tn_app *, (void *)h)); }
+
+TN_API tn_app *tn_app_new(tn_loop *loop, const tn_app_desc *desc) {
+    tn_app *app = TN__CAST(tn_app *, tn__calloc(1, sizeof *app));
+    if (!app) return NULL;
+    app->loop = loop;
+    if (desc) app->desc = *desc;
+    app->desc.routes = NULL;  // compiled below; the table need not outlive the call
+    app->desc.cookie_secret = NULL;
+    if (desc && desc->cookie_secret && !(app->desc.cookie_secret = tn__strdup(desc->cookie_secret))) {
+        tn__free(app);
+        return NULL;
     }
-    ws->hs = hs;
-    ws->client = 1;
-    ws->loop = loop;
-    ws->cls = d->cls ? d->cls : &tn__ws_no_class;
-    ws->user_data = d->user_data ? d->user_data : ws->cls->user_data;
-    hs->cb = d->on_connect;
-    hs->offered = TN__CAST(char *, (void *)(hs + 1));
-    memcpy(hs->offered, offered.data, offered.len);
-    tn_buf_free(&offered);
-    unsigned char raw[16];
-    char key[25];
-    r = tn_random_bytes(raw, sizeof raw);
-    if (!r) {
-        key[tn_base64_encode(raw, sizeof raw, key, 0)] = '\0';
-        tn_ws_accept_key(key, strlen(key), hs->accept);
-        r = tn__ws_build_request(&hs->req, u, d, key, hs->offered);
+    bool statics = desc && (desc->static_path || desc->static_files);
+    tn_route *with_static = statics ? tn__static_app_routes(app, desc->routes) : NULL;
+    app->groups = TN__CAST(tn__hostgroup *, tn__calloc(1, sizeof(tn__hostgroup)));
+    bool bad = (statics && !with_static) || !app->groups ||
+               tn__hostgroup_init(&app->groups[0], NULL, with_static ? with_static : desc ? desc->routes : NULL) != 0;
+    tn__free(with_static);
+    if (bad) {
+        tn__static_free(app->statics);
+        tn__free(app->groups);
+        tn__free((void *)(uintptr_t)app->desc.cookie_secret);
+        tn__free(app);
+        return NULL;
     }
-    size_t nextra = 0;
-    while (d->headers && d->headers[nextra]) nextra++;
-    size_t want = 5 + (*hs->offered ? 1 : 0) + (d->origin ? 1 : 0) + nextra;
-    if (!r && nextra > TN__WS_MAX_EXTRA_HEADERS) r = TN_EINVAL;
-    if (!r) r = tn__ws_check_request_head(&hs->req, want);
-    if (r) {
-        tn__ws_hs_free(ws);
-        tn__ws_free(ws);
-        return r;
+    app->ngroups = 1;
+    app->handle.close = tn__app_close;
+    tn__loop_add_handle(loop, &app->handle);
+    if (tn__app_templates_init(app) != 0) {
+        tn_app_free(app);
+        return NULL;
     }
-    *out = ws;
+    return app;
+}
+
+TN_API int tn_app_add_handlers(tn_app *app, const char *host_pattern, const tn_route *routes) {
+    if (!host_pattern) return TN_EINVAL;
+    tn__hostgroup g;
+    int r = tn__hostgroup_init(&g, host_pattern, routes);
+    if (r) return r;
+    tn__hostgroup *gs = TN__CAST(tn__hostgroup *, tn__realloc(app->groups, (app->ngroups + 1) * sizeof *gs));
+    if (!gs) {
+        tn__hostgroup_free(&g);
+        return TN_ENOMEM;
+    }
+    // Host groups go before the default host (the last one), in the order added.
+    memmove(&gs[app->ngroups], &gs[app->ngroups - 1], sizeof *gs);
+    gs[app->ngroups - 1] = g;
+    app->groups = gs;
+    app->ngroups++;
     return 0;
 }
 
-TN_API int tn_ws_connect(tn_loop *loop, const tn_ws_connect_desc *d) {
-    if (!loop || !d || !d->on_connect) return TN_EINVAL;
-    tn_url u;
-    char host[256];
-    int r = tn__ws_client_url(d->url, &u, host, sizeof host);
-    if (r) {
-        TN__LOGW("websocket client: %s: %s", d->url ? d->url : "(no URL)", tn_strerror(r));
-        return r;
+TN_API int tn_app_listen_on(tn_app *app, const tn_bind_desc *bind) {
+    if (!app->server) {
+        tn_http_server_desc d = app->desc.server;
+        d.request_cb = tn__app_request;
+        d.headers_cb = tn__app_headers;
+        d.user_data = app;
+        app->server = tn_http_server_new(app->loop, &d);
+        if (!app->server) return TN_ENOMEM;
+        tn__loop_remove_handle(&app->server->handle);  // the app frees it
+        app->server->hooks.before_finish = tn__web_auto_etag;
+        app->server->hooks.after_finish = tn__app_after_finish;
     }
-    tn_ws *ws = NULL;
-    r = tn__ws_client_new(loop, d, &u, &ws);
-    if (r) {
-        if (r == TN_EINVAL) TN__LOGW("websocket client: %s: a bad subprotocol, origin or header line", d->url);
-        return r;
-    }
-    tn_connect_desc cd;
-    memset(&cd, 0, sizeof cd);
-    cd.host = host;
-    cd.port = u.port;
-    cd.timeout = d->connect_timeout > 0 ? d->connect_timeout : 20.0;
-    ws->hs->deadline = tn_loop_time(loop) + cd.timeout;
-    r = tn_tcp_connect(loop, &cd, tn__ws_on_connected, ws);
-    if (r) {
-        tn__ws_hs_free(ws);
-        tn__ws_free(ws);
-    }
-    return r;
+    return tn_http_server_listen(app->server, bind);
 }
-// ==== END src/websocket/client.c ====
+
+TN_API int tn_app_listen(tn_app *app, int port) {
+    tn_bind_desc b;
+    memset(&b, 0, sizeof b);
+    b.port = port;
+    return tn_app_listen_on(app, &b);
+}
+
+TN_API int tn_app_port(const tn_app *app) { return app->server ? tn_http_server_port(app->server) : 0; }
+TN_API void *tn_app_user_data(const tn_app *app) { return app->desc.user_data; }
+
+TN_API int tn_app_reverse_url(const tn_app *app, const char *name, const char *const *args, int nargs, tn_buf *out) {
+    for (size_t g = 0; g < app->ngroups; g++) {
+        for (size_t i = 0; i < app->groups[g].n; i++) {
+            const tn__route *r = &app->groups[g].routes[i];
+            if (!r->name || strcmp(r->name, name) != 0) continue;
+            if (nargs > TN__MAX_PATH_ARGS || nargs < 0) return TN_EINVAL;
+            tn_buf esc[TN__MAX_PATH_ARGS];
+            const char *ptrs[TN__MAX_PATH_ARGS] = {NULL};
+            memset(esc, 0, sizeof esc);
+            int rc = 0;
+            for (int a = 0; a < nargs && !rc; a++) {
+                rc = tn_url_escape(&esc[a], args[a], strlen(args[a]), false);
+                ptrs[a] = esc[a].data ? esc[a].data : "";
+            }
+            if (!rc) rc = tn_route_reverse(r->pat, ptrs, nargs, out);
+            for (int a = 0; a < nargs; a++) tn_buf_free(&esc[a]);
+            return rc;
+        }
+    }
+    return TN_ENOENT;
+}
+
+TN_API void tn_app_free(tn_app *app) {
+    if (!app) return;
+    if (app->server) tn_http_server_stop(app->server);
+    for (size_t g = 0; g < app->ngroups; g++) tn__hostgroup_free(&app->groups[g]);
+    tn__free(app->groups);
+    tn__free((void *)(uintptr_t)app->desc.cookie_secret);
+    tn__static_free(app->statics);
+    tn_template_loader_free(app->templates);
+    tn__loop_remove_handle(&app->handle);
+    tn__free(app);
+}
+// ==== END src/web/app.c ====
 
 #endif // TORNADO_IMPLEMENTATION
 

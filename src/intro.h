@@ -21,10 +21,11 @@
     - Buffered non-blocking streams (Tornado's IOStream) and TCP servers and
       clients over IPv4, IPv6 and Unix sockets, with asynchronous resolution.
     - A strict HTTP/1.1 server (>>http_server) and Tornado's web layer
-      (>>web): routes with regex patterns, handler classes, arguments,
-      errors, redirects, ETags, deferred handlers, streamed bodies.
-    - A strict WebSocket server (>>websocket): TN_WS_ROUTE("/ws", &cls),
-      and its client: tn_ws_connect(loop, &desc).
+      (>>app, >>handler): routes with regex patterns, handler classes,
+      arguments, cookies, XSRF, errors, redirects, ETags, deferred
+      handlers, streamed bodies.
+    - A strict WebSocket server (>>ws_server): TN_WS_ROUTE("/ws", &cls),
+      and its client (>>ws_client): tn_ws_connect(loop, &desc).
     - Static files (>>static): tn_app_desc.static_path, TN_STATIC_ROUTE,
       tn_static_url, files embedded by tools/pack; bodies go out with
       sendfile (tn_send_file), never read whole into memory.
@@ -113,7 +114,7 @@
     (code, reason), limits and keep-alive pings. tn_ws_send, tn_ws_ping and
     tn_ws_close work in any callback; a tn_ws is valid until on_close
     returns. tn_ws_connect(loop, &desc) is the client, with the same class
-    and rules; see >>websocket for both, with examples.
+    and rules; see >>websocket, >>ws_server and >>ws_client, with examples.
 
     STEP BY STEP: A LINE-ECHO SERVER (examples/tcpecho.c)
     =====================================================

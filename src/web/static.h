@@ -36,13 +36,13 @@
 
 // One file embedded by tools/pack; a table ends with an entry whose path is
 // NULL and is sorted by path (strcmp), so lookups can bisect.
-struct tn_packed_file {
+typedef struct tn_packed_file {
     const char *path;           // relative to the packed folder, '/'-separated
     const unsigned char *data;
     size_t size;
     int64_t mtime;              // seconds since the epoch (Last-Modified)
     const char *hash;           // 64 hex digits: SHA-256 of data (ETag, ?v=)
-};
+} tn_packed_file;
 
 // Tornado's StaticFileHandler arguments (the route's user_data).
 typedef struct tn_static_desc {

@@ -15,8 +15,9 @@
 //     tn_template_render(t, doc.root, NULL, &out, &err);  // out gets the HTML
 //     tn_template_free(t);
 //
-// In a handler, tn_render(h, "page.html", ctx) does it all with the app's
-// template_path and a cache of parsed templates.
+// The engine needs only JSON and strings; in a handler, tn_render(h,
+// "page.html", ctx) (>>render) does it all with the app's template_path and
+// a cache of parsed templates.
 //
 // Syntax: `{{ expr }}` prints expr HTML-escaped (& < > " ' as Tornado's
 // xhtml_escape), `{% raw expr %}` unescaped, `{# ... #}` is a comment, and
@@ -121,14 +122,3 @@ TN_API tn_template_loader *tn_template_loader_new(const tn_template_loader_desc 
 TN_API int tn_template_loader_get(tn_template_loader *l, const char *name, const tn_template **out, tn_template_error *err);
 // Frees the loader and every template it parsed. NULL is fine.
 TN_API void tn_template_loader_free(tn_template_loader *l);
-
-// ---- in a handler (the app's template_path)
-
-// Renders template `name` of the app's template_path with ctx, writes it with
-// Content-Type text/html; charset=UTF-8 and finishes. Templates may call
-// xsrf_form_html() and static_url(path). On error: logs "name:line:col:
-// message", answers 500 and returns the error (TN_EINVAL without a template_path).
-TN_API int tn_render(tn_handler *h, const char *name, const tn_json_value *ctx);
-// tn_render's rendering appended to out instead; nothing is sent. Errors are
-// logged and returned; out is then unchanged.
-TN_API int tn_render_string(tn_handler *h, const char *name, const tn_json_value *ctx, tn_buf *out);

@@ -1,5 +1,5 @@
 // ---------------------------------------------------------------------------
-// >>web  Application, routes and request handlers (tornado.web)
+// >>app  The application: routes, handler classes, listening (tornado.web)
 // ---------------------------------------------------------------------------
 // Tornado's hello world, in C:
 //
@@ -47,7 +47,6 @@ typedef struct tn_route {
 } tn_route;
 
 typedef struct tn_app tn_app;
-typedef struct tn_packed_file tn_packed_file;  // see >>static
 
 typedef struct tn_app_desc {
     const tn_route *routes;             // the default host's routes (may be NULL)
@@ -88,66 +87,3 @@ TN_API int tn_app_reverse_url(const tn_app *app, const char *name, const char *c
 TN_API void *tn_app_user_data(const tn_app *app);
 // Stops serving and frees the application (the loop frees it at the end too).
 TN_API void tn_app_free(tn_app *app);
-
-// ---- inside a handler
-// Positional path argument i (0-based), decoded; {NULL,0} when absent.
-TN_API tn_str tn_path_arg(const tn_handler *h, int i);
-// Named path argument, decoded; {NULL,0} when absent.
-TN_API tn_str tn_path_kwarg(const tn_handler *h, const char *name);
-TN_API int tn_path_args_count(const tn_handler *h);
-// Pass as the default to make an argument required (Tornado's get_argument
-// without a default): when absent, a 400 is sent and NULL returned.
-#define TN_REQUIRED ((const char *)(uintptr_t)1)
-
-// Tornado's get_argument: the last value of `name` from the query or a form
-// body, as a C string with surrounding whitespace stripped; `def` (may be
-// NULL) when absent. With def == TN_REQUIRED a missing argument sends a 400
-// ("Missing argument NAME") and returns NULL: return from the handler then.
-// A value that is not UTF-8 also sends a 400 and returns NULL.
-TN_API const char *tn_get_argument(tn_handler *h, const char *name, const char *def);
-// Only the query string's (get_query_argument) or only the body's.
-TN_API const char *tn_get_query_argument(tn_handler *h, const char *name, const char *def);
-TN_API const char *tn_get_body_argument(tn_handler *h, const char *name, const char *def);
-// Every value of `name` (query then body), up to max, as C strings.
-// Returns how many there are.
-TN_API size_t tn_get_arguments(tn_handler *h, const char *name, const char **out, size_t max);
-// The files of a multipart/form-data body (parts with a file name), or NULL.
-TN_API const tn_multipart *tn_get_files(tn_handler *h);
-// The cookies of the request (parsed on first use).
-TN_API const char *tn_get_cookie(tn_handler *h, const char *name, const char *def);
-
-// Adds a Set-Cookie header (tn_cookie_desc: path "/" by default). Returns
-// 0 or TN_EINVAL (bad characters, logged) / TN_ENOMEM.
-TN_API int tn_set_cookie(tn_handler *h, const tn_cookie_desc *cookie);
-// Tells the browser to delete a cookie (an expired one with the same name,
-// path and domain; path NULL means "/").
-TN_API int tn_clear_cookie(tn_handler *h, const char *name, const char *path, const char *domain);
-// Tornado's set_signed_cookie: the value signed with the app's cookie_secret
-// (Tornado's v2 format), expiring in expires_days (0: 30). Returns 0, or
-// TN_EINVAL without a cookie_secret.
-TN_API int tn_set_signed_cookie(tn_handler *h, const char *name, const char *value, double expires_days);
-// Tornado's get_signed_cookie: the verified value as a C string, or NULL
-// when absent, forged, for another name, or older than max_age_days (0: 31).
-TN_API const char *tn_get_signed_cookie(tn_handler *h, const char *name, double max_age_days);
-
-// Tornado's xsrf_token: this session's XSRF token (masked afresh on each
-// call, version 2), setting the _xsrf cookie when the client has none.
-// Valid until the request finishes; NULL when out of memory.
-TN_API const char *tn_xsrf_token(tn_handler *h);
-// `<input type="hidden" name="_xsrf" value="TOKEN"/>` for forms.
-TN_API const char *tn_xsrf_form_html(tn_handler *h);
-
-// Sends an error page (write_error, or Tornado's default) with `status` and
-// finishes. If the head was already sent, the connection is just ended.
-TN_API void tn_send_error(tn_handler *h, int status);
-// Sends a redirect to url and finishes; status 0 means 302 (301, 302, 303,
-// 307 and 308 are allowed). Returns 0 or TN_EINVAL.
-TN_API int tn_redirect(tn_handler *h, const char *url, int status);
-// Writes JSON made by the caller's json writer into the body, setting
-// Content-Type application/json; returns a writer over the response body.
-TN_API tn_json_writer *tn_write_json_begin(tn_handler *h);
-// Ends tn_write_json_begin. Returns 0 or the writer's error (the partial
-// JSON is then removed from the body).
-TN_API int tn_write_json_end(tn_handler *h);
-// The application serving the request (NULL for plain servers).
-TN_API tn_app *tn_handler_app(const tn_handler *h);

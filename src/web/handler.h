@@ -1,0 +1,28 @@
+// ---------------------------------------------------------------------------
+// >>handler  Inside a handler: path arguments, errors, redirects, JSON
+// ---------------------------------------------------------------------------
+// What Tornado's RequestHandler adds to the HTTP calls of >>http_server
+// (tn_write, tn_set_header, tn_finish...): for handlers of an app's routes.
+// An automatic ETag is added to a GET or HEAD answered 200 (and an
+// If-None-Match that names it gets a 304), unless the class sets no_etag.
+
+// Positional path argument i (0-based), decoded; {NULL,0} when absent.
+TN_API tn_str tn_path_arg(const tn_handler *h, int i);
+// Named path argument, decoded; {NULL,0} when absent.
+TN_API tn_str tn_path_kwarg(const tn_handler *h, const char *name);
+TN_API int tn_path_args_count(const tn_handler *h);
+
+// Sends an error page (write_error, or Tornado's default) with `status` and
+// finishes. If the head was already sent, the connection is just ended.
+TN_API void tn_send_error(tn_handler *h, int status);
+// Sends a redirect to url and finishes; status 0 means 302 (301, 302, 303,
+// 307 and 308 are allowed). Returns 0 or TN_EINVAL.
+TN_API int tn_redirect(tn_handler *h, const char *url, int status);
+// Writes JSON made by the caller's json writer into the body, setting
+// Content-Type application/json; returns a writer over the response body.
+TN_API tn_json_writer *tn_write_json_begin(tn_handler *h);
+// Ends tn_write_json_begin. Returns 0 or the writer's error (the partial
+// JSON is then removed from the body).
+TN_API int tn_write_json_end(tn_handler *h);
+// The application serving the request (NULL for plain servers).
+TN_API tn_app *tn_handler_app(const tn_handler *h);

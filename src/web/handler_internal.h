@@ -1,0 +1,59 @@
+// ---------------------------------------------------------------------------
+// >>handler_internal  What the parts of the web layer share: the application
+// and each request's web state (app.c fills them, the others read them)
+// ---------------------------------------------------------------------------
+#include "base/internal.h"
+
+enum { TN__MAX_PATH_ARGS = 16 };
+
+struct tn__hostgroup;
+struct tn__static;
+
+struct tn_app {
+    tn__handle handle;
+    tn_loop *loop;
+    tn_app_desc desc;
+    struct tn__hostgroup *groups;  // added host groups, in order; the default host last
+    size_t ngroups;
+    tn_http_server *server;
+    struct tn__static *statics;  // static.c: static files and their hashes
+    tn_template_loader *templates;  // from template_path; NULL without one
+};
+
+
+// The web layer's per-request state; it lives with the pooled request
+// object, so its buffers are reused too.
+typedef struct tn__webreq {
+    tn_app *app;
+    const tn_handler_class *cls;
+    tn_handler_fn callback;
+    const tn_route_pattern *pat;
+    int nargs;
+    tn_str args[TN__MAX_PATH_ARGS];
+    tn_buf argbuf;           // decoded path arguments, NUL-terminated
+    tn_buf scratch;          // a Set-Cookie value being formatted
+    tn_args verified;        // signed cookie values, decoded (stable until the end)
+    tn_args query, body, cookies;
+    tn_multipart files;
+    tn_json_writer json;
+    unsigned char xsrf[64];  // the raw token of the _xsrf cookie (or a new one)
+    size_t xsrf_len;
+    int64_t xsrf_time;
+    unsigned prepared : 1, query_done : 1, body_done : 1, cookies_done : 1, files_done : 1, xsrf_done : 1,
+        xsrf_cookie_ok : 1;
+} tn__webreq;
+
+
+// The request's web state: NULL on a plain server (no app routed it).
+TN__PRIVATE tn__webreq *tn__web(const tn_handler *h);
+// Empties the state for the next request on the same object, keeping its buffers.
+TN__PRIVATE void tn__webreq_reset(tn__webreq *w);
+// Frees the state (the request object's extension destructor).
+TN__PRIVATE void tn__webreq_free(void *ext);
+// Tornado's send_error, with an Allow header when `allow` is set (405).
+TN__PRIVATE void tn__web_error(tn_handler *h, int status, const char *allow);
+// Tornado's check_etag_header: does If-None-Match name this entity tag?
+TN__PRIVATE bool tn__etag_matches(tn_str inm, tn_str etag);
+// Tornado's automatic ETag (and 304) for a GET or HEAD answered 200: the
+// server calls it before a response is finished.
+TN__PRIVATE void tn__web_auto_etag(tn_handler *h);
