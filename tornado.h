@@ -217,7 +217,8 @@
 //                                            at a time (tn_stream_write_file)
 //   TORNADO_STATIC         undefined         every function static (all TUs)
 //   TN_API                 extern            linkage of public functions (all TUs)
-
+#ifndef TN__BASE_CONFIG_H
+#define TN__BASE_CONFIG_H
 #define TN_VERSION_MAJOR 0
 #define TN_VERSION_MINOR 1
 #define TN_VERSION_PATCH 0
@@ -322,12 +323,20 @@
 #  define TN_PRINTF(f, a)
 #endif
 
+// Each header's declarations have C linkage in C++ too.
 #ifdef __cplusplus
-extern "C" {
+#  define TN__BEGIN_DECLS extern "C" {
+#  define TN__END_DECLS }
+#else
+#  define TN__BEGIN_DECLS
+#  define TN__END_DECLS
 #endif
 
+TN__BEGIN_DECLS
 // The library version, "MAJOR.MINOR.PATCH".
 TN_API const char *tn_version(void);
+TN__END_DECLS
+#endif
 // ==== END src/base/config.h ====
 
 // ==== BEGIN src/base/error.h ====
@@ -339,6 +348,10 @@ TN_API const char *tn_version(void);
 // ---------------------------------------------------------------------------
 // Calls return 0 (or a count) on success and a negative TN_E* code on failure.
 // Asynchronous results arrive as an `int status` argument with the same codes.
+#ifndef TN__BASE_ERROR_H
+#define TN__BASE_ERROR_H
+
+TN__BEGIN_DECLS
 
 #define TN_ERRNO_MAP(XX)                                                   \
     XX(ERROR,        -1, "unspecified error")                              \
@@ -384,6 +397,9 @@ enum tn_err {
 TN_API const char *tn_strerror(int err);
 // The code's name without the prefix, e.g. "TIMEDOUT"; "UNKNOWN" if none.
 TN_API const char *tn_err_name(int err);
+
+TN__END_DECLS
+#endif
 // ==== END src/base/error.h ====
 
 // ==== BEGIN src/base/alloc.h ====
@@ -396,6 +412,10 @@ TN_API const char *tn_err_name(int err);
 // Every allocation the library makes goes through TN_MALLOC/TN_REALLOC/TN_FREE
 // and is counted, so a program (or a benchmark) can check that a steady state
 // allocates nothing and that a closed loop has freed everything.
+#ifndef TN__BASE_ALLOC_H
+#define TN__BASE_ALLOC_H
+
+TN__BEGIN_DECLS
 
 typedef struct tn_mem_stats {
     uint64_t allocs;  // successful allocations (malloc, calloc, realloc of NULL)
@@ -405,6 +425,9 @@ typedef struct tn_mem_stats {
 
 // Process-wide counters of the library's own allocations. Thread-safe.
 TN_API tn_mem_stats tn_mem_get_stats(void);
+
+TN__END_DECLS
+#endif
 // ==== END src/base/alloc.h ====
 
 // ==== BEGIN src/base/str.h ====
@@ -414,6 +437,10 @@ TN_API tn_mem_stats tn_mem_get_stats(void);
 #endif
 // >>str  String views and growable byte buffers
 // ---------------------------------------------------------------------------
+#ifndef TN__BASE_STR_H
+#define TN__BASE_STR_H
+
+TN__BEGIN_DECLS
 
 // A view of bytes owned by someone else; not NUL-terminated in general.
 typedef struct tn_str {
@@ -452,6 +479,9 @@ TN_API void tn_buf_consume(tn_buf *b, size_t n);
 TN_API void tn_buf_clear(tn_buf *b);
 // Frees the memory and zeroes the buffer.
 TN_API void tn_buf_free(tn_buf *b);
+
+TN__END_DECLS
+#endif
 // ==== END src/base/str.h ====
 
 // ==== BEGIN src/base/time.h ====
@@ -461,12 +491,19 @@ TN_API void tn_buf_free(tn_buf *b);
 #endif
 // >>time  Clocks
 // ---------------------------------------------------------------------------
+#ifndef TN__BASE_TIME_H
+#define TN__BASE_TIME_H
+
+TN__BEGIN_DECLS
 
 // Seconds on a monotonic clock (unaffected by wall-clock changes). The loop
 // caches it once per iteration: prefer tn_loop_time() inside callbacks.
 TN_API double tn_time_monotonic(void);
 // Seconds since the Unix epoch, wall clock.
 TN_API double tn_time_wall(void);
+
+TN__END_DECLS
+#endif
 // ==== END src/base/time.h ====
 
 // ==== BEGIN src/base/log.h ====
@@ -481,6 +518,10 @@ TN_API double tn_time_wall(void);
 // (level letter, yymmdd hh:mm:ss local time, source module:line). The prefix
 // is coloured only when stderr is a terminal. Replace the writer with
 // tn_log_set_fn to route lines elsewhere.
+#ifndef TN__BASE_LOG_H
+#define TN__BASE_LOG_H
+
+TN__BEGIN_DECLS
 
 #define TN_LOG_DEBUG   10
 #define TN_LOG_INFO    20
@@ -534,6 +575,9 @@ TN_API void tn_log(int level, tn_log_channel channel, const char *file, int line
 #define TN_LOGI(...) TN_LOG(TN_LOG_INFO, TN_LOG_APPLICATION, __VA_ARGS__)
 #define TN_LOGW(...) TN_LOG(TN_LOG_WARNING, TN_LOG_APPLICATION, __VA_ARGS__)
 #define TN_LOGE(...) TN_LOG(TN_LOG_ERROR, TN_LOG_APPLICATION, __VA_ARGS__)
+
+TN__END_DECLS
+#endif
 // ==== END src/base/log.h ====
 
 // ==== BEGIN src/base/base64.h ====
@@ -546,6 +590,11 @@ TN_API void tn_log(int level, tn_log_channel channel, const char *file, int line
 // Encoding never fails; decoding is strict: any character outside the
 // alphabet (whitespace included), misplaced or missing padding, or non-zero
 // bits left over in the last character is TN_EPARSE.
+#ifndef TN__BASE_BASE64_H
+#define TN__BASE_BASE64_H
+
+
+TN__BEGIN_DECLS
 
 enum tn_base64_flags {
     TN_BASE64_URL = 1,    // '-' and '_' instead of '+' and '/' (RFC 4648 §5)
@@ -568,6 +617,9 @@ TN_API int tn_base64_decode(const char *src, size_t len, void *out, size_t *out_
 // Appends the decoding of `len` characters to `b`. Returns 0, TN_EPARSE or
 // TN_ENOMEM; on error `b` keeps its previous contents.
 TN_API int tn_base64_decode_buf(tn_buf *b, const char *src, size_t len, int flags);
+
+TN__END_DECLS
+#endif
 // ==== END src/base/base64.h ====
 
 // ==== BEGIN src/base/sha1.h ====
@@ -579,6 +631,10 @@ TN_API int tn_base64_decode_buf(tn_buf *b, const char *src, size_t len, int flag
 // ---------------------------------------------------------------------------
 // For protocol use only (the WebSocket handshake, ETags): SHA-1 is broken for
 // signatures; use tn_hmac_sha256 for those.
+#ifndef TN__BASE_SHA1_H
+#define TN__BASE_SHA1_H
+
+TN__BEGIN_DECLS
 
 #define TN_SHA1_SIZE 20
 
@@ -596,6 +652,9 @@ TN_API void tn_sha1_update(tn_sha1_ctx *c, const void *data, size_t len);
 TN_API void tn_sha1_final(tn_sha1_ctx *c, uint8_t out[TN_SHA1_SIZE]);
 // The digest of one buffer.
 TN_API void tn_sha1(const void *data, size_t len, uint8_t out[TN_SHA1_SIZE]);
+
+TN__END_DECLS
+#endif
 // ==== END src/base/sha1.h ====
 
 // ==== BEGIN src/base/sha256.h ====
@@ -605,6 +664,10 @@ TN_API void tn_sha1(const void *data, size_t len, uint8_t out[TN_SHA1_SIZE]);
 #endif
 // >>sha256  SHA-256 (FIPS 180-4), HMAC-SHA256 (RFC 2104) and signature checks
 // ---------------------------------------------------------------------------
+#ifndef TN__BASE_SHA256_H
+#define TN__BASE_SHA256_H
+
+TN__BEGIN_DECLS
 
 #define TN_SHA256_SIZE 32
 
@@ -642,6 +705,9 @@ TN_API void tn_hmac_sha256(const void *key, size_t keylen, const void *msg, size
 // True when the `n` bytes at a and b are equal. Takes the same time wherever
 // they differ: compare signatures and tokens with it, never with memcmp.
 TN_API bool tn_memeq_consttime(const void *a, const void *b, size_t n);
+
+TN__END_DECLS
+#endif
 // ==== END src/base/sha256.h ====
 
 // ==== BEGIN src/base/utf8.h ====
@@ -655,6 +721,10 @@ TN_API bool tn_memeq_consttime(const void *a, const void *b, size_t n);
 // U+10FFFF and the old 5- and 6-byte forms. Fails fast: the first byte that
 // no valid sequence can continue with is the error, as RFC 6455 §8.1 wants
 // for text frames (a WebSocket peer closes with 1007 before the frame ends).
+#ifndef TN__BASE_UTF8_H
+#define TN__BASE_UTF8_H
+
+TN__BEGIN_DECLS
 
 // Zero-initialise before the first call (or use tn_utf8_reset).
 typedef struct tn_utf8_state {
@@ -674,6 +744,9 @@ TN_API int tn_utf8_validate(tn_utf8_state *s, const void *data, size_t len);
 TN_API bool tn_utf8_complete(const tn_utf8_state *s);
 // True when the `len` bytes are complete, valid UTF-8.
 TN_API bool tn_utf8_valid(const void *data, size_t len);
+
+TN__END_DECLS
+#endif
 // ==== END src/base/utf8.h ====
 
 // ==== BEGIN src/base/random.h ====
@@ -683,11 +756,18 @@ TN_API bool tn_utf8_valid(const void *data, size_t len);
 #endif
 // >>random  Cryptographically secure random bytes
 // ---------------------------------------------------------------------------
+#ifndef TN__BASE_RANDOM_H
+#define TN__BASE_RANDOM_H
+
+TN__BEGIN_DECLS
 
 // Fills `buf` with `n` bytes from the operating system's CSPRNG (getrandom on
 // Linux, arc4random_buf on BSD and macOS, else /dev/urandom). Returns 0, or a
 // negative TN_E* code when no secure source works: never weaker bytes.
 TN_API int tn_random_bytes(void *buf, size_t n);
+
+TN__END_DECLS
+#endif
 // ==== END src/base/random.h ====
 
 // ==== BEGIN src/base/json.h ====
@@ -714,6 +794,11 @@ TN_API int tn_random_bytes(void *buf, size_t n);
 //     if (tn_json_parse(&doc, text, len, NULL) != 0) log(doc.error);
 //     tn_str body = tn_json_str(tn_json_get(doc.root, "body"));
 //     tn_json_doc_free(&doc);
+#ifndef TN__BASE_JSON_H
+#define TN__BASE_JSON_H
+
+
+TN__BEGIN_DECLS
 
 // Nesting limit of the writer and the reader's default max_depth.
 #ifndef TN_JSON_MAX_DEPTH
@@ -848,6 +933,9 @@ TN_API bool tn_json_bool(const tn_json_value *v);
 // strings re-escaped, numbers as their original text. NULL, or nesting beyond
 // the writer's TN_JSON_MAX_DEPTH, is TN_EINVAL.
 TN_API int tn_json_write_value(tn_json_writer *w, const tn_json_value *v);
+
+TN__END_DECLS
+#endif
 // ==== END src/base/json.h ====
 
 // ==== BEGIN src/base/signed.h ====
@@ -862,6 +950,11 @@ TN_API int tn_json_write_value(tn_json_writer *w, const tn_json_value *v);
 //     2|1:KEYVERSION|10:TIMESTAMP|LEN:NAME|LEN:BASE64(VALUE)|HMAC-SHA256 hex
 // Version 1 (HMAC-SHA1) values are refused. Used for signed cookies and
 // XSRF tokens.
+#ifndef TN__BASE_SIGNED_H
+#define TN__BASE_SIGNED_H
+
+
+TN__BEGIN_DECLS
 
 // Appends the signed form of value[0..len) under `name`, made at `timestamp`
 // (seconds since the epoch) with `secret` of key version `key_version`.
@@ -878,6 +971,9 @@ TN_API int tn_signed_value_create(tn_buf *out, const char *secret, int key_versi
 // version) or TN_ETIMEDOUT (expired); `out` is then unchanged.
 TN_API int tn_signed_value_decode(tn_buf *out, const char *const *secrets, int nsecrets, const char *name,
                                   const char *signed_value, size_t len, double max_age_days, int64_t now);
+
+TN__END_DECLS
+#endif
 // ==== END src/base/signed.h ====
 
 // ==== BEGIN src/loop/loop.h ====
@@ -894,6 +990,10 @@ TN_API int tn_signed_value_decode(tn_buf *out, const char *const *secrets, int n
 //
 // Times are in seconds (double), as in Tornado: tn_loop_time() is a monotonic
 // clock read once per iteration; call_at takes a time on that clock.
+#ifndef TN__LOOP_LOOP_H
+#define TN__LOOP_LOOP_H
+
+TN__BEGIN_DECLS
 
 typedef struct tn_loop tn_loop;
 
@@ -1019,6 +1119,9 @@ typedef void (*tn_after_work_fn)(tn_loop *loop, void *arg, int status);
 // thread. done always runs exactly once. With TN_ENABLE_THREADS=0, work runs
 // inline in this call and done in the next iteration. Returns 0 or TN_ENOMEM.
 TN_API int tn_loop_run_in_executor(tn_loop *loop, tn_work_fn work, tn_after_work_fn done, void *arg);
+
+TN__END_DECLS
+#endif
 // ==== END src/loop/loop.h ====
 
 // ==== BEGIN src/loop/locks.h ====
@@ -1034,6 +1137,11 @@ TN_API int tn_loop_run_in_executor(tn_loop *loop, tn_work_fn work, tn_after_work
 // TN_ETIMEDOUT (the timeout passed) or TN_ECANCELED (the object was freed).
 // tn_waiter_cancel drops a waiter without calling it, e.g. when the request
 // that waited goes away: the long-poll chat parks requests this way.
+#ifndef TN__LOOP_LOCKS_H
+#define TN__LOOP_LOCKS_H
+
+
+TN__BEGIN_DECLS
 
 typedef struct tn_waiter tn_waiter;
 typedef void (*tn_wait_cb)(tn_loop *loop, int status, void *arg);
@@ -1102,6 +1210,9 @@ TN_API void tn_queue_task_done(tn_queue *q);
 TN_API tn_waiter *tn_queue_join(tn_queue *q, double timeout, tn_wait_cb cb, void *arg);
 // Items in the queue now.
 TN_API size_t tn_queue_size(const tn_queue *q);
+
+TN__END_DECLS
+#endif
 // ==== END src/loop/locks.h ====
 
 // ==== BEGIN src/net/socket.h ====
@@ -1111,6 +1222,11 @@ TN_API size_t tn_queue_size(const tn_queue *q);
 #endif
 // >>net  Addresses, listening sockets, name resolution
 // ---------------------------------------------------------------------------
+#ifndef TN__NET_SOCKET_H
+#define TN__NET_SOCKET_H
+
+
+TN__BEGIN_DECLS
 
 // A socket address (IPv4, IPv6 or Unix), large enough for any of them.
 typedef struct tn_addr {
@@ -1159,6 +1275,9 @@ typedef void (*tn_resolve_cb)(tn_loop *loop, int status, const tn_addr *addrs, i
 // before returning, when TN_ENABLE_THREADS=0); cb runs on the loop's thread.
 // Returns 0 (cb will run exactly once) or TN_ENOMEM / TN_EINVAL.
 TN_API int tn_resolve(tn_loop *loop, const char *host, int port, int family, tn_resolve_cb cb, void *arg);
+
+TN__END_DECLS
+#endif
 // ==== END src/net/socket.h ====
 
 // ==== BEGIN src/net/stream.h ====
@@ -1186,6 +1305,12 @@ TN_API int tn_resolve(tn_loop *loop, const char *host, int port, int family, tn_
 // callbacks were told, with the reason: 0 for tn_stream_close, TN_EOF when
 // the peer closed, TN_ENOBUFS when max_buffer_size was reached, TN_ECANCELED
 // when the loop was freed, or the socket error.
+#ifndef TN__NET_STREAM_H
+#define TN__NET_STREAM_H
+
+
+
+TN__BEGIN_DECLS
 
 typedef struct tn_stream tn_stream;
 
@@ -1260,6 +1385,9 @@ TN_API int tn_stream_fd(const tn_stream *s);
 TN_API tn_loop *tn_stream_loop(const tn_stream *s);
 TN_API void *tn_stream_user_data(const tn_stream *s);
 TN_API void tn_stream_set_user_data(tn_stream *s, void *user_data);
+
+TN__END_DECLS
+#endif
 // ==== END src/net/stream.h ====
 
 // ==== BEGIN src/net/tcp.h ====
@@ -1269,6 +1397,13 @@ TN_API void tn_stream_set_user_data(tn_stream *s, void *user_data);
 #endif
 // >>tcp  TCP server and client (Tornado's TCPServer and TCPClient)
 // ---------------------------------------------------------------------------
+#ifndef TN__NET_TCP_H
+#define TN__NET_TCP_H
+
+
+
+
+TN__BEGIN_DECLS
 
 typedef struct tn_tcp_server tn_tcp_server;
 
@@ -1314,6 +1449,9 @@ typedef struct tn_connect_desc {
 // tries its addresses in order until one connects. cb runs exactly once, on
 // the loop's thread. Returns 0 or TN_EINVAL / TN_ENOMEM (cb will not run).
 TN_API int tn_tcp_connect(tn_loop *loop, const tn_connect_desc *desc, tn_connect_cb cb, void *arg);
+
+TN__END_DECLS
+#endif
 // ==== END src/net/tcp.h ====
 
 // ==== BEGIN src/http/parse.h ====
@@ -1331,6 +1469,11 @@ TN_API int tn_tcp_connect(tn_loop *loop, const tn_connect_desc *desc, tn_connect
 // "\r\n\r\n" has arrived or the buffer has reached a limit, so a slow sender
 // cannot make the parsing cost quadratic. Errors and limits are found at the
 // first byte that shows them, even before the head is complete.
+#ifndef TN__HTTP_PARSE_H
+#define TN__HTTP_PARSE_H
+
+
+TN__BEGIN_DECLS
 
 // One header field line: the name as sent, the value without surrounding OWS.
 typedef struct tn_header {
@@ -1432,6 +1575,9 @@ typedef struct tn_chunked_decoder {
 TN_API int tn_chunked_decode(tn_chunked_decoder *d, const char *buf, size_t len, tn_str *data);
 // True once the last chunk and the trailers have been consumed.
 TN_API bool tn_chunked_done(const tn_chunked_decoder *d);
+
+TN__END_DECLS
+#endif
 // ==== END src/http/parse.h ====
 
 // ==== BEGIN src/http/url.h ====
@@ -1446,6 +1592,11 @@ TN_API bool tn_chunked_done(const tn_chunked_decoder *d);
 // escape such as "%zz" or a trailing "%4" is kept as written, as Python's
 // unquote does. `plus` selects query-string rules ("+" is a space); paths use
 // plus = false, so "+" in a path stays "+".
+#ifndef TN__HTTP_URL_H
+#define TN__HTTP_URL_H
+
+
+TN__BEGIN_DECLS
 
 // Decodes `len` bytes of `src` into `dst` (room for `len` bytes; dst may be
 // src). Returns the decoded length (never more than len). Output is not
@@ -1478,6 +1629,9 @@ typedef struct tn_url {
 TN_API int tn_url_parse(const char *url, tn_url *out);
 // tn_url_parse for a view that need not be NUL-terminated.
 TN_API int tn_url_parse_str(tn_str url, tn_url *out);
+
+TN__END_DECLS
+#endif
 // ==== END src/http/url.h ====
 
 // ==== BEGIN src/http/args.h ====
@@ -1499,6 +1653,11 @@ TN_API int tn_url_parse_str(tn_str url, tn_url *out);
 // A tn_args owns a copy of each input, decoded in place, and an array of views
 // into those copies: the views stay valid until tn_args_free, and every name
 // and value is NUL-terminated (ptr[len] == '\0'), so ptr is a C string.
+#ifndef TN__HTTP_ARGS_H
+#define TN__HTTP_ARGS_H
+
+
+TN__BEGIN_DECLS
 
 typedef struct tn_arg {
     tn_str name;
@@ -1536,6 +1695,9 @@ TN_API const tn_str *tn_args_next(const tn_args *a, const char *name, size_t *po
 TN_API size_t tn_args_get_all(const tn_args *a, const char *name, tn_str *out, size_t max);
 // Frees everything and zeroes `a` (it may be reused).
 TN_API void tn_args_free(tn_args *a);
+
+TN__END_DECLS
+#endif
 // ==== END src/http/args.h ====
 
 // ==== BEGIN src/http/util.h ====
@@ -1545,7 +1707,14 @@ TN_API void tn_args_free(tn_args *a);
 #endif
 // >>httputil  HTTP dates, status texts, MIME types, header parameters, ranges
 // ---------------------------------------------------------------------------
+#ifndef TN__HTTP_UTIL_H
+#define TN__HTTP_UTIL_H
+
+
+
 #include <time.h>
+
+TN__BEGIN_DECLS
 
 // Bytes tn_http_date_format writes, with the NUL.
 #define TN_HTTP_DATE_SIZE 30
@@ -1599,6 +1768,9 @@ typedef struct tn_http_range {
 // "bytes */SIZE") when the first byte is past the end, for "bytes=-0", or an
 // end before the start. Returns out->status.
 TN_API int tn_http_range_parse(tn_str header, uint64_t size, tn_http_range *out);
+
+TN__END_DECLS
+#endif
 // ==== END src/http/util.h ====
 
 // ==== BEGIN src/http/cookie.h ====
@@ -1614,6 +1786,15 @@ TN_API int tn_http_range_parse(tn_str header, uint64_t size, tn_http_range *out)
 // an empty name, and a value in double quotes is unquoted as Python's
 // http.cookies does (\ooo octal escapes and \" style escapes). Cookies land
 // in a tn_args, so tn_args_get gives the LAST cookie of a name, as Tornado.
+#ifndef TN__HTTP_COOKIE_H
+#define TN__HTTP_COOKIE_H
+
+
+
+
+#include <time.h>
+
+TN__BEGIN_DECLS
 
 // Parses a Cookie header value and appends its cookies to `jar` (a
 // zero-initialised or existing tn_args). Returns 0, TN_ERANGE past 1000
@@ -1639,6 +1820,9 @@ typedef struct tn_cookie_desc {
 // `out` unchanged) for a bad name, or a ";" or control byte in the value,
 // domain, path or samesite.
 TN_API int tn_cookie_format(tn_buf *out, const tn_cookie_desc *d);
+
+TN__END_DECLS
+#endif
 // ==== END src/http/cookie.h ====
 
 // ==== BEGIN src/http/multipart.h ====
@@ -1653,6 +1837,12 @@ TN_API int tn_cookie_format(tn_buf *out, const tn_cookie_desc *d);
 // the caller's body; names and file names are decoded into memory the
 // tn_multipart owns. A part with a non-empty file name is a file
 // (Tornado's request.files); the others are fields (request.arguments).
+#ifndef TN__HTTP_MULTIPART_H
+#define TN__HTTP_MULTIPART_H
+
+
+
+TN__BEGIN_DECLS
 
 typedef struct tn_multipart_limits {
     size_t max_parts;             // default 100
@@ -1692,6 +1882,9 @@ TN_API tn_str tn_multipart_header(const tn_multipart_part *part, const char *nam
 TN_API int tn_multipart_to_args(const tn_multipart *mp, tn_args *args);
 // Frees what tn_multipart_parse allocated and zeroes `mp`.
 TN_API void tn_multipart_free(tn_multipart *mp);
+
+TN__END_DECLS
+#endif
 // ==== END src/http/multipart.h ====
 
 // ==== BEGIN src/http/server.h ====
@@ -1714,6 +1907,15 @@ TN_API void tn_multipart_free(tn_multipart *mp);
 // bodies, automatic Content-Length (or chunked once tn_flush sent the head),
 // no body for HEAD, 1xx, 204 and 304. Bad requests get 400 (or 413, 414,
 // 431, 505) and the connection closes.
+#ifndef TN__HTTP_SERVER_H
+#define TN__HTTP_SERVER_H
+
+
+
+
+
+
+TN__BEGIN_DECLS
 
 typedef struct tn_handler tn_handler;
 typedef struct tn_http_server tn_http_server;
@@ -1853,6 +2055,9 @@ TN_API tn_stream *tn_detach(tn_handler *h, int status);
 TN_API double tn_request_time(const tn_handler *h);
 // The handler's loop.
 TN_API tn_loop *tn_handler_loop(const tn_handler *h);
+
+TN__END_DECLS
+#endif
 // ==== END src/http/server.h ====
 
 // ==== BEGIN src/websocket/frame.h ====
@@ -1866,6 +2071,11 @@ TN_API tn_loop *tn_handler_loop(const tn_handler *h);
 // payload follows it in the stream and is unmasked with tn_ws_mask, in one go
 // or chunk by chunk. Protocol errors come back as TN_EPARSE with the close
 // code to fail the connection with (RFC 6455 §7.1.7).
+#ifndef TN__WEBSOCKET_FRAME_H
+#define TN__WEBSOCKET_FRAME_H
+
+
+TN__BEGIN_DECLS
 
 #define TN_WS_MAX_HEADER 14     // 2 + 8 (64-bit length) + 4 (mask key)
 #define TN_WS_ACCEPT_LEN 28     // base64 of a SHA-1 digest
@@ -1955,6 +2165,9 @@ TN_API int tn_ws_close_parse(const char *payload, size_t len, tn_ws_close_info *
 // the reason, cut at a character boundary to fit 125 bytes. Returns its length,
 // or TN_EINVAL when the code may not be sent or the reason is not UTF-8.
 TN_API int tn_ws_close_payload(char out[125], int code, const char *reason, size_t len);
+
+TN__END_DECLS
+#endif
 // ==== END src/websocket/frame.h ====
 
 // ==== BEGIN src/websocket/websocket.h ====
@@ -1978,6 +2191,14 @@ TN_API int tn_ws_close_payload(char out[125], int code, const char *reason, size
 // handshake gets none; a server's tn_ws exists from prepare on). Sending,
 // pinging and closing are safe inside every callback; once the connection
 // is closing they return TN_ECLOSED.
+#ifndef TN__WEBSOCKET_WEBSOCKET_H
+#define TN__WEBSOCKET_WEBSOCKET_H
+
+
+
+
+
+TN__BEGIN_DECLS
 
 typedef struct tn_ws tn_ws;
 
@@ -2044,6 +2265,9 @@ TN_API void tn_ws_set_user_data(tn_ws *ws, void *user_data);
 // the handshake. Do not read from it or close it directly.
 TN_API tn_stream *tn_ws_stream(const tn_ws *ws);
 TN_API tn_loop *tn_ws_loop(const tn_ws *ws);
+
+TN__END_DECLS
+#endif
 // ==== END src/websocket/websocket.h ====
 
 // ==== BEGIN src/websocket/client.h ====
@@ -2079,6 +2303,12 @@ TN_API tn_loop *tn_ws_loop(const tn_ws *ws);
 // 6455 §7.1.1), up to close_timeout. Lifetimes as on the server side: a
 // client's tn_ws is valid from on_connect (status 0) until on_close returns,
 // and on_close runs exactly once for it; a failed connect gets no on_close.
+#ifndef TN__WEBSOCKET_CLIENT_H
+#define TN__WEBSOCKET_CLIENT_H
+
+
+
+TN__BEGIN_DECLS
 
 // status 0: ws is open (open runs right after this callback). Otherwise ws
 // is NULL and status says why: TN_ETIMEDOUT, TN_ECONNREFUSED, TN_ENOTFOUND,
@@ -2107,6 +2337,9 @@ typedef struct tn_ws_connect_desc {
 // line, no on_connect), TN_ENOTSUP (wss://) or TN_ENOMEM: on_connect will
 // not run then.
 TN_API int tn_ws_connect(tn_loop *loop, const tn_ws_connect_desc *desc);
+
+TN__END_DECLS
+#endif
 // ==== END src/websocket/client.h ====
 
 // ==== BEGIN src/web/route.h ====
@@ -2138,6 +2371,11 @@ TN_API int tn_ws_connect(tn_loop *loop, const tn_ws_connect_desc *desc);
 // reported as no match (and logged once per pattern), so a pathological
 // pattern such as `(a*)*b` cannot stall the server. A compiled pattern is
 // read-only: any number of threads may match with it at once.
+#ifndef TN__WEB_ROUTE_H
+#define TN__WEB_ROUTE_H
+
+
+TN__BEGIN_DECLS
 
 #ifndef TN_ROUTE_MAX_STEPS  // the step budget's fixed part, per match
 #  define TN_ROUTE_MAX_STEPS 100000
@@ -2175,6 +2413,9 @@ TN_API const char *tn_route_source(const tn_route_pattern *p);
 // count or the pattern is more than literals and groups: a class, `\d`,
 // quantifier, `|` or `(?:` outside the groups, or a group inside a group.
 TN_API int tn_route_reverse(const tn_route_pattern *p, const char *const *args, int nargs, tn_buf *out);
+
+TN__END_DECLS
+#endif
 // ==== END src/web/route.h ====
 
 // ==== BEGIN src/web/template.h ====
@@ -2226,6 +2467,12 @@ TN_API int tn_route_reverse(const tn_route_pattern *p, const char *const *args, 
 // template. Include and extends names are relative to the folder of the
 // template that names them, as in Tornado ("../x" may climb up to the
 // loader's root, "/x" starts there).
+#ifndef TN__WEB_TEMPLATE_H
+#define TN__WEB_TEMPLATE_H
+
+
+
+TN__BEGIN_DECLS
 
 // How deep includes and extends may nest (a longer chain is a render error).
 #ifndef TN_TEMPLATE_MAX_DEPTH
@@ -2305,6 +2552,9 @@ TN_API tn_template_loader *tn_template_loader_new(const tn_template_loader_desc 
 TN_API int tn_template_loader_get(tn_template_loader *l, const char *name, const tn_template **out, tn_template_error *err);
 // Frees the loader and every template it parsed. NULL is fine.
 TN_API void tn_template_loader_free(tn_template_loader *l);
+
+TN__END_DECLS
+#endif
 // ==== END src/web/template.h ====
 
 // ==== BEGIN src/web/static.h ====
@@ -2346,6 +2596,12 @@ TN_API void tn_template_loader_free(tn_template_loader *l);
 // Files on disk are sent with tn_send_file (never read whole into memory);
 // a file's hash is computed on first use, on the loop's thread (as Tornado).
 // Packed files are copied into the response.
+#ifndef TN__WEB_STATIC_H
+#define TN__WEB_STATIC_H
+
+
+
+TN__BEGIN_DECLS
 
 // One file embedded by tools/pack; a table ends with an entry whose path is
 // NULL and is sorted by path (strcmp), so lookups can bisect.
@@ -2378,7 +2634,69 @@ TN_API void tn_static_serve(tn_handler *h);
 // static_files. Returns 0, TN_ENOENT (no such file, or no static files; out
 // is then unchanged) or TN_ENOMEM.
 TN_API int tn_static_url(tn_handler *h, const char *path, tn_buf *out);
+
+TN__END_DECLS
+#endif
 // ==== END src/web/static.h ====
+
+// ==== BEGIN src/web/handler.h ====
+// ---------------------------------------------------------------------------
+#if defined(TN_AMALGAMATION_LINES)
+#line 1 "src/web/handler.h"
+#endif
+// >>handler  Inside a handler: path arguments, errors, redirects, JSON
+// ---------------------------------------------------------------------------
+// What Tornado's RequestHandler adds to the HTTP calls of >>http_server
+// (tn_write, tn_set_header, tn_finish...): for handlers of an app's routes.
+// An automatic ETag is added to a GET or HEAD answered 200 (and an
+// If-None-Match that names it gets a 304), unless the class sets no_etag.
+#ifndef TN__WEB_HANDLER_H
+#define TN__WEB_HANDLER_H
+
+
+
+
+TN__BEGIN_DECLS
+
+// Tornado's RequestHandler subclass: the methods a route answers, and hooks.
+// A method left NULL answers 405 with an Allow header.
+typedef struct tn_handler_class {
+    tn_handler_fn get, head, post, put, del, patch, options;  // del: DELETE
+    tn_handler_fn prepare;              // before the method; finishing here skips it
+    tn_handler_fn on_finish;            // after the response was sent
+    tn_handler_fn on_connection_close;  // the client left during a deferred answer
+                                        // or a streamed body (data_received)
+    tn_handler_fn set_default_headers;  // at the start, and again before an error page
+    void (*write_error)(tn_handler *h, int status);  // NULL: Tornado's default page
+    tn_body_fn data_received;           // set: the body streams here as it arrives
+                                        // (@stream_request_body); prepare then runs
+                                        // before the body is read
+    size_t max_body_size;               // 0: the server's
+    bool no_etag;                       // skip the automatic ETag / 304
+} tn_handler_class;
+
+// Positional path argument i (0-based), decoded; {NULL,0} when absent.
+TN_API tn_str tn_path_arg(const tn_handler *h, int i);
+// Named path argument, decoded; {NULL,0} when absent.
+TN_API tn_str tn_path_kwarg(const tn_handler *h, const char *name);
+TN_API int tn_path_args_count(const tn_handler *h);
+
+// Sends an error page (write_error, or Tornado's default) with `status` and
+// finishes. If the head was already sent, the connection is just ended.
+TN_API void tn_send_error(tn_handler *h, int status);
+// Sends a redirect to url and finishes; status 0 means 302 (301, 302, 303,
+// 307 and 308 are allowed). Returns 0 or TN_EINVAL.
+TN_API int tn_redirect(tn_handler *h, const char *url, int status);
+// Writes JSON made by the caller's json writer into the body, setting
+// Content-Type application/json; returns a writer over the response body.
+TN_API tn_json_writer *tn_write_json_begin(tn_handler *h);
+// Ends tn_write_json_begin. Returns 0 or the writer's error (the partial
+// JSON is then removed from the body).
+TN_API int tn_write_json_end(tn_handler *h);
+
+TN__END_DECLS
+#endif
+// ==== END src/web/handler.h ====
 
 // ==== BEGIN src/web/app.h ====
 // ---------------------------------------------------------------------------
@@ -2405,23 +2723,16 @@ TN_API int tn_static_url(tn_handler *h, const char *path, tn_buf *out);
 // become path arguments: tn_path_arg(h, i), or tn_path_kwarg(h, "name") for
 // named groups (?P<name>...). They arrive percent-decoded and must be UTF-8
 // (else 400), as in Tornado.
+#ifndef TN__WEB_APP_H
+#define TN__WEB_APP_H
 
-// Tornado's RequestHandler subclass: the methods a route answers, and hooks.
-// A method left NULL answers 405 with an Allow header.
-typedef struct tn_handler_class {
-    tn_handler_fn get, head, post, put, del, patch, options;  // del: DELETE
-    tn_handler_fn prepare;              // before the method; finishing here skips it
-    tn_handler_fn on_finish;            // after the response was sent
-    tn_handler_fn on_connection_close;  // the client left during a deferred answer
-                                        // or a streamed body (data_received)
-    tn_handler_fn set_default_headers;  // at the start, and again before an error page
-    void (*write_error)(tn_handler *h, int status);  // NULL: Tornado's default page
-    tn_body_fn data_received;           // set: the body streams here as it arrives
-                                        // (@stream_request_body); prepare then runs
-                                        // before the body is read
-    size_t max_body_size;               // 0: the server's
-    bool no_etag;                       // skip the automatic ETag / 304
-} tn_handler_class;
+
+
+
+
+
+
+TN__BEGIN_DECLS
 
 // One entry of a route table; a table ends with an entry whose pattern is NULL.
 typedef struct tn_route {
@@ -2471,43 +2782,14 @@ TN_API int tn_app_port(const tn_app *app);
 // (escaped here). Returns 0, TN_ENOENT (no such name) or TN_EINVAL.
 TN_API int tn_app_reverse_url(const tn_app *app, const char *name, const char *const *args, int nargs, tn_buf *out);
 TN_API void *tn_app_user_data(const tn_app *app);
-// Stops serving and frees the application (the loop frees it at the end too).
-TN_API void tn_app_free(tn_app *app);
-// ==== END src/web/app.h ====
-
-// ==== BEGIN src/web/handler.h ====
-// ---------------------------------------------------------------------------
-#if defined(TN_AMALGAMATION_LINES)
-#line 1 "src/web/handler.h"
-#endif
-// >>handler  Inside a handler: path arguments, errors, redirects, JSON
-// ---------------------------------------------------------------------------
-// What Tornado's RequestHandler adds to the HTTP calls of >>http_server
-// (tn_write, tn_set_header, tn_finish...): for handlers of an app's routes.
-// An automatic ETag is added to a GET or HEAD answered 200 (and an
-// If-None-Match that names it gets a 304), unless the class sets no_etag.
-
-// Positional path argument i (0-based), decoded; {NULL,0} when absent.
-TN_API tn_str tn_path_arg(const tn_handler *h, int i);
-// Named path argument, decoded; {NULL,0} when absent.
-TN_API tn_str tn_path_kwarg(const tn_handler *h, const char *name);
-TN_API int tn_path_args_count(const tn_handler *h);
-
-// Sends an error page (write_error, or Tornado's default) with `status` and
-// finishes. If the head was already sent, the connection is just ended.
-TN_API void tn_send_error(tn_handler *h, int status);
-// Sends a redirect to url and finishes; status 0 means 302 (301, 302, 303,
-// 307 and 308 are allowed). Returns 0 or TN_EINVAL.
-TN_API int tn_redirect(tn_handler *h, const char *url, int status);
-// Writes JSON made by the caller's json writer into the body, setting
-// Content-Type application/json; returns a writer over the response body.
-TN_API tn_json_writer *tn_write_json_begin(tn_handler *h);
-// Ends tn_write_json_begin. Returns 0 or the writer's error (the partial
-// JSON is then removed from the body).
-TN_API int tn_write_json_end(tn_handler *h);
 // The application serving the request (NULL for plain servers).
 TN_API tn_app *tn_handler_app(const tn_handler *h);
-// ==== END src/web/handler.h ====
+// Stops serving and frees the application (the loop frees it at the end too).
+TN_API void tn_app_free(tn_app *app);
+
+TN__END_DECLS
+#endif
+// ==== END src/web/app.h ====
 
 // ==== BEGIN src/web/arguments.h ====
 // ---------------------------------------------------------------------------
@@ -2519,6 +2801,12 @@ TN_API tn_app *tn_handler_app(const tn_handler *h);
 // Tornado's get_argument family over the query string and a form body
 // (application/x-www-form-urlencoded or multipart/form-data), parsed on
 // first use.
+#ifndef TN__WEB_ARGUMENTS_H
+#define TN__WEB_ARGUMENTS_H
+
+
+
+TN__BEGIN_DECLS
 
 // Pass as the default to make an argument required (Tornado's get_argument
 // without a default): when absent, a 400 is sent and NULL returned.
@@ -2538,6 +2826,9 @@ TN_API const char *tn_get_body_argument(tn_handler *h, const char *name, const c
 TN_API size_t tn_get_arguments(tn_handler *h, const char *name, const char **out, size_t max);
 // The files of a multipart/form-data body (parts with a file name), or NULL.
 TN_API const tn_multipart *tn_get_files(tn_handler *h);
+
+TN__END_DECLS
+#endif
 // ==== END src/web/arguments.h ====
 
 // ==== BEGIN src/web/cookies.h ====
@@ -2549,6 +2840,12 @@ TN_API const tn_multipart *tn_get_files(tn_handler *h);
 // ---------------------------------------------------------------------------
 // The request's cookies (>>cookie parses them), Set-Cookie headers, and
 // Tornado's signed cookies made with the app's cookie_secret.
+#ifndef TN__WEB_COOKIES_H
+#define TN__WEB_COOKIES_H
+
+
+
+TN__BEGIN_DECLS
 
 // The cookies of the request (parsed on first use).
 TN_API const char *tn_get_cookie(tn_handler *h, const char *name, const char *def);
@@ -2566,6 +2863,9 @@ TN_API int tn_set_signed_cookie(tn_handler *h, const char *name, const char *val
 // Tornado's get_signed_cookie: the verified value as a C string, or NULL
 // when absent, forged, for another name, or older than max_age_days (0: 31).
 TN_API const char *tn_get_signed_cookie(tn_handler *h, const char *name, double max_age_days);
+
+TN__END_DECLS
+#endif
 // ==== END src/web/cookies.h ====
 
 // ==== BEGIN src/web/xsrf.h ====
@@ -2579,6 +2879,11 @@ TN_API const char *tn_get_signed_cookie(tn_handler *h, const char *name, double 
 // HEAD and OPTIONS must carry the token of its _xsrf cookie, in the _xsrf
 // argument or an X-XSRFToken / X-CSRFToken header; otherwise it is answered
 // 403 before prepare runs. Put the token in forms with tn_xsrf_form_html.
+#ifndef TN__WEB_XSRF_H
+#define TN__WEB_XSRF_H
+
+
+TN__BEGIN_DECLS
 
 // Tornado's xsrf_token: this session's XSRF token (masked afresh on each
 // call, version 2), setting the _xsrf cookie when the client has none.
@@ -2586,6 +2891,9 @@ TN_API const char *tn_get_signed_cookie(tn_handler *h, const char *name, double 
 TN_API const char *tn_xsrf_token(tn_handler *h);
 // `<input type="hidden" name="_xsrf" value="TOKEN"/>` for forms.
 TN_API const char *tn_xsrf_form_html(tn_handler *h);
+
+TN__END_DECLS
+#endif
 // ==== END src/web/xsrf.h ====
 
 // ==== BEGIN src/web/render.h ====
@@ -2597,6 +2905,13 @@ TN_API const char *tn_xsrf_form_html(tn_handler *h);
 // ---------------------------------------------------------------------------
 // The app's template_path is loaded through one tn_template_loader: each
 // template is parsed on first use, then cached (>>template: the engine).
+#ifndef TN__WEB_RENDER_H
+#define TN__WEB_RENDER_H
+
+
+
+
+TN__BEGIN_DECLS
 
 // Renders template `name` of the app's template_path with ctx, writes it with
 // Content-Type text/html; charset=UTF-8 and finishes. Templates may call
@@ -2606,6 +2921,9 @@ TN_API int tn_render(tn_handler *h, const char *name, const tn_json_value *ctx);
 // tn_render's rendering appended to out instead; nothing is sent. Errors are
 // logged and returned; out is then unchanged.
 TN_API int tn_render_string(tn_handler *h, const char *name, const tn_json_value *ctx, tn_buf *out);
+
+TN__END_DECLS
+#endif
 // ==== END src/web/render.h ====
 
 // ==== BEGIN src/web/ws_server.h ====
@@ -2633,6 +2951,13 @@ TN_API int tn_render_string(tn_handler *h, const char *name, const tn_json_value
 //
 // A refused handshake gets no on_close. From the 101 on, the connection is a
 // tn_ws like any other (>>websocket).
+#ifndef TN__WEB_WS_SERVER_H
+#define TN__WEB_WS_SERVER_H
+
+
+
+
+TN__BEGIN_DECLS
 
 // A route entry for a WebSocket endpoint (C99 / C++20 designated initialisers).
 #define TN_WS_ROUTE(pattern_, cls_) \
@@ -2660,16 +2985,10 @@ TN_API int tn_ws_path_args_count(const tn_ws *ws);
 // The path argument of the route's named group `name` (Tornado's
 // path_kwargs, like tn_path_kwarg), {NULL,0} when the route has none.
 TN_API tn_str tn_ws_path_kwarg(const tn_ws *ws, const char *name);
-// ==== END src/web/ws_server.h ====
 
-// ==== BEGIN src/decl_end.h ====
-#ifdef __cplusplus
-#if defined(TN_AMALGAMATION_LINES)
-#line 1 "src/decl_end.h"
+TN__END_DECLS
 #endif
-} // extern "C"
-#endif
-// ==== END src/decl_end.h ====
+// ==== END src/web/ws_server.h ====
 
 #endif // TORNADO_H_INCLUDED
 
@@ -2681,32 +3000,34 @@ TN_API tn_str tn_ws_path_kwarg(const tn_ws *ws, const char *name);
 #if defined(TN_AMALGAMATION_LINES)
 #line 1 "src/base/internal.h"
 #endif
-// >>internal  What every implementation part shares (not public API)
+// >>internal  The start of every implementation file (not public API)
 // ---------------------------------------------------------------------------
+// Every .c under src/ includes this first, then the headers it uses, public
+// and private. A module's private interface to the others lives in its
+// X_internal.h (loop_internal.h, server_internal.h, ws_internal.h...), which
+// names exactly what crosses; a name used in one file only stays there.
+//
+// Linkage. The implementation is built two ways: amalgamated into tornado.h,
+// where it is one translation unit, and file by file from src/ (the "split"
+// unit-test build). Two macros say how far an internal function is seen:
+//   TN__PRIVATE   used in its own file only: static in both builds.
+//   TN__INTERNAL  declared in an X_internal.h and defined in one file for the
+//                 others: static in tornado.h (so two TORNADO_STATIC copies
+//                 link into one program, and only TN_API names leave the
+//                 object), extern (and hidden from a shared library's
+//                 exports) when src/ is compiled file by file.
+// Both carry __attribute__((unused)): a configuration that calls no one of
+// them (no threads, another backend) stays warning-free.
+#ifndef TN__BASE_INTERNAL_H
+#define TN__BASE_INTERNAL_H
 
-
-#include <errno.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <time.h>
-#include <limits.h>
-#include <fcntl.h>
-#include <unistd.h>
-#include <signal.h>
-#include <sys/types.h>
-#include <sys/time.h>
-#include <sys/socket.h>
-#include <sys/un.h>
-#include <sys/stat.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
-#include <arpa/inet.h>
-#include <netdb.h>
-#include <poll.h>
-#if TN_USE_SENDFILE
-#  include <sys/sendfile.h>
+// Compiled on its own, a src/ file is a piece of the implementation all the
+// same: say so before config.h picks the system interfaces (_GNU_SOURCE).
+#ifndef TORNADO_IMPLEMENTATION
+#  define TORNADO_IMPLEMENTATION
 #endif
+
+
 #if TN_ENABLE_THREADS
 #  include <pthread.h>
 #endif
@@ -2716,13 +3037,24 @@ TN_API tn_str tn_ws_path_kwarg(const tn_ws *ws, const char *name);
 #endif
 
 #if defined(__GNUC__) || defined(__clang__)
-#  define TN__PRIVATE static __attribute__((unused))
+#  define TN__UNUSED __attribute__((unused))
+#  define TN__HIDDEN __attribute__((visibility("hidden")))
 #  define TN__LIKELY(x) __builtin_expect(!!(x), 1)
 #  define TN__UNLIKELY(x) __builtin_expect(!!(x), 0)
 #else
-#  define TN__PRIVATE static
+#  define TN__UNUSED
+#  define TN__HIDDEN
 #  define TN__LIKELY(x) (x)
 #  define TN__UNLIKELY(x) (x)
+#endif
+
+#define TN__PRIVATE static TN__UNUSED
+#if defined(TORNADO_IMPL_INCLUDED)  // tornado.h: one translation unit
+#  define TN__INTERNAL static TN__UNUSED
+#elif defined(TORNADO_STATIC)
+#  error "TORNADO_STATIC needs the amalgamated tornado.h: src/ files compiled one by one must call each other"
+#else
+#  define TN__INTERNAL extern TN__HIDDEN TN__UNUSED
 #endif
 
 #define TN__MIN(a, b) ((a) < (b) ? (a) : (b))
@@ -2762,23 +3094,29 @@ typedef int tn__mutex;
 #  define tn__mutex_unlock(m) ((void)(m))
 #  define TN__THREAD_LOCAL
 #endif
-
-TN__PRIVATE int tn__err_from_errno(int e);
-// A view of p[0..n).
-TN__PRIVATE tn_str tn__str_n(const char *p, size_t n);
-// A malloc'd copy of s (NULL when out of memory).
-TN__PRIVATE char *tn__strdup(const char *s);
-// The value of a hex digit, or -1.
-TN__PRIVATE int tn__hex_value(int c);
-// Writes 2n lowercase hex digits (no NUL).
-TN__PRIVATE void tn__hex_encode(const void *src, size_t n, char *out);
-// RFC 9110 token characters (http_parse.c).
-TN__PRIVATE bool tn__http_is_tchar(unsigned char c);
-TN__PRIVATE void *tn__malloc(size_t n);
-TN__PRIVATE void *tn__calloc(size_t count, size_t n);
-TN__PRIVATE void *tn__realloc(void *p, size_t n);
-TN__PRIVATE void tn__free(void *p);
+#endif
 // ==== END src/base/internal.h ====
+
+// ==== BEGIN src/base/alloc_internal.h ====
+// ---------------------------------------------------------------------------
+#if defined(TN_AMALGAMATION_LINES)
+#line 1 "src/base/alloc_internal.h"
+#endif
+// >>alloc_internal  The library's allocation calls (base/alloc.c)
+// ---------------------------------------------------------------------------
+// Every block the library allocates comes from these, so that it is counted
+// (tn_mem_get_stats) and goes through TN_MALLOC / TN_REALLOC / TN_FREE.
+#ifndef TN__BASE_ALLOC_INTERNAL_H
+#define TN__BASE_ALLOC_INTERNAL_H
+
+
+TN__INTERNAL void *tn__malloc(size_t n);
+// Zeroed; NULL also when count * n overflows.
+TN__INTERNAL void *tn__calloc(size_t count, size_t n);
+TN__INTERNAL void *tn__realloc(void *p, size_t n);
+TN__INTERNAL void tn__free(void *p);
+#endif
+// ==== END src/base/alloc_internal.h ====
 
 // ==== BEGIN src/base/alloc.c ====
 // >>alloc implementation
@@ -2786,6 +3124,11 @@ TN__PRIVATE void tn__free(void *p);
 #line 1 "src/base/alloc.c"
 #endif
 
+
+
+
+#include <stdlib.h>
+#include <string.h>
 
 #ifndef TN_MALLOC
 #  define TN_MALLOC(n) malloc(n)
@@ -2795,13 +3138,13 @@ TN__PRIVATE void tn__free(void *p);
 
 static uint64_t tn__mem_allocs, tn__mem_frees;
 
-TN__PRIVATE void *tn__malloc(size_t n) {
+TN__INTERNAL void *tn__malloc(size_t n) {
     void *p = TN_MALLOC(n ? n : 1);
     if (p) TN__ATOMIC_ADD(&tn__mem_allocs, 1);
     return p;
 }
 
-TN__PRIVATE void *tn__calloc(size_t count, size_t n) {
+TN__INTERNAL void *tn__calloc(size_t count, size_t n) {
     if (n && count > SIZE_MAX / n) return NULL;
     size_t total = count * n;
     void *p = tn__malloc(total);
@@ -2809,13 +3152,13 @@ TN__PRIVATE void *tn__calloc(size_t count, size_t n) {
     return p;
 }
 
-TN__PRIVATE void *tn__realloc(void *p, size_t n) {
+TN__INTERNAL void *tn__realloc(void *p, size_t n) {
     void *q = TN_REALLOC(p, n ? n : 1);
     if (q && !p) TN__ATOMIC_ADD(&tn__mem_allocs, 1);
     return q;
 }
 
-TN__PRIVATE void tn__free(void *p) {
+TN__INTERNAL void tn__free(void *p) {
     if (!p) return;
     TN__ATOMIC_ADD(&tn__mem_frees, 1);
     TN_FREE(p);
@@ -2830,12 +3173,32 @@ TN_API tn_mem_stats tn_mem_get_stats(void) {
 }
 // ==== END src/base/alloc.c ====
 
+// ==== BEGIN src/base/error_internal.h ====
+// ---------------------------------------------------------------------------
+#if defined(TN_AMALGAMATION_LINES)
+#line 1 "src/base/error_internal.h"
+#endif
+// >>error_internal  System errors as TN_E* codes (base/error.c)
+// ---------------------------------------------------------------------------
+#ifndef TN__BASE_ERROR_INTERNAL_H
+#define TN__BASE_ERROR_INTERNAL_H
+
+
+// Maps a system errno to a TN_E* code; unknown ones become TN_ESYS.
+TN__INTERNAL int tn__err_from_errno(int e);
+#endif
+// ==== END src/base/error_internal.h ====
+
 // ==== BEGIN src/base/error.c ====
 // >>error implementation
 #if defined(TN_AMALGAMATION_LINES)
 #line 1 "src/base/error.c"
 #endif
 
+
+
+
+#include <errno.h>
 
 TN_API const char *tn_version(void) { return TN_VERSION_STRING; }
 
@@ -2860,7 +3223,7 @@ TN_API const char *tn_err_name(int err) {
 }
 
 // Maps a system errno to a TN_E* code; unknown ones become TN_ESYS.
-TN__PRIVATE int tn__err_from_errno(int e) {
+TN__INTERNAL int tn__err_from_errno(int e) {
     switch (e) {
     case 0: return 0;
     case ENOMEM: return TN_ENOMEM;
@@ -2889,6 +3252,29 @@ TN__PRIVATE int tn__err_from_errno(int e) {
 }
 // ==== END src/base/error.c ====
 
+// ==== BEGIN src/base/str_internal.h ====
+// ---------------------------------------------------------------------------
+#if defined(TN_AMALGAMATION_LINES)
+#line 1 "src/base/str_internal.h"
+#endif
+// >>str_internal  Small string helpers (base/str.c)
+// ---------------------------------------------------------------------------
+#ifndef TN__BASE_STR_INTERNAL_H
+#define TN__BASE_STR_INTERNAL_H
+
+
+
+// A view of p[0..n).
+TN__INTERNAL tn_str tn__str_n(const char *p, size_t n);
+// A copy of s from tn__malloc (NULL when out of memory).
+TN__INTERNAL char *tn__strdup(const char *s);
+// The value of a hex digit, or -1.
+TN__INTERNAL int tn__hex_value(int c);
+// Writes 2n lowercase hex digits (no NUL).
+TN__INTERNAL void tn__hex_encode(const void *src, size_t n, char *out);
+#endif
+// ==== END src/base/str_internal.h ====
+
 // ==== BEGIN src/base/str.c ====
 // >>str implementation
 #if defined(TN_AMALGAMATION_LINES)
@@ -2896,25 +3282,32 @@ TN__PRIVATE int tn__err_from_errno(int e) {
 #endif
 
 
-TN__PRIVATE tn_str tn__str_n(const char *p, size_t n) {
+
+
+
+
+#include <stdio.h>
+#include <string.h>
+
+TN__INTERNAL tn_str tn__str_n(const char *p, size_t n) {
     tn_str v;
     v.ptr = p;
     v.len = n;
     return v;
 }
 
-TN__PRIVATE char *tn__strdup(const char *s) {
+TN__INTERNAL char *tn__strdup(const char *s) {
     size_t n = strlen(s) + 1;
     char *p = TN__CAST(char *, tn__malloc(n));
     if (p) memcpy(p, s, n);
     return p;
 }
 
-TN__PRIVATE int tn__hex_value(int c) {
+TN__INTERNAL int tn__hex_value(int c) {
     return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
 }
 
-TN__PRIVATE void tn__hex_encode(const void *src, size_t n, char *out) {
+TN__INTERNAL void tn__hex_encode(const void *src, size_t n, char *out) {
     const unsigned char *p = TN__CAST(const unsigned char *, src);
     for (size_t i = 0; i < n; i++) {
         out[2 * i] = "0123456789abcdef"[p[i] >> 4];
@@ -3017,6 +3410,9 @@ TN_API void tn_buf_free(tn_buf *b) {
 #endif
 
 
+
+#include <time.h>
+
 TN_API double tn_time_monotonic(void) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -3030,13 +3426,43 @@ TN_API double tn_time_wall(void) {
 }
 // ==== END src/base/time.c ====
 
+// ==== BEGIN src/base/log_internal.h ====
+// ---------------------------------------------------------------------------
+#if defined(TN_AMALGAMATION_LINES)
+#line 1 "src/base/log_internal.h"
+#endif
+// >>log_internal  The library's own log lines (tornado.general)
+// ---------------------------------------------------------------------------
+// User code logs on the application channel (TN_LOGI...); the library's
+// protocol and network events go to the general one, as Tornado's do.
+#ifndef TN__BASE_LOG_INTERNAL_H
+#define TN__BASE_LOG_INTERNAL_H
+
+
+
+#define TN__LOGD(...) TN_LOG(TN_LOG_DEBUG, TN_LOG_GENERAL, __VA_ARGS__)
+#define TN__LOGI(...) TN_LOG(TN_LOG_INFO, TN_LOG_GENERAL, __VA_ARGS__)
+#define TN__LOGW(...) TN_LOG(TN_LOG_WARNING, TN_LOG_GENERAL, __VA_ARGS__)
+#define TN__LOGE(...) TN_LOG(TN_LOG_ERROR, TN_LOG_GENERAL, __VA_ARGS__)
+#endif
+// ==== END src/base/log_internal.h ====
+
 // ==== BEGIN src/base/log.c ====
 // >>log implementation
 #if defined(TN_AMALGAMATION_LINES)
 #line 1 "src/base/log.c"
 #endif
 
+
+
+
+
+
+#include <stdio.h>
+#include <string.h>
 #include <sys/uio.h>
+#include <time.h>
+#include <unistd.h>
 
 static tn_log_fn tn__log_fn = tn_log_write_stderr;
 static void *tn__log_ud;
@@ -3128,12 +3554,6 @@ TN_API void tn_log(int level, tn_log_channel channel, const char *file, int line
     tn__log_fn(&rec, tn__log_ud);
     if (msg != small) tn__free(msg);
 }
-
-#define TN__LOG(level, channel, ...) TN_LOG(level, channel, __VA_ARGS__)
-#define TN__LOGD(...) TN__LOG(TN_LOG_DEBUG, TN_LOG_GENERAL, __VA_ARGS__)
-#define TN__LOGI(...) TN__LOG(TN_LOG_INFO, TN_LOG_GENERAL, __VA_ARGS__)
-#define TN__LOGW(...) TN__LOG(TN_LOG_WARNING, TN_LOG_GENERAL, __VA_ARGS__)
-#define TN__LOGE(...) TN__LOG(TN_LOG_ERROR, TN_LOG_GENERAL, __VA_ARGS__)
 // ==== END src/base/log.c ====
 
 // ==== BEGIN src/base/base64.c ====
@@ -3141,6 +3561,9 @@ TN_API void tn_log(int level, tn_log_channel channel, const char *file, int line
 #if defined(TN_AMALGAMATION_LINES)
 #line 1 "src/base/base64.c"
 #endif
+
+
+
 
 
 TN__PRIVATE const char *tn__b64_alphabet(int flags) {
@@ -3249,6 +3672,34 @@ TN_API int tn_base64_decode_buf(tn_buf *b, const char *src, size_t len, int flag
 }
 // ==== END src/base/base64.c ====
 
+// ==== BEGIN src/base/sha1_internal.h ====
+// ---------------------------------------------------------------------------
+#if defined(TN_AMALGAMATION_LINES)
+#line 1 "src/base/sha1_internal.h"
+#endif
+// >>sha1_internal  The Merkle-Damgard framing SHA-1 and SHA-256 share
+// (base/sha1.c): 64-byte blocks, a 0x80 pad byte and the bit count as a
+// big-endian 64-bit trailer
+// ---------------------------------------------------------------------------
+#ifndef TN__BASE_SHA1_INTERNAL_H
+#define TN__BASE_SHA1_INTERNAL_H
+
+
+// One hash's compression of a 64-byte block into its state.
+typedef void (*tn__md_compress)(uint32_t *state, const uint8_t *block);
+
+TN__INTERNAL uint32_t tn__load_be32(const uint8_t *p);
+// Hashes `len` more bytes: whole blocks go to `compress`, the rest waits in
+// `block`; *count is the total so far.
+TN__INTERNAL void tn__md_update(uint32_t *state, uint8_t *block, uint64_t *count, const void *data, size_t len,
+                                tn__md_compress compress);
+// Pads, compresses the last block(s) and writes `words` big-endian words of
+// the state to `out`.
+TN__INTERNAL void tn__md_final(uint32_t *state, uint8_t *block, uint64_t count, tn__md_compress compress,
+                               uint8_t *out, int words);
+#endif
+// ==== END src/base/sha1_internal.h ====
+
 // ==== BEGIN src/base/sha1.c ====
 // >>sha1 implementation
 #if defined(TN_AMALGAMATION_LINES)
@@ -3256,7 +3707,11 @@ TN_API int tn_base64_decode_buf(tn_buf *b, const char *src, size_t len, int flag
 #endif
 
 
-TN__PRIVATE uint32_t tn__load_be32(const uint8_t *p) {
+
+
+#include <string.h>
+
+TN__INTERNAL uint32_t tn__load_be32(const uint8_t *p) {
     return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
 }
 
@@ -3269,12 +3724,10 @@ TN__PRIVATE void tn__store_be32(uint8_t *p, uint32_t v) {
 
 TN__PRIVATE uint32_t tn__rol32(uint32_t v, int n) { return v << n | v >> (32 - n); }
 
-// The Merkle-Damgard framing that SHA-1 and SHA-256 share: 64-byte blocks,
-// a 0x80 pad byte and the bit count as a big-endian 64-bit trailer.
-typedef void (*tn__md_compress)(uint32_t *state, const uint8_t *block);
+// ---- the Merkle-Damgard framing, shared with SHA-256
 
-TN__PRIVATE void tn__md_update(uint32_t *state, uint8_t *block, uint64_t *count, const void *data,
-                               size_t len, tn__md_compress compress) {
+TN__INTERNAL void tn__md_update(uint32_t *state, uint8_t *block, uint64_t *count, const void *data,
+                                size_t len, tn__md_compress compress) {
     const uint8_t *p = TN__CAST(const uint8_t *, data);
     size_t used = (size_t)(*count % 64);
     *count += len;
@@ -3291,8 +3744,8 @@ TN__PRIVATE void tn__md_update(uint32_t *state, uint8_t *block, uint64_t *count,
     if (len) memcpy(block, p, len);
 }
 
-TN__PRIVATE void tn__md_final(uint32_t *state, uint8_t *block, uint64_t count,
-                              tn__md_compress compress, uint8_t *out, int words) {
+TN__INTERNAL void tn__md_final(uint32_t *state, uint8_t *block, uint64_t count,
+                               tn__md_compress compress, uint8_t *out, int words) {
     size_t used = (size_t)(count % 64);
     block[used++] = 0x80;
     if (used > 56) {
@@ -3363,6 +3816,10 @@ TN_API void tn_sha1(const void *data, size_t len, uint8_t out[TN_SHA1_SIZE]) {
 #line 1 "src/base/sha256.c"
 #endif
 
+
+
+
+#include <string.h>
 
 TN__PRIVATE uint32_t tn__ror32(uint32_t v, int n) { return v >> n | v << (32 - n); }
 
@@ -3476,6 +3933,10 @@ TN_API bool tn_memeq_consttime(const void *a, const void *b, size_t n) {
 #endif
 
 
+
+
+#include <string.h>
+
 TN_API void tn_utf8_reset(tn_utf8_state *s) { memset(s, 0, sizeof *s); }
 
 // Sets up the sequence a lead byte starts: how many continuation bytes follow
@@ -3546,6 +4007,15 @@ TN_API bool tn_utf8_valid(const void *data, size_t len) {
 #line 1 "src/base/random.c"
 #endif
 
+
+
+
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <unistd.h>
+
 #if defined(__linux__)
 #  include <sys/syscall.h>
 #endif
@@ -3611,9 +4081,18 @@ TN_API int tn_random_bytes(void *buf, size_t n) {
 #line 1 "src/base/json.c"
 #endif
 
-#include <locale.h>
+
+
+
+
+
+#include <errno.h>
 #include <float.h>
+#include <locale.h>
 #include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 typedef struct tn__json_member tn__json_member;
 
@@ -4414,6 +4893,15 @@ TN_API int tn_json_num(const tn_json_value *v, double *out) {
 #endif
 
 
+
+
+
+
+
+
+#include <stdio.h>
+#include <string.h>
+
 TN__PRIVATE void tn__signed_field(tn_buf *b, const char *s, size_t n) {
     tn_buf_appendf(b, "%zu:", n);
     tn_buf_append(b, s, n);
@@ -4509,7 +4997,13 @@ TN_API int tn_signed_value_decode(tn_buf *out, const char *const *secrets, int n
 // >>loop_internal  The loop's private state, shared by loop, timer, executor,
 // the backends and the objects the loop owns (streams, servers)
 // ---------------------------------------------------------------------------
+#ifndef TN__LOOP_LOOP_INTERNAL_H
+#define TN__LOOP_LOOP_INTERNAL_H
 
+
+
+
+#include <poll.h>
 
 typedef struct tn__handler {
     tn_io_cb cb;
@@ -4599,29 +5093,32 @@ struct tn_loop {
 #endif
 };
 
-TN__PRIVATE void tn__loop_add_handle(tn_loop *loop, tn__handle *h);
-TN__PRIVATE void tn__loop_remove_handle(tn__handle *h);
-TN__PRIVATE void tn__loop_wake(tn_loop *loop);
-TN__PRIVATE char *tn__loop_scratch(tn_loop *loop, size_t *cap);
-TN__PRIVATE tn_buf *tn__loop_buf(tn_loop *loop);
+TN__INTERNAL void tn__loop_add_handle(tn_loop *loop, tn__handle *h);
+TN__INTERNAL void tn__loop_remove_handle(tn__handle *h);
+TN__INTERNAL void tn__loop_wake(tn_loop *loop);
+TN__INTERNAL char *tn__loop_scratch(tn_loop *loop, size_t *cap);
+TN__INTERNAL tn_buf *tn__loop_buf(tn_loop *loop);
 
 // backend: one set of static functions per backend (redis ae style)
 enum { TN__BE_ADD, TN__BE_MOD, TN__BE_DEL };
-TN__PRIVATE int tn__be_init(tn_loop *loop);
-TN__PRIVATE void tn__be_free(tn_loop *loop);
-TN__PRIVATE int tn__be_ctl(tn_loop *loop, int op, int fd, int events);
+// "epoll", "kqueue" or "poll".
+TN__INTERNAL const char *tn__be_name(void);
+TN__INTERNAL int tn__be_init(tn_loop *loop);
+TN__INTERNAL void tn__be_free(tn_loop *loop);
+TN__INTERNAL int tn__be_ctl(tn_loop *loop, int op, int fd, int events);
 // Waits up to timeout_ms (-1: forever); fills loop->fired; returns the count.
-TN__PRIVATE int tn__be_wait(tn_loop *loop, int timeout_ms);
+TN__INTERNAL int tn__be_wait(tn_loop *loop, int timeout_ms);
 
 // timers (timer.c)
-TN__PRIVATE double tn__timers_next(tn_loop *loop);  // deadline, or -1 if none
-TN__PRIVATE void tn__timers_run(tn_loop *loop);
-TN__PRIVATE void tn__timers_free(tn_loop *loop);
+TN__INTERNAL double tn__timers_next(tn_loop *loop);  // deadline, or -1 if none
+TN__INTERNAL void tn__timers_run(tn_loop *loop);
+TN__INTERNAL void tn__timers_free(tn_loop *loop);
 
 // executor (executor.c)
-TN__PRIVATE void tn__executor_run_done(tn_loop *loop);
-TN__PRIVATE int tn__executor_has_done(tn_loop *loop);
-TN__PRIVATE void tn__executor_free(tn_loop *loop);
+TN__INTERNAL void tn__executor_run_done(tn_loop *loop);
+TN__INTERNAL int tn__executor_has_done(tn_loop *loop);
+TN__INTERNAL void tn__executor_free(tn_loop *loop);
+#endif
 // ==== END src/loop/loop_internal.h ====
 
 // ==== BEGIN src/loop/epoll.c ====
@@ -4630,24 +5127,34 @@ TN__PRIVATE void tn__executor_free(tn_loop *loop);
 #line 1 "src/loop/epoll.c"
 #endif
 
+
+
+
+
+
+
+#include <errno.h>
+#include <string.h>
+#include <unistd.h>
+
 #if TN_BACKEND == TN_BACKEND_EPOLL
 #include <sys/epoll.h>
 
-TN__PRIVATE const char *tn__be_name(void) { return "epoll"; }
+TN__INTERNAL const char *tn__be_name(void) { return "epoll"; }
 
-TN__PRIVATE int tn__be_init(tn_loop *loop) {
+TN__INTERNAL int tn__be_init(tn_loop *loop) {
     loop->be_fd = epoll_create1(EPOLL_CLOEXEC);
     if (loop->be_fd < 0) return tn__err_from_errno(errno);
     loop->be_events = tn__calloc((size_t)loop->fired_cap, sizeof(struct epoll_event));
     return loop->be_events ? 0 : TN_ENOMEM;
 }
 
-TN__PRIVATE void tn__be_free(tn_loop *loop) {
+TN__INTERNAL void tn__be_free(tn_loop *loop) {
     if (loop->be_fd >= 0) close(loop->be_fd);
     tn__free(loop->be_events);
 }
 
-TN__PRIVATE int tn__be_ctl(tn_loop *loop, int op, int fd, int events) {
+TN__INTERNAL int tn__be_ctl(tn_loop *loop, int op, int fd, int events) {
     struct epoll_event ev;
     memset(&ev, 0, sizeof ev);
     ev.events = ((events & TN_IO_READ) ? EPOLLIN : 0u) | ((events & TN_IO_WRITE) ? EPOLLOUT : 0u);
@@ -4660,7 +5167,7 @@ TN__PRIVATE int tn__be_ctl(tn_loop *loop, int op, int fd, int events) {
     return tn__err_from_errno(errno);
 }
 
-TN__PRIVATE int tn__be_wait(tn_loop *loop, int timeout_ms) {
+TN__INTERNAL int tn__be_wait(tn_loop *loop, int timeout_ms) {
     struct epoll_event *evs = TN__CAST(struct epoll_event *, loop->be_events);
     int n = epoll_wait(loop->be_fd, evs, loop->fired_cap, timeout_ms);
     if (n < 0) return errno == EINTR ? 0 : tn__err_from_errno(errno);
@@ -4684,12 +5191,23 @@ TN__PRIVATE int tn__be_wait(tn_loop *loop, int timeout_ms) {
 #line 1 "src/loop/kqueue.c"
 #endif
 
+
+
+
+
+
+
+#include <errno.h>
+#include <fcntl.h>
+#include <time.h>
+#include <unistd.h>
+
 #if TN_BACKEND == TN_BACKEND_KQUEUE
 #include <sys/event.h>
 
-TN__PRIVATE const char *tn__be_name(void) { return "kqueue"; }
+TN__INTERNAL const char *tn__be_name(void) { return "kqueue"; }
 
-TN__PRIVATE int tn__be_init(tn_loop *loop) {
+TN__INTERNAL int tn__be_init(tn_loop *loop) {
     loop->be_fd = kqueue();
     if (loop->be_fd < 0) return tn__err_from_errno(errno);
     fcntl(loop->be_fd, F_SETFD, FD_CLOEXEC);
@@ -4697,14 +5215,14 @@ TN__PRIVATE int tn__be_init(tn_loop *loop) {
     return loop->be_events ? 0 : TN_ENOMEM;
 }
 
-TN__PRIVATE void tn__be_free(tn_loop *loop) {
+TN__INTERNAL void tn__be_free(tn_loop *loop) {
     if (loop->be_fd >= 0) close(loop->be_fd);
     tn__free(loop->be_events);
 }
 
 // kqueue has one filter per direction: add the ones now wanted, delete the
 // ones no longer wanted.
-TN__PRIVATE int tn__be_ctl(tn_loop *loop, int op, int fd, int events) {
+TN__INTERNAL int tn__be_ctl(tn_loop *loop, int op, int fd, int events) {
     int old = op == TN__BE_ADD ? 0 : loop->handlers[fd].events;
     if (op == TN__BE_DEL) events = 0;
     struct kevent ch[2];
@@ -4720,7 +5238,7 @@ TN__PRIVATE int tn__be_ctl(tn_loop *loop, int op, int fd, int events) {
     return 0;
 }
 
-TN__PRIVATE int tn__be_wait(tn_loop *loop, int timeout_ms) {
+TN__INTERNAL int tn__be_wait(tn_loop *loop, int timeout_ms) {
     struct kevent *evs = TN__CAST(struct kevent *, loop->be_events);
     struct timespec ts, *tp = NULL;
     if (timeout_ms >= 0) {
@@ -4748,22 +5266,31 @@ TN__PRIVATE int tn__be_wait(tn_loop *loop, int timeout_ms) {
 #endif
 // suite runs on it too)
 
+
+
+
+
+
+
+#include <errno.h>
+#include <poll.h>
+
 #if TN_BACKEND == TN_BACKEND_POLL
 
-TN__PRIVATE const char *tn__be_name(void) { return "poll"; }
+TN__INTERNAL const char *tn__be_name(void) { return "poll"; }
 
-TN__PRIVATE int tn__be_init(tn_loop *loop) {
+TN__INTERNAL int tn__be_init(tn_loop *loop) {
     loop->be_fd = -1;
     return 0;
 }
 
-TN__PRIVATE void tn__be_free(tn_loop *loop) { tn__free(loop->pfds); }
+TN__INTERNAL void tn__be_free(tn_loop *loop) { tn__free(loop->pfds); }
 
 TN__PRIVATE short tn__poll_events(int events) {
     return (short)(((events & TN_IO_READ) ? POLLIN : 0) | ((events & TN_IO_WRITE) ? POLLOUT : 0));
 }
 
-TN__PRIVATE int tn__be_ctl(tn_loop *loop, int op, int fd, int events) {
+TN__INTERNAL int tn__be_ctl(tn_loop *loop, int op, int fd, int events) {
     tn__handler *h = &loop->handlers[fd];
     if (op == TN__BE_ADD) {
         if (loop->npfds == loop->pfds_cap) {
@@ -4791,7 +5318,7 @@ TN__PRIVATE int tn__be_ctl(tn_loop *loop, int op, int fd, int events) {
     return 0;
 }
 
-TN__PRIVATE int tn__be_wait(tn_loop *loop, int timeout_ms) {
+TN__INTERNAL int tn__be_wait(tn_loop *loop, int timeout_ms) {
     int n = poll(loop->pfds, (nfds_t)loop->npfds, timeout_ms);
     if (n < 0) return errno == EINTR ? 0 : tn__err_from_errno(errno);
     int out = 0;
@@ -4817,6 +5344,21 @@ TN__PRIVATE int tn__be_wait(tn_loop *loop, int timeout_ms) {
 #line 1 "src/loop/loop.c"
 #endif
 
+
+
+
+
+
+
+
+
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <string.h>
+#include <unistd.h>
+
 #if defined(__linux__)
 #  include <sys/eventfd.h>
 #endif
@@ -4831,21 +5373,21 @@ TN_API double tn_loop_time(const tn_loop *loop) { return loop->now; }
 
 // ---- owned handles
 
-TN__PRIVATE void tn__loop_add_handle(tn_loop *loop, tn__handle *h) {
+TN__INTERNAL void tn__loop_add_handle(tn_loop *loop, tn__handle *h) {
     h->next = loop->handles.next;
     h->prev = &loop->handles;
     h->next->prev = h;
     loop->handles.next = h;
 }
 
-TN__PRIVATE void tn__loop_remove_handle(tn__handle *h) {
+TN__INTERNAL void tn__loop_remove_handle(tn__handle *h) {
     if (!h->next) return;
     h->prev->next = h->next;
     h->next->prev = h->prev;
     h->next = h->prev = NULL;
 }
 
-TN__PRIVATE char *tn__loop_scratch(tn_loop *loop, size_t *cap) {
+TN__INTERNAL char *tn__loop_scratch(tn_loop *loop, size_t *cap) {
     if (!loop->scratch) {
         loop->scratch = TN__CAST(char *, tn__malloc(TN_DEFAULT_READ_CHUNK_SIZE));
         if (!loop->scratch) return NULL;
@@ -4855,14 +5397,14 @@ TN__PRIVATE char *tn__loop_scratch(tn_loop *loop, size_t *cap) {
     return loop->scratch;
 }
 
-TN__PRIVATE tn_buf *tn__loop_buf(tn_loop *loop) { return &loop->buf; }
+TN__INTERNAL tn_buf *tn__loop_buf(tn_loop *loop) { return &loop->buf; }
 
 // ---- wake-up channel: an eventfd on Linux, a self-pipe elsewhere
 
 static volatile sig_atomic_t tn__signal_hit;
 static tn_loop *tn__signal_loop;
 
-TN__PRIVATE void tn__loop_wake(tn_loop *loop) {
+TN__INTERNAL void tn__loop_wake(tn_loop *loop) {
     // One byte in flight is enough: the loop clears the flag before it
     // drains the queue, so a callback queued later always writes again.
     if (TN__ATOMIC_XCHG(&loop->wake_pending, 1)) return;
@@ -5196,6 +5738,14 @@ TN_API int tn_loop_stop_on_signals(tn_loop *loop) {
 // periodic callbacks on top of it
 
 
+
+
+
+
+
+
+#include <stdlib.h>
+
 // A handle is (gen << 32) | (slot + 1). A record's gen is odd while it is
 // pending and even while free, so a stale handle never matches.
 TN__PRIVATE uint64_t tn__timer_id(uint32_t slot, uint32_t gen) { return ((uint64_t)gen << 32) | (slot + 1u); }
@@ -5299,14 +5849,14 @@ TN_API bool tn_loop_remove_timeout(tn_loop *loop, tn_timeout h) {
     return true;
 }
 
-TN__PRIVATE double tn__timers_next(tn_loop *loop) {
+TN__INTERNAL double tn__timers_next(tn_loop *loop) {
     return loop->heap_len ? loop->timers[loop->heap[0]].when : -1.0;
 }
 
 // Runs the timers due now. Timers added while running wait for the next
 // iteration (their seq is past `limit`), so a zero-delay timer that re-adds
 // itself cannot starve the loop.
-TN__PRIVATE void tn__timers_run(tn_loop *loop) {
+TN__INTERNAL void tn__timers_run(tn_loop *loop) {
     uint64_t limit = loop->timer_seq;
     while (loop->heap_len) {
         tn__timer *t = &loop->timers[loop->heap[0]];
@@ -5318,7 +5868,7 @@ TN__PRIVATE void tn__timers_run(tn_loop *loop) {
     }
 }
 
-TN__PRIVATE void tn__timers_free(tn_loop *loop) {
+TN__INTERNAL void tn__timers_free(tn_loop *loop) {
     tn__free(loop->timers);
     tn__free(loop->heap);
     loop->timers = NULL;
@@ -5427,6 +5977,12 @@ TN_API void tn_periodic_free(tn_periodic *p) {
 #endif
 // go back to the loop on an intrusive list (no allocation, so none is lost)
 
+
+
+
+
+
+#include <signal.h>
 
 typedef struct tn__job tn__job;
 struct tn__job {
@@ -5550,7 +6106,7 @@ TN_API int tn_loop_run_in_executor(tn_loop *loop, tn_work_fn work, tn_after_work
     return 0;
 }
 
-TN__PRIVATE int tn__executor_has_done(tn_loop *loop) {
+TN__INTERNAL int tn__executor_has_done(tn_loop *loop) {
     return loop->exec && TN__ATOMIC_LOAD(&loop->exec->has_done);
 }
 
@@ -5563,7 +6119,7 @@ TN__PRIVATE void tn__jobs_run_done(tn_loop *loop, tn__job *j) {
     }
 }
 
-TN__PRIVATE void tn__executor_run_done(tn_loop *loop) {
+TN__INTERNAL void tn__executor_run_done(tn_loop *loop) {
     if (!tn__executor_has_done(loop)) return;
     tn__executor *ex = loop->exec;
     tn__mutex_lock(&ex->lock);
@@ -5577,7 +6133,7 @@ TN__PRIVATE void tn__executor_run_done(tn_loop *loop) {
 // Joins the pool. Jobs not started finish with TN_ECANCELED; every done
 // callback still runs. The executor is detached first, so a done callback
 // that queues more work gets a fresh pool (tn_loop_free closes it too).
-TN__PRIVATE void tn__executor_free(tn_loop *loop) {
+TN__INTERNAL void tn__executor_free(tn_loop *loop) {
     tn__executor *ex = loop->exec;
     if (!ex) return;
     loop->exec = NULL;
@@ -5610,6 +6166,11 @@ TN__PRIVATE void tn__executor_free(tn_loop *loop) {
 #if defined(TN_AMALGAMATION_LINES)
 #line 1 "src/loop/locks.c"
 #endif
+
+
+
+
+
 
 
 typedef struct tn__wlist {
@@ -5933,6 +6494,32 @@ TN_API tn_waiter *tn_queue_join(tn_queue *q, double timeout, tn_wait_cb cb, void
 TN_API size_t tn_queue_size(const tn_queue *q) { return q->count; }
 // ==== END src/loop/locks.c ====
 
+// ==== BEGIN src/net/socket_internal.h ====
+// ---------------------------------------------------------------------------
+#if defined(TN_AMALGAMATION_LINES)
+#line 1 "src/net/socket_internal.h"
+#endif
+// >>net_internal  Socket helpers for streams and TCP (net/socket.c)
+// ---------------------------------------------------------------------------
+#ifndef TN__NET_SOCKET_INTERNAL_H
+#define TN__NET_SOCKET_INTERNAL_H
+
+
+
+#include <sys/socket.h>
+
+
+// Makes fd non-blocking and close-on-exec. Returns 0 or an error.
+TN__INTERNAL int tn__set_nonblock_cloexec(int fd);
+// A non-blocking, close-on-exec socket without SIGPIPE; the fd or an error.
+TN__INTERNAL int tn__socket(int family, int type);
+// The address as the system's struct sockaddr.
+TN__INTERNAL const struct sockaddr *tn__sa(const tn_addr *a);
+// The port a listening socket is bound to (0 if unknown).
+TN__INTERNAL int tn__local_port(int fd);
+#endif
+// ==== END src/net/socket_internal.h ====
+
 // ==== BEGIN src/net/socket.c ====
 // >>net implementation
 #if defined(TN_AMALGAMATION_LINES)
@@ -5940,7 +6527,26 @@ TN_API size_t tn_queue_size(const tn_queue *q) { return q->count; }
 #endif
 
 
-TN__PRIVATE int tn__set_nonblock_cloexec(int fd) {
+
+
+
+
+
+
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+TN__INTERNAL int tn__set_nonblock_cloexec(int fd) {
     int fl = fcntl(fd, F_GETFL);
     if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0) return tn__err_from_errno(errno);
     if (fcntl(fd, F_SETFD, FD_CLOEXEC) < 0) return tn__err_from_errno(errno);
@@ -5949,7 +6555,7 @@ TN__PRIVATE int tn__set_nonblock_cloexec(int fd) {
 
 // A non-blocking, close-on-exec socket; SIGPIPE is off where the platform
 // needs a socket option for it (elsewhere sends pass MSG_NOSIGNAL).
-TN__PRIVATE int tn__socket(int family, int type) {
+TN__INTERNAL int tn__socket(int family, int type) {
 #if defined(SOCK_NONBLOCK) && defined(SOCK_CLOEXEC)
     int fd = socket(family, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd < 0) return tn__err_from_errno(errno);
@@ -5969,7 +6575,7 @@ TN__PRIVATE int tn__socket(int family, int type) {
     return fd;
 }
 
-TN__PRIVATE const struct sockaddr *tn__sa(const tn_addr *a) {
+TN__INTERNAL const struct sockaddr *tn__sa(const tn_addr *a) {
     return (const struct sockaddr *)(const void *)a->u.bytes;
 }
 
@@ -6067,7 +6673,7 @@ TN__PRIVATE int tn__bind_one(const struct addrinfo *ai, const tn_bind_desc *d, i
     return fd;
 }
 
-TN__PRIVATE int tn__local_port(int fd) {
+TN__INTERNAL int tn__local_port(int fd) {
     tn_addr a;
     socklen_t len = sizeof a.u.bytes;
     if (getsockname(fd, (struct sockaddr *)(void *)a.u.bytes, &len) < 0) return 0;
@@ -6168,12 +6774,57 @@ TN_API int tn_resolve(tn_loop *loop, const char *host, int port, int family, tn_
 }
 // ==== END src/net/socket.c ====
 
+// ==== BEGIN src/net/stream_internal.h ====
+// ---------------------------------------------------------------------------
+#if defined(TN_AMALGAMATION_LINES)
+#line 1 "src/net/stream_internal.h"
+#endif
+// >>stream_internal  What the HTTP server asks of a stream beyond its API
+// (net/stream.c)
+// ---------------------------------------------------------------------------
+#ifndef TN__NET_STREAM_INTERNAL_H
+#define TN__NET_STREAM_INTERNAL_H
+
+
+
+// tn_stream_write; with `now` false the bytes wait for the next flush (the
+// http server holds a response head back until its file is queued too).
+TN__INTERNAL int tn__stream_write(tn_stream *s, const void *data, size_t len, tn_stream_write_cb cb, void *arg,
+                                  bool now);
+// Drops the write callback of the queued file (the request that queued it
+// is gone): for the http server, whose requests can go before their file is sent.
+TN__INTERNAL void tn__stream_forget_file_cb(tn_stream *s);
+#endif
+// ==== END src/net/stream_internal.h ====
+
 // ==== BEGIN src/net/stream.c ====
 // >>stream implementation
 #if defined(TN_AMALGAMATION_LINES)
 #line 1 "src/net/stream.c"
 #endif
 
+
+
+
+
+
+
+
+
+
+
+
+
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+#include <unistd.h>
+#if TN_USE_SENDFILE
+#  include <sys/sendfile.h>
+#endif
 
 enum { TN__RD_NONE, TN__RD_UNTIL, TN__RD_BYTES, TN__RD_CLOSE, TN__RD_PARSE };
 
@@ -6734,8 +7385,8 @@ TN__PRIVATE void tn__stream_add_wcb(tn_stream *s, uint64_t mark, tn_stream_write
 
 // tn_stream_write; with `now` false the bytes wait for the next flush (the
 // http server holds a response head back until its file is queued too).
-TN__PRIVATE int tn__stream_write(tn_stream *s, const void *data, size_t len, tn_stream_write_cb cb, void *arg,
-                                 bool now) {
+TN__INTERNAL int tn__stream_write(tn_stream *s, const void *data, size_t len, tn_stream_write_cb cb, void *arg,
+                                  bool now) {
     if (s->closed) return TN_ECLOSED;
     size_t pending = s->wbuf.len - s->wpos;
     if (s->max_write && len > s->max_write - TN__MIN(pending, s->max_write)) {
@@ -6800,7 +7451,7 @@ TN_API int tn_stream_write_file(tn_stream *s, int fd, uint64_t offset, uint64_t 
 }
 
 // For the http server, whose requests can go before their file is sent.
-TN__PRIVATE void tn__stream_forget_file_cb(tn_stream *s) {
+TN__INTERNAL void tn__stream_forget_file_cb(tn_stream *s) {
     uint32_t n = 0;
     for (uint32_t i = 0; i < s->nwcbs; i++)
         if (!(s->wcbs[i].end & TN__WCB_FILE)) s->wcbs[n++] = s->wcbs[i];
@@ -6849,12 +7500,50 @@ TN_API void *tn_stream_user_data(const tn_stream *s) { return s->user_data; }
 TN_API void tn_stream_set_user_data(tn_stream *s, void *user_data) { s->user_data = user_data; }
 // ==== END src/net/stream.c ====
 
+// ==== BEGIN src/net/tcp_internal.h ====
+// ---------------------------------------------------------------------------
+#if defined(TN_AMALGAMATION_LINES)
+#line 1 "src/net/tcp_internal.h"
+#endif
+// >>tcp_internal  A TCP server inside another server (net/tcp.c)
+// ---------------------------------------------------------------------------
+#ifndef TN__NET_TCP_INTERNAL_H
+#define TN__NET_TCP_INTERNAL_H
+
+
+
+// Makes srv its caller's to free (with tn_tcp_server_stop): the loop no
+// longer frees it at tn_loop_free. For servers built on a TCP server.
+TN__INTERNAL void tn__tcp_server_disown(tn_tcp_server *srv);
+#endif
+// ==== END src/net/tcp_internal.h ====
+
 // ==== BEGIN src/net/tcp.c ====
 // >>tcp implementation: accepting (with the EMFILE reserve) and connecting
 #if defined(TN_AMALGAMATION_LINES)
 #line 1 "src/net/tcp.c"
 #endif
 
+
+
+
+
+
+
+
+
+
+
+
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
 
 enum { TN__MAX_LISTEN = 16 };
 
@@ -7009,6 +7698,8 @@ TN_API int tn_tcp_server_listen(tn_tcp_server *srv, const tn_bind_desc *bind) {
 }
 
 TN_API int tn_tcp_server_port(const tn_tcp_server *srv) { return srv->nfds ? tn__local_port(srv->fds[0]) : 0; }
+
+TN__INTERNAL void tn__tcp_server_disown(tn_tcp_server *srv) { tn__loop_remove_handle(&srv->handle); }
 
 TN_API void tn_tcp_server_stop(tn_tcp_server *srv) {
     if (!srv) return;
@@ -7205,12 +7896,40 @@ TN_API int tn_tcp_connect(tn_loop *loop, const tn_connect_desc *d, tn_connect_cb
 }
 // ==== END src/net/tcp.c ====
 
+// ==== BEGIN src/http/parse_internal.h ====
+// ---------------------------------------------------------------------------
+#if defined(TN_AMALGAMATION_LINES)
+#line 1 "src/http/parse_internal.h"
+#endif
+// >>http_parse_internal  Token and whitespace rules of RFC 9110 for the
+// other HTTP readers and writers (http/parse.c)
+// ---------------------------------------------------------------------------
+#ifndef TN__HTTP_PARSE_INTERNAL_H
+#define TN__HTTP_PARSE_INTERNAL_H
+
+
+
+// RFC 9110 token characters (method and header names, parameters).
+TN__INTERNAL bool tn__http_is_tchar(unsigned char c);
+// p[0..len) without surrounding spaces and tabs.
+TN__INTERNAL tn_str tn__http_trim(const char *p, size_t len);
+#endif
+// ==== END src/http/parse_internal.h ====
+
 // ==== BEGIN src/http/parse.c ====
 // >>http_parse implementation
 #if defined(TN_AMALGAMATION_LINES)
 #line 1 "src/http/parse.c"
 #endif
 
+
+
+
+
+
+
+#include <limits.h>
+#include <string.h>
 
 // Internal results: 0 = go on, TN_INCOMPLETE, or the HTTP status of the error.
 enum {
@@ -7231,7 +7950,7 @@ static const unsigned char tn__http_cls[256] = {
 };
 
 TN__PRIVATE bool tn__http_is(unsigned char c, int cls) { return (tn__http_cls[c] & cls) != 0; }
-TN__PRIVATE bool tn__http_is_tchar(unsigned char c) { return tn__http_is(c, TN__C_TCHAR); }
+TN__INTERNAL bool tn__http_is_tchar(unsigned char c) { return tn__http_is(c, TN__C_TCHAR); }
 
 // A case-insensitive compare of a view with a NUL-terminated name.
 TN__PRIVATE bool tn__http_eq(tn_str a, const char *name) {
@@ -7301,7 +8020,7 @@ TN__PRIVATE size_t tn__http_scan_text(const char *b, size_t p, size_t e, unsigne
     }
 }
 
-TN__PRIVATE tn_str tn__http_trim(const char *p, size_t len) {
+TN__INTERNAL tn_str tn__http_trim(const char *p, size_t len) {
     while (len && (p[0] == ' ' || p[0] == '\t')) p++, len--;
     while (len && (p[len - 1] == ' ' || p[len - 1] == '\t')) len--;
     return tn__str_n(p, len);
@@ -7769,6 +8488,12 @@ TN_API bool tn_chunked_done(const tn_chunked_decoder *d) { return d->_state == T
 #endif
 
 
+
+
+
+
+#include <string.h>
+
 TN_API size_t tn_url_unescape(char *dst, const char *src, size_t len, bool plus) {
     size_t o = 0;
     for (size_t i = 0; i < len; i++) {
@@ -7918,6 +8643,32 @@ TN_API int tn_url_parse(const char *url, tn_url *out) {
 }
 // ==== END src/http/url.c ====
 
+// ==== BEGIN src/http/args_internal.h ====
+// ---------------------------------------------------------------------------
+#if defined(TN_AMALGAMATION_LINES)
+#line 1 "src/http/args_internal.h"
+#endif
+// >>args_internal  Filling a tn_args by other parsers (cookie.c; http/args.c)
+// ---------------------------------------------------------------------------
+#ifndef TN__HTTP_ARGS_INTERNAL_H
+#define TN__HTTP_ARGS_INTERNAL_H
+
+
+
+
+// Fields one parse may add unless limited (tn_args_limits.max_fields).
+#define TN__ARGS_DEFAULT_MAX_FIELDS 1000
+
+// A new chunk of `a` holding `len` bytes of `data` (NULL: left uninitialised)
+// and a NUL. Returns its bytes or NULL.
+TN__INTERNAL char *tn__args_copy(tn_args *a, const char *data, size_t len);
+// Appends one field whose views point into memory `a` owns. Returns 0 or TN_ENOMEM.
+TN__INTERNAL int tn__args_push(tn_args *a, tn_str name, tn_str value);
+// Undoes a failed append: drops the fields after `count` and the newest chunk.
+TN__INTERNAL void tn__args_undo(tn_args *a, size_t count);
+#endif
+// ==== END src/http/args_internal.h ====
+
 // ==== BEGIN src/http/args.c ====
 // >>args implementation
 #if defined(TN_AMALGAMATION_LINES)
@@ -7925,7 +8676,13 @@ TN_API int tn_url_parse(const char *url, tn_url *out) {
 #endif
 
 
-#define TN__ARGS_DEFAULT_MAX_FIELDS 1000
+
+
+
+
+
+
+#include <string.h>
 
 // One owned copy of an input; its bytes follow the header in the same block.
 struct tn__args_chunk {
@@ -7934,7 +8691,7 @@ struct tn__args_chunk {
 
 // A new chunk of `a` holding `len` bytes of `data` (NULL: left uninitialised)
 // and a NUL. Returns its bytes or NULL.
-TN__PRIVATE char *tn__args_copy(tn_args *a, const char *data, size_t len) {
+TN__INTERNAL char *tn__args_copy(tn_args *a, const char *data, size_t len) {
     if (len > SIZE_MAX - sizeof(struct tn__args_chunk) - 1) return NULL;
     struct tn__args_chunk *c = TN__CAST(struct tn__args_chunk *,
                                         tn__malloc(sizeof *c + len + 1));
@@ -7947,7 +8704,7 @@ TN__PRIVATE char *tn__args_copy(tn_args *a, const char *data, size_t len) {
     return copy;
 }
 
-TN__PRIVATE int tn__args_push(tn_args *a, tn_str name, tn_str value) {
+TN__INTERNAL int tn__args_push(tn_args *a, tn_str name, tn_str value) {
     if (a->count == a->cap) {
         size_t cap = a->cap ? a->cap * 2 : 4;  // small: a parked request keeps it
         tn_arg *items = TN__CAST(tn_arg *, tn__realloc(a->items, cap * sizeof *items));
@@ -7962,7 +8719,7 @@ TN__PRIVATE int tn__args_push(tn_args *a, tn_str name, tn_str value) {
 }
 
 // Undoes a failed append: drops the fields after `count` and the newest chunk.
-TN__PRIVATE void tn__args_undo(tn_args *a, size_t count) {
+TN__INTERNAL void tn__args_undo(tn_args *a, size_t count) {
     struct tn__args_chunk *c = a->mem;
     a->count = count;
     if (c) {
@@ -8085,6 +8842,13 @@ TN_API void tn_args_free(tn_args *a) {
 #line 1 "src/http/util.c"
 #endif
 
+
+
+
+
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
 
 static const char tn__hu_wday[7][4] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
 static const char tn__hu_wday_long[7][10] = {"Sunday",   "Monday", "Tuesday", "Wednesday",
@@ -8470,6 +9234,15 @@ unsatisfiable:
 #endif
 
 
+
+
+
+
+
+
+
+#include <string.h>
+
 TN__PRIVATE bool tn__cookie_space(char c) {
     return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f';
 }
@@ -8624,6 +9397,18 @@ TN_API int tn_cookie_format(tn_buf *out, const tn_cookie_desc *d) {
 #line 1 "src/http/multipart.c"
 #endif
 
+
+
+
+
+
+
+
+
+
+
+
+#include <string.h>
 
 #define TN__MP_MAX_PARTS 100
 #define TN__MP_MAX_HEADER (10 * 1024)
@@ -8881,12 +9666,76 @@ TN_API void tn_multipart_free(tn_multipart *mp) {
 }
 // ==== END src/http/multipart.c ====
 
+// ==== BEGIN src/http/server_internal.h ====
+// ---------------------------------------------------------------------------
+#if defined(TN_AMALGAMATION_LINES)
+#line 1 "src/http/server_internal.h"
+#endif
+// >>http_server_internal  What the web layer asks of the HTTP server beyond
+// its API (http/server.c)
+// ---------------------------------------------------------------------------
+#ifndef TN__HTTP_SERVER_INTERNAL_H
+#define TN__HTTP_SERVER_INTERNAL_H
+
+
+
+
+// Calls the web layer adds around each request (web/app.c sets them).
+typedef struct tn__http_hooks {
+    tn_handler_fn before_finish;  // e.g. the automatic ETag
+    tn_handler_fn after_finish;   // e.g. on_finish, the access log
+} tn__http_hooks;
+
+// Gives srv its hooks and makes it its caller's to free (with
+// tn_http_server_stop): the loop no longer frees it at tn_loop_free.
+TN__INTERNAL void tn__http_server_adopt(tn_http_server *srv, const tn__http_hooks *hooks);
+
+// A request object's extension: state a layer above keeps with it. Request
+// objects are pooled, so the extension is reused by later requests; the
+// server frees it with ext_free when it frees the object.
+TN__INTERNAL void *tn__handler_ext(const tn_handler *h);
+TN__INTERNAL void tn__handler_set_ext(tn_handler *h, void *ext, void (*ext_free)(void *ext));
+// The response body written so far, for writers that append in place (JSON).
+TN__INTERNAL tn_buf *tn__handler_body(tn_handler *h);
+// Replaces the response headers set so far with the server's defaults (an
+// error page starts afresh).
+TN__INTERNAL void tn__handler_reset_headers(tn_handler *h);
+// True when the request callback deferred the answer (tn_defer).
+TN__INTERNAL bool tn__handler_deferred(const tn_handler *h);
+#endif
+// ==== END src/http/server_internal.h ====
+
 // ==== BEGIN src/http/server.c ====
 // >>http_server implementation
 #if defined(TN_AMALGAMATION_LINES)
 #line 1 "src/http/server.c"
 #endif
 
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
 
 typedef struct tn__hconn tn__hconn;
 typedef struct tn__hreq tn__hreq;
@@ -8900,19 +9749,12 @@ typedef struct tn__tlist {
     tn_timeout timer;
 } tn__tlist;
 
-// What the web layer (app.c) adds around each request, set by tn__app.
-typedef struct tn__http_hooks {
-    tn_handler_fn before_finish;  // e.g. the automatic ETag
-    tn_handler_fn after_finish;   // e.g. on_finish, the access log
-    void (*ext_free)(void *ext);  // frees a request's extension (see tn__hreq.ext)
-} tn__http_hooks;
-
 struct tn_http_server {
     tn__handle handle;
     tn_loop *loop;
     tn_http_server_desc desc;  // defaults filled in; strings below are copies
     char *protocol, *server_header;
-    tn__http_hooks hooks;
+    tn__http_hooks hooks;      // what web/app.c adds around each request
     tn_tcp_server *tcp;
     tn__hconn *conns;          // every open connection
     size_t nconns;
@@ -9904,7 +10746,7 @@ TN_API int tn_http_server_listen(tn_http_server *srv, const tn_bind_desc *bind) 
         td.stream.max_write_buffer_size = srv->desc.max_write_buffer_size;
         srv->tcp = tn_tcp_server_new(srv->loop, &td);
         if (!srv->tcp) return TN_ENOMEM;
-        tn__loop_remove_handle(&srv->tcp->handle);  // ours to free, not the loop's
+        tn__tcp_server_disown(srv->tcp);  // ours to free, not the loop's
     }
     return tn_tcp_server_listen(srv->tcp, bind);
 }
@@ -9914,6 +10756,24 @@ TN_API size_t tn_http_server_connections(const tn_http_server *srv) { return srv
 TN_API void tn_http_server_stop(tn_http_server *srv) {
     if (srv) tn__hserver_free(srv);
 }
+
+// ---- for the web layer (server_internal.h)
+
+TN__INTERNAL void tn__http_server_adopt(tn_http_server *srv, const tn__http_hooks *hooks) {
+    srv->hooks = *hooks;
+    tn__loop_remove_handle(&srv->handle);
+}
+
+TN__INTERNAL void *tn__handler_ext(const tn_handler *h) { return TN__REQ(h)->ext; }
+
+TN__INTERNAL void tn__handler_set_ext(tn_handler *h, void *ext, void (*ext_free)(void *ext)) {
+    TN__REQ(h)->ext = ext;
+    TN__REQ(h)->ext_free = ext_free;
+}
+
+TN__INTERNAL tn_buf *tn__handler_body(tn_handler *h) { return &TN__REQ(h)->out; }
+TN__INTERNAL void tn__handler_reset_headers(tn_handler *h) { tn__hreq_default_headers(TN__REQ(h)); }
+TN__INTERNAL bool tn__handler_deferred(const tn_handler *h) { return TN__REQ(h)->deferred; }
 // ==== END src/http/server.c ====
 
 // ==== BEGIN src/websocket/frame.c ====
@@ -9922,6 +10782,13 @@ TN_API void tn_http_server_stop(tn_http_server *srv) {
 #line 1 "src/websocket/frame.c"
 #endif
 
+
+
+
+
+
+
+#include <string.h>
 
 TN__PRIVATE int tn__ws_fail(tn_ws_frame_header *h, int close_code) {
     h->close_code = close_code;
@@ -10086,15 +10953,25 @@ TN_API int tn_ws_close_payload(char out[125], int code, const char *reason, size
 }
 // ==== END src/websocket/frame.c ====
 
-// ==== BEGIN src/websocket/ws_internal.h ====
+// ==== BEGIN src/websocket/websocket_internal.h ====
 // ---------------------------------------------------------------------------
 #if defined(TN_AMALGAMATION_LINES)
-#line 1 "src/websocket/ws_internal.h"
+#line 1 "src/websocket/websocket_internal.h"
 #endif
-// >>ws_internal  A WebSocket connection's state, shared by the connection
+// >>websocket_internal  A WebSocket connection's state, shared by the connection
 // core (websocket.c), the client (client.c) and the server's handshake
 // (web/ws_server.c), which make a tn_ws and hand it to the core once open
 // ---------------------------------------------------------------------------
+#ifndef TN__WEBSOCKET_WEBSOCKET_INTERNAL_H
+#define TN__WEBSOCKET_WEBSOCKET_INTERNAL_H
+
+
+
+
+
+
+
+
 
 
 // A path argument kept beyond the request: its value and its group's name.
@@ -10139,22 +11016,23 @@ struct tn_ws {
 
 // ---- what the core offers the two handshakes
 // The stream's parse read once open: frames as they arrive.
-TN__PRIVATE size_t tn__ws_on_data(tn_stream *s, int status, const char *data, size_t len, void *arg);
+TN__INTERNAL size_t tn__ws_on_data(tn_stream *s, int status, const char *data, size_t len, void *arg);
 // The stream's close callback once open: on_close, then ws is freed.
-TN__PRIVATE void tn__ws_on_stream_close(tn_stream *s, int reason, void *arg);
+TN__INTERNAL void tn__ws_on_stream_close(tn_stream *s, int reason, void *arg);
 // The keep-alive timer (cls->ping_interval), armed once open.
-TN__PRIVATE void tn__ws_ping_tick(tn_loop *loop, void *arg);
+TN__INTERNAL void tn__ws_ping_tick(tn_loop *loop, void *arg);
 // Frees ws (not its stream): for a handshake that failed.
-TN__PRIVATE void tn__ws_free(tn_ws *ws);
+TN__INTERNAL void tn__ws_free(tn_ws *ws);
 
 // ---- header lists, for both handshakes
 enum { TN__WS_MAX_TOKENS = 32 };
 // The trimmed, non-empty items of every `name` header's comma-separated
 // list, in order. Returns how many were stored (at most max).
-TN__PRIVATE int tn__ws_header_tokens(const tn_header *hs, size_t nh, const char *name, tn_str *out, int max);
+TN__INTERNAL int tn__ws_header_tokens(const tn_header *hs, size_t nh, const char *name, tn_str *out, int max);
 // Whether a comma-separated header (every instance of it) lists `token`.
-TN__PRIVATE bool tn__ws_headers_have_token(const tn_header *hs, size_t nh, const char *name, const char *token);
-// ==== END src/websocket/ws_internal.h ====
+TN__INTERNAL bool tn__ws_headers_have_token(const tn_header *hs, size_t nh, const char *name, const char *token);
+#endif
+// ==== END src/websocket/websocket_internal.h ====
 
 // ==== BEGIN src/websocket/websocket.c ====
 // >>websocket implementation: the connection core (frames in and out,
@@ -10163,6 +11041,24 @@ TN__PRIVATE bool tn__ws_headers_have_token(const tn_header *hs, size_t nh, const
 #endif
 // closing, keep-alive), the same for both ends
 
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+#include <string.h>
+#include <sys/socket.h>
 
 // What the frame reader expects next. DRAIN: the connection failed or the
 // peer closed; input is discarded until the peer hangs up or close_timeout.
@@ -10431,7 +11327,7 @@ TN__PRIVATE size_t tn__ws_read_payload(tn_ws *ws, const char *p, size_t len) {
 
 // The stream's parse read: frames as they arrive, payloads in pieces, so a
 // message may be larger than the stream's read buffer.
-TN__PRIVATE size_t tn__ws_on_data(tn_stream *s, int status, const char *data, size_t len, void *arg) {
+TN__INTERNAL size_t tn__ws_on_data(tn_stream *s, int status, const char *data, size_t len, void *arg) {
     tn_ws *ws = TN__CAST(tn_ws *, arg);
     if (status) return 0;  // the close callback tells the user
     size_t used = 0;
@@ -10456,7 +11352,7 @@ TN__PRIVATE void tn__ws_pong_timeout(tn_loop *loop, void *arg) {
     tn__ws_abort(ws);
 }
 
-TN__PRIVATE void tn__ws_ping_tick(tn_loop *loop, void *arg) {
+TN__INTERNAL void tn__ws_ping_tick(tn_loop *loop, void *arg) {
     tn_ws *ws = TN__CAST(tn_ws *, arg);
     const tn_ws_class *c = ws->cls;
     ws->ping_timer.id = 0;
@@ -10469,14 +11365,14 @@ TN__PRIVATE void tn__ws_ping_tick(tn_loop *loop, void *arg) {
 
 // ---- the end
 
-TN__PRIVATE void tn__ws_free(tn_ws *ws) {
+TN__INTERNAL void tn__ws_free(tn_ws *ws) {
     tn_buf_free(&ws->msg);
     tn__free(ws->close_reason);
     tn__free(ws->mem);
     tn__free(ws);
 }
 
-TN__PRIVATE void tn__ws_on_stream_close(tn_stream *s, int reason, void *arg) {
+TN__INTERNAL void tn__ws_on_stream_close(tn_stream *s, int reason, void *arg) {
     tn_ws *ws = TN__CAST(tn_ws *, arg);
     (void)s, (void)reason;
     tn_loop_remove_timeout(ws->loop, ws->close_timer);
@@ -10492,7 +11388,7 @@ TN__PRIVATE void tn__ws_on_stream_close(tn_stream *s, int reason, void *arg) {
 
 // The trimmed, non-empty items of every `name` header's comma-separated
 // list, in order. Returns how many were stored (at most max).
-TN__PRIVATE int tn__ws_header_tokens(const tn_header *hs, size_t nh, const char *name, tn_str *out, int max) {
+TN__INTERNAL int tn__ws_header_tokens(const tn_header *hs, size_t nh, const char *name, tn_str *out, int max) {
     int n = 0;
     for (size_t i = 0; i < nh; i++) {
         const tn_header *hd = &hs[i];
@@ -10510,7 +11406,7 @@ TN__PRIVATE int tn__ws_header_tokens(const tn_header *hs, size_t nh, const char 
 }
 
 // Whether a comma-separated header (every instance of it) lists `token`.
-TN__PRIVATE bool tn__ws_headers_have_token(const tn_header *hs, size_t nh, const char *name, const char *token) {
+TN__INTERNAL bool tn__ws_headers_have_token(const tn_header *hs, size_t nh, const char *name, const char *token) {
     tn_str t[TN__WS_MAX_TOKENS];
     int n = tn__ws_header_tokens(hs, nh, name, t, TN__WS_MAX_TOKENS);
     for (int i = 0; i < n; i++)
@@ -10558,6 +11454,25 @@ TN_API tn_loop *tn_ws_loop(const tn_ws *ws) { return ws->loop; }
 #line 1 "src/websocket/client.c"
 #endif
 
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+#include <string.h>
 
 enum { TN__WS_MAX_EXTRA_HEADERS = 64, TN__WS_MAX_ANSWER = 16 * 1024 };
 
@@ -10860,6 +11775,13 @@ TN_API int tn_ws_connect(tn_loop *loop, const tn_ws_connect_desc *d) {
 #line 1 "src/web/route.c"
 #endif
 
+
+
+
+
+
+
+#include <string.h>
 
 // The pattern compiles to a program for a backtracking machine (Pike's
 // instruction set, as in Thompson/Cox "re1"). Jumps are relative, so a block
@@ -11671,6 +12593,22 @@ TN_API int tn_route_reverse(const tn_route_pattern *p, const char *const *args, 
 #line 1 "src/web/template.c"
 #endif
 
+
+
+
+
+
+
+
+
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 enum { TN__T_TEXT, TN__T_EXPR, TN__T_IF, TN__T_ELIF, TN__T_ELSE, TN__T_FOR, TN__T_INCLUDE, TN__T_EXTENDS, TN__T_BLOCK };
 enum { TN__TE_PATH, TN__TE_STR, TN__TE_CALL };
@@ -12740,29 +13678,36 @@ TN_API int tn_template_loader_get(tn_template_loader *l, const char *name, const
 // >>handler_internal  What the parts of the web layer share: the application
 // and each request's web state (app.c fills them, the others read them)
 // ---------------------------------------------------------------------------
+#ifndef TN__WEB_HANDLER_INTERNAL_H
+#define TN__WEB_HANDLER_INTERNAL_H
+
+
+
+
+
+
+
+
 
 
 enum { TN__MAX_PATH_ARGS = 16 };
 
-struct tn__hostgroup;
+struct tn_app;
 struct tn__static;
 
-struct tn_app {
-    tn__handle handle;
-    tn_loop *loop;
-    tn_app_desc desc;
-    struct tn__hostgroup *groups;  // added host groups, in order; the default host last
-    size_t ngroups;
-    tn_http_server *server;
-    struct tn__static *statics;  // static.c: static files and their hashes
-    tn_template_loader *templates;  // from template_path; NULL without one
-};
-
+// What the parts of the web layer below app.c keep per application (app.c
+// holds it in its tn_app and fills it; the request's web state points to it).
+typedef struct tn__web_app {
+    const char *cookie_secret;      // signed cookies (cookies.c), copied; NULL: none
+    struct tn__static *statics;     // static files and their hashes (static.c)
+    tn_template_loader *templates;  // tn_render's loader (render.c); NULL: none
+} tn__web_app;
 
 // The web layer's per-request state; it lives with the pooled request
 // object, so its buffers are reused too.
 typedef struct tn__webreq {
-    tn_app *app;
+    struct tn_app *app;      // the app that routed the request
+    tn__web_app *web;        // and its shared state
     const tn_handler_class *cls;
     tn_handler_fn callback;
     const tn_route_pattern *pat;
@@ -12783,18 +13728,19 @@ typedef struct tn__webreq {
 
 
 // The request's web state: NULL on a plain server (no app routed it).
-TN__PRIVATE tn__webreq *tn__web(const tn_handler *h);
+TN__INTERNAL tn__webreq *tn__web(const tn_handler *h);
 // Empties the state for the next request on the same object, keeping its buffers.
-TN__PRIVATE void tn__webreq_reset(tn__webreq *w);
+TN__INTERNAL void tn__webreq_reset(tn__webreq *w);
 // Frees the state (the request object's extension destructor).
-TN__PRIVATE void tn__webreq_free(void *ext);
+TN__INTERNAL void tn__webreq_free(void *ext);
 // Tornado's send_error, with an Allow header when `allow` is set (405).
-TN__PRIVATE void tn__web_error(tn_handler *h, int status, const char *allow);
+TN__INTERNAL void tn__web_error(tn_handler *h, int status, const char *allow);
 // Tornado's check_etag_header: does If-None-Match name this entity tag?
-TN__PRIVATE bool tn__etag_matches(tn_str inm, tn_str etag);
+TN__INTERNAL bool tn__etag_matches(tn_str inm, tn_str etag);
 // Tornado's automatic ETag (and 304) for a GET or HEAD answered 200: the
 // server calls it before a response is finished.
-TN__PRIVATE void tn__web_auto_etag(tn_handler *h);
+TN__INTERNAL void tn__web_auto_etag(tn_handler *h);
+#endif
 // ==== END src/web/handler_internal.h ====
 
 // ==== BEGIN src/web/handler.c ====
@@ -12805,11 +13751,27 @@ TN__PRIVATE void tn__web_auto_etag(tn_handler *h);
 // automatic ETag, path arguments and JSON output
 
 
-TN__PRIVATE tn__webreq *tn__web(const tn_handler *h) {
-    return TN__CAST(tn__webreq *, TN__REQ(h)->ext);
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+#include <string.h>
+
+TN__INTERNAL tn__webreq *tn__web(const tn_handler *h) {
+    return TN__CAST(tn__webreq *, tn__handler_ext(h));
 }
 
-TN__PRIVATE void tn__webreq_reset(tn__webreq *w) {
+TN__INTERNAL void tn__webreq_reset(tn__webreq *w) {
     tn_args_free(&w->query);
     tn_args_free(&w->body);
     tn_args_free(&w->cookies);
@@ -12823,7 +13785,7 @@ TN__PRIVATE void tn__webreq_reset(tn__webreq *w) {
     w->scratch = scratch;
 }
 
-TN__PRIVATE void tn__webreq_free(void *ext) {
+TN__INTERNAL void tn__webreq_free(void *ext) {
     tn__webreq *w = TN__CAST(tn__webreq *, ext);
     tn__webreq_reset(w);
     tn_buf_free(&w->argbuf);
@@ -12834,7 +13796,7 @@ TN__PRIVATE void tn__webreq_free(void *ext) {
 // ---- errors and redirects
 
 // Tornado's send_error: a fresh response with the error page.
-TN__PRIVATE void tn__web_error(tn_handler *h, int status, const char *allow) {
+TN__INTERNAL void tn__web_error(tn_handler *h, int status, const char *allow) {
     if (tn_finished(h)) return;
     if (tn_headers_sent(h)) {
         TN__LOGE("cannot send error %d: the response head was already sent", status);
@@ -12843,7 +13805,7 @@ TN__PRIVATE void tn__web_error(tn_handler *h, int status, const char *allow) {
     }
     tn__webreq *w = tn__web(h);
     tn_clear_written(h);
-    tn__hreq_default_headers(TN__REQ(h));
+    tn__handler_reset_headers(h);
     if (w && w->cls && w->cls->set_default_headers) w->cls->set_default_headers(h);
     if (tn_set_status(h, status, NULL) != 0) tn_set_status(h, 500, NULL);
     if (allow) tn_set_header(h, "Allow", allow);
@@ -12871,7 +13833,7 @@ TN_API int tn_redirect(tn_handler *h, const char *url, int status) {
 // ---- the automatic ETag
 
 // Tornado's check_etag_header: does If-None-Match name this entity tag?
-TN__PRIVATE bool tn__etag_matches(tn_str inm, tn_str etag) {
+TN__INTERNAL bool tn__etag_matches(tn_str inm, tn_str etag) {
     if (etag.len >= 2 && etag.ptr[0] == 'W' && etag.ptr[1] == '/') etag.ptr += 2, etag.len -= 2;
     size_t i = 0;
     while (i < inm.len) {
@@ -12920,7 +13882,7 @@ TN__PRIVATE void tn__etag_hash(const char *p, size_t n, uint64_t out[2]) {
     out[1] = tn__mix64(b + w + out[0]);
 }
 
-TN__PRIVATE void tn__web_auto_etag(tn_handler *h) {
+TN__INTERNAL void tn__web_auto_etag(tn_handler *h) {
     tn__webreq *w = tn__web(h);
     if (!w || w->callback || (w->cls && w->cls->no_etag) || tn_headers_sent(h)) return;
     int status = tn_get_status(h);
@@ -12968,18 +13930,13 @@ TN_API tn_json_writer *tn_write_json_begin(tn_handler *h) {
     tn__webreq *w = tn__web(h);
     if (!w) return NULL;
     tn_set_header(h, "Content-Type", "application/json; charset=UTF-8");
-    tn_json_writer_init(&w->json, &TN__REQ(h)->out);
+    tn_json_writer_init(&w->json, tn__handler_body(h));
     return &w->json;
 }
 
 TN_API int tn_write_json_end(tn_handler *h) {
     tn__webreq *w = tn__web(h);
     return w ? tn_json_writer_finish(&w->json) : TN_EINVAL;
-}
-
-TN_API tn_app *tn_handler_app(const tn_handler *h) {
-    tn__webreq *w = tn__web(h);
-    return w ? w->app : NULL;
 }
 // ==== END src/web/handler.c ====
 
@@ -12989,6 +13946,18 @@ TN_API tn_app *tn_handler_app(const tn_handler *h) {
 #line 1 "src/web/arguments.c"
 #endif
 
+
+
+
+
+
+
+
+
+
+
+
+#include <string.h>
 
 TN__PRIVATE void tn__web_parse_body(tn__webreq *w, tn_handler *h) {
     w->body_done = 1;
@@ -13093,6 +14062,20 @@ TN_API const tn_multipart *tn_get_files(tn_handler *h) {
 #endif
 
 
+
+
+
+
+
+
+
+
+
+
+
+#include <string.h>
+#include <time.h>
+
 TN_API const char *tn_get_cookie(tn_handler *h, const char *name, const char *def) {
     tn__webreq *w = tn__web(h);
     if (!w) return def;
@@ -13131,12 +14114,12 @@ TN_API int tn_clear_cookie(tn_handler *h, const char *name, const char *path, co
 
 TN_API int tn_set_signed_cookie(tn_handler *h, const char *name, const char *value, double expires_days) {
     tn__webreq *w = tn__web(h);
-    if (!w || !w->app->desc.cookie_secret) {
+    if (!w || !w->web->cookie_secret) {
         TN__LOGE("tn_set_signed_cookie needs the application's cookie_secret");
         return TN_EINVAL;
     }
     tn_buf sv = {NULL, 0, 0};
-    int r = tn_signed_value_create(&sv, w->app->desc.cookie_secret, 0, name, value, strlen(value), (int64_t)time(NULL));
+    int r = tn_signed_value_create(&sv, w->web->cookie_secret, 0, name, value, strlen(value), (int64_t)time(NULL));
     if (r == 0) {
         tn_cookie_desc d;
         memset(&d, 0, sizeof d);
@@ -13152,8 +14135,8 @@ TN_API int tn_set_signed_cookie(tn_handler *h, const char *name, const char *val
 TN_API const char *tn_get_signed_cookie(tn_handler *h, const char *name, double max_age_days) {
     tn__webreq *w = tn__web(h);
     const char *raw = tn_get_cookie(h, name, NULL);
-    if (!w || !raw || !w->app->desc.cookie_secret) return NULL;
-    const char *secret = w->app->desc.cookie_secret;
+    if (!w || !raw || !w->web->cookie_secret) return NULL;
+    const char *secret = w->web->cookie_secret;
     tn_buf v = {NULL, 0, 0};
     int r = tn_signed_value_decode(&v, &secret, 1, name, raw, strlen(raw), max_age_days, (int64_t)time(NULL));
     // A value with a NUL inside is no C string: refused like a forged one.
@@ -13171,13 +14154,17 @@ TN_API const char *tn_get_signed_cookie(tn_handler *h, const char *name, double 
 #endif
 // >>xsrf_internal  What the application asks of xsrf.c
 // ---------------------------------------------------------------------------
+#ifndef TN__WEB_XSRF_INTERNAL_H
+#define TN__WEB_XSRF_INTERNAL_H
+
 
 
 // Tornado's check_xsrf_cookie, for a method other than GET, HEAD and
 // OPTIONS when the app has xsrf_cookies: true when the request carries the
 // token of its _xsrf cookie; otherwise it sends the 403 itself (or the 400
 // of a malformed argument) and returns false.
-TN__PRIVATE bool tn__xsrf_check(tn_handler *h);
+TN__INTERNAL bool tn__xsrf_check(tn_handler *h);
+#endif
 // ==== END src/web/xsrf_internal.h ====
 
 // ==== BEGIN src/web/xsrf.c ====
@@ -13187,6 +14174,25 @@ TN__PRIVATE bool tn__xsrf_check(tn_handler *h);
 #endif
 // version 2), the _xsrf cookie, and the check of unsafe methods
 
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
 
 // XORs a token with a 4-byte mask (Tornado's _websocket_mask; masking and
 // unmasking are the same operation).
@@ -13285,7 +14291,7 @@ TN_API const char *tn_xsrf_form_html(tn_handler *h) {
 }
 
 // Tornado's check_xsrf_cookie. Sends the 403 itself; false then.
-TN__PRIVATE bool tn__xsrf_check(tn_handler *h) {
+TN__INTERNAL bool tn__xsrf_check(tn_handler *h) {
     const char *sent = tn_get_argument(h, "_xsrf", NULL);
     if (tn_finished(h)) return false;  // the argument was not UTF-8: 400 sent
     tn_str hdr = tn_get_header(h, "X-Xsrftoken");
@@ -13317,16 +14323,27 @@ TN__PRIVATE bool tn__xsrf_check(tn_handler *h) {
 #if defined(TN_AMALGAMATION_LINES)
 #line 1 "src/web/static_internal.h"
 #endif
-// >>static_internal  What the application asks of static.c
+// >>static_internal  An app's static_path / static_files (web/static.c)
 // ---------------------------------------------------------------------------
+#ifndef TN__WEB_STATIC_INTERNAL_H
+#define TN__WEB_STATIC_INTERNAL_H
 
 
-// The routes static_path / static_files install before the app's own (a
-// table for the caller to free; NULL when out of memory or on a bad
-// static_files table), with their state kept in app->statics.
-TN__PRIVATE tn_route *tn__static_app_routes(tn_app *app, const tn_route *routes);
-// Frees an app's static-file state (NULL is fine).
-TN__PRIVATE void tn__static_free(struct tn__static *st);
+
+struct tn__static;
+
+// The state of an app's static files: its folder (`path`, copied) or packed
+// `files`, served under `url_prefix` (copied; NULL: "/static/"), and the
+// hash cache every static route of the app shares. NULL when out of memory
+// or when `files` is not sorted (logged).
+TN__INTERNAL struct tn__static *tn__static_new(const char *path, const char *url_prefix, const tn_packed_file *files);
+// Frees it (NULL is fine).
+TN__INTERNAL void tn__static_free(struct tn__static *st);
+// The route pattern of the URL prefix ("/static/(.*)"), and the desc its
+// routes serve with tn_static_serve.
+TN__INTERNAL const char *tn__static_pattern(const struct tn__static *st);
+TN__INTERNAL const tn_static_desc *tn__static_desc(const struct tn__static *st);
+#endif
 // ==== END src/web/static_internal.h ====
 
 // ==== BEGIN src/web/static.c ====
@@ -13335,6 +14352,31 @@ TN__PRIVATE void tn__static_free(struct tn__static *st);
 #line 1 "src/web/static.c"
 #endif
 
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <time.h>
+#include <unistd.h>
 
 // Ten years, as Tornado's CACHE_MAX_AGE for versioned URLs.
 enum { TN__STATIC_MAX_AGE = 315360000, TN__STATIC_HASH_CHUNK = 64 * 1024, TN__STATIC_VERSION_LEN = 32 };
@@ -13380,7 +14422,7 @@ typedef struct tn__sfile {
 
 enum { TN__SF_FILE, TN__SF_DIR, TN__SF_MISSING, TN__SF_FORBIDDEN, TN__SF_ERROR };
 
-TN__PRIVATE void tn__static_free(struct tn__static *st) {
+TN__INTERNAL void tn__static_free(struct tn__static *st) {
     if (!st) return;
     for (size_t i = 0; i < st->nhashes; i++) tn__free(st->hashes[i].path);
     tn__free(st->hashes);
@@ -13475,9 +14517,9 @@ TN__PRIVATE int tn__static_file_hash(struct tn__static *st, const char *path, co
 // The app's shared state, made on first use (NULL without an app, or when
 // out of memory: hashes are then not cached).
 TN__PRIVATE struct tn__static *tn__static_state(tn_handler *h) {
-    tn_app *app = tn_handler_app(h);
-    if (app && !app->statics) app->statics = TN__CAST(struct tn__static *, tn__calloc(1, sizeof(struct tn__static)));
-    return app ? app->statics : NULL;
+    tn__webreq *w = tn__web(h);
+    if (w && !w->web->statics) w->web->statics = TN__CAST(struct tn__static *, tn__calloc(1, sizeof(struct tn__static)));
+    return w ? w->web->statics : NULL;
 }
 
 // rel ("a/b", or "" for the root) under desc->path, never outside it (also
@@ -13678,8 +14720,8 @@ TN_API void tn_static_serve(tn_handler *h) {
 }
 
 TN_API int tn_static_url(tn_handler *h, const char *path, tn_buf *out) {
-    tn_app *app = tn_handler_app(h);
-    struct tn__static *st = app ? app->statics : NULL;
+    tn__webreq *w = tn__web(h);
+    struct tn__static *st = w ? w->web->statics : NULL;
     if (!st || !st->prefix || !path) return TN_ENOENT;
     tn_buf rel;
     memset(&rel, 0, sizeof rel);
@@ -13704,40 +14746,32 @@ TN__PRIVATE int tn__static_regex_escape(tn_buf *out, const char *s) {
     return 0;
 }
 
-TN__PRIVATE tn_route *tn__static_app_routes(tn_app *app, const tn_route *routes) {
-    struct tn__static *st = TN__CAST(struct tn__static *, tn__calloc(1, sizeof *st));
-    if (!st) return NULL;
-    app->statics = st;
-    tn_app_desc *d = &app->desc;
-    tn_buf pat;
-    memset(&pat, 0, sizeof pat);
-    st->desc.files = d->static_files;
-    for (size_t i = 0; d->static_files && d->static_files[i].path && d->static_files[i + 1].path; i++) {
-        if (strcmp(d->static_files[i].path, d->static_files[i + 1].path) >= 0) {
+TN__INTERNAL struct tn__static *tn__static_new(const char *path, const char *url_prefix, const tn_packed_file *files) {
+    for (size_t i = 0; files && files[i].path && files[i + 1].path; i++) {
+        if (strcmp(files[i].path, files[i + 1].path) >= 0) {
             TN__LOGE("static_files: \"%s\" must come before \"%s\" (make the table with tools/pack)",
-                     d->static_files[i + 1].path, d->static_files[i].path);
+                     files[i + 1].path, files[i].path);
             return NULL;
         }
     }
-    st->prefix = tn__strdup(d->static_url_prefix ? d->static_url_prefix : "/static/");
-    bool ok = st->prefix && (!d->static_path || (st->desc.path = tn__strdup(d->static_path)) != NULL) &&
+    struct tn__static *st = TN__CAST(struct tn__static *, tn__calloc(1, sizeof *st));
+    if (!st) return NULL;
+    tn_buf pat;
+    memset(&pat, 0, sizeof pat);
+    st->desc.files = files;
+    st->prefix = tn__strdup(url_prefix ? url_prefix : "/static/");
+    bool ok = st->prefix && (!path || (st->desc.path = tn__strdup(path)) != NULL) &&
               tn__static_regex_escape(&pat, st->prefix) == 0 && tn_buf_append_str(&pat, "(.*)") == 0;
-    d->static_path = d->static_url_prefix = NULL;  // the caller's strings need not outlive the call
     st->pattern = pat.data;
-    size_t n = 0;
-    while (routes && routes[n].pattern) n++;
-    tn_route *all = ok ? TN__CAST(tn_route *, tn__calloc(n + 4, sizeof *all)) : NULL;
-    if (!all) return NULL;
-    // Tornado puts them first, with /favicon.ico and /robots.txt.
-    const char *patterns[3] = {st->pattern, "/(favicon\\.ico)", "/(robots\\.txt)"};
-    for (int i = 0; i < 3; i++) {
-        all[i].pattern = patterns[i];
-        all[i].callback = tn_static_serve;
-        all[i].user_data = &st->desc;
+    if (!ok) {
+        tn__static_free(st);
+        return NULL;
     }
-    if (n) memcpy(all + 3, routes, n * sizeof *all);
-    return all;
+    return st;
 }
+
+TN__INTERNAL const char *tn__static_pattern(const struct tn__static *st) { return st->pattern; }
+TN__INTERNAL const tn_static_desc *tn__static_desc(const struct tn__static *st) { return &st->desc; }
 // ==== END src/web/static.c ====
 
 // ==== BEGIN src/web/render.c ====
@@ -13747,6 +14781,20 @@ TN__PRIVATE tn_route *tn__static_app_routes(tn_app *app, const tn_route *routes)
 #endif
 // and the functions Tornado's templates may call
 
+
+
+
+
+
+
+
+
+
+
+
+
+#include <stdio.h>
+#include <string.h>
 
 // The functions templates may call from tn_render.
 TN__PRIVATE int tn__render_call(void *user_data, const char *name, const tn_str *args, int nargs, tn_buf *out) {
@@ -13768,8 +14816,8 @@ TN__PRIVATE int tn__render_call(void *user_data, const char *name, const tn_str 
 }
 
 TN_API int tn_render_string(tn_handler *h, const char *name, const tn_json_value *ctx, tn_buf *out) {
-    tn_app *app = tn_handler_app(h);
-    tn_template_loader *loader = app ? app->templates : NULL;
+    tn__webreq *w = tn__web(h);
+    tn_template_loader *loader = w ? w->web->templates : NULL;
     if (!loader) {
         TN__LOGW("tn_render(%s): the app has no template_path", name);
         return TN_EINVAL;
@@ -13815,6 +14863,25 @@ TN_API int tn_render(tn_handler *h, const char *name, const tn_json_value *ctx) 
 // §4.2), after which the connection core in websocket.c takes over
 
 
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+#include <string.h>
 
 enum { TN__WS_MAX_PROTOCOLS = 16 };
 
@@ -14006,7 +15073,7 @@ TN_API void tn_ws_upgrade(tn_handler *h) {
     ws->loop = tn_handler_loop(h);
     ws->user_data = cls->user_data;
     if (cls->prepare) cls->prepare(ws, h);
-    if (!tn_finished(h) && TN__REQ(h)->deferred) {
+    if (!tn_finished(h) && tn__handler_deferred(h)) {
         ws->pending = h;  // tn_ws_accept or tn_ws_refuse goes on
         return;
     }
@@ -14059,6 +15126,29 @@ TN_API int tn_ws_path_args_count(const tn_ws *ws) { return ws->nargs; }
 // each request (Tornado's Application and RequestHandler._execute)
 
 
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+#include <string.h>
+
 typedef struct tn__route {
     tn_route_pattern *pat;
     const tn_handler_class *cls;
@@ -14072,6 +15162,16 @@ typedef struct tn__hostgroup {
     tn__route *routes;
     size_t n;
 } tn__hostgroup;
+
+struct tn_app {
+    tn__handle handle;
+    tn_loop *loop;
+    tn_app_desc desc;
+    tn__hostgroup *groups;   // added host groups, in order; the default host last
+    size_t ngroups;
+    tn_http_server *server;
+    tn__web_app web;         // what the rest of the web layer uses
+};
 
 // Unmatched paths without a default_handler: only its address is used.
 static tn_handler_class tn__not_found_class;
@@ -14185,19 +15285,19 @@ TN__PRIVATE tn_handler_fn tn__web_prepare(tn_handler *h, tn__webreq *w) {
 
 TN__PRIVATE void tn__app_headers(tn_handler *h) {
     tn_app *app = TN__CAST(tn_app *, h->user_data);
-    tn__hreq *r = TN__REQ(h);
-    if (!r->ext) {
-        r->ext = tn__calloc(1, sizeof(tn__webreq));
-        if (!r->ext) {
+    if (!tn__handler_ext(h)) {
+        void *ext = tn__calloc(1, sizeof(tn__webreq));
+        if (!ext) {
             tn_set_status(h, 503, NULL);
             tn_finish(h);
             return;
         }
-        r->ext_free = tn__webreq_free;
+        tn__handler_set_ext(h, ext, tn__webreq_free);
     }
     tn__webreq *w = tn__web(h);
     tn__webreq_reset(w);
     w->app = app;
+    w->web = &app->web;
     tn_str groups[TN__MAX_PATH_ARGS];
     int n = 0;
     const tn__route *rt = tn__app_find(app, h, groups, &n);
@@ -14300,6 +15400,23 @@ TN__PRIVATE int tn__hostgroup_init(tn__hostgroup *g, const char *host, const tn_
     return 0;
 }
 
+// Tornado puts the routes of static_path first, with /favicon.ico and
+// /robots.txt. Returns the table to use (the caller frees it) or NULL.
+TN__PRIVATE tn_route *tn__app_static_routes(const struct tn__static *st, const tn_route *routes) {
+    size_t n = 0;
+    while (routes && routes[n].pattern) n++;
+    tn_route *all = TN__CAST(tn_route *, tn__calloc(n + 4, sizeof *all));
+    if (!all) return NULL;
+    const char *patterns[3] = {tn__static_pattern(st), "/(favicon\\.ico)", "/(robots\\.txt)"};
+    for (int i = 0; i < 3; i++) {
+        all[i].pattern = patterns[i];
+        all[i].callback = tn_static_serve;
+        all[i].user_data = (void *)(uintptr_t)tn__static_desc(st);
+    }
+    if (n) memcpy(all + 3, routes, n * sizeof *all);
+    return all;
+}
+
 // ---- templates (rendered by render.c)
 
 TN__PRIVATE int tn__app_templates_init(tn_app *app) {
@@ -14309,8 +15426,8 @@ TN__PRIVATE int tn__app_templates_init(tn_app *app) {
     tn_template_loader_desc d;
     memset(&d, 0, sizeof d);
     d.root = path;
-    app->templates = tn_template_loader_new(&d);
-    return app->templates ? 0 : TN_ENOMEM;
+    app->web.templates = tn_template_loader_new(&d);
+    return app->web.templates ? 0 : TN_ENOMEM;
 }
 
 TN__PRIVATE void tn__app_close(tn__handle *h) { tn_app_free(TN__CAST(tn_app *, (void *)h)); }
@@ -14321,21 +15438,23 @@ TN_API tn_app *tn_app_new(tn_loop *loop, const tn_app_desc *desc) {
     app->loop = loop;
     if (desc) app->desc = *desc;
     app->desc.routes = NULL;  // compiled below; the table need not outlive the call
-    app->desc.cookie_secret = NULL;
-    if (desc && desc->cookie_secret && !(app->desc.cookie_secret = tn__strdup(desc->cookie_secret))) {
+    app->desc.cookie_secret = NULL;  // kept in app->web
+    app->desc.static_path = app->desc.static_url_prefix = NULL;  // copied by tn__static_new
+    if (desc && desc->cookie_secret && !(app->web.cookie_secret = tn__strdup(desc->cookie_secret))) {
         tn__free(app);
         return NULL;
     }
     bool statics = desc && (desc->static_path || desc->static_files);
-    tn_route *with_static = statics ? tn__static_app_routes(app, desc->routes) : NULL;
+    if (statics) app->web.statics = tn__static_new(desc->static_path, desc->static_url_prefix, desc->static_files);
+    tn_route *with_static = app->web.statics ? tn__app_static_routes(app->web.statics, desc->routes) : NULL;
     app->groups = TN__CAST(tn__hostgroup *, tn__calloc(1, sizeof(tn__hostgroup)));
     bool bad = (statics && !with_static) || !app->groups ||
                tn__hostgroup_init(&app->groups[0], NULL, with_static ? with_static : desc ? desc->routes : NULL) != 0;
     tn__free(with_static);
     if (bad) {
-        tn__static_free(app->statics);
+        tn__static_free(app->web.statics);
         tn__free(app->groups);
-        tn__free((void *)(uintptr_t)app->desc.cookie_secret);
+        tn__free((void *)(uintptr_t)app->web.cookie_secret);
         tn__free(app);
         return NULL;
     }
@@ -14375,9 +15494,10 @@ TN_API int tn_app_listen_on(tn_app *app, const tn_bind_desc *bind) {
         d.user_data = app;
         app->server = tn_http_server_new(app->loop, &d);
         if (!app->server) return TN_ENOMEM;
-        tn__loop_remove_handle(&app->server->handle);  // the app frees it
-        app->server->hooks.before_finish = tn__web_auto_etag;
-        app->server->hooks.after_finish = tn__app_after_finish;
+        tn__http_hooks hooks;
+        hooks.before_finish = tn__web_auto_etag;
+        hooks.after_finish = tn__app_after_finish;
+        tn__http_server_adopt(app->server, &hooks);  // the app frees it
     }
     return tn_http_server_listen(app->server, bind);
 }
@@ -14419,11 +15539,16 @@ TN_API void tn_app_free(tn_app *app) {
     if (app->server) tn_http_server_stop(app->server);
     for (size_t g = 0; g < app->ngroups; g++) tn__hostgroup_free(&app->groups[g]);
     tn__free(app->groups);
-    tn__free((void *)(uintptr_t)app->desc.cookie_secret);
-    tn__static_free(app->statics);
-    tn_template_loader_free(app->templates);
+    tn__free((void *)(uintptr_t)app->web.cookie_secret);
+    tn__static_free(app->web.statics);
+    tn_template_loader_free(app->web.templates);
     tn__loop_remove_handle(&app->handle);
     tn__free(app);
+}
+
+TN_API tn_app *tn_handler_app(const tn_handler *h) {
+    tn__webreq *w = tn__web(h);
+    return w ? w->app : NULL;
 }
 // ==== END src/web/app.c ====
 

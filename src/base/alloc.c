@@ -1,5 +1,10 @@
 // >>alloc implementation
 #include "base/internal.h"
+#include "base/alloc.h"
+#include "base/alloc_internal.h"
+
+#include <stdlib.h>
+#include <string.h>
 
 #ifndef TN_MALLOC
 #  define TN_MALLOC(n) malloc(n)
@@ -9,13 +14,13 @@
 
 static uint64_t tn__mem_allocs, tn__mem_frees;
 
-TN__PRIVATE void *tn__malloc(size_t n) {
+TN__INTERNAL void *tn__malloc(size_t n) {
     void *p = TN_MALLOC(n ? n : 1);
     if (p) TN__ATOMIC_ADD(&tn__mem_allocs, 1);
     return p;
 }
 
-TN__PRIVATE void *tn__calloc(size_t count, size_t n) {
+TN__INTERNAL void *tn__calloc(size_t count, size_t n) {
     if (n && count > SIZE_MAX / n) return NULL;
     size_t total = count * n;
     void *p = tn__malloc(total);
@@ -23,13 +28,13 @@ TN__PRIVATE void *tn__calloc(size_t count, size_t n) {
     return p;
 }
 
-TN__PRIVATE void *tn__realloc(void *p, size_t n) {
+TN__INTERNAL void *tn__realloc(void *p, size_t n) {
     void *q = TN_REALLOC(p, n ? n : 1);
     if (q && !p) TN__ATOMIC_ADD(&tn__mem_allocs, 1);
     return q;
 }
 
-TN__PRIVATE void tn__free(void *p) {
+TN__INTERNAL void tn__free(void *p) {
     if (!p) return;
     TN__ATOMIC_ADD(&tn__mem_frees, 1);
     TN_FREE(p);

@@ -1,8 +1,17 @@
 // >>json implementation
 #include "base/internal.h"
-#include <locale.h>
+#include "base/json.h"
+#include "base/error.h"
+#include "base/str.h"
+#include "base/alloc_internal.h"
+
+#include <errno.h>
 #include <float.h>
+#include <locale.h>
 #include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 typedef struct tn__json_member tn__json_member;
 

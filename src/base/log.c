@@ -1,6 +1,15 @@
 // >>log implementation
 #include "base/internal.h"
+#include "base/log.h"
+#include "base/str.h"
+#include "base/time.h"
+#include "base/alloc_internal.h"
+
+#include <stdio.h>
+#include <string.h>
 #include <sys/uio.h>
+#include <time.h>
+#include <unistd.h>
 
 static tn_log_fn tn__log_fn = tn_log_write_stderr;
 static void *tn__log_ud;
@@ -92,9 +101,3 @@ TN_API void tn_log(int level, tn_log_channel channel, const char *file, int line
     tn__log_fn(&rec, tn__log_ud);
     if (msg != small) tn__free(msg);
 }
-
-#define TN__LOG(level, channel, ...) TN_LOG(level, channel, __VA_ARGS__)
-#define TN__LOGD(...) TN__LOG(TN_LOG_DEBUG, TN_LOG_GENERAL, __VA_ARGS__)
-#define TN__LOGI(...) TN__LOG(TN_LOG_INFO, TN_LOG_GENERAL, __VA_ARGS__)
-#define TN__LOGW(...) TN__LOG(TN_LOG_WARNING, TN_LOG_GENERAL, __VA_ARGS__)
-#define TN__LOGE(...) TN__LOG(TN_LOG_ERROR, TN_LOG_GENERAL, __VA_ARGS__)

@@ -6,6 +6,10 @@
 // (level letter, yymmdd hh:mm:ss local time, source module:line). The prefix
 // is coloured only when stderr is a terminal. Replace the writer with
 // tn_log_set_fn to route lines elsewhere.
+#ifndef TN__BASE_LOG_H
+#define TN__BASE_LOG_H
+#include "base/config.h"
+TN__BEGIN_DECLS
 
 #define TN_LOG_DEBUG   10
 #define TN_LOG_INFO    20
@@ -59,3 +63,6 @@ TN_API void tn_log(int level, tn_log_channel channel, const char *file, int line
 #define TN_LOGI(...) TN_LOG(TN_LOG_INFO, TN_LOG_APPLICATION, __VA_ARGS__)
 #define TN_LOGW(...) TN_LOG(TN_LOG_WARNING, TN_LOG_APPLICATION, __VA_ARGS__)
 #define TN_LOGE(...) TN_LOG(TN_LOG_ERROR, TN_LOG_APPLICATION, __VA_ARGS__)
+
+TN__END_DECLS
+#endif

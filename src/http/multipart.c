@@ -1,5 +1,17 @@
 // >>multipart implementation
 #include "base/internal.h"
+#include "http/multipart.h"
+#include "base/error.h"
+#include "base/str.h"
+#include "http/args.h"
+#include "http/url.h"
+#include "http/util.h"
+#include "base/alloc_internal.h"
+#include "base/log_internal.h"
+#include "base/str_internal.h"
+#include "http/parse_internal.h"
+
+#include <string.h>
 
 #define TN__MP_MAX_PARTS 100
 #define TN__MP_MAX_HEADER (10 * 1024)

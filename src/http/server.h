@@ -14,6 +14,15 @@
 // bodies, automatic Content-Length (or chunked once tn_flush sent the head),
 // no body for HEAD, 1xx, 204 and 304. Bad requests get 400 (or 413, 414,
 // 431, 505) and the connection closes.
+#ifndef TN__HTTP_SERVER_H
+#define TN__HTTP_SERVER_H
+#include "base/config.h"
+#include "base/str.h"
+#include "http/parse.h"
+#include "loop/loop.h"
+#include "net/socket.h"
+#include "net/stream.h"
+TN__BEGIN_DECLS
 
 typedef struct tn_handler tn_handler;
 typedef struct tn_http_server tn_http_server;
@@ -153,3 +162,6 @@ TN_API tn_stream *tn_detach(tn_handler *h, int status);
 TN_API double tn_request_time(const tn_handler *h);
 // The handler's loop.
 TN_API tn_loop *tn_handler_loop(const tn_handler *h);
+
+TN__END_DECLS
+#endif

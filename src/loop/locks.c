@@ -1,5 +1,10 @@
 // >>locks implementation: one FIFO waiter list serves all three
-#include "loop/loop_internal.h"
+#include "base/internal.h"
+#include "loop/locks.h"
+#include "base/error.h"
+#include "loop/loop.h"
+#include "base/alloc_internal.h"
+#include "base/log_internal.h"
 
 typedef struct tn__wlist {
     tn_waiter *head, *tail;

@@ -1,5 +1,20 @@
 // >>loop implementation: iteration, fd handlers, callbacks, wake-up, signals
+#include "base/internal.h"
+#include "loop/loop.h"
 #include "loop/loop_internal.h"
+#include "base/error.h"
+#include "base/str.h"
+#include "base/time.h"
+#include "base/alloc_internal.h"
+#include "base/error_internal.h"
+#include "base/log_internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <string.h>
+#include <unistd.h>
+
 #if defined(__linux__)
 #  include <sys/eventfd.h>
 #endif
@@ -14,21 +29,21 @@ TN_API double tn_loop_time(const tn_loop *loop) { return loop->now; }
 
 // ---- owned handles
 
-TN__PRIVATE void tn__loop_add_handle(tn_loop *loop, tn__handle *h) {
+TN__INTERNAL void tn__loop_add_handle(tn_loop *loop, tn__handle *h) {
     h->next = loop->handles.next;
     h->prev = &loop->handles;
     h->next->prev = h;
     loop->handles.next = h;
 }
 
-TN__PRIVATE void tn__loop_remove_handle(tn__handle *h) {
+TN__INTERNAL void tn__loop_remove_handle(tn__handle *h) {
     if (!h->next) return;
     h->prev->next = h->next;
     h->next->prev = h->prev;
     h->next = h->prev = NULL;
 }
 
-TN__PRIVATE char *tn__loop_scratch(tn_loop *loop, size_t *cap) {
+TN__INTERNAL char *tn__loop_scratch(tn_loop *loop, size_t *cap) {
     if (!loop->scratch) {
         loop->scratch = TN__CAST(char *, tn__malloc(TN_DEFAULT_READ_CHUNK_SIZE));
         if (!loop->scratch) return NULL;
@@ -38,14 +53,14 @@ TN__PRIVATE char *tn__loop_scratch(tn_loop *loop, size_t *cap) {
     return loop->scratch;
 }
 
-TN__PRIVATE tn_buf *tn__loop_buf(tn_loop *loop) { return &loop->buf; }
+TN__INTERNAL tn_buf *tn__loop_buf(tn_loop *loop) { return &loop->buf; }
 
 // ---- wake-up channel: an eventfd on Linux, a self-pipe elsewhere
 
 static volatile sig_atomic_t tn__signal_hit;
 static tn_loop *tn__signal_loop;
 
-TN__PRIVATE void tn__loop_wake(tn_loop *loop) {
+TN__INTERNAL void tn__loop_wake(tn_loop *loop) {
     // One byte in flight is enough: the loop clears the flag before it
     // drains the queue, so a callback queued later always writes again.
     if (TN__ATOMIC_XCHG(&loop->wake_pending, 1)) return;

@@ -8,6 +8,10 @@
 //
 // Times are in seconds (double), as in Tornado: tn_loop_time() is a monotonic
 // clock read once per iteration; call_at takes a time on that clock.
+#ifndef TN__LOOP_LOOP_H
+#define TN__LOOP_LOOP_H
+#include "base/config.h"
+TN__BEGIN_DECLS
 
 typedef struct tn_loop tn_loop;
 
@@ -133,3 +137,6 @@ typedef void (*tn_after_work_fn)(tn_loop *loop, void *arg, int status);
 // thread. done always runs exactly once. With TN_ENABLE_THREADS=0, work runs
 // inline in this call and done in the next iteration. Returns 0 or TN_ENOMEM.
 TN_API int tn_loop_run_in_executor(tn_loop *loop, tn_work_fn work, tn_after_work_fn done, void *arg);
+
+TN__END_DECLS
+#endif

@@ -1,6 +1,14 @@
 // >>timer implementation: a binary min-heap of pooled timer records, and
 // periodic callbacks on top of it
+#include "base/internal.h"
+#include "loop/loop.h"
 #include "loop/loop_internal.h"
+#include "base/error.h"
+#include "base/time.h"
+#include "base/alloc_internal.h"
+#include "base/log_internal.h"
+
+#include <stdlib.h>
 
 // A handle is (gen << 32) | (slot + 1). A record's gen is odd while it is
 // pending and even while free, so a stale handle never matches.
@@ -105,14 +113,14 @@ TN_API bool tn_loop_remove_timeout(tn_loop *loop, tn_timeout h) {
     return true;
 }
 
-TN__PRIVATE double tn__timers_next(tn_loop *loop) {
+TN__INTERNAL double tn__timers_next(tn_loop *loop) {
     return loop->heap_len ? loop->timers[loop->heap[0]].when : -1.0;
 }
 
 // Runs the timers due now. Timers added while running wait for the next
 // iteration (their seq is past `limit`), so a zero-delay timer that re-adds
 // itself cannot starve the loop.
-TN__PRIVATE void tn__timers_run(tn_loop *loop) {
+TN__INTERNAL void tn__timers_run(tn_loop *loop) {
     uint64_t limit = loop->timer_seq;
     while (loop->heap_len) {
         tn__timer *t = &loop->timers[loop->heap[0]];
@@ -124,7 +132,7 @@ TN__PRIVATE void tn__timers_run(tn_loop *loop) {
     }
 }
 
-TN__PRIVATE void tn__timers_free(tn_loop *loop) {
+TN__INTERNAL void tn__timers_free(tn_loop *loop) {
     tn__free(loop->timers);
     tn__free(loop->heap);
     loop->timers = NULL;

@@ -1,6 +1,29 @@
 // >>app implementation: the application, its routes and the dispatch of
 // each request (Tornado's Application and RequestHandler._execute)
+#include "base/internal.h"
+#include "web/app.h"
+#include "base/error.h"
+#include "base/log.h"
+#include "base/str.h"
+#include "base/utf8.h"
+#include "http/server.h"
+#include "http/url.h"
+#include "loop/loop.h"
+#include "net/socket.h"
+#include "web/handler.h"
+#include "web/route.h"
+#include "web/static.h"
+#include "web/template.h"
+#include "base/alloc_internal.h"
+#include "base/log_internal.h"
+#include "base/str_internal.h"
+#include "http/server_internal.h"
+#include "loop/loop_internal.h"
 #include "web/handler_internal.h"
+#include "web/static_internal.h"
+#include "web/xsrf_internal.h"
+
+#include <string.h>
 
 typedef struct tn__route {
     tn_route_pattern *pat;
@@ -15,6 +38,16 @@ typedef struct tn__hostgroup {
     tn__route *routes;
     size_t n;
 } tn__hostgroup;
+
+struct tn_app {
+    tn__handle handle;
+    tn_loop *loop;
+    tn_app_desc desc;
+    tn__hostgroup *groups;   // added host groups, in order; the default host last
+    size_t ngroups;
+    tn_http_server *server;
+    tn__web_app web;         // what the rest of the web layer uses
+};
 
 // Unmatched paths without a default_handler: only its address is used.
 static tn_handler_class tn__not_found_class;
@@ -128,19 +161,19 @@ TN__PRIVATE tn_handler_fn tn__web_prepare(tn_handler *h, tn__webreq *w) {
 
 TN__PRIVATE void tn__app_headers(tn_handler *h) {
     tn_app *app = TN__CAST(tn_app *, h->user_data);
-    tn__hreq *r = TN__REQ(h);
-    if (!r->ext) {
-        r->ext = tn__calloc(1, sizeof(tn__webreq));
-        if (!r->ext) {
+    if (!tn__handler_ext(h)) {
+        void *ext = tn__calloc(1, sizeof(tn__webreq));
+        if (!ext) {
             tn_set_status(h, 503, NULL);
             tn_finish(h);
             return;
         }
-        r->ext_free = tn__webreq_free;
+        tn__handler_set_ext(h, ext, tn__webreq_free);
     }
     tn__webreq *w = tn__web(h);
     tn__webreq_reset(w);
     w->app = app;
+    w->web = &app->web;
     tn_str groups[TN__MAX_PATH_ARGS];
     int n = 0;
     const tn__route *rt = tn__app_find(app, h, groups, &n);
@@ -243,6 +276,23 @@ TN__PRIVATE int tn__hostgroup_init(tn__hostgroup *g, const char *host, const tn_
     return 0;
 }
 
+// Tornado puts the routes of static_path first, with /favicon.ico and
+// /robots.txt. Returns the table to use (the caller frees it) or NULL.
+TN__PRIVATE tn_route *tn__app_static_routes(const struct tn__static *st, const tn_route *routes) {
+    size_t n = 0;
+    while (routes && routes[n].pattern) n++;
+    tn_route *all = TN__CAST(tn_route *, tn__calloc(n + 4, sizeof *all));
+    if (!all) return NULL;
+    const char *patterns[3] = {tn__static_pattern(st), "/(favicon\\.ico)", "/(robots\\.txt)"};
+    for (int i = 0; i < 3; i++) {
+        all[i].pattern = patterns[i];
+        all[i].callback = tn_static_serve;
+        all[i].user_data = (void *)(uintptr_t)tn__static_desc(st);
+    }
+    if (n) memcpy(all + 3, routes, n * sizeof *all);
+    return all;
+}
+
 // ---- templates (rendered by render.c)
 
 TN__PRIVATE int tn__app_templates_init(tn_app *app) {
@@ -252,8 +302,8 @@ TN__PRIVATE int tn__app_templates_init(tn_app *app) {
     tn_template_loader_desc d;
     memset(&d, 0, sizeof d);
     d.root = path;
-    app->templates = tn_template_loader_new(&d);
-    return app->templates ? 0 : TN_ENOMEM;
+    app->web.templates = tn_template_loader_new(&d);
+    return app->web.templates ? 0 : TN_ENOMEM;
 }
 
 TN__PRIVATE void tn__app_close(tn__handle *h) { tn_app_free(TN__CAST(tn_app *, (void *)h)); }
@@ -264,21 +314,23 @@ TN_API tn_app *tn_app_new(tn_loop *loop, const tn_app_desc *desc) {
     app->loop = loop;
     if (desc) app->desc = *desc;
     app->desc.routes = NULL;  // compiled below; the table need not outlive the call
-    app->desc.cookie_secret = NULL;
-    if (desc && desc->cookie_secret && !(app->desc.cookie_secret = tn__strdup(desc->cookie_secret))) {
+    app->desc.cookie_secret = NULL;  // kept in app->web
+    app->desc.static_path = app->desc.static_url_prefix = NULL;  // copied by tn__static_new
+    if (desc && desc->cookie_secret && !(app->web.cookie_secret = tn__strdup(desc->cookie_secret))) {
         tn__free(app);
         return NULL;
     }
     bool statics = desc && (desc->static_path || desc->static_files);
-    tn_route *with_static = statics ? tn__static_app_routes(app, desc->routes) : NULL;
+    if (statics) app->web.statics = tn__static_new(desc->static_path, desc->static_url_prefix, desc->static_files);
+    tn_route *with_static = app->web.statics ? tn__app_static_routes(app->web.statics, desc->routes) : NULL;
     app->groups = TN__CAST(tn__hostgroup *, tn__calloc(1, sizeof(tn__hostgroup)));
     bool bad = (statics && !with_static) || !app->groups ||
                tn__hostgroup_init(&app->groups[0], NULL, with_static ? with_static : desc ? desc->routes : NULL) != 0;
     tn__free(with_static);
     if (bad) {
-        tn__static_free(app->statics);
+        tn__static_free(app->web.statics);
         tn__free(app->groups);
-        tn__free((void *)(uintptr_t)app->desc.cookie_secret);
+        tn__free((void *)(uintptr_t)app->web.cookie_secret);
         tn__free(app);
         return NULL;
     }
@@ -318,9 +370,10 @@ TN_API int tn_app_listen_on(tn_app *app, const tn_bind_desc *bind) {
         d.user_data = app;
         app->server = tn_http_server_new(app->loop, &d);
         if (!app->server) return TN_ENOMEM;
-        tn__loop_remove_handle(&app->server->handle);  // the app frees it
-        app->server->hooks.before_finish = tn__web_auto_etag;
-        app->server->hooks.after_finish = tn__app_after_finish;
+        tn__http_hooks hooks;
+        hooks.before_finish = tn__web_auto_etag;
+        hooks.after_finish = tn__app_after_finish;
+        tn__http_server_adopt(app->server, &hooks);  // the app frees it
     }
     return tn_http_server_listen(app->server, bind);
 }
@@ -362,9 +415,14 @@ TN_API void tn_app_free(tn_app *app) {
     if (app->server) tn_http_server_stop(app->server);
     for (size_t g = 0; g < app->ngroups; g++) tn__hostgroup_free(&app->groups[g]);
     tn__free(app->groups);
-    tn__free((void *)(uintptr_t)app->desc.cookie_secret);
-    tn__static_free(app->statics);
-    tn_template_loader_free(app->templates);
+    tn__free((void *)(uintptr_t)app->web.cookie_secret);
+    tn__static_free(app->web.statics);
+    tn_template_loader_free(app->web.templates);
     tn__loop_remove_handle(&app->handle);
     tn__free(app);
+}
+
+TN_API tn_app *tn_handler_app(const tn_handler *h) {
+    tn__webreq *w = tn__web(h);
+    return w ? w->app : NULL;
 }

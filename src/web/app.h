@@ -19,23 +19,16 @@
 // become path arguments: tn_path_arg(h, i), or tn_path_kwarg(h, "name") for
 // named groups (?P<name>...). They arrive percent-decoded and must be UTF-8
 // (else 400), as in Tornado.
-
-// Tornado's RequestHandler subclass: the methods a route answers, and hooks.
-// A method left NULL answers 405 with an Allow header.
-typedef struct tn_handler_class {
-    tn_handler_fn get, head, post, put, del, patch, options;  // del: DELETE
-    tn_handler_fn prepare;              // before the method; finishing here skips it
-    tn_handler_fn on_finish;            // after the response was sent
-    tn_handler_fn on_connection_close;  // the client left during a deferred answer
-                                        // or a streamed body (data_received)
-    tn_handler_fn set_default_headers;  // at the start, and again before an error page
-    void (*write_error)(tn_handler *h, int status);  // NULL: Tornado's default page
-    tn_body_fn data_received;           // set: the body streams here as it arrives
-                                        // (@stream_request_body); prepare then runs
-                                        // before the body is read
-    size_t max_body_size;               // 0: the server's
-    bool no_etag;                       // skip the automatic ETag / 304
-} tn_handler_class;
+#ifndef TN__WEB_APP_H
+#define TN__WEB_APP_H
+#include "base/config.h"
+#include "base/str.h"
+#include "http/server.h"
+#include "loop/loop.h"
+#include "net/socket.h"
+#include "web/handler.h"
+#include "web/static.h"
+TN__BEGIN_DECLS
 
 // One entry of a route table; a table ends with an entry whose pattern is NULL.
 typedef struct tn_route {
@@ -85,5 +78,10 @@ TN_API int tn_app_port(const tn_app *app);
 // (escaped here). Returns 0, TN_ENOENT (no such name) or TN_EINVAL.
 TN_API int tn_app_reverse_url(const tn_app *app, const char *name, const char *const *args, int nargs, tn_buf *out);
 TN_API void *tn_app_user_data(const tn_app *app);
+// The application serving the request (NULL for plain servers).
+TN_API tn_app *tn_handler_app(const tn_handler *h);
 // Stops serving and frees the application (the loop frees it at the end too).
 TN_API void tn_app_free(tn_app *app);
+
+TN__END_DECLS
+#endif

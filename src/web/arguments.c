@@ -1,5 +1,17 @@
 // >>arguments implementation: query and body arguments, uploaded files
+#include "base/internal.h"
+#include "web/arguments.h"
+#include "base/str.h"
+#include "base/utf8.h"
+#include "http/args.h"
+#include "http/multipart.h"
+#include "http/server.h"
+#include "web/handler.h"
+#include "base/log_internal.h"
+#include "base/str_internal.h"
 #include "web/handler_internal.h"
+
+#include <string.h>
 
 TN__PRIVATE void tn__web_parse_body(tn__webreq *w, tn_handler *h) {
     w->body_done = 1;

@@ -4,6 +4,12 @@
 // Tornado's get_argument family over the query string and a form body
 // (application/x-www-form-urlencoded or multipart/form-data), parsed on
 // first use.
+#ifndef TN__WEB_ARGUMENTS_H
+#define TN__WEB_ARGUMENTS_H
+#include "base/config.h"
+#include "http/multipart.h"
+#include "http/server.h"
+TN__BEGIN_DECLS
 
 // Pass as the default to make an argument required (Tornado's get_argument
 // without a default): when absent, a 400 is sent and NULL returned.
@@ -23,3 +29,6 @@ TN_API const char *tn_get_body_argument(tn_handler *h, const char *name, const c
 TN_API size_t tn_get_arguments(tn_handler *h, const char *name, const char **out, size_t max);
 // The files of a multipart/form-data body (parts with a file name), or NULL.
 TN_API const tn_multipart *tn_get_files(tn_handler *h);
+
+TN__END_DECLS
+#endif

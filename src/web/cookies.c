@@ -1,5 +1,19 @@
 // >>cookies implementation: the request's cookies, Set-Cookie, signed cookies
+#include "base/internal.h"
+#include "web/cookies.h"
+#include "base/error.h"
+#include "base/signed.h"
+#include "base/str.h"
+#include "http/args.h"
+#include "http/cookie.h"
+#include "http/parse.h"
+#include "http/server.h"
+#include "base/log_internal.h"
+#include "base/str_internal.h"
 #include "web/handler_internal.h"
+
+#include <string.h>
+#include <time.h>
 
 TN_API const char *tn_get_cookie(tn_handler *h, const char *name, const char *def) {
     tn__webreq *w = tn__web(h);
@@ -39,12 +53,12 @@ TN_API int tn_clear_cookie(tn_handler *h, const char *name, const char *path, co
 
 TN_API int tn_set_signed_cookie(tn_handler *h, const char *name, const char *value, double expires_days) {
     tn__webreq *w = tn__web(h);
-    if (!w || !w->app->desc.cookie_secret) {
+    if (!w || !w->web->cookie_secret) {
         TN__LOGE("tn_set_signed_cookie needs the application's cookie_secret");
         return TN_EINVAL;
     }
     tn_buf sv = {NULL, 0, 0};
-    int r = tn_signed_value_create(&sv, w->app->desc.cookie_secret, 0, name, value, strlen(value), (int64_t)time(NULL));
+    int r = tn_signed_value_create(&sv, w->web->cookie_secret, 0, name, value, strlen(value), (int64_t)time(NULL));
     if (r == 0) {
         tn_cookie_desc d;
         memset(&d, 0, sizeof d);
@@ -60,8 +74,8 @@ TN_API int tn_set_signed_cookie(tn_handler *h, const char *name, const char *val
 TN_API const char *tn_get_signed_cookie(tn_handler *h, const char *name, double max_age_days) {
     tn__webreq *w = tn__web(h);
     const char *raw = tn_get_cookie(h, name, NULL);
-    if (!w || !raw || !w->app->desc.cookie_secret) return NULL;
-    const char *secret = w->app->desc.cookie_secret;
+    if (!w || !raw || !w->web->cookie_secret) return NULL;
+    const char *secret = w->web->cookie_secret;
     tn_buf v = {NULL, 0, 0};
     int r = tn_signed_value_decode(&v, &secret, 1, name, raw, strlen(raw), max_age_days, (int64_t)time(NULL));
     // A value with a NUL inside is no C string: refused like a forged one.

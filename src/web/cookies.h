@@ -3,6 +3,12 @@
 // ---------------------------------------------------------------------------
 // The request's cookies (>>cookie parses them), Set-Cookie headers, and
 // Tornado's signed cookies made with the app's cookie_secret.
+#ifndef TN__WEB_COOKIES_H
+#define TN__WEB_COOKIES_H
+#include "base/config.h"
+#include "http/cookie.h"
+#include "http/server.h"
+TN__BEGIN_DECLS
 
 // The cookies of the request (parsed on first use).
 TN_API const char *tn_get_cookie(tn_handler *h, const char *name, const char *def);
@@ -20,3 +26,6 @@ TN_API int tn_set_signed_cookie(tn_handler *h, const char *name, const char *val
 // Tornado's get_signed_cookie: the verified value as a C string, or NULL
 // when absent, forged, for another name, or older than max_age_days (0: 31).
 TN_API const char *tn_get_signed_cookie(tn_handler *h, const char *name, double max_age_days);
+
+TN__END_DECLS
+#endif

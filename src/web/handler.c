@@ -1,12 +1,28 @@
 // >>handler implementation: a request's web state, errors, redirects, the
 // automatic ETag, path arguments and JSON output
+#include "base/internal.h"
+#include "web/handler.h"
 #include "web/handler_internal.h"
+#include "base/error.h"
+#include "base/json.h"
+#include "base/str.h"
+#include "http/args.h"
+#include "http/multipart.h"
+#include "http/server.h"
+#include "http/util.h"
+#include "web/route.h"
+#include "base/alloc_internal.h"
+#include "base/log_internal.h"
+#include "base/str_internal.h"
+#include "http/server_internal.h"
 
-TN__PRIVATE tn__webreq *tn__web(const tn_handler *h) {
-    return TN__CAST(tn__webreq *, TN__REQ(h)->ext);
+#include <string.h>
+
+TN__INTERNAL tn__webreq *tn__web(const tn_handler *h) {
+    return TN__CAST(tn__webreq *, tn__handler_ext(h));
 }
 
-TN__PRIVATE void tn__webreq_reset(tn__webreq *w) {
+TN__INTERNAL void tn__webreq_reset(tn__webreq *w) {
     tn_args_free(&w->query);
     tn_args_free(&w->body);
     tn_args_free(&w->cookies);
@@ -20,7 +36,7 @@ TN__PRIVATE void tn__webreq_reset(tn__webreq *w) {
     w->scratch = scratch;
 }
 
-TN__PRIVATE void tn__webreq_free(void *ext) {
+TN__INTERNAL void tn__webreq_free(void *ext) {
     tn__webreq *w = TN__CAST(tn__webreq *, ext);
     tn__webreq_reset(w);
     tn_buf_free(&w->argbuf);
@@ -31,7 +47,7 @@ TN__PRIVATE void tn__webreq_free(void *ext) {
 // ---- errors and redirects
 
 // Tornado's send_error: a fresh response with the error page.
-TN__PRIVATE void tn__web_error(tn_handler *h, int status, const char *allow) {
+TN__INTERNAL void tn__web_error(tn_handler *h, int status, const char *allow) {
     if (tn_finished(h)) return;
     if (tn_headers_sent(h)) {
         TN__LOGE("cannot send error %d: the response head was already sent", status);
@@ -40,7 +56,7 @@ TN__PRIVATE void tn__web_error(tn_handler *h, int status, const char *allow) {
     }
     tn__webreq *w = tn__web(h);
     tn_clear_written(h);
-    tn__hreq_default_headers(TN__REQ(h));
+    tn__handler_reset_headers(h);
     if (w && w->cls && w->cls->set_default_headers) w->cls->set_default_headers(h);
     if (tn_set_status(h, status, NULL) != 0) tn_set_status(h, 500, NULL);
     if (allow) tn_set_header(h, "Allow", allow);
@@ -68,7 +84,7 @@ TN_API int tn_redirect(tn_handler *h, const char *url, int status) {
 // ---- the automatic ETag
 
 // Tornado's check_etag_header: does If-None-Match name this entity tag?
-TN__PRIVATE bool tn__etag_matches(tn_str inm, tn_str etag) {
+TN__INTERNAL bool tn__etag_matches(tn_str inm, tn_str etag) {
     if (etag.len >= 2 && etag.ptr[0] == 'W' && etag.ptr[1] == '/') etag.ptr += 2, etag.len -= 2;
     size_t i = 0;
     while (i < inm.len) {
@@ -117,7 +133,7 @@ TN__PRIVATE void tn__etag_hash(const char *p, size_t n, uint64_t out[2]) {
     out[1] = tn__mix64(b + w + out[0]);
 }
 
-TN__PRIVATE void tn__web_auto_etag(tn_handler *h) {
+TN__INTERNAL void tn__web_auto_etag(tn_handler *h) {
     tn__webreq *w = tn__web(h);
     if (!w || w->callback || (w->cls && w->cls->no_etag) || tn_headers_sent(h)) return;
     int status = tn_get_status(h);
@@ -165,16 +181,11 @@ TN_API tn_json_writer *tn_write_json_begin(tn_handler *h) {
     tn__webreq *w = tn__web(h);
     if (!w) return NULL;
     tn_set_header(h, "Content-Type", "application/json; charset=UTF-8");
-    tn_json_writer_init(&w->json, &TN__REQ(h)->out);
+    tn_json_writer_init(&w->json, tn__handler_body(h));
     return &w->json;
 }
 
 TN_API int tn_write_json_end(tn_handler *h) {
     tn__webreq *w = tn__web(h);
     return w ? tn_json_writer_finish(&w->json) : TN_EINVAL;
-}
-
-TN_API tn_app *tn_handler_app(const tn_handler *h) {
-    tn__webreq *w = tn__web(h);
-    return w ? w->app : NULL;
 }

@@ -5,6 +5,30 @@
 // (tn_write, tn_set_header, tn_finish...): for handlers of an app's routes.
 // An automatic ETag is added to a GET or HEAD answered 200 (and an
 // If-None-Match that names it gets a 304), unless the class sets no_etag.
+#ifndef TN__WEB_HANDLER_H
+#define TN__WEB_HANDLER_H
+#include "base/config.h"
+#include "base/json.h"
+#include "base/str.h"
+#include "http/server.h"
+TN__BEGIN_DECLS
+
+// Tornado's RequestHandler subclass: the methods a route answers, and hooks.
+// A method left NULL answers 405 with an Allow header.
+typedef struct tn_handler_class {
+    tn_handler_fn get, head, post, put, del, patch, options;  // del: DELETE
+    tn_handler_fn prepare;              // before the method; finishing here skips it
+    tn_handler_fn on_finish;            // after the response was sent
+    tn_handler_fn on_connection_close;  // the client left during a deferred answer
+                                        // or a streamed body (data_received)
+    tn_handler_fn set_default_headers;  // at the start, and again before an error page
+    void (*write_error)(tn_handler *h, int status);  // NULL: Tornado's default page
+    tn_body_fn data_received;           // set: the body streams here as it arrives
+                                        // (@stream_request_body); prepare then runs
+                                        // before the body is read
+    size_t max_body_size;               // 0: the server's
+    bool no_etag;                       // skip the automatic ETag / 304
+} tn_handler_class;
 
 // Positional path argument i (0-based), decoded; {NULL,0} when absent.
 TN_API tn_str tn_path_arg(const tn_handler *h, int i);
@@ -24,5 +48,6 @@ TN_API tn_json_writer *tn_write_json_begin(tn_handler *h);
 // Ends tn_write_json_begin. Returns 0 or the writer's error (the partial
 // JSON is then removed from the body).
 TN_API int tn_write_json_end(tn_handler *h);
-// The application serving the request (NULL for plain servers).
-TN_API tn_app *tn_handler_app(const tn_handler *h);
+
+TN__END_DECLS
+#endif

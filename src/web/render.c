@@ -1,6 +1,20 @@
 // >>render implementation: templates in a handler, with the app's loader
 // and the functions Tornado's templates may call
+#include "base/internal.h"
+#include "web/render.h"
+#include "base/error.h"
+#include "base/json.h"
+#include "base/str.h"
+#include "http/server.h"
+#include "web/handler.h"
+#include "web/static.h"
+#include "web/template.h"
+#include "web/xsrf.h"
+#include "base/log_internal.h"
 #include "web/handler_internal.h"
+
+#include <stdio.h>
+#include <string.h>
 
 // The functions templates may call from tn_render.
 TN__PRIVATE int tn__render_call(void *user_data, const char *name, const tn_str *args, int nargs, tn_buf *out) {
@@ -22,8 +36,8 @@ TN__PRIVATE int tn__render_call(void *user_data, const char *name, const tn_str 
 }
 
 TN_API int tn_render_string(tn_handler *h, const char *name, const tn_json_value *ctx, tn_buf *out) {
-    tn_app *app = tn_handler_app(h);
-    tn_template_loader *loader = app ? app->templates : NULL;
+    tn__webreq *w = tn__web(h);
+    tn_template_loader *loader = w ? w->web->templates : NULL;
     if (!loader) {
         TN__LOGW("tn_render(%s): the app has no template_path", name);
         return TN_EINVAL;

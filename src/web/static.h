@@ -33,6 +33,12 @@
 // Files on disk are sent with tn_send_file (never read whole into memory);
 // a file's hash is computed on first use, on the loop's thread (as Tornado).
 // Packed files are copied into the response.
+#ifndef TN__WEB_STATIC_H
+#define TN__WEB_STATIC_H
+#include "base/config.h"
+#include "base/str.h"
+#include "http/server.h"
+TN__BEGIN_DECLS
 
 // One file embedded by tools/pack; a table ends with an entry whose path is
 // NULL and is sorted by path (strcmp), so lookups can bisect.
@@ -65,3 +71,6 @@ TN_API void tn_static_serve(tn_handler *h);
 // static_files. Returns 0, TN_ENOENT (no such file, or no static files; out
 // is then unchanged) or TN_ENOMEM.
 TN_API int tn_static_url(tn_handler *h, const char *path, tn_buf *out);
+
+TN__END_DECLS
+#endif

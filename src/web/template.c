@@ -1,5 +1,21 @@
 // >>template implementation
 #include "base/internal.h"
+#include "web/template.h"
+#include "base/error.h"
+#include "base/json.h"
+#include "base/str.h"
+#include "base/alloc_internal.h"
+#include "base/error_internal.h"
+#include "base/log_internal.h"
+#include "base/str_internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 enum { TN__T_TEXT, TN__T_EXPR, TN__T_IF, TN__T_ELIF, TN__T_ELSE, TN__T_FOR, TN__T_INCLUDE, TN__T_EXTENDS, TN__T_BLOCK };
 enum { TN__TE_PATH, TN__TE_STR, TN__TE_CALL };

@@ -43,6 +43,12 @@
 // template. Include and extends names are relative to the folder of the
 // template that names them, as in Tornado ("../x" may climb up to the
 // loader's root, "/x" starts there).
+#ifndef TN__WEB_TEMPLATE_H
+#define TN__WEB_TEMPLATE_H
+#include "base/config.h"
+#include "base/json.h"
+#include "base/str.h"
+TN__BEGIN_DECLS
 
 // How deep includes and extends may nest (a longer chain is a render error).
 #ifndef TN_TEMPLATE_MAX_DEPTH
@@ -122,3 +128,6 @@ TN_API tn_template_loader *tn_template_loader_new(const tn_template_loader_desc 
 TN_API int tn_template_loader_get(tn_template_loader *l, const char *name, const tn_template **out, tn_template_error *err);
 // Frees the loader and every template it parsed. NULL is fine.
 TN_API void tn_template_loader_free(tn_template_loader *l);
+
+TN__END_DECLS
+#endif

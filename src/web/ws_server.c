@@ -1,7 +1,26 @@
 // >>ws_server implementation: the handshake of a WebSocket route (RFC 6455
 // §4.2), after which the connection core in websocket.c takes over
-#include "websocket/ws_internal.h"
+#include "base/internal.h"
+#include "web/ws_server.h"
+#include "base/base64.h"
+#include "base/error.h"
+#include "base/str.h"
+#include "http/server.h"
+#include "loop/loop.h"
+#include "net/stream.h"
+#include "web/handler.h"
+#include "web/route.h"
+#include "websocket/frame.h"
+#include "websocket/websocket.h"
+#include "base/alloc_internal.h"
+#include "base/log_internal.h"
+#include "base/str_internal.h"
+#include "http/parse_internal.h"
+#include "http/server_internal.h"
 #include "web/handler_internal.h"
+#include "websocket/websocket_internal.h"
+
+#include <string.h>
 
 enum { TN__WS_MAX_PROTOCOLS = 16 };
 
@@ -193,7 +212,7 @@ TN_API void tn_ws_upgrade(tn_handler *h) {
     ws->loop = tn_handler_loop(h);
     ws->user_data = cls->user_data;
     if (cls->prepare) cls->prepare(ws, h);
-    if (!tn_finished(h) && TN__REQ(h)->deferred) {
+    if (!tn_finished(h) && tn__handler_deferred(h)) {
         ws->pending = h;  // tn_ws_accept or tn_ws_refuse goes on
         return;
     }

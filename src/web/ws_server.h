@@ -19,6 +19,13 @@
 //
 // A refused handshake gets no on_close. From the 101 on, the connection is a
 // tn_ws like any other (>>websocket).
+#ifndef TN__WEB_WS_SERVER_H
+#define TN__WEB_WS_SERVER_H
+#include "base/config.h"
+#include "base/str.h"
+#include "http/server.h"
+#include "websocket/websocket.h"
+TN__BEGIN_DECLS
 
 // A route entry for a WebSocket endpoint (C99 / C++20 designated initialisers).
 #define TN_WS_ROUTE(pattern_, cls_) \
@@ -46,3 +53,6 @@ TN_API int tn_ws_path_args_count(const tn_ws *ws);
 // The path argument of the route's named group `name` (Tornado's
 // path_kwargs, like tn_path_kwarg), {NULL,0} when the route has none.
 TN_API tn_str tn_ws_path_kwarg(const tn_ws *ws, const char *name);
+
+TN__END_DECLS
+#endif

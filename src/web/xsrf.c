@@ -1,6 +1,25 @@
 // >>xsrf implementation: tokens masked afresh for each page (Tornado's
 // version 2), the _xsrf cookie, and the check of unsafe methods
+#include "base/internal.h"
+#include "web/xsrf.h"
+#include "web/xsrf_internal.h"
+#include "base/random.h"
+#include "base/sha256.h"
+#include "base/str.h"
+#include "http/args.h"
+#include "http/cookie.h"
+#include "http/server.h"
+#include "web/arguments.h"
+#include "web/cookies.h"
+#include "web/handler.h"
+#include "base/log_internal.h"
+#include "base/str_internal.h"
 #include "web/handler_internal.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
 
 // XORs a token with a 4-byte mask (Tornado's _websocket_mask; masking and
 // unmasking are the same operation).
@@ -99,7 +118,7 @@ TN_API const char *tn_xsrf_form_html(tn_handler *h) {
 }
 
 // Tornado's check_xsrf_cookie. Sends the 403 itself; false then.
-TN__PRIVATE bool tn__xsrf_check(tn_handler *h) {
+TN__INTERNAL bool tn__xsrf_check(tn_handler *h) {
     const char *sent = tn_get_argument(h, "_xsrf", NULL);
     if (tn_finished(h)) return false;  // the argument was not UTF-8: 400 sent
     tn_str hdr = tn_get_header(h, "X-Xsrftoken");

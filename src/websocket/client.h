@@ -27,6 +27,12 @@
 // 6455 §7.1.1), up to close_timeout. Lifetimes as on the server side: a
 // client's tn_ws is valid from on_connect (status 0) until on_close returns,
 // and on_close runs exactly once for it; a failed connect gets no on_close.
+#ifndef TN__WEBSOCKET_CLIENT_H
+#define TN__WEBSOCKET_CLIENT_H
+#include "base/config.h"
+#include "loop/loop.h"
+#include "websocket/websocket.h"
+TN__BEGIN_DECLS
 
 // status 0: ws is open (open runs right after this callback). Otherwise ws
 // is NULL and status says why: TN_ETIMEDOUT, TN_ECONNREFUSED, TN_ENOTFOUND,
@@ -55,3 +61,6 @@ typedef struct tn_ws_connect_desc {
 // line, no on_connect), TN_ENOTSUP (wss://) or TN_ENOMEM: on_connect will
 // not run then.
 TN_API int tn_ws_connect(tn_loop *loop, const tn_ws_connect_desc *desc);
+
+TN__END_DECLS
+#endif

@@ -1,6 +1,24 @@
 // >>websocket implementation: the connection core (frames in and out,
 // closing, keep-alive), the same for both ends
-#include "websocket/ws_internal.h"
+#include "base/internal.h"
+#include "websocket/websocket.h"
+#include "websocket/websocket_internal.h"
+#include "base/error.h"
+#include "base/random.h"
+#include "base/str.h"
+#include "base/utf8.h"
+#include "http/parse.h"
+#include "loop/loop.h"
+#include "net/stream.h"
+#include "websocket/frame.h"
+#include "base/alloc_internal.h"
+#include "base/log_internal.h"
+#include "base/str_internal.h"
+#include "http/parse_internal.h"
+#include "loop/loop_internal.h"
+
+#include <string.h>
+#include <sys/socket.h>
 
 // What the frame reader expects next. DRAIN: the connection failed or the
 // peer closed; input is discarded until the peer hangs up or close_timeout.
@@ -269,7 +287,7 @@ TN__PRIVATE size_t tn__ws_read_payload(tn_ws *ws, const char *p, size_t len) {
 
 // The stream's parse read: frames as they arrive, payloads in pieces, so a
 // message may be larger than the stream's read buffer.
-TN__PRIVATE size_t tn__ws_on_data(tn_stream *s, int status, const char *data, size_t len, void *arg) {
+TN__INTERNAL size_t tn__ws_on_data(tn_stream *s, int status, const char *data, size_t len, void *arg) {
     tn_ws *ws = TN__CAST(tn_ws *, arg);
     if (status) return 0;  // the close callback tells the user
     size_t used = 0;
@@ -294,7 +312,7 @@ TN__PRIVATE void tn__ws_pong_timeout(tn_loop *loop, void *arg) {
     tn__ws_abort(ws);
 }
 
-TN__PRIVATE void tn__ws_ping_tick(tn_loop *loop, void *arg) {
+TN__INTERNAL void tn__ws_ping_tick(tn_loop *loop, void *arg) {
     tn_ws *ws = TN__CAST(tn_ws *, arg);
     const tn_ws_class *c = ws->cls;
     ws->ping_timer.id = 0;
@@ -307,14 +325,14 @@ TN__PRIVATE void tn__ws_ping_tick(tn_loop *loop, void *arg) {
 
 // ---- the end
 
-TN__PRIVATE void tn__ws_free(tn_ws *ws) {
+TN__INTERNAL void tn__ws_free(tn_ws *ws) {
     tn_buf_free(&ws->msg);
     tn__free(ws->close_reason);
     tn__free(ws->mem);
     tn__free(ws);
 }
 
-TN__PRIVATE void tn__ws_on_stream_close(tn_stream *s, int reason, void *arg) {
+TN__INTERNAL void tn__ws_on_stream_close(tn_stream *s, int reason, void *arg) {
     tn_ws *ws = TN__CAST(tn_ws *, arg);
     (void)s, (void)reason;
     tn_loop_remove_timeout(ws->loop, ws->close_timer);
@@ -330,7 +348,7 @@ TN__PRIVATE void tn__ws_on_stream_close(tn_stream *s, int reason, void *arg) {
 
 // The trimmed, non-empty items of every `name` header's comma-separated
 // list, in order. Returns how many were stored (at most max).
-TN__PRIVATE int tn__ws_header_tokens(const tn_header *hs, size_t nh, const char *name, tn_str *out, int max) {
+TN__INTERNAL int tn__ws_header_tokens(const tn_header *hs, size_t nh, const char *name, tn_str *out, int max) {
     int n = 0;
     for (size_t i = 0; i < nh; i++) {
         const tn_header *hd = &hs[i];
@@ -348,7 +366,7 @@ TN__PRIVATE int tn__ws_header_tokens(const tn_header *hs, size_t nh, const char 
 }
 
 // Whether a comma-separated header (every instance of it) lists `token`.
-TN__PRIVATE bool tn__ws_headers_have_token(const tn_header *hs, size_t nh, const char *name, const char *token) {
+TN__INTERNAL bool tn__ws_headers_have_token(const tn_header *hs, size_t nh, const char *name, const char *token) {
     tn_str t[TN__WS_MAX_TOKENS];
     int n = tn__ws_header_tokens(hs, nh, name, t, TN__WS_MAX_TOKENS);
     for (int i = 0; i < n; i++)

@@ -15,6 +15,14 @@
 // handshake gets none; a server's tn_ws exists from prepare on). Sending,
 // pinging and closing are safe inside every callback; once the connection
 // is closing they return TN_ECLOSED.
+#ifndef TN__WEBSOCKET_WEBSOCKET_H
+#define TN__WEBSOCKET_WEBSOCKET_H
+#include "base/config.h"
+#include "base/str.h"
+#include "http/server.h"
+#include "loop/loop.h"
+#include "net/stream.h"
+TN__BEGIN_DECLS
 
 typedef struct tn_ws tn_ws;
 
@@ -81,3 +89,6 @@ TN_API void tn_ws_set_user_data(tn_ws *ws, void *user_data);
 // the handshake. Do not read from it or close it directly.
 TN_API tn_stream *tn_ws_stream(const tn_ws *ws);
 TN_API tn_loop *tn_ws_loop(const tn_ws *ws);
+
+TN__END_DECLS
+#endif

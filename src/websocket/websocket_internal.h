@@ -1,9 +1,19 @@
 // ---------------------------------------------------------------------------
-// >>ws_internal  A WebSocket connection's state, shared by the connection
+// >>websocket_internal  A WebSocket connection's state, shared by the connection
 // core (websocket.c), the client (client.c) and the server's handshake
 // (web/ws_server.c), which make a tn_ws and hand it to the core once open
 // ---------------------------------------------------------------------------
+#ifndef TN__WEBSOCKET_WEBSOCKET_INTERNAL_H
+#define TN__WEBSOCKET_WEBSOCKET_INTERNAL_H
 #include "base/internal.h"
+#include "base/str.h"
+#include "base/utf8.h"
+#include "http/parse.h"
+#include "http/server.h"
+#include "loop/loop.h"
+#include "net/stream.h"
+#include "websocket/frame.h"
+#include "websocket/websocket.h"
 
 // A path argument kept beyond the request: its value and its group's name.
 typedef struct tn__ws_arg {
@@ -47,18 +57,19 @@ struct tn_ws {
 
 // ---- what the core offers the two handshakes
 // The stream's parse read once open: frames as they arrive.
-TN__PRIVATE size_t tn__ws_on_data(tn_stream *s, int status, const char *data, size_t len, void *arg);
+TN__INTERNAL size_t tn__ws_on_data(tn_stream *s, int status, const char *data, size_t len, void *arg);
 // The stream's close callback once open: on_close, then ws is freed.
-TN__PRIVATE void tn__ws_on_stream_close(tn_stream *s, int reason, void *arg);
+TN__INTERNAL void tn__ws_on_stream_close(tn_stream *s, int reason, void *arg);
 // The keep-alive timer (cls->ping_interval), armed once open.
-TN__PRIVATE void tn__ws_ping_tick(tn_loop *loop, void *arg);
+TN__INTERNAL void tn__ws_ping_tick(tn_loop *loop, void *arg);
 // Frees ws (not its stream): for a handshake that failed.
-TN__PRIVATE void tn__ws_free(tn_ws *ws);
+TN__INTERNAL void tn__ws_free(tn_ws *ws);
 
 // ---- header lists, for both handshakes
 enum { TN__WS_MAX_TOKENS = 32 };
 // The trimmed, non-empty items of every `name` header's comma-separated
 // list, in order. Returns how many were stored (at most max).
-TN__PRIVATE int tn__ws_header_tokens(const tn_header *hs, size_t nh, const char *name, tn_str *out, int max);
+TN__INTERNAL int tn__ws_header_tokens(const tn_header *hs, size_t nh, const char *name, tn_str *out, int max);
 // Whether a comma-separated header (every instance of it) lists `token`.
-TN__PRIVATE bool tn__ws_headers_have_token(const tn_header *hs, size_t nh, const char *name, const char *token);
+TN__INTERNAL bool tn__ws_headers_have_token(const tn_header *hs, size_t nh, const char *name, const char *token);
+#endif
