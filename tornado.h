@@ -517,7 +517,7 @@ TN__END_DECLS
 //     [I 261123 14:02:03 web:2271] 200 GET / (127.0.0.1) 0.43ms
 // (level letter, yymmdd hh:mm:ss local time, source module:line). The prefix
 // is coloured only when stderr is a terminal. Replace the writer with
-// tn_log_set_fn to route lines elsewhere.
+// tn_log_set_cb to route lines elsewhere.
 #ifndef TN__BASE_LOG_H
 #define TN__BASE_LOG_H
 
@@ -548,11 +548,11 @@ typedef struct tn_log_record {
     const char *message;    // formatted, NUL-terminated, no trailing newline
 } tn_log_record;
 
-typedef void (*tn_log_fn)(const tn_log_record *rec, void *user_data);
+typedef void (*tn_log_cb)(const tn_log_record *rec, void *user_data);
 
 // Sets the process-wide writer (NULL restores the default stderr writer).
 // Set it before other threads log. The writer may be called from any thread.
-TN_API void tn_log_set_fn(tn_log_fn fn, void *user_data);
+TN_API void tn_log_set_cb(tn_log_cb fn, void *user_data);
 // Sets the runtime level (default TN_LOG_INFO); records below it are dropped.
 TN_API void tn_log_set_level(int level);
 TN_API int tn_log_get_level(void);
@@ -1111,14 +1111,14 @@ TN_API bool tn_periodic_is_running(const tn_periodic *p);
 TN_API void tn_periodic_free(tn_periodic *p);
 
 // ---- executor (a thread pool for blocking work)
-typedef void (*tn_work_fn)(void *arg);
+typedef void (*tn_work_cb)(void *arg);
 // status is 0, or TN_ECANCELED when the loop was freed before `work` ran.
-typedef void (*tn_after_work_fn)(tn_loop *loop, void *arg, int status);
+typedef void (*tn_after_work_cb)(tn_loop *loop, void *arg, int status);
 
 // Runs work(arg) on a pool thread, then done(loop, arg, status) on the loop's
 // thread. done always runs exactly once. With TN_ENABLE_THREADS=0, work runs
 // inline in this call and done in the next iteration. Returns 0 or TN_ENOMEM.
-TN_API int tn_loop_run_in_executor(tn_loop *loop, tn_work_fn work, tn_after_work_fn done, void *arg);
+TN_API int tn_loop_run_in_executor(tn_loop *loop, tn_work_cb work, tn_after_work_cb done, void *arg);
 
 TN__END_DECLS
 #endif
@@ -1943,13 +1943,13 @@ struct tn_handler {
     void *state;         // yours: per-request state, e.g. for a deferred answer
 };
 
-typedef void (*tn_handler_fn)(tn_handler *h);
-typedef void (*tn_body_fn)(tn_handler *h, const char *data, size_t len);
+typedef void (*tn_handler_cb)(tn_handler *h);
+typedef void (*tn_body_cb)(tn_handler *h, const char *data, size_t len);
 
 typedef struct tn_http_server_desc {
-    tn_handler_fn request_cb;  // required: the whole request (head and body) is in
-    tn_handler_fn headers_cb;  // optional: the head is in, the body not yet read;
-                               // may answer early or call tn_stream_body
+    tn_handler_cb request_cb;  // required: the whole request (head and body) is in
+    tn_handler_cb headers_cb;  // optional: the head is in, the body not yet read;
+                               // may answer early or call tn_handler_stream_body
     void *user_data;           // h->user_data
     bool no_keep_alive;        // close after every response
     bool xheaders;             // trust X-Real-Ip, X-Forwarded-For, X-Scheme,
@@ -1989,7 +1989,7 @@ TN_API size_t tn_http_server_connections(const tn_http_server *srv);
 TN_API tn_str tn_get_header(const tn_handler *h, const char *name);
 // Receive the body in pieces (at most chunk_size) as it arrives, instead of
 // in request.body; Tornado's @stream_request_body. Call from headers_cb.
-TN_API void tn_stream_body(tn_handler *h, tn_body_fn on_data);
+TN_API void tn_handler_stream_body(tn_handler *h, tn_body_cb on_data);
 // Overrides max_body_size for this request only (from headers_cb).
 TN_API void tn_set_max_body_size(tn_handler *h, size_t n);
 
@@ -2038,10 +2038,10 @@ TN_API bool tn_finished(const tn_handler *h);
 // True when the head was sent (status and headers can no longer change).
 TN_API bool tn_headers_sent(const tn_handler *h);
 // cb runs if the client goes away before the request finished (Tornado's
-// on_connection_close): while deferred, or while a streamed body (tn_stream_body)
-// arrives. A deferred handler stays valid until tn_finish; one that was not
-// deferred is gone when cb returns.
-TN_API void tn_on_connection_close(tn_handler *h, tn_handler_fn cb);
+// on_connection_close): while deferred, or while a streamed body
+// (tn_handler_stream_body) arrives. A deferred handler stays valid until
+// tn_finish; one that was not deferred is gone when cb returns.
+TN_API void tn_on_connection_close(tn_handler *h, tn_handler_cb cb);
 // True once the client went away.
 TN_API bool tn_connection_closed(const tn_handler *h);
 // Takes the connection away from HTTP (Tornado's detach(), for protocol
@@ -2504,12 +2504,12 @@ typedef struct tn_template_error {
 // A function callable from templates: appends its result for `name` with
 // `args` to out (unescaped; {{ }} escapes it). Returns 0, TN_ENOENT for an
 // unknown name (a render error "unknown function"), or another error.
-typedef int (*tn_template_call_fn)(void *user_data, const char *name, const tn_str *args, int nargs, tn_buf *out);
+typedef int (*tn_template_call_cb)(void *user_data, const char *name, const tn_str *args, int nargs, tn_buf *out);
 
 // What a render may use besides the variables; zero fields mean none.
 typedef struct tn_template_env {
     tn_template_loader *loader;     // for include and extends (NULL: they fail)
-    tn_template_call_fn call;       // for fn(...) expressions (NULL: all unknown)
+    tn_template_call_cb call;       // for fn(...) expressions (NULL: all unknown)
     void *user_data;                // passed to call
 } tn_template_env;
 
@@ -2532,13 +2532,13 @@ TN_API void tn_template_free(tn_template *t);
 TN_API int tn_xhtml_escape(tn_buf *out, const char *s, size_t len);
 
 // Reads the source of template `name` into out. Returns 0, TN_ENOENT, or another error.
-typedef int (*tn_template_read_fn)(void *user_data, const char *name, tn_buf *out);
+typedef int (*tn_template_read_cb)(void *user_data, const char *name, tn_buf *out);
 
 // Where a loader finds template sources: a folder, or a callback (e.g. over
 // files packed into the program by tools/pack). Set one of root and read.
 typedef struct tn_template_loader_desc {
     const char *root;               // folder (copied)
-    tn_template_read_fn read;       // used when root is NULL
+    tn_template_read_cb read;       // used when root is NULL
     void *user_data;                // passed to read
 } tn_template_loader_desc;
 
@@ -2661,14 +2661,14 @@ TN__BEGIN_DECLS
 // Tornado's RequestHandler subclass: the methods a route answers, and hooks.
 // A method left NULL answers 405 with an Allow header.
 typedef struct tn_handler_class {
-    tn_handler_fn get, head, post, put, del, patch, options;  // del: DELETE
-    tn_handler_fn prepare;              // before the method; finishing here skips it
-    tn_handler_fn on_finish;            // after the response was sent
-    tn_handler_fn on_connection_close;  // the client left during a deferred answer
+    tn_handler_cb get, head, post, put, del, patch, options;  // del: DELETE
+    tn_handler_cb prepare;              // before the method; finishing here skips it
+    tn_handler_cb on_finish;            // after the response was sent
+    tn_handler_cb on_connection_close;  // the client left during a deferred answer
                                         // or a streamed body (data_received)
-    tn_handler_fn set_default_headers;  // at the start, and again before an error page
+    tn_handler_cb set_default_headers;  // at the start, and again before an error page
     void (*write_error)(tn_handler *h, int status);  // NULL: Tornado's default page
-    tn_body_fn data_received;           // set: the body streams here as it arrives
+    tn_body_cb data_received;           // set: the body streams here as it arrives
                                         // (@stream_request_body); prepare then runs
                                         // before the body is read
     size_t max_body_size;               // 0: the server's
@@ -2738,7 +2738,7 @@ TN__BEGIN_DECLS
 typedef struct tn_route {
     const char *pattern;                // "/story/([0-9]+)"
     const tn_handler_class *handler;    // the class answering it, or:
-    tn_handler_fn callback;             // a plain function for every method
+    tn_handler_cb callback;             // a plain function for every method
     void *user_data;                    // h->user_data (Tornado's initialize kwargs)
     const char *name;                   // for tn_app_reverse_url
 } tn_route;
@@ -3464,11 +3464,11 @@ TN_API double tn_time_wall(void) {
 #include <time.h>
 #include <unistd.h>
 
-static tn_log_fn tn__log_fn = tn_log_write_stderr;
+static tn_log_cb tn__log_fn = tn_log_write_stderr;
 static void *tn__log_ud;
 static int tn__log_level = TN_LOG_INFO;
 
-TN_API void tn_log_set_fn(tn_log_fn fn, void *user_data) {
+TN_API void tn_log_set_cb(tn_log_cb fn, void *user_data) {
     tn__log_fn = fn ? fn : tn_log_write_stderr;
     tn__log_ud = fn ? user_data : NULL;
 }
@@ -5987,8 +5987,8 @@ TN_API void tn_periodic_free(tn_periodic *p) {
 typedef struct tn__job tn__job;
 struct tn__job {
     tn__job *next;
-    tn_work_fn work;
-    tn_after_work_fn done;
+    tn_work_cb work;
+    tn_after_work_cb done;
     void *arg;
     int status;
 };
@@ -6084,7 +6084,7 @@ TN__PRIVATE int tn__executor_init(tn_loop *loop) {
     return 0;
 }
 
-TN_API int tn_loop_run_in_executor(tn_loop *loop, tn_work_fn work, tn_after_work_fn done, void *arg) {
+TN_API int tn_loop_run_in_executor(tn_loop *loop, tn_work_cb work, tn_after_work_cb done, void *arg) {
     if (!work || !done) return TN_EINVAL;
     int r = tn__executor_init(loop);
     if (r) return r;
@@ -9682,8 +9682,8 @@ TN_API void tn_multipart_free(tn_multipart *mp) {
 
 // Calls the web layer adds around each request (web/app.c sets them).
 typedef struct tn__http_hooks {
-    tn_handler_fn before_finish;  // e.g. the automatic ETag
-    tn_handler_fn after_finish;   // e.g. on_finish, the access log
+    tn_handler_cb before_finish;  // e.g. the automatic ETag
+    tn_handler_cb after_finish;   // e.g. on_finish, the access log
 } tn__http_hooks;
 
 // Gives srv its hooks and makes it its caller's to free (with
@@ -9804,8 +9804,8 @@ struct tn__hreq {
     uint64_t body_left;        // Content-Length bytes still to read
     size_t max_body;
     size_t body_seen;
-    tn_body_fn on_data;
-    tn_handler_fn on_close;
+    tn_body_cb on_data;
+    tn_handler_cb on_close;
     void *ext;                 // the web layer's per-request state, kept across reuse
     void (*ext_free)(void *ext);
     int status;
@@ -10546,7 +10546,7 @@ TN_API tn_stream *tn_detach(tn_handler *h, int status) {
 TN_API void tn_defer(tn_handler *h) { TN__REQ(h)->deferred = 1; }
 TN_API bool tn_finished(const tn_handler *h) { return TN__REQ(h)->finished; }
 TN_API bool tn_headers_sent(const tn_handler *h) { return TN__REQ(h)->headers_sent; }
-TN_API void tn_on_connection_close(tn_handler *h, tn_handler_fn cb) { TN__REQ(h)->on_close = cb; }
+TN_API void tn_on_connection_close(tn_handler *h, tn_handler_cb cb) { TN__REQ(h)->on_close = cb; }
 TN_API bool tn_connection_closed(const tn_handler *h) { return TN__REQ(h)->conn == NULL; }
 TN_API tn_loop *tn_handler_loop(const tn_handler *h) { return TN__REQ(h)->loop; }
 
@@ -10558,7 +10558,7 @@ TN_API tn_str tn_get_header(const tn_handler *h, const char *name) {
     return tn_headers_get(h->request.headers, h->request.num_headers, name);
 }
 
-TN_API void tn_stream_body(tn_handler *h, tn_body_fn on_data) { TN__REQ(h)->on_data = on_data; }
+TN_API void tn_handler_stream_body(tn_handler *h, tn_body_cb on_data) { TN__REQ(h)->on_data = on_data; }
 TN_API void tn_set_max_body_size(tn_handler *h, size_t n) { TN__REQ(h)->max_body = n; }
 
 TN_API int tn_set_status(tn_handler *h, int code, const char *reason) {
@@ -13572,7 +13572,7 @@ TN_API int tn_template_render(const tn_template *t, const tn_json_value *ctx, co
 
 struct tn_template_loader {
     char *root;
-    tn_template_read_fn read;
+    tn_template_read_cb read;
     void *user_data;
     tn_template **items;     // parsed templates, kept until the loader is freed
     size_t n, cap;
@@ -13709,7 +13709,7 @@ typedef struct tn__webreq {
     struct tn_app *app;      // the app that routed the request
     tn__web_app *web;        // and its shared state
     const tn_handler_class *cls;
-    tn_handler_fn callback;
+    tn_handler_cb callback;
     const tn_route_pattern *pat;
     int nargs;
     tn_str args[TN__MAX_PATH_ARGS];
@@ -15152,7 +15152,7 @@ TN_API int tn_ws_path_args_count(const tn_ws *ws) { return ws->nargs; }
 typedef struct tn__route {
     tn_route_pattern *pat;
     const tn_handler_class *cls;
-    tn_handler_fn callback;
+    tn_handler_cb callback;
     void *user_data;
     char *name;
 } tn__route;
@@ -15234,13 +15234,13 @@ TN__PRIVATE int tn__web_decode_args(tn__webreq *w, const tn_str *groups, int n) 
 // Tornado's SUPPORTED_METHODS, in its order (the Allow header's too).
 static const char *const tn__method_names[7] = {"GET", "HEAD", "POST", "DELETE", "PATCH", "PUT", "OPTIONS"};
 
-TN__PRIVATE void tn__method_fns(const tn_handler_class *c, tn_handler_fn fns[7]) {
+TN__PRIVATE void tn__method_fns(const tn_handler_class *c, tn_handler_cb fns[7]) {
     fns[0] = c->get, fns[1] = c->head, fns[2] = c->post, fns[3] = c->del;
     fns[4] = c->patch, fns[5] = c->put, fns[6] = c->options;
 }
 
-TN__PRIVATE tn_handler_fn tn__method_fn(const tn_handler_class *c, tn_str m) {
-    tn_handler_fn fns[7];
+TN__PRIVATE tn_handler_cb tn__method_fn(const tn_handler_class *c, tn_str m) {
+    tn_handler_cb fns[7];
     tn__method_fns(c, fns);
     for (int i = 0; i < 7; i++)
         if (tn_str_eq(m, tn__method_names[i])) return fns[i];
@@ -15251,19 +15251,19 @@ TN__PRIVATE tn_handler_fn tn__method_fn(const tn_handler_class *c, tn_str m) {
 // Runs what Tornado's _execute does before the method: the method check,
 // set_default_headers, prepare. Returns the method to call, or NULL when
 // the request is already answered.
-TN__PRIVATE tn_handler_fn tn__web_prepare(tn_handler *h, tn__webreq *w) {
+TN__PRIVATE tn_handler_cb tn__web_prepare(tn_handler *h, tn__webreq *w) {
     const tn_handler_class *c = w->cls;
     w->prepared = 1;
     if (c == &tn__not_found_class) {
         tn_send_error(h, 404);
         return NULL;
     }
-    tn_handler_fn fn = tn__method_fn(c, h->request.method);
+    tn_handler_cb fn = tn__method_fn(c, h->request.method);
     if (c->set_default_headers) c->set_default_headers(h);
     if (!fn) {
         tn_buf allow;
         memset(&allow, 0, sizeof allow);
-        tn_handler_fn fns[7];
+        tn_handler_cb fns[7];
         tn__method_fns(c, fns);
         for (int i = 0; i < 7; i++)
             if (fns[i]) tn_buf_appendf(&allow, "%s%s", allow.len ? ", " : "", tn__method_names[i]);
@@ -15318,7 +15318,7 @@ TN__PRIVATE void tn__app_headers(tn_handler *h) {
         return;
     }
     if (w->cls && w->cls->data_received) {  // @stream_request_body: prepare first
-        tn_stream_body(h, w->cls->data_received);
+        tn_handler_stream_body(h, w->cls->data_received);
         if (w->cls->max_body_size) tn_set_max_body_size(h, w->cls->max_body_size);
         tn__web_prepare(h, w);
     } else if (w->cls && w->cls->max_body_size) {
@@ -15333,7 +15333,7 @@ TN__PRIVATE void tn__app_request(tn_handler *h) {
         w->callback(h);
         return;
     }
-    tn_handler_fn fn = tn__method_fn(w->cls, h->request.method);
+    tn_handler_cb fn = tn__method_fn(w->cls, h->request.method);
     if (!w->prepared) fn = tn__web_prepare(h, w);
     if (fn && !tn_finished(h)) fn(h);
 }

@@ -11,11 +11,11 @@
 #include <time.h>
 #include <unistd.h>
 
-static tn_log_fn tn__log_fn = tn_log_write_stderr;
+static tn_log_cb tn__log_fn = tn_log_write_stderr;
 static void *tn__log_ud;
 static int tn__log_level = TN_LOG_INFO;
 
-TN_API void tn_log_set_fn(tn_log_fn fn, void *user_data) {
+TN_API void tn_log_set_cb(tn_log_cb fn, void *user_data) {
     tn__log_fn = fn ? fn : tn_log_write_stderr;
     tn__log_ud = fn ? user_data : NULL;
 }

@@ -5,7 +5,7 @@
 //     [I 261123 14:02:03 web:2271] 200 GET / (127.0.0.1) 0.43ms
 // (level letter, yymmdd hh:mm:ss local time, source module:line). The prefix
 // is coloured only when stderr is a terminal. Replace the writer with
-// tn_log_set_fn to route lines elsewhere.
+// tn_log_set_cb to route lines elsewhere.
 #ifndef TN__BASE_LOG_H
 #define TN__BASE_LOG_H
 #include "base/config.h"
@@ -36,11 +36,11 @@ typedef struct tn_log_record {
     const char *message;    // formatted, NUL-terminated, no trailing newline
 } tn_log_record;
 
-typedef void (*tn_log_fn)(const tn_log_record *rec, void *user_data);
+typedef void (*tn_log_cb)(const tn_log_record *rec, void *user_data);
 
 // Sets the process-wide writer (NULL restores the default stderr writer).
 // Set it before other threads log. The writer may be called from any thread.
-TN_API void tn_log_set_fn(tn_log_fn fn, void *user_data);
+TN_API void tn_log_set_cb(tn_log_cb fn, void *user_data);
 // Sets the runtime level (default TN_LOG_INFO); records below it are dropped.
 TN_API void tn_log_set_level(int level);
 TN_API int tn_log_get_level(void);

@@ -93,8 +93,8 @@ struct tn__hreq {
     uint64_t body_left;        // Content-Length bytes still to read
     size_t max_body;
     size_t body_seen;
-    tn_body_fn on_data;
-    tn_handler_fn on_close;
+    tn_body_cb on_data;
+    tn_handler_cb on_close;
     void *ext;                 // the web layer's per-request state, kept across reuse
     void (*ext_free)(void *ext);
     int status;
@@ -835,7 +835,7 @@ TN_API tn_stream *tn_detach(tn_handler *h, int status) {
 TN_API void tn_defer(tn_handler *h) { TN__REQ(h)->deferred = 1; }
 TN_API bool tn_finished(const tn_handler *h) { return TN__REQ(h)->finished; }
 TN_API bool tn_headers_sent(const tn_handler *h) { return TN__REQ(h)->headers_sent; }
-TN_API void tn_on_connection_close(tn_handler *h, tn_handler_fn cb) { TN__REQ(h)->on_close = cb; }
+TN_API void tn_on_connection_close(tn_handler *h, tn_handler_cb cb) { TN__REQ(h)->on_close = cb; }
 TN_API bool tn_connection_closed(const tn_handler *h) { return TN__REQ(h)->conn == NULL; }
 TN_API tn_loop *tn_handler_loop(const tn_handler *h) { return TN__REQ(h)->loop; }
 
@@ -847,7 +847,7 @@ TN_API tn_str tn_get_header(const tn_handler *h, const char *name) {
     return tn_headers_get(h->request.headers, h->request.num_headers, name);
 }
 
-TN_API void tn_stream_body(tn_handler *h, tn_body_fn on_data) { TN__REQ(h)->on_data = on_data; }
+TN_API void tn_handler_stream_body(tn_handler *h, tn_body_cb on_data) { TN__REQ(h)->on_data = on_data; }
 TN_API void tn_set_max_body_size(tn_handler *h, size_t n) { TN__REQ(h)->max_body = n; }
 
 TN_API int tn_set_status(tn_handler *h, int code, const char *reason) {

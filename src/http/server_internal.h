@@ -10,8 +10,8 @@
 
 // Calls the web layer adds around each request (web/app.c sets them).
 typedef struct tn__http_hooks {
-    tn_handler_fn before_finish;  // e.g. the automatic ETag
-    tn_handler_fn after_finish;   // e.g. on_finish, the access log
+    tn_handler_cb before_finish;  // e.g. the automatic ETag
+    tn_handler_cb after_finish;   // e.g. on_finish, the access log
 } tn__http_hooks;
 
 // Gives srv its hooks and makes it its caller's to free (with

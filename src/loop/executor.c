@@ -11,8 +11,8 @@
 typedef struct tn__job tn__job;
 struct tn__job {
     tn__job *next;
-    tn_work_fn work;
-    tn_after_work_fn done;
+    tn_work_cb work;
+    tn_after_work_cb done;
     void *arg;
     int status;
 };
@@ -108,7 +108,7 @@ TN__PRIVATE int tn__executor_init(tn_loop *loop) {
     return 0;
 }
 
-TN_API int tn_loop_run_in_executor(tn_loop *loop, tn_work_fn work, tn_after_work_fn done, void *arg) {
+TN_API int tn_loop_run_in_executor(tn_loop *loop, tn_work_cb work, tn_after_work_cb done, void *arg) {
     if (!work || !done) return TN_EINVAL;
     int r = tn__executor_init(loop);
     if (r) return r;

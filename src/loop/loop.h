@@ -129,14 +129,14 @@ TN_API bool tn_periodic_is_running(const tn_periodic *p);
 TN_API void tn_periodic_free(tn_periodic *p);
 
 // ---- executor (a thread pool for blocking work)
-typedef void (*tn_work_fn)(void *arg);
+typedef void (*tn_work_cb)(void *arg);
 // status is 0, or TN_ECANCELED when the loop was freed before `work` ran.
-typedef void (*tn_after_work_fn)(tn_loop *loop, void *arg, int status);
+typedef void (*tn_after_work_cb)(tn_loop *loop, void *arg, int status);
 
 // Runs work(arg) on a pool thread, then done(loop, arg, status) on the loop's
 // thread. done always runs exactly once. With TN_ENABLE_THREADS=0, work runs
 // inline in this call and done in the next iteration. Returns 0 or TN_ENOMEM.
-TN_API int tn_loop_run_in_executor(tn_loop *loop, tn_work_fn work, tn_after_work_fn done, void *arg);
+TN_API int tn_loop_run_in_executor(tn_loop *loop, tn_work_cb work, tn_after_work_cb done, void *arg);
 
 TN__END_DECLS
 #endif

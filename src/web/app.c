@@ -28,7 +28,7 @@
 typedef struct tn__route {
     tn_route_pattern *pat;
     const tn_handler_class *cls;
-    tn_handler_fn callback;
+    tn_handler_cb callback;
     void *user_data;
     char *name;
 } tn__route;
@@ -110,13 +110,13 @@ TN__PRIVATE int tn__web_decode_args(tn__webreq *w, const tn_str *groups, int n) 
 // Tornado's SUPPORTED_METHODS, in its order (the Allow header's too).
 static const char *const tn__method_names[7] = {"GET", "HEAD", "POST", "DELETE", "PATCH", "PUT", "OPTIONS"};
 
-TN__PRIVATE void tn__method_fns(const tn_handler_class *c, tn_handler_fn fns[7]) {
+TN__PRIVATE void tn__method_fns(const tn_handler_class *c, tn_handler_cb fns[7]) {
     fns[0] = c->get, fns[1] = c->head, fns[2] = c->post, fns[3] = c->del;
     fns[4] = c->patch, fns[5] = c->put, fns[6] = c->options;
 }
 
-TN__PRIVATE tn_handler_fn tn__method_fn(const tn_handler_class *c, tn_str m) {
-    tn_handler_fn fns[7];
+TN__PRIVATE tn_handler_cb tn__method_fn(const tn_handler_class *c, tn_str m) {
+    tn_handler_cb fns[7];
     tn__method_fns(c, fns);
     for (int i = 0; i < 7; i++)
         if (tn_str_eq(m, tn__method_names[i])) return fns[i];
@@ -127,19 +127,19 @@ TN__PRIVATE tn_handler_fn tn__method_fn(const tn_handler_class *c, tn_str m) {
 // Runs what Tornado's _execute does before the method: the method check,
 // set_default_headers, prepare. Returns the method to call, or NULL when
 // the request is already answered.
-TN__PRIVATE tn_handler_fn tn__web_prepare(tn_handler *h, tn__webreq *w) {
+TN__PRIVATE tn_handler_cb tn__web_prepare(tn_handler *h, tn__webreq *w) {
     const tn_handler_class *c = w->cls;
     w->prepared = 1;
     if (c == &tn__not_found_class) {
         tn_send_error(h, 404);
         return NULL;
     }
-    tn_handler_fn fn = tn__method_fn(c, h->request.method);
+    tn_handler_cb fn = tn__method_fn(c, h->request.method);
     if (c->set_default_headers) c->set_default_headers(h);
     if (!fn) {
         tn_buf allow;
         memset(&allow, 0, sizeof allow);
-        tn_handler_fn fns[7];
+        tn_handler_cb fns[7];
         tn__method_fns(c, fns);
         for (int i = 0; i < 7; i++)
             if (fns[i]) tn_buf_appendf(&allow, "%s%s", allow.len ? ", " : "", tn__method_names[i]);
@@ -194,7 +194,7 @@ TN__PRIVATE void tn__app_headers(tn_handler *h) {
         return;
     }
     if (w->cls && w->cls->data_received) {  // @stream_request_body: prepare first
-        tn_stream_body(h, w->cls->data_received);
+        tn_handler_stream_body(h, w->cls->data_received);
         if (w->cls->max_body_size) tn_set_max_body_size(h, w->cls->max_body_size);
         tn__web_prepare(h, w);
     } else if (w->cls && w->cls->max_body_size) {
@@ -209,7 +209,7 @@ TN__PRIVATE void tn__app_request(tn_handler *h) {
         w->callback(h);
         return;
     }
-    tn_handler_fn fn = tn__method_fn(w->cls, h->request.method);
+    tn_handler_cb fn = tn__method_fn(w->cls, h->request.method);
     if (!w->prepared) fn = tn__web_prepare(h, w);
     if (fn && !tn_finished(h)) fn(h);
 }

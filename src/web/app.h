@@ -34,7 +34,7 @@ TN__BEGIN_DECLS
 typedef struct tn_route {
     const char *pattern;                // "/story/([0-9]+)"
     const tn_handler_class *handler;    // the class answering it, or:
-    tn_handler_fn callback;             // a plain function for every method
+    tn_handler_cb callback;             // a plain function for every method
     void *user_data;                    // h->user_data (Tornado's initialize kwargs)
     const char *name;                   // for tn_app_reverse_url
 } tn_route;

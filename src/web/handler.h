@@ -16,14 +16,14 @@ TN__BEGIN_DECLS
 // Tornado's RequestHandler subclass: the methods a route answers, and hooks.
 // A method left NULL answers 405 with an Allow header.
 typedef struct tn_handler_class {
-    tn_handler_fn get, head, post, put, del, patch, options;  // del: DELETE
-    tn_handler_fn prepare;              // before the method; finishing here skips it
-    tn_handler_fn on_finish;            // after the response was sent
-    tn_handler_fn on_connection_close;  // the client left during a deferred answer
+    tn_handler_cb get, head, post, put, del, patch, options;  // del: DELETE
+    tn_handler_cb prepare;              // before the method; finishing here skips it
+    tn_handler_cb on_finish;            // after the response was sent
+    tn_handler_cb on_connection_close;  // the client left during a deferred answer
                                         // or a streamed body (data_received)
-    tn_handler_fn set_default_headers;  // at the start, and again before an error page
+    tn_handler_cb set_default_headers;  // at the start, and again before an error page
     void (*write_error)(tn_handler *h, int status);  // NULL: Tornado's default page
-    tn_body_fn data_received;           // set: the body streams here as it arrives
+    tn_body_cb data_received;           // set: the body streams here as it arrives
                                         // (@stream_request_body); prepare then runs
                                         // before the body is read
     size_t max_body_size;               // 0: the server's

@@ -33,7 +33,7 @@ typedef struct tn__webreq {
     struct tn_app *app;      // the app that routed the request
     tn__web_app *web;        // and its shared state
     const tn_handler_class *cls;
-    tn_handler_fn callback;
+    tn_handler_cb callback;
     const tn_route_pattern *pat;
     int nargs;
     tn_str args[TN__MAX_PATH_ARGS];

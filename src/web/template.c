@@ -979,7 +979,7 @@ TN_API int tn_template_render(const tn_template *t, const tn_json_value *ctx, co
 
 struct tn_template_loader {
     char *root;
-    tn_template_read_fn read;
+    tn_template_read_cb read;
     void *user_data;
     tn_template **items;     // parsed templates, kept until the loader is freed
     size_t n, cap;

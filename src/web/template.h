@@ -80,12 +80,12 @@ typedef struct tn_template_error {
 // A function callable from templates: appends its result for `name` with
 // `args` to out (unescaped; {{ }} escapes it). Returns 0, TN_ENOENT for an
 // unknown name (a render error "unknown function"), or another error.
-typedef int (*tn_template_call_fn)(void *user_data, const char *name, const tn_str *args, int nargs, tn_buf *out);
+typedef int (*tn_template_call_cb)(void *user_data, const char *name, const tn_str *args, int nargs, tn_buf *out);
 
 // What a render may use besides the variables; zero fields mean none.
 typedef struct tn_template_env {
     tn_template_loader *loader;     // for include and extends (NULL: they fail)
-    tn_template_call_fn call;       // for fn(...) expressions (NULL: all unknown)
+    tn_template_call_cb call;       // for fn(...) expressions (NULL: all unknown)
     void *user_data;                // passed to call
 } tn_template_env;
 
@@ -108,13 +108,13 @@ TN_API void tn_template_free(tn_template *t);
 TN_API int tn_xhtml_escape(tn_buf *out, const char *s, size_t len);
 
 // Reads the source of template `name` into out. Returns 0, TN_ENOENT, or another error.
-typedef int (*tn_template_read_fn)(void *user_data, const char *name, tn_buf *out);
+typedef int (*tn_template_read_cb)(void *user_data, const char *name, tn_buf *out);
 
 // Where a loader finds template sources: a folder, or a callback (e.g. over
 // files packed into the program by tools/pack). Set one of root and read.
 typedef struct tn_template_loader_desc {
     const char *root;               // folder (copied)
-    tn_template_read_fn read;       // used when root is NULL
+    tn_template_read_cb read;       // used when root is NULL
     void *user_data;                // passed to read
 } tn_template_loader_desc;
 
