@@ -3115,6 +3115,12 @@ TN__INTERNAL void *tn__malloc(size_t n);
 TN__INTERNAL void *tn__calloc(size_t count, size_t n);
 TN__INTERNAL void *tn__realloc(void *p, size_t n);
 TN__INTERNAL void tn__free(void *p);
+// Grows an array to hold at least `need` elements of `size` bytes: its
+// capacity *cap (in elements) doubles, from `first`, until they fit.
+// `arrayp` is the address of the array's pointer, whatever its element
+// type. Returns 0, or TN_ENOMEM with the array and *cap unchanged (also when
+// the bytes would not fit a size_t).
+TN__INTERNAL int tn__grow(void *arrayp, size_t *cap, size_t need, size_t size, size_t first);
 #endif
 // ==== END src/base/alloc_internal.h ====
 
@@ -3123,6 +3129,7 @@ TN__INTERNAL void tn__free(void *p);
 #if defined(TN_AMALGAMATION_LINES)
 #line 1 "src/base/alloc.c"
 #endif
+
 
 
 
@@ -3162,6 +3169,20 @@ TN__INTERNAL void tn__free(void *p) {
     if (!p) return;
     TN__ATOMIC_ADD(&tn__mem_frees, 1);
     TN_FREE(p);
+}
+
+TN__INTERNAL int tn__grow(void *arrayp, size_t *cap, size_t need, size_t size, size_t first) {
+    if (need <= *cap) return 0;
+    size_t n = *cap ? *cap : first;
+    while (n < need) n = n > SIZE_MAX / 2 ? need : n * 2;
+    if (n > SIZE_MAX / size) return TN_ENOMEM;
+    void *array;  // copied through memcpy: an element pointer read as void *
+    memcpy(&array, arrayp, sizeof array);
+    array = tn__realloc(array, n * size);
+    if (!array) return TN_ENOMEM;
+    memcpy(arrayp, &array, sizeof array);
+    *cap = n;
+    return 0;
 }
 
 TN_API tn_mem_stats tn_mem_get_stats(void) {
@@ -3338,15 +3359,7 @@ TN_API bool tn_str_eq_nocase(tn_str a, tn_str b) {
 
 TN_API int tn_buf_reserve(tn_buf *b, size_t extra) {
     if (extra > SIZE_MAX - b->len - 1) return TN_ENOMEM;
-    size_t need = b->len + extra + 1;
-    if (need <= b->cap) return 0;
-    size_t cap = b->cap ? b->cap : 64;
-    while (cap < need) cap = cap > SIZE_MAX / 2 ? need : cap * 2;
-    char *p = TN__CAST(char *, tn__realloc(b->data, cap));
-    if (!p) return TN_ENOMEM;
-    b->data = p;
-    b->cap = cap;
-    return 0;
+    return tn__grow(&b->data, &b->cap, b->len + extra + 1, 1, 64);  // + 1: the NUL
 }
 
 TN_API int tn_buf_append(tn_buf *b, const void *data, size_t len) {
@@ -4420,18 +4433,6 @@ TN__PRIVATE void tn__json_shrink(tn__json_parser *P, char *p, size_t had, size_t
     if (p + had == (char *)b + TN__JSON_HDR + b->used) b->used -= had - keep;
 }
 
-// Grows a scratch array so that it holds at least `need` elements.
-TN__PRIVATE int tn__json_grow(void **arr, size_t *cap, size_t need, size_t elem) {
-    if (need <= *cap) return 0;
-    size_t n = TN__MAX(*cap * 2, 16);
-    if (n > SIZE_MAX / elem) return TN_ENOMEM;
-    void *p = tn__realloc(*arr, n * elem);
-    if (!p) return TN_ENOMEM;
-    *arr = p;
-    *cap = n;
-    return 0;
-}
-
 TN__PRIVATE int tn__json_fail(tn__json_parser *P, const unsigned char *at, const char *what) {
     tn_json_doc *d = P->doc;
     d->error_offset = (size_t)(at - P->start);
@@ -4648,7 +4649,7 @@ TN__PRIVATE int tn__json_open(tn__json_parser *P) {
         snprintf(what, sizeof what, "nesting deeper than %d", P->max_depth);
         return tn__json_fail(P, P->p, what);
     }
-    if (tn__json_grow((void **)&P->frames, &P->frames_cap, P->nframes + 1, sizeof *P->frames))
+    if (tn__grow(&P->frames, &P->frames_cap, P->nframes + 1, sizeof *P->frames, 16))
         return tn__json_nomem(P);
     tn__json_frame *f = &P->frames[P->nframes++];
     f->first = P->nstack;
@@ -4676,7 +4677,7 @@ TN__PRIVATE int tn__json_close(tn__json_parser *P, tn_json_value *v) {
 // Starts the next member of the innermost container: for an object, its key
 // and the colon.
 TN__PRIVATE int tn__json_member_start(tn__json_parser *P) {
-    if (tn__json_grow((void **)&P->stack, &P->stack_cap, P->nstack + 1, sizeof *P->stack))
+    if (tn__grow(&P->stack, &P->stack_cap, P->nstack + 1, sizeof *P->stack, 16))
         return tn__json_nomem(P);
     tn__json_member *m = &P->stack[P->nstack];
     memset(m, 0, sizeof *m);
@@ -5060,7 +5061,8 @@ struct tn_loop {
     int be_fd;               // epoll / kqueue descriptor
     void *be_events;         // epoll_event / kevent array of fired_cap
     struct pollfd *pfds;     // poll backend
-    int npfds, pfds_cap;
+    int npfds;
+    size_t pfds_cap;
     // wake-up channel for add_callback from other threads and signals
     int wake_rfd, wake_wfd;
     int wake_pending;        // atomic: a wake-up byte is in flight
@@ -5293,13 +5295,7 @@ TN__PRIVATE short tn__poll_events(int events) {
 TN__INTERNAL int tn__be_ctl(tn_loop *loop, int op, int fd, int events) {
     tn__handler *h = &loop->handlers[fd];
     if (op == TN__BE_ADD) {
-        if (loop->npfds == loop->pfds_cap) {
-            int cap = loop->pfds_cap ? loop->pfds_cap * 2 : 64;
-            struct pollfd *p = TN__CAST(struct pollfd *, tn__realloc(loop->pfds, (size_t)cap * sizeof *p));
-            if (!p) return TN_ENOMEM;
-            loop->pfds = p;
-            loop->pfds_cap = cap;
-        }
+        if (tn__grow(&loop->pfds, &loop->pfds_cap, (size_t)loop->npfds + 1, sizeof *loop->pfds, 64)) return TN_ENOMEM;
         h->poll_idx = loop->npfds++;
         loop->pfds[h->poll_idx].fd = fd;
         loop->pfds[h->poll_idx].events = tn__poll_events(events);
@@ -5520,14 +5516,11 @@ TN_API void tn_loop_free(tn_loop *loop) {
 
 TN_API int tn_loop_add_handler(tn_loop *loop, int fd, int events, tn_io_cb cb, void *arg) {
     if (fd < 0 || !cb) return TN_EINVAL;
-    if (fd >= loop->handlers_cap) {
-        int cap = loop->handlers_cap ? loop->handlers_cap : 64;
-        while (cap <= fd) cap *= 2;
-        tn__handler *h = TN__CAST(tn__handler *, tn__realloc(loop->handlers, (size_t)cap * sizeof *h));
-        if (!h) return TN_ENOMEM;
-        memset(h + loop->handlers_cap, 0, (size_t)(cap - loop->handlers_cap) * sizeof *h);
-        loop->handlers = h;
-        loop->handlers_cap = cap;
+    if (fd >= loop->handlers_cap) {  // indexed by fd: the new slots start empty
+        size_t old = (size_t)loop->handlers_cap, cap = old;
+        if (tn__grow(&loop->handlers, &cap, (size_t)fd + 1, sizeof *loop->handlers, 64)) return TN_ENOMEM;
+        memset(loop->handlers + old, 0, (cap - old) * sizeof *loop->handlers);
+        loop->handlers_cap = (int)cap;
     }
     tn__handler *h = &loop->handlers[fd];
     if (h->active) return TN_EEXIST;
@@ -5566,15 +5559,9 @@ TN_API int tn_loop_remove_handler(tn_loop *loop, int fd) {
 
 TN_API int tn_loop_add_callback(tn_loop *loop, tn_cb cb, void *arg) {
     tn__mutex_lock(&loop->cb_lock);
-    if (loop->cbq_len == loop->cbq_cap) {
-        size_t cap = loop->cbq_cap ? loop->cbq_cap * 2 : 64;
-        tn__cbitem *q = TN__CAST(tn__cbitem *, tn__realloc(loop->cbq, cap * sizeof *q));
-        if (!q) {
-            tn__mutex_unlock(&loop->cb_lock);
-            return TN_ENOMEM;
-        }
-        loop->cbq = q;
-        loop->cbq_cap = cap;
+    if (tn__grow(&loop->cbq, &loop->cbq_cap, loop->cbq_len + 1, sizeof *loop->cbq, 64)) {
+        tn__mutex_unlock(&loop->cb_lock);
+        return TN_ENOMEM;
     }
     loop->cbq[loop->cbq_len].cb = cb;
     loop->cbq[loop->cbq_len].arg = arg;
@@ -5801,19 +5788,18 @@ TN__PRIVATE void tn__timer_release(tn_loop *loop, uint32_t slot) {
 }
 
 TN__PRIVATE int tn__timers_grow(tn_loop *loop) {
-    uint32_t cap = loop->timers_cap ? loop->timers_cap * 2 : 64;
-    tn__timer *t = TN__CAST(tn__timer *, tn__realloc(loop->timers, cap * sizeof *t));
-    if (!t) return TN_ENOMEM;
-    loop->timers = t;
-    uint32_t *h = TN__CAST(uint32_t *, tn__realloc(loop->heap, cap * sizeof *h));
-    if (!h) return TN_ENOMEM;
-    loop->heap = h;
+    // Handles keep a slot in 32 bits: the pool stops short of that.
+    size_t cap = loop->timers_cap, heap_cap = cap;
+    if (cap >= UINT32_MAX / 2 || tn__grow(&loop->timers, &cap, cap + 1, sizeof *loop->timers, 64) ||
+        tn__grow(&loop->heap, &heap_cap, cap, sizeof *loop->heap, 64))
+        return TN_ENOMEM;
+    tn__timer *t = loop->timers;
     for (uint32_t i = loop->timers_cap; i < cap; i++) {
         t[i].gen = 0;
         t[i].heap_idx = i + 1 < cap ? i + 2 : loop->timers_free;
     }
     loop->timers_free = loop->timers_cap + 1;
-    loop->timers_cap = cap;
+    loop->timers_cap = (uint32_t)cap;
     return 0;
 }
 
@@ -6173,6 +6159,8 @@ TN__INTERNAL void tn__executor_free(tn_loop *loop) {
 
 
 
+#include <string.h>
+
 typedef struct tn__wlist {
     tn_waiter *head, *tail;
     size_t n;
@@ -6380,16 +6368,12 @@ TN_API size_t tn_semaphore_value(const tn_semaphore *s) { return s->value; }
 // ---- Queue
 
 TN__PRIVATE int tn__queue_push(tn_queue *q, void *item, bool front) {
-    if (q->count == q->cap) {
-        size_t cap = q->cap ? q->cap * 2 : 16;
-        void **ring = TN__CAST(void **, tn__malloc(cap * sizeof *ring));
-        if (!ring) return TN_ENOMEM;
-        for (size_t i = 0; i < q->count; i++) ring[i] = q->ring[(q->head + i) % q->cap];
-        tn__free(q->ring);
-        q->ring = ring;
-        q->cap = cap;
-        q->head = 0;
-    }
+    size_t old = q->cap;
+    if (tn__grow(&q->ring, &q->cap, q->count + 1, sizeof *q->ring, 16)) return TN_ENOMEM;
+    // A ring that wrapped around: its start now continues past the old end
+    // (the capacity at least doubled, so there is room).
+    if (q->cap != old && q->head + q->count > old)
+        memcpy(q->ring + old, q->ring, (q->head + q->count - old) * sizeof *q->ring);
     if (front) {
         q->head = (q->head + q->cap - 1) % q->cap;
         q->ring[q->head] = item;
@@ -6507,7 +6491,6 @@ TN_API size_t tn_queue_size(const tn_queue *q) { return q->count; }
 
 
 #include <sys/socket.h>
-
 
 // Makes fd non-blocking and close-on-exec. Returns 0 or an error.
 TN__INTERNAL int tn__set_nonblock_cloexec(int fd);
@@ -6822,6 +6805,7 @@ TN__INTERNAL void tn__stream_forget_file_cb(tn_stream *s);
 #include <sys/socket.h>
 #include <sys/types.h>
 #include <unistd.h>
+
 #if TN_USE_SENDFILE
 #  include <sys/sendfile.h>
 #endif
@@ -7365,13 +7349,9 @@ TN__PRIVATE void tn__stream_writes_done_soon(tn_stream *s) {
 // Makes room for one more write callback before anything is queued, so that
 // nothing fails after sending.
 TN__PRIVATE int tn__stream_reserve_wcb(tn_stream *s) {
-    if (s->nwcbs < s->wcbs_cap) return 0;
-    if (s->wcbs_cap > UINT32_MAX / 2) return TN_ENOMEM;
-    uint32_t cap = s->wcbs_cap ? s->wcbs_cap * 2 : 4;
-    tn__wcb *w = TN__CAST(tn__wcb *, tn__realloc(s->wcbs, cap * sizeof *w));
-    if (!w) return TN_ENOMEM;
-    s->wcbs = w;
-    s->wcbs_cap = cap;
+    size_t cap = s->wcbs_cap;  // 32 bits in the stream, which every connection has
+    if (s->nwcbs == UINT32_MAX / 2 || tn__grow(&s->wcbs, &cap, s->nwcbs + 1u, sizeof *s->wcbs, 4)) return TN_ENOMEM;
+    s->wcbs_cap = (uint32_t)cap;
     return 0;
 }
 
@@ -8705,13 +8685,8 @@ TN__INTERNAL char *tn__args_copy(tn_args *a, const char *data, size_t len) {
 }
 
 TN__INTERNAL int tn__args_push(tn_args *a, tn_str name, tn_str value) {
-    if (a->count == a->cap) {
-        size_t cap = a->cap ? a->cap * 2 : 4;  // small: a parked request keeps it
-        tn_arg *items = TN__CAST(tn_arg *, tn__realloc(a->items, cap * sizeof *items));
-        if (!items) return TN_ENOMEM;
-        a->items = items;
-        a->cap = cap;
-    }
+    // Small at first: a parked request keeps it.
+    if (tn__grow(&a->items, &a->cap, a->count + 1, sizeof *a->items, 4)) return TN_ENOMEM;
     a->items[a->count].name = name;
     a->items[a->count].value = value;
     a->count++;
@@ -9525,13 +9500,7 @@ TN__PRIVATE int tn__mp_split(tn_multipart *mp, tn__mp_scan *sc, const char *body
         const char *content = eoh + 4;
         const char *d = tn__mp_next(sc, eoh + 2, &next, &close);
         if (!d) return tn__mp_fail(TN_EPARSE, "no closing boundary");
-        if (mp->count == cap) {
-            cap = cap ? cap * 2 : 4;
-            tn_multipart_part *parts = TN__CAST(tn_multipart_part *,
-                                                tn__realloc(mp->parts, cap * sizeof *parts));
-            if (!parts) return TN_ENOMEM;
-            mp->parts = parts;
-        }
+        if (tn__grow(&mp->parts, &cap, mp->count + 1, sizeof *mp->parts, 4)) return TN_ENOMEM;
         tn_multipart_part *part = &mp->parts[mp->count++];
         memset(part, 0, sizeof *part);
         part->headers = tn__str_n(start, eoh < start ? 0 : (size_t)(eoh - start));
@@ -12636,9 +12605,11 @@ struct tn_template {
     char *name;
     char *text;
     tn__tnode *nodes;
-    uint32_t nnodes, capnodes;
+    uint32_t nnodes;
+    size_t capnodes;
     tn__texpr *exprs;
-    uint32_t nexprs, capexprs;
+    uint32_t nexprs;
+    size_t capexprs;
     tn_buf pool;             // NUL-terminated names and literals
     uint32_t extends;        // the EXTENDS node, or NONE
     struct tn__tblockref *blocks;  // sorted by name, for lookups by derived templates
@@ -12713,13 +12684,7 @@ TN__PRIVATE int tn__tnomem(tn__tparser *p) { return p->rc = TN_ENOMEM; }
 
 TN__PRIVATE int tn__tnode_add(tn__tparser *p, int kind, size_t off, uint32_t *idx) {
     tn_template *t = p->t;
-    if (t->nnodes == t->capnodes) {
-        uint32_t cap = t->capnodes ? t->capnodes * 2 : 16;
-        tn__tnode *n = TN__CAST(tn__tnode *, tn__realloc(t->nodes, cap * sizeof *n));
-        if (!n) return tn__tnomem(p);
-        t->nodes = n;
-        t->capnodes = cap;
-    }
+    if (tn__grow(&t->nodes, &t->capnodes, t->nnodes + 1u, sizeof *t->nodes, 16)) return tn__tnomem(p);
     tn__tnode *n = &t->nodes[t->nnodes];
     memset(n, 0, sizeof *n);
     n->kind = (unsigned char)kind;
@@ -12731,13 +12696,7 @@ TN__PRIVATE int tn__tnode_add(tn__tparser *p, int kind, size_t off, uint32_t *id
 
 TN__PRIVATE int tn__texpr_add(tn__tparser *p, int kind, uint32_t *idx) {
     tn_template *t = p->t;
-    if (t->nexprs == t->capexprs) {
-        uint32_t cap = t->capexprs ? t->capexprs * 2 : 16;
-        tn__texpr *e = TN__CAST(tn__texpr *, tn__realloc(t->exprs, cap * sizeof *e));
-        if (!e) return tn__tnomem(p);
-        t->exprs = e;
-        t->capexprs = cap;
-    }
+    if (tn__grow(&t->exprs, &t->capexprs, t->nexprs + 1u, sizeof *t->exprs, 16)) return tn__tnomem(p);
     memset(&t->exprs[t->nexprs], 0, sizeof t->exprs[0]);
     t->exprs[t->nexprs].kind = (unsigned char)kind;
     *idx = t->nexprs++;
@@ -13650,13 +13609,7 @@ TN_API int tn_template_loader_get(tn_template_loader *l, const char *name, const
         TN__LOGW("template name refused: %s", name);
         return TN_EINVAL;
     }
-    if (l->n == l->cap) {
-        size_t cap = l->cap ? l->cap * 2 : 8;
-        tn_template **items = TN__CAST(tn_template **, tn__realloc(l->items, cap * sizeof *items));
-        if (!items) return TN_ENOMEM;
-        l->items = items;
-        l->cap = cap;
-    }
+    if (tn__grow(&l->items, &l->cap, l->n + 1, sizeof *l->items, 8)) return TN_ENOMEM;
     tn_buf src = {NULL, 0, 0};
     int rc = l->root ? tn__tread_file(l, name, &src) : l->read(l->user_data, name, &src);
     if (!rc && src.len > TN_TEMPLATE_MAX_SIZE) rc = TN_EMSGSIZE;
@@ -13725,7 +13678,6 @@ typedef struct tn__webreq {
     unsigned prepared : 1, query_done : 1, body_done : 1, cookies_done : 1, files_done : 1, xsrf_done : 1,
         xsrf_cookie_ok : 1;
 } tn__webreq;
-
 
 // The request's web state: NULL on a plain server (no app routed it).
 TN__INTERNAL tn__webreq *tn__web(const tn_handler *h);
@@ -14495,13 +14447,8 @@ TN__PRIVATE int tn__static_file_hash(struct tn__static *st, const char *path, co
     int rc = tn__static_hash_fd(f->fd, f->hash);
     if (rc || !st) return rc;
     if (!e) {
-        if (st->nhashes == st->cap) {
-            size_t cap = st->cap ? st->cap * 2 : 16;
-            tn__static_hash *h = TN__CAST(tn__static_hash *, tn__realloc(st->hashes, cap * sizeof *h));
-            if (!h) return 0;  // served all the same, just not cached
-            st->hashes = h;
-            st->cap = cap;
-        }
+        // Out of memory: served all the same, just not cached.
+        if (tn__grow(&st->hashes, &st->cap, st->nhashes + 1, sizeof *st->hashes, 16)) return 0;
         char *copy = tn__strdup(path);
         if (!copy) return 0;
         e = &st->hashes[st->nhashes++];

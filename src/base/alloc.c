@@ -2,6 +2,7 @@
 #include "base/internal.h"
 #include "base/alloc.h"
 #include "base/alloc_internal.h"
+#include "base/error.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -38,6 +39,20 @@ TN__INTERNAL void tn__free(void *p) {
     if (!p) return;
     TN__ATOMIC_ADD(&tn__mem_frees, 1);
     TN_FREE(p);
+}
+
+TN__INTERNAL int tn__grow(void *arrayp, size_t *cap, size_t need, size_t size, size_t first) {
+    if (need <= *cap) return 0;
+    size_t n = *cap ? *cap : first;
+    while (n < need) n = n > SIZE_MAX / 2 ? need : n * 2;
+    if (n > SIZE_MAX / size) return TN_ENOMEM;
+    void *array;  // copied through memcpy: an element pointer read as void *
+    memcpy(&array, arrayp, sizeof array);
+    array = tn__realloc(array, n * size);
+    if (!array) return TN_ENOMEM;
+    memcpy(arrayp, &array, sizeof array);
+    *cap = n;
+    return 0;
 }
 
 TN_API tn_mem_stats tn_mem_get_stats(void) {

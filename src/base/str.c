@@ -57,15 +57,7 @@ TN_API bool tn_str_eq_nocase(tn_str a, tn_str b) {
 
 TN_API int tn_buf_reserve(tn_buf *b, size_t extra) {
     if (extra > SIZE_MAX - b->len - 1) return TN_ENOMEM;
-    size_t need = b->len + extra + 1;
-    if (need <= b->cap) return 0;
-    size_t cap = b->cap ? b->cap : 64;
-    while (cap < need) cap = cap > SIZE_MAX / 2 ? need : cap * 2;
-    char *p = TN__CAST(char *, tn__realloc(b->data, cap));
-    if (!p) return TN_ENOMEM;
-    b->data = p;
-    b->cap = cap;
-    return 0;
+    return tn__grow(&b->data, &b->cap, b->len + extra + 1, 1, 64);  // + 1: the NUL
 }
 
 TN_API int tn_buf_append(tn_buf *b, const void *data, size_t len) {

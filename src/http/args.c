@@ -30,13 +30,8 @@ TN__INTERNAL char *tn__args_copy(tn_args *a, const char *data, size_t len) {
 }
 
 TN__INTERNAL int tn__args_push(tn_args *a, tn_str name, tn_str value) {
-    if (a->count == a->cap) {
-        size_t cap = a->cap ? a->cap * 2 : 4;  // small: a parked request keeps it
-        tn_arg *items = TN__CAST(tn_arg *, tn__realloc(a->items, cap * sizeof *items));
-        if (!items) return TN_ENOMEM;
-        a->items = items;
-        a->cap = cap;
-    }
+    // Small at first: a parked request keeps it.
+    if (tn__grow(&a->items, &a->cap, a->count + 1, sizeof *a->items, 4)) return TN_ENOMEM;
     a->items[a->count].name = name;
     a->items[a->count].value = value;
     a->count++;

@@ -128,13 +128,7 @@ TN__PRIVATE int tn__mp_split(tn_multipart *mp, tn__mp_scan *sc, const char *body
         const char *content = eoh + 4;
         const char *d = tn__mp_next(sc, eoh + 2, &next, &close);
         if (!d) return tn__mp_fail(TN_EPARSE, "no closing boundary");
-        if (mp->count == cap) {
-            cap = cap ? cap * 2 : 4;
-            tn_multipart_part *parts = TN__CAST(tn_multipart_part *,
-                                                tn__realloc(mp->parts, cap * sizeof *parts));
-            if (!parts) return TN_ENOMEM;
-            mp->parts = parts;
-        }
+        if (tn__grow(&mp->parts, &cap, mp->count + 1, sizeof *mp->parts, 4)) return TN_ENOMEM;
         tn_multipart_part *part = &mp->parts[mp->count++];
         memset(part, 0, sizeof *part);
         part->headers = tn__str_n(start, eoh < start ? 0 : (size_t)(eoh - start));

@@ -176,14 +176,11 @@ TN_API void tn_loop_free(tn_loop *loop) {
 
 TN_API int tn_loop_add_handler(tn_loop *loop, int fd, int events, tn_io_cb cb, void *arg) {
     if (fd < 0 || !cb) return TN_EINVAL;
-    if (fd >= loop->handlers_cap) {
-        int cap = loop->handlers_cap ? loop->handlers_cap : 64;
-        while (cap <= fd) cap *= 2;
-        tn__handler *h = TN__CAST(tn__handler *, tn__realloc(loop->handlers, (size_t)cap * sizeof *h));
-        if (!h) return TN_ENOMEM;
-        memset(h + loop->handlers_cap, 0, (size_t)(cap - loop->handlers_cap) * sizeof *h);
-        loop->handlers = h;
-        loop->handlers_cap = cap;
+    if (fd >= loop->handlers_cap) {  // indexed by fd: the new slots start empty
+        size_t old = (size_t)loop->handlers_cap, cap = old;
+        if (tn__grow(&loop->handlers, &cap, (size_t)fd + 1, sizeof *loop->handlers, 64)) return TN_ENOMEM;
+        memset(loop->handlers + old, 0, (cap - old) * sizeof *loop->handlers);
+        loop->handlers_cap = (int)cap;
     }
     tn__handler *h = &loop->handlers[fd];
     if (h->active) return TN_EEXIST;
@@ -222,15 +219,9 @@ TN_API int tn_loop_remove_handler(tn_loop *loop, int fd) {
 
 TN_API int tn_loop_add_callback(tn_loop *loop, tn_cb cb, void *arg) {
     tn__mutex_lock(&loop->cb_lock);
-    if (loop->cbq_len == loop->cbq_cap) {
-        size_t cap = loop->cbq_cap ? loop->cbq_cap * 2 : 64;
-        tn__cbitem *q = TN__CAST(tn__cbitem *, tn__realloc(loop->cbq, cap * sizeof *q));
-        if (!q) {
-            tn__mutex_unlock(&loop->cb_lock);
-            return TN_ENOMEM;
-        }
-        loop->cbq = q;
-        loop->cbq_cap = cap;
+    if (tn__grow(&loop->cbq, &loop->cbq_cap, loop->cbq_len + 1, sizeof *loop->cbq, 64)) {
+        tn__mutex_unlock(&loop->cb_lock);
+        return TN_ENOMEM;
     }
     loop->cbq[loop->cbq_len].cb = cb;
     loop->cbq[loop->cbq_len].arg = arg;

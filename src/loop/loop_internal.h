@@ -65,7 +65,8 @@ struct tn_loop {
     int be_fd;               // epoll / kqueue descriptor
     void *be_events;         // epoll_event / kevent array of fired_cap
     struct pollfd *pfds;     // poll backend
-    int npfds, pfds_cap;
+    int npfds;
+    size_t pfds_cap;
     // wake-up channel for add_callback from other threads and signals
     int wake_rfd, wake_wfd;
     int wake_pending;        // atomic: a wake-up byte is in flight

@@ -28,13 +28,7 @@ TN__PRIVATE short tn__poll_events(int events) {
 TN__INTERNAL int tn__be_ctl(tn_loop *loop, int op, int fd, int events) {
     tn__handler *h = &loop->handlers[fd];
     if (op == TN__BE_ADD) {
-        if (loop->npfds == loop->pfds_cap) {
-            int cap = loop->pfds_cap ? loop->pfds_cap * 2 : 64;
-            struct pollfd *p = TN__CAST(struct pollfd *, tn__realloc(loop->pfds, (size_t)cap * sizeof *p));
-            if (!p) return TN_ENOMEM;
-            loop->pfds = p;
-            loop->pfds_cap = cap;
-        }
+        if (tn__grow(&loop->pfds, &loop->pfds_cap, (size_t)loop->npfds + 1, sizeof *loop->pfds, 64)) return TN_ENOMEM;
         h->poll_idx = loop->npfds++;
         loop->pfds[h->poll_idx].fd = fd;
         loop->pfds[h->poll_idx].events = tn__poll_events(events);

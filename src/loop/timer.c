@@ -65,19 +65,18 @@ TN__PRIVATE void tn__timer_release(tn_loop *loop, uint32_t slot) {
 }
 
 TN__PRIVATE int tn__timers_grow(tn_loop *loop) {
-    uint32_t cap = loop->timers_cap ? loop->timers_cap * 2 : 64;
-    tn__timer *t = TN__CAST(tn__timer *, tn__realloc(loop->timers, cap * sizeof *t));
-    if (!t) return TN_ENOMEM;
-    loop->timers = t;
-    uint32_t *h = TN__CAST(uint32_t *, tn__realloc(loop->heap, cap * sizeof *h));
-    if (!h) return TN_ENOMEM;
-    loop->heap = h;
+    // Handles keep a slot in 32 bits: the pool stops short of that.
+    size_t cap = loop->timers_cap, heap_cap = cap;
+    if (cap >= UINT32_MAX / 2 || tn__grow(&loop->timers, &cap, cap + 1, sizeof *loop->timers, 64) ||
+        tn__grow(&loop->heap, &heap_cap, cap, sizeof *loop->heap, 64))
+        return TN_ENOMEM;
+    tn__timer *t = loop->timers;
     for (uint32_t i = loop->timers_cap; i < cap; i++) {
         t[i].gen = 0;
         t[i].heap_idx = i + 1 < cap ? i + 2 : loop->timers_free;
     }
     loop->timers_free = loop->timers_cap + 1;
-    loop->timers_cap = cap;
+    loop->timers_cap = (uint32_t)cap;
     return 0;
 }
 

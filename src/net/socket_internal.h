@@ -8,7 +8,6 @@
 
 #include <sys/socket.h>
 
-
 // Makes fd non-blocking and close-on-exec. Returns 0 or an error.
 TN__INTERNAL int tn__set_nonblock_cloexec(int fd);
 // A non-blocking, close-on-exec socket without SIGPIPE; the fd or an error.

@@ -19,6 +19,7 @@
 #include <sys/socket.h>
 #include <sys/types.h>
 #include <unistd.h>
+
 #if TN_USE_SENDFILE
 #  include <sys/sendfile.h>
 #endif
@@ -562,13 +563,9 @@ TN__PRIVATE void tn__stream_writes_done_soon(tn_stream *s) {
 // Makes room for one more write callback before anything is queued, so that
 // nothing fails after sending.
 TN__PRIVATE int tn__stream_reserve_wcb(tn_stream *s) {
-    if (s->nwcbs < s->wcbs_cap) return 0;
-    if (s->wcbs_cap > UINT32_MAX / 2) return TN_ENOMEM;
-    uint32_t cap = s->wcbs_cap ? s->wcbs_cap * 2 : 4;
-    tn__wcb *w = TN__CAST(tn__wcb *, tn__realloc(s->wcbs, cap * sizeof *w));
-    if (!w) return TN_ENOMEM;
-    s->wcbs = w;
-    s->wcbs_cap = cap;
+    size_t cap = s->wcbs_cap;  // 32 bits in the stream, which every connection has
+    if (s->nwcbs == UINT32_MAX / 2 || tn__grow(&s->wcbs, &cap, s->nwcbs + 1u, sizeof *s->wcbs, 4)) return TN_ENOMEM;
+    s->wcbs_cap = (uint32_t)cap;
     return 0;
 }
 

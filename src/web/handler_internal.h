@@ -50,7 +50,6 @@ typedef struct tn__webreq {
         xsrf_cookie_ok : 1;
 } tn__webreq;
 
-
 // The request's web state: NULL on a plain server (no app routed it).
 TN__INTERNAL tn__webreq *tn__web(const tn_handler *h);
 // Empties the state for the next request on the same object, keeping its buffers.

@@ -143,13 +143,8 @@ TN__PRIVATE int tn__static_file_hash(struct tn__static *st, const char *path, co
     int rc = tn__static_hash_fd(f->fd, f->hash);
     if (rc || !st) return rc;
     if (!e) {
-        if (st->nhashes == st->cap) {
-            size_t cap = st->cap ? st->cap * 2 : 16;
-            tn__static_hash *h = TN__CAST(tn__static_hash *, tn__realloc(st->hashes, cap * sizeof *h));
-            if (!h) return 0;  // served all the same, just not cached
-            st->hashes = h;
-            st->cap = cap;
-        }
+        // Out of memory: served all the same, just not cached.
+        if (tn__grow(&st->hashes, &st->cap, st->nhashes + 1, sizeof *st->hashes, 16)) return 0;
         char *copy = tn__strdup(path);
         if (!copy) return 0;
         e = &st->hashes[st->nhashes++];

@@ -43,9 +43,11 @@ struct tn_template {
     char *name;
     char *text;
     tn__tnode *nodes;
-    uint32_t nnodes, capnodes;
+    uint32_t nnodes;
+    size_t capnodes;
     tn__texpr *exprs;
-    uint32_t nexprs, capexprs;
+    uint32_t nexprs;
+    size_t capexprs;
     tn_buf pool;             // NUL-terminated names and literals
     uint32_t extends;        // the EXTENDS node, or NONE
     struct tn__tblockref *blocks;  // sorted by name, for lookups by derived templates
@@ -120,13 +122,7 @@ TN__PRIVATE int tn__tnomem(tn__tparser *p) { return p->rc = TN_ENOMEM; }
 
 TN__PRIVATE int tn__tnode_add(tn__tparser *p, int kind, size_t off, uint32_t *idx) {
     tn_template *t = p->t;
-    if (t->nnodes == t->capnodes) {
-        uint32_t cap = t->capnodes ? t->capnodes * 2 : 16;
-        tn__tnode *n = TN__CAST(tn__tnode *, tn__realloc(t->nodes, cap * sizeof *n));
-        if (!n) return tn__tnomem(p);
-        t->nodes = n;
-        t->capnodes = cap;
-    }
+    if (tn__grow(&t->nodes, &t->capnodes, t->nnodes + 1u, sizeof *t->nodes, 16)) return tn__tnomem(p);
     tn__tnode *n = &t->nodes[t->nnodes];
     memset(n, 0, sizeof *n);
     n->kind = (unsigned char)kind;
@@ -138,13 +134,7 @@ TN__PRIVATE int tn__tnode_add(tn__tparser *p, int kind, size_t off, uint32_t *id
 
 TN__PRIVATE int tn__texpr_add(tn__tparser *p, int kind, uint32_t *idx) {
     tn_template *t = p->t;
-    if (t->nexprs == t->capexprs) {
-        uint32_t cap = t->capexprs ? t->capexprs * 2 : 16;
-        tn__texpr *e = TN__CAST(tn__texpr *, tn__realloc(t->exprs, cap * sizeof *e));
-        if (!e) return tn__tnomem(p);
-        t->exprs = e;
-        t->capexprs = cap;
-    }
+    if (tn__grow(&t->exprs, &t->capexprs, t->nexprs + 1u, sizeof *t->exprs, 16)) return tn__tnomem(p);
     memset(&t->exprs[t->nexprs], 0, sizeof t->exprs[0]);
     t->exprs[t->nexprs].kind = (unsigned char)kind;
     *idx = t->nexprs++;
@@ -1057,13 +1047,7 @@ TN_API int tn_template_loader_get(tn_template_loader *l, const char *name, const
         TN__LOGW("template name refused: %s", name);
         return TN_EINVAL;
     }
-    if (l->n == l->cap) {
-        size_t cap = l->cap ? l->cap * 2 : 8;
-        tn_template **items = TN__CAST(tn_template **, tn__realloc(l->items, cap * sizeof *items));
-        if (!items) return TN_ENOMEM;
-        l->items = items;
-        l->cap = cap;
-    }
+    if (tn__grow(&l->items, &l->cap, l->n + 1, sizeof *l->items, 8)) return TN_ENOMEM;
     tn_buf src = {NULL, 0, 0};
     int rc = l->root ? tn__tread_file(l, name, &src) : l->read(l->user_data, name, &src);
     if (!rc && src.len > TN_TEMPLATE_MAX_SIZE) rc = TN_EMSGSIZE;
