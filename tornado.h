@@ -407,15 +407,49 @@ TN__END_DECLS
 #if defined(TN_AMALGAMATION_LINES)
 #line 1 "src/base/alloc.h"
 #endif
-// >>alloc  Memory accounting
+// >>alloc  Memory: where the library's blocks come from, and counters
 // ---------------------------------------------------------------------------
-// Every allocation the library makes goes through TN_MALLOC/TN_REALLOC/TN_FREE
-// and is counted, so a program (or a benchmark) can check that a steady state
-// allocates nothing and that a closed loop has freed everything.
+// Every block the library allocates comes from one of two places, chosen
+// when it is allocated:
+//   - the run-time allocator of the calling thread's current loop
+//     (tn_loop_current(): the loop running there, or the one tn_loop_new or
+//     tn_loop_make_current made current), when tn_loop_desc.allocator set one;
+//   - otherwise TN_MALLOC / TN_REALLOC / TN_FREE (libc's by default), a
+//     compile-time choice for the whole program.
+// So with one loop per thread, everything the library allocates on that
+// thread from tn_loop_new on comes from the loop's allocator: the loop and
+// its internals (tn_loop_new builds them with it), streams, servers,
+// requests, WebSocket connections, and the tn_buf, JSON documents, argument
+// lists and templates your callbacks make. Work on the executor's threads
+// (tn_loop_run_in_executor, name resolution) and code on threads without a
+// current loop use TN_MALLOC.
+//
+// Every block remembers its allocator: it is grown and freed through the
+// allocator that made it, whichever loop is current then, on any thread,
+// even after its loop was freed (a tn_buf you keep, say). A run-time
+// allocator must stay usable until the last block it served is freed; the
+// library keeps a copy of its tn_allocator (one block of its own) until then.
+// Each block carries 16 bytes of bookkeeping.
+//
+// Blocks are counted, so a program (or a benchmark) can check that a steady
+// state allocates nothing and that a closed loop has freed everything.
 #ifndef TN__BASE_ALLOC_H
 #define TN__BASE_ALLOC_H
 
 TN__BEGIN_DECLS
+
+// A run-time allocator (sokol's style), set per loop in
+// tn_loop_desc.allocator, for hosts that allocate from an arena or a pool.
+// alloc_cb returns at least `size` bytes aligned for any type, or NULL when
+// out of memory; free_cb takes back a block alloc_cb returned (the library
+// never passes NULL). Both are called on the thread that allocates or frees:
+// the loop's thread, unless you free the library's memory elsewhere. Set
+// both or neither.
+typedef struct tn_allocator {
+    void *(*alloc_cb)(size_t size, void *user_data);
+    void (*free_cb)(void *ptr, void *user_data);
+    void *user_data;
+} tn_allocator;
 
 typedef struct tn_mem_stats {
     uint64_t allocs;  // successful allocations (malloc, calloc, realloc of NULL)
@@ -423,7 +457,8 @@ typedef struct tn_mem_stats {
     uint64_t live;    // allocs - frees: blocks currently held by the library
 } tn_mem_stats;
 
-// Process-wide counters of the library's own allocations. Thread-safe.
+// Process-wide counters of the library's own allocations, from every
+// allocator. Thread-safe.
 TN_API tn_mem_stats tn_mem_get_stats(void);
 
 TN__END_DECLS
@@ -516,8 +551,13 @@ TN__END_DECLS
 // Tornado's three channels and its line format:
 //     [I 261123 14:02:03 web:2271] 200 GET / (127.0.0.1) 0.43ms
 // (level letter, yymmdd hh:mm:ss local time, source module:line). The prefix
-// is coloured only when stderr is a terminal. Replace the writer with
-// tn_log_set_cb to route lines elsewhere.
+// is coloured only when stderr is a terminal. Lines go to one writer:
+//   - the run-time sink of the calling thread's current loop
+//     (tn_loop_desc.logger), when it has one: a device's UART, say;
+//   - otherwise the process-wide writer, tn_log_set_cb's (default: stderr).
+// So lines logged on a loop's thread go to its sink; lines from executor
+// threads and from threads without a current loop go to the process-wide
+// writer. Levels are process-wide (TN_LOG_LEVEL, tn_log_set_level).
 #ifndef TN__BASE_LOG_H
 #define TN__BASE_LOG_H
 
@@ -549,6 +589,13 @@ typedef struct tn_log_record {
 } tn_log_record;
 
 typedef void (*tn_log_cb)(const tn_log_record *rec, void *user_data);
+
+// A run-time log sink, set per loop in tn_loop_desc.logger (see above);
+// cb NULL: none, lines go to the process-wide writer.
+typedef struct tn_logger {
+    tn_log_cb cb;
+    void *user_data;
+} tn_logger;
 
 // Sets the process-wide writer (NULL restores the default stderr writer).
 // Set it before other threads log. The writer may be called from any thread.
@@ -993,6 +1040,8 @@ TN__END_DECLS
 #ifndef TN__LOOP_LOOP_H
 #define TN__LOOP_LOOP_H
 
+
+
 TN__BEGIN_DECLS
 
 typedef struct tn_loop tn_loop;
@@ -1002,13 +1051,19 @@ typedef struct tn_loop_desc {
                            // started on first use
     int max_events;        // events taken from the backend per wait; default 256
     void *user_data;       // returned by tn_loop_user_data
+    tn_allocator allocator;  // what the library allocates on the loop's thread
+                             // (see >>alloc); zero: TN_MALLOC
+    tn_logger logger;      // where the lines logged on the loop's thread go
+                           // (see >>log); zero: the process-wide writer
 } tn_loop_desc;
 
 // A plain callback: tn_loop_add_callback, timers, periodic callbacks.
 typedef void (*tn_cb)(tn_loop *loop, void *arg);
 
-// Creates a loop (desc may be NULL: all defaults). It becomes this thread's
-// current loop if the thread has none. Returns NULL when out of resources.
+// Creates a loop (desc may be NULL: all defaults), built from desc's
+// allocator. It becomes this thread's current loop if the thread has none.
+// Returns NULL when out of resources, or for an allocator with only one of
+// its two callbacks.
 TN_API tn_loop *tn_loop_new(const tn_loop_desc *desc);
 // Closes everything the loop still owns (streams and servers close with
 // TN_ECANCELED and their close callbacks run; executor jobs finish and their
@@ -1018,7 +1073,9 @@ TN_API void tn_loop_free(tn_loop *loop);
 // This thread's current loop (set by tn_loop_new, tn_loop_make_current or a
 // running loop), or NULL. Tornado's IOLoop.current().
 TN_API tn_loop *tn_loop_current(void);
-// Makes `loop` this thread's current loop (NULL clears it).
+// Makes `loop` this thread's current loop (NULL clears it): the library's
+// allocations and log lines on this thread then go to its allocator and
+// sink. Set up a second loop of one thread while it is current.
 TN_API void tn_loop_make_current(tn_loop *loop);
 // The desc's user_data.
 TN_API void *tn_loop_user_data(const tn_loop *loop);
@@ -3075,6 +3132,8 @@ TN__END_DECLS
 #  define TN__ATOMIC_LOAD(p) __atomic_load_n((p), __ATOMIC_ACQUIRE)
 #  define TN__ATOMIC_STORE(p, v) __atomic_store_n((p), (v), __ATOMIC_RELEASE)
 #  define TN__ATOMIC_XCHG(p, v) __atomic_exchange_n((p), (v), __ATOMIC_ACQ_REL)
+// A reference count's release: the new value (0: the last one is gone).
+#  define TN__ATOMIC_DEC(p) __atomic_sub_fetch((p), 1, __ATOMIC_ACQ_REL)
 #else
 #  error "tornado.h needs GCC or Clang atomics builtins"
 #endif
@@ -3104,16 +3163,19 @@ typedef int tn__mutex;
 #endif
 // >>alloc_internal  The library's allocation calls (base/alloc.c)
 // ---------------------------------------------------------------------------
-// Every block the library allocates comes from these, so that it is counted
-// (tn_mem_get_stats) and goes through TN_MALLOC / TN_REALLOC / TN_FREE.
+// Every block the library allocates comes from these: they pick the
+// allocator (see >>alloc), record it in the block, and count.
 #ifndef TN__BASE_ALLOC_INTERNAL_H
 #define TN__BASE_ALLOC_INTERNAL_H
+
 
 
 TN__INTERNAL void *tn__malloc(size_t n);
 // Zeroed; NULL also when count * n overflows.
 TN__INTERNAL void *tn__calloc(size_t count, size_t n);
+// Grows or shrinks a block within the allocator that made it (p NULL: tn__malloc).
 TN__INTERNAL void *tn__realloc(void *p, size_t n);
+// Gives a block back to the allocator that made it.
 TN__INTERNAL void tn__free(void *p);
 // Grows an array to hold at least `need` elements of `size` bytes: its
 // capacity *cap (in elements) doubles, from `first`, until they fit.
@@ -3121,6 +3183,18 @@ TN__INTERNAL void tn__free(void *p);
 // type. Returns 0, or TN_ENOMEM with the array and *cap unchanged (also when
 // the bytes would not fit a size_t).
 TN__INTERNAL int tn__grow(void *arrayp, size_t *cap, size_t need, size_t size, size_t first);
+
+// A run-time allocator as the library holds it: a copy of the tn_allocator,
+// kept (in one block of its own) while its loop lives or a block it made does.
+typedef struct tn__allocator tn__allocator;
+// Makes the record of `a` (both callbacks set), held once for its loop.
+// NULL when out of memory.
+TN__INTERNAL tn__allocator *tn__allocator_new(const tn_allocator *a);
+// Drops the loop's hold; the record goes once its last block is freed too.
+TN__INTERNAL void tn__allocator_release(tn__allocator *r);
+// Sets the allocator of this thread's next allocations (NULL: TN_MALLOC);
+// returns the previous one. The loop calls it as it becomes current.
+TN__INTERNAL tn__allocator *tn__allocator_use(tn__allocator *r);
 #endif
 // ==== END src/base/alloc_internal.h ====
 
@@ -3145,10 +3219,69 @@ TN__INTERNAL int tn__grow(void *arrayp, size_t *cap, size_t need, size_t size, s
 
 static uint64_t tn__mem_allocs, tn__mem_frees;
 
+struct tn__allocator {
+    tn_allocator a;
+    uint64_t refs;  // atomic: one for the loop, one per block it made
+};
+
+// This thread's allocator for new blocks (NULL: TN_MALLOC).
+static TN__THREAD_LOCAL tn__allocator *tn__alloc_current;
+
+// What precedes every block: the allocator that made it (NULL: TN_MALLOC)
+// and, for a run-time allocator, which has no realloc, the block's size.
+// 16 bytes, so that blocks stay as aligned as malloc's.
+typedef struct tn__head {
+    tn__allocator *from;
+    size_t size;
+} tn__head;
+enum { TN__HEAD = 16 };
+typedef char tn__head_fits[sizeof(tn__head) <= TN__HEAD ? 1 : -1];
+
+TN__PRIVATE tn__head tn__head_get(const void *p) {
+    tn__head h;
+    memcpy(&h, (const char *)p - TN__HEAD, sizeof h);
+    return h;
+}
+
+// Stamps the head at the start of `raw` and returns the block after it.
+TN__PRIVATE void *tn__head_put(void *raw, tn__allocator *from, size_t size) {
+    tn__head h;
+    h.from = from;
+    h.size = size;
+    memcpy(raw, &h, sizeof h);
+    return (char *)raw + TN__HEAD;
+}
+
+TN__INTERNAL tn__allocator *tn__allocator_new(const tn_allocator *a) {
+    tn__allocator *r = TN__CAST(tn__allocator *, a->alloc_cb(sizeof *r, a->user_data));
+    if (!r) return NULL;
+    r->a = *a;
+    r->refs = 1;
+    TN__ATOMIC_ADD(&tn__mem_allocs, 1);
+    return r;
+}
+
+TN__INTERNAL void tn__allocator_release(tn__allocator *r) {
+    if (!r || TN__ATOMIC_DEC(&r->refs) != 0) return;
+    tn_allocator a = r->a;  // the record goes back through its own allocator
+    TN__ATOMIC_ADD(&tn__mem_frees, 1);
+    a.free_cb(r, a.user_data);
+}
+
+TN__INTERNAL tn__allocator *tn__allocator_use(tn__allocator *r) {
+    tn__allocator *prev = tn__alloc_current;
+    tn__alloc_current = r;
+    return prev;
+}
+
 TN__INTERNAL void *tn__malloc(size_t n) {
-    void *p = TN_MALLOC(n ? n : 1);
-    if (p) TN__ATOMIC_ADD(&tn__mem_allocs, 1);
-    return p;
+    tn__allocator *a = tn__alloc_current;
+    if (n > SIZE_MAX - TN__HEAD) return NULL;
+    void *raw = a ? a->a.alloc_cb(n + TN__HEAD, a->a.user_data) : TN_MALLOC(n + TN__HEAD);
+    if (!raw) return NULL;
+    if (a) TN__ATOMIC_ADD(&a->refs, 1);
+    TN__ATOMIC_ADD(&tn__mem_allocs, 1);
+    return tn__head_put(raw, a, n);
 }
 
 TN__INTERNAL void *tn__calloc(size_t count, size_t n) {
@@ -3160,15 +3293,34 @@ TN__INTERNAL void *tn__calloc(size_t count, size_t n) {
 }
 
 TN__INTERNAL void *tn__realloc(void *p, size_t n) {
-    void *q = TN_REALLOC(p, n ? n : 1);
-    if (q && !p) TN__ATOMIC_ADD(&tn__mem_allocs, 1);
+    if (!p) return tn__malloc(n);
+    if (n > SIZE_MAX - TN__HEAD) return NULL;
+    tn__head h = tn__head_get(p);
+    void *old = (char *)p - TN__HEAD;
+    if (!h.from) {  // TN_REALLOC may grow it in place
+        void *raw = TN_REALLOC(old, n + TN__HEAD);
+        return raw ? tn__head_put(raw, NULL, n) : NULL;
+    }
+    // A run-time allocator has no realloc: move the block, within it.
+    void *raw = h.from->a.alloc_cb(n + TN__HEAD, h.from->a.user_data);
+    if (!raw) return NULL;
+    void *q = tn__head_put(raw, h.from, n);
+    memcpy(q, p, TN__MIN(h.size, n));
+    h.from->a.free_cb(old, h.from->a.user_data);
     return q;
 }
 
 TN__INTERNAL void tn__free(void *p) {
     if (!p) return;
+    tn__head h = tn__head_get(p);
+    void *raw = (char *)p - TN__HEAD;
     TN__ATOMIC_ADD(&tn__mem_frees, 1);
-    TN_FREE(p);
+    if (!h.from) {
+        TN_FREE(raw);
+        return;
+    }
+    h.from->a.free_cb(raw, h.from->a.user_data);
+    tn__allocator_release(h.from);
 }
 
 TN__INTERNAL int tn__grow(void *arrayp, size_t *cap, size_t need, size_t size, size_t first) {
@@ -3457,6 +3609,11 @@ TN_API double tn_time_wall(void) {
 #define TN__LOGI(...) TN_LOG(TN_LOG_INFO, TN_LOG_GENERAL, __VA_ARGS__)
 #define TN__LOGW(...) TN_LOG(TN_LOG_WARNING, TN_LOG_GENERAL, __VA_ARGS__)
 #define TN__LOGE(...) TN_LOG(TN_LOG_ERROR, TN_LOG_GENERAL, __VA_ARGS__)
+
+// Sends this thread's lines to `sink` (NULL, or a sink without cb: the
+// process-wide writer); returns the previous one. The loop calls it as it
+// becomes current; `sink` must stay valid while it is in use.
+TN__INTERNAL const tn_logger *tn__log_use(const tn_logger *sink);
 #endif
 // ==== END src/base/log_internal.h ====
 
@@ -3465,6 +3622,7 @@ TN_API double tn_time_wall(void) {
 #if defined(TN_AMALGAMATION_LINES)
 #line 1 "src/base/log.c"
 #endif
+
 
 
 
@@ -3480,6 +3638,14 @@ TN_API double tn_time_wall(void) {
 static tn_log_cb tn__log_fn = tn_log_write_stderr;
 static void *tn__log_ud;
 static int tn__log_level = TN_LOG_INFO;
+// The current loop's sink on this thread (NULL: the process-wide writer).
+static TN__THREAD_LOCAL const tn_logger *tn__log_sink;
+
+TN__INTERNAL const tn_logger *tn__log_use(const tn_logger *sink) {
+    const tn_logger *prev = tn__log_sink;
+    tn__log_sink = sink && sink->cb ? sink : NULL;
+    return prev;
+}
 
 TN_API void tn_log_set_cb(tn_log_cb fn, void *user_data) {
     tn__log_fn = fn ? fn : tn_log_write_stderr;
@@ -3564,7 +3730,9 @@ TN_API void tn_log(int level, tn_log_channel channel, const char *file, int line
     rec.line = line;
     rec.time = tn_time_wall();
     rec.message = msg;
-    tn__log_fn(&rec, tn__log_ud);
+    const tn_logger *sink = tn__log_sink;
+    if (sink) sink->cb(&rec, sink->user_data);
+    else tn__log_fn(&rec, tn__log_ud);
     if (msg != small) tn__free(msg);
 }
 // ==== END src/base/log.c ====
@@ -5004,6 +5172,7 @@ TN_API int tn_signed_value_decode(tn_buf *out, const char *const *secrets, int n
 
 
 
+
 #include <poll.h>
 
 typedef struct tn__handler {
@@ -5048,6 +5217,7 @@ typedef struct tn__executor tn__executor;
 
 struct tn_loop {
     tn_loop_desc desc;
+    tn__allocator *alloc;    // desc.allocator's record; NULL: none
     double now;
     int running;
     int stopping;            // atomic: set by tn_loop_stop from any thread
@@ -5349,6 +5519,7 @@ TN__INTERNAL int tn__be_wait(tn_loop *loop, int timeout_ms) {
 
 
 
+
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -5361,8 +5532,16 @@ TN__INTERNAL int tn__be_wait(tn_loop *loop, int timeout_ms) {
 
 static TN__THREAD_LOCAL tn_loop *tn__current_loop;
 
+// Makes `loop` this thread's current loop, with its allocator and log sink
+// (see >>alloc and >>log); NULL: none of them.
+TN__PRIVATE void tn__loop_set_current(tn_loop *loop) {
+    tn__current_loop = loop;
+    tn__allocator_use(loop ? loop->alloc : NULL);
+    tn__log_use(loop ? &loop->desc.logger : NULL);
+}
+
 TN_API tn_loop *tn_loop_current(void) { return tn__current_loop; }
-TN_API void tn_loop_make_current(tn_loop *loop) { tn__current_loop = loop; }
+TN_API void tn_loop_make_current(tn_loop *loop) { tn__loop_set_current(loop); }
 TN_API void *tn_loop_user_data(const tn_loop *loop) { return loop->desc.user_data; }
 TN_API const char *tn_loop_backend(void) { return tn__be_name(); }
 TN_API double tn_loop_time(const tn_loop *loop) { return loop->now; }
@@ -5444,8 +5623,24 @@ TN__PRIVATE int tn__loop_open_wake(tn_loop *loop) {
 // ---- creation and destruction
 
 TN_API tn_loop *tn_loop_new(const tn_loop_desc *desc) {
+    const tn_allocator *a = desc ? &desc->allocator : NULL;
+    if (a && !a->alloc_cb != !a->free_cb) {
+        TN__LOGE("tn_loop_new: an allocator needs both alloc_cb and free_cb");
+        return NULL;
+    }
+    tn__allocator *rec = a && a->alloc_cb ? tn__allocator_new(a) : NULL;
+    if (a && a->alloc_cb && !rec) return NULL;
+    // The loop is made of its own allocator's memory, and so are its
+    // internals: it is current while it builds itself.
+    tn_loop *prev = tn__current_loop;
+    tn__allocator *prev_alloc = tn__allocator_use(rec);
     tn_loop *loop = TN__CAST(tn_loop *, tn__calloc(1, sizeof *loop));
-    if (!loop) return NULL;
+    tn__allocator_use(prev_alloc);
+    if (!loop) {
+        tn__allocator_release(rec);
+        return NULL;
+    }
+    loop->alloc = rec;
     if (desc) loop->desc = *desc;
     loop->desc.executor_threads = TN__DEF(loop->desc.executor_threads, TN_DEFAULT_EXECUTOR_THREADS);
     loop->desc.max_events = TN__DEF(loop->desc.max_events, 256);
@@ -5454,15 +5649,17 @@ TN_API tn_loop *tn_loop_new(const tn_loop_desc *desc) {
     loop->fired_cap = loop->desc.max_events;
     loop->now = tn_time_monotonic();
     tn__mutex_init(&loop->cb_lock);
+    tn__loop_set_current(loop);
     loop->fired = TN__CAST(tn__fired *, tn__calloc((size_t)loop->fired_cap, sizeof(tn__fired)));
     int r = loop->fired ? tn__be_init(loop) : TN_ENOMEM;
     if (r == 0) r = tn__loop_open_wake(loop);
     if (r != 0) {
         TN__LOGE("cannot create a loop: %s", tn_strerror(r));
         tn_loop_free(loop);
+        tn__loop_set_current(prev);
         return NULL;
     }
-    if (!tn__current_loop) tn__current_loop = loop;
+    tn__loop_set_current(prev ? prev : loop);
     return loop;
 }
 
@@ -5487,6 +5684,9 @@ TN__PRIVATE void tn__loop_close_all(tn_loop *loop) {
 TN_API void tn_loop_free(tn_loop *loop) {
     if (!loop) return;
     TN_ASSERT(!loop->running);
+    // Close callbacks run on this loop: with its allocator and log sink.
+    tn_loop *prev = tn__current_loop;
+    tn__loop_set_current(loop);
     tn__loop_close_all(loop);
     if (tn__signal_loop == loop) {
         signal(SIGINT, SIG_DFL);
@@ -5508,8 +5708,10 @@ TN_API void tn_loop_free(tn_loop *loop) {
     tn__free(loop->fired);
     tn__free(loop->scratch);
     tn_buf_free(&loop->buf);
-    if (tn__current_loop == loop) tn__current_loop = NULL;
+    tn__allocator *rec = loop->alloc;
+    tn__loop_set_current(prev == loop ? NULL : prev);
     tn__free(loop);
+    tn__allocator_release(rec);  // gone once the blocks it made are too
 }
 
 // ---- fd handlers
@@ -5628,14 +5830,14 @@ TN_API int tn_loop_run_once(tn_loop *loop, double timeout) {
     loop->thread_known = 1;
 #endif
     tn_loop *prev = tn__current_loop;
-    tn__current_loop = loop;
+    tn__loop_set_current(loop);
     int n = tn__be_wait(loop, tn__loop_wait_ms(loop, timeout));
     loop->now = tn_time_monotonic();
     if (n > 0) tn__loop_dispatch(loop, n);
     tn__timers_run(loop);
     tn__executor_run_done(loop);
     tn__loop_run_callbacks(loop);
-    tn__current_loop = prev ? prev : loop;
+    tn__loop_set_current(prev ? prev : loop);
     return n < 0 ? n : 0;
 }
 

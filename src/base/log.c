@@ -1,6 +1,7 @@
 // >>log implementation
 #include "base/internal.h"
 #include "base/log.h"
+#include "base/log_internal.h"
 #include "base/str.h"
 #include "base/time.h"
 #include "base/alloc_internal.h"
@@ -14,6 +15,14 @@
 static tn_log_cb tn__log_fn = tn_log_write_stderr;
 static void *tn__log_ud;
 static int tn__log_level = TN_LOG_INFO;
+// The current loop's sink on this thread (NULL: the process-wide writer).
+static TN__THREAD_LOCAL const tn_logger *tn__log_sink;
+
+TN__INTERNAL const tn_logger *tn__log_use(const tn_logger *sink) {
+    const tn_logger *prev = tn__log_sink;
+    tn__log_sink = sink && sink->cb ? sink : NULL;
+    return prev;
+}
 
 TN_API void tn_log_set_cb(tn_log_cb fn, void *user_data) {
     tn__log_fn = fn ? fn : tn_log_write_stderr;
@@ -98,6 +107,8 @@ TN_API void tn_log(int level, tn_log_channel channel, const char *file, int line
     rec.line = line;
     rec.time = tn_time_wall();
     rec.message = msg;
-    tn__log_fn(&rec, tn__log_ud);
+    const tn_logger *sink = tn__log_sink;
+    if (sink) sink->cb(&rec, sink->user_data);
+    else tn__log_fn(&rec, tn__log_ud);
     if (msg != small) tn__free(msg);
 }

@@ -4,8 +4,13 @@
 // Tornado's three channels and its line format:
 //     [I 261123 14:02:03 web:2271] 200 GET / (127.0.0.1) 0.43ms
 // (level letter, yymmdd hh:mm:ss local time, source module:line). The prefix
-// is coloured only when stderr is a terminal. Replace the writer with
-// tn_log_set_cb to route lines elsewhere.
+// is coloured only when stderr is a terminal. Lines go to one writer:
+//   - the run-time sink of the calling thread's current loop
+//     (tn_loop_desc.logger), when it has one: a device's UART, say;
+//   - otherwise the process-wide writer, tn_log_set_cb's (default: stderr).
+// So lines logged on a loop's thread go to its sink; lines from executor
+// threads and from threads without a current loop go to the process-wide
+// writer. Levels are process-wide (TN_LOG_LEVEL, tn_log_set_level).
 #ifndef TN__BASE_LOG_H
 #define TN__BASE_LOG_H
 #include "base/config.h"
@@ -37,6 +42,13 @@ typedef struct tn_log_record {
 } tn_log_record;
 
 typedef void (*tn_log_cb)(const tn_log_record *rec, void *user_data);
+
+// A run-time log sink, set per loop in tn_loop_desc.logger (see above);
+// cb NULL: none, lines go to the process-wide writer.
+typedef struct tn_logger {
+    tn_log_cb cb;
+    void *user_data;
+} tn_logger;
 
 // Sets the process-wide writer (NULL restores the default stderr writer).
 // Set it before other threads log. The writer may be called from any thread.

@@ -12,4 +12,9 @@
 #define TN__LOGI(...) TN_LOG(TN_LOG_INFO, TN_LOG_GENERAL, __VA_ARGS__)
 #define TN__LOGW(...) TN_LOG(TN_LOG_WARNING, TN_LOG_GENERAL, __VA_ARGS__)
 #define TN__LOGE(...) TN_LOG(TN_LOG_ERROR, TN_LOG_GENERAL, __VA_ARGS__)
+
+// Sends this thread's lines to `sink` (NULL, or a sink without cb: the
+// process-wide writer); returns the previous one. The loop calls it as it
+// becomes current; `sink` must stay valid while it is in use.
+TN__INTERNAL const tn_logger *tn__log_use(const tn_logger *sink);
 #endif

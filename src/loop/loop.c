@@ -2,6 +2,7 @@
 #include "base/internal.h"
 #include "loop/loop.h"
 #include "loop/loop_internal.h"
+#include "base/alloc.h"
 #include "base/error.h"
 #include "base/str.h"
 #include "base/time.h"
@@ -21,8 +22,16 @@
 
 static TN__THREAD_LOCAL tn_loop *tn__current_loop;
 
+// Makes `loop` this thread's current loop, with its allocator and log sink
+// (see >>alloc and >>log); NULL: none of them.
+TN__PRIVATE void tn__loop_set_current(tn_loop *loop) {
+    tn__current_loop = loop;
+    tn__allocator_use(loop ? loop->alloc : NULL);
+    tn__log_use(loop ? &loop->desc.logger : NULL);
+}
+
 TN_API tn_loop *tn_loop_current(void) { return tn__current_loop; }
-TN_API void tn_loop_make_current(tn_loop *loop) { tn__current_loop = loop; }
+TN_API void tn_loop_make_current(tn_loop *loop) { tn__loop_set_current(loop); }
 TN_API void *tn_loop_user_data(const tn_loop *loop) { return loop->desc.user_data; }
 TN_API const char *tn_loop_backend(void) { return tn__be_name(); }
 TN_API double tn_loop_time(const tn_loop *loop) { return loop->now; }
@@ -104,8 +113,24 @@ TN__PRIVATE int tn__loop_open_wake(tn_loop *loop) {
 // ---- creation and destruction
 
 TN_API tn_loop *tn_loop_new(const tn_loop_desc *desc) {
+    const tn_allocator *a = desc ? &desc->allocator : NULL;
+    if (a && !a->alloc_cb != !a->free_cb) {
+        TN__LOGE("tn_loop_new: an allocator needs both alloc_cb and free_cb");
+        return NULL;
+    }
+    tn__allocator *rec = a && a->alloc_cb ? tn__allocator_new(a) : NULL;
+    if (a && a->alloc_cb && !rec) return NULL;
+    // The loop is made of its own allocator's memory, and so are its
+    // internals: it is current while it builds itself.
+    tn_loop *prev = tn__current_loop;
+    tn__allocator *prev_alloc = tn__allocator_use(rec);
     tn_loop *loop = TN__CAST(tn_loop *, tn__calloc(1, sizeof *loop));
-    if (!loop) return NULL;
+    tn__allocator_use(prev_alloc);
+    if (!loop) {
+        tn__allocator_release(rec);
+        return NULL;
+    }
+    loop->alloc = rec;
     if (desc) loop->desc = *desc;
     loop->desc.executor_threads = TN__DEF(loop->desc.executor_threads, TN_DEFAULT_EXECUTOR_THREADS);
     loop->desc.max_events = TN__DEF(loop->desc.max_events, 256);
@@ -114,15 +139,17 @@ TN_API tn_loop *tn_loop_new(const tn_loop_desc *desc) {
     loop->fired_cap = loop->desc.max_events;
     loop->now = tn_time_monotonic();
     tn__mutex_init(&loop->cb_lock);
+    tn__loop_set_current(loop);
     loop->fired = TN__CAST(tn__fired *, tn__calloc((size_t)loop->fired_cap, sizeof(tn__fired)));
     int r = loop->fired ? tn__be_init(loop) : TN_ENOMEM;
     if (r == 0) r = tn__loop_open_wake(loop);
     if (r != 0) {
         TN__LOGE("cannot create a loop: %s", tn_strerror(r));
         tn_loop_free(loop);
+        tn__loop_set_current(prev);
         return NULL;
     }
-    if (!tn__current_loop) tn__current_loop = loop;
+    tn__loop_set_current(prev ? prev : loop);
     return loop;
 }
 
@@ -147,6 +174,9 @@ TN__PRIVATE void tn__loop_close_all(tn_loop *loop) {
 TN_API void tn_loop_free(tn_loop *loop) {
     if (!loop) return;
     TN_ASSERT(!loop->running);
+    // Close callbacks run on this loop: with its allocator and log sink.
+    tn_loop *prev = tn__current_loop;
+    tn__loop_set_current(loop);
     tn__loop_close_all(loop);
     if (tn__signal_loop == loop) {
         signal(SIGINT, SIG_DFL);
@@ -168,8 +198,10 @@ TN_API void tn_loop_free(tn_loop *loop) {
     tn__free(loop->fired);
     tn__free(loop->scratch);
     tn_buf_free(&loop->buf);
-    if (tn__current_loop == loop) tn__current_loop = NULL;
+    tn__allocator *rec = loop->alloc;
+    tn__loop_set_current(prev == loop ? NULL : prev);
     tn__free(loop);
+    tn__allocator_release(rec);  // gone once the blocks it made are too
 }
 
 // ---- fd handlers
@@ -288,14 +320,14 @@ TN_API int tn_loop_run_once(tn_loop *loop, double timeout) {
     loop->thread_known = 1;
 #endif
     tn_loop *prev = tn__current_loop;
-    tn__current_loop = loop;
+    tn__loop_set_current(loop);
     int n = tn__be_wait(loop, tn__loop_wait_ms(loop, timeout));
     loop->now = tn_time_monotonic();
     if (n > 0) tn__loop_dispatch(loop, n);
     tn__timers_run(loop);
     tn__executor_run_done(loop);
     tn__loop_run_callbacks(loop);
-    tn__current_loop = prev ? prev : loop;
+    tn__loop_set_current(prev ? prev : loop);
     return n < 0 ? n : 0;
 }
 

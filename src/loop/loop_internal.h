@@ -7,6 +7,7 @@
 #include "base/internal.h"
 #include "base/str.h"
 #include "loop/loop.h"
+#include "base/alloc_internal.h"
 
 #include <poll.h>
 
@@ -52,6 +53,7 @@ typedef struct tn__executor tn__executor;
 
 struct tn_loop {
     tn_loop_desc desc;
+    tn__allocator *alloc;    // desc.allocator's record; NULL: none
     double now;
     int running;
     int stopping;            // atomic: set by tn_loop_stop from any thread
