@@ -46,6 +46,7 @@ compile)
     check "compile: tornado.h's #line markers name the right src/ lines" $MAKE -s -f tests/compile/Makefile lines
     check "compile: every src/ file compiles on its own, as C99 and C++17" $MAKE -s -f tests/compile/Makefile alone
     check "compile: src/ includes stay on their floor or below, no circle between modules" $MAKE -s -f tests/compile/Makefile modules
+    check "compile: the guide's contents name every section of tornado.h, and only those" $MAKE -s -f tests/compile/Makefile toc
     ;;
 unit)
     for cfg in default poll nothreads cxx split; do
