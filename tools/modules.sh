@@ -4,6 +4,9 @@
 #   tools/modules.sh [SRCDIR]          checks; silent when all is well
 #   tools/modules.sh --graph [SRCDIR]  prints each module and what it uses,
 #                                      lowest floor first
+#   tools/modules.sh --crossing [SRCDIR]  prints each internal function
+#                                      another file uses: where it is
+#                                      declared and defined, and who uses it
 #
 # A module is a header X.h with its X.c and X_internal.h; a .c without a
 # header of its own (loop/timer.c, loop/epoll.c...) belongs to the module of
@@ -21,7 +24,7 @@ set -eu
 LC_ALL=C
 export LC_ALL
 mode=check
-if [ "${1:-}" = --graph ]; then mode=graph; shift; fi
+case "${1:-}" in --graph|--crossing) mode=${1#--}; shift ;; esac
 src=${1:-src}
 [ -f "$src/MANIFEST" ] || { echo "modules: no $src/MANIFEST" >&2; exit 2; }
 cd "$src"
@@ -121,17 +124,18 @@ END {
     exit errors ? 1 : 0
 }
 '
-[ "$mode" = check ] || exit 0
+[ "$mode" = graph ] && exit 0
 
 # Internal names no other file uses. (The compiler checks the other way
 # round: a name used across files without TN__INTERNAL does not link.)
 # shellcheck disable=SC2086
-awk '
+crossing() { awk -v mode="$mode" '
     FILENAME ~ /_internal\.h$/ && /^TN__INTERNAL / {
         line = $0; sub(/\(.*/, "", line); n = split(line, w, /[ *]+/); DECL[w[n]] = FILENAME
     }
     /^TN__INTERNAL .*\) \{/ || (/^TN__INTERNAL / && FILENAME ~ /\.c$/) {
-        line = $0; sub(/\(.*/, "", line); n = split(line, w, /[ *]+/); DEF[w[n]] = FILENAME
+        line = $0; sub(/\(.*/, "", line); n = split(line, w, /[ *]+/)
+        if (index(" " DEF[w[n]] " ", " " FILENAME " ") == 0) DEF[w[n]] = DEF[w[n]] (DEF[w[n]] == "" ? "" : " ") FILENAME
     }
     {
         rest = $0
@@ -142,13 +146,16 @@ awk '
     }
     END {
         for (name in DECL) {
-            other = 0
+            users = ""
             for (k in USED) {
                 split(k, kf, SUBSEP)
-                if (kf[1] == name && kf[2] != DEF[name] && kf[2] != DECL[name]) other = 1
+                if (kf[1] == name && !index(" " DEF[name] " ", " " kf[2] " ") && kf[2] != DECL[name]) users = users " " kf[2]
             }
-            if (!other) { printf "src/%s: %s is used only in %s: make it TN__PRIVATE there\n", DECL[name], name, DEF[name]; bad++ }
+            if (mode == "crossing") printf "%s %s (%s) <-%s\n", name, DECL[name], DEF[name], users
+            else if (users == "") { printf "src/%s: %s is used only in %s: make it TN__PRIVATE there\n", DECL[name], name, DEF[name]; bad++ }
         }
         exit bad ? 1 : 0
     }
 ' $files
+}
+if [ "$mode" = crossing ]; then crossing | sort; else crossing; fi
