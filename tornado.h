@@ -2799,10 +2799,12 @@ TN__END_DECLS
 #if defined(TN_AMALGAMATION_LINES)
 #line 1 "src/web/handler.h"
 #endif
-// >>handler  Inside a handler: path arguments, errors, redirects, JSON
+// >>handler  Handler classes, and inside a handler: path arguments, errors,
+// redirects, JSON
 // ---------------------------------------------------------------------------
-// What Tornado's RequestHandler adds to the HTTP calls of >>http_server
-// (tn_write, tn_set_header, tn_finish...): for handlers of an app's routes.
+// Tornado's RequestHandler: a class of callbacks a route answers with, and
+// what it adds to the HTTP calls of >>http_server (tn_write, tn_set_header,
+// tn_finish...) for handlers of an app's routes.
 // An automatic ETag is added to a GET or HEAD answered 200 (and an
 // If-None-Match that names it gets a 304), unless the class sets no_etag.
 #ifndef TN__WEB_HANDLER_H
@@ -13928,8 +13930,9 @@ TN_API int tn_template_loader_get(tn_template_loader *l, const char *name, const
 #if defined(TN_AMALGAMATION_LINES)
 #line 1 "src/web/handler_internal.h"
 #endif
-// >>handler_internal  What the parts of the web layer share: the application
-// and each request's web state (app.c fills them, the others read them)
+// >>handler_internal  What the parts of the web layer share: each request's
+// web state and the per-app state it points to (app.c fills them, the rest
+// of the web layer reads them; web/handler.c keeps their life cycle)
 // ---------------------------------------------------------------------------
 #ifndef TN__WEB_HANDLER_INTERNAL_H
 #define TN__WEB_HANDLER_INTERNAL_H

@@ -1,8 +1,10 @@
 // ---------------------------------------------------------------------------
-// >>handler  Inside a handler: path arguments, errors, redirects, JSON
+// >>handler  Handler classes, and inside a handler: path arguments, errors,
+// redirects, JSON
 // ---------------------------------------------------------------------------
-// What Tornado's RequestHandler adds to the HTTP calls of >>http_server
-// (tn_write, tn_set_header, tn_finish...): for handlers of an app's routes.
+// Tornado's RequestHandler: a class of callbacks a route answers with, and
+// what it adds to the HTTP calls of >>http_server (tn_write, tn_set_header,
+// tn_finish...) for handlers of an app's routes.
 // An automatic ETag is added to a GET or HEAD answered 200 (and an
 // If-None-Match that names it gets a 304), unless the class sets no_etag.
 #ifndef TN__WEB_HANDLER_H

@@ -1,6 +1,7 @@
 // ---------------------------------------------------------------------------
-// >>handler_internal  What the parts of the web layer share: the application
-// and each request's web state (app.c fills them, the others read them)
+// >>handler_internal  What the parts of the web layer share: each request's
+// web state and the per-app state it points to (app.c fills them, the rest
+// of the web layer reads them; web/handler.c keeps their life cycle)
 // ---------------------------------------------------------------------------
 #ifndef TN__WEB_HANDLER_INTERNAL_H
 #define TN__WEB_HANDLER_INTERNAL_H
