@@ -1554,10 +1554,9 @@ TN__END_DECLS
 // ---------------------------------------------------------------------------
 #ifndef TN__NET_TCP_H
 #define TN__NET_TCP_H
-
-
-
-
+#if defined(TN_AMALGAMATION_LINES)
+#line 9 "src/net/tcp.h"
+#endif
 TN__BEGIN_DECLS
 
 typedef struct tn_tcp_server tn_tcp_server;
@@ -2064,12 +2063,9 @@ TN__END_DECLS
 // 431, 505) and the connection closes.
 #ifndef TN__HTTP_SERVER_H
 #define TN__HTTP_SERVER_H
-
-
-
-
-
-
+#if defined(TN_AMALGAMATION_LINES)
+#line 24 "src/http/server.h"
+#endif
 TN__BEGIN_DECLS
 
 typedef struct tn_handler tn_handler;
@@ -2348,11 +2344,9 @@ TN__END_DECLS
 // is closing they return TN_ECLOSED.
 #ifndef TN__WEBSOCKET_WEBSOCKET_H
 #define TN__WEBSOCKET_WEBSOCKET_H
-
-
-
-
-
+#if defined(TN_AMALGAMATION_LINES)
+#line 24 "src/websocket/websocket.h"
+#endif
 TN__BEGIN_DECLS
 
 typedef struct tn_ws tn_ws;
@@ -2809,10 +2803,9 @@ TN__END_DECLS
 // If-None-Match that names it gets a 304), unless the class sets no_etag.
 #ifndef TN__WEB_HANDLER_H
 #define TN__WEB_HANDLER_H
-
-
-
-
+#if defined(TN_AMALGAMATION_LINES)
+#line 15 "src/web/handler.h"
+#endif
 TN__BEGIN_DECLS
 
 // Tornado's RequestHandler subclass: the methods a route answers, and hooks.
@@ -2882,13 +2875,9 @@ TN__END_DECLS
 // (else 400), as in Tornado.
 #ifndef TN__WEB_APP_H
 #define TN__WEB_APP_H
-
-
-
-
-
-
-
+#if defined(TN_AMALGAMATION_LINES)
+#line 30 "src/web/app.h"
+#endif
 TN__BEGIN_DECLS
 
 // One entry of a route table; a table ends with an entry whose pattern is NULL.
@@ -3064,10 +3053,9 @@ TN__END_DECLS
 // template is parsed on first use, then cached (>>template: the engine).
 #ifndef TN__WEB_RENDER_H
 #define TN__WEB_RENDER_H
-
-
-
-
+#if defined(TN_AMALGAMATION_LINES)
+#line 11 "src/web/render.h"
+#endif
 TN__BEGIN_DECLS
 
 // Renders template `name` of the app's template_path with ctx, writes it with
@@ -3110,10 +3098,9 @@ TN__END_DECLS
 // tn_ws like any other (>>websocket).
 #ifndef TN__WEB_WS_SERVER_H
 #define TN__WEB_WS_SERVER_H
-
-
-
-
+#if defined(TN_AMALGAMATION_LINES)
+#line 27 "src/web/ws_server.h"
+#endif
 TN__BEGIN_DECLS
 
 // A route entry for a WebSocket endpoint (C99 / C++20 designated initialisers).
@@ -3301,12 +3288,8 @@ TN__INTERNAL tn__allocator *tn__allocator_use(tn__allocator *r);
 // ==== BEGIN src/base/alloc.c ====
 // >>alloc implementation
 #if defined(TN_AMALGAMATION_LINES)
-#line 1 "src/base/alloc.c"
+#line 5 "src/base/alloc.c"
 #endif
-
-
-
-
 
 #include <stdlib.h>
 #include <string.h>
@@ -3465,11 +3448,8 @@ TN__INTERNAL int tn__err_from_errno(int e);
 // ==== BEGIN src/base/error.c ====
 // >>error implementation
 #if defined(TN_AMALGAMATION_LINES)
-#line 1 "src/base/error.c"
+#line 4 "src/base/error.c"
 #endif
-
-
-
 
 #include <errno.h>
 
@@ -3551,13 +3531,8 @@ TN__INTERNAL void tn__hex_encode(const void *src, size_t n, char *out);
 // ==== BEGIN src/base/str.c ====
 // >>str implementation
 #if defined(TN_AMALGAMATION_LINES)
-#line 1 "src/base/str.c"
+#line 6 "src/base/str.c"
 #endif
-
-
-
-
-
 
 #include <stdio.h>
 #include <string.h>
@@ -3671,10 +3646,8 @@ TN_API void tn_buf_free(tn_buf *b) {
 // ==== BEGIN src/base/time.c ====
 // >>time implementation
 #if defined(TN_AMALGAMATION_LINES)
-#line 1 "src/base/time.c"
+#line 3 "src/base/time.c"
 #endif
-
-
 
 #include <time.h>
 
@@ -3720,14 +3693,8 @@ TN__INTERNAL const tn_logger *tn__log_use(const tn_logger *sink);
 // ==== BEGIN src/base/log.c ====
 // >>log implementation
 #if defined(TN_AMALGAMATION_LINES)
-#line 1 "src/base/log.c"
+#line 7 "src/base/log.c"
 #endif
-
-
-
-
-
-
 
 #include <stdio.h>
 #include <string.h>
@@ -3840,12 +3807,8 @@ TN_API void tn_log(int level, tn_log_channel channel, const char *file, int line
 // ==== BEGIN src/base/base64.c ====
 // >>base64 implementation
 #if defined(TN_AMALGAMATION_LINES)
-#line 1 "src/base/base64.c"
+#line 5 "src/base/base64.c"
 #endif
-
-
-
-
 
 TN__PRIVATE const char *tn__b64_alphabet(int flags) {
     return flags & TN_BASE64_URL ? "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
@@ -3984,11 +3947,8 @@ TN__INTERNAL void tn__md_final(uint32_t *state, uint8_t *block, uint64_t count, 
 // ==== BEGIN src/base/sha1.c ====
 // >>sha1 implementation
 #if defined(TN_AMALGAMATION_LINES)
-#line 1 "src/base/sha1.c"
+#line 4 "src/base/sha1.c"
 #endif
-
-
-
 
 #include <string.h>
 
@@ -4094,11 +4054,8 @@ TN_API void tn_sha1(const void *data, size_t len, uint8_t out[TN_SHA1_SIZE]) {
 // ==== BEGIN src/base/sha256.c ====
 // >>sha256 implementation
 #if defined(TN_AMALGAMATION_LINES)
-#line 1 "src/base/sha256.c"
+#line 4 "src/base/sha256.c"
 #endif
-
-
-
 
 #include <string.h>
 
@@ -4210,11 +4167,8 @@ TN_API bool tn_memeq_consttime(const void *a, const void *b, size_t n) {
 // ==== BEGIN src/base/utf8.c ====
 // >>utf8 implementation
 #if defined(TN_AMALGAMATION_LINES)
-#line 1 "src/base/utf8.c"
+#line 4 "src/base/utf8.c"
 #endif
-
-
-
 
 #include <string.h>
 
@@ -4285,12 +4239,8 @@ TN_API bool tn_utf8_valid(const void *data, size_t len) {
 // ==== BEGIN src/base/random.c ====
 // >>random implementation
 #if defined(TN_AMALGAMATION_LINES)
-#line 1 "src/base/random.c"
+#line 5 "src/base/random.c"
 #endif
-
-
-
-
 
 #include <errno.h>
 #include <fcntl.h>
@@ -4359,13 +4309,8 @@ TN_API int tn_random_bytes(void *buf, size_t n) {
 // ==== BEGIN src/base/json.c ====
 // >>json implementation
 #if defined(TN_AMALGAMATION_LINES)
-#line 1 "src/base/json.c"
+#line 6 "src/base/json.c"
 #endif
-
-
-
-
-
 
 #include <errno.h>
 #include <float.h>
@@ -5158,15 +5103,8 @@ TN_API int tn_json_num(const tn_json_value *v, double *out) {
 // ==== BEGIN src/base/signed.c ====
 // >>signed implementation
 #if defined(TN_AMALGAMATION_LINES)
-#line 1 "src/base/signed.c"
+#line 8 "src/base/signed.c"
 #endif
-
-
-
-
-
-
-
 
 #include <stdio.h>
 #include <string.h>
@@ -5268,10 +5206,9 @@ TN_API int tn_signed_value_decode(tn_buf *out, const char *const *secrets, int n
 // ---------------------------------------------------------------------------
 #ifndef TN__LOOP_LOOP_INTERNAL_H
 #define TN__LOOP_LOOP_INTERNAL_H
-
-
-
-
+#if defined(TN_AMALGAMATION_LINES)
+#line 10 "src/loop/loop_internal.h"
+#endif
 
 #include <poll.h>
 
@@ -5396,14 +5333,8 @@ TN__INTERNAL void tn__executor_free(tn_loop *loop);
 // ==== BEGIN src/loop/epoll.c ====
 // >>loop_epoll  The epoll backend (Linux)
 #if defined(TN_AMALGAMATION_LINES)
-#line 1 "src/loop/epoll.c"
+#line 7 "src/loop/epoll.c"
 #endif
-
-
-
-
-
-
 
 #include <errno.h>
 #include <string.h>
@@ -5460,14 +5391,8 @@ TN__INTERNAL int tn__be_wait(tn_loop *loop, int timeout_ms) {
 // ==== BEGIN src/loop/kqueue.c ====
 // >>loop_kqueue  The kqueue backend (macOS and the BSDs)
 #if defined(TN_AMALGAMATION_LINES)
-#line 1 "src/loop/kqueue.c"
+#line 7 "src/loop/kqueue.c"
 #endif
-
-
-
-
-
-
 
 #include <errno.h>
 #include <fcntl.h>
@@ -5537,12 +5462,9 @@ TN__INTERNAL int tn__be_wait(tn_loop *loop, int timeout_ms) {
 #line 1 "src/loop/poll.c"
 #endif
 // suite runs on it too)
-
-
-
-
-
-
+#if defined(TN_AMALGAMATION_LINES)
+#line 8 "src/loop/poll.c"
+#endif
 
 #include <errno.h>
 #include <poll.h>
@@ -5607,18 +5529,8 @@ TN__INTERNAL int tn__be_wait(tn_loop *loop, int timeout_ms) {
 // ==== BEGIN src/loop/loop.c ====
 // >>loop implementation: iteration, fd handlers, callbacks, wake-up, signals
 #if defined(TN_AMALGAMATION_LINES)
-#line 1 "src/loop/loop.c"
+#line 11 "src/loop/loop.c"
 #endif
-
-
-
-
-
-
-
-
-
-
 
 #include <errno.h>
 #include <fcntl.h>
@@ -6025,13 +5937,9 @@ TN_API int tn_loop_stop_on_signals(tn_loop *loop) {
 #line 1 "src/loop/timer.c"
 #endif
 // periodic callbacks on top of it
-
-
-
-
-
-
-
+#if defined(TN_AMALGAMATION_LINES)
+#line 9 "src/loop/timer.c"
+#endif
 
 #include <stdlib.h>
 
@@ -6264,11 +6172,9 @@ TN_API void tn_periodic_free(tn_periodic *p) {
 #line 1 "src/loop/executor.c"
 #endif
 // go back to the loop on an intrusive list (no allocation, so none is lost)
-
-
-
-
-
+#if defined(TN_AMALGAMATION_LINES)
+#line 7 "src/loop/executor.c"
+#endif
 
 #include <signal.h>
 
@@ -6452,14 +6358,8 @@ TN__INTERNAL void tn__executor_free(tn_loop *loop) {
 // ==== BEGIN src/loop/locks.c ====
 // >>locks implementation: one FIFO waiter list serves all three
 #if defined(TN_AMALGAMATION_LINES)
-#line 1 "src/loop/locks.c"
+#line 7 "src/loop/locks.c"
 #endif
-
-
-
-
-
-
 
 #include <string.h>
 
@@ -6808,16 +6708,8 @@ TN__INTERNAL int tn__local_port(int fd);
 // ==== BEGIN src/net/socket.c ====
 // >>net implementation
 #if defined(TN_AMALGAMATION_LINES)
-#line 1 "src/net/socket.c"
+#line 9 "src/net/socket.c"
 #endif
-
-
-
-
-
-
-
-
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -7085,20 +6977,8 @@ TN__INTERNAL void tn__stream_forget_file_cb(tn_stream *s);
 // ==== BEGIN src/net/stream.c ====
 // >>stream implementation
 #if defined(TN_AMALGAMATION_LINES)
-#line 1 "src/net/stream.c"
+#line 13 "src/net/stream.c"
 #endif
-
-
-
-
-
-
-
-
-
-
-
-
 
 #include <errno.h>
 #include <netinet/in.h>
@@ -7803,20 +7683,8 @@ TN__INTERNAL void tn__tcp_server_disown(tn_tcp_server *srv);
 // ==== BEGIN src/net/tcp.c ====
 // >>tcp implementation: accepting (with the EMFILE reserve) and connecting
 #if defined(TN_AMALGAMATION_LINES)
-#line 1 "src/net/tcp.c"
+#line 13 "src/net/tcp.c"
 #endif
-
-
-
-
-
-
-
-
-
-
-
-
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -8201,14 +8069,8 @@ TN__INTERNAL tn_str tn__http_trim(const char *p, size_t len);
 // ==== BEGIN src/http/parse.c ====
 // >>http_parse implementation
 #if defined(TN_AMALGAMATION_LINES)
-#line 1 "src/http/parse.c"
+#line 7 "src/http/parse.c"
 #endif
-
-
-
-
-
-
 
 #include <limits.h>
 #include <string.h>
@@ -8766,13 +8628,8 @@ TN_API bool tn_chunked_done(const tn_chunked_decoder *d) { return d->_state == T
 // ==== BEGIN src/http/url.c ====
 // >>url implementation
 #if defined(TN_AMALGAMATION_LINES)
-#line 1 "src/http/url.c"
+#line 6 "src/http/url.c"
 #endif
-
-
-
-
-
 
 #include <string.h>
 
@@ -8954,15 +8811,8 @@ TN__INTERNAL void tn__args_undo(tn_args *a, size_t count);
 // ==== BEGIN src/http/args.c ====
 // >>args implementation
 #if defined(TN_AMALGAMATION_LINES)
-#line 1 "src/http/args.c"
+#line 8 "src/http/args.c"
 #endif
-
-
-
-
-
-
-
 
 #include <string.h>
 
@@ -9116,12 +8966,8 @@ TN_API void tn_args_free(tn_args *a) {
 // ==== BEGIN src/http/util.c ====
 // >>httputil implementation
 #if defined(TN_AMALGAMATION_LINES)
-#line 1 "src/http/util.c"
+#line 5 "src/http/util.c"
 #endif
-
-
-
-
 
 #include <stdio.h>
 #include <string.h>
@@ -9507,16 +9353,8 @@ unsatisfiable:
 // ==== BEGIN src/http/cookie.c ====
 // >>cookie implementation
 #if defined(TN_AMALGAMATION_LINES)
-#line 1 "src/http/cookie.c"
+#line 9 "src/http/cookie.c"
 #endif
-
-
-
-
-
-
-
-
 
 #include <string.h>
 
@@ -9671,19 +9509,8 @@ TN_API int tn_cookie_format(tn_buf *out, const tn_cookie_desc *d) {
 // ==== BEGIN src/http/multipart.c ====
 // >>multipart implementation
 #if defined(TN_AMALGAMATION_LINES)
-#line 1 "src/http/multipart.c"
+#line 12 "src/http/multipart.c"
 #endif
-
-
-
-
-
-
-
-
-
-
-
 
 #include <string.h>
 
@@ -9979,27 +9806,8 @@ TN__INTERNAL bool tn__handler_deferred(const tn_handler *h);
 // ==== BEGIN src/http/server.c ====
 // >>http_server implementation
 #if defined(TN_AMALGAMATION_LINES)
-#line 1 "src/http/server.c"
+#line 20 "src/http/server.c"
 #endif
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
 
 #include <arpa/inet.h>
 #include <stdio.h>
@@ -11050,14 +10858,8 @@ TN__INTERNAL bool tn__handler_deferred(const tn_handler *h) { return TN__REQ(h)-
 // ==== BEGIN src/websocket/frame.c ====
 // >>ws_frame implementation
 #if defined(TN_AMALGAMATION_LINES)
-#line 1 "src/websocket/frame.c"
+#line 7 "src/websocket/frame.c"
 #endif
-
-
-
-
-
-
 
 #include <string.h>
 
@@ -11235,15 +11037,9 @@ TN_API int tn_ws_close_payload(char out[125], int code, const char *reason, size
 // ---------------------------------------------------------------------------
 #ifndef TN__WEBSOCKET_WEBSOCKET_INTERNAL_H
 #define TN__WEBSOCKET_WEBSOCKET_INTERNAL_H
-
-
-
-
-
-
-
-
-
+#if defined(TN_AMALGAMATION_LINES)
+#line 16 "src/websocket/websocket_internal.h"
+#endif
 
 // A path argument kept beyond the request: its value and its group's name.
 typedef struct tn__ws_arg {
@@ -11311,22 +11107,9 @@ TN__INTERNAL bool tn__ws_headers_have_token(const tn_header *hs, size_t nh, cons
 #line 1 "src/websocket/websocket.c"
 #endif
 // closing, keep-alive), the same for both ends
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
+#if defined(TN_AMALGAMATION_LINES)
+#line 18 "src/websocket/websocket.c"
+#endif
 
 #include <string.h>
 #include <sys/socket.h>
@@ -11722,26 +11505,8 @@ TN_API tn_loop *tn_ws_loop(const tn_ws *ws) { return ws->loop; }
 // ==== BEGIN src/websocket/client.c ====
 // >>ws_client implementation
 #if defined(TN_AMALGAMATION_LINES)
-#line 1 "src/websocket/client.c"
+#line 19 "src/websocket/client.c"
 #endif
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
 
 #include <string.h>
 
@@ -12043,14 +11808,8 @@ TN_API int tn_ws_connect(tn_loop *loop, const tn_ws_connect_desc *d) {
 // ==== BEGIN src/web/route.c ====
 // >>route implementation
 #if defined(TN_AMALGAMATION_LINES)
-#line 1 "src/web/route.c"
+#line 7 "src/web/route.c"
 #endif
-
-
-
-
-
-
 
 #include <string.h>
 
@@ -12861,17 +12620,8 @@ TN_API int tn_route_reverse(const tn_route_pattern *p, const char *const *args, 
 // ==== BEGIN src/web/template.c ====
 // >>template implementation
 #if defined(TN_AMALGAMATION_LINES)
-#line 1 "src/web/template.c"
+#line 10 "src/web/template.c"
 #endif
-
-
-
-
-
-
-
-
-
 
 #include <errno.h>
 #include <fcntl.h>
@@ -13936,15 +13686,9 @@ TN_API int tn_template_loader_get(tn_template_loader *l, const char *name, const
 // ---------------------------------------------------------------------------
 #ifndef TN__WEB_HANDLER_INTERNAL_H
 #define TN__WEB_HANDLER_INTERNAL_H
-
-
-
-
-
-
-
-
-
+#if defined(TN_AMALGAMATION_LINES)
+#line 16 "src/web/handler_internal.h"
+#endif
 
 enum { TN__MAX_PATH_ARGS = 16 };
 
@@ -14004,21 +13748,9 @@ TN__INTERNAL void tn__web_auto_etag(tn_handler *h);
 #line 1 "src/web/handler.c"
 #endif
 // automatic ETag, path arguments and JSON output
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
+#if defined(TN_AMALGAMATION_LINES)
+#line 17 "src/web/handler.c"
+#endif
 
 #include <string.h>
 
@@ -14198,19 +13930,8 @@ TN_API int tn_write_json_end(tn_handler *h) {
 // ==== BEGIN src/web/arguments.c ====
 // >>arguments implementation: query and body arguments, uploaded files
 #if defined(TN_AMALGAMATION_LINES)
-#line 1 "src/web/arguments.c"
+#line 12 "src/web/arguments.c"
 #endif
-
-
-
-
-
-
-
-
-
-
-
 
 #include <string.h>
 
@@ -14313,20 +14034,8 @@ TN_API const tn_multipart *tn_get_files(tn_handler *h) {
 // ==== BEGIN src/web/cookies.c ====
 // >>cookies implementation: the request's cookies, Set-Cookie, signed cookies
 #if defined(TN_AMALGAMATION_LINES)
-#line 1 "src/web/cookies.c"
+#line 13 "src/web/cookies.c"
 #endif
-
-
-
-
-
-
-
-
-
-
-
-
 
 #include <string.h>
 #include <time.h>
@@ -14428,21 +14137,9 @@ TN__INTERNAL bool tn__xsrf_check(tn_handler *h);
 #line 1 "src/web/xsrf.c"
 #endif
 // version 2), the _xsrf cookie, and the check of unsafe methods
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
+#if defined(TN_AMALGAMATION_LINES)
+#line 17 "src/web/xsrf.c"
+#endif
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -14604,23 +14301,8 @@ TN__INTERNAL const tn_static_desc *tn__static_desc(const struct tn__static *st);
 // ==== BEGIN src/web/static.c ====
 // >>static implementation
 #if defined(TN_AMALGAMATION_LINES)
-#line 1 "src/web/static.c"
+#line 16 "src/web/static.c"
 #endif
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
 
 #include <errno.h>
 #include <fcntl.h>
@@ -15030,18 +14712,9 @@ TN__INTERNAL const tn_static_desc *tn__static_desc(const struct tn__static *st) 
 #line 1 "src/web/render.c"
 #endif
 // and the functions Tornado's templates may call
-
-
-
-
-
-
-
-
-
-
-
-
+#if defined(TN_AMALGAMATION_LINES)
+#line 14 "src/web/render.c"
+#endif
 
 #include <stdio.h>
 #include <string.h>
@@ -15111,25 +14784,9 @@ TN_API int tn_render(tn_handler *h, const char *name, const tn_json_value *ctx) 
 #line 1 "src/web/ws_server.c"
 #endif
 // §4.2), after which the connection core in websocket.c takes over
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
+#if defined(TN_AMALGAMATION_LINES)
+#line 21 "src/web/ws_server.c"
+#endif
 
 #include <string.h>
 
@@ -15374,28 +15031,9 @@ TN_API int tn_ws_path_args_count(const tn_ws *ws) { return ws->nargs; }
 #line 1 "src/web/app.c"
 #endif
 // each request (Tornado's Application and RequestHandler._execute)
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
+#if defined(TN_AMALGAMATION_LINES)
+#line 24 "src/web/app.c"
+#endif
 
 #include <string.h>
 
