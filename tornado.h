@@ -1557,7 +1557,8 @@ TN_API size_t tn_http_date_format(char *out, time_t t);
 // "Sunday, 06-Nov-94 08:49:37 GMT" (two-digit years: 69-99 are 19xx, 00-68
 // 20xx, as Python's email.utils) and asctime "Sun Nov  6 08:49:37 1994".
 // IMF dates may also end in "UTC" or a "+hhmm"/"-hhmm" offset.
-// Returns 0 and sets *out, or TN_EPARSE.
+// Returns 0 and sets *out, or TN_EPARSE (also for a date time_t cannot hold,
+// as 2060 with a 32-bit time_t).
 TN_API int tn_http_date_parse(const char *s, size_t len, time_t *out);
 
 // The reason phrase of an IANA-registered status code (RFC 9110 wording),
@@ -8326,8 +8327,9 @@ TN_API int tn_http_range_parse(tn_str h, uint64_t size, tn_http_range *r) {
     memset(r, 0, sizeof *r);
     r->status = 200;
     r->end = size;
+    if (!h.len) return 200;  // no header; h.ptr may be NULL, and NULL + 0 is undefined
     const char *p = h.ptr, *end = h.ptr + h.len;
-    const char *eq = h.len ? TN__CAST(const char *, memchr(p, '=', h.len)) : NULL;
+    const char *eq = TN__CAST(const char *, memchr(p, '=', h.len));
     if (!eq || !tn_str_eq_nocase(tn__hu_trim(p, eq), tn_str_c("bytes"))) return 200;
     const char *dash = TN__CAST(const char *, memchr(eq, '-', (size_t)(end - eq)));
     const char *first_end = dash ? dash : end;
