@@ -26,11 +26,6 @@ links() {
     printf '#include <stdio.h>\nint main(void) { puts("ok"); return 0; }\n' > "$probe/probe.c"
     "$@" "$probe/probe.c" -o "$probe/probe" > "$probe/probe.log" 2>&1
 }
-# runs EMULATOR CC...: links, and the program runs under EMULATOR
-runs() {
-    emu=$1; shift
-    links "$@" && $emu "$probe/probe" 2> /dev/null | grep -q '^ok$'
-}
 pymod() { [ -x "$PY" ] && "$PY" -c "import $1" > /dev/null 2>&1; }
 kqueue_src() {
     for d in ${TN_THIRD_PARTY:-} ../shared/third_party ../../shared/third_party; do
