@@ -1557,7 +1557,8 @@ TN_API size_t tn_http_date_format(char *out, time_t t);
 // "Sunday, 06-Nov-94 08:49:37 GMT" (two-digit years: 69-99 are 19xx, 00-68
 // 20xx, as Python's email.utils) and asctime "Sun Nov  6 08:49:37 1994".
 // IMF dates may also end in "UTC" or a "+hhmm"/"-hhmm" offset.
-// Returns 0 and sets *out, or TN_EPARSE.
+// Returns 0 and sets *out, or TN_EPARSE (also for a date time_t cannot hold,
+// as 2060 with a 32-bit time_t).
 TN_API int tn_http_date_parse(const char *s, size_t len, time_t *out);
 
 // The reason phrase of an IANA-registered status code (RFC 9110 wording),
@@ -4427,6 +4428,7 @@ typedef struct tn__fired {
     int fd;
     int events;
     uint32_t gen;
+    int err;         // kqueue: the socket error an EV_EOF carried, else 0
 } tn__fired;
 
 typedef struct tn__cbitem {
@@ -4465,6 +4467,7 @@ struct tn_loop {
     int nhandlers;
     tn__fired *fired;
     int fired_cap;
+    int io_err;              // during an fd callback: its fired err (see tn__fired)
     // backend state
     int be_fd;               // epoll / kqueue descriptor
     void *be_events;         // epoll_event / kevent array of fired_cap
@@ -4636,6 +4639,9 @@ TN__PRIVATE int tn__be_wait(tn_loop *loop, int timeout_ms) {
         if (evs[i].flags & (EV_ERROR | EV_EOF)) ev |= TN_IO_ERROR;
         loop->fired[i].fd = (int)evs[i].ident;
         loop->fired[i].events = ev;
+        // A failed connect: kqueue puts the socket error in fflags, and
+        // libkqueue has already consumed SO_ERROR to do so.
+        loop->fired[i].err = (evs[i].flags & EV_EOF) ? (int)evs[i].fflags : 0;
     }
     return n;
 }
@@ -4988,7 +4994,10 @@ TN__PRIVATE void tn__loop_dispatch(tn_loop *loop, int n) {
         // Removed (or removed and re-added) since the wait: not for it.
         if (!h->active || h->gen != f->gen) continue;
         int ev = f->events & (h->events | TN_IO_ERROR);
-        if (ev) h->cb(loop, f->fd, ev, h->arg);
+        if (!ev) continue;
+        loop->io_err = f->err;
+        h->cb(loop, f->fd, ev, h->arg);
+        loop->io_err = 0;
     }
 }
 
@@ -6628,9 +6637,8 @@ TN__PRIVATE void tn__connect_on_io(tn_loop *loop, int fd, int events, void *arg)
     tn__connect *c = TN__CAST(tn__connect *, arg);
     int err = 0;
     socklen_t len = sizeof err;
-    (void)loop;
-    (void)events;
     if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0) err = errno;
+    if (err == 0 && (events & TN_IO_ERROR)) err = loop->io_err;  // kqueue: see tn__fired
     if (err == 0) {
         tn__connect_established(c);
         return;
@@ -8319,8 +8327,9 @@ TN_API int tn_http_range_parse(tn_str h, uint64_t size, tn_http_range *r) {
     memset(r, 0, sizeof *r);
     r->status = 200;
     r->end = size;
+    if (!h.len) return 200;  // no header; h.ptr may be NULL, and NULL + 0 is undefined
     const char *p = h.ptr, *end = h.ptr + h.len;
-    const char *eq = h.len ? TN__CAST(const char *, memchr(p, '=', h.len)) : NULL;
+    const char *eq = TN__CAST(const char *, memchr(p, '=', h.len));
     if (!eq || !tn_str_eq_nocase(tn__hu_trim(p, eq), tn_str_c("bytes"))) return 200;
     const char *dash = TN__CAST(const char *, memchr(eq, '-', (size_t)(end - eq)));
     const char *first_end = dash ? dash : end;
@@ -11069,19 +11078,27 @@ TN__PRIVATE uint64_t tn__mix64(uint64_t h) {
     return h ^ (h >> 33);
 }
 
+// 8 bytes as a little-endian word whatever the host's byte order, so that a
+// body has one tag on every machine behind a balancer (compilers make it one load).
+TN__PRIVATE uint64_t tn__etag_word(const char *p) {
+    const unsigned char *b = (const unsigned char *)p;
+    return (uint64_t)b[0] | (uint64_t)b[1] << 8 | (uint64_t)b[2] << 16 | (uint64_t)b[3] << 24 |
+           (uint64_t)b[4] << 32 | (uint64_t)b[5] << 40 | (uint64_t)b[6] << 48 | (uint64_t)b[7] << 56;
+}
+
 TN__PRIVATE void tn__etag_hash(const char *p, size_t n, uint64_t out[2]) {
     uint64_t a = 0x9e3779b97f4a7c15ULL ^ n, b = 0x6a09e667f3bcc909ULL + n;
     size_t i = 0;
     for (; i + 8 <= n; i += 8) {
-        uint64_t w;
-        memcpy(&w, p + i, 8);
+        uint64_t w = tn__etag_word(p + i);
         a = (a ^ w) * 0x100000001b3ULL;
         a = (a << 31) | (a >> 33);
         b = (b + w) * 0x9ddfea08eb382d69ULL;
         b ^= b >> 29;
     }
-    uint64_t w = 0;
-    memcpy(&w, p + i, n - i);
+    char tail[8] = {0};
+    if (n > i) memcpy(tail, p + i, n - i);  // p may be NULL when n is 0
+    uint64_t w = tn__etag_word(tail);
     out[0] = tn__mix64(a ^ w);
     out[1] = tn__mix64(b + w + out[0]);
 }
