@@ -13,7 +13,7 @@ EXAMPLE_DIRS := $(patsubst examples/%/,%,$(sort $(dir $(wildcard examples/*/*.c)
 UNIT_SRC := tests/unit/main.c $(sort $(wildcard tests/unit/test_*.c))
 RUN_DEMO := chat
 
-.PHONY: all run test check-amalgamation clean fuzz bench bench-ws
+.PHONY: all run test check-amalgamation clean fuzz bench bench-ws print-kq-src
 all: tornado.h $(EXAMPLES) $(addprefix build/,$(EXAMPLE_DIRS)) build/testapp build/wsclient build/pack
 
 tornado.h: src/MANIFEST $(wildcard src/* src/*/*) tools/amalgamate.sh
@@ -97,6 +97,8 @@ CFG_musl      := -static
 # libkqueue from ../shared/third_party/ (or TN_THIRD_PARTY=DIR), built by its own
 # cmake; only the kqueue test build links it.
 KQ_TGZ = $(firstword $(wildcard $(addsuffix /libkqueue-*.tar.gz,$(TN_THIRD_PARTY) ../shared/third_party ../../shared/third_party)))
+print-kq-src:
+	@echo $(KQ_TGZ)
 $(KQ)/build/libkqueue.a:
 	@test -n "$(KQ_TGZ)" || { echo "libkqueue-*.tar.gz not found in ../shared/third_party/ (or set TN_THIRD_PARTY=DIR)"; exit 1; }
 	rm -rf $(KQ) && mkdir -p $(KQ)

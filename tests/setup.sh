@@ -86,10 +86,11 @@ checks() {
 }
 
 checks
+# libkqueue is no Debian package: without its source the kqueue config is
+# skipped with this reason (tests/run.sh), and everything else still runs.
 if ! kqueue_src; then
-    echo "tests/setup.sh: the kqueue config needs libkqueue's source, libkqueue-*.tar.gz," >&2
-    echo "    in ../shared/third_party/ (or set TN_THIRD_PARTY=DIR); Debian does not package it" >&2
-    exit 1
+    echo "tests/setup.sh: no libkqueue-*.tar.gz in ../shared/third_party/ (or TN_THIRD_PARTY=DIR):" >&2
+    echo "    the kqueue configuration will be skipped" >&2
 fi
 if [ -n "$pkgs" ]; then
     cmd="apt-get update && apt-get install -y --no-install-recommends$pkgs"
