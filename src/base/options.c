@@ -100,7 +100,7 @@ TN__PRIVATE void tn__opt_expected(const tn__option *opt, char *out, size_t cap) 
         n += (size_t)snprintf(out + n, cap - n, "%s%s", i ? "|" : "", d->choices[i]);
     if ((d->min != 0 || d->max != 0) && n < cap) {
         const char *unit = d->type == TN_OPTION_DURATION ? "s" : "";
-        snprintf(out + n, cap - n, " from %g%s to %g%s", d->min, unit, d->max, unit);
+        snprintf(out + n, cap - n, " from %.15g%s to %.15g%s", d->min, unit, d->max, unit);
     }
 }
 
@@ -202,7 +202,7 @@ TN__PRIVATE bool tn__opt_parse_duration(const char *s, double *out) {
         while (i < TN__COUNTOF(units) && !(strlen(units[i].unit) == (size_t)(p - u) &&
                                            strncmp(units[i].unit, u, (size_t)(p - u)) == 0))
             i++;
-        if (i == TN__COUNTOF(units)) return false;
+        if (i == TN__COUNTOF(units) || (i == 0 && (any || *p))) return false;  // a bare number stands alone
         total += v * units[i].seconds;
         any = true;
         while (*p == ' ') p++;
@@ -331,7 +331,7 @@ TN__PRIVATE const char *tn__opt_default_text(tn_options *o, tn__option *opt, boo
 }
 
 TN__PRIVATE bool tn__opt_name_ok(const char *name) {
-    if (!name || !name[0]) return false;
+    if (!name || !isalnum((unsigned char)name[0])) return false;
     for (const char *p = name; *p; p++)
         if (!isalnum((unsigned char)*p) && *p != '-' && *p != '_') return false;
     return true;
@@ -568,7 +568,7 @@ TN__PRIVATE int tn__conf_line(tn_options *o, const char *s, const char *end, con
     if (s == end || *s == '#') return 0;
     if (memchr(s, '\0', (size_t)(end - s))) return tn__opts_fail(o, "%sa NUL byte in the line", where);
     const char *name = s;
-    while (s < end && (isalnum((unsigned char)*s) || *s == '_' || *s == '-')) s++;
+    while (s < end && (isalnum((unsigned char)*s) || (s > name && (*s == '_' || *s == '-')))) s++;
     size_t len = (size_t)(s - name);
     while (s < end && (*s == ' ' || *s == '\t')) s++;
     tn_buf_clear(value);
