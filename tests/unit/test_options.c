@@ -477,7 +477,7 @@ TEST(options_bad_definitions) {
     CHECK_INT(tn_options_define(o, &(tn_option_desc){.name = "a b"}), TN_EINVAL);
     CHECK_INT(tn_options_define(o, &(tn_option_desc){.name = ""}), TN_EINVAL);
     CHECK_INT(tn_options_define(o, &(tn_option_desc){.help = "no name"}), TN_EINVAL);
-    CHECK_INT(tn_options_define(o, &(tn_option_desc){.name = "t", .type = (tn_option_type)9}), TN_EINVAL);
+    CHECK_INT(tn_options_define(o, &(tn_option_desc){.name = "t", .type = (tn_option_type)6}), TN_EINVAL);
     CHECK_INT(tn_options_define(o, &(tn_option_desc){.name = "r", .type = TN_OPTION_INT, .min = 5, .max = 1}),
               TN_EINVAL);
     CHECK_INT(tn_options_define(o, &(tn_option_desc){.name = "c", .type = TN_OPTION_INT, .choices = modes}), TN_EINVAL);
