@@ -957,8 +957,9 @@ typedef enum tn_option_type {
     TN_OPTION_INT,         // int: decimal digits with an optional sign
     TN_OPTION_FLOAT,       // double: any strtod number but inf and nan
     TN_OPTION_BOOL,        // bool: true/false, 1/0, yes/no, on/off, t/f
-    TN_OPTION_DURATION,    // double seconds: "90", "1.5s", "1h 30m", "500ms"
-                           // (units w d h m min s sec ms us, or their long names)
+    TN_OPTION_DURATION,    // double seconds: "90" (a bare number stands alone),
+                           // "1.5s", "1h 30m", "500ms" (units w d h m min s sec
+                           // ms us, or their long names)
     TN_OPTION_LIST         // tn_option_list: comma-separated, each item trimmed
 } tn_option_type;
 
@@ -1018,8 +1019,9 @@ TN_API int tn_options_define(tn_options *opts, const tn_option_desc *desc);
 // Parses argv[1..argc) and applies the logging options. Returns the index of
 // the first positional argument (argc when none). On --help it prints the
 // help to stdout and exits 0; on a bad flag it prints one line to stderr and
-// exits 2. With no_exit it returns 0 on --help and TN_EINVAL on a bad flag
-// (the message in tn_options_error) instead.
+// exits 2. With no_exit it prints nothing and returns 0 on --help (show
+// tn_options_help yourself) and TN_EINVAL on a bad flag (the message in
+// tn_options_error).
 TN_API int tn_options_parse_command_line(tn_options *opts, int argc, char **argv);
 // Parses a config file (syntax above) and applies the logging options.
 // Returns 0; on an error it prints "PROGRAM: FILE:LINE: what" and exits 2,
@@ -5071,8 +5073,9 @@ TN__PRIVATE bool tn__opt_copy_desc(tn_options *o, tn__option *opt, const tn_opti
 }
 
 TN_API int tn_options_define(tn_options *o, const tn_option_desc *d) {
+    bool text = d->type == TN_OPTION_STRING || d->type == TN_OPTION_LIST;
     if (!tn__opt_name_ok(d->name) || (unsigned)d->type > TN_OPTION_LIST || d->min > d->max ||
-        (d->choices && d->type != TN_OPTION_STRING && d->type != TN_OPTION_LIST)) {
+        (d->choices && !text) || ((d->min != 0 || d->max != 0) && (text || d->type == TN_OPTION_BOOL))) {
         TN__LOGE("option '%s': bad definition (name, type, range or choices)", d->name ? d->name : "(null)");
         return TN_EINVAL;
     }

@@ -365,8 +365,9 @@ TN__PRIVATE bool tn__opt_copy_desc(tn_options *o, tn__option *opt, const tn_opti
 }
 
 TN_API int tn_options_define(tn_options *o, const tn_option_desc *d) {
+    bool text = d->type == TN_OPTION_STRING || d->type == TN_OPTION_LIST;
     if (!tn__opt_name_ok(d->name) || (unsigned)d->type > TN_OPTION_LIST || d->min > d->max ||
-        (d->choices && d->type != TN_OPTION_STRING && d->type != TN_OPTION_LIST)) {
+        (d->choices && !text) || ((d->min != 0 || d->max != 0) && (text || d->type == TN_OPTION_BOOL))) {
         TN__LOGE("option '%s': bad definition (name, type, range or choices)", d->name ? d->name : "(null)");
         return TN_EINVAL;
     }

@@ -481,13 +481,14 @@ TEST(options_bad_definitions) {
     CHECK_INT(tn_options_define(o, &(tn_option_desc){.name = "r", .type = TN_OPTION_INT, .min = 5, .max = 1}),
               TN_EINVAL);
     CHECK_INT(tn_options_define(o, &(tn_option_desc){.name = "c", .type = TN_OPTION_INT, .choices = modes}), TN_EINVAL);
+    CHECK_INT(tn_options_define(o, &(tn_option_desc){.name = "s", .min = 1, .max = 2}), TN_EINVAL);
     CHECK_INT(tn_options_define(o, &(tn_option_desc){.name = "d", .type = TN_OPTION_INT, .value = &x,
                                                      .default_value = "ten"}),
               TN_EINVAL);
     CHECK_INT(tn_options_define(o, &(tn_option_desc){.name = "e", .type = TN_OPTION_INT, .value = &x,
                                                      .default_value = "70000", .min = 0, .max = 65535}),
               TN_EINVAL);
-    CHECK_INT(logged, 11);  // each one said why
+    CHECK_INT(logged, 12);  // each one said why
     tn_options_free(o);
     // A bad table: no options object at all.
     CHECK(tn_options_new(&(tn_options_desc){.options = (tn_option_desc[]){{.name = "p q"}, {0}}}) == NULL);
