@@ -28,6 +28,7 @@
                >>base64  >>sha1  >>sha256 (and HMAC)  >>utf8  >>random
                >>json         a JSON writer and a strict reader
                >>signed       Tornado's signed values
+               >>options      command-line flags and config files
     loop       >>loop         the event loop, timers, callbacks, executor
                >>locks        Condition, Event, Semaphore, Queue
     net        >>net          addresses, listening sockets, resolution
@@ -72,6 +73,9 @@
     - Condition, Event, Semaphore/Lock and Queue for callbacks (>>locks).
     - HTML templates like tornado.template (>>template): tn_render(h,
       "page.html", ctx) with {{ }}, if/for, include, extends/block.
+    - Command-line flags and config files like tornado.options (>>options):
+      every example has --help; Tornado's log format, colours on a
+      terminal, a log file rotated by size (>>log).
     - Pure helpers: HTTP parsing (>>http_parse), URLs, forms, multipart,
       cookies, dates, MIME types, JSON (>>json), base64, SHA-1, SHA-256 and
       HMAC, UTF-8 validation, WebSocket frames (>>ws_frame).

@@ -220,14 +220,16 @@ TN__PRIVATE void tn__app_after_finish(tn_handler *h) {
     tn__webreq *w = tn__web(h);
     if (!w) return;
     if (w->cls && w->cls->on_finish) w->cls->on_finish(h);
-    if (w->app && !w->app->desc.no_access_log) {
-        int status = tn_get_status(h);
-        int level = status < 400 ? TN_LOG_INFO : status < 500 ? TN_LOG_WARNING : TN_LOG_ERROR;
-        if (level >= tn_log_get_level())
-            tn_log(level, TN_LOG_ACCESS, __FILE__, __LINE__, "%d %.*s %.*s (%s) %.2fms", status,
-                   (int)h->request.method.len, h->request.method.ptr, (int)h->request.uri.len, h->request.uri.ptr,
-                   h->request.remote_ip, tn_request_time(h) * 1000.0);
-    }
+    if (w->app && w->app->desc.log_function) w->app->desc.log_function(h);
+    else if (w->app && !w->app->desc.no_access_log) tn_app_log_request(h);
+}
+
+TN_API void tn_app_log_request(tn_handler *h) {
+    int status = tn_get_status(h);
+    int level = status < 400 ? TN_LOG_INFO : status < 500 ? TN_LOG_WARNING : TN_LOG_ERROR;
+    TN_LOG(level, TN_LOG_ACCESS, "%d %.*s %.*s (%s) %.2fms", status, (int)h->request.method.len,
+           h->request.method.ptr, (int)h->request.uri.len, h->request.uri.ptr, h->request.remote_ip,
+           tn_request_time(h) * 1000.0);
 }
 
 // ---- the application
