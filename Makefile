@@ -120,6 +120,18 @@ build/test/$(1)/unit: $$(patsubst tests/unit/%.c,build/test/$(1)/%.o,$$(UNIT_SRC
 endef
 $(foreach c,$(CONFIGS) $(MATRIX),$(eval $(call unit_config,$(c))))
 
+# The unamalgamated build ("split"): every src/ .c compiled on its own, with
+# only src/ on the include path, and linked with the unit tests.
+SRC_C := $(sort $(wildcard src/*/*.c))
+build/test/split/%.o: tests/unit/%.c tests/unit/test.h tests/apps/testapp.h tornado.h
+	@mkdir -p $(@D)
+	$(CC) $(TEST_CFLAGS) $(SAN) -c $< -o $@
+build/test/split/src/%.o: src/%.c $(wildcard src/*/*.h)
+	@mkdir -p $(@D)
+	$(CC) $(TEST_CFLAGS) $(SAN) -Isrc -c $< -o $@
+build/test/split/unit: $(patsubst tests/unit/%.c,build/test/split/%.o,$(UNIT_SRC)) $(patsubst src/%.c,build/test/split/src/%.o,$(SRC_C))
+	$(CC) $(SAN) -o $@ $^ $(LIBS)
+
 # libFuzzer targets (clang): build/fuzz/fuzz_NAME; see tests/fuzz/Makefile.
 fuzz: tornado.h
 	$(MAKE) -f tests/fuzz/Makefile

@@ -1,21 +1,62 @@
 // tornado.h: GENERATED from src/ by tools/amalgamate.sh. Do not edit: edit src/ and run make.
 // ==== BEGIN src/intro.h ====
+/*
 #if defined(TN_AMALGAMATION_LINES)
 #line 1 "src/intro.h"
 #endif
-/*
     tornado.h: Python's Tornado web framework and asynchronous networking
     library, in C, as one header. Apache-2.0. Needs only libc (+ pthreads).
 
     Do this in exactly one C or C++ file, BEFORE any other include:
 
         #define TORNADO_IMPLEMENTATION
+        #include "tornado.h"
 
     and include "tornado.h" without the define everywhere else. Build with
-    `cc -O2 -o prog prog.c -pthread`. Sections of the header carry greppable
-    anchors: search for ">>loop", ">>stream", ">>tcp", ">>log", ">>options",
-    ">>error".
-    This file is generated from src/ (see the BEGIN/END banners): edit there.
+    `cc -O2 -o prog prog.c -pthread`. This file is generated from src/ (see
+    the BEGIN/END banners): edit there.
+
+    CONTENTS
+    ========
+    This guide comes first: what works, step-by-step programs, the HTTP
+    server, static files, long polling, templates, WebSockets, conventions,
+    lifetimes, threads, memory, errors and logging. Then the API, one
+    section per module, lowest floor first, each with a greppable anchor
+    (search for ">>loop"):
+
+    base       >>config       configuration macros, linkage, the version
+               >>error        the TN_E* codes, tn_strerror, tn_err_name
+               >>alloc        where memory comes from; run-time allocators
+               >>str          string views, growable byte buffers
+               >>time         clocks
+               >>log          log channels, the writer, run-time sinks
+               >>base64  >>sha1  >>sha256 (and HMAC)  >>utf8  >>random
+               >>json         a JSON writer and a strict reader
+               >>signed       Tornado's signed values
+               >>options      command-line flags and config files
+    loop       >>loop         the event loop, timers, callbacks, executor
+               >>locks        Condition, Event, Semaphore, Queue
+    net        >>net          addresses, listening sockets, resolution
+               >>stream       buffered non-blocking I/O (IOStream)
+               >>tcp          TCP server and client
+    http       >>http_parse   heads, framing, chunked bodies
+               >>url  >>args  >>httputil  >>cookie  >>multipart
+               >>http_server  the HTTP/1.1 server: requests, responses
+    websocket  >>ws_frame     frames, masks, close payloads
+               >>websocket    a connection, at either end
+               >>ws_client    the client (websocket_connect)
+    web        >>route        route patterns (regular expressions)
+               >>template     the template engine
+               >>static       static files, static_url
+               >>handler      handler classes, errors, redirects, JSON
+               >>app          the application: routes, listening
+               >>arguments  >>cookies  >>xsrf  >>render (tn_render)
+               >>ws_server    WebSocket routes (WebSocketHandler)
+
+    After the API comes the implementation: >>internal (what every part
+    shares), then each module's code under its anchor and "implementation"
+    (">>loop implementation"), and what it offers other modules beyond its
+    API under its anchor and "_internal" (>>loop_internal).
 
     WHAT WORKS TODAY
     ================
@@ -26,10 +67,11 @@
     - Buffered non-blocking streams (Tornado's IOStream) and TCP servers and
       clients over IPv4, IPv6 and Unix sockets, with asynchronous resolution.
     - A strict HTTP/1.1 server (>>http_server) and Tornado's web layer
-      (>>web): routes with regex patterns, handler classes, arguments,
-      errors, redirects, ETags, deferred handlers, streamed bodies.
-    - A strict WebSocket server (>>websocket): TN_WS_ROUTE("/ws", &cls),
-      and its client: tn_ws_connect(loop, &desc).
+      (>>app, >>handler): routes with regex patterns, handler classes,
+      arguments, cookies, XSRF, errors, redirects, ETags, deferred
+      handlers, streamed bodies.
+    - A strict WebSocket server (>>ws_server): TN_WS_ROUTE("/ws", &cls),
+      and its client (>>ws_client): tn_ws_connect(loop, &desc).
     - Static files (>>static): tn_app_desc.static_path, TN_STATIC_ROUTE,
       tn_static_url, files embedded by tools/pack; bodies go out with
       sendfile (tn_send_file), never read whole into memory.
@@ -121,7 +163,7 @@
     (code, reason), limits and keep-alive pings. tn_ws_send, tn_ws_ping and
     tn_ws_close work in any callback; a tn_ws is valid until on_close
     returns. tn_ws_connect(loop, &desc) is the client, with the same class
-    and rules; see >>websocket for both, with examples.
+    and rules; see >>websocket, >>ws_server and >>ws_client, with examples.
 
     STEP BY STEP: A LINE-ECHO SERVER (examples/tcpecho.c)
     =====================================================
@@ -147,13 +189,21 @@
 
     CONVENTIONS
     ===========
-    - Names read object first: tn_loop_add_callback, tn_stream_write.
+    - Names read object first: tn_loop_add_callback, tn_stream_write. The
+      one exception is what a handler does to its request, which reads like
+      Tornado's self.write(...): tn_write(h, ...), tn_finish(h),
+      tn_set_header, tn_get_argument, tn_send_error, tn_render... They
+      mirror RequestHandler's methods one for one, so a Tornado user finds
+      each by its method's name, and handlers call them more than anything
+      else; a tn_handler_ prefix would add length, not meaning. What belongs
+      to the handler itself stays object-first: tn_handler_loop,
+      tn_handler_app, tn_handler_stream_body.
+    - Callback types end in _cb: tn_cb, tn_stream_read_cb, tn_handler_cb.
     - Setup calls take a `const tn_X_desc *`; zero fields mean the documented
       default (trailing comments give them); the desc only needs to live for
       the call.
-    - Calls return 0 (or a count) or a negative TN_E* code; tn_strerror()
-      and tn_err_name() describe it. Asynchronous results arrive as an
-      `int status` argument with the same codes.
+    - Calls return 0 (or a count) or a negative TN_E* code (see ERRORS
+      AND LOGGING).
     - Times are seconds as double, as in Tornado.
 
     LIFETIMES
@@ -183,9 +233,59 @@
 
     MEMORY
     ======
-    Define TN_MALLOC, TN_REALLOC and TN_FREE (all three) to route every
-    allocation; tn_mem_get_stats() counts them. An idle stream holds no
-    buffers: they are allocated while bytes wait and released after.
+    Every block the library allocates comes from TN_MALLOC / TN_REALLOC /
+    TN_FREE (define all three to route them, for the whole program) or,
+    chosen at run time per loop, from the allocator in its desc, for a host
+    that allocates from an arena or a pool:
+
+        tn_loop *loop = tn_loop_new(&(tn_loop_desc){.allocator = {
+            .alloc_cb = arena_alloc, .free_cb = arena_free, .user_data = &arena}});
+
+    A block is served by the allocator of the thread's current loop (the
+    loop running there, or the one tn_loop_new or tn_loop_make_current made
+    current) and goes back to the allocator that made it, whenever and
+    wherever it is freed; >>alloc says exactly what goes where.
+    tn_mem_get_stats() counts the blocks. An idle stream holds no buffers:
+    they are allocated while bytes wait and released after.
+
+    ERRORS AND LOGGING
+    ==================
+    A call that can fail returns an int: 0 (or a count) on success, a
+    negative TN_E* code on failure (>>error); tn_strerror(r) is a sentence
+    for it, tn_err_name(r) its name ("TIMEDOUT"). Asynchronous results come
+    the same way, as the `int status` of a callback. Calls that return a
+    pointer return NULL on failure and log why.
+
+        int r = tn_app_listen(app, 8888);
+        if (r < 0) {
+            fprintf(stderr, "cannot listen: %s\n", tn_strerror(r));
+            return 1;
+        }
+
+    Bad input from the network is never an assert or a crash: it is an HTTP
+    status (400, 413, 431...), a WebSocket close code (1002, 1007, 1009) or
+    a TN_E* status, and a log line. TN_ASSERT catches programmer errors only.
+
+    Log lines (>>log) keep Tornado's three channels and its format:
+
+        [I 261123 14:02:03 web:2271] 200 GET / (127.0.0.1) 0.43ms
+
+    The library's own events go to TN_LOG_GENERAL, your TN_LOGI(...) /
+    TN_LOGW / TN_LOGE / TN_LOGD lines to TN_LOG_APPLICATION, and one line
+    per request to TN_LOG_ACCESS (tn_app_desc.no_access_log turns it off):
+    2xx and 3xx at INFO, 4xx at WARNING, 5xx at ERROR, as Tornado.
+    tn_log_set_level drops lines below a level at run time (default INFO);
+    TN_LOG_LEVEL removes the calls below it at compile time. Lines go to
+    stderr, or to the writer tn_log_set_cb sets for the whole process, or,
+    when they are logged on a loop's thread, to the sink of that loop's desc:
+
+        static void to_uart(const tn_log_record *rec, void *ud) {
+            char prefix[64];
+            tn_log_format_prefix(rec, prefix, sizeof prefix);
+            uart_print(ud, prefix, rec->message);   // your device's
+        }
+        tn_loop *loop = tn_loop_new(&(tn_loop_desc){
+            .logger = {.cb = to_uart, .user_data = &uart0}});
 */
 // ==== END src/intro.h ====
 
@@ -193,10 +293,10 @@
 #define TORNADO_H_INCLUDED
 
 // ==== BEGIN src/base/config.h ====
+// ---------------------------------------------------------------------------
 #if defined(TN_AMALGAMATION_LINES)
 #line 1 "src/base/config.h"
 #endif
-// ---------------------------------------------------------------------------
 // >>config  Configuration, linkage and version
 // ---------------------------------------------------------------------------
 // Every macro below may be defined before including tornado.h. Unless the
@@ -219,7 +319,8 @@
 //                                            at a time (tn_stream_write_file)
 //   TORNADO_STATIC         undefined         every function static (all TUs)
 //   TN_API                 extern            linkage of public functions (all TUs)
-
+#ifndef TN__BASE_CONFIG_H
+#define TN__BASE_CONFIG_H
 #define TN_VERSION_MAJOR 0
 #define TN_VERSION_MINOR 1
 #define TN_VERSION_PATCH 0
@@ -324,23 +425,35 @@
 #  define TN_PRINTF(f, a)
 #endif
 
+// Each header's declarations have C linkage in C++ too.
 #ifdef __cplusplus
-extern "C" {
+#  define TN__BEGIN_DECLS extern "C" {
+#  define TN__END_DECLS }
+#else
+#  define TN__BEGIN_DECLS
+#  define TN__END_DECLS
 #endif
 
+TN__BEGIN_DECLS
 // The library version, "MAJOR.MINOR.PATCH".
 TN_API const char *tn_version(void);
+TN__END_DECLS
+#endif
 // ==== END src/base/config.h ====
 
 // ==== BEGIN src/base/error.h ====
+// ---------------------------------------------------------------------------
 #if defined(TN_AMALGAMATION_LINES)
 #line 1 "src/base/error.h"
 #endif
-// ---------------------------------------------------------------------------
 // >>error  Error codes
 // ---------------------------------------------------------------------------
 // Calls return 0 (or a count) on success and a negative TN_E* code on failure.
 // Asynchronous results arrive as an `int status` argument with the same codes.
+#ifndef TN__BASE_ERROR_H
+#define TN__BASE_ERROR_H
+
+TN__BEGIN_DECLS
 
 #define TN_ERRNO_MAP(XX)                                                   \
     XX(ERROR,        -1, "unspecified error")                              \
@@ -386,18 +499,59 @@ enum tn_err {
 TN_API const char *tn_strerror(int err);
 // The code's name without the prefix, e.g. "TIMEDOUT"; "UNKNOWN" if none.
 TN_API const char *tn_err_name(int err);
+
+TN__END_DECLS
+#endif
 // ==== END src/base/error.h ====
 
 // ==== BEGIN src/base/alloc.h ====
+// ---------------------------------------------------------------------------
 #if defined(TN_AMALGAMATION_LINES)
 #line 1 "src/base/alloc.h"
 #endif
+// >>alloc  Memory: where the library's blocks come from, and counters
 // ---------------------------------------------------------------------------
-// >>alloc  Memory accounting
-// ---------------------------------------------------------------------------
-// Every allocation the library makes goes through TN_MALLOC/TN_REALLOC/TN_FREE
-// and is counted, so a program (or a benchmark) can check that a steady state
-// allocates nothing and that a closed loop has freed everything.
+// Every block the library allocates comes from one of two places, chosen
+// when it is allocated:
+//   - the run-time allocator of the calling thread's current loop
+//     (tn_loop_current(): the loop running there, or the one tn_loop_new or
+//     tn_loop_make_current made current), when tn_loop_desc.allocator set one;
+//   - otherwise TN_MALLOC / TN_REALLOC / TN_FREE (libc's by default), a
+//     compile-time choice for the whole program.
+// So with one loop per thread, everything the library allocates on that
+// thread from tn_loop_new on comes from the loop's allocator: the loop and
+// its internals (tn_loop_new builds them with it), streams, servers,
+// requests, WebSocket connections, and the tn_buf, JSON documents, argument
+// lists and templates your callbacks make. Work on the executor's threads
+// (tn_loop_run_in_executor, name resolution) and code on threads without a
+// current loop use TN_MALLOC.
+//
+// Every block remembers its allocator: it is grown and freed through the
+// allocator that made it, whichever loop is current then, on any thread,
+// even after its loop was freed (a tn_buf you keep, say). A run-time
+// allocator must stay usable until the last block it served is freed; the
+// library keeps a copy of its tn_allocator (one block of its own) until then.
+// Each block carries 16 bytes of bookkeeping.
+//
+// Blocks are counted, so a program (or a benchmark) can check that a steady
+// state allocates nothing and that a closed loop has freed everything.
+#ifndef TN__BASE_ALLOC_H
+#define TN__BASE_ALLOC_H
+
+TN__BEGIN_DECLS
+
+// A run-time allocator (sokol's style), set per loop in
+// tn_loop_desc.allocator, for hosts that allocate from an arena or a pool.
+// alloc_cb returns at least `size` bytes aligned for any type, or NULL when
+// out of memory; free_cb takes back a block alloc_cb returned (the library
+// never passes NULL). Both are called on the thread that allocates or frees:
+// the loop's thread, unless you free the library's memory elsewhere. Set
+// both or neither.
+typedef struct tn_allocator {
+    void *(*alloc_cb)(size_t size, void *user_data);
+    void (*free_cb)(void *ptr, void *user_data);
+    void *user_data;
+} tn_allocator;
 
 typedef struct tn_mem_stats {
     uint64_t allocs;  // successful allocations (malloc, calloc, realloc of NULL)
@@ -405,17 +559,25 @@ typedef struct tn_mem_stats {
     uint64_t live;    // allocs - frees: blocks currently held by the library
 } tn_mem_stats;
 
-// Process-wide counters of the library's own allocations. Thread-safe.
+// Process-wide counters of the library's own allocations, from every
+// allocator. Thread-safe.
 TN_API tn_mem_stats tn_mem_get_stats(void);
+
+TN__END_DECLS
+#endif
 // ==== END src/base/alloc.h ====
 
 // ==== BEGIN src/base/str.h ====
+// ---------------------------------------------------------------------------
 #if defined(TN_AMALGAMATION_LINES)
 #line 1 "src/base/str.h"
 #endif
-// ---------------------------------------------------------------------------
 // >>str  String views and growable byte buffers
 // ---------------------------------------------------------------------------
+#ifndef TN__BASE_STR_H
+#define TN__BASE_STR_H
+
+TN__BEGIN_DECLS
 
 // A view of bytes owned by someone else; not NUL-terminated in general.
 typedef struct tn_str {
@@ -454,36 +616,56 @@ TN_API void tn_buf_consume(tn_buf *b, size_t n);
 TN_API void tn_buf_clear(tn_buf *b);
 // Frees the memory and zeroes the buffer.
 TN_API void tn_buf_free(tn_buf *b);
+
+TN__END_DECLS
+#endif
 // ==== END src/base/str.h ====
 
 // ==== BEGIN src/base/time.h ====
+// ---------------------------------------------------------------------------
 #if defined(TN_AMALGAMATION_LINES)
 #line 1 "src/base/time.h"
 #endif
-// ---------------------------------------------------------------------------
 // >>time  Clocks
 // ---------------------------------------------------------------------------
+#ifndef TN__BASE_TIME_H
+#define TN__BASE_TIME_H
+
+TN__BEGIN_DECLS
 
 // Seconds on a monotonic clock (unaffected by wall-clock changes). The loop
 // caches it once per iteration: prefer tn_loop_time() inside callbacks.
 TN_API double tn_time_monotonic(void);
 // Seconds since the Unix epoch, wall clock.
 TN_API double tn_time_wall(void);
+
+TN__END_DECLS
+#endif
 // ==== END src/base/time.h ====
 
 // ==== BEGIN src/base/log.h ====
+// ---------------------------------------------------------------------------
 #if defined(TN_AMALGAMATION_LINES)
 #line 1 "src/base/log.h"
 #endif
-// ---------------------------------------------------------------------------
 // >>log  Logging
 // ---------------------------------------------------------------------------
 // Tornado's three channels and its line format:
 //     [I 261123 14:02:03 web:2271] 200 GET / (127.0.0.1) 0.43ms
 // (level letter, yymmdd hh:mm:ss local time, source module:line). The prefix
-// is coloured only when stderr is a terminal. Replace the writer with
-// tn_log_set_fn to route lines elsewhere, or send them to a rotated file
-// with tn_log_to_file (>>options sets both from Tornado's command-line flags).
+// is coloured only when stderr is a terminal. Lines go to one writer:
+//   - the run-time sink of the calling thread's current loop
+//     (tn_loop_desc.logger), when it has one: a device's UART, say;
+//   - otherwise the process-wide writer, tn_log_set_cb's (default: stderr;
+//     tn_log_to_file installs one that writes a rotated file, and >>options
+//     sets both from Tornado's command-line flags).
+// So lines logged on a loop's thread go to its sink; lines from executor
+// threads and from threads without a current loop go to the process-wide
+// writer. Levels are process-wide (TN_LOG_LEVEL, tn_log_set_level).
+#ifndef TN__BASE_LOG_H
+#define TN__BASE_LOG_H
+
+TN__BEGIN_DECLS
 
 #define TN_LOG_DEBUG   10
 #define TN_LOG_INFO    20
@@ -510,11 +692,18 @@ typedef struct tn_log_record {
     const char *message;    // formatted, NUL-terminated, no trailing newline
 } tn_log_record;
 
-typedef void (*tn_log_fn)(const tn_log_record *rec, void *user_data);
+typedef void (*tn_log_cb)(const tn_log_record *rec, void *user_data);
+
+// A run-time log sink, set per loop in tn_loop_desc.logger (see above);
+// cb NULL: none, lines go to the process-wide writer.
+typedef struct tn_logger {
+    tn_log_cb cb;
+    void *user_data;
+} tn_logger;
 
 // Sets the process-wide writer (NULL restores the default stderr writer).
 // Set it before other threads log. The writer may be called from any thread.
-TN_API void tn_log_set_fn(tn_log_fn fn, void *user_data);
+TN_API void tn_log_set_cb(tn_log_cb fn, void *user_data);
 // Sets the runtime level (default TN_LOG_INFO); records below it are dropped.
 TN_API void tn_log_set_level(int level);
 TN_API int tn_log_get_level(void);
@@ -540,7 +729,7 @@ typedef struct tn_log_file_desc {
 // Writes the log to a file, rotated by size as Python's RotatingFileHandler:
 // before a line would take the file past max_size, path.N-1 becomes path.N,
 // ..., path becomes path.1 and path starts empty. Installs its writer with
-// tn_log_set_fn; NULL closes the file and restores the stderr writer.
+// tn_log_set_cb; NULL closes the file and restores the stderr writer.
 // Returns 0 or why the file cannot be opened (TN_ENOENT, TN_EACCES, ...).
 // One log file per process, chosen before other threads log; processes
 // sharing a file must each have their own path (Tornado's advice too).
@@ -559,18 +748,26 @@ TN_API void tn_log(int level, tn_log_channel channel, const char *file, int line
 #define TN_LOGI(...) TN_LOG(TN_LOG_INFO, TN_LOG_APPLICATION, __VA_ARGS__)
 #define TN_LOGW(...) TN_LOG(TN_LOG_WARNING, TN_LOG_APPLICATION, __VA_ARGS__)
 #define TN_LOGE(...) TN_LOG(TN_LOG_ERROR, TN_LOG_APPLICATION, __VA_ARGS__)
+
+TN__END_DECLS
+#endif
 // ==== END src/base/log.h ====
 
 // ==== BEGIN src/base/base64.h ====
+// ---------------------------------------------------------------------------
 #if defined(TN_AMALGAMATION_LINES)
 #line 1 "src/base/base64.h"
 #endif
-// ---------------------------------------------------------------------------
 // >>base64  Base64 (RFC 4648), standard and URL-safe
 // ---------------------------------------------------------------------------
 // Encoding never fails; decoding is strict: any character outside the
 // alphabet (whitespace included), misplaced or missing padding, or non-zero
 // bits left over in the last character is TN_EPARSE.
+#ifndef TN__BASE_BASE64_H
+#define TN__BASE_BASE64_H
+
+
+TN__BEGIN_DECLS
 
 enum tn_base64_flags {
     TN_BASE64_URL = 1,    // '-' and '_' instead of '+' and '/' (RFC 4648 §5)
@@ -593,17 +790,24 @@ TN_API int tn_base64_decode(const char *src, size_t len, void *out, size_t *out_
 // Appends the decoding of `len` characters to `b`. Returns 0, TN_EPARSE or
 // TN_ENOMEM; on error `b` keeps its previous contents.
 TN_API int tn_base64_decode_buf(tn_buf *b, const char *src, size_t len, int flags);
+
+TN__END_DECLS
+#endif
 // ==== END src/base/base64.h ====
 
 // ==== BEGIN src/base/sha1.h ====
+// ---------------------------------------------------------------------------
 #if defined(TN_AMALGAMATION_LINES)
 #line 1 "src/base/sha1.h"
 #endif
-// ---------------------------------------------------------------------------
 // >>sha1  SHA-1 (FIPS 180-4)
 // ---------------------------------------------------------------------------
 // For protocol use only (the WebSocket handshake, ETags): SHA-1 is broken for
 // signatures; use tn_hmac_sha256 for those.
+#ifndef TN__BASE_SHA1_H
+#define TN__BASE_SHA1_H
+
+TN__BEGIN_DECLS
 
 #define TN_SHA1_SIZE 20
 
@@ -621,15 +825,22 @@ TN_API void tn_sha1_update(tn_sha1_ctx *c, const void *data, size_t len);
 TN_API void tn_sha1_final(tn_sha1_ctx *c, uint8_t out[TN_SHA1_SIZE]);
 // The digest of one buffer.
 TN_API void tn_sha1(const void *data, size_t len, uint8_t out[TN_SHA1_SIZE]);
+
+TN__END_DECLS
+#endif
 // ==== END src/base/sha1.h ====
 
 // ==== BEGIN src/base/sha256.h ====
+// ---------------------------------------------------------------------------
 #if defined(TN_AMALGAMATION_LINES)
 #line 1 "src/base/sha256.h"
 #endif
-// ---------------------------------------------------------------------------
 // >>sha256  SHA-256 (FIPS 180-4), HMAC-SHA256 (RFC 2104) and signature checks
 // ---------------------------------------------------------------------------
+#ifndef TN__BASE_SHA256_H
+#define TN__BASE_SHA256_H
+
+TN__BEGIN_DECLS
 
 #define TN_SHA256_SIZE 32
 
@@ -667,19 +878,26 @@ TN_API void tn_hmac_sha256(const void *key, size_t keylen, const void *msg, size
 // True when the `n` bytes at a and b are equal. Takes the same time wherever
 // they differ: compare signatures and tokens with it, never with memcmp.
 TN_API bool tn_memeq_consttime(const void *a, const void *b, size_t n);
+
+TN__END_DECLS
+#endif
 // ==== END src/base/sha256.h ====
 
 // ==== BEGIN src/base/utf8.h ====
+// ---------------------------------------------------------------------------
 #if defined(TN_AMALGAMATION_LINES)
 #line 1 "src/base/utf8.h"
 #endif
-// ---------------------------------------------------------------------------
 // >>utf8  UTF-8 validation (RFC 3629)
 // ---------------------------------------------------------------------------
 // Rejects overlong forms, surrogates (U+D800..U+DFFF), code points above
 // U+10FFFF and the old 5- and 6-byte forms. Fails fast: the first byte that
 // no valid sequence can continue with is the error, as RFC 6455 §8.1 wants
 // for text frames (a WebSocket peer closes with 1007 before the frame ends).
+#ifndef TN__BASE_UTF8_H
+#define TN__BASE_UTF8_H
+
+TN__BEGIN_DECLS
 
 // Zero-initialise before the first call (or use tn_utf8_reset).
 typedef struct tn_utf8_state {
@@ -699,27 +917,37 @@ TN_API int tn_utf8_validate(tn_utf8_state *s, const void *data, size_t len);
 TN_API bool tn_utf8_complete(const tn_utf8_state *s);
 // True when the `len` bytes are complete, valid UTF-8.
 TN_API bool tn_utf8_valid(const void *data, size_t len);
+
+TN__END_DECLS
+#endif
 // ==== END src/base/utf8.h ====
 
 // ==== BEGIN src/base/random.h ====
+// ---------------------------------------------------------------------------
 #if defined(TN_AMALGAMATION_LINES)
 #line 1 "src/base/random.h"
 #endif
-// ---------------------------------------------------------------------------
 // >>random  Cryptographically secure random bytes
 // ---------------------------------------------------------------------------
+#ifndef TN__BASE_RANDOM_H
+#define TN__BASE_RANDOM_H
+
+TN__BEGIN_DECLS
 
 // Fills `buf` with `n` bytes from the operating system's CSPRNG (getrandom on
 // Linux, arc4random_buf on BSD and macOS, else /dev/urandom). Returns 0, or a
 // negative TN_E* code when no secure source works: never weaker bytes.
 TN_API int tn_random_bytes(void *buf, size_t n);
+
+TN__END_DECLS
+#endif
 // ==== END src/base/random.h ====
 
 // ==== BEGIN src/base/json.h ====
+// ---------------------------------------------------------------------------
 #if defined(TN_AMALGAMATION_LINES)
 #line 1 "src/base/json.h"
 #endif
-// ---------------------------------------------------------------------------
 // >>json  JSON: a compact writer and a strict RFC 8259 reader
 // ---------------------------------------------------------------------------
 // The writer appends compact JSON to a tn_buf, the way Tornado's json_encode
@@ -739,6 +967,11 @@ TN_API int tn_random_bytes(void *buf, size_t n);
 //     if (tn_json_parse(&doc, text, len, NULL) != 0) log(doc.error);
 //     tn_str body = tn_json_str(tn_json_get(doc.root, "body"));
 //     tn_json_doc_free(&doc);
+#ifndef TN__BASE_JSON_H
+#define TN__BASE_JSON_H
+
+
+TN__BEGIN_DECLS
 
 // Nesting limit of the writer and the reader's default max_depth.
 #ifndef TN_JSON_MAX_DEPTH
@@ -873,13 +1106,16 @@ TN_API bool tn_json_bool(const tn_json_value *v);
 // strings re-escaped, numbers as their original text. NULL, or nesting beyond
 // the writer's TN_JSON_MAX_DEPTH, is TN_EINVAL.
 TN_API int tn_json_write_value(tn_json_writer *w, const tn_json_value *v);
+
+TN__END_DECLS
+#endif
 // ==== END src/base/json.h ====
 
 // ==== BEGIN src/base/signed.h ====
+// ---------------------------------------------------------------------------
 #if defined(TN_AMALGAMATION_LINES)
 #line 1 "src/base/signed.h"
 #endif
-// ---------------------------------------------------------------------------
 // >>signed  Signed values (Tornado's create_signed_value / decode_signed_value)
 // ---------------------------------------------------------------------------
 // Version 2 of Tornado's format, byte for byte, so Tornado reads what we
@@ -887,6 +1123,11 @@ TN_API int tn_json_write_value(tn_json_writer *w, const tn_json_value *v);
 //     2|1:KEYVERSION|10:TIMESTAMP|LEN:NAME|LEN:BASE64(VALUE)|HMAC-SHA256 hex
 // Version 1 (HMAC-SHA1) values are refused. Used for signed cookies and
 // XSRF tokens.
+#ifndef TN__BASE_SIGNED_H
+#define TN__BASE_SIGNED_H
+
+
+TN__BEGIN_DECLS
 
 // Appends the signed form of value[0..len) under `name`, made at `timestamp`
 // (seconds since the epoch) with `secret` of key version `key_version`.
@@ -903,13 +1144,16 @@ TN_API int tn_signed_value_create(tn_buf *out, const char *secret, int key_versi
 // version) or TN_ETIMEDOUT (expired); `out` is then unchanged.
 TN_API int tn_signed_value_decode(tn_buf *out, const char *const *secrets, int nsecrets, const char *name,
                                   const char *signed_value, size_t len, double max_age_days, int64_t now);
+
+TN__END_DECLS
+#endif
 // ==== END src/base/signed.h ====
 
 // ==== BEGIN src/base/options.h ====
+// ---------------------------------------------------------------------------
 #if defined(TN_AMALGAMATION_LINES)
 #line 1 "src/base/options.h"
 #endif
-// ---------------------------------------------------------------------------
 // >>options  Command-line and config-file options (tornado.options)
 // ---------------------------------------------------------------------------
 // Tornado's define / parse_command_line, without a global registry: a
@@ -951,6 +1195,11 @@ TN_API int tn_signed_value_decode(tn_buf *out, const char *const *secrets, int n
 // (none: nothing is logged), --log_to_stderr, --log_file_prefix=PATH,
 // --log_file_max_size (bytes, default 100000000), --log_file_num_backups
 // (default 10), see tn_log_to_file.
+#ifndef TN__BASE_OPTIONS_H
+#define TN__BASE_OPTIONS_H
+
+
+TN__BEGIN_DECLS
 
 typedef enum tn_option_type {
     TN_OPTION_STRING = 0,  // const char *: the text (kept by the tn_options)
@@ -973,7 +1222,7 @@ typedef struct tn_options tn_options;
 // Runs after the option got a value (the bound variable, already set). A
 // nonzero return rejects the value: the parse fails with the option's name
 // and its metavar as what was expected.
-typedef int (*tn_option_fn)(tn_options *opts, void *value, void *user_data);
+typedef int (*tn_option_cb)(tn_options *opts, void *value, void *user_data);
 
 typedef struct tn_option_desc {
     const char *name;             // "port"; letters, digits, '-' and '_' ('-' == '_')
@@ -990,7 +1239,7 @@ typedef struct tn_option_desc {
                                   // (inclusive; both 0: any value)
     const char *const *choices;   // NULL-ended list of the accepted STRING values or
                                   // LIST items; NULL: any
-    tn_option_fn callback;        // after each value (Tornado's callback=)
+    tn_option_cb callback;        // after each value (Tornado's callback=)
     void *user_data;              // for the callback
 } tn_option_desc;
 
@@ -1031,13 +1280,16 @@ TN_API int tn_options_parse_config_file(tn_options *opts, const char *path);
 TN_API const char *tn_options_error(const tn_options *opts);
 // Appends the --help text (Tornado's print_help layout). Returns 0 or TN_ENOMEM.
 TN_API int tn_options_help(const tn_options *opts, tn_buf *out);
+
+TN__END_DECLS
+#endif
 // ==== END src/base/options.h ====
 
 // ==== BEGIN src/loop/loop.h ====
+// ---------------------------------------------------------------------------
 #if defined(TN_AMALGAMATION_LINES)
 #line 1 "src/loop/loop.h"
 #endif
-// ---------------------------------------------------------------------------
 // >>loop  The event loop: fd handlers, callbacks, timers, executor
 // ---------------------------------------------------------------------------
 // One loop per thread, like Tornado's IOLoop. The backend (epoll, kqueue or
@@ -1047,6 +1299,12 @@ TN_API int tn_options_help(const tn_options *opts, tn_buf *out);
 //
 // Times are in seconds (double), as in Tornado: tn_loop_time() is a monotonic
 // clock read once per iteration; call_at takes a time on that clock.
+#ifndef TN__LOOP_LOOP_H
+#define TN__LOOP_LOOP_H
+
+
+
+TN__BEGIN_DECLS
 
 typedef struct tn_loop tn_loop;
 
@@ -1055,13 +1313,19 @@ typedef struct tn_loop_desc {
                            // started on first use
     int max_events;        // events taken from the backend per wait; default 256
     void *user_data;       // returned by tn_loop_user_data
+    tn_allocator allocator;  // what the library allocates on the loop's thread
+                             // (see >>alloc); zero: TN_MALLOC
+    tn_logger logger;      // where the lines logged on the loop's thread go
+                           // (see >>log); zero: the process-wide writer
 } tn_loop_desc;
 
 // A plain callback: tn_loop_add_callback, timers, periodic callbacks.
 typedef void (*tn_cb)(tn_loop *loop, void *arg);
 
-// Creates a loop (desc may be NULL: all defaults). It becomes this thread's
-// current loop if the thread has none. Returns NULL when out of resources.
+// Creates a loop (desc may be NULL: all defaults), built from desc's
+// allocator. It becomes this thread's current loop if the thread has none.
+// Returns NULL when out of resources, or for an allocator with only one of
+// its two callbacks.
 TN_API tn_loop *tn_loop_new(const tn_loop_desc *desc);
 // Closes everything the loop still owns (streams and servers close with
 // TN_ECANCELED and their close callbacks run; executor jobs finish and their
@@ -1071,7 +1335,9 @@ TN_API void tn_loop_free(tn_loop *loop);
 // This thread's current loop (set by tn_loop_new, tn_loop_make_current or a
 // running loop), or NULL. Tornado's IOLoop.current().
 TN_API tn_loop *tn_loop_current(void);
-// Makes `loop` this thread's current loop (NULL clears it).
+// Makes `loop` this thread's current loop (NULL clears it): the library's
+// allocations and log lines on this thread then go to its allocator and
+// sink. Set up a second loop of one thread while it is current.
 TN_API void tn_loop_make_current(tn_loop *loop);
 // The desc's user_data.
 TN_API void *tn_loop_user_data(const tn_loop *loop);
@@ -1164,23 +1430,122 @@ TN_API bool tn_periodic_is_running(const tn_periodic *p);
 TN_API void tn_periodic_free(tn_periodic *p);
 
 // ---- executor (a thread pool for blocking work)
-typedef void (*tn_work_fn)(void *arg);
+typedef void (*tn_work_cb)(void *arg);
 // status is 0, or TN_ECANCELED when the loop was freed before `work` ran.
-typedef void (*tn_after_work_fn)(tn_loop *loop, void *arg, int status);
+typedef void (*tn_after_work_cb)(tn_loop *loop, void *arg, int status);
 
 // Runs work(arg) on a pool thread, then done(loop, arg, status) on the loop's
 // thread. done always runs exactly once. With TN_ENABLE_THREADS=0, work runs
 // inline in this call and done in the next iteration. Returns 0 or TN_ENOMEM.
-TN_API int tn_loop_run_in_executor(tn_loop *loop, tn_work_fn work, tn_after_work_fn done, void *arg);
+TN_API int tn_loop_run_in_executor(tn_loop *loop, tn_work_cb work, tn_after_work_cb done, void *arg);
+
+TN__END_DECLS
+#endif
 // ==== END src/loop/loop.h ====
 
+// ==== BEGIN src/loop/locks.h ====
+// ---------------------------------------------------------------------------
+#if defined(TN_AMALGAMATION_LINES)
+#line 1 "src/loop/locks.h"
+#endif
+// >>locks  Coordination in callback style (tornado.locks, tornado.queues)
+// ---------------------------------------------------------------------------
+// Condition, Event, Semaphore and Lock for one loop's callbacks (not for
+// threads). A wait registers a callback; it runs exactly once, never inside
+// the call that caused it, with status 0 (notified / set / acquired),
+// TN_ETIMEDOUT (the timeout passed) or TN_ECANCELED (the object was freed).
+// tn_waiter_cancel drops a waiter without calling it, e.g. when the request
+// that waited goes away: the long-poll chat parks requests this way.
+#ifndef TN__LOOP_LOCKS_H
+#define TN__LOOP_LOCKS_H
+
+
+TN__BEGIN_DECLS
+
+typedef struct tn_waiter tn_waiter;
+typedef void (*tn_wait_cb)(tn_loop *loop, int status, void *arg);
+
+// Drops a pending waiter: its callback will not run. The handle is valid
+// until the waiter's callback has started or it was cancelled; returns true
+// if it was still pending.
+TN_API bool tn_waiter_cancel(tn_waiter *w);
+
+typedef struct tn_condition tn_condition;
+// A condition variable (Tornado's Condition). NULL when out of memory.
+TN_API tn_condition *tn_condition_new(tn_loop *loop);
+// Frees it; waiters still pending get TN_ECANCELED.
+TN_API void tn_condition_free(tn_condition *c);
+// Waits until notified or `timeout` seconds pass (0: no timeout). Returns
+// the waiter (for tn_waiter_cancel), or NULL when out of memory.
+TN_API tn_waiter *tn_condition_wait(tn_condition *c, double timeout, tn_wait_cb cb, void *arg);
+// Wakes up to n waiters, oldest first.
+TN_API void tn_condition_notify(tn_condition *c, size_t n);
+TN_API void tn_condition_notify_all(tn_condition *c);
+// Waiters pending now.
+TN_API size_t tn_condition_waiters(const tn_condition *c);
+
+typedef struct tn_event tn_event;
+// An event flag, initially clear (Tornado's Event). NULL when out of memory.
+TN_API tn_event *tn_event_new(tn_loop *loop);
+TN_API void tn_event_free(tn_event *e);
+// Sets the flag and wakes every waiter; later waits complete at once.
+TN_API void tn_event_set(tn_event *e);
+TN_API void tn_event_clear(tn_event *e);
+TN_API bool tn_event_is_set(const tn_event *e);
+// Waits until the flag is set (completes in the next iteration if it is).
+TN_API tn_waiter *tn_event_wait(tn_event *e, double timeout, tn_wait_cb cb, void *arg);
+
+typedef struct tn_semaphore tn_semaphore;
+// A counter of `value` permits (Tornado's Semaphore; a Lock is value 1).
+TN_API tn_semaphore *tn_semaphore_new(tn_loop *loop, size_t value);
+TN_API void tn_semaphore_free(tn_semaphore *s);
+// Takes a permit, waiting for one if none is free.
+TN_API tn_waiter *tn_semaphore_acquire(tn_semaphore *s, double timeout, tn_wait_cb cb, void *arg);
+// Gives a permit back (to the oldest waiter, if any).
+TN_API void tn_semaphore_release(tn_semaphore *s);
+// Free permits now.
+TN_API size_t tn_semaphore_value(const tn_semaphore *s);
+
+typedef struct tn_queue tn_queue;
+// A get's result: status 0 and the item, or TN_ETIMEDOUT / TN_ECANCELED.
+typedef void (*tn_queue_get_cb)(tn_loop *loop, int status, void *item, void *arg);
+
+// A FIFO queue of pointers (Tornado's Queue); maxsize 0 means unbounded.
+TN_API tn_queue *tn_queue_new(tn_loop *loop, size_t maxsize);
+// Frees it (not the items); pending gets, puts and joins get TN_ECANCELED.
+TN_API void tn_queue_free(tn_queue *q);
+// Puts an item now: 0, or TN_EAGAIN when full (Tornado's QueueFull), TN_ENOMEM.
+TN_API int tn_queue_put_nowait(tn_queue *q, void *item);
+// Puts an item, waiting for room; cb runs once it is in (status 0).
+TN_API tn_waiter *tn_queue_put(tn_queue *q, void *item, double timeout, tn_wait_cb cb, void *arg);
+// Takes the oldest item now: 0, or TN_EAGAIN when empty (QueueEmpty).
+TN_API int tn_queue_get_nowait(tn_queue *q, void **item);
+// Takes the oldest item, waiting for one. A get cancelled after an item was
+// handed to it puts that item back at the front.
+TN_API tn_waiter *tn_queue_get(tn_queue *q, double timeout, tn_queue_get_cb cb, void *arg);
+// Marks one taken item as processed (for tn_queue_join).
+TN_API void tn_queue_task_done(tn_queue *q);
+// Waits until every item put so far was taken and marked done.
+TN_API tn_waiter *tn_queue_join(tn_queue *q, double timeout, tn_wait_cb cb, void *arg);
+// Items in the queue now.
+TN_API size_t tn_queue_size(const tn_queue *q);
+
+TN__END_DECLS
+#endif
+// ==== END src/loop/locks.h ====
+
 // ==== BEGIN src/net/socket.h ====
+// ---------------------------------------------------------------------------
 #if defined(TN_AMALGAMATION_LINES)
 #line 1 "src/net/socket.h"
 #endif
-// ---------------------------------------------------------------------------
 // >>net  Addresses, listening sockets, name resolution
 // ---------------------------------------------------------------------------
+#ifndef TN__NET_SOCKET_H
+#define TN__NET_SOCKET_H
+
+
+TN__BEGIN_DECLS
 
 // A socket address (IPv4, IPv6 or Unix), large enough for any of them.
 typedef struct tn_addr {
@@ -1229,13 +1594,16 @@ typedef void (*tn_resolve_cb)(tn_loop *loop, int status, const tn_addr *addrs, i
 // before returning, when TN_ENABLE_THREADS=0); cb runs on the loop's thread.
 // Returns 0 (cb will run exactly once) or TN_ENOMEM / TN_EINVAL.
 TN_API int tn_resolve(tn_loop *loop, const char *host, int port, int family, tn_resolve_cb cb, void *arg);
+
+TN__END_DECLS
+#endif
 // ==== END src/net/socket.h ====
 
 // ==== BEGIN src/net/stream.h ====
+// ---------------------------------------------------------------------------
 #if defined(TN_AMALGAMATION_LINES)
 #line 1 "src/net/stream.h"
 #endif
-// ---------------------------------------------------------------------------
 // >>stream  Buffered non-blocking I/O on a socket (Tornado's IOStream)
 // ---------------------------------------------------------------------------
 // A stream owns its descriptor and is owned by the library: it lives until
@@ -1256,6 +1624,12 @@ TN_API int tn_resolve(tn_loop *loop, const char *host, int port, int family, tn_
 // callbacks were told, with the reason: 0 for tn_stream_close, TN_EOF when
 // the peer closed, TN_ENOBUFS when max_buffer_size was reached, TN_ECANCELED
 // when the loop was freed, or the socket error.
+#ifndef TN__NET_STREAM_H
+#define TN__NET_STREAM_H
+
+
+
+TN__BEGIN_DECLS
 
 typedef struct tn_stream tn_stream;
 
@@ -1330,15 +1704,24 @@ TN_API int tn_stream_fd(const tn_stream *s);
 TN_API tn_loop *tn_stream_loop(const tn_stream *s);
 TN_API void *tn_stream_user_data(const tn_stream *s);
 TN_API void tn_stream_set_user_data(tn_stream *s, void *user_data);
+
+TN__END_DECLS
+#endif
 // ==== END src/net/stream.h ====
 
 // ==== BEGIN src/net/tcp.h ====
+// ---------------------------------------------------------------------------
 #if defined(TN_AMALGAMATION_LINES)
 #line 1 "src/net/tcp.h"
 #endif
-// ---------------------------------------------------------------------------
 // >>tcp  TCP server and client (Tornado's TCPServer and TCPClient)
 // ---------------------------------------------------------------------------
+#ifndef TN__NET_TCP_H
+#define TN__NET_TCP_H
+#if defined(TN_AMALGAMATION_LINES)
+#line 9 "src/net/tcp.h"
+#endif
+TN__BEGIN_DECLS
 
 typedef struct tn_tcp_server tn_tcp_server;
 
@@ -1384,96 +1767,16 @@ typedef struct tn_connect_desc {
 // tries its addresses in order until one connects. cb runs exactly once, on
 // the loop's thread. Returns 0 or TN_EINVAL / TN_ENOMEM (cb will not run).
 TN_API int tn_tcp_connect(tn_loop *loop, const tn_connect_desc *desc, tn_connect_cb cb, void *arg);
+
+TN__END_DECLS
+#endif
 // ==== END src/net/tcp.h ====
 
-// ==== BEGIN src/loop/locks.h ====
-#if defined(TN_AMALGAMATION_LINES)
-#line 1 "src/loop/locks.h"
-#endif
-// ---------------------------------------------------------------------------
-// >>locks  Coordination in callback style (tornado.locks, tornado.queues)
-// ---------------------------------------------------------------------------
-// Condition, Event, Semaphore and Lock for one loop's callbacks (not for
-// threads). A wait registers a callback; it runs exactly once, never inside
-// the call that caused it, with status 0 (notified / set / acquired),
-// TN_ETIMEDOUT (the timeout passed) or TN_ECANCELED (the object was freed).
-// tn_waiter_cancel drops a waiter without calling it, e.g. when the request
-// that waited goes away: the long-poll chat parks requests this way.
-
-typedef struct tn_waiter tn_waiter;
-typedef void (*tn_wait_cb)(tn_loop *loop, int status, void *arg);
-
-// Drops a pending waiter: its callback will not run. The handle is valid
-// until the waiter's callback has started or it was cancelled; returns true
-// if it was still pending.
-TN_API bool tn_waiter_cancel(tn_waiter *w);
-
-typedef struct tn_condition tn_condition;
-// A condition variable (Tornado's Condition). NULL when out of memory.
-TN_API tn_condition *tn_condition_new(tn_loop *loop);
-// Frees it; waiters still pending get TN_ECANCELED.
-TN_API void tn_condition_free(tn_condition *c);
-// Waits until notified or `timeout` seconds pass (0: no timeout). Returns
-// the waiter (for tn_waiter_cancel), or NULL when out of memory.
-TN_API tn_waiter *tn_condition_wait(tn_condition *c, double timeout, tn_wait_cb cb, void *arg);
-// Wakes up to n waiters, oldest first.
-TN_API void tn_condition_notify(tn_condition *c, size_t n);
-TN_API void tn_condition_notify_all(tn_condition *c);
-// Waiters pending now.
-TN_API size_t tn_condition_waiters(const tn_condition *c);
-
-typedef struct tn_event tn_event;
-// An event flag, initially clear (Tornado's Event). NULL when out of memory.
-TN_API tn_event *tn_event_new(tn_loop *loop);
-TN_API void tn_event_free(tn_event *e);
-// Sets the flag and wakes every waiter; later waits complete at once.
-TN_API void tn_event_set(tn_event *e);
-TN_API void tn_event_clear(tn_event *e);
-TN_API bool tn_event_is_set(const tn_event *e);
-// Waits until the flag is set (completes in the next iteration if it is).
-TN_API tn_waiter *tn_event_wait(tn_event *e, double timeout, tn_wait_cb cb, void *arg);
-
-typedef struct tn_semaphore tn_semaphore;
-// A counter of `value` permits (Tornado's Semaphore; a Lock is value 1).
-TN_API tn_semaphore *tn_semaphore_new(tn_loop *loop, size_t value);
-TN_API void tn_semaphore_free(tn_semaphore *s);
-// Takes a permit, waiting for one if none is free.
-TN_API tn_waiter *tn_semaphore_acquire(tn_semaphore *s, double timeout, tn_wait_cb cb, void *arg);
-// Gives a permit back (to the oldest waiter, if any).
-TN_API void tn_semaphore_release(tn_semaphore *s);
-// Free permits now.
-TN_API size_t tn_semaphore_value(const tn_semaphore *s);
-
-typedef struct tn_queue tn_queue;
-// A get's result: status 0 and the item, or TN_ETIMEDOUT / TN_ECANCELED.
-typedef void (*tn_queue_get_cb)(tn_loop *loop, int status, void *item, void *arg);
-
-// A FIFO queue of pointers (Tornado's Queue); maxsize 0 means unbounded.
-TN_API tn_queue *tn_queue_new(tn_loop *loop, size_t maxsize);
-// Frees it (not the items); pending gets, puts and joins get TN_ECANCELED.
-TN_API void tn_queue_free(tn_queue *q);
-// Puts an item now: 0, or TN_EAGAIN when full (Tornado's QueueFull), TN_ENOMEM.
-TN_API int tn_queue_put_nowait(tn_queue *q, void *item);
-// Puts an item, waiting for room; cb runs once it is in (status 0).
-TN_API tn_waiter *tn_queue_put(tn_queue *q, void *item, double timeout, tn_wait_cb cb, void *arg);
-// Takes the oldest item now: 0, or TN_EAGAIN when empty (QueueEmpty).
-TN_API int tn_queue_get_nowait(tn_queue *q, void **item);
-// Takes the oldest item, waiting for one. A get cancelled after an item was
-// handed to it puts that item back at the front.
-TN_API tn_waiter *tn_queue_get(tn_queue *q, double timeout, tn_queue_get_cb cb, void *arg);
-// Marks one taken item as processed (for tn_queue_join).
-TN_API void tn_queue_task_done(tn_queue *q);
-// Waits until every item put so far was taken and marked done.
-TN_API tn_waiter *tn_queue_join(tn_queue *q, double timeout, tn_wait_cb cb, void *arg);
-// Items in the queue now.
-TN_API size_t tn_queue_size(const tn_queue *q);
-// ==== END src/loop/locks.h ====
-
 // ==== BEGIN src/http/parse.h ====
+// ---------------------------------------------------------------------------
 #if defined(TN_AMALGAMATION_LINES)
 #line 1 "src/http/parse.h"
 #endif
-// ---------------------------------------------------------------------------
 // >>http_parse  HTTP/1.1 message parsing (RFC 9112): heads, framing, chunked
 // ---------------------------------------------------------------------------
 // Pure data, no I/O, no allocation. The parsers are stateless in the style of
@@ -1484,6 +1787,11 @@ TN_API size_t tn_queue_size(const tn_queue *q);
 // "\r\n\r\n" has arrived or the buffer has reached a limit, so a slow sender
 // cannot make the parsing cost quadratic. Errors and limits are found at the
 // first byte that shows them, even before the head is complete.
+#ifndef TN__HTTP_PARSE_H
+#define TN__HTTP_PARSE_H
+
+
+TN__BEGIN_DECLS
 
 // One header field line: the name as sent, the value without surrounding OWS.
 typedef struct tn_header {
@@ -1585,13 +1893,16 @@ typedef struct tn_chunked_decoder {
 TN_API int tn_chunked_decode(tn_chunked_decoder *d, const char *buf, size_t len, tn_str *data);
 // True once the last chunk and the trailers have been consumed.
 TN_API bool tn_chunked_done(const tn_chunked_decoder *d);
+
+TN__END_DECLS
+#endif
 // ==== END src/http/parse.h ====
 
 // ==== BEGIN src/http/url.h ====
+// ---------------------------------------------------------------------------
 #if defined(TN_AMALGAMATION_LINES)
 #line 1 "src/http/url.h"
 #endif
-// ---------------------------------------------------------------------------
 // >>url  Percent-encoding and URL parsing
 // ---------------------------------------------------------------------------
 // Tornado's url_escape / url_unescape on bytes, and a parser for absolute URLs
@@ -1599,6 +1910,11 @@ TN_API bool tn_chunked_done(const tn_chunked_decoder *d);
 // escape such as "%zz" or a trailing "%4" is kept as written, as Python's
 // unquote does. `plus` selects query-string rules ("+" is a space); paths use
 // plus = false, so "+" in a path stays "+".
+#ifndef TN__HTTP_URL_H
+#define TN__HTTP_URL_H
+
+
+TN__BEGIN_DECLS
 
 // Decodes `len` bytes of `src` into `dst` (room for `len` bytes; dst may be
 // src). Returns the decoded length (never more than len). Output is not
@@ -1631,13 +1947,16 @@ typedef struct tn_url {
 TN_API int tn_url_parse(const char *url, tn_url *out);
 // tn_url_parse for a view that need not be NUL-terminated.
 TN_API int tn_url_parse_str(tn_str url, tn_url *out);
+
+TN__END_DECLS
+#endif
 // ==== END src/http/url.h ====
 
 // ==== BEGIN src/http/args.h ====
+// ---------------------------------------------------------------------------
 #if defined(TN_AMALGAMATION_LINES)
 #line 1 "src/http/args.h"
 #endif
-// ---------------------------------------------------------------------------
 // >>args  Request arguments: a decoded name/value multimap
 // ---------------------------------------------------------------------------
 // Query strings and application/x-www-form-urlencoded bodies, parsed like
@@ -1652,6 +1971,11 @@ TN_API int tn_url_parse_str(tn_str url, tn_url *out);
 // A tn_args owns a copy of each input, decoded in place, and an array of views
 // into those copies: the views stay valid until tn_args_free, and every name
 // and value is NUL-terminated (ptr[len] == '\0'), so ptr is a C string.
+#ifndef TN__HTTP_ARGS_H
+#define TN__HTTP_ARGS_H
+
+
+TN__BEGIN_DECLS
 
 typedef struct tn_arg {
     tn_str name;
@@ -1689,16 +2013,26 @@ TN_API const tn_str *tn_args_next(const tn_args *a, const char *name, size_t *po
 TN_API size_t tn_args_get_all(const tn_args *a, const char *name, tn_str *out, size_t max);
 // Frees everything and zeroes `a` (it may be reused).
 TN_API void tn_args_free(tn_args *a);
+
+TN__END_DECLS
+#endif
 // ==== END src/http/args.h ====
 
 // ==== BEGIN src/http/util.h ====
+// ---------------------------------------------------------------------------
 #if defined(TN_AMALGAMATION_LINES)
 #line 1 "src/http/util.h"
 #endif
-// ---------------------------------------------------------------------------
 // >>httputil  HTTP dates, status texts, MIME types, header parameters, ranges
 // ---------------------------------------------------------------------------
+#ifndef TN__HTTP_UTIL_H
+#define TN__HTTP_UTIL_H
+
+
+
 #include <time.h>
+
+TN__BEGIN_DECLS
 
 // Bytes tn_http_date_format writes, with the NUL.
 #define TN_HTTP_DATE_SIZE 30
@@ -1753,13 +2087,16 @@ typedef struct tn_http_range {
 // "bytes */SIZE") when the first byte is past the end, for "bytes=-0", or an
 // end before the start. Returns out->status.
 TN_API int tn_http_range_parse(tn_str header, uint64_t size, tn_http_range *out);
+
+TN__END_DECLS
+#endif
 // ==== END src/http/util.h ====
 
 // ==== BEGIN src/http/cookie.h ====
+// ---------------------------------------------------------------------------
 #if defined(TN_AMALGAMATION_LINES)
 #line 1 "src/http/cookie.h"
 #endif
-// ---------------------------------------------------------------------------
 // >>cookie  Cookie request headers and Set-Cookie values
 // ---------------------------------------------------------------------------
 // Parsing follows Tornado's parse_cookie (Django's browser-like algorithm):
@@ -1768,6 +2105,15 @@ TN_API int tn_http_range_parse(tn_str header, uint64_t size, tn_http_range *out)
 // an empty name, and a value in double quotes is unquoted as Python's
 // http.cookies does (\ooo octal escapes and \" style escapes). Cookies land
 // in a tn_args, so tn_args_get gives the LAST cookie of a name, as Tornado.
+#ifndef TN__HTTP_COOKIE_H
+#define TN__HTTP_COOKIE_H
+
+
+
+
+#include <time.h>
+
+TN__BEGIN_DECLS
 
 // Parses a Cookie header value and appends its cookies to `jar` (a
 // zero-initialised or existing tn_args). Returns 0, TN_ERANGE past 1000
@@ -1793,13 +2139,16 @@ typedef struct tn_cookie_desc {
 // `out` unchanged) for a bad name, or a ";" or control byte in the value,
 // domain, path or samesite.
 TN_API int tn_cookie_format(tn_buf *out, const tn_cookie_desc *d);
+
+TN__END_DECLS
+#endif
 // ==== END src/http/cookie.h ====
 
 // ==== BEGIN src/http/multipart.h ====
+// ---------------------------------------------------------------------------
 #if defined(TN_AMALGAMATION_LINES)
 #line 1 "src/http/multipart.h"
 #endif
-// ---------------------------------------------------------------------------
 // >>multipart  multipart/form-data bodies (buffered)
 // ---------------------------------------------------------------------------
 // Parses a whole multipart/form-data body, as Tornado's
@@ -1807,6 +2156,12 @@ TN_API int tn_cookie_format(tn_buf *out, const tn_cookie_desc *d);
 // the caller's body; names and file names are decoded into memory the
 // tn_multipart owns. A part with a non-empty file name is a file
 // (Tornado's request.files); the others are fields (request.arguments).
+#ifndef TN__HTTP_MULTIPART_H
+#define TN__HTTP_MULTIPART_H
+
+
+
+TN__BEGIN_DECLS
 
 typedef struct tn_multipart_limits {
     size_t max_parts;             // default 100
@@ -1846,19 +2201,197 @@ TN_API tn_str tn_multipart_header(const tn_multipart_part *part, const char *nam
 TN_API int tn_multipart_to_args(const tn_multipart *mp, tn_args *args);
 // Frees what tn_multipart_parse allocated and zeroes `mp`.
 TN_API void tn_multipart_free(tn_multipart *mp);
+
+TN__END_DECLS
+#endif
 // ==== END src/http/multipart.h ====
 
+// ==== BEGIN src/http/server.h ====
+// ---------------------------------------------------------------------------
+#if defined(TN_AMALGAMATION_LINES)
+#line 1 "src/http/server.h"
+#endif
+// >>http_server  The HTTP/1.1 server: connections, requests, responses
+// ---------------------------------------------------------------------------
+// Tornado's HTTPServer and HTTP1Connection. Each request is answered through
+// a tn_handler (Tornado's `self` in a RequestHandler): read h->request, then
+// tn_set_status / tn_set_header / tn_write ... tn_finish. A request callback
+// that returns without finishing is finished for it, unless it called
+// tn_defer(h): then h stays valid until tn_finish(h), even if the client goes
+// away meanwhile (its writes then do nothing; tn_on_connection_close says so).
+//
+// Rules (RFC 9112, see DESIGN.md §5): keep-alive on 1.1 (1.0 with
+// "Connection: keep-alive"), pipelined requests answered in order,
+// Expect: 100-continue answered before the body is read, chunked request
+// bodies, automatic Content-Length (or chunked once tn_flush sent the head),
+// no body for HEAD, 1xx, 204 and 304. Bad requests get 400 (or 413, 414,
+// 431, 505) and the connection closes.
+#ifndef TN__HTTP_SERVER_H
+#define TN__HTTP_SERVER_H
+#if defined(TN_AMALGAMATION_LINES)
+#line 24 "src/http/server.h"
+#endif
+TN__BEGIN_DECLS
+
+typedef struct tn_handler tn_handler;
+typedef struct tn_http_server tn_http_server;
+
+// The request, as views valid until the request finishes (copy what you keep).
+typedef struct tn_request {
+    tn_str method;          // "GET"
+    tn_str uri;             // the target as sent: "/a/b?x=1"
+    tn_str path;            // "/a/b" (still percent-encoded)
+    tn_str query;           // "x=1" (empty when there is none)
+    tn_str version;         // "HTTP/1.1" or "HTTP/1.0"
+    tn_str host;            // the Host header ("127.0.0.1" for HTTP/1.0 without one)
+    const tn_header *headers;
+    size_t num_headers;
+    tn_str body;            // the whole body, once read (empty when streamed)
+    const char *remote_ip;  // the peer, or X-Real-Ip / X-Forwarded-For with xheaders
+    const char *protocol;   // "http" or "https" (X-Scheme / X-Forwarded-Proto with xheaders)
+    double start_time;      // tn_time_monotonic() when the head was complete
+} tn_request;
+
+// Tornado's RequestHandler instance, as far as the user sees it.
+struct tn_handler {
+    tn_request request;  // read-only
+    void *user_data;     // the route's user data (the server's for plain servers)
+    void *state;         // yours: per-request state, e.g. for a deferred answer
+};
+
+typedef void (*tn_handler_cb)(tn_handler *h);
+typedef void (*tn_body_cb)(tn_handler *h, const char *data, size_t len);
+
+typedef struct tn_http_server_desc {
+    tn_handler_cb request_cb;  // required: the whole request (head and body) is in
+    tn_handler_cb headers_cb;  // optional: the head is in, the body not yet read;
+                               // may answer early or call tn_handler_stream_body
+    void *user_data;           // h->user_data
+    bool no_keep_alive;        // close after every response
+    bool xheaders;             // trust X-Real-Ip, X-Forwarded-For, X-Scheme,
+                               // X-Forwarded-Proto (behind a proxy)
+    const char *protocol;      // force h->request.protocol (e.g. "https" behind TLS)
+    size_t max_header_size;    // request line + headers; default 16 KiB (431;
+                               // a request line over 8 KiB gets 414)
+    size_t max_headers;        // header lines; default 100 (431)
+    size_t max_body_size;      // default 1 MiB (413)
+    size_t chunk_size;         // streamed bodies arrive in pieces of at most
+                               // this; default 64 KiB
+    size_t max_buffer_size;    // stream read buffer cap; default 1 MiB + headers
+    size_t max_write_buffer_size;  // output a slow reader may leave queued
+                                   // before it is cut off; default 16 MiB
+    double idle_connection_timeout;  // seconds to wait for (all of) the next
+                                     // request head; default 60
+    double body_timeout;       // seconds to wait for (all of) a body; default 60
+    const char *server_header; // default "TornadoServer/tornado.h-<version>";
+                               // "" sends no Server header
+} tn_http_server_desc;
+
+// Creates a server on `loop`; it listens after tn_http_server_listen.
+// Returns NULL on a bad desc or out of memory. The loop frees it at the end.
+TN_API tn_http_server *tn_http_server_new(tn_loop *loop, const tn_http_server_desc *desc);
+// Binds and listens (tn_bind_sockets). Returns 0 or an error.
+TN_API int tn_http_server_listen(tn_http_server *srv, const tn_bind_desc *bind);
+// The port of the first listening socket.
+TN_API int tn_http_server_port(const tn_http_server *srv);
+// Stops listening, closes every connection and frees the server. Handlers
+// still deferred stay valid until they finish (their writes do nothing).
+TN_API void tn_http_server_stop(tn_http_server *srv);
+// Open connections (for tests and metrics).
+TN_API size_t tn_http_server_connections(const tn_http_server *srv);
+
+// ---- reading the request
+// The first value of a request header (case-insensitive name), or {NULL,0}.
+TN_API tn_str tn_get_header(const tn_handler *h, const char *name);
+// Receive the body in pieces (at most chunk_size) as it arrives, instead of
+// in request.body; Tornado's @stream_request_body. Call from headers_cb.
+TN_API void tn_handler_stream_body(tn_handler *h, tn_body_cb on_data);
+// Overrides max_body_size for this request only (from headers_cb).
+TN_API void tn_set_max_body_size(tn_handler *h, size_t n);
+
+// ---- writing the response
+// Sets the status; reason NULL means the standard phrase ("Unknown" for
+// unregistered codes, as Tornado). Returns 0, or TN_EINVAL for a code outside
+// 100..999, a reason of 64 bytes or more or with control characters, or once
+// the head was sent (the status is then unchanged).
+TN_API int tn_set_status(tn_handler *h, int code, const char *reason);
+TN_API int tn_get_status(const tn_handler *h);
+// Replaces every header of that name. Names must be tokens and values must
+// not hold CR, LF or NUL: TN_EINVAL (and a log line) otherwise.
+TN_API int tn_set_header(tn_handler *h, const char *name, const char *value);
+// Adds a header line (for repeatable headers such as Set-Cookie).
+TN_API int tn_add_header(tn_handler *h, const char *name, const char *value);
+// Removes every header of that name. Returns how many were removed.
+TN_API int tn_clear_header(tn_handler *h, const char *name);
+// The value of a response header set so far, or {NULL,0}.
+TN_API tn_str tn_get_response_header(const tn_handler *h, const char *name);
+// Appends to the response body (buffered until tn_flush or tn_finish).
+// Returns 0, TN_ECLOSED once finished, or TN_ENOMEM.
+TN_API int tn_write(tn_handler *h, const void *data, size_t len);
+TN_API int tn_write_str(tn_handler *h, const char *s);
+TN_API int tn_writef(tn_handler *h, const char *fmt, ...) TN_PRINTF(2, 3);
+// The buffered body so far (for ETags and error pages), and dropping it.
+TN_API tn_str tn_get_written(const tn_handler *h);
+TN_API void tn_clear_written(tn_handler *h);
+// Sends the head and what is buffered now; the rest of the body follows
+// chunked (HTTP/1.1) or until close (HTTP/1.0). cb (may be NULL) runs once
+// it reached the kernel. Returns 0 or TN_ECLOSED.
+TN_API int tn_flush(tn_handler *h, tn_stream_write_cb cb, void *arg);
+// Ends the response. Returns 0, TN_ECLOSED if already finished, or TN_EBUSY
+// while tn_send_file's body is on its way (it finishes the request itself).
+TN_API int tn_finish(tn_handler *h);
+// Sends `length` bytes of the open file `fd` from `offset` as the whole body
+// (Content-Length: length) and finishes the request once they reached the
+// kernel, without reading the file into memory (tn_stream_write_file). Takes
+// fd (closed when done or on any failure); HEAD and bodiless statuses send
+// the head only. Until the file is out, writes return TN_ECLOSED and
+// tn_finish TN_EBUSY. Returns 0, TN_ECLOSED once the head was sent or finished.
+TN_API int tn_send_file(tn_handler *h, int fd, uint64_t offset, uint64_t length);
+// Keeps the request open after the request callback returns (Tornado's
+// coroutine handlers): it ends at tn_finish.
+TN_API void tn_defer(tn_handler *h);
+TN_API bool tn_finished(const tn_handler *h);
+// True when the head was sent (status and headers can no longer change).
+TN_API bool tn_headers_sent(const tn_handler *h);
+// cb runs if the client goes away before the request finished (Tornado's
+// on_connection_close): while deferred, or while a streamed body
+// (tn_handler_stream_body) arrives. A deferred handler stays valid until
+// tn_finish; one that was not deferred is gone when cb returns.
+TN_API void tn_on_connection_close(tn_handler *h, tn_handler_cb cb);
+// True once the client went away.
+TN_API bool tn_connection_closed(const tn_handler *h);
+// Takes the connection away from HTTP (Tornado's detach(), for protocol
+// upgrades such as WebSocket): the request ends without a response (the
+// caller writes one itself, e.g. "101 Switching Protocols"), the access log
+// records `status`, and the stream is the caller's from now on, with any
+// bytes that followed the head still buffered in it. Call it from the request
+// callback. Returns the stream, or NULL (already answered, or client gone).
+TN_API tn_stream *tn_detach(tn_handler *h, int status);
+// Seconds since the head arrived (Tornado's request_time()).
+TN_API double tn_request_time(const tn_handler *h);
+// The handler's loop.
+TN_API tn_loop *tn_handler_loop(const tn_handler *h);
+
+TN__END_DECLS
+#endif
+// ==== END src/http/server.h ====
+
 // ==== BEGIN src/websocket/frame.h ====
+// ---------------------------------------------------------------------------
 #if defined(TN_AMALGAMATION_LINES)
 #line 1 "src/websocket/frame.h"
 #endif
-// ---------------------------------------------------------------------------
 // >>ws_frame  WebSocket frames (RFC 6455 §5), without sockets
 // ---------------------------------------------------------------------------
 // The parser reads one frame header in place, picohttpparser style; the
 // payload follows it in the stream and is unmasked with tn_ws_mask, in one go
 // or chunk by chunk. Protocol errors come back as TN_EPARSE with the close
 // code to fail the connection with (RFC 6455 §7.1.7).
+#ifndef TN__WEBSOCKET_FRAME_H
+#define TN__WEBSOCKET_FRAME_H
+
+
+TN__BEGIN_DECLS
 
 #define TN_WS_MAX_HEADER 14     // 2 + 8 (64-bit length) + 4 (mask key)
 #define TN_WS_ACCEPT_LEN 28     // base64 of a SHA-1 digest
@@ -1948,649 +2481,38 @@ TN_API int tn_ws_close_parse(const char *payload, size_t len, tn_ws_close_info *
 // the reason, cut at a character boundary to fit 125 bytes. Returns its length,
 // or TN_EINVAL when the code may not be sent or the reason is not UTF-8.
 TN_API int tn_ws_close_payload(char out[125], int code, const char *reason, size_t len);
+
+TN__END_DECLS
+#endif
 // ==== END src/websocket/frame.h ====
 
-// ==== BEGIN src/http/server.h ====
-#if defined(TN_AMALGAMATION_LINES)
-#line 1 "src/http/server.h"
-#endif
-// ---------------------------------------------------------------------------
-// >>http_server  The HTTP/1.1 server: connections, requests, responses
-// ---------------------------------------------------------------------------
-// Tornado's HTTPServer and HTTP1Connection. Each request is answered through
-// a tn_handler (Tornado's `self` in a RequestHandler): read h->request, then
-// tn_set_status / tn_set_header / tn_write ... tn_finish. A request callback
-// that returns without finishing is finished for it, unless it called
-// tn_defer(h): then h stays valid until tn_finish(h), even if the client goes
-// away meanwhile (its writes then do nothing; tn_on_connection_close says so).
-//
-// Rules (RFC 9112, see DESIGN.md §5): keep-alive on 1.1 (1.0 with
-// "Connection: keep-alive"), pipelined requests answered in order,
-// Expect: 100-continue answered before the body is read, chunked request
-// bodies, automatic Content-Length (or chunked once tn_flush sent the head),
-// no body for HEAD, 1xx, 204 and 304. Bad requests get 400 (or 413, 414,
-// 431, 505) and the connection closes.
-
-typedef struct tn_handler tn_handler;
-typedef struct tn_http_server tn_http_server;
-
-// The request, as views valid until the request finishes (copy what you keep).
-typedef struct tn_request {
-    tn_str method;          // "GET"
-    tn_str uri;             // the target as sent: "/a/b?x=1"
-    tn_str path;            // "/a/b" (still percent-encoded)
-    tn_str query;           // "x=1" (empty when there is none)
-    tn_str version;         // "HTTP/1.1" or "HTTP/1.0"
-    tn_str host;            // the Host header ("127.0.0.1" for HTTP/1.0 without one)
-    const tn_header *headers;
-    size_t num_headers;
-    tn_str body;            // the whole body, once read (empty when streamed)
-    const char *remote_ip;  // the peer, or X-Real-Ip / X-Forwarded-For with xheaders
-    const char *protocol;   // "http" or "https" (X-Scheme / X-Forwarded-Proto with xheaders)
-    double start_time;      // tn_time_monotonic() when the head was complete
-} tn_request;
-
-// Tornado's RequestHandler instance, as far as the user sees it.
-struct tn_handler {
-    tn_request request;  // read-only
-    void *user_data;     // the route's user data (the server's for plain servers)
-    void *state;         // yours: per-request state, e.g. for a deferred answer
-};
-
-typedef void (*tn_handler_fn)(tn_handler *h);
-typedef void (*tn_body_fn)(tn_handler *h, const char *data, size_t len);
-
-typedef struct tn_http_server_desc {
-    tn_handler_fn request_cb;  // required: the whole request (head and body) is in
-    tn_handler_fn headers_cb;  // optional: the head is in, the body not yet read;
-                               // may answer early or call tn_stream_body
-    void *user_data;           // h->user_data
-    bool no_keep_alive;        // close after every response
-    bool xheaders;             // trust X-Real-Ip, X-Forwarded-For, X-Scheme,
-                               // X-Forwarded-Proto (behind a proxy)
-    const char *protocol;      // force h->request.protocol (e.g. "https" behind TLS)
-    size_t max_header_size;    // request line + headers; default 16 KiB (431;
-                               // a request line over 8 KiB gets 414)
-    size_t max_headers;        // header lines; default 100 (431)
-    size_t max_body_size;      // default 1 MiB (413)
-    size_t chunk_size;         // streamed bodies arrive in pieces of at most
-                               // this; default 64 KiB
-    size_t max_buffer_size;    // stream read buffer cap; default 1 MiB + headers
-    size_t max_write_buffer_size;  // output a slow reader may leave queued
-                                   // before it is cut off; default 16 MiB
-    double idle_connection_timeout;  // seconds to wait for (all of) the next
-                                     // request head; default 60
-    double body_timeout;       // seconds to wait for (all of) a body; default 60
-    const char *server_header; // default "TornadoServer/tornado.h-<version>";
-                               // "" sends no Server header
-} tn_http_server_desc;
-
-// Creates a server on `loop`; it listens after tn_http_server_listen.
-// Returns NULL on a bad desc or out of memory. The loop frees it at the end.
-TN_API tn_http_server *tn_http_server_new(tn_loop *loop, const tn_http_server_desc *desc);
-// Binds and listens (tn_bind_sockets). Returns 0 or an error.
-TN_API int tn_http_server_listen(tn_http_server *srv, const tn_bind_desc *bind);
-// The port of the first listening socket.
-TN_API int tn_http_server_port(const tn_http_server *srv);
-// Stops listening, closes every connection and frees the server. Handlers
-// still deferred stay valid until they finish (their writes do nothing).
-TN_API void tn_http_server_stop(tn_http_server *srv);
-// Open connections (for tests and metrics).
-TN_API size_t tn_http_server_connections(const tn_http_server *srv);
-
-// ---- reading the request
-// The first value of a request header (case-insensitive name), or {NULL,0}.
-TN_API tn_str tn_get_header(const tn_handler *h, const char *name);
-// Receive the body in pieces (at most chunk_size) as it arrives, instead of
-// in request.body; Tornado's @stream_request_body. Call from headers_cb.
-TN_API void tn_stream_body(tn_handler *h, tn_body_fn on_data);
-// Overrides max_body_size for this request only (from headers_cb).
-TN_API void tn_set_max_body_size(tn_handler *h, size_t n);
-
-// ---- writing the response
-// Sets the status; reason NULL means the standard phrase ("Unknown" for
-// unregistered codes, as Tornado). Returns 0, or TN_EINVAL for a code outside
-// 100..999, a reason of 64 bytes or more or with control characters, or once
-// the head was sent (the status is then unchanged).
-TN_API int tn_set_status(tn_handler *h, int code, const char *reason);
-TN_API int tn_get_status(const tn_handler *h);
-// Replaces every header of that name. Names must be tokens and values must
-// not hold CR, LF or NUL: TN_EINVAL (and a log line) otherwise.
-TN_API int tn_set_header(tn_handler *h, const char *name, const char *value);
-// Adds a header line (for repeatable headers such as Set-Cookie).
-TN_API int tn_add_header(tn_handler *h, const char *name, const char *value);
-// Removes every header of that name. Returns how many were removed.
-TN_API int tn_clear_header(tn_handler *h, const char *name);
-// The value of a response header set so far, or {NULL,0}.
-TN_API tn_str tn_get_response_header(const tn_handler *h, const char *name);
-// Appends to the response body (buffered until tn_flush or tn_finish).
-// Returns 0, TN_ECLOSED once finished, or TN_ENOMEM.
-TN_API int tn_write(tn_handler *h, const void *data, size_t len);
-TN_API int tn_write_str(tn_handler *h, const char *s);
-TN_API int tn_writef(tn_handler *h, const char *fmt, ...) TN_PRINTF(2, 3);
-// The buffered body so far (for ETags and error pages), and dropping it.
-TN_API tn_str tn_get_written(const tn_handler *h);
-TN_API void tn_clear_written(tn_handler *h);
-// Sends the head and what is buffered now; the rest of the body follows
-// chunked (HTTP/1.1) or until close (HTTP/1.0). cb (may be NULL) runs once
-// it reached the kernel. Returns 0 or TN_ECLOSED.
-TN_API int tn_flush(tn_handler *h, tn_stream_write_cb cb, void *arg);
-// Ends the response. Returns 0, TN_ECLOSED if already finished, or TN_EBUSY
-// while tn_send_file's body is on its way (it finishes the request itself).
-TN_API int tn_finish(tn_handler *h);
-// Sends `length` bytes of the open file `fd` from `offset` as the whole body
-// (Content-Length: length) and finishes the request once they reached the
-// kernel, without reading the file into memory (tn_stream_write_file). Takes
-// fd (closed when done or on any failure); HEAD and bodiless statuses send
-// the head only. Until the file is out, writes return TN_ECLOSED and
-// tn_finish TN_EBUSY. Returns 0, TN_ECLOSED once the head was sent or finished.
-TN_API int tn_send_file(tn_handler *h, int fd, uint64_t offset, uint64_t length);
-// Keeps the request open after the request callback returns (Tornado's
-// coroutine handlers): it ends at tn_finish.
-TN_API void tn_defer(tn_handler *h);
-TN_API bool tn_finished(const tn_handler *h);
-// True when the head was sent (status and headers can no longer change).
-TN_API bool tn_headers_sent(const tn_handler *h);
-// cb runs if the client goes away before the request finished (Tornado's
-// on_connection_close): while deferred, or while a streamed body (tn_stream_body)
-// arrives. A deferred handler stays valid until tn_finish; one that was not
-// deferred is gone when cb returns.
-TN_API void tn_on_connection_close(tn_handler *h, tn_handler_fn cb);
-// True once the client went away.
-TN_API bool tn_connection_closed(const tn_handler *h);
-// Takes the connection away from HTTP (Tornado's detach(), for protocol
-// upgrades such as WebSocket): the request ends without a response (the
-// caller writes one itself, e.g. "101 Switching Protocols"), the access log
-// records `status`, and the stream is the caller's from now on, with any
-// bytes that followed the head still buffered in it. Call it from the request
-// callback. Returns the stream, or NULL (already answered, or client gone).
-TN_API tn_stream *tn_detach(tn_handler *h, int status);
-// Seconds since the head arrived (Tornado's request_time()).
-TN_API double tn_request_time(const tn_handler *h);
-// The handler's loop.
-TN_API tn_loop *tn_handler_loop(const tn_handler *h);
-// ==== END src/http/server.h ====
-
-// ==== BEGIN src/web/route.h ====
-#if defined(TN_AMALGAMATION_LINES)
-#line 1 "src/web/route.h"
-#endif
-// ---------------------------------------------------------------------------
-// >>route  Route patterns: the regular expressions of Tornado's URL specs
-// ---------------------------------------------------------------------------
-// A small built-in matcher (no libc regex) for the patterns routes use:
-// literals and escapes, `.`, classes `[a-z]` `[^/]`, `\d \w \s \D \W \S`,
-// `\xHH`, `\b \B`, groups `( )` `(?: )` `(?P<name> )`, alternation `|`,
-// quantifiers `* + ? {n} {n,} {,m} {n,m}` (greedy, or lazy with a `?`), and
-// the anchors `^` `$`. The whole path must match (Python's re.fullmatch);
-// Tornado appends `$` to the pattern, which is the same for every pattern
-// that has no top-level `|`.
-//
-// Matching follows Python's `re` on Tornado's request.path, which is the raw
-// path decoded as Latin-1: patterns and paths are bytes, `\w` and `\s` also
-// take the bytes >= 0x80 that Python's Unicode classes take (e.g. 0xE9 is
-// \w), and `\d` is [0-9]. Differences: `.` matches every byte (also "\n"),
-// `$` matches only at the very end, and a `{` that does not start a valid
-// {n,m} (n, m <= 65535) is an error where Python reads it literally. Other
-// Python syntax (flags, lookaround, backreferences, possessive quantifiers)
-// is a compile error too.
-//
-// Matching backtracks with an explicit stack and a step budget of
-// TN_ROUTE_MAX_STEPS plus 4 per path byte; a match that would need more is
-// reported as no match (and logged once per pattern), so a pathological
-// pattern such as `(a*)*b` cannot stall the server. A compiled pattern is
-// read-only: any number of threads may match with it at once.
-
-#ifndef TN_ROUTE_MAX_STEPS  // the step budget's fixed part, per match
-#  define TN_ROUTE_MAX_STEPS 100000
-#endif
-
-typedef struct tn_route_pattern tn_route_pattern;
-
-// Compiles `pattern` into *out (one allocation; free it with tn_route_free).
-// Returns 0, TN_EINVAL (logged with the pattern and the 1-based column of
-// the error) or TN_ENOMEM.
-TN_API int tn_route_compile(tn_route_pattern **out, const char *pattern);
-// Frees a compiled pattern (NULL is allowed).
-TN_API void tn_route_free(tn_route_pattern *p);
-
-// Matches the whole of path[0..len). On a match returns the number of
-// groups written to `groups` (min(group count, max_groups); group 1 goes to
-// groups[0]); each is a view into `path`, or {NULL, 0} for a group that did
-// not take part. Returns -1 when the path does not match.
-TN_API int tn_route_match(const tn_route_pattern *p, const char *path, size_t len, tn_str *groups,
-                          int max_groups);
-
-// The number of capture groups (named or not) in the pattern.
-TN_API int tn_route_group_count(const tn_route_pattern *p);
-// The 0-based index (as in tn_route_match's `groups`) of the group named
-// `name`, or -1 when there is none.
-TN_API int tn_route_group_index(const tn_route_pattern *p, const char *name);
-// The name of group `i` (0-based), or NULL when it is unnamed or out of range.
-TN_API const char *tn_route_group_name(const tn_route_pattern *p, int i);
-// The pattern's source text, as given to tn_route_compile.
-TN_API const char *tn_route_source(const tn_route_pattern *p);
-
-// Tornado's reverse_url: appends to `out` the pattern with each group replaced
-// by args[i] (copied as given: escape them first) and a `.` outside groups
-// kept as a dot. Returns TN_ENOMEM, or TN_EINVAL when nargs is not the group
-// count or the pattern is more than literals and groups: a class, `\d`,
-// quantifier, `|` or `(?:` outside the groups, or a group inside a group.
-TN_API int tn_route_reverse(const tn_route_pattern *p, const char *const *args, int nargs, tn_buf *out);
-// ==== END src/web/route.h ====
-
-// ==== BEGIN src/web/web.h ====
-#if defined(TN_AMALGAMATION_LINES)
-#line 1 "src/web/web.h"
-#endif
-// ---------------------------------------------------------------------------
-// >>web  Application, routes and request handlers (tornado.web)
-// ---------------------------------------------------------------------------
-// Tornado's hello world, in C:
-//
-//     static void main_get(tn_handler *h) { tn_write_str(h, "Hello, world"); }
-//     static const tn_handler_class main_handler = {.get = main_get};
-//
-//     int main(void) {
-//         tn_loop *loop = tn_loop_new(NULL);
-//         tn_app *app = tn_app_new(loop, &(tn_app_desc){
-//             .routes = (tn_route[]){{.pattern = "/", .handler = &main_handler}, {0}}});
-//         tn_app_listen(app, 8888);
-//         tn_loop_start(loop);
-//     }
-//
-// A route's pattern is a Tornado-style regular expression matched against
-// the whole (still percent-encoded) path; the first match wins. Its groups
-// become path arguments: tn_path_arg(h, i), or tn_path_kwarg(h, "name") for
-// named groups (?P<name>...). They arrive percent-decoded and must be UTF-8
-// (else 400), as in Tornado.
-
-// Tornado's RequestHandler subclass: the methods a route answers, and hooks.
-// A method left NULL answers 405 with an Allow header.
-typedef struct tn_handler_class {
-    tn_handler_fn get, head, post, put, del, patch, options;  // del: DELETE
-    tn_handler_fn prepare;              // before the method; finishing here skips it
-    tn_handler_fn on_finish;            // after the response was sent
-    tn_handler_fn on_connection_close;  // the client left during a deferred answer
-                                        // or a streamed body (data_received)
-    tn_handler_fn set_default_headers;  // at the start, and again before an error page
-    void (*write_error)(tn_handler *h, int status);  // NULL: Tornado's default page
-    tn_body_fn data_received;           // set: the body streams here as it arrives
-                                        // (@stream_request_body); prepare then runs
-                                        // before the body is read
-    size_t max_body_size;               // 0: the server's
-    bool no_etag;                       // skip the automatic ETag / 304
-} tn_handler_class;
-
-// One entry of a route table; a table ends with an entry whose pattern is NULL.
-typedef struct tn_route {
-    const char *pattern;                // "/story/([0-9]+)"
-    const tn_handler_class *handler;    // the class answering it, or:
-    tn_handler_fn callback;             // a plain function for every method
-    void *user_data;                    // h->user_data (Tornado's initialize kwargs)
-    const char *name;                   // for tn_app_reverse_url
-} tn_route;
-
-typedef struct tn_app tn_app;
-typedef struct tn_packed_file tn_packed_file;  // see >>static
-
-typedef struct tn_app_desc {
-    const tn_route *routes;             // the default host's routes (may be NULL)
-    const tn_handler_class *default_handler;  // unmatched paths; default: 404 page
-    void *default_handler_data;
-    bool no_access_log;                 // no tornado.access line per request
-    tn_handler_fn log_function;         // writes each request's access line instead of
-                                        // tn_app_log_request (Tornado's log_function);
-                                        // called even with no_access_log
-    void *user_data;                    // tn_app_user_data
-    const char *cookie_secret;          // for signed cookies (copied); NULL: none
-    bool xsrf_cookies;                  // Tornado's XSRF check on every method
-                                        // but GET, HEAD and OPTIONS (403 on failure)
-    const char *static_path;            // a folder served under static_url_prefix
-                                        // (Tornado's static_path; copied); NULL: none
-    const char *static_url_prefix;      // default "/static/"
-    const tn_packed_file *static_files; // files embedded by tools/pack, served under
-                                        // the prefix when static_path is NULL
-    const char *template_path;          // folder of tn_render's templates (copied);
-                                        // each parsed on first use, then cached
-    tn_http_server_desc server;         // for tn_app_listen: limits, timeouts,
-                                        // xheaders (request_cb is the app's)
-} tn_app_desc;
-
-// Creates an application; every pattern is compiled now. Returns NULL (and
-// logs the pattern and column) on a bad pattern, or when out of memory.
-TN_API tn_app *tn_app_new(tn_loop *loop, const tn_app_desc *desc);
-// Tornado's add_handlers: routes that apply when the request's host (without
-// port) matches host_pattern; host groups are tried in the order added,
-// before the default host's routes. Returns 0 or TN_EINVAL / TN_ENOMEM.
-TN_API int tn_app_add_handlers(tn_app *app, const char *host_pattern, const tn_route *routes);
-// Serves on `port` on every interface (Tornado's app.listen). Returns 0 or an error.
-TN_API int tn_app_listen(tn_app *app, int port);
-// Serves on the address `bind` describes. Returns 0 or an error.
-TN_API int tn_app_listen_on(tn_app *app, const tn_bind_desc *bind);
-// The port of the first listening socket.
-TN_API int tn_app_port(const tn_app *app);
-// Appends the path of the route named `name` with its groups filled by args
-// (escaped here). Returns 0, TN_ENOENT (no such name) or TN_EINVAL.
-TN_API int tn_app_reverse_url(const tn_app *app, const char *name, const char *const *args, int nargs, tn_buf *out);
-TN_API void *tn_app_user_data(const tn_app *app);
-// Tornado's log_request: logs "200 GET /path (ip) 0.52ms" on the access
-// channel, at info below 400, warning below 500, error from 500 on. A
-// log_function may call it for the requests it does not handle itself.
-TN_API void tn_app_log_request(tn_handler *h);
-// Stops serving and frees the application (the loop frees it at the end too).
-TN_API void tn_app_free(tn_app *app);
-
-// ---- inside a handler
-// Positional path argument i (0-based), decoded; {NULL,0} when absent.
-TN_API tn_str tn_path_arg(const tn_handler *h, int i);
-// Named path argument, decoded; {NULL,0} when absent.
-TN_API tn_str tn_path_kwarg(const tn_handler *h, const char *name);
-TN_API int tn_path_args_count(const tn_handler *h);
-// Pass as the default to make an argument required (Tornado's get_argument
-// without a default): when absent, a 400 is sent and NULL returned.
-#define TN_REQUIRED ((const char *)(uintptr_t)1)
-
-// Tornado's get_argument: the last value of `name` from the query or a form
-// body, as a C string with surrounding whitespace stripped; `def` (may be
-// NULL) when absent. With def == TN_REQUIRED a missing argument sends a 400
-// ("Missing argument NAME") and returns NULL: return from the handler then.
-// A value that is not UTF-8 also sends a 400 and returns NULL.
-TN_API const char *tn_get_argument(tn_handler *h, const char *name, const char *def);
-// Only the query string's (get_query_argument) or only the body's.
-TN_API const char *tn_get_query_argument(tn_handler *h, const char *name, const char *def);
-TN_API const char *tn_get_body_argument(tn_handler *h, const char *name, const char *def);
-// Every value of `name` (query then body), up to max, as C strings.
-// Returns how many there are.
-TN_API size_t tn_get_arguments(tn_handler *h, const char *name, const char **out, size_t max);
-// The files of a multipart/form-data body (parts with a file name), or NULL.
-TN_API const tn_multipart *tn_get_files(tn_handler *h);
-// The cookies of the request (parsed on first use).
-TN_API const char *tn_get_cookie(tn_handler *h, const char *name, const char *def);
-
-// Adds a Set-Cookie header (tn_cookie_desc: path "/" by default). Returns
-// 0 or TN_EINVAL (bad characters, logged) / TN_ENOMEM.
-TN_API int tn_set_cookie(tn_handler *h, const tn_cookie_desc *cookie);
-// Tells the browser to delete a cookie (an expired one with the same name,
-// path and domain; path NULL means "/").
-TN_API int tn_clear_cookie(tn_handler *h, const char *name, const char *path, const char *domain);
-// Tornado's set_signed_cookie: the value signed with the app's cookie_secret
-// (Tornado's v2 format), expiring in expires_days (0: 30). Returns 0, or
-// TN_EINVAL without a cookie_secret.
-TN_API int tn_set_signed_cookie(tn_handler *h, const char *name, const char *value, double expires_days);
-// Tornado's get_signed_cookie: the verified value as a C string, or NULL
-// when absent, forged, for another name, or older than max_age_days (0: 31).
-TN_API const char *tn_get_signed_cookie(tn_handler *h, const char *name, double max_age_days);
-
-// Tornado's xsrf_token: this session's XSRF token (masked afresh on each
-// call, version 2), setting the _xsrf cookie when the client has none.
-// Valid until the request finishes; NULL when out of memory.
-TN_API const char *tn_xsrf_token(tn_handler *h);
-// `<input type="hidden" name="_xsrf" value="TOKEN"/>` for forms.
-TN_API const char *tn_xsrf_form_html(tn_handler *h);
-
-// Sends an error page (write_error, or Tornado's default) with `status` and
-// finishes. If the head was already sent, the connection is just ended.
-TN_API void tn_send_error(tn_handler *h, int status);
-// Sends a redirect to url and finishes; status 0 means 302 (301, 302, 303,
-// 307 and 308 are allowed). Returns 0 or TN_EINVAL.
-TN_API int tn_redirect(tn_handler *h, const char *url, int status);
-// Writes JSON made by the caller's json writer into the body, setting
-// Content-Type application/json; returns a writer over the response body.
-TN_API tn_json_writer *tn_write_json_begin(tn_handler *h);
-// Ends tn_write_json_begin. Returns 0 or the writer's error (the partial
-// JSON is then removed from the body).
-TN_API int tn_write_json_end(tn_handler *h);
-// The application serving the request (NULL for plain servers).
-TN_API tn_app *tn_handler_app(const tn_handler *h);
-// ==== END src/web/web.h ====
-
-// ==== BEGIN src/web/static.h ====
-#if defined(TN_AMALGAMATION_LINES)
-#line 1 "src/web/static.h"
-#endif
-// ---------------------------------------------------------------------------
-// >>static  Static files (Tornado's StaticFileHandler, static_path, static_url)
-// ---------------------------------------------------------------------------
-// Serve a folder under /static/ and link to its files with a content hash, so
-// browsers may cache them for ten years:
-//
-//     tn_app *app = tn_app_new(loop, &(tn_app_desc){
-//         .routes = routes, .static_path = "static"});
-//     ...
-//     tn_buf url = {0};
-//     tn_static_url(h, "app.css", &url);   // "/static/app.css?v=<32 hex digits>"
-//
-// Or embed the folder in the program (no file system needed):
-//
-//     build/pack static assets > assets.c       // const tn_packed_file assets[]
-//     extern const tn_packed_file assets[];
-//     ... (tn_app_desc){.static_files = assets}
-//
-// An explicit route serves another folder, the path being its first group:
-//
-//     static const tn_static_desc docs = {.path = "docs", .default_filename = "index.html"};
-//     ... {TN_STATIC_ROUTE("/docs/(.*)", &docs), ...}
-//
-// Rules, as Tornado's: Content-Type by extension, Accept-Ranges, a strong
-// ETag (SHA-256 of the content, cached until the file changes) and
-// Last-Modified; If-None-Match (which beats If-Modified-Since) and
-// If-Modified-Since answer 304, before any Range; one byte range (206, 416
-// with "bytes */N"; a range covering everything is a 200; a malformed Range
-// is ignored); HEAD; "..", absolute paths and symlinks leading out of the
-// folder are 403, missing files 404; a folder is 403 unless default_filename
-// is set: then "/dir" gets a 301 to "/dir/", which serves dir/index.html.
-// Requests with ?v= get "Cache-Control: max-age=315360000" and Expires.
-// Files on disk are sent with tn_send_file (never read whole into memory);
-// a file's hash is computed on first use, on the loop's thread (as Tornado).
-// Packed files are copied into the response.
-
-// One file embedded by tools/pack; a table ends with an entry whose path is
-// NULL and is sorted by path (strcmp), so lookups can bisect.
-struct tn_packed_file {
-    const char *path;           // relative to the packed folder, '/'-separated
-    const unsigned char *data;
-    size_t size;
-    int64_t mtime;              // seconds since the epoch (Last-Modified)
-    const char *hash;           // 64 hex digits: SHA-256 of data (ETag, ?v=)
-};
-
-// Tornado's StaticFileHandler arguments (the route's user_data).
-typedef struct tn_static_desc {
-    const char *path;               // the folder served; NULL: serve `files`
-    const tn_packed_file *files;    // files embedded by tools/pack
-    const char *default_filename;   // e.g. "index.html"; NULL: folders are 403
-} tn_static_desc;
-
-// Tornado's StaticFileHandler as an app's route callback: serves GET and
-// HEAD of path argument 0 from the tn_static_desc in h->user_data (405 for
-// other methods).
-TN_API void tn_static_serve(tn_handler *h);
-
-// A tn_route serving desc (a const tn_static_desc * that outlives the app);
-// the pattern's first group is the file's path.
-#define TN_STATIC_ROUTE(pattern, desc) {(pattern), NULL, tn_static_serve, (void *)(desc), NULL}
-
-// Tornado's static_url: appends static_url_prefix + path + "?v=" + the first
-// 32 hex digits of the file's content hash, for the app's static_path or
-// static_files. Returns 0, TN_ENOENT (no such file, or no static files; out
-// is then unchanged) or TN_ENOMEM.
-TN_API int tn_static_url(tn_handler *h, const char *path, tn_buf *out);
-// ==== END src/web/static.h ====
-
-// ==== BEGIN src/web/template.h ====
-#if defined(TN_AMALGAMATION_LINES)
-#line 1 "src/web/template.h"
-#endif
-// ---------------------------------------------------------------------------
-// >>template  HTML templates in the spirit of tornado.template
-// ---------------------------------------------------------------------------
-// A template is parsed once into a compact node list and rendered any number
-// of times against a JSON value (src/base/json.h) that holds its variables:
-//
-//     <h1>{{ title }}</h1>
-//     {% for m in messages %}<p id="m{{ m.id }}">{{ m.body }}</p>{% end %}
-//     {% if not messages %}<p>No messages yet.</p>{% end %}
-//     {% raw xsrf_form_html() %}
-//
-//     tn_template *t;
-//     tn_template_error err;
-//     if (tn_template_parse("page.html", text, len, &t, &err) != 0) log(err.text);
-//     tn_template_render(t, doc.root, NULL, &out, &err);  // out gets the HTML
-//     tn_template_free(t);
-//
-// In a handler, tn_render(h, "page.html", ctx) does it all with the app's
-// template_path and a cache of parsed templates.
-//
-// Syntax: `{{ expr }}` prints expr HTML-escaped (& < > " ' as Tornado's
-// xhtml_escape), `{% raw expr %}` unescaped, `{# ... #}` is a comment, and
-// `{{!`, `{%!`, `{#!` print `{{`, `{%`, `{#` literally. Tags:
-//   {% if expr %} ... {% elif expr %} ... {% else %} ... {% end %}
-//   {% for x in expr %} ... {% end %}       (`for k, v in obj` for members)
-//   {% include "name" %}                    (sees the includer's variables)
-//   {% extends "base.html" %} {% block name %} default {% end %}
-// Whitespace is kept as written. An expr is `not` (optional) before one of:
-// a dotted path into the variables (`m.body`, `messages.0.id`), a quoted
-// string ('..' or "..", no escapes), or a call `fn(arg, ...)` of a function
-// given by the environment (arguments: strings or paths).
-//
-// Values: a string prints as its text, a number as its JSON text, true and
-// false as `true`/`false`, null and missing members as nothing, arrays and
-// objects as their JSON. Truthiness is JSON's: false, null, 0, "", [] and {}
-// are false. An unknown top-level name is a render error (Tornado raises
-// NameError); a missing member is empty. `for x in` an array binds each
-// element, an object binds each key (as Python); null or missing iterate
-// zero times. With extends, the base template is rendered and each block
-// takes the most derived template's content; text outside blocks in a
-// derived template is ignored (as Tornado); a block name may appear once per
-// template. Include and extends names are relative to the folder of the
-// template that names them, as in Tornado ("../x" may climb up to the
-// loader's root, "/x" starts there).
-
-// How deep includes and extends may nest (a longer chain is a render error).
-#ifndef TN_TEMPLATE_MAX_DEPTH
-#  define TN_TEMPLATE_MAX_DEPTH 16
-#endif
-// Deepest nesting of if/for/block inside one template (deeper: parse error).
-#ifndef TN_TEMPLATE_MAX_NESTING
-#  define TN_TEMPLATE_MAX_NESTING 64
-#endif
-// Most nodes one render may visit: bounds the time and output of loops over
-// includes of loops (a longer render is an error).
-#ifndef TN_TEMPLATE_MAX_STEPS
-#  define TN_TEMPLATE_MAX_STEPS (16u * 1024u * 1024u)
-#endif
-// Largest template source in bytes a loader reads.
-#ifndef TN_TEMPLATE_MAX_SIZE
-#  define TN_TEMPLATE_MAX_SIZE (1024u * 1024u)
-#endif
-
-typedef struct tn_template tn_template;
-typedef struct tn_template_loader tn_template_loader;
-
-// Where and why parsing or rendering failed.
-typedef struct tn_template_error {
-    int line, col;    // 1-based position of the faulty tag (col in bytes)
-    char text[256];   // "name:line:col: message"; "" when there was no error
-} tn_template_error;
-
-// A function callable from templates: appends its result for `name` with
-// `args` to out (unescaped; {{ }} escapes it). Returns 0, TN_ENOENT for an
-// unknown name (a render error "unknown function"), or another error.
-typedef int (*tn_template_call_fn)(void *user_data, const char *name, const tn_str *args, int nargs, tn_buf *out);
-
-// What a render may use besides the variables; zero fields mean none.
-typedef struct tn_template_env {
-    tn_template_loader *loader;     // for include and extends (NULL: they fail)
-    tn_template_call_fn call;       // for fn(...) expressions (NULL: all unknown)
-    void *user_data;                // passed to call
-} tn_template_env;
-
-// Parses `text` (len bytes, copied) into *out; `name` appears in errors.
-// Returns 0; TN_EPARSE with err filled (e.g. "page.html:3:5: Missing
-// {% end %} block for if"); TN_EMSGSIZE over 1 GiB; TN_ENOMEM. err may be NULL.
-TN_API int tn_template_parse(const char *name, const char *text, size_t len, tn_template **out, tn_template_error *err);
-// Appends the rendering of t with the variables of ctx (a JSON object or
-// NULL) to out. Returns 0; TN_EINVAL with err filled for a render error
-// (unknown name, include not found, nesting too deep...); TN_EPARSE with the
-// included template's parse error; TN_ENOMEM. On error out is cut back to
-// its length at the call. err may be NULL.
-TN_API int tn_template_render(const tn_template *t, const tn_json_value *ctx, const tn_template_env *env, tn_buf *out, tn_template_error *err);
-// The name given at parse time.
-TN_API const char *tn_template_name(const tn_template *t);
-// Frees a template from tn_template_parse (not one owned by a loader). NULL is fine.
-TN_API void tn_template_free(tn_template *t);
-// Appends s[0..len) with & < > " ' as entities (Tornado's xhtml_escape), the
-// way {{ }} prints. Returns 0 or TN_ENOMEM.
-TN_API int tn_xhtml_escape(tn_buf *out, const char *s, size_t len);
-
-// Reads the source of template `name` into out. Returns 0, TN_ENOENT, or another error.
-typedef int (*tn_template_read_fn)(void *user_data, const char *name, tn_buf *out);
-
-// Where a loader finds template sources: a folder, or a callback (e.g. over
-// files packed into the program by tools/pack). Set one of root and read.
-typedef struct tn_template_loader_desc {
-    const char *root;               // folder (copied)
-    tn_template_read_fn read;       // used when root is NULL
-    void *user_data;                // passed to read
-} tn_template_loader_desc;
-
-// Creates a loader that parses each template on first use and keeps it.
-// Returns NULL when out of memory or when neither root nor read is set.
-TN_API tn_template_loader *tn_template_loader_new(const tn_template_loader_desc *desc);
-// The parsed template `name` (cached; valid until the loader is freed).
-// Names are relative paths: empty segments, ".", "..", a leading "/" and
-// backslashes are refused (TN_EINVAL). Returns 0, TN_ENOENT, TN_EINVAL,
-// TN_EMSGSIZE (over TN_TEMPLATE_MAX_SIZE), TN_EPARSE (err filled) or TN_ENOMEM.
-TN_API int tn_template_loader_get(tn_template_loader *l, const char *name, const tn_template **out, tn_template_error *err);
-// Frees the loader and every template it parsed. NULL is fine.
-TN_API void tn_template_loader_free(tn_template_loader *l);
-
-// ---- in a handler (the app's template_path)
-
-// Renders template `name` of the app's template_path with ctx, writes it with
-// Content-Type text/html; charset=UTF-8 and finishes. Templates may call
-// xsrf_form_html() and static_url(path). On error: logs "name:line:col:
-// message", answers 500 and returns the error (TN_EINVAL without a template_path).
-TN_API int tn_render(tn_handler *h, const char *name, const tn_json_value *ctx);
-// tn_render's rendering appended to out instead; nothing is sent. Errors are
-// logged and returned; out is then unchanged.
-TN_API int tn_render_string(tn_handler *h, const char *name, const tn_json_value *ctx, tn_buf *out);
-// ==== END src/web/template.h ====
-
 // ==== BEGIN src/websocket/websocket.h ====
+// ---------------------------------------------------------------------------
 #if defined(TN_AMALGAMATION_LINES)
 #line 1 "src/websocket/websocket.h"
 #endif
+// >>websocket  WebSocket connections (RFC 6455), the same at both ends
 // ---------------------------------------------------------------------------
-// >>websocket  WebSocket server connections (Tornado's WebSocketHandler)
-// ---------------------------------------------------------------------------
-// A WebSocket endpoint is a route whose callback is tn_ws_upgrade and whose
-// user_data is a tn_ws_class (TN_WS_ROUTE spells it):
+// A tn_ws is one connection, made by a server's route (>>ws_server:
+// Tornado's WebSocketHandler) or by tn_ws_connect (>>ws_client); a
+// tn_ws_class holds its callbacks and limits. Once open, frames flow: every
+// message arrives whole in on_message (text is checked to be UTF-8 as it
+// arrives, close 1007 otherwise); pings are answered; protocol errors close
+// with 1002, messages over max_message_size with 1009. Failing a connection
+// sends the close frame, ends our side of the TCP connection and waits up to
+// close_timeout for the peer to hang up.
 //
-//     static void echo(tn_ws *ws, const char *data, size_t len, bool binary) {
-//         tn_ws_send(ws, data, len, binary);
-//     }
-//     static tn_ws_class echo_ws = {.on_message = echo};
-//     static const tn_route routes[] = {TN_WS_ROUTE("/ws", &echo_ws), {0}};
-//
-// The handshake (RFC 6455 §4.2) answers 405 to methods other than GET, 400
-// to HTTP/1.0, to a missing "Upgrade: websocket" ("Can \"Upgrade\" only to
-// \"WebSocket\".") or "Connection: Upgrade" and to a Sec-WebSocket-Key that is
-// not 16 bytes in base64, 403 when check_origin refuses, and 426 (with
-// "Sec-WebSocket-Version: 13") to other versions. Extensions such as
-// permessage-deflate are declined: the answer names none.
-//
-// Then frames flow: every message arrives whole in on_message (text is
-// checked to be UTF-8 as it arrives, close 1007 otherwise); pings are
-// answered; protocol errors close with 1002, messages over max_message_size
-// with 1009. Failing a connection sends the close frame, ends our side of the
-// TCP connection and waits up to close_timeout for the peer to hang up.
-//
-// Lifetimes: a tn_ws is valid from prepare until on_close returns; on_close
-// runs exactly once for every connection that was answered 101 (a refused
-// handshake gets none). Sending, pinging and closing are safe inside every
-// callback; once the connection is closing they return TN_ECLOSED.
+// Lifetimes: a tn_ws is valid until on_close returns, and on_close runs
+// exactly once for every connection that opened (a refused or failed
+// handshake gets none; a server's tn_ws exists from prepare on). Sending,
+// pinging and closing are safe inside every callback; once the connection
+// is closing they return TN_ECLOSED.
+#ifndef TN__WEBSOCKET_WEBSOCKET_H
+#define TN__WEBSOCKET_WEBSOCKET_H
+#if defined(TN_AMALGAMATION_LINES)
+#line 24 "src/websocket/websocket.h"
+#endif
+TN__BEGIN_DECLS
 
 typedef struct tn_ws tn_ws;
 
@@ -2631,26 +2553,6 @@ typedef struct tn_ws_class {
     void *user_data;                // the initial tn_ws_user_data of each connection
 } tn_ws_class;
 
-// A route entry for a WebSocket endpoint (C99 / C++20 designated initialisers).
-#define TN_WS_ROUTE(pattern_, cls_) \
-    { .pattern = (pattern_), .callback = tn_ws_upgrade, .user_data = (void *)(cls_) }
-
-// The route callback: h->user_data must be the tn_ws_class. Validates the
-// handshake (or answers the error), detaches the stream, sends 101 and calls
-// open.
-TN_API void tn_ws_upgrade(tn_handler *h);
-
-// Goes on with a handshake that prepare deferred (tn_defer): validates,
-// answers 101 and calls open, or answers the handshake error. Returns 0,
-// TN_EINVAL (nothing pending) or TN_ECLOSED when the client left meanwhile:
-// then ws is freed without open or on_close. ws is not to be used after a
-// failed handshake.
-TN_API int tn_ws_accept(tn_ws *ws);
-// Refuses a handshake that prepare deferred with an error page of `status`
-// (400..599; others answer 500) and frees ws (no on_close). Returns 0 or
-// TN_EINVAL (nothing pending).
-TN_API int tn_ws_refuse(tn_ws *ws, int status);
-
 // Sends one message, unfragmented; text must be UTF-8. A client masks it. Returns
 // 0, TN_EINVAL (text that is not UTF-8), TN_ECLOSED (closing or closed), or
 // TN_ENOBUFS when max_write_buffer_size would be passed: the connection is
@@ -2668,12 +2570,6 @@ TN_API int tn_ws_close(tn_ws *ws, int code, const char *reason);
 TN_API bool tn_ws_closing(const tn_ws *ws);
 // Bytes queued for sending and not yet taken by the kernel.
 TN_API size_t tn_ws_write_buffer_size(const tn_ws *ws);
-// Positional path argument i of the route (0-based, decoded), {NULL,0} when absent.
-TN_API tn_str tn_ws_path_arg(const tn_ws *ws, int i);
-TN_API int tn_ws_path_args_count(const tn_ws *ws);
-// The path argument of the route's named group `name` (Tornado's
-// path_kwargs, like tn_path_kwarg), {NULL,0} when the route has none.
-TN_API tn_str tn_ws_path_kwarg(const tn_ws *ws, const char *name);
 // The subprotocol chosen by select_subprotocol, or {NULL,0}.
 TN_API tn_str tn_ws_subprotocol(const tn_ws *ws);
 TN_API const tn_ws_class *tn_ws_get_class(const tn_ws *ws);
@@ -2684,8 +2580,17 @@ TN_API void tn_ws_set_user_data(tn_ws *ws, void *user_data);
 TN_API tn_stream *tn_ws_stream(const tn_ws *ws);
 TN_API tn_loop *tn_ws_loop(const tn_ws *ws);
 
-// ---- the client (Tornado's websocket_connect)
-//
+TN__END_DECLS
+#endif
+// ==== END src/websocket/websocket.h ====
+
+// ==== BEGIN src/websocket/client.h ====
+// ---------------------------------------------------------------------------
+#if defined(TN_AMALGAMATION_LINES)
+#line 1 "src/websocket/client.h"
+#endif
+// >>ws_client  The WebSocket client (Tornado's websocket_connect)
+// ---------------------------------------------------------------------------
 // tn_ws_connect opens a connection on the loop and hands it, open, to the
 // desc's on_connect; from there it is the same tn_ws as on the server side,
 // with the same class of callbacks, close and ping rules, except that every
@@ -2712,6 +2617,12 @@ TN_API tn_loop *tn_ws_loop(const tn_ws *ws);
 // 6455 §7.1.1), up to close_timeout. Lifetimes as on the server side: a
 // client's tn_ws is valid from on_connect (status 0) until on_close returns,
 // and on_close runs exactly once for it; a failed connect gets no on_close.
+#ifndef TN__WEBSOCKET_CLIENT_H
+#define TN__WEBSOCKET_CLIENT_H
+
+
+
+TN__BEGIN_DECLS
 
 // status 0: ws is open (open runs right after this callback). Otherwise ws
 // is NULL and status says why: TN_ETIMEDOUT, TN_ECONNREFUSED, TN_ENOTFOUND,
@@ -2740,16 +2651,660 @@ typedef struct tn_ws_connect_desc {
 // line, no on_connect), TN_ENOTSUP (wss://) or TN_ENOMEM: on_connect will
 // not run then.
 TN_API int tn_ws_connect(tn_loop *loop, const tn_ws_connect_desc *desc);
-// ==== END src/websocket/websocket.h ====
 
-// ==== BEGIN src/decl_end.h ====
+TN__END_DECLS
+#endif
+// ==== END src/websocket/client.h ====
+
+// ==== BEGIN src/web/route.h ====
+// ---------------------------------------------------------------------------
 #if defined(TN_AMALGAMATION_LINES)
-#line 1 "src/decl_end.h"
+#line 1 "src/web/route.h"
 #endif
-#ifdef __cplusplus
-} // extern "C"
+// >>route  Route patterns: the regular expressions of Tornado's URL specs
+// ---------------------------------------------------------------------------
+// A small built-in matcher (no libc regex) for the patterns routes use:
+// literals and escapes, `.`, classes `[a-z]` `[^/]`, `\d \w \s \D \W \S`,
+// `\xHH`, `\b \B`, groups `( )` `(?: )` `(?P<name> )`, alternation `|`,
+// quantifiers `* + ? {n} {n,} {,m} {n,m}` (greedy, or lazy with a `?`), and
+// the anchors `^` `$`. The whole path must match (Python's re.fullmatch);
+// Tornado appends `$` to the pattern, which is the same for every pattern
+// that has no top-level `|`.
+//
+// Matching follows Python's `re` on Tornado's request.path, which is the raw
+// path decoded as Latin-1: patterns and paths are bytes, `\w` and `\s` also
+// take the bytes >= 0x80 that Python's Unicode classes take (e.g. 0xE9 is
+// \w), and `\d` is [0-9]. Differences: `.` matches every byte (also "\n"),
+// `$` matches only at the very end, and a `{` that does not start a valid
+// {n,m} (n, m <= 65535) is an error where Python reads it literally. Other
+// Python syntax (flags, lookaround, backreferences, possessive quantifiers)
+// is a compile error too.
+//
+// Matching backtracks with an explicit stack and a step budget of
+// TN_ROUTE_MAX_STEPS plus 4 per path byte; a match that would need more is
+// reported as no match (and logged once per pattern), so a pathological
+// pattern such as `(a*)*b` cannot stall the server. A compiled pattern is
+// read-only: any number of threads may match with it at once.
+#ifndef TN__WEB_ROUTE_H
+#define TN__WEB_ROUTE_H
+
+
+TN__BEGIN_DECLS
+
+#ifndef TN_ROUTE_MAX_STEPS  // the step budget's fixed part, per match
+#  define TN_ROUTE_MAX_STEPS 100000
 #endif
-// ==== END src/decl_end.h ====
+
+typedef struct tn_route_pattern tn_route_pattern;
+
+// Compiles `pattern` into *out (one allocation; free it with tn_route_free).
+// Returns 0, TN_EINVAL (logged with the pattern and the 1-based column of
+// the error) or TN_ENOMEM.
+TN_API int tn_route_compile(tn_route_pattern **out, const char *pattern);
+// Frees a compiled pattern (NULL is allowed).
+TN_API void tn_route_free(tn_route_pattern *p);
+
+// Matches the whole of path[0..len). On a match returns the number of
+// groups written to `groups` (min(group count, max_groups); group 1 goes to
+// groups[0]); each is a view into `path`, or {NULL, 0} for a group that did
+// not take part. Returns -1 when the path does not match.
+TN_API int tn_route_match(const tn_route_pattern *p, const char *path, size_t len, tn_str *groups,
+                          int max_groups);
+
+// The number of capture groups (named or not) in the pattern.
+TN_API int tn_route_group_count(const tn_route_pattern *p);
+// The 0-based index (as in tn_route_match's `groups`) of the group named
+// `name`, or -1 when there is none.
+TN_API int tn_route_group_index(const tn_route_pattern *p, const char *name);
+// The name of group `i` (0-based), or NULL when it is unnamed or out of range.
+TN_API const char *tn_route_group_name(const tn_route_pattern *p, int i);
+// The pattern's source text, as given to tn_route_compile.
+TN_API const char *tn_route_source(const tn_route_pattern *p);
+
+// Tornado's reverse_url: appends to `out` the pattern with each group replaced
+// by args[i] (copied as given: escape them first) and a `.` outside groups
+// kept as a dot. Returns TN_ENOMEM, or TN_EINVAL when nargs is not the group
+// count or the pattern is more than literals and groups: a class, `\d`,
+// quantifier, `|` or `(?:` outside the groups, or a group inside a group.
+TN_API int tn_route_reverse(const tn_route_pattern *p, const char *const *args, int nargs, tn_buf *out);
+
+TN__END_DECLS
+#endif
+// ==== END src/web/route.h ====
+
+// ==== BEGIN src/web/template.h ====
+// ---------------------------------------------------------------------------
+#if defined(TN_AMALGAMATION_LINES)
+#line 1 "src/web/template.h"
+#endif
+// >>template  HTML templates in the spirit of tornado.template
+// ---------------------------------------------------------------------------
+// A template is parsed once into a compact node list and rendered any number
+// of times against a JSON value (src/base/json.h) that holds its variables:
+//
+//     <h1>{{ title }}</h1>
+//     {% for m in messages %}<p id="m{{ m.id }}">{{ m.body }}</p>{% end %}
+//     {% if not messages %}<p>No messages yet.</p>{% end %}
+//     {% raw xsrf_form_html() %}
+//
+//     tn_template *t;
+//     tn_template_error err;
+//     if (tn_template_parse("page.html", text, len, &t, &err) != 0) log(err.text);
+//     tn_template_render(t, doc.root, NULL, &out, &err);  // out gets the HTML
+//     tn_template_free(t);
+//
+// The engine needs only JSON and strings; in a handler, tn_render(h,
+// "page.html", ctx) (>>render) does it all with the app's template_path and
+// a cache of parsed templates.
+//
+// Syntax: `{{ expr }}` prints expr HTML-escaped (& < > " ' as Tornado's
+// xhtml_escape), `{% raw expr %}` unescaped, `{# ... #}` is a comment, and
+// `{{!`, `{%!`, `{#!` print `{{`, `{%`, `{#` literally. Tags:
+//   {% if expr %} ... {% elif expr %} ... {% else %} ... {% end %}
+//   {% for x in expr %} ... {% end %}       (`for k, v in obj` for members)
+//   {% include "name" %}                    (sees the includer's variables)
+//   {% extends "base.html" %} {% block name %} default {% end %}
+// Whitespace is kept as written. An expr is `not` (optional) before one of:
+// a dotted path into the variables (`m.body`, `messages.0.id`), a quoted
+// string ('..' or "..", no escapes), or a call `fn(arg, ...)` of a function
+// given by the environment (arguments: strings or paths).
+//
+// Values: a string prints as its text, a number as its JSON text, true and
+// false as `true`/`false`, null and missing members as nothing, arrays and
+// objects as their JSON. Truthiness is JSON's: false, null, 0, "", [] and {}
+// are false. An unknown top-level name is a render error (Tornado raises
+// NameError); a missing member is empty. `for x in` an array binds each
+// element, an object binds each key (as Python); null or missing iterate
+// zero times. With extends, the base template is rendered and each block
+// takes the most derived template's content; text outside blocks in a
+// derived template is ignored (as Tornado); a block name may appear once per
+// template. Include and extends names are relative to the folder of the
+// template that names them, as in Tornado ("../x" may climb up to the
+// loader's root, "/x" starts there).
+#ifndef TN__WEB_TEMPLATE_H
+#define TN__WEB_TEMPLATE_H
+
+
+
+TN__BEGIN_DECLS
+
+// How deep includes and extends may nest (a longer chain is a render error).
+#ifndef TN_TEMPLATE_MAX_DEPTH
+#  define TN_TEMPLATE_MAX_DEPTH 16
+#endif
+// Deepest nesting of if/for/block inside one template (deeper: parse error).
+#ifndef TN_TEMPLATE_MAX_NESTING
+#  define TN_TEMPLATE_MAX_NESTING 64
+#endif
+// Most nodes one render may visit: bounds the time and output of loops over
+// includes of loops (a longer render is an error).
+#ifndef TN_TEMPLATE_MAX_STEPS
+#  define TN_TEMPLATE_MAX_STEPS (16u * 1024u * 1024u)
+#endif
+// Largest template source in bytes a loader reads.
+#ifndef TN_TEMPLATE_MAX_SIZE
+#  define TN_TEMPLATE_MAX_SIZE (1024u * 1024u)
+#endif
+
+typedef struct tn_template tn_template;
+typedef struct tn_template_loader tn_template_loader;
+
+// Where and why parsing or rendering failed.
+typedef struct tn_template_error {
+    int line, col;    // 1-based position of the faulty tag (col in bytes)
+    char text[256];   // "name:line:col: message"; "" when there was no error
+} tn_template_error;
+
+// A function callable from templates: appends its result for `name` with
+// `args` to out (unescaped; {{ }} escapes it). Returns 0, TN_ENOENT for an
+// unknown name (a render error "unknown function"), or another error.
+typedef int (*tn_template_call_cb)(void *user_data, const char *name, const tn_str *args, int nargs, tn_buf *out);
+
+// What a render may use besides the variables; zero fields mean none.
+typedef struct tn_template_env {
+    tn_template_loader *loader;     // for include and extends (NULL: they fail)
+    tn_template_call_cb call;       // for fn(...) expressions (NULL: all unknown)
+    void *user_data;                // passed to call
+} tn_template_env;
+
+// Parses `text` (len bytes, copied) into *out; `name` appears in errors.
+// Returns 0; TN_EPARSE with err filled (e.g. "page.html:3:5: Missing
+// {% end %} block for if"); TN_EMSGSIZE over 1 GiB; TN_ENOMEM. err may be NULL.
+TN_API int tn_template_parse(const char *name, const char *text, size_t len, tn_template **out, tn_template_error *err);
+// Appends the rendering of t with the variables of ctx (a JSON object or
+// NULL) to out. Returns 0; TN_EINVAL with err filled for a render error
+// (unknown name, include not found, nesting too deep...); TN_EPARSE with the
+// included template's parse error; TN_ENOMEM. On error out is cut back to
+// its length at the call. err may be NULL.
+TN_API int tn_template_render(const tn_template *t, const tn_json_value *ctx, const tn_template_env *env, tn_buf *out, tn_template_error *err);
+// The name given at parse time.
+TN_API const char *tn_template_name(const tn_template *t);
+// Frees a template from tn_template_parse (not one owned by a loader). NULL is fine.
+TN_API void tn_template_free(tn_template *t);
+// Appends s[0..len) with & < > " ' as entities (Tornado's xhtml_escape), the
+// way {{ }} prints. Returns 0 or TN_ENOMEM.
+TN_API int tn_xhtml_escape(tn_buf *out, const char *s, size_t len);
+
+// Reads the source of template `name` into out. Returns 0, TN_ENOENT, or another error.
+typedef int (*tn_template_read_cb)(void *user_data, const char *name, tn_buf *out);
+
+// Where a loader finds template sources: a folder, or a callback (e.g. over
+// files packed into the program by tools/pack). Set one of root and read.
+typedef struct tn_template_loader_desc {
+    const char *root;               // folder (copied)
+    tn_template_read_cb read;       // used when root is NULL
+    void *user_data;                // passed to read
+} tn_template_loader_desc;
+
+// Creates a loader that parses each template on first use and keeps it.
+// Returns NULL when out of memory or when neither root nor read is set.
+TN_API tn_template_loader *tn_template_loader_new(const tn_template_loader_desc *desc);
+// The parsed template `name` (cached; valid until the loader is freed).
+// Names are relative paths: empty segments, ".", "..", a leading "/" and
+// backslashes are refused (TN_EINVAL). Returns 0, TN_ENOENT, TN_EINVAL,
+// TN_EMSGSIZE (over TN_TEMPLATE_MAX_SIZE), TN_EPARSE (err filled) or TN_ENOMEM.
+TN_API int tn_template_loader_get(tn_template_loader *l, const char *name, const tn_template **out, tn_template_error *err);
+// Frees the loader and every template it parsed. NULL is fine.
+TN_API void tn_template_loader_free(tn_template_loader *l);
+
+TN__END_DECLS
+#endif
+// ==== END src/web/template.h ====
+
+// ==== BEGIN src/web/static.h ====
+// ---------------------------------------------------------------------------
+#if defined(TN_AMALGAMATION_LINES)
+#line 1 "src/web/static.h"
+#endif
+// >>static  Static files (Tornado's StaticFileHandler, static_path, static_url)
+// ---------------------------------------------------------------------------
+// Serve a folder under /static/ and link to its files with a content hash, so
+// browsers may cache them for ten years:
+//
+//     tn_app *app = tn_app_new(loop, &(tn_app_desc){
+//         .routes = routes, .static_path = "static"});
+//     ...
+//     tn_buf url = {0};
+//     tn_static_url(h, "app.css", &url);   // "/static/app.css?v=<32 hex digits>"
+//
+// Or embed the folder in the program (no file system needed):
+//
+//     build/pack static assets > assets.c       // const tn_packed_file assets[]
+//     extern const tn_packed_file assets[];
+//     ... (tn_app_desc){.static_files = assets}
+//
+// An explicit route serves another folder, the path being its first group:
+//
+//     static const tn_static_desc docs = {.path = "docs", .default_filename = "index.html"};
+//     ... {TN_STATIC_ROUTE("/docs/(.*)", &docs), ...}
+//
+// Rules, as Tornado's: Content-Type by extension, Accept-Ranges, a strong
+// ETag (SHA-256 of the content, cached until the file changes) and
+// Last-Modified; If-None-Match (which beats If-Modified-Since) and
+// If-Modified-Since answer 304, before any Range; one byte range (206, 416
+// with "bytes */N"; a range covering everything is a 200; a malformed Range
+// is ignored); HEAD; "..", absolute paths and symlinks leading out of the
+// folder are 403, missing files 404; a folder is 403 unless default_filename
+// is set: then "/dir" gets a 301 to "/dir/", which serves dir/index.html.
+// Requests with ?v= get "Cache-Control: max-age=315360000" and Expires.
+// Files on disk are sent with tn_send_file (never read whole into memory);
+// a file's hash is computed on first use, on the loop's thread (as Tornado).
+// Packed files are copied into the response.
+#ifndef TN__WEB_STATIC_H
+#define TN__WEB_STATIC_H
+
+
+
+TN__BEGIN_DECLS
+
+// One file embedded by tools/pack; a table ends with an entry whose path is
+// NULL and is sorted by path (strcmp), so lookups can bisect.
+typedef struct tn_packed_file {
+    const char *path;           // relative to the packed folder, '/'-separated
+    const unsigned char *data;
+    size_t size;
+    int64_t mtime;              // seconds since the epoch (Last-Modified)
+    const char *hash;           // 64 hex digits: SHA-256 of data (ETag, ?v=)
+} tn_packed_file;
+
+// Tornado's StaticFileHandler arguments (the route's user_data).
+typedef struct tn_static_desc {
+    const char *path;               // the folder served; NULL: serve `files`
+    const tn_packed_file *files;    // files embedded by tools/pack
+    const char *default_filename;   // e.g. "index.html"; NULL: folders are 403
+} tn_static_desc;
+
+// Tornado's StaticFileHandler as an app's route callback: serves GET and
+// HEAD of path argument 0 from the tn_static_desc in h->user_data (405 for
+// other methods).
+TN_API void tn_static_serve(tn_handler *h);
+
+// A tn_route serving desc (a const tn_static_desc * that outlives the app);
+// the pattern's first group is the file's path.
+#define TN_STATIC_ROUTE(pattern, desc) {(pattern), NULL, tn_static_serve, (void *)(desc), NULL}
+
+// Tornado's static_url: appends static_url_prefix + path + "?v=" + the first
+// 32 hex digits of the file's content hash, for the app's static_path or
+// static_files. Returns 0, TN_ENOENT (no such file, or no static files; out
+// is then unchanged) or TN_ENOMEM.
+TN_API int tn_static_url(tn_handler *h, const char *path, tn_buf *out);
+
+TN__END_DECLS
+#endif
+// ==== END src/web/static.h ====
+
+// ==== BEGIN src/web/handler.h ====
+// ---------------------------------------------------------------------------
+#if defined(TN_AMALGAMATION_LINES)
+#line 1 "src/web/handler.h"
+#endif
+// >>handler  Handler classes, and inside a handler: path arguments, errors,
+// redirects, JSON
+// ---------------------------------------------------------------------------
+// Tornado's RequestHandler: a class of callbacks a route answers with, and
+// what it adds to the HTTP calls of >>http_server (tn_write, tn_set_header,
+// tn_finish...) for handlers of an app's routes.
+// An automatic ETag is added to a GET or HEAD answered 200 (and an
+// If-None-Match that names it gets a 304), unless the class sets no_etag.
+#ifndef TN__WEB_HANDLER_H
+#define TN__WEB_HANDLER_H
+#if defined(TN_AMALGAMATION_LINES)
+#line 15 "src/web/handler.h"
+#endif
+TN__BEGIN_DECLS
+
+// Tornado's RequestHandler subclass: the methods a route answers, and hooks.
+// A method left NULL answers 405 with an Allow header.
+typedef struct tn_handler_class {
+    tn_handler_cb get, head, post, put, del, patch, options;  // del: DELETE
+    tn_handler_cb prepare;              // before the method; finishing here skips it
+    tn_handler_cb on_finish;            // after the response was sent
+    tn_handler_cb on_connection_close;  // the client left during a deferred answer
+                                        // or a streamed body (data_received)
+    tn_handler_cb set_default_headers;  // at the start, and again before an error page
+    void (*write_error)(tn_handler *h, int status);  // NULL: Tornado's default page
+    tn_body_cb data_received;           // set: the body streams here as it arrives
+                                        // (@stream_request_body); prepare then runs
+                                        // before the body is read
+    size_t max_body_size;               // 0: the server's
+    bool no_etag;                       // skip the automatic ETag / 304
+} tn_handler_class;
+
+// Positional path argument i (0-based), decoded; {NULL,0} when absent.
+TN_API tn_str tn_path_arg(const tn_handler *h, int i);
+// Named path argument, decoded; {NULL,0} when absent.
+TN_API tn_str tn_path_kwarg(const tn_handler *h, const char *name);
+TN_API int tn_path_args_count(const tn_handler *h);
+
+// Sends an error page (write_error, or Tornado's default) with `status` and
+// finishes. If the head was already sent, the connection is just ended.
+TN_API void tn_send_error(tn_handler *h, int status);
+// Sends a redirect to url and finishes; status 0 means 302 (301, 302, 303,
+// 307 and 308 are allowed). Returns 0 or TN_EINVAL.
+TN_API int tn_redirect(tn_handler *h, const char *url, int status);
+// Writes JSON made by the caller's json writer into the body, setting
+// Content-Type application/json; returns a writer over the response body.
+TN_API tn_json_writer *tn_write_json_begin(tn_handler *h);
+// Ends tn_write_json_begin. Returns 0 or the writer's error (the partial
+// JSON is then removed from the body).
+TN_API int tn_write_json_end(tn_handler *h);
+
+TN__END_DECLS
+#endif
+// ==== END src/web/handler.h ====
+
+// ==== BEGIN src/web/app.h ====
+// ---------------------------------------------------------------------------
+#if defined(TN_AMALGAMATION_LINES)
+#line 1 "src/web/app.h"
+#endif
+// >>app  The application: routes, handler classes, listening (tornado.web)
+// ---------------------------------------------------------------------------
+// Tornado's hello world, in C:
+//
+//     static void main_get(tn_handler *h) { tn_write_str(h, "Hello, world"); }
+//     static const tn_handler_class main_handler = {.get = main_get};
+//
+//     int main(void) {
+//         tn_loop *loop = tn_loop_new(NULL);
+//         tn_app *app = tn_app_new(loop, &(tn_app_desc){
+//             .routes = (tn_route[]){{.pattern = "/", .handler = &main_handler}, {0}}});
+//         tn_app_listen(app, 8888);
+//         tn_loop_start(loop);
+//     }
+//
+// A route's pattern is a Tornado-style regular expression matched against
+// the whole (still percent-encoded) path; the first match wins. Its groups
+// become path arguments: tn_path_arg(h, i), or tn_path_kwarg(h, "name") for
+// named groups (?P<name>...). They arrive percent-decoded and must be UTF-8
+// (else 400), as in Tornado.
+#ifndef TN__WEB_APP_H
+#define TN__WEB_APP_H
+#if defined(TN_AMALGAMATION_LINES)
+#line 30 "src/web/app.h"
+#endif
+TN__BEGIN_DECLS
+
+// One entry of a route table; a table ends with an entry whose pattern is NULL.
+typedef struct tn_route {
+    const char *pattern;                // "/story/([0-9]+)"
+    const tn_handler_class *handler;    // the class answering it, or:
+    tn_handler_cb callback;             // a plain function for every method
+    void *user_data;                    // h->user_data (Tornado's initialize kwargs)
+    const char *name;                   // for tn_app_reverse_url
+} tn_route;
+
+typedef struct tn_app tn_app;
+
+typedef struct tn_app_desc {
+    const tn_route *routes;             // the default host's routes (may be NULL)
+    const tn_handler_class *default_handler;  // unmatched paths; default: 404 page
+    void *default_handler_data;
+    bool no_access_log;                 // no tornado.access line per request
+    tn_handler_cb log_function;         // writes each request's access line instead of
+                                        // tn_app_log_request (Tornado's log_function);
+                                        // called even with no_access_log
+    void *user_data;                    // tn_app_user_data
+    const char *cookie_secret;          // for signed cookies (copied); NULL: none
+    bool xsrf_cookies;                  // Tornado's XSRF check on every method
+                                        // but GET, HEAD and OPTIONS (403 on failure)
+    const char *static_path;            // a folder served under static_url_prefix
+                                        // (Tornado's static_path; copied); NULL: none
+    const char *static_url_prefix;      // default "/static/"
+    const tn_packed_file *static_files; // files embedded by tools/pack, served under
+                                        // the prefix when static_path is NULL
+    const char *template_path;          // folder of tn_render's templates (copied);
+                                        // each parsed on first use, then cached
+    tn_http_server_desc server;         // for tn_app_listen: limits, timeouts,
+                                        // xheaders (request_cb is the app's)
+} tn_app_desc;
+
+// Creates an application; every pattern is compiled now. Returns NULL (and
+// logs the pattern and column) on a bad pattern, or when out of memory.
+TN_API tn_app *tn_app_new(tn_loop *loop, const tn_app_desc *desc);
+// Tornado's add_handlers: routes that apply when the request's host (without
+// port) matches host_pattern; host groups are tried in the order added,
+// before the default host's routes. Returns 0 or TN_EINVAL / TN_ENOMEM.
+TN_API int tn_app_add_handlers(tn_app *app, const char *host_pattern, const tn_route *routes);
+// Serves on `port` on every interface (Tornado's app.listen). Returns 0 or an error.
+TN_API int tn_app_listen(tn_app *app, int port);
+// Serves on the address `bind` describes. Returns 0 or an error.
+TN_API int tn_app_listen_on(tn_app *app, const tn_bind_desc *bind);
+// The port of the first listening socket.
+TN_API int tn_app_port(const tn_app *app);
+// Appends the path of the route named `name` with its groups filled by args
+// (escaped here). Returns 0, TN_ENOENT (no such name) or TN_EINVAL.
+TN_API int tn_app_reverse_url(const tn_app *app, const char *name, const char *const *args, int nargs, tn_buf *out);
+TN_API void *tn_app_user_data(const tn_app *app);
+// Tornado's log_request: logs "200 GET /path (ip) 0.52ms" on the access
+// channel, at info below 400, warning below 500, error from 500 on. A
+// log_function may call it for the requests it does not handle itself.
+TN_API void tn_app_log_request(tn_handler *h);
+// The application serving the request (NULL for plain servers).
+TN_API tn_app *tn_handler_app(const tn_handler *h);
+// Stops serving and frees the application (the loop frees it at the end too).
+TN_API void tn_app_free(tn_app *app);
+
+TN__END_DECLS
+#endif
+// ==== END src/web/app.h ====
+
+// ==== BEGIN src/web/arguments.h ====
+// ---------------------------------------------------------------------------
+#if defined(TN_AMALGAMATION_LINES)
+#line 1 "src/web/arguments.h"
+#endif
+// >>arguments  Request arguments and uploaded files in a handler
+// ---------------------------------------------------------------------------
+// Tornado's get_argument family over the query string and a form body
+// (application/x-www-form-urlencoded or multipart/form-data), parsed on
+// first use.
+#ifndef TN__WEB_ARGUMENTS_H
+#define TN__WEB_ARGUMENTS_H
+
+
+
+TN__BEGIN_DECLS
+
+// Pass as the default to make an argument required (Tornado's get_argument
+// without a default): when absent, a 400 is sent and NULL returned.
+#define TN_REQUIRED ((const char *)(uintptr_t)1)
+
+// Tornado's get_argument: the last value of `name` from the query or a form
+// body, as a C string with surrounding whitespace stripped; `def` (may be
+// NULL) when absent. With def == TN_REQUIRED a missing argument sends a 400
+// ("Missing argument NAME") and returns NULL: return from the handler then.
+// A value that is not UTF-8 also sends a 400 and returns NULL.
+TN_API const char *tn_get_argument(tn_handler *h, const char *name, const char *def);
+// Only the query string's (get_query_argument) or only the body's.
+TN_API const char *tn_get_query_argument(tn_handler *h, const char *name, const char *def);
+TN_API const char *tn_get_body_argument(tn_handler *h, const char *name, const char *def);
+// Every value of `name` (query then body), up to max, as C strings.
+// Returns how many there are.
+TN_API size_t tn_get_arguments(tn_handler *h, const char *name, const char **out, size_t max);
+// The files of a multipart/form-data body (parts with a file name), or NULL.
+TN_API const tn_multipart *tn_get_files(tn_handler *h);
+
+TN__END_DECLS
+#endif
+// ==== END src/web/arguments.h ====
+
+// ==== BEGIN src/web/cookies.h ====
+// ---------------------------------------------------------------------------
+#if defined(TN_AMALGAMATION_LINES)
+#line 1 "src/web/cookies.h"
+#endif
+// >>cookies  Cookies in a handler, plain and signed
+// ---------------------------------------------------------------------------
+// The request's cookies (>>cookie parses them), Set-Cookie headers, and
+// Tornado's signed cookies made with the app's cookie_secret.
+#ifndef TN__WEB_COOKIES_H
+#define TN__WEB_COOKIES_H
+
+
+
+TN__BEGIN_DECLS
+
+// The cookies of the request (parsed on first use).
+TN_API const char *tn_get_cookie(tn_handler *h, const char *name, const char *def);
+
+// Adds a Set-Cookie header (tn_cookie_desc: path "/" by default). Returns
+// 0 or TN_EINVAL (bad characters, logged) / TN_ENOMEM.
+TN_API int tn_set_cookie(tn_handler *h, const tn_cookie_desc *cookie);
+// Tells the browser to delete a cookie (an expired one with the same name,
+// path and domain; path NULL means "/").
+TN_API int tn_clear_cookie(tn_handler *h, const char *name, const char *path, const char *domain);
+// Tornado's set_signed_cookie: the value signed with the app's cookie_secret
+// (Tornado's v2 format), expiring in expires_days (0: 30). Returns 0, or
+// TN_EINVAL without a cookie_secret.
+TN_API int tn_set_signed_cookie(tn_handler *h, const char *name, const char *value, double expires_days);
+// Tornado's get_signed_cookie: the verified value as a C string, or NULL
+// when absent, forged, for another name, or older than max_age_days (0: 31).
+TN_API const char *tn_get_signed_cookie(tn_handler *h, const char *name, double max_age_days);
+
+TN__END_DECLS
+#endif
+// ==== END src/web/cookies.h ====
+
+// ==== BEGIN src/web/xsrf.h ====
+// ---------------------------------------------------------------------------
+#if defined(TN_AMALGAMATION_LINES)
+#line 1 "src/web/xsrf.h"
+#endif
+// >>xsrf  Cross-site request forgery protection (Tornado's xsrf_cookies)
+// ---------------------------------------------------------------------------
+// With tn_app_desc.xsrf_cookies, every request with a method other than GET,
+// HEAD and OPTIONS must carry the token of its _xsrf cookie, in the _xsrf
+// argument or an X-XSRFToken / X-CSRFToken header; otherwise it is answered
+// 403 before prepare runs. Put the token in forms with tn_xsrf_form_html.
+#ifndef TN__WEB_XSRF_H
+#define TN__WEB_XSRF_H
+
+
+TN__BEGIN_DECLS
+
+// Tornado's xsrf_token: this session's XSRF token (masked afresh on each
+// call, version 2), setting the _xsrf cookie when the client has none.
+// Valid until the request finishes; NULL when out of memory.
+TN_API const char *tn_xsrf_token(tn_handler *h);
+// `<input type="hidden" name="_xsrf" value="TOKEN"/>` for forms.
+TN_API const char *tn_xsrf_form_html(tn_handler *h);
+
+TN__END_DECLS
+#endif
+// ==== END src/web/xsrf.h ====
+
+// ==== BEGIN src/web/render.h ====
+// ---------------------------------------------------------------------------
+#if defined(TN_AMALGAMATION_LINES)
+#line 1 "src/web/render.h"
+#endif
+// >>render  Templates in a handler (Tornado's render and render_string)
+// ---------------------------------------------------------------------------
+// The app's template_path is loaded through one tn_template_loader: each
+// template is parsed on first use, then cached (>>template: the engine).
+#ifndef TN__WEB_RENDER_H
+#define TN__WEB_RENDER_H
+#if defined(TN_AMALGAMATION_LINES)
+#line 11 "src/web/render.h"
+#endif
+TN__BEGIN_DECLS
+
+// Renders template `name` of the app's template_path with ctx, writes it with
+// Content-Type text/html; charset=UTF-8 and finishes. Templates may call
+// xsrf_form_html() and static_url(path). On error: logs "name:line:col:
+// message", answers 500 and returns the error (TN_EINVAL without a template_path).
+TN_API int tn_render(tn_handler *h, const char *name, const tn_json_value *ctx);
+// tn_render's rendering appended to out instead; nothing is sent. Errors are
+// logged and returned; out is then unchanged.
+TN_API int tn_render_string(tn_handler *h, const char *name, const tn_json_value *ctx, tn_buf *out);
+
+TN__END_DECLS
+#endif
+// ==== END src/web/render.h ====
+
+// ==== BEGIN src/web/ws_server.h ====
+// ---------------------------------------------------------------------------
+#if defined(TN_AMALGAMATION_LINES)
+#line 1 "src/web/ws_server.h"
+#endif
+// >>ws_server  WebSocket routes of an app (Tornado's WebSocketHandler)
+// ---------------------------------------------------------------------------
+// A WebSocket endpoint is a route whose callback is tn_ws_upgrade and whose
+// user_data is a tn_ws_class (TN_WS_ROUTE spells it):
+//
+//     static void echo(tn_ws *ws, const char *data, size_t len, bool binary) {
+//         tn_ws_send(ws, data, len, binary);
+//     }
+//     static tn_ws_class echo_ws = {.on_message = echo};
+//     static const tn_route routes[] = {TN_WS_ROUTE("/ws", &echo_ws), {0}};
+//
+// The handshake (RFC 6455 §4.2) answers 405 to methods other than GET, 400
+// to HTTP/1.0, to a missing "Upgrade: websocket" ("Can \"Upgrade\" only to
+// \"WebSocket\".") or "Connection: Upgrade" and to a Sec-WebSocket-Key that is
+// not 16 bytes in base64, 403 when check_origin refuses, and 426 (with
+// "Sec-WebSocket-Version: 13") to other versions. Extensions such as
+// permessage-deflate are declined: the answer names none.
+//
+// A refused handshake gets no on_close. From the 101 on, the connection is a
+// tn_ws like any other (>>websocket).
+#ifndef TN__WEB_WS_SERVER_H
+#define TN__WEB_WS_SERVER_H
+#if defined(TN_AMALGAMATION_LINES)
+#line 27 "src/web/ws_server.h"
+#endif
+TN__BEGIN_DECLS
+
+// A route entry for a WebSocket endpoint (C99 / C++20 designated initialisers).
+#define TN_WS_ROUTE(pattern_, cls_) \
+    { .pattern = (pattern_), .callback = tn_ws_upgrade, .user_data = (void *)(cls_) }
+
+// The route callback: h->user_data must be the tn_ws_class. Validates the
+// handshake (or answers the error), detaches the stream, sends 101 and calls
+// open.
+TN_API void tn_ws_upgrade(tn_handler *h);
+
+// Goes on with a handshake that prepare deferred (tn_defer): validates,
+// answers 101 and calls open, or answers the handshake error. Returns 0,
+// TN_EINVAL (nothing pending) or TN_ECLOSED when the client left meanwhile:
+// then ws is freed without open or on_close. ws is not to be used after a
+// failed handshake.
+TN_API int tn_ws_accept(tn_ws *ws);
+// Refuses a handshake that prepare deferred with an error page of `status`
+// (400..599; others answer 500) and frees ws (no on_close). Returns 0 or
+// TN_EINVAL (nothing pending).
+TN_API int tn_ws_refuse(tn_ws *ws, int status);
+
+// Positional path argument i of the route (0-based, decoded), {NULL,0} when absent.
+TN_API tn_str tn_ws_path_arg(const tn_ws *ws, int i);
+TN_API int tn_ws_path_args_count(const tn_ws *ws);
+// The path argument of the route's named group `name` (Tornado's
+// path_kwargs, like tn_path_kwarg), {NULL,0} when the route has none.
+TN_API tn_str tn_ws_path_kwarg(const tn_ws *ws, const char *name);
+
+TN__END_DECLS
+#endif
+// ==== END src/web/ws_server.h ====
 
 #endif // TORNADO_H_INCLUDED
 
@@ -2757,35 +3312,38 @@ TN_API int tn_ws_connect(tn_loop *loop, const tn_ws_connect_desc *desc);
 #define TORNADO_IMPL_INCLUDED
 
 // ==== BEGIN src/base/internal.h ====
+// ---------------------------------------------------------------------------
 #if defined(TN_AMALGAMATION_LINES)
 #line 1 "src/base/internal.h"
 #endif
+// >>internal  The start of every implementation file (not public API)
 // ---------------------------------------------------------------------------
-// >>internal  What every implementation part shares (not public API)
-// ---------------------------------------------------------------------------
+// Every .c under src/ includes this first, then the headers it uses, public
+// and private. A module's private interface to the others lives in its
+// X_internal.h (loop_internal.h, server_internal.h, ws_internal.h...), which
+// names exactly what crosses; a name used in one file only stays there.
+//
+// Linkage. The implementation is built two ways: amalgamated into tornado.h,
+// where it is one translation unit, and file by file from src/ (the "split"
+// unit-test build). Two macros say how far an internal function is seen:
+//   TN__PRIVATE   used in its own file only: static in both builds.
+//   TN__INTERNAL  declared in an X_internal.h and defined in one file for the
+//                 others: static in tornado.h (so two TORNADO_STATIC copies
+//                 link into one program, and only TN_API names leave the
+//                 object), extern (and hidden from a shared library's
+//                 exports) when src/ is compiled file by file.
+// Both carry __attribute__((unused)): a configuration that calls no one of
+// them (no threads, another backend) stays warning-free.
+#ifndef TN__BASE_INTERNAL_H
+#define TN__BASE_INTERNAL_H
 
-#include <errno.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <time.h>
-#include <limits.h>
-#include <fcntl.h>
-#include <unistd.h>
-#include <signal.h>
-#include <sys/types.h>
-#include <sys/time.h>
-#include <sys/socket.h>
-#include <sys/un.h>
-#include <sys/stat.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
-#include <arpa/inet.h>
-#include <netdb.h>
-#include <poll.h>
-#if TN_USE_SENDFILE
-#  include <sys/sendfile.h>
+// Compiled on its own, a src/ file is a piece of the implementation all the
+// same: say so before config.h picks the system interfaces (_GNU_SOURCE).
+#ifndef TORNADO_IMPLEMENTATION
+#  define TORNADO_IMPLEMENTATION
 #endif
+
+
 #if TN_ENABLE_THREADS
 #  include <pthread.h>
 #endif
@@ -2795,13 +3353,24 @@ TN_API int tn_ws_connect(tn_loop *loop, const tn_ws_connect_desc *desc);
 #endif
 
 #if defined(__GNUC__) || defined(__clang__)
-#  define TN__PRIVATE static __attribute__((unused))
+#  define TN__UNUSED __attribute__((unused))
+#  define TN__HIDDEN __attribute__((visibility("hidden")))
 #  define TN__LIKELY(x) __builtin_expect(!!(x), 1)
 #  define TN__UNLIKELY(x) __builtin_expect(!!(x), 0)
 #else
-#  define TN__PRIVATE static
+#  define TN__UNUSED
+#  define TN__HIDDEN
 #  define TN__LIKELY(x) (x)
 #  define TN__UNLIKELY(x) (x)
+#endif
+
+#define TN__PRIVATE static TN__UNUSED
+#if defined(TORNADO_IMPL_INCLUDED)  // tornado.h: one translation unit
+#  define TN__INTERNAL static TN__UNUSED
+#elif defined(TORNADO_STATIC)
+#  error "TORNADO_STATIC needs the amalgamated tornado.h: src/ files compiled one by one must call each other"
+#else
+#  define TN__INTERNAL extern TN__HIDDEN TN__UNUSED
 #endif
 
 #define TN__MIN(a, b) ((a) < (b) ? (a) : (b))
@@ -2822,6 +3391,8 @@ TN_API int tn_ws_connect(tn_loop *loop, const tn_ws_connect_desc *desc);
 #  define TN__ATOMIC_LOAD(p) __atomic_load_n((p), __ATOMIC_ACQUIRE)
 #  define TN__ATOMIC_STORE(p, v) __atomic_store_n((p), (v), __ATOMIC_RELEASE)
 #  define TN__ATOMIC_XCHG(p, v) __atomic_exchange_n((p), (v), __ATOMIC_ACQ_REL)
+// A reference count's release: the new value (0: the last one is gone).
+#  define TN__ATOMIC_DEC(p) __atomic_sub_fetch((p), 1, __ATOMIC_ACQ_REL)
 #else
 #  error "tornado.h needs GCC or Clang atomics builtins"
 #endif
@@ -2841,29 +3412,59 @@ typedef int tn__mutex;
 #  define tn__mutex_unlock(m) ((void)(m))
 #  define TN__THREAD_LOCAL
 #endif
-
-TN__PRIVATE int tn__err_from_errno(int e);
-// A view of p[0..n).
-TN__PRIVATE tn_str tn__str_n(const char *p, size_t n);
-// A malloc'd copy of s (NULL when out of memory).
-TN__PRIVATE char *tn__strdup(const char *s);
-// The value of a hex digit, or -1.
-TN__PRIVATE int tn__hex_value(int c);
-// Writes 2n lowercase hex digits (no NUL).
-TN__PRIVATE void tn__hex_encode(const void *src, size_t n, char *out);
-// RFC 9110 token characters (http_parse.c).
-TN__PRIVATE bool tn__http_is_tchar(unsigned char c);
-TN__PRIVATE void *tn__malloc(size_t n);
-TN__PRIVATE void *tn__calloc(size_t count, size_t n);
-TN__PRIVATE void *tn__realloc(void *p, size_t n);
-TN__PRIVATE void tn__free(void *p);
+#endif
 // ==== END src/base/internal.h ====
 
-// ==== BEGIN src/base/alloc.c ====
+// ==== BEGIN src/base/alloc_internal.h ====
+// ---------------------------------------------------------------------------
 #if defined(TN_AMALGAMATION_LINES)
-#line 1 "src/base/alloc.c"
+#line 1 "src/base/alloc_internal.h"
 #endif
+// >>alloc_internal  The library's allocation calls (base/alloc.c)
+// ---------------------------------------------------------------------------
+// Every block the library allocates comes from these: they pick the
+// allocator (see >>alloc), record it in the block, and count.
+#ifndef TN__BASE_ALLOC_INTERNAL_H
+#define TN__BASE_ALLOC_INTERNAL_H
+
+
+
+TN__INTERNAL void *tn__malloc(size_t n);
+// Zeroed; NULL also when count * n overflows.
+TN__INTERNAL void *tn__calloc(size_t count, size_t n);
+// Grows or shrinks a block within the allocator that made it (p NULL: tn__malloc).
+TN__INTERNAL void *tn__realloc(void *p, size_t n);
+// Gives a block back to the allocator that made it.
+TN__INTERNAL void tn__free(void *p);
+// Grows an array to hold at least `need` elements of `size` bytes: its
+// capacity *cap (in elements) doubles, from `first`, until they fit.
+// `arrayp` is the address of the array's pointer, whatever its element
+// type. Returns 0, or TN_ENOMEM with the array and *cap unchanged (also when
+// the bytes would not fit a size_t).
+TN__INTERNAL int tn__grow(void *arrayp, size_t *cap, size_t need, size_t size, size_t first);
+
+// A run-time allocator as the library holds it: a copy of the tn_allocator,
+// kept (in one block of its own) while its loop lives or a block it made does.
+typedef struct tn__allocator tn__allocator;
+// Makes the record of `a` (both callbacks set), held once for its loop.
+// NULL when out of memory.
+TN__INTERNAL tn__allocator *tn__allocator_new(const tn_allocator *a);
+// Drops the loop's hold; the record goes once its last block is freed too.
+TN__INTERNAL void tn__allocator_release(tn__allocator *r);
+// Sets the allocator of this thread's next allocations (NULL: TN_MALLOC);
+// returns the previous one. The loop calls it as it becomes current.
+TN__INTERNAL tn__allocator *tn__allocator_use(tn__allocator *r);
+#endif
+// ==== END src/base/alloc_internal.h ====
+
+// ==== BEGIN src/base/alloc.c ====
 // >>alloc implementation
+#if defined(TN_AMALGAMATION_LINES)
+#line 5 "src/base/alloc.c"
+#endif
+
+#include <stdlib.h>
+#include <string.h>
 
 #ifndef TN_MALLOC
 #  define TN_MALLOC(n) malloc(n)
@@ -2873,13 +3474,72 @@ TN__PRIVATE void tn__free(void *p);
 
 static uint64_t tn__mem_allocs, tn__mem_frees;
 
-TN__PRIVATE void *tn__malloc(size_t n) {
-    void *p = TN_MALLOC(n ? n : 1);
-    if (p) TN__ATOMIC_ADD(&tn__mem_allocs, 1);
-    return p;
+struct tn__allocator {
+    tn_allocator a;
+    uint64_t refs;  // atomic: one for the loop, one per block it made
+};
+
+// This thread's allocator for new blocks (NULL: TN_MALLOC).
+static TN__THREAD_LOCAL tn__allocator *tn__alloc_current;
+
+// What precedes every block: the allocator that made it (NULL: TN_MALLOC)
+// and, for a run-time allocator, which has no realloc, the block's size.
+// 16 bytes, so that blocks stay as aligned as malloc's.
+typedef struct tn__head {
+    tn__allocator *from;
+    size_t size;
+} tn__head;
+enum { TN__HEAD = 16 };
+typedef char tn__head_fits[sizeof(tn__head) <= TN__HEAD ? 1 : -1];
+
+TN__PRIVATE tn__head tn__head_get(const void *p) {
+    tn__head h;
+    memcpy(&h, (const char *)p - TN__HEAD, sizeof h);
+    return h;
 }
 
-TN__PRIVATE void *tn__calloc(size_t count, size_t n) {
+// Stamps the head at the start of `raw` and returns the block after it.
+TN__PRIVATE void *tn__head_put(void *raw, tn__allocator *from, size_t size) {
+    tn__head h;
+    h.from = from;
+    h.size = size;
+    memcpy(raw, &h, sizeof h);
+    return (char *)raw + TN__HEAD;
+}
+
+TN__INTERNAL tn__allocator *tn__allocator_new(const tn_allocator *a) {
+    tn__allocator *r = TN__CAST(tn__allocator *, a->alloc_cb(sizeof *r, a->user_data));
+    if (!r) return NULL;
+    r->a = *a;
+    r->refs = 1;
+    TN__ATOMIC_ADD(&tn__mem_allocs, 1);
+    return r;
+}
+
+TN__INTERNAL void tn__allocator_release(tn__allocator *r) {
+    if (!r || TN__ATOMIC_DEC(&r->refs) != 0) return;
+    tn_allocator a = r->a;  // the record goes back through its own allocator
+    TN__ATOMIC_ADD(&tn__mem_frees, 1);
+    a.free_cb(r, a.user_data);
+}
+
+TN__INTERNAL tn__allocator *tn__allocator_use(tn__allocator *r) {
+    tn__allocator *prev = tn__alloc_current;
+    tn__alloc_current = r;
+    return prev;
+}
+
+TN__INTERNAL void *tn__malloc(size_t n) {
+    tn__allocator *a = tn__alloc_current;
+    if (n > SIZE_MAX - TN__HEAD) return NULL;
+    void *raw = a ? a->a.alloc_cb(n + TN__HEAD, a->a.user_data) : TN_MALLOC(n + TN__HEAD);
+    if (!raw) return NULL;
+    if (a) TN__ATOMIC_ADD(&a->refs, 1);
+    TN__ATOMIC_ADD(&tn__mem_allocs, 1);
+    return tn__head_put(raw, a, n);
+}
+
+TN__INTERNAL void *tn__calloc(size_t count, size_t n) {
     if (n && count > SIZE_MAX / n) return NULL;
     size_t total = count * n;
     void *p = tn__malloc(total);
@@ -2887,16 +3547,49 @@ TN__PRIVATE void *tn__calloc(size_t count, size_t n) {
     return p;
 }
 
-TN__PRIVATE void *tn__realloc(void *p, size_t n) {
-    void *q = TN_REALLOC(p, n ? n : 1);
-    if (q && !p) TN__ATOMIC_ADD(&tn__mem_allocs, 1);
+TN__INTERNAL void *tn__realloc(void *p, size_t n) {
+    if (!p) return tn__malloc(n);
+    if (n > SIZE_MAX - TN__HEAD) return NULL;
+    tn__head h = tn__head_get(p);
+    void *old = (char *)p - TN__HEAD;
+    if (!h.from) {  // TN_REALLOC may grow it in place
+        void *raw = TN_REALLOC(old, n + TN__HEAD);
+        return raw ? tn__head_put(raw, NULL, n) : NULL;
+    }
+    // A run-time allocator has no realloc: move the block, within it.
+    void *raw = h.from->a.alloc_cb(n + TN__HEAD, h.from->a.user_data);
+    if (!raw) return NULL;
+    void *q = tn__head_put(raw, h.from, n);
+    memcpy(q, p, TN__MIN(h.size, n));
+    h.from->a.free_cb(old, h.from->a.user_data);
     return q;
 }
 
-TN__PRIVATE void tn__free(void *p) {
+TN__INTERNAL void tn__free(void *p) {
     if (!p) return;
+    tn__head h = tn__head_get(p);
+    void *raw = (char *)p - TN__HEAD;
     TN__ATOMIC_ADD(&tn__mem_frees, 1);
-    TN_FREE(p);
+    if (!h.from) {
+        TN_FREE(raw);
+        return;
+    }
+    h.from->a.free_cb(raw, h.from->a.user_data);
+    tn__allocator_release(h.from);
+}
+
+TN__INTERNAL int tn__grow(void *arrayp, size_t *cap, size_t need, size_t size, size_t first) {
+    if (need <= *cap) return 0;
+    size_t n = *cap ? *cap : first;
+    while (n < need) n = n > SIZE_MAX / 2 ? need : n * 2;
+    if (n > SIZE_MAX / size) return TN_ENOMEM;
+    void *array;  // copied through memcpy: an element pointer read as void *
+    memcpy(&array, arrayp, sizeof array);
+    array = tn__realloc(array, n * size);
+    if (!array) return TN_ENOMEM;
+    memcpy(arrayp, &array, sizeof array);
+    *cap = n;
+    return 0;
 }
 
 TN_API tn_mem_stats tn_mem_get_stats(void) {
@@ -2908,11 +3601,29 @@ TN_API tn_mem_stats tn_mem_get_stats(void) {
 }
 // ==== END src/base/alloc.c ====
 
-// ==== BEGIN src/base/error.c ====
+// ==== BEGIN src/base/error_internal.h ====
+// ---------------------------------------------------------------------------
 #if defined(TN_AMALGAMATION_LINES)
-#line 1 "src/base/error.c"
+#line 1 "src/base/error_internal.h"
 #endif
+// >>error_internal  System errors as TN_E* codes (base/error.c)
+// ---------------------------------------------------------------------------
+#ifndef TN__BASE_ERROR_INTERNAL_H
+#define TN__BASE_ERROR_INTERNAL_H
+
+
+// Maps a system errno to a TN_E* code; unknown ones become TN_ESYS.
+TN__INTERNAL int tn__err_from_errno(int e);
+#endif
+// ==== END src/base/error_internal.h ====
+
+// ==== BEGIN src/base/error.c ====
 // >>error implementation
+#if defined(TN_AMALGAMATION_LINES)
+#line 4 "src/base/error.c"
+#endif
+
+#include <errno.h>
 
 TN_API const char *tn_version(void) { return TN_VERSION_STRING; }
 
@@ -2937,7 +3648,7 @@ TN_API const char *tn_err_name(int err) {
 }
 
 // Maps a system errno to a TN_E* code; unknown ones become TN_ESYS.
-TN__PRIVATE int tn__err_from_errno(int e) {
+TN__INTERNAL int tn__err_from_errno(int e) {
     switch (e) {
     case 0: return 0;
     case ENOMEM: return TN_ENOMEM;
@@ -2966,31 +3677,57 @@ TN__PRIVATE int tn__err_from_errno(int e) {
 }
 // ==== END src/base/error.c ====
 
-// ==== BEGIN src/base/str.c ====
+// ==== BEGIN src/base/str_internal.h ====
+// ---------------------------------------------------------------------------
 #if defined(TN_AMALGAMATION_LINES)
-#line 1 "src/base/str.c"
+#line 1 "src/base/str_internal.h"
 #endif
-// >>str implementation
+// >>str_internal  Small string helpers (base/str.c)
+// ---------------------------------------------------------------------------
+#ifndef TN__BASE_STR_INTERNAL_H
+#define TN__BASE_STR_INTERNAL_H
 
-TN__PRIVATE tn_str tn__str_n(const char *p, size_t n) {
+
+
+// A view of p[0..n).
+TN__INTERNAL tn_str tn__str_n(const char *p, size_t n);
+// A copy of s from tn__malloc (NULL when out of memory).
+TN__INTERNAL char *tn__strdup(const char *s);
+// The value of a hex digit, or -1.
+TN__INTERNAL int tn__hex_value(int c);
+// Writes 2n lowercase hex digits (no NUL).
+TN__INTERNAL void tn__hex_encode(const void *src, size_t n, char *out);
+#endif
+// ==== END src/base/str_internal.h ====
+
+// ==== BEGIN src/base/str.c ====
+// >>str implementation
+#if defined(TN_AMALGAMATION_LINES)
+#line 6 "src/base/str.c"
+#endif
+
+#include <stdio.h>
+#include <string.h>
+
+TN__INTERNAL tn_str tn__str_n(const char *p, size_t n) {
     tn_str v;
     v.ptr = p;
     v.len = n;
     return v;
 }
 
-TN__PRIVATE char *tn__strdup(const char *s) {
+TN__INTERNAL char *tn__strdup(const char *s) {
     size_t n = strlen(s) + 1;
     char *p = TN__CAST(char *, tn__malloc(n));
     if (p) memcpy(p, s, n);
     return p;
 }
 
-TN__PRIVATE int tn__hex_value(int c) {
+TN__INTERNAL int tn__hex_value(int c) {
     return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
 }
 
-TN__PRIVATE void tn__hex_encode(const void *src, size_t n, char *out) {
+TN__INTERNAL void tn__hex_encode(const void *src, size_t n, char *out) {
     const unsigned char *p = TN__CAST(const unsigned char *, src);
     for (size_t i = 0; i < n; i++) {
         out[2 * i] = "0123456789abcdef"[p[i] >> 4];
@@ -3021,15 +3758,7 @@ TN_API bool tn_str_eq_nocase(tn_str a, tn_str b) {
 
 TN_API int tn_buf_reserve(tn_buf *b, size_t extra) {
     if (extra > SIZE_MAX - b->len - 1) return TN_ENOMEM;
-    size_t need = b->len + extra + 1;
-    if (need <= b->cap) return 0;
-    size_t cap = b->cap ? b->cap : 64;
-    while (cap < need) cap = cap > SIZE_MAX / 2 ? need : cap * 2;
-    char *p = TN__CAST(char *, tn__realloc(b->data, cap));
-    if (!p) return TN_ENOMEM;
-    b->data = p;
-    b->cap = cap;
-    return 0;
+    return tn__grow(&b->data, &b->cap, b->len + extra + 1, 1, 64);  // + 1: the NUL
 }
 
 TN_API int tn_buf_append(tn_buf *b, const void *data, size_t len) {
@@ -3087,10 +3816,12 @@ TN_API void tn_buf_free(tn_buf *b) {
 // ==== END src/base/str.c ====
 
 // ==== BEGIN src/base/time.c ====
-#if defined(TN_AMALGAMATION_LINES)
-#line 1 "src/base/time.c"
-#endif
 // >>time implementation
+#if defined(TN_AMALGAMATION_LINES)
+#line 3 "src/base/time.c"
+#endif
+
+#include <time.h>
 
 TN_API double tn_time_monotonic(void) {
     struct timespec ts;
@@ -3105,17 +3836,59 @@ TN_API double tn_time_wall(void) {
 }
 // ==== END src/base/time.c ====
 
-// ==== BEGIN src/base/log.c ====
+// ==== BEGIN src/base/log_internal.h ====
+// ---------------------------------------------------------------------------
 #if defined(TN_AMALGAMATION_LINES)
-#line 1 "src/base/log.c"
+#line 1 "src/base/log_internal.h"
 #endif
-// >>log implementation
+// >>log_internal  The library's own log lines (tornado.general)
+// ---------------------------------------------------------------------------
+// User code logs on the application channel (TN_LOGI...); the library's
+// protocol and network events go to the general one, as Tornado's do.
+#ifndef TN__BASE_LOG_INTERNAL_H
+#define TN__BASE_LOG_INTERNAL_H
 
-static tn_log_fn tn__log_fn = tn_log_write_stderr;
+
+
+#define TN__LOGD(...) TN_LOG(TN_LOG_DEBUG, TN_LOG_GENERAL, __VA_ARGS__)
+#define TN__LOGI(...) TN_LOG(TN_LOG_INFO, TN_LOG_GENERAL, __VA_ARGS__)
+#define TN__LOGW(...) TN_LOG(TN_LOG_WARNING, TN_LOG_GENERAL, __VA_ARGS__)
+#define TN__LOGE(...) TN_LOG(TN_LOG_ERROR, TN_LOG_GENERAL, __VA_ARGS__)
+
+// Sends this thread's lines to `sink` (NULL, or a sink without cb: the
+// process-wide writer); returns the previous one. The loop calls it as it
+// becomes current; `sink` must stay valid while it is in use.
+TN__INTERNAL const tn_logger *tn__log_use(const tn_logger *sink);
+#endif
+// ==== END src/base/log_internal.h ====
+
+// ==== BEGIN src/base/log.c ====
+// >>log implementation
+#if defined(TN_AMALGAMATION_LINES)
+#line 9 "src/base/log.c"
+#endif
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+static tn_log_cb tn__log_fn = tn_log_write_stderr;
 static void *tn__log_ud;
 static int tn__log_level = TN_LOG_INFO;
+// The current loop's sink on this thread (NULL: the process-wide writer).
+static TN__THREAD_LOCAL const tn_logger *tn__log_sink;
 
-TN_API void tn_log_set_fn(tn_log_fn fn, void *user_data) {
+TN__INTERNAL const tn_logger *tn__log_use(const tn_logger *sink) {
+    const tn_logger *prev = tn__log_sink;
+    tn__log_sink = sink && sink->cb ? sink : NULL;
+    return prev;
+}
+
+TN_API void tn_log_set_cb(tn_log_cb fn, void *user_data) {
     tn__log_fn = fn ? fn : tn_log_write_stderr;
     tn__log_ud = fn ? user_data : NULL;
 }
@@ -3302,7 +4075,7 @@ TN_API int tn_log_to_file(const tn_log_file_desc *desc) {
         }
         f->size = (long long)st.st_size;
     }
-    tn_log_set_fn(f ? tn__log_write_file : NULL, f);
+    tn_log_set_cb(f ? tn__log_write_file : NULL, f);
     tn__log_file_free(tn__log_file_state);
     tn__log_file_state = f;
     return 0;
@@ -3335,22 +4108,18 @@ TN_API void tn_log(int level, tn_log_channel channel, const char *file, int line
     rec.line = line;
     rec.time = tn_time_wall();
     rec.message = msg;
-    tn__log_fn(&rec, tn__log_ud);
+    const tn_logger *sink = tn__log_sink;
+    if (sink) sink->cb(&rec, sink->user_data);
+    else tn__log_fn(&rec, tn__log_ud);
     if (msg != small) tn__free(msg);
 }
-
-#define TN__LOG(level, channel, ...) TN_LOG(level, channel, __VA_ARGS__)
-#define TN__LOGD(...) TN__LOG(TN_LOG_DEBUG, TN_LOG_GENERAL, __VA_ARGS__)
-#define TN__LOGI(...) TN__LOG(TN_LOG_INFO, TN_LOG_GENERAL, __VA_ARGS__)
-#define TN__LOGW(...) TN__LOG(TN_LOG_WARNING, TN_LOG_GENERAL, __VA_ARGS__)
-#define TN__LOGE(...) TN__LOG(TN_LOG_ERROR, TN_LOG_GENERAL, __VA_ARGS__)
 // ==== END src/base/log.c ====
 
 // ==== BEGIN src/base/base64.c ====
-#if defined(TN_AMALGAMATION_LINES)
-#line 1 "src/base/base64.c"
-#endif
 // >>base64 implementation
+#if defined(TN_AMALGAMATION_LINES)
+#line 5 "src/base/base64.c"
+#endif
 
 TN__PRIVATE const char *tn__b64_alphabet(int flags) {
     return flags & TN_BASE64_URL ? "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
@@ -3458,13 +4227,43 @@ TN_API int tn_base64_decode_buf(tn_buf *b, const char *src, size_t len, int flag
 }
 // ==== END src/base/base64.c ====
 
-// ==== BEGIN src/base/sha1.c ====
+// ==== BEGIN src/base/sha1_internal.h ====
+// ---------------------------------------------------------------------------
 #if defined(TN_AMALGAMATION_LINES)
-#line 1 "src/base/sha1.c"
+#line 1 "src/base/sha1_internal.h"
 #endif
-// >>sha1 implementation
+// >>sha1_internal  The Merkle-Damgard framing SHA-1 and SHA-256 share
+// (base/sha1.c): 64-byte blocks, a 0x80 pad byte and the bit count as a
+// big-endian 64-bit trailer
+// ---------------------------------------------------------------------------
+#ifndef TN__BASE_SHA1_INTERNAL_H
+#define TN__BASE_SHA1_INTERNAL_H
 
-TN__PRIVATE uint32_t tn__load_be32(const uint8_t *p) {
+
+// One hash's compression of a 64-byte block into its state.
+typedef void (*tn__md_compress)(uint32_t *state, const uint8_t *block);
+
+TN__INTERNAL uint32_t tn__load_be32(const uint8_t *p);
+// Hashes `len` more bytes: whole blocks go to `compress`, the rest waits in
+// `block`; *count is the total so far.
+TN__INTERNAL void tn__md_update(uint32_t *state, uint8_t *block, uint64_t *count, const void *data, size_t len,
+                                tn__md_compress compress);
+// Pads, compresses the last block(s) and writes `words` big-endian words of
+// the state to `out`.
+TN__INTERNAL void tn__md_final(uint32_t *state, uint8_t *block, uint64_t count, tn__md_compress compress,
+                               uint8_t *out, int words);
+#endif
+// ==== END src/base/sha1_internal.h ====
+
+// ==== BEGIN src/base/sha1.c ====
+// >>sha1 implementation
+#if defined(TN_AMALGAMATION_LINES)
+#line 4 "src/base/sha1.c"
+#endif
+
+#include <string.h>
+
+TN__INTERNAL uint32_t tn__load_be32(const uint8_t *p) {
     return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
 }
 
@@ -3477,12 +4276,10 @@ TN__PRIVATE void tn__store_be32(uint8_t *p, uint32_t v) {
 
 TN__PRIVATE uint32_t tn__rol32(uint32_t v, int n) { return v << n | v >> (32 - n); }
 
-// The Merkle-Damgard framing that SHA-1 and SHA-256 share: 64-byte blocks,
-// a 0x80 pad byte and the bit count as a big-endian 64-bit trailer.
-typedef void (*tn__md_compress)(uint32_t *state, const uint8_t *block);
+// ---- the Merkle-Damgard framing, shared with SHA-256
 
-TN__PRIVATE void tn__md_update(uint32_t *state, uint8_t *block, uint64_t *count, const void *data,
-                               size_t len, tn__md_compress compress) {
+TN__INTERNAL void tn__md_update(uint32_t *state, uint8_t *block, uint64_t *count, const void *data,
+                                size_t len, tn__md_compress compress) {
     const uint8_t *p = TN__CAST(const uint8_t *, data);
     size_t used = (size_t)(*count % 64);
     *count += len;
@@ -3499,8 +4296,8 @@ TN__PRIVATE void tn__md_update(uint32_t *state, uint8_t *block, uint64_t *count,
     if (len) memcpy(block, p, len);
 }
 
-TN__PRIVATE void tn__md_final(uint32_t *state, uint8_t *block, uint64_t count,
-                              tn__md_compress compress, uint8_t *out, int words) {
+TN__INTERNAL void tn__md_final(uint32_t *state, uint8_t *block, uint64_t count,
+                               tn__md_compress compress, uint8_t *out, int words) {
     size_t used = (size_t)(count % 64);
     block[used++] = 0x80;
     if (used > 56) {
@@ -3566,10 +4363,12 @@ TN_API void tn_sha1(const void *data, size_t len, uint8_t out[TN_SHA1_SIZE]) {
 // ==== END src/base/sha1.c ====
 
 // ==== BEGIN src/base/sha256.c ====
-#if defined(TN_AMALGAMATION_LINES)
-#line 1 "src/base/sha256.c"
-#endif
 // >>sha256 implementation
+#if defined(TN_AMALGAMATION_LINES)
+#line 4 "src/base/sha256.c"
+#endif
+
+#include <string.h>
 
 TN__PRIVATE uint32_t tn__ror32(uint32_t v, int n) { return v >> n | v << (32 - n); }
 
@@ -3677,10 +4476,12 @@ TN_API bool tn_memeq_consttime(const void *a, const void *b, size_t n) {
 // ==== END src/base/sha256.c ====
 
 // ==== BEGIN src/base/utf8.c ====
-#if defined(TN_AMALGAMATION_LINES)
-#line 1 "src/base/utf8.c"
-#endif
 // >>utf8 implementation
+#if defined(TN_AMALGAMATION_LINES)
+#line 4 "src/base/utf8.c"
+#endif
+
+#include <string.h>
 
 TN_API void tn_utf8_reset(tn_utf8_state *s) { memset(s, 0, sizeof *s); }
 
@@ -3747,10 +4548,16 @@ TN_API bool tn_utf8_valid(const void *data, size_t len) {
 // ==== END src/base/utf8.c ====
 
 // ==== BEGIN src/base/random.c ====
-#if defined(TN_AMALGAMATION_LINES)
-#line 1 "src/base/random.c"
-#endif
 // >>random implementation
+#if defined(TN_AMALGAMATION_LINES)
+#line 5 "src/base/random.c"
+#endif
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <unistd.h>
+
 #if defined(__linux__)
 #  include <sys/syscall.h>
 #endif
@@ -3811,13 +4618,18 @@ TN_API int tn_random_bytes(void *buf, size_t n) {
 // ==== END src/base/random.c ====
 
 // ==== BEGIN src/base/json.c ====
-#if defined(TN_AMALGAMATION_LINES)
-#line 1 "src/base/json.c"
-#endif
 // >>json implementation
-#include <locale.h>
+#if defined(TN_AMALGAMATION_LINES)
+#line 6 "src/base/json.c"
+#endif
+
+#include <errno.h>
 #include <float.h>
+#include <locale.h>
 #include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 typedef struct tn__json_member tn__json_member;
 
@@ -4145,18 +4957,6 @@ TN__PRIVATE void tn__json_shrink(tn__json_parser *P, char *p, size_t had, size_t
     if (p + had == (char *)b + TN__JSON_HDR + b->used) b->used -= had - keep;
 }
 
-// Grows a scratch array so that it holds at least `need` elements.
-TN__PRIVATE int tn__json_grow(void **arr, size_t *cap, size_t need, size_t elem) {
-    if (need <= *cap) return 0;
-    size_t n = TN__MAX(*cap * 2, 16);
-    if (n > SIZE_MAX / elem) return TN_ENOMEM;
-    void *p = tn__realloc(*arr, n * elem);
-    if (!p) return TN_ENOMEM;
-    *arr = p;
-    *cap = n;
-    return 0;
-}
-
 TN__PRIVATE int tn__json_fail(tn__json_parser *P, const unsigned char *at, const char *what) {
     tn_json_doc *d = P->doc;
     d->error_offset = (size_t)(at - P->start);
@@ -4373,7 +5173,7 @@ TN__PRIVATE int tn__json_open(tn__json_parser *P) {
         snprintf(what, sizeof what, "nesting deeper than %d", P->max_depth);
         return tn__json_fail(P, P->p, what);
     }
-    if (tn__json_grow((void **)&P->frames, &P->frames_cap, P->nframes + 1, sizeof *P->frames))
+    if (tn__grow(&P->frames, &P->frames_cap, P->nframes + 1, sizeof *P->frames, 16))
         return tn__json_nomem(P);
     tn__json_frame *f = &P->frames[P->nframes++];
     f->first = P->nstack;
@@ -4401,7 +5201,7 @@ TN__PRIVATE int tn__json_close(tn__json_parser *P, tn_json_value *v) {
 // Starts the next member of the innermost container: for an object, its key
 // and the colon.
 TN__PRIVATE int tn__json_member_start(tn__json_parser *P) {
-    if (tn__json_grow((void **)&P->stack, &P->stack_cap, P->nstack + 1, sizeof *P->stack))
+    if (tn__grow(&P->stack, &P->stack_cap, P->nstack + 1, sizeof *P->stack, 16))
         return tn__json_nomem(P);
     tn__json_member *m = &P->stack[P->nstack];
     memset(m, 0, sizeof *m);
@@ -4612,10 +5412,13 @@ TN_API int tn_json_num(const tn_json_value *v, double *out) {
 // ==== END src/base/json.c ====
 
 // ==== BEGIN src/base/signed.c ====
-#if defined(TN_AMALGAMATION_LINES)
-#line 1 "src/base/signed.c"
-#endif
 // >>signed implementation
+#if defined(TN_AMALGAMATION_LINES)
+#line 8 "src/base/signed.c"
+#endif
+
+#include <stdio.h>
+#include <string.h>
 
 TN__PRIVATE void tn__signed_field(tn_buf *b, const char *s, size_t n) {
     tn_buf_appendf(b, "%zu:", n);
@@ -4705,12 +5508,18 @@ TN_API int tn_signed_value_decode(tn_buf *out, const char *const *secrets, int n
 // ==== END src/base/signed.c ====
 
 // ==== BEGIN src/base/options.c ====
-#if defined(TN_AMALGAMATION_LINES)
-#line 1 "src/base/options.c"
-#endif
 // >>options implementation
+#if defined(TN_AMALGAMATION_LINES)
+#line 9 "src/base/options.c"
+#endif
+
 #include <ctype.h>
+#include <errno.h>
+#include <limits.h>
 #include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <strings.h>
 
 typedef union tn__option_slot {
@@ -5397,13 +6206,20 @@ TN_API int tn_options_help(const tn_options *o, tn_buf *out) {
 // ==== END src/base/options.c ====
 
 // ==== BEGIN src/loop/loop_internal.h ====
+// ---------------------------------------------------------------------------
 #if defined(TN_AMALGAMATION_LINES)
 #line 1 "src/loop/loop_internal.h"
 #endif
-// ---------------------------------------------------------------------------
 // >>loop_internal  The loop's private state, shared by loop, timer, executor,
 // the backends and the objects the loop owns (streams, servers)
 // ---------------------------------------------------------------------------
+#ifndef TN__LOOP_LOOP_INTERNAL_H
+#define TN__LOOP_LOOP_INTERNAL_H
+#if defined(TN_AMALGAMATION_LINES)
+#line 10 "src/loop/loop_internal.h"
+#endif
+
+#include <poll.h>
 
 typedef struct tn__handler {
     tn_io_cb cb;
@@ -5448,6 +6264,7 @@ typedef struct tn__executor tn__executor;
 
 struct tn_loop {
     tn_loop_desc desc;
+    tn__allocator *alloc;    // desc.allocator's record; NULL: none
     double now;
     int running;
     int stopping;            // atomic: set by tn_loop_stop from any thread
@@ -5462,7 +6279,8 @@ struct tn_loop {
     int be_fd;               // epoll / kqueue descriptor
     void *be_events;         // epoll_event / kevent array of fired_cap
     struct pollfd *pfds;     // poll backend
-    int npfds, pfds_cap;
+    int npfds;
+    size_t pfds_cap;
     // wake-up channel for add_callback from other threads and signals
     int wake_rfd, wake_wfd;
     int wake_pending;        // atomic: a wake-up byte is in flight
@@ -5495,54 +6313,62 @@ struct tn_loop {
 #endif
 };
 
-TN__PRIVATE void tn__loop_add_handle(tn_loop *loop, tn__handle *h);
-TN__PRIVATE void tn__loop_remove_handle(tn__handle *h);
-TN__PRIVATE void tn__loop_wake(tn_loop *loop);
-TN__PRIVATE char *tn__loop_scratch(tn_loop *loop, size_t *cap);
-TN__PRIVATE tn_buf *tn__loop_buf(tn_loop *loop);
+TN__INTERNAL void tn__loop_add_handle(tn_loop *loop, tn__handle *h);
+TN__INTERNAL void tn__loop_remove_handle(tn__handle *h);
+TN__INTERNAL void tn__loop_wake(tn_loop *loop);
+TN__INTERNAL char *tn__loop_scratch(tn_loop *loop, size_t *cap);
+TN__INTERNAL tn_buf *tn__loop_buf(tn_loop *loop);
 
 // backend: one set of static functions per backend (redis ae style)
 enum { TN__BE_ADD, TN__BE_MOD, TN__BE_DEL };
-TN__PRIVATE int tn__be_init(tn_loop *loop);
-TN__PRIVATE void tn__be_free(tn_loop *loop);
-TN__PRIVATE int tn__be_ctl(tn_loop *loop, int op, int fd, int events);
+// "epoll", "kqueue" or "poll".
+TN__INTERNAL const char *tn__be_name(void);
+TN__INTERNAL int tn__be_init(tn_loop *loop);
+TN__INTERNAL void tn__be_free(tn_loop *loop);
+TN__INTERNAL int tn__be_ctl(tn_loop *loop, int op, int fd, int events);
 // Waits up to timeout_ms (-1: forever); fills loop->fired; returns the count.
-TN__PRIVATE int tn__be_wait(tn_loop *loop, int timeout_ms);
+TN__INTERNAL int tn__be_wait(tn_loop *loop, int timeout_ms);
 
 // timers (timer.c)
-TN__PRIVATE double tn__timers_next(tn_loop *loop);  // deadline, or -1 if none
-TN__PRIVATE void tn__timers_run(tn_loop *loop);
-TN__PRIVATE void tn__timers_free(tn_loop *loop);
+TN__INTERNAL double tn__timers_next(tn_loop *loop);  // deadline, or -1 if none
+TN__INTERNAL void tn__timers_run(tn_loop *loop);
+TN__INTERNAL void tn__timers_free(tn_loop *loop);
 
 // executor (executor.c)
-TN__PRIVATE void tn__executor_run_done(tn_loop *loop);
-TN__PRIVATE int tn__executor_has_done(tn_loop *loop);
-TN__PRIVATE void tn__executor_free(tn_loop *loop);
+TN__INTERNAL void tn__executor_run_done(tn_loop *loop);
+TN__INTERNAL int tn__executor_has_done(tn_loop *loop);
+TN__INTERNAL void tn__executor_free(tn_loop *loop);
+#endif
 // ==== END src/loop/loop_internal.h ====
 
 // ==== BEGIN src/loop/epoll.c ====
-#if defined(TN_AMALGAMATION_LINES)
-#line 1 "src/loop/epoll.c"
-#endif
 // >>loop_epoll  The epoll backend (Linux)
+#if defined(TN_AMALGAMATION_LINES)
+#line 7 "src/loop/epoll.c"
+#endif
+
+#include <errno.h>
+#include <string.h>
+#include <unistd.h>
+
 #if TN_BACKEND == TN_BACKEND_EPOLL
 #include <sys/epoll.h>
 
-TN__PRIVATE const char *tn__be_name(void) { return "epoll"; }
+TN__INTERNAL const char *tn__be_name(void) { return "epoll"; }
 
-TN__PRIVATE int tn__be_init(tn_loop *loop) {
+TN__INTERNAL int tn__be_init(tn_loop *loop) {
     loop->be_fd = epoll_create1(EPOLL_CLOEXEC);
     if (loop->be_fd < 0) return tn__err_from_errno(errno);
     loop->be_events = tn__calloc((size_t)loop->fired_cap, sizeof(struct epoll_event));
     return loop->be_events ? 0 : TN_ENOMEM;
 }
 
-TN__PRIVATE void tn__be_free(tn_loop *loop) {
+TN__INTERNAL void tn__be_free(tn_loop *loop) {
     if (loop->be_fd >= 0) close(loop->be_fd);
     tn__free(loop->be_events);
 }
 
-TN__PRIVATE int tn__be_ctl(tn_loop *loop, int op, int fd, int events) {
+TN__INTERNAL int tn__be_ctl(tn_loop *loop, int op, int fd, int events) {
     struct epoll_event ev;
     memset(&ev, 0, sizeof ev);
     ev.events = ((events & TN_IO_READ) ? EPOLLIN : 0u) | ((events & TN_IO_WRITE) ? EPOLLOUT : 0u);
@@ -5555,7 +6381,7 @@ TN__PRIVATE int tn__be_ctl(tn_loop *loop, int op, int fd, int events) {
     return tn__err_from_errno(errno);
 }
 
-TN__PRIVATE int tn__be_wait(tn_loop *loop, int timeout_ms) {
+TN__INTERNAL int tn__be_wait(tn_loop *loop, int timeout_ms) {
     struct epoll_event *evs = TN__CAST(struct epoll_event *, loop->be_events);
     int n = epoll_wait(loop->be_fd, evs, loop->fired_cap, timeout_ms);
     if (n < 0) return errno == EINTR ? 0 : tn__err_from_errno(errno);
@@ -5574,16 +6400,22 @@ TN__PRIVATE int tn__be_wait(tn_loop *loop, int timeout_ms) {
 // ==== END src/loop/epoll.c ====
 
 // ==== BEGIN src/loop/kqueue.c ====
-#if defined(TN_AMALGAMATION_LINES)
-#line 1 "src/loop/kqueue.c"
-#endif
 // >>loop_kqueue  The kqueue backend (macOS and the BSDs)
+#if defined(TN_AMALGAMATION_LINES)
+#line 7 "src/loop/kqueue.c"
+#endif
+
+#include <errno.h>
+#include <fcntl.h>
+#include <time.h>
+#include <unistd.h>
+
 #if TN_BACKEND == TN_BACKEND_KQUEUE
 #include <sys/event.h>
 
-TN__PRIVATE const char *tn__be_name(void) { return "kqueue"; }
+TN__INTERNAL const char *tn__be_name(void) { return "kqueue"; }
 
-TN__PRIVATE int tn__be_init(tn_loop *loop) {
+TN__INTERNAL int tn__be_init(tn_loop *loop) {
     loop->be_fd = kqueue();
     if (loop->be_fd < 0) return tn__err_from_errno(errno);
     fcntl(loop->be_fd, F_SETFD, FD_CLOEXEC);
@@ -5591,14 +6423,14 @@ TN__PRIVATE int tn__be_init(tn_loop *loop) {
     return loop->be_events ? 0 : TN_ENOMEM;
 }
 
-TN__PRIVATE void tn__be_free(tn_loop *loop) {
+TN__INTERNAL void tn__be_free(tn_loop *loop) {
     if (loop->be_fd >= 0) close(loop->be_fd);
     tn__free(loop->be_events);
 }
 
 // kqueue has one filter per direction: add the ones now wanted, delete the
 // ones no longer wanted.
-TN__PRIVATE int tn__be_ctl(tn_loop *loop, int op, int fd, int events) {
+TN__INTERNAL int tn__be_ctl(tn_loop *loop, int op, int fd, int events) {
     int old = op == TN__BE_ADD ? 0 : loop->handlers[fd].events;
     if (op == TN__BE_DEL) events = 0;
     struct kevent ch[2];
@@ -5614,7 +6446,7 @@ TN__PRIVATE int tn__be_ctl(tn_loop *loop, int op, int fd, int events) {
     return 0;
 }
 
-TN__PRIVATE int tn__be_wait(tn_loop *loop, int timeout_ms) {
+TN__INTERNAL int tn__be_wait(tn_loop *loop, int timeout_ms) {
     struct kevent *evs = TN__CAST(struct kevent *, loop->be_events);
     struct timespec ts, *tp = NULL;
     if (timeout_ms >= 0) {
@@ -5639,36 +6471,37 @@ TN__PRIVATE int tn__be_wait(tn_loop *loop, int timeout_ms) {
 // ==== END src/loop/kqueue.c ====
 
 // ==== BEGIN src/loop/poll.c ====
+// >>loop_poll  The poll(2) backend: portable, and a first-class one (the test
 #if defined(TN_AMALGAMATION_LINES)
 #line 1 "src/loop/poll.c"
 #endif
-// >>loop_poll  The poll(2) backend: portable, and a first-class one (the test
 // suite runs on it too)
+#if defined(TN_AMALGAMATION_LINES)
+#line 8 "src/loop/poll.c"
+#endif
+
+#include <errno.h>
+#include <poll.h>
+
 #if TN_BACKEND == TN_BACKEND_POLL
 
-TN__PRIVATE const char *tn__be_name(void) { return "poll"; }
+TN__INTERNAL const char *tn__be_name(void) { return "poll"; }
 
-TN__PRIVATE int tn__be_init(tn_loop *loop) {
+TN__INTERNAL int tn__be_init(tn_loop *loop) {
     loop->be_fd = -1;
     return 0;
 }
 
-TN__PRIVATE void tn__be_free(tn_loop *loop) { tn__free(loop->pfds); }
+TN__INTERNAL void tn__be_free(tn_loop *loop) { tn__free(loop->pfds); }
 
 TN__PRIVATE short tn__poll_events(int events) {
     return (short)(((events & TN_IO_READ) ? POLLIN : 0) | ((events & TN_IO_WRITE) ? POLLOUT : 0));
 }
 
-TN__PRIVATE int tn__be_ctl(tn_loop *loop, int op, int fd, int events) {
+TN__INTERNAL int tn__be_ctl(tn_loop *loop, int op, int fd, int events) {
     tn__handler *h = &loop->handlers[fd];
     if (op == TN__BE_ADD) {
-        if (loop->npfds == loop->pfds_cap) {
-            int cap = loop->pfds_cap ? loop->pfds_cap * 2 : 64;
-            struct pollfd *p = TN__CAST(struct pollfd *, tn__realloc(loop->pfds, (size_t)cap * sizeof *p));
-            if (!p) return TN_ENOMEM;
-            loop->pfds = p;
-            loop->pfds_cap = cap;
-        }
+        if (tn__grow(&loop->pfds, &loop->pfds_cap, (size_t)loop->npfds + 1, sizeof *loop->pfds, 64)) return TN_ENOMEM;
         h->poll_idx = loop->npfds++;
         loop->pfds[h->poll_idx].fd = fd;
         loop->pfds[h->poll_idx].events = tn__poll_events(events);
@@ -5687,7 +6520,7 @@ TN__PRIVATE int tn__be_ctl(tn_loop *loop, int op, int fd, int events) {
     return 0;
 }
 
-TN__PRIVATE int tn__be_wait(tn_loop *loop, int timeout_ms) {
+TN__INTERNAL int tn__be_wait(tn_loop *loop, int timeout_ms) {
     int n = poll(loop->pfds, (nfds_t)loop->npfds, timeout_ms);
     if (n < 0) return errno == EINTR ? 0 : tn__err_from_errno(errno);
     int out = 0;
@@ -5708,39 +6541,54 @@ TN__PRIVATE int tn__be_wait(tn_loop *loop, int timeout_ms) {
 // ==== END src/loop/poll.c ====
 
 // ==== BEGIN src/loop/loop.c ====
-#if defined(TN_AMALGAMATION_LINES)
-#line 1 "src/loop/loop.c"
-#endif
 // >>loop implementation: iteration, fd handlers, callbacks, wake-up, signals
+#if defined(TN_AMALGAMATION_LINES)
+#line 11 "src/loop/loop.c"
+#endif
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <string.h>
+#include <unistd.h>
+
 #if defined(__linux__)
 #  include <sys/eventfd.h>
 #endif
 
 static TN__THREAD_LOCAL tn_loop *tn__current_loop;
 
+// Makes `loop` this thread's current loop, with its allocator and log sink
+// (see >>alloc and >>log); NULL: none of them.
+TN__PRIVATE void tn__loop_set_current(tn_loop *loop) {
+    tn__current_loop = loop;
+    tn__allocator_use(loop ? loop->alloc : NULL);
+    tn__log_use(loop ? &loop->desc.logger : NULL);
+}
+
 TN_API tn_loop *tn_loop_current(void) { return tn__current_loop; }
-TN_API void tn_loop_make_current(tn_loop *loop) { tn__current_loop = loop; }
+TN_API void tn_loop_make_current(tn_loop *loop) { tn__loop_set_current(loop); }
 TN_API void *tn_loop_user_data(const tn_loop *loop) { return loop->desc.user_data; }
 TN_API const char *tn_loop_backend(void) { return tn__be_name(); }
 TN_API double tn_loop_time(const tn_loop *loop) { return loop->now; }
 
 // ---- owned handles
 
-TN__PRIVATE void tn__loop_add_handle(tn_loop *loop, tn__handle *h) {
+TN__INTERNAL void tn__loop_add_handle(tn_loop *loop, tn__handle *h) {
     h->next = loop->handles.next;
     h->prev = &loop->handles;
     h->next->prev = h;
     loop->handles.next = h;
 }
 
-TN__PRIVATE void tn__loop_remove_handle(tn__handle *h) {
+TN__INTERNAL void tn__loop_remove_handle(tn__handle *h) {
     if (!h->next) return;
     h->prev->next = h->next;
     h->next->prev = h->prev;
     h->next = h->prev = NULL;
 }
 
-TN__PRIVATE char *tn__loop_scratch(tn_loop *loop, size_t *cap) {
+TN__INTERNAL char *tn__loop_scratch(tn_loop *loop, size_t *cap) {
     if (!loop->scratch) {
         loop->scratch = TN__CAST(char *, tn__malloc(TN_DEFAULT_READ_CHUNK_SIZE));
         if (!loop->scratch) return NULL;
@@ -5750,14 +6598,14 @@ TN__PRIVATE char *tn__loop_scratch(tn_loop *loop, size_t *cap) {
     return loop->scratch;
 }
 
-TN__PRIVATE tn_buf *tn__loop_buf(tn_loop *loop) { return &loop->buf; }
+TN__INTERNAL tn_buf *tn__loop_buf(tn_loop *loop) { return &loop->buf; }
 
 // ---- wake-up channel: an eventfd on Linux, a self-pipe elsewhere
 
 static volatile sig_atomic_t tn__signal_hit;
 static tn_loop *tn__signal_loop;
 
-TN__PRIVATE void tn__loop_wake(tn_loop *loop) {
+TN__INTERNAL void tn__loop_wake(tn_loop *loop) {
     // One byte in flight is enough: the loop clears the flag before it
     // drains the queue, so a callback queued later always writes again.
     if (TN__ATOMIC_XCHG(&loop->wake_pending, 1)) return;
@@ -5801,8 +6649,24 @@ TN__PRIVATE int tn__loop_open_wake(tn_loop *loop) {
 // ---- creation and destruction
 
 TN_API tn_loop *tn_loop_new(const tn_loop_desc *desc) {
+    const tn_allocator *a = desc ? &desc->allocator : NULL;
+    if (a && !a->alloc_cb != !a->free_cb) {
+        TN__LOGE("tn_loop_new: an allocator needs both alloc_cb and free_cb");
+        return NULL;
+    }
+    tn__allocator *rec = a && a->alloc_cb ? tn__allocator_new(a) : NULL;
+    if (a && a->alloc_cb && !rec) return NULL;
+    // The loop is made of its own allocator's memory, and so are its
+    // internals: it is current while it builds itself.
+    tn_loop *prev = tn__current_loop;
+    tn__allocator *prev_alloc = tn__allocator_use(rec);
     tn_loop *loop = TN__CAST(tn_loop *, tn__calloc(1, sizeof *loop));
-    if (!loop) return NULL;
+    tn__allocator_use(prev_alloc);
+    if (!loop) {
+        tn__allocator_release(rec);
+        return NULL;
+    }
+    loop->alloc = rec;
     if (desc) loop->desc = *desc;
     loop->desc.executor_threads = TN__DEF(loop->desc.executor_threads, TN_DEFAULT_EXECUTOR_THREADS);
     loop->desc.max_events = TN__DEF(loop->desc.max_events, 256);
@@ -5811,15 +6675,17 @@ TN_API tn_loop *tn_loop_new(const tn_loop_desc *desc) {
     loop->fired_cap = loop->desc.max_events;
     loop->now = tn_time_monotonic();
     tn__mutex_init(&loop->cb_lock);
+    tn__loop_set_current(loop);
     loop->fired = TN__CAST(tn__fired *, tn__calloc((size_t)loop->fired_cap, sizeof(tn__fired)));
     int r = loop->fired ? tn__be_init(loop) : TN_ENOMEM;
     if (r == 0) r = tn__loop_open_wake(loop);
     if (r != 0) {
         TN__LOGE("cannot create a loop: %s", tn_strerror(r));
         tn_loop_free(loop);
+        tn__loop_set_current(prev);
         return NULL;
     }
-    if (!tn__current_loop) tn__current_loop = loop;
+    tn__loop_set_current(prev ? prev : loop);
     return loop;
 }
 
@@ -5844,6 +6710,9 @@ TN__PRIVATE void tn__loop_close_all(tn_loop *loop) {
 TN_API void tn_loop_free(tn_loop *loop) {
     if (!loop) return;
     TN_ASSERT(!loop->running);
+    // Close callbacks run on this loop: with its allocator and log sink.
+    tn_loop *prev = tn__current_loop;
+    tn__loop_set_current(loop);
     tn__loop_close_all(loop);
     if (tn__signal_loop == loop) {
         signal(SIGINT, SIG_DFL);
@@ -5865,22 +6734,21 @@ TN_API void tn_loop_free(tn_loop *loop) {
     tn__free(loop->fired);
     tn__free(loop->scratch);
     tn_buf_free(&loop->buf);
-    if (tn__current_loop == loop) tn__current_loop = NULL;
+    tn__allocator *rec = loop->alloc;
+    tn__loop_set_current(prev == loop ? NULL : prev);
     tn__free(loop);
+    tn__allocator_release(rec);  // gone once the blocks it made are too
 }
 
 // ---- fd handlers
 
 TN_API int tn_loop_add_handler(tn_loop *loop, int fd, int events, tn_io_cb cb, void *arg) {
     if (fd < 0 || !cb) return TN_EINVAL;
-    if (fd >= loop->handlers_cap) {
-        int cap = loop->handlers_cap ? loop->handlers_cap : 64;
-        while (cap <= fd) cap *= 2;
-        tn__handler *h = TN__CAST(tn__handler *, tn__realloc(loop->handlers, (size_t)cap * sizeof *h));
-        if (!h) return TN_ENOMEM;
-        memset(h + loop->handlers_cap, 0, (size_t)(cap - loop->handlers_cap) * sizeof *h);
-        loop->handlers = h;
-        loop->handlers_cap = cap;
+    if (fd >= loop->handlers_cap) {  // indexed by fd: the new slots start empty
+        size_t old = (size_t)loop->handlers_cap, cap = old;
+        if (tn__grow(&loop->handlers, &cap, (size_t)fd + 1, sizeof *loop->handlers, 64)) return TN_ENOMEM;
+        memset(loop->handlers + old, 0, (cap - old) * sizeof *loop->handlers);
+        loop->handlers_cap = (int)cap;
     }
     tn__handler *h = &loop->handlers[fd];
     if (h->active) return TN_EEXIST;
@@ -5919,15 +6787,9 @@ TN_API int tn_loop_remove_handler(tn_loop *loop, int fd) {
 
 TN_API int tn_loop_add_callback(tn_loop *loop, tn_cb cb, void *arg) {
     tn__mutex_lock(&loop->cb_lock);
-    if (loop->cbq_len == loop->cbq_cap) {
-        size_t cap = loop->cbq_cap ? loop->cbq_cap * 2 : 64;
-        tn__cbitem *q = TN__CAST(tn__cbitem *, tn__realloc(loop->cbq, cap * sizeof *q));
-        if (!q) {
-            tn__mutex_unlock(&loop->cb_lock);
-            return TN_ENOMEM;
-        }
-        loop->cbq = q;
-        loop->cbq_cap = cap;
+    if (tn__grow(&loop->cbq, &loop->cbq_cap, loop->cbq_len + 1, sizeof *loop->cbq, 64)) {
+        tn__mutex_unlock(&loop->cb_lock);
+        return TN_ENOMEM;
     }
     loop->cbq[loop->cbq_len].cb = cb;
     loop->cbq[loop->cbq_len].arg = arg;
@@ -5997,14 +6859,14 @@ TN_API int tn_loop_run_once(tn_loop *loop, double timeout) {
     loop->thread_known = 1;
 #endif
     tn_loop *prev = tn__current_loop;
-    tn__current_loop = loop;
+    tn__loop_set_current(loop);
     int n = tn__be_wait(loop, tn__loop_wait_ms(loop, timeout));
     loop->now = tn_time_monotonic();
     if (n > 0) tn__loop_dispatch(loop, n);
     tn__timers_run(loop);
     tn__executor_run_done(loop);
     tn__loop_run_callbacks(loop);
-    tn__current_loop = prev ? prev : loop;
+    tn__loop_set_current(prev ? prev : loop);
     return n < 0 ? n : 0;
 }
 
@@ -6087,11 +6949,16 @@ TN_API int tn_loop_stop_on_signals(tn_loop *loop) {
 // ==== END src/loop/loop.c ====
 
 // ==== BEGIN src/loop/timer.c ====
+// >>timer implementation: a binary min-heap of pooled timer records, and
 #if defined(TN_AMALGAMATION_LINES)
 #line 1 "src/loop/timer.c"
 #endif
-// >>timer implementation: a binary min-heap of pooled timer records, and
 // periodic callbacks on top of it
+#if defined(TN_AMALGAMATION_LINES)
+#line 9 "src/loop/timer.c"
+#endif
+
+#include <stdlib.h>
 
 // A handle is (gen << 32) | (slot + 1). A record's gen is odd while it is
 // pending and even while free, so a stale handle never matches.
@@ -6148,19 +7015,18 @@ TN__PRIVATE void tn__timer_release(tn_loop *loop, uint32_t slot) {
 }
 
 TN__PRIVATE int tn__timers_grow(tn_loop *loop) {
-    uint32_t cap = loop->timers_cap ? loop->timers_cap * 2 : 64;
-    tn__timer *t = TN__CAST(tn__timer *, tn__realloc(loop->timers, cap * sizeof *t));
-    if (!t) return TN_ENOMEM;
-    loop->timers = t;
-    uint32_t *h = TN__CAST(uint32_t *, tn__realloc(loop->heap, cap * sizeof *h));
-    if (!h) return TN_ENOMEM;
-    loop->heap = h;
+    // Handles keep a slot in 32 bits: the pool stops short of that.
+    size_t cap = loop->timers_cap, heap_cap = cap;
+    if (cap >= UINT32_MAX / 2 || tn__grow(&loop->timers, &cap, cap + 1, sizeof *loop->timers, 64) ||
+        tn__grow(&loop->heap, &heap_cap, cap, sizeof *loop->heap, 64))
+        return TN_ENOMEM;
+    tn__timer *t = loop->timers;
     for (uint32_t i = loop->timers_cap; i < cap; i++) {
         t[i].gen = 0;
         t[i].heap_idx = i + 1 < cap ? i + 2 : loop->timers_free;
     }
     loop->timers_free = loop->timers_cap + 1;
-    loop->timers_cap = cap;
+    loop->timers_cap = (uint32_t)cap;
     return 0;
 }
 
@@ -6196,14 +7062,14 @@ TN_API bool tn_loop_remove_timeout(tn_loop *loop, tn_timeout h) {
     return true;
 }
 
-TN__PRIVATE double tn__timers_next(tn_loop *loop) {
+TN__INTERNAL double tn__timers_next(tn_loop *loop) {
     return loop->heap_len ? loop->timers[loop->heap[0]].when : -1.0;
 }
 
 // Runs the timers due now. Timers added while running wait for the next
 // iteration (their seq is past `limit`), so a zero-delay timer that re-adds
 // itself cannot starve the loop.
-TN__PRIVATE void tn__timers_run(tn_loop *loop) {
+TN__INTERNAL void tn__timers_run(tn_loop *loop) {
     uint64_t limit = loop->timer_seq;
     while (loop->heap_len) {
         tn__timer *t = &loop->timers[loop->heap[0]];
@@ -6215,7 +7081,7 @@ TN__PRIVATE void tn__timers_run(tn_loop *loop) {
     }
 }
 
-TN__PRIVATE void tn__timers_free(tn_loop *loop) {
+TN__INTERNAL void tn__timers_free(tn_loop *loop) {
     tn__free(loop->timers);
     tn__free(loop->heap);
     loop->timers = NULL;
@@ -6318,17 +7184,22 @@ TN_API void tn_periodic_free(tn_periodic *p) {
 // ==== END src/loop/timer.c ====
 
 // ==== BEGIN src/loop/executor.c ====
+// >>executor implementation: a lazily started thread pool whose finished jobs
 #if defined(TN_AMALGAMATION_LINES)
 #line 1 "src/loop/executor.c"
 #endif
-// >>executor implementation: a lazily started thread pool whose finished jobs
 // go back to the loop on an intrusive list (no allocation, so none is lost)
+#if defined(TN_AMALGAMATION_LINES)
+#line 7 "src/loop/executor.c"
+#endif
+
+#include <signal.h>
 
 typedef struct tn__job tn__job;
 struct tn__job {
     tn__job *next;
-    tn_work_fn work;
-    tn_after_work_fn done;
+    tn_work_cb work;
+    tn_after_work_cb done;
     void *arg;
     int status;
 };
@@ -6424,7 +7295,7 @@ TN__PRIVATE int tn__executor_init(tn_loop *loop) {
     return 0;
 }
 
-TN_API int tn_loop_run_in_executor(tn_loop *loop, tn_work_fn work, tn_after_work_fn done, void *arg) {
+TN_API int tn_loop_run_in_executor(tn_loop *loop, tn_work_cb work, tn_after_work_cb done, void *arg) {
     if (!work || !done) return TN_EINVAL;
     int r = tn__executor_init(loop);
     if (r) return r;
@@ -6446,7 +7317,7 @@ TN_API int tn_loop_run_in_executor(tn_loop *loop, tn_work_fn work, tn_after_work
     return 0;
 }
 
-TN__PRIVATE int tn__executor_has_done(tn_loop *loop) {
+TN__INTERNAL int tn__executor_has_done(tn_loop *loop) {
     return loop->exec && TN__ATOMIC_LOAD(&loop->exec->has_done);
 }
 
@@ -6459,7 +7330,7 @@ TN__PRIVATE void tn__jobs_run_done(tn_loop *loop, tn__job *j) {
     }
 }
 
-TN__PRIVATE void tn__executor_run_done(tn_loop *loop) {
+TN__INTERNAL void tn__executor_run_done(tn_loop *loop) {
     if (!tn__executor_has_done(loop)) return;
     tn__executor *ex = loop->exec;
     tn__mutex_lock(&ex->lock);
@@ -6473,7 +7344,7 @@ TN__PRIVATE void tn__executor_run_done(tn_loop *loop) {
 // Joins the pool. Jobs not started finish with TN_ECANCELED; every done
 // callback still runs. The executor is detached first, so a done callback
 // that queues more work gets a fresh pool (tn_loop_free closes it too).
-TN__PRIVATE void tn__executor_free(tn_loop *loop) {
+TN__INTERNAL void tn__executor_free(tn_loop *loop) {
     tn__executor *ex = loop->exec;
     if (!ex) return;
     loop->exec = NULL;
@@ -6501,13 +7372,375 @@ TN__PRIVATE void tn__executor_free(tn_loop *loop) {
 }
 // ==== END src/loop/executor.c ====
 
-// ==== BEGIN src/net/socket.c ====
+// ==== BEGIN src/loop/locks.c ====
+// >>locks implementation: one FIFO waiter list serves all three
 #if defined(TN_AMALGAMATION_LINES)
-#line 1 "src/net/socket.c"
+#line 7 "src/loop/locks.c"
 #endif
-// >>net implementation
 
-TN__PRIVATE int tn__set_nonblock_cloexec(int fd) {
+#include <string.h>
+
+typedef struct tn__wlist {
+    tn_waiter *head, *tail;
+    size_t n;
+} tn__wlist;
+
+struct tn_waiter {
+    tn_waiter *prev, *next;
+    tn__wlist *list;         // NULL once off the list (completing)
+    tn_loop *loop;
+    tn_wait_cb cb;
+    void *arg;
+    tn_timeout timer;
+    tn_semaphore *sem;       // a granted permit to give back if cancelled in flight
+    tn_queue *queue;         // a handed item to put back if cancelled in flight
+    tn_queue_get_cb get_cb;  // gets: called with the item instead of cb
+    void *item;
+    int status;
+    int cancelled;
+};
+
+struct tn_condition {
+    tn_loop *loop;
+    tn__wlist waiters;
+};
+
+struct tn_event {
+    tn_loop *loop;
+    tn__wlist waiters;
+    bool set;
+};
+
+struct tn_semaphore {
+    tn_loop *loop;
+    tn__wlist waiters;
+    size_t value;
+};
+
+struct tn_queue {
+    tn_loop *loop;
+    tn__wlist getters, putters, joiners;
+    void **ring;             // items[head .. head+count) modulo cap
+    size_t head, count, cap, maxsize, unfinished;
+};
+
+TN__PRIVATE int tn__queue_push(tn_queue *q, void *item, bool front);
+
+TN__PRIVATE void tn__wlist_unlink(tn_waiter *w) {
+    tn__wlist *l = w->list;
+    if (!l) return;
+    if (w->prev) w->prev->next = w->next;
+    else l->head = w->next;
+    if (w->next) w->next->prev = w->prev;
+    else l->tail = w->prev;
+    l->n--;
+    w->prev = w->next = NULL;
+    w->list = NULL;
+    tn_loop_remove_timeout(w->loop, w->timer);
+    w->timer.id = 0;
+}
+
+TN__PRIVATE void tn__waiter_deliver(tn_loop *loop, void *arg) {
+    tn_waiter *w = TN__CAST(tn_waiter *, arg);
+    if (!w->cancelled && w->get_cb) w->get_cb(loop, w->status, w->item, w->arg);
+    else if (!w->cancelled) w->cb(loop, w->status, w->arg);
+    else if (w->sem && w->status == 0) tn_semaphore_release(w->sem);  // granted, then dropped
+    else if (w->queue && w->get_cb && w->status == 0) tn__queue_push(w->queue, w->item, true);
+    tn__free(w);
+}
+
+// Takes w off its list and runs its callback in a later iteration.
+TN__PRIVATE void tn__waiter_complete(tn_waiter *w, int status) {
+    tn__wlist_unlink(w);
+    w->status = status;
+    if (tn_loop_add_callback(w->loop, tn__waiter_deliver, w) != 0) {
+        TN__LOGE("locks: cannot queue a waiter's callback (out of memory); running it now");
+        tn__waiter_deliver(w->loop, w);
+    }
+}
+
+TN__PRIVATE void tn__waiter_timeout(tn_loop *loop, void *arg) {
+    (void)loop;
+    tn_waiter *w = TN__CAST(tn_waiter *, arg);
+    w->timer.id = 0;
+    tn__waiter_complete(w, TN_ETIMEDOUT);
+}
+
+// A new waiter, queued on l (or, with l NULL, completing at once).
+TN__PRIVATE tn_waiter *tn__waiter_new(tn_loop *loop, tn__wlist *l, double timeout, tn_wait_cb cb, void *arg) {
+    tn_waiter *w = TN__CAST(tn_waiter *, tn__calloc(1, sizeof *w));
+    if (!w) return NULL;
+    w->loop = loop;
+    w->cb = cb;
+    w->arg = arg;
+    if (!l) {
+        tn__waiter_complete(w, 0);
+        return w;
+    }
+    w->list = l;
+    w->prev = l->tail;
+    if (l->tail) l->tail->next = w;
+    else l->head = w;
+    l->tail = w;
+    l->n++;
+    if (timeout > 0) w->timer = tn_loop_call_later(loop, timeout, tn__waiter_timeout, w);
+    return w;
+}
+
+TN__PRIVATE void tn__wlist_wake(tn__wlist *l, size_t n, int status) {
+    while (n-- && l->head) tn__waiter_complete(l->head, status);
+}
+
+TN_API bool tn_waiter_cancel(tn_waiter *w) {
+    if (!w || w->cancelled) return false;
+    if (w->list) {
+        tn__wlist_unlink(w);
+        tn__free(w);
+        return true;
+    }
+    w->cancelled = 1;  // its delivery is queued: it will drop the callback
+    return true;
+}
+
+// ---- Condition
+
+TN_API tn_condition *tn_condition_new(tn_loop *loop) {
+    tn_condition *c = TN__CAST(tn_condition *, tn__calloc(1, sizeof *c));
+    if (c) c->loop = loop;
+    return c;
+}
+
+TN_API void tn_condition_free(tn_condition *c) {
+    if (!c) return;
+    tn__wlist_wake(&c->waiters, SIZE_MAX, TN_ECANCELED);
+    tn__free(c);
+}
+
+TN_API tn_waiter *tn_condition_wait(tn_condition *c, double timeout, tn_wait_cb cb, void *arg) {
+    if (!cb) return NULL;
+    return tn__waiter_new(c->loop, &c->waiters, timeout, cb, arg);
+}
+
+TN_API void tn_condition_notify(tn_condition *c, size_t n) { tn__wlist_wake(&c->waiters, n, 0); }
+TN_API void tn_condition_notify_all(tn_condition *c) { tn__wlist_wake(&c->waiters, SIZE_MAX, 0); }
+TN_API size_t tn_condition_waiters(const tn_condition *c) { return c->waiters.n; }
+
+// ---- Event
+
+TN_API tn_event *tn_event_new(tn_loop *loop) {
+    tn_event *e = TN__CAST(tn_event *, tn__calloc(1, sizeof *e));
+    if (e) e->loop = loop;
+    return e;
+}
+
+TN_API void tn_event_free(tn_event *e) {
+    if (!e) return;
+    tn__wlist_wake(&e->waiters, SIZE_MAX, TN_ECANCELED);
+    tn__free(e);
+}
+
+TN_API void tn_event_set(tn_event *e) {
+    e->set = true;
+    tn__wlist_wake(&e->waiters, SIZE_MAX, 0);
+}
+
+TN_API void tn_event_clear(tn_event *e) { e->set = false; }
+TN_API bool tn_event_is_set(const tn_event *e) { return e->set; }
+
+TN_API tn_waiter *tn_event_wait(tn_event *e, double timeout, tn_wait_cb cb, void *arg) {
+    if (!cb) return NULL;
+    return tn__waiter_new(e->loop, e->set ? NULL : &e->waiters, timeout, cb, arg);
+}
+
+// ---- Semaphore
+
+TN_API tn_semaphore *tn_semaphore_new(tn_loop *loop, size_t value) {
+    tn_semaphore *s = TN__CAST(tn_semaphore *, tn__calloc(1, sizeof *s));
+    if (!s) return NULL;
+    s->loop = loop;
+    s->value = value;
+    return s;
+}
+
+TN_API void tn_semaphore_free(tn_semaphore *s) {
+    if (!s) return;
+    tn__wlist_wake(&s->waiters, SIZE_MAX, TN_ECANCELED);
+    tn__free(s);
+}
+
+TN_API tn_waiter *tn_semaphore_acquire(tn_semaphore *s, double timeout, tn_wait_cb cb, void *arg) {
+    if (!cb) return NULL;
+    bool free_now = s->value > 0 && !s->waiters.head;
+    tn_waiter *w = tn__waiter_new(s->loop, free_now ? NULL : &s->waiters, timeout, cb, arg);
+    if (w) w->sem = s;
+    if (w && free_now) s->value--;
+    return w;
+}
+
+TN_API void tn_semaphore_release(tn_semaphore *s) {
+    if (s->waiters.head) tn__waiter_complete(s->waiters.head, 0);  // the permit passes on
+    else s->value++;
+}
+
+TN_API size_t tn_semaphore_value(const tn_semaphore *s) { return s->value; }
+
+// ---- Queue
+
+TN__PRIVATE int tn__queue_push(tn_queue *q, void *item, bool front) {
+    size_t old = q->cap;
+    if (tn__grow(&q->ring, &q->cap, q->count + 1, sizeof *q->ring, 16)) return TN_ENOMEM;
+    // A ring that wrapped around: its start now continues past the old end
+    // (the capacity at least doubled, so there is room).
+    if (q->cap != old && q->head + q->count > old)
+        memcpy(q->ring + old, q->ring, (q->head + q->count - old) * sizeof *q->ring);
+    if (front) {
+        q->head = (q->head + q->cap - 1) % q->cap;
+        q->ring[q->head] = item;
+    } else {
+        q->ring[(q->head + q->count) % q->cap] = item;
+    }
+    q->count++;
+    return 0;
+}
+
+TN__PRIVATE void *tn__queue_pop(tn_queue *q) {
+    void *item = q->ring[q->head];
+    q->head = (q->head + 1) % q->cap;
+    q->count--;
+    return item;
+}
+
+TN__PRIVATE bool tn__queue_full(const tn_queue *q) { return q->maxsize && q->count >= q->maxsize; }
+
+// Hands queued items to waiting getters, then lets waiting putters in.
+TN__PRIVATE void tn__queue_settle(tn_queue *q) {
+    for (;;) {
+        if (q->count && q->getters.head) {
+            tn_waiter *g = q->getters.head;
+            g->item = tn__queue_pop(q);
+            tn__waiter_complete(g, 0);
+        } else if (q->putters.head && !tn__queue_full(q)) {
+            tn_waiter *p = q->putters.head;
+            if (tn__queue_push(q, p->item, false) != 0) return;
+            q->unfinished++;
+            tn__waiter_complete(p, 0);
+        } else {
+            return;
+        }
+    }
+}
+
+TN_API tn_queue *tn_queue_new(tn_loop *loop, size_t maxsize) {
+    tn_queue *q = TN__CAST(tn_queue *, tn__calloc(1, sizeof *q));
+    if (!q) return NULL;
+    q->loop = loop;
+    q->maxsize = maxsize;
+    return q;
+}
+
+TN_API void tn_queue_free(tn_queue *q) {
+    if (!q) return;
+    tn__wlist_wake(&q->getters, SIZE_MAX, TN_ECANCELED);
+    tn__wlist_wake(&q->putters, SIZE_MAX, TN_ECANCELED);
+    tn__wlist_wake(&q->joiners, SIZE_MAX, TN_ECANCELED);
+    tn__free(q->ring);
+    tn__free(q);
+}
+
+TN_API int tn_queue_put_nowait(tn_queue *q, void *item) {
+    if (tn__queue_full(q) || q->putters.head) return TN_EAGAIN;
+    int r = tn__queue_push(q, item, false);
+    if (r) return r;
+    q->unfinished++;
+    tn__queue_settle(q);
+    return 0;
+}
+
+TN_API tn_waiter *tn_queue_put(tn_queue *q, void *item, double timeout, tn_wait_cb cb, void *arg) {
+    if (!cb) return NULL;
+    if (tn_queue_put_nowait(q, item) == 0) return tn__waiter_new(q->loop, NULL, 0, cb, arg);
+    tn_waiter *w = tn__waiter_new(q->loop, &q->putters, timeout, cb, arg);
+    if (w) w->item = item;
+    return w;
+}
+
+TN_API int tn_queue_get_nowait(tn_queue *q, void **item) {
+    if (!q->count) return TN_EAGAIN;
+    *item = tn__queue_pop(q);
+    tn__queue_settle(q);
+    return 0;
+}
+
+TN_API tn_waiter *tn_queue_get(tn_queue *q, double timeout, tn_queue_get_cb cb, void *arg) {
+    if (!cb) return NULL;
+    tn_waiter *w = tn__waiter_new(q->loop, &q->getters, timeout, NULL, arg);
+    if (!w) return NULL;
+    w->get_cb = cb;
+    w->queue = q;
+    tn__queue_settle(q);
+    return w;
+}
+
+TN_API void tn_queue_task_done(tn_queue *q) {
+    if (!q->unfinished) {
+        TN__LOGE("tn_queue_task_done called more times than items were put");
+        return;
+    }
+    if (--q->unfinished == 0) tn__wlist_wake(&q->joiners, SIZE_MAX, 0);
+}
+
+TN_API tn_waiter *tn_queue_join(tn_queue *q, double timeout, tn_wait_cb cb, void *arg) {
+    if (!cb) return NULL;
+    return tn__waiter_new(q->loop, q->unfinished ? &q->joiners : NULL, timeout, cb, arg);
+}
+
+TN_API size_t tn_queue_size(const tn_queue *q) { return q->count; }
+// ==== END src/loop/locks.c ====
+
+// ==== BEGIN src/net/socket_internal.h ====
+// ---------------------------------------------------------------------------
+#if defined(TN_AMALGAMATION_LINES)
+#line 1 "src/net/socket_internal.h"
+#endif
+// >>net_internal  Socket helpers for streams and TCP (net/socket.c)
+// ---------------------------------------------------------------------------
+#ifndef TN__NET_SOCKET_INTERNAL_H
+#define TN__NET_SOCKET_INTERNAL_H
+
+
+
+#include <sys/socket.h>
+
+// Makes fd non-blocking and close-on-exec. Returns 0 or an error.
+TN__INTERNAL int tn__set_nonblock_cloexec(int fd);
+// A non-blocking, close-on-exec socket without SIGPIPE; the fd or an error.
+TN__INTERNAL int tn__socket(int family, int type);
+// The address as the system's struct sockaddr.
+TN__INTERNAL const struct sockaddr *tn__sa(const tn_addr *a);
+// The port a listening socket is bound to (0 if unknown).
+TN__INTERNAL int tn__local_port(int fd);
+#endif
+// ==== END src/net/socket_internal.h ====
+
+// ==== BEGIN src/net/socket.c ====
+// >>net implementation
+#if defined(TN_AMALGAMATION_LINES)
+#line 9 "src/net/socket.c"
+#endif
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+TN__INTERNAL int tn__set_nonblock_cloexec(int fd) {
     int fl = fcntl(fd, F_GETFL);
     if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0) return tn__err_from_errno(errno);
     if (fcntl(fd, F_SETFD, FD_CLOEXEC) < 0) return tn__err_from_errno(errno);
@@ -6516,7 +7749,7 @@ TN__PRIVATE int tn__set_nonblock_cloexec(int fd) {
 
 // A non-blocking, close-on-exec socket; SIGPIPE is off where the platform
 // needs a socket option for it (elsewhere sends pass MSG_NOSIGNAL).
-TN__PRIVATE int tn__socket(int family, int type) {
+TN__INTERNAL int tn__socket(int family, int type) {
 #if defined(SOCK_NONBLOCK) && defined(SOCK_CLOEXEC)
     int fd = socket(family, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd < 0) return tn__err_from_errno(errno);
@@ -6536,7 +7769,7 @@ TN__PRIVATE int tn__socket(int family, int type) {
     return fd;
 }
 
-TN__PRIVATE const struct sockaddr *tn__sa(const tn_addr *a) {
+TN__INTERNAL const struct sockaddr *tn__sa(const tn_addr *a) {
     return (const struct sockaddr *)(const void *)a->u.bytes;
 }
 
@@ -6634,7 +7867,7 @@ TN__PRIVATE int tn__bind_one(const struct addrinfo *ai, const tn_bind_desc *d, i
     return fd;
 }
 
-TN__PRIVATE int tn__local_port(int fd) {
+TN__INTERNAL int tn__local_port(int fd) {
     tn_addr a;
     socklen_t len = sizeof a.u.bytes;
     if (getsockname(fd, (struct sockaddr *)(void *)a.u.bytes, &len) < 0) return 0;
@@ -6735,11 +7968,46 @@ TN_API int tn_resolve(tn_loop *loop, const char *host, int port, int family, tn_
 }
 // ==== END src/net/socket.c ====
 
-// ==== BEGIN src/net/stream.c ====
+// ==== BEGIN src/net/stream_internal.h ====
+// ---------------------------------------------------------------------------
 #if defined(TN_AMALGAMATION_LINES)
-#line 1 "src/net/stream.c"
+#line 1 "src/net/stream_internal.h"
 #endif
+// >>stream_internal  What the HTTP server asks of a stream beyond its API
+// (net/stream.c)
+// ---------------------------------------------------------------------------
+#ifndef TN__NET_STREAM_INTERNAL_H
+#define TN__NET_STREAM_INTERNAL_H
+
+
+
+// tn_stream_write; with `now` false the bytes wait for the next flush (the
+// http server holds a response head back until its file is queued too).
+TN__INTERNAL int tn__stream_write(tn_stream *s, const void *data, size_t len, tn_stream_write_cb cb, void *arg,
+                                  bool now);
+// Drops the write callback of the queued file (the request that queued it
+// is gone): for the http server, whose requests can go before their file is sent.
+TN__INTERNAL void tn__stream_forget_file_cb(tn_stream *s);
+#endif
+// ==== END src/net/stream_internal.h ====
+
+// ==== BEGIN src/net/stream.c ====
 // >>stream implementation
+#if defined(TN_AMALGAMATION_LINES)
+#line 13 "src/net/stream.c"
+#endif
+
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+#include <unistd.h>
+
+#if TN_USE_SENDFILE
+#  include <sys/sendfile.h>
+#endif
 
 enum { TN__RD_NONE, TN__RD_UNTIL, TN__RD_BYTES, TN__RD_CLOSE, TN__RD_PARSE };
 
@@ -7280,13 +8548,9 @@ TN__PRIVATE void tn__stream_writes_done_soon(tn_stream *s) {
 // Makes room for one more write callback before anything is queued, so that
 // nothing fails after sending.
 TN__PRIVATE int tn__stream_reserve_wcb(tn_stream *s) {
-    if (s->nwcbs < s->wcbs_cap) return 0;
-    if (s->wcbs_cap > UINT32_MAX / 2) return TN_ENOMEM;
-    uint32_t cap = s->wcbs_cap ? s->wcbs_cap * 2 : 4;
-    tn__wcb *w = TN__CAST(tn__wcb *, tn__realloc(s->wcbs, cap * sizeof *w));
-    if (!w) return TN_ENOMEM;
-    s->wcbs = w;
-    s->wcbs_cap = cap;
+    size_t cap = s->wcbs_cap;  // 32 bits in the stream, which every connection has
+    if (s->nwcbs == UINT32_MAX / 2 || tn__grow(&s->wcbs, &cap, s->nwcbs + 1u, sizeof *s->wcbs, 4)) return TN_ENOMEM;
+    s->wcbs_cap = (uint32_t)cap;
     return 0;
 }
 
@@ -7300,8 +8564,8 @@ TN__PRIVATE void tn__stream_add_wcb(tn_stream *s, uint64_t mark, tn_stream_write
 
 // tn_stream_write; with `now` false the bytes wait for the next flush (the
 // http server holds a response head back until its file is queued too).
-TN__PRIVATE int tn__stream_write(tn_stream *s, const void *data, size_t len, tn_stream_write_cb cb, void *arg,
-                                 bool now) {
+TN__INTERNAL int tn__stream_write(tn_stream *s, const void *data, size_t len, tn_stream_write_cb cb, void *arg,
+                                  bool now) {
     if (s->closed) return TN_ECLOSED;
     size_t pending = s->wbuf.len - s->wpos;
     if (s->max_write && len > s->max_write - TN__MIN(pending, s->max_write)) {
@@ -7366,7 +8630,7 @@ TN_API int tn_stream_write_file(tn_stream *s, int fd, uint64_t offset, uint64_t 
 }
 
 // For the http server, whose requests can go before their file is sent.
-TN__PRIVATE void tn__stream_forget_file_cb(tn_stream *s) {
+TN__INTERNAL void tn__stream_forget_file_cb(tn_stream *s) {
     uint32_t n = 0;
     for (uint32_t i = 0; i < s->nwcbs; i++)
         if (!(s->wcbs[i].end & TN__WCB_FILE)) s->wcbs[n++] = s->wcbs[i];
@@ -7415,11 +8679,38 @@ TN_API void *tn_stream_user_data(const tn_stream *s) { return s->user_data; }
 TN_API void tn_stream_set_user_data(tn_stream *s, void *user_data) { s->user_data = user_data; }
 // ==== END src/net/stream.c ====
 
-// ==== BEGIN src/net/tcp.c ====
+// ==== BEGIN src/net/tcp_internal.h ====
+// ---------------------------------------------------------------------------
 #if defined(TN_AMALGAMATION_LINES)
-#line 1 "src/net/tcp.c"
+#line 1 "src/net/tcp_internal.h"
 #endif
+// >>tcp_internal  A TCP server inside another server (net/tcp.c)
+// ---------------------------------------------------------------------------
+#ifndef TN__NET_TCP_INTERNAL_H
+#define TN__NET_TCP_INTERNAL_H
+
+
+
+// Makes srv its caller's to free (with tn_tcp_server_stop): the loop no
+// longer frees it at tn_loop_free. For servers built on a TCP server.
+TN__INTERNAL void tn__tcp_server_disown(tn_tcp_server *srv);
+#endif
+// ==== END src/net/tcp_internal.h ====
+
+// ==== BEGIN src/net/tcp.c ====
 // >>tcp implementation: accepting (with the EMFILE reserve) and connecting
+#if defined(TN_AMALGAMATION_LINES)
+#line 13 "src/net/tcp.c"
+#endif
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
 
 enum { TN__MAX_LISTEN = 16 };
 
@@ -7574,6 +8865,8 @@ TN_API int tn_tcp_server_listen(tn_tcp_server *srv, const tn_bind_desc *bind) {
 }
 
 TN_API int tn_tcp_server_port(const tn_tcp_server *srv) { return srv->nfds ? tn__local_port(srv->fds[0]) : 0; }
+
+TN__INTERNAL void tn__tcp_server_disown(tn_tcp_server *srv) { tn__loop_remove_handle(&srv->handle); }
 
 TN_API void tn_tcp_server_stop(tn_tcp_server *srv) {
     if (!srv) return;
@@ -7769,338 +9062,34 @@ TN_API int tn_tcp_connect(tn_loop *loop, const tn_connect_desc *d, tn_connect_cb
 }
 // ==== END src/net/tcp.c ====
 
-// ==== BEGIN src/loop/locks.c ====
+// ==== BEGIN src/http/parse_internal.h ====
+// ---------------------------------------------------------------------------
 #if defined(TN_AMALGAMATION_LINES)
-#line 1 "src/loop/locks.c"
+#line 1 "src/http/parse_internal.h"
 #endif
-// >>locks implementation: one FIFO waiter list serves all three
+// >>http_parse_internal  Token and whitespace rules of RFC 9110 for the
+// other HTTP readers and writers (http/parse.c)
+// ---------------------------------------------------------------------------
+#ifndef TN__HTTP_PARSE_INTERNAL_H
+#define TN__HTTP_PARSE_INTERNAL_H
 
-typedef struct tn__wlist {
-    tn_waiter *head, *tail;
-    size_t n;
-} tn__wlist;
 
-struct tn_waiter {
-    tn_waiter *prev, *next;
-    tn__wlist *list;         // NULL once off the list (completing)
-    tn_loop *loop;
-    tn_wait_cb cb;
-    void *arg;
-    tn_timeout timer;
-    tn_semaphore *sem;       // a granted permit to give back if cancelled in flight
-    tn_queue *queue;         // a handed item to put back if cancelled in flight
-    tn_queue_get_cb get_cb;  // gets: called with the item instead of cb
-    void *item;
-    int status;
-    int cancelled;
-};
 
-struct tn_condition {
-    tn_loop *loop;
-    tn__wlist waiters;
-};
-
-struct tn_event {
-    tn_loop *loop;
-    tn__wlist waiters;
-    bool set;
-};
-
-struct tn_semaphore {
-    tn_loop *loop;
-    tn__wlist waiters;
-    size_t value;
-};
-
-struct tn_queue {
-    tn_loop *loop;
-    tn__wlist getters, putters, joiners;
-    void **ring;             // items[head .. head+count) modulo cap
-    size_t head, count, cap, maxsize, unfinished;
-};
-
-TN__PRIVATE int tn__queue_push(tn_queue *q, void *item, bool front);
-
-TN__PRIVATE void tn__wlist_unlink(tn_waiter *w) {
-    tn__wlist *l = w->list;
-    if (!l) return;
-    if (w->prev) w->prev->next = w->next;
-    else l->head = w->next;
-    if (w->next) w->next->prev = w->prev;
-    else l->tail = w->prev;
-    l->n--;
-    w->prev = w->next = NULL;
-    w->list = NULL;
-    tn_loop_remove_timeout(w->loop, w->timer);
-    w->timer.id = 0;
-}
-
-TN__PRIVATE void tn__waiter_deliver(tn_loop *loop, void *arg) {
-    tn_waiter *w = TN__CAST(tn_waiter *, arg);
-    if (!w->cancelled && w->get_cb) w->get_cb(loop, w->status, w->item, w->arg);
-    else if (!w->cancelled) w->cb(loop, w->status, w->arg);
-    else if (w->sem && w->status == 0) tn_semaphore_release(w->sem);  // granted, then dropped
-    else if (w->queue && w->get_cb && w->status == 0) tn__queue_push(w->queue, w->item, true);
-    tn__free(w);
-}
-
-// Takes w off its list and runs its callback in a later iteration.
-TN__PRIVATE void tn__waiter_complete(tn_waiter *w, int status) {
-    tn__wlist_unlink(w);
-    w->status = status;
-    if (tn_loop_add_callback(w->loop, tn__waiter_deliver, w) != 0) {
-        TN__LOGE("locks: cannot queue a waiter's callback (out of memory); running it now");
-        tn__waiter_deliver(w->loop, w);
-    }
-}
-
-TN__PRIVATE void tn__waiter_timeout(tn_loop *loop, void *arg) {
-    (void)loop;
-    tn_waiter *w = TN__CAST(tn_waiter *, arg);
-    w->timer.id = 0;
-    tn__waiter_complete(w, TN_ETIMEDOUT);
-}
-
-// A new waiter, queued on l (or, with l NULL, completing at once).
-TN__PRIVATE tn_waiter *tn__waiter_new(tn_loop *loop, tn__wlist *l, double timeout, tn_wait_cb cb, void *arg) {
-    tn_waiter *w = TN__CAST(tn_waiter *, tn__calloc(1, sizeof *w));
-    if (!w) return NULL;
-    w->loop = loop;
-    w->cb = cb;
-    w->arg = arg;
-    if (!l) {
-        tn__waiter_complete(w, 0);
-        return w;
-    }
-    w->list = l;
-    w->prev = l->tail;
-    if (l->tail) l->tail->next = w;
-    else l->head = w;
-    l->tail = w;
-    l->n++;
-    if (timeout > 0) w->timer = tn_loop_call_later(loop, timeout, tn__waiter_timeout, w);
-    return w;
-}
-
-TN__PRIVATE void tn__wlist_wake(tn__wlist *l, size_t n, int status) {
-    while (n-- && l->head) tn__waiter_complete(l->head, status);
-}
-
-TN_API bool tn_waiter_cancel(tn_waiter *w) {
-    if (!w || w->cancelled) return false;
-    if (w->list) {
-        tn__wlist_unlink(w);
-        tn__free(w);
-        return true;
-    }
-    w->cancelled = 1;  // its delivery is queued: it will drop the callback
-    return true;
-}
-
-// ---- Condition
-
-TN_API tn_condition *tn_condition_new(tn_loop *loop) {
-    tn_condition *c = TN__CAST(tn_condition *, tn__calloc(1, sizeof *c));
-    if (c) c->loop = loop;
-    return c;
-}
-
-TN_API void tn_condition_free(tn_condition *c) {
-    if (!c) return;
-    tn__wlist_wake(&c->waiters, SIZE_MAX, TN_ECANCELED);
-    tn__free(c);
-}
-
-TN_API tn_waiter *tn_condition_wait(tn_condition *c, double timeout, tn_wait_cb cb, void *arg) {
-    if (!cb) return NULL;
-    return tn__waiter_new(c->loop, &c->waiters, timeout, cb, arg);
-}
-
-TN_API void tn_condition_notify(tn_condition *c, size_t n) { tn__wlist_wake(&c->waiters, n, 0); }
-TN_API void tn_condition_notify_all(tn_condition *c) { tn__wlist_wake(&c->waiters, SIZE_MAX, 0); }
-TN_API size_t tn_condition_waiters(const tn_condition *c) { return c->waiters.n; }
-
-// ---- Event
-
-TN_API tn_event *tn_event_new(tn_loop *loop) {
-    tn_event *e = TN__CAST(tn_event *, tn__calloc(1, sizeof *e));
-    if (e) e->loop = loop;
-    return e;
-}
-
-TN_API void tn_event_free(tn_event *e) {
-    if (!e) return;
-    tn__wlist_wake(&e->waiters, SIZE_MAX, TN_ECANCELED);
-    tn__free(e);
-}
-
-TN_API void tn_event_set(tn_event *e) {
-    e->set = true;
-    tn__wlist_wake(&e->waiters, SIZE_MAX, 0);
-}
-
-TN_API void tn_event_clear(tn_event *e) { e->set = false; }
-TN_API bool tn_event_is_set(const tn_event *e) { return e->set; }
-
-TN_API tn_waiter *tn_event_wait(tn_event *e, double timeout, tn_wait_cb cb, void *arg) {
-    if (!cb) return NULL;
-    return tn__waiter_new(e->loop, e->set ? NULL : &e->waiters, timeout, cb, arg);
-}
-
-// ---- Semaphore
-
-TN_API tn_semaphore *tn_semaphore_new(tn_loop *loop, size_t value) {
-    tn_semaphore *s = TN__CAST(tn_semaphore *, tn__calloc(1, sizeof *s));
-    if (!s) return NULL;
-    s->loop = loop;
-    s->value = value;
-    return s;
-}
-
-TN_API void tn_semaphore_free(tn_semaphore *s) {
-    if (!s) return;
-    tn__wlist_wake(&s->waiters, SIZE_MAX, TN_ECANCELED);
-    tn__free(s);
-}
-
-TN_API tn_waiter *tn_semaphore_acquire(tn_semaphore *s, double timeout, tn_wait_cb cb, void *arg) {
-    if (!cb) return NULL;
-    bool free_now = s->value > 0 && !s->waiters.head;
-    tn_waiter *w = tn__waiter_new(s->loop, free_now ? NULL : &s->waiters, timeout, cb, arg);
-    if (w) w->sem = s;
-    if (w && free_now) s->value--;
-    return w;
-}
-
-TN_API void tn_semaphore_release(tn_semaphore *s) {
-    if (s->waiters.head) tn__waiter_complete(s->waiters.head, 0);  // the permit passes on
-    else s->value++;
-}
-
-TN_API size_t tn_semaphore_value(const tn_semaphore *s) { return s->value; }
-
-// ---- Queue
-
-TN__PRIVATE int tn__queue_push(tn_queue *q, void *item, bool front) {
-    if (q->count == q->cap) {
-        size_t cap = q->cap ? q->cap * 2 : 16;
-        void **ring = TN__CAST(void **, tn__malloc(cap * sizeof *ring));
-        if (!ring) return TN_ENOMEM;
-        for (size_t i = 0; i < q->count; i++) ring[i] = q->ring[(q->head + i) % q->cap];
-        tn__free(q->ring);
-        q->ring = ring;
-        q->cap = cap;
-        q->head = 0;
-    }
-    if (front) {
-        q->head = (q->head + q->cap - 1) % q->cap;
-        q->ring[q->head] = item;
-    } else {
-        q->ring[(q->head + q->count) % q->cap] = item;
-    }
-    q->count++;
-    return 0;
-}
-
-TN__PRIVATE void *tn__queue_pop(tn_queue *q) {
-    void *item = q->ring[q->head];
-    q->head = (q->head + 1) % q->cap;
-    q->count--;
-    return item;
-}
-
-TN__PRIVATE bool tn__queue_full(const tn_queue *q) { return q->maxsize && q->count >= q->maxsize; }
-
-// Hands queued items to waiting getters, then lets waiting putters in.
-TN__PRIVATE void tn__queue_settle(tn_queue *q) {
-    for (;;) {
-        if (q->count && q->getters.head) {
-            tn_waiter *g = q->getters.head;
-            g->item = tn__queue_pop(q);
-            tn__waiter_complete(g, 0);
-        } else if (q->putters.head && !tn__queue_full(q)) {
-            tn_waiter *p = q->putters.head;
-            if (tn__queue_push(q, p->item, false) != 0) return;
-            q->unfinished++;
-            tn__waiter_complete(p, 0);
-        } else {
-            return;
-        }
-    }
-}
-
-TN_API tn_queue *tn_queue_new(tn_loop *loop, size_t maxsize) {
-    tn_queue *q = TN__CAST(tn_queue *, tn__calloc(1, sizeof *q));
-    if (!q) return NULL;
-    q->loop = loop;
-    q->maxsize = maxsize;
-    return q;
-}
-
-TN_API void tn_queue_free(tn_queue *q) {
-    if (!q) return;
-    tn__wlist_wake(&q->getters, SIZE_MAX, TN_ECANCELED);
-    tn__wlist_wake(&q->putters, SIZE_MAX, TN_ECANCELED);
-    tn__wlist_wake(&q->joiners, SIZE_MAX, TN_ECANCELED);
-    tn__free(q->ring);
-    tn__free(q);
-}
-
-TN_API int tn_queue_put_nowait(tn_queue *q, void *item) {
-    if (tn__queue_full(q) || q->putters.head) return TN_EAGAIN;
-    int r = tn__queue_push(q, item, false);
-    if (r) return r;
-    q->unfinished++;
-    tn__queue_settle(q);
-    return 0;
-}
-
-TN_API tn_waiter *tn_queue_put(tn_queue *q, void *item, double timeout, tn_wait_cb cb, void *arg) {
-    if (!cb) return NULL;
-    if (tn_queue_put_nowait(q, item) == 0) return tn__waiter_new(q->loop, NULL, 0, cb, arg);
-    tn_waiter *w = tn__waiter_new(q->loop, &q->putters, timeout, cb, arg);
-    if (w) w->item = item;
-    return w;
-}
-
-TN_API int tn_queue_get_nowait(tn_queue *q, void **item) {
-    if (!q->count) return TN_EAGAIN;
-    *item = tn__queue_pop(q);
-    tn__queue_settle(q);
-    return 0;
-}
-
-TN_API tn_waiter *tn_queue_get(tn_queue *q, double timeout, tn_queue_get_cb cb, void *arg) {
-    if (!cb) return NULL;
-    tn_waiter *w = tn__waiter_new(q->loop, &q->getters, timeout, NULL, arg);
-    if (!w) return NULL;
-    w->get_cb = cb;
-    w->queue = q;
-    tn__queue_settle(q);
-    return w;
-}
-
-TN_API void tn_queue_task_done(tn_queue *q) {
-    if (!q->unfinished) {
-        TN__LOGE("tn_queue_task_done called more times than items were put");
-        return;
-    }
-    if (--q->unfinished == 0) tn__wlist_wake(&q->joiners, SIZE_MAX, 0);
-}
-
-TN_API tn_waiter *tn_queue_join(tn_queue *q, double timeout, tn_wait_cb cb, void *arg) {
-    if (!cb) return NULL;
-    return tn__waiter_new(q->loop, q->unfinished ? &q->joiners : NULL, timeout, cb, arg);
-}
-
-TN_API size_t tn_queue_size(const tn_queue *q) { return q->count; }
-// ==== END src/loop/locks.c ====
+// RFC 9110 token characters (method and header names, parameters).
+TN__INTERNAL bool tn__http_is_tchar(unsigned char c);
+// p[0..len) without surrounding spaces and tabs.
+TN__INTERNAL tn_str tn__http_trim(const char *p, size_t len);
+#endif
+// ==== END src/http/parse_internal.h ====
 
 // ==== BEGIN src/http/parse.c ====
-#if defined(TN_AMALGAMATION_LINES)
-#line 1 "src/http/parse.c"
-#endif
 // >>http_parse implementation
+#if defined(TN_AMALGAMATION_LINES)
+#line 7 "src/http/parse.c"
+#endif
+
+#include <limits.h>
+#include <string.h>
 
 // Internal results: 0 = go on, TN_INCOMPLETE, or the HTTP status of the error.
 enum {
@@ -8121,7 +9110,7 @@ static const unsigned char tn__http_cls[256] = {
 };
 
 TN__PRIVATE bool tn__http_is(unsigned char c, int cls) { return (tn__http_cls[c] & cls) != 0; }
-TN__PRIVATE bool tn__http_is_tchar(unsigned char c) { return tn__http_is(c, TN__C_TCHAR); }
+TN__INTERNAL bool tn__http_is_tchar(unsigned char c) { return tn__http_is(c, TN__C_TCHAR); }
 
 // A case-insensitive compare of a view with a NUL-terminated name.
 TN__PRIVATE bool tn__http_eq(tn_str a, const char *name) {
@@ -8191,7 +9180,7 @@ TN__PRIVATE size_t tn__http_scan_text(const char *b, size_t p, size_t e, unsigne
     }
 }
 
-TN__PRIVATE tn_str tn__http_trim(const char *p, size_t len) {
+TN__INTERNAL tn_str tn__http_trim(const char *p, size_t len) {
     while (len && (p[0] == ' ' || p[0] == '\t')) p++, len--;
     while (len && (p[len - 1] == ' ' || p[len - 1] == '\t')) len--;
     return tn__str_n(p, len);
@@ -8653,10 +9642,12 @@ TN_API bool tn_chunked_done(const tn_chunked_decoder *d) { return d->_state == T
 // ==== END src/http/parse.c ====
 
 // ==== BEGIN src/http/url.c ====
-#if defined(TN_AMALGAMATION_LINES)
-#line 1 "src/http/url.c"
-#endif
 // >>url implementation
+#if defined(TN_AMALGAMATION_LINES)
+#line 6 "src/http/url.c"
+#endif
+
+#include <string.h>
 
 TN_API size_t tn_url_unescape(char *dst, const char *src, size_t len, bool plus) {
     size_t o = 0;
@@ -8807,13 +9798,39 @@ TN_API int tn_url_parse(const char *url, tn_url *out) {
 }
 // ==== END src/http/url.c ====
 
-// ==== BEGIN src/http/args.c ====
+// ==== BEGIN src/http/args_internal.h ====
+// ---------------------------------------------------------------------------
 #if defined(TN_AMALGAMATION_LINES)
-#line 1 "src/http/args.c"
+#line 1 "src/http/args_internal.h"
 #endif
-// >>args implementation
+// >>args_internal  Filling a tn_args by other parsers (cookie.c; http/args.c)
+// ---------------------------------------------------------------------------
+#ifndef TN__HTTP_ARGS_INTERNAL_H
+#define TN__HTTP_ARGS_INTERNAL_H
 
+
+
+
+// Fields one parse may add unless limited (tn_args_limits.max_fields).
 #define TN__ARGS_DEFAULT_MAX_FIELDS 1000
+
+// A new chunk of `a` holding `len` bytes of `data` (NULL: left uninitialised)
+// and a NUL. Returns its bytes or NULL.
+TN__INTERNAL char *tn__args_copy(tn_args *a, const char *data, size_t len);
+// Appends one field whose views point into memory `a` owns. Returns 0 or TN_ENOMEM.
+TN__INTERNAL int tn__args_push(tn_args *a, tn_str name, tn_str value);
+// Undoes a failed append: drops the fields after `count` and the newest chunk.
+TN__INTERNAL void tn__args_undo(tn_args *a, size_t count);
+#endif
+// ==== END src/http/args_internal.h ====
+
+// ==== BEGIN src/http/args.c ====
+// >>args implementation
+#if defined(TN_AMALGAMATION_LINES)
+#line 8 "src/http/args.c"
+#endif
+
+#include <string.h>
 
 // One owned copy of an input; its bytes follow the header in the same block.
 struct tn__args_chunk {
@@ -8822,7 +9839,7 @@ struct tn__args_chunk {
 
 // A new chunk of `a` holding `len` bytes of `data` (NULL: left uninitialised)
 // and a NUL. Returns its bytes or NULL.
-TN__PRIVATE char *tn__args_copy(tn_args *a, const char *data, size_t len) {
+TN__INTERNAL char *tn__args_copy(tn_args *a, const char *data, size_t len) {
     if (len > SIZE_MAX - sizeof(struct tn__args_chunk) - 1) return NULL;
     struct tn__args_chunk *c = TN__CAST(struct tn__args_chunk *,
                                         tn__malloc(sizeof *c + len + 1));
@@ -8835,14 +9852,9 @@ TN__PRIVATE char *tn__args_copy(tn_args *a, const char *data, size_t len) {
     return copy;
 }
 
-TN__PRIVATE int tn__args_push(tn_args *a, tn_str name, tn_str value) {
-    if (a->count == a->cap) {
-        size_t cap = a->cap ? a->cap * 2 : 4;  // small: a parked request keeps it
-        tn_arg *items = TN__CAST(tn_arg *, tn__realloc(a->items, cap * sizeof *items));
-        if (!items) return TN_ENOMEM;
-        a->items = items;
-        a->cap = cap;
-    }
+TN__INTERNAL int tn__args_push(tn_args *a, tn_str name, tn_str value) {
+    // Small at first: a parked request keeps it.
+    if (tn__grow(&a->items, &a->cap, a->count + 1, sizeof *a->items, 4)) return TN_ENOMEM;
     a->items[a->count].name = name;
     a->items[a->count].value = value;
     a->count++;
@@ -8850,7 +9862,7 @@ TN__PRIVATE int tn__args_push(tn_args *a, tn_str name, tn_str value) {
 }
 
 // Undoes a failed append: drops the fields after `count` and the newest chunk.
-TN__PRIVATE void tn__args_undo(tn_args *a, size_t count) {
+TN__INTERNAL void tn__args_undo(tn_args *a, size_t count) {
     struct tn__args_chunk *c = a->mem;
     a->count = count;
     if (c) {
@@ -8968,10 +9980,14 @@ TN_API void tn_args_free(tn_args *a) {
 // ==== END src/http/args.c ====
 
 // ==== BEGIN src/http/util.c ====
-#if defined(TN_AMALGAMATION_LINES)
-#line 1 "src/http/util.c"
-#endif
 // >>httputil implementation
+#if defined(TN_AMALGAMATION_LINES)
+#line 5 "src/http/util.c"
+#endif
+
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
 
 static const char tn__hu_wday[7][4] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
 static const char tn__hu_wday_long[7][10] = {"Sunday",   "Monday", "Tuesday", "Wednesday",
@@ -9352,10 +10368,12 @@ unsatisfiable:
 // ==== END src/http/util.c ====
 
 // ==== BEGIN src/http/cookie.c ====
-#if defined(TN_AMALGAMATION_LINES)
-#line 1 "src/http/cookie.c"
-#endif
 // >>cookie implementation
+#if defined(TN_AMALGAMATION_LINES)
+#line 9 "src/http/cookie.c"
+#endif
+
+#include <string.h>
 
 TN__PRIVATE bool tn__cookie_space(char c) {
     return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f';
@@ -9506,10 +10524,12 @@ TN_API int tn_cookie_format(tn_buf *out, const tn_cookie_desc *d) {
 // ==== END src/http/cookie.c ====
 
 // ==== BEGIN src/http/multipart.c ====
-#if defined(TN_AMALGAMATION_LINES)
-#line 1 "src/http/multipart.c"
-#endif
 // >>multipart implementation
+#if defined(TN_AMALGAMATION_LINES)
+#line 12 "src/http/multipart.c"
+#endif
+
+#include <string.h>
 
 #define TN__MP_MAX_PARTS 100
 #define TN__MP_MAX_HEADER (10 * 1024)
@@ -9626,13 +10646,7 @@ TN__PRIVATE int tn__mp_split(tn_multipart *mp, tn__mp_scan *sc, const char *body
         const char *content = eoh + 4;
         const char *d = tn__mp_next(sc, eoh + 2, &next, &close);
         if (!d) return tn__mp_fail(TN_EPARSE, "no closing boundary");
-        if (mp->count == cap) {
-            cap = cap ? cap * 2 : 4;
-            tn_multipart_part *parts = TN__CAST(tn_multipart_part *,
-                                                tn__realloc(mp->parts, cap * sizeof *parts));
-            if (!parts) return TN_ENOMEM;
-            mp->parts = parts;
-        }
+        if (tn__grow(&mp->parts, &cap, mp->count + 1, sizeof *mp->parts, 4)) return TN_ENOMEM;
         tn_multipart_part *part = &mp->parts[mp->count++];
         memset(part, 0, sizeof *part);
         part->headers = tn__str_n(start, eoh < start ? 0 : (size_t)(eoh - start));
@@ -9767,180 +10781,57 @@ TN_API void tn_multipart_free(tn_multipart *mp) {
 }
 // ==== END src/http/multipart.c ====
 
-// ==== BEGIN src/websocket/frame.c ====
+// ==== BEGIN src/http/server_internal.h ====
+// ---------------------------------------------------------------------------
 #if defined(TN_AMALGAMATION_LINES)
-#line 1 "src/websocket/frame.c"
+#line 1 "src/http/server_internal.h"
 #endif
-// >>ws_frame implementation
+// >>http_server_internal  What the web layer asks of the HTTP server beyond
+// its API (http/server.c)
+// ---------------------------------------------------------------------------
+#ifndef TN__HTTP_SERVER_INTERNAL_H
+#define TN__HTTP_SERVER_INTERNAL_H
 
-TN__PRIVATE int tn__ws_fail(tn_ws_frame_header *h, int close_code) {
-    h->close_code = close_code;
-    return TN_EPARSE;
-}
 
-TN__PRIVATE bool tn__ws_opcode_known(int op) { return (op >= 0x0 && op <= 0x2) || (op >= 0x8 && op <= 0xA); }
 
-TN__PRIVATE uint64_t tn__load_be(const uint8_t *p, int n) {
-    uint64_t v = 0;
-    for (int i = 0; i < n; i++) v = v << 8 | p[i];
-    return v;
-}
 
-// RFC 7692 §6.1: the compressed bit belongs on the first frame of a data
-// message only, and only once an extension gave RSV1 a meaning.
-TN__PRIVATE bool tn__ws_rsv1_ok(int opcode, bool allow) {
-    return allow && (opcode == TN_WS_OP_TEXT || opcode == TN_WS_OP_BINARY);
-}
+// Calls the web layer adds around each request (web/app.c sets them).
+typedef struct tn__http_hooks {
+    tn_handler_cb before_finish;  // e.g. the automatic ETag
+    tn_handler_cb after_finish;   // e.g. on_finish, the access log
+} tn__http_hooks;
 
-// The first byte: FIN, RSV1-3, opcode.
-TN__PRIVATE int tn__ws_parse_byte0(uint8_t b, tn_ws_frame_header *h, const tn_ws_parse_opts *o) {
-    h->fin = (b & 0x80) != 0;
-    h->rsv1 = (b & 0x40) != 0;
-    h->opcode = b & 0x0F;
-    if (!tn__ws_opcode_known(h->opcode) || (b & 0x30)) return tn__ws_fail(h, TN_WS_CLOSE_PROTOCOL_ERROR);
-    if (h->rsv1 && !tn__ws_rsv1_ok(h->opcode, o->allow_rsv1)) return tn__ws_fail(h, TN_WS_CLOSE_PROTOCOL_ERROR);
-    if ((h->opcode & 0x8) && !h->fin) return tn__ws_fail(h, TN_WS_CLOSE_PROTOCOL_ERROR);
-    return 0;
-}
+// Gives srv its hooks and makes it its caller's to free (with
+// tn_http_server_stop): the loop no longer frees it at tn_loop_free.
+TN__INTERNAL void tn__http_server_adopt(tn_http_server *srv, const tn__http_hooks *hooks);
 
-// The payload length after the first two bytes: 7 bits, or 126 + 16 bits, or
-// 127 + 64 bits. Returns the header length so far or an error.
-TN__PRIVATE int tn__ws_parse_length(const uint8_t *p, size_t len, tn_ws_frame_header *h,
-                                    const tn_ws_parse_opts *o) {
-    uint64_t n = p[1] & 0x7F;
-    int hl = 2;
-    if ((h->opcode & 0x8) && n > 125) return tn__ws_fail(h, TN_WS_CLOSE_PROTOCOL_ERROR);
-    if (n == 126) {
-        if (len < 4) return TN_INCOMPLETE;
-        n = tn__load_be(p + 2, 2);
-        if (n < 126) return tn__ws_fail(h, TN_WS_CLOSE_PROTOCOL_ERROR);
-        hl = 4;
-    } else if (n == 127) {
-        if (len < 10) return TN_INCOMPLETE;
-        n = tn__load_be(p + 2, 8);
-        if ((n >> 63) || n <= 0xFFFF) return tn__ws_fail(h, TN_WS_CLOSE_PROTOCOL_ERROR);
-        hl = 10;
-    }
-    if (o->max_payload && n > o->max_payload) return tn__ws_fail(h, TN_WS_CLOSE_MESSAGE_TOO_BIG);
-    h->payload_len = n;
-    return hl;
-}
-
-TN_API int tn_ws_frame_parse(const char *buf, size_t len, tn_ws_frame_header *h,
-                             const tn_ws_parse_opts *o) {
-    static const tn_ws_parse_opts defaults = {0, TN_WS_MASK_ANY, false};
-    const uint8_t *p = (const uint8_t *)buf;
-    if (!o) o = &defaults;
-    memset(h, 0, sizeof *h);
-    if (len < 1) return TN_INCOMPLETE;
-    int r = tn__ws_parse_byte0(p[0], h, o);
-    if (r < 0) return r;
-    if (len < 2) return TN_INCOMPLETE;
-    h->masked = (p[1] & 0x80) != 0;
-    if (o->mask == (h->masked ? TN_WS_MASK_FORBIDDEN : TN_WS_MASK_REQUIRED))
-        return tn__ws_fail(h, TN_WS_CLOSE_PROTOCOL_ERROR);
-    int hl = tn__ws_parse_length(p, len, h, o);
-    if (hl < 0 || !h->masked) return hl;
-    if (len < (size_t)hl + 4) return TN_INCOMPLETE;
-    memcpy(h->mask_key, p + hl, 4);
-    return hl + 4;
-}
-
-TN_API void tn_ws_mask(void *buf, size_t len, const uint8_t key[4], uint64_t offset) {
-    uint8_t *p = TN__CAST(uint8_t *, buf);
-    uint8_t k[8];
-    for (int i = 0; i < 8; i++) k[i] = key[(offset + (uint64_t)i) & 3];
-    uint64_t m;
-    memcpy(&m, k, 8);
-    size_t i = 0;
-    for (; i + 8 <= len; i += 8) {
-        uint64_t w;
-        memcpy(&w, p + i, 8);
-        w ^= m;
-        memcpy(p + i, &w, 8);
-    }
-    for (; i < len; i++) p[i] ^= k[i & 7];
-}
-
-TN_API int tn_ws_frame_write_header(char out[TN_WS_MAX_HEADER], bool fin, int opcode, bool rsv1,
-                                    bool masked, const uint8_t key[4], uint64_t payload_len) {
-    bool control = (opcode & 0x8) != 0;
-    if (!tn__ws_opcode_known(opcode) || (payload_len >> 63)) return TN_EINVAL;
-    if (control && (!fin || rsv1 || payload_len > 125)) return TN_EINVAL;
-    uint8_t *o = (uint8_t *)out;
-    o[0] = (uint8_t)((fin ? 0x80 : 0) | (rsv1 ? 0x40 : 0) | opcode);
-    uint8_t mbit = masked ? 0x80 : 0;
-    int n = 2;
-    if (payload_len < 126) {
-        o[1] = (uint8_t)(mbit | payload_len);
-    } else {
-        int bytes = payload_len <= 0xFFFF ? 2 : 8;
-        o[1] = (uint8_t)(mbit | (bytes == 2 ? 126 : 127));
-        for (int i = 0; i < bytes; i++) o[n++] = (uint8_t)(payload_len >> (8 * (bytes - 1 - i)));
-    }
-    if (masked) {
-        memcpy(o + n, key, 4);
-        n += 4;
-    }
-    return n;
-}
-
-TN_API void tn_ws_accept_key(const char *key, size_t len, char out[TN_WS_ACCEPT_LEN + 1]) {
-    static const char guid[] = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
-    uint8_t digest[TN_SHA1_SIZE];
-    tn_sha1_ctx c;
-    tn_sha1_init(&c);
-    tn_sha1_update(&c, key, len);
-    tn_sha1_update(&c, guid, sizeof guid - 1);
-    tn_sha1_final(&c, digest);
-    tn_base64_encode(digest, sizeof digest, out, 0);
-}
-
-TN_API bool tn_ws_close_code_valid(int code) {
-    return (code >= 1000 && code <= 1003) || (code >= 1007 && code <= 1014) ||
-           (code >= 3000 && code <= 4999);
-}
-
-TN_API int tn_ws_close_parse(const char *payload, size_t len, tn_ws_close_info *out) {
-    out->code = TN_WS_CLOSE_NO_STATUS;
-    out->reason.ptr = payload;
-    out->reason.len = 0;
-    out->fail_code = 0;
-    if (len == 0) return 0;
-    const uint8_t *p = (const uint8_t *)payload;
-    if (len == 1) {
-        out->fail_code = TN_WS_CLOSE_PROTOCOL_ERROR;
-        return TN_EPARSE;
-    }
-    out->code = (int)tn__load_be(p, 2);
-    out->reason.ptr = payload + 2;
-    out->reason.len = len - 2;
-    if (!tn_ws_close_code_valid(out->code)) out->fail_code = TN_WS_CLOSE_PROTOCOL_ERROR;
-    else if (!tn_utf8_valid(out->reason.ptr, out->reason.len)) out->fail_code = TN_WS_CLOSE_INVALID_DATA;
-    return out->fail_code ? TN_EPARSE : 0;
-}
-
-TN_API int tn_ws_close_payload(char out[125], int code, const char *reason, size_t len) {
-    if (code == 0) return 0;
-    if (!tn_ws_close_code_valid(code) || !tn_utf8_valid(reason, len)) return TN_EINVAL;
-    // Back up to a lead byte so the cut leaves whole characters.
-    size_t n = len;
-    if (n > 123) {
-        n = 123;
-        while (n > 0 && ((uint8_t)reason[n] & 0xC0) == 0x80) n--;
-    }
-    out[0] = (char)(code >> 8);
-    out[1] = (char)(code & 0xFF);
-    if (n) memcpy(out + 2, reason, n);
-    return (int)n + 2;
-}
-// ==== END src/websocket/frame.c ====
+// A request object's extension: state a layer above keeps with it. Request
+// objects are pooled, so the extension is reused by later requests; the
+// server frees it with ext_free when it frees the object.
+TN__INTERNAL void *tn__handler_ext(const tn_handler *h);
+TN__INTERNAL void tn__handler_set_ext(tn_handler *h, void *ext, void (*ext_free)(void *ext));
+// The response body written so far, for writers that append in place (JSON).
+TN__INTERNAL tn_buf *tn__handler_body(tn_handler *h);
+// Replaces the response headers set so far with the server's defaults (an
+// error page starts afresh).
+TN__INTERNAL void tn__handler_reset_headers(tn_handler *h);
+// True when the request callback deferred the answer (tn_defer).
+TN__INTERNAL bool tn__handler_deferred(const tn_handler *h);
+#endif
+// ==== END src/http/server_internal.h ====
 
 // ==== BEGIN src/http/server.c ====
-#if defined(TN_AMALGAMATION_LINES)
-#line 1 "src/http/server.c"
-#endif
 // >>http_server implementation
+#if defined(TN_AMALGAMATION_LINES)
+#line 20 "src/http/server.c"
+#endif
+
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
 
 typedef struct tn__hconn tn__hconn;
 typedef struct tn__hreq tn__hreq;
@@ -9954,19 +10845,12 @@ typedef struct tn__tlist {
     tn_timeout timer;
 } tn__tlist;
 
-// What the web layer (app.c) adds around each request, set by tn__app.
-typedef struct tn__http_hooks {
-    tn_handler_fn before_finish;  // e.g. the automatic ETag
-    tn_handler_fn after_finish;   // e.g. on_finish, the access log
-    void (*ext_free)(void *ext);  // frees a request's extension (see tn__hreq.ext)
-} tn__http_hooks;
-
 struct tn_http_server {
     tn__handle handle;
     tn_loop *loop;
     tn_http_server_desc desc;  // defaults filled in; strings below are copies
     char *protocol, *server_header;
-    tn__http_hooks hooks;
+    tn__http_hooks hooks;      // what web/app.c adds around each request
     tn_tcp_server *tcp;
     tn__hconn *conns;          // every open connection
     size_t nconns;
@@ -10016,8 +10900,8 @@ struct tn__hreq {
     uint64_t body_left;        // Content-Length bytes still to read
     size_t max_body;
     size_t body_seen;
-    tn_body_fn on_data;
-    tn_handler_fn on_close;
+    tn_body_cb on_data;
+    tn_handler_cb on_close;
     void *ext;                 // the web layer's per-request state, kept across reuse
     void (*ext_free)(void *ext);
     int status;
@@ -10758,7 +11642,7 @@ TN_API tn_stream *tn_detach(tn_handler *h, int status) {
 TN_API void tn_defer(tn_handler *h) { TN__REQ(h)->deferred = 1; }
 TN_API bool tn_finished(const tn_handler *h) { return TN__REQ(h)->finished; }
 TN_API bool tn_headers_sent(const tn_handler *h) { return TN__REQ(h)->headers_sent; }
-TN_API void tn_on_connection_close(tn_handler *h, tn_handler_fn cb) { TN__REQ(h)->on_close = cb; }
+TN_API void tn_on_connection_close(tn_handler *h, tn_handler_cb cb) { TN__REQ(h)->on_close = cb; }
 TN_API bool tn_connection_closed(const tn_handler *h) { return TN__REQ(h)->conn == NULL; }
 TN_API tn_loop *tn_handler_loop(const tn_handler *h) { return TN__REQ(h)->loop; }
 
@@ -10770,7 +11654,7 @@ TN_API tn_str tn_get_header(const tn_handler *h, const char *name) {
     return tn_headers_get(h->request.headers, h->request.num_headers, name);
 }
 
-TN_API void tn_stream_body(tn_handler *h, tn_body_fn on_data) { TN__REQ(h)->on_data = on_data; }
+TN_API void tn_handler_stream_body(tn_handler *h, tn_body_cb on_data) { TN__REQ(h)->on_data = on_data; }
 TN_API void tn_set_max_body_size(tn_handler *h, size_t n) { TN__REQ(h)->max_body = n; }
 
 TN_API int tn_set_status(tn_handler *h, int code, const char *reason) {
@@ -10958,7 +11842,7 @@ TN_API int tn_http_server_listen(tn_http_server *srv, const tn_bind_desc *bind) 
         td.stream.max_write_buffer_size = srv->desc.max_write_buffer_size;
         srv->tcp = tn_tcp_server_new(srv->loop, &td);
         if (!srv->tcp) return TN_ENOMEM;
-        tn__loop_remove_handle(&srv->tcp->handle);  // ours to free, not the loop's
+        tn__tcp_server_disown(srv->tcp);  // ours to free, not the loop's
     }
     return tn_tcp_server_listen(srv->tcp, bind);
 }
@@ -10968,13 +11852,983 @@ TN_API size_t tn_http_server_connections(const tn_http_server *srv) { return srv
 TN_API void tn_http_server_stop(tn_http_server *srv) {
     if (srv) tn__hserver_free(srv);
 }
+
+// ---- for the web layer (server_internal.h)
+
+TN__INTERNAL void tn__http_server_adopt(tn_http_server *srv, const tn__http_hooks *hooks) {
+    srv->hooks = *hooks;
+    tn__loop_remove_handle(&srv->handle);
+}
+
+TN__INTERNAL void *tn__handler_ext(const tn_handler *h) { return TN__REQ(h)->ext; }
+
+TN__INTERNAL void tn__handler_set_ext(tn_handler *h, void *ext, void (*ext_free)(void *ext)) {
+    TN__REQ(h)->ext = ext;
+    TN__REQ(h)->ext_free = ext_free;
+}
+
+TN__INTERNAL tn_buf *tn__handler_body(tn_handler *h) { return &TN__REQ(h)->out; }
+TN__INTERNAL void tn__handler_reset_headers(tn_handler *h) { tn__hreq_default_headers(TN__REQ(h)); }
+TN__INTERNAL bool tn__handler_deferred(const tn_handler *h) { return TN__REQ(h)->deferred; }
 // ==== END src/http/server.c ====
 
-// ==== BEGIN src/web/route.c ====
+// ==== BEGIN src/websocket/frame.c ====
+// >>ws_frame implementation
 #if defined(TN_AMALGAMATION_LINES)
-#line 1 "src/web/route.c"
+#line 7 "src/websocket/frame.c"
 #endif
+
+#include <string.h>
+
+TN__PRIVATE int tn__ws_fail(tn_ws_frame_header *h, int close_code) {
+    h->close_code = close_code;
+    return TN_EPARSE;
+}
+
+TN__PRIVATE bool tn__ws_opcode_known(int op) { return (op >= 0x0 && op <= 0x2) || (op >= 0x8 && op <= 0xA); }
+
+TN__PRIVATE uint64_t tn__load_be(const uint8_t *p, int n) {
+    uint64_t v = 0;
+    for (int i = 0; i < n; i++) v = v << 8 | p[i];
+    return v;
+}
+
+// RFC 7692 §6.1: the compressed bit belongs on the first frame of a data
+// message only, and only once an extension gave RSV1 a meaning.
+TN__PRIVATE bool tn__ws_rsv1_ok(int opcode, bool allow) {
+    return allow && (opcode == TN_WS_OP_TEXT || opcode == TN_WS_OP_BINARY);
+}
+
+// The first byte: FIN, RSV1-3, opcode.
+TN__PRIVATE int tn__ws_parse_byte0(uint8_t b, tn_ws_frame_header *h, const tn_ws_parse_opts *o) {
+    h->fin = (b & 0x80) != 0;
+    h->rsv1 = (b & 0x40) != 0;
+    h->opcode = b & 0x0F;
+    if (!tn__ws_opcode_known(h->opcode) || (b & 0x30)) return tn__ws_fail(h, TN_WS_CLOSE_PROTOCOL_ERROR);
+    if (h->rsv1 && !tn__ws_rsv1_ok(h->opcode, o->allow_rsv1)) return tn__ws_fail(h, TN_WS_CLOSE_PROTOCOL_ERROR);
+    if ((h->opcode & 0x8) && !h->fin) return tn__ws_fail(h, TN_WS_CLOSE_PROTOCOL_ERROR);
+    return 0;
+}
+
+// The payload length after the first two bytes: 7 bits, or 126 + 16 bits, or
+// 127 + 64 bits. Returns the header length so far or an error.
+TN__PRIVATE int tn__ws_parse_length(const uint8_t *p, size_t len, tn_ws_frame_header *h,
+                                    const tn_ws_parse_opts *o) {
+    uint64_t n = p[1] & 0x7F;
+    int hl = 2;
+    if ((h->opcode & 0x8) && n > 125) return tn__ws_fail(h, TN_WS_CLOSE_PROTOCOL_ERROR);
+    if (n == 126) {
+        if (len < 4) return TN_INCOMPLETE;
+        n = tn__load_be(p + 2, 2);
+        if (n < 126) return tn__ws_fail(h, TN_WS_CLOSE_PROTOCOL_ERROR);
+        hl = 4;
+    } else if (n == 127) {
+        if (len < 10) return TN_INCOMPLETE;
+        n = tn__load_be(p + 2, 8);
+        if ((n >> 63) || n <= 0xFFFF) return tn__ws_fail(h, TN_WS_CLOSE_PROTOCOL_ERROR);
+        hl = 10;
+    }
+    if (o->max_payload && n > o->max_payload) return tn__ws_fail(h, TN_WS_CLOSE_MESSAGE_TOO_BIG);
+    h->payload_len = n;
+    return hl;
+}
+
+TN_API int tn_ws_frame_parse(const char *buf, size_t len, tn_ws_frame_header *h,
+                             const tn_ws_parse_opts *o) {
+    static const tn_ws_parse_opts defaults = {0, TN_WS_MASK_ANY, false};
+    const uint8_t *p = (const uint8_t *)buf;
+    if (!o) o = &defaults;
+    memset(h, 0, sizeof *h);
+    if (len < 1) return TN_INCOMPLETE;
+    int r = tn__ws_parse_byte0(p[0], h, o);
+    if (r < 0) return r;
+    if (len < 2) return TN_INCOMPLETE;
+    h->masked = (p[1] & 0x80) != 0;
+    if (o->mask == (h->masked ? TN_WS_MASK_FORBIDDEN : TN_WS_MASK_REQUIRED))
+        return tn__ws_fail(h, TN_WS_CLOSE_PROTOCOL_ERROR);
+    int hl = tn__ws_parse_length(p, len, h, o);
+    if (hl < 0 || !h->masked) return hl;
+    if (len < (size_t)hl + 4) return TN_INCOMPLETE;
+    memcpy(h->mask_key, p + hl, 4);
+    return hl + 4;
+}
+
+TN_API void tn_ws_mask(void *buf, size_t len, const uint8_t key[4], uint64_t offset) {
+    uint8_t *p = TN__CAST(uint8_t *, buf);
+    uint8_t k[8];
+    for (int i = 0; i < 8; i++) k[i] = key[(offset + (uint64_t)i) & 3];
+    uint64_t m;
+    memcpy(&m, k, 8);
+    size_t i = 0;
+    for (; i + 8 <= len; i += 8) {
+        uint64_t w;
+        memcpy(&w, p + i, 8);
+        w ^= m;
+        memcpy(p + i, &w, 8);
+    }
+    for (; i < len; i++) p[i] ^= k[i & 7];
+}
+
+TN_API int tn_ws_frame_write_header(char out[TN_WS_MAX_HEADER], bool fin, int opcode, bool rsv1,
+                                    bool masked, const uint8_t key[4], uint64_t payload_len) {
+    bool control = (opcode & 0x8) != 0;
+    if (!tn__ws_opcode_known(opcode) || (payload_len >> 63)) return TN_EINVAL;
+    if (control && (!fin || rsv1 || payload_len > 125)) return TN_EINVAL;
+    uint8_t *o = (uint8_t *)out;
+    o[0] = (uint8_t)((fin ? 0x80 : 0) | (rsv1 ? 0x40 : 0) | opcode);
+    uint8_t mbit = masked ? 0x80 : 0;
+    int n = 2;
+    if (payload_len < 126) {
+        o[1] = (uint8_t)(mbit | payload_len);
+    } else {
+        int bytes = payload_len <= 0xFFFF ? 2 : 8;
+        o[1] = (uint8_t)(mbit | (bytes == 2 ? 126 : 127));
+        for (int i = 0; i < bytes; i++) o[n++] = (uint8_t)(payload_len >> (8 * (bytes - 1 - i)));
+    }
+    if (masked) {
+        memcpy(o + n, key, 4);
+        n += 4;
+    }
+    return n;
+}
+
+TN_API void tn_ws_accept_key(const char *key, size_t len, char out[TN_WS_ACCEPT_LEN + 1]) {
+    static const char guid[] = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
+    uint8_t digest[TN_SHA1_SIZE];
+    tn_sha1_ctx c;
+    tn_sha1_init(&c);
+    tn_sha1_update(&c, key, len);
+    tn_sha1_update(&c, guid, sizeof guid - 1);
+    tn_sha1_final(&c, digest);
+    tn_base64_encode(digest, sizeof digest, out, 0);
+}
+
+TN_API bool tn_ws_close_code_valid(int code) {
+    return (code >= 1000 && code <= 1003) || (code >= 1007 && code <= 1014) ||
+           (code >= 3000 && code <= 4999);
+}
+
+TN_API int tn_ws_close_parse(const char *payload, size_t len, tn_ws_close_info *out) {
+    out->code = TN_WS_CLOSE_NO_STATUS;
+    out->reason.ptr = payload;
+    out->reason.len = 0;
+    out->fail_code = 0;
+    if (len == 0) return 0;
+    const uint8_t *p = (const uint8_t *)payload;
+    if (len == 1) {
+        out->fail_code = TN_WS_CLOSE_PROTOCOL_ERROR;
+        return TN_EPARSE;
+    }
+    out->code = (int)tn__load_be(p, 2);
+    out->reason.ptr = payload + 2;
+    out->reason.len = len - 2;
+    if (!tn_ws_close_code_valid(out->code)) out->fail_code = TN_WS_CLOSE_PROTOCOL_ERROR;
+    else if (!tn_utf8_valid(out->reason.ptr, out->reason.len)) out->fail_code = TN_WS_CLOSE_INVALID_DATA;
+    return out->fail_code ? TN_EPARSE : 0;
+}
+
+TN_API int tn_ws_close_payload(char out[125], int code, const char *reason, size_t len) {
+    if (code == 0) return 0;
+    if (!tn_ws_close_code_valid(code) || !tn_utf8_valid(reason, len)) return TN_EINVAL;
+    // Back up to a lead byte so the cut leaves whole characters.
+    size_t n = len;
+    if (n > 123) {
+        n = 123;
+        while (n > 0 && ((uint8_t)reason[n] & 0xC0) == 0x80) n--;
+    }
+    out[0] = (char)(code >> 8);
+    out[1] = (char)(code & 0xFF);
+    if (n) memcpy(out + 2, reason, n);
+    return (int)n + 2;
+}
+// ==== END src/websocket/frame.c ====
+
+// ==== BEGIN src/websocket/websocket_internal.h ====
+// ---------------------------------------------------------------------------
+#if defined(TN_AMALGAMATION_LINES)
+#line 1 "src/websocket/websocket_internal.h"
+#endif
+// >>websocket_internal  A WebSocket connection's state, shared by the connection
+// core (websocket.c), the client (client.c) and the server's handshake
+// (web/ws_server.c), which make a tn_ws and hand it to the core once open
+// ---------------------------------------------------------------------------
+#ifndef TN__WEBSOCKET_WEBSOCKET_INTERNAL_H
+#define TN__WEBSOCKET_WEBSOCKET_INTERNAL_H
+#if defined(TN_AMALGAMATION_LINES)
+#line 16 "src/websocket/websocket_internal.h"
+#endif
+
+// A path argument kept beyond the request: its value and its group's name.
+typedef struct tn__ws_arg {
+    tn_str value;
+    const char *name;        // NULL for an unnamed group
+} tn__ws_arg;
+
+typedef struct tn__ws_hs tn__ws_hs;
+
+// Kept small: a benchmark holds 10,000 idle connections. Buffers that only
+// some connections need (message, close reason, path arguments) are on the
+// heap, and only while needed.
+struct tn_ws {
+    tn_stream *stream;
+    tn_loop *loop;
+    const tn_ws_class *cls;
+    void *user_data;
+    // the frame being read
+    int rstate;
+    tn_ws_frame_header fh;
+    uint64_t fgot;           // payload bytes of the frame seen so far
+    int msg_op;              // opcode of the message being assembled; 0: none
+    tn_buf msg;              // the message so far, then a control frame's payload
+    tn_utf8_state utf8;
+    // closing
+    unsigned close_sent : 1, close_received : 1, failed : 1, client : 1;
+    unsigned whole : 1;      // the message arrived whole: it is in the loop's buffer
+    int close_code;          // for on_close
+    char *close_reason;      // for on_close; NULL: ""
+    tn_timeout close_timer, ping_timer, pong_timer;
+    // a server's handshake deferred by prepare (web/ws_server.c)
+    tn_handler *pending;
+    // a client's handshake in progress (client.c)
+    tn__ws_hs *hs;
+    // copied from the request: path arguments and the subprotocol, one block
+    char *mem;
+    tn__ws_arg *args;
+    int nargs;
+    tn_str subprotocol;
+};
+
+// ---- what the core offers the two handshakes
+// The stream's parse read once open: frames as they arrive.
+TN__INTERNAL size_t tn__ws_on_data(tn_stream *s, int status, const char *data, size_t len, void *arg);
+// The stream's close callback once open: on_close, then ws is freed.
+TN__INTERNAL void tn__ws_on_stream_close(tn_stream *s, int reason, void *arg);
+// The keep-alive timer (cls->ping_interval), armed once open.
+TN__INTERNAL void tn__ws_ping_tick(tn_loop *loop, void *arg);
+// Frees ws (not its stream): for a handshake that failed.
+TN__INTERNAL void tn__ws_free(tn_ws *ws);
+
+// ---- header lists, for both handshakes
+enum { TN__WS_MAX_TOKENS = 32 };
+// The trimmed, non-empty items of every `name` header's comma-separated
+// list, in order. Returns how many were stored (at most max).
+TN__INTERNAL int tn__ws_header_tokens(const tn_header *hs, size_t nh, const char *name, tn_str *out, int max);
+// Whether a comma-separated header (every instance of it) lists `token`.
+TN__INTERNAL bool tn__ws_headers_have_token(const tn_header *hs, size_t nh, const char *name, const char *token);
+#endif
+// ==== END src/websocket/websocket_internal.h ====
+
+// ==== BEGIN src/websocket/websocket.c ====
+// >>websocket implementation: the connection core (frames in and out,
+#if defined(TN_AMALGAMATION_LINES)
+#line 1 "src/websocket/websocket.c"
+#endif
+// closing, keep-alive), the same for both ends
+#if defined(TN_AMALGAMATION_LINES)
+#line 18 "src/websocket/websocket.c"
+#endif
+
+#include <string.h>
+#include <sys/socket.h>
+
+// What the frame reader expects next. DRAIN: the connection failed or the
+// peer closed; input is discarded until the peer hangs up or close_timeout.
+enum { TN__WS_HEADER, TN__WS_PAYLOAD, TN__WS_DRAIN };
+
+TN__PRIVATE size_t tn__ws_max_message(const tn_ws *ws) {
+    return ws->cls->max_message_size ? ws->cls->max_message_size : TN_DEFAULT_WS_MAX_MESSAGE_SIZE;
+}
+
+TN__PRIVATE bool tn__ws_can_send(const tn_ws *ws) {
+    return ws->stream && !ws->close_sent && !tn_stream_closed(ws->stream);
+}
+
+// Drops the TCP connection now; on_close follows from the stream's close.
+TN__PRIVATE void tn__ws_abort(tn_ws *ws) {
+    ws->rstate = TN__WS_DRAIN;
+    if (ws->stream) tn_stream_close(ws->stream);
+}
+
+enum { TN__WS_CHUNK = 8192 };
+
+// Writes the frame whose header is chunk[0..used): the header goes out with
+// the first part of the payload in one write (two would cost a syscall and a
+// segment each). The client masks chunk by chunk, so a large message is
+// never copied whole; a large server payload is written as it is.
+TN__PRIVATE int tn__ws_write_chunks(tn_ws *ws, char *chunk, size_t used, const char *data, size_t len,
+                                    const uint8_t key[4], tn_stream_write_cb cb) {
+    if (!ws->client && len > TN__WS_CHUNK - used) {
+        int r = tn_stream_write(ws->stream, chunk, used, NULL, NULL);
+        return r ? r : tn_stream_write(ws->stream, data, len, cb, ws);
+    }
+    size_t off = 0;
+    for (;;) {
+        size_t k = TN__MIN(len - off, TN__WS_CHUNK - used);
+        if (k) memcpy(chunk + used, data + off, k);
+        if (ws->client) tn_ws_mask(chunk + used, k, key, off);
+        off += k;
+        int r = tn_stream_write(ws->stream, chunk, used + k, off == len ? cb : NULL, ws);
+        if (r || off == len) return r;
+        used = 0;
+    }
+}
+
+// Queues one unfragmented frame, masked with a fresh key when we are the
+// client (RFC 6455 §5.3). A peer that lets more than max_write_buffer_size
+// pile up is dropped (Tornado's StreamBufferFullError).
+TN__PRIVATE int tn__ws_write_frame(tn_ws *ws, int op, const void *data, size_t len, tn_stream_write_cb cb) {
+    char chunk[TN__WS_CHUNK];
+    uint8_t key[4];
+    memset(key, 0, sizeof key);
+    int r = ws->client ? tn_random_bytes(key, sizeof key) : 0;
+    int hl = r ? r : tn_ws_frame_write_header(chunk, true, op, false, ws->client, key, len);
+    if (hl < 0) return hl;
+    size_t max = ws->cls->max_write_buffer_size, queued = tn_stream_write_buffer_size(ws->stream);
+    if (max && (queued > max || (size_t)hl + len > max - queued)) r = TN_ENOBUFS;
+    if (!r) r = tn__ws_write_chunks(ws, chunk, (size_t)hl, TN__CAST(const char *, data), len, key, cb);
+    if (r) {
+        TN__LOGW("websocket: %s; dropping the connection", tn_strerror(r));
+        tn__ws_abort(ws);
+    }
+    return r;
+}
+
+TN__PRIVATE void tn__ws_close_timeout(tn_loop *loop, void *arg) {
+    tn_ws *ws = TN__CAST(tn_ws *, arg);
+    (void)loop;
+    ws->close_timer.id = 0;
+    TN__LOGD("websocket: no close from the peer within close_timeout");
+    tn__ws_abort(ws);
+}
+
+TN__PRIVATE void tn__ws_arm_close_timer(tn_ws *ws) {
+    double t = ws->cls->close_timeout > 0 ? ws->cls->close_timeout : 5.0;
+    if (!ws->close_timer.id) ws->close_timer = tn_loop_call_later(ws->loop, t, tn__ws_close_timeout, ws);
+}
+
+// Sends a close frame (payload already built) and waits for the peer.
+TN__PRIVATE int tn__ws_send_close(tn_ws *ws, const char *payload, size_t len, tn_stream_write_cb cb) {
+    int r = tn__ws_write_frame(ws, TN_WS_OP_CLOSE, payload, len, cb);
+    ws->close_sent = 1;
+    if (!r) tn__ws_arm_close_timer(ws);
+    return r;
+}
+
+// After our failing close frame reached the kernel: end our half of the
+// connection, so the peer reads the frame and then EOF, and hangs up.
+TN__PRIVATE void tn__ws_shutdown_after_write(tn_stream *s, int status, void *arg) {
+    (void)arg;
+    if (status == 0) shutdown(tn_stream_fd(s), SHUT_WR);
+}
+
+// After the echo of the peer's close reached the kernel: the handshake is done.
+TN__PRIVATE void tn__ws_close_after_write(tn_stream *s, int status, void *arg) {
+    (void)status, (void)arg;
+    tn_stream_close(s);
+}
+
+// Keeps the code and reason on_close will report (an unkept reason reads "").
+TN__PRIVATE void tn__ws_set_close(tn_ws *ws, int code, tn_str reason) {
+    ws->close_code = code;
+    tn__free(ws->close_reason);
+    ws->close_reason = NULL;
+    if (!reason.len) return;
+    ws->close_reason = TN__CAST(char *, tn__malloc(reason.len + 1));
+    if (!ws->close_reason) return;
+    memcpy(ws->close_reason, reason.ptr, reason.len);
+    ws->close_reason[reason.len] = '\0';
+}
+
+// RFC 6455 §7.1.7 "Fail the WebSocket Connection", with a close frame.
+TN__PRIVATE void tn__ws_fail_conn(tn_ws *ws, int code, const char *why) {
+    TN__LOGW("websocket: %s; closing with %d", why, code);
+    ws->rstate = TN__WS_DRAIN;
+    if (!tn__ws_can_send(ws)) {
+        tn__ws_abort(ws);
+        return;
+    }
+    ws->failed = 1;
+    tn__ws_set_close(ws, code, tn_str_c(why));
+    char payload[125];
+    int n = tn_ws_close_payload(payload, code, why, strlen(why));
+    tn__ws_send_close(ws, payload, (size_t)n, tn__ws_shutdown_after_write);
+}
+
+// ---- receiving
+
+// Where the current frame's payload goes: a message that is one frame and
+// arrived whole (up to TN__WS_WHOLE_MAX) is unmasked in the loop's buffer,
+// so small messages in a steady state allocate nothing; anything else is
+// assembled in the connection's own buffer, freed after each message.
+enum { TN__WS_WHOLE_MAX = 64 * 1024 };
+TN__PRIVATE tn_buf *tn__ws_payload_buf(tn_ws *ws) { return ws->whole ? tn__loop_buf(ws->loop) : &ws->msg; }
+
+TN__PRIVATE void tn__ws_message_done(tn_ws *ws) {
+    bool binary = ws->msg_op == TN_WS_OP_BINARY;
+    ws->msg_op = 0;
+    if (!binary && !tn_utf8_complete(&ws->utf8)) {
+        tn__ws_fail_conn(ws, TN_WS_CLOSE_INVALID_DATA, "text message is not valid UTF-8");
+        return;
+    }
+    // After our close frame, messages are no longer delivered (RFC 6455 §1.4).
+    tn_buf *m = tn__ws_payload_buf(ws);
+    if (ws->cls->on_message && !ws->close_sent) ws->cls->on_message(ws, m->data ? m->data : "", m->len, binary);
+    if (ws->whole) tn_buf_clear(m);
+    else tn_buf_free(&ws->msg);  // an idle connection keeps no message buffer
+}
+
+TN__PRIVATE void tn__ws_on_close_frame(tn_ws *ws, const char *payload, size_t len) {
+    tn_ws_close_info info;
+    if (tn_ws_close_parse(payload, len, &info) != 0) {
+        tn__ws_fail_conn(ws, info.fail_code, "bad close frame");
+        return;
+    }
+    ws->close_received = 1;
+    tn__ws_set_close(ws, info.code, info.reason);
+    ws->rstate = TN__WS_DRAIN;
+    // The server closes TCP first (RFC 6455 §7.1.1): a client waits for it,
+    // up to close_timeout, both after its own close and after echoing one.
+    if (ws->close_sent) {  // the answer to ours: the handshake is complete
+        if (!ws->client) tn_stream_close(ws->stream);
+        return;
+    }
+    // Echo the code (RFC 6455 §5.5.1).
+    char out[125];
+    int n = info.code == TN_WS_CLOSE_NO_STATUS ? 0 : tn_ws_close_payload(out, info.code, "", 0);
+    tn__ws_send_close(ws, out, (size_t)n, ws->client ? NULL : tn__ws_close_after_write);
+}
+
+// A control frame's payload sits in msg after the message in progress
+// (control frames may come between its fragments); it is dropped after use.
+TN__PRIVATE void tn__ws_control_done(tn_ws *ws) {
+    size_t len = (size_t)ws->fh.payload_len;
+    const char *p = ws->msg.data ? ws->msg.data + ws->msg.len - len : "";
+    const tn_ws_class *c = ws->cls;
+    switch (ws->fh.opcode) {
+    case TN_WS_OP_CLOSE:
+        tn__ws_on_close_frame(ws, p, len);
+        break;
+    case TN_WS_OP_PING:
+        if (tn__ws_can_send(ws)) tn__ws_write_frame(ws, TN_WS_OP_PONG, p, len, NULL);
+        if (c->on_ping) c->on_ping(ws, p, len);
+        break;
+    default:  // pong
+        if (ws->pong_timer.id) tn_loop_remove_timeout(ws->loop, ws->pong_timer);
+        ws->pong_timer.id = 0;
+        if (c->on_pong) c->on_pong(ws, p, len);
+        break;
+    }
+    ws->msg.len -= len;
+    if (!ws->msg.len) tn_buf_free(&ws->msg);
+}
+
+TN__PRIVATE void tn__ws_frame_done(tn_ws *ws) {
+    ws->rstate = TN__WS_HEADER;
+    if (ws->fh.opcode & 0x8) tn__ws_control_done(ws);
+    else if (ws->fh.fin) tn__ws_message_done(ws);
+}
+
+// Checks a data frame against the message in progress (RFC 6455 §5.4).
+TN__PRIVATE bool tn__ws_data_frame_ok(tn_ws *ws) {
+    const tn_ws_frame_header *f = &ws->fh;
+    if (f->opcode == TN_WS_OP_CONTINUATION && !ws->msg_op) {
+        tn__ws_fail_conn(ws, TN_WS_CLOSE_PROTOCOL_ERROR, "continuation frame without a message");
+        return false;
+    }
+    if (f->opcode != TN_WS_OP_CONTINUATION && ws->msg_op) {
+        tn__ws_fail_conn(ws, TN_WS_CLOSE_PROTOCOL_ERROR, "new message inside a fragmented one");
+        return false;
+    }
+    if (f->payload_len > tn__ws_max_message(ws) - ws->msg.len) {
+        tn__ws_fail_conn(ws, TN_WS_CLOSE_MESSAGE_TOO_BIG, "message too big");
+        return false;
+    }
+    if (f->opcode != TN_WS_OP_CONTINUATION) {
+        ws->msg_op = f->opcode;
+        tn_utf8_reset(&ws->utf8);
+    }
+    return true;
+}
+
+// Parses a frame header. Returns the bytes used (0: need more).
+TN__PRIVATE size_t tn__ws_read_header(tn_ws *ws, const char *p, size_t len) {
+    tn_ws_parse_opts o;
+    memset(&o, 0, sizeof o);
+    o.max_payload = tn__ws_max_message(ws);
+    o.mask = ws->client ? TN_WS_MASK_FORBIDDEN : TN_WS_MASK_REQUIRED;
+    int n = tn_ws_frame_parse(p, len, &ws->fh, &o);
+    if (n == TN_INCOMPLETE) return 0;
+    if (n < 0) {
+        bool big = ws->fh.close_code == TN_WS_CLOSE_MESSAGE_TOO_BIG;
+        const char *why = big ? "message too big" : ws->client && ws->fh.masked ? "masked frame from the server"
+                                                                                : "bad frame header";
+        tn__ws_fail_conn(ws, ws->fh.close_code, why);
+        return len;
+    }
+    if (!(ws->fh.opcode & 0x8) && !tn__ws_data_frame_ok(ws)) return len;
+    const tn_ws_frame_header *f = &ws->fh;
+    ws->whole = f->fin && (f->opcode == TN_WS_OP_TEXT || f->opcode == TN_WS_OP_BINARY) &&
+                f->payload_len <= TN__WS_WHOLE_MAX && f->payload_len <= len - (size_t)n;
+    if (ws->whole) tn_buf_clear(tn__loop_buf(ws->loop));
+    ws->fgot = 0;
+    ws->rstate = TN__WS_PAYLOAD;
+    if (ws->fh.payload_len == 0) tn__ws_frame_done(ws);
+    return (size_t)n;
+}
+
+// Takes payload bytes of the current frame. Returns the bytes used.
+TN__PRIVATE size_t tn__ws_read_payload(tn_ws *ws, const char *p, size_t len) {
+    tn_ws_frame_header *f = &ws->fh;
+    size_t k = (size_t)TN__MIN((uint64_t)len, f->payload_len - ws->fgot);
+    tn_buf *b = (f->opcode & 0x8) ? &ws->msg : tn__ws_payload_buf(ws);
+    if (tn_buf_append(b, p, k)) {
+        tn__ws_fail_conn(ws, TN_WS_CLOSE_INTERNAL_ERROR, "out of memory");
+        return len;
+    }
+    char *dst = b->data + b->len - k;
+    if (f->masked) tn_ws_mask(dst, k, f->mask_key, ws->fgot);
+    ws->fgot += k;
+    if (ws->msg_op == TN_WS_OP_TEXT && !(f->opcode & 0x8) && tn_utf8_validate(&ws->utf8, dst, k) != 0) {
+        tn__ws_fail_conn(ws, TN_WS_CLOSE_INVALID_DATA, "text message is not valid UTF-8");
+        return len;
+    }
+    if (ws->fgot == f->payload_len) tn__ws_frame_done(ws);
+    return k;
+}
+
+// The stream's parse read: frames as they arrive, payloads in pieces, so a
+// message may be larger than the stream's read buffer.
+TN__INTERNAL size_t tn__ws_on_data(tn_stream *s, int status, const char *data, size_t len, void *arg) {
+    tn_ws *ws = TN__CAST(tn_ws *, arg);
+    if (status) return 0;  // the close callback tells the user
+    size_t used = 0;
+    while (used < len && ws->rstate != TN__WS_DRAIN && !tn_stream_closed(s)) {
+        size_t n = ws->rstate == TN__WS_HEADER ? tn__ws_read_header(ws, data + used, len - used)
+                                               : tn__ws_read_payload(ws, data + used, len - used);
+        if (n == 0) break;
+        used += n;
+    }
+    if (ws->rstate == TN__WS_DRAIN) used = len;
+    if (used && !tn_stream_closed(s)) tn_stream_read_parse(s, tn__ws_on_data, ws);
+    return used;
+}
+
+// ---- keep-alive
+
+TN__PRIVATE void tn__ws_pong_timeout(tn_loop *loop, void *arg) {
+    tn_ws *ws = TN__CAST(tn_ws *, arg);
+    (void)loop;
+    ws->pong_timer.id = 0;
+    TN__LOGW("websocket: no pong within ping_timeout; dropping the connection");
+    tn__ws_abort(ws);
+}
+
+TN__INTERNAL void tn__ws_ping_tick(tn_loop *loop, void *arg) {
+    tn_ws *ws = TN__CAST(tn_ws *, arg);
+    const tn_ws_class *c = ws->cls;
+    ws->ping_timer.id = 0;
+    if (!tn__ws_can_send(ws)) return;
+    if (tn__ws_write_frame(ws, TN_WS_OP_PING, NULL, 0, NULL) != 0) return;
+    double timeout = c->ping_timeout > 0 ? c->ping_timeout : c->ping_interval;
+    if (!ws->pong_timer.id) ws->pong_timer = tn_loop_call_later(loop, timeout, tn__ws_pong_timeout, ws);
+    ws->ping_timer = tn_loop_call_later(loop, c->ping_interval, tn__ws_ping_tick, ws);
+}
+
+// ---- the end
+
+TN__INTERNAL void tn__ws_free(tn_ws *ws) {
+    tn_buf_free(&ws->msg);
+    tn__free(ws->close_reason);
+    tn__free(ws->mem);
+    tn__free(ws);
+}
+
+TN__INTERNAL void tn__ws_on_stream_close(tn_stream *s, int reason, void *arg) {
+    tn_ws *ws = TN__CAST(tn_ws *, arg);
+    (void)s, (void)reason;
+    tn_loop_remove_timeout(ws->loop, ws->close_timer);
+    tn_loop_remove_timeout(ws->loop, ws->ping_timer);
+    tn_loop_remove_timeout(ws->loop, ws->pong_timer);
+    ws->close_sent = 1;  // sends from on_close are refused
+    if (!ws->close_received && !ws->failed) tn__ws_set_close(ws, TN_WS_CLOSE_ABNORMAL, tn__str_n(NULL, 0));
+    if (ws->cls->on_close) ws->cls->on_close(ws, ws->close_code, ws->close_reason ? ws->close_reason : "");
+    tn__ws_free(ws);
+}
+
+// ---- header lists
+
+// The trimmed, non-empty items of every `name` header's comma-separated
+// list, in order. Returns how many were stored (at most max).
+TN__INTERNAL int tn__ws_header_tokens(const tn_header *hs, size_t nh, const char *name, tn_str *out, int max) {
+    int n = 0;
+    for (size_t i = 0; i < nh; i++) {
+        const tn_header *hd = &hs[i];
+        if (!tn_str_eq_nocase(hd->name, tn_str_c(name))) continue;
+        size_t a = 0;
+        while (a < hd->value.len && n < max) {
+            size_t b = a;
+            while (b < hd->value.len && hd->value.ptr[b] != ',') b++;
+            tn_str t = tn__http_trim(hd->value.ptr + a, b - a);
+            if (t.len) out[n++] = t;
+            a = b + 1;
+        }
+    }
+    return n;
+}
+
+// Whether a comma-separated header (every instance of it) lists `token`.
+TN__INTERNAL bool tn__ws_headers_have_token(const tn_header *hs, size_t nh, const char *name, const char *token) {
+    tn_str t[TN__WS_MAX_TOKENS];
+    int n = tn__ws_header_tokens(hs, nh, name, t, TN__WS_MAX_TOKENS);
+    for (int i = 0; i < n; i++)
+        if (tn_str_eq_nocase(t[i], tn_str_c(token))) return true;
+    return false;
+}
+
+// ---- sending and the rest of the API
+
+TN_API int tn_ws_send(tn_ws *ws, const void *data, size_t len, bool binary) {
+    if (!tn__ws_can_send(ws)) return TN_ECLOSED;
+    if (!binary && !tn_utf8_valid(data, len)) return TN_EINVAL;
+    return tn__ws_write_frame(ws, binary ? TN_WS_OP_BINARY : TN_WS_OP_TEXT, data, len, NULL);
+}
+
+TN_API int tn_ws_ping(tn_ws *ws, const void *data, size_t len) {
+    if (!tn__ws_can_send(ws)) return TN_ECLOSED;
+    if (len > 125) return TN_EINVAL;
+    return tn__ws_write_frame(ws, TN_WS_OP_PING, data, len, NULL);
+}
+
+TN_API int tn_ws_close(tn_ws *ws, int code, const char *reason) {
+    if (!tn__ws_can_send(ws)) return TN_ECLOSED;
+    char payload[125];
+    int n = tn_ws_close_payload(payload, code, reason ? reason : "", reason ? strlen(reason) : 0);
+    if (n < 0) return n;
+    return tn__ws_send_close(ws, payload, (size_t)n, NULL);
+}
+
+TN_API bool tn_ws_closing(const tn_ws *ws) { return !tn__ws_can_send(ws); }
+TN_API size_t tn_ws_write_buffer_size(const tn_ws *ws) {
+    return ws->stream ? tn_stream_write_buffer_size(ws->stream) : 0;
+}
+TN_API tn_str tn_ws_subprotocol(const tn_ws *ws) { return ws->subprotocol; }
+TN_API const tn_ws_class *tn_ws_get_class(const tn_ws *ws) { return ws->cls; }
+TN_API void *tn_ws_user_data(const tn_ws *ws) { return ws->user_data; }
+TN_API void tn_ws_set_user_data(tn_ws *ws, void *user_data) { ws->user_data = user_data; }
+TN_API tn_stream *tn_ws_stream(const tn_ws *ws) { return ws->stream; }
+TN_API tn_loop *tn_ws_loop(const tn_ws *ws) { return ws->loop; }
+// ==== END src/websocket/websocket.c ====
+
+// ==== BEGIN src/websocket/client.c ====
+// >>ws_client implementation
+#if defined(TN_AMALGAMATION_LINES)
+#line 19 "src/websocket/client.c"
+#endif
+
+#include <string.h>
+
+enum { TN__WS_MAX_EXTRA_HEADERS = 64, TN__WS_MAX_ANSWER = 16 * 1024 };
+
+// A client's handshake, freed when it ends. `offered` (the subprotocols,
+// comma-separated) follows the struct in the same allocation.
+struct tn__ws_hs {
+    tn_ws_connect_cb cb;
+    double deadline;          // tn_loop_time when connect_timeout ends
+    tn_timeout timer;
+    int status, http_status;  // the failure to report
+    tn_buf req;               // the request head, until it is queued
+    char accept[TN_WS_ACCEPT_LEN + 1];
+    char *offered;
+};
+
+// The class of a client given none (zero: every default, no callbacks).
+static tn_ws_class tn__ws_no_class;
+
+// ---- the request
+
+TN__PRIVATE int tn__ws_append_protocols(tn_buf *b, const char *const *protos) {
+    int r = 0;
+    for (int i = 0; protos && protos[i] && !r; i++) {
+        tn_str p = tn_str_c(protos[i]);
+        for (size_t k = 0; k < p.len; k++)
+            if (!tn__http_is_tchar((unsigned char)p.ptr[k])) return TN_EINVAL;
+        if (!p.len) return TN_EINVAL;
+        r = tn_buf_appendf(b, "%s%s", i ? ", " : "", protos[i]);
+    }
+    return r;
+}
+
+// Writes the handshake request (RFC 6455 §4.1) for `key`. Returns 0,
+// TN_EINVAL or TN_ENOMEM.
+TN__PRIVATE int tn__ws_build_request(tn_buf *b, const tn_url *u, const tn_ws_connect_desc *d, const char *key,
+                                     const char *offered) {
+    bool v6 = memchr(u->host.ptr, ':', u->host.len) != NULL;
+    int r = tn_buf_appendf(b, "GET %.*s%s%.*s HTTP/1.1\r\nHost: %s%.*s%s", (int)u->path.len, u->path.ptr,
+                           u->has_query ? "?" : "", (int)u->query.len, u->query.ptr, v6 ? "[" : "",
+                           (int)u->host.len, u->host.ptr, v6 ? "]" : "");
+    if (!r && u->port != 80) r = tn_buf_appendf(b, ":%u", (unsigned)u->port);
+    if (!r)
+        r = tn_buf_appendf(b,
+                           "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: %s\r\n"
+                           "Sec-WebSocket-Version: 13\r\n",
+                           key);
+    if (!r && *offered) r = tn_buf_appendf(b, "Sec-WebSocket-Protocol: %s\r\n", offered);
+    if (!r && d->origin) r = tn_buf_appendf(b, "Origin: %s\r\n", d->origin);
+    for (int i = 0; d->headers && d->headers[i] && !r; i++) r = tn_buf_appendf(b, "%s\r\n", d->headers[i]);
+    return r ? r : tn_buf_append_str(b, "\r\n");
+}
+
+// The request must parse back as one valid head with exactly the lines we
+// meant: a CR or LF smuggled into a header, origin or path fails here.
+TN__PRIVATE int tn__ws_check_request_head(const tn_buf *b, size_t want_headers) {
+    tn_header hdrs[TN__WS_MAX_EXTRA_HEADERS + 8];
+    tn_http_request rq;
+    int n = tn_http_parse_request(b->data, b->len, &rq, hdrs, TN__COUNTOF(hdrs), NULL);
+    tn_http_framing f;
+    if (n != (int)b->len || rq.num_headers != want_headers || tn_http_request_framing(&rq, &f) != 0)
+        return TN_EINVAL;
+    return 0;
+}
+
+// ---- the end of the handshake
+
+TN__PRIVATE void tn__ws_hs_free(tn_ws *ws) {
+    tn__ws_hs *hs = ws->hs;
+    ws->hs = NULL;
+    tn_loop_remove_timeout(ws->loop, hs->timer);
+    tn_buf_free(&hs->req);
+    tn__free(hs);
+}
+
+// Reports a failed handshake and frees everything.
+TN__PRIVATE void tn__ws_hs_fail(tn_ws *ws, int status) {
+    tn_ws_connect_cb cb = ws->hs->cb;
+    int http_status = ws->hs->http_status;
+    void *ud = ws->user_data;
+    tn__ws_hs_free(ws);
+    tn__ws_free(ws);
+    cb(NULL, status, http_status, ud);
+}
+
+TN__PRIVATE void tn__ws_hs_on_close(tn_stream *s, int reason, void *arg) {
+    tn_ws *ws = TN__CAST(tn_ws *, arg);
+    (void)s;
+    int status = ws->hs->status ? ws->hs->status : reason ? reason : TN_EOF;
+    tn__ws_hs_fail(ws, status);
+}
+
+// Ends the handshake with `status`: the stream's close reports it.
+TN__PRIVATE void tn__ws_hs_abort(tn_ws *ws, int status, const char *why) {
+    if (why) TN__LOGW("websocket client: %s", why);
+    if (!ws->hs->status) ws->hs->status = status;
+    tn_stream_close(ws->stream);
+}
+
+TN__PRIVATE void tn__ws_hs_timeout(tn_loop *loop, void *arg) {
+    tn_ws *ws = TN__CAST(tn_ws *, arg);
+    (void)loop;
+    ws->hs->timer.id = 0;
+    tn__ws_hs_abort(ws, TN_ETIMEDOUT, "no answer to the handshake within connect_timeout");
+}
+
+// Validates the server's choice of subprotocol and keeps it. Returns 0 or TN_EPARSE.
+TN__PRIVATE int tn__ws_take_protocol(tn_ws *ws, const tn_header *hdrs, size_t n) {
+    tn_str chosen[2];
+    int k = tn__ws_header_tokens(hdrs, n, "Sec-WebSocket-Protocol", chosen, 2);
+    if (k == 0) return 0;
+    tn_header offered;
+    offered.name = tn_str_c("P");
+    offered.value = tn_str_c(ws->hs->offered);
+    tn_str list[TN__WS_MAX_TOKENS];
+    int m = tn__ws_header_tokens(&offered, 1, "P", list, TN__WS_MAX_TOKENS);
+    for (int i = 0; k == 1 && i < m; i++) {
+        if (list[i].len != chosen[0].len || memcmp(list[i].ptr, chosen[0].ptr, list[i].len) != 0) continue;
+        size_t off = (size_t)(list[i].ptr - ws->hs->offered);
+        ws->mem = tn__strdup(ws->hs->offered);  // keeps the chosen one, in place
+        if (!ws->mem) return TN_ENOMEM;
+        ws->mem[off + list[i].len] = '\0';
+        ws->subprotocol = tn__str_n(ws->mem + off, list[i].len);
+        return 0;
+    }
+    return TN_EPARSE;
+}
+
+// Checks the answer head (RFC 6455 §4.1, the client's requirements).
+// Returns 0, or the status to fail with (the reason logged).
+TN__PRIVATE int tn__ws_check_answer(tn_ws *ws, const char *data, size_t len) {
+    tn_header hdrs[64];
+    tn_http_response rs;
+    tn__ws_hs *hs = ws->hs;
+    if (tn_http_parse_response(data, len, &rs, hdrs, TN__COUNTOF(hdrs), NULL) <= 0) {
+        TN__LOGW("websocket client: the answer is not a valid HTTP head");
+        return TN_EPARSE;
+    }
+    const tn_header *h = rs.headers;
+    size_t n = rs.num_headers;
+    const char *why = NULL;
+    if (rs.status_code != 101) {
+        hs->http_status = rs.status_code;
+        TN__LOGW("websocket client: the server answered %d %.*s", rs.status_code, (int)rs.reason.len,
+                 rs.reason.ptr);
+        return TN_EHTTP;
+    }
+    tn_str acc = tn_headers_get(h, n, "Sec-WebSocket-Accept");
+    hs->http_status = 101;
+    if (!tn__ws_headers_have_token(h, n, "Upgrade", "websocket")) why = "no \"Upgrade: websocket\"";
+    else if (!tn__ws_headers_have_token(h, n, "Connection", "upgrade")) why = "no \"Connection: Upgrade\"";
+    else if (tn_headers_count(h, n, "Sec-WebSocket-Accept") != 1 || !tn_str_eq(acc, hs->accept))
+        why = "a wrong Sec-WebSocket-Accept";
+    else if (tn_headers_count(h, n, "Sec-WebSocket-Extensions"))
+        why = "an extension we did not offer";
+    else if (tn__ws_take_protocol(ws, h, n) != 0)
+        why = "a subprotocol we did not offer";
+    if (!why) return 0;
+    TN__LOGW("websocket client: the server's 101 has %s", why);
+    return TN_EPARSE;
+}
+
+TN__PRIVATE void tn__ws_on_answer(tn_stream *s, int status, const char *data, size_t len, void *arg) {
+    tn_ws *ws = TN__CAST(tn_ws *, arg);
+    if (status) {
+        tn__ws_hs_abort(ws, status == TN_EMSGSIZE ? TN_EPARSE : status, NULL);
+        return;
+    }
+    int r = tn__ws_check_answer(ws, data, len);
+    if (r) {
+        tn__ws_hs_abort(ws, r, NULL);
+        return;
+    }
+    r = tn_stream_read_parse(s, tn__ws_on_data, ws);
+    if (r) {
+        tn__ws_hs_abort(ws, r, NULL);
+        return;
+    }
+    // Open: from here the connection core owns ws, as on the server side.
+    tn_ws_connect_cb cb = ws->hs->cb;
+    tn__ws_hs_free(ws);
+    tn_stream_set_close_callback(s, tn__ws_on_stream_close, ws);
+    const tn_ws_class *cls = ws->cls;
+    if (cls->ping_interval > 0)
+        ws->ping_timer = tn_loop_call_later(ws->loop, cls->ping_interval, tn__ws_ping_tick, ws);
+    cb(ws, 0, 101, ws->user_data);
+    if (cls->open && !tn_stream_closed(s)) cls->open(ws);
+}
+
+TN__PRIVATE void tn__ws_on_connected(tn_loop *loop, int status, tn_stream *s, void *arg) {
+    tn_ws *ws = TN__CAST(tn_ws *, arg);
+    if (status) {
+        TN__LOGD("websocket client: connecting failed: %s", tn_strerror(status));
+        tn__ws_hs_fail(ws, status);
+        return;
+    }
+    tn__ws_hs *hs = ws->hs;
+    ws->stream = s;
+    tn_stream_set_close_callback(s, tn__ws_hs_on_close, ws);
+    tn_stream_set_nodelay(s, true);  // no Nagle, as on the server side
+    double left = hs->deadline - tn_loop_time(loop);
+    hs->timer = tn_loop_call_later(loop, left > 0 ? left : 0, tn__ws_hs_timeout, ws);
+    int r = tn_stream_write(s, hs->req.data, hs->req.len, NULL, NULL);
+    tn_buf_free(&hs->req);
+    if (!r) r = tn_stream_read_until(s, "\r\n\r\n", 4, TN__WS_MAX_ANSWER, tn__ws_on_answer, ws);
+    if (r) tn__ws_hs_abort(ws, r, NULL);
+}
+
+// ---- starting
+
+// Parses and checks the URL; copies the host (NUL-terminated) into host.
+// wss:// waits for TLS: a TLS stream from the connect step is all it needs,
+// since the handshake and the frames only see a tn_stream.
+TN__PRIVATE int tn__ws_client_url(const char *url, tn_url *u, char *host, size_t cap) {
+    if (!url || tn_url_parse(url, u) != 0) return TN_EINVAL;
+    if (tn_str_eq_nocase(u->scheme, tn_str_c("wss"))) return TN_ENOTSUP;
+    if (!tn_str_eq_nocase(u->scheme, tn_str_c("ws")) || u->userinfo.len || u->host.len >= cap)
+        return TN_EINVAL;
+    memcpy(host, u->host.ptr, u->host.len);
+    host[u->host.len] = '\0';
+    return 0;
+}
+
+// Makes the connection's state: ws with its handshake, the request built.
+TN__PRIVATE int tn__ws_client_new(tn_loop *loop, const tn_ws_connect_desc *d, const tn_url *u, tn_ws **out) {
+    tn_buf offered;
+    memset(&offered, 0, sizeof offered);
+    int r = tn__ws_append_protocols(&offered, d->subprotocols);
+    if (!r) r = tn_buf_append(&offered, "", 1);
+    tn_ws *ws = r ? NULL : TN__CAST(tn_ws *, tn__calloc(1, sizeof *ws));
+    tn__ws_hs *hs = ws ? TN__CAST(tn__ws_hs *, tn__calloc(1, sizeof *hs + offered.len)) : NULL;
+    if (!hs) {
+        tn__free(ws);
+        tn_buf_free(&offered);
+        return r ? r : TN_ENOMEM;
+    }
+    ws->hs = hs;
+    ws->client = 1;
+    ws->loop = loop;
+    ws->cls = d->cls ? d->cls : &tn__ws_no_class;
+    ws->user_data = d->user_data ? d->user_data : ws->cls->user_data;
+    hs->cb = d->on_connect;
+    hs->offered = TN__CAST(char *, (void *)(hs + 1));
+    memcpy(hs->offered, offered.data, offered.len);
+    tn_buf_free(&offered);
+    unsigned char raw[16];
+    char key[25];
+    r = tn_random_bytes(raw, sizeof raw);
+    if (!r) {
+        key[tn_base64_encode(raw, sizeof raw, key, 0)] = '\0';
+        tn_ws_accept_key(key, strlen(key), hs->accept);
+        r = tn__ws_build_request(&hs->req, u, d, key, hs->offered);
+    }
+    size_t nextra = 0;
+    while (d->headers && d->headers[nextra]) nextra++;
+    size_t want = 5 + (*hs->offered ? 1 : 0) + (d->origin ? 1 : 0) + nextra;
+    if (!r && nextra > TN__WS_MAX_EXTRA_HEADERS) r = TN_EINVAL;
+    if (!r) r = tn__ws_check_request_head(&hs->req, want);
+    if (r) {
+        tn__ws_hs_free(ws);
+        tn__ws_free(ws);
+        return r;
+    }
+    *out = ws;
+    return 0;
+}
+
+TN_API int tn_ws_connect(tn_loop *loop, const tn_ws_connect_desc *d) {
+    if (!loop || !d || !d->on_connect) return TN_EINVAL;
+    tn_url u;
+    char host[256];
+    int r = tn__ws_client_url(d->url, &u, host, sizeof host);
+    if (r) {
+        TN__LOGW("websocket client: %s: %s", d->url ? d->url : "(no URL)", tn_strerror(r));
+        return r;
+    }
+    tn_ws *ws = NULL;
+    r = tn__ws_client_new(loop, d, &u, &ws);
+    if (r) {
+        if (r == TN_EINVAL) TN__LOGW("websocket client: %s: a bad subprotocol, origin or header line", d->url);
+        return r;
+    }
+    tn_connect_desc cd;
+    memset(&cd, 0, sizeof cd);
+    cd.host = host;
+    cd.port = u.port;
+    cd.timeout = d->connect_timeout > 0 ? d->connect_timeout : 20.0;
+    ws->hs->deadline = tn_loop_time(loop) + cd.timeout;
+    r = tn_tcp_connect(loop, &cd, tn__ws_on_connected, ws);
+    if (r) {
+        tn__ws_hs_free(ws);
+        tn__ws_free(ws);
+    }
+    return r;
+}
+// ==== END src/websocket/client.c ====
+
+// ==== BEGIN src/web/route.c ====
 // >>route implementation
+#if defined(TN_AMALGAMATION_LINES)
+#line 7 "src/web/route.c"
+#endif
+
+#include <string.h>
 
 // The pattern compiles to a program for a backtracking machine (Pike's
 // instruction set, as in Thompson/Cox "re1"). Jumps are relative, so a block
@@ -11780,1310 +13634,19 @@ TN_API int tn_route_reverse(const tn_route_pattern *p, const char *const *args, 
 }
 // ==== END src/web/route.c ====
 
-// ==== BEGIN src/web/web.c ====
-#if defined(TN_AMALGAMATION_LINES)
-#line 1 "src/web/web.c"
-#endif
-// >>web implementation
-
-enum { TN__MAX_PATH_ARGS = 16 };
-
-typedef struct tn__route {
-    tn_route_pattern *pat;
-    const tn_handler_class *cls;
-    tn_handler_fn callback;
-    void *user_data;
-    char *name;
-} tn__route;
-
-typedef struct tn__hostgroup {
-    tn_route_pattern *host;  // NULL: any host
-    tn__route *routes;
-    size_t n;
-} tn__hostgroup;
-
-struct tn_app {
-    tn__handle handle;
-    tn_loop *loop;
-    tn_app_desc desc;
-    tn__hostgroup *groups;   // added host groups, in order; the default host last
-    size_t ngroups;
-    tn_http_server *server;
-    struct tn__static *statics;  // static.c: static files and their hashes
-    tn_template_loader *templates;  // from template_path; NULL without one
-};
-
-// static.c: the routes static_path / static_files install before the app's
-// own (the table to free; NULL when out of memory), and freeing their state.
-TN__PRIVATE tn_route *tn__static_app_routes(tn_app *app, const tn_route *routes);
-TN__PRIVATE void tn__static_free(struct tn__static *st);
-
-// The web layer's per-request state; it lives with the pooled request
-// object, so its buffers are reused too.
-typedef struct tn__webreq {
-    tn_app *app;
-    const tn_handler_class *cls;
-    tn_handler_fn callback;
-    const tn_route_pattern *pat;
-    int nargs;
-    tn_str args[TN__MAX_PATH_ARGS];
-    tn_buf argbuf;           // decoded path arguments, NUL-terminated
-    tn_buf scratch;          // a Set-Cookie value being formatted
-    tn_args verified;        // signed cookie values, decoded (stable until the end)
-    tn_args query, body, cookies;
-    tn_multipart files;
-    tn_json_writer json;
-    unsigned char xsrf[64];  // the raw token of the _xsrf cookie (or a new one)
-    size_t xsrf_len;
-    int64_t xsrf_time;
-    unsigned prepared : 1, query_done : 1, body_done : 1, cookies_done : 1, files_done : 1, xsrf_done : 1,
-        xsrf_cookie_ok : 1;
-} tn__webreq;
-
-// Unmatched paths without a default_handler: only its address is used.
-static tn_handler_class tn__not_found_class;
-
-TN__PRIVATE tn__webreq *tn__web(const tn_handler *h) {
-    return TN__CAST(tn__webreq *, TN__REQ(h)->ext);
-}
-
-TN__PRIVATE void tn__webreq_reset(tn__webreq *w) {
-    tn_args_free(&w->query);
-    tn_args_free(&w->body);
-    tn_args_free(&w->cookies);
-    tn_args_free(&w->verified);
-    tn_multipart_free(&w->files);
-    tn_buf argbuf = w->argbuf, scratch = w->scratch;
-    tn_buf_clear(&argbuf);
-    tn_buf_clear(&scratch);
-    memset(w, 0, sizeof *w);
-    w->argbuf = argbuf;
-    w->scratch = scratch;
-}
-
-TN__PRIVATE void tn__webreq_free(void *ext) {
-    tn__webreq *w = TN__CAST(tn__webreq *, ext);
-    tn__webreq_reset(w);
-    tn_buf_free(&w->argbuf);
-    tn_buf_free(&w->scratch);
-    tn__free(w);
-}
-
-// ---- routing
-
-TN__PRIVATE tn_str tn__host_name(tn_str host) {
-    // "[::1]:8888" -> "::1"-ish bracket form kept; "example.com:80" -> "example.com"
-    size_t n = host.len;
-    if (n && host.ptr[0] == '[') {
-        const char *close = TN__CAST(const char *, memchr(host.ptr, ']', n));
-        if (close) host.len = (size_t)(close - host.ptr) + 1;
-        return host;
-    }
-    const char *colon = TN__CAST(const char *, memchr(host.ptr, ':', n));
-    if (colon) host.len = (size_t)(colon - host.ptr);
-    return host;
-}
-
-TN__PRIVATE const tn__route *tn__app_find(tn_app *app, tn_handler *h, tn_str *groups, int *ngroups) {
-    tn_str host = tn__host_name(h->request.host);
-    const tn_str path = h->request.path;
-    for (size_t g = 0; g < app->ngroups; g++) {
-        const tn__hostgroup *hg = &app->groups[g];
-        if (hg->host && tn_route_match(hg->host, host.ptr, host.len, NULL, 0) < 0) continue;
-        for (size_t i = 0; i < hg->n; i++) {
-            int n = tn_route_match(hg->routes[i].pat, path.ptr, path.len, groups, TN__MAX_PATH_ARGS);
-            if (n >= 0) {
-                *ngroups = n;
-                return &hg->routes[i];
-            }
-        }
-    }
-    return NULL;
-}
-
-// Decodes the path arguments (%xx, '+' kept) into argbuf; they must be UTF-8.
-TN__PRIVATE int tn__web_decode_args(tn__webreq *w, const tn_str *groups, int n) {
-    size_t total = 0;
-    for (int i = 0; i < n; i++) total += groups[i].len + 1;
-    tn_buf_clear(&w->argbuf);
-    if (tn_buf_reserve(&w->argbuf, total)) return TN_ENOMEM;
-    for (int i = 0; i < n; i++) {
-        if (!groups[i].ptr) {
-            w->args[i] = groups[i];
-            continue;
-        }
-        char *dst = w->argbuf.data + w->argbuf.len;
-        size_t len = tn_url_unescape(dst, groups[i].ptr, groups[i].len, false);
-        dst[len] = '\0';
-        w->argbuf.len += len + 1;
-        if (!tn_utf8_valid(dst, len)) return TN_EPARSE;
-        w->args[i].ptr = dst;
-        w->args[i].len = len;
-    }
-    w->nargs = n;
-    return 0;
-}
-
-// Tornado's SUPPORTED_METHODS, in its order (the Allow header's too).
-static const char *const tn__method_names[7] = {"GET", "HEAD", "POST", "DELETE", "PATCH", "PUT", "OPTIONS"};
-
-TN__PRIVATE void tn__method_fns(const tn_handler_class *c, tn_handler_fn fns[7]) {
-    fns[0] = c->get, fns[1] = c->head, fns[2] = c->post, fns[3] = c->del;
-    fns[4] = c->patch, fns[5] = c->put, fns[6] = c->options;
-}
-
-TN__PRIVATE tn_handler_fn tn__method_fn(const tn_handler_class *c, tn_str m) {
-    tn_handler_fn fns[7];
-    tn__method_fns(c, fns);
-    for (int i = 0; i < 7; i++)
-        if (tn_str_eq(m, tn__method_names[i])) return fns[i];
-    return NULL;
-}
-
-TN__PRIVATE void tn__web_error(tn_handler *h, int status, const char *allow);
-TN__PRIVATE bool tn__xsrf_check(tn_handler *h);
-
-// Runs what Tornado's _execute does before the method: the method check,
-// set_default_headers, prepare. Returns the method to call, or NULL when
-// the request is already answered.
-TN__PRIVATE tn_handler_fn tn__web_prepare(tn_handler *h, tn__webreq *w) {
-    const tn_handler_class *c = w->cls;
-    w->prepared = 1;
-    if (c == &tn__not_found_class) {
-        tn_send_error(h, 404);
-        return NULL;
-    }
-    tn_handler_fn fn = tn__method_fn(c, h->request.method);
-    if (c->set_default_headers) c->set_default_headers(h);
-    if (!fn) {
-        tn_buf allow;
-        memset(&allow, 0, sizeof allow);
-        tn_handler_fn fns[7];
-        tn__method_fns(c, fns);
-        for (int i = 0; i < 7; i++)
-            if (fns[i]) tn_buf_appendf(&allow, "%s%s", allow.len ? ", " : "", tn__method_names[i]);
-        tn__web_error(h, 405, allow.len ? allow.data : NULL);
-        tn_buf_free(&allow);
-        return NULL;
-    }
-    if (c->on_connection_close) tn_on_connection_close(h, c->on_connection_close);
-    tn_str m = h->request.method;
-    if (w->app->desc.xsrf_cookies && !tn_str_eq(m, "GET") && !tn_str_eq(m, "HEAD") && !tn_str_eq(m, "OPTIONS") &&
-        !tn__xsrf_check(h))
-        return NULL;
-    if (c->prepare) {
-        c->prepare(h);
-        if (tn_finished(h)) return NULL;
-    }
-    return fn;
-}
-
-TN__PRIVATE void tn__app_headers(tn_handler *h) {
-    tn_app *app = TN__CAST(tn_app *, h->user_data);
-    tn__hreq *r = TN__REQ(h);
-    if (!r->ext) {
-        r->ext = tn__calloc(1, sizeof(tn__webreq));
-        if (!r->ext) {
-            tn_set_status(h, 503, NULL);
-            tn_finish(h);
-            return;
-        }
-        r->ext_free = tn__webreq_free;
-    }
-    tn__webreq *w = tn__web(h);
-    tn__webreq_reset(w);
-    w->app = app;
-    tn_str groups[TN__MAX_PATH_ARGS];
-    int n = 0;
-    const tn__route *rt = tn__app_find(app, h, groups, &n);
-    if (rt) {
-        w->cls = rt->cls;
-        w->callback = rt->callback;
-        w->pat = rt->pat;
-        h->user_data = rt->user_data;
-    } else {
-        w->cls = app->desc.default_handler ? app->desc.default_handler : &tn__not_found_class;
-        h->user_data = app->desc.default_handler_data;
-    }
-    if (n > TN__MAX_PATH_ARGS) n = TN__MAX_PATH_ARGS;
-    int rc = tn__web_decode_args(w, groups, n);
-    if (rc) {
-        TN__LOGW("%s: path arguments are not valid UTF-8", h->request.remote_ip);
-        tn_send_error(h, rc == TN_ENOMEM ? 503 : 400);
-        return;
-    }
-    if (w->cls && w->cls->data_received) {  // @stream_request_body: prepare first
-        tn_stream_body(h, w->cls->data_received);
-        if (w->cls->max_body_size) tn_set_max_body_size(h, w->cls->max_body_size);
-        tn__web_prepare(h, w);
-    } else if (w->cls && w->cls->max_body_size) {
-        tn_set_max_body_size(h, w->cls->max_body_size);
-    }
-}
-
-TN__PRIVATE void tn__app_request(tn_handler *h) {
-    tn__webreq *w = tn__web(h);
-    if (!w || tn_finished(h)) return;
-    if (w->callback) {
-        w->callback(h);
-        return;
-    }
-    tn_handler_fn fn = tn__method_fn(w->cls, h->request.method);
-    if (!w->prepared) fn = tn__web_prepare(h, w);
-    if (fn && !tn_finished(h)) fn(h);
-}
-
-// ---- finishing: Tornado's automatic ETag, on_finish and the access log
-
-// Tornado's check_etag_header: does If-None-Match name this entity tag?
-TN__PRIVATE bool tn__etag_matches(tn_str inm, tn_str etag) {
-    if (etag.len >= 2 && etag.ptr[0] == 'W' && etag.ptr[1] == '/') etag.ptr += 2, etag.len -= 2;
-    size_t i = 0;
-    while (i < inm.len) {
-        while (i < inm.len && (inm.ptr[i] == ' ' || inm.ptr[i] == ',' || inm.ptr[i] == '\t')) i++;
-        if (i < inm.len && inm.ptr[i] == '*') return true;
-        size_t start = i;
-        if (i + 1 < inm.len && inm.ptr[i] == 'W' && inm.ptr[i + 1] == '/') i += 2, start = i;
-        if (i >= inm.len || inm.ptr[i] != '"') {
-            while (i < inm.len && inm.ptr[i] != ',') i++;  // not an entity tag: skip it
-            continue;
-        }
-        const char *q = TN__CAST(const char *, memchr(inm.ptr + i + 1, '"', inm.len - i - 1));
-        if (!q) return false;
-        size_t end = (size_t)(q - inm.ptr) + 1;
-        if (end - start == etag.len && memcmp(inm.ptr + start, etag.ptr, etag.len) == 0) return true;
-        i = end;
-    }
-    return false;
-}
-
-// A fast 128-bit hash (two 64-bit multiply-mix lanes, 8 bytes a step) for
-// automatic ETags: a tag need only change when the body changes, and the
-// one who could make two bodies collide owns the resource anyway.
-TN__PRIVATE uint64_t tn__mix64(uint64_t h) {
-    h ^= h >> 33;
-    h *= 0xff51afd7ed558ccdULL;
-    h ^= h >> 33;
-    h *= 0xc4ceb9fe1a85ec53ULL;
-    return h ^ (h >> 33);
-}
-
-// 8 bytes as a little-endian word whatever the host's byte order, so that a
-// body has one tag on every machine behind a balancer (compilers make it one load).
-TN__PRIVATE uint64_t tn__etag_word(const char *p) {
-    const unsigned char *b = (const unsigned char *)p;
-    return (uint64_t)b[0] | (uint64_t)b[1] << 8 | (uint64_t)b[2] << 16 | (uint64_t)b[3] << 24 |
-           (uint64_t)b[4] << 32 | (uint64_t)b[5] << 40 | (uint64_t)b[6] << 48 | (uint64_t)b[7] << 56;
-}
-
-TN__PRIVATE void tn__etag_hash(const char *p, size_t n, uint64_t out[2]) {
-    uint64_t a = 0x9e3779b97f4a7c15ULL ^ n, b = 0x6a09e667f3bcc909ULL + n;
-    size_t i = 0;
-    for (; i + 8 <= n; i += 8) {
-        uint64_t w = tn__etag_word(p + i);
-        a = (a ^ w) * 0x100000001b3ULL;
-        a = (a << 31) | (a >> 33);
-        b = (b + w) * 0x9ddfea08eb382d69ULL;
-        b ^= b >> 29;
-    }
-    char tail[8] = {0};
-    if (n > i) memcpy(tail, p + i, n - i);  // p may be NULL when n is 0
-    uint64_t w = tn__etag_word(tail);
-    out[0] = tn__mix64(a ^ w);
-    out[1] = tn__mix64(b + w + out[0]);
-}
-
-TN__PRIVATE void tn__app_before_finish(tn_handler *h) {
-    tn__webreq *w = tn__web(h);
-    if (!w || w->callback || (w->cls && w->cls->no_etag) || tn_headers_sent(h)) return;
-    int status = tn_get_status(h);
-    bool get = tn_str_eq(h->request.method, "GET"), head = tn_str_eq(h->request.method, "HEAD");
-    if (!(status == 200 || status == 304) || !(get || head)) return;
-    if (tn_get_response_header(h, "Etag").ptr) return;
-    tn_str body = tn_get_written(h);
-    uint64_t hash[2];
-    tn__etag_hash(body.ptr, body.len, hash);
-    unsigned char bytes[16];
-    for (int i = 0; i < 16; i++) bytes[i] = (unsigned char)(hash[i / 8] >> (56 - 8 * (i % 8)));
-    char etag[35];
-    etag[0] = '"';
-    tn__hex_encode(bytes, sizeof bytes, etag + 1);
-    etag[33] = '"';
-    etag[34] = '\0';
-    tn_set_header(h, "Etag", etag);
-    tn_str inm = tn_get_header(h, "If-None-Match");
-    if (inm.ptr && tn__etag_matches(inm, tn__str_n(etag, 34))) {
-        tn_clear_written(h);
-        tn_set_status(h, 304, NULL);
-    }
-}
-
-TN__PRIVATE void tn__app_after_finish(tn_handler *h) {
-    tn__webreq *w = tn__web(h);
-    if (!w) return;
-    if (w->cls && w->cls->on_finish) w->cls->on_finish(h);
-    if (w->app && w->app->desc.log_function) w->app->desc.log_function(h);
-    else if (w->app && !w->app->desc.no_access_log) tn_app_log_request(h);
-}
-
-TN_API void tn_app_log_request(tn_handler *h) {
-    int status = tn_get_status(h);
-    int level = status < 400 ? TN_LOG_INFO : status < 500 ? TN_LOG_WARNING : TN_LOG_ERROR;
-    TN_LOG(level, TN_LOG_ACCESS, "%d %.*s %.*s (%s) %.2fms", status, (int)h->request.method.len,
-           h->request.method.ptr, (int)h->request.uri.len, h->request.uri.ptr, h->request.remote_ip,
-           tn_request_time(h) * 1000.0);
-}
-
-// ---- errors and redirects
-
-// Tornado's send_error: a fresh response with the error page.
-TN__PRIVATE void tn__web_error(tn_handler *h, int status, const char *allow) {
-    if (tn_finished(h)) return;
-    if (tn_headers_sent(h)) {
-        TN__LOGE("cannot send error %d: the response head was already sent", status);
-        tn_finish(h);
-        return;
-    }
-    tn__webreq *w = tn__web(h);
-    tn_clear_written(h);
-    tn__hreq_default_headers(TN__REQ(h));
-    if (w && w->cls && w->cls->set_default_headers) w->cls->set_default_headers(h);
-    if (tn_set_status(h, status, NULL) != 0) tn_set_status(h, 500, NULL);
-    if (allow) tn_set_header(h, "Allow", allow);
-    status = tn_get_status(h);
-    if (w && w->cls && w->cls->write_error) {
-        w->cls->write_error(h, status);
-    } else {
-        const char *reason = tn_http_reason(status);
-        tn_writef(h, "<html><title>%d: %s</title><body>%d: %s</body></html>", status, reason, status, reason);
-    }
-    if (!tn_finished(h)) tn_finish(h);
-}
-
-TN_API void tn_send_error(tn_handler *h, int status) { tn__web_error(h, status, NULL); }
-
-TN_API int tn_redirect(tn_handler *h, const char *url, int status) {
-    if (status == 0) status = 302;
-    if (status != 301 && status != 302 && status != 303 && status != 307 && status != 308) return TN_EINVAL;
-    if (tn_headers_sent(h) || tn_set_header(h, "Location", url) != 0) return TN_EINVAL;
-    tn_set_status(h, status, NULL);
-    tn_clear_written(h);
-    return tn_finish(h);
-}
-
-// ---- arguments
-
-TN__PRIVATE void tn__web_parse_body(tn__webreq *w, tn_handler *h) {
-    w->body_done = 1;
-    tn_str ct = tn_get_header(h, "Content-Type");
-    tn_str body = h->request.body;
-    if (!ct.ptr || !body.len) return;
-    if (ct.len >= 33 && tn_str_eq_nocase(tn__str_n(ct.ptr, 33), tn_str_c("application/x-www-form-urlencoded"))) {
-        if (tn_args_parse(&w->body, body.ptr, body.len, NULL) != 0) TN__LOGW("invalid form body; ignored");
-    } else if (ct.len >= 19 && tn_str_eq_nocase(tn__str_n(ct.ptr, 19), tn_str_c("multipart/form-data"))) {
-        w->files_done = 1;
-        if (tn_multipart_parse(&w->files, ct, body.ptr, body.len, NULL) == 0) tn_multipart_to_args(&w->files, &w->body);
-    }
-}
-
-TN__PRIVATE const tn_args *tn__web_query(tn_handler *h) {
-    tn__webreq *w = tn__web(h);
-    if (!w->query_done) {
-        w->query_done = 1;
-        if (tn_args_parse(&w->query, h->request.query.ptr, h->request.query.len, NULL) != 0)
-            TN__LOGW("invalid query string; ignored");
-    }
-    return &w->query;
-}
-
-TN__PRIVATE const tn_args *tn__web_body(tn_handler *h) {
-    tn__webreq *w = tn__web(h);
-    if (!w->body_done) tn__web_parse_body(w, h);
-    return &w->body;
-}
-
-// Tornado's decode_argument + strip: UTF-8 required (else NULL), control
-// characters become spaces, surrounding whitespace goes. In place: the
-// storage is ours and NUL-terminated.
-TN__PRIVATE const char *tn__web_clean(const tn_str *v) {
-    char *s = TN__CAST(char *, (void *)(uintptr_t)v->ptr);
-    if (!tn_utf8_valid(s, v->len)) return NULL;
-    size_t len = v->len;
-    for (size_t i = 0; i < len; i++)
-        if ((unsigned char)s[i] < 0x20 && !(s[i] >= '\t' && s[i] <= '\r')) s[i] = ' ';
-    while (len && strchr(" \t\n\r\v\f", s[len - 1])) s[--len] = '\0';
-    while (*s && strchr(" \t\n\r\v\f", *s)) s++;
-    return s;
-}
-
-TN__PRIVATE const char *tn__web_argument(tn_handler *h, const char *name, const char *def, int which) {
-    if (!tn__web(h)) return def == TN_REQUIRED ? NULL : def;
-    const tn_str *v = NULL;
-    if (which != 1) v = tn_args_get(tn__web_body(h), name);  // query=1, body=2, both=0
-    if (!v && which != 2) v = tn_args_get(tn__web_query(h), name);
-    if (!v) {
-        if (def != TN_REQUIRED) return def;
-        TN__LOGW("Missing argument %s", name);
-        tn_send_error(h, 400);
-        return NULL;
-    }
-    const char *s = tn__web_clean(v);
-    if (!s) {
-        TN__LOGW("Invalid unicode in %s", name);
-        tn_send_error(h, 400);
-    }
-    return s;
-}
-
-TN_API const char *tn_get_argument(tn_handler *h, const char *name, const char *def) {
-    return tn__web_argument(h, name, def, 0);
-}
-TN_API const char *tn_get_query_argument(tn_handler *h, const char *name, const char *def) {
-    return tn__web_argument(h, name, def, 1);
-}
-TN_API const char *tn_get_body_argument(tn_handler *h, const char *name, const char *def) {
-    return tn__web_argument(h, name, def, 2);
-}
-
-TN_API size_t tn_get_arguments(tn_handler *h, const char *name, const char **out, size_t max) {
-    if (!tn__web(h)) return 0;
-    const tn_args *sources[2] = {tn__web_query(h), tn__web_body(h)};
-    size_t n = 0;
-    for (int s = 0; s < 2; s++) {
-        size_t pos = 0;
-        const tn_str *v;
-        while ((v = tn_args_next(sources[s], name, &pos)) != NULL) {
-            const char *c = tn__web_clean(v);
-            if (c && n < max) out[n] = c;
-            if (c) n++;
-        }
-    }
-    return n;
-}
-
-TN_API const tn_multipart *tn_get_files(tn_handler *h) {
-    tn__webreq *w = tn__web(h);
-    if (!w) return NULL;
-    tn__web_body(h);
-    return w->files_done ? &w->files : NULL;
-}
-
-TN_API const char *tn_get_cookie(tn_handler *h, const char *name, const char *def) {
-    tn__webreq *w = tn__web(h);
-    if (!w) return def;
-    if (!w->cookies_done) {
-        w->cookies_done = 1;
-        size_t pos = 0;
-        tn_str c;
-        while (tn_headers_next(h->request.headers, h->request.num_headers, "Cookie", &pos, &c))
-            tn_cookie_parse(&w->cookies, c.ptr, c.len);
-    }
-    const tn_str *v = tn_args_get(&w->cookies, name);
-    return v ? v->ptr : def;
-}
-
-// ---- cookies
-
-TN_API int tn_set_cookie(tn_handler *h, const tn_cookie_desc *cookie) {
-    tn__webreq *w = tn__web(h);
-    if (!w) return TN_EINVAL;
-    size_t start = w->scratch.len;
-    int r = tn_cookie_format(&w->scratch, cookie);
-    if (r == 0) r = tn_add_header(h, "Set-Cookie", w->scratch.data + start);
-    w->scratch.len = start;
-    if (w->scratch.data) w->scratch.data[start] = '\0';
-    return r;
-}
-
-TN_API int tn_clear_cookie(tn_handler *h, const char *name, const char *path, const char *domain) {
-    tn_cookie_desc d;
-    memset(&d, 0, sizeof d);
-    d.name = name;
-    d.path = path;
-    d.domain = domain;
-    d.expires = time(NULL) - 365 * 86400;  // Tornado: a year ago
-    d.max_age = -1;                          // and Max-Age=0
-    return tn_set_cookie(h, &d);
-}
-
-TN_API int tn_set_signed_cookie(tn_handler *h, const char *name, const char *value, double expires_days) {
-    tn__webreq *w = tn__web(h);
-    if (!w || !w->app->desc.cookie_secret) {
-        TN__LOGE("tn_set_signed_cookie needs the application's cookie_secret");
-        return TN_EINVAL;
-    }
-    tn_buf sv = {NULL, 0, 0};
-    int r = tn_signed_value_create(&sv, w->app->desc.cookie_secret, 0, name, value, strlen(value), (int64_t)time(NULL));
-    if (r == 0) {
-        tn_cookie_desc d;
-        memset(&d, 0, sizeof d);
-        d.name = name;
-        d.value = sv.data;
-        d.expires = time(NULL) + (time_t)((expires_days > 0 ? expires_days : 30.0) * 86400.0);
-        r = tn_set_cookie(h, &d);
-    }
-    tn_buf_free(&sv);
-    return r;
-}
-
-TN_API const char *tn_get_signed_cookie(tn_handler *h, const char *name, double max_age_days) {
-    tn__webreq *w = tn__web(h);
-    const char *raw = tn_get_cookie(h, name, NULL);
-    if (!w || !raw || !w->app->desc.cookie_secret) return NULL;
-    const char *secret = w->app->desc.cookie_secret;
-    tn_buf v = {NULL, 0, 0};
-    int r = tn_signed_value_decode(&v, &secret, 1, name, raw, strlen(raw), max_age_days, (int64_t)time(NULL));
-    // A value with a NUL inside is no C string: refused like a forged one.
-    if (r == 0 && !(v.len && memchr(v.data, '\0', v.len))) r = tn_args_add(&w->verified, tn_str_c(name), tn__str_n(v.data ? v.data : "", v.len));
-    else r = TN_EPARSE;
-    tn_buf_free(&v);
-    return r == 0 ? w->verified.items[w->verified.count - 1].value.ptr : NULL;
-}
-
-// ---- XSRF (Tornado's xsrf_cookies)
-
-// Hex to bytes; false for odd lengths, bad digits or too much.
-TN__PRIVATE bool tn__unhex(const char *s, size_t n, unsigned char *out, size_t cap, size_t *len) {
-    if (n % 2 || n / 2 > cap) return false;
-    for (size_t i = 0; i < n; i += 2) {
-        int a = tn__hex_value(s[i]), b = tn__hex_value(s[i + 1]);
-        if (a < 0 || b < 0) return false;
-        out[i / 2] = (unsigned char)(a << 4 | b);
-    }
-    *len = n / 2;
-    return true;
-}
-
-// Tornado's _decode_xsrf_token: "2|mask|masked|time" (hex), or version 1
-// (hex, or the bytes themselves). False when it is not a usable token.
-TN__PRIVATE bool tn__xsrf_decode(const char *t, unsigned char *out, size_t *len, int64_t *when) {
-    size_t n = strlen(t);
-    *when = (int64_t)time(NULL);
-    if (n >= 2 && t[0] >= '1' && t[0] <= '9' && strchr(t, '|')) {
-        const char *p1 = strchr(t, '|'), *p2 = p1 ? strchr(p1 + 1, '|') : NULL, *p3 = p2 ? strchr(p2 + 1, '|') : NULL;
-        unsigned char mask[4];
-        size_t ml;
-        if (p1 - t != 1 || t[0] != '2' || !p2 || !p3 || strchr(p3 + 1, '|')) return false;
-        if (!tn__unhex(p1 + 1, (size_t)(p2 - p1 - 1), mask, sizeof mask, &ml) || ml != 4) return false;
-        if (!tn__unhex(p2 + 1, (size_t)(p3 - p2 - 1), out, 64, len) || *len == 0) return false;
-        tn_ws_mask(TN__CAST(char *, (void *)out), *len, mask, 0);
-        char *end;
-        *when = (int64_t)strtoll(p3 + 1, &end, 10);
-        return *end == '\0' && end != p3 + 1;
-    }
-    if (tn__unhex(t, n, out, 64, len)) return *len > 0;
-    if (n == 0 || n > 64) return false;
-    memcpy(out, t, n);
-    *len = n;
-    return true;
-}
-
-// The raw token: from the _xsrf cookie, or a new random one.
-TN__PRIVATE tn__webreq *tn__xsrf_raw(tn_handler *h) {
-    tn__webreq *w = tn__web(h);
-    if (!w || w->xsrf_done) return w;
-    w->xsrf_done = 1;
-    const char *cookie = tn_get_cookie(h, "_xsrf", NULL);
-    if (cookie && tn__xsrf_decode(cookie, w->xsrf, &w->xsrf_len, &w->xsrf_time)) {
-        w->xsrf_cookie_ok = 1;
-        return w;
-    }
-    w->xsrf_len = 16;
-    w->xsrf_time = (int64_t)time(NULL);
-    if (tn_random_bytes(w->xsrf, 16) != 0) w->xsrf_len = 0;
-    return w;
-}
-
-TN_API const char *tn_xsrf_token(tn_handler *h) {
-    tn__webreq *w = tn__xsrf_raw(h);
-    if (!w || !w->xsrf_len) return NULL;
-    unsigned char mask[4], masked[64];
-    if (tn_random_bytes(mask, 4) != 0) return NULL;
-    memcpy(masked, w->xsrf, w->xsrf_len);
-    tn_ws_mask(TN__CAST(char *, (void *)masked), w->xsrf_len, mask, 0);
-    char token[2 + 9 + 129 + 24] = "2|";  // 2|mask|masked token|time
-    size_t n = 2;
-    tn__hex_encode(mask, 4, token + n);
-    n += 8;
-    token[n++] = '|';
-    tn__hex_encode(masked, w->xsrf_len, token + n);
-    n += 2 * w->xsrf_len;
-    n += (size_t)snprintf(token + n, sizeof token - n, "|%lld", (long long)w->xsrf_time);
-    if (!w->xsrf_cookie_ok) {  // the client gets the cookie with its first token
-        tn_cookie_desc d;
-        memset(&d, 0, sizeof d);
-        d.name = "_xsrf";
-        d.value = token;
-        if (tn_set_cookie(h, &d) != 0) return NULL;
-        w->xsrf_cookie_ok = 1;
-    }
-    if (tn_args_add(&w->verified, tn_str_c("_xsrf"), tn__str_n(token, n)) != 0) return NULL;
-    return w->verified.items[w->verified.count - 1].value.ptr;
-}
-
-TN_API const char *tn_xsrf_form_html(tn_handler *h) {
-    tn__webreq *w = tn__web(h);
-    const char *t = tn_xsrf_token(h);
-    if (!t) return NULL;
-    char html[256];
-    int n = snprintf(html, sizeof html, "<input type=\"hidden\" name=\"_xsrf\" value=\"%s\"/>", t);
-    if (n < 0 || (size_t)n >= sizeof html || tn_args_add(&w->verified, tn_str_c("_xsrf_html"), tn__str_n(html, (size_t)n)) != 0)
-        return NULL;
-    return w->verified.items[w->verified.count - 1].value.ptr;
-}
-
-// Tornado's check_xsrf_cookie. Sends the 403 itself; false then.
-TN__PRIVATE bool tn__xsrf_check(tn_handler *h) {
-    const char *sent = tn_get_argument(h, "_xsrf", NULL);
-    if (tn_finished(h)) return false;  // the argument was not UTF-8: 400 sent
-    tn_str hdr = tn_get_header(h, "X-Xsrftoken");
-    if (!hdr.ptr) hdr = tn_get_header(h, "X-Csrftoken");
-    char hbuf[256];
-    if (!sent && hdr.ptr && hdr.len < sizeof hbuf) {
-        memcpy(hbuf, hdr.ptr, hdr.len);
-        hbuf[hdr.len] = '\0';
-        sent = hbuf;
-    }
-    const char *why = NULL;
-    unsigned char tok[64];
-    size_t tlen = 0;
-    int64_t when;
-    tn__webreq *w = tn__xsrf_raw(h);
-    if (!sent) why = "'_xsrf' argument missing from POST";
-    else if (!tn__xsrf_decode(sent, tok, &tlen, &when)) why = "'_xsrf' argument has invalid format";
-    else if (!w->xsrf_cookie_ok || tlen != w->xsrf_len || !tn_memeq_consttime(tok, w->xsrf, tlen))
-        why = "XSRF cookie does not match POST argument";
-    if (!why) return true;
-    TN__LOGW("403 %s (%s)", why, h->request.remote_ip);
-    tn_send_error(h, 403);
-    return false;
-}
-
-TN_API tn_str tn_path_arg(const tn_handler *h, int i) {
-    tn__webreq *w = tn__web(h);
-    if (!w || i < 0 || i >= w->nargs) return tn__str_n(NULL, 0);
-    return w->args[i];
-}
-
-TN_API tn_str tn_path_kwarg(const tn_handler *h, const char *name) {
-    tn__webreq *w = tn__web(h);
-    if (!w || !w->pat) return tn__str_n(NULL, 0);
-    return tn_path_arg(h, tn_route_group_index(w->pat, name));
-}
-
-TN_API int tn_path_args_count(const tn_handler *h) {
-    tn__webreq *w = tn__web(h);
-    return w ? w->nargs : 0;
-}
-
-TN_API tn_json_writer *tn_write_json_begin(tn_handler *h) {
-    tn__webreq *w = tn__web(h);
-    if (!w) return NULL;
-    tn_set_header(h, "Content-Type", "application/json; charset=UTF-8");
-    tn_json_writer_init(&w->json, &TN__REQ(h)->out);
-    return &w->json;
-}
-
-TN_API int tn_write_json_end(tn_handler *h) {
-    tn__webreq *w = tn__web(h);
-    return w ? tn_json_writer_finish(&w->json) : TN_EINVAL;
-}
-
-TN_API tn_app *tn_handler_app(const tn_handler *h) {
-    tn__webreq *w = tn__web(h);
-    return w ? w->app : NULL;
-}
-
-// ---- the application
-
-TN__PRIVATE void tn__hostgroup_free(tn__hostgroup *g) {
-    for (size_t i = 0; i < g->n; i++) {
-        tn_route_free(g->routes[i].pat);
-        tn__free(g->routes[i].name);
-    }
-    tn__free(g->routes);
-    tn_route_free(g->host);
-}
-
-// Compiles a route table into g. Returns 0 or an error (g is then empty).
-TN__PRIVATE int tn__hostgroup_init(tn__hostgroup *g, const char *host, const tn_route *routes) {
-    memset(g, 0, sizeof *g);
-    size_t n = 0;
-    while (routes && routes[n].pattern) n++;
-    if (host && tn_route_compile(&g->host, host) != 0) return TN_EINVAL;
-    g->routes = TN__CAST(tn__route *, tn__calloc(n ? n : 1, sizeof(tn__route)));
-    if (!g->routes) {
-        tn__hostgroup_free(g);
-        return TN_ENOMEM;
-    }
-    for (size_t i = 0; i < n; i++) {
-        const tn_route *r = &routes[i];
-        tn__route *d = &g->routes[i];
-        g->n = i + 1;  // what tn__hostgroup_free must release if this one fails
-        int rc = 0;
-        if (!r->handler == !r->callback) {
-            TN__LOGE("route %s: give exactly one of handler and callback", r->pattern);
-            rc = TN_EINVAL;
-        } else if (tn_route_compile(&d->pat, r->pattern) != 0) {
-            rc = TN_EINVAL;
-        } else if (r->name && !(d->name = tn__strdup(r->name))) {
-            rc = TN_ENOMEM;
-        }
-        if (rc) {
-            tn__hostgroup_free(g);
-            return rc;
-        }
-        d->cls = r->handler;
-        d->callback = r->callback;
-        d->user_data = r->user_data;
-    }
-    return 0;
-}
-
-// ---- templates (tn_render lives in template.c)
-
-TN__PRIVATE int tn__app_templates_init(tn_app *app) {
-    const char *path = app->desc.template_path;
-    app->desc.template_path = NULL;  // the loader keeps its own copy
-    if (!path) return 0;
-    tn_template_loader_desc d;
-    memset(&d, 0, sizeof d);
-    d.root = path;
-    app->templates = tn_template_loader_new(&d);
-    return app->templates ? 0 : TN_ENOMEM;
-}
-
-TN__PRIVATE tn_template_loader *tn__app_templates(tn_app *app) { return app->templates; }
-
-TN__PRIVATE void tn__app_close(tn__handle *h) { tn_app_free(TN__CAST(tn_app *, (void *)h)); }
-
-TN_API tn_app *tn_app_new(tn_loop *loop, const tn_app_desc *desc) {
-    tn_app *app = TN__CAST(tn_app *, tn__calloc(1, sizeof *app));
-    if (!app) return NULL;
-    app->loop = loop;
-    if (desc) app->desc = *desc;
-    app->desc.routes = NULL;  // compiled below; the table need not outlive the call
-    app->desc.cookie_secret = NULL;
-    if (desc && desc->cookie_secret && !(app->desc.cookie_secret = tn__strdup(desc->cookie_secret))) {
-        tn__free(app);
-        return NULL;
-    }
-    bool statics = desc && (desc->static_path || desc->static_files);
-    tn_route *with_static = statics ? tn__static_app_routes(app, desc->routes) : NULL;
-    app->groups = TN__CAST(tn__hostgroup *, tn__calloc(1, sizeof(tn__hostgroup)));
-    bool bad = (statics && !with_static) || !app->groups ||
-               tn__hostgroup_init(&app->groups[0], NULL, with_static ? with_static : desc ? desc->routes : NULL) != 0;
-    tn__free(with_static);
-    if (bad) {
-        tn__static_free(app->statics);
-        tn__free(app->groups);
-        tn__free((void *)(uintptr_t)app->desc.cookie_secret);
-        tn__free(app);
-        return NULL;
-    }
-    app->ngroups = 1;
-    app->handle.close = tn__app_close;
-    tn__loop_add_handle(loop, &app->handle);
-    if (tn__app_templates_init(app) != 0) {
-        tn_app_free(app);
-        return NULL;
-    }
-    return app;
-}
-
-TN_API int tn_app_add_handlers(tn_app *app, const char *host_pattern, const tn_route *routes) {
-    if (!host_pattern) return TN_EINVAL;
-    tn__hostgroup g;
-    int r = tn__hostgroup_init(&g, host_pattern, routes);
-    if (r) return r;
-    tn__hostgroup *gs = TN__CAST(tn__hostgroup *, tn__realloc(app->groups, (app->ngroups + 1) * sizeof *gs));
-    if (!gs) {
-        tn__hostgroup_free(&g);
-        return TN_ENOMEM;
-    }
-    // Host groups go before the default host (the last one), in the order added.
-    memmove(&gs[app->ngroups], &gs[app->ngroups - 1], sizeof *gs);
-    gs[app->ngroups - 1] = g;
-    app->groups = gs;
-    app->ngroups++;
-    return 0;
-}
-
-TN_API int tn_app_listen_on(tn_app *app, const tn_bind_desc *bind) {
-    if (!app->server) {
-        tn_http_server_desc d = app->desc.server;
-        d.request_cb = tn__app_request;
-        d.headers_cb = tn__app_headers;
-        d.user_data = app;
-        app->server = tn_http_server_new(app->loop, &d);
-        if (!app->server) return TN_ENOMEM;
-        tn__loop_remove_handle(&app->server->handle);  // the app frees it
-        app->server->hooks.before_finish = tn__app_before_finish;
-        app->server->hooks.after_finish = tn__app_after_finish;
-    }
-    return tn_http_server_listen(app->server, bind);
-}
-
-TN_API int tn_app_listen(tn_app *app, int port) {
-    tn_bind_desc b;
-    memset(&b, 0, sizeof b);
-    b.port = port;
-    return tn_app_listen_on(app, &b);
-}
-
-TN_API int tn_app_port(const tn_app *app) { return app->server ? tn_http_server_port(app->server) : 0; }
-TN_API void *tn_app_user_data(const tn_app *app) { return app->desc.user_data; }
-
-TN_API int tn_app_reverse_url(const tn_app *app, const char *name, const char *const *args, int nargs, tn_buf *out) {
-    for (size_t g = 0; g < app->ngroups; g++) {
-        for (size_t i = 0; i < app->groups[g].n; i++) {
-            const tn__route *r = &app->groups[g].routes[i];
-            if (!r->name || strcmp(r->name, name) != 0) continue;
-            if (nargs > TN__MAX_PATH_ARGS || nargs < 0) return TN_EINVAL;
-            tn_buf esc[TN__MAX_PATH_ARGS];
-            const char *ptrs[TN__MAX_PATH_ARGS] = {NULL};
-            memset(esc, 0, sizeof esc);
-            int rc = 0;
-            for (int a = 0; a < nargs && !rc; a++) {
-                rc = tn_url_escape(&esc[a], args[a], strlen(args[a]), false);
-                ptrs[a] = esc[a].data ? esc[a].data : "";
-            }
-            if (!rc) rc = tn_route_reverse(r->pat, ptrs, nargs, out);
-            for (int a = 0; a < nargs; a++) tn_buf_free(&esc[a]);
-            return rc;
-        }
-    }
-    return TN_ENOENT;
-}
-
-TN_API void tn_app_free(tn_app *app) {
-    if (!app) return;
-    if (app->server) tn_http_server_stop(app->server);
-    for (size_t g = 0; g < app->ngroups; g++) tn__hostgroup_free(&app->groups[g]);
-    tn__free(app->groups);
-    tn__free((void *)(uintptr_t)app->desc.cookie_secret);
-    tn__static_free(app->statics);
-    tn_template_loader_free(app->templates);
-    tn__loop_remove_handle(&app->handle);
-    tn__free(app);
-}
-// ==== END src/web/web.c ====
-
-// ==== BEGIN src/web/static.c ====
-#if defined(TN_AMALGAMATION_LINES)
-#line 1 "src/web/static.c"
-#endif
-// >>static implementation
-
-// Ten years, as Tornado's CACHE_MAX_AGE for versioned URLs.
-enum { TN__STATIC_MAX_AGE = 315360000, TN__STATIC_HASH_CHUNK = 64 * 1024, TN__STATIC_VERSION_LEN = 32 };
-
-#if defined(__APPLE__)
-#  define TN__MTIME_NS(st) ((int64_t)(st).st_mtimespec.tv_nsec)
-#else
-#  define TN__MTIME_NS(st) ((int64_t)(st).st_mtim.tv_nsec)
-#endif
-
-// What says a file on disk is unchanged: a file rewritten within the same
-// second with the same size still differs in nanoseconds or inode.
-typedef struct tn__static_stamp {
-    int64_t mtime, mtime_ns;
-    uint64_t size, ino;
-} tn__static_stamp;
-
-// A file's content hash, kept while its stamp stays the same.
-typedef struct tn__static_hash {
-    char *path;
-    tn__static_stamp stamp;
-    char hex[2 * TN_SHA256_SIZE + 1];
-} tn__static_hash;
-
-// An app's static files: the static_path settings (the user_data of the
-// routes they install) and the hash cache every static route shares.
-struct tn__static {
-    tn_static_desc desc;   // path copied
-    char *prefix;          // static_url_prefix, copied
-    char *pattern;         // the route pattern made of it
-    tn__static_hash *hashes;
-    size_t nhashes, cap;
-};
-
-// One file found: on disk (fd open) or packed.
-typedef struct tn__sfile {
-    int fd;
-    const tn_packed_file *packed;
-    uint64_t size;
-    int64_t mtime;
-    char hash[2 * TN_SHA256_SIZE + 1];
-} tn__sfile;
-
-enum { TN__SF_FILE, TN__SF_DIR, TN__SF_MISSING, TN__SF_FORBIDDEN, TN__SF_ERROR };
-
-TN__PRIVATE void tn__static_free(struct tn__static *st) {
-    if (!st) return;
-    for (size_t i = 0; i < st->nhashes; i++) tn__free(st->hashes[i].path);
-    tn__free(st->hashes);
-    tn__free((void *)(uintptr_t)st->desc.path);
-    tn__free(st->prefix);
-    tn__free(st->pattern);
-    tn__free(st);
-}
-
-// "a//b/./c" -> "a/b/c" (into out, NUL-terminated). ".." segments, absolute
-// paths and NUL bytes are refused with TN_EACCES, as paths out of the root.
-TN__PRIVATE int tn__static_clean(tn_str in, tn_buf *out) {
-    tn_buf_clear(out);
-    if (tn_buf_append(out, "", 0)) return TN_ENOMEM;
-    if ((in.len && in.ptr[0] == '/') || (in.len && memchr(in.ptr, '\0', in.len))) return TN_EACCES;
-    size_t i = 0;
-    while (i < in.len) {
-        const char *slash = TN__CAST(const char *, memchr(in.ptr + i, '/', in.len - i));
-        size_t j = slash ? (size_t)(slash - in.ptr) : in.len, n = j - i;
-        if (n == 2 && in.ptr[i] == '.' && in.ptr[i + 1] == '.') return TN_EACCES;
-        if (n && !(n == 1 && in.ptr[i] == '.')) {
-            if ((out->len && tn_buf_append(out, "/", 1)) || tn_buf_append(out, in.ptr + i, n)) return TN_ENOMEM;
-        }
-        i = j + 1;
-    }
-    return 0;
-}
-
-// ---- hashes
-
-TN__PRIVATE void tn__static_hex(const uint8_t digest[TN_SHA256_SIZE], char *hex) {
-    tn__hex_encode(digest, TN_SHA256_SIZE, hex);
-    hex[2 * TN_SHA256_SIZE] = '\0';
-}
-
-// SHA-256 of an open file, read a piece at a time.
-TN__PRIVATE int tn__static_hash_fd(int fd, char *hex) {
-    char *buf = TN__CAST(char *, tn__malloc(TN__STATIC_HASH_CHUNK));
-    if (!buf) return TN_ENOMEM;
-    tn_sha256_ctx c;
-    tn_sha256_init(&c);
-    off_t off = 0;
-    int rc = 0;
-    for (;;) {
-        ssize_t n = pread(fd, buf, TN__STATIC_HASH_CHUNK, off);
-        if (n < 0 && errno == EINTR) continue;
-        if (n < 0) rc = tn__err_from_errno(errno);
-        if (n <= 0) break;
-        tn_sha256_update(&c, buf, (size_t)n);
-        off += n;
-    }
-    tn__free(buf);
-    uint8_t digest[TN_SHA256_SIZE];
-    tn_sha256_final(&c, digest);
-    tn__static_hex(digest, hex);
-    return rc;
-}
-
-// The file's hash from the app's cache, computed (and cached) when the
-// file is new or changed. st may be NULL: no cache.
-TN__PRIVATE int tn__static_file_hash(struct tn__static *st, const char *path, const tn__static_stamp *stamp,
-                                     tn__sfile *f) {
-    tn__static_hash *e = NULL;
-    for (size_t i = 0; st && i < st->nhashes && !e; i++)
-        if (strcmp(st->hashes[i].path, path) == 0) e = &st->hashes[i];
-    if (e && memcmp(&e->stamp, stamp, sizeof *stamp) == 0) {
-        memcpy(f->hash, e->hex, sizeof f->hash);
-        return 0;
-    }
-    int rc = tn__static_hash_fd(f->fd, f->hash);
-    if (rc || !st) return rc;
-    if (!e) {
-        if (st->nhashes == st->cap) {
-            size_t cap = st->cap ? st->cap * 2 : 16;
-            tn__static_hash *h = TN__CAST(tn__static_hash *, tn__realloc(st->hashes, cap * sizeof *h));
-            if (!h) return 0;  // served all the same, just not cached
-            st->hashes = h;
-            st->cap = cap;
-        }
-        char *copy = tn__strdup(path);
-        if (!copy) return 0;
-        e = &st->hashes[st->nhashes++];
-        e->path = copy;
-    }
-    e->stamp = *stamp;
-    memcpy(e->hex, f->hash, sizeof e->hex);
-    return 0;
-}
-
-// ---- finding a file
-
-// The app's shared state, made on first use (NULL without an app, or when
-// out of memory: hashes are then not cached).
-TN__PRIVATE struct tn__static *tn__static_state(tn_handler *h) {
-    tn_app *app = tn_handler_app(h);
-    if (app && !app->statics) app->statics = TN__CAST(struct tn__static *, tn__calloc(1, sizeof(struct tn__static)));
-    return app ? app->statics : NULL;
-}
-
-// rel ("a/b", or "" for the root) under desc->path, never outside it (also
-// not through a symlink).
-TN__PRIVATE int tn__static_find_disk(tn_handler *h, const tn_static_desc *d, const char *rel, tn__sfile *f) {
-    char root[PATH_MAX], real[PATH_MAX], full[PATH_MAX];
-    int n = snprintf(full, sizeof full, "%s/%s", d->path, rel);
-    if (n < 0 || (size_t)n >= sizeof full) return TN__SF_MISSING;
-    if (!realpath(d->path, root)) {
-        TN__LOGE("static path %s: %s", d->path, strerror(errno));
-        return TN__SF_MISSING;
-    }
-    if (!realpath(full, real)) return errno == EACCES ? TN__SF_FORBIDDEN : TN__SF_MISSING;
-    size_t rl = strlen(root);
-    if (strncmp(real, root, rl) != 0 || (real[rl] != '/' && real[rl] != '\0' && !(rl == 1 && root[0] == '/'))) {
-        TN__LOGW("%s: %s is not in root static directory", h->request.remote_ip, rel);
-        return TN__SF_FORBIDDEN;
-    }
-    struct stat st;
-    int fd = open(real, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-    if (fd < 0) return errno == ENOENT ? TN__SF_MISSING : TN__SF_FORBIDDEN;
-    bool stat_ok = fstat(fd, &st) == 0;
-    if (!stat_ok || !S_ISREG(st.st_mode)) {
-        bool dir = stat_ok && S_ISDIR(st.st_mode);
-        close(fd);
-        return dir ? TN__SF_DIR : TN__SF_FORBIDDEN;
-    }
-    f->fd = fd;
-    f->size = (uint64_t)st.st_size;
-    f->mtime = (int64_t)st.st_mtime;
-    tn__static_stamp stamp;
-    memset(&stamp, 0, sizeof stamp);
-    stamp.mtime = f->mtime;
-    stamp.mtime_ns = TN__MTIME_NS(st);
-    stamp.size = f->size;
-    stamp.ino = (uint64_t)st.st_ino;
-    if (tn__static_file_hash(tn__static_state(h), real, &stamp, f) != 0) {
-        close(fd);
-        f->fd = -1;
-        return TN__SF_ERROR;
-    }
-    return TN__SF_FILE;
-}
-
-// The first entry whose path is not below `key` (by strcmp).
-TN__PRIVATE size_t tn__static_bisect(const tn_packed_file *files, size_t n, const char *key) {
-    size_t lo = 0, hi = n;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (strcmp(files[mid].path, key) < 0) lo = mid + 1;
-        else hi = mid;
-    }
-    return lo;
-}
-
-// rel in a packed table; a folder is a prefix of some file's path.
-TN__PRIVATE int tn__static_find_packed(const tn_packed_file *files, const char *rel, tn__sfile *f) {
-    size_t n = 0, rl = strlen(rel);
-    while (files[n].path) n++;
-    if (rl == 0) return TN__SF_DIR;
-    size_t i = tn__static_bisect(files, n, rel);
-    if (i < n && strcmp(files[i].path, rel) == 0) {
-        const tn_packed_file *p = &files[i];
-        if (!p->hash || strlen(p->hash) != 2 * TN_SHA256_SIZE) {
-            TN__LOGE("packed file %s has no content hash (make it with tools/pack)", rel);
-            return TN__SF_ERROR;
-        }
-        f->packed = p;
-        f->size = p->size;
-        f->mtime = p->mtime;
-        memcpy(f->hash, p->hash, sizeof f->hash);
-        return TN__SF_FILE;
-    }
-    // Every path below "rel/" sorts right after the ones equal to "rel" plus
-    // characters before '/'; the first of them is the first not below "rel/".
-    for (; i < n && strncmp(files[i].path, rel, rl) == 0; i++)
-        if (files[i].path[rl] == '/') return TN__SF_DIR;
-    return TN__SF_MISSING;
-}
-
-TN__PRIVATE int tn__static_find(tn_handler *h, const tn_static_desc *d, const char *rel, tn__sfile *f) {
-    memset(f, 0, sizeof *f);
-    f->fd = -1;
-    if (d->path) return tn__static_find_disk(h, d, rel, f);
-    return tn__static_find_packed(d->files, rel, f);
-}
-
-// ---- answering
-
-// Tornado's should_return_304: If-None-Match decides when present, else
-// If-Modified-Since (an unparsable date is ignored).
-TN__PRIVATE bool tn__static_not_modified(tn_handler *h, const char *etag, int64_t mtime) {
-    tn_str inm = tn_get_header(h, "If-None-Match");
-    if (inm.ptr) return tn__etag_matches(inm, tn_str_c(etag));
-    tn_str ims = tn_get_header(h, "If-Modified-Since");
-    time_t since;
-    return ims.ptr && tn_http_date_parse(ims.ptr, ims.len, &since) == 0 && (int64_t)since >= mtime;
-}
-
-TN__PRIVATE void tn__static_headers(tn_handler *h, const char *rel, const tn__sfile *f, char *etag) {
-    char date[TN_HTTP_DATE_SIZE];
-    snprintf(etag, 2 * TN_SHA256_SIZE + 3, "\"%s\"", f->hash);
-    tn_set_header(h, "Accept-Ranges", "bytes");
-    tn_set_header(h, "Etag", etag);
-    tn_http_date_format(date, (time_t)f->mtime);
-    tn_set_header(h, "Last-Modified", date);
-    tn_set_header(h, "Content-Type", tn_mime_type(rel));
-    if (tn_get_query_argument(h, "v", NULL)) {  // a versioned URL: cache it "forever"
-        tn_http_date_format(date, time(NULL) + TN__STATIC_MAX_AGE);
-        tn_set_header(h, "Expires", date);
-        tn_set_header(h, "Cache-Control", "max-age=315360000");
-    }
-}
-
-TN__PRIVATE void tn__static_send(tn_handler *h, const char *rel, tn__sfile *f) {
-    char etag[2 * TN_SHA256_SIZE + 3];
-    tn__static_headers(h, rel, f, etag);
-    tn_http_range range;
-    if (tn__static_not_modified(h, etag, f->mtime)) {
-        tn_set_status(h, 304, NULL);
-        range.status = 304;
-    } else {
-        tn_http_range_parse(tn_get_header(h, "Range"), f->size, &range);
-        if (range.status != 200) tn_set_status(h, range.status, NULL);
-        if (range.status != 200) tn_set_header(h, "Content-Range", range.content_range);
-        if (range.status == 416) tn_set_header(h, "Content-Type", "text/plain");
-    }
-    if (range.status == 304 || range.status == 416) {
-        if (f->fd >= 0) close(f->fd);
-        tn_finish(h);
-    } else if (f->fd >= 0) {
-        tn_send_file(h, f->fd, range.start, range.end - range.start);
-    } else {
-        char len[24];
-        snprintf(len, sizeof len, "%llu", (unsigned long long)(range.end - range.start));
-        tn_set_header(h, "Content-Length", len);  // what a HEAD answer announces
-        if (!tn_str_eq(h->request.method, "HEAD") &&
-            tn_write(h, f->packed->data + range.start, (size_t)(range.end - range.start)) != 0)
-            tn_send_error(h, 503);
-        else
-            tn_finish(h);
-    }
-}
-
-// A folder: its default file, after a 301 to the URL with the trailing slash.
-// Returns the new lookup's result, or -1 when answered.
-TN__PRIVATE int tn__static_dir(tn_handler *h, const tn_static_desc *d, tn_buf *rel, tn__sfile *f) {
-    if (!d->default_filename) return TN__SF_FORBIDDEN;
-    tn_str p = h->request.path;
-    if (!p.len || p.ptr[p.len - 1] != '/') {
-        if (p.len >= 2 && p.ptr[0] == '/' && p.ptr[1] == '/') {
-            TN__LOGW("%s: cannot redirect a path with two initial slashes", h->request.remote_ip);
-            return TN__SF_FORBIDDEN;
-        }
-        tn_buf url;
-        memset(&url, 0, sizeof url);
-        if (tn_buf_append(&url, p.ptr, p.len) || tn_buf_append(&url, "/", 1)) {
-            tn_buf_free(&url);
-            return TN__SF_ERROR;
-        }
-        tn_redirect(h, url.data, 301);
-        tn_buf_free(&url);
-        return -1;
-    }
-    if ((rel->len && tn_buf_append(rel, "/", 1)) || tn_buf_append_str(rel, d->default_filename)) return TN__SF_ERROR;
-    int kind = tn__static_find(h, d, rel->data, f);
-    return kind == TN__SF_DIR ? TN__SF_FORBIDDEN : kind;
-}
-
-TN_API void tn_static_serve(tn_handler *h) {
-    const tn_static_desc *d = TN__CAST(const tn_static_desc *, h->user_data);
-    if (!d || (!d->path && !d->files)) {
-        TN__LOGE("tn_static_serve: the route's user_data must be a tn_static_desc with a path or files");
-        tn_send_error(h, 500);
-        return;
-    }
-    if (!tn_str_eq(h->request.method, "GET") && !tn_str_eq(h->request.method, "HEAD")) {
-        tn__web_error(h, 405, "GET, HEAD");
-        return;
-    }
-    tn_buf rel;
-    memset(&rel, 0, sizeof rel);
-    tn__sfile f;
-    int kind = tn__static_clean(tn_path_arg(h, 0), &rel);
-    if (kind == TN_EACCES) {
-        TN__LOGW("%s: %.*s is not in root static directory", h->request.remote_ip, (int)h->request.path.len,
-                 h->request.path.ptr);
-        kind = TN__SF_FORBIDDEN;
-    } else {
-        kind = kind ? TN__SF_ERROR : tn__static_find(h, d, rel.data, &f);
-    }
-    if (kind == TN__SF_DIR) kind = tn__static_dir(h, d, &rel, &f);
-    if (kind == TN__SF_FILE) tn__static_send(h, rel.data, &f);
-    else if (kind == TN__SF_FORBIDDEN) tn_send_error(h, 403);
-    else if (kind == TN__SF_MISSING) tn_send_error(h, 404);
-    else if (kind == TN__SF_ERROR) tn_send_error(h, 500);
-    tn_buf_free(&rel);
-}
-
-TN_API int tn_static_url(tn_handler *h, const char *path, tn_buf *out) {
-    tn_app *app = tn_handler_app(h);
-    struct tn__static *st = app ? app->statics : NULL;
-    if (!st || !st->prefix || !path) return TN_ENOENT;
-    tn_buf rel;
-    memset(&rel, 0, sizeof rel);
-    tn__sfile f;
-    int rc = tn__static_clean(tn_str_c(path), &rel);
-    int kind = rc ? TN__SF_MISSING : tn__static_find(h, &st->desc, rel.data, &f);
-    tn_buf_free(&rel);
-    if (kind == TN__SF_FILE && f.fd >= 0) close(f.fd);
-    if (rc == TN_ENOMEM || kind == TN__SF_ERROR) return TN_ENOMEM;
-    if (kind != TN__SF_FILE) return TN_ENOENT;
-    return tn_buf_appendf(out, "%s%s?v=%.*s", st->prefix, path, TN__STATIC_VERSION_LEN, f.hash);
-}
-
-// ---- the app's static_path / static_files
-
-// A regular expression matching `s` literally.
-TN__PRIVATE int tn__static_regex_escape(tn_buf *out, const char *s) {
-    for (; *s; s++) {
-        if (strchr("\\.^$|?*+()[]{}", *s) && tn_buf_append(out, "\\", 1)) return TN_ENOMEM;
-        if (tn_buf_append(out, s, 1)) return TN_ENOMEM;
-    }
-    return 0;
-}
-
-TN__PRIVATE tn_route *tn__static_app_routes(tn_app *app, const tn_route *routes) {
-    struct tn__static *st = TN__CAST(struct tn__static *, tn__calloc(1, sizeof *st));
-    if (!st) return NULL;
-    app->statics = st;
-    tn_app_desc *d = &app->desc;
-    tn_buf pat;
-    memset(&pat, 0, sizeof pat);
-    st->desc.files = d->static_files;
-    for (size_t i = 0; d->static_files && d->static_files[i].path && d->static_files[i + 1].path; i++) {
-        if (strcmp(d->static_files[i].path, d->static_files[i + 1].path) >= 0) {
-            TN__LOGE("static_files: \"%s\" must come before \"%s\" (make the table with tools/pack)",
-                     d->static_files[i + 1].path, d->static_files[i].path);
-            return NULL;
-        }
-    }
-    st->prefix = tn__strdup(d->static_url_prefix ? d->static_url_prefix : "/static/");
-    bool ok = st->prefix && (!d->static_path || (st->desc.path = tn__strdup(d->static_path)) != NULL) &&
-              tn__static_regex_escape(&pat, st->prefix) == 0 && tn_buf_append_str(&pat, "(.*)") == 0;
-    d->static_path = d->static_url_prefix = NULL;  // the caller's strings need not outlive the call
-    st->pattern = pat.data;
-    size_t n = 0;
-    while (routes && routes[n].pattern) n++;
-    tn_route *all = ok ? TN__CAST(tn_route *, tn__calloc(n + 4, sizeof *all)) : NULL;
-    if (!all) return NULL;
-    // Tornado puts them first, with /favicon.ico and /robots.txt.
-    const char *patterns[3] = {st->pattern, "/(favicon\\.ico)", "/(robots\\.txt)"};
-    for (int i = 0; i < 3; i++) {
-        all[i].pattern = patterns[i];
-        all[i].callback = tn_static_serve;
-        all[i].user_data = &st->desc;
-    }
-    if (n) memcpy(all + 3, routes, n * sizeof *all);
-    return all;
-}
-// ==== END src/web/static.c ====
-
 // ==== BEGIN src/web/template.c ====
-#if defined(TN_AMALGAMATION_LINES)
-#line 1 "src/web/template.c"
-#endif
 // >>template implementation
+#if defined(TN_AMALGAMATION_LINES)
+#line 10 "src/web/template.c"
+#endif
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 enum { TN__T_TEXT, TN__T_EXPR, TN__T_IF, TN__T_ELIF, TN__T_ELSE, TN__T_FOR, TN__T_INCLUDE, TN__T_EXTENDS, TN__T_BLOCK };
 enum { TN__TE_PATH, TN__TE_STR, TN__TE_CALL };
@@ -13111,9 +13674,11 @@ struct tn_template {
     char *name;
     char *text;
     tn__tnode *nodes;
-    uint32_t nnodes, capnodes;
+    uint32_t nnodes;
+    size_t capnodes;
     tn__texpr *exprs;
-    uint32_t nexprs, capexprs;
+    uint32_t nexprs;
+    size_t capexprs;
     tn_buf pool;             // NUL-terminated names and literals
     uint32_t extends;        // the EXTENDS node, or NONE
     struct tn__tblockref *blocks;  // sorted by name, for lookups by derived templates
@@ -13188,13 +13753,7 @@ TN__PRIVATE int tn__tnomem(tn__tparser *p) { return p->rc = TN_ENOMEM; }
 
 TN__PRIVATE int tn__tnode_add(tn__tparser *p, int kind, size_t off, uint32_t *idx) {
     tn_template *t = p->t;
-    if (t->nnodes == t->capnodes) {
-        uint32_t cap = t->capnodes ? t->capnodes * 2 : 16;
-        tn__tnode *n = TN__CAST(tn__tnode *, tn__realloc(t->nodes, cap * sizeof *n));
-        if (!n) return tn__tnomem(p);
-        t->nodes = n;
-        t->capnodes = cap;
-    }
+    if (tn__grow(&t->nodes, &t->capnodes, t->nnodes + 1u, sizeof *t->nodes, 16)) return tn__tnomem(p);
     tn__tnode *n = &t->nodes[t->nnodes];
     memset(n, 0, sizeof *n);
     n->kind = (unsigned char)kind;
@@ -13206,13 +13765,7 @@ TN__PRIVATE int tn__tnode_add(tn__tparser *p, int kind, size_t off, uint32_t *id
 
 TN__PRIVATE int tn__texpr_add(tn__tparser *p, int kind, uint32_t *idx) {
     tn_template *t = p->t;
-    if (t->nexprs == t->capexprs) {
-        uint32_t cap = t->capexprs ? t->capexprs * 2 : 16;
-        tn__texpr *e = TN__CAST(tn__texpr *, tn__realloc(t->exprs, cap * sizeof *e));
-        if (!e) return tn__tnomem(p);
-        t->exprs = e;
-        t->capexprs = cap;
-    }
+    if (tn__grow(&t->exprs, &t->capexprs, t->nexprs + 1u, sizeof *t->exprs, 16)) return tn__tnomem(p);
     memset(&t->exprs[t->nexprs], 0, sizeof t->exprs[0]);
     t->exprs[t->nexprs].kind = (unsigned char)kind;
     *idx = t->nexprs++;
@@ -14047,7 +14600,7 @@ TN_API int tn_template_render(const tn_template *t, const tn_json_value *ctx, co
 
 struct tn_template_loader {
     char *root;
-    tn_template_read_fn read;
+    tn_template_read_cb read;
     void *user_data;
     tn_template **items;     // parsed templates, kept until the loader is freed
     size_t n, cap;
@@ -14125,13 +14678,7 @@ TN_API int tn_template_loader_get(tn_template_loader *l, const char *name, const
         TN__LOGW("template name refused: %s", name);
         return TN_EINVAL;
     }
-    if (l->n == l->cap) {
-        size_t cap = l->cap ? l->cap * 2 : 8;
-        tn_template **items = TN__CAST(tn_template **, tn__realloc(l->items, cap * sizeof *items));
-        if (!items) return TN_ENOMEM;
-        l->items = items;
-        l->cap = cap;
-    }
+    if (tn__grow(&l->items, &l->cap, l->n + 1, sizeof *l->items, 8)) return TN_ENOMEM;
     tn_buf src = {NULL, 0, 0};
     int rc = l->root ? tn__tread_file(l, name, &src) : l->read(l->user_data, name, &src);
     if (!rc && src.len > TN_TEMPLATE_MAX_SIZE) rc = TN_EMSGSIZE;
@@ -14143,8 +14690,1059 @@ TN_API int tn_template_loader_get(tn_template_loader *l, const char *name, const
     *out = t;
     return 0;
 }
+// ==== END src/web/template.c ====
 
-// ---- in a handler
+// ==== BEGIN src/web/handler_internal.h ====
+// ---------------------------------------------------------------------------
+#if defined(TN_AMALGAMATION_LINES)
+#line 1 "src/web/handler_internal.h"
+#endif
+// >>handler_internal  What the parts of the web layer share: each request's
+// web state and the per-app state it points to (app.c fills them, the rest
+// of the web layer reads them; web/handler.c keeps their life cycle)
+// ---------------------------------------------------------------------------
+#ifndef TN__WEB_HANDLER_INTERNAL_H
+#define TN__WEB_HANDLER_INTERNAL_H
+#if defined(TN_AMALGAMATION_LINES)
+#line 16 "src/web/handler_internal.h"
+#endif
+
+enum { TN__MAX_PATH_ARGS = 16 };
+
+struct tn_app;
+struct tn__static;
+
+// What the parts of the web layer below app.c keep per application (app.c
+// holds it in its tn_app and fills it; the request's web state points to it).
+typedef struct tn__web_app {
+    const char *cookie_secret;      // signed cookies (cookies.c), copied; NULL: none
+    struct tn__static *statics;     // static files and their hashes (static.c)
+    tn_template_loader *templates;  // tn_render's loader (render.c); NULL: none
+} tn__web_app;
+
+// The web layer's per-request state; it lives with the pooled request
+// object, so its buffers are reused too.
+typedef struct tn__webreq {
+    struct tn_app *app;      // the app that routed the request
+    tn__web_app *web;        // and its shared state
+    const tn_handler_class *cls;
+    tn_handler_cb callback;
+    const tn_route_pattern *pat;
+    int nargs;
+    tn_str args[TN__MAX_PATH_ARGS];
+    tn_buf argbuf;           // decoded path arguments, NUL-terminated
+    tn_buf scratch;          // a Set-Cookie value being formatted
+    tn_args verified;        // signed cookie values, decoded (stable until the end)
+    tn_args query, body, cookies;
+    tn_multipart files;
+    tn_json_writer json;
+    unsigned char xsrf[64];  // the raw token of the _xsrf cookie (or a new one)
+    size_t xsrf_len;
+    int64_t xsrf_time;
+    unsigned prepared : 1, query_done : 1, body_done : 1, cookies_done : 1, files_done : 1, xsrf_done : 1,
+        xsrf_cookie_ok : 1;
+} tn__webreq;
+
+// The request's web state: NULL on a plain server (no app routed it).
+TN__INTERNAL tn__webreq *tn__web(const tn_handler *h);
+// Empties the state for the next request on the same object, keeping its buffers.
+TN__INTERNAL void tn__webreq_reset(tn__webreq *w);
+// Frees the state (the request object's extension destructor).
+TN__INTERNAL void tn__webreq_free(void *ext);
+// Tornado's send_error, with an Allow header when `allow` is set (405).
+TN__INTERNAL void tn__web_error(tn_handler *h, int status, const char *allow);
+// Tornado's check_etag_header: does If-None-Match name this entity tag?
+TN__INTERNAL bool tn__etag_matches(tn_str inm, tn_str etag);
+// Tornado's automatic ETag (and 304) for a GET or HEAD answered 200: the
+// server calls it before a response is finished.
+TN__INTERNAL void tn__web_auto_etag(tn_handler *h);
+#endif
+// ==== END src/web/handler_internal.h ====
+
+// ==== BEGIN src/web/handler.c ====
+// >>handler implementation: a request's web state, errors, redirects, the
+#if defined(TN_AMALGAMATION_LINES)
+#line 1 "src/web/handler.c"
+#endif
+// automatic ETag, path arguments and JSON output
+#if defined(TN_AMALGAMATION_LINES)
+#line 17 "src/web/handler.c"
+#endif
+
+#include <string.h>
+
+TN__INTERNAL tn__webreq *tn__web(const tn_handler *h) {
+    return TN__CAST(tn__webreq *, tn__handler_ext(h));
+}
+
+TN__INTERNAL void tn__webreq_reset(tn__webreq *w) {
+    tn_args_free(&w->query);
+    tn_args_free(&w->body);
+    tn_args_free(&w->cookies);
+    tn_args_free(&w->verified);
+    tn_multipart_free(&w->files);
+    tn_buf argbuf = w->argbuf, scratch = w->scratch;
+    tn_buf_clear(&argbuf);
+    tn_buf_clear(&scratch);
+    memset(w, 0, sizeof *w);
+    w->argbuf = argbuf;
+    w->scratch = scratch;
+}
+
+TN__INTERNAL void tn__webreq_free(void *ext) {
+    tn__webreq *w = TN__CAST(tn__webreq *, ext);
+    tn__webreq_reset(w);
+    tn_buf_free(&w->argbuf);
+    tn_buf_free(&w->scratch);
+    tn__free(w);
+}
+
+// ---- errors and redirects
+
+// Tornado's send_error: a fresh response with the error page.
+TN__INTERNAL void tn__web_error(tn_handler *h, int status, const char *allow) {
+    if (tn_finished(h)) return;
+    if (tn_headers_sent(h)) {
+        TN__LOGE("cannot send error %d: the response head was already sent", status);
+        tn_finish(h);
+        return;
+    }
+    tn__webreq *w = tn__web(h);
+    tn_clear_written(h);
+    tn__handler_reset_headers(h);
+    if (w && w->cls && w->cls->set_default_headers) w->cls->set_default_headers(h);
+    if (tn_set_status(h, status, NULL) != 0) tn_set_status(h, 500, NULL);
+    if (allow) tn_set_header(h, "Allow", allow);
+    status = tn_get_status(h);
+    if (w && w->cls && w->cls->write_error) {
+        w->cls->write_error(h, status);
+    } else {
+        const char *reason = tn_http_reason(status);
+        tn_writef(h, "<html><title>%d: %s</title><body>%d: %s</body></html>", status, reason, status, reason);
+    }
+    if (!tn_finished(h)) tn_finish(h);
+}
+
+TN_API void tn_send_error(tn_handler *h, int status) { tn__web_error(h, status, NULL); }
+
+TN_API int tn_redirect(tn_handler *h, const char *url, int status) {
+    if (status == 0) status = 302;
+    if (status != 301 && status != 302 && status != 303 && status != 307 && status != 308) return TN_EINVAL;
+    if (tn_headers_sent(h) || tn_set_header(h, "Location", url) != 0) return TN_EINVAL;
+    tn_set_status(h, status, NULL);
+    tn_clear_written(h);
+    return tn_finish(h);
+}
+
+// ---- the automatic ETag
+
+// Tornado's check_etag_header: does If-None-Match name this entity tag?
+TN__INTERNAL bool tn__etag_matches(tn_str inm, tn_str etag) {
+    if (etag.len >= 2 && etag.ptr[0] == 'W' && etag.ptr[1] == '/') etag.ptr += 2, etag.len -= 2;
+    size_t i = 0;
+    while (i < inm.len) {
+        while (i < inm.len && (inm.ptr[i] == ' ' || inm.ptr[i] == ',' || inm.ptr[i] == '\t')) i++;
+        if (i < inm.len && inm.ptr[i] == '*') return true;
+        size_t start = i;
+        if (i + 1 < inm.len && inm.ptr[i] == 'W' && inm.ptr[i + 1] == '/') i += 2, start = i;
+        if (i >= inm.len || inm.ptr[i] != '"') {
+            while (i < inm.len && inm.ptr[i] != ',') i++;  // not an entity tag: skip it
+            continue;
+        }
+        const char *q = TN__CAST(const char *, memchr(inm.ptr + i + 1, '"', inm.len - i - 1));
+        if (!q) return false;
+        size_t end = (size_t)(q - inm.ptr) + 1;
+        if (end - start == etag.len && memcmp(inm.ptr + start, etag.ptr, etag.len) == 0) return true;
+        i = end;
+    }
+    return false;
+}
+
+// A fast 128-bit hash (two 64-bit multiply-mix lanes, 8 bytes a step) for
+// automatic ETags: a tag need only change when the body changes, and the
+// one who could make two bodies collide owns the resource anyway.
+TN__PRIVATE uint64_t tn__mix64(uint64_t h) {
+    h ^= h >> 33;
+    h *= 0xff51afd7ed558ccdULL;
+    h ^= h >> 33;
+    h *= 0xc4ceb9fe1a85ec53ULL;
+    return h ^ (h >> 33);
+}
+
+// 8 bytes as a little-endian word whatever the host's byte order, so that a
+// body has one tag on every machine behind a balancer (compilers make it one load).
+TN__PRIVATE uint64_t tn__etag_word(const char *p) {
+    const unsigned char *b = (const unsigned char *)p;
+    return (uint64_t)b[0] | (uint64_t)b[1] << 8 | (uint64_t)b[2] << 16 | (uint64_t)b[3] << 24 |
+           (uint64_t)b[4] << 32 | (uint64_t)b[5] << 40 | (uint64_t)b[6] << 48 | (uint64_t)b[7] << 56;
+}
+
+TN__PRIVATE void tn__etag_hash(const char *p, size_t n, uint64_t out[2]) {
+    uint64_t a = 0x9e3779b97f4a7c15ULL ^ n, b = 0x6a09e667f3bcc909ULL + n;
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        uint64_t w = tn__etag_word(p + i);
+        a = (a ^ w) * 0x100000001b3ULL;
+        a = (a << 31) | (a >> 33);
+        b = (b + w) * 0x9ddfea08eb382d69ULL;
+        b ^= b >> 29;
+    }
+    char tail[8] = {0};
+    if (n > i) memcpy(tail, p + i, n - i);  // p may be NULL when n is 0
+    uint64_t w = tn__etag_word(tail);
+    out[0] = tn__mix64(a ^ w);
+    out[1] = tn__mix64(b + w + out[0]);
+}
+
+TN__INTERNAL void tn__web_auto_etag(tn_handler *h) {
+    tn__webreq *w = tn__web(h);
+    if (!w || w->callback || (w->cls && w->cls->no_etag) || tn_headers_sent(h)) return;
+    int status = tn_get_status(h);
+    bool get = tn_str_eq(h->request.method, "GET"), head = tn_str_eq(h->request.method, "HEAD");
+    if (!(status == 200 || status == 304) || !(get || head)) return;
+    if (tn_get_response_header(h, "Etag").ptr) return;
+    tn_str body = tn_get_written(h);
+    uint64_t hash[2];
+    tn__etag_hash(body.ptr, body.len, hash);
+    unsigned char bytes[16];
+    for (int i = 0; i < 16; i++) bytes[i] = (unsigned char)(hash[i / 8] >> (56 - 8 * (i % 8)));
+    char etag[35];
+    etag[0] = '"';
+    tn__hex_encode(bytes, sizeof bytes, etag + 1);
+    etag[33] = '"';
+    etag[34] = '\0';
+    tn_set_header(h, "Etag", etag);
+    tn_str inm = tn_get_header(h, "If-None-Match");
+    if (inm.ptr && tn__etag_matches(inm, tn__str_n(etag, 34))) {
+        tn_clear_written(h);
+        tn_set_status(h, 304, NULL);
+    }
+}
+
+// ---- path arguments and JSON output
+
+TN_API tn_str tn_path_arg(const tn_handler *h, int i) {
+    tn__webreq *w = tn__web(h);
+    if (!w || i < 0 || i >= w->nargs) return tn__str_n(NULL, 0);
+    return w->args[i];
+}
+
+TN_API tn_str tn_path_kwarg(const tn_handler *h, const char *name) {
+    tn__webreq *w = tn__web(h);
+    if (!w || !w->pat) return tn__str_n(NULL, 0);
+    return tn_path_arg(h, tn_route_group_index(w->pat, name));
+}
+
+TN_API int tn_path_args_count(const tn_handler *h) {
+    tn__webreq *w = tn__web(h);
+    return w ? w->nargs : 0;
+}
+
+TN_API tn_json_writer *tn_write_json_begin(tn_handler *h) {
+    tn__webreq *w = tn__web(h);
+    if (!w) return NULL;
+    tn_set_header(h, "Content-Type", "application/json; charset=UTF-8");
+    tn_json_writer_init(&w->json, tn__handler_body(h));
+    return &w->json;
+}
+
+TN_API int tn_write_json_end(tn_handler *h) {
+    tn__webreq *w = tn__web(h);
+    return w ? tn_json_writer_finish(&w->json) : TN_EINVAL;
+}
+// ==== END src/web/handler.c ====
+
+// ==== BEGIN src/web/arguments.c ====
+// >>arguments implementation: query and body arguments, uploaded files
+#if defined(TN_AMALGAMATION_LINES)
+#line 12 "src/web/arguments.c"
+#endif
+
+#include <string.h>
+
+TN__PRIVATE void tn__web_parse_body(tn__webreq *w, tn_handler *h) {
+    w->body_done = 1;
+    tn_str ct = tn_get_header(h, "Content-Type");
+    tn_str body = h->request.body;
+    if (!ct.ptr || !body.len) return;
+    if (ct.len >= 33 && tn_str_eq_nocase(tn__str_n(ct.ptr, 33), tn_str_c("application/x-www-form-urlencoded"))) {
+        if (tn_args_parse(&w->body, body.ptr, body.len, NULL) != 0) TN__LOGW("invalid form body; ignored");
+    } else if (ct.len >= 19 && tn_str_eq_nocase(tn__str_n(ct.ptr, 19), tn_str_c("multipart/form-data"))) {
+        w->files_done = 1;
+        if (tn_multipart_parse(&w->files, ct, body.ptr, body.len, NULL) == 0) tn_multipart_to_args(&w->files, &w->body);
+    }
+}
+
+TN__PRIVATE const tn_args *tn__web_query(tn_handler *h) {
+    tn__webreq *w = tn__web(h);
+    if (!w->query_done) {
+        w->query_done = 1;
+        if (tn_args_parse(&w->query, h->request.query.ptr, h->request.query.len, NULL) != 0)
+            TN__LOGW("invalid query string; ignored");
+    }
+    return &w->query;
+}
+
+TN__PRIVATE const tn_args *tn__web_body(tn_handler *h) {
+    tn__webreq *w = tn__web(h);
+    if (!w->body_done) tn__web_parse_body(w, h);
+    return &w->body;
+}
+
+// Tornado's decode_argument + strip: UTF-8 required (else NULL), control
+// characters become spaces, surrounding whitespace goes. In place: the
+// storage is ours and NUL-terminated.
+TN__PRIVATE const char *tn__web_clean(const tn_str *v) {
+    char *s = TN__CAST(char *, (void *)(uintptr_t)v->ptr);
+    if (!tn_utf8_valid(s, v->len)) return NULL;
+    size_t len = v->len;
+    for (size_t i = 0; i < len; i++)
+        if ((unsigned char)s[i] < 0x20 && !(s[i] >= '\t' && s[i] <= '\r')) s[i] = ' ';
+    while (len && strchr(" \t\n\r\v\f", s[len - 1])) s[--len] = '\0';
+    while (*s && strchr(" \t\n\r\v\f", *s)) s++;
+    return s;
+}
+
+TN__PRIVATE const char *tn__web_argument(tn_handler *h, const char *name, const char *def, int which) {
+    if (!tn__web(h)) return def == TN_REQUIRED ? NULL : def;
+    const tn_str *v = NULL;
+    if (which != 1) v = tn_args_get(tn__web_body(h), name);  // query=1, body=2, both=0
+    if (!v && which != 2) v = tn_args_get(tn__web_query(h), name);
+    if (!v) {
+        if (def != TN_REQUIRED) return def;
+        TN__LOGW("Missing argument %s", name);
+        tn_send_error(h, 400);
+        return NULL;
+    }
+    const char *s = tn__web_clean(v);
+    if (!s) {
+        TN__LOGW("Invalid unicode in %s", name);
+        tn_send_error(h, 400);
+    }
+    return s;
+}
+
+TN_API const char *tn_get_argument(tn_handler *h, const char *name, const char *def) {
+    return tn__web_argument(h, name, def, 0);
+}
+TN_API const char *tn_get_query_argument(tn_handler *h, const char *name, const char *def) {
+    return tn__web_argument(h, name, def, 1);
+}
+TN_API const char *tn_get_body_argument(tn_handler *h, const char *name, const char *def) {
+    return tn__web_argument(h, name, def, 2);
+}
+
+TN_API size_t tn_get_arguments(tn_handler *h, const char *name, const char **out, size_t max) {
+    if (!tn__web(h)) return 0;
+    const tn_args *sources[2] = {tn__web_query(h), tn__web_body(h)};
+    size_t n = 0;
+    for (int s = 0; s < 2; s++) {
+        size_t pos = 0;
+        const tn_str *v;
+        while ((v = tn_args_next(sources[s], name, &pos)) != NULL) {
+            const char *c = tn__web_clean(v);
+            if (c && n < max) out[n] = c;
+            if (c) n++;
+        }
+    }
+    return n;
+}
+
+TN_API const tn_multipart *tn_get_files(tn_handler *h) {
+    tn__webreq *w = tn__web(h);
+    if (!w) return NULL;
+    tn__web_body(h);
+    return w->files_done ? &w->files : NULL;
+}
+// ==== END src/web/arguments.c ====
+
+// ==== BEGIN src/web/cookies.c ====
+// >>cookies implementation: the request's cookies, Set-Cookie, signed cookies
+#if defined(TN_AMALGAMATION_LINES)
+#line 13 "src/web/cookies.c"
+#endif
+
+#include <string.h>
+#include <time.h>
+
+TN_API const char *tn_get_cookie(tn_handler *h, const char *name, const char *def) {
+    tn__webreq *w = tn__web(h);
+    if (!w) return def;
+    if (!w->cookies_done) {
+        w->cookies_done = 1;
+        size_t pos = 0;
+        tn_str c;
+        while (tn_headers_next(h->request.headers, h->request.num_headers, "Cookie", &pos, &c))
+            tn_cookie_parse(&w->cookies, c.ptr, c.len);
+    }
+    const tn_str *v = tn_args_get(&w->cookies, name);
+    return v ? v->ptr : def;
+}
+
+TN_API int tn_set_cookie(tn_handler *h, const tn_cookie_desc *cookie) {
+    tn__webreq *w = tn__web(h);
+    if (!w) return TN_EINVAL;
+    size_t start = w->scratch.len;
+    int r = tn_cookie_format(&w->scratch, cookie);
+    if (r == 0) r = tn_add_header(h, "Set-Cookie", w->scratch.data + start);
+    w->scratch.len = start;
+    if (w->scratch.data) w->scratch.data[start] = '\0';
+    return r;
+}
+
+TN_API int tn_clear_cookie(tn_handler *h, const char *name, const char *path, const char *domain) {
+    tn_cookie_desc d;
+    memset(&d, 0, sizeof d);
+    d.name = name;
+    d.path = path;
+    d.domain = domain;
+    d.expires = time(NULL) - 365 * 86400;  // Tornado: a year ago
+    d.max_age = -1;                          // and Max-Age=0
+    return tn_set_cookie(h, &d);
+}
+
+TN_API int tn_set_signed_cookie(tn_handler *h, const char *name, const char *value, double expires_days) {
+    tn__webreq *w = tn__web(h);
+    if (!w || !w->web->cookie_secret) {
+        TN__LOGE("tn_set_signed_cookie needs the application's cookie_secret");
+        return TN_EINVAL;
+    }
+    tn_buf sv = {NULL, 0, 0};
+    int r = tn_signed_value_create(&sv, w->web->cookie_secret, 0, name, value, strlen(value), (int64_t)time(NULL));
+    if (r == 0) {
+        tn_cookie_desc d;
+        memset(&d, 0, sizeof d);
+        d.name = name;
+        d.value = sv.data;
+        d.expires = time(NULL) + (time_t)((expires_days > 0 ? expires_days : 30.0) * 86400.0);
+        r = tn_set_cookie(h, &d);
+    }
+    tn_buf_free(&sv);
+    return r;
+}
+
+TN_API const char *tn_get_signed_cookie(tn_handler *h, const char *name, double max_age_days) {
+    tn__webreq *w = tn__web(h);
+    const char *raw = tn_get_cookie(h, name, NULL);
+    if (!w || !raw || !w->web->cookie_secret) return NULL;
+    const char *secret = w->web->cookie_secret;
+    tn_buf v = {NULL, 0, 0};
+    int r = tn_signed_value_decode(&v, &secret, 1, name, raw, strlen(raw), max_age_days, (int64_t)time(NULL));
+    // A value with a NUL inside is no C string: refused like a forged one.
+    if (r == 0 && !(v.len && memchr(v.data, '\0', v.len))) r = tn_args_add(&w->verified, tn_str_c(name), tn__str_n(v.data ? v.data : "", v.len));
+    else r = TN_EPARSE;
+    tn_buf_free(&v);
+    return r == 0 ? w->verified.items[w->verified.count - 1].value.ptr : NULL;
+}
+// ==== END src/web/cookies.c ====
+
+// ==== BEGIN src/web/xsrf_internal.h ====
+// ---------------------------------------------------------------------------
+#if defined(TN_AMALGAMATION_LINES)
+#line 1 "src/web/xsrf_internal.h"
+#endif
+// >>xsrf_internal  What the application asks of xsrf.c
+// ---------------------------------------------------------------------------
+#ifndef TN__WEB_XSRF_INTERNAL_H
+#define TN__WEB_XSRF_INTERNAL_H
+
+
+
+// Tornado's check_xsrf_cookie, for a method other than GET, HEAD and
+// OPTIONS when the app has xsrf_cookies: true when the request carries the
+// token of its _xsrf cookie; otherwise it sends the 403 itself (or the 400
+// of a malformed argument) and returns false.
+TN__INTERNAL bool tn__xsrf_check(tn_handler *h);
+#endif
+// ==== END src/web/xsrf_internal.h ====
+
+// ==== BEGIN src/web/xsrf.c ====
+// >>xsrf implementation: tokens masked afresh for each page (Tornado's
+#if defined(TN_AMALGAMATION_LINES)
+#line 1 "src/web/xsrf.c"
+#endif
+// version 2), the _xsrf cookie, and the check of unsafe methods
+#if defined(TN_AMALGAMATION_LINES)
+#line 17 "src/web/xsrf.c"
+#endif
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+// XORs a token with a 4-byte mask (Tornado's _websocket_mask; masking and
+// unmasking are the same operation).
+TN__PRIVATE void tn__xsrf_mask(unsigned char *token, size_t len, const unsigned char mask[4]) {
+    for (size_t i = 0; i < len; i++) token[i] ^= mask[i % 4];
+}
+
+// Hex to bytes; false for odd lengths, bad digits or too much.
+TN__PRIVATE bool tn__unhex(const char *s, size_t n, unsigned char *out, size_t cap, size_t *len) {
+    if (n % 2 || n / 2 > cap) return false;
+    for (size_t i = 0; i < n; i += 2) {
+        int a = tn__hex_value(s[i]), b = tn__hex_value(s[i + 1]);
+        if (a < 0 || b < 0) return false;
+        out[i / 2] = (unsigned char)(a << 4 | b);
+    }
+    *len = n / 2;
+    return true;
+}
+
+// Tornado's _decode_xsrf_token: "2|mask|masked|time" (hex), or version 1
+// (hex, or the bytes themselves). False when it is not a usable token.
+TN__PRIVATE bool tn__xsrf_decode(const char *t, unsigned char *out, size_t *len, int64_t *when) {
+    size_t n = strlen(t);
+    *when = (int64_t)time(NULL);
+    if (n >= 2 && t[0] >= '1' && t[0] <= '9' && strchr(t, '|')) {
+        const char *p1 = strchr(t, '|'), *p2 = p1 ? strchr(p1 + 1, '|') : NULL, *p3 = p2 ? strchr(p2 + 1, '|') : NULL;
+        unsigned char mask[4];
+        size_t ml;
+        if (p1 - t != 1 || t[0] != '2' || !p2 || !p3 || strchr(p3 + 1, '|')) return false;
+        if (!tn__unhex(p1 + 1, (size_t)(p2 - p1 - 1), mask, sizeof mask, &ml) || ml != 4) return false;
+        if (!tn__unhex(p2 + 1, (size_t)(p3 - p2 - 1), out, 64, len) || *len == 0) return false;
+        tn__xsrf_mask(out, *len, mask);
+        char *end;
+        *when = (int64_t)strtoll(p3 + 1, &end, 10);
+        return *end == '\0' && end != p3 + 1;
+    }
+    if (tn__unhex(t, n, out, 64, len)) return *len > 0;
+    if (n == 0 || n > 64) return false;
+    memcpy(out, t, n);
+    *len = n;
+    return true;
+}
+
+// The raw token: from the _xsrf cookie, or a new random one.
+TN__PRIVATE tn__webreq *tn__xsrf_raw(tn_handler *h) {
+    tn__webreq *w = tn__web(h);
+    if (!w || w->xsrf_done) return w;
+    w->xsrf_done = 1;
+    const char *cookie = tn_get_cookie(h, "_xsrf", NULL);
+    if (cookie && tn__xsrf_decode(cookie, w->xsrf, &w->xsrf_len, &w->xsrf_time)) {
+        w->xsrf_cookie_ok = 1;
+        return w;
+    }
+    w->xsrf_len = 16;
+    w->xsrf_time = (int64_t)time(NULL);
+    if (tn_random_bytes(w->xsrf, 16) != 0) w->xsrf_len = 0;
+    return w;
+}
+
+TN_API const char *tn_xsrf_token(tn_handler *h) {
+    tn__webreq *w = tn__xsrf_raw(h);
+    if (!w || !w->xsrf_len) return NULL;
+    unsigned char mask[4], masked[64];
+    if (tn_random_bytes(mask, 4) != 0) return NULL;
+    memcpy(masked, w->xsrf, w->xsrf_len);
+    tn__xsrf_mask(masked, w->xsrf_len, mask);
+    char token[2 + 9 + 129 + 24] = "2|";  // 2|mask|masked token|time
+    size_t n = 2;
+    tn__hex_encode(mask, 4, token + n);
+    n += 8;
+    token[n++] = '|';
+    tn__hex_encode(masked, w->xsrf_len, token + n);
+    n += 2 * w->xsrf_len;
+    n += (size_t)snprintf(token + n, sizeof token - n, "|%lld", (long long)w->xsrf_time);
+    if (!w->xsrf_cookie_ok) {  // the client gets the cookie with its first token
+        tn_cookie_desc d;
+        memset(&d, 0, sizeof d);
+        d.name = "_xsrf";
+        d.value = token;
+        if (tn_set_cookie(h, &d) != 0) return NULL;
+        w->xsrf_cookie_ok = 1;
+    }
+    if (tn_args_add(&w->verified, tn_str_c("_xsrf"), tn__str_n(token, n)) != 0) return NULL;
+    return w->verified.items[w->verified.count - 1].value.ptr;
+}
+
+TN_API const char *tn_xsrf_form_html(tn_handler *h) {
+    tn__webreq *w = tn__web(h);
+    const char *t = tn_xsrf_token(h);
+    if (!t) return NULL;
+    char html[256];
+    int n = snprintf(html, sizeof html, "<input type=\"hidden\" name=\"_xsrf\" value=\"%s\"/>", t);
+    if (n < 0 || (size_t)n >= sizeof html || tn_args_add(&w->verified, tn_str_c("_xsrf_html"), tn__str_n(html, (size_t)n)) != 0)
+        return NULL;
+    return w->verified.items[w->verified.count - 1].value.ptr;
+}
+
+// Tornado's check_xsrf_cookie. Sends the 403 itself; false then.
+TN__INTERNAL bool tn__xsrf_check(tn_handler *h) {
+    const char *sent = tn_get_argument(h, "_xsrf", NULL);
+    if (tn_finished(h)) return false;  // the argument was not UTF-8: 400 sent
+    tn_str hdr = tn_get_header(h, "X-Xsrftoken");
+    if (!hdr.ptr) hdr = tn_get_header(h, "X-Csrftoken");
+    char hbuf[256];
+    if (!sent && hdr.ptr && hdr.len < sizeof hbuf) {
+        memcpy(hbuf, hdr.ptr, hdr.len);
+        hbuf[hdr.len] = '\0';
+        sent = hbuf;
+    }
+    const char *why = NULL;
+    unsigned char tok[64];
+    size_t tlen = 0;
+    int64_t when;
+    tn__webreq *w = tn__xsrf_raw(h);
+    if (!sent) why = "'_xsrf' argument missing from POST";
+    else if (!tn__xsrf_decode(sent, tok, &tlen, &when)) why = "'_xsrf' argument has invalid format";
+    else if (!w->xsrf_cookie_ok || tlen != w->xsrf_len || !tn_memeq_consttime(tok, w->xsrf, tlen))
+        why = "XSRF cookie does not match POST argument";
+    if (!why) return true;
+    TN__LOGW("403 %s (%s)", why, h->request.remote_ip);
+    tn_send_error(h, 403);
+    return false;
+}
+// ==== END src/web/xsrf.c ====
+
+// ==== BEGIN src/web/static_internal.h ====
+// ---------------------------------------------------------------------------
+#if defined(TN_AMALGAMATION_LINES)
+#line 1 "src/web/static_internal.h"
+#endif
+// >>static_internal  An app's static_path / static_files (web/static.c)
+// ---------------------------------------------------------------------------
+#ifndef TN__WEB_STATIC_INTERNAL_H
+#define TN__WEB_STATIC_INTERNAL_H
+
+
+
+struct tn__static;
+
+// The state of an app's static files: its folder (`path`, copied) or packed
+// `files`, served under `url_prefix` (copied; NULL: "/static/"), and the
+// hash cache every static route of the app shares. NULL when out of memory
+// or when `files` is not sorted (logged).
+TN__INTERNAL struct tn__static *tn__static_new(const char *path, const char *url_prefix, const tn_packed_file *files);
+// Frees it (NULL is fine).
+TN__INTERNAL void tn__static_free(struct tn__static *st);
+// The route pattern of the URL prefix ("/static/(.*)"), and the desc its
+// routes serve with tn_static_serve.
+TN__INTERNAL const char *tn__static_pattern(const struct tn__static *st);
+TN__INTERNAL const tn_static_desc *tn__static_desc(const struct tn__static *st);
+#endif
+// ==== END src/web/static_internal.h ====
+
+// ==== BEGIN src/web/static.c ====
+// >>static implementation
+#if defined(TN_AMALGAMATION_LINES)
+#line 16 "src/web/static.c"
+#endif
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <time.h>
+#include <unistd.h>
+
+// Ten years, as Tornado's CACHE_MAX_AGE for versioned URLs.
+enum { TN__STATIC_MAX_AGE = 315360000, TN__STATIC_HASH_CHUNK = 64 * 1024, TN__STATIC_VERSION_LEN = 32 };
+
+#if defined(__APPLE__)
+#  define TN__MTIME_NS(st) ((int64_t)(st).st_mtimespec.tv_nsec)
+#else
+#  define TN__MTIME_NS(st) ((int64_t)(st).st_mtim.tv_nsec)
+#endif
+
+// What says a file on disk is unchanged: a file rewritten within the same
+// second with the same size still differs in nanoseconds or inode.
+typedef struct tn__static_stamp {
+    int64_t mtime, mtime_ns;
+    uint64_t size, ino;
+} tn__static_stamp;
+
+// A file's content hash, kept while its stamp stays the same.
+typedef struct tn__static_hash {
+    char *path;
+    tn__static_stamp stamp;
+    char hex[2 * TN_SHA256_SIZE + 1];
+} tn__static_hash;
+
+// An app's static files: the static_path settings (the user_data of the
+// routes they install) and the hash cache every static route shares.
+struct tn__static {
+    tn_static_desc desc;   // path copied
+    char *prefix;          // static_url_prefix, copied
+    char *pattern;         // the route pattern made of it
+    tn__static_hash *hashes;
+    size_t nhashes, cap;
+};
+
+// One file found: on disk (fd open) or packed.
+typedef struct tn__sfile {
+    int fd;
+    const tn_packed_file *packed;
+    uint64_t size;
+    int64_t mtime;
+    char hash[2 * TN_SHA256_SIZE + 1];
+} tn__sfile;
+
+enum { TN__SF_FILE, TN__SF_DIR, TN__SF_MISSING, TN__SF_FORBIDDEN, TN__SF_ERROR };
+
+TN__INTERNAL void tn__static_free(struct tn__static *st) {
+    if (!st) return;
+    for (size_t i = 0; i < st->nhashes; i++) tn__free(st->hashes[i].path);
+    tn__free(st->hashes);
+    tn__free((void *)(uintptr_t)st->desc.path);
+    tn__free(st->prefix);
+    tn__free(st->pattern);
+    tn__free(st);
+}
+
+// "a//b/./c" -> "a/b/c" (into out, NUL-terminated). ".." segments, absolute
+// paths and NUL bytes are refused with TN_EACCES, as paths out of the root.
+TN__PRIVATE int tn__static_clean(tn_str in, tn_buf *out) {
+    tn_buf_clear(out);
+    if (tn_buf_append(out, "", 0)) return TN_ENOMEM;
+    if ((in.len && in.ptr[0] == '/') || (in.len && memchr(in.ptr, '\0', in.len))) return TN_EACCES;
+    size_t i = 0;
+    while (i < in.len) {
+        const char *slash = TN__CAST(const char *, memchr(in.ptr + i, '/', in.len - i));
+        size_t j = slash ? (size_t)(slash - in.ptr) : in.len, n = j - i;
+        if (n == 2 && in.ptr[i] == '.' && in.ptr[i + 1] == '.') return TN_EACCES;
+        if (n && !(n == 1 && in.ptr[i] == '.')) {
+            if ((out->len && tn_buf_append(out, "/", 1)) || tn_buf_append(out, in.ptr + i, n)) return TN_ENOMEM;
+        }
+        i = j + 1;
+    }
+    return 0;
+}
+
+// ---- hashes
+
+TN__PRIVATE void tn__static_hex(const uint8_t digest[TN_SHA256_SIZE], char *hex) {
+    tn__hex_encode(digest, TN_SHA256_SIZE, hex);
+    hex[2 * TN_SHA256_SIZE] = '\0';
+}
+
+// SHA-256 of an open file, read a piece at a time.
+TN__PRIVATE int tn__static_hash_fd(int fd, char *hex) {
+    char *buf = TN__CAST(char *, tn__malloc(TN__STATIC_HASH_CHUNK));
+    if (!buf) return TN_ENOMEM;
+    tn_sha256_ctx c;
+    tn_sha256_init(&c);
+    off_t off = 0;
+    int rc = 0;
+    for (;;) {
+        ssize_t n = pread(fd, buf, TN__STATIC_HASH_CHUNK, off);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) rc = tn__err_from_errno(errno);
+        if (n <= 0) break;
+        tn_sha256_update(&c, buf, (size_t)n);
+        off += n;
+    }
+    tn__free(buf);
+    uint8_t digest[TN_SHA256_SIZE];
+    tn_sha256_final(&c, digest);
+    tn__static_hex(digest, hex);
+    return rc;
+}
+
+// The file's hash from the app's cache, computed (and cached) when the
+// file is new or changed. st may be NULL: no cache.
+TN__PRIVATE int tn__static_file_hash(struct tn__static *st, const char *path, const tn__static_stamp *stamp,
+                                     tn__sfile *f) {
+    tn__static_hash *e = NULL;
+    for (size_t i = 0; st && i < st->nhashes && !e; i++)
+        if (strcmp(st->hashes[i].path, path) == 0) e = &st->hashes[i];
+    if (e && memcmp(&e->stamp, stamp, sizeof *stamp) == 0) {
+        memcpy(f->hash, e->hex, sizeof f->hash);
+        return 0;
+    }
+    int rc = tn__static_hash_fd(f->fd, f->hash);
+    if (rc || !st) return rc;
+    if (!e) {
+        // Out of memory: served all the same, just not cached.
+        if (tn__grow(&st->hashes, &st->cap, st->nhashes + 1, sizeof *st->hashes, 16)) return 0;
+        char *copy = tn__strdup(path);
+        if (!copy) return 0;
+        e = &st->hashes[st->nhashes++];
+        e->path = copy;
+    }
+    e->stamp = *stamp;
+    memcpy(e->hex, f->hash, sizeof e->hex);
+    return 0;
+}
+
+// ---- finding a file
+
+// The app's shared state, made on first use (NULL without an app, or when
+// out of memory: hashes are then not cached).
+TN__PRIVATE struct tn__static *tn__static_state(tn_handler *h) {
+    tn__webreq *w = tn__web(h);
+    if (w && !w->web->statics) w->web->statics = TN__CAST(struct tn__static *, tn__calloc(1, sizeof(struct tn__static)));
+    return w ? w->web->statics : NULL;
+}
+
+// rel ("a/b", or "" for the root) under desc->path, never outside it (also
+// not through a symlink).
+TN__PRIVATE int tn__static_find_disk(tn_handler *h, const tn_static_desc *d, const char *rel, tn__sfile *f) {
+    char root[PATH_MAX], real[PATH_MAX], full[PATH_MAX];
+    int n = snprintf(full, sizeof full, "%s/%s", d->path, rel);
+    if (n < 0 || (size_t)n >= sizeof full) return TN__SF_MISSING;
+    if (!realpath(d->path, root)) {
+        TN__LOGE("static path %s: %s", d->path, strerror(errno));
+        return TN__SF_MISSING;
+    }
+    if (!realpath(full, real)) return errno == EACCES ? TN__SF_FORBIDDEN : TN__SF_MISSING;
+    size_t rl = strlen(root);
+    if (strncmp(real, root, rl) != 0 || (real[rl] != '/' && real[rl] != '\0' && !(rl == 1 && root[0] == '/'))) {
+        TN__LOGW("%s: %s is not in root static directory", h->request.remote_ip, rel);
+        return TN__SF_FORBIDDEN;
+    }
+    struct stat st;
+    int fd = open(real, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+    if (fd < 0) return errno == ENOENT ? TN__SF_MISSING : TN__SF_FORBIDDEN;
+    bool stat_ok = fstat(fd, &st) == 0;
+    if (!stat_ok || !S_ISREG(st.st_mode)) {
+        bool dir = stat_ok && S_ISDIR(st.st_mode);
+        close(fd);
+        return dir ? TN__SF_DIR : TN__SF_FORBIDDEN;
+    }
+    f->fd = fd;
+    f->size = (uint64_t)st.st_size;
+    f->mtime = (int64_t)st.st_mtime;
+    tn__static_stamp stamp;
+    memset(&stamp, 0, sizeof stamp);
+    stamp.mtime = f->mtime;
+    stamp.mtime_ns = TN__MTIME_NS(st);
+    stamp.size = f->size;
+    stamp.ino = (uint64_t)st.st_ino;
+    if (tn__static_file_hash(tn__static_state(h), real, &stamp, f) != 0) {
+        close(fd);
+        f->fd = -1;
+        return TN__SF_ERROR;
+    }
+    return TN__SF_FILE;
+}
+
+// The first entry whose path is not below `key` (by strcmp).
+TN__PRIVATE size_t tn__static_bisect(const tn_packed_file *files, size_t n, const char *key) {
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (strcmp(files[mid].path, key) < 0) lo = mid + 1;
+        else hi = mid;
+    }
+    return lo;
+}
+
+// rel in a packed table; a folder is a prefix of some file's path.
+TN__PRIVATE int tn__static_find_packed(const tn_packed_file *files, const char *rel, tn__sfile *f) {
+    size_t n = 0, rl = strlen(rel);
+    while (files[n].path) n++;
+    if (rl == 0) return TN__SF_DIR;
+    size_t i = tn__static_bisect(files, n, rel);
+    if (i < n && strcmp(files[i].path, rel) == 0) {
+        const tn_packed_file *p = &files[i];
+        if (!p->hash || strlen(p->hash) != 2 * TN_SHA256_SIZE) {
+            TN__LOGE("packed file %s has no content hash (make it with tools/pack)", rel);
+            return TN__SF_ERROR;
+        }
+        f->packed = p;
+        f->size = p->size;
+        f->mtime = p->mtime;
+        memcpy(f->hash, p->hash, sizeof f->hash);
+        return TN__SF_FILE;
+    }
+    // Every path below "rel/" sorts right after the ones equal to "rel" plus
+    // characters before '/'; the first of them is the first not below "rel/".
+    for (; i < n && strncmp(files[i].path, rel, rl) == 0; i++)
+        if (files[i].path[rl] == '/') return TN__SF_DIR;
+    return TN__SF_MISSING;
+}
+
+TN__PRIVATE int tn__static_find(tn_handler *h, const tn_static_desc *d, const char *rel, tn__sfile *f) {
+    memset(f, 0, sizeof *f);
+    f->fd = -1;
+    if (d->path) return tn__static_find_disk(h, d, rel, f);
+    return tn__static_find_packed(d->files, rel, f);
+}
+
+// ---- answering
+
+// Tornado's should_return_304: If-None-Match decides when present, else
+// If-Modified-Since (an unparsable date is ignored).
+TN__PRIVATE bool tn__static_not_modified(tn_handler *h, const char *etag, int64_t mtime) {
+    tn_str inm = tn_get_header(h, "If-None-Match");
+    if (inm.ptr) return tn__etag_matches(inm, tn_str_c(etag));
+    tn_str ims = tn_get_header(h, "If-Modified-Since");
+    time_t since;
+    return ims.ptr && tn_http_date_parse(ims.ptr, ims.len, &since) == 0 && (int64_t)since >= mtime;
+}
+
+TN__PRIVATE void tn__static_headers(tn_handler *h, const char *rel, const tn__sfile *f, char *etag) {
+    char date[TN_HTTP_DATE_SIZE];
+    snprintf(etag, 2 * TN_SHA256_SIZE + 3, "\"%s\"", f->hash);
+    tn_set_header(h, "Accept-Ranges", "bytes");
+    tn_set_header(h, "Etag", etag);
+    tn_http_date_format(date, (time_t)f->mtime);
+    tn_set_header(h, "Last-Modified", date);
+    tn_set_header(h, "Content-Type", tn_mime_type(rel));
+    if (tn_get_query_argument(h, "v", NULL)) {  // a versioned URL: cache it "forever"
+        tn_http_date_format(date, time(NULL) + TN__STATIC_MAX_AGE);
+        tn_set_header(h, "Expires", date);
+        tn_set_header(h, "Cache-Control", "max-age=315360000");
+    }
+}
+
+TN__PRIVATE void tn__static_send(tn_handler *h, const char *rel, tn__sfile *f) {
+    char etag[2 * TN_SHA256_SIZE + 3];
+    tn__static_headers(h, rel, f, etag);
+    tn_http_range range;
+    if (tn__static_not_modified(h, etag, f->mtime)) {
+        tn_set_status(h, 304, NULL);
+        range.status = 304;
+    } else {
+        tn_http_range_parse(tn_get_header(h, "Range"), f->size, &range);
+        if (range.status != 200) tn_set_status(h, range.status, NULL);
+        if (range.status != 200) tn_set_header(h, "Content-Range", range.content_range);
+        if (range.status == 416) tn_set_header(h, "Content-Type", "text/plain");
+    }
+    if (range.status == 304 || range.status == 416) {
+        if (f->fd >= 0) close(f->fd);
+        tn_finish(h);
+    } else if (f->fd >= 0) {
+        tn_send_file(h, f->fd, range.start, range.end - range.start);
+    } else {
+        char len[24];
+        snprintf(len, sizeof len, "%llu", (unsigned long long)(range.end - range.start));
+        tn_set_header(h, "Content-Length", len);  // what a HEAD answer announces
+        if (!tn_str_eq(h->request.method, "HEAD") &&
+            tn_write(h, f->packed->data + range.start, (size_t)(range.end - range.start)) != 0)
+            tn_send_error(h, 503);
+        else
+            tn_finish(h);
+    }
+}
+
+// A folder: its default file, after a 301 to the URL with the trailing slash.
+// Returns the new lookup's result, or -1 when answered.
+TN__PRIVATE int tn__static_dir(tn_handler *h, const tn_static_desc *d, tn_buf *rel, tn__sfile *f) {
+    if (!d->default_filename) return TN__SF_FORBIDDEN;
+    tn_str p = h->request.path;
+    if (!p.len || p.ptr[p.len - 1] != '/') {
+        if (p.len >= 2 && p.ptr[0] == '/' && p.ptr[1] == '/') {
+            TN__LOGW("%s: cannot redirect a path with two initial slashes", h->request.remote_ip);
+            return TN__SF_FORBIDDEN;
+        }
+        tn_buf url;
+        memset(&url, 0, sizeof url);
+        if (tn_buf_append(&url, p.ptr, p.len) || tn_buf_append(&url, "/", 1)) {
+            tn_buf_free(&url);
+            return TN__SF_ERROR;
+        }
+        tn_redirect(h, url.data, 301);
+        tn_buf_free(&url);
+        return -1;
+    }
+    if ((rel->len && tn_buf_append(rel, "/", 1)) || tn_buf_append_str(rel, d->default_filename)) return TN__SF_ERROR;
+    int kind = tn__static_find(h, d, rel->data, f);
+    return kind == TN__SF_DIR ? TN__SF_FORBIDDEN : kind;
+}
+
+TN_API void tn_static_serve(tn_handler *h) {
+    const tn_static_desc *d = TN__CAST(const tn_static_desc *, h->user_data);
+    if (!d || (!d->path && !d->files)) {
+        TN__LOGE("tn_static_serve: the route's user_data must be a tn_static_desc with a path or files");
+        tn_send_error(h, 500);
+        return;
+    }
+    if (!tn_str_eq(h->request.method, "GET") && !tn_str_eq(h->request.method, "HEAD")) {
+        tn__web_error(h, 405, "GET, HEAD");
+        return;
+    }
+    tn_buf rel;
+    memset(&rel, 0, sizeof rel);
+    tn__sfile f;
+    int kind = tn__static_clean(tn_path_arg(h, 0), &rel);
+    if (kind == TN_EACCES) {
+        TN__LOGW("%s: %.*s is not in root static directory", h->request.remote_ip, (int)h->request.path.len,
+                 h->request.path.ptr);
+        kind = TN__SF_FORBIDDEN;
+    } else {
+        kind = kind ? TN__SF_ERROR : tn__static_find(h, d, rel.data, &f);
+    }
+    if (kind == TN__SF_DIR) kind = tn__static_dir(h, d, &rel, &f);
+    if (kind == TN__SF_FILE) tn__static_send(h, rel.data, &f);
+    else if (kind == TN__SF_FORBIDDEN) tn_send_error(h, 403);
+    else if (kind == TN__SF_MISSING) tn_send_error(h, 404);
+    else if (kind == TN__SF_ERROR) tn_send_error(h, 500);
+    tn_buf_free(&rel);
+}
+
+TN_API int tn_static_url(tn_handler *h, const char *path, tn_buf *out) {
+    tn__webreq *w = tn__web(h);
+    struct tn__static *st = w ? w->web->statics : NULL;
+    if (!st || !st->prefix || !path) return TN_ENOENT;
+    tn_buf rel;
+    memset(&rel, 0, sizeof rel);
+    tn__sfile f;
+    int rc = tn__static_clean(tn_str_c(path), &rel);
+    int kind = rc ? TN__SF_MISSING : tn__static_find(h, &st->desc, rel.data, &f);
+    tn_buf_free(&rel);
+    if (kind == TN__SF_FILE && f.fd >= 0) close(f.fd);
+    if (rc == TN_ENOMEM || kind == TN__SF_ERROR) return TN_ENOMEM;
+    if (kind != TN__SF_FILE) return TN_ENOENT;
+    return tn_buf_appendf(out, "%s%s?v=%.*s", st->prefix, path, TN__STATIC_VERSION_LEN, f.hash);
+}
+
+// ---- the app's static_path / static_files
+
+// A regular expression matching `s` literally.
+TN__PRIVATE int tn__static_regex_escape(tn_buf *out, const char *s) {
+    for (; *s; s++) {
+        if (strchr("\\.^$|?*+()[]{}", *s) && tn_buf_append(out, "\\", 1)) return TN_ENOMEM;
+        if (tn_buf_append(out, s, 1)) return TN_ENOMEM;
+    }
+    return 0;
+}
+
+TN__INTERNAL struct tn__static *tn__static_new(const char *path, const char *url_prefix, const tn_packed_file *files) {
+    for (size_t i = 0; files && files[i].path && files[i + 1].path; i++) {
+        if (strcmp(files[i].path, files[i + 1].path) >= 0) {
+            TN__LOGE("static_files: \"%s\" must come before \"%s\" (make the table with tools/pack)",
+                     files[i + 1].path, files[i].path);
+            return NULL;
+        }
+    }
+    struct tn__static *st = TN__CAST(struct tn__static *, tn__calloc(1, sizeof *st));
+    if (!st) return NULL;
+    tn_buf pat;
+    memset(&pat, 0, sizeof pat);
+    st->desc.files = files;
+    st->prefix = tn__strdup(url_prefix ? url_prefix : "/static/");
+    bool ok = st->prefix && (!path || (st->desc.path = tn__strdup(path)) != NULL) &&
+              tn__static_regex_escape(&pat, st->prefix) == 0 && tn_buf_append_str(&pat, "(.*)") == 0;
+    st->pattern = pat.data;
+    if (!ok) {
+        tn__static_free(st);
+        return NULL;
+    }
+    return st;
+}
+
+TN__INTERNAL const char *tn__static_pattern(const struct tn__static *st) { return st->pattern; }
+TN__INTERNAL const tn_static_desc *tn__static_desc(const struct tn__static *st) { return &st->desc; }
+// ==== END src/web/static.c ====
+
+// ==== BEGIN src/web/render.c ====
+// >>render implementation: templates in a handler, with the app's loader
+#if defined(TN_AMALGAMATION_LINES)
+#line 1 "src/web/render.c"
+#endif
+// and the functions Tornado's templates may call
+#if defined(TN_AMALGAMATION_LINES)
+#line 14 "src/web/render.c"
+#endif
+
+#include <stdio.h>
+#include <string.h>
 
 // The functions templates may call from tn_render.
 TN__PRIVATE int tn__render_call(void *user_data, const char *name, const tn_str *args, int nargs, tn_buf *out) {
@@ -14166,8 +15764,8 @@ TN__PRIVATE int tn__render_call(void *user_data, const char *name, const tn_str 
 }
 
 TN_API int tn_render_string(tn_handler *h, const char *name, const tn_json_value *ctx, tn_buf *out) {
-    tn_app *app = tn_handler_app(h);
-    tn_template_loader *loader = app ? tn__app_templates(app) : NULL;
+    tn__webreq *w = tn__web(h);
+    tn_template_loader *loader = w ? w->web->templates : NULL;
     if (!loader) {
         TN__LOGW("tn_render(%s): the app has no template_path", name);
         return TN_EINVAL;
@@ -14203,417 +15801,26 @@ TN_API int tn_render(tn_handler *h, const char *name, const tn_json_value *ctx) 
     }
     return tn_finish(h);
 }
-// ==== END src/web/template.c ====
+// ==== END src/web/render.c ====
 
-// ==== BEGIN src/websocket/websocket.c ====
+// ==== BEGIN src/web/ws_server.c ====
+// >>ws_server implementation: the handshake of a WebSocket route (RFC 6455
 #if defined(TN_AMALGAMATION_LINES)
-#line 1 "src/websocket/websocket.c"
+#line 1 "src/web/ws_server.c"
 #endif
-// >>websocket implementation
+// §4.2), after which the connection core in websocket.c takes over
+#if defined(TN_AMALGAMATION_LINES)
+#line 21 "src/web/ws_server.c"
+#endif
 
-// What the frame reader expects next. DRAIN: the connection failed or the
-// peer closed; input is discarded until the peer hangs up or close_timeout.
-enum { TN__WS_HEADER, TN__WS_PAYLOAD, TN__WS_DRAIN };
+#include <string.h>
+
 enum { TN__WS_MAX_PROTOCOLS = 16 };
-
-// A path argument kept beyond the request: its value and its group's name.
-typedef struct tn__ws_arg {
-    tn_str value;
-    const char *name;        // NULL for an unnamed group
-} tn__ws_arg;
-
-typedef struct tn__ws_hs tn__ws_hs;
-
-// Kept small: a benchmark holds 10,000 idle connections. Buffers that only
-// some connections need (message, close reason, path arguments) are on the
-// heap, and only while needed.
-struct tn_ws {
-    tn_stream *stream;
-    tn_loop *loop;
-    const tn_ws_class *cls;
-    void *user_data;
-    // the frame being read
-    int rstate;
-    tn_ws_frame_header fh;
-    uint64_t fgot;           // payload bytes of the frame seen so far
-    int msg_op;              // opcode of the message being assembled; 0: none
-    tn_buf msg;              // the message so far, then a control frame's payload
-    tn_utf8_state utf8;
-    // closing
-    unsigned close_sent : 1, close_received : 1, failed : 1, client : 1;
-    unsigned whole : 1;      // the message arrived whole: it is in the loop's buffer
-    int close_code;          // for on_close
-    char *close_reason;      // for on_close; NULL: ""
-    tn_timeout close_timer, ping_timer, pong_timer;
-    // a server's handshake deferred by prepare (tn_ws_accept / tn_ws_refuse)
-    tn_handler *pending;
-    // a client's handshake in progress (ws_client.c)
-    tn__ws_hs *hs;
-    // copied from the request: path arguments and the subprotocol, one block
-    char *mem;
-    tn__ws_arg *args;
-    int nargs;
-    tn_str subprotocol;
-};
-
-TN__PRIVATE size_t tn__ws_on_data(tn_stream *s, int status, const char *data, size_t len, void *arg);
-
-TN__PRIVATE size_t tn__ws_max_message(const tn_ws *ws) {
-    return ws->cls->max_message_size ? ws->cls->max_message_size : TN_DEFAULT_WS_MAX_MESSAGE_SIZE;
-}
-
-TN__PRIVATE bool tn__ws_can_send(const tn_ws *ws) {
-    return ws->stream && !ws->close_sent && !tn_stream_closed(ws->stream);
-}
-
-// Drops the TCP connection now; on_close follows from the stream's close.
-TN__PRIVATE void tn__ws_abort(tn_ws *ws) {
-    ws->rstate = TN__WS_DRAIN;
-    if (ws->stream) tn_stream_close(ws->stream);
-}
-
-enum { TN__WS_CHUNK = 8192 };
-
-// Writes the frame whose header is chunk[0..used): the header goes out with
-// the first part of the payload in one write (two would cost a syscall and a
-// segment each). The client masks chunk by chunk, so a large message is
-// never copied whole; a large server payload is written as it is.
-TN__PRIVATE int tn__ws_write_chunks(tn_ws *ws, char *chunk, size_t used, const char *data, size_t len,
-                                    const uint8_t key[4], tn_stream_write_cb cb) {
-    if (!ws->client && len > TN__WS_CHUNK - used) {
-        int r = tn_stream_write(ws->stream, chunk, used, NULL, NULL);
-        return r ? r : tn_stream_write(ws->stream, data, len, cb, ws);
-    }
-    size_t off = 0;
-    for (;;) {
-        size_t k = TN__MIN(len - off, TN__WS_CHUNK - used);
-        if (k) memcpy(chunk + used, data + off, k);
-        if (ws->client) tn_ws_mask(chunk + used, k, key, off);
-        off += k;
-        int r = tn_stream_write(ws->stream, chunk, used + k, off == len ? cb : NULL, ws);
-        if (r || off == len) return r;
-        used = 0;
-    }
-}
-
-// Queues one unfragmented frame, masked with a fresh key when we are the
-// client (RFC 6455 §5.3). A peer that lets more than max_write_buffer_size
-// pile up is dropped (Tornado's StreamBufferFullError).
-TN__PRIVATE int tn__ws_write_frame(tn_ws *ws, int op, const void *data, size_t len, tn_stream_write_cb cb) {
-    char chunk[TN__WS_CHUNK];
-    uint8_t key[4];
-    memset(key, 0, sizeof key);
-    int r = ws->client ? tn_random_bytes(key, sizeof key) : 0;
-    int hl = r ? r : tn_ws_frame_write_header(chunk, true, op, false, ws->client, key, len);
-    if (hl < 0) return hl;
-    size_t max = ws->cls->max_write_buffer_size, queued = tn_stream_write_buffer_size(ws->stream);
-    if (max && (queued > max || (size_t)hl + len > max - queued)) r = TN_ENOBUFS;
-    if (!r) r = tn__ws_write_chunks(ws, chunk, (size_t)hl, TN__CAST(const char *, data), len, key, cb);
-    if (r) {
-        TN__LOGW("websocket: %s; dropping the connection", tn_strerror(r));
-        tn__ws_abort(ws);
-    }
-    return r;
-}
-
-TN__PRIVATE void tn__ws_close_timeout(tn_loop *loop, void *arg) {
-    tn_ws *ws = TN__CAST(tn_ws *, arg);
-    (void)loop;
-    ws->close_timer.id = 0;
-    TN__LOGD("websocket: no close from the peer within close_timeout");
-    tn__ws_abort(ws);
-}
-
-TN__PRIVATE void tn__ws_arm_close_timer(tn_ws *ws) {
-    double t = ws->cls->close_timeout > 0 ? ws->cls->close_timeout : 5.0;
-    if (!ws->close_timer.id) ws->close_timer = tn_loop_call_later(ws->loop, t, tn__ws_close_timeout, ws);
-}
-
-// Sends a close frame (payload already built) and waits for the peer.
-TN__PRIVATE int tn__ws_send_close(tn_ws *ws, const char *payload, size_t len, tn_stream_write_cb cb) {
-    int r = tn__ws_write_frame(ws, TN_WS_OP_CLOSE, payload, len, cb);
-    ws->close_sent = 1;
-    if (!r) tn__ws_arm_close_timer(ws);
-    return r;
-}
-
-// After our failing close frame reached the kernel: end our half of the
-// connection, so the peer reads the frame and then EOF, and hangs up.
-TN__PRIVATE void tn__ws_shutdown_after_write(tn_stream *s, int status, void *arg) {
-    (void)arg;
-    if (status == 0) shutdown(tn_stream_fd(s), SHUT_WR);
-}
-
-// After the echo of the peer's close reached the kernel: the handshake is done.
-TN__PRIVATE void tn__ws_close_after_write(tn_stream *s, int status, void *arg) {
-    (void)status, (void)arg;
-    tn_stream_close(s);
-}
-
-// Keeps the code and reason on_close will report (an unkept reason reads "").
-TN__PRIVATE void tn__ws_set_close(tn_ws *ws, int code, tn_str reason) {
-    ws->close_code = code;
-    tn__free(ws->close_reason);
-    ws->close_reason = NULL;
-    if (!reason.len) return;
-    ws->close_reason = TN__CAST(char *, tn__malloc(reason.len + 1));
-    if (!ws->close_reason) return;
-    memcpy(ws->close_reason, reason.ptr, reason.len);
-    ws->close_reason[reason.len] = '\0';
-}
-
-// RFC 6455 §7.1.7 "Fail the WebSocket Connection", with a close frame.
-TN__PRIVATE void tn__ws_fail_conn(tn_ws *ws, int code, const char *why) {
-    TN__LOGW("websocket: %s; closing with %d", why, code);
-    ws->rstate = TN__WS_DRAIN;
-    if (!tn__ws_can_send(ws)) {
-        tn__ws_abort(ws);
-        return;
-    }
-    ws->failed = 1;
-    tn__ws_set_close(ws, code, tn_str_c(why));
-    char payload[125];
-    int n = tn_ws_close_payload(payload, code, why, strlen(why));
-    tn__ws_send_close(ws, payload, (size_t)n, tn__ws_shutdown_after_write);
-}
-
-// ---- receiving
-
-// Where the current frame's payload goes: a message that is one frame and
-// arrived whole (up to TN__WS_WHOLE_MAX) is unmasked in the loop's buffer,
-// so small messages in a steady state allocate nothing; anything else is
-// assembled in the connection's own buffer, freed after each message.
-enum { TN__WS_WHOLE_MAX = 64 * 1024 };
-TN__PRIVATE tn_buf *tn__ws_payload_buf(tn_ws *ws) { return ws->whole ? tn__loop_buf(ws->loop) : &ws->msg; }
-
-TN__PRIVATE void tn__ws_message_done(tn_ws *ws) {
-    bool binary = ws->msg_op == TN_WS_OP_BINARY;
-    ws->msg_op = 0;
-    if (!binary && !tn_utf8_complete(&ws->utf8)) {
-        tn__ws_fail_conn(ws, TN_WS_CLOSE_INVALID_DATA, "text message is not valid UTF-8");
-        return;
-    }
-    // After our close frame, messages are no longer delivered (RFC 6455 §1.4).
-    tn_buf *m = tn__ws_payload_buf(ws);
-    if (ws->cls->on_message && !ws->close_sent) ws->cls->on_message(ws, m->data ? m->data : "", m->len, binary);
-    if (ws->whole) tn_buf_clear(m);
-    else tn_buf_free(&ws->msg);  // an idle connection keeps no message buffer
-}
-
-TN__PRIVATE void tn__ws_on_close_frame(tn_ws *ws, const char *payload, size_t len) {
-    tn_ws_close_info info;
-    if (tn_ws_close_parse(payload, len, &info) != 0) {
-        tn__ws_fail_conn(ws, info.fail_code, "bad close frame");
-        return;
-    }
-    ws->close_received = 1;
-    tn__ws_set_close(ws, info.code, info.reason);
-    ws->rstate = TN__WS_DRAIN;
-    // The server closes TCP first (RFC 6455 §7.1.1): a client waits for it,
-    // up to close_timeout, both after its own close and after echoing one.
-    if (ws->close_sent) {  // the answer to ours: the handshake is complete
-        if (!ws->client) tn_stream_close(ws->stream);
-        return;
-    }
-    // Echo the code (RFC 6455 §5.5.1).
-    char out[125];
-    int n = info.code == TN_WS_CLOSE_NO_STATUS ? 0 : tn_ws_close_payload(out, info.code, "", 0);
-    tn__ws_send_close(ws, out, (size_t)n, ws->client ? NULL : tn__ws_close_after_write);
-}
-
-// A control frame's payload sits in msg after the message in progress
-// (control frames may come between its fragments); it is dropped after use.
-TN__PRIVATE void tn__ws_control_done(tn_ws *ws) {
-    size_t len = (size_t)ws->fh.payload_len;
-    const char *p = ws->msg.data ? ws->msg.data + ws->msg.len - len : "";
-    const tn_ws_class *c = ws->cls;
-    switch (ws->fh.opcode) {
-    case TN_WS_OP_CLOSE:
-        tn__ws_on_close_frame(ws, p, len);
-        break;
-    case TN_WS_OP_PING:
-        if (tn__ws_can_send(ws)) tn__ws_write_frame(ws, TN_WS_OP_PONG, p, len, NULL);
-        if (c->on_ping) c->on_ping(ws, p, len);
-        break;
-    default:  // pong
-        if (ws->pong_timer.id) tn_loop_remove_timeout(ws->loop, ws->pong_timer);
-        ws->pong_timer.id = 0;
-        if (c->on_pong) c->on_pong(ws, p, len);
-        break;
-    }
-    ws->msg.len -= len;
-    if (!ws->msg.len) tn_buf_free(&ws->msg);
-}
-
-TN__PRIVATE void tn__ws_frame_done(tn_ws *ws) {
-    ws->rstate = TN__WS_HEADER;
-    if (ws->fh.opcode & 0x8) tn__ws_control_done(ws);
-    else if (ws->fh.fin) tn__ws_message_done(ws);
-}
-
-// Checks a data frame against the message in progress (RFC 6455 §5.4).
-TN__PRIVATE bool tn__ws_data_frame_ok(tn_ws *ws) {
-    const tn_ws_frame_header *f = &ws->fh;
-    if (f->opcode == TN_WS_OP_CONTINUATION && !ws->msg_op) {
-        tn__ws_fail_conn(ws, TN_WS_CLOSE_PROTOCOL_ERROR, "continuation frame without a message");
-        return false;
-    }
-    if (f->opcode != TN_WS_OP_CONTINUATION && ws->msg_op) {
-        tn__ws_fail_conn(ws, TN_WS_CLOSE_PROTOCOL_ERROR, "new message inside a fragmented one");
-        return false;
-    }
-    if (f->payload_len > tn__ws_max_message(ws) - ws->msg.len) {
-        tn__ws_fail_conn(ws, TN_WS_CLOSE_MESSAGE_TOO_BIG, "message too big");
-        return false;
-    }
-    if (f->opcode != TN_WS_OP_CONTINUATION) {
-        ws->msg_op = f->opcode;
-        tn_utf8_reset(&ws->utf8);
-    }
-    return true;
-}
-
-// Parses a frame header. Returns the bytes used (0: need more).
-TN__PRIVATE size_t tn__ws_read_header(tn_ws *ws, const char *p, size_t len) {
-    tn_ws_parse_opts o;
-    memset(&o, 0, sizeof o);
-    o.max_payload = tn__ws_max_message(ws);
-    o.mask = ws->client ? TN_WS_MASK_FORBIDDEN : TN_WS_MASK_REQUIRED;
-    int n = tn_ws_frame_parse(p, len, &ws->fh, &o);
-    if (n == TN_INCOMPLETE) return 0;
-    if (n < 0) {
-        bool big = ws->fh.close_code == TN_WS_CLOSE_MESSAGE_TOO_BIG;
-        const char *why = big ? "message too big" : ws->client && ws->fh.masked ? "masked frame from the server"
-                                                                                : "bad frame header";
-        tn__ws_fail_conn(ws, ws->fh.close_code, why);
-        return len;
-    }
-    if (!(ws->fh.opcode & 0x8) && !tn__ws_data_frame_ok(ws)) return len;
-    const tn_ws_frame_header *f = &ws->fh;
-    ws->whole = f->fin && (f->opcode == TN_WS_OP_TEXT || f->opcode == TN_WS_OP_BINARY) &&
-                f->payload_len <= TN__WS_WHOLE_MAX && f->payload_len <= len - (size_t)n;
-    if (ws->whole) tn_buf_clear(tn__loop_buf(ws->loop));
-    ws->fgot = 0;
-    ws->rstate = TN__WS_PAYLOAD;
-    if (ws->fh.payload_len == 0) tn__ws_frame_done(ws);
-    return (size_t)n;
-}
-
-// Takes payload bytes of the current frame. Returns the bytes used.
-TN__PRIVATE size_t tn__ws_read_payload(tn_ws *ws, const char *p, size_t len) {
-    tn_ws_frame_header *f = &ws->fh;
-    size_t k = (size_t)TN__MIN((uint64_t)len, f->payload_len - ws->fgot);
-    tn_buf *b = (f->opcode & 0x8) ? &ws->msg : tn__ws_payload_buf(ws);
-    if (tn_buf_append(b, p, k)) {
-        tn__ws_fail_conn(ws, TN_WS_CLOSE_INTERNAL_ERROR, "out of memory");
-        return len;
-    }
-    char *dst = b->data + b->len - k;
-    if (f->masked) tn_ws_mask(dst, k, f->mask_key, ws->fgot);
-    ws->fgot += k;
-    if (ws->msg_op == TN_WS_OP_TEXT && !(f->opcode & 0x8) && tn_utf8_validate(&ws->utf8, dst, k) != 0) {
-        tn__ws_fail_conn(ws, TN_WS_CLOSE_INVALID_DATA, "text message is not valid UTF-8");
-        return len;
-    }
-    if (ws->fgot == f->payload_len) tn__ws_frame_done(ws);
-    return k;
-}
-
-// The stream's parse read: frames as they arrive, payloads in pieces, so a
-// message may be larger than the stream's read buffer.
-TN__PRIVATE size_t tn__ws_on_data(tn_stream *s, int status, const char *data, size_t len, void *arg) {
-    tn_ws *ws = TN__CAST(tn_ws *, arg);
-    if (status) return 0;  // the close callback tells the user
-    size_t used = 0;
-    while (used < len && ws->rstate != TN__WS_DRAIN && !tn_stream_closed(s)) {
-        size_t n = ws->rstate == TN__WS_HEADER ? tn__ws_read_header(ws, data + used, len - used)
-                                               : tn__ws_read_payload(ws, data + used, len - used);
-        if (n == 0) break;
-        used += n;
-    }
-    if (ws->rstate == TN__WS_DRAIN) used = len;
-    if (used && !tn_stream_closed(s)) tn_stream_read_parse(s, tn__ws_on_data, ws);
-    return used;
-}
-
-// ---- keep-alive
-
-TN__PRIVATE void tn__ws_pong_timeout(tn_loop *loop, void *arg) {
-    tn_ws *ws = TN__CAST(tn_ws *, arg);
-    (void)loop;
-    ws->pong_timer.id = 0;
-    TN__LOGW("websocket: no pong within ping_timeout; dropping the connection");
-    tn__ws_abort(ws);
-}
-
-TN__PRIVATE void tn__ws_ping_tick(tn_loop *loop, void *arg) {
-    tn_ws *ws = TN__CAST(tn_ws *, arg);
-    const tn_ws_class *c = ws->cls;
-    ws->ping_timer.id = 0;
-    if (!tn__ws_can_send(ws)) return;
-    if (tn__ws_write_frame(ws, TN_WS_OP_PING, NULL, 0, NULL) != 0) return;
-    double timeout = c->ping_timeout > 0 ? c->ping_timeout : c->ping_interval;
-    if (!ws->pong_timer.id) ws->pong_timer = tn_loop_call_later(loop, timeout, tn__ws_pong_timeout, ws);
-    ws->ping_timer = tn_loop_call_later(loop, c->ping_interval, tn__ws_ping_tick, ws);
-}
-
-// ---- the end
-
-TN__PRIVATE void tn__ws_free(tn_ws *ws) {
-    tn_buf_free(&ws->msg);
-    tn__free(ws->close_reason);
-    tn__free(ws->mem);
-    tn__free(ws);
-}
-
-TN__PRIVATE void tn__ws_on_stream_close(tn_stream *s, int reason, void *arg) {
-    tn_ws *ws = TN__CAST(tn_ws *, arg);
-    (void)s, (void)reason;
-    tn_loop_remove_timeout(ws->loop, ws->close_timer);
-    tn_loop_remove_timeout(ws->loop, ws->ping_timer);
-    tn_loop_remove_timeout(ws->loop, ws->pong_timer);
-    ws->close_sent = 1;  // sends from on_close are refused
-    if (!ws->close_received && !ws->failed) tn__ws_set_close(ws, TN_WS_CLOSE_ABNORMAL, tn__str_n(NULL, 0));
-    if (ws->cls->on_close) ws->cls->on_close(ws, ws->close_code, ws->close_reason ? ws->close_reason : "");
-    tn__ws_free(ws);
-}
-
-// ---- the handshake
 
 // A request header's value without surrounding whitespace ({NULL,0}: absent).
 TN__PRIVATE tn_str tn__ws_header(const tn_handler *h, const char *name) {
     tn_str v = tn_get_header(h, name);
     return v.ptr ? tn__http_trim(v.ptr, v.len) : v;
-}
-
-enum { TN__WS_MAX_TOKENS = 32 };
-
-// The trimmed, non-empty items of every `name` header's comma-separated
-// list, in order. Returns how many were stored (at most max).
-TN__PRIVATE int tn__ws_header_tokens(const tn_header *hs, size_t nh, const char *name, tn_str *out, int max) {
-    int n = 0;
-    for (size_t i = 0; i < nh; i++) {
-        const tn_header *hd = &hs[i];
-        if (!tn_str_eq_nocase(hd->name, tn_str_c(name))) continue;
-        size_t a = 0;
-        while (a < hd->value.len && n < max) {
-            size_t b = a;
-            while (b < hd->value.len && hd->value.ptr[b] != ',') b++;
-            tn_str t = tn__http_trim(hd->value.ptr + a, b - a);
-            if (t.len) out[n++] = t;
-            a = b + 1;
-        }
-    }
-    return n;
-}
-
-// Whether a comma-separated header (every instance of it) lists `token`.
-TN__PRIVATE bool tn__ws_headers_have_token(const tn_header *hs, size_t nh, const char *name, const char *token) {
-    tn_str t[TN__WS_MAX_TOKENS];
-    int n = tn__ws_header_tokens(hs, nh, name, t, TN__WS_MAX_TOKENS);
-    for (int i = 0; i < n; i++)
-        if (tn_str_eq_nocase(t[i], tn_str_c(token))) return true;
-    return false;
 }
 
 // Collects the offered subprotocols (every Sec-WebSocket-Protocol, in order).
@@ -14798,7 +16005,7 @@ TN_API void tn_ws_upgrade(tn_handler *h) {
     ws->loop = tn_handler_loop(h);
     ws->user_data = cls->user_data;
     if (cls->prepare) cls->prepare(ws, h);
-    if (!tn_finished(h) && TN__REQ(h)->deferred) {
+    if (!tn_finished(h) && tn__handler_deferred(h)) {
         ws->pending = h;  // tn_ws_accept or tn_ws_refuse goes on
         return;
     }
@@ -14830,32 +16037,8 @@ TN_API int tn_ws_refuse(tn_ws *ws, int status) {
     return 0;
 }
 
-// ---- sending and the rest of the API
+// ---- path arguments
 
-TN_API int tn_ws_send(tn_ws *ws, const void *data, size_t len, bool binary) {
-    if (!tn__ws_can_send(ws)) return TN_ECLOSED;
-    if (!binary && !tn_utf8_valid(data, len)) return TN_EINVAL;
-    return tn__ws_write_frame(ws, binary ? TN_WS_OP_BINARY : TN_WS_OP_TEXT, data, len, NULL);
-}
-
-TN_API int tn_ws_ping(tn_ws *ws, const void *data, size_t len) {
-    if (!tn__ws_can_send(ws)) return TN_ECLOSED;
-    if (len > 125) return TN_EINVAL;
-    return tn__ws_write_frame(ws, TN_WS_OP_PING, data, len, NULL);
-}
-
-TN_API int tn_ws_close(tn_ws *ws, int code, const char *reason) {
-    if (!tn__ws_can_send(ws)) return TN_ECLOSED;
-    char payload[125];
-    int n = tn_ws_close_payload(payload, code, reason ? reason : "", reason ? strlen(reason) : 0);
-    if (n < 0) return n;
-    return tn__ws_send_close(ws, payload, (size_t)n, NULL);
-}
-
-TN_API bool tn_ws_closing(const tn_ws *ws) { return !tn__ws_can_send(ws); }
-TN_API size_t tn_ws_write_buffer_size(const tn_ws *ws) {
-    return ws->stream ? tn_stream_write_buffer_size(ws->stream) : 0;
-}
 TN_API tn_str tn_ws_path_arg(const tn_ws *ws, int i) {
     return i >= 0 && i < ws->nargs ? ws->args[i].value : tn__str_n(NULL, 0);
 }
@@ -14865,322 +16048,432 @@ TN_API tn_str tn_ws_path_kwarg(const tn_ws *ws, const char *name) {
     return tn__str_n(NULL, 0);
 }
 TN_API int tn_ws_path_args_count(const tn_ws *ws) { return ws->nargs; }
-TN_API tn_str tn_ws_subprotocol(const tn_ws *ws) { return ws->subprotocol; }
-TN_API const tn_ws_class *tn_ws_get_class(const tn_ws *ws) { return ws->cls; }
-TN_API void *tn_ws_user_data(const tn_ws *ws) { return ws->user_data; }
-TN_API void tn_ws_set_user_data(tn_ws *ws, void *user_data) { ws->user_data = user_data; }
-TN_API tn_stream *tn_ws_stream(const tn_ws *ws) { return ws->stream; }
-TN_API tn_loop *tn_ws_loop(const tn_ws *ws) { return ws->loop; }
-// ==== END src/websocket/websocket.c ====
+// ==== END src/web/ws_server.c ====
 
-// ==== BEGIN src/websocket/client.c ====
+// ==== BEGIN src/web/app.c ====
+// >>app implementation: the application, its routes and the dispatch of
 #if defined(TN_AMALGAMATION_LINES)
-#line 1 "src/websocket/client.c"
+#line 1 "src/web/app.c"
 #endif
-// >>ws_client implementation
+// each request (Tornado's Application and RequestHandler._execute)
+#if defined(TN_AMALGAMATION_LINES)
+#line 24 "src/web/app.c"
+#endif
 
-enum { TN__WS_MAX_EXTRA_HEADERS = 64, TN__WS_MAX_ANSWER = 16 * 1024 };
+#include <string.h>
 
-// A client's handshake, freed when it ends. `offered` (the subprotocols,
-// comma-separated) follows the struct in the same allocation.
-struct tn__ws_hs {
-    tn_ws_connect_cb cb;
-    double deadline;          // tn_loop_time when connect_timeout ends
-    tn_timeout timer;
-    int status, http_status;  // the failure to report
-    tn_buf req;               // the request head, until it is queued
-    char accept[TN_WS_ACCEPT_LEN + 1];
-    char *offered;
+typedef struct tn__route {
+    tn_route_pattern *pat;
+    const tn_handler_class *cls;
+    tn_handler_cb callback;
+    void *user_data;
+    char *name;
+} tn__route;
+
+typedef struct tn__hostgroup {
+    tn_route_pattern *host;  // NULL: any host
+    tn__route *routes;
+    size_t n;
+} tn__hostgroup;
+
+struct tn_app {
+    tn__handle handle;
+    tn_loop *loop;
+    tn_app_desc desc;
+    tn__hostgroup *groups;   // added host groups, in order; the default host last
+    size_t ngroups;
+    tn_http_server *server;
+    tn__web_app web;         // what the rest of the web layer uses
 };
 
-// The class of a client given none (zero: every default, no callbacks).
-static tn_ws_class tn__ws_no_class;
+// Unmatched paths without a default_handler: only its address is used.
+static tn_handler_class tn__not_found_class;
 
-// ---- the request
+// ---- routing
 
-TN__PRIVATE int tn__ws_append_protocols(tn_buf *b, const char *const *protos) {
-    int r = 0;
-    for (int i = 0; protos && protos[i] && !r; i++) {
-        tn_str p = tn_str_c(protos[i]);
-        for (size_t k = 0; k < p.len; k++)
-            if (!tn__http_is_tchar((unsigned char)p.ptr[k])) return TN_EINVAL;
-        if (!p.len) return TN_EINVAL;
-        r = tn_buf_appendf(b, "%s%s", i ? ", " : "", protos[i]);
+TN__PRIVATE tn_str tn__host_name(tn_str host) {
+    // "[::1]:8888" -> "::1"-ish bracket form kept; "example.com:80" -> "example.com"
+    size_t n = host.len;
+    if (n && host.ptr[0] == '[') {
+        const char *close = TN__CAST(const char *, memchr(host.ptr, ']', n));
+        if (close) host.len = (size_t)(close - host.ptr) + 1;
+        return host;
     }
-    return r;
+    const char *colon = TN__CAST(const char *, memchr(host.ptr, ':', n));
+    if (colon) host.len = (size_t)(colon - host.ptr);
+    return host;
 }
 
-// Writes the handshake request (RFC 6455 §4.1) for `key`. Returns 0,
-// TN_EINVAL or TN_ENOMEM.
-TN__PRIVATE int tn__ws_build_request(tn_buf *b, const tn_url *u, const tn_ws_connect_desc *d, const char *key,
-                                     const char *offered) {
-    bool v6 = memchr(u->host.ptr, ':', u->host.len) != NULL;
-    int r = tn_buf_appendf(b, "GET %.*s%s%.*s HTTP/1.1\r\nHost: %s%.*s%s", (int)u->path.len, u->path.ptr,
-                           u->has_query ? "?" : "", (int)u->query.len, u->query.ptr, v6 ? "[" : "",
-                           (int)u->host.len, u->host.ptr, v6 ? "]" : "");
-    if (!r && u->port != 80) r = tn_buf_appendf(b, ":%u", (unsigned)u->port);
-    if (!r)
-        r = tn_buf_appendf(b,
-                           "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: %s\r\n"
-                           "Sec-WebSocket-Version: 13\r\n",
-                           key);
-    if (!r && *offered) r = tn_buf_appendf(b, "Sec-WebSocket-Protocol: %s\r\n", offered);
-    if (!r && d->origin) r = tn_buf_appendf(b, "Origin: %s\r\n", d->origin);
-    for (int i = 0; d->headers && d->headers[i] && !r; i++) r = tn_buf_appendf(b, "%s\r\n", d->headers[i]);
-    return r ? r : tn_buf_append_str(b, "\r\n");
+TN__PRIVATE const tn__route *tn__app_find(tn_app *app, tn_handler *h, tn_str *groups, int *ngroups) {
+    tn_str host = tn__host_name(h->request.host);
+    const tn_str path = h->request.path;
+    for (size_t g = 0; g < app->ngroups; g++) {
+        const tn__hostgroup *hg = &app->groups[g];
+        if (hg->host && tn_route_match(hg->host, host.ptr, host.len, NULL, 0) < 0) continue;
+        for (size_t i = 0; i < hg->n; i++) {
+            int n = tn_route_match(hg->routes[i].pat, path.ptr, path.len, groups, TN__MAX_PATH_ARGS);
+            if (n >= 0) {
+                *ngroups = n;
+                return &hg->routes[i];
+            }
+        }
+    }
+    return NULL;
 }
 
-// The request must parse back as one valid head with exactly the lines we
-// meant: a CR or LF smuggled into a header, origin or path fails here.
-TN__PRIVATE int tn__ws_check_request_head(const tn_buf *b, size_t want_headers) {
-    tn_header hdrs[TN__WS_MAX_EXTRA_HEADERS + 8];
-    tn_http_request rq;
-    int n = tn_http_parse_request(b->data, b->len, &rq, hdrs, TN__COUNTOF(hdrs), NULL);
-    tn_http_framing f;
-    if (n != (int)b->len || rq.num_headers != want_headers || tn_http_request_framing(&rq, &f) != 0)
-        return TN_EINVAL;
+// Decodes the path arguments (%xx, '+' kept) into argbuf; they must be UTF-8.
+TN__PRIVATE int tn__web_decode_args(tn__webreq *w, const tn_str *groups, int n) {
+    size_t total = 0;
+    for (int i = 0; i < n; i++) total += groups[i].len + 1;
+    tn_buf_clear(&w->argbuf);
+    if (tn_buf_reserve(&w->argbuf, total)) return TN_ENOMEM;
+    for (int i = 0; i < n; i++) {
+        if (!groups[i].ptr) {
+            w->args[i] = groups[i];
+            continue;
+        }
+        char *dst = w->argbuf.data + w->argbuf.len;
+        size_t len = tn_url_unescape(dst, groups[i].ptr, groups[i].len, false);
+        dst[len] = '\0';
+        w->argbuf.len += len + 1;
+        if (!tn_utf8_valid(dst, len)) return TN_EPARSE;
+        w->args[i].ptr = dst;
+        w->args[i].len = len;
+    }
+    w->nargs = n;
     return 0;
 }
 
-// ---- the end of the handshake
+// Tornado's SUPPORTED_METHODS, in its order (the Allow header's too).
+static const char *const tn__method_names[7] = {"GET", "HEAD", "POST", "DELETE", "PATCH", "PUT", "OPTIONS"};
 
-TN__PRIVATE void tn__ws_hs_free(tn_ws *ws) {
-    tn__ws_hs *hs = ws->hs;
-    ws->hs = NULL;
-    tn_loop_remove_timeout(ws->loop, hs->timer);
-    tn_buf_free(&hs->req);
-    tn__free(hs);
+TN__PRIVATE void tn__method_fns(const tn_handler_class *c, tn_handler_cb fns[7]) {
+    fns[0] = c->get, fns[1] = c->head, fns[2] = c->post, fns[3] = c->del;
+    fns[4] = c->patch, fns[5] = c->put, fns[6] = c->options;
 }
 
-// Reports a failed handshake and frees everything.
-TN__PRIVATE void tn__ws_hs_fail(tn_ws *ws, int status) {
-    tn_ws_connect_cb cb = ws->hs->cb;
-    int http_status = ws->hs->http_status;
-    void *ud = ws->user_data;
-    tn__ws_hs_free(ws);
-    tn__ws_free(ws);
-    cb(NULL, status, http_status, ud);
+TN__PRIVATE tn_handler_cb tn__method_fn(const tn_handler_class *c, tn_str m) {
+    tn_handler_cb fns[7];
+    tn__method_fns(c, fns);
+    for (int i = 0; i < 7; i++)
+        if (tn_str_eq(m, tn__method_names[i])) return fns[i];
+    return NULL;
 }
 
-TN__PRIVATE void tn__ws_hs_on_close(tn_stream *s, int reason, void *arg) {
-    tn_ws *ws = TN__CAST(tn_ws *, arg);
-    (void)s;
-    int status = ws->hs->status ? ws->hs->status : reason ? reason : TN_EOF;
-    tn__ws_hs_fail(ws, status);
-}
 
-// Ends the handshake with `status`: the stream's close reports it.
-TN__PRIVATE void tn__ws_hs_abort(tn_ws *ws, int status, const char *why) {
-    if (why) TN__LOGW("websocket client: %s", why);
-    if (!ws->hs->status) ws->hs->status = status;
-    tn_stream_close(ws->stream);
-}
-
-TN__PRIVATE void tn__ws_hs_timeout(tn_loop *loop, void *arg) {
-    tn_ws *ws = TN__CAST(tn_ws *, arg);
-    (void)loop;
-    ws->hs->timer.id = 0;
-    tn__ws_hs_abort(ws, TN_ETIMEDOUT, "no answer to the handshake within connect_timeout");
-}
-
-// Validates the server's choice of subprotocol and keeps it. Returns 0 or TN_EPARSE.
-TN__PRIVATE int tn__ws_take_protocol(tn_ws *ws, const tn_header *hdrs, size_t n) {
-    tn_str chosen[2];
-    int k = tn__ws_header_tokens(hdrs, n, "Sec-WebSocket-Protocol", chosen, 2);
-    if (k == 0) return 0;
-    tn_header offered;
-    offered.name = tn_str_c("P");
-    offered.value = tn_str_c(ws->hs->offered);
-    tn_str list[TN__WS_MAX_TOKENS];
-    int m = tn__ws_header_tokens(&offered, 1, "P", list, TN__WS_MAX_TOKENS);
-    for (int i = 0; k == 1 && i < m; i++) {
-        if (list[i].len != chosen[0].len || memcmp(list[i].ptr, chosen[0].ptr, list[i].len) != 0) continue;
-        size_t off = (size_t)(list[i].ptr - ws->hs->offered);
-        ws->mem = tn__strdup(ws->hs->offered);  // keeps the chosen one, in place
-        if (!ws->mem) return TN_ENOMEM;
-        ws->mem[off + list[i].len] = '\0';
-        ws->subprotocol = tn__str_n(ws->mem + off, list[i].len);
-        return 0;
+// Runs what Tornado's _execute does before the method: the method check,
+// set_default_headers, prepare. Returns the method to call, or NULL when
+// the request is already answered.
+TN__PRIVATE tn_handler_cb tn__web_prepare(tn_handler *h, tn__webreq *w) {
+    const tn_handler_class *c = w->cls;
+    w->prepared = 1;
+    if (c == &tn__not_found_class) {
+        tn_send_error(h, 404);
+        return NULL;
     }
-    return TN_EPARSE;
+    tn_handler_cb fn = tn__method_fn(c, h->request.method);
+    if (c->set_default_headers) c->set_default_headers(h);
+    if (!fn) {
+        tn_buf allow;
+        memset(&allow, 0, sizeof allow);
+        tn_handler_cb fns[7];
+        tn__method_fns(c, fns);
+        for (int i = 0; i < 7; i++)
+            if (fns[i]) tn_buf_appendf(&allow, "%s%s", allow.len ? ", " : "", tn__method_names[i]);
+        tn__web_error(h, 405, allow.len ? allow.data : NULL);
+        tn_buf_free(&allow);
+        return NULL;
+    }
+    if (c->on_connection_close) tn_on_connection_close(h, c->on_connection_close);
+    tn_str m = h->request.method;
+    if (w->app->desc.xsrf_cookies && !tn_str_eq(m, "GET") && !tn_str_eq(m, "HEAD") && !tn_str_eq(m, "OPTIONS") &&
+        !tn__xsrf_check(h))
+        return NULL;
+    if (c->prepare) {
+        c->prepare(h);
+        if (tn_finished(h)) return NULL;
+    }
+    return fn;
 }
 
-// Checks the answer head (RFC 6455 §4.1, the client's requirements).
-// Returns 0, or the status to fail with (the reason logged).
-TN__PRIVATE int tn__ws_check_answer(tn_ws *ws, const char *data, size_t len) {
-    tn_header hdrs[64];
-    tn_http_response rs;
-    tn__ws_hs *hs = ws->hs;
-    if (tn_http_parse_response(data, len, &rs, hdrs, TN__COUNTOF(hdrs), NULL) <= 0) {
-        TN__LOGW("websocket client: the answer is not a valid HTTP head");
-        return TN_EPARSE;
+TN__PRIVATE void tn__app_headers(tn_handler *h) {
+    tn_app *app = TN__CAST(tn_app *, h->user_data);
+    if (!tn__handler_ext(h)) {
+        void *ext = tn__calloc(1, sizeof(tn__webreq));
+        if (!ext) {
+            tn_set_status(h, 503, NULL);
+            tn_finish(h);
+            return;
+        }
+        tn__handler_set_ext(h, ext, tn__webreq_free);
     }
-    const tn_header *h = rs.headers;
-    size_t n = rs.num_headers;
-    const char *why = NULL;
-    if (rs.status_code != 101) {
-        hs->http_status = rs.status_code;
-        TN__LOGW("websocket client: the server answered %d %.*s", rs.status_code, (int)rs.reason.len,
-                 rs.reason.ptr);
-        return TN_EHTTP;
+    tn__webreq *w = tn__web(h);
+    tn__webreq_reset(w);
+    w->app = app;
+    w->web = &app->web;
+    tn_str groups[TN__MAX_PATH_ARGS];
+    int n = 0;
+    const tn__route *rt = tn__app_find(app, h, groups, &n);
+    if (rt) {
+        w->cls = rt->cls;
+        w->callback = rt->callback;
+        w->pat = rt->pat;
+        h->user_data = rt->user_data;
+    } else {
+        w->cls = app->desc.default_handler ? app->desc.default_handler : &tn__not_found_class;
+        h->user_data = app->desc.default_handler_data;
     }
-    tn_str acc = tn_headers_get(h, n, "Sec-WebSocket-Accept");
-    hs->http_status = 101;
-    if (!tn__ws_headers_have_token(h, n, "Upgrade", "websocket")) why = "no \"Upgrade: websocket\"";
-    else if (!tn__ws_headers_have_token(h, n, "Connection", "upgrade")) why = "no \"Connection: Upgrade\"";
-    else if (tn_headers_count(h, n, "Sec-WebSocket-Accept") != 1 || !tn_str_eq(acc, hs->accept))
-        why = "a wrong Sec-WebSocket-Accept";
-    else if (tn_headers_count(h, n, "Sec-WebSocket-Extensions"))
-        why = "an extension we did not offer";
-    else if (tn__ws_take_protocol(ws, h, n) != 0)
-        why = "a subprotocol we did not offer";
-    if (!why) return 0;
-    TN__LOGW("websocket client: the server's 101 has %s", why);
-    return TN_EPARSE;
-}
-
-TN__PRIVATE void tn__ws_on_answer(tn_stream *s, int status, const char *data, size_t len, void *arg) {
-    tn_ws *ws = TN__CAST(tn_ws *, arg);
-    if (status) {
-        tn__ws_hs_abort(ws, status == TN_EMSGSIZE ? TN_EPARSE : status, NULL);
+    if (n > TN__MAX_PATH_ARGS) n = TN__MAX_PATH_ARGS;
+    int rc = tn__web_decode_args(w, groups, n);
+    if (rc) {
+        TN__LOGW("%s: path arguments are not valid UTF-8", h->request.remote_ip);
+        tn_send_error(h, rc == TN_ENOMEM ? 503 : 400);
         return;
     }
-    int r = tn__ws_check_answer(ws, data, len);
-    if (r) {
-        tn__ws_hs_abort(ws, r, NULL);
-        return;
+    if (w->cls && w->cls->data_received) {  // @stream_request_body: prepare first
+        tn_handler_stream_body(h, w->cls->data_received);
+        if (w->cls->max_body_size) tn_set_max_body_size(h, w->cls->max_body_size);
+        tn__web_prepare(h, w);
+    } else if (w->cls && w->cls->max_body_size) {
+        tn_set_max_body_size(h, w->cls->max_body_size);
     }
-    r = tn_stream_read_parse(s, tn__ws_on_data, ws);
-    if (r) {
-        tn__ws_hs_abort(ws, r, NULL);
-        return;
-    }
-    // Open: from here the connection core owns ws, as on the server side.
-    tn_ws_connect_cb cb = ws->hs->cb;
-    tn__ws_hs_free(ws);
-    tn_stream_set_close_callback(s, tn__ws_on_stream_close, ws);
-    const tn_ws_class *cls = ws->cls;
-    if (cls->ping_interval > 0)
-        ws->ping_timer = tn_loop_call_later(ws->loop, cls->ping_interval, tn__ws_ping_tick, ws);
-    cb(ws, 0, 101, ws->user_data);
-    if (cls->open && !tn_stream_closed(s)) cls->open(ws);
 }
 
-TN__PRIVATE void tn__ws_on_connected(tn_loop *loop, int status, tn_stream *s, void *arg) {
-    tn_ws *ws = TN__CAST(tn_ws *, arg);
-    if (status) {
-        TN__LOGD("websocket client: connecting failed: %s", tn_strerror(status));
-        tn__ws_hs_fail(ws, status);
+TN__PRIVATE void tn__app_request(tn_handler *h) {
+    tn__webreq *w = tn__web(h);
+    if (!w || tn_finished(h)) return;
+    if (w->callback) {
+        w->callback(h);
         return;
     }
-    tn__ws_hs *hs = ws->hs;
-    ws->stream = s;
-    tn_stream_set_close_callback(s, tn__ws_hs_on_close, ws);
-    tn_stream_set_nodelay(s, true);  // no Nagle, as on the server side
-    double left = hs->deadline - tn_loop_time(loop);
-    hs->timer = tn_loop_call_later(loop, left > 0 ? left : 0, tn__ws_hs_timeout, ws);
-    int r = tn_stream_write(s, hs->req.data, hs->req.len, NULL, NULL);
-    tn_buf_free(&hs->req);
-    if (!r) r = tn_stream_read_until(s, "\r\n\r\n", 4, TN__WS_MAX_ANSWER, tn__ws_on_answer, ws);
-    if (r) tn__ws_hs_abort(ws, r, NULL);
+    tn_handler_cb fn = tn__method_fn(w->cls, h->request.method);
+    if (!w->prepared) fn = tn__web_prepare(h, w);
+    if (fn && !tn_finished(h)) fn(h);
 }
 
-// ---- starting
+// ---- after the response: on_finish and the access log
 
-// Parses and checks the URL; copies the host (NUL-terminated) into host.
-// wss:// waits for TLS: a TLS stream from the connect step is all it needs,
-// since the handshake and the frames only see a tn_stream.
-TN__PRIVATE int tn__ws_client_url(const char *url, tn_url *u, char *host, size_t cap) {
-    if (!url || tn_url_parse(url, u) != 0) return TN_EINVAL;
-    if (tn_str_eq_nocase(u->scheme, tn_str_c("wss"))) return TN_ENOTSUP;
-    if (!tn_str_eq_nocase(u->scheme, tn_str_c("ws")) || u->userinfo.len || u->host.len >= cap)
-        return TN_EINVAL;
-    memcpy(host, u->host.ptr, u->host.len);
-    host[u->host.len] = '\0';
+TN__PRIVATE void tn__app_after_finish(tn_handler *h) {
+    tn__webreq *w = tn__web(h);
+    if (!w) return;
+    if (w->cls && w->cls->on_finish) w->cls->on_finish(h);
+    if (w->app && w->app->desc.log_function) w->app->desc.log_function(h);
+    else if (w->app && !w->app->desc.no_access_log) tn_app_log_request(h);
+}
+
+TN_API void tn_app_log_request(tn_handler *h) {
+    int status = tn_get_status(h);
+    int level = status < 400 ? TN_LOG_INFO : status < 500 ? TN_LOG_WARNING : TN_LOG_ERROR;
+    TN_LOG(level, TN_LOG_ACCESS, "%d %.*s %.*s (%s) %.2fms", status, (int)h->request.method.len,
+           h->request.method.ptr, (int)h->request.uri.len, h->request.uri.ptr, h->request.remote_ip,
+           tn_request_time(h) * 1000.0);
+}
+
+// ---- the application
+
+TN__PRIVATE void tn__hostgroup_free(tn__hostgroup *g) {
+    for (size_t i = 0; i < g->n; i++) {
+        tn_route_free(g->routes[i].pat);
+        tn__free(g->routes[i].name);
+    }
+    tn__free(g->routes);
+    tn_route_free(g->host);
+}
+
+// Compiles a route table into g. Returns 0 or an error (g is then empty).
+TN__PRIVATE int tn__hostgroup_init(tn__hostgroup *g, const char *host, const tn_route *routes) {
+    memset(g, 0, sizeof *g);
+    size_t n = 0;
+    while (routes && routes[n].pattern) n++;
+    if (host && tn_route_compile(&g->host, host) != 0) return TN_EINVAL;
+    g->routes = TN__CAST(tn__route *, tn__calloc(n ? n : 1, sizeof(tn__route)));
+    if (!g->routes) {
+        tn__hostgroup_free(g);
+        return TN_ENOMEM;
+    }
+    for (size_t i = 0; i < n; i++) {
+        const tn_route *r = &routes[i];
+        tn__route *d = &g->routes[i];
+        g->n = i + 1;  // what tn__hostgroup_free must release if this one fails
+        int rc = 0;
+        if (!r->handler == !r->callback) {
+            TN__LOGE("route %s: give exactly one of handler and callback", r->pattern);
+            rc = TN_EINVAL;
+        } else if (tn_route_compile(&d->pat, r->pattern) != 0) {
+            rc = TN_EINVAL;
+        } else if (r->name && !(d->name = tn__strdup(r->name))) {
+            rc = TN_ENOMEM;
+        }
+        if (rc) {
+            tn__hostgroup_free(g);
+            return rc;
+        }
+        d->cls = r->handler;
+        d->callback = r->callback;
+        d->user_data = r->user_data;
+    }
     return 0;
 }
 
-// Makes the connection's state: ws with its handshake, the request built.
-TN__PRIVATE int tn__ws_client_new(tn_loop *loop, const tn_ws_connect_desc *d, const tn_url *u, tn_ws **out) {
-    tn_buf offered;
-    memset(&offered, 0, sizeof offered);
-    int r = tn__ws_append_protocols(&offered, d->subprotocols);
-    if (!r) r = tn_buf_append(&offered, "", 1);
-    tn_ws *ws = r ? NULL : TN__CAST(tn_ws *, tn__calloc(1, sizeof *ws));
-    tn__ws_hs *hs = ws ? TN__CAST(tn__ws_hs *, tn__calloc(1, sizeof *hs + offered.len)) : NULL;
-    if (!hs) {
-        tn__free(ws);
-        tn_buf_free(&offered);
-        return r ? r : TN_ENOMEM;
+// Tornado puts the routes of static_path first, with /favicon.ico and
+// /robots.txt. Returns the table to use (the caller frees it) or NULL.
+TN__PRIVATE tn_route *tn__app_static_routes(const struct tn__static *st, const tn_route *routes) {
+    size_t n = 0;
+    while (routes && routes[n].pattern) n++;
+    tn_route *all = TN__CAST(tn_route *, tn__calloc(n + 4, sizeof *all));
+    if (!all) return NULL;
+    const char *patterns[3] = {tn__static_pattern(st), "/(favicon\\.ico)", "/(robots\\.txt)"};
+    for (int i = 0; i < 3; i++) {
+        all[i].pattern = patterns[i];
+        all[i].callback = tn_static_serve;
+        all[i].user_data = (void *)(uintptr_t)tn__static_desc(st);
     }
-    ws->hs = hs;
-    ws->client = 1;
-    ws->loop = loop;
-    ws->cls = d->cls ? d->cls : &tn__ws_no_class;
-    ws->user_data = d->user_data ? d->user_data : ws->cls->user_data;
-    hs->cb = d->on_connect;
-    hs->offered = TN__CAST(char *, (void *)(hs + 1));
-    memcpy(hs->offered, offered.data, offered.len);
-    tn_buf_free(&offered);
-    unsigned char raw[16];
-    char key[25];
-    r = tn_random_bytes(raw, sizeof raw);
-    if (!r) {
-        key[tn_base64_encode(raw, sizeof raw, key, 0)] = '\0';
-        tn_ws_accept_key(key, strlen(key), hs->accept);
-        r = tn__ws_build_request(&hs->req, u, d, key, hs->offered);
+    if (n) memcpy(all + 3, routes, n * sizeof *all);
+    return all;
+}
+
+// ---- templates (rendered by render.c)
+
+TN__PRIVATE int tn__app_templates_init(tn_app *app) {
+    const char *path = app->desc.template_path;
+    app->desc.template_path = NULL;  // the loader keeps its own copy
+    if (!path) return 0;
+    tn_template_loader_desc d;
+    memset(&d, 0, sizeof d);
+    d.root = path;
+    app->web.templates = tn_template_loader_new(&d);
+    return app->web.templates ? 0 : TN_ENOMEM;
+}
+
+TN__PRIVATE void tn__app_close(tn__handle *h) { tn_app_free(TN__CAST(tn_app *, (void *)h)); }
+
+TN_API tn_app *tn_app_new(tn_loop *loop, const tn_app_desc *desc) {
+    tn_app *app = TN__CAST(tn_app *, tn__calloc(1, sizeof *app));
+    if (!app) return NULL;
+    app->loop = loop;
+    if (desc) app->desc = *desc;
+    app->desc.routes = NULL;  // compiled below; the table need not outlive the call
+    app->desc.cookie_secret = NULL;  // kept in app->web
+    app->desc.static_path = app->desc.static_url_prefix = NULL;  // copied by tn__static_new
+    if (desc && desc->cookie_secret && !(app->web.cookie_secret = tn__strdup(desc->cookie_secret))) {
+        tn__free(app);
+        return NULL;
     }
-    size_t nextra = 0;
-    while (d->headers && d->headers[nextra]) nextra++;
-    size_t want = 5 + (*hs->offered ? 1 : 0) + (d->origin ? 1 : 0) + nextra;
-    if (!r && nextra > TN__WS_MAX_EXTRA_HEADERS) r = TN_EINVAL;
-    if (!r) r = tn__ws_check_request_head(&hs->req, want);
-    if (r) {
-        tn__ws_hs_free(ws);
-        tn__ws_free(ws);
-        return r;
+    bool statics = desc && (desc->static_path || desc->static_files);
+    if (statics) app->web.statics = tn__static_new(desc->static_path, desc->static_url_prefix, desc->static_files);
+    tn_route *with_static = app->web.statics ? tn__app_static_routes(app->web.statics, desc->routes) : NULL;
+    app->groups = TN__CAST(tn__hostgroup *, tn__calloc(1, sizeof(tn__hostgroup)));
+    bool bad = (statics && !with_static) || !app->groups ||
+               tn__hostgroup_init(&app->groups[0], NULL, with_static ? with_static : desc ? desc->routes : NULL) != 0;
+    tn__free(with_static);
+    if (bad) {
+        tn__static_free(app->web.statics);
+        tn__free(app->groups);
+        tn__free((void *)(uintptr_t)app->web.cookie_secret);
+        tn__free(app);
+        return NULL;
     }
-    *out = ws;
+    app->ngroups = 1;
+    app->handle.close = tn__app_close;
+    tn__loop_add_handle(loop, &app->handle);
+    if (tn__app_templates_init(app) != 0) {
+        tn_app_free(app);
+        return NULL;
+    }
+    return app;
+}
+
+TN_API int tn_app_add_handlers(tn_app *app, const char *host_pattern, const tn_route *routes) {
+    if (!host_pattern) return TN_EINVAL;
+    tn__hostgroup g;
+    int r = tn__hostgroup_init(&g, host_pattern, routes);
+    if (r) return r;
+    tn__hostgroup *gs = TN__CAST(tn__hostgroup *, tn__realloc(app->groups, (app->ngroups + 1) * sizeof *gs));
+    if (!gs) {
+        tn__hostgroup_free(&g);
+        return TN_ENOMEM;
+    }
+    // Host groups go before the default host (the last one), in the order added.
+    memmove(&gs[app->ngroups], &gs[app->ngroups - 1], sizeof *gs);
+    gs[app->ngroups - 1] = g;
+    app->groups = gs;
+    app->ngroups++;
     return 0;
 }
 
-TN_API int tn_ws_connect(tn_loop *loop, const tn_ws_connect_desc *d) {
-    if (!loop || !d || !d->on_connect) return TN_EINVAL;
-    tn_url u;
-    char host[256];
-    int r = tn__ws_client_url(d->url, &u, host, sizeof host);
-    if (r) {
-        TN__LOGW("websocket client: %s: %s", d->url ? d->url : "(no URL)", tn_strerror(r));
-        return r;
+TN_API int tn_app_listen_on(tn_app *app, const tn_bind_desc *bind) {
+    if (!app->server) {
+        tn_http_server_desc d = app->desc.server;
+        d.request_cb = tn__app_request;
+        d.headers_cb = tn__app_headers;
+        d.user_data = app;
+        app->server = tn_http_server_new(app->loop, &d);
+        if (!app->server) return TN_ENOMEM;
+        tn__http_hooks hooks;
+        hooks.before_finish = tn__web_auto_etag;
+        hooks.after_finish = tn__app_after_finish;
+        tn__http_server_adopt(app->server, &hooks);  // the app frees it
     }
-    tn_ws *ws = NULL;
-    r = tn__ws_client_new(loop, d, &u, &ws);
-    if (r) {
-        if (r == TN_EINVAL) TN__LOGW("websocket client: %s: a bad subprotocol, origin or header line", d->url);
-        return r;
-    }
-    tn_connect_desc cd;
-    memset(&cd, 0, sizeof cd);
-    cd.host = host;
-    cd.port = u.port;
-    cd.timeout = d->connect_timeout > 0 ? d->connect_timeout : 20.0;
-    ws->hs->deadline = tn_loop_time(loop) + cd.timeout;
-    r = tn_tcp_connect(loop, &cd, tn__ws_on_connected, ws);
-    if (r) {
-        tn__ws_hs_free(ws);
-        tn__ws_free(ws);
-    }
-    return r;
+    return tn_http_server_listen(app->server, bind);
 }
-// ==== END src/websocket/client.c ====
+
+TN_API int tn_app_listen(tn_app *app, int port) {
+    tn_bind_desc b;
+    memset(&b, 0, sizeof b);
+    b.port = port;
+    return tn_app_listen_on(app, &b);
+}
+
+TN_API int tn_app_port(const tn_app *app) { return app->server ? tn_http_server_port(app->server) : 0; }
+TN_API void *tn_app_user_data(const tn_app *app) { return app->desc.user_data; }
+
+TN_API int tn_app_reverse_url(const tn_app *app, const char *name, const char *const *args, int nargs, tn_buf *out) {
+    for (size_t g = 0; g < app->ngroups; g++) {
+        for (size_t i = 0; i < app->groups[g].n; i++) {
+            const tn__route *r = &app->groups[g].routes[i];
+            if (!r->name || strcmp(r->name, name) != 0) continue;
+            if (nargs > TN__MAX_PATH_ARGS || nargs < 0) return TN_EINVAL;
+            tn_buf esc[TN__MAX_PATH_ARGS];
+            const char *ptrs[TN__MAX_PATH_ARGS] = {NULL};
+            memset(esc, 0, sizeof esc);
+            int rc = 0;
+            for (int a = 0; a < nargs && !rc; a++) {
+                rc = tn_url_escape(&esc[a], args[a], strlen(args[a]), false);
+                ptrs[a] = esc[a].data ? esc[a].data : "";
+            }
+            if (!rc) rc = tn_route_reverse(r->pat, ptrs, nargs, out);
+            for (int a = 0; a < nargs; a++) tn_buf_free(&esc[a]);
+            return rc;
+        }
+    }
+    return TN_ENOENT;
+}
+
+TN_API void tn_app_free(tn_app *app) {
+    if (!app) return;
+    if (app->server) tn_http_server_stop(app->server);
+    for (size_t g = 0; g < app->ngroups; g++) tn__hostgroup_free(&app->groups[g]);
+    tn__free(app->groups);
+    tn__free((void *)(uintptr_t)app->web.cookie_secret);
+    tn__static_free(app->web.statics);
+    tn_template_loader_free(app->web.templates);
+    tn__loop_remove_handle(&app->handle);
+    tn__free(app);
+}
+
+TN_API tn_app *tn_handler_app(const tn_handler *h) {
+    tn__webreq *w = tn__web(h);
+    return w ? w->app : NULL;
+}
+// ==== END src/web/app.c ====
 
 #endif // TORNADO_IMPLEMENTATION
 
 // ==== BEGIN src/license.h ====
+/*
 #if defined(TN_AMALGAMATION_LINES)
 #line 1 "src/license.h"
 #endif
-/*
     tornado.h is licensed under the Apache License, Version 2.0. See LICENSE.
 */
 // ==== END src/license.h ====

@@ -8,10 +8,50 @@
         #include "tornado.h"
 
     and include "tornado.h" without the define everywhere else. Build with
-    `cc -O2 -o prog prog.c -pthread`. Sections of the header carry greppable
-    anchors: search for ">>loop", ">>stream", ">>tcp", ">>log", ">>options",
-    ">>error".
-    This file is generated from src/ (see the BEGIN/END banners): edit there.
+    `cc -O2 -o prog prog.c -pthread`. This file is generated from src/ (see
+    the BEGIN/END banners): edit there.
+
+    CONTENTS
+    ========
+    This guide comes first: what works, step-by-step programs, the HTTP
+    server, static files, long polling, templates, WebSockets, conventions,
+    lifetimes, threads, memory, errors and logging. Then the API, one
+    section per module, lowest floor first, each with a greppable anchor
+    (search for ">>loop"):
+
+    base       >>config       configuration macros, linkage, the version
+               >>error        the TN_E* codes, tn_strerror, tn_err_name
+               >>alloc        where memory comes from; run-time allocators
+               >>str          string views, growable byte buffers
+               >>time         clocks
+               >>log          log channels, the writer, run-time sinks
+               >>base64  >>sha1  >>sha256 (and HMAC)  >>utf8  >>random
+               >>json         a JSON writer and a strict reader
+               >>signed       Tornado's signed values
+               >>options      command-line flags and config files
+    loop       >>loop         the event loop, timers, callbacks, executor
+               >>locks        Condition, Event, Semaphore, Queue
+    net        >>net          addresses, listening sockets, resolution
+               >>stream       buffered non-blocking I/O (IOStream)
+               >>tcp          TCP server and client
+    http       >>http_parse   heads, framing, chunked bodies
+               >>url  >>args  >>httputil  >>cookie  >>multipart
+               >>http_server  the HTTP/1.1 server: requests, responses
+    websocket  >>ws_frame     frames, masks, close payloads
+               >>websocket    a connection, at either end
+               >>ws_client    the client (websocket_connect)
+    web        >>route        route patterns (regular expressions)
+               >>template     the template engine
+               >>static       static files, static_url
+               >>handler      handler classes, errors, redirects, JSON
+               >>app          the application: routes, listening
+               >>arguments  >>cookies  >>xsrf  >>render (tn_render)
+               >>ws_server    WebSocket routes (WebSocketHandler)
+
+    After the API comes the implementation: >>internal (what every part
+    shares), then each module's code under its anchor and "implementation"
+    (">>loop implementation"), and what it offers other modules beyond its
+    API under its anchor and "_internal" (>>loop_internal).
 
     WHAT WORKS TODAY
     ================
@@ -22,10 +62,11 @@
     - Buffered non-blocking streams (Tornado's IOStream) and TCP servers and
       clients over IPv4, IPv6 and Unix sockets, with asynchronous resolution.
     - A strict HTTP/1.1 server (>>http_server) and Tornado's web layer
-      (>>web): routes with regex patterns, handler classes, arguments,
-      errors, redirects, ETags, deferred handlers, streamed bodies.
-    - A strict WebSocket server (>>websocket): TN_WS_ROUTE("/ws", &cls),
-      and its client: tn_ws_connect(loop, &desc).
+      (>>app, >>handler): routes with regex patterns, handler classes,
+      arguments, cookies, XSRF, errors, redirects, ETags, deferred
+      handlers, streamed bodies.
+    - A strict WebSocket server (>>ws_server): TN_WS_ROUTE("/ws", &cls),
+      and its client (>>ws_client): tn_ws_connect(loop, &desc).
     - Static files (>>static): tn_app_desc.static_path, TN_STATIC_ROUTE,
       tn_static_url, files embedded by tools/pack; bodies go out with
       sendfile (tn_send_file), never read whole into memory.
@@ -117,7 +158,7 @@
     (code, reason), limits and keep-alive pings. tn_ws_send, tn_ws_ping and
     tn_ws_close work in any callback; a tn_ws is valid until on_close
     returns. tn_ws_connect(loop, &desc) is the client, with the same class
-    and rules; see >>websocket for both, with examples.
+    and rules; see >>websocket, >>ws_server and >>ws_client, with examples.
 
     STEP BY STEP: A LINE-ECHO SERVER (examples/tcpecho.c)
     =====================================================
@@ -143,13 +184,21 @@
 
     CONVENTIONS
     ===========
-    - Names read object first: tn_loop_add_callback, tn_stream_write.
+    - Names read object first: tn_loop_add_callback, tn_stream_write. The
+      one exception is what a handler does to its request, which reads like
+      Tornado's self.write(...): tn_write(h, ...), tn_finish(h),
+      tn_set_header, tn_get_argument, tn_send_error, tn_render... They
+      mirror RequestHandler's methods one for one, so a Tornado user finds
+      each by its method's name, and handlers call them more than anything
+      else; a tn_handler_ prefix would add length, not meaning. What belongs
+      to the handler itself stays object-first: tn_handler_loop,
+      tn_handler_app, tn_handler_stream_body.
+    - Callback types end in _cb: tn_cb, tn_stream_read_cb, tn_handler_cb.
     - Setup calls take a `const tn_X_desc *`; zero fields mean the documented
       default (trailing comments give them); the desc only needs to live for
       the call.
-    - Calls return 0 (or a count) or a negative TN_E* code; tn_strerror()
-      and tn_err_name() describe it. Asynchronous results arrive as an
-      `int status` argument with the same codes.
+    - Calls return 0 (or a count) or a negative TN_E* code (see ERRORS
+      AND LOGGING).
     - Times are seconds as double, as in Tornado.
 
     LIFETIMES
@@ -179,7 +228,57 @@
 
     MEMORY
     ======
-    Define TN_MALLOC, TN_REALLOC and TN_FREE (all three) to route every
-    allocation; tn_mem_get_stats() counts them. An idle stream holds no
-    buffers: they are allocated while bytes wait and released after.
+    Every block the library allocates comes from TN_MALLOC / TN_REALLOC /
+    TN_FREE (define all three to route them, for the whole program) or,
+    chosen at run time per loop, from the allocator in its desc, for a host
+    that allocates from an arena or a pool:
+
+        tn_loop *loop = tn_loop_new(&(tn_loop_desc){.allocator = {
+            .alloc_cb = arena_alloc, .free_cb = arena_free, .user_data = &arena}});
+
+    A block is served by the allocator of the thread's current loop (the
+    loop running there, or the one tn_loop_new or tn_loop_make_current made
+    current) and goes back to the allocator that made it, whenever and
+    wherever it is freed; >>alloc says exactly what goes where.
+    tn_mem_get_stats() counts the blocks. An idle stream holds no buffers:
+    they are allocated while bytes wait and released after.
+
+    ERRORS AND LOGGING
+    ==================
+    A call that can fail returns an int: 0 (or a count) on success, a
+    negative TN_E* code on failure (>>error); tn_strerror(r) is a sentence
+    for it, tn_err_name(r) its name ("TIMEDOUT"). Asynchronous results come
+    the same way, as the `int status` of a callback. Calls that return a
+    pointer return NULL on failure and log why.
+
+        int r = tn_app_listen(app, 8888);
+        if (r < 0) {
+            fprintf(stderr, "cannot listen: %s\n", tn_strerror(r));
+            return 1;
+        }
+
+    Bad input from the network is never an assert or a crash: it is an HTTP
+    status (400, 413, 431...), a WebSocket close code (1002, 1007, 1009) or
+    a TN_E* status, and a log line. TN_ASSERT catches programmer errors only.
+
+    Log lines (>>log) keep Tornado's three channels and its format:
+
+        [I 261123 14:02:03 web:2271] 200 GET / (127.0.0.1) 0.43ms
+
+    The library's own events go to TN_LOG_GENERAL, your TN_LOGI(...) /
+    TN_LOGW / TN_LOGE / TN_LOGD lines to TN_LOG_APPLICATION, and one line
+    per request to TN_LOG_ACCESS (tn_app_desc.no_access_log turns it off):
+    2xx and 3xx at INFO, 4xx at WARNING, 5xx at ERROR, as Tornado.
+    tn_log_set_level drops lines below a level at run time (default INFO);
+    TN_LOG_LEVEL removes the calls below it at compile time. Lines go to
+    stderr, or to the writer tn_log_set_cb sets for the whole process, or,
+    when they are logged on a loop's thread, to the sink of that loop's desc:
+
+        static void to_uart(const tn_log_record *rec, void *ud) {
+            char prefix[64];
+            tn_log_format_prefix(rec, prefix, sizeof prefix);
+            uart_print(ud, prefix, rec->message);   // your device's
+        }
+        tn_loop *loop = tn_loop_new(&(tn_loop_desc){
+            .logger = {.cb = to_uart, .user_data = &uart0}});
 */

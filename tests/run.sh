@@ -51,9 +51,13 @@ compile)
     check "compile: every global symbol has the tn_ prefix" $MAKE -s -f tests/compile/Makefile prefix
     check "compile: TN_ENABLE_THREADS=0 references no pthread symbol" $MAKE -s -f tests/compile/Makefile nothreads
     check "compile: the README's first program builds warning-free" $MAKE -s -f tests/compile/Makefile readme
+    check "compile: tornado.h's #line markers name the right src/ lines" $MAKE -s -f tests/compile/Makefile lines
+    check "compile: every src/ file compiles on its own, as C99 and C++17" $MAKE -s -f tests/compile/Makefile alone
+    check "compile: src/ includes stay on their floor or below, no circle between modules" $MAKE -s -f tests/compile/Makefile modules
+    check "compile: the guide's contents name every section of tornado.h, and only those" $MAKE -s -f tests/compile/Makefile toc
     ;;
 unit)
-    for cfg in default poll nothreads cxx; do
+    for cfg in default poll nothreads cxx split; do
         if $MAKE -s -j2 build/test/$cfg/unit > build/build.log 2>&1; then
             suite "$cfg" build/test/$cfg/unit
         else

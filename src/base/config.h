@@ -21,7 +21,8 @@
 //                                            at a time (tn_stream_write_file)
 //   TORNADO_STATIC         undefined         every function static (all TUs)
 //   TN_API                 extern            linkage of public functions (all TUs)
-
+#ifndef TN__BASE_CONFIG_H
+#define TN__BASE_CONFIG_H
 #define TN_VERSION_MAJOR 0
 #define TN_VERSION_MINOR 1
 #define TN_VERSION_PATCH 0
@@ -126,9 +127,17 @@
 #  define TN_PRINTF(f, a)
 #endif
 
+// Each header's declarations have C linkage in C++ too.
 #ifdef __cplusplus
-extern "C" {
+#  define TN__BEGIN_DECLS extern "C" {
+#  define TN__END_DECLS }
+#else
+#  define TN__BEGIN_DECLS
+#  define TN__END_DECLS
 #endif
 
+TN__BEGIN_DECLS
 // The library version, "MAJOR.MINOR.PATCH".
 TN_API const char *tn_version(void);
+TN__END_DECLS
+#endif

@@ -1,11 +1,34 @@
 // >>log implementation
 #include "base/internal.h"
+#include "base/log.h"
+#include "base/log_internal.h"
+#include "base/error.h"
+#include "base/str.h"
+#include "base/time.h"
+#include "base/alloc_internal.h"
+#include "base/error_internal.h"
 
-static tn_log_fn tn__log_fn = tn_log_write_stderr;
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+static tn_log_cb tn__log_fn = tn_log_write_stderr;
 static void *tn__log_ud;
 static int tn__log_level = TN_LOG_INFO;
+// The current loop's sink on this thread (NULL: the process-wide writer).
+static TN__THREAD_LOCAL const tn_logger *tn__log_sink;
 
-TN_API void tn_log_set_fn(tn_log_fn fn, void *user_data) {
+TN__INTERNAL const tn_logger *tn__log_use(const tn_logger *sink) {
+    const tn_logger *prev = tn__log_sink;
+    tn__log_sink = sink && sink->cb ? sink : NULL;
+    return prev;
+}
+
+TN_API void tn_log_set_cb(tn_log_cb fn, void *user_data) {
     tn__log_fn = fn ? fn : tn_log_write_stderr;
     tn__log_ud = fn ? user_data : NULL;
 }
@@ -192,7 +215,7 @@ TN_API int tn_log_to_file(const tn_log_file_desc *desc) {
         }
         f->size = (long long)st.st_size;
     }
-    tn_log_set_fn(f ? tn__log_write_file : NULL, f);
+    tn_log_set_cb(f ? tn__log_write_file : NULL, f);
     tn__log_file_free(tn__log_file_state);
     tn__log_file_state = f;
     return 0;
@@ -225,12 +248,8 @@ TN_API void tn_log(int level, tn_log_channel channel, const char *file, int line
     rec.line = line;
     rec.time = tn_time_wall();
     rec.message = msg;
-    tn__log_fn(&rec, tn__log_ud);
+    const tn_logger *sink = tn__log_sink;
+    if (sink) sink->cb(&rec, sink->user_data);
+    else tn__log_fn(&rec, tn__log_ud);
     if (msg != small) tn__free(msg);
 }
-
-#define TN__LOG(level, channel, ...) TN_LOG(level, channel, __VA_ARGS__)
-#define TN__LOGD(...) TN__LOG(TN_LOG_DEBUG, TN_LOG_GENERAL, __VA_ARGS__)
-#define TN__LOGI(...) TN__LOG(TN_LOG_INFO, TN_LOG_GENERAL, __VA_ARGS__)
-#define TN__LOGW(...) TN__LOG(TN_LOG_WARNING, TN_LOG_GENERAL, __VA_ARGS__)
-#define TN__LOGE(...) TN__LOG(TN_LOG_ERROR, TN_LOG_GENERAL, __VA_ARGS__)

@@ -1,7 +1,20 @@
 // >>options implementation
 #include "base/internal.h"
+#include "base/options.h"
+#include "base/error.h"
+#include "base/log.h"
+#include "base/str.h"
+#include "base/alloc_internal.h"
+#include "base/error_internal.h"
+#include "base/log_internal.h"
+
 #include <ctype.h>
+#include <errno.h>
+#include <limits.h>
 #include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <strings.h>
 
 typedef union tn__option_slot {

@@ -40,6 +40,11 @@
 // (none: nothing is logged), --log_to_stderr, --log_file_prefix=PATH,
 // --log_file_max_size (bytes, default 100000000), --log_file_num_backups
 // (default 10), see tn_log_to_file.
+#ifndef TN__BASE_OPTIONS_H
+#define TN__BASE_OPTIONS_H
+#include "base/config.h"
+#include "base/str.h"
+TN__BEGIN_DECLS
 
 typedef enum tn_option_type {
     TN_OPTION_STRING = 0,  // const char *: the text (kept by the tn_options)
@@ -62,7 +67,7 @@ typedef struct tn_options tn_options;
 // Runs after the option got a value (the bound variable, already set). A
 // nonzero return rejects the value: the parse fails with the option's name
 // and its metavar as what was expected.
-typedef int (*tn_option_fn)(tn_options *opts, void *value, void *user_data);
+typedef int (*tn_option_cb)(tn_options *opts, void *value, void *user_data);
 
 typedef struct tn_option_desc {
     const char *name;             // "port"; letters, digits, '-' and '_' ('-' == '_')
@@ -79,7 +84,7 @@ typedef struct tn_option_desc {
                                   // (inclusive; both 0: any value)
     const char *const *choices;   // NULL-ended list of the accepted STRING values or
                                   // LIST items; NULL: any
-    tn_option_fn callback;        // after each value (Tornado's callback=)
+    tn_option_cb callback;        // after each value (Tornado's callback=)
     void *user_data;              // for the callback
 } tn_option_desc;
 
@@ -120,3 +125,6 @@ TN_API int tn_options_parse_config_file(tn_options *opts, const char *path);
 TN_API const char *tn_options_error(const tn_options *opts);
 // Appends the --help text (Tornado's print_help layout). Returns 0 or TN_ENOMEM.
 TN_API int tn_options_help(const tn_options *opts, tn_buf *out);
+
+TN__END_DECLS
+#endif

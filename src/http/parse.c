@@ -1,5 +1,13 @@
 // >>http_parse implementation
 #include "base/internal.h"
+#include "http/parse.h"
+#include "http/parse_internal.h"
+#include "base/error.h"
+#include "base/str.h"
+#include "base/str_internal.h"
+
+#include <limits.h>
+#include <string.h>
 
 // Internal results: 0 = go on, TN_INCOMPLETE, or the HTTP status of the error.
 enum {
@@ -20,7 +28,7 @@ static const unsigned char tn__http_cls[256] = {
 };
 
 TN__PRIVATE bool tn__http_is(unsigned char c, int cls) { return (tn__http_cls[c] & cls) != 0; }
-TN__PRIVATE bool tn__http_is_tchar(unsigned char c) { return tn__http_is(c, TN__C_TCHAR); }
+TN__INTERNAL bool tn__http_is_tchar(unsigned char c) { return tn__http_is(c, TN__C_TCHAR); }
 
 // A case-insensitive compare of a view with a NUL-terminated name.
 TN__PRIVATE bool tn__http_eq(tn_str a, const char *name) {
@@ -90,7 +98,7 @@ TN__PRIVATE size_t tn__http_scan_text(const char *b, size_t p, size_t e, unsigne
     }
 }
 
-TN__PRIVATE tn_str tn__http_trim(const char *p, size_t len) {
+TN__INTERNAL tn_str tn__http_trim(const char *p, size_t len) {
     while (len && (p[0] == ' ' || p[0] == '\t')) p++, len--;
     while (len && (p[len - 1] == ' ' || p[len - 1] == '\t')) len--;
     return tn__str_n(p, len);

@@ -9,6 +9,11 @@
 // "\r\n\r\n" has arrived or the buffer has reached a limit, so a slow sender
 // cannot make the parsing cost quadratic. Errors and limits are found at the
 // first byte that shows them, even before the head is complete.
+#ifndef TN__HTTP_PARSE_H
+#define TN__HTTP_PARSE_H
+#include "base/config.h"
+#include "base/str.h"
+TN__BEGIN_DECLS
 
 // One header field line: the name as sent, the value without surrounding OWS.
 typedef struct tn_header {
@@ -110,3 +115,6 @@ typedef struct tn_chunked_decoder {
 TN_API int tn_chunked_decode(tn_chunked_decoder *d, const char *buf, size_t len, tn_str *data);
 // True once the last chunk and the trailers have been consumed.
 TN_API bool tn_chunked_done(const tn_chunked_decoder *d);
+
+TN__END_DECLS
+#endif

@@ -1,5 +1,30 @@
 // >>http_server implementation
+#include "base/internal.h"
+#include "http/server.h"
+#include "http/server_internal.h"
+#include "base/error.h"
+#include "base/str.h"
+#include "base/time.h"
+#include "http/parse.h"
+#include "http/util.h"
+#include "loop/loop.h"
+#include "net/socket.h"
+#include "net/stream.h"
+#include "net/tcp.h"
+#include "base/alloc_internal.h"
+#include "base/log_internal.h"
+#include "base/str_internal.h"
+#include "http/parse_internal.h"
 #include "loop/loop_internal.h"
+#include "net/stream_internal.h"
+#include "net/tcp_internal.h"
+
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
 
 typedef struct tn__hconn tn__hconn;
 typedef struct tn__hreq tn__hreq;
@@ -13,19 +38,12 @@ typedef struct tn__tlist {
     tn_timeout timer;
 } tn__tlist;
 
-// What the web layer (app.c) adds around each request, set by tn__app.
-typedef struct tn__http_hooks {
-    tn_handler_fn before_finish;  // e.g. the automatic ETag
-    tn_handler_fn after_finish;   // e.g. on_finish, the access log
-    void (*ext_free)(void *ext);  // frees a request's extension (see tn__hreq.ext)
-} tn__http_hooks;
-
 struct tn_http_server {
     tn__handle handle;
     tn_loop *loop;
     tn_http_server_desc desc;  // defaults filled in; strings below are copies
     char *protocol, *server_header;
-    tn__http_hooks hooks;
+    tn__http_hooks hooks;      // what web/app.c adds around each request
     tn_tcp_server *tcp;
     tn__hconn *conns;          // every open connection
     size_t nconns;
@@ -75,8 +93,8 @@ struct tn__hreq {
     uint64_t body_left;        // Content-Length bytes still to read
     size_t max_body;
     size_t body_seen;
-    tn_body_fn on_data;
-    tn_handler_fn on_close;
+    tn_body_cb on_data;
+    tn_handler_cb on_close;
     void *ext;                 // the web layer's per-request state, kept across reuse
     void (*ext_free)(void *ext);
     int status;
@@ -817,7 +835,7 @@ TN_API tn_stream *tn_detach(tn_handler *h, int status) {
 TN_API void tn_defer(tn_handler *h) { TN__REQ(h)->deferred = 1; }
 TN_API bool tn_finished(const tn_handler *h) { return TN__REQ(h)->finished; }
 TN_API bool tn_headers_sent(const tn_handler *h) { return TN__REQ(h)->headers_sent; }
-TN_API void tn_on_connection_close(tn_handler *h, tn_handler_fn cb) { TN__REQ(h)->on_close = cb; }
+TN_API void tn_on_connection_close(tn_handler *h, tn_handler_cb cb) { TN__REQ(h)->on_close = cb; }
 TN_API bool tn_connection_closed(const tn_handler *h) { return TN__REQ(h)->conn == NULL; }
 TN_API tn_loop *tn_handler_loop(const tn_handler *h) { return TN__REQ(h)->loop; }
 
@@ -829,7 +847,7 @@ TN_API tn_str tn_get_header(const tn_handler *h, const char *name) {
     return tn_headers_get(h->request.headers, h->request.num_headers, name);
 }
 
-TN_API void tn_stream_body(tn_handler *h, tn_body_fn on_data) { TN__REQ(h)->on_data = on_data; }
+TN_API void tn_handler_stream_body(tn_handler *h, tn_body_cb on_data) { TN__REQ(h)->on_data = on_data; }
 TN_API void tn_set_max_body_size(tn_handler *h, size_t n) { TN__REQ(h)->max_body = n; }
 
 TN_API int tn_set_status(tn_handler *h, int code, const char *reason) {
@@ -1017,7 +1035,7 @@ TN_API int tn_http_server_listen(tn_http_server *srv, const tn_bind_desc *bind) 
         td.stream.max_write_buffer_size = srv->desc.max_write_buffer_size;
         srv->tcp = tn_tcp_server_new(srv->loop, &td);
         if (!srv->tcp) return TN_ENOMEM;
-        tn__loop_remove_handle(&srv->tcp->handle);  // ours to free, not the loop's
+        tn__tcp_server_disown(srv->tcp);  // ours to free, not the loop's
     }
     return tn_tcp_server_listen(srv->tcp, bind);
 }
@@ -1027,3 +1045,21 @@ TN_API size_t tn_http_server_connections(const tn_http_server *srv) { return srv
 TN_API void tn_http_server_stop(tn_http_server *srv) {
     if (srv) tn__hserver_free(srv);
 }
+
+// ---- for the web layer (server_internal.h)
+
+TN__INTERNAL void tn__http_server_adopt(tn_http_server *srv, const tn__http_hooks *hooks) {
+    srv->hooks = *hooks;
+    tn__loop_remove_handle(&srv->handle);
+}
+
+TN__INTERNAL void *tn__handler_ext(const tn_handler *h) { return TN__REQ(h)->ext; }
+
+TN__INTERNAL void tn__handler_set_ext(tn_handler *h, void *ext, void (*ext_free)(void *ext)) {
+    TN__REQ(h)->ext = ext;
+    TN__REQ(h)->ext_free = ext_free;
+}
+
+TN__INTERNAL tn_buf *tn__handler_body(tn_handler *h) { return &TN__REQ(h)->out; }
+TN__INTERNAL void tn__handler_reset_headers(tn_handler *h) { tn__hreq_default_headers(TN__REQ(h)); }
+TN__INTERNAL bool tn__handler_deferred(const tn_handler *h) { return TN__REQ(h)->deferred; }

@@ -14,6 +14,15 @@
 // bodies, automatic Content-Length (or chunked once tn_flush sent the head),
 // no body for HEAD, 1xx, 204 and 304. Bad requests get 400 (or 413, 414,
 // 431, 505) and the connection closes.
+#ifndef TN__HTTP_SERVER_H
+#define TN__HTTP_SERVER_H
+#include "base/config.h"
+#include "base/str.h"
+#include "http/parse.h"
+#include "loop/loop.h"
+#include "net/socket.h"
+#include "net/stream.h"
+TN__BEGIN_DECLS
 
 typedef struct tn_handler tn_handler;
 typedef struct tn_http_server tn_http_server;
@@ -41,13 +50,13 @@ struct tn_handler {
     void *state;         // yours: per-request state, e.g. for a deferred answer
 };
 
-typedef void (*tn_handler_fn)(tn_handler *h);
-typedef void (*tn_body_fn)(tn_handler *h, const char *data, size_t len);
+typedef void (*tn_handler_cb)(tn_handler *h);
+typedef void (*tn_body_cb)(tn_handler *h, const char *data, size_t len);
 
 typedef struct tn_http_server_desc {
-    tn_handler_fn request_cb;  // required: the whole request (head and body) is in
-    tn_handler_fn headers_cb;  // optional: the head is in, the body not yet read;
-                               // may answer early or call tn_stream_body
+    tn_handler_cb request_cb;  // required: the whole request (head and body) is in
+    tn_handler_cb headers_cb;  // optional: the head is in, the body not yet read;
+                               // may answer early or call tn_handler_stream_body
     void *user_data;           // h->user_data
     bool no_keep_alive;        // close after every response
     bool xheaders;             // trust X-Real-Ip, X-Forwarded-For, X-Scheme,
@@ -87,7 +96,7 @@ TN_API size_t tn_http_server_connections(const tn_http_server *srv);
 TN_API tn_str tn_get_header(const tn_handler *h, const char *name);
 // Receive the body in pieces (at most chunk_size) as it arrives, instead of
 // in request.body; Tornado's @stream_request_body. Call from headers_cb.
-TN_API void tn_stream_body(tn_handler *h, tn_body_fn on_data);
+TN_API void tn_handler_stream_body(tn_handler *h, tn_body_cb on_data);
 // Overrides max_body_size for this request only (from headers_cb).
 TN_API void tn_set_max_body_size(tn_handler *h, size_t n);
 
@@ -136,10 +145,10 @@ TN_API bool tn_finished(const tn_handler *h);
 // True when the head was sent (status and headers can no longer change).
 TN_API bool tn_headers_sent(const tn_handler *h);
 // cb runs if the client goes away before the request finished (Tornado's
-// on_connection_close): while deferred, or while a streamed body (tn_stream_body)
-// arrives. A deferred handler stays valid until tn_finish; one that was not
-// deferred is gone when cb returns.
-TN_API void tn_on_connection_close(tn_handler *h, tn_handler_fn cb);
+// on_connection_close): while deferred, or while a streamed body
+// (tn_handler_stream_body) arrives. A deferred handler stays valid until
+// tn_finish; one that was not deferred is gone when cb returns.
+TN_API void tn_on_connection_close(tn_handler *h, tn_handler_cb cb);
 // True once the client went away.
 TN_API bool tn_connection_closed(const tn_handler *h);
 // Takes the connection away from HTTP (Tornado's detach(), for protocol
@@ -153,3 +162,6 @@ TN_API tn_stream *tn_detach(tn_handler *h, int status);
 TN_API double tn_request_time(const tn_handler *h);
 // The handler's loop.
 TN_API tn_loop *tn_handler_loop(const tn_handler *h);
+
+TN__END_DECLS
+#endif

@@ -1,5 +1,11 @@
 // >>url implementation
 #include "base/internal.h"
+#include "http/url.h"
+#include "base/error.h"
+#include "base/str.h"
+#include "base/str_internal.h"
+
+#include <string.h>
 
 TN_API size_t tn_url_unescape(char *dst, const char *src, size_t len, bool plus) {
     size_t o = 0;

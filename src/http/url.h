@@ -6,6 +6,11 @@
 // escape such as "%zz" or a trailing "%4" is kept as written, as Python's
 // unquote does. `plus` selects query-string rules ("+" is a space); paths use
 // plus = false, so "+" in a path stays "+".
+#ifndef TN__HTTP_URL_H
+#define TN__HTTP_URL_H
+#include "base/config.h"
+#include "base/str.h"
+TN__BEGIN_DECLS
 
 // Decodes `len` bytes of `src` into `dst` (room for `len` bytes; dst may be
 // src). Returns the decoded length (never more than len). Output is not
@@ -38,3 +43,6 @@ typedef struct tn_url {
 TN_API int tn_url_parse(const char *url, tn_url *out);
 // tn_url_parse for a view that need not be NUL-terminated.
 TN_API int tn_url_parse_str(tn_str url, tn_url *out);
+
+TN__END_DECLS
+#endif

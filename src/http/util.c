@@ -1,5 +1,12 @@
 // >>httputil implementation
 #include "base/internal.h"
+#include "http/util.h"
+#include "base/error.h"
+#include "base/str.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
 
 static const char tn__hu_wday[7][4] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
 static const char tn__hu_wday_long[7][10] = {"Sunday",   "Monday", "Tuesday", "Wednesday",

@@ -1,7 +1,14 @@
 // ---------------------------------------------------------------------------
 // >>httputil  HTTP dates, status texts, MIME types, header parameters, ranges
 // ---------------------------------------------------------------------------
+#ifndef TN__HTTP_UTIL_H
+#define TN__HTTP_UTIL_H
+#include "base/config.h"
+#include "base/str.h"
+
 #include <time.h>
+
+TN__BEGIN_DECLS
 
 // Bytes tn_http_date_format writes, with the NUL.
 #define TN_HTTP_DATE_SIZE 30
@@ -56,3 +63,6 @@ typedef struct tn_http_range {
 // "bytes */SIZE") when the first byte is past the end, for "bytes=-0", or an
 // end before the start. Returns out->status.
 TN_API int tn_http_range_parse(tn_str header, uint64_t size, tn_http_range *out);
+
+TN__END_DECLS
+#endif

@@ -19,6 +19,12 @@
 // callbacks were told, with the reason: 0 for tn_stream_close, TN_EOF when
 // the peer closed, TN_ENOBUFS when max_buffer_size was reached, TN_ECANCELED
 // when the loop was freed, or the socket error.
+#ifndef TN__NET_STREAM_H
+#define TN__NET_STREAM_H
+#include "base/config.h"
+#include "loop/loop.h"
+#include "net/socket.h"
+TN__BEGIN_DECLS
 
 typedef struct tn_stream tn_stream;
 
@@ -93,3 +99,6 @@ TN_API int tn_stream_fd(const tn_stream *s);
 TN_API tn_loop *tn_stream_loop(const tn_stream *s);
 TN_API void *tn_stream_user_data(const tn_stream *s);
 TN_API void tn_stream_set_user_data(tn_stream *s, void *user_data);
+
+TN__END_DECLS
+#endif

@@ -1,5 +1,24 @@
 // >>ws_client implementation
 #include "base/internal.h"
+#include "websocket/client.h"
+#include "base/base64.h"
+#include "base/error.h"
+#include "base/random.h"
+#include "base/str.h"
+#include "http/parse.h"
+#include "http/url.h"
+#include "loop/loop.h"
+#include "net/stream.h"
+#include "net/tcp.h"
+#include "websocket/frame.h"
+#include "websocket/websocket.h"
+#include "base/alloc_internal.h"
+#include "base/log_internal.h"
+#include "base/str_internal.h"
+#include "http/parse_internal.h"
+#include "websocket/websocket_internal.h"
+
+#include <string.h>
 
 enum { TN__WS_MAX_EXTRA_HEADERS = 64, TN__WS_MAX_ANSWER = 16 * 1024 };
 

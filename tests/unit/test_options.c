@@ -466,7 +466,7 @@ static void count_log(const tn_log_record *r, void *ud) {
 }
 
 TEST(options_bad_definitions) {
-    tn_log_set_fn(count_log, NULL);
+    tn_log_set_cb(count_log, NULL);
     int x = 0;
     tn_options *o = tn_options_new(NULL);
     CHECK(o != NULL);
@@ -492,7 +492,7 @@ TEST(options_bad_definitions) {
     tn_options_free(o);
     // A bad table: no options object at all.
     CHECK(tn_options_new(&(tn_options_desc){.options = (tn_option_desc[]){{.name = "p q"}, {0}}}) == NULL);
-    tn_log_set_fn(NULL, NULL);
+    tn_log_set_cb(NULL, NULL);
 }
 
 // ---- the logging options
@@ -713,7 +713,7 @@ static bool use_custom_log;
 static tn_app *access_app(tn_loop *loop, void *arg) {
     (void)arg;
     tn_log_set_level(TN_LOG_DEBUG);
-    tn_log_set_fn(access_writer, NULL);
+    tn_log_set_cb(access_writer, NULL);
     tn_app_desc d;
     memset(&d, 0, sizeof d);
     static const tn_route routes[] = {{.pattern = "/ok", .handler = &ok_class},

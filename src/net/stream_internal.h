@@ -1,0 +1,17 @@
+// ---------------------------------------------------------------------------
+// >>stream_internal  What the HTTP server asks of a stream beyond its API
+// (net/stream.c)
+// ---------------------------------------------------------------------------
+#ifndef TN__NET_STREAM_INTERNAL_H
+#define TN__NET_STREAM_INTERNAL_H
+#include "base/internal.h"
+#include "net/stream.h"
+
+// tn_stream_write; with `now` false the bytes wait for the next flush (the
+// http server holds a response head back until its file is queued too).
+TN__INTERNAL int tn__stream_write(tn_stream *s, const void *data, size_t len, tn_stream_write_cb cb, void *arg,
+                                  bool now);
+// Drops the write callback of the queued file (the request that queued it
+// is gone): for the http server, whose requests can go before their file is sent.
+TN__INTERNAL void tn__stream_forget_file_cb(tn_stream *s);
+#endif
