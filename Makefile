@@ -74,7 +74,7 @@ LINK_cxx      := $(CXX)
 
 CONFIGS := default poll nothreads cxx valgrind
 define unit_config
-build/test/$(1)/%.o: tests/unit/%.c tests/unit/test.h tests/apps/testapp.h tornado.h
+build/test/$(1)/%.o: tests/unit/%.c $(wildcard tests/unit/*.h) tests/apps/testapp.h tornado.h
 	@mkdir -p $$(@D)
 	$$(CC) $$(TEST_CFLAGS) $$(CFG_$(1)) -c $$< -o $$@
 build/test/$(1)/impl.o: tests/unit/impl.c tornado.h

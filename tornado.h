@@ -900,6 +900,11 @@ typedef struct tn_loop_desc {
                            // started on first use
     int max_events;        // events taken from the backend per wait; default 256
     void *user_data;       // returned by tn_loop_user_data
+    double (*clock)(void *clock_arg);  // the loop's clock in seconds; default
+                           // tn_time_monotonic. For tests and simulations:
+                           // time moves only when this says so (it must never
+                           // go back); the loop still sleeps in real time
+    void *clock_arg;
 } tn_loop_desc;
 
 // A plain callback: tn_loop_add_callback, timers, periodic callbacks.
@@ -922,7 +927,8 @@ TN_API void tn_loop_make_current(tn_loop *loop);
 TN_API void *tn_loop_user_data(const tn_loop *loop);
 // The backend's name: "epoll", "kqueue" or "poll".
 TN_API const char *tn_loop_backend(void);
-// The loop's monotonic clock in seconds, read once per iteration.
+// The loop's monotonic clock in seconds, read once per iteration
+// (tn_time_monotonic, or tn_loop_desc.clock).
 TN_API double tn_loop_time(const tn_loop *loop);
 
 // Runs until tn_loop_stop. Returns 0, or TN_EBUSY if already running.
@@ -4507,6 +4513,8 @@ TN__PRIVATE void tn__loop_remove_handle(tn__handle *h);
 TN__PRIVATE void tn__loop_wake(tn_loop *loop);
 TN__PRIVATE char *tn__loop_scratch(tn_loop *loop, size_t *cap);
 TN__PRIVATE tn_buf *tn__loop_buf(tn_loop *loop);
+// The loop's clock read now (tn_loop_time is the iteration's reading).
+TN__PRIVATE double tn__loop_clock(const tn_loop *loop);
 
 // backend: one set of static functions per backend (redis ae style)
 enum { TN__BE_ADD, TN__BE_MOD, TN__BE_DEL };
@@ -4728,6 +4736,10 @@ TN_API void *tn_loop_user_data(const tn_loop *loop) { return loop->desc.user_dat
 TN_API const char *tn_loop_backend(void) { return tn__be_name(); }
 TN_API double tn_loop_time(const tn_loop *loop) { return loop->now; }
 
+TN__PRIVATE double tn__loop_clock(const tn_loop *loop) {
+    return loop->desc.clock ? loop->desc.clock(loop->desc.clock_arg) : tn_time_monotonic();
+}
+
 // ---- owned handles
 
 TN__PRIVATE void tn__loop_add_handle(tn_loop *loop, tn__handle *h) {
@@ -4813,7 +4825,7 @@ TN_API tn_loop *tn_loop_new(const tn_loop_desc *desc) {
     loop->be_fd = loop->wake_rfd = loop->wake_wfd = -1;
     loop->handles.next = loop->handles.prev = &loop->handles;
     loop->fired_cap = loop->desc.max_events;
-    loop->now = tn_time_monotonic();
+    loop->now = tn__loop_clock(loop);
     tn__mutex_init(&loop->cb_lock);
     loop->fired = TN__CAST(tn__fired *, tn__calloc((size_t)loop->fired_cap, sizeof(tn__fired)));
     int r = loop->fired ? tn__be_init(loop) : TN_ENOMEM;
@@ -4969,7 +4981,7 @@ TN__PRIVATE int tn__loop_wait_ms(tn_loop *loop, double timeout) {
         return 0;
     double next = tn__timers_next(loop);
     if (next >= 0) {
-        double until = next - tn_time_monotonic();
+        double until = next - tn__loop_clock(loop);
         if (until < 0) until = 0;
         if (timeout < 0 || until < timeout) timeout = until;
     }
@@ -5000,7 +5012,7 @@ TN_API int tn_loop_run_once(tn_loop *loop, double timeout) {
     tn_loop *prev = tn__current_loop;
     tn__current_loop = loop;
     int n = tn__be_wait(loop, tn__loop_wait_ms(loop, timeout));
-    loop->now = tn_time_monotonic();
+    loop->now = tn__loop_clock(loop);
     if (n > 0) tn__loop_dispatch(loop, n);
     tn__timers_run(loop);
     tn__executor_run_done(loop);
@@ -5248,7 +5260,7 @@ TN__PRIVATE void tn__periodic_fire(tn_loop *loop, void *arg);
 
 TN__PRIVATE void tn__periodic_schedule(tn_periodic *p) {
     // The real clock, not the iteration's: the callback itself may have overrun.
-    double now = tn_time_monotonic(), iv = tn__periodic_interval(p);
+    double now = tn__loop_clock(p->loop), iv = tn__periodic_interval(p);
     if (p->next <= now) {
         // Skip the runs we missed but keep the phase of the schedule.
         double missed = (double)(long long)((now - p->next) / iv);
