@@ -4,13 +4,17 @@
 typedef struct tn__hconn tn__hconn;
 typedef struct tn__hreq tn__hreq;
 
-// Connections waiting under one fixed timeout, oldest first: a deadline is
-// always the latest when added, so adding and removing are O(1), and one
-// loop timer (for the head) serves them all.
+// Connections waiting under one fixed timeout, oldest first: each deadline is
+// now + timeout when added, on a clock that never goes back, so deadlines
+// only grow along a list, adding and removing are O(1), and one loop timer
+// serves it. That timer is armed exactly while the list is not empty, at its
+// head's deadline: whatever changes the head re-arms it.
 typedef struct tn__tlist {
     tn__hconn *head, *tail;
     double timeout;
     tn_timeout timer;
+    tn_http_server *srv;
+    const char *waiting_for;   // for the log line
 } tn__tlist;
 
 // What the web layer (app.c) adds around each request, set by tn__app.
@@ -35,7 +39,8 @@ struct tn_http_server {
     tn__hconn *out_conn;       // whose responses `out` holds
     int flush_queued;          // a tn__hserver_flush_cb is on the loop's queue
     int stopped;               // freed by that callback, which must still find it
-    tn__tlist idle, body;      // waiting for a request head / for a body
+    tn__tlist idle, header, body;  // waiting for a request to start, for the
+                                   // rest of its head, for its body
     time_t date_sec;
     char date[TN_HTTP_DATE_SIZE];
     tn_buf defaults;           // "Server: ..\r\nContent-Type: ..\r\nDate: ..\r\n", per second
@@ -48,7 +53,7 @@ struct tn__hconn {
     tn_http_server *srv;
     tn_stream *stream;
     tn__hreq *req;             // the request being read or answered
-    tn__hconn *tprev, *tnext;  // in srv->idle or srv->body while waiting
+    tn__hconn *tprev, *tnext;  // in one of srv's timeout lists while waiting
     tn__tlist *tlist;
     double deadline;
     unsigned closing : 1;      // close once the current response is out
@@ -90,7 +95,7 @@ struct tn__hreq {
 #define TN__REQ(h) ((tn__hreq *)(void *)(h))
 
 TN__PRIVATE void tn__hconn_close(tn__hconn *c);
-TN__PRIVATE void tn__hconn_read_head(tn__hconn *c);
+TN__PRIVATE void tn__hconn_read_head(tn__hconn *c, tn__tlist *wait);
 TN__PRIVATE void tn__hreq_release(tn__hreq *r);
 
 // ---- small helpers
@@ -184,9 +189,8 @@ TN__PRIVATE void tn__hconn_reject(tn__hconn *c, int status) {
 
 // ---- connections
 
-TN__PRIVATE void tn__hconn_stop_timer(tn__hconn *c) {
+TN__PRIVATE void tn__tlist_unlink(tn__hconn *c) {
     tn__tlist *l = c->tlist;
-    if (!l) return;
     if (c->tprev) c->tprev->tnext = c->tnext;
     else l->head = c->tnext;
     if (c->tnext) c->tnext->tprev = c->tprev;
@@ -197,30 +201,36 @@ TN__PRIVATE void tn__hconn_stop_timer(tn__hconn *c) {
 
 TN__PRIVATE void tn__tlist_fire(tn_loop *loop, void *arg);
 
-TN__PRIVATE void tn__tlist_arm(tn_http_server *srv, tn__tlist *l) {
-    if (!l->timer.id && l->head) l->timer = tn_loop_call_at(srv->loop, l->head->deadline, tn__tlist_fire, srv);
+// Points the list's timer at its head's deadline, or at nothing.
+TN__PRIVATE void tn__tlist_rearm(tn__tlist *l) {
+    tn_loop *loop = l->srv->loop;
+    tn_loop_remove_timeout(loop, l->timer);
+    l->timer.id = 0;
+    if (!l->head) return;
+    l->timer = tn_loop_call_at(loop, l->head->deadline, tn__tlist_fire, l);
+    if (!l->timer.id) TN__LOGE("cannot arm the %s timeout (out of memory)", l->waiting_for);
 }
 
-// Closes the connections whose deadline passed, on both lists (one callback
-// serves both; the argument is the server).
+// Closes the connections whose deadline passed.
 TN__PRIVATE void tn__tlist_fire(tn_loop *loop, void *arg) {
-    tn_http_server *srv = TN__CAST(tn_http_server *, arg);
-    tn__tlist *lists[2] = {&srv->idle, &srv->body};
-    for (int i = 0; i < 2; i++) {
-        tn__tlist *l = lists[i];
-        if (l->timer.id && l->head && l->head->deadline > loop->now) continue;  // not this one's turn
-        l->timer.id = 0;
-        while (l->head && l->head->deadline <= loop->now) {
-            tn__hconn *c = l->head;
-            tn__hconn_stop_timer(c);
-            if (l == &srv->body) TN__LOGI("%s: timeout reading body; closing", c->remote_ip);
-            else TN__LOGD("%s: idle timeout; closing", c->remote_ip);
-            tn__hconn_close(c);
-        }
-        tn_loop_remove_timeout(loop, l->timer);
-        l->timer.id = 0;
-        tn__tlist_arm(srv, l);
+    tn__tlist *l = TN__CAST(tn__tlist *, arg);
+    l->timer.id = 0;
+    while (l->head && l->head->deadline <= loop->now) {
+        tn__hconn *c = l->head;
+        tn__tlist_unlink(c);
+        if (l == &l->srv->idle) TN__LOGD("%s: idle timeout; closing", c->remote_ip);
+        else TN__LOGI("%s: timeout waiting for the %s; closing", c->remote_ip, l->waiting_for);
+        tn__hconn_close(c);
     }
+    tn__tlist_rearm(l);
+}
+
+TN__PRIVATE void tn__hconn_stop_timer(tn__hconn *c) {
+    tn__tlist *l = c->tlist;
+    if (!l) return;
+    bool was_head = l->head == c;
+    tn__tlist_unlink(c);
+    if (was_head) tn__tlist_rearm(l);
 }
 
 TN__PRIVATE void tn__hconn_start_timer(tn__hconn *c, tn__tlist *l) {
@@ -231,7 +241,7 @@ TN__PRIVATE void tn__hconn_start_timer(tn__hconn *c, tn__tlist *l) {
     if (l->tail) l->tail->tnext = c;
     else l->head = c;
     l->tail = c;
-    tn__tlist_arm(c->srv, l);
+    if (l->head == c) tn__tlist_rearm(l);
 }
 
 TN__PRIVATE void tn__hconn_close(tn__hconn *c) {
@@ -289,7 +299,7 @@ TN__PRIVATE void tn__hserver_handle_stream(tn_tcp_server *tcp, tn_stream *s, voi
     srv->conns = c;
     srv->nconns++;
     tn_stream_set_close_callback(s, tn__hconn_on_close, c);
-    tn__hconn_read_head(c);
+    tn__hconn_read_head(c, &srv->header);
 }
 
 // ---- requests: a pool of handler objects, so a steady state allocates nothing
@@ -554,6 +564,7 @@ TN__PRIVATE size_t tn__hconn_on_head(tn_stream *s, int status, const char *data,
     if (status) return 0;  // closing: c may be gone already (a stopped server frees it first)
     tn__hconn *c = TN__CAST(tn__hconn *, arg);
     tn_http_server *srv = c->srv;
+    if (c->tlist == &srv->idle) tn__hconn_start_timer(c, &srv->header);  // a request has started
     tn__hreq *r = c->req ? c->req : tn__hreq_take(srv);
     if (!r) {
         tn__hconn_reject(c, 503);
@@ -600,9 +611,11 @@ TN__PRIVATE size_t tn__hconn_on_head(tn_stream *s, int status, const char *data,
     return (size_t)n;
 }
 
-TN__PRIVATE void tn__hconn_read_head(tn__hconn *c) {
+// Waits for a request head: on `wait` (srv->idle between requests, whose
+// first byte moves it to srv->header; srv->header for a new connection).
+TN__PRIVATE void tn__hconn_read_head(tn__hconn *c, tn__tlist *wait) {
     c->req = NULL;
-    tn__hconn_start_timer(c, &c->srv->idle);
+    tn__hconn_start_timer(c, wait);
     if (tn_stream_read_parse(c->stream, tn__hconn_on_head, c) != 0) tn__hconn_close(c);
 }
 
@@ -739,7 +752,7 @@ TN_API int tn_finish(tn_handler *h) {
             tn_stream_write(c->stream, "", 0, tn__hconn_close_after_write, NULL);
         } else {
             tn__hserver_flush_soon(r->srv);
-            if (r->body_done) tn__hconn_read_head(c);
+            if (r->body_done) tn__hconn_read_head(c, &r->srv->idle);
         }
     }
     if (r->srv && r->srv->hooks.after_finish) r->srv->hooks.after_finish(h);
@@ -956,6 +969,7 @@ TN__PRIVATE void tn__hserver_free(tn_http_server *srv) {
     }
     if (srv->tcp) tn_tcp_server_stop(srv->tcp);
     tn_loop_remove_timeout(srv->loop, srv->idle.timer);
+    tn_loop_remove_timeout(srv->loop, srv->header.timer);
     tn_loop_remove_timeout(srv->loop, srv->body.timer);
     while (srv->free_reqs) {
         tn__hreq *r = srv->free_reqs;
@@ -991,9 +1005,16 @@ TN_API tn_http_server *tn_http_server_new(tn_loop *loop, const tn_http_server_de
     d->max_buffer_size = TN__DEF(d->max_buffer_size, d->max_body_size + d->max_header_size);
     d->max_write_buffer_size = TN__DEF(d->max_write_buffer_size, 16u * 1024 * 1024);
     d->idle_connection_timeout = d->idle_connection_timeout > 0 ? d->idle_connection_timeout : 60.0;
+    d->header_timeout = d->header_timeout > 0 ? d->header_timeout : 20.0;
     d->body_timeout = d->body_timeout > 0 ? d->body_timeout : 60.0;
-    srv->idle.timeout = d->idle_connection_timeout;
-    srv->body.timeout = d->body_timeout;
+    tn__tlist *lists[3] = {&srv->idle, &srv->header, &srv->body};
+    const char *what[3] = {"next request", "request head", "request body"};
+    double timeouts[3] = {d->idle_connection_timeout, d->header_timeout, d->body_timeout};
+    for (int i = 0; i < 3; i++) {
+        lists[i]->srv = srv;
+        lists[i]->timeout = timeouts[i];
+        lists[i]->waiting_for = what[i];
+    }
     srv->server_header = tn__strdup(d->server_header ? d->server_header : "TornadoServer/tornado.h-" TN_VERSION_STRING);
     srv->protocol = d->protocol ? tn__strdup(d->protocol) : NULL;
     d->server_header = NULL;

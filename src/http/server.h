@@ -62,9 +62,15 @@ typedef struct tn_http_server_desc {
     size_t max_buffer_size;    // stream read buffer cap; default 1 MiB + headers
     size_t max_write_buffer_size;  // output a slow reader may leave queued
                                    // before it is cut off; default 16 MiB
-    double idle_connection_timeout;  // seconds to wait for (all of) the next
-                                     // request head; default 60
-    double body_timeout;       // seconds to wait for (all of) a body; default 60
+    double idle_connection_timeout;  // seconds a kept-alive connection may
+                                     // wait for its next request to start;
+                                     // default 60
+    double header_timeout;     // seconds for a whole request head, from its
+                               // first byte (from the accept on a new
+                               // connection); default 20 (Apache's
+                               // RequestReadTimeout header=20)
+    double body_timeout;       // seconds for a whole body, from the end of
+                               // its head; default 60
     const char *server_header; // default "TornadoServer/tornado.h-<version>";
                                // "" sends no Server header
 } tn_http_server_desc;

@@ -424,6 +424,7 @@ TEST(http_idle_and_slowloris_clients_are_cut_off_while_others_are_served) {
     tn_http_server_desc sd;
     memset(&sd, 0, sizeof sd);
     sd.idle_connection_timeout = 0.3;
+    sd.header_timeout = 0.3;
     sd.body_timeout = 0.3;
     tt_server s = start(&sd);
     int idle = tt_connect(s.port);
