@@ -1425,14 +1425,18 @@ TN_API int tn_http_response_framing(const tn_http_response *resp, tn_str request
 typedef struct tn_chunked_decoder {
     size_t max_line;     // 4 KiB: a chunk-size line with extensions and CRLF
     size_t max_trailer;  // 16 KiB: all trailer lines with the final CRLF
+    uint64_t max_size;   // the sum of the chunk sizes; 0: no limit
     uint64_t _remaining; // private state from here on
+    uint64_t _total;
     size_t _trailer_bytes;
     int _state;
 } tn_chunked_decoder;
 
 // Decodes from buf[0..len): returns the bytes consumed (> 0) and sets *data to
 // the payload found in them (a view into buf, possibly empty); TN_INCOMPLETE
-// when nothing can be consumed yet (keep the bytes, add more); TN_EPARSE; 0 once done.
+// when nothing can be consumed yet (keep the bytes, add more); TN_EPARSE;
+// TN_EMSGSIZE as soon as a chunk size would take the body past max_size
+// (before its data arrive); 0 once done.
 TN_API int tn_chunked_decode(tn_chunked_decoder *d, const char *buf, size_t len, tn_str *data);
 // True once the last chunk and the trailers have been consumed.
 TN_API bool tn_chunked_done(const tn_chunked_decoder *d);
@@ -7588,7 +7592,8 @@ enum { TN__CK_SIZE, TN__CK_DATA, TN__CK_DATA_END, TN__CK_TRAILER, TN__CK_DONE };
 
 // A chunk-size line "HEX [BWS ";" extensions] CRLF" at b[0..len), shorter
 // than `max`. Extensions are skipped; they may hold no CTL but HTAB.
-TN__PRIVATE int tn__chunk_size_line(const char *b, size_t len, size_t max, uint64_t *size,
+// A size over `room` is TN_EMSGSIZE as soon as its digits show it.
+TN__PRIVATE int tn__chunk_size_line(const char *b, size_t len, size_t max, uint64_t room, uint64_t *size,
                                     size_t *used) {
     size_t q = 0, e = TN__MIN(len, max);
     uint64_t v = 0;
@@ -7596,6 +7601,7 @@ TN__PRIVATE int tn__chunk_size_line(const char *b, size_t len, size_t max, uint6
         if (q == 16) return TN_EPARSE;  // 16 hex digits fill a uint64_t
         unsigned char c = (unsigned char)b[q];
         v = v << 4 | (uint64_t)(c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10);
+        if (v > room) return TN_EMSGSIZE;
     }
     size_t digits = q;
     while (q < e && (b[q] == ' ' || b[q] == '\t')) q++;
@@ -7629,9 +7635,12 @@ TN__PRIVATE int tn__chunk_step(tn_chunked_decoder *d, const char *b, size_t len,
                                tn_str *data) {
     switch (d->_state) {
     case TN__CK_SIZE: {
-        int r = tn__chunk_size_line(b, len, TN__DEF(d->max_line, 4096u), &d->_remaining, used);
-        if (!r) d->_state = d->_remaining ? TN__CK_DATA : TN__CK_TRAILER;
-        return r;
+        uint64_t room = d->max_size ? d->max_size - d->_total : UINT64_MAX;
+        int r = tn__chunk_size_line(b, len, TN__DEF(d->max_line, 4096u), room, &d->_remaining, used);
+        if (r) return r;
+        d->_total += d->_remaining;
+        d->_state = d->_remaining ? TN__CK_DATA : TN__CK_TRAILER;
+        return 0;
     }
     case TN__CK_DATA:
         *used = (size_t)TN__MIN((uint64_t)len, d->_remaining);
@@ -7662,7 +7671,7 @@ TN_API int tn_chunked_decode(tn_chunked_decoder *d, const char *buf, size_t len,
         int r = tn__chunk_step(d, buf + off, len - off, &used, data);
         // An error after some progress is reported by the next call, so a
         // split feed and a one-shot feed deliver the same data.
-        if (r == TN_EPARSE) return off ? (int)off : r;
+        if (r == TN_EPARSE || r == TN_EMSGSIZE) return off ? (int)off : r;
         if (r) break;
         off += used;
     }
@@ -9475,8 +9484,8 @@ TN__PRIVATE size_t tn__hreq_on_chunked(tn_stream *s, int status, const char *dat
         tn_str piece;
         int n = tn_chunked_decode(&r->chunked, data + used, len - used, &piece);
         if (n == TN_INCOMPLETE) break;
-        if (n < 0) {
-            tn__hconn_reject(r->conn, 400);
+        if (n < 0) {  // a chunk announced past max_body is refused before its data come
+            tn__hconn_reject(r->conn, n == TN_EMSGSIZE ? 413 : 400);
             return len;
         }
         used += (size_t)n;
@@ -9511,6 +9520,7 @@ TN__PRIVATE void tn__hreq_read_body(tn__hreq *r) {
     tn__hconn_flush_out(r->srv);  // answers so far go before we wait for a body
     if (f->expect_continue && !r->finished) tn_stream_write(c->stream, "HTTP/1.1 100 Continue\r\n\r\n", 25, NULL, NULL);
     tn__hconn_start_timer(c, &r->srv->body);
+    r->chunked.max_size = r->max_body;
     if (f->body == TN_HTTP_BODY_LENGTH) {
         r->body_left = f->content_length;
         tn__hreq_read_length(r);

@@ -515,8 +515,8 @@ TN__PRIVATE size_t tn__hreq_on_chunked(tn_stream *s, int status, const char *dat
         tn_str piece;
         int n = tn_chunked_decode(&r->chunked, data + used, len - used, &piece);
         if (n == TN_INCOMPLETE) break;
-        if (n < 0) {
-            tn__hconn_reject(r->conn, 400);
+        if (n < 0) {  // a chunk announced past max_body is refused before its data come
+            tn__hconn_reject(r->conn, n == TN_EMSGSIZE ? 413 : 400);
             return len;
         }
         used += (size_t)n;
@@ -551,6 +551,7 @@ TN__PRIVATE void tn__hreq_read_body(tn__hreq *r) {
     tn__hconn_flush_out(r->srv);  // answers so far go before we wait for a body
     if (f->expect_continue && !r->finished) tn_stream_write(c->stream, "HTTP/1.1 100 Continue\r\n\r\n", 25, NULL, NULL);
     tn__hconn_start_timer(c, &r->srv->body);
+    r->chunked.max_size = r->max_body;
     if (f->body == TN_HTTP_BODY_LENGTH) {
         r->body_left = f->content_length;
         tn__hreq_read_length(r);
