@@ -131,3 +131,192 @@ TEST(http_chunked_decoder_max_size) {
     const char *big = "FFFFFFFFFFFFFFF\r\n";  // no limit: a size is only a size
     CHECK_INT(tn_chunked_decode(&dec, big, strlen(big), &piece), (int)strlen(big));
 }
+
+// ---- big responses, slow readers (issue 10, items 4 and 8)
+
+enum { BIG = 20 * 1000 * 1000 + 1 };  // more than the default max_write_buffer_size
+static int big_released, big_calls;
+static char big_byte(size_t i) { return (char)('a' + i % 23); }
+static char *big_body(void) {
+    char *p = (char *)malloc(BIG);
+    for (size_t i = 0; i < BIG; i++) p[i] = big_byte(i);
+    return p;
+}
+static void big_release(void *p) {
+    free(p);
+    big_released++;
+}
+// GET /copy: one tn_write of BIG bytes; /lend: the same bytes lent; /file:
+// tn_send_file of the file whose fd the test put in big_file.
+static int big_file = -1;
+static void big_cb(tn_handler *h) {
+    big_calls++;
+    if (tn_str_eq(h->request.path, "/copy")) {
+        char *p = big_body();
+        CHECK_OK(tn_write(h, p, BIG));
+        free(p);
+    } else if (tn_str_eq(h->request.path, "/lend")) {
+        CHECK_OK(tn_write_str(h, "<"));
+        char *p = big_body();
+        CHECK_OK(tn_write_ref(h, p, BIG, big_release, p));  // released exactly once
+    } else if (tn_str_eq(h->request.path, "/file")) {
+        CHECK_OK(tn_send_file(h, dup(big_file), 0, BIG));
+    } else {
+        tn_write_str(h, "hello");
+    }
+}
+
+// What the test's log writer saw (warnings and up).
+static tn_buf logged;
+static void log_keep(const tn_log_record *rec, void *ud) {
+    (void)ud;
+    if (rec->level >= TN_LOG_WARNING) tn_buf_appendf(&logged, "%s\n", rec->message);
+}
+
+static int count_fds(void) {
+    int n = 0;
+    char path[64];
+    for (int fd = 0; fd < 4096; fd++) {
+        snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
+        if (access(path, F_OK) == 0) n++;
+    }
+    return n;
+}
+
+static size_t head_end(const tn_buf *b) {
+    const char *e = b->data ? strstr(b->data, "\r\n\r\n") : NULL;
+    return e ? (size_t)(e - b->data) + 4 : 0;
+}
+
+// A client reading as fast as it can gets a body bigger than
+// max_write_buffer_size whole, from one tn_write, a lent buffer or a file:
+// a single write of the application is not a slow reader.
+TEST(http_a_response_bigger_than_max_write_buffer_size_goes_out_whole) {
+    tn_loop *loop = sim_loop_new();
+    tn_http_server_desc d;
+    memset(&d, 0, sizeof d);
+    d.request_cb = big_cb;
+    hostile_server(loop, &d);
+    char *want = big_body();
+    char path[] = "/tmp/tn_big_XXXXXX";
+    big_file = mkstemp(path);
+    unlink(path);
+    CHECK(big_file >= 0 && write(big_file, want, BIG) == BIG);
+    tn_log_set_fn(log_keep, NULL);
+    const char *paths[] = {"/copy", "/lend", "/file"};
+    for (int i = 0; i < 3; i++) {
+        int fd = sim_connect();
+        char req[64];
+        snprintf(req, sizeof req, "GET %s HTTP/1.1\r\nHost: x\r\n\r\n", paths[i]);
+        sim_send(fd, req, strlen(req));
+        tn_buf got = {0};
+        size_t skip = i == 1 ? 1 : 0, at, idle = 0;
+        while (!(at = head_end(&got)) || got.len < at + skip + BIG) {
+            size_t before = got.len;
+            sim_settle(loop);
+            CHECK(!sim_drain(fd, &got));
+            idle = got.len == before ? idle + 1 : 0;
+            CHECK(idle < 100);  // nothing more is coming
+        }
+        char cl[48];
+        snprintf(cl, sizeof cl, "Content-Length: %d\r\n", BIG + (int)skip);
+        CHECK(strstr(got.data, cl) != NULL);
+        CHECK_INT(got.len, at + skip + BIG);
+        CHECK(memcmp(got.data + at + skip, want, BIG) == 0);
+        tn_buf_free(&got);
+        close(fd);
+        sim_settle(loop);
+    }
+    CHECK_INT(big_released, 1);
+    CHECK(logged.len == 0);  // no "not reading" for a reader that reads
+    tn_log_set_fn(NULL, NULL);
+    close(big_file);
+    free(want);
+    hostile_done(loop);
+}
+
+// A client that stops reading is cut off write_timeout after the last byte
+// it took, the lent body is given back, no descriptor is left, and the log
+// says why; on either sendfile's path or the 64 KiB pieces' (the poll build
+// has TN_USE_SENDFILE=0).
+TEST(http_a_reader_that_stalls_mid_response_is_cut_off_at_write_timeout) {
+    char path[] = "/tmp/tn_big_XXXXXX";
+    big_file = mkstemp(path);
+    unlink(path);
+    char *body = big_body();
+    CHECK(big_file >= 0 && write(big_file, body, BIG) == BIG);
+    free(body);
+    tn_loop *loop = sim_loop_new();
+    tn_http_server_desc d;
+    memset(&d, 0, sizeof d);
+    d.request_cb = big_cb;
+    d.write_timeout = 10;
+    tn_http_server *srv = hostile_server(loop, &d);
+    tn_log_set_fn(log_keep, NULL);
+    const char *paths[] = {"/copy", "/lend", "/file"};
+    for (int i = 0; i < 3; i++) {
+        int fds = count_fds();
+        int fd = sim_connect();
+        char req[64];
+        snprintf(req, sizeof req, "GET %s HTTP/1.1\r\nHost: x\r\n\r\n", paths[i]);
+        sim_send(fd, req, strlen(req));
+        tn_buf got = {0};
+        sim_settle(loop);
+        CHECK(!sim_drain(fd, &got));  // a first part, then it stops reading
+        sim_settle(loop);             // the server fills the socket again
+        double last = sim_now;        // the last byte the kernel took
+        bool read_more = true;
+        while (tn_http_server_connections(srv) && sim_now < last + 30) {
+            if (read_more && sim_now == last + 5) {  // reads a little: that is progress
+                static char buf[300000];
+                CHECK(recv(fd, buf, sizeof buf, MSG_DONTWAIT) > 0);
+                sim_settle(loop);
+                last = sim_now;
+                read_more = false;
+            }
+            sim_advance(loop, 1);
+        }
+        CHECK(!read_more && sim_now == last + 10);  // cut off exactly then
+        CHECK_INT(count_fds(), fds + 1);  // only the test's own end is left
+        CHECK(strstr(logged.data, "not reading its responses") != NULL);
+        tn_buf_clear(&logged);
+        tn_buf_free(&got);
+        close(fd);
+    }
+    CHECK_INT(big_released, 1);
+    tn_log_set_fn(NULL, NULL);
+    tn_buf_free(&logged);
+    close(big_file);
+    hostile_done(loop);
+}
+
+// A client that pipelines requests and reads none of the answers cannot
+// make them pile up: past max_write_buffer_size of queued answers the
+// server reads no further request, until write_timeout cuts it off.
+TEST(http_pipelined_requests_whose_answers_are_not_read_do_not_pile_up) {
+    tn_loop *loop = sim_loop_new();
+    tn_http_server_desc d;
+    memset(&d, 0, sizeof d);
+    d.request_cb = big_cb;
+    d.max_write_buffer_size = 256 * 1024;
+    d.write_timeout = 10;
+    tn_http_server *srv = hostile_server(loop, &d);
+    tn_log_set_fn(log_keep, NULL);
+    int fd = sim_connect();
+    tn_buf q = {0};
+    for (int i = 0; i < 50; i++) tn_buf_append_str(&q, "GET /copy HTTP/1.1\r\nHost: x\r\n\r\n");
+    sim_send(fd, q.data, q.len);
+    sim_settle(loop);
+    double t0 = sim_now;
+    while (tn_http_server_connections(srv) && sim_now < t0 + 30) {
+        sim_advance(loop, 1);
+        CHECK_INT(big_calls, 1);  // one answer in memory, not 50 (a GB)
+    }
+    CHECK(sim_now == t0 + 10);
+    CHECK(strstr(logged.data, "not reading its responses") != NULL);
+    tn_log_set_fn(NULL, NULL);
+    tn_buf_free(&logged);
+    tn_buf_free(&q);
+    close(fd);
+    hostile_done(loop);
+}
