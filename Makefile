@@ -14,7 +14,7 @@ UNIT_SRC := tests/unit/main.c $(sort $(wildcard tests/unit/test_*.c))
 RUN_DEMO := chat
 
 .PHONY: all run test check-amalgamation clean fuzz bench bench-ws
-all: tornado.h $(EXAMPLES) $(addprefix build/,$(EXAMPLE_DIRS)) build/testapp build/wsclient build/pack
+all: tornado.h $(EXAMPLES) $(addprefix build/,$(EXAMPLE_DIRS)) build/testapp build/wsclient build/refapp build/pack
 
 tornado.h: src/MANIFEST $(wildcard src/* src/*/*) tools/amalgamate.sh
 	tools/amalgamate.sh src > $@.tmp && mv $@.tmp $@
@@ -33,6 +33,12 @@ $(foreach d,$(EXAMPLE_DIRS),$(eval $(call example_dir,$(d))))
 
 # The test application the integration tests talk to.
 build/testapp: tests/apps/testapp.c tests/apps/testapp.h tornado.h
+	@mkdir -p $(@D)
+	$(CC) -O1 -g $(WARN) $(SAN) -o $@ $< $(LIBS)
+
+# Issue 10's reference application, counting its heap bytes, for
+# tests/integration/test_hostile.py.
+build/refapp: tests/apps/refapp.c tornado.h
 	@mkdir -p $(@D)
 	$(CC) -O1 -g $(WARN) $(SAN) -o $@ $< $(LIBS)
 

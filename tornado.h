@@ -9626,15 +9626,16 @@ TN__PRIVATE void tn__hreq_dispatch(tn__hreq *r) {
 // The request's connection is still there and open.
 TN__PRIVATE bool tn__hreq_alive(const tn__hreq *r) { return r->conn && !tn_stream_closed(r->conn->stream); }
 
-// Grows the body's buffer geometrically, as tn_buf does, but never past the
-// announced length: a body of n bytes takes n + 1, not up to 2n. (Growing
-// as the bytes come, not at once, so a head alone cannot make us allocate.)
+// Grows the body's buffer to its announced length in one step once a
+// sixteenth of it came, geometrically before: a body of n bytes takes n + 1,
+// not up to 2n, and its last move costs at most n/8 more while realloc
+// copies. (Not at once: a head alone must not make us allocate.)
 TN__PRIVATE int tn__hreq_body_room(tn__hreq *r, size_t len) {
     tn_buf *b = &r->body;
-    size_t need = b->len + len + 1, cap = b->cap ? b->cap : 64;
+    size_t need = b->len + len + 1, cap = b->cap ? b->cap : 64, whole = (size_t)r->framing.content_length + 1;
     if (need <= b->cap || r->framing.body != TN_HTTP_BODY_LENGTH) return 0;  // tn_buf_append grows it
     while (cap < need) cap *= 2;
-    cap = TN__MIN(cap, (size_t)r->framing.content_length + 1);  // >= need
+    if (cap > whole || need > whole / 16) cap = whole;  // whole >= need
     char *p = TN__CAST(char *, tn__realloc(b->data, cap));
     if (!p) return TN_ENOMEM;
     b->data = p;
