@@ -1,6 +1,7 @@
 // The HTTP server against slow, hostile and faulty peers (issue 10), in one
 // process on the test's clock (sim.h).
 #include "sim.h"
+#include <signal.h>
 #include <stdlib.h>
 
 static void hello_cb(tn_handler *h) { tn_write_str(h, "hello"); }
@@ -319,4 +320,82 @@ TEST(http_pipelined_requests_whose_answers_are_not_read_do_not_pile_up) {
     tn_buf_free(&q);
     close(fd);
     hostile_done(loop);
+}
+
+// ---- SIGTERM (issue 10, item 6)
+
+static void defer_cb(tn_handler *h) {
+    if (tn_str_eq(h->request.path, "/defer")) tn_defer(h);  // finished by nobody: the loop frees it
+    else big_cb(h);
+}
+
+static int timer_fired;
+static void mark_fired(tn_loop *loop, void *arg) {
+    (void)loop, (void)arg;
+    timer_fired = 1;
+}
+
+#if TN_ENABLE_THREADS
+#  include <pthread.h>
+static int go[2];
+static void *send_sigterm(void *arg) {
+    (void)arg;
+    char b;
+    if (read(go[0], &b, 1) == 1) kill(getpid(), SIGTERM);
+    return NULL;
+}
+static void let_it_go(tn_loop *loop, void *arg) {
+    (void)loop, (void)arg;
+    CHECK(write(go[1], "g", 1) == 1);
+}
+#endif
+static void raise_sigterm(tn_loop *loop, void *arg) {
+    (void)loop, (void)arg;
+    raise(SIGTERM);
+}
+
+// SIGTERM stops a server at once whatever its connections are doing: on a
+// clock that never moves, no timer can fire, so only the signal can end
+// tn_loop_start (else the hang guard does). Raised inside a callback, and
+// sent from another thread while the loop sleeps.
+TEST(http_sigterm_stops_the_loop_at_once_with_connections_in_every_state) {
+    char path[] = "/tmp/tn_big_XXXXXX";
+    big_file = mkstemp(path);
+    unlink(path);
+    CHECK(big_file >= 0 && ftruncate(big_file, BIG) == 0);
+    tn_loop *loop = sim_loop_new();
+    tn_http_server_desc d;
+    memset(&d, 0, sizeof d);
+    d.request_cb = defer_cb;
+    tn_http_server *srv = hostile_server(loop, &d);
+    int fds[6];
+    for (int i = 0; i < 6; i++) fds[i] = sim_connect();
+    sim_send(fds[1], "GET / HTTP/1.1\r\nHost: x\r\n\r\n", 27);                          // answered, idle
+    sim_send(fds[2], "GET / HT", 8);                                                      // half a head
+    sim_send(fds[3], "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 9\r\n\r\nab", 48);  // half a body
+    sim_send(fds[4], "GET /defer HTTP/1.1\r\nHost: x\r\n\r\n", 32);                     // deferred
+    sim_send(fds[5], "GET /file HTTP/1.1\r\nHost: x\r\n\r\n", 31);                      // a file, not read
+    sim_settle(loop);
+    CHECK_INT(tn_http_server_connections(srv), 6);
+    CHECK_OK(tn_loop_stop_on_signals(loop));
+    tn_loop_call_at(loop, sim_now + 1, mark_fired, NULL);
+    tn_loop_call_later(loop, 0, raise_sigterm, NULL);
+    CHECK_OK(tn_loop_start(loop));  // returns: the signal stopped it
+#if TN_ENABLE_THREADS
+    pthread_t t;
+    CHECK(pipe(go) == 0);
+    CHECK(pthread_create(&t, NULL, send_sigterm, NULL) == 0);
+    tn_loop_call_later(loop, 0, let_it_go, NULL);  // the signal comes while the loop waits
+    CHECK_OK(tn_loop_start(loop));
+    pthread_join(t, NULL);
+    close(go[0]);
+    close(go[1]);
+#endif
+    CHECK(!timer_fired);
+    hostile_done(loop);
+    for (int i = 0; i < 6; i++) {
+        CHECK(sim_drain(fds[i], NULL));  // every connection closed
+        close(fds[i]);
+    }
+    close(big_file);
 }
