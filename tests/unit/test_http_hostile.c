@@ -399,3 +399,62 @@ TEST(http_sigterm_stops_the_loop_at_once_with_connections_in_every_state) {
     }
     close(big_file);
 }
+
+// ---- lent bodies in the web layer
+
+static char page[20000];
+static int page_released;
+static void page_release(void *arg) {
+    (void)arg;
+    page_released++;
+}
+static void lent_get(tn_handler *h) { tn_write_ref(h, page, sizeof page, page_release, NULL); }
+static void copied_get(tn_handler *h) { tn_write(h, page, sizeof page); }
+static void dropped_get(tn_handler *h) {
+    tn_write_ref(h, page, sizeof page, page_release, NULL);
+    tn_send_error(h, 503);  // the error page replaces the lent body, which is given back
+}
+
+// The automatic ETag hashes what tn_get_written shows, which lent pieces are
+// not in: a lent body gets no ETag (else two bodies could share one), and a
+// lent body dropped for an error page is given back.
+TEST(web_lent_bodies_get_no_automatic_etag_and_are_given_back_when_dropped) {
+    memset(page, 'p', sizeof page);
+    tn_loop *loop = sim_loop_new();
+    static const tn_handler_class lent = {.get = lent_get}, copied = {.get = copied_get},
+                                  dropped = {.get = dropped_get};
+    tn_route routes[] = {{.pattern = "/lent", .handler = &lent},
+                         {.pattern = "/copied", .handler = &copied},
+                         {.pattern = "/dropped", .handler = &dropped},
+                         {0}};
+    tn_app_desc d;
+    memset(&d, 0, sizeof d);
+    d.routes = routes;
+    d.no_access_log = true;
+    tn_app *app = tn_app_new(loop, &d);
+    tn_bind_desc b;
+    memset(&b, 0, sizeof b);
+    b.unix_path = sim_path();
+    CHECK_OK(tn_app_listen_on(app, &b));
+    const char *paths[] = {"/lent", "/copied", "/dropped"};
+    for (int i = 0; i < 3; i++) {
+        int fd = sim_connect();
+        char req[64];
+        snprintf(req, sizeof req, "GET %s HTTP/1.1\r\nHost: x\r\n\r\n", paths[i]);
+        tn_buf got = {0};
+        bool closed;
+        ask(loop, fd, req, &got, &closed);
+        CHECK(got.data != NULL);
+        if (i == 2) {
+            CHECK(strncmp(got.data, "HTTP/1.1 503 ", 13) == 0);
+        } else {
+            size_t at = head_end(&got);
+            CHECK(at && got.len == at + sizeof page && memcmp(got.data + at, page, sizeof page) == 0);
+            CHECK((strstr(got.data, "Etag: ") != NULL) == (i == 1));
+        }
+        CHECK_INT(page_released, i == 2 ? 2 : 1);
+        tn_buf_free(&got);
+        close(fd);
+    }
+    hostile_done(loop);
+}
