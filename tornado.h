@@ -70,6 +70,26 @@
     tn_app_desc.server): bad requests are answered 400/413/414/431/505 and
     the connection closes; idle and slow clients are cut off.
 
+    SLOW, HOSTILE AND FAULTY CLIENTS
+    ================================
+    Every connection has one deadline at a time, and is closed when it
+    passes, to the timer tick, whatever the others do: header_timeout (20 s)
+    for a whole request head from its first byte or the accept,
+    idle_connection_timeout (60 s) between requests, body_timeout (60 s) for
+    a body, write_timeout (60 s) while output is queued and the client takes
+    none of it. Limits answer 413/414/431 and close; a body announced past
+    max_body_size (Content-Length or a chunk size) is refused before it is
+    read. A response of any size goes out whole, and reading stops while
+    more than max_write_buffer_size of answers wait. Defaults: the table in
+    >>config. Bytes you already hold go out without a copy: tn_write_ref
+    (released when sent), tn_write_buf (a tn_buf, freed when sent), and
+    tn_take_body for an echo:
+
+        static void echo_post(tn_handler *h) {
+            tn_buf body;
+            if (tn_take_body(h, &body) == 0) tn_write_buf(h, &body);  // held once
+        }
+
     STATIC FILES (examples/static_files.c)
     ======================================
     Set tn_app_desc.static_path = "static" to serve that folder under
@@ -215,6 +235,27 @@
 //                                            at a time (tn_stream_write_file)
 //   TORNADO_STATIC         undefined         every function static (all TUs)
 //   TN_API                 extern            linkage of public functions (all TUs)
+//
+// The HTTP server's limits and timeouts are set at run time, in
+// tn_http_server_desc (or tn_app_desc.server); 0 means the default:
+//
+//   max_header_size          16 KiB    request line + headers (431; a request
+//                                      line over 8 KiB: 414)
+//   max_headers              100       header lines (431)
+//   max_body_size            1 MiB     413, before the body is read (a chunk
+//                                      announced past it: at once)
+//   max_buffer_size          body + header limits   a connection's read buffer
+//   chunk_size               64 KiB    pieces of a streamed request body
+//   max_write_buffer_size    16 MiB    queued answers past which a connection's
+//                                      next request waits (pipelining)
+//   header_timeout           20 s      a whole request head, from its first byte
+//                                      (or the accept); Apache's RequestReadTimeout
+//   idle_connection_timeout  60 s      a kept-alive connection between requests
+//   body_timeout             60 s      a whole request body, after its head
+//   write_timeout            60 s      queued output with no byte taken by the
+//                                      client; nginx's send_timeout
+// WebSocket limits are in tn_ws_class (max_message_size, ping and close
+// timeouts).
 
 #define TN_VERSION_MAJOR 0
 #define TN_VERSION_MINOR 1
