@@ -458,3 +458,54 @@ TEST(web_lent_bodies_get_no_automatic_etag_and_are_given_back_when_dropped) {
     }
     hostile_done(loop);
 }
+
+static void flushed_get(tn_handler *h) {
+    tn_write_str(h, "<");
+    tn_write_ref(h, page, sizeof page, page_release, NULL);
+    tn_write_str(h, "|");
+    tn_flush(h, NULL, NULL);  // chunked from here: one chunk of 20002 bytes
+    tn_write_ref(h, page, 100, page_release, NULL);  // small: copied, given back at once
+    tn_write_ref(h, page, sizeof page, page_release, NULL);
+    tn_write_str(h, ">");
+}
+
+// Lent pieces keep their place among copied bytes, in chunks too.
+TEST(http_lent_pieces_keep_their_place_in_a_chunked_response) {
+    for (size_t i = 0; i < sizeof page; i++) page[i] = (char)('A' + i % 53);
+    page_released = 0;
+    tn_loop *loop = sim_loop_new();
+    tn_http_server_desc d;
+    memset(&d, 0, sizeof d);
+    d.request_cb = flushed_get;
+    hostile_server(loop, &d);
+    int fd = sim_connect();
+    tn_buf got = {0};
+    bool closed;
+    ask(loop, fd, "GET / HTTP/1.1\r\nHost: x\r\n\r\n", &got, &closed);
+    size_t at = head_end(&got);
+    CHECK(at && strstr(got.data, "Transfer-Encoding: chunked\r\n"));
+    tn_chunked_decoder dec;
+    memset(&dec, 0, sizeof dec);
+    tn_buf body = {0};
+    tn_str piece;
+    int n;
+    while ((n = tn_chunked_decode(&dec, got.data + at, got.len - at, &piece)) > 0) {
+        tn_buf_append(&body, piece.ptr, piece.len);
+        at += (size_t)n;
+    }
+    CHECK(tn_chunked_done(&dec) && at == got.len);
+    tn_buf want = {0};
+    tn_buf_append(&want, "<", 1);
+    tn_buf_append(&want, page, sizeof page);
+    tn_buf_append(&want, "|", 1);
+    tn_buf_append(&want, page, 100);
+    tn_buf_append(&want, page, sizeof page);
+    tn_buf_append(&want, ">", 1);
+    CHECK(body.len == want.len && memcmp(body.data, want.data, want.len) == 0);
+    tn_buf_free(&want);
+    CHECK_INT(page_released, 3);
+    tn_buf_free(&body);
+    tn_buf_free(&got);
+    close(fd);
+    hostile_done(loop);
+}
