@@ -44,6 +44,22 @@ static __attribute__((unused)) const char *sim_path(void) {
     return path;
 }
 
+// An HTTP server on sim_path() (desc->request_cb must be set).
+static __attribute__((unused)) tn_http_server *sim_http_server(tn_loop *loop, const tn_http_server_desc *desc) {
+    tn_http_server *srv = tn_http_server_new(loop, desc);
+    tn_bind_desc b;
+    memset(&b, 0, sizeof b);
+    b.unix_path = sim_path();
+    if (!srv || tn_http_server_listen(srv, &b) != 0) tt_fail(__FILE__, __LINE__, "the server did not start");
+    return srv;
+}
+
+// Frees the loop (and with it the server) and the socket file.
+static __attribute__((unused)) void sim_done(tn_loop *loop) {
+    tn_loop_free(loop);
+    unlink(sim_path());
+}
+
 static __attribute__((unused)) int sim_connect(void) {
     int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     struct sockaddr_un a;

@@ -8,18 +8,7 @@ static void hello_cb(tn_handler *h) { tn_write_str(h, "hello"); }
 
 static tn_http_server *hostile_server(tn_loop *loop, tn_http_server_desc *d) {
     if (!d->request_cb) d->request_cb = hello_cb;
-    tn_http_server *srv = tn_http_server_new(loop, d);
-    tn_bind_desc b;
-    memset(&b, 0, sizeof b);
-    b.unix_path = sim_path();
-    CHECK(srv != NULL);
-    CHECK_OK(tn_http_server_listen(srv, &b));
-    return srv;
-}
-
-static void hostile_done(tn_loop *loop) {
-    tn_loop_free(loop);
-    unlink(sim_path());
+    return sim_http_server(loop, d);
 }
 
 // Freeing the loop (as SIGTERM does) while connections wait for a head, with
@@ -37,7 +26,7 @@ TEST(http_server_freed_while_heads_are_awaited_touches_nothing_freed) {
     tn_buf got = {0};
     CHECK(!sim_drain(kept, &got));
     CHECK(strstr(got.data, "hello") != NULL);
-    hostile_done(loop);
+    sim_done(loop);
     CHECK(sim_drain(silent, NULL) && sim_drain(partial, NULL) && sim_drain(kept, NULL));
     close(silent);
     close(partial);
@@ -108,7 +97,7 @@ TEST(http_a_chunk_announced_past_the_body_limit_gets_413_at_once) {
     CHECK(got.data && strncmp(got.data, "HTTP/1.1 200 ", 13) == 0 && strstr(got.data, "Content-Length: 1000\r\n"));
     tn_buf_free(&got);
     close(fd);
-    hostile_done(loop);
+    sim_done(loop);
 }
 
 // The decoder itself: max_size counts the announced sizes.
@@ -233,7 +222,7 @@ TEST(http_a_response_bigger_than_max_write_buffer_size_goes_out_whole) {
     tn_log_set_fn(NULL, NULL);
     close(big_file);
     free(want);
-    hostile_done(loop);
+    sim_done(loop);
 }
 
 // A client that stops reading is cut off write_timeout after the last byte
@@ -288,7 +277,7 @@ TEST(http_a_reader_that_stalls_mid_response_is_cut_off_at_write_timeout) {
     tn_log_set_fn(NULL, NULL);
     tn_buf_free(&logged);
     close(big_file);
-    hostile_done(loop);
+    sim_done(loop);
 }
 
 // A client that pipelines requests and reads none of the answers cannot
@@ -319,7 +308,7 @@ TEST(http_pipelined_requests_whose_answers_are_not_read_do_not_pile_up) {
     tn_buf_free(&logged);
     tn_buf_free(&q);
     close(fd);
-    hostile_done(loop);
+    sim_done(loop);
 }
 
 // ---- SIGTERM (issue 10, item 6)
@@ -392,7 +381,7 @@ TEST(http_sigterm_stops_the_loop_at_once_with_connections_in_every_state) {
     close(go[1]);
 #endif
     CHECK(!timer_fired);
-    hostile_done(loop);
+    sim_done(loop);
     for (int i = 0; i < 6; i++) {
         CHECK(sim_drain(fds[i], NULL));  // every connection closed
         close(fds[i]);
@@ -456,7 +445,7 @@ TEST(web_lent_bodies_get_no_automatic_etag_and_are_given_back_when_dropped) {
         tn_buf_free(&got);
         close(fd);
     }
-    hostile_done(loop);
+    sim_done(loop);
 }
 
 static void flushed_get(tn_handler *h) {
@@ -507,5 +496,5 @@ TEST(http_lent_pieces_keep_their_place_in_a_chunked_response) {
     tn_buf_free(&body);
     tn_buf_free(&got);
     close(fd);
-    hostile_done(loop);
+    sim_done(loop);
 }

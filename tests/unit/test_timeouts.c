@@ -13,18 +13,7 @@ static tn_http_server *sim_server(tn_loop *loop, double idle, double header, dou
     d.idle_connection_timeout = idle;
     d.header_timeout = header;
     d.body_timeout = body;
-    tn_http_server *srv = tn_http_server_new(loop, &d);
-    tn_bind_desc b;
-    memset(&b, 0, sizeof b);
-    b.unix_path = sim_path();
-    CHECK(srv != NULL);
-    CHECK_OK(tn_http_server_listen(srv, &b));
-    return srv;
-}
-
-static void sim_done(tn_loop *loop) {
-    tn_loop_free(loop);
-    unlink(sim_path());
+    return sim_http_server(loop, &d);
 }
 
 // The scenario: A opens and leaves; B, opened later, trickles its
