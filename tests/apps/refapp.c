@@ -5,7 +5,7 @@
 //   GET /big?n=BYTES    one tn_write of that many bytes
 //   GET /stats          live and peak library heap bytes, open descriptors
 //   POST /stats/reset   the peak starts again from what is live now
-// build/refapp [--port=0] [--max-body=N] [--write-timeout=S] [--help]
+// build/refapp [--port=0] [--max-body=N] [--write-timeout=S]   (--help lists all)
 #include <dirent.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -98,15 +98,21 @@ int main(int argc, char **argv) {
     tn_bind_desc b;
     memset(&b, 0, sizeof b);
     b.host = "127.0.0.1";
-    for (int i = 1; i < argc; i++) {
-        if (strncmp(argv[i], "--port=", 7) == 0) b.port = atoi(argv[i] + 7);
-        else if (strncmp(argv[i], "--max-body=", 11) == 0) d.server.max_body_size = (size_t)atoll(argv[i] + 11);
-        else if (strncmp(argv[i], "--write-timeout=", 16) == 0) d.server.write_timeout = atof(argv[i] + 16);
-        else {
-            printf("usage: %s [--port=0] [--max-body=BYTES] [--write-timeout=SECONDS]\n", argv[0]);
-            return strcmp(argv[i], "--help") == 0 ? 0 : 2;
-        }
-    }
+    int max_body = 0;
+    double write_timeout = 0;
+    tn_options *opts = tn_options_new(&(tn_options_desc){
+        .options = (tn_option_desc[]){
+            TN_OPTION_PORT(&b.port),
+            {.name = "max-body", .type = TN_OPTION_INT, .value = &max_body, .min = 0, .max = INT_MAX,
+             .help = "the server's max_body_size (0: its default)"},
+            {.name = "write-timeout", .type = TN_OPTION_DURATION, .value = &write_timeout,
+             .help = "the server's write_timeout (0: its default)"},
+            {0},
+        }});
+    if (!opts) return 1;
+    tn_options_parse_command_line(opts, argc, argv);  // exits on --help or a bad flag
+    d.server.max_body_size = (size_t)max_body;
+    d.server.write_timeout = write_timeout;
     tn_route routes[] = {{.pattern = "/", .handler = &hello_class},
                          {.pattern = "/echo", .handler = &echo_class},
                          {.pattern = "/big", .handler = &big_class},
@@ -120,5 +126,6 @@ int main(int argc, char **argv) {
     tn_loop_stop_on_signals(loop);
     tn_loop_start(loop);
     tn_loop_free(loop);
+    tn_options_free(opts);
     return atomic_load(&live_bytes) == 0 ? 0 : 5;
 }
