@@ -14,7 +14,7 @@ UNIT_SRC := tests/unit/main.c $(sort $(wildcard tests/unit/test_*.c))
 RUN_DEMO := chat
 
 .PHONY: all run test check-amalgamation clean fuzz bench bench-ws print-kq-src
-all: tornado.h $(EXAMPLES) $(addprefix build/,$(EXAMPLE_DIRS)) build/testapp build/wsclient build/pack
+all: tornado.h $(EXAMPLES) $(addprefix build/,$(EXAMPLE_DIRS)) build/testapp build/wsclient build/refapp build/pack
 
 tornado.h: src/MANIFEST $(wildcard src/* src/*/*) tools/amalgamate.sh
 	tools/amalgamate.sh src > $@.tmp && mv $@.tmp $@
@@ -33,6 +33,12 @@ $(foreach d,$(EXAMPLE_DIRS),$(eval $(call example_dir,$(d))))
 
 # The test application the integration tests talk to.
 build/testapp: tests/apps/testapp.c tests/apps/testapp.h tornado.h
+	@mkdir -p $(@D)
+	$(CC) -O1 -g $(WARN) $(SAN) -o $@ $< $(LIBS)
+
+# Issue 10's reference application, counting its heap bytes, for
+# tests/integration/test_hostile.py.
+build/refapp: tests/apps/refapp.c tornado.h
 	@mkdir -p $(@D)
 	$(CC) -O1 -g $(WARN) $(SAN) -o $@ $< $(LIBS)
 
@@ -109,7 +115,7 @@ $(KQ)/build/libkqueue.a:
 # Per configuration X: CFG_X (flags), CC_X (compiler), IMPL_CC_X (for impl.c),
 # LINK_X, LDLIBS_X (after the objects) and DEPS_X (built first).
 define unit_config
-build/test/$(1)/%.o: tests/unit/%.c tests/unit/test.h tests/apps/testapp.h tornado.h | $$(DEPS_$(1))
+build/test/$(1)/%.o: tests/unit/%.c $(wildcard tests/unit/*.h) tests/apps/testapp.h tornado.h | $$(DEPS_$(1))
 	@mkdir -p $$(@D)
 	$$(or $$(CC_$(1)),$$(CC)) $$(TEST_CFLAGS) $$(CFG_$(1)) -c $$< -o $$@
 build/test/$(1)/impl.o: tests/unit/impl.c tornado.h | $$(DEPS_$(1))

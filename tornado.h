@@ -116,6 +116,26 @@
     tn_app_desc.server): bad requests are answered 400/413/414/431/505 and
     the connection closes; idle and slow clients are cut off.
 
+    SLOW, HOSTILE AND FAULTY CLIENTS
+    ================================
+    Every connection has one deadline at a time, and is closed when it
+    passes, to the timer tick, whatever the others do: header_timeout (20 s)
+    for a whole request head from its first byte or the accept,
+    idle_connection_timeout (60 s) between requests, body_timeout (60 s) for
+    a body, write_timeout (60 s) while output is queued and the client takes
+    none of it. Limits answer 413/414/431 and close; a body announced past
+    max_body_size (Content-Length or a chunk size) is refused before it is
+    read. A response of any size goes out whole, and reading stops while
+    more than max_write_buffer_size of answers wait. Defaults: the table in
+    >>config. Bytes you already hold go out without a copy: tn_write_ref
+    (released when sent), tn_write_buf (a tn_buf, freed when sent), and
+    tn_take_body for an echo:
+
+        static void echo_post(tn_handler *h) {
+            tn_buf body;
+            if (tn_take_body(h, &body) == 0) tn_write_buf(h, &body);  // held once
+        }
+
     STATIC FILES (examples/static_files.c)
     ======================================
     Set tn_app_desc.static_path = "static" to serve that folder under
@@ -319,6 +339,28 @@
 //                                            at a time (tn_stream_write_file)
 //   TORNADO_STATIC         undefined         every function static (all TUs)
 //   TN_API                 extern            linkage of public functions (all TUs)
+//
+// The HTTP server's limits and timeouts are set at run time, in
+// tn_http_server_desc (or tn_app_desc.server); 0 means the default:
+//
+//   max_header_size          16 KiB    request line + headers (431; a request
+//                                      line over 8 KiB: 414)
+//   max_headers              100       header lines (431)
+//   max_body_size            1 MiB     413, before the body is read (a chunk
+//                                      announced past it: at once)
+//   max_buffer_size          body + header limits   a connection's read buffer
+//   chunk_size               64 KiB    pieces of a streamed request body
+//   max_write_buffer_size    16 MiB    queued answers past which a connection's
+//                                      next request waits (pipelining)
+//   header_timeout           20 s      a whole request head, from its first byte
+//                                      (or the accept); Apache's RequestReadTimeout
+//   idle_connection_timeout  60 s      a kept-alive connection between requests
+//   body_timeout             60 s      a whole request body, after its head
+//   write_timeout            60 s      queued output with no byte taken by the
+//                                      client; nginx's send_timeout
+// WebSocket limits are in tn_ws_class (max_message_size, ping and close
+// timeouts).
+
 #ifndef TN__BASE_CONFIG_H
 #define TN__BASE_CONFIG_H
 #define TN_VERSION_MAJOR 0
@@ -1317,6 +1359,11 @@ typedef struct tn_loop_desc {
                              // (see >>alloc); zero: TN_MALLOC
     tn_logger logger;      // where the lines logged on the loop's thread go
                            // (see >>log); zero: the process-wide writer
+    double (*clock)(void *clock_arg);  // the loop's clock in seconds; default
+                           // tn_time_monotonic. For tests and simulations:
+                           // time moves only when this says so (it must never
+                           // go back); the loop still sleeps in real time
+    void *clock_arg;
 } tn_loop_desc;
 
 // A plain callback: tn_loop_add_callback, timers, periodic callbacks.
@@ -1343,7 +1390,8 @@ TN_API void tn_loop_make_current(tn_loop *loop);
 TN_API void *tn_loop_user_data(const tn_loop *loop);
 // The backend's name: "epoll", "kqueue" or "poll".
 TN_API const char *tn_loop_backend(void);
-// The loop's monotonic clock in seconds, read once per iteration.
+// The loop's monotonic clock in seconds, read once per iteration
+// (tn_time_monotonic, or tn_loop_desc.clock).
 TN_API double tn_loop_time(const tn_loop *loop);
 
 // Runs until tn_loop_stop. Returns 0, or TN_EBUSY if already running.
@@ -1622,8 +1670,9 @@ TN__END_DECLS
 //
 // The close callback runs exactly once, after the pending read and write
 // callbacks were told, with the reason: 0 for tn_stream_close, TN_EOF when
-// the peer closed, TN_ENOBUFS when max_buffer_size was reached, TN_ECANCELED
-// when the loop was freed, or the socket error.
+// the peer closed, TN_ENOBUFS when max_buffer_size was reached, TN_ETIMEDOUT
+// when write_timeout passed, TN_ECANCELED when the loop was freed, or the
+// socket error.
 #ifndef TN__NET_STREAM_H
 #define TN__NET_STREAM_H
 
@@ -1637,6 +1686,10 @@ typedef struct tn_stream_desc {
     size_t max_buffer_size;        // read buffer cap; default 1 MiB
                                    // (TN_DEFAULT_MAX_BUFFER_SIZE)
     size_t max_write_buffer_size;  // write buffer cap; default 0 = unlimited
+    double write_timeout;          // seconds queued output may go without a
+                                   // byte taken by the kernel (a peer that
+                                   // stopped reading) before the stream
+                                   // closes with TN_ETIMEDOUT; default 0: none
     void *user_data;               // see tn_stream_user_data
 } tn_stream_desc;
 
@@ -1678,10 +1731,20 @@ TN_API int tn_stream_write(tn_stream *s, const void *data, size_t len, tn_stream
 // stream owns fd from now on and closes it once sent, on close, or on
 // failure. cb (may be NULL) runs once all of it reached the kernel, or with
 // an error (the stream then closes; a file shorter than `length` is TN_EPIPE).
-// Writes queued meanwhile follow the file. Returns 0, TN_ECLOSED, TN_EBUSY
-// when a file is already queued, or TN_ENOMEM (fd closed, nothing queued).
+// Writes queued meanwhile follow the file. Returns 0, TN_ECLOSED, or
+// TN_ENOMEM (fd closed, nothing queued).
 TN_API int tn_stream_write_file(tn_stream *s, int fd, uint64_t offset, uint64_t length, tn_stream_write_cb cb,
                                 void *arg);
+
+// Gives back memory lent to a write (tn_stream_write_ref).
+typedef void (*tn_release_cb)(void *arg);
+// Queues `len` bytes at `data` after the bytes queued so far without copying
+// them: they are lent, and must stay valid and unchanged until release(arg)
+// runs. It runs exactly once: after they reached the kernel, when the stream
+// closes first, or (on failure) before this call returns. They do not count
+// against max_write_buffer_size. Returns 0, TN_ECLOSED, TN_EINVAL (no
+// release) or TN_ENOMEM.
+TN_API int tn_stream_write_ref(tn_stream *s, const void *data, size_t len, tn_release_cb release, void *arg);
 
 // Sets the callback run once when the stream closes (replaces the previous one).
 TN_API void tn_stream_set_close_callback(tn_stream *s, tn_stream_close_cb cb, void *arg);
@@ -1882,14 +1945,18 @@ TN_API int tn_http_response_framing(const tn_http_response *resp, tn_str request
 typedef struct tn_chunked_decoder {
     size_t max_line;     // 4 KiB: a chunk-size line with extensions and CRLF
     size_t max_trailer;  // 16 KiB: all trailer lines with the final CRLF
+    uint64_t max_size;   // the sum of the chunk sizes; 0: no limit
     uint64_t _remaining; // private state from here on
+    uint64_t _total;
     size_t _trailer_bytes;
     int _state;
 } tn_chunked_decoder;
 
 // Decodes from buf[0..len): returns the bytes consumed (> 0) and sets *data to
 // the payload found in them (a view into buf, possibly empty); TN_INCOMPLETE
-// when nothing can be consumed yet (keep the bytes, add more); TN_EPARSE; 0 once done.
+// when nothing can be consumed yet (keep the bytes, add more); TN_EPARSE;
+// TN_EMSGSIZE as soon as a chunk size would take the body past max_size
+// (before its data arrive); 0 once done.
 TN_API int tn_chunked_decode(tn_chunked_decoder *d, const char *buf, size_t len, tn_str *data);
 // True once the last chunk and the trailers have been consumed.
 TN_API bool tn_chunked_done(const tn_chunked_decoder *d);
@@ -2278,11 +2345,25 @@ typedef struct tn_http_server_desc {
     size_t chunk_size;         // streamed bodies arrive in pieces of at most
                                // this; default 64 KiB
     size_t max_buffer_size;    // stream read buffer cap; default 1 MiB + headers
-    size_t max_write_buffer_size;  // output a slow reader may leave queued
-                                   // before it is cut off; default 16 MiB
-    double idle_connection_timeout;  // seconds to wait for (all of) the next
-                                     // request head; default 60
-    double body_timeout;       // seconds to wait for (all of) a body; default 60
+    size_t max_write_buffer_size;  // answers queued for a connection above
+                                   // which it reads no further request until
+                                   // they went out; default 16 MiB. It never
+                                   // cuts a response short (see write_timeout);
+                                   // after tn_detach it caps the new owner's
+                                   // queued writes (TN_ENOBUFS)
+    double write_timeout;      // seconds queued output may go without a byte
+                               // taken by the client (one that stopped
+                               // reading) before it is cut off; default 60
+                               // (nginx's send_timeout)
+    double idle_connection_timeout;  // seconds a kept-alive connection may
+                                     // wait for its next request to start;
+                                     // default 60
+    double header_timeout;     // seconds for a whole request head, from its
+                               // first byte (from the accept on a new
+                               // connection); default 20 (Apache's
+                               // RequestReadTimeout header=20)
+    double body_timeout;       // seconds for a whole body, from the end of
+                               // its head; default 60
     const char *server_header; // default "TornadoServer/tornado.h-<version>";
                                // "" sends no Server header
 } tn_http_server_desc;
@@ -2325,12 +2406,32 @@ TN_API int tn_add_header(tn_handler *h, const char *name, const char *value);
 TN_API int tn_clear_header(tn_handler *h, const char *name);
 // The value of a response header set so far, or {NULL,0}.
 TN_API tn_str tn_get_response_header(const tn_handler *h, const char *name);
-// Appends to the response body (buffered until tn_flush or tn_finish).
-// Returns 0, TN_ECLOSED once finished, or TN_ENOMEM.
+// Appends to the response body (buffered until tn_flush or tn_finish). Any
+// size goes out whole, however slowly the client reads (a client that stops
+// reading is cut off after write_timeout). Returns 0, TN_ECLOSED once
+// finished, or TN_ENOMEM.
 TN_API int tn_write(tn_handler *h, const void *data, size_t len);
+// Appends `len` bytes the caller holds to the response body without copying
+// them: they are lent, and must stay valid and unchanged until release(arg)
+// runs. It runs exactly once: once they were sent, dropped (tn_clear_written,
+// an error page, the client gone), or right away (failures, and small
+// pieces, which are copied). Returns as tn_write.
+TN_API int tn_write_ref(tn_handler *h, const void *data, size_t len, tn_release_cb release, void *arg);
+// Appends a buffer made with tn_buf_* (e.g. by tn_take_body) to the response
+// body and takes it: *b is left empty, its memory freed once sent. Returns as
+// tn_write (the memory is freed on failure too).
+TN_API int tn_write_buf(tn_handler *h, tn_buf *b);
+// Moves the request body out of the request into *out, which owns it from
+// now on (tn_buf_free it, or hand it to tn_write_buf); request.body becomes
+// empty, and views into it (tn_get_files, ...) go with it. An echo that sends
+// the body back this way holds it once. Returns 0, or TN_EINVAL while the
+// body is not read (or it streamed: tn_stream_body).
+TN_API int tn_take_body(tn_handler *h, tn_buf *out);
 TN_API int tn_write_str(tn_handler *h, const char *s);
 TN_API int tn_writef(tn_handler *h, const char *fmt, ...) TN_PRINTF(2, 3);
-// The buffered body so far (for ETags and error pages), and dropping it.
+// The body written so far with tn_write and friends (for ETags and error
+// pages; lent pieces are not in it, and such bodies get no automatic ETag),
+// and dropping all of it, lent pieces too.
 TN_API tn_str tn_get_written(const tn_handler *h);
 TN_API void tn_clear_written(tn_handler *h);
 // Sends the head and what is buffered now; the rest of the body follows
@@ -6318,6 +6419,8 @@ TN__INTERNAL void tn__loop_remove_handle(tn__handle *h);
 TN__INTERNAL void tn__loop_wake(tn_loop *loop);
 TN__INTERNAL char *tn__loop_scratch(tn_loop *loop, size_t *cap);
 TN__INTERNAL tn_buf *tn__loop_buf(tn_loop *loop);
+// The loop's clock read now (tn_loop_time is the iteration's reading).
+TN__INTERNAL double tn__loop_clock(const tn_loop *loop);
 
 // backend: one set of static functions per backend (redis ae style)
 enum { TN__BE_ADD, TN__BE_MOD, TN__BE_DEL };
@@ -6572,6 +6675,10 @@ TN_API void *tn_loop_user_data(const tn_loop *loop) { return loop->desc.user_dat
 TN_API const char *tn_loop_backend(void) { return tn__be_name(); }
 TN_API double tn_loop_time(const tn_loop *loop) { return loop->now; }
 
+TN__INTERNAL double tn__loop_clock(const tn_loop *loop) {
+    return loop->desc.clock ? loop->desc.clock(loop->desc.clock_arg) : tn_time_monotonic();
+}
+
 // ---- owned handles
 
 TN__INTERNAL void tn__loop_add_handle(tn_loop *loop, tn__handle *h) {
@@ -6673,7 +6780,7 @@ TN_API tn_loop *tn_loop_new(const tn_loop_desc *desc) {
     loop->be_fd = loop->wake_rfd = loop->wake_wfd = -1;
     loop->handles.next = loop->handles.prev = &loop->handles;
     loop->fired_cap = loop->desc.max_events;
-    loop->now = tn_time_monotonic();
+    loop->now = tn__loop_clock(loop);
     tn__mutex_init(&loop->cb_lock);
     tn__loop_set_current(loop);
     loop->fired = TN__CAST(tn__fired *, tn__calloc((size_t)loop->fired_cap, sizeof(tn__fired)));
@@ -6827,7 +6934,7 @@ TN__PRIVATE int tn__loop_wait_ms(tn_loop *loop, double timeout) {
         return 0;
     double next = tn__timers_next(loop);
     if (next >= 0) {
-        double until = next - tn_time_monotonic();
+        double until = next - tn__loop_clock(loop);
         if (until < 0) until = 0;
         if (timeout < 0 || until < timeout) timeout = until;
     }
@@ -6861,7 +6968,7 @@ TN_API int tn_loop_run_once(tn_loop *loop, double timeout) {
     tn_loop *prev = tn__current_loop;
     tn__loop_set_current(loop);
     int n = tn__be_wait(loop, tn__loop_wait_ms(loop, timeout));
-    loop->now = tn_time_monotonic();
+    loop->now = tn__loop_clock(loop);
     if (n > 0) tn__loop_dispatch(loop, n);
     tn__timers_run(loop);
     tn__executor_run_done(loop);
@@ -7113,7 +7220,7 @@ TN__PRIVATE void tn__periodic_fire(tn_loop *loop, void *arg);
 
 TN__PRIVATE void tn__periodic_schedule(tn_periodic *p) {
     // The real clock, not the iteration's: the callback itself may have overrun.
-    double now = tn_time_monotonic(), iv = tn__periodic_interval(p);
+    double now = tn__loop_clock(p->loop), iv = tn__periodic_interval(p);
     if (p->next <= now) {
         // Skip the runs we missed but keep the phase of the schedule.
         double missed = (double)(long long)((now - p->next) / iv);
@@ -7988,6 +8095,9 @@ TN__INTERNAL int tn__stream_write(tn_stream *s, const void *data, size_t len, tn
 // Drops the write callback of the queued file (the request that queued it
 // is gone): for the http server, whose requests can go before their file is sent.
 TN__INTERNAL void tn__stream_forget_file_cb(tn_stream *s);
+// Sets max_write_buffer_size after the stream was made (the http server
+// hands a detached connection to a new owner with its own cap).
+TN__INTERNAL void tn__stream_set_max_write(tn_stream *s, size_t max);
 #endif
 // ==== END src/net/stream_internal.h ====
 
@@ -8011,28 +8121,37 @@ TN__INTERNAL void tn__stream_forget_file_cb(tn_stream *s);
 
 enum { TN__RD_NONE, TN__RD_UNTIL, TN__RD_BYTES, TN__RD_CLOSE, TN__RD_PARSE };
 
+typedef union tn__wcbfn {
+    tn_stream_write_cb write;
+    tn_release_cb release;  // with TN__WCB_REF: lent bytes are given back
+} tn__wcbfn;
+
 typedef struct tn__wcb {
-    uint64_t end;  // the callback runs once wsent reaches this; TN__WCB_FILE marks a file's
-    tn_stream_write_cb cb;
+    uint64_t end;  // the callback runs once wsent reaches this; marks in the top bits
+    tn__wcbfn cb;
     void *arg;
 } tn__wcb;
 
-// No stream sends 2^63 bytes: the top bit of an end is free for the mark.
+// No stream sends 2^62 bytes: the top bits of an end are free for marks.
 #define TN__WCB_FILE ((uint64_t)1 << 63)
-#define TN__WCB_END(w) ((w).end & ~TN__WCB_FILE)
+#define TN__WCB_REF ((uint64_t)1 << 62)
+#define TN__WCB_END(w) ((w).end & ~(TN__WCB_FILE | TN__WCB_REF))
 
-// A queued file: sent once wbuf reaches `at`, before the bytes after it.
-// Allocated by tn_stream_write_file and freed once the file is sent, fails
-// or the stream closes, so streams that send none do not pay for it. Its
-// callback waits in the stream's write callbacks, in order.
-typedef struct tn__qfile {
-    uint64_t off, left;
+// A queued extent: bytes that are not in wbuf, sent once wbuf reaches `at`
+// and before the bytes after it: a file (fd >= 0) or memory lent by
+// tn_stream_write_ref. Allocated per extent and freed once it is sent,
+// fails or the stream closes, so streams that queue none do not pay for
+// them. Its callback (or release) waits in the write callbacks, in order.
+typedef struct tn__qext {
+    struct tn__qext *next;
+    uint64_t off, left;  // a file's next offset; bytes still to send
     size_t at;
-    tn_buf buf;  // the piece read for sending without sendfile
+    const char *ref;     // lent memory: its next byte to send
+    tn_buf buf;          // a file's piece read for sending without sendfile
     size_t pos;
-    int fd;
-    bool copy;   // sendfile refused this file: read pieces instead
-} tn__qfile;
+    int fd;              // -1 for lent memory
+    bool copy;           // sendfile refused this file: read pieces instead
+} tn__qext;
 
 // The pending read's callback: `parse` for TN__RD_PARSE, else `read`.
 typedef union tn__rcb {
@@ -8041,7 +8160,7 @@ typedef union tn__rcb {
 } tn__rcb;
 
 // Every idle connection has one of these: fields only some streams need live
-// elsewhere (the file), share room (delimiter, callback, scratch position),
+// elsewhere (files and lent memory), share room (delimiter, callback, scratch position),
 // and the small ones are packed together.
 struct tn_stream {
     tn__handle handle;
@@ -8074,7 +8193,10 @@ struct tn_stream {
     uint64_t wqueued, wsent;
     tn__wcb *wcbs;
     uint32_t nwcbs, wcbs_cap;
-    tn__qfile *file;   // NULL: none queued
+    tn__qext *xhead, *xtail;  // extents queued, in order (NULL: none)
+    // write_timeout: output pending since `wsince` without a byte going out
+    double write_timeout, wsince;
+    tn_timeout wtimer;  // at or before wsince + write_timeout while armed
     tn_stream_close_cb ccb;
     void *carg;
 };
@@ -8100,10 +8222,37 @@ TN__PRIVATE void tn__stream_consume(tn_stream *s, size_t n) {
     }
 }
 
+TN__PRIVATE void tn__stream_write_clock(tn_loop *loop, void *arg);
+
+// Output just became pending: the write timeout counts from now. The timer
+// is left armed when output drains (it then finds nothing to do), so it can
+// only be early, never late: it re-arms itself for the real deadline.
+TN__PRIVATE void tn__stream_start_write_clock(tn_stream *s) {
+    s->wsince = s->loop->now;
+    if (s->write_timeout > 0 && !s->wtimer.id)
+        s->wtimer = tn_loop_call_at(s->loop, s->wsince + s->write_timeout, tn__stream_write_clock, s);
+}
+
+TN__PRIVATE void tn__stream_write_clock(tn_loop *loop, void *arg) {
+    tn_stream *s = TN__CAST(tn_stream *, arg);
+    s->wtimer.id = 0;
+    if (s->wsent == s->wqueued) return;  // drained since
+    double due = s->wsince + s->write_timeout;
+    if (due > loop->now) {
+        s->wtimer = tn_loop_call_at(loop, due, tn__stream_write_clock, s);
+        return;
+    }
+    TN__LOGD("stream: %llu bytes queued and none taken in %g s (write_timeout); closing",
+             (unsigned long long)(s->wqueued - s->wsent), s->write_timeout);
+    tn__stream_close(s, TN_ETIMEDOUT);
+}
+
 TN__PRIVATE void tn__stream_update_events(tn_stream *s) {
     if (s->closed) return;
-    int want = (s->eof ? 0 : TN_IO_READ) | (s->wpos < s->wbuf.len || s->file ? TN_IO_WRITE : 0);
-    if (want != s->events && tn_loop_update_handler(s->loop, s->fd, want) == 0) s->events = (unsigned char)want;
+    int want = (s->eof ? 0 : TN_IO_READ) | (s->wpos < s->wbuf.len || s->xhead ? TN_IO_WRITE : 0);
+    if (want == s->events || tn_loop_update_handler(s->loop, s->fd, want) != 0) return;
+    if ((want & TN_IO_WRITE) && !(s->events & TN_IO_WRITE)) tn__stream_start_write_clock(s);
+    s->events = (unsigned char)want;
 }
 
 TN__PRIVATE void tn__stream_kick(tn_loop *loop, void *arg);
@@ -8154,7 +8303,8 @@ TN__PRIVATE void tn__stream_deliver_writes(tn_stream *s, int err) {
         tn__wcb wc = s->wcbs[0];
         memmove(s->wcbs, s->wcbs + 1, (s->nwcbs - 1) * sizeof *s->wcbs);
         s->nwcbs--;
-        wc.cb(s, TN__WCB_END(wc) <= s->wsent ? 0 : err, wc.arg);
+        if (wc.end & TN__WCB_REF) wc.cb.release(wc.arg);
+        else wc.cb.write(s, TN__WCB_END(wc) <= s->wsent ? 0 : err, wc.arg);
     }
 }
 
@@ -8219,15 +8369,17 @@ TN__PRIVATE void tn__stream_run(tn_stream *s) {
     tn__stream_update_events(s);
 }
 
-TN__PRIVATE void tn__stream_end_file(tn_stream *s) {
-    if (!s->file) return;
-    close(s->file->fd);
-    tn_buf_free(&s->file->buf);
-    tn__free(s->file);
-    s->file = NULL;
+// Drops the first extent, sent (or not: at close).
+TN__PRIVATE void tn__stream_pop_ext(tn_stream *s) {
+    tn__qext *x = s->xhead;
+    s->xhead = x->next;
+    if (!s->xhead) s->xtail = NULL;
+    if (x->fd >= 0) close(x->fd);
+    tn_buf_free(&x->buf);
+    tn__free(x);
 }
 
-TN__PRIVATE void tn__stream_free(tn_stream *s) {  // closed, so its file is gone
+TN__PRIVATE void tn__stream_free(tn_stream *s) {  // closed, so its extents are gone
     tn_buf_free(&s->rbuf);
     tn_buf_free(&s->wbuf);
     tn__free(s->wcbs);
@@ -8292,7 +8444,7 @@ TN__PRIVATE int tn__stream_send(tn_stream *s, const char *p, size_t len, int fla
 }
 
 // Reads the file's next piece (at most 64 KiB) into its buf.
-TN__PRIVATE int tn__stream_read_piece(tn__qfile *f) {
+TN__PRIVATE int tn__stream_read_piece(tn__qext *f) {
     size_t want = (size_t)TN__MIN(f->left, (uint64_t)(64 * 1024));
     tn_buf_clear(&f->buf);
     f->pos = 0;
@@ -8310,10 +8462,22 @@ TN__PRIVATE int tn__stream_read_piece(tn__qfile *f) {
     return 0;
 }
 
-// Hands the kernel what it takes of the queued file: 0 with the file either
-// done (s->file freed) or waiting for room, or an error.
-TN__PRIVATE int tn__stream_send_file(tn_stream *s) {
-    tn__qfile *f = s->file;
+// Hands the kernel what it takes of the first extent, lent memory: 0 with
+// it either sent or waiting for room, or an error.
+TN__PRIVATE int tn__stream_send_ref(tn_stream *s, tn__qext *x) {
+    bool more = x->next || s->wbuf.len > x->at;  // and the rest follows at once
+    while (x->left) {
+        size_t sent, piece = (size_t)TN__MIN(x->left, (uint64_t)1 << 30);
+        int r = tn__stream_send(s, x->ref, piece, more || x->left > piece ? TN__MSG_MORE : 0, &sent);
+        x->ref += sent;
+        x->left -= sent;
+        if (r || sent < piece) return r;
+    }
+    return 0;
+}
+
+// The same for a file: sendfile(2), or pieces read into its buffer.
+TN__PRIVATE int tn__stream_send_file(tn_stream *s, tn__qext *f) {
     while (f->left) {
 #if TN_USE_SENDFILE
         if (!f->copy) {
@@ -8344,28 +8508,37 @@ TN__PRIVATE int tn__stream_send_file(tn_stream *s) {
         f->left -= sent;
         if (r || f->pos < f->buf.len) return r;
     }
-    tn__stream_end_file(s);
+    return 0;
+}
+
+// Sends wbuf and the extents in their order until the kernel is full.
+TN__PRIVATE int tn__stream_send_all(tn_stream *s) {
+    for (;;) {
+        tn__qext *x = s->xhead;
+        size_t stop = x ? x->at : s->wbuf.len, sent = 0;
+        int r = stop > s->wpos ? tn__stream_send(s, s->wbuf.data + s->wpos, stop - s->wpos, x ? TN__MSG_MORE : 0, &sent)
+                               : 0;
+        s->wpos += sent;
+        if (r) return r;
+        if (s->wpos < stop || !x) break;
+        r = x->fd >= 0 ? tn__stream_send_file(s, x) : tn__stream_send_ref(s, x);
+        if (r) return r;
+        if (x->left) break;  // the kernel is full
+        tn__stream_pop_ext(s);
+    }
+    if (s->wpos == s->wbuf.len) {  // then every extent waits at its end
+        tn_buf_free(&s->wbuf);
+        s->wpos = 0;
+        for (tn__qext *x = s->xhead; x; x = x->next) x->at = 0;
+    }
     return 0;
 }
 
 TN__PRIVATE int tn__stream_flush(tn_stream *s) {
-    for (;;) {
-        size_t stop = s->file ? s->file->at : s->wbuf.len, sent = 0;
-        int more = s->file ? TN__MSG_MORE : 0;
-        int r = stop > s->wpos ? tn__stream_send(s, s->wbuf.data + s->wpos, stop - s->wpos, more, &sent) : 0;
-        s->wpos += sent;
-        if (r) return r;
-        if (s->wpos < stop || !s->file) break;
-        r = tn__stream_send_file(s);
-        if (r) return r;
-        if (s->file) break;  // the kernel is full
-    }
-    if (s->wpos == s->wbuf.len) {  // (a queued file's `at` is then wpos too)
-        tn_buf_free(&s->wbuf);
-        s->wpos = 0;
-        if (s->file) s->file->at = 0;
-    }
-    return 0;
+    uint64_t before = s->wsent;
+    int r = tn__stream_send_all(s);
+    if (s->wsent != before) s->wsince = s->loop->now;  // progress: the write timeout starts over
+    return r;
 }
 
 TN__PRIVATE void tn__stream_close(tn_stream *s, int reason) {
@@ -8373,9 +8546,11 @@ TN__PRIVATE void tn__stream_close(tn_stream *s, int reason) {
     s->closed = 1;
     s->close_reason = reason;
     // Hand the kernel what it takes now; the rest is dropped (Tornado drops all).
-    if ((s->wpos < s->wbuf.len || s->file) && (reason == 0 || reason == TN_EOF || reason == TN_ECANCELED))
+    if ((s->wpos < s->wbuf.len || s->xhead) && (reason == 0 || reason == TN_EOF || reason == TN_ECANCELED))
         tn__stream_flush(s);
-    tn__stream_end_file(s);
+    while (s->xhead) tn__stream_pop_ext(s);  // lent memory goes back through its wcb
+    tn_loop_remove_timeout(s->loop, s->wtimer);
+    s->wtimer.id = 0;
     tn_loop_remove_handler(s->loop, s->fd);
     close(s->fd);
     s->fd = -1;
@@ -8465,6 +8640,7 @@ TN_API tn_stream *tn_stream_new(tn_loop *loop, int fd, const tn_stream_desc *des
     if (desc) {
         s->max_buffer = TN__DEF(desc->max_buffer_size, s->max_buffer);
         s->max_write = desc->max_write_buffer_size;
+        s->write_timeout = desc->write_timeout;
         s->user_data = desc->user_data;
     }
     s->events = TN_IO_READ;
@@ -8555,11 +8731,17 @@ TN__PRIVATE int tn__stream_reserve_wcb(tn_stream *s) {
 }
 
 // Adds a callback, reserved above, for the bytes queued so far.
-TN__PRIVATE void tn__stream_add_wcb(tn_stream *s, uint64_t mark, tn_stream_write_cb cb, void *arg) {
+TN__PRIVATE void tn__stream_add_wcb(tn_stream *s, uint64_t mark, tn__wcbfn fn, void *arg) {
     tn__wcb *w = &s->wcbs[s->nwcbs++];
     w->end = s->wqueued | mark;
-    w->cb = cb;
+    w->cb = fn;
     w->arg = arg;
+}
+
+TN__PRIVATE tn__wcbfn tn__wcb_write(tn_stream_write_cb cb) {
+    tn__wcbfn fn;
+    fn.write = cb;
+    return fn;
 }
 
 // tn_stream_write; with `now` false the bytes wait for the next flush (the
@@ -8576,11 +8758,11 @@ TN__INTERNAL int tn__stream_write(tn_stream *s, const void *data, size_t len, tn
     if (cb && tn__stream_reserve_wcb(s)) return TN_ENOMEM;
     const char *p = TN__CAST(const char *, data);
     size_t sent = 0;
-    if (now && pending == 0 && !s->file && len) {
+    if (now && pending == 0 && !s->xhead && len) {
         int r = tn__stream_send(s, p, len, 0, &sent);
         if (r) {  // as in Tornado, the failure arrives through the callbacks, this one's too
             s->wqueued += len;
-            if (cb) tn__stream_add_wcb(s, 0, cb, arg);
+            if (cb) tn__stream_add_wcb(s, 0, tn__wcb_write(cb), arg);
             tn__stream_close(s, r);
             return 0;
         }
@@ -8591,41 +8773,67 @@ TN__INTERNAL int tn__stream_write(tn_stream *s, const void *data, size_t len, tn
     }
     s->wqueued += len;
     if (cb) {
-        tn__stream_add_wcb(s, 0, cb, arg);
+        tn__stream_add_wcb(s, 0, tn__wcb_write(cb), arg);
         if (s->wsent >= s->wqueued) tn__stream_writes_done_soon(s);
     }
     tn__stream_update_events(s);
     return 0;
 }
 
+// Queues an extent (its fd or memory already in x) after what is queued,
+// with its callback (fn.write may be NULL; its room was reserved). Sends
+// what the kernel takes now.
+TN__PRIVATE void tn__stream_queue_ext(tn_stream *s, tn__qext *x, uint64_t mark, tn__wcbfn fn, void *arg) {
+    x->at = s->wbuf.len;
+    if (s->xtail) s->xtail->next = x;
+    else s->xhead = x;
+    s->xtail = x;
+    s->wqueued += x->left;
+    if (fn.write) tn__stream_add_wcb(s, mark, fn, arg);
+    int r = tn__stream_flush(s);
+    if (r) tn__stream_close(s, r);  // the failure arrives through the callback, as in tn_stream_write
+    else if (fn.write && s->wsent >= s->wqueued) tn__stream_writes_done_soon(s);
+    tn__stream_update_events(s);
+}
+
 TN_API int tn_stream_write_file(tn_stream *s, int fd, uint64_t offset, uint64_t length, tn_stream_write_cb cb,
                                 void *arg) {
-    if (s->closed || s->file) {
+    if (s->closed) {
         close(fd);
-        return s->closed ? TN_ECLOSED : TN_EBUSY;
+        return TN_ECLOSED;
     }
     if (length == 0) {
         close(fd);
         return tn_stream_write(s, "", 0, cb, arg);
     }
-    tn__qfile *f = TN__CAST(tn__qfile *, tn__calloc(1, sizeof *f));
-    if (!f || (cb && tn__stream_reserve_wcb(s))) {
+    tn__qext *x = TN__CAST(tn__qext *, tn__calloc(1, sizeof *x));
+    if (!x || (cb && tn__stream_reserve_wcb(s))) {
         TN__LOGE("stream: cannot queue a file (out of memory)");
-        tn__free(f);
+        tn__free(x);
         close(fd);
         return TN_ENOMEM;
     }
-    f->fd = fd;
-    f->at = s->wbuf.len;
-    f->off = offset;
-    f->left = length;
-    s->file = f;
-    s->wqueued += length;
-    if (cb) tn__stream_add_wcb(s, TN__WCB_FILE, cb, arg);
-    int r = tn__stream_flush(s);
-    if (r) tn__stream_close(s, r);  // the failure arrives through cb, as in tn_stream_write
-    else if (cb && s->wsent >= s->wqueued) tn__stream_writes_done_soon(s);
-    tn__stream_update_events(s);
+    x->fd = fd;
+    x->off = offset;
+    x->left = length;
+    tn__stream_queue_ext(s, x, TN__WCB_FILE, tn__wcb_write(cb), arg);
+    return 0;
+}
+
+TN_API int tn_stream_write_ref(tn_stream *s, const void *data, size_t len, tn_release_cb release, void *arg) {
+    if (!release) return TN_EINVAL;
+    int r = s->closed ? TN_ECLOSED : tn__stream_reserve_wcb(s);
+    tn__qext *x = r ? NULL : TN__CAST(tn__qext *, tn__calloc(1, sizeof *x));
+    if (!x) {
+        release(arg);
+        return r ? r : TN_ENOMEM;
+    }
+    x->fd = -1;
+    x->ref = TN__CAST(const char *, data);
+    x->left = len;
+    tn__wcbfn fn;
+    fn.release = release;
+    tn__stream_queue_ext(s, x, TN__WCB_REF, fn, arg);
     return 0;
 }
 
@@ -8636,6 +8844,9 @@ TN__INTERNAL void tn__stream_forget_file_cb(tn_stream *s) {
         if (!(s->wcbs[i].end & TN__WCB_FILE)) s->wcbs[n++] = s->wcbs[i];
     s->nwcbs = n;
 }
+
+// For the http server, which caps output only once it hands a stream over.
+TN__INTERNAL void tn__stream_set_max_write(tn_stream *s, size_t max) { s->max_write = max; }
 
 TN_API int tn_stream_write(tn_stream *s, const void *data, size_t len, tn_stream_write_cb cb, void *arg) {
     return tn__stream_write(s, data, len, cb, arg, true);
@@ -8650,7 +8861,7 @@ TN_API void tn_stream_close(tn_stream *s) { tn__stream_close(s, 0); }
 TN_API bool tn_stream_closed(const tn_stream *s) { return s->closed; }
 TN_API bool tn_stream_reading(const tn_stream *s) { return s->rmode != TN__RD_NONE; }
 TN_API size_t tn_stream_write_buffer_size(const tn_stream *s) {
-    uint64_t n = (uint64_t)(s->wbuf.len - s->wpos) + (s->file ? s->file->left : 0);
+    uint64_t n = s->wqueued - s->wsent;
     return n > SIZE_MAX ? SIZE_MAX : (size_t)n;
 }
 
@@ -9557,7 +9768,8 @@ enum { TN__CK_SIZE, TN__CK_DATA, TN__CK_DATA_END, TN__CK_TRAILER, TN__CK_DONE };
 
 // A chunk-size line "HEX [BWS ";" extensions] CRLF" at b[0..len), shorter
 // than `max`. Extensions are skipped; they may hold no CTL but HTAB.
-TN__PRIVATE int tn__chunk_size_line(const char *b, size_t len, size_t max, uint64_t *size,
+// A size over `room` is TN_EMSGSIZE as soon as its digits show it.
+TN__PRIVATE int tn__chunk_size_line(const char *b, size_t len, size_t max, uint64_t room, uint64_t *size,
                                     size_t *used) {
     size_t q = 0, e = TN__MIN(len, max);
     uint64_t v = 0;
@@ -9565,6 +9777,7 @@ TN__PRIVATE int tn__chunk_size_line(const char *b, size_t len, size_t max, uint6
         if (q == 16) return TN_EPARSE;  // 16 hex digits fill a uint64_t
         unsigned char c = (unsigned char)b[q];
         v = v << 4 | (uint64_t)(c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10);
+        if (v > room) return TN_EMSGSIZE;
     }
     size_t digits = q;
     while (q < e && (b[q] == ' ' || b[q] == '\t')) q++;
@@ -9598,9 +9811,12 @@ TN__PRIVATE int tn__chunk_step(tn_chunked_decoder *d, const char *b, size_t len,
                                tn_str *data) {
     switch (d->_state) {
     case TN__CK_SIZE: {
-        int r = tn__chunk_size_line(b, len, TN__DEF(d->max_line, 4096u), &d->_remaining, used);
-        if (!r) d->_state = d->_remaining ? TN__CK_DATA : TN__CK_TRAILER;
-        return r;
+        uint64_t room = d->max_size ? d->max_size - d->_total : UINT64_MAX;
+        int r = tn__chunk_size_line(b, len, TN__DEF(d->max_line, 4096u), room, &d->_remaining, used);
+        if (r) return r;
+        d->_total += d->_remaining;
+        d->_state = d->_remaining ? TN__CK_DATA : TN__CK_TRAILER;
+        return 0;
     }
     case TN__CK_DATA:
         *used = (size_t)TN__MIN((uint64_t)len, d->_remaining);
@@ -9631,7 +9847,7 @@ TN_API int tn_chunked_decode(tn_chunked_decoder *d, const char *buf, size_t len,
         int r = tn__chunk_step(d, buf + off, len - off, &used, data);
         // An error after some progress is reported by the next call, so a
         // split feed and a one-shot feed deliver the same data.
-        if (r == TN_EPARSE) return off ? (int)off : r;
+        if (r == TN_EPARSE || r == TN_EMSGSIZE) return off ? (int)off : r;
         if (r) break;
         off += used;
     }
@@ -10817,6 +11033,9 @@ TN__INTERNAL tn_buf *tn__handler_body(tn_handler *h);
 TN__INTERNAL void tn__handler_reset_headers(tn_handler *h);
 // True when the request callback deferred the answer (tn_defer).
 TN__INTERNAL bool tn__handler_deferred(const tn_handler *h);
+// True when the response holds lent bytes (tn_write_ref, tn_write_buf): the
+// web layer then computes no automatic ETag over them.
+TN__INTERNAL bool tn__handler_has_lent(const tn_handler *h);
 #endif
 // ==== END src/http/server_internal.h ====
 
@@ -10836,13 +11055,17 @@ TN__INTERNAL bool tn__handler_deferred(const tn_handler *h);
 typedef struct tn__hconn tn__hconn;
 typedef struct tn__hreq tn__hreq;
 
-// Connections waiting under one fixed timeout, oldest first: a deadline is
-// always the latest when added, so adding and removing are O(1), and one
-// loop timer (for the head) serves them all.
+// Connections waiting under one fixed timeout, oldest first: each deadline is
+// now + timeout when added, on a clock that never goes back, so deadlines
+// only grow along a list, adding and removing are O(1), and one loop timer
+// serves it. That timer is armed exactly while the list is not empty, at its
+// head's deadline: whatever changes the head re-arms it.
 typedef struct tn__tlist {
     tn__hconn *head, *tail;
     double timeout;
     tn_timeout timer;
+    tn_http_server *srv;
+    const char *waiting_for;   // for the log line
 } tn__tlist;
 
 struct tn_http_server {
@@ -10860,7 +11083,8 @@ struct tn_http_server {
     tn__hconn *out_conn;       // whose responses `out` holds
     int flush_queued;          // a tn__hserver_flush_cb is on the loop's queue
     int stopped;               // freed by that callback, which must still find it
-    tn__tlist idle, body;      // waiting for a request head / for a body
+    tn__tlist idle, header, body;  // waiting for a request to start, for the
+                                   // rest of its head, for its body
     time_t date_sec;
     char date[TN_HTTP_DATE_SIZE];
     tn_buf defaults;           // "Server: ..\r\nContent-Type: ..\r\nDate: ..\r\n", per second
@@ -10873,7 +11097,7 @@ struct tn__hconn {
     tn_http_server *srv;
     tn_stream *stream;
     tn__hreq *req;             // the request being read or answered
-    tn__hconn *tprev, *tnext;  // in srv->idle or srv->body while waiting
+    tn__hconn *tprev, *tnext;  // in one of srv's timeout lists while waiting
     tn__tlist *tlist;
     double deadline;
     unsigned closing : 1;      // close once the current response is out
@@ -10881,6 +11105,19 @@ struct tn__hconn {
 };
 
 enum { TN__REQ_MAX_POOL = 256, TN__REQ_KEEP_BUF = 64 * 1024 };
+
+// Bodies (or lent pieces) up to this are copied into the batch of responses:
+// one write is cheaper than lending them. Larger ones are lent to the stream.
+enum { TN__LEND_MIN = 16 * 1024 };
+
+// A piece of the response body lent by the handler (tn_write_ref), sent
+// after the first `at` bytes of the request's `out`.
+typedef struct tn__lent {
+    size_t at, len;
+    const char *data;
+    tn_release_cb release;
+    void *arg;
+} tn__lent;
 
 struct tn__hreq {
     tn_handler pub;            // first: a tn_handler * is a tn__hreq *
@@ -10895,6 +11132,9 @@ struct tn__hreq {
     tn_buf body;
     tn_buf resp;               // response header lines, "Name: value\r\n"
     tn_buf out;                // body written and not yet sent
+    tn__lent *lent;            // with pieces of it lent, in order
+    size_t nlent, lent_cap;
+    uint64_t lent_bytes;
     tn_http_framing framing;
     tn_chunked_decoder chunked;
     uint64_t body_left;        // Content-Length bytes still to read
@@ -10915,8 +11155,9 @@ struct tn__hreq {
 #define TN__REQ(h) ((tn__hreq *)(void *)(h))
 
 TN__PRIVATE void tn__hconn_close(tn__hconn *c);
-TN__PRIVATE void tn__hconn_read_head(tn__hconn *c);
+TN__PRIVATE void tn__hconn_read_head(tn__hconn *c, tn__tlist *wait);
 TN__PRIVATE void tn__hreq_release(tn__hreq *r);
+TN__PRIVATE void tn__hreq_clear_body(tn__hreq *r);
 
 // ---- small helpers
 
@@ -10960,13 +11201,10 @@ TN__PRIVATE void tn__hconn_flush_out_now(tn_http_server *srv, bool now) {
     tn__hconn *c = srv->out_conn;
     srv->out_conn = NULL;
     if (!c || !srv->out.len) return;
-    int r = tn__stream_write(c->stream, srv->out.data, srv->out.len, NULL, NULL, now);
+    // A failure closes the stream, and its close callback tells the rest.
+    tn__stream_write(c->stream, srv->out.data, srv->out.len, NULL, NULL, now);
     tn_buf_clear(&srv->out);
     if (srv->out.cap > TN__REQ_KEEP_BUF) tn_buf_free(&srv->out);
-    if (r == TN_ENOBUFS) {
-        TN__LOGW("%s: not reading its responses (max_write_buffer_size); closing", c->remote_ip);
-        tn__hconn_close(c);
-    }
 }
 
 TN__PRIVATE void tn__hconn_flush_out(tn_http_server *srv) { tn__hconn_flush_out_now(srv, true); }
@@ -10995,6 +11233,16 @@ TN__PRIVATE int tn__hconn_queue(tn__hconn *c, const void *data, size_t len) {
     return tn_buf_append(&srv->out, data, len);
 }
 
+// Sends lent bytes after what c has queued, without copying them; they are
+// given back once sent or dropped (at once if c cannot send any more).
+TN__PRIVATE void tn__hconn_lend(tn__hconn *c, const char *data, size_t len, tn_release_cb release, void *arg) {
+    tn__hconn_queue(c, "", 0);
+    tn__hconn_flush_out_now(c->srv, false);  // what goes before leaves with the first lent bytes
+    tn_stream_write_ref(c->stream, data, len, release, arg);
+}
+
+TN__PRIVATE void tn__free_release(void *p) { tn__free(p); }
+
 // A bare error answer before any handler ran; then the connection closes.
 TN__PRIVATE void tn__hconn_reject(tn__hconn *c, int status) {
     char line[160];
@@ -11009,9 +11257,8 @@ TN__PRIVATE void tn__hconn_reject(tn__hconn *c, int status) {
 
 // ---- connections
 
-TN__PRIVATE void tn__hconn_stop_timer(tn__hconn *c) {
+TN__PRIVATE void tn__tlist_unlink(tn__hconn *c) {
     tn__tlist *l = c->tlist;
-    if (!l) return;
     if (c->tprev) c->tprev->tnext = c->tnext;
     else l->head = c->tnext;
     if (c->tnext) c->tnext->tprev = c->tprev;
@@ -11022,30 +11269,36 @@ TN__PRIVATE void tn__hconn_stop_timer(tn__hconn *c) {
 
 TN__PRIVATE void tn__tlist_fire(tn_loop *loop, void *arg);
 
-TN__PRIVATE void tn__tlist_arm(tn_http_server *srv, tn__tlist *l) {
-    if (!l->timer.id && l->head) l->timer = tn_loop_call_at(srv->loop, l->head->deadline, tn__tlist_fire, srv);
+// Points the list's timer at its head's deadline, or at nothing.
+TN__PRIVATE void tn__tlist_rearm(tn__tlist *l) {
+    tn_loop *loop = l->srv->loop;
+    tn_loop_remove_timeout(loop, l->timer);
+    l->timer.id = 0;
+    if (!l->head) return;
+    l->timer = tn_loop_call_at(loop, l->head->deadline, tn__tlist_fire, l);
+    if (!l->timer.id) TN__LOGE("cannot arm the %s timeout (out of memory)", l->waiting_for);
 }
 
-// Closes the connections whose deadline passed, on both lists (one callback
-// serves both; the argument is the server).
+// Closes the connections whose deadline passed.
 TN__PRIVATE void tn__tlist_fire(tn_loop *loop, void *arg) {
-    tn_http_server *srv = TN__CAST(tn_http_server *, arg);
-    tn__tlist *lists[2] = {&srv->idle, &srv->body};
-    for (int i = 0; i < 2; i++) {
-        tn__tlist *l = lists[i];
-        if (l->timer.id && l->head && l->head->deadline > loop->now) continue;  // not this one's turn
-        l->timer.id = 0;
-        while (l->head && l->head->deadline <= loop->now) {
-            tn__hconn *c = l->head;
-            tn__hconn_stop_timer(c);
-            if (l == &srv->body) TN__LOGI("%s: timeout reading body; closing", c->remote_ip);
-            else TN__LOGD("%s: idle timeout; closing", c->remote_ip);
-            tn__hconn_close(c);
-        }
-        tn_loop_remove_timeout(loop, l->timer);
-        l->timer.id = 0;
-        tn__tlist_arm(srv, l);
+    tn__tlist *l = TN__CAST(tn__tlist *, arg);
+    l->timer.id = 0;
+    while (l->head && l->head->deadline <= loop->now) {
+        tn__hconn *c = l->head;
+        tn__tlist_unlink(c);
+        if (l == &l->srv->idle) TN__LOGD("%s: idle timeout; closing", c->remote_ip);
+        else TN__LOGI("%s: timeout waiting for the %s; closing", c->remote_ip, l->waiting_for);
+        tn__hconn_close(c);
     }
+    tn__tlist_rearm(l);
+}
+
+TN__PRIVATE void tn__hconn_stop_timer(tn__hconn *c) {
+    tn__tlist *l = c->tlist;
+    if (!l) return;
+    bool was_head = l->head == c;
+    tn__tlist_unlink(c);
+    if (was_head) tn__tlist_rearm(l);
 }
 
 TN__PRIVATE void tn__hconn_start_timer(tn__hconn *c, tn__tlist *l) {
@@ -11056,7 +11309,7 @@ TN__PRIVATE void tn__hconn_start_timer(tn__hconn *c, tn__tlist *l) {
     if (l->tail) l->tail->tnext = c;
     else l->head = c;
     l->tail = c;
-    tn__tlist_arm(c->srv, l);
+    if (l->head == c) tn__tlist_rearm(l);
 }
 
 TN__PRIVATE void tn__hconn_close(tn__hconn *c) {
@@ -11068,7 +11321,9 @@ TN__PRIVATE void tn__hconn_on_close(tn_stream *s, int reason, void *arg) {
     tn__hconn *c = TN__CAST(tn__hconn *, arg);
     tn_http_server *srv = c->srv;
     (void)s;
-    (void)reason;
+    if (reason == TN_ETIMEDOUT)
+        TN__LOGW("%s: not reading its responses: %llu bytes queued, none taken for %g s (write_timeout); closed",
+                 c->remote_ip, (unsigned long long)tn_stream_write_buffer_size(s), srv->desc.write_timeout);
     if (srv->out_conn == c) {
         srv->out_conn = NULL;
         tn_buf_clear(&srv->out);
@@ -11114,7 +11369,7 @@ TN__PRIVATE void tn__hserver_handle_stream(tn_tcp_server *tcp, tn_stream *s, voi
     srv->conns = c;
     srv->nconns++;
     tn_stream_set_close_callback(s, tn__hconn_on_close, c);
-    tn__hconn_read_head(c);
+    tn__hconn_read_head(c, &srv->header);
 }
 
 // ---- requests: a pool of handler objects, so a steady state allocates nothing
@@ -11135,13 +11390,16 @@ TN__PRIVATE tn__hreq *tn__hreq_take(tn_http_server *srv) {
     }
     tn_buf head = r->head, body = r->body, resp = r->resp, out = r->out;
     tn_header *headers = r->headers;
-    size_t headers_cap = r->headers_cap;
+    size_t headers_cap = r->headers_cap, lent_cap = r->lent_cap;
+    tn__lent *lent = r->lent;
     void *ext = r->ext;
     void (*ext_free)(void *) = r->ext_free;
     memset(r, 0, sizeof *r);
     r->head = head, r->body = body, r->resp = resp, r->out = out;
     r->headers = headers;
     r->headers_cap = headers_cap;
+    r->lent = lent;
+    r->lent_cap = lent_cap;
     r->ext = ext;
     r->ext_free = ext_free;
     r->srv = srv;
@@ -11152,7 +11410,16 @@ TN__PRIVATE tn__hreq *tn__hreq_take(tn_http_server *srv) {
     return r;
 }
 
+// Gives back the pieces lent to the response that were not sent.
+TN__PRIVATE void tn__hreq_drop_lent(tn__hreq *r) {
+    for (size_t i = 0; i < r->nlent; i++) r->lent[i].release(r->lent[i].arg);
+    r->nlent = 0;
+    r->lent_bytes = 0;
+}
+
 TN__PRIVATE void tn__hreq_free_mem(tn__hreq *r) {
+    tn__hreq_drop_lent(r);
+    tn__free(r->lent);
     tn_buf_free(&r->head);
     tn_buf_free(&r->body);
     tn_buf_free(&r->resp);
@@ -11167,6 +11434,7 @@ TN__PRIVATE void tn__hreq_release(tn__hreq *r) {
     if (r->released) return;
     r->released = 1;
     tn__loop_remove_handle(&r->handle);
+    tn__hreq_drop_lent(r);
     if (!srv || srv->nfree >= TN__REQ_MAX_POOL) {
         tn__hreq_free_mem(r);
         return;
@@ -11289,10 +11557,27 @@ TN__PRIVATE void tn__hreq_dispatch(tn__hreq *r) {
 // The request's connection is still there and open.
 TN__PRIVATE bool tn__hreq_alive(const tn__hreq *r) { return r->conn && !tn_stream_closed(r->conn->stream); }
 
+// Grows the body's buffer to its announced length in one step once a
+// sixteenth of it came, geometrically before: a body of n bytes takes n + 1,
+// not up to 2n, and its last move costs at most n/8 more while realloc
+// copies. (Not at once: a head alone must not make us allocate.)
+TN__PRIVATE int tn__hreq_body_room(tn__hreq *r, size_t len) {
+    tn_buf *b = &r->body;
+    size_t need = b->len + len + 1, cap = b->cap ? b->cap : 64, whole = (size_t)r->framing.content_length + 1;
+    if (need <= b->cap || r->framing.body != TN_HTTP_BODY_LENGTH) return 0;  // tn_buf_append grows it
+    while (cap < need) cap *= 2;
+    if (cap > whole || need > whole / 16) cap = whole;  // whole >= need
+    char *p = TN__CAST(char *, tn__realloc(b->data, cap));
+    if (!p) return TN_ENOMEM;
+    b->data = p;
+    b->cap = cap;
+    return 0;
+}
+
 TN__PRIVATE void tn__hreq_body_bytes(tn__hreq *r, const char *data, size_t len) {
     if (!len) return;
     if (r->on_data) r->on_data(&r->pub, data, len);
-    else if (tn_buf_append(&r->body, data, len)) tn__hconn_reject(r->conn, 500);
+    else if (tn__hreq_body_room(r, len) || tn_buf_append(&r->body, data, len)) tn__hconn_reject(r->conn, 500);
 }
 
 TN__PRIVATE void tn__hreq_body_finished(tn__hreq *r) {
@@ -11330,8 +11615,8 @@ TN__PRIVATE size_t tn__hreq_on_chunked(tn_stream *s, int status, const char *dat
         tn_str piece;
         int n = tn_chunked_decode(&r->chunked, data + used, len - used, &piece);
         if (n == TN_INCOMPLETE) break;
-        if (n < 0) {
-            tn__hconn_reject(r->conn, 400);
+        if (n < 0) {  // a chunk announced past max_body is refused before its data come
+            tn__hconn_reject(r->conn, n == TN_EMSGSIZE ? 413 : 400);
             return len;
         }
         used += (size_t)n;
@@ -11366,6 +11651,7 @@ TN__PRIVATE void tn__hreq_read_body(tn__hreq *r) {
     tn__hconn_flush_out(r->srv);  // answers so far go before we wait for a body
     if (f->expect_continue && !r->finished) tn_stream_write(c->stream, "HTTP/1.1 100 Continue\r\n\r\n", 25, NULL, NULL);
     tn__hconn_start_timer(c, &r->srv->body);
+    r->chunked.max_size = r->max_body;
     if (f->body == TN_HTTP_BODY_LENGTH) {
         r->body_left = f->content_length;
         tn__hreq_read_length(r);
@@ -11375,10 +11661,11 @@ TN__PRIVATE void tn__hreq_read_body(tn__hreq *r) {
 }
 
 TN__PRIVATE size_t tn__hconn_on_head(tn_stream *s, int status, const char *data, size_t len, void *arg) {
+    (void)s;
+    if (status) return 0;  // closing: c may be gone already (a stopped server frees it first)
     tn__hconn *c = TN__CAST(tn__hconn *, arg);
     tn_http_server *srv = c->srv;
-    (void)s;
-    if (status) return 0;
+    if (c->tlist == &srv->idle) tn__hconn_start_timer(c, &srv->header);  // a request has started
     tn__hreq *r = c->req ? c->req : tn__hreq_take(srv);
     if (!r) {
         tn__hconn_reject(c, 503);
@@ -11425,9 +11712,28 @@ TN__PRIVATE size_t tn__hconn_on_head(tn_stream *s, int status, const char *data,
     return (size_t)n;
 }
 
-TN__PRIVATE void tn__hconn_read_head(tn__hconn *c) {
+TN__PRIVATE void tn__hconn_on_drained(tn_stream *s, int status, void *arg) {
+    tn__hconn *c = TN__CAST(tn__hconn *, arg);
+    (void)s;
+    if (!status) tn__hconn_read_head(c, &c->srv->idle);  // else closing: c may be gone
+}
+
+// Waits for a request head: on `wait` (srv->idle between requests, whose
+// first byte moves it to srv->header; srv->header for a new connection).
+// While more than max_write_buffer_size of answers wait to go out, it reads
+// nothing more: a client pipelining requests it does not read the answers
+// of cannot make them pile up (write_timeout cuts it off in the end).
+TN__PRIVATE void tn__hconn_read_head(tn__hconn *c, tn__tlist *wait) {
+    tn_http_server *srv = c->srv;
     c->req = NULL;
-    tn__hconn_start_timer(c, &c->srv->idle);
+    size_t queued = tn_stream_write_buffer_size(c->stream) + (srv->out_conn == c ? srv->out.len : 0);
+    if (queued > srv->desc.max_write_buffer_size) {
+        tn__hconn_stop_timer(c);
+        if (srv->out_conn == c) tn__hconn_flush_out(srv);
+        tn_stream_write(c->stream, "", 0, tn__hconn_on_drained, c);
+        return;
+    }
+    tn__hconn_start_timer(c, wait);
     if (tn_stream_read_parse(c->stream, tn__hconn_on_head, c) != 0) tn__hconn_close(c);
 }
 
@@ -11473,7 +11779,7 @@ TN__PRIVATE void tn__hreq_write_head(tn__hreq *r, bool finishing) {
         if (!(r->head_method && tn_get_response_header(&r->pub, "Content-Length").ptr)) {
             tn__hreq_drop_header(resp, "Content-Length");
             tn_buf_append(resp, "Content-Length: ", 16);
-            tn__buf_append_num(resp, r->out.len, 10);
+            tn__buf_append_num(resp, r->out.len + r->lent_bytes, 10);
             tn_buf_append(resp, "\r\n", 2);
         }
     } else if (r->pub.request.version.ptr[7] == '1' && !r->head_method) {
@@ -11504,23 +11810,38 @@ TN__PRIVATE void tn__hreq_write_head(tn__hreq *r, bool finishing) {
     r->headers_sent = 1;
 }
 
-// Moves the buffered body to the connection (as one chunk when chunked).
+// Moves the buffered body to the connection (as one chunk when chunked):
+// its lent pieces, and the written bytes between them, in order. A body
+// written in one large piece is lent too, instead of copied once more.
 TN__PRIVATE void tn__hreq_write_body(tn__hreq *r) {
-    if (!r->out.len) return;
+    uint64_t total = r->out.len + r->lent_bytes;
+    if (!total) return;
     if (r->head_method || !tn__status_has_body(r->status)) {
-        tn_buf_clear(&r->out);
+        tn__hreq_clear_body(r);
         return;
     }
+    tn__hconn *c = r->conn;
     if (r->chunked_out) {
-        tn_buf *o = &r->srv->out;
-        tn__hconn_queue(r->conn, "", 0);
-        tn__buf_append_num(o, r->out.len, 16);
-        tn_buf_append(o, "\r\n", 2);
-        tn__hconn_queue(r->conn, r->out.data, r->out.len);
-        tn__hconn_queue(r->conn, "\r\n", 2);
-    } else {
-        tn__hconn_queue(r->conn, r->out.data, r->out.len);
+        tn__hconn_queue(c, "", 0);
+        tn__buf_append_num(&r->srv->out, total, 16);
+        tn_buf_append(&r->srv->out, "\r\n", 2);
     }
+    size_t from = 0;
+    for (size_t i = 0; i < r->nlent; i++) {
+        tn__lent *l = &r->lent[i];
+        if (l->at > from) tn__hconn_queue(c, r->out.data + from, l->at - from);
+        tn__hconn_lend(c, l->data, l->len, l->release, l->arg);
+        from = l->at;
+    }
+    r->nlent = 0;  // the stream gives them back now
+    r->lent_bytes = 0;
+    if (from == 0 && r->out.len >= TN__LEND_MIN) {
+        tn__hconn_lend(c, r->out.data, r->out.len, tn__free_release, r->out.data);
+        memset(&r->out, 0, sizeof r->out);
+    } else if (r->out.len > from) {
+        tn__hconn_queue(c, r->out.data + from, r->out.len - from);
+    }
+    if (r->chunked_out) tn__hconn_queue(c, "\r\n", 2);
     tn_buf_clear(&r->out);
 }
 
@@ -11551,9 +11872,9 @@ TN_API int tn_finish(tn_handler *h) {
     tn__hconn *c = r->conn;
     if (c) {
         if (!r->body_done) r->keep_alive = 0;  // answered before the body was read
-        if (r->out.len && !tn__status_has_body(r->status)) {
+        if (r->out.len + r->lent_bytes && !tn__status_has_body(r->status)) {
             TN__LOGE("a %d response cannot have a body; dropped", r->status);
-            tn_buf_clear(&r->out);
+            tn__hreq_clear_body(r);
         }
         if (!r->headers_sent) tn__hreq_write_head(r, true);
         tn__hreq_write_body(r);
@@ -11564,7 +11885,7 @@ TN_API int tn_finish(tn_handler *h) {
             tn_stream_write(c->stream, "", 0, tn__hconn_close_after_write, NULL);
         } else {
             tn__hserver_flush_soon(r->srv);
-            if (r->body_done) tn__hconn_read_head(c);
+            if (r->body_done) tn__hconn_read_head(c, &r->srv->idle);
         }
     }
     if (r->srv && r->srv->hooks.after_finish) r->srv->hooks.after_finish(h);
@@ -11594,7 +11915,7 @@ TN_API int tn_send_file(tn_handler *h, int fd, uint64_t offset, uint64_t length)
     }
     char num[24];
     snprintf(num, sizeof num, "%llu", (unsigned long long)length);
-    tn_buf_clear(&r->out);
+    tn__hreq_clear_body(r);
     int rc = tn_set_header(h, "Content-Length", num);
     r->file_out = 1;
     tn__hconn *c = r->conn;
@@ -11625,6 +11946,7 @@ TN_API tn_stream *tn_detach(tn_handler *h, int status) {
     if (srv->out_conn == c) tn__hconn_flush_out(srv);
     tn_stream *s = c->stream;
     tn_stream_set_close_callback(s, NULL, NULL);
+    tn__stream_set_max_write(s, srv->desc.max_write_buffer_size);  // the new owner's writes are capped
     tn__hconn_stop_timer(c);
     if (c->prev) c->prev->next = c->next;
     else srv->conns = c->next;
@@ -11733,6 +12055,49 @@ TN_API int tn_write(tn_handler *h, const void *data, size_t len) {
     return tn_buf_append(&r->out, data, len);
 }
 
+TN_API int tn_write_ref(tn_handler *h, const void *data, size_t len, tn_release_cb release, void *arg) {
+    tn__hreq *r = TN__REQ(h);
+    int rc = r->finished || r->file_out ? TN_ECLOSED : 0;
+    if (!rc && len < TN__LEND_MIN) rc = tn_write(h, data, len);  // small: a copy is cheaper
+    else if (!rc && (r->conn || !r->headers_sent)) {
+        if (r->nlent == r->lent_cap) {
+            size_t cap = r->lent_cap ? r->lent_cap * 2 : 4;
+            tn__lent *l = TN__CAST(tn__lent *, tn__realloc(r->lent, cap * sizeof *l));
+            if (!l) rc = TN_ENOMEM;
+            else r->lent = l, r->lent_cap = cap;
+        }
+        if (!rc) {
+            tn__lent *l = &r->lent[r->nlent++];
+            l->at = r->out.len;
+            l->data = TN__CAST(const char *, data);
+            l->len = len;
+            l->release = release;
+            l->arg = arg;
+            r->lent_bytes += len;
+            return 0;
+        }
+    }
+    release(arg);
+    return rc;
+}
+
+TN_API int tn_write_buf(tn_handler *h, tn_buf *b) {
+    tn_buf m = *b;
+    memset(b, 0, sizeof *b);
+    if (!m.data) return tn_write(h, "", 0);
+    return tn_write_ref(h, m.data, m.len, tn__free_release, m.data);
+}
+
+TN_API int tn_take_body(tn_handler *h, tn_buf *out) {
+    tn__hreq *r = TN__REQ(h);
+    memset(out, 0, sizeof *out);
+    if (!r->body_done || r->on_data || r->released) return TN_EINVAL;
+    *out = r->body;
+    memset(&r->body, 0, sizeof r->body);
+    r->pub.request.body = tn__str_n("", 0);
+    return 0;
+}
+
 TN_API int tn_write_str(tn_handler *h, const char *s) { return tn_write(h, s, strlen(s)); }
 
 TN_API int tn_writef(tn_handler *h, const char *fmt, ...) {
@@ -11750,7 +12115,15 @@ TN_API tn_str tn_get_written(const tn_handler *h) {
     return tn__str_n(b->data ? b->data : "", b->len);
 }
 
-TN_API void tn_clear_written(tn_handler *h) { tn_buf_clear(&TN__REQ(h)->out); }
+TN__PRIVATE void tn__hreq_clear_body(tn__hreq *r) {
+    tn_buf_clear(&r->out);
+    tn__hreq_drop_lent(r);
+}
+
+TN_API void tn_clear_written(tn_handler *h) { tn__hreq_clear_body(TN__REQ(h)); }
+
+// For the automatic ETag, which hashes what tn_get_written shows.
+TN__INTERNAL bool tn__handler_has_lent(const tn_handler *h) { return TN__REQ(h)->nlent != 0; }
 
 // ---- the server
 
@@ -11781,6 +12154,7 @@ TN__PRIVATE void tn__hserver_free(tn_http_server *srv) {
     }
     if (srv->tcp) tn_tcp_server_stop(srv->tcp);
     tn_loop_remove_timeout(srv->loop, srv->idle.timer);
+    tn_loop_remove_timeout(srv->loop, srv->header.timer);
     tn_loop_remove_timeout(srv->loop, srv->body.timer);
     while (srv->free_reqs) {
         tn__hreq *r = srv->free_reqs;
@@ -11815,10 +12189,18 @@ TN_API tn_http_server *tn_http_server_new(tn_loop *loop, const tn_http_server_de
     d->chunk_size = TN__DEF(d->chunk_size, 64 * 1024);
     d->max_buffer_size = TN__DEF(d->max_buffer_size, d->max_body_size + d->max_header_size);
     d->max_write_buffer_size = TN__DEF(d->max_write_buffer_size, 16u * 1024 * 1024);
+    d->write_timeout = d->write_timeout > 0 ? d->write_timeout : 60.0;
     d->idle_connection_timeout = d->idle_connection_timeout > 0 ? d->idle_connection_timeout : 60.0;
+    d->header_timeout = d->header_timeout > 0 ? d->header_timeout : 20.0;
     d->body_timeout = d->body_timeout > 0 ? d->body_timeout : 60.0;
-    srv->idle.timeout = d->idle_connection_timeout;
-    srv->body.timeout = d->body_timeout;
+    tn__tlist *lists[3] = {&srv->idle, &srv->header, &srv->body};
+    const char *what[3] = {"next request", "request head", "request body"};
+    double timeouts[3] = {d->idle_connection_timeout, d->header_timeout, d->body_timeout};
+    for (int i = 0; i < 3; i++) {
+        lists[i]->srv = srv;
+        lists[i]->timeout = timeouts[i];
+        lists[i]->waiting_for = what[i];
+    }
     srv->server_header = tn__strdup(d->server_header ? d->server_header : "TornadoServer/tornado.h-" TN_VERSION_STRING);
     srv->protocol = d->protocol ? tn__strdup(d->protocol) : NULL;
     d->server_header = NULL;
@@ -11839,7 +12221,7 @@ TN_API int tn_http_server_listen(tn_http_server *srv, const tn_bind_desc *bind) 
         td.handle_stream = tn__hserver_handle_stream;
         td.user_data = srv;
         td.stream.max_buffer_size = srv->desc.max_buffer_size;
-        td.stream.max_write_buffer_size = srv->desc.max_write_buffer_size;
+        td.stream.write_timeout = srv->desc.write_timeout;  // output is never capped while it is ours
         srv->tcp = tn_tcp_server_new(srv->loop, &td);
         if (!srv->tcp) return TN_ENOMEM;
         tn__tcp_server_disown(srv->tcp);  // ours to free, not the loop's
@@ -14896,7 +15278,7 @@ TN__PRIVATE void tn__etag_hash(const char *p, size_t n, uint64_t out[2]) {
 
 TN__INTERNAL void tn__web_auto_etag(tn_handler *h) {
     tn__webreq *w = tn__web(h);
-    if (!w || w->callback || (w->cls && w->cls->no_etag) || tn_headers_sent(h)) return;
+    if (!w || w->callback || (w->cls && w->cls->no_etag) || tn_headers_sent(h) || tn__handler_has_lent(h)) return;
     int status = tn_get_status(h);
     bool get = tn_str_eq(h->request.method, "GET"), head = tn_str_eq(h->request.method, "HEAD");
     if (!(status == 200 || status == 304) || !(get || head)) return;

@@ -111,6 +111,26 @@
     tn_app_desc.server): bad requests are answered 400/413/414/431/505 and
     the connection closes; idle and slow clients are cut off.
 
+    SLOW, HOSTILE AND FAULTY CLIENTS
+    ================================
+    Every connection has one deadline at a time, and is closed when it
+    passes, to the timer tick, whatever the others do: header_timeout (20 s)
+    for a whole request head from its first byte or the accept,
+    idle_connection_timeout (60 s) between requests, body_timeout (60 s) for
+    a body, write_timeout (60 s) while output is queued and the client takes
+    none of it. Limits answer 413/414/431 and close; a body announced past
+    max_body_size (Content-Length or a chunk size) is refused before it is
+    read. A response of any size goes out whole, and reading stops while
+    more than max_write_buffer_size of answers wait. Defaults: the table in
+    >>config. Bytes you already hold go out without a copy: tn_write_ref
+    (released when sent), tn_write_buf (a tn_buf, freed when sent), and
+    tn_take_body for an echo:
+
+        static void echo_post(tn_handler *h) {
+            tn_buf body;
+            if (tn_take_body(h, &body) == 0) tn_write_buf(h, &body);  // held once
+        }
+
     STATIC FILES (examples/static_files.c)
     ======================================
     Set tn_app_desc.static_path = "static" to serve that folder under

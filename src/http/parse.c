@@ -475,7 +475,8 @@ enum { TN__CK_SIZE, TN__CK_DATA, TN__CK_DATA_END, TN__CK_TRAILER, TN__CK_DONE };
 
 // A chunk-size line "HEX [BWS ";" extensions] CRLF" at b[0..len), shorter
 // than `max`. Extensions are skipped; they may hold no CTL but HTAB.
-TN__PRIVATE int tn__chunk_size_line(const char *b, size_t len, size_t max, uint64_t *size,
+// A size over `room` is TN_EMSGSIZE as soon as its digits show it.
+TN__PRIVATE int tn__chunk_size_line(const char *b, size_t len, size_t max, uint64_t room, uint64_t *size,
                                     size_t *used) {
     size_t q = 0, e = TN__MIN(len, max);
     uint64_t v = 0;
@@ -483,6 +484,7 @@ TN__PRIVATE int tn__chunk_size_line(const char *b, size_t len, size_t max, uint6
         if (q == 16) return TN_EPARSE;  // 16 hex digits fill a uint64_t
         unsigned char c = (unsigned char)b[q];
         v = v << 4 | (uint64_t)(c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10);
+        if (v > room) return TN_EMSGSIZE;
     }
     size_t digits = q;
     while (q < e && (b[q] == ' ' || b[q] == '\t')) q++;
@@ -516,9 +518,12 @@ TN__PRIVATE int tn__chunk_step(tn_chunked_decoder *d, const char *b, size_t len,
                                tn_str *data) {
     switch (d->_state) {
     case TN__CK_SIZE: {
-        int r = tn__chunk_size_line(b, len, TN__DEF(d->max_line, 4096u), &d->_remaining, used);
-        if (!r) d->_state = d->_remaining ? TN__CK_DATA : TN__CK_TRAILER;
-        return r;
+        uint64_t room = d->max_size ? d->max_size - d->_total : UINT64_MAX;
+        int r = tn__chunk_size_line(b, len, TN__DEF(d->max_line, 4096u), room, &d->_remaining, used);
+        if (r) return r;
+        d->_total += d->_remaining;
+        d->_state = d->_remaining ? TN__CK_DATA : TN__CK_TRAILER;
+        return 0;
     }
     case TN__CK_DATA:
         *used = (size_t)TN__MIN((uint64_t)len, d->_remaining);
@@ -549,7 +554,7 @@ TN_API int tn_chunked_decode(tn_chunked_decoder *d, const char *buf, size_t len,
         int r = tn__chunk_step(d, buf + off, len - off, &used, data);
         // An error after some progress is reported by the next call, so a
         // split feed and a one-shot feed deliver the same data.
-        if (r == TN_EPARSE) return off ? (int)off : r;
+        if (r == TN_EPARSE || r == TN_EMSGSIZE) return off ? (int)off : r;
         if (r) break;
         off += used;
     }

@@ -69,11 +69,25 @@ typedef struct tn_http_server_desc {
     size_t chunk_size;         // streamed bodies arrive in pieces of at most
                                // this; default 64 KiB
     size_t max_buffer_size;    // stream read buffer cap; default 1 MiB + headers
-    size_t max_write_buffer_size;  // output a slow reader may leave queued
-                                   // before it is cut off; default 16 MiB
-    double idle_connection_timeout;  // seconds to wait for (all of) the next
-                                     // request head; default 60
-    double body_timeout;       // seconds to wait for (all of) a body; default 60
+    size_t max_write_buffer_size;  // answers queued for a connection above
+                                   // which it reads no further request until
+                                   // they went out; default 16 MiB. It never
+                                   // cuts a response short (see write_timeout);
+                                   // after tn_detach it caps the new owner's
+                                   // queued writes (TN_ENOBUFS)
+    double write_timeout;      // seconds queued output may go without a byte
+                               // taken by the client (one that stopped
+                               // reading) before it is cut off; default 60
+                               // (nginx's send_timeout)
+    double idle_connection_timeout;  // seconds a kept-alive connection may
+                                     // wait for its next request to start;
+                                     // default 60
+    double header_timeout;     // seconds for a whole request head, from its
+                               // first byte (from the accept on a new
+                               // connection); default 20 (Apache's
+                               // RequestReadTimeout header=20)
+    double body_timeout;       // seconds for a whole body, from the end of
+                               // its head; default 60
     const char *server_header; // default "TornadoServer/tornado.h-<version>";
                                // "" sends no Server header
 } tn_http_server_desc;
@@ -116,12 +130,32 @@ TN_API int tn_add_header(tn_handler *h, const char *name, const char *value);
 TN_API int tn_clear_header(tn_handler *h, const char *name);
 // The value of a response header set so far, or {NULL,0}.
 TN_API tn_str tn_get_response_header(const tn_handler *h, const char *name);
-// Appends to the response body (buffered until tn_flush or tn_finish).
-// Returns 0, TN_ECLOSED once finished, or TN_ENOMEM.
+// Appends to the response body (buffered until tn_flush or tn_finish). Any
+// size goes out whole, however slowly the client reads (a client that stops
+// reading is cut off after write_timeout). Returns 0, TN_ECLOSED once
+// finished, or TN_ENOMEM.
 TN_API int tn_write(tn_handler *h, const void *data, size_t len);
+// Appends `len` bytes the caller holds to the response body without copying
+// them: they are lent, and must stay valid and unchanged until release(arg)
+// runs. It runs exactly once: once they were sent, dropped (tn_clear_written,
+// an error page, the client gone), or right away (failures, and small
+// pieces, which are copied). Returns as tn_write.
+TN_API int tn_write_ref(tn_handler *h, const void *data, size_t len, tn_release_cb release, void *arg);
+// Appends a buffer made with tn_buf_* (e.g. by tn_take_body) to the response
+// body and takes it: *b is left empty, its memory freed once sent. Returns as
+// tn_write (the memory is freed on failure too).
+TN_API int tn_write_buf(tn_handler *h, tn_buf *b);
+// Moves the request body out of the request into *out, which owns it from
+// now on (tn_buf_free it, or hand it to tn_write_buf); request.body becomes
+// empty, and views into it (tn_get_files, ...) go with it. An echo that sends
+// the body back this way holds it once. Returns 0, or TN_EINVAL while the
+// body is not read (or it streamed: tn_stream_body).
+TN_API int tn_take_body(tn_handler *h, tn_buf *out);
 TN_API int tn_write_str(tn_handler *h, const char *s);
 TN_API int tn_writef(tn_handler *h, const char *fmt, ...) TN_PRINTF(2, 3);
-// The buffered body so far (for ETags and error pages), and dropping it.
+// The body written so far with tn_write and friends (for ETags and error
+// pages; lent pieces are not in it, and such bodies get no automatic ETag),
+// and dropping all of it, lent pieces too.
 TN_API tn_str tn_get_written(const tn_handler *h);
 TN_API void tn_clear_written(tn_handler *h);
 // Sends the head and what is buffered now; the rest of the body follows

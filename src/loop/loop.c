@@ -36,6 +36,10 @@ TN_API void *tn_loop_user_data(const tn_loop *loop) { return loop->desc.user_dat
 TN_API const char *tn_loop_backend(void) { return tn__be_name(); }
 TN_API double tn_loop_time(const tn_loop *loop) { return loop->now; }
 
+TN__INTERNAL double tn__loop_clock(const tn_loop *loop) {
+    return loop->desc.clock ? loop->desc.clock(loop->desc.clock_arg) : tn_time_monotonic();
+}
+
 // ---- owned handles
 
 TN__INTERNAL void tn__loop_add_handle(tn_loop *loop, tn__handle *h) {
@@ -137,7 +141,7 @@ TN_API tn_loop *tn_loop_new(const tn_loop_desc *desc) {
     loop->be_fd = loop->wake_rfd = loop->wake_wfd = -1;
     loop->handles.next = loop->handles.prev = &loop->handles;
     loop->fired_cap = loop->desc.max_events;
-    loop->now = tn_time_monotonic();
+    loop->now = tn__loop_clock(loop);
     tn__mutex_init(&loop->cb_lock);
     tn__loop_set_current(loop);
     loop->fired = TN__CAST(tn__fired *, tn__calloc((size_t)loop->fired_cap, sizeof(tn__fired)));
@@ -291,7 +295,7 @@ TN__PRIVATE int tn__loop_wait_ms(tn_loop *loop, double timeout) {
         return 0;
     double next = tn__timers_next(loop);
     if (next >= 0) {
-        double until = next - tn_time_monotonic();
+        double until = next - tn__loop_clock(loop);
         if (until < 0) until = 0;
         if (timeout < 0 || until < timeout) timeout = until;
     }
@@ -325,7 +329,7 @@ TN_API int tn_loop_run_once(tn_loop *loop, double timeout) {
     tn_loop *prev = tn__current_loop;
     tn__loop_set_current(loop);
     int n = tn__be_wait(loop, tn__loop_wait_ms(loop, timeout));
-    loop->now = tn_time_monotonic();
+    loop->now = tn__loop_clock(loop);
     if (n > 0) tn__loop_dispatch(loop, n);
     tn__timers_run(loop);
     tn__executor_run_done(loop);

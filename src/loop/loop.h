@@ -26,6 +26,11 @@ typedef struct tn_loop_desc {
                              // (see >>alloc); zero: TN_MALLOC
     tn_logger logger;      // where the lines logged on the loop's thread go
                            // (see >>log); zero: the process-wide writer
+    double (*clock)(void *clock_arg);  // the loop's clock in seconds; default
+                           // tn_time_monotonic. For tests and simulations:
+                           // time moves only when this says so (it must never
+                           // go back); the loop still sleeps in real time
+    void *clock_arg;
 } tn_loop_desc;
 
 // A plain callback: tn_loop_add_callback, timers, periodic callbacks.
@@ -52,7 +57,8 @@ TN_API void tn_loop_make_current(tn_loop *loop);
 TN_API void *tn_loop_user_data(const tn_loop *loop);
 // The backend's name: "epoll", "kqueue" or "poll".
 TN_API const char *tn_loop_backend(void);
-// The loop's monotonic clock in seconds, read once per iteration.
+// The loop's monotonic clock in seconds, read once per iteration
+// (tn_time_monotonic, or tn_loop_desc.clock).
 TN_API double tn_loop_time(const tn_loop *loop);
 
 // Runs until tn_loop_stop. Returns 0, or TN_EBUSY if already running.

@@ -163,7 +163,7 @@ TN__PRIVATE void tn__periodic_fire(tn_loop *loop, void *arg);
 
 TN__PRIVATE void tn__periodic_schedule(tn_periodic *p) {
     // The real clock, not the iteration's: the callback itself may have overrun.
-    double now = tn_time_monotonic(), iv = tn__periodic_interval(p);
+    double now = tn__loop_clock(p->loop), iv = tn__periodic_interval(p);
     if (p->next <= now) {
         // Skip the runs we missed but keep the phase of the schedule.
         double missed = (double)(long long)((now - p->next) / iv);

@@ -14,4 +14,7 @@ TN__INTERNAL int tn__stream_write(tn_stream *s, const void *data, size_t len, tn
 // Drops the write callback of the queued file (the request that queued it
 // is gone): for the http server, whose requests can go before their file is sent.
 TN__INTERNAL void tn__stream_forget_file_cb(tn_stream *s);
+// Sets max_write_buffer_size after the stream was made (the http server
+// hands a detached connection to a new owner with its own cap).
+TN__INTERNAL void tn__stream_set_max_write(tn_stream *s, size_t max);
 #endif

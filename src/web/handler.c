@@ -143,7 +143,7 @@ TN__PRIVATE void tn__etag_hash(const char *p, size_t n, uint64_t out[2]) {
 
 TN__INTERNAL void tn__web_auto_etag(tn_handler *h) {
     tn__webreq *w = tn__web(h);
-    if (!w || w->callback || (w->cls && w->cls->no_etag) || tn_headers_sent(h)) return;
+    if (!w || w->callback || (w->cls && w->cls->no_etag) || tn_headers_sent(h) || tn__handler_has_lent(h)) return;
     int status = tn_get_status(h);
     bool get = tn_str_eq(h->request.method, "GET"), head = tn_str_eq(h->request.method, "HEAD");
     if (!(status == 200 || status == 304) || !(get || head)) return;
