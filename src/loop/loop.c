@@ -247,16 +247,33 @@ TN__PRIVATE void tn__loop_run_callbacks(tn_loop *loop) {
 
 // ---- running
 
-TN__PRIVATE int tn__loop_wait_ms(tn_loop *loop, double timeout) {
-    if (TN__ATOMIC_LOAD(&loop->cbq_nonempty) || TN__ATOMIC_LOAD(&loop->stopping) ||
-        tn__executor_has_done(loop))
-        return 0;
+TN_API double tn_loop_timeout(tn_loop *loop) {
+    if (TN__ATOMIC_LOAD(&loop->cbq_nonempty) || tn__executor_has_done(loop)) return 0;
     double next = tn__timers_next(loop);
-    if (next >= 0) {
-        double until = next - tn_time_monotonic();
-        if (until < 0) until = 0;
-        if (timeout < 0 || until < timeout) timeout = until;
+    if (next < 0) return -1;
+    double until = next - tn_time_monotonic();
+    return until > 0 ? until : 0;
+}
+
+TN_API int tn_loop_fds(const tn_loop *loop, tn_loop_fd *fds, int cap) {
+    if (loop->be_fd >= 0) {
+        if (cap > 0) {
+            fds[0].fd = loop->be_fd;
+            fds[0].events = TN_IO_READ;
+        }
+        return 1;
     }
+    for (int i = 0; i < loop->npfds && i < cap; i++) {  // poll: what it polls
+        fds[i].fd = loop->pfds[i].fd;
+        fds[i].events = loop->handlers[fds[i].fd].events;
+    }
+    return loop->npfds;
+}
+
+TN__PRIVATE int tn__loop_wait_ms(tn_loop *loop, double timeout) {
+    if (TN__ATOMIC_LOAD(&loop->stopping)) return 0;
+    double until = tn_loop_timeout(loop);
+    if (until >= 0 && (timeout < 0 || until < timeout)) timeout = until;
     if (timeout < 0) return -1;
     double ms = timeout * 1000.0;
     if (ms > 2e9) return 2000000000;
