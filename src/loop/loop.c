@@ -5,6 +5,9 @@
 #endif
 
 static TN__THREAD_LOCAL tn_loop *tn__current_loop;
+static int tn__loops_alive;  // in every thread: tn_process_fork refuses to fork them
+
+TN__PRIVATE int tn__loop_count(void) { return TN__ATOMIC_LOAD(&tn__loops_alive); }
 
 TN_API tn_loop *tn_loop_current(void) { return tn__current_loop; }
 TN_API void tn_loop_make_current(tn_loop *loop) { tn__current_loop = loop; }
@@ -91,6 +94,7 @@ TN__PRIVATE int tn__loop_open_wake(tn_loop *loop) {
 TN_API tn_loop *tn_loop_new(const tn_loop_desc *desc) {
     tn_loop *loop = TN__CAST(tn_loop *, tn__calloc(1, sizeof *loop));
     if (!loop) return NULL;
+    TN__ATOMIC_ADD(&tn__loops_alive, 1);
     if (desc) loop->desc = *desc;
     loop->desc.executor_threads = TN__DEF(loop->desc.executor_threads, TN_DEFAULT_EXECUTOR_THREADS);
     loop->desc.max_events = TN__DEF(loop->desc.max_events, 256);
@@ -154,6 +158,7 @@ TN_API void tn_loop_free(tn_loop *loop) {
     tn__free(loop->scratch);
     tn_buf_free(&loop->buf);
     if (tn__current_loop == loop) tn__current_loop = NULL;
+    TN__ATOMIC_ADD(&tn__loops_alive, -1);
     tn__free(loop);
 }
 

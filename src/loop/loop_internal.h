@@ -97,6 +97,8 @@ TN__PRIVATE void tn__loop_remove_handle(tn__handle *h);
 TN__PRIVATE void tn__loop_wake(tn_loop *loop);
 TN__PRIVATE char *tn__loop_scratch(tn_loop *loop, size_t *cap);
 TN__PRIVATE tn_buf *tn__loop_buf(tn_loop *loop);
+// Loops alive in the process, in any thread (process.c).
+TN__PRIVATE int tn__loop_count(void);
 
 // backend: one set of static functions per backend (redis ae style)
 enum { TN__BE_ADD, TN__BE_MOD, TN__BE_DEL };
