@@ -1,0 +1,113 @@
+// embed_poll: tornado.h's loop inside a main loop of your own, as a firmware
+// superloop or a GUI toolkit has. One poll() waits on your descriptors (here
+// stdin) and on the loop's (tn_loop_fds), for at most the loop's timeout
+// (tn_loop_timeout); then tn_loop_run_once(loop, 0) does the loop's work
+// without blocking. tn_loop_start is never called.
+//
+// GET / answers the last line typed on stdin; end of input quits.
+//
+// Build alone: cc -O2 -o embed_poll examples/embed_poll.c -pthread
+// Run: ./embed_poll [--port=8888]
+#define TORNADO_IMPLEMENTATION
+#include "../tornado.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static char message[256] = "Hello from a poll() loop";
+
+static void main_get(tn_handler *h) { tn_write_str(h, message); }
+static const tn_handler_class main_handler = {.get = main_get};
+
+// The loop's descriptors, then stdin, as pollfds in a growing array; returns
+// the count, or -1 when out of memory.
+static int watch(tn_loop *loop, struct pollfd **pfds, tn_loop_fd **fds, int *cap) {
+    int n = tn_loop_fds(loop, *fds, *cap);
+    if (n + 1 > *cap) {  // more than last time (poll backend): room, then again
+        int c = n + 1 + 64;
+        tn_loop_fd *f = realloc(*fds, (size_t)c * sizeof *f);
+        if (f) *fds = f;
+        struct pollfd *p = realloc(*pfds, (size_t)c * sizeof *p);
+        if (p) *pfds = p;
+        if (!f || !p) return -1;
+        *cap = c;
+        n = tn_loop_fds(loop, *fds, *cap);
+    }
+    for (int i = 0; i < n; i++) {
+        (*pfds)[i].fd = (*fds)[i].fd;
+        (*pfds)[i].events = (short)((((*fds)[i].events & TN_IO_READ) ? POLLIN : 0) |
+                                    (((*fds)[i].events & TN_IO_WRITE) ? POLLOUT : 0));
+    }
+    (*pfds)[n].fd = STDIN_FILENO;
+    (*pfds)[n].events = POLLIN;
+    return n + 1;
+}
+
+// The loop's timeout in whole milliseconds, rounded up (-1: none).
+static int timeout_ms(tn_loop *loop) {
+    double t = tn_loop_timeout(loop);
+    if (t < 0) return -1;
+    if (t > 3600) return 3600 * 1000;
+    int ms = (int)(t * 1000.0);
+    return ms + ((double)ms < t * 1000.0);
+}
+
+// Reads a line from stdin into `message`; false at end of input.
+static bool read_stdin(void) {
+    char buf[sizeof message];
+    ssize_t n = read(STDIN_FILENO, buf, sizeof buf - 1);
+    if (n <= 0) return n < 0 && errno == EINTR;
+    while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r')) n--;
+    buf[n] = 0;
+    memcpy(message, buf, (size_t)n + 1);
+    TN_LOGI("now answering \"%s\"", message);
+    return true;
+}
+
+int main(int argc, char **argv) {
+    long port = 8888;
+    for (int i = 1; i < argc; i++) {
+        char *end = NULL;
+        if (strncmp(argv[i], "--port=", 7) == 0) {
+            port = strtol(argv[i] + 7, &end, 10);
+            if (end == argv[i] + 7 || *end || port < 0 || port > 65535) {
+                fprintf(stderr, "embed_poll: --port wants a number from 0 to 65535, not \"%s\"\n", argv[i] + 7);
+                return 2;
+            }
+        } else if (strcmp(argv[i], "--help") == 0) {
+            printf("Usage: %s [--port=8888]\n"
+                   "Serves GET / from inside its own poll() loop; each line on stdin\n"
+                   "becomes the answer; end of input quits.\n", argv[0]);
+            return 0;
+        } else {
+            fprintf(stderr, "embed_poll: unknown option %s (try --help)\n", argv[i]);
+            return 2;
+        }
+    }
+    tn_loop *loop = tn_loop_new(NULL);
+    tn_app *app = tn_app_new(loop, &(tn_app_desc){
+        .routes = (tn_route[]){{.pattern = "/", .handler = &main_handler}, {0}},
+    });
+    if (!app || tn_app_listen(app, (int)port) != 0) {
+        TN_LOGE("cannot listen on port %ld", port);
+        return 1;
+    }
+    TN_LOGI("Listening on http://localhost:%d/", tn_app_port(app));
+    struct pollfd *pfds = NULL;
+    tn_loop_fd *fds = NULL;
+    int cap = 0;
+    for (;;) {
+        int n = watch(loop, &pfds, &fds, &cap);
+        if (n < 0 || (poll(pfds, (nfds_t)n, timeout_ms(loop)) < 0 && errno != EINTR)) break;
+        if (pfds[n - 1].revents && !read_stdin()) break;
+        tn_loop_run_once(loop, 0);  // never blocks
+    }
+    free(pfds);
+    free(fds);
+    tn_loop_free(loop);  // frees the app too
+    return 0;
+}
