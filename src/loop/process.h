@@ -25,8 +25,8 @@
 // over the sockets by a hash of their addresses: no shared queue, and
 // processes may be started, upgraded and stopped one by one. A connection
 // hashed to a stalled process waits for it (Linux resets those queued on a
-// socket that closes), and on the BSDs and macOS SO_REUSEPORT does not
-// balance at all.
+// socket that closes), and macOS and the BSDs take SO_REUSEPORT without
+// spreading connections as Linux does.
 
 typedef struct tn_process_desc {
     int num_processes;    // children to fork; default (0 or less): one per
