@@ -248,17 +248,10 @@ static void http_child(int task, int out, void *arg) {
 
 // The task id that answers GET / on a new connection.
 static int ask_task(int port) {
-    int fd = tt_connect(port);
-    tt_send_str(fd, "GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
     char buf[1024];
-    size_t n = 0;
-    ssize_t r;
-    while (n < sizeof buf - 1 && (r = recv(fd, buf + n, sizeof buf - 1 - n, 0)) > 0) n += (size_t)r;
-    buf[n] = 0;
-    close(fd);
-    const char *body = strstr(buf, "\r\n\r\n");
-    if (strncmp(buf, "HTTP/1.1 200", 12) != 0 || !body) tt_fail(__FILE__, __LINE__, "bad answer: %s", buf);
-    return atoi(body + 4);
+    const char *body = tt_get(port, "/", buf, sizeof buf);
+    if (!body) tt_fail(__FILE__, __LINE__, "bad answer: %s", buf);
+    return atoi(body);
 }
 
 // While one child is stopped (SIGSTOP), the other accepts every connection.
