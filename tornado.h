@@ -5691,7 +5691,7 @@ typedef struct tn__procs {
 TN_API int tn_process_task_id(void) { return tn__task_id; }
 
 TN_API int tn_process_cpu_count(void) {
-#if defined(__linux__)
+#if defined(CPU_COUNT)  // sched.h has it under _GNU_SOURCE, which can come too late
     cpu_set_t set;
     if (sched_getaffinity(0, sizeof set, &set) == 0 && CPU_COUNT(&set) > 0) return CPU_COUNT(&set);
 #endif
