@@ -13,7 +13,7 @@ EXAMPLE_DIRS := $(patsubst examples/%/,%,$(sort $(dir $(wildcard examples/*/*.c)
 UNIT_SRC := tests/unit/main.c $(sort $(wildcard tests/unit/test_*.c))
 RUN_DEMO := chat
 
-.PHONY: all run test check-amalgamation clean fuzz bench bench-ws
+.PHONY: all run test check-amalgamation clean fuzz bench bench-ws print-kq-src
 all: tornado.h $(EXAMPLES) $(addprefix build/,$(EXAMPLE_DIRS)) build/testapp build/wsclient build/pack
 
 tornado.h: src/MANIFEST $(wildcard src/* src/*/*) tools/amalgamate.sh
@@ -68,7 +68,10 @@ check-amalgamation:
 	@tools/amalgamate.sh src | cmp -s - tornado.h || \
 	  { echo "tornado.h differs from what src/ generates: edit src/, run make, commit both"; exit 1; }
 
-test: check-amalgamation tests/node/node_modules/.package-lock.json
+# tests/setup.sh first: it installs what the tests use (as root on Debian,
+# with Node's packages) or stops and says the command that would.
+test: check-amalgamation
+	@tests/setup.sh
 	@tests/run.sh
 
 # Node's ws and playwright-core (drives Debian's chromium), for the interop
@@ -87,17 +90,49 @@ IMPL_CC_cxx   := $(CXX) -x c++ -std=c++17
 LINK_cxx      := $(CXX)
 
 CONFIGS := default poll nothreads cxx valgrind
+
+# The portability matrix (tests/run.sh matrix; tools: tests/setup.sh): the
+# unit suite on kqueue (libkqueue, built here), with clang, 32-bit,
+# big-endian s390x under qemu-user, and on musl.
+MATRIX := kqueue clang m32 s390x musl
+KQ := build/libkqueue
+CFG_kqueue    := $(SAN) -DTN_BACKEND=TN_BACKEND_KQUEUE -I$(KQ)/build/include
+DEPS_kqueue   := $(KQ)/build/libkqueue.a
+LDLIBS_kqueue := $(KQ)/build/libkqueue.a
+CC_clang      := clang
+CFG_clang     := $(SAN)
+CFG_m32       := -m32 $(SAN)
+# Debian has no clang sanitizer runtime for s390x: UB traps (SIGILL) instead.
+CC_s390x      := clang --target=s390x-linux-gnu
+CFG_s390x     := -fsanitize=undefined -fsanitize-trap=undefined
+CC_musl       := musl-gcc
+CFG_musl      := -static
+
+# libkqueue from ../shared/third_party/ (or TN_THIRD_PARTY=DIR), built by its own
+# cmake; only the kqueue test build links it.
+KQ_TGZ = $(firstword $(wildcard $(addsuffix /libkqueue-*.tar.gz,$(TN_THIRD_PARTY) ../shared/third_party ../../shared/third_party)))
+print-kq-src:
+	@echo $(KQ_TGZ)
+$(KQ)/build/libkqueue.a:
+	@test -n "$(KQ_TGZ)" || { echo "libkqueue-*.tar.gz not found in ../shared/third_party/ (or set TN_THIRD_PARTY=DIR)"; exit 1; }
+	rm -rf $(KQ) && mkdir -p $(KQ)
+	tar xzf $(KQ_TGZ) -C $(KQ) --strip-components=1
+	cmake -S $(KQ) -B $(KQ)/build -DENABLE_SHARED=OFF -DENABLE_TESTING=NO -DCMAKE_BUILD_TYPE=Release > $(KQ)/cmake.log 2>&1
+	$(MAKE) -s -C $(KQ)/build kqueue_static > $(KQ)/make.log 2>&1
+
+# Per configuration X: CFG_X (flags), CC_X (compiler), IMPL_CC_X (for impl.c),
+# LINK_X, LDLIBS_X (after the objects) and DEPS_X (built first).
 define unit_config
-build/test/$(1)/%.o: tests/unit/%.c tests/unit/test.h tests/apps/testapp.h tornado.h
+build/test/$(1)/%.o: tests/unit/%.c tests/unit/test.h tests/apps/testapp.h tornado.h | $$(DEPS_$(1))
 	@mkdir -p $$(@D)
-	$$(CC) $$(TEST_CFLAGS) $$(CFG_$(1)) -c $$< -o $$@
-build/test/$(1)/impl.o: tests/unit/impl.c tornado.h
+	$$(or $$(CC_$(1)),$$(CC)) $$(TEST_CFLAGS) $$(CFG_$(1)) -c $$< -o $$@
+build/test/$(1)/impl.o: tests/unit/impl.c tornado.h | $$(DEPS_$(1))
 	@mkdir -p $$(@D)
-	$$(or $$(IMPL_CC_$(1)),$$(CC)) $$(TEST_CFLAGS) $$(CFG_$(1)) -c $$< -o $$@
+	$$(or $$(IMPL_CC_$(1)),$$(CC_$(1)),$$(CC)) $$(TEST_CFLAGS) $$(CFG_$(1)) -c $$< -o $$@
 build/test/$(1)/unit: $$(patsubst tests/unit/%.c,build/test/$(1)/%.o,$$(UNIT_SRC)) build/test/$(1)/impl.o
-	$$(or $$(LINK_$(1)),$$(CC)) $$(CFG_$(1)) -o $$@ $$^ $$(LIBS)
+	$$(or $$(LINK_$(1)),$$(CC_$(1)),$$(CC)) $$(CFG_$(1)) -o $$@ $$^ $$(LDLIBS_$(1)) $$(LIBS)
 endef
-$(foreach c,$(CONFIGS),$(eval $(call unit_config,$(c))))
+$(foreach c,$(CONFIGS) $(MATRIX),$(eval $(call unit_config,$(c))))
 
 # libFuzzer targets (clang): build/fuzz/fuzz_NAME; see tests/fuzz/Makefile.
 fuzz: tornado.h

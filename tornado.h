@@ -13,7 +13,8 @@
 
     and include "tornado.h" without the define everywhere else. Build with
     `cc -O2 -o prog prog.c -pthread`. Sections of the header carry greppable
-    anchors: search for ">>loop", ">>stream", ">>tcp", ">>log", ">>error".
+    anchors: search for ">>loop", ">>stream", ">>tcp", ">>log", ">>options",
+    ">>error".
     This file is generated from src/ (see the BEGIN/END banners): edit there.
 
     WHAT WORKS TODAY
@@ -37,6 +38,9 @@
     - Condition, Event, Semaphore/Lock and Queue for callbacks (>>locks).
     - HTML templates like tornado.template (>>template): tn_render(h,
       "page.html", ctx) with {{ }}, if/for, include, extends/block.
+    - Command-line flags and config files like tornado.options (>>options):
+      every example has --help; Tornado's log format, colours on a
+      terminal, a log file rotated by size (>>log).
     - Pure helpers: HTTP parsing (>>http_parse), URLs, forms, multipart,
       cookies, dates, MIME types, JSON (>>json), base64, SHA-1, SHA-256 and
       HMAC, UTF-8 validation, WebSocket frames (>>ws_frame).
@@ -510,7 +514,8 @@ TN_API double tn_time_wall(void);
 //     [I 261123 14:02:03 web:2271] 200 GET / (127.0.0.1) 0.43ms
 // (level letter, yymmdd hh:mm:ss local time, source module:line). The prefix
 // is coloured only when stderr is a terminal. Replace the writer with
-// tn_log_set_fn to route lines elsewhere.
+// tn_log_set_fn to route lines elsewhere, or send them to a rotated file
+// with tn_log_to_file (>>options sets both from Tornado's command-line flags).
 
 #define TN_LOG_DEBUG   10
 #define TN_LOG_INFO    20
@@ -550,6 +555,28 @@ TN_API void tn_log_write_stderr(const tn_log_record *rec, void *user_data);
 // Formats the line prefix "[I 261123 14:02:03 file:12]" into out (NUL-terminated,
 // cut to `cap`). Returns its length.
 TN_API size_t tn_log_format_prefix(const tn_log_record *rec, char *out, size_t cap);
+// Formats the whole line as Tornado's LogFormatter: the prefix (coloured when
+// `color`), a space, the message with each line after the first indented by
+// four spaces, and "\n". Writes at most cap bytes, NUL-terminated, and
+// returns the full length (as snprintf does): retry with a larger buffer.
+TN_API size_t tn_log_format(const tn_log_record *rec, bool color, char *out, size_t cap);
+
+typedef struct tn_log_file_desc {
+    const char *path;       // the log file (Tornado's --log_file_prefix); copied
+    long long max_size;     // bytes a file may hold; 0: 100000000
+    int num_backups;        // rotated files kept, path.1 (newest) .. path.N;
+                            // 0: 10; < 0: none (a full file starts over empty)
+    bool to_stderr;         // also write every line to stderr (--log_to_stderr)
+} tn_log_file_desc;
+
+// Writes the log to a file, rotated by size as Python's RotatingFileHandler:
+// before a line would take the file past max_size, path.N-1 becomes path.N,
+// ..., path becomes path.1 and path starts empty. Installs its writer with
+// tn_log_set_fn; NULL closes the file and restores the stderr writer.
+// Returns 0 or why the file cannot be opened (TN_ENOENT, TN_EACCES, ...).
+// One log file per process, chosen before other threads log; processes
+// sharing a file must each have their own path (Tornado's advice too).
+TN_API int tn_log_to_file(const tn_log_file_desc *desc);
 // Logs a printf-formatted message. Prefer the macros below.
 TN_API void tn_log(int level, tn_log_channel channel, const char *file, int line,
                    const char *fmt, ...) TN_PRINTF(5, 6);
@@ -909,6 +936,134 @@ TN_API int tn_signed_value_create(tn_buf *out, const char *secret, int key_versi
 TN_API int tn_signed_value_decode(tn_buf *out, const char *const *secrets, int nsecrets, const char *name,
                                   const char *signed_value, size_t len, double max_age_days, int64_t now);
 // ==== END src/base/signed.h ====
+
+// ==== BEGIN src/base/options.h ====
+#if defined(TN_AMALGAMATION_LINES)
+#line 1 "src/base/options.h"
+#endif
+// ---------------------------------------------------------------------------
+// >>options  Command-line and config-file options (tornado.options)
+// ---------------------------------------------------------------------------
+// Tornado's define / parse_command_line, without a global registry: a
+// tn_options holds the definitions, each bound to a variable of yours.
+//
+//     static int port = 8888;
+//     static const char *root = ".";
+//
+//     int main(int argc, char **argv) {
+//         tn_options *opts = tn_options_new(&(tn_options_desc){
+//             .options = (tn_option_desc[]){
+//                 TN_OPTION_PORT(&port),
+//                 {.name = "root", .value = &root, .metavar = "DIR", .help = "the folder to serve"},
+//                 {0}}});
+//         tn_options_parse_command_line(opts, argc, argv);  // exits on --help or a bad flag
+//         ... serve, then tn_options_free(opts) ...
+//
+// The command line takes --name=value, --name value, --flag, --no-flag and
+// --flag=false (bools), one or two dashes, '-' and '_' alike in names; it
+// stops at the first argument without a dash or after "--". --help prints
+// the options by group and exits 0. An unknown option, a missing or bad
+// value, or one out of range or not among the choices prints one line and
+// exits 2:
+//
+//     helloworld: --port: expected an integer from 0 to 65535, got 'abc'
+//     helloworld: unknown option --prot (see --help)
+//
+// A config file (tn_options_parse_config_file) holds one option a line:
+//
+//     # the public site
+//     port = 8080              # a comment after a space
+//     root = "/srv/my #1 site" # quoted: '#' and spaces kept, \" and \\ escaped
+//     hosts = a.example, b.example
+//     quiet = true
+//
+// (names as on the command line, without dashes; an unknown name is an
+// error here too). Tornado's logging options come with every tn_options and
+// take effect when a parse ends: --logging=debug|info|warning|error|none
+// (none: nothing is logged), --log_to_stderr, --log_file_prefix=PATH,
+// --log_file_max_size (bytes, default 100000000), --log_file_num_backups
+// (default 10), see tn_log_to_file.
+
+typedef enum tn_option_type {
+    TN_OPTION_STRING = 0,  // const char *: the text (kept by the tn_options)
+    TN_OPTION_INT,         // int: decimal digits with an optional sign
+    TN_OPTION_FLOAT,       // double: any strtod number but inf and nan
+    TN_OPTION_BOOL,        // bool: true/false, 1/0, yes/no, on/off, t/f
+    TN_OPTION_DURATION,    // double seconds: "90" (a bare number stands alone),
+                           // "1.5s", "1h 30m", "500ms" (units w d h m min s sec
+                           // ms us, or their long names)
+    TN_OPTION_LIST         // tn_option_list: comma-separated, each item trimmed
+} tn_option_type;
+
+typedef struct tn_option_list {
+    const char *const *items;  // kept by the tn_options
+    size_t count;
+} tn_option_list;
+
+typedef struct tn_options tn_options;
+
+// Runs after the option got a value (the bound variable, already set). A
+// nonzero return rejects the value: the parse fails with the option's name
+// and its metavar as what was expected.
+typedef int (*tn_option_fn)(tn_options *opts, void *value, void *user_data);
+
+typedef struct tn_option_desc {
+    const char *name;             // "port"; letters, digits, '-' and '_' ('-' == '_')
+    tn_option_type type;          // default TN_OPTION_STRING
+    void *value;                  // the variable to set, by type: const char **, int *,
+                                  // double *, bool *, double *, tn_option_list *;
+                                  // NULL: one inside the tn_options (for a callback)
+    const char *default_value;    // parsed into the variable now; NULL: the
+                                  // variable's value is the default
+    const char *help;             // one sentence for --help
+    const char *metavar;          // --name=METAVAR in --help; default: none, or the choices
+    const char *group;            // --help section; NULL: the first, with --help
+    double min, max;              // accepted range for INT, FLOAT and DURATION
+                                  // (inclusive; both 0: any value)
+    const char *const *choices;   // NULL-ended list of the accepted STRING values or
+                                  // LIST items; NULL: any
+    tn_option_fn callback;        // after each value (Tornado's callback=)
+    void *user_data;              // for the callback
+} tn_option_desc;
+
+// A --port option bound to an int, checked to be 0..65535.
+#define TN_OPTION_PORT(var) \
+    {.name = "port", .type = TN_OPTION_INT, .value = (var), .help = "run on the given port", .min = 0, .max = 65535}
+
+typedef struct tn_options_desc {
+    const tn_option_desc *options;  // defined now, in order; ends with a NULL name
+    const char *program;            // in messages and "Usage:"; default: argv[0]'s base name
+    const char *args;               // the positional arguments for "Usage:" ("DIR NAME");
+                                    // NULL: the program takes none, and one is an error
+    bool no_logging_options;        // leave out --logging, --log_to_stderr, --log_file_*
+    bool no_exit;                   // return errors instead of exiting (see the parse calls)
+} tn_options_desc;
+
+// Creates an options set with --help, the logging options and desc->options
+// (desc may be NULL). Returns NULL (and logs why) on a bad definition.
+TN_API tn_options *tn_options_new(const tn_options_desc *desc);
+// Frees the set, the strings and lists it gave your variables, and the log
+// file its --log_file_prefix opened (the log goes back to stderr).
+TN_API void tn_options_free(tn_options *opts);
+// Defines one more option (Tornado's define), e.g. from a module of yours.
+// Returns 0, TN_EEXIST (the name is taken) or TN_EINVAL (bad desc, logged).
+TN_API int tn_options_define(tn_options *opts, const tn_option_desc *desc);
+// Parses argv[1..argc) and applies the logging options. Returns the index of
+// the first positional argument (argc when none). On --help it prints the
+// help to stdout and exits 0; on a bad flag it prints one line to stderr and
+// exits 2. With no_exit it prints nothing and returns 0 on --help (show
+// tn_options_help yourself) and TN_EINVAL on a bad flag (the message in
+// tn_options_error).
+TN_API int tn_options_parse_command_line(tn_options *opts, int argc, char **argv);
+// Parses a config file (syntax above) and applies the logging options.
+// Returns 0; on an error it prints "PROGRAM: FILE:LINE: what" and exits 2,
+// or with no_exit returns TN_EINVAL, or the error opening the file.
+TN_API int tn_options_parse_config_file(tn_options *opts, const char *path);
+// The message of the last failed parse ("" if none).
+TN_API const char *tn_options_error(const tn_options *opts);
+// Appends the --help text (Tornado's print_help layout). Returns 0 or TN_ENOMEM.
+TN_API int tn_options_help(const tn_options *opts, tn_buf *out);
+// ==== END src/base/options.h ====
 
 // ==== BEGIN src/loop/loop.h ====
 #if defined(TN_AMALGAMATION_LINES)
@@ -1675,7 +1830,8 @@ TN_API size_t tn_http_date_format(char *out, time_t t);
 // "Sunday, 06-Nov-94 08:49:37 GMT" (two-digit years: 69-99 are 19xx, 00-68
 // 20xx, as Python's email.utils) and asctime "Sun Nov  6 08:49:37 1994".
 // IMF dates may also end in "UTC" or a "+hhmm"/"-hhmm" offset.
-// Returns 0 and sets *out, or TN_EPARSE.
+// Returns 0 and sets *out, or TN_EPARSE (also for a date time_t cannot hold,
+// as 2060 with a 32-bit time_t).
 TN_API int tn_http_date_parse(const char *s, size_t len, time_t *out);
 
 // The reason phrase of an IANA-registered status code (RFC 9110 wording),
@@ -2205,6 +2361,9 @@ typedef struct tn_app_desc {
     const tn_handler_class *default_handler;  // unmatched paths; default: 404 page
     void *default_handler_data;
     bool no_access_log;                 // no tornado.access line per request
+    tn_handler_fn log_function;         // writes each request's access line instead of
+                                        // tn_app_log_request (Tornado's log_function);
+                                        // called even with no_access_log
     void *user_data;                    // tn_app_user_data
     const char *cookie_secret;          // for signed cookies (copied); NULL: none
     bool xsrf_cookies;                  // Tornado's XSRF check on every method
@@ -2241,6 +2400,10 @@ TN_API int tn_app_port(const tn_app *app);
 // (escaped here). Returns 0, TN_ENOENT (no such name) or TN_EINVAL.
 TN_API int tn_app_reverse_url(const tn_app *app, const char *name, const char *const *args, int nargs, tn_buf *out);
 TN_API void *tn_app_user_data(const tn_app *app);
+// Tornado's log_request: logs "200 GET /path (ip) 0.52ms" on the access
+// channel, at info below 400, warning below 500, error from 500 on. A
+// log_function may call it for the requests it does not handle itself.
+TN_API void tn_app_log_request(tn_handler *h);
 // Stops serving and frees the application (the loop frees it at the end too).
 TN_API void tn_app_free(tn_app *app);
 
@@ -3073,7 +3236,6 @@ TN_API double tn_time_wall(void) {
 #line 1 "src/base/log.c"
 #endif
 // >>log implementation
-#include <sys/uio.h>
 
 static tn_log_fn tn__log_fn = tn_log_write_stderr;
 static void *tn__log_ud;
@@ -3115,24 +3277,161 @@ TN_API size_t tn_log_format_prefix(const tn_log_record *rec, char *out, size_t c
     return (size_t)n < cap ? (size_t)n : cap ? cap - 1 : 0;
 }
 
+static const char *const tn__log_colors[] = {"\033[34m", "\033[32m", "\033[33m", "\033[31m"};
+#define TN__LOG_COLOR_END "\033[0m"
+
+TN__PRIVATE int tn__log_color_index(int level) {
+    return level >= TN_LOG_ERROR ? 3 : level >= TN_LOG_WARNING ? 2 : level >= TN_LOG_INFO ? 1 : 0;
+}
+
+// Copies what fits of s[0..n) at out+at; returns the position after it.
+TN__PRIVATE size_t tn__log_put(char *out, size_t cap, size_t at, const char *s, size_t n) {
+    if (at + 1 < cap) memcpy(out + at, s, TN__MIN(n, cap - 1 - at));
+    return at + n;
+}
+
+TN_API size_t tn_log_format(const tn_log_record *rec, bool color, char *out, size_t cap) {
+    char prefix[160];
+    size_t plen = tn_log_format_prefix(rec, prefix, sizeof prefix), n = 0;
+    if (color) n = tn__log_put(out, cap, n, tn__log_colors[tn__log_color_index(rec->level)], 5);
+    n = tn__log_put(out, cap, n, prefix, plen);
+    if (color) n = tn__log_put(out, cap, n, TN__LOG_COLOR_END, 4);
+    n = tn__log_put(out, cap, n, " ", 1);
+    const char *m = rec->message;
+    size_t len = strlen(m);
+    while (len && m[len - 1] == '\n') len--;  // the line ends once, here
+    // Continuation lines are indented, as Tornado does, so that every line
+    // starting with "[" is a record: a message cannot forge one.
+    for (const char *end = m + len; m < end;) {
+        const char *nl = TN__CAST(const char *, memchr(m, '\n', (size_t)(end - m)));
+        size_t k = nl ? (size_t)(nl - m) + 1 : (size_t)(end - m);
+        n = tn__log_put(out, cap, n, m, k);
+        if (nl) n = tn__log_put(out, cap, n, "    ", 4);
+        m += k;
+    }
+    n = tn__log_put(out, cap, n, "\n", 1);
+    if (cap) out[TN__MIN(n, cap - 1)] = '\0';
+    return n;
+}
+
+// The formatted line in `small`, or in a block from tn__malloc when it is
+// longer (the caller frees *line if it is not small). Returns its length.
+TN__PRIVATE size_t tn__log_line(const tn_log_record *rec, bool color, char small[1024], char **line) {
+    *line = small;
+    size_t n = tn_log_format(rec, color, small, 1024);
+    if (n < 1024) return n;
+    char *big = TN__CAST(char *, tn__malloc(n + 1));
+    if (!big) return 1023;  // out of memory: the line is cut, not lost
+    *line = big;
+    return tn_log_format(rec, color, big, n + 1);
+}
+
+// One write(2) per line, so that lines from threads or processes sharing
+// the file never interleave.
+TN__PRIVATE void tn__log_write_all(int fd, const char *p, size_t n) {
+    while (n) {
+        ssize_t w = write(fd, p, n);
+        if (w < 0 && errno == EINTR) continue;
+        if (w <= 0) return;
+        p += w;
+        n -= (size_t)w;
+    }
+}
+
 TN_API void tn_log_write_stderr(const tn_log_record *rec, void *user_data) {
     (void)user_data;
-    int tty = isatty(STDERR_FILENO);  // asked each time: stderr may be redirected
-    static const char *const colors[] = {"\033[34m", "\033[32m", "\033[33m", "\033[31m"};
-    int ci = rec->level >= TN_LOG_ERROR ? 3 : rec->level >= TN_LOG_WARNING ? 2 : rec->level >= TN_LOG_INFO ? 1 : 0;
-    char prefix[160];
-    size_t plen = tn_log_format_prefix(rec, prefix, sizeof prefix);
-    struct iovec iov[6];
-    int n = 0;
-    if (tty) { iov[n].iov_base = (void *)colors[ci]; iov[n++].iov_len = 5; }
-    iov[n].iov_base = prefix; iov[n++].iov_len = plen;
-    if (tty) { iov[n].iov_base = (void *)"\033[0m"; iov[n++].iov_len = 4; }
-    iov[n].iov_base = (void *)" "; iov[n++].iov_len = 1;
-    // One writev per line keeps lines from different threads whole.
-    iov[n].iov_base = (void *)rec->message; iov[n++].iov_len = strlen(rec->message);
-    iov[n].iov_base = (void *)"\n"; iov[n++].iov_len = 1;
-    ssize_t w = writev(STDERR_FILENO, iov, n);
-    (void)w;
+    char small[1024], *line;
+    size_t n = tn__log_line(rec, isatty(STDERR_FILENO), small, &line);  // asked each time: stderr may be redirected
+    tn__log_write_all(STDERR_FILENO, line, n);
+    if (line != small) tn__free(line);
+}
+
+// ---- the rotated log file
+
+typedef struct tn__log_file {
+    tn__mutex lock;      // the fd, the size count, rotation
+    int fd;
+    long long size, max_size;
+    int num_backups;
+    bool to_stderr;
+    char *path;          // one block: the path, then room for two of path.N
+    char *from, *to;
+    size_t room;         // bytes in each of from and to
+} tn__log_file;
+
+static tn__log_file *tn__log_file_state;
+
+TN__PRIVATE void tn__log_file_rotate(tn__log_file *f) {
+    if (f->num_backups < 0) {
+        if (ftruncate(f->fd, 0) == 0) f->size = 0;
+        return;
+    }
+    for (int i = f->num_backups - 1; i >= 0; i--) {
+        if (i) snprintf(f->from, f->room, "%s.%d", f->path, i);
+        snprintf(f->to, f->room, "%s.%d", f->path, i + 1);
+        rename(i ? f->from : f->path, f->to);  // an older file may not exist yet
+    }
+    int fd = open(f->path, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0644);
+    if (fd < 0) return;  // keep writing to the old file (now path.1): nothing is lost
+    close(f->fd);
+    f->fd = fd;
+    f->size = 0;
+}
+
+TN__PRIVATE void tn__log_write_file(const tn_log_record *rec, void *user_data) {
+    tn__log_file *f = TN__CAST(tn__log_file *, user_data);
+    if (f->to_stderr) tn_log_write_stderr(rec, NULL);
+    char small[1024], *line;
+    size_t n = tn__log_line(rec, false, small, &line);
+    tn__mutex_lock(&f->lock);
+    if (f->size > 0 && f->size + (long long)n > f->max_size) tn__log_file_rotate(f);
+    tn__log_write_all(f->fd, line, n);
+    f->size += (long long)n;
+    tn__mutex_unlock(&f->lock);
+    if (line != small) tn__free(line);
+}
+
+TN__PRIVATE void tn__log_file_free(tn__log_file *f) {
+    if (!f) return;
+    if (f->fd >= 0) close(f->fd);
+    tn__mutex_destroy(&f->lock);
+    tn__free(f->path);
+    tn__free(f);
+}
+
+TN_API int tn_log_to_file(const tn_log_file_desc *desc) {
+    tn__log_file *f = NULL;
+    if (desc) {
+        if (!desc->path || !desc->path[0]) return TN_EINVAL;
+        size_t len = strlen(desc->path), room = len + 16;  // ".N" for any int N
+        f = TN__CAST(tn__log_file *, tn__calloc(1, sizeof *f));
+        char *path = f ? TN__CAST(char *, tn__malloc(len + 1 + 2 * room)) : NULL;
+        if (!path) {
+            tn__free(f);
+            return TN_ENOMEM;
+        }
+        memcpy(path, desc->path, len + 1);
+        f->path = path;
+        f->from = path + len + 1;
+        f->to = f->from + room;
+        f->room = room;
+        f->max_size = desc->max_size > 0 ? desc->max_size : 100000000;
+        f->num_backups = desc->num_backups == 0 ? 10 : desc->num_backups;
+        f->to_stderr = desc->to_stderr;
+        tn__mutex_init(&f->lock);
+        f->fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+        struct stat st;
+        if (f->fd < 0 || fstat(f->fd, &st) != 0) {
+            int err = tn__err_from_errno(errno);
+            tn__log_file_free(f);
+            return err;
+        }
+        f->size = (long long)st.st_size;
+    }
+    tn_log_set_fn(f ? tn__log_write_file : NULL, f);
+    tn__log_file_free(tn__log_file_state);
+    tn__log_file_state = f;
+    return 0;
 }
 
 TN_API void tn_log(int level, tn_log_channel channel, const char *file, int line, const char *fmt, ...) {
@@ -4531,6 +4830,698 @@ TN_API int tn_signed_value_decode(tn_buf *out, const char *const *secrets, int n
 }
 // ==== END src/base/signed.c ====
 
+// ==== BEGIN src/base/options.c ====
+#if defined(TN_AMALGAMATION_LINES)
+#line 1 "src/base/options.c"
+#endif
+// >>options implementation
+#include <ctype.h>
+#include <math.h>
+#include <strings.h>
+
+typedef union tn__option_slot {
+    const char *s;
+    int i;
+    double f;
+    bool b;
+    tn_option_list l;
+} tn__option_slot;
+
+typedef struct tn__option {
+    tn_option_desc d;      // its strings are kept by the tn_options
+    tn__option_slot slot;  // the variable when d.value is NULL
+    const char *def;       // the default as --help shows it; NULL: none
+} tn__option;
+
+// Tornado's logging options, bound to these.
+typedef struct tn__log_options {
+    const char *level, *file_prefix;
+    bool to_stderr;
+    int file_max_size, file_num_backups;
+    bool file_opened;  // by this tn_options: closed again by tn_options_free
+} tn__log_options;
+
+struct tn_options {
+    tn__option **v;        // pointers, so that slots stay put as more are defined
+    size_t n, cap;
+    void **kept;           // every block handed out (strings, lists), freed at the end
+    size_t nkept, capkept;
+    const char *program;   // NULL until known
+    const char *args;
+    bool no_exit, help, has_logging;
+    int depth;             // parses in progress (a config file loaded by a callback)
+    tn__log_options log;
+    char error[512];
+};
+
+// ---- memory the tn_options keeps for its definitions and values
+
+TN__PRIVATE void *tn__opts_keep(tn_options *o, size_t n) {
+    if (o->nkept == o->capkept) {
+        size_t cap = o->capkept ? 2 * o->capkept : 16;
+        void **k = TN__CAST(void **, tn__realloc(o->kept, cap * sizeof *k));
+        if (!k) return NULL;
+        o->kept = k;
+        o->capkept = cap;
+    }
+    void *p = tn__malloc(n);
+    if (p) o->kept[o->nkept++] = p;
+    return p;
+}
+
+TN__PRIVATE const char *tn__opts_keep_str(tn_options *o, const char *s, size_t n) {
+    char *p = TN__CAST(char *, tn__opts_keep(o, n + 1));
+    if (!p) return NULL;
+    memcpy(p, s, n);
+    p[n] = '\0';
+    return p;
+}
+
+// NULL stays NULL; *ok turns false when out of memory.
+TN__PRIVATE const char *tn__opts_copy(tn_options *o, const char *s, bool *ok) {
+    if (!s) return NULL;
+    const char *c = tn__opts_keep_str(o, s, strlen(s));
+    if (!c) *ok = false;
+    return c;
+}
+
+// ---- failing: one line naming the option and what was expected
+
+TN__PRIVATE void tn__opts_exit(const tn_options *o, int status, const char *text) {
+    if (status) fprintf(stderr, "%s%s%s\n", o->program ? o->program : "", o->program ? ": " : "", text);
+    else fputs(text, stdout);
+    fflush(stdout);
+    exit(status);
+}
+
+TN__PRIVATE int tn__opts_fail(tn_options *o, const char *fmt, ...) TN_PRINTF(2, 3);
+TN__PRIVATE int tn__opts_fail(tn_options *o, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(o->error, sizeof o->error, fmt, ap);
+    va_end(ap);
+    if (!o->no_exit) tn__opts_exit(o, 2, o->error);
+    return TN_EINVAL;
+}
+
+// What a value of `opt` must look like, for messages: "an integer from 0 to 65535".
+TN__PRIVATE void tn__opt_expected(const tn__option *opt, char *out, size_t cap) {
+    static const char *const what[] = {"a value", "an integer", "a number", "true or false",
+                                       "a duration (e.g. 30s, 1.5m, 2h)", "a comma-separated list"};
+    const tn_option_desc *d = &opt->d;
+    size_t n = (size_t)snprintf(out, cap, "%s", d->choices && d->type == TN_OPTION_STRING ? "one of " : what[d->type]);
+    if (d->choices && d->type == TN_OPTION_LIST) n += (size_t)snprintf(out + n, cap - n, " of ");
+    for (int i = 0; d->choices && d->choices[i] && n < cap; i++)
+        n += (size_t)snprintf(out + n, cap - n, "%s%s", i ? "|" : "", d->choices[i]);
+    if ((d->min != 0 || d->max != 0) && n < cap) {
+        const char *unit = d->type == TN_OPTION_DURATION ? "s" : "";
+        snprintf(out + n, cap - n, " from %.15g%s to %.15g%s", d->min, unit, d->max, unit);
+    }
+}
+
+TN__PRIVATE int tn__opt_bad(tn_options *o, const tn__option *opt, const char *where, const char *shown,
+                            const char *text) {
+    char expected[256];
+    tn__opt_expected(opt, expected, sizeof expected);
+    if (!text) return tn__opts_fail(o, "%s%s: expected %s, got nothing", where, shown, expected);
+    return tn__opts_fail(o, "%s%s: expected %s, got '%.200s'", where, shown, expected, text);
+}
+
+// ---- names: '-' and '_' are the same letter
+
+TN__PRIVATE bool tn__opt_name_eq(const char *a, const char *b, size_t blen) {
+    size_t i = 0;
+    for (; i < blen && a[i]; i++) {
+        char x = a[i] == '-' ? '_' : a[i], y = b[i] == '-' ? '_' : b[i];
+        if (x != y) return false;
+    }
+    return i == blen && !a[i];
+}
+
+TN__PRIVATE tn__option *tn__opts_find(const tn_options *o, const char *name, size_t len) {
+    for (size_t i = 0; i < o->n; i++)
+        if (tn__opt_name_eq(o->v[i]->d.name, name, len)) return o->v[i];
+    return NULL;
+}
+
+// ---- values
+
+TN__PRIVATE bool tn__opt_choice_ok(const tn_option_desc *d, const char *s, size_t n) {
+    if (!d->choices) return true;
+    for (int i = 0; d->choices[i]; i++)
+        if (strlen(d->choices[i]) == n && memcmp(d->choices[i], s, n) == 0) return true;
+    return false;
+}
+
+TN__PRIVATE bool tn__opt_in_range(const tn_option_desc *d, double v) {
+    return (d->min == 0 && d->max == 0) || (v >= d->min && v <= d->max);
+}
+
+TN__PRIVATE bool tn__opt_parse_int(const char *s, int *out) {
+    const char *p = s + (*s == '+' || *s == '-');
+    if (!*p) return false;
+    long long v = 0;
+    for (; *p; p++) {
+        if (*p < '0' || *p > '9') return false;
+        v = v * 10 + (*p - '0');
+        if (v > (long long)INT_MAX + 1) return false;
+    }
+    if (*s == '-') v = -v;
+    if (v > INT_MAX) return false;
+    *out = (int)v;
+    return true;
+}
+
+// A number as strtod reads it, but whole, finite and without leading space.
+TN__PRIVATE bool tn__opt_parse_double(const char *s, const char **end, double *out) {
+    if (!(*s == '+' || *s == '-' || *s == '.' || (*s >= '0' && *s <= '9'))) return false;
+    char *e;
+    errno = 0;
+    double v = strtod(s, &e);
+    if (e == s || errno == ERANGE || !isfinite(v)) return false;
+    if (end) *end = e;
+    else if (*e) return false;
+    *out = v;
+    return true;
+}
+
+TN__PRIVATE bool tn__opt_parse_bool(const char *s, bool *out) {
+    static const char *const names[] = {"true", "false", "1", "0", "yes", "no", "on", "off", "t", "f"};
+    for (size_t i = 0; i < TN__COUNTOF(names); i++) {
+        if (strcasecmp(s, names[i]) == 0) {
+            *out = i % 2 == 0;
+            return true;
+        }
+    }
+    return false;
+}
+
+// Tornado's timedelta syntax: numbers with units, summed ("1h 30m").
+TN__PRIVATE bool tn__opt_parse_duration(const char *s, double *out) {
+    static const struct { const char *unit; double seconds; } units[] = {
+        {"", 1},         {"s", 1},      {"sec", 1},           {"seconds", 1},       {"m", 60},
+        {"min", 60},     {"minutes", 60}, {"h", 3600},        {"hours", 3600},      {"d", 86400},
+        {"days", 86400}, {"w", 604800}, {"weeks", 604800},    {"ms", 1e-3},         {"milliseconds", 1e-3},
+        {"us", 1e-6},    {"microseconds", 1e-6}};
+    double total = 0;
+    bool any = false;
+    const char *p = s;
+    while (*p == ' ') p++;
+    while (*p) {
+        double v;
+        if (!tn__opt_parse_double(p, &p, &v)) return false;
+        while (*p == ' ') p++;
+        const char *u = p;
+        while ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z')) p++;
+        size_t i = 0;
+        while (i < TN__COUNTOF(units) && !(strlen(units[i].unit) == (size_t)(p - u) &&
+                                           strncmp(units[i].unit, u, (size_t)(p - u)) == 0))
+            i++;
+        if (i == TN__COUNTOF(units) || (i == 0 && (any || *p))) return false;  // a bare number stands alone
+        total += v * units[i].seconds;
+        any = true;
+        while (*p == ' ') p++;
+    }
+    if (!any || !isfinite(total)) return false;
+    *out = total;
+    return true;
+}
+
+// Splits on commas into kept strings; returns false when an item is not a
+// choice (*oom when out of memory).
+TN__PRIVATE bool tn__opt_parse_list(tn_options *o, const tn_option_desc *d, const char *s, tn_option_list *out,
+                                    bool *oom) {
+    size_t max = 1;
+    for (const char *p = s; *p; p++) max += *p == ',';
+    const char **items = TN__CAST(const char **, tn__opts_keep(o, max * sizeof *items));
+    if (!items) return !(*oom = true);
+    size_t count = 0;
+    for (const char *p = s;; p++) {
+        const char *end = strchr(p, ',');
+        if (!end) end = p + strlen(p);
+        const char *q = end;
+        while (p < q && isspace((unsigned char)*p)) p++;
+        while (q > p && isspace((unsigned char)q[-1])) q--;
+        if (q > p) {
+            if (!tn__opt_choice_ok(d, p, (size_t)(q - p))) return false;
+            if (!(items[count++] = tn__opts_keep_str(o, p, (size_t)(q - p)))) return !(*oom = true);
+        }
+        if (!*end) break;
+        p = end;
+    }
+    out->items = items;
+    out->count = count;
+    return true;
+}
+
+// Parses text into *slot; false when it is not a valid value for the option.
+TN__PRIVATE bool tn__opt_parse(tn_options *o, const tn_option_desc *d, const char *text, tn__option_slot *slot,
+                               bool *oom) {
+    switch (d->type) {
+    case TN_OPTION_STRING:
+        if (!tn__opt_choice_ok(d, text, strlen(text))) return false;
+        slot->s = tn__opts_keep_str(o, text, strlen(text));
+        *oom = !slot->s;
+        return slot->s != NULL;
+    case TN_OPTION_INT:
+        return tn__opt_parse_int(text, &slot->i) && tn__opt_in_range(d, slot->i);
+    case TN_OPTION_FLOAT:
+        return tn__opt_parse_double(text, NULL, &slot->f) && tn__opt_in_range(d, slot->f);
+    case TN_OPTION_BOOL:
+        return tn__opt_parse_bool(text, &slot->b);
+    case TN_OPTION_DURATION:
+        return tn__opt_parse_duration(text, &slot->f) && tn__opt_in_range(d, slot->f);
+    case TN_OPTION_LIST:
+        return tn__opt_parse_list(o, d, text, &slot->l, oom);
+    }
+    return false;
+}
+
+TN__PRIVATE void *tn__opt_var(tn__option *opt) { return opt->d.value ? opt->d.value : &opt->slot; }
+
+TN__PRIVATE void tn__opt_store(tn__option *opt, const tn__option_slot *v) {
+    void *var = tn__opt_var(opt);
+    switch (opt->d.type) {
+    case TN_OPTION_STRING: *(const char **)var = v->s; break;
+    case TN_OPTION_INT: *(int *)var = v->i; break;
+    case TN_OPTION_FLOAT:
+    case TN_OPTION_DURATION: *(double *)var = v->f; break;
+    case TN_OPTION_BOOL: *(bool *)var = v->b; break;
+    case TN_OPTION_LIST: *(tn_option_list *)var = v->l; break;
+    }
+}
+
+// Sets the option from text (NULL: missing); `where` and `shown` name it in
+// a message ("app.conf:3: " and "port").
+TN__PRIVATE int tn__opt_set(tn_options *o, tn__option *opt, const char *text, const char *where, const char *shown) {
+    tn__option_slot v;
+    bool oom = false;
+    memset(&v, 0, sizeof v);
+    if (text && tn__opt_parse(o, &opt->d, text, &v, &oom)) {
+        tn__opt_store(opt, &v);
+        return 0;
+    }
+    if (oom) return tn__opts_fail(o, "%s%s: out of memory", where, shown);
+    return tn__opt_bad(o, opt, where, shown, text);
+}
+
+// tn__opt_set, then the option's callback.
+TN__PRIVATE int tn__opt_assign(tn_options *o, tn__option *opt, const char *text, const char *where,
+                               const char *shown) {
+    int r = tn__opt_set(o, opt, text, where, shown);
+    if (r != 0 || !opt->d.callback) return r;
+    o->error[0] = '\0';
+    if (opt->d.callback(o, tn__opt_var(opt), opt->d.user_data) == 0) return 0;
+    if (o->error[0]) return TN_EINVAL;  // a parse inside the callback failed and said why
+    if (opt->d.metavar) return tn__opts_fail(o, "%s%s: expected %s, got '%.200s'", where, shown, opt->d.metavar, text);
+    return tn__opts_fail(o, "%s%s: bad value '%.200s'", where, shown, text);
+}
+
+// ---- defining
+
+// The variable's value as --help shows the default; NULL when empty.
+TN__PRIVATE const char *tn__opt_default_text(tn_options *o, tn__option *opt, bool *ok) {
+    if (opt->d.default_value) return opt->d.default_value[0] ? opt->d.default_value : NULL;
+    const void *var = tn__opt_var(opt);
+    char num[64];
+    tn_buf b = {NULL, 0, 0};
+    const char *text = num;
+    switch (opt->d.type) {
+    case TN_OPTION_STRING: text = *(const char *const *)var; break;
+    case TN_OPTION_INT: snprintf(num, sizeof num, "%d", *(const int *)var); break;
+    case TN_OPTION_FLOAT: snprintf(num, sizeof num, "%g", *(const double *)var); break;
+    case TN_OPTION_DURATION: snprintf(num, sizeof num, "%gs", *(const double *)var); break;
+    case TN_OPTION_BOOL: text = *(const bool *)var ? "true" : NULL; break;  // a flag is off unless given
+    case TN_OPTION_LIST: {
+        const tn_option_list *l = (const tn_option_list *)var;
+        for (size_t i = 0; i < l->count; i++)
+            if (tn_buf_appendf(&b, "%s%s", i ? "," : "", l->items[i]) != 0) *ok = false;
+        text = b.data;
+        break;
+    }
+    }
+    const char *kept = text && text[0] ? tn__opts_copy(o, text, ok) : NULL;
+    tn_buf_free(&b);
+    return kept;
+}
+
+TN__PRIVATE bool tn__opt_name_ok(const char *name) {
+    if (!name || !isalnum((unsigned char)name[0])) return false;
+    for (const char *p = name; *p; p++)
+        if (!isalnum((unsigned char)*p) && *p != '-' && *p != '_') return false;
+    return true;
+}
+
+// A copy of the desc whose strings (and choices) the tn_options keeps.
+TN__PRIVATE bool tn__opt_copy_desc(tn_options *o, tn__option *opt, const tn_option_desc *d) {
+    bool ok = true;
+    opt->d = *d;
+    opt->d.name = tn__opts_copy(o, d->name, &ok);
+    opt->d.default_value = tn__opts_copy(o, d->default_value, &ok);
+    opt->d.help = tn__opts_copy(o, d->help, &ok);
+    opt->d.metavar = tn__opts_copy(o, d->metavar, &ok);
+    opt->d.group = d->group && d->group[0] ? tn__opts_copy(o, d->group, &ok) : NULL;
+    if (d->choices) {
+        size_t n = 0;
+        while (d->choices[n]) n++;
+        const char **c = TN__CAST(const char **, tn__opts_keep(o, (n + 1) * sizeof *c));
+        if (!c) return false;
+        for (size_t i = 0; i < n; i++) c[i] = tn__opts_copy(o, d->choices[i], &ok);
+        c[n] = NULL;
+        opt->d.choices = c;
+        if (!d->metavar) {  // "debug|info|warning"
+            tn_buf b = {NULL, 0, 0};
+            for (size_t i = 0; i < n; i++) ok &= tn_buf_appendf(&b, "%s%s", i ? "|" : "", c[i]) == 0;
+            opt->d.metavar = b.data ? tn__opts_copy(o, b.data, &ok) : NULL;
+            tn_buf_free(&b);
+        }
+    }
+    return ok;
+}
+
+TN_API int tn_options_define(tn_options *o, const tn_option_desc *d) {
+    bool text = d->type == TN_OPTION_STRING || d->type == TN_OPTION_LIST;
+    if (!tn__opt_name_ok(d->name) || (unsigned)d->type > TN_OPTION_LIST || d->min > d->max ||
+        (d->choices && !text) || ((d->min != 0 || d->max != 0) && (text || d->type == TN_OPTION_BOOL))) {
+        TN__LOGE("option '%s': bad definition (name, type, range or choices)", d->name ? d->name : "(null)");
+        return TN_EINVAL;
+    }
+    if (tn__opts_find(o, d->name, strlen(d->name))) {
+        TN__LOGE("option '%s' is defined twice", d->name);
+        return TN_EEXIST;
+    }
+    if (o->n == o->cap) {
+        size_t cap = o->cap ? 2 * o->cap : 16;
+        tn__option **v = TN__CAST(tn__option **, tn__realloc(o->v, cap * sizeof *v));
+        if (!v) return TN_ENOMEM;
+        o->v = v;
+        o->cap = cap;
+    }
+    tn__option *opt = TN__CAST(tn__option *, tn__opts_keep(o, sizeof *opt));
+    if (!opt) return TN_ENOMEM;
+    memset(opt, 0, sizeof *opt);
+    bool ok = tn__opt_copy_desc(o, opt, d);
+    if (ok && opt->d.default_value) {
+        bool no_exit = o->no_exit;
+        o->no_exit = true;  // a bad default is the programmer's: logged, not exited on
+        int r = tn__opt_set(o, opt, opt->d.default_value, "", opt->d.name);
+        o->no_exit = no_exit;
+        if (r != 0) {
+            TN__LOGE("bad default_value: %s", o->error);
+            return r;
+        }
+    }
+    opt->def = ok ? tn__opt_default_text(o, opt, &ok) : NULL;
+    if (!ok) return TN_ENOMEM;
+    o->v[o->n++] = opt;
+    return 0;
+}
+
+TN__PRIVATE int tn__opts_define_builtins(tn_options *o, bool logging) {
+    static const char *const levels[] = {"debug", "info", "warning", "error", "none", NULL};
+    tn__log_options *l = &o->log;
+    const tn_option_desc defs[] = {
+        {"help", TN_OPTION_BOOL, &o->help, NULL, "show this help information", NULL, NULL, 0, 0, NULL, NULL, NULL},
+        {"logging", TN_OPTION_STRING, &l->level, "info", "set the log level; 'none' logs nothing", NULL, "logging",
+         0, 0, levels, NULL, NULL},
+        {"log_to_stderr", TN_OPTION_BOOL, &l->to_stderr, NULL,
+         "send log output to stderr (colorized if possible); by default stderr is used only if "
+         "--log_file_prefix is not set", NULL, "logging", 0, 0, NULL, NULL, NULL},
+        {"log_file_prefix", TN_OPTION_STRING, &l->file_prefix, NULL,
+         "path of the log file; several processes must each have their own (e.g. include the port number)",
+         "PATH", "logging", 0, 0, NULL, NULL, NULL},
+        {"log_file_max_size", TN_OPTION_INT, &l->file_max_size, "100000000",
+         "max size of log files before rollover", NULL, "logging", 1, INT_MAX, NULL, NULL, NULL},
+        {"log_file_num_backups", TN_OPTION_INT, &l->file_num_backups, "10", "number of log files to keep",
+         NULL, "logging", 0, 999, NULL, NULL, NULL},
+    };
+    o->has_logging = logging;
+    for (size_t i = 0; i < (logging ? TN__COUNTOF(defs) : 1); i++) {
+        int r = tn_options_define(o, &defs[i]);
+        if (r != 0) return r;
+    }
+    return 0;
+}
+
+TN_API tn_options *tn_options_new(const tn_options_desc *desc) {
+    tn_options_desc none;
+    memset(&none, 0, sizeof none);
+    if (!desc) desc = &none;
+    tn_options *o = TN__CAST(tn_options *, tn__calloc(1, sizeof *o));
+    if (!o) return NULL;
+    bool ok = true;
+    o->program = tn__opts_copy(o, desc->program, &ok);
+    o->args = tn__opts_copy(o, desc->args, &ok);
+    o->no_exit = desc->no_exit;
+    o->log.file_prefix = "";  // "--log_file_prefix=" turns a file off again
+    int r = ok ? tn__opts_define_builtins(o, !desc->no_logging_options) : TN_ENOMEM;
+    for (const tn_option_desc *d = desc->options; r == 0 && d && d->name; d++) r = tn_options_define(o, d);
+    if (r != 0) {
+        tn_options_free(o);
+        return NULL;
+    }
+    return o;
+}
+
+TN_API void tn_options_free(tn_options *o) {
+    if (!o) return;
+    if (o->log.file_opened) tn_log_to_file(NULL);
+    for (size_t i = 0; i < o->nkept; i++) tn__free(o->kept[i]);
+    tn__free(o->kept);
+    tn__free(o->v);
+    tn__free(o);
+}
+
+TN_API const char *tn_options_error(const tn_options *o) { return o->error; }
+
+// ---- after a parse: --help, then the logging options
+
+TN__PRIVATE int tn__opts_apply_logging(tn_options *o) {
+    static const int levels[] = {TN_LOG_DEBUG, TN_LOG_INFO, TN_LOG_WARNING, TN_LOG_ERROR, TN_LOG_NONE};
+    const char *const *names = tn__opts_find(o, "logging", 7)->d.choices;
+    tn__log_options *l = &o->log;
+    for (int i = 0; names[i]; i++)
+        if (strcmp(names[i], l->level) == 0) tn_log_set_level(levels[i]);
+    if (!l->file_prefix[0] && !l->file_opened) return 0;
+    tn_log_file_desc f;
+    memset(&f, 0, sizeof f);
+    f.path = l->file_prefix;
+    f.max_size = l->file_max_size;
+    f.num_backups = l->file_num_backups ? l->file_num_backups : -1;
+    f.to_stderr = l->to_stderr;
+    int r = tn_log_to_file(l->file_prefix[0] ? &f : NULL);
+    if (r != 0) return tn__opts_fail(o, "--log_file_prefix: cannot open '%s': %s", f.path, tn_strerror(r));
+    l->file_opened = l->file_prefix[0] != '\0';
+    return 0;
+}
+
+// Ends the outermost parse: prints the help and exits if it was asked for
+// (unless no_exit), then applies the logging options.
+TN__PRIVATE int tn__opts_done(tn_options *o) {
+    if (o->depth > 0) return 0;
+    if (o->help && !o->no_exit) {
+        tn_buf b = {NULL, 0, 0};
+        tn_options_help(o, &b);
+        tn__opts_exit(o, 0, b.data ? b.data : "");
+    }
+    return o->has_logging ? tn__opts_apply_logging(o) : 0;
+}
+
+// ---- the command line
+
+TN_API int tn_options_parse_command_line(tn_options *o, int argc, char **argv) {
+    if (!o->program && argc > 0 && argv[0]) {
+        const char *slash = strrchr(argv[0], '/');
+        bool ok = true;
+        o->program = tn__opts_copy(o, slash ? slash + 1 : argv[0], &ok);
+    }
+    int i = 1, r = 0;
+    if (o->depth == 0) o->help = false;
+    o->depth++;
+    for (; i < argc && r == 0; i++) {
+        const char *a = argv[i];
+        if (strcmp(a, "--") == 0) {
+            i++;
+            break;
+        }
+        if (a[0] != '-' || !a[1]) break;
+        const char *name = a + 1 + (a[1] == '-'), *eq = strchr(name, '=');
+        size_t len = eq ? (size_t)(eq - name) : strlen(name);
+        char shown[128];
+        snprintf(shown, sizeof shown, "%.*s", (int)TN__MIN((size_t)(name - a) + len, 120), a);
+        tn__option *opt = tn__opts_find(o, name, len);
+        if (!opt && len > 3 && tn__opt_name_eq("no_", name, 3)) {
+            tn__option *neg = tn__opts_find(o, name + 3, len - 3);
+            if (neg && neg->d.type == TN_OPTION_BOOL) {
+                r = eq ? tn__opts_fail(o, "%s: takes no value", shown) : tn__opt_assign(o, neg, "false", "", shown);
+                continue;
+            }
+        }
+        if (!opt) {
+            r = tn__opts_fail(o, "unknown option %s (see --help)", shown);
+        } else {
+            const char *text = eq ? eq + 1 : opt->d.type == TN_OPTION_BOOL ? "true" : i + 1 < argc ? argv[++i] : NULL;
+            r = tn__opt_assign(o, opt, text, "", shown);
+        }
+        if (r == 0 && o->help) break;
+    }
+    o->depth--;
+    if (r != 0) return r;
+    if (o->help && o->no_exit) return 0;
+    if (i < argc && !o->args && !o->help) return tn__opts_fail(o, "unexpected argument '%.200s'", argv[i]);
+    r = tn__opts_done(o);
+    return r ? r : i;
+}
+
+// ---- config files
+
+// Reads the value at *p (quoted or bare) into out; false on bad syntax.
+TN__PRIVATE bool tn__conf_value(const char **p, const char *end, tn_buf *out) {
+    const char *s = *p;
+    if (s < end && *s == '"') {
+        for (s++; s < end && *s != '"'; s++) {
+            if (*s == '\\' && s + 1 < end && (s[1] == '"' || s[1] == '\\')) s++;
+            if (tn_buf_append(out, s, 1) != 0) return false;
+        }
+        if (s == end) return false;  // no closing quote
+        s++;
+        while (s < end && (*s == ' ' || *s == '\t')) s++;
+        *p = s;
+        return s == end || *s == '#';
+    }
+    const char *v = s;  // bare: up to a '#' after a space, trailing space trimmed
+    while (s < end && !(*s == '#' && s > v && (s[-1] == ' ' || s[-1] == '\t'))) s++;
+    const char *q = s;
+    while (q > v && (q[-1] == ' ' || q[-1] == '\t' || q[-1] == '\r')) q--;
+    *p = s;
+    return tn_buf_append(out, v, (size_t)(q - v)) == 0;
+}
+
+// One line "name = value" (or a blank or comment line).
+TN__PRIVATE int tn__conf_line(tn_options *o, const char *s, const char *end, const char *where, tn_buf *value) {
+    while (s < end && (*s == ' ' || *s == '\t')) s++;
+    if (s < end && end[-1] == '\r') end--;
+    if (s == end || *s == '#') return 0;
+    if (memchr(s, '\0', (size_t)(end - s))) return tn__opts_fail(o, "%sa NUL byte in the line", where);
+    const char *name = s;
+    while (s < end && (isalnum((unsigned char)*s) || (s > name && (*s == '_' || *s == '-')))) s++;
+    size_t len = (size_t)(s - name);
+    while (s < end && (*s == ' ' || *s == '\t')) s++;
+    tn_buf_clear(value);
+    if (!len || s == end || *s != '=') return tn__opts_fail(o, "%sexpected NAME = VALUE", where);
+    for (s++; s < end && (*s == ' ' || *s == '\t');) s++;
+    if (!tn__conf_value(&s, end, value) || tn_buf_append(value, "", 0) != 0)
+        return tn__opts_fail(o, "%sexpected NAME = VALUE (a quoted value ends with \" and may be followed by a comment)",
+                             where);
+    char shown[128];
+    snprintf(shown, sizeof shown, "%.*s", (int)TN__MIN(len, 120), name);
+    tn__option *opt = tn__opts_find(o, name, len);
+    if (!opt) return tn__opts_fail(o, "%sunknown option '%s'", where, shown);
+    return tn__opt_assign(o, opt, value->data ? value->data : "", where, shown);
+}
+
+TN__PRIVATE int tn__conf_read(const char *path, tn_buf *out) {
+    FILE *f = fopen(path, "rb");
+    if (!f) return tn__err_from_errno(errno);
+    char chunk[4096];
+    size_t n;
+    int r = 0;
+    while (r == 0 && (n = fread(chunk, 1, sizeof chunk, f)) > 0) r = tn_buf_append(out, chunk, n);
+    if (r == 0 && ferror(f)) r = tn__err_from_errno(errno ? errno : EIO);
+    fclose(f);
+    return r;
+}
+
+TN_API int tn_options_parse_config_file(tn_options *o, const char *path) {
+    tn_buf text = {NULL, 0, 0}, value = {NULL, 0, 0};
+    int r = tn__conf_read(path, &text);
+    if (r != 0) {
+        tn_buf_free(&text);
+        int err = tn__opts_fail(o, "%s: %s", path, tn_strerror(r));
+        return err == TN_EINVAL ? r : err;
+    }
+    o->depth++;
+    const char *p = text.data, *end = p + text.len;
+    for (int line = 1; r == 0 && p && p < end; line++) {
+        const char *nl = TN__CAST(const char *, memchr(p, '\n', (size_t)(end - p)));
+        const char *eol = nl ? nl : end;
+        char where[300];
+        snprintf(where, sizeof where, "%.256s:%d: ", path, line);
+        r = tn__conf_line(o, p, eol, where, &value);
+        p = eol + 1;
+    }
+    o->depth--;
+    tn_buf_free(&text);
+    tn_buf_free(&value);
+    return r ? r : tn__opts_done(o);
+}
+
+// ---- --help: Tornado's print_help layout
+
+TN__PRIVATE int tn__opt_cmp_name(const char *a, const char *b) {
+    for (;; a++, b++) {
+        char x = *a == '_' ? '-' : *a, y = *b == '_' ? '-' : *b;
+        if (x != y || !x) return (unsigned char)x - (unsigned char)y;
+    }
+}
+
+TN__PRIVATE int tn__opt_cmp(const void *pa, const void *pb) {
+    const tn__option *a = *(tn__option *const *)pa, *b = *(tn__option *const *)pb;
+    if (!a->d.group != !b->d.group) return a->d.group ? 1 : -1;  // the untitled group first
+    int c = a->d.group ? strcmp(a->d.group, b->d.group) : 0;
+    return c ? c : tn__opt_cmp_name(a->d.name, b->d.name);
+}
+
+// One option: "  --name=METAVAR" padded to column 35, then the help and its
+// default wrapped at 44 columns.
+TN__PRIVATE int tn__opt_help(const tn__option *opt, tn_buf *out) {
+    tn_buf text = {NULL, 0, 0};
+    char prefix[256];
+    int n = snprintf(prefix, sizeof prefix, "%s%s%s", opt->d.name, opt->d.metavar ? "=" : "",
+                     opt->d.metavar ? opt->d.metavar : "");
+    for (size_t i = 0; opt->d.name[i] && prefix[i]; i++)  // names print with dashes, as Tornado's
+        if (prefix[i] == '_') prefix[i] = '-';
+    int r = tn_buf_appendf(&text, "%s", opt->d.help ? opt->d.help : "");
+    if (opt->def) r |= tn_buf_appendf(&text, "%s(default %s)", text.len ? " " : "", opt->def);
+    const char *s = text.data ? text.data : "";
+    bool first = n <= 30 && *s;
+    r |= tn_buf_appendf(out, first ? "  --%-30s " : "  --%s\n", prefix);
+    while (*s) {
+        size_t line = strlen(s);  // as many whole words as fit in 44 columns, or one long word
+        if (line > 44) {
+            line = 0;
+            for (size_t k = 1; k <= 44; k++)
+                if (s[k] == ' ') line = k;
+            if (!line) line = strcspn(s, " ");
+        }
+        r |= tn_buf_appendf(out, "%s%.*s\n", first ? "" : "                                   ", (int)line, s);
+        first = false;
+        s += line;
+        while (*s == ' ') s++;
+    }
+    tn_buf_free(&text);
+    return r ? TN_ENOMEM : 0;
+}
+
+TN_API int tn_options_help(const tn_options *o, tn_buf *out) {
+    tn__option **sorted = TN__CAST(tn__option **, tn__malloc((o->n ? o->n : 1) * sizeof *sorted));
+    if (!sorted) return TN_ENOMEM;
+    memcpy(sorted, o->v, o->n * sizeof *sorted);
+    qsort(sorted, o->n, sizeof *sorted, tn__opt_cmp);
+    int r = tn_buf_appendf(out, "Usage: %s [OPTIONS]%s%s\n\nOptions:\n\n", o->program ? o->program : "PROGRAM",
+                           o->args ? " " : "", o->args ? o->args : "");
+    for (size_t i = 0; i < o->n && r == 0; i++) {
+        const char *g = sorted[i]->d.group;
+        if (g && (i == 0 || !sorted[i - 1]->d.group || strcmp(sorted[i - 1]->d.group, g) != 0))
+            r = tn_buf_appendf(out, "\n%s options:\n\n", g);
+        if (r == 0) r = tn__opt_help(sorted[i], out);
+    }
+    if (r == 0) r = tn_buf_append_str(out, "\n");
+    tn__free(sorted);
+    return r;
+}
+// ==== END src/base/options.c ====
+
 // ==== BEGIN src/loop/loop_internal.h ====
 #if defined(TN_AMALGAMATION_LINES)
 #line 1 "src/loop/loop_internal.h"
@@ -4553,6 +5544,7 @@ typedef struct tn__fired {
     int fd;
     int events;
     uint32_t gen;
+    int err;         // kqueue: the socket error an EV_EOF carried, else 0
 } tn__fired;
 
 typedef struct tn__cbitem {
@@ -4591,6 +5583,7 @@ struct tn_loop {
     int nhandlers;
     tn__fired *fired;
     int fired_cap;
+    int io_err;              // during an fd callback: its fired err (see tn__fired)
     // backend state
     int be_fd;               // epoll / kqueue descriptor
     void *be_events;         // epoll_event / kevent array of fired_cap
@@ -4764,6 +5757,9 @@ TN__PRIVATE int tn__be_wait(tn_loop *loop, int timeout_ms) {
         if (evs[i].flags & (EV_ERROR | EV_EOF)) ev |= TN_IO_ERROR;
         loop->fired[i].fd = (int)evs[i].ident;
         loop->fired[i].events = ev;
+        // A failed connect: kqueue puts the socket error in fflags, and
+        // libkqueue has already consumed SO_ERROR to do so.
+        loop->fired[i].err = (evs[i].flags & EV_EOF) ? (int)evs[i].fflags : 0;
     }
     return n;
 }
@@ -5138,7 +6134,10 @@ TN__PRIVATE void tn__loop_dispatch(tn_loop *loop, int n) {
         // Removed (or removed and re-added) since the wait: not for it.
         if (!h->active || h->gen != f->gen) continue;
         int ev = f->events & (h->events | TN_IO_ERROR);
-        if (ev) h->cb(loop, f->fd, ev, h->arg);
+        if (!ev) continue;
+        loop->io_err = f->err;
+        h->cb(loop, f->fd, ev, h->arg);
+        loop->io_err = 0;
     }
 }
 
@@ -7003,9 +8002,8 @@ TN__PRIVATE void tn__connect_on_io(tn_loop *loop, int fd, int events, void *arg)
     tn__connect *c = TN__CAST(tn__connect *, arg);
     int err = 0;
     socklen_t len = sizeof err;
-    (void)loop;
-    (void)events;
     if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0) err = errno;
+    if (err == 0 && (events & TN_IO_ERROR)) err = loop->io_err;  // kqueue: see tn__fired
     if (err == 0) {
         tn__connect_established(c);
         return;
@@ -8694,8 +9692,9 @@ TN_API int tn_http_range_parse(tn_str h, uint64_t size, tn_http_range *r) {
     memset(r, 0, sizeof *r);
     r->status = 200;
     r->end = size;
+    if (!h.len) return 200;  // no header; h.ptr may be NULL, and NULL + 0 is undefined
     const char *p = h.ptr, *end = h.ptr + h.len;
-    const char *eq = h.len ? TN__CAST(const char *, memchr(p, '=', h.len)) : NULL;
+    const char *eq = TN__CAST(const char *, memchr(p, '=', h.len));
     if (!eq || !tn_str_eq_nocase(tn__hu_trim(p, eq), tn_str_c("bytes"))) return 200;
     const char *dash = TN__CAST(const char *, memchr(eq, '-', (size_t)(end - eq)));
     const char *first_end = dash ? dash : end;
@@ -11452,19 +12451,27 @@ TN__PRIVATE uint64_t tn__mix64(uint64_t h) {
     return h ^ (h >> 33);
 }
 
+// 8 bytes as a little-endian word whatever the host's byte order, so that a
+// body has one tag on every machine behind a balancer (compilers make it one load).
+TN__PRIVATE uint64_t tn__etag_word(const char *p) {
+    const unsigned char *b = (const unsigned char *)p;
+    return (uint64_t)b[0] | (uint64_t)b[1] << 8 | (uint64_t)b[2] << 16 | (uint64_t)b[3] << 24 |
+           (uint64_t)b[4] << 32 | (uint64_t)b[5] << 40 | (uint64_t)b[6] << 48 | (uint64_t)b[7] << 56;
+}
+
 TN__PRIVATE void tn__etag_hash(const char *p, size_t n, uint64_t out[2]) {
     uint64_t a = 0x9e3779b97f4a7c15ULL ^ n, b = 0x6a09e667f3bcc909ULL + n;
     size_t i = 0;
     for (; i + 8 <= n; i += 8) {
-        uint64_t w;
-        memcpy(&w, p + i, 8);
+        uint64_t w = tn__etag_word(p + i);
         a = (a ^ w) * 0x100000001b3ULL;
         a = (a << 31) | (a >> 33);
         b = (b + w) * 0x9ddfea08eb382d69ULL;
         b ^= b >> 29;
     }
-    uint64_t w = 0;
-    memcpy(&w, p + i, n - i);
+    char tail[8] = {0};
+    if (n > i) memcpy(tail, p + i, n - i);  // p may be NULL when n is 0
+    uint64_t w = tn__etag_word(tail);
     out[0] = tn__mix64(a ^ w);
     out[1] = tn__mix64(b + w + out[0]);
 }
@@ -11498,14 +12505,16 @@ TN__PRIVATE void tn__app_after_finish(tn_handler *h) {
     tn__webreq *w = tn__web(h);
     if (!w) return;
     if (w->cls && w->cls->on_finish) w->cls->on_finish(h);
-    if (w->app && !w->app->desc.no_access_log) {
-        int status = tn_get_status(h);
-        int level = status < 400 ? TN_LOG_INFO : status < 500 ? TN_LOG_WARNING : TN_LOG_ERROR;
-        if (level >= tn_log_get_level())
-            tn_log(level, TN_LOG_ACCESS, __FILE__, __LINE__, "%d %.*s %.*s (%s) %.2fms", status,
-                   (int)h->request.method.len, h->request.method.ptr, (int)h->request.uri.len, h->request.uri.ptr,
-                   h->request.remote_ip, tn_request_time(h) * 1000.0);
-    }
+    if (w->app && w->app->desc.log_function) w->app->desc.log_function(h);
+    else if (w->app && !w->app->desc.no_access_log) tn_app_log_request(h);
+}
+
+TN_API void tn_app_log_request(tn_handler *h) {
+    int status = tn_get_status(h);
+    int level = status < 400 ? TN_LOG_INFO : status < 500 ? TN_LOG_WARNING : TN_LOG_ERROR;
+    TN_LOG(level, TN_LOG_ACCESS, "%d %.*s %.*s (%s) %.2fms", status, (int)h->request.method.len,
+           h->request.method.ptr, (int)h->request.uri.len, h->request.uri.ptr, h->request.remote_ip,
+           tn_request_time(h) * 1000.0);
 }
 
 // ---- errors and redirects

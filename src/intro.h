@@ -9,7 +9,8 @@
 
     and include "tornado.h" without the define everywhere else. Build with
     `cc -O2 -o prog prog.c -pthread`. Sections of the header carry greppable
-    anchors: search for ">>loop", ">>stream", ">>tcp", ">>log", ">>error".
+    anchors: search for ">>loop", ">>stream", ">>tcp", ">>log", ">>options",
+    ">>error".
     This file is generated from src/ (see the BEGIN/END banners): edit there.
 
     WHAT WORKS TODAY
@@ -33,6 +34,9 @@
     - Condition, Event, Semaphore/Lock and Queue for callbacks (>>locks).
     - HTML templates like tornado.template (>>template): tn_render(h,
       "page.html", ctx) with {{ }}, if/for, include, extends/block.
+    - Command-line flags and config files like tornado.options (>>options):
+      every example has --help; Tornado's log format, colours on a
+      terminal, a log file rotated by size (>>log).
     - Pure helpers: HTTP parsing (>>http_parse), URLs, forms, multipart,
       cookies, dates, MIME types, JSON (>>json), base64, SHA-1, SHA-256 and
       HMAC, UTF-8 validation, WebSocket frames (>>ws_frame).

@@ -15,7 +15,8 @@ TN_API size_t tn_http_date_format(char *out, time_t t);
 // "Sunday, 06-Nov-94 08:49:37 GMT" (two-digit years: 69-99 are 19xx, 00-68
 // 20xx, as Python's email.utils) and asctime "Sun Nov  6 08:49:37 1994".
 // IMF dates may also end in "UTC" or a "+hhmm"/"-hhmm" offset.
-// Returns 0 and sets *out, or TN_EPARSE.
+// Returns 0 and sets *out, or TN_EPARSE (also for a date time_t cannot hold,
+// as 2060 with a 32-bit time_t).
 TN_API int tn_http_date_parse(const char *s, size_t len, time_t *out);
 
 // The reason phrase of an IANA-registered status code (RFC 9110 wording),

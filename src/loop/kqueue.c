@@ -51,6 +51,9 @@ TN__PRIVATE int tn__be_wait(tn_loop *loop, int timeout_ms) {
         if (evs[i].flags & (EV_ERROR | EV_EOF)) ev |= TN_IO_ERROR;
         loop->fired[i].fd = (int)evs[i].ident;
         loop->fired[i].events = ev;
+        // A failed connect: kqueue puts the socket error in fflags, and
+        // libkqueue has already consumed SO_ERROR to do so.
+        loop->fired[i].err = (evs[i].flags & EV_EOF) ? (int)evs[i].fflags : 0;
     }
     return n;
 }

@@ -294,7 +294,10 @@ TN__PRIVATE void tn__loop_dispatch(tn_loop *loop, int n) {
         // Removed (or removed and re-added) since the wait: not for it.
         if (!h->active || h->gen != f->gen) continue;
         int ev = f->events & (h->events | TN_IO_ERROR);
-        if (ev) h->cb(loop, f->fd, ev, h->arg);
+        if (!ev) continue;
+        loop->io_err = f->err;
+        h->cb(loop, f->fd, ev, h->arg);
+        loop->io_err = 0;
     }
 }
 

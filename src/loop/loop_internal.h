@@ -17,6 +17,7 @@ typedef struct tn__fired {
     int fd;
     int events;
     uint32_t gen;
+    int err;         // kqueue: the socket error an EV_EOF carried, else 0
 } tn__fired;
 
 typedef struct tn__cbitem {
@@ -55,6 +56,7 @@ struct tn_loop {
     int nhandlers;
     tn__fired *fired;
     int fired_cap;
+    int io_err;              // during an fd callback: its fired err (see tn__fired)
     // backend state
     int be_fd;               // epoll / kqueue descriptor
     void *be_events;         // epoll_event / kevent array of fired_cap

@@ -207,9 +207,8 @@ TN__PRIVATE void tn__connect_on_io(tn_loop *loop, int fd, int events, void *arg)
     tn__connect *c = TN__CAST(tn__connect *, arg);
     int err = 0;
     socklen_t len = sizeof err;
-    (void)loop;
-    (void)events;
     if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0) err = errno;
+    if (err == 0 && (events & TN_IO_ERROR)) err = loop->io_err;  // kqueue: see tn__fired
     if (err == 0) {
         tn__connect_established(c);
         return;

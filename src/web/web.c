@@ -283,19 +283,27 @@ TN__PRIVATE uint64_t tn__mix64(uint64_t h) {
     return h ^ (h >> 33);
 }
 
+// 8 bytes as a little-endian word whatever the host's byte order, so that a
+// body has one tag on every machine behind a balancer (compilers make it one load).
+TN__PRIVATE uint64_t tn__etag_word(const char *p) {
+    const unsigned char *b = (const unsigned char *)p;
+    return (uint64_t)b[0] | (uint64_t)b[1] << 8 | (uint64_t)b[2] << 16 | (uint64_t)b[3] << 24 |
+           (uint64_t)b[4] << 32 | (uint64_t)b[5] << 40 | (uint64_t)b[6] << 48 | (uint64_t)b[7] << 56;
+}
+
 TN__PRIVATE void tn__etag_hash(const char *p, size_t n, uint64_t out[2]) {
     uint64_t a = 0x9e3779b97f4a7c15ULL ^ n, b = 0x6a09e667f3bcc909ULL + n;
     size_t i = 0;
     for (; i + 8 <= n; i += 8) {
-        uint64_t w;
-        memcpy(&w, p + i, 8);
+        uint64_t w = tn__etag_word(p + i);
         a = (a ^ w) * 0x100000001b3ULL;
         a = (a << 31) | (a >> 33);
         b = (b + w) * 0x9ddfea08eb382d69ULL;
         b ^= b >> 29;
     }
-    uint64_t w = 0;
-    memcpy(&w, p + i, n - i);
+    char tail[8] = {0};
+    if (n > i) memcpy(tail, p + i, n - i);  // p may be NULL when n is 0
+    uint64_t w = tn__etag_word(tail);
     out[0] = tn__mix64(a ^ w);
     out[1] = tn__mix64(b + w + out[0]);
 }
@@ -329,14 +337,16 @@ TN__PRIVATE void tn__app_after_finish(tn_handler *h) {
     tn__webreq *w = tn__web(h);
     if (!w) return;
     if (w->cls && w->cls->on_finish) w->cls->on_finish(h);
-    if (w->app && !w->app->desc.no_access_log) {
-        int status = tn_get_status(h);
-        int level = status < 400 ? TN_LOG_INFO : status < 500 ? TN_LOG_WARNING : TN_LOG_ERROR;
-        if (level >= tn_log_get_level())
-            tn_log(level, TN_LOG_ACCESS, __FILE__, __LINE__, "%d %.*s %.*s (%s) %.2fms", status,
-                   (int)h->request.method.len, h->request.method.ptr, (int)h->request.uri.len, h->request.uri.ptr,
-                   h->request.remote_ip, tn_request_time(h) * 1000.0);
-    }
+    if (w->app && w->app->desc.log_function) w->app->desc.log_function(h);
+    else if (w->app && !w->app->desc.no_access_log) tn_app_log_request(h);
+}
+
+TN_API void tn_app_log_request(tn_handler *h) {
+    int status = tn_get_status(h);
+    int level = status < 400 ? TN_LOG_INFO : status < 500 ? TN_LOG_WARNING : TN_LOG_ERROR;
+    TN_LOG(level, TN_LOG_ACCESS, "%d %.*s %.*s (%s) %.2fms", status, (int)h->request.method.len,
+           h->request.method.ptr, (int)h->request.uri.len, h->request.uri.ptr, h->request.remote_ip,
+           tn_request_time(h) * 1000.0);
 }
 
 // ---- errors and redirects

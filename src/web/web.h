@@ -54,6 +54,9 @@ typedef struct tn_app_desc {
     const tn_handler_class *default_handler;  // unmatched paths; default: 404 page
     void *default_handler_data;
     bool no_access_log;                 // no tornado.access line per request
+    tn_handler_fn log_function;         // writes each request's access line instead of
+                                        // tn_app_log_request (Tornado's log_function);
+                                        // called even with no_access_log
     void *user_data;                    // tn_app_user_data
     const char *cookie_secret;          // for signed cookies (copied); NULL: none
     bool xsrf_cookies;                  // Tornado's XSRF check on every method
@@ -90,6 +93,10 @@ TN_API int tn_app_port(const tn_app *app);
 // (escaped here). Returns 0, TN_ENOENT (no such name) or TN_EINVAL.
 TN_API int tn_app_reverse_url(const tn_app *app, const char *name, const char *const *args, int nargs, tn_buf *out);
 TN_API void *tn_app_user_data(const tn_app *app);
+// Tornado's log_request: logs "200 GET /path (ip) 0.52ms" on the access
+// channel, at info below 400, warning below 500, error from 500 on. A
+// log_function may call it for the requests it does not handle itself.
+TN_API void tn_app_log_request(tn_handler *h);
 // Stops serving and frees the application (the loop frees it at the end too).
 TN_API void tn_app_free(tn_app *app);
 

@@ -280,7 +280,7 @@ TEST(static_files_status_headers_and_bodies) {
         {"GET", "/static/robots.txt", "Range: bytes=0-\r\n", 200, {"!Content-Range", "Content-Length: 26"}, ROBOTS},
         {"GET", "/static/robots.txt", "Range: bytes=0-10000000\r\n", 200, {"!Content-Range"}, ROBOTS},
         {"GET", "/static/robots.txt", "Range: bytes=1-10000000\r\n", 206, {"Content-Range: bytes 1-25/26"},
-         ROBOTS + 1},
+         &ROBOTS[1]},
         {"GET", "/static/robots.txt", "Range: bytes=22-\r\n", 206, {"Content-Range: bytes 22-25/26"}, ": /\n"},
         {"GET", "/static/robots.txt", "Range: bytes=-4\r\n", 206, {"Content-Range: bytes 22-25/26"}, ": /\n"},
         {"GET", "/static/robots.txt", "Range: bytes=-1000000\r\n", 200, {"!Content-Range"}, ROBOTS},
@@ -676,9 +676,9 @@ TEST(static_etag_follows_a_file_rewritten_in_the_same_second_with_the_same_size)
 TEST(static_files_out_of_order_refuse_the_app) {
     tn_loop *loop = tt_loop_new();
     tn_log_set_level(TN_LOG_NONE);
-    static const tn_packed_file unsorted[] = {{"b.txt", p_a, 13, 0, packed[0].hash},
-                                              {"a.txt", p_a, 13, 0, packed[0].hash},
-                                              {NULL, NULL, 0, 0, NULL}};
+    const tn_packed_file unsorted[] = {{"b.txt", p_a, 13, 0, packed[0].hash},
+                                       {"a.txt", p_a, 13, 0, packed[0].hash},
+                                       {NULL, NULL, 0, 0, NULL}};
     tn_app_desc d;
     memset(&d, 0, sizeof d);
     d.static_files = unsorted;
