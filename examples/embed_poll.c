@@ -7,7 +7,7 @@
 // GET / answers the last line typed on stdin; end of input quits.
 //
 // Build alone: cc -O2 -o embed_poll examples/embed_poll.c -pthread
-// Run: ./embed_poll [--port=8888]
+// Run: ./embed_poll [--port=8888]   (--help lists all)
 #define TORNADO_IMPLEMENTATION
 #include "../tornado.h"
 
@@ -69,31 +69,16 @@ static bool read_stdin(void) {
 }
 
 int main(int argc, char **argv) {
-    long port = 8888;
-    for (int i = 1; i < argc; i++) {
-        char *end = NULL;
-        if (strncmp(argv[i], "--port=", 7) == 0) {
-            port = strtol(argv[i] + 7, &end, 10);
-            if (end == argv[i] + 7 || *end || port < 0 || port > 65535) {
-                fprintf(stderr, "embed_poll: --port wants a number from 0 to 65535, not \"%s\"\n", argv[i] + 7);
-                return 2;
-            }
-        } else if (strcmp(argv[i], "--help") == 0) {
-            printf("Usage: %s [--port=8888]\n"
-                   "Serves GET / from inside its own poll() loop; each line on stdin\n"
-                   "becomes the answer; end of input quits.\n", argv[0]);
-            return 0;
-        } else {
-            fprintf(stderr, "embed_poll: unknown option %s (try --help)\n", argv[i]);
-            return 2;
-        }
-    }
+    int port = 8888;
+    tn_options *opts = tn_options_new(&(tn_options_desc){.options = (tn_option_desc[]){TN_OPTION_PORT(&port), {0}}});
+    if (!opts) return 1;
+    tn_options_parse_command_line(opts, argc, argv);  // exits on --help or a bad flag
     tn_loop *loop = tn_loop_new(NULL);
     tn_app *app = tn_app_new(loop, &(tn_app_desc){
         .routes = (tn_route[]){{.pattern = "/", .handler = &main_handler}, {0}},
     });
-    if (!app || tn_app_listen(app, (int)port) != 0) {
-        TN_LOGE("cannot listen on port %ld", port);
+    if (!app || tn_app_listen(app, port) != 0) {
+        TN_LOGE("cannot listen on port %d", port);
         return 1;
     }
     TN_LOGI("Listening on http://localhost:%d/", tn_app_port(app));
@@ -109,5 +94,6 @@ int main(int argc, char **argv) {
     free(pfds);
     free(fds);
     tn_loop_free(loop);  // frees the app too
+    tn_options_free(opts);
     return 0;
 }

@@ -14,13 +14,11 @@
 //   GET /task  which child answered: "task 1 pid 4242"
 //
 // Build alone: cc -O2 -o multiprocess examples/multiprocess.c -pthread
-// Run: ./multiprocess [--port=8888] [--processes=0] [--reuse-port] [--quiet]
+// Run: ./multiprocess [--port=8888] [--processes=0] [--reuse-port] [--quiet]   (--help lists all)
 #define TORNADO_IMPLEMENTATION
 #include "../tornado.h"
 
 #include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -30,48 +28,9 @@ static void task_get(tn_handler *h) { tn_writef(h, "task %d pid %d", tn_process_
 static const tn_handler_class hello = {.get = hello_get}, task = {.get = task_get};
 
 typedef struct {
-    long port, processes;
+    int port, processes;
     bool reuse_port, quiet;
 } options;
-
-static bool number(const char *arg, const char *name, long lo, long hi, long *out) {
-    char *end = NULL;
-    *out = strtol(arg, &end, 10);
-    if (end != arg && !*end && *out >= lo && *out <= hi) return true;
-    fprintf(stderr, "multiprocess: --%s wants a number from %ld to %ld, not \"%s\"\n", name, lo, hi, arg);
-    return false;
-}
-
-// Returns -1 to go on, or the exit status.
-static int parse(int argc, char **argv, options *o) {
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        if (strncmp(a, "--port=", 7) == 0) {
-            if (!number(a + 7, "port", 0, 65535, &o->port)) return 2;
-        } else if (strncmp(a, "--processes=", 12) == 0) {
-            if (!number(a + 12, "processes", 0, 1024, &o->processes)) return 2;
-        } else if (strcmp(a, "--reuse-port") == 0) {
-            o->reuse_port = true;
-        } else if (strcmp(a, "--quiet") == 0) {
-            o->quiet = true;
-        } else if (strcmp(a, "--help") == 0) {
-            printf("Usage: %s [--port=8888] [--processes=0] [--reuse-port] [--quiet]\n"
-                   "  --processes=N  children to fork; 0: one per core (%d here); 1: no fork\n"
-                   "  --reuse-port   each child binds its own SO_REUSEPORT socket (needs a\n"
-                   "                 fixed --port) instead of sharing the parent's\n"
-                   "  --quiet        no access log\n", argv[0], tn_process_cpu_count());
-            return 0;
-        } else {
-            fprintf(stderr, "multiprocess: unknown option %s (try --help)\n", a);
-            return 2;
-        }
-    }
-    if (o->reuse_port && o->port == 0) {
-        fprintf(stderr, "multiprocess: --reuse-port needs a fixed --port (each child binds its own)\n");
-        return 2;
-    }
-    return -1;
-}
 
 // One process's server: on the inherited sockets, or its own reuse_port one.
 static int serve(const options *o, const int *fds, int nfds) {
@@ -81,7 +40,7 @@ static int serve(const options *o, const int *fds, int nfds) {
         .no_access_log = o->quiet,
     });
     int r = !app ? TN_ENOMEM
-            : o->reuse_port ? tn_app_listen_on(app, &(tn_bind_desc){.port = (int)o->port, .reuse_port = true})
+            : o->reuse_port ? tn_app_listen_on(app, &(tn_bind_desc){.port = o->port, .reuse_port = true})
                             : tn_app_add_sockets(app, fds, nfds);
     if (r != 0) {
         TN_LOGE("task %d cannot serve: %s", tn_process_task_id(), tn_strerror(r));
@@ -106,18 +65,34 @@ static int bound_port(int fd) {
 
 int main(int argc, char **argv) {
     options o = {.port = 8888};
-    int done = parse(argc, argv, &o);
-    if (done >= 0) return done;
+    tn_options *opts = tn_options_new(&(tn_options_desc){
+        .options = (tn_option_desc[]){
+            TN_OPTION_PORT(&o.port),
+            {.name = "processes", .type = TN_OPTION_INT, .value = &o.processes, .min = 0, .max = 1024,
+             .help = "children to fork; 0: one per core; 1: no fork"},
+            {.name = "reuse-port", .type = TN_OPTION_BOOL, .value = &o.reuse_port,
+             .help = "each child binds its own SO_REUSEPORT socket (needs a fixed --port)"},
+            {.name = "quiet", .type = TN_OPTION_BOOL, .value = &o.quiet, .help = "no access log"},
+            {0},
+        }});
+    if (!opts) return 1;
+    tn_options_parse_command_line(opts, argc, argv);  // exits on --help or a bad flag
+    if (o.reuse_port && o.port == 0) {
+        fprintf(stderr, "multiprocess: --reuse-port needs a fixed --port (each child binds its own)\n");
+        return 2;
+    }
     int fds[8], n = 0;
     if (!o.reuse_port) {  // bind before forking: the children inherit them
-        n = tn_bind_sockets(&(tn_bind_desc){.port = (int)o.port}, fds, 8);
+        n = tn_bind_sockets(&(tn_bind_desc){.port = o.port}, fds, 8);
         if (n < 0) {
-            TN_LOGE("cannot listen on port %ld: %s", o.port, tn_strerror(n));
+            TN_LOGE("cannot listen on port %d: %s", o.port, tn_strerror(n));
             return 1;
         }
     }
-    TN_LOGI("Listening on http://localhost:%d/ (%s)", o.reuse_port ? (int)o.port : bound_port(fds[0]),
+    TN_LOGI("Listening on http://localhost:%d/ (%s)", o.reuse_port ? o.port : bound_port(fds[0]),
             o.reuse_port ? "a reuse_port socket per process" : "sockets shared by the processes");
-    if (o.processes != 1 && tn_process_fork(&(tn_process_desc){.num_processes = (int)o.processes}) < 0) return 1;
-    return serve(&o, fds, n);
+    if (o.processes != 1 && tn_process_fork(&(tn_process_desc){.num_processes = o.processes}) < 0) return 1;
+    int status = serve(&o, fds, n);
+    tn_options_free(opts);
+    return status;
 }
