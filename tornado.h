@@ -1158,6 +1158,7 @@ typedef struct tn_loop_fd {
 // returns how many there are (more than cap: call again with more room).
 // epoll and kqueue: one, the backend's own descriptor, readable while any
 // handler is ready, the same for the loop's life. poll: one per fd handler.
+// TN_ENOTSUP with kqueue emulated on Linux (libkqueue has no such descriptor).
 TN_API int tn_loop_fds(const tn_loop *loop, tn_loop_fd *fds, int cap);
 // Seconds until the loop has work that no descriptor will announce: 0 when
 // callbacks are queued, the time to the next timer, or -1 when there is no
@@ -6101,6 +6102,12 @@ TN_API double tn_loop_timeout(tn_loop *loop) {
 }
 
 TN_API int tn_loop_fds(const tn_loop *loop, tn_loop_fd *fds, int cap) {
+#if TN_BACKEND == TN_BACKEND_KQUEUE && defined(__linux__)
+    // libkqueue's "kqueue" is a pipe end that never turns readable: watching
+    // it would hang the other loop.
+    (void)loop, (void)fds, (void)cap;
+    return TN_ENOTSUP;
+#else
     if (loop->be_fd >= 0) {
         if (cap > 0) {
             fds[0].fd = loop->be_fd;
@@ -6113,6 +6120,7 @@ TN_API int tn_loop_fds(const tn_loop *loop, tn_loop_fd *fds, int cap) {
         fds[i].events = loop->handlers[fds[i].fd].events;
     }
     return loop->npfds;
+#endif
 }
 
 TN__PRIVATE int tn__loop_wait_ms(tn_loop *loop, double timeout) {

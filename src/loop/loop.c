@@ -261,6 +261,12 @@ TN_API double tn_loop_timeout(tn_loop *loop) {
 }
 
 TN_API int tn_loop_fds(const tn_loop *loop, tn_loop_fd *fds, int cap) {
+#if TN_BACKEND == TN_BACKEND_KQUEUE && defined(__linux__)
+    // libkqueue's "kqueue" is a pipe end that never turns readable: watching
+    // it would hang the other loop.
+    (void)loop, (void)fds, (void)cap;
+    return TN_ENOTSUP;
+#else
     if (loop->be_fd >= 0) {
         if (cap > 0) {
             fds[0].fd = loop->be_fd;
@@ -273,6 +279,7 @@ TN_API int tn_loop_fds(const tn_loop *loop, tn_loop_fd *fds, int cap) {
         fds[i].events = loop->handlers[fds[i].fd].events;
     }
     return loop->npfds;
+#endif
 }
 
 TN__PRIVATE int tn__loop_wait_ms(tn_loop *loop, double timeout) {

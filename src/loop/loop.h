@@ -87,6 +87,7 @@ typedef struct tn_loop_fd {
 // returns how many there are (more than cap: call again with more room).
 // epoll and kqueue: one, the backend's own descriptor, readable while any
 // handler is ready, the same for the loop's life. poll: one per fd handler.
+// TN_ENOTSUP with kqueue emulated on Linux (libkqueue has no such descriptor).
 TN_API int tn_loop_fds(const tn_loop *loop, tn_loop_fd *fds, int cap);
 // Seconds until the loop has work that no descriptor will announce: 0 when
 // callbacks are queued, the time to the next timer, or -1 when there is no
