@@ -24,16 +24,17 @@ static void main_get(tn_handler *h) { tn_write_str(h, message); }
 static const tn_handler_class main_handler = {.get = main_get};
 
 // The loop's descriptors, then stdin, as pollfds in a growing array; returns
-// the count, or -1 when out of memory.
+// the count or a negative TN_E* code.
 static int watch(tn_loop *loop, struct pollfd **pfds, tn_loop_fd **fds, int *cap) {
     int n = tn_loop_fds(loop, *fds, *cap);
+    if (n < 0) return n;  // TN_ENOTSUP: libkqueue's kqueue cannot be watched
     if (n + 1 > *cap) {  // more than last time (poll backend): room, then again
         int c = n + 1 + 64;
         tn_loop_fd *f = realloc(*fds, (size_t)c * sizeof *f);
         if (f) *fds = f;
         struct pollfd *p = realloc(*pfds, (size_t)c * sizeof *p);
         if (p) *pfds = p;
-        if (!f || !p) return -1;
+        if (!f || !p) return TN_ENOMEM;
         *cap = c;
         n = tn_loop_fds(loop, *fds, *cap);
     }
@@ -41,9 +42,11 @@ static int watch(tn_loop *loop, struct pollfd **pfds, tn_loop_fd **fds, int *cap
         (*pfds)[i].fd = (*fds)[i].fd;
         (*pfds)[i].events = (short)((((*fds)[i].events & TN_IO_READ) ? POLLIN : 0) |
                                     (((*fds)[i].events & TN_IO_WRITE) ? POLLOUT : 0));
+        (*pfds)[i].revents = 0;
     }
     (*pfds)[n].fd = STDIN_FILENO;
     (*pfds)[n].events = POLLIN;
+    (*pfds)[n].revents = 0;
     return n + 1;
 }
 
@@ -84,10 +87,19 @@ int main(int argc, char **argv) {
     TN_LOGI("Listening on http://localhost:%d/", tn_app_port(app));
     struct pollfd *pfds = NULL;
     tn_loop_fd *fds = NULL;
-    int cap = 0;
+    int cap = 0, status = 0;
     for (;;) {
         int n = watch(loop, &pfds, &fds, &cap);
-        if (n < 0 || (poll(pfds, (nfds_t)n, timeout_ms(loop)) < 0 && errno != EINTR)) break;
+        if (n < 0) {
+            TN_LOGE("cannot watch the loop: %s", tn_strerror(n));
+            status = 1;
+            break;
+        }
+        if (poll(pfds, (nfds_t)n, timeout_ms(loop)) < 0 && errno != EINTR) {
+            TN_LOGE("poll: %s", strerror(errno));
+            status = 1;
+            break;
+        }
         if (pfds[n - 1].revents && !read_stdin()) break;
         tn_loop_run_once(loop, 0);  // never blocks
     }
@@ -95,5 +107,5 @@ int main(int argc, char **argv) {
     free(fds);
     tn_loop_free(loop);  // frees the app too
     tn_options_free(opts);
-    return 0;
+    return status;
 }

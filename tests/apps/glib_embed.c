@@ -35,6 +35,7 @@ static gushort to_glib(int events) {
 // change; with poll they follow the connections).
 static void sync_fds(tn_gsource *s) {
     int n = tn_loop_fds(s->loop, NULL, 0);
+    g_assert(n >= 0);  // TN_ENOTSUP only on libkqueue, which this is not built for
     tn_loop_fd *fds = g_new(tn_loop_fd, n);
     tn_loop_fds(s->loop, fds, n);
     bool same = n == s->npolls;
