@@ -47,6 +47,20 @@ build/wsclient: tests/apps/wsclient.c tornado.h
 	@mkdir -p $(@D)
 	$(CC) -O1 -g $(WARN) $(SAN) -o $@ $< $(LIBS)
 
+# Test-only programs that link a foreign library, built apart so the unit
+# binary needs neither (tests/integration/test_embed.py builds them): our loop
+# inside GLib's main loop, on epoll and on poll; c-ares's DNS on our loop.
+# Debian: libglib2.0-dev, libc-ares-dev, pkg-config.
+build/glib_embed: tests/apps/glib_embed.c tornado.h
+	@mkdir -p $(@D)
+	$(CC) -O1 -g $(WARN) $(SAN) -o $@ $< $$(pkg-config --cflags --libs glib-2.0) -lm $(LIBS)
+build/glib_embed_poll: tests/apps/glib_embed.c tornado.h
+	@mkdir -p $(@D)
+	$(CC) -O1 -g $(WARN) $(SAN) -DTN_BACKEND=TN_BACKEND_POLL -o $@ $< $$(pkg-config --cflags --libs glib-2.0) -lm $(LIBS)
+build/cares_dns: tests/apps/cares_dns.c tornado.h
+	@mkdir -p $(@D)
+	$(CC) -O1 -g $(WARN) $(SAN) -o $@ $< $$(pkg-config --cflags --libs libcares) $(LIBS)
+
 # Embeds a folder as C arrays for tn_app_desc.static_files: build/pack DIR NAME > out.c
 build/pack: tools/pack.c tornado.h
 	@mkdir -p $(@D)

@@ -63,7 +63,9 @@
     - An event loop (epoll / kqueue / poll chosen at compile time) with fd
       handlers, timers (O(log n) add and cancel), periodic callbacks, a
       thread-safe add_callback, run_in_executor (a thread pool), run_sync,
-      and SIGINT/SIGTERM to a clean stop.
+      and SIGINT/SIGTERM to a clean stop; it can run inside another main
+      loop (tn_loop_fds, tn_loop_timeout), and programs can fork one process
+      per core (>>process).
     - Buffered non-blocking streams (Tornado's IOStream) and TCP servers and
       clients over IPv4, IPv6 and Unix sockets, with asynchronous resolution.
     - A strict HTTP/1.1 server (>>http_server) and Tornado's web layer
@@ -206,6 +208,36 @@
             tn_loop_start(loop);
             tn_loop_free(loop);                  // closes and frees everything
         }
+
+    ONE PROCESS PER CORE (examples/multiprocess.c, >>process)
+    ========================================================
+    A loop uses one core. As Tornado's bind_sockets + fork_processes +
+    add_sockets: bind in the parent, fork, then make the loop in each child.
+
+        int fds[8];
+        int n = tn_bind_sockets(&(tn_bind_desc){.port = 8888}, fds, 8);
+        int task = tn_process_fork(NULL);        // 0..cores-1, in children only
+        tn_loop *loop = tn_loop_new(NULL);       // never before the fork
+        tn_app *app = tn_app_new(loop, &desc);
+        tn_app_add_sockets(app, fds, n);
+        tn_loop_stop_on_signals(loop);
+        tn_loop_start(loop);
+
+    The parent stays inside tn_process_fork: it restarts children that crash
+    (up to max_restarts), passes SIGTERM/SIGINT on to them and exits when they
+    are gone. Or give every process its own socket on the same port with
+    tn_bind_desc.reuse_port = true (SO_REUSEPORT) and the kernel spreads the
+    connections; >>process compares the two.
+
+    INSIDE ANOTHER MAIN LOOP (examples/embed_poll.c)
+    ================================================
+    When a GUI toolkit, GLib or a firmware superloop owns the main loop, do
+    not call tn_loop_start: before each of its waits, add the descriptors of
+    tn_loop_fds to what it waits on and cap its timeout with tn_loop_timeout;
+    after the wait, call tn_loop_run_once(loop, 0), which does not block.
+    The other way round, a library that wants its sockets and timers watched
+    (c-ares, libcurl's multi interface) gets tn_loop_add_handler and
+    tn_loop_call_later for them.
 
     CONVENTIONS
     ===========
@@ -1422,6 +1454,31 @@ TN_API int tn_loop_stop_on_signals(tn_loop *loop);
 #define TN_IO_WRITE 2
 #define TN_IO_ERROR 4  // always reported; need not be asked for
 
+// ---- inside another main loop (a GUI toolkit, GLib, a firmware superloop)
+// Instead of tn_loop_start, the other loop watches the descriptors
+// tn_loop_fds lists, sleeps at most tn_loop_timeout seconds, and then calls
+// tn_loop_run_once(loop, 0), which never blocks. Ask both again right
+// before every sleep, on the loop's thread: a callback queued or a timer set
+// there changes the timeout, and with poll the descriptors change as fd
+// handlers come and go. tn_loop_stop has no effect on such a loop.
+
+// A descriptor to watch and the events to watch it for.
+typedef struct tn_loop_fd {
+    int fd;
+    int events;  // TN_IO_READ and/or TN_IO_WRITE
+} tn_loop_fd;
+
+// Stores up to `cap` of the descriptors the loop waits on in `fds` and
+// returns how many there are (more than cap: call again with more room).
+// epoll and kqueue: one, the backend's own descriptor, readable while any
+// handler is ready, the same for the loop's life. poll: one per fd handler.
+// TN_ENOTSUP with kqueue emulated on Linux (libkqueue has no such descriptor).
+TN_API int tn_loop_fds(const tn_loop *loop, tn_loop_fd *fds, int cap);
+// Seconds until the loop has work that no descriptor will announce: 0 when
+// callbacks are queued, the time to the next timer, or -1 when there is no
+// such work. Round up when converting (a wake-up just early finds nothing).
+TN_API double tn_loop_timeout(tn_loop *loop);
+
 typedef void (*tn_io_cb)(tn_loop *loop, int fd, int events, void *arg);
 
 // Calls cb when fd is ready for `events` (TN_IO_READ | TN_IO_WRITE). Level
@@ -1581,6 +1638,75 @@ TN_API size_t tn_queue_size(const tn_queue *q);
 TN__END_DECLS
 #endif
 // ==== END src/loop/locks.h ====
+
+// ==== BEGIN src/loop/process.h ====
+// ---------------------------------------------------------------------------
+#if defined(TN_AMALGAMATION_LINES)
+#line 1 "src/loop/process.h"
+#endif
+// >>process  One process per core (tornado.process)
+// ---------------------------------------------------------------------------
+// A loop uses one core. Two ways to use them all, as in Tornado:
+//
+// Pre-fork: bind in the parent, fork, and let each child accept on the
+// sockets it inherited (Tornado's bind_sockets + fork_processes +
+// add_sockets). The children share one accept queue, so a busy or stopped
+// child leaves nobody waiting; a parent restarts children that crash.
+//
+//     int fds[8];
+//     int n = tn_bind_sockets(&(tn_bind_desc){.port = 8888}, fds, 8);
+//     if (n < 0) return 1;
+//     int task = tn_process_fork(NULL);  // only the children return
+//     if (task < 0) return 1;
+//     tn_loop *loop = tn_loop_new(NULL);  // loops come after the fork
+//     tn_app *app = tn_app_new(loop, &app_desc);
+//     tn_app_add_sockets(app, fds, n);
+//     tn_loop_stop_on_signals(loop);
+//     tn_loop_start(loop);
+//
+// SO_REUSEPORT: every process binds its own socket on the same port with
+// tn_bind_desc.reuse_port = true (after tn_process_fork, or in N separate
+// processes, e.g. N systemd units) and the kernel spreads new connections
+// over the sockets by a hash of their addresses: no shared queue, and
+// processes may be started, upgraded and stopped one by one. A connection
+// hashed to a stalled process waits for it (Linux resets those queued on a
+// socket that closes), and macOS and the BSDs take SO_REUSEPORT without
+// spreading connections as Linux does.
+#ifndef TN__LOOP_PROCESS_H
+#define TN__LOOP_PROCESS_H
+
+TN__BEGIN_DECLS
+
+typedef struct tn_process_desc {
+    int num_processes;    // children to fork; default (0 or less): one per
+                          // core, tn_process_cpu_count()
+    int max_restarts;     // abnormal exits restarted, in all, before the
+                          // parent gives up; default 100; negative: none
+    double stop_timeout;  // seconds the children get to exit after SIGTERM
+                          // before SIGKILL; default 30
+} tn_process_desc;
+
+// Tornado's fork_processes (desc may be NULL). Returns only in the children,
+// each with its task id, 0..num_processes-1. The parent stays in the call:
+// it restarts, under the same task id, a child killed by a signal or that
+// exits non-zero; on SIGTERM or SIGINT it sends SIGTERM to every child and
+// waits for them. It then exits: 0 once all children exited cleanly, 1 if a
+// child failed to stop, had to be killed, or crashed more than max_restarts
+// times (the others are stopped then). On Linux children get SIGTERM when
+// the parent dies. Returns a negative code, with nothing forked, when a loop
+// exists in this process (TN_EBUSY: make loops after forking), in a child
+// of an earlier call (TN_EBUSY), or when fork fails.
+TN_API int tn_process_fork(const tn_process_desc *desc);
+// This process's task id from tn_process_fork, or -1 if it is not a child
+// of it (Tornado's task_id()).
+TN_API int tn_process_task_id(void);
+// The number of processors this process may run on (its CPU affinity on
+// Linux); at least 1.
+TN_API int tn_process_cpu_count(void);
+
+TN__END_DECLS
+#endif
+// ==== END src/loop/process.h ====
 
 // ==== BEGIN src/net/socket.h ====
 // ---------------------------------------------------------------------------
@@ -2373,6 +2499,10 @@ typedef struct tn_http_server_desc {
 TN_API tn_http_server *tn_http_server_new(tn_loop *loop, const tn_http_server_desc *desc);
 // Binds and listens (tn_bind_sockets). Returns 0 or an error.
 TN_API int tn_http_server_listen(tn_http_server *srv, const tn_bind_desc *bind);
+// Serves on listening sockets made elsewhere, e.g. by tn_bind_sockets before
+// tn_process_fork (Tornado's add_sockets); they become the server's.
+// Returns 0 or an error.
+TN_API int tn_http_server_add_sockets(tn_http_server *srv, const int *fds, int n);
 // The port of the first listening socket.
 TN_API int tn_http_server_port(const tn_http_server *srv);
 // Stops listening, closes every connection and frees the server. Handlers
@@ -3191,6 +3321,10 @@ TN_API int tn_app_add_handlers(tn_app *app, const char *host_pattern, const tn_r
 TN_API int tn_app_listen(tn_app *app, int port);
 // Serves on the address `bind` describes. Returns 0 or an error.
 TN_API int tn_app_listen_on(tn_app *app, const tn_bind_desc *bind);
+// Serves on listening sockets made elsewhere, e.g. by tn_bind_sockets before
+// tn_process_fork (Tornado's add_sockets); they become the app's. Returns 0
+// or an error.
+TN_API int tn_app_add_sockets(tn_app *app, const int *fds, int n);
 // The port of the first listening socket.
 TN_API int tn_app_port(const tn_app *app);
 // Appends the path of the route named `name` with its groups filled by args
@@ -6421,6 +6555,8 @@ TN__INTERNAL char *tn__loop_scratch(tn_loop *loop, size_t *cap);
 TN__INTERNAL tn_buf *tn__loop_buf(tn_loop *loop);
 // The loop's clock read now (tn_loop_time is the iteration's reading).
 TN__INTERNAL double tn__loop_clock(const tn_loop *loop);
+// Loops alive in the process, in any thread (process.c).
+TN__INTERNAL int tn__loop_count(void);
 
 // backend: one set of static functions per backend (redis ae style)
 enum { TN__BE_ADD, TN__BE_MOD, TN__BE_DEL };
@@ -6660,6 +6796,9 @@ TN__INTERNAL int tn__be_wait(tn_loop *loop, int timeout_ms) {
 #endif
 
 static TN__THREAD_LOCAL tn_loop *tn__current_loop;
+static int tn__loops_alive;  // in every thread: tn_process_fork refuses to fork them
+
+TN__INTERNAL int tn__loop_count(void) { return TN__ATOMIC_LOAD(&tn__loops_alive); }
 
 // Makes `loop` this thread's current loop, with its allocator and log sink
 // (see >>alloc and >>log); NULL: none of them.
@@ -6774,6 +6913,7 @@ TN_API tn_loop *tn_loop_new(const tn_loop_desc *desc) {
         return NULL;
     }
     loop->alloc = rec;
+    TN__ATOMIC_ADD(&tn__loops_alive, 1);
     if (desc) loop->desc = *desc;
     loop->desc.executor_threads = TN__DEF(loop->desc.executor_threads, TN_DEFAULT_EXECUTOR_THREADS);
     loop->desc.max_events = TN__DEF(loop->desc.max_events, 256);
@@ -6843,6 +6983,7 @@ TN_API void tn_loop_free(tn_loop *loop) {
     tn_buf_free(&loop->buf);
     tn__allocator *rec = loop->alloc;
     tn__loop_set_current(prev == loop ? NULL : prev);
+    TN__ATOMIC_ADD(&tn__loops_alive, -1);
     tn__free(loop);
     tn__allocator_release(rec);  // gone once the blocks it made are too
 }
@@ -6928,16 +7069,40 @@ TN__PRIVATE void tn__loop_run_callbacks(tn_loop *loop) {
 
 // ---- running
 
-TN__PRIVATE int tn__loop_wait_ms(tn_loop *loop, double timeout) {
-    if (TN__ATOMIC_LOAD(&loop->cbq_nonempty) || TN__ATOMIC_LOAD(&loop->stopping) ||
-        tn__executor_has_done(loop))
-        return 0;
+TN_API double tn_loop_timeout(tn_loop *loop) {
+    if (TN__ATOMIC_LOAD(&loop->cbq_nonempty) || tn__executor_has_done(loop)) return 0;
     double next = tn__timers_next(loop);
-    if (next >= 0) {
-        double until = next - tn__loop_clock(loop);
-        if (until < 0) until = 0;
-        if (timeout < 0 || until < timeout) timeout = until;
+    if (next < 0) return -1;
+    double until = next - tn__loop_clock(loop);
+    return until > 0 ? until : 0;
+}
+
+TN_API int tn_loop_fds(const tn_loop *loop, tn_loop_fd *fds, int cap) {
+#if TN_BACKEND == TN_BACKEND_KQUEUE && defined(__linux__)
+    // libkqueue's "kqueue" is a pipe end that never turns readable: watching
+    // it would hang the other loop.
+    (void)loop, (void)fds, (void)cap;
+    return TN_ENOTSUP;
+#else
+    if (loop->be_fd >= 0) {
+        if (cap > 0) {
+            fds[0].fd = loop->be_fd;
+            fds[0].events = TN_IO_READ;
+        }
+        return 1;
     }
+    for (int i = 0; i < loop->npfds && i < cap; i++) {  // poll: what it polls
+        fds[i].fd = loop->pfds[i].fd;
+        fds[i].events = loop->handlers[fds[i].fd].events;
+    }
+    return loop->npfds;
+#endif
+}
+
+TN__PRIVATE int tn__loop_wait_ms(tn_loop *loop, double timeout) {
+    if (TN__ATOMIC_LOAD(&loop->stopping)) return 0;
+    double until = tn_loop_timeout(loop);
+    if (until >= 0 && (timeout < 0 || until < timeout)) timeout = until;
     if (timeout < 0) return -1;
     double ms = timeout * 1000.0;
     if (ms > 2e9) return 2000000000;
@@ -7478,6 +7643,240 @@ TN__INTERNAL void tn__executor_free(tn_loop *loop) {
     tn__jobs_run_done(loop, done);
 }
 // ==== END src/loop/executor.c ====
+
+// ==== BEGIN src/loop/process.c ====
+// >>process implementation: forking children, restarting them, stopping them
+#if defined(TN_AMALGAMATION_LINES)
+#line 8 "src/loop/process.c"
+#endif
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/time.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#if defined(__linux__)
+#  include <sched.h>
+#  include <sys/prctl.h>
+#endif
+
+#if TN_ENABLE_THREADS
+#  define TN__SIGMASK pthread_sigmask
+#else
+#  define TN__SIGMASK sigprocmask
+#endif
+
+static int tn__task_id = -1;
+static volatile sig_atomic_t tn__proc_stop_sig, tn__proc_alarm;
+// What the parent waits for; blocked outside sigsuspend, so none is lost.
+static const int tn__proc_sigs[] = {SIGCHLD, SIGTERM, SIGINT, SIGALRM};
+#define TN__PROC_NSIGS 4
+
+typedef struct tn__procs {
+    int n;                    // children wanted
+    int max_restarts;
+    double stop_timeout;
+    pid_t *pids;              // by task id; 0: not running
+    int running;              // children alive
+    int restarts;
+    int stopping;             // SIGTERM sent to every child
+    int failed;               // the parent will exit 1
+    sigset_t oldmask;
+    struct sigaction oldact[TN__PROC_NSIGS];
+} tn__procs;
+
+TN_API int tn_process_task_id(void) { return tn__task_id; }
+
+TN_API int tn_process_cpu_count(void) {
+#if defined(CPU_COUNT)  // sched.h has it under _GNU_SOURCE, which can come too late
+    cpu_set_t set;
+    if (sched_getaffinity(0, sizeof set, &set) == 0 && CPU_COUNT(&set) > 0) return CPU_COUNT(&set);
+#endif
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n < 1 ? 1 : n > 4096 ? 4096 : (int)n;
+}
+
+static void tn__proc_on_signal(int sig) {
+    if (sig == SIGALRM) tn__proc_alarm = 1;
+    else if (sig != SIGCHLD) tn__proc_stop_sig = sig;
+}
+
+TN__PRIVATE int tn__proc_catch_signals(tn__procs *p) {
+    sigset_t block;
+    sigemptyset(&block);
+    for (int i = 0; i < TN__PROC_NSIGS; i++) sigaddset(&block, tn__proc_sigs[i]);
+    if (TN__SIGMASK(SIG_BLOCK, &block, &p->oldmask) != 0) return TN_ESYS;
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = tn__proc_on_signal;
+    sigemptyset(&sa.sa_mask);
+    for (int i = 0; i < TN__PROC_NSIGS; i++) sigaction(tn__proc_sigs[i], &sa, &p->oldact[i]);
+    return 0;
+}
+
+// Puts back what the caller had: in a child, and in the parent on failure.
+TN__PRIVATE void tn__proc_restore_signals(tn__procs *p) {
+    struct itimerval off;
+    memset(&off, 0, sizeof off);
+    setitimer(ITIMER_REAL, &off, NULL);
+    signal(SIGALRM, SIG_IGN);  // drops a SIGALRM of ours still pending
+    for (int i = 0; i < TN__PROC_NSIGS; i++) sigaction(tn__proc_sigs[i], &p->oldact[i], NULL);
+    TN__SIGMASK(SIG_SETMASK, &p->oldmask, NULL);
+}
+
+// Forks task `id`. Returns 1 in the child, 0 in the parent, or an error.
+TN__PRIVATE int tn__proc_start(tn__procs *p, int id) {
+    pid_t parent = getpid();
+    fflush(NULL);  // or both processes would write what stdio holds
+    pid_t pid = fork();
+    if (pid < 0) return tn__err_from_errno(errno);
+    if (pid > 0) {
+        p->pids[id] = pid;
+        p->running++;
+        return 0;
+    }
+    tn__task_id = id;
+    tn__free(p->pids);
+    tn__proc_restore_signals(p);
+#if defined(__linux__)
+    // A parent killed with SIGKILL cannot stop its children: the kernel
+    // does, so no orphan keeps the port.
+    prctl(PR_SET_PDEATHSIG, SIGTERM);
+    if (getppid() != parent) raise(SIGTERM);
+#endif
+    (void)parent;
+    return 1;
+}
+
+TN__PRIVATE void tn__proc_kill_all(tn__procs *p, int sig) {
+    for (int i = 0; i < p->n; i++)
+        if (p->pids[i]) kill(p->pids[i], sig);
+}
+
+TN__PRIVATE void tn__proc_stop(tn__procs *p) {
+    if (p->stopping) return;
+    p->stopping = 1;
+    tn__proc_kill_all(p, SIGTERM);
+    struct itimerval it;
+    memset(&it, 0, sizeof it);
+    it.it_value.tv_sec = (time_t)p->stop_timeout;
+    it.it_value.tv_usec = (suseconds_t)((p->stop_timeout - (double)it.it_value.tv_sec) * 1e6);
+    if (!it.it_value.tv_sec && !it.it_value.tv_usec) it.it_value.tv_usec = 1;
+    setitimer(ITIMER_REAL, &it, NULL);
+}
+
+// Logs how child `id` ended; returns true if it should be restarted.
+TN__PRIVATE bool tn__proc_ended(tn__procs *p, int id, pid_t pid, int st) {
+    bool by_signal = WIFSIGNALED(st);
+    int code = by_signal ? WTERMSIG(st) : WEXITSTATUS(st);
+    if (p->stopping) {
+        bool clean = by_signal ? (code == SIGTERM || code == SIGINT) : code == 0;
+        if (!clean) p->failed = 1;
+        TN_LOG(clean ? TN_LOG_INFO : TN_LOG_WARNING, TN_LOG_GENERAL, "child %d (pid %d) stopped %s %d", id,
+                (int)pid, by_signal ? "by signal" : "with status", code);
+        return false;
+    }
+    if (!by_signal && code == 0) {
+        TN__LOGI("child %d (pid %d) exited normally", id, (int)pid);
+        return false;
+    }
+    TN__LOGW("child %d (pid %d) %s %d, restarting", id, (int)pid,
+             by_signal ? "killed by signal" : "exited with status", code);
+    return true;
+}
+
+// Collects the children that ended and restarts those that crashed.
+// Returns 1 in a restarted child (its task id in *id), else 0.
+TN__PRIVATE int tn__proc_reap(tn__procs *p, int *id) {
+    for (int i = 0; i < p->n; i++) {
+        int st = 0;
+        if (!p->pids[i]) continue;
+        pid_t pid = waitpid(p->pids[i], &st, WNOHANG);
+        if (pid == 0 || (pid < 0 && errno == EINTR)) continue;
+        p->pids[i] = 0;
+        p->running--;
+        if (pid < 0 || !tn__proc_ended(p, i, pid, st)) continue;
+        if (++p->restarts > p->max_restarts) {
+            TN__LOGE("too many child restarts (%d), giving up", p->max_restarts);
+            p->failed = 1;
+            tn__proc_stop(p);
+            continue;
+        }
+        int r = tn__proc_start(p, i);
+        if (r == 1) {
+            *id = i;
+            return 1;
+        }
+        if (r < 0) {
+            TN__LOGE("cannot restart child %d: %s", i, tn_strerror(r));
+            p->failed = 1;
+            tn__proc_stop(p);
+        }
+    }
+    return 0;
+}
+
+// The parent's life once the children run. Returns 1 in a restarted child
+// (its task id in *id), 0 in the parent when no child is left.
+TN__PRIVATE int tn__proc_supervise(tn__procs *p, int *id) {
+    sigset_t wait_mask = p->oldmask;
+    for (int i = 0; i < TN__PROC_NSIGS; i++) sigdelset(&wait_mask, tn__proc_sigs[i]);
+    for (;;) {
+        if (tn__proc_reap(p, id)) return 1;
+        if (!p->running) return 0;
+        if (tn__proc_stop_sig && !p->stopping) {
+            TN__LOGI("received signal %d, stopping %d children", (int)tn__proc_stop_sig, p->running);
+            tn__proc_stop(p);
+        }
+        if (tn__proc_alarm) {
+            tn__proc_alarm = 0;
+            TN__LOGE("%d children still running %.3g s after SIGTERM: killing them", p->running, p->stop_timeout);
+            p->failed = 1;
+            tn__proc_kill_all(p, SIGKILL);
+        }
+        sigsuspend(&wait_mask);  // returns after any of our signals
+    }
+}
+
+TN_API int tn_process_fork(const tn_process_desc *desc) {
+    if (tn__task_id >= 0 || tn__loop_count() > 0) {
+        TN__LOGE("cannot fork processes: %s", tn__task_id >= 0 ? "this is already a child"
+                 : "a loop exists in this process (make loops after forking)");
+        return TN_EBUSY;
+    }
+    tn_process_desc d;
+    memset(&d, 0, sizeof d);
+    if (desc) d = *desc;
+    tn__procs p;
+    memset(&p, 0, sizeof p);
+    tn__proc_stop_sig = tn__proc_alarm = 0;
+    p.n = d.num_processes > 0 ? d.num_processes : tn_process_cpu_count();
+    p.max_restarts = d.max_restarts < 0 ? 0 : TN__DEF(d.max_restarts, 100);
+    p.stop_timeout = d.stop_timeout > 0 ? d.stop_timeout : 30;
+    p.pids = TN__CAST(pid_t *, tn__calloc((size_t)p.n, sizeof(pid_t)));
+    if (!p.pids) return TN_ENOMEM;
+    int r = tn__proc_catch_signals(&p);
+    if (r == 0) TN__LOGI("starting %d processes", p.n);
+    for (int i = 0; r == 0 && i < p.n; i++) {
+        r = tn__proc_start(&p, i);
+        if (r == 1) return i;
+    }
+    int id = -1;
+    if (r < 0) {
+        TN__LOGE("cannot fork: %s", tn_strerror(r));
+        tn__proc_stop(&p);
+    }
+    if (tn__proc_supervise(&p, &id)) return id;
+    tn__proc_restore_signals(&p);
+    tn__free(p.pids);
+    if (r < 0) return r;
+    exit(p.failed ? 1 : 0);
+}
+// ==== END src/loop/process.c ====
 
 // ==== BEGIN src/loop/locks.c ====
 // >>locks implementation: one FIFO waiter list serves all three
@@ -12214,7 +12613,8 @@ TN_API tn_http_server *tn_http_server_new(tn_loop *loop, const tn_http_server_de
     return srv;
 }
 
-TN_API int tn_http_server_listen(tn_http_server *srv, const tn_bind_desc *bind) {
+// The TCP server under srv, made on first use.
+TN__PRIVATE tn_tcp_server *tn__hserver_tcp(tn_http_server *srv) {
     if (!srv->tcp) {
         tn_tcp_server_desc td;
         memset(&td, 0, sizeof td);
@@ -12223,10 +12623,17 @@ TN_API int tn_http_server_listen(tn_http_server *srv, const tn_bind_desc *bind) 
         td.stream.max_buffer_size = srv->desc.max_buffer_size;
         td.stream.write_timeout = srv->desc.write_timeout;  // output is never capped while it is ours
         srv->tcp = tn_tcp_server_new(srv->loop, &td);
-        if (!srv->tcp) return TN_ENOMEM;
-        tn__tcp_server_disown(srv->tcp);  // ours to free, not the loop's
+        if (srv->tcp) tn__tcp_server_disown(srv->tcp);  // ours to free, not the loop's
     }
-    return tn_tcp_server_listen(srv->tcp, bind);
+    return srv->tcp;
+}
+
+TN_API int tn_http_server_listen(tn_http_server *srv, const tn_bind_desc *bind) {
+    return tn__hserver_tcp(srv) ? tn_tcp_server_listen(srv->tcp, bind) : TN_ENOMEM;
+}
+
+TN_API int tn_http_server_add_sockets(tn_http_server *srv, const int *fds, int n) {
+    return tn__hserver_tcp(srv) ? tn_tcp_server_add_sockets(srv->tcp, fds, n) : TN_ENOMEM;
 }
 
 TN_API int tn_http_server_port(const tn_http_server *srv) { return srv->tcp ? tn_tcp_server_port(srv->tcp) : 0; }
@@ -16783,20 +17190,29 @@ TN_API int tn_app_add_handlers(tn_app *app, const char *host_pattern, const tn_r
     return 0;
 }
 
-TN_API int tn_app_listen_on(tn_app *app, const tn_bind_desc *bind) {
+// The HTTP server under app, made on first use.
+TN__PRIVATE tn_http_server *tn__app_server(tn_app *app) {
     if (!app->server) {
         tn_http_server_desc d = app->desc.server;
         d.request_cb = tn__app_request;
         d.headers_cb = tn__app_headers;
         d.user_data = app;
         app->server = tn_http_server_new(app->loop, &d);
-        if (!app->server) return TN_ENOMEM;
+        if (!app->server) return NULL;
         tn__http_hooks hooks;
         hooks.before_finish = tn__web_auto_etag;
         hooks.after_finish = tn__app_after_finish;
         tn__http_server_adopt(app->server, &hooks);  // the app frees it
     }
-    return tn_http_server_listen(app->server, bind);
+    return app->server;
+}
+
+TN_API int tn_app_listen_on(tn_app *app, const tn_bind_desc *bind) {
+    return tn__app_server(app) ? tn_http_server_listen(app->server, bind) : TN_ENOMEM;
+}
+
+TN_API int tn_app_add_sockets(tn_app *app, const int *fds, int n) {
+    return tn__app_server(app) ? tn_http_server_add_sockets(app->server, fds, n) : TN_ENOMEM;
 }
 
 TN_API int tn_app_listen(tn_app *app, int port) {

@@ -58,7 +58,9 @@
     - An event loop (epoll / kqueue / poll chosen at compile time) with fd
       handlers, timers (O(log n) add and cancel), periodic callbacks, a
       thread-safe add_callback, run_in_executor (a thread pool), run_sync,
-      and SIGINT/SIGTERM to a clean stop.
+      and SIGINT/SIGTERM to a clean stop; it can run inside another main
+      loop (tn_loop_fds, tn_loop_timeout), and programs can fork one process
+      per core (>>process).
     - Buffered non-blocking streams (Tornado's IOStream) and TCP servers and
       clients over IPv4, IPv6 and Unix sockets, with asynchronous resolution.
     - A strict HTTP/1.1 server (>>http_server) and Tornado's web layer
@@ -201,6 +203,36 @@
             tn_loop_start(loop);
             tn_loop_free(loop);                  // closes and frees everything
         }
+
+    ONE PROCESS PER CORE (examples/multiprocess.c, >>process)
+    ========================================================
+    A loop uses one core. As Tornado's bind_sockets + fork_processes +
+    add_sockets: bind in the parent, fork, then make the loop in each child.
+
+        int fds[8];
+        int n = tn_bind_sockets(&(tn_bind_desc){.port = 8888}, fds, 8);
+        int task = tn_process_fork(NULL);        // 0..cores-1, in children only
+        tn_loop *loop = tn_loop_new(NULL);       // never before the fork
+        tn_app *app = tn_app_new(loop, &desc);
+        tn_app_add_sockets(app, fds, n);
+        tn_loop_stop_on_signals(loop);
+        tn_loop_start(loop);
+
+    The parent stays inside tn_process_fork: it restarts children that crash
+    (up to max_restarts), passes SIGTERM/SIGINT on to them and exits when they
+    are gone. Or give every process its own socket on the same port with
+    tn_bind_desc.reuse_port = true (SO_REUSEPORT) and the kernel spreads the
+    connections; >>process compares the two.
+
+    INSIDE ANOTHER MAIN LOOP (examples/embed_poll.c)
+    ================================================
+    When a GUI toolkit, GLib or a firmware superloop owns the main loop, do
+    not call tn_loop_start: before each of its waits, add the descriptors of
+    tn_loop_fds to what it waits on and cap its timeout with tn_loop_timeout;
+    after the wait, call tn_loop_run_once(loop, 0), which does not block.
+    The other way round, a library that wants its sockets and timers watched
+    (c-ares, libcurl's multi interface) gets tn_loop_add_handler and
+    tn_loop_call_later for them.
 
     CONVENTIONS
     ===========

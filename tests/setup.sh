@@ -72,6 +72,10 @@ checks() {
         "libc6-dev-s390x-cross ${gccv:+libgcc-$gccv-dev-s390x-cross} binutils-s390x-linux-gnu" \
         links clang --target=s390x-linux-gnu
     need "musl-gcc (the musl config)"           musl-tools        links musl-gcc -static
+    # the embedding tests' foreign libraries (tests/apps: glib_embed, cares_dns)
+    need "pkg-config"                           pkg-config        have pkg-config
+    need "glib (GLib's headers: our loop in GLib's main loop)" libglib2.0-dev pkg-config --exists glib-2.0
+    need "c-ares (its headers: c-ares's DNS on our loop)" libc-ares-dev pkg-config --exists libcares
     # the integration tests' clients
     need "python3 ($PY runs the Python tests)"  python3           test -x "$PY"
     need "websockets (Python module, for $PY)"  python3-websockets pymod websockets

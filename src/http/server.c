@@ -1188,7 +1188,8 @@ TN_API tn_http_server *tn_http_server_new(tn_loop *loop, const tn_http_server_de
     return srv;
 }
 
-TN_API int tn_http_server_listen(tn_http_server *srv, const tn_bind_desc *bind) {
+// The TCP server under srv, made on first use.
+TN__PRIVATE tn_tcp_server *tn__hserver_tcp(tn_http_server *srv) {
     if (!srv->tcp) {
         tn_tcp_server_desc td;
         memset(&td, 0, sizeof td);
@@ -1197,10 +1198,17 @@ TN_API int tn_http_server_listen(tn_http_server *srv, const tn_bind_desc *bind) 
         td.stream.max_buffer_size = srv->desc.max_buffer_size;
         td.stream.write_timeout = srv->desc.write_timeout;  // output is never capped while it is ours
         srv->tcp = tn_tcp_server_new(srv->loop, &td);
-        if (!srv->tcp) return TN_ENOMEM;
-        tn__tcp_server_disown(srv->tcp);  // ours to free, not the loop's
+        if (srv->tcp) tn__tcp_server_disown(srv->tcp);  // ours to free, not the loop's
     }
-    return tn_tcp_server_listen(srv->tcp, bind);
+    return srv->tcp;
+}
+
+TN_API int tn_http_server_listen(tn_http_server *srv, const tn_bind_desc *bind) {
+    return tn__hserver_tcp(srv) ? tn_tcp_server_listen(srv->tcp, bind) : TN_ENOMEM;
+}
+
+TN_API int tn_http_server_add_sockets(tn_http_server *srv, const int *fds, int n) {
+    return tn__hserver_tcp(srv) ? tn_tcp_server_add_sockets(srv->tcp, fds, n) : TN_ENOMEM;
 }
 
 TN_API int tn_http_server_port(const tn_http_server *srv) { return srv->tcp ? tn_tcp_server_port(srv->tcp) : 0; }

@@ -97,6 +97,10 @@ typedef struct tn_http_server_desc {
 TN_API tn_http_server *tn_http_server_new(tn_loop *loop, const tn_http_server_desc *desc);
 // Binds and listens (tn_bind_sockets). Returns 0 or an error.
 TN_API int tn_http_server_listen(tn_http_server *srv, const tn_bind_desc *bind);
+// Serves on listening sockets made elsewhere, e.g. by tn_bind_sockets before
+// tn_process_fork (Tornado's add_sockets); they become the server's.
+// Returns 0 or an error.
+TN_API int tn_http_server_add_sockets(tn_http_server *srv, const int *fds, int n);
 // The port of the first listening socket.
 TN_API int tn_http_server_port(const tn_http_server *srv);
 // Stops listening, closes every connection and frees the server. Handlers

@@ -21,6 +21,9 @@
 #endif
 
 static TN__THREAD_LOCAL tn_loop *tn__current_loop;
+static int tn__loops_alive;  // in every thread: tn_process_fork refuses to fork them
+
+TN__INTERNAL int tn__loop_count(void) { return TN__ATOMIC_LOAD(&tn__loops_alive); }
 
 // Makes `loop` this thread's current loop, with its allocator and log sink
 // (see >>alloc and >>log); NULL: none of them.
@@ -135,6 +138,7 @@ TN_API tn_loop *tn_loop_new(const tn_loop_desc *desc) {
         return NULL;
     }
     loop->alloc = rec;
+    TN__ATOMIC_ADD(&tn__loops_alive, 1);
     if (desc) loop->desc = *desc;
     loop->desc.executor_threads = TN__DEF(loop->desc.executor_threads, TN_DEFAULT_EXECUTOR_THREADS);
     loop->desc.max_events = TN__DEF(loop->desc.max_events, 256);
@@ -204,6 +208,7 @@ TN_API void tn_loop_free(tn_loop *loop) {
     tn_buf_free(&loop->buf);
     tn__allocator *rec = loop->alloc;
     tn__loop_set_current(prev == loop ? NULL : prev);
+    TN__ATOMIC_ADD(&tn__loops_alive, -1);
     tn__free(loop);
     tn__allocator_release(rec);  // gone once the blocks it made are too
 }
@@ -289,16 +294,40 @@ TN__PRIVATE void tn__loop_run_callbacks(tn_loop *loop) {
 
 // ---- running
 
-TN__PRIVATE int tn__loop_wait_ms(tn_loop *loop, double timeout) {
-    if (TN__ATOMIC_LOAD(&loop->cbq_nonempty) || TN__ATOMIC_LOAD(&loop->stopping) ||
-        tn__executor_has_done(loop))
-        return 0;
+TN_API double tn_loop_timeout(tn_loop *loop) {
+    if (TN__ATOMIC_LOAD(&loop->cbq_nonempty) || tn__executor_has_done(loop)) return 0;
     double next = tn__timers_next(loop);
-    if (next >= 0) {
-        double until = next - tn__loop_clock(loop);
-        if (until < 0) until = 0;
-        if (timeout < 0 || until < timeout) timeout = until;
+    if (next < 0) return -1;
+    double until = next - tn__loop_clock(loop);
+    return until > 0 ? until : 0;
+}
+
+TN_API int tn_loop_fds(const tn_loop *loop, tn_loop_fd *fds, int cap) {
+#if TN_BACKEND == TN_BACKEND_KQUEUE && defined(__linux__)
+    // libkqueue's "kqueue" is a pipe end that never turns readable: watching
+    // it would hang the other loop.
+    (void)loop, (void)fds, (void)cap;
+    return TN_ENOTSUP;
+#else
+    if (loop->be_fd >= 0) {
+        if (cap > 0) {
+            fds[0].fd = loop->be_fd;
+            fds[0].events = TN_IO_READ;
+        }
+        return 1;
     }
+    for (int i = 0; i < loop->npfds && i < cap; i++) {  // poll: what it polls
+        fds[i].fd = loop->pfds[i].fd;
+        fds[i].events = loop->handlers[fds[i].fd].events;
+    }
+    return loop->npfds;
+#endif
+}
+
+TN__PRIVATE int tn__loop_wait_ms(tn_loop *loop, double timeout) {
+    if (TN__ATOMIC_LOAD(&loop->stopping)) return 0;
+    double until = tn_loop_timeout(loop);
+    if (until >= 0 && (timeout < 0 || until < timeout)) timeout = until;
     if (timeout < 0) return -1;
     double ms = timeout * 1000.0;
     if (ms > 2e9) return 2000000000;

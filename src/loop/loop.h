@@ -89,6 +89,31 @@ TN_API int tn_loop_stop_on_signals(tn_loop *loop);
 #define TN_IO_WRITE 2
 #define TN_IO_ERROR 4  // always reported; need not be asked for
 
+// ---- inside another main loop (a GUI toolkit, GLib, a firmware superloop)
+// Instead of tn_loop_start, the other loop watches the descriptors
+// tn_loop_fds lists, sleeps at most tn_loop_timeout seconds, and then calls
+// tn_loop_run_once(loop, 0), which never blocks. Ask both again right
+// before every sleep, on the loop's thread: a callback queued or a timer set
+// there changes the timeout, and with poll the descriptors change as fd
+// handlers come and go. tn_loop_stop has no effect on such a loop.
+
+// A descriptor to watch and the events to watch it for.
+typedef struct tn_loop_fd {
+    int fd;
+    int events;  // TN_IO_READ and/or TN_IO_WRITE
+} tn_loop_fd;
+
+// Stores up to `cap` of the descriptors the loop waits on in `fds` and
+// returns how many there are (more than cap: call again with more room).
+// epoll and kqueue: one, the backend's own descriptor, readable while any
+// handler is ready, the same for the loop's life. poll: one per fd handler.
+// TN_ENOTSUP with kqueue emulated on Linux (libkqueue has no such descriptor).
+TN_API int tn_loop_fds(const tn_loop *loop, tn_loop_fd *fds, int cap);
+// Seconds until the loop has work that no descriptor will announce: 0 when
+// callbacks are queued, the time to the next timer, or -1 when there is no
+// such work. Round up when converting (a wake-up just early finds nothing).
+TN_API double tn_loop_timeout(tn_loop *loop);
+
 typedef void (*tn_io_cb)(tn_loop *loop, int fd, int events, void *arg);
 
 // Calls cb when fd is ready for `events` (TN_IO_READ | TN_IO_WRITE). Level

@@ -110,6 +110,8 @@ TN__INTERNAL char *tn__loop_scratch(tn_loop *loop, size_t *cap);
 TN__INTERNAL tn_buf *tn__loop_buf(tn_loop *loop);
 // The loop's clock read now (tn_loop_time is the iteration's reading).
 TN__INTERNAL double tn__loop_clock(const tn_loop *loop);
+// Loops alive in the process, in any thread (process.c).
+TN__INTERNAL int tn__loop_count(void);
 
 // backend: one set of static functions per backend (redis ae style)
 enum { TN__BE_ADD, TN__BE_MOD, TN__BE_DEL };

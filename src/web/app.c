@@ -364,20 +364,29 @@ TN_API int tn_app_add_handlers(tn_app *app, const char *host_pattern, const tn_r
     return 0;
 }
 
-TN_API int tn_app_listen_on(tn_app *app, const tn_bind_desc *bind) {
+// The HTTP server under app, made on first use.
+TN__PRIVATE tn_http_server *tn__app_server(tn_app *app) {
     if (!app->server) {
         tn_http_server_desc d = app->desc.server;
         d.request_cb = tn__app_request;
         d.headers_cb = tn__app_headers;
         d.user_data = app;
         app->server = tn_http_server_new(app->loop, &d);
-        if (!app->server) return TN_ENOMEM;
+        if (!app->server) return NULL;
         tn__http_hooks hooks;
         hooks.before_finish = tn__web_auto_etag;
         hooks.after_finish = tn__app_after_finish;
         tn__http_server_adopt(app->server, &hooks);  // the app frees it
     }
-    return tn_http_server_listen(app->server, bind);
+    return app->server;
+}
+
+TN_API int tn_app_listen_on(tn_app *app, const tn_bind_desc *bind) {
+    return tn__app_server(app) ? tn_http_server_listen(app->server, bind) : TN_ENOMEM;
+}
+
+TN_API int tn_app_add_sockets(tn_app *app, const int *fds, int n) {
+    return tn__app_server(app) ? tn_http_server_add_sockets(app->server, fds, n) : TN_ENOMEM;
 }
 
 TN_API int tn_app_listen(tn_app *app, int port) {

@@ -75,6 +75,10 @@ TN_API int tn_app_add_handlers(tn_app *app, const char *host_pattern, const tn_r
 TN_API int tn_app_listen(tn_app *app, int port);
 // Serves on the address `bind` describes. Returns 0 or an error.
 TN_API int tn_app_listen_on(tn_app *app, const tn_bind_desc *bind);
+// Serves on listening sockets made elsewhere, e.g. by tn_bind_sockets before
+// tn_process_fork (Tornado's add_sockets); they become the app's. Returns 0
+// or an error.
+TN_API int tn_app_add_sockets(tn_app *app, const int *fds, int n);
 // The port of the first listening socket.
 TN_API int tn_app_port(const tn_app *app);
 // Appends the path of the route named `name` with its groups filled by args

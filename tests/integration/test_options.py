@@ -27,6 +27,8 @@ PROGRAMS = {
     "testapp": ([], ["--port", "--max-body", "--chunk-size"]),
     "wsclient": (["ws://127.0.0.1:1/"], ["--text=STRING", "--close=CODE[:REASON]", "--timeout"]),
     "pack": ([".", "name"], []),
+    "multiprocess": ([], ["--port", "--processes", "--reuse-port", "--quiet"]),
+    "embed_poll": ([], ["--port"]),
 }
 LOGGING = ["--logging=debug|info|warning|error|none", "--log-to-stderr", "--log-file-prefix=PATH",
            "--log-file-max-size", "--log-file-num-backups"]
