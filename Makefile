@@ -13,8 +13,8 @@ EXAMPLE_DIRS := $(patsubst examples/%/,%,$(sort $(dir $(wildcard examples/*/*.c)
 UNIT_SRC := tests/unit/main.c $(sort $(wildcard tests/unit/test_*.c))
 RUN_DEMO := chat
 
-.PHONY: all run test check-amalgamation clean fuzz bench bench-ws
-all: tornado.h $(EXAMPLES) $(addprefix build/,$(EXAMPLE_DIRS)) build/testapp build/wsclient build/pack
+.PHONY: all run test check-amalgamation clean fuzz bench bench-ws bench-deflate
+all: tornado.h $(EXAMPLES) $(addprefix build/,$(EXAMPLE_DIRS)) build/testapp build/wsclient build/zpipe build/pack
 
 tornado.h: src/MANIFEST $(wildcard src/* src/*/*) tools/amalgamate.sh
 	tools/amalgamate.sh src > $@.tmp && mv $@.tmp $@
@@ -38,6 +38,11 @@ build/testapp: tests/apps/testapp.c tests/apps/testapp.h tornado.h
 
 # Our WebSocket client as a program, for tests/integration/test_ws_client.py.
 build/wsclient: tests/apps/wsclient.c tornado.h
+	@mkdir -p $(@D)
+	$(CC) -O1 -g $(WARN) $(SAN) -o $@ $< $(LIBS)
+
+# The codec over stdin and stdout, for tests/integration/test_deflate.py.
+build/zpipe: tests/apps/zpipe.c tornado.h
 	@mkdir -p $(@D)
 	$(CC) -O1 -g $(WARN) $(SAN) -o $@ $< $(LIBS)
 
@@ -97,6 +102,10 @@ bench: tornado.h tests/node/node_modules/.package-lock.json
 # WebSocket: ours against Node's ws (tools/bench/ws.sh; 10,000 connections).
 bench-ws: tornado.h tests/node/node_modules/.package-lock.json
 	tools/bench/ws.sh
+
+# DEFLATE: ours against zlib and libdeflate (tools/bench/deflate.sh).
+bench-deflate: tornado.h
+	tools/bench/deflate.sh
 
 clean:
 	rm -rf build

@@ -1462,7 +1462,7 @@ TN__PRIVATE void tn__defl_flush(tn_deflate *z, int flush) {
         return;
     }
     if (z->nsyms || (long)z->pos > z->block_start) tn__defl_block(z, z->pos, false);
-    tn__defl_stored(z, NULL, 0, false);
+    tn__defl_stored(z, z->win, 0, false);  // the marker: an empty stored block
     if (flush == TN_DEFLATE_FULL_FLUSH && z->head) memset(z->head, 0, sizeof(uint16_t) << z->hash_bits);
 }
 
