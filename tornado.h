@@ -3622,6 +3622,12 @@ TN__PRIVATE uint32_t tn__load_le32(const uint8_t *p) {
     return TN__LE32(v);
 }
 
+TN__PRIVATE uint32_t tn__load16(const uint8_t *p) {
+    uint16_t v;
+    memcpy(&v, p, 2);
+    return v;  // native order: only ever compared with another such load
+}
+
 TN__PRIVATE void tn__store_le64(uint8_t *p, uint64_t v) {
     v = TN__LE64(v);
     memcpy(p, &v, 8);
@@ -3686,9 +3692,9 @@ TN__PRIVATE void tn__fixed_lens(uint8_t *lens) {
 
 // ---- checksums ------------------------------------------------------------------
 
-// Slice-by-8 tables: tn__crc_tab[k][b] is the CRC of byte b followed by k
+// Slice-by-16 tables: tn__crc_tab[k][b] is the CRC of byte b followed by k
 // zero bytes. Built once, on first use, under a spin lock.
-static uint32_t tn__crc_tab[8][256];
+static uint32_t tn__crc_tab[16][256];
 static int tn__crc_ready, tn__crc_lock;
 
 TN__PRIVATE void tn__crc_init(void) {
@@ -3700,7 +3706,7 @@ TN__PRIVATE void tn__crc_init(void) {
             for (int k = 0; k < 8; k++) c = c & 1 ? 0xEDB88320u ^ c >> 1 : c >> 1;
             tn__crc_tab[0][n] = c;
         }
-        for (int k = 1; k < 8; k++)
+        for (int k = 1; k < 16; k++)
             for (int n = 0; n < 256; n++) {
                 uint32_t c = tn__crc_tab[k - 1][n];
                 tn__crc_tab[k][n] = c >> 8 ^ tn__crc_tab[0][c & 0xff];
@@ -3715,10 +3721,13 @@ TN_API uint32_t tn_crc32(uint32_t crc, const void *data, size_t len) {
     uint32_t(*t)[256] = tn__crc_tab;
     if (!TN__ATOMIC_LOAD(&tn__crc_ready)) tn__crc_init();
     uint32_t c = ~crc;
-    for (; len >= 8; len -= 8, p += 8) {
-        uint32_t a = c ^ tn__load_le32(p), b = tn__load_le32(p + 4);
-        c = t[7][a & 0xff] ^ t[6][a >> 8 & 0xff] ^ t[5][a >> 16 & 0xff] ^ t[4][a >> 24] ^
-            t[3][b & 0xff] ^ t[2][b >> 8 & 0xff] ^ t[1][b >> 16 & 0xff] ^ t[0][b >> 24];
+    for (; len >= 16; len -= 16, p += 16) {
+        uint32_t a = c ^ tn__load_le32(p), b = tn__load_le32(p + 4), d = tn__load_le32(p + 8),
+                 e = tn__load_le32(p + 12);
+        c = t[15][a & 0xff] ^ t[14][a >> 8 & 0xff] ^ t[13][a >> 16 & 0xff] ^ t[12][a >> 24] ^
+            t[11][b & 0xff] ^ t[10][b >> 8 & 0xff] ^ t[9][b >> 16 & 0xff] ^ t[8][b >> 24] ^
+            t[7][d & 0xff] ^ t[6][d >> 8 & 0xff] ^ t[5][d >> 16 & 0xff] ^ t[4][d >> 24] ^
+            t[3][e & 0xff] ^ t[2][e >> 8 & 0xff] ^ t[1][e >> 16 & 0xff] ^ t[0][e >> 24];
     }
     for (; len; len--) c = t[0][(c ^ *p++) & 0xff] ^ c >> 8;
     return ~c;
@@ -3901,9 +3910,9 @@ typedef struct tn__inf_io {
     uint8_t *sum_from;  // output not yet in the check value
 } tn__inf_io;
 
-// The fast loop needs room for a literal run or a whole match written eight
-// bytes at a time, and 16 input bytes for two 64-bit refills.
-enum { TN__FAST_OUT = TN__MAX_MATCH + 8, TN__FAST_IN = 16 };
+// The fast loop needs room for a whole match and the up to 24 bytes its copy
+// writes past it, and 16 input bytes for two 64-bit refills.
+enum { TN__FAST_OUT = TN__MAX_MATCH + 24, TN__FAST_IN = 16 };
 
 TN__PRIVATE int tn__inf_fail(tn_inflate *z, const char *msg) {
     z->msg = msg;
@@ -4009,11 +4018,33 @@ TN__PRIVATE void tn__inf_sum(tn_inflate *z, tn__inf_io *io) {
     io->sum_from = io->out;
 }
 
+// Copies a match of len >= 3 from dist >= 1 back, writing up to 24 bytes
+// past the end: the source is then always at least 8 bytes behind, so every
+// byte read is final. Most matches take the three unconditional words.
+TN__PRIVATE uint8_t *tn__inf_match(uint8_t *out, uint32_t dist, uint32_t len) {
+    const uint8_t *src = out - dist;
+    uint8_t *end = out + len;
+    if (dist >= 8) {
+        memcpy(out, src, 8);
+        memcpy(out + 8, src + 8, 8);
+        memcpy(out + 16, src + 16, 8);
+        for (out += 24, src += 24; out < end; out += 8, src += 8) memcpy(out, src, 8);
+    } else if (dist == 1) {
+        uint64_t v = *src * 0x0101010101010101u;
+        for (; out < end; out += 8) memcpy(out, &v, 8);
+    } else {
+        while (out < end) *out++ = *src++;
+    }
+    return end;
+}
+
 // The hot loop: decodes symbols while TN__FAST_IN input bytes and
-// TN__FAST_OUT output bytes remain. After each 64-bit refill the buffer holds
-// at least 56 bits: enough for three literals or one whole match (at most
-// 15+5 bits of length and 15+13 of distance). Leaves z->mode at TN__INF_SYM,
-// TN__INF_BLOCK (end of block) or TN__INF_BAD.
+// TN__FAST_OUT output bytes remain. Each 64-bit refill leaves at least 56
+// bits: enough for three literals or one whole match (at most 15+5 bits of
+// length and 15+13 of distance); at most two refills per round. The next
+// litlen entry is looked up before the current match is copied, so that the
+// two overlap. Leaves z->mode at TN__INF_SYM, TN__INF_BLOCK (end of block)
+// or TN__INF_BAD.
 TN__PRIVATE void tn__inflate_fast(tn_inflate *z, tn__inf_io *io) {
     const uint8_t *in = io->in, *in_last = io->in_end - TN__FAST_IN;
     uint8_t *out = io->out, *out_last = io->out_end - TN__FAST_OUT;
@@ -4021,24 +4052,28 @@ TN__PRIVATE void tn__inflate_fast(tn_inflate *z, tn__inf_io *io) {
     const uint32_t *lt = z->litlen, *dt = z->dist_table;
     uint64_t bits = z->bits;
     unsigned nbits = z->nbits;
-    uint32_t whave = z->whave, wmax = 1u << z->wbits;
+    uint32_t whave = z->whave, wmax = 1u << z->wbits, e;
 #define TN__REFILL() (bits |= tn__load_le64(in) << nbits, in += (63 - nbits) >> 3, nbits |= 56)
 #define TN__DROP(n) (bits >>= (n), nbits -= (n))
+#define TN__LITLEN() (lt[bits & ((1u << TN__LITLEN_ROOT) - 1)])
+#define TN__SUBTABLE(t) ((t)[(e >> 16) + (bits & ((1u << ((e >> 4) & 15)) - 1))])
+    TN__REFILL();
+    e = TN__LITLEN();
     while (in <= in_last && out <= out_last) {
-        uint32_t e, len, dist, n, x;
-        TN__REFILL();
-        e = lt[bits & ((1u << TN__LITLEN_ROOT) - 1)];
+        uint32_t len, dist, n, x;
         if (e & TN__E_LIT) {
             TN__DROP(e & 15);
             *out++ = (uint8_t)(e >> 16);
-            e = lt[bits & ((1u << TN__LITLEN_ROOT) - 1)];
+            e = TN__LITLEN();
             if (e & TN__E_LIT) {
                 TN__DROP(e & 15);
                 *out++ = (uint8_t)(e >> 16);
-                e = lt[bits & ((1u << TN__LITLEN_ROOT) - 1)];
+                e = TN__LITLEN();
                 if (e & TN__E_LIT) {
                     TN__DROP(e & 15);
                     *out++ = (uint8_t)(e >> 16);
+                    TN__REFILL();
+                    e = TN__LITLEN();
                     continue;
                 }
             }
@@ -4046,10 +4081,12 @@ TN__PRIVATE void tn__inflate_fast(tn_inflate *z, tn__inf_io *io) {
         }
         if (e & TN__E_SUB) {
             TN__DROP(e & 15);
-            e = lt[(e >> 16) + (bits & ((1u << ((e >> 4) & 15)) - 1))];
+            e = TN__SUBTABLE(lt);
             if (e & TN__E_LIT) {
                 TN__DROP(e & 15);
                 *out++ = (uint8_t)(e >> 16);
+                TN__REFILL();
+                e = TN__LITLEN();
                 continue;
             }
         }
@@ -4069,7 +4106,7 @@ TN__PRIVATE void tn__inflate_fast(tn_inflate *z, tn__inf_io *io) {
         e = dt[bits & ((1u << TN__DIST_ROOT) - 1)];
         if (e & TN__E_SUB) {
             TN__DROP(e & 15);
-            e = dt[(e >> 16) + (bits & ((1u << ((e >> 4) & 15)) - 1))];
+            e = TN__SUBTABLE(dt);
         }
         if (e & TN__E_BAD) {
             tn__inf_fail(z, "invalid distance code");
@@ -4079,34 +4116,22 @@ TN__PRIVATE void tn__inflate_fast(tn_inflate *z, tn__inf_io *io) {
         x = (e >> 4) & 15;
         dist = (e >> 16) + ((uint32_t)(bits >> n) & ((1u << x) - 1));
         TN__DROP(n + x);
+        TN__REFILL();
+        e = TN__LITLEN();
         if (TN__UNLIKELY(dist > (size_t)(out - out_begin) || dist > wmax)) {
             if (dist > wmax || dist > (size_t)(out - out_begin) + whave) {
                 tn__inf_fail(z, "invalid distance too far back");
                 break;
             }
             out = tn__inf_copy(z, out, out_begin, dist, len);
-            continue;
-        }
-        const uint8_t *src = out - dist;
-        uint8_t *end = out + len;
-        if (dist >= 8) {
-            // Eight bytes at a time, up to 7 past the end: the source is
-            // always at least 8 bytes behind, so every byte read is final.
-            do {
-                memcpy(out, src, 8);
-                out += 8;
-                src += 8;
-            } while (out < end);
-        } else if (dist == 1) {
-            memset(out, *src, len);
         } else {
-            do *out++ = *src++;
-            while (out < end);
+            out = tn__inf_match(out, dist, len);
         }
-        out = end;
     }
 #undef TN__REFILL
 #undef TN__DROP
+#undef TN__LITLEN
+#undef TN__SUBTABLE
     // Give back the whole bytes the buffer read ahead (they may be the trailer).
     in -= nbits >> 3;
     nbits &= 7;
@@ -4627,7 +4652,7 @@ typedef struct tn__defl_level {
 } tn__defl_level;
 static const tn__defl_level tn__defl_levels[10] = {
     {0, 0, 0, 0},      {4, 4, 8, 4},        {4, 5, 16, 8},         {4, 6, 32, 32},         {4, 4, 16, 16},
-    {8, 16, 32, 32},   {8, 16, 128, 128},   {8, 32, 128, 256},     {32, 128, 258, 1024},   {32, 258, 258, 4096}};
+    {8, 16, 32, 32},   {8, 32, 128, 64},    {8, 32, 128, 256},     {32, 128, 258, 1024},   {32, 258, 258, 4096}};
 
 struct tn_deflate {
     int format, level;
@@ -4640,9 +4665,14 @@ struct tn_deflate {
                             // does not depend on how the input is cut
     uint32_t pos, ahead;
     long block_start;       // where the current block's data starts (< 0: slid out)
-    // Hash chains of 3-byte strings; 0 ends a chain.
-    uint16_t *head, *prev;
-    unsigned hash_bits;
+    // Hash chains of 4-byte strings (0 ends a chain), and the last position
+    // of each 3-byte string for the short matches close by: far fewer
+    // candidates to try than chains of 3-byte strings, for nearly the same
+    // matches.
+    uint16_t *head, *head3, *prev;  // head3 follows head in one array
+    unsigned hash_bits, hash3_bits;
+    size_t nhead;                    // entries of head and head3
+    uint32_t cand3;                  // head3's entry before the last insert
     uint32_t match_len, match_start, prev_len, prev_match;
     bool match_avail;       // lazy: the byte before pos still waits
     // The current block: 3 bytes per symbol (length-3 or literal, distance).
@@ -4664,7 +4694,7 @@ struct tn_deflate {
 // Everything about a desc that sizes the one allocation a stream makes.
 typedef struct tn__defl_plan {
     int format, level;
-    unsigned wbits, hash_bits;
+    unsigned wbits, hash_bits, hash3_bits;
     uint32_t wsize, max_syms;
     size_t name_len, header_len, pend_cap;
     size_t off_head, off_prev, off_win, off_syms, off_pend, off_header, size;
@@ -4690,6 +4720,7 @@ TN__PRIVATE int tn__defl_plan_for(const tn_deflate_desc *d, tn__defl_plan *p) {
     p->wbits = (unsigned)wbits;
     p->wsize = 1u << wsize_bits;
     p->hash_bits = TN__MIN((unsigned)mem + 7, wsize_bits + 1);
+    p->hash3_bits = p->hash_bits - 3;
     p->max_syms = 1u << (mem + 6);
     p->header_len = p->format == TN_DEFLATE_GZIP ? 10 + (d->gzip_name ? p->name_len + 1 : 0)
                     : p->format == TN_DEFLATE_ZLIB ? 2 : 0;
@@ -4699,7 +4730,7 @@ TN__PRIVATE int tn__defl_plan_for(const tn_deflate_desc *d, tn__defl_plan *p) {
     p->pend_cap = TN__MAX(block, p->header_len) + TN__PEND_SLACK;
     bool hashed = p->level > 0;
     p->off_head = (sizeof(tn_deflate) + 7) & ~(size_t)7;
-    p->off_prev = p->off_head + (hashed ? sizeof(uint16_t) << p->hash_bits : 0);
+    p->off_prev = p->off_head + (hashed ? sizeof(uint16_t) * ((1u << p->hash_bits) + (1u << p->hash3_bits)) : 0);
     p->off_win = p->off_prev + (hashed ? sizeof(uint16_t) * p->wsize : 0);
     p->off_syms = p->off_win + 2 * (size_t)p->wsize + TN__WIN_SLACK;
     p->off_pend = p->off_syms + (hashed ? 3 * (size_t)p->max_syms : 0);
@@ -4874,10 +4905,15 @@ TN__PRIVATE void tn__defl_block(tn_deflate *z, uint32_t end, bool last) {
 
 // ---- deflate: matching ---------------------------------------------------------------
 
+// Enters the strings at pos; returns the previous position with the same
+// 4-byte hash (and leaves the one with the same 3-byte hash in cand3).
 TN__PRIVATE uint32_t tn__defl_insert(tn_deflate *z, uint32_t pos) {
-    // Multiplicative hashing of the next 3 bytes: the top bits mix them all.
-    uint32_t h = (tn__load_le32(z->win + pos) & 0xffffff) * 0x9E3779B1u >> (32 - z->hash_bits);
+    // Multiplicative hashing: the top bits of the product mix all the bytes.
+    uint32_t v = tn__load_le32(z->win + pos);
+    uint32_t h = v * 0x9E3779B1u >> (32 - z->hash_bits), h3 = (v & 0xffffff) * 0x9E3779B1u >> (32 - z->hash3_bits);
     uint32_t cand = z->head[h];
+    z->cand3 = z->head3[h3];
+    z->head3[h3] = (uint16_t)pos;
     z->prev[pos & (z->wsize - 1)] = (uint16_t)cand;
     z->head[h] = (uint16_t)pos;
     return cand;
@@ -4892,26 +4928,38 @@ TN__PRIVATE uint32_t tn__match_len(const uint8_t *a, const uint8_t *b, uint32_t 
     return max;
 }
 
-// Follows the chain from `cand` for a match longer than `best`; sets
-// match_start when it finds one. Returns the best length.
+// Follows the chain from `cand` for a match longer than `best`, then tries
+// cand3 for a 3-byte match; sets match_start when it finds one. Returns the
+// best length.
 TN__PRIVATE uint32_t tn__defl_longest(tn_deflate *z, uint32_t cand, uint32_t best) {
     const uint8_t *win = z->win, *scan = win + z->pos;
+    const uint16_t *prev = z->prev;
     uint32_t chain = z->cfg.chain, max = TN__MIN(z->ahead, (uint32_t)TN__MAX_MATCH);
     uint32_t nice = TN__MIN((uint32_t)z->cfg.nice, max), wmask = z->wsize - 1;
     uint32_t limit = z->pos > z->max_dist ? z->pos - z->max_dist : 0;
     if (best >= max) return best;
     if (best >= z->cfg.good) chain >>= 2;
-    do {
+    // Only a candidate that agrees in its first four bytes and where it would
+    // pass the best so far is worth comparing.
+    uint32_t start = tn__load_le32(scan), end = tn__load16(scan + best - 1);
+    for (; cand > limit && chain; chain--, cand = prev[cand & wmask]) {
         const uint8_t *m = win + cand;
-        // Only a match that agrees at its end-to-beat can be longer.
-        if (m[best] != scan[best] || m[best - 1] != scan[best - 1] || m[0] != scan[0]) continue;
+        if (tn__load16(m + best - 1) != end || tn__load_le32(m) != start) continue;
         uint32_t len = tn__match_len(m, scan, max);
         if (len > best) {
             z->match_start = cand;
             best = len;
             if (len >= nice) break;
+            end = tn__load16(scan + best - 1);
         }
-    } while ((cand = z->prev[cand & wmask]) > limit && --chain);
+    }
+    if (best < TN__MIN_MATCH && z->cand3 > limit && z->pos - z->cand3 <= TN__TOO_FAR) {
+        uint32_t len = tn__match_len(win + z->cand3, scan, max);
+        if (len >= TN__MIN_MATCH) {
+            z->match_start = z->cand3;
+            best = len;
+        }
+    }
     return best;
 }
 
@@ -4933,9 +4981,9 @@ TN__PRIVATE bool tn__defl_match(tn_deflate *z, uint32_t len, uint32_t dist) {
 // Levels 1-3: take the longest match at each position.
 TN__PRIVATE int tn__defl_greedy(tn_deflate *z, bool flush) {
     while (z->ahead >= TN__MIN_LOOKAHEAD || (flush && z->ahead)) {
-        uint32_t len = 0, cand = z->ahead >= TN__MIN_MATCH ? tn__defl_insert(z, z->pos) : 0;
+        uint32_t len = 0, cand = z->ahead >= TN__MIN_MATCH ? tn__defl_insert(z, z->pos) : (z->cand3 = 0);
         bool full;
-        if (cand && z->pos - cand <= z->max_dist) {
+        if (cand || z->cand3) {
             len = tn__defl_longest(z, cand, TN__MIN_MATCH - 1);
             if (len == TN__MIN_MATCH && z->pos - z->match_start > TN__TOO_FAR) len = 0;
         }
@@ -4962,11 +5010,11 @@ TN__PRIVATE int tn__defl_greedy(tn_deflate *z, bool flush) {
 // Levels 4-9: a match is taken only if the match at the next byte is not longer.
 TN__PRIVATE int tn__defl_lazy(tn_deflate *z, bool flush) {
     while (z->ahead >= TN__MIN_LOOKAHEAD || (flush && z->ahead)) {
-        uint32_t cand = z->ahead >= TN__MIN_MATCH ? tn__defl_insert(z, z->pos) : 0;
+        uint32_t cand = z->ahead >= TN__MIN_MATCH ? tn__defl_insert(z, z->pos) : (z->cand3 = 0);
         z->prev_len = z->match_len;
         z->prev_match = z->match_start;
         z->match_len = TN__MIN_MATCH - 1;
-        if (cand && z->prev_len < z->cfg.lazy && z->pos - cand <= z->max_dist) {
+        if ((cand || z->cand3) && z->prev_len < z->cfg.lazy) {
             z->match_len = tn__defl_longest(z, cand, z->prev_len);
             if (z->match_len == TN__MIN_MATCH && z->pos - z->match_start > TN__TOO_FAR)
                 z->match_len = TN__MIN_MATCH - 1;
@@ -5023,8 +5071,7 @@ TN__PRIVATE void tn__defl_slide(tn_deflate *z) {
     z->match_start -= w;
     z->block_start -= (long)w;
     if (!z->head) return;
-    for (size_t i = 0, n = (size_t)1 << z->hash_bits; i < n; i++)
-        z->head[i] = (uint16_t)(z->head[i] >= w ? z->head[i] - w : 0);
+    for (size_t i = 0; i < z->nhead; i++) z->head[i] = (uint16_t)(z->head[i] >= w ? z->head[i] - w : 0);
     for (uint32_t i = 0; i < w; i++) z->prev[i] = (uint16_t)(z->prev[i] >= w ? z->prev[i] - w : 0);
 }
 
@@ -5061,7 +5108,7 @@ TN__PRIVATE void tn__defl_flush(tn_deflate *z, int flush) {
     }
     if (z->nsyms || (long)z->pos > z->block_start) tn__defl_block(z, z->pos, false);
     tn__defl_stored(z, z->win, 0, false);  // the marker: an empty stored block
-    if (flush == TN_DEFLATE_FULL_FLUSH && z->head) memset(z->head, 0, sizeof(uint16_t) << z->hash_bits);
+    if (flush == TN_DEFLATE_FULL_FLUSH && z->head) memset(z->head, 0, sizeof(uint16_t) * z->nhead);
 }
 
 TN__PRIVATE uint8_t *tn__defl_drain(tn_deflate *z, uint8_t *out, const uint8_t *end) {
@@ -5092,9 +5139,12 @@ TN_API tn_deflate *tn_deflate_new(const tn_deflate_desc *desc) {
     z->wsize = p.wsize;
     z->max_dist = TN__MIN(1u << p.wbits, p.wsize - TN__MIN_LOOKAHEAD);
     z->hash_bits = p.hash_bits;
+    z->hash3_bits = p.hash3_bits;
     z->max_syms = p.max_syms;
     if (p.level) {
         z->head = TN__CAST(uint16_t *, (void *)(mem + p.off_head));
+        z->head3 = z->head + ((size_t)1 << p.hash_bits);
+        z->nhead = ((size_t)1 << p.hash_bits) + ((size_t)1 << p.hash3_bits);
         z->prev = TN__CAST(uint16_t *, (void *)(mem + p.off_prev));
         z->syms = mem + p.off_syms;
     }
@@ -5118,7 +5168,7 @@ TN_API void tn_deflate_reset(tn_deflate *z) {
     z->nsyms = 0;
     memset(z->lfreq, 0, sizeof z->lfreq);
     memset(z->dfreq, 0, sizeof z->dfreq);
-    if (z->head) memset(z->head, 0, sizeof(uint16_t) << z->hash_bits);
+    if (z->head) memset(z->head, 0, sizeof(uint16_t) * z->nhead);
     z->bitbuf = 0;
     z->bitcount = 0;
     z->check = z->format == TN_DEFLATE_ZLIB ? 1 : 0;
