@@ -4639,10 +4639,16 @@ enum {
     TN__MIN_LOOKAHEAD = TN__MAX_MATCH + TN__MIN_MATCH + 1,
     TN__TOO_FAR = 4096,     // a 3-byte match farther back costs more than 3 literals
     TN__WIN_SLACK = 16,     // match comparison reads up to 8 bytes past the lookahead
-    TN__PEND_SLACK = 64,    // flush marker, trailer, a partial byte, 8-byte stores
+    TN__PEND_ROOM = 4096,   // pending output: a block goes out in pieces this big
+                            // (less with small memory levels, at least a dynamic
+                            // block's header: 286 bytes),
+    TN__PEND_SLACK = 64,    // plus an end of block, a flush marker, a trailer, 8-byte stores
     TN__DEFL_NEED = 0,      // compression results: more input wanted,
-    TN__DEFL_BLOCK,         // a block went to the pending output,
-    TN__DEFL_DRAINED        // all input compressed (flushing)
+    TN__DEFL_BLOCK,         // a block is ready to go out,
+    TN__DEFL_DRAINED,       // all input compressed (flushing)
+    TN__OUT_NONE = 0,       // the block being written out: none,
+    TN__OUT_STORED,
+    TN__OUT_CODED           // fixed or dynamic codes
 };
 
 // zlib's parameters per level. Levels 1-3 are greedy, and `lazy` is then the
@@ -4679,9 +4685,17 @@ struct tn_deflate {
     uint8_t *syms;
     uint32_t nsyms, max_syms;
     uint32_t lfreq[286], dfreq[30];
+    // The block being written out, a piece at a time, and what follows it.
+    int out_type;
+    int out_then;           // the flush to complete after the block, or 0
+    uint32_t out_next;      // symbols (or stored bytes) written so far
+    uint32_t out_len;       // stored bytes in the block
+    const uint8_t *out_raw; // the stored bytes, in the window
+    uint8_t llen[TN__LITLEN_SYMS], dlen[30];
+    uint16_t lcode[TN__LITLEN_SYMS], dcode[30];
     // Compressed bytes not yet handed out, and the bits not yet a byte.
     uint8_t *pend;
-    size_t pend_len, pend_out;
+    size_t pend_len, pend_out, pend_limit;
     uint64_t bitbuf;
     unsigned bitcount;      // < 8 between calls
     uint32_t check, total;
@@ -4724,10 +4738,8 @@ TN__PRIVATE int tn__defl_plan_for(const tn_deflate_desc *d, tn__defl_plan *p) {
     p->max_syms = 1u << (mem + 6);
     p->header_len = p->format == TN_DEFLATE_GZIP ? 10 + (d->gzip_name ? p->name_len + 1 : 0)
                     : p->format == TN_DEFLATE_ZLIB ? 2 : 0;
-    // A block is never longer than its fixed-code form: at most 31 bits per
-    // symbol. The stored-only level sends half a window at a time.
-    size_t block = p->level ? 4 * (size_t)p->max_syms : (size_t)p->wsize + 8;
-    p->pend_cap = TN__MAX(block, p->header_len) + TN__PEND_SLACK;
+    size_t room = TN__MIN((size_t)TN__PEND_ROOM, TN__MAX(4 * (size_t)p->max_syms, (size_t)512));
+    p->pend_cap = TN__MAX(room, p->header_len) + TN__PEND_SLACK;
     bool hashed = p->level > 0;
     p->off_head = (sizeof(tn_deflate) + 7) & ~(size_t)7;
     p->off_prev = p->off_head + (hashed ? sizeof(uint16_t) * ((1u << p->hash_bits) + (1u << p->hash3_bits)) : 0);
@@ -4767,55 +4779,82 @@ TN__PRIVATE void tn__defl_align(tn_deflate *z) {
     z->bitcount = 0;
 }
 
-// Stored blocks of `len` bytes (one empty block when len is 0).
-TN__PRIVATE void tn__defl_stored(tn_deflate *z, const uint8_t *raw, size_t len, bool last) {
-    do {
-        size_t n = TN__MIN(len, (size_t)65535);
-        tn__defl_bits(z, last && n == len, 3);
-        tn__defl_align(z);
-        uint8_t *p = z->pend + z->pend_len;
-        p[0] = (uint8_t)n, p[1] = (uint8_t)(n >> 8), p[2] = (uint8_t)~n, p[3] = (uint8_t)(~n >> 8);
-        if (n) memcpy(p + 4, raw, n);
-        z->pend_len += 4 + n;
-        raw += n;
-        len -= n;
-    } while (len);
+// A stored block's header for `len` bytes (<= 65535).
+TN__PRIVATE void tn__defl_stored_header(tn_deflate *z, size_t len, bool last) {
+    tn__defl_bits(z, last, 3);
+    tn__defl_align(z);
+    uint8_t *p = z->pend + z->pend_len;
+    p[0] = (uint8_t)len, p[1] = (uint8_t)(len >> 8), p[2] = (uint8_t)~len, p[3] = (uint8_t)(~len >> 8);
+    z->pend_len += 4;
 }
 
-// The block's symbols with the given codes, and the end-of-block code.
-TN__PRIVATE void tn__defl_symbols(tn_deflate *z, const uint8_t *llen, const uint8_t *dlen, unsigned nl) {
-    uint16_t lcode[TN__LITLEN_SYMS], dcode[30];
-    tn__huff_codes(llen, nl, lcode);
-    tn__huff_codes(dlen, 30, dcode);
-    uint8_t *o = z->pend + z->pend_len;
-    uint64_t bb = z->bitbuf;
-    unsigned bc = z->bitcount;
-    for (const uint8_t *s = z->syms, *end = s + 3 * z->nsyms; s < end; s += 3) {
-        unsigned dist = (unsigned)(s[1] | s[2] << 8);
-        if (!dist) {
-            bb |= (uint64_t)lcode[s[0]] << bc;
-            bc += llen[s[0]];
-        } else {
-            // At most 15+5+15+13 = 48 bits, on top of fewer than 8.
-            unsigned len = s[0] + 3u, lc = tn__len_code(len), dc = tn__dist_code(dist);
-            bb |= (uint64_t)lcode[257 + lc] << bc;
-            bc += llen[257 + lc];
-            bb |= (uint64_t)(len - tn__len_base[lc]) << bc;
-            bc += tn__len_extra[lc];
-            bb |= (uint64_t)dcode[dc] << bc;
-            bc += dlen[dc];
-            bb |= (uint64_t)(dist - tn__dist_base[dc]) << bc;
-            bc += tn__dist_extra[dc];
+// What a flush adds once all input is compressed and written out: the
+// trailer after the final block, or the 00 00 FF FF of an empty stored block.
+TN__PRIVATE void tn__defl_then(tn_deflate *z, int flush) {
+    if (flush == TN_DEFLATE_FINISH) {
+        tn__defl_align(z);
+        uint8_t *p = z->pend + z->pend_len;
+        if (z->format == TN_DEFLATE_ZLIB) {
+            for (int i = 0; i < 4; i++) p[i] = (uint8_t)(z->check >> (24 - 8 * i));
+            z->pend_len += 4;
+        } else if (z->format == TN_DEFLATE_GZIP) {
+            for (int i = 0; i < 4; i++) p[i] = (uint8_t)(z->check >> 8 * i), p[4 + i] = (uint8_t)(z->total >> 8 * i);
+            z->pend_len += 8;
         }
-        tn__store_le64(o, bb);
-        o += bc >> 3;
-        bb >>= bc & ~7u;
-        bc &= 7;
+        z->finished = true;
+        return;
     }
-    z->pend_len = (size_t)(o - z->pend);
-    z->bitbuf = bb;
-    z->bitcount = bc;
-    tn__defl_bits(z, lcode[TN__END_BLOCK], llen[TN__END_BLOCK]);
+    tn__defl_stored_header(z, 0, false);
+    if (flush == TN_DEFLATE_FULL_FLUSH && z->head) memset(z->head, 0, sizeof(uint16_t) * z->nhead);
+}
+
+// Writes out as much of the current block as the pending output holds;
+// when it is all out, what the flush that asked for it adds.
+TN__PRIVATE void tn__defl_emit(tn_deflate *z) {
+    if (z->out_type == TN__OUT_STORED) {
+        uint32_t n = (uint32_t)TN__MIN((size_t)(z->out_len - z->out_next), z->pend_limit - z->pend_len);
+        memcpy(z->pend + z->pend_len, z->out_raw + z->out_next, n);
+        z->pend_len += n;
+        if ((z->out_next += n) < z->out_len) return;
+    } else {
+        const uint8_t *llen = z->llen, *dlen = z->dlen;
+        const uint16_t *lcode = z->lcode, *dcode = z->dcode;
+        uint8_t *o = z->pend + z->pend_len, *limit = z->pend + z->pend_limit;
+        uint64_t bb = z->bitbuf;
+        unsigned bc = z->bitcount;
+        const uint8_t *s = z->syms + 3 * z->out_next, *end = z->syms + 3 * z->nsyms;
+        for (; s < end && o < limit; s += 3) {
+            unsigned dist = (unsigned)(s[1] | s[2] << 8);
+            if (!dist) {
+                bb |= (uint64_t)lcode[s[0]] << bc;
+                bc += llen[s[0]];
+            } else {
+                // At most 15+5+15+13 = 48 bits, on top of fewer than 8.
+                unsigned len = s[0] + 3u, lc = tn__len_code(len), dc = tn__dist_code(dist);
+                bb |= (uint64_t)lcode[257 + lc] << bc;
+                bc += llen[257 + lc];
+                bb |= (uint64_t)(len - tn__len_base[lc]) << bc;
+                bc += tn__len_extra[lc];
+                bb |= (uint64_t)dcode[dc] << bc;
+                bc += dlen[dc];
+                bb |= (uint64_t)(dist - tn__dist_base[dc]) << bc;
+                bc += tn__dist_extra[dc];
+            }
+            tn__store_le64(o, bb);
+            o += bc >> 3;
+            bb >>= bc & ~7u;
+            bc &= 7;
+        }
+        z->pend_len = (size_t)(o - z->pend);
+        z->bitbuf = bb;
+        z->bitcount = bc;
+        z->out_next = (uint32_t)(s - z->syms) / 3;
+        if (s < end) return;
+        tn__defl_bits(z, lcode[TN__END_BLOCK], llen[TN__END_BLOCK]);
+        z->nsyms = 0;
+    }
+    z->out_type = TN__OUT_NONE;
+    if (z->out_then) tn__defl_then(z, z->out_then);
 }
 
 // The bits the block's symbols take with these code lengths.
@@ -4869,35 +4908,49 @@ TN__PRIVATE void tn__defl_send_tree(tn_deflate *z, const tn__defl_tree *t) {
     }
 }
 
-// Ends the current block at window position `end`: stored, fixed or
-// dynamic, whichever is shortest.
-TN__PRIVATE void tn__defl_block(tn_deflate *z, uint32_t end, bool last) {
-    size_t raw_len = (size_t)((long)end - z->block_start);
-    if (!z->level) {
-        tn__defl_stored(z, z->win + z->block_start, raw_len, last);
-    } else {
+// Ends the current block at window position `end` (stored, fixed or
+// dynamic, whichever is shortest): writes its header and readies the rest
+// for tn__defl_emit. `then` is the flush to complete after it, or 0.
+TN__PRIVATE void tn__defl_block(tn_deflate *z, uint32_t end, bool last, int then) {
+    uint32_t raw_len = (uint32_t)((long)end - z->block_start);
+    z->out_then = then;
+    z->out_next = 0;
+    z->out_type = TN__OUT_CODED;
+    if (z->level) {
         tn__defl_tree t;
-        uint8_t flen[TN__LITLEN_SYMS], fdist[30];
+        uint8_t fdist[30];
         z->lfreq[TN__END_BLOCK] = 1;
         tn__defl_plan_tree(z, &t);
-        tn__fixed_lens(flen);
+        tn__fixed_lens(z->llen);
         memset(fdist, 5, sizeof fdist);
-        uint64_t dyn = 3 + t.bits + tn__defl_cost(z, t.llen, t.dlen), fixed = 3 + tn__defl_cost(z, flen, fdist);
+        uint64_t dyn = 3 + t.bits + tn__defl_cost(z, t.llen, t.dlen), fixed = 3 + tn__defl_cost(z, z->llen, fdist);
         // Stored only while the data cannot have slid out of the window,
         // whenever the slide came.
         uint64_t stored = raw_len <= z->wsize - TN__MIN_LOOKAHEAD ? 42 + 8 * (uint64_t)raw_len : UINT64_MAX;
         if (stored <= fixed && stored <= dyn) {
-            tn__defl_stored(z, z->win + z->block_start, raw_len, last);
+            z->out_type = TN__OUT_STORED;
         } else if (fixed <= dyn) {
             tn__defl_bits(z, 2 | last, 3);
-            tn__defl_symbols(z, flen, fdist, TN__LITLEN_SYMS);
+            memcpy(z->dlen, fdist, sizeof fdist);
         } else {
             tn__defl_bits(z, 4 | last, 3);
             tn__defl_send_tree(z, &t);
-            tn__defl_symbols(z, t.llen, t.dlen, 286);
+            memset(z->llen, 0, sizeof z->llen);
+            memcpy(z->llen, t.llen, 286);
+            memcpy(z->dlen, t.dlen, 30);
         }
+        // All 288 lengths: the fixed code's 286 and 287 shift the 9-bit codes.
+        tn__huff_codes(z->llen, TN__LITLEN_SYMS, z->lcode);
+        tn__huff_codes(z->dlen, 30, z->dcode);
         memset(z->lfreq, 0, sizeof z->lfreq);
         memset(z->dfreq, 0, sizeof z->dfreq);
+    }
+    if (!z->level || z->out_type == TN__OUT_STORED) {
+        // Blocks of the stored-only level hold at most half a window.
+        tn__defl_stored_header(z, raw_len, last);
+        z->out_type = TN__OUT_STORED;
+        z->out_raw = z->win + z->block_start;
+        z->out_len = raw_len;
         z->nsyms = 0;
     }
     z->block_start = (long)end;
@@ -5000,7 +5053,7 @@ TN__PRIVATE int tn__defl_greedy(tn_deflate *z, bool flush) {
             z->ahead--;
         }
         if (full) {
-            tn__defl_block(z, z->pos, false);
+            tn__defl_block(z, z->pos, false, 0);
             return TN__DEFL_BLOCK;
         }
     }
@@ -5030,12 +5083,12 @@ TN__PRIVATE int tn__defl_lazy(tn_deflate *z, bool flush) {
             z->match_len = TN__MIN_MATCH - 1;
             z->pos++;
             if (full) {
-                tn__defl_block(z, z->pos, false);
+                tn__defl_block(z, z->pos, false, 0);
                 return TN__DEFL_BLOCK;
             }
         } else if (z->match_avail) {
             bool full = tn__defl_lit(z, z->win[z->pos - 1]);
-            if (full) tn__defl_block(z, z->pos, false);
+            if (full) tn__defl_block(z, z->pos, false, 0);
             z->pos++;
             z->ahead--;
             if (full) return TN__DEFL_BLOCK;
@@ -5057,7 +5110,7 @@ TN__PRIVATE int tn__defl_store(tn_deflate *z, bool flush) {
     z->pos += z->ahead;
     z->ahead = 0;
     if ((long)z->pos - z->block_start >= (long)z->wsize) {
-        tn__defl_block(z, (uint32_t)z->block_start + z->wsize, false);
+        tn__defl_block(z, (uint32_t)z->block_start + z->wsize, false, 0);
         return TN__DEFL_BLOCK;
     }
     return flush ? TN__DEFL_DRAINED : TN__DEFL_NEED;
@@ -5090,25 +5143,13 @@ TN__PRIVATE size_t tn__defl_fill(tn_deflate *z, const uint8_t *in, size_t n) {
     return n;
 }
 
-// Writes what a completed flush adds once all input is compressed.
+// Ends what the input so far made with the block a flush asks for (the
+// final one for TN_DEFLATE_FINISH), and what follows it.
 TN__PRIVATE void tn__defl_flush(tn_deflate *z, int flush) {
-    if (flush == TN_DEFLATE_FINISH) {
-        tn__defl_block(z, z->pos, true);
-        tn__defl_align(z);
-        uint8_t *p = z->pend + z->pend_len;
-        if (z->format == TN_DEFLATE_ZLIB) {
-            for (int i = 0; i < 4; i++) p[i] = (uint8_t)(z->check >> (24 - 8 * i));
-            z->pend_len += 4;
-        } else if (z->format == TN_DEFLATE_GZIP) {
-            for (int i = 0; i < 4; i++) p[i] = (uint8_t)(z->check >> 8 * i), p[4 + i] = (uint8_t)(z->total >> 8 * i);
-            z->pend_len += 8;
-        }
-        z->finished = true;
-        return;
-    }
-    if (z->nsyms || (long)z->pos > z->block_start) tn__defl_block(z, z->pos, false);
-    tn__defl_stored(z, z->win, 0, false);  // the marker: an empty stored block
-    if (flush == TN_DEFLATE_FULL_FLUSH && z->head) memset(z->head, 0, sizeof(uint16_t) * z->nhead);
+    if (flush == TN_DEFLATE_FINISH || z->nsyms || (long)z->pos > z->block_start)
+        tn__defl_block(z, z->pos, flush == TN_DEFLATE_FINISH, flush);
+    else
+        tn__defl_then(z, flush);
 }
 
 TN__PRIVATE uint8_t *tn__defl_drain(tn_deflate *z, uint8_t *out, const uint8_t *end) {
@@ -5152,6 +5193,7 @@ TN_API tn_deflate *tn_deflate_new(const tn_deflate_desc *desc) {
     z->win = mem + p.off_win;
     memset(z->win, 0, 2 * (size_t)p.wsize + TN__WIN_SLACK);
     z->pend = mem + p.off_pend;
+    z->pend_limit = p.pend_cap - TN__PEND_SLACK;
     z->header = mem + p.off_header;
     z->header_len = p.header_len;
     tn__defl_write_header(&p, desc ? desc->gzip_mtime : 0, desc ? desc->gzip_name : NULL, z->header);
@@ -5175,6 +5217,7 @@ TN_API void tn_deflate_reset(tn_deflate *z) {
     z->total = 0;
     z->flushed = 0;
     z->finished = false;
+    z->out_type = TN__OUT_NONE;
     if (z->header_len) memcpy(z->pend, z->header, z->header_len);
     z->pend_len = z->header_len;
     z->pend_out = 0;
@@ -5194,6 +5237,10 @@ TN_API int tn_deflate_update(tn_deflate *z, const void *in, size_t *in_len, void
     while (r == 0) {
         op = tn__defl_drain(z, op, out_end);
         if (z->pend_len) break;  // no more room
+        if (z->out_type) {
+            tn__defl_emit(z);
+            continue;
+        }
         if (z->finished) {
             r = 1;
             break;

@@ -630,7 +630,7 @@ TEST(deflate_memory) {
     CHECK_INT(tn_mem_get_stats().allocs - before.allocs, 1);
     tn_deflate_free(z);
     size_t def = tn_deflate_memory(NULL);
-    CHECK(def > 300000 && def < 330000);
+    CHECK(def > 250000 && def < 268000);  // zlib's: 256 KiB + 6 KiB
     tn_deflate_desc small = {TN_DEFLATE_RAW, 0, 9, 1, NULL, 0};
     CHECK(tn_deflate_memory(&small) < 8 * 1024);
     tn_deflate_desc store = {TN_DEFLATE_RAW, TN_DEFLATE_STORE, 0, 0, NULL, 0};
