@@ -13,16 +13,17 @@
 //     tn_inflate_desc i = {.format = TN_DEFLATE_GZIP};
 //     int r = tn_inflate_buf(&plain, gz.data, gz.len, 1 << 20, &i);  // TN_EMSGSIZE past 1 MiB
 //
-// Memory per stream (bytes, W = 2^window_bits, S = 2^(mem_level+6), H =
-// 2^min(mem_level+7, max(window_bits,10)+1); allocated by tn_deflate_new /
-// tn_inflate_new, nothing per call):
-//   deflater  about 2·max(W,1024) + 2·max(W,1024) + 2·H + 7·S + 1.3 KB
-//             (level 6, window_bits 15, mem_level 8: 319 KB; window_bits 9,
-//             mem_level 1: 7 KB); stored-only level: 3·max(W,1024) + 1.2 KB
-//   inflater  7.1 KB of tables, plus a W-byte window allocated on the first
-//             call that ends before the stream does (one-shot decoding never
-//             needs it): 39.9 KB at window_bits 15, 7.4 KB at 8
-// tn_deflate_memory / tn_inflate_memory give the exact figure for a desc.
+// Memory per stream, allocated by tn_deflate_new and tn_inflate_new, never
+// per call (tn_deflate_memory and tn_inflate_memory give the exact bytes):
+//   deflater  4·W + 2.25·H + 3·S + min(4·S, 4 KiB) + 2.5 KiB, where W =
+//             max(2^window_bits, 1 KiB), H = 2^min(mem_level+7, log2(W)+1)
+//             hash entries and S = 2^(mem_level+6) symbols per block:
+//             254.5 KiB at the defaults (zlib: about 262 KiB), 7.9 KiB at
+//             window_bits 9 and mem_level 1; the stored-only level
+//             2·W + min(4·S, 4 KiB) + 2.5 KiB (70.5 KiB at the defaults)
+//   inflater  7.5 KiB, plus a 2^window_bits window allocated on the first
+//             call that ends inside the stream (decoding a whole stream in
+//             one call never needs it): 39.5 KiB at window_bits 15, 7.7 KiB at 8
 //
 // Streams are not thread-safe; different streams may be used in parallel.
 

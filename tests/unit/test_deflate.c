@@ -129,9 +129,18 @@ static void put_dynamic_header(bits *w, bool last, const uint8_t *lens, unsigned
     for (unsigned i = 0; i < nlen + ndist; i++) put_code(w, lens[i], 4);
 }
 
-// Expects the raw stream to be refused with a message containing `why`.
+// Expects the stream to be refused with a message containing `why`: as it
+// is (the decoder's one-symbol path) and followed by 32 zero bytes it never
+// reaches (then its fast loop runs: it needs 16 bytes of input ahead).
 #define CHECK_REFUSED(w, format, why) check_refused((w)->buf, bits_len(w), format, why, __LINE__)
+static void check_refused_once(const uint8_t *p, size_t n, int format, const char *why, int line);
 static void check_refused(const uint8_t *p, size_t n, int format, const char *why, int line) {
+    uint8_t padded[2048 + 32] = {0};
+    memcpy(padded, p, n);
+    check_refused_once(p, n, format, why, line);
+    check_refused_once(padded, n + 32, format, why, line);
+}
+static void check_refused_once(const uint8_t *p, size_t n, int format, const char *why, int line) {
     tn_inflate_desc d = {format, 0};
     tn_inflate *z = tn_inflate_new(&d);
     uint8_t out[4096];
@@ -355,6 +364,10 @@ TEST(deflate_inflate_window_across_calls) {
     CHECK_MEM(back.data, back.len, p, n);
     tn_buf_clear(&back);
     inflate_stepped(&id, (uint8_t *)c.data, c.len, 5, 4000, &back);
+    CHECK_MEM(back.data, back.len, p, n);
+    // Calls that each write more than the window holds.
+    tn_buf_clear(&back);
+    inflate_stepped(&id, (uint8_t *)c.data, c.len, 20000, 50000, &back);
     CHECK_MEM(back.data, back.len, p, n);
     tn_buf_free(&c);
     tn_buf_free(&back);
