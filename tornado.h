@@ -3741,8 +3741,8 @@ TN_API uint32_t tn_adler32(uint32_t adler, const void *data, size_t len) {
         // 5552 bytes is the most before b can pass 2^32 (zlib's NMAX).
         size_t n = TN__MIN(len, (size_t)5552);
         len -= n;
-        // Sixteen bytes at a time as plain and weighted sums, which the
-        // compiler turns into vector code.
+        // Sixteen bytes at a time as a plain and a weighted sum: no chain
+        // from byte to byte, so the CPU overlaps them (and -O3 vectorizes).
         for (; n >= 16; n -= 16, p += 16) {
             uint32_t s = 0, w = 0;
             for (int i = 0; i < 16; i++) {
@@ -3793,6 +3793,21 @@ TN__PRIVATE uint32_t tn__inf_entry(int kind, unsigned sym) {
     return sym < 29 ? TN__ENTRY(tn__len_base[sym], 0, tn__len_extra[sym]) : (uint32_t)TN__E_BAD;
 }
 
+// The index bits of a subtable whose first code is `len` bits long: as many
+// as the codes left (count[] holds those not yet placed, this one included)
+// need to fill it.
+TN__PRIVATE unsigned tn__inf_sub_bits(const unsigned *count, unsigned len, unsigned root, unsigned maxlen) {
+    unsigned bits = len - root;
+    int room = 1 << bits;
+    while (bits + root < maxlen) {
+        room -= (int)count[bits + root];
+        if (room <= 0) break;
+        bits++;
+        room <<= 1;
+    }
+    return bits;
+}
+
 // Builds the table for the code lengths lens[0..n) into table[0..cap).
 // Returns -1 for an over-subscribed set, an empty precode, or an incomplete
 // set other than one 1-bit code (RFC 1951 3.2.7 allows that for distances;
@@ -3829,18 +3844,8 @@ TN__PRIVATE int tn__inf_build(uint32_t *table, unsigned root, unsigned cap, cons
                 for (uint32_t i = rev; i < size; i += 1u << len) table[i] = e | len;
             } else {
                 if ((rev & (size - 1)) != sub_prefix) {
-                    // A new subtable: as wide as the codes left that share
-                    // this prefix need (count[] holds the codes not yet placed,
-                    // this one included).
                     sub_prefix = rev & (size - 1);
-                    sub_bits = len - root;
-                    int room = 1 << sub_bits;
-                    while (sub_bits + root < maxlen) {
-                        room -= (int)count[sub_bits + root];
-                        if (room <= 0) break;
-                        sub_bits++;
-                        room <<= 1;
-                    }
+                    sub_bits = tn__inf_sub_bits(count, len, root, maxlen);
                     if (next + (1u << sub_bits) > cap) return -1;  // no valid code gets here
                     table[sub_prefix] = TN__ENTRY(next, TN__E_SUB, sub_bits) | root;
                     sub_base = next;

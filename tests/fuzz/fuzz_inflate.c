@@ -9,7 +9,7 @@
 #include "../../tornado.h"
 #include <stdlib.h>
 
-enum { CAP = 1 << 20, GUARD = 64 };
+enum { CAP = 1 << 16, GUARD = 64 };
 
 typedef struct result {
     int r;
