@@ -78,10 +78,13 @@ TN__PRIVATE unsigned tn__dist_code(unsigned dist) {
     return 2 * n + ((v >> (n - 1)) & 1);
 }
 
+// The low `len` bits of code in reverse order (len <= 16).
 TN__PRIVATE uint32_t tn__bitrev(uint32_t code, unsigned len) {
-    uint32_t r = 0;
-    for (; len; len--, code >>= 1) r = r << 1 | (code & 1);
-    return r;
+    code = (code & 0x5555) << 1 | (code >> 1 & 0x5555);
+    code = (code & 0x3333) << 2 | (code >> 2 & 0x3333);
+    code = (code & 0x0f0f) << 4 | (code >> 4 & 0x0f0f);
+    code = (code & 0x00ff) << 8 | (code >> 8 & 0x00ff);
+    return code >> (16 - len);
 }
 
 // The fixed code's lengths (RFC 1951 3.2.6) for the 288 litlen symbols.
@@ -948,9 +951,16 @@ TN_API int tn_inflate_buf(tn_buf *out, const void *in, size_t len, size_t max_le
 
 // ---- deflate: Huffman codes -----------------------------------------------------
 
-TN__PRIVATE int tn__cmp_u32(const void *a, const void *b) {
-    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-    return (x > y) - (x < y);
+// Shell sort (Ciura's gaps): a few hundred keys at most, no call per compare.
+TN__PRIVATE void tn__sort_u32(uint32_t *a, unsigned n) {
+    static const unsigned gaps[] = {132, 57, 23, 10, 4, 1};
+    for (unsigned g = 0; g < TN__COUNTOF(gaps); g++)
+        for (unsigned i = gaps[g]; i < n; i++) {
+            uint32_t v = a[i];
+            unsigned j = i;
+            for (; j >= gaps[g] && a[j - gaps[g]] > v; j -= gaps[g]) a[j] = a[j - gaps[g]];
+            a[j] = v;
+        }
 }
 
 // Code lengths of at most `limit` bits for the frequencies freq[0..n) (n <=
@@ -968,7 +978,7 @@ TN__PRIVATE void tn__huff_lengths(const uint32_t *freq, unsigned n, unsigned lim
         lens[s] = lens[s ? 0 : 1] = 1;
         return;
     }
-    qsort(sym, m, sizeof sym[0], tn__cmp_u32);
+    tn__sort_u32(sym, m);
     for (unsigned i = 0; i < m; i++) a[i] = sym[i] >> 9;
     // Pass 1: a[] becomes parent pointers of the internal nodes.
     unsigned leaf = 2, root = 0;
@@ -1045,6 +1055,7 @@ TN__PRIVATE unsigned tn__huff_rle(const uint8_t *lens, unsigned n, uint16_t *out
 enum {
     TN__MIN_LOOKAHEAD = TN__MAX_MATCH + TN__MIN_MATCH + 1,
     TN__TOO_FAR = 4096,     // a 3-byte match farther back costs more than 3 literals
+    TN__SKIP_AFTER = 1024,  // positions without a match before tn__defl_looks skips
     TN__WIN_SLACK = 16,     // match comparison reads up to 8 bytes past the lookahead
     TN__PEND_ROOM = 4096,   // pending output: a block goes out in pieces this big
                             // (less with small memory levels, at least a dynamic
@@ -1077,6 +1088,9 @@ struct tn_deflate {
                             // into what the next slide drops, so the output
                             // does not depend on how the input is cut
     uint32_t pos, ahead;
+    uint32_t high;          // the window bytes below this were ever written: match
+                            // comparisons read up to 8 bytes past the lookahead,
+                            // and those must be defined bytes (zlib's high_water)
     long block_start;       // where the current block's data starts (< 0: slid out)
     // Hash chains of 4-byte strings (0 ends a chain), and the last position
     // of each 3-byte string for the short matches close by: far fewer
@@ -1088,6 +1102,7 @@ struct tn_deflate {
     uint32_t cand3;                  // head3's entry before the last insert
     uint32_t match_len, match_start, prev_len, prev_match;
     bool match_avail;       // lazy: the byte before pos still waits
+    uint32_t misses;        // positions in a row without a match
     // The current block: 3 bytes per symbol (length-3 or literal, distance).
     uint8_t *syms;
     uint32_t nsyms, max_syms;
@@ -1423,6 +1438,16 @@ TN__PRIVATE uint32_t tn__defl_longest(tn_deflate *z, uint32_t cand, uint32_t bes
     return best;
 }
 
+// Whether to look for a match at this position. After a long run without
+// one (incompressible data), only at one position in 2, 4, ... 32, more
+// sparsely the longer the run: a match found sets it back.
+TN__PRIVATE bool tn__defl_looks(const tn_deflate *z) {
+    if (z->ahead < TN__MIN_MATCH) return false;
+    if (z->misses < TN__SKIP_AFTER) return true;
+    unsigned k = TN__MIN((z->misses - TN__SKIP_AFTER) >> 8, 5u);
+    return !(z->misses & ((1u << k) - 1));
+}
+
 TN__PRIVATE bool tn__defl_lit(tn_deflate *z, uint8_t c) {
     uint8_t *s = z->syms + 3 * z->nsyms++;
     s[0] = c, s[1] = 0, s[2] = 0;
@@ -1441,7 +1466,7 @@ TN__PRIVATE bool tn__defl_match(tn_deflate *z, uint32_t len, uint32_t dist) {
 // Levels 1-3: take the longest match at each position.
 TN__PRIVATE int tn__defl_greedy(tn_deflate *z, bool flush) {
     while (z->ahead >= TN__MIN_LOOKAHEAD || (flush && z->ahead)) {
-        uint32_t len = 0, cand = z->ahead >= TN__MIN_MATCH ? tn__defl_insert(z, z->pos) : (z->cand3 = 0);
+        uint32_t len = 0, cand = tn__defl_looks(z) ? tn__defl_insert(z, z->pos) : (z->cand3 = 0);
         bool full;
         if (cand || z->cand3) {
             len = tn__defl_longest(z, cand, TN__MIN_MATCH - 1);
@@ -1449,6 +1474,7 @@ TN__PRIVATE int tn__defl_greedy(tn_deflate *z, bool flush) {
         }
         if (len >= TN__MIN_MATCH) {
             full = tn__defl_match(z, len, z->pos - z->match_start);
+            z->misses = 0;
             z->ahead -= len;
             uint32_t end = z->pos + len;
             if (len <= z->cfg.lazy && z->ahead >= TN__MIN_MATCH)
@@ -1458,6 +1484,7 @@ TN__PRIVATE int tn__defl_greedy(tn_deflate *z, bool flush) {
             full = tn__defl_lit(z, z->win[z->pos]);
             z->pos++;
             z->ahead--;
+            z->misses++;
         }
         if (full) {
             tn__defl_block(z, z->pos, false, 0);
@@ -1470,7 +1497,7 @@ TN__PRIVATE int tn__defl_greedy(tn_deflate *z, bool flush) {
 // Levels 4-9: a match is taken only if the match at the next byte is not longer.
 TN__PRIVATE int tn__defl_lazy(tn_deflate *z, bool flush) {
     while (z->ahead >= TN__MIN_LOOKAHEAD || (flush && z->ahead)) {
-        uint32_t cand = z->ahead >= TN__MIN_MATCH ? tn__defl_insert(z, z->pos) : (z->cand3 = 0);
+        uint32_t cand = tn__defl_looks(z) ? tn__defl_insert(z, z->pos) : (z->cand3 = 0);
         z->prev_len = z->match_len;
         z->prev_match = z->match_start;
         z->match_len = TN__MIN_MATCH - 1;
@@ -1483,6 +1510,7 @@ TN__PRIVATE int tn__defl_lazy(tn_deflate *z, bool flush) {
             // The match at pos-1 wins; hash the strings it covers.
             uint32_t max_insert = z->pos + z->ahead - TN__MIN_MATCH;
             bool full = tn__defl_match(z, z->prev_len, z->pos - 1 - z->prev_match);
+            z->misses = 0;
             z->ahead -= z->prev_len - 1;
             for (uint32_t k = z->prev_len - 2; k; k--)
                 if (++z->pos <= max_insert) tn__defl_insert(z, z->pos);
@@ -1498,6 +1526,7 @@ TN__PRIVATE int tn__defl_lazy(tn_deflate *z, bool flush) {
             if (full) tn__defl_block(z, z->pos, false, 0);
             z->pos++;
             z->ahead--;
+            z->misses++;
             if (full) return TN__DEFL_BLOCK;
         } else {
             z->match_avail = true;
@@ -1542,6 +1571,11 @@ TN__PRIVATE size_t tn__defl_fill(tn_deflate *z, const uint8_t *in, size_t n) {
     n = TN__MIN(n, (size_t)(2 * z->wsize - z->pos - z->ahead));
     if (!n) return 0;
     memcpy(z->win + z->pos + z->ahead, in, n);
+    uint32_t end = z->pos + z->ahead + (uint32_t)n;
+    if (end + 8 > z->high) {
+        memset(z->win + TN__MAX(end, z->high), 0, end + 8 - TN__MAX(end, z->high));
+        z->high = end + 8;
+    }
     if (z->format == TN_DEFLATE_ZLIB) z->check = tn_adler32(z->check, in, n);
     else if (z->format == TN_DEFLATE_GZIP) z->check = tn_crc32(z->check, in, n);
     z->total += (uint32_t)n;
@@ -1596,9 +1630,7 @@ TN_API tn_deflate *tn_deflate_new(const tn_deflate_desc *desc) {
         z->prev = TN__CAST(uint16_t *, (void *)(mem + p.off_prev));
         z->syms = mem + p.off_syms;
     }
-    // Zeroed once so that match comparisons past the lookahead read defined bytes.
     z->win = mem + p.off_win;
-    memset(z->win, 0, 2 * (size_t)p.wsize + TN__WIN_SLACK);
     z->pend = mem + p.off_pend;
     z->pend_limit = p.pend_cap - TN__PEND_SLACK;
     z->header = mem + p.off_header;
@@ -1614,6 +1646,7 @@ TN_API void tn_deflate_reset(tn_deflate *z) {
     z->match_len = z->prev_len = TN__MIN_MATCH - 1;
     z->match_start = z->prev_match = 0;
     z->match_avail = false;
+    z->misses = 0;
     z->nsyms = 0;
     memset(z->lfreq, 0, sizeof z->lfreq);
     memset(z->dfreq, 0, sizeof z->dfreq);
