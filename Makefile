@@ -13,8 +13,8 @@ EXAMPLE_DIRS := $(patsubst examples/%/,%,$(sort $(dir $(wildcard examples/*/*.c)
 UNIT_SRC := tests/unit/main.c $(sort $(wildcard tests/unit/test_*.c))
 RUN_DEMO := chat
 
-.PHONY: all run test check-amalgamation clean fuzz bench bench-ws print-kq-src
-all: tornado.h $(EXAMPLES) $(addprefix build/,$(EXAMPLE_DIRS)) build/testapp build/wsclient build/refapp build/pack
+.PHONY: all run test check-amalgamation clean fuzz bench bench-ws bench-deflate print-kq-src
+all: tornado.h $(EXAMPLES) $(addprefix build/,$(EXAMPLE_DIRS)) build/testapp build/wsclient build/refapp build/zpipe build/pack
 
 tornado.h: src/MANIFEST $(wildcard src/* src/*/*) tools/amalgamate.sh
 	tools/amalgamate.sh src > $@.tmp && mv $@.tmp $@
@@ -60,6 +60,11 @@ build/glib_embed_poll: tests/apps/glib_embed.c tornado.h
 build/cares_dns: tests/apps/cares_dns.c tornado.h
 	@mkdir -p $(@D)
 	$(CC) -O1 -g $(WARN) $(SAN) -o $@ $< $$(pkg-config --cflags --libs libcares) $(LIBS)
+
+# The codec over stdin and stdout, for tests/integration/test_deflate.py.
+build/zpipe: tests/apps/zpipe.c tornado.h
+	@mkdir -p $(@D)
+	$(CC) -O1 -g $(WARN) $(SAN) -o $@ $< $(LIBS)
 
 # Embeds a folder as C arrays for tn_app_desc.static_files: build/pack DIR NAME > out.c
 build/pack: tools/pack.c tornado.h
@@ -164,6 +169,10 @@ bench: tornado.h tests/node/node_modules/.package-lock.json
 # WebSocket: ours against Node's ws (tools/bench/ws.sh; 10,000 connections).
 bench-ws: tornado.h tests/node/node_modules/.package-lock.json
 	tools/bench/ws.sh
+
+# DEFLATE: ours against zlib and libdeflate (tools/bench/deflate.sh).
+bench-deflate: tornado.h
+	tools/bench/deflate.sh
 
 clean:
 	rm -rf build
