@@ -49,9 +49,4 @@ void tt_run_until(tn_loop *loop, volatile int *flag);
         if (tt_r < 0) tt_fail(__FILE__, __LINE__, "%s failed: %s", #expr, tn_strerror(tt_r)); \
     } while (0)
 
-#if TN_ENABLE_THREADS
-#  define TT_NEEDS_THREADS() ((void)0)
-#else
-#  define TT_NEEDS_THREADS() tt_skip("needs TN_ENABLE_THREADS=1")
-#endif
 #endif
