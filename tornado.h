@@ -34,6 +34,7 @@
                >>json         a JSON writer and a strict reader
                >>signed       Tornado's signed values
                >>options      command-line flags and config files
+               >>deflate      DEFLATE, zlib and gzip streams (no zlib needed)
     loop       >>loop         the event loop, timers, callbacks, executor
                >>locks        Condition, Event, Semaphore, Queue
     net        >>net          addresses, listening sockets, resolution
