@@ -550,10 +550,11 @@ TN__PRIVATE void tn__hreq_read_body(tn__hreq *r) {
 }
 
 TN__PRIVATE size_t tn__hconn_on_head(tn_stream *s, int status, const char *data, size_t len, void *arg) {
+    // First: a server freed with the loop has freed c before its stream's end arrives here.
+    if (status) return 0;
     tn__hconn *c = TN__CAST(tn__hconn *, arg);
     tn_http_server *srv = c->srv;
     (void)s;
-    if (status) return 0;
     tn__hreq *r = c->req ? c->req : tn__hreq_take(srv);
     if (!r) {
         tn__hconn_reject(c, 503);
