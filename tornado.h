@@ -1476,6 +1476,11 @@ typedef struct tn_url {
 TN_API int tn_url_parse(const char *url, tn_url *out);
 // tn_url_parse for a view that need not be NUL-terminated.
 TN_API int tn_url_parse_str(tn_str url, tn_url *out);
+// Resolves `ref` (a URL, or a reference such as "/a", "b/c", "../d", "?q",
+// "//host/x") against the absolute URL `base`, as RFC 3986 section 5 does
+// (dot segments removed, the fragment taken from ref), and appends the
+// result to out. Returns 0, TN_EPARSE (base has no scheme) or TN_ENOMEM.
+TN_API int tn_url_join(tn_buf *out, tn_str base, tn_str ref);
 // ==== END src/http/url.h ====
 
 // ==== BEGIN src/http/args.h ====
@@ -7652,6 +7657,23 @@ TN_API int tn_chunked_decode(tn_chunked_decoder *d, const char *buf, size_t len,
 }
 
 TN_API bool tn_chunked_done(const tn_chunked_decoder *d) { return d->_state == TN__CK_DONE; }
+
+// ---- checking what we built ----------------------------------------------
+
+// A request head we built must parse back as itself, whole, with exactly
+// `lines` header lines and sound framing: a CR or LF smuggled into a method,
+// a target or a header fails here. `scratch` has `max` slots. Returns 0 or
+// TN_EINVAL.
+TN__PRIVATE int tn__http_check_request_head(const char *p, size_t len, tn_header *scratch, size_t max,
+                                            size_t lines) {
+    tn_http_request rq;
+    tn_http_framing f;
+    tn_http_limits lim = {len + 1, len + 1};  // our own head: any size
+    int n = tn_http_parse_request(p, len, &rq, scratch, max, &lim);
+    if (n < 0 || (size_t)n != len || rq.num_headers != lines || tn_http_request_framing(&rq, &f) != 0)
+        return TN_EINVAL;
+    return 0;
+}
 // ==== END src/http/parse.c ====
 
 // ==== BEGIN src/http/url.c ====
@@ -7806,6 +7828,147 @@ TN_API int tn_url_parse_str(tn_str url, tn_url *u) {
 
 TN_API int tn_url_parse(const char *url, tn_url *out) {
     return tn_url_parse_str(tn_str_c(url), out);
+}
+
+// ---- building requests from a parsed URL (the HTTP and WebSocket clients)
+
+// Appends "host[:port]" (an IPv6 host in brackets; the port only when it is
+// not `default_port`): a Host header's value.
+TN__PRIVATE int tn__url_append_authority(tn_buf *b, const tn_url *u, uint16_t default_port) {
+    bool v6 = memchr(u->host.ptr, ':', u->host.len) != NULL;
+    int r = v6 ? tn_buf_append(b, "[", 1) : 0;
+    if (!r) r = tn_buf_append(b, u->host.ptr, u->host.len);
+    if (!r && v6) r = tn_buf_append(b, "]", 1);
+    if (!r && u->port != default_port) {
+        char num[8];
+        r = tn_buf_append(b, num, (size_t)snprintf(num, sizeof num, ":%u", (unsigned)u->port));
+    }
+    return r;
+}
+
+// Appends the origin-form request target, "path[?query]".
+TN__PRIVATE int tn__url_append_target(tn_buf *b, const tn_url *u) {
+    int r = tn_buf_append(b, u->path.ptr, u->path.len);
+    if (!r && u->has_query) r = tn_buf_append(b, "?", 1);
+    if (!r && u->has_query) r = tn_buf_append(b, u->query.ptr, u->query.len);
+    return r;
+}
+
+// ---- reference resolution (RFC 3986 section 5)
+
+// A URI reference split as RFC 3986 appendix B does; absent parts are NULL.
+typedef struct tn__url_ref {
+    tn_str scheme, authority, path, query, fragment;
+} tn__url_ref;
+
+TN__PRIVATE void tn__url_split_ref(tn_str s, tn__url_ref *r) {
+    const char *p = s.ptr, *end = s.ptr + s.len, *q = tn__url_find(p, end, ":/?#");
+    memset(r, 0, sizeof *r);
+    if (q < end && *q == ':' && tn__url_scheme_ok(tn__str_n(p, (size_t)(q - p)))) {
+        r->scheme = tn__str_n(p, (size_t)(q - p));
+        p = q + 1;
+    }
+    if (end - p >= 2 && p[0] == '/' && p[1] == '/') {
+        q = tn__url_find(p + 2, end, "/?#");
+        r->authority = tn__str_n(p + 2, (size_t)(q - p - 2));
+        p = q;
+    }
+    q = tn__url_find(p, end, "?#");
+    r->path = tn__str_n(p, (size_t)(q - p));
+    p = q;
+    if (p < end && *p == '?') {
+        q = tn__url_find(p + 1, end, "#");
+        r->query = tn__str_n(p + 1, (size_t)(q - p - 1));
+        p = q;
+    }
+    if (p < end) r->fragment = tn__str_n(p + 1, (size_t)(end - p - 1));
+}
+
+// Drops the last segment written since `from`, with the "/" before it.
+TN__PRIVATE void tn__url_pop_segment(tn_buf *out, size_t from) {
+    size_t n = out->len;
+    while (n > from && out->data[n - 1] != '/') n--;
+    out->len = n > from ? n - 1 : from;
+    out->data[out->len] = '\0';
+}
+
+// Appends path `in` with "." and ".." segments removed (RFC 3986 5.2.4).
+TN__PRIVATE int tn__url_append_path(tn_buf *out, tn_str in) {
+    size_t from = out->len, i = 0, n = in.len;
+    const char *s = in.ptr;
+    int r = 0;
+    while (i < n && !r) {
+        const char *p = s + i;
+        size_t left = n - i;
+        if (left >= 3 && memcmp(p, "../", 3) == 0) i += 3;                              // A
+        else if (left >= 2 && memcmp(p, "./", 2) == 0) i += 2;                          // A
+        else if (left >= 3 && memcmp(p, "/./", 3) == 0) i += 2;                         // B
+        else if (left == 2 && memcmp(p, "/.", 2) == 0) r = tn_buf_append(out, "/", 1), i = n;
+        else if (left >= 4 && memcmp(p, "/../", 4) == 0) tn__url_pop_segment(out, from), i += 3;  // C
+        else if (left == 3 && memcmp(p, "/..", 3) == 0) {
+            tn__url_pop_segment(out, from);
+            r = tn_buf_append(out, "/", 1);
+            i = n;
+        } else if ((left == 1 && p[0] == '.') || (left == 2 && memcmp(p, "..", 2) == 0)) {
+            i = n;                                                                      // D
+        } else {                                                                        // E
+            size_t j = i + (p[0] == '/');
+            while (j < n && s[j] != '/') j++;
+            r = tn_buf_append(out, p, j - i);
+            i = j;
+        }
+    }
+    return r;
+}
+
+// The reference's path merged with the base's (RFC 3986 5.2.3), dots removed.
+TN__PRIVATE int tn__url_append_merged(tn_buf *out, const tn__url_ref *b, tn_str ref_path) {
+    tn_buf merged;
+    memset(&merged, 0, sizeof merged);
+    int r;
+    if (b->authority.ptr && b->path.len == 0) {
+        r = tn_buf_append(&merged, "/", 1);
+    } else {
+        size_t dir = b->path.len;
+        while (dir && b->path.ptr[dir - 1] != '/') dir--;
+        r = tn_buf_append(&merged, b->path.ptr, dir);
+    }
+    if (!r) r = tn_buf_append(&merged, ref_path.ptr, ref_path.len);
+    if (!r) r = tn__url_append_path(out, tn__str_n(merged.data, merged.len));
+    tn_buf_free(&merged);
+    return r;
+}
+
+TN_API int tn_url_join(tn_buf *out, tn_str base, tn_str ref) {
+    tn__url_ref b, rf;
+    tn__url_split_ref(base, &b);
+    tn__url_split_ref(ref, &rf);
+    if (!b.scheme.ptr) return TN_EPARSE;
+    const tn__url_ref *auth = rf.scheme.ptr || rf.authority.ptr ? &rf : &b;
+    tn_str query = rf.query;
+    size_t start = out->len;
+    int r = tn_buf_append(out, (rf.scheme.ptr ? rf : b).scheme.ptr, (rf.scheme.ptr ? rf : b).scheme.len);
+    if (!r) r = tn_buf_append(out, ":", 1);
+    if (!r && auth->authority.ptr) r = tn_buf_append(out, "//", 2);
+    if (!r && auth->authority.ptr) r = tn_buf_append(out, auth->authority.ptr, auth->authority.len);
+    if (r) {
+    } else if (auth == &rf || (rf.path.len && rf.path.ptr[0] == '/')) {
+        r = tn__url_append_path(out, rf.path);
+    } else if (rf.path.len == 0) {
+        r = tn_buf_append(out, b.path.ptr, b.path.len);
+        if (!rf.query.ptr) query = b.query;
+    } else {
+        r = tn__url_append_merged(out, &b, rf.path);
+    }
+    if (!r && query.ptr) r = tn_buf_append(out, "?", 1);
+    if (!r && query.ptr) r = tn_buf_append(out, query.ptr, query.len);
+    if (!r && rf.fragment.ptr) r = tn_buf_append(out, "#", 1);
+    if (!r && rf.fragment.ptr) r = tn_buf_append(out, rf.fragment.ptr, rf.fragment.len);
+    if (r) {
+        out->len = start;
+        if (out->data) out->data[start] = '\0';
+    }
+    return r;
 }
 // ==== END src/http/url.c ====
 
@@ -13906,11 +14069,10 @@ TN__PRIVATE int tn__ws_append_protocols(tn_buf *b, const char *const *protos) {
 // TN_EINVAL or TN_ENOMEM.
 TN__PRIVATE int tn__ws_build_request(tn_buf *b, const tn_url *u, const tn_ws_connect_desc *d, const char *key,
                                      const char *offered) {
-    bool v6 = memchr(u->host.ptr, ':', u->host.len) != NULL;
-    int r = tn_buf_appendf(b, "GET %.*s%s%.*s HTTP/1.1\r\nHost: %s%.*s%s", (int)u->path.len, u->path.ptr,
-                           u->has_query ? "?" : "", (int)u->query.len, u->query.ptr, v6 ? "[" : "",
-                           (int)u->host.len, u->host.ptr, v6 ? "]" : "");
-    if (!r && u->port != 80) r = tn_buf_appendf(b, ":%u", (unsigned)u->port);
+    int r = tn_buf_append_str(b, "GET ");
+    if (!r) r = tn__url_append_target(b, u);
+    if (!r) r = tn_buf_append_str(b, " HTTP/1.1\r\nHost: ");
+    if (!r) r = tn__url_append_authority(b, u, 80);
     if (!r)
         r = tn_buf_appendf(b,
                            "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: %s\r\n"
@@ -13926,12 +14088,7 @@ TN__PRIVATE int tn__ws_build_request(tn_buf *b, const tn_url *u, const tn_ws_con
 // meant: a CR or LF smuggled into a header, origin or path fails here.
 TN__PRIVATE int tn__ws_check_request_head(const tn_buf *b, size_t want_headers) {
     tn_header hdrs[TN__WS_MAX_EXTRA_HEADERS + 8];
-    tn_http_request rq;
-    int n = tn_http_parse_request(b->data, b->len, &rq, hdrs, TN__COUNTOF(hdrs), NULL);
-    tn_http_framing f;
-    if (n != (int)b->len || rq.num_headers != want_headers || tn_http_request_framing(&rq, &f) != 0)
-        return TN_EINVAL;
-    return 0;
+    return tn__http_check_request_head(b->data, b->len, hdrs, TN__COUNTOF(hdrs), want_headers);
 }
 
 // ---- the end of the handshake

@@ -549,3 +549,20 @@ TN_API int tn_chunked_decode(tn_chunked_decoder *d, const char *buf, size_t len,
 }
 
 TN_API bool tn_chunked_done(const tn_chunked_decoder *d) { return d->_state == TN__CK_DONE; }
+
+// ---- checking what we built ----------------------------------------------
+
+// A request head we built must parse back as itself, whole, with exactly
+// `lines` header lines and sound framing: a CR or LF smuggled into a method,
+// a target or a header fails here. `scratch` has `max` slots. Returns 0 or
+// TN_EINVAL.
+TN__PRIVATE int tn__http_check_request_head(const char *p, size_t len, tn_header *scratch, size_t max,
+                                            size_t lines) {
+    tn_http_request rq;
+    tn_http_framing f;
+    tn_http_limits lim = {len + 1, len + 1};  // our own head: any size
+    int n = tn_http_parse_request(p, len, &rq, scratch, max, &lim);
+    if (n < 0 || (size_t)n != len || rq.num_headers != lines || tn_http_request_framing(&rq, &f) != 0)
+        return TN_EINVAL;
+    return 0;
+}

@@ -36,11 +36,10 @@ TN__PRIVATE int tn__ws_append_protocols(tn_buf *b, const char *const *protos) {
 // TN_EINVAL or TN_ENOMEM.
 TN__PRIVATE int tn__ws_build_request(tn_buf *b, const tn_url *u, const tn_ws_connect_desc *d, const char *key,
                                      const char *offered) {
-    bool v6 = memchr(u->host.ptr, ':', u->host.len) != NULL;
-    int r = tn_buf_appendf(b, "GET %.*s%s%.*s HTTP/1.1\r\nHost: %s%.*s%s", (int)u->path.len, u->path.ptr,
-                           u->has_query ? "?" : "", (int)u->query.len, u->query.ptr, v6 ? "[" : "",
-                           (int)u->host.len, u->host.ptr, v6 ? "]" : "");
-    if (!r && u->port != 80) r = tn_buf_appendf(b, ":%u", (unsigned)u->port);
+    int r = tn_buf_append_str(b, "GET ");
+    if (!r) r = tn__url_append_target(b, u);
+    if (!r) r = tn_buf_append_str(b, " HTTP/1.1\r\nHost: ");
+    if (!r) r = tn__url_append_authority(b, u, 80);
     if (!r)
         r = tn_buf_appendf(b,
                            "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: %s\r\n"
@@ -56,12 +55,7 @@ TN__PRIVATE int tn__ws_build_request(tn_buf *b, const tn_url *u, const tn_ws_con
 // meant: a CR or LF smuggled into a header, origin or path fails here.
 TN__PRIVATE int tn__ws_check_request_head(const tn_buf *b, size_t want_headers) {
     tn_header hdrs[TN__WS_MAX_EXTRA_HEADERS + 8];
-    tn_http_request rq;
-    int n = tn_http_parse_request(b->data, b->len, &rq, hdrs, TN__COUNTOF(hdrs), NULL);
-    tn_http_framing f;
-    if (n != (int)b->len || rq.num_headers != want_headers || tn_http_request_framing(&rq, &f) != 0)
-        return TN_EINVAL;
-    return 0;
+    return tn__http_check_request_head(b->data, b->len, hdrs, TN__COUNTOF(hdrs), want_headers);
 }
 
 // ---- the end of the handshake
