@@ -526,7 +526,7 @@ TN__PRIVATE int tn__fetch_keep_head(tn_fetch *f, const char *p, size_t n, const 
 TN__PRIVATE void tn__fetch_bad_head(tn_fetch *f, const char *p, size_t len, size_t end) {
     size_t lines = 0, shown = 0;
     for (size_t i = 0; i + 1 < TN__MIN(len, end); i++) lines += p[i] == '\r' && p[i + 1] == '\n';
-    if (end > f->max_header || (end == SIZE_MAX && len >= f->max_header)) {
+    if (end == SIZE_MAX ? len >= f->max_header : end > f->max_header) {
         tn__fetch_fail(f, TN_EMSGSIZE, "the answer's head is over max_header_size (%zu bytes)", f->max_header);
         return;
     }

@@ -603,6 +603,7 @@ TEST(http_client_bad_answers) {
         {"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nabc", false, TN_EPARSE, "malformed chunked body"},
         {"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabcX\r\n", false, TN_EPARSE, "malformed chunked"},
         {"garbage\r\n\r\n", false, TN_EPARSE, "a malformed answer: \"garbage\""},
+        {"\x02\x03 no blank line", false, TN_EPARSE, "a malformed answer: \"?? no blank line\""},
         {"HTTP/1.1 2x0 OK\r\n\r\n", false, TN_EPARSE, "malformed answer"},
         {"HTTP/1.1 200 OK\r\nBad Header: x\r\n\r\n", false, TN_EPARSE, "malformed answer"},
         {"HTTP/1.1 200 OK\r\n folded: x\r\n\r\n", false, TN_EPARSE, "malformed answer"},
