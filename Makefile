@@ -14,7 +14,7 @@ UNIT_SRC := tests/unit/main.c $(sort $(wildcard tests/unit/test_*.c))
 RUN_DEMO := chat
 
 .PHONY: all run test check-amalgamation clean fuzz bench bench-ws
-all: tornado.h $(EXAMPLES) $(addprefix build/,$(EXAMPLE_DIRS)) build/testapp build/wsclient build/pack build/fetch
+all: tornado.h $(EXAMPLES) $(addprefix build/,$(EXAMPLE_DIRS)) build/testapp build/wsclient build/httpclient build/pack build/fetch
 
 tornado.h: src/MANIFEST $(wildcard src/* src/*/*) tools/amalgamate.sh
 	tools/amalgamate.sh src > $@.tmp && mv $@.tmp $@
@@ -45,6 +45,11 @@ build/wsclient: tests/apps/wsclient.c tornado.h
 build/fetch: tools/fetch.c tornado.h
 	@mkdir -p $(@D)
 	$(CC) -O2 -g $(WARN) -o $@ $< $(LIBS)
+
+# Our HTTP client as a program, for tests/integration/test_http_client.py.
+build/httpclient: tests/apps/httpclient.c tornado.h
+	@mkdir -p $(@D)
+	$(CC) -O1 -g $(WARN) $(SAN) -o $@ $< $(LIBS)
 
 # Embeds a folder as C arrays for tn_app_desc.static_files: build/pack DIR NAME > out.c
 build/pack: tools/pack.c tornado.h

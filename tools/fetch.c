@@ -23,6 +23,7 @@ typedef struct options {
     double request_timeout, connect_timeout;
     const char *method, *body, *proxy_host;
     int proxy_port, max_redirects;
+    double max_body_size;
     const char *headers[MAX_HEADERS + 1];
     int nheaders;
 } options;
@@ -36,6 +37,7 @@ static const char usage[] =
     "  --max_redirects=N          at most N redirects (default 5)\n"
     "  --request_timeout=SECONDS  for each whole fetch (default 20)\n"
     "  --connect_timeout=SECONDS  for resolving and connecting (default 20)\n"
+    "  --max_body_size=BYTES      refuse longer bodies (default: no limit)\n"
     "  --method=METHOD            default GET, or POST with --body\n"
     "  --body=TEXT                the request body\n"
     "  --header 'Name: value'     an extra header line (repeatable)\n"
@@ -94,6 +96,8 @@ static int parse_option(options *o, int argc, char **argv, int *i) {
     if (!strcmp(name, "request_timeout") || !strcmp(name, "connect_timeout")) {
         if (!parse_number(value, 0.001, 1e9, &d)) return usage_error("not a number of seconds: %s", value);
         *(name[0] == 'r' ? &o->request_timeout : &o->connect_timeout) = d;
+    } else if (!strcmp(name, "max_body_size")) {
+        if (!parse_number(value, 1, 1e18, &o->max_body_size)) return usage_error("not a number of bytes: %s", value);
     } else if (!strcmp(name, "max_redirects") || !strcmp(name, "proxy_port")) {
         if (!parse_number(value, name[0] == 'm' ? 0 : 1, name[0] == 'm' ? 1000 : 65535, &d) || d != (int)d)
             return usage_error("not a valid number: %s", value);
@@ -132,6 +136,13 @@ static int print_data(const char *data, size_t len, void *ud) {
     return 0;
 }
 
+// A redirect the client would have followed, had max_redirects allowed.
+static bool is_redirect(const tn_fetch_response *r) {
+    int c = r->code;
+    bool moved = c == 301 || c == 302 || c == 303 || c == 307 || c == 308;
+    return moved && tn_headers_get(r->headers, r->num_headers, "Location").ptr != NULL;
+}
+
 // Fetches one URL; returns its exit status.
 static int fetch_one(tn_http_client *c, const options *o, const char *url) {
     tn_fetch_desc d;
@@ -145,6 +156,7 @@ static int fetch_one(tn_http_client *c, const options *o, const char *url) {
     d.max_redirects = o->max_redirects;
     d.request_timeout = o->request_timeout;
     d.connect_timeout = o->connect_timeout;
+    d.max_body_size = (size_t)o->max_body_size;
     d.proxy_host = o->proxy_host;
     d.proxy_port = o->proxy_port;
     d.header_callback = print_head;
@@ -164,8 +176,8 @@ static int fetch_one(tn_http_client *c, const options *o, const char *url) {
     } else if (r->error && r->error != TN_EHTTP) {
         fprintf(stderr, "fetch: %s: %s\n", url, r->error_message);
         status = 3;
-    } else if (r->code >= 400 || r->code < 200) {
-        fprintf(stderr, "fetch: %s: %s\n", url, r->error_message);
+    } else if (r->code >= 400 || r->code < 200 || (o->follow_redirects && is_redirect(r))) {
+        fprintf(stderr, "fetch: %s: %s\n", url, r->error_message);  // a redirect here: too many
         status = 1;
     }
     tn_fetch_response_free(r);
