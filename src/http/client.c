@@ -226,7 +226,11 @@ TN__PRIVATE int tn__fetch_copy(tn_fetch *f, const tn_fetch_desc *d) {
     tn_http_client *c = f->client;
     tn_url u;
     tn__fetch_offs o;
-    if (tn_url_parse(d->url, &u) != 0 || (d->body_len && !d->body) || (d->body && d->body_producer)) return TN_EINVAL;
+    memset(&u, 0, sizeof u);
+    // Parsed here only for credentials in it; tn__fetch_set_url checks it.
+    if ((strchr(d->url, '@') && tn_url_parse(d->url, &u) != 0) || (d->body_len && !d->body) ||
+        (d->body && d->body_producer))
+        return TN_EINVAL;
     int r = tn__fetch_copy_strings(f, d, &u, &o);
     if (r) return r;
     char *m = f->mem.data;

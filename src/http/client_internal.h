@@ -21,7 +21,7 @@ struct tn__hc_conn {
     tn_fetch *wfetch;          // a fetch whose tn_fetch_write callback is pending
     uint32_t wstale;           // pending write callbacks of fetches gone since
     uint32_t requests;         // requests sent on it
-    tn_timeout idle_timer;
+    double idle_since;         // tn_loop_time when it went idle
     unsigned char state;       // TN__HC_*
 };
 
@@ -50,7 +50,9 @@ struct tn_http_client {
     int nfree;
     int depth;                 // user callbacks running: free waits for them
     tn_timeout pump_timer;     // tn__hc_pump_soon's
-    bool closing, free_pending, pumping, repump;
+    tn_timeout sweep_timer;    // closes idle connections past idle_timeout
+    size_t nidle;
+    bool closing, free_pending, pumping, repump, pump_wanted;
 };
 
 enum { TN__HC_MAX_HEADERS = 100 };  // header lines of an answer (more: TN_EMSGSIZE)
@@ -112,7 +114,8 @@ TN__PRIVATE void tn__hc_enqueue(tn_http_client *c, tn_fetch *f, bool front);
 TN__PRIVATE void tn__hc_unlist(tn_http_client *c, tn_fetch *f);
 // Starts what the queue can start now; never re-entered.
 TN__PRIVATE void tn__hc_pump(tn_http_client *c);
-// tn__hc_pump from a loop callback: fetches never start inside the user's call.
+// Starts the queue later, never inside the user's call: on the way out of
+// the client's callback running now, else from a loop timer.
 TN__PRIVATE void tn__hc_pump_soon(tn_http_client *c);
 // Gives the connection back: to the pool when reusable, else closed.
 TN__PRIVATE void tn__hc_conn_release(tn__hc_conn *conn, bool reusable);

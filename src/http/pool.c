@@ -46,17 +46,28 @@ TN__PRIVATE void tn__hc_conn_unlink(tn__hc_conn *conn) {
     if (conn->next) conn->next->prev = conn->prev;
 }
 
-// Forgets the connection (it is closed or never opened) and frees it; the
-// host goes with its last connection.
-TN__PRIVATE void tn__hc_conn_free(tn__hc_conn *conn) {
+// Takes the connection off its host's books (the host goes with its last).
+TN__PRIVATE void tn__hc_conn_forget(tn__hc_conn *conn) {
     tn__hc_host *h = conn->host;
-    if (h) {
-        tn_loop_remove_timeout(h->client->loop, conn->idle_timer);
-        tn__hc_conn_unlink(conn);
-        h->client->nconns--;
-        if (--h->nconns == 0) tn__hc_host_free(h);
-    }
+    if (!h) return;
+    if (conn->state == TN__HC_IDLE) h->client->nidle--;
+    conn->state = TN__HC_BUSY;
+    tn__hc_conn_unlink(conn);
+    conn->host = NULL;
+    h->client->nconns--;
+    if (--h->nconns == 0) tn__hc_host_free(h);
+}
+
+TN__PRIVATE void tn__hc_conn_free(tn__hc_conn *conn) {
+    tn__hc_conn_forget(conn);
     tn__free(conn);
+}
+
+// Closes a connection from our side. It leaves its host now, not when its
+// close callback comes: a fetch waiting for room there need not wait for it.
+TN__PRIVATE void tn__hc_conn_close(tn__hc_conn *conn) {
+    tn__hc_conn_forget(conn);
+    tn_stream_close(conn->stream);
 }
 
 TN__PRIVATE void tn__hc_shutdown(tn_http_client *c);
@@ -67,7 +78,13 @@ TN__PRIVATE tn_http_client *tn__hc_enter(tn_http_client *c) {
 }
 
 TN__PRIVATE void tn__hc_leave(tn_http_client *c) {
-    if (c && --c->depth == 0 && c->free_pending) tn__hc_free_now(c);
+    if (!c) return;
+    // Fetches started inside the callbacks start now, on the way out.
+    while (c->depth == 1 && c->pump_wanted && !c->free_pending && !c->closing) {
+        c->pump_wanted = false;
+        tn__hc_pump(c);
+    }
+    if (--c->depth == 0 && c->free_pending) tn__hc_free_now(c);
 }
 
 TN__PRIVATE size_t tn__hc_conn_on_data(tn_stream *s, int status, const char *data, size_t len, void *arg) {
@@ -76,7 +93,7 @@ TN__PRIVATE size_t tn__hc_conn_on_data(tn_stream *s, int status, const char *dat
         if (status == 0 && len) {
             TN__LOGW("http client: %zu unexpected bytes on an idle connection to %s:%u; closing it", len,
                      conn->host ? conn->host->name : "?", conn->host ? conn->host->port : 0u);
-            tn_stream_close(s);
+            tn__hc_conn_close(conn);
         }
         return len;
     }
@@ -102,19 +119,38 @@ TN__PRIVATE void tn__hc_conn_on_close(tn_stream *s, int reason, void *arg) {
     tn__hc_leave(c);
 }
 
-TN__PRIVATE void tn__hc_conn_idle_expired(tn_loop *loop, void *arg) {
-    tn__hc_conn *conn = TN__CAST(tn__hc_conn *, arg);
-    (void)loop;
-    conn->idle_timer.id = 0;
-    tn_stream_close(conn->stream);  // its close callback forgets it
+TN__PRIVATE void tn__hc_sweep_soon(tn_http_client *c);
+
+// Closes the connections idle for idle_timeout. One timer for all, every
+// quarter of it, rather than one per connection and request.
+TN__PRIVATE void tn__hc_sweep(tn_loop *loop, void *arg) {
+    tn_http_client *c = tn__hc_enter(TN__CAST(tn_http_client *, arg));
+    double now = tn_loop_time(loop);
+    c->sweep_timer.id = 0;
+    for (tn__hc_host *h = c->hosts, *hnext; h; h = hnext) {
+        hnext = h->next;  // h goes with its last connection
+        for (tn__hc_conn *conn = h->conns, *next; conn; conn = next) {
+            next = conn->next;
+            if (conn->state == TN__HC_IDLE && now - conn->idle_since >= c->desc.idle_timeout) tn__hc_conn_close(conn);
+        }
+    }
+    tn__hc_sweep_soon(c);
+    tn__hc_leave(c);
+}
+
+TN__PRIVATE void tn__hc_sweep_soon(tn_http_client *c) {
+    if (c->nidle && !c->sweep_timer.id && !c->closing)
+        c->sweep_timer = tn_loop_call_later(c->loop, c->desc.idle_timeout / 4, tn__hc_sweep, c);
 }
 
 TN__PRIVATE void tn__hc_conn_make_idle(tn__hc_conn *conn) {
     tn_http_client *c = conn->host->client;
     conn->state = TN__HC_IDLE;
+    conn->idle_since = tn_loop_time(c->loop);
+    c->nidle++;
     tn__hc_conn_unlink(conn);
     tn__hc_conn_link_front(conn);  // the warmest is taken first
-    conn->idle_timer = tn_loop_call_later(c->loop, c->desc.idle_timeout, tn__hc_conn_idle_expired, conn);
+    tn__hc_sweep_soon(c);
 }
 
 TN__PRIVATE void tn__hc_conn_on_connect(tn_loop *loop, int status, tn_stream *s, void *arg) {
@@ -174,9 +210,8 @@ TN__PRIVATE int tn__hc_conn_open(tn__hc_host *h, tn_fetch *f) {
 TN__PRIVATE tn__hc_conn *tn__hc_conn_take_idle(tn__hc_host *h) {
     for (tn__hc_conn *conn = h->conns; conn; conn = conn->next) {
         if (conn->state != TN__HC_IDLE || tn_stream_closed(conn->stream)) continue;
-        tn_loop_remove_timeout(h->client->loop, conn->idle_timer);
-        conn->idle_timer.id = 0;
         conn->state = TN__HC_BUSY;
+        h->client->nidle--;
         return conn;
     }
     return NULL;
@@ -186,7 +221,7 @@ TN__PRIVATE tn__hc_conn *tn__hc_conn_take_idle(tn__hc_host *h) {
 TN__PRIVATE bool tn__hc_close_one_idle(tn__hc_host *h) {
     for (tn__hc_conn *conn = h->conns; conn; conn = conn->next) {
         if (conn->state == TN__HC_IDLE && !tn_stream_closed(conn->stream)) {
-            tn_stream_close(conn->stream);
+            tn__hc_conn_close(conn);
             return true;
         }
     }
@@ -200,7 +235,7 @@ TN__PRIVATE void tn__hc_conn_release(tn__hc_conn *conn, bool reusable) {
     if (reusable && c && !c->closing && !c->desc.no_keep_alive && !tn_stream_closed(conn->stream))
         tn__hc_conn_make_idle(conn);
     else
-        tn_stream_close(conn->stream);
+        tn__hc_conn_close(conn);
 }
 
 TN__PRIVATE void tn__hc_conn_wrote(tn_stream *s, int status, void *arg) {
@@ -287,7 +322,10 @@ TN__PRIVATE bool tn__hc_try_start(tn_http_client *c, tn_fetch *f) {
         tn__fetch_on_conn(f, conn, 0, true);
         return true;
     }
-    if (h && h->nconns >= c->desc.max_connections_per_host && !tn__hc_close_one_idle(h)) return false;
+    if (h && h->nconns >= c->desc.max_connections_per_host) {
+        if (!tn__hc_close_one_idle(h)) return false;
+        h = tn__hc_host_find(c, name, port, proxy);  // that one may have been its last
+    }
     tn__hc_run(c, f);
     int r = TN_ENOMEM;
     if (h || (h = tn__hc_host_new(c, name, port, proxy)) != NULL) r = tn__hc_conn_open(h, f);
@@ -321,8 +359,13 @@ TN__PRIVATE void tn__hc_pump_cb(tn_loop *loop, void *arg) {
     tn__hc_leave(c);
 }
 
-// A zero-delay timer, not a queued callback: the client can cancel it when freed.
+// Outside our callbacks: a zero-delay timer, not a queued callback (a freed
+// client can cancel it).
 TN__PRIVATE void tn__hc_pump_soon(tn_http_client *c) {
+    if (c->depth > 0) {  // tn__hc_leave pumps
+        c->pump_wanted = true;
+        return;
+    }
     if (c->pump_timer.id) return;
     c->pump_timer = tn_loop_call_later(c->loop, 0, tn__hc_pump_cb, c);
     if (!c->pump_timer.id) TN__LOGE("http client: cannot add a timer (out of memory)");
@@ -342,13 +385,13 @@ TN__PRIVATE void tn__hc_shutdown(tn_http_client *c) {
         c->hosts = h->next;
         for (tn__hc_conn *conn = h->conns, *next; conn; conn = next) {
             next = conn->next;
-            tn_loop_remove_timeout(c->loop, conn->idle_timer);
             conn->host = NULL;  // it frees itself when it closes (or connects)
             if (conn->stream) tn_stream_close(conn->stream);
         }
         tn__free(h);
     }
-    c->nconns = 0;
+    c->nconns = c->nidle = 0;
+    tn_loop_remove_timeout(c->loop, c->sweep_timer);
     c->depth--;
 }
 

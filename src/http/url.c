@@ -53,7 +53,9 @@ TN_API int tn_url_escape(tn_buf *out, const char *s, size_t len, bool plus) {
 
 // The first of `stops` in [p, end), or end.
 TN__PRIVATE const char *tn__url_find(const char *p, const char *end, const char *stops) {
-    while (p < end && (*p == '\0' || !strchr(stops, *p))) p++;
+    for (; p < end; p++)  // no strchr per byte: a client parses a URL per request
+        for (const char *s = stops; *s; s++)
+            if (*p == *s) return p;
     return p;
 }
 
@@ -158,9 +160,12 @@ TN__PRIVATE int tn__url_append_authority(tn_buf *b, const tn_url *u, uint16_t de
     int r = v6 ? tn_buf_append(b, "[", 1) : 0;
     if (!r) r = tn_buf_append(b, u->host.ptr, u->host.len);
     if (!r && v6) r = tn_buf_append(b, "]", 1);
-    if (!r && u->port != default_port) {
-        char num[8];
-        r = tn_buf_append(b, num, (size_t)snprintf(num, sizeof num, ":%u", (unsigned)u->port));
+    if (!r && u->port != default_port) {  // ":port" without printf: it is on every request
+        char num[6];
+        int i = (int)sizeof num;
+        for (unsigned v = u->port; v || i == (int)sizeof num; v /= 10) num[--i] = (char)('0' + v % 10);
+        num[--i] = ':';
+        r = tn_buf_append(b, num + i, sizeof num - (size_t)i);
     }
     return r;
 }

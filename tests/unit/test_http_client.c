@@ -294,6 +294,27 @@ TEST(http_client_keep_alive_pool) {
     tn_http_test_free(t);
 }
 
+static void hang_guard(tn_loop *loop, void *arg) {
+    (void)loop, (void)arg;
+    tt_fail(__FILE__, __LINE__, "still waiting after 10 s");
+}
+
+TEST(http_client_idle_timeout) {
+    tn_http_client_desc cd;
+    memset(&cd, 0, sizeof cd);
+    cd.idle_timeout = 0.1;
+    tn_http_test *t = start(&cd);
+    tn_http_client *c = tn_http_test_client(t);
+    CHECK_INT(tn_http_test_fetch(t, "/hello", NULL)->code, 200);
+    CHECK_INT(tn_http_test_fetch(t, "/hello", NULL)->code, 200);
+    CHECK_INT(tn_http_client_connections(c), 1);
+    tn_timeout guard = tn_loop_call_later(tn_http_test_loop(t), 10, hang_guard, NULL);
+    while (tn_http_client_connections(c) > 0) tn_loop_run_once(tn_http_test_loop(t), 1.0);
+    tn_loop_remove_timeout(tn_http_test_loop(t), guard);
+    CHECK(!tn_http_test_fetch(t, "/hello", NULL)->reused);
+    tn_http_test_free(t);
+}
+
 TEST(http_client_no_keep_alive) {
     tn_http_client_desc cd;
     memset(&cd, 0, sizeof cd);
