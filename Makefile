@@ -13,7 +13,7 @@ EXAMPLE_DIRS := $(patsubst examples/%/,%,$(sort $(dir $(wildcard examples/*/*.c)
 UNIT_SRC := tests/unit/main.c $(sort $(wildcard tests/unit/test_*.c))
 RUN_DEMO := chat
 
-.PHONY: all run test check-amalgamation clean fuzz bench bench-ws
+.PHONY: all run test check-amalgamation clean fuzz bench bench-ws bench-client
 all: tornado.h $(EXAMPLES) $(addprefix build/,$(EXAMPLE_DIRS)) build/testapp build/wsclient build/httpclient build/pack build/fetch
 
 tornado.h: src/MANIFEST $(wildcard src/* src/*/*) tools/amalgamate.sh
@@ -103,10 +103,16 @@ fuzz: tornado.h
 bench: tornado.h tests/node/node_modules/.package-lock.json
 	tools/bench/http.sh
 	tools/bench/ws.sh
+	tools/bench/client.sh
 
 # WebSocket: ours against Node's ws (tools/bench/ws.sh; 10,000 connections).
 bench-ws: tornado.h tests/node/node_modules/.package-lock.json
 	tools/bench/ws.sh
+
+# The HTTP client as a load generator against nginx, beside wrk, h2load and
+# Tornado's AsyncHTTPClient (tools/bench/client.sh).
+bench-client: tornado.h
+	tools/bench/client.sh
 
 clean:
 	rm -rf build
