@@ -28,13 +28,18 @@
     - Static files (>>static): tn_app_desc.static_path, TN_STATIC_ROUTE,
       tn_static_url, files embedded by tools/pack; bodies go out with
       sendfile (tn_send_file), never read whole into memory.
+    - An HTTP/1.1 client (>>http_client): tn_http_client_fetch with a
+      keep-alive pool per host, max_clients and a queue, redirects,
+      timeouts, streamed bodies both ways, a blocking fetch for scripts;
+      build/fetch is it as a command. tn_http_test (>>testing) starts an
+      app on a loopback port and fetches from it, for tests.
     - Condition, Event, Semaphore/Lock and Queue for callbacks (>>locks).
     - HTML templates like tornado.template (>>template): tn_render(h,
       "page.html", ctx) with {{ }}, if/for, include, extends/block.
     - Pure helpers: HTTP parsing (>>http_parse), URLs, forms, multipart,
       cookies, dates, MIME types, JSON (>>json), base64, SHA-1, SHA-256 and
       HMAC, UTF-8 validation, WebSocket frames (>>ws_frame).
-    Coming: the HTTP client, TLS; see README.md.
+    Coming: TLS (https://, wss://) and gzip; see README.md.
 
     STEP BY STEP: HELLO, WORLD (examples/helloworld.c)
     ==================================================
@@ -114,6 +119,34 @@
     tn_ws_close work in any callback; a tn_ws is valid until on_close
     returns. tn_ws_connect(loop, &desc) is the client, with the same class
     and rules; see >>websocket for both, with examples.
+
+    HTTP CLIENT (examples/webspider.c, tools/fetch.c)
+    ================================================
+    A client holds the limits and the pool; each fetch is a desc and a
+    callback that runs exactly once, later, with the response (valid during
+    the callback; tn_fetch_response_keep keeps it):
+
+        static void done(const tn_fetch_response *r, void *ud) {
+            if (r->error) fprintf(stderr, "%s\n", r->error_message);
+            else printf("%.*s", (int)r->body.len, r->body.ptr);
+        }
+        tn_http_client *c = tn_http_client_new(loop, NULL);
+        tn_http_client_fetch(c, &(tn_fetch_desc){
+            .url = "http://127.0.0.1:8888/", .on_response = done});
+
+    r->error is 0 for a 2xx answer read whole, TN_EHTTP for other statuses
+    (code and body set), else why it failed (TN_ECONNREFUSED, TN_ETIMEDOUT,
+    TN_EPARSE, TN_EOF for a short body, TN_EMSGSIZE...), with a one-line
+    r->error_message. Connections are kept per host:port after answers whose
+    framing allows it; a stale one is retried once for idempotent methods.
+    For scripts, a client made with loop NULL runs its own loop:
+    tn_http_client_fetch_sync(c, &desc, &r) blocks until the answer.
+
+    TESTS (>>testing)
+    =================
+    tn_http_test_new(&desc) serves desc.app on 127.0.0.1 (an ephemeral port)
+    with a client beside it; tn_http_test_fetch(t, "/path", NULL) runs the
+    loop until the answer is in (Tornado's AsyncHTTPTestCase.fetch).
 
     STEP BY STEP: A LINE-ECHO SERVER (examples/tcpecho.c)
     =====================================================

@@ -255,8 +255,19 @@ TEST(http_client_bad_requests_refused) {
     CHECK_INT(tn_http_client_fetch(c, &d), TN_EINVAL);
     d.headers = cl;  // only a streamed body's length is the caller's
     CHECK_INT(tn_http_client_fetch(c, &d), TN_EINVAL);
+    const char *ctl[] = {"X-A: 1\x01", NULL};
+    d.headers = ctl;
+    CHECK_INT(tn_http_client_fetch(c, &d), TN_EINVAL);
     d.headers = NULL;
+    d.user_agent = "ua\r\nX-Evil: 1";
+    CHECK_INT(tn_http_client_fetch(c, &d), TN_EINVAL);
+    d.user_agent = NULL;
+    d.url = "http://a{b/";
+    CHECK_INT(tn_http_client_fetch(c, &d), TN_EINVAL);
+    d.url = "http://127.0.0.1:1/";
     d.method = "GE T";
+    CHECK_INT(tn_http_client_fetch(c, &d), TN_EINVAL);
+    d.method = "GET\r\n";
     CHECK_INT(tn_http_client_fetch(c, &d), TN_EINVAL);
     d.method = NULL;
     d.url = "http://127.0.0.1:1/a b";
