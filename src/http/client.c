@@ -320,7 +320,8 @@ TN__PRIVATE int tn__fetch_put_user_lines(tn_fetch *f, tn_buf *b) {
         const char *eol = TN__CAST(const char *, memchr(p, '\n', (size_t)(end - p)));
         eol++;  // each line ends in CRLF: we wrote them
         const char *colon = TN__CAST(const char *, memchr(p, ':', (size_t)(eol - p)));
-        if (tn__fetch_sends_line(f, tn__str_n(p, (size_t)(colon - p)), same)) r = tn_buf_append(b, p, (size_t)(eol - p));
+        if (tn__fetch_sends_line(f, tn__str_n(p, (size_t)(colon - p)), same))
+            r = tn_buf_append(b, p, (size_t)(eol - p));
         p = eol;
     }
     if (!r && same && f->auth.len) r = tn_buf_append(b, f->auth.ptr, f->auth.len);
@@ -516,15 +517,15 @@ TN__PRIVATE size_t tn__fetch_read_body(tn_fetch *f, const char *p, size_t len) {
 TN__PRIVATE int tn__fetch_keep_head(tn_fetch *f, const char *p, size_t n, const tn_http_response *rs) {
     tn_buf_clear(&f->head);
     if (tn_buf_append(&f->head, p, n)) return TN_ENOMEM;
-    ptrdiff_t shift = f->head.data - p;
+    char *base = f->head.data;  // the parser's views are all inside p[0..n)
     for (size_t i = 0; i < rs->num_headers; i++) {
-        f->headers[i].name.ptr = rs->headers[i].name.ptr + shift;
-        f->headers[i].value.ptr = rs->headers[i].value.ptr + shift;
+        f->headers[i].name.ptr = base + (rs->headers[i].name.ptr - p);
+        f->headers[i].value.ptr = base + (rs->headers[i].value.ptr - p);
     }
     tn_fetch_response *r = &f->resp;
     r->code = rs->status_code;
     r->version_minor = rs->version_minor;
-    r->reason = tn__str_n(rs->reason.ptr + shift, rs->reason.len);
+    r->reason = tn__str_n(base + (rs->reason.ptr - p), rs->reason.len);
     r->headers = f->headers;
     r->num_headers = rs->num_headers;
     return 0;
@@ -614,7 +615,8 @@ TN__PRIVATE size_t tn__fetch_read_head(tn_fetch *f, const char *p, size_t len) {
         if (rs.status_code == 100 && f->awaiting_continue) tn__fetch_send_body(f);
         return (size_t)n;
     }
-    if (tn_http_response_framing(&rs, tn_str_c(f->method), &f->framing) != 0 || (rs.status_code == 204 && !tn__fetch_empty_204(&rs))) {
+    if (tn_http_response_framing(&rs, tn_str_c(f->method), &f->framing) != 0 ||
+        (rs.status_code == 204 && !tn__fetch_empty_204(&rs))) {
         tn__fetch_fail(f, TN_EPARSE, "the answer's framing is malformed or ambiguous (Content-Length, "
                                      "Transfer-Encoding)");
         return len;

@@ -434,7 +434,8 @@ TN_API tn_http_client *tn_http_client_new(tn_loop *loop, const tn_http_client_de
     c->desc.max_clients = TN__MAX(TN__DEF(c->desc.max_clients, 10), 1);
     c->desc.max_connections_per_host = TN__MAX(TN__DEF(c->desc.max_connections_per_host, c->desc.max_clients), 1);
     c->desc.idle_timeout = c->desc.idle_timeout > 0 ? c->desc.idle_timeout : 60.0;
-    c->desc.max_header_size = TN__MIN(TN__DEF(c->desc.max_header_size, 64u * 1024u), (size_t)TN_DEFAULT_MAX_BUFFER_SIZE);
+    c->desc.max_header_size =
+        TN__MIN(TN__DEF(c->desc.max_header_size, 64u * 1024u), (size_t)TN_DEFAULT_MAX_BUFFER_SIZE);
     c->desc.max_body_size = TN__DEF(c->desc.max_body_size, (size_t)100 * 1024 * 1024);
     c->handle.close = tn__hc_handle_close;
     tn__loop_add_handle(c->loop, &c->handle);

@@ -799,7 +799,8 @@ TEST(http_client_extra_bytes_not_reused) {
     tn_log_set_level(TN_LOG_NONE);
     canned c;
     memset(&c, 0, sizeof c);
-    const tn_fetch_response *r = fetch_canned(t, &c, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nokEXTRA", false, NULL);
+    const tn_fetch_response *r =
+        fetch_canned(t, &c, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nokEXTRA", false, NULL);
     CHECK_MEM(r->body.ptr, r->body.len, "ok", 2);
     r = tn_http_test_fetch(t, canned_url(&c, "/"), NULL);
     CHECK(!r->reused);
