@@ -783,7 +783,9 @@ TN_API int tn_http_client_fetch_sync(tn_http_client *c, const tn_fetch_desc *des
     if (r) return r;
     r = tn_loop_run_sync(loop, tn__fetch_sync_start, NULL, 0);
     if (!*out) tn__fetch_fail(f, r < 0 ? r : TN_ECANCELED, "the loop stopped before the answer");
-    return (*out)->error;
+    r = (*out)->error;
+    if (c->free_pending) tn__hc_free_now(c);  // freed by a callback meanwhile (*out is ours)
+    return r;
 }
 
 TN_API tn_fetch_response *tn_fetch_response_keep(const tn_fetch_response *r) {

@@ -401,6 +401,10 @@ TN__PRIVATE void tn__hc_free_now(tn_http_client *c) {
         return;
     }
     tn__hc_shutdown(c);
+    if (c->own_loop && c->loop->running) {  // tn_http_client_fetch_sync frees it once its loop stops
+        c->free_pending = true;
+        return;
+    }
     tn_loop_remove_timeout(c->loop, c->pump_timer);
     tn__loop_remove_handle(&c->handle);
     while (c->free_fetches) {

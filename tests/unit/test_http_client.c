@@ -975,6 +975,32 @@ TEST(http_client_blocking) {
     tt_server_stop(s);
 }
 
+static int free_client_in_header_cb(const tn_fetch_response *r, void *ud) {
+    (void)r;
+    tn_http_client_free((tn_http_client *)ud);
+    return 0;
+}
+
+// A client with its own loop, freed inside a callback while fetch_sync runs
+// that loop: the fetch ends cancelled (the head kept), the client and its
+// loop are freed once the loop stops, and nothing is touched after.
+TEST(http_client_blocking_freed_inside) {
+    tt_server s = tt_server_start(child_app, NULL);
+    tn_http_client *c = tn_http_client_new(NULL, NULL);
+    char url[64];
+    snprintf(url, sizeof url, "http://127.0.0.1:%d/hello", s.port);
+    tn_fetch_desc d;
+    memset(&d, 0, sizeof d);
+    d.url = url;
+    d.header_callback = free_client_in_header_cb;
+    d.user_data = c;
+    tn_fetch_response *r = NULL;
+    CHECK_INT(tn_http_client_fetch_sync(c, &d, &r), TN_ECANCELED);
+    CHECK_INT(r->code, 200);
+    tn_fetch_response_free(r);
+    tt_server_stop(s);
+}
+
 typedef struct {
     tn_http_client *c;
     tn_fetch_desc d;
