@@ -13,8 +13,8 @@ EXAMPLE_DIRS := $(patsubst examples/%/,%,$(sort $(dir $(wildcard examples/*/*.c)
 UNIT_SRC := tests/unit/main.c $(sort $(wildcard tests/unit/test_*.c))
 RUN_DEMO := chat
 
-.PHONY: all run test check-amalgamation clean fuzz bench bench-ws bench-client
-all: tornado.h $(EXAMPLES) $(addprefix build/,$(EXAMPLE_DIRS)) build/testapp build/wsclient build/httpclient build/pack build/fetch
+.PHONY: all run test check-amalgamation clean fuzz bench bench-ws bench-client print-kq-src
+all: tornado.h $(EXAMPLES) $(addprefix build/,$(EXAMPLE_DIRS)) build/testapp build/wsclient build/httpclient build/refapp build/pack build/fetch
 
 tornado.h: src/MANIFEST $(wildcard src/* src/*/*) tools/amalgamate.sh
 	tools/amalgamate.sh src > $@.tmp && mv $@.tmp $@
@@ -36,6 +36,12 @@ build/testapp: tests/apps/testapp.c tests/apps/testapp.h tornado.h
 	@mkdir -p $(@D)
 	$(CC) -O1 -g $(WARN) $(SAN) -o $@ $< $(LIBS)
 
+# Issue 10's reference application, counting its heap bytes, for
+# tests/integration/test_hostile.py.
+build/refapp: tests/apps/refapp.c tornado.h
+	@mkdir -p $(@D)
+	$(CC) -O1 -g $(WARN) $(SAN) -o $@ $< $(LIBS)
+
 # Our WebSocket client as a program, for tests/integration/test_ws_client.py.
 build/wsclient: tests/apps/wsclient.c tornado.h
 	@mkdir -p $(@D)
@@ -51,6 +57,20 @@ build/httpclient: tests/apps/httpclient.c tornado.h
 	@mkdir -p $(@D)
 	$(CC) -O1 -g $(WARN) $(SAN) -o $@ $< $(LIBS)
 
+# Test-only programs that link a foreign library, built apart so the unit
+# binary needs neither (tests/integration/test_embed.py builds them): our loop
+# inside GLib's main loop, on epoll and on poll; c-ares's DNS on our loop.
+# Debian: libglib2.0-dev, libc-ares-dev, pkg-config.
+build/glib_embed: tests/apps/glib_embed.c tornado.h
+	@mkdir -p $(@D)
+	$(CC) -O1 -g $(WARN) $(SAN) -o $@ $< $$(pkg-config --cflags --libs glib-2.0) -lm $(LIBS)
+build/glib_embed_poll: tests/apps/glib_embed.c tornado.h
+	@mkdir -p $(@D)
+	$(CC) -O1 -g $(WARN) $(SAN) -DTN_BACKEND=TN_BACKEND_POLL -o $@ $< $$(pkg-config --cflags --libs glib-2.0) -lm $(LIBS)
+build/cares_dns: tests/apps/cares_dns.c tornado.h
+	@mkdir -p $(@D)
+	$(CC) -O1 -g $(WARN) $(SAN) -o $@ $< $$(pkg-config --cflags --libs libcares) $(LIBS)
+
 # Embeds a folder as C arrays for tn_app_desc.static_files: build/pack DIR NAME > out.c
 build/pack: tools/pack.c tornado.h
 	@mkdir -p $(@D)
@@ -64,7 +84,10 @@ check-amalgamation:
 	@tools/amalgamate.sh src | cmp -s - tornado.h || \
 	  { echo "tornado.h differs from what src/ generates: edit src/, run make, commit both"; exit 1; }
 
-test: check-amalgamation tests/node/node_modules/.package-lock.json
+# tests/setup.sh first: it installs what the tests use (as root on Debian,
+# with Node's packages) or stops and says the command that would.
+test: check-amalgamation
+	@tests/setup.sh
 	@tests/run.sh
 
 # Node's ws and playwright-core (drives Debian's chromium), for the interop
@@ -83,17 +106,61 @@ IMPL_CC_cxx   := $(CXX) -x c++ -std=c++17
 LINK_cxx      := $(CXX)
 
 CONFIGS := default poll nothreads cxx valgrind
+
+# The portability matrix (tests/run.sh matrix; tools: tests/setup.sh): the
+# unit suite on kqueue (libkqueue, built here), with clang, 32-bit,
+# big-endian s390x under qemu-user, and on musl.
+MATRIX := kqueue clang m32 s390x musl
+KQ := build/libkqueue
+CFG_kqueue    := $(SAN) -DTN_BACKEND=TN_BACKEND_KQUEUE -I$(KQ)/build/include
+DEPS_kqueue   := $(KQ)/build/libkqueue.a
+LDLIBS_kqueue := $(KQ)/build/libkqueue.a
+CC_clang      := clang
+CFG_clang     := $(SAN)
+CFG_m32       := -m32 $(SAN)
+# Debian has no clang sanitizer runtime for s390x: UB traps (SIGILL) instead.
+CC_s390x      := clang --target=s390x-linux-gnu
+CFG_s390x     := -fsanitize=undefined -fsanitize-trap=undefined
+CC_musl       := musl-gcc
+CFG_musl      := -static
+
+# libkqueue from ../shared/third_party/ (or TN_THIRD_PARTY=DIR), built by its own
+# cmake; only the kqueue test build links it.
+KQ_TGZ = $(firstword $(wildcard $(addsuffix /libkqueue-*.tar.gz,$(TN_THIRD_PARTY) ../shared/third_party ../../shared/third_party)))
+print-kq-src:
+	@echo $(KQ_TGZ)
+$(KQ)/build/libkqueue.a:
+	@test -n "$(KQ_TGZ)" || { echo "libkqueue-*.tar.gz not found in ../shared/third_party/ (or set TN_THIRD_PARTY=DIR)"; exit 1; }
+	rm -rf $(KQ) && mkdir -p $(KQ)
+	tar xzf $(KQ_TGZ) -C $(KQ) --strip-components=1
+	cmake -S $(KQ) -B $(KQ)/build -DENABLE_SHARED=OFF -DENABLE_TESTING=NO -DCMAKE_BUILD_TYPE=Release > $(KQ)/cmake.log 2>&1
+	$(MAKE) -s -C $(KQ)/build kqueue_static > $(KQ)/make.log 2>&1
+
+# Per configuration X: CFG_X (flags), CC_X (compiler), IMPL_CC_X (for impl.c),
+# LINK_X, LDLIBS_X (after the objects) and DEPS_X (built first).
 define unit_config
-build/test/$(1)/%.o: tests/unit/%.c tests/unit/test.h tests/apps/testapp.h tornado.h
+build/test/$(1)/%.o: tests/unit/%.c $(wildcard tests/unit/*.h) tests/apps/testapp.h tornado.h | $$(DEPS_$(1))
 	@mkdir -p $$(@D)
-	$$(CC) $$(TEST_CFLAGS) $$(CFG_$(1)) -c $$< -o $$@
-build/test/$(1)/impl.o: tests/unit/impl.c tornado.h
+	$$(or $$(CC_$(1)),$$(CC)) $$(TEST_CFLAGS) $$(CFG_$(1)) -c $$< -o $$@
+build/test/$(1)/impl.o: tests/unit/impl.c tornado.h | $$(DEPS_$(1))
 	@mkdir -p $$(@D)
-	$$(or $$(IMPL_CC_$(1)),$$(CC)) $$(TEST_CFLAGS) $$(CFG_$(1)) -c $$< -o $$@
+	$$(or $$(IMPL_CC_$(1)),$$(CC_$(1)),$$(CC)) $$(TEST_CFLAGS) $$(CFG_$(1)) -c $$< -o $$@
 build/test/$(1)/unit: $$(patsubst tests/unit/%.c,build/test/$(1)/%.o,$$(UNIT_SRC)) build/test/$(1)/impl.o
-	$$(or $$(LINK_$(1)),$$(CC)) $$(CFG_$(1)) -o $$@ $$^ $$(LIBS)
+	$$(or $$(LINK_$(1)),$$(CC_$(1)),$$(CC)) $$(CFG_$(1)) -o $$@ $$^ $$(LDLIBS_$(1)) $$(LIBS)
 endef
-$(foreach c,$(CONFIGS),$(eval $(call unit_config,$(c))))
+$(foreach c,$(CONFIGS) $(MATRIX),$(eval $(call unit_config,$(c))))
+
+# The unamalgamated build ("split"): every src/ .c compiled on its own, with
+# only src/ on the include path, and linked with the unit tests.
+SRC_C := $(sort $(wildcard src/*/*.c))
+build/test/split/%.o: tests/unit/%.c tests/unit/test.h tests/apps/testapp.h tornado.h
+	@mkdir -p $(@D)
+	$(CC) $(TEST_CFLAGS) $(SAN) -c $< -o $@
+build/test/split/src/%.o: src/%.c $(wildcard src/*/*.h)
+	@mkdir -p $(@D)
+	$(CC) $(TEST_CFLAGS) $(SAN) -Isrc -c $< -o $@
+build/test/split/unit: $(patsubst tests/unit/%.c,build/test/split/%.o,$(UNIT_SRC)) $(patsubst src/%.c,build/test/split/src/%.o,$(SRC_C))
+	$(CC) $(SAN) -o $@ $^ $(LIBS)
 
 # libFuzzer targets (clang): build/fuzz/fuzz_NAME; see tests/fuzz/Makefile.
 fuzz: tornado.h

@@ -1,34 +1,81 @@
 // tornado.h: GENERATED from src/ by tools/amalgamate.sh. Do not edit: edit src/ and run make.
 // ==== BEGIN src/intro.h ====
+/*
 #if defined(TN_AMALGAMATION_LINES)
 #line 1 "src/intro.h"
 #endif
-/*
     tornado.h: Python's Tornado web framework and asynchronous networking
     library, in C, as one header. Apache-2.0. Needs only libc (+ pthreads).
 
     Do this in exactly one C or C++ file, BEFORE any other include:
 
         #define TORNADO_IMPLEMENTATION
+        #include "tornado.h"
 
     and include "tornado.h" without the define everywhere else. Build with
-    `cc -O2 -o prog prog.c -pthread`. Sections of the header carry greppable
-    anchors: search for ">>loop", ">>stream", ">>tcp", ">>log", ">>error".
-    This file is generated from src/ (see the BEGIN/END banners): edit there.
+    `cc -O2 -o prog prog.c -pthread`. This file is generated from src/ (see
+    the BEGIN/END banners): edit there.
+
+    CONTENTS
+    ========
+    This guide comes first: what works, step-by-step programs, the HTTP
+    server, static files, long polling, templates, WebSockets, the HTTP
+    client, tests, conventions, lifetimes, threads, memory, errors and
+    logging. Then the API, one section per module, lowest floor first, each
+    with a greppable anchor (search for ">>loop"):
+
+    base       >>config       configuration macros, linkage, the version
+               >>error        the TN_E* codes, tn_strerror, tn_err_name
+               >>alloc        where memory comes from; run-time allocators
+               >>str          string views, growable byte buffers
+               >>time         clocks
+               >>log          log channels, the writer, run-time sinks
+               >>base64  >>sha1  >>sha256 (and HMAC)  >>utf8  >>random
+               >>json         a JSON writer and a strict reader
+               >>signed       Tornado's signed values
+               >>options      command-line flags and config files
+    loop       >>loop         the event loop, timers, callbacks, executor
+               >>locks        Condition, Event, Semaphore, Queue
+    net        >>net          addresses, listening sockets, resolution
+               >>stream       buffered non-blocking I/O (IOStream)
+               >>tcp          TCP server and client
+    http       >>http_parse   heads, framing, chunked bodies
+               >>url  >>args  >>httputil  >>cookie  >>multipart
+               >>http_server  the HTTP/1.1 server: requests, responses
+               >>http_client  the HTTP/1.1 client, its pool (AsyncHTTPClient)
+    websocket  >>ws_frame     frames, masks, close payloads
+               >>websocket    a connection, at either end
+               >>ws_client    the client (websocket_connect)
+    web        >>route        route patterns (regular expressions)
+               >>template     the template engine
+               >>static       static files, static_url
+               >>handler      handler classes, errors, redirects, JSON
+               >>app          the application: routes, listening
+               >>arguments  >>cookies  >>xsrf  >>render (tn_render)
+               >>ws_server    WebSocket routes (WebSocketHandler)
+               >>testing      an app and a client for tests (AsyncHTTPTestCase)
+
+    After the API comes the implementation: >>internal (what every part
+    shares), then each module's code under its anchor and "implementation"
+    (">>loop implementation"), and what it offers other modules beyond its
+    API under its anchor and "_internal" (>>loop_internal).
 
     WHAT WORKS TODAY
     ================
     - An event loop (epoll / kqueue / poll chosen at compile time) with fd
       handlers, timers (O(log n) add and cancel), periodic callbacks, a
       thread-safe add_callback, run_in_executor (a thread pool), run_sync,
-      and SIGINT/SIGTERM to a clean stop.
+      and SIGINT/SIGTERM to a clean stop; it can run inside another main
+      loop (tn_loop_fds, tn_loop_timeout), and programs can fork one process
+      per core (>>process).
     - Buffered non-blocking streams (Tornado's IOStream) and TCP servers and
       clients over IPv4, IPv6 and Unix sockets, with asynchronous resolution.
     - A strict HTTP/1.1 server (>>http_server) and Tornado's web layer
-      (>>web): routes with regex patterns, handler classes, arguments,
-      errors, redirects, ETags, deferred handlers, streamed bodies.
-    - A strict WebSocket server (>>websocket): TN_WS_ROUTE("/ws", &cls),
-      and its client: tn_ws_connect(loop, &desc).
+      (>>app, >>handler): routes with regex patterns, handler classes,
+      arguments, cookies, XSRF, errors, redirects, ETags, deferred
+      handlers, streamed bodies.
+    - A strict WebSocket server (>>ws_server): TN_WS_ROUTE("/ws", &cls),
+      and its client (>>ws_client): tn_ws_connect(loop, &desc).
     - Static files (>>static): tn_app_desc.static_path, TN_STATIC_ROUTE,
       tn_static_url, files embedded by tools/pack; bodies go out with
       sendfile (tn_send_file), never read whole into memory.
@@ -40,6 +87,9 @@
     - Condition, Event, Semaphore/Lock and Queue for callbacks (>>locks).
     - HTML templates like tornado.template (>>template): tn_render(h,
       "page.html", ctx) with {{ }}, if/for, include, extends/block.
+    - Command-line flags and config files like tornado.options (>>options):
+      every example has --help; Tornado's log format, colours on a
+      terminal, a log file rotated by size (>>log).
     - Pure helpers: HTTP parsing (>>http_parse), URLs, forms, multipart,
       cookies, dates, MIME types, JSON (>>json), base64, SHA-1, SHA-256 and
       HMAC, UTF-8 validation, WebSocket frames (>>ws_frame).
@@ -74,6 +124,26 @@
     write_error. Limits and timeouts are in tn_http_server_desc (via
     tn_app_desc.server): bad requests are answered 400/413/414/431/505 and
     the connection closes; idle and slow clients are cut off.
+
+    SLOW, HOSTILE AND FAULTY CLIENTS
+    ================================
+    Every connection has one deadline at a time, and is closed when it
+    passes, to the timer tick, whatever the others do: header_timeout (20 s)
+    for a whole request head from its first byte or the accept,
+    idle_connection_timeout (60 s) between requests, body_timeout (60 s) for
+    a body, write_timeout (60 s) while output is queued and the client takes
+    none of it. Limits answer 413/414/431 and close; a body announced past
+    max_body_size (Content-Length or a chunk size) is refused before it is
+    read. A response of any size goes out whole, and reading stops while
+    more than max_write_buffer_size of answers wait. Defaults: the table in
+    >>config. Bytes you already hold go out without a copy: tn_write_ref
+    (released when sent), tn_write_buf (a tn_buf, freed when sent), and
+    tn_take_body for an echo:
+
+        static void echo_post(tn_handler *h) {
+            tn_buf body;
+            if (tn_take_body(h, &body) == 0) tn_write_buf(h, &body);  // held once
+        }
 
     STATIC FILES (examples/static_files.c)
     ======================================
@@ -122,7 +192,7 @@
     (code, reason), limits and keep-alive pings. tn_ws_send, tn_ws_ping and
     tn_ws_close work in any callback; a tn_ws is valid until on_close
     returns. tn_ws_connect(loop, &desc) is the client, with the same class
-    and rules; see >>websocket for both, with examples.
+    and rules; see >>websocket, >>ws_server and >>ws_client, with examples.
 
     HTTP CLIENT (examples/webspider.c, tools/fetch.c)
     ================================================
@@ -174,15 +244,53 @@
             tn_loop_free(loop);                  // closes and frees everything
         }
 
+    ONE PROCESS PER CORE (examples/multiprocess.c, >>process)
+    ========================================================
+    A loop uses one core. As Tornado's bind_sockets + fork_processes +
+    add_sockets: bind in the parent, fork, then make the loop in each child.
+
+        int fds[8];
+        int n = tn_bind_sockets(&(tn_bind_desc){.port = 8888}, fds, 8);
+        int task = tn_process_fork(NULL);        // 0..cores-1, in children only
+        tn_loop *loop = tn_loop_new(NULL);       // never before the fork
+        tn_app *app = tn_app_new(loop, &desc);
+        tn_app_add_sockets(app, fds, n);
+        tn_loop_stop_on_signals(loop);
+        tn_loop_start(loop);
+
+    The parent stays inside tn_process_fork: it restarts children that crash
+    (up to max_restarts), passes SIGTERM/SIGINT on to them and exits when they
+    are gone. Or give every process its own socket on the same port with
+    tn_bind_desc.reuse_port = true (SO_REUSEPORT) and the kernel spreads the
+    connections; >>process compares the two.
+
+    INSIDE ANOTHER MAIN LOOP (examples/embed_poll.c)
+    ================================================
+    When a GUI toolkit, GLib or a firmware superloop owns the main loop, do
+    not call tn_loop_start: before each of its waits, add the descriptors of
+    tn_loop_fds to what it waits on and cap its timeout with tn_loop_timeout;
+    after the wait, call tn_loop_run_once(loop, 0), which does not block.
+    The other way round, a library that wants its sockets and timers watched
+    (c-ares, libcurl's multi interface) gets tn_loop_add_handler and
+    tn_loop_call_later for them.
+
     CONVENTIONS
     ===========
-    - Names read object first: tn_loop_add_callback, tn_stream_write.
+    - Names read object first: tn_loop_add_callback, tn_stream_write. The
+      one exception is what a handler does to its request, which reads like
+      Tornado's self.write(...): tn_write(h, ...), tn_finish(h),
+      tn_set_header, tn_get_argument, tn_send_error, tn_render... They
+      mirror RequestHandler's methods one for one, so a Tornado user finds
+      each by its method's name, and handlers call them more than anything
+      else; a tn_handler_ prefix would add length, not meaning. What belongs
+      to the handler itself stays object-first: tn_handler_loop,
+      tn_handler_app, tn_handler_stream_body.
+    - Callback types end in _cb: tn_cb, tn_stream_read_cb, tn_handler_cb.
     - Setup calls take a `const tn_X_desc *`; zero fields mean the documented
       default (trailing comments give them); the desc only needs to live for
       the call.
-    - Calls return 0 (or a count) or a negative TN_E* code; tn_strerror()
-      and tn_err_name() describe it. Asynchronous results arrive as an
-      `int status` argument with the same codes.
+    - Calls return 0 (or a count) or a negative TN_E* code (see ERRORS
+      AND LOGGING).
     - Times are seconds as double, as in Tornado.
 
     LIFETIMES
@@ -212,9 +320,59 @@
 
     MEMORY
     ======
-    Define TN_MALLOC, TN_REALLOC and TN_FREE (all three) to route every
-    allocation; tn_mem_get_stats() counts them. An idle stream holds no
-    buffers: they are allocated while bytes wait and released after.
+    Every block the library allocates comes from TN_MALLOC / TN_REALLOC /
+    TN_FREE (define all three to route them, for the whole program) or,
+    chosen at run time per loop, from the allocator in its desc, for a host
+    that allocates from an arena or a pool:
+
+        tn_loop *loop = tn_loop_new(&(tn_loop_desc){.allocator = {
+            .alloc_cb = arena_alloc, .free_cb = arena_free, .user_data = &arena}});
+
+    A block is served by the allocator of the thread's current loop (the
+    loop running there, or the one tn_loop_new or tn_loop_make_current made
+    current) and goes back to the allocator that made it, whenever and
+    wherever it is freed; >>alloc says exactly what goes where.
+    tn_mem_get_stats() counts the blocks. An idle stream holds no buffers:
+    they are allocated while bytes wait and released after.
+
+    ERRORS AND LOGGING
+    ==================
+    A call that can fail returns an int: 0 (or a count) on success, a
+    negative TN_E* code on failure (>>error); tn_strerror(r) is a sentence
+    for it, tn_err_name(r) its name ("TIMEDOUT"). Asynchronous results come
+    the same way, as the `int status` of a callback. Calls that return a
+    pointer return NULL on failure and log why.
+
+        int r = tn_app_listen(app, 8888);
+        if (r < 0) {
+            fprintf(stderr, "cannot listen: %s\n", tn_strerror(r));
+            return 1;
+        }
+
+    Bad input from the network is never an assert or a crash: it is an HTTP
+    status (400, 413, 431...), a WebSocket close code (1002, 1007, 1009) or
+    a TN_E* status, and a log line. TN_ASSERT catches programmer errors only.
+
+    Log lines (>>log) keep Tornado's three channels and its format:
+
+        [I 261123 14:02:03 web:2271] 200 GET / (127.0.0.1) 0.43ms
+
+    The library's own events go to TN_LOG_GENERAL, your TN_LOGI(...) /
+    TN_LOGW / TN_LOGE / TN_LOGD lines to TN_LOG_APPLICATION, and one line
+    per request to TN_LOG_ACCESS (tn_app_desc.no_access_log turns it off):
+    2xx and 3xx at INFO, 4xx at WARNING, 5xx at ERROR, as Tornado.
+    tn_log_set_level drops lines below a level at run time (default INFO);
+    TN_LOG_LEVEL removes the calls below it at compile time. Lines go to
+    stderr, or to the writer tn_log_set_cb sets for the whole process, or,
+    when they are logged on a loop's thread, to the sink of that loop's desc:
+
+        static void to_uart(const tn_log_record *rec, void *ud) {
+            char prefix[64];
+            tn_log_format_prefix(rec, prefix, sizeof prefix);
+            uart_print(ud, prefix, rec->message);   // your device's
+        }
+        tn_loop *loop = tn_loop_new(&(tn_loop_desc){
+            .logger = {.cb = to_uart, .user_data = &uart0}});
 */
 // ==== END src/intro.h ====
 
@@ -222,10 +380,10 @@
 #define TORNADO_H_INCLUDED
 
 // ==== BEGIN src/base/config.h ====
+// ---------------------------------------------------------------------------
 #if defined(TN_AMALGAMATION_LINES)
 #line 1 "src/base/config.h"
 #endif
-// ---------------------------------------------------------------------------
 // >>config  Configuration, linkage and version
 // ---------------------------------------------------------------------------
 // Every macro below may be defined before including tornado.h. Unless the
@@ -248,7 +406,30 @@
 //                                            at a time (tn_stream_write_file)
 //   TORNADO_STATIC         undefined         every function static (all TUs)
 //   TN_API                 extern            linkage of public functions (all TUs)
+//
+// The HTTP server's limits and timeouts are set at run time, in
+// tn_http_server_desc (or tn_app_desc.server); 0 means the default:
+//
+//   max_header_size          16 KiB    request line + headers (431; a request
+//                                      line over 8 KiB: 414)
+//   max_headers              100       header lines (431)
+//   max_body_size            1 MiB     413, before the body is read (a chunk
+//                                      announced past it: at once)
+//   max_buffer_size          body + header limits   a connection's read buffer
+//   chunk_size               64 KiB    pieces of a streamed request body
+//   max_write_buffer_size    16 MiB    queued answers past which a connection's
+//                                      next request waits (pipelining)
+//   header_timeout           20 s      a whole request head, from its first byte
+//                                      (or the accept); Apache's RequestReadTimeout
+//   idle_connection_timeout  60 s      a kept-alive connection between requests
+//   body_timeout             60 s      a whole request body, after its head
+//   write_timeout            60 s      queued output with no byte taken by the
+//                                      client; nginx's send_timeout
+// WebSocket limits are in tn_ws_class (max_message_size, ping and close
+// timeouts).
 
+#ifndef TN__BASE_CONFIG_H
+#define TN__BASE_CONFIG_H
 #define TN_VERSION_MAJOR 0
 #define TN_VERSION_MINOR 1
 #define TN_VERSION_PATCH 0
@@ -353,23 +534,35 @@
 #  define TN_PRINTF(f, a)
 #endif
 
+// Each header's declarations have C linkage in C++ too.
 #ifdef __cplusplus
-extern "C" {
+#  define TN__BEGIN_DECLS extern "C" {
+#  define TN__END_DECLS }
+#else
+#  define TN__BEGIN_DECLS
+#  define TN__END_DECLS
 #endif
 
+TN__BEGIN_DECLS
 // The library version, "MAJOR.MINOR.PATCH".
 TN_API const char *tn_version(void);
+TN__END_DECLS
+#endif
 // ==== END src/base/config.h ====
 
 // ==== BEGIN src/base/error.h ====
+// ---------------------------------------------------------------------------
 #if defined(TN_AMALGAMATION_LINES)
 #line 1 "src/base/error.h"
 #endif
-// ---------------------------------------------------------------------------
 // >>error  Error codes
 // ---------------------------------------------------------------------------
 // Calls return 0 (or a count) on success and a negative TN_E* code on failure.
 // Asynchronous results arrive as an `int status` argument with the same codes.
+#ifndef TN__BASE_ERROR_H
+#define TN__BASE_ERROR_H
+
+TN__BEGIN_DECLS
 
 #define TN_ERRNO_MAP(XX)                                                   \
     XX(ERROR,        -1, "unspecified error")                              \
@@ -415,18 +608,59 @@ enum tn_err {
 TN_API const char *tn_strerror(int err);
 // The code's name without the prefix, e.g. "TIMEDOUT"; "UNKNOWN" if none.
 TN_API const char *tn_err_name(int err);
+
+TN__END_DECLS
+#endif
 // ==== END src/base/error.h ====
 
 // ==== BEGIN src/base/alloc.h ====
+// ---------------------------------------------------------------------------
 #if defined(TN_AMALGAMATION_LINES)
 #line 1 "src/base/alloc.h"
 #endif
+// >>alloc  Memory: where the library's blocks come from, and counters
 // ---------------------------------------------------------------------------
-// >>alloc  Memory accounting
-// ---------------------------------------------------------------------------
-// Every allocation the library makes goes through TN_MALLOC/TN_REALLOC/TN_FREE
-// and is counted, so a program (or a benchmark) can check that a steady state
-// allocates nothing and that a closed loop has freed everything.
+// Every block the library allocates comes from one of two places, chosen
+// when it is allocated:
+//   - the run-time allocator of the calling thread's current loop
+//     (tn_loop_current(): the loop running there, or the one tn_loop_new or
+//     tn_loop_make_current made current), when tn_loop_desc.allocator set one;
+//   - otherwise TN_MALLOC / TN_REALLOC / TN_FREE (libc's by default), a
+//     compile-time choice for the whole program.
+// So with one loop per thread, everything the library allocates on that
+// thread from tn_loop_new on comes from the loop's allocator: the loop and
+// its internals (tn_loop_new builds them with it), streams, servers,
+// requests, WebSocket connections, and the tn_buf, JSON documents, argument
+// lists and templates your callbacks make. Work on the executor's threads
+// (tn_loop_run_in_executor, name resolution) and code on threads without a
+// current loop use TN_MALLOC.
+//
+// Every block remembers its allocator: it is grown and freed through the
+// allocator that made it, whichever loop is current then, on any thread,
+// even after its loop was freed (a tn_buf you keep, say). A run-time
+// allocator must stay usable until the last block it served is freed; the
+// library keeps a copy of its tn_allocator (one block of its own) until then.
+// Each block carries 16 bytes of bookkeeping.
+//
+// Blocks are counted, so a program (or a benchmark) can check that a steady
+// state allocates nothing and that a closed loop has freed everything.
+#ifndef TN__BASE_ALLOC_H
+#define TN__BASE_ALLOC_H
+
+TN__BEGIN_DECLS
+
+// A run-time allocator (sokol's style), set per loop in
+// tn_loop_desc.allocator, for hosts that allocate from an arena or a pool.
+// alloc_cb returns at least `size` bytes aligned for any type, or NULL when
+// out of memory; free_cb takes back a block alloc_cb returned (the library
+// never passes NULL). Both are called on the thread that allocates or frees:
+// the loop's thread, unless you free the library's memory elsewhere. Set
+// both or neither.
+typedef struct tn_allocator {
+    void *(*alloc_cb)(size_t size, void *user_data);
+    void (*free_cb)(void *ptr, void *user_data);
+    void *user_data;
+} tn_allocator;
 
 typedef struct tn_mem_stats {
     uint64_t allocs;  // successful allocations (malloc, calloc, realloc of NULL)
@@ -434,17 +668,25 @@ typedef struct tn_mem_stats {
     uint64_t live;    // allocs - frees: blocks currently held by the library
 } tn_mem_stats;
 
-// Process-wide counters of the library's own allocations. Thread-safe.
+// Process-wide counters of the library's own allocations, from every
+// allocator. Thread-safe.
 TN_API tn_mem_stats tn_mem_get_stats(void);
+
+TN__END_DECLS
+#endif
 // ==== END src/base/alloc.h ====
 
 // ==== BEGIN src/base/str.h ====
+// ---------------------------------------------------------------------------
 #if defined(TN_AMALGAMATION_LINES)
 #line 1 "src/base/str.h"
 #endif
-// ---------------------------------------------------------------------------
 // >>str  String views and growable byte buffers
 // ---------------------------------------------------------------------------
+#ifndef TN__BASE_STR_H
+#define TN__BASE_STR_H
+
+TN__BEGIN_DECLS
 
 // A view of bytes owned by someone else; not NUL-terminated in general.
 typedef struct tn_str {
@@ -483,35 +725,56 @@ TN_API void tn_buf_consume(tn_buf *b, size_t n);
 TN_API void tn_buf_clear(tn_buf *b);
 // Frees the memory and zeroes the buffer.
 TN_API void tn_buf_free(tn_buf *b);
+
+TN__END_DECLS
+#endif
 // ==== END src/base/str.h ====
 
 // ==== BEGIN src/base/time.h ====
+// ---------------------------------------------------------------------------
 #if defined(TN_AMALGAMATION_LINES)
 #line 1 "src/base/time.h"
 #endif
-// ---------------------------------------------------------------------------
 // >>time  Clocks
 // ---------------------------------------------------------------------------
+#ifndef TN__BASE_TIME_H
+#define TN__BASE_TIME_H
+
+TN__BEGIN_DECLS
 
 // Seconds on a monotonic clock (unaffected by wall-clock changes). The loop
 // caches it once per iteration: prefer tn_loop_time() inside callbacks.
 TN_API double tn_time_monotonic(void);
 // Seconds since the Unix epoch, wall clock.
 TN_API double tn_time_wall(void);
+
+TN__END_DECLS
+#endif
 // ==== END src/base/time.h ====
 
 // ==== BEGIN src/base/log.h ====
+// ---------------------------------------------------------------------------
 #if defined(TN_AMALGAMATION_LINES)
 #line 1 "src/base/log.h"
 #endif
-// ---------------------------------------------------------------------------
 // >>log  Logging
 // ---------------------------------------------------------------------------
 // Tornado's three channels and its line format:
 //     [I 261123 14:02:03 web:2271] 200 GET / (127.0.0.1) 0.43ms
 // (level letter, yymmdd hh:mm:ss local time, source module:line). The prefix
-// is coloured only when stderr is a terminal. Replace the writer with
-// tn_log_set_fn to route lines elsewhere.
+// is coloured only when stderr is a terminal. Lines go to one writer:
+//   - the run-time sink of the calling thread's current loop
+//     (tn_loop_desc.logger), when it has one: a device's UART, say;
+//   - otherwise the process-wide writer, tn_log_set_cb's (default: stderr;
+//     tn_log_to_file installs one that writes a rotated file, and >>options
+//     sets both from Tornado's command-line flags).
+// So lines logged on a loop's thread go to its sink; lines from executor
+// threads and from threads without a current loop go to the process-wide
+// writer. Levels are process-wide (TN_LOG_LEVEL, tn_log_set_level).
+#ifndef TN__BASE_LOG_H
+#define TN__BASE_LOG_H
+
+TN__BEGIN_DECLS
 
 #define TN_LOG_DEBUG   10
 #define TN_LOG_INFO    20
@@ -538,11 +801,18 @@ typedef struct tn_log_record {
     const char *message;    // formatted, NUL-terminated, no trailing newline
 } tn_log_record;
 
-typedef void (*tn_log_fn)(const tn_log_record *rec, void *user_data);
+typedef void (*tn_log_cb)(const tn_log_record *rec, void *user_data);
+
+// A run-time log sink, set per loop in tn_loop_desc.logger (see above);
+// cb NULL: none, lines go to the process-wide writer.
+typedef struct tn_logger {
+    tn_log_cb cb;
+    void *user_data;
+} tn_logger;
 
 // Sets the process-wide writer (NULL restores the default stderr writer).
 // Set it before other threads log. The writer may be called from any thread.
-TN_API void tn_log_set_fn(tn_log_fn fn, void *user_data);
+TN_API void tn_log_set_cb(tn_log_cb fn, void *user_data);
 // Sets the runtime level (default TN_LOG_INFO); records below it are dropped.
 TN_API void tn_log_set_level(int level);
 TN_API int tn_log_get_level(void);
@@ -551,6 +821,28 @@ TN_API void tn_log_write_stderr(const tn_log_record *rec, void *user_data);
 // Formats the line prefix "[I 261123 14:02:03 file:12]" into out (NUL-terminated,
 // cut to `cap`). Returns its length.
 TN_API size_t tn_log_format_prefix(const tn_log_record *rec, char *out, size_t cap);
+// Formats the whole line as Tornado's LogFormatter: the prefix (coloured when
+// `color`), a space, the message with each line after the first indented by
+// four spaces, and "\n". Writes at most cap bytes, NUL-terminated, and
+// returns the full length (as snprintf does): retry with a larger buffer.
+TN_API size_t tn_log_format(const tn_log_record *rec, bool color, char *out, size_t cap);
+
+typedef struct tn_log_file_desc {
+    const char *path;       // the log file (Tornado's --log_file_prefix); copied
+    long long max_size;     // bytes a file may hold; 0: 100000000
+    int num_backups;        // rotated files kept, path.1 (newest) .. path.N;
+                            // 0: 10; < 0: none (a full file starts over empty)
+    bool to_stderr;         // also write every line to stderr (--log_to_stderr)
+} tn_log_file_desc;
+
+// Writes the log to a file, rotated by size as Python's RotatingFileHandler:
+// before a line would take the file past max_size, path.N-1 becomes path.N,
+// ..., path becomes path.1 and path starts empty. Installs its writer with
+// tn_log_set_cb; NULL closes the file and restores the stderr writer.
+// Returns 0 or why the file cannot be opened (TN_ENOENT, TN_EACCES, ...).
+// One log file per process, chosen before other threads log; processes
+// sharing a file must each have their own path (Tornado's advice too).
+TN_API int tn_log_to_file(const tn_log_file_desc *desc);
 // Logs a printf-formatted message. Prefer the macros below.
 TN_API void tn_log(int level, tn_log_channel channel, const char *file, int line,
                    const char *fmt, ...) TN_PRINTF(5, 6);
@@ -565,18 +857,26 @@ TN_API void tn_log(int level, tn_log_channel channel, const char *file, int line
 #define TN_LOGI(...) TN_LOG(TN_LOG_INFO, TN_LOG_APPLICATION, __VA_ARGS__)
 #define TN_LOGW(...) TN_LOG(TN_LOG_WARNING, TN_LOG_APPLICATION, __VA_ARGS__)
 #define TN_LOGE(...) TN_LOG(TN_LOG_ERROR, TN_LOG_APPLICATION, __VA_ARGS__)
+
+TN__END_DECLS
+#endif
 // ==== END src/base/log.h ====
 
 // ==== BEGIN src/base/base64.h ====
+// ---------------------------------------------------------------------------
 #if defined(TN_AMALGAMATION_LINES)
 #line 1 "src/base/base64.h"
 #endif
-// ---------------------------------------------------------------------------
 // >>base64  Base64 (RFC 4648), standard and URL-safe
 // ---------------------------------------------------------------------------
 // Encoding never fails; decoding is strict: any character outside the
 // alphabet (whitespace included), misplaced or missing padding, or non-zero
 // bits left over in the last character is TN_EPARSE.
+#ifndef TN__BASE_BASE64_H
+#define TN__BASE_BASE64_H
+
+
+TN__BEGIN_DECLS
 
 enum tn_base64_flags {
     TN_BASE64_URL = 1,    // '-' and '_' instead of '+' and '/' (RFC 4648 §5)
@@ -599,17 +899,24 @@ TN_API int tn_base64_decode(const char *src, size_t len, void *out, size_t *out_
 // Appends the decoding of `len` characters to `b`. Returns 0, TN_EPARSE or
 // TN_ENOMEM; on error `b` keeps its previous contents.
 TN_API int tn_base64_decode_buf(tn_buf *b, const char *src, size_t len, int flags);
+
+TN__END_DECLS
+#endif
 // ==== END src/base/base64.h ====
 
 // ==== BEGIN src/base/sha1.h ====
+// ---------------------------------------------------------------------------
 #if defined(TN_AMALGAMATION_LINES)
 #line 1 "src/base/sha1.h"
 #endif
-// ---------------------------------------------------------------------------
 // >>sha1  SHA-1 (FIPS 180-4)
 // ---------------------------------------------------------------------------
 // For protocol use only (the WebSocket handshake, ETags): SHA-1 is broken for
 // signatures; use tn_hmac_sha256 for those.
+#ifndef TN__BASE_SHA1_H
+#define TN__BASE_SHA1_H
+
+TN__BEGIN_DECLS
 
 #define TN_SHA1_SIZE 20
 
@@ -627,15 +934,22 @@ TN_API void tn_sha1_update(tn_sha1_ctx *c, const void *data, size_t len);
 TN_API void tn_sha1_final(tn_sha1_ctx *c, uint8_t out[TN_SHA1_SIZE]);
 // The digest of one buffer.
 TN_API void tn_sha1(const void *data, size_t len, uint8_t out[TN_SHA1_SIZE]);
+
+TN__END_DECLS
+#endif
 // ==== END src/base/sha1.h ====
 
 // ==== BEGIN src/base/sha256.h ====
+// ---------------------------------------------------------------------------
 #if defined(TN_AMALGAMATION_LINES)
 #line 1 "src/base/sha256.h"
 #endif
-// ---------------------------------------------------------------------------
 // >>sha256  SHA-256 (FIPS 180-4), HMAC-SHA256 (RFC 2104) and signature checks
 // ---------------------------------------------------------------------------
+#ifndef TN__BASE_SHA256_H
+#define TN__BASE_SHA256_H
+
+TN__BEGIN_DECLS
 
 #define TN_SHA256_SIZE 32
 
@@ -673,19 +987,26 @@ TN_API void tn_hmac_sha256(const void *key, size_t keylen, const void *msg, size
 // True when the `n` bytes at a and b are equal. Takes the same time wherever
 // they differ: compare signatures and tokens with it, never with memcmp.
 TN_API bool tn_memeq_consttime(const void *a, const void *b, size_t n);
+
+TN__END_DECLS
+#endif
 // ==== END src/base/sha256.h ====
 
 // ==== BEGIN src/base/utf8.h ====
+// ---------------------------------------------------------------------------
 #if defined(TN_AMALGAMATION_LINES)
 #line 1 "src/base/utf8.h"
 #endif
-// ---------------------------------------------------------------------------
 // >>utf8  UTF-8 validation (RFC 3629)
 // ---------------------------------------------------------------------------
 // Rejects overlong forms, surrogates (U+D800..U+DFFF), code points above
 // U+10FFFF and the old 5- and 6-byte forms. Fails fast: the first byte that
 // no valid sequence can continue with is the error, as RFC 6455 §8.1 wants
 // for text frames (a WebSocket peer closes with 1007 before the frame ends).
+#ifndef TN__BASE_UTF8_H
+#define TN__BASE_UTF8_H
+
+TN__BEGIN_DECLS
 
 // Zero-initialise before the first call (or use tn_utf8_reset).
 typedef struct tn_utf8_state {
@@ -705,27 +1026,37 @@ TN_API int tn_utf8_validate(tn_utf8_state *s, const void *data, size_t len);
 TN_API bool tn_utf8_complete(const tn_utf8_state *s);
 // True when the `len` bytes are complete, valid UTF-8.
 TN_API bool tn_utf8_valid(const void *data, size_t len);
+
+TN__END_DECLS
+#endif
 // ==== END src/base/utf8.h ====
 
 // ==== BEGIN src/base/random.h ====
+// ---------------------------------------------------------------------------
 #if defined(TN_AMALGAMATION_LINES)
 #line 1 "src/base/random.h"
 #endif
-// ---------------------------------------------------------------------------
 // >>random  Cryptographically secure random bytes
 // ---------------------------------------------------------------------------
+#ifndef TN__BASE_RANDOM_H
+#define TN__BASE_RANDOM_H
+
+TN__BEGIN_DECLS
 
 // Fills `buf` with `n` bytes from the operating system's CSPRNG (getrandom on
 // Linux, arc4random_buf on BSD and macOS, else /dev/urandom). Returns 0, or a
 // negative TN_E* code when no secure source works: never weaker bytes.
 TN_API int tn_random_bytes(void *buf, size_t n);
+
+TN__END_DECLS
+#endif
 // ==== END src/base/random.h ====
 
 // ==== BEGIN src/base/json.h ====
+// ---------------------------------------------------------------------------
 #if defined(TN_AMALGAMATION_LINES)
 #line 1 "src/base/json.h"
 #endif
-// ---------------------------------------------------------------------------
 // >>json  JSON: a compact writer and a strict RFC 8259 reader
 // ---------------------------------------------------------------------------
 // The writer appends compact JSON to a tn_buf, the way Tornado's json_encode
@@ -745,6 +1076,11 @@ TN_API int tn_random_bytes(void *buf, size_t n);
 //     if (tn_json_parse(&doc, text, len, NULL) != 0) log(doc.error);
 //     tn_str body = tn_json_str(tn_json_get(doc.root, "body"));
 //     tn_json_doc_free(&doc);
+#ifndef TN__BASE_JSON_H
+#define TN__BASE_JSON_H
+
+
+TN__BEGIN_DECLS
 
 // Nesting limit of the writer and the reader's default max_depth.
 #ifndef TN_JSON_MAX_DEPTH
@@ -879,13 +1215,16 @@ TN_API bool tn_json_bool(const tn_json_value *v);
 // strings re-escaped, numbers as their original text. NULL, or nesting beyond
 // the writer's TN_JSON_MAX_DEPTH, is TN_EINVAL.
 TN_API int tn_json_write_value(tn_json_writer *w, const tn_json_value *v);
+
+TN__END_DECLS
+#endif
 // ==== END src/base/json.h ====
 
 // ==== BEGIN src/base/signed.h ====
+// ---------------------------------------------------------------------------
 #if defined(TN_AMALGAMATION_LINES)
 #line 1 "src/base/signed.h"
 #endif
-// ---------------------------------------------------------------------------
 // >>signed  Signed values (Tornado's create_signed_value / decode_signed_value)
 // ---------------------------------------------------------------------------
 // Version 2 of Tornado's format, byte for byte, so Tornado reads what we
@@ -893,6 +1232,11 @@ TN_API int tn_json_write_value(tn_json_writer *w, const tn_json_value *v);
 //     2|1:KEYVERSION|10:TIMESTAMP|LEN:NAME|LEN:BASE64(VALUE)|HMAC-SHA256 hex
 // Version 1 (HMAC-SHA1) values are refused. Used for signed cookies and
 // XSRF tokens.
+#ifndef TN__BASE_SIGNED_H
+#define TN__BASE_SIGNED_H
+
+
+TN__BEGIN_DECLS
 
 // Appends the signed form of value[0..len) under `name`, made at `timestamp`
 // (seconds since the epoch) with `secret` of key version `key_version`.
@@ -909,13 +1253,152 @@ TN_API int tn_signed_value_create(tn_buf *out, const char *secret, int key_versi
 // version) or TN_ETIMEDOUT (expired); `out` is then unchanged.
 TN_API int tn_signed_value_decode(tn_buf *out, const char *const *secrets, int nsecrets, const char *name,
                                   const char *signed_value, size_t len, double max_age_days, int64_t now);
+
+TN__END_DECLS
+#endif
 // ==== END src/base/signed.h ====
 
+// ==== BEGIN src/base/options.h ====
+// ---------------------------------------------------------------------------
+#if defined(TN_AMALGAMATION_LINES)
+#line 1 "src/base/options.h"
+#endif
+// >>options  Command-line and config-file options (tornado.options)
+// ---------------------------------------------------------------------------
+// Tornado's define / parse_command_line, without a global registry: a
+// tn_options holds the definitions, each bound to a variable of yours.
+//
+//     static int port = 8888;
+//     static const char *root = ".";
+//
+//     int main(int argc, char **argv) {
+//         tn_options *opts = tn_options_new(&(tn_options_desc){
+//             .options = (tn_option_desc[]){
+//                 TN_OPTION_PORT(&port),
+//                 {.name = "root", .value = &root, .metavar = "DIR", .help = "the folder to serve"},
+//                 {0}}});
+//         tn_options_parse_command_line(opts, argc, argv);  // exits on --help or a bad flag
+//         ... serve, then tn_options_free(opts) ...
+//
+// The command line takes --name=value, --name value, --flag, --no-flag and
+// --flag=false (bools), one or two dashes, '-' and '_' alike in names; it
+// stops at the first argument without a dash or after "--". --help prints
+// the options by group and exits 0. An unknown option, a missing or bad
+// value, or one out of range or not among the choices prints one line and
+// exits 2:
+//
+//     helloworld: --port: expected an integer from 0 to 65535, got 'abc'
+//     helloworld: unknown option --prot (see --help)
+//
+// A config file (tn_options_parse_config_file) holds one option a line:
+//
+//     # the public site
+//     port = 8080              # a comment after a space
+//     root = "/srv/my #1 site" # quoted: '#' and spaces kept, \" and \\ escaped
+//     hosts = a.example, b.example
+//     quiet = true
+//
+// (names as on the command line, without dashes; an unknown name is an
+// error here too). Tornado's logging options come with every tn_options and
+// take effect when a parse ends: --logging=debug|info|warning|error|none
+// (none: nothing is logged), --log_to_stderr, --log_file_prefix=PATH,
+// --log_file_max_size (bytes, default 100000000), --log_file_num_backups
+// (default 10), see tn_log_to_file.
+#ifndef TN__BASE_OPTIONS_H
+#define TN__BASE_OPTIONS_H
+
+
+TN__BEGIN_DECLS
+
+typedef enum tn_option_type {
+    TN_OPTION_STRING = 0,  // const char *: the text (kept by the tn_options)
+    TN_OPTION_INT,         // int: decimal digits with an optional sign
+    TN_OPTION_FLOAT,       // double: any strtod number but inf and nan
+    TN_OPTION_BOOL,        // bool: true/false, 1/0, yes/no, on/off, t/f
+    TN_OPTION_DURATION,    // double seconds: "90" (a bare number stands alone),
+                           // "1.5s", "1h 30m", "500ms" (units w d h m min s sec
+                           // ms us, or their long names)
+    TN_OPTION_LIST         // tn_option_list: comma-separated, each item trimmed
+} tn_option_type;
+
+typedef struct tn_option_list {
+    const char *const *items;  // kept by the tn_options
+    size_t count;
+} tn_option_list;
+
+typedef struct tn_options tn_options;
+
+// Runs after the option got a value (the bound variable, already set). A
+// nonzero return rejects the value: the parse fails with the option's name
+// and its metavar as what was expected.
+typedef int (*tn_option_cb)(tn_options *opts, void *value, void *user_data);
+
+typedef struct tn_option_desc {
+    const char *name;             // "port"; letters, digits, '-' and '_' ('-' == '_')
+    tn_option_type type;          // default TN_OPTION_STRING
+    void *value;                  // the variable to set, by type: const char **, int *,
+                                  // double *, bool *, double *, tn_option_list *;
+                                  // NULL: one inside the tn_options (for a callback)
+    const char *default_value;    // parsed into the variable now; NULL: the
+                                  // variable's value is the default
+    const char *help;             // one sentence for --help
+    const char *metavar;          // --name=METAVAR in --help; default: none, or the choices
+    const char *group;            // --help section; NULL: the first, with --help
+    double min, max;              // accepted range for INT, FLOAT and DURATION
+                                  // (inclusive; both 0: any value)
+    const char *const *choices;   // NULL-ended list of the accepted STRING values or
+                                  // LIST items; NULL: any
+    tn_option_cb callback;        // after each value (Tornado's callback=)
+    void *user_data;              // for the callback
+} tn_option_desc;
+
+// A --port option bound to an int, checked to be 0..65535.
+#define TN_OPTION_PORT(var) \
+    {.name = "port", .type = TN_OPTION_INT, .value = (var), .help = "run on the given port", .min = 0, .max = 65535}
+
+typedef struct tn_options_desc {
+    const tn_option_desc *options;  // defined now, in order; ends with a NULL name
+    const char *program;            // in messages and "Usage:"; default: argv[0]'s base name
+    const char *args;               // the positional arguments for "Usage:" ("DIR NAME");
+                                    // NULL: the program takes none, and one is an error
+    bool no_logging_options;        // leave out --logging, --log_to_stderr, --log_file_*
+    bool no_exit;                   // return errors instead of exiting (see the parse calls)
+} tn_options_desc;
+
+// Creates an options set with --help, the logging options and desc->options
+// (desc may be NULL). Returns NULL (and logs why) on a bad definition.
+TN_API tn_options *tn_options_new(const tn_options_desc *desc);
+// Frees the set, the strings and lists it gave your variables, and the log
+// file its --log_file_prefix opened (the log goes back to stderr).
+TN_API void tn_options_free(tn_options *opts);
+// Defines one more option (Tornado's define), e.g. from a module of yours.
+// Returns 0, TN_EEXIST (the name is taken) or TN_EINVAL (bad desc, logged).
+TN_API int tn_options_define(tn_options *opts, const tn_option_desc *desc);
+// Parses argv[1..argc) and applies the logging options. Returns the index of
+// the first positional argument (argc when none). On --help it prints the
+// help to stdout and exits 0; on a bad flag it prints one line to stderr and
+// exits 2. With no_exit it prints nothing and returns 0 on --help (show
+// tn_options_help yourself) and TN_EINVAL on a bad flag (the message in
+// tn_options_error).
+TN_API int tn_options_parse_command_line(tn_options *opts, int argc, char **argv);
+// Parses a config file (syntax above) and applies the logging options.
+// Returns 0; on an error it prints "PROGRAM: FILE:LINE: what" and exits 2,
+// or with no_exit returns TN_EINVAL, or the error opening the file.
+TN_API int tn_options_parse_config_file(tn_options *opts, const char *path);
+// The message of the last failed parse ("" if none).
+TN_API const char *tn_options_error(const tn_options *opts);
+// Appends the --help text (Tornado's print_help layout). Returns 0 or TN_ENOMEM.
+TN_API int tn_options_help(const tn_options *opts, tn_buf *out);
+
+TN__END_DECLS
+#endif
+// ==== END src/base/options.h ====
+
 // ==== BEGIN src/loop/loop.h ====
+// ---------------------------------------------------------------------------
 #if defined(TN_AMALGAMATION_LINES)
 #line 1 "src/loop/loop.h"
 #endif
-// ---------------------------------------------------------------------------
 // >>loop  The event loop: fd handlers, callbacks, timers, executor
 // ---------------------------------------------------------------------------
 // One loop per thread, like Tornado's IOLoop. The backend (epoll, kqueue or
@@ -925,6 +1408,12 @@ TN_API int tn_signed_value_decode(tn_buf *out, const char *const *secrets, int n
 //
 // Times are in seconds (double), as in Tornado: tn_loop_time() is a monotonic
 // clock read once per iteration; call_at takes a time on that clock.
+#ifndef TN__LOOP_LOOP_H
+#define TN__LOOP_LOOP_H
+
+
+
+TN__BEGIN_DECLS
 
 typedef struct tn_loop tn_loop;
 
@@ -933,13 +1422,24 @@ typedef struct tn_loop_desc {
                            // started on first use
     int max_events;        // events taken from the backend per wait; default 256
     void *user_data;       // returned by tn_loop_user_data
+    tn_allocator allocator;  // what the library allocates on the loop's thread
+                             // (see >>alloc); zero: TN_MALLOC
+    tn_logger logger;      // where the lines logged on the loop's thread go
+                           // (see >>log); zero: the process-wide writer
+    double (*clock)(void *clock_arg);  // the loop's clock in seconds; default
+                           // tn_time_monotonic. For tests and simulations:
+                           // time moves only when this says so (it must never
+                           // go back); the loop still sleeps in real time
+    void *clock_arg;
 } tn_loop_desc;
 
 // A plain callback: tn_loop_add_callback, timers, periodic callbacks.
 typedef void (*tn_cb)(tn_loop *loop, void *arg);
 
-// Creates a loop (desc may be NULL: all defaults). It becomes this thread's
-// current loop if the thread has none. Returns NULL when out of resources.
+// Creates a loop (desc may be NULL: all defaults), built from desc's
+// allocator. It becomes this thread's current loop if the thread has none.
+// Returns NULL when out of resources, or for an allocator with only one of
+// its two callbacks.
 TN_API tn_loop *tn_loop_new(const tn_loop_desc *desc);
 // Closes everything the loop still owns (streams and servers close with
 // TN_ECANCELED and their close callbacks run; executor jobs finish and their
@@ -949,13 +1449,16 @@ TN_API void tn_loop_free(tn_loop *loop);
 // This thread's current loop (set by tn_loop_new, tn_loop_make_current or a
 // running loop), or NULL. Tornado's IOLoop.current().
 TN_API tn_loop *tn_loop_current(void);
-// Makes `loop` this thread's current loop (NULL clears it).
+// Makes `loop` this thread's current loop (NULL clears it): the library's
+// allocations and log lines on this thread then go to its allocator and
+// sink. Set up a second loop of one thread while it is current.
 TN_API void tn_loop_make_current(tn_loop *loop);
 // The desc's user_data.
 TN_API void *tn_loop_user_data(const tn_loop *loop);
 // The backend's name: "epoll", "kqueue" or "poll".
 TN_API const char *tn_loop_backend(void);
-// The loop's monotonic clock in seconds, read once per iteration.
+// The loop's monotonic clock in seconds, read once per iteration
+// (tn_time_monotonic, or tn_loop_desc.clock).
 TN_API double tn_loop_time(const tn_loop *loop);
 
 // Runs until tn_loop_stop. Returns 0, or TN_EBUSY if already running.
@@ -985,6 +1488,31 @@ TN_API int tn_loop_stop_on_signals(tn_loop *loop);
 #define TN_IO_READ  1
 #define TN_IO_WRITE 2
 #define TN_IO_ERROR 4  // always reported; need not be asked for
+
+// ---- inside another main loop (a GUI toolkit, GLib, a firmware superloop)
+// Instead of tn_loop_start, the other loop watches the descriptors
+// tn_loop_fds lists, sleeps at most tn_loop_timeout seconds, and then calls
+// tn_loop_run_once(loop, 0), which never blocks. Ask both again right
+// before every sleep, on the loop's thread: a callback queued or a timer set
+// there changes the timeout, and with poll the descriptors change as fd
+// handlers come and go. tn_loop_stop has no effect on such a loop.
+
+// A descriptor to watch and the events to watch it for.
+typedef struct tn_loop_fd {
+    int fd;
+    int events;  // TN_IO_READ and/or TN_IO_WRITE
+} tn_loop_fd;
+
+// Stores up to `cap` of the descriptors the loop waits on in `fds` and
+// returns how many there are (more than cap: call again with more room).
+// epoll and kqueue: one, the backend's own descriptor, readable while any
+// handler is ready, the same for the loop's life. poll: one per fd handler.
+// TN_ENOTSUP with kqueue emulated on Linux (libkqueue has no such descriptor).
+TN_API int tn_loop_fds(const tn_loop *loop, tn_loop_fd *fds, int cap);
+// Seconds until the loop has work that no descriptor will announce: 0 when
+// callbacks are queued, the time to the next timer, or -1 when there is no
+// such work. Round up when converting (a wake-up just early finds nothing).
+TN_API double tn_loop_timeout(tn_loop *loop);
 
 typedef void (*tn_io_cb)(tn_loop *loop, int fd, int events, void *arg);
 
@@ -1042,233 +1570,24 @@ TN_API bool tn_periodic_is_running(const tn_periodic *p);
 TN_API void tn_periodic_free(tn_periodic *p);
 
 // ---- executor (a thread pool for blocking work)
-typedef void (*tn_work_fn)(void *arg);
+typedef void (*tn_work_cb)(void *arg);
 // status is 0, or TN_ECANCELED when the loop was freed before `work` ran.
-typedef void (*tn_after_work_fn)(tn_loop *loop, void *arg, int status);
+typedef void (*tn_after_work_cb)(tn_loop *loop, void *arg, int status);
 
 // Runs work(arg) on a pool thread, then done(loop, arg, status) on the loop's
 // thread. done always runs exactly once. With TN_ENABLE_THREADS=0, work runs
 // inline in this call and done in the next iteration. Returns 0 or TN_ENOMEM.
-TN_API int tn_loop_run_in_executor(tn_loop *loop, tn_work_fn work, tn_after_work_fn done, void *arg);
+TN_API int tn_loop_run_in_executor(tn_loop *loop, tn_work_cb work, tn_after_work_cb done, void *arg);
+
+TN__END_DECLS
+#endif
 // ==== END src/loop/loop.h ====
 
-// ==== BEGIN src/net/socket.h ====
-#if defined(TN_AMALGAMATION_LINES)
-#line 1 "src/net/socket.h"
-#endif
-// ---------------------------------------------------------------------------
-// >>net  Addresses, listening sockets, name resolution
-// ---------------------------------------------------------------------------
-
-// A socket address (IPv4, IPv6 or Unix), large enough for any of them.
-typedef struct tn_addr {
-    uint32_t len;  // bytes used in `u` (a struct sockaddr); 0: no address
-    union {
-        uint64_t align;
-        unsigned char bytes[128];
-    } u;
-} tn_addr;
-
-#define TN_FAMILY_ANY  0
-#define TN_FAMILY_IPV4 4
-#define TN_FAMILY_IPV6 6
-
-// Writes "127.0.0.1:8888", "[::1]:8888" or "unix:/path" into out (always
-// NUL-terminated). Returns the length, or TN_EINVAL for an unknown family.
-TN_API int tn_addr_format(const tn_addr *a, char *out, size_t cap);
-// Writes just the IP ("127.0.0.1", "::1"; "0.0.0.0" for Unix peers, as
-// Tornado's remote_ip). Returns the length or TN_EINVAL.
-TN_API int tn_addr_ip(const tn_addr *a, char *out, size_t cap);
-// The port, or 0 for Unix addresses.
-TN_API int tn_addr_port(const tn_addr *a);
-
-typedef struct tn_bind_desc {
-    const char *host;       // NULL or "": every interface, IPv4 and IPv6;
-                            // a name is resolved here, synchronously
-    int port;               // 0: an ephemeral port, the same for every address
-    int family;             // TN_FAMILY_ANY (default), _IPV4 or _IPV6
-    int backlog;            // default TN_DEFAULT_BACKLOG (128)
-    bool reuse_port;        // SO_REUSEPORT, for several processes on one port
-    const char *unix_path;  // bind a Unix socket here instead (a stale socket
-                            // file is removed first; other files are not)
-    int unix_mode;          // permissions of the socket file; default 0600
-} tn_bind_desc;
-
-// Tornado's bind_sockets: creates non-blocking listening sockets (with
-// SO_REUSEADDR) for every address of desc->host, up to max_fds. Returns how
-// many were stored in fds, or a negative TN_E* code (nothing left open).
-TN_API int tn_bind_sockets(const tn_bind_desc *desc, int *fds, int max_fds);
-
-// status 0: addrs holds naddrs addresses, in getaddrinfo's order (valid
-// during the call). Otherwise TN_ENOTFOUND or another TN_E* code.
-typedef void (*tn_resolve_cb)(tn_loop *loop, int status, const tn_addr *addrs, int naddrs, void *arg);
-
-// Resolves host:port with getaddrinfo on the loop's executor (synchronously,
-// before returning, when TN_ENABLE_THREADS=0); cb runs on the loop's thread.
-// Returns 0 (cb will run exactly once) or TN_ENOMEM / TN_EINVAL.
-TN_API int tn_resolve(tn_loop *loop, const char *host, int port, int family, tn_resolve_cb cb, void *arg);
-// ==== END src/net/socket.h ====
-
-// ==== BEGIN src/net/stream.h ====
-#if defined(TN_AMALGAMATION_LINES)
-#line 1 "src/net/stream.h"
-#endif
-// ---------------------------------------------------------------------------
-// >>stream  Buffered non-blocking I/O on a socket (Tornado's IOStream)
-// ---------------------------------------------------------------------------
-// A stream owns its descriptor and is owned by the library: it lives until
-// its close callback has returned. One read may be pending at a time; writes
-// are copied and queued. Callbacks never run inside the call that asks for
-// them: a read that the buffer can already satisfy completes in the loop's
-// next iteration.
-//
-// Read callbacks get a view of the bytes, valid only during the callback;
-// the bytes are consumed when it returns. status is 0 on success, or:
-//   TN_EOF      the peer closed before the read could be satisfied
-//   TN_EMSGSIZE read_until found no delimiter within max_bytes (the stream
-//               is then closed with that reason, like Tornado's
-//               UnsatisfiableReadError)
-//   TN_ECLOSED  the stream was closed locally; other TN_E* for socket errors
-//
-// The close callback runs exactly once, after the pending read and write
-// callbacks were told, with the reason: 0 for tn_stream_close, TN_EOF when
-// the peer closed, TN_ENOBUFS when max_buffer_size was reached, TN_ECANCELED
-// when the loop was freed, or the socket error.
-
-typedef struct tn_stream tn_stream;
-
-typedef struct tn_stream_desc {
-    size_t max_buffer_size;        // read buffer cap; default 1 MiB
-                                   // (TN_DEFAULT_MAX_BUFFER_SIZE)
-    size_t max_write_buffer_size;  // write buffer cap; default 0 = unlimited
-    void *user_data;               // see tn_stream_user_data
-} tn_stream_desc;
-
-typedef void (*tn_stream_read_cb)(tn_stream *s, int status, const char *data, size_t len, void *arg);
-typedef void (*tn_stream_write_cb)(tn_stream *s, int status, void *arg);
-typedef void (*tn_stream_close_cb)(tn_stream *s, int reason, void *arg);
-
-// Wraps a connected socket (made non-blocking here); the stream owns fd from
-// now on, also on failure. Returns NULL when out of memory.
-TN_API tn_stream *tn_stream_new(tn_loop *loop, int fd, const tn_stream_desc *desc);
-
-// Reads until `delim` (1..64 bytes) and delivers the data including it. Fails
-// with TN_EMSGSIZE if max_bytes (0: no limit but max_buffer_size) pass without
-// it. Returns 0, TN_EBUSY (a read is pending), TN_ECLOSED or TN_EINVAL.
-TN_API int tn_stream_read_until(tn_stream *s, const char *delim, size_t delim_len, size_t max_bytes,
-                                tn_stream_read_cb cb, void *arg);
-// Reads exactly n bytes, or with `partial` as soon as 1..n bytes are there.
-// Returns 0, TN_EBUSY, TN_ECLOSED, or TN_EMSGSIZE if n > max_buffer_size.
-TN_API int tn_stream_read_bytes(tn_stream *s, size_t n, bool partial, tn_stream_read_cb cb, void *arg);
-// The parser's read: cb sees every byte buffered, now and whenever more
-// arrive, and returns how many it used. Returning 0 keeps the read pending;
-// returning n > 0 consumes n bytes and ends the read. At end of input cb is
-// called once more with TN_EOF (what it returns then is ignored). Returns 0,
-// TN_EBUSY or TN_ECLOSED. Reaching max_buffer_size closes with TN_ENOBUFS.
-typedef size_t (*tn_stream_parse_cb)(tn_stream *s, int status, const char *data, size_t len, void *arg);
-TN_API int tn_stream_read_parse(tn_stream *s, tn_stream_parse_cb cb, void *arg);
-// Delivers everything the peer sends, once it closes (status 0), bounded by
-// max_buffer_size. Returns 0, TN_EBUSY or TN_ECLOSED.
-TN_API int tn_stream_read_until_close(tn_stream *s, tn_stream_read_cb cb, void *arg);
-
-// Queues bytes (copied) for sending; cb (may be NULL) runs once all bytes
-// written so far have reached the kernel, or with an error if the stream
-// closes first. Returns 0, TN_ECLOSED, or TN_ENOBUFS if max_write_buffer_size
-// would be passed (nothing is queued then).
-TN_API int tn_stream_write(tn_stream *s, const void *data, size_t len, tn_stream_write_cb cb, void *arg);
-// Queues `length` bytes of file `fd` from `offset`, after the bytes queued so
-// far, without reading the file into memory: sendfile(2) where available
-// (TN_USE_SENDFILE), else 64 KiB at a time as the previous piece drains. The
-// stream owns fd from now on and closes it once sent, on close, or on
-// failure. cb (may be NULL) runs once all of it reached the kernel, or with
-// an error (the stream then closes; a file shorter than `length` is TN_EPIPE).
-// Writes queued meanwhile follow the file. Returns 0, TN_ECLOSED, TN_EBUSY
-// when a file is already queued, or TN_ENOMEM (fd closed, nothing queued).
-TN_API int tn_stream_write_file(tn_stream *s, int fd, uint64_t offset, uint64_t length, tn_stream_write_cb cb,
-                                void *arg);
-
-// Sets the callback run once when the stream closes (replaces the previous one).
-TN_API void tn_stream_set_close_callback(tn_stream *s, tn_stream_close_cb cb, void *arg);
-// Closes the stream: what the kernel takes right away of the write buffer is
-// sent, the rest dropped. Safe inside callbacks and to call twice.
-TN_API void tn_stream_close(tn_stream *s);
-TN_API bool tn_stream_closed(const tn_stream *s);
-// True while a read is pending.
-TN_API bool tn_stream_reading(const tn_stream *s);
-// Bytes queued for sending and not yet taken by the kernel (with a queued
-// file's, which take no memory).
-TN_API size_t tn_stream_write_buffer_size(const tn_stream *s);
-// Bytes received and not yet delivered to a read.
-TN_API size_t tn_stream_read_buffer_size(const tn_stream *s);
-// TCP_NODELAY on (true) or off. Returns 0 or an error (0 for Unix sockets).
-TN_API int tn_stream_set_nodelay(tn_stream *s, bool on);
-// The peer's address. Returns 0 or an error.
-TN_API int tn_stream_peer_addr(const tn_stream *s, tn_addr *out);
-TN_API int tn_stream_fd(const tn_stream *s);
-TN_API tn_loop *tn_stream_loop(const tn_stream *s);
-TN_API void *tn_stream_user_data(const tn_stream *s);
-TN_API void tn_stream_set_user_data(tn_stream *s, void *user_data);
-// ==== END src/net/stream.h ====
-
-// ==== BEGIN src/net/tcp.h ====
-#if defined(TN_AMALGAMATION_LINES)
-#line 1 "src/net/tcp.h"
-#endif
-// ---------------------------------------------------------------------------
-// >>tcp  TCP server and client (Tornado's TCPServer and TCPClient)
-// ---------------------------------------------------------------------------
-
-typedef struct tn_tcp_server tn_tcp_server;
-
-// Called for each accepted connection; the stream is the callback's to use
-// (set a close callback, start reading). Tornado's handle_stream.
-typedef void (*tn_handle_stream_cb)(tn_tcp_server *server, tn_stream *stream, void *user_data);
-
-typedef struct tn_tcp_server_desc {
-    tn_handle_stream_cb handle_stream;  // required
-    void *user_data;
-    tn_stream_desc stream;  // options for every accepted stream
-    int max_accepts;        // connections accepted per wake-up; default 128
-} tn_tcp_server_desc;
-
-// Creates a server that accepts nothing until tn_tcp_server_listen or
-// tn_tcp_server_add_sockets. Returns NULL on a bad desc or out of memory.
-TN_API tn_tcp_server *tn_tcp_server_new(tn_loop *loop, const tn_tcp_server_desc *desc);
-// Binds (tn_bind_sockets) and starts accepting. Returns 0 or an error.
-TN_API int tn_tcp_server_listen(tn_tcp_server *srv, const tn_bind_desc *bind);
-// Starts accepting on listening sockets made elsewhere (they become the
-// server's). Returns 0 or an error.
-TN_API int tn_tcp_server_add_sockets(tn_tcp_server *srv, const int *fds, int n);
-// The port of the first listening socket (useful after binding port 0).
-TN_API int tn_tcp_server_port(const tn_tcp_server *srv);
-// Stops listening and frees the server; accepted streams stay open. Safe
-// inside handle_stream. The loop frees servers left at tn_loop_free.
-TN_API void tn_tcp_server_stop(tn_tcp_server *srv);
-
-// status 0: `stream` is connected and now the callback's; otherwise stream
-// is NULL and status says why (TN_ETIMEDOUT, TN_ECONNREFUSED, TN_ENOTFOUND...).
-typedef void (*tn_connect_cb)(tn_loop *loop, int status, tn_stream *stream, void *arg);
-
-typedef struct tn_connect_desc {
-    const char *host;       // a name or an IP; required unless unix_path
-    int port;
-    int family;             // TN_FAMILY_ANY (default), _IPV4 or _IPV6
-    double timeout;         // seconds for resolving and connecting; default 20
-    const char *unix_path;  // connect to a Unix socket instead
-    tn_stream_desc stream;  // options for the new stream
-} tn_connect_desc;
-
-// Tornado's TCPClient.connect: resolves the host (on the executor), then
-// tries its addresses in order until one connects. cb runs exactly once, on
-// the loop's thread. Returns 0 or TN_EINVAL / TN_ENOMEM (cb will not run).
-TN_API int tn_tcp_connect(tn_loop *loop, const tn_connect_desc *desc, tn_connect_cb cb, void *arg);
-// ==== END src/net/tcp.h ====
-
 // ==== BEGIN src/loop/locks.h ====
+// ---------------------------------------------------------------------------
 #if defined(TN_AMALGAMATION_LINES)
 #line 1 "src/loop/locks.h"
 #endif
-// ---------------------------------------------------------------------------
 // >>locks  Coordination in callback style (tornado.locks, tornado.queues)
 // ---------------------------------------------------------------------------
 // Condition, Event, Semaphore and Lock for one loop's callbacks (not for
@@ -1277,6 +1596,11 @@ TN_API int tn_tcp_connect(tn_loop *loop, const tn_connect_desc *desc, tn_connect
 // TN_ETIMEDOUT (the timeout passed) or TN_ECANCELED (the object was freed).
 // tn_waiter_cancel drops a waiter without calling it, e.g. when the request
 // that waited goes away: the long-poll chat parks requests this way.
+#ifndef TN__LOOP_LOCKS_H
+#define TN__LOOP_LOCKS_H
+
+
+TN__BEGIN_DECLS
 
 typedef struct tn_waiter tn_waiter;
 typedef void (*tn_wait_cb)(tn_loop *loop, int status, void *arg);
@@ -1345,13 +1669,338 @@ TN_API void tn_queue_task_done(tn_queue *q);
 TN_API tn_waiter *tn_queue_join(tn_queue *q, double timeout, tn_wait_cb cb, void *arg);
 // Items in the queue now.
 TN_API size_t tn_queue_size(const tn_queue *q);
+
+TN__END_DECLS
+#endif
 // ==== END src/loop/locks.h ====
 
+// ==== BEGIN src/loop/process.h ====
+// ---------------------------------------------------------------------------
+#if defined(TN_AMALGAMATION_LINES)
+#line 1 "src/loop/process.h"
+#endif
+// >>process  One process per core (tornado.process)
+// ---------------------------------------------------------------------------
+// A loop uses one core. Two ways to use them all, as in Tornado:
+//
+// Pre-fork: bind in the parent, fork, and let each child accept on the
+// sockets it inherited (Tornado's bind_sockets + fork_processes +
+// add_sockets). The children share one accept queue, so a busy or stopped
+// child leaves nobody waiting; a parent restarts children that crash.
+//
+//     int fds[8];
+//     int n = tn_bind_sockets(&(tn_bind_desc){.port = 8888}, fds, 8);
+//     if (n < 0) return 1;
+//     int task = tn_process_fork(NULL);  // only the children return
+//     if (task < 0) return 1;
+//     tn_loop *loop = tn_loop_new(NULL);  // loops come after the fork
+//     tn_app *app = tn_app_new(loop, &app_desc);
+//     tn_app_add_sockets(app, fds, n);
+//     tn_loop_stop_on_signals(loop);
+//     tn_loop_start(loop);
+//
+// SO_REUSEPORT: every process binds its own socket on the same port with
+// tn_bind_desc.reuse_port = true (after tn_process_fork, or in N separate
+// processes, e.g. N systemd units) and the kernel spreads new connections
+// over the sockets by a hash of their addresses: no shared queue, and
+// processes may be started, upgraded and stopped one by one. A connection
+// hashed to a stalled process waits for it (Linux resets those queued on a
+// socket that closes), and macOS and the BSDs take SO_REUSEPORT without
+// spreading connections as Linux does.
+#ifndef TN__LOOP_PROCESS_H
+#define TN__LOOP_PROCESS_H
+
+TN__BEGIN_DECLS
+
+typedef struct tn_process_desc {
+    int num_processes;    // children to fork; default (0 or less): one per
+                          // core, tn_process_cpu_count()
+    int max_restarts;     // abnormal exits restarted, in all, before the
+                          // parent gives up; default 100; negative: none
+    double stop_timeout;  // seconds the children get to exit after SIGTERM
+                          // before SIGKILL; default 30
+} tn_process_desc;
+
+// Tornado's fork_processes (desc may be NULL). Returns only in the children,
+// each with its task id, 0..num_processes-1. The parent stays in the call:
+// it restarts, under the same task id, a child killed by a signal or that
+// exits non-zero; on SIGTERM or SIGINT it sends SIGTERM to every child and
+// waits for them. It then exits: 0 once all children exited cleanly, 1 if a
+// child failed to stop, had to be killed, or crashed more than max_restarts
+// times (the others are stopped then). On Linux children get SIGTERM when
+// the parent dies. Returns a negative code, with nothing forked, when a loop
+// exists in this process (TN_EBUSY: make loops after forking), in a child
+// of an earlier call (TN_EBUSY), or when fork fails.
+TN_API int tn_process_fork(const tn_process_desc *desc);
+// This process's task id from tn_process_fork, or -1 if it is not a child
+// of it (Tornado's task_id()).
+TN_API int tn_process_task_id(void);
+// The number of processors this process may run on (its CPU affinity on
+// Linux); at least 1.
+TN_API int tn_process_cpu_count(void);
+
+TN__END_DECLS
+#endif
+// ==== END src/loop/process.h ====
+
+// ==== BEGIN src/net/socket.h ====
+// ---------------------------------------------------------------------------
+#if defined(TN_AMALGAMATION_LINES)
+#line 1 "src/net/socket.h"
+#endif
+// >>net  Addresses, listening sockets, name resolution
+// ---------------------------------------------------------------------------
+#ifndef TN__NET_SOCKET_H
+#define TN__NET_SOCKET_H
+
+
+TN__BEGIN_DECLS
+
+// A socket address (IPv4, IPv6 or Unix), large enough for any of them.
+typedef struct tn_addr {
+    uint32_t len;  // bytes used in `u` (a struct sockaddr); 0: no address
+    union {
+        uint64_t align;
+        unsigned char bytes[128];
+    } u;
+} tn_addr;
+
+#define TN_FAMILY_ANY  0
+#define TN_FAMILY_IPV4 4
+#define TN_FAMILY_IPV6 6
+
+// Writes "127.0.0.1:8888", "[::1]:8888" or "unix:/path" into out (always
+// NUL-terminated). Returns the length, or TN_EINVAL for an unknown family.
+TN_API int tn_addr_format(const tn_addr *a, char *out, size_t cap);
+// Writes just the IP ("127.0.0.1", "::1"; "0.0.0.0" for Unix peers, as
+// Tornado's remote_ip). Returns the length or TN_EINVAL.
+TN_API int tn_addr_ip(const tn_addr *a, char *out, size_t cap);
+// The port, or 0 for Unix addresses.
+TN_API int tn_addr_port(const tn_addr *a);
+
+typedef struct tn_bind_desc {
+    const char *host;       // NULL or "": every interface, IPv4 and IPv6;
+                            // a name is resolved here, synchronously
+    int port;               // 0: an ephemeral port, the same for every address
+    int family;             // TN_FAMILY_ANY (default), _IPV4 or _IPV6
+    int backlog;            // default TN_DEFAULT_BACKLOG (128)
+    bool reuse_port;        // SO_REUSEPORT, for several processes on one port
+    const char *unix_path;  // bind a Unix socket here instead (a stale socket
+                            // file is removed first; other files are not)
+    int unix_mode;          // permissions of the socket file; default 0600
+} tn_bind_desc;
+
+// Tornado's bind_sockets: creates non-blocking listening sockets (with
+// SO_REUSEADDR) for every address of desc->host, up to max_fds. Returns how
+// many were stored in fds, or a negative TN_E* code (nothing left open).
+TN_API int tn_bind_sockets(const tn_bind_desc *desc, int *fds, int max_fds);
+
+// status 0: addrs holds naddrs addresses, in getaddrinfo's order (valid
+// during the call). Otherwise TN_ENOTFOUND or another TN_E* code.
+typedef void (*tn_resolve_cb)(tn_loop *loop, int status, const tn_addr *addrs, int naddrs, void *arg);
+
+// Resolves host:port with getaddrinfo on the loop's executor (synchronously,
+// before returning, when TN_ENABLE_THREADS=0); cb runs on the loop's thread.
+// Returns 0 (cb will run exactly once) or TN_ENOMEM / TN_EINVAL.
+TN_API int tn_resolve(tn_loop *loop, const char *host, int port, int family, tn_resolve_cb cb, void *arg);
+
+TN__END_DECLS
+#endif
+// ==== END src/net/socket.h ====
+
+// ==== BEGIN src/net/stream.h ====
+// ---------------------------------------------------------------------------
+#if defined(TN_AMALGAMATION_LINES)
+#line 1 "src/net/stream.h"
+#endif
+// >>stream  Buffered non-blocking I/O on a socket (Tornado's IOStream)
+// ---------------------------------------------------------------------------
+// A stream owns its descriptor and is owned by the library: it lives until
+// its close callback has returned. One read may be pending at a time; writes
+// are copied and queued. Callbacks never run inside the call that asks for
+// them: a read that the buffer can already satisfy completes in the loop's
+// next iteration.
+//
+// Read callbacks get a view of the bytes, valid only during the callback;
+// the bytes are consumed when it returns. status is 0 on success, or:
+//   TN_EOF      the peer closed before the read could be satisfied
+//   TN_EMSGSIZE read_until found no delimiter within max_bytes (the stream
+//               is then closed with that reason, like Tornado's
+//               UnsatisfiableReadError)
+//   TN_ECLOSED  the stream was closed locally; other TN_E* for socket errors
+//
+// The close callback runs exactly once, after the pending read and write
+// callbacks were told, with the reason: 0 for tn_stream_close, TN_EOF when
+// the peer closed, TN_ENOBUFS when max_buffer_size was reached, TN_ETIMEDOUT
+// when write_timeout passed, TN_ECANCELED when the loop was freed, or the
+// socket error.
+#ifndef TN__NET_STREAM_H
+#define TN__NET_STREAM_H
+
+
+
+TN__BEGIN_DECLS
+
+typedef struct tn_stream tn_stream;
+
+typedef struct tn_stream_desc {
+    size_t max_buffer_size;        // read buffer cap; default 1 MiB
+                                   // (TN_DEFAULT_MAX_BUFFER_SIZE)
+    size_t max_write_buffer_size;  // write buffer cap; default 0 = unlimited
+    double write_timeout;          // seconds queued output may go without a
+                                   // byte taken by the kernel (a peer that
+                                   // stopped reading) before the stream
+                                   // closes with TN_ETIMEDOUT; default 0: none
+    void *user_data;               // see tn_stream_user_data
+} tn_stream_desc;
+
+typedef void (*tn_stream_read_cb)(tn_stream *s, int status, const char *data, size_t len, void *arg);
+typedef void (*tn_stream_write_cb)(tn_stream *s, int status, void *arg);
+typedef void (*tn_stream_close_cb)(tn_stream *s, int reason, void *arg);
+
+// Wraps a connected socket (made non-blocking here); the stream owns fd from
+// now on, also on failure. Returns NULL when out of memory.
+TN_API tn_stream *tn_stream_new(tn_loop *loop, int fd, const tn_stream_desc *desc);
+
+// Reads until `delim` (1..64 bytes) and delivers the data including it. Fails
+// with TN_EMSGSIZE if max_bytes (0: no limit but max_buffer_size) pass without
+// it. Returns 0, TN_EBUSY (a read is pending), TN_ECLOSED or TN_EINVAL.
+TN_API int tn_stream_read_until(tn_stream *s, const char *delim, size_t delim_len, size_t max_bytes,
+                                tn_stream_read_cb cb, void *arg);
+// Reads exactly n bytes, or with `partial` as soon as 1..n bytes are there.
+// Returns 0, TN_EBUSY, TN_ECLOSED, or TN_EMSGSIZE if n > max_buffer_size.
+TN_API int tn_stream_read_bytes(tn_stream *s, size_t n, bool partial, tn_stream_read_cb cb, void *arg);
+// The parser's read: cb sees every byte buffered, now and whenever more
+// arrive, and returns how many it used. Returning 0 keeps the read pending;
+// returning n > 0 consumes n bytes and ends the read. At end of input cb is
+// called once more with TN_EOF (what it returns then is ignored). Returns 0,
+// TN_EBUSY or TN_ECLOSED. Reaching max_buffer_size closes with TN_ENOBUFS.
+typedef size_t (*tn_stream_parse_cb)(tn_stream *s, int status, const char *data, size_t len, void *arg);
+TN_API int tn_stream_read_parse(tn_stream *s, tn_stream_parse_cb cb, void *arg);
+// Delivers everything the peer sends, once it closes (status 0), bounded by
+// max_buffer_size. Returns 0, TN_EBUSY or TN_ECLOSED.
+TN_API int tn_stream_read_until_close(tn_stream *s, tn_stream_read_cb cb, void *arg);
+
+// Queues bytes (copied) for sending; cb (may be NULL) runs once all bytes
+// written so far have reached the kernel, or with an error if the stream
+// closes first. Returns 0, TN_ECLOSED, or TN_ENOBUFS if max_write_buffer_size
+// would be passed (nothing is queued then).
+TN_API int tn_stream_write(tn_stream *s, const void *data, size_t len, tn_stream_write_cb cb, void *arg);
+// Queues `length` bytes of file `fd` from `offset`, after the bytes queued so
+// far, without reading the file into memory: sendfile(2) where available
+// (TN_USE_SENDFILE), else 64 KiB at a time as the previous piece drains. The
+// stream owns fd from now on and closes it once sent, on close, or on
+// failure. cb (may be NULL) runs once all of it reached the kernel, or with
+// an error (the stream then closes; a file shorter than `length` is TN_EPIPE).
+// Writes queued meanwhile follow the file. Returns 0, TN_ECLOSED, or
+// TN_ENOMEM (fd closed, nothing queued).
+TN_API int tn_stream_write_file(tn_stream *s, int fd, uint64_t offset, uint64_t length, tn_stream_write_cb cb,
+                                void *arg);
+
+// Gives back memory lent to a write (tn_stream_write_ref).
+typedef void (*tn_release_cb)(void *arg);
+// Queues `len` bytes at `data` after the bytes queued so far without copying
+// them: they are lent, and must stay valid and unchanged until release(arg)
+// runs. It runs exactly once: after they reached the kernel, when the stream
+// closes first, or (on failure) before this call returns. They do not count
+// against max_write_buffer_size. Returns 0, TN_ECLOSED, TN_EINVAL (no
+// release) or TN_ENOMEM.
+TN_API int tn_stream_write_ref(tn_stream *s, const void *data, size_t len, tn_release_cb release, void *arg);
+
+// Sets the callback run once when the stream closes (replaces the previous one).
+TN_API void tn_stream_set_close_callback(tn_stream *s, tn_stream_close_cb cb, void *arg);
+// Closes the stream: what the kernel takes right away of the write buffer is
+// sent, the rest dropped. Safe inside callbacks and to call twice.
+TN_API void tn_stream_close(tn_stream *s);
+TN_API bool tn_stream_closed(const tn_stream *s);
+// True while a read is pending.
+TN_API bool tn_stream_reading(const tn_stream *s);
+// Bytes queued for sending and not yet taken by the kernel (with a queued
+// file's, which take no memory).
+TN_API size_t tn_stream_write_buffer_size(const tn_stream *s);
+// Bytes received and not yet delivered to a read.
+TN_API size_t tn_stream_read_buffer_size(const tn_stream *s);
+// TCP_NODELAY on (true) or off. Returns 0 or an error (0 for Unix sockets).
+TN_API int tn_stream_set_nodelay(tn_stream *s, bool on);
+// The peer's address. Returns 0 or an error.
+TN_API int tn_stream_peer_addr(const tn_stream *s, tn_addr *out);
+TN_API int tn_stream_fd(const tn_stream *s);
+TN_API tn_loop *tn_stream_loop(const tn_stream *s);
+TN_API void *tn_stream_user_data(const tn_stream *s);
+TN_API void tn_stream_set_user_data(tn_stream *s, void *user_data);
+
+TN__END_DECLS
+#endif
+// ==== END src/net/stream.h ====
+
+// ==== BEGIN src/net/tcp.h ====
+// ---------------------------------------------------------------------------
+#if defined(TN_AMALGAMATION_LINES)
+#line 1 "src/net/tcp.h"
+#endif
+// >>tcp  TCP server and client (Tornado's TCPServer and TCPClient)
+// ---------------------------------------------------------------------------
+#ifndef TN__NET_TCP_H
+#define TN__NET_TCP_H
+#if defined(TN_AMALGAMATION_LINES)
+#line 9 "src/net/tcp.h"
+#endif
+TN__BEGIN_DECLS
+
+typedef struct tn_tcp_server tn_tcp_server;
+
+// Called for each accepted connection; the stream is the callback's to use
+// (set a close callback, start reading). Tornado's handle_stream.
+typedef void (*tn_handle_stream_cb)(tn_tcp_server *server, tn_stream *stream, void *user_data);
+
+typedef struct tn_tcp_server_desc {
+    tn_handle_stream_cb handle_stream;  // required
+    void *user_data;
+    tn_stream_desc stream;  // options for every accepted stream
+    int max_accepts;        // connections accepted per wake-up; default 128
+} tn_tcp_server_desc;
+
+// Creates a server that accepts nothing until tn_tcp_server_listen or
+// tn_tcp_server_add_sockets. Returns NULL on a bad desc or out of memory.
+TN_API tn_tcp_server *tn_tcp_server_new(tn_loop *loop, const tn_tcp_server_desc *desc);
+// Binds (tn_bind_sockets) and starts accepting. Returns 0 or an error.
+TN_API int tn_tcp_server_listen(tn_tcp_server *srv, const tn_bind_desc *bind);
+// Starts accepting on listening sockets made elsewhere (they become the
+// server's). Returns 0 or an error.
+TN_API int tn_tcp_server_add_sockets(tn_tcp_server *srv, const int *fds, int n);
+// The port of the first listening socket (useful after binding port 0).
+TN_API int tn_tcp_server_port(const tn_tcp_server *srv);
+// Stops listening and frees the server; accepted streams stay open. Safe
+// inside handle_stream. The loop frees servers left at tn_loop_free.
+TN_API void tn_tcp_server_stop(tn_tcp_server *srv);
+
+// status 0: `stream` is connected and now the callback's; otherwise stream
+// is NULL and status says why (TN_ETIMEDOUT, TN_ECONNREFUSED, TN_ENOTFOUND...).
+typedef void (*tn_connect_cb)(tn_loop *loop, int status, tn_stream *stream, void *arg);
+
+typedef struct tn_connect_desc {
+    const char *host;       // a name or an IP; required unless unix_path
+    int port;
+    int family;             // TN_FAMILY_ANY (default), _IPV4 or _IPV6
+    double timeout;         // seconds for resolving and connecting; default 20
+    const char *unix_path;  // connect to a Unix socket instead
+    tn_stream_desc stream;  // options for the new stream
+} tn_connect_desc;
+
+// Tornado's TCPClient.connect: resolves the host (on the executor), then
+// tries its addresses in order until one connects. cb runs exactly once, on
+// the loop's thread. Returns 0 or TN_EINVAL / TN_ENOMEM (cb will not run).
+TN_API int tn_tcp_connect(tn_loop *loop, const tn_connect_desc *desc, tn_connect_cb cb, void *arg);
+
+TN__END_DECLS
+#endif
+// ==== END src/net/tcp.h ====
+
 // ==== BEGIN src/http/parse.h ====
+// ---------------------------------------------------------------------------
 #if defined(TN_AMALGAMATION_LINES)
 #line 1 "src/http/parse.h"
 #endif
-// ---------------------------------------------------------------------------
 // >>http_parse  HTTP/1.1 message parsing (RFC 9112): heads, framing, chunked
 // ---------------------------------------------------------------------------
 // Pure data, no I/O, no allocation. The parsers are stateless in the style of
@@ -1362,6 +2011,11 @@ TN_API size_t tn_queue_size(const tn_queue *q);
 // "\r\n\r\n" has arrived or the buffer has reached a limit, so a slow sender
 // cannot make the parsing cost quadratic. Errors and limits are found at the
 // first byte that shows them, even before the head is complete.
+#ifndef TN__HTTP_PARSE_H
+#define TN__HTTP_PARSE_H
+
+
+TN__BEGIN_DECLS
 
 // One header field line: the name as sent, the value without surrounding OWS.
 typedef struct tn_header {
@@ -1452,24 +2106,31 @@ TN_API int tn_http_response_framing(const tn_http_response *resp, tn_str request
 typedef struct tn_chunked_decoder {
     size_t max_line;     // 4 KiB: a chunk-size line with extensions and CRLF
     size_t max_trailer;  // 16 KiB: all trailer lines with the final CRLF
+    uint64_t max_size;   // the sum of the chunk sizes; 0: no limit
     uint64_t _remaining; // private state from here on
+    uint64_t _total;
     size_t _trailer_bytes;
     int _state;
 } tn_chunked_decoder;
 
 // Decodes from buf[0..len): returns the bytes consumed (> 0) and sets *data to
 // the payload found in them (a view into buf, possibly empty); TN_INCOMPLETE
-// when nothing can be consumed yet (keep the bytes, add more); TN_EPARSE; 0 once done.
+// when nothing can be consumed yet (keep the bytes, add more); TN_EPARSE;
+// TN_EMSGSIZE as soon as a chunk size would take the body past max_size
+// (before its data arrive); 0 once done.
 TN_API int tn_chunked_decode(tn_chunked_decoder *d, const char *buf, size_t len, tn_str *data);
 // True once the last chunk and the trailers have been consumed.
 TN_API bool tn_chunked_done(const tn_chunked_decoder *d);
+
+TN__END_DECLS
+#endif
 // ==== END src/http/parse.h ====
 
 // ==== BEGIN src/http/url.h ====
+// ---------------------------------------------------------------------------
 #if defined(TN_AMALGAMATION_LINES)
 #line 1 "src/http/url.h"
 #endif
-// ---------------------------------------------------------------------------
 // >>url  Percent-encoding and URL parsing
 // ---------------------------------------------------------------------------
 // Tornado's url_escape / url_unescape on bytes, and a parser for absolute URLs
@@ -1477,6 +2138,11 @@ TN_API bool tn_chunked_done(const tn_chunked_decoder *d);
 // escape such as "%zz" or a trailing "%4" is kept as written, as Python's
 // unquote does. `plus` selects query-string rules ("+" is a space); paths use
 // plus = false, so "+" in a path stays "+".
+#ifndef TN__HTTP_URL_H
+#define TN__HTTP_URL_H
+
+
+TN__BEGIN_DECLS
 
 // Decodes `len` bytes of `src` into `dst` (room for `len` bytes; dst may be
 // src). Returns the decoded length (never more than len). Output is not
@@ -1514,13 +2180,16 @@ TN_API int tn_url_parse_str(tn_str url, tn_url *out);
 // (dot segments removed, the fragment taken from ref), and appends the
 // result to out. Returns 0, TN_EPARSE (base has no scheme) or TN_ENOMEM.
 TN_API int tn_url_join(tn_buf *out, tn_str base, tn_str ref);
+
+TN__END_DECLS
+#endif
 // ==== END src/http/url.h ====
 
 // ==== BEGIN src/http/args.h ====
+// ---------------------------------------------------------------------------
 #if defined(TN_AMALGAMATION_LINES)
 #line 1 "src/http/args.h"
 #endif
-// ---------------------------------------------------------------------------
 // >>args  Request arguments: a decoded name/value multimap
 // ---------------------------------------------------------------------------
 // Query strings and application/x-www-form-urlencoded bodies, parsed like
@@ -1535,6 +2204,11 @@ TN_API int tn_url_join(tn_buf *out, tn_str base, tn_str ref);
 // A tn_args owns a copy of each input, decoded in place, and an array of views
 // into those copies: the views stay valid until tn_args_free, and every name
 // and value is NUL-terminated (ptr[len] == '\0'), so ptr is a C string.
+#ifndef TN__HTTP_ARGS_H
+#define TN__HTTP_ARGS_H
+
+
+TN__BEGIN_DECLS
 
 typedef struct tn_arg {
     tn_str name;
@@ -1572,16 +2246,26 @@ TN_API const tn_str *tn_args_next(const tn_args *a, const char *name, size_t *po
 TN_API size_t tn_args_get_all(const tn_args *a, const char *name, tn_str *out, size_t max);
 // Frees everything and zeroes `a` (it may be reused).
 TN_API void tn_args_free(tn_args *a);
+
+TN__END_DECLS
+#endif
 // ==== END src/http/args.h ====
 
 // ==== BEGIN src/http/util.h ====
+// ---------------------------------------------------------------------------
 #if defined(TN_AMALGAMATION_LINES)
 #line 1 "src/http/util.h"
 #endif
-// ---------------------------------------------------------------------------
 // >>httputil  HTTP dates, status texts, MIME types, header parameters, ranges
 // ---------------------------------------------------------------------------
+#ifndef TN__HTTP_UTIL_H
+#define TN__HTTP_UTIL_H
+
+
+
 #include <time.h>
+
+TN__BEGIN_DECLS
 
 // Bytes tn_http_date_format writes, with the NUL.
 #define TN_HTTP_DATE_SIZE 30
@@ -1595,7 +2279,8 @@ TN_API size_t tn_http_date_format(char *out, time_t t);
 // "Sunday, 06-Nov-94 08:49:37 GMT" (two-digit years: 69-99 are 19xx, 00-68
 // 20xx, as Python's email.utils) and asctime "Sun Nov  6 08:49:37 1994".
 // IMF dates may also end in "UTC" or a "+hhmm"/"-hhmm" offset.
-// Returns 0 and sets *out, or TN_EPARSE.
+// Returns 0 and sets *out, or TN_EPARSE (also for a date time_t cannot hold,
+// as 2060 with a 32-bit time_t).
 TN_API int tn_http_date_parse(const char *s, size_t len, time_t *out);
 
 // The reason phrase of an IANA-registered status code (RFC 9110 wording),
@@ -1635,13 +2320,16 @@ typedef struct tn_http_range {
 // "bytes */SIZE") when the first byte is past the end, for "bytes=-0", or an
 // end before the start. Returns out->status.
 TN_API int tn_http_range_parse(tn_str header, uint64_t size, tn_http_range *out);
+
+TN__END_DECLS
+#endif
 // ==== END src/http/util.h ====
 
 // ==== BEGIN src/http/cookie.h ====
+// ---------------------------------------------------------------------------
 #if defined(TN_AMALGAMATION_LINES)
 #line 1 "src/http/cookie.h"
 #endif
-// ---------------------------------------------------------------------------
 // >>cookie  Cookie request headers and Set-Cookie values
 // ---------------------------------------------------------------------------
 // Parsing follows Tornado's parse_cookie (Django's browser-like algorithm):
@@ -1650,6 +2338,15 @@ TN_API int tn_http_range_parse(tn_str header, uint64_t size, tn_http_range *out)
 // an empty name, and a value in double quotes is unquoted as Python's
 // http.cookies does (\ooo octal escapes and \" style escapes). Cookies land
 // in a tn_args, so tn_args_get gives the LAST cookie of a name, as Tornado.
+#ifndef TN__HTTP_COOKIE_H
+#define TN__HTTP_COOKIE_H
+
+
+
+
+#include <time.h>
+
+TN__BEGIN_DECLS
 
 // Parses a Cookie header value and appends its cookies to `jar` (a
 // zero-initialised or existing tn_args). Returns 0, TN_ERANGE past 1000
@@ -1675,13 +2372,16 @@ typedef struct tn_cookie_desc {
 // `out` unchanged) for a bad name, or a ";" or control byte in the value,
 // domain, path or samesite.
 TN_API int tn_cookie_format(tn_buf *out, const tn_cookie_desc *d);
+
+TN__END_DECLS
+#endif
 // ==== END src/http/cookie.h ====
 
 // ==== BEGIN src/http/multipart.h ====
+// ---------------------------------------------------------------------------
 #if defined(TN_AMALGAMATION_LINES)
 #line 1 "src/http/multipart.h"
 #endif
-// ---------------------------------------------------------------------------
 // >>multipart  multipart/form-data bodies (buffered)
 // ---------------------------------------------------------------------------
 // Parses a whole multipart/form-data body, as Tornado's
@@ -1689,6 +2389,12 @@ TN_API int tn_cookie_format(tn_buf *out, const tn_cookie_desc *d);
 // the caller's body; names and file names are decoded into memory the
 // tn_multipart owns. A part with a non-empty file name is a file
 // (Tornado's request.files); the others are fields (request.arguments).
+#ifndef TN__HTTP_MULTIPART_H
+#define TN__HTTP_MULTIPART_H
+
+
+
+TN__BEGIN_DECLS
 
 typedef struct tn_multipart_limits {
     size_t max_parts;             // default 100
@@ -1728,115 +2434,16 @@ TN_API tn_str tn_multipart_header(const tn_multipart_part *part, const char *nam
 TN_API int tn_multipart_to_args(const tn_multipart *mp, tn_args *args);
 // Frees what tn_multipart_parse allocated and zeroes `mp`.
 TN_API void tn_multipart_free(tn_multipart *mp);
+
+TN__END_DECLS
+#endif
 // ==== END src/http/multipart.h ====
 
-// ==== BEGIN src/websocket/frame.h ====
-#if defined(TN_AMALGAMATION_LINES)
-#line 1 "src/websocket/frame.h"
-#endif
-// ---------------------------------------------------------------------------
-// >>ws_frame  WebSocket frames (RFC 6455 §5), without sockets
-// ---------------------------------------------------------------------------
-// The parser reads one frame header in place, picohttpparser style; the
-// payload follows it in the stream and is unmasked with tn_ws_mask, in one go
-// or chunk by chunk. Protocol errors come back as TN_EPARSE with the close
-// code to fail the connection with (RFC 6455 §7.1.7).
-
-#define TN_WS_MAX_HEADER 14     // 2 + 8 (64-bit length) + 4 (mask key)
-#define TN_WS_ACCEPT_LEN 28     // base64 of a SHA-1 digest
-
-typedef enum tn_ws_opcode {
-    TN_WS_OP_CONTINUATION = 0x0,
-    TN_WS_OP_TEXT = 0x1,
-    TN_WS_OP_BINARY = 0x2,
-    TN_WS_OP_CLOSE = 0x8,
-    TN_WS_OP_PING = 0x9,
-    TN_WS_OP_PONG = 0xA
-} tn_ws_opcode;
-
-// Close codes (RFC 6455 §7.4.1). 1005 and 1006 are never sent on the wire.
-enum tn_ws_close_code {
-    TN_WS_CLOSE_NORMAL = 1000,
-    TN_WS_CLOSE_GOING_AWAY = 1001,
-    TN_WS_CLOSE_PROTOCOL_ERROR = 1002,
-    TN_WS_CLOSE_UNSUPPORTED_DATA = 1003,
-    TN_WS_CLOSE_NO_STATUS = 1005,
-    TN_WS_CLOSE_ABNORMAL = 1006,
-    TN_WS_CLOSE_INVALID_DATA = 1007,
-    TN_WS_CLOSE_POLICY_VIOLATION = 1008,
-    TN_WS_CLOSE_MESSAGE_TOO_BIG = 1009,
-    TN_WS_CLOSE_MANDATORY_EXTENSION = 1010,
-    TN_WS_CLOSE_INTERNAL_ERROR = 1011
-};
-
-// Whether the peer's frames must carry a mask key.
-typedef enum tn_ws_mask_rule {
-    TN_WS_MASK_ANY = 0,        // accept both (Tornado's server does)
-    TN_WS_MASK_REQUIRED,       // a server reading a client, by the letter of §5.1
-    TN_WS_MASK_FORBIDDEN       // a client reading a server
-} tn_ws_mask_rule;
-
-typedef struct tn_ws_parse_opts {
-    uint64_t max_payload;      // 0: no limit below 2^63; larger frames fail with 1009
-    tn_ws_mask_rule mask;      // TN_WS_MASK_ANY
-    bool allow_rsv1;           // false; true once permessage-deflate is negotiated
-} tn_ws_parse_opts;
-
-typedef struct tn_ws_frame_header {
-    bool fin;
-    bool rsv1;                 // "compressed" under permessage-deflate
-    uint8_t opcode;            // a tn_ws_opcode
-    bool masked;
-    uint8_t mask_key[4];       // valid when masked
-    uint64_t payload_len;
-    int close_code;            // on TN_EPARSE: 1002 (protocol error) or 1009 (too big)
-} tn_ws_frame_header;
-
-// The parsed payload of a close frame.
-typedef struct tn_ws_close_info {
-    int code;                  // TN_WS_CLOSE_NO_STATUS when the payload is empty
-    tn_str reason;             // a view into the payload, valid UTF-8, maybe empty
-    int fail_code;             // on TN_EPARSE: 1002 (bad code) or 1007 (bad UTF-8)
-} tn_ws_close_info;
-
-// Parses the frame header at the start of `buf`. Returns the header length
-// (2..14; the payload follows), TN_INCOMPLETE, or TN_EPARSE with h->close_code
-// set. Fails as soon as the bytes seen are wrong. `o` may be NULL (defaults).
-TN_API int tn_ws_frame_parse(const char *buf, size_t len, tn_ws_frame_header *h,
-                             const tn_ws_parse_opts *o);
-// XORs `len` payload bytes with the mask key, in place. `offset` is how many
-// payload bytes came before this chunk, so a payload can be unmasked in pieces.
-// Masking and unmasking are the same operation.
-TN_API void tn_ws_mask(void *buf, size_t len, const uint8_t key[4], uint64_t offset);
-// Writes a frame header with the shortest length encoding into `out`; `key`
-// is used when `masked`. Returns its length (2..14), or TN_EINVAL for an
-// unknown opcode, a control frame that is fragmented, compressed or longer
-// than 125 bytes, or a length of 2^63 or more.
-TN_API int tn_ws_frame_write_header(char out[TN_WS_MAX_HEADER], bool fin, int opcode, bool rsv1,
-                                    bool masked, const uint8_t key[4], uint64_t payload_len);
-
-// Sec-WebSocket-Accept for a Sec-WebSocket-Key (RFC 6455 §4.2.2): writes 28
-// characters and a NUL into `out`.
-TN_API void tn_ws_accept_key(const char *key, size_t len, char out[TN_WS_ACCEPT_LEN + 1]);
-
-// True for the close codes a peer may send: 1000-1003, 1007-1014 and
-// 3000-4999 (1004-1006, 1015 and the unassigned ranges are refused).
-TN_API bool tn_ws_close_code_valid(int code);
-// Parses a close frame's payload. Returns 0, or TN_EPARSE with out->fail_code
-// set: 1002 for a 1-byte payload or an invalid code, 1007 for a reason that
-// is not valid UTF-8.
-TN_API int tn_ws_close_parse(const char *payload, size_t len, tn_ws_close_info *out);
-// Writes a close payload into `out`: nothing when code is 0, else the code and
-// the reason, cut at a character boundary to fit 125 bytes. Returns its length,
-// or TN_EINVAL when the code may not be sent or the reason is not UTF-8.
-TN_API int tn_ws_close_payload(char out[125], int code, const char *reason, size_t len);
-// ==== END src/websocket/frame.h ====
-
 // ==== BEGIN src/http/server.h ====
+// ---------------------------------------------------------------------------
 #if defined(TN_AMALGAMATION_LINES)
 #line 1 "src/http/server.h"
 #endif
-// ---------------------------------------------------------------------------
 // >>http_server  The HTTP/1.1 server: connections, requests, responses
 // ---------------------------------------------------------------------------
 // Tornado's HTTPServer and HTTP1Connection. Each request is answered through
@@ -1852,6 +2459,12 @@ TN_API int tn_ws_close_payload(char out[125], int code, const char *reason, size
 // bodies, automatic Content-Length (or chunked once tn_flush sent the head),
 // no body for HEAD, 1xx, 204 and 304. Bad requests get 400 (or 413, 414,
 // 431, 505) and the connection closes.
+#ifndef TN__HTTP_SERVER_H
+#define TN__HTTP_SERVER_H
+#if defined(TN_AMALGAMATION_LINES)
+#line 24 "src/http/server.h"
+#endif
+TN__BEGIN_DECLS
 
 typedef struct tn_handler tn_handler;
 typedef struct tn_http_server tn_http_server;
@@ -1879,13 +2492,13 @@ struct tn_handler {
     void *state;         // yours: per-request state, e.g. for a deferred answer
 };
 
-typedef void (*tn_handler_fn)(tn_handler *h);
-typedef void (*tn_body_fn)(tn_handler *h, const char *data, size_t len);
+typedef void (*tn_handler_cb)(tn_handler *h);
+typedef void (*tn_body_cb)(tn_handler *h, const char *data, size_t len);
 
 typedef struct tn_http_server_desc {
-    tn_handler_fn request_cb;  // required: the whole request (head and body) is in
-    tn_handler_fn headers_cb;  // optional: the head is in, the body not yet read;
-                               // may answer early or call tn_stream_body
+    tn_handler_cb request_cb;  // required: the whole request (head and body) is in
+    tn_handler_cb headers_cb;  // optional: the head is in, the body not yet read;
+                               // may answer early or call tn_handler_stream_body
     void *user_data;           // h->user_data
     bool no_keep_alive;        // close after every response
     bool xheaders;             // trust X-Real-Ip, X-Forwarded-For, X-Scheme,
@@ -1898,11 +2511,25 @@ typedef struct tn_http_server_desc {
     size_t chunk_size;         // streamed bodies arrive in pieces of at most
                                // this; default 64 KiB
     size_t max_buffer_size;    // stream read buffer cap; default 1 MiB + headers
-    size_t max_write_buffer_size;  // output a slow reader may leave queued
-                                   // before it is cut off; default 16 MiB
-    double idle_connection_timeout;  // seconds to wait for (all of) the next
-                                     // request head; default 60
-    double body_timeout;       // seconds to wait for (all of) a body; default 60
+    size_t max_write_buffer_size;  // answers queued for a connection above
+                                   // which it reads no further request until
+                                   // they went out; default 16 MiB. It never
+                                   // cuts a response short (see write_timeout);
+                                   // after tn_detach it caps the new owner's
+                                   // queued writes (TN_ENOBUFS)
+    double write_timeout;      // seconds queued output may go without a byte
+                               // taken by the client (one that stopped
+                               // reading) before it is cut off; default 60
+                               // (nginx's send_timeout)
+    double idle_connection_timeout;  // seconds a kept-alive connection may
+                                     // wait for its next request to start;
+                                     // default 60
+    double header_timeout;     // seconds for a whole request head, from its
+                               // first byte (from the accept on a new
+                               // connection); default 20 (Apache's
+                               // RequestReadTimeout header=20)
+    double body_timeout;       // seconds for a whole body, from the end of
+                               // its head; default 60
     const char *server_header; // default "TornadoServer/tornado.h-<version>";
                                // "" sends no Server header
 } tn_http_server_desc;
@@ -1912,6 +2539,10 @@ typedef struct tn_http_server_desc {
 TN_API tn_http_server *tn_http_server_new(tn_loop *loop, const tn_http_server_desc *desc);
 // Binds and listens (tn_bind_sockets). Returns 0 or an error.
 TN_API int tn_http_server_listen(tn_http_server *srv, const tn_bind_desc *bind);
+// Serves on listening sockets made elsewhere, e.g. by tn_bind_sockets before
+// tn_process_fork (Tornado's add_sockets); they become the server's.
+// Returns 0 or an error.
+TN_API int tn_http_server_add_sockets(tn_http_server *srv, const int *fds, int n);
 // The port of the first listening socket.
 TN_API int tn_http_server_port(const tn_http_server *srv);
 // Stops listening, closes every connection and frees the server. Handlers
@@ -1925,7 +2556,7 @@ TN_API size_t tn_http_server_connections(const tn_http_server *srv);
 TN_API tn_str tn_get_header(const tn_handler *h, const char *name);
 // Receive the body in pieces (at most chunk_size) as it arrives, instead of
 // in request.body; Tornado's @stream_request_body. Call from headers_cb.
-TN_API void tn_stream_body(tn_handler *h, tn_body_fn on_data);
+TN_API void tn_handler_stream_body(tn_handler *h, tn_body_cb on_data);
 // Overrides max_body_size for this request only (from headers_cb).
 TN_API void tn_set_max_body_size(tn_handler *h, size_t n);
 
@@ -1945,12 +2576,32 @@ TN_API int tn_add_header(tn_handler *h, const char *name, const char *value);
 TN_API int tn_clear_header(tn_handler *h, const char *name);
 // The value of a response header set so far, or {NULL,0}.
 TN_API tn_str tn_get_response_header(const tn_handler *h, const char *name);
-// Appends to the response body (buffered until tn_flush or tn_finish).
-// Returns 0, TN_ECLOSED once finished, or TN_ENOMEM.
+// Appends to the response body (buffered until tn_flush or tn_finish). Any
+// size goes out whole, however slowly the client reads (a client that stops
+// reading is cut off after write_timeout). Returns 0, TN_ECLOSED once
+// finished, or TN_ENOMEM.
 TN_API int tn_write(tn_handler *h, const void *data, size_t len);
+// Appends `len` bytes the caller holds to the response body without copying
+// them: they are lent, and must stay valid and unchanged until release(arg)
+// runs. It runs exactly once: once they were sent, dropped (tn_clear_written,
+// an error page, the client gone), or right away (failures, and small
+// pieces, which are copied). Returns as tn_write.
+TN_API int tn_write_ref(tn_handler *h, const void *data, size_t len, tn_release_cb release, void *arg);
+// Appends a buffer made with tn_buf_* (e.g. by tn_take_body) to the response
+// body and takes it: *b is left empty, its memory freed once sent. Returns as
+// tn_write (the memory is freed on failure too).
+TN_API int tn_write_buf(tn_handler *h, tn_buf *b);
+// Moves the request body out of the request into *out, which owns it from
+// now on (tn_buf_free it, or hand it to tn_write_buf); request.body becomes
+// empty, and views into it (tn_get_files, ...) go with it. An echo that sends
+// the body back this way holds it once. Returns 0, or TN_EINVAL while the
+// body is not read (or it streamed: tn_stream_body).
+TN_API int tn_take_body(tn_handler *h, tn_buf *out);
 TN_API int tn_write_str(tn_handler *h, const char *s);
 TN_API int tn_writef(tn_handler *h, const char *fmt, ...) TN_PRINTF(2, 3);
-// The buffered body so far (for ETags and error pages), and dropping it.
+// The body written so far with tn_write and friends (for ETags and error
+// pages; lent pieces are not in it, and such bodies get no automatic ETag),
+// and dropping all of it, lent pieces too.
 TN_API tn_str tn_get_written(const tn_handler *h);
 TN_API void tn_clear_written(tn_handler *h);
 // Sends the head and what is buffered now; the rest of the body follows
@@ -1974,10 +2625,10 @@ TN_API bool tn_finished(const tn_handler *h);
 // True when the head was sent (status and headers can no longer change).
 TN_API bool tn_headers_sent(const tn_handler *h);
 // cb runs if the client goes away before the request finished (Tornado's
-// on_connection_close): while deferred, or while a streamed body (tn_stream_body)
-// arrives. A deferred handler stays valid until tn_finish; one that was not
-// deferred is gone when cb returns.
-TN_API void tn_on_connection_close(tn_handler *h, tn_handler_fn cb);
+// on_connection_close): while deferred, or while a streamed body
+// (tn_handler_stream_body) arrives. A deferred handler stays valid until
+// tn_finish; one that was not deferred is gone when cb returns.
+TN_API void tn_on_connection_close(tn_handler *h, tn_handler_cb cb);
 // True once the client went away.
 TN_API bool tn_connection_closed(const tn_handler *h);
 // Takes the connection away from HTTP (Tornado's detach(), for protocol
@@ -1991,13 +2642,16 @@ TN_API tn_stream *tn_detach(tn_handler *h, int status);
 TN_API double tn_request_time(const tn_handler *h);
 // The handler's loop.
 TN_API tn_loop *tn_handler_loop(const tn_handler *h);
+
+TN__END_DECLS
+#endif
 // ==== END src/http/server.h ====
 
 // ==== BEGIN src/http/client.h ====
+// ---------------------------------------------------------------------------
 #if defined(TN_AMALGAMATION_LINES)
 #line 1 "src/http/client.h"
 #endif
-// ---------------------------------------------------------------------------
 // >>http_client  The HTTP/1.1 client (Tornado's AsyncHTTPClient, HTTPClient)
 // ---------------------------------------------------------------------------
 // A client holds the limits and a keep-alive pool; each fetch is a desc and
@@ -2043,6 +2697,12 @@ TN_API tn_loop *tn_handler_loop(const tn_handler *h);
 // https:// is TN_ENOTSUP until TLS exists (the connection is made in one
 // place, under which TLS will slot in); decompress_response likewise waits
 // for the gzip codec. HTTP proxies work for http:// (absolute-form targets).
+#ifndef TN__HTTP_CLIENT_H
+#define TN__HTTP_CLIENT_H
+#if defined(TN_AMALGAMATION_LINES)
+#line 52 "src/http/client.h"
+#endif
+TN__BEGIN_DECLS
 
 typedef struct tn_http_client tn_http_client;
 // One fetch in progress, as its body producer sees it.
@@ -2177,531 +2837,148 @@ TN_API int tn_fetch_write(tn_fetch *f, const void *data, size_t len, tn_fetch_wr
 TN_API int tn_fetch_end_body(tn_fetch *f);
 // The desc's user_data.
 TN_API void *tn_fetch_user_data(const tn_fetch *f);
+
+TN__END_DECLS
+#endif
 // ==== END src/http/client.h ====
 
-// ==== BEGIN src/web/route.h ====
+// ==== BEGIN src/websocket/frame.h ====
+// ---------------------------------------------------------------------------
 #if defined(TN_AMALGAMATION_LINES)
-#line 1 "src/web/route.h"
+#line 1 "src/websocket/frame.h"
 #endif
+// >>ws_frame  WebSocket frames (RFC 6455 §5), without sockets
 // ---------------------------------------------------------------------------
-// >>route  Route patterns: the regular expressions of Tornado's URL specs
-// ---------------------------------------------------------------------------
-// A small built-in matcher (no libc regex) for the patterns routes use:
-// literals and escapes, `.`, classes `[a-z]` `[^/]`, `\d \w \s \D \W \S`,
-// `\xHH`, `\b \B`, groups `( )` `(?: )` `(?P<name> )`, alternation `|`,
-// quantifiers `* + ? {n} {n,} {,m} {n,m}` (greedy, or lazy with a `?`), and
-// the anchors `^` `$`. The whole path must match (Python's re.fullmatch);
-// Tornado appends `$` to the pattern, which is the same for every pattern
-// that has no top-level `|`.
-//
-// Matching follows Python's `re` on Tornado's request.path, which is the raw
-// path decoded as Latin-1: patterns and paths are bytes, `\w` and `\s` also
-// take the bytes >= 0x80 that Python's Unicode classes take (e.g. 0xE9 is
-// \w), and `\d` is [0-9]. Differences: `.` matches every byte (also "\n"),
-// `$` matches only at the very end, and a `{` that does not start a valid
-// {n,m} (n, m <= 65535) is an error where Python reads it literally. Other
-// Python syntax (flags, lookaround, backreferences, possessive quantifiers)
-// is a compile error too.
-//
-// Matching backtracks with an explicit stack and a step budget of
-// TN_ROUTE_MAX_STEPS plus 4 per path byte; a match that would need more is
-// reported as no match (and logged once per pattern), so a pathological
-// pattern such as `(a*)*b` cannot stall the server. A compiled pattern is
-// read-only: any number of threads may match with it at once.
+// The parser reads one frame header in place, picohttpparser style; the
+// payload follows it in the stream and is unmasked with tn_ws_mask, in one go
+// or chunk by chunk. Protocol errors come back as TN_EPARSE with the close
+// code to fail the connection with (RFC 6455 §7.1.7).
+#ifndef TN__WEBSOCKET_FRAME_H
+#define TN__WEBSOCKET_FRAME_H
 
-#ifndef TN_ROUTE_MAX_STEPS  // the step budget's fixed part, per match
-#  define TN_ROUTE_MAX_STEPS 100000
-#endif
 
-typedef struct tn_route_pattern tn_route_pattern;
+TN__BEGIN_DECLS
 
-// Compiles `pattern` into *out (one allocation; free it with tn_route_free).
-// Returns 0, TN_EINVAL (logged with the pattern and the 1-based column of
-// the error) or TN_ENOMEM.
-TN_API int tn_route_compile(tn_route_pattern **out, const char *pattern);
-// Frees a compiled pattern (NULL is allowed).
-TN_API void tn_route_free(tn_route_pattern *p);
+#define TN_WS_MAX_HEADER 14     // 2 + 8 (64-bit length) + 4 (mask key)
+#define TN_WS_ACCEPT_LEN 28     // base64 of a SHA-1 digest
 
-// Matches the whole of path[0..len). On a match returns the number of
-// groups written to `groups` (min(group count, max_groups); group 1 goes to
-// groups[0]); each is a view into `path`, or {NULL, 0} for a group that did
-// not take part. Returns -1 when the path does not match.
-TN_API int tn_route_match(const tn_route_pattern *p, const char *path, size_t len, tn_str *groups,
-                          int max_groups);
+typedef enum tn_ws_opcode {
+    TN_WS_OP_CONTINUATION = 0x0,
+    TN_WS_OP_TEXT = 0x1,
+    TN_WS_OP_BINARY = 0x2,
+    TN_WS_OP_CLOSE = 0x8,
+    TN_WS_OP_PING = 0x9,
+    TN_WS_OP_PONG = 0xA
+} tn_ws_opcode;
 
-// The number of capture groups (named or not) in the pattern.
-TN_API int tn_route_group_count(const tn_route_pattern *p);
-// The 0-based index (as in tn_route_match's `groups`) of the group named
-// `name`, or -1 when there is none.
-TN_API int tn_route_group_index(const tn_route_pattern *p, const char *name);
-// The name of group `i` (0-based), or NULL when it is unnamed or out of range.
-TN_API const char *tn_route_group_name(const tn_route_pattern *p, int i);
-// The pattern's source text, as given to tn_route_compile.
-TN_API const char *tn_route_source(const tn_route_pattern *p);
-
-// Tornado's reverse_url: appends to `out` the pattern with each group replaced
-// by args[i] (copied as given: escape them first) and a `.` outside groups
-// kept as a dot. Returns TN_ENOMEM, or TN_EINVAL when nargs is not the group
-// count or the pattern is more than literals and groups: a class, `\d`,
-// quantifier, `|` or `(?:` outside the groups, or a group inside a group.
-TN_API int tn_route_reverse(const tn_route_pattern *p, const char *const *args, int nargs, tn_buf *out);
-// ==== END src/web/route.h ====
-
-// ==== BEGIN src/web/web.h ====
-#if defined(TN_AMALGAMATION_LINES)
-#line 1 "src/web/web.h"
-#endif
-// ---------------------------------------------------------------------------
-// >>web  Application, routes and request handlers (tornado.web)
-// ---------------------------------------------------------------------------
-// Tornado's hello world, in C:
-//
-//     static void main_get(tn_handler *h) { tn_write_str(h, "Hello, world"); }
-//     static const tn_handler_class main_handler = {.get = main_get};
-//
-//     int main(void) {
-//         tn_loop *loop = tn_loop_new(NULL);
-//         tn_app *app = tn_app_new(loop, &(tn_app_desc){
-//             .routes = (tn_route[]){{.pattern = "/", .handler = &main_handler}, {0}}});
-//         tn_app_listen(app, 8888);
-//         tn_loop_start(loop);
-//     }
-//
-// A route's pattern is a Tornado-style regular expression matched against
-// the whole (still percent-encoded) path; the first match wins. Its groups
-// become path arguments: tn_path_arg(h, i), or tn_path_kwarg(h, "name") for
-// named groups (?P<name>...). They arrive percent-decoded and must be UTF-8
-// (else 400), as in Tornado.
-
-// Tornado's RequestHandler subclass: the methods a route answers, and hooks.
-// A method left NULL answers 405 with an Allow header.
-typedef struct tn_handler_class {
-    tn_handler_fn get, head, post, put, del, patch, options;  // del: DELETE
-    tn_handler_fn prepare;              // before the method; finishing here skips it
-    tn_handler_fn on_finish;            // after the response was sent
-    tn_handler_fn on_connection_close;  // the client left during a deferred answer
-                                        // or a streamed body (data_received)
-    tn_handler_fn set_default_headers;  // at the start, and again before an error page
-    void (*write_error)(tn_handler *h, int status);  // NULL: Tornado's default page
-    tn_body_fn data_received;           // set: the body streams here as it arrives
-                                        // (@stream_request_body); prepare then runs
-                                        // before the body is read
-    size_t max_body_size;               // 0: the server's
-    bool no_etag;                       // skip the automatic ETag / 304
-} tn_handler_class;
-
-// One entry of a route table; a table ends with an entry whose pattern is NULL.
-typedef struct tn_route {
-    const char *pattern;                // "/story/([0-9]+)"
-    const tn_handler_class *handler;    // the class answering it, or:
-    tn_handler_fn callback;             // a plain function for every method
-    void *user_data;                    // h->user_data (Tornado's initialize kwargs)
-    const char *name;                   // for tn_app_reverse_url
-} tn_route;
-
-typedef struct tn_app tn_app;
-typedef struct tn_packed_file tn_packed_file;  // see >>static
-
-typedef struct tn_app_desc {
-    const tn_route *routes;             // the default host's routes (may be NULL)
-    const tn_handler_class *default_handler;  // unmatched paths; default: 404 page
-    void *default_handler_data;
-    bool no_access_log;                 // no tornado.access line per request
-    void *user_data;                    // tn_app_user_data
-    const char *cookie_secret;          // for signed cookies (copied); NULL: none
-    bool xsrf_cookies;                  // Tornado's XSRF check on every method
-                                        // but GET, HEAD and OPTIONS (403 on failure)
-    const char *static_path;            // a folder served under static_url_prefix
-                                        // (Tornado's static_path; copied); NULL: none
-    const char *static_url_prefix;      // default "/static/"
-    const tn_packed_file *static_files; // files embedded by tools/pack, served under
-                                        // the prefix when static_path is NULL
-    const char *template_path;          // folder of tn_render's templates (copied);
-                                        // each parsed on first use, then cached
-    tn_http_server_desc server;         // for tn_app_listen: limits, timeouts,
-                                        // xheaders (request_cb is the app's)
-} tn_app_desc;
-
-// Creates an application; every pattern is compiled now. Returns NULL (and
-// logs the pattern and column) on a bad pattern, or when out of memory.
-TN_API tn_app *tn_app_new(tn_loop *loop, const tn_app_desc *desc);
-// Tornado's add_handlers: routes that apply when the request's host (without
-// port) matches host_pattern; host groups are tried in the order added,
-// before the default host's routes. Returns 0 or TN_EINVAL / TN_ENOMEM.
-TN_API int tn_app_add_handlers(tn_app *app, const char *host_pattern, const tn_route *routes);
-// Serves on `port` on every interface (Tornado's app.listen). Returns 0 or an error.
-TN_API int tn_app_listen(tn_app *app, int port);
-// Serves on the address `bind` describes. Returns 0 or an error.
-TN_API int tn_app_listen_on(tn_app *app, const tn_bind_desc *bind);
-// The port of the first listening socket.
-TN_API int tn_app_port(const tn_app *app);
-// Appends the path of the route named `name` with its groups filled by args
-// (escaped here). Returns 0, TN_ENOENT (no such name) or TN_EINVAL.
-TN_API int tn_app_reverse_url(const tn_app *app, const char *name, const char *const *args, int nargs, tn_buf *out);
-TN_API void *tn_app_user_data(const tn_app *app);
-// Stops serving and frees the application (the loop frees it at the end too).
-TN_API void tn_app_free(tn_app *app);
-
-// ---- inside a handler
-// Positional path argument i (0-based), decoded; {NULL,0} when absent.
-TN_API tn_str tn_path_arg(const tn_handler *h, int i);
-// Named path argument, decoded; {NULL,0} when absent.
-TN_API tn_str tn_path_kwarg(const tn_handler *h, const char *name);
-TN_API int tn_path_args_count(const tn_handler *h);
-// Pass as the default to make an argument required (Tornado's get_argument
-// without a default): when absent, a 400 is sent and NULL returned.
-#define TN_REQUIRED ((const char *)(uintptr_t)1)
-
-// Tornado's get_argument: the last value of `name` from the query or a form
-// body, as a C string with surrounding whitespace stripped; `def` (may be
-// NULL) when absent. With def == TN_REQUIRED a missing argument sends a 400
-// ("Missing argument NAME") and returns NULL: return from the handler then.
-// A value that is not UTF-8 also sends a 400 and returns NULL.
-TN_API const char *tn_get_argument(tn_handler *h, const char *name, const char *def);
-// Only the query string's (get_query_argument) or only the body's.
-TN_API const char *tn_get_query_argument(tn_handler *h, const char *name, const char *def);
-TN_API const char *tn_get_body_argument(tn_handler *h, const char *name, const char *def);
-// Every value of `name` (query then body), up to max, as C strings.
-// Returns how many there are.
-TN_API size_t tn_get_arguments(tn_handler *h, const char *name, const char **out, size_t max);
-// The files of a multipart/form-data body (parts with a file name), or NULL.
-TN_API const tn_multipart *tn_get_files(tn_handler *h);
-// The cookies of the request (parsed on first use).
-TN_API const char *tn_get_cookie(tn_handler *h, const char *name, const char *def);
-
-// Adds a Set-Cookie header (tn_cookie_desc: path "/" by default). Returns
-// 0 or TN_EINVAL (bad characters, logged) / TN_ENOMEM.
-TN_API int tn_set_cookie(tn_handler *h, const tn_cookie_desc *cookie);
-// Tells the browser to delete a cookie (an expired one with the same name,
-// path and domain; path NULL means "/").
-TN_API int tn_clear_cookie(tn_handler *h, const char *name, const char *path, const char *domain);
-// Tornado's set_signed_cookie: the value signed with the app's cookie_secret
-// (Tornado's v2 format), expiring in expires_days (0: 30). Returns 0, or
-// TN_EINVAL without a cookie_secret.
-TN_API int tn_set_signed_cookie(tn_handler *h, const char *name, const char *value, double expires_days);
-// Tornado's get_signed_cookie: the verified value as a C string, or NULL
-// when absent, forged, for another name, or older than max_age_days (0: 31).
-TN_API const char *tn_get_signed_cookie(tn_handler *h, const char *name, double max_age_days);
-
-// Tornado's xsrf_token: this session's XSRF token (masked afresh on each
-// call, version 2), setting the _xsrf cookie when the client has none.
-// Valid until the request finishes; NULL when out of memory.
-TN_API const char *tn_xsrf_token(tn_handler *h);
-// `<input type="hidden" name="_xsrf" value="TOKEN"/>` for forms.
-TN_API const char *tn_xsrf_form_html(tn_handler *h);
-
-// Sends an error page (write_error, or Tornado's default) with `status` and
-// finishes. If the head was already sent, the connection is just ended.
-TN_API void tn_send_error(tn_handler *h, int status);
-// Sends a redirect to url and finishes; status 0 means 302 (301, 302, 303,
-// 307 and 308 are allowed). Returns 0 or TN_EINVAL.
-TN_API int tn_redirect(tn_handler *h, const char *url, int status);
-// Writes JSON made by the caller's json writer into the body, setting
-// Content-Type application/json; returns a writer over the response body.
-TN_API tn_json_writer *tn_write_json_begin(tn_handler *h);
-// Ends tn_write_json_begin. Returns 0 or the writer's error (the partial
-// JSON is then removed from the body).
-TN_API int tn_write_json_end(tn_handler *h);
-// The application serving the request (NULL for plain servers).
-TN_API tn_app *tn_handler_app(const tn_handler *h);
-// ==== END src/web/web.h ====
-
-// ==== BEGIN src/web/static.h ====
-#if defined(TN_AMALGAMATION_LINES)
-#line 1 "src/web/static.h"
-#endif
-// ---------------------------------------------------------------------------
-// >>static  Static files (Tornado's StaticFileHandler, static_path, static_url)
-// ---------------------------------------------------------------------------
-// Serve a folder under /static/ and link to its files with a content hash, so
-// browsers may cache them for ten years:
-//
-//     tn_app *app = tn_app_new(loop, &(tn_app_desc){
-//         .routes = routes, .static_path = "static"});
-//     ...
-//     tn_buf url = {0};
-//     tn_static_url(h, "app.css", &url);   // "/static/app.css?v=<32 hex digits>"
-//
-// Or embed the folder in the program (no file system needed):
-//
-//     build/pack static assets > assets.c       // const tn_packed_file assets[]
-//     extern const tn_packed_file assets[];
-//     ... (tn_app_desc){.static_files = assets}
-//
-// An explicit route serves another folder, the path being its first group:
-//
-//     static const tn_static_desc docs = {.path = "docs", .default_filename = "index.html"};
-//     ... {TN_STATIC_ROUTE("/docs/(.*)", &docs), ...}
-//
-// Rules, as Tornado's: Content-Type by extension, Accept-Ranges, a strong
-// ETag (SHA-256 of the content, cached until the file changes) and
-// Last-Modified; If-None-Match (which beats If-Modified-Since) and
-// If-Modified-Since answer 304, before any Range; one byte range (206, 416
-// with "bytes */N"; a range covering everything is a 200; a malformed Range
-// is ignored); HEAD; "..", absolute paths and symlinks leading out of the
-// folder are 403, missing files 404; a folder is 403 unless default_filename
-// is set: then "/dir" gets a 301 to "/dir/", which serves dir/index.html.
-// Requests with ?v= get "Cache-Control: max-age=315360000" and Expires.
-// Files on disk are sent with tn_send_file (never read whole into memory);
-// a file's hash is computed on first use, on the loop's thread (as Tornado).
-// Packed files are copied into the response.
-
-// One file embedded by tools/pack; a table ends with an entry whose path is
-// NULL and is sorted by path (strcmp), so lookups can bisect.
-struct tn_packed_file {
-    const char *path;           // relative to the packed folder, '/'-separated
-    const unsigned char *data;
-    size_t size;
-    int64_t mtime;              // seconds since the epoch (Last-Modified)
-    const char *hash;           // 64 hex digits: SHA-256 of data (ETag, ?v=)
+// Close codes (RFC 6455 §7.4.1). 1005 and 1006 are never sent on the wire.
+enum tn_ws_close_code {
+    TN_WS_CLOSE_NORMAL = 1000,
+    TN_WS_CLOSE_GOING_AWAY = 1001,
+    TN_WS_CLOSE_PROTOCOL_ERROR = 1002,
+    TN_WS_CLOSE_UNSUPPORTED_DATA = 1003,
+    TN_WS_CLOSE_NO_STATUS = 1005,
+    TN_WS_CLOSE_ABNORMAL = 1006,
+    TN_WS_CLOSE_INVALID_DATA = 1007,
+    TN_WS_CLOSE_POLICY_VIOLATION = 1008,
+    TN_WS_CLOSE_MESSAGE_TOO_BIG = 1009,
+    TN_WS_CLOSE_MANDATORY_EXTENSION = 1010,
+    TN_WS_CLOSE_INTERNAL_ERROR = 1011
 };
 
-// Tornado's StaticFileHandler arguments (the route's user_data).
-typedef struct tn_static_desc {
-    const char *path;               // the folder served; NULL: serve `files`
-    const tn_packed_file *files;    // files embedded by tools/pack
-    const char *default_filename;   // e.g. "index.html"; NULL: folders are 403
-} tn_static_desc;
+// Whether the peer's frames must carry a mask key.
+typedef enum tn_ws_mask_rule {
+    TN_WS_MASK_ANY = 0,        // accept both (Tornado's server does)
+    TN_WS_MASK_REQUIRED,       // a server reading a client, by the letter of §5.1
+    TN_WS_MASK_FORBIDDEN       // a client reading a server
+} tn_ws_mask_rule;
 
-// Tornado's StaticFileHandler as an app's route callback: serves GET and
-// HEAD of path argument 0 from the tn_static_desc in h->user_data (405 for
-// other methods).
-TN_API void tn_static_serve(tn_handler *h);
+typedef struct tn_ws_parse_opts {
+    uint64_t max_payload;      // 0: no limit below 2^63; larger frames fail with 1009
+    tn_ws_mask_rule mask;      // TN_WS_MASK_ANY
+    bool allow_rsv1;           // false; true once permessage-deflate is negotiated
+} tn_ws_parse_opts;
 
-// A tn_route serving desc (a const tn_static_desc * that outlives the app);
-// the pattern's first group is the file's path.
-#define TN_STATIC_ROUTE(pattern, desc) {(pattern), NULL, tn_static_serve, (void *)(desc), NULL}
+typedef struct tn_ws_frame_header {
+    bool fin;
+    bool rsv1;                 // "compressed" under permessage-deflate
+    uint8_t opcode;            // a tn_ws_opcode
+    bool masked;
+    uint8_t mask_key[4];       // valid when masked
+    uint64_t payload_len;
+    int close_code;            // on TN_EPARSE: 1002 (protocol error) or 1009 (too big)
+} tn_ws_frame_header;
 
-// Tornado's static_url: appends static_url_prefix + path + "?v=" + the first
-// 32 hex digits of the file's content hash, for the app's static_path or
-// static_files. Returns 0, TN_ENOENT (no such file, or no static files; out
-// is then unchanged) or TN_ENOMEM.
-TN_API int tn_static_url(tn_handler *h, const char *path, tn_buf *out);
-// ==== END src/web/static.h ====
+// The parsed payload of a close frame.
+typedef struct tn_ws_close_info {
+    int code;                  // TN_WS_CLOSE_NO_STATUS when the payload is empty
+    tn_str reason;             // a view into the payload, valid UTF-8, maybe empty
+    int fail_code;             // on TN_EPARSE: 1002 (bad code) or 1007 (bad UTF-8)
+} tn_ws_close_info;
 
-// ==== BEGIN src/web/template.h ====
-#if defined(TN_AMALGAMATION_LINES)
-#line 1 "src/web/template.h"
+// Parses the frame header at the start of `buf`. Returns the header length
+// (2..14; the payload follows), TN_INCOMPLETE, or TN_EPARSE with h->close_code
+// set. Fails as soon as the bytes seen are wrong. `o` may be NULL (defaults).
+TN_API int tn_ws_frame_parse(const char *buf, size_t len, tn_ws_frame_header *h,
+                             const tn_ws_parse_opts *o);
+// XORs `len` payload bytes with the mask key, in place. `offset` is how many
+// payload bytes came before this chunk, so a payload can be unmasked in pieces.
+// Masking and unmasking are the same operation.
+TN_API void tn_ws_mask(void *buf, size_t len, const uint8_t key[4], uint64_t offset);
+// Writes a frame header with the shortest length encoding into `out`; `key`
+// is used when `masked`. Returns its length (2..14), or TN_EINVAL for an
+// unknown opcode, a control frame that is fragmented, compressed or longer
+// than 125 bytes, or a length of 2^63 or more.
+TN_API int tn_ws_frame_write_header(char out[TN_WS_MAX_HEADER], bool fin, int opcode, bool rsv1,
+                                    bool masked, const uint8_t key[4], uint64_t payload_len);
+
+// Sec-WebSocket-Accept for a Sec-WebSocket-Key (RFC 6455 §4.2.2): writes 28
+// characters and a NUL into `out`.
+TN_API void tn_ws_accept_key(const char *key, size_t len, char out[TN_WS_ACCEPT_LEN + 1]);
+
+// True for the close codes a peer may send: 1000-1003, 1007-1014 and
+// 3000-4999 (1004-1006, 1015 and the unassigned ranges are refused).
+TN_API bool tn_ws_close_code_valid(int code);
+// Parses a close frame's payload. Returns 0, or TN_EPARSE with out->fail_code
+// set: 1002 for a 1-byte payload or an invalid code, 1007 for a reason that
+// is not valid UTF-8.
+TN_API int tn_ws_close_parse(const char *payload, size_t len, tn_ws_close_info *out);
+// Writes a close payload into `out`: nothing when code is 0, else the code and
+// the reason, cut at a character boundary to fit 125 bytes. Returns its length,
+// or TN_EINVAL when the code may not be sent or the reason is not UTF-8.
+TN_API int tn_ws_close_payload(char out[125], int code, const char *reason, size_t len);
+
+TN__END_DECLS
 #endif
-// ---------------------------------------------------------------------------
-// >>template  HTML templates in the spirit of tornado.template
-// ---------------------------------------------------------------------------
-// A template is parsed once into a compact node list and rendered any number
-// of times against a JSON value (src/base/json.h) that holds its variables:
-//
-//     <h1>{{ title }}</h1>
-//     {% for m in messages %}<p id="m{{ m.id }}">{{ m.body }}</p>{% end %}
-//     {% if not messages %}<p>No messages yet.</p>{% end %}
-//     {% raw xsrf_form_html() %}
-//
-//     tn_template *t;
-//     tn_template_error err;
-//     if (tn_template_parse("page.html", text, len, &t, &err) != 0) log(err.text);
-//     tn_template_render(t, doc.root, NULL, &out, &err);  // out gets the HTML
-//     tn_template_free(t);
-//
-// In a handler, tn_render(h, "page.html", ctx) does it all with the app's
-// template_path and a cache of parsed templates.
-//
-// Syntax: `{{ expr }}` prints expr HTML-escaped (& < > " ' as Tornado's
-// xhtml_escape), `{% raw expr %}` unescaped, `{# ... #}` is a comment, and
-// `{{!`, `{%!`, `{#!` print `{{`, `{%`, `{#` literally. Tags:
-//   {% if expr %} ... {% elif expr %} ... {% else %} ... {% end %}
-//   {% for x in expr %} ... {% end %}       (`for k, v in obj` for members)
-//   {% include "name" %}                    (sees the includer's variables)
-//   {% extends "base.html" %} {% block name %} default {% end %}
-// Whitespace is kept as written. An expr is `not` (optional) before one of:
-// a dotted path into the variables (`m.body`, `messages.0.id`), a quoted
-// string ('..' or "..", no escapes), or a call `fn(arg, ...)` of a function
-// given by the environment (arguments: strings or paths).
-//
-// Values: a string prints as its text, a number as its JSON text, true and
-// false as `true`/`false`, null and missing members as nothing, arrays and
-// objects as their JSON. Truthiness is JSON's: false, null, 0, "", [] and {}
-// are false. An unknown top-level name is a render error (Tornado raises
-// NameError); a missing member is empty. `for x in` an array binds each
-// element, an object binds each key (as Python); null or missing iterate
-// zero times. With extends, the base template is rendered and each block
-// takes the most derived template's content; text outside blocks in a
-// derived template is ignored (as Tornado); a block name may appear once per
-// template. Include and extends names are relative to the folder of the
-// template that names them, as in Tornado ("../x" may climb up to the
-// loader's root, "/x" starts there).
-
-// How deep includes and extends may nest (a longer chain is a render error).
-#ifndef TN_TEMPLATE_MAX_DEPTH
-#  define TN_TEMPLATE_MAX_DEPTH 16
-#endif
-// Deepest nesting of if/for/block inside one template (deeper: parse error).
-#ifndef TN_TEMPLATE_MAX_NESTING
-#  define TN_TEMPLATE_MAX_NESTING 64
-#endif
-// Most nodes one render may visit: bounds the time and output of loops over
-// includes of loops (a longer render is an error).
-#ifndef TN_TEMPLATE_MAX_STEPS
-#  define TN_TEMPLATE_MAX_STEPS (16u * 1024u * 1024u)
-#endif
-// Largest template source in bytes a loader reads.
-#ifndef TN_TEMPLATE_MAX_SIZE
-#  define TN_TEMPLATE_MAX_SIZE (1024u * 1024u)
-#endif
-
-typedef struct tn_template tn_template;
-typedef struct tn_template_loader tn_template_loader;
-
-// Where and why parsing or rendering failed.
-typedef struct tn_template_error {
-    int line, col;    // 1-based position of the faulty tag (col in bytes)
-    char text[256];   // "name:line:col: message"; "" when there was no error
-} tn_template_error;
-
-// A function callable from templates: appends its result for `name` with
-// `args` to out (unescaped; {{ }} escapes it). Returns 0, TN_ENOENT for an
-// unknown name (a render error "unknown function"), or another error.
-typedef int (*tn_template_call_fn)(void *user_data, const char *name, const tn_str *args, int nargs, tn_buf *out);
-
-// What a render may use besides the variables; zero fields mean none.
-typedef struct tn_template_env {
-    tn_template_loader *loader;     // for include and extends (NULL: they fail)
-    tn_template_call_fn call;       // for fn(...) expressions (NULL: all unknown)
-    void *user_data;                // passed to call
-} tn_template_env;
-
-// Parses `text` (len bytes, copied) into *out; `name` appears in errors.
-// Returns 0; TN_EPARSE with err filled (e.g. "page.html:3:5: Missing
-// {% end %} block for if"); TN_EMSGSIZE over 1 GiB; TN_ENOMEM. err may be NULL.
-TN_API int tn_template_parse(const char *name, const char *text, size_t len, tn_template **out, tn_template_error *err);
-// Appends the rendering of t with the variables of ctx (a JSON object or
-// NULL) to out. Returns 0; TN_EINVAL with err filled for a render error
-// (unknown name, include not found, nesting too deep...); TN_EPARSE with the
-// included template's parse error; TN_ENOMEM. On error out is cut back to
-// its length at the call. err may be NULL.
-TN_API int tn_template_render(const tn_template *t, const tn_json_value *ctx, const tn_template_env *env, tn_buf *out, tn_template_error *err);
-// The name given at parse time.
-TN_API const char *tn_template_name(const tn_template *t);
-// Frees a template from tn_template_parse (not one owned by a loader). NULL is fine.
-TN_API void tn_template_free(tn_template *t);
-// Appends s[0..len) with & < > " ' as entities (Tornado's xhtml_escape), the
-// way {{ }} prints. Returns 0 or TN_ENOMEM.
-TN_API int tn_xhtml_escape(tn_buf *out, const char *s, size_t len);
-
-// Reads the source of template `name` into out. Returns 0, TN_ENOENT, or another error.
-typedef int (*tn_template_read_fn)(void *user_data, const char *name, tn_buf *out);
-
-// Where a loader finds template sources: a folder, or a callback (e.g. over
-// files packed into the program by tools/pack). Set one of root and read.
-typedef struct tn_template_loader_desc {
-    const char *root;               // folder (copied)
-    tn_template_read_fn read;       // used when root is NULL
-    void *user_data;                // passed to read
-} tn_template_loader_desc;
-
-// Creates a loader that parses each template on first use and keeps it.
-// Returns NULL when out of memory or when neither root nor read is set.
-TN_API tn_template_loader *tn_template_loader_new(const tn_template_loader_desc *desc);
-// The parsed template `name` (cached; valid until the loader is freed).
-// Names are relative paths: empty segments, ".", "..", a leading "/" and
-// backslashes are refused (TN_EINVAL). Returns 0, TN_ENOENT, TN_EINVAL,
-// TN_EMSGSIZE (over TN_TEMPLATE_MAX_SIZE), TN_EPARSE (err filled) or TN_ENOMEM.
-TN_API int tn_template_loader_get(tn_template_loader *l, const char *name, const tn_template **out, tn_template_error *err);
-// Frees the loader and every template it parsed. NULL is fine.
-TN_API void tn_template_loader_free(tn_template_loader *l);
-
-// ---- in a handler (the app's template_path)
-
-// Renders template `name` of the app's template_path with ctx, writes it with
-// Content-Type text/html; charset=UTF-8 and finishes. Templates may call
-// xsrf_form_html() and static_url(path). On error: logs "name:line:col:
-// message", answers 500 and returns the error (TN_EINVAL without a template_path).
-TN_API int tn_render(tn_handler *h, const char *name, const tn_json_value *ctx);
-// tn_render's rendering appended to out instead; nothing is sent. Errors are
-// logged and returned; out is then unchanged.
-TN_API int tn_render_string(tn_handler *h, const char *name, const tn_json_value *ctx, tn_buf *out);
-// ==== END src/web/template.h ====
-
-// ==== BEGIN src/web/testing.h ====
-#if defined(TN_AMALGAMATION_LINES)
-#line 1 "src/web/testing.h"
-#endif
-// ---------------------------------------------------------------------------
-// >>testing  For tests: an app on a loopback port and a client to fetch from
-// ---------------------------------------------------------------------------
-// Tornado's AsyncHTTPTestCase in C. tn_http_test_new makes a loop, serves
-// the app on 127.0.0.1 at an ephemeral port and makes a client; each
-// tn_http_test_fetch runs the loop until the answer is in (or the timeout
-// passes) and hands it back:
-//
-//     tn_http_test *t = tn_http_test_new(&(tn_http_test_desc){.app = {.routes = routes}});
-//     const tn_fetch_response *r = tn_http_test_fetch(t, "/hello", NULL);
-//     assert(r->code == 200);
-//     r = tn_http_test_fetch(t, "/form", &(tn_fetch_desc){.method = "POST", .body = "a=1", .body_len = 3});
-//     tn_http_test_free(t);   // frees the loop, the app and the client
-//
-// Meant for tests: it blocks while it runs the loop, and a response is kept
-// only until the next fetch.
-
-typedef struct tn_http_test tn_http_test;
-
-typedef struct tn_http_test_desc {
-    tn_app_desc app;            // the application under test (the loop is the test's)
-    tn_http_client_desc client; // the client's limits
-    double timeout;             // seconds a fetch may take; default 5 (Tornado's
-                                // ASYNC_TEST_TIMEOUT)
-} tn_http_test_desc;
-
-// Starts the app and the client on a new loop. Returns NULL (and logs why)
-// when the app cannot be made or cannot listen.
-TN_API tn_http_test *tn_http_test_new(const tn_http_test_desc *desc);
-// Frees the loop with everything on it (app, client, the last response).
-TN_API void tn_http_test_free(tn_http_test *t);
-TN_API tn_loop *tn_http_test_loop(const tn_http_test *t);
-TN_API tn_app *tn_http_test_app(const tn_http_test *t);
-TN_API tn_http_client *tn_http_test_client(const tn_http_test *t);
-// The app's port (Tornado's get_http_port).
-TN_API int tn_http_test_port(const tn_http_test *t);
-// "http://127.0.0.1:PORT" + path (Tornado's get_url); valid until the next call.
-TN_API const char *tn_http_test_url(tn_http_test *t, const char *path);
-// Fetches `path` (or an absolute "http://" URL) with the options in `opts`
-// (may be NULL; its url and on_response are ignored; request_timeout
-// defaults to the test's timeout), running the loop until the answer is in.
-// The response (never NULL) is valid until the next fetch or tn_http_test_free;
-// a fetch that could not start has error set (e.g. TN_EINVAL) and code 0.
-TN_API const tn_fetch_response *tn_http_test_fetch(tn_http_test *t, const char *path, const tn_fetch_desc *opts);
-// ==== END src/web/testing.h ====
+// ==== END src/websocket/frame.h ====
 
 // ==== BEGIN src/websocket/websocket.h ====
+// ---------------------------------------------------------------------------
 #if defined(TN_AMALGAMATION_LINES)
 #line 1 "src/websocket/websocket.h"
 #endif
+// >>websocket  WebSocket connections (RFC 6455), the same at both ends
 // ---------------------------------------------------------------------------
-// >>websocket  WebSocket server connections (Tornado's WebSocketHandler)
-// ---------------------------------------------------------------------------
-// A WebSocket endpoint is a route whose callback is tn_ws_upgrade and whose
-// user_data is a tn_ws_class (TN_WS_ROUTE spells it):
+// A tn_ws is one connection, made by a server's route (>>ws_server:
+// Tornado's WebSocketHandler) or by tn_ws_connect (>>ws_client); a
+// tn_ws_class holds its callbacks and limits. Once open, frames flow: every
+// message arrives whole in on_message (text is checked to be UTF-8 as it
+// arrives, close 1007 otherwise); pings are answered; protocol errors close
+// with 1002, messages over max_message_size with 1009. Failing a connection
+// sends the close frame, ends our side of the TCP connection and waits up to
+// close_timeout for the peer to hang up.
 //
-//     static void echo(tn_ws *ws, const char *data, size_t len, bool binary) {
-//         tn_ws_send(ws, data, len, binary);
-//     }
-//     static tn_ws_class echo_ws = {.on_message = echo};
-//     static const tn_route routes[] = {TN_WS_ROUTE("/ws", &echo_ws), {0}};
-//
-// The handshake (RFC 6455 §4.2) answers 405 to methods other than GET, 400
-// to HTTP/1.0, to a missing "Upgrade: websocket" ("Can \"Upgrade\" only to
-// \"WebSocket\".") or "Connection: Upgrade" and to a Sec-WebSocket-Key that is
-// not 16 bytes in base64, 403 when check_origin refuses, and 426 (with
-// "Sec-WebSocket-Version: 13") to other versions. Extensions such as
-// permessage-deflate are declined: the answer names none.
-//
-// Then frames flow: every message arrives whole in on_message (text is
-// checked to be UTF-8 as it arrives, close 1007 otherwise); pings are
-// answered; protocol errors close with 1002, messages over max_message_size
-// with 1009. Failing a connection sends the close frame, ends our side of the
-// TCP connection and waits up to close_timeout for the peer to hang up.
-//
-// Lifetimes: a tn_ws is valid from prepare until on_close returns; on_close
-// runs exactly once for every connection that was answered 101 (a refused
-// handshake gets none). Sending, pinging and closing are safe inside every
-// callback; once the connection is closing they return TN_ECLOSED.
+// Lifetimes: a tn_ws is valid until on_close returns, and on_close runs
+// exactly once for every connection that opened (a refused or failed
+// handshake gets none; a server's tn_ws exists from prepare on). Sending,
+// pinging and closing are safe inside every callback; once the connection
+// is closing they return TN_ECLOSED.
+#ifndef TN__WEBSOCKET_WEBSOCKET_H
+#define TN__WEBSOCKET_WEBSOCKET_H
+#if defined(TN_AMALGAMATION_LINES)
+#line 24 "src/websocket/websocket.h"
+#endif
+TN__BEGIN_DECLS
 
 typedef struct tn_ws tn_ws;
 
@@ -2742,26 +3019,6 @@ typedef struct tn_ws_class {
     void *user_data;                // the initial tn_ws_user_data of each connection
 } tn_ws_class;
 
-// A route entry for a WebSocket endpoint (C99 / C++20 designated initialisers).
-#define TN_WS_ROUTE(pattern_, cls_) \
-    { .pattern = (pattern_), .callback = tn_ws_upgrade, .user_data = (void *)(cls_) }
-
-// The route callback: h->user_data must be the tn_ws_class. Validates the
-// handshake (or answers the error), detaches the stream, sends 101 and calls
-// open.
-TN_API void tn_ws_upgrade(tn_handler *h);
-
-// Goes on with a handshake that prepare deferred (tn_defer): validates,
-// answers 101 and calls open, or answers the handshake error. Returns 0,
-// TN_EINVAL (nothing pending) or TN_ECLOSED when the client left meanwhile:
-// then ws is freed without open or on_close. ws is not to be used after a
-// failed handshake.
-TN_API int tn_ws_accept(tn_ws *ws);
-// Refuses a handshake that prepare deferred with an error page of `status`
-// (400..599; others answer 500) and frees ws (no on_close). Returns 0 or
-// TN_EINVAL (nothing pending).
-TN_API int tn_ws_refuse(tn_ws *ws, int status);
-
 // Sends one message, unfragmented; text must be UTF-8. A client masks it. Returns
 // 0, TN_EINVAL (text that is not UTF-8), TN_ECLOSED (closing or closed), or
 // TN_ENOBUFS when max_write_buffer_size would be passed: the connection is
@@ -2779,12 +3036,6 @@ TN_API int tn_ws_close(tn_ws *ws, int code, const char *reason);
 TN_API bool tn_ws_closing(const tn_ws *ws);
 // Bytes queued for sending and not yet taken by the kernel.
 TN_API size_t tn_ws_write_buffer_size(const tn_ws *ws);
-// Positional path argument i of the route (0-based, decoded), {NULL,0} when absent.
-TN_API tn_str tn_ws_path_arg(const tn_ws *ws, int i);
-TN_API int tn_ws_path_args_count(const tn_ws *ws);
-// The path argument of the route's named group `name` (Tornado's
-// path_kwargs, like tn_path_kwarg), {NULL,0} when the route has none.
-TN_API tn_str tn_ws_path_kwarg(const tn_ws *ws, const char *name);
 // The subprotocol chosen by select_subprotocol, or {NULL,0}.
 TN_API tn_str tn_ws_subprotocol(const tn_ws *ws);
 TN_API const tn_ws_class *tn_ws_get_class(const tn_ws *ws);
@@ -2795,8 +3046,17 @@ TN_API void tn_ws_set_user_data(tn_ws *ws, void *user_data);
 TN_API tn_stream *tn_ws_stream(const tn_ws *ws);
 TN_API tn_loop *tn_ws_loop(const tn_ws *ws);
 
-// ---- the client (Tornado's websocket_connect)
-//
+TN__END_DECLS
+#endif
+// ==== END src/websocket/websocket.h ====
+
+// ==== BEGIN src/websocket/client.h ====
+// ---------------------------------------------------------------------------
+#if defined(TN_AMALGAMATION_LINES)
+#line 1 "src/websocket/client.h"
+#endif
+// >>ws_client  The WebSocket client (Tornado's websocket_connect)
+// ---------------------------------------------------------------------------
 // tn_ws_connect opens a connection on the loop and hands it, open, to the
 // desc's on_connect; from there it is the same tn_ws as on the server side,
 // with the same class of callbacks, close and ping rules, except that every
@@ -2823,6 +3083,12 @@ TN_API tn_loop *tn_ws_loop(const tn_ws *ws);
 // 6455 §7.1.1), up to close_timeout. Lifetimes as on the server side: a
 // client's tn_ws is valid from on_connect (status 0) until on_close returns,
 // and on_close runs exactly once for it; a failed connect gets no on_close.
+#ifndef TN__WEBSOCKET_CLIENT_H
+#define TN__WEBSOCKET_CLIENT_H
+
+
+
+TN__BEGIN_DECLS
 
 // status 0: ws is open (open runs right after this callback). Otherwise ws
 // is NULL and status says why: TN_ETIMEDOUT, TN_ECONNREFUSED, TN_ENOTFOUND,
@@ -2851,16 +3117,723 @@ typedef struct tn_ws_connect_desc {
 // line, no on_connect), TN_ENOTSUP (wss://) or TN_ENOMEM: on_connect will
 // not run then.
 TN_API int tn_ws_connect(tn_loop *loop, const tn_ws_connect_desc *desc);
-// ==== END src/websocket/websocket.h ====
 
-// ==== BEGIN src/decl_end.h ====
+TN__END_DECLS
+#endif
+// ==== END src/websocket/client.h ====
+
+// ==== BEGIN src/web/route.h ====
+// ---------------------------------------------------------------------------
 #if defined(TN_AMALGAMATION_LINES)
-#line 1 "src/decl_end.h"
+#line 1 "src/web/route.h"
 #endif
-#ifdef __cplusplus
-} // extern "C"
+// >>route  Route patterns: the regular expressions of Tornado's URL specs
+// ---------------------------------------------------------------------------
+// A small built-in matcher (no libc regex) for the patterns routes use:
+// literals and escapes, `.`, classes `[a-z]` `[^/]`, `\d \w \s \D \W \S`,
+// `\xHH`, `\b \B`, groups `( )` `(?: )` `(?P<name> )`, alternation `|`,
+// quantifiers `* + ? {n} {n,} {,m} {n,m}` (greedy, or lazy with a `?`), and
+// the anchors `^` `$`. The whole path must match (Python's re.fullmatch);
+// Tornado appends `$` to the pattern, which is the same for every pattern
+// that has no top-level `|`.
+//
+// Matching follows Python's `re` on Tornado's request.path, which is the raw
+// path decoded as Latin-1: patterns and paths are bytes, `\w` and `\s` also
+// take the bytes >= 0x80 that Python's Unicode classes take (e.g. 0xE9 is
+// \w), and `\d` is [0-9]. Differences: `.` matches every byte (also "\n"),
+// `$` matches only at the very end, and a `{` that does not start a valid
+// {n,m} (n, m <= 65535) is an error where Python reads it literally. Other
+// Python syntax (flags, lookaround, backreferences, possessive quantifiers)
+// is a compile error too.
+//
+// Matching backtracks with an explicit stack and a step budget of
+// TN_ROUTE_MAX_STEPS plus 4 per path byte; a match that would need more is
+// reported as no match (and logged once per pattern), so a pathological
+// pattern such as `(a*)*b` cannot stall the server. A compiled pattern is
+// read-only: any number of threads may match with it at once.
+#ifndef TN__WEB_ROUTE_H
+#define TN__WEB_ROUTE_H
+
+
+TN__BEGIN_DECLS
+
+#ifndef TN_ROUTE_MAX_STEPS  // the step budget's fixed part, per match
+#  define TN_ROUTE_MAX_STEPS 100000
 #endif
-// ==== END src/decl_end.h ====
+
+typedef struct tn_route_pattern tn_route_pattern;
+
+// Compiles `pattern` into *out (one allocation; free it with tn_route_free).
+// Returns 0, TN_EINVAL (logged with the pattern and the 1-based column of
+// the error) or TN_ENOMEM.
+TN_API int tn_route_compile(tn_route_pattern **out, const char *pattern);
+// Frees a compiled pattern (NULL is allowed).
+TN_API void tn_route_free(tn_route_pattern *p);
+
+// Matches the whole of path[0..len). On a match returns the number of
+// groups written to `groups` (min(group count, max_groups); group 1 goes to
+// groups[0]); each is a view into `path`, or {NULL, 0} for a group that did
+// not take part. Returns -1 when the path does not match.
+TN_API int tn_route_match(const tn_route_pattern *p, const char *path, size_t len, tn_str *groups,
+                          int max_groups);
+
+// The number of capture groups (named or not) in the pattern.
+TN_API int tn_route_group_count(const tn_route_pattern *p);
+// The 0-based index (as in tn_route_match's `groups`) of the group named
+// `name`, or -1 when there is none.
+TN_API int tn_route_group_index(const tn_route_pattern *p, const char *name);
+// The name of group `i` (0-based), or NULL when it is unnamed or out of range.
+TN_API const char *tn_route_group_name(const tn_route_pattern *p, int i);
+// The pattern's source text, as given to tn_route_compile.
+TN_API const char *tn_route_source(const tn_route_pattern *p);
+
+// Tornado's reverse_url: appends to `out` the pattern with each group replaced
+// by args[i] (copied as given: escape them first) and a `.` outside groups
+// kept as a dot. Returns TN_ENOMEM, or TN_EINVAL when nargs is not the group
+// count or the pattern is more than literals and groups: a class, `\d`,
+// quantifier, `|` or `(?:` outside the groups, or a group inside a group.
+TN_API int tn_route_reverse(const tn_route_pattern *p, const char *const *args, int nargs, tn_buf *out);
+
+TN__END_DECLS
+#endif
+// ==== END src/web/route.h ====
+
+// ==== BEGIN src/web/template.h ====
+// ---------------------------------------------------------------------------
+#if defined(TN_AMALGAMATION_LINES)
+#line 1 "src/web/template.h"
+#endif
+// >>template  HTML templates in the spirit of tornado.template
+// ---------------------------------------------------------------------------
+// A template is parsed once into a compact node list and rendered any number
+// of times against a JSON value (src/base/json.h) that holds its variables:
+//
+//     <h1>{{ title }}</h1>
+//     {% for m in messages %}<p id="m{{ m.id }}">{{ m.body }}</p>{% end %}
+//     {% if not messages %}<p>No messages yet.</p>{% end %}
+//     {% raw xsrf_form_html() %}
+//
+//     tn_template *t;
+//     tn_template_error err;
+//     if (tn_template_parse("page.html", text, len, &t, &err) != 0) log(err.text);
+//     tn_template_render(t, doc.root, NULL, &out, &err);  // out gets the HTML
+//     tn_template_free(t);
+//
+// The engine needs only JSON and strings; in a handler, tn_render(h,
+// "page.html", ctx) (>>render) does it all with the app's template_path and
+// a cache of parsed templates.
+//
+// Syntax: `{{ expr }}` prints expr HTML-escaped (& < > " ' as Tornado's
+// xhtml_escape), `{% raw expr %}` unescaped, `{# ... #}` is a comment, and
+// `{{!`, `{%!`, `{#!` print `{{`, `{%`, `{#` literally. Tags:
+//   {% if expr %} ... {% elif expr %} ... {% else %} ... {% end %}
+//   {% for x in expr %} ... {% end %}       (`for k, v in obj` for members)
+//   {% include "name" %}                    (sees the includer's variables)
+//   {% extends "base.html" %} {% block name %} default {% end %}
+// Whitespace is kept as written. An expr is `not` (optional) before one of:
+// a dotted path into the variables (`m.body`, `messages.0.id`), a quoted
+// string ('..' or "..", no escapes), or a call `fn(arg, ...)` of a function
+// given by the environment (arguments: strings or paths).
+//
+// Values: a string prints as its text, a number as its JSON text, true and
+// false as `true`/`false`, null and missing members as nothing, arrays and
+// objects as their JSON. Truthiness is JSON's: false, null, 0, "", [] and {}
+// are false. An unknown top-level name is a render error (Tornado raises
+// NameError); a missing member is empty. `for x in` an array binds each
+// element, an object binds each key (as Python); null or missing iterate
+// zero times. With extends, the base template is rendered and each block
+// takes the most derived template's content; text outside blocks in a
+// derived template is ignored (as Tornado); a block name may appear once per
+// template. Include and extends names are relative to the folder of the
+// template that names them, as in Tornado ("../x" may climb up to the
+// loader's root, "/x" starts there).
+#ifndef TN__WEB_TEMPLATE_H
+#define TN__WEB_TEMPLATE_H
+
+
+
+TN__BEGIN_DECLS
+
+// How deep includes and extends may nest (a longer chain is a render error).
+#ifndef TN_TEMPLATE_MAX_DEPTH
+#  define TN_TEMPLATE_MAX_DEPTH 16
+#endif
+// Deepest nesting of if/for/block inside one template (deeper: parse error).
+#ifndef TN_TEMPLATE_MAX_NESTING
+#  define TN_TEMPLATE_MAX_NESTING 64
+#endif
+// Most nodes one render may visit: bounds the time and output of loops over
+// includes of loops (a longer render is an error).
+#ifndef TN_TEMPLATE_MAX_STEPS
+#  define TN_TEMPLATE_MAX_STEPS (16u * 1024u * 1024u)
+#endif
+// Largest template source in bytes a loader reads.
+#ifndef TN_TEMPLATE_MAX_SIZE
+#  define TN_TEMPLATE_MAX_SIZE (1024u * 1024u)
+#endif
+
+typedef struct tn_template tn_template;
+typedef struct tn_template_loader tn_template_loader;
+
+// Where and why parsing or rendering failed.
+typedef struct tn_template_error {
+    int line, col;    // 1-based position of the faulty tag (col in bytes)
+    char text[256];   // "name:line:col: message"; "" when there was no error
+} tn_template_error;
+
+// A function callable from templates: appends its result for `name` with
+// `args` to out (unescaped; {{ }} escapes it). Returns 0, TN_ENOENT for an
+// unknown name (a render error "unknown function"), or another error.
+typedef int (*tn_template_call_cb)(void *user_data, const char *name, const tn_str *args, int nargs, tn_buf *out);
+
+// What a render may use besides the variables; zero fields mean none.
+typedef struct tn_template_env {
+    tn_template_loader *loader;     // for include and extends (NULL: they fail)
+    tn_template_call_cb call;       // for fn(...) expressions (NULL: all unknown)
+    void *user_data;                // passed to call
+} tn_template_env;
+
+// Parses `text` (len bytes, copied) into *out; `name` appears in errors.
+// Returns 0; TN_EPARSE with err filled (e.g. "page.html:3:5: Missing
+// {% end %} block for if"); TN_EMSGSIZE over 1 GiB; TN_ENOMEM. err may be NULL.
+TN_API int tn_template_parse(const char *name, const char *text, size_t len, tn_template **out, tn_template_error *err);
+// Appends the rendering of t with the variables of ctx (a JSON object or
+// NULL) to out. Returns 0; TN_EINVAL with err filled for a render error
+// (unknown name, include not found, nesting too deep...); TN_EPARSE with the
+// included template's parse error; TN_ENOMEM. On error out is cut back to
+// its length at the call. err may be NULL.
+TN_API int tn_template_render(const tn_template *t, const tn_json_value *ctx, const tn_template_env *env, tn_buf *out, tn_template_error *err);
+// The name given at parse time.
+TN_API const char *tn_template_name(const tn_template *t);
+// Frees a template from tn_template_parse (not one owned by a loader). NULL is fine.
+TN_API void tn_template_free(tn_template *t);
+// Appends s[0..len) with & < > " ' as entities (Tornado's xhtml_escape), the
+// way {{ }} prints. Returns 0 or TN_ENOMEM.
+TN_API int tn_xhtml_escape(tn_buf *out, const char *s, size_t len);
+
+// Reads the source of template `name` into out. Returns 0, TN_ENOENT, or another error.
+typedef int (*tn_template_read_cb)(void *user_data, const char *name, tn_buf *out);
+
+// Where a loader finds template sources: a folder, or a callback (e.g. over
+// files packed into the program by tools/pack). Set one of root and read.
+typedef struct tn_template_loader_desc {
+    const char *root;               // folder (copied)
+    tn_template_read_cb read;       // used when root is NULL
+    void *user_data;                // passed to read
+} tn_template_loader_desc;
+
+// Creates a loader that parses each template on first use and keeps it.
+// Returns NULL when out of memory or when neither root nor read is set.
+TN_API tn_template_loader *tn_template_loader_new(const tn_template_loader_desc *desc);
+// The parsed template `name` (cached; valid until the loader is freed).
+// Names are relative paths: empty segments, ".", "..", a leading "/" and
+// backslashes are refused (TN_EINVAL). Returns 0, TN_ENOENT, TN_EINVAL,
+// TN_EMSGSIZE (over TN_TEMPLATE_MAX_SIZE), TN_EPARSE (err filled) or TN_ENOMEM.
+TN_API int tn_template_loader_get(tn_template_loader *l, const char *name, const tn_template **out, tn_template_error *err);
+// Frees the loader and every template it parsed. NULL is fine.
+TN_API void tn_template_loader_free(tn_template_loader *l);
+
+TN__END_DECLS
+#endif
+// ==== END src/web/template.h ====
+
+// ==== BEGIN src/web/static.h ====
+// ---------------------------------------------------------------------------
+#if defined(TN_AMALGAMATION_LINES)
+#line 1 "src/web/static.h"
+#endif
+// >>static  Static files (Tornado's StaticFileHandler, static_path, static_url)
+// ---------------------------------------------------------------------------
+// Serve a folder under /static/ and link to its files with a content hash, so
+// browsers may cache them for ten years:
+//
+//     tn_app *app = tn_app_new(loop, &(tn_app_desc){
+//         .routes = routes, .static_path = "static"});
+//     ...
+//     tn_buf url = {0};
+//     tn_static_url(h, "app.css", &url);   // "/static/app.css?v=<32 hex digits>"
+//
+// Or embed the folder in the program (no file system needed):
+//
+//     build/pack static assets > assets.c       // const tn_packed_file assets[]
+//     extern const tn_packed_file assets[];
+//     ... (tn_app_desc){.static_files = assets}
+//
+// An explicit route serves another folder, the path being its first group:
+//
+//     static const tn_static_desc docs = {.path = "docs", .default_filename = "index.html"};
+//     ... {TN_STATIC_ROUTE("/docs/(.*)", &docs), ...}
+//
+// Rules, as Tornado's: Content-Type by extension, Accept-Ranges, a strong
+// ETag (SHA-256 of the content, cached until the file changes) and
+// Last-Modified; If-None-Match (which beats If-Modified-Since) and
+// If-Modified-Since answer 304, before any Range; one byte range (206, 416
+// with "bytes */N"; a range covering everything is a 200; a malformed Range
+// is ignored); HEAD; "..", absolute paths and symlinks leading out of the
+// folder are 403, missing files 404; a folder is 403 unless default_filename
+// is set: then "/dir" gets a 301 to "/dir/", which serves dir/index.html.
+// Requests with ?v= get "Cache-Control: max-age=315360000" and Expires.
+// Files on disk are sent with tn_send_file (never read whole into memory);
+// a file's hash is computed on first use, on the loop's thread (as Tornado).
+// Packed files are copied into the response.
+#ifndef TN__WEB_STATIC_H
+#define TN__WEB_STATIC_H
+
+
+
+TN__BEGIN_DECLS
+
+// One file embedded by tools/pack; a table ends with an entry whose path is
+// NULL and is sorted by path (strcmp), so lookups can bisect.
+typedef struct tn_packed_file {
+    const char *path;           // relative to the packed folder, '/'-separated
+    const unsigned char *data;
+    size_t size;
+    int64_t mtime;              // seconds since the epoch (Last-Modified)
+    const char *hash;           // 64 hex digits: SHA-256 of data (ETag, ?v=)
+} tn_packed_file;
+
+// Tornado's StaticFileHandler arguments (the route's user_data).
+typedef struct tn_static_desc {
+    const char *path;               // the folder served; NULL: serve `files`
+    const tn_packed_file *files;    // files embedded by tools/pack
+    const char *default_filename;   // e.g. "index.html"; NULL: folders are 403
+} tn_static_desc;
+
+// Tornado's StaticFileHandler as an app's route callback: serves GET and
+// HEAD of path argument 0 from the tn_static_desc in h->user_data (405 for
+// other methods).
+TN_API void tn_static_serve(tn_handler *h);
+
+// A tn_route serving desc (a const tn_static_desc * that outlives the app);
+// the pattern's first group is the file's path.
+#define TN_STATIC_ROUTE(pattern, desc) {(pattern), NULL, tn_static_serve, (void *)(desc), NULL}
+
+// Tornado's static_url: appends static_url_prefix + path + "?v=" + the first
+// 32 hex digits of the file's content hash, for the app's static_path or
+// static_files. Returns 0, TN_ENOENT (no such file, or no static files; out
+// is then unchanged) or TN_ENOMEM.
+TN_API int tn_static_url(tn_handler *h, const char *path, tn_buf *out);
+
+TN__END_DECLS
+#endif
+// ==== END src/web/static.h ====
+
+// ==== BEGIN src/web/handler.h ====
+// ---------------------------------------------------------------------------
+#if defined(TN_AMALGAMATION_LINES)
+#line 1 "src/web/handler.h"
+#endif
+// >>handler  Handler classes, and inside a handler: path arguments, errors,
+// redirects, JSON
+// ---------------------------------------------------------------------------
+// Tornado's RequestHandler: a class of callbacks a route answers with, and
+// what it adds to the HTTP calls of >>http_server (tn_write, tn_set_header,
+// tn_finish...) for handlers of an app's routes.
+// An automatic ETag is added to a GET or HEAD answered 200 (and an
+// If-None-Match that names it gets a 304), unless the class sets no_etag.
+#ifndef TN__WEB_HANDLER_H
+#define TN__WEB_HANDLER_H
+#if defined(TN_AMALGAMATION_LINES)
+#line 15 "src/web/handler.h"
+#endif
+TN__BEGIN_DECLS
+
+// Tornado's RequestHandler subclass: the methods a route answers, and hooks.
+// A method left NULL answers 405 with an Allow header.
+typedef struct tn_handler_class {
+    tn_handler_cb get, head, post, put, del, patch, options;  // del: DELETE
+    tn_handler_cb prepare;              // before the method; finishing here skips it
+    tn_handler_cb on_finish;            // after the response was sent
+    tn_handler_cb on_connection_close;  // the client left during a deferred answer
+                                        // or a streamed body (data_received)
+    tn_handler_cb set_default_headers;  // at the start, and again before an error page
+    void (*write_error)(tn_handler *h, int status);  // NULL: Tornado's default page
+    tn_body_cb data_received;           // set: the body streams here as it arrives
+                                        // (@stream_request_body); prepare then runs
+                                        // before the body is read
+    size_t max_body_size;               // 0: the server's
+    bool no_etag;                       // skip the automatic ETag / 304
+} tn_handler_class;
+
+// Positional path argument i (0-based), decoded; {NULL,0} when absent.
+TN_API tn_str tn_path_arg(const tn_handler *h, int i);
+// Named path argument, decoded; {NULL,0} when absent.
+TN_API tn_str tn_path_kwarg(const tn_handler *h, const char *name);
+TN_API int tn_path_args_count(const tn_handler *h);
+
+// Sends an error page (write_error, or Tornado's default) with `status` and
+// finishes. If the head was already sent, the connection is just ended.
+TN_API void tn_send_error(tn_handler *h, int status);
+// Sends a redirect to url and finishes; status 0 means 302 (301, 302, 303,
+// 307 and 308 are allowed). Returns 0 or TN_EINVAL.
+TN_API int tn_redirect(tn_handler *h, const char *url, int status);
+// Writes JSON made by the caller's json writer into the body, setting
+// Content-Type application/json; returns a writer over the response body.
+TN_API tn_json_writer *tn_write_json_begin(tn_handler *h);
+// Ends tn_write_json_begin. Returns 0 or the writer's error (the partial
+// JSON is then removed from the body).
+TN_API int tn_write_json_end(tn_handler *h);
+
+TN__END_DECLS
+#endif
+// ==== END src/web/handler.h ====
+
+// ==== BEGIN src/web/app.h ====
+// ---------------------------------------------------------------------------
+#if defined(TN_AMALGAMATION_LINES)
+#line 1 "src/web/app.h"
+#endif
+// >>app  The application: routes, handler classes, listening (tornado.web)
+// ---------------------------------------------------------------------------
+// Tornado's hello world, in C:
+//
+//     static void main_get(tn_handler *h) { tn_write_str(h, "Hello, world"); }
+//     static const tn_handler_class main_handler = {.get = main_get};
+//
+//     int main(void) {
+//         tn_loop *loop = tn_loop_new(NULL);
+//         tn_app *app = tn_app_new(loop, &(tn_app_desc){
+//             .routes = (tn_route[]){{.pattern = "/", .handler = &main_handler}, {0}}});
+//         tn_app_listen(app, 8888);
+//         tn_loop_start(loop);
+//     }
+//
+// A route's pattern is a Tornado-style regular expression matched against
+// the whole (still percent-encoded) path; the first match wins. Its groups
+// become path arguments: tn_path_arg(h, i), or tn_path_kwarg(h, "name") for
+// named groups (?P<name>...). They arrive percent-decoded and must be UTF-8
+// (else 400), as in Tornado.
+#ifndef TN__WEB_APP_H
+#define TN__WEB_APP_H
+#if defined(TN_AMALGAMATION_LINES)
+#line 30 "src/web/app.h"
+#endif
+TN__BEGIN_DECLS
+
+// One entry of a route table; a table ends with an entry whose pattern is NULL.
+typedef struct tn_route {
+    const char *pattern;                // "/story/([0-9]+)"
+    const tn_handler_class *handler;    // the class answering it, or:
+    tn_handler_cb callback;             // a plain function for every method
+    void *user_data;                    // h->user_data (Tornado's initialize kwargs)
+    const char *name;                   // for tn_app_reverse_url
+} tn_route;
+
+typedef struct tn_app tn_app;
+
+typedef struct tn_app_desc {
+    const tn_route *routes;             // the default host's routes (may be NULL)
+    const tn_handler_class *default_handler;  // unmatched paths; default: 404 page
+    void *default_handler_data;
+    bool no_access_log;                 // no tornado.access line per request
+    tn_handler_cb log_function;         // writes each request's access line instead of
+                                        // tn_app_log_request (Tornado's log_function);
+                                        // called even with no_access_log
+    void *user_data;                    // tn_app_user_data
+    const char *cookie_secret;          // for signed cookies (copied); NULL: none
+    bool xsrf_cookies;                  // Tornado's XSRF check on every method
+                                        // but GET, HEAD and OPTIONS (403 on failure)
+    const char *static_path;            // a folder served under static_url_prefix
+                                        // (Tornado's static_path; copied); NULL: none
+    const char *static_url_prefix;      // default "/static/"
+    const tn_packed_file *static_files; // files embedded by tools/pack, served under
+                                        // the prefix when static_path is NULL
+    const char *template_path;          // folder of tn_render's templates (copied);
+                                        // each parsed on first use, then cached
+    tn_http_server_desc server;         // for tn_app_listen: limits, timeouts,
+                                        // xheaders (request_cb is the app's)
+} tn_app_desc;
+
+// Creates an application; every pattern is compiled now. Returns NULL (and
+// logs the pattern and column) on a bad pattern, or when out of memory.
+TN_API tn_app *tn_app_new(tn_loop *loop, const tn_app_desc *desc);
+// Tornado's add_handlers: routes that apply when the request's host (without
+// port) matches host_pattern; host groups are tried in the order added,
+// before the default host's routes. Returns 0 or TN_EINVAL / TN_ENOMEM.
+TN_API int tn_app_add_handlers(tn_app *app, const char *host_pattern, const tn_route *routes);
+// Serves on `port` on every interface (Tornado's app.listen). Returns 0 or an error.
+TN_API int tn_app_listen(tn_app *app, int port);
+// Serves on the address `bind` describes. Returns 0 or an error.
+TN_API int tn_app_listen_on(tn_app *app, const tn_bind_desc *bind);
+// Serves on listening sockets made elsewhere, e.g. by tn_bind_sockets before
+// tn_process_fork (Tornado's add_sockets); they become the app's. Returns 0
+// or an error.
+TN_API int tn_app_add_sockets(tn_app *app, const int *fds, int n);
+// The port of the first listening socket.
+TN_API int tn_app_port(const tn_app *app);
+// Appends the path of the route named `name` with its groups filled by args
+// (escaped here). Returns 0, TN_ENOENT (no such name) or TN_EINVAL.
+TN_API int tn_app_reverse_url(const tn_app *app, const char *name, const char *const *args, int nargs, tn_buf *out);
+TN_API void *tn_app_user_data(const tn_app *app);
+// Tornado's log_request: logs "200 GET /path (ip) 0.52ms" on the access
+// channel, at info below 400, warning below 500, error from 500 on. A
+// log_function may call it for the requests it does not handle itself.
+TN_API void tn_app_log_request(tn_handler *h);
+// The application serving the request (NULL for plain servers).
+TN_API tn_app *tn_handler_app(const tn_handler *h);
+// Stops serving and frees the application (the loop frees it at the end too).
+TN_API void tn_app_free(tn_app *app);
+
+TN__END_DECLS
+#endif
+// ==== END src/web/app.h ====
+
+// ==== BEGIN src/web/arguments.h ====
+// ---------------------------------------------------------------------------
+#if defined(TN_AMALGAMATION_LINES)
+#line 1 "src/web/arguments.h"
+#endif
+// >>arguments  Request arguments and uploaded files in a handler
+// ---------------------------------------------------------------------------
+// Tornado's get_argument family over the query string and a form body
+// (application/x-www-form-urlencoded or multipart/form-data), parsed on
+// first use.
+#ifndef TN__WEB_ARGUMENTS_H
+#define TN__WEB_ARGUMENTS_H
+
+
+
+TN__BEGIN_DECLS
+
+// Pass as the default to make an argument required (Tornado's get_argument
+// without a default): when absent, a 400 is sent and NULL returned.
+#define TN_REQUIRED ((const char *)(uintptr_t)1)
+
+// Tornado's get_argument: the last value of `name` from the query or a form
+// body, as a C string with surrounding whitespace stripped; `def` (may be
+// NULL) when absent. With def == TN_REQUIRED a missing argument sends a 400
+// ("Missing argument NAME") and returns NULL: return from the handler then.
+// A value that is not UTF-8 also sends a 400 and returns NULL.
+TN_API const char *tn_get_argument(tn_handler *h, const char *name, const char *def);
+// Only the query string's (get_query_argument) or only the body's.
+TN_API const char *tn_get_query_argument(tn_handler *h, const char *name, const char *def);
+TN_API const char *tn_get_body_argument(tn_handler *h, const char *name, const char *def);
+// Every value of `name` (query then body), up to max, as C strings.
+// Returns how many there are.
+TN_API size_t tn_get_arguments(tn_handler *h, const char *name, const char **out, size_t max);
+// The files of a multipart/form-data body (parts with a file name), or NULL.
+TN_API const tn_multipart *tn_get_files(tn_handler *h);
+
+TN__END_DECLS
+#endif
+// ==== END src/web/arguments.h ====
+
+// ==== BEGIN src/web/cookies.h ====
+// ---------------------------------------------------------------------------
+#if defined(TN_AMALGAMATION_LINES)
+#line 1 "src/web/cookies.h"
+#endif
+// >>cookies  Cookies in a handler, plain and signed
+// ---------------------------------------------------------------------------
+// The request's cookies (>>cookie parses them), Set-Cookie headers, and
+// Tornado's signed cookies made with the app's cookie_secret.
+#ifndef TN__WEB_COOKIES_H
+#define TN__WEB_COOKIES_H
+
+
+
+TN__BEGIN_DECLS
+
+// The cookies of the request (parsed on first use).
+TN_API const char *tn_get_cookie(tn_handler *h, const char *name, const char *def);
+
+// Adds a Set-Cookie header (tn_cookie_desc: path "/" by default). Returns
+// 0 or TN_EINVAL (bad characters, logged) / TN_ENOMEM.
+TN_API int tn_set_cookie(tn_handler *h, const tn_cookie_desc *cookie);
+// Tells the browser to delete a cookie (an expired one with the same name,
+// path and domain; path NULL means "/").
+TN_API int tn_clear_cookie(tn_handler *h, const char *name, const char *path, const char *domain);
+// Tornado's set_signed_cookie: the value signed with the app's cookie_secret
+// (Tornado's v2 format), expiring in expires_days (0: 30). Returns 0, or
+// TN_EINVAL without a cookie_secret.
+TN_API int tn_set_signed_cookie(tn_handler *h, const char *name, const char *value, double expires_days);
+// Tornado's get_signed_cookie: the verified value as a C string, or NULL
+// when absent, forged, for another name, or older than max_age_days (0: 31).
+TN_API const char *tn_get_signed_cookie(tn_handler *h, const char *name, double max_age_days);
+
+TN__END_DECLS
+#endif
+// ==== END src/web/cookies.h ====
+
+// ==== BEGIN src/web/xsrf.h ====
+// ---------------------------------------------------------------------------
+#if defined(TN_AMALGAMATION_LINES)
+#line 1 "src/web/xsrf.h"
+#endif
+// >>xsrf  Cross-site request forgery protection (Tornado's xsrf_cookies)
+// ---------------------------------------------------------------------------
+// With tn_app_desc.xsrf_cookies, every request with a method other than GET,
+// HEAD and OPTIONS must carry the token of its _xsrf cookie, in the _xsrf
+// argument or an X-XSRFToken / X-CSRFToken header; otherwise it is answered
+// 403 before prepare runs. Put the token in forms with tn_xsrf_form_html.
+#ifndef TN__WEB_XSRF_H
+#define TN__WEB_XSRF_H
+
+
+TN__BEGIN_DECLS
+
+// Tornado's xsrf_token: this session's XSRF token (masked afresh on each
+// call, version 2), setting the _xsrf cookie when the client has none.
+// Valid until the request finishes; NULL when out of memory.
+TN_API const char *tn_xsrf_token(tn_handler *h);
+// `<input type="hidden" name="_xsrf" value="TOKEN"/>` for forms.
+TN_API const char *tn_xsrf_form_html(tn_handler *h);
+
+TN__END_DECLS
+#endif
+// ==== END src/web/xsrf.h ====
+
+// ==== BEGIN src/web/render.h ====
+// ---------------------------------------------------------------------------
+#if defined(TN_AMALGAMATION_LINES)
+#line 1 "src/web/render.h"
+#endif
+// >>render  Templates in a handler (Tornado's render and render_string)
+// ---------------------------------------------------------------------------
+// The app's template_path is loaded through one tn_template_loader: each
+// template is parsed on first use, then cached (>>template: the engine).
+#ifndef TN__WEB_RENDER_H
+#define TN__WEB_RENDER_H
+#if defined(TN_AMALGAMATION_LINES)
+#line 11 "src/web/render.h"
+#endif
+TN__BEGIN_DECLS
+
+// Renders template `name` of the app's template_path with ctx, writes it with
+// Content-Type text/html; charset=UTF-8 and finishes. Templates may call
+// xsrf_form_html() and static_url(path). On error: logs "name:line:col:
+// message", answers 500 and returns the error (TN_EINVAL without a template_path).
+TN_API int tn_render(tn_handler *h, const char *name, const tn_json_value *ctx);
+// tn_render's rendering appended to out instead; nothing is sent. Errors are
+// logged and returned; out is then unchanged.
+TN_API int tn_render_string(tn_handler *h, const char *name, const tn_json_value *ctx, tn_buf *out);
+
+TN__END_DECLS
+#endif
+// ==== END src/web/render.h ====
+
+// ==== BEGIN src/web/ws_server.h ====
+// ---------------------------------------------------------------------------
+#if defined(TN_AMALGAMATION_LINES)
+#line 1 "src/web/ws_server.h"
+#endif
+// >>ws_server  WebSocket routes of an app (Tornado's WebSocketHandler)
+// ---------------------------------------------------------------------------
+// A WebSocket endpoint is a route whose callback is tn_ws_upgrade and whose
+// user_data is a tn_ws_class (TN_WS_ROUTE spells it):
+//
+//     static void echo(tn_ws *ws, const char *data, size_t len, bool binary) {
+//         tn_ws_send(ws, data, len, binary);
+//     }
+//     static tn_ws_class echo_ws = {.on_message = echo};
+//     static const tn_route routes[] = {TN_WS_ROUTE("/ws", &echo_ws), {0}};
+//
+// The handshake (RFC 6455 §4.2) answers 405 to methods other than GET, 400
+// to HTTP/1.0, to a missing "Upgrade: websocket" ("Can \"Upgrade\" only to
+// \"WebSocket\".") or "Connection: Upgrade" and to a Sec-WebSocket-Key that is
+// not 16 bytes in base64, 403 when check_origin refuses, and 426 (with
+// "Sec-WebSocket-Version: 13") to other versions. Extensions such as
+// permessage-deflate are declined: the answer names none.
+//
+// A refused handshake gets no on_close. From the 101 on, the connection is a
+// tn_ws like any other (>>websocket).
+#ifndef TN__WEB_WS_SERVER_H
+#define TN__WEB_WS_SERVER_H
+#if defined(TN_AMALGAMATION_LINES)
+#line 27 "src/web/ws_server.h"
+#endif
+TN__BEGIN_DECLS
+
+// A route entry for a WebSocket endpoint (C99 / C++20 designated initialisers).
+#define TN_WS_ROUTE(pattern_, cls_) \
+    { .pattern = (pattern_), .callback = tn_ws_upgrade, .user_data = (void *)(cls_) }
+
+// The route callback: h->user_data must be the tn_ws_class. Validates the
+// handshake (or answers the error), detaches the stream, sends 101 and calls
+// open.
+TN_API void tn_ws_upgrade(tn_handler *h);
+
+// Goes on with a handshake that prepare deferred (tn_defer): validates,
+// answers 101 and calls open, or answers the handshake error. Returns 0,
+// TN_EINVAL (nothing pending) or TN_ECLOSED when the client left meanwhile:
+// then ws is freed without open or on_close. ws is not to be used after a
+// failed handshake.
+TN_API int tn_ws_accept(tn_ws *ws);
+// Refuses a handshake that prepare deferred with an error page of `status`
+// (400..599; others answer 500) and frees ws (no on_close). Returns 0 or
+// TN_EINVAL (nothing pending).
+TN_API int tn_ws_refuse(tn_ws *ws, int status);
+
+// Positional path argument i of the route (0-based, decoded), {NULL,0} when absent.
+TN_API tn_str tn_ws_path_arg(const tn_ws *ws, int i);
+TN_API int tn_ws_path_args_count(const tn_ws *ws);
+// The path argument of the route's named group `name` (Tornado's
+// path_kwargs, like tn_path_kwarg), {NULL,0} when the route has none.
+TN_API tn_str tn_ws_path_kwarg(const tn_ws *ws, const char *name);
+
+TN__END_DECLS
+#endif
+// ==== END src/web/ws_server.h ====
+
+// ==== BEGIN src/web/testing.h ====
+// ---------------------------------------------------------------------------
+#if defined(TN_AMALGAMATION_LINES)
+#line 1 "src/web/testing.h"
+#endif
+// >>testing  For tests: an app on a loopback port and a client to fetch from
+// ---------------------------------------------------------------------------
+// Tornado's AsyncHTTPTestCase in C. tn_http_test_new makes a loop, serves
+// the app on 127.0.0.1 at an ephemeral port and makes a client; each
+// tn_http_test_fetch runs the loop until the answer is in (or the timeout
+// passes) and hands it back:
+//
+//     tn_http_test *t = tn_http_test_new(&(tn_http_test_desc){.app = {.routes = routes}});
+//     const tn_fetch_response *r = tn_http_test_fetch(t, "/hello", NULL);
+//     assert(r->code == 200);
+//     r = tn_http_test_fetch(t, "/form", &(tn_fetch_desc){.method = "POST", .body = "a=1", .body_len = 3});
+//     tn_http_test_free(t);   // frees the loop, the app and the client
+//
+// Meant for tests: it blocks while it runs the loop, and a response is kept
+// only until the next fetch.
+#ifndef TN__WEB_TESTING_H
+#define TN__WEB_TESTING_H
+#if defined(TN_AMALGAMATION_LINES)
+#line 22 "src/web/testing.h"
+#endif
+TN__BEGIN_DECLS
+
+typedef struct tn_http_test tn_http_test;
+
+typedef struct tn_http_test_desc {
+    tn_app_desc app;            // the application under test (the loop is the test's)
+    tn_http_client_desc client; // the client's limits
+    double timeout;             // seconds a fetch may take; default 5 (Tornado's
+                                // ASYNC_TEST_TIMEOUT)
+} tn_http_test_desc;
+
+// Starts the app and the client on a new loop. Returns NULL (and logs why)
+// when the app cannot be made or cannot listen.
+TN_API tn_http_test *tn_http_test_new(const tn_http_test_desc *desc);
+// Frees the loop with everything on it (app, client, the last response).
+TN_API void tn_http_test_free(tn_http_test *t);
+TN_API tn_loop *tn_http_test_loop(const tn_http_test *t);
+TN_API tn_app *tn_http_test_app(const tn_http_test *t);
+TN_API tn_http_client *tn_http_test_client(const tn_http_test *t);
+// The app's port (Tornado's get_http_port).
+TN_API int tn_http_test_port(const tn_http_test *t);
+// "http://127.0.0.1:PORT" + path (Tornado's get_url); valid until the next call.
+TN_API const char *tn_http_test_url(tn_http_test *t, const char *path);
+// Fetches `path` (or an absolute "http://" URL) with the options in `opts`
+// (may be NULL; its url and on_response are ignored; request_timeout
+// defaults to the test's timeout), running the loop until the answer is in.
+// The response (never NULL) is valid until the next fetch or tn_http_test_free;
+// a fetch that could not start has error set (e.g. TN_EINVAL) and code 0.
+TN_API const tn_fetch_response *tn_http_test_fetch(tn_http_test *t, const char *path, const tn_fetch_desc *opts);
+
+TN__END_DECLS
+#endif
+// ==== END src/web/testing.h ====
 
 #endif // TORNADO_H_INCLUDED
 
@@ -2868,35 +3841,38 @@ TN_API int tn_ws_connect(tn_loop *loop, const tn_ws_connect_desc *desc);
 #define TORNADO_IMPL_INCLUDED
 
 // ==== BEGIN src/base/internal.h ====
+// ---------------------------------------------------------------------------
 #if defined(TN_AMALGAMATION_LINES)
 #line 1 "src/base/internal.h"
 #endif
+// >>internal  The start of every implementation file (not public API)
 // ---------------------------------------------------------------------------
-// >>internal  What every implementation part shares (not public API)
-// ---------------------------------------------------------------------------
+// Every .c under src/ includes this first, then the headers it uses, public
+// and private. A module's private interface to the others lives in its
+// X_internal.h (loop_internal.h, server_internal.h, ws_internal.h...), which
+// names exactly what crosses; a name used in one file only stays there.
+//
+// Linkage. The implementation is built two ways: amalgamated into tornado.h,
+// where it is one translation unit, and file by file from src/ (the "split"
+// unit-test build). Two macros say how far an internal function is seen:
+//   TN__PRIVATE   used in its own file only: static in both builds.
+//   TN__INTERNAL  declared in an X_internal.h and defined in one file for the
+//                 others: static in tornado.h (so two TORNADO_STATIC copies
+//                 link into one program, and only TN_API names leave the
+//                 object), extern (and hidden from a shared library's
+//                 exports) when src/ is compiled file by file.
+// Both carry __attribute__((unused)): a configuration that calls no one of
+// them (no threads, another backend) stays warning-free.
+#ifndef TN__BASE_INTERNAL_H
+#define TN__BASE_INTERNAL_H
 
-#include <errno.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <time.h>
-#include <limits.h>
-#include <fcntl.h>
-#include <unistd.h>
-#include <signal.h>
-#include <sys/types.h>
-#include <sys/time.h>
-#include <sys/socket.h>
-#include <sys/un.h>
-#include <sys/stat.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
-#include <arpa/inet.h>
-#include <netdb.h>
-#include <poll.h>
-#if TN_USE_SENDFILE
-#  include <sys/sendfile.h>
+// Compiled on its own, a src/ file is a piece of the implementation all the
+// same: say so before config.h picks the system interfaces (_GNU_SOURCE).
+#ifndef TORNADO_IMPLEMENTATION
+#  define TORNADO_IMPLEMENTATION
 #endif
+
+
 #if TN_ENABLE_THREADS
 #  include <pthread.h>
 #endif
@@ -2906,13 +3882,24 @@ TN_API int tn_ws_connect(tn_loop *loop, const tn_ws_connect_desc *desc);
 #endif
 
 #if defined(__GNUC__) || defined(__clang__)
-#  define TN__PRIVATE static __attribute__((unused))
+#  define TN__UNUSED __attribute__((unused))
+#  define TN__HIDDEN __attribute__((visibility("hidden")))
 #  define TN__LIKELY(x) __builtin_expect(!!(x), 1)
 #  define TN__UNLIKELY(x) __builtin_expect(!!(x), 0)
 #else
-#  define TN__PRIVATE static
+#  define TN__UNUSED
+#  define TN__HIDDEN
 #  define TN__LIKELY(x) (x)
 #  define TN__UNLIKELY(x) (x)
+#endif
+
+#define TN__PRIVATE static TN__UNUSED
+#if defined(TORNADO_IMPL_INCLUDED)  // tornado.h: one translation unit
+#  define TN__INTERNAL static TN__UNUSED
+#elif defined(TORNADO_STATIC)
+#  error "TORNADO_STATIC needs the amalgamated tornado.h: src/ files compiled one by one must call each other"
+#else
+#  define TN__INTERNAL extern TN__HIDDEN TN__UNUSED
 #endif
 
 #define TN__MIN(a, b) ((a) < (b) ? (a) : (b))
@@ -2933,6 +3920,8 @@ TN_API int tn_ws_connect(tn_loop *loop, const tn_ws_connect_desc *desc);
 #  define TN__ATOMIC_LOAD(p) __atomic_load_n((p), __ATOMIC_ACQUIRE)
 #  define TN__ATOMIC_STORE(p, v) __atomic_store_n((p), (v), __ATOMIC_RELEASE)
 #  define TN__ATOMIC_XCHG(p, v) __atomic_exchange_n((p), (v), __ATOMIC_ACQ_REL)
+// A reference count's release: the new value (0: the last one is gone).
+#  define TN__ATOMIC_DEC(p) __atomic_sub_fetch((p), 1, __ATOMIC_ACQ_REL)
 #else
 #  error "tornado.h needs GCC or Clang atomics builtins"
 #endif
@@ -2952,29 +3941,59 @@ typedef int tn__mutex;
 #  define tn__mutex_unlock(m) ((void)(m))
 #  define TN__THREAD_LOCAL
 #endif
-
-TN__PRIVATE int tn__err_from_errno(int e);
-// A view of p[0..n).
-TN__PRIVATE tn_str tn__str_n(const char *p, size_t n);
-// A malloc'd copy of s (NULL when out of memory).
-TN__PRIVATE char *tn__strdup(const char *s);
-// The value of a hex digit, or -1.
-TN__PRIVATE int tn__hex_value(int c);
-// Writes 2n lowercase hex digits (no NUL).
-TN__PRIVATE void tn__hex_encode(const void *src, size_t n, char *out);
-// RFC 9110 token characters (http_parse.c).
-TN__PRIVATE bool tn__http_is_tchar(unsigned char c);
-TN__PRIVATE void *tn__malloc(size_t n);
-TN__PRIVATE void *tn__calloc(size_t count, size_t n);
-TN__PRIVATE void *tn__realloc(void *p, size_t n);
-TN__PRIVATE void tn__free(void *p);
+#endif
 // ==== END src/base/internal.h ====
 
-// ==== BEGIN src/base/alloc.c ====
+// ==== BEGIN src/base/alloc_internal.h ====
+// ---------------------------------------------------------------------------
 #if defined(TN_AMALGAMATION_LINES)
-#line 1 "src/base/alloc.c"
+#line 1 "src/base/alloc_internal.h"
 #endif
+// >>alloc_internal  The library's allocation calls (base/alloc.c)
+// ---------------------------------------------------------------------------
+// Every block the library allocates comes from these: they pick the
+// allocator (see >>alloc), record it in the block, and count.
+#ifndef TN__BASE_ALLOC_INTERNAL_H
+#define TN__BASE_ALLOC_INTERNAL_H
+
+
+
+TN__INTERNAL void *tn__malloc(size_t n);
+// Zeroed; NULL also when count * n overflows.
+TN__INTERNAL void *tn__calloc(size_t count, size_t n);
+// Grows or shrinks a block within the allocator that made it (p NULL: tn__malloc).
+TN__INTERNAL void *tn__realloc(void *p, size_t n);
+// Gives a block back to the allocator that made it.
+TN__INTERNAL void tn__free(void *p);
+// Grows an array to hold at least `need` elements of `size` bytes: its
+// capacity *cap (in elements) doubles, from `first`, until they fit.
+// `arrayp` is the address of the array's pointer, whatever its element
+// type. Returns 0, or TN_ENOMEM with the array and *cap unchanged (also when
+// the bytes would not fit a size_t).
+TN__INTERNAL int tn__grow(void *arrayp, size_t *cap, size_t need, size_t size, size_t first);
+
+// A run-time allocator as the library holds it: a copy of the tn_allocator,
+// kept (in one block of its own) while its loop lives or a block it made does.
+typedef struct tn__allocator tn__allocator;
+// Makes the record of `a` (both callbacks set), held once for its loop.
+// NULL when out of memory.
+TN__INTERNAL tn__allocator *tn__allocator_new(const tn_allocator *a);
+// Drops the loop's hold; the record goes once its last block is freed too.
+TN__INTERNAL void tn__allocator_release(tn__allocator *r);
+// Sets the allocator of this thread's next allocations (NULL: TN_MALLOC);
+// returns the previous one. The loop calls it as it becomes current.
+TN__INTERNAL tn__allocator *tn__allocator_use(tn__allocator *r);
+#endif
+// ==== END src/base/alloc_internal.h ====
+
+// ==== BEGIN src/base/alloc.c ====
 // >>alloc implementation
+#if defined(TN_AMALGAMATION_LINES)
+#line 5 "src/base/alloc.c"
+#endif
+
+#include <stdlib.h>
+#include <string.h>
 
 #ifndef TN_MALLOC
 #  define TN_MALLOC(n) malloc(n)
@@ -2984,13 +4003,72 @@ TN__PRIVATE void tn__free(void *p);
 
 static uint64_t tn__mem_allocs, tn__mem_frees;
 
-TN__PRIVATE void *tn__malloc(size_t n) {
-    void *p = TN_MALLOC(n ? n : 1);
-    if (p) TN__ATOMIC_ADD(&tn__mem_allocs, 1);
-    return p;
+struct tn__allocator {
+    tn_allocator a;
+    uint64_t refs;  // atomic: one for the loop, one per block it made
+};
+
+// This thread's allocator for new blocks (NULL: TN_MALLOC).
+static TN__THREAD_LOCAL tn__allocator *tn__alloc_current;
+
+// What precedes every block: the allocator that made it (NULL: TN_MALLOC)
+// and, for a run-time allocator, which has no realloc, the block's size.
+// 16 bytes, so that blocks stay as aligned as malloc's.
+typedef struct tn__head {
+    tn__allocator *from;
+    size_t size;
+} tn__head;
+enum { TN__HEAD = 16 };
+typedef char tn__head_fits[sizeof(tn__head) <= TN__HEAD ? 1 : -1];
+
+TN__PRIVATE tn__head tn__head_get(const void *p) {
+    tn__head h;
+    memcpy(&h, (const char *)p - TN__HEAD, sizeof h);
+    return h;
 }
 
-TN__PRIVATE void *tn__calloc(size_t count, size_t n) {
+// Stamps the head at the start of `raw` and returns the block after it.
+TN__PRIVATE void *tn__head_put(void *raw, tn__allocator *from, size_t size) {
+    tn__head h;
+    h.from = from;
+    h.size = size;
+    memcpy(raw, &h, sizeof h);
+    return (char *)raw + TN__HEAD;
+}
+
+TN__INTERNAL tn__allocator *tn__allocator_new(const tn_allocator *a) {
+    tn__allocator *r = TN__CAST(tn__allocator *, a->alloc_cb(sizeof *r, a->user_data));
+    if (!r) return NULL;
+    r->a = *a;
+    r->refs = 1;
+    TN__ATOMIC_ADD(&tn__mem_allocs, 1);
+    return r;
+}
+
+TN__INTERNAL void tn__allocator_release(tn__allocator *r) {
+    if (!r || TN__ATOMIC_DEC(&r->refs) != 0) return;
+    tn_allocator a = r->a;  // the record goes back through its own allocator
+    TN__ATOMIC_ADD(&tn__mem_frees, 1);
+    a.free_cb(r, a.user_data);
+}
+
+TN__INTERNAL tn__allocator *tn__allocator_use(tn__allocator *r) {
+    tn__allocator *prev = tn__alloc_current;
+    tn__alloc_current = r;
+    return prev;
+}
+
+TN__INTERNAL void *tn__malloc(size_t n) {
+    tn__allocator *a = tn__alloc_current;
+    if (n > SIZE_MAX - TN__HEAD) return NULL;
+    void *raw = a ? a->a.alloc_cb(n + TN__HEAD, a->a.user_data) : TN_MALLOC(n + TN__HEAD);
+    if (!raw) return NULL;
+    if (a) TN__ATOMIC_ADD(&a->refs, 1);
+    TN__ATOMIC_ADD(&tn__mem_allocs, 1);
+    return tn__head_put(raw, a, n);
+}
+
+TN__INTERNAL void *tn__calloc(size_t count, size_t n) {
     if (n && count > SIZE_MAX / n) return NULL;
     size_t total = count * n;
     void *p = tn__malloc(total);
@@ -2998,16 +4076,49 @@ TN__PRIVATE void *tn__calloc(size_t count, size_t n) {
     return p;
 }
 
-TN__PRIVATE void *tn__realloc(void *p, size_t n) {
-    void *q = TN_REALLOC(p, n ? n : 1);
-    if (q && !p) TN__ATOMIC_ADD(&tn__mem_allocs, 1);
+TN__INTERNAL void *tn__realloc(void *p, size_t n) {
+    if (!p) return tn__malloc(n);
+    if (n > SIZE_MAX - TN__HEAD) return NULL;
+    tn__head h = tn__head_get(p);
+    void *old = (char *)p - TN__HEAD;
+    if (!h.from) {  // TN_REALLOC may grow it in place
+        void *raw = TN_REALLOC(old, n + TN__HEAD);
+        return raw ? tn__head_put(raw, NULL, n) : NULL;
+    }
+    // A run-time allocator has no realloc: move the block, within it.
+    void *raw = h.from->a.alloc_cb(n + TN__HEAD, h.from->a.user_data);
+    if (!raw) return NULL;
+    void *q = tn__head_put(raw, h.from, n);
+    memcpy(q, p, TN__MIN(h.size, n));
+    h.from->a.free_cb(old, h.from->a.user_data);
     return q;
 }
 
-TN__PRIVATE void tn__free(void *p) {
+TN__INTERNAL void tn__free(void *p) {
     if (!p) return;
+    tn__head h = tn__head_get(p);
+    void *raw = (char *)p - TN__HEAD;
     TN__ATOMIC_ADD(&tn__mem_frees, 1);
-    TN_FREE(p);
+    if (!h.from) {
+        TN_FREE(raw);
+        return;
+    }
+    h.from->a.free_cb(raw, h.from->a.user_data);
+    tn__allocator_release(h.from);
+}
+
+TN__INTERNAL int tn__grow(void *arrayp, size_t *cap, size_t need, size_t size, size_t first) {
+    if (need <= *cap) return 0;
+    size_t n = *cap ? *cap : first;
+    while (n < need) n = n > SIZE_MAX / 2 ? need : n * 2;
+    if (n > SIZE_MAX / size) return TN_ENOMEM;
+    void *array;  // copied through memcpy: an element pointer read as void *
+    memcpy(&array, arrayp, sizeof array);
+    array = tn__realloc(array, n * size);
+    if (!array) return TN_ENOMEM;
+    memcpy(arrayp, &array, sizeof array);
+    *cap = n;
+    return 0;
 }
 
 TN_API tn_mem_stats tn_mem_get_stats(void) {
@@ -3019,11 +4130,29 @@ TN_API tn_mem_stats tn_mem_get_stats(void) {
 }
 // ==== END src/base/alloc.c ====
 
-// ==== BEGIN src/base/error.c ====
+// ==== BEGIN src/base/error_internal.h ====
+// ---------------------------------------------------------------------------
 #if defined(TN_AMALGAMATION_LINES)
-#line 1 "src/base/error.c"
+#line 1 "src/base/error_internal.h"
 #endif
+// >>error_internal  System errors as TN_E* codes (base/error.c)
+// ---------------------------------------------------------------------------
+#ifndef TN__BASE_ERROR_INTERNAL_H
+#define TN__BASE_ERROR_INTERNAL_H
+
+
+// Maps a system errno to a TN_E* code; unknown ones become TN_ESYS.
+TN__INTERNAL int tn__err_from_errno(int e);
+#endif
+// ==== END src/base/error_internal.h ====
+
+// ==== BEGIN src/base/error.c ====
 // >>error implementation
+#if defined(TN_AMALGAMATION_LINES)
+#line 4 "src/base/error.c"
+#endif
+
+#include <errno.h>
 
 TN_API const char *tn_version(void) { return TN_VERSION_STRING; }
 
@@ -3048,7 +4177,7 @@ TN_API const char *tn_err_name(int err) {
 }
 
 // Maps a system errno to a TN_E* code; unknown ones become TN_ESYS.
-TN__PRIVATE int tn__err_from_errno(int e) {
+TN__INTERNAL int tn__err_from_errno(int e) {
     switch (e) {
     case 0: return 0;
     case ENOMEM: return TN_ENOMEM;
@@ -3077,31 +4206,63 @@ TN__PRIVATE int tn__err_from_errno(int e) {
 }
 // ==== END src/base/error.c ====
 
-// ==== BEGIN src/base/str.c ====
+// ==== BEGIN src/base/str_internal.h ====
+// ---------------------------------------------------------------------------
 #if defined(TN_AMALGAMATION_LINES)
-#line 1 "src/base/str.c"
+#line 1 "src/base/str_internal.h"
 #endif
-// >>str implementation
+// >>str_internal  Small string helpers (base/str.c)
+// ---------------------------------------------------------------------------
+#ifndef TN__BASE_STR_INTERNAL_H
+#define TN__BASE_STR_INTERNAL_H
 
-TN__PRIVATE tn_str tn__str_n(const char *p, size_t n) {
+
+
+// A view of p[0..n).
+TN__INTERNAL tn_str tn__str_n(const char *p, size_t n);
+// A copy of s from tn__malloc (NULL when out of memory).
+TN__INTERNAL char *tn__strdup(const char *s);
+// The value of a hex digit, or -1.
+TN__INTERNAL int tn__hex_value(int c);
+// Writes 2n lowercase hex digits (no NUL).
+TN__INTERNAL void tn__hex_encode(const void *src, size_t n, char *out);
+// Appends v in `base` (10 or 16) without printf: the HTTP server and client
+// write a length or a chunk size per message.
+TN__INTERNAL int tn__buf_append_num(tn_buf *b, uint64_t v, unsigned base);
+// Empties a buffer kept for reuse, and frees it when it grew past `keep`
+// bytes (one big message must not pin its memory on a pooled object).
+TN__INTERNAL void tn__buf_trim(tn_buf *b, size_t keep);
+#endif
+// ==== END src/base/str_internal.h ====
+
+// ==== BEGIN src/base/str.c ====
+// >>str implementation
+#if defined(TN_AMALGAMATION_LINES)
+#line 6 "src/base/str.c"
+#endif
+
+#include <stdio.h>
+#include <string.h>
+
+TN__INTERNAL tn_str tn__str_n(const char *p, size_t n) {
     tn_str v;
     v.ptr = p;
     v.len = n;
     return v;
 }
 
-TN__PRIVATE char *tn__strdup(const char *s) {
+TN__INTERNAL char *tn__strdup(const char *s) {
     size_t n = strlen(s) + 1;
     char *p = TN__CAST(char *, tn__malloc(n));
     if (p) memcpy(p, s, n);
     return p;
 }
 
-TN__PRIVATE int tn__hex_value(int c) {
+TN__INTERNAL int tn__hex_value(int c) {
     return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
 }
 
-TN__PRIVATE void tn__hex_encode(const void *src, size_t n, char *out) {
+TN__INTERNAL void tn__hex_encode(const void *src, size_t n, char *out) {
     const unsigned char *p = TN__CAST(const unsigned char *, src);
     for (size_t i = 0; i < n; i++) {
         out[2 * i] = "0123456789abcdef"[p[i] >> 4];
@@ -3132,15 +4293,7 @@ TN_API bool tn_str_eq_nocase(tn_str a, tn_str b) {
 
 TN_API int tn_buf_reserve(tn_buf *b, size_t extra) {
     if (extra > SIZE_MAX - b->len - 1) return TN_ENOMEM;
-    size_t need = b->len + extra + 1;
-    if (need <= b->cap) return 0;
-    size_t cap = b->cap ? b->cap : 64;
-    while (cap < need) cap = cap > SIZE_MAX / 2 ? need : cap * 2;
-    char *p = TN__CAST(char *, tn__realloc(b->data, cap));
-    if (!p) return TN_ENOMEM;
-    b->data = p;
-    b->cap = cap;
-    return 0;
+    return tn__grow(&b->data, &b->cap, b->len + extra + 1, 1, 64);  // + 1: the NUL
 }
 
 TN_API int tn_buf_append(tn_buf *b, const void *data, size_t len) {
@@ -3195,13 +4348,30 @@ TN_API void tn_buf_free(tn_buf *b) {
     b->data = NULL;
     b->len = b->cap = 0;
 }
+
+TN__INTERNAL int tn__buf_append_num(tn_buf *b, uint64_t v, unsigned base) {
+    char tmp[24];
+    int i = (int)sizeof tmp;
+    do {
+        tmp[--i] = "0123456789abcdef"[v % base];
+        v /= base;
+    } while (v);
+    return tn_buf_append(b, tmp + i, sizeof tmp - (size_t)i);
+}
+
+TN__INTERNAL void tn__buf_trim(tn_buf *b, size_t keep) {
+    if (b->cap > keep) tn_buf_free(b);
+    else tn_buf_clear(b);
+}
 // ==== END src/base/str.c ====
 
 // ==== BEGIN src/base/time.c ====
-#if defined(TN_AMALGAMATION_LINES)
-#line 1 "src/base/time.c"
-#endif
 // >>time implementation
+#if defined(TN_AMALGAMATION_LINES)
+#line 3 "src/base/time.c"
+#endif
+
+#include <time.h>
 
 TN_API double tn_time_monotonic(void) {
     struct timespec ts;
@@ -3216,18 +4386,59 @@ TN_API double tn_time_wall(void) {
 }
 // ==== END src/base/time.c ====
 
-// ==== BEGIN src/base/log.c ====
+// ==== BEGIN src/base/log_internal.h ====
+// ---------------------------------------------------------------------------
 #if defined(TN_AMALGAMATION_LINES)
-#line 1 "src/base/log.c"
+#line 1 "src/base/log_internal.h"
 #endif
-// >>log implementation
-#include <sys/uio.h>
+// >>log_internal  The library's own log lines (tornado.general)
+// ---------------------------------------------------------------------------
+// User code logs on the application channel (TN_LOGI...); the library's
+// protocol and network events go to the general one, as Tornado's do.
+#ifndef TN__BASE_LOG_INTERNAL_H
+#define TN__BASE_LOG_INTERNAL_H
 
-static tn_log_fn tn__log_fn = tn_log_write_stderr;
+
+
+#define TN__LOGD(...) TN_LOG(TN_LOG_DEBUG, TN_LOG_GENERAL, __VA_ARGS__)
+#define TN__LOGI(...) TN_LOG(TN_LOG_INFO, TN_LOG_GENERAL, __VA_ARGS__)
+#define TN__LOGW(...) TN_LOG(TN_LOG_WARNING, TN_LOG_GENERAL, __VA_ARGS__)
+#define TN__LOGE(...) TN_LOG(TN_LOG_ERROR, TN_LOG_GENERAL, __VA_ARGS__)
+
+// Sends this thread's lines to `sink` (NULL, or a sink without cb: the
+// process-wide writer); returns the previous one. The loop calls it as it
+// becomes current; `sink` must stay valid while it is in use.
+TN__INTERNAL const tn_logger *tn__log_use(const tn_logger *sink);
+#endif
+// ==== END src/base/log_internal.h ====
+
+// ==== BEGIN src/base/log.c ====
+// >>log implementation
+#if defined(TN_AMALGAMATION_LINES)
+#line 9 "src/base/log.c"
+#endif
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+static tn_log_cb tn__log_fn = tn_log_write_stderr;
 static void *tn__log_ud;
 static int tn__log_level = TN_LOG_INFO;
+// The current loop's sink on this thread (NULL: the process-wide writer).
+static TN__THREAD_LOCAL const tn_logger *tn__log_sink;
 
-TN_API void tn_log_set_fn(tn_log_fn fn, void *user_data) {
+TN__INTERNAL const tn_logger *tn__log_use(const tn_logger *sink) {
+    const tn_logger *prev = tn__log_sink;
+    tn__log_sink = sink && sink->cb ? sink : NULL;
+    return prev;
+}
+
+TN_API void tn_log_set_cb(tn_log_cb fn, void *user_data) {
     tn__log_fn = fn ? fn : tn_log_write_stderr;
     tn__log_ud = fn ? user_data : NULL;
 }
@@ -3263,24 +4474,161 @@ TN_API size_t tn_log_format_prefix(const tn_log_record *rec, char *out, size_t c
     return (size_t)n < cap ? (size_t)n : cap ? cap - 1 : 0;
 }
 
+static const char *const tn__log_colors[] = {"\033[34m", "\033[32m", "\033[33m", "\033[31m"};
+#define TN__LOG_COLOR_END "\033[0m"
+
+TN__PRIVATE int tn__log_color_index(int level) {
+    return level >= TN_LOG_ERROR ? 3 : level >= TN_LOG_WARNING ? 2 : level >= TN_LOG_INFO ? 1 : 0;
+}
+
+// Copies what fits of s[0..n) at out+at; returns the position after it.
+TN__PRIVATE size_t tn__log_put(char *out, size_t cap, size_t at, const char *s, size_t n) {
+    if (at + 1 < cap) memcpy(out + at, s, TN__MIN(n, cap - 1 - at));
+    return at + n;
+}
+
+TN_API size_t tn_log_format(const tn_log_record *rec, bool color, char *out, size_t cap) {
+    char prefix[160];
+    size_t plen = tn_log_format_prefix(rec, prefix, sizeof prefix), n = 0;
+    if (color) n = tn__log_put(out, cap, n, tn__log_colors[tn__log_color_index(rec->level)], 5);
+    n = tn__log_put(out, cap, n, prefix, plen);
+    if (color) n = tn__log_put(out, cap, n, TN__LOG_COLOR_END, 4);
+    n = tn__log_put(out, cap, n, " ", 1);
+    const char *m = rec->message;
+    size_t len = strlen(m);
+    while (len && m[len - 1] == '\n') len--;  // the line ends once, here
+    // Continuation lines are indented, as Tornado does, so that every line
+    // starting with "[" is a record: a message cannot forge one.
+    for (const char *end = m + len; m < end;) {
+        const char *nl = TN__CAST(const char *, memchr(m, '\n', (size_t)(end - m)));
+        size_t k = nl ? (size_t)(nl - m) + 1 : (size_t)(end - m);
+        n = tn__log_put(out, cap, n, m, k);
+        if (nl) n = tn__log_put(out, cap, n, "    ", 4);
+        m += k;
+    }
+    n = tn__log_put(out, cap, n, "\n", 1);
+    if (cap) out[TN__MIN(n, cap - 1)] = '\0';
+    return n;
+}
+
+// The formatted line in `small`, or in a block from tn__malloc when it is
+// longer (the caller frees *line if it is not small). Returns its length.
+TN__PRIVATE size_t tn__log_line(const tn_log_record *rec, bool color, char small[1024], char **line) {
+    *line = small;
+    size_t n = tn_log_format(rec, color, small, 1024);
+    if (n < 1024) return n;
+    char *big = TN__CAST(char *, tn__malloc(n + 1));
+    if (!big) return 1023;  // out of memory: the line is cut, not lost
+    *line = big;
+    return tn_log_format(rec, color, big, n + 1);
+}
+
+// One write(2) per line, so that lines from threads or processes sharing
+// the file never interleave.
+TN__PRIVATE void tn__log_write_all(int fd, const char *p, size_t n) {
+    while (n) {
+        ssize_t w = write(fd, p, n);
+        if (w < 0 && errno == EINTR) continue;
+        if (w <= 0) return;
+        p += w;
+        n -= (size_t)w;
+    }
+}
+
 TN_API void tn_log_write_stderr(const tn_log_record *rec, void *user_data) {
     (void)user_data;
-    int tty = isatty(STDERR_FILENO);  // asked each time: stderr may be redirected
-    static const char *const colors[] = {"\033[34m", "\033[32m", "\033[33m", "\033[31m"};
-    int ci = rec->level >= TN_LOG_ERROR ? 3 : rec->level >= TN_LOG_WARNING ? 2 : rec->level >= TN_LOG_INFO ? 1 : 0;
-    char prefix[160];
-    size_t plen = tn_log_format_prefix(rec, prefix, sizeof prefix);
-    struct iovec iov[6];
-    int n = 0;
-    if (tty) { iov[n].iov_base = (void *)colors[ci]; iov[n++].iov_len = 5; }
-    iov[n].iov_base = prefix; iov[n++].iov_len = plen;
-    if (tty) { iov[n].iov_base = (void *)"\033[0m"; iov[n++].iov_len = 4; }
-    iov[n].iov_base = (void *)" "; iov[n++].iov_len = 1;
-    // One writev per line keeps lines from different threads whole.
-    iov[n].iov_base = (void *)rec->message; iov[n++].iov_len = strlen(rec->message);
-    iov[n].iov_base = (void *)"\n"; iov[n++].iov_len = 1;
-    ssize_t w = writev(STDERR_FILENO, iov, n);
-    (void)w;
+    char small[1024], *line;
+    size_t n = tn__log_line(rec, isatty(STDERR_FILENO), small, &line);  // asked each time: stderr may be redirected
+    tn__log_write_all(STDERR_FILENO, line, n);
+    if (line != small) tn__free(line);
+}
+
+// ---- the rotated log file
+
+typedef struct tn__log_file {
+    tn__mutex lock;      // the fd, the size count, rotation
+    int fd;
+    long long size, max_size;
+    int num_backups;
+    bool to_stderr;
+    char *path;          // one block: the path, then room for two of path.N
+    char *from, *to;
+    size_t room;         // bytes in each of from and to
+} tn__log_file;
+
+static tn__log_file *tn__log_file_state;
+
+TN__PRIVATE void tn__log_file_rotate(tn__log_file *f) {
+    if (f->num_backups < 0) {
+        if (ftruncate(f->fd, 0) == 0) f->size = 0;
+        return;
+    }
+    for (int i = f->num_backups - 1; i >= 0; i--) {
+        if (i) snprintf(f->from, f->room, "%s.%d", f->path, i);
+        snprintf(f->to, f->room, "%s.%d", f->path, i + 1);
+        rename(i ? f->from : f->path, f->to);  // an older file may not exist yet
+    }
+    int fd = open(f->path, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0644);
+    if (fd < 0) return;  // keep writing to the old file (now path.1): nothing is lost
+    close(f->fd);
+    f->fd = fd;
+    f->size = 0;
+}
+
+TN__PRIVATE void tn__log_write_file(const tn_log_record *rec, void *user_data) {
+    tn__log_file *f = TN__CAST(tn__log_file *, user_data);
+    if (f->to_stderr) tn_log_write_stderr(rec, NULL);
+    char small[1024], *line;
+    size_t n = tn__log_line(rec, false, small, &line);
+    tn__mutex_lock(&f->lock);
+    if (f->size > 0 && f->size + (long long)n > f->max_size) tn__log_file_rotate(f);
+    tn__log_write_all(f->fd, line, n);
+    f->size += (long long)n;
+    tn__mutex_unlock(&f->lock);
+    if (line != small) tn__free(line);
+}
+
+TN__PRIVATE void tn__log_file_free(tn__log_file *f) {
+    if (!f) return;
+    if (f->fd >= 0) close(f->fd);
+    tn__mutex_destroy(&f->lock);
+    tn__free(f->path);
+    tn__free(f);
+}
+
+TN_API int tn_log_to_file(const tn_log_file_desc *desc) {
+    tn__log_file *f = NULL;
+    if (desc) {
+        if (!desc->path || !desc->path[0]) return TN_EINVAL;
+        size_t len = strlen(desc->path), room = len + 16;  // ".N" for any int N
+        f = TN__CAST(tn__log_file *, tn__calloc(1, sizeof *f));
+        char *path = f ? TN__CAST(char *, tn__malloc(len + 1 + 2 * room)) : NULL;
+        if (!path) {
+            tn__free(f);
+            return TN_ENOMEM;
+        }
+        memcpy(path, desc->path, len + 1);
+        f->path = path;
+        f->from = path + len + 1;
+        f->to = f->from + room;
+        f->room = room;
+        f->max_size = desc->max_size > 0 ? desc->max_size : 100000000;
+        f->num_backups = desc->num_backups == 0 ? 10 : desc->num_backups;
+        f->to_stderr = desc->to_stderr;
+        tn__mutex_init(&f->lock);
+        f->fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+        struct stat st;
+        if (f->fd < 0 || fstat(f->fd, &st) != 0) {
+            int err = tn__err_from_errno(errno);
+            tn__log_file_free(f);
+            return err;
+        }
+        f->size = (long long)st.st_size;
+    }
+    tn_log_set_cb(f ? tn__log_write_file : NULL, f);
+    tn__log_file_free(tn__log_file_state);
+    tn__log_file_state = f;
+    return 0;
 }
 
 TN_API void tn_log(int level, tn_log_channel channel, const char *file, int line, const char *fmt, ...) {
@@ -3310,22 +4658,18 @@ TN_API void tn_log(int level, tn_log_channel channel, const char *file, int line
     rec.line = line;
     rec.time = tn_time_wall();
     rec.message = msg;
-    tn__log_fn(&rec, tn__log_ud);
+    const tn_logger *sink = tn__log_sink;
+    if (sink) sink->cb(&rec, sink->user_data);
+    else tn__log_fn(&rec, tn__log_ud);
     if (msg != small) tn__free(msg);
 }
-
-#define TN__LOG(level, channel, ...) TN_LOG(level, channel, __VA_ARGS__)
-#define TN__LOGD(...) TN__LOG(TN_LOG_DEBUG, TN_LOG_GENERAL, __VA_ARGS__)
-#define TN__LOGI(...) TN__LOG(TN_LOG_INFO, TN_LOG_GENERAL, __VA_ARGS__)
-#define TN__LOGW(...) TN__LOG(TN_LOG_WARNING, TN_LOG_GENERAL, __VA_ARGS__)
-#define TN__LOGE(...) TN__LOG(TN_LOG_ERROR, TN_LOG_GENERAL, __VA_ARGS__)
 // ==== END src/base/log.c ====
 
 // ==== BEGIN src/base/base64.c ====
-#if defined(TN_AMALGAMATION_LINES)
-#line 1 "src/base/base64.c"
-#endif
 // >>base64 implementation
+#if defined(TN_AMALGAMATION_LINES)
+#line 5 "src/base/base64.c"
+#endif
 
 TN__PRIVATE const char *tn__b64_alphabet(int flags) {
     return flags & TN_BASE64_URL ? "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
@@ -3433,13 +4777,43 @@ TN_API int tn_base64_decode_buf(tn_buf *b, const char *src, size_t len, int flag
 }
 // ==== END src/base/base64.c ====
 
-// ==== BEGIN src/base/sha1.c ====
+// ==== BEGIN src/base/sha1_internal.h ====
+// ---------------------------------------------------------------------------
 #if defined(TN_AMALGAMATION_LINES)
-#line 1 "src/base/sha1.c"
+#line 1 "src/base/sha1_internal.h"
 #endif
-// >>sha1 implementation
+// >>sha1_internal  The Merkle-Damgard framing SHA-1 and SHA-256 share
+// (base/sha1.c): 64-byte blocks, a 0x80 pad byte and the bit count as a
+// big-endian 64-bit trailer
+// ---------------------------------------------------------------------------
+#ifndef TN__BASE_SHA1_INTERNAL_H
+#define TN__BASE_SHA1_INTERNAL_H
 
-TN__PRIVATE uint32_t tn__load_be32(const uint8_t *p) {
+
+// One hash's compression of a 64-byte block into its state.
+typedef void (*tn__md_compress)(uint32_t *state, const uint8_t *block);
+
+TN__INTERNAL uint32_t tn__load_be32(const uint8_t *p);
+// Hashes `len` more bytes: whole blocks go to `compress`, the rest waits in
+// `block`; *count is the total so far.
+TN__INTERNAL void tn__md_update(uint32_t *state, uint8_t *block, uint64_t *count, const void *data, size_t len,
+                                tn__md_compress compress);
+// Pads, compresses the last block(s) and writes `words` big-endian words of
+// the state to `out`.
+TN__INTERNAL void tn__md_final(uint32_t *state, uint8_t *block, uint64_t count, tn__md_compress compress,
+                               uint8_t *out, int words);
+#endif
+// ==== END src/base/sha1_internal.h ====
+
+// ==== BEGIN src/base/sha1.c ====
+// >>sha1 implementation
+#if defined(TN_AMALGAMATION_LINES)
+#line 4 "src/base/sha1.c"
+#endif
+
+#include <string.h>
+
+TN__INTERNAL uint32_t tn__load_be32(const uint8_t *p) {
     return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
 }
 
@@ -3452,12 +4826,10 @@ TN__PRIVATE void tn__store_be32(uint8_t *p, uint32_t v) {
 
 TN__PRIVATE uint32_t tn__rol32(uint32_t v, int n) { return v << n | v >> (32 - n); }
 
-// The Merkle-Damgard framing that SHA-1 and SHA-256 share: 64-byte blocks,
-// a 0x80 pad byte and the bit count as a big-endian 64-bit trailer.
-typedef void (*tn__md_compress)(uint32_t *state, const uint8_t *block);
+// ---- the Merkle-Damgard framing, shared with SHA-256
 
-TN__PRIVATE void tn__md_update(uint32_t *state, uint8_t *block, uint64_t *count, const void *data,
-                               size_t len, tn__md_compress compress) {
+TN__INTERNAL void tn__md_update(uint32_t *state, uint8_t *block, uint64_t *count, const void *data,
+                                size_t len, tn__md_compress compress) {
     const uint8_t *p = TN__CAST(const uint8_t *, data);
     size_t used = (size_t)(*count % 64);
     *count += len;
@@ -3474,8 +4846,8 @@ TN__PRIVATE void tn__md_update(uint32_t *state, uint8_t *block, uint64_t *count,
     if (len) memcpy(block, p, len);
 }
 
-TN__PRIVATE void tn__md_final(uint32_t *state, uint8_t *block, uint64_t count,
-                              tn__md_compress compress, uint8_t *out, int words) {
+TN__INTERNAL void tn__md_final(uint32_t *state, uint8_t *block, uint64_t count,
+                               tn__md_compress compress, uint8_t *out, int words) {
     size_t used = (size_t)(count % 64);
     block[used++] = 0x80;
     if (used > 56) {
@@ -3541,10 +4913,12 @@ TN_API void tn_sha1(const void *data, size_t len, uint8_t out[TN_SHA1_SIZE]) {
 // ==== END src/base/sha1.c ====
 
 // ==== BEGIN src/base/sha256.c ====
-#if defined(TN_AMALGAMATION_LINES)
-#line 1 "src/base/sha256.c"
-#endif
 // >>sha256 implementation
+#if defined(TN_AMALGAMATION_LINES)
+#line 4 "src/base/sha256.c"
+#endif
+
+#include <string.h>
 
 TN__PRIVATE uint32_t tn__ror32(uint32_t v, int n) { return v >> n | v << (32 - n); }
 
@@ -3652,10 +5026,12 @@ TN_API bool tn_memeq_consttime(const void *a, const void *b, size_t n) {
 // ==== END src/base/sha256.c ====
 
 // ==== BEGIN src/base/utf8.c ====
-#if defined(TN_AMALGAMATION_LINES)
-#line 1 "src/base/utf8.c"
-#endif
 // >>utf8 implementation
+#if defined(TN_AMALGAMATION_LINES)
+#line 4 "src/base/utf8.c"
+#endif
+
+#include <string.h>
 
 TN_API void tn_utf8_reset(tn_utf8_state *s) { memset(s, 0, sizeof *s); }
 
@@ -3722,10 +5098,16 @@ TN_API bool tn_utf8_valid(const void *data, size_t len) {
 // ==== END src/base/utf8.c ====
 
 // ==== BEGIN src/base/random.c ====
-#if defined(TN_AMALGAMATION_LINES)
-#line 1 "src/base/random.c"
-#endif
 // >>random implementation
+#if defined(TN_AMALGAMATION_LINES)
+#line 5 "src/base/random.c"
+#endif
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <unistd.h>
+
 #if defined(__linux__)
 #  include <sys/syscall.h>
 #endif
@@ -3786,13 +5168,18 @@ TN_API int tn_random_bytes(void *buf, size_t n) {
 // ==== END src/base/random.c ====
 
 // ==== BEGIN src/base/json.c ====
-#if defined(TN_AMALGAMATION_LINES)
-#line 1 "src/base/json.c"
-#endif
 // >>json implementation
-#include <locale.h>
+#if defined(TN_AMALGAMATION_LINES)
+#line 6 "src/base/json.c"
+#endif
+
+#include <errno.h>
 #include <float.h>
+#include <locale.h>
 #include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 typedef struct tn__json_member tn__json_member;
 
@@ -4120,18 +5507,6 @@ TN__PRIVATE void tn__json_shrink(tn__json_parser *P, char *p, size_t had, size_t
     if (p + had == (char *)b + TN__JSON_HDR + b->used) b->used -= had - keep;
 }
 
-// Grows a scratch array so that it holds at least `need` elements.
-TN__PRIVATE int tn__json_grow(void **arr, size_t *cap, size_t need, size_t elem) {
-    if (need <= *cap) return 0;
-    size_t n = TN__MAX(*cap * 2, 16);
-    if (n > SIZE_MAX / elem) return TN_ENOMEM;
-    void *p = tn__realloc(*arr, n * elem);
-    if (!p) return TN_ENOMEM;
-    *arr = p;
-    *cap = n;
-    return 0;
-}
-
 TN__PRIVATE int tn__json_fail(tn__json_parser *P, const unsigned char *at, const char *what) {
     tn_json_doc *d = P->doc;
     d->error_offset = (size_t)(at - P->start);
@@ -4348,7 +5723,7 @@ TN__PRIVATE int tn__json_open(tn__json_parser *P) {
         snprintf(what, sizeof what, "nesting deeper than %d", P->max_depth);
         return tn__json_fail(P, P->p, what);
     }
-    if (tn__json_grow((void **)&P->frames, &P->frames_cap, P->nframes + 1, sizeof *P->frames))
+    if (tn__grow(&P->frames, &P->frames_cap, P->nframes + 1, sizeof *P->frames, 16))
         return tn__json_nomem(P);
     tn__json_frame *f = &P->frames[P->nframes++];
     f->first = P->nstack;
@@ -4376,7 +5751,7 @@ TN__PRIVATE int tn__json_close(tn__json_parser *P, tn_json_value *v) {
 // Starts the next member of the innermost container: for an object, its key
 // and the colon.
 TN__PRIVATE int tn__json_member_start(tn__json_parser *P) {
-    if (tn__json_grow((void **)&P->stack, &P->stack_cap, P->nstack + 1, sizeof *P->stack))
+    if (tn__grow(&P->stack, &P->stack_cap, P->nstack + 1, sizeof *P->stack, 16))
         return tn__json_nomem(P);
     tn__json_member *m = &P->stack[P->nstack];
     memset(m, 0, sizeof *m);
@@ -4587,10 +5962,13 @@ TN_API int tn_json_num(const tn_json_value *v, double *out) {
 // ==== END src/base/json.c ====
 
 // ==== BEGIN src/base/signed.c ====
-#if defined(TN_AMALGAMATION_LINES)
-#line 1 "src/base/signed.c"
-#endif
 // >>signed implementation
+#if defined(TN_AMALGAMATION_LINES)
+#line 8 "src/base/signed.c"
+#endif
+
+#include <stdio.h>
+#include <string.h>
 
 TN__PRIVATE void tn__signed_field(tn_buf *b, const char *s, size_t n) {
     tn_buf_appendf(b, "%zu:", n);
@@ -4679,14 +6057,719 @@ TN_API int tn_signed_value_decode(tn_buf *out, const char *const *secrets, int n
 }
 // ==== END src/base/signed.c ====
 
+// ==== BEGIN src/base/options.c ====
+// >>options implementation
+#if defined(TN_AMALGAMATION_LINES)
+#line 9 "src/base/options.c"
+#endif
+
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+typedef union tn__option_slot {
+    const char *s;
+    int i;
+    double f;
+    bool b;
+    tn_option_list l;
+} tn__option_slot;
+
+typedef struct tn__option {
+    tn_option_desc d;      // its strings are kept by the tn_options
+    tn__option_slot slot;  // the variable when d.value is NULL
+    const char *def;       // the default as --help shows it; NULL: none
+} tn__option;
+
+// Tornado's logging options, bound to these.
+typedef struct tn__log_options {
+    const char *level, *file_prefix;
+    bool to_stderr;
+    int file_max_size, file_num_backups;
+    bool file_opened;  // by this tn_options: closed again by tn_options_free
+} tn__log_options;
+
+struct tn_options {
+    tn__option **v;        // pointers, so that slots stay put as more are defined
+    size_t n, cap;
+    void **kept;           // every block handed out (strings, lists), freed at the end
+    size_t nkept, capkept;
+    const char *program;   // NULL until known
+    const char *args;
+    bool no_exit, help, has_logging;
+    int depth;             // parses in progress (a config file loaded by a callback)
+    tn__log_options log;
+    char error[512];
+};
+
+// ---- memory the tn_options keeps for its definitions and values
+
+TN__PRIVATE void *tn__opts_keep(tn_options *o, size_t n) {
+    if (o->nkept == o->capkept) {
+        size_t cap = o->capkept ? 2 * o->capkept : 16;
+        void **k = TN__CAST(void **, tn__realloc(o->kept, cap * sizeof *k));
+        if (!k) return NULL;
+        o->kept = k;
+        o->capkept = cap;
+    }
+    void *p = tn__malloc(n);
+    if (p) o->kept[o->nkept++] = p;
+    return p;
+}
+
+TN__PRIVATE const char *tn__opts_keep_str(tn_options *o, const char *s, size_t n) {
+    char *p = TN__CAST(char *, tn__opts_keep(o, n + 1));
+    if (!p) return NULL;
+    memcpy(p, s, n);
+    p[n] = '\0';
+    return p;
+}
+
+// NULL stays NULL; *ok turns false when out of memory.
+TN__PRIVATE const char *tn__opts_copy(tn_options *o, const char *s, bool *ok) {
+    if (!s) return NULL;
+    const char *c = tn__opts_keep_str(o, s, strlen(s));
+    if (!c) *ok = false;
+    return c;
+}
+
+// ---- failing: one line naming the option and what was expected
+
+TN__PRIVATE void tn__opts_exit(const tn_options *o, int status, const char *text) {
+    if (status) fprintf(stderr, "%s%s%s\n", o->program ? o->program : "", o->program ? ": " : "", text);
+    else fputs(text, stdout);
+    fflush(stdout);
+    exit(status);
+}
+
+TN__PRIVATE int tn__opts_fail(tn_options *o, const char *fmt, ...) TN_PRINTF(2, 3);
+TN__PRIVATE int tn__opts_fail(tn_options *o, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(o->error, sizeof o->error, fmt, ap);
+    va_end(ap);
+    if (!o->no_exit) tn__opts_exit(o, 2, o->error);
+    return TN_EINVAL;
+}
+
+// What a value of `opt` must look like, for messages: "an integer from 0 to 65535".
+TN__PRIVATE void tn__opt_expected(const tn__option *opt, char *out, size_t cap) {
+    static const char *const what[] = {"a value", "an integer", "a number", "true or false",
+                                       "a duration (e.g. 30s, 1.5m, 2h)", "a comma-separated list"};
+    const tn_option_desc *d = &opt->d;
+    size_t n = (size_t)snprintf(out, cap, "%s", d->choices && d->type == TN_OPTION_STRING ? "one of " : what[d->type]);
+    if (d->choices && d->type == TN_OPTION_LIST) n += (size_t)snprintf(out + n, cap - n, " of ");
+    for (int i = 0; d->choices && d->choices[i] && n < cap; i++)
+        n += (size_t)snprintf(out + n, cap - n, "%s%s", i ? "|" : "", d->choices[i]);
+    if ((d->min != 0 || d->max != 0) && n < cap) {
+        const char *unit = d->type == TN_OPTION_DURATION ? "s" : "";
+        snprintf(out + n, cap - n, " from %.15g%s to %.15g%s", d->min, unit, d->max, unit);
+    }
+}
+
+TN__PRIVATE int tn__opt_bad(tn_options *o, const tn__option *opt, const char *where, const char *shown,
+                            const char *text) {
+    char expected[256];
+    tn__opt_expected(opt, expected, sizeof expected);
+    if (!text) return tn__opts_fail(o, "%s%s: expected %s, got nothing", where, shown, expected);
+    return tn__opts_fail(o, "%s%s: expected %s, got '%.200s'", where, shown, expected, text);
+}
+
+// ---- names: '-' and '_' are the same letter
+
+TN__PRIVATE bool tn__opt_name_eq(const char *a, const char *b, size_t blen) {
+    size_t i = 0;
+    for (; i < blen && a[i]; i++) {
+        char x = a[i] == '-' ? '_' : a[i], y = b[i] == '-' ? '_' : b[i];
+        if (x != y) return false;
+    }
+    return i == blen && !a[i];
+}
+
+TN__PRIVATE tn__option *tn__opts_find(const tn_options *o, const char *name, size_t len) {
+    for (size_t i = 0; i < o->n; i++)
+        if (tn__opt_name_eq(o->v[i]->d.name, name, len)) return o->v[i];
+    return NULL;
+}
+
+// ---- values
+
+TN__PRIVATE bool tn__opt_choice_ok(const tn_option_desc *d, const char *s, size_t n) {
+    if (!d->choices) return true;
+    for (int i = 0; d->choices[i]; i++)
+        if (strlen(d->choices[i]) == n && memcmp(d->choices[i], s, n) == 0) return true;
+    return false;
+}
+
+TN__PRIVATE bool tn__opt_in_range(const tn_option_desc *d, double v) {
+    return (d->min == 0 && d->max == 0) || (v >= d->min && v <= d->max);
+}
+
+TN__PRIVATE bool tn__opt_parse_int(const char *s, int *out) {
+    const char *p = s + (*s == '+' || *s == '-');
+    if (!*p) return false;
+    long long v = 0;
+    for (; *p; p++) {
+        if (*p < '0' || *p > '9') return false;
+        v = v * 10 + (*p - '0');
+        if (v > (long long)INT_MAX + 1) return false;
+    }
+    if (*s == '-') v = -v;
+    if (v > INT_MAX) return false;
+    *out = (int)v;
+    return true;
+}
+
+// A number as strtod reads it, but whole, finite and without leading space.
+TN__PRIVATE bool tn__opt_parse_double(const char *s, const char **end, double *out) {
+    if (!(*s == '+' || *s == '-' || *s == '.' || (*s >= '0' && *s <= '9'))) return false;
+    char *e;
+    errno = 0;
+    double v = strtod(s, &e);
+    if (e == s || errno == ERANGE || !isfinite(v)) return false;
+    if (end) *end = e;
+    else if (*e) return false;
+    *out = v;
+    return true;
+}
+
+TN__PRIVATE bool tn__opt_parse_bool(const char *s, bool *out) {
+    static const char *const names[] = {"true", "false", "1", "0", "yes", "no", "on", "off", "t", "f"};
+    for (size_t i = 0; i < TN__COUNTOF(names); i++) {
+        if (strcasecmp(s, names[i]) == 0) {
+            *out = i % 2 == 0;
+            return true;
+        }
+    }
+    return false;
+}
+
+// Tornado's timedelta syntax: numbers with units, summed ("1h 30m").
+TN__PRIVATE bool tn__opt_parse_duration(const char *s, double *out) {
+    static const struct { const char *unit; double seconds; } units[] = {
+        {"", 1},         {"s", 1},      {"sec", 1},           {"seconds", 1},       {"m", 60},
+        {"min", 60},     {"minutes", 60}, {"h", 3600},        {"hours", 3600},      {"d", 86400},
+        {"days", 86400}, {"w", 604800}, {"weeks", 604800},    {"ms", 1e-3},         {"milliseconds", 1e-3},
+        {"us", 1e-6},    {"microseconds", 1e-6}};
+    double total = 0;
+    bool any = false;
+    const char *p = s;
+    while (*p == ' ') p++;
+    while (*p) {
+        double v;
+        if (!tn__opt_parse_double(p, &p, &v)) return false;
+        while (*p == ' ') p++;
+        const char *u = p;
+        while ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z')) p++;
+        size_t i = 0;
+        while (i < TN__COUNTOF(units) && !(strlen(units[i].unit) == (size_t)(p - u) &&
+                                           strncmp(units[i].unit, u, (size_t)(p - u)) == 0))
+            i++;
+        if (i == TN__COUNTOF(units) || (i == 0 && (any || *p))) return false;  // a bare number stands alone
+        total += v * units[i].seconds;
+        any = true;
+        while (*p == ' ') p++;
+    }
+    if (!any || !isfinite(total)) return false;
+    *out = total;
+    return true;
+}
+
+// Splits on commas into kept strings; returns false when an item is not a
+// choice (*oom when out of memory).
+TN__PRIVATE bool tn__opt_parse_list(tn_options *o, const tn_option_desc *d, const char *s, tn_option_list *out,
+                                    bool *oom) {
+    size_t max = 1;
+    for (const char *p = s; *p; p++) max += *p == ',';
+    const char **items = TN__CAST(const char **, tn__opts_keep(o, max * sizeof *items));
+    if (!items) return !(*oom = true);
+    size_t count = 0;
+    for (const char *p = s;; p++) {
+        const char *end = strchr(p, ',');
+        if (!end) end = p + strlen(p);
+        const char *q = end;
+        while (p < q && isspace((unsigned char)*p)) p++;
+        while (q > p && isspace((unsigned char)q[-1])) q--;
+        if (q > p) {
+            if (!tn__opt_choice_ok(d, p, (size_t)(q - p))) return false;
+            if (!(items[count++] = tn__opts_keep_str(o, p, (size_t)(q - p)))) return !(*oom = true);
+        }
+        if (!*end) break;
+        p = end;
+    }
+    out->items = items;
+    out->count = count;
+    return true;
+}
+
+// Parses text into *slot; false when it is not a valid value for the option.
+TN__PRIVATE bool tn__opt_parse(tn_options *o, const tn_option_desc *d, const char *text, tn__option_slot *slot,
+                               bool *oom) {
+    switch (d->type) {
+    case TN_OPTION_STRING:
+        if (!tn__opt_choice_ok(d, text, strlen(text))) return false;
+        slot->s = tn__opts_keep_str(o, text, strlen(text));
+        *oom = !slot->s;
+        return slot->s != NULL;
+    case TN_OPTION_INT:
+        return tn__opt_parse_int(text, &slot->i) && tn__opt_in_range(d, slot->i);
+    case TN_OPTION_FLOAT:
+        return tn__opt_parse_double(text, NULL, &slot->f) && tn__opt_in_range(d, slot->f);
+    case TN_OPTION_BOOL:
+        return tn__opt_parse_bool(text, &slot->b);
+    case TN_OPTION_DURATION:
+        return tn__opt_parse_duration(text, &slot->f) && tn__opt_in_range(d, slot->f);
+    case TN_OPTION_LIST:
+        return tn__opt_parse_list(o, d, text, &slot->l, oom);
+    }
+    return false;
+}
+
+TN__PRIVATE void *tn__opt_var(tn__option *opt) { return opt->d.value ? opt->d.value : &opt->slot; }
+
+TN__PRIVATE void tn__opt_store(tn__option *opt, const tn__option_slot *v) {
+    void *var = tn__opt_var(opt);
+    switch (opt->d.type) {
+    case TN_OPTION_STRING: *(const char **)var = v->s; break;
+    case TN_OPTION_INT: *(int *)var = v->i; break;
+    case TN_OPTION_FLOAT:
+    case TN_OPTION_DURATION: *(double *)var = v->f; break;
+    case TN_OPTION_BOOL: *(bool *)var = v->b; break;
+    case TN_OPTION_LIST: *(tn_option_list *)var = v->l; break;
+    }
+}
+
+// Sets the option from text (NULL: missing); `where` and `shown` name it in
+// a message ("app.conf:3: " and "port").
+TN__PRIVATE int tn__opt_set(tn_options *o, tn__option *opt, const char *text, const char *where, const char *shown) {
+    tn__option_slot v;
+    bool oom = false;
+    memset(&v, 0, sizeof v);
+    if (text && tn__opt_parse(o, &opt->d, text, &v, &oom)) {
+        tn__opt_store(opt, &v);
+        return 0;
+    }
+    if (oom) return tn__opts_fail(o, "%s%s: out of memory", where, shown);
+    return tn__opt_bad(o, opt, where, shown, text);
+}
+
+// tn__opt_set, then the option's callback.
+TN__PRIVATE int tn__opt_assign(tn_options *o, tn__option *opt, const char *text, const char *where,
+                               const char *shown) {
+    int r = tn__opt_set(o, opt, text, where, shown);
+    if (r != 0 || !opt->d.callback) return r;
+    o->error[0] = '\0';
+    if (opt->d.callback(o, tn__opt_var(opt), opt->d.user_data) == 0) return 0;
+    if (o->error[0]) return TN_EINVAL;  // a parse inside the callback failed and said why
+    if (opt->d.metavar) return tn__opts_fail(o, "%s%s: expected %s, got '%.200s'", where, shown, opt->d.metavar, text);
+    return tn__opts_fail(o, "%s%s: bad value '%.200s'", where, shown, text);
+}
+
+// ---- defining
+
+// The variable's value as --help shows the default; NULL when empty.
+TN__PRIVATE const char *tn__opt_default_text(tn_options *o, tn__option *opt, bool *ok) {
+    if (opt->d.default_value) return opt->d.default_value[0] ? opt->d.default_value : NULL;
+    const void *var = tn__opt_var(opt);
+    char num[64];
+    tn_buf b = {NULL, 0, 0};
+    const char *text = num;
+    switch (opt->d.type) {
+    case TN_OPTION_STRING: text = *(const char *const *)var; break;
+    case TN_OPTION_INT: snprintf(num, sizeof num, "%d", *(const int *)var); break;
+    case TN_OPTION_FLOAT: snprintf(num, sizeof num, "%g", *(const double *)var); break;
+    case TN_OPTION_DURATION: snprintf(num, sizeof num, "%gs", *(const double *)var); break;
+    case TN_OPTION_BOOL: text = *(const bool *)var ? "true" : NULL; break;  // a flag is off unless given
+    case TN_OPTION_LIST: {
+        const tn_option_list *l = (const tn_option_list *)var;
+        for (size_t i = 0; i < l->count; i++)
+            if (tn_buf_appendf(&b, "%s%s", i ? "," : "", l->items[i]) != 0) *ok = false;
+        text = b.data;
+        break;
+    }
+    }
+    const char *kept = text && text[0] ? tn__opts_copy(o, text, ok) : NULL;
+    tn_buf_free(&b);
+    return kept;
+}
+
+TN__PRIVATE bool tn__opt_name_ok(const char *name) {
+    if (!name || !isalnum((unsigned char)name[0])) return false;
+    for (const char *p = name; *p; p++)
+        if (!isalnum((unsigned char)*p) && *p != '-' && *p != '_') return false;
+    return true;
+}
+
+// A copy of the desc whose strings (and choices) the tn_options keeps.
+TN__PRIVATE bool tn__opt_copy_desc(tn_options *o, tn__option *opt, const tn_option_desc *d) {
+    bool ok = true;
+    opt->d = *d;
+    opt->d.name = tn__opts_copy(o, d->name, &ok);
+    opt->d.default_value = tn__opts_copy(o, d->default_value, &ok);
+    opt->d.help = tn__opts_copy(o, d->help, &ok);
+    opt->d.metavar = tn__opts_copy(o, d->metavar, &ok);
+    opt->d.group = d->group && d->group[0] ? tn__opts_copy(o, d->group, &ok) : NULL;
+    if (d->choices) {
+        size_t n = 0;
+        while (d->choices[n]) n++;
+        const char **c = TN__CAST(const char **, tn__opts_keep(o, (n + 1) * sizeof *c));
+        if (!c) return false;
+        for (size_t i = 0; i < n; i++) c[i] = tn__opts_copy(o, d->choices[i], &ok);
+        c[n] = NULL;
+        opt->d.choices = c;
+        if (!d->metavar) {  // "debug|info|warning"
+            tn_buf b = {NULL, 0, 0};
+            for (size_t i = 0; i < n; i++) ok &= tn_buf_appendf(&b, "%s%s", i ? "|" : "", c[i]) == 0;
+            opt->d.metavar = b.data ? tn__opts_copy(o, b.data, &ok) : NULL;
+            tn_buf_free(&b);
+        }
+    }
+    return ok;
+}
+
+TN_API int tn_options_define(tn_options *o, const tn_option_desc *d) {
+    bool text = d->type == TN_OPTION_STRING || d->type == TN_OPTION_LIST;
+    if (!tn__opt_name_ok(d->name) || (unsigned)d->type > TN_OPTION_LIST || d->min > d->max ||
+        (d->choices && !text) || ((d->min != 0 || d->max != 0) && (text || d->type == TN_OPTION_BOOL))) {
+        TN__LOGE("option '%s': bad definition (name, type, range or choices)", d->name ? d->name : "(null)");
+        return TN_EINVAL;
+    }
+    if (tn__opts_find(o, d->name, strlen(d->name))) {
+        TN__LOGE("option '%s' is defined twice", d->name);
+        return TN_EEXIST;
+    }
+    if (o->n == o->cap) {
+        size_t cap = o->cap ? 2 * o->cap : 16;
+        tn__option **v = TN__CAST(tn__option **, tn__realloc(o->v, cap * sizeof *v));
+        if (!v) return TN_ENOMEM;
+        o->v = v;
+        o->cap = cap;
+    }
+    tn__option *opt = TN__CAST(tn__option *, tn__opts_keep(o, sizeof *opt));
+    if (!opt) return TN_ENOMEM;
+    memset(opt, 0, sizeof *opt);
+    bool ok = tn__opt_copy_desc(o, opt, d);
+    if (ok && opt->d.default_value) {
+        bool no_exit = o->no_exit;
+        o->no_exit = true;  // a bad default is the programmer's: logged, not exited on
+        int r = tn__opt_set(o, opt, opt->d.default_value, "", opt->d.name);
+        o->no_exit = no_exit;
+        if (r != 0) {
+            TN__LOGE("bad default_value: %s", o->error);
+            return r;
+        }
+    }
+    opt->def = ok ? tn__opt_default_text(o, opt, &ok) : NULL;
+    if (!ok) return TN_ENOMEM;
+    o->v[o->n++] = opt;
+    return 0;
+}
+
+TN__PRIVATE int tn__opts_define_builtins(tn_options *o, bool logging) {
+    static const char *const levels[] = {"debug", "info", "warning", "error", "none", NULL};
+    tn__log_options *l = &o->log;
+    const tn_option_desc defs[] = {
+        {"help", TN_OPTION_BOOL, &o->help, NULL, "show this help information", NULL, NULL, 0, 0, NULL, NULL, NULL},
+        {"logging", TN_OPTION_STRING, &l->level, "info", "set the log level; 'none' logs nothing", NULL, "logging",
+         0, 0, levels, NULL, NULL},
+        {"log_to_stderr", TN_OPTION_BOOL, &l->to_stderr, NULL,
+         "send log output to stderr (colorized if possible); by default stderr is used only if "
+         "--log_file_prefix is not set", NULL, "logging", 0, 0, NULL, NULL, NULL},
+        {"log_file_prefix", TN_OPTION_STRING, &l->file_prefix, NULL,
+         "path of the log file; several processes must each have their own (e.g. include the port number)",
+         "PATH", "logging", 0, 0, NULL, NULL, NULL},
+        {"log_file_max_size", TN_OPTION_INT, &l->file_max_size, "100000000",
+         "max size of log files before rollover", NULL, "logging", 1, INT_MAX, NULL, NULL, NULL},
+        {"log_file_num_backups", TN_OPTION_INT, &l->file_num_backups, "10", "number of log files to keep",
+         NULL, "logging", 0, 999, NULL, NULL, NULL},
+    };
+    o->has_logging = logging;
+    for (size_t i = 0; i < (logging ? TN__COUNTOF(defs) : 1); i++) {
+        int r = tn_options_define(o, &defs[i]);
+        if (r != 0) return r;
+    }
+    return 0;
+}
+
+TN_API tn_options *tn_options_new(const tn_options_desc *desc) {
+    tn_options_desc none;
+    memset(&none, 0, sizeof none);
+    if (!desc) desc = &none;
+    tn_options *o = TN__CAST(tn_options *, tn__calloc(1, sizeof *o));
+    if (!o) return NULL;
+    bool ok = true;
+    o->program = tn__opts_copy(o, desc->program, &ok);
+    o->args = tn__opts_copy(o, desc->args, &ok);
+    o->no_exit = desc->no_exit;
+    o->log.file_prefix = "";  // "--log_file_prefix=" turns a file off again
+    int r = ok ? tn__opts_define_builtins(o, !desc->no_logging_options) : TN_ENOMEM;
+    for (const tn_option_desc *d = desc->options; r == 0 && d && d->name; d++) r = tn_options_define(o, d);
+    if (r != 0) {
+        tn_options_free(o);
+        return NULL;
+    }
+    return o;
+}
+
+TN_API void tn_options_free(tn_options *o) {
+    if (!o) return;
+    if (o->log.file_opened) tn_log_to_file(NULL);
+    for (size_t i = 0; i < o->nkept; i++) tn__free(o->kept[i]);
+    tn__free(o->kept);
+    tn__free(o->v);
+    tn__free(o);
+}
+
+TN_API const char *tn_options_error(const tn_options *o) { return o->error; }
+
+// ---- after a parse: --help, then the logging options
+
+TN__PRIVATE int tn__opts_apply_logging(tn_options *o) {
+    static const int levels[] = {TN_LOG_DEBUG, TN_LOG_INFO, TN_LOG_WARNING, TN_LOG_ERROR, TN_LOG_NONE};
+    const char *const *names = tn__opts_find(o, "logging", 7)->d.choices;
+    tn__log_options *l = &o->log;
+    for (int i = 0; names[i]; i++)
+        if (strcmp(names[i], l->level) == 0) tn_log_set_level(levels[i]);
+    if (!l->file_prefix[0] && !l->file_opened) return 0;
+    tn_log_file_desc f;
+    memset(&f, 0, sizeof f);
+    f.path = l->file_prefix;
+    f.max_size = l->file_max_size;
+    f.num_backups = l->file_num_backups ? l->file_num_backups : -1;
+    f.to_stderr = l->to_stderr;
+    int r = tn_log_to_file(l->file_prefix[0] ? &f : NULL);
+    if (r != 0) return tn__opts_fail(o, "--log_file_prefix: cannot open '%s': %s", f.path, tn_strerror(r));
+    l->file_opened = l->file_prefix[0] != '\0';
+    return 0;
+}
+
+// Ends the outermost parse: prints the help and exits if it was asked for
+// (unless no_exit), then applies the logging options.
+TN__PRIVATE int tn__opts_done(tn_options *o) {
+    if (o->depth > 0) return 0;
+    if (o->help && !o->no_exit) {
+        tn_buf b = {NULL, 0, 0};
+        tn_options_help(o, &b);
+        tn__opts_exit(o, 0, b.data ? b.data : "");
+    }
+    return o->has_logging ? tn__opts_apply_logging(o) : 0;
+}
+
+// ---- the command line
+
+TN_API int tn_options_parse_command_line(tn_options *o, int argc, char **argv) {
+    if (!o->program && argc > 0 && argv[0]) {
+        const char *slash = strrchr(argv[0], '/');
+        bool ok = true;
+        o->program = tn__opts_copy(o, slash ? slash + 1 : argv[0], &ok);
+    }
+    int i = 1, r = 0;
+    if (o->depth == 0) o->help = false;
+    o->depth++;
+    for (; i < argc && r == 0; i++) {
+        const char *a = argv[i];
+        if (strcmp(a, "--") == 0) {
+            i++;
+            break;
+        }
+        if (a[0] != '-' || !a[1]) break;
+        const char *name = a + 1 + (a[1] == '-'), *eq = strchr(name, '=');
+        size_t len = eq ? (size_t)(eq - name) : strlen(name);
+        char shown[128];
+        snprintf(shown, sizeof shown, "%.*s", (int)TN__MIN((size_t)(name - a) + len, 120), a);
+        tn__option *opt = tn__opts_find(o, name, len);
+        if (!opt && len > 3 && tn__opt_name_eq("no_", name, 3)) {
+            tn__option *neg = tn__opts_find(o, name + 3, len - 3);
+            if (neg && neg->d.type == TN_OPTION_BOOL) {
+                r = eq ? tn__opts_fail(o, "%s: takes no value", shown) : tn__opt_assign(o, neg, "false", "", shown);
+                continue;
+            }
+        }
+        if (!opt) {
+            r = tn__opts_fail(o, "unknown option %s (see --help)", shown);
+        } else {
+            const char *text = eq ? eq + 1 : opt->d.type == TN_OPTION_BOOL ? "true" : i + 1 < argc ? argv[++i] : NULL;
+            r = tn__opt_assign(o, opt, text, "", shown);
+        }
+        if (r == 0 && o->help) break;
+    }
+    o->depth--;
+    if (r != 0) return r;
+    if (o->help && o->no_exit) return 0;
+    if (i < argc && !o->args && !o->help) return tn__opts_fail(o, "unexpected argument '%.200s'", argv[i]);
+    r = tn__opts_done(o);
+    return r ? r : i;
+}
+
+// ---- config files
+
+// Reads the value at *p (quoted or bare) into out; false on bad syntax.
+TN__PRIVATE bool tn__conf_value(const char **p, const char *end, tn_buf *out) {
+    const char *s = *p;
+    if (s < end && *s == '"') {
+        for (s++; s < end && *s != '"'; s++) {
+            if (*s == '\\' && s + 1 < end && (s[1] == '"' || s[1] == '\\')) s++;
+            if (tn_buf_append(out, s, 1) != 0) return false;
+        }
+        if (s == end) return false;  // no closing quote
+        s++;
+        while (s < end && (*s == ' ' || *s == '\t')) s++;
+        *p = s;
+        return s == end || *s == '#';
+    }
+    const char *v = s;  // bare: up to a '#' after a space, trailing space trimmed
+    while (s < end && !(*s == '#' && s > v && (s[-1] == ' ' || s[-1] == '\t'))) s++;
+    const char *q = s;
+    while (q > v && (q[-1] == ' ' || q[-1] == '\t' || q[-1] == '\r')) q--;
+    *p = s;
+    return tn_buf_append(out, v, (size_t)(q - v)) == 0;
+}
+
+// One line "name = value" (or a blank or comment line).
+TN__PRIVATE int tn__conf_line(tn_options *o, const char *s, const char *end, const char *where, tn_buf *value) {
+    while (s < end && (*s == ' ' || *s == '\t')) s++;
+    if (s < end && end[-1] == '\r') end--;
+    if (s == end || *s == '#') return 0;
+    if (memchr(s, '\0', (size_t)(end - s))) return tn__opts_fail(o, "%sa NUL byte in the line", where);
+    const char *name = s;
+    while (s < end && (isalnum((unsigned char)*s) || (s > name && (*s == '_' || *s == '-')))) s++;
+    size_t len = (size_t)(s - name);
+    while (s < end && (*s == ' ' || *s == '\t')) s++;
+    tn_buf_clear(value);
+    if (!len || s == end || *s != '=') return tn__opts_fail(o, "%sexpected NAME = VALUE", where);
+    for (s++; s < end && (*s == ' ' || *s == '\t');) s++;
+    if (!tn__conf_value(&s, end, value) || tn_buf_append(value, "", 0) != 0)
+        return tn__opts_fail(o, "%sexpected NAME = VALUE (a quoted value ends with \" and may be followed by a comment)",
+                             where);
+    char shown[128];
+    snprintf(shown, sizeof shown, "%.*s", (int)TN__MIN(len, 120), name);
+    tn__option *opt = tn__opts_find(o, name, len);
+    if (!opt) return tn__opts_fail(o, "%sunknown option '%s'", where, shown);
+    return tn__opt_assign(o, opt, value->data ? value->data : "", where, shown);
+}
+
+TN__PRIVATE int tn__conf_read(const char *path, tn_buf *out) {
+    FILE *f = fopen(path, "rb");
+    if (!f) return tn__err_from_errno(errno);
+    char chunk[4096];
+    size_t n;
+    int r = 0;
+    while (r == 0 && (n = fread(chunk, 1, sizeof chunk, f)) > 0) r = tn_buf_append(out, chunk, n);
+    if (r == 0 && ferror(f)) r = tn__err_from_errno(errno ? errno : EIO);
+    fclose(f);
+    return r;
+}
+
+TN_API int tn_options_parse_config_file(tn_options *o, const char *path) {
+    tn_buf text = {NULL, 0, 0}, value = {NULL, 0, 0};
+    int r = tn__conf_read(path, &text);
+    if (r != 0) {
+        tn_buf_free(&text);
+        int err = tn__opts_fail(o, "%s: %s", path, tn_strerror(r));
+        return err == TN_EINVAL ? r : err;
+    }
+    o->depth++;
+    const char *p = text.data, *end = p + text.len;
+    for (int line = 1; r == 0 && p && p < end; line++) {
+        const char *nl = TN__CAST(const char *, memchr(p, '\n', (size_t)(end - p)));
+        const char *eol = nl ? nl : end;
+        char where[300];
+        snprintf(where, sizeof where, "%.256s:%d: ", path, line);
+        r = tn__conf_line(o, p, eol, where, &value);
+        p = eol + 1;
+    }
+    o->depth--;
+    tn_buf_free(&text);
+    tn_buf_free(&value);
+    return r ? r : tn__opts_done(o);
+}
+
+// ---- --help: Tornado's print_help layout
+
+TN__PRIVATE int tn__opt_cmp_name(const char *a, const char *b) {
+    for (;; a++, b++) {
+        char x = *a == '_' ? '-' : *a, y = *b == '_' ? '-' : *b;
+        if (x != y || !x) return (unsigned char)x - (unsigned char)y;
+    }
+}
+
+TN__PRIVATE int tn__opt_cmp(const void *pa, const void *pb) {
+    const tn__option *a = *(tn__option *const *)pa, *b = *(tn__option *const *)pb;
+    if (!a->d.group != !b->d.group) return a->d.group ? 1 : -1;  // the untitled group first
+    int c = a->d.group ? strcmp(a->d.group, b->d.group) : 0;
+    return c ? c : tn__opt_cmp_name(a->d.name, b->d.name);
+}
+
+// One option: "  --name=METAVAR" padded to column 35, then the help and its
+// default wrapped at 44 columns.
+TN__PRIVATE int tn__opt_help(const tn__option *opt, tn_buf *out) {
+    tn_buf text = {NULL, 0, 0};
+    char prefix[256];
+    int n = snprintf(prefix, sizeof prefix, "%s%s%s", opt->d.name, opt->d.metavar ? "=" : "",
+                     opt->d.metavar ? opt->d.metavar : "");
+    for (size_t i = 0; opt->d.name[i] && prefix[i]; i++)  // names print with dashes, as Tornado's
+        if (prefix[i] == '_') prefix[i] = '-';
+    int r = tn_buf_appendf(&text, "%s", opt->d.help ? opt->d.help : "");
+    if (opt->def) r |= tn_buf_appendf(&text, "%s(default %s)", text.len ? " " : "", opt->def);
+    const char *s = text.data ? text.data : "";
+    bool first = n <= 30 && *s;
+    r |= tn_buf_appendf(out, first ? "  --%-30s " : "  --%s\n", prefix);
+    while (*s) {
+        size_t line = strlen(s);  // as many whole words as fit in 44 columns, or one long word
+        if (line > 44) {
+            line = 0;
+            for (size_t k = 1; k <= 44; k++)
+                if (s[k] == ' ') line = k;
+            if (!line) line = strcspn(s, " ");
+        }
+        r |= tn_buf_appendf(out, "%s%.*s\n", first ? "" : "                                   ", (int)line, s);
+        first = false;
+        s += line;
+        while (*s == ' ') s++;
+    }
+    tn_buf_free(&text);
+    return r ? TN_ENOMEM : 0;
+}
+
+TN_API int tn_options_help(const tn_options *o, tn_buf *out) {
+    tn__option **sorted = TN__CAST(tn__option **, tn__malloc((o->n ? o->n : 1) * sizeof *sorted));
+    if (!sorted) return TN_ENOMEM;
+    memcpy(sorted, o->v, o->n * sizeof *sorted);
+    qsort(sorted, o->n, sizeof *sorted, tn__opt_cmp);
+    int r = tn_buf_appendf(out, "Usage: %s [OPTIONS]%s%s\n\nOptions:\n\n", o->program ? o->program : "PROGRAM",
+                           o->args ? " " : "", o->args ? o->args : "");
+    for (size_t i = 0; i < o->n && r == 0; i++) {
+        const char *g = sorted[i]->d.group;
+        if (g && (i == 0 || !sorted[i - 1]->d.group || strcmp(sorted[i - 1]->d.group, g) != 0))
+            r = tn_buf_appendf(out, "\n%s options:\n\n", g);
+        if (r == 0) r = tn__opt_help(sorted[i], out);
+    }
+    if (r == 0) r = tn_buf_append_str(out, "\n");
+    tn__free(sorted);
+    return r;
+}
+// ==== END src/base/options.c ====
+
 // ==== BEGIN src/loop/loop_internal.h ====
+// ---------------------------------------------------------------------------
 #if defined(TN_AMALGAMATION_LINES)
 #line 1 "src/loop/loop_internal.h"
 #endif
-// ---------------------------------------------------------------------------
 // >>loop_internal  The loop's private state, shared by loop, timer, executor,
 // the backends and the objects the loop owns (streams, servers)
 // ---------------------------------------------------------------------------
+#ifndef TN__LOOP_LOOP_INTERNAL_H
+#define TN__LOOP_LOOP_INTERNAL_H
+#if defined(TN_AMALGAMATION_LINES)
+#line 10 "src/loop/loop_internal.h"
+#endif
+
+#include <poll.h>
 
 typedef struct tn__handler {
     tn_io_cb cb;
@@ -4701,6 +6784,7 @@ typedef struct tn__fired {
     int fd;
     int events;
     uint32_t gen;
+    int err;         // kqueue: the socket error an EV_EOF carried, else 0
 } tn__fired;
 
 typedef struct tn__cbitem {
@@ -4730,6 +6814,7 @@ typedef struct tn__executor tn__executor;
 
 struct tn_loop {
     tn_loop_desc desc;
+    tn__allocator *alloc;    // desc.allocator's record; NULL: none
     double now;
     int running;
     int stopping;            // atomic: set by tn_loop_stop from any thread
@@ -4739,11 +6824,13 @@ struct tn_loop {
     int nhandlers;
     tn__fired *fired;
     int fired_cap;
+    int io_err;              // during an fd callback: its fired err (see tn__fired)
     // backend state
     int be_fd;               // epoll / kqueue descriptor
     void *be_events;         // epoll_event / kevent array of fired_cap
     struct pollfd *pfds;     // poll backend
-    int npfds, pfds_cap;
+    int npfds;
+    size_t pfds_cap;
     // wake-up channel for add_callback from other threads and signals
     int wake_rfd, wake_wfd;
     int wake_pending;        // atomic: a wake-up byte is in flight
@@ -4776,54 +6863,66 @@ struct tn_loop {
 #endif
 };
 
-TN__PRIVATE void tn__loop_add_handle(tn_loop *loop, tn__handle *h);
-TN__PRIVATE void tn__loop_remove_handle(tn__handle *h);
-TN__PRIVATE void tn__loop_wake(tn_loop *loop);
-TN__PRIVATE char *tn__loop_scratch(tn_loop *loop, size_t *cap);
-TN__PRIVATE tn_buf *tn__loop_buf(tn_loop *loop);
+TN__INTERNAL void tn__loop_add_handle(tn_loop *loop, tn__handle *h);
+TN__INTERNAL void tn__loop_remove_handle(tn__handle *h);
+TN__INTERNAL void tn__loop_wake(tn_loop *loop);
+TN__INTERNAL char *tn__loop_scratch(tn_loop *loop, size_t *cap);
+TN__INTERNAL tn_buf *tn__loop_buf(tn_loop *loop);
+// The loop's clock read now (tn_loop_time is the iteration's reading).
+TN__INTERNAL double tn__loop_clock(const tn_loop *loop);
+// Loops alive in the process, in any thread (process.c).
+TN__INTERNAL int tn__loop_count(void);
 
 // backend: one set of static functions per backend (redis ae style)
 enum { TN__BE_ADD, TN__BE_MOD, TN__BE_DEL };
-TN__PRIVATE int tn__be_init(tn_loop *loop);
-TN__PRIVATE void tn__be_free(tn_loop *loop);
-TN__PRIVATE int tn__be_ctl(tn_loop *loop, int op, int fd, int events);
+// "epoll", "kqueue" or "poll".
+TN__INTERNAL const char *tn__be_name(void);
+TN__INTERNAL int tn__be_init(tn_loop *loop);
+TN__INTERNAL void tn__be_free(tn_loop *loop);
+TN__INTERNAL int tn__be_ctl(tn_loop *loop, int op, int fd, int events);
 // Waits up to timeout_ms (-1: forever); fills loop->fired; returns the count.
-TN__PRIVATE int tn__be_wait(tn_loop *loop, int timeout_ms);
+TN__INTERNAL int tn__be_wait(tn_loop *loop, int timeout_ms);
 
 // timers (timer.c)
-TN__PRIVATE double tn__timers_next(tn_loop *loop);  // deadline, or -1 if none
-TN__PRIVATE void tn__timers_run(tn_loop *loop);
-TN__PRIVATE void tn__timers_free(tn_loop *loop);
+TN__INTERNAL double tn__timers_next(tn_loop *loop);  // deadline, or -1 if none
+TN__INTERNAL void tn__timers_run(tn_loop *loop);
+TN__INTERNAL void tn__timers_free(tn_loop *loop);
 
 // executor (executor.c)
-TN__PRIVATE void tn__executor_run_done(tn_loop *loop);
-TN__PRIVATE int tn__executor_has_done(tn_loop *loop);
-TN__PRIVATE void tn__executor_free(tn_loop *loop);
+TN__INTERNAL void tn__executor_run_done(tn_loop *loop);
+TN__INTERNAL int tn__executor_has_done(tn_loop *loop);
+TN__INTERNAL void tn__executor_free(tn_loop *loop);
+#endif
 // ==== END src/loop/loop_internal.h ====
 
 // ==== BEGIN src/loop/epoll.c ====
-#if defined(TN_AMALGAMATION_LINES)
-#line 1 "src/loop/epoll.c"
-#endif
 // >>loop_epoll  The epoll backend (Linux)
+#if defined(TN_AMALGAMATION_LINES)
+#line 7 "src/loop/epoll.c"
+#endif
+
+#include <errno.h>
+#include <string.h>
+#include <unistd.h>
+
 #if TN_BACKEND == TN_BACKEND_EPOLL
 #include <sys/epoll.h>
 
-TN__PRIVATE const char *tn__be_name(void) { return "epoll"; }
+TN__INTERNAL const char *tn__be_name(void) { return "epoll"; }
 
-TN__PRIVATE int tn__be_init(tn_loop *loop) {
+TN__INTERNAL int tn__be_init(tn_loop *loop) {
     loop->be_fd = epoll_create1(EPOLL_CLOEXEC);
     if (loop->be_fd < 0) return tn__err_from_errno(errno);
     loop->be_events = tn__calloc((size_t)loop->fired_cap, sizeof(struct epoll_event));
     return loop->be_events ? 0 : TN_ENOMEM;
 }
 
-TN__PRIVATE void tn__be_free(tn_loop *loop) {
+TN__INTERNAL void tn__be_free(tn_loop *loop) {
     if (loop->be_fd >= 0) close(loop->be_fd);
     tn__free(loop->be_events);
 }
 
-TN__PRIVATE int tn__be_ctl(tn_loop *loop, int op, int fd, int events) {
+TN__INTERNAL int tn__be_ctl(tn_loop *loop, int op, int fd, int events) {
     struct epoll_event ev;
     memset(&ev, 0, sizeof ev);
     ev.events = ((events & TN_IO_READ) ? EPOLLIN : 0u) | ((events & TN_IO_WRITE) ? EPOLLOUT : 0u);
@@ -4836,7 +6935,7 @@ TN__PRIVATE int tn__be_ctl(tn_loop *loop, int op, int fd, int events) {
     return tn__err_from_errno(errno);
 }
 
-TN__PRIVATE int tn__be_wait(tn_loop *loop, int timeout_ms) {
+TN__INTERNAL int tn__be_wait(tn_loop *loop, int timeout_ms) {
     struct epoll_event *evs = TN__CAST(struct epoll_event *, loop->be_events);
     int n = epoll_wait(loop->be_fd, evs, loop->fired_cap, timeout_ms);
     if (n < 0) return errno == EINTR ? 0 : tn__err_from_errno(errno);
@@ -4855,16 +6954,22 @@ TN__PRIVATE int tn__be_wait(tn_loop *loop, int timeout_ms) {
 // ==== END src/loop/epoll.c ====
 
 // ==== BEGIN src/loop/kqueue.c ====
-#if defined(TN_AMALGAMATION_LINES)
-#line 1 "src/loop/kqueue.c"
-#endif
 // >>loop_kqueue  The kqueue backend (macOS and the BSDs)
+#if defined(TN_AMALGAMATION_LINES)
+#line 7 "src/loop/kqueue.c"
+#endif
+
+#include <errno.h>
+#include <fcntl.h>
+#include <time.h>
+#include <unistd.h>
+
 #if TN_BACKEND == TN_BACKEND_KQUEUE
 #include <sys/event.h>
 
-TN__PRIVATE const char *tn__be_name(void) { return "kqueue"; }
+TN__INTERNAL const char *tn__be_name(void) { return "kqueue"; }
 
-TN__PRIVATE int tn__be_init(tn_loop *loop) {
+TN__INTERNAL int tn__be_init(tn_loop *loop) {
     loop->be_fd = kqueue();
     if (loop->be_fd < 0) return tn__err_from_errno(errno);
     fcntl(loop->be_fd, F_SETFD, FD_CLOEXEC);
@@ -4872,14 +6977,14 @@ TN__PRIVATE int tn__be_init(tn_loop *loop) {
     return loop->be_events ? 0 : TN_ENOMEM;
 }
 
-TN__PRIVATE void tn__be_free(tn_loop *loop) {
+TN__INTERNAL void tn__be_free(tn_loop *loop) {
     if (loop->be_fd >= 0) close(loop->be_fd);
     tn__free(loop->be_events);
 }
 
 // kqueue has one filter per direction: add the ones now wanted, delete the
 // ones no longer wanted.
-TN__PRIVATE int tn__be_ctl(tn_loop *loop, int op, int fd, int events) {
+TN__INTERNAL int tn__be_ctl(tn_loop *loop, int op, int fd, int events) {
     int old = op == TN__BE_ADD ? 0 : loop->handlers[fd].events;
     if (op == TN__BE_DEL) events = 0;
     struct kevent ch[2];
@@ -4895,7 +7000,7 @@ TN__PRIVATE int tn__be_ctl(tn_loop *loop, int op, int fd, int events) {
     return 0;
 }
 
-TN__PRIVATE int tn__be_wait(tn_loop *loop, int timeout_ms) {
+TN__INTERNAL int tn__be_wait(tn_loop *loop, int timeout_ms) {
     struct kevent *evs = TN__CAST(struct kevent *, loop->be_events);
     struct timespec ts, *tp = NULL;
     if (timeout_ms >= 0) {
@@ -4910,6 +7015,9 @@ TN__PRIVATE int tn__be_wait(tn_loop *loop, int timeout_ms) {
         if (evs[i].flags & (EV_ERROR | EV_EOF)) ev |= TN_IO_ERROR;
         loop->fired[i].fd = (int)evs[i].ident;
         loop->fired[i].events = ev;
+        // A failed connect: kqueue puts the socket error in fflags, and
+        // libkqueue has already consumed SO_ERROR to do so.
+        loop->fired[i].err = (evs[i].flags & EV_EOF) ? (int)evs[i].fflags : 0;
     }
     return n;
 }
@@ -4917,36 +7025,37 @@ TN__PRIVATE int tn__be_wait(tn_loop *loop, int timeout_ms) {
 // ==== END src/loop/kqueue.c ====
 
 // ==== BEGIN src/loop/poll.c ====
+// >>loop_poll  The poll(2) backend: portable, and a first-class one (the test
 #if defined(TN_AMALGAMATION_LINES)
 #line 1 "src/loop/poll.c"
 #endif
-// >>loop_poll  The poll(2) backend: portable, and a first-class one (the test
 // suite runs on it too)
+#if defined(TN_AMALGAMATION_LINES)
+#line 8 "src/loop/poll.c"
+#endif
+
+#include <errno.h>
+#include <poll.h>
+
 #if TN_BACKEND == TN_BACKEND_POLL
 
-TN__PRIVATE const char *tn__be_name(void) { return "poll"; }
+TN__INTERNAL const char *tn__be_name(void) { return "poll"; }
 
-TN__PRIVATE int tn__be_init(tn_loop *loop) {
+TN__INTERNAL int tn__be_init(tn_loop *loop) {
     loop->be_fd = -1;
     return 0;
 }
 
-TN__PRIVATE void tn__be_free(tn_loop *loop) { tn__free(loop->pfds); }
+TN__INTERNAL void tn__be_free(tn_loop *loop) { tn__free(loop->pfds); }
 
 TN__PRIVATE short tn__poll_events(int events) {
     return (short)(((events & TN_IO_READ) ? POLLIN : 0) | ((events & TN_IO_WRITE) ? POLLOUT : 0));
 }
 
-TN__PRIVATE int tn__be_ctl(tn_loop *loop, int op, int fd, int events) {
+TN__INTERNAL int tn__be_ctl(tn_loop *loop, int op, int fd, int events) {
     tn__handler *h = &loop->handlers[fd];
     if (op == TN__BE_ADD) {
-        if (loop->npfds == loop->pfds_cap) {
-            int cap = loop->pfds_cap ? loop->pfds_cap * 2 : 64;
-            struct pollfd *p = TN__CAST(struct pollfd *, tn__realloc(loop->pfds, (size_t)cap * sizeof *p));
-            if (!p) return TN_ENOMEM;
-            loop->pfds = p;
-            loop->pfds_cap = cap;
-        }
+        if (tn__grow(&loop->pfds, &loop->pfds_cap, (size_t)loop->npfds + 1, sizeof *loop->pfds, 64)) return TN_ENOMEM;
         h->poll_idx = loop->npfds++;
         loop->pfds[h->poll_idx].fd = fd;
         loop->pfds[h->poll_idx].events = tn__poll_events(events);
@@ -4965,7 +7074,7 @@ TN__PRIVATE int tn__be_ctl(tn_loop *loop, int op, int fd, int events) {
     return 0;
 }
 
-TN__PRIVATE int tn__be_wait(tn_loop *loop, int timeout_ms) {
+TN__INTERNAL int tn__be_wait(tn_loop *loop, int timeout_ms) {
     int n = poll(loop->pfds, (nfds_t)loop->npfds, timeout_ms);
     if (n < 0) return errno == EINTR ? 0 : tn__err_from_errno(errno);
     int out = 0;
@@ -4986,39 +7095,61 @@ TN__PRIVATE int tn__be_wait(tn_loop *loop, int timeout_ms) {
 // ==== END src/loop/poll.c ====
 
 // ==== BEGIN src/loop/loop.c ====
-#if defined(TN_AMALGAMATION_LINES)
-#line 1 "src/loop/loop.c"
-#endif
 // >>loop implementation: iteration, fd handlers, callbacks, wake-up, signals
+#if defined(TN_AMALGAMATION_LINES)
+#line 11 "src/loop/loop.c"
+#endif
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <string.h>
+#include <unistd.h>
+
 #if defined(__linux__)
 #  include <sys/eventfd.h>
 #endif
 
 static TN__THREAD_LOCAL tn_loop *tn__current_loop;
+static int tn__loops_alive;  // in every thread: tn_process_fork refuses to fork them
+
+TN__INTERNAL int tn__loop_count(void) { return TN__ATOMIC_LOAD(&tn__loops_alive); }
+
+// Makes `loop` this thread's current loop, with its allocator and log sink
+// (see >>alloc and >>log); NULL: none of them.
+TN__PRIVATE void tn__loop_set_current(tn_loop *loop) {
+    tn__current_loop = loop;
+    tn__allocator_use(loop ? loop->alloc : NULL);
+    tn__log_use(loop ? &loop->desc.logger : NULL);
+}
 
 TN_API tn_loop *tn_loop_current(void) { return tn__current_loop; }
-TN_API void tn_loop_make_current(tn_loop *loop) { tn__current_loop = loop; }
+TN_API void tn_loop_make_current(tn_loop *loop) { tn__loop_set_current(loop); }
 TN_API void *tn_loop_user_data(const tn_loop *loop) { return loop->desc.user_data; }
 TN_API const char *tn_loop_backend(void) { return tn__be_name(); }
 TN_API double tn_loop_time(const tn_loop *loop) { return loop->now; }
 
+TN__INTERNAL double tn__loop_clock(const tn_loop *loop) {
+    return loop->desc.clock ? loop->desc.clock(loop->desc.clock_arg) : tn_time_monotonic();
+}
+
 // ---- owned handles
 
-TN__PRIVATE void tn__loop_add_handle(tn_loop *loop, tn__handle *h) {
+TN__INTERNAL void tn__loop_add_handle(tn_loop *loop, tn__handle *h) {
     h->next = loop->handles.next;
     h->prev = &loop->handles;
     h->next->prev = h;
     loop->handles.next = h;
 }
 
-TN__PRIVATE void tn__loop_remove_handle(tn__handle *h) {
+TN__INTERNAL void tn__loop_remove_handle(tn__handle *h) {
     if (!h->next) return;
     h->prev->next = h->next;
     h->next->prev = h->prev;
     h->next = h->prev = NULL;
 }
 
-TN__PRIVATE char *tn__loop_scratch(tn_loop *loop, size_t *cap) {
+TN__INTERNAL char *tn__loop_scratch(tn_loop *loop, size_t *cap) {
     if (!loop->scratch) {
         loop->scratch = TN__CAST(char *, tn__malloc(TN_DEFAULT_READ_CHUNK_SIZE));
         if (!loop->scratch) return NULL;
@@ -5028,14 +7159,14 @@ TN__PRIVATE char *tn__loop_scratch(tn_loop *loop, size_t *cap) {
     return loop->scratch;
 }
 
-TN__PRIVATE tn_buf *tn__loop_buf(tn_loop *loop) { return &loop->buf; }
+TN__INTERNAL tn_buf *tn__loop_buf(tn_loop *loop) { return &loop->buf; }
 
 // ---- wake-up channel: an eventfd on Linux, a self-pipe elsewhere
 
 static volatile sig_atomic_t tn__signal_hit;
 static tn_loop *tn__signal_loop;
 
-TN__PRIVATE void tn__loop_wake(tn_loop *loop) {
+TN__INTERNAL void tn__loop_wake(tn_loop *loop) {
     // One byte in flight is enough: the loop clears the flag before it
     // drains the queue, so a callback queued later always writes again.
     if (TN__ATOMIC_XCHG(&loop->wake_pending, 1)) return;
@@ -5079,25 +7210,44 @@ TN__PRIVATE int tn__loop_open_wake(tn_loop *loop) {
 // ---- creation and destruction
 
 TN_API tn_loop *tn_loop_new(const tn_loop_desc *desc) {
+    const tn_allocator *a = desc ? &desc->allocator : NULL;
+    if (a && !a->alloc_cb != !a->free_cb) {
+        TN__LOGE("tn_loop_new: an allocator needs both alloc_cb and free_cb");
+        return NULL;
+    }
+    tn__allocator *rec = a && a->alloc_cb ? tn__allocator_new(a) : NULL;
+    if (a && a->alloc_cb && !rec) return NULL;
+    // The loop is made of its own allocator's memory, and so are its
+    // internals: it is current while it builds itself.
+    tn_loop *prev = tn__current_loop;
+    tn__allocator *prev_alloc = tn__allocator_use(rec);
     tn_loop *loop = TN__CAST(tn_loop *, tn__calloc(1, sizeof *loop));
-    if (!loop) return NULL;
+    tn__allocator_use(prev_alloc);
+    if (!loop) {
+        tn__allocator_release(rec);
+        return NULL;
+    }
+    loop->alloc = rec;
+    TN__ATOMIC_ADD(&tn__loops_alive, 1);
     if (desc) loop->desc = *desc;
     loop->desc.executor_threads = TN__DEF(loop->desc.executor_threads, TN_DEFAULT_EXECUTOR_THREADS);
     loop->desc.max_events = TN__DEF(loop->desc.max_events, 256);
     loop->be_fd = loop->wake_rfd = loop->wake_wfd = -1;
     loop->handles.next = loop->handles.prev = &loop->handles;
     loop->fired_cap = loop->desc.max_events;
-    loop->now = tn_time_monotonic();
+    loop->now = tn__loop_clock(loop);
     tn__mutex_init(&loop->cb_lock);
+    tn__loop_set_current(loop);
     loop->fired = TN__CAST(tn__fired *, tn__calloc((size_t)loop->fired_cap, sizeof(tn__fired)));
     int r = loop->fired ? tn__be_init(loop) : TN_ENOMEM;
     if (r == 0) r = tn__loop_open_wake(loop);
     if (r != 0) {
         TN__LOGE("cannot create a loop: %s", tn_strerror(r));
         tn_loop_free(loop);
+        tn__loop_set_current(prev);
         return NULL;
     }
-    if (!tn__current_loop) tn__current_loop = loop;
+    tn__loop_set_current(prev ? prev : loop);
     return loop;
 }
 
@@ -5122,6 +7272,9 @@ TN__PRIVATE void tn__loop_close_all(tn_loop *loop) {
 TN_API void tn_loop_free(tn_loop *loop) {
     if (!loop) return;
     TN_ASSERT(!loop->running);
+    // Close callbacks run on this loop: with its allocator and log sink.
+    tn_loop *prev = tn__current_loop;
+    tn__loop_set_current(loop);
     tn__loop_close_all(loop);
     if (tn__signal_loop == loop) {
         signal(SIGINT, SIG_DFL);
@@ -5143,22 +7296,22 @@ TN_API void tn_loop_free(tn_loop *loop) {
     tn__free(loop->fired);
     tn__free(loop->scratch);
     tn_buf_free(&loop->buf);
-    if (tn__current_loop == loop) tn__current_loop = NULL;
+    tn__allocator *rec = loop->alloc;
+    tn__loop_set_current(prev == loop ? NULL : prev);
+    TN__ATOMIC_ADD(&tn__loops_alive, -1);
     tn__free(loop);
+    tn__allocator_release(rec);  // gone once the blocks it made are too
 }
 
 // ---- fd handlers
 
 TN_API int tn_loop_add_handler(tn_loop *loop, int fd, int events, tn_io_cb cb, void *arg) {
     if (fd < 0 || !cb) return TN_EINVAL;
-    if (fd >= loop->handlers_cap) {
-        int cap = loop->handlers_cap ? loop->handlers_cap : 64;
-        while (cap <= fd) cap *= 2;
-        tn__handler *h = TN__CAST(tn__handler *, tn__realloc(loop->handlers, (size_t)cap * sizeof *h));
-        if (!h) return TN_ENOMEM;
-        memset(h + loop->handlers_cap, 0, (size_t)(cap - loop->handlers_cap) * sizeof *h);
-        loop->handlers = h;
-        loop->handlers_cap = cap;
+    if (fd >= loop->handlers_cap) {  // indexed by fd: the new slots start empty
+        size_t old = (size_t)loop->handlers_cap, cap = old;
+        if (tn__grow(&loop->handlers, &cap, (size_t)fd + 1, sizeof *loop->handlers, 64)) return TN_ENOMEM;
+        memset(loop->handlers + old, 0, (cap - old) * sizeof *loop->handlers);
+        loop->handlers_cap = (int)cap;
     }
     tn__handler *h = &loop->handlers[fd];
     if (h->active) return TN_EEXIST;
@@ -5197,15 +7350,9 @@ TN_API int tn_loop_remove_handler(tn_loop *loop, int fd) {
 
 TN_API int tn_loop_add_callback(tn_loop *loop, tn_cb cb, void *arg) {
     tn__mutex_lock(&loop->cb_lock);
-    if (loop->cbq_len == loop->cbq_cap) {
-        size_t cap = loop->cbq_cap ? loop->cbq_cap * 2 : 64;
-        tn__cbitem *q = TN__CAST(tn__cbitem *, tn__realloc(loop->cbq, cap * sizeof *q));
-        if (!q) {
-            tn__mutex_unlock(&loop->cb_lock);
-            return TN_ENOMEM;
-        }
-        loop->cbq = q;
-        loop->cbq_cap = cap;
+    if (tn__grow(&loop->cbq, &loop->cbq_cap, loop->cbq_len + 1, sizeof *loop->cbq, 64)) {
+        tn__mutex_unlock(&loop->cb_lock);
+        return TN_ENOMEM;
     }
     loop->cbq[loop->cbq_len].cb = cb;
     loop->cbq[loop->cbq_len].arg = arg;
@@ -5237,16 +7384,40 @@ TN__PRIVATE void tn__loop_run_callbacks(tn_loop *loop) {
 
 // ---- running
 
-TN__PRIVATE int tn__loop_wait_ms(tn_loop *loop, double timeout) {
-    if (TN__ATOMIC_LOAD(&loop->cbq_nonempty) || TN__ATOMIC_LOAD(&loop->stopping) ||
-        tn__executor_has_done(loop))
-        return 0;
+TN_API double tn_loop_timeout(tn_loop *loop) {
+    if (TN__ATOMIC_LOAD(&loop->cbq_nonempty) || tn__executor_has_done(loop)) return 0;
     double next = tn__timers_next(loop);
-    if (next >= 0) {
-        double until = next - tn_time_monotonic();
-        if (until < 0) until = 0;
-        if (timeout < 0 || until < timeout) timeout = until;
+    if (next < 0) return -1;
+    double until = next - tn__loop_clock(loop);
+    return until > 0 ? until : 0;
+}
+
+TN_API int tn_loop_fds(const tn_loop *loop, tn_loop_fd *fds, int cap) {
+#if TN_BACKEND == TN_BACKEND_KQUEUE && defined(__linux__)
+    // libkqueue's "kqueue" is a pipe end that never turns readable: watching
+    // it would hang the other loop.
+    (void)loop, (void)fds, (void)cap;
+    return TN_ENOTSUP;
+#else
+    if (loop->be_fd >= 0) {
+        if (cap > 0) {
+            fds[0].fd = loop->be_fd;
+            fds[0].events = TN_IO_READ;
+        }
+        return 1;
     }
+    for (int i = 0; i < loop->npfds && i < cap; i++) {  // poll: what it polls
+        fds[i].fd = loop->pfds[i].fd;
+        fds[i].events = loop->handlers[fds[i].fd].events;
+    }
+    return loop->npfds;
+#endif
+}
+
+TN__PRIVATE int tn__loop_wait_ms(tn_loop *loop, double timeout) {
+    if (TN__ATOMIC_LOAD(&loop->stopping)) return 0;
+    double until = tn_loop_timeout(loop);
+    if (until >= 0 && (timeout < 0 || until < timeout)) timeout = until;
     if (timeout < 0) return -1;
     double ms = timeout * 1000.0;
     if (ms > 2e9) return 2000000000;
@@ -5262,7 +7433,10 @@ TN__PRIVATE void tn__loop_dispatch(tn_loop *loop, int n) {
         // Removed (or removed and re-added) since the wait: not for it.
         if (!h->active || h->gen != f->gen) continue;
         int ev = f->events & (h->events | TN_IO_ERROR);
-        if (ev) h->cb(loop, f->fd, ev, h->arg);
+        if (!ev) continue;
+        loop->io_err = f->err;
+        h->cb(loop, f->fd, ev, h->arg);
+        loop->io_err = 0;
     }
 }
 
@@ -5272,14 +7446,14 @@ TN_API int tn_loop_run_once(tn_loop *loop, double timeout) {
     loop->thread_known = 1;
 #endif
     tn_loop *prev = tn__current_loop;
-    tn__current_loop = loop;
+    tn__loop_set_current(loop);
     int n = tn__be_wait(loop, tn__loop_wait_ms(loop, timeout));
-    loop->now = tn_time_monotonic();
+    loop->now = tn__loop_clock(loop);
     if (n > 0) tn__loop_dispatch(loop, n);
     tn__timers_run(loop);
     tn__executor_run_done(loop);
     tn__loop_run_callbacks(loop);
-    tn__current_loop = prev ? prev : loop;
+    tn__loop_set_current(prev ? prev : loop);
     return n < 0 ? n : 0;
 }
 
@@ -5362,11 +7536,16 @@ TN_API int tn_loop_stop_on_signals(tn_loop *loop) {
 // ==== END src/loop/loop.c ====
 
 // ==== BEGIN src/loop/timer.c ====
+// >>timer implementation: a binary min-heap of pooled timer records, and
 #if defined(TN_AMALGAMATION_LINES)
 #line 1 "src/loop/timer.c"
 #endif
-// >>timer implementation: a binary min-heap of pooled timer records, and
 // periodic callbacks on top of it
+#if defined(TN_AMALGAMATION_LINES)
+#line 9 "src/loop/timer.c"
+#endif
+
+#include <stdlib.h>
 
 // A handle is (gen << 32) | (slot + 1). A record's gen is odd while it is
 // pending and even while free, so a stale handle never matches.
@@ -5423,19 +7602,18 @@ TN__PRIVATE void tn__timer_release(tn_loop *loop, uint32_t slot) {
 }
 
 TN__PRIVATE int tn__timers_grow(tn_loop *loop) {
-    uint32_t cap = loop->timers_cap ? loop->timers_cap * 2 : 64;
-    tn__timer *t = TN__CAST(tn__timer *, tn__realloc(loop->timers, cap * sizeof *t));
-    if (!t) return TN_ENOMEM;
-    loop->timers = t;
-    uint32_t *h = TN__CAST(uint32_t *, tn__realloc(loop->heap, cap * sizeof *h));
-    if (!h) return TN_ENOMEM;
-    loop->heap = h;
+    // Handles keep a slot in 32 bits: the pool stops short of that.
+    size_t cap = loop->timers_cap, heap_cap = cap;
+    if (cap >= UINT32_MAX / 2 || tn__grow(&loop->timers, &cap, cap + 1, sizeof *loop->timers, 64) ||
+        tn__grow(&loop->heap, &heap_cap, cap, sizeof *loop->heap, 64))
+        return TN_ENOMEM;
+    tn__timer *t = loop->timers;
     for (uint32_t i = loop->timers_cap; i < cap; i++) {
         t[i].gen = 0;
         t[i].heap_idx = i + 1 < cap ? i + 2 : loop->timers_free;
     }
     loop->timers_free = loop->timers_cap + 1;
-    loop->timers_cap = cap;
+    loop->timers_cap = (uint32_t)cap;
     return 0;
 }
 
@@ -5471,14 +7649,14 @@ TN_API bool tn_loop_remove_timeout(tn_loop *loop, tn_timeout h) {
     return true;
 }
 
-TN__PRIVATE double tn__timers_next(tn_loop *loop) {
+TN__INTERNAL double tn__timers_next(tn_loop *loop) {
     return loop->heap_len ? loop->timers[loop->heap[0]].when : -1.0;
 }
 
 // Runs the timers due now. Timers added while running wait for the next
 // iteration (their seq is past `limit`), so a zero-delay timer that re-adds
 // itself cannot starve the loop.
-TN__PRIVATE void tn__timers_run(tn_loop *loop) {
+TN__INTERNAL void tn__timers_run(tn_loop *loop) {
     uint64_t limit = loop->timer_seq;
     while (loop->heap_len) {
         tn__timer *t = &loop->timers[loop->heap[0]];
@@ -5490,7 +7668,7 @@ TN__PRIVATE void tn__timers_run(tn_loop *loop) {
     }
 }
 
-TN__PRIVATE void tn__timers_free(tn_loop *loop) {
+TN__INTERNAL void tn__timers_free(tn_loop *loop) {
     tn__free(loop->timers);
     tn__free(loop->heap);
     loop->timers = NULL;
@@ -5522,7 +7700,7 @@ TN__PRIVATE void tn__periodic_fire(tn_loop *loop, void *arg);
 
 TN__PRIVATE void tn__periodic_schedule(tn_periodic *p) {
     // The real clock, not the iteration's: the callback itself may have overrun.
-    double now = tn_time_monotonic(), iv = tn__periodic_interval(p);
+    double now = tn__loop_clock(p->loop), iv = tn__periodic_interval(p);
     if (p->next <= now) {
         // Skip the runs we missed but keep the phase of the schedule.
         double missed = (double)(long long)((now - p->next) / iv);
@@ -5593,17 +7771,22 @@ TN_API void tn_periodic_free(tn_periodic *p) {
 // ==== END src/loop/timer.c ====
 
 // ==== BEGIN src/loop/executor.c ====
+// >>executor implementation: a lazily started thread pool whose finished jobs
 #if defined(TN_AMALGAMATION_LINES)
 #line 1 "src/loop/executor.c"
 #endif
-// >>executor implementation: a lazily started thread pool whose finished jobs
 // go back to the loop on an intrusive list (no allocation, so none is lost)
+#if defined(TN_AMALGAMATION_LINES)
+#line 7 "src/loop/executor.c"
+#endif
+
+#include <signal.h>
 
 typedef struct tn__job tn__job;
 struct tn__job {
     tn__job *next;
-    tn_work_fn work;
-    tn_after_work_fn done;
+    tn_work_cb work;
+    tn_after_work_cb done;
     void *arg;
     int status;
 };
@@ -5699,7 +7882,7 @@ TN__PRIVATE int tn__executor_init(tn_loop *loop) {
     return 0;
 }
 
-TN_API int tn_loop_run_in_executor(tn_loop *loop, tn_work_fn work, tn_after_work_fn done, void *arg) {
+TN_API int tn_loop_run_in_executor(tn_loop *loop, tn_work_cb work, tn_after_work_cb done, void *arg) {
     if (!work || !done) return TN_EINVAL;
     int r = tn__executor_init(loop);
     if (r) return r;
@@ -5721,7 +7904,7 @@ TN_API int tn_loop_run_in_executor(tn_loop *loop, tn_work_fn work, tn_after_work
     return 0;
 }
 
-TN__PRIVATE int tn__executor_has_done(tn_loop *loop) {
+TN__INTERNAL int tn__executor_has_done(tn_loop *loop) {
     return loop->exec && TN__ATOMIC_LOAD(&loop->exec->has_done);
 }
 
@@ -5734,7 +7917,7 @@ TN__PRIVATE void tn__jobs_run_done(tn_loop *loop, tn__job *j) {
     }
 }
 
-TN__PRIVATE void tn__executor_run_done(tn_loop *loop) {
+TN__INTERNAL void tn__executor_run_done(tn_loop *loop) {
     if (!tn__executor_has_done(loop)) return;
     tn__executor *ex = loop->exec;
     tn__mutex_lock(&ex->lock);
@@ -5748,7 +7931,7 @@ TN__PRIVATE void tn__executor_run_done(tn_loop *loop) {
 // Joins the pool. Jobs not started finish with TN_ECANCELED; every done
 // callback still runs. The executor is detached first, so a done callback
 // that queues more work gets a fresh pool (tn_loop_free closes it too).
-TN__PRIVATE void tn__executor_free(tn_loop *loop) {
+TN__INTERNAL void tn__executor_free(tn_loop *loop) {
     tn__executor *ex = loop->exec;
     if (!ex) return;
     loop->exec = NULL;
@@ -5776,1296 +7959,247 @@ TN__PRIVATE void tn__executor_free(tn_loop *loop) {
 }
 // ==== END src/loop/executor.c ====
 
-// ==== BEGIN src/net/socket.c ====
+// ==== BEGIN src/loop/process.c ====
+// >>process implementation: forking children, restarting them, stopping them
 #if defined(TN_AMALGAMATION_LINES)
-#line 1 "src/net/socket.c"
+#line 8 "src/loop/process.c"
 #endif
-// >>net implementation
 
-TN__PRIVATE int tn__set_nonblock_cloexec(int fd) {
-    int fl = fcntl(fd, F_GETFL);
-    if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0) return tn__err_from_errno(errno);
-    if (fcntl(fd, F_SETFD, FD_CLOEXEC) < 0) return tn__err_from_errno(errno);
-    return 0;
-}
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/time.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#if defined(__linux__)
+#  include <sched.h>
+#  include <sys/prctl.h>
+#endif
 
-// A non-blocking, close-on-exec socket; SIGPIPE is off where the platform
-// needs a socket option for it (elsewhere sends pass MSG_NOSIGNAL).
-TN__PRIVATE int tn__socket(int family, int type) {
-#if defined(SOCK_NONBLOCK) && defined(SOCK_CLOEXEC)
-    int fd = socket(family, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (fd < 0) return tn__err_from_errno(errno);
+#if TN_ENABLE_THREADS
+#  define TN__SIGMASK pthread_sigmask
 #else
-    int fd = socket(family, type, 0);
-    if (fd < 0) return tn__err_from_errno(errno);
-    int r = tn__set_nonblock_cloexec(fd);
-    if (r) {
-        close(fd);
-        return r;
-    }
+#  define TN__SIGMASK sigprocmask
 #endif
-#if defined(SO_NOSIGPIPE)
-    int one = 1;
-    setsockopt(fd, SOL_SOCKET, SO_NOSIGPIPE, &one, sizeof one);
+
+static int tn__task_id = -1;
+static volatile sig_atomic_t tn__proc_stop_sig, tn__proc_alarm;
+// What the parent waits for; blocked outside sigsuspend, so none is lost.
+static const int tn__proc_sigs[] = {SIGCHLD, SIGTERM, SIGINT, SIGALRM};
+#define TN__PROC_NSIGS 4
+
+typedef struct tn__procs {
+    int n;                    // children wanted
+    int max_restarts;
+    double stop_timeout;
+    pid_t *pids;              // by task id; 0: not running
+    int running;              // children alive
+    int restarts;
+    int stopping;             // SIGTERM sent to every child
+    int failed;               // the parent will exit 1
+    sigset_t oldmask;
+    struct sigaction oldact[TN__PROC_NSIGS];
+} tn__procs;
+
+TN_API int tn_process_task_id(void) { return tn__task_id; }
+
+TN_API int tn_process_cpu_count(void) {
+#if defined(CPU_COUNT)  // sched.h has it under _GNU_SOURCE, which can come too late
+    cpu_set_t set;
+    if (sched_getaffinity(0, sizeof set, &set) == 0 && CPU_COUNT(&set) > 0) return CPU_COUNT(&set);
 #endif
-    return fd;
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n < 1 ? 1 : n > 4096 ? 4096 : (int)n;
 }
 
-TN__PRIVATE const struct sockaddr *tn__sa(const tn_addr *a) {
-    return (const struct sockaddr *)(const void *)a->u.bytes;
+static void tn__proc_on_signal(int sig) {
+    if (sig == SIGALRM) tn__proc_alarm = 1;
+    else if (sig != SIGCHLD) tn__proc_stop_sig = sig;
 }
 
-TN__PRIVATE void tn__addr_set(tn_addr *a, const void *sa, size_t len) {
-    if (len > sizeof a->u.bytes) len = sizeof a->u.bytes;
-    memcpy(a->u.bytes, sa, len);
-    a->len = (uint32_t)len;
-}
-
-TN_API int tn_addr_port(const tn_addr *a) {
-    if (!a->len) return 0;
-    const struct sockaddr *sa = tn__sa(a);
-    if (sa->sa_family == AF_INET) return ntohs(((const struct sockaddr_in *)(const void *)sa)->sin_port);
-    if (sa->sa_family == AF_INET6) return ntohs(((const struct sockaddr_in6 *)(const void *)sa)->sin6_port);
+TN__PRIVATE int tn__proc_catch_signals(tn__procs *p) {
+    sigset_t block;
+    sigemptyset(&block);
+    for (int i = 0; i < TN__PROC_NSIGS; i++) sigaddset(&block, tn__proc_sigs[i]);
+    if (TN__SIGMASK(SIG_BLOCK, &block, &p->oldmask) != 0) return TN_ESYS;
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = tn__proc_on_signal;
+    sigemptyset(&sa.sa_mask);
+    for (int i = 0; i < TN__PROC_NSIGS; i++) sigaction(tn__proc_sigs[i], &sa, &p->oldact[i]);
     return 0;
 }
 
-TN_API int tn_addr_ip(const tn_addr *a, char *out, size_t cap) {
-    if (!cap) return TN_EINVAL;
-    out[0] = '\0';
-    if (!a->len) return TN_EINVAL;
-    const struct sockaddr *sa = tn__sa(a);
-    const void *ip = NULL;
-    if (sa->sa_family == AF_INET) ip = &((const struct sockaddr_in *)(const void *)sa)->sin_addr;
-    else if (sa->sa_family == AF_INET6) ip = &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr;
-    else if (sa->sa_family == AF_UNIX) return snprintf(out, cap, "0.0.0.0") < (int)cap ? 7 : TN_EINVAL;
-    if (!ip || !inet_ntop(sa->sa_family, ip, out, (socklen_t)cap)) return TN_EINVAL;
-    return (int)strlen(out);
+// Puts back what the caller had: in a child, and in the parent on failure.
+TN__PRIVATE void tn__proc_restore_signals(tn__procs *p) {
+    struct itimerval off;
+    memset(&off, 0, sizeof off);
+    setitimer(ITIMER_REAL, &off, NULL);
+    signal(SIGALRM, SIG_IGN);  // drops a SIGALRM of ours still pending
+    for (int i = 0; i < TN__PROC_NSIGS; i++) sigaction(tn__proc_sigs[i], &p->oldact[i], NULL);
+    TN__SIGMASK(SIG_SETMASK, &p->oldmask, NULL);
 }
 
-TN_API int tn_addr_format(const tn_addr *a, char *out, size_t cap) {
-    if (!cap) return TN_EINVAL;
-    const struct sockaddr *sa = tn__sa(a);
-    if (a->len && sa->sa_family == AF_UNIX) {
-        const struct sockaddr_un *un = (const struct sockaddr_un *)(const void *)sa;
-        int n = snprintf(out, cap, "unix:%s", un->sun_path);
-        return n < 0 ? TN_EINVAL : (int)TN__MIN((size_t)n, cap - 1);
+// Forks task `id`. Returns 1 in the child, 0 in the parent, or an error.
+TN__PRIVATE int tn__proc_start(tn__procs *p, int id) {
+    pid_t parent = getpid();
+    fflush(NULL);  // or both processes would write what stdio holds
+    pid_t pid = fork();
+    if (pid < 0) return tn__err_from_errno(errno);
+    if (pid > 0) {
+        p->pids[id] = pid;
+        p->running++;
+        return 0;
     }
-    char ip[INET6_ADDRSTRLEN];
-    int r = tn_addr_ip(a, ip, sizeof ip);
-    if (r < 0) {
-        out[0] = '\0';
-        return r;
-    }
-    int n = snprintf(out, cap, sa->sa_family == AF_INET6 ? "[%s]:%d" : "%s:%d", ip, tn_addr_port(a));
-    return n < 0 ? TN_EINVAL : (int)TN__MIN((size_t)n, cap - 1);
-}
-
-TN__PRIVATE int tn__bind_unix(const tn_bind_desc *d, int *fds, int max_fds) {
-    struct sockaddr_un un;
-    memset(&un, 0, sizeof un);
-    un.sun_family = AF_UNIX;
-    if (strlen(d->unix_path) >= sizeof un.sun_path || max_fds < 1) return TN_EINVAL;
-    strcpy(un.sun_path, d->unix_path);
-    int fd = tn__socket(AF_UNIX, SOCK_STREAM);
-    if (fd < 0) return fd;
-    // Remove a socket file left by a previous run, never a regular file.
-    int probe = socket(AF_UNIX, SOCK_STREAM, 0);
-    if (probe >= 0) {
-        if (connect(probe, (struct sockaddr *)&un, sizeof un) < 0 && errno == ECONNREFUSED) unlink(d->unix_path);
-        close(probe);
-    }
-    if (bind(fd, (struct sockaddr *)&un, sizeof un) < 0 ||
-        chmod(d->unix_path, (mode_t)TN__DEF(d->unix_mode, 0600)) < 0 ||
-        listen(fd, TN__DEF(d->backlog, TN_DEFAULT_BACKLOG)) < 0) {
-        int r = tn__err_from_errno(errno);
-        close(fd);
-        return r;
-    }
-    fds[0] = fd;
+    tn__task_id = id;
+    tn__free(p->pids);
+    tn__proc_restore_signals(p);
+#if defined(__linux__)
+    // A parent killed with SIGKILL cannot stop its children: the kernel
+    // does, so no orphan keeps the port.
+    prctl(PR_SET_PDEATHSIG, SIGTERM);
+    if (getppid() != parent) raise(SIGTERM);
+#endif
+    (void)parent;
     return 1;
 }
 
-TN__PRIVATE int tn__bind_one(const struct addrinfo *ai, const tn_bind_desc *d, int port) {
-    int fd = tn__socket(ai->ai_family, SOCK_STREAM);
-    if (fd < 0) return fd;
-    int one = 1;
-    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-#ifdef SO_REUSEPORT
-    if (d->reuse_port) setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
-#endif
-    // Like Tornado: with both families, each socket takes only its own.
-    if (ai->ai_family == AF_INET6) setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
-    tn_addr a;
-    tn__addr_set(&a, ai->ai_addr, ai->ai_addrlen);
-    if (port) {  // the ephemeral port the first socket got
-        if (ai->ai_family == AF_INET) ((struct sockaddr_in *)(void *)a.u.bytes)->sin_port = htons((uint16_t)port);
-        else ((struct sockaddr_in6 *)(void *)a.u.bytes)->sin6_port = htons((uint16_t)port);
-    }
-    if (bind(fd, tn__sa(&a), a.len) < 0 || listen(fd, TN__DEF(d->backlog, TN_DEFAULT_BACKLOG)) < 0) {
-        int r = tn__err_from_errno(errno);
-        close(fd);
-        return r;
-    }
-    return fd;
+TN__PRIVATE void tn__proc_kill_all(tn__procs *p, int sig) {
+    for (int i = 0; i < p->n; i++)
+        if (p->pids[i]) kill(p->pids[i], sig);
 }
 
-TN__PRIVATE int tn__local_port(int fd) {
-    tn_addr a;
-    socklen_t len = sizeof a.u.bytes;
-    if (getsockname(fd, (struct sockaddr *)(void *)a.u.bytes, &len) < 0) return 0;
-    a.len = len;
-    return tn_addr_port(&a);
+TN__PRIVATE void tn__proc_stop(tn__procs *p) {
+    if (p->stopping) return;
+    p->stopping = 1;
+    tn__proc_kill_all(p, SIGTERM);
+    struct itimerval it;
+    memset(&it, 0, sizeof it);
+    it.it_value.tv_sec = (time_t)p->stop_timeout;
+    it.it_value.tv_usec = (suseconds_t)((p->stop_timeout - (double)it.it_value.tv_sec) * 1e6);
+    if (!it.it_value.tv_sec && !it.it_value.tv_usec) it.it_value.tv_usec = 1;
+    setitimer(ITIMER_REAL, &it, NULL);
 }
 
-TN_API int tn_bind_sockets(const tn_bind_desc *d, int *fds, int max_fds) {
-    if (!d || max_fds < 1 || d->port < 0 || d->port > 65535) return TN_EINVAL;
-    if (d->unix_path) return tn__bind_unix(d, fds, max_fds);
-    struct addrinfo hints, *res = NULL;
-    memset(&hints, 0, sizeof hints);
-    hints.ai_family = d->family == TN_FAMILY_IPV4 ? AF_INET : d->family == TN_FAMILY_IPV6 ? AF_INET6 : AF_UNSPEC;
-    hints.ai_socktype = SOCK_STREAM;
-    hints.ai_flags = AI_PASSIVE | AI_ADDRCONFIG;
-    char port[8];
-    snprintf(port, sizeof port, "%d", d->port);
-    const char *host = d->host && d->host[0] ? d->host : NULL;
-    int gr = getaddrinfo(host, port, &hints, &res);
-    if (gr != 0) {
-        TN__LOGE("cannot resolve %s: %s", host ? host : "(any)", gai_strerror(gr));
-        return TN_ENOTFOUND;
+// Logs how child `id` ended; returns true if it should be restarted.
+TN__PRIVATE bool tn__proc_ended(tn__procs *p, int id, pid_t pid, int st) {
+    bool by_signal = WIFSIGNALED(st);
+    int code = by_signal ? WTERMSIG(st) : WEXITSTATUS(st);
+    if (p->stopping) {
+        bool clean = by_signal ? (code == SIGTERM || code == SIGINT) : code == 0;
+        if (!clean) p->failed = 1;
+        TN_LOG(clean ? TN_LOG_INFO : TN_LOG_WARNING, TN_LOG_GENERAL, "child %d (pid %d) stopped %s %d", id,
+                (int)pid, by_signal ? "by signal" : "with status", code);
+        return false;
     }
-    int n = 0, err = 0, bound_port = d->port;
-    for (struct addrinfo *ai = res; ai && n < max_fds; ai = ai->ai_next) {
-        if (ai->ai_family != AF_INET && ai->ai_family != AF_INET6) continue;
-        int fd = tn__bind_one(ai, d, bound_port);
-        if (fd < 0) {
-            // An IPv6 address can fail on hosts without IPv6; the others stand.
-            err = fd;
-            continue;
-        }
-        if (!bound_port) bound_port = tn__local_port(fd);
-        fds[n++] = fd;
+    if (!by_signal && code == 0) {
+        TN__LOGI("child %d (pid %d) exited normally", id, (int)pid);
+        return false;
     }
-    freeaddrinfo(res);
-    if (n == 0) {
-        TN__LOGE("cannot bind %s:%d: %s", host ? host : "*", d->port, tn_strerror(err ? err : TN_EINVAL));
-        return err ? err : TN_EINVAL;
-    }
-    return n;
-}
-
-// ---- asynchronous resolution
-
-typedef struct tn__resolve {
-    tn_resolve_cb cb;
-    void *arg;
-    int family, port, status, naddrs;
-    tn_addr *addrs;
-    char host[256];
-} tn__resolve;
-
-TN__PRIVATE void tn__resolve_work(void *arg) {
-    tn__resolve *r = TN__CAST(tn__resolve *, arg);
-    struct addrinfo hints, *res = NULL;
-    memset(&hints, 0, sizeof hints);
-    hints.ai_family = r->family == TN_FAMILY_IPV4 ? AF_INET : r->family == TN_FAMILY_IPV6 ? AF_INET6 : AF_UNSPEC;
-    hints.ai_socktype = SOCK_STREAM;
-    char port[8];
-    snprintf(port, sizeof port, "%d", r->port);
-    int gr = getaddrinfo(r->host, port, &hints, &res);
-    if (gr != 0) {
-        r->status = gr == EAI_MEMORY ? TN_ENOMEM : TN_ENOTFOUND;
-        return;
-    }
-    int n = 0;
-    for (struct addrinfo *ai = res; ai; ai = ai->ai_next) n++;
-    r->addrs = TN__CAST(tn_addr *, tn__calloc((size_t)n, sizeof(tn_addr)));
-    if (!r->addrs) r->status = TN_ENOMEM;
-    for (struct addrinfo *ai = res; ai && r->addrs; ai = ai->ai_next)
-        if (ai->ai_family == AF_INET || ai->ai_family == AF_INET6)
-            tn__addr_set(&r->addrs[r->naddrs++], ai->ai_addr, ai->ai_addrlen);
-    if (r->addrs && !r->naddrs) r->status = TN_ENOTFOUND;
-    freeaddrinfo(res);
-}
-
-TN__PRIVATE void tn__resolve_done(tn_loop *loop, void *arg, int status) {
-    tn__resolve *r = TN__CAST(tn__resolve *, arg);
-    int st = status ? status : r->status;
-    r->cb(loop, st, st ? NULL : r->addrs, st ? 0 : r->naddrs, r->arg);
-    tn__free(r->addrs);
-    tn__free(r);
-}
-
-TN_API int tn_resolve(tn_loop *loop, const char *host, int port, int family, tn_resolve_cb cb, void *arg) {
-    if (!host || !cb || strlen(host) >= 256 || port < 0 || port > 65535) return TN_EINVAL;
-    tn__resolve *r = TN__CAST(tn__resolve *, tn__calloc(1, sizeof *r));
-    if (!r) return TN_ENOMEM;
-    r->cb = cb;
-    r->arg = arg;
-    r->family = family;
-    r->port = port;
-    strcpy(r->host, host);
-    int rc = tn_loop_run_in_executor(loop, tn__resolve_work, tn__resolve_done, r);
-    if (rc) tn__free(r);
-    return rc;
-}
-// ==== END src/net/socket.c ====
-
-// ==== BEGIN src/net/stream.c ====
-#if defined(TN_AMALGAMATION_LINES)
-#line 1 "src/net/stream.c"
-#endif
-// >>stream implementation
-
-enum { TN__RD_NONE, TN__RD_UNTIL, TN__RD_BYTES, TN__RD_CLOSE, TN__RD_PARSE };
-
-typedef struct tn__wcb {
-    uint64_t end;  // the callback runs once wsent reaches this; TN__WCB_FILE marks a file's
-    tn_stream_write_cb cb;
-    void *arg;
-} tn__wcb;
-
-// No stream sends 2^63 bytes: the top bit of an end is free for the mark.
-#define TN__WCB_FILE ((uint64_t)1 << 63)
-#define TN__WCB_END(w) ((w).end & ~TN__WCB_FILE)
-
-// A queued file: sent once wbuf reaches `at`, before the bytes after it.
-// Allocated by tn_stream_write_file and freed once the file is sent, fails
-// or the stream closes, so streams that send none do not pay for it. Its
-// callback waits in the stream's write callbacks, in order.
-typedef struct tn__qfile {
-    uint64_t off, left;
-    size_t at;
-    tn_buf buf;  // the piece read for sending without sendfile
-    size_t pos;
-    int fd;
-    bool copy;   // sendfile refused this file: read pieces instead
-} tn__qfile;
-
-// The pending read's callback: `parse` for TN__RD_PARSE, else `read`.
-typedef union tn__rcb {
-    tn_stream_read_cb read;
-    tn_stream_parse_cb parse;
-} tn__rcb;
-
-// Every idle connection has one of these: fields only some streams need live
-// elsewhere (the file), share room (delimiter, callback, scratch position),
-// and the small ones are packed together.
-struct tn_stream {
-    tn__handle handle;
-    tn_loop *loop;
-    int fd;
-    int close_reason;
-    unsigned char events;  // what the loop watches for us
-    unsigned char rmode;   // the pending read, TN__RD_*
-    unsigned char delim_len;
-    unsigned closed : 1, eof : 1, running : 1, rerun : 1, scheduled : 1, close_delivered : 1, in_scratch : 1,
-        partial : 1;
-    size_t max_buffer, max_write;
-    void *user_data;
-    // the pending read
-    size_t rsize;      // bytes wanted (BYTES) or max_bytes (UNTIL, 0: none)
-    size_t scanned;    // UNTIL: bytes searched for the delimiter; PARSE: bytes shown
-    tn__rcb rcb;
-    void *rarg;
-    union {
-        char in[16];
-        char *heap;    // 64 bytes, for delimiters longer than `in`
-    } delim;
-    // received bytes: in rbuf from rpos, or (only inside a read event, when
-    // rbuf is empty) in the loop's scratch buffer from rpos to slen
-    tn_buf rbuf;
-    size_t rpos, slen;
-    // queued bytes: wbuf from wpos; counters for write callbacks
-    tn_buf wbuf;
-    size_t wpos;
-    uint64_t wqueued, wsent;
-    tn__wcb *wcbs;
-    uint32_t nwcbs, wcbs_cap;
-    tn__qfile *file;   // NULL: none queued
-    tn_stream_close_cb ccb;
-    void *carg;
-};
-
-TN__PRIVATE void tn__stream_close(tn_stream *s, int reason);
-TN__PRIVATE void tn__stream_run(tn_stream *s);
-
-TN__PRIVATE const char *tn__stream_data(tn_stream *s, size_t *len) {
-    if (s->in_scratch) {
-        *len = s->slen - s->rpos;
-        return s->loop->scratch + s->rpos;
-    }
-    *len = s->rbuf.len - s->rpos;
-    return s->rbuf.data ? s->rbuf.data + s->rpos : "";
-}
-
-TN__PRIVATE void tn__stream_consume(tn_stream *s, size_t n) {
-    s->rpos += n;
-    if (s->in_scratch) return;
-    if (s->rpos == s->rbuf.len) {  // empty: give the memory back while idle
-        tn_buf_free(&s->rbuf);
-        s->rpos = 0;
-    }
-}
-
-TN__PRIVATE void tn__stream_update_events(tn_stream *s) {
-    if (s->closed) return;
-    int want = (s->eof ? 0 : TN_IO_READ) | (s->wpos < s->wbuf.len || s->file ? TN_IO_WRITE : 0);
-    if (want != s->events && tn_loop_update_handler(s->loop, s->fd, want) == 0) s->events = (unsigned char)want;
-}
-
-TN__PRIVATE void tn__stream_kick(tn_loop *loop, void *arg);
-
-// Runs the stream's pending deliveries in a later iteration (never inside
-// the caller's own call).
-TN__PRIVATE void tn__stream_schedule(tn_stream *s) {
-    if (s->scheduled) return;
-    if (tn_loop_add_callback(s->loop, tn__stream_kick, s) == 0) s->scheduled = 1;
-    else TN__LOGE("stream: cannot queue a callback (out of memory)");
-}
-
-// Where the delimiter search starts: a delimiter may straddle what was
-// already searched and what arrived since.
-TN__PRIVATE size_t tn__find(const char *p, size_t len, size_t from, const char *d, size_t dl) {
-    while (from + dl <= len) {
-        const char *hit = TN__CAST(const char *, memchr(p + from, d[0], len - from - dl + 1));
-        if (!hit) return SIZE_MAX;
-        if (memcmp(hit, d, dl) == 0) return (size_t)(hit - p);
-        from = (size_t)(hit - p) + 1;
-    }
-    return SIZE_MAX;
-}
-
-// How many bytes the pending read takes now: 0 if not yet satisfiable,
-// SIZE_MAX if it never can be (read_until past max_bytes).
-TN__PRIVATE size_t tn__stream_satisfy(tn_stream *s, const char *p, size_t len) {
-    if (s->rmode == TN__RD_BYTES) {
-        if (len >= s->rsize) return s->rsize;
-        return s->partial ? len : 0;
-    }
-    if (s->rmode != TN__RD_UNTIL) return 0;
-    size_t from = s->scanned >= s->delim_len ? s->scanned - (s->delim_len - 1u) : 0;
-    const char *delim = s->delim_len > sizeof s->delim.in ? s->delim.heap : s->delim.in;
-    size_t at = tn__find(p, len, from, delim, s->delim_len);
-    if (at != SIZE_MAX) {
-        size_t end = at + s->delim_len;
-        return s->rsize && end > s->rsize ? SIZE_MAX : end;
-    }
-    s->scanned = len;
-    return s->rsize && len >= s->rsize ? SIZE_MAX : 0;
-}
-
-// Write callbacks run in the order of their ends, which is the order they
-// were queued in.
-TN__PRIVATE void tn__stream_deliver_writes(tn_stream *s, int err) {
-    while (s->nwcbs && (err || TN__WCB_END(s->wcbs[0]) <= s->wsent)) {
-        tn__wcb wc = s->wcbs[0];
-        memmove(s->wcbs, s->wcbs + 1, (s->nwcbs - 1) * sizeof *s->wcbs);
-        s->nwcbs--;
-        wc.cb(s, TN__WCB_END(wc) <= s->wsent ? 0 : err, wc.arg);
-    }
-}
-
-// A parse read: the callback sees all buffered bytes and says how many it
-// used. The read is ended while the callback runs, so it can start the next
-// one; if it used nothing and started nothing, the read stays pending.
-TN__PRIVATE bool tn__stream_deliver_parse(tn_stream *s, const char *p, size_t len) {
-    if (len == 0 || len == s->scanned) return false;  // nothing new since the last look
-    s->rmode = TN__RD_NONE;
-    size_t n = s->rcb.parse(s, 0, p, len, s->rarg);
-    if (n == 0) {
-        if (s->rmode == TN__RD_NONE) {
-            s->rmode = TN__RD_PARSE;
-            s->scanned = len;
-        }
-        return s->rmode != TN__RD_PARSE;
-    }
-    tn__stream_consume(s, TN__MIN(n, len));
+    TN__LOGW("child %d (pid %d) %s %d, restarting", id, (int)pid,
+             by_signal ? "killed by signal" : "exited with status", code);
     return true;
 }
 
-TN__PRIVATE void tn__stream_deliver_reads(tn_stream *s) {
-    while (!s->closed && s->rmode != TN__RD_NONE && s->rmode != TN__RD_CLOSE) {
-        size_t len;
-        const char *p = tn__stream_data(s, &len);
-        if (s->rmode == TN__RD_PARSE) {
-            if (!tn__stream_deliver_parse(s, p, len)) return;
+// Collects the children that ended and restarts those that crashed.
+// Returns 1 in a restarted child (its task id in *id), else 0.
+TN__PRIVATE int tn__proc_reap(tn__procs *p, int *id) {
+    for (int i = 0; i < p->n; i++) {
+        int st = 0;
+        if (!p->pids[i]) continue;
+        pid_t pid = waitpid(p->pids[i], &st, WNOHANG);
+        if (pid == 0 || (pid < 0 && errno == EINTR)) continue;
+        p->pids[i] = 0;
+        p->running--;
+        if (pid < 0 || !tn__proc_ended(p, i, pid, st)) continue;
+        if (++p->restarts > p->max_restarts) {
+            TN__LOGE("too many child restarts (%d), giving up", p->max_restarts);
+            p->failed = 1;
+            tn__proc_stop(p);
             continue;
         }
-        size_t n = tn__stream_satisfy(s, p, len);
-        if (n == SIZE_MAX) {
-            TN__LOGW("stream: no delimiter within max_bytes=%zu; closing", s->rsize);
-            tn__stream_close(s, TN_EMSGSIZE);
-            return;
+        int r = tn__proc_start(p, i);
+        if (r == 1) {
+            *id = i;
+            return 1;
         }
-        if (n == 0) return;
-        tn_stream_read_cb cb = s->rcb.read;
-        s->rmode = TN__RD_NONE;
-        s->scanned = 0;
-        cb(s, 0, p, n, s->rarg);
-        tn__stream_consume(s, n);
-    }
-}
-
-// Delivers what is deliverable. Never re-entered: a read or write asked for
-// inside one of its callbacks is handled by the next turn of its own loop.
-TN__PRIVATE void tn__stream_run(tn_stream *s) {
-    if (s->running) {
-        s->rerun = 1;
-        return;
-    }
-    s->running = 1;
-    do {
-        s->rerun = 0;
-        tn__stream_deliver_writes(s, 0);
-        tn__stream_deliver_reads(s);
-        // Like Tornado, the end of the input closes the stream once nothing
-        // buffered can satisfy a read.
-        if (s->eof && !s->closed) tn__stream_close(s, TN_EOF);
-    } while (s->rerun && !s->closed);
-    s->running = 0;
-    tn__stream_update_events(s);
-}
-
-TN__PRIVATE void tn__stream_end_file(tn_stream *s) {
-    if (!s->file) return;
-    close(s->file->fd);
-    tn_buf_free(&s->file->buf);
-    tn__free(s->file);
-    s->file = NULL;
-}
-
-TN__PRIVATE void tn__stream_free(tn_stream *s) {  // closed, so its file is gone
-    tn_buf_free(&s->rbuf);
-    tn_buf_free(&s->wbuf);
-    tn__free(s->wcbs);
-    if (s->delim_len > sizeof s->delim.in) tn__free(s->delim.heap);
-    tn__free(s);
-}
-
-TN__PRIVATE void tn__stream_deliver_close(tn_stream *s) {
-    s->close_delivered = 1;
-    int err = s->close_reason ? s->close_reason : TN_ECLOSED;
-    int mode = s->rmode;
-    s->rmode = TN__RD_NONE;
-    if (mode == TN__RD_CLOSE || mode == TN__RD_PARSE) {
-        size_t len;
-        const char *p = tn__stream_data(s, &len);
-        if (mode == TN__RD_PARSE) s->rcb.parse(s, err, p, len, s->rarg);
-        else s->rcb.read(s, s->close_reason == TN_EOF ? 0 : err, p, len, s->rarg);
-    } else if (mode != TN__RD_NONE) {
-        s->rcb.read(s, err, NULL, 0, s->rarg);
-    }
-    tn__stream_deliver_writes(s, err);
-    if (s->ccb) s->ccb(s, s->close_reason, s->carg);
-}
-
-TN__PRIVATE void tn__stream_kick(tn_loop *loop, void *arg) {
-    tn_stream *s = TN__CAST(tn_stream *, arg);
-    (void)loop;
-    s->scheduled = 0;
-    if (!s->closed) tn__stream_run(s);
-    if (s->closed && !s->close_delivered) tn__stream_deliver_close(s);
-    // A callback above may have queued one more kick: that one frees.
-    if (s->close_delivered && !s->scheduled) tn__stream_free(s);
-}
-
-#ifndef MSG_NOSIGNAL
-#  define MSG_NOSIGNAL 0
-#endif
-// Bytes followed by a file's are sent with MSG_MORE where there is one, so
-// a response head and a small file leave in one segment (no Nagle wait).
-#ifdef MSG_MORE
-#  define TN__MSG_MORE MSG_MORE
-#else
-#  define TN__MSG_MORE 0
-#endif
-
-TN__PRIVATE int tn__stream_send(tn_stream *s, const char *p, size_t len, int flags, size_t *sent) {
-    *sent = 0;
-    while (*sent < len) {
-        ssize_t n = send(s->fd, p + *sent, len - *sent, MSG_NOSIGNAL | flags);
-        if (n > 0) {
-            *sent += (size_t)n;
-            s->wsent += (uint64_t)n;
-        } else if (n < 0 && errno == EINTR) {
-            continue;
-        } else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-            return 0;
-        } else {
-            return n < 0 ? tn__err_from_errno(errno) : TN_EPIPE;
+        if (r < 0) {
+            TN__LOGE("cannot restart child %d: %s", i, tn_strerror(r));
+            p->failed = 1;
+            tn__proc_stop(p);
         }
     }
     return 0;
 }
 
-// Reads the file's next piece (at most 64 KiB) into its buf.
-TN__PRIVATE int tn__stream_read_piece(tn__qfile *f) {
-    size_t want = (size_t)TN__MIN(f->left, (uint64_t)(64 * 1024));
-    tn_buf_clear(&f->buf);
-    f->pos = 0;
-    if (tn_buf_reserve(&f->buf, want)) return TN_ENOMEM;
-    ssize_t n;
-    do n = pread(f->fd, f->buf.data, want, (off_t)f->off);
-    while (n < 0 && errno == EINTR);
-    if (n < 0) return tn__err_from_errno(errno);
-    if (n == 0) {
-        TN__LOGW("stream: file ended %llu bytes early", (unsigned long long)f->left);
-        return TN_EPIPE;
-    }
-    f->buf.len = (size_t)n;
-    f->off += (uint64_t)n;
-    return 0;
-}
-
-// Hands the kernel what it takes of the queued file: 0 with the file either
-// done (s->file freed) or waiting for room, or an error.
-TN__PRIVATE int tn__stream_send_file(tn_stream *s) {
-    tn__qfile *f = s->file;
-    while (f->left) {
-#if TN_USE_SENDFILE
-        if (!f->copy) {
-            off_t off = (off_t)f->off;
-            ssize_t n = sendfile(s->fd, f->fd, &off, (size_t)TN__MIN(f->left, (uint64_t)1 << 30));
-            if (n > 0) {
-                f->off += (uint64_t)n, f->left -= (uint64_t)n, s->wsent += (uint64_t)n;
-                continue;
-            }
-            if (n < 0 && errno == EINTR) continue;
-            if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return 0;
-            if (n < 0 && (errno == EINVAL || errno == ENOSYS || errno == EOPNOTSUPP)) {
-                f->copy = true;  // e.g. a pipe or a file system without it
-                continue;
-            }
-            if (n == 0) TN__LOGW("stream: file ended %llu bytes early", (unsigned long long)f->left);
-            return n < 0 ? tn__err_from_errno(errno) : TN_EPIPE;
-        }
-#endif
-        if (f->pos == f->buf.len) {
-            int r = tn__stream_read_piece(f);
-            if (r) return r;
-        }
-        size_t sent;
-        size_t piece = f->buf.len - f->pos;
-        int r = tn__stream_send(s, f->buf.data + f->pos, piece, f->left > piece ? TN__MSG_MORE : 0, &sent);
-        f->pos += sent;
-        f->left -= sent;
-        if (r || f->pos < f->buf.len) return r;
-    }
-    tn__stream_end_file(s);
-    return 0;
-}
-
-TN__PRIVATE int tn__stream_flush(tn_stream *s) {
+// The parent's life once the children run. Returns 1 in a restarted child
+// (its task id in *id), 0 in the parent when no child is left.
+TN__PRIVATE int tn__proc_supervise(tn__procs *p, int *id) {
+    sigset_t wait_mask = p->oldmask;
+    for (int i = 0; i < TN__PROC_NSIGS; i++) sigdelset(&wait_mask, tn__proc_sigs[i]);
     for (;;) {
-        size_t stop = s->file ? s->file->at : s->wbuf.len, sent = 0;
-        int more = s->file ? TN__MSG_MORE : 0;
-        int r = stop > s->wpos ? tn__stream_send(s, s->wbuf.data + s->wpos, stop - s->wpos, more, &sent) : 0;
-        s->wpos += sent;
-        if (r) return r;
-        if (s->wpos < stop || !s->file) break;
-        r = tn__stream_send_file(s);
-        if (r) return r;
-        if (s->file) break;  // the kernel is full
-    }
-    if (s->wpos == s->wbuf.len) {  // (a queued file's `at` is then wpos too)
-        tn_buf_free(&s->wbuf);
-        s->wpos = 0;
-        if (s->file) s->file->at = 0;
-    }
-    return 0;
-}
-
-TN__PRIVATE void tn__stream_close(tn_stream *s, int reason) {
-    if (s->closed) return;
-    s->closed = 1;
-    s->close_reason = reason;
-    // Hand the kernel what it takes now; the rest is dropped (Tornado drops all).
-    if ((s->wpos < s->wbuf.len || s->file) && (reason == 0 || reason == TN_EOF || reason == TN_ECANCELED))
-        tn__stream_flush(s);
-    tn__stream_end_file(s);
-    tn_loop_remove_handler(s->loop, s->fd);
-    close(s->fd);
-    s->fd = -1;
-    tn__loop_remove_handle(&s->handle);
-    if (reason != 0 && reason != TN_EOF && reason != TN_ECANCELED)
-        TN__LOGD("stream closed: %s", tn_strerror(reason));
-    tn__stream_schedule(s);
-}
-
-TN__PRIVATE void tn__stream_on_readable(tn_stream *s) {
-    size_t buffered = tn_stream_read_buffer_size(s);
-    if (buffered >= s->max_buffer) {
-        TN__LOGW("stream: reached max_buffer_size (%zu bytes); closing", s->max_buffer);
-        tn__stream_close(s, TN_ENOBUFS);
-        return;
-    }
-    size_t cap, want = TN__MIN((size_t)TN_DEFAULT_READ_CHUNK_SIZE, s->max_buffer - buffered);
-    char *dst;
-    bool scratch = buffered == 0 && (dst = tn__loop_scratch(s->loop, &cap)) != NULL;
-    if (scratch) {
-        want = TN__MIN(want, cap);
-    } else {
-        if (s->rpos && s->rbuf.len + want + 1 > s->rbuf.cap) {  // compact before growing
-            tn_buf_consume(&s->rbuf, s->rpos);
-            s->rpos = 0;
+        if (tn__proc_reap(p, id)) return 1;
+        if (!p->running) return 0;
+        if (tn__proc_stop_sig && !p->stopping) {
+            TN__LOGI("received signal %d, stopping %d children", (int)tn__proc_stop_sig, p->running);
+            tn__proc_stop(p);
         }
-        if (tn_buf_reserve(&s->rbuf, want)) {
-            tn__stream_close(s, TN_ENOMEM);
-            return;
+        if (tn__proc_alarm) {
+            tn__proc_alarm = 0;
+            TN__LOGE("%d children still running %.3g s after SIGTERM: killing them", p->running, p->stop_timeout);
+            p->failed = 1;
+            tn__proc_kill_all(p, SIGKILL);
         }
-        dst = s->rbuf.data + s->rbuf.len;
-    }
-    ssize_t n = recv(s->fd, dst, want, 0);
-    if (n < 0) {
-        if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) tn__stream_close(s, tn__err_from_errno(errno));
-        return;
-    }
-    if (n == 0) {
-        s->eof = 1;
-    } else if (scratch) {
-        s->in_scratch = 1;  // rpos is 0: rbuf is empty
-        s->slen = (size_t)n;
-    } else {
-        s->rbuf.len += (size_t)n;
-        s->rbuf.data[s->rbuf.len] = '\0';
-    }
-    tn__stream_run(s);
-    if (s->in_scratch) {  // keep what the reads left, before the scratch is reused
-        size_t at = s->rpos;
-        s->in_scratch = 0;
-        s->rpos = 0;
-        if (at < s->slen && tn_buf_append(&s->rbuf, s->loop->scratch + at, s->slen - at)) {
-            tn__stream_close(s, TN_ENOMEM);
-        }
+        sigsuspend(&wait_mask);  // returns after any of our signals
     }
 }
 
-TN__PRIVATE void tn__stream_on_io(tn_loop *loop, int fd, int events, void *arg) {
-    tn_stream *s = TN__CAST(tn_stream *, arg);
-    (void)loop;
-    (void)fd;
-    if (events & TN_IO_WRITE) {
-        int r = tn__stream_flush(s);
-        if (r) {
-            tn__stream_close(s, r);
-            return;
-        }
-        tn__stream_run(s);
+TN_API int tn_process_fork(const tn_process_desc *desc) {
+    if (tn__task_id >= 0 || tn__loop_count() > 0) {
+        TN__LOGE("cannot fork processes: %s", tn__task_id >= 0 ? "this is already a child"
+                 : "a loop exists in this process (make loops after forking)");
+        return TN_EBUSY;
     }
-    if (!s->closed && (events & (TN_IO_READ | TN_IO_ERROR))) tn__stream_on_readable(s);
-}
-
-TN__PRIVATE void tn__stream_handle_close(tn__handle *h) {
-    tn__stream_close(TN__CAST(tn_stream *, (void *)h), TN_ECANCELED);
-}
-
-// tn_stream_new; `flags_set`: fd is already non-blocking and close-on-exec
-// (the library's own sockets: accept4, SOCK_NONBLOCK), which saves three
-// fcntl calls per connection.
-TN__PRIVATE tn_stream *tn__stream_new(tn_loop *loop, int fd, const tn_stream_desc *desc, bool flags_set) {
-    tn_stream *s = TN__CAST(tn_stream *, tn__calloc(1, sizeof *s));
-    if (!s || (!flags_set && tn__set_nonblock_cloexec(fd) != 0)) {
-        tn__free(s);
-        close(fd);
-        return NULL;
+    tn_process_desc d;
+    memset(&d, 0, sizeof d);
+    if (desc) d = *desc;
+    tn__procs p;
+    memset(&p, 0, sizeof p);
+    tn__proc_stop_sig = tn__proc_alarm = 0;
+    p.n = d.num_processes > 0 ? d.num_processes : tn_process_cpu_count();
+    p.max_restarts = d.max_restarts < 0 ? 0 : TN__DEF(d.max_restarts, 100);
+    p.stop_timeout = d.stop_timeout > 0 ? d.stop_timeout : 30;
+    p.pids = TN__CAST(pid_t *, tn__calloc((size_t)p.n, sizeof(pid_t)));
+    if (!p.pids) return TN_ENOMEM;
+    int r = tn__proc_catch_signals(&p);
+    if (r == 0) TN__LOGI("starting %d processes", p.n);
+    for (int i = 0; r == 0 && i < p.n; i++) {
+        r = tn__proc_start(&p, i);
+        if (r == 1) return i;
     }
-    s->loop = loop;
-    s->fd = fd;
-    s->max_buffer = TN_DEFAULT_MAX_BUFFER_SIZE;
-    if (desc) {
-        s->max_buffer = TN__DEF(desc->max_buffer_size, s->max_buffer);
-        s->max_write = desc->max_write_buffer_size;
-        s->user_data = desc->user_data;
+    int id = -1;
+    if (r < 0) {
+        TN__LOGE("cannot fork: %s", tn_strerror(r));
+        tn__proc_stop(&p);
     }
-    s->events = TN_IO_READ;
-    int r = tn_loop_add_handler(loop, fd, s->events, tn__stream_on_io, s);
-    if (r) {
-        TN__LOGE("stream: cannot watch fd %d: %s", fd, tn_strerror(r));
-        close(fd);
-        tn__free(s);
-        return NULL;
-    }
-    s->handle.close = tn__stream_handle_close;
-    tn__loop_add_handle(loop, &s->handle);
-    return s;
+    if (tn__proc_supervise(&p, &id)) return id;
+    tn__proc_restore_signals(&p);
+    tn__free(p.pids);
+    if (r < 0) return r;
+    exit(p.failed ? 1 : 0);
 }
-
-TN_API tn_stream *tn_stream_new(tn_loop *loop, int fd, const tn_stream_desc *desc) {
-    return tn__stream_new(loop, fd, desc, false);
-}
-
-TN__PRIVATE tn__rcb tn__rcb_read(tn_stream_read_cb cb) {
-    tn__rcb c;
-    c.read = cb;
-    return c;
-}
-
-TN__PRIVATE int tn__stream_start_read(tn_stream *s, int mode, size_t size, tn__rcb cb, void *arg) {
-    if (mode == TN__RD_PARSE ? !cb.parse : !cb.read) return TN_EINVAL;
-    if (s->closed) return TN_ECLOSED;
-    if (s->rmode != TN__RD_NONE) return TN_EBUSY;
-    s->rmode = (unsigned char)mode;
-    s->rsize = size;
-    s->scanned = 0;
-    s->rcb = cb;
-    s->rarg = arg;
-    // Inside one of our callbacks the running delivery picks it up;
-    // otherwise a later iteration does.
-    if (s->running) s->rerun = 1;
-    else if (tn_stream_read_buffer_size(s) || s->eof) tn__stream_schedule(s);
-    return 0;
-}
-
-TN_API int tn_stream_read_until(tn_stream *s, const char *delim, size_t delim_len, size_t max_bytes,
-                                tn_stream_read_cb cb, void *arg) {
-    if (!delim || delim_len == 0 || delim_len > 64) return TN_EINVAL;
-    if (s->closed) return TN_ECLOSED;
-    if (s->rmode != TN__RD_NONE) return TN_EBUSY;
-    bool had_heap = s->delim_len > sizeof s->delim.in, wants_heap = delim_len > sizeof s->delim.in;
-    if (wants_heap && !had_heap) {  // rare: kept while the delimiters stay long
-        char *h = TN__CAST(char *, tn__malloc(64));
-        if (!h) return TN_ENOMEM;
-        s->delim.heap = h;
-    } else if (had_heap && !wants_heap) {
-        tn__free(s->delim.heap);
-    }
-    memcpy(wants_heap ? s->delim.heap : s->delim.in, delim, delim_len);
-    s->delim_len = (unsigned char)delim_len;
-    return tn__stream_start_read(s, TN__RD_UNTIL, max_bytes, tn__rcb_read(cb), arg);
-}
-
-TN_API int tn_stream_read_bytes(tn_stream *s, size_t n, bool partial, tn_stream_read_cb cb, void *arg) {
-    if (n == 0) return TN_EINVAL;
-    if (n > s->max_buffer && !partial) return TN_EMSGSIZE;
-    if (s->closed) return TN_ECLOSED;
-    if (s->rmode != TN__RD_NONE) return TN_EBUSY;
-    s->partial = partial;
-    return tn__stream_start_read(s, TN__RD_BYTES, n, tn__rcb_read(cb), arg);
-}
-
-TN_API int tn_stream_read_parse(tn_stream *s, tn_stream_parse_cb cb, void *arg) {
-    tn__rcb c;
-    c.parse = cb;
-    return tn__stream_start_read(s, TN__RD_PARSE, 0, c, arg);
-}
-
-TN_API int tn_stream_read_until_close(tn_stream *s, tn_stream_read_cb cb, void *arg) {
-    return tn__stream_start_read(s, TN__RD_CLOSE, 0, tn__rcb_read(cb), arg);
-}
-
-// Runs the callbacks now satisfied in a later turn (never inside the caller's call).
-TN__PRIVATE void tn__stream_writes_done_soon(tn_stream *s) {
-    if (s->running) s->rerun = 1;
-    else tn__stream_schedule(s);
-}
-
-// Makes room for one more write callback before anything is queued, so that
-// nothing fails after sending.
-TN__PRIVATE int tn__stream_reserve_wcb(tn_stream *s) {
-    if (s->nwcbs < s->wcbs_cap) return 0;
-    if (s->wcbs_cap > UINT32_MAX / 2) return TN_ENOMEM;
-    uint32_t cap = s->wcbs_cap ? s->wcbs_cap * 2 : 4;
-    tn__wcb *w = TN__CAST(tn__wcb *, tn__realloc(s->wcbs, cap * sizeof *w));
-    if (!w) return TN_ENOMEM;
-    s->wcbs = w;
-    s->wcbs_cap = cap;
-    return 0;
-}
-
-// Adds a callback, reserved above, for the bytes queued so far.
-TN__PRIVATE void tn__stream_add_wcb(tn_stream *s, uint64_t mark, tn_stream_write_cb cb, void *arg) {
-    tn__wcb *w = &s->wcbs[s->nwcbs++];
-    w->end = s->wqueued | mark;
-    w->cb = cb;
-    w->arg = arg;
-}
-
-// tn_stream_write; with `now` false the bytes wait for the next flush (the
-// http server holds a response head back until its file is queued too).
-TN__PRIVATE int tn__stream_write(tn_stream *s, const void *data, size_t len, tn_stream_write_cb cb, void *arg,
-                                 bool now) {
-    if (s->closed) return TN_ECLOSED;
-    size_t pending = s->wbuf.len - s->wpos;
-    if (s->max_write && len > s->max_write - TN__MIN(pending, s->max_write)) {
-        TN__LOGW("stream: write of %zu bytes would pass max_write_buffer_size (%zu, %zu queued)", len, s->max_write,
-                 pending);
-        return TN_ENOBUFS;
-    }
-    if (cb && tn__stream_reserve_wcb(s)) return TN_ENOMEM;
-    const char *p = TN__CAST(const char *, data);
-    size_t sent = 0;
-    if (now && pending == 0 && !s->file && len) {
-        int r = tn__stream_send(s, p, len, 0, &sent);
-        if (r) {  // as in Tornado, the failure arrives through the callbacks, this one's too
-            s->wqueued += len;
-            if (cb) tn__stream_add_wcb(s, 0, cb, arg);
-            tn__stream_close(s, r);
-            return 0;
-        }
-    }
-    if (sent < len && tn_buf_append(&s->wbuf, p + sent, len - sent)) {
-        tn__stream_close(s, TN_ENOMEM);
-        return TN_ENOMEM;
-    }
-    s->wqueued += len;
-    if (cb) {
-        tn__stream_add_wcb(s, 0, cb, arg);
-        if (s->wsent >= s->wqueued) tn__stream_writes_done_soon(s);
-    }
-    tn__stream_update_events(s);
-    return 0;
-}
-
-TN_API int tn_stream_write_file(tn_stream *s, int fd, uint64_t offset, uint64_t length, tn_stream_write_cb cb,
-                                void *arg) {
-    if (s->closed || s->file) {
-        close(fd);
-        return s->closed ? TN_ECLOSED : TN_EBUSY;
-    }
-    if (length == 0) {
-        close(fd);
-        return tn_stream_write(s, "", 0, cb, arg);
-    }
-    tn__qfile *f = TN__CAST(tn__qfile *, tn__calloc(1, sizeof *f));
-    if (!f || (cb && tn__stream_reserve_wcb(s))) {
-        TN__LOGE("stream: cannot queue a file (out of memory)");
-        tn__free(f);
-        close(fd);
-        return TN_ENOMEM;
-    }
-    f->fd = fd;
-    f->at = s->wbuf.len;
-    f->off = offset;
-    f->left = length;
-    s->file = f;
-    s->wqueued += length;
-    if (cb) tn__stream_add_wcb(s, TN__WCB_FILE, cb, arg);
-    int r = tn__stream_flush(s);
-    if (r) tn__stream_close(s, r);  // the failure arrives through cb, as in tn_stream_write
-    else if (cb && s->wsent >= s->wqueued) tn__stream_writes_done_soon(s);
-    tn__stream_update_events(s);
-    return 0;
-}
-
-// For the http server, whose requests can go before their file is sent.
-TN__PRIVATE void tn__stream_forget_file_cb(tn_stream *s) {
-    uint32_t n = 0;
-    for (uint32_t i = 0; i < s->nwcbs; i++)
-        if (!(s->wcbs[i].end & TN__WCB_FILE)) s->wcbs[n++] = s->wcbs[i];
-    s->nwcbs = n;
-}
-
-TN_API int tn_stream_write(tn_stream *s, const void *data, size_t len, tn_stream_write_cb cb, void *arg) {
-    return tn__stream_write(s, data, len, cb, arg, true);
-}
-
-TN_API void tn_stream_set_close_callback(tn_stream *s, tn_stream_close_cb cb, void *arg) {
-    s->ccb = cb;
-    s->carg = arg;
-}
-
-TN_API void tn_stream_close(tn_stream *s) { tn__stream_close(s, 0); }
-TN_API bool tn_stream_closed(const tn_stream *s) { return s->closed; }
-TN_API bool tn_stream_reading(const tn_stream *s) { return s->rmode != TN__RD_NONE; }
-TN_API size_t tn_stream_write_buffer_size(const tn_stream *s) {
-    uint64_t n = (uint64_t)(s->wbuf.len - s->wpos) + (s->file ? s->file->left : 0);
-    return n > SIZE_MAX ? SIZE_MAX : (size_t)n;
-}
-
-TN_API size_t tn_stream_read_buffer_size(const tn_stream *s) {
-    return s->in_scratch ? s->slen - s->rpos : s->rbuf.len - s->rpos;
-}
-
-TN_API int tn_stream_set_nodelay(tn_stream *s, bool on) {
-    if (s->closed) return TN_ECLOSED;
-    int v = on ? 1 : 0;
-    if (setsockopt(s->fd, IPPROTO_TCP, TCP_NODELAY, &v, sizeof v) == 0) return 0;
-    return errno == EOPNOTSUPP || errno == ENOPROTOOPT ? 0 : tn__err_from_errno(errno);
-}
-
-TN_API int tn_stream_peer_addr(const tn_stream *s, tn_addr *out) {
-    socklen_t len = sizeof out->u.bytes;
-    if (s->closed) return TN_ECLOSED;
-    if (getpeername(s->fd, (struct sockaddr *)(void *)out->u.bytes, &len) < 0) return tn__err_from_errno(errno);
-    out->len = len;
-    return 0;
-}
-
-TN_API int tn_stream_fd(const tn_stream *s) { return s->fd; }
-TN_API tn_loop *tn_stream_loop(const tn_stream *s) { return s->loop; }
-TN_API void *tn_stream_user_data(const tn_stream *s) { return s->user_data; }
-TN_API void tn_stream_set_user_data(tn_stream *s, void *user_data) { s->user_data = user_data; }
-// ==== END src/net/stream.c ====
-
-// ==== BEGIN src/net/tcp.c ====
-#if defined(TN_AMALGAMATION_LINES)
-#line 1 "src/net/tcp.c"
-#endif
-// >>tcp implementation: accepting (with the EMFILE reserve) and connecting
-
-enum { TN__MAX_LISTEN = 16 };
-
-struct tn_tcp_server {
-    tn__handle handle;
-    tn_loop *loop;
-    tn_tcp_server_desc desc;
-    int fds[TN__MAX_LISTEN];
-    int nfds;
-    int reserve_fd;     // a spare descriptor, given up to shed one connection on EMFILE
-    int paused;
-    tn_timeout resume;
-    int in_accept, stop_pending;
-    double emfile_logged;
-};
-
-TN__PRIVATE void tn__server_free(tn_tcp_server *srv) {
-    for (int i = 0; i < srv->nfds; i++) {
-        tn_loop_remove_handler(srv->loop, srv->fds[i]);
-        close(srv->fds[i]);
-    }
-    if (srv->reserve_fd >= 0) close(srv->reserve_fd);
-    tn_loop_remove_timeout(srv->loop, srv->resume);
-    tn__loop_remove_handle(&srv->handle);
-    tn__free(srv);
-}
-
-TN__PRIVATE void tn__server_watch(tn_tcp_server *srv, int events) {
-    for (int i = 0; i < srv->nfds; i++) tn_loop_update_handler(srv->loop, srv->fds[i], events);
-}
-
-TN__PRIVATE void tn__server_resume(tn_loop *loop, void *arg) {
-    tn_tcp_server *srv = TN__CAST(tn_tcp_server *, arg);
-    (void)loop;
-    srv->resume.id = 0;
-    srv->paused = 0;
-    if (srv->reserve_fd < 0) srv->reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
-    tn__server_watch(srv, TN_IO_READ);
-}
-
-// Out of descriptors: a level-triggered listening socket would wake us
-// forever. Give up the spare descriptor to accept and close one connection
-// (the client learns at once instead of hanging); without a spare, stop
-// watching for 100 ms. Either way the loop does not spin.
-TN__PRIVATE void tn__server_emfile(tn_tcp_server *srv, int lfd) {
-    if (srv->loop->now - srv->emfile_logged >= 1.0) {
-        srv->emfile_logged = srv->loop->now;
-        TN__LOGW("accept: too many open files; shedding connections");
-    }
-    if (srv->reserve_fd >= 0) {
-        close(srv->reserve_fd);
-        int c = accept(lfd, NULL, NULL);
-        if (c >= 0) close(c);
-        srv->reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
-        if (srv->reserve_fd >= 0) return;
-    }
-    srv->paused = 1;
-    tn__server_watch(srv, 0);
-    srv->resume = tn_loop_call_later(srv->loop, 0.1, tn__server_resume, srv);
-}
-
-// accept4 saves two fcntl calls per connection, but glibc declares it only
-// under _GNU_SOURCE, which comes too late when tornado.h was first included
-// for its declarations only (or after other system headers).
-#if defined(__linux__) && defined(SOCK_NONBLOCK) && (defined(__USE_GNU) || !defined(__GLIBC__))
-#  define TN__HAVE_ACCEPT4 1
-#endif
-
-TN__PRIVATE int tn__accept(int lfd) {
-#if defined(TN__HAVE_ACCEPT4)
-    return accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-#else
-    int c = accept(lfd, NULL, NULL);
-    if (c >= 0 && tn__set_nonblock_cloexec(c) != 0) {
-        close(c);
-        errno = EINVAL;
-        return -1;
-    }
-    return c;
-#endif
-}
-
-TN__PRIVATE void tn__server_on_accept(tn_loop *loop, int lfd, int events, void *arg) {
-    tn_tcp_server *srv = TN__CAST(tn_tcp_server *, arg);
-    (void)events;
-    srv->in_accept = 1;
-    for (int i = 0; i < srv->desc.max_accepts && !srv->stop_pending && !srv->paused; i++) {
-        int c = tn__accept(lfd);
-        if (c < 0) {
-            if (errno == EINTR || errno == ECONNABORTED || errno == EPROTO) continue;
-            if (errno == EMFILE || errno == ENFILE) tn__server_emfile(srv, lfd);
-            else if (errno != EAGAIN && errno != EWOULDBLOCK) TN__LOGE("accept: %s", strerror(errno));
-            break;
-        }
-#if defined(SO_NOSIGPIPE)
-        int one = 1;
-        setsockopt(c, SOL_SOCKET, SO_NOSIGPIPE, &one, sizeof one);
-#endif
-#if defined(TN__HAVE_ACCEPT4)
-        tn_stream *s = tn__stream_new(loop, c, &srv->desc.stream, true);
-#else
-        tn_stream *s = tn_stream_new(loop, c, &srv->desc.stream);
-#endif
-        if (!s) {
-            TN__LOGE("accept: cannot create a stream (out of memory)");
-            continue;
-        }
-        srv->desc.handle_stream(srv, s, srv->desc.user_data);
-    }
-    srv->in_accept = 0;
-    if (srv->stop_pending) tn__server_free(srv);
-}
-
-TN__PRIVATE void tn__server_handle_close(tn__handle *h) { tn__server_free(TN__CAST(tn_tcp_server *, (void *)h)); }
-
-TN_API tn_tcp_server *tn_tcp_server_new(tn_loop *loop, const tn_tcp_server_desc *desc) {
-    if (!desc || !desc->handle_stream) {
-        TN__LOGE("tn_tcp_server_new: handle_stream is required");
-        return NULL;
-    }
-    tn_tcp_server *srv = TN__CAST(tn_tcp_server *, tn__calloc(1, sizeof *srv));
-    if (!srv) return NULL;
-    srv->loop = loop;
-    srv->desc = *desc;
-    srv->desc.max_accepts = TN__DEF(desc->max_accepts, 128);
-    srv->reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
-    srv->handle.close = tn__server_handle_close;
-    tn__loop_add_handle(loop, &srv->handle);
-    return srv;
-}
-
-TN_API int tn_tcp_server_add_sockets(tn_tcp_server *srv, const int *fds, int n) {
-    for (int i = 0; i < n; i++) {
-        if (srv->nfds == TN__MAX_LISTEN) return TN_ERANGE;
-        int r = tn__set_nonblock_cloexec(fds[i]);
-        if (r == 0) r = tn_loop_add_handler(srv->loop, fds[i], srv->paused ? 0 : TN_IO_READ, tn__server_on_accept, srv);
-        if (r) return r;
-        srv->fds[srv->nfds++] = fds[i];
-    }
-    return 0;
-}
-
-TN_API int tn_tcp_server_listen(tn_tcp_server *srv, const tn_bind_desc *bind) {
-    int fds[TN__MAX_LISTEN];
-    int n = tn_bind_sockets(bind, fds, TN__MAX_LISTEN - srv->nfds);
-    if (n < 0) return n;
-    int r = tn_tcp_server_add_sockets(srv, fds, n);
-    if (r) {
-        for (int i = 0; i < n; i++) {
-            tn_loop_remove_handler(srv->loop, fds[i]);
-            close(fds[i]);
-        }
-        srv->nfds = 0;
-    }
-    return r;
-}
-
-TN_API int tn_tcp_server_port(const tn_tcp_server *srv) { return srv->nfds ? tn__local_port(srv->fds[0]) : 0; }
-
-TN_API void tn_tcp_server_stop(tn_tcp_server *srv) {
-    if (!srv) return;
-    if (srv->in_accept) srv->stop_pending = 1;
-    else tn__server_free(srv);
-}
-
-// ---- connecting
-
-typedef struct tn__connect {
-    tn__handle handle;
-    tn_loop *loop;
-    tn_connect_cb cb;
-    void *arg;
-    tn_stream_desc sdesc;
-    tn_addr *addrs;
-    int naddrs, next, fd, last_err;
-    tn_timeout timer, start;
-    int resolving, done;
-} tn__connect;
-
-TN__PRIVATE void tn__connect_finish(tn__connect *c, int status, tn_stream *s) {
-    if (c->done) return;
-    c->done = 1;
-    tn_loop_remove_timeout(c->loop, c->timer);
-    tn_loop_remove_timeout(c->loop, c->start);
-    tn__loop_remove_handle(&c->handle);
-    if (c->fd >= 0) {
-        tn_loop_remove_handler(c->loop, c->fd);
-        close(c->fd);
-        c->fd = -1;
-    }
-    c->cb(c->loop, status, s, c->arg);
-    if (!c->resolving) {  // else the resolver's answer frees it
-        tn__free(c->addrs);
-        tn__free(c);
-    }
-}
-
-TN__PRIVATE void tn__connect_try_next(tn__connect *c);
-
-TN__PRIVATE void tn__connect_established(tn__connect *c) {
-    int fd = c->fd;
-    tn_loop_remove_handler(c->loop, fd);
-    c->fd = -1;
-#if defined(SOCK_NONBLOCK) && defined(SOCK_CLOEXEC)
-    tn_stream *s = tn__stream_new(c->loop, fd, &c->sdesc, true);  // tn__socket set both
-#else
-    tn_stream *s = tn_stream_new(c->loop, fd, &c->sdesc);
-#endif
-    tn__connect_finish(c, s ? 0 : TN_ENOMEM, s);
-}
-
-TN__PRIVATE void tn__connect_on_io(tn_loop *loop, int fd, int events, void *arg) {
-    tn__connect *c = TN__CAST(tn__connect *, arg);
-    int err = 0;
-    socklen_t len = sizeof err;
-    (void)loop;
-    // Every backend reports a failed connect as an error event: a clean
-    // writable one needs no getsockopt (a syscall per connection saved).
-    if ((events & TN_IO_ERROR) && getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0) err = errno;
-    if (err == 0) {
-        tn__connect_established(c);
-        return;
-    }
-    c->last_err = tn__err_from_errno(err);
-    tn_loop_remove_handler(c->loop, fd);
-    close(fd);
-    c->fd = -1;
-    c->next++;
-    tn__connect_try_next(c);
-}
-
-TN__PRIVATE void tn__connect_try_next(tn__connect *c) {
-    for (; c->next < c->naddrs; c->next++) {
-        const tn_addr *a = &c->addrs[c->next];
-        int fd = tn__socket(tn__sa(a)->sa_family, SOCK_STREAM);
-        if (fd < 0) {
-            c->last_err = fd;
-            continue;
-        }
-        c->fd = fd;
-        if (connect(fd, tn__sa(a), a->len) == 0) {
-            tn__connect_established(c);
-            return;
-        }
-        if (errno == EINPROGRESS || errno == EINTR) {
-            int r = tn_loop_add_handler(c->loop, fd, TN_IO_WRITE, tn__connect_on_io, c);
-            if (r) tn__connect_finish(c, r, NULL);
-            return;
-        }
-        c->last_err = tn__err_from_errno(errno);
-        close(fd);
-        c->fd = -1;
-    }
-    tn__connect_finish(c, c->last_err ? c->last_err : TN_ECONNREFUSED, NULL);
-}
-
-TN__PRIVATE void tn__connect_on_resolved(tn_loop *loop, int status, const tn_addr *addrs, int n, void *arg) {
-    tn__connect *c = TN__CAST(tn__connect *, arg);
-    (void)loop;
-    c->resolving = 0;
-    if (c->done) {  // timed out or cancelled meanwhile
-        tn__free(c);
-        return;
-    }
-    if (status) {
-        tn__connect_finish(c, status, NULL);
-        return;
-    }
-    c->addrs = TN__CAST(tn_addr *, tn__calloc((size_t)n, sizeof(tn_addr)));
-    if (!c->addrs) {
-        tn__connect_finish(c, TN_ENOMEM, NULL);
-        return;
-    }
-    memcpy(c->addrs, addrs, (size_t)n * sizeof(tn_addr));
-    c->naddrs = n;
-    tn__connect_try_next(c);
-}
-
-TN__PRIVATE void tn__connect_on_timeout(tn_loop *loop, void *arg) {
-    (void)loop;
-    tn__connect *c = TN__CAST(tn__connect *, arg);
-    c->timer.id = 0;
-    tn__connect_finish(c, TN_ETIMEDOUT, NULL);
-}
-
-// Connecting starts from a zero-delay timer: cb never runs inside tn_tcp_connect.
-TN__PRIVATE void tn__connect_start(tn_loop *loop, void *arg) {
-    (void)loop;
-    tn__connect *c = TN__CAST(tn__connect *, arg);
-    c->start.id = 0;
-    tn__connect_try_next(c);
-}
-
-TN__PRIVATE void tn__connect_handle_close(tn__handle *h) {
-    tn__connect_finish(TN__CAST(tn__connect *, (void *)h), TN_ECANCELED, NULL);
-}
-
-// A numeric host or a Unix path needs no resolver: fill the one address.
-TN__PRIVATE int tn__connect_literal(tn__connect *c, const tn_connect_desc *d) {
-    tn_addr a;
-    memset(&a, 0, sizeof a);
-    if (d->unix_path) {
-        struct sockaddr_un *un = (struct sockaddr_un *)(void *)a.u.bytes;
-        if (strlen(d->unix_path) >= sizeof un->sun_path) return TN_EINVAL;
-        un->sun_family = AF_UNIX;
-        strcpy(un->sun_path, d->unix_path);
-        a.len = sizeof *un;
-    } else {
-        struct sockaddr_in *in4 = (struct sockaddr_in *)(void *)a.u.bytes;
-        struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)(void *)a.u.bytes;
-        if (d->family != TN_FAMILY_IPV6 && inet_pton(AF_INET, d->host, &in4->sin_addr) == 1) {
-            in4->sin_family = AF_INET;
-            in4->sin_port = htons((uint16_t)d->port);
-            a.len = sizeof *in4;
-        } else if (d->family != TN_FAMILY_IPV4 && inet_pton(AF_INET6, d->host, &in6->sin6_addr) == 1) {
-            in6->sin6_family = AF_INET6;
-            in6->sin6_port = htons((uint16_t)d->port);
-            a.len = sizeof *in6;
-        } else {
-            return 1;  // a name: resolve it
-        }
-    }
-    c->addrs = TN__CAST(tn_addr *, tn__malloc(sizeof a));
-    if (!c->addrs) return TN_ENOMEM;
-    c->addrs[0] = a;
-    c->naddrs = 1;
-    return 0;
-}
-
-TN_API int tn_tcp_connect(tn_loop *loop, const tn_connect_desc *d, tn_connect_cb cb, void *arg) {
-    if (!d || !cb || (!d->host && !d->unix_path) || d->port < 0 || d->port > 65535) return TN_EINVAL;
-    tn__connect *c = TN__CAST(tn__connect *, tn__calloc(1, sizeof *c));
-    if (!c) return TN_ENOMEM;
-    c->loop = loop;
-    c->cb = cb;
-    c->arg = arg;
-    c->sdesc = d->stream;
-    c->fd = -1;
-    int lit = tn__connect_literal(c, d);
-    if (lit < 0) {
-        tn__free(c);
-        return lit;
-    }
-    if (lit == 1) {
-        int r = tn_resolve(loop, d->host, d->port, d->family, tn__connect_on_resolved, c);
-        if (r) {
-            tn__free(c);
-            return r;
-        }
-        c->resolving = 1;
-    }
-    c->handle.close = tn__connect_handle_close;
-    tn__loop_add_handle(loop, &c->handle);
-    c->timer = tn_loop_call_later(loop, d->timeout > 0 ? d->timeout : 20.0, tn__connect_on_timeout, c);
-    if (!c->resolving) c->start = tn_loop_call_later(loop, 0, tn__connect_start, c);
-    return 0;
-}
-// ==== END src/net/tcp.c ====
+// ==== END src/loop/process.c ====
 
 // ==== BEGIN src/loop/locks.c ====
-#if defined(TN_AMALGAMATION_LINES)
-#line 1 "src/loop/locks.c"
-#endif
 // >>locks implementation: one FIFO waiter list serves all three
+#if defined(TN_AMALGAMATION_LINES)
+#line 7 "src/loop/locks.c"
+#endif
+
+#include <string.h>
 
 typedef struct tn__wlist {
     tn_waiter *head, *tail;
@@ -7274,16 +8408,12 @@ TN_API size_t tn_semaphore_value(const tn_semaphore *s) { return s->value; }
 // ---- Queue
 
 TN__PRIVATE int tn__queue_push(tn_queue *q, void *item, bool front) {
-    if (q->count == q->cap) {
-        size_t cap = q->cap ? q->cap * 2 : 16;
-        void **ring = TN__CAST(void **, tn__malloc(cap * sizeof *ring));
-        if (!ring) return TN_ENOMEM;
-        for (size_t i = 0; i < q->count; i++) ring[i] = q->ring[(q->head + i) % q->cap];
-        tn__free(q->ring);
-        q->ring = ring;
-        q->cap = cap;
-        q->head = 0;
-    }
+    size_t old = q->cap;
+    if (tn__grow(&q->ring, &q->cap, q->count + 1, sizeof *q->ring, 16)) return TN_ENOMEM;
+    // A ring that wrapped around: its start now continues past the old end
+    // (the capacity at least doubled, so there is room).
+    if (q->cap != old && q->head + q->count > old)
+        memcpy(q->ring + old, q->ring, (q->head + q->count - old) * sizeof *q->ring);
     if (front) {
         q->head = (q->head + q->cap - 1) % q->cap;
         q->ring[q->head] = item;
@@ -7388,11 +8518,1526 @@ TN_API tn_waiter *tn_queue_join(tn_queue *q, double timeout, tn_wait_cb cb, void
 TN_API size_t tn_queue_size(const tn_queue *q) { return q->count; }
 // ==== END src/loop/locks.c ====
 
-// ==== BEGIN src/http/parse.c ====
+// ==== BEGIN src/net/socket_internal.h ====
+// ---------------------------------------------------------------------------
 #if defined(TN_AMALGAMATION_LINES)
-#line 1 "src/http/parse.c"
+#line 1 "src/net/socket_internal.h"
 #endif
+// >>net_internal  Socket helpers for streams and TCP (net/socket.c)
+// ---------------------------------------------------------------------------
+#ifndef TN__NET_SOCKET_INTERNAL_H
+#define TN__NET_SOCKET_INTERNAL_H
+
+
+
+#include <sys/socket.h>
+
+// Makes fd non-blocking and close-on-exec. Returns 0 or an error.
+TN__INTERNAL int tn__set_nonblock_cloexec(int fd);
+// A non-blocking, close-on-exec socket without SIGPIPE; the fd or an error.
+TN__INTERNAL int tn__socket(int family, int type);
+// The address as the system's struct sockaddr.
+TN__INTERNAL const struct sockaddr *tn__sa(const tn_addr *a);
+// The port a listening socket is bound to (0 if unknown).
+TN__INTERNAL int tn__local_port(int fd);
+#endif
+// ==== END src/net/socket_internal.h ====
+
+// ==== BEGIN src/net/socket.c ====
+// >>net implementation
+#if defined(TN_AMALGAMATION_LINES)
+#line 9 "src/net/socket.c"
+#endif
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+TN__INTERNAL int tn__set_nonblock_cloexec(int fd) {
+    int fl = fcntl(fd, F_GETFL);
+    if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0) return tn__err_from_errno(errno);
+    if (fcntl(fd, F_SETFD, FD_CLOEXEC) < 0) return tn__err_from_errno(errno);
+    return 0;
+}
+
+// A non-blocking, close-on-exec socket; SIGPIPE is off where the platform
+// needs a socket option for it (elsewhere sends pass MSG_NOSIGNAL).
+TN__INTERNAL int tn__socket(int family, int type) {
+#if defined(SOCK_NONBLOCK) && defined(SOCK_CLOEXEC)
+    int fd = socket(family, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0) return tn__err_from_errno(errno);
+#else
+    int fd = socket(family, type, 0);
+    if (fd < 0) return tn__err_from_errno(errno);
+    int r = tn__set_nonblock_cloexec(fd);
+    if (r) {
+        close(fd);
+        return r;
+    }
+#endif
+#if defined(SO_NOSIGPIPE)
+    int one = 1;
+    setsockopt(fd, SOL_SOCKET, SO_NOSIGPIPE, &one, sizeof one);
+#endif
+    return fd;
+}
+
+TN__INTERNAL const struct sockaddr *tn__sa(const tn_addr *a) {
+    return (const struct sockaddr *)(const void *)a->u.bytes;
+}
+
+TN__PRIVATE void tn__addr_set(tn_addr *a, const void *sa, size_t len) {
+    if (len > sizeof a->u.bytes) len = sizeof a->u.bytes;
+    memcpy(a->u.bytes, sa, len);
+    a->len = (uint32_t)len;
+}
+
+TN_API int tn_addr_port(const tn_addr *a) {
+    if (!a->len) return 0;
+    const struct sockaddr *sa = tn__sa(a);
+    if (sa->sa_family == AF_INET) return ntohs(((const struct sockaddr_in *)(const void *)sa)->sin_port);
+    if (sa->sa_family == AF_INET6) return ntohs(((const struct sockaddr_in6 *)(const void *)sa)->sin6_port);
+    return 0;
+}
+
+TN_API int tn_addr_ip(const tn_addr *a, char *out, size_t cap) {
+    if (!cap) return TN_EINVAL;
+    out[0] = '\0';
+    if (!a->len) return TN_EINVAL;
+    const struct sockaddr *sa = tn__sa(a);
+    const void *ip = NULL;
+    if (sa->sa_family == AF_INET) ip = &((const struct sockaddr_in *)(const void *)sa)->sin_addr;
+    else if (sa->sa_family == AF_INET6) ip = &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr;
+    else if (sa->sa_family == AF_UNIX) return snprintf(out, cap, "0.0.0.0") < (int)cap ? 7 : TN_EINVAL;
+    if (!ip || !inet_ntop(sa->sa_family, ip, out, (socklen_t)cap)) return TN_EINVAL;
+    return (int)strlen(out);
+}
+
+TN_API int tn_addr_format(const tn_addr *a, char *out, size_t cap) {
+    if (!cap) return TN_EINVAL;
+    const struct sockaddr *sa = tn__sa(a);
+    if (a->len && sa->sa_family == AF_UNIX) {
+        const struct sockaddr_un *un = (const struct sockaddr_un *)(const void *)sa;
+        int n = snprintf(out, cap, "unix:%s", un->sun_path);
+        return n < 0 ? TN_EINVAL : (int)TN__MIN((size_t)n, cap - 1);
+    }
+    char ip[INET6_ADDRSTRLEN];
+    int r = tn_addr_ip(a, ip, sizeof ip);
+    if (r < 0) {
+        out[0] = '\0';
+        return r;
+    }
+    int n = snprintf(out, cap, sa->sa_family == AF_INET6 ? "[%s]:%d" : "%s:%d", ip, tn_addr_port(a));
+    return n < 0 ? TN_EINVAL : (int)TN__MIN((size_t)n, cap - 1);
+}
+
+TN__PRIVATE int tn__bind_unix(const tn_bind_desc *d, int *fds, int max_fds) {
+    struct sockaddr_un un;
+    memset(&un, 0, sizeof un);
+    un.sun_family = AF_UNIX;
+    if (strlen(d->unix_path) >= sizeof un.sun_path || max_fds < 1) return TN_EINVAL;
+    strcpy(un.sun_path, d->unix_path);
+    int fd = tn__socket(AF_UNIX, SOCK_STREAM);
+    if (fd < 0) return fd;
+    // Remove a socket file left by a previous run, never a regular file.
+    int probe = socket(AF_UNIX, SOCK_STREAM, 0);
+    if (probe >= 0) {
+        if (connect(probe, (struct sockaddr *)&un, sizeof un) < 0 && errno == ECONNREFUSED) unlink(d->unix_path);
+        close(probe);
+    }
+    if (bind(fd, (struct sockaddr *)&un, sizeof un) < 0 ||
+        chmod(d->unix_path, (mode_t)TN__DEF(d->unix_mode, 0600)) < 0 ||
+        listen(fd, TN__DEF(d->backlog, TN_DEFAULT_BACKLOG)) < 0) {
+        int r = tn__err_from_errno(errno);
+        close(fd);
+        return r;
+    }
+    fds[0] = fd;
+    return 1;
+}
+
+TN__PRIVATE int tn__bind_one(const struct addrinfo *ai, const tn_bind_desc *d, int port) {
+    int fd = tn__socket(ai->ai_family, SOCK_STREAM);
+    if (fd < 0) return fd;
+    int one = 1;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+#ifdef SO_REUSEPORT
+    if (d->reuse_port) setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
+#endif
+    // Like Tornado: with both families, each socket takes only its own.
+    if (ai->ai_family == AF_INET6) setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
+    tn_addr a;
+    tn__addr_set(&a, ai->ai_addr, ai->ai_addrlen);
+    if (port) {  // the ephemeral port the first socket got
+        if (ai->ai_family == AF_INET) ((struct sockaddr_in *)(void *)a.u.bytes)->sin_port = htons((uint16_t)port);
+        else ((struct sockaddr_in6 *)(void *)a.u.bytes)->sin6_port = htons((uint16_t)port);
+    }
+    if (bind(fd, tn__sa(&a), a.len) < 0 || listen(fd, TN__DEF(d->backlog, TN_DEFAULT_BACKLOG)) < 0) {
+        int r = tn__err_from_errno(errno);
+        close(fd);
+        return r;
+    }
+    return fd;
+}
+
+TN__INTERNAL int tn__local_port(int fd) {
+    tn_addr a;
+    socklen_t len = sizeof a.u.bytes;
+    if (getsockname(fd, (struct sockaddr *)(void *)a.u.bytes, &len) < 0) return 0;
+    a.len = len;
+    return tn_addr_port(&a);
+}
+
+TN_API int tn_bind_sockets(const tn_bind_desc *d, int *fds, int max_fds) {
+    if (!d || max_fds < 1 || d->port < 0 || d->port > 65535) return TN_EINVAL;
+    if (d->unix_path) return tn__bind_unix(d, fds, max_fds);
+    struct addrinfo hints, *res = NULL;
+    memset(&hints, 0, sizeof hints);
+    hints.ai_family = d->family == TN_FAMILY_IPV4 ? AF_INET : d->family == TN_FAMILY_IPV6 ? AF_INET6 : AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_flags = AI_PASSIVE | AI_ADDRCONFIG;
+    char port[8];
+    snprintf(port, sizeof port, "%d", d->port);
+    const char *host = d->host && d->host[0] ? d->host : NULL;
+    int gr = getaddrinfo(host, port, &hints, &res);
+    if (gr != 0) {
+        TN__LOGE("cannot resolve %s: %s", host ? host : "(any)", gai_strerror(gr));
+        return TN_ENOTFOUND;
+    }
+    int n = 0, err = 0, bound_port = d->port;
+    for (struct addrinfo *ai = res; ai && n < max_fds; ai = ai->ai_next) {
+        if (ai->ai_family != AF_INET && ai->ai_family != AF_INET6) continue;
+        int fd = tn__bind_one(ai, d, bound_port);
+        if (fd < 0) {
+            // An IPv6 address can fail on hosts without IPv6; the others stand.
+            err = fd;
+            continue;
+        }
+        if (!bound_port) bound_port = tn__local_port(fd);
+        fds[n++] = fd;
+    }
+    freeaddrinfo(res);
+    if (n == 0) {
+        TN__LOGE("cannot bind %s:%d: %s", host ? host : "*", d->port, tn_strerror(err ? err : TN_EINVAL));
+        return err ? err : TN_EINVAL;
+    }
+    return n;
+}
+
+// ---- asynchronous resolution
+
+typedef struct tn__resolve {
+    tn_resolve_cb cb;
+    void *arg;
+    int family, port, status, naddrs;
+    tn_addr *addrs;
+    char host[256];
+} tn__resolve;
+
+TN__PRIVATE void tn__resolve_work(void *arg) {
+    tn__resolve *r = TN__CAST(tn__resolve *, arg);
+    struct addrinfo hints, *res = NULL;
+    memset(&hints, 0, sizeof hints);
+    hints.ai_family = r->family == TN_FAMILY_IPV4 ? AF_INET : r->family == TN_FAMILY_IPV6 ? AF_INET6 : AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    char port[8];
+    snprintf(port, sizeof port, "%d", r->port);
+    int gr = getaddrinfo(r->host, port, &hints, &res);
+    if (gr != 0) {
+        r->status = gr == EAI_MEMORY ? TN_ENOMEM : TN_ENOTFOUND;
+        return;
+    }
+    int n = 0;
+    for (struct addrinfo *ai = res; ai; ai = ai->ai_next) n++;
+    r->addrs = TN__CAST(tn_addr *, tn__calloc((size_t)n, sizeof(tn_addr)));
+    if (!r->addrs) r->status = TN_ENOMEM;
+    for (struct addrinfo *ai = res; ai && r->addrs; ai = ai->ai_next)
+        if (ai->ai_family == AF_INET || ai->ai_family == AF_INET6)
+            tn__addr_set(&r->addrs[r->naddrs++], ai->ai_addr, ai->ai_addrlen);
+    if (r->addrs && !r->naddrs) r->status = TN_ENOTFOUND;
+    freeaddrinfo(res);
+}
+
+TN__PRIVATE void tn__resolve_done(tn_loop *loop, void *arg, int status) {
+    tn__resolve *r = TN__CAST(tn__resolve *, arg);
+    int st = status ? status : r->status;
+    r->cb(loop, st, st ? NULL : r->addrs, st ? 0 : r->naddrs, r->arg);
+    tn__free(r->addrs);
+    tn__free(r);
+}
+
+TN_API int tn_resolve(tn_loop *loop, const char *host, int port, int family, tn_resolve_cb cb, void *arg) {
+    if (!host || !cb || strlen(host) >= 256 || port < 0 || port > 65535) return TN_EINVAL;
+    tn__resolve *r = TN__CAST(tn__resolve *, tn__calloc(1, sizeof *r));
+    if (!r) return TN_ENOMEM;
+    r->cb = cb;
+    r->arg = arg;
+    r->family = family;
+    r->port = port;
+    strcpy(r->host, host);
+    int rc = tn_loop_run_in_executor(loop, tn__resolve_work, tn__resolve_done, r);
+    if (rc) tn__free(r);
+    return rc;
+}
+// ==== END src/net/socket.c ====
+
+// ==== BEGIN src/net/stream_internal.h ====
+// ---------------------------------------------------------------------------
+#if defined(TN_AMALGAMATION_LINES)
+#line 1 "src/net/stream_internal.h"
+#endif
+// >>stream_internal  What the HTTP server and TCP connections ask of a
+// stream beyond its API (net/stream.c)
+// ---------------------------------------------------------------------------
+#ifndef TN__NET_STREAM_INTERNAL_H
+#define TN__NET_STREAM_INTERNAL_H
+
+
+
+// tn_stream_write; with `now` false the bytes wait for the next flush (the
+// http server holds a response head back until its file is queued too).
+TN__INTERNAL int tn__stream_write(tn_stream *s, const void *data, size_t len, tn_stream_write_cb cb, void *arg,
+                                  bool now);
+// Drops the write callback of the queued file (the request that queued it
+// is gone): for the http server, whose requests can go before their file is sent.
+TN__INTERNAL void tn__stream_forget_file_cb(tn_stream *s);
+// tn_stream_new; `flags_set`: fd is already non-blocking and close-on-exec
+// (the library's own sockets: accept4, SOCK_NONBLOCK), which saves three
+// fcntl calls per connection (tcp.c).
+TN__INTERNAL tn_stream *tn__stream_new(tn_loop *loop, int fd, const tn_stream_desc *desc, bool flags_set);
+// Sets max_write_buffer_size after the stream was made (the http server
+// hands a detached connection to a new owner with its own cap).
+TN__INTERNAL void tn__stream_set_max_write(tn_stream *s, size_t max);
+#endif
+// ==== END src/net/stream_internal.h ====
+
+// ==== BEGIN src/net/stream.c ====
+// >>stream implementation
+#if defined(TN_AMALGAMATION_LINES)
+#line 13 "src/net/stream.c"
+#endif
+
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+#include <unistd.h>
+
+#if TN_USE_SENDFILE
+#  include <sys/sendfile.h>
+#endif
+
+enum { TN__RD_NONE, TN__RD_UNTIL, TN__RD_BYTES, TN__RD_CLOSE, TN__RD_PARSE };
+
+typedef union tn__wcbfn {
+    tn_stream_write_cb write;
+    tn_release_cb release;  // with TN__WCB_REF: lent bytes are given back
+} tn__wcbfn;
+
+typedef struct tn__wcb {
+    uint64_t end;  // the callback runs once wsent reaches this; marks in the top bits
+    tn__wcbfn cb;
+    void *arg;
+} tn__wcb;
+
+// No stream sends 2^62 bytes: the top bits of an end are free for marks.
+#define TN__WCB_FILE ((uint64_t)1 << 63)
+#define TN__WCB_REF ((uint64_t)1 << 62)
+#define TN__WCB_END(w) ((w).end & ~(TN__WCB_FILE | TN__WCB_REF))
+
+// A queued extent: bytes that are not in wbuf, sent once wbuf reaches `at`
+// and before the bytes after it: a file (fd >= 0) or memory lent by
+// tn_stream_write_ref. Allocated per extent and freed once it is sent,
+// fails or the stream closes, so streams that queue none do not pay for
+// them. Its callback (or release) waits in the write callbacks, in order.
+typedef struct tn__qext {
+    struct tn__qext *next;
+    uint64_t off, left;  // a file's next offset; bytes still to send
+    size_t at;
+    const char *ref;     // lent memory: its next byte to send
+    tn_buf buf;          // a file's piece read for sending without sendfile
+    size_t pos;
+    int fd;              // -1 for lent memory
+    bool copy;           // sendfile refused this file: read pieces instead
+} tn__qext;
+
+// The pending read's callback: `parse` for TN__RD_PARSE, else `read`.
+typedef union tn__rcb {
+    tn_stream_read_cb read;
+    tn_stream_parse_cb parse;
+} tn__rcb;
+
+// Every idle connection has one of these: fields only some streams need live
+// elsewhere (files and lent memory), share room (delimiter, callback, scratch position),
+// and the small ones are packed together.
+struct tn_stream {
+    tn__handle handle;
+    tn_loop *loop;
+    int fd;
+    int close_reason;
+    unsigned char events;  // what the loop watches for us
+    unsigned char rmode;   // the pending read, TN__RD_*
+    unsigned char delim_len;
+    unsigned closed : 1, eof : 1, running : 1, rerun : 1, scheduled : 1, close_delivered : 1, in_scratch : 1,
+        partial : 1;
+    size_t max_buffer, max_write;
+    void *user_data;
+    // the pending read
+    size_t rsize;      // bytes wanted (BYTES) or max_bytes (UNTIL, 0: none)
+    size_t scanned;    // UNTIL: bytes searched for the delimiter; PARSE: bytes shown
+    tn__rcb rcb;
+    void *rarg;
+    union {
+        char in[16];
+        char *heap;    // 64 bytes, for delimiters longer than `in`
+    } delim;
+    // received bytes: in rbuf from rpos, or (only inside a read event, when
+    // rbuf is empty) in the loop's scratch buffer from rpos to slen
+    tn_buf rbuf;
+    size_t rpos, slen;
+    // queued bytes: wbuf from wpos; counters for write callbacks
+    tn_buf wbuf;
+    size_t wpos;
+    uint64_t wqueued, wsent;
+    tn__wcb *wcbs;
+    uint32_t nwcbs, wcbs_cap;
+    tn__qext *xhead, *xtail;  // extents queued, in order (NULL: none)
+    // write_timeout: output pending since `wsince` without a byte going out
+    double write_timeout, wsince;
+    tn_timeout wtimer;  // at or before wsince + write_timeout while armed
+    tn_stream_close_cb ccb;
+    void *carg;
+};
+
+TN__PRIVATE void tn__stream_close(tn_stream *s, int reason);
+TN__PRIVATE void tn__stream_run(tn_stream *s);
+
+TN__PRIVATE const char *tn__stream_data(tn_stream *s, size_t *len) {
+    if (s->in_scratch) {
+        *len = s->slen - s->rpos;
+        return s->loop->scratch + s->rpos;
+    }
+    *len = s->rbuf.len - s->rpos;
+    return s->rbuf.data ? s->rbuf.data + s->rpos : "";
+}
+
+TN__PRIVATE void tn__stream_consume(tn_stream *s, size_t n) {
+    s->rpos += n;
+    if (s->in_scratch) return;
+    if (s->rpos == s->rbuf.len) {  // empty: give the memory back while idle
+        tn_buf_free(&s->rbuf);
+        s->rpos = 0;
+    }
+}
+
+TN__PRIVATE void tn__stream_write_clock(tn_loop *loop, void *arg);
+
+// Output just became pending: the write timeout counts from now. The timer
+// is left armed when output drains (it then finds nothing to do), so it can
+// only be early, never late: it re-arms itself for the real deadline.
+TN__PRIVATE void tn__stream_start_write_clock(tn_stream *s) {
+    s->wsince = s->loop->now;
+    if (s->write_timeout > 0 && !s->wtimer.id)
+        s->wtimer = tn_loop_call_at(s->loop, s->wsince + s->write_timeout, tn__stream_write_clock, s);
+}
+
+TN__PRIVATE void tn__stream_write_clock(tn_loop *loop, void *arg) {
+    tn_stream *s = TN__CAST(tn_stream *, arg);
+    s->wtimer.id = 0;
+    if (s->wsent == s->wqueued) return;  // drained since
+    double due = s->wsince + s->write_timeout;
+    if (due > loop->now) {
+        s->wtimer = tn_loop_call_at(loop, due, tn__stream_write_clock, s);
+        return;
+    }
+    TN__LOGD("stream: %llu bytes queued and none taken in %g s (write_timeout); closing",
+             (unsigned long long)(s->wqueued - s->wsent), s->write_timeout);
+    tn__stream_close(s, TN_ETIMEDOUT);
+}
+
+TN__PRIVATE void tn__stream_update_events(tn_stream *s) {
+    if (s->closed) return;
+    int want = (s->eof ? 0 : TN_IO_READ) | (s->wpos < s->wbuf.len || s->xhead ? TN_IO_WRITE : 0);
+    if (want == s->events || tn_loop_update_handler(s->loop, s->fd, want) != 0) return;
+    if ((want & TN_IO_WRITE) && !(s->events & TN_IO_WRITE)) tn__stream_start_write_clock(s);
+    s->events = (unsigned char)want;
+}
+
+TN__PRIVATE void tn__stream_kick(tn_loop *loop, void *arg);
+
+// Runs the stream's pending deliveries in a later iteration (never inside
+// the caller's own call).
+TN__PRIVATE void tn__stream_schedule(tn_stream *s) {
+    if (s->scheduled) return;
+    if (tn_loop_add_callback(s->loop, tn__stream_kick, s) == 0) s->scheduled = 1;
+    else TN__LOGE("stream: cannot queue a callback (out of memory)");
+}
+
+// Where the delimiter search starts: a delimiter may straddle what was
+// already searched and what arrived since.
+TN__PRIVATE size_t tn__find(const char *p, size_t len, size_t from, const char *d, size_t dl) {
+    while (from + dl <= len) {
+        const char *hit = TN__CAST(const char *, memchr(p + from, d[0], len - from - dl + 1));
+        if (!hit) return SIZE_MAX;
+        if (memcmp(hit, d, dl) == 0) return (size_t)(hit - p);
+        from = (size_t)(hit - p) + 1;
+    }
+    return SIZE_MAX;
+}
+
+// How many bytes the pending read takes now: 0 if not yet satisfiable,
+// SIZE_MAX if it never can be (read_until past max_bytes).
+TN__PRIVATE size_t tn__stream_satisfy(tn_stream *s, const char *p, size_t len) {
+    if (s->rmode == TN__RD_BYTES) {
+        if (len >= s->rsize) return s->rsize;
+        return s->partial ? len : 0;
+    }
+    if (s->rmode != TN__RD_UNTIL) return 0;
+    size_t from = s->scanned >= s->delim_len ? s->scanned - (s->delim_len - 1u) : 0;
+    const char *delim = s->delim_len > sizeof s->delim.in ? s->delim.heap : s->delim.in;
+    size_t at = tn__find(p, len, from, delim, s->delim_len);
+    if (at != SIZE_MAX) {
+        size_t end = at + s->delim_len;
+        return s->rsize && end > s->rsize ? SIZE_MAX : end;
+    }
+    s->scanned = len;
+    return s->rsize && len >= s->rsize ? SIZE_MAX : 0;
+}
+
+// Write callbacks run in the order of their ends, which is the order they
+// were queued in.
+TN__PRIVATE void tn__stream_deliver_writes(tn_stream *s, int err) {
+    while (s->nwcbs && (err || TN__WCB_END(s->wcbs[0]) <= s->wsent)) {
+        tn__wcb wc = s->wcbs[0];
+        memmove(s->wcbs, s->wcbs + 1, (s->nwcbs - 1) * sizeof *s->wcbs);
+        s->nwcbs--;
+        if (wc.end & TN__WCB_REF) wc.cb.release(wc.arg);
+        else wc.cb.write(s, TN__WCB_END(wc) <= s->wsent ? 0 : err, wc.arg);
+    }
+}
+
+// A parse read: the callback sees all buffered bytes and says how many it
+// used. The read is ended while the callback runs, so it can start the next
+// one; if it used nothing and started nothing, the read stays pending.
+TN__PRIVATE bool tn__stream_deliver_parse(tn_stream *s, const char *p, size_t len) {
+    if (len == 0 || len == s->scanned) return false;  // nothing new since the last look
+    s->rmode = TN__RD_NONE;
+    size_t n = s->rcb.parse(s, 0, p, len, s->rarg);
+    if (n == 0) {
+        if (s->rmode == TN__RD_NONE) {
+            s->rmode = TN__RD_PARSE;
+            s->scanned = len;
+        }
+        return s->rmode != TN__RD_PARSE;
+    }
+    tn__stream_consume(s, TN__MIN(n, len));
+    return true;
+}
+
+TN__PRIVATE void tn__stream_deliver_reads(tn_stream *s) {
+    while (!s->closed && s->rmode != TN__RD_NONE && s->rmode != TN__RD_CLOSE) {
+        size_t len;
+        const char *p = tn__stream_data(s, &len);
+        if (s->rmode == TN__RD_PARSE) {
+            if (!tn__stream_deliver_parse(s, p, len)) return;
+            continue;
+        }
+        size_t n = tn__stream_satisfy(s, p, len);
+        if (n == SIZE_MAX) {
+            TN__LOGW("stream: no delimiter within max_bytes=%zu; closing", s->rsize);
+            tn__stream_close(s, TN_EMSGSIZE);
+            return;
+        }
+        if (n == 0) return;
+        tn_stream_read_cb cb = s->rcb.read;
+        s->rmode = TN__RD_NONE;
+        s->scanned = 0;
+        cb(s, 0, p, n, s->rarg);
+        tn__stream_consume(s, n);
+    }
+}
+
+// Delivers what is deliverable. Never re-entered: a read or write asked for
+// inside one of its callbacks is handled by the next turn of its own loop.
+TN__PRIVATE void tn__stream_run(tn_stream *s) {
+    if (s->running) {
+        s->rerun = 1;
+        return;
+    }
+    s->running = 1;
+    do {
+        s->rerun = 0;
+        tn__stream_deliver_writes(s, 0);
+        tn__stream_deliver_reads(s);
+        // Like Tornado, the end of the input closes the stream once nothing
+        // buffered can satisfy a read.
+        if (s->eof && !s->closed) tn__stream_close(s, TN_EOF);
+    } while (s->rerun && !s->closed);
+    s->running = 0;
+    tn__stream_update_events(s);
+}
+
+// Drops the first extent, sent (or not: at close).
+TN__PRIVATE void tn__stream_pop_ext(tn_stream *s) {
+    tn__qext *x = s->xhead;
+    s->xhead = x->next;
+    if (!s->xhead) s->xtail = NULL;
+    if (x->fd >= 0) close(x->fd);
+    tn_buf_free(&x->buf);
+    tn__free(x);
+}
+
+TN__PRIVATE void tn__stream_free(tn_stream *s) {  // closed, so its extents are gone
+    tn_buf_free(&s->rbuf);
+    tn_buf_free(&s->wbuf);
+    tn__free(s->wcbs);
+    if (s->delim_len > sizeof s->delim.in) tn__free(s->delim.heap);
+    tn__free(s);
+}
+
+TN__PRIVATE void tn__stream_deliver_close(tn_stream *s) {
+    s->close_delivered = 1;
+    int err = s->close_reason ? s->close_reason : TN_ECLOSED;
+    int mode = s->rmode;
+    s->rmode = TN__RD_NONE;
+    if (mode == TN__RD_CLOSE || mode == TN__RD_PARSE) {
+        size_t len;
+        const char *p = tn__stream_data(s, &len);
+        if (mode == TN__RD_PARSE) s->rcb.parse(s, err, p, len, s->rarg);
+        else s->rcb.read(s, s->close_reason == TN_EOF ? 0 : err, p, len, s->rarg);
+    } else if (mode != TN__RD_NONE) {
+        s->rcb.read(s, err, NULL, 0, s->rarg);
+    }
+    tn__stream_deliver_writes(s, err);
+    if (s->ccb) s->ccb(s, s->close_reason, s->carg);
+}
+
+TN__PRIVATE void tn__stream_kick(tn_loop *loop, void *arg) {
+    tn_stream *s = TN__CAST(tn_stream *, arg);
+    (void)loop;
+    s->scheduled = 0;
+    if (!s->closed) tn__stream_run(s);
+    if (s->closed && !s->close_delivered) tn__stream_deliver_close(s);
+    // A callback above may have queued one more kick: that one frees.
+    if (s->close_delivered && !s->scheduled) tn__stream_free(s);
+}
+
+#ifndef MSG_NOSIGNAL
+#  define MSG_NOSIGNAL 0
+#endif
+// Bytes followed by a file's are sent with MSG_MORE where there is one, so
+// a response head and a small file leave in one segment (no Nagle wait).
+#ifdef MSG_MORE
+#  define TN__MSG_MORE MSG_MORE
+#else
+#  define TN__MSG_MORE 0
+#endif
+
+TN__PRIVATE int tn__stream_send(tn_stream *s, const char *p, size_t len, int flags, size_t *sent) {
+    *sent = 0;
+    while (*sent < len) {
+        ssize_t n = send(s->fd, p + *sent, len - *sent, MSG_NOSIGNAL | flags);
+        if (n > 0) {
+            *sent += (size_t)n;
+            s->wsent += (uint64_t)n;
+        } else if (n < 0 && errno == EINTR) {
+            continue;
+        } else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+            return 0;
+        } else {
+            return n < 0 ? tn__err_from_errno(errno) : TN_EPIPE;
+        }
+    }
+    return 0;
+}
+
+// Reads the file's next piece (at most 64 KiB) into its buf.
+TN__PRIVATE int tn__stream_read_piece(tn__qext *f) {
+    size_t want = (size_t)TN__MIN(f->left, (uint64_t)(64 * 1024));
+    tn_buf_clear(&f->buf);
+    f->pos = 0;
+    if (tn_buf_reserve(&f->buf, want)) return TN_ENOMEM;
+    ssize_t n;
+    do n = pread(f->fd, f->buf.data, want, (off_t)f->off);
+    while (n < 0 && errno == EINTR);
+    if (n < 0) return tn__err_from_errno(errno);
+    if (n == 0) {
+        TN__LOGW("stream: file ended %llu bytes early", (unsigned long long)f->left);
+        return TN_EPIPE;
+    }
+    f->buf.len = (size_t)n;
+    f->off += (uint64_t)n;
+    return 0;
+}
+
+// Hands the kernel what it takes of the first extent, lent memory: 0 with
+// it either sent or waiting for room, or an error.
+TN__PRIVATE int tn__stream_send_ref(tn_stream *s, tn__qext *x) {
+    bool more = x->next || s->wbuf.len > x->at;  // and the rest follows at once
+    while (x->left) {
+        size_t sent, piece = (size_t)TN__MIN(x->left, (uint64_t)1 << 30);
+        int r = tn__stream_send(s, x->ref, piece, more || x->left > piece ? TN__MSG_MORE : 0, &sent);
+        x->ref += sent;
+        x->left -= sent;
+        if (r || sent < piece) return r;
+    }
+    return 0;
+}
+
+// The same for a file: sendfile(2), or pieces read into its buffer.
+TN__PRIVATE int tn__stream_send_file(tn_stream *s, tn__qext *f) {
+    while (f->left) {
+#if TN_USE_SENDFILE
+        if (!f->copy) {
+            off_t off = (off_t)f->off;
+            ssize_t n = sendfile(s->fd, f->fd, &off, (size_t)TN__MIN(f->left, (uint64_t)1 << 30));
+            if (n > 0) {
+                f->off += (uint64_t)n, f->left -= (uint64_t)n, s->wsent += (uint64_t)n;
+                continue;
+            }
+            if (n < 0 && errno == EINTR) continue;
+            if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return 0;
+            if (n < 0 && (errno == EINVAL || errno == ENOSYS || errno == EOPNOTSUPP)) {
+                f->copy = true;  // e.g. a pipe or a file system without it
+                continue;
+            }
+            if (n == 0) TN__LOGW("stream: file ended %llu bytes early", (unsigned long long)f->left);
+            return n < 0 ? tn__err_from_errno(errno) : TN_EPIPE;
+        }
+#endif
+        if (f->pos == f->buf.len) {
+            int r = tn__stream_read_piece(f);
+            if (r) return r;
+        }
+        size_t sent;
+        size_t piece = f->buf.len - f->pos;
+        int r = tn__stream_send(s, f->buf.data + f->pos, piece, f->left > piece ? TN__MSG_MORE : 0, &sent);
+        f->pos += sent;
+        f->left -= sent;
+        if (r || f->pos < f->buf.len) return r;
+    }
+    return 0;
+}
+
+// Sends wbuf and the extents in their order until the kernel is full.
+TN__PRIVATE int tn__stream_send_all(tn_stream *s) {
+    for (;;) {
+        tn__qext *x = s->xhead;
+        size_t stop = x ? x->at : s->wbuf.len, sent = 0;
+        int r = stop > s->wpos ? tn__stream_send(s, s->wbuf.data + s->wpos, stop - s->wpos, x ? TN__MSG_MORE : 0, &sent)
+                               : 0;
+        s->wpos += sent;
+        if (r) return r;
+        if (s->wpos < stop || !x) break;
+        r = x->fd >= 0 ? tn__stream_send_file(s, x) : tn__stream_send_ref(s, x);
+        if (r) return r;
+        if (x->left) break;  // the kernel is full
+        tn__stream_pop_ext(s);
+    }
+    if (s->wpos == s->wbuf.len) {  // then every extent waits at its end
+        tn_buf_free(&s->wbuf);
+        s->wpos = 0;
+        for (tn__qext *x = s->xhead; x; x = x->next) x->at = 0;
+    }
+    return 0;
+}
+
+TN__PRIVATE int tn__stream_flush(tn_stream *s) {
+    uint64_t before = s->wsent;
+    int r = tn__stream_send_all(s);
+    if (s->wsent != before) s->wsince = s->loop->now;  // progress: the write timeout starts over
+    return r;
+}
+
+TN__PRIVATE void tn__stream_close(tn_stream *s, int reason) {
+    if (s->closed) return;
+    s->closed = 1;
+    s->close_reason = reason;
+    // Hand the kernel what it takes now; the rest is dropped (Tornado drops all).
+    if ((s->wpos < s->wbuf.len || s->xhead) && (reason == 0 || reason == TN_EOF || reason == TN_ECANCELED))
+        tn__stream_flush(s);
+    while (s->xhead) tn__stream_pop_ext(s);  // lent memory goes back through its wcb
+    tn_loop_remove_timeout(s->loop, s->wtimer);
+    s->wtimer.id = 0;
+    tn_loop_remove_handler(s->loop, s->fd);
+    close(s->fd);
+    s->fd = -1;
+    tn__loop_remove_handle(&s->handle);
+    if (reason != 0 && reason != TN_EOF && reason != TN_ECANCELED)
+        TN__LOGD("stream closed: %s", tn_strerror(reason));
+    tn__stream_schedule(s);
+}
+
+TN__PRIVATE void tn__stream_on_readable(tn_stream *s) {
+    size_t buffered = tn_stream_read_buffer_size(s);
+    if (buffered >= s->max_buffer) {
+        TN__LOGW("stream: reached max_buffer_size (%zu bytes); closing", s->max_buffer);
+        tn__stream_close(s, TN_ENOBUFS);
+        return;
+    }
+    size_t cap, want = TN__MIN((size_t)TN_DEFAULT_READ_CHUNK_SIZE, s->max_buffer - buffered);
+    char *dst;
+    bool scratch = buffered == 0 && (dst = tn__loop_scratch(s->loop, &cap)) != NULL;
+    if (scratch) {
+        want = TN__MIN(want, cap);
+    } else {
+        if (s->rpos && s->rbuf.len + want + 1 > s->rbuf.cap) {  // compact before growing
+            tn_buf_consume(&s->rbuf, s->rpos);
+            s->rpos = 0;
+        }
+        if (tn_buf_reserve(&s->rbuf, want)) {
+            tn__stream_close(s, TN_ENOMEM);
+            return;
+        }
+        dst = s->rbuf.data + s->rbuf.len;
+    }
+    ssize_t n = recv(s->fd, dst, want, 0);
+    if (n < 0) {
+        if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) tn__stream_close(s, tn__err_from_errno(errno));
+        return;
+    }
+    if (n == 0) {
+        s->eof = 1;
+    } else if (scratch) {
+        s->in_scratch = 1;  // rpos is 0: rbuf is empty
+        s->slen = (size_t)n;
+    } else {
+        s->rbuf.len += (size_t)n;
+        s->rbuf.data[s->rbuf.len] = '\0';
+    }
+    tn__stream_run(s);
+    if (s->in_scratch) {  // keep what the reads left, before the scratch is reused
+        size_t at = s->rpos;
+        s->in_scratch = 0;
+        s->rpos = 0;
+        if (at < s->slen && tn_buf_append(&s->rbuf, s->loop->scratch + at, s->slen - at)) {
+            tn__stream_close(s, TN_ENOMEM);
+        }
+    }
+}
+
+TN__PRIVATE void tn__stream_on_io(tn_loop *loop, int fd, int events, void *arg) {
+    tn_stream *s = TN__CAST(tn_stream *, arg);
+    (void)loop;
+    (void)fd;
+    if (events & TN_IO_WRITE) {
+        int r = tn__stream_flush(s);
+        if (r) {
+            tn__stream_close(s, r);
+            return;
+        }
+        tn__stream_run(s);
+    }
+    if (!s->closed && (events & (TN_IO_READ | TN_IO_ERROR))) tn__stream_on_readable(s);
+}
+
+TN__PRIVATE void tn__stream_handle_close(tn__handle *h) {
+    tn__stream_close(TN__CAST(tn_stream *, (void *)h), TN_ECANCELED);
+}
+
+TN__INTERNAL tn_stream *tn__stream_new(tn_loop *loop, int fd, const tn_stream_desc *desc, bool flags_set) {
+    tn_stream *s = TN__CAST(tn_stream *, tn__calloc(1, sizeof *s));
+    if (!s || (!flags_set && tn__set_nonblock_cloexec(fd) != 0)) {
+        tn__free(s);
+        close(fd);
+        return NULL;
+    }
+    s->loop = loop;
+    s->fd = fd;
+    s->max_buffer = TN_DEFAULT_MAX_BUFFER_SIZE;
+    if (desc) {
+        s->max_buffer = TN__DEF(desc->max_buffer_size, s->max_buffer);
+        s->max_write = desc->max_write_buffer_size;
+        s->write_timeout = desc->write_timeout;
+        s->user_data = desc->user_data;
+    }
+    s->events = TN_IO_READ;
+    int r = tn_loop_add_handler(loop, fd, s->events, tn__stream_on_io, s);
+    if (r) {
+        TN__LOGE("stream: cannot watch fd %d: %s", fd, tn_strerror(r));
+        close(fd);
+        tn__free(s);
+        return NULL;
+    }
+    s->handle.close = tn__stream_handle_close;
+    tn__loop_add_handle(loop, &s->handle);
+    return s;
+}
+
+TN_API tn_stream *tn_stream_new(tn_loop *loop, int fd, const tn_stream_desc *desc) {
+    return tn__stream_new(loop, fd, desc, false);
+}
+
+TN__PRIVATE tn__rcb tn__rcb_read(tn_stream_read_cb cb) {
+    tn__rcb c;
+    c.read = cb;
+    return c;
+}
+
+TN__PRIVATE int tn__stream_start_read(tn_stream *s, int mode, size_t size, tn__rcb cb, void *arg) {
+    if (mode == TN__RD_PARSE ? !cb.parse : !cb.read) return TN_EINVAL;
+    if (s->closed) return TN_ECLOSED;
+    if (s->rmode != TN__RD_NONE) return TN_EBUSY;
+    s->rmode = (unsigned char)mode;
+    s->rsize = size;
+    s->scanned = 0;
+    s->rcb = cb;
+    s->rarg = arg;
+    // Inside one of our callbacks the running delivery picks it up;
+    // otherwise a later iteration does.
+    if (s->running) s->rerun = 1;
+    else if (tn_stream_read_buffer_size(s) || s->eof) tn__stream_schedule(s);
+    return 0;
+}
+
+TN_API int tn_stream_read_until(tn_stream *s, const char *delim, size_t delim_len, size_t max_bytes,
+                                tn_stream_read_cb cb, void *arg) {
+    if (!delim || delim_len == 0 || delim_len > 64) return TN_EINVAL;
+    if (s->closed) return TN_ECLOSED;
+    if (s->rmode != TN__RD_NONE) return TN_EBUSY;
+    bool had_heap = s->delim_len > sizeof s->delim.in, wants_heap = delim_len > sizeof s->delim.in;
+    if (wants_heap && !had_heap) {  // rare: kept while the delimiters stay long
+        char *h = TN__CAST(char *, tn__malloc(64));
+        if (!h) return TN_ENOMEM;
+        s->delim.heap = h;
+    } else if (had_heap && !wants_heap) {
+        tn__free(s->delim.heap);
+    }
+    memcpy(wants_heap ? s->delim.heap : s->delim.in, delim, delim_len);
+    s->delim_len = (unsigned char)delim_len;
+    return tn__stream_start_read(s, TN__RD_UNTIL, max_bytes, tn__rcb_read(cb), arg);
+}
+
+TN_API int tn_stream_read_bytes(tn_stream *s, size_t n, bool partial, tn_stream_read_cb cb, void *arg) {
+    if (n == 0) return TN_EINVAL;
+    if (n > s->max_buffer && !partial) return TN_EMSGSIZE;
+    if (s->closed) return TN_ECLOSED;
+    if (s->rmode != TN__RD_NONE) return TN_EBUSY;
+    s->partial = partial;
+    return tn__stream_start_read(s, TN__RD_BYTES, n, tn__rcb_read(cb), arg);
+}
+
+TN_API int tn_stream_read_parse(tn_stream *s, tn_stream_parse_cb cb, void *arg) {
+    tn__rcb c;
+    c.parse = cb;
+    return tn__stream_start_read(s, TN__RD_PARSE, 0, c, arg);
+}
+
+TN_API int tn_stream_read_until_close(tn_stream *s, tn_stream_read_cb cb, void *arg) {
+    return tn__stream_start_read(s, TN__RD_CLOSE, 0, tn__rcb_read(cb), arg);
+}
+
+// Runs the callbacks now satisfied in a later turn (never inside the caller's call).
+TN__PRIVATE void tn__stream_writes_done_soon(tn_stream *s) {
+    if (s->running) s->rerun = 1;
+    else tn__stream_schedule(s);
+}
+
+// Makes room for one more write callback before anything is queued, so that
+// nothing fails after sending.
+TN__PRIVATE int tn__stream_reserve_wcb(tn_stream *s) {
+    size_t cap = s->wcbs_cap;  // 32 bits in the stream, which every connection has
+    if (s->nwcbs == UINT32_MAX / 2 || tn__grow(&s->wcbs, &cap, s->nwcbs + 1u, sizeof *s->wcbs, 4)) return TN_ENOMEM;
+    s->wcbs_cap = (uint32_t)cap;
+    return 0;
+}
+
+// Adds a callback, reserved above, for the bytes queued so far.
+TN__PRIVATE void tn__stream_add_wcb(tn_stream *s, uint64_t mark, tn__wcbfn fn, void *arg) {
+    tn__wcb *w = &s->wcbs[s->nwcbs++];
+    w->end = s->wqueued | mark;
+    w->cb = fn;
+    w->arg = arg;
+}
+
+TN__PRIVATE tn__wcbfn tn__wcb_write(tn_stream_write_cb cb) {
+    tn__wcbfn fn;
+    fn.write = cb;
+    return fn;
+}
+
+// tn_stream_write; with `now` false the bytes wait for the next flush (the
+// http server holds a response head back until its file is queued too).
+TN__INTERNAL int tn__stream_write(tn_stream *s, const void *data, size_t len, tn_stream_write_cb cb, void *arg,
+                                  bool now) {
+    if (s->closed) return TN_ECLOSED;
+    size_t pending = s->wbuf.len - s->wpos;
+    if (s->max_write && len > s->max_write - TN__MIN(pending, s->max_write)) {
+        TN__LOGW("stream: write of %zu bytes would pass max_write_buffer_size (%zu, %zu queued)", len, s->max_write,
+                 pending);
+        return TN_ENOBUFS;
+    }
+    if (cb && tn__stream_reserve_wcb(s)) return TN_ENOMEM;
+    const char *p = TN__CAST(const char *, data);
+    size_t sent = 0;
+    if (now && pending == 0 && !s->xhead && len) {
+        int r = tn__stream_send(s, p, len, 0, &sent);
+        if (r) {  // as in Tornado, the failure arrives through the callbacks, this one's too
+            s->wqueued += len;
+            if (cb) tn__stream_add_wcb(s, 0, tn__wcb_write(cb), arg);
+            tn__stream_close(s, r);
+            return 0;
+        }
+    }
+    if (sent < len && tn_buf_append(&s->wbuf, p + sent, len - sent)) {
+        tn__stream_close(s, TN_ENOMEM);
+        return TN_ENOMEM;
+    }
+    s->wqueued += len;
+    if (cb) {
+        tn__stream_add_wcb(s, 0, tn__wcb_write(cb), arg);
+        if (s->wsent >= s->wqueued) tn__stream_writes_done_soon(s);
+    }
+    tn__stream_update_events(s);
+    return 0;
+}
+
+// Queues an extent (its fd or memory already in x) after what is queued,
+// with its callback (fn.write may be NULL; its room was reserved). Sends
+// what the kernel takes now.
+TN__PRIVATE void tn__stream_queue_ext(tn_stream *s, tn__qext *x, uint64_t mark, tn__wcbfn fn, void *arg) {
+    x->at = s->wbuf.len;
+    if (s->xtail) s->xtail->next = x;
+    else s->xhead = x;
+    s->xtail = x;
+    s->wqueued += x->left;
+    if (fn.write) tn__stream_add_wcb(s, mark, fn, arg);
+    int r = tn__stream_flush(s);
+    if (r) tn__stream_close(s, r);  // the failure arrives through the callback, as in tn_stream_write
+    else if (fn.write && s->wsent >= s->wqueued) tn__stream_writes_done_soon(s);
+    tn__stream_update_events(s);
+}
+
+TN_API int tn_stream_write_file(tn_stream *s, int fd, uint64_t offset, uint64_t length, tn_stream_write_cb cb,
+                                void *arg) {
+    if (s->closed) {
+        close(fd);
+        return TN_ECLOSED;
+    }
+    if (length == 0) {
+        close(fd);
+        return tn_stream_write(s, "", 0, cb, arg);
+    }
+    tn__qext *x = TN__CAST(tn__qext *, tn__calloc(1, sizeof *x));
+    if (!x || (cb && tn__stream_reserve_wcb(s))) {
+        TN__LOGE("stream: cannot queue a file (out of memory)");
+        tn__free(x);
+        close(fd);
+        return TN_ENOMEM;
+    }
+    x->fd = fd;
+    x->off = offset;
+    x->left = length;
+    tn__stream_queue_ext(s, x, TN__WCB_FILE, tn__wcb_write(cb), arg);
+    return 0;
+}
+
+TN_API int tn_stream_write_ref(tn_stream *s, const void *data, size_t len, tn_release_cb release, void *arg) {
+    if (!release) return TN_EINVAL;
+    int r = s->closed ? TN_ECLOSED : tn__stream_reserve_wcb(s);
+    tn__qext *x = r ? NULL : TN__CAST(tn__qext *, tn__calloc(1, sizeof *x));
+    if (!x) {
+        release(arg);
+        return r ? r : TN_ENOMEM;
+    }
+    x->fd = -1;
+    x->ref = TN__CAST(const char *, data);
+    x->left = len;
+    tn__wcbfn fn;
+    fn.release = release;
+    tn__stream_queue_ext(s, x, TN__WCB_REF, fn, arg);
+    return 0;
+}
+
+// For the http server, whose requests can go before their file is sent.
+TN__INTERNAL void tn__stream_forget_file_cb(tn_stream *s) {
+    uint32_t n = 0;
+    for (uint32_t i = 0; i < s->nwcbs; i++)
+        if (!(s->wcbs[i].end & TN__WCB_FILE)) s->wcbs[n++] = s->wcbs[i];
+    s->nwcbs = n;
+}
+
+// For the http server, which caps output only once it hands a stream over.
+TN__INTERNAL void tn__stream_set_max_write(tn_stream *s, size_t max) { s->max_write = max; }
+
+TN_API int tn_stream_write(tn_stream *s, const void *data, size_t len, tn_stream_write_cb cb, void *arg) {
+    return tn__stream_write(s, data, len, cb, arg, true);
+}
+
+TN_API void tn_stream_set_close_callback(tn_stream *s, tn_stream_close_cb cb, void *arg) {
+    s->ccb = cb;
+    s->carg = arg;
+}
+
+TN_API void tn_stream_close(tn_stream *s) { tn__stream_close(s, 0); }
+TN_API bool tn_stream_closed(const tn_stream *s) { return s->closed; }
+TN_API bool tn_stream_reading(const tn_stream *s) { return s->rmode != TN__RD_NONE; }
+TN_API size_t tn_stream_write_buffer_size(const tn_stream *s) {
+    uint64_t n = s->wqueued - s->wsent;
+    return n > SIZE_MAX ? SIZE_MAX : (size_t)n;
+}
+
+TN_API size_t tn_stream_read_buffer_size(const tn_stream *s) {
+    return s->in_scratch ? s->slen - s->rpos : s->rbuf.len - s->rpos;
+}
+
+TN_API int tn_stream_set_nodelay(tn_stream *s, bool on) {
+    if (s->closed) return TN_ECLOSED;
+    int v = on ? 1 : 0;
+    if (setsockopt(s->fd, IPPROTO_TCP, TCP_NODELAY, &v, sizeof v) == 0) return 0;
+    return errno == EOPNOTSUPP || errno == ENOPROTOOPT ? 0 : tn__err_from_errno(errno);
+}
+
+TN_API int tn_stream_peer_addr(const tn_stream *s, tn_addr *out) {
+    socklen_t len = sizeof out->u.bytes;
+    if (s->closed) return TN_ECLOSED;
+    if (getpeername(s->fd, (struct sockaddr *)(void *)out->u.bytes, &len) < 0) return tn__err_from_errno(errno);
+    out->len = len;
+    return 0;
+}
+
+TN_API int tn_stream_fd(const tn_stream *s) { return s->fd; }
+TN_API tn_loop *tn_stream_loop(const tn_stream *s) { return s->loop; }
+TN_API void *tn_stream_user_data(const tn_stream *s) { return s->user_data; }
+TN_API void tn_stream_set_user_data(tn_stream *s, void *user_data) { s->user_data = user_data; }
+// ==== END src/net/stream.c ====
+
+// ==== BEGIN src/net/tcp_internal.h ====
+// ---------------------------------------------------------------------------
+#if defined(TN_AMALGAMATION_LINES)
+#line 1 "src/net/tcp_internal.h"
+#endif
+// >>tcp_internal  A TCP server inside another server (net/tcp.c)
+// ---------------------------------------------------------------------------
+#ifndef TN__NET_TCP_INTERNAL_H
+#define TN__NET_TCP_INTERNAL_H
+
+
+
+// Makes srv its caller's to free (with tn_tcp_server_stop): the loop no
+// longer frees it at tn_loop_free. For servers built on a TCP server.
+TN__INTERNAL void tn__tcp_server_disown(tn_tcp_server *srv);
+#endif
+// ==== END src/net/tcp_internal.h ====
+
+// ==== BEGIN src/net/tcp.c ====
+// >>tcp implementation: accepting (with the EMFILE reserve) and connecting
+#if defined(TN_AMALGAMATION_LINES)
+#line 14 "src/net/tcp.c"
+#endif
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+enum { TN__MAX_LISTEN = 16 };
+
+struct tn_tcp_server {
+    tn__handle handle;
+    tn_loop *loop;
+    tn_tcp_server_desc desc;
+    int fds[TN__MAX_LISTEN];
+    int nfds;
+    int reserve_fd;     // a spare descriptor, given up to shed one connection on EMFILE
+    int paused;
+    tn_timeout resume;
+    int in_accept, stop_pending;
+    double emfile_logged;
+};
+
+TN__PRIVATE void tn__server_free(tn_tcp_server *srv) {
+    for (int i = 0; i < srv->nfds; i++) {
+        tn_loop_remove_handler(srv->loop, srv->fds[i]);
+        close(srv->fds[i]);
+    }
+    if (srv->reserve_fd >= 0) close(srv->reserve_fd);
+    tn_loop_remove_timeout(srv->loop, srv->resume);
+    tn__loop_remove_handle(&srv->handle);
+    tn__free(srv);
+}
+
+TN__PRIVATE void tn__server_watch(tn_tcp_server *srv, int events) {
+    for (int i = 0; i < srv->nfds; i++) tn_loop_update_handler(srv->loop, srv->fds[i], events);
+}
+
+TN__PRIVATE void tn__server_resume(tn_loop *loop, void *arg) {
+    tn_tcp_server *srv = TN__CAST(tn_tcp_server *, arg);
+    (void)loop;
+    srv->resume.id = 0;
+    srv->paused = 0;
+    if (srv->reserve_fd < 0) srv->reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+    tn__server_watch(srv, TN_IO_READ);
+}
+
+// Out of descriptors: a level-triggered listening socket would wake us
+// forever. Give up the spare descriptor to accept and close one connection
+// (the client learns at once instead of hanging); without a spare, stop
+// watching for 100 ms. Either way the loop does not spin.
+TN__PRIVATE void tn__server_emfile(tn_tcp_server *srv, int lfd) {
+    if (srv->loop->now - srv->emfile_logged >= 1.0) {
+        srv->emfile_logged = srv->loop->now;
+        TN__LOGW("accept: too many open files; shedding connections");
+    }
+    if (srv->reserve_fd >= 0) {
+        close(srv->reserve_fd);
+        int c = accept(lfd, NULL, NULL);
+        if (c >= 0) close(c);
+        srv->reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+        if (srv->reserve_fd >= 0) return;
+    }
+    srv->paused = 1;
+    tn__server_watch(srv, 0);
+    srv->resume = tn_loop_call_later(srv->loop, 0.1, tn__server_resume, srv);
+}
+
+// accept4 saves two fcntl calls per connection, but glibc declares it only
+// under _GNU_SOURCE, which comes too late when tornado.h was first included
+// for its declarations only (or after other system headers).
+#if defined(__linux__) && defined(SOCK_NONBLOCK) && (defined(__USE_GNU) || !defined(__GLIBC__))
+#  define TN__HAVE_ACCEPT4 1
+#endif
+
+TN__PRIVATE int tn__accept(int lfd) {
+#if defined(TN__HAVE_ACCEPT4)
+    return accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+#else
+    int c = accept(lfd, NULL, NULL);
+    if (c >= 0 && tn__set_nonblock_cloexec(c) != 0) {
+        close(c);
+        errno = EINVAL;
+        return -1;
+    }
+    return c;
+#endif
+}
+
+TN__PRIVATE void tn__server_on_accept(tn_loop *loop, int lfd, int events, void *arg) {
+    tn_tcp_server *srv = TN__CAST(tn_tcp_server *, arg);
+    (void)events;
+    srv->in_accept = 1;
+    for (int i = 0; i < srv->desc.max_accepts && !srv->stop_pending && !srv->paused; i++) {
+        int c = tn__accept(lfd);
+        if (c < 0) {
+            if (errno == EINTR || errno == ECONNABORTED || errno == EPROTO) continue;
+            if (errno == EMFILE || errno == ENFILE) tn__server_emfile(srv, lfd);
+            else if (errno != EAGAIN && errno != EWOULDBLOCK) TN__LOGE("accept: %s", strerror(errno));
+            break;
+        }
+#if defined(SO_NOSIGPIPE)
+        int one = 1;
+        setsockopt(c, SOL_SOCKET, SO_NOSIGPIPE, &one, sizeof one);
+#endif
+#if defined(TN__HAVE_ACCEPT4)
+        tn_stream *s = tn__stream_new(loop, c, &srv->desc.stream, true);
+#else
+        tn_stream *s = tn_stream_new(loop, c, &srv->desc.stream);
+#endif
+        if (!s) {
+            TN__LOGE("accept: cannot create a stream (out of memory)");
+            continue;
+        }
+        srv->desc.handle_stream(srv, s, srv->desc.user_data);
+    }
+    srv->in_accept = 0;
+    if (srv->stop_pending) tn__server_free(srv);
+}
+
+TN__PRIVATE void tn__server_handle_close(tn__handle *h) { tn__server_free(TN__CAST(tn_tcp_server *, (void *)h)); }
+
+TN_API tn_tcp_server *tn_tcp_server_new(tn_loop *loop, const tn_tcp_server_desc *desc) {
+    if (!desc || !desc->handle_stream) {
+        TN__LOGE("tn_tcp_server_new: handle_stream is required");
+        return NULL;
+    }
+    tn_tcp_server *srv = TN__CAST(tn_tcp_server *, tn__calloc(1, sizeof *srv));
+    if (!srv) return NULL;
+    srv->loop = loop;
+    srv->desc = *desc;
+    srv->desc.max_accepts = TN__DEF(desc->max_accepts, 128);
+    srv->reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+    srv->handle.close = tn__server_handle_close;
+    tn__loop_add_handle(loop, &srv->handle);
+    return srv;
+}
+
+TN_API int tn_tcp_server_add_sockets(tn_tcp_server *srv, const int *fds, int n) {
+    for (int i = 0; i < n; i++) {
+        if (srv->nfds == TN__MAX_LISTEN) return TN_ERANGE;
+        int r = tn__set_nonblock_cloexec(fds[i]);
+        if (r == 0) r = tn_loop_add_handler(srv->loop, fds[i], srv->paused ? 0 : TN_IO_READ, tn__server_on_accept, srv);
+        if (r) return r;
+        srv->fds[srv->nfds++] = fds[i];
+    }
+    return 0;
+}
+
+TN_API int tn_tcp_server_listen(tn_tcp_server *srv, const tn_bind_desc *bind) {
+    int fds[TN__MAX_LISTEN];
+    int n = tn_bind_sockets(bind, fds, TN__MAX_LISTEN - srv->nfds);
+    if (n < 0) return n;
+    int r = tn_tcp_server_add_sockets(srv, fds, n);
+    if (r) {
+        for (int i = 0; i < n; i++) {
+            tn_loop_remove_handler(srv->loop, fds[i]);
+            close(fds[i]);
+        }
+        srv->nfds = 0;
+    }
+    return r;
+}
+
+TN_API int tn_tcp_server_port(const tn_tcp_server *srv) { return srv->nfds ? tn__local_port(srv->fds[0]) : 0; }
+
+TN__INTERNAL void tn__tcp_server_disown(tn_tcp_server *srv) { tn__loop_remove_handle(&srv->handle); }
+
+TN_API void tn_tcp_server_stop(tn_tcp_server *srv) {
+    if (!srv) return;
+    if (srv->in_accept) srv->stop_pending = 1;
+    else tn__server_free(srv);
+}
+
+// ---- connecting
+
+typedef struct tn__connect {
+    tn__handle handle;
+    tn_loop *loop;
+    tn_connect_cb cb;
+    void *arg;
+    tn_stream_desc sdesc;
+    tn_addr *addrs;
+    int naddrs, next, fd, last_err;
+    tn_timeout timer, start;
+    int resolving, done;
+} tn__connect;
+
+TN__PRIVATE void tn__connect_finish(tn__connect *c, int status, tn_stream *s) {
+    if (c->done) return;
+    c->done = 1;
+    tn_loop_remove_timeout(c->loop, c->timer);
+    tn_loop_remove_timeout(c->loop, c->start);
+    tn__loop_remove_handle(&c->handle);
+    if (c->fd >= 0) {
+        tn_loop_remove_handler(c->loop, c->fd);
+        close(c->fd);
+        c->fd = -1;
+    }
+    c->cb(c->loop, status, s, c->arg);
+    if (!c->resolving) {  // else the resolver's answer frees it
+        tn__free(c->addrs);
+        tn__free(c);
+    }
+}
+
+TN__PRIVATE void tn__connect_try_next(tn__connect *c);
+
+TN__PRIVATE void tn__connect_established(tn__connect *c) {
+    int fd = c->fd;
+    tn_loop_remove_handler(c->loop, fd);
+    c->fd = -1;
+#if defined(SOCK_NONBLOCK) && defined(SOCK_CLOEXEC)
+    tn_stream *s = tn__stream_new(c->loop, fd, &c->sdesc, true);  // tn__socket set both
+#else
+    tn_stream *s = tn_stream_new(c->loop, fd, &c->sdesc);
+#endif
+    tn__connect_finish(c, s ? 0 : TN_ENOMEM, s);
+}
+
+TN__PRIVATE void tn__connect_on_io(tn_loop *loop, int fd, int events, void *arg) {
+    tn__connect *c = TN__CAST(tn__connect *, arg);
+    int err = 0;
+    socklen_t len = sizeof err;
+    // Every backend reports a failed connect as an error event: a clean
+    // writable one needs no getsockopt (a syscall per connection saved).
+    if (events & TN_IO_ERROR) {
+        if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0) err = errno;
+        if (err == 0) err = loop->io_err;  // kqueue: see tn__fired
+    }
+    if (err == 0) {
+        tn__connect_established(c);
+        return;
+    }
+    c->last_err = tn__err_from_errno(err);
+    tn_loop_remove_handler(c->loop, fd);
+    close(fd);
+    c->fd = -1;
+    c->next++;
+    tn__connect_try_next(c);
+}
+
+TN__PRIVATE void tn__connect_try_next(tn__connect *c) {
+    for (; c->next < c->naddrs; c->next++) {
+        const tn_addr *a = &c->addrs[c->next];
+        int fd = tn__socket(tn__sa(a)->sa_family, SOCK_STREAM);
+        if (fd < 0) {
+            c->last_err = fd;
+            continue;
+        }
+        c->fd = fd;
+        if (connect(fd, tn__sa(a), a->len) == 0) {
+            tn__connect_established(c);
+            return;
+        }
+        if (errno == EINPROGRESS || errno == EINTR) {
+            int r = tn_loop_add_handler(c->loop, fd, TN_IO_WRITE, tn__connect_on_io, c);
+            if (r) tn__connect_finish(c, r, NULL);
+            return;
+        }
+        c->last_err = tn__err_from_errno(errno);
+        close(fd);
+        c->fd = -1;
+    }
+    tn__connect_finish(c, c->last_err ? c->last_err : TN_ECONNREFUSED, NULL);
+}
+
+TN__PRIVATE void tn__connect_on_resolved(tn_loop *loop, int status, const tn_addr *addrs, int n, void *arg) {
+    tn__connect *c = TN__CAST(tn__connect *, arg);
+    (void)loop;
+    c->resolving = 0;
+    if (c->done) {  // timed out or cancelled meanwhile
+        tn__free(c);
+        return;
+    }
+    if (status) {
+        tn__connect_finish(c, status, NULL);
+        return;
+    }
+    c->addrs = TN__CAST(tn_addr *, tn__calloc((size_t)n, sizeof(tn_addr)));
+    if (!c->addrs) {
+        tn__connect_finish(c, TN_ENOMEM, NULL);
+        return;
+    }
+    memcpy(c->addrs, addrs, (size_t)n * sizeof(tn_addr));
+    c->naddrs = n;
+    tn__connect_try_next(c);
+}
+
+TN__PRIVATE void tn__connect_on_timeout(tn_loop *loop, void *arg) {
+    (void)loop;
+    tn__connect *c = TN__CAST(tn__connect *, arg);
+    c->timer.id = 0;
+    tn__connect_finish(c, TN_ETIMEDOUT, NULL);
+}
+
+// Connecting starts from a zero-delay timer: cb never runs inside tn_tcp_connect.
+TN__PRIVATE void tn__connect_start(tn_loop *loop, void *arg) {
+    (void)loop;
+    tn__connect *c = TN__CAST(tn__connect *, arg);
+    c->start.id = 0;
+    tn__connect_try_next(c);
+}
+
+TN__PRIVATE void tn__connect_handle_close(tn__handle *h) {
+    tn__connect_finish(TN__CAST(tn__connect *, (void *)h), TN_ECANCELED, NULL);
+}
+
+// A numeric host or a Unix path needs no resolver: fill the one address.
+TN__PRIVATE int tn__connect_literal(tn__connect *c, const tn_connect_desc *d) {
+    tn_addr a;
+    memset(&a, 0, sizeof a);
+    if (d->unix_path) {
+        struct sockaddr_un *un = (struct sockaddr_un *)(void *)a.u.bytes;
+        if (strlen(d->unix_path) >= sizeof un->sun_path) return TN_EINVAL;
+        un->sun_family = AF_UNIX;
+        strcpy(un->sun_path, d->unix_path);
+        a.len = sizeof *un;
+    } else {
+        struct sockaddr_in *in4 = (struct sockaddr_in *)(void *)a.u.bytes;
+        struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)(void *)a.u.bytes;
+        if (d->family != TN_FAMILY_IPV6 && inet_pton(AF_INET, d->host, &in4->sin_addr) == 1) {
+            in4->sin_family = AF_INET;
+            in4->sin_port = htons((uint16_t)d->port);
+            a.len = sizeof *in4;
+        } else if (d->family != TN_FAMILY_IPV4 && inet_pton(AF_INET6, d->host, &in6->sin6_addr) == 1) {
+            in6->sin6_family = AF_INET6;
+            in6->sin6_port = htons((uint16_t)d->port);
+            a.len = sizeof *in6;
+        } else {
+            return 1;  // a name: resolve it
+        }
+    }
+    c->addrs = TN__CAST(tn_addr *, tn__malloc(sizeof a));
+    if (!c->addrs) return TN_ENOMEM;
+    c->addrs[0] = a;
+    c->naddrs = 1;
+    return 0;
+}
+
+TN_API int tn_tcp_connect(tn_loop *loop, const tn_connect_desc *d, tn_connect_cb cb, void *arg) {
+    if (!d || !cb || (!d->host && !d->unix_path) || d->port < 0 || d->port > 65535) return TN_EINVAL;
+    tn__connect *c = TN__CAST(tn__connect *, tn__calloc(1, sizeof *c));
+    if (!c) return TN_ENOMEM;
+    c->loop = loop;
+    c->cb = cb;
+    c->arg = arg;
+    c->sdesc = d->stream;
+    c->fd = -1;
+    int lit = tn__connect_literal(c, d);
+    if (lit < 0) {
+        tn__free(c);
+        return lit;
+    }
+    if (lit == 1) {
+        int r = tn_resolve(loop, d->host, d->port, d->family, tn__connect_on_resolved, c);
+        if (r) {
+            tn__free(c);
+            return r;
+        }
+        c->resolving = 1;
+    }
+    c->handle.close = tn__connect_handle_close;
+    tn__loop_add_handle(loop, &c->handle);
+    c->timer = tn_loop_call_later(loop, d->timeout > 0 ? d->timeout : 20.0, tn__connect_on_timeout, c);
+    if (!c->resolving) c->start = tn_loop_call_later(loop, 0, tn__connect_start, c);
+    return 0;
+}
+// ==== END src/net/tcp.c ====
+
+// ==== BEGIN src/http/parse_internal.h ====
+// ---------------------------------------------------------------------------
+#if defined(TN_AMALGAMATION_LINES)
+#line 1 "src/http/parse_internal.h"
+#endif
+// >>http_parse_internal  Token, whitespace and host rules of RFC 9110 and
+// 3986 for the other HTTP readers and writers (http/parse.c)
+// ---------------------------------------------------------------------------
+#ifndef TN__HTTP_PARSE_INTERNAL_H
+#define TN__HTTP_PARSE_INTERNAL_H
+
+
+
+// RFC 9110 token characters (method and header names, parameters).
+TN__INTERNAL bool tn__http_is_tchar(unsigned char c);
+// p[0..len) without surrounding spaces and tabs.
+TN__INTERNAL tn_str tn__http_trim(const char *p, size_t len);
+// RFC 3986 host [":" port]; the host may be empty only when !strict, the
+// port is required when need_port (the server's Host header, the client's URL).
+TN__INTERNAL bool tn__http_valid_host(tn_str s, bool strict, bool need_port);
+#endif
+// ==== END src/http/parse_internal.h ====
+
+// ==== BEGIN src/http/parse.c ====
 // >>http_parse implementation
+#if defined(TN_AMALGAMATION_LINES)
+#line 7 "src/http/parse.c"
+#endif
+
+#include <limits.h>
+#include <string.h>
 
 // Internal results: 0 = go on, TN_INCOMPLETE, or the HTTP status of the error.
 enum {
@@ -7413,7 +10058,7 @@ static const unsigned char tn__http_cls[256] = {
 };
 
 TN__PRIVATE bool tn__http_is(unsigned char c, int cls) { return (tn__http_cls[c] & cls) != 0; }
-TN__PRIVATE bool tn__http_is_tchar(unsigned char c) { return tn__http_is(c, TN__C_TCHAR); }
+TN__INTERNAL bool tn__http_is_tchar(unsigned char c) { return tn__http_is(c, TN__C_TCHAR); }
 
 // A case-insensitive compare of a view with a NUL-terminated name.
 TN__PRIVATE bool tn__http_eq(tn_str a, const char *name) {
@@ -7483,7 +10128,7 @@ TN__PRIVATE size_t tn__http_scan_text(const char *b, size_t p, size_t e, unsigne
     }
 }
 
-TN__PRIVATE tn_str tn__http_trim(const char *p, size_t len) {
+TN__INTERNAL tn_str tn__http_trim(const char *p, size_t len) {
     while (len && (p[0] == ' ' || p[0] == '\t')) p++, len--;
     while (len && (p[len - 1] == ' ' || p[len - 1] == '\t')) len--;
     return tn__str_n(p, len);
@@ -7576,9 +10221,7 @@ TN__PRIVATE int tn__http_line_text(const tn__http_head *h, size_t *q, unsigned c
     return *q >= e ? tn__http_need_line(h, *q) : 0;
 }
 
-// RFC 3986 host [":" port]; the host may be empty only when !strict, the
-// port is required when need_port.
-TN__PRIVATE bool tn__http_valid_host(tn_str s, bool strict, bool need_port) {
+TN__INTERNAL bool tn__http_valid_host(tn_str s, bool strict, bool need_port) {
     size_t i = 0, n = s.len;
     const unsigned char *p = (const unsigned char *)s.ptr;
     if (n && p[0] == '[') {
@@ -7860,7 +10503,8 @@ enum { TN__CK_SIZE, TN__CK_DATA, TN__CK_DATA_END, TN__CK_TRAILER, TN__CK_DONE };
 
 // A chunk-size line "HEX [BWS ";" extensions] CRLF" at b[0..len), shorter
 // than `max`. Extensions are skipped; they may hold no CTL but HTAB.
-TN__PRIVATE int tn__chunk_size_line(const char *b, size_t len, size_t max, uint64_t *size,
+// A size over `room` is TN_EMSGSIZE as soon as its digits show it.
+TN__PRIVATE int tn__chunk_size_line(const char *b, size_t len, size_t max, uint64_t room, uint64_t *size,
                                     size_t *used) {
     size_t q = 0, e = TN__MIN(len, max);
     uint64_t v = 0;
@@ -7868,6 +10512,7 @@ TN__PRIVATE int tn__chunk_size_line(const char *b, size_t len, size_t max, uint6
         if (q == 16) return TN_EPARSE;  // 16 hex digits fill a uint64_t
         unsigned char c = (unsigned char)b[q];
         v = v << 4 | (uint64_t)(c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10);
+        if (v > room) return TN_EMSGSIZE;
     }
     size_t digits = q;
     while (q < e && (b[q] == ' ' || b[q] == '\t')) q++;
@@ -7901,9 +10546,12 @@ TN__PRIVATE int tn__chunk_step(tn_chunked_decoder *d, const char *b, size_t len,
                                tn_str *data) {
     switch (d->_state) {
     case TN__CK_SIZE: {
-        int r = tn__chunk_size_line(b, len, TN__DEF(d->max_line, 4096u), &d->_remaining, used);
-        if (!r) d->_state = d->_remaining ? TN__CK_DATA : TN__CK_TRAILER;
-        return r;
+        uint64_t room = d->max_size ? d->max_size - d->_total : UINT64_MAX;
+        int r = tn__chunk_size_line(b, len, TN__DEF(d->max_line, 4096u), room, &d->_remaining, used);
+        if (r) return r;
+        d->_total += d->_remaining;
+        d->_state = d->_remaining ? TN__CK_DATA : TN__CK_TRAILER;
+        return 0;
     }
     case TN__CK_DATA:
         *used = (size_t)TN__MIN((uint64_t)len, d->_remaining);
@@ -7934,7 +10582,7 @@ TN_API int tn_chunked_decode(tn_chunked_decoder *d, const char *buf, size_t len,
         int r = tn__chunk_step(d, buf + off, len - off, &used, data);
         // An error after some progress is reported by the next call, so a
         // split feed and a one-shot feed deliver the same data.
-        if (r == TN_EPARSE) return off ? (int)off : r;
+        if (r == TN_EPARSE || r == TN_EMSGSIZE) return off ? (int)off : r;
         if (r) break;
         off += used;
     }
@@ -7942,30 +10590,37 @@ TN_API int tn_chunked_decode(tn_chunked_decoder *d, const char *buf, size_t len,
 }
 
 TN_API bool tn_chunked_done(const tn_chunked_decoder *d) { return d->_state == TN__CK_DONE; }
-
-// ---- checking what we built ----------------------------------------------
-
-// A request head we built must parse back as itself, whole, with exactly
-// `lines` header lines and sound framing: a CR or LF smuggled into a method,
-// a target or a header fails here. `scratch` has `max` slots. Returns 0 or
-// TN_EINVAL.
-TN__PRIVATE int tn__http_check_request_head(const char *p, size_t len, tn_header *scratch, size_t max,
-                                            size_t lines) {
-    tn_http_request rq;
-    tn_http_framing f;
-    tn_http_limits lim = {len + 1, len + 1};  // our own head: any size
-    int n = tn_http_parse_request(p, len, &rq, scratch, max, &lim);
-    if (n < 0 || (size_t)n != len || rq.num_headers != lines || tn_http_request_framing(&rq, &f) != 0)
-        return TN_EINVAL;
-    return 0;
-}
 // ==== END src/http/parse.c ====
 
-// ==== BEGIN src/http/url.c ====
+// ==== BEGIN src/http/url_internal.h ====
+// ---------------------------------------------------------------------------
 #if defined(TN_AMALGAMATION_LINES)
-#line 1 "src/http/url.c"
+#line 1 "src/http/url_internal.h"
 #endif
+// >>http_url_internal  A request line and Host header from a parsed URL, for
+// the HTTP and WebSocket clients (http/url.c)
+// ---------------------------------------------------------------------------
+#ifndef TN__HTTP_URL_INTERNAL_H
+#define TN__HTTP_URL_INTERNAL_H
+
+
+
+
+// Appends "host[:port]" (an IPv6 host in brackets; the port only when it is
+// not `default_port`): a Host header's value. Returns 0 or TN_ENOMEM.
+TN__INTERNAL int tn__url_append_authority(tn_buf *b, const tn_url *u, uint16_t default_port);
+// Appends the origin-form request target, "path[?query]". Returns 0 or TN_ENOMEM.
+TN__INTERNAL int tn__url_append_target(tn_buf *b, const tn_url *u);
+#endif
+// ==== END src/http/url_internal.h ====
+
+// ==== BEGIN src/http/url.c ====
 // >>url implementation
+#if defined(TN_AMALGAMATION_LINES)
+#line 7 "src/http/url.c"
+#endif
+
+#include <string.h>
 
 TN_API size_t tn_url_unescape(char *dst, const char *src, size_t len, bool plus) {
     size_t o = 0;
@@ -8119,9 +10774,7 @@ TN_API int tn_url_parse(const char *url, tn_url *out) {
 
 // ---- building requests from a parsed URL (the HTTP and WebSocket clients)
 
-// Appends "host[:port]" (an IPv6 host in brackets; the port only when it is
-// not `default_port`): a Host header's value.
-TN__PRIVATE int tn__url_append_authority(tn_buf *b, const tn_url *u, uint16_t default_port) {
+TN__INTERNAL int tn__url_append_authority(tn_buf *b, const tn_url *u, uint16_t default_port) {
     bool v6 = memchr(u->host.ptr, ':', u->host.len) != NULL;
     int r = v6 ? tn_buf_append(b, "[", 1) : 0;
     if (!r) r = tn_buf_append(b, u->host.ptr, u->host.len);
@@ -8136,8 +10789,7 @@ TN__PRIVATE int tn__url_append_authority(tn_buf *b, const tn_url *u, uint16_t de
     return r;
 }
 
-// Appends the origin-form request target, "path[?query]".
-TN__PRIVATE int tn__url_append_target(tn_buf *b, const tn_url *u) {
+TN__INTERNAL int tn__url_append_target(tn_buf *b, const tn_url *u) {
     int r = tn_buf_append(b, u->path.ptr, u->path.len);
     if (!r && u->has_query) r = tn_buf_append(b, "?", 1);
     if (!r && u->has_query) r = tn_buf_append(b, u->query.ptr, u->query.len);
@@ -8262,13 +10914,39 @@ TN_API int tn_url_join(tn_buf *out, tn_str base, tn_str ref) {
 }
 // ==== END src/http/url.c ====
 
-// ==== BEGIN src/http/args.c ====
+// ==== BEGIN src/http/args_internal.h ====
+// ---------------------------------------------------------------------------
 #if defined(TN_AMALGAMATION_LINES)
-#line 1 "src/http/args.c"
+#line 1 "src/http/args_internal.h"
 #endif
-// >>args implementation
+// >>args_internal  Filling a tn_args by other parsers (cookie.c; http/args.c)
+// ---------------------------------------------------------------------------
+#ifndef TN__HTTP_ARGS_INTERNAL_H
+#define TN__HTTP_ARGS_INTERNAL_H
 
+
+
+
+// Fields one parse may add unless limited (tn_args_limits.max_fields).
 #define TN__ARGS_DEFAULT_MAX_FIELDS 1000
+
+// A new chunk of `a` holding `len` bytes of `data` (NULL: left uninitialised)
+// and a NUL. Returns its bytes or NULL.
+TN__INTERNAL char *tn__args_copy(tn_args *a, const char *data, size_t len);
+// Appends one field whose views point into memory `a` owns. Returns 0 or TN_ENOMEM.
+TN__INTERNAL int tn__args_push(tn_args *a, tn_str name, tn_str value);
+// Undoes a failed append: drops the fields after `count` and the newest chunk.
+TN__INTERNAL void tn__args_undo(tn_args *a, size_t count);
+#endif
+// ==== END src/http/args_internal.h ====
+
+// ==== BEGIN src/http/args.c ====
+// >>args implementation
+#if defined(TN_AMALGAMATION_LINES)
+#line 8 "src/http/args.c"
+#endif
+
+#include <string.h>
 
 // One owned copy of an input; its bytes follow the header in the same block.
 struct tn__args_chunk {
@@ -8277,7 +10955,7 @@ struct tn__args_chunk {
 
 // A new chunk of `a` holding `len` bytes of `data` (NULL: left uninitialised)
 // and a NUL. Returns its bytes or NULL.
-TN__PRIVATE char *tn__args_copy(tn_args *a, const char *data, size_t len) {
+TN__INTERNAL char *tn__args_copy(tn_args *a, const char *data, size_t len) {
     if (len > SIZE_MAX - sizeof(struct tn__args_chunk) - 1) return NULL;
     struct tn__args_chunk *c = TN__CAST(struct tn__args_chunk *,
                                         tn__malloc(sizeof *c + len + 1));
@@ -8290,14 +10968,9 @@ TN__PRIVATE char *tn__args_copy(tn_args *a, const char *data, size_t len) {
     return copy;
 }
 
-TN__PRIVATE int tn__args_push(tn_args *a, tn_str name, tn_str value) {
-    if (a->count == a->cap) {
-        size_t cap = a->cap ? a->cap * 2 : 4;  // small: a parked request keeps it
-        tn_arg *items = TN__CAST(tn_arg *, tn__realloc(a->items, cap * sizeof *items));
-        if (!items) return TN_ENOMEM;
-        a->items = items;
-        a->cap = cap;
-    }
+TN__INTERNAL int tn__args_push(tn_args *a, tn_str name, tn_str value) {
+    // Small at first: a parked request keeps it.
+    if (tn__grow(&a->items, &a->cap, a->count + 1, sizeof *a->items, 4)) return TN_ENOMEM;
     a->items[a->count].name = name;
     a->items[a->count].value = value;
     a->count++;
@@ -8305,7 +10978,7 @@ TN__PRIVATE int tn__args_push(tn_args *a, tn_str name, tn_str value) {
 }
 
 // Undoes a failed append: drops the fields after `count` and the newest chunk.
-TN__PRIVATE void tn__args_undo(tn_args *a, size_t count) {
+TN__INTERNAL void tn__args_undo(tn_args *a, size_t count) {
     struct tn__args_chunk *c = a->mem;
     a->count = count;
     if (c) {
@@ -8423,10 +11096,14 @@ TN_API void tn_args_free(tn_args *a) {
 // ==== END src/http/args.c ====
 
 // ==== BEGIN src/http/util.c ====
-#if defined(TN_AMALGAMATION_LINES)
-#line 1 "src/http/util.c"
-#endif
 // >>httputil implementation
+#if defined(TN_AMALGAMATION_LINES)
+#line 5 "src/http/util.c"
+#endif
+
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
 
 static const char tn__hu_wday[7][4] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
 static const char tn__hu_wday_long[7][10] = {"Sunday",   "Monday", "Tuesday", "Wednesday",
@@ -8772,8 +11449,9 @@ TN_API int tn_http_range_parse(tn_str h, uint64_t size, tn_http_range *r) {
     memset(r, 0, sizeof *r);
     r->status = 200;
     r->end = size;
+    if (!h.len) return 200;  // no header; h.ptr may be NULL, and NULL + 0 is undefined
     const char *p = h.ptr, *end = h.ptr + h.len;
-    const char *eq = h.len ? TN__CAST(const char *, memchr(p, '=', h.len)) : NULL;
+    const char *eq = TN__CAST(const char *, memchr(p, '=', h.len));
     if (!eq || !tn_str_eq_nocase(tn__hu_trim(p, eq), tn_str_c("bytes"))) return 200;
     const char *dash = TN__CAST(const char *, memchr(eq, '-', (size_t)(end - eq)));
     const char *first_end = dash ? dash : end;
@@ -8806,10 +11484,12 @@ unsatisfiable:
 // ==== END src/http/util.c ====
 
 // ==== BEGIN src/http/cookie.c ====
-#if defined(TN_AMALGAMATION_LINES)
-#line 1 "src/http/cookie.c"
-#endif
 // >>cookie implementation
+#if defined(TN_AMALGAMATION_LINES)
+#line 9 "src/http/cookie.c"
+#endif
+
+#include <string.h>
 
 TN__PRIVATE bool tn__cookie_space(char c) {
     return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f';
@@ -8960,10 +11640,12 @@ TN_API int tn_cookie_format(tn_buf *out, const tn_cookie_desc *d) {
 // ==== END src/http/cookie.c ====
 
 // ==== BEGIN src/http/multipart.c ====
-#if defined(TN_AMALGAMATION_LINES)
-#line 1 "src/http/multipart.c"
-#endif
 // >>multipart implementation
+#if defined(TN_AMALGAMATION_LINES)
+#line 12 "src/http/multipart.c"
+#endif
+
+#include <string.h>
 
 #define TN__MP_MAX_PARTS 100
 #define TN__MP_MAX_HEADER (10 * 1024)
@@ -9080,13 +11762,7 @@ TN__PRIVATE int tn__mp_split(tn_multipart *mp, tn__mp_scan *sc, const char *body
         const char *content = eoh + 4;
         const char *d = tn__mp_next(sc, eoh + 2, &next, &close);
         if (!d) return tn__mp_fail(TN_EPARSE, "no closing boundary");
-        if (mp->count == cap) {
-            cap = cap ? cap * 2 : 4;
-            tn_multipart_part *parts = TN__CAST(tn_multipart_part *,
-                                                tn__realloc(mp->parts, cap * sizeof *parts));
-            if (!parts) return TN_ENOMEM;
-            mp->parts = parts;
-        }
+        if (tn__grow(&mp->parts, &cap, mp->count + 1, sizeof *mp->parts, 4)) return TN_ENOMEM;
         tn_multipart_part *part = &mp->parts[mp->count++];
         memset(part, 0, sizeof *part);
         part->headers = tn__str_n(start, eoh < start ? 0 : (size_t)(eoh - start));
@@ -9221,206 +11897,83 @@ TN_API void tn_multipart_free(tn_multipart *mp) {
 }
 // ==== END src/http/multipart.c ====
 
-// ==== BEGIN src/websocket/frame.c ====
+// ==== BEGIN src/http/server_internal.h ====
+// ---------------------------------------------------------------------------
 #if defined(TN_AMALGAMATION_LINES)
-#line 1 "src/websocket/frame.c"
+#line 1 "src/http/server_internal.h"
 #endif
-// >>ws_frame implementation
+// >>http_server_internal  What the web layer asks of the HTTP server beyond
+// its API (http/server.c)
+// ---------------------------------------------------------------------------
+#ifndef TN__HTTP_SERVER_INTERNAL_H
+#define TN__HTTP_SERVER_INTERNAL_H
 
-TN__PRIVATE int tn__ws_fail(tn_ws_frame_header *h, int close_code) {
-    h->close_code = close_code;
-    return TN_EPARSE;
-}
 
-TN__PRIVATE bool tn__ws_opcode_known(int op) { return (op >= 0x0 && op <= 0x2) || (op >= 0x8 && op <= 0xA); }
 
-TN__PRIVATE uint64_t tn__load_be(const uint8_t *p, int n) {
-    uint64_t v = 0;
-    for (int i = 0; i < n; i++) v = v << 8 | p[i];
-    return v;
-}
 
-// RFC 7692 §6.1: the compressed bit belongs on the first frame of a data
-// message only, and only once an extension gave RSV1 a meaning.
-TN__PRIVATE bool tn__ws_rsv1_ok(int opcode, bool allow) {
-    return allow && (opcode == TN_WS_OP_TEXT || opcode == TN_WS_OP_BINARY);
-}
+// Calls the web layer adds around each request (web/app.c sets them).
+typedef struct tn__http_hooks {
+    tn_handler_cb before_finish;  // e.g. the automatic ETag
+    tn_handler_cb after_finish;   // e.g. on_finish, the access log
+} tn__http_hooks;
 
-// The first byte: FIN, RSV1-3, opcode.
-TN__PRIVATE int tn__ws_parse_byte0(uint8_t b, tn_ws_frame_header *h, const tn_ws_parse_opts *o) {
-    h->fin = (b & 0x80) != 0;
-    h->rsv1 = (b & 0x40) != 0;
-    h->opcode = b & 0x0F;
-    if (!tn__ws_opcode_known(h->opcode) || (b & 0x30)) return tn__ws_fail(h, TN_WS_CLOSE_PROTOCOL_ERROR);
-    if (h->rsv1 && !tn__ws_rsv1_ok(h->opcode, o->allow_rsv1)) return tn__ws_fail(h, TN_WS_CLOSE_PROTOCOL_ERROR);
-    if ((h->opcode & 0x8) && !h->fin) return tn__ws_fail(h, TN_WS_CLOSE_PROTOCOL_ERROR);
-    return 0;
-}
+// Gives srv its hooks and makes it its caller's to free (with
+// tn_http_server_stop): the loop no longer frees it at tn_loop_free.
+TN__INTERNAL void tn__http_server_adopt(tn_http_server *srv, const tn__http_hooks *hooks);
 
-// The payload length after the first two bytes: 7 bits, or 126 + 16 bits, or
-// 127 + 64 bits. Returns the header length so far or an error.
-TN__PRIVATE int tn__ws_parse_length(const uint8_t *p, size_t len, tn_ws_frame_header *h,
-                                    const tn_ws_parse_opts *o) {
-    uint64_t n = p[1] & 0x7F;
-    int hl = 2;
-    if ((h->opcode & 0x8) && n > 125) return tn__ws_fail(h, TN_WS_CLOSE_PROTOCOL_ERROR);
-    if (n == 126) {
-        if (len < 4) return TN_INCOMPLETE;
-        n = tn__load_be(p + 2, 2);
-        if (n < 126) return tn__ws_fail(h, TN_WS_CLOSE_PROTOCOL_ERROR);
-        hl = 4;
-    } else if (n == 127) {
-        if (len < 10) return TN_INCOMPLETE;
-        n = tn__load_be(p + 2, 8);
-        if ((n >> 63) || n <= 0xFFFF) return tn__ws_fail(h, TN_WS_CLOSE_PROTOCOL_ERROR);
-        hl = 10;
-    }
-    if (o->max_payload && n > o->max_payload) return tn__ws_fail(h, TN_WS_CLOSE_MESSAGE_TOO_BIG);
-    h->payload_len = n;
-    return hl;
-}
-
-TN_API int tn_ws_frame_parse(const char *buf, size_t len, tn_ws_frame_header *h,
-                             const tn_ws_parse_opts *o) {
-    static const tn_ws_parse_opts defaults = {0, TN_WS_MASK_ANY, false};
-    const uint8_t *p = (const uint8_t *)buf;
-    if (!o) o = &defaults;
-    memset(h, 0, sizeof *h);
-    if (len < 1) return TN_INCOMPLETE;
-    int r = tn__ws_parse_byte0(p[0], h, o);
-    if (r < 0) return r;
-    if (len < 2) return TN_INCOMPLETE;
-    h->masked = (p[1] & 0x80) != 0;
-    if (o->mask == (h->masked ? TN_WS_MASK_FORBIDDEN : TN_WS_MASK_REQUIRED))
-        return tn__ws_fail(h, TN_WS_CLOSE_PROTOCOL_ERROR);
-    int hl = tn__ws_parse_length(p, len, h, o);
-    if (hl < 0 || !h->masked) return hl;
-    if (len < (size_t)hl + 4) return TN_INCOMPLETE;
-    memcpy(h->mask_key, p + hl, 4);
-    return hl + 4;
-}
-
-TN_API void tn_ws_mask(void *buf, size_t len, const uint8_t key[4], uint64_t offset) {
-    uint8_t *p = TN__CAST(uint8_t *, buf);
-    uint8_t k[8];
-    for (int i = 0; i < 8; i++) k[i] = key[(offset + (uint64_t)i) & 3];
-    uint64_t m;
-    memcpy(&m, k, 8);
-    size_t i = 0;
-    for (; i + 8 <= len; i += 8) {
-        uint64_t w;
-        memcpy(&w, p + i, 8);
-        w ^= m;
-        memcpy(p + i, &w, 8);
-    }
-    for (; i < len; i++) p[i] ^= k[i & 7];
-}
-
-TN_API int tn_ws_frame_write_header(char out[TN_WS_MAX_HEADER], bool fin, int opcode, bool rsv1,
-                                    bool masked, const uint8_t key[4], uint64_t payload_len) {
-    bool control = (opcode & 0x8) != 0;
-    if (!tn__ws_opcode_known(opcode) || (payload_len >> 63)) return TN_EINVAL;
-    if (control && (!fin || rsv1 || payload_len > 125)) return TN_EINVAL;
-    uint8_t *o = (uint8_t *)out;
-    o[0] = (uint8_t)((fin ? 0x80 : 0) | (rsv1 ? 0x40 : 0) | opcode);
-    uint8_t mbit = masked ? 0x80 : 0;
-    int n = 2;
-    if (payload_len < 126) {
-        o[1] = (uint8_t)(mbit | payload_len);
-    } else {
-        int bytes = payload_len <= 0xFFFF ? 2 : 8;
-        o[1] = (uint8_t)(mbit | (bytes == 2 ? 126 : 127));
-        for (int i = 0; i < bytes; i++) o[n++] = (uint8_t)(payload_len >> (8 * (bytes - 1 - i)));
-    }
-    if (masked) {
-        memcpy(o + n, key, 4);
-        n += 4;
-    }
-    return n;
-}
-
-TN_API void tn_ws_accept_key(const char *key, size_t len, char out[TN_WS_ACCEPT_LEN + 1]) {
-    static const char guid[] = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
-    uint8_t digest[TN_SHA1_SIZE];
-    tn_sha1_ctx c;
-    tn_sha1_init(&c);
-    tn_sha1_update(&c, key, len);
-    tn_sha1_update(&c, guid, sizeof guid - 1);
-    tn_sha1_final(&c, digest);
-    tn_base64_encode(digest, sizeof digest, out, 0);
-}
-
-TN_API bool tn_ws_close_code_valid(int code) {
-    return (code >= 1000 && code <= 1003) || (code >= 1007 && code <= 1014) ||
-           (code >= 3000 && code <= 4999);
-}
-
-TN_API int tn_ws_close_parse(const char *payload, size_t len, tn_ws_close_info *out) {
-    out->code = TN_WS_CLOSE_NO_STATUS;
-    out->reason.ptr = payload;
-    out->reason.len = 0;
-    out->fail_code = 0;
-    if (len == 0) return 0;
-    const uint8_t *p = (const uint8_t *)payload;
-    if (len == 1) {
-        out->fail_code = TN_WS_CLOSE_PROTOCOL_ERROR;
-        return TN_EPARSE;
-    }
-    out->code = (int)tn__load_be(p, 2);
-    out->reason.ptr = payload + 2;
-    out->reason.len = len - 2;
-    if (!tn_ws_close_code_valid(out->code)) out->fail_code = TN_WS_CLOSE_PROTOCOL_ERROR;
-    else if (!tn_utf8_valid(out->reason.ptr, out->reason.len)) out->fail_code = TN_WS_CLOSE_INVALID_DATA;
-    return out->fail_code ? TN_EPARSE : 0;
-}
-
-TN_API int tn_ws_close_payload(char out[125], int code, const char *reason, size_t len) {
-    if (code == 0) return 0;
-    if (!tn_ws_close_code_valid(code) || !tn_utf8_valid(reason, len)) return TN_EINVAL;
-    // Back up to a lead byte so the cut leaves whole characters.
-    size_t n = len;
-    if (n > 123) {
-        n = 123;
-        while (n > 0 && ((uint8_t)reason[n] & 0xC0) == 0x80) n--;
-    }
-    out[0] = (char)(code >> 8);
-    out[1] = (char)(code & 0xFF);
-    if (n) memcpy(out + 2, reason, n);
-    return (int)n + 2;
-}
-// ==== END src/websocket/frame.c ====
+// A request object's extension: state a layer above keeps with it. Request
+// objects are pooled, so the extension is reused by later requests; the
+// server frees it with ext_free when it frees the object.
+TN__INTERNAL void *tn__handler_ext(const tn_handler *h);
+TN__INTERNAL void tn__handler_set_ext(tn_handler *h, void *ext, void (*ext_free)(void *ext));
+// The response body written so far, for writers that append in place (JSON).
+TN__INTERNAL tn_buf *tn__handler_body(tn_handler *h);
+// Replaces the response headers set so far with the server's defaults (an
+// error page starts afresh).
+TN__INTERNAL void tn__handler_reset_headers(tn_handler *h);
+// True when the request callback deferred the answer (tn_defer).
+TN__INTERNAL bool tn__handler_deferred(const tn_handler *h);
+// True when the response holds lent bytes (tn_write_ref, tn_write_buf): the
+// web layer then computes no automatic ETag over them.
+TN__INTERNAL bool tn__handler_has_lent(const tn_handler *h);
+#endif
+// ==== END src/http/server_internal.h ====
 
 // ==== BEGIN src/http/server.c ====
-#if defined(TN_AMALGAMATION_LINES)
-#line 1 "src/http/server.c"
-#endif
 // >>http_server implementation
+#if defined(TN_AMALGAMATION_LINES)
+#line 20 "src/http/server.c"
+#endif
+
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
 
 typedef struct tn__hconn tn__hconn;
 typedef struct tn__hreq tn__hreq;
 
-// Connections waiting under one fixed timeout, oldest first: a deadline is
-// always the latest when added, so adding and removing are O(1), and one
-// loop timer (for the head) serves them all.
+// Connections waiting under one fixed timeout, oldest first: each deadline is
+// now + timeout when added, on a clock that never goes back, so deadlines
+// only grow along a list, adding and removing are O(1), and one loop timer
+// serves it. That timer is armed exactly while the list is not empty, at its
+// head's deadline: whatever changes the head re-arms it.
 typedef struct tn__tlist {
     tn__hconn *head, *tail;
     double timeout;
     tn_timeout timer;
+    tn_http_server *srv;
+    const char *waiting_for;   // for the log line
 } tn__tlist;
-
-// What the web layer (app.c) adds around each request, set by tn__app.
-typedef struct tn__http_hooks {
-    tn_handler_fn before_finish;  // e.g. the automatic ETag
-    tn_handler_fn after_finish;   // e.g. on_finish, the access log
-    void (*ext_free)(void *ext);  // frees a request's extension (see tn__hreq.ext)
-} tn__http_hooks;
 
 struct tn_http_server {
     tn__handle handle;
     tn_loop *loop;
     tn_http_server_desc desc;  // defaults filled in; strings below are copies
     char *protocol, *server_header;
-    tn__http_hooks hooks;
+    tn__http_hooks hooks;      // what web/app.c adds around each request
     tn_tcp_server *tcp;
     tn__hconn *conns;          // every open connection
     size_t nconns;
@@ -9430,7 +11983,8 @@ struct tn_http_server {
     tn__hconn *out_conn;       // whose responses `out` holds
     int flush_queued;          // a tn__hserver_flush_cb is on the loop's queue
     int stopped;               // freed by that callback, which must still find it
-    tn__tlist idle, body;      // waiting for a request head / for a body
+    tn__tlist idle, header, body;  // waiting for a request to start, for the
+                                   // rest of its head, for its body
     time_t date_sec;
     char date[TN_HTTP_DATE_SIZE];
     tn_buf defaults;           // "Server: ..\r\nContent-Type: ..\r\nDate: ..\r\n", per second
@@ -9443,7 +11997,7 @@ struct tn__hconn {
     tn_http_server *srv;
     tn_stream *stream;
     tn__hreq *req;             // the request being read or answered
-    tn__hconn *tprev, *tnext;  // in srv->idle or srv->body while waiting
+    tn__hconn *tprev, *tnext;  // in one of srv's timeout lists while waiting
     tn__tlist *tlist;
     double deadline;
     unsigned closing : 1;      // close once the current response is out
@@ -9451,6 +12005,19 @@ struct tn__hconn {
 };
 
 enum { TN__REQ_MAX_POOL = 256, TN__REQ_KEEP_BUF = 64 * 1024 };
+
+// Bodies (or lent pieces) up to this are copied into the batch of responses:
+// one write is cheaper than lending them. Larger ones are lent to the stream.
+enum { TN__LEND_MIN = 16 * 1024 };
+
+// A piece of the response body lent by the handler (tn_write_ref), sent
+// after the first `at` bytes of the request's `out`.
+typedef struct tn__lent {
+    size_t at, len;
+    const char *data;
+    tn_release_cb release;
+    void *arg;
+} tn__lent;
 
 struct tn__hreq {
     tn_handler pub;            // first: a tn_handler * is a tn__hreq *
@@ -9465,13 +12032,16 @@ struct tn__hreq {
     tn_buf body;
     tn_buf resp;               // response header lines, "Name: value\r\n"
     tn_buf out;                // body written and not yet sent
+    tn__lent *lent;            // with pieces of it lent, in order
+    size_t nlent, lent_cap;
+    uint64_t lent_bytes;
     tn_http_framing framing;
     tn_chunked_decoder chunked;
     uint64_t body_left;        // Content-Length bytes still to read
     size_t max_body;
     size_t body_seen;
-    tn_body_fn on_data;
-    tn_handler_fn on_close;
+    tn_body_cb on_data;
+    tn_handler_cb on_close;
     void *ext;                 // the web layer's per-request state, kept across reuse
     void (*ext_free)(void *ext);
     int status;
@@ -9485,8 +12055,9 @@ struct tn__hreq {
 #define TN__REQ(h) ((tn__hreq *)(void *)(h))
 
 TN__PRIVATE void tn__hconn_close(tn__hconn *c);
-TN__PRIVATE void tn__hconn_read_head(tn__hconn *c);
+TN__PRIVATE void tn__hconn_read_head(tn__hconn *c, tn__tlist *wait);
 TN__PRIVATE void tn__hreq_release(tn__hreq *r);
+TN__PRIVATE void tn__hreq_clear_body(tn__hreq *r);
 
 // ---- small helpers
 
@@ -9501,17 +12072,6 @@ TN__PRIVATE const tn_buf *tn__hserver_defaults(tn_http_server *srv) {
         tn_buf_appendf(&srv->defaults, "Content-Type: text/html; charset=UTF-8\r\nDate: %s\r\n", srv->date);
     }
     return &srv->defaults;
-}
-
-// Appends a number in `base` (10 or 16) without printf: it is on every response.
-TN__PRIVATE int tn__buf_append_num(tn_buf *b, uint64_t v, unsigned base) {
-    char tmp[24];
-    int i = (int)sizeof tmp;
-    do {
-        tmp[--i] = "0123456789abcdef"[v % base];
-        v /= base;
-    } while (v);
-    return tn_buf_append(b, tmp + i, sizeof tmp - (size_t)i);
 }
 
 TN__PRIVATE bool tn__header_ok(const char *name, const char *value) {
@@ -9530,13 +12090,9 @@ TN__PRIVATE void tn__hconn_flush_out_now(tn_http_server *srv, bool now) {
     tn__hconn *c = srv->out_conn;
     srv->out_conn = NULL;
     if (!c || !srv->out.len) return;
-    int r = tn__stream_write(c->stream, srv->out.data, srv->out.len, NULL, NULL, now);
-    tn_buf_clear(&srv->out);
-    if (srv->out.cap > TN__REQ_KEEP_BUF) tn_buf_free(&srv->out);
-    if (r == TN_ENOBUFS) {
-        TN__LOGW("%s: not reading its responses (max_write_buffer_size); closing", c->remote_ip);
-        tn__hconn_close(c);
-    }
+    // A failure closes the stream, and its close callback tells the rest.
+    tn__stream_write(c->stream, srv->out.data, srv->out.len, NULL, NULL, now);
+    tn__buf_trim(&srv->out, TN__REQ_KEEP_BUF);
 }
 
 TN__PRIVATE void tn__hconn_flush_out(tn_http_server *srv) { tn__hconn_flush_out_now(srv, true); }
@@ -9565,6 +12121,16 @@ TN__PRIVATE int tn__hconn_queue(tn__hconn *c, const void *data, size_t len) {
     return tn_buf_append(&srv->out, data, len);
 }
 
+// Sends lent bytes after what c has queued, without copying them; they are
+// given back once sent or dropped (at once if c cannot send any more).
+TN__PRIVATE void tn__hconn_lend(tn__hconn *c, const char *data, size_t len, tn_release_cb release, void *arg) {
+    tn__hconn_queue(c, "", 0);
+    tn__hconn_flush_out_now(c->srv, false);  // what goes before leaves with the first lent bytes
+    tn_stream_write_ref(c->stream, data, len, release, arg);
+}
+
+TN__PRIVATE void tn__free_release(void *p) { tn__free(p); }
+
 // A bare error answer before any handler ran; then the connection closes.
 TN__PRIVATE void tn__hconn_reject(tn__hconn *c, int status) {
     char line[160];
@@ -9579,9 +12145,8 @@ TN__PRIVATE void tn__hconn_reject(tn__hconn *c, int status) {
 
 // ---- connections
 
-TN__PRIVATE void tn__hconn_stop_timer(tn__hconn *c) {
+TN__PRIVATE void tn__tlist_unlink(tn__hconn *c) {
     tn__tlist *l = c->tlist;
-    if (!l) return;
     if (c->tprev) c->tprev->tnext = c->tnext;
     else l->head = c->tnext;
     if (c->tnext) c->tnext->tprev = c->tprev;
@@ -9592,30 +12157,36 @@ TN__PRIVATE void tn__hconn_stop_timer(tn__hconn *c) {
 
 TN__PRIVATE void tn__tlist_fire(tn_loop *loop, void *arg);
 
-TN__PRIVATE void tn__tlist_arm(tn_http_server *srv, tn__tlist *l) {
-    if (!l->timer.id && l->head) l->timer = tn_loop_call_at(srv->loop, l->head->deadline, tn__tlist_fire, srv);
+// Points the list's timer at its head's deadline, or at nothing.
+TN__PRIVATE void tn__tlist_rearm(tn__tlist *l) {
+    tn_loop *loop = l->srv->loop;
+    tn_loop_remove_timeout(loop, l->timer);
+    l->timer.id = 0;
+    if (!l->head) return;
+    l->timer = tn_loop_call_at(loop, l->head->deadline, tn__tlist_fire, l);
+    if (!l->timer.id) TN__LOGE("cannot arm the %s timeout (out of memory)", l->waiting_for);
 }
 
-// Closes the connections whose deadline passed, on both lists (one callback
-// serves both; the argument is the server).
+// Closes the connections whose deadline passed.
 TN__PRIVATE void tn__tlist_fire(tn_loop *loop, void *arg) {
-    tn_http_server *srv = TN__CAST(tn_http_server *, arg);
-    tn__tlist *lists[2] = {&srv->idle, &srv->body};
-    for (int i = 0; i < 2; i++) {
-        tn__tlist *l = lists[i];
-        if (l->timer.id && l->head && l->head->deadline > loop->now) continue;  // not this one's turn
-        l->timer.id = 0;
-        while (l->head && l->head->deadline <= loop->now) {
-            tn__hconn *c = l->head;
-            tn__hconn_stop_timer(c);
-            if (l == &srv->body) TN__LOGI("%s: timeout reading body; closing", c->remote_ip);
-            else TN__LOGD("%s: idle timeout; closing", c->remote_ip);
-            tn__hconn_close(c);
-        }
-        tn_loop_remove_timeout(loop, l->timer);
-        l->timer.id = 0;
-        tn__tlist_arm(srv, l);
+    tn__tlist *l = TN__CAST(tn__tlist *, arg);
+    l->timer.id = 0;
+    while (l->head && l->head->deadline <= loop->now) {
+        tn__hconn *c = l->head;
+        tn__tlist_unlink(c);
+        if (l == &l->srv->idle) TN__LOGD("%s: idle timeout; closing", c->remote_ip);
+        else TN__LOGI("%s: timeout waiting for the %s; closing", c->remote_ip, l->waiting_for);
+        tn__hconn_close(c);
     }
+    tn__tlist_rearm(l);
+}
+
+TN__PRIVATE void tn__hconn_stop_timer(tn__hconn *c) {
+    tn__tlist *l = c->tlist;
+    if (!l) return;
+    bool was_head = l->head == c;
+    tn__tlist_unlink(c);
+    if (was_head) tn__tlist_rearm(l);
 }
 
 TN__PRIVATE void tn__hconn_start_timer(tn__hconn *c, tn__tlist *l) {
@@ -9626,7 +12197,7 @@ TN__PRIVATE void tn__hconn_start_timer(tn__hconn *c, tn__tlist *l) {
     if (l->tail) l->tail->tnext = c;
     else l->head = c;
     l->tail = c;
-    tn__tlist_arm(c->srv, l);
+    if (l->head == c) tn__tlist_rearm(l);
 }
 
 TN__PRIVATE void tn__hconn_close(tn__hconn *c) {
@@ -9638,7 +12209,9 @@ TN__PRIVATE void tn__hconn_on_close(tn_stream *s, int reason, void *arg) {
     tn__hconn *c = TN__CAST(tn__hconn *, arg);
     tn_http_server *srv = c->srv;
     (void)s;
-    (void)reason;
+    if (reason == TN_ETIMEDOUT)
+        TN__LOGW("%s: not reading its responses: %llu bytes queued, none taken for %g s (write_timeout); closed",
+                 c->remote_ip, (unsigned long long)tn_stream_write_buffer_size(s), srv->desc.write_timeout);
     if (srv->out_conn == c) {
         srv->out_conn = NULL;
         tn_buf_clear(&srv->out);
@@ -9684,15 +12257,10 @@ TN__PRIVATE void tn__hserver_handle_stream(tn_tcp_server *tcp, tn_stream *s, voi
     srv->conns = c;
     srv->nconns++;
     tn_stream_set_close_callback(s, tn__hconn_on_close, c);
-    tn__hconn_read_head(c);
+    tn__hconn_read_head(c, &srv->header);
 }
 
 // ---- requests: a pool of handler objects, so a steady state allocates nothing
-
-TN__PRIVATE void tn__buf_trim(tn_buf *b) {
-    if (b->cap > TN__REQ_KEEP_BUF) tn_buf_free(b);
-    else tn_buf_clear(b);
-}
 
 TN__PRIVATE tn__hreq *tn__hreq_take(tn_http_server *srv) {
     tn__hreq *r = srv->free_reqs;
@@ -9705,13 +12273,16 @@ TN__PRIVATE tn__hreq *tn__hreq_take(tn_http_server *srv) {
     }
     tn_buf head = r->head, body = r->body, resp = r->resp, out = r->out;
     tn_header *headers = r->headers;
-    size_t headers_cap = r->headers_cap;
+    size_t headers_cap = r->headers_cap, lent_cap = r->lent_cap;
+    tn__lent *lent = r->lent;
     void *ext = r->ext;
     void (*ext_free)(void *) = r->ext_free;
     memset(r, 0, sizeof *r);
     r->head = head, r->body = body, r->resp = resp, r->out = out;
     r->headers = headers;
     r->headers_cap = headers_cap;
+    r->lent = lent;
+    r->lent_cap = lent_cap;
     r->ext = ext;
     r->ext_free = ext_free;
     r->srv = srv;
@@ -9722,7 +12293,16 @@ TN__PRIVATE tn__hreq *tn__hreq_take(tn_http_server *srv) {
     return r;
 }
 
+// Gives back the pieces lent to the response that were not sent.
+TN__PRIVATE void tn__hreq_drop_lent(tn__hreq *r) {
+    for (size_t i = 0; i < r->nlent; i++) r->lent[i].release(r->lent[i].arg);
+    r->nlent = 0;
+    r->lent_bytes = 0;
+}
+
 TN__PRIVATE void tn__hreq_free_mem(tn__hreq *r) {
+    tn__hreq_drop_lent(r);
+    tn__free(r->lent);
     tn_buf_free(&r->head);
     tn_buf_free(&r->body);
     tn_buf_free(&r->resp);
@@ -9737,14 +12317,15 @@ TN__PRIVATE void tn__hreq_release(tn__hreq *r) {
     if (r->released) return;
     r->released = 1;
     tn__loop_remove_handle(&r->handle);
+    tn__hreq_drop_lent(r);
     if (!srv || srv->nfree >= TN__REQ_MAX_POOL) {
         tn__hreq_free_mem(r);
         return;
     }
-    tn__buf_trim(&r->head);
-    tn__buf_trim(&r->body);
-    tn__buf_trim(&r->resp);
-    tn__buf_trim(&r->out);
+    tn__buf_trim(&r->head, TN__REQ_KEEP_BUF);
+    tn__buf_trim(&r->body, TN__REQ_KEEP_BUF);
+    tn__buf_trim(&r->resp, TN__REQ_KEEP_BUF);
+    tn__buf_trim(&r->out, TN__REQ_KEEP_BUF);
     r->next_free = srv->free_reqs;
     srv->free_reqs = r;
     srv->nfree++;
@@ -9859,10 +12440,27 @@ TN__PRIVATE void tn__hreq_dispatch(tn__hreq *r) {
 // The request's connection is still there and open.
 TN__PRIVATE bool tn__hreq_alive(const tn__hreq *r) { return r->conn && !tn_stream_closed(r->conn->stream); }
 
+// Grows the body's buffer to its announced length in one step once a
+// sixteenth of it came, geometrically before: a body of n bytes takes n + 1,
+// not up to 2n, and its last move costs at most n/8 more while realloc
+// copies. (Not at once: a head alone must not make us allocate.)
+TN__PRIVATE int tn__hreq_body_room(tn__hreq *r, size_t len) {
+    tn_buf *b = &r->body;
+    size_t need = b->len + len + 1, cap = b->cap ? b->cap : 64, whole = (size_t)r->framing.content_length + 1;
+    if (need <= b->cap || r->framing.body != TN_HTTP_BODY_LENGTH) return 0;  // tn_buf_append grows it
+    while (cap < need) cap *= 2;
+    if (cap > whole || need > whole / 16) cap = whole;  // whole >= need
+    char *p = TN__CAST(char *, tn__realloc(b->data, cap));
+    if (!p) return TN_ENOMEM;
+    b->data = p;
+    b->cap = cap;
+    return 0;
+}
+
 TN__PRIVATE void tn__hreq_body_bytes(tn__hreq *r, const char *data, size_t len) {
     if (!len) return;
     if (r->on_data) r->on_data(&r->pub, data, len);
-    else if (tn_buf_append(&r->body, data, len)) tn__hconn_reject(r->conn, 500);
+    else if (tn__hreq_body_room(r, len) || tn_buf_append(&r->body, data, len)) tn__hconn_reject(r->conn, 500);
 }
 
 TN__PRIVATE void tn__hreq_body_finished(tn__hreq *r) {
@@ -9900,8 +12498,8 @@ TN__PRIVATE size_t tn__hreq_on_chunked(tn_stream *s, int status, const char *dat
         tn_str piece;
         int n = tn_chunked_decode(&r->chunked, data + used, len - used, &piece);
         if (n == TN_INCOMPLETE) break;
-        if (n < 0) {
-            tn__hconn_reject(r->conn, 400);
+        if (n < 0) {  // a chunk announced past max_body is refused before its data come
+            tn__hconn_reject(r->conn, n == TN_EMSGSIZE ? 413 : 400);
             return len;
         }
         used += (size_t)n;
@@ -9936,6 +12534,7 @@ TN__PRIVATE void tn__hreq_read_body(tn__hreq *r) {
     tn__hconn_flush_out(r->srv);  // answers so far go before we wait for a body
     if (f->expect_continue && !r->finished) tn_stream_write(c->stream, "HTTP/1.1 100 Continue\r\n\r\n", 25, NULL, NULL);
     tn__hconn_start_timer(c, &r->srv->body);
+    r->chunked.max_size = r->max_body;
     if (f->body == TN_HTTP_BODY_LENGTH) {
         r->body_left = f->content_length;
         tn__hreq_read_length(r);
@@ -9945,11 +12544,11 @@ TN__PRIVATE void tn__hreq_read_body(tn__hreq *r) {
 }
 
 TN__PRIVATE size_t tn__hconn_on_head(tn_stream *s, int status, const char *data, size_t len, void *arg) {
-    // First: a server freed with the loop has freed c before its stream's end arrives here.
-    if (status) return 0;
+    (void)s;
+    if (status) return 0;  // closing: c may be gone already (a stopped server frees it first)
     tn__hconn *c = TN__CAST(tn__hconn *, arg);
     tn_http_server *srv = c->srv;
-    (void)s;
+    if (c->tlist == &srv->idle) tn__hconn_start_timer(c, &srv->header);  // a request has started
     tn__hreq *r = c->req ? c->req : tn__hreq_take(srv);
     if (!r) {
         tn__hconn_reject(c, 503);
@@ -9996,9 +12595,28 @@ TN__PRIVATE size_t tn__hconn_on_head(tn_stream *s, int status, const char *data,
     return (size_t)n;
 }
 
-TN__PRIVATE void tn__hconn_read_head(tn__hconn *c) {
+TN__PRIVATE void tn__hconn_on_drained(tn_stream *s, int status, void *arg) {
+    tn__hconn *c = TN__CAST(tn__hconn *, arg);
+    (void)s;
+    if (!status) tn__hconn_read_head(c, &c->srv->idle);  // else closing: c may be gone
+}
+
+// Waits for a request head: on `wait` (srv->idle between requests, whose
+// first byte moves it to srv->header; srv->header for a new connection).
+// While more than max_write_buffer_size of answers wait to go out, it reads
+// nothing more: a client pipelining requests it does not read the answers
+// of cannot make them pile up (write_timeout cuts it off in the end).
+TN__PRIVATE void tn__hconn_read_head(tn__hconn *c, tn__tlist *wait) {
+    tn_http_server *srv = c->srv;
     c->req = NULL;
-    tn__hconn_start_timer(c, &c->srv->idle);
+    size_t queued = tn_stream_write_buffer_size(c->stream) + (srv->out_conn == c ? srv->out.len : 0);
+    if (queued > srv->desc.max_write_buffer_size) {
+        tn__hconn_stop_timer(c);
+        if (srv->out_conn == c) tn__hconn_flush_out(srv);
+        tn_stream_write(c->stream, "", 0, tn__hconn_on_drained, c);
+        return;
+    }
+    tn__hconn_start_timer(c, wait);
     if (tn_stream_read_parse(c->stream, tn__hconn_on_head, c) != 0) tn__hconn_close(c);
 }
 
@@ -10044,7 +12662,7 @@ TN__PRIVATE void tn__hreq_write_head(tn__hreq *r, bool finishing) {
         if (!(r->head_method && tn_get_response_header(&r->pub, "Content-Length").ptr)) {
             tn__hreq_drop_header(resp, "Content-Length");
             tn_buf_append(resp, "Content-Length: ", 16);
-            tn__buf_append_num(resp, r->out.len, 10);
+            tn__buf_append_num(resp, r->out.len + r->lent_bytes, 10);
             tn_buf_append(resp, "\r\n", 2);
         }
     } else if (r->pub.request.version.ptr[7] == '1' && !r->head_method) {
@@ -10075,23 +12693,38 @@ TN__PRIVATE void tn__hreq_write_head(tn__hreq *r, bool finishing) {
     r->headers_sent = 1;
 }
 
-// Moves the buffered body to the connection (as one chunk when chunked).
+// Moves the buffered body to the connection (as one chunk when chunked):
+// its lent pieces, and the written bytes between them, in order. A body
+// written in one large piece is lent too, instead of copied once more.
 TN__PRIVATE void tn__hreq_write_body(tn__hreq *r) {
-    if (!r->out.len) return;
+    uint64_t total = r->out.len + r->lent_bytes;
+    if (!total) return;
     if (r->head_method || !tn__status_has_body(r->status)) {
-        tn_buf_clear(&r->out);
+        tn__hreq_clear_body(r);
         return;
     }
+    tn__hconn *c = r->conn;
     if (r->chunked_out) {
-        tn_buf *o = &r->srv->out;
-        tn__hconn_queue(r->conn, "", 0);
-        tn__buf_append_num(o, r->out.len, 16);
-        tn_buf_append(o, "\r\n", 2);
-        tn__hconn_queue(r->conn, r->out.data, r->out.len);
-        tn__hconn_queue(r->conn, "\r\n", 2);
-    } else {
-        tn__hconn_queue(r->conn, r->out.data, r->out.len);
+        tn__hconn_queue(c, "", 0);
+        tn__buf_append_num(&r->srv->out, total, 16);
+        tn_buf_append(&r->srv->out, "\r\n", 2);
     }
+    size_t from = 0;
+    for (size_t i = 0; i < r->nlent; i++) {
+        tn__lent *l = &r->lent[i];
+        if (l->at > from) tn__hconn_queue(c, r->out.data + from, l->at - from);
+        tn__hconn_lend(c, l->data, l->len, l->release, l->arg);
+        from = l->at;
+    }
+    r->nlent = 0;  // the stream gives them back now
+    r->lent_bytes = 0;
+    if (from == 0 && r->out.len >= TN__LEND_MIN) {
+        tn__hconn_lend(c, r->out.data, r->out.len, tn__free_release, r->out.data);
+        memset(&r->out, 0, sizeof r->out);
+    } else if (r->out.len > from) {
+        tn__hconn_queue(c, r->out.data + from, r->out.len - from);
+    }
+    if (r->chunked_out) tn__hconn_queue(c, "\r\n", 2);
     tn_buf_clear(&r->out);
 }
 
@@ -10122,9 +12755,9 @@ TN_API int tn_finish(tn_handler *h) {
     tn__hconn *c = r->conn;
     if (c) {
         if (!r->body_done) r->keep_alive = 0;  // answered before the body was read
-        if (r->out.len && !tn__status_has_body(r->status)) {
+        if (r->out.len + r->lent_bytes && !tn__status_has_body(r->status)) {
             TN__LOGE("a %d response cannot have a body; dropped", r->status);
-            tn_buf_clear(&r->out);
+            tn__hreq_clear_body(r);
         }
         if (!r->headers_sent) tn__hreq_write_head(r, true);
         tn__hreq_write_body(r);
@@ -10135,7 +12768,7 @@ TN_API int tn_finish(tn_handler *h) {
             tn_stream_write(c->stream, "", 0, tn__hconn_close_after_write, NULL);
         } else {
             tn__hserver_flush_soon(r->srv);
-            if (r->body_done) tn__hconn_read_head(c);
+            if (r->body_done) tn__hconn_read_head(c, &r->srv->idle);
         }
     }
     if (r->srv && r->srv->hooks.after_finish) r->srv->hooks.after_finish(h);
@@ -10165,7 +12798,7 @@ TN_API int tn_send_file(tn_handler *h, int fd, uint64_t offset, uint64_t length)
     }
     char num[24];
     snprintf(num, sizeof num, "%llu", (unsigned long long)length);
-    tn_buf_clear(&r->out);
+    tn__hreq_clear_body(r);
     int rc = tn_set_header(h, "Content-Length", num);
     r->file_out = 1;
     tn__hconn *c = r->conn;
@@ -10196,6 +12829,7 @@ TN_API tn_stream *tn_detach(tn_handler *h, int status) {
     if (srv->out_conn == c) tn__hconn_flush_out(srv);
     tn_stream *s = c->stream;
     tn_stream_set_close_callback(s, NULL, NULL);
+    tn__stream_set_max_write(s, srv->desc.max_write_buffer_size);  // the new owner's writes are capped
     tn__hconn_stop_timer(c);
     if (c->prev) c->prev->next = c->next;
     else srv->conns = c->next;
@@ -10213,7 +12847,7 @@ TN_API tn_stream *tn_detach(tn_handler *h, int status) {
 TN_API void tn_defer(tn_handler *h) { TN__REQ(h)->deferred = 1; }
 TN_API bool tn_finished(const tn_handler *h) { return TN__REQ(h)->finished; }
 TN_API bool tn_headers_sent(const tn_handler *h) { return TN__REQ(h)->headers_sent; }
-TN_API void tn_on_connection_close(tn_handler *h, tn_handler_fn cb) { TN__REQ(h)->on_close = cb; }
+TN_API void tn_on_connection_close(tn_handler *h, tn_handler_cb cb) { TN__REQ(h)->on_close = cb; }
 TN_API bool tn_connection_closed(const tn_handler *h) { return TN__REQ(h)->conn == NULL; }
 TN_API tn_loop *tn_handler_loop(const tn_handler *h) { return TN__REQ(h)->loop; }
 
@@ -10225,7 +12859,7 @@ TN_API tn_str tn_get_header(const tn_handler *h, const char *name) {
     return tn_headers_get(h->request.headers, h->request.num_headers, name);
 }
 
-TN_API void tn_stream_body(tn_handler *h, tn_body_fn on_data) { TN__REQ(h)->on_data = on_data; }
+TN_API void tn_handler_stream_body(tn_handler *h, tn_body_cb on_data) { TN__REQ(h)->on_data = on_data; }
 TN_API void tn_set_max_body_size(tn_handler *h, size_t n) { TN__REQ(h)->max_body = n; }
 
 TN_API int tn_set_status(tn_handler *h, int code, const char *reason) {
@@ -10304,6 +12938,49 @@ TN_API int tn_write(tn_handler *h, const void *data, size_t len) {
     return tn_buf_append(&r->out, data, len);
 }
 
+TN_API int tn_write_ref(tn_handler *h, const void *data, size_t len, tn_release_cb release, void *arg) {
+    tn__hreq *r = TN__REQ(h);
+    int rc = r->finished || r->file_out ? TN_ECLOSED : 0;
+    if (!rc && len < TN__LEND_MIN) rc = tn_write(h, data, len);  // small: a copy is cheaper
+    else if (!rc && (r->conn || !r->headers_sent)) {
+        if (r->nlent == r->lent_cap) {
+            size_t cap = r->lent_cap ? r->lent_cap * 2 : 4;
+            tn__lent *l = TN__CAST(tn__lent *, tn__realloc(r->lent, cap * sizeof *l));
+            if (!l) rc = TN_ENOMEM;
+            else r->lent = l, r->lent_cap = cap;
+        }
+        if (!rc) {
+            tn__lent *l = &r->lent[r->nlent++];
+            l->at = r->out.len;
+            l->data = TN__CAST(const char *, data);
+            l->len = len;
+            l->release = release;
+            l->arg = arg;
+            r->lent_bytes += len;
+            return 0;
+        }
+    }
+    release(arg);
+    return rc;
+}
+
+TN_API int tn_write_buf(tn_handler *h, tn_buf *b) {
+    tn_buf m = *b;
+    memset(b, 0, sizeof *b);
+    if (!m.data) return tn_write(h, "", 0);
+    return tn_write_ref(h, m.data, m.len, tn__free_release, m.data);
+}
+
+TN_API int tn_take_body(tn_handler *h, tn_buf *out) {
+    tn__hreq *r = TN__REQ(h);
+    memset(out, 0, sizeof *out);
+    if (!r->body_done || r->on_data || r->released) return TN_EINVAL;
+    *out = r->body;
+    memset(&r->body, 0, sizeof r->body);
+    r->pub.request.body = tn__str_n("", 0);
+    return 0;
+}
+
 TN_API int tn_write_str(tn_handler *h, const char *s) { return tn_write(h, s, strlen(s)); }
 
 TN_API int tn_writef(tn_handler *h, const char *fmt, ...) {
@@ -10321,7 +12998,15 @@ TN_API tn_str tn_get_written(const tn_handler *h) {
     return tn__str_n(b->data ? b->data : "", b->len);
 }
 
-TN_API void tn_clear_written(tn_handler *h) { tn_buf_clear(&TN__REQ(h)->out); }
+TN__PRIVATE void tn__hreq_clear_body(tn__hreq *r) {
+    tn_buf_clear(&r->out);
+    tn__hreq_drop_lent(r);
+}
+
+TN_API void tn_clear_written(tn_handler *h) { tn__hreq_clear_body(TN__REQ(h)); }
+
+// For the automatic ETag, which hashes what tn_get_written shows.
+TN__INTERNAL bool tn__handler_has_lent(const tn_handler *h) { return TN__REQ(h)->nlent != 0; }
 
 // ---- the server
 
@@ -10352,6 +13037,7 @@ TN__PRIVATE void tn__hserver_free(tn_http_server *srv) {
     }
     if (srv->tcp) tn_tcp_server_stop(srv->tcp);
     tn_loop_remove_timeout(srv->loop, srv->idle.timer);
+    tn_loop_remove_timeout(srv->loop, srv->header.timer);
     tn_loop_remove_timeout(srv->loop, srv->body.timer);
     while (srv->free_reqs) {
         tn__hreq *r = srv->free_reqs;
@@ -10386,10 +13072,18 @@ TN_API tn_http_server *tn_http_server_new(tn_loop *loop, const tn_http_server_de
     d->chunk_size = TN__DEF(d->chunk_size, 64 * 1024);
     d->max_buffer_size = TN__DEF(d->max_buffer_size, d->max_body_size + d->max_header_size);
     d->max_write_buffer_size = TN__DEF(d->max_write_buffer_size, 16u * 1024 * 1024);
+    d->write_timeout = d->write_timeout > 0 ? d->write_timeout : 60.0;
     d->idle_connection_timeout = d->idle_connection_timeout > 0 ? d->idle_connection_timeout : 60.0;
+    d->header_timeout = d->header_timeout > 0 ? d->header_timeout : 20.0;
     d->body_timeout = d->body_timeout > 0 ? d->body_timeout : 60.0;
-    srv->idle.timeout = d->idle_connection_timeout;
-    srv->body.timeout = d->body_timeout;
+    tn__tlist *lists[3] = {&srv->idle, &srv->header, &srv->body};
+    const char *what[3] = {"next request", "request head", "request body"};
+    double timeouts[3] = {d->idle_connection_timeout, d->header_timeout, d->body_timeout};
+    for (int i = 0; i < 3; i++) {
+        lists[i]->srv = srv;
+        lists[i]->timeout = timeouts[i];
+        lists[i]->waiting_for = what[i];
+    }
     srv->server_header = tn__strdup(d->server_header ? d->server_header : "TornadoServer/tornado.h-" TN_VERSION_STRING);
     srv->protocol = d->protocol ? tn__strdup(d->protocol) : NULL;
     d->server_header = NULL;
@@ -10403,19 +13097,27 @@ TN_API tn_http_server *tn_http_server_new(tn_loop *loop, const tn_http_server_de
     return srv;
 }
 
-TN_API int tn_http_server_listen(tn_http_server *srv, const tn_bind_desc *bind) {
+// The TCP server under srv, made on first use.
+TN__PRIVATE tn_tcp_server *tn__hserver_tcp(tn_http_server *srv) {
     if (!srv->tcp) {
         tn_tcp_server_desc td;
         memset(&td, 0, sizeof td);
         td.handle_stream = tn__hserver_handle_stream;
         td.user_data = srv;
         td.stream.max_buffer_size = srv->desc.max_buffer_size;
-        td.stream.max_write_buffer_size = srv->desc.max_write_buffer_size;
+        td.stream.write_timeout = srv->desc.write_timeout;  // output is never capped while it is ours
         srv->tcp = tn_tcp_server_new(srv->loop, &td);
-        if (!srv->tcp) return TN_ENOMEM;
-        tn__loop_remove_handle(&srv->tcp->handle);  // ours to free, not the loop's
+        if (srv->tcp) tn__tcp_server_disown(srv->tcp);  // ours to free, not the loop's
     }
-    return tn_tcp_server_listen(srv->tcp, bind);
+    return srv->tcp;
+}
+
+TN_API int tn_http_server_listen(tn_http_server *srv, const tn_bind_desc *bind) {
+    return tn__hserver_tcp(srv) ? tn_tcp_server_listen(srv->tcp, bind) : TN_ENOMEM;
+}
+
+TN_API int tn_http_server_add_sockets(tn_http_server *srv, const int *fds, int n) {
+    return tn__hserver_tcp(srv) ? tn_tcp_server_add_sockets(srv->tcp, fds, n) : TN_ENOMEM;
 }
 
 TN_API int tn_http_server_port(const tn_http_server *srv) { return srv->tcp ? tn_tcp_server_port(srv->tcp) : 0; }
@@ -10423,13 +13125,31 @@ TN_API size_t tn_http_server_connections(const tn_http_server *srv) { return srv
 TN_API void tn_http_server_stop(tn_http_server *srv) {
     if (srv) tn__hserver_free(srv);
 }
+
+// ---- for the web layer (server_internal.h)
+
+TN__INTERNAL void tn__http_server_adopt(tn_http_server *srv, const tn__http_hooks *hooks) {
+    srv->hooks = *hooks;
+    tn__loop_remove_handle(&srv->handle);
+}
+
+TN__INTERNAL void *tn__handler_ext(const tn_handler *h) { return TN__REQ(h)->ext; }
+
+TN__INTERNAL void tn__handler_set_ext(tn_handler *h, void *ext, void (*ext_free)(void *ext)) {
+    TN__REQ(h)->ext = ext;
+    TN__REQ(h)->ext_free = ext_free;
+}
+
+TN__INTERNAL tn_buf *tn__handler_body(tn_handler *h) { return &TN__REQ(h)->out; }
+TN__INTERNAL void tn__handler_reset_headers(tn_handler *h) { tn__hreq_default_headers(TN__REQ(h)); }
+TN__INTERNAL bool tn__handler_deferred(const tn_handler *h) { return TN__REQ(h)->deferred; }
 // ==== END src/http/server.c ====
 
 // ==== BEGIN src/http/client_internal.h ====
+// ---------------------------------------------------------------------------
 #if defined(TN_AMALGAMATION_LINES)
 #line 1 "src/http/client_internal.h"
 #endif
-// ---------------------------------------------------------------------------
 // >>http_client_internal  What the pool (pool.c) and a fetch (client.c) share
 // ---------------------------------------------------------------------------
 // The pool owns the client, its queue and its connections; a fetch borrows
@@ -10437,6 +13157,11 @@ TN_API void tn_http_server_stop(tn_http_server *srv) {
 // fetches and the client: one is freed by its stream's close callback (or
 // by its connect callback when connecting failed), and forgets its host
 // when the client goes first.
+#ifndef TN__HTTP_CLIENT_INTERNAL_H
+#define TN__HTTP_CLIENT_INTERNAL_H
+#if defined(TN_AMALGAMATION_LINES)
+#line 18 "src/http/client_internal.h"
+#endif
 
 typedef struct tn__hc_host tn__hc_host;
 typedef struct tn__hc_conn tn__hc_conn;
@@ -10540,40 +13265,43 @@ struct tn_fetch {
 };
 
 // The pool (pool.c) for a fetch (client.c)
-TN__PRIVATE void tn__hc_enqueue(tn_http_client *c, tn_fetch *f, bool front);
-TN__PRIVATE void tn__hc_unlist(tn_http_client *c, tn_fetch *f);
+TN__INTERNAL void tn__hc_enqueue(tn_http_client *c, tn_fetch *f, bool front);
+TN__INTERNAL void tn__hc_unlist(tn_http_client *c, tn_fetch *f);
 // Starts what the queue can start now; never re-entered.
-TN__PRIVATE void tn__hc_pump(tn_http_client *c);
+TN__INTERNAL void tn__hc_pump(tn_http_client *c);
 // Starts the queue later, never inside the user's call: on the way out of
 // the client's callback running now, else from a loop timer.
-TN__PRIVATE void tn__hc_pump_soon(tn_http_client *c);
+TN__INTERNAL void tn__hc_pump_soon(tn_http_client *c);
 // Gives the connection back: to the pool when reusable, else closed.
-TN__PRIVATE void tn__hc_conn_release(tn__hc_conn *conn, bool reusable);
+TN__INTERNAL void tn__hc_conn_release(tn__hc_conn *conn, bool reusable);
 // Ends every fetch and frees the client, or (inside one of its callbacks)
 // marks it to be, on the way out of the outermost.
-TN__PRIVATE void tn__hc_free_now(tn_http_client *c);
+TN__INTERNAL void tn__hc_free_now(tn_http_client *c);
 // Around every entry from the loop (stream, timer and connect callbacks).
-TN__PRIVATE tn_http_client *tn__hc_enter(tn_http_client *c);
-TN__PRIVATE void tn__hc_leave(tn_http_client *c);
+TN__INTERNAL tn_http_client *tn__hc_enter(tn_http_client *c);
+TN__INTERNAL void tn__hc_leave(tn_http_client *c);
 // tn_fetch_write's stream callback (arg: the connection).
-TN__PRIVATE void tn__hc_conn_wrote(tn_stream *s, int status, void *arg);
+TN__INTERNAL void tn__hc_conn_wrote(tn_stream *s, int status, void *arg);
 
 // A fetch (client.c) for the pool
 // The connection got ready for f (status 0; `reused`: from the pool), or
 // connecting failed.
-TN__PRIVATE void tn__fetch_on_conn(tn_fetch *f, tn__hc_conn *conn, int status, bool reused);
+TN__INTERNAL void tn__fetch_on_conn(tn_fetch *f, tn__hc_conn *conn, int status, bool reused);
 // The connection's bytes while it serves f (a tn_stream_parse_cb's job).
-TN__PRIVATE size_t tn__fetch_on_data(tn_fetch *f, int status, const char *data, size_t len);
+TN__INTERNAL size_t tn__fetch_on_data(tn_fetch *f, int status, const char *data, size_t len);
 // Ends f with an error (its on_response runs).
-TN__PRIVATE void tn__fetch_fail(tn_fetch *f, int error, const char *fmt, ...) TN_PRINTF(3, 4);
-TN__PRIVATE void tn__fetch_free_mem(tn_fetch *f);
+TN__INTERNAL void tn__fetch_fail(tn_fetch *f, int error, const char *fmt, ...) TN_PRINTF(3, 4);
+TN__INTERNAL void tn__fetch_free_mem(tn_fetch *f);
+#endif
 // ==== END src/http/client_internal.h ====
 
 // ==== BEGIN src/http/pool.c ====
-#if defined(TN_AMALGAMATION_LINES)
-#line 1 "src/http/pool.c"
-#endif
 // >>http_client implementation, part 1: the client, its queue and its pool
+#if defined(TN_AMALGAMATION_LINES)
+#line 12 "src/http/pool.c"
+#endif
+
+#include <string.h>
 
 // ---- hosts: the connections to one host:port (or one proxy)
 
@@ -10646,12 +13374,12 @@ TN__PRIVATE void tn__hc_conn_close(tn__hc_conn *conn) {
 
 TN__PRIVATE void tn__hc_shutdown(tn_http_client *c);
 
-TN__PRIVATE tn_http_client *tn__hc_enter(tn_http_client *c) {
+TN__INTERNAL tn_http_client *tn__hc_enter(tn_http_client *c) {
     if (c) c->depth++;
     return c;
 }
 
-TN__PRIVATE void tn__hc_leave(tn_http_client *c) {
+TN__INTERNAL void tn__hc_leave(tn_http_client *c) {
     if (!c) return;
     // Fetches started inside the callbacks start now, on the way out.
     while (c->depth == 1 && c->pump_wanted && !c->free_pending && !c->closing) {
@@ -10802,7 +13530,7 @@ TN__PRIVATE bool tn__hc_close_one_idle(tn__hc_host *h) {
     return false;
 }
 
-TN__PRIVATE void tn__hc_conn_release(tn__hc_conn *conn, bool reusable) {
+TN__INTERNAL void tn__hc_conn_release(tn__hc_conn *conn, bool reusable) {
     tn_http_client *c = conn->host ? conn->host->client : NULL;
     conn->fetch = NULL;
     if (conn->state == TN__HC_CONNECTING) return;  // it joins the pool once connected
@@ -10812,7 +13540,7 @@ TN__PRIVATE void tn__hc_conn_release(tn__hc_conn *conn, bool reusable) {
         tn__hc_conn_close(conn);
 }
 
-TN__PRIVATE void tn__hc_conn_wrote(tn_stream *s, int status, void *arg) {
+TN__INTERNAL void tn__hc_conn_wrote(tn_stream *s, int status, void *arg) {
     tn__hc_conn *conn = TN__CAST(tn__hc_conn *, arg);
     (void)s;
     if (conn->wstale) {  // for a fetch that has ended since
@@ -10832,7 +13560,7 @@ TN__PRIVATE void tn__hc_conn_wrote(tn_stream *s, int status, void *arg) {
 // ---- the queue: fetches wait for one of max_clients slots, and for room at
 // their host (max_connections_per_host)
 
-TN__PRIVATE void tn__hc_enqueue(tn_http_client *c, tn_fetch *f, bool front) {
+TN__INTERNAL void tn__hc_enqueue(tn_http_client *c, tn_fetch *f, bool front) {
     f->where = TN__HF_QUEUED;
     c->nqueued++;
     if (front) {
@@ -10850,7 +13578,7 @@ TN__PRIVATE void tn__hc_enqueue(tn_http_client *c, tn_fetch *f, bool front) {
     }
 }
 
-TN__PRIVATE void tn__hc_unlist(tn_http_client *c, tn_fetch *f) {
+TN__INTERNAL void tn__hc_unlist(tn_http_client *c, tn_fetch *f) {
     if (f->where == TN__HF_QUEUED) {
         if (f->next) f->next->prev = f->prev;
         else c->queue_tail = f->prev;
@@ -10907,7 +13635,7 @@ TN__PRIVATE bool tn__hc_try_start(tn_http_client *c, tn_fetch *f) {
     return true;
 }
 
-TN__PRIVATE void tn__hc_pump(tn_http_client *c) {
+TN__INTERNAL void tn__hc_pump(tn_http_client *c) {
     if (c->pumping) {  // a fetch ending inside the pump: the pump goes on
         c->repump = true;
         return;
@@ -10935,7 +13663,7 @@ TN__PRIVATE void tn__hc_pump_cb(tn_loop *loop, void *arg) {
 
 // Outside our callbacks: a zero-delay timer, not a queued callback (a freed
 // client can cancel it).
-TN__PRIVATE void tn__hc_pump_soon(tn_http_client *c) {
+TN__INTERNAL void tn__hc_pump_soon(tn_http_client *c) {
     if (c->depth > 0) {  // tn__hc_leave pumps
         c->pump_wanted = true;
         return;
@@ -10969,7 +13697,7 @@ TN__PRIVATE void tn__hc_shutdown(tn_http_client *c) {
     c->depth--;
 }
 
-TN__PRIVATE void tn__hc_free_now(tn_http_client *c) {
+TN__INTERNAL void tn__hc_free_now(tn_http_client *c) {
     if (c->depth > 0) {  // inside one of its callbacks: all ends on the way out
         c->free_pending = true;
         return;
@@ -11030,10 +13758,16 @@ TN_API size_t tn_http_client_connections(const tn_http_client *c) { return c->nc
 // ==== END src/http/pool.c ====
 
 // ==== BEGIN src/http/client.c ====
-#if defined(TN_AMALGAMATION_LINES)
-#line 1 "src/http/client.c"
-#endif
 // >>http_client implementation, part 2: one fetch (request, answer, redirects)
+#if defined(TN_AMALGAMATION_LINES)
+#line 19 "src/http/client.c"
+#endif
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 // The default headers a user's line replaces (and what else it says).
 enum {
@@ -11046,6 +13780,8 @@ enum {
 };
 
 #define TN__FETCH_AGENT "Tornado/tornado.h-" TN_VERSION_STRING
+// A recycled fetch keeps each buffer up to this size (as the server's requests).
+enum { TN__FETCH_KEEP_BUF = 64 * 1024 };
 
 // ---- fetch objects, reused by their client
 
@@ -11068,7 +13804,7 @@ TN__PRIVATE tn_fetch *tn__fetch_take(tn_http_client *c) {
     return f;
 }
 
-TN__PRIVATE void tn__fetch_free_mem(tn_fetch *f) {
+TN__INTERNAL void tn__fetch_free_mem(tn_fetch *f) {
     tn_buf_free(&f->mem);
     tn_buf_free(&f->cur);
     tn_buf_free(&f->req);
@@ -11085,11 +13821,11 @@ TN__PRIVATE void tn__fetch_recycle(tn_fetch *f) {
         tn__fetch_free_mem(f);
         return;
     }
-    tn__buf_trim(&f->mem);
-    tn__buf_trim(&f->cur);
-    tn__buf_trim(&f->req);
-    tn__buf_trim(&f->head);
-    tn__buf_trim(&f->body_buf);
+    tn__buf_trim(&f->mem, TN__FETCH_KEEP_BUF);
+    tn__buf_trim(&f->cur, TN__FETCH_KEEP_BUF);
+    tn__buf_trim(&f->req, TN__FETCH_KEEP_BUF);
+    tn__buf_trim(&f->head, TN__FETCH_KEEP_BUF);
+    tn__buf_trim(&f->body_buf, TN__FETCH_KEEP_BUF);
     f->next = c->free_fetches;
     c->free_fetches = f;
     c->nfree++;
@@ -11131,7 +13867,7 @@ TN__PRIVATE void tn__fetch_finish(tn_fetch *f, int error) {
     if (!f->kept) tn__fetch_recycle(f);
 }
 
-TN__PRIVATE void tn__fetch_fail(tn_fetch *f, int error, const char *fmt, ...) {
+TN__INTERNAL void tn__fetch_fail(tn_fetch *f, int error, const char *fmt, ...) {
     if (f->where == TN__HF_DONE) return;
     va_list ap;
     va_start(ap, fmt);
@@ -11460,7 +14196,7 @@ TN__PRIVATE void tn__fetch_send(tn_fetch *f) {
     else if (f->producer && !f->expect_continue) tn__fetch_produce(f);
 }
 
-TN__PRIVATE void tn__fetch_on_conn(tn_fetch *f, tn__hc_conn *conn, int status, bool reused) {
+TN__INTERNAL void tn__fetch_on_conn(tn_fetch *f, tn__hc_conn *conn, int status, bool reused) {
     if (status) {
         bool proxy = f->proxy_host != NULL;
         tn__fetch_fail(f, status, "cannot connect to %s%s:%u: %s", proxy ? "the proxy " : "",
@@ -11711,7 +14447,7 @@ TN__PRIVATE void tn__fetch_on_end(tn_fetch *f, int status) {
     }
 }
 
-TN__PRIVATE size_t tn__fetch_on_data(tn_fetch *f, int status, const char *data, size_t len) {
+TN__INTERNAL size_t tn__fetch_on_data(tn_fetch *f, int status, const char *data, size_t len) {
     if (status) {
         tn__fetch_on_end(f, status == TN_ECLOSED ? TN_EOF : status);
         return 0;
@@ -11811,7 +14547,7 @@ TN_API int tn_http_client_fetch_sync(tn_http_client *c, const tn_fetch_desc *des
     *out = NULL;
     tn_loop *loop = c->loop;
     if (loop->running || loop->sync_active) return TN_EBUSY;
-    loop->now = tn_time_monotonic();  // the loop was idle: its clock is old
+    loop->now = tn__loop_clock(loop);  // the loop was idle: its clock is old
     tn_fetch *f;
     int r = tn__fetch_start(c, desc, out, &f);
     if (r) return r;
@@ -11876,11 +14612,962 @@ TN_API int tn_fetch_end_body(tn_fetch *f) {
 TN_API void *tn_fetch_user_data(const tn_fetch *f) { return f->user_data; }
 // ==== END src/http/client.c ====
 
-// ==== BEGIN src/web/route.c ====
+// ==== BEGIN src/websocket/frame.c ====
+// >>ws_frame implementation
 #if defined(TN_AMALGAMATION_LINES)
-#line 1 "src/web/route.c"
+#line 7 "src/websocket/frame.c"
 #endif
+
+#include <string.h>
+
+TN__PRIVATE int tn__ws_fail(tn_ws_frame_header *h, int close_code) {
+    h->close_code = close_code;
+    return TN_EPARSE;
+}
+
+TN__PRIVATE bool tn__ws_opcode_known(int op) { return (op >= 0x0 && op <= 0x2) || (op >= 0x8 && op <= 0xA); }
+
+TN__PRIVATE uint64_t tn__load_be(const uint8_t *p, int n) {
+    uint64_t v = 0;
+    for (int i = 0; i < n; i++) v = v << 8 | p[i];
+    return v;
+}
+
+// RFC 7692 §6.1: the compressed bit belongs on the first frame of a data
+// message only, and only once an extension gave RSV1 a meaning.
+TN__PRIVATE bool tn__ws_rsv1_ok(int opcode, bool allow) {
+    return allow && (opcode == TN_WS_OP_TEXT || opcode == TN_WS_OP_BINARY);
+}
+
+// The first byte: FIN, RSV1-3, opcode.
+TN__PRIVATE int tn__ws_parse_byte0(uint8_t b, tn_ws_frame_header *h, const tn_ws_parse_opts *o) {
+    h->fin = (b & 0x80) != 0;
+    h->rsv1 = (b & 0x40) != 0;
+    h->opcode = b & 0x0F;
+    if (!tn__ws_opcode_known(h->opcode) || (b & 0x30)) return tn__ws_fail(h, TN_WS_CLOSE_PROTOCOL_ERROR);
+    if (h->rsv1 && !tn__ws_rsv1_ok(h->opcode, o->allow_rsv1)) return tn__ws_fail(h, TN_WS_CLOSE_PROTOCOL_ERROR);
+    if ((h->opcode & 0x8) && !h->fin) return tn__ws_fail(h, TN_WS_CLOSE_PROTOCOL_ERROR);
+    return 0;
+}
+
+// The payload length after the first two bytes: 7 bits, or 126 + 16 bits, or
+// 127 + 64 bits. Returns the header length so far or an error.
+TN__PRIVATE int tn__ws_parse_length(const uint8_t *p, size_t len, tn_ws_frame_header *h,
+                                    const tn_ws_parse_opts *o) {
+    uint64_t n = p[1] & 0x7F;
+    int hl = 2;
+    if ((h->opcode & 0x8) && n > 125) return tn__ws_fail(h, TN_WS_CLOSE_PROTOCOL_ERROR);
+    if (n == 126) {
+        if (len < 4) return TN_INCOMPLETE;
+        n = tn__load_be(p + 2, 2);
+        if (n < 126) return tn__ws_fail(h, TN_WS_CLOSE_PROTOCOL_ERROR);
+        hl = 4;
+    } else if (n == 127) {
+        if (len < 10) return TN_INCOMPLETE;
+        n = tn__load_be(p + 2, 8);
+        if ((n >> 63) || n <= 0xFFFF) return tn__ws_fail(h, TN_WS_CLOSE_PROTOCOL_ERROR);
+        hl = 10;
+    }
+    if (o->max_payload && n > o->max_payload) return tn__ws_fail(h, TN_WS_CLOSE_MESSAGE_TOO_BIG);
+    h->payload_len = n;
+    return hl;
+}
+
+TN_API int tn_ws_frame_parse(const char *buf, size_t len, tn_ws_frame_header *h,
+                             const tn_ws_parse_opts *o) {
+    static const tn_ws_parse_opts defaults = {0, TN_WS_MASK_ANY, false};
+    const uint8_t *p = (const uint8_t *)buf;
+    if (!o) o = &defaults;
+    memset(h, 0, sizeof *h);
+    if (len < 1) return TN_INCOMPLETE;
+    int r = tn__ws_parse_byte0(p[0], h, o);
+    if (r < 0) return r;
+    if (len < 2) return TN_INCOMPLETE;
+    h->masked = (p[1] & 0x80) != 0;
+    if (o->mask == (h->masked ? TN_WS_MASK_FORBIDDEN : TN_WS_MASK_REQUIRED))
+        return tn__ws_fail(h, TN_WS_CLOSE_PROTOCOL_ERROR);
+    int hl = tn__ws_parse_length(p, len, h, o);
+    if (hl < 0 || !h->masked) return hl;
+    if (len < (size_t)hl + 4) return TN_INCOMPLETE;
+    memcpy(h->mask_key, p + hl, 4);
+    return hl + 4;
+}
+
+TN_API void tn_ws_mask(void *buf, size_t len, const uint8_t key[4], uint64_t offset) {
+    uint8_t *p = TN__CAST(uint8_t *, buf);
+    uint8_t k[8];
+    for (int i = 0; i < 8; i++) k[i] = key[(offset + (uint64_t)i) & 3];
+    uint64_t m;
+    memcpy(&m, k, 8);
+    size_t i = 0;
+    for (; i + 8 <= len; i += 8) {
+        uint64_t w;
+        memcpy(&w, p + i, 8);
+        w ^= m;
+        memcpy(p + i, &w, 8);
+    }
+    for (; i < len; i++) p[i] ^= k[i & 7];
+}
+
+TN_API int tn_ws_frame_write_header(char out[TN_WS_MAX_HEADER], bool fin, int opcode, bool rsv1,
+                                    bool masked, const uint8_t key[4], uint64_t payload_len) {
+    bool control = (opcode & 0x8) != 0;
+    if (!tn__ws_opcode_known(opcode) || (payload_len >> 63)) return TN_EINVAL;
+    if (control && (!fin || rsv1 || payload_len > 125)) return TN_EINVAL;
+    uint8_t *o = (uint8_t *)out;
+    o[0] = (uint8_t)((fin ? 0x80 : 0) | (rsv1 ? 0x40 : 0) | opcode);
+    uint8_t mbit = masked ? 0x80 : 0;
+    int n = 2;
+    if (payload_len < 126) {
+        o[1] = (uint8_t)(mbit | payload_len);
+    } else {
+        int bytes = payload_len <= 0xFFFF ? 2 : 8;
+        o[1] = (uint8_t)(mbit | (bytes == 2 ? 126 : 127));
+        for (int i = 0; i < bytes; i++) o[n++] = (uint8_t)(payload_len >> (8 * (bytes - 1 - i)));
+    }
+    if (masked) {
+        memcpy(o + n, key, 4);
+        n += 4;
+    }
+    return n;
+}
+
+TN_API void tn_ws_accept_key(const char *key, size_t len, char out[TN_WS_ACCEPT_LEN + 1]) {
+    static const char guid[] = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
+    uint8_t digest[TN_SHA1_SIZE];
+    tn_sha1_ctx c;
+    tn_sha1_init(&c);
+    tn_sha1_update(&c, key, len);
+    tn_sha1_update(&c, guid, sizeof guid - 1);
+    tn_sha1_final(&c, digest);
+    tn_base64_encode(digest, sizeof digest, out, 0);
+}
+
+TN_API bool tn_ws_close_code_valid(int code) {
+    return (code >= 1000 && code <= 1003) || (code >= 1007 && code <= 1014) ||
+           (code >= 3000 && code <= 4999);
+}
+
+TN_API int tn_ws_close_parse(const char *payload, size_t len, tn_ws_close_info *out) {
+    out->code = TN_WS_CLOSE_NO_STATUS;
+    out->reason.ptr = payload;
+    out->reason.len = 0;
+    out->fail_code = 0;
+    if (len == 0) return 0;
+    const uint8_t *p = (const uint8_t *)payload;
+    if (len == 1) {
+        out->fail_code = TN_WS_CLOSE_PROTOCOL_ERROR;
+        return TN_EPARSE;
+    }
+    out->code = (int)tn__load_be(p, 2);
+    out->reason.ptr = payload + 2;
+    out->reason.len = len - 2;
+    if (!tn_ws_close_code_valid(out->code)) out->fail_code = TN_WS_CLOSE_PROTOCOL_ERROR;
+    else if (!tn_utf8_valid(out->reason.ptr, out->reason.len)) out->fail_code = TN_WS_CLOSE_INVALID_DATA;
+    return out->fail_code ? TN_EPARSE : 0;
+}
+
+TN_API int tn_ws_close_payload(char out[125], int code, const char *reason, size_t len) {
+    if (code == 0) return 0;
+    if (!tn_ws_close_code_valid(code) || !tn_utf8_valid(reason, len)) return TN_EINVAL;
+    // Back up to a lead byte so the cut leaves whole characters.
+    size_t n = len;
+    if (n > 123) {
+        n = 123;
+        while (n > 0 && ((uint8_t)reason[n] & 0xC0) == 0x80) n--;
+    }
+    out[0] = (char)(code >> 8);
+    out[1] = (char)(code & 0xFF);
+    if (n) memcpy(out + 2, reason, n);
+    return (int)n + 2;
+}
+// ==== END src/websocket/frame.c ====
+
+// ==== BEGIN src/websocket/websocket_internal.h ====
+// ---------------------------------------------------------------------------
+#if defined(TN_AMALGAMATION_LINES)
+#line 1 "src/websocket/websocket_internal.h"
+#endif
+// >>websocket_internal  A WebSocket connection's state, shared by the connection
+// core (websocket.c), the client (client.c) and the server's handshake
+// (web/ws_server.c), which make a tn_ws and hand it to the core once open
+// ---------------------------------------------------------------------------
+#ifndef TN__WEBSOCKET_WEBSOCKET_INTERNAL_H
+#define TN__WEBSOCKET_WEBSOCKET_INTERNAL_H
+#if defined(TN_AMALGAMATION_LINES)
+#line 16 "src/websocket/websocket_internal.h"
+#endif
+
+// A path argument kept beyond the request: its value and its group's name.
+typedef struct tn__ws_arg {
+    tn_str value;
+    const char *name;        // NULL for an unnamed group
+} tn__ws_arg;
+
+typedef struct tn__ws_hs tn__ws_hs;
+
+// Kept small: a benchmark holds 10,000 idle connections. Buffers that only
+// some connections need (message, close reason, path arguments) are on the
+// heap, and only while needed.
+struct tn_ws {
+    tn_stream *stream;
+    tn_loop *loop;
+    const tn_ws_class *cls;
+    void *user_data;
+    // the frame being read
+    int rstate;
+    tn_ws_frame_header fh;
+    uint64_t fgot;           // payload bytes of the frame seen so far
+    int msg_op;              // opcode of the message being assembled; 0: none
+    tn_buf msg;              // the message so far, then a control frame's payload
+    tn_utf8_state utf8;
+    // closing
+    unsigned close_sent : 1, close_received : 1, failed : 1, client : 1;
+    unsigned whole : 1;      // the message arrived whole: it is in the loop's buffer
+    int close_code;          // for on_close
+    char *close_reason;      // for on_close; NULL: ""
+    tn_timeout close_timer, ping_timer, pong_timer;
+    // a server's handshake deferred by prepare (web/ws_server.c)
+    tn_handler *pending;
+    // a client's handshake in progress (client.c)
+    tn__ws_hs *hs;
+    // copied from the request: path arguments and the subprotocol, one block
+    char *mem;
+    tn__ws_arg *args;
+    int nargs;
+    tn_str subprotocol;
+};
+
+// ---- what the core offers the two handshakes
+// The stream's parse read once open: frames as they arrive.
+TN__INTERNAL size_t tn__ws_on_data(tn_stream *s, int status, const char *data, size_t len, void *arg);
+// The stream's close callback once open: on_close, then ws is freed.
+TN__INTERNAL void tn__ws_on_stream_close(tn_stream *s, int reason, void *arg);
+// The keep-alive timer (cls->ping_interval), armed once open.
+TN__INTERNAL void tn__ws_ping_tick(tn_loop *loop, void *arg);
+// Frees ws (not its stream): for a handshake that failed.
+TN__INTERNAL void tn__ws_free(tn_ws *ws);
+
+// ---- header lists, for both handshakes
+enum { TN__WS_MAX_TOKENS = 32 };
+// The trimmed, non-empty items of every `name` header's comma-separated
+// list, in order. Returns how many were stored (at most max).
+TN__INTERNAL int tn__ws_header_tokens(const tn_header *hs, size_t nh, const char *name, tn_str *out, int max);
+// Whether a comma-separated header (every instance of it) lists `token`.
+TN__INTERNAL bool tn__ws_headers_have_token(const tn_header *hs, size_t nh, const char *name, const char *token);
+#endif
+// ==== END src/websocket/websocket_internal.h ====
+
+// ==== BEGIN src/websocket/websocket.c ====
+// >>websocket implementation: the connection core (frames in and out,
+#if defined(TN_AMALGAMATION_LINES)
+#line 1 "src/websocket/websocket.c"
+#endif
+// closing, keep-alive), the same for both ends
+#if defined(TN_AMALGAMATION_LINES)
+#line 18 "src/websocket/websocket.c"
+#endif
+
+#include <string.h>
+#include <sys/socket.h>
+
+// What the frame reader expects next. DRAIN: the connection failed or the
+// peer closed; input is discarded until the peer hangs up or close_timeout.
+enum { TN__WS_HEADER, TN__WS_PAYLOAD, TN__WS_DRAIN };
+
+TN__PRIVATE size_t tn__ws_max_message(const tn_ws *ws) {
+    return ws->cls->max_message_size ? ws->cls->max_message_size : TN_DEFAULT_WS_MAX_MESSAGE_SIZE;
+}
+
+TN__PRIVATE bool tn__ws_can_send(const tn_ws *ws) {
+    return ws->stream && !ws->close_sent && !tn_stream_closed(ws->stream);
+}
+
+// Drops the TCP connection now; on_close follows from the stream's close.
+TN__PRIVATE void tn__ws_abort(tn_ws *ws) {
+    ws->rstate = TN__WS_DRAIN;
+    if (ws->stream) tn_stream_close(ws->stream);
+}
+
+enum { TN__WS_CHUNK = 8192 };
+
+// Writes the frame whose header is chunk[0..used): the header goes out with
+// the first part of the payload in one write (two would cost a syscall and a
+// segment each). The client masks chunk by chunk, so a large message is
+// never copied whole; a large server payload is written as it is.
+TN__PRIVATE int tn__ws_write_chunks(tn_ws *ws, char *chunk, size_t used, const char *data, size_t len,
+                                    const uint8_t key[4], tn_stream_write_cb cb) {
+    if (!ws->client && len > TN__WS_CHUNK - used) {
+        int r = tn_stream_write(ws->stream, chunk, used, NULL, NULL);
+        return r ? r : tn_stream_write(ws->stream, data, len, cb, ws);
+    }
+    size_t off = 0;
+    for (;;) {
+        size_t k = TN__MIN(len - off, TN__WS_CHUNK - used);
+        if (k) memcpy(chunk + used, data + off, k);
+        if (ws->client) tn_ws_mask(chunk + used, k, key, off);
+        off += k;
+        int r = tn_stream_write(ws->stream, chunk, used + k, off == len ? cb : NULL, ws);
+        if (r || off == len) return r;
+        used = 0;
+    }
+}
+
+// Queues one unfragmented frame, masked with a fresh key when we are the
+// client (RFC 6455 §5.3). A peer that lets more than max_write_buffer_size
+// pile up is dropped (Tornado's StreamBufferFullError).
+TN__PRIVATE int tn__ws_write_frame(tn_ws *ws, int op, const void *data, size_t len, tn_stream_write_cb cb) {
+    char chunk[TN__WS_CHUNK];
+    uint8_t key[4];
+    memset(key, 0, sizeof key);
+    int r = ws->client ? tn_random_bytes(key, sizeof key) : 0;
+    int hl = r ? r : tn_ws_frame_write_header(chunk, true, op, false, ws->client, key, len);
+    if (hl < 0) return hl;
+    size_t max = ws->cls->max_write_buffer_size, queued = tn_stream_write_buffer_size(ws->stream);
+    if (max && (queued > max || (size_t)hl + len > max - queued)) r = TN_ENOBUFS;
+    if (!r) r = tn__ws_write_chunks(ws, chunk, (size_t)hl, TN__CAST(const char *, data), len, key, cb);
+    if (r) {
+        TN__LOGW("websocket: %s; dropping the connection", tn_strerror(r));
+        tn__ws_abort(ws);
+    }
+    return r;
+}
+
+TN__PRIVATE void tn__ws_close_timeout(tn_loop *loop, void *arg) {
+    tn_ws *ws = TN__CAST(tn_ws *, arg);
+    (void)loop;
+    ws->close_timer.id = 0;
+    TN__LOGD("websocket: no close from the peer within close_timeout");
+    tn__ws_abort(ws);
+}
+
+TN__PRIVATE void tn__ws_arm_close_timer(tn_ws *ws) {
+    double t = ws->cls->close_timeout > 0 ? ws->cls->close_timeout : 5.0;
+    if (!ws->close_timer.id) ws->close_timer = tn_loop_call_later(ws->loop, t, tn__ws_close_timeout, ws);
+}
+
+// Sends a close frame (payload already built) and waits for the peer.
+TN__PRIVATE int tn__ws_send_close(tn_ws *ws, const char *payload, size_t len, tn_stream_write_cb cb) {
+    int r = tn__ws_write_frame(ws, TN_WS_OP_CLOSE, payload, len, cb);
+    ws->close_sent = 1;
+    if (!r) tn__ws_arm_close_timer(ws);
+    return r;
+}
+
+// After our failing close frame reached the kernel: end our half of the
+// connection, so the peer reads the frame and then EOF, and hangs up.
+TN__PRIVATE void tn__ws_shutdown_after_write(tn_stream *s, int status, void *arg) {
+    (void)arg;
+    if (status == 0) shutdown(tn_stream_fd(s), SHUT_WR);
+}
+
+// After the echo of the peer's close reached the kernel: the handshake is done.
+TN__PRIVATE void tn__ws_close_after_write(tn_stream *s, int status, void *arg) {
+    (void)status, (void)arg;
+    tn_stream_close(s);
+}
+
+// Keeps the code and reason on_close will report (an unkept reason reads "").
+TN__PRIVATE void tn__ws_set_close(tn_ws *ws, int code, tn_str reason) {
+    ws->close_code = code;
+    tn__free(ws->close_reason);
+    ws->close_reason = NULL;
+    if (!reason.len) return;
+    ws->close_reason = TN__CAST(char *, tn__malloc(reason.len + 1));
+    if (!ws->close_reason) return;
+    memcpy(ws->close_reason, reason.ptr, reason.len);
+    ws->close_reason[reason.len] = '\0';
+}
+
+// RFC 6455 §7.1.7 "Fail the WebSocket Connection", with a close frame.
+TN__PRIVATE void tn__ws_fail_conn(tn_ws *ws, int code, const char *why) {
+    TN__LOGW("websocket: %s; closing with %d", why, code);
+    ws->rstate = TN__WS_DRAIN;
+    if (!tn__ws_can_send(ws)) {
+        tn__ws_abort(ws);
+        return;
+    }
+    ws->failed = 1;
+    tn__ws_set_close(ws, code, tn_str_c(why));
+    char payload[125];
+    int n = tn_ws_close_payload(payload, code, why, strlen(why));
+    tn__ws_send_close(ws, payload, (size_t)n, tn__ws_shutdown_after_write);
+}
+
+// ---- receiving
+
+// Where the current frame's payload goes: a message that is one frame and
+// arrived whole (up to TN__WS_WHOLE_MAX) is unmasked in the loop's buffer,
+// so small messages in a steady state allocate nothing; anything else is
+// assembled in the connection's own buffer, freed after each message.
+enum { TN__WS_WHOLE_MAX = 64 * 1024 };
+TN__PRIVATE tn_buf *tn__ws_payload_buf(tn_ws *ws) { return ws->whole ? tn__loop_buf(ws->loop) : &ws->msg; }
+
+TN__PRIVATE void tn__ws_message_done(tn_ws *ws) {
+    bool binary = ws->msg_op == TN_WS_OP_BINARY;
+    ws->msg_op = 0;
+    if (!binary && !tn_utf8_complete(&ws->utf8)) {
+        tn__ws_fail_conn(ws, TN_WS_CLOSE_INVALID_DATA, "text message is not valid UTF-8");
+        return;
+    }
+    // After our close frame, messages are no longer delivered (RFC 6455 §1.4).
+    tn_buf *m = tn__ws_payload_buf(ws);
+    if (ws->cls->on_message && !ws->close_sent) ws->cls->on_message(ws, m->data ? m->data : "", m->len, binary);
+    if (ws->whole) tn_buf_clear(m);
+    else tn_buf_free(&ws->msg);  // an idle connection keeps no message buffer
+}
+
+TN__PRIVATE void tn__ws_on_close_frame(tn_ws *ws, const char *payload, size_t len) {
+    tn_ws_close_info info;
+    if (tn_ws_close_parse(payload, len, &info) != 0) {
+        tn__ws_fail_conn(ws, info.fail_code, "bad close frame");
+        return;
+    }
+    ws->close_received = 1;
+    tn__ws_set_close(ws, info.code, info.reason);
+    ws->rstate = TN__WS_DRAIN;
+    // The server closes TCP first (RFC 6455 §7.1.1): a client waits for it,
+    // up to close_timeout, both after its own close and after echoing one.
+    if (ws->close_sent) {  // the answer to ours: the handshake is complete
+        if (!ws->client) tn_stream_close(ws->stream);
+        return;
+    }
+    // Echo the code (RFC 6455 §5.5.1).
+    char out[125];
+    int n = info.code == TN_WS_CLOSE_NO_STATUS ? 0 : tn_ws_close_payload(out, info.code, "", 0);
+    tn__ws_send_close(ws, out, (size_t)n, ws->client ? NULL : tn__ws_close_after_write);
+}
+
+// A control frame's payload sits in msg after the message in progress
+// (control frames may come between its fragments); it is dropped after use.
+TN__PRIVATE void tn__ws_control_done(tn_ws *ws) {
+    size_t len = (size_t)ws->fh.payload_len;
+    const char *p = ws->msg.data ? ws->msg.data + ws->msg.len - len : "";
+    const tn_ws_class *c = ws->cls;
+    switch (ws->fh.opcode) {
+    case TN_WS_OP_CLOSE:
+        tn__ws_on_close_frame(ws, p, len);
+        break;
+    case TN_WS_OP_PING:
+        if (tn__ws_can_send(ws)) tn__ws_write_frame(ws, TN_WS_OP_PONG, p, len, NULL);
+        if (c->on_ping) c->on_ping(ws, p, len);
+        break;
+    default:  // pong
+        if (ws->pong_timer.id) tn_loop_remove_timeout(ws->loop, ws->pong_timer);
+        ws->pong_timer.id = 0;
+        if (c->on_pong) c->on_pong(ws, p, len);
+        break;
+    }
+    ws->msg.len -= len;
+    if (!ws->msg.len) tn_buf_free(&ws->msg);
+}
+
+TN__PRIVATE void tn__ws_frame_done(tn_ws *ws) {
+    ws->rstate = TN__WS_HEADER;
+    if (ws->fh.opcode & 0x8) tn__ws_control_done(ws);
+    else if (ws->fh.fin) tn__ws_message_done(ws);
+}
+
+// Checks a data frame against the message in progress (RFC 6455 §5.4).
+TN__PRIVATE bool tn__ws_data_frame_ok(tn_ws *ws) {
+    const tn_ws_frame_header *f = &ws->fh;
+    if (f->opcode == TN_WS_OP_CONTINUATION && !ws->msg_op) {
+        tn__ws_fail_conn(ws, TN_WS_CLOSE_PROTOCOL_ERROR, "continuation frame without a message");
+        return false;
+    }
+    if (f->opcode != TN_WS_OP_CONTINUATION && ws->msg_op) {
+        tn__ws_fail_conn(ws, TN_WS_CLOSE_PROTOCOL_ERROR, "new message inside a fragmented one");
+        return false;
+    }
+    if (f->payload_len > tn__ws_max_message(ws) - ws->msg.len) {
+        tn__ws_fail_conn(ws, TN_WS_CLOSE_MESSAGE_TOO_BIG, "message too big");
+        return false;
+    }
+    if (f->opcode != TN_WS_OP_CONTINUATION) {
+        ws->msg_op = f->opcode;
+        tn_utf8_reset(&ws->utf8);
+    }
+    return true;
+}
+
+// Parses a frame header. Returns the bytes used (0: need more).
+TN__PRIVATE size_t tn__ws_read_header(tn_ws *ws, const char *p, size_t len) {
+    tn_ws_parse_opts o;
+    memset(&o, 0, sizeof o);
+    o.max_payload = tn__ws_max_message(ws);
+    o.mask = ws->client ? TN_WS_MASK_FORBIDDEN : TN_WS_MASK_REQUIRED;
+    int n = tn_ws_frame_parse(p, len, &ws->fh, &o);
+    if (n == TN_INCOMPLETE) return 0;
+    if (n < 0) {
+        bool big = ws->fh.close_code == TN_WS_CLOSE_MESSAGE_TOO_BIG;
+        const char *why = big ? "message too big" : ws->client && ws->fh.masked ? "masked frame from the server"
+                                                                                : "bad frame header";
+        tn__ws_fail_conn(ws, ws->fh.close_code, why);
+        return len;
+    }
+    if (!(ws->fh.opcode & 0x8) && !tn__ws_data_frame_ok(ws)) return len;
+    const tn_ws_frame_header *f = &ws->fh;
+    ws->whole = f->fin && (f->opcode == TN_WS_OP_TEXT || f->opcode == TN_WS_OP_BINARY) &&
+                f->payload_len <= TN__WS_WHOLE_MAX && f->payload_len <= len - (size_t)n;
+    if (ws->whole) tn_buf_clear(tn__loop_buf(ws->loop));
+    ws->fgot = 0;
+    ws->rstate = TN__WS_PAYLOAD;
+    if (ws->fh.payload_len == 0) tn__ws_frame_done(ws);
+    return (size_t)n;
+}
+
+// Takes payload bytes of the current frame. Returns the bytes used.
+TN__PRIVATE size_t tn__ws_read_payload(tn_ws *ws, const char *p, size_t len) {
+    tn_ws_frame_header *f = &ws->fh;
+    size_t k = (size_t)TN__MIN((uint64_t)len, f->payload_len - ws->fgot);
+    tn_buf *b = (f->opcode & 0x8) ? &ws->msg : tn__ws_payload_buf(ws);
+    if (tn_buf_append(b, p, k)) {
+        tn__ws_fail_conn(ws, TN_WS_CLOSE_INTERNAL_ERROR, "out of memory");
+        return len;
+    }
+    char *dst = b->data + b->len - k;
+    if (f->masked) tn_ws_mask(dst, k, f->mask_key, ws->fgot);
+    ws->fgot += k;
+    if (ws->msg_op == TN_WS_OP_TEXT && !(f->opcode & 0x8) && tn_utf8_validate(&ws->utf8, dst, k) != 0) {
+        tn__ws_fail_conn(ws, TN_WS_CLOSE_INVALID_DATA, "text message is not valid UTF-8");
+        return len;
+    }
+    if (ws->fgot == f->payload_len) tn__ws_frame_done(ws);
+    return k;
+}
+
+// The stream's parse read: frames as they arrive, payloads in pieces, so a
+// message may be larger than the stream's read buffer.
+TN__INTERNAL size_t tn__ws_on_data(tn_stream *s, int status, const char *data, size_t len, void *arg) {
+    tn_ws *ws = TN__CAST(tn_ws *, arg);
+    if (status) return 0;  // the close callback tells the user
+    size_t used = 0;
+    while (used < len && ws->rstate != TN__WS_DRAIN && !tn_stream_closed(s)) {
+        size_t n = ws->rstate == TN__WS_HEADER ? tn__ws_read_header(ws, data + used, len - used)
+                                               : tn__ws_read_payload(ws, data + used, len - used);
+        if (n == 0) break;
+        used += n;
+    }
+    if (ws->rstate == TN__WS_DRAIN) used = len;
+    if (used && !tn_stream_closed(s)) tn_stream_read_parse(s, tn__ws_on_data, ws);
+    return used;
+}
+
+// ---- keep-alive
+
+TN__PRIVATE void tn__ws_pong_timeout(tn_loop *loop, void *arg) {
+    tn_ws *ws = TN__CAST(tn_ws *, arg);
+    (void)loop;
+    ws->pong_timer.id = 0;
+    TN__LOGW("websocket: no pong within ping_timeout; dropping the connection");
+    tn__ws_abort(ws);
+}
+
+TN__INTERNAL void tn__ws_ping_tick(tn_loop *loop, void *arg) {
+    tn_ws *ws = TN__CAST(tn_ws *, arg);
+    const tn_ws_class *c = ws->cls;
+    ws->ping_timer.id = 0;
+    if (!tn__ws_can_send(ws)) return;
+    if (tn__ws_write_frame(ws, TN_WS_OP_PING, NULL, 0, NULL) != 0) return;
+    double timeout = c->ping_timeout > 0 ? c->ping_timeout : c->ping_interval;
+    if (!ws->pong_timer.id) ws->pong_timer = tn_loop_call_later(loop, timeout, tn__ws_pong_timeout, ws);
+    ws->ping_timer = tn_loop_call_later(loop, c->ping_interval, tn__ws_ping_tick, ws);
+}
+
+// ---- the end
+
+TN__INTERNAL void tn__ws_free(tn_ws *ws) {
+    tn_buf_free(&ws->msg);
+    tn__free(ws->close_reason);
+    tn__free(ws->mem);
+    tn__free(ws);
+}
+
+TN__INTERNAL void tn__ws_on_stream_close(tn_stream *s, int reason, void *arg) {
+    tn_ws *ws = TN__CAST(tn_ws *, arg);
+    (void)s, (void)reason;
+    tn_loop_remove_timeout(ws->loop, ws->close_timer);
+    tn_loop_remove_timeout(ws->loop, ws->ping_timer);
+    tn_loop_remove_timeout(ws->loop, ws->pong_timer);
+    ws->close_sent = 1;  // sends from on_close are refused
+    if (!ws->close_received && !ws->failed) tn__ws_set_close(ws, TN_WS_CLOSE_ABNORMAL, tn__str_n(NULL, 0));
+    if (ws->cls->on_close) ws->cls->on_close(ws, ws->close_code, ws->close_reason ? ws->close_reason : "");
+    tn__ws_free(ws);
+}
+
+// ---- header lists
+
+// The trimmed, non-empty items of every `name` header's comma-separated
+// list, in order. Returns how many were stored (at most max).
+TN__INTERNAL int tn__ws_header_tokens(const tn_header *hs, size_t nh, const char *name, tn_str *out, int max) {
+    int n = 0;
+    for (size_t i = 0; i < nh; i++) {
+        const tn_header *hd = &hs[i];
+        if (!tn_str_eq_nocase(hd->name, tn_str_c(name))) continue;
+        size_t a = 0;
+        while (a < hd->value.len && n < max) {
+            size_t b = a;
+            while (b < hd->value.len && hd->value.ptr[b] != ',') b++;
+            tn_str t = tn__http_trim(hd->value.ptr + a, b - a);
+            if (t.len) out[n++] = t;
+            a = b + 1;
+        }
+    }
+    return n;
+}
+
+// Whether a comma-separated header (every instance of it) lists `token`.
+TN__INTERNAL bool tn__ws_headers_have_token(const tn_header *hs, size_t nh, const char *name, const char *token) {
+    tn_str t[TN__WS_MAX_TOKENS];
+    int n = tn__ws_header_tokens(hs, nh, name, t, TN__WS_MAX_TOKENS);
+    for (int i = 0; i < n; i++)
+        if (tn_str_eq_nocase(t[i], tn_str_c(token))) return true;
+    return false;
+}
+
+// ---- sending and the rest of the API
+
+TN_API int tn_ws_send(tn_ws *ws, const void *data, size_t len, bool binary) {
+    if (!tn__ws_can_send(ws)) return TN_ECLOSED;
+    if (!binary && !tn_utf8_valid(data, len)) return TN_EINVAL;
+    return tn__ws_write_frame(ws, binary ? TN_WS_OP_BINARY : TN_WS_OP_TEXT, data, len, NULL);
+}
+
+TN_API int tn_ws_ping(tn_ws *ws, const void *data, size_t len) {
+    if (!tn__ws_can_send(ws)) return TN_ECLOSED;
+    if (len > 125) return TN_EINVAL;
+    return tn__ws_write_frame(ws, TN_WS_OP_PING, data, len, NULL);
+}
+
+TN_API int tn_ws_close(tn_ws *ws, int code, const char *reason) {
+    if (!tn__ws_can_send(ws)) return TN_ECLOSED;
+    char payload[125];
+    int n = tn_ws_close_payload(payload, code, reason ? reason : "", reason ? strlen(reason) : 0);
+    if (n < 0) return n;
+    return tn__ws_send_close(ws, payload, (size_t)n, NULL);
+}
+
+TN_API bool tn_ws_closing(const tn_ws *ws) { return !tn__ws_can_send(ws); }
+TN_API size_t tn_ws_write_buffer_size(const tn_ws *ws) {
+    return ws->stream ? tn_stream_write_buffer_size(ws->stream) : 0;
+}
+TN_API tn_str tn_ws_subprotocol(const tn_ws *ws) { return ws->subprotocol; }
+TN_API const tn_ws_class *tn_ws_get_class(const tn_ws *ws) { return ws->cls; }
+TN_API void *tn_ws_user_data(const tn_ws *ws) { return ws->user_data; }
+TN_API void tn_ws_set_user_data(tn_ws *ws, void *user_data) { ws->user_data = user_data; }
+TN_API tn_stream *tn_ws_stream(const tn_ws *ws) { return ws->stream; }
+TN_API tn_loop *tn_ws_loop(const tn_ws *ws) { return ws->loop; }
+// ==== END src/websocket/websocket.c ====
+
+// ==== BEGIN src/websocket/client.c ====
+// >>ws_client implementation
+#if defined(TN_AMALGAMATION_LINES)
+#line 20 "src/websocket/client.c"
+#endif
+
+#include <string.h>
+
+enum { TN__WS_MAX_EXTRA_HEADERS = 64, TN__WS_MAX_ANSWER = 16 * 1024 };
+
+// A client's handshake, freed when it ends. `offered` (the subprotocols,
+// comma-separated) follows the struct in the same allocation.
+struct tn__ws_hs {
+    tn_ws_connect_cb cb;
+    double deadline;          // tn_loop_time when connect_timeout ends
+    tn_timeout timer;
+    int status, http_status;  // the failure to report
+    tn_buf req;               // the request head, until it is queued
+    char accept[TN_WS_ACCEPT_LEN + 1];
+    char *offered;
+};
+
+// The class of a client given none (zero: every default, no callbacks).
+static tn_ws_class tn__ws_no_class;
+
+// ---- the request
+
+TN__PRIVATE int tn__ws_append_protocols(tn_buf *b, const char *const *protos) {
+    int r = 0;
+    for (int i = 0; protos && protos[i] && !r; i++) {
+        tn_str p = tn_str_c(protos[i]);
+        for (size_t k = 0; k < p.len; k++)
+            if (!tn__http_is_tchar((unsigned char)p.ptr[k])) return TN_EINVAL;
+        if (!p.len) return TN_EINVAL;
+        r = tn_buf_appendf(b, "%s%s", i ? ", " : "", protos[i]);
+    }
+    return r;
+}
+
+// Writes the handshake request (RFC 6455 §4.1) for `key`. Returns 0,
+// TN_EINVAL or TN_ENOMEM.
+TN__PRIVATE int tn__ws_build_request(tn_buf *b, const tn_url *u, const tn_ws_connect_desc *d, const char *key,
+                                     const char *offered) {
+    int r = tn_buf_append_str(b, "GET ");
+    if (!r) r = tn__url_append_target(b, u);
+    if (!r) r = tn_buf_append_str(b, " HTTP/1.1\r\nHost: ");
+    if (!r) r = tn__url_append_authority(b, u, 80);
+    if (!r)
+        r = tn_buf_appendf(b,
+                           "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: %s\r\n"
+                           "Sec-WebSocket-Version: 13\r\n",
+                           key);
+    if (!r && *offered) r = tn_buf_appendf(b, "Sec-WebSocket-Protocol: %s\r\n", offered);
+    if (!r && d->origin) r = tn_buf_appendf(b, "Origin: %s\r\n", d->origin);
+    for (int i = 0; d->headers && d->headers[i] && !r; i++) r = tn_buf_appendf(b, "%s\r\n", d->headers[i]);
+    return r ? r : tn_buf_append_str(b, "\r\n");
+}
+
+// The request must parse back as one valid head with exactly the lines we
+// meant: a CR or LF smuggled into a header, origin or path fails here.
+TN__PRIVATE int tn__ws_check_request_head(const tn_buf *b, size_t want_headers) {
+    tn_header hdrs[TN__WS_MAX_EXTRA_HEADERS + 8];
+    tn_http_request rq;
+    int n = tn_http_parse_request(b->data, b->len, &rq, hdrs, TN__COUNTOF(hdrs), NULL);
+    tn_http_framing f;
+    if (n != (int)b->len || rq.num_headers != want_headers || tn_http_request_framing(&rq, &f) != 0)
+        return TN_EINVAL;
+    return 0;
+}
+
+// ---- the end of the handshake
+
+TN__PRIVATE void tn__ws_hs_free(tn_ws *ws) {
+    tn__ws_hs *hs = ws->hs;
+    ws->hs = NULL;
+    tn_loop_remove_timeout(ws->loop, hs->timer);
+    tn_buf_free(&hs->req);
+    tn__free(hs);
+}
+
+// Reports a failed handshake and frees everything.
+TN__PRIVATE void tn__ws_hs_fail(tn_ws *ws, int status) {
+    tn_ws_connect_cb cb = ws->hs->cb;
+    int http_status = ws->hs->http_status;
+    void *ud = ws->user_data;
+    tn__ws_hs_free(ws);
+    tn__ws_free(ws);
+    cb(NULL, status, http_status, ud);
+}
+
+TN__PRIVATE void tn__ws_hs_on_close(tn_stream *s, int reason, void *arg) {
+    tn_ws *ws = TN__CAST(tn_ws *, arg);
+    (void)s;
+    int status = ws->hs->status ? ws->hs->status : reason ? reason : TN_EOF;
+    tn__ws_hs_fail(ws, status);
+}
+
+// Ends the handshake with `status`: the stream's close reports it.
+TN__PRIVATE void tn__ws_hs_abort(tn_ws *ws, int status, const char *why) {
+    if (why) TN__LOGW("websocket client: %s", why);
+    if (!ws->hs->status) ws->hs->status = status;
+    tn_stream_close(ws->stream);
+}
+
+TN__PRIVATE void tn__ws_hs_timeout(tn_loop *loop, void *arg) {
+    tn_ws *ws = TN__CAST(tn_ws *, arg);
+    (void)loop;
+    ws->hs->timer.id = 0;
+    tn__ws_hs_abort(ws, TN_ETIMEDOUT, "no answer to the handshake within connect_timeout");
+}
+
+// Validates the server's choice of subprotocol and keeps it. Returns 0 or TN_EPARSE.
+TN__PRIVATE int tn__ws_take_protocol(tn_ws *ws, const tn_header *hdrs, size_t n) {
+    tn_str chosen[2];
+    int k = tn__ws_header_tokens(hdrs, n, "Sec-WebSocket-Protocol", chosen, 2);
+    if (k == 0) return 0;
+    tn_header offered;
+    offered.name = tn_str_c("P");
+    offered.value = tn_str_c(ws->hs->offered);
+    tn_str list[TN__WS_MAX_TOKENS];
+    int m = tn__ws_header_tokens(&offered, 1, "P", list, TN__WS_MAX_TOKENS);
+    for (int i = 0; k == 1 && i < m; i++) {
+        if (list[i].len != chosen[0].len || memcmp(list[i].ptr, chosen[0].ptr, list[i].len) != 0) continue;
+        size_t off = (size_t)(list[i].ptr - ws->hs->offered);
+        ws->mem = tn__strdup(ws->hs->offered);  // keeps the chosen one, in place
+        if (!ws->mem) return TN_ENOMEM;
+        ws->mem[off + list[i].len] = '\0';
+        ws->subprotocol = tn__str_n(ws->mem + off, list[i].len);
+        return 0;
+    }
+    return TN_EPARSE;
+}
+
+// Checks the answer head (RFC 6455 §4.1, the client's requirements).
+// Returns 0, or the status to fail with (the reason logged).
+TN__PRIVATE int tn__ws_check_answer(tn_ws *ws, const char *data, size_t len) {
+    tn_header hdrs[64];
+    tn_http_response rs;
+    tn__ws_hs *hs = ws->hs;
+    if (tn_http_parse_response(data, len, &rs, hdrs, TN__COUNTOF(hdrs), NULL) <= 0) {
+        TN__LOGW("websocket client: the answer is not a valid HTTP head");
+        return TN_EPARSE;
+    }
+    const tn_header *h = rs.headers;
+    size_t n = rs.num_headers;
+    const char *why = NULL;
+    if (rs.status_code != 101) {
+        hs->http_status = rs.status_code;
+        TN__LOGW("websocket client: the server answered %d %.*s", rs.status_code, (int)rs.reason.len,
+                 rs.reason.ptr);
+        return TN_EHTTP;
+    }
+    tn_str acc = tn_headers_get(h, n, "Sec-WebSocket-Accept");
+    hs->http_status = 101;
+    if (!tn__ws_headers_have_token(h, n, "Upgrade", "websocket")) why = "no \"Upgrade: websocket\"";
+    else if (!tn__ws_headers_have_token(h, n, "Connection", "upgrade")) why = "no \"Connection: Upgrade\"";
+    else if (tn_headers_count(h, n, "Sec-WebSocket-Accept") != 1 || !tn_str_eq(acc, hs->accept))
+        why = "a wrong Sec-WebSocket-Accept";
+    else if (tn_headers_count(h, n, "Sec-WebSocket-Extensions"))
+        why = "an extension we did not offer";
+    else if (tn__ws_take_protocol(ws, h, n) != 0)
+        why = "a subprotocol we did not offer";
+    if (!why) return 0;
+    TN__LOGW("websocket client: the server's 101 has %s", why);
+    return TN_EPARSE;
+}
+
+TN__PRIVATE void tn__ws_on_answer(tn_stream *s, int status, const char *data, size_t len, void *arg) {
+    tn_ws *ws = TN__CAST(tn_ws *, arg);
+    if (status) {
+        tn__ws_hs_abort(ws, status == TN_EMSGSIZE ? TN_EPARSE : status, NULL);
+        return;
+    }
+    int r = tn__ws_check_answer(ws, data, len);
+    if (r) {
+        tn__ws_hs_abort(ws, r, NULL);
+        return;
+    }
+    r = tn_stream_read_parse(s, tn__ws_on_data, ws);
+    if (r) {
+        tn__ws_hs_abort(ws, r, NULL);
+        return;
+    }
+    // Open: from here the connection core owns ws, as on the server side.
+    tn_ws_connect_cb cb = ws->hs->cb;
+    tn__ws_hs_free(ws);
+    tn_stream_set_close_callback(s, tn__ws_on_stream_close, ws);
+    const tn_ws_class *cls = ws->cls;
+    if (cls->ping_interval > 0)
+        ws->ping_timer = tn_loop_call_later(ws->loop, cls->ping_interval, tn__ws_ping_tick, ws);
+    cb(ws, 0, 101, ws->user_data);
+    if (cls->open && !tn_stream_closed(s)) cls->open(ws);
+}
+
+TN__PRIVATE void tn__ws_on_connected(tn_loop *loop, int status, tn_stream *s, void *arg) {
+    tn_ws *ws = TN__CAST(tn_ws *, arg);
+    if (status) {
+        TN__LOGD("websocket client: connecting failed: %s", tn_strerror(status));
+        tn__ws_hs_fail(ws, status);
+        return;
+    }
+    tn__ws_hs *hs = ws->hs;
+    ws->stream = s;
+    tn_stream_set_close_callback(s, tn__ws_hs_on_close, ws);
+    tn_stream_set_nodelay(s, true);  // no Nagle, as on the server side
+    double left = hs->deadline - tn_loop_time(loop);
+    hs->timer = tn_loop_call_later(loop, left > 0 ? left : 0, tn__ws_hs_timeout, ws);
+    int r = tn_stream_write(s, hs->req.data, hs->req.len, NULL, NULL);
+    tn_buf_free(&hs->req);
+    if (!r) r = tn_stream_read_until(s, "\r\n\r\n", 4, TN__WS_MAX_ANSWER, tn__ws_on_answer, ws);
+    if (r) tn__ws_hs_abort(ws, r, NULL);
+}
+
+// ---- starting
+
+// Parses and checks the URL; copies the host (NUL-terminated) into host.
+// wss:// waits for TLS: a TLS stream from the connect step is all it needs,
+// since the handshake and the frames only see a tn_stream.
+TN__PRIVATE int tn__ws_client_url(const char *url, tn_url *u, char *host, size_t cap) {
+    if (!url || tn_url_parse(url, u) != 0) return TN_EINVAL;
+    if (tn_str_eq_nocase(u->scheme, tn_str_c("wss"))) return TN_ENOTSUP;
+    if (!tn_str_eq_nocase(u->scheme, tn_str_c("ws")) || u->userinfo.len || u->host.len >= cap)
+        return TN_EINVAL;
+    memcpy(host, u->host.ptr, u->host.len);
+    host[u->host.len] = '\0';
+    return 0;
+}
+
+// Makes the connection's state: ws with its handshake, the request built.
+TN__PRIVATE int tn__ws_client_new(tn_loop *loop, const tn_ws_connect_desc *d, const tn_url *u, tn_ws **out) {
+    tn_buf offered;
+    memset(&offered, 0, sizeof offered);
+    int r = tn__ws_append_protocols(&offered, d->subprotocols);
+    if (!r) r = tn_buf_append(&offered, "", 1);
+    tn_ws *ws = r ? NULL : TN__CAST(tn_ws *, tn__calloc(1, sizeof *ws));
+    tn__ws_hs *hs = ws ? TN__CAST(tn__ws_hs *, tn__calloc(1, sizeof *hs + offered.len)) : NULL;
+    if (!hs) {
+        tn__free(ws);
+        tn_buf_free(&offered);
+        return r ? r : TN_ENOMEM;
+    }
+    ws->hs = hs;
+    ws->client = 1;
+    ws->loop = loop;
+    ws->cls = d->cls ? d->cls : &tn__ws_no_class;
+    ws->user_data = d->user_data ? d->user_data : ws->cls->user_data;
+    hs->cb = d->on_connect;
+    hs->offered = TN__CAST(char *, (void *)(hs + 1));
+    memcpy(hs->offered, offered.data, offered.len);
+    tn_buf_free(&offered);
+    unsigned char raw[16];
+    char key[25];
+    r = tn_random_bytes(raw, sizeof raw);
+    if (!r) {
+        key[tn_base64_encode(raw, sizeof raw, key, 0)] = '\0';
+        tn_ws_accept_key(key, strlen(key), hs->accept);
+        r = tn__ws_build_request(&hs->req, u, d, key, hs->offered);
+    }
+    size_t nextra = 0;
+    while (d->headers && d->headers[nextra]) nextra++;
+    size_t want = 5 + (*hs->offered ? 1 : 0) + (d->origin ? 1 : 0) + nextra;
+    if (!r && nextra > TN__WS_MAX_EXTRA_HEADERS) r = TN_EINVAL;
+    if (!r) r = tn__ws_check_request_head(&hs->req, want);
+    if (r) {
+        tn__ws_hs_free(ws);
+        tn__ws_free(ws);
+        return r;
+    }
+    *out = ws;
+    return 0;
+}
+
+TN_API int tn_ws_connect(tn_loop *loop, const tn_ws_connect_desc *d) {
+    if (!loop || !d || !d->on_connect) return TN_EINVAL;
+    tn_url u;
+    char host[256];
+    int r = tn__ws_client_url(d->url, &u, host, sizeof host);
+    if (r) {
+        TN__LOGW("websocket client: %s: %s", d->url ? d->url : "(no URL)", tn_strerror(r));
+        return r;
+    }
+    tn_ws *ws = NULL;
+    r = tn__ws_client_new(loop, d, &u, &ws);
+    if (r) {
+        if (r == TN_EINVAL) TN__LOGW("websocket client: %s: a bad subprotocol, origin or header line", d->url);
+        return r;
+    }
+    tn_connect_desc cd;
+    memset(&cd, 0, sizeof cd);
+    cd.host = host;
+    cd.port = u.port;
+    cd.timeout = d->connect_timeout > 0 ? d->connect_timeout : 20.0;
+    ws->hs->deadline = tn_loop_time(loop) + cd.timeout;
+    r = tn_tcp_connect(loop, &cd, tn__ws_on_connected, ws);
+    if (r) {
+        tn__ws_hs_free(ws);
+        tn__ws_free(ws);
+    }
+    return r;
+}
+// ==== END src/websocket/client.c ====
+
+// ==== BEGIN src/web/route.c ====
 // >>route implementation
+#if defined(TN_AMALGAMATION_LINES)
+#line 7 "src/web/route.c"
+#endif
+
+#include <string.h>
 
 // The pattern compiles to a program for a backtracking machine (Pike's
 // instruction set, as in Thompson/Cox "re1"). Jumps are relative, so a block
@@ -12686,1300 +16373,19 @@ TN_API int tn_route_reverse(const tn_route_pattern *p, const char *const *args, 
 }
 // ==== END src/web/route.c ====
 
-// ==== BEGIN src/web/web.c ====
-#if defined(TN_AMALGAMATION_LINES)
-#line 1 "src/web/web.c"
-#endif
-// >>web implementation
-
-enum { TN__MAX_PATH_ARGS = 16 };
-
-typedef struct tn__route {
-    tn_route_pattern *pat;
-    const tn_handler_class *cls;
-    tn_handler_fn callback;
-    void *user_data;
-    char *name;
-} tn__route;
-
-typedef struct tn__hostgroup {
-    tn_route_pattern *host;  // NULL: any host
-    tn__route *routes;
-    size_t n;
-} tn__hostgroup;
-
-struct tn_app {
-    tn__handle handle;
-    tn_loop *loop;
-    tn_app_desc desc;
-    tn__hostgroup *groups;   // added host groups, in order; the default host last
-    size_t ngroups;
-    tn_http_server *server;
-    struct tn__static *statics;  // static.c: static files and their hashes
-    tn_template_loader *templates;  // from template_path; NULL without one
-};
-
-// static.c: the routes static_path / static_files install before the app's
-// own (the table to free; NULL when out of memory), and freeing their state.
-TN__PRIVATE tn_route *tn__static_app_routes(tn_app *app, const tn_route *routes);
-TN__PRIVATE void tn__static_free(struct tn__static *st);
-
-// The web layer's per-request state; it lives with the pooled request
-// object, so its buffers are reused too.
-typedef struct tn__webreq {
-    tn_app *app;
-    const tn_handler_class *cls;
-    tn_handler_fn callback;
-    const tn_route_pattern *pat;
-    int nargs;
-    tn_str args[TN__MAX_PATH_ARGS];
-    tn_buf argbuf;           // decoded path arguments, NUL-terminated
-    tn_buf scratch;          // a Set-Cookie value being formatted
-    tn_args verified;        // signed cookie values, decoded (stable until the end)
-    tn_args query, body, cookies;
-    tn_multipart files;
-    tn_json_writer json;
-    unsigned char xsrf[64];  // the raw token of the _xsrf cookie (or a new one)
-    size_t xsrf_len;
-    int64_t xsrf_time;
-    unsigned prepared : 1, query_done : 1, body_done : 1, cookies_done : 1, files_done : 1, xsrf_done : 1,
-        xsrf_cookie_ok : 1;
-} tn__webreq;
-
-// Unmatched paths without a default_handler: only its address is used.
-static tn_handler_class tn__not_found_class;
-
-TN__PRIVATE tn__webreq *tn__web(const tn_handler *h) {
-    return TN__CAST(tn__webreq *, TN__REQ(h)->ext);
-}
-
-TN__PRIVATE void tn__webreq_reset(tn__webreq *w) {
-    tn_args_free(&w->query);
-    tn_args_free(&w->body);
-    tn_args_free(&w->cookies);
-    tn_args_free(&w->verified);
-    tn_multipart_free(&w->files);
-    tn_buf argbuf = w->argbuf, scratch = w->scratch;
-    tn_buf_clear(&argbuf);
-    tn_buf_clear(&scratch);
-    memset(w, 0, sizeof *w);
-    w->argbuf = argbuf;
-    w->scratch = scratch;
-}
-
-TN__PRIVATE void tn__webreq_free(void *ext) {
-    tn__webreq *w = TN__CAST(tn__webreq *, ext);
-    tn__webreq_reset(w);
-    tn_buf_free(&w->argbuf);
-    tn_buf_free(&w->scratch);
-    tn__free(w);
-}
-
-// ---- routing
-
-TN__PRIVATE tn_str tn__host_name(tn_str host) {
-    // "[::1]:8888" -> "::1"-ish bracket form kept; "example.com:80" -> "example.com"
-    size_t n = host.len;
-    if (n && host.ptr[0] == '[') {
-        const char *close = TN__CAST(const char *, memchr(host.ptr, ']', n));
-        if (close) host.len = (size_t)(close - host.ptr) + 1;
-        return host;
-    }
-    const char *colon = TN__CAST(const char *, memchr(host.ptr, ':', n));
-    if (colon) host.len = (size_t)(colon - host.ptr);
-    return host;
-}
-
-TN__PRIVATE const tn__route *tn__app_find(tn_app *app, tn_handler *h, tn_str *groups, int *ngroups) {
-    tn_str host = tn__host_name(h->request.host);
-    const tn_str path = h->request.path;
-    for (size_t g = 0; g < app->ngroups; g++) {
-        const tn__hostgroup *hg = &app->groups[g];
-        if (hg->host && tn_route_match(hg->host, host.ptr, host.len, NULL, 0) < 0) continue;
-        for (size_t i = 0; i < hg->n; i++) {
-            int n = tn_route_match(hg->routes[i].pat, path.ptr, path.len, groups, TN__MAX_PATH_ARGS);
-            if (n >= 0) {
-                *ngroups = n;
-                return &hg->routes[i];
-            }
-        }
-    }
-    return NULL;
-}
-
-// Decodes the path arguments (%xx, '+' kept) into argbuf; they must be UTF-8.
-TN__PRIVATE int tn__web_decode_args(tn__webreq *w, const tn_str *groups, int n) {
-    size_t total = 0;
-    for (int i = 0; i < n; i++) total += groups[i].len + 1;
-    tn_buf_clear(&w->argbuf);
-    if (tn_buf_reserve(&w->argbuf, total)) return TN_ENOMEM;
-    for (int i = 0; i < n; i++) {
-        if (!groups[i].ptr) {
-            w->args[i] = groups[i];
-            continue;
-        }
-        char *dst = w->argbuf.data + w->argbuf.len;
-        size_t len = tn_url_unescape(dst, groups[i].ptr, groups[i].len, false);
-        dst[len] = '\0';
-        w->argbuf.len += len + 1;
-        if (!tn_utf8_valid(dst, len)) return TN_EPARSE;
-        w->args[i].ptr = dst;
-        w->args[i].len = len;
-    }
-    w->nargs = n;
-    return 0;
-}
-
-// Tornado's SUPPORTED_METHODS, in its order (the Allow header's too).
-static const char *const tn__method_names[7] = {"GET", "HEAD", "POST", "DELETE", "PATCH", "PUT", "OPTIONS"};
-
-TN__PRIVATE void tn__method_fns(const tn_handler_class *c, tn_handler_fn fns[7]) {
-    fns[0] = c->get, fns[1] = c->head, fns[2] = c->post, fns[3] = c->del;
-    fns[4] = c->patch, fns[5] = c->put, fns[6] = c->options;
-}
-
-TN__PRIVATE tn_handler_fn tn__method_fn(const tn_handler_class *c, tn_str m) {
-    tn_handler_fn fns[7];
-    tn__method_fns(c, fns);
-    for (int i = 0; i < 7; i++)
-        if (tn_str_eq(m, tn__method_names[i])) return fns[i];
-    return NULL;
-}
-
-TN__PRIVATE void tn__web_error(tn_handler *h, int status, const char *allow);
-TN__PRIVATE bool tn__xsrf_check(tn_handler *h);
-
-// Runs what Tornado's _execute does before the method: the method check,
-// set_default_headers, prepare. Returns the method to call, or NULL when
-// the request is already answered.
-TN__PRIVATE tn_handler_fn tn__web_prepare(tn_handler *h, tn__webreq *w) {
-    const tn_handler_class *c = w->cls;
-    w->prepared = 1;
-    if (c == &tn__not_found_class) {
-        tn_send_error(h, 404);
-        return NULL;
-    }
-    tn_handler_fn fn = tn__method_fn(c, h->request.method);
-    if (c->set_default_headers) c->set_default_headers(h);
-    if (!fn) {
-        tn_buf allow;
-        memset(&allow, 0, sizeof allow);
-        tn_handler_fn fns[7];
-        tn__method_fns(c, fns);
-        for (int i = 0; i < 7; i++)
-            if (fns[i]) tn_buf_appendf(&allow, "%s%s", allow.len ? ", " : "", tn__method_names[i]);
-        tn__web_error(h, 405, allow.len ? allow.data : NULL);
-        tn_buf_free(&allow);
-        return NULL;
-    }
-    if (c->on_connection_close) tn_on_connection_close(h, c->on_connection_close);
-    tn_str m = h->request.method;
-    if (w->app->desc.xsrf_cookies && !tn_str_eq(m, "GET") && !tn_str_eq(m, "HEAD") && !tn_str_eq(m, "OPTIONS") &&
-        !tn__xsrf_check(h))
-        return NULL;
-    if (c->prepare) {
-        c->prepare(h);
-        if (tn_finished(h)) return NULL;
-    }
-    return fn;
-}
-
-TN__PRIVATE void tn__app_headers(tn_handler *h) {
-    tn_app *app = TN__CAST(tn_app *, h->user_data);
-    tn__hreq *r = TN__REQ(h);
-    if (!r->ext) {
-        r->ext = tn__calloc(1, sizeof(tn__webreq));
-        if (!r->ext) {
-            tn_set_status(h, 503, NULL);
-            tn_finish(h);
-            return;
-        }
-        r->ext_free = tn__webreq_free;
-    }
-    tn__webreq *w = tn__web(h);
-    tn__webreq_reset(w);
-    w->app = app;
-    tn_str groups[TN__MAX_PATH_ARGS];
-    int n = 0;
-    const tn__route *rt = tn__app_find(app, h, groups, &n);
-    if (rt) {
-        w->cls = rt->cls;
-        w->callback = rt->callback;
-        w->pat = rt->pat;
-        h->user_data = rt->user_data;
-    } else {
-        w->cls = app->desc.default_handler ? app->desc.default_handler : &tn__not_found_class;
-        h->user_data = app->desc.default_handler_data;
-    }
-    if (n > TN__MAX_PATH_ARGS) n = TN__MAX_PATH_ARGS;
-    int rc = tn__web_decode_args(w, groups, n);
-    if (rc) {
-        TN__LOGW("%s: path arguments are not valid UTF-8", h->request.remote_ip);
-        tn_send_error(h, rc == TN_ENOMEM ? 503 : 400);
-        return;
-    }
-    if (w->cls && w->cls->data_received) {  // @stream_request_body: prepare first
-        tn_stream_body(h, w->cls->data_received);
-        if (w->cls->max_body_size) tn_set_max_body_size(h, w->cls->max_body_size);
-        tn__web_prepare(h, w);
-    } else if (w->cls && w->cls->max_body_size) {
-        tn_set_max_body_size(h, w->cls->max_body_size);
-    }
-}
-
-TN__PRIVATE void tn__app_request(tn_handler *h) {
-    tn__webreq *w = tn__web(h);
-    if (!w || tn_finished(h)) return;
-    if (w->callback) {
-        w->callback(h);
-        return;
-    }
-    tn_handler_fn fn = tn__method_fn(w->cls, h->request.method);
-    if (!w->prepared) fn = tn__web_prepare(h, w);
-    if (fn && !tn_finished(h)) fn(h);
-}
-
-// ---- finishing: Tornado's automatic ETag, on_finish and the access log
-
-// Tornado's check_etag_header: does If-None-Match name this entity tag?
-TN__PRIVATE bool tn__etag_matches(tn_str inm, tn_str etag) {
-    if (etag.len >= 2 && etag.ptr[0] == 'W' && etag.ptr[1] == '/') etag.ptr += 2, etag.len -= 2;
-    size_t i = 0;
-    while (i < inm.len) {
-        while (i < inm.len && (inm.ptr[i] == ' ' || inm.ptr[i] == ',' || inm.ptr[i] == '\t')) i++;
-        if (i < inm.len && inm.ptr[i] == '*') return true;
-        size_t start = i;
-        if (i + 1 < inm.len && inm.ptr[i] == 'W' && inm.ptr[i + 1] == '/') i += 2, start = i;
-        if (i >= inm.len || inm.ptr[i] != '"') {
-            while (i < inm.len && inm.ptr[i] != ',') i++;  // not an entity tag: skip it
-            continue;
-        }
-        const char *q = TN__CAST(const char *, memchr(inm.ptr + i + 1, '"', inm.len - i - 1));
-        if (!q) return false;
-        size_t end = (size_t)(q - inm.ptr) + 1;
-        if (end - start == etag.len && memcmp(inm.ptr + start, etag.ptr, etag.len) == 0) return true;
-        i = end;
-    }
-    return false;
-}
-
-// A fast 128-bit hash (two 64-bit multiply-mix lanes, 8 bytes a step) for
-// automatic ETags: a tag need only change when the body changes, and the
-// one who could make two bodies collide owns the resource anyway.
-TN__PRIVATE uint64_t tn__mix64(uint64_t h) {
-    h ^= h >> 33;
-    h *= 0xff51afd7ed558ccdULL;
-    h ^= h >> 33;
-    h *= 0xc4ceb9fe1a85ec53ULL;
-    return h ^ (h >> 33);
-}
-
-TN__PRIVATE void tn__etag_hash(const char *p, size_t n, uint64_t out[2]) {
-    uint64_t a = 0x9e3779b97f4a7c15ULL ^ n, b = 0x6a09e667f3bcc909ULL + n;
-    size_t i = 0;
-    for (; i + 8 <= n; i += 8) {
-        uint64_t w;
-        memcpy(&w, p + i, 8);
-        a = (a ^ w) * 0x100000001b3ULL;
-        a = (a << 31) | (a >> 33);
-        b = (b + w) * 0x9ddfea08eb382d69ULL;
-        b ^= b >> 29;
-    }
-    uint64_t w = 0;
-    memcpy(&w, p + i, n - i);
-    out[0] = tn__mix64(a ^ w);
-    out[1] = tn__mix64(b + w + out[0]);
-}
-
-TN__PRIVATE void tn__app_before_finish(tn_handler *h) {
-    tn__webreq *w = tn__web(h);
-    if (!w || w->callback || (w->cls && w->cls->no_etag) || tn_headers_sent(h)) return;
-    int status = tn_get_status(h);
-    bool get = tn_str_eq(h->request.method, "GET"), head = tn_str_eq(h->request.method, "HEAD");
-    if (!(status == 200 || status == 304) || !(get || head)) return;
-    if (tn_get_response_header(h, "Etag").ptr) return;
-    tn_str body = tn_get_written(h);
-    uint64_t hash[2];
-    tn__etag_hash(body.ptr, body.len, hash);
-    unsigned char bytes[16];
-    for (int i = 0; i < 16; i++) bytes[i] = (unsigned char)(hash[i / 8] >> (56 - 8 * (i % 8)));
-    char etag[35];
-    etag[0] = '"';
-    tn__hex_encode(bytes, sizeof bytes, etag + 1);
-    etag[33] = '"';
-    etag[34] = '\0';
-    tn_set_header(h, "Etag", etag);
-    tn_str inm = tn_get_header(h, "If-None-Match");
-    if (inm.ptr && tn__etag_matches(inm, tn__str_n(etag, 34))) {
-        tn_clear_written(h);
-        tn_set_status(h, 304, NULL);
-    }
-}
-
-TN__PRIVATE void tn__app_after_finish(tn_handler *h) {
-    tn__webreq *w = tn__web(h);
-    if (!w) return;
-    if (w->cls && w->cls->on_finish) w->cls->on_finish(h);
-    if (w->app && !w->app->desc.no_access_log) {
-        int status = tn_get_status(h);
-        int level = status < 400 ? TN_LOG_INFO : status < 500 ? TN_LOG_WARNING : TN_LOG_ERROR;
-        if (level >= tn_log_get_level())
-            tn_log(level, TN_LOG_ACCESS, __FILE__, __LINE__, "%d %.*s %.*s (%s) %.2fms", status,
-                   (int)h->request.method.len, h->request.method.ptr, (int)h->request.uri.len, h->request.uri.ptr,
-                   h->request.remote_ip, tn_request_time(h) * 1000.0);
-    }
-}
-
-// ---- errors and redirects
-
-// Tornado's send_error: a fresh response with the error page.
-TN__PRIVATE void tn__web_error(tn_handler *h, int status, const char *allow) {
-    if (tn_finished(h)) return;
-    if (tn_headers_sent(h)) {
-        TN__LOGE("cannot send error %d: the response head was already sent", status);
-        tn_finish(h);
-        return;
-    }
-    tn__webreq *w = tn__web(h);
-    tn_clear_written(h);
-    tn__hreq_default_headers(TN__REQ(h));
-    if (w && w->cls && w->cls->set_default_headers) w->cls->set_default_headers(h);
-    if (tn_set_status(h, status, NULL) != 0) tn_set_status(h, 500, NULL);
-    if (allow) tn_set_header(h, "Allow", allow);
-    status = tn_get_status(h);
-    if (w && w->cls && w->cls->write_error) {
-        w->cls->write_error(h, status);
-    } else {
-        const char *reason = tn_http_reason(status);
-        tn_writef(h, "<html><title>%d: %s</title><body>%d: %s</body></html>", status, reason, status, reason);
-    }
-    if (!tn_finished(h)) tn_finish(h);
-}
-
-TN_API void tn_send_error(tn_handler *h, int status) { tn__web_error(h, status, NULL); }
-
-TN_API int tn_redirect(tn_handler *h, const char *url, int status) {
-    if (status == 0) status = 302;
-    if (status != 301 && status != 302 && status != 303 && status != 307 && status != 308) return TN_EINVAL;
-    if (tn_headers_sent(h) || tn_set_header(h, "Location", url) != 0) return TN_EINVAL;
-    tn_set_status(h, status, NULL);
-    tn_clear_written(h);
-    return tn_finish(h);
-}
-
-// ---- arguments
-
-TN__PRIVATE void tn__web_parse_body(tn__webreq *w, tn_handler *h) {
-    w->body_done = 1;
-    tn_str ct = tn_get_header(h, "Content-Type");
-    tn_str body = h->request.body;
-    if (!ct.ptr || !body.len) return;
-    if (ct.len >= 33 && tn_str_eq_nocase(tn__str_n(ct.ptr, 33), tn_str_c("application/x-www-form-urlencoded"))) {
-        if (tn_args_parse(&w->body, body.ptr, body.len, NULL) != 0) TN__LOGW("invalid form body; ignored");
-    } else if (ct.len >= 19 && tn_str_eq_nocase(tn__str_n(ct.ptr, 19), tn_str_c("multipart/form-data"))) {
-        w->files_done = 1;
-        if (tn_multipart_parse(&w->files, ct, body.ptr, body.len, NULL) == 0) tn_multipart_to_args(&w->files, &w->body);
-    }
-}
-
-TN__PRIVATE const tn_args *tn__web_query(tn_handler *h) {
-    tn__webreq *w = tn__web(h);
-    if (!w->query_done) {
-        w->query_done = 1;
-        if (tn_args_parse(&w->query, h->request.query.ptr, h->request.query.len, NULL) != 0)
-            TN__LOGW("invalid query string; ignored");
-    }
-    return &w->query;
-}
-
-TN__PRIVATE const tn_args *tn__web_body(tn_handler *h) {
-    tn__webreq *w = tn__web(h);
-    if (!w->body_done) tn__web_parse_body(w, h);
-    return &w->body;
-}
-
-// Tornado's decode_argument + strip: UTF-8 required (else NULL), control
-// characters become spaces, surrounding whitespace goes. In place: the
-// storage is ours and NUL-terminated.
-TN__PRIVATE const char *tn__web_clean(const tn_str *v) {
-    char *s = TN__CAST(char *, (void *)(uintptr_t)v->ptr);
-    if (!tn_utf8_valid(s, v->len)) return NULL;
-    size_t len = v->len;
-    for (size_t i = 0; i < len; i++)
-        if ((unsigned char)s[i] < 0x20 && !(s[i] >= '\t' && s[i] <= '\r')) s[i] = ' ';
-    while (len && strchr(" \t\n\r\v\f", s[len - 1])) s[--len] = '\0';
-    while (*s && strchr(" \t\n\r\v\f", *s)) s++;
-    return s;
-}
-
-TN__PRIVATE const char *tn__web_argument(tn_handler *h, const char *name, const char *def, int which) {
-    if (!tn__web(h)) return def == TN_REQUIRED ? NULL : def;
-    const tn_str *v = NULL;
-    if (which != 1) v = tn_args_get(tn__web_body(h), name);  // query=1, body=2, both=0
-    if (!v && which != 2) v = tn_args_get(tn__web_query(h), name);
-    if (!v) {
-        if (def != TN_REQUIRED) return def;
-        TN__LOGW("Missing argument %s", name);
-        tn_send_error(h, 400);
-        return NULL;
-    }
-    const char *s = tn__web_clean(v);
-    if (!s) {
-        TN__LOGW("Invalid unicode in %s", name);
-        tn_send_error(h, 400);
-    }
-    return s;
-}
-
-TN_API const char *tn_get_argument(tn_handler *h, const char *name, const char *def) {
-    return tn__web_argument(h, name, def, 0);
-}
-TN_API const char *tn_get_query_argument(tn_handler *h, const char *name, const char *def) {
-    return tn__web_argument(h, name, def, 1);
-}
-TN_API const char *tn_get_body_argument(tn_handler *h, const char *name, const char *def) {
-    return tn__web_argument(h, name, def, 2);
-}
-
-TN_API size_t tn_get_arguments(tn_handler *h, const char *name, const char **out, size_t max) {
-    if (!tn__web(h)) return 0;
-    const tn_args *sources[2] = {tn__web_query(h), tn__web_body(h)};
-    size_t n = 0;
-    for (int s = 0; s < 2; s++) {
-        size_t pos = 0;
-        const tn_str *v;
-        while ((v = tn_args_next(sources[s], name, &pos)) != NULL) {
-            const char *c = tn__web_clean(v);
-            if (c && n < max) out[n] = c;
-            if (c) n++;
-        }
-    }
-    return n;
-}
-
-TN_API const tn_multipart *tn_get_files(tn_handler *h) {
-    tn__webreq *w = tn__web(h);
-    if (!w) return NULL;
-    tn__web_body(h);
-    return w->files_done ? &w->files : NULL;
-}
-
-TN_API const char *tn_get_cookie(tn_handler *h, const char *name, const char *def) {
-    tn__webreq *w = tn__web(h);
-    if (!w) return def;
-    if (!w->cookies_done) {
-        w->cookies_done = 1;
-        size_t pos = 0;
-        tn_str c;
-        while (tn_headers_next(h->request.headers, h->request.num_headers, "Cookie", &pos, &c))
-            tn_cookie_parse(&w->cookies, c.ptr, c.len);
-    }
-    const tn_str *v = tn_args_get(&w->cookies, name);
-    return v ? v->ptr : def;
-}
-
-// ---- cookies
-
-TN_API int tn_set_cookie(tn_handler *h, const tn_cookie_desc *cookie) {
-    tn__webreq *w = tn__web(h);
-    if (!w) return TN_EINVAL;
-    size_t start = w->scratch.len;
-    int r = tn_cookie_format(&w->scratch, cookie);
-    if (r == 0) r = tn_add_header(h, "Set-Cookie", w->scratch.data + start);
-    w->scratch.len = start;
-    if (w->scratch.data) w->scratch.data[start] = '\0';
-    return r;
-}
-
-TN_API int tn_clear_cookie(tn_handler *h, const char *name, const char *path, const char *domain) {
-    tn_cookie_desc d;
-    memset(&d, 0, sizeof d);
-    d.name = name;
-    d.path = path;
-    d.domain = domain;
-    d.expires = time(NULL) - 365 * 86400;  // Tornado: a year ago
-    d.max_age = -1;                          // and Max-Age=0
-    return tn_set_cookie(h, &d);
-}
-
-TN_API int tn_set_signed_cookie(tn_handler *h, const char *name, const char *value, double expires_days) {
-    tn__webreq *w = tn__web(h);
-    if (!w || !w->app->desc.cookie_secret) {
-        TN__LOGE("tn_set_signed_cookie needs the application's cookie_secret");
-        return TN_EINVAL;
-    }
-    tn_buf sv = {NULL, 0, 0};
-    int r = tn_signed_value_create(&sv, w->app->desc.cookie_secret, 0, name, value, strlen(value), (int64_t)time(NULL));
-    if (r == 0) {
-        tn_cookie_desc d;
-        memset(&d, 0, sizeof d);
-        d.name = name;
-        d.value = sv.data;
-        d.expires = time(NULL) + (time_t)((expires_days > 0 ? expires_days : 30.0) * 86400.0);
-        r = tn_set_cookie(h, &d);
-    }
-    tn_buf_free(&sv);
-    return r;
-}
-
-TN_API const char *tn_get_signed_cookie(tn_handler *h, const char *name, double max_age_days) {
-    tn__webreq *w = tn__web(h);
-    const char *raw = tn_get_cookie(h, name, NULL);
-    if (!w || !raw || !w->app->desc.cookie_secret) return NULL;
-    const char *secret = w->app->desc.cookie_secret;
-    tn_buf v = {NULL, 0, 0};
-    int r = tn_signed_value_decode(&v, &secret, 1, name, raw, strlen(raw), max_age_days, (int64_t)time(NULL));
-    // A value with a NUL inside is no C string: refused like a forged one.
-    if (r == 0 && !(v.len && memchr(v.data, '\0', v.len))) r = tn_args_add(&w->verified, tn_str_c(name), tn__str_n(v.data ? v.data : "", v.len));
-    else r = TN_EPARSE;
-    tn_buf_free(&v);
-    return r == 0 ? w->verified.items[w->verified.count - 1].value.ptr : NULL;
-}
-
-// ---- XSRF (Tornado's xsrf_cookies)
-
-// Hex to bytes; false for odd lengths, bad digits or too much.
-TN__PRIVATE bool tn__unhex(const char *s, size_t n, unsigned char *out, size_t cap, size_t *len) {
-    if (n % 2 || n / 2 > cap) return false;
-    for (size_t i = 0; i < n; i += 2) {
-        int a = tn__hex_value(s[i]), b = tn__hex_value(s[i + 1]);
-        if (a < 0 || b < 0) return false;
-        out[i / 2] = (unsigned char)(a << 4 | b);
-    }
-    *len = n / 2;
-    return true;
-}
-
-// Tornado's _decode_xsrf_token: "2|mask|masked|time" (hex), or version 1
-// (hex, or the bytes themselves). False when it is not a usable token.
-TN__PRIVATE bool tn__xsrf_decode(const char *t, unsigned char *out, size_t *len, int64_t *when) {
-    size_t n = strlen(t);
-    *when = (int64_t)time(NULL);
-    if (n >= 2 && t[0] >= '1' && t[0] <= '9' && strchr(t, '|')) {
-        const char *p1 = strchr(t, '|'), *p2 = p1 ? strchr(p1 + 1, '|') : NULL, *p3 = p2 ? strchr(p2 + 1, '|') : NULL;
-        unsigned char mask[4];
-        size_t ml;
-        if (p1 - t != 1 || t[0] != '2' || !p2 || !p3 || strchr(p3 + 1, '|')) return false;
-        if (!tn__unhex(p1 + 1, (size_t)(p2 - p1 - 1), mask, sizeof mask, &ml) || ml != 4) return false;
-        if (!tn__unhex(p2 + 1, (size_t)(p3 - p2 - 1), out, 64, len) || *len == 0) return false;
-        tn_ws_mask(TN__CAST(char *, (void *)out), *len, mask, 0);
-        char *end;
-        *when = (int64_t)strtoll(p3 + 1, &end, 10);
-        return *end == '\0' && end != p3 + 1;
-    }
-    if (tn__unhex(t, n, out, 64, len)) return *len > 0;
-    if (n == 0 || n > 64) return false;
-    memcpy(out, t, n);
-    *len = n;
-    return true;
-}
-
-// The raw token: from the _xsrf cookie, or a new random one.
-TN__PRIVATE tn__webreq *tn__xsrf_raw(tn_handler *h) {
-    tn__webreq *w = tn__web(h);
-    if (!w || w->xsrf_done) return w;
-    w->xsrf_done = 1;
-    const char *cookie = tn_get_cookie(h, "_xsrf", NULL);
-    if (cookie && tn__xsrf_decode(cookie, w->xsrf, &w->xsrf_len, &w->xsrf_time)) {
-        w->xsrf_cookie_ok = 1;
-        return w;
-    }
-    w->xsrf_len = 16;
-    w->xsrf_time = (int64_t)time(NULL);
-    if (tn_random_bytes(w->xsrf, 16) != 0) w->xsrf_len = 0;
-    return w;
-}
-
-TN_API const char *tn_xsrf_token(tn_handler *h) {
-    tn__webreq *w = tn__xsrf_raw(h);
-    if (!w || !w->xsrf_len) return NULL;
-    unsigned char mask[4], masked[64];
-    if (tn_random_bytes(mask, 4) != 0) return NULL;
-    memcpy(masked, w->xsrf, w->xsrf_len);
-    tn_ws_mask(TN__CAST(char *, (void *)masked), w->xsrf_len, mask, 0);
-    char token[2 + 9 + 129 + 24] = "2|";  // 2|mask|masked token|time
-    size_t n = 2;
-    tn__hex_encode(mask, 4, token + n);
-    n += 8;
-    token[n++] = '|';
-    tn__hex_encode(masked, w->xsrf_len, token + n);
-    n += 2 * w->xsrf_len;
-    n += (size_t)snprintf(token + n, sizeof token - n, "|%lld", (long long)w->xsrf_time);
-    if (!w->xsrf_cookie_ok) {  // the client gets the cookie with its first token
-        tn_cookie_desc d;
-        memset(&d, 0, sizeof d);
-        d.name = "_xsrf";
-        d.value = token;
-        if (tn_set_cookie(h, &d) != 0) return NULL;
-        w->xsrf_cookie_ok = 1;
-    }
-    if (tn_args_add(&w->verified, tn_str_c("_xsrf"), tn__str_n(token, n)) != 0) return NULL;
-    return w->verified.items[w->verified.count - 1].value.ptr;
-}
-
-TN_API const char *tn_xsrf_form_html(tn_handler *h) {
-    tn__webreq *w = tn__web(h);
-    const char *t = tn_xsrf_token(h);
-    if (!t) return NULL;
-    char html[256];
-    int n = snprintf(html, sizeof html, "<input type=\"hidden\" name=\"_xsrf\" value=\"%s\"/>", t);
-    if (n < 0 || (size_t)n >= sizeof html || tn_args_add(&w->verified, tn_str_c("_xsrf_html"), tn__str_n(html, (size_t)n)) != 0)
-        return NULL;
-    return w->verified.items[w->verified.count - 1].value.ptr;
-}
-
-// Tornado's check_xsrf_cookie. Sends the 403 itself; false then.
-TN__PRIVATE bool tn__xsrf_check(tn_handler *h) {
-    const char *sent = tn_get_argument(h, "_xsrf", NULL);
-    if (tn_finished(h)) return false;  // the argument was not UTF-8: 400 sent
-    tn_str hdr = tn_get_header(h, "X-Xsrftoken");
-    if (!hdr.ptr) hdr = tn_get_header(h, "X-Csrftoken");
-    char hbuf[256];
-    if (!sent && hdr.ptr && hdr.len < sizeof hbuf) {
-        memcpy(hbuf, hdr.ptr, hdr.len);
-        hbuf[hdr.len] = '\0';
-        sent = hbuf;
-    }
-    const char *why = NULL;
-    unsigned char tok[64];
-    size_t tlen = 0;
-    int64_t when;
-    tn__webreq *w = tn__xsrf_raw(h);
-    if (!sent) why = "'_xsrf' argument missing from POST";
-    else if (!tn__xsrf_decode(sent, tok, &tlen, &when)) why = "'_xsrf' argument has invalid format";
-    else if (!w->xsrf_cookie_ok || tlen != w->xsrf_len || !tn_memeq_consttime(tok, w->xsrf, tlen))
-        why = "XSRF cookie does not match POST argument";
-    if (!why) return true;
-    TN__LOGW("403 %s (%s)", why, h->request.remote_ip);
-    tn_send_error(h, 403);
-    return false;
-}
-
-TN_API tn_str tn_path_arg(const tn_handler *h, int i) {
-    tn__webreq *w = tn__web(h);
-    if (!w || i < 0 || i >= w->nargs) return tn__str_n(NULL, 0);
-    return w->args[i];
-}
-
-TN_API tn_str tn_path_kwarg(const tn_handler *h, const char *name) {
-    tn__webreq *w = tn__web(h);
-    if (!w || !w->pat) return tn__str_n(NULL, 0);
-    return tn_path_arg(h, tn_route_group_index(w->pat, name));
-}
-
-TN_API int tn_path_args_count(const tn_handler *h) {
-    tn__webreq *w = tn__web(h);
-    return w ? w->nargs : 0;
-}
-
-TN_API tn_json_writer *tn_write_json_begin(tn_handler *h) {
-    tn__webreq *w = tn__web(h);
-    if (!w) return NULL;
-    tn_set_header(h, "Content-Type", "application/json; charset=UTF-8");
-    tn_json_writer_init(&w->json, &TN__REQ(h)->out);
-    return &w->json;
-}
-
-TN_API int tn_write_json_end(tn_handler *h) {
-    tn__webreq *w = tn__web(h);
-    return w ? tn_json_writer_finish(&w->json) : TN_EINVAL;
-}
-
-TN_API tn_app *tn_handler_app(const tn_handler *h) {
-    tn__webreq *w = tn__web(h);
-    return w ? w->app : NULL;
-}
-
-// ---- the application
-
-TN__PRIVATE void tn__hostgroup_free(tn__hostgroup *g) {
-    for (size_t i = 0; i < g->n; i++) {
-        tn_route_free(g->routes[i].pat);
-        tn__free(g->routes[i].name);
-    }
-    tn__free(g->routes);
-    tn_route_free(g->host);
-}
-
-// Compiles a route table into g. Returns 0 or an error (g is then empty).
-TN__PRIVATE int tn__hostgroup_init(tn__hostgroup *g, const char *host, const tn_route *routes) {
-    memset(g, 0, sizeof *g);
-    size_t n = 0;
-    while (routes && routes[n].pattern) n++;
-    if (host && tn_route_compile(&g->host, host) != 0) return TN_EINVAL;
-    g->routes = TN__CAST(tn__route *, tn__calloc(n ? n : 1, sizeof(tn__route)));
-    if (!g->routes) {
-        tn__hostgroup_free(g);
-        return TN_ENOMEM;
-    }
-    for (size_t i = 0; i < n; i++) {
-        const tn_route *r = &routes[i];
-        tn__route *d = &g->routes[i];
-        g->n = i + 1;  // what tn__hostgroup_free must release if this one fails
-        int rc = 0;
-        if (!r->handler == !r->callback) {
-            TN__LOGE("route %s: give exactly one of handler and callback", r->pattern);
-            rc = TN_EINVAL;
-        } else if (tn_route_compile(&d->pat, r->pattern) != 0) {
-            rc = TN_EINVAL;
-        } else if (r->name && !(d->name = tn__strdup(r->name))) {
-            rc = TN_ENOMEM;
-        }
-        if (rc) {
-            tn__hostgroup_free(g);
-            return rc;
-        }
-        d->cls = r->handler;
-        d->callback = r->callback;
-        d->user_data = r->user_data;
-    }
-    return 0;
-}
-
-// ---- templates (tn_render lives in template.c)
-
-TN__PRIVATE int tn__app_templates_init(tn_app *app) {
-    const char *path = app->desc.template_path;
-    app->desc.template_path = NULL;  // the loader keeps its own copy
-    if (!path) return 0;
-    tn_template_loader_desc d;
-    memset(&d, 0, sizeof d);
-    d.root = path;
-    app->templates = tn_template_loader_new(&d);
-    return app->templates ? 0 : TN_ENOMEM;
-}
-
-TN__PRIVATE tn_template_loader *tn__app_templates(tn_app *app) { return app->templates; }
-
-TN__PRIVATE void tn__app_close(tn__handle *h) { tn_app_free(TN__CAST(tn_app *, (void *)h)); }
-
-TN_API tn_app *tn_app_new(tn_loop *loop, const tn_app_desc *desc) {
-    tn_app *app = TN__CAST(tn_app *, tn__calloc(1, sizeof *app));
-    if (!app) return NULL;
-    app->loop = loop;
-    if (desc) app->desc = *desc;
-    app->desc.routes = NULL;  // compiled below; the table need not outlive the call
-    app->desc.cookie_secret = NULL;
-    if (desc && desc->cookie_secret && !(app->desc.cookie_secret = tn__strdup(desc->cookie_secret))) {
-        tn__free(app);
-        return NULL;
-    }
-    bool statics = desc && (desc->static_path || desc->static_files);
-    tn_route *with_static = statics ? tn__static_app_routes(app, desc->routes) : NULL;
-    app->groups = TN__CAST(tn__hostgroup *, tn__calloc(1, sizeof(tn__hostgroup)));
-    bool bad = (statics && !with_static) || !app->groups ||
-               tn__hostgroup_init(&app->groups[0], NULL, with_static ? with_static : desc ? desc->routes : NULL) != 0;
-    tn__free(with_static);
-    if (bad) {
-        tn__static_free(app->statics);
-        tn__free(app->groups);
-        tn__free((void *)(uintptr_t)app->desc.cookie_secret);
-        tn__free(app);
-        return NULL;
-    }
-    app->ngroups = 1;
-    app->handle.close = tn__app_close;
-    tn__loop_add_handle(loop, &app->handle);
-    if (tn__app_templates_init(app) != 0) {
-        tn_app_free(app);
-        return NULL;
-    }
-    return app;
-}
-
-TN_API int tn_app_add_handlers(tn_app *app, const char *host_pattern, const tn_route *routes) {
-    if (!host_pattern) return TN_EINVAL;
-    tn__hostgroup g;
-    int r = tn__hostgroup_init(&g, host_pattern, routes);
-    if (r) return r;
-    tn__hostgroup *gs = TN__CAST(tn__hostgroup *, tn__realloc(app->groups, (app->ngroups + 1) * sizeof *gs));
-    if (!gs) {
-        tn__hostgroup_free(&g);
-        return TN_ENOMEM;
-    }
-    // Host groups go before the default host (the last one), in the order added.
-    memmove(&gs[app->ngroups], &gs[app->ngroups - 1], sizeof *gs);
-    gs[app->ngroups - 1] = g;
-    app->groups = gs;
-    app->ngroups++;
-    return 0;
-}
-
-TN_API int tn_app_listen_on(tn_app *app, const tn_bind_desc *bind) {
-    if (!app->server) {
-        tn_http_server_desc d = app->desc.server;
-        d.request_cb = tn__app_request;
-        d.headers_cb = tn__app_headers;
-        d.user_data = app;
-        app->server = tn_http_server_new(app->loop, &d);
-        if (!app->server) return TN_ENOMEM;
-        tn__loop_remove_handle(&app->server->handle);  // the app frees it
-        app->server->hooks.before_finish = tn__app_before_finish;
-        app->server->hooks.after_finish = tn__app_after_finish;
-    }
-    return tn_http_server_listen(app->server, bind);
-}
-
-TN_API int tn_app_listen(tn_app *app, int port) {
-    tn_bind_desc b;
-    memset(&b, 0, sizeof b);
-    b.port = port;
-    return tn_app_listen_on(app, &b);
-}
-
-TN_API int tn_app_port(const tn_app *app) { return app->server ? tn_http_server_port(app->server) : 0; }
-TN_API void *tn_app_user_data(const tn_app *app) { return app->desc.user_data; }
-
-TN_API int tn_app_reverse_url(const tn_app *app, const char *name, const char *const *args, int nargs, tn_buf *out) {
-    for (size_t g = 0; g < app->ngroups; g++) {
-        for (size_t i = 0; i < app->groups[g].n; i++) {
-            const tn__route *r = &app->groups[g].routes[i];
-            if (!r->name || strcmp(r->name, name) != 0) continue;
-            if (nargs > TN__MAX_PATH_ARGS || nargs < 0) return TN_EINVAL;
-            tn_buf esc[TN__MAX_PATH_ARGS];
-            const char *ptrs[TN__MAX_PATH_ARGS] = {NULL};
-            memset(esc, 0, sizeof esc);
-            int rc = 0;
-            for (int a = 0; a < nargs && !rc; a++) {
-                rc = tn_url_escape(&esc[a], args[a], strlen(args[a]), false);
-                ptrs[a] = esc[a].data ? esc[a].data : "";
-            }
-            if (!rc) rc = tn_route_reverse(r->pat, ptrs, nargs, out);
-            for (int a = 0; a < nargs; a++) tn_buf_free(&esc[a]);
-            return rc;
-        }
-    }
-    return TN_ENOENT;
-}
-
-TN_API void tn_app_free(tn_app *app) {
-    if (!app) return;
-    if (app->server) tn_http_server_stop(app->server);
-    for (size_t g = 0; g < app->ngroups; g++) tn__hostgroup_free(&app->groups[g]);
-    tn__free(app->groups);
-    tn__free((void *)(uintptr_t)app->desc.cookie_secret);
-    tn__static_free(app->statics);
-    tn_template_loader_free(app->templates);
-    tn__loop_remove_handle(&app->handle);
-    tn__free(app);
-}
-// ==== END src/web/web.c ====
-
-// ==== BEGIN src/web/static.c ====
-#if defined(TN_AMALGAMATION_LINES)
-#line 1 "src/web/static.c"
-#endif
-// >>static implementation
-
-// Ten years, as Tornado's CACHE_MAX_AGE for versioned URLs.
-enum { TN__STATIC_MAX_AGE = 315360000, TN__STATIC_HASH_CHUNK = 64 * 1024, TN__STATIC_VERSION_LEN = 32 };
-
-#if defined(__APPLE__)
-#  define TN__MTIME_NS(st) ((int64_t)(st).st_mtimespec.tv_nsec)
-#else
-#  define TN__MTIME_NS(st) ((int64_t)(st).st_mtim.tv_nsec)
-#endif
-
-// What says a file on disk is unchanged: a file rewritten within the same
-// second with the same size still differs in nanoseconds or inode.
-typedef struct tn__static_stamp {
-    int64_t mtime, mtime_ns;
-    uint64_t size, ino;
-} tn__static_stamp;
-
-// A file's content hash, kept while its stamp stays the same.
-typedef struct tn__static_hash {
-    char *path;
-    tn__static_stamp stamp;
-    char hex[2 * TN_SHA256_SIZE + 1];
-} tn__static_hash;
-
-// An app's static files: the static_path settings (the user_data of the
-// routes they install) and the hash cache every static route shares.
-struct tn__static {
-    tn_static_desc desc;   // path copied
-    char *prefix;          // static_url_prefix, copied
-    char *pattern;         // the route pattern made of it
-    tn__static_hash *hashes;
-    size_t nhashes, cap;
-};
-
-// One file found: on disk (fd open) or packed.
-typedef struct tn__sfile {
-    int fd;
-    const tn_packed_file *packed;
-    uint64_t size;
-    int64_t mtime;
-    char hash[2 * TN_SHA256_SIZE + 1];
-} tn__sfile;
-
-enum { TN__SF_FILE, TN__SF_DIR, TN__SF_MISSING, TN__SF_FORBIDDEN, TN__SF_ERROR };
-
-TN__PRIVATE void tn__static_free(struct tn__static *st) {
-    if (!st) return;
-    for (size_t i = 0; i < st->nhashes; i++) tn__free(st->hashes[i].path);
-    tn__free(st->hashes);
-    tn__free((void *)(uintptr_t)st->desc.path);
-    tn__free(st->prefix);
-    tn__free(st->pattern);
-    tn__free(st);
-}
-
-// "a//b/./c" -> "a/b/c" (into out, NUL-terminated). ".." segments, absolute
-// paths and NUL bytes are refused with TN_EACCES, as paths out of the root.
-TN__PRIVATE int tn__static_clean(tn_str in, tn_buf *out) {
-    tn_buf_clear(out);
-    if (tn_buf_append(out, "", 0)) return TN_ENOMEM;
-    if ((in.len && in.ptr[0] == '/') || (in.len && memchr(in.ptr, '\0', in.len))) return TN_EACCES;
-    size_t i = 0;
-    while (i < in.len) {
-        const char *slash = TN__CAST(const char *, memchr(in.ptr + i, '/', in.len - i));
-        size_t j = slash ? (size_t)(slash - in.ptr) : in.len, n = j - i;
-        if (n == 2 && in.ptr[i] == '.' && in.ptr[i + 1] == '.') return TN_EACCES;
-        if (n && !(n == 1 && in.ptr[i] == '.')) {
-            if ((out->len && tn_buf_append(out, "/", 1)) || tn_buf_append(out, in.ptr + i, n)) return TN_ENOMEM;
-        }
-        i = j + 1;
-    }
-    return 0;
-}
-
-// ---- hashes
-
-TN__PRIVATE void tn__static_hex(const uint8_t digest[TN_SHA256_SIZE], char *hex) {
-    tn__hex_encode(digest, TN_SHA256_SIZE, hex);
-    hex[2 * TN_SHA256_SIZE] = '\0';
-}
-
-// SHA-256 of an open file, read a piece at a time.
-TN__PRIVATE int tn__static_hash_fd(int fd, char *hex) {
-    char *buf = TN__CAST(char *, tn__malloc(TN__STATIC_HASH_CHUNK));
-    if (!buf) return TN_ENOMEM;
-    tn_sha256_ctx c;
-    tn_sha256_init(&c);
-    off_t off = 0;
-    int rc = 0;
-    for (;;) {
-        ssize_t n = pread(fd, buf, TN__STATIC_HASH_CHUNK, off);
-        if (n < 0 && errno == EINTR) continue;
-        if (n < 0) rc = tn__err_from_errno(errno);
-        if (n <= 0) break;
-        tn_sha256_update(&c, buf, (size_t)n);
-        off += n;
-    }
-    tn__free(buf);
-    uint8_t digest[TN_SHA256_SIZE];
-    tn_sha256_final(&c, digest);
-    tn__static_hex(digest, hex);
-    return rc;
-}
-
-// The file's hash from the app's cache, computed (and cached) when the
-// file is new or changed. st may be NULL: no cache.
-TN__PRIVATE int tn__static_file_hash(struct tn__static *st, const char *path, const tn__static_stamp *stamp,
-                                     tn__sfile *f) {
-    tn__static_hash *e = NULL;
-    for (size_t i = 0; st && i < st->nhashes && !e; i++)
-        if (strcmp(st->hashes[i].path, path) == 0) e = &st->hashes[i];
-    if (e && memcmp(&e->stamp, stamp, sizeof *stamp) == 0) {
-        memcpy(f->hash, e->hex, sizeof f->hash);
-        return 0;
-    }
-    int rc = tn__static_hash_fd(f->fd, f->hash);
-    if (rc || !st) return rc;
-    if (!e) {
-        if (st->nhashes == st->cap) {
-            size_t cap = st->cap ? st->cap * 2 : 16;
-            tn__static_hash *h = TN__CAST(tn__static_hash *, tn__realloc(st->hashes, cap * sizeof *h));
-            if (!h) return 0;  // served all the same, just not cached
-            st->hashes = h;
-            st->cap = cap;
-        }
-        char *copy = tn__strdup(path);
-        if (!copy) return 0;
-        e = &st->hashes[st->nhashes++];
-        e->path = copy;
-    }
-    e->stamp = *stamp;
-    memcpy(e->hex, f->hash, sizeof e->hex);
-    return 0;
-}
-
-// ---- finding a file
-
-// The app's shared state, made on first use (NULL without an app, or when
-// out of memory: hashes are then not cached).
-TN__PRIVATE struct tn__static *tn__static_state(tn_handler *h) {
-    tn_app *app = tn_handler_app(h);
-    if (app && !app->statics) app->statics = TN__CAST(struct tn__static *, tn__calloc(1, sizeof(struct tn__static)));
-    return app ? app->statics : NULL;
-}
-
-// rel ("a/b", or "" for the root) under desc->path, never outside it (also
-// not through a symlink).
-TN__PRIVATE int tn__static_find_disk(tn_handler *h, const tn_static_desc *d, const char *rel, tn__sfile *f) {
-    char root[PATH_MAX], real[PATH_MAX], full[PATH_MAX];
-    int n = snprintf(full, sizeof full, "%s/%s", d->path, rel);
-    if (n < 0 || (size_t)n >= sizeof full) return TN__SF_MISSING;
-    if (!realpath(d->path, root)) {
-        TN__LOGE("static path %s: %s", d->path, strerror(errno));
-        return TN__SF_MISSING;
-    }
-    if (!realpath(full, real)) return errno == EACCES ? TN__SF_FORBIDDEN : TN__SF_MISSING;
-    size_t rl = strlen(root);
-    if (strncmp(real, root, rl) != 0 || (real[rl] != '/' && real[rl] != '\0' && !(rl == 1 && root[0] == '/'))) {
-        TN__LOGW("%s: %s is not in root static directory", h->request.remote_ip, rel);
-        return TN__SF_FORBIDDEN;
-    }
-    struct stat st;
-    int fd = open(real, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-    if (fd < 0) return errno == ENOENT ? TN__SF_MISSING : TN__SF_FORBIDDEN;
-    bool stat_ok = fstat(fd, &st) == 0;
-    if (!stat_ok || !S_ISREG(st.st_mode)) {
-        bool dir = stat_ok && S_ISDIR(st.st_mode);
-        close(fd);
-        return dir ? TN__SF_DIR : TN__SF_FORBIDDEN;
-    }
-    f->fd = fd;
-    f->size = (uint64_t)st.st_size;
-    f->mtime = (int64_t)st.st_mtime;
-    tn__static_stamp stamp;
-    memset(&stamp, 0, sizeof stamp);
-    stamp.mtime = f->mtime;
-    stamp.mtime_ns = TN__MTIME_NS(st);
-    stamp.size = f->size;
-    stamp.ino = (uint64_t)st.st_ino;
-    if (tn__static_file_hash(tn__static_state(h), real, &stamp, f) != 0) {
-        close(fd);
-        f->fd = -1;
-        return TN__SF_ERROR;
-    }
-    return TN__SF_FILE;
-}
-
-// The first entry whose path is not below `key` (by strcmp).
-TN__PRIVATE size_t tn__static_bisect(const tn_packed_file *files, size_t n, const char *key) {
-    size_t lo = 0, hi = n;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (strcmp(files[mid].path, key) < 0) lo = mid + 1;
-        else hi = mid;
-    }
-    return lo;
-}
-
-// rel in a packed table; a folder is a prefix of some file's path.
-TN__PRIVATE int tn__static_find_packed(const tn_packed_file *files, const char *rel, tn__sfile *f) {
-    size_t n = 0, rl = strlen(rel);
-    while (files[n].path) n++;
-    if (rl == 0) return TN__SF_DIR;
-    size_t i = tn__static_bisect(files, n, rel);
-    if (i < n && strcmp(files[i].path, rel) == 0) {
-        const tn_packed_file *p = &files[i];
-        if (!p->hash || strlen(p->hash) != 2 * TN_SHA256_SIZE) {
-            TN__LOGE("packed file %s has no content hash (make it with tools/pack)", rel);
-            return TN__SF_ERROR;
-        }
-        f->packed = p;
-        f->size = p->size;
-        f->mtime = p->mtime;
-        memcpy(f->hash, p->hash, sizeof f->hash);
-        return TN__SF_FILE;
-    }
-    // Every path below "rel/" sorts right after the ones equal to "rel" plus
-    // characters before '/'; the first of them is the first not below "rel/".
-    for (; i < n && strncmp(files[i].path, rel, rl) == 0; i++)
-        if (files[i].path[rl] == '/') return TN__SF_DIR;
-    return TN__SF_MISSING;
-}
-
-TN__PRIVATE int tn__static_find(tn_handler *h, const tn_static_desc *d, const char *rel, tn__sfile *f) {
-    memset(f, 0, sizeof *f);
-    f->fd = -1;
-    if (d->path) return tn__static_find_disk(h, d, rel, f);
-    return tn__static_find_packed(d->files, rel, f);
-}
-
-// ---- answering
-
-// Tornado's should_return_304: If-None-Match decides when present, else
-// If-Modified-Since (an unparsable date is ignored).
-TN__PRIVATE bool tn__static_not_modified(tn_handler *h, const char *etag, int64_t mtime) {
-    tn_str inm = tn_get_header(h, "If-None-Match");
-    if (inm.ptr) return tn__etag_matches(inm, tn_str_c(etag));
-    tn_str ims = tn_get_header(h, "If-Modified-Since");
-    time_t since;
-    return ims.ptr && tn_http_date_parse(ims.ptr, ims.len, &since) == 0 && (int64_t)since >= mtime;
-}
-
-TN__PRIVATE void tn__static_headers(tn_handler *h, const char *rel, const tn__sfile *f, char *etag) {
-    char date[TN_HTTP_DATE_SIZE];
-    snprintf(etag, 2 * TN_SHA256_SIZE + 3, "\"%s\"", f->hash);
-    tn_set_header(h, "Accept-Ranges", "bytes");
-    tn_set_header(h, "Etag", etag);
-    tn_http_date_format(date, (time_t)f->mtime);
-    tn_set_header(h, "Last-Modified", date);
-    tn_set_header(h, "Content-Type", tn_mime_type(rel));
-    if (tn_get_query_argument(h, "v", NULL)) {  // a versioned URL: cache it "forever"
-        tn_http_date_format(date, time(NULL) + TN__STATIC_MAX_AGE);
-        tn_set_header(h, "Expires", date);
-        tn_set_header(h, "Cache-Control", "max-age=315360000");
-    }
-}
-
-TN__PRIVATE void tn__static_send(tn_handler *h, const char *rel, tn__sfile *f) {
-    char etag[2 * TN_SHA256_SIZE + 3];
-    tn__static_headers(h, rel, f, etag);
-    tn_http_range range;
-    if (tn__static_not_modified(h, etag, f->mtime)) {
-        tn_set_status(h, 304, NULL);
-        range.status = 304;
-    } else {
-        tn_http_range_parse(tn_get_header(h, "Range"), f->size, &range);
-        if (range.status != 200) tn_set_status(h, range.status, NULL);
-        if (range.status != 200) tn_set_header(h, "Content-Range", range.content_range);
-        if (range.status == 416) tn_set_header(h, "Content-Type", "text/plain");
-    }
-    if (range.status == 304 || range.status == 416) {
-        if (f->fd >= 0) close(f->fd);
-        tn_finish(h);
-    } else if (f->fd >= 0) {
-        tn_send_file(h, f->fd, range.start, range.end - range.start);
-    } else {
-        char len[24];
-        snprintf(len, sizeof len, "%llu", (unsigned long long)(range.end - range.start));
-        tn_set_header(h, "Content-Length", len);  // what a HEAD answer announces
-        if (!tn_str_eq(h->request.method, "HEAD") &&
-            tn_write(h, f->packed->data + range.start, (size_t)(range.end - range.start)) != 0)
-            tn_send_error(h, 503);
-        else
-            tn_finish(h);
-    }
-}
-
-// A folder: its default file, after a 301 to the URL with the trailing slash.
-// Returns the new lookup's result, or -1 when answered.
-TN__PRIVATE int tn__static_dir(tn_handler *h, const tn_static_desc *d, tn_buf *rel, tn__sfile *f) {
-    if (!d->default_filename) return TN__SF_FORBIDDEN;
-    tn_str p = h->request.path;
-    if (!p.len || p.ptr[p.len - 1] != '/') {
-        if (p.len >= 2 && p.ptr[0] == '/' && p.ptr[1] == '/') {
-            TN__LOGW("%s: cannot redirect a path with two initial slashes", h->request.remote_ip);
-            return TN__SF_FORBIDDEN;
-        }
-        tn_buf url;
-        memset(&url, 0, sizeof url);
-        if (tn_buf_append(&url, p.ptr, p.len) || tn_buf_append(&url, "/", 1)) {
-            tn_buf_free(&url);
-            return TN__SF_ERROR;
-        }
-        tn_redirect(h, url.data, 301);
-        tn_buf_free(&url);
-        return -1;
-    }
-    if ((rel->len && tn_buf_append(rel, "/", 1)) || tn_buf_append_str(rel, d->default_filename)) return TN__SF_ERROR;
-    int kind = tn__static_find(h, d, rel->data, f);
-    return kind == TN__SF_DIR ? TN__SF_FORBIDDEN : kind;
-}
-
-TN_API void tn_static_serve(tn_handler *h) {
-    const tn_static_desc *d = TN__CAST(const tn_static_desc *, h->user_data);
-    if (!d || (!d->path && !d->files)) {
-        TN__LOGE("tn_static_serve: the route's user_data must be a tn_static_desc with a path or files");
-        tn_send_error(h, 500);
-        return;
-    }
-    if (!tn_str_eq(h->request.method, "GET") && !tn_str_eq(h->request.method, "HEAD")) {
-        tn__web_error(h, 405, "GET, HEAD");
-        return;
-    }
-    tn_buf rel;
-    memset(&rel, 0, sizeof rel);
-    tn__sfile f;
-    int kind = tn__static_clean(tn_path_arg(h, 0), &rel);
-    if (kind == TN_EACCES) {
-        TN__LOGW("%s: %.*s is not in root static directory", h->request.remote_ip, (int)h->request.path.len,
-                 h->request.path.ptr);
-        kind = TN__SF_FORBIDDEN;
-    } else {
-        kind = kind ? TN__SF_ERROR : tn__static_find(h, d, rel.data, &f);
-    }
-    if (kind == TN__SF_DIR) kind = tn__static_dir(h, d, &rel, &f);
-    if (kind == TN__SF_FILE) tn__static_send(h, rel.data, &f);
-    else if (kind == TN__SF_FORBIDDEN) tn_send_error(h, 403);
-    else if (kind == TN__SF_MISSING) tn_send_error(h, 404);
-    else if (kind == TN__SF_ERROR) tn_send_error(h, 500);
-    tn_buf_free(&rel);
-}
-
-TN_API int tn_static_url(tn_handler *h, const char *path, tn_buf *out) {
-    tn_app *app = tn_handler_app(h);
-    struct tn__static *st = app ? app->statics : NULL;
-    if (!st || !st->prefix || !path) return TN_ENOENT;
-    tn_buf rel;
-    memset(&rel, 0, sizeof rel);
-    tn__sfile f;
-    int rc = tn__static_clean(tn_str_c(path), &rel);
-    int kind = rc ? TN__SF_MISSING : tn__static_find(h, &st->desc, rel.data, &f);
-    tn_buf_free(&rel);
-    if (kind == TN__SF_FILE && f.fd >= 0) close(f.fd);
-    if (rc == TN_ENOMEM || kind == TN__SF_ERROR) return TN_ENOMEM;
-    if (kind != TN__SF_FILE) return TN_ENOENT;
-    return tn_buf_appendf(out, "%s%s?v=%.*s", st->prefix, path, TN__STATIC_VERSION_LEN, f.hash);
-}
-
-// ---- the app's static_path / static_files
-
-// A regular expression matching `s` literally.
-TN__PRIVATE int tn__static_regex_escape(tn_buf *out, const char *s) {
-    for (; *s; s++) {
-        if (strchr("\\.^$|?*+()[]{}", *s) && tn_buf_append(out, "\\", 1)) return TN_ENOMEM;
-        if (tn_buf_append(out, s, 1)) return TN_ENOMEM;
-    }
-    return 0;
-}
-
-TN__PRIVATE tn_route *tn__static_app_routes(tn_app *app, const tn_route *routes) {
-    struct tn__static *st = TN__CAST(struct tn__static *, tn__calloc(1, sizeof *st));
-    if (!st) return NULL;
-    app->statics = st;
-    tn_app_desc *d = &app->desc;
-    tn_buf pat;
-    memset(&pat, 0, sizeof pat);
-    st->desc.files = d->static_files;
-    for (size_t i = 0; d->static_files && d->static_files[i].path && d->static_files[i + 1].path; i++) {
-        if (strcmp(d->static_files[i].path, d->static_files[i + 1].path) >= 0) {
-            TN__LOGE("static_files: \"%s\" must come before \"%s\" (make the table with tools/pack)",
-                     d->static_files[i + 1].path, d->static_files[i].path);
-            return NULL;
-        }
-    }
-    st->prefix = tn__strdup(d->static_url_prefix ? d->static_url_prefix : "/static/");
-    bool ok = st->prefix && (!d->static_path || (st->desc.path = tn__strdup(d->static_path)) != NULL) &&
-              tn__static_regex_escape(&pat, st->prefix) == 0 && tn_buf_append_str(&pat, "(.*)") == 0;
-    d->static_path = d->static_url_prefix = NULL;  // the caller's strings need not outlive the call
-    st->pattern = pat.data;
-    size_t n = 0;
-    while (routes && routes[n].pattern) n++;
-    tn_route *all = ok ? TN__CAST(tn_route *, tn__calloc(n + 4, sizeof *all)) : NULL;
-    if (!all) return NULL;
-    // Tornado puts them first, with /favicon.ico and /robots.txt.
-    const char *patterns[3] = {st->pattern, "/(favicon\\.ico)", "/(robots\\.txt)"};
-    for (int i = 0; i < 3; i++) {
-        all[i].pattern = patterns[i];
-        all[i].callback = tn_static_serve;
-        all[i].user_data = &st->desc;
-    }
-    if (n) memcpy(all + 3, routes, n * sizeof *all);
-    return all;
-}
-// ==== END src/web/static.c ====
-
 // ==== BEGIN src/web/template.c ====
-#if defined(TN_AMALGAMATION_LINES)
-#line 1 "src/web/template.c"
-#endif
 // >>template implementation
+#if defined(TN_AMALGAMATION_LINES)
+#line 10 "src/web/template.c"
+#endif
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 enum { TN__T_TEXT, TN__T_EXPR, TN__T_IF, TN__T_ELIF, TN__T_ELSE, TN__T_FOR, TN__T_INCLUDE, TN__T_EXTENDS, TN__T_BLOCK };
 enum { TN__TE_PATH, TN__TE_STR, TN__TE_CALL };
@@ -14007,9 +16413,11 @@ struct tn_template {
     char *name;
     char *text;
     tn__tnode *nodes;
-    uint32_t nnodes, capnodes;
+    uint32_t nnodes;
+    size_t capnodes;
     tn__texpr *exprs;
-    uint32_t nexprs, capexprs;
+    uint32_t nexprs;
+    size_t capexprs;
     tn_buf pool;             // NUL-terminated names and literals
     uint32_t extends;        // the EXTENDS node, or NONE
     struct tn__tblockref *blocks;  // sorted by name, for lookups by derived templates
@@ -14084,13 +16492,7 @@ TN__PRIVATE int tn__tnomem(tn__tparser *p) { return p->rc = TN_ENOMEM; }
 
 TN__PRIVATE int tn__tnode_add(tn__tparser *p, int kind, size_t off, uint32_t *idx) {
     tn_template *t = p->t;
-    if (t->nnodes == t->capnodes) {
-        uint32_t cap = t->capnodes ? t->capnodes * 2 : 16;
-        tn__tnode *n = TN__CAST(tn__tnode *, tn__realloc(t->nodes, cap * sizeof *n));
-        if (!n) return tn__tnomem(p);
-        t->nodes = n;
-        t->capnodes = cap;
-    }
+    if (tn__grow(&t->nodes, &t->capnodes, t->nnodes + 1u, sizeof *t->nodes, 16)) return tn__tnomem(p);
     tn__tnode *n = &t->nodes[t->nnodes];
     memset(n, 0, sizeof *n);
     n->kind = (unsigned char)kind;
@@ -14102,13 +16504,7 @@ TN__PRIVATE int tn__tnode_add(tn__tparser *p, int kind, size_t off, uint32_t *id
 
 TN__PRIVATE int tn__texpr_add(tn__tparser *p, int kind, uint32_t *idx) {
     tn_template *t = p->t;
-    if (t->nexprs == t->capexprs) {
-        uint32_t cap = t->capexprs ? t->capexprs * 2 : 16;
-        tn__texpr *e = TN__CAST(tn__texpr *, tn__realloc(t->exprs, cap * sizeof *e));
-        if (!e) return tn__tnomem(p);
-        t->exprs = e;
-        t->capexprs = cap;
-    }
+    if (tn__grow(&t->exprs, &t->capexprs, t->nexprs + 1u, sizeof *t->exprs, 16)) return tn__tnomem(p);
     memset(&t->exprs[t->nexprs], 0, sizeof t->exprs[0]);
     t->exprs[t->nexprs].kind = (unsigned char)kind;
     *idx = t->nexprs++;
@@ -14943,7 +17339,7 @@ TN_API int tn_template_render(const tn_template *t, const tn_json_value *ctx, co
 
 struct tn_template_loader {
     char *root;
-    tn_template_read_fn read;
+    tn_template_read_cb read;
     void *user_data;
     tn_template **items;     // parsed templates, kept until the loader is freed
     size_t n, cap;
@@ -15021,13 +17417,7 @@ TN_API int tn_template_loader_get(tn_template_loader *l, const char *name, const
         TN__LOGW("template name refused: %s", name);
         return TN_EINVAL;
     }
-    if (l->n == l->cap) {
-        size_t cap = l->cap ? l->cap * 2 : 8;
-        tn_template **items = TN__CAST(tn_template **, tn__realloc(l->items, cap * sizeof *items));
-        if (!items) return TN_ENOMEM;
-        l->items = items;
-        l->cap = cap;
-    }
+    if (tn__grow(&l->items, &l->cap, l->n + 1, sizeof *l->items, 8)) return TN_ENOMEM;
     tn_buf src = {NULL, 0, 0};
     int rc = l->root ? tn__tread_file(l, name, &src) : l->read(l->user_data, name, &src);
     if (!rc && src.len > TN_TEMPLATE_MAX_SIZE) rc = TN_EMSGSIZE;
@@ -15039,8 +17429,1059 @@ TN_API int tn_template_loader_get(tn_template_loader *l, const char *name, const
     *out = t;
     return 0;
 }
+// ==== END src/web/template.c ====
 
-// ---- in a handler
+// ==== BEGIN src/web/handler_internal.h ====
+// ---------------------------------------------------------------------------
+#if defined(TN_AMALGAMATION_LINES)
+#line 1 "src/web/handler_internal.h"
+#endif
+// >>handler_internal  What the parts of the web layer share: each request's
+// web state and the per-app state it points to (app.c fills them, the rest
+// of the web layer reads them; web/handler.c keeps their life cycle)
+// ---------------------------------------------------------------------------
+#ifndef TN__WEB_HANDLER_INTERNAL_H
+#define TN__WEB_HANDLER_INTERNAL_H
+#if defined(TN_AMALGAMATION_LINES)
+#line 16 "src/web/handler_internal.h"
+#endif
+
+enum { TN__MAX_PATH_ARGS = 16 };
+
+struct tn_app;
+struct tn__static;
+
+// What the parts of the web layer below app.c keep per application (app.c
+// holds it in its tn_app and fills it; the request's web state points to it).
+typedef struct tn__web_app {
+    const char *cookie_secret;      // signed cookies (cookies.c), copied; NULL: none
+    struct tn__static *statics;     // static files and their hashes (static.c)
+    tn_template_loader *templates;  // tn_render's loader (render.c); NULL: none
+} tn__web_app;
+
+// The web layer's per-request state; it lives with the pooled request
+// object, so its buffers are reused too.
+typedef struct tn__webreq {
+    struct tn_app *app;      // the app that routed the request
+    tn__web_app *web;        // and its shared state
+    const tn_handler_class *cls;
+    tn_handler_cb callback;
+    const tn_route_pattern *pat;
+    int nargs;
+    tn_str args[TN__MAX_PATH_ARGS];
+    tn_buf argbuf;           // decoded path arguments, NUL-terminated
+    tn_buf scratch;          // a Set-Cookie value being formatted
+    tn_args verified;        // signed cookie values, decoded (stable until the end)
+    tn_args query, body, cookies;
+    tn_multipart files;
+    tn_json_writer json;
+    unsigned char xsrf[64];  // the raw token of the _xsrf cookie (or a new one)
+    size_t xsrf_len;
+    int64_t xsrf_time;
+    unsigned prepared : 1, query_done : 1, body_done : 1, cookies_done : 1, files_done : 1, xsrf_done : 1,
+        xsrf_cookie_ok : 1;
+} tn__webreq;
+
+// The request's web state: NULL on a plain server (no app routed it).
+TN__INTERNAL tn__webreq *tn__web(const tn_handler *h);
+// Empties the state for the next request on the same object, keeping its buffers.
+TN__INTERNAL void tn__webreq_reset(tn__webreq *w);
+// Frees the state (the request object's extension destructor).
+TN__INTERNAL void tn__webreq_free(void *ext);
+// Tornado's send_error, with an Allow header when `allow` is set (405).
+TN__INTERNAL void tn__web_error(tn_handler *h, int status, const char *allow);
+// Tornado's check_etag_header: does If-None-Match name this entity tag?
+TN__INTERNAL bool tn__etag_matches(tn_str inm, tn_str etag);
+// Tornado's automatic ETag (and 304) for a GET or HEAD answered 200: the
+// server calls it before a response is finished.
+TN__INTERNAL void tn__web_auto_etag(tn_handler *h);
+#endif
+// ==== END src/web/handler_internal.h ====
+
+// ==== BEGIN src/web/handler.c ====
+// >>handler implementation: a request's web state, errors, redirects, the
+#if defined(TN_AMALGAMATION_LINES)
+#line 1 "src/web/handler.c"
+#endif
+// automatic ETag, path arguments and JSON output
+#if defined(TN_AMALGAMATION_LINES)
+#line 17 "src/web/handler.c"
+#endif
+
+#include <string.h>
+
+TN__INTERNAL tn__webreq *tn__web(const tn_handler *h) {
+    return TN__CAST(tn__webreq *, tn__handler_ext(h));
+}
+
+TN__INTERNAL void tn__webreq_reset(tn__webreq *w) {
+    tn_args_free(&w->query);
+    tn_args_free(&w->body);
+    tn_args_free(&w->cookies);
+    tn_args_free(&w->verified);
+    tn_multipart_free(&w->files);
+    tn_buf argbuf = w->argbuf, scratch = w->scratch;
+    tn_buf_clear(&argbuf);
+    tn_buf_clear(&scratch);
+    memset(w, 0, sizeof *w);
+    w->argbuf = argbuf;
+    w->scratch = scratch;
+}
+
+TN__INTERNAL void tn__webreq_free(void *ext) {
+    tn__webreq *w = TN__CAST(tn__webreq *, ext);
+    tn__webreq_reset(w);
+    tn_buf_free(&w->argbuf);
+    tn_buf_free(&w->scratch);
+    tn__free(w);
+}
+
+// ---- errors and redirects
+
+// Tornado's send_error: a fresh response with the error page.
+TN__INTERNAL void tn__web_error(tn_handler *h, int status, const char *allow) {
+    if (tn_finished(h)) return;
+    if (tn_headers_sent(h)) {
+        TN__LOGE("cannot send error %d: the response head was already sent", status);
+        tn_finish(h);
+        return;
+    }
+    tn__webreq *w = tn__web(h);
+    tn_clear_written(h);
+    tn__handler_reset_headers(h);
+    if (w && w->cls && w->cls->set_default_headers) w->cls->set_default_headers(h);
+    if (tn_set_status(h, status, NULL) != 0) tn_set_status(h, 500, NULL);
+    if (allow) tn_set_header(h, "Allow", allow);
+    status = tn_get_status(h);
+    if (w && w->cls && w->cls->write_error) {
+        w->cls->write_error(h, status);
+    } else {
+        const char *reason = tn_http_reason(status);
+        tn_writef(h, "<html><title>%d: %s</title><body>%d: %s</body></html>", status, reason, status, reason);
+    }
+    if (!tn_finished(h)) tn_finish(h);
+}
+
+TN_API void tn_send_error(tn_handler *h, int status) { tn__web_error(h, status, NULL); }
+
+TN_API int tn_redirect(tn_handler *h, const char *url, int status) {
+    if (status == 0) status = 302;
+    if (status != 301 && status != 302 && status != 303 && status != 307 && status != 308) return TN_EINVAL;
+    if (tn_headers_sent(h) || tn_set_header(h, "Location", url) != 0) return TN_EINVAL;
+    tn_set_status(h, status, NULL);
+    tn_clear_written(h);
+    return tn_finish(h);
+}
+
+// ---- the automatic ETag
+
+// Tornado's check_etag_header: does If-None-Match name this entity tag?
+TN__INTERNAL bool tn__etag_matches(tn_str inm, tn_str etag) {
+    if (etag.len >= 2 && etag.ptr[0] == 'W' && etag.ptr[1] == '/') etag.ptr += 2, etag.len -= 2;
+    size_t i = 0;
+    while (i < inm.len) {
+        while (i < inm.len && (inm.ptr[i] == ' ' || inm.ptr[i] == ',' || inm.ptr[i] == '\t')) i++;
+        if (i < inm.len && inm.ptr[i] == '*') return true;
+        size_t start = i;
+        if (i + 1 < inm.len && inm.ptr[i] == 'W' && inm.ptr[i + 1] == '/') i += 2, start = i;
+        if (i >= inm.len || inm.ptr[i] != '"') {
+            while (i < inm.len && inm.ptr[i] != ',') i++;  // not an entity tag: skip it
+            continue;
+        }
+        const char *q = TN__CAST(const char *, memchr(inm.ptr + i + 1, '"', inm.len - i - 1));
+        if (!q) return false;
+        size_t end = (size_t)(q - inm.ptr) + 1;
+        if (end - start == etag.len && memcmp(inm.ptr + start, etag.ptr, etag.len) == 0) return true;
+        i = end;
+    }
+    return false;
+}
+
+// A fast 128-bit hash (two 64-bit multiply-mix lanes, 8 bytes a step) for
+// automatic ETags: a tag need only change when the body changes, and the
+// one who could make two bodies collide owns the resource anyway.
+TN__PRIVATE uint64_t tn__mix64(uint64_t h) {
+    h ^= h >> 33;
+    h *= 0xff51afd7ed558ccdULL;
+    h ^= h >> 33;
+    h *= 0xc4ceb9fe1a85ec53ULL;
+    return h ^ (h >> 33);
+}
+
+// 8 bytes as a little-endian word whatever the host's byte order, so that a
+// body has one tag on every machine behind a balancer (compilers make it one load).
+TN__PRIVATE uint64_t tn__etag_word(const char *p) {
+    const unsigned char *b = (const unsigned char *)p;
+    return (uint64_t)b[0] | (uint64_t)b[1] << 8 | (uint64_t)b[2] << 16 | (uint64_t)b[3] << 24 |
+           (uint64_t)b[4] << 32 | (uint64_t)b[5] << 40 | (uint64_t)b[6] << 48 | (uint64_t)b[7] << 56;
+}
+
+TN__PRIVATE void tn__etag_hash(const char *p, size_t n, uint64_t out[2]) {
+    uint64_t a = 0x9e3779b97f4a7c15ULL ^ n, b = 0x6a09e667f3bcc909ULL + n;
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        uint64_t w = tn__etag_word(p + i);
+        a = (a ^ w) * 0x100000001b3ULL;
+        a = (a << 31) | (a >> 33);
+        b = (b + w) * 0x9ddfea08eb382d69ULL;
+        b ^= b >> 29;
+    }
+    char tail[8] = {0};
+    if (n > i) memcpy(tail, p + i, n - i);  // p may be NULL when n is 0
+    uint64_t w = tn__etag_word(tail);
+    out[0] = tn__mix64(a ^ w);
+    out[1] = tn__mix64(b + w + out[0]);
+}
+
+TN__INTERNAL void tn__web_auto_etag(tn_handler *h) {
+    tn__webreq *w = tn__web(h);
+    if (!w || w->callback || (w->cls && w->cls->no_etag) || tn_headers_sent(h) || tn__handler_has_lent(h)) return;
+    int status = tn_get_status(h);
+    bool get = tn_str_eq(h->request.method, "GET"), head = tn_str_eq(h->request.method, "HEAD");
+    if (!(status == 200 || status == 304) || !(get || head)) return;
+    if (tn_get_response_header(h, "Etag").ptr) return;
+    tn_str body = tn_get_written(h);
+    uint64_t hash[2];
+    tn__etag_hash(body.ptr, body.len, hash);
+    unsigned char bytes[16];
+    for (int i = 0; i < 16; i++) bytes[i] = (unsigned char)(hash[i / 8] >> (56 - 8 * (i % 8)));
+    char etag[35];
+    etag[0] = '"';
+    tn__hex_encode(bytes, sizeof bytes, etag + 1);
+    etag[33] = '"';
+    etag[34] = '\0';
+    tn_set_header(h, "Etag", etag);
+    tn_str inm = tn_get_header(h, "If-None-Match");
+    if (inm.ptr && tn__etag_matches(inm, tn__str_n(etag, 34))) {
+        tn_clear_written(h);
+        tn_set_status(h, 304, NULL);
+    }
+}
+
+// ---- path arguments and JSON output
+
+TN_API tn_str tn_path_arg(const tn_handler *h, int i) {
+    tn__webreq *w = tn__web(h);
+    if (!w || i < 0 || i >= w->nargs) return tn__str_n(NULL, 0);
+    return w->args[i];
+}
+
+TN_API tn_str tn_path_kwarg(const tn_handler *h, const char *name) {
+    tn__webreq *w = tn__web(h);
+    if (!w || !w->pat) return tn__str_n(NULL, 0);
+    return tn_path_arg(h, tn_route_group_index(w->pat, name));
+}
+
+TN_API int tn_path_args_count(const tn_handler *h) {
+    tn__webreq *w = tn__web(h);
+    return w ? w->nargs : 0;
+}
+
+TN_API tn_json_writer *tn_write_json_begin(tn_handler *h) {
+    tn__webreq *w = tn__web(h);
+    if (!w) return NULL;
+    tn_set_header(h, "Content-Type", "application/json; charset=UTF-8");
+    tn_json_writer_init(&w->json, tn__handler_body(h));
+    return &w->json;
+}
+
+TN_API int tn_write_json_end(tn_handler *h) {
+    tn__webreq *w = tn__web(h);
+    return w ? tn_json_writer_finish(&w->json) : TN_EINVAL;
+}
+// ==== END src/web/handler.c ====
+
+// ==== BEGIN src/web/arguments.c ====
+// >>arguments implementation: query and body arguments, uploaded files
+#if defined(TN_AMALGAMATION_LINES)
+#line 12 "src/web/arguments.c"
+#endif
+
+#include <string.h>
+
+TN__PRIVATE void tn__web_parse_body(tn__webreq *w, tn_handler *h) {
+    w->body_done = 1;
+    tn_str ct = tn_get_header(h, "Content-Type");
+    tn_str body = h->request.body;
+    if (!ct.ptr || !body.len) return;
+    if (ct.len >= 33 && tn_str_eq_nocase(tn__str_n(ct.ptr, 33), tn_str_c("application/x-www-form-urlencoded"))) {
+        if (tn_args_parse(&w->body, body.ptr, body.len, NULL) != 0) TN__LOGW("invalid form body; ignored");
+    } else if (ct.len >= 19 && tn_str_eq_nocase(tn__str_n(ct.ptr, 19), tn_str_c("multipart/form-data"))) {
+        w->files_done = 1;
+        if (tn_multipart_parse(&w->files, ct, body.ptr, body.len, NULL) == 0) tn_multipart_to_args(&w->files, &w->body);
+    }
+}
+
+TN__PRIVATE const tn_args *tn__web_query(tn_handler *h) {
+    tn__webreq *w = tn__web(h);
+    if (!w->query_done) {
+        w->query_done = 1;
+        if (tn_args_parse(&w->query, h->request.query.ptr, h->request.query.len, NULL) != 0)
+            TN__LOGW("invalid query string; ignored");
+    }
+    return &w->query;
+}
+
+TN__PRIVATE const tn_args *tn__web_body(tn_handler *h) {
+    tn__webreq *w = tn__web(h);
+    if (!w->body_done) tn__web_parse_body(w, h);
+    return &w->body;
+}
+
+// Tornado's decode_argument + strip: UTF-8 required (else NULL), control
+// characters become spaces, surrounding whitespace goes. In place: the
+// storage is ours and NUL-terminated.
+TN__PRIVATE const char *tn__web_clean(const tn_str *v) {
+    char *s = TN__CAST(char *, (void *)(uintptr_t)v->ptr);
+    if (!tn_utf8_valid(s, v->len)) return NULL;
+    size_t len = v->len;
+    for (size_t i = 0; i < len; i++)
+        if ((unsigned char)s[i] < 0x20 && !(s[i] >= '\t' && s[i] <= '\r')) s[i] = ' ';
+    while (len && strchr(" \t\n\r\v\f", s[len - 1])) s[--len] = '\0';
+    while (*s && strchr(" \t\n\r\v\f", *s)) s++;
+    return s;
+}
+
+TN__PRIVATE const char *tn__web_argument(tn_handler *h, const char *name, const char *def, int which) {
+    if (!tn__web(h)) return def == TN_REQUIRED ? NULL : def;
+    const tn_str *v = NULL;
+    if (which != 1) v = tn_args_get(tn__web_body(h), name);  // query=1, body=2, both=0
+    if (!v && which != 2) v = tn_args_get(tn__web_query(h), name);
+    if (!v) {
+        if (def != TN_REQUIRED) return def;
+        TN__LOGW("Missing argument %s", name);
+        tn_send_error(h, 400);
+        return NULL;
+    }
+    const char *s = tn__web_clean(v);
+    if (!s) {
+        TN__LOGW("Invalid unicode in %s", name);
+        tn_send_error(h, 400);
+    }
+    return s;
+}
+
+TN_API const char *tn_get_argument(tn_handler *h, const char *name, const char *def) {
+    return tn__web_argument(h, name, def, 0);
+}
+TN_API const char *tn_get_query_argument(tn_handler *h, const char *name, const char *def) {
+    return tn__web_argument(h, name, def, 1);
+}
+TN_API const char *tn_get_body_argument(tn_handler *h, const char *name, const char *def) {
+    return tn__web_argument(h, name, def, 2);
+}
+
+TN_API size_t tn_get_arguments(tn_handler *h, const char *name, const char **out, size_t max) {
+    if (!tn__web(h)) return 0;
+    const tn_args *sources[2] = {tn__web_query(h), tn__web_body(h)};
+    size_t n = 0;
+    for (int s = 0; s < 2; s++) {
+        size_t pos = 0;
+        const tn_str *v;
+        while ((v = tn_args_next(sources[s], name, &pos)) != NULL) {
+            const char *c = tn__web_clean(v);
+            if (c && n < max) out[n] = c;
+            if (c) n++;
+        }
+    }
+    return n;
+}
+
+TN_API const tn_multipart *tn_get_files(tn_handler *h) {
+    tn__webreq *w = tn__web(h);
+    if (!w) return NULL;
+    tn__web_body(h);
+    return w->files_done ? &w->files : NULL;
+}
+// ==== END src/web/arguments.c ====
+
+// ==== BEGIN src/web/cookies.c ====
+// >>cookies implementation: the request's cookies, Set-Cookie, signed cookies
+#if defined(TN_AMALGAMATION_LINES)
+#line 13 "src/web/cookies.c"
+#endif
+
+#include <string.h>
+#include <time.h>
+
+TN_API const char *tn_get_cookie(tn_handler *h, const char *name, const char *def) {
+    tn__webreq *w = tn__web(h);
+    if (!w) return def;
+    if (!w->cookies_done) {
+        w->cookies_done = 1;
+        size_t pos = 0;
+        tn_str c;
+        while (tn_headers_next(h->request.headers, h->request.num_headers, "Cookie", &pos, &c))
+            tn_cookie_parse(&w->cookies, c.ptr, c.len);
+    }
+    const tn_str *v = tn_args_get(&w->cookies, name);
+    return v ? v->ptr : def;
+}
+
+TN_API int tn_set_cookie(tn_handler *h, const tn_cookie_desc *cookie) {
+    tn__webreq *w = tn__web(h);
+    if (!w) return TN_EINVAL;
+    size_t start = w->scratch.len;
+    int r = tn_cookie_format(&w->scratch, cookie);
+    if (r == 0) r = tn_add_header(h, "Set-Cookie", w->scratch.data + start);
+    w->scratch.len = start;
+    if (w->scratch.data) w->scratch.data[start] = '\0';
+    return r;
+}
+
+TN_API int tn_clear_cookie(tn_handler *h, const char *name, const char *path, const char *domain) {
+    tn_cookie_desc d;
+    memset(&d, 0, sizeof d);
+    d.name = name;
+    d.path = path;
+    d.domain = domain;
+    d.expires = time(NULL) - 365 * 86400;  // Tornado: a year ago
+    d.max_age = -1;                          // and Max-Age=0
+    return tn_set_cookie(h, &d);
+}
+
+TN_API int tn_set_signed_cookie(tn_handler *h, const char *name, const char *value, double expires_days) {
+    tn__webreq *w = tn__web(h);
+    if (!w || !w->web->cookie_secret) {
+        TN__LOGE("tn_set_signed_cookie needs the application's cookie_secret");
+        return TN_EINVAL;
+    }
+    tn_buf sv = {NULL, 0, 0};
+    int r = tn_signed_value_create(&sv, w->web->cookie_secret, 0, name, value, strlen(value), (int64_t)time(NULL));
+    if (r == 0) {
+        tn_cookie_desc d;
+        memset(&d, 0, sizeof d);
+        d.name = name;
+        d.value = sv.data;
+        d.expires = time(NULL) + (time_t)((expires_days > 0 ? expires_days : 30.0) * 86400.0);
+        r = tn_set_cookie(h, &d);
+    }
+    tn_buf_free(&sv);
+    return r;
+}
+
+TN_API const char *tn_get_signed_cookie(tn_handler *h, const char *name, double max_age_days) {
+    tn__webreq *w = tn__web(h);
+    const char *raw = tn_get_cookie(h, name, NULL);
+    if (!w || !raw || !w->web->cookie_secret) return NULL;
+    const char *secret = w->web->cookie_secret;
+    tn_buf v = {NULL, 0, 0};
+    int r = tn_signed_value_decode(&v, &secret, 1, name, raw, strlen(raw), max_age_days, (int64_t)time(NULL));
+    // A value with a NUL inside is no C string: refused like a forged one.
+    if (r == 0 && !(v.len && memchr(v.data, '\0', v.len))) r = tn_args_add(&w->verified, tn_str_c(name), tn__str_n(v.data ? v.data : "", v.len));
+    else r = TN_EPARSE;
+    tn_buf_free(&v);
+    return r == 0 ? w->verified.items[w->verified.count - 1].value.ptr : NULL;
+}
+// ==== END src/web/cookies.c ====
+
+// ==== BEGIN src/web/xsrf_internal.h ====
+// ---------------------------------------------------------------------------
+#if defined(TN_AMALGAMATION_LINES)
+#line 1 "src/web/xsrf_internal.h"
+#endif
+// >>xsrf_internal  What the application asks of xsrf.c
+// ---------------------------------------------------------------------------
+#ifndef TN__WEB_XSRF_INTERNAL_H
+#define TN__WEB_XSRF_INTERNAL_H
+
+
+
+// Tornado's check_xsrf_cookie, for a method other than GET, HEAD and
+// OPTIONS when the app has xsrf_cookies: true when the request carries the
+// token of its _xsrf cookie; otherwise it sends the 403 itself (or the 400
+// of a malformed argument) and returns false.
+TN__INTERNAL bool tn__xsrf_check(tn_handler *h);
+#endif
+// ==== END src/web/xsrf_internal.h ====
+
+// ==== BEGIN src/web/xsrf.c ====
+// >>xsrf implementation: tokens masked afresh for each page (Tornado's
+#if defined(TN_AMALGAMATION_LINES)
+#line 1 "src/web/xsrf.c"
+#endif
+// version 2), the _xsrf cookie, and the check of unsafe methods
+#if defined(TN_AMALGAMATION_LINES)
+#line 17 "src/web/xsrf.c"
+#endif
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+// XORs a token with a 4-byte mask (Tornado's _websocket_mask; masking and
+// unmasking are the same operation).
+TN__PRIVATE void tn__xsrf_mask(unsigned char *token, size_t len, const unsigned char mask[4]) {
+    for (size_t i = 0; i < len; i++) token[i] ^= mask[i % 4];
+}
+
+// Hex to bytes; false for odd lengths, bad digits or too much.
+TN__PRIVATE bool tn__unhex(const char *s, size_t n, unsigned char *out, size_t cap, size_t *len) {
+    if (n % 2 || n / 2 > cap) return false;
+    for (size_t i = 0; i < n; i += 2) {
+        int a = tn__hex_value(s[i]), b = tn__hex_value(s[i + 1]);
+        if (a < 0 || b < 0) return false;
+        out[i / 2] = (unsigned char)(a << 4 | b);
+    }
+    *len = n / 2;
+    return true;
+}
+
+// Tornado's _decode_xsrf_token: "2|mask|masked|time" (hex), or version 1
+// (hex, or the bytes themselves). False when it is not a usable token.
+TN__PRIVATE bool tn__xsrf_decode(const char *t, unsigned char *out, size_t *len, int64_t *when) {
+    size_t n = strlen(t);
+    *when = (int64_t)time(NULL);
+    if (n >= 2 && t[0] >= '1' && t[0] <= '9' && strchr(t, '|')) {
+        const char *p1 = strchr(t, '|'), *p2 = p1 ? strchr(p1 + 1, '|') : NULL, *p3 = p2 ? strchr(p2 + 1, '|') : NULL;
+        unsigned char mask[4];
+        size_t ml;
+        if (p1 - t != 1 || t[0] != '2' || !p2 || !p3 || strchr(p3 + 1, '|')) return false;
+        if (!tn__unhex(p1 + 1, (size_t)(p2 - p1 - 1), mask, sizeof mask, &ml) || ml != 4) return false;
+        if (!tn__unhex(p2 + 1, (size_t)(p3 - p2 - 1), out, 64, len) || *len == 0) return false;
+        tn__xsrf_mask(out, *len, mask);
+        char *end;
+        *when = (int64_t)strtoll(p3 + 1, &end, 10);
+        return *end == '\0' && end != p3 + 1;
+    }
+    if (tn__unhex(t, n, out, 64, len)) return *len > 0;
+    if (n == 0 || n > 64) return false;
+    memcpy(out, t, n);
+    *len = n;
+    return true;
+}
+
+// The raw token: from the _xsrf cookie, or a new random one.
+TN__PRIVATE tn__webreq *tn__xsrf_raw(tn_handler *h) {
+    tn__webreq *w = tn__web(h);
+    if (!w || w->xsrf_done) return w;
+    w->xsrf_done = 1;
+    const char *cookie = tn_get_cookie(h, "_xsrf", NULL);
+    if (cookie && tn__xsrf_decode(cookie, w->xsrf, &w->xsrf_len, &w->xsrf_time)) {
+        w->xsrf_cookie_ok = 1;
+        return w;
+    }
+    w->xsrf_len = 16;
+    w->xsrf_time = (int64_t)time(NULL);
+    if (tn_random_bytes(w->xsrf, 16) != 0) w->xsrf_len = 0;
+    return w;
+}
+
+TN_API const char *tn_xsrf_token(tn_handler *h) {
+    tn__webreq *w = tn__xsrf_raw(h);
+    if (!w || !w->xsrf_len) return NULL;
+    unsigned char mask[4], masked[64];
+    if (tn_random_bytes(mask, 4) != 0) return NULL;
+    memcpy(masked, w->xsrf, w->xsrf_len);
+    tn__xsrf_mask(masked, w->xsrf_len, mask);
+    char token[2 + 9 + 129 + 24] = "2|";  // 2|mask|masked token|time
+    size_t n = 2;
+    tn__hex_encode(mask, 4, token + n);
+    n += 8;
+    token[n++] = '|';
+    tn__hex_encode(masked, w->xsrf_len, token + n);
+    n += 2 * w->xsrf_len;
+    n += (size_t)snprintf(token + n, sizeof token - n, "|%lld", (long long)w->xsrf_time);
+    if (!w->xsrf_cookie_ok) {  // the client gets the cookie with its first token
+        tn_cookie_desc d;
+        memset(&d, 0, sizeof d);
+        d.name = "_xsrf";
+        d.value = token;
+        if (tn_set_cookie(h, &d) != 0) return NULL;
+        w->xsrf_cookie_ok = 1;
+    }
+    if (tn_args_add(&w->verified, tn_str_c("_xsrf"), tn__str_n(token, n)) != 0) return NULL;
+    return w->verified.items[w->verified.count - 1].value.ptr;
+}
+
+TN_API const char *tn_xsrf_form_html(tn_handler *h) {
+    tn__webreq *w = tn__web(h);
+    const char *t = tn_xsrf_token(h);
+    if (!t) return NULL;
+    char html[256];
+    int n = snprintf(html, sizeof html, "<input type=\"hidden\" name=\"_xsrf\" value=\"%s\"/>", t);
+    if (n < 0 || (size_t)n >= sizeof html || tn_args_add(&w->verified, tn_str_c("_xsrf_html"), tn__str_n(html, (size_t)n)) != 0)
+        return NULL;
+    return w->verified.items[w->verified.count - 1].value.ptr;
+}
+
+// Tornado's check_xsrf_cookie. Sends the 403 itself; false then.
+TN__INTERNAL bool tn__xsrf_check(tn_handler *h) {
+    const char *sent = tn_get_argument(h, "_xsrf", NULL);
+    if (tn_finished(h)) return false;  // the argument was not UTF-8: 400 sent
+    tn_str hdr = tn_get_header(h, "X-Xsrftoken");
+    if (!hdr.ptr) hdr = tn_get_header(h, "X-Csrftoken");
+    char hbuf[256];
+    if (!sent && hdr.ptr && hdr.len < sizeof hbuf) {
+        memcpy(hbuf, hdr.ptr, hdr.len);
+        hbuf[hdr.len] = '\0';
+        sent = hbuf;
+    }
+    const char *why = NULL;
+    unsigned char tok[64];
+    size_t tlen = 0;
+    int64_t when;
+    tn__webreq *w = tn__xsrf_raw(h);
+    if (!sent) why = "'_xsrf' argument missing from POST";
+    else if (!tn__xsrf_decode(sent, tok, &tlen, &when)) why = "'_xsrf' argument has invalid format";
+    else if (!w->xsrf_cookie_ok || tlen != w->xsrf_len || !tn_memeq_consttime(tok, w->xsrf, tlen))
+        why = "XSRF cookie does not match POST argument";
+    if (!why) return true;
+    TN__LOGW("403 %s (%s)", why, h->request.remote_ip);
+    tn_send_error(h, 403);
+    return false;
+}
+// ==== END src/web/xsrf.c ====
+
+// ==== BEGIN src/web/static_internal.h ====
+// ---------------------------------------------------------------------------
+#if defined(TN_AMALGAMATION_LINES)
+#line 1 "src/web/static_internal.h"
+#endif
+// >>static_internal  An app's static_path / static_files (web/static.c)
+// ---------------------------------------------------------------------------
+#ifndef TN__WEB_STATIC_INTERNAL_H
+#define TN__WEB_STATIC_INTERNAL_H
+
+
+
+struct tn__static;
+
+// The state of an app's static files: its folder (`path`, copied) or packed
+// `files`, served under `url_prefix` (copied; NULL: "/static/"), and the
+// hash cache every static route of the app shares. NULL when out of memory
+// or when `files` is not sorted (logged).
+TN__INTERNAL struct tn__static *tn__static_new(const char *path, const char *url_prefix, const tn_packed_file *files);
+// Frees it (NULL is fine).
+TN__INTERNAL void tn__static_free(struct tn__static *st);
+// The route pattern of the URL prefix ("/static/(.*)"), and the desc its
+// routes serve with tn_static_serve.
+TN__INTERNAL const char *tn__static_pattern(const struct tn__static *st);
+TN__INTERNAL const tn_static_desc *tn__static_desc(const struct tn__static *st);
+#endif
+// ==== END src/web/static_internal.h ====
+
+// ==== BEGIN src/web/static.c ====
+// >>static implementation
+#if defined(TN_AMALGAMATION_LINES)
+#line 16 "src/web/static.c"
+#endif
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <time.h>
+#include <unistd.h>
+
+// Ten years, as Tornado's CACHE_MAX_AGE for versioned URLs.
+enum { TN__STATIC_MAX_AGE = 315360000, TN__STATIC_HASH_CHUNK = 64 * 1024, TN__STATIC_VERSION_LEN = 32 };
+
+#if defined(__APPLE__)
+#  define TN__MTIME_NS(st) ((int64_t)(st).st_mtimespec.tv_nsec)
+#else
+#  define TN__MTIME_NS(st) ((int64_t)(st).st_mtim.tv_nsec)
+#endif
+
+// What says a file on disk is unchanged: a file rewritten within the same
+// second with the same size still differs in nanoseconds or inode.
+typedef struct tn__static_stamp {
+    int64_t mtime, mtime_ns;
+    uint64_t size, ino;
+} tn__static_stamp;
+
+// A file's content hash, kept while its stamp stays the same.
+typedef struct tn__static_hash {
+    char *path;
+    tn__static_stamp stamp;
+    char hex[2 * TN_SHA256_SIZE + 1];
+} tn__static_hash;
+
+// An app's static files: the static_path settings (the user_data of the
+// routes they install) and the hash cache every static route shares.
+struct tn__static {
+    tn_static_desc desc;   // path copied
+    char *prefix;          // static_url_prefix, copied
+    char *pattern;         // the route pattern made of it
+    tn__static_hash *hashes;
+    size_t nhashes, cap;
+};
+
+// One file found: on disk (fd open) or packed.
+typedef struct tn__sfile {
+    int fd;
+    const tn_packed_file *packed;
+    uint64_t size;
+    int64_t mtime;
+    char hash[2 * TN_SHA256_SIZE + 1];
+} tn__sfile;
+
+enum { TN__SF_FILE, TN__SF_DIR, TN__SF_MISSING, TN__SF_FORBIDDEN, TN__SF_ERROR };
+
+TN__INTERNAL void tn__static_free(struct tn__static *st) {
+    if (!st) return;
+    for (size_t i = 0; i < st->nhashes; i++) tn__free(st->hashes[i].path);
+    tn__free(st->hashes);
+    tn__free((void *)(uintptr_t)st->desc.path);
+    tn__free(st->prefix);
+    tn__free(st->pattern);
+    tn__free(st);
+}
+
+// "a//b/./c" -> "a/b/c" (into out, NUL-terminated). ".." segments, absolute
+// paths and NUL bytes are refused with TN_EACCES, as paths out of the root.
+TN__PRIVATE int tn__static_clean(tn_str in, tn_buf *out) {
+    tn_buf_clear(out);
+    if (tn_buf_append(out, "", 0)) return TN_ENOMEM;
+    if ((in.len && in.ptr[0] == '/') || (in.len && memchr(in.ptr, '\0', in.len))) return TN_EACCES;
+    size_t i = 0;
+    while (i < in.len) {
+        const char *slash = TN__CAST(const char *, memchr(in.ptr + i, '/', in.len - i));
+        size_t j = slash ? (size_t)(slash - in.ptr) : in.len, n = j - i;
+        if (n == 2 && in.ptr[i] == '.' && in.ptr[i + 1] == '.') return TN_EACCES;
+        if (n && !(n == 1 && in.ptr[i] == '.')) {
+            if ((out->len && tn_buf_append(out, "/", 1)) || tn_buf_append(out, in.ptr + i, n)) return TN_ENOMEM;
+        }
+        i = j + 1;
+    }
+    return 0;
+}
+
+// ---- hashes
+
+TN__PRIVATE void tn__static_hex(const uint8_t digest[TN_SHA256_SIZE], char *hex) {
+    tn__hex_encode(digest, TN_SHA256_SIZE, hex);
+    hex[2 * TN_SHA256_SIZE] = '\0';
+}
+
+// SHA-256 of an open file, read a piece at a time.
+TN__PRIVATE int tn__static_hash_fd(int fd, char *hex) {
+    char *buf = TN__CAST(char *, tn__malloc(TN__STATIC_HASH_CHUNK));
+    if (!buf) return TN_ENOMEM;
+    tn_sha256_ctx c;
+    tn_sha256_init(&c);
+    off_t off = 0;
+    int rc = 0;
+    for (;;) {
+        ssize_t n = pread(fd, buf, TN__STATIC_HASH_CHUNK, off);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) rc = tn__err_from_errno(errno);
+        if (n <= 0) break;
+        tn_sha256_update(&c, buf, (size_t)n);
+        off += n;
+    }
+    tn__free(buf);
+    uint8_t digest[TN_SHA256_SIZE];
+    tn_sha256_final(&c, digest);
+    tn__static_hex(digest, hex);
+    return rc;
+}
+
+// The file's hash from the app's cache, computed (and cached) when the
+// file is new or changed. st may be NULL: no cache.
+TN__PRIVATE int tn__static_file_hash(struct tn__static *st, const char *path, const tn__static_stamp *stamp,
+                                     tn__sfile *f) {
+    tn__static_hash *e = NULL;
+    for (size_t i = 0; st && i < st->nhashes && !e; i++)
+        if (strcmp(st->hashes[i].path, path) == 0) e = &st->hashes[i];
+    if (e && memcmp(&e->stamp, stamp, sizeof *stamp) == 0) {
+        memcpy(f->hash, e->hex, sizeof f->hash);
+        return 0;
+    }
+    int rc = tn__static_hash_fd(f->fd, f->hash);
+    if (rc || !st) return rc;
+    if (!e) {
+        // Out of memory: served all the same, just not cached.
+        if (tn__grow(&st->hashes, &st->cap, st->nhashes + 1, sizeof *st->hashes, 16)) return 0;
+        char *copy = tn__strdup(path);
+        if (!copy) return 0;
+        e = &st->hashes[st->nhashes++];
+        e->path = copy;
+    }
+    e->stamp = *stamp;
+    memcpy(e->hex, f->hash, sizeof e->hex);
+    return 0;
+}
+
+// ---- finding a file
+
+// The app's shared state, made on first use (NULL without an app, or when
+// out of memory: hashes are then not cached).
+TN__PRIVATE struct tn__static *tn__static_state(tn_handler *h) {
+    tn__webreq *w = tn__web(h);
+    if (w && !w->web->statics) w->web->statics = TN__CAST(struct tn__static *, tn__calloc(1, sizeof(struct tn__static)));
+    return w ? w->web->statics : NULL;
+}
+
+// rel ("a/b", or "" for the root) under desc->path, never outside it (also
+// not through a symlink).
+TN__PRIVATE int tn__static_find_disk(tn_handler *h, const tn_static_desc *d, const char *rel, tn__sfile *f) {
+    char root[PATH_MAX], real[PATH_MAX], full[PATH_MAX];
+    int n = snprintf(full, sizeof full, "%s/%s", d->path, rel);
+    if (n < 0 || (size_t)n >= sizeof full) return TN__SF_MISSING;
+    if (!realpath(d->path, root)) {
+        TN__LOGE("static path %s: %s", d->path, strerror(errno));
+        return TN__SF_MISSING;
+    }
+    if (!realpath(full, real)) return errno == EACCES ? TN__SF_FORBIDDEN : TN__SF_MISSING;
+    size_t rl = strlen(root);
+    if (strncmp(real, root, rl) != 0 || (real[rl] != '/' && real[rl] != '\0' && !(rl == 1 && root[0] == '/'))) {
+        TN__LOGW("%s: %s is not in root static directory", h->request.remote_ip, rel);
+        return TN__SF_FORBIDDEN;
+    }
+    struct stat st;
+    int fd = open(real, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+    if (fd < 0) return errno == ENOENT ? TN__SF_MISSING : TN__SF_FORBIDDEN;
+    bool stat_ok = fstat(fd, &st) == 0;
+    if (!stat_ok || !S_ISREG(st.st_mode)) {
+        bool dir = stat_ok && S_ISDIR(st.st_mode);
+        close(fd);
+        return dir ? TN__SF_DIR : TN__SF_FORBIDDEN;
+    }
+    f->fd = fd;
+    f->size = (uint64_t)st.st_size;
+    f->mtime = (int64_t)st.st_mtime;
+    tn__static_stamp stamp;
+    memset(&stamp, 0, sizeof stamp);
+    stamp.mtime = f->mtime;
+    stamp.mtime_ns = TN__MTIME_NS(st);
+    stamp.size = f->size;
+    stamp.ino = (uint64_t)st.st_ino;
+    if (tn__static_file_hash(tn__static_state(h), real, &stamp, f) != 0) {
+        close(fd);
+        f->fd = -1;
+        return TN__SF_ERROR;
+    }
+    return TN__SF_FILE;
+}
+
+// The first entry whose path is not below `key` (by strcmp).
+TN__PRIVATE size_t tn__static_bisect(const tn_packed_file *files, size_t n, const char *key) {
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (strcmp(files[mid].path, key) < 0) lo = mid + 1;
+        else hi = mid;
+    }
+    return lo;
+}
+
+// rel in a packed table; a folder is a prefix of some file's path.
+TN__PRIVATE int tn__static_find_packed(const tn_packed_file *files, const char *rel, tn__sfile *f) {
+    size_t n = 0, rl = strlen(rel);
+    while (files[n].path) n++;
+    if (rl == 0) return TN__SF_DIR;
+    size_t i = tn__static_bisect(files, n, rel);
+    if (i < n && strcmp(files[i].path, rel) == 0) {
+        const tn_packed_file *p = &files[i];
+        if (!p->hash || strlen(p->hash) != 2 * TN_SHA256_SIZE) {
+            TN__LOGE("packed file %s has no content hash (make it with tools/pack)", rel);
+            return TN__SF_ERROR;
+        }
+        f->packed = p;
+        f->size = p->size;
+        f->mtime = p->mtime;
+        memcpy(f->hash, p->hash, sizeof f->hash);
+        return TN__SF_FILE;
+    }
+    // Every path below "rel/" sorts right after the ones equal to "rel" plus
+    // characters before '/'; the first of them is the first not below "rel/".
+    for (; i < n && strncmp(files[i].path, rel, rl) == 0; i++)
+        if (files[i].path[rl] == '/') return TN__SF_DIR;
+    return TN__SF_MISSING;
+}
+
+TN__PRIVATE int tn__static_find(tn_handler *h, const tn_static_desc *d, const char *rel, tn__sfile *f) {
+    memset(f, 0, sizeof *f);
+    f->fd = -1;
+    if (d->path) return tn__static_find_disk(h, d, rel, f);
+    return tn__static_find_packed(d->files, rel, f);
+}
+
+// ---- answering
+
+// Tornado's should_return_304: If-None-Match decides when present, else
+// If-Modified-Since (an unparsable date is ignored).
+TN__PRIVATE bool tn__static_not_modified(tn_handler *h, const char *etag, int64_t mtime) {
+    tn_str inm = tn_get_header(h, "If-None-Match");
+    if (inm.ptr) return tn__etag_matches(inm, tn_str_c(etag));
+    tn_str ims = tn_get_header(h, "If-Modified-Since");
+    time_t since;
+    return ims.ptr && tn_http_date_parse(ims.ptr, ims.len, &since) == 0 && (int64_t)since >= mtime;
+}
+
+TN__PRIVATE void tn__static_headers(tn_handler *h, const char *rel, const tn__sfile *f, char *etag) {
+    char date[TN_HTTP_DATE_SIZE];
+    snprintf(etag, 2 * TN_SHA256_SIZE + 3, "\"%s\"", f->hash);
+    tn_set_header(h, "Accept-Ranges", "bytes");
+    tn_set_header(h, "Etag", etag);
+    tn_http_date_format(date, (time_t)f->mtime);
+    tn_set_header(h, "Last-Modified", date);
+    tn_set_header(h, "Content-Type", tn_mime_type(rel));
+    if (tn_get_query_argument(h, "v", NULL)) {  // a versioned URL: cache it "forever"
+        tn_http_date_format(date, time(NULL) + TN__STATIC_MAX_AGE);
+        tn_set_header(h, "Expires", date);
+        tn_set_header(h, "Cache-Control", "max-age=315360000");
+    }
+}
+
+TN__PRIVATE void tn__static_send(tn_handler *h, const char *rel, tn__sfile *f) {
+    char etag[2 * TN_SHA256_SIZE + 3];
+    tn__static_headers(h, rel, f, etag);
+    tn_http_range range;
+    if (tn__static_not_modified(h, etag, f->mtime)) {
+        tn_set_status(h, 304, NULL);
+        range.status = 304;
+    } else {
+        tn_http_range_parse(tn_get_header(h, "Range"), f->size, &range);
+        if (range.status != 200) tn_set_status(h, range.status, NULL);
+        if (range.status != 200) tn_set_header(h, "Content-Range", range.content_range);
+        if (range.status == 416) tn_set_header(h, "Content-Type", "text/plain");
+    }
+    if (range.status == 304 || range.status == 416) {
+        if (f->fd >= 0) close(f->fd);
+        tn_finish(h);
+    } else if (f->fd >= 0) {
+        tn_send_file(h, f->fd, range.start, range.end - range.start);
+    } else {
+        char len[24];
+        snprintf(len, sizeof len, "%llu", (unsigned long long)(range.end - range.start));
+        tn_set_header(h, "Content-Length", len);  // what a HEAD answer announces
+        if (!tn_str_eq(h->request.method, "HEAD") &&
+            tn_write(h, f->packed->data + range.start, (size_t)(range.end - range.start)) != 0)
+            tn_send_error(h, 503);
+        else
+            tn_finish(h);
+    }
+}
+
+// A folder: its default file, after a 301 to the URL with the trailing slash.
+// Returns the new lookup's result, or -1 when answered.
+TN__PRIVATE int tn__static_dir(tn_handler *h, const tn_static_desc *d, tn_buf *rel, tn__sfile *f) {
+    if (!d->default_filename) return TN__SF_FORBIDDEN;
+    tn_str p = h->request.path;
+    if (!p.len || p.ptr[p.len - 1] != '/') {
+        if (p.len >= 2 && p.ptr[0] == '/' && p.ptr[1] == '/') {
+            TN__LOGW("%s: cannot redirect a path with two initial slashes", h->request.remote_ip);
+            return TN__SF_FORBIDDEN;
+        }
+        tn_buf url;
+        memset(&url, 0, sizeof url);
+        if (tn_buf_append(&url, p.ptr, p.len) || tn_buf_append(&url, "/", 1)) {
+            tn_buf_free(&url);
+            return TN__SF_ERROR;
+        }
+        tn_redirect(h, url.data, 301);
+        tn_buf_free(&url);
+        return -1;
+    }
+    if ((rel->len && tn_buf_append(rel, "/", 1)) || tn_buf_append_str(rel, d->default_filename)) return TN__SF_ERROR;
+    int kind = tn__static_find(h, d, rel->data, f);
+    return kind == TN__SF_DIR ? TN__SF_FORBIDDEN : kind;
+}
+
+TN_API void tn_static_serve(tn_handler *h) {
+    const tn_static_desc *d = TN__CAST(const tn_static_desc *, h->user_data);
+    if (!d || (!d->path && !d->files)) {
+        TN__LOGE("tn_static_serve: the route's user_data must be a tn_static_desc with a path or files");
+        tn_send_error(h, 500);
+        return;
+    }
+    if (!tn_str_eq(h->request.method, "GET") && !tn_str_eq(h->request.method, "HEAD")) {
+        tn__web_error(h, 405, "GET, HEAD");
+        return;
+    }
+    tn_buf rel;
+    memset(&rel, 0, sizeof rel);
+    tn__sfile f;
+    int kind = tn__static_clean(tn_path_arg(h, 0), &rel);
+    if (kind == TN_EACCES) {
+        TN__LOGW("%s: %.*s is not in root static directory", h->request.remote_ip, (int)h->request.path.len,
+                 h->request.path.ptr);
+        kind = TN__SF_FORBIDDEN;
+    } else {
+        kind = kind ? TN__SF_ERROR : tn__static_find(h, d, rel.data, &f);
+    }
+    if (kind == TN__SF_DIR) kind = tn__static_dir(h, d, &rel, &f);
+    if (kind == TN__SF_FILE) tn__static_send(h, rel.data, &f);
+    else if (kind == TN__SF_FORBIDDEN) tn_send_error(h, 403);
+    else if (kind == TN__SF_MISSING) tn_send_error(h, 404);
+    else if (kind == TN__SF_ERROR) tn_send_error(h, 500);
+    tn_buf_free(&rel);
+}
+
+TN_API int tn_static_url(tn_handler *h, const char *path, tn_buf *out) {
+    tn__webreq *w = tn__web(h);
+    struct tn__static *st = w ? w->web->statics : NULL;
+    if (!st || !st->prefix || !path) return TN_ENOENT;
+    tn_buf rel;
+    memset(&rel, 0, sizeof rel);
+    tn__sfile f;
+    int rc = tn__static_clean(tn_str_c(path), &rel);
+    int kind = rc ? TN__SF_MISSING : tn__static_find(h, &st->desc, rel.data, &f);
+    tn_buf_free(&rel);
+    if (kind == TN__SF_FILE && f.fd >= 0) close(f.fd);
+    if (rc == TN_ENOMEM || kind == TN__SF_ERROR) return TN_ENOMEM;
+    if (kind != TN__SF_FILE) return TN_ENOENT;
+    return tn_buf_appendf(out, "%s%s?v=%.*s", st->prefix, path, TN__STATIC_VERSION_LEN, f.hash);
+}
+
+// ---- the app's static_path / static_files
+
+// A regular expression matching `s` literally.
+TN__PRIVATE int tn__static_regex_escape(tn_buf *out, const char *s) {
+    for (; *s; s++) {
+        if (strchr("\\.^$|?*+()[]{}", *s) && tn_buf_append(out, "\\", 1)) return TN_ENOMEM;
+        if (tn_buf_append(out, s, 1)) return TN_ENOMEM;
+    }
+    return 0;
+}
+
+TN__INTERNAL struct tn__static *tn__static_new(const char *path, const char *url_prefix, const tn_packed_file *files) {
+    for (size_t i = 0; files && files[i].path && files[i + 1].path; i++) {
+        if (strcmp(files[i].path, files[i + 1].path) >= 0) {
+            TN__LOGE("static_files: \"%s\" must come before \"%s\" (make the table with tools/pack)",
+                     files[i + 1].path, files[i].path);
+            return NULL;
+        }
+    }
+    struct tn__static *st = TN__CAST(struct tn__static *, tn__calloc(1, sizeof *st));
+    if (!st) return NULL;
+    tn_buf pat;
+    memset(&pat, 0, sizeof pat);
+    st->desc.files = files;
+    st->prefix = tn__strdup(url_prefix ? url_prefix : "/static/");
+    bool ok = st->prefix && (!path || (st->desc.path = tn__strdup(path)) != NULL) &&
+              tn__static_regex_escape(&pat, st->prefix) == 0 && tn_buf_append_str(&pat, "(.*)") == 0;
+    st->pattern = pat.data;
+    if (!ok) {
+        tn__static_free(st);
+        return NULL;
+    }
+    return st;
+}
+
+TN__INTERNAL const char *tn__static_pattern(const struct tn__static *st) { return st->pattern; }
+TN__INTERNAL const tn_static_desc *tn__static_desc(const struct tn__static *st) { return &st->desc; }
+// ==== END src/web/static.c ====
+
+// ==== BEGIN src/web/render.c ====
+// >>render implementation: templates in a handler, with the app's loader
+#if defined(TN_AMALGAMATION_LINES)
+#line 1 "src/web/render.c"
+#endif
+// and the functions Tornado's templates may call
+#if defined(TN_AMALGAMATION_LINES)
+#line 14 "src/web/render.c"
+#endif
+
+#include <stdio.h>
+#include <string.h>
 
 // The functions templates may call from tn_render.
 TN__PRIVATE int tn__render_call(void *user_data, const char *name, const tn_str *args, int nargs, tn_buf *out) {
@@ -15062,8 +18503,8 @@ TN__PRIVATE int tn__render_call(void *user_data, const char *name, const tn_str 
 }
 
 TN_API int tn_render_string(tn_handler *h, const char *name, const tn_json_value *ctx, tn_buf *out) {
-    tn_app *app = tn_handler_app(h);
-    tn_template_loader *loader = app ? tn__app_templates(app) : NULL;
+    tn__webreq *w = tn__web(h);
+    tn_template_loader *loader = w ? w->web->templates : NULL;
     if (!loader) {
         TN__LOGW("tn_render(%s): the app has no template_path", name);
         return TN_EINVAL;
@@ -15099,495 +18540,26 @@ TN_API int tn_render(tn_handler *h, const char *name, const tn_json_value *ctx) 
     }
     return tn_finish(h);
 }
-// ==== END src/web/template.c ====
+// ==== END src/web/render.c ====
 
-// ==== BEGIN src/web/testing.c ====
+// ==== BEGIN src/web/ws_server.c ====
+// >>ws_server implementation: the handshake of a WebSocket route (RFC 6455
 #if defined(TN_AMALGAMATION_LINES)
-#line 1 "src/web/testing.c"
+#line 1 "src/web/ws_server.c"
 #endif
-// >>testing implementation
-
-struct tn_http_test {
-    tn_loop *loop;
-    tn_app *app;
-    tn_http_client *client;
-    double timeout;
-    tn_fetch_response *last;  // kept until the next fetch
-    tn_fetch_response failed; // what a fetch that could not start returns
-    tn_buf url;
-};
-
-TN_API tn_http_test *tn_http_test_new(const tn_http_test_desc *desc) {
-    tn_http_test *t = TN__CAST(tn_http_test *, tn__calloc(1, sizeof *t));
-    if (!t) return NULL;
-    t->timeout = desc && desc->timeout > 0 ? desc->timeout : 5.0;
-    t->loop = tn_loop_new(NULL);
-    t->app = t->loop ? tn_app_new(t->loop, desc ? &desc->app : NULL) : NULL;
-    tn_bind_desc b;
-    memset(&b, 0, sizeof b);
-    b.host = "127.0.0.1";
-    int r = t->app ? tn_app_listen_on(t->app, &b) : TN_ENOMEM;
-    t->client = r ? NULL : tn_http_client_new(t->loop, desc ? &desc->client : NULL);
-    if (!t->client) {
-        TN__LOGE("tn_http_test_new: cannot %s: %s", t->app ? "listen on 127.0.0.1" : "make the app",
-                 tn_strerror(r ? r : TN_ENOMEM));
-        tn_http_test_free(t);
-        return NULL;
-    }
-    return t;
-}
-
-TN_API void tn_http_test_free(tn_http_test *t) {
-    if (!t) return;
-    tn_fetch_response_free(t->last);
-    tn_loop_free(t->loop);
-    tn_buf_free(&t->url);
-    tn__free(t);
-}
-
-TN_API tn_loop *tn_http_test_loop(const tn_http_test *t) { return t->loop; }
-TN_API tn_app *tn_http_test_app(const tn_http_test *t) { return t->app; }
-TN_API tn_http_client *tn_http_test_client(const tn_http_test *t) { return t->client; }
-TN_API int tn_http_test_port(const tn_http_test *t) { return tn_app_port(t->app); }
-
-TN_API const char *tn_http_test_url(tn_http_test *t, const char *path) {
-    tn_buf_clear(&t->url);
-    if (strncmp(path, "http://", 7) == 0 || strncmp(path, "https://", 8) == 0)
-        return tn_buf_append_str(&t->url, path) ? "" : t->url.data;
-    if (tn_buf_appendf(&t->url, "http://127.0.0.1:%d%s", tn_http_test_port(t), path)) return "";
-    return t->url.data;
-}
-
-TN_API const tn_fetch_response *tn_http_test_fetch(tn_http_test *t, const char *path, const tn_fetch_desc *opts) {
-    tn_fetch_desc d;
-    if (opts) d = *opts;
-    else memset(&d, 0, sizeof d);
-    d.url = tn_http_test_url(t, path);
-    d.on_response = NULL;
-    if (!(d.request_timeout > 0)) d.request_timeout = t->timeout;
-    tn_fetch_response_free(t->last);
-    t->last = NULL;
-    int r = tn_http_client_fetch_sync(t->client, &d, &t->last);
-    if (t->last) return t->last;
-    memset(&t->failed, 0, sizeof t->failed);
-    t->failed.error = r;
-    t->failed.error_message = tn_strerror(r);
-    t->failed.url = t->failed.effective_url = t->url.data;
-    t->failed.body = tn__str_n("", 0);
-    t->failed.reason = tn__str_n("", 0);
-    return &t->failed;
-}
-// ==== END src/web/testing.c ====
-
-// ==== BEGIN src/websocket/websocket.c ====
+// §4.2), after which the connection core in websocket.c takes over
 #if defined(TN_AMALGAMATION_LINES)
-#line 1 "src/websocket/websocket.c"
+#line 21 "src/web/ws_server.c"
 #endif
-// >>websocket implementation
 
-// What the frame reader expects next. DRAIN: the connection failed or the
-// peer closed; input is discarded until the peer hangs up or close_timeout.
-enum { TN__WS_HEADER, TN__WS_PAYLOAD, TN__WS_DRAIN };
+#include <string.h>
+
 enum { TN__WS_MAX_PROTOCOLS = 16 };
-
-// A path argument kept beyond the request: its value and its group's name.
-typedef struct tn__ws_arg {
-    tn_str value;
-    const char *name;        // NULL for an unnamed group
-} tn__ws_arg;
-
-typedef struct tn__ws_hs tn__ws_hs;
-
-// Kept small: a benchmark holds 10,000 idle connections. Buffers that only
-// some connections need (message, close reason, path arguments) are on the
-// heap, and only while needed.
-struct tn_ws {
-    tn_stream *stream;
-    tn_loop *loop;
-    const tn_ws_class *cls;
-    void *user_data;
-    // the frame being read
-    int rstate;
-    tn_ws_frame_header fh;
-    uint64_t fgot;           // payload bytes of the frame seen so far
-    int msg_op;              // opcode of the message being assembled; 0: none
-    tn_buf msg;              // the message so far, then a control frame's payload
-    tn_utf8_state utf8;
-    // closing
-    unsigned close_sent : 1, close_received : 1, failed : 1, client : 1;
-    unsigned whole : 1;      // the message arrived whole: it is in the loop's buffer
-    int close_code;          // for on_close
-    char *close_reason;      // for on_close; NULL: ""
-    tn_timeout close_timer, ping_timer, pong_timer;
-    // a server's handshake deferred by prepare (tn_ws_accept / tn_ws_refuse)
-    tn_handler *pending;
-    // a client's handshake in progress (ws_client.c)
-    tn__ws_hs *hs;
-    // copied from the request: path arguments and the subprotocol, one block
-    char *mem;
-    tn__ws_arg *args;
-    int nargs;
-    tn_str subprotocol;
-};
-
-TN__PRIVATE size_t tn__ws_on_data(tn_stream *s, int status, const char *data, size_t len, void *arg);
-
-TN__PRIVATE size_t tn__ws_max_message(const tn_ws *ws) {
-    return ws->cls->max_message_size ? ws->cls->max_message_size : TN_DEFAULT_WS_MAX_MESSAGE_SIZE;
-}
-
-TN__PRIVATE bool tn__ws_can_send(const tn_ws *ws) {
-    return ws->stream && !ws->close_sent && !tn_stream_closed(ws->stream);
-}
-
-// Drops the TCP connection now; on_close follows from the stream's close.
-TN__PRIVATE void tn__ws_abort(tn_ws *ws) {
-    ws->rstate = TN__WS_DRAIN;
-    if (ws->stream) tn_stream_close(ws->stream);
-}
-
-enum { TN__WS_CHUNK = 8192 };
-
-// Writes the frame whose header is chunk[0..used): the header goes out with
-// the first part of the payload in one write (two would cost a syscall and a
-// segment each). The client masks chunk by chunk, so a large message is
-// never copied whole; a large server payload is written as it is.
-TN__PRIVATE int tn__ws_write_chunks(tn_ws *ws, char *chunk, size_t used, const char *data, size_t len,
-                                    const uint8_t key[4], tn_stream_write_cb cb) {
-    if (!ws->client && len > TN__WS_CHUNK - used) {
-        int r = tn_stream_write(ws->stream, chunk, used, NULL, NULL);
-        return r ? r : tn_stream_write(ws->stream, data, len, cb, ws);
-    }
-    size_t off = 0;
-    for (;;) {
-        size_t k = TN__MIN(len - off, TN__WS_CHUNK - used);
-        if (k) memcpy(chunk + used, data + off, k);
-        if (ws->client) tn_ws_mask(chunk + used, k, key, off);
-        off += k;
-        int r = tn_stream_write(ws->stream, chunk, used + k, off == len ? cb : NULL, ws);
-        if (r || off == len) return r;
-        used = 0;
-    }
-}
-
-// Queues one unfragmented frame, masked with a fresh key when we are the
-// client (RFC 6455 §5.3). A peer that lets more than max_write_buffer_size
-// pile up is dropped (Tornado's StreamBufferFullError).
-TN__PRIVATE int tn__ws_write_frame(tn_ws *ws, int op, const void *data, size_t len, tn_stream_write_cb cb) {
-    char chunk[TN__WS_CHUNK];
-    uint8_t key[4];
-    memset(key, 0, sizeof key);
-    int r = ws->client ? tn_random_bytes(key, sizeof key) : 0;
-    int hl = r ? r : tn_ws_frame_write_header(chunk, true, op, false, ws->client, key, len);
-    if (hl < 0) return hl;
-    size_t max = ws->cls->max_write_buffer_size, queued = tn_stream_write_buffer_size(ws->stream);
-    if (max && (queued > max || (size_t)hl + len > max - queued)) r = TN_ENOBUFS;
-    if (!r) r = tn__ws_write_chunks(ws, chunk, (size_t)hl, TN__CAST(const char *, data), len, key, cb);
-    if (r) {
-        TN__LOGW("websocket: %s; dropping the connection", tn_strerror(r));
-        tn__ws_abort(ws);
-    }
-    return r;
-}
-
-TN__PRIVATE void tn__ws_close_timeout(tn_loop *loop, void *arg) {
-    tn_ws *ws = TN__CAST(tn_ws *, arg);
-    (void)loop;
-    ws->close_timer.id = 0;
-    TN__LOGD("websocket: no close from the peer within close_timeout");
-    tn__ws_abort(ws);
-}
-
-TN__PRIVATE void tn__ws_arm_close_timer(tn_ws *ws) {
-    double t = ws->cls->close_timeout > 0 ? ws->cls->close_timeout : 5.0;
-    if (!ws->close_timer.id) ws->close_timer = tn_loop_call_later(ws->loop, t, tn__ws_close_timeout, ws);
-}
-
-// Sends a close frame (payload already built) and waits for the peer.
-TN__PRIVATE int tn__ws_send_close(tn_ws *ws, const char *payload, size_t len, tn_stream_write_cb cb) {
-    int r = tn__ws_write_frame(ws, TN_WS_OP_CLOSE, payload, len, cb);
-    ws->close_sent = 1;
-    if (!r) tn__ws_arm_close_timer(ws);
-    return r;
-}
-
-// After our failing close frame reached the kernel: end our half of the
-// connection, so the peer reads the frame and then EOF, and hangs up.
-TN__PRIVATE void tn__ws_shutdown_after_write(tn_stream *s, int status, void *arg) {
-    (void)arg;
-    if (status == 0) shutdown(tn_stream_fd(s), SHUT_WR);
-}
-
-// After the echo of the peer's close reached the kernel: the handshake is done.
-TN__PRIVATE void tn__ws_close_after_write(tn_stream *s, int status, void *arg) {
-    (void)status, (void)arg;
-    tn_stream_close(s);
-}
-
-// Keeps the code and reason on_close will report (an unkept reason reads "").
-TN__PRIVATE void tn__ws_set_close(tn_ws *ws, int code, tn_str reason) {
-    ws->close_code = code;
-    tn__free(ws->close_reason);
-    ws->close_reason = NULL;
-    if (!reason.len) return;
-    ws->close_reason = TN__CAST(char *, tn__malloc(reason.len + 1));
-    if (!ws->close_reason) return;
-    memcpy(ws->close_reason, reason.ptr, reason.len);
-    ws->close_reason[reason.len] = '\0';
-}
-
-// RFC 6455 §7.1.7 "Fail the WebSocket Connection", with a close frame.
-TN__PRIVATE void tn__ws_fail_conn(tn_ws *ws, int code, const char *why) {
-    TN__LOGW("websocket: %s; closing with %d", why, code);
-    ws->rstate = TN__WS_DRAIN;
-    if (!tn__ws_can_send(ws)) {
-        tn__ws_abort(ws);
-        return;
-    }
-    ws->failed = 1;
-    tn__ws_set_close(ws, code, tn_str_c(why));
-    char payload[125];
-    int n = tn_ws_close_payload(payload, code, why, strlen(why));
-    tn__ws_send_close(ws, payload, (size_t)n, tn__ws_shutdown_after_write);
-}
-
-// ---- receiving
-
-// Where the current frame's payload goes: a message that is one frame and
-// arrived whole (up to TN__WS_WHOLE_MAX) is unmasked in the loop's buffer,
-// so small messages in a steady state allocate nothing; anything else is
-// assembled in the connection's own buffer, freed after each message.
-enum { TN__WS_WHOLE_MAX = 64 * 1024 };
-TN__PRIVATE tn_buf *tn__ws_payload_buf(tn_ws *ws) { return ws->whole ? tn__loop_buf(ws->loop) : &ws->msg; }
-
-TN__PRIVATE void tn__ws_message_done(tn_ws *ws) {
-    bool binary = ws->msg_op == TN_WS_OP_BINARY;
-    ws->msg_op = 0;
-    if (!binary && !tn_utf8_complete(&ws->utf8)) {
-        tn__ws_fail_conn(ws, TN_WS_CLOSE_INVALID_DATA, "text message is not valid UTF-8");
-        return;
-    }
-    // After our close frame, messages are no longer delivered (RFC 6455 §1.4).
-    tn_buf *m = tn__ws_payload_buf(ws);
-    if (ws->cls->on_message && !ws->close_sent) ws->cls->on_message(ws, m->data ? m->data : "", m->len, binary);
-    if (ws->whole) tn_buf_clear(m);
-    else tn_buf_free(&ws->msg);  // an idle connection keeps no message buffer
-}
-
-TN__PRIVATE void tn__ws_on_close_frame(tn_ws *ws, const char *payload, size_t len) {
-    tn_ws_close_info info;
-    if (tn_ws_close_parse(payload, len, &info) != 0) {
-        tn__ws_fail_conn(ws, info.fail_code, "bad close frame");
-        return;
-    }
-    ws->close_received = 1;
-    tn__ws_set_close(ws, info.code, info.reason);
-    ws->rstate = TN__WS_DRAIN;
-    // The server closes TCP first (RFC 6455 §7.1.1): a client waits for it,
-    // up to close_timeout, both after its own close and after echoing one.
-    if (ws->close_sent) {  // the answer to ours: the handshake is complete
-        if (!ws->client) tn_stream_close(ws->stream);
-        return;
-    }
-    // Echo the code (RFC 6455 §5.5.1).
-    char out[125];
-    int n = info.code == TN_WS_CLOSE_NO_STATUS ? 0 : tn_ws_close_payload(out, info.code, "", 0);
-    tn__ws_send_close(ws, out, (size_t)n, ws->client ? NULL : tn__ws_close_after_write);
-}
-
-// A control frame's payload sits in msg after the message in progress
-// (control frames may come between its fragments); it is dropped after use.
-TN__PRIVATE void tn__ws_control_done(tn_ws *ws) {
-    size_t len = (size_t)ws->fh.payload_len;
-    const char *p = ws->msg.data ? ws->msg.data + ws->msg.len - len : "";
-    const tn_ws_class *c = ws->cls;
-    switch (ws->fh.opcode) {
-    case TN_WS_OP_CLOSE:
-        tn__ws_on_close_frame(ws, p, len);
-        break;
-    case TN_WS_OP_PING:
-        if (tn__ws_can_send(ws)) tn__ws_write_frame(ws, TN_WS_OP_PONG, p, len, NULL);
-        if (c->on_ping) c->on_ping(ws, p, len);
-        break;
-    default:  // pong
-        if (ws->pong_timer.id) tn_loop_remove_timeout(ws->loop, ws->pong_timer);
-        ws->pong_timer.id = 0;
-        if (c->on_pong) c->on_pong(ws, p, len);
-        break;
-    }
-    ws->msg.len -= len;
-    if (!ws->msg.len) tn_buf_free(&ws->msg);
-}
-
-TN__PRIVATE void tn__ws_frame_done(tn_ws *ws) {
-    ws->rstate = TN__WS_HEADER;
-    if (ws->fh.opcode & 0x8) tn__ws_control_done(ws);
-    else if (ws->fh.fin) tn__ws_message_done(ws);
-}
-
-// Checks a data frame against the message in progress (RFC 6455 §5.4).
-TN__PRIVATE bool tn__ws_data_frame_ok(tn_ws *ws) {
-    const tn_ws_frame_header *f = &ws->fh;
-    if (f->opcode == TN_WS_OP_CONTINUATION && !ws->msg_op) {
-        tn__ws_fail_conn(ws, TN_WS_CLOSE_PROTOCOL_ERROR, "continuation frame without a message");
-        return false;
-    }
-    if (f->opcode != TN_WS_OP_CONTINUATION && ws->msg_op) {
-        tn__ws_fail_conn(ws, TN_WS_CLOSE_PROTOCOL_ERROR, "new message inside a fragmented one");
-        return false;
-    }
-    if (f->payload_len > tn__ws_max_message(ws) - ws->msg.len) {
-        tn__ws_fail_conn(ws, TN_WS_CLOSE_MESSAGE_TOO_BIG, "message too big");
-        return false;
-    }
-    if (f->opcode != TN_WS_OP_CONTINUATION) {
-        ws->msg_op = f->opcode;
-        tn_utf8_reset(&ws->utf8);
-    }
-    return true;
-}
-
-// Parses a frame header. Returns the bytes used (0: need more).
-TN__PRIVATE size_t tn__ws_read_header(tn_ws *ws, const char *p, size_t len) {
-    tn_ws_parse_opts o;
-    memset(&o, 0, sizeof o);
-    o.max_payload = tn__ws_max_message(ws);
-    o.mask = ws->client ? TN_WS_MASK_FORBIDDEN : TN_WS_MASK_REQUIRED;
-    int n = tn_ws_frame_parse(p, len, &ws->fh, &o);
-    if (n == TN_INCOMPLETE) return 0;
-    if (n < 0) {
-        bool big = ws->fh.close_code == TN_WS_CLOSE_MESSAGE_TOO_BIG;
-        const char *why = big ? "message too big" : ws->client && ws->fh.masked ? "masked frame from the server"
-                                                                                : "bad frame header";
-        tn__ws_fail_conn(ws, ws->fh.close_code, why);
-        return len;
-    }
-    if (!(ws->fh.opcode & 0x8) && !tn__ws_data_frame_ok(ws)) return len;
-    const tn_ws_frame_header *f = &ws->fh;
-    ws->whole = f->fin && (f->opcode == TN_WS_OP_TEXT || f->opcode == TN_WS_OP_BINARY) &&
-                f->payload_len <= TN__WS_WHOLE_MAX && f->payload_len <= len - (size_t)n;
-    if (ws->whole) tn_buf_clear(tn__loop_buf(ws->loop));
-    ws->fgot = 0;
-    ws->rstate = TN__WS_PAYLOAD;
-    if (ws->fh.payload_len == 0) tn__ws_frame_done(ws);
-    return (size_t)n;
-}
-
-// Takes payload bytes of the current frame. Returns the bytes used.
-TN__PRIVATE size_t tn__ws_read_payload(tn_ws *ws, const char *p, size_t len) {
-    tn_ws_frame_header *f = &ws->fh;
-    size_t k = (size_t)TN__MIN((uint64_t)len, f->payload_len - ws->fgot);
-    tn_buf *b = (f->opcode & 0x8) ? &ws->msg : tn__ws_payload_buf(ws);
-    if (tn_buf_append(b, p, k)) {
-        tn__ws_fail_conn(ws, TN_WS_CLOSE_INTERNAL_ERROR, "out of memory");
-        return len;
-    }
-    char *dst = b->data + b->len - k;
-    if (f->masked) tn_ws_mask(dst, k, f->mask_key, ws->fgot);
-    ws->fgot += k;
-    if (ws->msg_op == TN_WS_OP_TEXT && !(f->opcode & 0x8) && tn_utf8_validate(&ws->utf8, dst, k) != 0) {
-        tn__ws_fail_conn(ws, TN_WS_CLOSE_INVALID_DATA, "text message is not valid UTF-8");
-        return len;
-    }
-    if (ws->fgot == f->payload_len) tn__ws_frame_done(ws);
-    return k;
-}
-
-// The stream's parse read: frames as they arrive, payloads in pieces, so a
-// message may be larger than the stream's read buffer.
-TN__PRIVATE size_t tn__ws_on_data(tn_stream *s, int status, const char *data, size_t len, void *arg) {
-    tn_ws *ws = TN__CAST(tn_ws *, arg);
-    if (status) return 0;  // the close callback tells the user
-    size_t used = 0;
-    while (used < len && ws->rstate != TN__WS_DRAIN && !tn_stream_closed(s)) {
-        size_t n = ws->rstate == TN__WS_HEADER ? tn__ws_read_header(ws, data + used, len - used)
-                                               : tn__ws_read_payload(ws, data + used, len - used);
-        if (n == 0) break;
-        used += n;
-    }
-    if (ws->rstate == TN__WS_DRAIN) used = len;
-    if (used && !tn_stream_closed(s)) tn_stream_read_parse(s, tn__ws_on_data, ws);
-    return used;
-}
-
-// ---- keep-alive
-
-TN__PRIVATE void tn__ws_pong_timeout(tn_loop *loop, void *arg) {
-    tn_ws *ws = TN__CAST(tn_ws *, arg);
-    (void)loop;
-    ws->pong_timer.id = 0;
-    TN__LOGW("websocket: no pong within ping_timeout; dropping the connection");
-    tn__ws_abort(ws);
-}
-
-TN__PRIVATE void tn__ws_ping_tick(tn_loop *loop, void *arg) {
-    tn_ws *ws = TN__CAST(tn_ws *, arg);
-    const tn_ws_class *c = ws->cls;
-    ws->ping_timer.id = 0;
-    if (!tn__ws_can_send(ws)) return;
-    if (tn__ws_write_frame(ws, TN_WS_OP_PING, NULL, 0, NULL) != 0) return;
-    double timeout = c->ping_timeout > 0 ? c->ping_timeout : c->ping_interval;
-    if (!ws->pong_timer.id) ws->pong_timer = tn_loop_call_later(loop, timeout, tn__ws_pong_timeout, ws);
-    ws->ping_timer = tn_loop_call_later(loop, c->ping_interval, tn__ws_ping_tick, ws);
-}
-
-// ---- the end
-
-TN__PRIVATE void tn__ws_free(tn_ws *ws) {
-    tn_buf_free(&ws->msg);
-    tn__free(ws->close_reason);
-    tn__free(ws->mem);
-    tn__free(ws);
-}
-
-TN__PRIVATE void tn__ws_on_stream_close(tn_stream *s, int reason, void *arg) {
-    tn_ws *ws = TN__CAST(tn_ws *, arg);
-    (void)s, (void)reason;
-    tn_loop_remove_timeout(ws->loop, ws->close_timer);
-    tn_loop_remove_timeout(ws->loop, ws->ping_timer);
-    tn_loop_remove_timeout(ws->loop, ws->pong_timer);
-    ws->close_sent = 1;  // sends from on_close are refused
-    if (!ws->close_received && !ws->failed) tn__ws_set_close(ws, TN_WS_CLOSE_ABNORMAL, tn__str_n(NULL, 0));
-    if (ws->cls->on_close) ws->cls->on_close(ws, ws->close_code, ws->close_reason ? ws->close_reason : "");
-    tn__ws_free(ws);
-}
-
-// ---- the handshake
 
 // A request header's value without surrounding whitespace ({NULL,0}: absent).
 TN__PRIVATE tn_str tn__ws_header(const tn_handler *h, const char *name) {
     tn_str v = tn_get_header(h, name);
     return v.ptr ? tn__http_trim(v.ptr, v.len) : v;
-}
-
-enum { TN__WS_MAX_TOKENS = 32 };
-
-// The trimmed, non-empty items of every `name` header's comma-separated
-// list, in order. Returns how many were stored (at most max).
-TN__PRIVATE int tn__ws_header_tokens(const tn_header *hs, size_t nh, const char *name, tn_str *out, int max) {
-    int n = 0;
-    for (size_t i = 0; i < nh; i++) {
-        const tn_header *hd = &hs[i];
-        if (!tn_str_eq_nocase(hd->name, tn_str_c(name))) continue;
-        size_t a = 0;
-        while (a < hd->value.len && n < max) {
-            size_t b = a;
-            while (b < hd->value.len && hd->value.ptr[b] != ',') b++;
-            tn_str t = tn__http_trim(hd->value.ptr + a, b - a);
-            if (t.len) out[n++] = t;
-            a = b + 1;
-        }
-    }
-    return n;
-}
-
-// Whether a comma-separated header (every instance of it) lists `token`.
-TN__PRIVATE bool tn__ws_headers_have_token(const tn_header *hs, size_t nh, const char *name, const char *token) {
-    tn_str t[TN__WS_MAX_TOKENS];
-    int n = tn__ws_header_tokens(hs, nh, name, t, TN__WS_MAX_TOKENS);
-    for (int i = 0; i < n; i++)
-        if (tn_str_eq_nocase(t[i], tn_str_c(token))) return true;
-    return false;
 }
 
 // Collects the offered subprotocols (every Sec-WebSocket-Protocol, in order).
@@ -15772,7 +18744,7 @@ TN_API void tn_ws_upgrade(tn_handler *h) {
     ws->loop = tn_handler_loop(h);
     ws->user_data = cls->user_data;
     if (cls->prepare) cls->prepare(ws, h);
-    if (!tn_finished(h) && TN__REQ(h)->deferred) {
+    if (!tn_finished(h) && tn__handler_deferred(h)) {
         ws->pending = h;  // tn_ws_accept or tn_ws_refuse goes on
         return;
     }
@@ -15804,32 +18776,8 @@ TN_API int tn_ws_refuse(tn_ws *ws, int status) {
     return 0;
 }
 
-// ---- sending and the rest of the API
+// ---- path arguments
 
-TN_API int tn_ws_send(tn_ws *ws, const void *data, size_t len, bool binary) {
-    if (!tn__ws_can_send(ws)) return TN_ECLOSED;
-    if (!binary && !tn_utf8_valid(data, len)) return TN_EINVAL;
-    return tn__ws_write_frame(ws, binary ? TN_WS_OP_BINARY : TN_WS_OP_TEXT, data, len, NULL);
-}
-
-TN_API int tn_ws_ping(tn_ws *ws, const void *data, size_t len) {
-    if (!tn__ws_can_send(ws)) return TN_ECLOSED;
-    if (len > 125) return TN_EINVAL;
-    return tn__ws_write_frame(ws, TN_WS_OP_PING, data, len, NULL);
-}
-
-TN_API int tn_ws_close(tn_ws *ws, int code, const char *reason) {
-    if (!tn__ws_can_send(ws)) return TN_ECLOSED;
-    char payload[125];
-    int n = tn_ws_close_payload(payload, code, reason ? reason : "", reason ? strlen(reason) : 0);
-    if (n < 0) return n;
-    return tn__ws_send_close(ws, payload, (size_t)n, NULL);
-}
-
-TN_API bool tn_ws_closing(const tn_ws *ws) { return !tn__ws_can_send(ws); }
-TN_API size_t tn_ws_write_buffer_size(const tn_ws *ws) {
-    return ws->stream ? tn_stream_write_buffer_size(ws->stream) : 0;
-}
 TN_API tn_str tn_ws_path_arg(const tn_ws *ws, int i) {
     return i >= 0 && i < ws->nargs ? ws->args[i].value : tn__str_n(NULL, 0);
 }
@@ -15839,316 +18787,521 @@ TN_API tn_str tn_ws_path_kwarg(const tn_ws *ws, const char *name) {
     return tn__str_n(NULL, 0);
 }
 TN_API int tn_ws_path_args_count(const tn_ws *ws) { return ws->nargs; }
-TN_API tn_str tn_ws_subprotocol(const tn_ws *ws) { return ws->subprotocol; }
-TN_API const tn_ws_class *tn_ws_get_class(const tn_ws *ws) { return ws->cls; }
-TN_API void *tn_ws_user_data(const tn_ws *ws) { return ws->user_data; }
-TN_API void tn_ws_set_user_data(tn_ws *ws, void *user_data) { ws->user_data = user_data; }
-TN_API tn_stream *tn_ws_stream(const tn_ws *ws) { return ws->stream; }
-TN_API tn_loop *tn_ws_loop(const tn_ws *ws) { return ws->loop; }
-// ==== END src/websocket/websocket.c ====
+// ==== END src/web/ws_server.c ====
 
-// ==== BEGIN src/websocket/client.c ====
+// ==== BEGIN src/web/app.c ====
+// >>app implementation: the application, its routes and the dispatch of
 #if defined(TN_AMALGAMATION_LINES)
-#line 1 "src/websocket/client.c"
+#line 1 "src/web/app.c"
 #endif
-// >>ws_client implementation
+// each request (Tornado's Application and RequestHandler._execute)
+#if defined(TN_AMALGAMATION_LINES)
+#line 24 "src/web/app.c"
+#endif
 
-enum { TN__WS_MAX_EXTRA_HEADERS = 64, TN__WS_MAX_ANSWER = 16 * 1024 };
+#include <string.h>
 
-// A client's handshake, freed when it ends. `offered` (the subprotocols,
-// comma-separated) follows the struct in the same allocation.
-struct tn__ws_hs {
-    tn_ws_connect_cb cb;
-    double deadline;          // tn_loop_time when connect_timeout ends
-    tn_timeout timer;
-    int status, http_status;  // the failure to report
-    tn_buf req;               // the request head, until it is queued
-    char accept[TN_WS_ACCEPT_LEN + 1];
-    char *offered;
+typedef struct tn__route {
+    tn_route_pattern *pat;
+    const tn_handler_class *cls;
+    tn_handler_cb callback;
+    void *user_data;
+    char *name;
+} tn__route;
+
+typedef struct tn__hostgroup {
+    tn_route_pattern *host;  // NULL: any host
+    tn__route *routes;
+    size_t n;
+} tn__hostgroup;
+
+struct tn_app {
+    tn__handle handle;
+    tn_loop *loop;
+    tn_app_desc desc;
+    tn__hostgroup *groups;   // added host groups, in order; the default host last
+    size_t ngroups;
+    tn_http_server *server;
+    tn__web_app web;         // what the rest of the web layer uses
 };
 
-// The class of a client given none (zero: every default, no callbacks).
-static tn_ws_class tn__ws_no_class;
+// Unmatched paths without a default_handler: only its address is used.
+static tn_handler_class tn__not_found_class;
 
-// ---- the request
+// ---- routing
 
-TN__PRIVATE int tn__ws_append_protocols(tn_buf *b, const char *const *protos) {
-    int r = 0;
-    for (int i = 0; protos && protos[i] && !r; i++) {
-        tn_str p = tn_str_c(protos[i]);
-        for (size_t k = 0; k < p.len; k++)
-            if (!tn__http_is_tchar((unsigned char)p.ptr[k])) return TN_EINVAL;
-        if (!p.len) return TN_EINVAL;
-        r = tn_buf_appendf(b, "%s%s", i ? ", " : "", protos[i]);
+TN__PRIVATE tn_str tn__host_name(tn_str host) {
+    // "[::1]:8888" -> "::1"-ish bracket form kept; "example.com:80" -> "example.com"
+    size_t n = host.len;
+    if (n && host.ptr[0] == '[') {
+        const char *close = TN__CAST(const char *, memchr(host.ptr, ']', n));
+        if (close) host.len = (size_t)(close - host.ptr) + 1;
+        return host;
     }
-    return r;
+    const char *colon = TN__CAST(const char *, memchr(host.ptr, ':', n));
+    if (colon) host.len = (size_t)(colon - host.ptr);
+    return host;
 }
 
-// Writes the handshake request (RFC 6455 §4.1) for `key`. Returns 0,
-// TN_EINVAL or TN_ENOMEM.
-TN__PRIVATE int tn__ws_build_request(tn_buf *b, const tn_url *u, const tn_ws_connect_desc *d, const char *key,
-                                     const char *offered) {
-    int r = tn_buf_append_str(b, "GET ");
-    if (!r) r = tn__url_append_target(b, u);
-    if (!r) r = tn_buf_append_str(b, " HTTP/1.1\r\nHost: ");
-    if (!r) r = tn__url_append_authority(b, u, 80);
-    if (!r)
-        r = tn_buf_appendf(b,
-                           "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: %s\r\n"
-                           "Sec-WebSocket-Version: 13\r\n",
-                           key);
-    if (!r && *offered) r = tn_buf_appendf(b, "Sec-WebSocket-Protocol: %s\r\n", offered);
-    if (!r && d->origin) r = tn_buf_appendf(b, "Origin: %s\r\n", d->origin);
-    for (int i = 0; d->headers && d->headers[i] && !r; i++) r = tn_buf_appendf(b, "%s\r\n", d->headers[i]);
-    return r ? r : tn_buf_append_str(b, "\r\n");
-}
-
-// The request must parse back as one valid head with exactly the lines we
-// meant: a CR or LF smuggled into a header, origin or path fails here.
-TN__PRIVATE int tn__ws_check_request_head(const tn_buf *b, size_t want_headers) {
-    tn_header hdrs[TN__WS_MAX_EXTRA_HEADERS + 8];
-    return tn__http_check_request_head(b->data, b->len, hdrs, TN__COUNTOF(hdrs), want_headers);
-}
-
-// ---- the end of the handshake
-
-TN__PRIVATE void tn__ws_hs_free(tn_ws *ws) {
-    tn__ws_hs *hs = ws->hs;
-    ws->hs = NULL;
-    tn_loop_remove_timeout(ws->loop, hs->timer);
-    tn_buf_free(&hs->req);
-    tn__free(hs);
-}
-
-// Reports a failed handshake and frees everything.
-TN__PRIVATE void tn__ws_hs_fail(tn_ws *ws, int status) {
-    tn_ws_connect_cb cb = ws->hs->cb;
-    int http_status = ws->hs->http_status;
-    void *ud = ws->user_data;
-    tn__ws_hs_free(ws);
-    tn__ws_free(ws);
-    cb(NULL, status, http_status, ud);
-}
-
-TN__PRIVATE void tn__ws_hs_on_close(tn_stream *s, int reason, void *arg) {
-    tn_ws *ws = TN__CAST(tn_ws *, arg);
-    (void)s;
-    int status = ws->hs->status ? ws->hs->status : reason ? reason : TN_EOF;
-    tn__ws_hs_fail(ws, status);
-}
-
-// Ends the handshake with `status`: the stream's close reports it.
-TN__PRIVATE void tn__ws_hs_abort(tn_ws *ws, int status, const char *why) {
-    if (why) TN__LOGW("websocket client: %s", why);
-    if (!ws->hs->status) ws->hs->status = status;
-    tn_stream_close(ws->stream);
-}
-
-TN__PRIVATE void tn__ws_hs_timeout(tn_loop *loop, void *arg) {
-    tn_ws *ws = TN__CAST(tn_ws *, arg);
-    (void)loop;
-    ws->hs->timer.id = 0;
-    tn__ws_hs_abort(ws, TN_ETIMEDOUT, "no answer to the handshake within connect_timeout");
-}
-
-// Validates the server's choice of subprotocol and keeps it. Returns 0 or TN_EPARSE.
-TN__PRIVATE int tn__ws_take_protocol(tn_ws *ws, const tn_header *hdrs, size_t n) {
-    tn_str chosen[2];
-    int k = tn__ws_header_tokens(hdrs, n, "Sec-WebSocket-Protocol", chosen, 2);
-    if (k == 0) return 0;
-    tn_header offered;
-    offered.name = tn_str_c("P");
-    offered.value = tn_str_c(ws->hs->offered);
-    tn_str list[TN__WS_MAX_TOKENS];
-    int m = tn__ws_header_tokens(&offered, 1, "P", list, TN__WS_MAX_TOKENS);
-    for (int i = 0; k == 1 && i < m; i++) {
-        if (list[i].len != chosen[0].len || memcmp(list[i].ptr, chosen[0].ptr, list[i].len) != 0) continue;
-        size_t off = (size_t)(list[i].ptr - ws->hs->offered);
-        ws->mem = tn__strdup(ws->hs->offered);  // keeps the chosen one, in place
-        if (!ws->mem) return TN_ENOMEM;
-        ws->mem[off + list[i].len] = '\0';
-        ws->subprotocol = tn__str_n(ws->mem + off, list[i].len);
-        return 0;
+TN__PRIVATE const tn__route *tn__app_find(tn_app *app, tn_handler *h, tn_str *groups, int *ngroups) {
+    tn_str host = tn__host_name(h->request.host);
+    const tn_str path = h->request.path;
+    for (size_t g = 0; g < app->ngroups; g++) {
+        const tn__hostgroup *hg = &app->groups[g];
+        if (hg->host && tn_route_match(hg->host, host.ptr, host.len, NULL, 0) < 0) continue;
+        for (size_t i = 0; i < hg->n; i++) {
+            int n = tn_route_match(hg->routes[i].pat, path.ptr, path.len, groups, TN__MAX_PATH_ARGS);
+            if (n >= 0) {
+                *ngroups = n;
+                return &hg->routes[i];
+            }
+        }
     }
-    return TN_EPARSE;
+    return NULL;
 }
 
-// Checks the answer head (RFC 6455 §4.1, the client's requirements).
-// Returns 0, or the status to fail with (the reason logged).
-TN__PRIVATE int tn__ws_check_answer(tn_ws *ws, const char *data, size_t len) {
-    tn_header hdrs[64];
-    tn_http_response rs;
-    tn__ws_hs *hs = ws->hs;
-    if (tn_http_parse_response(data, len, &rs, hdrs, TN__COUNTOF(hdrs), NULL) <= 0) {
-        TN__LOGW("websocket client: the answer is not a valid HTTP head");
-        return TN_EPARSE;
+// Decodes the path arguments (%xx, '+' kept) into argbuf; they must be UTF-8.
+TN__PRIVATE int tn__web_decode_args(tn__webreq *w, const tn_str *groups, int n) {
+    size_t total = 0;
+    for (int i = 0; i < n; i++) total += groups[i].len + 1;
+    tn_buf_clear(&w->argbuf);
+    if (tn_buf_reserve(&w->argbuf, total)) return TN_ENOMEM;
+    for (int i = 0; i < n; i++) {
+        if (!groups[i].ptr) {
+            w->args[i] = groups[i];
+            continue;
+        }
+        char *dst = w->argbuf.data + w->argbuf.len;
+        size_t len = tn_url_unescape(dst, groups[i].ptr, groups[i].len, false);
+        dst[len] = '\0';
+        w->argbuf.len += len + 1;
+        if (!tn_utf8_valid(dst, len)) return TN_EPARSE;
+        w->args[i].ptr = dst;
+        w->args[i].len = len;
     }
-    const tn_header *h = rs.headers;
-    size_t n = rs.num_headers;
-    const char *why = NULL;
-    if (rs.status_code != 101) {
-        hs->http_status = rs.status_code;
-        TN__LOGW("websocket client: the server answered %d %.*s", rs.status_code, (int)rs.reason.len,
-                 rs.reason.ptr);
-        return TN_EHTTP;
-    }
-    tn_str acc = tn_headers_get(h, n, "Sec-WebSocket-Accept");
-    hs->http_status = 101;
-    if (!tn__ws_headers_have_token(h, n, "Upgrade", "websocket")) why = "no \"Upgrade: websocket\"";
-    else if (!tn__ws_headers_have_token(h, n, "Connection", "upgrade")) why = "no \"Connection: Upgrade\"";
-    else if (tn_headers_count(h, n, "Sec-WebSocket-Accept") != 1 || !tn_str_eq(acc, hs->accept))
-        why = "a wrong Sec-WebSocket-Accept";
-    else if (tn_headers_count(h, n, "Sec-WebSocket-Extensions"))
-        why = "an extension we did not offer";
-    else if (tn__ws_take_protocol(ws, h, n) != 0)
-        why = "a subprotocol we did not offer";
-    if (!why) return 0;
-    TN__LOGW("websocket client: the server's 101 has %s", why);
-    return TN_EPARSE;
-}
-
-TN__PRIVATE void tn__ws_on_answer(tn_stream *s, int status, const char *data, size_t len, void *arg) {
-    tn_ws *ws = TN__CAST(tn_ws *, arg);
-    if (status) {
-        tn__ws_hs_abort(ws, status == TN_EMSGSIZE ? TN_EPARSE : status, NULL);
-        return;
-    }
-    int r = tn__ws_check_answer(ws, data, len);
-    if (r) {
-        tn__ws_hs_abort(ws, r, NULL);
-        return;
-    }
-    r = tn_stream_read_parse(s, tn__ws_on_data, ws);
-    if (r) {
-        tn__ws_hs_abort(ws, r, NULL);
-        return;
-    }
-    // Open: from here the connection core owns ws, as on the server side.
-    tn_ws_connect_cb cb = ws->hs->cb;
-    tn__ws_hs_free(ws);
-    tn_stream_set_close_callback(s, tn__ws_on_stream_close, ws);
-    const tn_ws_class *cls = ws->cls;
-    if (cls->ping_interval > 0)
-        ws->ping_timer = tn_loop_call_later(ws->loop, cls->ping_interval, tn__ws_ping_tick, ws);
-    cb(ws, 0, 101, ws->user_data);
-    if (cls->open && !tn_stream_closed(s)) cls->open(ws);
-}
-
-TN__PRIVATE void tn__ws_on_connected(tn_loop *loop, int status, tn_stream *s, void *arg) {
-    tn_ws *ws = TN__CAST(tn_ws *, arg);
-    if (status) {
-        TN__LOGD("websocket client: connecting failed: %s", tn_strerror(status));
-        tn__ws_hs_fail(ws, status);
-        return;
-    }
-    tn__ws_hs *hs = ws->hs;
-    ws->stream = s;
-    tn_stream_set_close_callback(s, tn__ws_hs_on_close, ws);
-    tn_stream_set_nodelay(s, true);  // no Nagle, as on the server side
-    double left = hs->deadline - tn_loop_time(loop);
-    hs->timer = tn_loop_call_later(loop, left > 0 ? left : 0, tn__ws_hs_timeout, ws);
-    int r = tn_stream_write(s, hs->req.data, hs->req.len, NULL, NULL);
-    tn_buf_free(&hs->req);
-    if (!r) r = tn_stream_read_until(s, "\r\n\r\n", 4, TN__WS_MAX_ANSWER, tn__ws_on_answer, ws);
-    if (r) tn__ws_hs_abort(ws, r, NULL);
-}
-
-// ---- starting
-
-// Parses and checks the URL; copies the host (NUL-terminated) into host.
-// wss:// waits for TLS: a TLS stream from the connect step is all it needs,
-// since the handshake and the frames only see a tn_stream.
-TN__PRIVATE int tn__ws_client_url(const char *url, tn_url *u, char *host, size_t cap) {
-    if (!url || tn_url_parse(url, u) != 0) return TN_EINVAL;
-    if (tn_str_eq_nocase(u->scheme, tn_str_c("wss"))) return TN_ENOTSUP;
-    if (!tn_str_eq_nocase(u->scheme, tn_str_c("ws")) || u->userinfo.len || u->host.len >= cap)
-        return TN_EINVAL;
-    memcpy(host, u->host.ptr, u->host.len);
-    host[u->host.len] = '\0';
+    w->nargs = n;
     return 0;
 }
 
-// Makes the connection's state: ws with its handshake, the request built.
-TN__PRIVATE int tn__ws_client_new(tn_loop *loop, const tn_ws_connect_desc *d, const tn_url *u, tn_ws **out) {
-    tn_buf offered;
-    memset(&offered, 0, sizeof offered);
-    int r = tn__ws_append_protocols(&offered, d->subprotocols);
-    if (!r) r = tn_buf_append(&offered, "", 1);
-    tn_ws *ws = r ? NULL : TN__CAST(tn_ws *, tn__calloc(1, sizeof *ws));
-    tn__ws_hs *hs = ws ? TN__CAST(tn__ws_hs *, tn__calloc(1, sizeof *hs + offered.len)) : NULL;
-    if (!hs) {
-        tn__free(ws);
-        tn_buf_free(&offered);
-        return r ? r : TN_ENOMEM;
+// Tornado's SUPPORTED_METHODS, in its order (the Allow header's too).
+static const char *const tn__method_names[7] = {"GET", "HEAD", "POST", "DELETE", "PATCH", "PUT", "OPTIONS"};
+
+TN__PRIVATE void tn__method_fns(const tn_handler_class *c, tn_handler_cb fns[7]) {
+    fns[0] = c->get, fns[1] = c->head, fns[2] = c->post, fns[3] = c->del;
+    fns[4] = c->patch, fns[5] = c->put, fns[6] = c->options;
+}
+
+TN__PRIVATE tn_handler_cb tn__method_fn(const tn_handler_class *c, tn_str m) {
+    tn_handler_cb fns[7];
+    tn__method_fns(c, fns);
+    for (int i = 0; i < 7; i++)
+        if (tn_str_eq(m, tn__method_names[i])) return fns[i];
+    return NULL;
+}
+
+
+// Runs what Tornado's _execute does before the method: the method check,
+// set_default_headers, prepare. Returns the method to call, or NULL when
+// the request is already answered.
+TN__PRIVATE tn_handler_cb tn__web_prepare(tn_handler *h, tn__webreq *w) {
+    const tn_handler_class *c = w->cls;
+    w->prepared = 1;
+    if (c == &tn__not_found_class) {
+        tn_send_error(h, 404);
+        return NULL;
     }
-    ws->hs = hs;
-    ws->client = 1;
-    ws->loop = loop;
-    ws->cls = d->cls ? d->cls : &tn__ws_no_class;
-    ws->user_data = d->user_data ? d->user_data : ws->cls->user_data;
-    hs->cb = d->on_connect;
-    hs->offered = TN__CAST(char *, (void *)(hs + 1));
-    memcpy(hs->offered, offered.data, offered.len);
-    tn_buf_free(&offered);
-    unsigned char raw[16];
-    char key[25];
-    r = tn_random_bytes(raw, sizeof raw);
-    if (!r) {
-        key[tn_base64_encode(raw, sizeof raw, key, 0)] = '\0';
-        tn_ws_accept_key(key, strlen(key), hs->accept);
-        r = tn__ws_build_request(&hs->req, u, d, key, hs->offered);
+    tn_handler_cb fn = tn__method_fn(c, h->request.method);
+    if (c->set_default_headers) c->set_default_headers(h);
+    if (!fn) {
+        tn_buf allow;
+        memset(&allow, 0, sizeof allow);
+        tn_handler_cb fns[7];
+        tn__method_fns(c, fns);
+        for (int i = 0; i < 7; i++)
+            if (fns[i]) tn_buf_appendf(&allow, "%s%s", allow.len ? ", " : "", tn__method_names[i]);
+        tn__web_error(h, 405, allow.len ? allow.data : NULL);
+        tn_buf_free(&allow);
+        return NULL;
     }
-    size_t nextra = 0;
-    while (d->headers && d->headers[nextra]) nextra++;
-    size_t want = 5 + (*hs->offered ? 1 : 0) + (d->origin ? 1 : 0) + nextra;
-    if (!r && nextra > TN__WS_MAX_EXTRA_HEADERS) r = TN_EINVAL;
-    if (!r) r = tn__ws_check_request_head(&hs->req, want);
-    if (r) {
-        tn__ws_hs_free(ws);
-        tn__ws_free(ws);
-        return r;
+    if (c->on_connection_close) tn_on_connection_close(h, c->on_connection_close);
+    tn_str m = h->request.method;
+    if (w->app->desc.xsrf_cookies && !tn_str_eq(m, "GET") && !tn_str_eq(m, "HEAD") && !tn_str_eq(m, "OPTIONS") &&
+        !tn__xsrf_check(h))
+        return NULL;
+    if (c->prepare) {
+        c->prepare(h);
+        if (tn_finished(h)) return NULL;
     }
-    *out = ws;
+    return fn;
+}
+
+TN__PRIVATE void tn__app_headers(tn_handler *h) {
+    tn_app *app = TN__CAST(tn_app *, h->user_data);
+    if (!tn__handler_ext(h)) {
+        void *ext = tn__calloc(1, sizeof(tn__webreq));
+        if (!ext) {
+            tn_set_status(h, 503, NULL);
+            tn_finish(h);
+            return;
+        }
+        tn__handler_set_ext(h, ext, tn__webreq_free);
+    }
+    tn__webreq *w = tn__web(h);
+    tn__webreq_reset(w);
+    w->app = app;
+    w->web = &app->web;
+    tn_str groups[TN__MAX_PATH_ARGS];
+    int n = 0;
+    const tn__route *rt = tn__app_find(app, h, groups, &n);
+    if (rt) {
+        w->cls = rt->cls;
+        w->callback = rt->callback;
+        w->pat = rt->pat;
+        h->user_data = rt->user_data;
+    } else {
+        w->cls = app->desc.default_handler ? app->desc.default_handler : &tn__not_found_class;
+        h->user_data = app->desc.default_handler_data;
+    }
+    if (n > TN__MAX_PATH_ARGS) n = TN__MAX_PATH_ARGS;
+    int rc = tn__web_decode_args(w, groups, n);
+    if (rc) {
+        TN__LOGW("%s: path arguments are not valid UTF-8", h->request.remote_ip);
+        tn_send_error(h, rc == TN_ENOMEM ? 503 : 400);
+        return;
+    }
+    if (w->cls && w->cls->data_received) {  // @stream_request_body: prepare first
+        tn_handler_stream_body(h, w->cls->data_received);
+        if (w->cls->max_body_size) tn_set_max_body_size(h, w->cls->max_body_size);
+        tn__web_prepare(h, w);
+    } else if (w->cls && w->cls->max_body_size) {
+        tn_set_max_body_size(h, w->cls->max_body_size);
+    }
+}
+
+TN__PRIVATE void tn__app_request(tn_handler *h) {
+    tn__webreq *w = tn__web(h);
+    if (!w || tn_finished(h)) return;
+    if (w->callback) {
+        w->callback(h);
+        return;
+    }
+    tn_handler_cb fn = tn__method_fn(w->cls, h->request.method);
+    if (!w->prepared) fn = tn__web_prepare(h, w);
+    if (fn && !tn_finished(h)) fn(h);
+}
+
+// ---- after the response: on_finish and the access log
+
+TN__PRIVATE void tn__app_after_finish(tn_handler *h) {
+    tn__webreq *w = tn__web(h);
+    if (!w) return;
+    if (w->cls && w->cls->on_finish) w->cls->on_finish(h);
+    if (w->app && w->app->desc.log_function) w->app->desc.log_function(h);
+    else if (w->app && !w->app->desc.no_access_log) tn_app_log_request(h);
+}
+
+TN_API void tn_app_log_request(tn_handler *h) {
+    int status = tn_get_status(h);
+    int level = status < 400 ? TN_LOG_INFO : status < 500 ? TN_LOG_WARNING : TN_LOG_ERROR;
+    TN_LOG(level, TN_LOG_ACCESS, "%d %.*s %.*s (%s) %.2fms", status, (int)h->request.method.len,
+           h->request.method.ptr, (int)h->request.uri.len, h->request.uri.ptr, h->request.remote_ip,
+           tn_request_time(h) * 1000.0);
+}
+
+// ---- the application
+
+TN__PRIVATE void tn__hostgroup_free(tn__hostgroup *g) {
+    for (size_t i = 0; i < g->n; i++) {
+        tn_route_free(g->routes[i].pat);
+        tn__free(g->routes[i].name);
+    }
+    tn__free(g->routes);
+    tn_route_free(g->host);
+}
+
+// Compiles a route table into g. Returns 0 or an error (g is then empty).
+TN__PRIVATE int tn__hostgroup_init(tn__hostgroup *g, const char *host, const tn_route *routes) {
+    memset(g, 0, sizeof *g);
+    size_t n = 0;
+    while (routes && routes[n].pattern) n++;
+    if (host && tn_route_compile(&g->host, host) != 0) return TN_EINVAL;
+    g->routes = TN__CAST(tn__route *, tn__calloc(n ? n : 1, sizeof(tn__route)));
+    if (!g->routes) {
+        tn__hostgroup_free(g);
+        return TN_ENOMEM;
+    }
+    for (size_t i = 0; i < n; i++) {
+        const tn_route *r = &routes[i];
+        tn__route *d = &g->routes[i];
+        g->n = i + 1;  // what tn__hostgroup_free must release if this one fails
+        int rc = 0;
+        if (!r->handler == !r->callback) {
+            TN__LOGE("route %s: give exactly one of handler and callback", r->pattern);
+            rc = TN_EINVAL;
+        } else if (tn_route_compile(&d->pat, r->pattern) != 0) {
+            rc = TN_EINVAL;
+        } else if (r->name && !(d->name = tn__strdup(r->name))) {
+            rc = TN_ENOMEM;
+        }
+        if (rc) {
+            tn__hostgroup_free(g);
+            return rc;
+        }
+        d->cls = r->handler;
+        d->callback = r->callback;
+        d->user_data = r->user_data;
+    }
     return 0;
 }
 
-TN_API int tn_ws_connect(tn_loop *loop, const tn_ws_connect_desc *d) {
-    if (!loop || !d || !d->on_connect) return TN_EINVAL;
-    tn_url u;
-    char host[256];
-    int r = tn__ws_client_url(d->url, &u, host, sizeof host);
-    if (r) {
-        TN__LOGW("websocket client: %s: %s", d->url ? d->url : "(no URL)", tn_strerror(r));
-        return r;
+// Tornado puts the routes of static_path first, with /favicon.ico and
+// /robots.txt. Returns the table to use (the caller frees it) or NULL.
+TN__PRIVATE tn_route *tn__app_static_routes(const struct tn__static *st, const tn_route *routes) {
+    size_t n = 0;
+    while (routes && routes[n].pattern) n++;
+    tn_route *all = TN__CAST(tn_route *, tn__calloc(n + 4, sizeof *all));
+    if (!all) return NULL;
+    const char *patterns[3] = {tn__static_pattern(st), "/(favicon\\.ico)", "/(robots\\.txt)"};
+    for (int i = 0; i < 3; i++) {
+        all[i].pattern = patterns[i];
+        all[i].callback = tn_static_serve;
+        all[i].user_data = (void *)(uintptr_t)tn__static_desc(st);
     }
-    tn_ws *ws = NULL;
-    r = tn__ws_client_new(loop, d, &u, &ws);
-    if (r) {
-        if (r == TN_EINVAL) TN__LOGW("websocket client: %s: a bad subprotocol, origin or header line", d->url);
-        return r;
-    }
-    tn_connect_desc cd;
-    memset(&cd, 0, sizeof cd);
-    cd.host = host;
-    cd.port = u.port;
-    cd.timeout = d->connect_timeout > 0 ? d->connect_timeout : 20.0;
-    ws->hs->deadline = tn_loop_time(loop) + cd.timeout;
-    r = tn_tcp_connect(loop, &cd, tn__ws_on_connected, ws);
-    if (r) {
-        tn__ws_hs_free(ws);
-        tn__ws_free(ws);
-    }
-    return r;
+    if (n) memcpy(all + 3, routes, n * sizeof *all);
+    return all;
 }
-// ==== END src/websocket/client.c ====
+
+// ---- templates (rendered by render.c)
+
+TN__PRIVATE int tn__app_templates_init(tn_app *app) {
+    const char *path = app->desc.template_path;
+    app->desc.template_path = NULL;  // the loader keeps its own copy
+    if (!path) return 0;
+    tn_template_loader_desc d;
+    memset(&d, 0, sizeof d);
+    d.root = path;
+    app->web.templates = tn_template_loader_new(&d);
+    return app->web.templates ? 0 : TN_ENOMEM;
+}
+
+TN__PRIVATE void tn__app_close(tn__handle *h) { tn_app_free(TN__CAST(tn_app *, (void *)h)); }
+
+TN_API tn_app *tn_app_new(tn_loop *loop, const tn_app_desc *desc) {
+    tn_app *app = TN__CAST(tn_app *, tn__calloc(1, sizeof *app));
+    if (!app) return NULL;
+    app->loop = loop;
+    if (desc) app->desc = *desc;
+    app->desc.routes = NULL;  // compiled below; the table need not outlive the call
+    app->desc.cookie_secret = NULL;  // kept in app->web
+    app->desc.static_path = app->desc.static_url_prefix = NULL;  // copied by tn__static_new
+    if (desc && desc->cookie_secret && !(app->web.cookie_secret = tn__strdup(desc->cookie_secret))) {
+        tn__free(app);
+        return NULL;
+    }
+    bool statics = desc && (desc->static_path || desc->static_files);
+    if (statics) app->web.statics = tn__static_new(desc->static_path, desc->static_url_prefix, desc->static_files);
+    tn_route *with_static = app->web.statics ? tn__app_static_routes(app->web.statics, desc->routes) : NULL;
+    app->groups = TN__CAST(tn__hostgroup *, tn__calloc(1, sizeof(tn__hostgroup)));
+    bool bad = (statics && !with_static) || !app->groups ||
+               tn__hostgroup_init(&app->groups[0], NULL, with_static ? with_static : desc ? desc->routes : NULL) != 0;
+    tn__free(with_static);
+    if (bad) {
+        tn__static_free(app->web.statics);
+        tn__free(app->groups);
+        tn__free((void *)(uintptr_t)app->web.cookie_secret);
+        tn__free(app);
+        return NULL;
+    }
+    app->ngroups = 1;
+    app->handle.close = tn__app_close;
+    tn__loop_add_handle(loop, &app->handle);
+    if (tn__app_templates_init(app) != 0) {
+        tn_app_free(app);
+        return NULL;
+    }
+    return app;
+}
+
+TN_API int tn_app_add_handlers(tn_app *app, const char *host_pattern, const tn_route *routes) {
+    if (!host_pattern) return TN_EINVAL;
+    tn__hostgroup g;
+    int r = tn__hostgroup_init(&g, host_pattern, routes);
+    if (r) return r;
+    tn__hostgroup *gs = TN__CAST(tn__hostgroup *, tn__realloc(app->groups, (app->ngroups + 1) * sizeof *gs));
+    if (!gs) {
+        tn__hostgroup_free(&g);
+        return TN_ENOMEM;
+    }
+    // Host groups go before the default host (the last one), in the order added.
+    memmove(&gs[app->ngroups], &gs[app->ngroups - 1], sizeof *gs);
+    gs[app->ngroups - 1] = g;
+    app->groups = gs;
+    app->ngroups++;
+    return 0;
+}
+
+// The HTTP server under app, made on first use.
+TN__PRIVATE tn_http_server *tn__app_server(tn_app *app) {
+    if (!app->server) {
+        tn_http_server_desc d = app->desc.server;
+        d.request_cb = tn__app_request;
+        d.headers_cb = tn__app_headers;
+        d.user_data = app;
+        app->server = tn_http_server_new(app->loop, &d);
+        if (!app->server) return NULL;
+        tn__http_hooks hooks;
+        hooks.before_finish = tn__web_auto_etag;
+        hooks.after_finish = tn__app_after_finish;
+        tn__http_server_adopt(app->server, &hooks);  // the app frees it
+    }
+    return app->server;
+}
+
+TN_API int tn_app_listen_on(tn_app *app, const tn_bind_desc *bind) {
+    return tn__app_server(app) ? tn_http_server_listen(app->server, bind) : TN_ENOMEM;
+}
+
+TN_API int tn_app_add_sockets(tn_app *app, const int *fds, int n) {
+    return tn__app_server(app) ? tn_http_server_add_sockets(app->server, fds, n) : TN_ENOMEM;
+}
+
+TN_API int tn_app_listen(tn_app *app, int port) {
+    tn_bind_desc b;
+    memset(&b, 0, sizeof b);
+    b.port = port;
+    return tn_app_listen_on(app, &b);
+}
+
+TN_API int tn_app_port(const tn_app *app) { return app->server ? tn_http_server_port(app->server) : 0; }
+TN_API void *tn_app_user_data(const tn_app *app) { return app->desc.user_data; }
+
+TN_API int tn_app_reverse_url(const tn_app *app, const char *name, const char *const *args, int nargs, tn_buf *out) {
+    for (size_t g = 0; g < app->ngroups; g++) {
+        for (size_t i = 0; i < app->groups[g].n; i++) {
+            const tn__route *r = &app->groups[g].routes[i];
+            if (!r->name || strcmp(r->name, name) != 0) continue;
+            if (nargs > TN__MAX_PATH_ARGS || nargs < 0) return TN_EINVAL;
+            tn_buf esc[TN__MAX_PATH_ARGS];
+            const char *ptrs[TN__MAX_PATH_ARGS] = {NULL};
+            memset(esc, 0, sizeof esc);
+            int rc = 0;
+            for (int a = 0; a < nargs && !rc; a++) {
+                rc = tn_url_escape(&esc[a], args[a], strlen(args[a]), false);
+                ptrs[a] = esc[a].data ? esc[a].data : "";
+            }
+            if (!rc) rc = tn_route_reverse(r->pat, ptrs, nargs, out);
+            for (int a = 0; a < nargs; a++) tn_buf_free(&esc[a]);
+            return rc;
+        }
+    }
+    return TN_ENOENT;
+}
+
+TN_API void tn_app_free(tn_app *app) {
+    if (!app) return;
+    if (app->server) tn_http_server_stop(app->server);
+    for (size_t g = 0; g < app->ngroups; g++) tn__hostgroup_free(&app->groups[g]);
+    tn__free(app->groups);
+    tn__free((void *)(uintptr_t)app->web.cookie_secret);
+    tn__static_free(app->web.statics);
+    tn_template_loader_free(app->web.templates);
+    tn__loop_remove_handle(&app->handle);
+    tn__free(app);
+}
+
+TN_API tn_app *tn_handler_app(const tn_handler *h) {
+    tn__webreq *w = tn__web(h);
+    return w ? w->app : NULL;
+}
+// ==== END src/web/app.c ====
+
+// ==== BEGIN src/web/testing.c ====
+// >>testing implementation
+#if defined(TN_AMALGAMATION_LINES)
+#line 12 "src/web/testing.c"
+#endif
+
+#include <string.h>
+
+struct tn_http_test {
+    tn_loop *loop;
+    tn_app *app;
+    tn_http_client *client;
+    double timeout;
+    tn_fetch_response *last;  // kept until the next fetch
+    tn_fetch_response failed; // what a fetch that could not start returns
+    tn_buf url;
+};
+
+TN_API tn_http_test *tn_http_test_new(const tn_http_test_desc *desc) {
+    tn_http_test *t = TN__CAST(tn_http_test *, tn__calloc(1, sizeof *t));
+    if (!t) return NULL;
+    t->timeout = desc && desc->timeout > 0 ? desc->timeout : 5.0;
+    t->loop = tn_loop_new(NULL);
+    t->app = t->loop ? tn_app_new(t->loop, desc ? &desc->app : NULL) : NULL;
+    tn_bind_desc b;
+    memset(&b, 0, sizeof b);
+    b.host = "127.0.0.1";
+    int r = t->app ? tn_app_listen_on(t->app, &b) : TN_ENOMEM;
+    t->client = r ? NULL : tn_http_client_new(t->loop, desc ? &desc->client : NULL);
+    if (!t->client) {
+        TN__LOGE("tn_http_test_new: cannot %s: %s", t->app ? "listen on 127.0.0.1" : "make the app",
+                 tn_strerror(r ? r : TN_ENOMEM));
+        tn_http_test_free(t);
+        return NULL;
+    }
+    return t;
+}
+
+TN_API void tn_http_test_free(tn_http_test *t) {
+    if (!t) return;
+    tn_fetch_response_free(t->last);
+    tn_loop_free(t->loop);
+    tn_buf_free(&t->url);
+    tn__free(t);
+}
+
+TN_API tn_loop *tn_http_test_loop(const tn_http_test *t) { return t->loop; }
+TN_API tn_app *tn_http_test_app(const tn_http_test *t) { return t->app; }
+TN_API tn_http_client *tn_http_test_client(const tn_http_test *t) { return t->client; }
+TN_API int tn_http_test_port(const tn_http_test *t) { return tn_app_port(t->app); }
+
+TN_API const char *tn_http_test_url(tn_http_test *t, const char *path) {
+    tn_buf_clear(&t->url);
+    if (strncmp(path, "http://", 7) == 0 || strncmp(path, "https://", 8) == 0)
+        return tn_buf_append_str(&t->url, path) ? "" : t->url.data;
+    if (tn_buf_appendf(&t->url, "http://127.0.0.1:%d%s", tn_http_test_port(t), path)) return "";
+    return t->url.data;
+}
+
+TN_API const tn_fetch_response *tn_http_test_fetch(tn_http_test *t, const char *path, const tn_fetch_desc *opts) {
+    tn_fetch_desc d;
+    if (opts) d = *opts;
+    else memset(&d, 0, sizeof d);
+    d.url = tn_http_test_url(t, path);
+    d.on_response = NULL;
+    if (!(d.request_timeout > 0)) d.request_timeout = t->timeout;
+    tn_fetch_response_free(t->last);
+    t->last = NULL;
+    int r = tn_http_client_fetch_sync(t->client, &d, &t->last);
+    if (t->last) return t->last;
+    memset(&t->failed, 0, sizeof t->failed);
+    t->failed.error = r;
+    t->failed.error_message = tn_strerror(r);
+    t->failed.url = t->failed.effective_url = t->url.data;
+    t->failed.body = tn__str_n("", 0);
+    t->failed.reason = tn__str_n("", 0);
+    return &t->failed;
+}
+// ==== END src/web/testing.c ====
 
 #endif // TORNADO_IMPLEMENTATION
 
 // ==== BEGIN src/license.h ====
+/*
 #if defined(TN_AMALGAMATION_LINES)
 #line 1 "src/license.h"
 #endif
-/*
     tornado.h is licensed under the Apache License, Version 2.0. See LICENSE.
 */
 // ==== END src/license.h ====

@@ -10,7 +10,7 @@
 //     curl -T big.iso http://localhost:8888/stream/big.iso
 //
 // Build alone: cc -O2 -o file_upload examples/file_upload.c -pthread
-// Run: ./file_upload [--port=8888]
+// Run: ./file_upload [--port=8888]   (--help lists all)
 #define TORNADO_IMPLEMENTATION
 #include "../tornado.h"
 
@@ -99,8 +99,9 @@ static const tn_handler_class stream_handler = {
 
 int main(int argc, char **argv) {
     int port = 8888;
-    for (int i = 1; i < argc; i++)
-        if (strncmp(argv[i], "--port=", 7) == 0) port = atoi(argv[i] + 7);
+    tn_options *opts = tn_options_new(&(tn_options_desc){.options = (tn_option_desc[]){TN_OPTION_PORT(&port), {0}}});
+    if (!opts) return 1;
+    tn_options_parse_command_line(opts, argc, argv);  // exits on --help or a bad flag
     tn_loop *loop = tn_loop_new(NULL);
     tn_app *app = tn_app_new(loop, &(tn_app_desc){
         .routes = (tn_route[]){
@@ -119,5 +120,6 @@ int main(int argc, char **argv) {
     tn_loop_stop_on_signals(loop);
     tn_loop_start(loop);
     tn_loop_free(loop);
+    tn_options_free(opts);
     return 0;
 }

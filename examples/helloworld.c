@@ -9,25 +9,34 @@
 //     tornado.ioloop.IOLoop.current().start()
 //
 // Build alone: cc -O2 -o helloworld examples/helloworld.c -pthread
-// Run: ./helloworld [--port=8888] [--quiet]   (--quiet: no access log)
+// Run: ./helloworld [--port=8888] [--quiet] [--config=FILE]   (--help lists all)
 #define TORNADO_IMPLEMENTATION
 #include "../tornado.h"
-
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 
 static void main_get(tn_handler *h) { tn_write_str(h, "Hello, world"); }
 
 static const tn_handler_class main_handler = {.get = main_get};
 
+// --config=FILE: the options in FILE, where it appears among the flags
+// (those after it win), as Tornado's demos do with parse_config_file.
+static int load_config(tn_options *opts, void *value, void *user_data) {
+    (void)user_data;
+    return tn_options_parse_config_file(opts, *(const char **)value);
+}
+
 int main(int argc, char **argv) {
     int port = 8888;
     bool quiet = false;
-    for (int i = 1; i < argc; i++) {
-        if (strncmp(argv[i], "--port=", 7) == 0) port = atoi(argv[i] + 7);
-        else if (strcmp(argv[i], "--quiet") == 0) quiet = true;
-    }
+    tn_options *opts = tn_options_new(&(tn_options_desc){
+        .options = (tn_option_desc[]){
+            TN_OPTION_PORT(&port),
+            {.name = "quiet", .type = TN_OPTION_BOOL, .value = &quiet, .help = "no access log"},
+            {.name = "config", .metavar = "FILE", .callback = load_config,
+             .help = "read options from FILE (lines of name = value)"},
+            {0},
+        }});
+    if (!opts) return 1;
+    tn_options_parse_command_line(opts, argc, argv);  // exits on --help or a bad flag
     tn_loop *loop = tn_loop_new(NULL);
     tn_app *app = tn_app_new(loop, &(tn_app_desc){
         .routes = (tn_route[]){{.pattern = "/", .handler = &main_handler}, {0}},
@@ -41,5 +50,6 @@ int main(int argc, char **argv) {
     tn_loop_stop_on_signals(loop);
     tn_loop_start(loop);
     tn_loop_free(loop);
+    tn_options_free(opts);
     return 0;
 }

@@ -10,13 +10,9 @@
 //   /PATH           the same files, folders served by their index.html
 //
 // Build alone: cc -O2 -o static_files examples/static_files.c -pthread
-// Run: ./static_files [--port=8888] [--root=DIR] [--quiet]   (DIR: default ".")
+// Run: ./static_files [--port=8888] [--root=DIR] [--quiet]   (--help lists all)
 #define TORNADO_IMPLEMENTATION
 #include "../tornado.h"
-
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 
 static void url_get(tn_handler *h) {
     const char *path = tn_get_argument(h, "p", TN_REQUIRED);
@@ -36,11 +32,15 @@ int main(int argc, char **argv) {
     int port = 8888;
     bool quiet = false;
     tn_static_desc files = {.path = ".", .default_filename = "index.html"};
-    for (int i = 1; i < argc; i++) {
-        if (strncmp(argv[i], "--port=", 7) == 0) port = atoi(argv[i] + 7);
-        else if (strncmp(argv[i], "--root=", 7) == 0) files.path = argv[i] + 7;
-        else if (strcmp(argv[i], "--quiet") == 0) quiet = true;
-    }
+    tn_options *opts = tn_options_new(&(tn_options_desc){
+        .options = (tn_option_desc[]){
+            TN_OPTION_PORT(&port),
+            {.name = "root", .value = &files.path, .metavar = "DIR", .help = "the folder to serve"},
+            {.name = "quiet", .type = TN_OPTION_BOOL, .value = &quiet, .help = "no access log"},
+            {0},
+        }});
+    if (!opts) return 1;
+    tn_options_parse_command_line(opts, argc, argv);  // exits on --help or a bad flag
     tn_loop *loop = tn_loop_new(NULL);
     tn_app *app = tn_app_new(loop, &(tn_app_desc){
         .routes = (tn_route[]){{.pattern = "/url", .handler = &url_handler},
@@ -57,5 +57,6 @@ int main(int argc, char **argv) {
     tn_loop_stop_on_signals(loop);
     tn_loop_start(loop);
     tn_loop_free(loop);
+    tn_options_free(opts);
     return 0;
 }

@@ -2,6 +2,7 @@
 //
 //   build/tcpecho [--port=8888] [--host=ADDR]           serve
 //   build/tcpecho --client [--port=8888] [--host=127.0.0.1] [--message=TEXT]
+//   build/tcpecho --help                                 list the options
 //
 // Build alone: cc -O2 -o tcpecho examples/tcpecho.c -pthread
 #define TORNADO_IMPLEMENTATION
@@ -90,17 +91,22 @@ static int run_client(const char *host, int port, const char *message) {
 }
 
 int main(int argc, char **argv) {
-    int port = 8888, as_client = 0;
+    int port = 8888;
+    bool as_client = false;
     const char *host = NULL, *message = "ping";
-    for (int i = 1; i < argc; i++) {
-        if (strncmp(argv[i], "--port=", 7) == 0) port = atoi(argv[i] + 7);
-        else if (strncmp(argv[i], "--host=", 7) == 0) host = argv[i] + 7;
-        else if (strncmp(argv[i], "--message=", 10) == 0) message = argv[i] + 10;
-        else if (strcmp(argv[i], "--client") == 0) as_client = 1;
-        else {
-            fprintf(stderr, "usage: %s [--client] [--port=N] [--host=ADDR] [--message=TEXT]\n", argv[0]);
-            return 2;
-        }
-    }
-    return as_client ? run_client(host, port, message) : serve(host, port);
+    tn_options *opts = tn_options_new(&(tn_options_desc){
+        .options = (tn_option_desc[]){
+            TN_OPTION_PORT(&port),
+            {.name = "host", .value = &host, .metavar = "ADDR",
+             .help = "the address to serve on (default: all) or to connect to (default 127.0.0.1)"},
+            {.name = "client", .type = TN_OPTION_BOOL, .value = &as_client,
+             .help = "send one line to the server and print the answer"},
+            {.name = "message", .value = &message, .metavar = "TEXT", .help = "the client's line"},
+            {0},
+        }});
+    if (!opts) return 1;
+    tn_options_parse_command_line(opts, argc, argv);  // exits on --help or a bad flag
+    int r = as_client ? run_client(host, port, message) : serve(host, port);
+    tn_options_free(opts);
+    return r;
 }

@@ -29,7 +29,7 @@
 // socket as {"id", "body", "html"}), /ws (echo of text and binary, up to 16 MiB).
 //
 // Build alone: cc -O2 -o websocket examples/websocket.c -pthread
-// Run: ./websocket [--port=8888]   then open http://localhost:8888/ in two tabs
+// Run: ./websocket [--port=8888] (--help lists all), then open http://localhost:8888/ in two tabs
 #define TORNADO_IMPLEMENTATION
 #include "../tornado.h"
 
@@ -254,8 +254,9 @@ static const tn_handler_class main_handler = {.get = main_get};
 
 int main(int argc, char **argv) {
     int port = 8888;
-    for (int i = 1; i < argc; i++)
-        if (strncmp(argv[i], "--port=", 7) == 0) port = atoi(argv[i] + 7);
+    tn_options *opts = tn_options_new(&(tn_options_desc){.options = (tn_option_desc[]){TN_OPTION_PORT(&port), {0}}});
+    if (!opts) return 1;
+    tn_options_parse_command_line(opts, argc, argv);  // exits on --help or a bad flag
     tn_loop *loop = tn_loop_new(NULL);
     tn_app *app = tn_app_new(loop, &(tn_app_desc){
         .routes = (tn_route[]){
@@ -276,5 +277,6 @@ int main(int argc, char **argv) {
     tn_loop_start(loop);
     tn_loop_free(loop);
     for (size_t i = 0; i < CACHE_SIZE; i++) tn_buf_free(&cache[i]);
+    tn_options_free(opts);
     return 0;
 }

@@ -8,23 +8,69 @@
         #include "tornado.h"
 
     and include "tornado.h" without the define everywhere else. Build with
-    `cc -O2 -o prog prog.c -pthread`. Sections of the header carry greppable
-    anchors: search for ">>loop", ">>stream", ">>tcp", ">>log", ">>error".
-    This file is generated from src/ (see the BEGIN/END banners): edit there.
+    `cc -O2 -o prog prog.c -pthread`. This file is generated from src/ (see
+    the BEGIN/END banners): edit there.
+
+    CONTENTS
+    ========
+    This guide comes first: what works, step-by-step programs, the HTTP
+    server, static files, long polling, templates, WebSockets, the HTTP
+    client, tests, conventions, lifetimes, threads, memory, errors and
+    logging. Then the API, one section per module, lowest floor first, each
+    with a greppable anchor (search for ">>loop"):
+
+    base       >>config       configuration macros, linkage, the version
+               >>error        the TN_E* codes, tn_strerror, tn_err_name
+               >>alloc        where memory comes from; run-time allocators
+               >>str          string views, growable byte buffers
+               >>time         clocks
+               >>log          log channels, the writer, run-time sinks
+               >>base64  >>sha1  >>sha256 (and HMAC)  >>utf8  >>random
+               >>json         a JSON writer and a strict reader
+               >>signed       Tornado's signed values
+               >>options      command-line flags and config files
+    loop       >>loop         the event loop, timers, callbacks, executor
+               >>locks        Condition, Event, Semaphore, Queue
+    net        >>net          addresses, listening sockets, resolution
+               >>stream       buffered non-blocking I/O (IOStream)
+               >>tcp          TCP server and client
+    http       >>http_parse   heads, framing, chunked bodies
+               >>url  >>args  >>httputil  >>cookie  >>multipart
+               >>http_server  the HTTP/1.1 server: requests, responses
+               >>http_client  the HTTP/1.1 client, its pool (AsyncHTTPClient)
+    websocket  >>ws_frame     frames, masks, close payloads
+               >>websocket    a connection, at either end
+               >>ws_client    the client (websocket_connect)
+    web        >>route        route patterns (regular expressions)
+               >>template     the template engine
+               >>static       static files, static_url
+               >>handler      handler classes, errors, redirects, JSON
+               >>app          the application: routes, listening
+               >>arguments  >>cookies  >>xsrf  >>render (tn_render)
+               >>ws_server    WebSocket routes (WebSocketHandler)
+               >>testing      an app and a client for tests (AsyncHTTPTestCase)
+
+    After the API comes the implementation: >>internal (what every part
+    shares), then each module's code under its anchor and "implementation"
+    (">>loop implementation"), and what it offers other modules beyond its
+    API under its anchor and "_internal" (>>loop_internal).
 
     WHAT WORKS TODAY
     ================
     - An event loop (epoll / kqueue / poll chosen at compile time) with fd
       handlers, timers (O(log n) add and cancel), periodic callbacks, a
       thread-safe add_callback, run_in_executor (a thread pool), run_sync,
-      and SIGINT/SIGTERM to a clean stop.
+      and SIGINT/SIGTERM to a clean stop; it can run inside another main
+      loop (tn_loop_fds, tn_loop_timeout), and programs can fork one process
+      per core (>>process).
     - Buffered non-blocking streams (Tornado's IOStream) and TCP servers and
       clients over IPv4, IPv6 and Unix sockets, with asynchronous resolution.
     - A strict HTTP/1.1 server (>>http_server) and Tornado's web layer
-      (>>web): routes with regex patterns, handler classes, arguments,
-      errors, redirects, ETags, deferred handlers, streamed bodies.
-    - A strict WebSocket server (>>websocket): TN_WS_ROUTE("/ws", &cls),
-      and its client: tn_ws_connect(loop, &desc).
+      (>>app, >>handler): routes with regex patterns, handler classes,
+      arguments, cookies, XSRF, errors, redirects, ETags, deferred
+      handlers, streamed bodies.
+    - A strict WebSocket server (>>ws_server): TN_WS_ROUTE("/ws", &cls),
+      and its client (>>ws_client): tn_ws_connect(loop, &desc).
     - Static files (>>static): tn_app_desc.static_path, TN_STATIC_ROUTE,
       tn_static_url, files embedded by tools/pack; bodies go out with
       sendfile (tn_send_file), never read whole into memory.
@@ -36,6 +82,9 @@
     - Condition, Event, Semaphore/Lock and Queue for callbacks (>>locks).
     - HTML templates like tornado.template (>>template): tn_render(h,
       "page.html", ctx) with {{ }}, if/for, include, extends/block.
+    - Command-line flags and config files like tornado.options (>>options):
+      every example has --help; Tornado's log format, colours on a
+      terminal, a log file rotated by size (>>log).
     - Pure helpers: HTTP parsing (>>http_parse), URLs, forms, multipart,
       cookies, dates, MIME types, JSON (>>json), base64, SHA-1, SHA-256 and
       HMAC, UTF-8 validation, WebSocket frames (>>ws_frame).
@@ -70,6 +119,26 @@
     write_error. Limits and timeouts are in tn_http_server_desc (via
     tn_app_desc.server): bad requests are answered 400/413/414/431/505 and
     the connection closes; idle and slow clients are cut off.
+
+    SLOW, HOSTILE AND FAULTY CLIENTS
+    ================================
+    Every connection has one deadline at a time, and is closed when it
+    passes, to the timer tick, whatever the others do: header_timeout (20 s)
+    for a whole request head from its first byte or the accept,
+    idle_connection_timeout (60 s) between requests, body_timeout (60 s) for
+    a body, write_timeout (60 s) while output is queued and the client takes
+    none of it. Limits answer 413/414/431 and close; a body announced past
+    max_body_size (Content-Length or a chunk size) is refused before it is
+    read. A response of any size goes out whole, and reading stops while
+    more than max_write_buffer_size of answers wait. Defaults: the table in
+    >>config. Bytes you already hold go out without a copy: tn_write_ref
+    (released when sent), tn_write_buf (a tn_buf, freed when sent), and
+    tn_take_body for an echo:
+
+        static void echo_post(tn_handler *h) {
+            tn_buf body;
+            if (tn_take_body(h, &body) == 0) tn_write_buf(h, &body);  // held once
+        }
 
     STATIC FILES (examples/static_files.c)
     ======================================
@@ -118,7 +187,7 @@
     (code, reason), limits and keep-alive pings. tn_ws_send, tn_ws_ping and
     tn_ws_close work in any callback; a tn_ws is valid until on_close
     returns. tn_ws_connect(loop, &desc) is the client, with the same class
-    and rules; see >>websocket for both, with examples.
+    and rules; see >>websocket, >>ws_server and >>ws_client, with examples.
 
     HTTP CLIENT (examples/webspider.c, tools/fetch.c)
     ================================================
@@ -170,15 +239,53 @@
             tn_loop_free(loop);                  // closes and frees everything
         }
 
+    ONE PROCESS PER CORE (examples/multiprocess.c, >>process)
+    ========================================================
+    A loop uses one core. As Tornado's bind_sockets + fork_processes +
+    add_sockets: bind in the parent, fork, then make the loop in each child.
+
+        int fds[8];
+        int n = tn_bind_sockets(&(tn_bind_desc){.port = 8888}, fds, 8);
+        int task = tn_process_fork(NULL);        // 0..cores-1, in children only
+        tn_loop *loop = tn_loop_new(NULL);       // never before the fork
+        tn_app *app = tn_app_new(loop, &desc);
+        tn_app_add_sockets(app, fds, n);
+        tn_loop_stop_on_signals(loop);
+        tn_loop_start(loop);
+
+    The parent stays inside tn_process_fork: it restarts children that crash
+    (up to max_restarts), passes SIGTERM/SIGINT on to them and exits when they
+    are gone. Or give every process its own socket on the same port with
+    tn_bind_desc.reuse_port = true (SO_REUSEPORT) and the kernel spreads the
+    connections; >>process compares the two.
+
+    INSIDE ANOTHER MAIN LOOP (examples/embed_poll.c)
+    ================================================
+    When a GUI toolkit, GLib or a firmware superloop owns the main loop, do
+    not call tn_loop_start: before each of its waits, add the descriptors of
+    tn_loop_fds to what it waits on and cap its timeout with tn_loop_timeout;
+    after the wait, call tn_loop_run_once(loop, 0), which does not block.
+    The other way round, a library that wants its sockets and timers watched
+    (c-ares, libcurl's multi interface) gets tn_loop_add_handler and
+    tn_loop_call_later for them.
+
     CONVENTIONS
     ===========
-    - Names read object first: tn_loop_add_callback, tn_stream_write.
+    - Names read object first: tn_loop_add_callback, tn_stream_write. The
+      one exception is what a handler does to its request, which reads like
+      Tornado's self.write(...): tn_write(h, ...), tn_finish(h),
+      tn_set_header, tn_get_argument, tn_send_error, tn_render... They
+      mirror RequestHandler's methods one for one, so a Tornado user finds
+      each by its method's name, and handlers call them more than anything
+      else; a tn_handler_ prefix would add length, not meaning. What belongs
+      to the handler itself stays object-first: tn_handler_loop,
+      tn_handler_app, tn_handler_stream_body.
+    - Callback types end in _cb: tn_cb, tn_stream_read_cb, tn_handler_cb.
     - Setup calls take a `const tn_X_desc *`; zero fields mean the documented
       default (trailing comments give them); the desc only needs to live for
       the call.
-    - Calls return 0 (or a count) or a negative TN_E* code; tn_strerror()
-      and tn_err_name() describe it. Asynchronous results arrive as an
-      `int status` argument with the same codes.
+    - Calls return 0 (or a count) or a negative TN_E* code (see ERRORS
+      AND LOGGING).
     - Times are seconds as double, as in Tornado.
 
     LIFETIMES
@@ -208,7 +315,57 @@
 
     MEMORY
     ======
-    Define TN_MALLOC, TN_REALLOC and TN_FREE (all three) to route every
-    allocation; tn_mem_get_stats() counts them. An idle stream holds no
-    buffers: they are allocated while bytes wait and released after.
+    Every block the library allocates comes from TN_MALLOC / TN_REALLOC /
+    TN_FREE (define all three to route them, for the whole program) or,
+    chosen at run time per loop, from the allocator in its desc, for a host
+    that allocates from an arena or a pool:
+
+        tn_loop *loop = tn_loop_new(&(tn_loop_desc){.allocator = {
+            .alloc_cb = arena_alloc, .free_cb = arena_free, .user_data = &arena}});
+
+    A block is served by the allocator of the thread's current loop (the
+    loop running there, or the one tn_loop_new or tn_loop_make_current made
+    current) and goes back to the allocator that made it, whenever and
+    wherever it is freed; >>alloc says exactly what goes where.
+    tn_mem_get_stats() counts the blocks. An idle stream holds no buffers:
+    they are allocated while bytes wait and released after.
+
+    ERRORS AND LOGGING
+    ==================
+    A call that can fail returns an int: 0 (or a count) on success, a
+    negative TN_E* code on failure (>>error); tn_strerror(r) is a sentence
+    for it, tn_err_name(r) its name ("TIMEDOUT"). Asynchronous results come
+    the same way, as the `int status` of a callback. Calls that return a
+    pointer return NULL on failure and log why.
+
+        int r = tn_app_listen(app, 8888);
+        if (r < 0) {
+            fprintf(stderr, "cannot listen: %s\n", tn_strerror(r));
+            return 1;
+        }
+
+    Bad input from the network is never an assert or a crash: it is an HTTP
+    status (400, 413, 431...), a WebSocket close code (1002, 1007, 1009) or
+    a TN_E* status, and a log line. TN_ASSERT catches programmer errors only.
+
+    Log lines (>>log) keep Tornado's three channels and its format:
+
+        [I 261123 14:02:03 web:2271] 200 GET / (127.0.0.1) 0.43ms
+
+    The library's own events go to TN_LOG_GENERAL, your TN_LOGI(...) /
+    TN_LOGW / TN_LOGE / TN_LOGD lines to TN_LOG_APPLICATION, and one line
+    per request to TN_LOG_ACCESS (tn_app_desc.no_access_log turns it off):
+    2xx and 3xx at INFO, 4xx at WARNING, 5xx at ERROR, as Tornado.
+    tn_log_set_level drops lines below a level at run time (default INFO);
+    TN_LOG_LEVEL removes the calls below it at compile time. Lines go to
+    stderr, or to the writer tn_log_set_cb sets for the whole process, or,
+    when they are logged on a loop's thread, to the sink of that loop's desc:
+
+        static void to_uart(const tn_log_record *rec, void *ud) {
+            char prefix[64];
+            tn_log_format_prefix(rec, prefix, sizeof prefix);
+            uart_print(ud, prefix, rec->message);   // your device's
+        }
+        tn_loop *loop = tn_loop_new(&(tn_loop_desc){
+            .logger = {.cb = to_uart, .user_data = &uart0}});
 */

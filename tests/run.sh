@@ -2,15 +2,16 @@
 # The whole test suite, as `make test` runs it. Every check prints one line,
 # "PASS name", "FAIL name" or "SKIP name"; the last line counts them:
 #     N passed, M failed, K skipped
-# Usage: tests/run.sh [SECTION...]   sections: compile unit valgrind integration
+# Usage: tests/run.sh [SECTION...]   sections: compile unit matrix valgrind integration
+# `make test` runs tests/setup.sh first, which installs the tools used here.
 set -u
 cd "$(dirname "$0")/.."
 out=build/test-results.txt
 mkdir -p build
 : > "$out"
-sections=${*:-"compile unit valgrind integration"}
+sections=${*:-"compile unit matrix valgrind integration"}
 MAKE=${MAKE:-make}
-PY=/usr/bin/python3; [ -x "$PY" ] || PY=python3
+PY=${PY:-/usr/bin/python3}; [ -x "$PY" ] || PY=python3  # as tests/setup.sh
 export PY
 
 say() { echo "$1" | tee -a "$out"; }
@@ -23,9 +24,13 @@ check() {
 # suite LABEL COMMAND...: a program that prints PASS/FAIL/SKIP lines itself
 suite() {
     label=$1; shift
-    log=build/suite.log
-    "$@" > "$log" 2>&1
-    rc=$?
+    "$@" > build/suite.log 2>&1
+    report "$label" build/suite.log $?
+}
+# report LABEL LOG STATUS: the PASS/FAIL/SKIP lines of a suite's LOG, and the
+# rest of it when something failed
+report() {
+    label=$1 log=$2 rc=$3
     sed -n "s/^\(PASS\|FAIL\|SKIP\) /\1 [$label] /p" "$log" | tee -a "$out"
     if grep -q '^FAIL ' "$log" || [ $rc -ne 0 ]; then
         grep -v '^\(PASS\|SKIP\) ' "$log" | tail -n 60 | sed 's/^/    /'
@@ -39,17 +44,65 @@ compile)
     check "compile: C99 -pedantic" $MAKE -s -f tests/compile/Makefile c99
     check "compile: C11 -pedantic" $MAKE -s -f tests/compile/Makefile c11
     check "compile: C++17" $MAKE -s -f tests/compile/Makefile cxx17
+    check "compile: clang C99 -pedantic" $MAKE -s -f tests/compile/Makefile CC=clang c99
+    check "compile: clang C11 -pedantic" $MAKE -s -f tests/compile/Makefile CC=clang c11
+    check "compile: clang++ C++17" $MAKE -s -f tests/compile/Makefile CXX=clang++ cxx17
     check "compile: two TORNADO_STATIC units link into one program" $MAKE -s -f tests/compile/Makefile static
     check "compile: every global symbol has the tn_ prefix" $MAKE -s -f tests/compile/Makefile prefix
     check "compile: TN_ENABLE_THREADS=0 references no pthread symbol" $MAKE -s -f tests/compile/Makefile nothreads
     check "compile: the README's first program builds warning-free" $MAKE -s -f tests/compile/Makefile readme
+    check "compile: tornado.h's #line markers name the right src/ lines" $MAKE -s -f tests/compile/Makefile lines
+    check "compile: every src/ file compiles on its own, as C99 and C++17" $MAKE -s -f tests/compile/Makefile alone
+    check "compile: src/ includes stay on their floor or below, no circle between modules" $MAKE -s -f tests/compile/Makefile modules
+    check "compile: the guide's contents name every section of tornado.h, and only those" $MAKE -s -f tests/compile/Makefile toc
     ;;
 unit)
-    for cfg in default poll nothreads cxx; do
+    for cfg in default poll nothreads cxx split; do
         if $MAKE -s -j2 build/test/$cfg/unit > build/build.log 2>&1; then
             suite "$cfg" build/test/$cfg/unit
         else
             say "FAIL [$cfg] build"; tail -n 30 build/build.log | sed 's/^/    /'
+        fi
+    done
+    ;;
+matrix)
+    # The portability matrix: the unit suite per configuration of the
+    # Makefile's MATRIX. Each suite runs in the background while the next
+    # configuration builds.
+    matrix=${TN_MATRIX:-"kqueue clang m32 musl s390x"}  # TN_MATRIX picks some
+    for cfg in $matrix; do
+        d=build/test/$cfg
+        mkdir -p "$d"
+        if [ $cfg = kqueue ] && [ -z "$($MAKE -s print-kq-src)" ]; then
+            echo skip > "$d.rc"
+            continue
+        fi
+        if ! $MAKE -s -j2 "$d/unit" > "$d.build.log" 2>&1; then
+            echo build > "$d.rc"
+            continue
+        fi
+        run=""
+        case $cfg in
+        s390x) run="qemu-s390x -L /usr/s390x-linux-gnu" ;;
+        m32) "$d/unit" --list > /dev/null 2>&1 || run=qemu-i386 ;;  # a kernel without 32-bit binaries
+        esac
+        (
+            t0=$(date +%s)
+            $run "$d/unit" > "$d.log" 2>&1
+            echo $? > "$d.rc"
+            echo "matrix: $cfg ran in $(($(date +%s) - t0)) s${run:+ under $run}" >> "$d.log"
+        ) &
+    done
+    wait
+    for cfg in $matrix; do
+        d=build/test/$cfg
+        if [ "$(cat "$d.rc")" = skip ]; then
+            say "SKIP [$cfg] libkqueue's source (not a Debian package) is not in ../shared/third_party/; set TN_THIRD_PARTY=DIR"
+        elif [ "$(cat "$d.rc")" = build ]; then
+            say "FAIL [$cfg] build"; tail -n 30 "$d.build.log" | sed 's/^/    /'
+        else
+            report "$cfg" "$d.log" "$(cat "$d.rc")"
+            tail -n 2 "$d.log"
         fi
     done
     ;;
@@ -67,6 +120,11 @@ integration)
     $MAKE -s all > build/build.log 2>&1 || { say "FAIL [integration] make all"; tail -n 30 build/build.log; }
     for t in tests/integration/test_*.py; do
         [ -f "$t" ] || continue
+        miss=$("$PY" tests/integration/harness.py --missing "$t" 2>&1)
+        if [ -n "$miss" ]; then
+            say "FAIL [$(basename "$t" .py)] not run: $PY lacks $miss (tests/setup.sh installs it)"
+            continue
+        fi
         suite "$(basename "$t" .py)" "$PY" "$t"
     done
     ;;

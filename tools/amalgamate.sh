@@ -8,13 +8,37 @@ export LC_ALL
 src=${1:-src}
 manifest="$src/MANIFEST"
 [ -f "$manifest" ] || { echo "amalgamate: no $manifest" >&2; exit 1; }
+# The parts, one path a line: their includes of each other are dropped.
+packed=$(grep -v '^\(#\|\[\|$\)' "$manifest")
 
-part() { # frame one file, dropping its own "local" includes
+part() { # frame one file
     f="$src/$1"
     [ -f "$f" ] || { echo "amalgamate: $f listed in MANIFEST but missing" >&2; exit 1; }
     printf '// ==== BEGIN src/%s ====\n' "$1"
-    printf '#if defined(TN_AMALGAMATION_LINES)\n#line 1 "src/%s"\n#endif\n' "$1"
-    awk '!/^[ \t]*#[ \t]*include[ \t]*"/' "$f"
+    # Includes of other parts go (those parts are already in the header);
+    # every other include stays. With TN_AMALGAMATION_LINES each line keeps
+    # its number in src/: a #line marker starts the numbering after line 1
+    # and restarts it after a run of dropped includes (a short run becomes
+    # empty lines). The marker's #endif takes the number of the line before.
+    printf '%s\n' "$packed" | awk -v name="src/$1" '
+        NR == FNR { packed["\"" $0 "\""] = 1; next }
+        { drop = 0 }
+        /^[ \t]*#[ \t]*include[ \t]*"/ {
+            rest = substr($0, index($0, "\"") + 1)
+            inc = "\"" substr(rest, 1, index(rest, "\""))
+            drop = inc in packed
+        }
+        FNR == 1 { print drop ? "" : $0; marker = 1; next }
+        drop { dropped++; next }
+        {
+            if (marker || dropped > 3)
+                printf "#if defined(TN_AMALGAMATION_LINES)\n#line %d \"%s\"\n#endif\n", FNR - 1, name
+            else
+                for (i = 0; i < dropped; i++) print ""
+            marker = dropped = 0
+            print
+        }
+    ' - "$f"
     printf '// ==== END src/%s ====\n\n' "$1"
 }
 

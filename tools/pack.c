@@ -6,7 +6,8 @@
 // writes one array per file under DIR (recursively; names starting with '.'
 // are skipped) and `const tn_packed_file NAME[]`, sorted by path and ended
 // by {0}, with each file's size, mtime and SHA-256. The output includes
-// INCLUDE ("tornado.h" by default) for the type. Exit status 1 on errors.
+// INCLUDE ("tornado.h" by default) for the type. Exit status 1 on errors,
+// 2 on bad arguments; --help explains.
 #define TORNADO_IMPLEMENTATION
 #include "../tornado.h"
 
@@ -132,11 +133,17 @@ static bool is_identifier(const char *s) {
 }
 
 int main(int argc, char **argv) {
-    if (argc < 3 || argc > 4 || !is_identifier(argv[2])) {
-        fprintf(stderr, "usage: pack DIR NAME [INCLUDE] > out.c   (NAME: a C identifier)\n");
+    tn_options *opts = tn_options_new(&(tn_options_desc){.program = "pack", .args = "DIR NAME [INCLUDE] > out.c",
+                                                         .no_logging_options = true});
+    if (!opts) return 1;
+    int first = tn_options_parse_command_line(opts, argc, argv);  // exits on --help or a bad flag
+    tn_options_free(opts);
+    int nargs = argc - first;
+    if (nargs < 2 || nargs > 3 || !is_identifier(argv[first + 1])) {
+        fprintf(stderr, "pack: expected DIR NAME [INCLUDE], NAME a C identifier (see --help)\n");
         return 2;
     }
-    const char *dir = argv[1], *name = argv[2], *inc = argc == 4 ? argv[3] : "tornado.h";
+    const char *dir = argv[first], *name = argv[first + 1], *inc = nargs == 3 ? argv[first + 2] : "tornado.h";
     list l = {NULL, 0, 0};
     if (walk(&l, dir, "") != 0) return 1;
     qsort(l.v, l.n, sizeof *l.v, by_rel);

@@ -12,7 +12,7 @@
 //
 // Build alone (from the repository's root, which __FILE__ is relative to):
 //     cc -O2 -o chat examples/chat/chat.c -pthread
-// Run: ./chat [--port=8888] [--root=DIR] [--stats]
+// Run: ./chat [--port=8888] [--root=DIR] [--stats]   (--help lists all)
 //   --root   the folder holding templates/ and static/ (default: this file's)
 //   --stats  also serve GET /a/stats (waiters, memory) for tools/bench/longpoll.sh
 #define TORNADO_IMPLEMENTATION
@@ -272,22 +272,25 @@ int main(int argc, char **argv) {
     int port = 8888;
     bool stats = false;
     default_root();
-    for (int i = 1; i < argc; i++) {
-        if (strncmp(argv[i], "--port=", 7) == 0) port = atoi(argv[i] + 7);
-        else if (strncmp(argv[i], "--root=", 7) == 0 && strlen(argv[i] + 7) < sizeof chat.root)
-            snprintf(chat.root, sizeof chat.root, "%s", argv[i] + 7);
-        else if (strcmp(argv[i], "--stats") == 0) stats = true;
-        else {
-            fprintf(stderr, "usage: %s [--port=N] [--root=DIR] [--stats]\n", argv[0]);
-            return 2;
-        }
-    }
+    const char *root = chat.root;
+    tn_options *opts = tn_options_new(&(tn_options_desc){
+        .options = (tn_option_desc[]){
+            TN_OPTION_PORT(&port),
+            {.name = "root", .value = &root, .metavar = "DIR", .help = "the folder holding templates/ and static/"},
+            {.name = "stats", .type = TN_OPTION_BOOL, .value = &stats,
+             .help = "also serve GET /a/stats (waiters, memory) for tools/bench/longpoll.sh"},
+            {0},
+        }});
+    if (!opts) return 1;
+    tn_options_parse_command_line(opts, argc, argv);  // exits on --help or a bad flag
     char secret[65], templates[4200], statics[4200];
     if (random_hex(secret, 32, 0) != 0) return 1;
-    snprintf(templates, sizeof templates, "%s/templates", chat.root);
-    snprintf(statics, sizeof statics, "%s/static", chat.root);
-    if (access(templates, R_OK) != 0 || access(statics, R_OK) != 0) {
-        TN_LOGE("no templates/ and static/ in %s: run from the repository's root or pass --root=DIR", chat.root);
+    int tn = snprintf(templates, sizeof templates, "%s/templates", root);
+    int sn = snprintf(statics, sizeof statics, "%s/static", root);
+    if (tn >= (int)sizeof templates || sn >= (int)sizeof statics || access(templates, R_OK) != 0 ||
+        access(statics, R_OK) != 0) {
+        TN_LOGE("no templates/ and static/ in %s: run from the repository's root or pass --root=DIR", root);
+        tn_options_free(opts);
         return 2;
     }
     tn_loop *loop = tn_loop_new(NULL);
@@ -317,6 +320,7 @@ int main(int argc, char **argv) {
     tn_condition_free(chat.cond);
     for (size_t i = 0; i < chat.count; i++) tn_buf_free(&chat.ring[(chat.first + i) % CACHE_SIZE].json);
     tn_loop_free(loop);
+    tn_options_free(opts);
     uint64_t live = tn_mem_get_stats().live;
     if (live) TN_LOGE("%llu blocks not freed", (unsigned long long)live);
     return live ? 1 : 0;

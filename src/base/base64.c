@@ -1,5 +1,8 @@
 // >>base64 implementation
 #include "base/internal.h"
+#include "base/base64.h"
+#include "base/error.h"
+#include "base/str.h"
 
 TN__PRIVATE const char *tn__b64_alphabet(int flags) {
     return flags & TN_BASE64_URL ? "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"

@@ -4,6 +4,11 @@
 // Encoding never fails; decoding is strict: any character outside the
 // alphabet (whitespace included), misplaced or missing padding, or non-zero
 // bits left over in the last character is TN_EPARSE.
+#ifndef TN__BASE_BASE64_H
+#define TN__BASE_BASE64_H
+#include "base/config.h"
+#include "base/str.h"
+TN__BEGIN_DECLS
 
 enum tn_base64_flags {
     TN_BASE64_URL = 1,    // '-' and '_' instead of '+' and '/' (RFC 4648 §5)
@@ -26,3 +31,6 @@ TN_API int tn_base64_decode(const char *src, size_t len, void *out, size_t *out_
 // Appends the decoding of `len` characters to `b`. Returns 0, TN_EPARSE or
 // TN_ENOMEM; on error `b` keeps its previous contents.
 TN_API int tn_base64_decode_buf(tn_buf *b, const char *src, size_t len, int flags);
+
+TN__END_DECLS
+#endif

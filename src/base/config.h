@@ -21,7 +21,30 @@
 //                                            at a time (tn_stream_write_file)
 //   TORNADO_STATIC         undefined         every function static (all TUs)
 //   TN_API                 extern            linkage of public functions (all TUs)
+//
+// The HTTP server's limits and timeouts are set at run time, in
+// tn_http_server_desc (or tn_app_desc.server); 0 means the default:
+//
+//   max_header_size          16 KiB    request line + headers (431; a request
+//                                      line over 8 KiB: 414)
+//   max_headers              100       header lines (431)
+//   max_body_size            1 MiB     413, before the body is read (a chunk
+//                                      announced past it: at once)
+//   max_buffer_size          body + header limits   a connection's read buffer
+//   chunk_size               64 KiB    pieces of a streamed request body
+//   max_write_buffer_size    16 MiB    queued answers past which a connection's
+//                                      next request waits (pipelining)
+//   header_timeout           20 s      a whole request head, from its first byte
+//                                      (or the accept); Apache's RequestReadTimeout
+//   idle_connection_timeout  60 s      a kept-alive connection between requests
+//   body_timeout             60 s      a whole request body, after its head
+//   write_timeout            60 s      queued output with no byte taken by the
+//                                      client; nginx's send_timeout
+// WebSocket limits are in tn_ws_class (max_message_size, ping and close
+// timeouts).
 
+#ifndef TN__BASE_CONFIG_H
+#define TN__BASE_CONFIG_H
 #define TN_VERSION_MAJOR 0
 #define TN_VERSION_MINOR 1
 #define TN_VERSION_PATCH 0
@@ -126,9 +149,17 @@
 #  define TN_PRINTF(f, a)
 #endif
 
+// Each header's declarations have C linkage in C++ too.
 #ifdef __cplusplus
-extern "C" {
+#  define TN__BEGIN_DECLS extern "C" {
+#  define TN__END_DECLS }
+#else
+#  define TN__BEGIN_DECLS
+#  define TN__END_DECLS
 #endif
 
+TN__BEGIN_DECLS
 // The library version, "MAJOR.MINOR.PATCH".
 TN_API const char *tn_version(void);
+TN__END_DECLS
+#endif

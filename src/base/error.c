@@ -1,5 +1,9 @@
 // >>error implementation
 #include "base/internal.h"
+#include "base/error.h"
+#include "base/error_internal.h"
+
+#include <errno.h>
 
 TN_API const char *tn_version(void) { return TN_VERSION_STRING; }
 
@@ -24,7 +28,7 @@ TN_API const char *tn_err_name(int err) {
 }
 
 // Maps a system errno to a TN_E* code; unknown ones become TN_ESYS.
-TN__PRIVATE int tn__err_from_errno(int e) {
+TN__INTERNAL int tn__err_from_errno(int e) {
     switch (e) {
     case 0: return 0;
     case ENOMEM: return TN_ENOMEM;

@@ -3,6 +3,10 @@
 // ---------------------------------------------------------------------------
 // Calls return 0 (or a count) on success and a negative TN_E* code on failure.
 // Asynchronous results arrive as an `int status` argument with the same codes.
+#ifndef TN__BASE_ERROR_H
+#define TN__BASE_ERROR_H
+#include "base/config.h"
+TN__BEGIN_DECLS
 
 #define TN_ERRNO_MAP(XX)                                                   \
     XX(ERROR,        -1, "unspecified error")                              \
@@ -48,3 +52,6 @@ enum tn_err {
 TN_API const char *tn_strerror(int err);
 // The code's name without the prefix, e.g. "TIMEDOUT"; "UNKNOWN" if none.
 TN_API const char *tn_err_name(int err);
+
+TN__END_DECLS
+#endif

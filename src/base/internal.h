@@ -1,30 +1,32 @@
 // ---------------------------------------------------------------------------
-// >>internal  What every implementation part shares (not public API)
+// >>internal  The start of every implementation file (not public API)
 // ---------------------------------------------------------------------------
+// Every .c under src/ includes this first, then the headers it uses, public
+// and private. A module's private interface to the others lives in its
+// X_internal.h (loop_internal.h, server_internal.h, ws_internal.h...), which
+// names exactly what crosses; a name used in one file only stays there.
+//
+// Linkage. The implementation is built two ways: amalgamated into tornado.h,
+// where it is one translation unit, and file by file from src/ (the "split"
+// unit-test build). Two macros say how far an internal function is seen:
+//   TN__PRIVATE   used in its own file only: static in both builds.
+//   TN__INTERNAL  declared in an X_internal.h and defined in one file for the
+//                 others: static in tornado.h (so two TORNADO_STATIC copies
+//                 link into one program, and only TN_API names leave the
+//                 object), extern (and hidden from a shared library's
+//                 exports) when src/ is compiled file by file.
+// Both carry __attribute__((unused)): a configuration that calls no one of
+// them (no threads, another backend) stays warning-free.
+#ifndef TN__BASE_INTERNAL_H
+#define TN__BASE_INTERNAL_H
+
+// Compiled on its own, a src/ file is a piece of the implementation all the
+// same: say so before config.h picks the system interfaces (_GNU_SOURCE).
+#ifndef TORNADO_IMPLEMENTATION
+#  define TORNADO_IMPLEMENTATION
+#endif
 #include "base/config.h"
 
-#include <errno.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <time.h>
-#include <limits.h>
-#include <fcntl.h>
-#include <unistd.h>
-#include <signal.h>
-#include <sys/types.h>
-#include <sys/time.h>
-#include <sys/socket.h>
-#include <sys/un.h>
-#include <sys/stat.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
-#include <arpa/inet.h>
-#include <netdb.h>
-#include <poll.h>
-#if TN_USE_SENDFILE
-#  include <sys/sendfile.h>
-#endif
 #if TN_ENABLE_THREADS
 #  include <pthread.h>
 #endif
@@ -34,13 +36,24 @@
 #endif
 
 #if defined(__GNUC__) || defined(__clang__)
-#  define TN__PRIVATE static __attribute__((unused))
+#  define TN__UNUSED __attribute__((unused))
+#  define TN__HIDDEN __attribute__((visibility("hidden")))
 #  define TN__LIKELY(x) __builtin_expect(!!(x), 1)
 #  define TN__UNLIKELY(x) __builtin_expect(!!(x), 0)
 #else
-#  define TN__PRIVATE static
+#  define TN__UNUSED
+#  define TN__HIDDEN
 #  define TN__LIKELY(x) (x)
 #  define TN__UNLIKELY(x) (x)
+#endif
+
+#define TN__PRIVATE static TN__UNUSED
+#if defined(TORNADO_IMPL_INCLUDED)  // tornado.h: one translation unit
+#  define TN__INTERNAL static TN__UNUSED
+#elif defined(TORNADO_STATIC)
+#  error "TORNADO_STATIC needs the amalgamated tornado.h: src/ files compiled one by one must call each other"
+#else
+#  define TN__INTERNAL extern TN__HIDDEN TN__UNUSED
 #endif
 
 #define TN__MIN(a, b) ((a) < (b) ? (a) : (b))
@@ -61,6 +74,8 @@
 #  define TN__ATOMIC_LOAD(p) __atomic_load_n((p), __ATOMIC_ACQUIRE)
 #  define TN__ATOMIC_STORE(p, v) __atomic_store_n((p), (v), __ATOMIC_RELEASE)
 #  define TN__ATOMIC_XCHG(p, v) __atomic_exchange_n((p), (v), __ATOMIC_ACQ_REL)
+// A reference count's release: the new value (0: the last one is gone).
+#  define TN__ATOMIC_DEC(p) __atomic_sub_fetch((p), 1, __ATOMIC_ACQ_REL)
 #else
 #  error "tornado.h needs GCC or Clang atomics builtins"
 #endif
@@ -80,19 +95,4 @@ typedef int tn__mutex;
 #  define tn__mutex_unlock(m) ((void)(m))
 #  define TN__THREAD_LOCAL
 #endif
-
-TN__PRIVATE int tn__err_from_errno(int e);
-// A view of p[0..n).
-TN__PRIVATE tn_str tn__str_n(const char *p, size_t n);
-// A malloc'd copy of s (NULL when out of memory).
-TN__PRIVATE char *tn__strdup(const char *s);
-// The value of a hex digit, or -1.
-TN__PRIVATE int tn__hex_value(int c);
-// Writes 2n lowercase hex digits (no NUL).
-TN__PRIVATE void tn__hex_encode(const void *src, size_t n, char *out);
-// RFC 9110 token characters (http_parse.c).
-TN__PRIVATE bool tn__http_is_tchar(unsigned char c);
-TN__PRIVATE void *tn__malloc(size_t n);
-TN__PRIVATE void *tn__calloc(size_t count, size_t n);
-TN__PRIVATE void *tn__realloc(void *p, size_t n);
-TN__PRIVATE void tn__free(void *p);
+#endif

@@ -1,8 +1,17 @@
 // >>json implementation
 #include "base/internal.h"
-#include <locale.h>
+#include "base/json.h"
+#include "base/error.h"
+#include "base/str.h"
+#include "base/alloc_internal.h"
+
+#include <errno.h>
 #include <float.h>
+#include <locale.h>
 #include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 typedef struct tn__json_member tn__json_member;
 
@@ -330,18 +339,6 @@ TN__PRIVATE void tn__json_shrink(tn__json_parser *P, char *p, size_t had, size_t
     if (p + had == (char *)b + TN__JSON_HDR + b->used) b->used -= had - keep;
 }
 
-// Grows a scratch array so that it holds at least `need` elements.
-TN__PRIVATE int tn__json_grow(void **arr, size_t *cap, size_t need, size_t elem) {
-    if (need <= *cap) return 0;
-    size_t n = TN__MAX(*cap * 2, 16);
-    if (n > SIZE_MAX / elem) return TN_ENOMEM;
-    void *p = tn__realloc(*arr, n * elem);
-    if (!p) return TN_ENOMEM;
-    *arr = p;
-    *cap = n;
-    return 0;
-}
-
 TN__PRIVATE int tn__json_fail(tn__json_parser *P, const unsigned char *at, const char *what) {
     tn_json_doc *d = P->doc;
     d->error_offset = (size_t)(at - P->start);
@@ -558,7 +555,7 @@ TN__PRIVATE int tn__json_open(tn__json_parser *P) {
         snprintf(what, sizeof what, "nesting deeper than %d", P->max_depth);
         return tn__json_fail(P, P->p, what);
     }
-    if (tn__json_grow((void **)&P->frames, &P->frames_cap, P->nframes + 1, sizeof *P->frames))
+    if (tn__grow(&P->frames, &P->frames_cap, P->nframes + 1, sizeof *P->frames, 16))
         return tn__json_nomem(P);
     tn__json_frame *f = &P->frames[P->nframes++];
     f->first = P->nstack;
@@ -586,7 +583,7 @@ TN__PRIVATE int tn__json_close(tn__json_parser *P, tn_json_value *v) {
 // Starts the next member of the innermost container: for an object, its key
 // and the colon.
 TN__PRIVATE int tn__json_member_start(tn__json_parser *P) {
-    if (tn__json_grow((void **)&P->stack, &P->stack_cap, P->nstack + 1, sizeof *P->stack))
+    if (tn__grow(&P->stack, &P->stack_cap, P->nstack + 1, sizeof *P->stack, 16))
         return tn__json_nomem(P);
     tn__json_member *m = &P->stack[P->nstack];
     memset(m, 0, sizeof *m);

@@ -18,6 +18,11 @@
 //     if (tn_json_parse(&doc, text, len, NULL) != 0) log(doc.error);
 //     tn_str body = tn_json_str(tn_json_get(doc.root, "body"));
 //     tn_json_doc_free(&doc);
+#ifndef TN__BASE_JSON_H
+#define TN__BASE_JSON_H
+#include "base/config.h"
+#include "base/str.h"
+TN__BEGIN_DECLS
 
 // Nesting limit of the writer and the reader's default max_depth.
 #ifndef TN_JSON_MAX_DEPTH
@@ -152,3 +157,6 @@ TN_API bool tn_json_bool(const tn_json_value *v);
 // strings re-escaped, numbers as their original text. NULL, or nesting beyond
 // the writer's TN_JSON_MAX_DEPTH, is TN_EINVAL.
 TN_API int tn_json_write_value(tn_json_writer *w, const tn_json_value *v);
+
+TN__END_DECLS
+#endif

@@ -1,5 +1,14 @@
 // >>random implementation
 #include "base/internal.h"
+#include "base/random.h"
+#include "base/error.h"
+#include "base/error_internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <unistd.h>
+
 #if defined(__linux__)
 #  include <sys/syscall.h>
 #endif

@@ -1,7 +1,11 @@
 // >>sha1 implementation
 #include "base/internal.h"
+#include "base/sha1.h"
+#include "base/sha1_internal.h"
 
-TN__PRIVATE uint32_t tn__load_be32(const uint8_t *p) {
+#include <string.h>
+
+TN__INTERNAL uint32_t tn__load_be32(const uint8_t *p) {
     return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
 }
 
@@ -14,12 +18,10 @@ TN__PRIVATE void tn__store_be32(uint8_t *p, uint32_t v) {
 
 TN__PRIVATE uint32_t tn__rol32(uint32_t v, int n) { return v << n | v >> (32 - n); }
 
-// The Merkle-Damgard framing that SHA-1 and SHA-256 share: 64-byte blocks,
-// a 0x80 pad byte and the bit count as a big-endian 64-bit trailer.
-typedef void (*tn__md_compress)(uint32_t *state, const uint8_t *block);
+// ---- the Merkle-Damgard framing, shared with SHA-256
 
-TN__PRIVATE void tn__md_update(uint32_t *state, uint8_t *block, uint64_t *count, const void *data,
-                               size_t len, tn__md_compress compress) {
+TN__INTERNAL void tn__md_update(uint32_t *state, uint8_t *block, uint64_t *count, const void *data,
+                                size_t len, tn__md_compress compress) {
     const uint8_t *p = TN__CAST(const uint8_t *, data);
     size_t used = (size_t)(*count % 64);
     *count += len;
@@ -36,8 +38,8 @@ TN__PRIVATE void tn__md_update(uint32_t *state, uint8_t *block, uint64_t *count,
     if (len) memcpy(block, p, len);
 }
 
-TN__PRIVATE void tn__md_final(uint32_t *state, uint8_t *block, uint64_t count,
-                              tn__md_compress compress, uint8_t *out, int words) {
+TN__INTERNAL void tn__md_final(uint32_t *state, uint8_t *block, uint64_t count,
+                               tn__md_compress compress, uint8_t *out, int words) {
     size_t used = (size_t)(count % 64);
     block[used++] = 0x80;
     if (used > 56) {

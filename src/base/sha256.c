@@ -1,5 +1,9 @@
 // >>sha256 implementation
 #include "base/internal.h"
+#include "base/sha256.h"
+#include "base/sha1_internal.h"
+
+#include <string.h>
 
 TN__PRIVATE uint32_t tn__ror32(uint32_t v, int n) { return v >> n | v << (32 - n); }
 

@@ -1,6 +1,10 @@
 // ---------------------------------------------------------------------------
 // >>sha256  SHA-256 (FIPS 180-4), HMAC-SHA256 (RFC 2104) and signature checks
 // ---------------------------------------------------------------------------
+#ifndef TN__BASE_SHA256_H
+#define TN__BASE_SHA256_H
+#include "base/config.h"
+TN__BEGIN_DECLS
 
 #define TN_SHA256_SIZE 32
 
@@ -38,3 +42,6 @@ TN_API void tn_hmac_sha256(const void *key, size_t keylen, const void *msg, size
 // True when the `n` bytes at a and b are equal. Takes the same time wherever
 // they differ: compare signatures and tokens with it, never with memcmp.
 TN_API bool tn_memeq_consttime(const void *a, const void *b, size_t n);
+
+TN__END_DECLS
+#endif

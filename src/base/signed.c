@@ -1,5 +1,14 @@
 // >>signed implementation
 #include "base/internal.h"
+#include "base/signed.h"
+#include "base/base64.h"
+#include "base/error.h"
+#include "base/sha256.h"
+#include "base/str.h"
+#include "base/str_internal.h"
+
+#include <stdio.h>
+#include <string.h>
 
 TN__PRIVATE void tn__signed_field(tn_buf *b, const char *s, size_t n) {
     tn_buf_appendf(b, "%zu:", n);

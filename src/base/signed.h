@@ -6,6 +6,11 @@
 //     2|1:KEYVERSION|10:TIMESTAMP|LEN:NAME|LEN:BASE64(VALUE)|HMAC-SHA256 hex
 // Version 1 (HMAC-SHA1) values are refused. Used for signed cookies and
 // XSRF tokens.
+#ifndef TN__BASE_SIGNED_H
+#define TN__BASE_SIGNED_H
+#include "base/config.h"
+#include "base/str.h"
+TN__BEGIN_DECLS
 
 // Appends the signed form of value[0..len) under `name`, made at `timestamp`
 // (seconds since the epoch) with `secret` of key version `key_version`.
@@ -22,3 +27,6 @@ TN_API int tn_signed_value_create(tn_buf *out, const char *secret, int key_versi
 // version) or TN_ETIMEDOUT (expired); `out` is then unchanged.
 TN_API int tn_signed_value_decode(tn_buf *out, const char *const *secrets, int nsecrets, const char *name,
                                   const char *signed_value, size_t len, double max_age_days, int64_t now);
+
+TN__END_DECLS
+#endif

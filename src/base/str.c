@@ -1,25 +1,32 @@
 // >>str implementation
 #include "base/internal.h"
+#include "base/str.h"
+#include "base/str_internal.h"
+#include "base/error.h"
+#include "base/alloc_internal.h"
 
-TN__PRIVATE tn_str tn__str_n(const char *p, size_t n) {
+#include <stdio.h>
+#include <string.h>
+
+TN__INTERNAL tn_str tn__str_n(const char *p, size_t n) {
     tn_str v;
     v.ptr = p;
     v.len = n;
     return v;
 }
 
-TN__PRIVATE char *tn__strdup(const char *s) {
+TN__INTERNAL char *tn__strdup(const char *s) {
     size_t n = strlen(s) + 1;
     char *p = TN__CAST(char *, tn__malloc(n));
     if (p) memcpy(p, s, n);
     return p;
 }
 
-TN__PRIVATE int tn__hex_value(int c) {
+TN__INTERNAL int tn__hex_value(int c) {
     return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
 }
 
-TN__PRIVATE void tn__hex_encode(const void *src, size_t n, char *out) {
+TN__INTERNAL void tn__hex_encode(const void *src, size_t n, char *out) {
     const unsigned char *p = TN__CAST(const unsigned char *, src);
     for (size_t i = 0; i < n; i++) {
         out[2 * i] = "0123456789abcdef"[p[i] >> 4];
@@ -50,15 +57,7 @@ TN_API bool tn_str_eq_nocase(tn_str a, tn_str b) {
 
 TN_API int tn_buf_reserve(tn_buf *b, size_t extra) {
     if (extra > SIZE_MAX - b->len - 1) return TN_ENOMEM;
-    size_t need = b->len + extra + 1;
-    if (need <= b->cap) return 0;
-    size_t cap = b->cap ? b->cap : 64;
-    while (cap < need) cap = cap > SIZE_MAX / 2 ? need : cap * 2;
-    char *p = TN__CAST(char *, tn__realloc(b->data, cap));
-    if (!p) return TN_ENOMEM;
-    b->data = p;
-    b->cap = cap;
-    return 0;
+    return tn__grow(&b->data, &b->cap, b->len + extra + 1, 1, 64);  // + 1: the NUL
 }
 
 TN_API int tn_buf_append(tn_buf *b, const void *data, size_t len) {
@@ -112,4 +111,19 @@ TN_API void tn_buf_free(tn_buf *b) {
     tn__free(b->data);
     b->data = NULL;
     b->len = b->cap = 0;
+}
+
+TN__INTERNAL int tn__buf_append_num(tn_buf *b, uint64_t v, unsigned base) {
+    char tmp[24];
+    int i = (int)sizeof tmp;
+    do {
+        tmp[--i] = "0123456789abcdef"[v % base];
+        v /= base;
+    } while (v);
+    return tn_buf_append(b, tmp + i, sizeof tmp - (size_t)i);
+}
+
+TN__INTERNAL void tn__buf_trim(tn_buf *b, size_t keep) {
+    if (b->cap > keep) tn_buf_free(b);
+    else tn_buf_clear(b);
 }

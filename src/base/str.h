@@ -1,6 +1,10 @@
 // ---------------------------------------------------------------------------
 // >>str  String views and growable byte buffers
 // ---------------------------------------------------------------------------
+#ifndef TN__BASE_STR_H
+#define TN__BASE_STR_H
+#include "base/config.h"
+TN__BEGIN_DECLS
 
 // A view of bytes owned by someone else; not NUL-terminated in general.
 typedef struct tn_str {
@@ -39,3 +43,6 @@ TN_API void tn_buf_consume(tn_buf *b, size_t n);
 TN_API void tn_buf_clear(tn_buf *b);
 // Frees the memory and zeroes the buffer.
 TN_API void tn_buf_free(tn_buf *b);
+
+TN__END_DECLS
+#endif

@@ -1,5 +1,8 @@
 // >>time implementation
 #include "base/internal.h"
+#include "base/time.h"
+
+#include <time.h>
 
 TN_API double tn_time_monotonic(void) {
     struct timespec ts;

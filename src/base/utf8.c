@@ -1,5 +1,9 @@
 // >>utf8 implementation
 #include "base/internal.h"
+#include "base/utf8.h"
+#include "base/error.h"
+
+#include <string.h>
 
 TN_API void tn_utf8_reset(tn_utf8_state *s) { memset(s, 0, sizeof *s); }
 

@@ -5,6 +5,10 @@
 // U+10FFFF and the old 5- and 6-byte forms. Fails fast: the first byte that
 // no valid sequence can continue with is the error, as RFC 6455 §8.1 wants
 // for text frames (a WebSocket peer closes with 1007 before the frame ends).
+#ifndef TN__BASE_UTF8_H
+#define TN__BASE_UTF8_H
+#include "base/config.h"
+TN__BEGIN_DECLS
 
 // Zero-initialise before the first call (or use tn_utf8_reset).
 typedef struct tn_utf8_state {
@@ -24,3 +28,6 @@ TN_API int tn_utf8_validate(tn_utf8_state *s, const void *data, size_t len);
 TN_API bool tn_utf8_complete(const tn_utf8_state *s);
 // True when the `len` bytes are complete, valid UTF-8.
 TN_API bool tn_utf8_valid(const void *data, size_t len);
+
+TN__END_DECLS
+#endif

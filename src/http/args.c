@@ -1,7 +1,13 @@
 // >>args implementation
 #include "base/internal.h"
+#include "http/args.h"
+#include "http/args_internal.h"
+#include "base/error.h"
+#include "base/str.h"
+#include "http/url.h"
+#include "base/alloc_internal.h"
 
-#define TN__ARGS_DEFAULT_MAX_FIELDS 1000
+#include <string.h>
 
 // One owned copy of an input; its bytes follow the header in the same block.
 struct tn__args_chunk {
@@ -10,7 +16,7 @@ struct tn__args_chunk {
 
 // A new chunk of `a` holding `len` bytes of `data` (NULL: left uninitialised)
 // and a NUL. Returns its bytes or NULL.
-TN__PRIVATE char *tn__args_copy(tn_args *a, const char *data, size_t len) {
+TN__INTERNAL char *tn__args_copy(tn_args *a, const char *data, size_t len) {
     if (len > SIZE_MAX - sizeof(struct tn__args_chunk) - 1) return NULL;
     struct tn__args_chunk *c = TN__CAST(struct tn__args_chunk *,
                                         tn__malloc(sizeof *c + len + 1));
@@ -23,14 +29,9 @@ TN__PRIVATE char *tn__args_copy(tn_args *a, const char *data, size_t len) {
     return copy;
 }
 
-TN__PRIVATE int tn__args_push(tn_args *a, tn_str name, tn_str value) {
-    if (a->count == a->cap) {
-        size_t cap = a->cap ? a->cap * 2 : 4;  // small: a parked request keeps it
-        tn_arg *items = TN__CAST(tn_arg *, tn__realloc(a->items, cap * sizeof *items));
-        if (!items) return TN_ENOMEM;
-        a->items = items;
-        a->cap = cap;
-    }
+TN__INTERNAL int tn__args_push(tn_args *a, tn_str name, tn_str value) {
+    // Small at first: a parked request keeps it.
+    if (tn__grow(&a->items, &a->cap, a->count + 1, sizeof *a->items, 4)) return TN_ENOMEM;
     a->items[a->count].name = name;
     a->items[a->count].value = value;
     a->count++;
@@ -38,7 +39,7 @@ TN__PRIVATE int tn__args_push(tn_args *a, tn_str name, tn_str value) {
 }
 
 // Undoes a failed append: drops the fields after `count` and the newest chunk.
-TN__PRIVATE void tn__args_undo(tn_args *a, size_t count) {
+TN__INTERNAL void tn__args_undo(tn_args *a, size_t count) {
     struct tn__args_chunk *c = a->mem;
     a->count = count;
     if (c) {

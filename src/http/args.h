@@ -13,6 +13,11 @@
 // A tn_args owns a copy of each input, decoded in place, and an array of views
 // into those copies: the views stay valid until tn_args_free, and every name
 // and value is NUL-terminated (ptr[len] == '\0'), so ptr is a C string.
+#ifndef TN__HTTP_ARGS_H
+#define TN__HTTP_ARGS_H
+#include "base/config.h"
+#include "base/str.h"
+TN__BEGIN_DECLS
 
 typedef struct tn_arg {
     tn_str name;
@@ -50,3 +55,6 @@ TN_API const tn_str *tn_args_next(const tn_args *a, const char *name, size_t *po
 TN_API size_t tn_args_get_all(const tn_args *a, const char *name, tn_str *out, size_t max);
 // Frees everything and zeroes `a` (it may be reused).
 TN_API void tn_args_free(tn_args *a);
+
+TN__END_DECLS
+#endif

@@ -1,5 +1,28 @@
 // >>http_client implementation, part 2: one fetch (request, answer, redirects)
+#include "base/internal.h"
+#include "http/client.h"
 #include "http/client_internal.h"
+#include "base/base64.h"
+#include "base/config.h"
+#include "base/error.h"
+#include "base/str.h"
+#include "base/time.h"
+#include "http/parse.h"
+#include "http/url.h"
+#include "loop/loop.h"
+#include "net/stream.h"
+#include "base/alloc_internal.h"
+#include "base/log_internal.h"
+#include "base/str_internal.h"
+#include "http/parse_internal.h"
+#include "http/url_internal.h"
+#include "loop/loop_internal.h"
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 // The default headers a user's line replaces (and what else it says).
 enum {
@@ -12,6 +35,8 @@ enum {
 };
 
 #define TN__FETCH_AGENT "Tornado/tornado.h-" TN_VERSION_STRING
+// A recycled fetch keeps each buffer up to this size (as the server's requests).
+enum { TN__FETCH_KEEP_BUF = 64 * 1024 };
 
 // ---- fetch objects, reused by their client
 
@@ -34,7 +59,7 @@ TN__PRIVATE tn_fetch *tn__fetch_take(tn_http_client *c) {
     return f;
 }
 
-TN__PRIVATE void tn__fetch_free_mem(tn_fetch *f) {
+TN__INTERNAL void tn__fetch_free_mem(tn_fetch *f) {
     tn_buf_free(&f->mem);
     tn_buf_free(&f->cur);
     tn_buf_free(&f->req);
@@ -51,11 +76,11 @@ TN__PRIVATE void tn__fetch_recycle(tn_fetch *f) {
         tn__fetch_free_mem(f);
         return;
     }
-    tn__buf_trim(&f->mem);
-    tn__buf_trim(&f->cur);
-    tn__buf_trim(&f->req);
-    tn__buf_trim(&f->head);
-    tn__buf_trim(&f->body_buf);
+    tn__buf_trim(&f->mem, TN__FETCH_KEEP_BUF);
+    tn__buf_trim(&f->cur, TN__FETCH_KEEP_BUF);
+    tn__buf_trim(&f->req, TN__FETCH_KEEP_BUF);
+    tn__buf_trim(&f->head, TN__FETCH_KEEP_BUF);
+    tn__buf_trim(&f->body_buf, TN__FETCH_KEEP_BUF);
     f->next = c->free_fetches;
     c->free_fetches = f;
     c->nfree++;
@@ -97,7 +122,7 @@ TN__PRIVATE void tn__fetch_finish(tn_fetch *f, int error) {
     if (!f->kept) tn__fetch_recycle(f);
 }
 
-TN__PRIVATE void tn__fetch_fail(tn_fetch *f, int error, const char *fmt, ...) {
+TN__INTERNAL void tn__fetch_fail(tn_fetch *f, int error, const char *fmt, ...) {
     if (f->where == TN__HF_DONE) return;
     va_list ap;
     va_start(ap, fmt);
@@ -426,7 +451,7 @@ TN__PRIVATE void tn__fetch_send(tn_fetch *f) {
     else if (f->producer && !f->expect_continue) tn__fetch_produce(f);
 }
 
-TN__PRIVATE void tn__fetch_on_conn(tn_fetch *f, tn__hc_conn *conn, int status, bool reused) {
+TN__INTERNAL void tn__fetch_on_conn(tn_fetch *f, tn__hc_conn *conn, int status, bool reused) {
     if (status) {
         bool proxy = f->proxy_host != NULL;
         tn__fetch_fail(f, status, "cannot connect to %s%s:%u: %s", proxy ? "the proxy " : "",
@@ -677,7 +702,7 @@ TN__PRIVATE void tn__fetch_on_end(tn_fetch *f, int status) {
     }
 }
 
-TN__PRIVATE size_t tn__fetch_on_data(tn_fetch *f, int status, const char *data, size_t len) {
+TN__INTERNAL size_t tn__fetch_on_data(tn_fetch *f, int status, const char *data, size_t len) {
     if (status) {
         tn__fetch_on_end(f, status == TN_ECLOSED ? TN_EOF : status);
         return 0;
@@ -777,7 +802,7 @@ TN_API int tn_http_client_fetch_sync(tn_http_client *c, const tn_fetch_desc *des
     *out = NULL;
     tn_loop *loop = c->loop;
     if (loop->running || loop->sync_active) return TN_EBUSY;
-    loop->now = tn_time_monotonic();  // the loop was idle: its clock is old
+    loop->now = tn__loop_clock(loop);  // the loop was idle: its clock is old
     tn_fetch *f;
     int r = tn__fetch_start(c, desc, out, &f);
     if (r) return r;

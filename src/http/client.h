@@ -44,6 +44,13 @@
 // https:// is TN_ENOTSUP until TLS exists (the connection is made in one
 // place, under which TLS will slot in); decompress_response likewise waits
 // for the gzip codec. HTTP proxies work for http:// (absolute-form targets).
+#ifndef TN__HTTP_CLIENT_H
+#define TN__HTTP_CLIENT_H
+#include "base/config.h"
+#include "base/str.h"
+#include "http/parse.h"
+#include "loop/loop.h"
+TN__BEGIN_DECLS
 
 typedef struct tn_http_client tn_http_client;
 // One fetch in progress, as its body producer sees it.
@@ -178,3 +185,6 @@ TN_API int tn_fetch_write(tn_fetch *f, const void *data, size_t len, tn_fetch_wr
 TN_API int tn_fetch_end_body(tn_fetch *f);
 // The desc's user_data.
 TN_API void *tn_fetch_user_data(const tn_fetch *f);
+
+TN__END_DECLS
+#endif

@@ -6,6 +6,15 @@
 // fetches and the client: one is freed by its stream's close callback (or
 // by its connect callback when connecting failed), and forgets its host
 // when the client goes first.
+#ifndef TN__HTTP_CLIENT_INTERNAL_H
+#define TN__HTTP_CLIENT_INTERNAL_H
+#include "base/internal.h"
+#include "base/str.h"
+#include "http/client.h"
+#include "http/parse.h"
+#include "http/url.h"
+#include "loop/loop.h"
+#include "net/stream.h"
 #include "loop/loop_internal.h"
 
 typedef struct tn__hc_host tn__hc_host;
@@ -110,30 +119,31 @@ struct tn_fetch {
 };
 
 // The pool (pool.c) for a fetch (client.c)
-TN__PRIVATE void tn__hc_enqueue(tn_http_client *c, tn_fetch *f, bool front);
-TN__PRIVATE void tn__hc_unlist(tn_http_client *c, tn_fetch *f);
+TN__INTERNAL void tn__hc_enqueue(tn_http_client *c, tn_fetch *f, bool front);
+TN__INTERNAL void tn__hc_unlist(tn_http_client *c, tn_fetch *f);
 // Starts what the queue can start now; never re-entered.
-TN__PRIVATE void tn__hc_pump(tn_http_client *c);
+TN__INTERNAL void tn__hc_pump(tn_http_client *c);
 // Starts the queue later, never inside the user's call: on the way out of
 // the client's callback running now, else from a loop timer.
-TN__PRIVATE void tn__hc_pump_soon(tn_http_client *c);
+TN__INTERNAL void tn__hc_pump_soon(tn_http_client *c);
 // Gives the connection back: to the pool when reusable, else closed.
-TN__PRIVATE void tn__hc_conn_release(tn__hc_conn *conn, bool reusable);
+TN__INTERNAL void tn__hc_conn_release(tn__hc_conn *conn, bool reusable);
 // Ends every fetch and frees the client, or (inside one of its callbacks)
 // marks it to be, on the way out of the outermost.
-TN__PRIVATE void tn__hc_free_now(tn_http_client *c);
+TN__INTERNAL void tn__hc_free_now(tn_http_client *c);
 // Around every entry from the loop (stream, timer and connect callbacks).
-TN__PRIVATE tn_http_client *tn__hc_enter(tn_http_client *c);
-TN__PRIVATE void tn__hc_leave(tn_http_client *c);
+TN__INTERNAL tn_http_client *tn__hc_enter(tn_http_client *c);
+TN__INTERNAL void tn__hc_leave(tn_http_client *c);
 // tn_fetch_write's stream callback (arg: the connection).
-TN__PRIVATE void tn__hc_conn_wrote(tn_stream *s, int status, void *arg);
+TN__INTERNAL void tn__hc_conn_wrote(tn_stream *s, int status, void *arg);
 
 // A fetch (client.c) for the pool
 // The connection got ready for f (status 0; `reused`: from the pool), or
 // connecting failed.
-TN__PRIVATE void tn__fetch_on_conn(tn_fetch *f, tn__hc_conn *conn, int status, bool reused);
+TN__INTERNAL void tn__fetch_on_conn(tn_fetch *f, tn__hc_conn *conn, int status, bool reused);
 // The connection's bytes while it serves f (a tn_stream_parse_cb's job).
-TN__PRIVATE size_t tn__fetch_on_data(tn_fetch *f, int status, const char *data, size_t len);
+TN__INTERNAL size_t tn__fetch_on_data(tn_fetch *f, int status, const char *data, size_t len);
 // Ends f with an error (its on_response runs).
-TN__PRIVATE void tn__fetch_fail(tn_fetch *f, int error, const char *fmt, ...) TN_PRINTF(3, 4);
-TN__PRIVATE void tn__fetch_free_mem(tn_fetch *f);
+TN__INTERNAL void tn__fetch_fail(tn_fetch *f, int error, const char *fmt, ...) TN_PRINTF(3, 4);
+TN__INTERNAL void tn__fetch_free_mem(tn_fetch *f);
+#endif

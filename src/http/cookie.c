@@ -1,5 +1,14 @@
 // >>cookie implementation
 #include "base/internal.h"
+#include "http/cookie.h"
+#include "base/error.h"
+#include "base/str.h"
+#include "http/args.h"
+#include "http/util.h"
+#include "base/log_internal.h"
+#include "http/args_internal.h"
+
+#include <string.h>
 
 TN__PRIVATE bool tn__cookie_space(char c) {
     return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f';

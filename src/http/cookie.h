@@ -7,6 +7,15 @@
 // an empty name, and a value in double quotes is unquoted as Python's
 // http.cookies does (\ooo octal escapes and \" style escapes). Cookies land
 // in a tn_args, so tn_args_get gives the LAST cookie of a name, as Tornado.
+#ifndef TN__HTTP_COOKIE_H
+#define TN__HTTP_COOKIE_H
+#include "base/config.h"
+#include "base/str.h"
+#include "http/args.h"
+
+#include <time.h>
+
+TN__BEGIN_DECLS
 
 // Parses a Cookie header value and appends its cookies to `jar` (a
 // zero-initialised or existing tn_args). Returns 0, TN_ERANGE past 1000
@@ -32,3 +41,6 @@ typedef struct tn_cookie_desc {
 // `out` unchanged) for a bad name, or a ";" or control byte in the value,
 // domain, path or samesite.
 TN_API int tn_cookie_format(tn_buf *out, const tn_cookie_desc *d);
+
+TN__END_DECLS
+#endif

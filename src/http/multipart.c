@@ -1,5 +1,17 @@
 // >>multipart implementation
 #include "base/internal.h"
+#include "http/multipart.h"
+#include "base/error.h"
+#include "base/str.h"
+#include "http/args.h"
+#include "http/url.h"
+#include "http/util.h"
+#include "base/alloc_internal.h"
+#include "base/log_internal.h"
+#include "base/str_internal.h"
+#include "http/parse_internal.h"
+
+#include <string.h>
 
 #define TN__MP_MAX_PARTS 100
 #define TN__MP_MAX_HEADER (10 * 1024)
@@ -116,13 +128,7 @@ TN__PRIVATE int tn__mp_split(tn_multipart *mp, tn__mp_scan *sc, const char *body
         const char *content = eoh + 4;
         const char *d = tn__mp_next(sc, eoh + 2, &next, &close);
         if (!d) return tn__mp_fail(TN_EPARSE, "no closing boundary");
-        if (mp->count == cap) {
-            cap = cap ? cap * 2 : 4;
-            tn_multipart_part *parts = TN__CAST(tn_multipart_part *,
-                                                tn__realloc(mp->parts, cap * sizeof *parts));
-            if (!parts) return TN_ENOMEM;
-            mp->parts = parts;
-        }
+        if (tn__grow(&mp->parts, &cap, mp->count + 1, sizeof *mp->parts, 4)) return TN_ENOMEM;
         tn_multipart_part *part = &mp->parts[mp->count++];
         memset(part, 0, sizeof *part);
         part->headers = tn__str_n(start, eoh < start ? 0 : (size_t)(eoh - start));

@@ -6,6 +6,12 @@
 // the caller's body; names and file names are decoded into memory the
 // tn_multipart owns. A part with a non-empty file name is a file
 // (Tornado's request.files); the others are fields (request.arguments).
+#ifndef TN__HTTP_MULTIPART_H
+#define TN__HTTP_MULTIPART_H
+#include "base/config.h"
+#include "base/str.h"
+#include "http/args.h"
+TN__BEGIN_DECLS
 
 typedef struct tn_multipart_limits {
     size_t max_parts;             // default 100
@@ -45,3 +51,6 @@ TN_API tn_str tn_multipart_header(const tn_multipart_part *part, const char *nam
 TN_API int tn_multipart_to_args(const tn_multipart *mp, tn_args *args);
 // Frees what tn_multipart_parse allocated and zeroes `mp`.
 TN_API void tn_multipart_free(tn_multipart *mp);
+
+TN__END_DECLS
+#endif

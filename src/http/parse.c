@@ -1,5 +1,13 @@
 // >>http_parse implementation
 #include "base/internal.h"
+#include "http/parse.h"
+#include "http/parse_internal.h"
+#include "base/error.h"
+#include "base/str.h"
+#include "base/str_internal.h"
+
+#include <limits.h>
+#include <string.h>
 
 // Internal results: 0 = go on, TN_INCOMPLETE, or the HTTP status of the error.
 enum {
@@ -20,7 +28,7 @@ static const unsigned char tn__http_cls[256] = {
 };
 
 TN__PRIVATE bool tn__http_is(unsigned char c, int cls) { return (tn__http_cls[c] & cls) != 0; }
-TN__PRIVATE bool tn__http_is_tchar(unsigned char c) { return tn__http_is(c, TN__C_TCHAR); }
+TN__INTERNAL bool tn__http_is_tchar(unsigned char c) { return tn__http_is(c, TN__C_TCHAR); }
 
 // A case-insensitive compare of a view with a NUL-terminated name.
 TN__PRIVATE bool tn__http_eq(tn_str a, const char *name) {
@@ -90,7 +98,7 @@ TN__PRIVATE size_t tn__http_scan_text(const char *b, size_t p, size_t e, unsigne
     }
 }
 
-TN__PRIVATE tn_str tn__http_trim(const char *p, size_t len) {
+TN__INTERNAL tn_str tn__http_trim(const char *p, size_t len) {
     while (len && (p[0] == ' ' || p[0] == '\t')) p++, len--;
     while (len && (p[len - 1] == ' ' || p[len - 1] == '\t')) len--;
     return tn__str_n(p, len);
@@ -183,9 +191,7 @@ TN__PRIVATE int tn__http_line_text(const tn__http_head *h, size_t *q, unsigned c
     return *q >= e ? tn__http_need_line(h, *q) : 0;
 }
 
-// RFC 3986 host [":" port]; the host may be empty only when !strict, the
-// port is required when need_port.
-TN__PRIVATE bool tn__http_valid_host(tn_str s, bool strict, bool need_port) {
+TN__INTERNAL bool tn__http_valid_host(tn_str s, bool strict, bool need_port) {
     size_t i = 0, n = s.len;
     const unsigned char *p = (const unsigned char *)s.ptr;
     if (n && p[0] == '[') {
@@ -467,7 +473,8 @@ enum { TN__CK_SIZE, TN__CK_DATA, TN__CK_DATA_END, TN__CK_TRAILER, TN__CK_DONE };
 
 // A chunk-size line "HEX [BWS ";" extensions] CRLF" at b[0..len), shorter
 // than `max`. Extensions are skipped; they may hold no CTL but HTAB.
-TN__PRIVATE int tn__chunk_size_line(const char *b, size_t len, size_t max, uint64_t *size,
+// A size over `room` is TN_EMSGSIZE as soon as its digits show it.
+TN__PRIVATE int tn__chunk_size_line(const char *b, size_t len, size_t max, uint64_t room, uint64_t *size,
                                     size_t *used) {
     size_t q = 0, e = TN__MIN(len, max);
     uint64_t v = 0;
@@ -475,6 +482,7 @@ TN__PRIVATE int tn__chunk_size_line(const char *b, size_t len, size_t max, uint6
         if (q == 16) return TN_EPARSE;  // 16 hex digits fill a uint64_t
         unsigned char c = (unsigned char)b[q];
         v = v << 4 | (uint64_t)(c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10);
+        if (v > room) return TN_EMSGSIZE;
     }
     size_t digits = q;
     while (q < e && (b[q] == ' ' || b[q] == '\t')) q++;
@@ -508,9 +516,12 @@ TN__PRIVATE int tn__chunk_step(tn_chunked_decoder *d, const char *b, size_t len,
                                tn_str *data) {
     switch (d->_state) {
     case TN__CK_SIZE: {
-        int r = tn__chunk_size_line(b, len, TN__DEF(d->max_line, 4096u), &d->_remaining, used);
-        if (!r) d->_state = d->_remaining ? TN__CK_DATA : TN__CK_TRAILER;
-        return r;
+        uint64_t room = d->max_size ? d->max_size - d->_total : UINT64_MAX;
+        int r = tn__chunk_size_line(b, len, TN__DEF(d->max_line, 4096u), room, &d->_remaining, used);
+        if (r) return r;
+        d->_total += d->_remaining;
+        d->_state = d->_remaining ? TN__CK_DATA : TN__CK_TRAILER;
+        return 0;
     }
     case TN__CK_DATA:
         *used = (size_t)TN__MIN((uint64_t)len, d->_remaining);
@@ -541,7 +552,7 @@ TN_API int tn_chunked_decode(tn_chunked_decoder *d, const char *buf, size_t len,
         int r = tn__chunk_step(d, buf + off, len - off, &used, data);
         // An error after some progress is reported by the next call, so a
         // split feed and a one-shot feed deliver the same data.
-        if (r == TN_EPARSE) return off ? (int)off : r;
+        if (r == TN_EPARSE || r == TN_EMSGSIZE) return off ? (int)off : r;
         if (r) break;
         off += used;
     }
@@ -549,20 +560,3 @@ TN_API int tn_chunked_decode(tn_chunked_decoder *d, const char *buf, size_t len,
 }
 
 TN_API bool tn_chunked_done(const tn_chunked_decoder *d) { return d->_state == TN__CK_DONE; }
-
-// ---- checking what we built ----------------------------------------------
-
-// A request head we built must parse back as itself, whole, with exactly
-// `lines` header lines and sound framing: a CR or LF smuggled into a method,
-// a target or a header fails here. `scratch` has `max` slots. Returns 0 or
-// TN_EINVAL.
-TN__PRIVATE int tn__http_check_request_head(const char *p, size_t len, tn_header *scratch, size_t max,
-                                            size_t lines) {
-    tn_http_request rq;
-    tn_http_framing f;
-    tn_http_limits lim = {len + 1, len + 1};  // our own head: any size
-    int n = tn_http_parse_request(p, len, &rq, scratch, max, &lim);
-    if (n < 0 || (size_t)n != len || rq.num_headers != lines || tn_http_request_framing(&rq, &f) != 0)
-        return TN_EINVAL;
-    return 0;
-}

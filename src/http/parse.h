@@ -9,6 +9,11 @@
 // "\r\n\r\n" has arrived or the buffer has reached a limit, so a slow sender
 // cannot make the parsing cost quadratic. Errors and limits are found at the
 // first byte that shows them, even before the head is complete.
+#ifndef TN__HTTP_PARSE_H
+#define TN__HTTP_PARSE_H
+#include "base/config.h"
+#include "base/str.h"
+TN__BEGIN_DECLS
 
 // One header field line: the name as sent, the value without surrounding OWS.
 typedef struct tn_header {
@@ -99,14 +104,21 @@ TN_API int tn_http_response_framing(const tn_http_response *resp, tn_str request
 typedef struct tn_chunked_decoder {
     size_t max_line;     // 4 KiB: a chunk-size line with extensions and CRLF
     size_t max_trailer;  // 16 KiB: all trailer lines with the final CRLF
+    uint64_t max_size;   // the sum of the chunk sizes; 0: no limit
     uint64_t _remaining; // private state from here on
+    uint64_t _total;
     size_t _trailer_bytes;
     int _state;
 } tn_chunked_decoder;
 
 // Decodes from buf[0..len): returns the bytes consumed (> 0) and sets *data to
 // the payload found in them (a view into buf, possibly empty); TN_INCOMPLETE
-// when nothing can be consumed yet (keep the bytes, add more); TN_EPARSE; 0 once done.
+// when nothing can be consumed yet (keep the bytes, add more); TN_EPARSE;
+// TN_EMSGSIZE as soon as a chunk size would take the body past max_size
+// (before its data arrive); 0 once done.
 TN_API int tn_chunked_decode(tn_chunked_decoder *d, const char *buf, size_t len, tn_str *data);
 // True once the last chunk and the trailers have been consumed.
 TN_API bool tn_chunked_done(const tn_chunked_decoder *d);
+
+TN__END_DECLS
+#endif

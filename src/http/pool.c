@@ -1,5 +1,17 @@
 // >>http_client implementation, part 1: the client, its queue and its pool
+#include "base/internal.h"
+#include "http/client.h"
 #include "http/client_internal.h"
+#include "base/error.h"
+#include "loop/loop.h"
+#include "net/stream.h"
+#include "net/tcp.h"
+#include "base/alloc_internal.h"
+#include "base/log_internal.h"
+#include "base/str_internal.h"
+#include "loop/loop_internal.h"
+
+#include <string.h>
 
 // ---- hosts: the connections to one host:port (or one proxy)
 
@@ -72,12 +84,12 @@ TN__PRIVATE void tn__hc_conn_close(tn__hc_conn *conn) {
 
 TN__PRIVATE void tn__hc_shutdown(tn_http_client *c);
 
-TN__PRIVATE tn_http_client *tn__hc_enter(tn_http_client *c) {
+TN__INTERNAL tn_http_client *tn__hc_enter(tn_http_client *c) {
     if (c) c->depth++;
     return c;
 }
 
-TN__PRIVATE void tn__hc_leave(tn_http_client *c) {
+TN__INTERNAL void tn__hc_leave(tn_http_client *c) {
     if (!c) return;
     // Fetches started inside the callbacks start now, on the way out.
     while (c->depth == 1 && c->pump_wanted && !c->free_pending && !c->closing) {
@@ -228,7 +240,7 @@ TN__PRIVATE bool tn__hc_close_one_idle(tn__hc_host *h) {
     return false;
 }
 
-TN__PRIVATE void tn__hc_conn_release(tn__hc_conn *conn, bool reusable) {
+TN__INTERNAL void tn__hc_conn_release(tn__hc_conn *conn, bool reusable) {
     tn_http_client *c = conn->host ? conn->host->client : NULL;
     conn->fetch = NULL;
     if (conn->state == TN__HC_CONNECTING) return;  // it joins the pool once connected
@@ -238,7 +250,7 @@ TN__PRIVATE void tn__hc_conn_release(tn__hc_conn *conn, bool reusable) {
         tn__hc_conn_close(conn);
 }
 
-TN__PRIVATE void tn__hc_conn_wrote(tn_stream *s, int status, void *arg) {
+TN__INTERNAL void tn__hc_conn_wrote(tn_stream *s, int status, void *arg) {
     tn__hc_conn *conn = TN__CAST(tn__hc_conn *, arg);
     (void)s;
     if (conn->wstale) {  // for a fetch that has ended since
@@ -258,7 +270,7 @@ TN__PRIVATE void tn__hc_conn_wrote(tn_stream *s, int status, void *arg) {
 // ---- the queue: fetches wait for one of max_clients slots, and for room at
 // their host (max_connections_per_host)
 
-TN__PRIVATE void tn__hc_enqueue(tn_http_client *c, tn_fetch *f, bool front) {
+TN__INTERNAL void tn__hc_enqueue(tn_http_client *c, tn_fetch *f, bool front) {
     f->where = TN__HF_QUEUED;
     c->nqueued++;
     if (front) {
@@ -276,7 +288,7 @@ TN__PRIVATE void tn__hc_enqueue(tn_http_client *c, tn_fetch *f, bool front) {
     }
 }
 
-TN__PRIVATE void tn__hc_unlist(tn_http_client *c, tn_fetch *f) {
+TN__INTERNAL void tn__hc_unlist(tn_http_client *c, tn_fetch *f) {
     if (f->where == TN__HF_QUEUED) {
         if (f->next) f->next->prev = f->prev;
         else c->queue_tail = f->prev;
@@ -333,7 +345,7 @@ TN__PRIVATE bool tn__hc_try_start(tn_http_client *c, tn_fetch *f) {
     return true;
 }
 
-TN__PRIVATE void tn__hc_pump(tn_http_client *c) {
+TN__INTERNAL void tn__hc_pump(tn_http_client *c) {
     if (c->pumping) {  // a fetch ending inside the pump: the pump goes on
         c->repump = true;
         return;
@@ -361,7 +373,7 @@ TN__PRIVATE void tn__hc_pump_cb(tn_loop *loop, void *arg) {
 
 // Outside our callbacks: a zero-delay timer, not a queued callback (a freed
 // client can cancel it).
-TN__PRIVATE void tn__hc_pump_soon(tn_http_client *c) {
+TN__INTERNAL void tn__hc_pump_soon(tn_http_client *c) {
     if (c->depth > 0) {  // tn__hc_leave pumps
         c->pump_wanted = true;
         return;
@@ -395,7 +407,7 @@ TN__PRIVATE void tn__hc_shutdown(tn_http_client *c) {
     c->depth--;
 }
 
-TN__PRIVATE void tn__hc_free_now(tn_http_client *c) {
+TN__INTERNAL void tn__hc_free_now(tn_http_client *c) {
     if (c->depth > 0) {  // inside one of its callbacks: all ends on the way out
         c->free_pending = true;
         return;

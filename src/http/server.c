@@ -1,31 +1,53 @@
 // >>http_server implementation
+#include "base/internal.h"
+#include "http/server.h"
+#include "http/server_internal.h"
+#include "base/error.h"
+#include "base/str.h"
+#include "base/time.h"
+#include "http/parse.h"
+#include "http/util.h"
+#include "loop/loop.h"
+#include "net/socket.h"
+#include "net/stream.h"
+#include "net/tcp.h"
+#include "base/alloc_internal.h"
+#include "base/log_internal.h"
+#include "base/str_internal.h"
+#include "http/parse_internal.h"
 #include "loop/loop_internal.h"
+#include "net/stream_internal.h"
+#include "net/tcp_internal.h"
+
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
 
 typedef struct tn__hconn tn__hconn;
 typedef struct tn__hreq tn__hreq;
 
-// Connections waiting under one fixed timeout, oldest first: a deadline is
-// always the latest when added, so adding and removing are O(1), and one
-// loop timer (for the head) serves them all.
+// Connections waiting under one fixed timeout, oldest first: each deadline is
+// now + timeout when added, on a clock that never goes back, so deadlines
+// only grow along a list, adding and removing are O(1), and one loop timer
+// serves it. That timer is armed exactly while the list is not empty, at its
+// head's deadline: whatever changes the head re-arms it.
 typedef struct tn__tlist {
     tn__hconn *head, *tail;
     double timeout;
     tn_timeout timer;
+    tn_http_server *srv;
+    const char *waiting_for;   // for the log line
 } tn__tlist;
-
-// What the web layer (app.c) adds around each request, set by tn__app.
-typedef struct tn__http_hooks {
-    tn_handler_fn before_finish;  // e.g. the automatic ETag
-    tn_handler_fn after_finish;   // e.g. on_finish, the access log
-    void (*ext_free)(void *ext);  // frees a request's extension (see tn__hreq.ext)
-} tn__http_hooks;
 
 struct tn_http_server {
     tn__handle handle;
     tn_loop *loop;
     tn_http_server_desc desc;  // defaults filled in; strings below are copies
     char *protocol, *server_header;
-    tn__http_hooks hooks;
+    tn__http_hooks hooks;      // what web/app.c adds around each request
     tn_tcp_server *tcp;
     tn__hconn *conns;          // every open connection
     size_t nconns;
@@ -35,7 +57,8 @@ struct tn_http_server {
     tn__hconn *out_conn;       // whose responses `out` holds
     int flush_queued;          // a tn__hserver_flush_cb is on the loop's queue
     int stopped;               // freed by that callback, which must still find it
-    tn__tlist idle, body;      // waiting for a request head / for a body
+    tn__tlist idle, header, body;  // waiting for a request to start, for the
+                                   // rest of its head, for its body
     time_t date_sec;
     char date[TN_HTTP_DATE_SIZE];
     tn_buf defaults;           // "Server: ..\r\nContent-Type: ..\r\nDate: ..\r\n", per second
@@ -48,7 +71,7 @@ struct tn__hconn {
     tn_http_server *srv;
     tn_stream *stream;
     tn__hreq *req;             // the request being read or answered
-    tn__hconn *tprev, *tnext;  // in srv->idle or srv->body while waiting
+    tn__hconn *tprev, *tnext;  // in one of srv's timeout lists while waiting
     tn__tlist *tlist;
     double deadline;
     unsigned closing : 1;      // close once the current response is out
@@ -56,6 +79,19 @@ struct tn__hconn {
 };
 
 enum { TN__REQ_MAX_POOL = 256, TN__REQ_KEEP_BUF = 64 * 1024 };
+
+// Bodies (or lent pieces) up to this are copied into the batch of responses:
+// one write is cheaper than lending them. Larger ones are lent to the stream.
+enum { TN__LEND_MIN = 16 * 1024 };
+
+// A piece of the response body lent by the handler (tn_write_ref), sent
+// after the first `at` bytes of the request's `out`.
+typedef struct tn__lent {
+    size_t at, len;
+    const char *data;
+    tn_release_cb release;
+    void *arg;
+} tn__lent;
 
 struct tn__hreq {
     tn_handler pub;            // first: a tn_handler * is a tn__hreq *
@@ -70,13 +106,16 @@ struct tn__hreq {
     tn_buf body;
     tn_buf resp;               // response header lines, "Name: value\r\n"
     tn_buf out;                // body written and not yet sent
+    tn__lent *lent;            // with pieces of it lent, in order
+    size_t nlent, lent_cap;
+    uint64_t lent_bytes;
     tn_http_framing framing;
     tn_chunked_decoder chunked;
     uint64_t body_left;        // Content-Length bytes still to read
     size_t max_body;
     size_t body_seen;
-    tn_body_fn on_data;
-    tn_handler_fn on_close;
+    tn_body_cb on_data;
+    tn_handler_cb on_close;
     void *ext;                 // the web layer's per-request state, kept across reuse
     void (*ext_free)(void *ext);
     int status;
@@ -90,8 +129,9 @@ struct tn__hreq {
 #define TN__REQ(h) ((tn__hreq *)(void *)(h))
 
 TN__PRIVATE void tn__hconn_close(tn__hconn *c);
-TN__PRIVATE void tn__hconn_read_head(tn__hconn *c);
+TN__PRIVATE void tn__hconn_read_head(tn__hconn *c, tn__tlist *wait);
 TN__PRIVATE void tn__hreq_release(tn__hreq *r);
+TN__PRIVATE void tn__hreq_clear_body(tn__hreq *r);
 
 // ---- small helpers
 
@@ -106,17 +146,6 @@ TN__PRIVATE const tn_buf *tn__hserver_defaults(tn_http_server *srv) {
         tn_buf_appendf(&srv->defaults, "Content-Type: text/html; charset=UTF-8\r\nDate: %s\r\n", srv->date);
     }
     return &srv->defaults;
-}
-
-// Appends a number in `base` (10 or 16) without printf: it is on every response.
-TN__PRIVATE int tn__buf_append_num(tn_buf *b, uint64_t v, unsigned base) {
-    char tmp[24];
-    int i = (int)sizeof tmp;
-    do {
-        tmp[--i] = "0123456789abcdef"[v % base];
-        v /= base;
-    } while (v);
-    return tn_buf_append(b, tmp + i, sizeof tmp - (size_t)i);
 }
 
 TN__PRIVATE bool tn__header_ok(const char *name, const char *value) {
@@ -135,13 +164,9 @@ TN__PRIVATE void tn__hconn_flush_out_now(tn_http_server *srv, bool now) {
     tn__hconn *c = srv->out_conn;
     srv->out_conn = NULL;
     if (!c || !srv->out.len) return;
-    int r = tn__stream_write(c->stream, srv->out.data, srv->out.len, NULL, NULL, now);
-    tn_buf_clear(&srv->out);
-    if (srv->out.cap > TN__REQ_KEEP_BUF) tn_buf_free(&srv->out);
-    if (r == TN_ENOBUFS) {
-        TN__LOGW("%s: not reading its responses (max_write_buffer_size); closing", c->remote_ip);
-        tn__hconn_close(c);
-    }
+    // A failure closes the stream, and its close callback tells the rest.
+    tn__stream_write(c->stream, srv->out.data, srv->out.len, NULL, NULL, now);
+    tn__buf_trim(&srv->out, TN__REQ_KEEP_BUF);
 }
 
 TN__PRIVATE void tn__hconn_flush_out(tn_http_server *srv) { tn__hconn_flush_out_now(srv, true); }
@@ -170,6 +195,16 @@ TN__PRIVATE int tn__hconn_queue(tn__hconn *c, const void *data, size_t len) {
     return tn_buf_append(&srv->out, data, len);
 }
 
+// Sends lent bytes after what c has queued, without copying them; they are
+// given back once sent or dropped (at once if c cannot send any more).
+TN__PRIVATE void tn__hconn_lend(tn__hconn *c, const char *data, size_t len, tn_release_cb release, void *arg) {
+    tn__hconn_queue(c, "", 0);
+    tn__hconn_flush_out_now(c->srv, false);  // what goes before leaves with the first lent bytes
+    tn_stream_write_ref(c->stream, data, len, release, arg);
+}
+
+TN__PRIVATE void tn__free_release(void *p) { tn__free(p); }
+
 // A bare error answer before any handler ran; then the connection closes.
 TN__PRIVATE void tn__hconn_reject(tn__hconn *c, int status) {
     char line[160];
@@ -184,9 +219,8 @@ TN__PRIVATE void tn__hconn_reject(tn__hconn *c, int status) {
 
 // ---- connections
 
-TN__PRIVATE void tn__hconn_stop_timer(tn__hconn *c) {
+TN__PRIVATE void tn__tlist_unlink(tn__hconn *c) {
     tn__tlist *l = c->tlist;
-    if (!l) return;
     if (c->tprev) c->tprev->tnext = c->tnext;
     else l->head = c->tnext;
     if (c->tnext) c->tnext->tprev = c->tprev;
@@ -197,30 +231,36 @@ TN__PRIVATE void tn__hconn_stop_timer(tn__hconn *c) {
 
 TN__PRIVATE void tn__tlist_fire(tn_loop *loop, void *arg);
 
-TN__PRIVATE void tn__tlist_arm(tn_http_server *srv, tn__tlist *l) {
-    if (!l->timer.id && l->head) l->timer = tn_loop_call_at(srv->loop, l->head->deadline, tn__tlist_fire, srv);
+// Points the list's timer at its head's deadline, or at nothing.
+TN__PRIVATE void tn__tlist_rearm(tn__tlist *l) {
+    tn_loop *loop = l->srv->loop;
+    tn_loop_remove_timeout(loop, l->timer);
+    l->timer.id = 0;
+    if (!l->head) return;
+    l->timer = tn_loop_call_at(loop, l->head->deadline, tn__tlist_fire, l);
+    if (!l->timer.id) TN__LOGE("cannot arm the %s timeout (out of memory)", l->waiting_for);
 }
 
-// Closes the connections whose deadline passed, on both lists (one callback
-// serves both; the argument is the server).
+// Closes the connections whose deadline passed.
 TN__PRIVATE void tn__tlist_fire(tn_loop *loop, void *arg) {
-    tn_http_server *srv = TN__CAST(tn_http_server *, arg);
-    tn__tlist *lists[2] = {&srv->idle, &srv->body};
-    for (int i = 0; i < 2; i++) {
-        tn__tlist *l = lists[i];
-        if (l->timer.id && l->head && l->head->deadline > loop->now) continue;  // not this one's turn
-        l->timer.id = 0;
-        while (l->head && l->head->deadline <= loop->now) {
-            tn__hconn *c = l->head;
-            tn__hconn_stop_timer(c);
-            if (l == &srv->body) TN__LOGI("%s: timeout reading body; closing", c->remote_ip);
-            else TN__LOGD("%s: idle timeout; closing", c->remote_ip);
-            tn__hconn_close(c);
-        }
-        tn_loop_remove_timeout(loop, l->timer);
-        l->timer.id = 0;
-        tn__tlist_arm(srv, l);
+    tn__tlist *l = TN__CAST(tn__tlist *, arg);
+    l->timer.id = 0;
+    while (l->head && l->head->deadline <= loop->now) {
+        tn__hconn *c = l->head;
+        tn__tlist_unlink(c);
+        if (l == &l->srv->idle) TN__LOGD("%s: idle timeout; closing", c->remote_ip);
+        else TN__LOGI("%s: timeout waiting for the %s; closing", c->remote_ip, l->waiting_for);
+        tn__hconn_close(c);
     }
+    tn__tlist_rearm(l);
+}
+
+TN__PRIVATE void tn__hconn_stop_timer(tn__hconn *c) {
+    tn__tlist *l = c->tlist;
+    if (!l) return;
+    bool was_head = l->head == c;
+    tn__tlist_unlink(c);
+    if (was_head) tn__tlist_rearm(l);
 }
 
 TN__PRIVATE void tn__hconn_start_timer(tn__hconn *c, tn__tlist *l) {
@@ -231,7 +271,7 @@ TN__PRIVATE void tn__hconn_start_timer(tn__hconn *c, tn__tlist *l) {
     if (l->tail) l->tail->tnext = c;
     else l->head = c;
     l->tail = c;
-    tn__tlist_arm(c->srv, l);
+    if (l->head == c) tn__tlist_rearm(l);
 }
 
 TN__PRIVATE void tn__hconn_close(tn__hconn *c) {
@@ -243,7 +283,9 @@ TN__PRIVATE void tn__hconn_on_close(tn_stream *s, int reason, void *arg) {
     tn__hconn *c = TN__CAST(tn__hconn *, arg);
     tn_http_server *srv = c->srv;
     (void)s;
-    (void)reason;
+    if (reason == TN_ETIMEDOUT)
+        TN__LOGW("%s: not reading its responses: %llu bytes queued, none taken for %g s (write_timeout); closed",
+                 c->remote_ip, (unsigned long long)tn_stream_write_buffer_size(s), srv->desc.write_timeout);
     if (srv->out_conn == c) {
         srv->out_conn = NULL;
         tn_buf_clear(&srv->out);
@@ -289,15 +331,10 @@ TN__PRIVATE void tn__hserver_handle_stream(tn_tcp_server *tcp, tn_stream *s, voi
     srv->conns = c;
     srv->nconns++;
     tn_stream_set_close_callback(s, tn__hconn_on_close, c);
-    tn__hconn_read_head(c);
+    tn__hconn_read_head(c, &srv->header);
 }
 
 // ---- requests: a pool of handler objects, so a steady state allocates nothing
-
-TN__PRIVATE void tn__buf_trim(tn_buf *b) {
-    if (b->cap > TN__REQ_KEEP_BUF) tn_buf_free(b);
-    else tn_buf_clear(b);
-}
 
 TN__PRIVATE tn__hreq *tn__hreq_take(tn_http_server *srv) {
     tn__hreq *r = srv->free_reqs;
@@ -310,13 +347,16 @@ TN__PRIVATE tn__hreq *tn__hreq_take(tn_http_server *srv) {
     }
     tn_buf head = r->head, body = r->body, resp = r->resp, out = r->out;
     tn_header *headers = r->headers;
-    size_t headers_cap = r->headers_cap;
+    size_t headers_cap = r->headers_cap, lent_cap = r->lent_cap;
+    tn__lent *lent = r->lent;
     void *ext = r->ext;
     void (*ext_free)(void *) = r->ext_free;
     memset(r, 0, sizeof *r);
     r->head = head, r->body = body, r->resp = resp, r->out = out;
     r->headers = headers;
     r->headers_cap = headers_cap;
+    r->lent = lent;
+    r->lent_cap = lent_cap;
     r->ext = ext;
     r->ext_free = ext_free;
     r->srv = srv;
@@ -327,7 +367,16 @@ TN__PRIVATE tn__hreq *tn__hreq_take(tn_http_server *srv) {
     return r;
 }
 
+// Gives back the pieces lent to the response that were not sent.
+TN__PRIVATE void tn__hreq_drop_lent(tn__hreq *r) {
+    for (size_t i = 0; i < r->nlent; i++) r->lent[i].release(r->lent[i].arg);
+    r->nlent = 0;
+    r->lent_bytes = 0;
+}
+
 TN__PRIVATE void tn__hreq_free_mem(tn__hreq *r) {
+    tn__hreq_drop_lent(r);
+    tn__free(r->lent);
     tn_buf_free(&r->head);
     tn_buf_free(&r->body);
     tn_buf_free(&r->resp);
@@ -342,14 +391,15 @@ TN__PRIVATE void tn__hreq_release(tn__hreq *r) {
     if (r->released) return;
     r->released = 1;
     tn__loop_remove_handle(&r->handle);
+    tn__hreq_drop_lent(r);
     if (!srv || srv->nfree >= TN__REQ_MAX_POOL) {
         tn__hreq_free_mem(r);
         return;
     }
-    tn__buf_trim(&r->head);
-    tn__buf_trim(&r->body);
-    tn__buf_trim(&r->resp);
-    tn__buf_trim(&r->out);
+    tn__buf_trim(&r->head, TN__REQ_KEEP_BUF);
+    tn__buf_trim(&r->body, TN__REQ_KEEP_BUF);
+    tn__buf_trim(&r->resp, TN__REQ_KEEP_BUF);
+    tn__buf_trim(&r->out, TN__REQ_KEEP_BUF);
     r->next_free = srv->free_reqs;
     srv->free_reqs = r;
     srv->nfree++;
@@ -464,10 +514,27 @@ TN__PRIVATE void tn__hreq_dispatch(tn__hreq *r) {
 // The request's connection is still there and open.
 TN__PRIVATE bool tn__hreq_alive(const tn__hreq *r) { return r->conn && !tn_stream_closed(r->conn->stream); }
 
+// Grows the body's buffer to its announced length in one step once a
+// sixteenth of it came, geometrically before: a body of n bytes takes n + 1,
+// not up to 2n, and its last move costs at most n/8 more while realloc
+// copies. (Not at once: a head alone must not make us allocate.)
+TN__PRIVATE int tn__hreq_body_room(tn__hreq *r, size_t len) {
+    tn_buf *b = &r->body;
+    size_t need = b->len + len + 1, cap = b->cap ? b->cap : 64, whole = (size_t)r->framing.content_length + 1;
+    if (need <= b->cap || r->framing.body != TN_HTTP_BODY_LENGTH) return 0;  // tn_buf_append grows it
+    while (cap < need) cap *= 2;
+    if (cap > whole || need > whole / 16) cap = whole;  // whole >= need
+    char *p = TN__CAST(char *, tn__realloc(b->data, cap));
+    if (!p) return TN_ENOMEM;
+    b->data = p;
+    b->cap = cap;
+    return 0;
+}
+
 TN__PRIVATE void tn__hreq_body_bytes(tn__hreq *r, const char *data, size_t len) {
     if (!len) return;
     if (r->on_data) r->on_data(&r->pub, data, len);
-    else if (tn_buf_append(&r->body, data, len)) tn__hconn_reject(r->conn, 500);
+    else if (tn__hreq_body_room(r, len) || tn_buf_append(&r->body, data, len)) tn__hconn_reject(r->conn, 500);
 }
 
 TN__PRIVATE void tn__hreq_body_finished(tn__hreq *r) {
@@ -505,8 +572,8 @@ TN__PRIVATE size_t tn__hreq_on_chunked(tn_stream *s, int status, const char *dat
         tn_str piece;
         int n = tn_chunked_decode(&r->chunked, data + used, len - used, &piece);
         if (n == TN_INCOMPLETE) break;
-        if (n < 0) {
-            tn__hconn_reject(r->conn, 400);
+        if (n < 0) {  // a chunk announced past max_body is refused before its data come
+            tn__hconn_reject(r->conn, n == TN_EMSGSIZE ? 413 : 400);
             return len;
         }
         used += (size_t)n;
@@ -541,6 +608,7 @@ TN__PRIVATE void tn__hreq_read_body(tn__hreq *r) {
     tn__hconn_flush_out(r->srv);  // answers so far go before we wait for a body
     if (f->expect_continue && !r->finished) tn_stream_write(c->stream, "HTTP/1.1 100 Continue\r\n\r\n", 25, NULL, NULL);
     tn__hconn_start_timer(c, &r->srv->body);
+    r->chunked.max_size = r->max_body;
     if (f->body == TN_HTTP_BODY_LENGTH) {
         r->body_left = f->content_length;
         tn__hreq_read_length(r);
@@ -550,11 +618,11 @@ TN__PRIVATE void tn__hreq_read_body(tn__hreq *r) {
 }
 
 TN__PRIVATE size_t tn__hconn_on_head(tn_stream *s, int status, const char *data, size_t len, void *arg) {
-    // First: a server freed with the loop has freed c before its stream's end arrives here.
-    if (status) return 0;
+    (void)s;
+    if (status) return 0;  // closing: c may be gone already (a stopped server frees it first)
     tn__hconn *c = TN__CAST(tn__hconn *, arg);
     tn_http_server *srv = c->srv;
-    (void)s;
+    if (c->tlist == &srv->idle) tn__hconn_start_timer(c, &srv->header);  // a request has started
     tn__hreq *r = c->req ? c->req : tn__hreq_take(srv);
     if (!r) {
         tn__hconn_reject(c, 503);
@@ -601,9 +669,28 @@ TN__PRIVATE size_t tn__hconn_on_head(tn_stream *s, int status, const char *data,
     return (size_t)n;
 }
 
-TN__PRIVATE void tn__hconn_read_head(tn__hconn *c) {
+TN__PRIVATE void tn__hconn_on_drained(tn_stream *s, int status, void *arg) {
+    tn__hconn *c = TN__CAST(tn__hconn *, arg);
+    (void)s;
+    if (!status) tn__hconn_read_head(c, &c->srv->idle);  // else closing: c may be gone
+}
+
+// Waits for a request head: on `wait` (srv->idle between requests, whose
+// first byte moves it to srv->header; srv->header for a new connection).
+// While more than max_write_buffer_size of answers wait to go out, it reads
+// nothing more: a client pipelining requests it does not read the answers
+// of cannot make them pile up (write_timeout cuts it off in the end).
+TN__PRIVATE void tn__hconn_read_head(tn__hconn *c, tn__tlist *wait) {
+    tn_http_server *srv = c->srv;
     c->req = NULL;
-    tn__hconn_start_timer(c, &c->srv->idle);
+    size_t queued = tn_stream_write_buffer_size(c->stream) + (srv->out_conn == c ? srv->out.len : 0);
+    if (queued > srv->desc.max_write_buffer_size) {
+        tn__hconn_stop_timer(c);
+        if (srv->out_conn == c) tn__hconn_flush_out(srv);
+        tn_stream_write(c->stream, "", 0, tn__hconn_on_drained, c);
+        return;
+    }
+    tn__hconn_start_timer(c, wait);
     if (tn_stream_read_parse(c->stream, tn__hconn_on_head, c) != 0) tn__hconn_close(c);
 }
 
@@ -649,7 +736,7 @@ TN__PRIVATE void tn__hreq_write_head(tn__hreq *r, bool finishing) {
         if (!(r->head_method && tn_get_response_header(&r->pub, "Content-Length").ptr)) {
             tn__hreq_drop_header(resp, "Content-Length");
             tn_buf_append(resp, "Content-Length: ", 16);
-            tn__buf_append_num(resp, r->out.len, 10);
+            tn__buf_append_num(resp, r->out.len + r->lent_bytes, 10);
             tn_buf_append(resp, "\r\n", 2);
         }
     } else if (r->pub.request.version.ptr[7] == '1' && !r->head_method) {
@@ -680,23 +767,38 @@ TN__PRIVATE void tn__hreq_write_head(tn__hreq *r, bool finishing) {
     r->headers_sent = 1;
 }
 
-// Moves the buffered body to the connection (as one chunk when chunked).
+// Moves the buffered body to the connection (as one chunk when chunked):
+// its lent pieces, and the written bytes between them, in order. A body
+// written in one large piece is lent too, instead of copied once more.
 TN__PRIVATE void tn__hreq_write_body(tn__hreq *r) {
-    if (!r->out.len) return;
+    uint64_t total = r->out.len + r->lent_bytes;
+    if (!total) return;
     if (r->head_method || !tn__status_has_body(r->status)) {
-        tn_buf_clear(&r->out);
+        tn__hreq_clear_body(r);
         return;
     }
+    tn__hconn *c = r->conn;
     if (r->chunked_out) {
-        tn_buf *o = &r->srv->out;
-        tn__hconn_queue(r->conn, "", 0);
-        tn__buf_append_num(o, r->out.len, 16);
-        tn_buf_append(o, "\r\n", 2);
-        tn__hconn_queue(r->conn, r->out.data, r->out.len);
-        tn__hconn_queue(r->conn, "\r\n", 2);
-    } else {
-        tn__hconn_queue(r->conn, r->out.data, r->out.len);
+        tn__hconn_queue(c, "", 0);
+        tn__buf_append_num(&r->srv->out, total, 16);
+        tn_buf_append(&r->srv->out, "\r\n", 2);
     }
+    size_t from = 0;
+    for (size_t i = 0; i < r->nlent; i++) {
+        tn__lent *l = &r->lent[i];
+        if (l->at > from) tn__hconn_queue(c, r->out.data + from, l->at - from);
+        tn__hconn_lend(c, l->data, l->len, l->release, l->arg);
+        from = l->at;
+    }
+    r->nlent = 0;  // the stream gives them back now
+    r->lent_bytes = 0;
+    if (from == 0 && r->out.len >= TN__LEND_MIN) {
+        tn__hconn_lend(c, r->out.data, r->out.len, tn__free_release, r->out.data);
+        memset(&r->out, 0, sizeof r->out);
+    } else if (r->out.len > from) {
+        tn__hconn_queue(c, r->out.data + from, r->out.len - from);
+    }
+    if (r->chunked_out) tn__hconn_queue(c, "\r\n", 2);
     tn_buf_clear(&r->out);
 }
 
@@ -727,9 +829,9 @@ TN_API int tn_finish(tn_handler *h) {
     tn__hconn *c = r->conn;
     if (c) {
         if (!r->body_done) r->keep_alive = 0;  // answered before the body was read
-        if (r->out.len && !tn__status_has_body(r->status)) {
+        if (r->out.len + r->lent_bytes && !tn__status_has_body(r->status)) {
             TN__LOGE("a %d response cannot have a body; dropped", r->status);
-            tn_buf_clear(&r->out);
+            tn__hreq_clear_body(r);
         }
         if (!r->headers_sent) tn__hreq_write_head(r, true);
         tn__hreq_write_body(r);
@@ -740,7 +842,7 @@ TN_API int tn_finish(tn_handler *h) {
             tn_stream_write(c->stream, "", 0, tn__hconn_close_after_write, NULL);
         } else {
             tn__hserver_flush_soon(r->srv);
-            if (r->body_done) tn__hconn_read_head(c);
+            if (r->body_done) tn__hconn_read_head(c, &r->srv->idle);
         }
     }
     if (r->srv && r->srv->hooks.after_finish) r->srv->hooks.after_finish(h);
@@ -770,7 +872,7 @@ TN_API int tn_send_file(tn_handler *h, int fd, uint64_t offset, uint64_t length)
     }
     char num[24];
     snprintf(num, sizeof num, "%llu", (unsigned long long)length);
-    tn_buf_clear(&r->out);
+    tn__hreq_clear_body(r);
     int rc = tn_set_header(h, "Content-Length", num);
     r->file_out = 1;
     tn__hconn *c = r->conn;
@@ -801,6 +903,7 @@ TN_API tn_stream *tn_detach(tn_handler *h, int status) {
     if (srv->out_conn == c) tn__hconn_flush_out(srv);
     tn_stream *s = c->stream;
     tn_stream_set_close_callback(s, NULL, NULL);
+    tn__stream_set_max_write(s, srv->desc.max_write_buffer_size);  // the new owner's writes are capped
     tn__hconn_stop_timer(c);
     if (c->prev) c->prev->next = c->next;
     else srv->conns = c->next;
@@ -818,7 +921,7 @@ TN_API tn_stream *tn_detach(tn_handler *h, int status) {
 TN_API void tn_defer(tn_handler *h) { TN__REQ(h)->deferred = 1; }
 TN_API bool tn_finished(const tn_handler *h) { return TN__REQ(h)->finished; }
 TN_API bool tn_headers_sent(const tn_handler *h) { return TN__REQ(h)->headers_sent; }
-TN_API void tn_on_connection_close(tn_handler *h, tn_handler_fn cb) { TN__REQ(h)->on_close = cb; }
+TN_API void tn_on_connection_close(tn_handler *h, tn_handler_cb cb) { TN__REQ(h)->on_close = cb; }
 TN_API bool tn_connection_closed(const tn_handler *h) { return TN__REQ(h)->conn == NULL; }
 TN_API tn_loop *tn_handler_loop(const tn_handler *h) { return TN__REQ(h)->loop; }
 
@@ -830,7 +933,7 @@ TN_API tn_str tn_get_header(const tn_handler *h, const char *name) {
     return tn_headers_get(h->request.headers, h->request.num_headers, name);
 }
 
-TN_API void tn_stream_body(tn_handler *h, tn_body_fn on_data) { TN__REQ(h)->on_data = on_data; }
+TN_API void tn_handler_stream_body(tn_handler *h, tn_body_cb on_data) { TN__REQ(h)->on_data = on_data; }
 TN_API void tn_set_max_body_size(tn_handler *h, size_t n) { TN__REQ(h)->max_body = n; }
 
 TN_API int tn_set_status(tn_handler *h, int code, const char *reason) {
@@ -909,6 +1012,49 @@ TN_API int tn_write(tn_handler *h, const void *data, size_t len) {
     return tn_buf_append(&r->out, data, len);
 }
 
+TN_API int tn_write_ref(tn_handler *h, const void *data, size_t len, tn_release_cb release, void *arg) {
+    tn__hreq *r = TN__REQ(h);
+    int rc = r->finished || r->file_out ? TN_ECLOSED : 0;
+    if (!rc && len < TN__LEND_MIN) rc = tn_write(h, data, len);  // small: a copy is cheaper
+    else if (!rc && (r->conn || !r->headers_sent)) {
+        if (r->nlent == r->lent_cap) {
+            size_t cap = r->lent_cap ? r->lent_cap * 2 : 4;
+            tn__lent *l = TN__CAST(tn__lent *, tn__realloc(r->lent, cap * sizeof *l));
+            if (!l) rc = TN_ENOMEM;
+            else r->lent = l, r->lent_cap = cap;
+        }
+        if (!rc) {
+            tn__lent *l = &r->lent[r->nlent++];
+            l->at = r->out.len;
+            l->data = TN__CAST(const char *, data);
+            l->len = len;
+            l->release = release;
+            l->arg = arg;
+            r->lent_bytes += len;
+            return 0;
+        }
+    }
+    release(arg);
+    return rc;
+}
+
+TN_API int tn_write_buf(tn_handler *h, tn_buf *b) {
+    tn_buf m = *b;
+    memset(b, 0, sizeof *b);
+    if (!m.data) return tn_write(h, "", 0);
+    return tn_write_ref(h, m.data, m.len, tn__free_release, m.data);
+}
+
+TN_API int tn_take_body(tn_handler *h, tn_buf *out) {
+    tn__hreq *r = TN__REQ(h);
+    memset(out, 0, sizeof *out);
+    if (!r->body_done || r->on_data || r->released) return TN_EINVAL;
+    *out = r->body;
+    memset(&r->body, 0, sizeof r->body);
+    r->pub.request.body = tn__str_n("", 0);
+    return 0;
+}
+
 TN_API int tn_write_str(tn_handler *h, const char *s) { return tn_write(h, s, strlen(s)); }
 
 TN_API int tn_writef(tn_handler *h, const char *fmt, ...) {
@@ -926,7 +1072,15 @@ TN_API tn_str tn_get_written(const tn_handler *h) {
     return tn__str_n(b->data ? b->data : "", b->len);
 }
 
-TN_API void tn_clear_written(tn_handler *h) { tn_buf_clear(&TN__REQ(h)->out); }
+TN__PRIVATE void tn__hreq_clear_body(tn__hreq *r) {
+    tn_buf_clear(&r->out);
+    tn__hreq_drop_lent(r);
+}
+
+TN_API void tn_clear_written(tn_handler *h) { tn__hreq_clear_body(TN__REQ(h)); }
+
+// For the automatic ETag, which hashes what tn_get_written shows.
+TN__INTERNAL bool tn__handler_has_lent(const tn_handler *h) { return TN__REQ(h)->nlent != 0; }
 
 // ---- the server
 
@@ -957,6 +1111,7 @@ TN__PRIVATE void tn__hserver_free(tn_http_server *srv) {
     }
     if (srv->tcp) tn_tcp_server_stop(srv->tcp);
     tn_loop_remove_timeout(srv->loop, srv->idle.timer);
+    tn_loop_remove_timeout(srv->loop, srv->header.timer);
     tn_loop_remove_timeout(srv->loop, srv->body.timer);
     while (srv->free_reqs) {
         tn__hreq *r = srv->free_reqs;
@@ -991,10 +1146,18 @@ TN_API tn_http_server *tn_http_server_new(tn_loop *loop, const tn_http_server_de
     d->chunk_size = TN__DEF(d->chunk_size, 64 * 1024);
     d->max_buffer_size = TN__DEF(d->max_buffer_size, d->max_body_size + d->max_header_size);
     d->max_write_buffer_size = TN__DEF(d->max_write_buffer_size, 16u * 1024 * 1024);
+    d->write_timeout = d->write_timeout > 0 ? d->write_timeout : 60.0;
     d->idle_connection_timeout = d->idle_connection_timeout > 0 ? d->idle_connection_timeout : 60.0;
+    d->header_timeout = d->header_timeout > 0 ? d->header_timeout : 20.0;
     d->body_timeout = d->body_timeout > 0 ? d->body_timeout : 60.0;
-    srv->idle.timeout = d->idle_connection_timeout;
-    srv->body.timeout = d->body_timeout;
+    tn__tlist *lists[3] = {&srv->idle, &srv->header, &srv->body};
+    const char *what[3] = {"next request", "request head", "request body"};
+    double timeouts[3] = {d->idle_connection_timeout, d->header_timeout, d->body_timeout};
+    for (int i = 0; i < 3; i++) {
+        lists[i]->srv = srv;
+        lists[i]->timeout = timeouts[i];
+        lists[i]->waiting_for = what[i];
+    }
     srv->server_header = tn__strdup(d->server_header ? d->server_header : "TornadoServer/tornado.h-" TN_VERSION_STRING);
     srv->protocol = d->protocol ? tn__strdup(d->protocol) : NULL;
     d->server_header = NULL;
@@ -1008,19 +1171,27 @@ TN_API tn_http_server *tn_http_server_new(tn_loop *loop, const tn_http_server_de
     return srv;
 }
 
-TN_API int tn_http_server_listen(tn_http_server *srv, const tn_bind_desc *bind) {
+// The TCP server under srv, made on first use.
+TN__PRIVATE tn_tcp_server *tn__hserver_tcp(tn_http_server *srv) {
     if (!srv->tcp) {
         tn_tcp_server_desc td;
         memset(&td, 0, sizeof td);
         td.handle_stream = tn__hserver_handle_stream;
         td.user_data = srv;
         td.stream.max_buffer_size = srv->desc.max_buffer_size;
-        td.stream.max_write_buffer_size = srv->desc.max_write_buffer_size;
+        td.stream.write_timeout = srv->desc.write_timeout;  // output is never capped while it is ours
         srv->tcp = tn_tcp_server_new(srv->loop, &td);
-        if (!srv->tcp) return TN_ENOMEM;
-        tn__loop_remove_handle(&srv->tcp->handle);  // ours to free, not the loop's
+        if (srv->tcp) tn__tcp_server_disown(srv->tcp);  // ours to free, not the loop's
     }
-    return tn_tcp_server_listen(srv->tcp, bind);
+    return srv->tcp;
+}
+
+TN_API int tn_http_server_listen(tn_http_server *srv, const tn_bind_desc *bind) {
+    return tn__hserver_tcp(srv) ? tn_tcp_server_listen(srv->tcp, bind) : TN_ENOMEM;
+}
+
+TN_API int tn_http_server_add_sockets(tn_http_server *srv, const int *fds, int n) {
+    return tn__hserver_tcp(srv) ? tn_tcp_server_add_sockets(srv->tcp, fds, n) : TN_ENOMEM;
 }
 
 TN_API int tn_http_server_port(const tn_http_server *srv) { return srv->tcp ? tn_tcp_server_port(srv->tcp) : 0; }
@@ -1028,3 +1199,21 @@ TN_API size_t tn_http_server_connections(const tn_http_server *srv) { return srv
 TN_API void tn_http_server_stop(tn_http_server *srv) {
     if (srv) tn__hserver_free(srv);
 }
+
+// ---- for the web layer (server_internal.h)
+
+TN__INTERNAL void tn__http_server_adopt(tn_http_server *srv, const tn__http_hooks *hooks) {
+    srv->hooks = *hooks;
+    tn__loop_remove_handle(&srv->handle);
+}
+
+TN__INTERNAL void *tn__handler_ext(const tn_handler *h) { return TN__REQ(h)->ext; }
+
+TN__INTERNAL void tn__handler_set_ext(tn_handler *h, void *ext, void (*ext_free)(void *ext)) {
+    TN__REQ(h)->ext = ext;
+    TN__REQ(h)->ext_free = ext_free;
+}
+
+TN__INTERNAL tn_buf *tn__handler_body(tn_handler *h) { return &TN__REQ(h)->out; }
+TN__INTERNAL void tn__handler_reset_headers(tn_handler *h) { tn__hreq_default_headers(TN__REQ(h)); }
+TN__INTERNAL bool tn__handler_deferred(const tn_handler *h) { return TN__REQ(h)->deferred; }

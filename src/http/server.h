@@ -14,6 +14,15 @@
 // bodies, automatic Content-Length (or chunked once tn_flush sent the head),
 // no body for HEAD, 1xx, 204 and 304. Bad requests get 400 (or 413, 414,
 // 431, 505) and the connection closes.
+#ifndef TN__HTTP_SERVER_H
+#define TN__HTTP_SERVER_H
+#include "base/config.h"
+#include "base/str.h"
+#include "http/parse.h"
+#include "loop/loop.h"
+#include "net/socket.h"
+#include "net/stream.h"
+TN__BEGIN_DECLS
 
 typedef struct tn_handler tn_handler;
 typedef struct tn_http_server tn_http_server;
@@ -41,13 +50,13 @@ struct tn_handler {
     void *state;         // yours: per-request state, e.g. for a deferred answer
 };
 
-typedef void (*tn_handler_fn)(tn_handler *h);
-typedef void (*tn_body_fn)(tn_handler *h, const char *data, size_t len);
+typedef void (*tn_handler_cb)(tn_handler *h);
+typedef void (*tn_body_cb)(tn_handler *h, const char *data, size_t len);
 
 typedef struct tn_http_server_desc {
-    tn_handler_fn request_cb;  // required: the whole request (head and body) is in
-    tn_handler_fn headers_cb;  // optional: the head is in, the body not yet read;
-                               // may answer early or call tn_stream_body
+    tn_handler_cb request_cb;  // required: the whole request (head and body) is in
+    tn_handler_cb headers_cb;  // optional: the head is in, the body not yet read;
+                               // may answer early or call tn_handler_stream_body
     void *user_data;           // h->user_data
     bool no_keep_alive;        // close after every response
     bool xheaders;             // trust X-Real-Ip, X-Forwarded-For, X-Scheme,
@@ -60,11 +69,25 @@ typedef struct tn_http_server_desc {
     size_t chunk_size;         // streamed bodies arrive in pieces of at most
                                // this; default 64 KiB
     size_t max_buffer_size;    // stream read buffer cap; default 1 MiB + headers
-    size_t max_write_buffer_size;  // output a slow reader may leave queued
-                                   // before it is cut off; default 16 MiB
-    double idle_connection_timeout;  // seconds to wait for (all of) the next
-                                     // request head; default 60
-    double body_timeout;       // seconds to wait for (all of) a body; default 60
+    size_t max_write_buffer_size;  // answers queued for a connection above
+                                   // which it reads no further request until
+                                   // they went out; default 16 MiB. It never
+                                   // cuts a response short (see write_timeout);
+                                   // after tn_detach it caps the new owner's
+                                   // queued writes (TN_ENOBUFS)
+    double write_timeout;      // seconds queued output may go without a byte
+                               // taken by the client (one that stopped
+                               // reading) before it is cut off; default 60
+                               // (nginx's send_timeout)
+    double idle_connection_timeout;  // seconds a kept-alive connection may
+                                     // wait for its next request to start;
+                                     // default 60
+    double header_timeout;     // seconds for a whole request head, from its
+                               // first byte (from the accept on a new
+                               // connection); default 20 (Apache's
+                               // RequestReadTimeout header=20)
+    double body_timeout;       // seconds for a whole body, from the end of
+                               // its head; default 60
     const char *server_header; // default "TornadoServer/tornado.h-<version>";
                                // "" sends no Server header
 } tn_http_server_desc;
@@ -74,6 +97,10 @@ typedef struct tn_http_server_desc {
 TN_API tn_http_server *tn_http_server_new(tn_loop *loop, const tn_http_server_desc *desc);
 // Binds and listens (tn_bind_sockets). Returns 0 or an error.
 TN_API int tn_http_server_listen(tn_http_server *srv, const tn_bind_desc *bind);
+// Serves on listening sockets made elsewhere, e.g. by tn_bind_sockets before
+// tn_process_fork (Tornado's add_sockets); they become the server's.
+// Returns 0 or an error.
+TN_API int tn_http_server_add_sockets(tn_http_server *srv, const int *fds, int n);
 // The port of the first listening socket.
 TN_API int tn_http_server_port(const tn_http_server *srv);
 // Stops listening, closes every connection and frees the server. Handlers
@@ -87,7 +114,7 @@ TN_API size_t tn_http_server_connections(const tn_http_server *srv);
 TN_API tn_str tn_get_header(const tn_handler *h, const char *name);
 // Receive the body in pieces (at most chunk_size) as it arrives, instead of
 // in request.body; Tornado's @stream_request_body. Call from headers_cb.
-TN_API void tn_stream_body(tn_handler *h, tn_body_fn on_data);
+TN_API void tn_handler_stream_body(tn_handler *h, tn_body_cb on_data);
 // Overrides max_body_size for this request only (from headers_cb).
 TN_API void tn_set_max_body_size(tn_handler *h, size_t n);
 
@@ -107,12 +134,32 @@ TN_API int tn_add_header(tn_handler *h, const char *name, const char *value);
 TN_API int tn_clear_header(tn_handler *h, const char *name);
 // The value of a response header set so far, or {NULL,0}.
 TN_API tn_str tn_get_response_header(const tn_handler *h, const char *name);
-// Appends to the response body (buffered until tn_flush or tn_finish).
-// Returns 0, TN_ECLOSED once finished, or TN_ENOMEM.
+// Appends to the response body (buffered until tn_flush or tn_finish). Any
+// size goes out whole, however slowly the client reads (a client that stops
+// reading is cut off after write_timeout). Returns 0, TN_ECLOSED once
+// finished, or TN_ENOMEM.
 TN_API int tn_write(tn_handler *h, const void *data, size_t len);
+// Appends `len` bytes the caller holds to the response body without copying
+// them: they are lent, and must stay valid and unchanged until release(arg)
+// runs. It runs exactly once: once they were sent, dropped (tn_clear_written,
+// an error page, the client gone), or right away (failures, and small
+// pieces, which are copied). Returns as tn_write.
+TN_API int tn_write_ref(tn_handler *h, const void *data, size_t len, tn_release_cb release, void *arg);
+// Appends a buffer made with tn_buf_* (e.g. by tn_take_body) to the response
+// body and takes it: *b is left empty, its memory freed once sent. Returns as
+// tn_write (the memory is freed on failure too).
+TN_API int tn_write_buf(tn_handler *h, tn_buf *b);
+// Moves the request body out of the request into *out, which owns it from
+// now on (tn_buf_free it, or hand it to tn_write_buf); request.body becomes
+// empty, and views into it (tn_get_files, ...) go with it. An echo that sends
+// the body back this way holds it once. Returns 0, or TN_EINVAL while the
+// body is not read (or it streamed: tn_stream_body).
+TN_API int tn_take_body(tn_handler *h, tn_buf *out);
 TN_API int tn_write_str(tn_handler *h, const char *s);
 TN_API int tn_writef(tn_handler *h, const char *fmt, ...) TN_PRINTF(2, 3);
-// The buffered body so far (for ETags and error pages), and dropping it.
+// The body written so far with tn_write and friends (for ETags and error
+// pages; lent pieces are not in it, and such bodies get no automatic ETag),
+// and dropping all of it, lent pieces too.
 TN_API tn_str tn_get_written(const tn_handler *h);
 TN_API void tn_clear_written(tn_handler *h);
 // Sends the head and what is buffered now; the rest of the body follows
@@ -136,10 +183,10 @@ TN_API bool tn_finished(const tn_handler *h);
 // True when the head was sent (status and headers can no longer change).
 TN_API bool tn_headers_sent(const tn_handler *h);
 // cb runs if the client goes away before the request finished (Tornado's
-// on_connection_close): while deferred, or while a streamed body (tn_stream_body)
-// arrives. A deferred handler stays valid until tn_finish; one that was not
-// deferred is gone when cb returns.
-TN_API void tn_on_connection_close(tn_handler *h, tn_handler_fn cb);
+// on_connection_close): while deferred, or while a streamed body
+// (tn_handler_stream_body) arrives. A deferred handler stays valid until
+// tn_finish; one that was not deferred is gone when cb returns.
+TN_API void tn_on_connection_close(tn_handler *h, tn_handler_cb cb);
 // True once the client went away.
 TN_API bool tn_connection_closed(const tn_handler *h);
 // Takes the connection away from HTTP (Tornado's detach(), for protocol
@@ -153,3 +200,6 @@ TN_API tn_stream *tn_detach(tn_handler *h, int status);
 TN_API double tn_request_time(const tn_handler *h);
 // The handler's loop.
 TN_API tn_loop *tn_handler_loop(const tn_handler *h);
+
+TN__END_DECLS
+#endif

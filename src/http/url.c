@@ -1,5 +1,12 @@
 // >>url implementation
 #include "base/internal.h"
+#include "http/url.h"
+#include "http/url_internal.h"
+#include "base/error.h"
+#include "base/str.h"
+#include "base/str_internal.h"
+
+#include <string.h>
 
 TN_API size_t tn_url_unescape(char *dst, const char *src, size_t len, bool plus) {
     size_t o = 0;
@@ -153,9 +160,7 @@ TN_API int tn_url_parse(const char *url, tn_url *out) {
 
 // ---- building requests from a parsed URL (the HTTP and WebSocket clients)
 
-// Appends "host[:port]" (an IPv6 host in brackets; the port only when it is
-// not `default_port`): a Host header's value.
-TN__PRIVATE int tn__url_append_authority(tn_buf *b, const tn_url *u, uint16_t default_port) {
+TN__INTERNAL int tn__url_append_authority(tn_buf *b, const tn_url *u, uint16_t default_port) {
     bool v6 = memchr(u->host.ptr, ':', u->host.len) != NULL;
     int r = v6 ? tn_buf_append(b, "[", 1) : 0;
     if (!r) r = tn_buf_append(b, u->host.ptr, u->host.len);
@@ -170,8 +175,7 @@ TN__PRIVATE int tn__url_append_authority(tn_buf *b, const tn_url *u, uint16_t de
     return r;
 }
 
-// Appends the origin-form request target, "path[?query]".
-TN__PRIVATE int tn__url_append_target(tn_buf *b, const tn_url *u) {
+TN__INTERNAL int tn__url_append_target(tn_buf *b, const tn_url *u) {
     int r = tn_buf_append(b, u->path.ptr, u->path.len);
     if (!r && u->has_query) r = tn_buf_append(b, "?", 1);
     if (!r && u->has_query) r = tn_buf_append(b, u->query.ptr, u->query.len);

@@ -6,6 +6,11 @@
 // escape such as "%zz" or a trailing "%4" is kept as written, as Python's
 // unquote does. `plus` selects query-string rules ("+" is a space); paths use
 // plus = false, so "+" in a path stays "+".
+#ifndef TN__HTTP_URL_H
+#define TN__HTTP_URL_H
+#include "base/config.h"
+#include "base/str.h"
+TN__BEGIN_DECLS
 
 // Decodes `len` bytes of `src` into `dst` (room for `len` bytes; dst may be
 // src). Returns the decoded length (never more than len). Output is not
@@ -43,3 +48,6 @@ TN_API int tn_url_parse_str(tn_str url, tn_url *out);
 // (dot segments removed, the fragment taken from ref), and appends the
 // result to out. Returns 0, TN_EPARSE (base has no scheme) or TN_ENOMEM.
 TN_API int tn_url_join(tn_buf *out, tn_str base, tn_str ref);
+
+TN__END_DECLS
+#endif

@@ -1,5 +1,12 @@
 // >>httputil implementation
 #include "base/internal.h"
+#include "http/util.h"
+#include "base/error.h"
+#include "base/str.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
 
 static const char tn__hu_wday[7][4] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
 static const char tn__hu_wday_long[7][10] = {"Sunday",   "Monday", "Tuesday", "Wednesday",
@@ -345,8 +352,9 @@ TN_API int tn_http_range_parse(tn_str h, uint64_t size, tn_http_range *r) {
     memset(r, 0, sizeof *r);
     r->status = 200;
     r->end = size;
+    if (!h.len) return 200;  // no header; h.ptr may be NULL, and NULL + 0 is undefined
     const char *p = h.ptr, *end = h.ptr + h.len;
-    const char *eq = h.len ? TN__CAST(const char *, memchr(p, '=', h.len)) : NULL;
+    const char *eq = TN__CAST(const char *, memchr(p, '=', h.len));
     if (!eq || !tn_str_eq_nocase(tn__hu_trim(p, eq), tn_str_c("bytes"))) return 200;
     const char *dash = TN__CAST(const char *, memchr(eq, '-', (size_t)(end - eq)));
     const char *first_end = dash ? dash : end;

@@ -1,7 +1,14 @@
 // ---------------------------------------------------------------------------
 // >>httputil  HTTP dates, status texts, MIME types, header parameters, ranges
 // ---------------------------------------------------------------------------
+#ifndef TN__HTTP_UTIL_H
+#define TN__HTTP_UTIL_H
+#include "base/config.h"
+#include "base/str.h"
+
 #include <time.h>
+
+TN__BEGIN_DECLS
 
 // Bytes tn_http_date_format writes, with the NUL.
 #define TN_HTTP_DATE_SIZE 30
@@ -15,7 +22,8 @@ TN_API size_t tn_http_date_format(char *out, time_t t);
 // "Sunday, 06-Nov-94 08:49:37 GMT" (two-digit years: 69-99 are 19xx, 00-68
 // 20xx, as Python's email.utils) and asctime "Sun Nov  6 08:49:37 1994".
 // IMF dates may also end in "UTC" or a "+hhmm"/"-hhmm" offset.
-// Returns 0 and sets *out, or TN_EPARSE.
+// Returns 0 and sets *out, or TN_EPARSE (also for a date time_t cannot hold,
+// as 2060 with a 32-bit time_t).
 TN_API int tn_http_date_parse(const char *s, size_t len, time_t *out);
 
 // The reason phrase of an IANA-registered status code (RFC 9110 wording),
@@ -55,3 +63,6 @@ typedef struct tn_http_range {
 // "bytes */SIZE") when the first byte is past the end, for "bytes=-0", or an
 // end before the start. Returns out->status.
 TN_API int tn_http_range_parse(tn_str header, uint64_t size, tn_http_range *out);
+
+TN__END_DECLS
+#endif

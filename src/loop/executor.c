@@ -1,12 +1,18 @@
 // >>executor implementation: a lazily started thread pool whose finished jobs
 // go back to the loop on an intrusive list (no allocation, so none is lost)
+#include "base/internal.h"
+#include "loop/loop.h"
 #include "loop/loop_internal.h"
+#include "base/error.h"
+#include "base/alloc_internal.h"
+
+#include <signal.h>
 
 typedef struct tn__job tn__job;
 struct tn__job {
     tn__job *next;
-    tn_work_fn work;
-    tn_after_work_fn done;
+    tn_work_cb work;
+    tn_after_work_cb done;
     void *arg;
     int status;
 };
@@ -102,7 +108,7 @@ TN__PRIVATE int tn__executor_init(tn_loop *loop) {
     return 0;
 }
 
-TN_API int tn_loop_run_in_executor(tn_loop *loop, tn_work_fn work, tn_after_work_fn done, void *arg) {
+TN_API int tn_loop_run_in_executor(tn_loop *loop, tn_work_cb work, tn_after_work_cb done, void *arg) {
     if (!work || !done) return TN_EINVAL;
     int r = tn__executor_init(loop);
     if (r) return r;
@@ -124,7 +130,7 @@ TN_API int tn_loop_run_in_executor(tn_loop *loop, tn_work_fn work, tn_after_work
     return 0;
 }
 
-TN__PRIVATE int tn__executor_has_done(tn_loop *loop) {
+TN__INTERNAL int tn__executor_has_done(tn_loop *loop) {
     return loop->exec && TN__ATOMIC_LOAD(&loop->exec->has_done);
 }
 
@@ -137,7 +143,7 @@ TN__PRIVATE void tn__jobs_run_done(tn_loop *loop, tn__job *j) {
     }
 }
 
-TN__PRIVATE void tn__executor_run_done(tn_loop *loop) {
+TN__INTERNAL void tn__executor_run_done(tn_loop *loop) {
     if (!tn__executor_has_done(loop)) return;
     tn__executor *ex = loop->exec;
     tn__mutex_lock(&ex->lock);
@@ -151,7 +157,7 @@ TN__PRIVATE void tn__executor_run_done(tn_loop *loop) {
 // Joins the pool. Jobs not started finish with TN_ECANCELED; every done
 // callback still runs. The executor is detached first, so a done callback
 // that queues more work gets a fresh pool (tn_loop_free closes it too).
-TN__PRIVATE void tn__executor_free(tn_loop *loop) {
+TN__INTERNAL void tn__executor_free(tn_loop *loop) {
     tn__executor *ex = loop->exec;
     if (!ex) return;
     loop->exec = NULL;

@@ -1,11 +1,22 @@
 // >>loop_kqueue  The kqueue backend (macOS and the BSDs)
+#include "base/internal.h"
+#include "loop/loop.h"
 #include "loop/loop_internal.h"
+#include "base/error.h"
+#include "base/alloc_internal.h"
+#include "base/error_internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <time.h>
+#include <unistd.h>
+
 #if TN_BACKEND == TN_BACKEND_KQUEUE
 #include <sys/event.h>
 
-TN__PRIVATE const char *tn__be_name(void) { return "kqueue"; }
+TN__INTERNAL const char *tn__be_name(void) { return "kqueue"; }
 
-TN__PRIVATE int tn__be_init(tn_loop *loop) {
+TN__INTERNAL int tn__be_init(tn_loop *loop) {
     loop->be_fd = kqueue();
     if (loop->be_fd < 0) return tn__err_from_errno(errno);
     fcntl(loop->be_fd, F_SETFD, FD_CLOEXEC);
@@ -13,14 +24,14 @@ TN__PRIVATE int tn__be_init(tn_loop *loop) {
     return loop->be_events ? 0 : TN_ENOMEM;
 }
 
-TN__PRIVATE void tn__be_free(tn_loop *loop) {
+TN__INTERNAL void tn__be_free(tn_loop *loop) {
     if (loop->be_fd >= 0) close(loop->be_fd);
     tn__free(loop->be_events);
 }
 
 // kqueue has one filter per direction: add the ones now wanted, delete the
 // ones no longer wanted.
-TN__PRIVATE int tn__be_ctl(tn_loop *loop, int op, int fd, int events) {
+TN__INTERNAL int tn__be_ctl(tn_loop *loop, int op, int fd, int events) {
     int old = op == TN__BE_ADD ? 0 : loop->handlers[fd].events;
     if (op == TN__BE_DEL) events = 0;
     struct kevent ch[2];
@@ -36,7 +47,7 @@ TN__PRIVATE int tn__be_ctl(tn_loop *loop, int op, int fd, int events) {
     return 0;
 }
 
-TN__PRIVATE int tn__be_wait(tn_loop *loop, int timeout_ms) {
+TN__INTERNAL int tn__be_wait(tn_loop *loop, int timeout_ms) {
     struct kevent *evs = TN__CAST(struct kevent *, loop->be_events);
     struct timespec ts, *tp = NULL;
     if (timeout_ms >= 0) {
@@ -51,6 +62,9 @@ TN__PRIVATE int tn__be_wait(tn_loop *loop, int timeout_ms) {
         if (evs[i].flags & (EV_ERROR | EV_EOF)) ev |= TN_IO_ERROR;
         loop->fired[i].fd = (int)evs[i].ident;
         loop->fired[i].events = ev;
+        // A failed connect: kqueue puts the socket error in fflags, and
+        // libkqueue has already consumed SO_ERROR to do so.
+        loop->fired[i].err = (evs[i].flags & EV_EOF) ? (int)evs[i].fflags : 0;
     }
     return n;
 }

@@ -1,5 +1,12 @@
 // >>locks implementation: one FIFO waiter list serves all three
-#include "loop/loop_internal.h"
+#include "base/internal.h"
+#include "loop/locks.h"
+#include "base/error.h"
+#include "loop/loop.h"
+#include "base/alloc_internal.h"
+#include "base/log_internal.h"
+
+#include <string.h>
 
 typedef struct tn__wlist {
     tn_waiter *head, *tail;
@@ -208,16 +215,12 @@ TN_API size_t tn_semaphore_value(const tn_semaphore *s) { return s->value; }
 // ---- Queue
 
 TN__PRIVATE int tn__queue_push(tn_queue *q, void *item, bool front) {
-    if (q->count == q->cap) {
-        size_t cap = q->cap ? q->cap * 2 : 16;
-        void **ring = TN__CAST(void **, tn__malloc(cap * sizeof *ring));
-        if (!ring) return TN_ENOMEM;
-        for (size_t i = 0; i < q->count; i++) ring[i] = q->ring[(q->head + i) % q->cap];
-        tn__free(q->ring);
-        q->ring = ring;
-        q->cap = cap;
-        q->head = 0;
-    }
+    size_t old = q->cap;
+    if (tn__grow(&q->ring, &q->cap, q->count + 1, sizeof *q->ring, 16)) return TN_ENOMEM;
+    // A ring that wrapped around: its start now continues past the old end
+    // (the capacity at least doubled, so there is room).
+    if (q->cap != old && q->head + q->count > old)
+        memcpy(q->ring + old, q->ring, (q->head + q->count - old) * sizeof *q->ring);
     if (front) {
         q->head = (q->head + q->cap - 1) % q->cap;
         q->ring[q->head] = item;

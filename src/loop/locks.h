@@ -7,6 +7,11 @@
 // TN_ETIMEDOUT (the timeout passed) or TN_ECANCELED (the object was freed).
 // tn_waiter_cancel drops a waiter without calling it, e.g. when the request
 // that waited goes away: the long-poll chat parks requests this way.
+#ifndef TN__LOOP_LOCKS_H
+#define TN__LOOP_LOCKS_H
+#include "base/config.h"
+#include "loop/loop.h"
+TN__BEGIN_DECLS
 
 typedef struct tn_waiter tn_waiter;
 typedef void (*tn_wait_cb)(tn_loop *loop, int status, void *arg);
@@ -75,3 +80,6 @@ TN_API void tn_queue_task_done(tn_queue *q);
 TN_API tn_waiter *tn_queue_join(tn_queue *q, double timeout, tn_wait_cb cb, void *arg);
 // Items in the queue now.
 TN_API size_t tn_queue_size(const tn_queue *q);
+
+TN__END_DECLS
+#endif

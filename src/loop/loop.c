@@ -1,34 +1,65 @@
 // >>loop implementation: iteration, fd handlers, callbacks, wake-up, signals
+#include "base/internal.h"
+#include "loop/loop.h"
 #include "loop/loop_internal.h"
+#include "base/alloc.h"
+#include "base/error.h"
+#include "base/str.h"
+#include "base/time.h"
+#include "base/alloc_internal.h"
+#include "base/error_internal.h"
+#include "base/log_internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <string.h>
+#include <unistd.h>
+
 #if defined(__linux__)
 #  include <sys/eventfd.h>
 #endif
 
 static TN__THREAD_LOCAL tn_loop *tn__current_loop;
+static int tn__loops_alive;  // in every thread: tn_process_fork refuses to fork them
+
+TN__INTERNAL int tn__loop_count(void) { return TN__ATOMIC_LOAD(&tn__loops_alive); }
+
+// Makes `loop` this thread's current loop, with its allocator and log sink
+// (see >>alloc and >>log); NULL: none of them.
+TN__PRIVATE void tn__loop_set_current(tn_loop *loop) {
+    tn__current_loop = loop;
+    tn__allocator_use(loop ? loop->alloc : NULL);
+    tn__log_use(loop ? &loop->desc.logger : NULL);
+}
 
 TN_API tn_loop *tn_loop_current(void) { return tn__current_loop; }
-TN_API void tn_loop_make_current(tn_loop *loop) { tn__current_loop = loop; }
+TN_API void tn_loop_make_current(tn_loop *loop) { tn__loop_set_current(loop); }
 TN_API void *tn_loop_user_data(const tn_loop *loop) { return loop->desc.user_data; }
 TN_API const char *tn_loop_backend(void) { return tn__be_name(); }
 TN_API double tn_loop_time(const tn_loop *loop) { return loop->now; }
 
+TN__INTERNAL double tn__loop_clock(const tn_loop *loop) {
+    return loop->desc.clock ? loop->desc.clock(loop->desc.clock_arg) : tn_time_monotonic();
+}
+
 // ---- owned handles
 
-TN__PRIVATE void tn__loop_add_handle(tn_loop *loop, tn__handle *h) {
+TN__INTERNAL void tn__loop_add_handle(tn_loop *loop, tn__handle *h) {
     h->next = loop->handles.next;
     h->prev = &loop->handles;
     h->next->prev = h;
     loop->handles.next = h;
 }
 
-TN__PRIVATE void tn__loop_remove_handle(tn__handle *h) {
+TN__INTERNAL void tn__loop_remove_handle(tn__handle *h) {
     if (!h->next) return;
     h->prev->next = h->next;
     h->next->prev = h->prev;
     h->next = h->prev = NULL;
 }
 
-TN__PRIVATE char *tn__loop_scratch(tn_loop *loop, size_t *cap) {
+TN__INTERNAL char *tn__loop_scratch(tn_loop *loop, size_t *cap) {
     if (!loop->scratch) {
         loop->scratch = TN__CAST(char *, tn__malloc(TN_DEFAULT_READ_CHUNK_SIZE));
         if (!loop->scratch) return NULL;
@@ -38,14 +69,14 @@ TN__PRIVATE char *tn__loop_scratch(tn_loop *loop, size_t *cap) {
     return loop->scratch;
 }
 
-TN__PRIVATE tn_buf *tn__loop_buf(tn_loop *loop) { return &loop->buf; }
+TN__INTERNAL tn_buf *tn__loop_buf(tn_loop *loop) { return &loop->buf; }
 
 // ---- wake-up channel: an eventfd on Linux, a self-pipe elsewhere
 
 static volatile sig_atomic_t tn__signal_hit;
 static tn_loop *tn__signal_loop;
 
-TN__PRIVATE void tn__loop_wake(tn_loop *loop) {
+TN__INTERNAL void tn__loop_wake(tn_loop *loop) {
     // One byte in flight is enough: the loop clears the flag before it
     // drains the queue, so a callback queued later always writes again.
     if (TN__ATOMIC_XCHG(&loop->wake_pending, 1)) return;
@@ -89,25 +120,44 @@ TN__PRIVATE int tn__loop_open_wake(tn_loop *loop) {
 // ---- creation and destruction
 
 TN_API tn_loop *tn_loop_new(const tn_loop_desc *desc) {
+    const tn_allocator *a = desc ? &desc->allocator : NULL;
+    if (a && !a->alloc_cb != !a->free_cb) {
+        TN__LOGE("tn_loop_new: an allocator needs both alloc_cb and free_cb");
+        return NULL;
+    }
+    tn__allocator *rec = a && a->alloc_cb ? tn__allocator_new(a) : NULL;
+    if (a && a->alloc_cb && !rec) return NULL;
+    // The loop is made of its own allocator's memory, and so are its
+    // internals: it is current while it builds itself.
+    tn_loop *prev = tn__current_loop;
+    tn__allocator *prev_alloc = tn__allocator_use(rec);
     tn_loop *loop = TN__CAST(tn_loop *, tn__calloc(1, sizeof *loop));
-    if (!loop) return NULL;
+    tn__allocator_use(prev_alloc);
+    if (!loop) {
+        tn__allocator_release(rec);
+        return NULL;
+    }
+    loop->alloc = rec;
+    TN__ATOMIC_ADD(&tn__loops_alive, 1);
     if (desc) loop->desc = *desc;
     loop->desc.executor_threads = TN__DEF(loop->desc.executor_threads, TN_DEFAULT_EXECUTOR_THREADS);
     loop->desc.max_events = TN__DEF(loop->desc.max_events, 256);
     loop->be_fd = loop->wake_rfd = loop->wake_wfd = -1;
     loop->handles.next = loop->handles.prev = &loop->handles;
     loop->fired_cap = loop->desc.max_events;
-    loop->now = tn_time_monotonic();
+    loop->now = tn__loop_clock(loop);
     tn__mutex_init(&loop->cb_lock);
+    tn__loop_set_current(loop);
     loop->fired = TN__CAST(tn__fired *, tn__calloc((size_t)loop->fired_cap, sizeof(tn__fired)));
     int r = loop->fired ? tn__be_init(loop) : TN_ENOMEM;
     if (r == 0) r = tn__loop_open_wake(loop);
     if (r != 0) {
         TN__LOGE("cannot create a loop: %s", tn_strerror(r));
         tn_loop_free(loop);
+        tn__loop_set_current(prev);
         return NULL;
     }
-    if (!tn__current_loop) tn__current_loop = loop;
+    tn__loop_set_current(prev ? prev : loop);
     return loop;
 }
 
@@ -132,6 +182,9 @@ TN__PRIVATE void tn__loop_close_all(tn_loop *loop) {
 TN_API void tn_loop_free(tn_loop *loop) {
     if (!loop) return;
     TN_ASSERT(!loop->running);
+    // Close callbacks run on this loop: with its allocator and log sink.
+    tn_loop *prev = tn__current_loop;
+    tn__loop_set_current(loop);
     tn__loop_close_all(loop);
     if (tn__signal_loop == loop) {
         signal(SIGINT, SIG_DFL);
@@ -153,22 +206,22 @@ TN_API void tn_loop_free(tn_loop *loop) {
     tn__free(loop->fired);
     tn__free(loop->scratch);
     tn_buf_free(&loop->buf);
-    if (tn__current_loop == loop) tn__current_loop = NULL;
+    tn__allocator *rec = loop->alloc;
+    tn__loop_set_current(prev == loop ? NULL : prev);
+    TN__ATOMIC_ADD(&tn__loops_alive, -1);
     tn__free(loop);
+    tn__allocator_release(rec);  // gone once the blocks it made are too
 }
 
 // ---- fd handlers
 
 TN_API int tn_loop_add_handler(tn_loop *loop, int fd, int events, tn_io_cb cb, void *arg) {
     if (fd < 0 || !cb) return TN_EINVAL;
-    if (fd >= loop->handlers_cap) {
-        int cap = loop->handlers_cap ? loop->handlers_cap : 64;
-        while (cap <= fd) cap *= 2;
-        tn__handler *h = TN__CAST(tn__handler *, tn__realloc(loop->handlers, (size_t)cap * sizeof *h));
-        if (!h) return TN_ENOMEM;
-        memset(h + loop->handlers_cap, 0, (size_t)(cap - loop->handlers_cap) * sizeof *h);
-        loop->handlers = h;
-        loop->handlers_cap = cap;
+    if (fd >= loop->handlers_cap) {  // indexed by fd: the new slots start empty
+        size_t old = (size_t)loop->handlers_cap, cap = old;
+        if (tn__grow(&loop->handlers, &cap, (size_t)fd + 1, sizeof *loop->handlers, 64)) return TN_ENOMEM;
+        memset(loop->handlers + old, 0, (cap - old) * sizeof *loop->handlers);
+        loop->handlers_cap = (int)cap;
     }
     tn__handler *h = &loop->handlers[fd];
     if (h->active) return TN_EEXIST;
@@ -207,15 +260,9 @@ TN_API int tn_loop_remove_handler(tn_loop *loop, int fd) {
 
 TN_API int tn_loop_add_callback(tn_loop *loop, tn_cb cb, void *arg) {
     tn__mutex_lock(&loop->cb_lock);
-    if (loop->cbq_len == loop->cbq_cap) {
-        size_t cap = loop->cbq_cap ? loop->cbq_cap * 2 : 64;
-        tn__cbitem *q = TN__CAST(tn__cbitem *, tn__realloc(loop->cbq, cap * sizeof *q));
-        if (!q) {
-            tn__mutex_unlock(&loop->cb_lock);
-            return TN_ENOMEM;
-        }
-        loop->cbq = q;
-        loop->cbq_cap = cap;
+    if (tn__grow(&loop->cbq, &loop->cbq_cap, loop->cbq_len + 1, sizeof *loop->cbq, 64)) {
+        tn__mutex_unlock(&loop->cb_lock);
+        return TN_ENOMEM;
     }
     loop->cbq[loop->cbq_len].cb = cb;
     loop->cbq[loop->cbq_len].arg = arg;
@@ -247,16 +294,40 @@ TN__PRIVATE void tn__loop_run_callbacks(tn_loop *loop) {
 
 // ---- running
 
-TN__PRIVATE int tn__loop_wait_ms(tn_loop *loop, double timeout) {
-    if (TN__ATOMIC_LOAD(&loop->cbq_nonempty) || TN__ATOMIC_LOAD(&loop->stopping) ||
-        tn__executor_has_done(loop))
-        return 0;
+TN_API double tn_loop_timeout(tn_loop *loop) {
+    if (TN__ATOMIC_LOAD(&loop->cbq_nonempty) || tn__executor_has_done(loop)) return 0;
     double next = tn__timers_next(loop);
-    if (next >= 0) {
-        double until = next - tn_time_monotonic();
-        if (until < 0) until = 0;
-        if (timeout < 0 || until < timeout) timeout = until;
+    if (next < 0) return -1;
+    double until = next - tn__loop_clock(loop);
+    return until > 0 ? until : 0;
+}
+
+TN_API int tn_loop_fds(const tn_loop *loop, tn_loop_fd *fds, int cap) {
+#if TN_BACKEND == TN_BACKEND_KQUEUE && defined(__linux__)
+    // libkqueue's "kqueue" is a pipe end that never turns readable: watching
+    // it would hang the other loop.
+    (void)loop, (void)fds, (void)cap;
+    return TN_ENOTSUP;
+#else
+    if (loop->be_fd >= 0) {
+        if (cap > 0) {
+            fds[0].fd = loop->be_fd;
+            fds[0].events = TN_IO_READ;
+        }
+        return 1;
     }
+    for (int i = 0; i < loop->npfds && i < cap; i++) {  // poll: what it polls
+        fds[i].fd = loop->pfds[i].fd;
+        fds[i].events = loop->handlers[fds[i].fd].events;
+    }
+    return loop->npfds;
+#endif
+}
+
+TN__PRIVATE int tn__loop_wait_ms(tn_loop *loop, double timeout) {
+    if (TN__ATOMIC_LOAD(&loop->stopping)) return 0;
+    double until = tn_loop_timeout(loop);
+    if (until >= 0 && (timeout < 0 || until < timeout)) timeout = until;
     if (timeout < 0) return -1;
     double ms = timeout * 1000.0;
     if (ms > 2e9) return 2000000000;
@@ -272,7 +343,10 @@ TN__PRIVATE void tn__loop_dispatch(tn_loop *loop, int n) {
         // Removed (or removed and re-added) since the wait: not for it.
         if (!h->active || h->gen != f->gen) continue;
         int ev = f->events & (h->events | TN_IO_ERROR);
-        if (ev) h->cb(loop, f->fd, ev, h->arg);
+        if (!ev) continue;
+        loop->io_err = f->err;
+        h->cb(loop, f->fd, ev, h->arg);
+        loop->io_err = 0;
     }
 }
 
@@ -282,14 +356,14 @@ TN_API int tn_loop_run_once(tn_loop *loop, double timeout) {
     loop->thread_known = 1;
 #endif
     tn_loop *prev = tn__current_loop;
-    tn__current_loop = loop;
+    tn__loop_set_current(loop);
     int n = tn__be_wait(loop, tn__loop_wait_ms(loop, timeout));
-    loop->now = tn_time_monotonic();
+    loop->now = tn__loop_clock(loop);
     if (n > 0) tn__loop_dispatch(loop, n);
     tn__timers_run(loop);
     tn__executor_run_done(loop);
     tn__loop_run_callbacks(loop);
-    tn__current_loop = prev ? prev : loop;
+    tn__loop_set_current(prev ? prev : loop);
     return n < 0 ? n : 0;
 }
 

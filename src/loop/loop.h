@@ -8,6 +8,12 @@
 //
 // Times are in seconds (double), as in Tornado: tn_loop_time() is a monotonic
 // clock read once per iteration; call_at takes a time on that clock.
+#ifndef TN__LOOP_LOOP_H
+#define TN__LOOP_LOOP_H
+#include "base/config.h"
+#include "base/alloc.h"
+#include "base/log.h"
+TN__BEGIN_DECLS
 
 typedef struct tn_loop tn_loop;
 
@@ -16,13 +22,24 @@ typedef struct tn_loop_desc {
                            // started on first use
     int max_events;        // events taken from the backend per wait; default 256
     void *user_data;       // returned by tn_loop_user_data
+    tn_allocator allocator;  // what the library allocates on the loop's thread
+                             // (see >>alloc); zero: TN_MALLOC
+    tn_logger logger;      // where the lines logged on the loop's thread go
+                           // (see >>log); zero: the process-wide writer
+    double (*clock)(void *clock_arg);  // the loop's clock in seconds; default
+                           // tn_time_monotonic. For tests and simulations:
+                           // time moves only when this says so (it must never
+                           // go back); the loop still sleeps in real time
+    void *clock_arg;
 } tn_loop_desc;
 
 // A plain callback: tn_loop_add_callback, timers, periodic callbacks.
 typedef void (*tn_cb)(tn_loop *loop, void *arg);
 
-// Creates a loop (desc may be NULL: all defaults). It becomes this thread's
-// current loop if the thread has none. Returns NULL when out of resources.
+// Creates a loop (desc may be NULL: all defaults), built from desc's
+// allocator. It becomes this thread's current loop if the thread has none.
+// Returns NULL when out of resources, or for an allocator with only one of
+// its two callbacks.
 TN_API tn_loop *tn_loop_new(const tn_loop_desc *desc);
 // Closes everything the loop still owns (streams and servers close with
 // TN_ECANCELED and their close callbacks run; executor jobs finish and their
@@ -32,13 +49,16 @@ TN_API void tn_loop_free(tn_loop *loop);
 // This thread's current loop (set by tn_loop_new, tn_loop_make_current or a
 // running loop), or NULL. Tornado's IOLoop.current().
 TN_API tn_loop *tn_loop_current(void);
-// Makes `loop` this thread's current loop (NULL clears it).
+// Makes `loop` this thread's current loop (NULL clears it): the library's
+// allocations and log lines on this thread then go to its allocator and
+// sink. Set up a second loop of one thread while it is current.
 TN_API void tn_loop_make_current(tn_loop *loop);
 // The desc's user_data.
 TN_API void *tn_loop_user_data(const tn_loop *loop);
 // The backend's name: "epoll", "kqueue" or "poll".
 TN_API const char *tn_loop_backend(void);
-// The loop's monotonic clock in seconds, read once per iteration.
+// The loop's monotonic clock in seconds, read once per iteration
+// (tn_time_monotonic, or tn_loop_desc.clock).
 TN_API double tn_loop_time(const tn_loop *loop);
 
 // Runs until tn_loop_stop. Returns 0, or TN_EBUSY if already running.
@@ -68,6 +88,31 @@ TN_API int tn_loop_stop_on_signals(tn_loop *loop);
 #define TN_IO_READ  1
 #define TN_IO_WRITE 2
 #define TN_IO_ERROR 4  // always reported; need not be asked for
+
+// ---- inside another main loop (a GUI toolkit, GLib, a firmware superloop)
+// Instead of tn_loop_start, the other loop watches the descriptors
+// tn_loop_fds lists, sleeps at most tn_loop_timeout seconds, and then calls
+// tn_loop_run_once(loop, 0), which never blocks. Ask both again right
+// before every sleep, on the loop's thread: a callback queued or a timer set
+// there changes the timeout, and with poll the descriptors change as fd
+// handlers come and go. tn_loop_stop has no effect on such a loop.
+
+// A descriptor to watch and the events to watch it for.
+typedef struct tn_loop_fd {
+    int fd;
+    int events;  // TN_IO_READ and/or TN_IO_WRITE
+} tn_loop_fd;
+
+// Stores up to `cap` of the descriptors the loop waits on in `fds` and
+// returns how many there are (more than cap: call again with more room).
+// epoll and kqueue: one, the backend's own descriptor, readable while any
+// handler is ready, the same for the loop's life. poll: one per fd handler.
+// TN_ENOTSUP with kqueue emulated on Linux (libkqueue has no such descriptor).
+TN_API int tn_loop_fds(const tn_loop *loop, tn_loop_fd *fds, int cap);
+// Seconds until the loop has work that no descriptor will announce: 0 when
+// callbacks are queued, the time to the next timer, or -1 when there is no
+// such work. Round up when converting (a wake-up just early finds nothing).
+TN_API double tn_loop_timeout(tn_loop *loop);
 
 typedef void (*tn_io_cb)(tn_loop *loop, int fd, int events, void *arg);
 
@@ -125,11 +170,14 @@ TN_API bool tn_periodic_is_running(const tn_periodic *p);
 TN_API void tn_periodic_free(tn_periodic *p);
 
 // ---- executor (a thread pool for blocking work)
-typedef void (*tn_work_fn)(void *arg);
+typedef void (*tn_work_cb)(void *arg);
 // status is 0, or TN_ECANCELED when the loop was freed before `work` ran.
-typedef void (*tn_after_work_fn)(tn_loop *loop, void *arg, int status);
+typedef void (*tn_after_work_cb)(tn_loop *loop, void *arg, int status);
 
 // Runs work(arg) on a pool thread, then done(loop, arg, status) on the loop's
 // thread. done always runs exactly once. With TN_ENABLE_THREADS=0, work runs
 // inline in this call and done in the next iteration. Returns 0 or TN_ENOMEM.
-TN_API int tn_loop_run_in_executor(tn_loop *loop, tn_work_fn work, tn_after_work_fn done, void *arg);
+TN_API int tn_loop_run_in_executor(tn_loop *loop, tn_work_cb work, tn_after_work_cb done, void *arg);
+
+TN__END_DECLS
+#endif

@@ -2,7 +2,14 @@
 // >>loop_internal  The loop's private state, shared by loop, timer, executor,
 // the backends and the objects the loop owns (streams, servers)
 // ---------------------------------------------------------------------------
+#ifndef TN__LOOP_LOOP_INTERNAL_H
+#define TN__LOOP_LOOP_INTERNAL_H
 #include "base/internal.h"
+#include "base/str.h"
+#include "loop/loop.h"
+#include "base/alloc_internal.h"
+
+#include <poll.h>
 
 typedef struct tn__handler {
     tn_io_cb cb;
@@ -17,6 +24,7 @@ typedef struct tn__fired {
     int fd;
     int events;
     uint32_t gen;
+    int err;         // kqueue: the socket error an EV_EOF carried, else 0
 } tn__fired;
 
 typedef struct tn__cbitem {
@@ -46,6 +54,7 @@ typedef struct tn__executor tn__executor;
 
 struct tn_loop {
     tn_loop_desc desc;
+    tn__allocator *alloc;    // desc.allocator's record; NULL: none
     double now;
     int running;
     int stopping;            // atomic: set by tn_loop_stop from any thread
@@ -55,11 +64,13 @@ struct tn_loop {
     int nhandlers;
     tn__fired *fired;
     int fired_cap;
+    int io_err;              // during an fd callback: its fired err (see tn__fired)
     // backend state
     int be_fd;               // epoll / kqueue descriptor
     void *be_events;         // epoll_event / kevent array of fired_cap
     struct pollfd *pfds;     // poll backend
-    int npfds, pfds_cap;
+    int npfds;
+    size_t pfds_cap;
     // wake-up channel for add_callback from other threads and signals
     int wake_rfd, wake_wfd;
     int wake_pending;        // atomic: a wake-up byte is in flight
@@ -92,26 +103,33 @@ struct tn_loop {
 #endif
 };
 
-TN__PRIVATE void tn__loop_add_handle(tn_loop *loop, tn__handle *h);
-TN__PRIVATE void tn__loop_remove_handle(tn__handle *h);
-TN__PRIVATE void tn__loop_wake(tn_loop *loop);
-TN__PRIVATE char *tn__loop_scratch(tn_loop *loop, size_t *cap);
-TN__PRIVATE tn_buf *tn__loop_buf(tn_loop *loop);
+TN__INTERNAL void tn__loop_add_handle(tn_loop *loop, tn__handle *h);
+TN__INTERNAL void tn__loop_remove_handle(tn__handle *h);
+TN__INTERNAL void tn__loop_wake(tn_loop *loop);
+TN__INTERNAL char *tn__loop_scratch(tn_loop *loop, size_t *cap);
+TN__INTERNAL tn_buf *tn__loop_buf(tn_loop *loop);
+// The loop's clock read now (tn_loop_time is the iteration's reading).
+TN__INTERNAL double tn__loop_clock(const tn_loop *loop);
+// Loops alive in the process, in any thread (process.c).
+TN__INTERNAL int tn__loop_count(void);
 
 // backend: one set of static functions per backend (redis ae style)
 enum { TN__BE_ADD, TN__BE_MOD, TN__BE_DEL };
-TN__PRIVATE int tn__be_init(tn_loop *loop);
-TN__PRIVATE void tn__be_free(tn_loop *loop);
-TN__PRIVATE int tn__be_ctl(tn_loop *loop, int op, int fd, int events);
+// "epoll", "kqueue" or "poll".
+TN__INTERNAL const char *tn__be_name(void);
+TN__INTERNAL int tn__be_init(tn_loop *loop);
+TN__INTERNAL void tn__be_free(tn_loop *loop);
+TN__INTERNAL int tn__be_ctl(tn_loop *loop, int op, int fd, int events);
 // Waits up to timeout_ms (-1: forever); fills loop->fired; returns the count.
-TN__PRIVATE int tn__be_wait(tn_loop *loop, int timeout_ms);
+TN__INTERNAL int tn__be_wait(tn_loop *loop, int timeout_ms);
 
 // timers (timer.c)
-TN__PRIVATE double tn__timers_next(tn_loop *loop);  // deadline, or -1 if none
-TN__PRIVATE void tn__timers_run(tn_loop *loop);
-TN__PRIVATE void tn__timers_free(tn_loop *loop);
+TN__INTERNAL double tn__timers_next(tn_loop *loop);  // deadline, or -1 if none
+TN__INTERNAL void tn__timers_run(tn_loop *loop);
+TN__INTERNAL void tn__timers_free(tn_loop *loop);
 
 // executor (executor.c)
-TN__PRIVATE void tn__executor_run_done(tn_loop *loop);
-TN__PRIVATE int tn__executor_has_done(tn_loop *loop);
-TN__PRIVATE void tn__executor_free(tn_loop *loop);
+TN__INTERNAL void tn__executor_run_done(tn_loop *loop);
+TN__INTERNAL int tn__executor_has_done(tn_loop *loop);
+TN__INTERNAL void tn__executor_free(tn_loop *loop);
+#endif

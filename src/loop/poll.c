@@ -1,31 +1,34 @@
 // >>loop_poll  The poll(2) backend: portable, and a first-class one (the test
 // suite runs on it too)
+#include "base/internal.h"
+#include "loop/loop.h"
 #include "loop/loop_internal.h"
+#include "base/error.h"
+#include "base/alloc_internal.h"
+#include "base/error_internal.h"
+
+#include <errno.h>
+#include <poll.h>
+
 #if TN_BACKEND == TN_BACKEND_POLL
 
-TN__PRIVATE const char *tn__be_name(void) { return "poll"; }
+TN__INTERNAL const char *tn__be_name(void) { return "poll"; }
 
-TN__PRIVATE int tn__be_init(tn_loop *loop) {
+TN__INTERNAL int tn__be_init(tn_loop *loop) {
     loop->be_fd = -1;
     return 0;
 }
 
-TN__PRIVATE void tn__be_free(tn_loop *loop) { tn__free(loop->pfds); }
+TN__INTERNAL void tn__be_free(tn_loop *loop) { tn__free(loop->pfds); }
 
 TN__PRIVATE short tn__poll_events(int events) {
     return (short)(((events & TN_IO_READ) ? POLLIN : 0) | ((events & TN_IO_WRITE) ? POLLOUT : 0));
 }
 
-TN__PRIVATE int tn__be_ctl(tn_loop *loop, int op, int fd, int events) {
+TN__INTERNAL int tn__be_ctl(tn_loop *loop, int op, int fd, int events) {
     tn__handler *h = &loop->handlers[fd];
     if (op == TN__BE_ADD) {
-        if (loop->npfds == loop->pfds_cap) {
-            int cap = loop->pfds_cap ? loop->pfds_cap * 2 : 64;
-            struct pollfd *p = TN__CAST(struct pollfd *, tn__realloc(loop->pfds, (size_t)cap * sizeof *p));
-            if (!p) return TN_ENOMEM;
-            loop->pfds = p;
-            loop->pfds_cap = cap;
-        }
+        if (tn__grow(&loop->pfds, &loop->pfds_cap, (size_t)loop->npfds + 1, sizeof *loop->pfds, 64)) return TN_ENOMEM;
         h->poll_idx = loop->npfds++;
         loop->pfds[h->poll_idx].fd = fd;
         loop->pfds[h->poll_idx].events = tn__poll_events(events);
@@ -44,7 +47,7 @@ TN__PRIVATE int tn__be_ctl(tn_loop *loop, int op, int fd, int events) {
     return 0;
 }
 
-TN__PRIVATE int tn__be_wait(tn_loop *loop, int timeout_ms) {
+TN__INTERNAL int tn__be_wait(tn_loop *loop, int timeout_ms) {
     int n = poll(loop->pfds, (nfds_t)loop->npfds, timeout_ms);
     if (n < 0) return errno == EINTR ? 0 : tn__err_from_errno(errno);
     int out = 0;

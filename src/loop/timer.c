@@ -1,6 +1,14 @@
 // >>timer implementation: a binary min-heap of pooled timer records, and
 // periodic callbacks on top of it
+#include "base/internal.h"
+#include "loop/loop.h"
 #include "loop/loop_internal.h"
+#include "base/error.h"
+#include "base/time.h"
+#include "base/alloc_internal.h"
+#include "base/log_internal.h"
+
+#include <stdlib.h>
 
 // A handle is (gen << 32) | (slot + 1). A record's gen is odd while it is
 // pending and even while free, so a stale handle never matches.
@@ -57,19 +65,18 @@ TN__PRIVATE void tn__timer_release(tn_loop *loop, uint32_t slot) {
 }
 
 TN__PRIVATE int tn__timers_grow(tn_loop *loop) {
-    uint32_t cap = loop->timers_cap ? loop->timers_cap * 2 : 64;
-    tn__timer *t = TN__CAST(tn__timer *, tn__realloc(loop->timers, cap * sizeof *t));
-    if (!t) return TN_ENOMEM;
-    loop->timers = t;
-    uint32_t *h = TN__CAST(uint32_t *, tn__realloc(loop->heap, cap * sizeof *h));
-    if (!h) return TN_ENOMEM;
-    loop->heap = h;
+    // Handles keep a slot in 32 bits: the pool stops short of that.
+    size_t cap = loop->timers_cap, heap_cap = cap;
+    if (cap >= UINT32_MAX / 2 || tn__grow(&loop->timers, &cap, cap + 1, sizeof *loop->timers, 64) ||
+        tn__grow(&loop->heap, &heap_cap, cap, sizeof *loop->heap, 64))
+        return TN_ENOMEM;
+    tn__timer *t = loop->timers;
     for (uint32_t i = loop->timers_cap; i < cap; i++) {
         t[i].gen = 0;
         t[i].heap_idx = i + 1 < cap ? i + 2 : loop->timers_free;
     }
     loop->timers_free = loop->timers_cap + 1;
-    loop->timers_cap = cap;
+    loop->timers_cap = (uint32_t)cap;
     return 0;
 }
 
@@ -105,14 +112,14 @@ TN_API bool tn_loop_remove_timeout(tn_loop *loop, tn_timeout h) {
     return true;
 }
 
-TN__PRIVATE double tn__timers_next(tn_loop *loop) {
+TN__INTERNAL double tn__timers_next(tn_loop *loop) {
     return loop->heap_len ? loop->timers[loop->heap[0]].when : -1.0;
 }
 
 // Runs the timers due now. Timers added while running wait for the next
 // iteration (their seq is past `limit`), so a zero-delay timer that re-adds
 // itself cannot starve the loop.
-TN__PRIVATE void tn__timers_run(tn_loop *loop) {
+TN__INTERNAL void tn__timers_run(tn_loop *loop) {
     uint64_t limit = loop->timer_seq;
     while (loop->heap_len) {
         tn__timer *t = &loop->timers[loop->heap[0]];
@@ -124,7 +131,7 @@ TN__PRIVATE void tn__timers_run(tn_loop *loop) {
     }
 }
 
-TN__PRIVATE void tn__timers_free(tn_loop *loop) {
+TN__INTERNAL void tn__timers_free(tn_loop *loop) {
     tn__free(loop->timers);
     tn__free(loop->heap);
     loop->timers = NULL;
@@ -156,7 +163,7 @@ TN__PRIVATE void tn__periodic_fire(tn_loop *loop, void *arg);
 
 TN__PRIVATE void tn__periodic_schedule(tn_periodic *p) {
     // The real clock, not the iteration's: the callback itself may have overrun.
-    double now = tn_time_monotonic(), iv = tn__periodic_interval(p);
+    double now = tn__loop_clock(p->loop), iv = tn__periodic_interval(p);
     if (p->next <= now) {
         // Skip the runs we missed but keep the phase of the schedule.
         double missed = (double)(long long)((now - p->next) / iv);

@@ -1,7 +1,26 @@
 // >>net implementation
-#include "loop/loop_internal.h"
+#include "base/internal.h"
+#include "net/socket.h"
+#include "net/socket_internal.h"
+#include "base/error.h"
+#include "loop/loop.h"
+#include "base/alloc_internal.h"
+#include "base/error_internal.h"
+#include "base/log_internal.h"
 
-TN__PRIVATE int tn__set_nonblock_cloexec(int fd) {
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+TN__INTERNAL int tn__set_nonblock_cloexec(int fd) {
     int fl = fcntl(fd, F_GETFL);
     if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0) return tn__err_from_errno(errno);
     if (fcntl(fd, F_SETFD, FD_CLOEXEC) < 0) return tn__err_from_errno(errno);
@@ -10,7 +29,7 @@ TN__PRIVATE int tn__set_nonblock_cloexec(int fd) {
 
 // A non-blocking, close-on-exec socket; SIGPIPE is off where the platform
 // needs a socket option for it (elsewhere sends pass MSG_NOSIGNAL).
-TN__PRIVATE int tn__socket(int family, int type) {
+TN__INTERNAL int tn__socket(int family, int type) {
 #if defined(SOCK_NONBLOCK) && defined(SOCK_CLOEXEC)
     int fd = socket(family, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd < 0) return tn__err_from_errno(errno);
@@ -30,7 +49,7 @@ TN__PRIVATE int tn__socket(int family, int type) {
     return fd;
 }
 
-TN__PRIVATE const struct sockaddr *tn__sa(const tn_addr *a) {
+TN__INTERNAL const struct sockaddr *tn__sa(const tn_addr *a) {
     return (const struct sockaddr *)(const void *)a->u.bytes;
 }
 
@@ -128,7 +147,7 @@ TN__PRIVATE int tn__bind_one(const struct addrinfo *ai, const tn_bind_desc *d, i
     return fd;
 }
 
-TN__PRIVATE int tn__local_port(int fd) {
+TN__INTERNAL int tn__local_port(int fd) {
     tn_addr a;
     socklen_t len = sizeof a.u.bytes;
     if (getsockname(fd, (struct sockaddr *)(void *)a.u.bytes, &len) < 0) return 0;

@@ -1,6 +1,11 @@
 // ---------------------------------------------------------------------------
 // >>net  Addresses, listening sockets, name resolution
 // ---------------------------------------------------------------------------
+#ifndef TN__NET_SOCKET_H
+#define TN__NET_SOCKET_H
+#include "base/config.h"
+#include "loop/loop.h"
+TN__BEGIN_DECLS
 
 // A socket address (IPv4, IPv6 or Unix), large enough for any of them.
 typedef struct tn_addr {
@@ -49,3 +54,6 @@ typedef void (*tn_resolve_cb)(tn_loop *loop, int status, const tn_addr *addrs, i
 // before returning, when TN_ENABLE_THREADS=0); cb runs on the loop's thread.
 // Returns 0 (cb will run exactly once) or TN_ENOMEM / TN_EINVAL.
 TN_API int tn_resolve(tn_loop *loop, const char *host, int port, int family, tn_resolve_cb cb, void *arg);
+
+TN__END_DECLS
+#endif

@@ -1,30 +1,62 @@
 // >>stream implementation
+#include "base/internal.h"
+#include "net/stream.h"
+#include "net/stream_internal.h"
+#include "base/error.h"
+#include "base/str.h"
+#include "loop/loop.h"
+#include "net/socket.h"
+#include "base/alloc_internal.h"
+#include "base/error_internal.h"
+#include "base/log_internal.h"
 #include "loop/loop_internal.h"
+#include "net/socket_internal.h"
+
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+#include <unistd.h>
+
+#if TN_USE_SENDFILE
+#  include <sys/sendfile.h>
+#endif
 
 enum { TN__RD_NONE, TN__RD_UNTIL, TN__RD_BYTES, TN__RD_CLOSE, TN__RD_PARSE };
 
+typedef union tn__wcbfn {
+    tn_stream_write_cb write;
+    tn_release_cb release;  // with TN__WCB_REF: lent bytes are given back
+} tn__wcbfn;
+
 typedef struct tn__wcb {
-    uint64_t end;  // the callback runs once wsent reaches this; TN__WCB_FILE marks a file's
-    tn_stream_write_cb cb;
+    uint64_t end;  // the callback runs once wsent reaches this; marks in the top bits
+    tn__wcbfn cb;
     void *arg;
 } tn__wcb;
 
-// No stream sends 2^63 bytes: the top bit of an end is free for the mark.
+// No stream sends 2^62 bytes: the top bits of an end are free for marks.
 #define TN__WCB_FILE ((uint64_t)1 << 63)
-#define TN__WCB_END(w) ((w).end & ~TN__WCB_FILE)
+#define TN__WCB_REF ((uint64_t)1 << 62)
+#define TN__WCB_END(w) ((w).end & ~(TN__WCB_FILE | TN__WCB_REF))
 
-// A queued file: sent once wbuf reaches `at`, before the bytes after it.
-// Allocated by tn_stream_write_file and freed once the file is sent, fails
-// or the stream closes, so streams that send none do not pay for it. Its
-// callback waits in the stream's write callbacks, in order.
-typedef struct tn__qfile {
-    uint64_t off, left;
+// A queued extent: bytes that are not in wbuf, sent once wbuf reaches `at`
+// and before the bytes after it: a file (fd >= 0) or memory lent by
+// tn_stream_write_ref. Allocated per extent and freed once it is sent,
+// fails or the stream closes, so streams that queue none do not pay for
+// them. Its callback (or release) waits in the write callbacks, in order.
+typedef struct tn__qext {
+    struct tn__qext *next;
+    uint64_t off, left;  // a file's next offset; bytes still to send
     size_t at;
-    tn_buf buf;  // the piece read for sending without sendfile
+    const char *ref;     // lent memory: its next byte to send
+    tn_buf buf;          // a file's piece read for sending without sendfile
     size_t pos;
-    int fd;
-    bool copy;   // sendfile refused this file: read pieces instead
-} tn__qfile;
+    int fd;              // -1 for lent memory
+    bool copy;           // sendfile refused this file: read pieces instead
+} tn__qext;
 
 // The pending read's callback: `parse` for TN__RD_PARSE, else `read`.
 typedef union tn__rcb {
@@ -33,7 +65,7 @@ typedef union tn__rcb {
 } tn__rcb;
 
 // Every idle connection has one of these: fields only some streams need live
-// elsewhere (the file), share room (delimiter, callback, scratch position),
+// elsewhere (files and lent memory), share room (delimiter, callback, scratch position),
 // and the small ones are packed together.
 struct tn_stream {
     tn__handle handle;
@@ -66,7 +98,10 @@ struct tn_stream {
     uint64_t wqueued, wsent;
     tn__wcb *wcbs;
     uint32_t nwcbs, wcbs_cap;
-    tn__qfile *file;   // NULL: none queued
+    tn__qext *xhead, *xtail;  // extents queued, in order (NULL: none)
+    // write_timeout: output pending since `wsince` without a byte going out
+    double write_timeout, wsince;
+    tn_timeout wtimer;  // at or before wsince + write_timeout while armed
     tn_stream_close_cb ccb;
     void *carg;
 };
@@ -92,10 +127,37 @@ TN__PRIVATE void tn__stream_consume(tn_stream *s, size_t n) {
     }
 }
 
+TN__PRIVATE void tn__stream_write_clock(tn_loop *loop, void *arg);
+
+// Output just became pending: the write timeout counts from now. The timer
+// is left armed when output drains (it then finds nothing to do), so it can
+// only be early, never late: it re-arms itself for the real deadline.
+TN__PRIVATE void tn__stream_start_write_clock(tn_stream *s) {
+    s->wsince = s->loop->now;
+    if (s->write_timeout > 0 && !s->wtimer.id)
+        s->wtimer = tn_loop_call_at(s->loop, s->wsince + s->write_timeout, tn__stream_write_clock, s);
+}
+
+TN__PRIVATE void tn__stream_write_clock(tn_loop *loop, void *arg) {
+    tn_stream *s = TN__CAST(tn_stream *, arg);
+    s->wtimer.id = 0;
+    if (s->wsent == s->wqueued) return;  // drained since
+    double due = s->wsince + s->write_timeout;
+    if (due > loop->now) {
+        s->wtimer = tn_loop_call_at(loop, due, tn__stream_write_clock, s);
+        return;
+    }
+    TN__LOGD("stream: %llu bytes queued and none taken in %g s (write_timeout); closing",
+             (unsigned long long)(s->wqueued - s->wsent), s->write_timeout);
+    tn__stream_close(s, TN_ETIMEDOUT);
+}
+
 TN__PRIVATE void tn__stream_update_events(tn_stream *s) {
     if (s->closed) return;
-    int want = (s->eof ? 0 : TN_IO_READ) | (s->wpos < s->wbuf.len || s->file ? TN_IO_WRITE : 0);
-    if (want != s->events && tn_loop_update_handler(s->loop, s->fd, want) == 0) s->events = (unsigned char)want;
+    int want = (s->eof ? 0 : TN_IO_READ) | (s->wpos < s->wbuf.len || s->xhead ? TN_IO_WRITE : 0);
+    if (want == s->events || tn_loop_update_handler(s->loop, s->fd, want) != 0) return;
+    if ((want & TN_IO_WRITE) && !(s->events & TN_IO_WRITE)) tn__stream_start_write_clock(s);
+    s->events = (unsigned char)want;
 }
 
 TN__PRIVATE void tn__stream_kick(tn_loop *loop, void *arg);
@@ -146,7 +208,8 @@ TN__PRIVATE void tn__stream_deliver_writes(tn_stream *s, int err) {
         tn__wcb wc = s->wcbs[0];
         memmove(s->wcbs, s->wcbs + 1, (s->nwcbs - 1) * sizeof *s->wcbs);
         s->nwcbs--;
-        wc.cb(s, TN__WCB_END(wc) <= s->wsent ? 0 : err, wc.arg);
+        if (wc.end & TN__WCB_REF) wc.cb.release(wc.arg);
+        else wc.cb.write(s, TN__WCB_END(wc) <= s->wsent ? 0 : err, wc.arg);
     }
 }
 
@@ -211,15 +274,17 @@ TN__PRIVATE void tn__stream_run(tn_stream *s) {
     tn__stream_update_events(s);
 }
 
-TN__PRIVATE void tn__stream_end_file(tn_stream *s) {
-    if (!s->file) return;
-    close(s->file->fd);
-    tn_buf_free(&s->file->buf);
-    tn__free(s->file);
-    s->file = NULL;
+// Drops the first extent, sent (or not: at close).
+TN__PRIVATE void tn__stream_pop_ext(tn_stream *s) {
+    tn__qext *x = s->xhead;
+    s->xhead = x->next;
+    if (!s->xhead) s->xtail = NULL;
+    if (x->fd >= 0) close(x->fd);
+    tn_buf_free(&x->buf);
+    tn__free(x);
 }
 
-TN__PRIVATE void tn__stream_free(tn_stream *s) {  // closed, so its file is gone
+TN__PRIVATE void tn__stream_free(tn_stream *s) {  // closed, so its extents are gone
     tn_buf_free(&s->rbuf);
     tn_buf_free(&s->wbuf);
     tn__free(s->wcbs);
@@ -284,7 +349,7 @@ TN__PRIVATE int tn__stream_send(tn_stream *s, const char *p, size_t len, int fla
 }
 
 // Reads the file's next piece (at most 64 KiB) into its buf.
-TN__PRIVATE int tn__stream_read_piece(tn__qfile *f) {
+TN__PRIVATE int tn__stream_read_piece(tn__qext *f) {
     size_t want = (size_t)TN__MIN(f->left, (uint64_t)(64 * 1024));
     tn_buf_clear(&f->buf);
     f->pos = 0;
@@ -302,10 +367,22 @@ TN__PRIVATE int tn__stream_read_piece(tn__qfile *f) {
     return 0;
 }
 
-// Hands the kernel what it takes of the queued file: 0 with the file either
-// done (s->file freed) or waiting for room, or an error.
-TN__PRIVATE int tn__stream_send_file(tn_stream *s) {
-    tn__qfile *f = s->file;
+// Hands the kernel what it takes of the first extent, lent memory: 0 with
+// it either sent or waiting for room, or an error.
+TN__PRIVATE int tn__stream_send_ref(tn_stream *s, tn__qext *x) {
+    bool more = x->next || s->wbuf.len > x->at;  // and the rest follows at once
+    while (x->left) {
+        size_t sent, piece = (size_t)TN__MIN(x->left, (uint64_t)1 << 30);
+        int r = tn__stream_send(s, x->ref, piece, more || x->left > piece ? TN__MSG_MORE : 0, &sent);
+        x->ref += sent;
+        x->left -= sent;
+        if (r || sent < piece) return r;
+    }
+    return 0;
+}
+
+// The same for a file: sendfile(2), or pieces read into its buffer.
+TN__PRIVATE int tn__stream_send_file(tn_stream *s, tn__qext *f) {
     while (f->left) {
 #if TN_USE_SENDFILE
         if (!f->copy) {
@@ -336,28 +413,37 @@ TN__PRIVATE int tn__stream_send_file(tn_stream *s) {
         f->left -= sent;
         if (r || f->pos < f->buf.len) return r;
     }
-    tn__stream_end_file(s);
+    return 0;
+}
+
+// Sends wbuf and the extents in their order until the kernel is full.
+TN__PRIVATE int tn__stream_send_all(tn_stream *s) {
+    for (;;) {
+        tn__qext *x = s->xhead;
+        size_t stop = x ? x->at : s->wbuf.len, sent = 0;
+        int r = stop > s->wpos ? tn__stream_send(s, s->wbuf.data + s->wpos, stop - s->wpos, x ? TN__MSG_MORE : 0, &sent)
+                               : 0;
+        s->wpos += sent;
+        if (r) return r;
+        if (s->wpos < stop || !x) break;
+        r = x->fd >= 0 ? tn__stream_send_file(s, x) : tn__stream_send_ref(s, x);
+        if (r) return r;
+        if (x->left) break;  // the kernel is full
+        tn__stream_pop_ext(s);
+    }
+    if (s->wpos == s->wbuf.len) {  // then every extent waits at its end
+        tn_buf_free(&s->wbuf);
+        s->wpos = 0;
+        for (tn__qext *x = s->xhead; x; x = x->next) x->at = 0;
+    }
     return 0;
 }
 
 TN__PRIVATE int tn__stream_flush(tn_stream *s) {
-    for (;;) {
-        size_t stop = s->file ? s->file->at : s->wbuf.len, sent = 0;
-        int more = s->file ? TN__MSG_MORE : 0;
-        int r = stop > s->wpos ? tn__stream_send(s, s->wbuf.data + s->wpos, stop - s->wpos, more, &sent) : 0;
-        s->wpos += sent;
-        if (r) return r;
-        if (s->wpos < stop || !s->file) break;
-        r = tn__stream_send_file(s);
-        if (r) return r;
-        if (s->file) break;  // the kernel is full
-    }
-    if (s->wpos == s->wbuf.len) {  // (a queued file's `at` is then wpos too)
-        tn_buf_free(&s->wbuf);
-        s->wpos = 0;
-        if (s->file) s->file->at = 0;
-    }
-    return 0;
+    uint64_t before = s->wsent;
+    int r = tn__stream_send_all(s);
+    if (s->wsent != before) s->wsince = s->loop->now;  // progress: the write timeout starts over
+    return r;
 }
 
 TN__PRIVATE void tn__stream_close(tn_stream *s, int reason) {
@@ -365,9 +451,11 @@ TN__PRIVATE void tn__stream_close(tn_stream *s, int reason) {
     s->closed = 1;
     s->close_reason = reason;
     // Hand the kernel what it takes now; the rest is dropped (Tornado drops all).
-    if ((s->wpos < s->wbuf.len || s->file) && (reason == 0 || reason == TN_EOF || reason == TN_ECANCELED))
+    if ((s->wpos < s->wbuf.len || s->xhead) && (reason == 0 || reason == TN_EOF || reason == TN_ECANCELED))
         tn__stream_flush(s);
-    tn__stream_end_file(s);
+    while (s->xhead) tn__stream_pop_ext(s);  // lent memory goes back through its wcb
+    tn_loop_remove_timeout(s->loop, s->wtimer);
+    s->wtimer.id = 0;
     tn_loop_remove_handler(s->loop, s->fd);
     close(s->fd);
     s->fd = -1;
@@ -444,10 +532,7 @@ TN__PRIVATE void tn__stream_handle_close(tn__handle *h) {
     tn__stream_close(TN__CAST(tn_stream *, (void *)h), TN_ECANCELED);
 }
 
-// tn_stream_new; `flags_set`: fd is already non-blocking and close-on-exec
-// (the library's own sockets: accept4, SOCK_NONBLOCK), which saves three
-// fcntl calls per connection.
-TN__PRIVATE tn_stream *tn__stream_new(tn_loop *loop, int fd, const tn_stream_desc *desc, bool flags_set) {
+TN__INTERNAL tn_stream *tn__stream_new(tn_loop *loop, int fd, const tn_stream_desc *desc, bool flags_set) {
     tn_stream *s = TN__CAST(tn_stream *, tn__calloc(1, sizeof *s));
     if (!s || (!flags_set && tn__set_nonblock_cloexec(fd) != 0)) {
         tn__free(s);
@@ -460,6 +545,7 @@ TN__PRIVATE tn_stream *tn__stream_new(tn_loop *loop, int fd, const tn_stream_des
     if (desc) {
         s->max_buffer = TN__DEF(desc->max_buffer_size, s->max_buffer);
         s->max_write = desc->max_write_buffer_size;
+        s->write_timeout = desc->write_timeout;
         s->user_data = desc->user_data;
     }
     s->events = TN_IO_READ;
@@ -547,28 +633,30 @@ TN__PRIVATE void tn__stream_writes_done_soon(tn_stream *s) {
 // Makes room for one more write callback before anything is queued, so that
 // nothing fails after sending.
 TN__PRIVATE int tn__stream_reserve_wcb(tn_stream *s) {
-    if (s->nwcbs < s->wcbs_cap) return 0;
-    if (s->wcbs_cap > UINT32_MAX / 2) return TN_ENOMEM;
-    uint32_t cap = s->wcbs_cap ? s->wcbs_cap * 2 : 4;
-    tn__wcb *w = TN__CAST(tn__wcb *, tn__realloc(s->wcbs, cap * sizeof *w));
-    if (!w) return TN_ENOMEM;
-    s->wcbs = w;
-    s->wcbs_cap = cap;
+    size_t cap = s->wcbs_cap;  // 32 bits in the stream, which every connection has
+    if (s->nwcbs == UINT32_MAX / 2 || tn__grow(&s->wcbs, &cap, s->nwcbs + 1u, sizeof *s->wcbs, 4)) return TN_ENOMEM;
+    s->wcbs_cap = (uint32_t)cap;
     return 0;
 }
 
 // Adds a callback, reserved above, for the bytes queued so far.
-TN__PRIVATE void tn__stream_add_wcb(tn_stream *s, uint64_t mark, tn_stream_write_cb cb, void *arg) {
+TN__PRIVATE void tn__stream_add_wcb(tn_stream *s, uint64_t mark, tn__wcbfn fn, void *arg) {
     tn__wcb *w = &s->wcbs[s->nwcbs++];
     w->end = s->wqueued | mark;
-    w->cb = cb;
+    w->cb = fn;
     w->arg = arg;
+}
+
+TN__PRIVATE tn__wcbfn tn__wcb_write(tn_stream_write_cb cb) {
+    tn__wcbfn fn;
+    fn.write = cb;
+    return fn;
 }
 
 // tn_stream_write; with `now` false the bytes wait for the next flush (the
 // http server holds a response head back until its file is queued too).
-TN__PRIVATE int tn__stream_write(tn_stream *s, const void *data, size_t len, tn_stream_write_cb cb, void *arg,
-                                 bool now) {
+TN__INTERNAL int tn__stream_write(tn_stream *s, const void *data, size_t len, tn_stream_write_cb cb, void *arg,
+                                  bool now) {
     if (s->closed) return TN_ECLOSED;
     size_t pending = s->wbuf.len - s->wpos;
     if (s->max_write && len > s->max_write - TN__MIN(pending, s->max_write)) {
@@ -579,11 +667,11 @@ TN__PRIVATE int tn__stream_write(tn_stream *s, const void *data, size_t len, tn_
     if (cb && tn__stream_reserve_wcb(s)) return TN_ENOMEM;
     const char *p = TN__CAST(const char *, data);
     size_t sent = 0;
-    if (now && pending == 0 && !s->file && len) {
+    if (now && pending == 0 && !s->xhead && len) {
         int r = tn__stream_send(s, p, len, 0, &sent);
         if (r) {  // as in Tornado, the failure arrives through the callbacks, this one's too
             s->wqueued += len;
-            if (cb) tn__stream_add_wcb(s, 0, cb, arg);
+            if (cb) tn__stream_add_wcb(s, 0, tn__wcb_write(cb), arg);
             tn__stream_close(s, r);
             return 0;
         }
@@ -594,51 +682,80 @@ TN__PRIVATE int tn__stream_write(tn_stream *s, const void *data, size_t len, tn_
     }
     s->wqueued += len;
     if (cb) {
-        tn__stream_add_wcb(s, 0, cb, arg);
+        tn__stream_add_wcb(s, 0, tn__wcb_write(cb), arg);
         if (s->wsent >= s->wqueued) tn__stream_writes_done_soon(s);
     }
     tn__stream_update_events(s);
     return 0;
 }
 
+// Queues an extent (its fd or memory already in x) after what is queued,
+// with its callback (fn.write may be NULL; its room was reserved). Sends
+// what the kernel takes now.
+TN__PRIVATE void tn__stream_queue_ext(tn_stream *s, tn__qext *x, uint64_t mark, tn__wcbfn fn, void *arg) {
+    x->at = s->wbuf.len;
+    if (s->xtail) s->xtail->next = x;
+    else s->xhead = x;
+    s->xtail = x;
+    s->wqueued += x->left;
+    if (fn.write) tn__stream_add_wcb(s, mark, fn, arg);
+    int r = tn__stream_flush(s);
+    if (r) tn__stream_close(s, r);  // the failure arrives through the callback, as in tn_stream_write
+    else if (fn.write && s->wsent >= s->wqueued) tn__stream_writes_done_soon(s);
+    tn__stream_update_events(s);
+}
+
 TN_API int tn_stream_write_file(tn_stream *s, int fd, uint64_t offset, uint64_t length, tn_stream_write_cb cb,
                                 void *arg) {
-    if (s->closed || s->file) {
+    if (s->closed) {
         close(fd);
-        return s->closed ? TN_ECLOSED : TN_EBUSY;
+        return TN_ECLOSED;
     }
     if (length == 0) {
         close(fd);
         return tn_stream_write(s, "", 0, cb, arg);
     }
-    tn__qfile *f = TN__CAST(tn__qfile *, tn__calloc(1, sizeof *f));
-    if (!f || (cb && tn__stream_reserve_wcb(s))) {
+    tn__qext *x = TN__CAST(tn__qext *, tn__calloc(1, sizeof *x));
+    if (!x || (cb && tn__stream_reserve_wcb(s))) {
         TN__LOGE("stream: cannot queue a file (out of memory)");
-        tn__free(f);
+        tn__free(x);
         close(fd);
         return TN_ENOMEM;
     }
-    f->fd = fd;
-    f->at = s->wbuf.len;
-    f->off = offset;
-    f->left = length;
-    s->file = f;
-    s->wqueued += length;
-    if (cb) tn__stream_add_wcb(s, TN__WCB_FILE, cb, arg);
-    int r = tn__stream_flush(s);
-    if (r) tn__stream_close(s, r);  // the failure arrives through cb, as in tn_stream_write
-    else if (cb && s->wsent >= s->wqueued) tn__stream_writes_done_soon(s);
-    tn__stream_update_events(s);
+    x->fd = fd;
+    x->off = offset;
+    x->left = length;
+    tn__stream_queue_ext(s, x, TN__WCB_FILE, tn__wcb_write(cb), arg);
+    return 0;
+}
+
+TN_API int tn_stream_write_ref(tn_stream *s, const void *data, size_t len, tn_release_cb release, void *arg) {
+    if (!release) return TN_EINVAL;
+    int r = s->closed ? TN_ECLOSED : tn__stream_reserve_wcb(s);
+    tn__qext *x = r ? NULL : TN__CAST(tn__qext *, tn__calloc(1, sizeof *x));
+    if (!x) {
+        release(arg);
+        return r ? r : TN_ENOMEM;
+    }
+    x->fd = -1;
+    x->ref = TN__CAST(const char *, data);
+    x->left = len;
+    tn__wcbfn fn;
+    fn.release = release;
+    tn__stream_queue_ext(s, x, TN__WCB_REF, fn, arg);
     return 0;
 }
 
 // For the http server, whose requests can go before their file is sent.
-TN__PRIVATE void tn__stream_forget_file_cb(tn_stream *s) {
+TN__INTERNAL void tn__stream_forget_file_cb(tn_stream *s) {
     uint32_t n = 0;
     for (uint32_t i = 0; i < s->nwcbs; i++)
         if (!(s->wcbs[i].end & TN__WCB_FILE)) s->wcbs[n++] = s->wcbs[i];
     s->nwcbs = n;
 }
+
+// For the http server, which caps output only once it hands a stream over.
+TN__INTERNAL void tn__stream_set_max_write(tn_stream *s, size_t max) { s->max_write = max; }
 
 TN_API int tn_stream_write(tn_stream *s, const void *data, size_t len, tn_stream_write_cb cb, void *arg) {
     return tn__stream_write(s, data, len, cb, arg, true);
@@ -653,7 +770,7 @@ TN_API void tn_stream_close(tn_stream *s) { tn__stream_close(s, 0); }
 TN_API bool tn_stream_closed(const tn_stream *s) { return s->closed; }
 TN_API bool tn_stream_reading(const tn_stream *s) { return s->rmode != TN__RD_NONE; }
 TN_API size_t tn_stream_write_buffer_size(const tn_stream *s) {
-    uint64_t n = (uint64_t)(s->wbuf.len - s->wpos) + (s->file ? s->file->left : 0);
+    uint64_t n = s->wqueued - s->wsent;
     return n > SIZE_MAX ? SIZE_MAX : (size_t)n;
 }
 

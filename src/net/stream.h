@@ -17,8 +17,15 @@
 //
 // The close callback runs exactly once, after the pending read and write
 // callbacks were told, with the reason: 0 for tn_stream_close, TN_EOF when
-// the peer closed, TN_ENOBUFS when max_buffer_size was reached, TN_ECANCELED
-// when the loop was freed, or the socket error.
+// the peer closed, TN_ENOBUFS when max_buffer_size was reached, TN_ETIMEDOUT
+// when write_timeout passed, TN_ECANCELED when the loop was freed, or the
+// socket error.
+#ifndef TN__NET_STREAM_H
+#define TN__NET_STREAM_H
+#include "base/config.h"
+#include "loop/loop.h"
+#include "net/socket.h"
+TN__BEGIN_DECLS
 
 typedef struct tn_stream tn_stream;
 
@@ -26,6 +33,10 @@ typedef struct tn_stream_desc {
     size_t max_buffer_size;        // read buffer cap; default 1 MiB
                                    // (TN_DEFAULT_MAX_BUFFER_SIZE)
     size_t max_write_buffer_size;  // write buffer cap; default 0 = unlimited
+    double write_timeout;          // seconds queued output may go without a
+                                   // byte taken by the kernel (a peer that
+                                   // stopped reading) before the stream
+                                   // closes with TN_ETIMEDOUT; default 0: none
     void *user_data;               // see tn_stream_user_data
 } tn_stream_desc;
 
@@ -67,10 +78,20 @@ TN_API int tn_stream_write(tn_stream *s, const void *data, size_t len, tn_stream
 // stream owns fd from now on and closes it once sent, on close, or on
 // failure. cb (may be NULL) runs once all of it reached the kernel, or with
 // an error (the stream then closes; a file shorter than `length` is TN_EPIPE).
-// Writes queued meanwhile follow the file. Returns 0, TN_ECLOSED, TN_EBUSY
-// when a file is already queued, or TN_ENOMEM (fd closed, nothing queued).
+// Writes queued meanwhile follow the file. Returns 0, TN_ECLOSED, or
+// TN_ENOMEM (fd closed, nothing queued).
 TN_API int tn_stream_write_file(tn_stream *s, int fd, uint64_t offset, uint64_t length, tn_stream_write_cb cb,
                                 void *arg);
+
+// Gives back memory lent to a write (tn_stream_write_ref).
+typedef void (*tn_release_cb)(void *arg);
+// Queues `len` bytes at `data` after the bytes queued so far without copying
+// them: they are lent, and must stay valid and unchanged until release(arg)
+// runs. It runs exactly once: after they reached the kernel, when the stream
+// closes first, or (on failure) before this call returns. They do not count
+// against max_write_buffer_size. Returns 0, TN_ECLOSED, TN_EINVAL (no
+// release) or TN_ENOMEM.
+TN_API int tn_stream_write_ref(tn_stream *s, const void *data, size_t len, tn_release_cb release, void *arg);
 
 // Sets the callback run once when the stream closes (replaces the previous one).
 TN_API void tn_stream_set_close_callback(tn_stream *s, tn_stream_close_cb cb, void *arg);
@@ -93,3 +114,6 @@ TN_API int tn_stream_fd(const tn_stream *s);
 TN_API tn_loop *tn_stream_loop(const tn_stream *s);
 TN_API void *tn_stream_user_data(const tn_stream *s);
 TN_API void tn_stream_set_user_data(tn_stream *s, void *user_data);
+
+TN__END_DECLS
+#endif

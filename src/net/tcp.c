@@ -1,5 +1,26 @@
 // >>tcp implementation: accepting (with the EMFILE reserve) and connecting
+#include "base/internal.h"
+#include "net/tcp.h"
+#include "net/tcp_internal.h"
+#include "base/error.h"
+#include "loop/loop.h"
+#include "net/socket.h"
+#include "net/stream.h"
+#include "base/alloc_internal.h"
+#include "base/error_internal.h"
+#include "base/log_internal.h"
 #include "loop/loop_internal.h"
+#include "net/socket_internal.h"
+#include "net/stream_internal.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
 
 enum { TN__MAX_LISTEN = 16 };
 
@@ -159,6 +180,8 @@ TN_API int tn_tcp_server_listen(tn_tcp_server *srv, const tn_bind_desc *bind) {
 
 TN_API int tn_tcp_server_port(const tn_tcp_server *srv) { return srv->nfds ? tn__local_port(srv->fds[0]) : 0; }
 
+TN__INTERNAL void tn__tcp_server_disown(tn_tcp_server *srv) { tn__loop_remove_handle(&srv->handle); }
+
 TN_API void tn_tcp_server_stop(tn_tcp_server *srv) {
     if (!srv) return;
     if (srv->in_accept) srv->stop_pending = 1;
@@ -215,10 +238,12 @@ TN__PRIVATE void tn__connect_on_io(tn_loop *loop, int fd, int events, void *arg)
     tn__connect *c = TN__CAST(tn__connect *, arg);
     int err = 0;
     socklen_t len = sizeof err;
-    (void)loop;
     // Every backend reports a failed connect as an error event: a clean
     // writable one needs no getsockopt (a syscall per connection saved).
-    if ((events & TN_IO_ERROR) && getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0) err = errno;
+    if (events & TN_IO_ERROR) {
+        if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0) err = errno;
+        if (err == 0) err = loop->io_err;  // kqueue: see tn__fired
+    }
     if (err == 0) {
         tn__connect_established(c);
         return;

@@ -1,6 +1,13 @@
 // ---------------------------------------------------------------------------
 // >>tcp  TCP server and client (Tornado's TCPServer and TCPClient)
 // ---------------------------------------------------------------------------
+#ifndef TN__NET_TCP_H
+#define TN__NET_TCP_H
+#include "base/config.h"
+#include "loop/loop.h"
+#include "net/socket.h"
+#include "net/stream.h"
+TN__BEGIN_DECLS
 
 typedef struct tn_tcp_server tn_tcp_server;
 
@@ -46,3 +53,6 @@ typedef struct tn_connect_desc {
 // tries its addresses in order until one connects. cb runs exactly once, on
 // the loop's thread. Returns 0 or TN_EINVAL / TN_ENOMEM (cb will not run).
 TN_API int tn_tcp_connect(tn_loop *loop, const tn_connect_desc *desc, tn_connect_cb cb, void *arg);
+
+TN__END_DECLS
+#endif

@@ -1,5 +1,12 @@
 // >>route implementation
 #include "base/internal.h"
+#include "web/route.h"
+#include "base/error.h"
+#include "base/str.h"
+#include "base/alloc_internal.h"
+#include "base/log_internal.h"
+
+#include <string.h>
 
 // The pattern compiles to a program for a backtracking machine (Pike's
 // instruction set, as in Thompson/Cox "re1"). Jumps are relative, so a block

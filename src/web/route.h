@@ -23,6 +23,11 @@
 // reported as no match (and logged once per pattern), so a pathological
 // pattern such as `(a*)*b` cannot stall the server. A compiled pattern is
 // read-only: any number of threads may match with it at once.
+#ifndef TN__WEB_ROUTE_H
+#define TN__WEB_ROUTE_H
+#include "base/config.h"
+#include "base/str.h"
+TN__BEGIN_DECLS
 
 #ifndef TN_ROUTE_MAX_STEPS  // the step budget's fixed part, per match
 #  define TN_ROUTE_MAX_STEPS 100000
@@ -60,3 +65,6 @@ TN_API const char *tn_route_source(const tn_route_pattern *p);
 // count or the pattern is more than literals and groups: a class, `\d`,
 // quantifier, `|` or `(?:` outside the groups, or a group inside a group.
 TN_API int tn_route_reverse(const tn_route_pattern *p, const char *const *args, int nargs, tn_buf *out);
+
+TN__END_DECLS
+#endif

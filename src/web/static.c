@@ -1,5 +1,30 @@
 // >>static implementation
 #include "base/internal.h"
+#include "web/static.h"
+#include "web/static_internal.h"
+#include "base/error.h"
+#include "base/sha256.h"
+#include "base/str.h"
+#include "http/server.h"
+#include "http/util.h"
+#include "web/arguments.h"
+#include "web/handler.h"
+#include "base/alloc_internal.h"
+#include "base/error_internal.h"
+#include "base/log_internal.h"
+#include "base/str_internal.h"
+#include "web/handler_internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <time.h>
+#include <unistd.h>
 
 // Ten years, as Tornado's CACHE_MAX_AGE for versioned URLs.
 enum { TN__STATIC_MAX_AGE = 315360000, TN__STATIC_HASH_CHUNK = 64 * 1024, TN__STATIC_VERSION_LEN = 32 };
@@ -45,7 +70,7 @@ typedef struct tn__sfile {
 
 enum { TN__SF_FILE, TN__SF_DIR, TN__SF_MISSING, TN__SF_FORBIDDEN, TN__SF_ERROR };
 
-TN__PRIVATE void tn__static_free(struct tn__static *st) {
+TN__INTERNAL void tn__static_free(struct tn__static *st) {
     if (!st) return;
     for (size_t i = 0; i < st->nhashes; i++) tn__free(st->hashes[i].path);
     tn__free(st->hashes);
@@ -118,13 +143,8 @@ TN__PRIVATE int tn__static_file_hash(struct tn__static *st, const char *path, co
     int rc = tn__static_hash_fd(f->fd, f->hash);
     if (rc || !st) return rc;
     if (!e) {
-        if (st->nhashes == st->cap) {
-            size_t cap = st->cap ? st->cap * 2 : 16;
-            tn__static_hash *h = TN__CAST(tn__static_hash *, tn__realloc(st->hashes, cap * sizeof *h));
-            if (!h) return 0;  // served all the same, just not cached
-            st->hashes = h;
-            st->cap = cap;
-        }
+        // Out of memory: served all the same, just not cached.
+        if (tn__grow(&st->hashes, &st->cap, st->nhashes + 1, sizeof *st->hashes, 16)) return 0;
         char *copy = tn__strdup(path);
         if (!copy) return 0;
         e = &st->hashes[st->nhashes++];
@@ -140,9 +160,9 @@ TN__PRIVATE int tn__static_file_hash(struct tn__static *st, const char *path, co
 // The app's shared state, made on first use (NULL without an app, or when
 // out of memory: hashes are then not cached).
 TN__PRIVATE struct tn__static *tn__static_state(tn_handler *h) {
-    tn_app *app = tn_handler_app(h);
-    if (app && !app->statics) app->statics = TN__CAST(struct tn__static *, tn__calloc(1, sizeof(struct tn__static)));
-    return app ? app->statics : NULL;
+    tn__webreq *w = tn__web(h);
+    if (w && !w->web->statics) w->web->statics = TN__CAST(struct tn__static *, tn__calloc(1, sizeof(struct tn__static)));
+    return w ? w->web->statics : NULL;
 }
 
 // rel ("a/b", or "" for the root) under desc->path, never outside it (also
@@ -343,8 +363,8 @@ TN_API void tn_static_serve(tn_handler *h) {
 }
 
 TN_API int tn_static_url(tn_handler *h, const char *path, tn_buf *out) {
-    tn_app *app = tn_handler_app(h);
-    struct tn__static *st = app ? app->statics : NULL;
+    tn__webreq *w = tn__web(h);
+    struct tn__static *st = w ? w->web->statics : NULL;
     if (!st || !st->prefix || !path) return TN_ENOENT;
     tn_buf rel;
     memset(&rel, 0, sizeof rel);
@@ -369,37 +389,29 @@ TN__PRIVATE int tn__static_regex_escape(tn_buf *out, const char *s) {
     return 0;
 }
 
-TN__PRIVATE tn_route *tn__static_app_routes(tn_app *app, const tn_route *routes) {
-    struct tn__static *st = TN__CAST(struct tn__static *, tn__calloc(1, sizeof *st));
-    if (!st) return NULL;
-    app->statics = st;
-    tn_app_desc *d = &app->desc;
-    tn_buf pat;
-    memset(&pat, 0, sizeof pat);
-    st->desc.files = d->static_files;
-    for (size_t i = 0; d->static_files && d->static_files[i].path && d->static_files[i + 1].path; i++) {
-        if (strcmp(d->static_files[i].path, d->static_files[i + 1].path) >= 0) {
+TN__INTERNAL struct tn__static *tn__static_new(const char *path, const char *url_prefix, const tn_packed_file *files) {
+    for (size_t i = 0; files && files[i].path && files[i + 1].path; i++) {
+        if (strcmp(files[i].path, files[i + 1].path) >= 0) {
             TN__LOGE("static_files: \"%s\" must come before \"%s\" (make the table with tools/pack)",
-                     d->static_files[i + 1].path, d->static_files[i].path);
+                     files[i + 1].path, files[i].path);
             return NULL;
         }
     }
-    st->prefix = tn__strdup(d->static_url_prefix ? d->static_url_prefix : "/static/");
-    bool ok = st->prefix && (!d->static_path || (st->desc.path = tn__strdup(d->static_path)) != NULL) &&
+    struct tn__static *st = TN__CAST(struct tn__static *, tn__calloc(1, sizeof *st));
+    if (!st) return NULL;
+    tn_buf pat;
+    memset(&pat, 0, sizeof pat);
+    st->desc.files = files;
+    st->prefix = tn__strdup(url_prefix ? url_prefix : "/static/");
+    bool ok = st->prefix && (!path || (st->desc.path = tn__strdup(path)) != NULL) &&
               tn__static_regex_escape(&pat, st->prefix) == 0 && tn_buf_append_str(&pat, "(.*)") == 0;
-    d->static_path = d->static_url_prefix = NULL;  // the caller's strings need not outlive the call
     st->pattern = pat.data;
-    size_t n = 0;
-    while (routes && routes[n].pattern) n++;
-    tn_route *all = ok ? TN__CAST(tn_route *, tn__calloc(n + 4, sizeof *all)) : NULL;
-    if (!all) return NULL;
-    // Tornado puts them first, with /favicon.ico and /robots.txt.
-    const char *patterns[3] = {st->pattern, "/(favicon\\.ico)", "/(robots\\.txt)"};
-    for (int i = 0; i < 3; i++) {
-        all[i].pattern = patterns[i];
-        all[i].callback = tn_static_serve;
-        all[i].user_data = &st->desc;
+    if (!ok) {
+        tn__static_free(st);
+        return NULL;
     }
-    if (n) memcpy(all + 3, routes, n * sizeof *all);
-    return all;
+    return st;
 }
+
+TN__INTERNAL const char *tn__static_pattern(const struct tn__static *st) { return st->pattern; }
+TN__INTERNAL const tn_static_desc *tn__static_desc(const struct tn__static *st) { return &st->desc; }

@@ -33,16 +33,22 @@
 // Files on disk are sent with tn_send_file (never read whole into memory);
 // a file's hash is computed on first use, on the loop's thread (as Tornado).
 // Packed files are copied into the response.
+#ifndef TN__WEB_STATIC_H
+#define TN__WEB_STATIC_H
+#include "base/config.h"
+#include "base/str.h"
+#include "http/server.h"
+TN__BEGIN_DECLS
 
 // One file embedded by tools/pack; a table ends with an entry whose path is
 // NULL and is sorted by path (strcmp), so lookups can bisect.
-struct tn_packed_file {
+typedef struct tn_packed_file {
     const char *path;           // relative to the packed folder, '/'-separated
     const unsigned char *data;
     size_t size;
     int64_t mtime;              // seconds since the epoch (Last-Modified)
     const char *hash;           // 64 hex digits: SHA-256 of data (ETag, ?v=)
-};
+} tn_packed_file;
 
 // Tornado's StaticFileHandler arguments (the route's user_data).
 typedef struct tn_static_desc {
@@ -65,3 +71,6 @@ TN_API void tn_static_serve(tn_handler *h);
 // static_files. Returns 0, TN_ENOENT (no such file, or no static files; out
 // is then unchanged) or TN_ENOMEM.
 TN_API int tn_static_url(tn_handler *h, const char *path, tn_buf *out);
+
+TN__END_DECLS
+#endif

@@ -1,5 +1,21 @@
 // >>template implementation
 #include "base/internal.h"
+#include "web/template.h"
+#include "base/error.h"
+#include "base/json.h"
+#include "base/str.h"
+#include "base/alloc_internal.h"
+#include "base/error_internal.h"
+#include "base/log_internal.h"
+#include "base/str_internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 enum { TN__T_TEXT, TN__T_EXPR, TN__T_IF, TN__T_ELIF, TN__T_ELSE, TN__T_FOR, TN__T_INCLUDE, TN__T_EXTENDS, TN__T_BLOCK };
 enum { TN__TE_PATH, TN__TE_STR, TN__TE_CALL };
@@ -27,9 +43,11 @@ struct tn_template {
     char *name;
     char *text;
     tn__tnode *nodes;
-    uint32_t nnodes, capnodes;
+    uint32_t nnodes;
+    size_t capnodes;
     tn__texpr *exprs;
-    uint32_t nexprs, capexprs;
+    uint32_t nexprs;
+    size_t capexprs;
     tn_buf pool;             // NUL-terminated names and literals
     uint32_t extends;        // the EXTENDS node, or NONE
     struct tn__tblockref *blocks;  // sorted by name, for lookups by derived templates
@@ -104,13 +122,7 @@ TN__PRIVATE int tn__tnomem(tn__tparser *p) { return p->rc = TN_ENOMEM; }
 
 TN__PRIVATE int tn__tnode_add(tn__tparser *p, int kind, size_t off, uint32_t *idx) {
     tn_template *t = p->t;
-    if (t->nnodes == t->capnodes) {
-        uint32_t cap = t->capnodes ? t->capnodes * 2 : 16;
-        tn__tnode *n = TN__CAST(tn__tnode *, tn__realloc(t->nodes, cap * sizeof *n));
-        if (!n) return tn__tnomem(p);
-        t->nodes = n;
-        t->capnodes = cap;
-    }
+    if (tn__grow(&t->nodes, &t->capnodes, t->nnodes + 1u, sizeof *t->nodes, 16)) return tn__tnomem(p);
     tn__tnode *n = &t->nodes[t->nnodes];
     memset(n, 0, sizeof *n);
     n->kind = (unsigned char)kind;
@@ -122,13 +134,7 @@ TN__PRIVATE int tn__tnode_add(tn__tparser *p, int kind, size_t off, uint32_t *id
 
 TN__PRIVATE int tn__texpr_add(tn__tparser *p, int kind, uint32_t *idx) {
     tn_template *t = p->t;
-    if (t->nexprs == t->capexprs) {
-        uint32_t cap = t->capexprs ? t->capexprs * 2 : 16;
-        tn__texpr *e = TN__CAST(tn__texpr *, tn__realloc(t->exprs, cap * sizeof *e));
-        if (!e) return tn__tnomem(p);
-        t->exprs = e;
-        t->capexprs = cap;
-    }
+    if (tn__grow(&t->exprs, &t->capexprs, t->nexprs + 1u, sizeof *t->exprs, 16)) return tn__tnomem(p);
     memset(&t->exprs[t->nexprs], 0, sizeof t->exprs[0]);
     t->exprs[t->nexprs].kind = (unsigned char)kind;
     *idx = t->nexprs++;
@@ -963,7 +969,7 @@ TN_API int tn_template_render(const tn_template *t, const tn_json_value *ctx, co
 
 struct tn_template_loader {
     char *root;
-    tn_template_read_fn read;
+    tn_template_read_cb read;
     void *user_data;
     tn_template **items;     // parsed templates, kept until the loader is freed
     size_t n, cap;
@@ -1041,13 +1047,7 @@ TN_API int tn_template_loader_get(tn_template_loader *l, const char *name, const
         TN__LOGW("template name refused: %s", name);
         return TN_EINVAL;
     }
-    if (l->n == l->cap) {
-        size_t cap = l->cap ? l->cap * 2 : 8;
-        tn_template **items = TN__CAST(tn_template **, tn__realloc(l->items, cap * sizeof *items));
-        if (!items) return TN_ENOMEM;
-        l->items = items;
-        l->cap = cap;
-    }
+    if (tn__grow(&l->items, &l->cap, l->n + 1, sizeof *l->items, 8)) return TN_ENOMEM;
     tn_buf src = {NULL, 0, 0};
     int rc = l->root ? tn__tread_file(l, name, &src) : l->read(l->user_data, name, &src);
     if (!rc && src.len > TN_TEMPLATE_MAX_SIZE) rc = TN_EMSGSIZE;
@@ -1058,64 +1058,4 @@ TN_API int tn_template_loader_get(tn_template_loader *l, const char *name, const
     l->items[l->n++] = t;
     *out = t;
     return 0;
-}
-
-// ---- in a handler
-
-// The functions templates may call from tn_render.
-TN__PRIVATE int tn__render_call(void *user_data, const char *name, const tn_str *args, int nargs, tn_buf *out) {
-    tn_handler *h = TN__CAST(tn_handler *, user_data);
-    (void)args;
-    if (strcmp(name, "xsrf_form_html") == 0) {
-        if (nargs != 0) return TN_EINVAL;
-        const char *html = tn_xsrf_form_html(h);
-        return html ? tn_buf_append_str(out, html) : TN_ENOMEM;
-    }
-    if (strcmp(name, "static_url") == 0) {  // (args are NUL-terminated)
-        if (nargs != 1 || strlen(args[0].ptr) != args[0].len) return TN_EINVAL;
-        int rc = tn_static_url(h, args[0].ptr, out);
-        if (rc != TN_ENOENT) return rc;
-        TN__LOGW("static_url(\"%s\"): no such static file", args[0].ptr);
-        return TN_EINVAL;  // (TN_ENOENT would read "unknown function")
-    }
-    return TN_ENOENT;
-}
-
-TN_API int tn_render_string(tn_handler *h, const char *name, const tn_json_value *ctx, tn_buf *out) {
-    tn_app *app = tn_handler_app(h);
-    tn_template_loader *loader = app ? tn__app_templates(app) : NULL;
-    if (!loader) {
-        TN__LOGW("tn_render(%s): the app has no template_path", name);
-        return TN_EINVAL;
-    }
-    tn_template_env env;
-    memset(&env, 0, sizeof env);
-    env.loader = loader;
-    env.call = tn__render_call;
-    env.user_data = h;
-    tn_template_error err;
-    const tn_template *t;
-    int rc = tn_template_loader_get(loader, name, &t, &err);
-    if (rc == 0) rc = tn_template_render(t, ctx, &env, out, &err);
-    else if (rc != TN_EPARSE) snprintf(err.text, sizeof err.text, "%s: %s", name, tn_strerror(rc));
-    if (rc) TN__LOGW("%s", err.text);
-    return rc;
-}
-
-TN_API int tn_render(tn_handler *h, const char *name, const tn_json_value *ctx) {
-    tn_buf page = {NULL, 0, 0};
-    int rc = tn_render_string(h, name, ctx, &page);
-    if (rc) {
-        tn_buf_free(&page);
-        tn_send_error(h, 500);
-        return rc;
-    }
-    rc = tn_set_header(h, "Content-Type", "text/html; charset=UTF-8");
-    if (!rc) rc = tn_write(h, page.data ? page.data : "", page.len);
-    tn_buf_free(&page);
-    if (rc) {
-        tn_send_error(h, 500);
-        return rc;
-    }
-    return tn_finish(h);
 }

@@ -15,8 +15,9 @@
 //     tn_template_render(t, doc.root, NULL, &out, &err);  // out gets the HTML
 //     tn_template_free(t);
 //
-// In a handler, tn_render(h, "page.html", ctx) does it all with the app's
-// template_path and a cache of parsed templates.
+// The engine needs only JSON and strings; in a handler, tn_render(h,
+// "page.html", ctx) (>>render) does it all with the app's template_path and
+// a cache of parsed templates.
 //
 // Syntax: `{{ expr }}` prints expr HTML-escaped (& < > " ' as Tornado's
 // xhtml_escape), `{% raw expr %}` unescaped, `{# ... #}` is a comment, and
@@ -42,6 +43,12 @@
 // template. Include and extends names are relative to the folder of the
 // template that names them, as in Tornado ("../x" may climb up to the
 // loader's root, "/x" starts there).
+#ifndef TN__WEB_TEMPLATE_H
+#define TN__WEB_TEMPLATE_H
+#include "base/config.h"
+#include "base/json.h"
+#include "base/str.h"
+TN__BEGIN_DECLS
 
 // How deep includes and extends may nest (a longer chain is a render error).
 #ifndef TN_TEMPLATE_MAX_DEPTH
@@ -73,12 +80,12 @@ typedef struct tn_template_error {
 // A function callable from templates: appends its result for `name` with
 // `args` to out (unescaped; {{ }} escapes it). Returns 0, TN_ENOENT for an
 // unknown name (a render error "unknown function"), or another error.
-typedef int (*tn_template_call_fn)(void *user_data, const char *name, const tn_str *args, int nargs, tn_buf *out);
+typedef int (*tn_template_call_cb)(void *user_data, const char *name, const tn_str *args, int nargs, tn_buf *out);
 
 // What a render may use besides the variables; zero fields mean none.
 typedef struct tn_template_env {
     tn_template_loader *loader;     // for include and extends (NULL: they fail)
-    tn_template_call_fn call;       // for fn(...) expressions (NULL: all unknown)
+    tn_template_call_cb call;       // for fn(...) expressions (NULL: all unknown)
     void *user_data;                // passed to call
 } tn_template_env;
 
@@ -101,13 +108,13 @@ TN_API void tn_template_free(tn_template *t);
 TN_API int tn_xhtml_escape(tn_buf *out, const char *s, size_t len);
 
 // Reads the source of template `name` into out. Returns 0, TN_ENOENT, or another error.
-typedef int (*tn_template_read_fn)(void *user_data, const char *name, tn_buf *out);
+typedef int (*tn_template_read_cb)(void *user_data, const char *name, tn_buf *out);
 
 // Where a loader finds template sources: a folder, or a callback (e.g. over
 // files packed into the program by tools/pack). Set one of root and read.
 typedef struct tn_template_loader_desc {
     const char *root;               // folder (copied)
-    tn_template_read_fn read;       // used when root is NULL
+    tn_template_read_cb read;       // used when root is NULL
     void *user_data;                // passed to read
 } tn_template_loader_desc;
 
@@ -122,13 +129,5 @@ TN_API int tn_template_loader_get(tn_template_loader *l, const char *name, const
 // Frees the loader and every template it parsed. NULL is fine.
 TN_API void tn_template_loader_free(tn_template_loader *l);
 
-// ---- in a handler (the app's template_path)
-
-// Renders template `name` of the app's template_path with ctx, writes it with
-// Content-Type text/html; charset=UTF-8 and finishes. Templates may call
-// xsrf_form_html() and static_url(path). On error: logs "name:line:col:
-// message", answers 500 and returns the error (TN_EINVAL without a template_path).
-TN_API int tn_render(tn_handler *h, const char *name, const tn_json_value *ctx);
-// tn_render's rendering appended to out instead; nothing is sent. Errors are
-// logged and returned; out is then unchanged.
-TN_API int tn_render_string(tn_handler *h, const char *name, const tn_json_value *ctx, tn_buf *out);
+TN__END_DECLS
+#endif

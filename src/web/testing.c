@@ -1,5 +1,17 @@
 // >>testing implementation
 #include "base/internal.h"
+#include "web/testing.h"
+#include "base/error.h"
+#include "base/str.h"
+#include "http/client.h"
+#include "loop/loop.h"
+#include "net/socket.h"
+#include "web/app.h"
+#include "base/alloc_internal.h"
+#include "base/log_internal.h"
+#include "base/str_internal.h"
+
+#include <string.h>
 
 struct tn_http_test {
     tn_loop *loop;

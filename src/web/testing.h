@@ -14,6 +14,13 @@
 //
 // Meant for tests: it blocks while it runs the loop, and a response is kept
 // only until the next fetch.
+#ifndef TN__WEB_TESTING_H
+#define TN__WEB_TESTING_H
+#include "base/config.h"
+#include "http/client.h"
+#include "loop/loop.h"
+#include "web/app.h"
+TN__BEGIN_DECLS
 
 typedef struct tn_http_test tn_http_test;
 
@@ -42,3 +49,6 @@ TN_API const char *tn_http_test_url(tn_http_test *t, const char *path);
 // The response (never NULL) is valid until the next fetch or tn_http_test_free;
 // a fetch that could not start has error set (e.g. TN_EINVAL) and code 0.
 TN_API const tn_fetch_response *tn_http_test_fetch(tn_http_test *t, const char *path, const tn_fetch_desc *opts);
+
+TN__END_DECLS
+#endif

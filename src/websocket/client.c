@@ -1,5 +1,25 @@
 // >>ws_client implementation
 #include "base/internal.h"
+#include "websocket/client.h"
+#include "base/base64.h"
+#include "base/error.h"
+#include "base/random.h"
+#include "base/str.h"
+#include "http/parse.h"
+#include "http/url.h"
+#include "loop/loop.h"
+#include "net/stream.h"
+#include "net/tcp.h"
+#include "websocket/frame.h"
+#include "websocket/websocket.h"
+#include "base/alloc_internal.h"
+#include "base/log_internal.h"
+#include "base/str_internal.h"
+#include "http/parse_internal.h"
+#include "http/url_internal.h"
+#include "websocket/websocket_internal.h"
+
+#include <string.h>
 
 enum { TN__WS_MAX_EXTRA_HEADERS = 64, TN__WS_MAX_ANSWER = 16 * 1024 };
 
@@ -55,7 +75,12 @@ TN__PRIVATE int tn__ws_build_request(tn_buf *b, const tn_url *u, const tn_ws_con
 // meant: a CR or LF smuggled into a header, origin or path fails here.
 TN__PRIVATE int tn__ws_check_request_head(const tn_buf *b, size_t want_headers) {
     tn_header hdrs[TN__WS_MAX_EXTRA_HEADERS + 8];
-    return tn__http_check_request_head(b->data, b->len, hdrs, TN__COUNTOF(hdrs), want_headers);
+    tn_http_request rq;
+    int n = tn_http_parse_request(b->data, b->len, &rq, hdrs, TN__COUNTOF(hdrs), NULL);
+    tn_http_framing f;
+    if (n != (int)b->len || rq.num_headers != want_headers || tn_http_request_framing(&rq, &f) != 0)
+        return TN_EINVAL;
+    return 0;
 }
 
 // ---- the end of the handshake

@@ -1,5 +1,12 @@
 // >>ws_frame implementation
 #include "base/internal.h"
+#include "websocket/frame.h"
+#include "base/base64.h"
+#include "base/error.h"
+#include "base/sha1.h"
+#include "base/utf8.h"
+
+#include <string.h>
 
 TN__PRIVATE int tn__ws_fail(tn_ws_frame_header *h, int close_code) {
     h->close_code = close_code;

@@ -5,6 +5,11 @@
 // payload follows it in the stream and is unmasked with tn_ws_mask, in one go
 // or chunk by chunk. Protocol errors come back as TN_EPARSE with the close
 // code to fail the connection with (RFC 6455 §7.1.7).
+#ifndef TN__WEBSOCKET_FRAME_H
+#define TN__WEBSOCKET_FRAME_H
+#include "base/config.h"
+#include "base/str.h"
+TN__BEGIN_DECLS
 
 #define TN_WS_MAX_HEADER 14     // 2 + 8 (64-bit length) + 4 (mask key)
 #define TN_WS_ACCEPT_LEN 28     // base64 of a SHA-1 digest
@@ -94,3 +99,6 @@ TN_API int tn_ws_close_parse(const char *payload, size_t len, tn_ws_close_info *
 // the reason, cut at a character boundary to fit 125 bytes. Returns its length,
 // or TN_EINVAL when the code may not be sent or the reason is not UTF-8.
 TN_API int tn_ws_close_payload(char out[125], int code, const char *reason, size_t len);
+
+TN__END_DECLS
+#endif

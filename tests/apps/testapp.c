@@ -1,5 +1,5 @@
 // A standalone server of the test application, for the integration tests:
-//   build/testapp [--port=0] [--max-body=N] [--chunk-size=N]
+//   build/testapp [--port=0] [--max-body=N] [--chunk-size=N]   (--help lists all)
 #define TORNADO_IMPLEMENTATION
 #include "../../tornado.h"
 #include "testapp.h"
@@ -9,12 +9,20 @@ int main(int argc, char **argv) {
     memset(&d, 0, sizeof d);
     d.routes = testapp_routes;
     d.cookie_secret = "It's a secret to everybody";
-    int port = 0;
-    for (int i = 1; i < argc; i++) {
-        if (strncmp(argv[i], "--port=", 7) == 0) port = atoi(argv[i] + 7);
-        else if (strncmp(argv[i], "--max-body=", 11) == 0) d.server.max_body_size = (size_t)atol(argv[i] + 11);
-        else if (strncmp(argv[i], "--chunk-size=", 13) == 0) d.server.chunk_size = (size_t)atol(argv[i] + 13);
-    }
+    int port = 0, max_body = 0, chunk_size = 0;
+    tn_options *opts = tn_options_new(&(tn_options_desc){
+        .options = (tn_option_desc[]){
+            TN_OPTION_PORT(&port),
+            {.name = "max-body", .type = TN_OPTION_INT, .value = &max_body, .min = 0, .max = INT_MAX,
+             .help = "the server's max_body_size (0: its default)"},
+            {.name = "chunk-size", .type = TN_OPTION_INT, .value = &chunk_size, .min = 0, .max = INT_MAX,
+             .help = "the server's chunk_size (0: its default)"},
+            {0},
+        }});
+    if (!opts) return 1;
+    tn_options_parse_command_line(opts, argc, argv);  // exits on --help or a bad flag
+    d.server.max_body_size = (size_t)max_body;
+    d.server.chunk_size = (size_t)chunk_size;
     tn_loop *loop = tn_loop_new(NULL);
     tn_app *app = tn_app_new(loop, &d);
     if (app && tn_app_add_handlers(app, "api\\.example\\.com", testapp_api_routes) != 0) return 1;
@@ -27,5 +35,6 @@ int main(int argc, char **argv) {
     tn_loop_stop_on_signals(loop);
     tn_loop_start(loop);
     tn_loop_free(loop);
+    tn_options_free(opts);
     return tn_mem_get_stats().live == 0 ? 0 : 5;
 }

@@ -1,7 +1,7 @@
 // Our WebSocket client as a command-line program, for the integration tests:
-//   build/wsclient URL [--protocol=P]... [--header="Name: value"]...
+//   build/wsclient [--protocol=P]... [--header="Name: value"]...
 //                  [--text=STRING | --text-size=N | --binary-size=N]...
-//                  [--close=CODE[:REASON]] [--wait-close] [--idle=N] [--timeout=S]
+//                  [--close=CODE[:REASON]] [--wait-close] [--idle=N] [--timeout=S] URL
 // Connects, sends each message in order and checks that the same message
 // comes back (sized messages are a generated pattern), then closes with
 // CODE, or waits for the server to close (--wait-close). --idle=N instead
@@ -130,13 +130,40 @@ static void on_connect(tn_ws *ws, int status, int http_status, void *ud) {
     if (++app.opened == app.idle_target) tn_loop_stop(app.loop);
 }
 
-static bool parse_item(const char *arg, item *it) {
+// --text, --text-size and --binary-size add a message, in the order given.
+static int add_item(tn_options *opts, void *value, void *user_data) {
+    (void)opts;
+    if (app.nitems == MAX_ITEMS) return -1;
+    item *it = &app.items[app.nitems++];
     memset(it, 0, sizeof *it);
-    if (strncmp(arg, "--text=", 7) == 0) it->text = arg + 7;
-    else if (strncmp(arg, "--text-size=", 12) == 0) it->size = (size_t)atol(arg + 12);
-    else if (strncmp(arg, "--binary-size=", 14) == 0) it->size = (size_t)atol(arg + 14), it->binary = true;
-    else return false;
-    return true;
+    if (user_data) it->size = (size_t)*(int *)value, it->binary = strcmp(user_data, "binary") == 0;
+    else it->text = *(const char **)value;
+    return 0;
+}
+
+static const char *protos[17], *headers[17];
+static int nprotos, nheaders;
+
+static int add_protocol(tn_options *opts, void *value, void *user_data) {
+    (void)opts, (void)user_data;
+    if (nprotos == 16) return -1;
+    protos[nprotos++] = *(const char **)value;
+    return 0;
+}
+
+static int add_header(tn_options *opts, void *value, void *user_data) {
+    (void)opts, (void)user_data;
+    if (nheaders == 16) return -1;
+    headers[nheaders++] = *(const char **)value;
+    return 0;
+}
+
+static int set_close(tn_options *opts, void *value, void *user_data) {
+    (void)opts, (void)user_data;
+    const char *v = *(const char **)value, *colon = strchr(v, ':');
+    app.close_code = atoi(v);
+    app.close_reason = colon ? colon + 1 : NULL;
+    return app.close_code >= 1000 && app.close_code <= 4999 ? 0 : -1;
 }
 
 // Holds n connections, reports the heap they cost, closes them.
@@ -157,32 +184,37 @@ static int run_idle(const tn_ws_connect_desc *d, int n) {
 }
 
 int main(int argc, char **argv) {
-    if (argc < 2) {
-        fprintf(stderr, "usage: %s URL [options]\n", argv[0]);
-        return 64;
-    }
-    const char *protos[17] = {NULL}, *headers[17] = {NULL};
-    int np = 0, nh = 0, idle = 0;
+    int idle = 0, size = 0;
+    const char *text = NULL;
     tn_ws_connect_desc d;
     memset(&d, 0, sizeof d);
-    d.url = argv[1];
-    for (int i = 2; i < argc; i++) {
-        const char *a = argv[i];
-        if (app.nitems < MAX_ITEMS && parse_item(a, &app.items[app.nitems])) app.nitems++;
-        else if (strncmp(a, "--protocol=", 11) == 0 && np < 16) protos[np++] = a + 11;
-        else if (strncmp(a, "--header=", 9) == 0 && nh < 16) headers[nh++] = a + 9;
-        else if (strncmp(a, "--close=", 8) == 0) {
-            app.close_code = atoi(a + 8);
-            const char *colon = strchr(a + 8, ':');
-            app.close_reason = colon ? colon + 1 : NULL;
-        } else if (strcmp(a, "--wait-close") == 0) app.wait_close = true;
-        else if (strncmp(a, "--idle=", 7) == 0) idle = atoi(a + 7);
-        else if (strncmp(a, "--timeout=", 10) == 0) d.connect_timeout = atof(a + 10);
-        else {
-            fprintf(stderr, "unknown option %s\n", a);
-            return 64;
-        }
+    tn_options *opts = tn_options_new(&(tn_options_desc){
+        .args = "URL",
+        .options = (tn_option_desc[]){
+            {.name = "text", .value = &text, .metavar = "STRING", .callback = add_item, .help = "send this text"},
+            {.name = "text-size", .type = TN_OPTION_INT, .value = &size, .min = 0, .max = INT_MAX,
+             .callback = add_item, .user_data = (void *)"text", .help = "send N bytes of text"},
+            {.name = "binary-size", .type = TN_OPTION_INT, .value = &size, .min = 0, .max = INT_MAX,
+             .callback = add_item, .user_data = (void *)"binary", .help = "send N bytes of binary"},
+            {.name = "protocol", .metavar = "P", .callback = add_protocol, .help = "offer this subprotocol (16 at most)"},
+            {.name = "header", .metavar = "'NAME: VALUE'", .callback = add_header,
+             .help = "send this header (16 at most)"},
+            {.name = "close", .metavar = "CODE[:REASON]", .callback = set_close,
+             .help = "close with CODE (1000..4999) after the messages"},
+            {.name = "wait-close", .type = TN_OPTION_BOOL, .value = &app.wait_close,
+             .help = "wait for the server to close"},
+            {.name = "idle", .type = TN_OPTION_INT, .value = &idle, .min = 0, .max = 1000000,
+             .help = "hold N connections and print the heap each costs"},
+            {.name = "timeout", .type = TN_OPTION_DURATION, .value = &d.connect_timeout, .help = "connect timeout"},
+            {0},
+        }});
+    if (!opts) return 1;
+    int first = tn_options_parse_command_line(opts, argc, argv);  // exits on --help or a bad flag
+    if (argc - first != 1) {
+        fprintf(stderr, "wsclient: expected one URL after the options (see --help)\n");
+        return 2;
     }
+    d.url = argv[first];
     d.subprotocols = protos;
     d.headers = headers;
     d.cls = &cls;
@@ -197,6 +229,7 @@ int main(int argc, char **argv) {
     if (!idle) tn_loop_start(app.loop);
     tn_buf_free(&app.expect);
     tn_loop_free(app.loop);
+    tn_options_free(opts);
     if (tn_mem_get_stats().live != 0) {
         printf("leaked %llu blocks\n", (unsigned long long)tn_mem_get_stats().live);
         return 1;

@@ -12,7 +12,7 @@ static void quiet(const tn_log_record *rec, void *user_data) {
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     static int init;
     if (!init) {
-        tn_log_set_fn(quiet, NULL);
+        tn_log_set_cb(quiet, NULL);
         init = 1;
     }
     const uint8_t *nl = (const uint8_t *)memchr(data, '\n', size);

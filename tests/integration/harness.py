@@ -65,3 +65,28 @@ def check(name, fn):
 
 def done():
     sys.exit(1 if failures else 0)
+
+
+def missing_modules(path):
+    """The modules a test file imports that this interpreter cannot find."""
+    import ast
+    import importlib.util
+    with open(path) as f:
+        tree = ast.parse(f.read(), path)
+    names = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names.update(a.name.split(".")[0] for a in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            names.add(node.module.split(".")[0])
+    sys.path.insert(0, os.path.dirname(os.path.abspath(path)))
+    return sorted(n for n in names if importlib.util.find_spec(n) is None)
+
+
+if __name__ == "__main__":
+    # tests/run.sh asks before running a test file, so that a missing module
+    # is one clear line rather than a traceback: harness.py --missing FILE
+    if len(sys.argv) == 3 and sys.argv[1] == "--missing":
+        print(" ".join(missing_modules(sys.argv[2])))
+    else:
+        sys.exit("usage: harness.py --missing TEST_FILE")

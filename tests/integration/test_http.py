@@ -79,7 +79,7 @@ def python_http_client():
 
 def ab_smoke():
     ab = shutil.which("ab")
-    assert ab, "ab is not installed (.ci/run installs apache2-utils)"
+    assert ab, "ab is not installed (tests/setup.sh installs apache2-utils)"
     out = subprocess.run([ab, "-q", "-k", "-n", "5000", "-c", "20", url("/", hello)],
                          capture_output=True, text=True, timeout=120).stdout
     assert re.search(r"Complete requests:\s+5000", out), out
@@ -89,7 +89,7 @@ def ab_smoke():
 
 def wrk_smoke():
     wrk = shutil.which("wrk")
-    assert wrk, "wrk is not installed (.ci/run installs it)"
+    assert wrk, "wrk is not installed (tests/setup.sh installs it)"
     out = subprocess.run([wrk, "-t1", "-c50", "-d2s", url("/", hello)],
                          capture_output=True, text=True, timeout=60).stdout
     m = re.search(r"(\d+) requests in", out)

@@ -82,7 +82,7 @@ def thousand_concurrent_clients():
 
 def nc_client():
     nc = shutil.which("nc")
-    assert nc, "nc is not installed (.ci/run installs netcat-openbsd)"
+    assert nc, "nc is not installed (tests/setup.sh installs netcat-openbsd)"
     out = subprocess.run([nc, "-N", "127.0.0.1", str(srv.port)], input=b"hello from nc\n",
                          capture_output=True, timeout=10)
     assert out.stdout == b"hello from nc\n", out

@@ -65,7 +65,7 @@ URL = "ws://127.0.0.1:%d" % PORT
 
 
 def wsclient(path, *args, timeout=120):
-    p = subprocess.run([os.path.join(ROOT, "build", "wsclient"), URL + path, *args],
+    p = subprocess.run([os.path.join(ROOT, "build", "wsclient"), *args, URL + path],
                        capture_output=True, text=True, timeout=timeout)
     return p.returncode, p.stdout
 

@@ -30,7 +30,7 @@ def node_ran(out):
 
 
 if not os.path.exists(NODE) or not os.path.isdir(WS):
-    print("SKIP ws-node: node or tests/node/node_modules/ws missing (make tests/node/node_modules)")
+    print("SKIP ws-node: node or tests/node/node_modules/ws missing (tests/setup.sh installs them)")
 else:
     out = subprocess.run([NODE, SCRIPT, "ws://127.0.0.1:%d/ws" % srv.port],
                          capture_output=True, text=True, timeout=300)

@@ -90,4 +90,20 @@ static __attribute__((unused)) void tt_send_all(int fd, const void *data, size_t
 }
 
 static __attribute__((unused)) void tt_send_str(int fd, const char *s) { tt_send_all(fd, s, strlen(s)); }
+
+// GET `path` on a new connection (Connection: close), the whole answer into
+// buf (NUL-terminated). Returns the body, or NULL unless the status was 200.
+static __attribute__((unused)) const char *tt_get(int port, const char *path, char *buf, size_t cap) {
+    int fd = tt_connect(port);
+    char req[512];
+    snprintf(req, sizeof req, "GET %s HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", path);
+    tt_send_str(fd, req);
+    size_t n = 0;
+    ssize_t r;
+    while (n < cap - 1 && (r = recv(fd, buf + n, cap - 1 - n, 0)) > 0) n += (size_t)r;
+    buf[n] = 0;
+    close(fd);
+    const char *body = strstr(buf, "\r\n\r\n");
+    return strncmp(buf, "HTTP/1.1 200", 12) == 0 && body ? body + 4 : NULL;
+}
 #endif

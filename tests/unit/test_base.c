@@ -50,7 +50,7 @@ static void capture(const tn_log_record *r, void *ud) {
 }
 
 TEST(log_custom_writer_levels_and_channels) {
-    tn_log_set_fn(capture, NULL);
+    tn_log_set_cb(capture, NULL);
     tn_log_set_level(TN_LOG_INFO);
     TN_LOGD("hidden %d", 1);
     CHECK_INT(seen.n, 0);
@@ -71,7 +71,7 @@ TEST(log_custom_writer_levels_and_channels) {
     tn_log_set_level(TN_LOG_NONE);
     TN_LOGE("dropped");
     CHECK_INT(seen.n, 3);
-    tn_log_set_fn(NULL, NULL);
+    tn_log_set_cb(NULL, NULL);
 }
 
 TEST(log_prefix_has_tornados_format) {

@@ -172,7 +172,7 @@ TEST(cookie_format_quotes_values) {  // Python's SimpleCookie rules
 }
 
 TEST(cookie_format_rejects_injection) {
-    tn_log_set_fn(count_warnings, NULL);
+    tn_log_set_cb(count_warnings, NULL);
     static const char *const bad_names[] = {"", "a b", "a;b", "a,b", "a=b", "a\tb", "a\x01",
                                             "\xc3\xa9", "a\"b", "a\\b", "a(b", "a\x7f"};
     for (size_t i = 0; i < sizeof bad_names / sizeof bad_names[0]; i++) {
@@ -207,7 +207,7 @@ TEST(cookie_format_rejects_injection) {
             tn_buf_free(&b);
         }
     }
-    tn_log_set_fn(NULL, NULL);
+    tn_log_set_cb(NULL, NULL);
 }
 
 TEST(cookie_names_and_values_are_c_strings) {

@@ -2,6 +2,8 @@
 #include "test.h"
 
 #define CHECK_VIEW(v, lit) CHECK_MEM((v).ptr, (v).len, (lit), strlen(lit))
+// Whether time_t holds t (a 32-bit time_t, as on i386, ends in 2038).
+#define FITS_TIME_T(t) ((long long)(time_t)(t) == (t))
 
 TEST(http_date_format_table) {
     static const struct { long long t; const char *want; } cases[] = {
@@ -18,6 +20,7 @@ TEST(http_date_format_table) {
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         char out[TN_HTTP_DATE_SIZE];
+        if (!FITS_TIME_T(cases[i].t)) continue;
         CHECK_INT(tn_http_date_format(out, (time_t)cases[i].t), 29);
         CHECK_STR(out, cases[i].want);
     }
@@ -44,6 +47,11 @@ TEST(http_date_parse_table) {
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         time_t t = 12345;
         int r = tn_http_date_parse(cases[i].in, strlen(cases[i].in), &t);
+        if (!FITS_TIME_T(cases[i].want)) {  // refused, not wrapped
+            if (r != TN_EPARSE || t != 12345)
+                tt_fail(__FILE__, __LINE__, "\"%s\": %d, %lld", cases[i].in, r, (long long)t);
+            continue;
+        }
         if (r != 0 || (long long)t != cases[i].want)
             tt_fail(__FILE__, __LINE__, "\"%s\": %d, %lld", cases[i].in, r, (long long)t);
     }
@@ -85,6 +93,7 @@ TEST(http_date_round_trip) {
     for (long long t = -3000000000LL; t < 5000000000LL; t += 7777777) {
         char out[TN_HTTP_DATE_SIZE];
         time_t back;
+        if (!FITS_TIME_T(t)) continue;
         tn_http_date_format(out, (time_t)t);
         CHECK_OK(tn_http_date_parse(out, strlen(out), &back));
         CHECK_INT(back, t);

@@ -204,3 +204,23 @@ TEST(queue_fifo_maxsize_waiting_putters_getters_and_join) {
     CHECK_INT(g.status[g.n - 1], TN_ECANCELED);
     tn_loop_free(loop);
 }
+
+// The queue's ring wraps around, then grows twice: items come out in order.
+TEST(queue_keeps_fifo_order_when_a_wrapped_ring_grows) {
+    tn_loop *loop = tt_loop_new();
+    tn_queue *q = tn_queue_new(loop, 0);
+    uintptr_t next_in = 1, next_out = 1;
+    void *it = NULL;
+    for (int i = 0; i < 16; i++) CHECK_OK(tn_queue_put_nowait(q, (void *)next_in++));
+    for (int i = 0; i < 10; i++) {
+        CHECK_OK(tn_queue_get_nowait(q, &it));
+        CHECK_INT((uintptr_t)it, next_out++);
+    }
+    // 6 left at the end of 16 slots; 10 more wrap to the front, then 30 more grow it.
+    for (int i = 0; i < 40; i++) CHECK_OK(tn_queue_put_nowait(q, (void *)next_in++));
+    CHECK_INT(tn_queue_size(q), 46);
+    while (tn_queue_get_nowait(q, &it) == 0) CHECK_INT((uintptr_t)it, next_out++);
+    CHECK_INT(next_out, next_in);
+    tn_queue_free(q);
+    tn_loop_free(loop);
+}

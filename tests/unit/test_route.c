@@ -315,7 +315,7 @@ static const route_bad route_bad_rows[] = {
 };
 
 TEST(route_compile_errors_name_the_column) {
-    tn_log_set_fn(route_capture, NULL);
+    tn_log_set_cb(route_capture, NULL);
     for (size_t i = 0; i < COUNT(route_bad_rows); i++) {
         const route_bad *b = &route_bad_rows[i];
         tn_route_pattern *p = (tn_route_pattern *)&route_log;  // must be reset to NULL
@@ -332,11 +332,11 @@ TEST(route_compile_errors_name_the_column) {
         if (!strstr(route_log.msg, want))
             tt_fail(__FILE__, __LINE__, "\"%s\": logged \"%s\", expected \"%s\"", b->pattern, route_log.msg, want);
     }
-    tn_log_set_fn(NULL, NULL);
+    tn_log_set_cb(NULL, NULL);
 }
 
 TEST(route_nesting_is_bounded) {
-    tn_log_set_fn(route_capture, NULL);
+    tn_log_set_cb(route_capture, NULL);
     char pat[300];
     memset(pat, '(', 200);
     memset(pat + 200, ')', 1);
@@ -356,7 +356,7 @@ TEST(route_nesting_is_bounded) {
     tn_route_free(p);
     tn_route_free(NULL);
     CHECK_INT(tn_route_compile(&p, NULL), TN_EINVAL);
-    tn_log_set_fn(NULL, NULL);
+    tn_log_set_cb(NULL, NULL);
 }
 
 typedef struct { const char *pattern; int nargs; const char *args[3]; int result; const char *path; } route_rev;
@@ -408,7 +408,7 @@ TEST(route_reverse) {
 // (a*)*b on 10 KB of 'a' has exponentially many ways to fail: the budget
 // stops it, reports no match and logs once per pattern.
 TEST(route_pathological_pattern_is_bounded) {
-    tn_log_set_fn(route_capture, NULL);
+    tn_log_set_cb(route_capture, NULL);
     static char path[10241];
     memset(path, 'a', 10240);
     const char *evil[] = {"(a*)*b", "(a|a)*b", "(?:a+)+b", "(a|aa)+b", "(.*)(.*)(.*)(.*)(.*)b", "(?:a?){50}a{50}b"};
@@ -424,7 +424,7 @@ TEST(route_pathological_pattern_is_bounded) {
         CHECK_INT(tn_route_match(p, "aaab", 4, NULL, 0) >= 0 || i == 5, 1);
         tn_route_free(p);
     }
-    tn_log_set_fn(NULL, NULL);
+    tn_log_set_cb(NULL, NULL);
 }
 
 // The budget grows with the path: long legitimate paths still match.

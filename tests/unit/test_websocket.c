@@ -81,6 +81,8 @@ static tn_ws_class echo_ws = {.on_message = echo_message, .on_close = record_clo
 static tn_ws_class small_ws = {.on_message = echo_message, .on_close = record_close, .max_message_size = 1000};
 static tn_ws_class args_ws = {.prepare = args_prepare, .select_subprotocol = pick_last, .open = args_open};
 static tn_ws_class close_ws = {.open = close_open, .on_close = record_close, .close_timeout = 0.2};
+// The same with a wait no slow run reaches, for a peer that does answer.
+static tn_ws_class close_patient_ws = {.open = close_open, .on_close = record_close, .close_timeout = 600};
 static tn_ws_class ping_ws = {.on_message = echo_message, .on_close = record_close, .ping_interval = 0.05,
                               .ping_timeout = 1.0};
 
@@ -92,6 +94,7 @@ static const tn_route ws_routes[] = {
     TN_WS_ROUTE("/small", &small_ws),
     TN_WS_ROUTE("/args/([0-9]+)", &args_ws),
     TN_WS_ROUTE("/close", &close_ws),
+    TN_WS_ROUTE("/close-patient", &close_patient_ws),
     TN_WS_ROUTE("/ping", &ping_ws),
     TN_WS_ROUTE("/flood", &flood_ws),
     {0},
@@ -522,7 +525,7 @@ TEST(ws_close_handshake_echoes_the_code_and_on_close_runs_once) {
 TEST(ws_server_close_waits_close_timeout_for_the_peer) {
     tt_server s = start();
     client c;
-    ws_open(&c, s.port, "/close");  // closes with 4000 on open
+    ws_open(&c, s.port, "/close-patient");  // closes with 4000 on open
     tn_buf p = {0};
     CHECK_INT(read_frame(&c, &p), FIN | CLOSE);
     CHECK_MEM(p.data, p.len, "\x0f\xa0" "bye now", 9);

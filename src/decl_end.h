@@ -1,3 +1,0 @@
-#ifdef __cplusplus
-} // extern "C"
-#endif

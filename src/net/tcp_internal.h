@@ -1,0 +1,12 @@
+// ---------------------------------------------------------------------------
+// >>tcp_internal  A TCP server inside another server (net/tcp.c)
+// ---------------------------------------------------------------------------
+#ifndef TN__NET_TCP_INTERNAL_H
+#define TN__NET_TCP_INTERNAL_H
+#include "base/internal.h"
+#include "net/tcp.h"
+
+// Makes srv its caller's to free (with tn_tcp_server_stop): the loop no
+// longer frees it at tn_loop_free. For servers built on a TCP server.
+TN__INTERNAL void tn__tcp_server_disown(tn_tcp_server *srv);
+#endif
