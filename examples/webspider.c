@@ -113,10 +113,10 @@ static const char *attr_value(const char *p, const char *end, const char *name, 
     return NULL;
 }
 
-typedef void (*link_fn)(const char *href, size_t len, void *arg);
+typedef void (*link_cb)(const char *href, size_t len, void *arg);
 
 // Calls fn for the href of every <a> tag outside comments and scripts.
-static void each_link(const char *p, size_t n, link_fn fn, void *arg) {
+static void each_link(const char *p, size_t n, link_cb fn, void *arg) {
     const char *end = p + n;
     while ((p = memchr(p, '<', (size_t)(end - p))) != NULL) {
         const char *skip_to = starts_nocase(p, end, "<!--")      ? "-->"

@@ -106,7 +106,7 @@ TN__PRIVATE void tn__fetch_finish(tn_fetch *f, int error) {
     r->request_time = tn_loop_time(c->loop) - f->t0;
     tn__hc_pump(c);  // the slot goes to the queue's next before our callbacks run
     if (f->wcb) {    // the producer learns first that its writes are over
-        tn_fetch_write_fn cb = f->wcb;
+        tn_fetch_write_cb cb = f->wcb;
         f->wcb = NULL;
         f->wconn->wfetch = NULL;
         f->wconn->wstale++;  // its stream callback is still to come
@@ -825,7 +825,7 @@ TN_API void tn_fetch_response_free(tn_fetch_response *r) {
 
 // ---- streamed request bodies
 
-TN_API int tn_fetch_write(tn_fetch *f, const void *data, size_t len, tn_fetch_write_fn cb, void *arg) {
+TN_API int tn_fetch_write(tn_fetch *f, const void *data, size_t len, tn_fetch_write_cb cb, void *arg) {
     if (f->where != TN__HF_RUNNING || !f->producing || f->body_ended || !f->conn) return TN_ECLOSED;
     if (cb && f->wcb) return TN_EBUSY;
     if ((f->user_has & TN__HU_LENGTH) && len > f->out_left) return TN_EINVAL;

@@ -82,19 +82,19 @@ typedef struct tn_fetch_response {
 } tn_fetch_response;
 
 // The end of a fetch; runs exactly once (if tn_http_client_fetch returned 0).
-typedef void (*tn_fetch_response_fn)(const tn_fetch_response *r, void *user_data);
+typedef void (*tn_fetch_response_cb)(const tn_fetch_response *r, void *user_data);
 // The head of the final answer has arrived (body empty). Return 0 to go on,
 // or a negative TN_E* code to end the fetch with it.
-typedef int (*tn_fetch_header_fn)(const tn_fetch_response *r, void *user_data);
+typedef int (*tn_fetch_header_cb)(const tn_fetch_response *r, void *user_data);
 // A piece of the final answer's body (then not kept in r->body). Return 0
 // to go on, or a negative TN_E* code to end the fetch with it.
-typedef int (*tn_fetch_data_fn)(const char *data, size_t len, void *user_data);
+typedef int (*tn_fetch_data_cb)(const char *data, size_t len, void *user_data);
 // Streams the request body: called once the head is sent (after the 100 with
 // expect_100_continue); writes with tn_fetch_write and ends with
 // tn_fetch_end_body, now or later. `f` is valid until on_response.
-typedef void (*tn_fetch_body_fn)(tn_fetch *f, void *user_data);
+typedef void (*tn_fetch_body_cb)(tn_fetch *f, void *user_data);
 // A tn_fetch_write reached the kernel (status 0) or the fetch ended (< 0).
-typedef void (*tn_fetch_write_fn)(tn_fetch *f, int status, void *arg);
+typedef void (*tn_fetch_write_cb)(tn_fetch *f, int status, void *arg);
 
 // Tornado's HTTPRequest. Strings are copied; the desc need only live for the call.
 typedef struct tn_fetch_desc {
@@ -104,7 +104,7 @@ typedef struct tn_fetch_desc {
                                      // replace Host, User-Agent, Content-Type, Connection
     const void *body;                // sent with Content-Length (POST without a
     size_t body_len;                 // Content-Type gets a form type, as Tornado)
-    tn_fetch_body_fn body_producer;  // streams the body instead: chunked, unless the
+    tn_fetch_body_cb body_producer;  // streams the body instead: chunked, unless the
                                      // headers give a Content-Length (then exact)
     const char *auth_username;       // Basic auth (also taken from the URL's userinfo)
     const char *auth_password;
@@ -124,9 +124,9 @@ typedef struct tn_fetch_desc {
     int proxy_port;                  // default 8080
     const char *proxy_username;      // Proxy-Authorization: Basic
     const char *proxy_password;
-    tn_fetch_header_fn header_callback;     // optional
-    tn_fetch_data_fn streaming_callback;    // optional
-    tn_fetch_response_fn on_response;       // required
+    tn_fetch_header_cb header_callback;     // optional
+    tn_fetch_data_cb streaming_callback;    // optional
+    tn_fetch_response_cb on_response;       // required
     void *user_data;
 } tn_fetch_desc;
 
@@ -179,7 +179,7 @@ TN_API void tn_fetch_response_free(tn_fetch_response *r);
 // the kernel, or with an error if the fetch ended first; one such cb may be
 // pending at a time. Returns 0, TN_EBUSY (a cb is pending), TN_EINVAL (past
 // the Content-Length) or TN_ECLOSED (the body was ended or the fetch failed).
-TN_API int tn_fetch_write(tn_fetch *f, const void *data, size_t len, tn_fetch_write_fn cb, void *arg);
+TN_API int tn_fetch_write(tn_fetch *f, const void *data, size_t len, tn_fetch_write_cb cb, void *arg);
 // Ends the body. Returns 0, TN_EINVAL (short of the Content-Length: the fetch
 // then fails) or TN_ECLOSED.
 TN_API int tn_fetch_end_body(tn_fetch *f);

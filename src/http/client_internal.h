@@ -76,10 +76,10 @@ struct tn_fetch {
     tn__hc_conn *conn;           // connecting or busy for this fetch
     tn_fetch_response resp;      // what the callbacks see
     // the desc; its strings are in `mem`
-    tn_fetch_response_fn on_response;
-    tn_fetch_header_fn header_cb;
-    tn_fetch_data_fn data_cb;
-    tn_fetch_body_fn producer;
+    tn_fetch_response_cb on_response;
+    tn_fetch_header_cb header_cb;
+    tn_fetch_data_cb data_cb;
+    tn_fetch_body_cb producer;
     void *user_data;
     tn_fetch_response **sync_out;  // tn_http_client_fetch_sync's: keep the response there
     double connect_timeout;
@@ -107,7 +107,7 @@ struct tn_fetch {
     size_t scanned;              // bytes of a head searched for its end
     tn_timeout timer;            // request_timeout
     double t0;                   // tn_loop_time at the call
-    tn_fetch_write_fn wcb;       // the producer's pending write callback,
+    tn_fetch_write_cb wcb;       // the producer's pending write callback,
     void *warg;
     tn__hc_conn *wconn;          // on this connection
     int pending_error;           // reported when the connection's end arrives

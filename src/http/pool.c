@@ -259,7 +259,7 @@ TN__INTERNAL void tn__hc_conn_wrote(tn_stream *s, int status, void *arg) {
     }
     tn_fetch *f = conn->wfetch;
     conn->wfetch = NULL;
-    tn_fetch_write_fn cb = f->wcb;
+    tn_fetch_write_cb cb = f->wcb;
     f->wcb = NULL;
     f->wconn = NULL;
     tn_http_client *c = tn__hc_enter(f->client);
