@@ -2,7 +2,7 @@
 // fetches a URL, prints it, and queues the links of the page that stay
 // under the base URL. Ends when the queue is drained, with a count.
 //
-//   build/webspider [--concurrency=10] [--timeout=300] [BASE_URL]
+//   build/webspider [--concurrency=10] [--timeout=300s] [BASE_URL]   (--help lists all)
 //
 // BASE_URL defaults to Tornado's, "http://www.tornadoweb.org/en/stable/"
 // (which now moves to https://, not built in yet: give a local one).
@@ -251,24 +251,27 @@ int main(int argc, char **argv) {
     spider sp = {.base_url = "http://www.tornadoweb.org/en/stable/"};
     int concurrency = 10;
     double timeout = 300;
-    for (int i = 1; i < argc; i++) {
-        if (strncmp(argv[i], "--concurrency=", 14) == 0) concurrency = atoi(argv[i] + 14);
-        else if (strncmp(argv[i], "--timeout=", 10) == 0) timeout = atof(argv[i] + 10);
-        else if (strncmp(argv[i], "--base_url=", 11) == 0) sp.base_url = argv[i] + 11;
-        else if (argv[i][0] != '-') sp.base_url = argv[i];
-        else {
-            fprintf(stderr, "usage: %s [--concurrency=10] [--timeout=300] [BASE_URL]\n"
-                            "Crawls the pages under BASE_URL (http://), %d at a time, and prints them.\n",
-                    argv[0], 10);
-            return strcmp(argv[i], "--help") == 0 ? 0 : 2;
-        }
-    }
-    if (concurrency < 1 || timeout <= 0) {
-        fprintf(stderr, "webspider: --concurrency and --timeout must be positive\n");
+    tn_options *opts = tn_options_new(&(tn_options_desc){
+        .args = "[BASE_URL]",
+        .options = (tn_option_desc[]){
+            {.name = "concurrency", .type = TN_OPTION_INT, .value = &concurrency, .min = 1, .max = 10000,
+             .help = "pages fetched at once"},
+            {.name = "timeout", .type = TN_OPTION_DURATION, .value = &timeout, .min = 0.001, .max = 1e9,
+             .help = "give up after this long"},
+            {0},
+        }});
+    if (!opts) return 1;
+    // Failures are printed as Tornado's demo does: the log shows errors
+    // only, unless --logging asks for more.
+    char *quiet[] = {argv[0], (char *)"--logging=error"};
+    tn_options_parse_command_line(opts, 2, quiet);
+    int first = tn_options_parse_command_line(opts, argc, argv);  // exits 2 on a bad flag
+    if (argc - first > 1) {
+        fprintf(stderr, "webspider: one BASE_URL at most (see --help)\n");
         return 2;
     }
+    if (first < argc) sp.base_url = argv[first];
     setvbuf(stdout, NULL, _IOLBF, 0);
-    tn_log_set_level(TN_LOG_ERROR);  // failures are printed as Tornado's demo does
     sp.loop = tn_loop_new(NULL);
     sp.client = tn_http_client_new(sp.loop, &(tn_http_client_desc){.max_clients = concurrency});
     sp.queue = tn_queue_new(sp.loop, 0);
@@ -293,5 +296,6 @@ int main(int argc, char **argv) {
     tn_loop_free(sp.loop);
     set_free(&sp.fetching);
     free(workers);
+    tn_options_free(opts);
     return sp.result;
 }

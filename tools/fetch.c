@@ -6,7 +6,8 @@
 //
 // Exit status: 0 when every answer was 2xx or 3xx, 1 when one was another
 // HTTP status, 2 on a usage error, 3 on a network or protocol error (with a
-// one-line reason on stderr). Run with --help for the options.
+// one-line reason on stderr). Run with --help for the options (tn_options:
+// --name=value or --name value, before the URLs).
 //
 // Build alone: cc -O2 -o fetch tools/fetch.c -pthread
 #define TORNADO_IMPLEMENTATION
@@ -16,104 +17,26 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum { MAX_HEADERS = 64 };
-
 typedef struct options {
     bool print_headers, print_body, follow_redirects;
-    double request_timeout, connect_timeout;
+    double request_timeout, connect_timeout, max_body_size;
     const char *method, *body, *proxy_host;
     int proxy_port, max_redirects;
-    double max_body_size;
-    const char *headers[MAX_HEADERS + 1];
+    const char **headers;  // NULL-terminated
     int nheaders;
 } options;
 
-static const char usage[] =
-    "usage: fetch [OPTIONS] URL...\n"
-    "Fetches each URL (http://) and prints its body.\n"
-    "  --print_headers[=BOOL]     print the status line and headers first (default false)\n"
-    "  --print_body=BOOL          print the body (default true)\n"
-    "  --follow_redirects=BOOL    follow 3xx answers (default true)\n"
-    "  --max_redirects=N          at most N redirects (default 5)\n"
-    "  --request_timeout=SECONDS  for each whole fetch (default 20)\n"
-    "  --connect_timeout=SECONDS  for resolving and connecting (default 20)\n"
-    "  --max_body_size=BYTES      refuse longer bodies (default: no limit)\n"
-    "  --method=METHOD            default GET, or POST with --body\n"
-    "  --body=TEXT                the request body\n"
-    "  --header 'Name: value'     an extra header line (repeatable)\n"
-    "  --proxy_host=HOST          through this HTTP proxy\n"
-    "  --proxy_port=PORT          the proxy's port (default 8080)\n"
-    "  --help                     this text\n"
-    "Values may follow as --name=value or as the next argument; BOOL is\n"
-    "true/false (or 1/0, yes/no). Exit status: 0 for 2xx/3xx answers, 1 for\n"
-    "other HTTP statuses, 2 for usage errors, 3 for network or protocol errors.\n";
-
-static int usage_error(const char *fmt, const char *arg) {
-    fprintf(stderr, "fetch: ");
-    fprintf(stderr, fmt, arg);
-    fprintf(stderr, "\n(fetch --help for the options)\n");
-    return 2;
-}
-
-static bool parse_bool(const char *v, bool *out) {
-    static const char *const yes[] = {"true", "1", "yes"}, *const no[] = {"false", "0", "no"};
-    for (int i = 0; i < 3; i++) {
-        if (strcmp(v, yes[i]) == 0) return *out = true;
-        if (strcmp(v, no[i]) == 0) return !(*out = false);
-    }
-    return false;
-}
-
-static bool parse_number(const char *v, double min, double max, double *out) {
-    char *end;
-    double d = strtod(v, &end);
-    if (!*v || *end || !(d >= min && d <= max)) return false;
-    *out = d;
-    return true;
-}
-
-// One option at argv[*i] (its value may be the next argument). Returns 0 or
-// the exit status of a usage error.
-static int parse_option(options *o, int argc, char **argv, int *i) {
-    char name[32];
-    const char *arg = argv[*i] + 2, *eq = strchr(arg, '='), *value = eq ? eq + 1 : NULL;
-    size_t n = eq ? (size_t)(eq - arg) : strlen(arg);
-    if (n >= sizeof name) return usage_error("unknown option %s", argv[*i]);
-    memcpy(name, arg, n);
-    name[n] = '\0';
-    bool *flag = !strcmp(name, "print_headers") ? &o->print_headers
-                 : !strcmp(name, "print_body") ? &o->print_body
-                 : !strcmp(name, "follow_redirects") ? &o->follow_redirects
-                                                     : NULL;
-    if (flag) {
-        if (value && !parse_bool(value, flag)) return usage_error("not true or false: %s", argv[*i]);
-        if (!value) *flag = true;
-        return 0;
-    }
-    if (!value && *i + 1 < argc) value = argv[++*i];
-    if (!value) return usage_error("%s needs a value", argv[*i]);
-    double d = 0;
-    if (!strcmp(name, "request_timeout") || !strcmp(name, "connect_timeout")) {
-        if (!parse_number(value, 0.001, 1e9, &d)) return usage_error("not a number of seconds: %s", value);
-        *(name[0] == 'r' ? &o->request_timeout : &o->connect_timeout) = d;
-    } else if (!strcmp(name, "max_body_size")) {
-        if (!parse_number(value, 1, 1e18, &o->max_body_size)) return usage_error("not a number of bytes: %s", value);
-    } else if (!strcmp(name, "max_redirects") || !strcmp(name, "proxy_port")) {
-        if (!parse_number(value, name[0] == 'm' ? 0 : 1, name[0] == 'm' ? 1000 : 65535, &d) || d != (int)d)
-            return usage_error("not a valid number: %s", value);
-        *(name[0] == 'm' ? &o->max_redirects : &o->proxy_port) = (int)d;
-    } else if (!strcmp(name, "method")) {
-        o->method = value;
-    } else if (!strcmp(name, "body")) {
-        o->body = value;
-    } else if (!strcmp(name, "proxy_host")) {
-        o->proxy_host = value;
-    } else if (!strcmp(name, "header")) {
-        if (o->nheaders == MAX_HEADERS) return usage_error("more than 64 headers%s", "");
-        o->headers[o->nheaders++] = value;
-    } else {
-        return usage_error("unknown option --%s", name);
-    }
+// --header, once per line: a name, a colon, a value (the client checks the rest).
+static int add_header(tn_options *opts, void *value, void *user_data) {
+    options *o = (options *)user_data;
+    const char *line = *(const char **)value;
+    (void)opts;
+    if (!strchr(line, ':')) return -1;
+    const char **h = (const char **)realloc((void *)o->headers, (size_t)(o->nheaders + 2) * sizeof *h);
+    if (!h) return -1;
+    h[o->nheaders++] = line;  // kept by opts
+    h[o->nheaders] = NULL;
+    o->headers = h;
     return 0;
 }
 
@@ -185,38 +108,56 @@ static int fetch_one(tn_http_client *c, const options *o, const char *url) {
 }
 
 int main(int argc, char **argv) {
-    options o;
-    memset(&o, 0, sizeof o);
-    o.print_body = o.follow_redirects = true;
-    const char *urls[256];
-    int nurls = 0;
-    for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-            fputs(usage, stdout);
-            return 0;
-        }
-        if (strncmp(argv[i], "--", 2) == 0) {
-            int r = parse_option(&o, argc, argv, &i);
-            if (r) return r;
-        } else if (nurls < (int)(sizeof urls / sizeof urls[0])) {
-            urls[nurls++] = argv[i];
-        } else {
-            return usage_error("more than 256 URLs%s", "");
-        }
+    options o = {.print_body = true, .follow_redirects = true, .max_redirects = 5, .proxy_port = 8080,
+                 .request_timeout = 20, .connect_timeout = 20};
+    tn_options *opts = tn_options_new(&(tn_options_desc){
+        .args = "URL...",
+        .options = (tn_option_desc[]){
+            {.name = "print_headers", .type = TN_OPTION_BOOL, .value = &o.print_headers,
+             .help = "print the status line and headers first"},
+            {.name = "print_body", .type = TN_OPTION_BOOL, .value = &o.print_body, .help = "print the body"},
+            {.name = "follow_redirects", .type = TN_OPTION_BOOL, .value = &o.follow_redirects,
+             .help = "follow 3xx answers"},
+            {.name = "max_redirects", .type = TN_OPTION_INT, .value = &o.max_redirects, .min = 1, .max = 1000,
+             .help = "follow at most this many redirects"},
+            {.name = "request_timeout", .type = TN_OPTION_DURATION, .value = &o.request_timeout,
+             .min = 0.001, .max = 1e9, .help = "for each whole fetch, redirects included"},
+            {.name = "connect_timeout", .type = TN_OPTION_DURATION, .value = &o.connect_timeout,
+             .min = 0.001, .max = 1e9, .help = "for resolving and connecting"},
+            {.name = "max_body_size", .type = TN_OPTION_FLOAT, .value = &o.max_body_size, .min = 0, .max = 1e18,
+             .metavar = "BYTES", .help = "refuse longer bodies; 0: no limit"},
+            {.name = "method", .value = &o.method, .metavar = "METHOD", .help = "default GET, or POST with --body"},
+            {.name = "body", .value = &o.body, .metavar = "TEXT", .help = "the request body"},
+            {.name = "header", .metavar = "LINE", .callback = add_header, .user_data = &o,
+             .help = "an extra header line, 'Name: value' (repeatable)"},
+            {.name = "proxy_host", .value = &o.proxy_host, .metavar = "HOST", .help = "through this HTTP proxy"},
+            {.name = "proxy_port", .type = TN_OPTION_INT, .value = &o.proxy_port, .min = 1, .max = 65535,
+             .help = "the proxy's port"},
+            {0},
+        }});
+    if (!opts) return 3;
+    // Our one line per failure says what the client's log line would: the
+    // log shows errors only, unless --logging asks for more.
+    char *quiet[] = {argv[0], (char *)"--logging=error"};
+    tn_options_parse_command_line(opts, 2, quiet);
+    int first = tn_options_parse_command_line(opts, argc, argv);  // exits 2 on a bad flag
+    if (first == argc) {
+        fprintf(stderr, "fetch: no URL given (see --help)\n");
+        return 2;
     }
-    if (nurls == 0) return usage_error("no URL given%s", "");
-    tn_log_set_level(TN_LOG_ERROR);  // failures get one line of our own
     tn_http_client *c = tn_http_client_new(NULL, NULL);
     if (!c) {
         fprintf(stderr, "fetch: out of memory\n");
         return 3;
     }
     int worst = 0;
-    for (int i = 0; i < nurls; i++) {
-        int s = fetch_one(c, &o, urls[i]);
-        // a network error outranks an HTTP error, which outranks success
+    for (int i = first; i < argc; i++) {
+        int s = fetch_one(c, &o, argv[i]);
+        // a usage error outranks a network error, which outranks an HTTP error
         if (s == 2 || (s == 3 && worst != 2) || (s == 1 && worst == 0)) worst = s;
     }
     tn_http_client_free(c);
+    free((void *)o.headers);
+    tn_options_free(opts);
     return worst;
 }

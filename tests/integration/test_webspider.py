@@ -54,15 +54,6 @@ nginx = Nginx(site)
 check("webspider: crawls a site served by our static file server", lambda: crawl("http://127.0.0.1:%d/" % ours.port))
 check("webspider: crawls the same site served by nginx", lambda: crawl(nginx.url("/")))
 
-
-def usage():
-    p = subprocess.run([os.path.join(ROOT, "build", "webspider"), "--help"], capture_output=True, timeout=10)
-    assert p.returncode == 0 and b"--concurrency" in p.stderr, p.stderr
-    p = subprocess.run([os.path.join(ROOT, "build", "webspider"), "--nope"], capture_output=True, timeout=10)
-    assert p.returncode == 2, p.returncode
-
-
-check("webspider: --help, and a bad option exits 2", usage)
 ours.stop()
 nginx.stop()
 done()
