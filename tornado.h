@@ -3808,8 +3808,10 @@ typedef struct tn_http_test tn_http_test;
 typedef struct tn_http_test_desc {
     tn_app_desc app;            // the application under test (the loop is the test's)
     tn_http_client_desc client; // the client's limits
-    double timeout;             // seconds a fetch may take; default 5 (Tornado's
-                                // ASYNC_TEST_TIMEOUT)
+    tn_loop_desc loop;          // the test's loop: e.g. a clock the test moves
+                                // (.clock), so timeouts are checked to the tick
+    double timeout;             // seconds a fetch may take, on the loop's clock;
+                                // default 5 (Tornado's ASYNC_TEST_TIMEOUT)
 } tn_http_test_desc;
 
 // Starts the app and the client on a new loop. Returns NULL (and logs why)
@@ -19237,7 +19239,7 @@ TN_API tn_http_test *tn_http_test_new(const tn_http_test_desc *desc) {
     tn_http_test *t = TN__CAST(tn_http_test *, tn__calloc(1, sizeof *t));
     if (!t) return NULL;
     t->timeout = desc && desc->timeout > 0 ? desc->timeout : 5.0;
-    t->loop = tn_loop_new(NULL);
+    t->loop = tn_loop_new(desc ? &desc->loop : NULL);
     t->app = t->loop ? tn_app_new(t->loop, desc ? &desc->app : NULL) : NULL;
     tn_bind_desc b;
     memset(&b, 0, sizeof b);

@@ -27,7 +27,7 @@ TN_API tn_http_test *tn_http_test_new(const tn_http_test_desc *desc) {
     tn_http_test *t = TN__CAST(tn_http_test *, tn__calloc(1, sizeof *t));
     if (!t) return NULL;
     t->timeout = desc && desc->timeout > 0 ? desc->timeout : 5.0;
-    t->loop = tn_loop_new(NULL);
+    t->loop = tn_loop_new(desc ? &desc->loop : NULL);
     t->app = t->loop ? tn_app_new(t->loop, desc ? &desc->app : NULL) : NULL;
     tn_bind_desc b;
     memset(&b, 0, sizeof b);

@@ -27,8 +27,10 @@ typedef struct tn_http_test tn_http_test;
 typedef struct tn_http_test_desc {
     tn_app_desc app;            // the application under test (the loop is the test's)
     tn_http_client_desc client; // the client's limits
-    double timeout;             // seconds a fetch may take; default 5 (Tornado's
-                                // ASYNC_TEST_TIMEOUT)
+    tn_loop_desc loop;          // the test's loop: e.g. a clock the test moves
+                                // (.clock), so timeouts are checked to the tick
+    double timeout;             // seconds a fetch may take, on the loop's clock;
+                                // default 5 (Tornado's ASYNC_TEST_TIMEOUT)
 } tn_http_test_desc;
 
 // Starts the app and the client on a new loop. Returns NULL (and logs why)

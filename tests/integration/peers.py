@@ -20,6 +20,18 @@ def free_port():
         return s.getsockname()[1]
 
 
+def eventually(read, ok, seconds=30):
+    """read() once ok(it) holds, or as it is after `seconds` (a hang guard): a
+    server writes its log line after its answer, so the line can come after
+    the client is done."""
+    deadline = time.time() + seconds
+    while True:
+        got = read()
+        if ok(got) or time.time() > deadline:
+            return got
+        time.sleep(0.02)
+
+
 def wait_listening(port, proc, what, seconds=10):
     deadline = time.time() + seconds
     while time.time() < deadline:
@@ -75,9 +87,13 @@ http {
     def url(self, path):
         return "http://127.0.0.1:%d%s" % (self.port, path)
 
-    def access_log(self):
-        """[(connection, requests on it, request line, status)] so far."""
-        time.sleep(0.2)  # nginx writes its log line after the response
+    def access_log(self, count, ok):
+        """The last `count` rows [(connection, requests on it, request line,
+        status)], once ok(rows) holds (or after 30 s)."""
+        return eventually(lambda: self.rows()[-count:], lambda rows: len(rows) == count and ok(rows))
+
+    def rows(self):
+        """[(connection, requests on it, request line, status)] logged so far."""
         rows = []
         with open(os.path.join(self.dir, "access.log")) as f:
             for line in f:
@@ -122,11 +138,13 @@ hosts:
     def url(self, path):
         return "http://127.0.0.1:%d%s" % (self.port, path)
 
-    def connections(self):
-        """The connection id of each request logged so far."""
-        time.sleep(0.2)
-        with open(os.path.join(self.dir, "access.log")) as f:
-            return [int(line.split(" ", 1)[0]) for line in f]
+    def connections(self, count):
+        """The connection id of each request logged, once there are `count`
+        (or after 30 s)."""
+        def read():
+            with open(os.path.join(self.dir, "access.log")) as f:
+                return [int(line.split(" ", 1)[0]) for line in f]
+        return eventually(read, lambda conns: len(conns) >= count)
 
     def stop(self):
         self.proc.terminate()

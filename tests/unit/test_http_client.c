@@ -2,10 +2,13 @@
 // test helper (tn_http_test), and against hand-written servers on the test's
 // loop that answer with each shape of framing, each failure, and stale
 // pooled connections. Also the blocking client and the allocation-free
-// keep-alive steady state (against a server in a child process).
+// keep-alive steady state (against a server in a child process). The
+// helper's loop runs on a clock the tests move (sim.h): no timeout fires
+// unless a test moves time past it, however slow the machine.
 #define _GNU_SOURCE 1
 #include "test.h"
 #include "child_server.h"
+#include "sim.h"
 #include <stdlib.h>
 
 // ---- our server's routes
@@ -61,6 +64,7 @@ static tn_http_test *start(const tn_http_client_desc *cd) {
     memset(&d, 0, sizeof d);
     d.app.routes = routes;
     d.app.no_access_log = true;
+    d.loop.clock = sim_clock;
     if (cd) d.client = *cd;
     tn_http_test *t = tn_http_test_new(&d);
     CHECK(t != NULL);
@@ -165,6 +169,23 @@ static void check_times(const tn_fetch_response *r) {
     CHECK(r->connect_time <= r->first_byte_time);
     CHECK(r->first_byte_time <= r->request_time);
     CHECK(r->start_time > 1e9);
+}
+
+// What on_response saw, kept past it.
+typedef struct {
+    int done, error, code;
+    double request_time;
+    char message[200], body[32];
+} outcome;
+
+static void note_outcome(const tn_fetch_response *r, void *ud) {
+    outcome *o = (outcome *)ud;
+    o->done++;
+    o->error = r->error;
+    o->code = r->code;
+    o->request_time = r->request_time;
+    snprintf(o->message, sizeof o->message, "%s", r->error_message);
+    snprintf(o->body, sizeof o->body, "%.*s", (int)r->body.len, r->body.ptr);
 }
 
 // ---- against our own server
@@ -305,23 +326,24 @@ TEST(http_client_keep_alive_pool) {
     tn_http_test_free(t);
 }
 
-static void hang_guard(tn_loop *loop, void *arg) {
-    (void)loop, (void)arg;
-    tt_fail(__FILE__, __LINE__, "still waiting after 10 s");
-}
-
+// A pooled connection goes at idle_timeout: one sweep every quarter of it,
+// so on the test's clock exactly at its deadline here.
 TEST(http_client_idle_timeout) {
     tn_http_client_desc cd;
     memset(&cd, 0, sizeof cd);
-    cd.idle_timeout = 0.1;
+    cd.idle_timeout = 1;
     tn_http_test *t = start(&cd);
     tn_http_client *c = tn_http_test_client(t);
+    tn_loop *loop = tn_http_test_loop(t);
     CHECK_INT(tn_http_test_fetch(t, "/hello", NULL)->code, 200);
     CHECK_INT(tn_http_test_fetch(t, "/hello", NULL)->code, 200);
+    for (int i = 0; i < 3; i++) {
+        CHECK_INT(tn_http_client_connections(c), 1);
+        sim_advance(loop, 0.25);
+    }
     CHECK_INT(tn_http_client_connections(c), 1);
-    tn_timeout guard = tn_loop_call_later(tn_http_test_loop(t), 10, hang_guard, NULL);
-    while (tn_http_client_connections(c) > 0) tn_loop_run_once(tn_http_test_loop(t), 1.0);
-    tn_loop_remove_timeout(tn_http_test_loop(t), guard);
+    sim_advance(loop, 0.25);
+    CHECK_INT(tn_http_client_connections(c), 0);
     CHECK(!tn_http_test_fetch(t, "/hello", NULL)->reused);
     tn_http_test_free(t);
 }
@@ -697,18 +719,41 @@ TEST(http_client_limits) {
     tn_http_test_free(t);
 }
 
+// Starts a fetch of a canned server that answers nothing, and runs the loop
+// until the server has the request: from then on only time can end it.
+static void fetch_silent(tn_http_test *t, canned *c, double request_timeout, outcome *o) {
+    if (!c->srv) {
+        c->answers[0] = SILENT;
+        canned_start(c, tn_http_test_loop(t));
+    }
+    int asked = c->requests;
+    tn_fetch_desc d;
+    memset(&d, 0, sizeof d);
+    d.url = canned_url(c, "/");
+    d.on_response = note_outcome;
+    d.request_timeout = request_timeout;
+    d.user_data = o;
+    CHECK_OK(tn_http_client_fetch(tn_http_test_client(t), &d));
+    while (c->requests == asked && !o->done) tn_loop_run_once(tn_http_test_loop(t), 1.0);
+}
+
 TEST(http_client_timeouts_and_refusals) {
     tn_http_test *t = start(NULL);
+    tn_loop *loop = tn_http_test_loop(t);
     tn_log_set_level(TN_LOG_NONE);
     canned c;
     memset(&c, 0, sizeof c);
-    tn_fetch_desc d;
-    memset(&d, 0, sizeof d);
-    d.request_timeout = 0.2;
-    const tn_fetch_response *r = fetch_canned(t, &c, SILENT, false, &d);
-    CHECK_INT(r->error, TN_ETIMEDOUT);
-    CHECK_INT(r->code, 0);
-    CHECK(strstr(r->error_message, "request timed out") != NULL);
+    outcome o;
+    memset(&o, 0, sizeof o);
+    fetch_silent(t, &c, 0.5, &o);
+    sim_advance(loop, 0.25);
+    CHECK_INT(o.done, 0);
+    sim_advance(loop, 0.25);  // the deadline, to the tick
+    CHECK_INT(o.done, 1);
+    CHECK_INT(o.error, TN_ETIMEDOUT);
+    CHECK_INT(o.code, 0);
+    CHECK_STR(o.message, "request timed out after 0.5 s");
+    CHECK(o.request_time == 0.5);
     // a port nobody listens on
     int fds[1];
     tn_bind_desc b;
@@ -721,46 +766,52 @@ TEST(http_client_timeouts_and_refusals) {
     close(fds[0]);
     char url[64];
     snprintf(url, sizeof url, "http://127.0.0.1:%d/", ntohs(a.sin_port));
-    r = tn_http_test_fetch(t, url, NULL);
+    const tn_fetch_response *r = tn_http_test_fetch(t, url, NULL);
     CHECK_INT(r->error, TN_ECONNREFUSED);
     CHECK(strstr(r->error_message, "cannot connect to 127.0.0.1:") != NULL);
     tn_http_test_free(t);
 }
 
-// A queued fetch's request_timeout counts from the call, not from its start.
-static int queued_done;
-static void note_timeout(const tn_fetch_response *r, void *ud) {
-    *(int *)ud = r->error == TN_ETIMEDOUT && strstr(r->error_message, "in the queue") ? 1 : -1;
-    queued_done++;
-}
-
+// A queued fetch's request_timeout counts from the call, not from its start;
+// the running one keeps its own.
 TEST(http_client_queue_timeout) {
     tn_http_client_desc cd;
     memset(&cd, 0, sizeof cd);
     cd.max_clients = 1;
     tn_http_test *t = start(&cd);
+    tn_loop *loop = tn_http_test_loop(t);
     tn_log_set_level(TN_LOG_NONE);
     canned c;
     memset(&c, 0, sizeof c);
-    c.answers[0] = SILENT;
-    canned_start(&c, tn_http_test_loop(t));
-    int first = 0, second = 0;
+    outcome first, second;
+    memset(&first, 0, sizeof first);
+    memset(&second, 0, sizeof second);
+    fetch_silent(t, &c, 2, &first);  // holds the only slot
     tn_fetch_desc d;
     memset(&d, 0, sizeof d);
     d.url = canned_url(&c, "/");
-    d.on_response = note_timeout;
-    d.request_timeout = 2;
-    d.user_data = &first;
+    d.on_response = note_outcome;
+    d.request_timeout = 0.25;
+    d.user_data = &second;
     tn_http_client *cl = tn_http_test_client(t);
     CHECK_OK(tn_http_client_fetch(cl, &d));
-    d.request_timeout = 0.1;
-    d.user_data = &second;
-    CHECK_OK(tn_http_client_fetch(cl, &d));
+    sim_settle(loop);
     CHECK_INT(tn_http_client_active(cl), 2);
-    tt_run_until(tn_http_test_loop(t), &queued_done);
-    CHECK_INT(second, 1);  // its deadline came first, while the first held the only slot
-    CHECK_INT(first, 0);
-    tn_http_test_free(t);  // the first ends, cancelled
+    CHECK_INT(c.requests, 1);
+    sim_advance(loop, 0.125);
+    CHECK_INT(second.done, 0);
+    sim_advance(loop, 0.125);
+    CHECK_INT(second.done, 1);
+    CHECK_INT(second.error, TN_ETIMEDOUT);
+    CHECK(strstr(second.message, "in the queue") != NULL);
+    CHECK(second.request_time == 0.25);
+    CHECK_INT(first.done, 0);
+    sim_advance(loop, 1.75);
+    CHECK_INT(first.done, 1);
+    CHECK_STR(first.message, "request timed out after 2 s");
+    CHECK(first.request_time == 2);
+    CHECK_INT(c.requests, 1);  // the second never went out
+    tn_http_test_free(t);
 }
 
 // ---- stale pooled connections
@@ -1032,10 +1083,10 @@ TEST(http_client_steady_state_allocates_nothing) {
     ch.d.on_response = chain_next;
     ch.d.user_data = &ch;
     ch.left = 20;  // warm up: the pool, the loop's buffers, the fetch object
-    CHECK_INT(tn_loop_run_sync(loop, chain_start, &ch, 10), 0);
+    CHECK_INT(tn_loop_run_sync(loop, chain_start, &ch, 0), 0);
     tn_mem_stats before = tn_mem_get_stats();
     ch.left = 200;
-    CHECK_INT(tn_loop_run_sync(loop, chain_start, &ch, 10), 0);
+    CHECK_INT(tn_loop_run_sync(loop, chain_start, &ch, 0), 0);
     tn_mem_stats after = tn_mem_get_stats();
     CHECK_INT(ch.failed, 0);
     CHECK_INT(after.allocs - before.allocs, 0);
