@@ -4231,6 +4231,10 @@ TN__INTERNAL void tn__hex_encode(const void *src, size_t n, char *out);
 // Appends v in `base` (10 or 16) without printf: the HTTP server and client
 // write a length or a chunk size per message.
 TN__INTERNAL int tn__buf_append_num(tn_buf *b, uint64_t v, unsigned base);
+// Makes room for `extra` more bytes, exactly when it must grow (no
+// doubling: for a large piece whose size is known, such as a request body).
+// Returns 0 or TN_ENOMEM.
+TN__INTERNAL int tn__buf_reserve_exact(tn_buf *b, size_t extra);
 // Empties a buffer kept for reuse, and frees it when it grew past `keep`
 // bytes (one big message must not pin its memory on a pooled object).
 TN__INTERNAL void tn__buf_trim(tn_buf *b, size_t keep);
@@ -4359,6 +4363,17 @@ TN__INTERNAL int tn__buf_append_num(tn_buf *b, uint64_t v, unsigned base) {
         v /= base;
     } while (v);
     return tn_buf_append(b, tmp + i, sizeof tmp - (size_t)i);
+}
+
+TN__INTERNAL int tn__buf_reserve_exact(tn_buf *b, size_t extra) {
+    if (extra > SIZE_MAX - b->len - 1) return TN_ENOMEM;
+    size_t need = b->len + extra + 1;  // + 1: the NUL
+    if (need <= b->cap) return 0;
+    char *p = TN__CAST(char *, tn__realloc(b->data, need));
+    if (!p) return TN_ENOMEM;
+    b->data = p;
+    b->cap = need;
+    return 0;
 }
 
 TN__INTERNAL void tn__buf_trim(tn_buf *b, size_t keep) {
@@ -13205,6 +13220,7 @@ struct tn_http_client {
     tn__hc_host *hosts;
     tn_fetch *free_fetches;    // finished fetches kept for reuse
     int nfree;
+    tn_fetch *lent;            // finished fetches whose body a stream still holds
     int depth;                 // user callbacks running: free waits for them
     tn_timeout pump_timer;     // tn__hc_pump_soon's
     tn_timeout sweep_timer;    // closes idle connections past idle_timeout
@@ -13244,8 +13260,8 @@ struct tn_fetch {
     tn_buf cur;                  // its URL, NUL, its host, NUL: `url` and `host` point here
     tn_url url;
     const char *host;
-    tn_buf req;                  // its request: the head, then the body
-    size_t req_head;
+    tn_buf req;                  // its request head (a body follows from `body`)
+    uint32_t loans;              // writes of `body` lent to streams, not given back yet
     tn_buf head;                 // the answer's head, copied: resp.headers point here
     tn_header *headers;          // TN__HC_MAX_HEADERS slots
     tn_buf body_buf;
@@ -13262,7 +13278,7 @@ struct tn_fetch {
     unsigned char where, state;
     unsigned follow : 1, expect_continue : 1, awaiting_continue : 1, request_sent : 1, producing : 1,
         body_ended : 1, retried : 1, force_new : 1, got_byte : 1, redirecting : 1, kept : 1, chunked_out : 1,
-        dequeued : 1, dropped_body : 1;
+        dequeued : 1, dropped_body : 1, free_pending : 1;
     char message[200];
 };
 
@@ -13294,6 +13310,9 @@ TN__INTERNAL size_t tn__fetch_on_data(tn_fetch *f, int status, const char *data,
 // Ends f with an error (its on_response runs).
 TN__INTERNAL void tn__fetch_fail(tn_fetch *f, int error, const char *fmt, ...) TN_PRINTF(3, 4);
 TN__INTERNAL void tn__fetch_free_mem(tn_fetch *f);
+// Forgets the client: the finished fetches whose body is still lent free
+// themselves when it comes back (the client is being freed).
+TN__INTERNAL void tn__fetch_orphan_lent(tn_http_client *c);
 #endif
 // ==== END src/http/client_internal.h ====
 
@@ -13711,6 +13730,7 @@ TN__INTERNAL void tn__hc_free_now(tn_http_client *c) {
     }
     tn_loop_remove_timeout(c->loop, c->pump_timer);
     tn__loop_remove_handle(&c->handle);
+    tn__fetch_orphan_lent(c);
     while (c->free_fetches) {
         tn_fetch *f = c->free_fetches;
         c->free_fetches = f->next;
@@ -13784,6 +13804,9 @@ enum {
 #define TN__FETCH_AGENT "Tornado/tornado.h-" TN_VERSION_STRING
 // A recycled fetch keeps each buffer up to this size (as the server's requests).
 enum { TN__FETCH_KEEP_BUF = 64 * 1024 };
+// A body this big is lent to the stream from the fetch's own copy rather
+// than copied once more into it (as the server's responses).
+enum { TN__FETCH_LEND_MIN = 16 * 1024 };
 
 // ---- fetch objects, reused by their client
 
@@ -13816,9 +13839,17 @@ TN__INTERNAL void tn__fetch_free_mem(tn_fetch *f) {
     tn__free(f);
 }
 
-// Keeps f (with its buffers, big ones trimmed) for the client's next fetch.
+// Keeps f (with its buffers, big ones trimmed) for the client's next fetch;
+// while a stream holds its body, on the client's list of lent ones.
 TN__PRIVATE void tn__fetch_recycle(tn_fetch *f) {
     tn_http_client *c = f->client;
+    if (f->loans) {
+        f->prev = NULL;
+        f->next = c->lent;
+        if (c->lent) c->lent->prev = f;
+        c->lent = f;
+        return;
+    }
     if (c->closing || c->nfree >= c->desc.max_clients) {
         tn__fetch_free_mem(f);
         return;
@@ -13831,6 +13862,31 @@ TN__PRIVATE void tn__fetch_recycle(tn_fetch *f) {
     f->next = c->free_fetches;
     c->free_fetches = f;
     c->nfree++;
+}
+
+// A stream gave f's lent body back: a finished fetch waited for its last
+// loan to be reused or freed.
+TN__PRIVATE void tn__fetch_body_back(void *arg) {
+    tn_fetch *f = TN__CAST(tn_fetch *, arg);
+    if (--f->loans || f->where != TN__HF_DONE) return;
+    if (f->kept) {  // the caller's response: freed when the caller asked
+        if (f->free_pending) tn__fetch_free_mem(f);
+        return;
+    }
+    tn_http_client *c = f->client;
+    if (!c) {  // orphaned by tn__fetch_orphan_lent
+        tn__fetch_free_mem(f);
+        return;
+    }
+    if (f->prev) f->prev->next = f->next;
+    else c->lent = f->next;
+    if (f->next) f->next->prev = f->prev;
+    tn__fetch_recycle(f);
+}
+
+TN__INTERNAL void tn__fetch_orphan_lent(tn_http_client *c) {
+    for (tn_fetch *f = c->lent; f; f = f->next) f->client = NULL;
+    c->lent = NULL;
 }
 
 // ---- the end of a fetch
@@ -13996,9 +14052,12 @@ TN__PRIVATE int tn__fetch_copy_strings(tn_fetch *f, const tn_fetch_desc *d, cons
         if (!r) r = tn_buf_append_str(m, d->headers[i]);
         if (!r) r = tn_buf_append(m, "\r\n", 2);
     }
-    o->lines_end = o->body = m->len;
+    o->lines_end = m->len;
+    if (!r) r = tn__fetch_copy_auth(f, d, u, o);
+    o->body = m->len;  // last: a large body gets exactly its room
+    if (!r && d->body_len) r = tn__buf_reserve_exact(m, d->body_len);
     if (!r && d->body_len) r = tn_buf_append(m, d->body, d->body_len);
-    return r ? r : tn__fetch_copy_auth(f, d, u, o);
+    return r;
 }
 
 // Copies the desc into f. Returns 0, TN_EINVAL or TN_ENOMEM.
@@ -14128,7 +14187,7 @@ TN__PRIVATE int tn__fetch_put_body_lines(tn_fetch *f, tn_buf *b) {
     return r;
 }
 
-// Writes the current hop's request into f->req: its head, then the body.
+// Writes the current hop's request head into f->req.
 // Every piece was checked when copied (a token method, a URL without
 // controls or spaces, a valid host, header lines without controls), so
 // the head is well-formed by construction. Returns 0 or TN_ENOMEM.
@@ -14152,8 +14211,6 @@ TN__PRIVATE int tn__fetch_build(tn_fetch *f) {
     if (!r) r = tn__fetch_put_body_lines(f, b);
     if (!r) r = tn__fetch_put_user_lines(f, b);
     if (!r) r = tn_buf_append(b, "\r\n", 2);
-    f->req_head = b->len;
-    if (!r) r = tn_buf_append(b, f->body.ptr, f->body.len);
     if (!r && !f->headers && !(f->headers = TN__CAST(tn_header *, tn__malloc(TN__HC_MAX_HEADERS * sizeof(tn_header)))))
         r = TN_ENOMEM;
     return r;
@@ -14167,6 +14224,16 @@ TN__PRIVATE void tn__fetch_produce(tn_fetch *f) {
     f->producer(f, f->user_data);
 }
 
+// Queues the body after the head: lent from f->mem when large (the stream
+// gives it back through tn__fetch_body_back), copied when small.
+TN__PRIVATE int tn__fetch_write_body(tn_fetch *f) {
+    tn_stream *s = f->conn->stream;
+    if (!f->body.len) return 0;
+    if (f->body.len < TN__FETCH_LEND_MIN) return tn_stream_write(s, f->body.ptr, f->body.len, NULL, NULL);
+    f->loans++;
+    return tn_stream_write_ref(s, f->body.ptr, f->body.len, tn__fetch_body_back, f);
+}
+
 // Sends the body that waited for "100 Continue".
 TN__PRIVATE void tn__fetch_send_body(tn_fetch *f) {
     f->awaiting_continue = 0;
@@ -14174,8 +14241,9 @@ TN__PRIVATE void tn__fetch_send_body(tn_fetch *f) {
         tn__fetch_produce(f);
         return;
     }
-    tn_stream_write(f->conn->stream, f->req.data + f->req_head, f->req.len - f->req_head, NULL, NULL);
     f->request_sent = 1;
+    int e = tn__fetch_write_body(f);
+    if (e) tn__fetch_fail(f, e, "cannot send the request body: %s", tn_strerror(e));
 }
 
 TN__PRIVATE void tn__fetch_send(tn_fetch *f) {
@@ -14192,8 +14260,8 @@ TN__PRIVATE void tn__fetch_send(tn_fetch *f) {
     r->num_headers = 0;
     tn_buf_clear(&f->body_buf);
     f->conn->requests++;
-    size_t n = f->request_sent ? f->req.len : f->req_head;
-    int e = tn_stream_write(f->conn->stream, f->req.data, n, NULL, NULL);
+    int e = tn_stream_write(f->conn->stream, f->req.data, f->req.len, NULL, NULL);
+    if (!e && f->request_sent) e = tn__fetch_write_body(f);
     if (e) tn__fetch_fail(f, e, "cannot send the request: %s", tn_strerror(e));
     else if (f->producer && !f->expect_continue) tn__fetch_produce(f);
 }
@@ -14567,7 +14635,10 @@ TN_API tn_fetch_response *tn_fetch_response_keep(const tn_fetch_response *r) {
 }
 
 TN_API void tn_fetch_response_free(tn_fetch_response *r) {
-    if (r) tn__fetch_free_mem(TN__CAST(tn_fetch *, (void *)((char *)r - offsetof(tn_fetch, resp))));
+    if (!r) return;
+    tn_fetch *f = TN__CAST(tn_fetch *, (void *)((char *)r - offsetof(tn_fetch, resp)));
+    if (f->loans) f->free_pending = 1;  // its body goes back first (tn__fetch_body_back)
+    else tn__fetch_free_mem(f);
 }
 
 // ---- streamed request bodies

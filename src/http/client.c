@@ -37,6 +37,9 @@ enum {
 #define TN__FETCH_AGENT "Tornado/tornado.h-" TN_VERSION_STRING
 // A recycled fetch keeps each buffer up to this size (as the server's requests).
 enum { TN__FETCH_KEEP_BUF = 64 * 1024 };
+// A body this big is lent to the stream from the fetch's own copy rather
+// than copied once more into it (as the server's responses).
+enum { TN__FETCH_LEND_MIN = 16 * 1024 };
 
 // ---- fetch objects, reused by their client
 
@@ -69,9 +72,17 @@ TN__INTERNAL void tn__fetch_free_mem(tn_fetch *f) {
     tn__free(f);
 }
 
-// Keeps f (with its buffers, big ones trimmed) for the client's next fetch.
+// Keeps f (with its buffers, big ones trimmed) for the client's next fetch;
+// while a stream holds its body, on the client's list of lent ones.
 TN__PRIVATE void tn__fetch_recycle(tn_fetch *f) {
     tn_http_client *c = f->client;
+    if (f->loans) {
+        f->prev = NULL;
+        f->next = c->lent;
+        if (c->lent) c->lent->prev = f;
+        c->lent = f;
+        return;
+    }
     if (c->closing || c->nfree >= c->desc.max_clients) {
         tn__fetch_free_mem(f);
         return;
@@ -84,6 +95,31 @@ TN__PRIVATE void tn__fetch_recycle(tn_fetch *f) {
     f->next = c->free_fetches;
     c->free_fetches = f;
     c->nfree++;
+}
+
+// A stream gave f's lent body back: a finished fetch waited for its last
+// loan to be reused or freed.
+TN__PRIVATE void tn__fetch_body_back(void *arg) {
+    tn_fetch *f = TN__CAST(tn_fetch *, arg);
+    if (--f->loans || f->where != TN__HF_DONE) return;
+    if (f->kept) {  // the caller's response: freed when the caller asked
+        if (f->free_pending) tn__fetch_free_mem(f);
+        return;
+    }
+    tn_http_client *c = f->client;
+    if (!c) {  // orphaned by tn__fetch_orphan_lent
+        tn__fetch_free_mem(f);
+        return;
+    }
+    if (f->prev) f->prev->next = f->next;
+    else c->lent = f->next;
+    if (f->next) f->next->prev = f->prev;
+    tn__fetch_recycle(f);
+}
+
+TN__INTERNAL void tn__fetch_orphan_lent(tn_http_client *c) {
+    for (tn_fetch *f = c->lent; f; f = f->next) f->client = NULL;
+    c->lent = NULL;
 }
 
 // ---- the end of a fetch
@@ -249,9 +285,12 @@ TN__PRIVATE int tn__fetch_copy_strings(tn_fetch *f, const tn_fetch_desc *d, cons
         if (!r) r = tn_buf_append_str(m, d->headers[i]);
         if (!r) r = tn_buf_append(m, "\r\n", 2);
     }
-    o->lines_end = o->body = m->len;
+    o->lines_end = m->len;
+    if (!r) r = tn__fetch_copy_auth(f, d, u, o);
+    o->body = m->len;  // last: a large body gets exactly its room
+    if (!r && d->body_len) r = tn__buf_reserve_exact(m, d->body_len);
     if (!r && d->body_len) r = tn_buf_append(m, d->body, d->body_len);
-    return r ? r : tn__fetch_copy_auth(f, d, u, o);
+    return r;
 }
 
 // Copies the desc into f. Returns 0, TN_EINVAL or TN_ENOMEM.
@@ -381,7 +420,7 @@ TN__PRIVATE int tn__fetch_put_body_lines(tn_fetch *f, tn_buf *b) {
     return r;
 }
 
-// Writes the current hop's request into f->req: its head, then the body.
+// Writes the current hop's request head into f->req.
 // Every piece was checked when copied (a token method, a URL without
 // controls or spaces, a valid host, header lines without controls), so
 // the head is well-formed by construction. Returns 0 or TN_ENOMEM.
@@ -405,8 +444,6 @@ TN__PRIVATE int tn__fetch_build(tn_fetch *f) {
     if (!r) r = tn__fetch_put_body_lines(f, b);
     if (!r) r = tn__fetch_put_user_lines(f, b);
     if (!r) r = tn_buf_append(b, "\r\n", 2);
-    f->req_head = b->len;
-    if (!r) r = tn_buf_append(b, f->body.ptr, f->body.len);
     if (!r && !f->headers && !(f->headers = TN__CAST(tn_header *, tn__malloc(TN__HC_MAX_HEADERS * sizeof(tn_header)))))
         r = TN_ENOMEM;
     return r;
@@ -420,6 +457,16 @@ TN__PRIVATE void tn__fetch_produce(tn_fetch *f) {
     f->producer(f, f->user_data);
 }
 
+// Queues the body after the head: lent from f->mem when large (the stream
+// gives it back through tn__fetch_body_back), copied when small.
+TN__PRIVATE int tn__fetch_write_body(tn_fetch *f) {
+    tn_stream *s = f->conn->stream;
+    if (!f->body.len) return 0;
+    if (f->body.len < TN__FETCH_LEND_MIN) return tn_stream_write(s, f->body.ptr, f->body.len, NULL, NULL);
+    f->loans++;
+    return tn_stream_write_ref(s, f->body.ptr, f->body.len, tn__fetch_body_back, f);
+}
+
 // Sends the body that waited for "100 Continue".
 TN__PRIVATE void tn__fetch_send_body(tn_fetch *f) {
     f->awaiting_continue = 0;
@@ -427,8 +474,9 @@ TN__PRIVATE void tn__fetch_send_body(tn_fetch *f) {
         tn__fetch_produce(f);
         return;
     }
-    tn_stream_write(f->conn->stream, f->req.data + f->req_head, f->req.len - f->req_head, NULL, NULL);
     f->request_sent = 1;
+    int e = tn__fetch_write_body(f);
+    if (e) tn__fetch_fail(f, e, "cannot send the request body: %s", tn_strerror(e));
 }
 
 TN__PRIVATE void tn__fetch_send(tn_fetch *f) {
@@ -445,8 +493,8 @@ TN__PRIVATE void tn__fetch_send(tn_fetch *f) {
     r->num_headers = 0;
     tn_buf_clear(&f->body_buf);
     f->conn->requests++;
-    size_t n = f->request_sent ? f->req.len : f->req_head;
-    int e = tn_stream_write(f->conn->stream, f->req.data, n, NULL, NULL);
+    int e = tn_stream_write(f->conn->stream, f->req.data, f->req.len, NULL, NULL);
+    if (!e && f->request_sent) e = tn__fetch_write_body(f);
     if (e) tn__fetch_fail(f, e, "cannot send the request: %s", tn_strerror(e));
     else if (f->producer && !f->expect_continue) tn__fetch_produce(f);
 }
@@ -820,7 +868,10 @@ TN_API tn_fetch_response *tn_fetch_response_keep(const tn_fetch_response *r) {
 }
 
 TN_API void tn_fetch_response_free(tn_fetch_response *r) {
-    if (r) tn__fetch_free_mem(TN__CAST(tn_fetch *, (void *)((char *)r - offsetof(tn_fetch, resp))));
+    if (!r) return;
+    tn_fetch *f = TN__CAST(tn_fetch *, (void *)((char *)r - offsetof(tn_fetch, resp)));
+    if (f->loans) f->free_pending = 1;  // its body goes back first (tn__fetch_body_back)
+    else tn__fetch_free_mem(f);
 }
 
 // ---- streamed request bodies

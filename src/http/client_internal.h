@@ -57,6 +57,7 @@ struct tn_http_client {
     tn__hc_host *hosts;
     tn_fetch *free_fetches;    // finished fetches kept for reuse
     int nfree;
+    tn_fetch *lent;            // finished fetches whose body a stream still holds
     int depth;                 // user callbacks running: free waits for them
     tn_timeout pump_timer;     // tn__hc_pump_soon's
     tn_timeout sweep_timer;    // closes idle connections past idle_timeout
@@ -96,8 +97,8 @@ struct tn_fetch {
     tn_buf cur;                  // its URL, NUL, its host, NUL: `url` and `host` point here
     tn_url url;
     const char *host;
-    tn_buf req;                  // its request: the head, then the body
-    size_t req_head;
+    tn_buf req;                  // its request head (a body follows from `body`)
+    uint32_t loans;              // writes of `body` lent to streams, not given back yet
     tn_buf head;                 // the answer's head, copied: resp.headers point here
     tn_header *headers;          // TN__HC_MAX_HEADERS slots
     tn_buf body_buf;
@@ -114,7 +115,7 @@ struct tn_fetch {
     unsigned char where, state;
     unsigned follow : 1, expect_continue : 1, awaiting_continue : 1, request_sent : 1, producing : 1,
         body_ended : 1, retried : 1, force_new : 1, got_byte : 1, redirecting : 1, kept : 1, chunked_out : 1,
-        dequeued : 1, dropped_body : 1;
+        dequeued : 1, dropped_body : 1, free_pending : 1;
     char message[200];
 };
 
@@ -146,4 +147,7 @@ TN__INTERNAL size_t tn__fetch_on_data(tn_fetch *f, int status, const char *data,
 // Ends f with an error (its on_response runs).
 TN__INTERNAL void tn__fetch_fail(tn_fetch *f, int error, const char *fmt, ...) TN_PRINTF(3, 4);
 TN__INTERNAL void tn__fetch_free_mem(tn_fetch *f);
+// Forgets the client: the finished fetches whose body is still lent free
+// themselves when it comes back (the client is being freed).
+TN__INTERNAL void tn__fetch_orphan_lent(tn_http_client *c);
 #endif

@@ -419,6 +419,7 @@ TN__INTERNAL void tn__hc_free_now(tn_http_client *c) {
     }
     tn_loop_remove_timeout(c->loop, c->pump_timer);
     tn__loop_remove_handle(&c->handle);
+    tn__fetch_orphan_lent(c);
     while (c->free_fetches) {
         tn_fetch *f = c->free_fetches;
         c->free_fetches = f->next;

@@ -42,6 +42,9 @@ static void big(tn_handler *h) {
     }
 }
 
+// The request body's length.
+static void length_route(tn_handler *h) { tn_writef(h, "%zu", h->request.body.len); }
+
 static void loop_route(tn_handler *h) {
     tn_set_status(h, 302, NULL);
     tn_set_header(h, "Location", "loop");
@@ -56,7 +59,7 @@ static const tn_route routes[] = {
     {"/hello", NULL, hello, NULL, NULL},       {"/echo.*", NULL, echo_any, NULL, NULL},
     {"/redirect", NULL, redirect, NULL, NULL}, {"/big", NULL, big, NULL, NULL},
     {"/status/([0-9]+)", NULL, status_route, NULL, NULL}, {"/loop", NULL, loop_route, NULL, NULL},
-    {NULL, NULL, NULL, NULL, NULL},
+    {"/length", NULL, length_route, NULL, NULL},        {NULL, NULL, NULL, NULL, NULL},
 };
 
 static tn_http_test *start(const tn_http_client_desc *cd) {
@@ -589,6 +592,141 @@ TEST(http_client_expect_continue_early_answer) {
     tn_http_test_free(t);
 }
 
+// ---- large bodies: lent to the stream from the fetch's copy
+
+enum { LARGE = 256 * 1024 };  // over the lending threshold, under the server's max_body_size
+
+static char *large_body(void) {
+    char *b = (char *)malloc(LARGE);
+    CHECK(b != NULL);
+    for (size_t i = 0; i < LARGE; i++) b[i] = (char)('a' + i % 26);
+    return b;
+}
+
+TEST(http_client_large_body) {
+    tn_http_test *t = start(NULL);
+    char *body = large_body();
+    char want[16];
+    snprintf(want, sizeof want, "%d", LARGE);
+    tn_fetch_desc d;
+    memset(&d, 0, sizeof d);
+    d.method = "POST";
+    d.body = body;
+    d.body_len = LARGE;
+    const tn_fetch_response *r = tn_http_test_fetch(t, "/echo", &d);
+    CHECK_INT(r->code, 200);
+    CHECK(r->body.len > LARGE && memcmp(r->body.ptr + r->body.len - LARGE, body, LARGE) == 0);
+    // 307 sends it again on the next hop, 303 drops it
+    r = tn_http_test_fetch(t, "/redirect?code=307&to=/length", &d);
+    CHECK_INT(r->redirects, 1);
+    CHECK_MEM(r->body.ptr, r->body.len, want, strlen(want));
+    r = tn_http_test_fetch(t, "/redirect?code=303&to=/length", &d);
+    CHECK_MEM(r->body.ptr, r->body.len, "0", 1);
+    // after a 100 Continue
+    d.method = "PUT";
+    d.expect_100_continue = true;
+    r = tn_http_test_fetch(t, "/length", &d);
+    CHECK_INT(r->code, 200);
+    CHECK_MEM(r->body.ptr, r->body.len, want, strlen(want));
+    free(body);
+    tn_http_test_free(t);
+}
+
+// A server in a child process for one request: it answers at the request's
+// head, before it reads the body, then reads the body (checking that it is
+// large_body()'s pattern), says "!" (a byte nobody asked for: the client
+// closes that connection) and exits once the client closed: 0 when the
+// body came whole and right.
+static pid_t early_answerer(int *port, size_t body_len) {
+    int lfd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a;
+    memset(&a, 0, sizeof a);
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t alen = sizeof a;
+    CHECK(bind(lfd, (struct sockaddr *)&a, sizeof a) == 0 && listen(lfd, 4) == 0);
+    getsockname(lfd, (struct sockaddr *)&a, &alen);
+    *port = ntohs(a.sin_port);
+    pid_t pid = fork();
+    if (pid != 0) {
+        close(lfd);
+        return pid;
+    }
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    int fd = accept(lfd, NULL, NULL);
+    static char buf[65536];
+    size_t have = 0, got = 0, bad = 0;
+    char *end = NULL;
+    while (!end) {  // the head, and perhaps the body's first bytes
+        ssize_t n = recv(fd, buf + have, sizeof buf - have - 1, 0);
+        if (n <= 0) _exit(3);
+        have += (size_t)n;
+        buf[have] = '\0';
+        end = strstr(buf, "\r\n\r\n");
+    }
+    static const char ok[] = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
+    if (send(fd, ok, sizeof ok - 1, MSG_NOSIGNAL) != (ssize_t)(sizeof ok - 1)) _exit(3);
+    for (char *p = end + 4; p < buf + have; p++, got++) bad += *p != (char)('a' + got % 26);
+    while (got < body_len) {
+        ssize_t n = recv(fd, buf, sizeof buf, 0);
+        if (n <= 0) _exit(4);
+        for (ssize_t i = 0; i < n; i++, got++) bad += buf[i] != (char)('a' + got % 26);
+    }
+    send(fd, "!", 1, MSG_NOSIGNAL);
+    while (recv(fd, buf, sizeof buf, 0) > 0) continue;
+    _exit(bad ? 2 : 0);
+}
+
+static void check_exit_0(pid_t pid) {
+    int st = 0;
+    waitpid(pid, &st, 0);
+    if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
+        tt_fail(__FILE__, __LINE__, "the server exited with %d (2: a wrong byte, 4: a short body)",
+                WIFEXITED(st) ? WEXITSTATUS(st) : -1);
+}
+
+// A server that answers before it read the body: the fetch ends (its
+// response is recycled, or kept and freed) while the stream still sends its
+// lent body from the fetch's copy; that copy waits until it is given back.
+TEST(http_client_lent_body_outlives_its_fetch) {
+    tn_mem_stats before = tn_mem_get_stats();
+    tn_http_test *t = start(NULL);
+    tn_http_client *c = tn_http_test_client(t);
+    tn_loop *loop = tn_http_test_loop(t);
+    tn_log_set_level(TN_LOG_NONE);
+    enum { N = 128 * LARGE };  // 32 MiB: more than both kernels take before the answer comes
+    char *body = (char *)malloc(N);
+    for (size_t i = 0; i < N; i++) body[i] = (char)('a' + i % 26);
+    int port1, port2;
+    pid_t first = early_answerer(&port1, N), second = early_answerer(&port2, N);
+    char url1[64], url2[64];
+    snprintf(url1, sizeof url1, "http://127.0.0.1:%d/", port1);
+    snprintf(url2, sizeof url2, "http://127.0.0.1:%d/", port2);
+    outcome o;
+    memset(&o, 0, sizeof o);
+    tn_fetch_desc d;
+    memset(&d, 0, sizeof d);
+    d.url = url1;
+    d.method = "POST";
+    d.body = body;
+    d.body_len = N;
+    d.on_response = note_outcome;
+    d.user_data = &o;
+    CHECK_OK(tn_http_client_fetch(c, &d));
+    tt_run_until(loop, &o.done);  // then the fetch is recycled
+    CHECK_INT(o.error, 0);
+    CHECK_STR(o.body, "ok");
+    const tn_fetch_response *r = tn_http_test_fetch(t, url2, &d);  // kept until the next fetch
+    CHECK_MEM(r->body.ptr, r->body.len, "ok", 2);
+    free(body);
+    CHECK_INT(tn_http_test_fetch(t, "/hello", NULL)->code, 200);
+    while (tn_http_client_connections(c) > 1) tn_loop_run_once(loop, 1.0);  // both "!"s came
+    check_exit_0(first);
+    check_exit_0(second);
+    tn_http_test_free(t);
+    CHECK_INT(tn_mem_get_stats().live, before.live);
+}
+
 // ---- framing against hand-written servers
 
 TEST(http_client_framings) {
@@ -1094,4 +1232,78 @@ TEST(http_client_steady_state_allocates_nothing) {
     tn_http_client_free(ch.c);
     tn_loop_free(loop);
     tt_server_stop(s);
+}
+
+// ---- a large body goes out without a copy beyond the fetch's own
+
+typedef struct {
+    size_t live, peak;
+} heap_meter;
+
+static void *meter_alloc(size_t n, void *ud) {
+    heap_meter *m = (heap_meter *)ud;
+    size_t *p = (size_t *)malloc(n + 16);
+    if (!p) return NULL;
+    p[0] = n;
+    m->live += n;
+    if (m->live > m->peak) m->peak = m->live;
+    return (char *)p + 16;
+}
+
+static void meter_free(void *p, void *ud) {
+    heap_meter *m = (heap_meter *)ud;
+    size_t *head = (size_t *)(void *)((char *)p - 16);
+    m->live -= head[0];
+    free(head);
+}
+
+// The server's kernel never reads (nobody accepts): what the client's kernel
+// does not take waits in the stream, lent, not copied into its buffer.
+TEST(http_client_large_body_is_lent_not_copied) {
+    int lfd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a;
+    memset(&a, 0, sizeof a);
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t alen = sizeof a;
+    CHECK(bind(lfd, (struct sockaddr *)&a, sizeof a) == 0 && listen(lfd, 4) == 0);
+    getsockname(lfd, (struct sockaddr *)&a, &alen);
+    heap_meter m = {0, 0};
+    tn_loop_desc ld;
+    memset(&ld, 0, sizeof ld);
+    ld.allocator.alloc_cb = meter_alloc;
+    ld.allocator.free_cb = meter_free;
+    ld.allocator.user_data = &m;
+    tn_loop *loop = tn_loop_new(&ld);
+    tn_http_client *c = tn_http_client_new(loop, NULL);
+    char url[64];
+    snprintf(url, sizeof url, "http://127.0.0.1:%d/", ntohs(a.sin_port));
+    enum { N = 64 * LARGE };  // 16 MiB: far more than both kernels hold for a peer that never reads
+    char *body = (char *)calloc(1, N);
+    outcome o;
+    memset(&o, 0, sizeof o);
+    tn_fetch_desc d;
+    memset(&d, 0, sizeof d);
+    d.url = url;
+    d.method = "POST";
+    d.body = body;
+    d.body_len = N;
+    d.on_response = note_outcome;
+    d.user_data = &o;
+    CHECK_OK(tn_http_client_fetch(c, &d));  // the fetch's copy of the body
+    free(body);
+    size_t copied = m.live;
+    CHECK(copied < N + N / 8);  // the body's room is its size, not the next power of 2
+    m.peak = m.live;
+    for (int i = 0; i < 50 && tn_http_client_connections(c) == 0; i++) tn_loop_run_once(loop, 0.1);
+    sim_settle(loop);  // connected, the head and what the kernel takes sent
+    CHECK_INT(tn_http_client_connections(c), 1);
+    CHECK_INT(o.done, 0);
+    if (m.peak - copied >= N / 8)
+        tt_fail(__FILE__, __LINE__, "sending took %zu more bytes of heap for a %d-byte body", m.peak - copied, N);
+    tn_http_client_free(c);
+    CHECK_INT(o.error, TN_ECANCELED);
+    tn_loop_free(loop);
+    CHECK_INT(m.live, 0);
+    close(lfd);
 }
