@@ -215,7 +215,9 @@
     =================
     tn_http_test_new(&desc) serves desc.app on 127.0.0.1 (an ephemeral port)
     with a client beside it; tn_http_test_fetch(t, "/path", NULL) runs the
-    loop until the answer is in (Tornado's AsyncHTTPTestCase.fetch).
+    loop until the answer is in (Tornado's AsyncHTTPTestCase.fetch). Give
+    desc.loop.clock a clock of yours and timeouts fire only when your test
+    moves it: they are checked to the tick, however slow the machine.
 
     STEP BY STEP: A LINE-ECHO SERVER (examples/tcpecho.c)
     =====================================================

@@ -632,12 +632,8 @@ TEST(http_client_large_body) {
     tn_http_test_free(t);
 }
 
-// A server in a child process for one request: it answers at the request's
-// head, before it reads the body, then reads the body (checking that it is
-// large_body()'s pattern), says "!" (a byte nobody asked for: the client
-// closes that connection) and exits once the client closed: 0 when the
-// body came whole and right.
-static pid_t early_answerer(int *port, size_t body_len) {
+// A listening socket on 127.0.0.1 at an ephemeral port, nobody accepting yet.
+static int listen_loopback(int *port) {
     int lfd = socket(AF_INET, SOCK_STREAM, 0);
     struct sockaddr_in a;
     memset(&a, 0, sizeof a);
@@ -647,6 +643,16 @@ static pid_t early_answerer(int *port, size_t body_len) {
     CHECK(bind(lfd, (struct sockaddr *)&a, sizeof a) == 0 && listen(lfd, 4) == 0);
     getsockname(lfd, (struct sockaddr *)&a, &alen);
     *port = ntohs(a.sin_port);
+    return lfd;
+}
+
+// A server in a child process for one request: it answers at the request's
+// head, before it reads the body, then reads the body (checking that it is
+// large_body()'s pattern), says "!" (a byte nobody asked for: the client
+// closes that connection) and exits once the client closed: 0 when the
+// body came whole and right.
+static pid_t early_answerer(int *port, size_t body_len) {
+    int lfd = listen_loopback(port);
     pid_t pid = fork();
     if (pid != 0) {
         close(lfd);
@@ -1260,14 +1266,8 @@ static void meter_free(void *p, void *ud) {
 // The server's kernel never reads (nobody accepts): what the client's kernel
 // does not take waits in the stream, lent, not copied into its buffer.
 TEST(http_client_large_body_is_lent_not_copied) {
-    int lfd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a;
-    memset(&a, 0, sizeof a);
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t alen = sizeof a;
-    CHECK(bind(lfd, (struct sockaddr *)&a, sizeof a) == 0 && listen(lfd, 4) == 0);
-    getsockname(lfd, (struct sockaddr *)&a, &alen);
+    int port;
+    int lfd = listen_loopback(&port);
     heap_meter m = {0, 0};
     tn_loop_desc ld;
     memset(&ld, 0, sizeof ld);
@@ -1277,7 +1277,7 @@ TEST(http_client_large_body_is_lent_not_copied) {
     tn_loop *loop = tn_loop_new(&ld);
     tn_http_client *c = tn_http_client_new(loop, NULL);
     char url[64];
-    snprintf(url, sizeof url, "http://127.0.0.1:%d/", ntohs(a.sin_port));
+    snprintf(url, sizeof url, "http://127.0.0.1:%d/", port);
     enum { N = 64 * LARGE };  // 16 MiB: far more than both kernels hold for a peer that never reads
     char *body = (char *)calloc(1, N);
     outcome o;
