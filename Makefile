@@ -13,8 +13,8 @@ EXAMPLE_DIRS := $(patsubst examples/%/,%,$(sort $(dir $(wildcard examples/*/*.c)
 UNIT_SRC := tests/unit/main.c $(sort $(wildcard tests/unit/test_*.c))
 RUN_DEMO := chat
 
-.PHONY: all run test check-amalgamation clean fuzz bench bench-ws bench-deflate print-kq-src
-all: tornado.h $(EXAMPLES) $(addprefix build/,$(EXAMPLE_DIRS)) build/testapp build/wsclient build/refapp build/zpipe build/pack
+.PHONY: all run test check-amalgamation clean fuzz bench bench-ws bench-deflate bench-client print-kq-src
+all: tornado.h $(EXAMPLES) $(addprefix build/,$(EXAMPLE_DIRS)) build/testapp build/wsclient build/httpclient build/refapp build/zpipe build/pack build/fetch
 
 tornado.h: src/MANIFEST $(wildcard src/* src/*/*) tools/amalgamate.sh
 	tools/amalgamate.sh src > $@.tmp && mv $@.tmp $@
@@ -44,6 +44,16 @@ build/refapp: tests/apps/refapp.c tornado.h
 
 # Our WebSocket client as a program, for tests/integration/test_ws_client.py.
 build/wsclient: tests/apps/wsclient.c tornado.h
+	@mkdir -p $(@D)
+	$(CC) -O1 -g $(WARN) $(SAN) -o $@ $< $(LIBS)
+
+# The C analogue of `python -m tornado.httpclient URL`: build/fetch --help
+build/fetch: tools/fetch.c tornado.h
+	@mkdir -p $(@D)
+	$(CC) -O2 -g $(WARN) -o $@ $< $(LIBS)
+
+# Our HTTP client as a program, for tests/integration/test_http_client.py.
+build/httpclient: tests/apps/httpclient.c tornado.h
 	@mkdir -p $(@D)
 	$(CC) -O1 -g $(WARN) $(SAN) -o $@ $< $(LIBS)
 
@@ -165,6 +175,8 @@ fuzz: tornado.h
 bench: tornado.h tests/node/node_modules/.package-lock.json
 	tools/bench/http.sh
 	tools/bench/ws.sh
+	tools/bench/client.sh
+	tools/bench/deflate.sh
 
 # WebSocket: ours against Node's ws (tools/bench/ws.sh; 10,000 connections).
 bench-ws: tornado.h tests/node/node_modules/.package-lock.json
@@ -172,6 +184,12 @@ bench-ws: tornado.h tests/node/node_modules/.package-lock.json
 
 # DEFLATE: ours against zlib and libdeflate (tools/bench/deflate.sh).
 bench-deflate: tornado.h
+	tools/bench/deflate.sh
+
+# The HTTP client as a load generator against nginx, beside wrk, h2load and
+# Tornado's AsyncHTTPClient (tools/bench/client.sh).
+bench-client: tornado.h
+	tools/bench/client.sh
 	tools/bench/deflate.sh
 
 clean:

@@ -19,10 +19,10 @@
     CONTENTS
     ========
     This guide comes first: what works, step-by-step programs, the HTTP
-    server, static files, long polling, templates, WebSockets, conventions,
-    lifetimes, threads, memory, errors and logging. Then the API, one
-    section per module, lowest floor first, each with a greppable anchor
-    (search for ">>loop"):
+    server, static files, long polling, templates, WebSockets, the HTTP
+    client, tests, conventions, lifetimes, threads, memory, errors and
+    logging. Then the API, one section per module, lowest floor first, each
+    with a greppable anchor (search for ">>loop"):
 
     base       >>config       configuration macros, linkage, the version
                >>error        the TN_E* codes, tn_strerror, tn_err_name
@@ -43,6 +43,7 @@
     http       >>http_parse   heads, framing, chunked bodies
                >>url  >>args  >>httputil  >>cookie  >>multipart
                >>http_server  the HTTP/1.1 server: requests, responses
+               >>http_client  the HTTP/1.1 client, its pool (AsyncHTTPClient)
     websocket  >>ws_frame     frames, masks, close payloads
                >>websocket    a connection, at either end
                >>ws_client    the client (websocket_connect)
@@ -53,6 +54,7 @@
                >>app          the application: routes, listening
                >>arguments  >>cookies  >>xsrf  >>render (tn_render)
                >>ws_server    WebSocket routes (WebSocketHandler)
+               >>testing      an app and a client for tests (AsyncHTTPTestCase)
 
     After the API comes the implementation: >>internal (what every part
     shares), then each module's code under its anchor and "implementation"
@@ -78,6 +80,11 @@
     - Static files (>>static): tn_app_desc.static_path, TN_STATIC_ROUTE,
       tn_static_url, files embedded by tools/pack; bodies go out with
       sendfile (tn_send_file), never read whole into memory.
+    - An HTTP/1.1 client (>>http_client): tn_http_client_fetch with a
+      keep-alive pool per host, max_clients and a queue, redirects,
+      timeouts, streamed bodies both ways, a blocking fetch for scripts;
+      build/fetch is it as a command. tn_http_test (>>testing) starts an
+      app on a loopback port and fetches from it, for tests.
     - Condition, Event, Semaphore/Lock and Queue for callbacks (>>locks).
     - HTML templates like tornado.template (>>template): tn_render(h,
       "page.html", ctx) with {{ }}, if/for, include, extends/block.
@@ -87,7 +94,7 @@
     - Pure helpers: HTTP parsing (>>http_parse), URLs, forms, multipart,
       cookies, dates, MIME types, JSON (>>json), base64, SHA-1, SHA-256 and
       HMAC, UTF-8 validation, WebSocket frames (>>ws_frame).
-    Coming: the HTTP client, TLS; see README.md.
+    Coming: TLS (https://, wss://) and gzip; see README.md.
 
     STEP BY STEP: HELLO, WORLD (examples/helloworld.c)
     ==================================================
@@ -187,6 +194,36 @@
     tn_ws_close work in any callback; a tn_ws is valid until on_close
     returns. tn_ws_connect(loop, &desc) is the client, with the same class
     and rules; see >>websocket, >>ws_server and >>ws_client, with examples.
+
+    HTTP CLIENT (examples/webspider.c, tools/fetch.c)
+    ================================================
+    A client holds the limits and the pool; each fetch is a desc and a
+    callback that runs exactly once, later, with the response (valid during
+    the callback; tn_fetch_response_keep keeps it):
+
+        static void done(const tn_fetch_response *r, void *ud) {
+            if (r->error) fprintf(stderr, "%s\n", r->error_message);
+            else printf("%.*s", (int)r->body.len, r->body.ptr);
+        }
+        tn_http_client *c = tn_http_client_new(loop, NULL);
+        tn_http_client_fetch(c, &(tn_fetch_desc){
+            .url = "http://127.0.0.1:8888/", .on_response = done});
+
+    r->error is 0 for a 2xx answer read whole, TN_EHTTP for other statuses
+    (code and body set), else why it failed (TN_ECONNREFUSED, TN_ETIMEDOUT,
+    TN_EPARSE, TN_EOF for a short body, TN_EMSGSIZE...), with a one-line
+    r->error_message. Connections are kept per host:port after answers whose
+    framing allows it; a stale one is retried once for idempotent methods.
+    For scripts, a client made with loop NULL runs its own loop:
+    tn_http_client_fetch_sync(c, &desc, &r) blocks until the answer.
+
+    TESTS (>>testing)
+    =================
+    tn_http_test_new(&desc) serves desc.app on 127.0.0.1 (an ephemeral port)
+    with a client beside it; tn_http_test_fetch(t, "/path", NULL) runs the
+    loop until the answer is in (Tornado's AsyncHTTPTestCase.fetch). Give
+    desc.loop.clock a clock of yours and timeouts fire only when your test
+    moves it: they are checked to the tick, however slow the machine.
 
     STEP BY STEP: A LINE-ECHO SERVER (examples/tcpecho.c)
     =====================================================
@@ -2297,6 +2334,11 @@ typedef struct tn_url {
 TN_API int tn_url_parse(const char *url, tn_url *out);
 // tn_url_parse for a view that need not be NUL-terminated.
 TN_API int tn_url_parse_str(tn_str url, tn_url *out);
+// Resolves `ref` (a URL, or a reference such as "/a", "b/c", "../d", "?q",
+// "//host/x") against the absolute URL `base`, as RFC 3986 section 5 does
+// (dot segments removed, the fragment taken from ref), and appends the
+// result to out. Returns 0, TN_EPARSE (base has no scheme) or TN_ENOMEM.
+TN_API int tn_url_join(tn_buf *out, tn_str base, tn_str ref);
 
 TN__END_DECLS
 #endif
@@ -2763,6 +2805,201 @@ TN_API tn_loop *tn_handler_loop(const tn_handler *h);
 TN__END_DECLS
 #endif
 // ==== END src/http/server.h ====
+
+// ==== BEGIN src/http/client.h ====
+// ---------------------------------------------------------------------------
+#if defined(TN_AMALGAMATION_LINES)
+#line 1 "src/http/client.h"
+#endif
+// >>http_client  The HTTP/1.1 client (Tornado's AsyncHTTPClient, HTTPClient)
+// ---------------------------------------------------------------------------
+// A client holds the limits and a keep-alive pool; each fetch is a desc and
+// a callback that runs exactly once with the response:
+//
+//     static void done(const tn_fetch_response *r, void *ud) {
+//         if (r->error) fprintf(stderr, "%s\n", r->error_message);
+//         else printf("%d %.*s\n", r->code, (int)r->body.len, r->body.ptr);
+//     }
+//     tn_http_client *c = tn_http_client_new(loop, NULL);
+//     tn_http_client_fetch(c, &(tn_fetch_desc){.url = "http://127.0.0.1:8888/",
+//                                              .on_response = done});
+//
+// Unlike Tornado's simple client, connections are kept: after a response
+// that was read whole and whose framing allows it (HTTP/1.1 without
+// "Connection: close", Content-Length or chunked), the connection waits in
+// a pool per host:port for the next fetch, up to idle_timeout. A fetch that
+// meets a pooled connection the server had closed meanwhile (nothing of an
+// answer arrived) is retried once on a new connection if its method is
+// idempotent (GET, HEAD, PUT, DELETE, OPTIONS, TRACE) and no body producer
+// started. At most max_clients fetches run at once; more wait in a FIFO
+// queue, and their request_timeout counts from the call.
+//
+// Framing is strict and nothing is cut silently: a body shorter than its
+// Content-Length, a chunked body without its last chunk, or a head or body
+// over its limit ends the fetch with an error (the bytes received are still
+// in the response); a body without length ends only at a clean close. 1xx
+// answers are skipped; HEAD, 204 and 304 have no body. Redirects (301, 302,
+// 303, 307, 308 with a Location, relative or absolute) are followed up to
+// max_redirects: 303 turns every method but HEAD into a GET without body,
+// and 301/302 turn POST into GET, as Tornado, curl and browsers do; 307 and
+// 308 keep the method and body. Authorization and Cookie headers (and basic
+// auth) are not sent to another scheme, host or port.
+//
+// Errors: every failure ends in on_response with `error` set and a one-line
+// `error_message`: TN_ENOTFOUND, TN_ECONNREFUSED, TN_ETIMEDOUT (connect or
+// request timeout), TN_EPARSE (a malformed status line, header, chunk or
+// framing), TN_EOF (the server closed early: no answer, a short body),
+// TN_EMSGSIZE (head or body over its limit), TN_ECANCELED (client or loop
+// freed), or TN_EHTTP for a complete answer whose status is not 2xx
+// (Tornado's HTTPClientError; `code` and `body` are set).
+//
+// https:// is TN_ENOTSUP until TLS exists (the connection is made in one
+// place, under which TLS will slot in); decompress_response likewise waits
+// for the gzip codec. HTTP proxies work for http:// (absolute-form targets).
+#ifndef TN__HTTP_CLIENT_H
+#define TN__HTTP_CLIENT_H
+#if defined(TN_AMALGAMATION_LINES)
+#line 52 "src/http/client.h"
+#endif
+TN__BEGIN_DECLS
+
+typedef struct tn_http_client tn_http_client;
+// One fetch in progress, as its body producer sees it.
+typedef struct tn_fetch tn_fetch;
+
+// What on_response (and header_callback) see. Valid during the callback
+// only, unless tn_fetch_response_keep is called in it.
+typedef struct tn_fetch_response {
+    int error;                 // 0 for a 2xx answer read whole; TN_EHTTP for
+                               // another status; else why the fetch failed
+    const char *error_message; // "" or one line: "connect to h:80: connection refused"
+    int code;                  // the status; 0 when no head arrived (Tornado's 599)
+    tn_str reason;             // the reason phrase
+    int version_minor;         // HTTP/1.x
+    const tn_header *headers;  // the final answer's header lines
+    size_t num_headers;
+    tn_str body;               // what arrived of the body (empty when streamed)
+    const char *url;           // the URL asked for
+    const char *effective_url; // the last URL fetched (after redirects)
+    int redirects;             // redirects followed
+    bool reused;               // the last request went over a pooled connection
+    double start_time;         // wall clock at the call (tn_time_wall)
+    double request_time;       // seconds from the call to the end, redirects included
+    double queue_time;         // seconds from the call until a slot was free (max_clients)
+    double connect_time;       // seconds from the call until the last request's
+                               // connection was ready
+    double first_byte_time;    // seconds from the call until the last answer's first byte
+    void *user_data;           // the desc's
+} tn_fetch_response;
+
+// The end of a fetch; runs exactly once (if tn_http_client_fetch returned 0).
+typedef void (*tn_fetch_response_cb)(const tn_fetch_response *r, void *user_data);
+// The head of the final answer has arrived (body empty). Return 0 to go on,
+// or a negative TN_E* code to end the fetch with it.
+typedef int (*tn_fetch_header_cb)(const tn_fetch_response *r, void *user_data);
+// A piece of the final answer's body (then not kept in r->body). Return 0
+// to go on, or a negative TN_E* code to end the fetch with it.
+typedef int (*tn_fetch_data_cb)(const char *data, size_t len, void *user_data);
+// Streams the request body: called once the head is sent (after the 100 with
+// expect_100_continue); writes with tn_fetch_write and ends with
+// tn_fetch_end_body, now or later. `f` is valid until on_response.
+typedef void (*tn_fetch_body_cb)(tn_fetch *f, void *user_data);
+// A tn_fetch_write reached the kernel (status 0) or the fetch ended (< 0).
+typedef void (*tn_fetch_write_cb)(tn_fetch *f, int status, void *arg);
+
+// Tornado's HTTPRequest. Strings are copied; the desc need only live for the call.
+typedef struct tn_fetch_desc {
+    const char *url;                 // required: "http://[user:pass@]host[:port]/path?query"
+    const char *method;              // a token; default "GET"
+    const char *const *headers;      // extra "Name: value" lines, NULL-terminated; they
+                                     // replace Host, User-Agent, Content-Type, Connection
+    const void *body;                // sent with Content-Length (POST without a
+    size_t body_len;                 // Content-Type gets a form type, as Tornado)
+    tn_fetch_body_cb body_producer;  // streams the body instead: chunked, unless the
+                                     // headers give a Content-Length (then exact)
+    const char *auth_username;       // Basic auth (also taken from the URL's userinfo)
+    const char *auth_password;
+    double connect_timeout;          // seconds to resolve and connect; default 20
+    double request_timeout;          // seconds for the whole fetch from this call
+                                     // (queue and redirects included); default 20
+    bool no_follow_redirects;        // hand 3xx answers back (Tornado's follow_redirects=False)
+    int max_redirects;               // default 5; more ends with TN_EHTTP and the last 3xx
+    const char *user_agent;          // default: the client's, else "Tornado/tornado.h-VERSION"
+    size_t max_header_size;          // the answer's head; default: the client's (64 KiB);
+                                     // at most TN_DEFAULT_MAX_BUFFER_SIZE
+    size_t max_body_size;            // default: the client's (100 MiB); with a
+                                     // streaming_callback, no limit unless set
+    bool expect_100_continue;        // send the body only after "100 Continue"
+    bool decompress_response;        // reserved for gzip: TN_ENOTSUP until the codec exists
+    const char *proxy_host;          // an HTTP proxy for this fetch; NULL: none
+    int proxy_port;                  // default 8080
+    const char *proxy_username;      // Proxy-Authorization: Basic
+    const char *proxy_password;
+    tn_fetch_header_cb header_callback;     // optional
+    tn_fetch_data_cb streaming_callback;    // optional
+    tn_fetch_response_cb on_response;       // required
+    void *user_data;
+} tn_fetch_desc;
+
+typedef struct tn_http_client_desc {
+    int max_clients;               // fetches running at once; default 10, more queue
+    int max_connections_per_host;  // connections to one host:port, busy or idle;
+                                   // default max_clients
+    double idle_timeout;           // seconds a pooled connection may wait; default 60
+    bool no_keep_alive;            // a new connection per request, "Connection: close"
+                                   // (Tornado's simple client)
+    size_t max_header_size;        // default for fetches: 64 KiB
+    size_t max_body_size;          // default for fetches: 100 MiB (Tornado's)
+    const char *user_agent;        // default for fetches (copied)
+} tn_http_client_desc;
+
+// Creates a client on `loop`; with loop NULL the client makes a private
+// loop of its own, for tn_http_client_fetch_sync (Tornado's HTTPClient).
+// desc may be NULL. The loop frees a client left at tn_loop_free. Returns
+// NULL when out of memory.
+TN_API tn_http_client *tn_http_client_new(tn_loop *loop, const tn_http_client_desc *desc);
+// Ends every fetch (on_response with TN_ECANCELED), closes the pool and
+// frees the client (and its private loop). Safe inside its callbacks.
+TN_API void tn_http_client_free(tn_http_client *c);
+// The client's loop.
+TN_API tn_loop *tn_http_client_loop(const tn_http_client *c);
+// Starts a fetch; desc->on_response runs exactly once, later, on the loop's
+// thread. Returns 0, or TN_EINVAL (a bad URL, method or header line, no
+// on_response), TN_ENOTSUP (https://, decompress_response), TN_ECLOSED
+// (the client is being freed) or TN_ENOMEM: on_response will not run then.
+TN_API int tn_http_client_fetch(tn_http_client *c, const tn_fetch_desc *desc);
+// Tornado's HTTPClient.fetch: runs the client's loop (which must not be
+// running: use a client made with loop NULL) until the fetch ends, and
+// stores the response in *out (free it with tn_fetch_response_free).
+// Returns (*out)->error, or TN_EINVAL / TN_ENOTSUP / TN_EBUSY / TN_ENOMEM
+// with *out NULL when the fetch could not run.
+TN_API int tn_http_client_fetch_sync(tn_http_client *c, const tn_fetch_desc *desc, tn_fetch_response **out);
+// Fetches in progress (queued ones included).
+TN_API size_t tn_http_client_active(const tn_http_client *c);
+// Open connections: busy, idle in the pool or connecting.
+TN_API size_t tn_http_client_connections(const tn_http_client *c);
+
+// Called inside on_response: the response stays valid after the callback,
+// until tn_fetch_response_free. Returns r as a pointer you own.
+TN_API tn_fetch_response *tn_fetch_response_keep(const tn_fetch_response *r);
+// Frees a kept response (NULL is ignored).
+TN_API void tn_fetch_response_free(tn_fetch_response *r);
+
+// ---- streamed request bodies (body_producer)
+// Sends a piece of the body (copied). cb (may be NULL) runs once it reached
+// the kernel, or with an error if the fetch ended first; one such cb may be
+// pending at a time. Returns 0, TN_EBUSY (a cb is pending), TN_EINVAL (past
+// the Content-Length) or TN_ECLOSED (the body was ended or the fetch failed).
+TN_API int tn_fetch_write(tn_fetch *f, const void *data, size_t len, tn_fetch_write_cb cb, void *arg);
+// Ends the body. Returns 0, TN_EINVAL (short of the Content-Length: the fetch
+// then fails) or TN_ECLOSED.
+TN_API int tn_fetch_end_body(tn_fetch *f);
+// The desc's user_data.
+TN_API void *tn_fetch_user_data(const tn_fetch *f);
+
+TN__END_DECLS
+#endif
+// ==== END src/http/client.h ====
 
 // ==== BEGIN src/websocket/frame.h ====
 // ---------------------------------------------------------------------------
@@ -3698,6 +3935,67 @@ TN__END_DECLS
 #endif
 // ==== END src/web/ws_server.h ====
 
+// ==== BEGIN src/web/testing.h ====
+// ---------------------------------------------------------------------------
+#if defined(TN_AMALGAMATION_LINES)
+#line 1 "src/web/testing.h"
+#endif
+// >>testing  For tests: an app on a loopback port and a client to fetch from
+// ---------------------------------------------------------------------------
+// Tornado's AsyncHTTPTestCase in C. tn_http_test_new makes a loop, serves
+// the app on 127.0.0.1 at an ephemeral port and makes a client; each
+// tn_http_test_fetch runs the loop until the answer is in (or the timeout
+// passes) and hands it back:
+//
+//     tn_http_test *t = tn_http_test_new(&(tn_http_test_desc){.app = {.routes = routes}});
+//     const tn_fetch_response *r = tn_http_test_fetch(t, "/hello", NULL);
+//     assert(r->code == 200);
+//     r = tn_http_test_fetch(t, "/form", &(tn_fetch_desc){.method = "POST", .body = "a=1", .body_len = 3});
+//     tn_http_test_free(t);   // frees the loop, the app and the client
+//
+// Meant for tests: it blocks while it runs the loop, and a response is kept
+// only until the next fetch.
+#ifndef TN__WEB_TESTING_H
+#define TN__WEB_TESTING_H
+#if defined(TN_AMALGAMATION_LINES)
+#line 22 "src/web/testing.h"
+#endif
+TN__BEGIN_DECLS
+
+typedef struct tn_http_test tn_http_test;
+
+typedef struct tn_http_test_desc {
+    tn_app_desc app;            // the application under test (the loop is the test's)
+    tn_http_client_desc client; // the client's limits
+    tn_loop_desc loop;          // the test's loop: e.g. a clock the test moves
+                                // (.clock), so timeouts are checked to the tick
+    double timeout;             // seconds a fetch may take, on the loop's clock;
+                                // default 5 (Tornado's ASYNC_TEST_TIMEOUT)
+} tn_http_test_desc;
+
+// Starts the app and the client on a new loop. Returns NULL (and logs why)
+// when the app cannot be made or cannot listen.
+TN_API tn_http_test *tn_http_test_new(const tn_http_test_desc *desc);
+// Frees the loop with everything on it (app, client, the last response).
+TN_API void tn_http_test_free(tn_http_test *t);
+TN_API tn_loop *tn_http_test_loop(const tn_http_test *t);
+TN_API tn_app *tn_http_test_app(const tn_http_test *t);
+TN_API tn_http_client *tn_http_test_client(const tn_http_test *t);
+// The app's port (Tornado's get_http_port).
+TN_API int tn_http_test_port(const tn_http_test *t);
+// "http://127.0.0.1:PORT" + path (Tornado's get_url); valid until the next call.
+TN_API const char *tn_http_test_url(tn_http_test *t, const char *path);
+// Fetches `path` (or an absolute "http://" URL) with the options in `opts`
+// (may be NULL; its url and on_response are ignored; request_timeout
+// defaults to the test's timeout), running the loop until the answer is in.
+// The response (never NULL) is valid until the next fetch or tn_http_test_free;
+// a fetch that could not start has error set (e.g. TN_EINVAL) and code 0.
+TN_API const tn_fetch_response *tn_http_test_fetch(tn_http_test *t, const char *path, const tn_fetch_desc *opts);
+
+TN__END_DECLS
+#endif
+// ==== END src/web/testing.h ====
+
 #endif // TORNADO_H_INCLUDED
 
 #if defined(TORNADO_IMPLEMENTATION) && !defined(TORNADO_IMPL_INCLUDED)
@@ -4089,6 +4387,16 @@ TN__INTERNAL char *tn__strdup(const char *s);
 TN__INTERNAL int tn__hex_value(int c);
 // Writes 2n lowercase hex digits (no NUL).
 TN__INTERNAL void tn__hex_encode(const void *src, size_t n, char *out);
+// Appends v in `base` (10 or 16) without printf: the HTTP server and client
+// write a length or a chunk size per message.
+TN__INTERNAL int tn__buf_append_num(tn_buf *b, uint64_t v, unsigned base);
+// Makes room for `extra` more bytes, exactly when it must grow (no
+// doubling: for a large piece whose size is known, such as a request body).
+// Returns 0 or TN_ENOMEM.
+TN__INTERNAL int tn__buf_reserve_exact(tn_buf *b, size_t extra);
+// Empties a buffer kept for reuse, and frees it when it grew past `keep`
+// bytes (one big message must not pin its memory on a pooled object).
+TN__INTERNAL void tn__buf_trim(tn_buf *b, size_t keep);
 #endif
 // ==== END src/base/str_internal.h ====
 
@@ -4204,6 +4512,32 @@ TN_API void tn_buf_free(tn_buf *b) {
     tn__free(b->data);
     b->data = NULL;
     b->len = b->cap = 0;
+}
+
+TN__INTERNAL int tn__buf_append_num(tn_buf *b, uint64_t v, unsigned base) {
+    char tmp[24];
+    int i = (int)sizeof tmp;
+    do {
+        tmp[--i] = "0123456789abcdef"[v % base];
+        v /= base;
+    } while (v);
+    return tn_buf_append(b, tmp + i, sizeof tmp - (size_t)i);
+}
+
+TN__INTERNAL int tn__buf_reserve_exact(tn_buf *b, size_t extra) {
+    if (extra > SIZE_MAX - b->len - 1) return TN_ENOMEM;
+    size_t need = b->len + extra + 1;  // + 1: the NUL
+    if (need <= b->cap) return 0;
+    char *p = TN__CAST(char *, tn__realloc(b->data, need));
+    if (!p) return TN_ENOMEM;
+    b->data = p;
+    b->cap = need;
+    return 0;
+}
+
+TN__INTERNAL void tn__buf_trim(tn_buf *b, size_t keep) {
+    if (b->cap > keep) tn_buf_free(b);
+    else tn_buf_clear(b);
 }
 // ==== END src/base/str.c ====
 
@@ -10365,8 +10699,8 @@ TN_API int tn_resolve(tn_loop *loop, const char *host, int port, int family, tn_
 #if defined(TN_AMALGAMATION_LINES)
 #line 1 "src/net/stream_internal.h"
 #endif
-// >>stream_internal  What the HTTP server asks of a stream beyond its API
-// (net/stream.c)
+// >>stream_internal  What the HTTP server and TCP connections ask of a
+// stream beyond its API (net/stream.c)
 // ---------------------------------------------------------------------------
 #ifndef TN__NET_STREAM_INTERNAL_H
 #define TN__NET_STREAM_INTERNAL_H
@@ -10380,6 +10714,10 @@ TN__INTERNAL int tn__stream_write(tn_stream *s, const void *data, size_t len, tn
 // Drops the write callback of the queued file (the request that queued it
 // is gone): for the http server, whose requests can go before their file is sent.
 TN__INTERNAL void tn__stream_forget_file_cb(tn_stream *s);
+// tn_stream_new; `flags_set`: fd is already non-blocking and close-on-exec
+// (the library's own sockets: accept4, SOCK_NONBLOCK), which saves three
+// fcntl calls per connection (tcp.c).
+TN__INTERNAL tn_stream *tn__stream_new(tn_loop *loop, int fd, const tn_stream_desc *desc, bool flags_set);
 // Sets max_write_buffer_size after the stream was made (the http server
 // hands a detached connection to a new owner with its own cap).
 TN__INTERNAL void tn__stream_set_max_write(tn_stream *s, size_t max);
@@ -10912,9 +11250,9 @@ TN__PRIVATE void tn__stream_handle_close(tn__handle *h) {
     tn__stream_close(TN__CAST(tn_stream *, (void *)h), TN_ECANCELED);
 }
 
-TN_API tn_stream *tn_stream_new(tn_loop *loop, int fd, const tn_stream_desc *desc) {
+TN__INTERNAL tn_stream *tn__stream_new(tn_loop *loop, int fd, const tn_stream_desc *desc, bool flags_set) {
     tn_stream *s = TN__CAST(tn_stream *, tn__calloc(1, sizeof *s));
-    if (!s || tn__set_nonblock_cloexec(fd) != 0) {
+    if (!s || (!flags_set && tn__set_nonblock_cloexec(fd) != 0)) {
         tn__free(s);
         close(fd);
         return NULL;
@@ -10939,6 +11277,10 @@ TN_API tn_stream *tn_stream_new(tn_loop *loop, int fd, const tn_stream_desc *des
     s->handle.close = tn__stream_handle_close;
     tn__loop_add_handle(loop, &s->handle);
     return s;
+}
+
+TN_API tn_stream *tn_stream_new(tn_loop *loop, int fd, const tn_stream_desc *desc) {
+    return tn__stream_new(loop, fd, desc, false);
 }
 
 TN__PRIVATE tn__rcb tn__rcb_read(tn_stream_read_cb cb) {
@@ -11196,7 +11538,7 @@ TN__INTERNAL void tn__tcp_server_disown(tn_tcp_server *srv);
 // ==== BEGIN src/net/tcp.c ====
 // >>tcp implementation: accepting (with the EMFILE reserve) and connecting
 #if defined(TN_AMALGAMATION_LINES)
-#line 13 "src/net/tcp.c"
+#line 14 "src/net/tcp.c"
 #endif
 
 #include <arpa/inet.h>
@@ -11305,7 +11647,11 @@ TN__PRIVATE void tn__server_on_accept(tn_loop *loop, int lfd, int events, void *
         int one = 1;
         setsockopt(c, SOL_SOCKET, SO_NOSIGPIPE, &one, sizeof one);
 #endif
+#if defined(TN__HAVE_ACCEPT4)
+        tn_stream *s = tn__stream_new(loop, c, &srv->desc.stream, true);
+#else
         tn_stream *s = tn_stream_new(loop, c, &srv->desc.stream);
+#endif
         if (!s) {
             TN__LOGE("accept: cannot create a stream (out of memory)");
             continue;
@@ -11408,7 +11754,11 @@ TN__PRIVATE void tn__connect_established(tn__connect *c) {
     int fd = c->fd;
     tn_loop_remove_handler(c->loop, fd);
     c->fd = -1;
+#if defined(SOCK_NONBLOCK) && defined(SOCK_CLOEXEC)
+    tn_stream *s = tn__stream_new(c->loop, fd, &c->sdesc, true);  // tn__socket set both
+#else
     tn_stream *s = tn_stream_new(c->loop, fd, &c->sdesc);
+#endif
     tn__connect_finish(c, s ? 0 : TN_ENOMEM, s);
 }
 
@@ -11416,8 +11766,12 @@ TN__PRIVATE void tn__connect_on_io(tn_loop *loop, int fd, int events, void *arg)
     tn__connect *c = TN__CAST(tn__connect *, arg);
     int err = 0;
     socklen_t len = sizeof err;
-    if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0) err = errno;
-    if (err == 0 && (events & TN_IO_ERROR)) err = loop->io_err;  // kqueue: see tn__fired
+    // Every backend reports a failed connect as an error event: a clean
+    // writable one needs no getsockopt (a syscall per connection saved).
+    if (events & TN_IO_ERROR) {
+        if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0) err = errno;
+        if (err == 0) err = loop->io_err;  // kqueue: see tn__fired
+    }
     if (err == 0) {
         tn__connect_established(c);
         return;
@@ -11563,8 +11917,8 @@ TN_API int tn_tcp_connect(tn_loop *loop, const tn_connect_desc *d, tn_connect_cb
 #if defined(TN_AMALGAMATION_LINES)
 #line 1 "src/http/parse_internal.h"
 #endif
-// >>http_parse_internal  Token and whitespace rules of RFC 9110 for the
-// other HTTP readers and writers (http/parse.c)
+// >>http_parse_internal  Token, whitespace and host rules of RFC 9110 and
+// 3986 for the other HTTP readers and writers (http/parse.c)
 // ---------------------------------------------------------------------------
 #ifndef TN__HTTP_PARSE_INTERNAL_H
 #define TN__HTTP_PARSE_INTERNAL_H
@@ -11575,6 +11929,9 @@ TN_API int tn_tcp_connect(tn_loop *loop, const tn_connect_desc *d, tn_connect_cb
 TN__INTERNAL bool tn__http_is_tchar(unsigned char c);
 // p[0..len) without surrounding spaces and tabs.
 TN__INTERNAL tn_str tn__http_trim(const char *p, size_t len);
+// RFC 3986 host [":" port]; the host may be empty only when !strict, the
+// port is required when need_port (the server's Host header, the client's URL).
+TN__INTERNAL bool tn__http_valid_host(tn_str s, bool strict, bool need_port);
 #endif
 // ==== END src/http/parse_internal.h ====
 
@@ -11769,9 +12126,7 @@ TN__PRIVATE int tn__http_line_text(const tn__http_head *h, size_t *q, unsigned c
     return *q >= e ? tn__http_need_line(h, *q) : 0;
 }
 
-// RFC 3986 host [":" port]; the host may be empty only when !strict, the
-// port is required when need_port.
-TN__PRIVATE bool tn__http_valid_host(tn_str s, bool strict, bool need_port) {
+TN__INTERNAL bool tn__http_valid_host(tn_str s, bool strict, bool need_port) {
     size_t i = 0, n = s.len;
     const unsigned char *p = (const unsigned char *)s.ptr;
     if (n && p[0] == '[') {
@@ -12142,10 +12497,32 @@ TN_API int tn_chunked_decode(tn_chunked_decoder *d, const char *buf, size_t len,
 TN_API bool tn_chunked_done(const tn_chunked_decoder *d) { return d->_state == TN__CK_DONE; }
 // ==== END src/http/parse.c ====
 
+// ==== BEGIN src/http/url_internal.h ====
+// ---------------------------------------------------------------------------
+#if defined(TN_AMALGAMATION_LINES)
+#line 1 "src/http/url_internal.h"
+#endif
+// >>http_url_internal  A request line and Host header from a parsed URL, for
+// the HTTP and WebSocket clients (http/url.c)
+// ---------------------------------------------------------------------------
+#ifndef TN__HTTP_URL_INTERNAL_H
+#define TN__HTTP_URL_INTERNAL_H
+
+
+
+
+// Appends "host[:port]" (an IPv6 host in brackets; the port only when it is
+// not `default_port`): a Host header's value. Returns 0 or TN_ENOMEM.
+TN__INTERNAL int tn__url_append_authority(tn_buf *b, const tn_url *u, uint16_t default_port);
+// Appends the origin-form request target, "path[?query]". Returns 0 or TN_ENOMEM.
+TN__INTERNAL int tn__url_append_target(tn_buf *b, const tn_url *u);
+#endif
+// ==== END src/http/url_internal.h ====
+
 // ==== BEGIN src/http/url.c ====
 // >>url implementation
 #if defined(TN_AMALGAMATION_LINES)
-#line 6 "src/http/url.c"
+#line 7 "src/http/url.c"
 #endif
 
 #include <string.h>
@@ -12202,7 +12579,9 @@ TN_API int tn_url_escape(tn_buf *out, const char *s, size_t len, bool plus) {
 
 // The first of `stops` in [p, end), or end.
 TN__PRIVATE const char *tn__url_find(const char *p, const char *end, const char *stops) {
-    while (p < end && (*p == '\0' || !strchr(stops, *p))) p++;
+    for (; p < end; p++)  // no strchr per byte: a client parses a URL per request
+        for (const char *s = stops; *s; s++)
+            if (*p == *s) return p;
     return p;
 }
 
@@ -12296,6 +12675,147 @@ TN_API int tn_url_parse_str(tn_str url, tn_url *u) {
 
 TN_API int tn_url_parse(const char *url, tn_url *out) {
     return tn_url_parse_str(tn_str_c(url), out);
+}
+
+// ---- building requests from a parsed URL (the HTTP and WebSocket clients)
+
+TN__INTERNAL int tn__url_append_authority(tn_buf *b, const tn_url *u, uint16_t default_port) {
+    bool v6 = memchr(u->host.ptr, ':', u->host.len) != NULL;
+    int r = v6 ? tn_buf_append(b, "[", 1) : 0;
+    if (!r) r = tn_buf_append(b, u->host.ptr, u->host.len);
+    if (!r && v6) r = tn_buf_append(b, "]", 1);
+    if (!r && u->port != default_port) {  // ":port" without printf: it is on every request
+        char num[6];
+        int i = (int)sizeof num;
+        for (unsigned v = u->port; v || i == (int)sizeof num; v /= 10) num[--i] = (char)('0' + v % 10);
+        num[--i] = ':';
+        r = tn_buf_append(b, num + i, sizeof num - (size_t)i);
+    }
+    return r;
+}
+
+TN__INTERNAL int tn__url_append_target(tn_buf *b, const tn_url *u) {
+    int r = tn_buf_append(b, u->path.ptr, u->path.len);
+    if (!r && u->has_query) r = tn_buf_append(b, "?", 1);
+    if (!r && u->has_query) r = tn_buf_append(b, u->query.ptr, u->query.len);
+    return r;
+}
+
+// ---- reference resolution (RFC 3986 section 5)
+
+// A URI reference split as RFC 3986 appendix B does; absent parts are NULL.
+typedef struct tn__url_ref {
+    tn_str scheme, authority, path, query, fragment;
+} tn__url_ref;
+
+TN__PRIVATE void tn__url_split_ref(tn_str s, tn__url_ref *r) {
+    const char *p = s.ptr, *end = s.ptr + s.len, *q = tn__url_find(p, end, ":/?#");
+    memset(r, 0, sizeof *r);
+    if (q < end && *q == ':' && tn__url_scheme_ok(tn__str_n(p, (size_t)(q - p)))) {
+        r->scheme = tn__str_n(p, (size_t)(q - p));
+        p = q + 1;
+    }
+    if (end - p >= 2 && p[0] == '/' && p[1] == '/') {
+        q = tn__url_find(p + 2, end, "/?#");
+        r->authority = tn__str_n(p + 2, (size_t)(q - p - 2));
+        p = q;
+    }
+    q = tn__url_find(p, end, "?#");
+    r->path = tn__str_n(p, (size_t)(q - p));
+    p = q;
+    if (p < end && *p == '?') {
+        q = tn__url_find(p + 1, end, "#");
+        r->query = tn__str_n(p + 1, (size_t)(q - p - 1));
+        p = q;
+    }
+    if (p < end) r->fragment = tn__str_n(p + 1, (size_t)(end - p - 1));
+}
+
+// Drops the last segment written since `from`, with the "/" before it.
+TN__PRIVATE void tn__url_pop_segment(tn_buf *out, size_t from) {
+    size_t n = out->len;
+    while (n > from && out->data[n - 1] != '/') n--;
+    out->len = n > from ? n - 1 : from;
+    out->data[out->len] = '\0';
+}
+
+// Appends path `in` with "." and ".." segments removed (RFC 3986 5.2.4).
+TN__PRIVATE int tn__url_append_path(tn_buf *out, tn_str in) {
+    size_t from = out->len, i = 0, n = in.len;
+    const char *s = in.ptr;
+    int r = 0;
+    while (i < n && !r) {
+        const char *p = s + i;
+        size_t left = n - i;
+        if (left >= 3 && memcmp(p, "../", 3) == 0) i += 3;                              // A
+        else if (left >= 2 && memcmp(p, "./", 2) == 0) i += 2;                          // A
+        else if (left >= 3 && memcmp(p, "/./", 3) == 0) i += 2;                         // B
+        else if (left == 2 && memcmp(p, "/.", 2) == 0) r = tn_buf_append(out, "/", 1), i = n;
+        else if (left >= 4 && memcmp(p, "/../", 4) == 0) tn__url_pop_segment(out, from), i += 3;  // C
+        else if (left == 3 && memcmp(p, "/..", 3) == 0) {
+            tn__url_pop_segment(out, from);
+            r = tn_buf_append(out, "/", 1);
+            i = n;
+        } else if ((left == 1 && p[0] == '.') || (left == 2 && memcmp(p, "..", 2) == 0)) {
+            i = n;                                                                      // D
+        } else {                                                                        // E
+            size_t j = i + (p[0] == '/');
+            while (j < n && s[j] != '/') j++;
+            r = tn_buf_append(out, p, j - i);
+            i = j;
+        }
+    }
+    return r;
+}
+
+// The reference's path merged with the base's (RFC 3986 5.2.3), dots removed.
+TN__PRIVATE int tn__url_append_merged(tn_buf *out, const tn__url_ref *b, tn_str ref_path) {
+    tn_buf merged;
+    memset(&merged, 0, sizeof merged);
+    int r;
+    if (b->authority.ptr && b->path.len == 0) {
+        r = tn_buf_append(&merged, "/", 1);
+    } else {
+        size_t dir = b->path.len;
+        while (dir && b->path.ptr[dir - 1] != '/') dir--;
+        r = tn_buf_append(&merged, b->path.ptr, dir);
+    }
+    if (!r) r = tn_buf_append(&merged, ref_path.ptr, ref_path.len);
+    if (!r) r = tn__url_append_path(out, tn__str_n(merged.data, merged.len));
+    tn_buf_free(&merged);
+    return r;
+}
+
+TN_API int tn_url_join(tn_buf *out, tn_str base, tn_str ref) {
+    tn__url_ref b, rf;
+    tn__url_split_ref(base, &b);
+    tn__url_split_ref(ref, &rf);
+    if (!b.scheme.ptr) return TN_EPARSE;
+    const tn__url_ref *auth = rf.scheme.ptr || rf.authority.ptr ? &rf : &b;
+    tn_str query = rf.query;
+    size_t start = out->len;
+    int r = tn_buf_append(out, (rf.scheme.ptr ? rf : b).scheme.ptr, (rf.scheme.ptr ? rf : b).scheme.len);
+    if (!r) r = tn_buf_append(out, ":", 1);
+    if (!r && auth->authority.ptr) r = tn_buf_append(out, "//", 2);
+    if (!r && auth->authority.ptr) r = tn_buf_append(out, auth->authority.ptr, auth->authority.len);
+    if (r) {
+    } else if (auth == &rf || (rf.path.len && rf.path.ptr[0] == '/')) {
+        r = tn__url_append_path(out, rf.path);
+    } else if (rf.path.len == 0) {
+        r = tn_buf_append(out, b.path.ptr, b.path.len);
+        if (!rf.query.ptr) query = b.query;
+    } else {
+        r = tn__url_append_merged(out, &b, rf.path);
+    }
+    if (!r && query.ptr) r = tn_buf_append(out, "?", 1);
+    if (!r && query.ptr) r = tn_buf_append(out, query.ptr, query.len);
+    if (!r && rf.fragment.ptr) r = tn_buf_append(out, "#", 1);
+    if (!r && rf.fragment.ptr) r = tn_buf_append(out, rf.fragment.ptr, rf.fragment.len);
+    if (r) {
+        out->len = start;
+        if (out->data) out->data[start] = '\0';
+    }
+    return r;
 }
 // ==== END src/http/url.c ====
 
@@ -13459,17 +13979,6 @@ TN__PRIVATE const tn_buf *tn__hserver_defaults(tn_http_server *srv) {
     return &srv->defaults;
 }
 
-// Appends a number in `base` (10 or 16) without printf: it is on every response.
-TN__PRIVATE int tn__buf_append_num(tn_buf *b, uint64_t v, unsigned base) {
-    char tmp[24];
-    int i = (int)sizeof tmp;
-    do {
-        tmp[--i] = "0123456789abcdef"[v % base];
-        v /= base;
-    } while (v);
-    return tn_buf_append(b, tmp + i, sizeof tmp - (size_t)i);
-}
-
 TN__PRIVATE bool tn__header_ok(const char *name, const char *value) {
     if (!name || !*name || !value) return false;
     for (const char *p = name; *p; p++)
@@ -13488,8 +13997,7 @@ TN__PRIVATE void tn__hconn_flush_out_now(tn_http_server *srv, bool now) {
     if (!c || !srv->out.len) return;
     // A failure closes the stream, and its close callback tells the rest.
     tn__stream_write(c->stream, srv->out.data, srv->out.len, NULL, NULL, now);
-    tn_buf_clear(&srv->out);
-    if (srv->out.cap > TN__REQ_KEEP_BUF) tn_buf_free(&srv->out);
+    tn__buf_trim(&srv->out, TN__REQ_KEEP_BUF);
 }
 
 TN__PRIVATE void tn__hconn_flush_out(tn_http_server *srv) { tn__hconn_flush_out_now(srv, true); }
@@ -13659,11 +14167,6 @@ TN__PRIVATE void tn__hserver_handle_stream(tn_tcp_server *tcp, tn_stream *s, voi
 
 // ---- requests: a pool of handler objects, so a steady state allocates nothing
 
-TN__PRIVATE void tn__buf_trim(tn_buf *b) {
-    if (b->cap > TN__REQ_KEEP_BUF) tn_buf_free(b);
-    else tn_buf_clear(b);
-}
-
 TN__PRIVATE tn__hreq *tn__hreq_take(tn_http_server *srv) {
     tn__hreq *r = srv->free_reqs;
     if (r) {
@@ -13724,10 +14227,10 @@ TN__PRIVATE void tn__hreq_release(tn__hreq *r) {
         tn__hreq_free_mem(r);
         return;
     }
-    tn__buf_trim(&r->head);
-    tn__buf_trim(&r->body);
-    tn__buf_trim(&r->resp);
-    tn__buf_trim(&r->out);
+    tn__buf_trim(&r->head, TN__REQ_KEEP_BUF);
+    tn__buf_trim(&r->body, TN__REQ_KEEP_BUF);
+    tn__buf_trim(&r->resp, TN__REQ_KEEP_BUF);
+    tn__buf_trim(&r->out, TN__REQ_KEEP_BUF);
     r->next_free = srv->free_reqs;
     srv->free_reqs = r;
     srv->nfree++;
@@ -14547,6 +15050,1529 @@ TN__INTERNAL void tn__handler_reset_headers(tn_handler *h) { tn__hreq_default_he
 TN__INTERNAL bool tn__handler_deferred(const tn_handler *h) { return TN__REQ(h)->deferred; }
 // ==== END src/http/server.c ====
 
+// ==== BEGIN src/http/client_internal.h ====
+// ---------------------------------------------------------------------------
+#if defined(TN_AMALGAMATION_LINES)
+#line 1 "src/http/client_internal.h"
+#endif
+// >>http_client_internal  What the pool (pool.c) and a fetch (client.c) share
+// ---------------------------------------------------------------------------
+// The pool owns the client, its queue and its connections; a fetch borrows
+// a slot (max_clients) and one connection at a time. Connections outlive
+// fetches and the client: one is freed by its stream's close callback (or
+// by its connect callback when connecting failed), and forgets its host
+// when the client goes first.
+#ifndef TN__HTTP_CLIENT_INTERNAL_H
+#define TN__HTTP_CLIENT_INTERNAL_H
+#if defined(TN_AMALGAMATION_LINES)
+#line 18 "src/http/client_internal.h"
+#endif
+
+typedef struct tn__hc_host tn__hc_host;
+typedef struct tn__hc_conn tn__hc_conn;
+
+enum { TN__HC_CONNECTING, TN__HC_IDLE, TN__HC_BUSY };
+
+struct tn__hc_conn {
+    tn__hc_conn *prev, *next;  // in host->conns, the most recently idle first
+    tn__hc_host *host;         // NULL once the client is gone
+    tn_stream *stream;         // NULL while connecting
+    tn_fetch *fetch;           // the fetch it serves; NULL while idle
+    tn_fetch *wfetch;          // a fetch whose tn_fetch_write callback is pending
+    uint32_t wstale;           // pending write callbacks of fetches gone since
+    uint32_t requests;         // requests sent on it
+    double idle_since;         // tn_loop_time when it went idle
+    unsigned char state;       // TN__HC_*
+};
+
+// The connections to one host:port (or to one proxy); freed with its last.
+struct tn__hc_host {
+    tn__hc_host *next;
+    tn_http_client *client;
+    tn__hc_conn *conns;
+    int nconns;
+    uint16_t port;
+    bool proxy;
+    char name[1];              // NUL-terminated; allocated to fit
+};
+
+struct tn_http_client {
+    tn__handle handle;
+    tn_loop *loop;
+    bool own_loop;
+    tn_http_client_desc desc;  // defaults filled in; user_agent is `agent`
+    char *agent;
+    tn_fetch *queue, *queue_tail;  // waiting for a slot or for room at their host
+    tn_fetch *running;             // holding a slot
+    size_t nqueued, nrunning, nconns;
+    tn__hc_host *hosts;
+    tn_fetch *free_fetches;    // finished fetches kept for reuse
+    int nfree;
+    tn_fetch *lent;            // finished fetches whose body a stream still holds
+    int depth;                 // user callbacks running: free waits for them
+    tn_timeout pump_timer;     // tn__hc_pump_soon's
+    tn_timeout sweep_timer;    // closes idle connections past idle_timeout
+    size_t nidle;
+    bool closing, free_pending, pumping, repump, pump_wanted;
+};
+
+enum { TN__HC_MAX_HEADERS = 100 };  // header lines of an answer (more: TN_EMSGSIZE)
+enum { TN__HF_NEW, TN__HF_QUEUED, TN__HF_RUNNING, TN__HF_DONE };  // where a fetch is
+enum { TN__HF_HEAD, TN__HF_BODY };                               // what it reads
+
+// One fetch, kept for reuse by its client once finished (its buffers too),
+// so that a keep-alive steady state allocates nothing.
+struct tn_fetch {
+    tn_fetch *prev, *next;       // in the client's queue or running list
+    tn_http_client *client;
+    tn__hc_conn *conn;           // connecting or busy for this fetch
+    tn_fetch_response resp;      // what the callbacks see
+    // the desc; its strings are in `mem`
+    tn_fetch_response_cb on_response;
+    tn_fetch_header_cb header_cb;
+    tn_fetch_data_cb data_cb;
+    tn_fetch_body_cb producer;
+    void *user_data;
+    tn_fetch_response **sync_out;  // tn_http_client_fetch_sync's: keep the response there
+    double connect_timeout;
+    size_t max_header, max_body;
+    int max_redirects, proxy_port;
+    tn_buf mem;                  // url, method, header lines, body, auth lines, proxy host
+    const char *method, *proxy_host, *user_agent;
+    tn_str lines;                // the user's header lines, each "Name: value\r\n"
+    tn_str body;                 // NULL ptr: no body
+    tn_str auth, proxy_auth;     // whole "...Authorization: Basic ...\r\n" lines, or empty
+    unsigned user_has;           // TN__HU_*: the defaults the user's lines replace
+    uint64_t out_length;         // a streamed body's Content-Length (TN__HU_LENGTH)
+    // the current hop
+    tn_buf cur;                  // its URL, NUL, its host, NUL: `url` and `host` point here
+    tn_url url;
+    const char *host;
+    tn_buf req;                  // its request head (a body follows from `body`)
+    uint32_t loans;              // writes of `body` lent to streams, not given back yet
+    tn_buf head;                 // the answer's head, copied: resp.headers point here
+    tn_header *headers;          // TN__HC_MAX_HEADERS slots
+    tn_buf body_buf;
+    tn_http_framing framing;
+    tn_chunked_decoder chunked;
+    uint64_t body_left, body_seen, out_left;
+    size_t scanned;              // bytes of a head searched for its end
+    tn_timeout timer;            // request_timeout
+    double t0;                   // tn_loop_time at the call
+    tn_fetch_write_cb wcb;       // the producer's pending write callback,
+    void *warg;
+    tn__hc_conn *wconn;          // on this connection
+    int pending_error;           // reported when the connection's end arrives
+    unsigned char where, state;
+    unsigned follow : 1, expect_continue : 1, awaiting_continue : 1, request_sent : 1, producing : 1,
+        body_ended : 1, retried : 1, force_new : 1, got_byte : 1, redirecting : 1, kept : 1, chunked_out : 1,
+        dequeued : 1, dropped_body : 1, free_pending : 1;
+    char message[200];
+};
+
+// The pool (pool.c) for a fetch (client.c)
+TN__INTERNAL void tn__hc_enqueue(tn_http_client *c, tn_fetch *f, bool front);
+TN__INTERNAL void tn__hc_unlist(tn_http_client *c, tn_fetch *f);
+// Starts what the queue can start now; never re-entered.
+TN__INTERNAL void tn__hc_pump(tn_http_client *c);
+// Starts the queue later, never inside the user's call: on the way out of
+// the client's callback running now, else from a loop timer.
+TN__INTERNAL void tn__hc_pump_soon(tn_http_client *c);
+// Gives the connection back: to the pool when reusable, else closed.
+TN__INTERNAL void tn__hc_conn_release(tn__hc_conn *conn, bool reusable);
+// Ends every fetch and frees the client, or (inside one of its callbacks)
+// marks it to be, on the way out of the outermost.
+TN__INTERNAL void tn__hc_free_now(tn_http_client *c);
+// Around every entry from the loop (stream, timer and connect callbacks).
+TN__INTERNAL tn_http_client *tn__hc_enter(tn_http_client *c);
+TN__INTERNAL void tn__hc_leave(tn_http_client *c);
+// tn_fetch_write's stream callback (arg: the connection).
+TN__INTERNAL void tn__hc_conn_wrote(tn_stream *s, int status, void *arg);
+
+// A fetch (client.c) for the pool
+// The connection got ready for f (status 0; `reused`: from the pool), or
+// connecting failed.
+TN__INTERNAL void tn__fetch_on_conn(tn_fetch *f, tn__hc_conn *conn, int status, bool reused);
+// The connection's bytes while it serves f (a tn_stream_parse_cb's job).
+TN__INTERNAL size_t tn__fetch_on_data(tn_fetch *f, int status, const char *data, size_t len);
+// Ends f with an error (its on_response runs).
+TN__INTERNAL void tn__fetch_fail(tn_fetch *f, int error, const char *fmt, ...) TN_PRINTF(3, 4);
+TN__INTERNAL void tn__fetch_free_mem(tn_fetch *f);
+// Forgets the client: the finished fetches whose body is still lent free
+// themselves when it comes back (the client is being freed).
+TN__INTERNAL void tn__fetch_orphan_lent(tn_http_client *c);
+#endif
+// ==== END src/http/client_internal.h ====
+
+// ==== BEGIN src/http/pool.c ====
+// >>http_client implementation, part 1: the client, its queue and its pool
+#if defined(TN_AMALGAMATION_LINES)
+#line 12 "src/http/pool.c"
+#endif
+
+#include <string.h>
+
+// ---- hosts: the connections to one host:port (or one proxy)
+
+TN__PRIVATE tn__hc_host *tn__hc_host_find(tn_http_client *c, const char *name, uint16_t port, bool proxy) {
+    for (tn__hc_host *h = c->hosts; h; h = h->next)
+        if (h->port == port && h->proxy == proxy && strcmp(h->name, name) == 0) return h;
+    return NULL;
+}
+
+TN__PRIVATE tn__hc_host *tn__hc_host_new(tn_http_client *c, const char *name, uint16_t port, bool proxy) {
+    size_t n = strlen(name);
+    tn__hc_host *h = TN__CAST(tn__hc_host *, tn__calloc(1, sizeof *h + n));
+    if (!h) return NULL;
+    memcpy(h->name, name, n + 1);
+    h->port = port;
+    h->proxy = proxy;
+    h->client = c;
+    h->next = c->hosts;
+    c->hosts = h;
+    return h;
+}
+
+TN__PRIVATE void tn__hc_host_free(tn__hc_host *h) {
+    tn__hc_host **p = &h->client->hosts;
+    while (*p != h) p = &(*p)->next;
+    *p = h->next;
+    tn__free(h);
+}
+
+// ---- connections
+
+TN__PRIVATE void tn__hc_conn_link_front(tn__hc_conn *conn) {
+    tn__hc_host *h = conn->host;
+    conn->prev = NULL;
+    conn->next = h->conns;
+    if (h->conns) h->conns->prev = conn;
+    h->conns = conn;
+}
+
+TN__PRIVATE void tn__hc_conn_unlink(tn__hc_conn *conn) {
+    tn__hc_host *h = conn->host;
+    if (conn->prev) conn->prev->next = conn->next;
+    else h->conns = conn->next;
+    if (conn->next) conn->next->prev = conn->prev;
+}
+
+// Takes the connection off its host's books (the host goes with its last).
+TN__PRIVATE void tn__hc_conn_forget(tn__hc_conn *conn) {
+    tn__hc_host *h = conn->host;
+    if (!h) return;
+    if (conn->state == TN__HC_IDLE) h->client->nidle--;
+    conn->state = TN__HC_BUSY;
+    tn__hc_conn_unlink(conn);
+    conn->host = NULL;
+    h->client->nconns--;
+    if (--h->nconns == 0) tn__hc_host_free(h);
+}
+
+TN__PRIVATE void tn__hc_conn_free(tn__hc_conn *conn) {
+    tn__hc_conn_forget(conn);
+    tn__free(conn);
+}
+
+// Closes a connection from our side. It leaves its host now, not when its
+// close callback comes: a fetch waiting for room there need not wait for it.
+TN__PRIVATE void tn__hc_conn_close(tn__hc_conn *conn) {
+    tn__hc_conn_forget(conn);
+    tn_stream_close(conn->stream);
+}
+
+TN__PRIVATE void tn__hc_shutdown(tn_http_client *c);
+
+TN__INTERNAL tn_http_client *tn__hc_enter(tn_http_client *c) {
+    if (c) c->depth++;
+    return c;
+}
+
+TN__INTERNAL void tn__hc_leave(tn_http_client *c) {
+    if (!c) return;
+    // Fetches started inside the callbacks start now, on the way out.
+    while (c->depth == 1 && c->pump_wanted && !c->free_pending && !c->closing) {
+        c->pump_wanted = false;
+        tn__hc_pump(c);
+    }
+    if (--c->depth == 0 && c->free_pending) tn__hc_free_now(c);
+}
+
+TN__PRIVATE size_t tn__hc_conn_on_data(tn_stream *s, int status, const char *data, size_t len, void *arg) {
+    tn__hc_conn *conn = TN__CAST(tn__hc_conn *, arg);
+    if (!conn->fetch) {  // idle: the server may only close
+        if (status == 0 && len) {
+            TN__LOGW("http client: %zu unexpected bytes on an idle connection to %s:%u; closing it", len,
+                     conn->host ? conn->host->name : "?", conn->host ? conn->host->port : 0u);
+            tn__hc_conn_close(conn);
+        }
+        return len;
+    }
+    tn_http_client *c = tn__hc_enter(conn->host ? conn->host->client : NULL);
+    size_t used = tn__fetch_on_data(conn->fetch, status, data, len);
+    // Consuming ends a parse read: the connection reads on, whoever it serves now.
+    if (used && !tn_stream_closed(s) && !tn_stream_reading(s) && tn_stream_read_parse(s, tn__hc_conn_on_data, conn))
+        tn_stream_close(s);
+    tn__hc_leave(c);
+    return used;
+}
+
+TN__PRIVATE void tn__hc_conn_on_close(tn_stream *s, int reason, void *arg) {
+    tn__hc_conn *conn = TN__CAST(tn__hc_conn *, arg);
+    tn_http_client *c = tn__hc_enter(conn->host ? conn->host->client : NULL);
+    (void)s;
+    // The read callback has reported the end to a fetch; this one is a fallback.
+    if (conn->fetch) tn__fetch_fail(conn->fetch, reason ? reason : TN_ECLOSED, "the connection closed: %s",
+                                    tn_strerror(reason ? reason : TN_ECLOSED));
+    tn__hc_conn_free(conn);
+    if (c && reason == TN_ECANCELED) tn__hc_shutdown(c);  // only the loop's end cancels a stream
+    else if (c) tn__hc_pump(c);
+    tn__hc_leave(c);
+}
+
+TN__PRIVATE void tn__hc_sweep_soon(tn_http_client *c);
+
+// Closes the connections idle for idle_timeout. One timer for all, every
+// quarter of it, rather than one per connection and request.
+TN__PRIVATE void tn__hc_sweep(tn_loop *loop, void *arg) {
+    tn_http_client *c = tn__hc_enter(TN__CAST(tn_http_client *, arg));
+    double now = tn_loop_time(loop);
+    c->sweep_timer.id = 0;
+    for (tn__hc_host *h = c->hosts, *hnext; h; h = hnext) {
+        hnext = h->next;  // h goes with its last connection
+        for (tn__hc_conn *conn = h->conns, *next; conn; conn = next) {
+            next = conn->next;
+            if (conn->state == TN__HC_IDLE && now - conn->idle_since >= c->desc.idle_timeout) tn__hc_conn_close(conn);
+        }
+    }
+    tn__hc_sweep_soon(c);
+    tn__hc_leave(c);
+}
+
+TN__PRIVATE void tn__hc_sweep_soon(tn_http_client *c) {
+    if (c->nidle && !c->sweep_timer.id && !c->closing)
+        c->sweep_timer = tn_loop_call_later(c->loop, c->desc.idle_timeout / 4, tn__hc_sweep, c);
+}
+
+TN__PRIVATE void tn__hc_conn_make_idle(tn__hc_conn *conn) {
+    tn_http_client *c = conn->host->client;
+    conn->state = TN__HC_IDLE;
+    conn->idle_since = tn_loop_time(c->loop);
+    c->nidle++;
+    tn__hc_conn_unlink(conn);
+    tn__hc_conn_link_front(conn);  // the warmest is taken first
+    tn__hc_sweep_soon(c);
+}
+
+TN__PRIVATE void tn__hc_conn_on_connect(tn_loop *loop, int status, tn_stream *s, void *arg) {
+    tn__hc_conn *conn = TN__CAST(tn__hc_conn *, arg);
+    tn_http_client *c = tn__hc_enter(conn->host ? conn->host->client : NULL);
+    tn_fetch *f = conn->fetch;
+    (void)loop;
+    if (status == 0 && c && tn_stream_read_parse(s, tn__hc_conn_on_data, conn) != 0) status = TN_ENOMEM;
+    if (status || !c) {
+        if (s) tn_stream_close(s);  // no close callback yet: the stream just goes
+        if (f) f->conn = NULL;
+        tn__hc_conn_free(conn);
+        if (f) tn__fetch_on_conn(f, NULL, status ? status : TN_ECANCELED, false);
+        if (c && status == TN_ECANCELED) tn__hc_shutdown(c);
+        else if (c) tn__hc_pump(c);
+        tn__hc_leave(c);
+        return;
+    }
+    conn->stream = s;
+    tn_stream_set_close_callback(s, tn__hc_conn_on_close, conn);
+    tn_stream_set_nodelay(s, true);  // a request leaves at once (its body may follow)
+    if (f) {
+        conn->state = TN__HC_BUSY;
+        tn__fetch_on_conn(f, conn, 0, false);
+    } else {  // its fetch ended meanwhile: the pool keeps it for the next
+        tn__hc_conn_make_idle(conn);
+        tn__hc_pump(c);
+    }
+    tn__hc_leave(c);
+}
+
+TN__PRIVATE int tn__hc_conn_open(tn__hc_host *h, tn_fetch *f) {
+    tn_http_client *c = h->client;
+    tn__hc_conn *conn = TN__CAST(tn__hc_conn *, tn__calloc(1, sizeof *conn));
+    if (!conn) return TN_ENOMEM;
+    conn->host = h;
+    conn->state = TN__HC_CONNECTING;
+    conn->fetch = f;
+    f->conn = conn;
+    tn__hc_conn_link_front(conn);
+    h->nconns++;
+    c->nconns++;
+    // TLS will slot in here: an https host gets its stream wrapped before use.
+    tn_connect_desc cd;
+    memset(&cd, 0, sizeof cd);
+    cd.host = h->name;
+    cd.port = h->port;
+    cd.timeout = f->connect_timeout;
+    int r = tn_tcp_connect(c->loop, &cd, tn__hc_conn_on_connect, conn);
+    if (r) {
+        f->conn = NULL;
+        tn__hc_conn_free(conn);
+    }
+    return r;
+}
+
+TN__PRIVATE tn__hc_conn *tn__hc_conn_take_idle(tn__hc_host *h) {
+    for (tn__hc_conn *conn = h->conns; conn; conn = conn->next) {
+        if (conn->state != TN__HC_IDLE || tn_stream_closed(conn->stream)) continue;
+        conn->state = TN__HC_BUSY;
+        h->client->nidle--;
+        return conn;
+    }
+    return NULL;
+}
+
+// A retry wants a new connection to a host at its limit: an idle one makes room.
+TN__PRIVATE bool tn__hc_close_one_idle(tn__hc_host *h) {
+    for (tn__hc_conn *conn = h->conns; conn; conn = conn->next) {
+        if (conn->state == TN__HC_IDLE && !tn_stream_closed(conn->stream)) {
+            tn__hc_conn_close(conn);
+            return true;
+        }
+    }
+    return false;
+}
+
+TN__INTERNAL void tn__hc_conn_release(tn__hc_conn *conn, bool reusable) {
+    tn_http_client *c = conn->host ? conn->host->client : NULL;
+    conn->fetch = NULL;
+    if (conn->state == TN__HC_CONNECTING) return;  // it joins the pool once connected
+    if (reusable && c && !c->closing && !c->desc.no_keep_alive && !tn_stream_closed(conn->stream))
+        tn__hc_conn_make_idle(conn);
+    else
+        tn__hc_conn_close(conn);
+}
+
+TN__INTERNAL void tn__hc_conn_wrote(tn_stream *s, int status, void *arg) {
+    tn__hc_conn *conn = TN__CAST(tn__hc_conn *, arg);
+    (void)s;
+    if (conn->wstale) {  // for a fetch that has ended since
+        conn->wstale--;
+        return;
+    }
+    tn_fetch *f = conn->wfetch;
+    conn->wfetch = NULL;
+    tn_fetch_write_cb cb = f->wcb;
+    f->wcb = NULL;
+    f->wconn = NULL;
+    tn_http_client *c = tn__hc_enter(f->client);
+    cb(f, status, f->warg);
+    tn__hc_leave(c);
+}
+
+// ---- the queue: fetches wait for one of max_clients slots, and for room at
+// their host (max_connections_per_host)
+
+TN__INTERNAL void tn__hc_enqueue(tn_http_client *c, tn_fetch *f, bool front) {
+    f->where = TN__HF_QUEUED;
+    c->nqueued++;
+    if (front) {
+        f->prev = NULL;
+        f->next = c->queue;
+        if (c->queue) c->queue->prev = f;
+        else c->queue_tail = f;
+        c->queue = f;
+    } else {
+        f->next = NULL;
+        f->prev = c->queue_tail;
+        if (c->queue_tail) c->queue_tail->next = f;
+        else c->queue = f;
+        c->queue_tail = f;
+    }
+}
+
+TN__INTERNAL void tn__hc_unlist(tn_http_client *c, tn_fetch *f) {
+    if (f->where == TN__HF_QUEUED) {
+        if (f->next) f->next->prev = f->prev;
+        else c->queue_tail = f->prev;
+        if (f->prev) f->prev->next = f->next;
+        else c->queue = f->next;
+        c->nqueued--;
+    } else if (f->where == TN__HF_RUNNING) {
+        if (f->next) f->next->prev = f->prev;
+        if (f->prev) f->prev->next = f->next;
+        else c->running = f->next;
+        c->nrunning--;
+    }
+    f->where = TN__HF_NEW;
+    f->prev = f->next = NULL;
+}
+
+TN__PRIVATE void tn__hc_run(tn_http_client *c, tn_fetch *f) {
+    tn__hc_unlist(c, f);
+    f->where = TN__HF_RUNNING;
+    f->prev = NULL;
+    f->next = c->running;
+    if (c->running) c->running->prev = f;
+    c->running = f;
+    c->nrunning++;
+    if (!f->dequeued) {
+        f->dequeued = 1;
+        f->resp.queue_time = tn_loop_time(c->loop) - f->t0;
+    }
+}
+
+// Starts f if its host has an idle connection or room for a new one.
+// Returns false when f must wait.
+TN__PRIVATE bool tn__hc_try_start(tn_http_client *c, tn_fetch *f) {
+    bool proxy = f->proxy_host != NULL;
+    const char *name = proxy ? f->proxy_host : f->host;
+    uint16_t port = proxy ? (uint16_t)f->proxy_port : f->url.port;
+    tn__hc_host *h = tn__hc_host_find(c, name, port, proxy);
+    tn__hc_conn *conn = h && !f->force_new ? tn__hc_conn_take_idle(h) : NULL;
+    if (conn) {
+        tn__hc_run(c, f);
+        conn->fetch = f;
+        f->conn = conn;
+        tn__fetch_on_conn(f, conn, 0, true);
+        return true;
+    }
+    if (h && h->nconns >= c->desc.max_connections_per_host) {
+        if (!tn__hc_close_one_idle(h)) return false;
+        h = tn__hc_host_find(c, name, port, proxy);  // that one may have been its last
+    }
+    tn__hc_run(c, f);
+    int r = TN_ENOMEM;
+    if (h || (h = tn__hc_host_new(c, name, port, proxy)) != NULL) r = tn__hc_conn_open(h, f);
+    if (r) tn__fetch_fail(f, r, "cannot connect to %s:%u: %s", name, (unsigned)port, tn_strerror(r));
+    return true;
+}
+
+TN__INTERNAL void tn__hc_pump(tn_http_client *c) {
+    if (c->pumping) {  // a fetch ending inside the pump: the pump goes on
+        c->repump = true;
+        return;
+    }
+    c->pumping = true;
+    do {
+        c->repump = false;
+        tn_fetch *f = c->queue;
+        while (f && !c->closing && !c->free_pending && c->nrunning < (size_t)c->desc.max_clients) {
+            tn_fetch *next = f->next;
+            if (tn__hc_try_start(c, f) && c->repump) break;  // the queue changed under us
+            f = next;
+        }
+    } while (c->repump && !c->closing && !c->free_pending);
+    c->pumping = false;
+}
+
+TN__PRIVATE void tn__hc_pump_cb(tn_loop *loop, void *arg) {
+    tn_http_client *c = tn__hc_enter(TN__CAST(tn_http_client *, arg));
+    (void)loop;
+    c->pump_timer.id = 0;
+    tn__hc_pump(c);
+    tn__hc_leave(c);
+}
+
+// Outside our callbacks: a zero-delay timer, not a queued callback (a freed
+// client can cancel it).
+TN__INTERNAL void tn__hc_pump_soon(tn_http_client *c) {
+    if (c->depth > 0) {  // tn__hc_leave pumps
+        c->pump_wanted = true;
+        return;
+    }
+    if (c->pump_timer.id) return;
+    c->pump_timer = tn_loop_call_later(c->loop, 0, tn__hc_pump_cb, c);
+    if (!c->pump_timer.id) TN__LOGE("http client: cannot add a timer (out of memory)");
+}
+
+// ---- the client
+
+// Ends every fetch with TN_ECANCELED and lets go of every connection.
+TN__PRIVATE void tn__hc_shutdown(tn_http_client *c) {
+    if (c->closing) return;
+    c->closing = true;
+    c->depth++;  // nothing is freed while the callbacks below run
+    while (c->queue) tn__fetch_fail(c->queue, TN_ECANCELED, "the client was closed");
+    while (c->running) tn__fetch_fail(c->running, TN_ECANCELED, "the client was closed");
+    while (c->hosts) {
+        tn__hc_host *h = c->hosts;
+        c->hosts = h->next;
+        for (tn__hc_conn *conn = h->conns, *next; conn; conn = next) {
+            next = conn->next;
+            conn->host = NULL;  // it frees itself when it closes (or connects)
+            if (conn->stream) tn_stream_close(conn->stream);
+        }
+        tn__free(h);
+    }
+    c->nconns = c->nidle = 0;
+    tn_loop_remove_timeout(c->loop, c->sweep_timer);
+    c->depth--;
+}
+
+TN__INTERNAL void tn__hc_free_now(tn_http_client *c) {
+    if (c->depth > 0) {  // inside one of its callbacks: all ends on the way out
+        c->free_pending = true;
+        return;
+    }
+    tn__hc_shutdown(c);
+    if (c->own_loop && c->loop->running) {  // tn_http_client_fetch_sync frees it once its loop stops
+        c->free_pending = true;
+        return;
+    }
+    tn_loop_remove_timeout(c->loop, c->pump_timer);
+    tn__loop_remove_handle(&c->handle);
+    tn__fetch_orphan_lent(c);
+    while (c->free_fetches) {
+        tn_fetch *f = c->free_fetches;
+        c->free_fetches = f->next;
+        tn__fetch_free_mem(f);
+    }
+    tn_loop *own = c->own_loop ? c->loop : NULL;
+    tn__free(c->agent);
+    tn__free(c);
+    tn_loop_free(own);
+}
+
+TN__PRIVATE void tn__hc_handle_close(tn__handle *h) {
+    tn__hc_free_now(TN__CAST(tn_http_client *, (void *)h));
+}
+
+TN_API tn_http_client *tn_http_client_new(tn_loop *loop, const tn_http_client_desc *desc) {
+    tn_http_client *c = TN__CAST(tn_http_client *, tn__calloc(1, sizeof *c));
+    if (!c) return NULL;
+    if (desc) c->desc = *desc;
+    c->desc.user_agent = c->agent = desc && desc->user_agent ? tn__strdup(desc->user_agent) : NULL;
+    c->own_loop = loop == NULL;
+    c->loop = loop ? loop : tn_loop_new(NULL);
+    if (!c->loop || (desc && desc->user_agent && !c->agent)) {
+        if (c->own_loop) tn_loop_free(c->loop);
+        tn__free(c->agent);
+        tn__free(c);
+        return NULL;
+    }
+    c->desc.max_clients = TN__MAX(TN__DEF(c->desc.max_clients, 10), 1);
+    c->desc.max_connections_per_host = TN__MAX(TN__DEF(c->desc.max_connections_per_host, c->desc.max_clients), 1);
+    c->desc.idle_timeout = c->desc.idle_timeout > 0 ? c->desc.idle_timeout : 60.0;
+    c->desc.max_header_size =
+        TN__MIN(TN__DEF(c->desc.max_header_size, 64u * 1024u), (size_t)TN_DEFAULT_MAX_BUFFER_SIZE);
+    c->desc.max_body_size = TN__DEF(c->desc.max_body_size, (size_t)100 * 1024 * 1024);
+    c->handle.close = tn__hc_handle_close;
+    tn__loop_add_handle(c->loop, &c->handle);
+    return c;
+}
+
+TN_API void tn_http_client_free(tn_http_client *c) {
+    if (c) tn__hc_free_now(c);
+}
+
+TN_API tn_loop *tn_http_client_loop(const tn_http_client *c) { return c->loop; }
+TN_API size_t tn_http_client_active(const tn_http_client *c) { return c->nqueued + c->nrunning; }
+TN_API size_t tn_http_client_connections(const tn_http_client *c) { return c->nconns; }
+// ==== END src/http/pool.c ====
+
+// ==== BEGIN src/http/client.c ====
+// >>http_client implementation, part 2: one fetch (request, answer, redirects)
+#if defined(TN_AMALGAMATION_LINES)
+#line 19 "src/http/client.c"
+#endif
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+// The default headers a user's line replaces (and what else it says).
+enum {
+    TN__HU_HOST = 1,
+    TN__HU_AGENT = 2,
+    TN__HU_TYPE = 4,
+    TN__HU_CONNECTION = 8,
+    TN__HU_CLOSE = 16,   // "Connection: close": the connection ends with the answer
+    TN__HU_LENGTH = 32   // a streamed body's Content-Length
+};
+
+#define TN__FETCH_AGENT "Tornado/tornado.h-" TN_VERSION_STRING
+// A recycled fetch keeps each buffer up to this size (as the server's requests).
+enum { TN__FETCH_KEEP_BUF = 64 * 1024 };
+// A body this big is lent to the stream from the fetch's own copy rather
+// than copied once more into it (as the server's responses).
+enum { TN__FETCH_LEND_MIN = 16 * 1024 };
+
+// ---- fetch objects, reused by their client
+
+TN__PRIVATE tn_fetch *tn__fetch_take(tn_http_client *c) {
+    tn_fetch *f = c->free_fetches;
+    if (f) {
+        c->free_fetches = f->next;
+        c->nfree--;
+    } else if (!(f = TN__CAST(tn_fetch *, tn__calloc(1, sizeof *f)))) {
+        return NULL;
+    }
+    tn_buf mem = f->mem, cur = f->cur, req = f->req, head = f->head, body = f->body_buf;
+    tn_header *headers = f->headers;
+    memset(f, 0, sizeof *f);
+    f->mem = mem, f->cur = cur, f->req = req, f->head = head, f->body_buf = body;
+    f->headers = headers;
+    f->client = c;
+    f->message[0] = '\0';
+    f->resp.error_message = f->message;
+    return f;
+}
+
+TN__INTERNAL void tn__fetch_free_mem(tn_fetch *f) {
+    tn_buf_free(&f->mem);
+    tn_buf_free(&f->cur);
+    tn_buf_free(&f->req);
+    tn_buf_free(&f->head);
+    tn_buf_free(&f->body_buf);
+    tn__free(f->headers);
+    tn__free(f);
+}
+
+// Keeps f (with its buffers, big ones trimmed) for the client's next fetch;
+// while a stream holds its body, on the client's list of lent ones.
+TN__PRIVATE void tn__fetch_recycle(tn_fetch *f) {
+    tn_http_client *c = f->client;
+    if (f->loans) {
+        f->prev = NULL;
+        f->next = c->lent;
+        if (c->lent) c->lent->prev = f;
+        c->lent = f;
+        return;
+    }
+    if (c->closing || c->nfree >= c->desc.max_clients) {
+        tn__fetch_free_mem(f);
+        return;
+    }
+    tn__buf_trim(&f->mem, TN__FETCH_KEEP_BUF);
+    tn__buf_trim(&f->cur, TN__FETCH_KEEP_BUF);
+    tn__buf_trim(&f->req, TN__FETCH_KEEP_BUF);
+    tn__buf_trim(&f->head, TN__FETCH_KEEP_BUF);
+    tn__buf_trim(&f->body_buf, TN__FETCH_KEEP_BUF);
+    f->next = c->free_fetches;
+    c->free_fetches = f;
+    c->nfree++;
+}
+
+// A stream gave f's lent body back: a finished fetch waited for its last
+// loan to be reused or freed.
+TN__PRIVATE void tn__fetch_body_back(void *arg) {
+    tn_fetch *f = TN__CAST(tn_fetch *, arg);
+    if (--f->loans || f->where != TN__HF_DONE) return;
+    if (f->kept) {  // the caller's response: freed when the caller asked
+        if (f->free_pending) tn__fetch_free_mem(f);
+        return;
+    }
+    tn_http_client *c = f->client;
+    if (!c) {  // orphaned by tn__fetch_orphan_lent
+        tn__fetch_free_mem(f);
+        return;
+    }
+    if (f->prev) f->prev->next = f->next;
+    else c->lent = f->next;
+    if (f->next) f->next->prev = f->prev;
+    tn__fetch_recycle(f);
+}
+
+TN__INTERNAL void tn__fetch_orphan_lent(tn_http_client *c) {
+    for (tn_fetch *f = c->lent; f; f = f->next) f->client = NULL;
+    c->lent = NULL;
+}
+
+// ---- the end of a fetch
+
+TN__PRIVATE bool tn__fetch_is(tn_str s, const char *name) { return tn_str_eq_nocase(s, tn_str_c(name)); }
+
+TN__PRIVATE void tn__fetch_finish(tn_fetch *f, int error) {
+    tn_http_client *c = f->client;
+    tn_fetch_response *r = &f->resp;
+    tn__hc_unlist(c, f);
+    f->where = TN__HF_DONE;
+    tn_loop_remove_timeout(c->loop, f->timer);
+    if (f->conn) {
+        tn__hc_conn *conn = f->conn;
+        f->conn = NULL;
+        tn__hc_conn_release(conn, false);
+    }
+    r->error = error;
+    r->body = f->body_buf.data ? tn__str_n(f->body_buf.data, f->body_buf.len) : tn__str_n("", 0);
+    r->request_time = tn_loop_time(c->loop) - f->t0;
+    tn__hc_pump(c);  // the slot goes to the queue's next before our callbacks run
+    if (f->wcb) {    // the producer learns first that its writes are over
+        tn_fetch_write_cb cb = f->wcb;
+        f->wcb = NULL;
+        f->wconn->wfetch = NULL;
+        f->wconn->wstale++;  // its stream callback is still to come
+        f->wconn = NULL;
+        cb(f, TN_ECLOSED, f->warg);
+    }
+    if (f->sync_out) {
+        *f->sync_out = tn_fetch_response_keep(r);
+        tn_loop_sync_done(c->loop, 0);
+    } else {
+        f->on_response(r, f->user_data);
+    }
+    if (!f->kept) tn__fetch_recycle(f);
+}
+
+TN__INTERNAL void tn__fetch_fail(tn_fetch *f, int error, const char *fmt, ...) {
+    if (f->where == TN__HF_DONE) return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(f->message, sizeof f->message, fmt, ap);
+    va_end(ap);
+    if (error == TN_ECANCELED) TN__LOGD("http client: %s: %s", f->cur.data, f->message);
+    else TN__LOGW("http client: %s: %s", f->cur.data, f->message);
+    tn__fetch_finish(f, error);
+}
+
+TN__PRIVATE void tn__fetch_on_timeout(tn_loop *loop, void *arg) {
+    tn_fetch *f = TN__CAST(tn_fetch *, arg);
+    tn_http_client *c = tn__hc_enter(f->client);
+    (void)loop;
+    f->timer.id = 0;
+    if (f->where == TN__HF_QUEUED)
+        tn__fetch_fail(f, TN_ETIMEDOUT, "timed out after %g s waiting in the queue (max_clients=%d)",
+                       tn_loop_time(loop) - f->t0, c->desc.max_clients);
+    else
+        tn__fetch_fail(f, TN_ETIMEDOUT, "request timed out after %g s", tn_loop_time(loop) - f->t0);
+    tn__hc_leave(c);
+}
+
+// ---- the desc: checked and copied
+
+// Whether a Connection value lists "close" (any case).
+TN__PRIVATE bool tn__fetch_has_close(const char *v) {
+    for (; *v; v++)
+        if (tn_str_eq_nocase(tn__str_n(v, TN__MIN(strlen(v), (size_t)5)), tn__str_n("close", 5))) return true;
+    return false;
+}
+
+// True when s holds no control byte but HTAB: what a field value may hold
+// (no CR or LF to start another line).
+TN__PRIVATE bool tn__fetch_text_ok(const char *s) {
+    for (; *s; s++)
+        if (((unsigned char)*s < 0x20 && *s != '\t') || *s == 0x7f) return false;
+    return true;
+}
+
+// Notes what a user's header line replaces; refuses what the client must set.
+TN__PRIVATE int tn__fetch_user_line(tn_fetch *f, const char *line, bool streamed) {
+    const char *colon = strchr(line, ':');
+    if (!colon || colon == line || !tn__fetch_text_ok(colon + 1)) return TN_EINVAL;
+    for (const char *p = line; p < colon; p++)
+        if (!tn__http_is_tchar((unsigned char)*p)) return TN_EINVAL;
+    tn_str name = tn__str_n(line, (size_t)(colon - line));
+    const char *v = colon + 1;
+    while (*v == ' ' || *v == '\t') v++;
+    if (tn__fetch_is(name, "Host")) f->user_has |= TN__HU_HOST;
+    else if (tn__fetch_is(name, "User-Agent")) f->user_has |= TN__HU_AGENT;
+    else if (tn__fetch_is(name, "Content-Type")) f->user_has |= TN__HU_TYPE;
+    else if (tn__fetch_is(name, "Connection"))
+        f->user_has |= TN__HU_CONNECTION | (tn__fetch_has_close(v) ? TN__HU_CLOSE : 0);
+    else if (tn__fetch_is(name, "Transfer-Encoding") || tn__fetch_is(name, "Expect")) return TN_EINVAL;
+    else if (tn__fetch_is(name, "Content-Length")) {
+        // Only a streamed body's length is the user's to say.
+        char *end;
+        if (!streamed || *v < '0' || *v > '9') return TN_EINVAL;
+        f->out_length = strtoull(v, &end, 10);
+        if (*end && *end != ' ' && *end != '\t') return TN_EINVAL;
+        f->user_has |= TN__HU_LENGTH;
+    }
+    return 0;
+}
+
+// Appends "NAME: Basic base64(user:password)\r\n" (percent-decoded first
+// when the pair came from the URL).
+TN__PRIVATE int tn__fetch_basic(tn_buf *b, const char *name, tn_str user, tn_str pass, bool from_url,
+                                tn_buf *tmp) {
+    tn_buf_clear(tmp);
+    int r = tn_buf_append(tmp, user.ptr, user.len);
+    if (!r) r = tn_buf_append(tmp, ":", 1);
+    if (!r) r = tn_buf_append(tmp, pass.ptr, pass.len);
+    if (r) return r;
+    if (from_url) tmp->len = tn_url_unescape_inplace(tmp->data, tmp->len, false);
+    r = tn_buf_append_str(b, name);
+    if (!r) r = tn_buf_append_str(b, ": Basic ");
+    if (!r) r = tn_base64_encode_buf(b, tmp->data, tmp->len, 0);
+    return r ? r : tn_buf_append(b, "\r\n", 2);
+}
+
+// Offsets into f->mem while it grows; pointers once it is done.
+typedef struct tn__fetch_offs {
+    size_t url, method, agent, proxy, lines, lines_end, body, auth, auth_end, pauth, pauth_end;
+} tn__fetch_offs;
+
+TN__PRIVATE int tn__fetch_copy_auth(tn_fetch *f, const tn_fetch_desc *d, const tn_url *u, tn__fetch_offs *o) {
+    tn_buf *m = &f->mem;
+    int r = 0;
+    o->auth = m->len;
+    if (d->auth_username)
+        r = tn__fetch_basic(m, "Authorization", tn_str_c(d->auth_username), tn_str_c(d->auth_password), false,
+                            &f->head);
+    else if (u->userinfo.len) {
+        const char *colon = TN__CAST(const char *, memchr(u->userinfo.ptr, ':', u->userinfo.len));
+        size_t ul = colon ? (size_t)(colon - u->userinfo.ptr) : u->userinfo.len;
+        tn_str pass = colon ? tn__str_n(colon + 1, u->userinfo.len - ul - 1) : tn__str_n("", 0);
+        r = tn__fetch_basic(m, "Authorization", tn__str_n(u->userinfo.ptr, ul), pass, true, &f->head);
+    }
+    o->auth_end = o->pauth = m->len;
+    if (!r && d->proxy_host && d->proxy_username)
+        r = tn__fetch_basic(m, "Proxy-Authorization", tn_str_c(d->proxy_username), tn_str_c(d->proxy_password),
+                            false, &f->head);
+    o->pauth_end = m->len;
+    return r;
+}
+
+TN__PRIVATE int tn__fetch_copy_strings(tn_fetch *f, const tn_fetch_desc *d, const tn_url *u, tn__fetch_offs *o) {
+    tn_buf *m = &f->mem;
+    tn_buf_clear(m);
+    const char *method = d->method ? d->method : "GET";
+    o->url = m->len;
+    int r = tn_buf_append(m, d->url, strlen(d->url) + 1);
+    o->method = m->len;
+    if (!r) r = tn_buf_append(m, method, strlen(method) + 1);
+    o->agent = m->len;
+    if (!r && d->user_agent) r = tn_buf_append(m, d->user_agent, strlen(d->user_agent) + 1);
+    o->proxy = m->len;
+    if (!r && d->proxy_host) r = tn_buf_append(m, d->proxy_host, strlen(d->proxy_host) + 1);
+    o->lines = m->len;
+    for (int i = 0; !r && d->headers && d->headers[i]; i++) {
+        r = tn__fetch_user_line(f, d->headers[i], d->body_producer != NULL);
+        if (!r) r = tn_buf_append_str(m, d->headers[i]);
+        if (!r) r = tn_buf_append(m, "\r\n", 2);
+    }
+    o->lines_end = m->len;
+    if (!r) r = tn__fetch_copy_auth(f, d, u, o);
+    o->body = m->len;  // last: a large body gets exactly its room
+    if (!r && d->body_len) r = tn__buf_reserve_exact(m, d->body_len);
+    if (!r && d->body_len) r = tn_buf_append(m, d->body, d->body_len);
+    return r;
+}
+
+// Copies the desc into f. Returns 0, TN_EINVAL or TN_ENOMEM.
+TN__PRIVATE int tn__fetch_copy(tn_fetch *f, const tn_fetch_desc *d) {
+    tn_http_client *c = f->client;
+    tn_url u;
+    tn__fetch_offs o;
+    memset(&u, 0, sizeof u);
+    // Parsed here only for credentials in it; tn__fetch_set_url checks it.
+    if ((strchr(d->url, '@') && tn_url_parse(d->url, &u) != 0) || (d->body_len && !d->body) ||
+        (d->body && d->body_producer))
+        return TN_EINVAL;
+    int r = tn__fetch_copy_strings(f, d, &u, &o);
+    if (r) return r;
+    if (d->user_agent && !tn__fetch_text_ok(d->user_agent)) return TN_EINVAL;
+    char *m = f->mem.data;
+    f->method = m + o.method;
+    for (const char *p = f->method; *p; p++)
+        if (!tn__http_is_tchar((unsigned char)*p)) return TN_EINVAL;
+    if (!*f->method) return TN_EINVAL;
+    f->user_agent = d->user_agent ? m + o.agent : c->desc.user_agent ? c->desc.user_agent : TN__FETCH_AGENT;
+    f->proxy_host = d->proxy_host ? m + o.proxy : NULL;
+    f->lines = tn__str_n(m + o.lines, o.lines_end - o.lines);
+    f->body = d->body ? tn__str_n(m + o.body, d->body_len) : tn__str_n(NULL, 0);
+    f->auth = tn__str_n(m + o.auth, o.auth_end - o.auth);
+    f->proxy_auth = tn__str_n(m + o.pauth, o.pauth_end - o.pauth);
+    f->resp.url = m + o.url;
+    f->on_response = d->on_response;
+    f->header_cb = d->header_callback;
+    f->data_cb = d->streaming_callback;
+    f->producer = d->body_producer;
+    f->user_data = f->resp.user_data = d->user_data;
+    f->connect_timeout = d->connect_timeout > 0 ? d->connect_timeout : 20.0;
+    f->max_header = TN__MIN(TN__DEF(d->max_header_size, c->desc.max_header_size), (size_t)TN_DEFAULT_MAX_BUFFER_SIZE);
+    f->max_body = d->max_body_size ? d->max_body_size : d->streaming_callback ? SIZE_MAX : c->desc.max_body_size;
+    f->max_redirects = d->max_redirects > 0 ? d->max_redirects : 5;
+    f->follow = !d->no_follow_redirects;
+    f->expect_continue = d->expect_100_continue && (d->body || d->body_producer);
+    f->proxy_port = TN__DEF(d->proxy_port, 8080);
+    if (f->proxy_port < 1 || f->proxy_port > 65535) return TN_EINVAL;
+    return 0;
+}
+
+// ---- the hop: one URL, one request
+
+// Makes `url` the current one (copied, parsed, its host NUL-terminated).
+// Returns 0, TN_EINVAL (not an http:// URL), TN_ENOTSUP (https://) or TN_ENOMEM.
+TN__PRIVATE int tn__fetch_set_url(tn_fetch *f, const char *url, size_t len) {
+    tn_buf *b = &f->cur;
+    tn_buf_clear(b);
+    if (tn_buf_reserve(b, 2 * len + 2)) return TN_ENOMEM;  // no move below: views stay valid
+    tn_buf_append(b, url, len);
+    tn_buf_append(b, "", 1);
+    f->resp.effective_url = b->data;
+    if (tn_url_parse_str(tn__str_n(b->data, len), &f->url) != 0) return TN_EINVAL;
+    if (tn__fetch_is(f->url.scheme, "https")) return TN_ENOTSUP;
+    if (!tn__fetch_is(f->url.scheme, "http") || f->url.port == 0) return TN_EINVAL;
+    // Hosts go into the request head: reg-name characters (IPv6 literals the URL parser checked).
+    if (!memchr(f->url.host.ptr, ':', f->url.host.len) && !tn__http_valid_host(f->url.host, true, false))
+        return TN_EINVAL;
+    f->host = b->data + b->len;
+    tn_buf_append(b, f->url.host.ptr, f->url.host.len);
+    tn_buf_append(b, "", 1);
+    return 0;
+}
+
+// Whether the current URL has the scheme, host and port of the first one:
+// credentials are only for that origin.
+TN__PRIVATE bool tn__fetch_same_origin(const tn_fetch *f) {
+    tn_url first;
+    if (f->resp.redirects == 0) return true;
+    if (tn_url_parse(f->resp.url, &first) != 0) return false;
+    return first.port == f->url.port && tn_str_eq_nocase(first.scheme, f->url.scheme) &&
+           tn_str_eq_nocase(first.host, f->url.host);
+}
+
+// Whether a user's header line goes into this hop's request.
+TN__PRIVATE bool tn__fetch_sends_line(const tn_fetch *f, tn_str name, bool same_origin) {
+    if (!same_origin && (tn__fetch_is(name, "Authorization") || tn__fetch_is(name, "Cookie"))) return false;
+    if (f->resp.redirects && tn__fetch_is(name, "Host")) return false;  // it named the first host
+    return !f->dropped_body || !(tn__fetch_is(name, "Content-Type") || tn__fetch_is(name, "Content-Encoding") ||
+                                 tn__fetch_is(name, "Content-Length"));
+}
+
+// Appends the user's lines that this hop sends.
+TN__PRIVATE int tn__fetch_put_user_lines(tn_fetch *f, tn_buf *b) {
+    bool same = tn__fetch_same_origin(f);
+    const char *p = f->lines.ptr, *end = p + f->lines.len;
+    int r = 0;
+    while (p < end && !r) {
+        const char *eol = TN__CAST(const char *, memchr(p, '\n', (size_t)(end - p)));
+        eol++;  // each line ends in CRLF: we wrote them
+        const char *colon = TN__CAST(const char *, memchr(p, ':', (size_t)(eol - p)));
+        if (tn__fetch_sends_line(f, tn__str_n(p, (size_t)(colon - p)), same))
+            r = tn_buf_append(b, p, (size_t)(eol - p));
+        p = eol;
+    }
+    if (!r && same && f->auth.len) r = tn_buf_append(b, f->auth.ptr, f->auth.len);
+    if (!r && f->proxy_host && f->proxy_auth.len) r = tn_buf_append(b, f->proxy_auth.ptr, f->proxy_auth.len);
+    return r;
+}
+
+// "Name: value\r\n"
+TN__PRIVATE int tn__fetch_put_line(tn_buf *b, const char *name, const char *value) {
+    int r = tn_buf_append_str(b, name);
+    if (!r) r = tn_buf_append(b, ": ", 2);
+    if (!r) r = tn_buf_append_str(b, value);
+    return r ? r : tn_buf_append(b, "\r\n", 2);
+}
+
+// The lines saying how the body is framed.
+TN__PRIVATE int tn__fetch_put_body_lines(tn_fetch *f, tn_buf *b) {
+    int r = 0;
+    bool wants_body = tn_str_eq(tn_str_c(f->method), "POST") || tn_str_eq(tn_str_c(f->method), "PUT") ||
+                      tn_str_eq(tn_str_c(f->method), "PATCH");
+    f->chunked_out = f->producer && !(f->user_has & TN__HU_LENGTH);
+    if (f->chunked_out) {
+        r = tn__fetch_put_line(b, "Transfer-Encoding", "chunked");
+    } else if (!f->producer && (f->body.ptr || wants_body)) {
+        if (tn_str_eq(tn_str_c(f->method), "POST") && !(f->user_has & TN__HU_TYPE))
+            r = tn__fetch_put_line(b, "Content-Type", "application/x-www-form-urlencoded");
+        if (!r) r = tn_buf_append_str(b, "Content-Length: ");
+        if (!r) r = tn__buf_append_num(b, f->body.len, 10);
+        if (!r) r = tn_buf_append(b, "\r\n", 2);
+    }
+    if (!r && f->expect_continue) r = tn__fetch_put_line(b, "Expect", "100-continue");
+    return r;
+}
+
+// Writes the current hop's request head into f->req.
+// Every piece was checked when copied (a token method, a URL without
+// controls or spaces, a valid host, header lines without controls), so
+// the head is well-formed by construction. Returns 0 or TN_ENOMEM.
+TN__PRIVATE int tn__fetch_build(tn_fetch *f) {
+    tn_buf *b = &f->req;
+    tn_buf_clear(b);
+    int r = tn_buf_append_str(b, f->method);
+    if (!r) r = tn_buf_append(b, " ", 1);
+    if (!r && f->proxy_host) r = tn_buf_append(b, "http://", 7);
+    if (!r && f->proxy_host) r = tn__url_append_authority(b, &f->url, 80);
+    if (!r) r = tn__url_append_target(b, &f->url);
+    if (!r) r = tn_buf_append(b, " HTTP/1.1\r\n", 11);
+    if (!r && (!(f->user_has & TN__HU_HOST) || f->resp.redirects)) {
+        r = tn_buf_append(b, "Host: ", 6);
+        if (!r) r = tn__url_append_authority(b, &f->url, 80);
+        if (!r) r = tn_buf_append(b, "\r\n", 2);
+    }
+    if (!r && !(f->user_has & TN__HU_AGENT) && *f->user_agent) r = tn__fetch_put_line(b, "User-Agent", f->user_agent);
+    if (!r && f->client->desc.no_keep_alive && !(f->user_has & TN__HU_CONNECTION))
+        r = tn__fetch_put_line(b, "Connection", "close");
+    if (!r) r = tn__fetch_put_body_lines(f, b);
+    if (!r) r = tn__fetch_put_user_lines(f, b);
+    if (!r) r = tn_buf_append(b, "\r\n", 2);
+    if (!r && !f->headers && !(f->headers = TN__CAST(tn_header *, tn__malloc(TN__HC_MAX_HEADERS * sizeof(tn_header)))))
+        r = TN_ENOMEM;
+    return r;
+}
+
+// ---- sending
+
+TN__PRIVATE void tn__fetch_produce(tn_fetch *f) {
+    f->producing = 1;
+    f->out_left = f->out_length;
+    f->producer(f, f->user_data);
+}
+
+// Queues the body after the head: lent from f->mem when large (the stream
+// gives it back through tn__fetch_body_back), copied when small.
+TN__PRIVATE int tn__fetch_write_body(tn_fetch *f) {
+    tn_stream *s = f->conn->stream;
+    if (!f->body.len) return 0;
+    if (f->body.len < TN__FETCH_LEND_MIN) return tn_stream_write(s, f->body.ptr, f->body.len, NULL, NULL);
+    f->loans++;
+    return tn_stream_write_ref(s, f->body.ptr, f->body.len, tn__fetch_body_back, f);
+}
+
+// Sends the body that waited for "100 Continue".
+TN__PRIVATE void tn__fetch_send_body(tn_fetch *f) {
+    f->awaiting_continue = 0;
+    if (f->producer) {
+        tn__fetch_produce(f);
+        return;
+    }
+    f->request_sent = 1;
+    int e = tn__fetch_write_body(f);
+    if (e) tn__fetch_fail(f, e, "cannot send the request body: %s", tn_strerror(e));
+}
+
+TN__PRIVATE void tn__fetch_send(tn_fetch *f) {
+    tn_fetch_response *r = &f->resp;
+    f->state = TN__HF_HEAD;
+    f->scanned = 0;
+    f->got_byte = 0;
+    f->redirecting = 0;
+    f->awaiting_continue = f->expect_continue;
+    f->request_sent = !f->producer && !f->expect_continue;
+    r->code = r->version_minor = 0;
+    r->reason = tn__str_n("", 0);
+    r->headers = NULL;
+    r->num_headers = 0;
+    tn_buf_clear(&f->body_buf);
+    f->conn->requests++;
+    int e = tn_stream_write(f->conn->stream, f->req.data, f->req.len, NULL, NULL);
+    if (!e && f->request_sent) e = tn__fetch_write_body(f);
+    if (e) tn__fetch_fail(f, e, "cannot send the request: %s", tn_strerror(e));
+    else if (f->producer && !f->expect_continue) tn__fetch_produce(f);
+}
+
+TN__INTERNAL void tn__fetch_on_conn(tn_fetch *f, tn__hc_conn *conn, int status, bool reused) {
+    if (status) {
+        bool proxy = f->proxy_host != NULL;
+        tn__fetch_fail(f, status, "cannot connect to %s%s:%u: %s", proxy ? "the proxy " : "",
+                       proxy ? f->proxy_host : f->host, proxy ? (unsigned)f->proxy_port : (unsigned)f->url.port,
+                       tn_strerror(status));
+        return;
+    }
+    f->resp.reused = reused;
+    f->resp.connect_time = tn_loop_time(f->client->loop) - f->t0;
+    f->force_new = 0;
+    (void)conn;
+    tn__fetch_send(f);
+}
+
+// ---- reading the answer
+
+TN__PRIVATE void tn__fetch_redirect(tn_fetch *f);
+
+TN__PRIVATE bool tn__fetch_is_redirect(int code) {
+    return code == 301 || code == 302 || code == 303 || code == 307 || code == 308;
+}
+
+// The answer was read whole: the connection goes back (to the pool if its
+// framing allows), then the fetch ends or follows the redirect.
+TN__PRIVATE void tn__fetch_complete(tn_fetch *f, bool leftover) {
+    bool reusable = f->framing.keep_alive && !leftover && f->request_sent && !(f->user_has & TN__HU_CLOSE);
+    tn__hc_conn *conn = f->conn;
+    f->conn = NULL;
+    tn__hc_conn_release(conn, reusable);  // first: a fetch the callbacks start may take it
+    int code = f->resp.code;
+    if (f->redirecting) {
+        tn__fetch_redirect(f);
+    } else if (code >= 200 && code < 300) {
+        tn__fetch_finish(f, 0);
+    } else {
+        bool too_many = f->follow && tn__fetch_is_redirect(code) && f->resp.redirects >= f->max_redirects;
+        snprintf(f->message, sizeof f->message, "HTTP %d: %.*s%s", code, (int)f->resp.reason.len,
+                 f->resp.reason.ptr, too_many ? " (too many redirects)" : "");
+        tn__fetch_finish(f, TN_EHTTP);
+    }
+}
+
+// Hands body bytes on (or drops those of a redirect). Returns false when
+// the fetch ended here.
+TN__PRIVATE bool tn__fetch_deliver(tn_fetch *f, const char *p, size_t n) {
+    f->body_seen += n;
+    if (f->body_seen > f->max_body) {
+        tn__fetch_fail(f, TN_EMSGSIZE, "the body is over max_body_size (%zu bytes)", f->max_body);
+        return false;
+    }
+    if (f->redirecting) return true;
+    int r = f->data_cb ? f->data_cb(p, n, f->user_data) : tn_buf_append(&f->body_buf, p, n);
+    if (r) tn__fetch_fail(f, r, f->data_cb ? "streaming_callback ended the fetch: %s" : "keeping the body: %s",
+                          tn_strerror(r));
+    return r == 0;
+}
+
+TN__PRIVATE size_t tn__fetch_read_chunked(tn_fetch *f, const char *p, size_t len) {
+    size_t off = 0;
+    while (off < len) {
+        tn_str data;
+        int r = tn_chunked_decode(&f->chunked, p + off, len - off, &data);
+        if (r == TN_INCOMPLETE || r == 0) break;
+        if (r < 0) {
+            tn__fetch_fail(f, TN_EPARSE, "malformed chunked body after %llu bytes",
+                           (unsigned long long)f->body_seen);
+            return len;
+        }
+        off += (size_t)r;
+        if (data.len && !tn__fetch_deliver(f, data.ptr, data.len)) return len;
+        if (tn_chunked_done(&f->chunked)) {
+            tn__fetch_complete(f, off < len);
+            break;
+        }
+    }
+    return off;
+}
+
+TN__PRIVATE size_t tn__fetch_read_body(tn_fetch *f, const char *p, size_t len) {
+    if (f->framing.body == TN_HTTP_BODY_CHUNKED) return tn__fetch_read_chunked(f, p, len);
+    size_t n = f->framing.body == TN_HTTP_BODY_LENGTH ? (size_t)TN__MIN((uint64_t)len, f->body_left) : len;
+    if (!tn__fetch_deliver(f, p, n)) return len;
+    if (f->framing.body == TN_HTTP_BODY_LENGTH && (f->body_left -= n) == 0) tn__fetch_complete(f, n < len);
+    return n;
+}
+
+// Copies the head out of the stream's buffer (the views must outlive it).
+TN__PRIVATE int tn__fetch_keep_head(tn_fetch *f, const char *p, size_t n, const tn_http_response *rs) {
+    tn_buf_clear(&f->head);
+    if (tn_buf_append(&f->head, p, n)) return TN_ENOMEM;
+    char *base = f->head.data;  // the parser's views are all inside p[0..n)
+    for (size_t i = 0; i < rs->num_headers; i++) {
+        f->headers[i].name.ptr = base + (rs->headers[i].name.ptr - p);
+        f->headers[i].value.ptr = base + (rs->headers[i].value.ptr - p);
+    }
+    tn_fetch_response *r = &f->resp;
+    r->code = rs->status_code;
+    r->version_minor = rs->version_minor;
+    r->reason = tn__str_n(base + (rs->reason.ptr - p), rs->reason.len);
+    r->headers = f->headers;
+    r->num_headers = rs->num_headers;
+    return 0;
+}
+
+// Why a head did not parse: too big, or malformed (the first line shown).
+TN__PRIVATE void tn__fetch_bad_head(tn_fetch *f, const char *p, size_t len, size_t end) {
+    size_t lines = 0, shown = 0;
+    for (size_t i = 0; i + 1 < TN__MIN(len, end); i++) lines += p[i] == '\r' && p[i + 1] == '\n';
+    if (end == SIZE_MAX ? len >= f->max_header : end > f->max_header) {
+        tn__fetch_fail(f, TN_EMSGSIZE, "the answer's head is over max_header_size (%zu bytes)", f->max_header);
+        return;
+    }
+    if (lines > TN__HC_MAX_HEADERS + 1) {
+        tn__fetch_fail(f, TN_EMSGSIZE, "the answer has more than %d header lines", TN__HC_MAX_HEADERS);
+        return;
+    }
+    char first[64];
+    while (shown < len && shown < sizeof first - 1 && p[shown] != '\r' && p[shown] != '\n') {
+        unsigned char ch = (unsigned char)p[shown];
+        first[shown++] = ch >= 0x20 && ch < 0x7f && ch != '"' ? (char)ch : '?';
+    }
+    first[shown] = '\0';
+    tn__fetch_fail(f, TN_EPARSE, "a malformed answer: \"%s\"%s", first, shown < len && p[shown] != '\r' ? "..." : "");
+}
+
+// The final head is in: decide the body's framing and what to do with it.
+TN__PRIVATE void tn__fetch_final_head(tn_fetch *f, size_t n, size_t len) {
+    tn_fetch_response *r = &f->resp;
+    f->awaiting_continue = 0;  // an answer without "100 Continue": the body stays unsent
+    f->redirecting = f->follow && tn__fetch_is_redirect(r->code) && r->redirects < f->max_redirects &&
+                     !(f->producer && (r->code == 307 || r->code == 308)) &&
+                     tn_headers_get(r->headers, r->num_headers, "Location").ptr;
+    if (!f->redirecting && f->header_cb) {
+        int e = f->header_cb(r, f->user_data);
+        if (e) {
+            tn__fetch_fail(f, e, "header_callback ended the fetch: %s", tn_strerror(e));
+            return;
+        }
+    }
+    f->body_seen = 0;
+    if (f->framing.body == TN_HTTP_BODY_LENGTH && f->framing.content_length > f->max_body) {
+        tn__fetch_fail(f, TN_EMSGSIZE, "the body (Content-Length %llu) is over max_body_size (%zu bytes)",
+                       (unsigned long long)f->framing.content_length, f->max_body);
+        return;
+    }
+    memset(&f->chunked, 0, sizeof f->chunked);
+    f->body_left = f->framing.content_length;
+    if (f->framing.body == TN_HTTP_BODY_NONE || (f->framing.body == TN_HTTP_BODY_LENGTH && f->body_left == 0))
+        tn__fetch_complete(f, n < len);
+    else
+        f->state = TN__HF_BODY;
+}
+
+// A 204 may say no length but 0, and no transfer coding (RFC 9110 8.6, 9112 6.1).
+TN__PRIVATE bool tn__fetch_empty_204(const tn_http_response *rs) {
+    tn_str cl = tn_headers_get(rs->headers, rs->num_headers, "Content-Length");
+    return (!cl.ptr || tn_str_eq(cl, "0")) && !tn_headers_count(rs->headers, rs->num_headers, "Transfer-Encoding");
+}
+
+TN__PRIVATE size_t tn__fetch_read_head(tn_fetch *f, const char *p, size_t len) {
+    // The parser looks at the first bytes (garbage fails at once), then again
+    // only once the blank line or the limit is there.
+    size_t from = f->scanned > 3 ? f->scanned - 3 : 0, end = SIZE_MAX;
+    for (size_t i = from; i + 3 < len; i++)
+        if (p[i] == '\r' && memcmp(p + i, "\r\n\r\n", 4) == 0) {
+            end = i + 4;
+            break;
+        }
+    bool first_look = f->scanned == 0;
+    f->scanned = len;
+    if (end == SIZE_MAX && !first_look && len < f->max_header) return 0;
+    tn_http_response rs;
+    tn_http_limits lim = {0, f->max_header};
+    int n = tn_http_parse_response(p, len, &rs, f->headers, TN__HC_MAX_HEADERS, &lim);
+    if (n == TN_INCOMPLETE && len < f->max_header) return 0;
+    if (n < 0) {
+        tn__fetch_bad_head(f, p, len, end);
+        return len;
+    }
+    if (rs.status_code == 101) {
+        tn__fetch_fail(f, TN_EPARSE, "an unexpected \"101 Switching Protocols\"");
+        return len;
+    }
+    if (rs.status_code < 200) {  // 1xx: the real answer follows
+        f->scanned = 0;
+        if (rs.status_code == 100 && f->awaiting_continue) tn__fetch_send_body(f);
+        return (size_t)n;
+    }
+    if (tn_http_response_framing(&rs, tn_str_c(f->method), &f->framing) != 0 ||
+        (rs.status_code == 204 && !tn__fetch_empty_204(&rs))) {
+        tn__fetch_fail(f, TN_EPARSE, "the answer's framing is malformed or ambiguous (Content-Length, "
+                                     "Transfer-Encoding)");
+        return len;
+    }
+    if (tn__fetch_keep_head(f, p, (size_t)n, &rs) != 0) {
+        tn__fetch_fail(f, TN_ENOMEM, "keeping the answer's head: out of memory");
+        return len;
+    }
+    tn__fetch_final_head(f, (size_t)n, len);
+    return (size_t)n;
+}
+
+TN__PRIVATE bool tn__fetch_idempotent(const char *m) {
+    static const char *const safe[] = {"GET", "HEAD", "PUT", "DELETE", "OPTIONS", "TRACE"};
+    for (size_t i = 0; i < TN__COUNTOF(safe); i++)
+        if (strcmp(m, safe[i]) == 0) return true;
+    return false;
+}
+
+// The request goes again, from the queue's front, on a new connection.
+TN__PRIVATE void tn__fetch_requeue(tn_fetch *f) {
+    if (f->conn) {
+        tn__hc_conn *conn = f->conn;
+        f->conn = NULL;
+        tn__hc_conn_release(conn, false);
+    }
+    tn__hc_unlist(f->client, f);
+    tn__hc_enqueue(f->client, f, true);
+    tn__hc_pump(f->client);
+}
+
+// The connection ended (status: TN_EOF, a socket error, or TN_ECLOSED).
+TN__PRIVATE void tn__fetch_on_end(tn_fetch *f, int status) {
+    uint64_t got = f->body_seen;
+    if (f->pending_error) {
+        TN__LOGW("http client: %s: %s", f->cur.data, f->message);
+        tn__fetch_finish(f, f->pending_error);
+    } else if (f->state == TN__HF_BODY && f->framing.body == TN_HTTP_BODY_UNTIL_CLOSE && status == TN_EOF) {
+        tn__fetch_complete(f, false);  // a body without length ends at a clean close
+    } else if (f->state == TN__HF_HEAD && !f->got_byte && f->resp.reused && !f->retried && !f->producing &&
+               tn__fetch_idempotent(f->method)) {
+        // A pooled connection the server had closed meanwhile: once more, afresh.
+        TN__LOGD("http client: %s: the pooled connection was closed (%s); retrying", f->cur.data,
+                 tn_strerror(status));
+        f->retried = f->force_new = 1;
+        tn__fetch_requeue(f);
+    } else if (f->state == TN__HF_HEAD) {
+        tn__fetch_fail(f, status, f->got_byte ? "the connection ended in the middle of the answer's head (%s)"
+                                              : "the connection ended without an answer (%s)",
+                       tn_strerror(status));
+    } else if (f->framing.body == TN_HTTP_BODY_LENGTH) {
+        tn__fetch_fail(f, status, "the connection ended after %llu of %llu body bytes (%s)",
+                       (unsigned long long)got, (unsigned long long)f->framing.content_length, tn_strerror(status));
+    } else {
+        tn__fetch_fail(f, status, "the connection ended after %llu body bytes, %s (%s)", (unsigned long long)got,
+                       f->framing.body == TN_HTTP_BODY_CHUNKED ? "before the last chunk" : "not cleanly",
+                       tn_strerror(status));
+    }
+}
+
+TN__INTERNAL size_t tn__fetch_on_data(tn_fetch *f, int status, const char *data, size_t len) {
+    if (status) {
+        tn__fetch_on_end(f, status == TN_ECLOSED ? TN_EOF : status);
+        return 0;
+    }
+    if (!f->got_byte) {
+        f->got_byte = 1;
+        f->resp.first_byte_time = tn_loop_time(f->client->loop) - f->t0;
+    }
+    return f->state == TN__HF_HEAD ? tn__fetch_read_head(f, data, len) : tn__fetch_read_body(f, data, len);
+}
+
+// ---- redirects
+
+// Applies RFC 9110's method rules to the next request (as Tornado and curl).
+TN__PRIVATE void tn__fetch_redirect_method(tn_fetch *f, int code) {
+    bool to_get = (code == 303 && strcmp(f->method, "HEAD") != 0) ||
+                  ((code == 301 || code == 302) && strcmp(f->method, "POST") == 0);
+    if (!to_get) return;
+    f->method = "GET";
+    f->body = tn__str_n(NULL, 0);
+    f->dropped_body = 1;
+    f->producer = NULL;
+    f->expect_continue = 0;
+    f->user_has &= ~(unsigned)TN__HU_LENGTH;
+}
+
+TN__PRIVATE void tn__fetch_redirect(tn_fetch *f) {
+    tn_str loc = tn_headers_get(f->resp.headers, f->resp.num_headers, "Location");
+    tn_buf *target = &f->body_buf;  // free: a redirect's body was dropped
+    tn_buf_clear(target);
+    int r = tn_url_join(target, tn__str_n(f->cur.data, strlen(f->cur.data)), loc);
+    if (!r) r = tn__fetch_set_url(f, target->data, target->len);
+    if (r) {
+        tn__fetch_fail(f, r == TN_EINVAL ? TN_EPARSE : r,
+                       r == TN_ENOTSUP ? "redirected to https://, which needs TLS (not built in yet)"
+                                       : "redirected to \"%.*s\", which is not an http:// URL",
+                       (int)TN__MIN(loc.len, (size_t)120), loc.ptr);
+        return;
+    }
+    f->resp.redirects++;
+    tn__fetch_redirect_method(f, f->resp.code);
+    r = tn__fetch_build(f);
+    if (r) {
+        tn__fetch_fail(f, r, "building the redirected request: %s", tn_strerror(r));
+        return;
+    }
+    f->retried = f->force_new = 0;
+    tn__fetch_requeue(f);  // it may go to another host: it waits for room there
+}
+
+// ---- starting
+
+TN__PRIVATE int tn__fetch_start(tn_http_client *c, const tn_fetch_desc *d, tn_fetch_response **sync_out,
+                                tn_fetch **out) {
+    if (!c || !d || !d->url || (!d->on_response && !sync_out)) return TN_EINVAL;
+    if (c->closing || c->free_pending) return TN_ECLOSED;
+    if (d->decompress_response) {
+        TN__LOGW("http client: %s: decompress_response waits for the gzip codec", d->url);
+        return TN_ENOTSUP;
+    }
+    tn_fetch *f = tn__fetch_take(c);
+    if (!f) return TN_ENOMEM;
+    f->sync_out = sync_out;
+    int r = tn__fetch_copy(f, d);
+    if (!r) r = tn__fetch_set_url(f, f->resp.url, strlen(f->resp.url));
+    if (!r) r = tn__fetch_build(f);
+    if (r) {
+        TN__LOGW("http client: %s: %s", d->url,
+                 r == TN_ENOTSUP ? "https:// needs TLS, which is not built in yet"
+                 : r == TN_EINVAL ? "not an http:// URL, or a bad method, header line or body"
+                                  : tn_strerror(r));
+        f->where = TN__HF_DONE;
+        tn__fetch_recycle(f);
+        return r;
+    }
+    tn_loop *loop = c->loop;
+    f->t0 = tn_loop_time(loop);
+    f->resp.start_time = tn_time_wall();
+    double timeout = d->request_timeout > 0 ? d->request_timeout : 20.0;
+    f->timer = tn_loop_call_later(loop, timeout, tn__fetch_on_timeout, f);
+    tn__hc_enqueue(c, f, false);
+    tn__hc_pump_soon(c);  // never inside this call: on_response may not run in it
+    if (out) *out = f;
+    return 0;
+}
+
+TN_API int tn_http_client_fetch(tn_http_client *c, const tn_fetch_desc *desc) {
+    return tn__fetch_start(c, desc, NULL, NULL);
+}
+
+TN__PRIVATE void tn__fetch_sync_start(tn_loop *loop, void *arg) {
+    (void)loop;
+    (void)arg;
+}
+
+TN_API int tn_http_client_fetch_sync(tn_http_client *c, const tn_fetch_desc *desc, tn_fetch_response **out) {
+    *out = NULL;
+    tn_loop *loop = c->loop;
+    if (loop->running || loop->sync_active) return TN_EBUSY;
+    loop->now = tn__loop_clock(loop);  // the loop was idle: its clock is old
+    tn_fetch *f;
+    int r = tn__fetch_start(c, desc, out, &f);
+    if (r) return r;
+    r = tn_loop_run_sync(loop, tn__fetch_sync_start, NULL, 0);
+    if (!*out) tn__fetch_fail(f, r < 0 ? r : TN_ECANCELED, "the loop stopped before the answer");
+    r = (*out)->error;
+    if (c->free_pending) tn__hc_free_now(c);  // freed by a callback meanwhile (*out is ours)
+    return r;
+}
+
+TN_API tn_fetch_response *tn_fetch_response_keep(const tn_fetch_response *r) {
+    tn_fetch *f = TN__CAST(tn_fetch *, (void *)((char *)(uintptr_t)r - offsetof(tn_fetch, resp)));
+    f->kept = 1;
+    return &f->resp;
+}
+
+TN_API void tn_fetch_response_free(tn_fetch_response *r) {
+    if (!r) return;
+    tn_fetch *f = TN__CAST(tn_fetch *, (void *)((char *)r - offsetof(tn_fetch, resp)));
+    if (f->loans) f->free_pending = 1;  // its body goes back first (tn__fetch_body_back)
+    else tn__fetch_free_mem(f);
+}
+
+// ---- streamed request bodies
+
+TN_API int tn_fetch_write(tn_fetch *f, const void *data, size_t len, tn_fetch_write_cb cb, void *arg) {
+    if (f->where != TN__HF_RUNNING || !f->producing || f->body_ended || !f->conn) return TN_ECLOSED;
+    if (cb && f->wcb) return TN_EBUSY;
+    if ((f->user_has & TN__HU_LENGTH) && len > f->out_left) return TN_EINVAL;
+    tn_stream *s = f->conn->stream;
+    int r = 0;
+    if (f->chunked_out && len) {
+        char size[20];
+        r = tn_stream_write(s, size, (size_t)snprintf(size, sizeof size, "%zx\r\n", len), NULL, NULL);
+    }
+    if (!r) r = tn_stream_write(s, data, len, NULL, NULL);
+    if (!r && f->chunked_out && len) r = tn_stream_write(s, "\r\n", 2, NULL, NULL);
+    if (!r && cb) r = tn_stream_write(s, "", 0, tn__hc_conn_wrote, f->conn);
+    if (r) return r;
+    f->out_left -= f->user_has & TN__HU_LENGTH ? len : 0;
+    if (cb) {
+        f->conn->wfetch = f;
+        f->wconn = f->conn;
+        f->wcb = cb;
+        f->warg = arg;
+    }
+    return 0;
+}
+
+TN_API int tn_fetch_end_body(tn_fetch *f) {
+    if (f->where != TN__HF_RUNNING || !f->producing || f->body_ended || !f->conn) return TN_ECLOSED;
+    f->body_ended = 1;
+    if ((f->user_has & TN__HU_LENGTH) && f->out_left) {
+        // Reported when the connection's end reaches the fetch, not inside this call.
+        f->pending_error = TN_EINVAL;
+        snprintf(f->message, sizeof f->message, "the body producer ended %llu bytes short of its Content-Length",
+                 (unsigned long long)f->out_left);
+        tn_stream_close(f->conn->stream);
+        return TN_EINVAL;
+    }
+    f->request_sent = 1;
+    return f->chunked_out ? tn_stream_write(f->conn->stream, "0\r\n\r\n", 5, NULL, NULL) : 0;
+}
+
+TN_API void *tn_fetch_user_data(const tn_fetch *f) { return f->user_data; }
+// ==== END src/http/client.c ====
+
 // ==== BEGIN src/websocket/frame.c ====
 // >>ws_frame implementation
 #if defined(TN_AMALGAMATION_LINES)
@@ -15197,7 +17223,7 @@ TN_API tn_loop *tn_ws_loop(const tn_ws *ws) { return ws->loop; }
 // ==== BEGIN src/websocket/client.c ====
 // >>ws_client implementation
 #if defined(TN_AMALGAMATION_LINES)
-#line 19 "src/websocket/client.c"
+#line 20 "src/websocket/client.c"
 #endif
 
 #include <string.h>
@@ -15237,11 +17263,10 @@ TN__PRIVATE int tn__ws_append_protocols(tn_buf *b, const char *const *protos) {
 // TN_EINVAL or TN_ENOMEM.
 TN__PRIVATE int tn__ws_build_request(tn_buf *b, const tn_url *u, const tn_ws_connect_desc *d, const char *key,
                                      const char *offered) {
-    bool v6 = memchr(u->host.ptr, ':', u->host.len) != NULL;
-    int r = tn_buf_appendf(b, "GET %.*s%s%.*s HTTP/1.1\r\nHost: %s%.*s%s", (int)u->path.len, u->path.ptr,
-                           u->has_query ? "?" : "", (int)u->query.len, u->query.ptr, v6 ? "[" : "",
-                           (int)u->host.len, u->host.ptr, v6 ? "]" : "");
-    if (!r && u->port != 80) r = tn_buf_appendf(b, ":%u", (unsigned)u->port);
+    int r = tn_buf_append_str(b, "GET ");
+    if (!r) r = tn__url_append_target(b, u);
+    if (!r) r = tn_buf_append_str(b, " HTTP/1.1\r\nHost: ");
+    if (!r) r = tn__url_append_authority(b, u, 80);
     if (!r)
         r = tn_buf_appendf(b,
                            "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: %s\r\n"
@@ -19150,6 +21175,86 @@ TN_API tn_app *tn_handler_app(const tn_handler *h) {
     return w ? w->app : NULL;
 }
 // ==== END src/web/app.c ====
+
+// ==== BEGIN src/web/testing.c ====
+// >>testing implementation
+#if defined(TN_AMALGAMATION_LINES)
+#line 12 "src/web/testing.c"
+#endif
+
+#include <string.h>
+
+struct tn_http_test {
+    tn_loop *loop;
+    tn_app *app;
+    tn_http_client *client;
+    double timeout;
+    tn_fetch_response *last;  // kept until the next fetch
+    tn_fetch_response failed; // what a fetch that could not start returns
+    tn_buf url;
+};
+
+TN_API tn_http_test *tn_http_test_new(const tn_http_test_desc *desc) {
+    tn_http_test *t = TN__CAST(tn_http_test *, tn__calloc(1, sizeof *t));
+    if (!t) return NULL;
+    t->timeout = desc && desc->timeout > 0 ? desc->timeout : 5.0;
+    t->loop = tn_loop_new(desc ? &desc->loop : NULL);
+    t->app = t->loop ? tn_app_new(t->loop, desc ? &desc->app : NULL) : NULL;
+    tn_bind_desc b;
+    memset(&b, 0, sizeof b);
+    b.host = "127.0.0.1";
+    int r = t->app ? tn_app_listen_on(t->app, &b) : TN_ENOMEM;
+    t->client = r ? NULL : tn_http_client_new(t->loop, desc ? &desc->client : NULL);
+    if (!t->client) {
+        TN__LOGE("tn_http_test_new: cannot %s: %s", t->app ? "listen on 127.0.0.1" : "make the app",
+                 tn_strerror(r ? r : TN_ENOMEM));
+        tn_http_test_free(t);
+        return NULL;
+    }
+    return t;
+}
+
+TN_API void tn_http_test_free(tn_http_test *t) {
+    if (!t) return;
+    tn_fetch_response_free(t->last);
+    tn_loop_free(t->loop);
+    tn_buf_free(&t->url);
+    tn__free(t);
+}
+
+TN_API tn_loop *tn_http_test_loop(const tn_http_test *t) { return t->loop; }
+TN_API tn_app *tn_http_test_app(const tn_http_test *t) { return t->app; }
+TN_API tn_http_client *tn_http_test_client(const tn_http_test *t) { return t->client; }
+TN_API int tn_http_test_port(const tn_http_test *t) { return tn_app_port(t->app); }
+
+TN_API const char *tn_http_test_url(tn_http_test *t, const char *path) {
+    tn_buf_clear(&t->url);
+    if (strncmp(path, "http://", 7) == 0 || strncmp(path, "https://", 8) == 0)
+        return tn_buf_append_str(&t->url, path) ? "" : t->url.data;
+    if (tn_buf_appendf(&t->url, "http://127.0.0.1:%d%s", tn_http_test_port(t), path)) return "";
+    return t->url.data;
+}
+
+TN_API const tn_fetch_response *tn_http_test_fetch(tn_http_test *t, const char *path, const tn_fetch_desc *opts) {
+    tn_fetch_desc d;
+    if (opts) d = *opts;
+    else memset(&d, 0, sizeof d);
+    d.url = tn_http_test_url(t, path);
+    d.on_response = NULL;
+    if (!(d.request_timeout > 0)) d.request_timeout = t->timeout;
+    tn_fetch_response_free(t->last);
+    t->last = NULL;
+    int r = tn_http_client_fetch_sync(t->client, &d, &t->last);
+    if (t->last) return t->last;
+    memset(&t->failed, 0, sizeof t->failed);
+    t->failed.error = r;
+    t->failed.error_message = tn_strerror(r);
+    t->failed.url = t->failed.effective_url = t->url.data;
+    t->failed.body = tn__str_n("", 0);
+    t->failed.reason = tn__str_n("", 0);
+    return &t->failed;
+}
+// ==== END src/web/testing.c ====
 
 #endif // TORNADO_IMPLEMENTATION
 

@@ -14,10 +14,10 @@
     CONTENTS
     ========
     This guide comes first: what works, step-by-step programs, the HTTP
-    server, static files, long polling, templates, WebSockets, conventions,
-    lifetimes, threads, memory, errors and logging. Then the API, one
-    section per module, lowest floor first, each with a greppable anchor
-    (search for ">>loop"):
+    server, static files, long polling, templates, WebSockets, the HTTP
+    client, tests, conventions, lifetimes, threads, memory, errors and
+    logging. Then the API, one section per module, lowest floor first, each
+    with a greppable anchor (search for ">>loop"):
 
     base       >>config       configuration macros, linkage, the version
                >>error        the TN_E* codes, tn_strerror, tn_err_name
@@ -38,6 +38,7 @@
     http       >>http_parse   heads, framing, chunked bodies
                >>url  >>args  >>httputil  >>cookie  >>multipart
                >>http_server  the HTTP/1.1 server: requests, responses
+               >>http_client  the HTTP/1.1 client, its pool (AsyncHTTPClient)
     websocket  >>ws_frame     frames, masks, close payloads
                >>websocket    a connection, at either end
                >>ws_client    the client (websocket_connect)
@@ -48,6 +49,7 @@
                >>app          the application: routes, listening
                >>arguments  >>cookies  >>xsrf  >>render (tn_render)
                >>ws_server    WebSocket routes (WebSocketHandler)
+               >>testing      an app and a client for tests (AsyncHTTPTestCase)
 
     After the API comes the implementation: >>internal (what every part
     shares), then each module's code under its anchor and "implementation"
@@ -73,6 +75,11 @@
     - Static files (>>static): tn_app_desc.static_path, TN_STATIC_ROUTE,
       tn_static_url, files embedded by tools/pack; bodies go out with
       sendfile (tn_send_file), never read whole into memory.
+    - An HTTP/1.1 client (>>http_client): tn_http_client_fetch with a
+      keep-alive pool per host, max_clients and a queue, redirects,
+      timeouts, streamed bodies both ways, a blocking fetch for scripts;
+      build/fetch is it as a command. tn_http_test (>>testing) starts an
+      app on a loopback port and fetches from it, for tests.
     - Condition, Event, Semaphore/Lock and Queue for callbacks (>>locks).
     - HTML templates like tornado.template (>>template): tn_render(h,
       "page.html", ctx) with {{ }}, if/for, include, extends/block.
@@ -82,7 +89,7 @@
     - Pure helpers: HTTP parsing (>>http_parse), URLs, forms, multipart,
       cookies, dates, MIME types, JSON (>>json), base64, SHA-1, SHA-256 and
       HMAC, UTF-8 validation, WebSocket frames (>>ws_frame).
-    Coming: the HTTP client, TLS; see README.md.
+    Coming: TLS (https://, wss://) and gzip; see README.md.
 
     STEP BY STEP: HELLO, WORLD (examples/helloworld.c)
     ==================================================
@@ -182,6 +189,36 @@
     tn_ws_close work in any callback; a tn_ws is valid until on_close
     returns. tn_ws_connect(loop, &desc) is the client, with the same class
     and rules; see >>websocket, >>ws_server and >>ws_client, with examples.
+
+    HTTP CLIENT (examples/webspider.c, tools/fetch.c)
+    ================================================
+    A client holds the limits and the pool; each fetch is a desc and a
+    callback that runs exactly once, later, with the response (valid during
+    the callback; tn_fetch_response_keep keeps it):
+
+        static void done(const tn_fetch_response *r, void *ud) {
+            if (r->error) fprintf(stderr, "%s\n", r->error_message);
+            else printf("%.*s", (int)r->body.len, r->body.ptr);
+        }
+        tn_http_client *c = tn_http_client_new(loop, NULL);
+        tn_http_client_fetch(c, &(tn_fetch_desc){
+            .url = "http://127.0.0.1:8888/", .on_response = done});
+
+    r->error is 0 for a 2xx answer read whole, TN_EHTTP for other statuses
+    (code and body set), else why it failed (TN_ECONNREFUSED, TN_ETIMEDOUT,
+    TN_EPARSE, TN_EOF for a short body, TN_EMSGSIZE...), with a one-line
+    r->error_message. Connections are kept per host:port after answers whose
+    framing allows it; a stale one is retried once for idempotent methods.
+    For scripts, a client made with loop NULL runs its own loop:
+    tn_http_client_fetch_sync(c, &desc, &r) blocks until the answer.
+
+    TESTS (>>testing)
+    =================
+    tn_http_test_new(&desc) serves desc.app on 127.0.0.1 (an ephemeral port)
+    with a client beside it; tn_http_test_fetch(t, "/path", NULL) runs the
+    loop until the answer is in (Tornado's AsyncHTTPTestCase.fetch). Give
+    desc.loop.clock a clock of yours and timeouts fire only when your test
+    moves it: they are checked to the tick, however slow the machine.
 
     STEP BY STEP: A LINE-ECHO SERVER (examples/tcpecho.c)
     =====================================================

@@ -83,6 +83,8 @@ checks() {
     need "nc (OpenBSD's, with -N)"              netcat-openbsd    sh -c 'nc -h 2>&1 | grep -qE "^[[:space:]]+-N[[:space:]]"'
     need "ab"                                   apache2-utils     have ab
     need "wrk"                                  wrk               have wrk
+    need "nginx (the HTTP client's interop peer)" nginx-light     sh -c 'command -v nginx || test -x /usr/sbin/nginx'
+    need "h2o (the HTTP client's interop peer)" h2o               have h2o
     need "node"                                 nodejs            have node
     need "npm"                                  npm               have npm
     need "chromium (/usr/bin/chromium, driven by Playwright)" chromium test -x /usr/bin/chromium

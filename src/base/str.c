@@ -112,3 +112,29 @@ TN_API void tn_buf_free(tn_buf *b) {
     b->data = NULL;
     b->len = b->cap = 0;
 }
+
+TN__INTERNAL int tn__buf_append_num(tn_buf *b, uint64_t v, unsigned base) {
+    char tmp[24];
+    int i = (int)sizeof tmp;
+    do {
+        tmp[--i] = "0123456789abcdef"[v % base];
+        v /= base;
+    } while (v);
+    return tn_buf_append(b, tmp + i, sizeof tmp - (size_t)i);
+}
+
+TN__INTERNAL int tn__buf_reserve_exact(tn_buf *b, size_t extra) {
+    if (extra > SIZE_MAX - b->len - 1) return TN_ENOMEM;
+    size_t need = b->len + extra + 1;  // + 1: the NUL
+    if (need <= b->cap) return 0;
+    char *p = TN__CAST(char *, tn__realloc(b->data, need));
+    if (!p) return TN_ENOMEM;
+    b->data = p;
+    b->cap = need;
+    return 0;
+}
+
+TN__INTERNAL void tn__buf_trim(tn_buf *b, size_t keep) {
+    if (b->cap > keep) tn_buf_free(b);
+    else tn_buf_clear(b);
+}

@@ -191,9 +191,7 @@ TN__PRIVATE int tn__http_line_text(const tn__http_head *h, size_t *q, unsigned c
     return *q >= e ? tn__http_need_line(h, *q) : 0;
 }
 
-// RFC 3986 host [":" port]; the host may be empty only when !strict, the
-// port is required when need_port.
-TN__PRIVATE bool tn__http_valid_host(tn_str s, bool strict, bool need_port) {
+TN__INTERNAL bool tn__http_valid_host(tn_str s, bool strict, bool need_port) {
     size_t i = 0, n = s.len;
     const unsigned char *p = (const unsigned char *)s.ptr;
     if (n && p[0] == '[') {

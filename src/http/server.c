@@ -148,17 +148,6 @@ TN__PRIVATE const tn_buf *tn__hserver_defaults(tn_http_server *srv) {
     return &srv->defaults;
 }
 
-// Appends a number in `base` (10 or 16) without printf: it is on every response.
-TN__PRIVATE int tn__buf_append_num(tn_buf *b, uint64_t v, unsigned base) {
-    char tmp[24];
-    int i = (int)sizeof tmp;
-    do {
-        tmp[--i] = "0123456789abcdef"[v % base];
-        v /= base;
-    } while (v);
-    return tn_buf_append(b, tmp + i, sizeof tmp - (size_t)i);
-}
-
 TN__PRIVATE bool tn__header_ok(const char *name, const char *value) {
     if (!name || !*name || !value) return false;
     for (const char *p = name; *p; p++)
@@ -177,8 +166,7 @@ TN__PRIVATE void tn__hconn_flush_out_now(tn_http_server *srv, bool now) {
     if (!c || !srv->out.len) return;
     // A failure closes the stream, and its close callback tells the rest.
     tn__stream_write(c->stream, srv->out.data, srv->out.len, NULL, NULL, now);
-    tn_buf_clear(&srv->out);
-    if (srv->out.cap > TN__REQ_KEEP_BUF) tn_buf_free(&srv->out);
+    tn__buf_trim(&srv->out, TN__REQ_KEEP_BUF);
 }
 
 TN__PRIVATE void tn__hconn_flush_out(tn_http_server *srv) { tn__hconn_flush_out_now(srv, true); }
@@ -348,11 +336,6 @@ TN__PRIVATE void tn__hserver_handle_stream(tn_tcp_server *tcp, tn_stream *s, voi
 
 // ---- requests: a pool of handler objects, so a steady state allocates nothing
 
-TN__PRIVATE void tn__buf_trim(tn_buf *b) {
-    if (b->cap > TN__REQ_KEEP_BUF) tn_buf_free(b);
-    else tn_buf_clear(b);
-}
-
 TN__PRIVATE tn__hreq *tn__hreq_take(tn_http_server *srv) {
     tn__hreq *r = srv->free_reqs;
     if (r) {
@@ -413,10 +396,10 @@ TN__PRIVATE void tn__hreq_release(tn__hreq *r) {
         tn__hreq_free_mem(r);
         return;
     }
-    tn__buf_trim(&r->head);
-    tn__buf_trim(&r->body);
-    tn__buf_trim(&r->resp);
-    tn__buf_trim(&r->out);
+    tn__buf_trim(&r->head, TN__REQ_KEEP_BUF);
+    tn__buf_trim(&r->body, TN__REQ_KEEP_BUF);
+    tn__buf_trim(&r->resp, TN__REQ_KEEP_BUF);
+    tn__buf_trim(&r->out, TN__REQ_KEEP_BUF);
     r->next_free = srv->free_reqs;
     srv->free_reqs = r;
     srv->nfree++;

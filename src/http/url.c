@@ -1,6 +1,7 @@
 // >>url implementation
 #include "base/internal.h"
 #include "http/url.h"
+#include "http/url_internal.h"
 #include "base/error.h"
 #include "base/str.h"
 #include "base/str_internal.h"
@@ -59,7 +60,9 @@ TN_API int tn_url_escape(tn_buf *out, const char *s, size_t len, bool plus) {
 
 // The first of `stops` in [p, end), or end.
 TN__PRIVATE const char *tn__url_find(const char *p, const char *end, const char *stops) {
-    while (p < end && (*p == '\0' || !strchr(stops, *p))) p++;
+    for (; p < end; p++)  // no strchr per byte: a client parses a URL per request
+        for (const char *s = stops; *s; s++)
+            if (*p == *s) return p;
     return p;
 }
 
@@ -153,4 +156,145 @@ TN_API int tn_url_parse_str(tn_str url, tn_url *u) {
 
 TN_API int tn_url_parse(const char *url, tn_url *out) {
     return tn_url_parse_str(tn_str_c(url), out);
+}
+
+// ---- building requests from a parsed URL (the HTTP and WebSocket clients)
+
+TN__INTERNAL int tn__url_append_authority(tn_buf *b, const tn_url *u, uint16_t default_port) {
+    bool v6 = memchr(u->host.ptr, ':', u->host.len) != NULL;
+    int r = v6 ? tn_buf_append(b, "[", 1) : 0;
+    if (!r) r = tn_buf_append(b, u->host.ptr, u->host.len);
+    if (!r && v6) r = tn_buf_append(b, "]", 1);
+    if (!r && u->port != default_port) {  // ":port" without printf: it is on every request
+        char num[6];
+        int i = (int)sizeof num;
+        for (unsigned v = u->port; v || i == (int)sizeof num; v /= 10) num[--i] = (char)('0' + v % 10);
+        num[--i] = ':';
+        r = tn_buf_append(b, num + i, sizeof num - (size_t)i);
+    }
+    return r;
+}
+
+TN__INTERNAL int tn__url_append_target(tn_buf *b, const tn_url *u) {
+    int r = tn_buf_append(b, u->path.ptr, u->path.len);
+    if (!r && u->has_query) r = tn_buf_append(b, "?", 1);
+    if (!r && u->has_query) r = tn_buf_append(b, u->query.ptr, u->query.len);
+    return r;
+}
+
+// ---- reference resolution (RFC 3986 section 5)
+
+// A URI reference split as RFC 3986 appendix B does; absent parts are NULL.
+typedef struct tn__url_ref {
+    tn_str scheme, authority, path, query, fragment;
+} tn__url_ref;
+
+TN__PRIVATE void tn__url_split_ref(tn_str s, tn__url_ref *r) {
+    const char *p = s.ptr, *end = s.ptr + s.len, *q = tn__url_find(p, end, ":/?#");
+    memset(r, 0, sizeof *r);
+    if (q < end && *q == ':' && tn__url_scheme_ok(tn__str_n(p, (size_t)(q - p)))) {
+        r->scheme = tn__str_n(p, (size_t)(q - p));
+        p = q + 1;
+    }
+    if (end - p >= 2 && p[0] == '/' && p[1] == '/') {
+        q = tn__url_find(p + 2, end, "/?#");
+        r->authority = tn__str_n(p + 2, (size_t)(q - p - 2));
+        p = q;
+    }
+    q = tn__url_find(p, end, "?#");
+    r->path = tn__str_n(p, (size_t)(q - p));
+    p = q;
+    if (p < end && *p == '?') {
+        q = tn__url_find(p + 1, end, "#");
+        r->query = tn__str_n(p + 1, (size_t)(q - p - 1));
+        p = q;
+    }
+    if (p < end) r->fragment = tn__str_n(p + 1, (size_t)(end - p - 1));
+}
+
+// Drops the last segment written since `from`, with the "/" before it.
+TN__PRIVATE void tn__url_pop_segment(tn_buf *out, size_t from) {
+    size_t n = out->len;
+    while (n > from && out->data[n - 1] != '/') n--;
+    out->len = n > from ? n - 1 : from;
+    out->data[out->len] = '\0';
+}
+
+// Appends path `in` with "." and ".." segments removed (RFC 3986 5.2.4).
+TN__PRIVATE int tn__url_append_path(tn_buf *out, tn_str in) {
+    size_t from = out->len, i = 0, n = in.len;
+    const char *s = in.ptr;
+    int r = 0;
+    while (i < n && !r) {
+        const char *p = s + i;
+        size_t left = n - i;
+        if (left >= 3 && memcmp(p, "../", 3) == 0) i += 3;                              // A
+        else if (left >= 2 && memcmp(p, "./", 2) == 0) i += 2;                          // A
+        else if (left >= 3 && memcmp(p, "/./", 3) == 0) i += 2;                         // B
+        else if (left == 2 && memcmp(p, "/.", 2) == 0) r = tn_buf_append(out, "/", 1), i = n;
+        else if (left >= 4 && memcmp(p, "/../", 4) == 0) tn__url_pop_segment(out, from), i += 3;  // C
+        else if (left == 3 && memcmp(p, "/..", 3) == 0) {
+            tn__url_pop_segment(out, from);
+            r = tn_buf_append(out, "/", 1);
+            i = n;
+        } else if ((left == 1 && p[0] == '.') || (left == 2 && memcmp(p, "..", 2) == 0)) {
+            i = n;                                                                      // D
+        } else {                                                                        // E
+            size_t j = i + (p[0] == '/');
+            while (j < n && s[j] != '/') j++;
+            r = tn_buf_append(out, p, j - i);
+            i = j;
+        }
+    }
+    return r;
+}
+
+// The reference's path merged with the base's (RFC 3986 5.2.3), dots removed.
+TN__PRIVATE int tn__url_append_merged(tn_buf *out, const tn__url_ref *b, tn_str ref_path) {
+    tn_buf merged;
+    memset(&merged, 0, sizeof merged);
+    int r;
+    if (b->authority.ptr && b->path.len == 0) {
+        r = tn_buf_append(&merged, "/", 1);
+    } else {
+        size_t dir = b->path.len;
+        while (dir && b->path.ptr[dir - 1] != '/') dir--;
+        r = tn_buf_append(&merged, b->path.ptr, dir);
+    }
+    if (!r) r = tn_buf_append(&merged, ref_path.ptr, ref_path.len);
+    if (!r) r = tn__url_append_path(out, tn__str_n(merged.data, merged.len));
+    tn_buf_free(&merged);
+    return r;
+}
+
+TN_API int tn_url_join(tn_buf *out, tn_str base, tn_str ref) {
+    tn__url_ref b, rf;
+    tn__url_split_ref(base, &b);
+    tn__url_split_ref(ref, &rf);
+    if (!b.scheme.ptr) return TN_EPARSE;
+    const tn__url_ref *auth = rf.scheme.ptr || rf.authority.ptr ? &rf : &b;
+    tn_str query = rf.query;
+    size_t start = out->len;
+    int r = tn_buf_append(out, (rf.scheme.ptr ? rf : b).scheme.ptr, (rf.scheme.ptr ? rf : b).scheme.len);
+    if (!r) r = tn_buf_append(out, ":", 1);
+    if (!r && auth->authority.ptr) r = tn_buf_append(out, "//", 2);
+    if (!r && auth->authority.ptr) r = tn_buf_append(out, auth->authority.ptr, auth->authority.len);
+    if (r) {
+    } else if (auth == &rf || (rf.path.len && rf.path.ptr[0] == '/')) {
+        r = tn__url_append_path(out, rf.path);
+    } else if (rf.path.len == 0) {
+        r = tn_buf_append(out, b.path.ptr, b.path.len);
+        if (!rf.query.ptr) query = b.query;
+    } else {
+        r = tn__url_append_merged(out, &b, rf.path);
+    }
+    if (!r && query.ptr) r = tn_buf_append(out, "?", 1);
+    if (!r && query.ptr) r = tn_buf_append(out, query.ptr, query.len);
+    if (!r && rf.fragment.ptr) r = tn_buf_append(out, "#", 1);
+    if (!r && rf.fragment.ptr) r = tn_buf_append(out, rf.fragment.ptr, rf.fragment.len);
+    if (r) {
+        out->len = start;
+        if (out->data) out->data[start] = '\0';
+    }
+    return r;
 }

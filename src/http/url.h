@@ -43,6 +43,11 @@ typedef struct tn_url {
 TN_API int tn_url_parse(const char *url, tn_url *out);
 // tn_url_parse for a view that need not be NUL-terminated.
 TN_API int tn_url_parse_str(tn_str url, tn_url *out);
+// Resolves `ref` (a URL, or a reference such as "/a", "b/c", "../d", "?q",
+// "//host/x") against the absolute URL `base`, as RFC 3986 section 5 does
+// (dot segments removed, the fragment taken from ref), and appends the
+// result to out. Returns 0, TN_EPARSE (base has no scheme) or TN_ENOMEM.
+TN_API int tn_url_join(tn_buf *out, tn_str base, tn_str ref);
 
 TN__END_DECLS
 #endif

@@ -532,9 +532,9 @@ TN__PRIVATE void tn__stream_handle_close(tn__handle *h) {
     tn__stream_close(TN__CAST(tn_stream *, (void *)h), TN_ECANCELED);
 }
 
-TN_API tn_stream *tn_stream_new(tn_loop *loop, int fd, const tn_stream_desc *desc) {
+TN__INTERNAL tn_stream *tn__stream_new(tn_loop *loop, int fd, const tn_stream_desc *desc, bool flags_set) {
     tn_stream *s = TN__CAST(tn_stream *, tn__calloc(1, sizeof *s));
-    if (!s || tn__set_nonblock_cloexec(fd) != 0) {
+    if (!s || (!flags_set && tn__set_nonblock_cloexec(fd) != 0)) {
         tn__free(s);
         close(fd);
         return NULL;
@@ -559,6 +559,10 @@ TN_API tn_stream *tn_stream_new(tn_loop *loop, int fd, const tn_stream_desc *des
     s->handle.close = tn__stream_handle_close;
     tn__loop_add_handle(loop, &s->handle);
     return s;
+}
+
+TN_API tn_stream *tn_stream_new(tn_loop *loop, int fd, const tn_stream_desc *desc) {
+    return tn__stream_new(loop, fd, desc, false);
 }
 
 TN__PRIVATE tn__rcb tn__rcb_read(tn_stream_read_cb cb) {

@@ -1,6 +1,6 @@
 // ---------------------------------------------------------------------------
-// >>stream_internal  What the HTTP server asks of a stream beyond its API
-// (net/stream.c)
+// >>stream_internal  What the HTTP server and TCP connections ask of a
+// stream beyond its API (net/stream.c)
 // ---------------------------------------------------------------------------
 #ifndef TN__NET_STREAM_INTERNAL_H
 #define TN__NET_STREAM_INTERNAL_H
@@ -14,6 +14,10 @@ TN__INTERNAL int tn__stream_write(tn_stream *s, const void *data, size_t len, tn
 // Drops the write callback of the queued file (the request that queued it
 // is gone): for the http server, whose requests can go before their file is sent.
 TN__INTERNAL void tn__stream_forget_file_cb(tn_stream *s);
+// tn_stream_new; `flags_set`: fd is already non-blocking and close-on-exec
+// (the library's own sockets: accept4, SOCK_NONBLOCK), which saves three
+// fcntl calls per connection (tcp.c).
+TN__INTERNAL tn_stream *tn__stream_new(tn_loop *loop, int fd, const tn_stream_desc *desc, bool flags_set);
 // Sets max_write_buffer_size after the stream was made (the http server
 // hands a detached connection to a new owner with its own cap).
 TN__INTERNAL void tn__stream_set_max_write(tn_stream *s, size_t max);

@@ -16,6 +16,7 @@
 #include "base/log_internal.h"
 #include "base/str_internal.h"
 #include "http/parse_internal.h"
+#include "http/url_internal.h"
 #include "websocket/websocket_internal.h"
 
 #include <string.h>
@@ -55,11 +56,10 @@ TN__PRIVATE int tn__ws_append_protocols(tn_buf *b, const char *const *protos) {
 // TN_EINVAL or TN_ENOMEM.
 TN__PRIVATE int tn__ws_build_request(tn_buf *b, const tn_url *u, const tn_ws_connect_desc *d, const char *key,
                                      const char *offered) {
-    bool v6 = memchr(u->host.ptr, ':', u->host.len) != NULL;
-    int r = tn_buf_appendf(b, "GET %.*s%s%.*s HTTP/1.1\r\nHost: %s%.*s%s", (int)u->path.len, u->path.ptr,
-                           u->has_query ? "?" : "", (int)u->query.len, u->query.ptr, v6 ? "[" : "",
-                           (int)u->host.len, u->host.ptr, v6 ? "]" : "");
-    if (!r && u->port != 80) r = tn_buf_appendf(b, ":%u", (unsigned)u->port);
+    int r = tn_buf_append_str(b, "GET ");
+    if (!r) r = tn__url_append_target(b, u);
+    if (!r) r = tn_buf_append_str(b, " HTTP/1.1\r\nHost: ");
+    if (!r) r = tn__url_append_authority(b, u, 80);
     if (!r)
         r = tn_buf_appendf(b,
                            "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: %s\r\n"

@@ -29,6 +29,12 @@ PROGRAMS = {
     "pack": ([".", "name"], []),
     "multiprocess": ([], ["--port", "--processes", "--reuse-port", "--quiet"]),
     "embed_poll": ([], ["--port"]),
+    "fetch": (["http://127.0.0.1:1/"], ["--print-headers", "--print-body", "--follow-redirects", "--max-redirects",
+                                       "--request-timeout", "--connect-timeout", "--max-body-size=BYTES",
+                                       "--method=METHOD", "--body=TEXT", "--header=LINE", "--proxy-host=HOST",
+                                       "--proxy-port"]),
+    "webspider": (["http://127.0.0.1:1/"], ["--concurrency", "--timeout"]),
+    "httpclient": (["http://127.0.0.1:1/"], ["--concurrent=N", "--max-clients", "--upload=BYTES", "--length"]),
 }
 LOGGING = ["--logging=debug|info|warning|error|none", "--log-to-stderr", "--log-file-prefix=PATH",
            "--log-file-max-size", "--log-file-num-backups"]

@@ -161,3 +161,41 @@ TEST(url_parse_errors) {
     tn_str nul = {"http://h/\0x", 11};
     CHECK_INT(tn_url_parse_str(nul, &u), TN_EPARSE);
 }
+
+// RFC 3986 section 5.4: every normal and abnormal example, and a few more.
+TEST(url_join_rfc3986) {
+    static const char *const cases[][2] = {
+        {"g:h", "g:h"}, {"g", "http://a/b/c/g"}, {"./g", "http://a/b/c/g"}, {"g/", "http://a/b/c/g/"},
+        {"/g", "http://a/g"}, {"//g", "http://g"}, {"?y", "http://a/b/c/d;p?y"}, {"g?y", "http://a/b/c/g?y"},
+        {"#s", "http://a/b/c/d;p?q#s"}, {"g#s", "http://a/b/c/g#s"}, {"g?y#s", "http://a/b/c/g?y#s"},
+        {";x", "http://a/b/c/;x"}, {"g;x", "http://a/b/c/g;x"}, {"g;x?y#s", "http://a/b/c/g;x?y#s"},
+        {"", "http://a/b/c/d;p?q"}, {".", "http://a/b/c/"}, {"./", "http://a/b/c/"}, {"..", "http://a/b/"},
+        {"../", "http://a/b/"}, {"../g", "http://a/b/g"}, {"../..", "http://a/"}, {"../../", "http://a/"},
+        {"../../g", "http://a/g"},
+        // abnormal
+        {"../../../g", "http://a/g"}, {"../../../../g", "http://a/g"}, {"/./g", "http://a/g"},
+        {"/../g", "http://a/g"}, {"g.", "http://a/b/c/g."}, {".g", "http://a/b/c/.g"}, {"g..", "http://a/b/c/g.."},
+        {"..g", "http://a/b/c/..g"}, {"./../g", "http://a/b/g"}, {"./g/.", "http://a/b/c/g/"},
+        {"g/./h", "http://a/b/c/g/h"}, {"g/../h", "http://a/b/c/h"}, {"g;x=1/./y", "http://a/b/c/g;x=1/y"},
+        {"g;x=1/../y", "http://a/b/c/y"}, {"g?y/./x", "http://a/b/c/g?y/./x"}, {"g?y/../x", "http://a/b/c/g?y/../x"},
+        {"g#s/./x", "http://a/b/c/g#s/./x"}, {"g#s/../x", "http://a/b/c/g#s/../x"}, {"http:g", "http:g"},
+        // what a Location or a link may hold
+        {"http://other:81/x/../y?q", "http://other:81/y?q"}, {"//h2/p", "http://h2/p"},
+    };
+    tn_str base = tn_str_c("http://a/b/c/d;p?q");
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        tn_buf out = {0};
+        CHECK_OK(tn_url_join(&out, base, tn_str_c(cases[i][0])));
+        if (strcmp(out.data, cases[i][1]) != 0)
+            tt_fail(__FILE__, __LINE__, "\"%s\" gave \"%s\", expected \"%s\"", cases[i][0], out.data, cases[i][1]);
+        tn_buf_free(&out);
+    }
+    // a base with an authority and no path; appending to what is there
+    tn_buf out = {0};
+    CHECK_OK(tn_buf_append_str(&out, ">"));
+    CHECK_OK(tn_url_join(&out, tn_str_c("http://h:8080"), tn_str_c("x")));
+    CHECK_STR(out.data, ">http://h:8080/x");
+    CHECK_INT(tn_url_join(&out, tn_str_c("/relative/base"), tn_str_c("x")), TN_EPARSE);
+    CHECK_STR(out.data, ">http://h:8080/x");
+    tn_buf_free(&out);
+}
