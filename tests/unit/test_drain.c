@@ -114,6 +114,30 @@ TEST(drain_answers_what_is_in_flight_and_closes_the_rest) {
     sim_done(loop);
 }
 
+// Connections the kernel completed but the server had not accepted yet when
+// the drain began: their clients think they are connected (and have sent a
+// request); they are accepted and answered, not reset with the listener.
+TEST(drain_serves_the_connections_queued_on_the_listener) {
+    tn_loop *loop = sim_loop_new();
+    tn_http_server *srv = drain_server(loop);
+    int fds[3];
+    for (int i = 0; i < 3; i++) {
+        fds[i] = sim_connect();  // queued: the loop has not run since
+        sim_send(fds[i], GET("/"), strlen(GET("/")));
+    }
+    tn_http_server_drain(srv, NULL, NULL);
+    sim_settle(loop);
+    CHECK(refused());
+    for (int i = 0; i < 3; i++) {
+        tn_buf got = {0};
+        CHECK(sim_drain(fds[i], &got));
+        CHECK(got.data && strstr(got.data, "Connection: close\r\n") && strstr(got.data, "\r\n\r\nhello"));
+        tn_buf_free(&got);
+        close(fds[i]);
+    }
+    sim_done(loop);
+}
+
 // At drain_timeout a request still parked gets 503 and its handler hears
 // on_connection_close; not a tick before.
 TEST(drain_deadline_answers_a_parked_request_503) {
