@@ -83,6 +83,8 @@ checks() {
     need "nc (OpenBSD's, with -N)"              netcat-openbsd    sh -c 'nc -h 2>&1 | grep -qE "^[[:space:]]+-N[[:space:]]"'
     need "ab"                                   apache2-utils     have ab
     need "wrk"                                  wrk               have wrk
+    need "nginx (in front of the examples: tests/integration/test_nginx.py)" nginx-light test -x /usr/sbin/nginx
+    need "systemd-analyze (checks examples/tornado-chat.service)" systemd have systemd-analyze
     need "node"                                 nodejs            have node
     need "npm"                                  npm               have npm
     need "chromium (/usr/bin/chromium, driven by Playwright)" chromium test -x /usr/bin/chromium

@@ -17,9 +17,16 @@
 //
 // Build alone (from the repository's root, which __FILE__ is relative to):
 //     cc -O2 -o chat examples/chat/chat.c -pthread
-// Run: ./chat [--port=8888] [--root=DIR] [--stats] [--drain_timeout=10s]   (--help lists all)
-//   --root   the folder holding templates/ and static/ (default: this file's)
-//   --stats  also serve GET /a/stats (waiters, memory) for tools/bench/longpoll.sh
+// Run: ./chat [--port=8888] [--address=IP] [--xheaders] [--root=DIR] [--stats]
+//             [--drain_timeout=10s]   (--help lists all)
+//   --address   listen on this address only (default: every interface);
+//               behind a proxy, 127.0.0.1
+//   --xheaders  behind a proxy (nginx): the client's address and scheme come
+//               from X-Real-IP / X-Forwarded-For and X-Scheme / X-Forwarded-Proto
+//   --root      the folder holding templates/ and static/ (default: this file's)
+//   --stats     also serve GET /a/stats (waiters, memory) for tools/bench/longpoll.sh
+// examples/nginx.conf and examples/tornado-chat.service run it behind nginx
+// as a systemd service (README.md, Deployment).
 #define TORNADO_IMPLEMENTATION
 #include "../../tornado.h"
 
@@ -275,13 +282,19 @@ static void default_root(void) {
 
 int main(int argc, char **argv) {
     int port = 8888;
-    bool stats = false;
+    bool stats = false, xheaders = false;
     double drain_timeout = 10;
+    const char *address = NULL;
     default_root();
     const char *root = chat.root;
     tn_options *opts = tn_options_new(&(tn_options_desc){
         .options = (tn_option_desc[]){
             TN_OPTION_PORT(&port),
+            {.name = "address", .value = &address, .metavar = "IP",
+             .help = "listen on this address only (default: every interface)"},
+            {.name = "xheaders", .type = TN_OPTION_BOOL, .value = &xheaders,
+             .help = "take the client's address and scheme from a proxy's X-Real-IP, X-Forwarded-For, "
+                     "X-Scheme, X-Forwarded-Proto"},
             {.name = "root", .value = &root, .metavar = "DIR", .help = "the folder holding templates/ and static/"},
             {.name = "stats", .type = TN_OPTION_BOOL, .value = &stats,
              .help = "also serve GET /a/stats (waiters, memory) for tools/bench/longpoll.sh"},
@@ -316,13 +329,13 @@ int main(int argc, char **argv) {
         .xsrf_cookies = true,
         .template_path = templates,
         .static_path = statics,
-        .server = {.drain_timeout = drain_timeout},
+        .server = {.drain_timeout = drain_timeout, .xheaders = xheaders},
     });
-    if (!app || !chat.cond || tn_app_listen(app, port) != 0) {
-        TN_LOGE("cannot listen on port %d", port);
+    if (!app || !chat.cond || tn_app_listen_on(app, &(tn_bind_desc){.host = address, .port = port}) != 0) {
+        TN_LOGE("cannot listen on %s:%d", address ? address : "*", port);
         return 1;
     }
-    TN_LOGI("Listening on http://127.0.0.1:%d", tn_app_port(app));
+    TN_LOGI("Listening on http://%s:%d", address ? address : "127.0.0.1", tn_app_port(app));
     tn_loop_stop_on_signals(loop);  // SIGTERM: drain, then tn_loop_start returns
     tn_loop_start(loop);
     tn_app_free(app);  // polls still parked (after a second signal) see their connection close
