@@ -330,11 +330,10 @@ TN__PRIVATE void tn__hconn_close_when_sent(tn__hconn *c) {
 }
 
 // Bytes of a request are there: in the stream's buffer, or arrived in the
-// kernel's and not read yet.
+// kernel's and not read yet (a peek; the socket does not block).
 TN__PRIVATE bool tn__hconn_has_input(const tn__hconn *c) {
     char b;
-    return tn_stream_read_buffer_size(c->stream) > 0 ||
-           recv(tn_stream_fd(c->stream), &b, 1, MSG_PEEK | MSG_DONTWAIT) > 0;
+    return tn_stream_read_buffer_size(c->stream) > 0 || recv(tn_stream_fd(c->stream), &b, 1, MSG_PEEK) > 0;
 }
 
 TN__PRIVATE void tn__hconn_on_close(tn_stream *s, int reason, void *arg) {

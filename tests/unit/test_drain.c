@@ -395,6 +395,30 @@ TEST(drain_sigterm_drains_every_server_and_tn_loop_start_returns_when_done) {
     sim_done(loop);
 }
 
+// An admin request that stops the server it came through: it is answered
+// (with Connection: close), and then tn_loop_start returns.
+static void quit_cb(tn_handler *h) {
+    tn_loop_drain(tn_handler_loop(h));
+    tn_write_str(h, "bye");
+}
+
+TEST(drain_from_inside_a_handler_answers_it_and_then_returns) {
+    tn_loop *loop = sim_loop_new();
+    tn_http_server_desc d;
+    memset(&d, 0, sizeof d);
+    d.request_cb = quit_cb;
+    sim_http_server(loop, &d);
+    int fd = sim_connect();
+    sim_send(fd, GET("/quit"), strlen(GET("/quit")));
+    CHECK_OK(tn_loop_start(loop));  // returns: drained
+    tn_buf got = {0};
+    CHECK(sim_drain(fd, &got));
+    CHECK(got.data && strstr(got.data, "Connection: close\r\n") && strstr(got.data, "\r\n\r\nbye"));
+    close(fd);
+    tn_buf_free(&got);
+    sim_done(loop);
+}
+
 static void drain_loop(tn_loop *loop, void *arg) {
     (void)arg;
     tn_loop_drain(loop);
