@@ -66,7 +66,7 @@
     - An event loop (epoll / kqueue / poll chosen at compile time) with fd
       handlers, timers (O(log n) add and cancel), periodic callbacks, a
       thread-safe add_callback, run_in_executor (a thread pool), run_sync,
-      and SIGINT/SIGTERM to a clean stop; it can run inside another main
+      and SIGINT/SIGTERM to a graceful stop (a drain); it can run inside another main
       loop (tn_loop_fds, tn_loop_timeout), and programs can fork one process
       per core (>>process).
     - Buffered non-blocking streams (Tornado's IOStream) and TCP servers and
@@ -262,10 +262,26 @@
         tn_loop_start(loop);
 
     The parent stays inside tn_process_fork: it restarts children that crash
-    (up to max_restarts), passes SIGTERM/SIGINT on to them and exits when they
-    are gone. Or give every process its own socket on the same port with
+    (up to max_restarts), passes SIGTERM/SIGINT on to them (they drain; it
+    closes its copies of the sockets) and exits when they are gone. Or give
+    every process its own socket on the same port with
     tn_bind_desc.reuse_port = true (SO_REUSEPORT) and the kernel spreads the
     connections; >>process compares the two.
+
+    STOPPING GRACEFULLY
+    ===================
+    tn_loop_stop_on_signals(loop) makes the first SIGTERM or Ctrl-C a drain
+    and the second a stop at once; tn_loop_start returns when the drain is
+    over, and tn_loop_free frees the rest. A program that decides itself
+    calls tn_loop_drain(loop), or tn_app_drain(app, done_cb, arg) for one
+    app. A draining server refuses new connections at once (its listening
+    sockets close), answers every request it is reading or answering with
+    Connection: close, closes connections waiting between requests, sends
+    WebSockets close 1001 and waits their close_timeout, and at
+    drain_timeout (10 s, in tn_http_server_desc) answers 503 to what is
+    left (a handler still at work hears on_connection_close) and closes the
+    rest. See tn_http_server_drain, and README.md (Deployment) for nginx,
+    systemd and descriptor limits.
 
     INSIDE ANOTHER MAIN LOOP (examples/embed_poll.c)
     ================================================
@@ -428,6 +444,8 @@
 //   body_timeout             60 s      a whole request body, after its head
 //   write_timeout            60 s      queued output with no byte taken by the
 //                                      client; nginx's send_timeout
+//   drain_timeout            10 s      a graceful stop (SIGTERM, tn_loop_drain):
+//                                      then 503 to what is left, and close
 // WebSocket limits are in tn_ws_class (max_message_size, ping and close
 // timeouts).
 
@@ -1638,9 +1656,18 @@ TN_API int tn_loop_run_sync(tn_loop *loop, tn_cb start, void *arg, double timeou
 // Ends the tn_loop_run_sync in progress with `result`. Ignored when none is.
 TN_API void tn_loop_sync_done(tn_loop *loop, int result);
 
-// Turns SIGINT and SIGTERM into a clean tn_loop_stop of `loop` (one loop per
-// process; a later call moves the signals to another loop). Returns 0 or an
-// error. tn_loop_free restores the default handlers.
+// A graceful stop: every HTTP server on the loop drains (stops accepting,
+// finishes the requests in flight, says goodbye to its WebSockets; see
+// tn_http_server_drain), and tn_loop_start returns once all have finished,
+// at once when there are none. A second call stops at once (tn_loop_stop).
+// Call it on the loop's thread (from others: through tn_loop_add_callback).
+TN_API void tn_loop_drain(tn_loop *loop);
+// Turns the first SIGINT or SIGTERM into tn_loop_drain and the next one into
+// tn_loop_stop (one loop per process; a later call moves the signals to
+// another loop). A signal that was ignored stays ignored (as in the
+// children of tn_process_fork, where Ctrl-C reaches the parent, which passes
+// it on as SIGTERM). Returns 0 or an error. tn_loop_free puts back the
+// handlers there were before.
 TN_API int tn_loop_stop_on_signals(tn_loop *loop);
 
 // ---- fd handlers (Tornado's add_handler / update_handler / remove_handler)
@@ -1877,14 +1904,18 @@ typedef struct tn_process_desc {
     int max_restarts;     // abnormal exits restarted, in all, before the
                           // parent gives up; default 100; negative: none
     double stop_timeout;  // seconds the children get to exit after SIGTERM
-                          // before SIGKILL; default 30
+                          // before SIGKILL; default 30, above the drain's
+                          // deadline (tn_http_server_desc.drain_timeout, 10)
 } tn_process_desc;
 
 // Tornado's fork_processes (desc may be NULL). Returns only in the children,
 // each with its task id, 0..num_processes-1. The parent stays in the call:
 // it restarts, under the same task id, a child killed by a signal or that
-// exits non-zero; on SIGTERM or SIGINT it sends SIGTERM to every child and
-// waits for them. It then exits: 0 once all children exited cleanly, 1 if a
+// exits non-zero; on SIGTERM or SIGINT it closes its copies of the listening
+// sockets (new connections are refused while the children drain), sends
+// SIGTERM to every child (a second signal: another SIGTERM, which stops them
+// at once) and waits for them. Children ignore SIGINT (Ctrl-C reaches the
+// whole process group; the parent passes it on once). It then exits: 0 once all children exited cleanly, 1 if a
 // child failed to stop, had to be killed, or crashed more than max_restarts
 // times (the others are stopped then). On Linux children get SIGTERM when
 // the parent dies. Returns a negative code, with nothing forked, when a loop
@@ -2689,6 +2720,11 @@ typedef struct tn_http_server_desc {
                                // RequestReadTimeout header=20)
     double body_timeout;       // seconds for a whole body, from the end of
                                // its head; default 60
+    double drain_timeout;      // seconds a drain (tn_http_server_drain,
+                               // SIGTERM) waits for the requests in flight
+                               // and WebSockets' goodbyes before it answers
+                               // 503 and closes the rest; default 10, below
+                               // tn_process_desc.stop_timeout (30)
     const char *server_header; // default "TornadoServer/tornado.h-<version>";
                                // "" sends no Server header
 } tn_http_server_desc;
@@ -2707,6 +2743,21 @@ TN_API int tn_http_server_port(const tn_http_server *srv);
 // Stops listening, closes every connection and frees the server. Handlers
 // still deferred stay valid until they finish (their writes do nothing).
 TN_API void tn_http_server_stop(tn_http_server *srv);
+// A graceful stop (what tn_loop_drain and SIGTERM do to every server):
+//  - the listening sockets close now (after the connections already queued
+//    on them are accepted): new connections are refused at once;
+//  - each request being read or answered is answered with Connection:
+//    close, then its connection closes (requests pipelined behind it are not
+//    read: a client retries them); a connection waiting for its next
+//    request closes now, one that has not sent its first gets a second;
+//  - WebSockets get a close frame 1001 (going away) and their close_timeout
+//    for the client's answer;
+//  - at drain_timeout, requests not answered yet get 503 (their deferred
+//    handlers hear on_connection_close; they stay valid until tn_finish) and
+//    every other connection closes.
+// done_cb (may be NULL) runs once, later, when no connection is left (a
+// second call only replaces it). The server stays until tn_http_server_stop.
+TN_API void tn_http_server_drain(tn_http_server *srv, tn_cb done_cb, void *arg);
 // Open connections (for tests and metrics).
 TN_API size_t tn_http_server_connections(const tn_http_server *srv);
 
@@ -3721,6 +3772,11 @@ TN_API int tn_app_listen_on(tn_app *app, const tn_bind_desc *bind);
 TN_API int tn_app_add_sockets(tn_app *app, const int *fds, int n);
 // The port of the first listening socket.
 TN_API int tn_app_port(const tn_app *app);
+// A graceful stop of the app's server and its WebSockets (what
+// tn_loop_drain and SIGTERM do): see tn_http_server_drain, whose deadline
+// is tn_app_desc.server.drain_timeout. done_cb (may be NULL) runs once no
+// connection is left.
+TN_API void tn_app_drain(tn_app *app, tn_cb done_cb, void *arg);
 // Appends the path of the route named `name` with its groups filled by args
 // (escaped here). Returns 0, TN_ENOENT (no such name) or TN_EINVAL.
 TN_API int tn_app_reverse_url(const tn_app *app, const char *name, const char *const *args, int nargs, tn_buf *out);
@@ -8706,6 +8762,16 @@ struct tn__handle {
     void (*close)(tn__handle *h);
 };
 
+// An object tn_loop_drain asks to stop gracefully (an HTTP server). It
+// leaves the loop's list (tn__loop_remove_drainer) once it has nothing left
+// to finish, or when it is freed; during a drain the loop stops as the last
+// one leaves.
+typedef struct tn__drainer tn__drainer;
+struct tn__drainer {
+    tn__drainer *prev, *next;
+    void (*drain)(tn__drainer *d);
+};
+
 typedef struct tn__timer {
     double when;
     uint64_t seq;     // FIFO among equal deadlines
@@ -8752,6 +8818,8 @@ struct tn_loop {
     uint64_t timer_seq;
     // owned objects, closed by tn_loop_free
     tn__handle handles;
+    tn__drainer drainers;    // what tn_loop_drain drains
+    int draining;            // tn_loop_drain was called: a second call stops
     tn__executor *exec;
     // run_sync state
     int sync_active, sync_finished, sync_result;
@@ -8770,6 +8838,9 @@ struct tn_loop {
 
 TN__INTERNAL void tn__loop_add_handle(tn_loop *loop, tn__handle *h);
 TN__INTERNAL void tn__loop_remove_handle(tn__handle *h);
+TN__INTERNAL void tn__loop_add_drainer(tn_loop *loop, tn__drainer *d);
+// Safe to call twice, and for a drainer never added.
+TN__INTERNAL void tn__loop_remove_drainer(tn_loop *loop, tn__drainer *d);
 TN__INTERNAL void tn__loop_wake(tn_loop *loop);
 TN__INTERNAL char *tn__loop_scratch(tn_loop *loop, size_t *cap);
 TN__INTERNAL tn_buf *tn__loop_buf(tn_loop *loop);
@@ -9054,6 +9125,40 @@ TN__INTERNAL void tn__loop_remove_handle(tn__handle *h) {
     h->next = h->prev = NULL;
 }
 
+// ---- drainers (tn_loop_drain)
+
+TN__INTERNAL void tn__loop_add_drainer(tn_loop *loop, tn__drainer *d) {
+    d->next = loop->drainers.next;
+    d->prev = &loop->drainers;
+    d->next->prev = d;
+    loop->drainers.next = d;
+}
+
+TN__INTERNAL void tn__loop_remove_drainer(tn_loop *loop, tn__drainer *d) {
+    if (!d->next) return;
+    d->prev->next = d->next;
+    d->next->prev = d->prev;
+    d->next = d->prev = NULL;
+    if (loop->draining && loop->drainers.next == &loop->drainers) {
+        TN__LOGI("drained: stopping the loop");
+        tn_loop_stop(loop);
+    }
+}
+
+TN_API void tn_loop_drain(tn_loop *loop) {
+    if (loop->draining) {
+        tn_loop_stop(loop);
+        return;
+    }
+    loop->draining = 1;
+    // A drainer with nothing to finish leaves the list inside its drain.
+    for (tn__drainer *d = loop->drainers.next, *next; d != &loop->drainers; d = next) {
+        next = d->next;
+        d->drain(d);
+    }
+    if (loop->drainers.next == &loop->drainers) tn_loop_stop(loop);
+}
+
 TN__INTERNAL char *tn__loop_scratch(tn_loop *loop, size_t *cap) {
     if (!loop->scratch) {
         loop->scratch = TN__CAST(char *, tn__malloc(TN_DEFAULT_READ_CHUNK_SIZE));
@@ -9068,8 +9173,13 @@ TN__INTERNAL tn_buf *tn__loop_buf(tn_loop *loop) { return &loop->buf; }
 
 // ---- wake-up channel: an eventfd on Linux, a self-pipe elsewhere
 
-static volatile sig_atomic_t tn__signal_hit;
+// SIGINT and SIGTERM, counted by the handler (lock-free atomics are safe
+// there) and acted on by the loop's wake-up handler, one by one.
+static int tn__signals_caught, tn__signals_seen;
+static volatile sig_atomic_t tn__signal_last;
 static tn_loop *tn__signal_loop;
+static struct sigaction tn__signal_old[2];  // restored by tn_loop_free
+static const int tn__signal_nums[2] = {SIGINT, SIGTERM};
 
 TN__INTERNAL void tn__loop_wake(tn_loop *loop) {
     // One byte in flight is enough: the loop clears the flag before it
@@ -9086,11 +9196,12 @@ TN__PRIVATE void tn__loop_on_wake(tn_loop *loop, int fd, int events, void *arg) 
     char buf[256];
     while (read(fd, buf, sizeof buf) > 0) {}
     TN__ATOMIC_STORE(&loop->wake_pending, 0);
-    int sig = tn__signal_hit;
-    if (sig && tn__signal_loop == loop) {
-        tn__signal_hit = 0;
-        TN__LOGI("received signal %d, stopping the loop", sig);
-        tn_loop_stop(loop);
+    if (tn__signal_loop != loop) return;
+    // The first signal drains, the next one stops at once.
+    for (int caught = TN__ATOMIC_LOAD(&tn__signals_caught); tn__signals_seen != caught; tn__signals_seen++) {
+        if (!loop->draining) TN__LOGI("received signal %d: draining (signal again to stop at once)", (int)tn__signal_last);
+        else TN__LOGI("received signal %d again: stopping at once", (int)tn__signal_last);
+        tn_loop_drain(loop);
     }
 }
 
@@ -9139,6 +9250,7 @@ TN_API tn_loop *tn_loop_new(const tn_loop_desc *desc) {
     loop->desc.max_events = TN__DEF(loop->desc.max_events, 256);
     loop->be_fd = loop->wake_rfd = loop->wake_wfd = -1;
     loop->handles.next = loop->handles.prev = &loop->handles;
+    loop->drainers.next = loop->drainers.prev = &loop->drainers;
     loop->fired_cap = loop->desc.max_events;
     loop->now = tn__loop_clock(loop);
     tn__mutex_init(&loop->cb_lock);
@@ -9182,8 +9294,7 @@ TN_API void tn_loop_free(tn_loop *loop) {
     tn__loop_set_current(loop);
     tn__loop_close_all(loop);
     if (tn__signal_loop == loop) {
-        signal(SIGINT, SIG_DFL);
-        signal(SIGTERM, SIG_DFL);
+        for (int i = 0; i < 2; i++) sigaction(tn__signal_nums[i], &tn__signal_old[i], NULL);
         tn__signal_loop = NULL;
     }
     if (loop->wake_rfd >= 0) {
@@ -9374,6 +9485,7 @@ TN_API int tn_loop_start(tn_loop *loop) {
         }
     }
     TN__ATOMIC_STORE(&loop->stopping, 0);
+    loop->draining = 0;
     loop->running = 0;
     return r;
 }
@@ -9417,7 +9529,8 @@ TN_API void tn_loop_sync_done(tn_loop *loop, int result) {
 // ---- signals
 
 static void tn__on_signal(int sig) {
-    tn__signal_hit = sig;
+    tn__signal_last = sig;
+    TN__ATOMIC_ADD(&tn__signals_caught, 1);
     tn_loop *loop = tn__signal_loop;
     if (!loop) return;
     int saved = errno;  // write() is async-signal-safe; errno must survive
@@ -9428,14 +9541,23 @@ static void tn__on_signal(int sig) {
 }
 
 TN_API int tn_loop_stop_on_signals(tn_loop *loop) {
-    tn__signal_loop = loop;
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = tn__on_signal;
     sigemptyset(&sa.sa_mask);
     sa.sa_flags = SA_RESTART;
-    if (sigaction(SIGINT, &sa, NULL) < 0 || sigaction(SIGTERM, &sa, NULL) < 0)
-        return tn__err_from_errno(errno);
+    for (int i = 0; i < 2; i++) {
+        struct sigaction old;
+        if (sigaction(tn__signal_nums[i], NULL, &old) < 0) return tn__err_from_errno(errno);
+        // A signal ignored from the start stays ignored (the Unix rule for
+        // SIGINT in background jobs; tn_process_fork's children, whose
+        // parent passes Ctrl-C on as SIGTERM).
+        if (old.sa_handler != tn__on_signal) tn__signal_old[i] = old;
+        if (old.sa_handler == SIG_IGN) continue;
+        if (sigaction(tn__signal_nums[i], &sa, NULL) < 0) return tn__err_from_errno(errno);
+    }
+    tn__signals_seen = TN__ATOMIC_LOAD(&tn__signals_caught);  // signals before this call are not ours
+    tn__signal_loop = loop;
     return 0;
 }
 // ==== END src/loop/loop.c ====
@@ -9876,6 +9998,7 @@ TN__INTERNAL void tn__executor_free(tn_loop *loop) {
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/socket.h>
 #include <sys/time.h>
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -9962,6 +10085,10 @@ TN__PRIVATE int tn__proc_start(tn__procs *p, int id) {
     tn__task_id = id;
     tn__free(p->pids);
     tn__proc_restore_signals(p);
+    // Ctrl-C reaches the whole process group; the parent passes it on as
+    // SIGTERM, which starts a child's drain. Were SIGINT the child's too, it
+    // would count as a second signal and stop the drain at once.
+    signal(SIGINT, SIG_IGN);
 #if defined(__linux__)
     // A parent killed with SIGKILL cannot stop its children: the kernel
     // does, so no orphan keeps the port.
@@ -9977,9 +10104,24 @@ TN__PRIVATE void tn__proc_kill_all(tn__procs *p, int sig) {
         if (p->pids[i]) kill(p->pids[i], sig);
 }
 
+// The listening sockets the parent holds are there for the children it
+// may restart. Once they stop, new connections must be refused at once, not
+// left waiting in a queue that nobody takes from any more: the children close
+// theirs as they drain, and the parent its copies here.
+TN__PRIVATE void tn__proc_close_listeners(void) {
+    long max = sysconf(_SC_OPEN_MAX);
+    if (max < 0 || max > 65536) max = 65536;  // listening sockets come early: low numbers
+    for (int fd = 0; fd < (int)max; fd++) {
+        int on = 0;
+        socklen_t len = sizeof on;
+        if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &on, &len) == 0 && on) close(fd);
+    }
+}
+
 TN__PRIVATE void tn__proc_stop(tn__procs *p) {
     if (p->stopping) return;
     p->stopping = 1;
+    tn__proc_close_listeners();
     tn__proc_kill_all(p, SIGTERM);
     struct itimerval it;
     memset(&it, 0, sizeof it);
@@ -10048,9 +10190,12 @@ TN__PRIVATE int tn__proc_supervise(tn__procs *p, int *id) {
     for (;;) {
         if (tn__proc_reap(p, id)) return 1;
         if (!p->running) return 0;
-        if (tn__proc_stop_sig && !p->stopping) {
-            TN__LOGI("received signal %d, stopping %d children", (int)tn__proc_stop_sig, p->running);
+        if (tn__proc_stop_sig) {  // the children drain; a second signal stops them at once
+            TN__LOGI("received signal %d, %s %d children", (int)tn__proc_stop_sig,
+                     p->stopping ? "stopping at once" : "stopping", p->running);
+            if (p->stopping) tn__proc_kill_all(p, SIGTERM);
             tn__proc_stop(p);
+            tn__proc_stop_sig = 0;  // signals are blocked here: none is lost
         }
         if (tn__proc_alarm) {
             tn__proc_alarm = 0;
@@ -11532,6 +11677,10 @@ TN_API void tn_stream_set_user_data(tn_stream *s, void *user_data) { s->user_dat
 // Makes srv its caller's to free (with tn_tcp_server_stop): the loop no
 // longer frees it at tn_loop_free. For servers built on a TCP server.
 TN__INTERNAL void tn__tcp_server_disown(tn_tcp_server *srv);
+// Accepts what waits in the listening queues now (up to max_accepts per
+// socket), for a server about to stop listening: those clients think they
+// are connected already, and may have sent a request.
+TN__INTERNAL void tn__tcp_server_accept_queued(tn_tcp_server *srv);
 #endif
 // ==== END src/net/tcp_internal.h ====
 
@@ -11709,6 +11858,11 @@ TN_API int tn_tcp_server_listen(tn_tcp_server *srv, const tn_bind_desc *bind) {
 TN_API int tn_tcp_server_port(const tn_tcp_server *srv) { return srv->nfds ? tn__local_port(srv->fds[0]) : 0; }
 
 TN__INTERNAL void tn__tcp_server_disown(tn_tcp_server *srv) { tn__loop_remove_handle(&srv->handle); }
+
+TN__INTERNAL void tn__tcp_server_accept_queued(tn_tcp_server *srv) {
+    for (int i = 0; i < srv->nfds && !srv->paused && !srv->stop_pending; i++)
+        tn__server_on_accept(srv->loop, srv->fds[i], TN_IO_READ, srv);
+}
 
 TN_API void tn_tcp_server_stop(tn_tcp_server *srv) {
     if (!srv) return;
@@ -13826,6 +13980,24 @@ typedef struct tn__http_hooks {
 // tn_http_server_stop): the loop no longer frees it at tn_loop_free.
 TN__INTERNAL void tn__http_server_adopt(tn_http_server *srv, const tn__http_hooks *hooks);
 
+// A connection tn_detach handed to another protocol that its server still
+// says goodbye to when it drains (a WebSocket): drain(u, false) when the
+// drain starts, drain(u, true) at its deadline (drop it now). The server's
+// drain ends once every such connection was untracked.
+typedef struct tn__upgraded tn__upgraded;
+struct tn__upgraded {
+    tn__upgraded *prev, *next;
+    tn_http_server *srv;        // whose list it is in; NULL: none
+    void (*drain)(tn__upgraded *u, bool now);
+};
+// Puts u in the list of the server that received h (nothing if it is gone).
+TN__INTERNAL void tn__http_server_track(tn_handler *h, tn__upgraded *u, void (*drain)(tn__upgraded *u, bool now));
+// Takes u out of its server's list, when its connection closed. Safe twice,
+// and for a u never tracked (zeroed).
+TN__INTERNAL void tn__http_server_untrack(tn__upgraded *u);
+// True when h's server drains (an upgrade is refused then).
+TN__INTERNAL bool tn__handler_draining(const tn_handler *h);
+
 // A request object's extension: state a layer above keeps with it. Request
 // objects are pooled, so the extension is reused by later requests; the
 // server frees it with ext_free when it frees the object.
@@ -13887,7 +14059,9 @@ struct tn_http_server {
     tn_buf out;                // responses to pipelined requests, written as one
     tn__hconn *out_conn;       // whose responses `out` holds
     int flush_queued;          // a tn__hserver_flush_cb is on the loop's queue
-    int stopped;               // freed by that callback, which must still find it
+    int queued;                // callbacks on the loop's queue that hold srv
+                               // (the flush, requests' releases)
+    int stopped;               // freed by the last of them, which must still find it
     tn__tlist idle, header, body;  // waiting for a request to start, for the
                                    // rest of its head, for its body
     time_t date_sec;
@@ -13895,6 +14069,13 @@ struct tn_http_server {
     tn_buf defaults;           // "Server: ..\r\nContent-Type: ..\r\nDate: ..\r\n", per second
     tn_header *parsed;         // max_headers slots the parser fills; a request
                                // keeps only as many as it has (a parked one is small)
+    // draining (tn_http_server_drain)
+    tn__drainer drainer;       // in the loop's list, for tn_loop_drain
+    tn__upgraded *upgraded;    // detached connections to say goodbye to
+    int draining, drained;
+    tn_timeout grace, deadline, done;
+    tn_cb done_cb;
+    void *done_arg;
 };
 
 struct tn__hconn {
@@ -13961,6 +14142,7 @@ struct tn__hreq {
 
 TN__PRIVATE void tn__hconn_close(tn__hconn *c);
 TN__PRIVATE void tn__hconn_read_head(tn__hconn *c, tn__tlist *wait);
+TN__PRIVATE void tn__hserver_drain_check(tn_http_server *srv);
 TN__PRIVATE void tn__hreq_release(tn__hreq *r);
 TN__PRIVATE void tn__hreq_clear_body(tn__hreq *r);
 
@@ -14002,19 +14184,37 @@ TN__PRIVATE void tn__hconn_flush_out_now(tn_http_server *srv, bool now) {
 
 TN__PRIVATE void tn__hconn_flush_out(tn_http_server *srv) { tn__hconn_flush_out_now(srv, true); }
 
+TN__PRIVATE void tn__hreq_free_mem(tn__hreq *r);
+
+// What a stopped server's queued callbacks may still touch: the server and
+// its pool of requests (a release may be queued for a request in it).
+TN__PRIVATE void tn__hserver_free_mem(tn_http_server *srv) {
+    while (srv->free_reqs) {
+        tn__hreq *r = srv->free_reqs;
+        srv->free_reqs = r->next_free;
+        tn__hreq_free_mem(r);
+    }
+    tn__free(srv);
+}
+
+// One of srv's queued callbacks has run.
+TN__PRIVATE void tn__hserver_unqueue(tn_http_server *srv) {
+    if (--srv->queued == 0 && srv->stopped) tn__hserver_free_mem(srv);
+}
+
 TN__PRIVATE void tn__hserver_flush_cb(tn_loop *loop, void *arg) {
     tn_http_server *srv = TN__CAST(tn_http_server *, arg);
     (void)loop;
     srv->flush_queued = 0;
-    if (srv->stopped) tn__free(srv);
-    else tn__hconn_flush_out(srv);
+    if (!srv->stopped) tn__hconn_flush_out(srv);
+    tn__hserver_unqueue(srv);
 }
 
 // Writes the batch once this iteration has served every ready request: the
 // answers to requests pipelined in one read leave in one write.
 TN__PRIVATE void tn__hserver_flush_soon(tn_http_server *srv) {
     if (srv->flush_queued) return;
-    if (tn_loop_add_callback(srv->loop, tn__hserver_flush_cb, srv) == 0) srv->flush_queued = 1;
+    if (tn_loop_add_callback(srv->loop, tn__hserver_flush_cb, srv) == 0) srv->flush_queued = 1, srv->queued++;
     else tn__hconn_flush_out(srv);
 }
 
@@ -14110,6 +14310,23 @@ TN__PRIVATE void tn__hconn_close(tn__hconn *c) {
     tn_stream_close(c->stream);  // the close callback below does the rest
 }
 
+TN__PRIVATE void tn__hconn_close_after_write(tn_stream *s, int status, void *arg);
+
+// Closes c once what it has queued went out (at once when nothing is).
+TN__PRIVATE void tn__hconn_close_when_sent(tn__hconn *c) {
+    tn__hconn_stop_timer(c);
+    if (c->srv->out_conn == c) tn__hconn_flush_out(c->srv);
+    if (tn_stream_write_buffer_size(c->stream)) tn_stream_write(c->stream, "", 0, tn__hconn_close_after_write, NULL);
+    else tn_stream_close(c->stream);
+}
+
+// Bytes of a request are there: in the stream's buffer, or arrived in the
+// kernel's and not read yet (a peek; the socket does not block).
+TN__PRIVATE bool tn__hconn_has_input(const tn__hconn *c) {
+    char b;
+    return tn_stream_read_buffer_size(c->stream) > 0 || recv(tn_stream_fd(c->stream), &b, 1, MSG_PEEK) > 0;
+}
+
 TN__PRIVATE void tn__hconn_on_close(tn_stream *s, int reason, void *arg) {
     tn__hconn *c = TN__CAST(tn__hconn *, arg);
     tn_http_server *srv = c->srv;
@@ -14142,6 +14359,7 @@ TN__PRIVATE void tn__hconn_on_close(tn_stream *s, int reason, void *arg) {
     if (c->next) c->next->prev = c->prev;
     srv->nconns--;
     tn__free(c);
+    tn__hserver_drain_check(srv);
 }
 
 TN__PRIVATE void tn__hserver_handle_stream(tn_tcp_server *tcp, tn_stream *s, void *arg) {
@@ -14154,6 +14372,7 @@ TN__PRIVATE void tn__hserver_handle_stream(tn_tcp_server *tcp, tn_stream *s, voi
     }
     c->srv = srv;
     c->stream = s;
+    c->closing = srv->draining;  // taken from the listening queue as the drain began
     tn_addr peer;
     if (tn_stream_peer_addr(s, &peer) != 0 || tn_addr_ip(&peer, c->remote_ip, sizeof c->remote_ip) < 0)
         strcpy(c->remote_ip, "0.0.0.0");
@@ -14223,7 +14442,7 @@ TN__PRIVATE void tn__hreq_release(tn__hreq *r) {
     r->released = 1;
     tn__loop_remove_handle(&r->handle);
     tn__hreq_drop_lent(r);
-    if (!srv || srv->nfree >= TN__REQ_MAX_POOL) {
+    if (!srv || srv->stopped || srv->nfree >= TN__REQ_MAX_POOL) {
         tn__hreq_free_mem(r);
         return;
     }
@@ -14237,8 +14456,18 @@ TN__PRIVATE void tn__hreq_release(tn__hreq *r) {
 }
 
 TN__PRIVATE void tn__hreq_release_cb(tn_loop *loop, void *arg) {
+    tn__hreq *r = TN__CAST(tn__hreq *, arg);
+    tn_http_server *srv = r->srv;
     (void)loop;
-    tn__hreq_release(TN__CAST(tn__hreq *, arg));
+    tn__hreq_release(r);
+    if (srv) tn__hserver_unqueue(srv);
+}
+
+// Releases r once the callback in progress has returned (its caller may
+// still hold h). The server outlives the wait, even when stopped meanwhile
+// (tn_loop_free stops it before it runs what is queued).
+TN__PRIVATE void tn__hreq_release_soon(tn__hreq *r) {
+    if (tn_loop_add_callback(r->loop, tn__hreq_release_cb, r) == 0 && r->srv) r->srv->queued++;
 }
 
 // ---- reading a request
@@ -14481,7 +14710,7 @@ TN__PRIVATE size_t tn__hconn_on_head(tn_stream *s, int status, const char *data,
         return len;
     }
     if (srv->desc.xheaders) tn__hreq_apply_xheaders(r);
-    r->keep_alive = r->framing.keep_alive && !srv->desc.no_keep_alive;
+    r->keep_alive = r->framing.keep_alive && !srv->desc.no_keep_alive && !c->closing;
     r->body_done = r->framing.body == TN_HTTP_BODY_NONE ||
                    (r->framing.body == TN_HTTP_BODY_LENGTH && r->framing.content_length == 0);
     r->head_method = tn_str_eq(r->pub.request.method, "HEAD");
@@ -14514,6 +14743,10 @@ TN__PRIVATE void tn__hconn_on_drained(tn_stream *s, int status, void *arg) {
 TN__PRIVATE void tn__hconn_read_head(tn__hconn *c, tn__tlist *wait) {
     tn_http_server *srv = c->srv;
     c->req = NULL;
+    if (srv->draining && wait == &srv->idle && !tn__hconn_has_input(c)) {
+        tn__hconn_close_when_sent(c);  // no next request started: none will be read
+        return;
+    }
     size_t queued = tn_stream_write_buffer_size(c->stream) + (srv->out_conn == c ? srv->out.len : 0);
     if (queued > srv->desc.max_write_buffer_size) {
         tn__hconn_stop_timer(c);
@@ -14681,7 +14914,7 @@ TN_API int tn_finish(tn_handler *h) {
     // the caller's callback returns.
     if (!r->dispatching) {
         if (!c) tn__hreq_release(r);
-        else tn_loop_add_callback(r->loop, tn__hreq_release_cb, r);
+        else tn__hreq_release_soon(r);
     }
     return 0;
 }
@@ -14745,7 +14978,8 @@ TN_API tn_stream *tn_detach(tn_handler *h, int status) {
     r->status = status;
     r->finished = 1;
     if (srv->hooks.after_finish) srv->hooks.after_finish(h);
-    if (!r->dispatching) tn_loop_add_callback(r->loop, tn__hreq_release_cb, r);
+    if (!r->dispatching) tn__hreq_release_soon(r);
+    tn__hserver_drain_check(srv);  // the stream is no longer the server's to wait for
     return s;
 }
 
@@ -14913,6 +15147,111 @@ TN_API void tn_clear_written(tn_handler *h) { tn__hreq_clear_body(TN__REQ(h)); }
 // For the automatic ETag, which hashes what tn_get_written shows.
 TN__INTERNAL bool tn__handler_has_lent(const tn_handler *h) { return TN__REQ(h)->nlent != 0; }
 
+// ---- draining: a graceful stop (tn_http_server_drain, tn_loop_drain)
+
+// A connection that has not sent a byte of its first request gets this
+// long from the start of the drain to begin one: its client may be about to
+// send it (it may even have been accepted from the listening queue as the
+// drain began). One still silent then (a browser's preconnection) closes.
+#define TN__DRAIN_FIRST_REQUEST 1.0
+
+// The drain begins for c: the request it is reading or answering is its
+// last, answered with Connection: close; between requests it closes now,
+// unless the next one has begun to arrive.
+TN__PRIVATE void tn__hconn_drain(tn__hconn *c) {
+    c->closing = 1;
+    if (c->req && !c->req->finished) c->req->keep_alive = 0;
+    if (c->tlist == &c->srv->idle && !tn__hconn_has_input(c)) tn__hconn_close_when_sent(c);
+}
+
+TN__PRIVATE void tn__hserver_drain_grace(tn_loop *loop, void *arg) {
+    tn_http_server *srv = TN__CAST(tn_http_server *, arg);
+    (void)loop;
+    srv->grace.id = 0;
+    for (tn__hconn *c = srv->conns; c; c = c->next)  // closes run later: the list holds
+        if (c->tlist == &srv->header && !c->req && !tn__hconn_has_input(c)) tn__hconn_close(c);
+}
+
+// The deadline: a request not answered yet gets a 503 (a handler still at
+// work hears on_connection_close, as in Tornado when its connection
+// closes); every other connection closes, WebSockets without waiting more.
+TN__PRIVATE void tn__hserver_drain_deadline(tn_loop *loop, void *arg) {
+    tn_http_server *srv = TN__CAST(tn_http_server *, arg);
+    (void)loop;
+    srv->deadline.id = 0;
+    size_t answered = 0, closed = 0, ws = 0;
+    for (tn__hconn *c = srv->conns; c; c = c->next) {
+        tn__hreq *r = c->req;
+        if (tn_stream_closed(c->stream)) continue;
+        if (r && !r->finished && !r->headers_sent) {
+            r->status = 503;       // for the access line when the handler finishes
+            r->headers_sent = 1;   // its own answer can no longer go out
+            tn__hconn_reject(c, 503);
+            answered++;
+        } else {
+            tn__hconn_close(c);
+            closed++;
+        }
+    }
+    for (tn__upgraded *u = srv->upgraded, *next; u; u = next, ws++) {
+        next = u->next;
+        u->drain(u, true);
+    }
+    TN__LOGW("drain deadline (%g s): %zu requests answered 503, %zu connections and %zu WebSockets closed",
+             srv->desc.drain_timeout, answered, closed, ws);
+}
+
+TN__PRIVATE void tn__hserver_drain_start(tn_http_server *srv) {
+    if (srv->draining || srv->drained) return;
+    srv->draining = 1;
+    if (srv->tcp) {  // new connections are refused from now on
+        tn__tcp_server_accept_queued(srv->tcp);  // those queued think they are connected
+        tn_tcp_server_stop(srv->tcp);
+        srv->tcp = NULL;
+    }
+    size_t ws = 0;
+    for (tn__upgraded *u = srv->upgraded; u; u = u->next, ws++) u->drain(u, false);  // closes run later
+    for (tn__hconn *c = srv->conns; c; c = c->next) tn__hconn_drain(c);
+    TN__LOGI("draining: %zu connections, %zu WebSockets; deadline in %g s", srv->nconns, ws,
+             srv->desc.drain_timeout);
+    srv->grace = tn_loop_call_later(srv->loop, TN__DRAIN_FIRST_REQUEST, tn__hserver_drain_grace, srv);
+    srv->deadline = tn_loop_call_later(srv->loop, srv->desc.drain_timeout, tn__hserver_drain_deadline, srv);
+    if (!srv->grace.id || !srv->deadline.id) TN__LOGE("cannot arm the drain's timers (out of memory)");
+    tn__hserver_drain_check(srv);
+}
+
+TN__PRIVATE void tn__hserver_drain_done(tn_loop *loop, void *arg) {
+    tn_http_server *srv = TN__CAST(tn_http_server *, arg);
+    srv->done.id = 0;
+    tn_cb cb = srv->done_cb;
+    srv->done_cb = NULL;
+    if (cb) cb(loop, srv->done_arg);  // last: it may stop the server
+}
+
+// Ends the drain once no connection is left.
+TN__PRIVATE void tn__hserver_drain_check(tn_http_server *srv) {
+    if (!srv->draining || srv->drained || srv->nconns || srv->upgraded) return;
+    srv->drained = 1;
+    tn_loop_remove_timeout(srv->loop, srv->grace);
+    tn_loop_remove_timeout(srv->loop, srv->deadline);
+    srv->grace.id = srv->deadline.id = 0;
+    TN__LOGD("drained");
+    if (srv->done_cb) srv->done = tn_loop_call_later(srv->loop, 0, tn__hserver_drain_done, srv);
+    tn__loop_remove_drainer(srv->loop, &srv->drainer);  // the last one stops a draining loop
+}
+
+TN__PRIVATE void tn__hserver_loop_drain(tn__drainer *d) {
+    tn__hserver_drain_start(TN__CAST(tn_http_server *, (void *)((char *)d - offsetof(tn_http_server, drainer))));
+}
+
+TN_API void tn_http_server_drain(tn_http_server *srv, tn_cb done_cb, void *arg) {
+    srv->done_cb = done_cb;
+    srv->done_arg = arg;
+    if (srv->drained && done_cb && !srv->done.id)
+        srv->done = tn_loop_call_later(srv->loop, 0, tn__hserver_drain_done, srv);
+    tn__hserver_drain_start(srv);
+}
+
 // ---- the server
 
 TN__PRIVATE void tn__hreq_handle_close(tn__handle *h) {
@@ -14922,6 +15261,17 @@ TN__PRIVATE void tn__hreq_handle_close(tn__handle *h) {
 }
 
 TN__PRIVATE void tn__hserver_free(tn_http_server *srv) {
+    srv->draining = 0;  // closing everything below ends no drain
+    tn__loop_remove_drainer(srv->loop, &srv->drainer);
+    tn_loop_remove_timeout(srv->loop, srv->grace);
+    tn_loop_remove_timeout(srv->loop, srv->deadline);
+    tn_loop_remove_timeout(srv->loop, srv->done);
+    while (srv->upgraded) {  // they live on without a server
+        tn__upgraded *u = srv->upgraded;
+        srv->upgraded = u->next;
+        u->prev = u->next = NULL;
+        u->srv = NULL;
+    }
     while (srv->conns) {
         tn__hconn *c = srv->conns;
         tn__hreq *r = c->req;
@@ -14944,11 +15294,6 @@ TN__PRIVATE void tn__hserver_free(tn_http_server *srv) {
     tn_loop_remove_timeout(srv->loop, srv->idle.timer);
     tn_loop_remove_timeout(srv->loop, srv->header.timer);
     tn_loop_remove_timeout(srv->loop, srv->body.timer);
-    while (srv->free_reqs) {
-        tn__hreq *r = srv->free_reqs;
-        srv->free_reqs = r->next_free;
-        tn__hreq_free_mem(r);
-    }
     tn_buf_free(&srv->out);
     tn_buf_free(&srv->defaults);
     tn__free(srv->parsed);
@@ -14956,7 +15301,7 @@ TN__PRIVATE void tn__hserver_free(tn_http_server *srv) {
     tn__free(srv->protocol);
     tn__free(srv->server_header);
     srv->stopped = 1;
-    if (!srv->flush_queued) tn__free(srv);
+    if (!srv->queued) tn__hserver_free_mem(srv);
 }
 
 TN__PRIVATE void tn__hserver_handle_close(tn__handle *h) { tn__hserver_free(TN__CAST(tn_http_server *, (void *)h)); }
@@ -14981,6 +15326,7 @@ TN_API tn_http_server *tn_http_server_new(tn_loop *loop, const tn_http_server_de
     d->idle_connection_timeout = d->idle_connection_timeout > 0 ? d->idle_connection_timeout : 60.0;
     d->header_timeout = d->header_timeout > 0 ? d->header_timeout : 20.0;
     d->body_timeout = d->body_timeout > 0 ? d->body_timeout : 60.0;
+    d->drain_timeout = d->drain_timeout > 0 ? d->drain_timeout : 10.0;
     tn__tlist *lists[3] = {&srv->idle, &srv->header, &srv->body};
     const char *what[3] = {"next request", "request head", "request body"};
     double timeouts[3] = {d->idle_connection_timeout, d->header_timeout, d->body_timeout};
@@ -14995,6 +15341,8 @@ TN_API tn_http_server *tn_http_server_new(tn_loop *loop, const tn_http_server_de
     d->protocol = NULL;
     srv->handle.close = tn__hserver_handle_close;
     tn__loop_add_handle(loop, &srv->handle);
+    srv->drainer.drain = tn__hserver_loop_drain;
+    tn__loop_add_drainer(loop, &srv->drainer);
     if (!srv->server_header || (desc->protocol && !srv->protocol)) {
         tn__hserver_free(srv);
         return NULL;
@@ -15048,6 +15396,32 @@ TN__INTERNAL void tn__handler_set_ext(tn_handler *h, void *ext, void (*ext_free)
 TN__INTERNAL tn_buf *tn__handler_body(tn_handler *h) { return &TN__REQ(h)->out; }
 TN__INTERNAL void tn__handler_reset_headers(tn_handler *h) { tn__hreq_default_headers(TN__REQ(h)); }
 TN__INTERNAL bool tn__handler_deferred(const tn_handler *h) { return TN__REQ(h)->deferred; }
+
+TN__INTERNAL bool tn__handler_draining(const tn_handler *h) {
+    return TN__REQ(h)->srv && TN__REQ(h)->srv->draining;
+}
+
+TN__INTERNAL void tn__http_server_track(tn_handler *h, tn__upgraded *u, void (*drain)(tn__upgraded *u, bool now)) {
+    tn_http_server *srv = TN__REQ(h)->srv;
+    u->drain = drain;
+    u->srv = srv;
+    u->prev = NULL;
+    u->next = srv ? srv->upgraded : NULL;
+    if (!srv) return;
+    if (u->next) u->next->prev = u;
+    srv->upgraded = u;
+}
+
+TN__INTERNAL void tn__http_server_untrack(tn__upgraded *u) {
+    tn_http_server *srv = u->srv;
+    if (!srv) return;
+    if (u->prev) u->prev->next = u->next;
+    else srv->upgraded = u->next;
+    if (u->next) u->next->prev = u->prev;
+    u->prev = u->next = NULL;
+    u->srv = NULL;
+    tn__hserver_drain_check(srv);
+}
 // ==== END src/http/server.c ====
 
 // ==== BEGIN src/http/client_internal.h ====
@@ -16756,7 +17130,7 @@ TN_API int tn_ws_close_payload(char out[125], int code, const char *reason, size
 #ifndef TN__WEBSOCKET_WEBSOCKET_INTERNAL_H
 #define TN__WEBSOCKET_WEBSOCKET_INTERNAL_H
 #if defined(TN_AMALGAMATION_LINES)
-#line 16 "src/websocket/websocket_internal.h"
+#line 17 "src/websocket/websocket_internal.h"
 #endif
 
 // A path argument kept beyond the request: its value and its group's name.
@@ -16790,6 +17164,9 @@ struct tn_ws {
     tn_timeout close_timer, ping_timer, pong_timer;
     // a server's handshake deferred by prepare (web/ws_server.c)
     tn_handler *pending;
+    // a server's connection, in its HTTP server's list while open: a drain
+    // says goodbye to it (tn__ws_server_drain)
+    tn__upgraded up;
     // a client's handshake in progress (client.c)
     tn__ws_hs *hs;
     // copied from the request: path arguments and the subprotocol, one block
@@ -16806,6 +17183,9 @@ TN__INTERNAL size_t tn__ws_on_data(tn_stream *s, int status, const char *data, s
 TN__INTERNAL void tn__ws_on_stream_close(tn_stream *s, int reason, void *arg);
 // The keep-alive timer (cls->ping_interval), armed once open.
 TN__INTERNAL void tn__ws_ping_tick(tn_loop *loop, void *arg);
+// A server's connection whose HTTP server drains (see tn__upgraded): a
+// close frame 1001 (going away), or at the deadline, dropped.
+TN__INTERNAL void tn__ws_server_drain(tn__upgraded *u, bool now);
 // Frees ws (not its stream): for a handshake that failed.
 TN__INTERNAL void tn__ws_free(tn_ws *ws);
 
@@ -16826,7 +17206,7 @@ TN__INTERNAL bool tn__ws_headers_have_token(const tn_header *hs, size_t nh, cons
 #endif
 // closing, keep-alive), the same for both ends
 #if defined(TN_AMALGAMATION_LINES)
-#line 18 "src/websocket/websocket.c"
+#line 19 "src/websocket/websocket.c"
 #endif
 
 #include <string.h>
@@ -17137,6 +17517,12 @@ TN__INTERNAL void tn__ws_ping_tick(tn_loop *loop, void *arg) {
 
 // ---- the end
 
+TN__INTERNAL void tn__ws_server_drain(tn__upgraded *u, bool now) {
+    tn_ws *ws = TN__CAST(tn_ws *, (void *)((char *)u - offsetof(tn_ws, up)));
+    if (now) tn__ws_abort(ws);
+    else tn_ws_close(ws, TN_WS_CLOSE_GOING_AWAY, "server shutting down");  // ECLOSED: closing already
+}
+
 TN__INTERNAL void tn__ws_free(tn_ws *ws) {
     tn_buf_free(&ws->msg);
     tn__free(ws->close_reason);
@@ -17150,6 +17536,7 @@ TN__INTERNAL void tn__ws_on_stream_close(tn_stream *s, int reason, void *arg) {
     tn_loop_remove_timeout(ws->loop, ws->close_timer);
     tn_loop_remove_timeout(ws->loop, ws->ping_timer);
     tn_loop_remove_timeout(ws->loop, ws->pong_timer);
+    tn__http_server_untrack(&ws->up);
     ws->close_sent = 1;  // sends from on_close are refused
     if (!ws->close_received && !ws->failed) tn__ws_set_close(ws, TN_WS_CLOSE_ABNORMAL, tn__str_n(NULL, 0));
     if (ws->cls->on_close) ws->cls->on_close(ws, ws->close_code, ws->close_reason ? ws->close_reason : "");
@@ -20648,6 +21035,7 @@ TN__PRIVATE int tn__ws_accept(tn_ws *ws, tn_handler *h) {
     }
     ws->stream = tn_detach(h, 101);
     if (ws->stream) {
+        tn__http_server_track(h, &ws->up, tn__ws_server_drain);
         tn_stream_set_close_callback(ws->stream, tn__ws_on_stream_close, ws);
         // With Nagle a message would wait for the peer's delayed ACK (~40
         // ms) whenever an earlier one is unacknowledged, e.g. behind a large
@@ -20665,6 +21053,11 @@ TN__PRIVATE int tn__ws_accept(tn_ws *ws, tn_handler *h) {
 TN__PRIVATE void tn__ws_handshake(tn_ws *ws, tn_handler *h) {
     const tn_ws_class *cls = ws->cls;
     if (tn_finished(h) || !tn__ws_check_request(ws, h)) {
+        tn__ws_free(ws);
+        return;
+    }
+    if (tn__handler_draining(h)) {  // it would get 1001 at once
+        tn__ws_refuse(h, 503, "The server is shutting down.");
         tn__ws_free(ws);
         return;
     }
@@ -21134,6 +21527,12 @@ TN_API int tn_app_listen(tn_app *app, int port) {
 }
 
 TN_API int tn_app_port(const tn_app *app) { return app->server ? tn_http_server_port(app->server) : 0; }
+
+TN_API void tn_app_drain(tn_app *app, tn_cb done_cb, void *arg) {
+    // An app that never listened drains at once, through a server of its own.
+    if (tn__app_server(app)) tn_http_server_drain(app->server, done_cb, arg);
+    else TN__LOGE("tn_app_drain: out of memory");
+}
 TN_API void *tn_app_user_data(const tn_app *app) { return app->desc.user_data; }
 
 TN_API int tn_app_reverse_url(const tn_app *app, const char *name, const char *const *args, int nargs, tn_buf *out) {

@@ -4,7 +4,9 @@
 // (tn_loop_timeout); then tn_loop_run_once(loop, 0) does the loop's work
 // without blocking. tn_loop_start is never called.
 //
-// GET / answers the last line typed on stdin; end of input quits.
+// GET / answers the last line typed on stdin. End of input stops the server
+// gracefully (tn_app_drain: what is in flight is answered; a program of this
+// kind decides itself when to stop, instead of a signal), then quits.
 //
 // Build alone: cc -O2 -o embed_poll examples/embed_poll.c -pthread
 // Run: ./embed_poll [--port=8888]   (--help lists all)
@@ -19,6 +21,12 @@
 #include <unistd.h>
 
 static char message[256] = "Hello from a poll() loop";
+static bool drained;
+
+static void on_drained(tn_loop *loop, void *arg) {
+    (void)loop, (void)arg;
+    drained = true;
+}
 
 static void main_get(tn_handler *h) { tn_write_str(h, message); }
 static const tn_handler_class main_handler = {.get = main_get};
@@ -88,19 +96,24 @@ int main(int argc, char **argv) {
     struct pollfd *pfds = NULL;
     tn_loop_fd *fds = NULL;
     int cap = 0, status = 0;
-    for (;;) {
+    bool input = true;
+    while (!drained) {
         int n = watch(loop, &pfds, &fds, &cap);
         if (n < 0) {
             TN_LOGE("cannot watch the loop: %s", tn_strerror(n));
             status = 1;
             break;
         }
+        if (!input) pfds[n - 1].fd = -1;  // poll skips it
         if (poll(pfds, (nfds_t)n, timeout_ms(loop)) < 0 && errno != EINTR) {
             TN_LOGE("poll: %s", strerror(errno));
             status = 1;
             break;
         }
-        if (pfds[n - 1].revents && !read_stdin()) break;
+        if (pfds[n - 1].revents && !read_stdin()) {
+            input = false;
+            tn_app_drain(app, on_drained, NULL);
+        }
         tn_loop_run_once(loop, 0);  // never blocks
     }
     free(pfds);

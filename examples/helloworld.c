@@ -8,6 +8,10 @@
 //     app.listen(8888)
 //     tornado.ioloop.IOLoop.current().start()
 //
+// SIGTERM or Ctrl-C stops it gracefully (tn_loop_stop_on_signals): no new
+// connection is taken, what is in flight is answered, then it exits; a second
+// signal stops it at once.
+//
 // Build alone: cc -O2 -o helloworld examples/helloworld.c -pthread
 // Run: ./helloworld [--port=8888] [--quiet] [--config=FILE]   (--help lists all)
 #define TORNADO_IMPLEMENTATION
@@ -47,7 +51,7 @@ int main(int argc, char **argv) {
         return 1;
     }
     TN_LOGI("Listening on http://localhost:%d/", tn_app_port(app));
-    tn_loop_stop_on_signals(loop);
+    tn_loop_stop_on_signals(loop);  // SIGTERM: drain, then tn_loop_start returns
     tn_loop_start(loop);
     tn_loop_free(loop);
     tn_options_free(opts);

@@ -7,7 +7,10 @@
 //     IOLoop.current().start()
 //
 // The parent binds, forks one child per core (or --processes), restarts a
-// child that crashes and stops them all on SIGTERM or Ctrl-C. With
+// child that crashes and stops them all on SIGTERM or Ctrl-C: it closes its
+// copies of the sockets and sends each child SIGTERM, on which the child
+// drains (finishes what is in flight; tn_loop_stop_on_signals) and exits; a
+// second signal stops them at once. With
 // --reuse-port each child binds its own SO_REUSEPORT socket instead, and the
 // kernel spreads connections over them.
 //   GET /      Hello, world

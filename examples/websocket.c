@@ -28,8 +28,13 @@
 // chat: each text message is {"body": "..."}, broadcast to every open chat
 // socket as {"id", "body", "html"}), /ws (echo of text and binary, up to 16 MiB).
 //
+// SIGTERM (or Ctrl-C) drains: new connections are refused, and every open
+// socket gets a close frame 1001 (going away; the page shows it) and up to
+// its close_timeout (5 s) to answer; then it exits. A second signal stops it
+// at once.
+//
 // Build alone: cc -O2 -o websocket examples/websocket.c -pthread
-// Run: ./websocket [--port=8888] (--help lists all), then open http://localhost:8888/ in two tabs
+// Run: ./websocket [--port=8888] [--drain_timeout=10s] (--help lists all), then open http://localhost:8888/ in two tabs
 #define TORNADO_IMPLEMENTATION
 #include "../tornado.h"
 
@@ -254,7 +259,12 @@ static const tn_handler_class main_handler = {.get = main_get};
 
 int main(int argc, char **argv) {
     int port = 8888;
-    tn_options *opts = tn_options_new(&(tn_options_desc){.options = (tn_option_desc[]){TN_OPTION_PORT(&port), {0}}});
+    double drain_timeout = 10;
+    tn_options *opts = tn_options_new(&(tn_options_desc){.options = (tn_option_desc[]){
+        TN_OPTION_PORT(&port),
+        {.name = "drain_timeout", .type = TN_OPTION_DURATION, .value = &drain_timeout, .min = 0.001, .max = 3600,
+         .help = "on SIGTERM, how long sockets get to answer their close before they are dropped"},
+        {0}}});
     if (!opts) return 1;
     tn_options_parse_command_line(opts, argc, argv);  // exits on --help or a bad flag
     tn_loop *loop = tn_loop_new(NULL);
@@ -266,14 +276,14 @@ int main(int argc, char **argv) {
             {0},
         },
         // room for a whole echoed message and the next one behind it
-        .server = {.max_write_buffer_size = 3 * MAX_MESSAGE},
+        .server = {.max_write_buffer_size = 3 * MAX_MESSAGE, .drain_timeout = drain_timeout},
     });
     if (tn_app_listen(app, port) != 0) {
         TN_LOGE("cannot listen on port %d", port);
         return 1;
     }
     TN_LOGI("Listening on http://127.0.0.1:%d", tn_app_port(app));
-    tn_loop_stop_on_signals(loop);
+    tn_loop_stop_on_signals(loop);  // SIGTERM: drain, then tn_loop_start returns
     tn_loop_start(loop);
     tn_loop_free(loop);
     for (size_t i = 0; i < CACHE_SIZE; i++) tn_buf_free(&cache[i]);

@@ -61,7 +61,7 @@
     - An event loop (epoll / kqueue / poll chosen at compile time) with fd
       handlers, timers (O(log n) add and cancel), periodic callbacks, a
       thread-safe add_callback, run_in_executor (a thread pool), run_sync,
-      and SIGINT/SIGTERM to a clean stop; it can run inside another main
+      and SIGINT/SIGTERM to a graceful stop (a drain); it can run inside another main
       loop (tn_loop_fds, tn_loop_timeout), and programs can fork one process
       per core (>>process).
     - Buffered non-blocking streams (Tornado's IOStream) and TCP servers and
@@ -257,10 +257,26 @@
         tn_loop_start(loop);
 
     The parent stays inside tn_process_fork: it restarts children that crash
-    (up to max_restarts), passes SIGTERM/SIGINT on to them and exits when they
-    are gone. Or give every process its own socket on the same port with
+    (up to max_restarts), passes SIGTERM/SIGINT on to them (they drain; it
+    closes its copies of the sockets) and exits when they are gone. Or give
+    every process its own socket on the same port with
     tn_bind_desc.reuse_port = true (SO_REUSEPORT) and the kernel spreads the
     connections; >>process compares the two.
+
+    STOPPING GRACEFULLY
+    ===================
+    tn_loop_stop_on_signals(loop) makes the first SIGTERM or Ctrl-C a drain
+    and the second a stop at once; tn_loop_start returns when the drain is
+    over, and tn_loop_free frees the rest. A program that decides itself
+    calls tn_loop_drain(loop), or tn_app_drain(app, done_cb, arg) for one
+    app. A draining server refuses new connections at once (its listening
+    sockets close), answers every request it is reading or answering with
+    Connection: close, closes connections waiting between requests, sends
+    WebSockets close 1001 and waits their close_timeout, and at
+    drain_timeout (10 s, in tn_http_server_desc) answers 503 to what is
+    left (a handler still at work hears on_connection_close) and closes the
+    rest. See tn_http_server_drain, and README.md (Deployment) for nginx,
+    systemd and descriptor limits.
 
     INSIDE ANOTHER MAIN LOOP (examples/embed_poll.c)
     ================================================

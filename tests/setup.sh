@@ -83,8 +83,9 @@ checks() {
     need "nc (OpenBSD's, with -N)"              netcat-openbsd    sh -c 'nc -h 2>&1 | grep -qE "^[[:space:]]+-N[[:space:]]"'
     need "ab"                                   apache2-utils     have ab
     need "wrk"                                  wrk               have wrk
-    need "nginx (the HTTP client's interop peer)" nginx-light     sh -c 'command -v nginx || test -x /usr/sbin/nginx'
+    need "nginx (the HTTP client's interop peer; in front of the examples)" nginx-light sh -c 'command -v nginx || test -x /usr/sbin/nginx'
     need "h2o (the HTTP client's interop peer)" h2o               have h2o
+    need "systemd-analyze (checks examples/tornado-chat.service)" systemd have systemd-analyze
     need "node"                                 nodejs            have node
     need "npm"                                  npm               have npm
     need "chromium (/usr/bin/chromium, driven by Playwright)" chromium test -x /usr/bin/chromium

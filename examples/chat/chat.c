@@ -10,11 +10,23 @@
 // The HTML comes from templates/ (index.html, message.html), the CSS and
 // vanilla JS from static/ under versioned URLs (static_url).
 //
+// SIGTERM (or Ctrl-C) drains: new connections are refused, requests in
+// flight are answered, and polls still parked after --drain_timeout get a
+// 503 (the page's script polls again after a pause, e.g. once the chat is
+// back); then it exits. A second signal stops it at once.
+//
 // Build alone (from the repository's root, which __FILE__ is relative to):
 //     cc -O2 -o chat examples/chat/chat.c -pthread
-// Run: ./chat [--port=8888] [--root=DIR] [--stats]   (--help lists all)
-//   --root   the folder holding templates/ and static/ (default: this file's)
-//   --stats  also serve GET /a/stats (waiters, memory) for tools/bench/longpoll.sh
+// Run: ./chat [--port=8888] [--address=IP] [--xheaders] [--root=DIR] [--stats]
+//             [--drain_timeout=10s]   (--help lists all)
+//   --address   listen on this address only (default: every interface);
+//               behind a proxy, 127.0.0.1
+//   --xheaders  behind a proxy (nginx): the client's address and scheme come
+//               from X-Real-IP / X-Forwarded-For and X-Scheme / X-Forwarded-Proto
+//   --root      the folder holding templates/ and static/ (default: this file's)
+//   --stats     also serve GET /a/stats (waiters, memory) for tools/bench/longpoll.sh
+// examples/nginx.conf and examples/tornado-chat.service run it behind nginx
+// as a systemd service (README.md, Deployment).
 #define TORNADO_IMPLEMENTATION
 #include "../../tornado.h"
 
@@ -270,15 +282,24 @@ static void default_root(void) {
 
 int main(int argc, char **argv) {
     int port = 8888;
-    bool stats = false;
+    bool stats = false, xheaders = false;
+    double drain_timeout = 10;
+    const char *address = NULL;
     default_root();
     const char *root = chat.root;
     tn_options *opts = tn_options_new(&(tn_options_desc){
         .options = (tn_option_desc[]){
             TN_OPTION_PORT(&port),
+            {.name = "address", .value = &address, .metavar = "IP",
+             .help = "listen on this address only (default: every interface)"},
+            {.name = "xheaders", .type = TN_OPTION_BOOL, .value = &xheaders,
+             .help = "take the client's address and scheme from a proxy's X-Real-IP, X-Forwarded-For, "
+                     "X-Scheme, X-Forwarded-Proto"},
             {.name = "root", .value = &root, .metavar = "DIR", .help = "the folder holding templates/ and static/"},
             {.name = "stats", .type = TN_OPTION_BOOL, .value = &stats,
              .help = "also serve GET /a/stats (waiters, memory) for tools/bench/longpoll.sh"},
+            {.name = "drain_timeout", .type = TN_OPTION_DURATION, .value = &drain_timeout, .min = 0.001, .max = 3600,
+             .help = "on SIGTERM, how long parked polls wait before they get a 503"},
             {0},
         }});
     if (!opts) return 1;
@@ -308,15 +329,16 @@ int main(int argc, char **argv) {
         .xsrf_cookies = true,
         .template_path = templates,
         .static_path = statics,
+        .server = {.drain_timeout = drain_timeout, .xheaders = xheaders},
     });
-    if (!app || !chat.cond || tn_app_listen(app, port) != 0) {
-        TN_LOGE("cannot listen on port %d", port);
+    if (!app || !chat.cond || tn_app_listen_on(app, &(tn_bind_desc){.host = address, .port = port}) != 0) {
+        TN_LOGE("cannot listen on %s:%d", address ? address : "*", port);
         return 1;
     }
-    TN_LOGI("Listening on http://127.0.0.1:%d", tn_app_port(app));
-    tn_loop_stop_on_signals(loop);
+    TN_LOGI("Listening on http://%s:%d", address ? address : "127.0.0.1", tn_app_port(app));
+    tn_loop_stop_on_signals(loop);  // SIGTERM: drain, then tn_loop_start returns
     tn_loop_start(loop);
-    tn_app_free(app);  // parked polls see their connection close and finish
+    tn_app_free(app);  // polls still parked (after a second signal) see their connection close
     tn_condition_free(chat.cond);
     for (size_t i = 0; i < chat.count; i++) tn_buf_free(&chat.ring[(chat.first + i) % CACHE_SIZE].json);
     tn_loop_free(loop);

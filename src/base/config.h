@@ -40,6 +40,8 @@
 //   body_timeout             60 s      a whole request body, after its head
 //   write_timeout            60 s      queued output with no byte taken by the
 //                                      client; nginx's send_timeout
+//   drain_timeout            10 s      a graceful stop (SIGTERM, tn_loop_drain):
+//                                      then 503 to what is left, and close
 // WebSocket limits are in tn_ws_class (max_message_size, ping and close
 // timeouts).
 

@@ -56,7 +56,9 @@ struct tn_http_server {
     tn_buf out;                // responses to pipelined requests, written as one
     tn__hconn *out_conn;       // whose responses `out` holds
     int flush_queued;          // a tn__hserver_flush_cb is on the loop's queue
-    int stopped;               // freed by that callback, which must still find it
+    int queued;                // callbacks on the loop's queue that hold srv
+                               // (the flush, requests' releases)
+    int stopped;               // freed by the last of them, which must still find it
     tn__tlist idle, header, body;  // waiting for a request to start, for the
                                    // rest of its head, for its body
     time_t date_sec;
@@ -64,6 +66,13 @@ struct tn_http_server {
     tn_buf defaults;           // "Server: ..\r\nContent-Type: ..\r\nDate: ..\r\n", per second
     tn_header *parsed;         // max_headers slots the parser fills; a request
                                // keeps only as many as it has (a parked one is small)
+    // draining (tn_http_server_drain)
+    tn__drainer drainer;       // in the loop's list, for tn_loop_drain
+    tn__upgraded *upgraded;    // detached connections to say goodbye to
+    int draining, drained;
+    tn_timeout grace, deadline, done;
+    tn_cb done_cb;
+    void *done_arg;
 };
 
 struct tn__hconn {
@@ -130,6 +139,7 @@ struct tn__hreq {
 
 TN__PRIVATE void tn__hconn_close(tn__hconn *c);
 TN__PRIVATE void tn__hconn_read_head(tn__hconn *c, tn__tlist *wait);
+TN__PRIVATE void tn__hserver_drain_check(tn_http_server *srv);
 TN__PRIVATE void tn__hreq_release(tn__hreq *r);
 TN__PRIVATE void tn__hreq_clear_body(tn__hreq *r);
 
@@ -171,19 +181,37 @@ TN__PRIVATE void tn__hconn_flush_out_now(tn_http_server *srv, bool now) {
 
 TN__PRIVATE void tn__hconn_flush_out(tn_http_server *srv) { tn__hconn_flush_out_now(srv, true); }
 
+TN__PRIVATE void tn__hreq_free_mem(tn__hreq *r);
+
+// What a stopped server's queued callbacks may still touch: the server and
+// its pool of requests (a release may be queued for a request in it).
+TN__PRIVATE void tn__hserver_free_mem(tn_http_server *srv) {
+    while (srv->free_reqs) {
+        tn__hreq *r = srv->free_reqs;
+        srv->free_reqs = r->next_free;
+        tn__hreq_free_mem(r);
+    }
+    tn__free(srv);
+}
+
+// One of srv's queued callbacks has run.
+TN__PRIVATE void tn__hserver_unqueue(tn_http_server *srv) {
+    if (--srv->queued == 0 && srv->stopped) tn__hserver_free_mem(srv);
+}
+
 TN__PRIVATE void tn__hserver_flush_cb(tn_loop *loop, void *arg) {
     tn_http_server *srv = TN__CAST(tn_http_server *, arg);
     (void)loop;
     srv->flush_queued = 0;
-    if (srv->stopped) tn__free(srv);
-    else tn__hconn_flush_out(srv);
+    if (!srv->stopped) tn__hconn_flush_out(srv);
+    tn__hserver_unqueue(srv);
 }
 
 // Writes the batch once this iteration has served every ready request: the
 // answers to requests pipelined in one read leave in one write.
 TN__PRIVATE void tn__hserver_flush_soon(tn_http_server *srv) {
     if (srv->flush_queued) return;
-    if (tn_loop_add_callback(srv->loop, tn__hserver_flush_cb, srv) == 0) srv->flush_queued = 1;
+    if (tn_loop_add_callback(srv->loop, tn__hserver_flush_cb, srv) == 0) srv->flush_queued = 1, srv->queued++;
     else tn__hconn_flush_out(srv);
 }
 
@@ -279,6 +307,23 @@ TN__PRIVATE void tn__hconn_close(tn__hconn *c) {
     tn_stream_close(c->stream);  // the close callback below does the rest
 }
 
+TN__PRIVATE void tn__hconn_close_after_write(tn_stream *s, int status, void *arg);
+
+// Closes c once what it has queued went out (at once when nothing is).
+TN__PRIVATE void tn__hconn_close_when_sent(tn__hconn *c) {
+    tn__hconn_stop_timer(c);
+    if (c->srv->out_conn == c) tn__hconn_flush_out(c->srv);
+    if (tn_stream_write_buffer_size(c->stream)) tn_stream_write(c->stream, "", 0, tn__hconn_close_after_write, NULL);
+    else tn_stream_close(c->stream);
+}
+
+// Bytes of a request are there: in the stream's buffer, or arrived in the
+// kernel's and not read yet (a peek; the socket does not block).
+TN__PRIVATE bool tn__hconn_has_input(const tn__hconn *c) {
+    char b;
+    return tn_stream_read_buffer_size(c->stream) > 0 || recv(tn_stream_fd(c->stream), &b, 1, MSG_PEEK) > 0;
+}
+
 TN__PRIVATE void tn__hconn_on_close(tn_stream *s, int reason, void *arg) {
     tn__hconn *c = TN__CAST(tn__hconn *, arg);
     tn_http_server *srv = c->srv;
@@ -311,6 +356,7 @@ TN__PRIVATE void tn__hconn_on_close(tn_stream *s, int reason, void *arg) {
     if (c->next) c->next->prev = c->prev;
     srv->nconns--;
     tn__free(c);
+    tn__hserver_drain_check(srv);
 }
 
 TN__PRIVATE void tn__hserver_handle_stream(tn_tcp_server *tcp, tn_stream *s, void *arg) {
@@ -323,6 +369,7 @@ TN__PRIVATE void tn__hserver_handle_stream(tn_tcp_server *tcp, tn_stream *s, voi
     }
     c->srv = srv;
     c->stream = s;
+    c->closing = srv->draining;  // taken from the listening queue as the drain began
     tn_addr peer;
     if (tn_stream_peer_addr(s, &peer) != 0 || tn_addr_ip(&peer, c->remote_ip, sizeof c->remote_ip) < 0)
         strcpy(c->remote_ip, "0.0.0.0");
@@ -392,7 +439,7 @@ TN__PRIVATE void tn__hreq_release(tn__hreq *r) {
     r->released = 1;
     tn__loop_remove_handle(&r->handle);
     tn__hreq_drop_lent(r);
-    if (!srv || srv->nfree >= TN__REQ_MAX_POOL) {
+    if (!srv || srv->stopped || srv->nfree >= TN__REQ_MAX_POOL) {
         tn__hreq_free_mem(r);
         return;
     }
@@ -406,8 +453,18 @@ TN__PRIVATE void tn__hreq_release(tn__hreq *r) {
 }
 
 TN__PRIVATE void tn__hreq_release_cb(tn_loop *loop, void *arg) {
+    tn__hreq *r = TN__CAST(tn__hreq *, arg);
+    tn_http_server *srv = r->srv;
     (void)loop;
-    tn__hreq_release(TN__CAST(tn__hreq *, arg));
+    tn__hreq_release(r);
+    if (srv) tn__hserver_unqueue(srv);
+}
+
+// Releases r once the callback in progress has returned (its caller may
+// still hold h). The server outlives the wait, even when stopped meanwhile
+// (tn_loop_free stops it before it runs what is queued).
+TN__PRIVATE void tn__hreq_release_soon(tn__hreq *r) {
+    if (tn_loop_add_callback(r->loop, tn__hreq_release_cb, r) == 0 && r->srv) r->srv->queued++;
 }
 
 // ---- reading a request
@@ -650,7 +707,7 @@ TN__PRIVATE size_t tn__hconn_on_head(tn_stream *s, int status, const char *data,
         return len;
     }
     if (srv->desc.xheaders) tn__hreq_apply_xheaders(r);
-    r->keep_alive = r->framing.keep_alive && !srv->desc.no_keep_alive;
+    r->keep_alive = r->framing.keep_alive && !srv->desc.no_keep_alive && !c->closing;
     r->body_done = r->framing.body == TN_HTTP_BODY_NONE ||
                    (r->framing.body == TN_HTTP_BODY_LENGTH && r->framing.content_length == 0);
     r->head_method = tn_str_eq(r->pub.request.method, "HEAD");
@@ -683,6 +740,10 @@ TN__PRIVATE void tn__hconn_on_drained(tn_stream *s, int status, void *arg) {
 TN__PRIVATE void tn__hconn_read_head(tn__hconn *c, tn__tlist *wait) {
     tn_http_server *srv = c->srv;
     c->req = NULL;
+    if (srv->draining && wait == &srv->idle && !tn__hconn_has_input(c)) {
+        tn__hconn_close_when_sent(c);  // no next request started: none will be read
+        return;
+    }
     size_t queued = tn_stream_write_buffer_size(c->stream) + (srv->out_conn == c ? srv->out.len : 0);
     if (queued > srv->desc.max_write_buffer_size) {
         tn__hconn_stop_timer(c);
@@ -850,7 +911,7 @@ TN_API int tn_finish(tn_handler *h) {
     // the caller's callback returns.
     if (!r->dispatching) {
         if (!c) tn__hreq_release(r);
-        else tn_loop_add_callback(r->loop, tn__hreq_release_cb, r);
+        else tn__hreq_release_soon(r);
     }
     return 0;
 }
@@ -914,7 +975,8 @@ TN_API tn_stream *tn_detach(tn_handler *h, int status) {
     r->status = status;
     r->finished = 1;
     if (srv->hooks.after_finish) srv->hooks.after_finish(h);
-    if (!r->dispatching) tn_loop_add_callback(r->loop, tn__hreq_release_cb, r);
+    if (!r->dispatching) tn__hreq_release_soon(r);
+    tn__hserver_drain_check(srv);  // the stream is no longer the server's to wait for
     return s;
 }
 
@@ -1082,6 +1144,111 @@ TN_API void tn_clear_written(tn_handler *h) { tn__hreq_clear_body(TN__REQ(h)); }
 // For the automatic ETag, which hashes what tn_get_written shows.
 TN__INTERNAL bool tn__handler_has_lent(const tn_handler *h) { return TN__REQ(h)->nlent != 0; }
 
+// ---- draining: a graceful stop (tn_http_server_drain, tn_loop_drain)
+
+// A connection that has not sent a byte of its first request gets this
+// long from the start of the drain to begin one: its client may be about to
+// send it (it may even have been accepted from the listening queue as the
+// drain began). One still silent then (a browser's preconnection) closes.
+#define TN__DRAIN_FIRST_REQUEST 1.0
+
+// The drain begins for c: the request it is reading or answering is its
+// last, answered with Connection: close; between requests it closes now,
+// unless the next one has begun to arrive.
+TN__PRIVATE void tn__hconn_drain(tn__hconn *c) {
+    c->closing = 1;
+    if (c->req && !c->req->finished) c->req->keep_alive = 0;
+    if (c->tlist == &c->srv->idle && !tn__hconn_has_input(c)) tn__hconn_close_when_sent(c);
+}
+
+TN__PRIVATE void tn__hserver_drain_grace(tn_loop *loop, void *arg) {
+    tn_http_server *srv = TN__CAST(tn_http_server *, arg);
+    (void)loop;
+    srv->grace.id = 0;
+    for (tn__hconn *c = srv->conns; c; c = c->next)  // closes run later: the list holds
+        if (c->tlist == &srv->header && !c->req && !tn__hconn_has_input(c)) tn__hconn_close(c);
+}
+
+// The deadline: a request not answered yet gets a 503 (a handler still at
+// work hears on_connection_close, as in Tornado when its connection
+// closes); every other connection closes, WebSockets without waiting more.
+TN__PRIVATE void tn__hserver_drain_deadline(tn_loop *loop, void *arg) {
+    tn_http_server *srv = TN__CAST(tn_http_server *, arg);
+    (void)loop;
+    srv->deadline.id = 0;
+    size_t answered = 0, closed = 0, ws = 0;
+    for (tn__hconn *c = srv->conns; c; c = c->next) {
+        tn__hreq *r = c->req;
+        if (tn_stream_closed(c->stream)) continue;
+        if (r && !r->finished && !r->headers_sent) {
+            r->status = 503;       // for the access line when the handler finishes
+            r->headers_sent = 1;   // its own answer can no longer go out
+            tn__hconn_reject(c, 503);
+            answered++;
+        } else {
+            tn__hconn_close(c);
+            closed++;
+        }
+    }
+    for (tn__upgraded *u = srv->upgraded, *next; u; u = next, ws++) {
+        next = u->next;
+        u->drain(u, true);
+    }
+    TN__LOGW("drain deadline (%g s): %zu requests answered 503, %zu connections and %zu WebSockets closed",
+             srv->desc.drain_timeout, answered, closed, ws);
+}
+
+TN__PRIVATE void tn__hserver_drain_start(tn_http_server *srv) {
+    if (srv->draining || srv->drained) return;
+    srv->draining = 1;
+    if (srv->tcp) {  // new connections are refused from now on
+        tn__tcp_server_accept_queued(srv->tcp);  // those queued think they are connected
+        tn_tcp_server_stop(srv->tcp);
+        srv->tcp = NULL;
+    }
+    size_t ws = 0;
+    for (tn__upgraded *u = srv->upgraded; u; u = u->next, ws++) u->drain(u, false);  // closes run later
+    for (tn__hconn *c = srv->conns; c; c = c->next) tn__hconn_drain(c);
+    TN__LOGI("draining: %zu connections, %zu WebSockets; deadline in %g s", srv->nconns, ws,
+             srv->desc.drain_timeout);
+    srv->grace = tn_loop_call_later(srv->loop, TN__DRAIN_FIRST_REQUEST, tn__hserver_drain_grace, srv);
+    srv->deadline = tn_loop_call_later(srv->loop, srv->desc.drain_timeout, tn__hserver_drain_deadline, srv);
+    if (!srv->grace.id || !srv->deadline.id) TN__LOGE("cannot arm the drain's timers (out of memory)");
+    tn__hserver_drain_check(srv);
+}
+
+TN__PRIVATE void tn__hserver_drain_done(tn_loop *loop, void *arg) {
+    tn_http_server *srv = TN__CAST(tn_http_server *, arg);
+    srv->done.id = 0;
+    tn_cb cb = srv->done_cb;
+    srv->done_cb = NULL;
+    if (cb) cb(loop, srv->done_arg);  // last: it may stop the server
+}
+
+// Ends the drain once no connection is left.
+TN__PRIVATE void tn__hserver_drain_check(tn_http_server *srv) {
+    if (!srv->draining || srv->drained || srv->nconns || srv->upgraded) return;
+    srv->drained = 1;
+    tn_loop_remove_timeout(srv->loop, srv->grace);
+    tn_loop_remove_timeout(srv->loop, srv->deadline);
+    srv->grace.id = srv->deadline.id = 0;
+    TN__LOGD("drained");
+    if (srv->done_cb) srv->done = tn_loop_call_later(srv->loop, 0, tn__hserver_drain_done, srv);
+    tn__loop_remove_drainer(srv->loop, &srv->drainer);  // the last one stops a draining loop
+}
+
+TN__PRIVATE void tn__hserver_loop_drain(tn__drainer *d) {
+    tn__hserver_drain_start(TN__CAST(tn_http_server *, (void *)((char *)d - offsetof(tn_http_server, drainer))));
+}
+
+TN_API void tn_http_server_drain(tn_http_server *srv, tn_cb done_cb, void *arg) {
+    srv->done_cb = done_cb;
+    srv->done_arg = arg;
+    if (srv->drained && done_cb && !srv->done.id)
+        srv->done = tn_loop_call_later(srv->loop, 0, tn__hserver_drain_done, srv);
+    tn__hserver_drain_start(srv);
+}
+
 // ---- the server
 
 TN__PRIVATE void tn__hreq_handle_close(tn__handle *h) {
@@ -1091,6 +1258,17 @@ TN__PRIVATE void tn__hreq_handle_close(tn__handle *h) {
 }
 
 TN__PRIVATE void tn__hserver_free(tn_http_server *srv) {
+    srv->draining = 0;  // closing everything below ends no drain
+    tn__loop_remove_drainer(srv->loop, &srv->drainer);
+    tn_loop_remove_timeout(srv->loop, srv->grace);
+    tn_loop_remove_timeout(srv->loop, srv->deadline);
+    tn_loop_remove_timeout(srv->loop, srv->done);
+    while (srv->upgraded) {  // they live on without a server
+        tn__upgraded *u = srv->upgraded;
+        srv->upgraded = u->next;
+        u->prev = u->next = NULL;
+        u->srv = NULL;
+    }
     while (srv->conns) {
         tn__hconn *c = srv->conns;
         tn__hreq *r = c->req;
@@ -1113,11 +1291,6 @@ TN__PRIVATE void tn__hserver_free(tn_http_server *srv) {
     tn_loop_remove_timeout(srv->loop, srv->idle.timer);
     tn_loop_remove_timeout(srv->loop, srv->header.timer);
     tn_loop_remove_timeout(srv->loop, srv->body.timer);
-    while (srv->free_reqs) {
-        tn__hreq *r = srv->free_reqs;
-        srv->free_reqs = r->next_free;
-        tn__hreq_free_mem(r);
-    }
     tn_buf_free(&srv->out);
     tn_buf_free(&srv->defaults);
     tn__free(srv->parsed);
@@ -1125,7 +1298,7 @@ TN__PRIVATE void tn__hserver_free(tn_http_server *srv) {
     tn__free(srv->protocol);
     tn__free(srv->server_header);
     srv->stopped = 1;
-    if (!srv->flush_queued) tn__free(srv);
+    if (!srv->queued) tn__hserver_free_mem(srv);
 }
 
 TN__PRIVATE void tn__hserver_handle_close(tn__handle *h) { tn__hserver_free(TN__CAST(tn_http_server *, (void *)h)); }
@@ -1150,6 +1323,7 @@ TN_API tn_http_server *tn_http_server_new(tn_loop *loop, const tn_http_server_de
     d->idle_connection_timeout = d->idle_connection_timeout > 0 ? d->idle_connection_timeout : 60.0;
     d->header_timeout = d->header_timeout > 0 ? d->header_timeout : 20.0;
     d->body_timeout = d->body_timeout > 0 ? d->body_timeout : 60.0;
+    d->drain_timeout = d->drain_timeout > 0 ? d->drain_timeout : 10.0;
     tn__tlist *lists[3] = {&srv->idle, &srv->header, &srv->body};
     const char *what[3] = {"next request", "request head", "request body"};
     double timeouts[3] = {d->idle_connection_timeout, d->header_timeout, d->body_timeout};
@@ -1164,6 +1338,8 @@ TN_API tn_http_server *tn_http_server_new(tn_loop *loop, const tn_http_server_de
     d->protocol = NULL;
     srv->handle.close = tn__hserver_handle_close;
     tn__loop_add_handle(loop, &srv->handle);
+    srv->drainer.drain = tn__hserver_loop_drain;
+    tn__loop_add_drainer(loop, &srv->drainer);
     if (!srv->server_header || (desc->protocol && !srv->protocol)) {
         tn__hserver_free(srv);
         return NULL;
@@ -1217,3 +1393,29 @@ TN__INTERNAL void tn__handler_set_ext(tn_handler *h, void *ext, void (*ext_free)
 TN__INTERNAL tn_buf *tn__handler_body(tn_handler *h) { return &TN__REQ(h)->out; }
 TN__INTERNAL void tn__handler_reset_headers(tn_handler *h) { tn__hreq_default_headers(TN__REQ(h)); }
 TN__INTERNAL bool tn__handler_deferred(const tn_handler *h) { return TN__REQ(h)->deferred; }
+
+TN__INTERNAL bool tn__handler_draining(const tn_handler *h) {
+    return TN__REQ(h)->srv && TN__REQ(h)->srv->draining;
+}
+
+TN__INTERNAL void tn__http_server_track(tn_handler *h, tn__upgraded *u, void (*drain)(tn__upgraded *u, bool now)) {
+    tn_http_server *srv = TN__REQ(h)->srv;
+    u->drain = drain;
+    u->srv = srv;
+    u->prev = NULL;
+    u->next = srv ? srv->upgraded : NULL;
+    if (!srv) return;
+    if (u->next) u->next->prev = u;
+    srv->upgraded = u;
+}
+
+TN__INTERNAL void tn__http_server_untrack(tn__upgraded *u) {
+    tn_http_server *srv = u->srv;
+    if (!srv) return;
+    if (u->prev) u->prev->next = u->next;
+    else srv->upgraded = u->next;
+    if (u->next) u->next->prev = u->prev;
+    u->prev = u->next = NULL;
+    u->srv = NULL;
+    tn__hserver_drain_check(srv);
+}

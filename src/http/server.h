@@ -88,6 +88,11 @@ typedef struct tn_http_server_desc {
                                // RequestReadTimeout header=20)
     double body_timeout;       // seconds for a whole body, from the end of
                                // its head; default 60
+    double drain_timeout;      // seconds a drain (tn_http_server_drain,
+                               // SIGTERM) waits for the requests in flight
+                               // and WebSockets' goodbyes before it answers
+                               // 503 and closes the rest; default 10, below
+                               // tn_process_desc.stop_timeout (30)
     const char *server_header; // default "TornadoServer/tornado.h-<version>";
                                // "" sends no Server header
 } tn_http_server_desc;
@@ -106,6 +111,21 @@ TN_API int tn_http_server_port(const tn_http_server *srv);
 // Stops listening, closes every connection and frees the server. Handlers
 // still deferred stay valid until they finish (their writes do nothing).
 TN_API void tn_http_server_stop(tn_http_server *srv);
+// A graceful stop (what tn_loop_drain and SIGTERM do to every server):
+//  - the listening sockets close now (after the connections already queued
+//    on them are accepted): new connections are refused at once;
+//  - each request being read or answered is answered with Connection:
+//    close, then its connection closes (requests pipelined behind it are not
+//    read: a client retries them); a connection waiting for its next
+//    request closes now, one that has not sent its first gets a second;
+//  - WebSockets get a close frame 1001 (going away) and their close_timeout
+//    for the client's answer;
+//  - at drain_timeout, requests not answered yet get 503 (their deferred
+//    handlers hear on_connection_close; they stay valid until tn_finish) and
+//    every other connection closes.
+// done_cb (may be NULL) runs once, later, when no connection is left (a
+// second call only replaces it). The server stays until tn_http_server_stop.
+TN_API void tn_http_server_drain(tn_http_server *srv, tn_cb done_cb, void *arg);
 // Open connections (for tests and metrics).
 TN_API size_t tn_http_server_connections(const tn_http_server *srv);
 

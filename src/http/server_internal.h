@@ -18,6 +18,24 @@ typedef struct tn__http_hooks {
 // tn_http_server_stop): the loop no longer frees it at tn_loop_free.
 TN__INTERNAL void tn__http_server_adopt(tn_http_server *srv, const tn__http_hooks *hooks);
 
+// A connection tn_detach handed to another protocol that its server still
+// says goodbye to when it drains (a WebSocket): drain(u, false) when the
+// drain starts, drain(u, true) at its deadline (drop it now). The server's
+// drain ends once every such connection was untracked.
+typedef struct tn__upgraded tn__upgraded;
+struct tn__upgraded {
+    tn__upgraded *prev, *next;
+    tn_http_server *srv;        // whose list it is in; NULL: none
+    void (*drain)(tn__upgraded *u, bool now);
+};
+// Puts u in the list of the server that received h (nothing if it is gone).
+TN__INTERNAL void tn__http_server_track(tn_handler *h, tn__upgraded *u, void (*drain)(tn__upgraded *u, bool now));
+// Takes u out of its server's list, when its connection closed. Safe twice,
+// and for a u never tracked (zeroed).
+TN__INTERNAL void tn__http_server_untrack(tn__upgraded *u);
+// True when h's server drains (an upgrade is refused then).
+TN__INTERNAL bool tn__handler_draining(const tn_handler *h);
+
 // A request object's extension: state a layer above keeps with it. Request
 // objects are pooled, so the extension is reused by later requests; the
 // server frees it with ext_free when it frees the object.

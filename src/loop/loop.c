@@ -59,6 +59,40 @@ TN__INTERNAL void tn__loop_remove_handle(tn__handle *h) {
     h->next = h->prev = NULL;
 }
 
+// ---- drainers (tn_loop_drain)
+
+TN__INTERNAL void tn__loop_add_drainer(tn_loop *loop, tn__drainer *d) {
+    d->next = loop->drainers.next;
+    d->prev = &loop->drainers;
+    d->next->prev = d;
+    loop->drainers.next = d;
+}
+
+TN__INTERNAL void tn__loop_remove_drainer(tn_loop *loop, tn__drainer *d) {
+    if (!d->next) return;
+    d->prev->next = d->next;
+    d->next->prev = d->prev;
+    d->next = d->prev = NULL;
+    if (loop->draining && loop->drainers.next == &loop->drainers) {
+        TN__LOGI("drained: stopping the loop");
+        tn_loop_stop(loop);
+    }
+}
+
+TN_API void tn_loop_drain(tn_loop *loop) {
+    if (loop->draining) {
+        tn_loop_stop(loop);
+        return;
+    }
+    loop->draining = 1;
+    // A drainer with nothing to finish leaves the list inside its drain.
+    for (tn__drainer *d = loop->drainers.next, *next; d != &loop->drainers; d = next) {
+        next = d->next;
+        d->drain(d);
+    }
+    if (loop->drainers.next == &loop->drainers) tn_loop_stop(loop);
+}
+
 TN__INTERNAL char *tn__loop_scratch(tn_loop *loop, size_t *cap) {
     if (!loop->scratch) {
         loop->scratch = TN__CAST(char *, tn__malloc(TN_DEFAULT_READ_CHUNK_SIZE));
@@ -73,8 +107,13 @@ TN__INTERNAL tn_buf *tn__loop_buf(tn_loop *loop) { return &loop->buf; }
 
 // ---- wake-up channel: an eventfd on Linux, a self-pipe elsewhere
 
-static volatile sig_atomic_t tn__signal_hit;
+// SIGINT and SIGTERM, counted by the handler (lock-free atomics are safe
+// there) and acted on by the loop's wake-up handler, one by one.
+static int tn__signals_caught, tn__signals_seen;
+static volatile sig_atomic_t tn__signal_last;
 static tn_loop *tn__signal_loop;
+static struct sigaction tn__signal_old[2];  // restored by tn_loop_free
+static const int tn__signal_nums[2] = {SIGINT, SIGTERM};
 
 TN__INTERNAL void tn__loop_wake(tn_loop *loop) {
     // One byte in flight is enough: the loop clears the flag before it
@@ -91,11 +130,12 @@ TN__PRIVATE void tn__loop_on_wake(tn_loop *loop, int fd, int events, void *arg) 
     char buf[256];
     while (read(fd, buf, sizeof buf) > 0) {}
     TN__ATOMIC_STORE(&loop->wake_pending, 0);
-    int sig = tn__signal_hit;
-    if (sig && tn__signal_loop == loop) {
-        tn__signal_hit = 0;
-        TN__LOGI("received signal %d, stopping the loop", sig);
-        tn_loop_stop(loop);
+    if (tn__signal_loop != loop) return;
+    // The first signal drains, the next one stops at once.
+    for (int caught = TN__ATOMIC_LOAD(&tn__signals_caught); tn__signals_seen != caught; tn__signals_seen++) {
+        if (!loop->draining) TN__LOGI("received signal %d: draining (signal again to stop at once)", (int)tn__signal_last);
+        else TN__LOGI("received signal %d again: stopping at once", (int)tn__signal_last);
+        tn_loop_drain(loop);
     }
 }
 
@@ -144,6 +184,7 @@ TN_API tn_loop *tn_loop_new(const tn_loop_desc *desc) {
     loop->desc.max_events = TN__DEF(loop->desc.max_events, 256);
     loop->be_fd = loop->wake_rfd = loop->wake_wfd = -1;
     loop->handles.next = loop->handles.prev = &loop->handles;
+    loop->drainers.next = loop->drainers.prev = &loop->drainers;
     loop->fired_cap = loop->desc.max_events;
     loop->now = tn__loop_clock(loop);
     tn__mutex_init(&loop->cb_lock);
@@ -187,8 +228,7 @@ TN_API void tn_loop_free(tn_loop *loop) {
     tn__loop_set_current(loop);
     tn__loop_close_all(loop);
     if (tn__signal_loop == loop) {
-        signal(SIGINT, SIG_DFL);
-        signal(SIGTERM, SIG_DFL);
+        for (int i = 0; i < 2; i++) sigaction(tn__signal_nums[i], &tn__signal_old[i], NULL);
         tn__signal_loop = NULL;
     }
     if (loop->wake_rfd >= 0) {
@@ -379,6 +419,7 @@ TN_API int tn_loop_start(tn_loop *loop) {
         }
     }
     TN__ATOMIC_STORE(&loop->stopping, 0);
+    loop->draining = 0;
     loop->running = 0;
     return r;
 }
@@ -422,7 +463,8 @@ TN_API void tn_loop_sync_done(tn_loop *loop, int result) {
 // ---- signals
 
 static void tn__on_signal(int sig) {
-    tn__signal_hit = sig;
+    tn__signal_last = sig;
+    TN__ATOMIC_ADD(&tn__signals_caught, 1);
     tn_loop *loop = tn__signal_loop;
     if (!loop) return;
     int saved = errno;  // write() is async-signal-safe; errno must survive
@@ -433,13 +475,22 @@ static void tn__on_signal(int sig) {
 }
 
 TN_API int tn_loop_stop_on_signals(tn_loop *loop) {
-    tn__signal_loop = loop;
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = tn__on_signal;
     sigemptyset(&sa.sa_mask);
     sa.sa_flags = SA_RESTART;
-    if (sigaction(SIGINT, &sa, NULL) < 0 || sigaction(SIGTERM, &sa, NULL) < 0)
-        return tn__err_from_errno(errno);
+    for (int i = 0; i < 2; i++) {
+        struct sigaction old;
+        if (sigaction(tn__signal_nums[i], NULL, &old) < 0) return tn__err_from_errno(errno);
+        // A signal ignored from the start stays ignored (the Unix rule for
+        // SIGINT in background jobs; tn_process_fork's children, whose
+        // parent passes Ctrl-C on as SIGTERM).
+        if (old.sa_handler != tn__on_signal) tn__signal_old[i] = old;
+        if (old.sa_handler == SIG_IGN) continue;
+        if (sigaction(tn__signal_nums[i], &sa, NULL) < 0) return tn__err_from_errno(errno);
+    }
+    tn__signals_seen = TN__ATOMIC_LOAD(&tn__signals_caught);  // signals before this call are not ours
+    tn__signal_loop = loop;
     return 0;
 }

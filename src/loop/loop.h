@@ -79,9 +79,18 @@ TN_API int tn_loop_run_sync(tn_loop *loop, tn_cb start, void *arg, double timeou
 // Ends the tn_loop_run_sync in progress with `result`. Ignored when none is.
 TN_API void tn_loop_sync_done(tn_loop *loop, int result);
 
-// Turns SIGINT and SIGTERM into a clean tn_loop_stop of `loop` (one loop per
-// process; a later call moves the signals to another loop). Returns 0 or an
-// error. tn_loop_free restores the default handlers.
+// A graceful stop: every HTTP server on the loop drains (stops accepting,
+// finishes the requests in flight, says goodbye to its WebSockets; see
+// tn_http_server_drain), and tn_loop_start returns once all have finished,
+// at once when there are none. A second call stops at once (tn_loop_stop).
+// Call it on the loop's thread (from others: through tn_loop_add_callback).
+TN_API void tn_loop_drain(tn_loop *loop);
+// Turns the first SIGINT or SIGTERM into tn_loop_drain and the next one into
+// tn_loop_stop (one loop per process; a later call moves the signals to
+// another loop). A signal that was ignored stays ignored (as in the
+// children of tn_process_fork, where Ctrl-C reaches the parent, which passes
+// it on as SIGTERM). Returns 0 or an error. tn_loop_free puts back the
+// handlers there were before.
 TN_API int tn_loop_stop_on_signals(tn_loop *loop);
 
 // ---- fd handlers (Tornado's add_handler / update_handler / remove_handler)

@@ -41,6 +41,16 @@ struct tn__handle {
     void (*close)(tn__handle *h);
 };
 
+// An object tn_loop_drain asks to stop gracefully (an HTTP server). It
+// leaves the loop's list (tn__loop_remove_drainer) once it has nothing left
+// to finish, or when it is freed; during a drain the loop stops as the last
+// one leaves.
+typedef struct tn__drainer tn__drainer;
+struct tn__drainer {
+    tn__drainer *prev, *next;
+    void (*drain)(tn__drainer *d);
+};
+
 typedef struct tn__timer {
     double when;
     uint64_t seq;     // FIFO among equal deadlines
@@ -87,6 +97,8 @@ struct tn_loop {
     uint64_t timer_seq;
     // owned objects, closed by tn_loop_free
     tn__handle handles;
+    tn__drainer drainers;    // what tn_loop_drain drains
+    int draining;            // tn_loop_drain was called: a second call stops
     tn__executor *exec;
     // run_sync state
     int sync_active, sync_finished, sync_result;
@@ -105,6 +117,9 @@ struct tn_loop {
 
 TN__INTERNAL void tn__loop_add_handle(tn_loop *loop, tn__handle *h);
 TN__INTERNAL void tn__loop_remove_handle(tn__handle *h);
+TN__INTERNAL void tn__loop_add_drainer(tn_loop *loop, tn__drainer *d);
+// Safe to call twice, and for a drainer never added.
+TN__INTERNAL void tn__loop_remove_drainer(tn_loop *loop, tn__drainer *d);
 TN__INTERNAL void tn__loop_wake(tn_loop *loop);
 TN__INTERNAL char *tn__loop_scratch(tn_loop *loop, size_t *cap);
 TN__INTERNAL tn_buf *tn__loop_buf(tn_loop *loop);

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/socket.h>
 #include <sys/time.h>
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -99,6 +100,10 @@ TN__PRIVATE int tn__proc_start(tn__procs *p, int id) {
     tn__task_id = id;
     tn__free(p->pids);
     tn__proc_restore_signals(p);
+    // Ctrl-C reaches the whole process group; the parent passes it on as
+    // SIGTERM, which starts a child's drain. Were SIGINT the child's too, it
+    // would count as a second signal and stop the drain at once.
+    signal(SIGINT, SIG_IGN);
 #if defined(__linux__)
     // A parent killed with SIGKILL cannot stop its children: the kernel
     // does, so no orphan keeps the port.
@@ -114,9 +119,24 @@ TN__PRIVATE void tn__proc_kill_all(tn__procs *p, int sig) {
         if (p->pids[i]) kill(p->pids[i], sig);
 }
 
+// The listening sockets the parent holds are there for the children it
+// may restart. Once they stop, new connections must be refused at once, not
+// left waiting in a queue that nobody takes from any more: the children close
+// theirs as they drain, and the parent its copies here.
+TN__PRIVATE void tn__proc_close_listeners(void) {
+    long max = sysconf(_SC_OPEN_MAX);
+    if (max < 0 || max > 65536) max = 65536;  // listening sockets come early: low numbers
+    for (int fd = 0; fd < (int)max; fd++) {
+        int on = 0;
+        socklen_t len = sizeof on;
+        if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &on, &len) == 0 && on) close(fd);
+    }
+}
+
 TN__PRIVATE void tn__proc_stop(tn__procs *p) {
     if (p->stopping) return;
     p->stopping = 1;
+    tn__proc_close_listeners();
     tn__proc_kill_all(p, SIGTERM);
     struct itimerval it;
     memset(&it, 0, sizeof it);
@@ -185,9 +205,12 @@ TN__PRIVATE int tn__proc_supervise(tn__procs *p, int *id) {
     for (;;) {
         if (tn__proc_reap(p, id)) return 1;
         if (!p->running) return 0;
-        if (tn__proc_stop_sig && !p->stopping) {
-            TN__LOGI("received signal %d, stopping %d children", (int)tn__proc_stop_sig, p->running);
+        if (tn__proc_stop_sig) {  // the children drain; a second signal stops them at once
+            TN__LOGI("received signal %d, %s %d children", (int)tn__proc_stop_sig,
+                     p->stopping ? "stopping at once" : "stopping", p->running);
+            if (p->stopping) tn__proc_kill_all(p, SIGTERM);
             tn__proc_stop(p);
+            tn__proc_stop_sig = 0;  // signals are blocked here: none is lost
         }
         if (tn__proc_alarm) {
             tn__proc_alarm = 0;

@@ -38,14 +38,18 @@ typedef struct tn_process_desc {
     int max_restarts;     // abnormal exits restarted, in all, before the
                           // parent gives up; default 100; negative: none
     double stop_timeout;  // seconds the children get to exit after SIGTERM
-                          // before SIGKILL; default 30
+                          // before SIGKILL; default 30, above the drain's
+                          // deadline (tn_http_server_desc.drain_timeout, 10)
 } tn_process_desc;
 
 // Tornado's fork_processes (desc may be NULL). Returns only in the children,
 // each with its task id, 0..num_processes-1. The parent stays in the call:
 // it restarts, under the same task id, a child killed by a signal or that
-// exits non-zero; on SIGTERM or SIGINT it sends SIGTERM to every child and
-// waits for them. It then exits: 0 once all children exited cleanly, 1 if a
+// exits non-zero; on SIGTERM or SIGINT it closes its copies of the listening
+// sockets (new connections are refused while the children drain), sends
+// SIGTERM to every child (a second signal: another SIGTERM, which stops them
+// at once) and waits for them. Children ignore SIGINT (Ctrl-C reaches the
+// whole process group; the parent passes it on once). It then exits: 0 once all children exited cleanly, 1 if a
 // child failed to stop, had to be killed, or crashed more than max_restarts
 // times (the others are stopped then). On Linux children get SIGTERM when
 // the parent dies. Returns a negative code, with nothing forked, when a loop

@@ -182,6 +182,11 @@ TN_API int tn_tcp_server_port(const tn_tcp_server *srv) { return srv->nfds ? tn_
 
 TN__INTERNAL void tn__tcp_server_disown(tn_tcp_server *srv) { tn__loop_remove_handle(&srv->handle); }
 
+TN__INTERNAL void tn__tcp_server_accept_queued(tn_tcp_server *srv) {
+    for (int i = 0; i < srv->nfds && !srv->paused && !srv->stop_pending; i++)
+        tn__server_on_accept(srv->loop, srv->fds[i], TN_IO_READ, srv);
+}
+
 TN_API void tn_tcp_server_stop(tn_tcp_server *srv) {
     if (!srv) return;
     if (srv->in_accept) srv->stop_pending = 1;

@@ -9,4 +9,8 @@
 // Makes srv its caller's to free (with tn_tcp_server_stop): the loop no
 // longer frees it at tn_loop_free. For servers built on a TCP server.
 TN__INTERNAL void tn__tcp_server_disown(tn_tcp_server *srv);
+// Accepts what waits in the listening queues now (up to max_accepts per
+// socket), for a server about to stop listening: those clients think they
+// are connected already, and may have sent a request.
+TN__INTERNAL void tn__tcp_server_accept_queued(tn_tcp_server *srv);
 #endif

@@ -397,6 +397,12 @@ TN_API int tn_app_listen(tn_app *app, int port) {
 }
 
 TN_API int tn_app_port(const tn_app *app) { return app->server ? tn_http_server_port(app->server) : 0; }
+
+TN_API void tn_app_drain(tn_app *app, tn_cb done_cb, void *arg) {
+    // An app that never listened drains at once, through a server of its own.
+    if (tn__app_server(app)) tn_http_server_drain(app->server, done_cb, arg);
+    else TN__LOGE("tn_app_drain: out of memory");
+}
 TN_API void *tn_app_user_data(const tn_app *app) { return app->desc.user_data; }
 
 TN_API int tn_app_reverse_url(const tn_app *app, const char *name, const char *const *args, int nargs, tn_buf *out) {

@@ -81,6 +81,11 @@ TN_API int tn_app_listen_on(tn_app *app, const tn_bind_desc *bind);
 TN_API int tn_app_add_sockets(tn_app *app, const int *fds, int n);
 // The port of the first listening socket.
 TN_API int tn_app_port(const tn_app *app);
+// A graceful stop of the app's server and its WebSockets (what
+// tn_loop_drain and SIGTERM do): see tn_http_server_drain, whose deadline
+// is tn_app_desc.server.drain_timeout. done_cb (may be NULL) runs once no
+// connection is left.
+TN_API void tn_app_drain(tn_app *app, tn_cb done_cb, void *arg);
 // Appends the path of the route named `name` with its groups filled by args
 // (escaped here). Returns 0, TN_ENOENT (no such name) or TN_EINVAL.
 TN_API int tn_app_reverse_url(const tn_app *app, const char *name, const char *const *args, int nargs, tn_buf *out);

@@ -155,6 +155,7 @@ TN__PRIVATE int tn__ws_accept(tn_ws *ws, tn_handler *h) {
     }
     ws->stream = tn_detach(h, 101);
     if (ws->stream) {
+        tn__http_server_track(h, &ws->up, tn__ws_server_drain);
         tn_stream_set_close_callback(ws->stream, tn__ws_on_stream_close, ws);
         // With Nagle a message would wait for the peer's delayed ACK (~40
         // ms) whenever an earlier one is unacknowledged, e.g. behind a large
@@ -172,6 +173,11 @@ TN__PRIVATE int tn__ws_accept(tn_ws *ws, tn_handler *h) {
 TN__PRIVATE void tn__ws_handshake(tn_ws *ws, tn_handler *h) {
     const tn_ws_class *cls = ws->cls;
     if (tn_finished(h) || !tn__ws_check_request(ws, h)) {
+        tn__ws_free(ws);
+        return;
+    }
+    if (tn__handler_draining(h)) {  // it would get 1001 at once
+        tn__ws_refuse(h, 503, "The server is shutting down.");
         tn__ws_free(ws);
         return;
     }

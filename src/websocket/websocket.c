@@ -15,6 +15,7 @@
 #include "base/log_internal.h"
 #include "base/str_internal.h"
 #include "http/parse_internal.h"
+#include "http/server_internal.h"
 #include "loop/loop_internal.h"
 
 #include <string.h>
@@ -325,6 +326,12 @@ TN__INTERNAL void tn__ws_ping_tick(tn_loop *loop, void *arg) {
 
 // ---- the end
 
+TN__INTERNAL void tn__ws_server_drain(tn__upgraded *u, bool now) {
+    tn_ws *ws = TN__CAST(tn_ws *, (void *)((char *)u - offsetof(tn_ws, up)));
+    if (now) tn__ws_abort(ws);
+    else tn_ws_close(ws, TN_WS_CLOSE_GOING_AWAY, "server shutting down");  // ECLOSED: closing already
+}
+
 TN__INTERNAL void tn__ws_free(tn_ws *ws) {
     tn_buf_free(&ws->msg);
     tn__free(ws->close_reason);
@@ -338,6 +345,7 @@ TN__INTERNAL void tn__ws_on_stream_close(tn_stream *s, int reason, void *arg) {
     tn_loop_remove_timeout(ws->loop, ws->close_timer);
     tn_loop_remove_timeout(ws->loop, ws->ping_timer);
     tn_loop_remove_timeout(ws->loop, ws->pong_timer);
+    tn__http_server_untrack(&ws->up);
     ws->close_sent = 1;  // sends from on_close are refused
     if (!ws->close_received && !ws->failed) tn__ws_set_close(ws, TN_WS_CLOSE_ABNORMAL, tn__str_n(NULL, 0));
     if (ws->cls->on_close) ws->cls->on_close(ws, ws->close_code, ws->close_reason ? ws->close_reason : "");

@@ -10,6 +10,7 @@
 #include "base/utf8.h"
 #include "http/parse.h"
 #include "http/server.h"
+#include "http/server_internal.h"
 #include "loop/loop.h"
 #include "net/stream.h"
 #include "websocket/frame.h"
@@ -46,6 +47,9 @@ struct tn_ws {
     tn_timeout close_timer, ping_timer, pong_timer;
     // a server's handshake deferred by prepare (web/ws_server.c)
     tn_handler *pending;
+    // a server's connection, in its HTTP server's list while open: a drain
+    // says goodbye to it (tn__ws_server_drain)
+    tn__upgraded up;
     // a client's handshake in progress (client.c)
     tn__ws_hs *hs;
     // copied from the request: path arguments and the subprotocol, one block
@@ -62,6 +66,9 @@ TN__INTERNAL size_t tn__ws_on_data(tn_stream *s, int status, const char *data, s
 TN__INTERNAL void tn__ws_on_stream_close(tn_stream *s, int reason, void *arg);
 // The keep-alive timer (cls->ping_interval), armed once open.
 TN__INTERNAL void tn__ws_ping_tick(tn_loop *loop, void *arg);
+// A server's connection whose HTTP server drains (see tn__upgraded): a
+// close frame 1001 (going away), or at the deadline, dropped.
+TN__INTERNAL void tn__ws_server_drain(tn__upgraded *u, bool now);
 // Frees ws (not its stream): for a handshake that failed.
 TN__INTERNAL void tn__ws_free(tn_ws *ws);
 

@@ -47,6 +47,13 @@ static void defer_get(tn_handler *h) {
     tn_defer(h);
     tn_loop_call_later(tn_handler_loop(h), 0.05, finish_later, h);
 }
+// /slow: answered 20 ms later; says in the log when it has read a request,
+// so a test can count the requests read against the answers.
+static void slow_get(tn_handler *h) {
+    TN_LOGI("slow request read");
+    tn_defer(h);
+    tn_loop_call_later(tn_handler_loop(h), 0.02, finish_later, h);
+}
 static tn_handler *parked;
 static void park_closed(tn_handler *h) {
     closes_seen++;
@@ -194,6 +201,7 @@ static const tn_handler_class flush_class = {.get = flush_get};
 static const tn_handler_class status_class = {.get = status_get};
 static const tn_handler_class redirect_class = {.get = redirect_get};
 static const tn_handler_class defer_class = {.get = defer_get};
+static const tn_handler_class slow_class = {.get = slow_get};
 static const tn_handler_class park_class = {.get = park_get, .on_connection_close = park_closed};
 static const tn_handler_class stats_class = {.get = stats_get};
 static const tn_handler_class stream_class = {
@@ -231,6 +239,7 @@ static const tn_route testapp_routes[] = {
     {.pattern = "/status/(\\d+)", .handler = &status_class},
     {.pattern = "/redirect", .handler = &redirect_class},
     {.pattern = "/defer", .handler = &defer_class},
+    {.pattern = "/slow", .handler = &slow_class},
     {.pattern = "/park", .handler = &park_class},
     {.pattern = "/stats", .handler = &stats_class},
     {.pattern = "/stream", .handler = &stream_class},

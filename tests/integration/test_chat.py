@@ -9,6 +9,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import socket
 import subprocess
 import threading
@@ -19,7 +20,7 @@ import harness
 from harness import ROOT, Server, check, done
 
 UUID4 = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
-srv = Server("chat", "--stats")
+srv = Server("chat", "--stats", "--drain_timeout=1s")
 
 
 def request(method, path, body=None, headers=None, timeout=10):
@@ -279,13 +280,37 @@ def test_root_option_and_a_broken_template():
             assert other.stop() == 0
 
 
-def test_stops_cleanly_with_a_parked_poll():
+def refused(port):
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=5).close()
+        return False
+    except ConnectionRefusedError:
+        return True
+
+
+def test_stops_gracefully_with_a_parked_poll():
+    """SIGTERM drains: new connections are refused at once, the poll parked
+    at the signal is answered 503 at --drain_timeout (1 s), and the chat
+    exits 0 (1 when the library still held memory after the loop closed)."""
     b = Browser()
     s = park(b, b.updates()[-1]["id"])
     wait_for(lambda: stats()["waiters"] == 1, "a parked poll")
-    status = srv.stop()
+    srv.proc.send_signal(signal.SIGTERM)
+    deadline = time.time() + 10
+    while not refused(srv.port):
+        assert time.time() < deadline, "still accepting 10 s after SIGTERM"
+        time.sleep(0.01)
+    s.settimeout(20)
+    answer = b""
+    while True:
+        chunk = s.recv(4096)
+        if not chunk:
+            break
+        answer += chunk
     s.close()
-    # the chat exits 1 when the library still held memory after the loop closed
+    assert answer.startswith(b"HTTP/1.1 503 Service Unavailable\r\n"), answer
+    assert b"\r\nConnection: close\r\n" in answer, answer
+    status = srv.stop()
     assert status == 0, (status, "".join(srv.log[-5:]))
 
 
@@ -311,7 +336,7 @@ def browser_test():
 
 for name, fn in list(globals().items()):
     if name.startswith("test_"):
-        if name == "test_stops_cleanly_with_a_parked_poll":
+        if name == "test_stops_gracefully_with_a_parked_poll":
             browser_test()
         check("chat: " + name[5:].replace("_", " "), fn)
 if srv.proc.poll() is None:

@@ -212,7 +212,7 @@ def log_file_rotates():
             if m:
                 numbers.append(int(m.group(3)[4:]))
             else:
-                assert "Listening on" in line or "received signal" in line, line
+                assert re.search(r"Listening on|received signal|draining:|drained:", line), line
     # The files hold the last requests, oldest first, none missing between.
     assert numbers == list(range(200 - len(numbers), 200)), numbers
 

@@ -50,6 +50,7 @@ static pid_t supervise(const tn_process_desc *d, bool with_socket, child_fn fn, 
     if (pid == 0) {
         close(p[0]);
         prctl(PR_SET_PDEATHSIG, SIGKILL);  // goes with its test
+        setpgid(0, 0);  // a group of its own, as a shell's job: Ctrl-C is kill(-pid, SIGINT)
         tn_log_set_level(TN_LOG_NONE);
         int fd = -1;
         if (with_socket) {
@@ -284,5 +285,117 @@ TEST(process_children_accept_on_the_sockets_bound_before_the_fork) {
     kill(sup, SIGTERM);
     CHECK(!get(in, &r));
     CHECK_INT(exit_status(sup), 0);  // 0 also says no child leaked memory
+    close(in);
+}
+
+// ---- a graceful stop: the parent lets go of the listening sockets too
+
+static int park_out;
+static void park_get(tn_handler *h) {
+    tn_defer(h);  // until its client leaves
+    put(park_out, tn_process_task_id(), 1);
+}
+static void park_gone(tn_handler *h) { tn_finish(h); }
+static const tn_handler_class park_handler = {.get = park_get, .on_connection_close = park_gone};
+
+static void draining_child(int task, int out, void *arg) {
+    park_out = out;
+    tn_loop *loop = tn_loop_new(NULL);
+    tn_app_desc ad = {0};
+    tn_route routes[] = {{.pattern = "/park", .handler = &park_handler}, {0}};
+    ad.routes = routes;
+    ad.no_access_log = true;
+    ad.server.drain_timeout = 60;  // longer than the test
+    tn_app *app = tn_app_new(loop, &ad);
+    if (!app || tn_app_add_sockets(app, (int *)arg, 1) != 0) _exit(94);
+    tn_loop_stop_on_signals(loop);
+    put(out, task, 0);
+    tn_loop_start(loop);  // returns when the drain is over
+    tn_loop_free(loop);
+    _exit(tn_mem_get_stats().live == 0 ? 0 : 5);
+}
+
+// Connects to 127.0.0.1:port: ECONNREFUSED, or 0 when it was taken (into a
+// listening queue) or is still pending after 100 ms (a full queue).
+static int try_connect(int port) {
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+    struct sockaddr_in a = {0};
+    a.sin_family = AF_INET;
+    a.sin_port = htons((uint16_t)port);
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    int err = connect(fd, (struct sockaddr *)&a, sizeof a) == 0 ? 0 : errno;
+    if (err == EINPROGRESS) {
+        struct pollfd p = {fd, POLLOUT, 0};
+        socklen_t len = sizeof err;
+        err = 0;
+        if (poll(&p, 1, 100) == 1) getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len);
+    }
+    close(fd);
+    return err;
+}
+
+// Connects and sends GET /park; returns once the child has parked it.
+static int park_one(int in, int port) {
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {0};
+    a.sin_family = AF_INET;
+    a.sin_port = htons((uint16_t)port);
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    CHECK(connect(fd, (struct sockaddr *)&a, sizeof a) == 0);
+    const char *req = "GET /park HTTP/1.1\r\nHost: x\r\n\r\n";
+    CHECK(write(fd, req, strlen(req)) == (ssize_t)strlen(req));
+    rec r;
+    CHECK(get(in, &r) && r.val == 1);
+    return fd;
+}
+
+// Stops the supervisor with `sig` (to its whole group for Ctrl-C): its child
+// drains, so the parked request still waits while a new connection is
+// refused, not left in the queue of a socket the parent still held. Returns
+// the parked connection.
+static int stop_and_see_the_drain(pid_t sup, int sig, bool group, int in, int *port) {
+    rec r;
+    for (int i = 0; i < 2; i++) {
+        CHECK(get(in, &r));
+        if (r.task < 0) *port = r.val;
+    }
+    int fd = park_one(in, *port);
+    kill(group ? -sup : sup, sig);
+    int err = 0;
+    for (int i = 0; i < 300 && (err = try_connect(*port)) == 0; i++) usleep(10000);  // the signal on its way
+    CHECK_INT(err, ECONNREFUSED);
+    char b;
+    CHECK(recv(fd, &b, 1, MSG_DONTWAIT) < 0 && errno == EAGAIN);  // still draining
+    return fd;
+}
+
+// SIGTERM to the parent: the child drains until its last client leaves.
+TEST(process_stop_refuses_new_connections_while_the_children_drain) {
+    tn_process_desc d = {.num_processes = 1, .stop_timeout = 120};  // no SIGKILL ends the test
+    int in, port = 0;
+    pid_t sup = supervise(&d, true, draining_child, NULL, &in);
+    int fd = stop_and_see_the_drain(sup, SIGTERM, false, in, &port);
+    close(fd);  // its client leaves: the drain is over
+    rec r;
+    CHECK(!get(in, &r));
+    CHECK_INT(exit_status(sup), 0);
+    close(in);
+}
+
+// Ctrl-C reaches the parent and its children: the children drain all the
+// same (the parent's SIGTERM is their first signal, not their second); a
+// second signal to the parent stops them at once.
+TEST(process_ctrl_c_drains_the_children_and_a_second_signal_stops_them) {
+    tn_process_desc d = {.num_processes = 1, .stop_timeout = 120};
+    int in, port = 0;
+    pid_t sup = supervise(&d, true, draining_child, NULL, &in);
+    int fd = stop_and_see_the_drain(sup, SIGINT, true, in, &port);
+    kill(sup, SIGTERM);
+    rec r;
+    CHECK(!get(in, &r));  // the child stopped without waiting for its client
+    char b;
+    CHECK(recv(fd, &b, 1, 0) == 0);
+    CHECK_INT(exit_status(sup), 0);
+    close(fd);
     close(in);
 }

@@ -56,8 +56,8 @@ static void sendfile_get(tn_handler *h) {
 }
 static void sendfile_said_get(tn_handler *h) { tn_writef(h, "%d %d %d", said_write, said_finish, said_again); }
 
+// arg: NULL, or the drain_timeout (a double) to stop with.
 static tn_app *make_app(tn_loop *loop, void *arg) {
-    (void)arg;
     static const tn_handler_class url_class = {.get = url_get}, sendfile_class = {.get = sendfile_get, .head = sendfile_get},
                                   said_class = {.get = sendfile_said_get};
     def_desc.path = static_dir;
@@ -74,6 +74,7 @@ static tn_app *make_app(tn_loop *loop, void *arg) {
     memset(&d, 0, sizeof d);
     d.routes = routes;
     d.no_access_log = true;
+    if (arg) d.server.drain_timeout = *(const double *)arg;
     if (packed_app) {
         d.static_files = packed;
         d.static_url_prefix = "/assets/";
@@ -641,7 +642,8 @@ TEST(stream_write_file_pending_when_the_loop_is_freed) {
 
 TEST(static_server_stopped_while_a_file_body_waits_for_its_client) {
     make_tree();
-    tt_server s = tt_server_start(make_app, NULL);
+    double drain_timeout = 0.25;  // SIGTERM drains: the file waits for its reader until then
+    tt_server s = tt_server_start(make_app, &drain_timeout);
     int fd = tt_connect(s.port);
     int small = 4096;
     setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
