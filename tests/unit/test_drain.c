@@ -339,7 +339,7 @@ TEST(drain_refuses_a_websocket_upgrade_with_503) {
     sim_settle(loop);
     tn_app_drain(app, on_drained, NULL);
     sim_settle(loop);
-    sim_send(fd, UPGRADE + 20, strlen(UPGRADE) - 20);
+    sim_send(fd, &UPGRADE[20], strlen(UPGRADE) - 20);
     sim_settle(loop);
     tn_buf got = {0};
     CHECK(sim_drain(fd, &got));
