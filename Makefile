@@ -81,7 +81,7 @@ build/pack: tools/pack.c tornado.h
 	@mkdir -p $(@D)
 	$(CC) -O2 -g $(WARN) -o $@ $< $(LIBS)
 
-run: all
+run: build/$(RUN_DEMO)
 	./build/$(RUN_DEMO) --port=$(PORT)
 
 # Fails when the committed tornado.h is not what src/ generates.
