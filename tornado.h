@@ -14991,7 +14991,11 @@ TN_API int tn_send_file(tn_handler *h, int fd, uint64_t offset, uint64_t length)
         return tn_finish(h);
     }
     r->deferred = 1;  // finished by tn__hreq_file_sent
-    if (tn_stream_write_file(c->stream, fd, offset, length, tn__hreq_file_sent, r) != 0) return tn_finish(h);
+    if (tn_stream_write_file(c->stream, fd, offset, length, tn__hreq_file_sent, r) != 0) {
+        c->out_lost = 1;  // the head promised the file: the connection ends short
+        r->keep_alive = 0;
+        return tn_finish(h);
+    }
     r->file_pending = 1;
     return 0;
 }

@@ -9,7 +9,7 @@
 //     and LeakSanitizer, AddressSanitizer and UBSan found nothing.
 // Two modes: "once" fails only allocation N (the library must recover: later
 // steps succeed), "from" fails N and every allocation after it.
-// Usage: faults [--list] [--no-fork] [--mode once|from] [--n N] [SCENARIO...]
+// Usage: faults [--list] [--no-fork] [--trace] [--mode once|from] [--n N] [SCENARIO...]
 // Prints "PASS scenario/mode: runs, failures injected" per scenario; a
 // failing run says N, so `faults --n N --mode M SCENARIO` repeats it alone.
 #define _GNU_SOURCE 1
@@ -26,11 +26,14 @@ static long tf_count;      // allocations asked for in this run
 static long tf_fail_at;    // the first to fail (0: none)
 static int tf_persist;     // fail every allocation from tf_fail_at on
 static long tf_injected;   // failures injected so far
+static int tf_trace;       // print the stack of each injected failure
+void __sanitizer_print_stack_trace(void);
 
 static int tf_should_fail(void) {
     long n = __atomic_add_fetch(&tf_count, 1, __ATOMIC_RELAXED);
     if (!tf_fail_at || n < tf_fail_at || (n > tf_fail_at && !tf_persist)) return 0;
     __atomic_add_fetch(&tf_injected, 1, __ATOMIC_RELAXED);
+    if (tf_trace) __sanitizer_print_stack_trace();  // where it failed (--trace)
     return 1;
 }
 static void *tf_malloc(size_t n) { return tf_should_fail() ? NULL : malloc(n); }
@@ -157,6 +160,7 @@ int main(int argc, char **argv) {
             return 0;
         }
         if (!strcmp(argv[i], "--no-fork")) tf_forked = 0;
+        if (!strcmp(argv[i], "--trace")) tf_trace = 1;
         if (!strcmp(argv[i], "--mode") && i + 1 < argc) mode = argv[++i];
         if (!strcmp(argv[i], "--n") && i + 1 < argc) only = atol(argv[++i]);
     }
