@@ -15595,7 +15595,7 @@ TN__INTERNAL void tn__hc_unlist(tn_http_client *c, tn_fetch *f);
 TN__INTERNAL void tn__hc_pump(tn_http_client *c);
 // Starts the queue later, never inside the user's call: on the way out of
 // the client's callback running now, else from a loop timer.
-TN__INTERNAL void tn__hc_pump_soon(tn_http_client *c);
+TN__INTERNAL int tn__hc_pump_soon(tn_http_client *c);  // 0 or TN_ENOMEM
 // Gives the connection back: to the pool when reusable, else closed.
 TN__INTERNAL void tn__hc_conn_release(tn__hc_conn *conn, bool reusable);
 // Ends every fetch and frees the client, or (inside one of its callbacks)
@@ -15989,15 +15989,17 @@ TN__PRIVATE void tn__hc_pump_cb(tn_loop *loop, void *arg) {
 }
 
 // Outside our callbacks: a zero-delay timer, not a queued callback (a freed
-// client can cancel it).
-TN__INTERNAL void tn__hc_pump_soon(tn_http_client *c) {
+// client can cancel it). Returns 0 or TN_ENOMEM.
+TN__INTERNAL int tn__hc_pump_soon(tn_http_client *c) {
     if (c->depth > 0) {  // tn__hc_leave pumps
         c->pump_wanted = true;
-        return;
+        return 0;
     }
-    if (c->pump_timer.id) return;
+    if (c->pump_timer.id) return 0;
     c->pump_timer = tn_loop_call_later(c->loop, 0, tn__hc_pump_cb, c);
-    if (!c->pump_timer.id) TN__LOGE("http client: cannot add a timer (out of memory)");
+    if (c->pump_timer.id) return 0;
+    TN__LOGE("http client: cannot add a timer (out of memory)");
+    return TN_ENOMEM;
 }
 
 // ---- the client
@@ -16904,8 +16906,14 @@ TN__PRIVATE int tn__fetch_start(tn_http_client *c, const tn_fetch_desc *d, tn_fe
     f->resp.start_time = tn_time_wall();
     double timeout = d->request_timeout > 0 ? d->request_timeout : 20.0;
     f->timer = tn_loop_call_later(loop, timeout, tn__fetch_on_timeout, f);
+    // never inside this call: on_response may not run in it
+    if (!f->timer.id || tn__hc_pump_soon(c) != 0) {  // out of memory: it would never start or end
+        if (f->timer.id) tn_loop_remove_timeout(loop, f->timer);
+        f->where = TN__HF_DONE;
+        tn__fetch_recycle(f);
+        return TN_ENOMEM;
+    }
     tn__hc_enqueue(c, f, false);
-    tn__hc_pump_soon(c);  // never inside this call: on_response may not run in it
     if (out) *out = f;
     return 0;
 }
