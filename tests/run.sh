@@ -132,7 +132,11 @@ faults)
     # Allocation failures injected: every allocation of each scenario fails
     # in turn (tests/faults/faults.c).
     if $MAKE -s build/faults/faults > build/build.log 2>&1; then
-        suite faults build/faults/faults
+        # Every scenario with one failure at a time (the library must recover);
+        # failures from N on only where the library survives them all so far:
+        # over sockets, a stream's deferred close still needs a queued callback
+        # (issue 10, item 7: build/faults/faults --mode from web).
+        suite faults sh -c 'build/faults/faults --mode once && build/faults/faults --mode from json deflate multipart args template'
     else
         say "FAIL [faults] build"; tail -n 30 build/build.log | sed 's/^/    /'
     fi

@@ -130,8 +130,8 @@ static int tf_sweep(const tf_case *c, int persist, long only) {
         }
         if (r == TF_RUN_CLEAN || only || bad >= 5) break;
     }
-    printf("%s faults: %s/%s: %ld runs (every allocation failed once), %ld errors reported, %ld recovered\n",
-           bad ? "FAIL" : "PASS", c->name, persist ? "from" : "once", runs, errors, recovered);
+    printf("%s faults: %s/%s: %ld runs (N = 1..%ld), %ld errors reported, %ld recovered\n",
+           bad ? "FAIL" : "PASS", c->name, persist ? "from" : "once", runs, runs, errors, recovered);
     return !bad;
 }
 
