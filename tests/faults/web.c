@@ -183,3 +183,110 @@ TF_SCENARIO(web) {
     fetch(t, "/nowhere", NULL, "404");
     tn_http_test_free(t);
 }
+
+// ---- WebSocket: our client against our server's echo
+
+static void ws_echo(tn_ws *ws, const char *data, size_t len, bool binary) { tn_ws_send(ws, data, len, binary); }
+static tn_ws_class echo_ws = {.on_message = ws_echo};
+static const tn_route ws_routes[] = {TN_WS_ROUTE("/ws", &echo_ws), {0}};
+
+typedef struct ws_state {
+    tn_ws *ws;
+    int connected, status, http_status, closed, close_code, echoed;
+    tn_buf big;  // the third message, 70 KB: a 64-bit length, in pieces
+} ws_state;
+
+static void wc_connect(tn_ws *ws, int status, int http_status, void *arg) {
+    ws_state *s = (ws_state *)arg;
+    s->connected = 1;
+    s->status = status;
+    s->http_status = http_status;
+    s->ws = ws;
+}
+static void wc_message(tn_ws *ws, const char *data, size_t len, bool binary) {
+    ws_state *s = (ws_state *)tn_ws_user_data(ws);
+    static const char *const want[] = {"hello", "\x01\x02\x03"};
+    if (s->echoed < 2) TF_CHECK(len == strlen(want[s->echoed]) && !memcmp(data, want[s->echoed], len));
+    else TF_CHECK(!binary && len == s->big.len && !memcmp(data, s->big.data, len));
+    s->echoed++;
+}
+static void wc_close(tn_ws *ws, int code, const char *reason) {
+    ws_state *s = (ws_state *)tn_ws_user_data(ws);
+    (void)reason;
+    s->closed = 1;
+    s->close_code = code;
+    s->ws = NULL;
+}
+static tn_ws_class client_ws = {.on_message = wc_message, .on_close = wc_close, .close_timeout = 1};
+
+// Runs the loop until *flag is set; 300 turns of at most 10 ms are a hang.
+static void ws_run_until(tn_loop *loop, const int *flag, const char *what) {
+    for (int i = 0; i < 300 && !*flag; i++) tn_loop_run_once(loop, 0.01);
+    if (!*flag) tf_wrong(__FILE__, __LINE__, "waiting for %s: a hang", what);
+}
+
+// Sends three messages (text, binary, 70 KB text) and checks the echoes.
+static void ws_exchange(tn_loop *loop, ws_state *s) {
+    for (int i = 0; i < 70000 / 10; i++)
+        if (tn_buf_append(&s->big, "0123456789", 10) != 0) {
+            TF_ERR("the message");
+            tn_ws_close(s->ws, 1000, NULL);
+            return;
+        }
+    int r = tn_ws_send(s->ws, "hello", 5, false);
+    if (r == 0) r = tn_ws_send(s->ws, "\x01\x02\x03", 3, true);
+    if (r == 0) r = tn_ws_send(s->ws, s->big.data, s->big.len, false);
+    if (r != 0) {
+        TF_CHECK(r == TN_ENOMEM || (r == TN_ECLOSED && s->closed));
+        TF_ERR("tn_ws_send");
+        if (s->ws) tn_ws_close(s->ws, 1000, NULL);
+        return;
+    }
+    for (int i = 0; i < 300 && s->echoed < 3 && !s->closed; i++) tn_loop_run_once(loop, 0.01);
+    bool three = s->echoed == 3;
+    if (!three && !s->closed) tf_wrong(__FILE__, __LINE__, "echoes: %d of 3 and no close (a hang)", s->echoed);
+    if (!three) {
+        TF_CHECK(s->close_code == 1006 || s->close_code == 1011);
+        TF_ERR("echo");
+        return;
+    }
+    tn_ws_close(s->ws, 1000, NULL);
+}
+
+TF_SCENARIO(websocket) {
+    tn_http_test_desc d;
+    memset(&d, 0, sizeof d);
+    d.app.routes = ws_routes;
+    d.app.no_access_log = true;
+    tn_http_test *t = tn_http_test_new(&d);
+    if (!t) {
+        TF_ERR("tn_http_test_new");
+        return;
+    }
+    tn_loop *loop = tn_http_test_loop(t);
+    ws_state s;
+    memset(&s, 0, sizeof s);
+    char url[64];
+    snprintf(url, sizeof url, "ws://127.0.0.1:%d/ws", tn_http_test_port(t));
+    int r = tn_ws_connect(loop, &(tn_ws_connect_desc){.url = url, .cls = &client_ws, .on_connect = wc_connect,
+                                                      .user_data = &s, .connect_timeout = 5});
+    if (r != 0) {
+        TF_CHECK(r == TN_ENOMEM);
+        TF_ERR("tn_ws_connect");
+    } else {
+        ws_run_until(loop, &s.connected, "the handshake");
+        if (s.status != 0) {
+            TF_CHECK(s.status != TN_ETIMEDOUT && (s.status != TN_EHTTP || s.http_status >= 500));
+            TF_ERR("the handshake");
+        } else {
+            ws_exchange(loop, &s);
+            if (s.ws) ws_run_until(loop, &s.closed, "the close");
+            if (s.close_code != 1000 && s.close_code != 1005) {
+                TF_CHECK(s.close_code == 1006 || s.close_code == 1011);
+                TF_ERR("the close");
+            }
+        }
+    }
+    tn_buf_free(&s.big);
+    tn_http_test_free(t);
+}
