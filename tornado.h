@@ -8753,6 +8753,15 @@ typedef struct tn__cbitem {
     void *arg;
 } tn__cbitem;
 
+// A callback for when tn_loop_add_callback is out of memory: the node lives
+// in its owner (a stream), so queueing it cannot fail. Loop thread only; a
+// node is queued at most once at a time.
+typedef struct tn__post {
+    struct tn__post *next;
+    tn_cb cb;
+    void *arg;
+} tn__post;
+
 // An object the loop owns and must close at tn_loop_free (stream, server,
 // periodic callback). `close` must release the object's resources; it may
 // queue callbacks, which tn_loop_free still runs.
@@ -8810,6 +8819,7 @@ struct tn_loop {
     tn__cbitem *cbq, *cbrun;
     size_t cbq_len, cbq_cap, cbrun_cap;
     int cbq_nonempty;        // atomic hint read without the lock
+    tn__post *posts, *posts_last;  // tn__loop_post's, run after the queue's
     // timers: a pool of records and a binary min-heap of their indices
     tn__timer *timers;
     uint32_t timers_cap, timers_free;  // free list head + 1 (0: empty)
@@ -8837,6 +8847,8 @@ struct tn_loop {
 };
 
 TN__INTERNAL void tn__loop_add_handle(tn_loop *loop, tn__handle *h);
+// Queues p->cb(loop, p->arg) to run with the next callbacks; never fails.
+TN__INTERNAL void tn__loop_post(tn_loop *loop, tn__post *p);
 TN__INTERNAL void tn__loop_remove_handle(tn__handle *h);
 TN__INTERNAL void tn__loop_add_drainer(tn_loop *loop, tn__drainer *d);
 // Safe to call twice, and for a drainer never added.
@@ -9395,7 +9407,23 @@ TN__PRIVATE void tn__loop_run_callbacks(tn_loop *loop) {
     loop->cbrun_cap = cap;
     TN__ATOMIC_STORE(&loop->cbq_nonempty, 0);
     tn__mutex_unlock(&loop->cb_lock);
+    tn__post *posts = loop->posts;
+    loop->posts = loop->posts_last = NULL;
     for (size_t i = 0; i < n; i++) run[i].cb(loop, run[i].arg);
+    while (posts) {
+        tn__post *p = posts;
+        posts = p->next;
+        p->next = NULL;
+        p->cb(loop, p->arg);
+    }
+}
+
+TN__INTERNAL void tn__loop_post(tn_loop *loop, tn__post *p) {
+    p->next = NULL;
+    if (loop->posts_last) loop->posts_last->next = p;
+    else loop->posts = p;
+    loop->posts_last = p;
+    TN__ATOMIC_STORE(&loop->cbq_nonempty, 1);
 }
 
 // ---- running
@@ -10933,6 +10961,7 @@ typedef union tn__rcb {
 struct tn_stream {
     tn__handle handle;
     tn_loop *loop;
+    tn__post post;         // tn__stream_schedule's, when the loop's queue is out of memory
     int fd;
     int close_reason;
     unsigned char events;  // what the loop watches for us
@@ -11029,8 +11058,11 @@ TN__PRIVATE void tn__stream_kick(tn_loop *loop, void *arg);
 // the caller's own call).
 TN__PRIVATE void tn__stream_schedule(tn_stream *s) {
     if (s->scheduled) return;
-    if (tn_loop_add_callback(s->loop, tn__stream_kick, s) == 0) s->scheduled = 1;
-    else TN__LOGE("stream: cannot queue a callback (out of memory)");
+    s->scheduled = 1;
+    if (tn_loop_add_callback(s->loop, tn__stream_kick, s) == 0) return;
+    s->post.cb = tn__stream_kick;  // out of memory: a close must still be delivered
+    s->post.arg = s;
+    tn__loop_post(s->loop, &s->post);
 }
 
 // Where the delimiter search starts: a delimiter may straddle what was
@@ -20094,7 +20126,7 @@ TN_API int tn_write_json_end(tn_handler *h) {
 // ==== BEGIN src/web/arguments.c ====
 // >>arguments implementation: query and body arguments, uploaded files
 #if defined(TN_AMALGAMATION_LINES)
-#line 13 "src/web/arguments.c"
+#line 14 "src/web/arguments.c"
 #endif
 
 #include <string.h>

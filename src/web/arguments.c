@@ -1,6 +1,7 @@
 // >>arguments implementation: query and body arguments, uploaded files
 #include "base/internal.h"
 #include "web/arguments.h"
+#include "base/error.h"
 #include "base/str.h"
 #include "base/utf8.h"
 #include "http/args.h"
