@@ -3195,12 +3195,13 @@ TN__END_DECLS
 //   ws and Python's websockets ask for), both codecs stay for the whole
 //   connection once used: tn_deflate_memory(level, mem_level, our window)
 //   plus tn_inflate_memory(the peer's window), 254.5 + 39.5 = 294 KiB at the
-//   defaults; 8 + 9.5 = 17.5 KiB with server_max_window_bits (a client's
-//   client_max_window_bits) 9 and mem_level 1; the peer's window is bounded
-//   by what we negotiate (client_max_window_bits here for a server).
+//   defaults; 7.9 + 8 = 16 KiB with both windows 9 bits and mem_level 1.
+//   Our window is the one negotiated for our side (at most ours here); the
+//   peer's is what we negotiate for it (a server: client_max_window_bits
+//   here, which declines clients that cannot be held to it).
 //   without context takeover in a direction, that direction's codec is made
 //   for each message and freed after it: an idle connection holds no
-//   compression state at all (about 60 bytes), at the cost of building the
+//   compression state beyond a 64-byte record, at the cost of building the
 //   codec per message. TN_WS_COMPRESSION_MANY_CONNECTIONS asks for that both
 //   ways, the choice for a server holding many mostly idle connections.
 #ifndef TN__WEBSOCKET_COMPRESS_H
