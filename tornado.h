@@ -8839,6 +8839,15 @@ typedef struct tn__cbitem {
     void *arg;
 } tn__cbitem;
 
+// A callback for when tn_loop_add_callback is out of memory: the node lives
+// in its owner (a stream), so queueing it cannot fail. Loop thread only; a
+// node is queued at most once at a time.
+typedef struct tn__post {
+    struct tn__post *next;
+    tn_cb cb;
+    void *arg;
+} tn__post;
+
 // An object the loop owns and must close at tn_loop_free (stream, server,
 // periodic callback). `close` must release the object's resources; it may
 // queue callbacks, which tn_loop_free still runs.
@@ -8896,6 +8905,7 @@ struct tn_loop {
     tn__cbitem *cbq, *cbrun;
     size_t cbq_len, cbq_cap, cbrun_cap;
     int cbq_nonempty;        // atomic hint read without the lock
+    tn__post *posts, *posts_last;  // tn__loop_post's, run after the queue's
     // timers: a pool of records and a binary min-heap of their indices
     tn__timer *timers;
     uint32_t timers_cap, timers_free;  // free list head + 1 (0: empty)
@@ -8923,6 +8933,8 @@ struct tn_loop {
 };
 
 TN__INTERNAL void tn__loop_add_handle(tn_loop *loop, tn__handle *h);
+// Queues p->cb(loop, p->arg) to run with the next callbacks; never fails.
+TN__INTERNAL void tn__loop_post(tn_loop *loop, tn__post *p);
 TN__INTERNAL void tn__loop_remove_handle(tn__handle *h);
 TN__INTERNAL void tn__loop_add_drainer(tn_loop *loop, tn__drainer *d);
 // Safe to call twice, and for a drainer never added.
@@ -9481,7 +9493,23 @@ TN__PRIVATE void tn__loop_run_callbacks(tn_loop *loop) {
     loop->cbrun_cap = cap;
     TN__ATOMIC_STORE(&loop->cbq_nonempty, 0);
     tn__mutex_unlock(&loop->cb_lock);
+    tn__post *posts = loop->posts;
+    loop->posts = loop->posts_last = NULL;
     for (size_t i = 0; i < n; i++) run[i].cb(loop, run[i].arg);
+    while (posts) {
+        tn__post *p = posts;
+        posts = p->next;
+        p->next = NULL;
+        p->cb(loop, p->arg);
+    }
+}
+
+TN__INTERNAL void tn__loop_post(tn_loop *loop, tn__post *p) {
+    p->next = NULL;
+    if (loop->posts_last) loop->posts_last->next = p;
+    else loop->posts = p;
+    loop->posts_last = p;
+    TN__ATOMIC_STORE(&loop->cbq_nonempty, 1);
 }
 
 // ---- running
@@ -11019,6 +11047,7 @@ typedef union tn__rcb {
 struct tn_stream {
     tn__handle handle;
     tn_loop *loop;
+    tn__post post;         // tn__stream_schedule's, when the loop's queue is out of memory
     int fd;
     int close_reason;
     unsigned char events;  // what the loop watches for us
@@ -11115,8 +11144,11 @@ TN__PRIVATE void tn__stream_kick(tn_loop *loop, void *arg);
 // the caller's own call).
 TN__PRIVATE void tn__stream_schedule(tn_stream *s) {
     if (s->scheduled) return;
-    if (tn_loop_add_callback(s->loop, tn__stream_kick, s) == 0) s->scheduled = 1;
-    else TN__LOGE("stream: cannot queue a callback (out of memory)");
+    s->scheduled = 1;
+    if (tn_loop_add_callback(s->loop, tn__stream_kick, s) == 0) return;
+    s->post.cb = tn__stream_kick;  // out of memory: a close must still be delivered
+    s->post.arg = s;
+    tn__loop_post(s->loop, &s->post);
 }
 
 // Where the delimiter search starts: a delimiter may straddle what was
@@ -12144,10 +12176,19 @@ TN_API int tn_tcp_connect(tn_loop *loop, const tn_connect_desc *d, tn_connect_cb
         }
         c->resolving = 1;
     }
+    c->timer = tn_loop_call_later(loop, d->timeout > 0 ? d->timeout : 20.0, tn__connect_on_timeout, c);
+    if (!c->resolving) {
+        c->start = tn_loop_call_later(loop, 0, tn__connect_start, c);
+        if (!c->timer.id || !c->start.id) {  // out of memory: it would never start or never time out
+            tn_loop_remove_timeout(loop, c->timer);
+            tn_loop_remove_timeout(loop, c->start);
+            tn__free(c->addrs);
+            tn__free(c);
+            return TN_ENOMEM;
+        }
+    }
     c->handle.close = tn__connect_handle_close;
     tn__loop_add_handle(loop, &c->handle);
-    c->timer = tn_loop_call_later(loop, d->timeout > 0 ? d->timeout : 20.0, tn__connect_on_timeout, c);
-    if (!c->resolving) c->start = tn_loop_call_later(loop, 0, tn__connect_start, c);
     return 0;
 }
 // ==== END src/net/tcp.c ====
@@ -14096,6 +14137,9 @@ TN__INTERNAL tn_buf *tn__handler_body(tn_handler *h);
 TN__INTERNAL void tn__handler_reset_headers(tn_handler *h);
 // True when the request callback deferred the answer (tn_defer).
 TN__INTERNAL bool tn__handler_deferred(const tn_handler *h);
+// The answer cannot be right (e.g. arguments lost to an allocation failure):
+// tn_finish sends a 500 instead, or cuts the connection once the head is out.
+TN__INTERNAL void tn__handler_nomem(tn_handler *h);
 // True when the response holds lent bytes (tn_write_ref, tn_write_buf): the
 // web layer then computes no automatic ETag over them.
 TN__INTERNAL bool tn__handler_has_lent(const tn_handler *h);
@@ -14173,6 +14217,8 @@ struct tn__hconn {
     tn__tlist *tlist;
     double deadline;
     unsigned closing : 1;      // close once the current response is out
+    unsigned out_lost : 1;     // a piece of its output could not be queued (out of
+                               // memory): the rest cannot go out as it is
     char remote_ip[46];
 };
 
@@ -14221,7 +14267,8 @@ struct tn__hreq {
     char remote_ip[46];
     unsigned keep_alive : 1, head_method : 1, headers_sent : 1, chunked_out : 1, until_close : 1, finished : 1,
         deferred : 1, dispatching : 1, body_done : 1, released : 1, file_out : 1,
-        file_pending : 1;  // tn_send_file's body is on its way: the request is the file's
+        file_pending : 1,  // tn_send_file's body is on its way: the request is the file's
+        nomem : 1;         // the handler's answer lost bytes (out of memory): 500, or a cut
 };
 
 #define TN__REQ(h) ((tn__hreq *)(void *)(h))
@@ -14262,6 +14309,11 @@ TN__PRIVATE bool tn__header_ok(const char *name, const char *value) {
 TN__PRIVATE void tn__hconn_flush_out_now(tn_http_server *srv, bool now) {
     tn__hconn *c = srv->out_conn;
     srv->out_conn = NULL;
+    if (c && c->out_lost) {  // a response with a hole would misframe the rest: close instead
+        tn_buf_clear(&srv->out);
+        tn_stream_close(c->stream);
+        return;
+    }
     if (!c || !srv->out.len) return;
     // A failure closes the stream, and its close callback tells the rest.
     tn__stream_write(c->stream, srv->out.data, srv->out.len, NULL, NULL, now);
@@ -14309,7 +14361,9 @@ TN__PRIVATE int tn__hconn_queue(tn__hconn *c, const void *data, size_t len) {
     tn_http_server *srv = c->srv;
     if (srv->out_conn && srv->out_conn != c) tn__hconn_flush_out(srv);
     srv->out_conn = c;
-    return tn_buf_append(&srv->out, data, len);
+    if (!c->out_lost && tn_buf_append(&srv->out, data, len) == 0) return 0;
+    c->out_lost = 1;
+    return TN_ENOMEM;
 }
 
 // Sends lent bytes after what c has queued, without copying them; they are
@@ -14322,13 +14376,18 @@ TN__PRIVATE void tn__hconn_lend(tn__hconn *c, const char *data, size_t len, tn_r
 
 TN__PRIVATE void tn__free_release(void *p) { tn__free(p); }
 
-// A bare error answer before any handler ran; then the connection closes.
-TN__PRIVATE void tn__hconn_reject(tn__hconn *c, int status) {
+// Queues a bare answer with an empty body (one piece: it is all there or not at all).
+TN__PRIVATE void tn__hconn_bare(tn__hconn *c, int status) {
     char line[160];
     int n = snprintf(line, sizeof line, "HTTP/1.1 %d %s\r\nContent-Length: 0\r\nConnection: close\r\n\r\n", status,
                      tn_http_reason(status));
-    TN__LOGD("%s: %d %s", c->remote_ip, status, tn_http_reason(status));
     tn__hconn_queue(c, line, (size_t)n);
+}
+
+// A bare error answer before any handler ran; then the connection closes.
+TN__PRIVATE void tn__hconn_reject(tn__hconn *c, int status) {
+    TN__LOGD("%s: %d %s", c->remote_ip, status, tn_http_reason(status));
+    tn__hconn_bare(c, status);
     c->closing = 1;
     tn__hconn_flush_out(c->srv);
     tn__hconn_close(c);
@@ -14871,6 +14930,7 @@ TN__PRIVATE void tn__hreq_write_head(tn__hreq *r, bool finishing) {
     tn__hconn *c = r->conn;
     bool body_allowed = tn__status_has_body(r->status);
     tn_buf *resp = &r->resp;
+    int lost = 0;  // a header line could not be added
     if (!body_allowed) {
         tn__hreq_drop_header(resp, "Content-Length");
         tn__hreq_drop_header(resp, "Transfer-Encoding");
@@ -14885,13 +14945,12 @@ TN__PRIVATE void tn__hreq_write_head(tn__hreq *r, bool finishing) {
         // A HEAD answer may announce the length of the GET it stands for.
         if (!(r->head_method && tn_get_response_header(&r->pub, "Content-Length").ptr)) {
             tn__hreq_drop_header(resp, "Content-Length");
-            tn_buf_append(resp, "Content-Length: ", 16);
-            tn__buf_append_num(resp, r->out.len + r->lent_bytes, 10);
-            tn_buf_append(resp, "\r\n", 2);
+            lost |= tn_buf_append(resp, "Content-Length: ", 16) | tn__buf_append_num(resp, r->out.len + r->lent_bytes, 10) |
+                    tn_buf_append(resp, "\r\n", 2);
         }
     } else if (r->pub.request.version.ptr[7] == '1' && !r->head_method) {
         tn__hreq_drop_header(resp, "Content-Length");
-        tn_buf_append_str(resp, "Transfer-Encoding: chunked\r\n");
+        lost |= tn_buf_append_str(resp, "Transfer-Encoding: chunked\r\n");
         r->chunked_out = 1;
     } else {
         r->until_close = !r->head_method;  // HTTP/1.0: the close ends the body
@@ -14900,8 +14959,9 @@ TN__PRIVATE void tn__hreq_write_head(tn__hreq *r, bool finishing) {
     if (c && c->closing) r->keep_alive = 0;
     tn__hreq_drop_header(resp, "Connection");
     bool v11 = r->pub.request.version.ptr[7] == '1';
-    if (!r->keep_alive && v11) tn_buf_append_str(resp, "Connection: close\r\n");
-    else if (r->keep_alive && !v11) tn_buf_append_str(resp, "Connection: keep-alive\r\n");
+    if (!r->keep_alive && v11) lost |= tn_buf_append_str(resp, "Connection: close\r\n");
+    else if (r->keep_alive && !v11) lost |= tn_buf_append_str(resp, "Connection: keep-alive\r\n");
+    if (lost && c) c->out_lost = 1;
     const char *reason = r->reason[0] ? r->reason : tn_http_reason(r->status);
     char line[96] = "HTTP/1.1 ";
     line[9] = (char)('0' + r->status / 100);
@@ -14970,6 +15030,23 @@ TN_API int tn_flush(tn_handler *h, tn_stream_write_cb cb, void *arg) {
     return 0;
 }
 
+// The answer lost bytes to an allocation failure: a bare 500 when nothing
+// was sent yet, else the connection ends without the body's end (a short
+// Content-Length body or no last chunk: the client sees an error).
+TN__PRIVATE void tn__hreq_nomem_answer(tn__hreq *r) {
+    TN__LOGE("%s: out of memory while answering %.*s: %s", r->remote_ip, (int)r->pub.request.path.len,
+             r->pub.request.path.ptr, r->headers_sent ? "connection cut" : "500");
+    tn__hreq_clear_body(r);
+    r->keep_alive = 0;
+    if (!r->headers_sent) {
+        tn__hconn_bare(r->conn, 500);
+        r->headers_sent = 1;
+        r->status = 500;
+    } else {
+        r->conn->out_lost = 1;
+    }
+}
+
 TN_API int tn_finish(tn_handler *h) {
     tn__hreq *r = TN__REQ(h);
     if (r->finished) return TN_ECLOSED;
@@ -14979,6 +15056,7 @@ TN_API int tn_finish(tn_handler *h) {
     tn__hconn *c = r->conn;
     if (c) {
         if (!r->body_done) r->keep_alive = 0;  // answered before the body was read
+        if (r->nomem) tn__hreq_nomem_answer(r);
         if (r->out.len + r->lent_bytes && !tn__status_has_body(r->status)) {
             TN__LOGE("a %d response cannot have a body; dropped", r->status);
             tn__hreq_clear_body(r);
@@ -15040,7 +15118,11 @@ TN_API int tn_send_file(tn_handler *h, int fd, uint64_t offset, uint64_t length)
         return tn_finish(h);
     }
     r->deferred = 1;  // finished by tn__hreq_file_sent
-    if (tn_stream_write_file(c->stream, fd, offset, length, tn__hreq_file_sent, r) != 0) return tn_finish(h);
+    if (tn_stream_write_file(c->stream, fd, offset, length, tn__hreq_file_sent, r) != 0) {
+        c->out_lost = 1;  // the head promised the file: the connection ends short
+        r->keep_alive = 0;
+        return tn_finish(h);
+    }
     r->file_pending = 1;
     return 0;
 }
@@ -15160,7 +15242,9 @@ TN_API int tn_write(tn_handler *h, const void *data, size_t len) {
     tn__hreq *r = TN__REQ(h);
     if (r->finished || r->file_out) return TN_ECLOSED;
     if (!r->conn && r->headers_sent) return 0;  // the client left: nothing to send to
-    return tn_buf_append(&r->out, data, len);
+    int rc = tn_buf_append(&r->out, data, len);
+    if (rc) r->nomem = 1;  // handlers seldom check: tn_finish answers 500 instead
+    return rc;
 }
 
 TN_API int tn_write_ref(tn_handler *h, const void *data, size_t len, tn_release_cb release, void *arg) {
@@ -15482,6 +15566,7 @@ TN__INTERNAL void tn__handler_set_ext(tn_handler *h, void *ext, void (*ext_free)
 TN__INTERNAL tn_buf *tn__handler_body(tn_handler *h) { return &TN__REQ(h)->out; }
 TN__INTERNAL void tn__handler_reset_headers(tn_handler *h) { tn__hreq_default_headers(TN__REQ(h)); }
 TN__INTERNAL bool tn__handler_deferred(const tn_handler *h) { return TN__REQ(h)->deferred; }
+TN__INTERNAL void tn__handler_nomem(tn_handler *h) { TN__REQ(h)->nomem = 1; }
 
 TN__INTERNAL bool tn__handler_draining(const tn_handler *h) {
     return TN__REQ(h)->srv && TN__REQ(h)->srv->draining;
@@ -15637,7 +15722,7 @@ TN__INTERNAL void tn__hc_unlist(tn_http_client *c, tn_fetch *f);
 TN__INTERNAL void tn__hc_pump(tn_http_client *c);
 // Starts the queue later, never inside the user's call: on the way out of
 // the client's callback running now, else from a loop timer.
-TN__INTERNAL void tn__hc_pump_soon(tn_http_client *c);
+TN__INTERNAL int tn__hc_pump_soon(tn_http_client *c);  // 0 or TN_ENOMEM
 // Gives the connection back: to the pool when reusable, else closed.
 TN__INTERNAL void tn__hc_conn_release(tn__hc_conn *conn, bool reusable);
 // Ends every fetch and frees the client, or (inside one of its callbacks)
@@ -16031,15 +16116,17 @@ TN__PRIVATE void tn__hc_pump_cb(tn_loop *loop, void *arg) {
 }
 
 // Outside our callbacks: a zero-delay timer, not a queued callback (a freed
-// client can cancel it).
-TN__INTERNAL void tn__hc_pump_soon(tn_http_client *c) {
+// client can cancel it). Returns 0 or TN_ENOMEM.
+TN__INTERNAL int tn__hc_pump_soon(tn_http_client *c) {
     if (c->depth > 0) {  // tn__hc_leave pumps
         c->pump_wanted = true;
-        return;
+        return 0;
     }
-    if (c->pump_timer.id) return;
+    if (c->pump_timer.id) return 0;
     c->pump_timer = tn_loop_call_later(c->loop, 0, tn__hc_pump_cb, c);
-    if (!c->pump_timer.id) TN__LOGE("http client: cannot add a timer (out of memory)");
+    if (c->pump_timer.id) return 0;
+    TN__LOGE("http client: cannot add a timer (out of memory)");
+    return TN_ENOMEM;
 }
 
 // ---- the client
@@ -16946,8 +17033,14 @@ TN__PRIVATE int tn__fetch_start(tn_http_client *c, const tn_fetch_desc *d, tn_fe
     f->resp.start_time = tn_time_wall();
     double timeout = d->request_timeout > 0 ? d->request_timeout : 20.0;
     f->timer = tn_loop_call_later(loop, timeout, tn__fetch_on_timeout, f);
+    // never inside this call: on_response may not run in it
+    if (!f->timer.id || tn__hc_pump_soon(c) != 0) {  // out of memory: it would never start or end
+        if (f->timer.id) tn_loop_remove_timeout(loop, f->timer);
+        f->where = TN__HF_DONE;
+        tn__fetch_recycle(f);
+        return TN_ENOMEM;
+    }
     tn__hc_enqueue(c, f, false);
-    tn__hc_pump_soon(c);  // never inside this call: on_response may not run in it
     if (out) *out = f;
     return 0;
 }
@@ -20510,10 +20603,17 @@ TN_API int tn_write_json_end(tn_handler *h) {
 // ==== BEGIN src/web/arguments.c ====
 // >>arguments implementation: query and body arguments, uploaded files
 #if defined(TN_AMALGAMATION_LINES)
-#line 12 "src/web/arguments.c"
+#line 14 "src/web/arguments.c"
 #endif
 
 #include <string.h>
+
+// An invalid input is ignored (as Tornado); arguments lost to an allocation
+// failure fail the request instead (the handler would see defaults: it gets a 500).
+TN__PRIVATE void tn__web_parsed(tn_handler *h, int rc, const char *what) {
+    if (rc == TN_ENOMEM) tn__handler_nomem(h);
+    else if (rc) TN__LOGW("invalid %s; ignored", what);
+}
 
 TN__PRIVATE void tn__web_parse_body(tn__webreq *w, tn_handler *h) {
     w->body_done = 1;
@@ -20521,10 +20621,12 @@ TN__PRIVATE void tn__web_parse_body(tn__webreq *w, tn_handler *h) {
     tn_str body = h->request.body;
     if (!ct.ptr || !body.len) return;
     if (ct.len >= 33 && tn_str_eq_nocase(tn__str_n(ct.ptr, 33), tn_str_c("application/x-www-form-urlencoded"))) {
-        if (tn_args_parse(&w->body, body.ptr, body.len, NULL) != 0) TN__LOGW("invalid form body; ignored");
+        tn__web_parsed(h, tn_args_parse(&w->body, body.ptr, body.len, NULL), "form body");
     } else if (ct.len >= 19 && tn_str_eq_nocase(tn__str_n(ct.ptr, 19), tn_str_c("multipart/form-data"))) {
         w->files_done = 1;
-        if (tn_multipart_parse(&w->files, ct, body.ptr, body.len, NULL) == 0) tn_multipart_to_args(&w->files, &w->body);
+        int rc = tn_multipart_parse(&w->files, ct, body.ptr, body.len, NULL);
+        if (rc == 0) rc = tn_multipart_to_args(&w->files, &w->body);
+        if (rc == TN_ENOMEM) tn__handler_nomem(h);
     }
 }
 
@@ -20532,8 +20634,7 @@ TN__PRIVATE const tn_args *tn__web_query(tn_handler *h) {
     tn__webreq *w = tn__web(h);
     if (!w->query_done) {
         w->query_done = 1;
-        if (tn_args_parse(&w->query, h->request.query.ptr, h->request.query.len, NULL) != 0)
-            TN__LOGW("invalid query string; ignored");
+        tn__web_parsed(h, tn_args_parse(&w->query, h->request.query.ptr, h->request.query.len, NULL), "query string");
     }
     return &w->query;
 }
@@ -20614,7 +20715,7 @@ TN_API const tn_multipart *tn_get_files(tn_handler *h) {
 // ==== BEGIN src/web/cookies.c ====
 // >>cookies implementation: the request's cookies, Set-Cookie, signed cookies
 #if defined(TN_AMALGAMATION_LINES)
-#line 13 "src/web/cookies.c"
+#line 14 "src/web/cookies.c"
 #endif
 
 #include <string.h>
@@ -20628,7 +20729,7 @@ TN_API const char *tn_get_cookie(tn_handler *h, const char *name, const char *de
         size_t pos = 0;
         tn_str c;
         while (tn_headers_next(h->request.headers, h->request.num_headers, "Cookie", &pos, &c))
-            tn_cookie_parse(&w->cookies, c.ptr, c.len);
+            if (tn_cookie_parse(&w->cookies, c.ptr, c.len) == TN_ENOMEM) tn__handler_nomem(h);  // a 500, not "absent"
     }
     const tn_str *v = tn_args_get(&w->cookies, name);
     return v ? v->ptr : def;
