@@ -69,7 +69,7 @@ matrix)
     # The portability matrix: the unit suite per configuration of the
     # Makefile's MATRIX. Each suite runs in the background while the next
     # configuration builds.
-    matrix=${TN_MATRIX:-"kqueue clang m32 musl s390x"}  # TN_MATRIX picks some
+    matrix=${TN_MATRIX:-"kqueue clang m32 musl s390x windows"}  # TN_MATRIX picks some
     for cfg in $matrix; do
         d=build/test/$cfg
         mkdir -p "$d"
@@ -84,6 +84,7 @@ matrix)
         run=""
         case $cfg in
         s390x) run="qemu-s390x -L /usr/s390x-linux-gnu" ;;
+        windows) run="env WINEDEBUG=-all wine" ;;  # mingw-w64's build (Makefile)
         m32) "$d/unit" --list > /dev/null 2>&1 || run=qemu-i386 ;;  # a kernel without 32-bit binaries
         esac
         (
