@@ -167,6 +167,13 @@ WIN_UNIT_SRC := $(filter-out $(patsubst %,tests/unit/test_%.c,$(WIN_POSIX_TESTS)
 build/test/windows/%.o: tests/unit/%.c $(wildcard tests/unit/*.h) tornado.h
 	@mkdir -p $(@D)
 	$(WIN_CC) $(TEST_CFLAGS) -D__USE_MINGW_ANSI_STDIO=1 -c $< -o $@
+# The examples as Windows programs, for tests/integration/test_windows.py.
+build/windows/%.exe: examples/%.c tornado.h
+	@mkdir -p $(@D)
+	$(WIN_CC) -O2 -g $(WARN) -o $@ $< $(WIN_LIBS)
+build/windows/chat.exe: $(wildcard examples/chat/*.c) tornado.h
+	@mkdir -p $(@D)
+	$(WIN_CC) -O2 -g $(WARN) -o $@ $(CURDIR)/examples/chat/chat.c $(WIN_LIBS)
 build/test/windows/unit: $(patsubst tests/unit/%.c,build/test/windows/%.o,$(WIN_UNIT_SRC) tests/unit/impl.c)
 	$(WIN_CC) -o $@.exe $^ $(WIN_LIBS) && mv $@.exe $@
 
