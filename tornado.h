@@ -4107,7 +4107,11 @@ TN__END_DECLS
 
 #if defined(__GNUC__) || defined(__clang__)
 #  define TN__UNUSED __attribute__((unused))
-#  define TN__HIDDEN __attribute__((visibility("hidden")))
+#  if defined(_WIN32)  // PE objects have no visibility: an .exe exports nothing
+#    define TN__HIDDEN
+#  else
+#    define TN__HIDDEN __attribute__((visibility("hidden")))
+#  endif
 #  define TN__LIKELY(x) __builtin_expect(!!(x), 1)
 #  define TN__UNLIKELY(x) __builtin_expect(!!(x), 0)
 #else
@@ -5033,7 +5037,7 @@ TN__INTERNAL const tn_logger *tn__log_use(const tn_logger *sink);
 // ==== BEGIN src/base/log.c ====
 // >>log implementation
 #if defined(TN_AMALGAMATION_LINES)
-#line 9 "src/base/log.c"
+#line 10 "src/base/log.c"
 #endif
 
 #include <errno.h>
@@ -9585,8 +9589,8 @@ TN__INTERNAL tn_buf *tn__loop_buf(tn_loop *loop) { return &loop->buf; }
 static int tn__signals_caught, tn__signals_seen;
 static volatile sig_atomic_t tn__signal_last;
 static tn_loop *tn__signal_loop;
-static const int tn__signal_nums[2] = {SIGINT, SIGTERM};
 #if !defined(_WIN32)
+static const int tn__signal_nums[2] = {SIGINT, SIGTERM};
 static struct sigaction tn__signal_old[2];  // restored by tn_loop_free
 #endif
 
@@ -19195,7 +19199,7 @@ TN_API int tn_route_reverse(const tn_route_pattern *p, const char *const *args, 
 // ==== BEGIN src/web/template.c ====
 // >>template implementation
 #if defined(TN_AMALGAMATION_LINES)
-#line 10 "src/web/template.c"
+#line 11 "src/web/template.c"
 #endif
 
 #include <errno.h>

@@ -7,6 +7,7 @@
 #include "base/time.h"
 #include "base/alloc_internal.h"
 #include "base/error_internal.h"
+#include "base/os_internal.h"  // O_CLOEXEC on Windows
 
 #include <errno.h>
 #include <fcntl.h>

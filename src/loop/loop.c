@@ -113,8 +113,8 @@ TN__INTERNAL tn_buf *tn__loop_buf(tn_loop *loop) { return &loop->buf; }
 static int tn__signals_caught, tn__signals_seen;
 static volatile sig_atomic_t tn__signal_last;
 static tn_loop *tn__signal_loop;
-static const int tn__signal_nums[2] = {SIGINT, SIGTERM};
 #if !defined(_WIN32)
+static const int tn__signal_nums[2] = {SIGINT, SIGTERM};
 static struct sigaction tn__signal_old[2];  // restored by tn_loop_free
 #endif
 
