@@ -18110,7 +18110,7 @@ TN__INTERNAL bool tn__ws_headers_have_token(const tn_header *hs, size_t nh, cons
 #endif
 // closing, keep-alive), the same for both ends
 #if defined(TN_AMALGAMATION_LINES)
-#line 20 "src/websocket/websocket.c"
+#line 21 "src/websocket/websocket.c"
 #endif
 
 #include <string.h>
