@@ -18,9 +18,9 @@
 #include "http/parse_internal.h"
 #include "http/server_internal.h"
 #include "loop/loop_internal.h"
+#include "base/os_internal.h"
 
 #include <string.h>
-#include <sys/socket.h>
 
 // What the frame reader expects next. DRAIN: the connection failed or the
 // peer closed; input is discarded until the peer hangs up or close_timeout.
@@ -111,7 +111,7 @@ TN__PRIVATE int tn__ws_send_close(tn_ws *ws, const char *payload, size_t len, tn
 // connection, so the peer reads the frame and then EOF, and hangs up.
 TN__PRIVATE void tn__ws_shutdown_after_write(tn_stream *s, int status, void *arg) {
     (void)arg;
-    if (status == 0) shutdown(tn_stream_fd(s), SHUT_WR);
+    if (status == 0) tn__sock_shutdown(tn_stream_fd(s), SHUT_WR);
 }
 
 // After the echo of the peer's close reached the kernel: the handshake is done.
