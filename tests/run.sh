@@ -55,6 +55,7 @@ compile)
     check "compile: every src/ file compiles on its own, as C99 and C++17" $MAKE -s -f tests/compile/Makefile alone
     check "compile: src/ includes stay on their floor or below, no circle between modules" $MAKE -s -f tests/compile/Makefile modules
     check "compile: the guide's contents name every section of tornado.h, and only those" $MAKE -s -f tests/compile/Makefile toc
+    check "compile: tornado.h and every src/ file build for Windows (mingw-w64), as C and C++" $MAKE -s -f tests/compile/Makefile windows
     ;;
 unit)
     for cfg in default poll nothreads cxx split; do
@@ -69,7 +70,7 @@ matrix)
     # The portability matrix: the unit suite per configuration of the
     # Makefile's MATRIX. Each suite runs in the background while the next
     # configuration builds.
-    matrix=${TN_MATRIX:-"kqueue clang m32 musl s390x"}  # TN_MATRIX picks some
+    matrix=${TN_MATRIX:-"kqueue clang m32 musl s390x windows"}  # TN_MATRIX picks some
     for cfg in $matrix; do
         d=build/test/$cfg
         mkdir -p "$d"
@@ -84,6 +85,7 @@ matrix)
         run=""
         case $cfg in
         s390x) run="qemu-s390x -L /usr/s390x-linux-gnu" ;;
+        windows) run="env WINEDEBUG=-all wine" ;;  # mingw-w64's build (Makefile)
         m32) "$d/unit" --list > /dev/null 2>&1 || run=qemu-i386 ;;  # a kernel without 32-bit binaries
         esac
         (

@@ -18,13 +18,16 @@
 #include "loop/loop_internal.h"
 #include "net/stream_internal.h"
 #include "net/tcp_internal.h"
+#include "base/os_internal.h"
 
-#include <arpa/inet.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <time.h>
-#include <unistd.h>
+#if !defined(_WIN32)
+#  include <arpa/inet.h>
+#  include <sys/socket.h>
+#  include <unistd.h>
+#endif
 
 typedef struct tn__hconn tn__hconn;
 typedef struct tn__hreq tn__hreq;
@@ -336,7 +339,7 @@ TN__PRIVATE void tn__hconn_close_when_sent(tn__hconn *c) {
 // kernel's and not read yet (a peek; the socket does not block).
 TN__PRIVATE bool tn__hconn_has_input(const tn__hconn *c) {
     char b;
-    return tn_stream_read_buffer_size(c->stream) > 0 || recv(tn_stream_fd(c->stream), &b, 1, MSG_PEEK) > 0;
+    return tn_stream_read_buffer_size(c->stream) > 0 || tn__sock_recv(tn_stream_fd(c->stream), &b, 1, MSG_PEEK) > 0;
 }
 
 TN__PRIVATE void tn__hconn_on_close(tn_stream *s, int reason, void *arg) {

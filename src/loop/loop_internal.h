@@ -8,8 +8,7 @@
 #include "base/str.h"
 #include "loop/loop.h"
 #include "base/alloc_internal.h"
-
-#include <poll.h>
+#include "base/os_internal.h"  // struct pollfd
 
 typedef struct tn__handler {
     tn_io_cb cb;
