@@ -5,6 +5,7 @@
 // are written as users write them: they ignore what tn_write returns.
 #define _GNU_SOURCE 1
 #include "faults.h"
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -289,4 +290,72 @@ TF_SCENARIO(websocket) {
     }
     tn_buf_free(&s.big);
     tn_http_test_free(t);
+}
+
+// ---- raw bytes: pipelined requests, a chunked body, a bad request
+
+static const char pipelined[] = "GET / HTTP/1.1\r\nHost: x\r\n\r\n"
+                                "POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+                                "5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n"
+                                "GET /a b HTTP/1.1\r\nHost: x\r\n\r\n";
+
+// The answers' status codes, in order; *n of them.
+static void statuses(const tn_buf *out, int *codes, int *n) {
+    *n = 0;
+    for (const char *p = out->data; p && *n < 8; p++) {
+        p = (const char *)memmem(p, out->len - (size_t)(p - out->data), "HTTP/1.1 ", 9);
+        if (!p) break;
+        codes[(*n)++] = atoi(p + 9);
+    }
+}
+
+// Three requests in one write: 200, 200 (the chunked body echoed), 400. A
+// fault may turn an answer into a 500/503 or end the exchange early.
+TF_SCENARIO(pipeline) {
+    tn_http_test_desc d;
+    memset(&d, 0, sizeof d);
+    d.app = app_desc();
+    tn_http_test *t = tn_http_test_new(&d);
+    if (!t) {
+        TF_ERR("tn_http_test_new");
+        return;
+    }
+    tn_loop *loop = tn_http_test_loop(t);
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a;
+    memset(&a, 0, sizeof a);
+    a.sin_family = AF_INET;
+    a.sin_port = htons((uint16_t)tn_http_test_port(t));
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    TF_CHECK(connect(fd, (struct sockaddr *)&a, sizeof a) == 0);
+    TF_CHECK(send(fd, pipelined, sizeof pipelined - 1, MSG_NOSIGNAL) == (ssize_t)(sizeof pipelined - 1));
+    shutdown(fd, SHUT_WR);
+    fcntl(fd, F_SETFL, O_NONBLOCK);
+    char out_buf[8192];
+    size_t got = 0;
+    int eof = 0;
+    for (int i = 0; i < 300 && !eof; i++) {
+        tn_loop_run_once(loop, 0.01);
+        ssize_t r;
+        while ((r = recv(fd, out_buf + got, sizeof out_buf - got, 0)) > 0) got += (size_t)r;
+        eof = r == 0 || (r < 0 && errno != EAGAIN) || got == sizeof out_buf;
+    }
+    close(fd);
+    tn_http_test_free(t);
+    if (!eof) tf_wrong(__FILE__, __LINE__, "the server never closed (a hang)");
+    tn_buf out = {(char *)out_buf, got, got};  // a view: not freed
+    int codes[8], n, errors = 0;
+    static const int want[] = {200, 200, 400};
+    statuses(&out, codes, &n);
+    // Each answer is the right one or a 500/503 (after which the server may close).
+    for (int i = 0; i < n; i++) {
+        bool failed = codes[i] == 500 || codes[i] == 503;
+        if (i >= 3 || (!failed && codes[i] != want[i])) tf_wrong(__FILE__, __LINE__, "answers: %.*s", (int)got, out_buf);
+        errors += failed;
+    }
+    if (n == 3 && !errors) {
+        TF_CHECK(memmem(out_buf, got, "\r\n\r\nHello, world", 16) && memmem(out_buf, got, "\r\n\r\nhello world", 15));
+        return;
+    }
+    TF_ERR("pipelined requests");
 }
