@@ -47,6 +47,13 @@ build/wsclient: tests/apps/wsclient.c tornado.h
 	@mkdir -p $(@D)
 	$(CC) -O1 -g $(WARN) $(SAN) -o $@ $< $(LIBS)
 
+# TLS on (OpenSSL 3), for tests/integration/test_tls.py; not in `all`, which
+# needs libc only.
+TLS_LIBS := -lssl -lcrypto
+build/tlsapp: tests/apps/tlsapp.c tornado.h
+	@mkdir -p $(@D)
+	$(CC) -O1 -g $(WARN) $(SAN) -DTN_ENABLE_TLS=1 -o $@ $< $(TLS_LIBS) $(LIBS)
+
 # The C analogue of `python -m tornado.httpclient URL`: build/fetch --help
 build/fetch: tools/fetch.c tornado.h
 	@mkdir -p $(@D)

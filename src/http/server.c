@@ -502,7 +502,7 @@ TN__PRIVATE int tn__hreq_take_head(tn__hreq *r, tn__hconn *c, const char *data, 
 #undef TN__REBASE
     q->body = tn__str_n("", 0);
     q->start_time = tn_time_monotonic();
-    q->protocol = r->srv->protocol ? r->srv->protocol : "http";
+    q->protocol = r->srv->protocol ? r->srv->protocol : tn_stream_is_tls(c->stream) ? "https" : "http";
     memcpy(r->remote_ip, c->remote_ip, sizeof r->remote_ip);
     q->remote_ip = r->remote_ip;
     return 0;
