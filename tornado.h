@@ -2217,6 +2217,9 @@ TN_API int tn_stream_start_tls(tn_stream *s, tn_tls_ctx *ctx, const char *host);
 TN_API bool tn_stream_is_tls(const tn_stream *s);
 // The protocol ALPN chose ("http/1.1"), or "" (none yet, or none agreed).
 TN_API const char *tn_stream_alpn(const tn_stream *s);
+// Why TLS failed ("certificate verification failed: certificate has
+// expired"...), or "": for close callbacks and reads ended by TN_ECERT or TN_ETLS.
+TN_API const char *tn_stream_tls_error(const tn_stream *s);
 
 
 TN__END_DECLS
@@ -3409,9 +3412,9 @@ TN__END_DECLS
 // and on_close runs exactly once for it; a failed connect gets no on_close.
 #ifndef TN__WEBSOCKET_CLIENT_H
 #define TN__WEBSOCKET_CLIENT_H
-
-
-
+#if defined(TN_AMALGAMATION_LINES)
+#line 35 "src/websocket/client.h"
+#endif
 TN__BEGIN_DECLS
 
 // status 0: ws is open (open runs right after this callback). Otherwise ws
@@ -3421,8 +3424,8 @@ TN__BEGIN_DECLS
 typedef void (*tn_ws_connect_cb)(tn_ws *ws, int status, int http_status, void *user_data);
 
 typedef struct tn_ws_connect_desc {
-    const char *url;                 // "ws://host[:port]/path[?query]"; required
-                                     // ("wss://": TN_ENOTSUP until TLS exists)
+    const char *url;                 // "ws://host[:port]/path[?query]" or "wss://...";
+                                     // required (wss:// without TLS built in: TN_ENOTSUP)
     double connect_timeout;          // seconds for resolving, connecting and the
                                      // handshake; default 20
     const char *const *subprotocols; // offered in this order; NULL-terminated, may be NULL
@@ -3434,12 +3437,16 @@ typedef struct tn_ws_connect_desc {
     tn_ws_connect_cb on_connect;     // required; runs exactly once
     void *user_data;                 // on_connect's and the tn_ws_user_data; NULL:
                                      // cls->user_data
+    tn_tls_ctx *tls;                 // wss://: a client context (ca_certs, client
+                                     // certificate, no_validate_cert); default: one
+                                     // that verifies against the system's CA store
 } tn_ws_connect_desc;
 
 // Starts connecting; desc->on_connect runs exactly once, later, on the
 // loop's thread. Returns 0, or TN_EINVAL (a bad URL, subprotocol or header
-// line, no on_connect), TN_ENOTSUP (wss://) or TN_ENOMEM: on_connect will
-// not run then.
+// line, no on_connect), TN_ENOTSUP (wss:// without TLS built in), TN_ETLS
+// (no default TLS context: see the log) or TN_ENOMEM: on_connect will not
+// run then. A certificate that fails verification ends with TN_ECERT.
 TN_API int tn_ws_connect(tn_loop *loop, const tn_ws_connect_desc *desc);
 
 TN__END_DECLS
@@ -10975,9 +10982,11 @@ TN__INTERNAL tn_tls_ctx *tn__tls_ctx_ref(tn_tls_ctx *ctx);
 
 // A session over fd, client or server as ctx is; NULL when out of memory.
 TN__INTERNAL tn__tls *tn__tls_new(tn_tls_ctx *ctx, int fd, const char *host);
-// Frees the session; `clean`: the handshake ended and the close is an
-// orderly one, so close_notify goes out first (without waiting for the peer's).
-TN__INTERNAL void tn__tls_free(tn__tls *t, bool clean);
+// An orderly close: close_notify goes out (if the handshake ended), without
+// waiting for the peer's.
+TN__INTERNAL void tn__tls_shutdown(tn__tls *t);
+// Frees the session (after the stream's close callbacks: tn__tls_error).
+TN__INTERNAL void tn__tls_free(tn__tls *t);
 // Runs the handshake: 0 when done, TN_EAGAIN to wait, or the error.
 TN__INTERNAL int tn__tls_handshake(tn__tls *t);
 TN__INTERNAL bool tn__tls_handshaking(const tn__tls *t);
@@ -10991,6 +11000,8 @@ TN__INTERNAL int tn__tls_map_events(const tn__tls *t, int events);
 // Decrypted bytes wait inside the session (the socket will not wake us).
 TN__INTERNAL bool tn__tls_pending(const tn__tls *t);
 TN__INTERNAL const char *tn__tls_alpn(const tn__tls *t);
+// Why the session failed (a certificate's verify result, OpenSSL's reason), or "".
+TN__INTERNAL const char *tn__tls_error(const tn__tls *t);
 #endif
 // ==== END src/net/tls_internal.h ====
 
@@ -11050,14 +11061,17 @@ struct tn__tls {
     int hs_want;  // the readiness the handshake waits for
     unsigned handshaking : 1, sniffed : 1, failed : 1, rd_wants_write : 1, wr_wants_read : 1;
     char alpn[16];
+    char why[120];  // why it failed, for tn_stream_tls_error
 };
 
-// Logs (and clears) OpenSSL's error queue under `what`.
-TN__PRIVATE void tn__tls_log_queue(int level, const char *what) {
+// Logs (and clears) OpenSSL's error queue under `what`; keeps the reason in
+// `why` (may be NULL).
+TN__PRIVATE void tn__tls_log_queue(int level, const char *what, char *why, size_t cap) {
     unsigned long e = ERR_get_error();
     char buf[256] = "";
     if (e) ERR_error_string_n(e, buf, sizeof buf);
     TN_LOG(level, TN_LOG_GENERAL, "tls: %s%s%s", what, e ? ": " : "", buf);
+    if (why) snprintf(why, cap, "%s%s%s", what, e ? ": " : "", e ? ERR_reason_error_string(e) : "");
     ERR_clear_error();
 }
 
@@ -11099,7 +11113,7 @@ TN__PRIVATE int tn__tls_use_cert(SSL_CTX *ctx, const tn_tls_cert *c) {
     char what[300];
     snprintf(what, sizeof what, "cannot use the certificate and key of %s",
              c->certfile ? c->certfile : "PEM text");
-    tn__tls_log_queue(TN_LOG_ERROR, what);
+    tn__tls_log_queue(TN_LOG_ERROR, what, NULL, 0);
     return TN_EINVAL;
 }
 
@@ -11166,7 +11180,7 @@ TN__PRIVATE SSL_CTX *tn__tls_ssl_ctx(tn_tls_ctx *c, const tn_tls_desc *d, const 
         SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
     }
     if (!ok) {
-        tn__tls_log_queue(TN_LOG_ERROR, "cannot set up a context");
+        tn__tls_log_queue(TN_LOG_ERROR, "cannot set up a context", NULL, 0);
         SSL_CTX_free(ctx);
         return NULL;
     }
@@ -11272,20 +11286,22 @@ TN__INTERNAL tn__tls *tn__tls_new(tn_tls_ctx *ctx, int fd, const char *host) {
     else if (ok) SSL_set_connect_state(t->ssl);
     if (ok && !ctx->server && host && *host) ok = tn__tls_set_host(t, host);
     if (!ok) {
-        tn__tls_log_queue(TN_LOG_ERROR, "cannot start a session");
-        t->failed = 1;
-        tn__tls_free(t, false);
+        tn__tls_log_queue(TN_LOG_ERROR, "cannot start a session", NULL, 0);
+        tn__tls_free(t);
         return NULL;
     }
     return t;
 }
 
-TN__INTERNAL void tn__tls_free(tn__tls *t, bool clean) {
+TN__INTERNAL void tn__tls_shutdown(tn__tls *t) {
+    if (t->handshaking || t->failed) return;
+    ERR_clear_error();
+    SSL_shutdown(t->ssl);  // close_notify, once: the socket closes next
+    ERR_clear_error();
+}
+
+TN__INTERNAL void tn__tls_free(tn__tls *t) {
     if (!t) return;
-    if (clean && !t->handshaking && !t->failed) {
-        ERR_clear_error();
-        SSL_shutdown(t->ssl);  // close_notify, once: the socket closes next
-    }
     SSL_free(t->ssl);
     ERR_clear_error();
     tn__tls_ctx_release(t->ctx);
@@ -11300,15 +11316,17 @@ TN__PRIVATE int tn__tls_fail(tn__tls *t, int e, const char *what) {
     t->failed = 1;
     long v = SSL_get_verify_result(t->ssl);
     if (t->handshaking && v != X509_V_OK) {
-        TN_LOG(level, TN_LOG_GENERAL, "tls: certificate verification failed: %s", X509_verify_cert_error_string(v));
+        snprintf(t->why, sizeof t->why, "certificate verification failed: %s", X509_verify_cert_error_string(v));
+        TN_LOG(level, TN_LOG_GENERAL, "tls: %s", t->why);
         ERR_clear_error();
         return TN_ECERT;
     }
     if (e == SSL_ERROR_SYSCALL && ERR_peek_error() == 0) {
         ERR_clear_error();
+        snprintf(t->why, sizeof t->why, "%s: %s", what, sys ? strerror(sys) : "the peer closed the connection");
         return sys ? tn__err_from_errno(sys) : TN_EOF;
     }
-    tn__tls_log_queue(level, what);
+    tn__tls_log_queue(level, what, t->why, sizeof t->why);
     return TN_ETLS;
 }
 
@@ -11413,6 +11431,7 @@ TN__INTERNAL int tn__tls_map_events(const tn__tls *t, int ev) {
 
 TN__INTERNAL bool tn__tls_pending(const tn__tls *t) { return t->end || SSL_has_pending(t->ssl); }
 TN__INTERNAL const char *tn__tls_alpn(const tn__tls *t) { return t->alpn; }
+TN__INTERNAL const char *tn__tls_error(const tn__tls *t) { return t->why; }
 
 #else  // TLS not built in: no session is ever made, so the rest is never called
 
@@ -11427,7 +11446,8 @@ TN__INTERNAL tn__tls *tn__tls_new(tn_tls_ctx *ctx, int fd, const char *host) {
     (void)ctx, (void)fd, (void)host;
     return NULL;
 }
-TN__INTERNAL void tn__tls_free(tn__tls *t, bool clean) { (void)t, (void)clean; }
+TN__INTERNAL void tn__tls_shutdown(tn__tls *t) { (void)t; }
+TN__INTERNAL void tn__tls_free(tn__tls *t) { (void)t; }
 TN__INTERNAL int tn__tls_handshake(tn__tls *t) { return (void)t, TN_ENOTSUP; }
 TN__INTERNAL bool tn__tls_handshaking(const tn__tls *t) { return (void)t, false; }
 TN__INTERNAL long tn__tls_recv(tn__tls *t, char *buf, size_t len) { return (void)t, (void)buf, (void)len, TN_ENOTSUP; }
@@ -11436,6 +11456,7 @@ TN__INTERNAL int tn__tls_events(const tn__tls *t, int ev) { return (void)t, ev; 
 TN__INTERNAL int tn__tls_map_events(const tn__tls *t, int ev) { return (void)t, ev; }
 TN__INTERNAL bool tn__tls_pending(const tn__tls *t) { return (void)t, false; }
 TN__INTERNAL const char *tn__tls_alpn(const tn__tls *t) { return (void)t, ""; }
+TN__INTERNAL const char *tn__tls_error(const tn__tls *t) { return (void)t, ""; }
 #endif
 // ==== END src/net/tls.c ====
 
@@ -11753,6 +11774,7 @@ TN__PRIVATE void tn__stream_free(tn_stream *s) {  // closed, so its extents are 
     tn_buf_free(&s->rbuf);
     tn_buf_free(&s->wbuf);
     tn__free(s->wcbs);
+    tn__tls_free(s->tls);
     if (s->delim_len > sizeof s->delim.in) tn__free(s->delim.heap);
     tn__free(s);
 }
@@ -11934,8 +11956,7 @@ TN__PRIVATE void tn__stream_close(tn_stream *s, int reason) {
     tn_loop_remove_timeout(s->loop, s->wtimer);
     s->wtimer.id = 0;
     tn_loop_remove_handler(s->loop, s->fd);
-    if (s->tls) tn__tls_free(s->tls, reason == 0 || reason == TN_EOF);
-    s->tls = NULL;
+    if (s->tls && (reason == 0 || reason == TN_EOF)) tn__tls_shutdown(s->tls);
     close(s->fd);
     s->fd = -1;
     tn__loop_remove_handle(&s->handle);
@@ -12319,6 +12340,7 @@ TN_API int tn_stream_start_tls(tn_stream *s, tn_tls_ctx *ctx, const char *host) 
 
 TN_API bool tn_stream_is_tls(const tn_stream *s) { return s->tls != NULL; }
 TN_API const char *tn_stream_alpn(const tn_stream *s) { return s->tls ? tn__tls_alpn(s->tls) : ""; }
+TN_API const char *tn_stream_tls_error(const tn_stream *s) { return s->tls ? tn__tls_error(s->tls) : ""; }
 // ==== END src/net/stream.c ====
 
 // ==== BEGIN src/net/tcp_internal.h ====
@@ -16281,6 +16303,7 @@ TN__INTERNAL void tn__fetch_orphan_lent(tn_http_client *c);
 #line 14 "src/http/pool.c"
 #endif
 
+#include <stdio.h>
 #include <string.h>
 
 // ---- hosts: the connections to one host:port (or one proxy)
@@ -16384,7 +16407,13 @@ TN__PRIVATE size_t tn__hc_conn_on_data(tn_stream *s, int status, const char *dat
         return len;
     }
     tn_http_client *c = tn__hc_enter(conn->host ? conn->host->client : NULL);
-    size_t used = tn__fetch_on_data(conn->fetch, status, data, len);
+    tn_fetch *f = conn->fetch;
+    if ((status == TN_ECERT || status == TN_ETLS) && !f->pending_error) {  // the end below says why
+        f->pending_error = status;
+        snprintf(f->message, sizeof f->message, "TLS with %s:%u failed: %s", conn->host ? conn->host->name : "?",
+                 conn->host ? conn->host->port : 0u, tn_stream_tls_error(s));
+    }
+    size_t used = tn__fetch_on_data(f, status, data, len);
     // Consuming ends a parse read: the connection reads on, whoever it serves now.
     if (used && !tn_stream_closed(s) && !tn_stream_reading(s) && tn_stream_read_parse(s, tn__hc_conn_on_data, conn))
         tn_stream_close(s);
@@ -18337,7 +18366,7 @@ TN_API tn_loop *tn_ws_loop(const tn_ws *ws) { return ws->loop; }
 // ==== BEGIN src/websocket/client.c ====
 // >>ws_client implementation
 #if defined(TN_AMALGAMATION_LINES)
-#line 20 "src/websocket/client.c"
+#line 21 "src/websocket/client.c"
 #endif
 
 #include <string.h>
@@ -18380,7 +18409,7 @@ TN__PRIVATE int tn__ws_build_request(tn_buf *b, const tn_url *u, const tn_ws_con
     int r = tn_buf_append_str(b, "GET ");
     if (!r) r = tn__url_append_target(b, u);
     if (!r) r = tn_buf_append_str(b, " HTTP/1.1\r\nHost: ");
-    if (!r) r = tn__url_append_authority(b, u, 80);
+    if (!r) r = tn__url_append_authority(b, u, tn_str_eq_nocase(u->scheme, tn_str_c("wss")) ? 443 : 80);
     if (!r)
         r = tn_buf_appendf(b,
                            "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: %s\r\n"
@@ -18550,12 +18579,13 @@ TN__PRIVATE void tn__ws_on_connected(tn_loop *loop, int status, tn_stream *s, vo
 // ---- starting
 
 // Parses and checks the URL; copies the host (NUL-terminated) into host.
-// wss:// waits for TLS: a TLS stream from the connect step is all it needs,
-// since the handshake and the frames only see a tn_stream.
+// wss:// needs nothing but a TLS stream from the connect step: the
+// handshake and the frames only see a tn_stream.
 TN__PRIVATE int tn__ws_client_url(const char *url, tn_url *u, char *host, size_t cap) {
     if (!url || tn_url_parse(url, u) != 0) return TN_EINVAL;
-    if (tn_str_eq_nocase(u->scheme, tn_str_c("wss"))) return TN_ENOTSUP;
-    if (!tn_str_eq_nocase(u->scheme, tn_str_c("ws")) || u->userinfo.len || u->host.len >= cap)
+    bool wss = tn_str_eq_nocase(u->scheme, tn_str_c("wss"));
+    if (wss && !TN_ENABLE_TLS) return TN_ENOTSUP;
+    if ((!wss && !tn_str_eq_nocase(u->scheme, tn_str_c("ws"))) || u->userinfo.len || u->host.len >= cap)
         return TN_EINVAL;
     memcpy(host, u->host.ptr, u->host.len);
     host[u->host.len] = '\0';
@@ -18627,7 +18657,18 @@ TN_API int tn_ws_connect(tn_loop *loop, const tn_ws_connect_desc *d) {
     cd.port = u.port;
     cd.timeout = d->connect_timeout > 0 ? d->connect_timeout : 20.0;
     ws->hs->deadline = tn_loop_time(loop) + cd.timeout;
-    r = tn_tcp_connect(loop, &cd, tn__ws_on_connected, ws);
+    // wss:// without a context of the caller's: one that verifies against
+    // the system's CA store, for this connection (the connect keeps it).
+    bool wss = tn_str_eq_nocase(u.scheme, tn_str_c("wss"));
+    tn_tls_ctx *own = NULL;
+    if (wss && !d->tls) {
+        tn_tls_desc td;
+        memset(&td, 0, sizeof td);
+        own = tn_tls_ctx_new(&td);
+    }
+    cd.tls = wss ? (d->tls ? d->tls : own) : NULL;
+    r = wss && !cd.tls ? TN_ETLS : tn_tcp_connect(loop, &cd, tn__ws_on_connected, ws);
+    tn_tls_ctx_free(own);
     if (r) {
         tn__ws_hs_free(ws);
         tn__ws_free(ws);

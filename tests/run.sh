@@ -57,7 +57,7 @@ compile)
     check "compile: the guide's contents name every section of tornado.h, and only those" $MAKE -s -f tests/compile/Makefile toc
     ;;
 unit)
-    for cfg in default poll nothreads cxx split; do
+    for cfg in default poll nothreads cxx split tls; do
         if $MAKE -s -j2 build/test/$cfg/unit > build/build.log 2>&1; then
             suite "$cfg" build/test/$cfg/unit
         else

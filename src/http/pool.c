@@ -13,6 +13,7 @@
 #include "loop/loop_internal.h"
 #include "net/tls_internal.h"
 
+#include <stdio.h>
 #include <string.h>
 
 // ---- hosts: the connections to one host:port (or one proxy)
@@ -116,7 +117,13 @@ TN__PRIVATE size_t tn__hc_conn_on_data(tn_stream *s, int status, const char *dat
         return len;
     }
     tn_http_client *c = tn__hc_enter(conn->host ? conn->host->client : NULL);
-    size_t used = tn__fetch_on_data(conn->fetch, status, data, len);
+    tn_fetch *f = conn->fetch;
+    if ((status == TN_ECERT || status == TN_ETLS) && !f->pending_error) {  // the end below says why
+        f->pending_error = status;
+        snprintf(f->message, sizeof f->message, "TLS with %s:%u failed: %s", conn->host ? conn->host->name : "?",
+                 conn->host ? conn->host->port : 0u, tn_stream_tls_error(s));
+    }
+    size_t used = tn__fetch_on_data(f, status, data, len);
     // Consuming ends a parse read: the connection reads on, whoever it serves now.
     if (used && !tn_stream_closed(s) && !tn_stream_reading(s) && tn_stream_read_parse(s, tn__hc_conn_on_data, conn))
         tn_stream_close(s);

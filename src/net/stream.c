@@ -291,6 +291,7 @@ TN__PRIVATE void tn__stream_free(tn_stream *s) {  // closed, so its extents are 
     tn_buf_free(&s->rbuf);
     tn_buf_free(&s->wbuf);
     tn__free(s->wcbs);
+    tn__tls_free(s->tls);
     if (s->delim_len > sizeof s->delim.in) tn__free(s->delim.heap);
     tn__free(s);
 }
@@ -472,8 +473,7 @@ TN__PRIVATE void tn__stream_close(tn_stream *s, int reason) {
     tn_loop_remove_timeout(s->loop, s->wtimer);
     s->wtimer.id = 0;
     tn_loop_remove_handler(s->loop, s->fd);
-    if (s->tls) tn__tls_free(s->tls, reason == 0 || reason == TN_EOF);
-    s->tls = NULL;
+    if (s->tls && (reason == 0 || reason == TN_EOF)) tn__tls_shutdown(s->tls);
     close(s->fd);
     s->fd = -1;
     tn__loop_remove_handle(&s->handle);
@@ -857,3 +857,4 @@ TN_API int tn_stream_start_tls(tn_stream *s, tn_tls_ctx *ctx, const char *host) 
 
 TN_API bool tn_stream_is_tls(const tn_stream *s) { return s->tls != NULL; }
 TN_API const char *tn_stream_alpn(const tn_stream *s) { return s->tls ? tn__tls_alpn(s->tls) : ""; }
+TN_API const char *tn_stream_tls_error(const tn_stream *s) { return s->tls ? tn__tls_error(s->tls) : ""; }

@@ -125,6 +125,9 @@ TN_API int tn_stream_start_tls(tn_stream *s, tn_tls_ctx *ctx, const char *host);
 TN_API bool tn_stream_is_tls(const tn_stream *s);
 // The protocol ALPN chose ("http/1.1"), or "" (none yet, or none agreed).
 TN_API const char *tn_stream_alpn(const tn_stream *s);
+// Why TLS failed ("certificate verification failed: certificate has
+// expired"...), or "": for close callbacks and reads ended by TN_ECERT or TN_ETLS.
+TN_API const char *tn_stream_tls_error(const tn_stream *s);
 
 
 TN__END_DECLS

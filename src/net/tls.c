@@ -59,14 +59,17 @@ struct tn__tls {
     int hs_want;  // the readiness the handshake waits for
     unsigned handshaking : 1, sniffed : 1, failed : 1, rd_wants_write : 1, wr_wants_read : 1;
     char alpn[16];
+    char why[120];  // why it failed, for tn_stream_tls_error
 };
 
-// Logs (and clears) OpenSSL's error queue under `what`.
-TN__PRIVATE void tn__tls_log_queue(int level, const char *what) {
+// Logs (and clears) OpenSSL's error queue under `what`; keeps the reason in
+// `why` (may be NULL).
+TN__PRIVATE void tn__tls_log_queue(int level, const char *what, char *why, size_t cap) {
     unsigned long e = ERR_get_error();
     char buf[256] = "";
     if (e) ERR_error_string_n(e, buf, sizeof buf);
     TN_LOG(level, TN_LOG_GENERAL, "tls: %s%s%s", what, e ? ": " : "", buf);
+    if (why) snprintf(why, cap, "%s%s%s", what, e ? ": " : "", e ? ERR_reason_error_string(e) : "");
     ERR_clear_error();
 }
 
@@ -108,7 +111,7 @@ TN__PRIVATE int tn__tls_use_cert(SSL_CTX *ctx, const tn_tls_cert *c) {
     char what[300];
     snprintf(what, sizeof what, "cannot use the certificate and key of %s",
              c->certfile ? c->certfile : "PEM text");
-    tn__tls_log_queue(TN_LOG_ERROR, what);
+    tn__tls_log_queue(TN_LOG_ERROR, what, NULL, 0);
     return TN_EINVAL;
 }
 
@@ -175,7 +178,7 @@ TN__PRIVATE SSL_CTX *tn__tls_ssl_ctx(tn_tls_ctx *c, const tn_tls_desc *d, const 
         SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
     }
     if (!ok) {
-        tn__tls_log_queue(TN_LOG_ERROR, "cannot set up a context");
+        tn__tls_log_queue(TN_LOG_ERROR, "cannot set up a context", NULL, 0);
         SSL_CTX_free(ctx);
         return NULL;
     }
@@ -281,20 +284,22 @@ TN__INTERNAL tn__tls *tn__tls_new(tn_tls_ctx *ctx, int fd, const char *host) {
     else if (ok) SSL_set_connect_state(t->ssl);
     if (ok && !ctx->server && host && *host) ok = tn__tls_set_host(t, host);
     if (!ok) {
-        tn__tls_log_queue(TN_LOG_ERROR, "cannot start a session");
-        t->failed = 1;
-        tn__tls_free(t, false);
+        tn__tls_log_queue(TN_LOG_ERROR, "cannot start a session", NULL, 0);
+        tn__tls_free(t);
         return NULL;
     }
     return t;
 }
 
-TN__INTERNAL void tn__tls_free(tn__tls *t, bool clean) {
+TN__INTERNAL void tn__tls_shutdown(tn__tls *t) {
+    if (t->handshaking || t->failed) return;
+    ERR_clear_error();
+    SSL_shutdown(t->ssl);  // close_notify, once: the socket closes next
+    ERR_clear_error();
+}
+
+TN__INTERNAL void tn__tls_free(tn__tls *t) {
     if (!t) return;
-    if (clean && !t->handshaking && !t->failed) {
-        ERR_clear_error();
-        SSL_shutdown(t->ssl);  // close_notify, once: the socket closes next
-    }
     SSL_free(t->ssl);
     ERR_clear_error();
     tn__tls_ctx_release(t->ctx);
@@ -309,15 +314,17 @@ TN__PRIVATE int tn__tls_fail(tn__tls *t, int e, const char *what) {
     t->failed = 1;
     long v = SSL_get_verify_result(t->ssl);
     if (t->handshaking && v != X509_V_OK) {
-        TN_LOG(level, TN_LOG_GENERAL, "tls: certificate verification failed: %s", X509_verify_cert_error_string(v));
+        snprintf(t->why, sizeof t->why, "certificate verification failed: %s", X509_verify_cert_error_string(v));
+        TN_LOG(level, TN_LOG_GENERAL, "tls: %s", t->why);
         ERR_clear_error();
         return TN_ECERT;
     }
     if (e == SSL_ERROR_SYSCALL && ERR_peek_error() == 0) {
         ERR_clear_error();
+        snprintf(t->why, sizeof t->why, "%s: %s", what, sys ? strerror(sys) : "the peer closed the connection");
         return sys ? tn__err_from_errno(sys) : TN_EOF;
     }
-    tn__tls_log_queue(level, what);
+    tn__tls_log_queue(level, what, t->why, sizeof t->why);
     return TN_ETLS;
 }
 
@@ -422,6 +429,7 @@ TN__INTERNAL int tn__tls_map_events(const tn__tls *t, int ev) {
 
 TN__INTERNAL bool tn__tls_pending(const tn__tls *t) { return t->end || SSL_has_pending(t->ssl); }
 TN__INTERNAL const char *tn__tls_alpn(const tn__tls *t) { return t->alpn; }
+TN__INTERNAL const char *tn__tls_error(const tn__tls *t) { return t->why; }
 
 #else  // TLS not built in: no session is ever made, so the rest is never called
 
@@ -436,7 +444,8 @@ TN__INTERNAL tn__tls *tn__tls_new(tn_tls_ctx *ctx, int fd, const char *host) {
     (void)ctx, (void)fd, (void)host;
     return NULL;
 }
-TN__INTERNAL void tn__tls_free(tn__tls *t, bool clean) { (void)t, (void)clean; }
+TN__INTERNAL void tn__tls_shutdown(tn__tls *t) { (void)t; }
+TN__INTERNAL void tn__tls_free(tn__tls *t) { (void)t; }
 TN__INTERNAL int tn__tls_handshake(tn__tls *t) { return (void)t, TN_ENOTSUP; }
 TN__INTERNAL bool tn__tls_handshaking(const tn__tls *t) { return (void)t, false; }
 TN__INTERNAL long tn__tls_recv(tn__tls *t, char *buf, size_t len) { return (void)t, (void)buf, (void)len, TN_ENOTSUP; }
@@ -445,4 +454,5 @@ TN__INTERNAL int tn__tls_events(const tn__tls *t, int ev) { return (void)t, ev; 
 TN__INTERNAL int tn__tls_map_events(const tn__tls *t, int ev) { return (void)t, ev; }
 TN__INTERNAL bool tn__tls_pending(const tn__tls *t) { return (void)t, false; }
 TN__INTERNAL const char *tn__tls_alpn(const tn__tls *t) { return (void)t, ""; }
+TN__INTERNAL const char *tn__tls_error(const tn__tls *t) { return (void)t, ""; }
 #endif

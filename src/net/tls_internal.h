@@ -16,9 +16,11 @@ TN__INTERNAL tn_tls_ctx *tn__tls_ctx_ref(tn_tls_ctx *ctx);
 
 // A session over fd, client or server as ctx is; NULL when out of memory.
 TN__INTERNAL tn__tls *tn__tls_new(tn_tls_ctx *ctx, int fd, const char *host);
-// Frees the session; `clean`: the handshake ended and the close is an
-// orderly one, so close_notify goes out first (without waiting for the peer's).
-TN__INTERNAL void tn__tls_free(tn__tls *t, bool clean);
+// An orderly close: close_notify goes out (if the handshake ended), without
+// waiting for the peer's.
+TN__INTERNAL void tn__tls_shutdown(tn__tls *t);
+// Frees the session (after the stream's close callbacks: tn__tls_error).
+TN__INTERNAL void tn__tls_free(tn__tls *t);
 // Runs the handshake: 0 when done, TN_EAGAIN to wait, or the error.
 TN__INTERNAL int tn__tls_handshake(tn__tls *t);
 TN__INTERNAL bool tn__tls_handshaking(const tn__tls *t);
@@ -32,4 +34,6 @@ TN__INTERNAL int tn__tls_map_events(const tn__tls *t, int events);
 // Decrypted bytes wait inside the session (the socket will not wake us).
 TN__INTERNAL bool tn__tls_pending(const tn__tls *t);
 TN__INTERNAL const char *tn__tls_alpn(const tn__tls *t);
+// Why the session failed (a certificate's verify result, OpenSSL's reason), or "".
+TN__INTERNAL const char *tn__tls_error(const tn__tls *t);
 #endif

@@ -1,7 +1,8 @@
 // Our WebSocket client as a command-line program, for the integration tests:
 //   build/wsclient [--protocol=P]... [--header="Name: value"]...
 //                  [--text=STRING | --text-size=N | --binary-size=N]...
-//                  [--close=CODE[:REASON]] [--wait-close] [--idle=N] [--timeout=S] URL
+//                  [--close=CODE[:REASON]] [--wait-close] [--idle=N] [--timeout=S]
+//                  [--ca_certs=FILE] URL  (wss:// in a TLS build: build/wsclient_tls)
 // Connects, sends each message in order and checks that the same message
 // comes back (sized messages are a generated pattern), then closes with
 // CODE, or waits for the server to close (--wait-close). --idle=N instead
@@ -185,7 +186,7 @@ static int run_idle(const tn_ws_connect_desc *d, int n) {
 
 int main(int argc, char **argv) {
     int idle = 0, size = 0;
-    const char *text = NULL;
+    const char *text = NULL, *ca_certs = NULL;
     tn_ws_connect_desc d;
     memset(&d, 0, sizeof d);
     tn_options *opts = tn_options_new(&(tn_options_desc){
@@ -206,6 +207,7 @@ int main(int argc, char **argv) {
             {.name = "idle", .type = TN_OPTION_INT, .value = &idle, .min = 0, .max = 1000000,
              .help = "hold N connections and print the heap each costs"},
             {.name = "timeout", .type = TN_OPTION_DURATION, .value = &d.connect_timeout, .help = "connect timeout"},
+            {.name = "ca_certs", .value = &ca_certs, .metavar = "FILE", .help = "wss://: trust these CAs"},
             {0},
         }});
     if (!opts) return 1;
@@ -219,6 +221,7 @@ int main(int argc, char **argv) {
     d.headers = headers;
     d.cls = &cls;
     d.on_connect = on_connect;
+    if (ca_certs && !(d.tls = tn_tls_ctx_new(&(tn_tls_desc){.ca_certs = ca_certs}))) return 2;
     app.loop = tn_loop_new(NULL);
     int r = idle > 0 ? run_idle(&d, idle) : tn_ws_connect(app.loop, &d);
     if (r) {
@@ -229,6 +232,7 @@ int main(int argc, char **argv) {
     if (!idle) tn_loop_start(app.loop);
     tn_buf_free(&app.expect);
     tn_loop_free(app.loop);
+    tn_tls_ctx_free(d.tls);
     tn_options_free(opts);
     if (tn_mem_get_stats().live != 0) {
         printf("leaked %llu blocks\n", (unsigned long long)tn_mem_get_stats().live);
