@@ -11044,6 +11044,7 @@ typedef struct tn__tls_sni {
 
 struct tn_tls_ctx {
     SSL_CTX *ctx;
+    BIO_METHOD *bio;  // sockets without SIGPIPE (see tn__tls_bio_write)
     tn__tls_sni *sni;
     int num_sni;
     int refs;  // the caller's and one per session
@@ -11073,6 +11074,43 @@ TN__PRIVATE void tn__tls_log_queue(int level, const char *what, char *why, size_
     TN_LOG(level, TN_LOG_GENERAL, "tls: %s%s%s", what, e ? ": " : "", buf);
     if (why) snprintf(why, cap, "%s%s%s", what, e ? ": " : "", e ? ERR_reason_error_string(e) : "");
     ERR_clear_error();
+}
+
+// OpenSSL's socket BIO writes with write(2): a peer gone raises SIGPIPE,
+// which kills a program that did not ignore it. Ours sends with
+// MSG_NOSIGNAL, as the stream does.
+TN__PRIVATE int tn__tls_bio_write(BIO *b, const char *buf, int len) {
+    BIO_clear_retry_flags(b);
+    ssize_t n = send((int)(intptr_t)BIO_get_data(b), buf, (size_t)len, MSG_NOSIGNAL);
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) BIO_set_retry_write(b);
+    return (int)n;
+}
+
+TN__PRIVATE int tn__tls_bio_read(BIO *b, char *buf, int len) {
+    BIO_clear_retry_flags(b);
+    ssize_t n = recv((int)(intptr_t)BIO_get_data(b), buf, (size_t)len, 0);
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) BIO_set_retry_read(b);
+    return (int)n;
+}
+
+TN__PRIVATE long tn__tls_bio_ctrl(BIO *b, int cmd, long num, void *ptr) {
+    (void)b, (void)num, (void)ptr;
+    return cmd == BIO_CTRL_FLUSH ? 1 : 0;  // nothing is buffered here
+}
+
+TN__PRIVATE int tn__tls_bio_create(BIO *b) {
+    BIO_set_init(b, 1);
+    return 1;
+}
+
+TN__PRIVATE BIO_METHOD *tn__tls_bio_method(void) {
+    BIO_METHOD *m = BIO_meth_new(BIO_get_new_index() | BIO_TYPE_SOURCE_SINK | BIO_TYPE_DESCRIPTOR, "tornado.h socket");
+    if (m && (!BIO_meth_set_write(m, tn__tls_bio_write) || !BIO_meth_set_read(m, tn__tls_bio_read) ||
+              !BIO_meth_set_ctrl(m, tn__tls_bio_ctrl) || !BIO_meth_set_create(m, tn__tls_bio_create))) {
+        BIO_meth_free(m);
+        return NULL;
+    }
+    return m;
 }
 
 TN__PRIVATE BIO *tn__tls_bio(const char *file, const char *pem) {
@@ -11207,6 +11245,7 @@ TN__PRIVATE void tn__tls_ctx_release(tn_tls_ctx *c) {
     }
     tn__free(c->sni);
     SSL_CTX_free(c->ctx);
+    BIO_meth_free(c->bio);
     tn__free(c);
 }
 
@@ -11239,6 +11278,8 @@ TN_API tn_tls_ctx *tn_tls_ctx_new(const tn_tls_desc *d) {
     c->server = d->server;
     c->verify = !d->server && !d->no_validate_cert;
     int r = tn__tls_alpn_wire(c, d->alpn);
+    c->bio = r ? NULL : tn__tls_bio_method();
+    if (!c->bio) r = TN_ENOMEM;
     if (r == 0) {
         c->ctx = tn__tls_ssl_ctx(c, d, &d->cert);
         r = c->ctx ? tn__tls_add_sni(c, d) : TN_EINVAL;
@@ -11281,7 +11322,12 @@ TN__INTERNAL tn__tls *tn__tls_new(tn_tls_ctx *ctx, int fd, const char *host) {
     t->handshaking = 1;
     t->hs_want = ctx->server ? TN_IO_READ : TN_IO_WRITE;
     t->ssl = SSL_new(ctx->ctx);
-    bool ok = t->ssl && SSL_set_fd(t->ssl, fd) == 1;
+    BIO *bio = t->ssl ? BIO_new(ctx->bio) : NULL;
+    bool ok = bio != NULL;
+    if (ok) {
+        BIO_set_data(bio, (void *)(intptr_t)fd);
+        SSL_set_bio(t->ssl, bio, bio);  // the session owns it now
+    }
     if (ok && ctx->server) SSL_set_accept_state(t->ssl);
     else if (ok) SSL_set_connect_state(t->ssl);
     if (ok && !ctx->server && host && *host) ok = tn__tls_set_host(t, host);
@@ -11340,14 +11386,14 @@ TN__PRIVATE int tn__tls_sniff(tn__tls *t) {
     t->sniffed = 1;
     if (c == 0x16) return 0;
     t->failed = 1;
+    // Read what came first: closing over unread bytes would reset the
+    // connection, and could destroy the answer before the client reads it.
+    char junk[4096];
+    while (recv(t->fd, junk, sizeof junk, 0) == (ssize_t)sizeof junk) continue;
     if (c < 'A' || c > 'Z') {
         TN__LOGI("tls: not a TLS handshake (first byte 0x%02x); closing", c);
         return TN_ETLS;
     }
-    // Read the request first: closing over unread bytes would reset the
-    // connection and could destroy the answer before the client reads it.
-    char junk[4096];
-    while (recv(t->fd, junk, sizeof junk, 0) == (ssize_t)sizeof junk) continue;
     if (send(t->fd, TN__TLS_PLAIN_ANSWER, sizeof TN__TLS_PLAIN_ANSWER - 1, MSG_NOSIGNAL) < 0)
         TN__LOGD("tls: cannot answer plain HTTP: %s", strerror(errno));
     TN__LOGI("tls: plain HTTP request on a TLS port; answered 400");
@@ -11365,7 +11411,7 @@ TN__INTERNAL int tn__tls_handshake(tn__tls *t) {
         const unsigned char *p;
         unsigned n;
         SSL_get0_alpn_selected(t->ssl, &p, &n);
-        if (n < sizeof t->alpn) memcpy(t->alpn, p, n);
+        if (n && n < sizeof t->alpn) memcpy(t->alpn, p, n);  // none agreed: p is NULL
         t->handshaking = 0;
         return 0;
     }

@@ -1,6 +1,7 @@
 // A server with a TLS listener and a plain one, for tests/integration/test_tls.py:
 //   build/tlsapp --port=0 --certfile=F [--keyfile=F] [--plain_port=0]
-//                [--sni_host=H --sni_certfile=F] [--ca_certs=F] [--static_path=D]
+//                [--sni_host=H --sni_certfile=F --sni_keyfile=F] [--ca_certs=F]
+//                [--static_path=D] [--header_timeout=S]
 // It logs "Listening on port N" (TLS) and "plain port M".
 #define TORNADO_IMPLEMENTATION
 #include "../../tornado.h"
@@ -26,7 +27,7 @@ static void echo_post(tn_handler *h) { tn_write(h, h->request.body.ptr, h->reque
 static const tn_handler_class echo_class = {.post = echo_post};
 
 static void ws_echo(tn_ws *ws, const char *data, size_t len, bool binary) { tn_ws_send(ws, data, len, binary); }
-static tn_ws_class echo_ws = {.on_message = ws_echo};
+static tn_ws_class echo_ws = {.on_message = ws_echo, .max_message_size = 16 << 20};  // as examples/websocket
 
 static const tn_route routes[] = {
     {.pattern = "/proto", .handler = &proto_class},
@@ -38,6 +39,7 @@ static const tn_route routes[] = {
 
 int main(int argc, char **argv) {
     int port = 0, plain_port = -1;
+    double header_timeout = 0;
     const char *certfile = NULL, *keyfile = NULL, *sni_host = NULL, *sni_certfile = NULL, *sni_keyfile = NULL, *ca_certs = NULL,
                *static_path = NULL;
     tn_options *opts = tn_options_new(&(tn_options_desc){
@@ -51,6 +53,8 @@ int main(int argc, char **argv) {
             {.name = "sni_certfile", .type = TN_OPTION_STRING, .value = &sni_certfile, .help = "its certificate"},
             {.name = "sni_keyfile", .type = TN_OPTION_STRING, .value = &sni_keyfile, .help = "its key"},
             {.name = "ca_certs", .type = TN_OPTION_STRING, .value = &ca_certs, .help = "require client certificates from this CA"},
+            {.name = "header_timeout", .type = TN_OPTION_DURATION, .value = &header_timeout,
+             .help = "the server's header_timeout (a stalled handshake's too)"},
             {.name = "static_path", .type = TN_OPTION_STRING, .value = &static_path, .help = "serve files under /static/"},
             {0},
         }});
@@ -67,7 +71,10 @@ int main(int argc, char **argv) {
         return 2;
     }
     tn_loop *loop = tn_loop_new(NULL);
-    tn_app *app = tn_app_new(loop, &(tn_app_desc){.routes = routes, .static_path = static_path});
+    tn_app *app = tn_app_new(loop, &(tn_app_desc){.routes = routes,
+                                                  .static_path = static_path,
+                                                  .server = {.header_timeout = header_timeout,
+                                                             .max_write_buffer_size = 48 << 20}});
     if (!app || tn_app_listen_on(app, &(tn_bind_desc){.host = "127.0.0.1", .port = port, .tls = tls}) != 0) return 1;
     tn_tls_ctx_free(tls);  // the listener keeps its reference
     TN_LOGI("Listening on port %d", tn_app_port(app));
