@@ -2837,6 +2837,10 @@ typedef struct tn_http_server_desc {
                                // tn_process_desc.stop_timeout (30)
     const char *server_header; // default "TornadoServer/tornado.h-<version>";
                                // "" sends no Server header
+    const char *certfile;      // serve HTTPS on every listen without its own
+                               // tn_bind_desc.tls (Tornado's ssl_options;
+                               // needs TN_ENABLE_TLS=1): the chain, PEM
+    const char *keyfile;       // its key, PEM; default: in certfile
 } tn_http_server_desc;
 
 // Creates a server on `loop`; it listens after tn_http_server_listen.
@@ -3852,6 +3856,14 @@ typedef struct tn_route {
 } tn_route;
 
 typedef struct tn_app tn_app;
+
+// --certfile and --keyfile for a server's tn_options (Tornado's ssl_options),
+// into two `const char *`, for tn_app_desc.server.certfile and .keyfile.
+#define TN_OPTIONS_TLS(certfile, keyfile)                                                                 \
+    {.name = "certfile", .type = TN_OPTION_STRING, .value = (certfile), .metavar = "FILE",                 \
+     .help = "serve HTTPS with this certificate chain (PEM; a build with TN_ENABLE_TLS=1)"},               \
+    {.name = "keyfile", .type = TN_OPTION_STRING, .value = (keyfile), .metavar = "FILE",                   \
+     .help = "the certificate's private key (PEM); default: in certfile"}
 
 typedef struct tn_app_desc {
     const tn_route *routes;             // the default host's routes (may be NULL)
@@ -14781,7 +14793,7 @@ TN__INTERNAL bool tn__handler_has_lent(const tn_handler *h);
 // ==== BEGIN src/http/server.c ====
 // >>http_server implementation
 #if defined(TN_AMALGAMATION_LINES)
-#line 20 "src/http/server.c"
+#line 21 "src/http/server.c"
 #endif
 
 #include <arpa/inet.h>
@@ -14812,6 +14824,7 @@ struct tn_http_server {
     tn_loop *loop;
     tn_http_server_desc desc;  // defaults filled in; strings below are copies
     char *protocol, *server_header;
+    tn_tls_ctx *tls;           // from certfile/keyfile, for listens without one
     tn__http_hooks hooks;      // what web/app.c adds around each request
     tn_tcp_server *tcp;
     tn__hconn *conns;          // every open connection
@@ -16062,11 +16075,22 @@ TN__PRIVATE void tn__hserver_free(tn_http_server *srv) {
     tn__loop_remove_handle(&srv->handle);
     tn__free(srv->protocol);
     tn__free(srv->server_header);
+    tn_tls_ctx_free(srv->tls);
     srv->stopped = 1;
     if (!srv->queued) tn__hserver_free_mem(srv);
 }
 
 TN__PRIVATE void tn__hserver_handle_close(tn__handle *h) { tn__hserver_free(TN__CAST(tn_http_server *, (void *)h)); }
+
+// Tornado's ssl_options: a server context from the desc's PEM files.
+TN__PRIVATE tn_tls_ctx *tn__hserver_tls(const tn_http_server_desc *d) {
+    tn_tls_desc td;
+    memset(&td, 0, sizeof td);
+    td.server = true;
+    td.cert.certfile = d->certfile;
+    td.cert.keyfile = d->keyfile;
+    return tn_tls_ctx_new(&td);
+}
 
 TN_API tn_http_server *tn_http_server_new(tn_loop *loop, const tn_http_server_desc *desc) {
     if (!desc || !desc->request_cb) {
@@ -16101,11 +16125,13 @@ TN_API tn_http_server *tn_http_server_new(tn_loop *loop, const tn_http_server_de
     srv->protocol = d->protocol ? tn__strdup(d->protocol) : NULL;
     d->server_header = NULL;
     d->protocol = NULL;
+    d->certfile = d->keyfile = NULL;
+    srv->tls = desc->certfile ? tn__hserver_tls(desc) : NULL;
     srv->handle.close = tn__hserver_handle_close;
     tn__loop_add_handle(loop, &srv->handle);
     srv->drainer.drain = tn__hserver_loop_drain;
     tn__loop_add_drainer(loop, &srv->drainer);
-    if (!srv->server_header || (desc->protocol && !srv->protocol)) {
+    if (!srv->server_header || (desc->protocol && !srv->protocol) || (desc->certfile && !srv->tls)) {
         tn__hserver_free(srv);
         return NULL;
     }
@@ -16128,7 +16154,10 @@ TN__PRIVATE tn_tcp_server *tn__hserver_tcp(tn_http_server *srv) {
 }
 
 TN_API int tn_http_server_listen(tn_http_server *srv, const tn_bind_desc *bind) {
-    return tn__hserver_tcp(srv) ? tn_tcp_server_listen(srv->tcp, bind) : TN_ENOMEM;
+    if (!tn__hserver_tcp(srv)) return TN_ENOMEM;
+    tn_bind_desc b = *bind;
+    if (!b.tls) b.tls = srv->tls;  // the desc's certificate, unless this listen has its own
+    return tn_tcp_server_listen(srv->tcp, &b);
 }
 
 TN_API int tn_http_server_add_sockets(tn_http_server *srv, const int *fds, int n) {

@@ -97,6 +97,10 @@ typedef struct tn_http_server_desc {
                                // tn_process_desc.stop_timeout (30)
     const char *server_header; // default "TornadoServer/tornado.h-<version>";
                                // "" sends no Server header
+    const char *certfile;      // serve HTTPS on every listen without its own
+                               // tn_bind_desc.tls (Tornado's ssl_options;
+                               // needs TN_ENABLE_TLS=1): the chain, PEM
+    const char *keyfile;       // its key, PEM; default: in certfile
 } tn_http_server_desc;
 
 // Creates a server on `loop`; it listens after tn_http_server_listen.
