@@ -57,10 +57,13 @@ build/wsclient: tests/apps/wsclient.c tornado.h
 # TLS on (OpenSSL 3), for tests/integration/test_tls.py: a server with a TLS
 # and a plain listener, and our HTTP and WebSocket clients. Not in `all`,
 # which needs libc only.
-TLS_APPS := build/tlsapp build/fetch_tls build/wsclient_tls
+TLS_APPS := build/tlsapp build/tlsapp_vg build/fetch_tls build/wsclient_tls
 build/tlsapp: tests/apps/tlsapp.c tornado.h
 	@mkdir -p $(@D)
 	$(CC) -O1 -g $(WARN) $(SAN) -DTN_ENABLE_TLS=1 -o $@ $< $(TLS_LIBS) $(LIBS)
+build/tlsapp_vg: tests/apps/tlsapp.c tornado.h
+	@mkdir -p $(@D)
+	$(CC) -O1 -g $(WARN) -DTN_ENABLE_TLS=1 -o $@ $< $(TLS_LIBS) $(LIBS)
 build/fetch_tls: tools/fetch.c tornado.h
 	@mkdir -p $(@D)
 	$(CC) -O1 -g $(WARN) $(SAN) -DTN_ENABLE_TLS=1 -o $@ $< $(TLS_LIBS) $(LIBS)

@@ -2,7 +2,7 @@
 //   build/tlsapp --port=0 --certfile=F [--keyfile=F] [--plain_port=0]
 //                [--sni_host=H --sni_certfile=F --sni_keyfile=F] [--ca_certs=F]
 //                [--static_path=D] [--header_timeout=S]
-// It logs "Listening on port N" (TLS) and "plain port M".
+// It logs "plain port M" (with --plain_port), then "Listening on port N" (TLS).
 #define TORNADO_IMPLEMENTATION
 #include "../../tornado.h"
 
@@ -77,8 +77,7 @@ int main(int argc, char **argv) {
                                                              .max_write_buffer_size = 48 << 20}});
     if (!app || tn_app_listen_on(app, &(tn_bind_desc){.host = "127.0.0.1", .port = port, .tls = tls}) != 0) return 1;
     tn_tls_ctx_free(tls);  // the listener keeps its reference
-    TN_LOGI("Listening on port %d", tn_app_port(app));
-    if (plain_port >= 0) {
+    if (plain_port >= 0) {  // logged first: the tests read it before "Listening"
         int fds[1];
         int n = tn_bind_sockets(&(tn_bind_desc){.host = "127.0.0.1", .port = plain_port}, fds, 1);
         if (n != 1 || tn_app_add_sockets(app, fds, 1) != 0) return 1;
@@ -87,6 +86,7 @@ int main(int argc, char **argv) {
         getsockname(fds[0], (struct sockaddr *)&a, &len);
         TN_LOGI("plain port %d", ntohs(a.sin_port));
     }
+    TN_LOGI("Listening on port %d", tn_app_port(app));
     tn_loop_stop_on_signals(loop);
     tn_loop_start(loop);
     tn_loop_free(loop);

@@ -306,11 +306,46 @@ check("tls: our WebSocket client over wss://", our_wss_client)
 check("tls: client certificates (server ca_certs; curl and build/fetch_tls)", client_certificates)
 
 
+def valgrind_server():
+    # The same server without sanitizers, under valgrind: handshakes, files,
+    # WebSockets, plain HTTP, garbage and refused handshakes leak nothing.
+    cmd = ["valgrind", "-q", "--error-exitcode=99", "--leak-check=full", "--show-leak-kinds=definite,indirect",
+           "--errors-for-leak-kinds=definite,indirect", os.path.join(BUILD, "tlsapp_vg"), "--port=0",
+           "--certfile=" + p("server.pem"), "--keyfile=" + p("server.key"), "--static_path=" + ROOT]
+    proc = subprocess.Popen(cmd, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True)
+    port = None
+    log = []
+    for line in proc.stderr:
+        log.append(line)
+        if "Listening on port" in line:
+            port = int(line.split()[-1])
+            break
+    assert port, log
+    u = "https://localhost:%d" % port
+    assert curl("--cacert", CA, u + "/proto").stdout == b"https"
+    assert len(curl("--cacert", CA, u + "/static/tornado.h").stdout) > 100000
+    assert curl("http://127.0.0.1:%d/proto" % port).stdout.endswith(b"HTTPS port\n")
+    assert curl(u + "/proto").returncode != 0  # unknown CA: the client refuses
+    with socket.create_connection(("127.0.0.1", port)) as s:
+        s.sendall(b"\x00garbage")
+        assert read_all(s) == b""
+    w = subprocess.run([os.path.join(BUILD, "wsclient_tls"), "--ca_certs=" + CA, "--text=hi", "--close=1000",
+                        "wss://localhost:%d/ws" % port], capture_output=True, text=True, timeout=120)
+    assert w.returncode == 0, w
+    proc.terminate()
+    rest = proc.communicate(timeout=120)[1]
+    assert proc.returncode == 0, (proc.returncode, rest[-3000:])
+
+
 def clean_exit():
     status = srv.stop()
     assert status == 0, (status, "".join(srv.log[-20:]))
 
 
 check("tls: server exits cleanly on SIGTERM (no leak)", clean_exit)
+if shutil.which("valgrind"):
+    check("tls: valgrind: no leak, no error in the server", valgrind_server)
+else:
+    print("SKIP tls valgrind: valgrind is not installed")
 shutil.rmtree(D, ignore_errors=True)
 done()
