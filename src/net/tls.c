@@ -445,7 +445,7 @@ TN__INTERNAL long tn__tls_recv(tn__tls *t, char *buf, size_t len) {
         t->end = end ? end : 1;
         break;
     }
-    return got ? (long)got : TN_EAGAIN;
+    return got ? (long)got : (long)TN_EAGAIN;
 }
 
 TN__INTERNAL long tn__tls_send(tn__tls *t, const char *buf, size_t len) {
