@@ -19,7 +19,7 @@ EXAMPLE_DIRS := $(patsubst examples/%/,%,$(sort $(dir $(wildcard examples/*/*.c)
 UNIT_SRC := tests/unit/main.c $(sort $(wildcard tests/unit/test_*.c))
 RUN_DEMO := chat
 
-.PHONY: tls-apps
+.PHONY: tls-apps bench-tls
 .PHONY: all run test check-amalgamation clean fuzz bench bench-ws bench-deflate bench-client print-kq-src
 all: tornado.h $(EXAMPLES) $(addprefix build/,$(EXAMPLE_DIRS)) build/testapp build/wsclient build/httpclient build/refapp build/zpipe build/pack build/fetch
 
@@ -212,6 +212,10 @@ bench-ws: tornado.h tests/node/node_modules/.package-lock.json
 # DEFLATE: ours against zlib and libdeflate (tools/bench/deflate.sh).
 bench-deflate: tornado.h
 	tools/bench/deflate.sh
+
+# HTTPS: ours against nginx, keep-alive and a connection per request (tools/bench/tls.sh).
+bench-tls: tornado.h
+	tools/bench/tls.sh
 
 # The HTTP client as a load generator against nginx, beside wrk, h2load and
 # Tornado's AsyncHTTPClient (tools/bench/client.sh).
