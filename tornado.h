@@ -2838,8 +2838,9 @@ typedef struct tn_http_server_desc {
     const char *server_header; // default "TornadoServer/tornado.h-<version>";
                                // "" sends no Server header
     const char *certfile;      // serve HTTPS on every listen without its own
-                               // tn_bind_desc.tls (Tornado's ssl_options;
-                               // needs TN_ENABLE_TLS=1): the chain, PEM
+                               // tn_bind_desc.tls and on added sockets
+                               // (Tornado's ssl_options; needs
+                               // TN_ENABLE_TLS=1): the chain, PEM
     const char *keyfile;       // its key, PEM; default: in certfile
 } tn_http_server_desc;
 
@@ -12413,6 +12414,7 @@ TN_API const char *tn_stream_tls_error(const tn_stream *s) { return s->tls ? tn_
 
 
 
+
 // Makes srv its caller's to free (with tn_tcp_server_stop): the loop no
 // longer frees it at tn_loop_free. For servers built on a TCP server.
 TN__INTERNAL void tn__tcp_server_disown(tn_tcp_server *srv);
@@ -12420,6 +12422,8 @@ TN__INTERNAL void tn__tcp_server_disown(tn_tcp_server *srv);
 // socket), for a server about to stop listening: those clients think they
 // are connected already, and may have sent a request.
 TN__INTERNAL void tn__tcp_server_accept_queued(tn_tcp_server *srv);
+// tn_tcp_server_add_sockets with a TLS context for those sockets (NULL: plain).
+TN__INTERNAL int tn__tcp_server_add_sockets_tls(tn_tcp_server *srv, const int *fds, int n, tn_tls_ctx *tls);
 #endif
 // ==== END src/net/tcp_internal.h ====
 
@@ -12581,31 +12585,35 @@ TN_API tn_tcp_server *tn_tcp_server_new(tn_loop *loop, const tn_tcp_server_desc 
     return srv;
 }
 
-TN_API int tn_tcp_server_add_sockets(tn_tcp_server *srv, const int *fds, int n) {
+TN__INTERNAL int tn__tcp_server_add_sockets_tls(tn_tcp_server *srv, const int *fds, int n, tn_tls_ctx *tls) {
     for (int i = 0; i < n; i++) {
         if (srv->nfds == TN__MAX_LISTEN) return TN_ERANGE;
         int r = tn__set_nonblock_cloexec(fds[i]);
         if (r == 0) r = tn_loop_add_handler(srv->loop, fds[i], srv->paused ? 0 : TN_IO_READ, tn__server_on_accept, srv);
         if (r) return r;
+        srv->tls[srv->nfds] = tn__tls_ctx_ref(tls);
         srv->fds[srv->nfds++] = fds[i];
     }
     return 0;
+}
+
+TN_API int tn_tcp_server_add_sockets(tn_tcp_server *srv, const int *fds, int n) {
+    return tn__tcp_server_add_sockets_tls(srv, fds, n, NULL);
 }
 
 TN_API int tn_tcp_server_listen(tn_tcp_server *srv, const tn_bind_desc *bind) {
     int fds[TN__MAX_LISTEN];
     int n = tn_bind_sockets(bind, fds, TN__MAX_LISTEN - srv->nfds);
     if (n < 0) return n;
-    int first = srv->nfds;
-    int r = tn_tcp_server_add_sockets(srv, fds, n);
+    int r = tn__tcp_server_add_sockets_tls(srv, fds, n, bind->tls);
     if (r) {
         for (int i = 0; i < n; i++) {
             tn_loop_remove_handler(srv->loop, fds[i]);
             close(fds[i]);
         }
+        for (int i = 0; i < srv->nfds; i++) tn_tls_ctx_free(srv->tls[i]);
         srv->nfds = 0;
     }
-    for (int i = first; !r && bind->tls && i < srv->nfds; i++) srv->tls[i] = tn__tls_ctx_ref(bind->tls);
     return r;
 }
 
@@ -16161,7 +16169,7 @@ TN_API int tn_http_server_listen(tn_http_server *srv, const tn_bind_desc *bind) 
 }
 
 TN_API int tn_http_server_add_sockets(tn_http_server *srv, const int *fds, int n) {
-    return tn__hserver_tcp(srv) ? tn_tcp_server_add_sockets(srv->tcp, fds, n) : TN_ENOMEM;
+    return tn__hserver_tcp(srv) ? tn__tcp_server_add_sockets_tls(srv->tcp, fds, n, srv->tls) : TN_ENOMEM;
 }
 
 TN_API int tn_http_server_port(const tn_http_server *srv) { return srv->tcp ? tn_tcp_server_port(srv->tcp) : 0; }

@@ -98,8 +98,9 @@ typedef struct tn_http_server_desc {
     const char *server_header; // default "TornadoServer/tornado.h-<version>";
                                // "" sends no Server header
     const char *certfile;      // serve HTTPS on every listen without its own
-                               // tn_bind_desc.tls (Tornado's ssl_options;
-                               // needs TN_ENABLE_TLS=1): the chain, PEM
+                               // tn_bind_desc.tls and on added sockets
+                               // (Tornado's ssl_options; needs
+                               // TN_ENABLE_TLS=1): the chain, PEM
     const char *keyfile;       // its key, PEM; default: in certfile
 } tn_http_server_desc;
 

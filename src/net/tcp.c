@@ -167,31 +167,35 @@ TN_API tn_tcp_server *tn_tcp_server_new(tn_loop *loop, const tn_tcp_server_desc 
     return srv;
 }
 
-TN_API int tn_tcp_server_add_sockets(tn_tcp_server *srv, const int *fds, int n) {
+TN__INTERNAL int tn__tcp_server_add_sockets_tls(tn_tcp_server *srv, const int *fds, int n, tn_tls_ctx *tls) {
     for (int i = 0; i < n; i++) {
         if (srv->nfds == TN__MAX_LISTEN) return TN_ERANGE;
         int r = tn__set_nonblock_cloexec(fds[i]);
         if (r == 0) r = tn_loop_add_handler(srv->loop, fds[i], srv->paused ? 0 : TN_IO_READ, tn__server_on_accept, srv);
         if (r) return r;
+        srv->tls[srv->nfds] = tn__tls_ctx_ref(tls);
         srv->fds[srv->nfds++] = fds[i];
     }
     return 0;
+}
+
+TN_API int tn_tcp_server_add_sockets(tn_tcp_server *srv, const int *fds, int n) {
+    return tn__tcp_server_add_sockets_tls(srv, fds, n, NULL);
 }
 
 TN_API int tn_tcp_server_listen(tn_tcp_server *srv, const tn_bind_desc *bind) {
     int fds[TN__MAX_LISTEN];
     int n = tn_bind_sockets(bind, fds, TN__MAX_LISTEN - srv->nfds);
     if (n < 0) return n;
-    int first = srv->nfds;
-    int r = tn_tcp_server_add_sockets(srv, fds, n);
+    int r = tn__tcp_server_add_sockets_tls(srv, fds, n, bind->tls);
     if (r) {
         for (int i = 0; i < n; i++) {
             tn_loop_remove_handler(srv->loop, fds[i]);
             close(fds[i]);
         }
+        for (int i = 0; i < srv->nfds; i++) tn_tls_ctx_free(srv->tls[i]);
         srv->nfds = 0;
     }
-    for (int i = first; !r && bind->tls && i < srv->nfds; i++) srv->tls[i] = tn__tls_ctx_ref(bind->tls);
     return r;
 }
 
