@@ -117,7 +117,7 @@ valgrind)
     fi
     ;;
 integration)
-    $MAKE -s all > build/build.log 2>&1 || { say "FAIL [integration] make all"; tail -n 30 build/build.log; }
+    $MAKE -s all tls-apps > build/build.log 2>&1 || { say "FAIL [integration] make all"; tail -n 30 build/build.log; }
     for t in tests/integration/test_*.py; do
         [ -f "$t" ] || continue
         miss=$("$PY" tests/integration/harness.py --missing "$t" 2>&1)
