@@ -5,6 +5,12 @@ CXX      ?= c++
 WARN     := -Wall -Wextra -Werror
 SAN      := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
 LIBS     := -pthread
+# `make TLS=1`: examples and tools with TLS (OpenSSL 3: HTTPS, WSS, https://
+# in build/fetch); the default build needs libc only.
+TLS_LIBS := -lssl -lcrypto
+ifeq ($(TLS),1)
+LIBS     += -DTN_ENABLE_TLS=1 $(TLS_LIBS)
+endif
 PORT     ?= 8888
 EXAMPLES := $(patsubst examples/%.c,build/%,$(wildcard examples/*.c))
 # Examples in folders: build/NAME from examples/NAME/NAME.c (with its
@@ -13,6 +19,7 @@ EXAMPLE_DIRS := $(patsubst examples/%/,%,$(sort $(dir $(wildcard examples/*/*.c)
 UNIT_SRC := tests/unit/main.c $(sort $(wildcard tests/unit/test_*.c))
 RUN_DEMO := chat
 
+.PHONY: tls-apps bench-tls
 .PHONY: all run test check-amalgamation clean fuzz fuzz-long bench bench-ws bench-deflate bench-client print-kq-src
 all: tornado.h $(EXAMPLES) $(addprefix build/,$(EXAMPLE_DIRS)) build/testapp build/wsclient build/httpclient build/refapp build/zpipe build/pack build/fetch
 
@@ -46,6 +53,24 @@ build/refapp: tests/apps/refapp.c tornado.h
 build/wsclient: tests/apps/wsclient.c tornado.h
 	@mkdir -p $(@D)
 	$(CC) -O1 -g $(WARN) $(SAN) -o $@ $< $(LIBS)
+
+# TLS on (OpenSSL 3), for tests/integration/test_tls.py: a server with a TLS
+# and a plain listener, and our HTTP and WebSocket clients. Not in `all`,
+# which needs libc only.
+TLS_APPS := build/tlsapp build/tlsapp_vg build/fetch_tls build/wsclient_tls
+build/tlsapp: tests/apps/tlsapp.c tornado.h
+	@mkdir -p $(@D)
+	$(CC) -O1 -g $(WARN) $(SAN) -DTN_ENABLE_TLS=1 -o $@ $< $(TLS_LIBS) $(LIBS)
+build/tlsapp_vg: tests/apps/tlsapp.c tornado.h
+	@mkdir -p $(@D)
+	$(CC) -O1 -g $(WARN) -DTN_ENABLE_TLS=1 -o $@ $< $(TLS_LIBS) $(LIBS)
+build/fetch_tls: tools/fetch.c tornado.h
+	@mkdir -p $(@D)
+	$(CC) -O1 -g $(WARN) $(SAN) -DTN_ENABLE_TLS=1 -o $@ $< $(TLS_LIBS) $(LIBS)
+build/wsclient_tls: tests/apps/wsclient.c tornado.h
+	@mkdir -p $(@D)
+	$(CC) -O1 -g $(WARN) $(SAN) -DTN_ENABLE_TLS=1 -o $@ $< $(TLS_LIBS) $(LIBS)
+tls-apps: $(TLS_APPS)
 
 # The C analogue of `python -m tornado.httpclient URL`: build/fetch --help
 build/fetch: tools/fetch.c tornado.h
@@ -107,10 +132,12 @@ CFG_poll      := $(SAN) -DTN_BACKEND=TN_BACKEND_POLL -DTN_USE_SENDFILE=0
 CFG_nothreads := $(SAN) -DTN_ENABLE_THREADS=0
 CFG_cxx       := $(SAN)
 CFG_valgrind  :=
+CFG_tls       := $(SAN) -DTN_ENABLE_TLS=1
+LDLIBS_tls    := $(TLS_LIBS)
 IMPL_CC_cxx   := $(CXX) -x c++ -std=c++17
 LINK_cxx      := $(CXX)
 
-CONFIGS := default poll nothreads cxx valgrind
+CONFIGS := default poll nothreads cxx valgrind tls
 
 # The portability matrix (tests/run.sh matrix; tools: tests/setup.sh): the
 # unit suite on kqueue (libkqueue, built here), with clang, 32-bit,
@@ -207,6 +234,10 @@ bench-ws: tornado.h tests/node/node_modules/.package-lock.json
 # DEFLATE: ours against zlib and libdeflate (tools/bench/deflate.sh).
 bench-deflate: tornado.h
 	tools/bench/deflate.sh
+
+# HTTPS: ours against nginx, keep-alive and a connection per request (tools/bench/tls.sh).
+bench-tls: tornado.h
+	tools/bench/tls.sh
 
 # The HTTP client as a load generator against nginx, beside wrk, h2load and
 # Tornado's AsyncHTTPClient (tools/bench/client.sh).

@@ -38,6 +38,7 @@
     loop       >>loop         the event loop, timers, callbacks, executor
                >>locks        Condition, Event, Semaphore, Queue
     net        >>net          addresses, listening sockets, resolution
+               >>tls          TLS through OpenSSL under streams (optional)
                >>stream       buffered non-blocking I/O (IOStream)
                >>tcp          TCP server and client
     http       >>http_parse   heads, framing, chunked bodies
@@ -95,7 +96,10 @@
     - Pure helpers: HTTP parsing (>>http_parse), URLs, forms, multipart,
       cookies, dates, MIME types, JSON (>>json), base64, SHA-1, SHA-256 and
       HMAC, UTF-8 validation, WebSocket frames (>>ws_frame).
-    Coming: TLS (https://, wss://) and gzip; see README.md.
+    - TLS through OpenSSL 3 when built with TN_ENABLE_TLS=1 (>>tls): HTTPS
+      listeners beside plain ones (tn_bind_desc.tls), https:// and wss://
+      clients that verify certificates by default.
+    Coming: gzip; see README.md.
 
     STEP BY STEP: HELLO, WORLD (examples/helloworld.c)
     ==================================================
@@ -416,7 +420,10 @@
 //   TN_ENABLE_THREADS      1                 0: no pthreads (see THREADS)
 //   TN_BACKEND             auto              TN_BACKEND_EPOLL / _KQUEUE / _POLL
 //   TN_LOG_LEVEL           TN_LOG_DEBUG      compile-time floor for logging
-//   TN_TLS                 TN_TLS_NONE       TN_TLS_OPENSSL (planned)
+//   TN_ENABLE_TLS          0                 1: HTTPS and WSS through OpenSSL 3
+//                                            (link -lssl -lcrypto; see TLS)
+//   TN_TLS                 TN_TLS_NONE       TN_TLS_OPENSSL: the same as
+//                                            TN_ENABLE_TLS=1
 //   TN_DEFAULT_MAX_BUFFER_SIZE   1 MiB       stream read buffer cap
 //   TN_DEFAULT_READ_CHUNK_SIZE   64 KiB      bytes read per readiness event
 //   TN_DEFAULT_EXECUTOR_THREADS  4           thread pool size
@@ -513,10 +520,14 @@
 #ifndef TN_TLS
 #  define TN_TLS TN_TLS_NONE
 #endif
-#if TN_TLS == TN_TLS_OPENSSL
-#  error "TN_TLS_OPENSSL is not implemented yet: build with TN_TLS_NONE (the default)"
-#elif TN_TLS != TN_TLS_NONE
+#if TN_TLS != TN_TLS_NONE && TN_TLS != TN_TLS_OPENSSL
 #  error "TN_TLS must be TN_TLS_NONE or TN_TLS_OPENSSL"
+#endif
+#ifndef TN_ENABLE_TLS
+#  define TN_ENABLE_TLS (TN_TLS == TN_TLS_OPENSSL)
+#endif
+#if TN_ENABLE_TLS != 0 && TN_ENABLE_TLS != 1
+#  error "TN_ENABLE_TLS must be 0 or 1"
 #endif
 
 #if defined(TN_MALLOC) && defined(TN_REALLOC) && defined(TN_FREE)
@@ -621,7 +632,9 @@ TN__BEGIN_DECLS
     XX(RANGE,       -26, "value out of range")                             \
     XX(EXIST,       -27, "already exists")                                 \
     XX(SYS,         -28, "other system error (see the log)")              \
-    XX(HTTP,        -29, "the server answered with an HTTP error status")
+    XX(HTTP,        -29, "the server answered with an HTTP error status")  \
+    XX(TLS,         -30, "TLS handshake or protocol failure (see the log)") \
+    XX(CERT,        -31, "certificate verification failed (see the log)")
 
 enum tn_err {
     TN_OK = 0,
@@ -1941,6 +1954,78 @@ TN__END_DECLS
 #endif
 // ==== END src/loop/process.h ====
 
+// ==== BEGIN src/net/tls.h ====
+// ---------------------------------------------------------------------------
+#if defined(TN_AMALGAMATION_LINES)
+#line 1 "src/net/tls.h"
+#endif
+// >>tls  TLS through OpenSSL, under the stream (Tornado's ssl_options)
+// ---------------------------------------------------------------------------
+// Built with TN_ENABLE_TLS=1 (link -lssl -lcrypto, OpenSSL 3); otherwise
+// tn_tls_ctx_new returns NULL and says so in the log, and https:// and wss://
+// fetches fail with TN_ENOTSUP.
+//
+// A context holds certificates and settings; streams made with it (a
+// listening socket's, tn_bind_desc.tls; a connection's, tn_connect_desc.tls;
+// or tn_stream_start_tls) speak TLS under the stream's API, so HTTP, the
+// client and WebSockets need nothing of their own. The handshake is
+// non-blocking and runs before the first byte moves; writes queued meanwhile
+// wait for it. A clean tn_stream_close sends close_notify. Files go out
+// through a read buffer instead of sendfile. Idle connections release
+// OpenSSL's buffers (SSL_MODE_RELEASE_BUFFERS).
+//
+// Servers: TLS 1.2 at least, Mozilla's "intermediate" ciphers, ALPN
+// http/1.1, SNI with one certificate per host name, session resumption
+// (tickets and a cache). Plain HTTP sent to a TLS port gets nginx's "400 The
+// plain HTTP request was sent to HTTPS port" and a close; other bytes that
+// are not a TLS handshake are cut off at once.
+//
+// Clients verify the server's certificate by default, against the system's
+// CA store (or ca_certs) and for the host name or IP asked for (sent as SNI
+// too). A failed verification closes the stream with TN_ECERT, and the log
+// names OpenSSL's reason ("certificate has expired"...); other handshake
+// failures are TN_ETLS.
+#ifndef TN__NET_TLS_H
+#define TN__NET_TLS_H
+
+TN__BEGIN_DECLS
+
+typedef struct tn_tls_ctx tn_tls_ctx;
+
+// A certificate chain and its key: PEM files, or PEM text in memory.
+typedef struct tn_tls_cert {
+    const char *host;      // SNI: served to clients asking for this name
+                           // (an exact name, or "*.example.com"); unused for
+                           // the default certificate
+    const char *certfile;  // the chain, leaf first
+    const char *keyfile;   // default: certfile (both in one file)
+    const char *cert_pem;  // or the chain as PEM text
+    const char *key_pem;   // or the key as PEM text
+} tn_tls_cert;
+
+typedef struct tn_tls_desc {
+    bool server;               // a server's context (else a client's)
+    tn_tls_cert cert;          // server: required; client: a client certificate
+    const tn_tls_cert *sni;    // server: more certificates, by host name
+    int num_sni;
+    const char *ca_certs;      // client: trust these (PEM file) instead of the
+                               // system's store; server: ask clients for a
+                               // certificate signed by them
+    bool no_validate_cert;     // client: skip verification (Tornado's
+                               // validate_cert=False): an explicit opt-in
+    const char *ciphers;       // TLS 1.2 list; default Mozilla intermediate
+    const char *const *alpn;   // NULL-terminated; default {"http/1.1"}
+} tn_tls_desc;
+
+// Makes a context. Returns NULL (with the reason in the log) on a bad desc,
+// an unreadable or mismatched certificate or key, or without TLS built in.
+TN_API tn_tls_ctx *tn_tls_ctx_new(const tn_tls_desc *desc);
+// Drops the caller's reference; streams still using the context keep it.
+TN_API void tn_tls_ctx_free(tn_tls_ctx *ctx);
+TN__END_DECLS
+#endif
+// ==== END src/net/tls.h ====
+
 // ==== BEGIN src/net/socket.h ====
 // ---------------------------------------------------------------------------
 #if defined(TN_AMALGAMATION_LINES)
@@ -1950,6 +2035,7 @@ TN__END_DECLS
 // ---------------------------------------------------------------------------
 #ifndef TN__NET_SOCKET_H
 #define TN__NET_SOCKET_H
+
 
 
 TN__BEGIN_DECLS
@@ -1986,6 +2072,9 @@ typedef struct tn_bind_desc {
     const char *unix_path;  // bind a Unix socket here instead (a stale socket
                             // file is removed first; other files are not)
     int unix_mode;          // permissions of the socket file; default 0600
+    tn_tls_ctx *tls;        // servers' listen calls: speak TLS on these
+                            // sockets (a server context; a reference is
+                            // kept). tn_bind_sockets ignores it
 } tn_bind_desc;
 
 // Tornado's bind_sockets: creates non-blocking listening sockets (with
@@ -2034,9 +2123,9 @@ TN__END_DECLS
 // socket error.
 #ifndef TN__NET_STREAM_H
 #define TN__NET_STREAM_H
-
-
-
+#if defined(TN_AMALGAMATION_LINES)
+#line 28 "src/net/stream.h"
+#endif
 TN__BEGIN_DECLS
 
 typedef struct tn_stream tn_stream;
@@ -2127,6 +2216,20 @@ TN_API tn_loop *tn_stream_loop(const tn_stream *s);
 TN_API void *tn_stream_user_data(const tn_stream *s);
 TN_API void tn_stream_set_user_data(tn_stream *s, void *user_data);
 
+// Starts TLS on a connected stream (after a proxy's CONNECT, say): the
+// handshake runs first, then whatever is queued goes out encrypted. `host` (client: the
+// name or IP to verify and send as SNI; NULL: no host check) is copied.
+// Returns 0, TN_EBUSY (TLS already), TN_ECLOSED, TN_ENOTSUP or TN_ENOMEM.
+TN_API int tn_stream_start_tls(tn_stream *s, tn_tls_ctx *ctx, const char *host);
+// True for a stream that speaks TLS.
+TN_API bool tn_stream_is_tls(const tn_stream *s);
+// The protocol ALPN chose ("http/1.1"), or "" (none yet, or none agreed).
+TN_API const char *tn_stream_alpn(const tn_stream *s);
+// Why TLS failed ("certificate verification failed: certificate has
+// expired"...), or "": for close callbacks and reads ended by TN_ECERT or TN_ETLS.
+TN_API const char *tn_stream_tls_error(const tn_stream *s);
+
+
 TN__END_DECLS
 #endif
 // ==== END src/net/stream.h ====
@@ -2183,6 +2286,11 @@ typedef struct tn_connect_desc {
     double timeout;         // seconds for resolving and connecting; default 20
     const char *unix_path;  // connect to a Unix socket instead
     tn_stream_desc stream;  // options for the new stream
+    tn_tls_ctx *tls;        // speak TLS (a client context): the stream comes
+                            // connected, its handshake runs before the first
+                            // write; a failed one closes it (TN_ECERT, TN_ETLS)
+    const char *server_hostname;  // the name to verify and send as SNI;
+                                  // default: host
 } tn_connect_desc;
 
 // Tornado's TCPClient.connect: resolves the host (on the executor), then
@@ -2701,7 +2809,9 @@ typedef struct tn_http_server_desc {
     bool no_keep_alive;        // close after every response
     bool xheaders;             // trust X-Real-Ip, X-Forwarded-For, X-Scheme,
                                // X-Forwarded-Proto (behind a proxy)
-    const char *protocol;      // force h->request.protocol (e.g. "https" behind TLS)
+    const char *protocol;      // force h->request.protocol (e.g. "https" behind a
+                               // TLS proxy); default "https" on TLS sockets
+                               // (tn_bind_desc.tls), else "http"
     size_t max_header_size;    // request line + headers; default 16 KiB (431;
                                // a request line over 8 KiB gets 414)
     size_t max_headers;        // header lines; default 100 (431)
@@ -2735,6 +2845,11 @@ typedef struct tn_http_server_desc {
                                // tn_process_desc.stop_timeout (30)
     const char *server_header; // default "TornadoServer/tornado.h-<version>";
                                // "" sends no Server header
+    const char *certfile;      // serve HTTPS on every listen without its own
+                               // tn_bind_desc.tls and on added sockets
+                               // (Tornado's ssl_options; needs
+                               // TN_ENABLE_TLS=1): the chain, PEM
+    const char *keyfile;       // its key, PEM; default: in certfile
 } tn_http_server_desc;
 
 // Creates a server on `loop`; it listens after tn_http_server_listen.
@@ -2912,13 +3027,15 @@ TN__END_DECLS
 // freed), or TN_EHTTP for a complete answer whose status is not 2xx
 // (Tornado's HTTPClientError; `code` and `body` are set).
 //
-// https:// is TN_ENOTSUP until TLS exists (the connection is made in one
-// place, under which TLS will slot in); decompress_response likewise waits
-// for the gzip codec. HTTP proxies work for http:// (absolute-form targets).
+// https:// needs TLS built in (TN_ENABLE_TLS=1; else TN_ENOTSUP): the
+// server's certificate is verified by default (see TLS), and a failed
+// verification is TN_ECERT. decompress_response waits for the gzip codec.
+// HTTP proxies work for http:// (absolute-form targets); https:// through a
+// proxy (CONNECT) is TN_ENOTSUP for now.
 #ifndef TN__HTTP_CLIENT_H
 #define TN__HTTP_CLIENT_H
 #if defined(TN_AMALGAMATION_LINES)
-#line 52 "src/http/client.h"
+#line 55 "src/http/client.h"
 #endif
 TN__BEGIN_DECLS
 
@@ -2994,6 +3111,8 @@ typedef struct tn_fetch_desc {
     int proxy_port;                  // default 8080
     const char *proxy_username;      // Proxy-Authorization: Basic
     const char *proxy_password;
+    tn_tls_ctx *tls;                 // https://: a client context (its ca_certs, client
+                                     // certificate, no_validate_cert); default: the client's
     tn_fetch_header_cb header_callback;     // optional
     tn_fetch_data_cb streaming_callback;    // optional
     tn_fetch_response_cb on_response;       // required
@@ -3010,6 +3129,9 @@ typedef struct tn_http_client_desc {
     size_t max_header_size;        // default for fetches: 64 KiB
     size_t max_body_size;          // default for fetches: 100 MiB (Tornado's)
     const char *user_agent;        // default for fetches (copied)
+    tn_tls_ctx *tls;               // default for https:// fetches (a reference is
+                                   // kept); default: one that verifies against
+                                   // the system's CA store, made on first use
 } tn_http_client_desc;
 
 // Creates a client on `loop`; with loop NULL the client makes a private
@@ -3385,9 +3507,9 @@ TN__END_DECLS
 // and on_close runs exactly once for it; a failed connect gets no on_close.
 #ifndef TN__WEBSOCKET_CLIENT_H
 #define TN__WEBSOCKET_CLIENT_H
-
-
-
+#if defined(TN_AMALGAMATION_LINES)
+#line 37 "src/websocket/client.h"
+#endif
 TN__BEGIN_DECLS
 
 // status 0: ws is open (open runs right after this callback). Otherwise ws
@@ -3397,8 +3519,8 @@ TN__BEGIN_DECLS
 typedef void (*tn_ws_connect_cb)(tn_ws *ws, int status, int http_status, void *user_data);
 
 typedef struct tn_ws_connect_desc {
-    const char *url;                 // "ws://host[:port]/path[?query]"; required
-                                     // ("wss://": TN_ENOTSUP until TLS exists)
+    const char *url;                 // "ws://host[:port]/path[?query]" or "wss://...";
+                                     // required (wss:// without TLS built in: TN_ENOTSUP)
     double connect_timeout;          // seconds for resolving, connecting and the
                                      // handshake; default 20
     const char *const *subprotocols; // offered in this order; NULL-terminated, may be NULL
@@ -3412,12 +3534,16 @@ typedef struct tn_ws_connect_desc {
     tn_ws_connect_cb on_connect;     // required; runs exactly once
     void *user_data;                 // on_connect's and the tn_ws_user_data; NULL:
                                      // cls->user_data
+    tn_tls_ctx *tls;                 // wss://: a client context (ca_certs, client
+                                     // certificate, no_validate_cert); default: one
+                                     // that verifies against the system's CA store
 } tn_ws_connect_desc;
 
 // Starts connecting; desc->on_connect runs exactly once, later, on the
 // loop's thread. Returns 0, or TN_EINVAL (a bad URL, subprotocol or header
-// line, no on_connect), TN_ENOTSUP (wss://) or TN_ENOMEM: on_connect will
-// not run then.
+// line, no on_connect), TN_ENOTSUP (wss:// without TLS built in), TN_ETLS
+// (no default TLS context: see the log) or TN_ENOMEM: on_connect will not
+// run then. A certificate that fails verification ends with TN_ECERT.
 TN_API int tn_ws_connect(tn_loop *loop, const tn_ws_connect_desc *desc);
 
 TN__END_DECLS
@@ -3823,6 +3949,14 @@ typedef struct tn_route {
 } tn_route;
 
 typedef struct tn_app tn_app;
+
+// --certfile and --keyfile for a server's tn_options (Tornado's ssl_options),
+// into two `const char *`, for tn_app_desc.server.certfile and .keyfile.
+#define TN_OPTIONS_TLS(certfile, keyfile)                                                                 \
+    {.name = "certfile", .type = TN_OPTION_STRING, .value = (certfile), .metavar = "FILE",                 \
+     .help = "serve HTTPS with this certificate chain (PEM; a build with TN_ENABLE_TLS=1)"},               \
+    {.name = "keyfile", .type = TN_OPTION_STRING, .value = (keyfile), .metavar = "FILE",                   \
+     .help = "the certificate's private key (PEM); default: in certfile"}
 
 typedef struct tn_app_desc {
     const tn_route *routes;             // the default host's routes (may be NULL)
@@ -11423,6 +11557,552 @@ TN_API int tn_resolve(tn_loop *loop, const char *host, int port, int family, tn_
 }
 // ==== END src/net/socket.c ====
 
+// ==== BEGIN src/net/tls_internal.h ====
+// ---------------------------------------------------------------------------
+#if defined(TN_AMALGAMATION_LINES)
+#line 1 "src/net/tls_internal.h"
+#endif
+// >>tls_internal  What the stream asks of its TLS session (net/tls.c)
+// ---------------------------------------------------------------------------
+// Sends and receives return a count, 0 at the end of input (receive), or a
+// negative TN_E* code: TN_EAGAIN when the session waits for readiness (which
+// one: tn__tls_events), TN_ETLS / TN_ECERT when it failed.
+#ifndef TN__NET_TLS_INTERNAL_H
+#define TN__NET_TLS_INTERNAL_H
+
+
+
+typedef struct tn__tls tn__tls;
+
+// Takes one more reference on ctx (given back with tn_tls_ctx_free); NULL stays NULL.
+TN__INTERNAL tn_tls_ctx *tn__tls_ctx_ref(tn_tls_ctx *ctx);
+
+// A session over fd, client or server as ctx is; NULL when out of memory.
+TN__INTERNAL tn__tls *tn__tls_new(tn_tls_ctx *ctx, int fd, const char *host);
+// An orderly close: close_notify goes out (if the handshake ended), without
+// waiting for the peer's.
+TN__INTERNAL void tn__tls_shutdown(tn__tls *t);
+// Frees the session (after the stream's close callbacks: tn__tls_error).
+TN__INTERNAL void tn__tls_free(tn__tls *t);
+// Runs the handshake: 0 when done, TN_EAGAIN to wait, or the error.
+TN__INTERNAL int tn__tls_handshake(tn__tls *t);
+TN__INTERNAL bool tn__tls_handshaking(const tn__tls *t);
+TN__INTERNAL long tn__tls_recv(tn__tls *t, char *buf, size_t len);
+TN__INTERNAL long tn__tls_send(tn__tls *t, const char *buf, size_t len);
+// The readiness the session waits for, given what the stream would watch.
+TN__INTERNAL int tn__tls_events(const tn__tls *t, int stream_events);
+// Readiness as the stream sees it: a read that waited for writability (or a
+// write for readability) is retried when that comes.
+TN__INTERNAL int tn__tls_map_events(const tn__tls *t, int events);
+// Decrypted bytes wait inside the session (the socket will not wake us).
+TN__INTERNAL bool tn__tls_pending(const tn__tls *t);
+TN__INTERNAL const char *tn__tls_alpn(const tn__tls *t);
+// Why the session failed (a certificate's verify result, OpenSSL's reason), or "".
+TN__INTERNAL const char *tn__tls_error(const tn__tls *t);
+#endif
+// ==== END src/net/tls_internal.h ====
+
+// ==== BEGIN src/net/tls.c ====
+// >>tls implementation: OpenSSL contexts and the sessions under streams
+#if defined(TN_AMALGAMATION_LINES)
+#line 10 "src/net/tls.c"
+#endif
+
+#include <string.h>
+
+#if TN_ENABLE_TLS
+#  include <arpa/inet.h>
+#  include <errno.h>
+#  include <sys/socket.h>
+#  include <openssl/err.h>
+#  include <openssl/ssl.h>
+#  include <openssl/x509v3.h>
+
+#  ifndef MSG_NOSIGNAL
+#    define MSG_NOSIGNAL 0
+#  endif
+
+// Mozilla's "intermediate" TLS 1.2 suites; TLS 1.3 keeps OpenSSL's own.
+#  define TN__TLS_CIPHERS                                                                                \
+      "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:"         \
+      "ECDHE-RSA-AES256-GCM-SHA384:ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305:"           \
+      "DHE-RSA-AES128-GCM-SHA256:DHE-RSA-AES256-GCM-SHA384:DHE-RSA-CHACHA20-POLY1305"
+
+// nginx's answer to plain HTTP on a TLS port.
+#  define TN__TLS_PLAIN_BODY "The plain HTTP request was sent to HTTPS port\n"
+#  define TN__TLS_PLAIN_ANSWER                                                                             \
+      "HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain\r\nConnection: close\r\nContent-Length: 46\r\n" \
+      "\r\n" TN__TLS_PLAIN_BODY
+
+typedef struct tn__tls_sni {
+    char *host;  // "name" or "*.domain"
+    SSL_CTX *ctx;
+} tn__tls_sni;
+
+struct tn_tls_ctx {
+    SSL_CTX *ctx;
+    BIO_METHOD *bio;  // sockets without SIGPIPE (see tn__tls_bio_write)
+    tn__tls_sni *sni;
+    int num_sni;
+    int refs;  // the caller's and one per session
+    bool server;
+    bool verify;  // a client's: check the peer's certificate and name
+    unsigned alpn_len;
+    unsigned char alpn[64];  // ALPN protocols in wire format
+};
+
+struct tn__tls {
+    SSL *ssl;
+    tn_tls_ctx *ctx;
+    int fd;
+    int end;      // after a read that returned bytes: 1 the end, or the error, for the next read
+    int hs_want;  // the readiness the handshake waits for
+    unsigned handshaking : 1, sniffed : 1, failed : 1, rd_wants_write : 1, wr_wants_read : 1;
+    char alpn[16];
+    char why[120];  // why it failed, for tn_stream_tls_error
+};
+
+// Logs (and clears) OpenSSL's error queue under `what`; keeps the reason in
+// `why` (may be NULL).
+TN__PRIVATE void tn__tls_log_queue(int level, const char *what, char *why, size_t cap) {
+    unsigned long e = ERR_get_error();
+    char buf[256] = "";
+    if (e) ERR_error_string_n(e, buf, sizeof buf);
+    TN_LOG(level, TN_LOG_GENERAL, "tls: %s%s%s", what, e ? ": " : "", buf);
+    if (why) snprintf(why, cap, "%s%s%s", what, e ? ": " : "", e ? ERR_reason_error_string(e) : "");
+    ERR_clear_error();
+}
+
+// OpenSSL's socket BIO writes with write(2): a peer gone raises SIGPIPE,
+// which kills a program that did not ignore it. Ours sends with
+// MSG_NOSIGNAL, as the stream does.
+TN__PRIVATE int tn__tls_bio_write(BIO *b, const char *buf, int len) {
+    BIO_clear_retry_flags(b);
+    ssize_t n = send((int)(intptr_t)BIO_get_data(b), buf, (size_t)len, MSG_NOSIGNAL);
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) BIO_set_retry_write(b);
+    return (int)n;
+}
+
+TN__PRIVATE int tn__tls_bio_read(BIO *b, char *buf, int len) {
+    BIO_clear_retry_flags(b);
+    ssize_t n = recv((int)(intptr_t)BIO_get_data(b), buf, (size_t)len, 0);
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) BIO_set_retry_read(b);
+    return (int)n;
+}
+
+TN__PRIVATE long tn__tls_bio_ctrl(BIO *b, int cmd, long num, void *ptr) {
+    (void)b, (void)num, (void)ptr;
+    return cmd == BIO_CTRL_FLUSH ? 1 : 0;  // nothing is buffered here
+}
+
+TN__PRIVATE int tn__tls_bio_create(BIO *b) {
+    BIO_set_init(b, 1);
+    return 1;
+}
+
+TN__PRIVATE BIO_METHOD *tn__tls_bio_method(void) {
+    BIO_METHOD *m = BIO_meth_new(BIO_get_new_index() | BIO_TYPE_SOURCE_SINK | BIO_TYPE_DESCRIPTOR, "tornado.h socket");
+    if (m && (!BIO_meth_set_write(m, tn__tls_bio_write) || !BIO_meth_set_read(m, tn__tls_bio_read) ||
+              !BIO_meth_set_ctrl(m, tn__tls_bio_ctrl) || !BIO_meth_set_create(m, tn__tls_bio_create))) {
+        BIO_meth_free(m);
+        return NULL;
+    }
+    return m;
+}
+
+TN__PRIVATE BIO *tn__tls_bio(const char *file, const char *pem) {
+    if (file) return BIO_new_file(file, "r");
+    return pem ? BIO_new_mem_buf(pem, -1) : NULL;
+}
+
+// The leaf, then the rest of the chain, from one PEM source.
+TN__PRIVATE bool tn__tls_use_chain(SSL_CTX *ctx, BIO *b) {
+    X509 *leaf = b ? PEM_read_bio_X509_AUX(b, NULL, NULL, NULL) : NULL;
+    bool ok = leaf && SSL_CTX_use_certificate(ctx, leaf) == 1;
+    X509_free(leaf);
+    X509 *ca;
+    while (ok && (ca = PEM_read_bio_X509(b, NULL, NULL, NULL)) != NULL) {
+        if (SSL_CTX_add0_chain_cert(ctx, ca) != 1) {
+            X509_free(ca);
+            ok = false;
+        }
+    }
+    if (ok) ERR_clear_error();  // the end of the PEM text
+    return ok;
+}
+
+TN__PRIVATE int tn__tls_use_cert(SSL_CTX *ctx, const tn_tls_cert *c) {
+    BIO *b = tn__tls_bio(c->certfile, c->cert_pem);
+    bool ok = tn__tls_use_chain(ctx, b);
+    BIO_free(b);
+    b = NULL;
+    if (ok) {  // the key: its own file or text, else beside the certificate
+        if (c->keyfile || c->key_pem) b = tn__tls_bio(c->keyfile, c->key_pem);
+        else b = tn__tls_bio(c->certfile, c->cert_pem);
+    }
+    EVP_PKEY *k = b ? PEM_read_bio_PrivateKey(b, NULL, NULL, NULL) : NULL;
+    ok = k && SSL_CTX_use_PrivateKey(ctx, k) == 1 && SSL_CTX_check_private_key(ctx) == 1;
+    EVP_PKEY_free(k);
+    BIO_free(b);
+    if (ok) return 0;
+    char what[300];
+    snprintf(what, sizeof what, "cannot use the certificate and key of %s",
+             c->certfile ? c->certfile : "PEM text");
+    tn__tls_log_queue(TN_LOG_ERROR, what, NULL, 0);
+    return TN_EINVAL;
+}
+
+TN__PRIVATE int tn__tls_on_alpn(SSL *ssl, const unsigned char **out, unsigned char *outlen, const unsigned char *in,
+                                unsigned inlen, void *arg) {
+    tn_tls_ctx *c = TN__CAST(tn_tls_ctx *, arg);
+    unsigned char *chosen;
+    (void)ssl;
+    // Our order wins; no protocol in common is no ALPN at all, not a failure.
+    if (SSL_select_next_proto(&chosen, outlen, c->alpn, c->alpn_len, in, inlen) != OPENSSL_NPN_NEGOTIATED)
+        return SSL_TLSEXT_ERR_NOACK;
+    *out = chosen;
+    return SSL_TLSEXT_ERR_OK;
+}
+
+// "*.example.com" matches one label more; other names match whole.
+TN__PRIVATE bool tn__tls_host_match(const char *pattern, const char *name) {
+    if (pattern[0] == '*' && pattern[1] == '.') {
+        const char *dot = strchr(name, '.');
+        return dot && dot != name && strcasecmp(dot, pattern + 1) == 0;
+    }
+    return strcasecmp(pattern, name) == 0;
+}
+
+TN__PRIVATE int tn__tls_on_sni(SSL *ssl, int *alert, void *arg) {
+    tn_tls_ctx *c = TN__CAST(tn_tls_ctx *, arg);
+    const char *name = SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name);
+    (void)alert;
+    for (int i = 0; name && i < c->num_sni; i++) {
+        if (tn__tls_host_match(c->sni[i].host, name)) {
+            SSL_set_SSL_CTX(ssl, c->sni[i].ctx);
+            break;
+        }
+    }
+    return SSL_TLSEXT_ERR_OK;  // an unknown name gets the default certificate
+}
+
+// An OpenSSL context with our settings and `cert` (if any).
+TN__PRIVATE SSL_CTX *tn__tls_ssl_ctx(tn_tls_ctx *c, const tn_tls_desc *d, const tn_tls_cert *cert) {
+    SSL_CTX *ctx = SSL_CTX_new(d->server ? TLS_server_method() : TLS_client_method());
+    if (!ctx) return NULL;
+    SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
+    // Partial and moving writes: the stream's write buffer moves as it grows.
+    SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER |
+                              SSL_MODE_RELEASE_BUFFERS);
+    // Many clients close without close_notify; HTTP's framing tells a cut body.
+    SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION | SSL_OP_NO_COMPRESSION | SSL_OP_IGNORE_UNEXPECTED_EOF);
+    bool ok = SSL_CTX_set_cipher_list(ctx, d->ciphers ? d->ciphers : TN__TLS_CIPHERS) == 1;
+    if (ok && (cert->certfile || cert->cert_pem)) ok = tn__tls_use_cert(ctx, cert) == 0;
+    if (ok && d->server) {
+        SSL_CTX_set_dh_auto(ctx, 1);
+        SSL_CTX_set_session_id_context(ctx, (const unsigned char *)"tornado.h", 9);
+        SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_SERVER);
+        SSL_CTX_set_alpn_select_cb(ctx, tn__tls_on_alpn, c);
+    } else if (ok) {
+        ok = SSL_CTX_set_alpn_protos(ctx, c->alpn, c->alpn_len) == 0;  // 0 is success here
+    }
+    if (ok && d->ca_certs) ok = SSL_CTX_load_verify_locations(ctx, d->ca_certs, NULL) == 1;
+    else if (ok && c->verify) ok = SSL_CTX_set_default_verify_paths(ctx) == 1;
+    if (ok && d->server && d->ca_certs) {
+        SSL_CTX_set_client_CA_list(ctx, SSL_load_client_CA_file(d->ca_certs));
+        SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, NULL);
+    } else if (ok && c->verify) {
+        SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
+    }
+    if (!ok) {
+        tn__tls_log_queue(TN_LOG_ERROR, "cannot set up a context", NULL, 0);
+        SSL_CTX_free(ctx);
+        return NULL;
+    }
+    return ctx;
+}
+
+TN__PRIVATE int tn__tls_alpn_wire(tn_tls_ctx *c, const char *const *list) {
+    static const char *const def[] = {"http/1.1", NULL};
+    for (const char *const *p = list ? list : def; *p; p++) {
+        size_t n = strlen(*p);
+        if (n == 0 || n > 255 || c->alpn_len + 1 + n > sizeof c->alpn) return TN_EINVAL;
+        c->alpn[c->alpn_len++] = (unsigned char)n;
+        memcpy(c->alpn + c->alpn_len, *p, n);
+        c->alpn_len += (unsigned)n;
+    }
+    return 0;
+}
+
+TN__PRIVATE void tn__tls_ctx_release(tn_tls_ctx *c) {
+    if (!c || --c->refs > 0) return;
+    for (int i = 0; i < c->num_sni; i++) {
+        tn__free(c->sni[i].host);
+        SSL_CTX_free(c->sni[i].ctx);
+    }
+    tn__free(c->sni);
+    SSL_CTX_free(c->ctx);
+    BIO_meth_free(c->bio);
+    tn__free(c);
+}
+
+TN__PRIVATE int tn__tls_add_sni(tn_tls_ctx *c, const tn_tls_desc *d) {
+    if (d->num_sni <= 0) return 0;
+    if (!d->server || !d->sni) return TN_EINVAL;
+    c->sni = TN__CAST(tn__tls_sni *, tn__calloc((size_t)d->num_sni, sizeof *c->sni));
+    if (!c->sni) return TN_ENOMEM;
+    while (c->num_sni < d->num_sni) {
+        const tn_tls_cert *cert = &d->sni[c->num_sni];
+        tn__tls_sni *e = &c->sni[c->num_sni++];  // counted now: freed with the context
+        if (!cert->host || !*cert->host) return TN_EINVAL;
+        e->host = tn__strdup(cert->host);
+        e->ctx = e->host ? tn__tls_ssl_ctx(c, d, cert) : NULL;
+        if (!e->ctx) return TN_EINVAL;
+    }
+    SSL_CTX_set_tlsext_servername_callback(c->ctx, tn__tls_on_sni);
+    SSL_CTX_set_tlsext_servername_arg(c->ctx, c);
+    return 0;
+}
+
+TN_API tn_tls_ctx *tn_tls_ctx_new(const tn_tls_desc *d) {
+    if (!d || (d->server && !d->cert.certfile && !d->cert.cert_pem)) {
+        TN__LOGE("tls: a server context needs a certificate (cert.certfile or cert.cert_pem)");
+        return NULL;
+    }
+    tn_tls_ctx *c = TN__CAST(tn_tls_ctx *, tn__calloc(1, sizeof *c));
+    if (!c) return NULL;
+    c->refs = 1;
+    c->server = d->server;
+    c->verify = !d->server && !d->no_validate_cert;
+    int r = tn__tls_alpn_wire(c, d->alpn);
+    c->bio = r ? NULL : tn__tls_bio_method();
+    if (!c->bio) r = TN_ENOMEM;
+    if (r == 0) {
+        c->ctx = tn__tls_ssl_ctx(c, d, &d->cert);
+        r = c->ctx ? tn__tls_add_sni(c, d) : TN_EINVAL;
+    }
+    if (r) {
+        if (r == TN_EINVAL && c->ctx) TN__LOGE("tls: a bad alpn list or sni entry (each needs a host and a certificate)");
+        tn__tls_ctx_release(c);
+        return NULL;
+    }
+    return c;
+}
+
+TN_API void tn_tls_ctx_free(tn_tls_ctx *ctx) { tn__tls_ctx_release(ctx); }
+
+TN__INTERNAL tn_tls_ctx *tn__tls_ctx_ref(tn_tls_ctx *ctx) {
+    if (ctx) ctx->refs++;
+    return ctx;
+}
+
+TN__PRIVATE bool tn__tls_is_ip(const char *host) {
+    unsigned char a[16];
+    return inet_pton(AF_INET, host, a) == 1 || inet_pton(AF_INET6, host, a) == 1;
+}
+
+// A client's host: sent as SNI (names only, as RFC 6066 says) and checked
+// against the certificate's names or IP addresses.
+TN__PRIVATE bool tn__tls_set_host(tn__tls *t, const char *host) {
+    bool ip = tn__tls_is_ip(host);
+    if (!ip && SSL_set_tlsext_host_name(t->ssl, host) != 1) return false;
+    if (!t->ctx->verify) return true;
+    if (ip) return X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(t->ssl), host) == 1;
+    return SSL_set1_host(t->ssl, host) == 1;
+}
+
+TN__INTERNAL tn__tls *tn__tls_new(tn_tls_ctx *ctx, int fd, const char *host) {
+    tn__tls *t = TN__CAST(tn__tls *, tn__calloc(1, sizeof *t));
+    if (!t) return NULL;
+    t->ctx = tn__tls_ctx_ref(ctx);
+    t->fd = fd;
+    t->handshaking = 1;
+    t->hs_want = ctx->server ? TN_IO_READ : TN_IO_WRITE;
+    t->ssl = SSL_new(ctx->ctx);
+    BIO *bio = t->ssl ? BIO_new(ctx->bio) : NULL;
+    bool ok = bio != NULL;
+    if (ok) {
+        BIO_set_data(bio, (void *)(intptr_t)fd);
+        SSL_set_bio(t->ssl, bio, bio);  // the session owns it now
+    }
+    if (ok && ctx->server) SSL_set_accept_state(t->ssl);
+    else if (ok) SSL_set_connect_state(t->ssl);
+    if (ok && !ctx->server && host && *host) ok = tn__tls_set_host(t, host);
+    if (!ok) {
+        tn__tls_log_queue(TN_LOG_ERROR, "cannot start a session", NULL, 0);
+        tn__tls_free(t);
+        return NULL;
+    }
+    return t;
+}
+
+TN__INTERNAL void tn__tls_shutdown(tn__tls *t) {
+    if (t->handshaking || t->failed) return;
+    ERR_clear_error();
+    SSL_shutdown(t->ssl);  // close_notify, once: the socket closes next
+    ERR_clear_error();
+}
+
+TN__INTERNAL void tn__tls_free(tn__tls *t) {
+    if (!t) return;
+    SSL_free(t->ssl);
+    ERR_clear_error();
+    tn__tls_ctx_release(t->ctx);
+    tn__free(t);
+}
+
+// A failed call: TN_ECERT (with the verify result's reason), the socket's
+// error, TN_EOF, or TN_ETLS.
+TN__PRIVATE int tn__tls_fail(tn__tls *t, int e, const char *what) {
+    int level = t->ctx->server ? TN_LOG_INFO : TN_LOG_WARNING;  // a server meets scanners all day
+    int sys = errno;
+    t->failed = 1;
+    long v = SSL_get_verify_result(t->ssl);
+    if (t->handshaking && v != X509_V_OK) {
+        snprintf(t->why, sizeof t->why, "certificate verification failed: %s", X509_verify_cert_error_string(v));
+        TN_LOG(level, TN_LOG_GENERAL, "tls: %s", t->why);
+        ERR_clear_error();
+        return TN_ECERT;
+    }
+    if (e == SSL_ERROR_SYSCALL && ERR_peek_error() == 0) {
+        ERR_clear_error();
+        snprintf(t->why, sizeof t->why, "%s: %s", what, sys ? strerror(sys) : "the peer closed the connection");
+        return sys ? tn__err_from_errno(sys) : TN_EOF;
+    }
+    tn__tls_log_queue(level, what, t->why, sizeof t->why);
+    return TN_ETLS;
+}
+
+// The first byte of a server's connection: a TLS handshake record (0x16),
+// or plain HTTP (nginx's 400), or anything else (cut off).
+TN__PRIVATE int tn__tls_sniff(tn__tls *t) {
+    unsigned char c;
+    ssize_t n = recv(t->fd, &c, 1, MSG_PEEK);
+    if (n < 0) return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR ? TN_EAGAIN : tn__err_from_errno(errno);
+    if (n == 0) return TN_EOF;
+    t->sniffed = 1;
+    if (c == 0x16) return 0;
+    t->failed = 1;
+    // Read what came first: closing over unread bytes would reset the
+    // connection, and could destroy the answer before the client reads it.
+    char junk[4096];
+    while (recv(t->fd, junk, sizeof junk, 0) == (ssize_t)sizeof junk) continue;
+    if (c < 'A' || c > 'Z') {
+        TN__LOGI("tls: not a TLS handshake (first byte 0x%02x); closing", c);
+        return TN_ETLS;
+    }
+    if (send(t->fd, TN__TLS_PLAIN_ANSWER, sizeof TN__TLS_PLAIN_ANSWER - 1, MSG_NOSIGNAL) < 0)
+        TN__LOGD("tls: cannot answer plain HTTP: %s", strerror(errno));
+    TN__LOGI("tls: plain HTTP request on a TLS port; answered 400");
+    return TN_ETLS;
+}
+
+TN__INTERNAL int tn__tls_handshake(tn__tls *t) {
+    if (t->ctx->server && !t->sniffed) {
+        int r = tn__tls_sniff(t);
+        if (r) return r;
+    }
+    ERR_clear_error();
+    int r = SSL_do_handshake(t->ssl);
+    if (r == 1) {
+        const unsigned char *p;
+        unsigned n;
+        SSL_get0_alpn_selected(t->ssl, &p, &n);
+        if (n && n < sizeof t->alpn) memcpy(t->alpn, p, n);  // none agreed: p is NULL
+        t->handshaking = 0;
+        return 0;
+    }
+    int e = SSL_get_error(t->ssl, r);
+    if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) {
+        t->hs_want = e == SSL_ERROR_WANT_READ ? TN_IO_READ : TN_IO_WRITE;
+        return TN_EAGAIN;
+    }
+    return tn__tls_fail(t, e, "handshake failed");
+}
+
+TN__INTERNAL bool tn__tls_handshaking(const tn__tls *t) { return t->handshaking; }
+
+// Reads records until len bytes or the socket is dry: bytes left inside
+// OpenSSL would wake no one. An end met after some bytes waits for the next call.
+TN__INTERNAL long tn__tls_recv(tn__tls *t, char *buf, size_t len) {
+    if (t->end) return t->end > 0 ? 0 : t->end;
+    size_t got = 0;
+    t->rd_wants_write = 0;
+    while (got < len) {
+        size_t n;
+        ERR_clear_error();
+        int r = SSL_read_ex(t->ssl, buf + got, len - got, &n);
+        if (r == 1) {
+            got += n;
+            continue;
+        }
+        int e = SSL_get_error(t->ssl, r);
+        if (e == SSL_ERROR_WANT_WRITE) t->rd_wants_write = 1;
+        if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) break;
+        int end = e == SSL_ERROR_ZERO_RETURN ? 0 : tn__tls_fail(t, e, "read failed");
+        if (!got) return end;
+        t->end = end ? end : 1;
+        break;
+    }
+    return got ? (long)got : (long)TN_EAGAIN;
+}
+
+TN__INTERNAL long tn__tls_send(tn__tls *t, const char *buf, size_t len) {
+    if (t->handshaking) return TN_EAGAIN;  // the handshake goes first, on the stream's events
+    if (t->failed) return TN_ETLS;
+    size_t n;
+    t->wr_wants_read = 0;
+    ERR_clear_error();
+    int r = SSL_write_ex(t->ssl, buf, len, &n);
+    if (r == 1) return (long)n;
+    int e = SSL_get_error(t->ssl, r);
+    if (e == SSL_ERROR_WANT_READ) t->wr_wants_read = 1;
+    if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) return TN_EAGAIN;
+    return tn__tls_fail(t, e, "write failed");
+}
+
+TN__INTERNAL int tn__tls_events(const tn__tls *t, int ev) {
+    if (t->handshaking) return t->hs_want;
+    return ev | (t->rd_wants_write ? TN_IO_WRITE : 0) | (t->wr_wants_read ? TN_IO_READ : 0);
+}
+
+TN__INTERNAL int tn__tls_map_events(const tn__tls *t, int ev) {
+    if ((ev & TN_IO_WRITE) && t->rd_wants_write) ev |= TN_IO_READ;
+    if ((ev & (TN_IO_READ | TN_IO_ERROR)) && t->wr_wants_read) ev |= TN_IO_WRITE;
+    return ev;
+}
+
+TN__INTERNAL bool tn__tls_pending(const tn__tls *t) { return t->end || SSL_has_pending(t->ssl); }
+TN__INTERNAL const char *tn__tls_alpn(const tn__tls *t) { return t->alpn; }
+TN__INTERNAL const char *tn__tls_error(const tn__tls *t) { return t->why; }
+
+#else  // TLS not built in: no session is ever made, so the rest is never called
+
+TN_API tn_tls_ctx *tn_tls_ctx_new(const tn_tls_desc *desc) {
+    (void)desc;
+    TN__LOGE("tls: not built in (build with -DTN_ENABLE_TLS=1 -lssl -lcrypto)");
+    return NULL;
+}
+TN_API void tn_tls_ctx_free(tn_tls_ctx *ctx) { (void)ctx; }
+TN__INTERNAL tn_tls_ctx *tn__tls_ctx_ref(tn_tls_ctx *ctx) { return ctx; }
+TN__INTERNAL tn__tls *tn__tls_new(tn_tls_ctx *ctx, int fd, const char *host) {
+    (void)ctx, (void)fd, (void)host;
+    return NULL;
+}
+TN__INTERNAL void tn__tls_shutdown(tn__tls *t) { (void)t; }
+TN__INTERNAL void tn__tls_free(tn__tls *t) { (void)t; }
+TN__INTERNAL int tn__tls_handshake(tn__tls *t) { return (void)t, TN_ENOTSUP; }
+TN__INTERNAL bool tn__tls_handshaking(const tn__tls *t) { return (void)t, false; }
+TN__INTERNAL long tn__tls_recv(tn__tls *t, char *buf, size_t len) { return (void)t, (void)buf, (void)len, TN_ENOTSUP; }
+TN__INTERNAL long tn__tls_send(tn__tls *t, const char *buf, size_t len) { return (void)t, (void)buf, (void)len, TN_ENOTSUP; }
+TN__INTERNAL int tn__tls_events(const tn__tls *t, int ev) { return (void)t, ev; }
+TN__INTERNAL int tn__tls_map_events(const tn__tls *t, int ev) { return (void)t, ev; }
+TN__INTERNAL bool tn__tls_pending(const tn__tls *t) { return (void)t, false; }
+TN__INTERNAL const char *tn__tls_alpn(const tn__tls *t) { return (void)t, ""; }
+TN__INTERNAL const char *tn__tls_error(const tn__tls *t) { return (void)t, ""; }
+#endif
+// ==== END src/net/tls.c ====
+
 // ==== BEGIN src/net/stream_internal.h ====
 // ---------------------------------------------------------------------------
 #if defined(TN_AMALGAMATION_LINES)
@@ -11456,7 +12136,7 @@ TN__INTERNAL void tn__stream_set_max_write(tn_stream *s, size_t max);
 // ==== BEGIN src/net/stream.c ====
 // >>stream implementation
 #if defined(TN_AMALGAMATION_LINES)
-#line 14 "src/net/stream.c"
+#line 15 "src/net/stream.c"
 #endif
 
 #include <errno.h>
@@ -11554,6 +12234,7 @@ struct tn_stream {
     tn_timeout wtimer;  // at or before wsince + write_timeout while armed
     tn_stream_close_cb ccb;
     void *carg;
+    tn__tls *tls;  // NULL: plain TCP
 };
 
 TN__PRIVATE void tn__stream_close(tn_stream *s, int reason);
@@ -11605,6 +12286,7 @@ TN__PRIVATE void tn__stream_write_clock(tn_loop *loop, void *arg) {
 TN__PRIVATE void tn__stream_update_events(tn_stream *s) {
     if (s->closed) return;
     int want = (s->eof ? 0 : TN_IO_READ) | (s->wpos < s->wbuf.len || s->xhead ? TN_IO_WRITE : 0);
+    if (s->tls) want = tn__tls_events(s->tls, want);
     if (want == s->events || tn_loop_update_handler(s->loop, s->fd, want) != 0) return;
     if ((want & TN_IO_WRITE) && !(s->events & TN_IO_WRITE)) tn__stream_start_write_clock(s);
     s->events = (unsigned char)want;
@@ -11741,6 +12423,7 @@ TN__PRIVATE void tn__stream_free(tn_stream *s) {  // closed, so its extents are 
     tn_buf_free(&s->rbuf);
     tn_buf_free(&s->wbuf);
     tn__free(s->wcbs);
+    tn__tls_free(s->tls);
     if (s->delim_len > sizeof s->delim.in) tn__free(s->delim.heap);
     tn__free(s);
 }
@@ -11783,8 +12466,20 @@ TN__PRIVATE void tn__stream_kick(tn_loop *loop, void *arg) {
 #  define TN__MSG_MORE 0
 #endif
 
+TN__PRIVATE int tn__stream_send_tls(tn_stream *s, const char *p, size_t len, size_t *sent) {
+    while (*sent < len) {
+        long n = tn__tls_send(s->tls, p + *sent, len - *sent);
+        if (n == TN_EAGAIN) return 0;
+        if (n < 0) return (int)n;
+        *sent += (size_t)n;
+        s->wsent += (uint64_t)n;
+    }
+    return 0;
+}
+
 TN__PRIVATE int tn__stream_send(tn_stream *s, const char *p, size_t len, int flags, size_t *sent) {
     *sent = 0;
+    if (s->tls) return tn__stream_send_tls(s, p, len, sent);
     while (*sent < len) {
         ssize_t n = tn__sock_send(s->fd, p + *sent, len - *sent, MSG_NOSIGNAL | flags);
         if (n > 0) {
@@ -11838,7 +12533,7 @@ TN__PRIVATE int tn__stream_send_ref(tn_stream *s, tn__qext *x) {
 TN__PRIVATE int tn__stream_send_file(tn_stream *s, tn__qext *f) {
     while (f->left) {
 #if TN_USE_SENDFILE
-        if (!f->copy) {
+        if (!f->copy && !s->tls) {  // TLS encrypts in user space: read pieces
             off_t off = (off_t)f->off;
             ssize_t n = sendfile(s->fd, f->fd, &off, (size_t)TN__MIN(f->left, (uint64_t)1 << 30));
             if (n > 0) {
@@ -11910,12 +12605,20 @@ TN__PRIVATE void tn__stream_close(tn_stream *s, int reason) {
     tn_loop_remove_timeout(s->loop, s->wtimer);
     s->wtimer.id = 0;
     tn_loop_remove_handler(s->loop, s->fd);
+    if (s->tls && (reason == 0 || reason == TN_EOF)) tn__tls_shutdown(s->tls);
     tn__sock_close(s->fd);
     s->fd = -1;
     tn__loop_remove_handle(&s->handle);
     if (reason != 0 && reason != TN_EOF && reason != TN_ECANCELED)
         TN__LOGD("stream closed: %s", tn_strerror(reason));
     tn__stream_schedule(s);
+}
+
+// recv(2) with TN_E* codes (TN_EAGAIN: nothing yet).
+TN__PRIVATE ssize_t tn__stream_recv(int fd, char *dst, size_t want) {
+    ssize_t n = tn__sock_recv(fd, dst, want, 0);
+    if (n >= 0) return n;
+    return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR ? TN_EAGAIN : tn__err_from_errno(errno);
 }
 
 TN__PRIVATE void tn__stream_on_readable(tn_stream *s) {
@@ -11941,9 +12644,9 @@ TN__PRIVATE void tn__stream_on_readable(tn_stream *s) {
         }
         dst = s->rbuf.data + s->rbuf.len;
     }
-    ssize_t n = tn__sock_recv(s->fd, dst, want, 0);
+    ssize_t n = s->tls ? (ssize_t)tn__tls_recv(s->tls, dst, want) : tn__stream_recv(s->fd, dst, want);
     if (n < 0) {
-        if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) tn__stream_close(s, tn__err_from_errno(errno));
+        if (n != TN_EAGAIN) tn__stream_close(s, (int)n);
         return;
     }
     if (n == 0) {
@@ -11966,10 +12669,31 @@ TN__PRIVATE void tn__stream_on_readable(tn_stream *s) {
     }
 }
 
+// TLS: the handshake goes first; after it, a read that waited for
+// writability (or a write for readability) is retried when that comes.
+TN__PRIVATE bool tn__stream_tls_ready(tn_stream *s, int *events) {
+    if (tn__tls_handshaking(s->tls)) {
+        int r = tn__tls_handshake(s->tls);
+        if (r == TN_EAGAIN) tn__stream_update_events(s);
+        else if (r) tn__stream_close(s, r);
+        if (r) return false;
+        *events = TN_IO_READ | TN_IO_WRITE;  // send what waited, read what came along
+    }
+    *events = tn__tls_map_events(s->tls, *events);
+    return true;
+}
+
+// Bytes OpenSSL decrypted past the read's room wake no one: read them now.
+TN__PRIVATE void tn__stream_tls_after(tn_stream *s) {
+    while (!s->closed && !s->eof && tn__tls_pending(s->tls)) tn__stream_on_readable(s);
+    tn__stream_update_events(s);
+}
+
 TN__PRIVATE void tn__stream_on_io(tn_loop *loop, int fd, int events, void *arg) {
     tn_stream *s = TN__CAST(tn_stream *, arg);
     (void)loop;
     (void)fd;
+    if (s->tls && !tn__stream_tls_ready(s, &events)) return;
     if (events & TN_IO_WRITE) {
         int r = tn__stream_flush(s);
         if (r) {
@@ -11979,6 +12703,7 @@ TN__PRIVATE void tn__stream_on_io(tn_loop *loop, int fd, int events, void *arg) 
         tn__stream_run(s);
     }
     if (!s->closed && (events & (TN_IO_READ | TN_IO_ERROR))) tn__stream_on_readable(s);
+    if (s->tls) tn__stream_tls_after(s);
 }
 
 TN__PRIVATE void tn__stream_handle_close(tn__handle *h) {
@@ -12250,6 +12975,21 @@ TN_API int tn_stream_fd(const tn_stream *s) { return s->fd; }
 TN_API tn_loop *tn_stream_loop(const tn_stream *s) { return s->loop; }
 TN_API void *tn_stream_user_data(const tn_stream *s) { return s->user_data; }
 TN_API void tn_stream_set_user_data(tn_stream *s, void *user_data) { s->user_data = user_data; }
+
+TN_API int tn_stream_start_tls(tn_stream *s, tn_tls_ctx *ctx, const char *host) {
+    if (!TN_ENABLE_TLS) return TN_ENOTSUP;
+    if (!ctx) return TN_EINVAL;
+    if (s->closed) return TN_ECLOSED;
+    if (s->tls) return TN_EBUSY;
+    s->tls = tn__tls_new(ctx, s->fd, host);
+    if (!s->tls) return TN_ENOMEM;
+    tn__stream_update_events(s);
+    return 0;
+}
+
+TN_API bool tn_stream_is_tls(const tn_stream *s) { return s->tls != NULL; }
+TN_API const char *tn_stream_alpn(const tn_stream *s) { return s->tls ? tn__tls_alpn(s->tls) : ""; }
+TN_API const char *tn_stream_tls_error(const tn_stream *s) { return s->tls ? tn__tls_error(s->tls) : ""; }
 // ==== END src/net/stream.c ====
 
 // ==== BEGIN src/net/tcp_internal.h ====
@@ -12264,6 +13004,7 @@ TN_API void tn_stream_set_user_data(tn_stream *s, void *user_data) { s->user_dat
 
 
 
+
 // Makes srv its caller's to free (with tn_tcp_server_stop): the loop no
 // longer frees it at tn_loop_free. For servers built on a TCP server.
 TN__INTERNAL void tn__tcp_server_disown(tn_tcp_server *srv);
@@ -12271,13 +13012,15 @@ TN__INTERNAL void tn__tcp_server_disown(tn_tcp_server *srv);
 // socket), for a server about to stop listening: those clients think they
 // are connected already, and may have sent a request.
 TN__INTERNAL void tn__tcp_server_accept_queued(tn_tcp_server *srv);
+// tn_tcp_server_add_sockets with a TLS context for those sockets (NULL: plain).
+TN__INTERNAL int tn__tcp_server_add_sockets_tls(tn_tcp_server *srv, const int *fds, int n, tn_tls_ctx *tls);
 #endif
 // ==== END src/net/tcp_internal.h ====
 
 // ==== BEGIN src/net/tcp.c ====
 // >>tcp implementation: accepting (with the EMFILE reserve) and connecting
 #if defined(TN_AMALGAMATION_LINES)
-#line 15 "src/net/tcp.c"
+#line 17 "src/net/tcp.c"
 #endif
 
 #include <errno.h>
@@ -12298,6 +13041,7 @@ struct tn_tcp_server {
     tn_loop *loop;
     tn_tcp_server_desc desc;
     int fds[TN__MAX_LISTEN];
+    tn_tls_ctx *tls[TN__MAX_LISTEN];  // each socket's TLS context, or NULL
     int nfds;
     int reserve_fd;     // a spare descriptor, given up to shed one connection on EMFILE
     int paused;
@@ -12310,6 +13054,7 @@ TN__PRIVATE void tn__server_free(tn_tcp_server *srv) {
     for (int i = 0; i < srv->nfds; i++) {
         tn_loop_remove_handler(srv->loop, srv->fds[i]);
         tn__sock_close(srv->fds[i]);
+        tn_tls_ctx_free(srv->tls[i]);
     }
     if (srv->reserve_fd >= 0) close(srv->reserve_fd);
     tn_loop_remove_timeout(srv->loop, srv->resume);
@@ -12372,6 +13117,12 @@ TN__PRIVATE int tn__accept(int lfd) {
 #endif
 }
 
+TN__PRIVATE tn_tls_ctx *tn__server_tls(const tn_tcp_server *srv, int lfd) {
+    for (int i = 0; i < srv->nfds; i++)
+        if (srv->fds[i] == lfd) return srv->tls[i];
+    return NULL;
+}
+
 TN__PRIVATE void tn__server_on_accept(tn_loop *loop, int lfd, int events, void *arg) {
     tn_tcp_server *srv = TN__CAST(tn_tcp_server *, arg);
     (void)events;
@@ -12395,6 +13146,11 @@ TN__PRIVATE void tn__server_on_accept(tn_loop *loop, int lfd, int events, void *
 #endif
         if (!s) {
             TN__LOGE("accept: cannot create a stream (out of memory)");
+            continue;
+        }
+        tn_tls_ctx *tls = tn__server_tls(srv, lfd);
+        if (tls && tn_stream_start_tls(s, tls, NULL) != 0) {
+            tn_stream_close(s);
             continue;
         }
         srv->desc.handle_stream(srv, s, srv->desc.user_data);
@@ -12421,27 +13177,33 @@ TN_API tn_tcp_server *tn_tcp_server_new(tn_loop *loop, const tn_tcp_server_desc 
     return srv;
 }
 
-TN_API int tn_tcp_server_add_sockets(tn_tcp_server *srv, const int *fds, int n) {
+TN__INTERNAL int tn__tcp_server_add_sockets_tls(tn_tcp_server *srv, const int *fds, int n, tn_tls_ctx *tls) {
     for (int i = 0; i < n; i++) {
         if (srv->nfds == TN__MAX_LISTEN) return TN_ERANGE;
         int r = tn__set_nonblock_cloexec(fds[i]);
         if (r == 0) r = tn_loop_add_handler(srv->loop, fds[i], srv->paused ? 0 : TN_IO_READ, tn__server_on_accept, srv);
         if (r) return r;
+        srv->tls[srv->nfds] = tn__tls_ctx_ref(tls);
         srv->fds[srv->nfds++] = fds[i];
     }
     return 0;
+}
+
+TN_API int tn_tcp_server_add_sockets(tn_tcp_server *srv, const int *fds, int n) {
+    return tn__tcp_server_add_sockets_tls(srv, fds, n, NULL);
 }
 
 TN_API int tn_tcp_server_listen(tn_tcp_server *srv, const tn_bind_desc *bind) {
     int fds[TN__MAX_LISTEN];
     int n = tn_bind_sockets(bind, fds, TN__MAX_LISTEN - srv->nfds);
     if (n < 0) return n;
-    int r = tn_tcp_server_add_sockets(srv, fds, n);
+    int r = tn__tcp_server_add_sockets_tls(srv, fds, n, bind->tls);
     if (r) {
         for (int i = 0; i < n; i++) {
             tn_loop_remove_handler(srv->loop, fds[i]);
             tn__sock_close(fds[i]);
         }
+        for (int i = 0; i < srv->nfds; i++) tn_tls_ctx_free(srv->tls[i]);
         srv->nfds = 0;
     }
     return r;
@@ -12474,7 +13236,16 @@ typedef struct tn__connect {
     int naddrs, next, fd, last_err;
     tn_timeout timer, start;
     int resolving, done;
+    tn_tls_ctx *tls;  // with the name to check and send as SNI
+    char *tls_host;
 } tn__connect;
+
+TN__PRIVATE void tn__connect_free(tn__connect *c) {
+    tn_tls_ctx_free(c->tls);
+    tn__free(c->tls_host);
+    tn__free(c->addrs);
+    tn__free(c);
+}
 
 TN__PRIVATE void tn__connect_finish(tn__connect *c, int status, tn_stream *s) {
     if (c->done) return;
@@ -12488,10 +13259,7 @@ TN__PRIVATE void tn__connect_finish(tn__connect *c, int status, tn_stream *s) {
         c->fd = -1;
     }
     c->cb(c->loop, status, s, c->arg);
-    if (!c->resolving) {  // else the resolver's answer frees it
-        tn__free(c->addrs);
-        tn__free(c);
-    }
+    if (!c->resolving) tn__connect_free(c);  // else the resolver's answer does
 }
 
 TN__PRIVATE void tn__connect_try_next(tn__connect *c);
@@ -12505,7 +13273,12 @@ TN__PRIVATE void tn__connect_established(tn__connect *c) {
 #else
     tn_stream *s = tn_stream_new(c->loop, fd, &c->sdesc);
 #endif
-    tn__connect_finish(c, s ? 0 : TN_ENOMEM, s);
+    int r = s ? 0 : TN_ENOMEM;
+    if (s && c->tls && (r = tn_stream_start_tls(s, c->tls, c->tls_host)) != 0) {
+        tn_stream_close(s);
+        s = NULL;
+    }
+    tn__connect_finish(c, r, s);
 }
 
 TN__PRIVATE void tn__connect_on_io(tn_loop *loop, int fd, int events, void *arg) {
@@ -12560,7 +13333,7 @@ TN__PRIVATE void tn__connect_on_resolved(tn_loop *loop, int status, const tn_add
     (void)loop;
     c->resolving = 0;
     if (c->done) {  // timed out or cancelled meanwhile
-        tn__free(c);
+        tn__connect_free(c);
         return;
     }
     if (status) {
@@ -12637,15 +13410,24 @@ TN_API int tn_tcp_connect(tn_loop *loop, const tn_connect_desc *d, tn_connect_cb
     c->arg = arg;
     c->sdesc = d->stream;
     c->fd = -1;
+    if (d->tls) {
+        const char *host = d->server_hostname ? d->server_hostname : d->host;
+        c->tls = tn__tls_ctx_ref(d->tls);
+        c->tls_host = host ? tn__strdup(host) : NULL;
+        if (host && !c->tls_host) {
+            tn__connect_free(c);
+            return TN_ENOMEM;
+        }
+    }
     int lit = tn__connect_literal(c, d);
     if (lit < 0) {
-        tn__free(c);
+        tn__connect_free(c);
         return lit;
     }
     if (lit == 1) {
         int r = tn_resolve(loop, d->host, d->port, d->family, tn__connect_on_resolved, c);
         if (r) {
-            tn__free(c);
+            tn__connect_free(c);
             return r;
         }
         c->resolving = 1;
@@ -14623,7 +15405,7 @@ TN__INTERNAL bool tn__handler_has_lent(const tn_handler *h);
 // ==== BEGIN src/http/server.c ====
 // >>http_server implementation
 #if defined(TN_AMALGAMATION_LINES)
-#line 21 "src/http/server.c"
+#line 22 "src/http/server.c"
 #endif
 
 #include <stdio.h>
@@ -14656,6 +15438,7 @@ struct tn_http_server {
     tn_loop *loop;
     tn_http_server_desc desc;  // defaults filled in; strings below are copies
     char *protocol, *server_header;
+    tn_tls_ctx *tls;           // from certfile/keyfile, for listens without one
     tn__http_hooks hooks;      // what web/app.c adds around each request
     tn_tcp_server *tcp;
     tn__hconn *conns;          // every open connection
@@ -15126,7 +15909,7 @@ TN__PRIVATE int tn__hreq_take_head(tn__hreq *r, tn__hconn *c, const char *data, 
 #undef TN__REBASE
     q->body = tn__str_n("", 0);
     q->start_time = tn_time_monotonic();
-    q->protocol = r->srv->protocol ? r->srv->protocol : "http";
+    q->protocol = r->srv->protocol ? r->srv->protocol : tn_stream_is_tls(c->stream) ? "https" : "http";
     memcpy(r->remote_ip, c->remote_ip, sizeof r->remote_ip);
     q->remote_ip = r->remote_ip;
     return 0;
@@ -15946,11 +16729,22 @@ TN__PRIVATE void tn__hserver_free(tn_http_server *srv) {
     tn__loop_remove_handle(&srv->handle);
     tn__free(srv->protocol);
     tn__free(srv->server_header);
+    tn_tls_ctx_free(srv->tls);
     srv->stopped = 1;
     if (!srv->queued) tn__hserver_free_mem(srv);
 }
 
 TN__PRIVATE void tn__hserver_handle_close(tn__handle *h) { tn__hserver_free(TN__CAST(tn_http_server *, (void *)h)); }
+
+// Tornado's ssl_options: a server context from the desc's PEM files.
+TN__PRIVATE tn_tls_ctx *tn__hserver_tls(const tn_http_server_desc *d) {
+    tn_tls_desc td;
+    memset(&td, 0, sizeof td);
+    td.server = true;
+    td.cert.certfile = d->certfile;
+    td.cert.keyfile = d->keyfile;
+    return tn_tls_ctx_new(&td);
+}
 
 TN_API tn_http_server *tn_http_server_new(tn_loop *loop, const tn_http_server_desc *desc) {
     if (!desc || !desc->request_cb) {
@@ -15985,11 +16779,13 @@ TN_API tn_http_server *tn_http_server_new(tn_loop *loop, const tn_http_server_de
     srv->protocol = d->protocol ? tn__strdup(d->protocol) : NULL;
     d->server_header = NULL;
     d->protocol = NULL;
+    d->certfile = d->keyfile = NULL;
+    srv->tls = desc->certfile ? tn__hserver_tls(desc) : NULL;
     srv->handle.close = tn__hserver_handle_close;
     tn__loop_add_handle(loop, &srv->handle);
     srv->drainer.drain = tn__hserver_loop_drain;
     tn__loop_add_drainer(loop, &srv->drainer);
-    if (!srv->server_header || (desc->protocol && !srv->protocol)) {
+    if (!srv->server_header || (desc->protocol && !srv->protocol) || (desc->certfile && !srv->tls)) {
         tn__hserver_free(srv);
         return NULL;
     }
@@ -16012,11 +16808,14 @@ TN__PRIVATE tn_tcp_server *tn__hserver_tcp(tn_http_server *srv) {
 }
 
 TN_API int tn_http_server_listen(tn_http_server *srv, const tn_bind_desc *bind) {
-    return tn__hserver_tcp(srv) ? tn_tcp_server_listen(srv->tcp, bind) : TN_ENOMEM;
+    if (!tn__hserver_tcp(srv)) return TN_ENOMEM;
+    tn_bind_desc b = *bind;
+    if (!b.tls) b.tls = srv->tls;  // the desc's certificate, unless this listen has its own
+    return tn_tcp_server_listen(srv->tcp, &b);
 }
 
 TN_API int tn_http_server_add_sockets(tn_http_server *srv, const int *fds, int n) {
-    return tn__hserver_tcp(srv) ? tn_tcp_server_add_sockets(srv->tcp, fds, n) : TN_ENOMEM;
+    return tn__hserver_tcp(srv) ? tn__tcp_server_add_sockets_tls(srv->tcp, fds, n, srv->tls) : TN_ENOMEM;
 }
 
 TN_API int tn_http_server_port(const tn_http_server *srv) { return srv->tcp ? tn_tcp_server_port(srv->tcp) : 0; }
@@ -16114,6 +16913,7 @@ struct tn__hc_host {
     int nconns;
     uint16_t port;
     bool proxy;
+    tn_tls_ctx *tls;           // https: its connections' context (a key, not a reference)
     char name[1];              // NUL-terminated; allocated to fit
 };
 
@@ -16134,6 +16934,7 @@ struct tn_http_client {
     tn_timeout pump_timer;     // tn__hc_pump_soon's
     tn_timeout sweep_timer;    // closes idle connections past idle_timeout
     size_t nidle;
+    tn_tls_ctx *tls;           // https:// fetches' default context, made on first use
     bool closing, free_pending, pumping, repump, pump_wanted;
 };
 
@@ -16158,6 +16959,7 @@ struct tn_fetch {
     double connect_timeout;
     size_t max_header, max_body;
     int max_redirects, proxy_port;
+    tn_tls_ctx *tls;             // the desc's context (a reference), or NULL
     tn_buf mem;                  // url, method, header lines, body, auth lines, proxy host
     const char *method, *proxy_host, *user_agent;
     tn_str lines;                // the user's header lines, each "Name: value\r\n"
@@ -16187,7 +16989,7 @@ struct tn_fetch {
     unsigned char where, state;
     unsigned follow : 1, expect_continue : 1, awaiting_continue : 1, request_sent : 1, producing : 1,
         body_ended : 1, retried : 1, force_new : 1, got_byte : 1, redirecting : 1, kept : 1, chunked_out : 1,
-        dequeued : 1, dropped_body : 1, free_pending : 1;
+        dequeued : 1, dropped_body : 1, free_pending : 1, https : 1;
     char message[200];
 };
 
@@ -16228,26 +17030,31 @@ TN__INTERNAL void tn__fetch_orphan_lent(tn_http_client *c);
 // ==== BEGIN src/http/pool.c ====
 // >>http_client implementation, part 1: the client, its queue and its pool
 #if defined(TN_AMALGAMATION_LINES)
-#line 12 "src/http/pool.c"
+#line 14 "src/http/pool.c"
 #endif
 
+#include <stdio.h>
 #include <string.h>
 
 // ---- hosts: the connections to one host:port (or one proxy)
 
-TN__PRIVATE tn__hc_host *tn__hc_host_find(tn_http_client *c, const char *name, uint16_t port, bool proxy) {
+// A host is a name, a port, a proxy or not, and a TLS context or none.
+TN__PRIVATE tn__hc_host *tn__hc_host_find(tn_http_client *c, const char *name, uint16_t port, bool proxy,
+                                          tn_tls_ctx *tls) {
     for (tn__hc_host *h = c->hosts; h; h = h->next)
-        if (h->port == port && h->proxy == proxy && strcmp(h->name, name) == 0) return h;
+        if (h->port == port && h->proxy == proxy && h->tls == tls && strcmp(h->name, name) == 0) return h;
     return NULL;
 }
 
-TN__PRIVATE tn__hc_host *tn__hc_host_new(tn_http_client *c, const char *name, uint16_t port, bool proxy) {
+TN__PRIVATE tn__hc_host *tn__hc_host_new(tn_http_client *c, const char *name, uint16_t port, bool proxy,
+                                         tn_tls_ctx *tls) {
     size_t n = strlen(name);
     tn__hc_host *h = TN__CAST(tn__hc_host *, tn__calloc(1, sizeof *h + n));
     if (!h) return NULL;
     memcpy(h->name, name, n + 1);
     h->port = port;
     h->proxy = proxy;
+    h->tls = tls;
     h->client = c;
     h->next = c->hosts;
     c->hosts = h;
@@ -16330,7 +17137,13 @@ TN__PRIVATE size_t tn__hc_conn_on_data(tn_stream *s, int status, const char *dat
         return len;
     }
     tn_http_client *c = tn__hc_enter(conn->host ? conn->host->client : NULL);
-    size_t used = tn__fetch_on_data(conn->fetch, status, data, len);
+    tn_fetch *f = conn->fetch;
+    if ((status == TN_ECERT || status == TN_ETLS) && !f->pending_error) {  // the end below says why
+        f->pending_error = status;
+        snprintf(f->message, sizeof f->message, "TLS with %s:%u failed: %s", conn->host ? conn->host->name : "?",
+                 conn->host ? conn->host->port : 0u, tn_stream_tls_error(s));
+    }
+    size_t used = tn__fetch_on_data(f, status, data, len);
     // Consuming ends a parse read: the connection reads on, whoever it serves now.
     if (used && !tn_stream_closed(s) && !tn_stream_reading(s) && tn_stream_read_parse(s, tn__hc_conn_on_data, conn))
         tn_stream_close(s);
@@ -16431,6 +17244,7 @@ TN__PRIVATE int tn__hc_conn_open(tn__hc_host *h, tn_fetch *f) {
     cd.host = h->name;
     cd.port = h->port;
     cd.timeout = f->connect_timeout;
+    cd.tls = h->tls;
     int r = tn_tcp_connect(c->loop, &cd, tn__hc_conn_on_connect, conn);
     if (r) {
         f->conn = NULL;
@@ -16539,13 +17353,31 @@ TN__PRIVATE void tn__hc_run(tn_http_client *c, tn_fetch *f) {
     }
 }
 
+// An https:// fetch's context: its own, else the client's (made now on the
+// first use: the system's CA store is read once per client).
+TN__PRIVATE tn_tls_ctx *tn__hc_tls(tn_http_client *c, tn_fetch *f) {
+    if (f->tls) return f->tls;
+    if (!c->tls) {
+        tn_tls_desc d;
+        memset(&d, 0, sizeof d);
+        c->tls = tn_tls_ctx_new(&d);
+    }
+    return c->tls;
+}
+
 // Starts f if its host has an idle connection or room for a new one.
 // Returns false when f must wait.
 TN__PRIVATE bool tn__hc_try_start(tn_http_client *c, tn_fetch *f) {
     bool proxy = f->proxy_host != NULL;
     const char *name = proxy ? f->proxy_host : f->host;
     uint16_t port = proxy ? (uint16_t)f->proxy_port : f->url.port;
-    tn__hc_host *h = tn__hc_host_find(c, name, port, proxy);
+    tn_tls_ctx *tls = f->https ? tn__hc_tls(c, f) : NULL;
+    if (f->https && !tls) {
+        tn__hc_run(c, f);
+        tn__fetch_fail(f, TN_ETLS, "no TLS context for %s (see the log)", name);
+        return true;
+    }
+    tn__hc_host *h = tn__hc_host_find(c, name, port, proxy, tls);
     tn__hc_conn *conn = h && !f->force_new ? tn__hc_conn_take_idle(h) : NULL;
     if (conn) {
         tn__hc_run(c, f);
@@ -16556,11 +17388,11 @@ TN__PRIVATE bool tn__hc_try_start(tn_http_client *c, tn_fetch *f) {
     }
     if (h && h->nconns >= c->desc.max_connections_per_host) {
         if (!tn__hc_close_one_idle(h)) return false;
-        h = tn__hc_host_find(c, name, port, proxy);  // that one may have been its last
+        h = tn__hc_host_find(c, name, port, proxy, tls);  // that one may have been its last
     }
     tn__hc_run(c, f);
     int r = TN_ENOMEM;
-    if (h || (h = tn__hc_host_new(c, name, port, proxy)) != NULL) r = tn__hc_conn_open(h, f);
+    if (h || (h = tn__hc_host_new(c, name, port, proxy, tls)) != NULL) r = tn__hc_conn_open(h, f);
     if (r) tn__fetch_fail(f, r, "cannot connect to %s:%u: %s", name, (unsigned)port, tn_strerror(r));
     return true;
 }
@@ -16648,6 +17480,7 @@ TN__INTERNAL void tn__hc_free_now(tn_http_client *c) {
         tn__fetch_free_mem(f);
     }
     tn_loop *own = c->own_loop ? c->loop : NULL;
+    tn_tls_ctx_free(c->tls);
     tn__free(c->agent);
     tn__free(c);
     tn_loop_free(own);
@@ -16662,6 +17495,7 @@ TN_API tn_http_client *tn_http_client_new(tn_loop *loop, const tn_http_client_de
     if (!c) return NULL;
     if (desc) c->desc = *desc;
     c->desc.user_agent = c->agent = desc && desc->user_agent ? tn__strdup(desc->user_agent) : NULL;
+    c->tls = tn__tls_ctx_ref(c->desc.tls);
     c->own_loop = loop == NULL;
     c->loop = loop ? loop : tn_loop_new(NULL);
     if (!c->loop || (desc && desc->user_agent && !c->agent)) {
@@ -16693,7 +17527,7 @@ TN_API size_t tn_http_client_connections(const tn_http_client *c) { return c->nc
 // ==== BEGIN src/http/client.c ====
 // >>http_client implementation, part 2: one fetch (request, answer, redirects)
 #if defined(TN_AMALGAMATION_LINES)
-#line 19 "src/http/client.c"
+#line 20 "src/http/client.c"
 #endif
 
 #include <stdarg.h>
@@ -16754,6 +17588,8 @@ TN__INTERNAL void tn__fetch_free_mem(tn_fetch *f) {
 // while a stream holds its body, on the client's list of lent ones.
 TN__PRIVATE void tn__fetch_recycle(tn_fetch *f) {
     tn_http_client *c = f->client;
+    tn_tls_ctx_free(f->tls);  // its connections hold their own references
+    f->tls = NULL;
     if (f->loans) {
         f->prev = NULL;
         f->next = c->lent;
@@ -17001,6 +17837,7 @@ TN__PRIVATE int tn__fetch_copy(tn_fetch *f, const tn_fetch_desc *d) {
     f->data_cb = d->streaming_callback;
     f->producer = d->body_producer;
     f->user_data = f->resp.user_data = d->user_data;
+    f->tls = tn__tls_ctx_ref(d->tls);
     f->connect_timeout = d->connect_timeout > 0 ? d->connect_timeout : 20.0;
     f->max_header = TN__MIN(TN__DEF(d->max_header_size, c->desc.max_header_size), (size_t)TN_DEFAULT_MAX_BUFFER_SIZE);
     f->max_body = d->max_body_size ? d->max_body_size : d->streaming_callback ? SIZE_MAX : c->desc.max_body_size;
@@ -17015,7 +17852,8 @@ TN__PRIVATE int tn__fetch_copy(tn_fetch *f, const tn_fetch_desc *d) {
 // ---- the hop: one URL, one request
 
 // Makes `url` the current one (copied, parsed, its host NUL-terminated).
-// Returns 0, TN_EINVAL (not an http:// URL), TN_ENOTSUP (https://) or TN_ENOMEM.
+// Returns 0, TN_EINVAL (not an http:// or https:// URL), TN_ENOTSUP (https://
+// without TLS built in, or through a proxy) or TN_ENOMEM.
 TN__PRIVATE int tn__fetch_set_url(tn_fetch *f, const char *url, size_t len) {
     tn_buf *b = &f->cur;
     tn_buf_clear(b);
@@ -17024,8 +17862,9 @@ TN__PRIVATE int tn__fetch_set_url(tn_fetch *f, const char *url, size_t len) {
     tn_buf_append(b, "", 1);
     f->resp.effective_url = b->data;
     if (tn_url_parse_str(tn__str_n(b->data, len), &f->url) != 0) return TN_EINVAL;
-    if (tn__fetch_is(f->url.scheme, "https")) return TN_ENOTSUP;
-    if (!tn__fetch_is(f->url.scheme, "http") || f->url.port == 0) return TN_EINVAL;
+    f->https = tn__fetch_is(f->url.scheme, "https");
+    if (f->https && (!TN_ENABLE_TLS || f->proxy_host)) return TN_ENOTSUP;
+    if ((!f->https && !tn__fetch_is(f->url.scheme, "http")) || f->url.port == 0) return TN_EINVAL;
     // Hosts go into the request head: reg-name characters (IPv6 literals the URL parser checked).
     if (!memchr(f->url.host.ptr, ':', f->url.host.len) && !tn__http_valid_host(f->url.host, true, false))
         return TN_EINVAL;
@@ -17113,7 +17952,7 @@ TN__PRIVATE int tn__fetch_build(tn_fetch *f) {
     if (!r) r = tn_buf_append(b, " HTTP/1.1\r\n", 11);
     if (!r && (!(f->user_has & TN__HU_HOST) || f->resp.redirects)) {
         r = tn_buf_append(b, "Host: ", 6);
-        if (!r) r = tn__url_append_authority(b, &f->url, 80);
+        if (!r) r = tn__url_append_authority(b, &f->url, f->https ? 443 : 80);
         if (!r) r = tn_buf_append(b, "\r\n", 2);
     }
     if (!r && !(f->user_has & TN__HU_AGENT) && *f->user_agent) r = tn__fetch_put_line(b, "User-Agent", f->user_agent);
@@ -17463,7 +18302,7 @@ TN__PRIVATE void tn__fetch_redirect(tn_fetch *f) {
     if (!r) r = tn__fetch_set_url(f, target->data, target->len);
     if (r) {
         tn__fetch_fail(f, r == TN_EINVAL ? TN_EPARSE : r,
-                       r == TN_ENOTSUP ? "redirected to https://, which needs TLS (not built in yet)"
+                       r == TN_ENOTSUP ? "redirected to https://, which needs TLS (TN_ENABLE_TLS) and no proxy"
                                        : "redirected to \"%.*s\", which is not an http:// URL",
                        (int)TN__MIN(loc.len, (size_t)120), loc.ptr);
         return;
@@ -17497,7 +18336,7 @@ TN__PRIVATE int tn__fetch_start(tn_http_client *c, const tn_fetch_desc *d, tn_fe
     if (!r) r = tn__fetch_build(f);
     if (r) {
         TN__LOGW("http client: %s: %s", d->url,
-                 r == TN_ENOTSUP ? "https:// needs TLS, which is not built in yet"
+                 r == TN_ENOTSUP ? "https:// needs TLS (TN_ENABLE_TLS=1), and a proxy CONNECT, not supported yet"
                  : r == TN_EINVAL ? "not an http:// URL, or a bad method, header line or body"
                                   : tn_strerror(r));
         f->where = TN__HF_DONE;
@@ -18636,7 +19475,7 @@ TN_API tn_loop *tn_ws_loop(const tn_ws *ws) { return ws->loop; }
 // ==== BEGIN src/websocket/client.c ====
 // >>ws_client implementation
 #if defined(TN_AMALGAMATION_LINES)
-#line 21 "src/websocket/client.c"
+#line 22 "src/websocket/client.c"
 #endif
 
 #include <string.h>
@@ -18681,7 +19520,7 @@ TN__PRIVATE int tn__ws_build_request(tn_buf *b, const tn_url *u, const tn_ws_con
     int r = tn_buf_append_str(b, "GET ");
     if (!r) r = tn__url_append_target(b, u);
     if (!r) r = tn_buf_append_str(b, " HTTP/1.1\r\nHost: ");
-    if (!r) r = tn__url_append_authority(b, u, 80);
+    if (!r) r = tn__url_append_authority(b, u, tn_str_eq_nocase(u->scheme, tn_str_c("wss")) ? 443 : 80);
     if (!r)
         r = tn_buf_appendf(b,
                            "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: %s\r\n"
@@ -18857,12 +19696,13 @@ TN__PRIVATE void tn__ws_on_connected(tn_loop *loop, int status, tn_stream *s, vo
 // ---- starting
 
 // Parses and checks the URL; copies the host (NUL-terminated) into host.
-// wss:// waits for TLS: a TLS stream from the connect step is all it needs,
-// since the handshake and the frames only see a tn_stream.
+// wss:// needs nothing but a TLS stream from the connect step: the
+// handshake and the frames only see a tn_stream.
 TN__PRIVATE int tn__ws_client_url(const char *url, tn_url *u, char *host, size_t cap) {
     if (!url || tn_url_parse(url, u) != 0) return TN_EINVAL;
-    if (tn_str_eq_nocase(u->scheme, tn_str_c("wss"))) return TN_ENOTSUP;
-    if (!tn_str_eq_nocase(u->scheme, tn_str_c("ws")) || u->userinfo.len || u->host.len >= cap)
+    bool wss = tn_str_eq_nocase(u->scheme, tn_str_c("wss"));
+    if (wss && !TN_ENABLE_TLS) return TN_ENOTSUP;
+    if ((!wss && !tn_str_eq_nocase(u->scheme, tn_str_c("ws"))) || u->userinfo.len || u->host.len >= cap)
         return TN_EINVAL;
     memcpy(host, u->host.ptr, u->host.len);
     host[u->host.len] = '\0';
@@ -18936,7 +19776,18 @@ TN_API int tn_ws_connect(tn_loop *loop, const tn_ws_connect_desc *d) {
     cd.port = u.port;
     cd.timeout = d->connect_timeout > 0 ? d->connect_timeout : 20.0;
     ws->hs->deadline = tn_loop_time(loop) + cd.timeout;
-    r = tn_tcp_connect(loop, &cd, tn__ws_on_connected, ws);
+    // wss:// without a context of the caller's: one that verifies against
+    // the system's CA store, for this connection (the connect keeps it).
+    bool wss = tn_str_eq_nocase(u.scheme, tn_str_c("wss"));
+    tn_tls_ctx *own = NULL;
+    if (wss && !d->tls) {
+        tn_tls_desc td;
+        memset(&td, 0, sizeof td);
+        own = tn_tls_ctx_new(&td);
+    }
+    cd.tls = wss ? (d->tls ? d->tls : own) : NULL;
+    r = wss && !cd.tls ? TN_ETLS : tn_tcp_connect(loop, &cd, tn__ws_on_connected, ws);
+    tn_tls_ctx_free(own);
     if (r) {
         tn__ws_hs_free(ws);
         tn__ws_free(ws);

@@ -81,11 +81,14 @@ static bool read_stdin(void) {
 
 int main(int argc, char **argv) {
     int port = 8888;
-    tn_options *opts = tn_options_new(&(tn_options_desc){.options = (tn_option_desc[]){TN_OPTION_PORT(&port), {0}}});
+    const char *certfile = NULL, *keyfile = NULL;  // HTTPS (a TLS build)
+    tn_options *opts = tn_options_new(&(tn_options_desc){
+        .options = (tn_option_desc[]){TN_OPTION_PORT(&port), TN_OPTIONS_TLS(&certfile, &keyfile), {0}}});
     if (!opts) return 1;
     tn_options_parse_command_line(opts, argc, argv);  // exits on --help or a bad flag
     tn_loop *loop = tn_loop_new(NULL);
     tn_app *app = tn_app_new(loop, &(tn_app_desc){
+        .server = {.certfile = certfile, .keyfile = keyfile},
         .routes = (tn_route[]){{.pattern = "/", .handler = &main_handler}, {0}},
     });
     if (!app || tn_app_listen(app, port) != 0) {

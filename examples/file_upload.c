@@ -99,7 +99,9 @@ static const tn_handler_class stream_handler = {
 
 int main(int argc, char **argv) {
     int port = 8888;
-    tn_options *opts = tn_options_new(&(tn_options_desc){.options = (tn_option_desc[]){TN_OPTION_PORT(&port), {0}}});
+    const char *certfile = NULL, *keyfile = NULL;  // HTTPS (a TLS build)
+    tn_options *opts = tn_options_new(&(tn_options_desc){
+        .options = (tn_option_desc[]){TN_OPTION_PORT(&port), TN_OPTIONS_TLS(&certfile, &keyfile), {0}}});
     if (!opts) return 1;
     tn_options_parse_command_line(opts, argc, argv);  // exits on --help or a bad flag
     tn_loop *loop = tn_loop_new(NULL);
@@ -110,7 +112,7 @@ int main(int argc, char **argv) {
             {0},
         },
         // a buffered POST body sits whole in the connection's read buffer
-        .server = {.max_buffer_size = MAX_POST + 64 * 1024},
+        .server = {.certfile = certfile, .keyfile = keyfile, .max_buffer_size = MAX_POST + 64 * 1024},
     });
     if (!app || tn_app_listen(app, port) != 0) {
         TN_LOGE("cannot listen on port %d", port);

@@ -30,10 +30,12 @@ static int load_config(tn_options *opts, void *value, void *user_data) {
 
 int main(int argc, char **argv) {
     int port = 8888;
+    const char *certfile = NULL, *keyfile = NULL;  // HTTPS (a TLS build)
     bool quiet = false;
     tn_options *opts = tn_options_new(&(tn_options_desc){
         .options = (tn_option_desc[]){
             TN_OPTION_PORT(&port),
+            TN_OPTIONS_TLS(&certfile, &keyfile),
             {.name = "quiet", .type = TN_OPTION_BOOL, .value = &quiet, .help = "no access log"},
             {.name = "config", .metavar = "FILE", .callback = load_config,
              .help = "read options from FILE (lines of name = value)"},
@@ -43,6 +45,7 @@ int main(int argc, char **argv) {
     tn_options_parse_command_line(opts, argc, argv);  // exits on --help or a bad flag
     tn_loop *loop = tn_loop_new(NULL);
     tn_app *app = tn_app_new(loop, &(tn_app_desc){
+        .server = {.certfile = certfile, .keyfile = keyfile},
         .routes = (tn_route[]){{.pattern = "/", .handler = &main_handler}, {0}},
         .no_access_log = quiet,
     });

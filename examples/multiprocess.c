@@ -33,6 +33,7 @@ static const tn_handler_class hello = {.get = hello_get}, task = {.get = task_ge
 typedef struct {
     int port, processes;
     bool reuse_port, quiet;
+    const char *certfile, *keyfile;  // HTTPS (a TLS build)
 } options;
 
 // One process's server: on the inherited sockets, or its own reuse_port one.
@@ -41,6 +42,7 @@ static int serve(const options *o, const int *fds, int nfds) {
     tn_app *app = tn_app_new(loop, &(tn_app_desc){
         .routes = (tn_route[]){{.pattern = "/", .handler = &hello}, {.pattern = "/task", .handler = &task}, {0}},
         .no_access_log = o->quiet,
+        .server = {.certfile = o->certfile, .keyfile = o->keyfile},
     });
     int r = !app ? TN_ENOMEM
             : o->reuse_port ? tn_app_listen_on(app, &(tn_bind_desc){.port = o->port, .reuse_port = true})
@@ -76,6 +78,7 @@ int main(int argc, char **argv) {
             {.name = "reuse-port", .type = TN_OPTION_BOOL, .value = &o.reuse_port,
              .help = "each child binds its own SO_REUSEPORT socket (needs a fixed --port)"},
             {.name = "quiet", .type = TN_OPTION_BOOL, .value = &o.quiet, .help = "no access log"},
+            TN_OPTIONS_TLS(&o.certfile, &o.keyfile),
             {0},
         }});
     if (!opts) return 1;

@@ -30,11 +30,13 @@ static const tn_handler_class url_handler = {.get = url_get};
 
 int main(int argc, char **argv) {
     int port = 8888;
+    const char *certfile = NULL, *keyfile = NULL;  // HTTPS (a TLS build)
     bool quiet = false;
     tn_static_desc files = {.path = ".", .default_filename = "index.html"};
     tn_options *opts = tn_options_new(&(tn_options_desc){
         .options = (tn_option_desc[]){
             TN_OPTION_PORT(&port),
+            TN_OPTIONS_TLS(&certfile, &keyfile),
             {.name = "root", .value = &files.path, .metavar = "DIR", .help = "the folder to serve"},
             {.name = "quiet", .type = TN_OPTION_BOOL, .value = &quiet, .help = "no access log"},
             {0},
@@ -43,6 +45,7 @@ int main(int argc, char **argv) {
     tn_options_parse_command_line(opts, argc, argv);  // exits on --help or a bad flag
     tn_loop *loop = tn_loop_new(NULL);
     tn_app *app = tn_app_new(loop, &(tn_app_desc){
+        .server = {.certfile = certfile, .keyfile = keyfile},
         .routes = (tn_route[]){{.pattern = "/url", .handler = &url_handler},
                                TN_STATIC_ROUTE("/(.*)", &files),
                                {0}},

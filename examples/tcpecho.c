@@ -25,10 +25,16 @@ static void handle_stream(tn_tcp_server *server, tn_stream *stream, void *user_d
     tn_stream_read_until(stream, "\n", 1, 64 * 1024, on_line, user_data);
 }
 
-static int serve(const char *host, int port) {
+// With certfile: TLS under the same streams (a build with TN_ENABLE_TLS=1).
+static int serve(const char *host, int port, const char *certfile, const char *keyfile) {
+    tn_tls_ctx *tls = NULL;
+    if (certfile && !(tls = tn_tls_ctx_new(&(tn_tls_desc){.server = true,
+                                                           .cert = {.certfile = certfile, .keyfile = keyfile}})))
+        return 1;
     tn_loop *loop = tn_loop_new(NULL);
     tn_tcp_server *server = tn_tcp_server_new(loop, &(tn_tcp_server_desc){.handle_stream = handle_stream});
-    int r = tn_tcp_server_listen(server, &(tn_bind_desc){.host = host, .port = port});
+    int r = tn_tcp_server_listen(server, &(tn_bind_desc){.host = host, .port = port, .tls = tls});
+    tn_tls_ctx_free(tls);  // the server keeps its reference
     if (r != 0) {
         TN_LOGE("cannot listen on port %d: %s", port, tn_strerror(r));
         tn_loop_free(loop);
@@ -93,7 +99,7 @@ static int run_client(const char *host, int port, const char *message) {
 int main(int argc, char **argv) {
     int port = 8888;
     bool as_client = false;
-    const char *host = NULL, *message = "ping";
+    const char *host = NULL, *message = "ping", *certfile = NULL, *keyfile = NULL;
     tn_options *opts = tn_options_new(&(tn_options_desc){
         .options = (tn_option_desc[]){
             TN_OPTION_PORT(&port),
@@ -102,11 +108,12 @@ int main(int argc, char **argv) {
             {.name = "client", .type = TN_OPTION_BOOL, .value = &as_client,
              .help = "send one line to the server and print the answer"},
             {.name = "message", .value = &message, .metavar = "TEXT", .help = "the client's line"},
+            TN_OPTIONS_TLS(&certfile, &keyfile),
             {0},
         }});
     if (!opts) return 1;
     tn_options_parse_command_line(opts, argc, argv);  // exits on --help or a bad flag
-    int r = as_client ? run_client(host, port, message) : serve(host, port);
+    int r = as_client ? run_client(host, port, message) : serve(host, port, certfile, keyfile);
     tn_options_free(opts);
     return r;
 }

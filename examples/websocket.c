@@ -278,9 +278,11 @@ static const tn_handler_class main_handler = {.get = main_get};
 
 int main(int argc, char **argv) {
     int port = 8888;
+    const char *certfile = NULL, *keyfile = NULL;  // HTTPS (a TLS build)
     double drain_timeout = 10;
     tn_options *opts = tn_options_new(&(tn_options_desc){.options = (tn_option_desc[]){
         TN_OPTION_PORT(&port),
+        TN_OPTIONS_TLS(&certfile, &keyfile),
         {.name = "drain_timeout", .type = TN_OPTION_DURATION, .value = &drain_timeout, .min = 0.001, .max = 3600,
          .help = "on SIGTERM, how long sockets get to answer their close before they are dropped"},
         {0}}});
@@ -297,7 +299,10 @@ int main(int argc, char **argv) {
             {0},
         },
         // room for a whole echoed message and the next one behind it
-        .server = {.max_write_buffer_size = 3 * MAX_MESSAGE, .drain_timeout = drain_timeout},
+        .server = {.certfile = certfile,
+                   .keyfile = keyfile,
+                   .max_write_buffer_size = 3 * MAX_MESSAGE,
+                   .drain_timeout = drain_timeout},
     });
     if (tn_app_listen(app, port) != 0) {
         TN_LOGE("cannot listen on port %d", port);

@@ -33,6 +33,7 @@
     loop       >>loop         the event loop, timers, callbacks, executor
                >>locks        Condition, Event, Semaphore, Queue
     net        >>net          addresses, listening sockets, resolution
+               >>tls          TLS through OpenSSL under streams (optional)
                >>stream       buffered non-blocking I/O (IOStream)
                >>tcp          TCP server and client
     http       >>http_parse   heads, framing, chunked bodies
@@ -90,7 +91,10 @@
     - Pure helpers: HTTP parsing (>>http_parse), URLs, forms, multipart,
       cookies, dates, MIME types, JSON (>>json), base64, SHA-1, SHA-256 and
       HMAC, UTF-8 validation, WebSocket frames (>>ws_frame).
-    Coming: TLS (https://, wss://) and gzip; see README.md.
+    - TLS through OpenSSL 3 when built with TN_ENABLE_TLS=1 (>>tls): HTTPS
+      listeners beside plain ones (tn_bind_desc.tls), https:// and wss://
+      clients that verify certificates by default.
+    Coming: gzip; see README.md.
 
     STEP BY STEP: HELLO, WORLD (examples/helloworld.c)
     ==================================================

@@ -58,7 +58,7 @@ compile)
     check "compile: tornado.h and every src/ file build for Windows (mingw-w64), as C and C++" $MAKE -s -f tests/compile/Makefile windows
     ;;
 unit)
-    for cfg in default poll nothreads cxx split; do
+    for cfg in default poll nothreads cxx split tls; do
         if $MAKE -s -j2 build/test/$cfg/unit > build/build.log 2>&1; then
             suite "$cfg" build/test/$cfg/unit
         else
@@ -119,7 +119,7 @@ valgrind)
     fi
     ;;
 integration)
-    $MAKE -s all > build/build.log 2>&1 || { say "FAIL [integration] make all"; tail -n 30 build/build.log; }
+    $MAKE -s all tls-apps > build/build.log 2>&1 || { say "FAIL [integration] make all"; tail -n 30 build/build.log; }
     for t in tests/integration/test_*.py; do
         [ -f "$t" ] || continue
         miss=$("$PY" tests/integration/harness.py --missing "$t" 2>&1)

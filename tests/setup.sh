@@ -78,6 +78,9 @@ checks() {
     need "pkg-config"                           pkg-config        have pkg-config
     need "glib (GLib's headers: our loop in GLib's main loop)" libglib2.0-dev pkg-config --exists glib-2.0
     need "c-ares (its headers: c-ares's DNS on our loop)" libc-ares-dev pkg-config --exists libcares
+    # TLS builds (the tls unit config, tests/apps/tlsapp) and test_tls.py's certificates
+    need "libssl-dev (OpenSSL 3 headers and libraries)" libssl-dev pkg-config --exists openssl
+    need "openssl (makes test certificates, s_client)" openssl    have openssl
     # the integration tests' clients
     need "python3 ($PY runs the Python tests)"  python3           test -x "$PY"
     need "websockets (Python module, for $PY)"  python3-websockets pymod websockets

@@ -10,6 +10,7 @@
 // --name=value or --name value, before the URLs).
 //
 // Build alone: cc -O2 -o fetch tools/fetch.c -pthread
+// With https://: cc -O2 -DTN_ENABLE_TLS=1 -o fetch tools/fetch.c -lssl -lcrypto -pthread
 #define TORNADO_IMPLEMENTATION
 #include "../tornado.h"
 
@@ -18,7 +19,8 @@
 #include <string.h>
 
 typedef struct options {
-    bool print_headers, print_body, follow_redirects;
+    bool print_headers, print_body, follow_redirects, validate_cert;
+    const char *ca_certs, *client_cert, *client_key;
     double request_timeout, connect_timeout, max_body_size;
     const char *method, *body, *proxy_host;
     int proxy_port, max_redirects;
@@ -90,7 +92,8 @@ static int fetch_one(tn_http_client *c, const options *o, const char *url) {
     fflush(stdout);
     int status = 0;
     if (!r && err == TN_ENOTSUP) {
-        fprintf(stderr, "fetch: %s: https:// needs TLS, which tornado.h does not have yet\n", url);
+        fprintf(stderr, "fetch: %s: https:// needs a build with TLS (-DTN_ENABLE_TLS=1 -lssl -lcrypto), and no proxy\n",
+                url);
         status = 3;
     } else if (!r) {
         fprintf(stderr, "fetch: %s: %s\n", url,
@@ -108,7 +111,8 @@ static int fetch_one(tn_http_client *c, const options *o, const char *url) {
 }
 
 int main(int argc, char **argv) {
-    options o = {.print_body = true, .follow_redirects = true, .max_redirects = 5, .proxy_port = 8080,
+    options o = {.print_body = true, .follow_redirects = true, .validate_cert = true, .max_redirects = 5,
+                 .proxy_port = 8080,
                  .request_timeout = 20, .connect_timeout = 20};
     tn_options *opts = tn_options_new(&(tn_options_desc){
         .args = "URL...",
@@ -133,6 +137,12 @@ int main(int argc, char **argv) {
             {.name = "proxy_host", .value = &o.proxy_host, .metavar = "HOST", .help = "through this HTTP proxy"},
             {.name = "proxy_port", .type = TN_OPTION_INT, .value = &o.proxy_port, .min = 1, .max = 65535,
              .help = "the proxy's port"},
+            {.name = "ca_certs", .value = &o.ca_certs, .metavar = "FILE",
+             .help = "https://: trust these CAs (PEM) instead of the system's"},
+            {.name = "validate_cert", .type = TN_OPTION_BOOL, .value = &o.validate_cert,
+             .help = "https://: verify the server's certificate and name"},
+            {.name = "client_cert", .value = &o.client_cert, .metavar = "FILE", .help = "https://: our certificate (PEM)"},
+            {.name = "client_key", .value = &o.client_key, .metavar = "FILE", .help = "its key (PEM); default: in client_cert"},
             {0},
         }});
     if (!opts) return 3;
@@ -145,7 +155,21 @@ int main(int argc, char **argv) {
         fprintf(stderr, "fetch: no URL given (see --help)\n");
         return 2;
     }
-    tn_http_client *c = tn_http_client_new(NULL, NULL);
+    // TLS settings of our own, else the client's default context (verify
+    // against the system's store), made on the first https:// URL.
+    tn_tls_ctx *tls = NULL;
+    if (o.ca_certs || o.client_cert || !o.validate_cert) {
+        tls = tn_tls_ctx_new(&(tn_tls_desc){.cert = {.certfile = o.client_cert, .keyfile = o.client_key},
+                                            .ca_certs = o.ca_certs,
+                                            .no_validate_cert = !o.validate_cert});
+        if (!tls) {
+            fprintf(stderr, "fetch: cannot use --ca_certs / --client_cert (see the log), or no TLS built in\n");
+            tn_options_free(opts);
+            return 2;
+        }
+    }
+    tn_http_client *c = tn_http_client_new(NULL, &(tn_http_client_desc){.tls = tls});
+    tn_tls_ctx_free(tls);  // the client keeps its reference
     if (!c) {
         fprintf(stderr, "fetch: out of memory\n");
         return 3;

@@ -282,6 +282,7 @@ static void default_root(void) {
 
 int main(int argc, char **argv) {
     int port = 8888;
+    const char *certfile = NULL, *keyfile = NULL;  // HTTPS (a TLS build)
     bool stats = false, xheaders = false;
     double drain_timeout = 10;
     const char *address = NULL;
@@ -290,6 +291,7 @@ int main(int argc, char **argv) {
     tn_options *opts = tn_options_new(&(tn_options_desc){
         .options = (tn_option_desc[]){
             TN_OPTION_PORT(&port),
+            TN_OPTIONS_TLS(&certfile, &keyfile),
             {.name = "address", .value = &address, .metavar = "IP",
              .help = "listen on this address only (default: every interface)"},
             {.name = "xheaders", .type = TN_OPTION_BOOL, .value = &xheaders,
@@ -329,7 +331,8 @@ int main(int argc, char **argv) {
         .xsrf_cookies = true,
         .template_path = templates,
         .static_path = statics,
-        .server = {.drain_timeout = drain_timeout, .xheaders = xheaders},
+        .server = {.certfile = certfile, .keyfile = keyfile, .drain_timeout = drain_timeout,
+                   .xheaders = xheaders},
     });
     if (!app || !chat.cond || tn_app_listen_on(app, &(tn_bind_desc){.host = address, .port = port}) != 0) {
         TN_LOGE("cannot listen on %s:%d", address ? address : "*", port);

@@ -11,7 +11,10 @@
 //   TN_ENABLE_THREADS      1                 0: no pthreads (see THREADS)
 //   TN_BACKEND             auto              TN_BACKEND_EPOLL / _KQUEUE / _POLL
 //   TN_LOG_LEVEL           TN_LOG_DEBUG      compile-time floor for logging
-//   TN_TLS                 TN_TLS_NONE       TN_TLS_OPENSSL (planned)
+//   TN_ENABLE_TLS          0                 1: HTTPS and WSS through OpenSSL 3
+//                                            (link -lssl -lcrypto; see TLS)
+//   TN_TLS                 TN_TLS_NONE       TN_TLS_OPENSSL: the same as
+//                                            TN_ENABLE_TLS=1
 //   TN_DEFAULT_MAX_BUFFER_SIZE   1 MiB       stream read buffer cap
 //   TN_DEFAULT_READ_CHUNK_SIZE   64 KiB      bytes read per readiness event
 //   TN_DEFAULT_EXECUTOR_THREADS  4           thread pool size
@@ -108,10 +111,14 @@
 #ifndef TN_TLS
 #  define TN_TLS TN_TLS_NONE
 #endif
-#if TN_TLS == TN_TLS_OPENSSL
-#  error "TN_TLS_OPENSSL is not implemented yet: build with TN_TLS_NONE (the default)"
-#elif TN_TLS != TN_TLS_NONE
+#if TN_TLS != TN_TLS_NONE && TN_TLS != TN_TLS_OPENSSL
 #  error "TN_TLS must be TN_TLS_NONE or TN_TLS_OPENSSL"
+#endif
+#ifndef TN_ENABLE_TLS
+#  define TN_ENABLE_TLS (TN_TLS == TN_TLS_OPENSSL)
+#endif
+#if TN_ENABLE_TLS != 0 && TN_ENABLE_TLS != 1
+#  error "TN_ENABLE_TLS must be 0 or 1"
 #endif
 
 #if defined(TN_MALLOC) && defined(TN_REALLOC) && defined(TN_FREE)

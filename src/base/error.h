@@ -37,7 +37,9 @@ TN__BEGIN_DECLS
     XX(RANGE,       -26, "value out of range")                             \
     XX(EXIST,       -27, "already exists")                                 \
     XX(SYS,         -28, "other system error (see the log)")              \
-    XX(HTTP,        -29, "the server answered with an HTTP error status")
+    XX(HTTP,        -29, "the server answered with an HTTP error status")  \
+    XX(TLS,         -30, "TLS handshake or protocol failure (see the log)") \
+    XX(CERT,        -31, "certificate verification failed (see the log)")
 
 enum tn_err {
     TN_OK = 0,

@@ -17,6 +17,7 @@
 #include "http/parse_internal.h"
 #include "http/url_internal.h"
 #include "loop/loop_internal.h"
+#include "net/tls_internal.h"
 
 #include <stdarg.h>
 #include <stddef.h>
@@ -76,6 +77,8 @@ TN__INTERNAL void tn__fetch_free_mem(tn_fetch *f) {
 // while a stream holds its body, on the client's list of lent ones.
 TN__PRIVATE void tn__fetch_recycle(tn_fetch *f) {
     tn_http_client *c = f->client;
+    tn_tls_ctx_free(f->tls);  // its connections hold their own references
+    f->tls = NULL;
     if (f->loans) {
         f->prev = NULL;
         f->next = c->lent;
@@ -323,6 +326,7 @@ TN__PRIVATE int tn__fetch_copy(tn_fetch *f, const tn_fetch_desc *d) {
     f->data_cb = d->streaming_callback;
     f->producer = d->body_producer;
     f->user_data = f->resp.user_data = d->user_data;
+    f->tls = tn__tls_ctx_ref(d->tls);
     f->connect_timeout = d->connect_timeout > 0 ? d->connect_timeout : 20.0;
     f->max_header = TN__MIN(TN__DEF(d->max_header_size, c->desc.max_header_size), (size_t)TN_DEFAULT_MAX_BUFFER_SIZE);
     f->max_body = d->max_body_size ? d->max_body_size : d->streaming_callback ? SIZE_MAX : c->desc.max_body_size;
@@ -337,7 +341,8 @@ TN__PRIVATE int tn__fetch_copy(tn_fetch *f, const tn_fetch_desc *d) {
 // ---- the hop: one URL, one request
 
 // Makes `url` the current one (copied, parsed, its host NUL-terminated).
-// Returns 0, TN_EINVAL (not an http:// URL), TN_ENOTSUP (https://) or TN_ENOMEM.
+// Returns 0, TN_EINVAL (not an http:// or https:// URL), TN_ENOTSUP (https://
+// without TLS built in, or through a proxy) or TN_ENOMEM.
 TN__PRIVATE int tn__fetch_set_url(tn_fetch *f, const char *url, size_t len) {
     tn_buf *b = &f->cur;
     tn_buf_clear(b);
@@ -346,8 +351,9 @@ TN__PRIVATE int tn__fetch_set_url(tn_fetch *f, const char *url, size_t len) {
     tn_buf_append(b, "", 1);
     f->resp.effective_url = b->data;
     if (tn_url_parse_str(tn__str_n(b->data, len), &f->url) != 0) return TN_EINVAL;
-    if (tn__fetch_is(f->url.scheme, "https")) return TN_ENOTSUP;
-    if (!tn__fetch_is(f->url.scheme, "http") || f->url.port == 0) return TN_EINVAL;
+    f->https = tn__fetch_is(f->url.scheme, "https");
+    if (f->https && (!TN_ENABLE_TLS || f->proxy_host)) return TN_ENOTSUP;
+    if ((!f->https && !tn__fetch_is(f->url.scheme, "http")) || f->url.port == 0) return TN_EINVAL;
     // Hosts go into the request head: reg-name characters (IPv6 literals the URL parser checked).
     if (!memchr(f->url.host.ptr, ':', f->url.host.len) && !tn__http_valid_host(f->url.host, true, false))
         return TN_EINVAL;
@@ -435,7 +441,7 @@ TN__PRIVATE int tn__fetch_build(tn_fetch *f) {
     if (!r) r = tn_buf_append(b, " HTTP/1.1\r\n", 11);
     if (!r && (!(f->user_has & TN__HU_HOST) || f->resp.redirects)) {
         r = tn_buf_append(b, "Host: ", 6);
-        if (!r) r = tn__url_append_authority(b, &f->url, 80);
+        if (!r) r = tn__url_append_authority(b, &f->url, f->https ? 443 : 80);
         if (!r) r = tn_buf_append(b, "\r\n", 2);
     }
     if (!r && !(f->user_has & TN__HU_AGENT) && *f->user_agent) r = tn__fetch_put_line(b, "User-Agent", f->user_agent);
@@ -785,7 +791,7 @@ TN__PRIVATE void tn__fetch_redirect(tn_fetch *f) {
     if (!r) r = tn__fetch_set_url(f, target->data, target->len);
     if (r) {
         tn__fetch_fail(f, r == TN_EINVAL ? TN_EPARSE : r,
-                       r == TN_ENOTSUP ? "redirected to https://, which needs TLS (not built in yet)"
+                       r == TN_ENOTSUP ? "redirected to https://, which needs TLS (TN_ENABLE_TLS) and no proxy"
                                        : "redirected to \"%.*s\", which is not an http:// URL",
                        (int)TN__MIN(loc.len, (size_t)120), loc.ptr);
         return;
@@ -819,7 +825,7 @@ TN__PRIVATE int tn__fetch_start(tn_http_client *c, const tn_fetch_desc *d, tn_fe
     if (!r) r = tn__fetch_build(f);
     if (r) {
         TN__LOGW("http client: %s: %s", d->url,
-                 r == TN_ENOTSUP ? "https:// needs TLS, which is not built in yet"
+                 r == TN_ENOTSUP ? "https:// needs TLS (TN_ENABLE_TLS=1), and a proxy CONNECT, not supported yet"
                  : r == TN_EINVAL ? "not an http:// URL, or a bad method, header line or body"
                                   : tn_strerror(r));
         f->where = TN__HF_DONE;

@@ -41,15 +41,18 @@
 // freed), or TN_EHTTP for a complete answer whose status is not 2xx
 // (Tornado's HTTPClientError; `code` and `body` are set).
 //
-// https:// is TN_ENOTSUP until TLS exists (the connection is made in one
-// place, under which TLS will slot in); decompress_response likewise waits
-// for the gzip codec. HTTP proxies work for http:// (absolute-form targets).
+// https:// needs TLS built in (TN_ENABLE_TLS=1; else TN_ENOTSUP): the
+// server's certificate is verified by default (see TLS), and a failed
+// verification is TN_ECERT. decompress_response waits for the gzip codec.
+// HTTP proxies work for http:// (absolute-form targets); https:// through a
+// proxy (CONNECT) is TN_ENOTSUP for now.
 #ifndef TN__HTTP_CLIENT_H
 #define TN__HTTP_CLIENT_H
 #include "base/config.h"
 #include "base/str.h"
 #include "http/parse.h"
 #include "loop/loop.h"
+#include "net/tls.h"
 TN__BEGIN_DECLS
 
 typedef struct tn_http_client tn_http_client;
@@ -124,6 +127,8 @@ typedef struct tn_fetch_desc {
     int proxy_port;                  // default 8080
     const char *proxy_username;      // Proxy-Authorization: Basic
     const char *proxy_password;
+    tn_tls_ctx *tls;                 // https://: a client context (its ca_certs, client
+                                     // certificate, no_validate_cert); default: the client's
     tn_fetch_header_cb header_callback;     // optional
     tn_fetch_data_cb streaming_callback;    // optional
     tn_fetch_response_cb on_response;       // required
@@ -140,6 +145,9 @@ typedef struct tn_http_client_desc {
     size_t max_header_size;        // default for fetches: 64 KiB
     size_t max_body_size;          // default for fetches: 100 MiB (Tornado's)
     const char *user_agent;        // default for fetches (copied)
+    tn_tls_ctx *tls;               // default for https:// fetches (a reference is
+                                   // kept); default: one that verifies against
+                                   // the system's CA store, made on first use
 } tn_http_client_desc;
 
 // Creates a client on `loop`; with loop NULL the client makes a private

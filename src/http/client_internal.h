@@ -42,6 +42,7 @@ struct tn__hc_host {
     int nconns;
     uint16_t port;
     bool proxy;
+    tn_tls_ctx *tls;           // https: its connections' context (a key, not a reference)
     char name[1];              // NUL-terminated; allocated to fit
 };
 
@@ -62,6 +63,7 @@ struct tn_http_client {
     tn_timeout pump_timer;     // tn__hc_pump_soon's
     tn_timeout sweep_timer;    // closes idle connections past idle_timeout
     size_t nidle;
+    tn_tls_ctx *tls;           // https:// fetches' default context, made on first use
     bool closing, free_pending, pumping, repump, pump_wanted;
 };
 
@@ -86,6 +88,7 @@ struct tn_fetch {
     double connect_timeout;
     size_t max_header, max_body;
     int max_redirects, proxy_port;
+    tn_tls_ctx *tls;             // the desc's context (a reference), or NULL
     tn_buf mem;                  // url, method, header lines, body, auth lines, proxy host
     const char *method, *proxy_host, *user_agent;
     tn_str lines;                // the user's header lines, each "Name: value\r\n"
@@ -115,7 +118,7 @@ struct tn_fetch {
     unsigned char where, state;
     unsigned follow : 1, expect_continue : 1, awaiting_continue : 1, request_sent : 1, producing : 1,
         body_ended : 1, retried : 1, force_new : 1, got_byte : 1, redirecting : 1, kept : 1, chunked_out : 1,
-        dequeued : 1, dropped_body : 1, free_pending : 1;
+        dequeued : 1, dropped_body : 1, free_pending : 1, https : 1;
     char message[200];
 };
 

@@ -4,30 +4,37 @@
 #include "http/client_internal.h"
 #include "base/error.h"
 #include "loop/loop.h"
+#include "net/tls.h"
 #include "net/stream.h"
 #include "net/tcp.h"
 #include "base/alloc_internal.h"
 #include "base/log_internal.h"
 #include "base/str_internal.h"
 #include "loop/loop_internal.h"
+#include "net/tls_internal.h"
 
+#include <stdio.h>
 #include <string.h>
 
 // ---- hosts: the connections to one host:port (or one proxy)
 
-TN__PRIVATE tn__hc_host *tn__hc_host_find(tn_http_client *c, const char *name, uint16_t port, bool proxy) {
+// A host is a name, a port, a proxy or not, and a TLS context or none.
+TN__PRIVATE tn__hc_host *tn__hc_host_find(tn_http_client *c, const char *name, uint16_t port, bool proxy,
+                                          tn_tls_ctx *tls) {
     for (tn__hc_host *h = c->hosts; h; h = h->next)
-        if (h->port == port && h->proxy == proxy && strcmp(h->name, name) == 0) return h;
+        if (h->port == port && h->proxy == proxy && h->tls == tls && strcmp(h->name, name) == 0) return h;
     return NULL;
 }
 
-TN__PRIVATE tn__hc_host *tn__hc_host_new(tn_http_client *c, const char *name, uint16_t port, bool proxy) {
+TN__PRIVATE tn__hc_host *tn__hc_host_new(tn_http_client *c, const char *name, uint16_t port, bool proxy,
+                                         tn_tls_ctx *tls) {
     size_t n = strlen(name);
     tn__hc_host *h = TN__CAST(tn__hc_host *, tn__calloc(1, sizeof *h + n));
     if (!h) return NULL;
     memcpy(h->name, name, n + 1);
     h->port = port;
     h->proxy = proxy;
+    h->tls = tls;
     h->client = c;
     h->next = c->hosts;
     c->hosts = h;
@@ -110,7 +117,13 @@ TN__PRIVATE size_t tn__hc_conn_on_data(tn_stream *s, int status, const char *dat
         return len;
     }
     tn_http_client *c = tn__hc_enter(conn->host ? conn->host->client : NULL);
-    size_t used = tn__fetch_on_data(conn->fetch, status, data, len);
+    tn_fetch *f = conn->fetch;
+    if ((status == TN_ECERT || status == TN_ETLS) && !f->pending_error) {  // the end below says why
+        f->pending_error = status;
+        snprintf(f->message, sizeof f->message, "TLS with %s:%u failed: %s", conn->host ? conn->host->name : "?",
+                 conn->host ? conn->host->port : 0u, tn_stream_tls_error(s));
+    }
+    size_t used = tn__fetch_on_data(f, status, data, len);
     // Consuming ends a parse read: the connection reads on, whoever it serves now.
     if (used && !tn_stream_closed(s) && !tn_stream_reading(s) && tn_stream_read_parse(s, tn__hc_conn_on_data, conn))
         tn_stream_close(s);
@@ -211,6 +224,7 @@ TN__PRIVATE int tn__hc_conn_open(tn__hc_host *h, tn_fetch *f) {
     cd.host = h->name;
     cd.port = h->port;
     cd.timeout = f->connect_timeout;
+    cd.tls = h->tls;
     int r = tn_tcp_connect(c->loop, &cd, tn__hc_conn_on_connect, conn);
     if (r) {
         f->conn = NULL;
@@ -319,13 +333,31 @@ TN__PRIVATE void tn__hc_run(tn_http_client *c, tn_fetch *f) {
     }
 }
 
+// An https:// fetch's context: its own, else the client's (made now on the
+// first use: the system's CA store is read once per client).
+TN__PRIVATE tn_tls_ctx *tn__hc_tls(tn_http_client *c, tn_fetch *f) {
+    if (f->tls) return f->tls;
+    if (!c->tls) {
+        tn_tls_desc d;
+        memset(&d, 0, sizeof d);
+        c->tls = tn_tls_ctx_new(&d);
+    }
+    return c->tls;
+}
+
 // Starts f if its host has an idle connection or room for a new one.
 // Returns false when f must wait.
 TN__PRIVATE bool tn__hc_try_start(tn_http_client *c, tn_fetch *f) {
     bool proxy = f->proxy_host != NULL;
     const char *name = proxy ? f->proxy_host : f->host;
     uint16_t port = proxy ? (uint16_t)f->proxy_port : f->url.port;
-    tn__hc_host *h = tn__hc_host_find(c, name, port, proxy);
+    tn_tls_ctx *tls = f->https ? tn__hc_tls(c, f) : NULL;
+    if (f->https && !tls) {
+        tn__hc_run(c, f);
+        tn__fetch_fail(f, TN_ETLS, "no TLS context for %s (see the log)", name);
+        return true;
+    }
+    tn__hc_host *h = tn__hc_host_find(c, name, port, proxy, tls);
     tn__hc_conn *conn = h && !f->force_new ? tn__hc_conn_take_idle(h) : NULL;
     if (conn) {
         tn__hc_run(c, f);
@@ -336,11 +368,11 @@ TN__PRIVATE bool tn__hc_try_start(tn_http_client *c, tn_fetch *f) {
     }
     if (h && h->nconns >= c->desc.max_connections_per_host) {
         if (!tn__hc_close_one_idle(h)) return false;
-        h = tn__hc_host_find(c, name, port, proxy);  // that one may have been its last
+        h = tn__hc_host_find(c, name, port, proxy, tls);  // that one may have been its last
     }
     tn__hc_run(c, f);
     int r = TN_ENOMEM;
-    if (h || (h = tn__hc_host_new(c, name, port, proxy)) != NULL) r = tn__hc_conn_open(h, f);
+    if (h || (h = tn__hc_host_new(c, name, port, proxy, tls)) != NULL) r = tn__hc_conn_open(h, f);
     if (r) tn__fetch_fail(f, r, "cannot connect to %s:%u: %s", name, (unsigned)port, tn_strerror(r));
     return true;
 }
@@ -428,6 +460,7 @@ TN__INTERNAL void tn__hc_free_now(tn_http_client *c) {
         tn__fetch_free_mem(f);
     }
     tn_loop *own = c->own_loop ? c->loop : NULL;
+    tn_tls_ctx_free(c->tls);
     tn__free(c->agent);
     tn__free(c);
     tn_loop_free(own);
@@ -442,6 +475,7 @@ TN_API tn_http_client *tn_http_client_new(tn_loop *loop, const tn_http_client_de
     if (!c) return NULL;
     if (desc) c->desc = *desc;
     c->desc.user_agent = c->agent = desc && desc->user_agent ? tn__strdup(desc->user_agent) : NULL;
+    c->tls = tn__tls_ctx_ref(c->desc.tls);
     c->own_loop = loop == NULL;
     c->loop = loop ? loop : tn_loop_new(NULL);
     if (!c->loop || (desc && desc->user_agent && !c->agent)) {

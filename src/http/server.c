@@ -11,6 +11,7 @@
 #include "net/socket.h"
 #include "net/stream.h"
 #include "net/tcp.h"
+#include "net/tls.h"
 #include "base/alloc_internal.h"
 #include "base/log_internal.h"
 #include "base/str_internal.h"
@@ -50,6 +51,7 @@ struct tn_http_server {
     tn_loop *loop;
     tn_http_server_desc desc;  // defaults filled in; strings below are copies
     char *protocol, *server_header;
+    tn_tls_ctx *tls;           // from certfile/keyfile, for listens without one
     tn__http_hooks hooks;      // what web/app.c adds around each request
     tn_tcp_server *tcp;
     tn__hconn *conns;          // every open connection
@@ -520,7 +522,7 @@ TN__PRIVATE int tn__hreq_take_head(tn__hreq *r, tn__hconn *c, const char *data, 
 #undef TN__REBASE
     q->body = tn__str_n("", 0);
     q->start_time = tn_time_monotonic();
-    q->protocol = r->srv->protocol ? r->srv->protocol : "http";
+    q->protocol = r->srv->protocol ? r->srv->protocol : tn_stream_is_tls(c->stream) ? "https" : "http";
     memcpy(r->remote_ip, c->remote_ip, sizeof r->remote_ip);
     q->remote_ip = r->remote_ip;
     return 0;
@@ -1340,11 +1342,22 @@ TN__PRIVATE void tn__hserver_free(tn_http_server *srv) {
     tn__loop_remove_handle(&srv->handle);
     tn__free(srv->protocol);
     tn__free(srv->server_header);
+    tn_tls_ctx_free(srv->tls);
     srv->stopped = 1;
     if (!srv->queued) tn__hserver_free_mem(srv);
 }
 
 TN__PRIVATE void tn__hserver_handle_close(tn__handle *h) { tn__hserver_free(TN__CAST(tn_http_server *, (void *)h)); }
+
+// Tornado's ssl_options: a server context from the desc's PEM files.
+TN__PRIVATE tn_tls_ctx *tn__hserver_tls(const tn_http_server_desc *d) {
+    tn_tls_desc td;
+    memset(&td, 0, sizeof td);
+    td.server = true;
+    td.cert.certfile = d->certfile;
+    td.cert.keyfile = d->keyfile;
+    return tn_tls_ctx_new(&td);
+}
 
 TN_API tn_http_server *tn_http_server_new(tn_loop *loop, const tn_http_server_desc *desc) {
     if (!desc || !desc->request_cb) {
@@ -1379,11 +1392,13 @@ TN_API tn_http_server *tn_http_server_new(tn_loop *loop, const tn_http_server_de
     srv->protocol = d->protocol ? tn__strdup(d->protocol) : NULL;
     d->server_header = NULL;
     d->protocol = NULL;
+    d->certfile = d->keyfile = NULL;
+    srv->tls = desc->certfile ? tn__hserver_tls(desc) : NULL;
     srv->handle.close = tn__hserver_handle_close;
     tn__loop_add_handle(loop, &srv->handle);
     srv->drainer.drain = tn__hserver_loop_drain;
     tn__loop_add_drainer(loop, &srv->drainer);
-    if (!srv->server_header || (desc->protocol && !srv->protocol)) {
+    if (!srv->server_header || (desc->protocol && !srv->protocol) || (desc->certfile && !srv->tls)) {
         tn__hserver_free(srv);
         return NULL;
     }
@@ -1406,11 +1421,14 @@ TN__PRIVATE tn_tcp_server *tn__hserver_tcp(tn_http_server *srv) {
 }
 
 TN_API int tn_http_server_listen(tn_http_server *srv, const tn_bind_desc *bind) {
-    return tn__hserver_tcp(srv) ? tn_tcp_server_listen(srv->tcp, bind) : TN_ENOMEM;
+    if (!tn__hserver_tcp(srv)) return TN_ENOMEM;
+    tn_bind_desc b = *bind;
+    if (!b.tls) b.tls = srv->tls;  // the desc's certificate, unless this listen has its own
+    return tn_tcp_server_listen(srv->tcp, &b);
 }
 
 TN_API int tn_http_server_add_sockets(tn_http_server *srv, const int *fds, int n) {
-    return tn__hserver_tcp(srv) ? tn_tcp_server_add_sockets(srv->tcp, fds, n) : TN_ENOMEM;
+    return tn__hserver_tcp(srv) ? tn__tcp_server_add_sockets_tls(srv->tcp, fds, n, srv->tls) : TN_ENOMEM;
 }
 
 TN_API int tn_http_server_port(const tn_http_server *srv) { return srv->tcp ? tn_tcp_server_port(srv->tcp) : 0; }

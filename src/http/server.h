@@ -61,7 +61,9 @@ typedef struct tn_http_server_desc {
     bool no_keep_alive;        // close after every response
     bool xheaders;             // trust X-Real-Ip, X-Forwarded-For, X-Scheme,
                                // X-Forwarded-Proto (behind a proxy)
-    const char *protocol;      // force h->request.protocol (e.g. "https" behind TLS)
+    const char *protocol;      // force h->request.protocol (e.g. "https" behind a
+                               // TLS proxy); default "https" on TLS sockets
+                               // (tn_bind_desc.tls), else "http"
     size_t max_header_size;    // request line + headers; default 16 KiB (431;
                                // a request line over 8 KiB gets 414)
     size_t max_headers;        // header lines; default 100 (431)
@@ -95,6 +97,11 @@ typedef struct tn_http_server_desc {
                                // tn_process_desc.stop_timeout (30)
     const char *server_header; // default "TornadoServer/tornado.h-<version>";
                                // "" sends no Server header
+    const char *certfile;      // serve HTTPS on every listen without its own
+                               // tn_bind_desc.tls and on added sockets
+                               // (Tornado's ssl_options; needs
+                               // TN_ENABLE_TLS=1): the chain, PEM
+    const char *keyfile;       // its key, PEM; default: in certfile
 } tn_http_server_desc;
 
 // Creates a server on `loop`; it listens after tn_http_server_listen.

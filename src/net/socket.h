@@ -5,6 +5,7 @@
 #define TN__NET_SOCKET_H
 #include "base/config.h"
 #include "loop/loop.h"
+#include "net/tls.h"
 TN__BEGIN_DECLS
 
 // A socket address (IPv4, IPv6 or Unix), large enough for any of them.
@@ -39,6 +40,9 @@ typedef struct tn_bind_desc {
     const char *unix_path;  // bind a Unix socket here instead (a stale socket
                             // file is removed first; other files are not)
     int unix_mode;          // permissions of the socket file; default 0600
+    tn_tls_ctx *tls;        // servers' listen calls: speak TLS on these
+                            // sockets (a server context; a reference is
+                            // kept). tn_bind_sockets ignores it
 } tn_bind_desc;
 
 // Tornado's bind_sockets: creates non-blocking listening sockets (with

@@ -12,6 +12,7 @@
 #include "loop/loop_internal.h"
 #include "net/socket_internal.h"
 #include "base/os_internal.h"
+#include "net/tls_internal.h"
 
 #include <errno.h>
 #include <string.h>
@@ -108,6 +109,7 @@ struct tn_stream {
     tn_timeout wtimer;  // at or before wsince + write_timeout while armed
     tn_stream_close_cb ccb;
     void *carg;
+    tn__tls *tls;  // NULL: plain TCP
 };
 
 TN__PRIVATE void tn__stream_close(tn_stream *s, int reason);
@@ -159,6 +161,7 @@ TN__PRIVATE void tn__stream_write_clock(tn_loop *loop, void *arg) {
 TN__PRIVATE void tn__stream_update_events(tn_stream *s) {
     if (s->closed) return;
     int want = (s->eof ? 0 : TN_IO_READ) | (s->wpos < s->wbuf.len || s->xhead ? TN_IO_WRITE : 0);
+    if (s->tls) want = tn__tls_events(s->tls, want);
     if (want == s->events || tn_loop_update_handler(s->loop, s->fd, want) != 0) return;
     if ((want & TN_IO_WRITE) && !(s->events & TN_IO_WRITE)) tn__stream_start_write_clock(s);
     s->events = (unsigned char)want;
@@ -295,6 +298,7 @@ TN__PRIVATE void tn__stream_free(tn_stream *s) {  // closed, so its extents are 
     tn_buf_free(&s->rbuf);
     tn_buf_free(&s->wbuf);
     tn__free(s->wcbs);
+    tn__tls_free(s->tls);
     if (s->delim_len > sizeof s->delim.in) tn__free(s->delim.heap);
     tn__free(s);
 }
@@ -337,8 +341,20 @@ TN__PRIVATE void tn__stream_kick(tn_loop *loop, void *arg) {
 #  define TN__MSG_MORE 0
 #endif
 
+TN__PRIVATE int tn__stream_send_tls(tn_stream *s, const char *p, size_t len, size_t *sent) {
+    while (*sent < len) {
+        long n = tn__tls_send(s->tls, p + *sent, len - *sent);
+        if (n == TN_EAGAIN) return 0;
+        if (n < 0) return (int)n;
+        *sent += (size_t)n;
+        s->wsent += (uint64_t)n;
+    }
+    return 0;
+}
+
 TN__PRIVATE int tn__stream_send(tn_stream *s, const char *p, size_t len, int flags, size_t *sent) {
     *sent = 0;
+    if (s->tls) return tn__stream_send_tls(s, p, len, sent);
     while (*sent < len) {
         ssize_t n = tn__sock_send(s->fd, p + *sent, len - *sent, MSG_NOSIGNAL | flags);
         if (n > 0) {
@@ -392,7 +408,7 @@ TN__PRIVATE int tn__stream_send_ref(tn_stream *s, tn__qext *x) {
 TN__PRIVATE int tn__stream_send_file(tn_stream *s, tn__qext *f) {
     while (f->left) {
 #if TN_USE_SENDFILE
-        if (!f->copy) {
+        if (!f->copy && !s->tls) {  // TLS encrypts in user space: read pieces
             off_t off = (off_t)f->off;
             ssize_t n = sendfile(s->fd, f->fd, &off, (size_t)TN__MIN(f->left, (uint64_t)1 << 30));
             if (n > 0) {
@@ -464,12 +480,20 @@ TN__PRIVATE void tn__stream_close(tn_stream *s, int reason) {
     tn_loop_remove_timeout(s->loop, s->wtimer);
     s->wtimer.id = 0;
     tn_loop_remove_handler(s->loop, s->fd);
+    if (s->tls && (reason == 0 || reason == TN_EOF)) tn__tls_shutdown(s->tls);
     tn__sock_close(s->fd);
     s->fd = -1;
     tn__loop_remove_handle(&s->handle);
     if (reason != 0 && reason != TN_EOF && reason != TN_ECANCELED)
         TN__LOGD("stream closed: %s", tn_strerror(reason));
     tn__stream_schedule(s);
+}
+
+// recv(2) with TN_E* codes (TN_EAGAIN: nothing yet).
+TN__PRIVATE ssize_t tn__stream_recv(int fd, char *dst, size_t want) {
+    ssize_t n = tn__sock_recv(fd, dst, want, 0);
+    if (n >= 0) return n;
+    return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR ? TN_EAGAIN : tn__err_from_errno(errno);
 }
 
 TN__PRIVATE void tn__stream_on_readable(tn_stream *s) {
@@ -495,9 +519,9 @@ TN__PRIVATE void tn__stream_on_readable(tn_stream *s) {
         }
         dst = s->rbuf.data + s->rbuf.len;
     }
-    ssize_t n = tn__sock_recv(s->fd, dst, want, 0);
+    ssize_t n = s->tls ? (ssize_t)tn__tls_recv(s->tls, dst, want) : tn__stream_recv(s->fd, dst, want);
     if (n < 0) {
-        if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) tn__stream_close(s, tn__err_from_errno(errno));
+        if (n != TN_EAGAIN) tn__stream_close(s, (int)n);
         return;
     }
     if (n == 0) {
@@ -520,10 +544,31 @@ TN__PRIVATE void tn__stream_on_readable(tn_stream *s) {
     }
 }
 
+// TLS: the handshake goes first; after it, a read that waited for
+// writability (or a write for readability) is retried when that comes.
+TN__PRIVATE bool tn__stream_tls_ready(tn_stream *s, int *events) {
+    if (tn__tls_handshaking(s->tls)) {
+        int r = tn__tls_handshake(s->tls);
+        if (r == TN_EAGAIN) tn__stream_update_events(s);
+        else if (r) tn__stream_close(s, r);
+        if (r) return false;
+        *events = TN_IO_READ | TN_IO_WRITE;  // send what waited, read what came along
+    }
+    *events = tn__tls_map_events(s->tls, *events);
+    return true;
+}
+
+// Bytes OpenSSL decrypted past the read's room wake no one: read them now.
+TN__PRIVATE void tn__stream_tls_after(tn_stream *s) {
+    while (!s->closed && !s->eof && tn__tls_pending(s->tls)) tn__stream_on_readable(s);
+    tn__stream_update_events(s);
+}
+
 TN__PRIVATE void tn__stream_on_io(tn_loop *loop, int fd, int events, void *arg) {
     tn_stream *s = TN__CAST(tn_stream *, arg);
     (void)loop;
     (void)fd;
+    if (s->tls && !tn__stream_tls_ready(s, &events)) return;
     if (events & TN_IO_WRITE) {
         int r = tn__stream_flush(s);
         if (r) {
@@ -533,6 +578,7 @@ TN__PRIVATE void tn__stream_on_io(tn_loop *loop, int fd, int events, void *arg) 
         tn__stream_run(s);
     }
     if (!s->closed && (events & (TN_IO_READ | TN_IO_ERROR))) tn__stream_on_readable(s);
+    if (s->tls) tn__stream_tls_after(s);
 }
 
 TN__PRIVATE void tn__stream_handle_close(tn__handle *h) {
@@ -804,3 +850,18 @@ TN_API int tn_stream_fd(const tn_stream *s) { return s->fd; }
 TN_API tn_loop *tn_stream_loop(const tn_stream *s) { return s->loop; }
 TN_API void *tn_stream_user_data(const tn_stream *s) { return s->user_data; }
 TN_API void tn_stream_set_user_data(tn_stream *s, void *user_data) { s->user_data = user_data; }
+
+TN_API int tn_stream_start_tls(tn_stream *s, tn_tls_ctx *ctx, const char *host) {
+    if (!TN_ENABLE_TLS) return TN_ENOTSUP;
+    if (!ctx) return TN_EINVAL;
+    if (s->closed) return TN_ECLOSED;
+    if (s->tls) return TN_EBUSY;
+    s->tls = tn__tls_new(ctx, s->fd, host);
+    if (!s->tls) return TN_ENOMEM;
+    tn__stream_update_events(s);
+    return 0;
+}
+
+TN_API bool tn_stream_is_tls(const tn_stream *s) { return s->tls != NULL; }
+TN_API const char *tn_stream_alpn(const tn_stream *s) { return s->tls ? tn__tls_alpn(s->tls) : ""; }
+TN_API const char *tn_stream_tls_error(const tn_stream *s) { return s->tls ? tn__tls_error(s->tls) : ""; }

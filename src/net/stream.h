@@ -25,6 +25,7 @@
 #include "base/config.h"
 #include "loop/loop.h"
 #include "net/socket.h"
+#include "net/tls.h"
 TN__BEGIN_DECLS
 
 typedef struct tn_stream tn_stream;
@@ -114,6 +115,20 @@ TN_API int tn_stream_fd(const tn_stream *s);
 TN_API tn_loop *tn_stream_loop(const tn_stream *s);
 TN_API void *tn_stream_user_data(const tn_stream *s);
 TN_API void tn_stream_set_user_data(tn_stream *s, void *user_data);
+
+// Starts TLS on a connected stream (after a proxy's CONNECT, say): the
+// handshake runs first, then whatever is queued goes out encrypted. `host` (client: the
+// name or IP to verify and send as SNI; NULL: no host check) is copied.
+// Returns 0, TN_EBUSY (TLS already), TN_ECLOSED, TN_ENOTSUP or TN_ENOMEM.
+TN_API int tn_stream_start_tls(tn_stream *s, tn_tls_ctx *ctx, const char *host);
+// True for a stream that speaks TLS.
+TN_API bool tn_stream_is_tls(const tn_stream *s);
+// The protocol ALPN chose ("http/1.1"), or "" (none yet, or none agreed).
+TN_API const char *tn_stream_alpn(const tn_stream *s);
+// Why TLS failed ("certificate verification failed: certificate has
+// expired"...), or "": for close callbacks and reads ended by TN_ECERT or TN_ETLS.
+TN_API const char *tn_stream_tls_error(const tn_stream *s);
+
 
 TN__END_DECLS
 #endif

@@ -13,6 +13,8 @@
 #include "net/socket_internal.h"
 #include "net/stream_internal.h"
 #include "base/os_internal.h"
+#include "net/tls_internal.h"
+#include "base/str_internal.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -32,6 +34,7 @@ struct tn_tcp_server {
     tn_loop *loop;
     tn_tcp_server_desc desc;
     int fds[TN__MAX_LISTEN];
+    tn_tls_ctx *tls[TN__MAX_LISTEN];  // each socket's TLS context, or NULL
     int nfds;
     int reserve_fd;     // a spare descriptor, given up to shed one connection on EMFILE
     int paused;
@@ -44,6 +47,7 @@ TN__PRIVATE void tn__server_free(tn_tcp_server *srv) {
     for (int i = 0; i < srv->nfds; i++) {
         tn_loop_remove_handler(srv->loop, srv->fds[i]);
         tn__sock_close(srv->fds[i]);
+        tn_tls_ctx_free(srv->tls[i]);
     }
     if (srv->reserve_fd >= 0) close(srv->reserve_fd);
     tn_loop_remove_timeout(srv->loop, srv->resume);
@@ -106,6 +110,12 @@ TN__PRIVATE int tn__accept(int lfd) {
 #endif
 }
 
+TN__PRIVATE tn_tls_ctx *tn__server_tls(const tn_tcp_server *srv, int lfd) {
+    for (int i = 0; i < srv->nfds; i++)
+        if (srv->fds[i] == lfd) return srv->tls[i];
+    return NULL;
+}
+
 TN__PRIVATE void tn__server_on_accept(tn_loop *loop, int lfd, int events, void *arg) {
     tn_tcp_server *srv = TN__CAST(tn_tcp_server *, arg);
     (void)events;
@@ -129,6 +139,11 @@ TN__PRIVATE void tn__server_on_accept(tn_loop *loop, int lfd, int events, void *
 #endif
         if (!s) {
             TN__LOGE("accept: cannot create a stream (out of memory)");
+            continue;
+        }
+        tn_tls_ctx *tls = tn__server_tls(srv, lfd);
+        if (tls && tn_stream_start_tls(s, tls, NULL) != 0) {
+            tn_stream_close(s);
             continue;
         }
         srv->desc.handle_stream(srv, s, srv->desc.user_data);
@@ -155,27 +170,33 @@ TN_API tn_tcp_server *tn_tcp_server_new(tn_loop *loop, const tn_tcp_server_desc 
     return srv;
 }
 
-TN_API int tn_tcp_server_add_sockets(tn_tcp_server *srv, const int *fds, int n) {
+TN__INTERNAL int tn__tcp_server_add_sockets_tls(tn_tcp_server *srv, const int *fds, int n, tn_tls_ctx *tls) {
     for (int i = 0; i < n; i++) {
         if (srv->nfds == TN__MAX_LISTEN) return TN_ERANGE;
         int r = tn__set_nonblock_cloexec(fds[i]);
         if (r == 0) r = tn_loop_add_handler(srv->loop, fds[i], srv->paused ? 0 : TN_IO_READ, tn__server_on_accept, srv);
         if (r) return r;
+        srv->tls[srv->nfds] = tn__tls_ctx_ref(tls);
         srv->fds[srv->nfds++] = fds[i];
     }
     return 0;
+}
+
+TN_API int tn_tcp_server_add_sockets(tn_tcp_server *srv, const int *fds, int n) {
+    return tn__tcp_server_add_sockets_tls(srv, fds, n, NULL);
 }
 
 TN_API int tn_tcp_server_listen(tn_tcp_server *srv, const tn_bind_desc *bind) {
     int fds[TN__MAX_LISTEN];
     int n = tn_bind_sockets(bind, fds, TN__MAX_LISTEN - srv->nfds);
     if (n < 0) return n;
-    int r = tn_tcp_server_add_sockets(srv, fds, n);
+    int r = tn__tcp_server_add_sockets_tls(srv, fds, n, bind->tls);
     if (r) {
         for (int i = 0; i < n; i++) {
             tn_loop_remove_handler(srv->loop, fds[i]);
             tn__sock_close(fds[i]);
         }
+        for (int i = 0; i < srv->nfds; i++) tn_tls_ctx_free(srv->tls[i]);
         srv->nfds = 0;
     }
     return r;
@@ -208,7 +229,16 @@ typedef struct tn__connect {
     int naddrs, next, fd, last_err;
     tn_timeout timer, start;
     int resolving, done;
+    tn_tls_ctx *tls;  // with the name to check and send as SNI
+    char *tls_host;
 } tn__connect;
+
+TN__PRIVATE void tn__connect_free(tn__connect *c) {
+    tn_tls_ctx_free(c->tls);
+    tn__free(c->tls_host);
+    tn__free(c->addrs);
+    tn__free(c);
+}
 
 TN__PRIVATE void tn__connect_finish(tn__connect *c, int status, tn_stream *s) {
     if (c->done) return;
@@ -222,10 +252,7 @@ TN__PRIVATE void tn__connect_finish(tn__connect *c, int status, tn_stream *s) {
         c->fd = -1;
     }
     c->cb(c->loop, status, s, c->arg);
-    if (!c->resolving) {  // else the resolver's answer frees it
-        tn__free(c->addrs);
-        tn__free(c);
-    }
+    if (!c->resolving) tn__connect_free(c);  // else the resolver's answer does
 }
 
 TN__PRIVATE void tn__connect_try_next(tn__connect *c);
@@ -239,7 +266,12 @@ TN__PRIVATE void tn__connect_established(tn__connect *c) {
 #else
     tn_stream *s = tn_stream_new(c->loop, fd, &c->sdesc);
 #endif
-    tn__connect_finish(c, s ? 0 : TN_ENOMEM, s);
+    int r = s ? 0 : TN_ENOMEM;
+    if (s && c->tls && (r = tn_stream_start_tls(s, c->tls, c->tls_host)) != 0) {
+        tn_stream_close(s);
+        s = NULL;
+    }
+    tn__connect_finish(c, r, s);
 }
 
 TN__PRIVATE void tn__connect_on_io(tn_loop *loop, int fd, int events, void *arg) {
@@ -294,7 +326,7 @@ TN__PRIVATE void tn__connect_on_resolved(tn_loop *loop, int status, const tn_add
     (void)loop;
     c->resolving = 0;
     if (c->done) {  // timed out or cancelled meanwhile
-        tn__free(c);
+        tn__connect_free(c);
         return;
     }
     if (status) {
@@ -371,15 +403,24 @@ TN_API int tn_tcp_connect(tn_loop *loop, const tn_connect_desc *d, tn_connect_cb
     c->arg = arg;
     c->sdesc = d->stream;
     c->fd = -1;
+    if (d->tls) {
+        const char *host = d->server_hostname ? d->server_hostname : d->host;
+        c->tls = tn__tls_ctx_ref(d->tls);
+        c->tls_host = host ? tn__strdup(host) : NULL;
+        if (host && !c->tls_host) {
+            tn__connect_free(c);
+            return TN_ENOMEM;
+        }
+    }
     int lit = tn__connect_literal(c, d);
     if (lit < 0) {
-        tn__free(c);
+        tn__connect_free(c);
         return lit;
     }
     if (lit == 1) {
         int r = tn_resolve(loop, d->host, d->port, d->family, tn__connect_on_resolved, c);
         if (r) {
-            tn__free(c);
+            tn__connect_free(c);
             return r;
         }
         c->resolving = 1;

@@ -47,6 +47,11 @@ typedef struct tn_connect_desc {
     double timeout;         // seconds for resolving and connecting; default 20
     const char *unix_path;  // connect to a Unix socket instead
     tn_stream_desc stream;  // options for the new stream
+    tn_tls_ctx *tls;        // speak TLS (a client context): the stream comes
+                            // connected, its handshake runs before the first
+                            // write; a failed one closes it (TN_ECERT, TN_ETLS)
+    const char *server_hostname;  // the name to verify and send as SNI;
+                                  // default: host
 } tn_connect_desc;
 
 // Tornado's TCPClient.connect: resolves the host (on the executor), then

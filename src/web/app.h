@@ -41,6 +41,14 @@ typedef struct tn_route {
 
 typedef struct tn_app tn_app;
 
+// --certfile and --keyfile for a server's tn_options (Tornado's ssl_options),
+// into two `const char *`, for tn_app_desc.server.certfile and .keyfile.
+#define TN_OPTIONS_TLS(certfile, keyfile)                                                                 \
+    {.name = "certfile", .type = TN_OPTION_STRING, .value = (certfile), .metavar = "FILE",                 \
+     .help = "serve HTTPS with this certificate chain (PEM; a build with TN_ENABLE_TLS=1)"},               \
+    {.name = "keyfile", .type = TN_OPTION_STRING, .value = (keyfile), .metavar = "FILE",                   \
+     .help = "the certificate's private key (PEM); default: in certfile"}
+
 typedef struct tn_app_desc {
     const tn_route *routes;             // the default host's routes (may be NULL)
     const tn_handler_class *default_handler;  // unmatched paths; default: 404 page

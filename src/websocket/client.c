@@ -10,6 +10,7 @@
 #include "loop/loop.h"
 #include "net/stream.h"
 #include "net/tcp.h"
+#include "net/tls.h"
 #include "websocket/frame.h"
 #include "websocket/websocket.h"
 #include "base/alloc_internal.h"
@@ -62,7 +63,7 @@ TN__PRIVATE int tn__ws_build_request(tn_buf *b, const tn_url *u, const tn_ws_con
     int r = tn_buf_append_str(b, "GET ");
     if (!r) r = tn__url_append_target(b, u);
     if (!r) r = tn_buf_append_str(b, " HTTP/1.1\r\nHost: ");
-    if (!r) r = tn__url_append_authority(b, u, 80);
+    if (!r) r = tn__url_append_authority(b, u, tn_str_eq_nocase(u->scheme, tn_str_c("wss")) ? 443 : 80);
     if (!r)
         r = tn_buf_appendf(b,
                            "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: %s\r\n"
@@ -238,12 +239,13 @@ TN__PRIVATE void tn__ws_on_connected(tn_loop *loop, int status, tn_stream *s, vo
 // ---- starting
 
 // Parses and checks the URL; copies the host (NUL-terminated) into host.
-// wss:// waits for TLS: a TLS stream from the connect step is all it needs,
-// since the handshake and the frames only see a tn_stream.
+// wss:// needs nothing but a TLS stream from the connect step: the
+// handshake and the frames only see a tn_stream.
 TN__PRIVATE int tn__ws_client_url(const char *url, tn_url *u, char *host, size_t cap) {
     if (!url || tn_url_parse(url, u) != 0) return TN_EINVAL;
-    if (tn_str_eq_nocase(u->scheme, tn_str_c("wss"))) return TN_ENOTSUP;
-    if (!tn_str_eq_nocase(u->scheme, tn_str_c("ws")) || u->userinfo.len || u->host.len >= cap)
+    bool wss = tn_str_eq_nocase(u->scheme, tn_str_c("wss"));
+    if (wss && !TN_ENABLE_TLS) return TN_ENOTSUP;
+    if ((!wss && !tn_str_eq_nocase(u->scheme, tn_str_c("ws"))) || u->userinfo.len || u->host.len >= cap)
         return TN_EINVAL;
     memcpy(host, u->host.ptr, u->host.len);
     host[u->host.len] = '\0';
@@ -317,7 +319,18 @@ TN_API int tn_ws_connect(tn_loop *loop, const tn_ws_connect_desc *d) {
     cd.port = u.port;
     cd.timeout = d->connect_timeout > 0 ? d->connect_timeout : 20.0;
     ws->hs->deadline = tn_loop_time(loop) + cd.timeout;
-    r = tn_tcp_connect(loop, &cd, tn__ws_on_connected, ws);
+    // wss:// without a context of the caller's: one that verifies against
+    // the system's CA store, for this connection (the connect keeps it).
+    bool wss = tn_str_eq_nocase(u.scheme, tn_str_c("wss"));
+    tn_tls_ctx *own = NULL;
+    if (wss && !d->tls) {
+        tn_tls_desc td;
+        memset(&td, 0, sizeof td);
+        own = tn_tls_ctx_new(&td);
+    }
+    cd.tls = wss ? (d->tls ? d->tls : own) : NULL;
+    r = wss && !cd.tls ? TN_ETLS : tn_tcp_connect(loop, &cd, tn__ws_on_connected, ws);
+    tn_tls_ctx_free(own);
     if (r) {
         tn__ws_hs_free(ws);
         tn__ws_free(ws);

@@ -33,6 +33,7 @@
 #define TN__WEBSOCKET_CLIENT_H
 #include "base/config.h"
 #include "loop/loop.h"
+#include "net/tls.h"
 #include "websocket/websocket.h"
 TN__BEGIN_DECLS
 
@@ -43,8 +44,8 @@ TN__BEGIN_DECLS
 typedef void (*tn_ws_connect_cb)(tn_ws *ws, int status, int http_status, void *user_data);
 
 typedef struct tn_ws_connect_desc {
-    const char *url;                 // "ws://host[:port]/path[?query]"; required
-                                     // ("wss://": TN_ENOTSUP until TLS exists)
+    const char *url;                 // "ws://host[:port]/path[?query]" or "wss://...";
+                                     // required (wss:// without TLS built in: TN_ENOTSUP)
     double connect_timeout;          // seconds for resolving, connecting and the
                                      // handshake; default 20
     const char *const *subprotocols; // offered in this order; NULL-terminated, may be NULL
@@ -58,12 +59,16 @@ typedef struct tn_ws_connect_desc {
     tn_ws_connect_cb on_connect;     // required; runs exactly once
     void *user_data;                 // on_connect's and the tn_ws_user_data; NULL:
                                      // cls->user_data
+    tn_tls_ctx *tls;                 // wss://: a client context (ca_certs, client
+                                     // certificate, no_validate_cert); default: one
+                                     // that verifies against the system's CA store
 } tn_ws_connect_desc;
 
 // Starts connecting; desc->on_connect runs exactly once, later, on the
 // loop's thread. Returns 0, or TN_EINVAL (a bad URL, subprotocol or header
-// line, no on_connect), TN_ENOTSUP (wss://) or TN_ENOMEM: on_connect will
-// not run then.
+// line, no on_connect), TN_ENOTSUP (wss:// without TLS built in), TN_ETLS
+// (no default TLS context: see the log) or TN_ENOMEM: on_connect will not
+// run then. A certificate that fails verification ends with TN_ECERT.
 TN_API int tn_ws_connect(tn_loop *loop, const tn_ws_connect_desc *desc);
 
 TN__END_DECLS

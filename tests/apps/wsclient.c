@@ -2,7 +2,8 @@
 //   build/wsclient [--protocol=P]... [--header="Name: value"]...
 //                  [--text=STRING | --text-size=N | --binary-size=N]...
 //                  [--close=CODE[:REASON]] [--wait-close] [--idle=N] [--timeout=S]
-//                  [--deflate=on|BITS[:nct]] URL
+//                  [--deflate=on|BITS[:nct]] [--ca_certs=FILE] URL
+//                  (wss:// in a TLS build: build/wsclient_tls)
 // Connects, sends each message in order and checks that the same message
 // comes back (sized messages are a generated pattern), then closes with
 // CODE, or waits for the server to close (--wait-close). --idle=N instead
@@ -203,7 +204,7 @@ static int run_idle(const tn_ws_connect_desc *d, int n) {
 
 int main(int argc, char **argv) {
     int idle = 0, size = 0;
-    const char *text = NULL;
+    const char *text = NULL, *ca_certs = NULL;
     tn_ws_connect_desc d;
     memset(&d, 0, sizeof d);
     tn_options *opts = tn_options_new(&(tn_options_desc){
@@ -226,6 +227,7 @@ int main(int argc, char **argv) {
             {.name = "deflate", .metavar = "on|BITS[:nct]", .callback = set_deflate,
              .help = "offer permessage-deflate (BITS: window bits both ways; nct: no server context takeover)"},
             {.name = "timeout", .type = TN_OPTION_DURATION, .value = &d.connect_timeout, .help = "connect timeout"},
+            {.name = "ca_certs", .value = &ca_certs, .metavar = "FILE", .help = "wss://: trust these CAs"},
             {0},
         }});
     if (!opts) return 1;
@@ -240,6 +242,7 @@ int main(int argc, char **argv) {
     d.cls = &cls;
     d.on_connect = on_connect;
     d.compression = use_deflate ? &deflate : NULL;
+    if (ca_certs && !(d.tls = tn_tls_ctx_new(&(tn_tls_desc){.ca_certs = ca_certs}))) return 2;
     app.loop = tn_loop_new(NULL);
     int r = idle > 0 ? run_idle(&d, idle) : tn_ws_connect(app.loop, &d);
     if (r) {
@@ -250,6 +253,7 @@ int main(int argc, char **argv) {
     if (!idle) tn_loop_start(app.loop);
     tn_buf_free(&app.expect);
     tn_loop_free(app.loop);
+    tn_tls_ctx_free(d.tls);
     tn_options_free(opts);
     if (tn_mem_get_stats().live != 0) {
         printf("leaked %llu blocks\n", (unsigned long long)tn_mem_get_stats().live);

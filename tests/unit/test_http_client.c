@@ -299,7 +299,11 @@ TEST(http_client_bad_requests_refused) {
     d.url = "ftp://127.0.0.1/";
     CHECK_INT(tn_http_client_fetch(c, &d), TN_EINVAL);
     d.url = "https://127.0.0.1/";
+#if TN_ENABLE_TLS
+    d.proxy_host = "127.0.0.1";  // https:// through a proxy (CONNECT) is not there yet
+#endif
     CHECK_INT(tn_http_client_fetch(c, &d), TN_ENOTSUP);
+    d.proxy_host = NULL;
     d.url = "http://127.0.0.1:1/";
     d.decompress_response = true;
     CHECK_INT(tn_http_client_fetch(c, &d), TN_ENOTSUP);
