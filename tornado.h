@@ -2904,13 +2904,21 @@ TN__END_DECLS
 // freed), or TN_EHTTP for a complete answer whose status is not 2xx
 // (Tornado's HTTPClientError; `code` and `body` are set).
 //
+// decompress_response (on unless no_decompress_response, as Tornado's): the
+// request says "Accept-Encoding: gzip" (unless its headers name one), and a
+// body with "Content-Encoding: gzip" (or x-gzip) is inflated as it arrives,
+// for r->body and streaming_callback alike; the header is then renamed
+// X-Consumed-Content-Encoding (as Tornado). max_body_size caps both the bytes
+// received and the inflated size, so a decompression bomb stops there with
+// TN_EMSGSIZE; a corrupt or truncated gzip body ends with TN_EPARSE.
+//
 // https:// is TN_ENOTSUP until TLS exists (the connection is made in one
-// place, under which TLS will slot in); decompress_response likewise waits
-// for the gzip codec. HTTP proxies work for http:// (absolute-form targets).
+// place, under which TLS will slot in). HTTP proxies work for http://
+// (absolute-form targets).
 #ifndef TN__HTTP_CLIENT_H
 #define TN__HTTP_CLIENT_H
 #if defined(TN_AMALGAMATION_LINES)
-#line 52 "src/http/client.h"
+#line 60 "src/http/client.h"
 #endif
 TN__BEGIN_DECLS
 
@@ -2981,7 +2989,8 @@ typedef struct tn_fetch_desc {
     size_t max_body_size;            // default: the client's (100 MiB); with a
                                      // streaming_callback, no limit unless set
     bool expect_100_continue;        // send the body only after "100 Continue"
-    bool decompress_response;        // reserved for gzip: TN_ENOTSUP until the codec exists
+    bool no_decompress_response;     // neither ask for nor inflate gzip bodies
+                                     // (Tornado's decompress_response=False)
     const char *proxy_host;          // an HTTP proxy for this fetch; NULL: none
     int proxy_port;                  // default 8080
     const char *proxy_username;      // Proxy-Authorization: Basic
@@ -3016,7 +3025,7 @@ TN_API void tn_http_client_free(tn_http_client *c);
 TN_API tn_loop *tn_http_client_loop(const tn_http_client *c);
 // Starts a fetch; desc->on_response runs exactly once, later, on the loop's
 // thread. Returns 0, or TN_EINVAL (a bad URL, method or header line, no
-// on_response), TN_ENOTSUP (https://, decompress_response), TN_ECLOSED
+// on_response), TN_ENOTSUP (https://), TN_ECLOSED
 // (the client is being freed) or TN_ENOMEM: on_response will not run then.
 TN_API int tn_http_client_fetch(tn_http_client *c, const tn_fetch_desc *desc);
 // Tornado's HTTPClient.fetch: runs the client's loop (which must not be
@@ -15439,7 +15448,7 @@ TN__INTERNAL void tn__http_server_untrack(tn__upgraded *u) {
 #ifndef TN__HTTP_CLIENT_INTERNAL_H
 #define TN__HTTP_CLIENT_INTERNAL_H
 #if defined(TN_AMALGAMATION_LINES)
-#line 18 "src/http/client_internal.h"
+#line 19 "src/http/client_internal.h"
 #endif
 
 typedef struct tn__hc_host tn__hc_host;
@@ -15527,6 +15536,8 @@ struct tn_fetch {
     tn_buf head;                 // the answer's head, copied: resp.headers point here
     tn_header *headers;          // TN__HC_MAX_HEADERS slots
     tn_buf body_buf;
+    tn_inflate *gz;              // decompress_response's inflater, kept for reuse
+    uint64_t inflated;           // body bytes it gave so far
     tn_http_framing framing;
     tn_chunked_decoder chunked;
     uint64_t body_left, body_seen, out_left;
@@ -15540,7 +15551,7 @@ struct tn_fetch {
     unsigned char where, state;
     unsigned follow : 1, expect_continue : 1, awaiting_continue : 1, request_sent : 1, producing : 1,
         body_ended : 1, retried : 1, force_new : 1, got_byte : 1, redirecting : 1, kept : 1, chunked_out : 1,
-        dequeued : 1, dropped_body : 1, free_pending : 1;
+        dequeued : 1, dropped_body : 1, free_pending : 1, decompress : 1, inflating : 1, inflate_end : 1;
     char message[200];
 };
 
@@ -16044,7 +16055,7 @@ TN_API size_t tn_http_client_connections(const tn_http_client *c) { return c->nc
 // ==== BEGIN src/http/client.c ====
 // >>http_client implementation, part 2: one fetch (request, answer, redirects)
 #if defined(TN_AMALGAMATION_LINES)
-#line 19 "src/http/client.c"
+#line 20 "src/http/client.c"
 #endif
 
 #include <stdarg.h>
@@ -16060,7 +16071,8 @@ enum {
     TN__HU_TYPE = 4,
     TN__HU_CONNECTION = 8,
     TN__HU_CLOSE = 16,   // "Connection: close": the connection ends with the answer
-    TN__HU_LENGTH = 32   // a streamed body's Content-Length
+    TN__HU_LENGTH = 32,  // a streamed body's Content-Length
+    TN__HU_ACCEPT_ENC = 64
 };
 
 #define TN__FETCH_AGENT "Tornado/tornado.h-" TN_VERSION_STRING
@@ -16082,9 +16094,11 @@ TN__PRIVATE tn_fetch *tn__fetch_take(tn_http_client *c) {
     }
     tn_buf mem = f->mem, cur = f->cur, req = f->req, head = f->head, body = f->body_buf;
     tn_header *headers = f->headers;
+    tn_inflate *gz = f->gz;
     memset(f, 0, sizeof *f);
     f->mem = mem, f->cur = cur, f->req = req, f->head = head, f->body_buf = body;
     f->headers = headers;
+    f->gz = gz;
     f->client = c;
     f->message[0] = '\0';
     f->resp.error_message = f->message;
@@ -16098,6 +16112,7 @@ TN__INTERNAL void tn__fetch_free_mem(tn_fetch *f) {
     tn_buf_free(&f->head);
     tn_buf_free(&f->body_buf);
     tn__free(f->headers);
+    tn_inflate_free(f->gz);
     tn__free(f);
 }
 
@@ -16240,6 +16255,7 @@ TN__PRIVATE int tn__fetch_user_line(tn_fetch *f, const char *line, bool streamed
     if (tn__fetch_is(name, "Host")) f->user_has |= TN__HU_HOST;
     else if (tn__fetch_is(name, "User-Agent")) f->user_has |= TN__HU_AGENT;
     else if (tn__fetch_is(name, "Content-Type")) f->user_has |= TN__HU_TYPE;
+    else if (tn__fetch_is(name, "Accept-Encoding")) f->user_has |= TN__HU_ACCEPT_ENC;
     else if (tn__fetch_is(name, "Connection"))
         f->user_has |= TN__HU_CONNECTION | (tn__fetch_has_close(v) ? TN__HU_CLOSE : 0);
     else if (tn__fetch_is(name, "Transfer-Encoding") || tn__fetch_is(name, "Expect")) return TN_EINVAL;
@@ -16357,6 +16373,7 @@ TN__PRIVATE int tn__fetch_copy(tn_fetch *f, const tn_fetch_desc *d) {
     f->max_body = d->max_body_size ? d->max_body_size : d->streaming_callback ? SIZE_MAX : c->desc.max_body_size;
     f->max_redirects = d->max_redirects > 0 ? d->max_redirects : 5;
     f->follow = !d->no_follow_redirects;
+    f->decompress = !d->no_decompress_response;
     f->expect_continue = d->expect_100_continue && (d->body || d->body_producer);
     f->proxy_port = TN__DEF(d->proxy_port, 8080);
     if (f->proxy_port < 1 || f->proxy_port > 65535) return TN_EINVAL;
@@ -16468,6 +16485,7 @@ TN__PRIVATE int tn__fetch_build(tn_fetch *f) {
         if (!r) r = tn_buf_append(b, "\r\n", 2);
     }
     if (!r && !(f->user_has & TN__HU_AGENT) && *f->user_agent) r = tn__fetch_put_line(b, "User-Agent", f->user_agent);
+    if (!r && f->decompress && !(f->user_has & TN__HU_ACCEPT_ENC)) r = tn__fetch_put_line(b, "Accept-Encoding", "gzip");
     if (!r && f->client->desc.no_keep_alive && !(f->user_has & TN__HU_CONNECTION))
         r = tn__fetch_put_line(b, "Connection", "close");
     if (!r) r = tn__fetch_put_body_lines(f, b);
@@ -16559,7 +16577,9 @@ TN__PRIVATE void tn__fetch_complete(tn_fetch *f, bool leftover) {
     f->conn = NULL;
     tn__hc_conn_release(conn, reusable);  // first: a fetch the callbacks start may take it
     int code = f->resp.code;
-    if (f->redirecting) {
+    if (f->inflating && f->body_seen && !f->inflate_end) {
+        tn__fetch_fail(f, TN_EPARSE, "the gzip body is truncated (%llu bytes)", (unsigned long long)f->body_seen);
+    } else if (f->redirecting) {
         tn__fetch_redirect(f);
     } else if (code >= 200 && code < 300) {
         tn__fetch_finish(f, 0);
@@ -16571,8 +16591,42 @@ TN__PRIVATE void tn__fetch_complete(tn_fetch *f, bool leftover) {
     }
 }
 
-// Hands body bytes on (or drops those of a redirect). Returns false when
-// the fetch ended here.
+// Hands body bytes (inflated ones too) to streaming_callback or the body.
+// Returns false when the fetch ended here.
+TN__PRIVATE bool tn__fetch_take_bytes(tn_fetch *f, const char *p, size_t n) {
+    int r = f->data_cb ? f->data_cb(p, n, f->user_data) : tn_buf_append(&f->body_buf, p, n);
+    if (r) tn__fetch_fail(f, r, f->data_cb ? "streaming_callback ended the fetch: %s" : "keeping the body: %s",
+                          tn_strerror(r));
+    return r == 0;
+}
+
+// Inflates a piece of a gzip body, in steps of a stack buffer, so memory
+// stays bounded whatever the ratio. Returns false when the fetch ended here.
+TN__PRIVATE bool tn__fetch_inflate(tn_fetch *f, const char *p, size_t n) {
+    char out[16 * 1024];
+    for (;;) {
+        size_t in_len = n, out_len = sizeof out;
+        int r = tn_inflate_update(f->gz, p, &in_len, out, &out_len);
+        if (r == 0 && !in_len && !out_len && n) r = TN_EPARSE;  // no progress: never loop
+        if (r < 0) {
+            const char *why = tn_inflate_error(f->gz);
+            tn__fetch_fail(f, r, "the gzip body is corrupt after %llu bytes: %s", (unsigned long long)f->body_seen,
+                           why ? why : tn_strerror(r));
+            return false;
+        }
+        f->inflate_end = r == 1;
+        p += in_len, n -= in_len;
+        if ((f->inflated += out_len) > f->max_body) {
+            tn__fetch_fail(f, TN_EMSGSIZE, "the inflated body is over max_body_size (%zu bytes)", f->max_body);
+            return false;
+        }
+        if (out_len && !tn__fetch_take_bytes(f, out, out_len)) return false;
+        if (!n && out_len < sizeof out) return true;
+    }
+}
+
+// Hands body bytes on, inflated or as they are (or drops those of a
+// redirect). Returns false when the fetch ended here.
 TN__PRIVATE bool tn__fetch_deliver(tn_fetch *f, const char *p, size_t n) {
     f->body_seen += n;
     if (f->body_seen > f->max_body) {
@@ -16580,10 +16634,7 @@ TN__PRIVATE bool tn__fetch_deliver(tn_fetch *f, const char *p, size_t n) {
         return false;
     }
     if (f->redirecting) return true;
-    int r = f->data_cb ? f->data_cb(p, n, f->user_data) : tn_buf_append(&f->body_buf, p, n);
-    if (r) tn__fetch_fail(f, r, f->data_cb ? "streaming_callback ended the fetch: %s" : "keeping the body: %s",
-                          tn_strerror(r));
-    return r == 0;
+    return f->inflating ? tn__fetch_inflate(f, p, n) : tn__fetch_take_bytes(f, p, n);
 }
 
 TN__PRIVATE size_t tn__fetch_read_chunked(tn_fetch *f, const char *p, size_t len) {
@@ -16654,6 +16705,28 @@ TN__PRIVATE void tn__fetch_bad_head(tn_fetch *f, const char *p, size_t len, size
     tn__fetch_fail(f, TN_EPARSE, "a malformed answer: \"%s\"%s", first, shown < len && p[shown] != '\r' ? "..." : "");
 }
 
+// decompress_response: a gzip body is inflated, and its Content-Encoding
+// line becomes X-Consumed-Content-Encoding (as Tornado). Returns 0 or TN_ENOMEM.
+TN__PRIVATE int tn__fetch_start_inflate(tn_fetch *f) {
+    tn_fetch_response *r = &f->resp;
+    f->inflating = f->inflate_end = 0;
+    f->inflated = 0;
+    if (!f->decompress || f->redirecting || f->framing.body == TN_HTTP_BODY_NONE) return 0;
+    for (size_t i = 0; i < r->num_headers; i++) {
+        tn_header *h = &f->headers[i];
+        tn_str v = tn__http_trim(h->value.ptr, h->value.len);
+        if (!tn__fetch_is(h->name, "Content-Encoding") || !(tn__fetch_is(v, "gzip") || tn__fetch_is(v, "x-gzip")))
+            continue;
+        static const tn_inflate_desc gzip = {TN_DEFLATE_GZIP, 15};
+        if (!f->gz && !(f->gz = tn_inflate_new(&gzip))) return TN_ENOMEM;
+        tn_inflate_reset(f->gz, false);
+        h->name = tn_str_c("X-Consumed-Content-Encoding");
+        f->inflating = 1;
+        return 0;
+    }
+    return 0;
+}
+
 // The final head is in: decide the body's framing and what to do with it.
 TN__PRIVATE void tn__fetch_final_head(tn_fetch *f, size_t n, size_t len) {
     tn_fetch_response *r = &f->resp;
@@ -16661,6 +16734,10 @@ TN__PRIVATE void tn__fetch_final_head(tn_fetch *f, size_t n, size_t len) {
     f->redirecting = f->follow && tn__fetch_is_redirect(r->code) && r->redirects < f->max_redirects &&
                      !(f->producer && (r->code == 307 || r->code == 308)) &&
                      tn_headers_get(r->headers, r->num_headers, "Location").ptr;
+    if (tn__fetch_start_inflate(f) != 0) {
+        tn__fetch_fail(f, TN_ENOMEM, "making the gzip inflater: out of memory");
+        return;
+    }
     if (!f->redirecting && f->header_cb) {
         int e = f->header_cb(r, f->user_data);
         if (e) {
@@ -16836,10 +16913,6 @@ TN__PRIVATE int tn__fetch_start(tn_http_client *c, const tn_fetch_desc *d, tn_fe
                                 tn_fetch **out) {
     if (!c || !d || !d->url || (!d->on_response && !sync_out)) return TN_EINVAL;
     if (c->closing || c->free_pending) return TN_ECLOSED;
-    if (d->decompress_response) {
-        TN__LOGW("http client: %s: decompress_response waits for the gzip codec", d->url);
-        return TN_ENOTSUP;
-    }
     tn_fetch *f = tn__fetch_take(c);
     if (!f) return TN_ENOMEM;
     f->sync_out = sync_out;
