@@ -2515,6 +2515,60 @@ TN__END_DECLS
 #endif
 // ==== END src/http/util.h ====
 
+// ==== BEGIN src/http/gzip.h ====
+// ---------------------------------------------------------------------------
+#if defined(TN_AMALGAMATION_LINES)
+#line 1 "src/http/gzip.h"
+#endif
+// >>gzip  gzip content coding: Accept-Encoding, compressible types
+// (compress_response, decompress_response)
+// ---------------------------------------------------------------------------
+// What the server's compress_response (tn_http_server_desc, tn_app_desc)
+// and the client's decompress_response (tn_fetch_desc) decide with, for
+// handlers that negotiate a content coding themselves:
+//
+//     if (tn_http_gzip_acceptable(tn_get_header(h, "Accept-Encoding"))) ...
+//
+// compress_response (Tornado's setting, off by default) gzips a response
+// when all hold: its Content-Type is compressible (tn_http_compressible),
+// the client accepts gzip (tn_http_gzip_acceptable), the status has a body
+// and is not 206, the response has no Content-Encoding or Content-Range of
+// its own, the request is not a HEAD with a Content-Length set by hand, and
+// a response finished in one go has at least compress_min_length bytes
+// (1024, Tornado's MIN_LENGTH). Content-Length is set to the compressed
+// size, or the body goes chunked once tn_flush ran (each flush a sync flush,
+// so what was written reaches the client at once); an ETag gets "-gzip"
+// inside its quotes, and an If-None-Match naming either form matches.
+// Every response of a compressible type gets "Vary: Accept-Encoding",
+// compressed or not. Static files: see >>static.
+#ifndef TN__HTTP_GZIP_H
+#define TN__HTTP_GZIP_H
+
+
+TN__BEGIN_DECLS
+
+// The weight an Accept-Encoding value gives `coding` ("gzip" also matches
+// "x-gzip"), in thousandths: "gzip;q=0.5" gives 500, a named coding
+// without weight 1000, one covered only by "*" the weight of "*". -1 when
+// the value says nothing about it (then "identity" is acceptable and other
+// codings are not). A malformed weight counts as 0. A header that is absent
+// ({NULL,0}) says nothing; an empty one accepts identity only.
+TN_API int tn_http_accept_q(tn_str accept_encoding, const char *coding);
+// True when a response should be gzipped for this Accept-Encoding: gzip has
+// a weight above 0 and no lower than identity's, if identity has one
+// ("gzip;q=0.5" alone: yes; "gzip;q=0.5, identity": no; "*": yes;
+// "gzip;q=0, *": no; absent header: no).
+TN_API bool tn_http_gzip_acceptable(tn_str accept_encoding);
+// True for the media types worth compressing (parameters ignored, any case):
+// text/*, JSON, JavaScript, XML and SVG: application/json, javascript,
+// x-javascript, ecmascript, xml, xhtml+xml, atom+xml, rss+xml, image/svg+xml,
+// and any type ending in +json or +xml.
+TN_API bool tn_http_compressible(tn_str content_type);
+
+TN__END_DECLS
+#endif
+// ==== END src/http/gzip.h ====
+
 // ==== BEGIN src/http/cookie.h ====
 // ---------------------------------------------------------------------------
 #if defined(TN_AMALGAMATION_LINES)
@@ -2727,6 +2781,12 @@ typedef struct tn_http_server_desc {
                                // tn_process_desc.stop_timeout (30)
     const char *server_header; // default "TornadoServer/tornado.h-<version>";
                                // "" sends no Server header
+    bool compress_response;    // gzip compressible responses for clients that
+                               // accept it (Tornado's compress_response; the
+                               // rules: >>gzip); default off
+    int compress_level;        // 1 (fastest) .. 9 (smallest); default 6 (Tornado's)
+    size_t compress_min_length;  // a response finished in one go is gzipped
+                                 // from this many bytes; default 1024 (Tornado's)
 } tn_http_server_desc;
 
 // Creates a server on `loop`; it listens after tn_http_server_listen.
@@ -3758,6 +3818,9 @@ typedef struct tn_app_desc {
     const char *static_url_prefix;      // default "/static/"
     const tn_packed_file *static_files; // files embedded by tools/pack, served under
                                         // the prefix when static_path is NULL
+    bool compress_response;             // gzip compressible responses, static files
+                                        // too (Tornado's setting; the rules: >>gzip
+                                        // and >>static); the same as server's
     const char *template_path;          // folder of tn_render's templates (copied);
                                         // each parsed on first use, then cached
     tn_http_server_desc server;         // for tn_app_listen: limits, timeouts,
@@ -13551,6 +13614,167 @@ unsatisfiable:
 }
 // ==== END src/http/util.c ====
 
+// ==== BEGIN src/http/gzip_internal.h ====
+// ---------------------------------------------------------------------------
+#if defined(TN_AMALGAMATION_LINES)
+#line 1 "src/http/gzip_internal.h"
+#endif
+// >>gzip_internal  What the server and the web layer share about gzip
+// responses (http/gzip.c)
+// ---------------------------------------------------------------------------
+#ifndef TN__HTTP_GZIP_INTERNAL_H
+#define TN__HTTP_GZIP_INTERNAL_H
+
+
+
+
+// What a gzipped response's ETag gets inside its closing quote.
+#define TN__GZIP_ETAG_SUFFIX "-gzip"
+
+// Compresses `len` bytes with `flush` (tn_deflate_update's), appending all
+// the output to `out`. Returns 0 or TN_ENOMEM.
+TN__INTERNAL int tn__gzip_append(tn_deflate *z, tn_buf *out, const void *in, size_t len, int flush);
+// Appends `etag` with TN__GZIP_ETAG_SUFFIX before its closing quote (at
+// the end if it has none). Returns 0 or TN_ENOMEM.
+TN__INTERNAL int tn__gzip_etag(tn_buf *out, tn_str etag);
+// True when `tag` (one entity tag of an If-None-Match) is `etag` with
+// TN__GZIP_ETAG_SUFFIX added as tn__gzip_etag does.
+TN__INTERNAL bool tn__gzip_etag_is(tn_str tag, tn_str etag);
+// The Vary value that adds "Accept-Encoding" to `vary` (the current value,
+// {NULL,0} if none): returns 1 with it in `out` (cleared first,
+// NUL-terminated), 0 when `vary` already names it or is "*", or TN_ENOMEM.
+TN__INTERNAL int tn__gzip_vary(tn_str vary, tn_buf *out);
+#endif
+// ==== END src/http/gzip_internal.h ====
+
+// ==== BEGIN src/http/gzip.c ====
+// >>gzip implementation
+#if defined(TN_AMALGAMATION_LINES)
+#line 9 "src/http/gzip.c"
+#endif
+
+#include <string.h>
+
+// A qvalue ("0", "0.5", "1.000"), in thousandths; -1 when malformed.
+TN__PRIVATE int tn__gzip_qvalue(tn_str v) {
+    if (!v.len || (v.ptr[0] != '0' && v.ptr[0] != '1') || v.len > 5 || (v.len > 1 && v.ptr[1] != '.')) return -1;
+    int q = (v.ptr[0] - '0') * 1000, scale = 100;
+    for (size_t i = 2; i < v.len; i++, scale /= 10) {
+        if (v.ptr[i] < '0' || v.ptr[i] > '9') return -1;
+        q += (v.ptr[i] - '0') * scale;
+    }
+    return q > 1000 ? -1 : q;
+}
+
+// The weight of one list element "coding;q=0.5;other=x" (1000 without q).
+TN__PRIVATE int tn__gzip_weight(const char *p, const char *end) {
+    int q = 1000;
+    while (p < end) {
+        const char *semi = TN__CAST(const char *, memchr(p, ';', (size_t)(end - p)));
+        const char *next = semi ? semi + 1 : end;
+        tn_str param = tn__http_trim(p, (size_t)(next - p - (semi ? 1 : 0)));
+        if (param.len >= 2 && (param.ptr[0] | 0x20) == 'q' && param.ptr[1] == '=') {
+            q = tn__gzip_qvalue(tn__http_trim(param.ptr + 2, param.len - 2));
+            if (q < 0) q = 0;  // malformed: not acceptable
+        }
+        p = next;
+    }
+    return q;
+}
+
+TN__PRIVATE bool tn__gzip_names(tn_str name, const char *coding) {
+    if (tn_str_eq_nocase(name, tn_str_c(coding))) return true;
+    return strcmp(coding, "gzip") == 0 && tn_str_eq_nocase(name, tn_str_c("x-gzip"));
+}
+
+TN_API int tn_http_accept_q(tn_str ae, const char *coding) {
+    if (!ae.ptr) return -1;
+    int named = -1, star = -1;
+    const char *p = ae.ptr, *end = ae.ptr + ae.len;
+    while (p < end) {
+        const char *comma = TN__CAST(const char *, memchr(p, ',', (size_t)(end - p)));
+        const char *elem_end = comma ? comma : end;
+        const char *semi = TN__CAST(const char *, memchr(p, ';', (size_t)(elem_end - p)));
+        tn_str name = tn__http_trim(p, (size_t)((semi ? semi : elem_end) - p));
+        int q = semi ? tn__gzip_weight(semi + 1, elem_end) : 1000;
+        if (tn__gzip_names(name, coding)) named = TN__MAX(named, q);
+        else if (tn_str_eq(name, "*")) star = TN__MAX(star, q);
+        p = comma ? comma + 1 : end;
+    }
+    return named >= 0 ? named : star;
+}
+
+TN_API bool tn_http_gzip_acceptable(tn_str ae) {
+    int gzip = tn_http_accept_q(ae, "gzip"), identity = tn_http_accept_q(ae, "identity");
+    return gzip > 0 && gzip >= identity;
+}
+
+TN__PRIVATE bool tn__gzip_ends_with(tn_str s, const char *suffix) {
+    size_t n = strlen(suffix);
+    return s.len >= n && tn_str_eq_nocase(tn__str_n(s.ptr + s.len - n, n), tn__str_n(suffix, n));
+}
+
+TN_API bool tn_http_compressible(tn_str ct) {
+    static const char *const types[] = {"application/json",       "application/javascript", "application/x-javascript",
+                                        "application/ecmascript", "application/xml",        "application/xhtml+xml",
+                                        "application/atom+xml",   "application/rss+xml",    "image/svg+xml"};
+    if (!ct.ptr) return false;
+    const char *semi = TN__CAST(const char *, memchr(ct.ptr, ';', ct.len));
+    tn_str t = tn__http_trim(ct.ptr, semi ? (size_t)(semi - ct.ptr) : ct.len);
+    if (t.len > 5 && tn_str_eq_nocase(tn__str_n(t.ptr, 5), tn_str_c("text/"))) return true;
+    for (size_t i = 0; i < TN__COUNTOF(types); i++)
+        if (tn_str_eq_nocase(t, tn_str_c(types[i]))) return true;
+    return tn__gzip_ends_with(t, "+json") || tn__gzip_ends_with(t, "+xml");
+}
+
+TN__INTERNAL int tn__gzip_append(tn_deflate *z, tn_buf *out, const void *in, size_t len, int flush) {
+    const char *p = TN__CAST(const char *, in);
+    for (;;) {
+        // Room for a good ratio's output; the loop asks for more as needed.
+        if (tn_buf_reserve(out, len / 4 + 4096)) return TN_ENOMEM;
+        size_t in_len = len, room = out->cap - out->len - 1, out_len = room;
+        int r = tn_deflate_update(z, p, &in_len, out->data + out->len, &out_len, flush);
+        out->len += out_len;
+        out->data[out->len] = '\0';
+        p += in_len, len -= in_len;
+        if (r < 0) return r;
+        // Done: the flush is complete, or without one, all input taken and
+        // the room not filled (nothing more waiting to come out).
+        if (r == 1 || (flush == TN_DEFLATE_NO_FLUSH && !len && out_len < room)) return 0;
+    }
+}
+
+TN__INTERNAL int tn__gzip_etag(tn_buf *out, tn_str etag) {
+    size_t at = etag.len && etag.ptr[etag.len - 1] == '"' ? etag.len - 1 : etag.len;
+    int r = tn_buf_append(out, etag.ptr, at);
+    if (!r) r = tn_buf_append_str(out, TN__GZIP_ETAG_SUFFIX);
+    return r ? r : tn_buf_append(out, etag.ptr + at, etag.len - at);
+}
+
+TN__INTERNAL bool tn__gzip_etag_is(tn_str tag, tn_str etag) {
+    size_t n = sizeof TN__GZIP_ETAG_SUFFIX - 1;
+    size_t at = etag.len && etag.ptr[etag.len - 1] == '"' ? etag.len - 1 : etag.len;
+    return tag.len == etag.len + n && memcmp(tag.ptr, etag.ptr, at) == 0 &&
+           memcmp(tag.ptr + at, TN__GZIP_ETAG_SUFFIX, n) == 0 && memcmp(tag.ptr + at + n, etag.ptr + at, etag.len - at) == 0;
+}
+
+TN__INTERNAL int tn__gzip_vary(tn_str vary, tn_buf *out) {
+    tn_buf_clear(out);
+    const char *p = vary.ptr, *end = vary.ptr + vary.len;
+    while (p && p < end) {
+        const char *comma = TN__CAST(const char *, memchr(p, ',', (size_t)(end - p)));
+        tn_str name = tn__http_trim(p, (size_t)((comma ? comma : end) - p));
+        if (tn_str_eq(name, "*") || tn_str_eq_nocase(name, tn_str_c("Accept-Encoding"))) return 0;
+        p = comma ? comma + 1 : end;
+    }
+    tn_str v = vary.ptr ? tn__http_trim(vary.ptr, vary.len) : tn__str_n("", 0);
+    int r = tn_buf_append(out, v.ptr, v.len);
+    if (!r && v.len) r = tn_buf_append(out, ", ", 2);
+    if (!r) r = tn_buf_append_str(out, "Accept-Encoding");
+    return r ? r : 1;
+}
+// ==== END src/http/gzip.c ====
+
 // ==== BEGIN src/http/cookie.c ====
 // >>cookie implementation
 #if defined(TN_AMALGAMATION_LINES)
@@ -14017,6 +14241,9 @@ TN__INTERNAL tn_buf *tn__handler_body(tn_handler *h);
 // Replaces the response headers set so far with the server's defaults (an
 // error page starts afresh).
 TN__INTERNAL void tn__handler_reset_headers(tn_handler *h);
+// True when the server compresses responses (compress_response) and this
+// request accepts gzip: static files then serve NAME.gz or compress.
+TN__INTERNAL bool tn__handler_gzip_ok(const tn_handler *h);
 // True when the request callback deferred the answer (tn_defer).
 TN__INTERNAL bool tn__handler_deferred(const tn_handler *h);
 // True when the response holds lent bytes (tn_write_ref, tn_write_buf): the
@@ -14028,7 +14255,7 @@ TN__INTERNAL bool tn__handler_has_lent(const tn_handler *h);
 // ==== BEGIN src/http/server.c ====
 // >>http_server implementation
 #if defined(TN_AMALGAMATION_LINES)
-#line 20 "src/http/server.c"
+#line 23 "src/http/server.c"
 #endif
 
 #include <arpa/inet.h>
@@ -14076,6 +14303,7 @@ struct tn_http_server {
     time_t date_sec;
     char date[TN_HTTP_DATE_SIZE];
     tn_buf defaults;           // "Server: ..\r\nContent-Type: ..\r\nDate: ..\r\n", per second
+    tn_deflate *gz_spare;      // a compressor for the next gzipped response
     tn_header *parsed;         // max_headers slots the parser fills; a request
                                // keeps only as many as it has (a parked one is small)
     // draining (tn_http_server_drain)
@@ -14127,6 +14355,8 @@ struct tn__hreq {
     tn_buf body;
     tn_buf resp;               // response header lines, "Name: value\r\n"
     tn_buf out;                // body written and not yet sent
+    tn_deflate *gz;            // compressing the body (compress_response)
+    tn_buf gzbuf;              // its output, swapped with `out`
     tn__lent *lent;            // with pieces of it lent, in order
     size_t nlent, lent_cap;
     uint64_t lent_bytes;
@@ -14144,7 +14374,8 @@ struct tn__hreq {
     char remote_ip[46];
     unsigned keep_alive : 1, head_method : 1, headers_sent : 1, chunked_out : 1, until_close : 1, finished : 1,
         deferred : 1, dispatching : 1, body_done : 1, released : 1, file_out : 1,
-        file_pending : 1;  // tn_send_file's body is on its way: the request is the file's
+        file_pending : 1,  // tn_send_file's body is on its way: the request is the file's
+        gzipping : 1;      // the body goes out through gz
 };
 
 #define TN__REQ(h) ((tn__hreq *)(void *)(h))
@@ -14154,6 +14385,7 @@ TN__PRIVATE void tn__hconn_read_head(tn__hconn *c, tn__tlist *wait);
 TN__PRIVATE void tn__hserver_drain_check(tn_http_server *srv);
 TN__PRIVATE void tn__hreq_release(tn__hreq *r);
 TN__PRIVATE void tn__hreq_clear_body(tn__hreq *r);
+TN__PRIVATE void tn__hreq_gzip_done(tn__hreq *r);
 
 // ---- small helpers
 
@@ -14203,6 +14435,7 @@ TN__PRIVATE void tn__hserver_free_mem(tn_http_server *srv) {
         srv->free_reqs = r->next_free;
         tn__hreq_free_mem(r);
     }
+    tn_deflate_free(srv->gz_spare);
     tn__free(srv);
 }
 
@@ -14404,14 +14637,14 @@ TN__PRIVATE tn__hreq *tn__hreq_take(tn_http_server *srv) {
         r = TN__CAST(tn__hreq *, tn__calloc(1, sizeof *r));
         if (!r) return NULL;
     }
-    tn_buf head = r->head, body = r->body, resp = r->resp, out = r->out;
+    tn_buf head = r->head, body = r->body, resp = r->resp, out = r->out, gzbuf = r->gzbuf;
     tn_header *headers = r->headers;
     size_t headers_cap = r->headers_cap, lent_cap = r->lent_cap;
     tn__lent *lent = r->lent;
     void *ext = r->ext;
     void (*ext_free)(void *) = r->ext_free;
     memset(r, 0, sizeof *r);
-    r->head = head, r->body = body, r->resp = resp, r->out = out;
+    r->head = head, r->body = body, r->resp = resp, r->out = out, r->gzbuf = gzbuf;
     r->headers = headers;
     r->headers_cap = headers_cap;
     r->lent = lent;
@@ -14440,6 +14673,8 @@ TN__PRIVATE void tn__hreq_free_mem(tn__hreq *r) {
     tn_buf_free(&r->body);
     tn_buf_free(&r->resp);
     tn_buf_free(&r->out);
+    tn_buf_free(&r->gzbuf);
+    tn_deflate_free(r->gz);
     tn__free(r->headers);
     if (r->ext) r->ext_free(r->ext);
     tn__free(r);
@@ -14451,6 +14686,7 @@ TN__PRIVATE void tn__hreq_release(tn__hreq *r) {
     r->released = 1;
     tn__loop_remove_handle(&r->handle);
     tn__hreq_drop_lent(r);
+    tn__hreq_gzip_done(r);
     if (!srv || srv->stopped || srv->nfree >= TN__REQ_MAX_POOL) {
         tn__hreq_free_mem(r);
         return;
@@ -14459,6 +14695,7 @@ TN__PRIVATE void tn__hreq_release(tn__hreq *r) {
     tn__buf_trim(&r->body, TN__REQ_KEEP_BUF);
     tn__buf_trim(&r->resp, TN__REQ_KEEP_BUF);
     tn__buf_trim(&r->out, TN__REQ_KEEP_BUF);
+    tn__buf_trim(&r->gzbuf, TN__REQ_KEEP_BUF);
     r->next_free = srv->free_reqs;
     srv->free_reqs = r;
     srv->nfree++;
@@ -14789,11 +15026,93 @@ TN__PRIVATE bool tn__status_has_body(int status) {
     return !(status < 200 || status == 204 || status == 304);
 }
 
+// ---- compress_response (the rules: >>gzip)
+
+// The compressor goes back to the server for the next gzipped response
+// (one kept: a steady state allocates none), or is freed.
+TN__PRIVATE void tn__hreq_gzip_done(tn__hreq *r) {
+    r->gzipping = 0;
+    if (!r->gz) return;
+    tn_http_server *srv = r->srv;
+    if (srv && !srv->stopped && !srv->gz_spare) {
+        tn_deflate_reset(r->gz);
+        srv->gz_spare = r->gz;
+    } else {
+        tn_deflate_free(r->gz);
+    }
+    r->gz = NULL;
+}
+
+// Compresses the body buffered so far, its lent pieces too, in order, into
+// r->out: a sync flush while the response streams (the client gets all of
+// it now), the end of the gzip stream when the response finishes.
+TN__PRIVATE void tn__hreq_gzip_body(tn__hreq *r) {
+    int flush = r->finished ? TN_DEFLATE_FINISH : TN_DEFLATE_SYNC_FLUSH;
+    const char *out = r->out.data ? r->out.data : "";
+    tn_buf *z = &r->gzbuf;
+    size_t from = 0;
+    int rc = 0;
+    tn_buf_clear(z);
+    for (size_t i = 0; i < r->nlent && !rc; i++) {
+        tn__lent *l = &r->lent[i];
+        rc = tn__gzip_append(r->gz, z, out + from, l->at - from, TN_DEFLATE_NO_FLUSH);
+        if (!rc) rc = tn__gzip_append(r->gz, z, l->data, l->len, TN_DEFLATE_NO_FLUSH);
+        from = l->at;
+    }
+    if (!rc) rc = tn__gzip_append(r->gz, z, out + from, r->out.len - from, flush);
+    tn__hreq_drop_lent(r);
+    tn_buf t = r->out;
+    r->out = *z;
+    *z = t;
+    tn_buf_clear(z);
+    if (rc) {  // what went out is a cut gzip stream: the client must see it end
+        TN__LOGE("compressing a response: %s; closing the connection", tn_strerror(rc));
+        r->keep_alive = 0;
+        if (r->conn) r->conn->closing = 1;
+        tn__hreq_clear_body(r);
+    }
+    if (r->finished || rc) tn__hreq_gzip_done(r);
+}
+
+// Adds Accept-Encoding to Vary (caches keep both forms apart).
+TN__PRIVATE void tn__hreq_gzip_vary(tn__hreq *r) {
+    if (tn__gzip_vary(tn_get_response_header(&r->pub, "Vary"), &r->gzbuf) == 1)
+        tn_set_header(&r->pub, "Vary", r->gzbuf.data);
+}
+
+// Decides whether the response about to start is gzipped, and says so in
+// its headers. A response finishing now is compressed whole here, so its
+// Content-Length is the compressed size.
+TN__PRIVATE void tn__hreq_gzip_start(tn__hreq *r, bool finishing) {
+    tn_handler *h = &r->pub;
+    tn_http_server *srv = r->srv;
+    if (!srv || !srv->desc.compress_response || r->status == 206 ||
+        !tn_http_compressible(tn_get_response_header(h, "Content-Type")))
+        return;
+    tn__hreq_gzip_vary(r);
+    if (!tn_http_gzip_acceptable(tn_get_header(h, "Accept-Encoding")) ||
+        tn_get_response_header(h, "Content-Encoding").ptr || tn_get_response_header(h, "Content-Range").ptr ||
+        (r->head_method && (!finishing || tn_get_response_header(h, "Content-Length").ptr)) ||
+        (finishing && r->out.len + r->lent_bytes < srv->desc.compress_min_length))
+        return;
+    tn_deflate_desc d = {TN_DEFLATE_GZIP, srv->desc.compress_level, 15, 8, NULL, 0};
+    r->gz = srv->gz_spare ? srv->gz_spare : tn_deflate_new(&d);
+    srv->gz_spare = NULL;
+    if (!r->gz) return;  // out of memory: it goes out as it is
+    tn_str etag = tn_get_response_header(h, "ETag");
+    tn_buf_clear(&r->gzbuf);
+    if (etag.ptr && tn__gzip_etag(&r->gzbuf, etag) == 0) tn_set_header(h, "ETag", r->gzbuf.data);
+    tn_set_header(h, "Content-Encoding", "gzip");
+    r->gzipping = 1;
+    if (finishing) tn__hreq_gzip_body(r);
+}
+
 // Builds the status line and headers into srv->out for connection c.
 TN__PRIVATE void tn__hreq_write_head(tn__hreq *r, bool finishing) {
     tn__hconn *c = r->conn;
     bool body_allowed = tn__status_has_body(r->status);
     tn_buf *resp = &r->resp;
+    if (body_allowed && !r->file_out) tn__hreq_gzip_start(r, finishing);
     if (!body_allowed) {
         tn__hreq_drop_header(resp, "Content-Length");
         tn__hreq_drop_header(resp, "Transfer-Encoding");
@@ -14844,6 +15163,7 @@ TN__PRIVATE void tn__hreq_write_head(tn__hreq *r, bool finishing) {
 // its lent pieces, and the written bytes between them, in order. A body
 // written in one large piece is lent too, instead of copied once more.
 TN__PRIVATE void tn__hreq_write_body(tn__hreq *r) {
+    if (r->gzipping) tn__hreq_gzip_body(r);
     uint64_t total = r->out.len + r->lent_bytes;
     if (!total) return;
     if (r->head_method || !tn__status_has_body(r->status)) {
@@ -15336,6 +15656,13 @@ TN_API tn_http_server *tn_http_server_new(tn_loop *loop, const tn_http_server_de
     d->header_timeout = d->header_timeout > 0 ? d->header_timeout : 20.0;
     d->body_timeout = d->body_timeout > 0 ? d->body_timeout : 60.0;
     d->drain_timeout = d->drain_timeout > 0 ? d->drain_timeout : 10.0;
+    d->compress_level = TN__DEF(d->compress_level, 6);
+    d->compress_min_length = TN__DEF(d->compress_min_length, 1024);
+    if (d->compress_level < 1 || d->compress_level > 9) {
+        TN__LOGE("tn_http_server_new: compress_level %d is not 1..9", d->compress_level);
+        tn__free(srv);
+        return NULL;
+    }
     tn__tlist *lists[3] = {&srv->idle, &srv->header, &srv->body};
     const char *what[3] = {"next request", "request head", "request body"};
     double timeouts[3] = {d->idle_connection_timeout, d->header_timeout, d->body_timeout};
@@ -15405,6 +15732,10 @@ TN__INTERNAL void tn__handler_set_ext(tn_handler *h, void *ext, void (*ext_free)
 TN__INTERNAL tn_buf *tn__handler_body(tn_handler *h) { return &TN__REQ(h)->out; }
 TN__INTERNAL void tn__handler_reset_headers(tn_handler *h) { tn__hreq_default_headers(TN__REQ(h)); }
 TN__INTERNAL bool tn__handler_deferred(const tn_handler *h) { return TN__REQ(h)->deferred; }
+TN__INTERNAL bool tn__handler_gzip_ok(const tn_handler *h) {
+    const tn__hreq *r = TN__REQ(h);
+    return r->srv && r->srv->desc.compress_response && tn_http_gzip_acceptable(tn_get_header(h, "Accept-Encoding"));
+}
 
 TN__INTERNAL bool tn__handler_draining(const tn_handler *h) {
     return TN__REQ(h)->srv && TN__REQ(h)->srv->draining;
@@ -19926,7 +20257,7 @@ TN__INTERNAL void tn__web_auto_etag(tn_handler *h);
 #endif
 // automatic ETag, path arguments and JSON output
 #if defined(TN_AMALGAMATION_LINES)
-#line 17 "src/web/handler.c"
+#line 18 "src/web/handler.c"
 #endif
 
 #include <string.h>
@@ -20012,7 +20343,10 @@ TN__INTERNAL bool tn__etag_matches(tn_str inm, tn_str etag) {
         const char *q = TN__CAST(const char *, memchr(inm.ptr + i + 1, '"', inm.len - i - 1));
         if (!q) return false;
         size_t end = (size_t)(q - inm.ptr) + 1;
-        if (end - start == etag.len && memcmp(inm.ptr + start, etag.ptr, etag.len) == 0) return true;
+        tn_str tag = tn__str_n(inm.ptr + start, end - start);
+        // The tag of the gzipped form names the same entity (compress_response).
+        if ((tag.len == etag.len && memcmp(tag.ptr, etag.ptr, etag.len) == 0) || tn__gzip_etag_is(tag, etag))
+            return true;
         i = end;
     }
     return false;
@@ -21574,6 +21908,7 @@ TN__PRIVATE tn_http_server *tn__app_server(tn_app *app) {
         d.request_cb = tn__app_request;
         d.headers_cb = tn__app_headers;
         d.user_data = app;
+        d.compress_response = d.compress_response || app->desc.compress_response;
         app->server = tn_http_server_new(app->loop, &d);
         if (!app->server) return NULL;
         tn__http_hooks hooks;

@@ -95,6 +95,12 @@ typedef struct tn_http_server_desc {
                                // tn_process_desc.stop_timeout (30)
     const char *server_header; // default "TornadoServer/tornado.h-<version>";
                                // "" sends no Server header
+    bool compress_response;    // gzip compressible responses for clients that
+                               // accept it (Tornado's compress_response; the
+                               // rules: >>gzip); default off
+    int compress_level;        // 1 (fastest) .. 9 (smallest); default 6 (Tornado's)
+    size_t compress_min_length;  // a response finished in one go is gzipped
+                                 // from this many bytes; default 1024 (Tornado's)
 } tn_http_server_desc;
 
 // Creates a server on `loop`; it listens after tn_http_server_listen.
