@@ -13,7 +13,7 @@ EXAMPLE_DIRS := $(patsubst examples/%/,%,$(sort $(dir $(wildcard examples/*/*.c)
 UNIT_SRC := tests/unit/main.c $(sort $(wildcard tests/unit/test_*.c))
 RUN_DEMO := chat
 
-.PHONY: all run test check-amalgamation clean fuzz bench bench-ws bench-deflate bench-client print-kq-src
+.PHONY: all run test check-amalgamation clean fuzz fuzz-long bench bench-ws bench-deflate bench-client print-kq-src
 all: tornado.h $(EXAMPLES) $(addprefix build/,$(EXAMPLE_DIRS)) build/testapp build/wsclient build/httpclient build/refapp build/zpipe build/pack build/fetch
 
 tornado.h: src/MANIFEST $(wildcard src/* src/*/*) tools/amalgamate.sh
@@ -194,3 +194,15 @@ bench-client: tornado.h
 
 clean:
 	rm -rf build
+
+# Fault injection (tests/faults/, tests/run.sh faults): the library under an
+# allocator that fails the Nth allocation, for every N along each scenario.
+build/faults/faults: $(wildcard tests/faults/*.c) tests/faults/faults.h tornado.h
+	@mkdir -p $(@D)
+	$(CC) $(TEST_CFLAGS) $(SAN) -o $@ $(filter %.c,$^) $(LIBS)
+
+# Every libFuzzer target for FUZZ_SECONDS (default 10 minutes) each, one after
+# the other (tests/fuzz/run.sh; `make test` runs them for a few seconds).
+FUZZ_SECONDS ?= 600
+fuzz-long: fuzz
+	tests/fuzz/run.sh $(FUZZ_SECONDS)

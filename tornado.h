@@ -46,6 +46,7 @@
                >>http_client  the HTTP/1.1 client, its pool (AsyncHTTPClient)
     websocket  >>ws_frame     frames, masks, close payloads
                >>websocket    a connection, at either end
+               >>ws_compress  permessage-deflate: options, memory
                >>ws_client    the client (websocket_connect)
     web        >>route        route patterns (regular expressions)
                >>template     the template engine
@@ -3231,6 +3232,82 @@ TN__END_DECLS
 #endif
 // ==== END src/websocket/frame.h ====
 
+// ==== BEGIN src/websocket/compress.h ====
+// ---------------------------------------------------------------------------
+#if defined(TN_AMALGAMATION_LINES)
+#line 1 "src/websocket/compress.h"
+#endif
+// >>ws_compress  permessage-deflate (RFC 7692): WebSocket messages compressed
+// ---------------------------------------------------------------------------
+// Tornado's websocket_compression_options. Off unless asked for: point
+// tn_ws_class.compression (a server route, >>ws_server) or
+// tn_ws_connect_desc.compression (>>ws_client) at a tn_ws_compression; a
+// zeroed one means every default:
+//
+//     static const tn_ws_compression pmd = {0};               // defaults
+//     static tn_ws_class echo_ws = {.on_message = echo, .compression = &pmd};
+//
+// A server takes the first offer of the client's Sec-WebSocket-Extensions it
+// can accept and declines the others (the connection then goes on
+// uncompressed): an offer with an unknown, repeated or malformed parameter,
+// or one without client_max_window_bits when client_max_window_bits here is
+// below 15 (the client could not be held to it). A client offers
+// permessage-deflate with the parameters below and fails the connection
+// (TN_EPARSE) when the server's answer is not one it may give. Messages of
+// at least min_size bytes go out compressed (RSV1 on their only frame);
+// control frames never are. A compressed message that inflates past
+// max_message_size closes with 1009, corrupt data with 1007, RSV1 where none
+// may be with 1002.
+//
+// Memory per connection, beyond the connection itself:
+//   with context takeover (the default: the best ratio, what browsers, Node's
+//   ws and Python's websockets ask for), both codecs stay for the whole
+//   connection once used: tn_deflate_memory(level, mem_level, our window)
+//   plus tn_inflate_memory(the peer's window), 254.5 + 39.5 = 294 KiB at the
+//   defaults; 7.9 + 8 = 16 KiB with both windows 9 bits and mem_level 1.
+//   Our window is the one negotiated for our side (at most ours here); the
+//   peer's is what we negotiate for it (a server: client_max_window_bits
+//   here, which declines clients that cannot be held to it).
+//   without context takeover in a direction, that direction's codec is made
+//   for each message and freed after it: an idle connection holds no
+//   compression state beyond a 64-byte record, at the cost of building the
+//   codec per message. TN_WS_COMPRESSION_MANY_CONNECTIONS asks for that both
+//   ways, the choice for a server holding many mostly idle connections.
+#ifndef TN__WEBSOCKET_COMPRESS_H
+#define TN__WEBSOCKET_COMPRESS_H
+
+TN__BEGIN_DECLS
+
+// Messages shorter than this go out uncompressed by default (compressing a
+// few bytes costs more than it saves: the 4-byte tail alone).
+#define TN_WS_COMPRESS_MIN_SIZE 64
+
+typedef struct tn_ws_compression {
+    int level;                        // 1 (fastest) .. 9 (smallest); default 6
+    int mem_level;                    // 1..9, the compressor's memory as zlib's
+                                      // memLevel; default 8
+    size_t min_size;                  // messages shorter go uncompressed;
+                                      // default TN_WS_COMPRESS_MIN_SIZE (1: all)
+    int server_max_window_bits;       // 8..15, the server's compressor window:
+                                      // a server uses at most this, a client
+                                      // asks for it when below 15; default 15
+    int client_max_window_bits;       // 8..15, the client's compressor window:
+                                      // a server holds the client to it (and
+                                      // keeps that much window to inflate), a
+                                      // client uses at most this; default 15
+    bool server_no_context_takeover;  // the server compresses each message
+                                      // alone (a server: always; a client: asks)
+    bool client_no_context_takeover;  // the client compresses each message alone
+} tn_ws_compression;
+
+// No context takeover either way: an idle connection holds no compression
+// state (see above). Positional, so that it works in C++ before C++20 too.
+#define TN_WS_COMPRESSION_MANY_CONNECTIONS {6, 8, 0, 15, 15, true, true}
+
+TN__END_DECLS
+#endif
+// ==== END src/websocket/compress.h ====
+
 // ==== BEGIN src/websocket/websocket.h ====
 // ---------------------------------------------------------------------------
 #if defined(TN_AMALGAMATION_LINES)
@@ -3245,7 +3322,8 @@ TN__END_DECLS
 // arrives, close 1007 otherwise); pings are answered; protocol errors close
 // with 1002, messages over max_message_size with 1009. Failing a connection
 // sends the close frame, ends our side of the TCP connection and waits up to
-// close_timeout for the peer to hang up.
+// close_timeout for the peer to hang up. Messages may be compressed
+// (permessage-deflate, >>ws_compress): callbacks see them inflated.
 //
 // Lifetimes: a tn_ws is valid until on_close returns, and on_close runs
 // exactly once for every connection that opened (a refused or failed
@@ -3255,7 +3333,7 @@ TN__END_DECLS
 #ifndef TN__WEBSOCKET_WEBSOCKET_H
 #define TN__WEBSOCKET_WEBSOCKET_H
 #if defined(TN_AMALGAMATION_LINES)
-#line 24 "src/websocket/websocket.h"
+#line 26 "src/websocket/websocket.h"
 #endif
 TN__BEGIN_DECLS
 
@@ -3295,6 +3373,9 @@ typedef struct tn_ws_class {
     double close_timeout;           // seconds to wait for the peer's close; default 5
     size_t max_write_buffer_size;   // queued output before a peer that does not
                                     // read is dropped; default: the server's
+    const tn_ws_compression *compression;  // a server route's permessage-deflate
+                                    // (>>ws_compress; must outlive the app);
+                                    // NULL: declined, as Tornado's default
     void *user_data;                // the initial tn_ws_user_data of each connection
 } tn_ws_class;
 
@@ -3357,7 +3438,9 @@ TN__END_DECLS
 //
 // The answer must be "101" with "Upgrade: websocket", "Connection: Upgrade"
 // and the right Sec-WebSocket-Accept; a subprotocol the server picked must be
-// one we offered, and any extension (we offer none) fails the connection.
+// one we offered, and an extension we did not offer fails the connection
+// (permessage-deflate, see >>ws_compress, is offered when the desc has
+// compression, and the server's answer to it is checked).
 // After our close frame, the client waits for the server to end TCP (RFC
 // 6455 §7.1.1), up to close_timeout. Lifetimes as on the server side: a
 // client's tn_ws is valid from on_connect (status 0) until on_close returns,
@@ -3386,6 +3469,8 @@ typedef struct tn_ws_connect_desc {
     const tn_ws_class *cls;          // callbacks and limits (prepare, check_origin and
                                      // select_subprotocol unused); must outlive the
                                      // connection; NULL: none
+    const tn_ws_compression *compression;  // offer permessage-deflate with these
+                                     // options (copied); NULL: no offer
     tn_ws_connect_cb on_connect;     // required; runs exactly once
     void *user_data;                 // on_connect's and the tn_ws_user_data; NULL:
                                      // cls->user_data
@@ -4020,15 +4105,16 @@ TN__END_DECLS
 // to HTTP/1.0, to a missing "Upgrade: websocket" ("Can \"Upgrade\" only to
 // \"WebSocket\".") or "Connection: Upgrade" and to a Sec-WebSocket-Key that is
 // not 16 bytes in base64, 403 when check_origin refuses, and 426 (with
-// "Sec-WebSocket-Version: 13") to other versions. Extensions such as
-// permessage-deflate are declined: the answer names none.
+// "Sec-WebSocket-Version: 13") to other versions. permessage-deflate is
+// negotiated when the class has compression (>>ws_compress); other
+// extensions are declined: the answer names none.
 //
 // A refused handshake gets no on_close. From the 101 on, the connection is a
 // tn_ws like any other (>>websocket).
 #ifndef TN__WEB_WS_SERVER_H
 #define TN__WEB_WS_SERVER_H
 #if defined(TN_AMALGAMATION_LINES)
-#line 27 "src/web/ws_server.h"
+#line 28 "src/web/ws_server.h"
 #endif
 TN__BEGIN_DECLS
 
@@ -8825,6 +8911,15 @@ typedef struct tn__cbitem {
     void *arg;
 } tn__cbitem;
 
+// A callback for when tn_loop_add_callback is out of memory: the node lives
+// in its owner (a stream), so queueing it cannot fail. Loop thread only; a
+// node is queued at most once at a time.
+typedef struct tn__post {
+    struct tn__post *next;
+    tn_cb cb;
+    void *arg;
+} tn__post;
+
 // An object the loop owns and must close at tn_loop_free (stream, server,
 // periodic callback). `close` must release the object's resources; it may
 // queue callbacks, which tn_loop_free still runs.
@@ -8882,6 +8977,7 @@ struct tn_loop {
     tn__cbitem *cbq, *cbrun;
     size_t cbq_len, cbq_cap, cbrun_cap;
     int cbq_nonempty;        // atomic hint read without the lock
+    tn__post *posts, *posts_last;  // tn__loop_post's, run after the queue's
     // timers: a pool of records and a binary min-heap of their indices
     tn__timer *timers;
     uint32_t timers_cap, timers_free;  // free list head + 1 (0: empty)
@@ -8909,6 +9005,8 @@ struct tn_loop {
 };
 
 TN__INTERNAL void tn__loop_add_handle(tn_loop *loop, tn__handle *h);
+// Queues p->cb(loop, p->arg) to run with the next callbacks; never fails.
+TN__INTERNAL void tn__loop_post(tn_loop *loop, tn__post *p);
 TN__INTERNAL void tn__loop_remove_handle(tn__handle *h);
 TN__INTERNAL void tn__loop_add_drainer(tn_loop *loop, tn__drainer *d);
 // Safe to call twice, and for a drainer never added.
@@ -9467,7 +9565,23 @@ TN__PRIVATE void tn__loop_run_callbacks(tn_loop *loop) {
     loop->cbrun_cap = cap;
     TN__ATOMIC_STORE(&loop->cbq_nonempty, 0);
     tn__mutex_unlock(&loop->cb_lock);
+    tn__post *posts = loop->posts;
+    loop->posts = loop->posts_last = NULL;
     for (size_t i = 0; i < n; i++) run[i].cb(loop, run[i].arg);
+    while (posts) {
+        tn__post *p = posts;
+        posts = p->next;
+        p->next = NULL;
+        p->cb(loop, p->arg);
+    }
+}
+
+TN__INTERNAL void tn__loop_post(tn_loop *loop, tn__post *p) {
+    p->next = NULL;
+    if (loop->posts_last) loop->posts_last->next = p;
+    else loop->posts = p;
+    loop->posts_last = p;
+    TN__ATOMIC_STORE(&loop->cbq_nonempty, 1);
 }
 
 // ---- running
@@ -11005,6 +11119,7 @@ typedef union tn__rcb {
 struct tn_stream {
     tn__handle handle;
     tn_loop *loop;
+    tn__post post;         // tn__stream_schedule's, when the loop's queue is out of memory
     int fd;
     int close_reason;
     unsigned char events;  // what the loop watches for us
@@ -11101,8 +11216,11 @@ TN__PRIVATE void tn__stream_kick(tn_loop *loop, void *arg);
 // the caller's own call).
 TN__PRIVATE void tn__stream_schedule(tn_stream *s) {
     if (s->scheduled) return;
-    if (tn_loop_add_callback(s->loop, tn__stream_kick, s) == 0) s->scheduled = 1;
-    else TN__LOGE("stream: cannot queue a callback (out of memory)");
+    s->scheduled = 1;
+    if (tn_loop_add_callback(s->loop, tn__stream_kick, s) == 0) return;
+    s->post.cb = tn__stream_kick;  // out of memory: a close must still be delivered
+    s->post.arg = s;
+    tn__loop_post(s->loop, &s->post);
 }
 
 // Where the delimiter search starts: a delimiter may straddle what was
@@ -12130,10 +12248,19 @@ TN_API int tn_tcp_connect(tn_loop *loop, const tn_connect_desc *d, tn_connect_cb
         }
         c->resolving = 1;
     }
+    c->timer = tn_loop_call_later(loop, d->timeout > 0 ? d->timeout : 20.0, tn__connect_on_timeout, c);
+    if (!c->resolving) {
+        c->start = tn_loop_call_later(loop, 0, tn__connect_start, c);
+        if (!c->timer.id || !c->start.id) {  // out of memory: it would never start or never time out
+            tn_loop_remove_timeout(loop, c->timer);
+            tn_loop_remove_timeout(loop, c->start);
+            tn__free(c->addrs);
+            tn__free(c);
+            return TN_ENOMEM;
+        }
+    }
     c->handle.close = tn__connect_handle_close;
     tn__loop_add_handle(loop, &c->handle);
-    c->timer = tn_loop_call_later(loop, d->timeout > 0 ? d->timeout : 20.0, tn__connect_on_timeout, c);
-    if (!c->resolving) c->start = tn_loop_call_later(loop, 0, tn__connect_start, c);
     return 0;
 }
 // ==== END src/net/tcp.c ====
@@ -14246,6 +14373,9 @@ TN__INTERNAL void tn__handler_reset_headers(tn_handler *h);
 TN__INTERNAL bool tn__handler_gzip_ok(const tn_handler *h);
 // True when the request callback deferred the answer (tn_defer).
 TN__INTERNAL bool tn__handler_deferred(const tn_handler *h);
+// The answer cannot be right (e.g. arguments lost to an allocation failure):
+// tn_finish sends a 500 instead, or cuts the connection once the head is out.
+TN__INTERNAL void tn__handler_nomem(tn_handler *h);
 // True when the response holds lent bytes (tn_write_ref, tn_write_buf): the
 // web layer then computes no automatic ETag over them.
 TN__INTERNAL bool tn__handler_has_lent(const tn_handler *h);
@@ -14324,6 +14454,8 @@ struct tn__hconn {
     tn__tlist *tlist;
     double deadline;
     unsigned closing : 1;      // close once the current response is out
+    unsigned out_lost : 1;     // a piece of its output could not be queued (out of
+                               // memory): the rest cannot go out as it is
     char remote_ip[46];
 };
 
@@ -14375,6 +14507,7 @@ struct tn__hreq {
     unsigned keep_alive : 1, head_method : 1, headers_sent : 1, chunked_out : 1, until_close : 1, finished : 1,
         deferred : 1, dispatching : 1, body_done : 1, released : 1, file_out : 1,
         file_pending : 1,  // tn_send_file's body is on its way: the request is the file's
+        nomem : 1,         // the handler's answer lost bytes (out of memory): 500, or a cut
         gzipping : 1;      // the body goes out through gz
 };
 
@@ -14417,6 +14550,11 @@ TN__PRIVATE bool tn__header_ok(const char *name, const char *value) {
 TN__PRIVATE void tn__hconn_flush_out_now(tn_http_server *srv, bool now) {
     tn__hconn *c = srv->out_conn;
     srv->out_conn = NULL;
+    if (c && c->out_lost) {  // a response with a hole would misframe the rest: close instead
+        tn_buf_clear(&srv->out);
+        tn_stream_close(c->stream);
+        return;
+    }
     if (!c || !srv->out.len) return;
     // A failure closes the stream, and its close callback tells the rest.
     tn__stream_write(c->stream, srv->out.data, srv->out.len, NULL, NULL, now);
@@ -14465,7 +14603,9 @@ TN__PRIVATE int tn__hconn_queue(tn__hconn *c, const void *data, size_t len) {
     tn_http_server *srv = c->srv;
     if (srv->out_conn && srv->out_conn != c) tn__hconn_flush_out(srv);
     srv->out_conn = c;
-    return tn_buf_append(&srv->out, data, len);
+    if (!c->out_lost && tn_buf_append(&srv->out, data, len) == 0) return 0;
+    c->out_lost = 1;
+    return TN_ENOMEM;
 }
 
 // Sends lent bytes after what c has queued, without copying them; they are
@@ -14478,13 +14618,18 @@ TN__PRIVATE void tn__hconn_lend(tn__hconn *c, const char *data, size_t len, tn_r
 
 TN__PRIVATE void tn__free_release(void *p) { tn__free(p); }
 
-// A bare error answer before any handler ran; then the connection closes.
-TN__PRIVATE void tn__hconn_reject(tn__hconn *c, int status) {
+// Queues a bare answer with an empty body (one piece: it is all there or not at all).
+TN__PRIVATE void tn__hconn_bare(tn__hconn *c, int status) {
     char line[160];
     int n = snprintf(line, sizeof line, "HTTP/1.1 %d %s\r\nContent-Length: 0\r\nConnection: close\r\n\r\n", status,
                      tn_http_reason(status));
-    TN__LOGD("%s: %d %s", c->remote_ip, status, tn_http_reason(status));
     tn__hconn_queue(c, line, (size_t)n);
+}
+
+// A bare error answer before any handler ran; then the connection closes.
+TN__PRIVATE void tn__hconn_reject(tn__hconn *c, int status) {
+    TN__LOGD("%s: %d %s", c->remote_ip, status, tn_http_reason(status));
+    tn__hconn_bare(c, status);
     c->closing = 1;
     tn__hconn_flush_out(c->srv);
     tn__hconn_close(c);
@@ -15112,6 +15257,7 @@ TN__PRIVATE void tn__hreq_write_head(tn__hreq *r, bool finishing) {
     tn__hconn *c = r->conn;
     bool body_allowed = tn__status_has_body(r->status);
     tn_buf *resp = &r->resp;
+    int lost = 0;  // a header line could not be added
     if (body_allowed && !r->file_out) tn__hreq_gzip_start(r, finishing);
     if (!body_allowed) {
         tn__hreq_drop_header(resp, "Content-Length");
@@ -15127,13 +15273,12 @@ TN__PRIVATE void tn__hreq_write_head(tn__hreq *r, bool finishing) {
         // A HEAD answer may announce the length of the GET it stands for.
         if (!(r->head_method && tn_get_response_header(&r->pub, "Content-Length").ptr)) {
             tn__hreq_drop_header(resp, "Content-Length");
-            tn_buf_append(resp, "Content-Length: ", 16);
-            tn__buf_append_num(resp, r->out.len + r->lent_bytes, 10);
-            tn_buf_append(resp, "\r\n", 2);
+            lost |= tn_buf_append(resp, "Content-Length: ", 16) | tn__buf_append_num(resp, r->out.len + r->lent_bytes, 10) |
+                    tn_buf_append(resp, "\r\n", 2);
         }
     } else if (r->pub.request.version.ptr[7] == '1' && !r->head_method) {
         tn__hreq_drop_header(resp, "Content-Length");
-        tn_buf_append_str(resp, "Transfer-Encoding: chunked\r\n");
+        lost |= tn_buf_append_str(resp, "Transfer-Encoding: chunked\r\n");
         r->chunked_out = 1;
     } else {
         r->until_close = !r->head_method;  // HTTP/1.0: the close ends the body
@@ -15142,8 +15287,9 @@ TN__PRIVATE void tn__hreq_write_head(tn__hreq *r, bool finishing) {
     if (c && c->closing) r->keep_alive = 0;
     tn__hreq_drop_header(resp, "Connection");
     bool v11 = r->pub.request.version.ptr[7] == '1';
-    if (!r->keep_alive && v11) tn_buf_append_str(resp, "Connection: close\r\n");
-    else if (r->keep_alive && !v11) tn_buf_append_str(resp, "Connection: keep-alive\r\n");
+    if (!r->keep_alive && v11) lost |= tn_buf_append_str(resp, "Connection: close\r\n");
+    else if (r->keep_alive && !v11) lost |= tn_buf_append_str(resp, "Connection: keep-alive\r\n");
+    if (lost && c) c->out_lost = 1;
     const char *reason = r->reason[0] ? r->reason : tn_http_reason(r->status);
     char line[96] = "HTTP/1.1 ";
     line[9] = (char)('0' + r->status / 100);
@@ -15213,6 +15359,23 @@ TN_API int tn_flush(tn_handler *h, tn_stream_write_cb cb, void *arg) {
     return 0;
 }
 
+// The answer lost bytes to an allocation failure: a bare 500 when nothing
+// was sent yet, else the connection ends without the body's end (a short
+// Content-Length body or no last chunk: the client sees an error).
+TN__PRIVATE void tn__hreq_nomem_answer(tn__hreq *r) {
+    TN__LOGE("%s: out of memory while answering %.*s: %s", r->remote_ip, (int)r->pub.request.path.len,
+             r->pub.request.path.ptr, r->headers_sent ? "connection cut" : "500");
+    tn__hreq_clear_body(r);
+    r->keep_alive = 0;
+    if (!r->headers_sent) {
+        tn__hconn_bare(r->conn, 500);
+        r->headers_sent = 1;
+        r->status = 500;
+    } else {
+        r->conn->out_lost = 1;
+    }
+}
+
 TN_API int tn_finish(tn_handler *h) {
     tn__hreq *r = TN__REQ(h);
     if (r->finished) return TN_ECLOSED;
@@ -15222,6 +15385,7 @@ TN_API int tn_finish(tn_handler *h) {
     tn__hconn *c = r->conn;
     if (c) {
         if (!r->body_done) r->keep_alive = 0;  // answered before the body was read
+        if (r->nomem) tn__hreq_nomem_answer(r);
         if (r->out.len + r->lent_bytes && !tn__status_has_body(r->status)) {
             TN__LOGE("a %d response cannot have a body; dropped", r->status);
             tn__hreq_clear_body(r);
@@ -15283,7 +15447,11 @@ TN_API int tn_send_file(tn_handler *h, int fd, uint64_t offset, uint64_t length)
         return tn_finish(h);
     }
     r->deferred = 1;  // finished by tn__hreq_file_sent
-    if (tn_stream_write_file(c->stream, fd, offset, length, tn__hreq_file_sent, r) != 0) return tn_finish(h);
+    if (tn_stream_write_file(c->stream, fd, offset, length, tn__hreq_file_sent, r) != 0) {
+        c->out_lost = 1;  // the head promised the file: the connection ends short
+        r->keep_alive = 0;
+        return tn_finish(h);
+    }
     r->file_pending = 1;
     return 0;
 }
@@ -15403,7 +15571,9 @@ TN_API int tn_write(tn_handler *h, const void *data, size_t len) {
     tn__hreq *r = TN__REQ(h);
     if (r->finished || r->file_out) return TN_ECLOSED;
     if (!r->conn && r->headers_sent) return 0;  // the client left: nothing to send to
-    return tn_buf_append(&r->out, data, len);
+    int rc = tn_buf_append(&r->out, data, len);
+    if (rc) r->nomem = 1;  // handlers seldom check: tn_finish answers 500 instead
+    return rc;
 }
 
 TN_API int tn_write_ref(tn_handler *h, const void *data, size_t len, tn_release_cb release, void *arg) {
@@ -15732,6 +15902,7 @@ TN__INTERNAL void tn__handler_set_ext(tn_handler *h, void *ext, void (*ext_free)
 TN__INTERNAL tn_buf *tn__handler_body(tn_handler *h) { return &TN__REQ(h)->out; }
 TN__INTERNAL void tn__handler_reset_headers(tn_handler *h) { tn__hreq_default_headers(TN__REQ(h)); }
 TN__INTERNAL bool tn__handler_deferred(const tn_handler *h) { return TN__REQ(h)->deferred; }
+TN__INTERNAL void tn__handler_nomem(tn_handler *h) { TN__REQ(h)->nomem = 1; }
 TN__INTERNAL bool tn__handler_gzip_ok(const tn_handler *h) {
     const tn__hreq *r = TN__REQ(h);
     return r->srv && r->srv->desc.compress_response && tn_http_gzip_acceptable(tn_get_header(h, "Accept-Encoding"));
@@ -15893,7 +16064,7 @@ TN__INTERNAL void tn__hc_unlist(tn_http_client *c, tn_fetch *f);
 TN__INTERNAL void tn__hc_pump(tn_http_client *c);
 // Starts the queue later, never inside the user's call: on the way out of
 // the client's callback running now, else from a loop timer.
-TN__INTERNAL void tn__hc_pump_soon(tn_http_client *c);
+TN__INTERNAL int tn__hc_pump_soon(tn_http_client *c);  // 0 or TN_ENOMEM
 // Gives the connection back: to the pool when reusable, else closed.
 TN__INTERNAL void tn__hc_conn_release(tn__hc_conn *conn, bool reusable);
 // Ends every fetch and frees the client, or (inside one of its callbacks)
@@ -16287,15 +16458,17 @@ TN__PRIVATE void tn__hc_pump_cb(tn_loop *loop, void *arg) {
 }
 
 // Outside our callbacks: a zero-delay timer, not a queued callback (a freed
-// client can cancel it).
-TN__INTERNAL void tn__hc_pump_soon(tn_http_client *c) {
+// client can cancel it). Returns 0 or TN_ENOMEM.
+TN__INTERNAL int tn__hc_pump_soon(tn_http_client *c) {
     if (c->depth > 0) {  // tn__hc_leave pumps
         c->pump_wanted = true;
-        return;
+        return 0;
     }
-    if (c->pump_timer.id) return;
+    if (c->pump_timer.id) return 0;
     c->pump_timer = tn_loop_call_later(c->loop, 0, tn__hc_pump_cb, c);
-    if (!c->pump_timer.id) TN__LOGE("http client: cannot add a timer (out of memory)");
+    if (c->pump_timer.id) return 0;
+    TN__LOGE("http client: cannot add a timer (out of memory)");
+    return TN_ENOMEM;
 }
 
 // ---- the client
@@ -17264,8 +17437,14 @@ TN__PRIVATE int tn__fetch_start(tn_http_client *c, const tn_fetch_desc *d, tn_fe
     f->resp.start_time = tn_time_wall();
     double timeout = d->request_timeout > 0 ? d->request_timeout : 20.0;
     f->timer = tn_loop_call_later(loop, timeout, tn__fetch_on_timeout, f);
+    // never inside this call: on_response may not run in it
+    if (!f->timer.id || tn__hc_pump_soon(c) != 0) {  // out of memory: it would never start or end
+        if (f->timer.id) tn_loop_remove_timeout(loop, f->timer);
+        f->where = TN__HF_DONE;
+        tn__fetch_recycle(f);
+        return TN_ENOMEM;
+    }
     tn__hc_enqueue(c, f, false);
-    tn__hc_pump_soon(c);  // never inside this call: on_response may not run in it
     if (out) *out = f;
     return 0;
 }
@@ -17522,6 +17701,345 @@ TN_API int tn_ws_close_payload(char out[125], int code, const char *reason, size
 }
 // ==== END src/websocket/frame.c ====
 
+// ==== BEGIN src/websocket/compress_internal.h ====
+// ---------------------------------------------------------------------------
+#if defined(TN_AMALGAMATION_LINES)
+#line 1 "src/websocket/compress_internal.h"
+#endif
+// >>ws_compress_internal  What the connection core (websocket.c) and the two
+// handshakes (client.c, web/ws_server.c) use of permessage-deflate
+// ---------------------------------------------------------------------------
+#ifndef TN__WEBSOCKET_COMPRESS_INTERNAL_H
+#define TN__WEBSOCKET_COMPRESS_INTERNAL_H
+
+
+
+
+// A connection's negotiated permessage-deflate: what each direction uses
+// and its codec, NULL until the first message (and again after each one
+// when that direction has no context takeover).
+typedef struct tn__ws_pmd tn__ws_pmd;
+
+// A server's answer to the client's offers (the items of every
+// Sec-WebSocket-Extensions header, in order): the first acceptable offer is
+// taken, its answer line appended to `head` and *out set; none acceptable
+// leaves both alone. Returns 0 or TN_ENOMEM.
+TN__INTERNAL int tn__ws_pmd_accept(const tn_ws_compression *o, const tn_str *offers, int n, tn_buf *head,
+                                   tn__ws_pmd **out);
+// Appends a client's offer line (Sec-WebSocket-Extensions) for `o` to `req`.
+TN__INTERNAL int tn__ws_pmd_offer(const tn_ws_compression *o, tn_buf *req);
+// Checks the server's answer to our offer (the items of its
+// Sec-WebSocket-Extensions headers): none (declined: *out stays NULL) or
+// one valid permessage-deflate answer. Returns 0, TN_EPARSE (the reason
+// logged) or TN_ENOMEM.
+TN__INTERNAL int tn__ws_pmd_confirm(const tn_ws_compression *o, const tn_str *answers, int n, tn__ws_pmd **out);
+// Whether a message of `len` bytes goes out compressed.
+TN__INTERNAL bool tn__ws_pmd_wants(const tn__ws_pmd *p, size_t len);
+// Compresses one message into `out` (cleared first), without the 00 00 FF FF
+// tail (RFC 7692 §7.2.1). Returns 0 or TN_ENOMEM.
+TN__INTERNAL int tn__ws_pmd_compress(tn__ws_pmd *p, const void *in, size_t len, tn_buf *out);
+// Inflates one message's payload (the tail appended here) into `out`.
+// Returns 0, TN_EMSGSIZE past `max` bytes, TN_EPARSE for corrupt data or
+// TN_ENOMEM.
+TN__INTERNAL int tn__ws_pmd_inflate(tn__ws_pmd *p, const char *in, size_t len, tn_buf *out, size_t max);
+// Frees the state (NULL is fine).
+TN__INTERNAL void tn__ws_pmd_free(tn__ws_pmd *p);
+#endif
+// ==== END src/websocket/compress_internal.h ====
+
+// ==== BEGIN src/websocket/compress.c ====
+// >>ws_compress implementation: negotiation (RFC 7692 §5, §7.1) and the
+#if defined(TN_AMALGAMATION_LINES)
+#line 1 "src/websocket/compress.c"
+#endif
+// per-message codec (§7.2)
+#if defined(TN_AMALGAMATION_LINES)
+#line 12 "src/websocket/compress.c"
+#endif
+
+#include <string.h>
+
+// One direction of a connection: its codec settings and, while it lives, its codec.
+typedef struct tn__pmd_dir {
+    int window_bits;
+    bool no_takeover;   // each message alone: the codec is freed after it
+} tn__pmd_dir;
+
+struct tn__ws_pmd {
+    tn__pmd_dir send, recv;
+    int level, mem_level;
+    size_t min_size;
+    tn_deflate *def;
+    tn_inflate *inf;
+};
+
+// The parameters of one permessage-deflate offer or answer. Window bits:
+// 0 absent, -1 present without a value (a client's client_max_window_bits).
+typedef struct tn__pmd_params {
+    bool server_nct, client_nct;
+    int server_bits, client_bits;
+} tn__pmd_params;
+
+TN__PRIVATE int tn__pmd_or(int v, int def) { return v ? v : def; }
+
+// ---- parsing an offer or an answer
+
+// A window-bits value: "8".."15" without leading zeros, maybe quoted
+// (RFC 7692 §7.1.2). Returns it, or -1 when invalid.
+TN__PRIVATE int tn__pmd_bits(tn_str v) {
+    if (v.len >= 2 && v.ptr[0] == '"' && v.ptr[v.len - 1] == '"') v = tn__str_n(v.ptr + 1, v.len - 2);
+    if (v.len < 1 || v.len > 2 || v.ptr[0] < '1' || v.ptr[0] > '9') return -1;
+    int n = v.ptr[0] - '0';
+    if (v.len == 2) {
+        if (v.ptr[1] < '0' || v.ptr[1] > '9') return -1;
+        n = n * 10 + (v.ptr[1] - '0');
+    }
+    return n >= 8 && n <= 15 ? n : -1;
+}
+
+// Sets a flag parameter once; a value or a repeat is invalid.
+TN__PRIVATE bool tn__pmd_flag(bool *f, bool has_value) {
+    if (*f || has_value) return false;
+    *f = true;
+    return true;
+}
+
+// Sets a window-bits parameter once; without a value only if `bare_ok`.
+TN__PRIVATE bool tn__pmd_window(int *bits, tn_str value, bool has_value, bool bare_ok) {
+    if (*bits) return false;
+    *bits = has_value ? tn__pmd_bits(value) : bare_ok ? -1 : 0;
+    return has_value ? *bits > 0 : bare_ok;
+}
+
+// One "name[=value]" parameter. Returns false when it is not acceptable.
+TN__PRIVATE bool tn__pmd_param(tn_str item, tn__pmd_params *p, bool offer) {
+    size_t eq = 0;
+    while (eq < item.len && item.ptr[eq] != '=') eq++;
+    tn_str name = tn__http_trim(item.ptr, eq);
+    bool has_value = eq < item.len;
+    tn_str value = has_value ? tn__http_trim(item.ptr + eq + 1, item.len - eq - 1) : tn__str_n(NULL, 0);
+    if (tn_str_eq_nocase(name, tn_str_c("server_no_context_takeover"))) return tn__pmd_flag(&p->server_nct, has_value);
+    if (tn_str_eq_nocase(name, tn_str_c("client_no_context_takeover"))) return tn__pmd_flag(&p->client_nct, has_value);
+    if (tn_str_eq_nocase(name, tn_str_c("server_max_window_bits")))
+        return tn__pmd_window(&p->server_bits, value, has_value, false);
+    if (tn_str_eq_nocase(name, tn_str_c("client_max_window_bits")))
+        return tn__pmd_window(&p->client_bits, value, has_value, offer);
+    return false;  // an unknown parameter (§7.1: decline the offer, fail the answer)
+}
+
+// One element of Sec-WebSocket-Extensions, "permessage-deflate; a; b=1".
+// Returns 1 for a valid permessage-deflate one, 0 for another extension,
+// TN_EPARSE for permessage-deflate with a bad parameter.
+TN__PRIVATE int tn__pmd_parse(tn_str ext, tn__pmd_params *p, bool offer) {
+    memset(p, 0, sizeof *p);
+    size_t a = 0, b = 0;
+    while (b < ext.len && ext.ptr[b] != ';') b++;
+    if (!tn_str_eq_nocase(tn__http_trim(ext.ptr, b), tn_str_c("permessage-deflate"))) return 0;
+    while (b < ext.len) {
+        a = b + 1;
+        for (b = a; b < ext.len && ext.ptr[b] != ';';) b++;
+        if (!tn__pmd_param(tn__str_n(ext.ptr + a, b - a), p, offer)) return TN_EPARSE;
+    }
+    return 1;
+}
+
+// ---- the state
+
+TN__PRIVATE tn__ws_pmd *tn__pmd_new(const tn_ws_compression *o, tn__pmd_dir send, tn__pmd_dir recv) {
+    tn__ws_pmd *p = TN__CAST(tn__ws_pmd *, tn__calloc(1, sizeof *p));
+    if (!p) return NULL;
+    p->send = send;
+    p->recv = recv;
+    // zlib cannot compress with a 256-byte window and silently uses 512, so
+    // peers built on it send distances up to 512 after agreeing on 8.
+    if (p->recv.window_bits < 9) p->recv.window_bits = 9;
+    p->level = tn__pmd_or(o->level, 6);
+    p->mem_level = tn__pmd_or(o->mem_level, 8);
+    p->min_size = o->min_size ? o->min_size : TN_WS_COMPRESS_MIN_SIZE;
+    return p;
+}
+
+TN__INTERNAL void tn__ws_pmd_free(tn__ws_pmd *p) {
+    if (!p) return;
+    tn_deflate_free(p->def);
+    tn_inflate_free(p->inf);
+    tn__free(p);
+}
+
+// ---- the server's side
+
+// The answer to an acceptable offer, or TN_EPARSE when we cannot accept
+// it. Fills the two directions as the server sees them.
+TN__PRIVATE int tn__pmd_answer(const tn_ws_compression *o, const tn__pmd_params *q, tn_buf *line,
+                               tn__pmd_dir *send, tn__pmd_dir *recv) {
+    int our_client = tn__pmd_or(o->client_max_window_bits, 15);
+    int sbits = tn__pmd_or(o->server_max_window_bits, 15);
+    if (q->server_bits > 0 && q->server_bits < sbits) sbits = q->server_bits;
+    int cbits = 0;  // 0: not said; the client may use 15
+    if (our_client < 15 && !q->client_bits) return TN_EPARSE;  // it could not be held to our window
+    if (q->client_bits) cbits = q->client_bits > 0 && q->client_bits < our_client ? q->client_bits : our_client;
+    send->window_bits = sbits;
+    send->no_takeover = o->server_no_context_takeover || q->server_nct;
+    recv->window_bits = cbits && cbits < 15 ? cbits : 15;
+    recv->no_takeover = o->client_no_context_takeover || q->client_nct;
+    int r = tn_buf_append_str(line, "Sec-WebSocket-Extensions: permessage-deflate");
+    if (!r && send->no_takeover) r = tn_buf_append_str(line, "; server_no_context_takeover");
+    if (!r && recv->no_takeover) r = tn_buf_append_str(line, "; client_no_context_takeover");
+    if (!r && (sbits < 15 || q->server_bits)) r = tn_buf_appendf(line, "; server_max_window_bits=%d", sbits);
+    if (!r && cbits && cbits < 15) r = tn_buf_appendf(line, "; client_max_window_bits=%d", cbits);
+    return r ? r : tn_buf_append_str(line, "\r\n");
+}
+
+TN__INTERNAL int tn__ws_pmd_accept(const tn_ws_compression *o, const tn_str *offers, int n, tn_buf *head,
+                                   tn__ws_pmd **out) {
+    for (int i = 0; i < n; i++) {
+        tn__pmd_params q;
+        int k = tn__pmd_parse(offers[i], &q, true);
+        if (k == TN_EPARSE) TN__LOGD("websocket: declining %.*s", (int)offers[i].len, offers[i].ptr);
+        if (k != 1) continue;
+        size_t mark = head->len;
+        tn__pmd_dir send, recv;
+        int r = tn__pmd_answer(o, &q, head, &send, &recv);
+        if (r == TN_EPARSE) {
+            TN__LOGD("websocket: declining %.*s (no client_max_window_bits)", (int)offers[i].len, offers[i].ptr);
+            continue;
+        }
+        *out = r ? NULL : tn__pmd_new(o, send, recv);
+        if (*out) return 0;
+        head->len = mark;
+        head->data[mark] = '\0';
+        return TN_ENOMEM;
+    }
+    return 0;
+}
+
+// ---- the client's side
+
+TN__INTERNAL int tn__ws_pmd_offer(const tn_ws_compression *o, tn_buf *req) {
+    int sbits = tn__pmd_or(o->server_max_window_bits, 15), cbits = tn__pmd_or(o->client_max_window_bits, 15);
+    int r = tn_buf_append_str(req, "Sec-WebSocket-Extensions: permessage-deflate");
+    if (!r && o->server_no_context_takeover) r = tn_buf_append_str(req, "; server_no_context_takeover");
+    if (!r && o->client_no_context_takeover) r = tn_buf_append_str(req, "; client_no_context_takeover");
+    if (!r && sbits < 15) r = tn_buf_appendf(req, "; server_max_window_bits=%d", sbits);
+    // Always said: we can hold our window to whatever the server asks.
+    if (!r) r = tn_buf_append_str(req, "; client_max_window_bits");
+    if (!r && cbits < 15) r = tn_buf_appendf(req, "=%d", cbits);
+    return r ? r : tn_buf_append_str(req, "\r\n");
+}
+
+// Why the server's answer `a` to our offer `o` is not one it may give
+// (RFC 7692 §7.1.1, §7.1.2), or NULL.
+TN__PRIVATE const char *tn__pmd_answer_wrong(const tn_ws_compression *o, const tn__pmd_params *a) {
+    int sbits = tn__pmd_or(o->server_max_window_bits, 15), cbits = tn__pmd_or(o->client_max_window_bits, 15);
+    if (o->server_no_context_takeover && !a->server_nct) return "no server_no_context_takeover we asked for";
+    if (sbits < 15 && !a->server_bits) return "no server_max_window_bits we asked for";
+    if (a->server_bits > sbits) return "a server_max_window_bits above ours";
+    if (a->client_bits > cbits) return "a client_max_window_bits above ours";
+    return NULL;
+}
+
+TN__INTERNAL int tn__ws_pmd_confirm(const tn_ws_compression *o, const tn_str *answers, int n, tn__ws_pmd **out) {
+    *out = NULL;
+    if (n == 0) return 0;  // declined
+    tn__pmd_params a;
+    const char *why = n > 1 ? "more than one extension" : NULL;
+    if (!why && tn__pmd_parse(answers[0], &a, false) != 1) why = "an extension or a parameter we did not offer";
+    if (!why) why = tn__pmd_answer_wrong(o, &a);
+    if (why) {
+        TN__LOGW("websocket client: the server's 101 has %s", why);
+        return TN_EPARSE;
+    }
+    int cbits = tn__pmd_or(o->client_max_window_bits, 15);
+    tn__pmd_dir send, recv;
+    send.window_bits = a.client_bits > 0 && a.client_bits < cbits ? a.client_bits : cbits;
+    send.no_takeover = a.client_nct || o->client_no_context_takeover;
+    recv.window_bits = a.server_bits > 0 ? a.server_bits : 15;
+    recv.no_takeover = a.server_nct;
+    *out = tn__pmd_new(o, send, recv);
+    return *out ? 0 : TN_ENOMEM;
+}
+
+// ---- messages
+
+TN__INTERNAL bool tn__ws_pmd_wants(const tn__ws_pmd *p, size_t len) { return p && len >= p->min_size; }
+
+TN__INTERNAL int tn__ws_pmd_compress(tn__ws_pmd *p, const void *in, size_t len, tn_buf *out) {
+    if (!p->def) {
+        tn_deflate_desc d;
+        memset(&d, 0, sizeof d);
+        d.format = TN_DEFLATE_RAW;
+        d.level = p->level;
+        d.window_bits = p->send.window_bits;
+        d.mem_level = p->mem_level;
+        p->def = tn_deflate_new(&d);
+        if (!p->def) return TN_ENOMEM;
+    }
+    tn_buf_clear(out);
+    const char *src = TN__CAST(const char *, in);
+    size_t left = len;
+    int r = 0;
+    while (r == 0) {
+        // A sync flush of n bytes takes at most the bound of a finished stream.
+        if (tn_buf_reserve(out, tn_deflate_bound(left) + 16)) return TN_ENOMEM;
+        size_t in_len = left, out_len = out->cap - out->len - 1;
+        r = tn_deflate_update(p->def, src, &in_len, out->data + out->len, &out_len, TN_DEFLATE_SYNC_FLUSH);
+        src += in_len;
+        left -= in_len;
+        out->len += out_len;
+    }
+    if (r < 0) return r;
+    out->len -= 4;  // the flush's 00 00 FF FF, which the receiver puts back
+    out->data[out->len] = '\0';
+    if (p->send.no_takeover) {
+        tn_deflate_free(p->def);
+        p->def = NULL;
+    }
+    return 0;
+}
+
+// Inflates `len` bytes of `in` into `out`, at most max + 1 bytes in all.
+TN__PRIVATE int tn__pmd_inflate_part(tn__ws_pmd *p, const char *in, size_t len, tn_buf *out, size_t max) {
+    for (;;) {
+        size_t want = max + 1 - out->len, room = TN__MIN(want, (size_t)16384 + len * 4);
+        if (tn_buf_reserve(out, room)) return TN_ENOMEM;
+        size_t in_len = len, out_len = room;
+        int r = tn_inflate_update(p->inf, in, &in_len, out->data + out->len, &out_len);
+        in += in_len;
+        len -= in_len;
+        out->len += out_len;
+        if (r < 0) return r;
+        if (out->len > max) return TN_EMSGSIZE;
+        if (r == 0 && in_len == 0 && out_len == 0) return TN_EPARSE;  // no progress: never loop
+        // A message may end its stream with a final block: what follows (the
+        // tail) starts a new one, which may refer back into this one.
+        if (r == 1) tn_inflate_reset(p->inf, !p->recv.no_takeover);
+        if (len == 0 && out_len < room) return 0;
+    }
+}
+
+TN__INTERNAL int tn__ws_pmd_inflate(tn__ws_pmd *p, const char *in, size_t len, tn_buf *out, size_t max) {
+    static const char tail[4] = {0, 0, '\xff', '\xff'};
+    if (!p->inf) {
+        tn_inflate_desc d;
+        memset(&d, 0, sizeof d);
+        d.format = TN_DEFLATE_RAW;
+        d.window_bits = p->recv.window_bits;
+        p->inf = tn_inflate_new(&d);
+        if (!p->inf) return TN_ENOMEM;
+    }
+    tn_buf_clear(out);
+    int r = tn__pmd_inflate_part(p, in, len, out, max);
+    if (!r) r = tn__pmd_inflate_part(p, tail, sizeof tail, out, max);
+    if (r == TN_EPARSE) TN__LOGW("websocket: bad compressed data: %s", tn_inflate_error(p->inf));
+    if (r || p->recv.no_takeover) {
+        tn_inflate_free(p->inf);
+        p->inf = NULL;
+    }
+    if (out->data) out->data[out->len] = '\0';
+    return r;
+}
+// ==== END src/websocket/compress.c ====
+
 // ==== BEGIN src/websocket/websocket_internal.h ====
 // ---------------------------------------------------------------------------
 #if defined(TN_AMALGAMATION_LINES)
@@ -17534,7 +18052,7 @@ TN_API int tn_ws_close_payload(char out[125], int code, const char *reason, size
 #ifndef TN__WEBSOCKET_WEBSOCKET_INTERNAL_H
 #define TN__WEBSOCKET_WEBSOCKET_INTERNAL_H
 #if defined(TN_AMALGAMATION_LINES)
-#line 17 "src/websocket/websocket_internal.h"
+#line 18 "src/websocket/websocket_internal.h"
 #endif
 
 // A path argument kept beyond the request: its value and its group's name.
@@ -17563,6 +18081,7 @@ struct tn_ws {
     // closing
     unsigned close_sent : 1, close_received : 1, failed : 1, client : 1;
     unsigned whole : 1;      // the message arrived whole: it is in the loop's buffer
+    unsigned compressed : 1; // the message being read has RSV1 (permessage-deflate)
     int close_code;          // for on_close
     char *close_reason;      // for on_close; NULL: ""
     tn_timeout close_timer, ping_timer, pong_timer;
@@ -17571,6 +18090,8 @@ struct tn_ws {
     // a server's connection, in its HTTP server's list while open: a drain
     // says goodbye to it (tn__ws_server_drain)
     tn__upgraded up;
+    // permessage-deflate, when negotiated (compress.c)
+    tn__ws_pmd *pmd;
     // a client's handshake in progress (client.c)
     tn__ws_hs *hs;
     // copied from the request: path arguments and the subprotocol, one block
@@ -17610,7 +18131,7 @@ TN__INTERNAL bool tn__ws_headers_have_token(const tn_header *hs, size_t nh, cons
 #endif
 // closing, keep-alive), the same for both ends
 #if defined(TN_AMALGAMATION_LINES)
-#line 19 "src/websocket/websocket.c"
+#line 20 "src/websocket/websocket.c"
 #endif
 
 #include <string.h>
@@ -17661,12 +18182,14 @@ TN__PRIVATE int tn__ws_write_chunks(tn_ws *ws, char *chunk, size_t used, const c
 // Queues one unfragmented frame, masked with a fresh key when we are the
 // client (RFC 6455 §5.3). A peer that lets more than max_write_buffer_size
 // pile up is dropped (Tornado's StreamBufferFullError).
-TN__PRIVATE int tn__ws_write_frame(tn_ws *ws, int op, const void *data, size_t len, tn_stream_write_cb cb) {
+// RSV1 marks a message compressed by permessage-deflate.
+TN__PRIVATE int tn__ws_write_frame(tn_ws *ws, int op, bool rsv1, const void *data, size_t len,
+                                   tn_stream_write_cb cb) {
     char chunk[TN__WS_CHUNK];
     uint8_t key[4];
     memset(key, 0, sizeof key);
     int r = ws->client ? tn_random_bytes(key, sizeof key) : 0;
-    int hl = r ? r : tn_ws_frame_write_header(chunk, true, op, false, ws->client, key, len);
+    int hl = r ? r : tn_ws_frame_write_header(chunk, true, op, rsv1, ws->client, key, len);
     if (hl < 0) return hl;
     size_t max = ws->cls->max_write_buffer_size, queued = tn_stream_write_buffer_size(ws->stream);
     if (max && (queued > max || (size_t)hl + len > max - queued)) r = TN_ENOBUFS;
@@ -17693,7 +18216,7 @@ TN__PRIVATE void tn__ws_arm_close_timer(tn_ws *ws) {
 
 // Sends a close frame (payload already built) and waits for the peer.
 TN__PRIVATE int tn__ws_send_close(tn_ws *ws, const char *payload, size_t len, tn_stream_write_cb cb) {
-    int r = tn__ws_write_frame(ws, TN_WS_OP_CLOSE, payload, len, cb);
+    int r = tn__ws_write_frame(ws, TN_WS_OP_CLOSE, false, payload, len, cb);
     ws->close_sent = 1;
     if (!r) tn__ws_arm_close_timer(ws);
     return r;
@@ -17748,17 +18271,34 @@ TN__PRIVATE void tn__ws_fail_conn(tn_ws *ws, int code, const char *why) {
 enum { TN__WS_WHOLE_MAX = 64 * 1024 };
 TN__PRIVATE tn_buf *tn__ws_payload_buf(tn_ws *ws) { return ws->whole ? tn__loop_buf(ws->loop) : &ws->msg; }
 
+// Inflates a compressed message into `plain`; fails the connection (1009,
+// 1007 or 1011) and returns false when it cannot.
+TN__PRIVATE bool tn__ws_inflate(tn_ws *ws, const tn_buf *m, tn_buf *plain) {
+    int r = tn__ws_pmd_inflate(ws->pmd, m->data ? m->data : "", m->len, plain, tn__ws_max_message(ws));
+    if (r == TN_EMSGSIZE) tn__ws_fail_conn(ws, TN_WS_CLOSE_MESSAGE_TOO_BIG, "message too big");
+    else if (r == TN_EPARSE) tn__ws_fail_conn(ws, TN_WS_CLOSE_INVALID_DATA, "bad compressed data");
+    else if (r) tn__ws_fail_conn(ws, TN_WS_CLOSE_INTERNAL_ERROR, "out of memory");
+    return r == 0;
+}
+
 TN__PRIVATE void tn__ws_message_done(tn_ws *ws) {
     bool binary = ws->msg_op == TN_WS_OP_BINARY;
+    tn_buf *m = tn__ws_payload_buf(ws), plain;
+    memset(&plain, 0, sizeof plain);
+    bool ok = !ws->compressed || tn__ws_inflate(ws, m, &plain);
+    if (ws->compressed) m = &plain;
     ws->msg_op = 0;
-    if (!binary && !tn_utf8_complete(&ws->utf8)) {
+    bool text_ok = binary || ((!ws->compressed || !m->len || tn_utf8_validate(&ws->utf8, m->data, m->len) == 0) &&
+                              tn_utf8_complete(&ws->utf8));
+    if (ok && !text_ok) {
         tn__ws_fail_conn(ws, TN_WS_CLOSE_INVALID_DATA, "text message is not valid UTF-8");
-        return;
+        ok = false;
     }
     // After our close frame, messages are no longer delivered (RFC 6455 §1.4).
-    tn_buf *m = tn__ws_payload_buf(ws);
-    if (ws->cls->on_message && !ws->close_sent) ws->cls->on_message(ws, m->data ? m->data : "", m->len, binary);
-    if (ws->whole) tn_buf_clear(m);
+    if (ok && ws->cls->on_message && !ws->close_sent)
+        ws->cls->on_message(ws, m->data ? m->data : "", m->len, binary);
+    tn_buf_free(&plain);
+    if (ws->whole) tn_buf_clear(tn__loop_buf(ws->loop));
     else tn_buf_free(&ws->msg);  // an idle connection keeps no message buffer
 }
 
@@ -17794,7 +18334,7 @@ TN__PRIVATE void tn__ws_control_done(tn_ws *ws) {
         tn__ws_on_close_frame(ws, p, len);
         break;
     case TN_WS_OP_PING:
-        if (tn__ws_can_send(ws)) tn__ws_write_frame(ws, TN_WS_OP_PONG, p, len, NULL);
+        if (tn__ws_can_send(ws)) tn__ws_write_frame(ws, TN_WS_OP_PONG, false, p, len, NULL);
         if (c->on_ping) c->on_ping(ws, p, len);
         break;
     default:  // pong
@@ -17830,6 +18370,7 @@ TN__PRIVATE bool tn__ws_data_frame_ok(tn_ws *ws) {
     }
     if (f->opcode != TN_WS_OP_CONTINUATION) {
         ws->msg_op = f->opcode;
+        ws->compressed = f->rsv1;
         tn_utf8_reset(&ws->utf8);
     }
     return true;
@@ -17841,6 +18382,7 @@ TN__PRIVATE size_t tn__ws_read_header(tn_ws *ws, const char *p, size_t len) {
     memset(&o, 0, sizeof o);
     o.max_payload = tn__ws_max_message(ws);
     o.mask = ws->client ? TN_WS_MASK_FORBIDDEN : TN_WS_MASK_REQUIRED;
+    o.allow_rsv1 = ws->pmd != NULL;
     int n = tn_ws_frame_parse(p, len, &ws->fh, &o);
     if (n == TN_INCOMPLETE) return 0;
     if (n < 0) {
@@ -17873,7 +18415,8 @@ TN__PRIVATE size_t tn__ws_read_payload(tn_ws *ws, const char *p, size_t len) {
     char *dst = b->data + b->len - k;
     if (f->masked) tn_ws_mask(dst, k, f->mask_key, ws->fgot);
     ws->fgot += k;
-    if (ws->msg_op == TN_WS_OP_TEXT && !(f->opcode & 0x8) && tn_utf8_validate(&ws->utf8, dst, k) != 0) {
+    // A compressed message is checked once inflated.
+    if (ws->msg_op == TN_WS_OP_TEXT && !ws->compressed && !(f->opcode & 0x8) && tn_utf8_validate(&ws->utf8, dst, k) != 0) {
         tn__ws_fail_conn(ws, TN_WS_CLOSE_INVALID_DATA, "text message is not valid UTF-8");
         return len;
     }
@@ -17913,7 +18456,7 @@ TN__INTERNAL void tn__ws_ping_tick(tn_loop *loop, void *arg) {
     const tn_ws_class *c = ws->cls;
     ws->ping_timer.id = 0;
     if (!tn__ws_can_send(ws)) return;
-    if (tn__ws_write_frame(ws, TN_WS_OP_PING, NULL, 0, NULL) != 0) return;
+    if (tn__ws_write_frame(ws, TN_WS_OP_PING, false, NULL, 0, NULL) != 0) return;
     double timeout = c->ping_timeout > 0 ? c->ping_timeout : c->ping_interval;
     if (!ws->pong_timer.id) ws->pong_timer = tn_loop_call_later(loop, timeout, tn__ws_pong_timeout, ws);
     ws->ping_timer = tn_loop_call_later(loop, c->ping_interval, tn__ws_ping_tick, ws);
@@ -17929,6 +18472,7 @@ TN__INTERNAL void tn__ws_server_drain(tn__upgraded *u, bool now) {
 
 TN__INTERNAL void tn__ws_free(tn_ws *ws) {
     tn_buf_free(&ws->msg);
+    tn__ws_pmd_free(ws->pmd);
     tn__free(ws->close_reason);
     tn__free(ws->mem);
     tn__free(ws);
@@ -17982,13 +18526,20 @@ TN__INTERNAL bool tn__ws_headers_have_token(const tn_header *hs, size_t nh, cons
 TN_API int tn_ws_send(tn_ws *ws, const void *data, size_t len, bool binary) {
     if (!tn__ws_can_send(ws)) return TN_ECLOSED;
     if (!binary && !tn_utf8_valid(data, len)) return TN_EINVAL;
-    return tn__ws_write_frame(ws, binary ? TN_WS_OP_BINARY : TN_WS_OP_TEXT, data, len, NULL);
+    int op = binary ? TN_WS_OP_BINARY : TN_WS_OP_TEXT;
+    if (!tn__ws_pmd_wants(ws->pmd, len)) return tn__ws_write_frame(ws, op, false, data, len, NULL);
+    tn_buf z;
+    memset(&z, 0, sizeof z);
+    int r = tn__ws_pmd_compress(ws->pmd, data, len, &z);
+    if (!r) r = tn__ws_write_frame(ws, op, true, z.data, z.len, NULL);
+    tn_buf_free(&z);
+    return r;
 }
 
 TN_API int tn_ws_ping(tn_ws *ws, const void *data, size_t len) {
     if (!tn__ws_can_send(ws)) return TN_ECLOSED;
     if (len > 125) return TN_EINVAL;
-    return tn__ws_write_frame(ws, TN_WS_OP_PING, data, len, NULL);
+    return tn__ws_write_frame(ws, TN_WS_OP_PING, false, data, len, NULL);
 }
 
 TN_API int tn_ws_close(tn_ws *ws, int code, const char *reason) {
@@ -18014,7 +18565,7 @@ TN_API tn_loop *tn_ws_loop(const tn_ws *ws) { return ws->loop; }
 // ==== BEGIN src/websocket/client.c ====
 // >>ws_client implementation
 #if defined(TN_AMALGAMATION_LINES)
-#line 20 "src/websocket/client.c"
+#line 21 "src/websocket/client.c"
 #endif
 
 #include <string.h>
@@ -18031,6 +18582,8 @@ struct tn__ws_hs {
     tn_buf req;               // the request head, until it is queued
     char accept[TN_WS_ACCEPT_LEN + 1];
     char *offered;
+    bool compress;            // permessage-deflate offered, as `pmd` says
+    tn_ws_compression pmd;
 };
 
 // The class of a client given none (zero: every default, no callbacks).
@@ -18064,6 +18617,7 @@ TN__PRIVATE int tn__ws_build_request(tn_buf *b, const tn_url *u, const tn_ws_con
                            "Sec-WebSocket-Version: 13\r\n",
                            key);
     if (!r && *offered) r = tn_buf_appendf(b, "Sec-WebSocket-Protocol: %s\r\n", offered);
+    if (!r && d->compression) r = tn__ws_pmd_offer(d->compression, b);
     if (!r && d->origin) r = tn_buf_appendf(b, "Origin: %s\r\n", d->origin);
     for (int i = 0; d->headers && d->headers[i] && !r; i++) r = tn_buf_appendf(b, "%s\r\n", d->headers[i]);
     return r ? r : tn_buf_append_str(b, "\r\n");
@@ -18169,13 +18723,18 @@ TN__PRIVATE int tn__ws_check_answer(tn_ws *ws, const char *data, size_t len) {
     else if (!tn__ws_headers_have_token(h, n, "Connection", "upgrade")) why = "no \"Connection: Upgrade\"";
     else if (tn_headers_count(h, n, "Sec-WebSocket-Accept") != 1 || !tn_str_eq(acc, hs->accept))
         why = "a wrong Sec-WebSocket-Accept";
-    else if (tn_headers_count(h, n, "Sec-WebSocket-Extensions"))
+    else if (!hs->compress && tn_headers_count(h, n, "Sec-WebSocket-Extensions"))
         why = "an extension we did not offer";
     else if (tn__ws_take_protocol(ws, h, n) != 0)
         why = "a subprotocol we did not offer";
-    if (!why) return 0;
-    TN__LOGW("websocket client: the server's 101 has %s", why);
-    return TN_EPARSE;
+    if (why) {
+        TN__LOGW("websocket client: the server's 101 has %s", why);
+        return TN_EPARSE;
+    }
+    if (!hs->compress) return 0;
+    tn_str ext[TN__WS_MAX_TOKENS];
+    int k = tn__ws_header_tokens(h, n, "Sec-WebSocket-Extensions", ext, TN__WS_MAX_TOKENS);
+    return tn__ws_pmd_confirm(&hs->pmd, ext, k, &ws->pmd);
 }
 
 TN__PRIVATE void tn__ws_on_answer(tn_stream *s, int status, const char *data, size_t len, void *arg) {
@@ -18258,6 +18817,8 @@ TN__PRIVATE int tn__ws_client_new(tn_loop *loop, const tn_ws_connect_desc *d, co
     ws->cls = d->cls ? d->cls : &tn__ws_no_class;
     ws->user_data = d->user_data ? d->user_data : ws->cls->user_data;
     hs->cb = d->on_connect;
+    hs->compress = d->compression != NULL;
+    if (d->compression) hs->pmd = *d->compression;
     hs->offered = TN__CAST(char *, (void *)(hs + 1));
     memcpy(hs->offered, offered.data, offered.len);
     tn_buf_free(&offered);
@@ -18271,7 +18832,7 @@ TN__PRIVATE int tn__ws_client_new(tn_loop *loop, const tn_ws_connect_desc *d, co
     }
     size_t nextra = 0;
     while (d->headers && d->headers[nextra]) nextra++;
-    size_t want = 5 + (*hs->offered ? 1 : 0) + (d->origin ? 1 : 0) + nextra;
+    size_t want = 5 + (*hs->offered ? 1 : 0) + (d->compression ? 1 : 0) + (d->origin ? 1 : 0) + nextra;
     if (!r && nextra > TN__WS_MAX_EXTRA_HEADERS) r = TN_EINVAL;
     if (!r) r = tn__ws_check_request_head(&hs->req, want);
     if (r) {
@@ -20449,10 +21010,17 @@ TN_API int tn_write_json_end(tn_handler *h) {
 // ==== BEGIN src/web/arguments.c ====
 // >>arguments implementation: query and body arguments, uploaded files
 #if defined(TN_AMALGAMATION_LINES)
-#line 12 "src/web/arguments.c"
+#line 14 "src/web/arguments.c"
 #endif
 
 #include <string.h>
+
+// An invalid input is ignored (as Tornado); arguments lost to an allocation
+// failure fail the request instead (the handler would see defaults: it gets a 500).
+TN__PRIVATE void tn__web_parsed(tn_handler *h, int rc, const char *what) {
+    if (rc == TN_ENOMEM) tn__handler_nomem(h);
+    else if (rc) TN__LOGW("invalid %s; ignored", what);
+}
 
 TN__PRIVATE void tn__web_parse_body(tn__webreq *w, tn_handler *h) {
     w->body_done = 1;
@@ -20460,10 +21028,12 @@ TN__PRIVATE void tn__web_parse_body(tn__webreq *w, tn_handler *h) {
     tn_str body = h->request.body;
     if (!ct.ptr || !body.len) return;
     if (ct.len >= 33 && tn_str_eq_nocase(tn__str_n(ct.ptr, 33), tn_str_c("application/x-www-form-urlencoded"))) {
-        if (tn_args_parse(&w->body, body.ptr, body.len, NULL) != 0) TN__LOGW("invalid form body; ignored");
+        tn__web_parsed(h, tn_args_parse(&w->body, body.ptr, body.len, NULL), "form body");
     } else if (ct.len >= 19 && tn_str_eq_nocase(tn__str_n(ct.ptr, 19), tn_str_c("multipart/form-data"))) {
         w->files_done = 1;
-        if (tn_multipart_parse(&w->files, ct, body.ptr, body.len, NULL) == 0) tn_multipart_to_args(&w->files, &w->body);
+        int rc = tn_multipart_parse(&w->files, ct, body.ptr, body.len, NULL);
+        if (rc == 0) rc = tn_multipart_to_args(&w->files, &w->body);
+        if (rc == TN_ENOMEM) tn__handler_nomem(h);
     }
 }
 
@@ -20471,8 +21041,7 @@ TN__PRIVATE const tn_args *tn__web_query(tn_handler *h) {
     tn__webreq *w = tn__web(h);
     if (!w->query_done) {
         w->query_done = 1;
-        if (tn_args_parse(&w->query, h->request.query.ptr, h->request.query.len, NULL) != 0)
-            TN__LOGW("invalid query string; ignored");
+        tn__web_parsed(h, tn_args_parse(&w->query, h->request.query.ptr, h->request.query.len, NULL), "query string");
     }
     return &w->query;
 }
@@ -20553,7 +21122,7 @@ TN_API const tn_multipart *tn_get_files(tn_handler *h) {
 // ==== BEGIN src/web/cookies.c ====
 // >>cookies implementation: the request's cookies, Set-Cookie, signed cookies
 #if defined(TN_AMALGAMATION_LINES)
-#line 13 "src/web/cookies.c"
+#line 14 "src/web/cookies.c"
 #endif
 
 #include <string.h>
@@ -20567,7 +21136,7 @@ TN_API const char *tn_get_cookie(tn_handler *h, const char *name, const char *de
         size_t pos = 0;
         tn_str c;
         while (tn_headers_next(h->request.headers, h->request.num_headers, "Cookie", &pos, &c))
-            tn_cookie_parse(&w->cookies, c.ptr, c.len);
+            if (tn_cookie_parse(&w->cookies, c.ptr, c.len) == TN_ENOMEM) tn__handler_nomem(h);  // a 500, not "absent"
     }
     const tn_str *v = tn_args_get(&w->cookies, name);
     return v ? v->ptr : def;
@@ -21304,7 +21873,7 @@ TN_API int tn_render(tn_handler *h, const char *name, const tn_json_value *ctx) 
 #endif
 // §4.2), after which the connection core in websocket.c takes over
 #if defined(TN_AMALGAMATION_LINES)
-#line 21 "src/web/ws_server.c"
+#line 22 "src/web/ws_server.c"
 #endif
 
 #include <string.h>
@@ -21421,6 +21990,14 @@ TN__PRIVATE tn_str tn__ws_select_protocol(tn_ws *ws, tn_handler *h) {
     return i >= 0 && i < n ? offered[i] : tn__str_n(NULL, 0);
 }
 
+// permessage-deflate: the answer to the first acceptable offer, if any.
+TN__PRIVATE int tn__ws_negotiate(tn_ws *ws, tn_handler *h, tn_buf *head) {
+    tn_str offers[TN__WS_MAX_TOKENS];
+    int n = tn__ws_header_tokens(h->request.headers, h->request.num_headers, "Sec-WebSocket-Extensions", offers,
+                                 TN__WS_MAX_TOKENS);
+    return tn__ws_pmd_accept(ws->cls->compression, offers, n, head, &ws->pmd);
+}
+
 // Detaches the connection and answers 101. Returns 0 or an error (ws freed).
 TN__PRIVATE int tn__ws_accept(tn_ws *ws, tn_handler *h) {
     char accept[TN_WS_ACCEPT_LEN + 1];
@@ -21434,6 +22011,7 @@ TN__PRIVATE int tn__ws_accept(tn_ws *ws, tn_handler *h) {
                            accept);
     if (!r && ws->subprotocol.len)
         r = tn_buf_appendf(&head, "Sec-WebSocket-Protocol: %s\r\n", ws->subprotocol.ptr);
+    if (!r && ws->cls->compression) r = tn__ws_negotiate(ws, h, &head);
     if (!r) r = tn_buf_append_str(&head, "\r\n");
     if (r) {
         tn_buf_free(&head);

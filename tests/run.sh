@@ -2,14 +2,14 @@
 # The whole test suite, as `make test` runs it. Every check prints one line,
 # "PASS name", "FAIL name" or "SKIP name"; the last line counts them:
 #     N passed, M failed, K skipped
-# Usage: tests/run.sh [SECTION...]   sections: compile unit matrix valgrind integration
+# Usage: tests/run.sh [SECTION...]   sections: compile unit matrix valgrind integration faults fuzz
 # `make test` runs tests/setup.sh first, which installs the tools used here.
 set -u
 cd "$(dirname "$0")/.."
 out=build/test-results.txt
 mkdir -p build
 : > "$out"
-sections=${*:-"compile unit matrix valgrind integration"}
+sections=${*:-"compile unit matrix valgrind integration faults fuzz"}
 MAKE=${MAKE:-make}
 PY=${PY:-/usr/bin/python3}; [ -x "$PY" ] || PY=python3  # as tests/setup.sh
 export PY
@@ -127,6 +127,25 @@ integration)
         fi
         suite "$(basename "$t" .py)" "$PY" "$t"
     done
+    ;;
+faults)
+    # Allocation failures injected: every allocation of each scenario fails
+    # in turn (tests/faults/faults.c).
+    if $MAKE -s build/faults/faults > build/build.log 2>&1; then
+        # Every scenario with one failure at a time (the library must
+        # recover) and with every allocation failing from N on.
+        suite faults build/faults/faults
+    else
+        say "FAIL [faults] build"; tail -n 30 build/build.log | sed 's/^/    /'
+    fi
+    ;;
+fuzz)
+    # A smoke run of every libFuzzer target (make fuzz-long runs them long).
+    if $MAKE -s fuzz > build/build.log 2>&1; then
+        suite fuzz tests/fuzz/run.sh "${FUZZ_SMOKE_SECONDS:-5}"
+    else
+        say "FAIL [fuzz] build"; tail -n 30 build/build.log | sed 's/^/    /'
+    fi
     ;;
 *) echo "unknown section $s" >&2; exit 2 ;;
 esac; done

@@ -329,7 +329,23 @@ TN__PRIVATE void tn__loop_run_callbacks(tn_loop *loop) {
     loop->cbrun_cap = cap;
     TN__ATOMIC_STORE(&loop->cbq_nonempty, 0);
     tn__mutex_unlock(&loop->cb_lock);
+    tn__post *posts = loop->posts;
+    loop->posts = loop->posts_last = NULL;
     for (size_t i = 0; i < n; i++) run[i].cb(loop, run[i].arg);
+    while (posts) {
+        tn__post *p = posts;
+        posts = p->next;
+        p->next = NULL;
+        p->cb(loop, p->arg);
+    }
+}
+
+TN__INTERNAL void tn__loop_post(tn_loop *loop, tn__post *p) {
+    p->next = NULL;
+    if (loop->posts_last) loop->posts_last->next = p;
+    else loop->posts = p;
+    loop->posts_last = p;
+    TN__ATOMIC_STORE(&loop->cbq_nonempty, 1);
 }
 
 // ---- running

@@ -70,6 +70,7 @@ typedef union tn__rcb {
 struct tn_stream {
     tn__handle handle;
     tn_loop *loop;
+    tn__post post;         // tn__stream_schedule's, when the loop's queue is out of memory
     int fd;
     int close_reason;
     unsigned char events;  // what the loop watches for us
@@ -166,8 +167,11 @@ TN__PRIVATE void tn__stream_kick(tn_loop *loop, void *arg);
 // the caller's own call).
 TN__PRIVATE void tn__stream_schedule(tn_stream *s) {
     if (s->scheduled) return;
-    if (tn_loop_add_callback(s->loop, tn__stream_kick, s) == 0) s->scheduled = 1;
-    else TN__LOGE("stream: cannot queue a callback (out of memory)");
+    s->scheduled = 1;
+    if (tn_loop_add_callback(s->loop, tn__stream_kick, s) == 0) return;
+    s->post.cb = tn__stream_kick;  // out of memory: a close must still be delivered
+    s->post.arg = s;
+    tn__loop_post(s->loop, &s->post);
 }
 
 // Where the delimiter search starts: a delimiter may straddle what was

@@ -381,9 +381,18 @@ TN_API int tn_tcp_connect(tn_loop *loop, const tn_connect_desc *d, tn_connect_cb
         }
         c->resolving = 1;
     }
+    c->timer = tn_loop_call_later(loop, d->timeout > 0 ? d->timeout : 20.0, tn__connect_on_timeout, c);
+    if (!c->resolving) {
+        c->start = tn_loop_call_later(loop, 0, tn__connect_start, c);
+        if (!c->timer.id || !c->start.id) {  // out of memory: it would never start or never time out
+            tn_loop_remove_timeout(loop, c->timer);
+            tn_loop_remove_timeout(loop, c->start);
+            tn__free(c->addrs);
+            tn__free(c);
+            return TN_ENOMEM;
+        }
+    }
     c->handle.close = tn__connect_handle_close;
     tn__loop_add_handle(loop, &c->handle);
-    c->timer = tn_loop_call_later(loop, d->timeout > 0 ? d->timeout : 20.0, tn__connect_on_timeout, c);
-    if (!c->resolving) c->start = tn_loop_call_later(loop, 0, tn__connect_start, c);
     return 0;
 }
