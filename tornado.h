@@ -42,6 +42,7 @@
                >>tcp          TCP server and client
     http       >>http_parse   heads, framing, chunked bodies
                >>url  >>args  >>httputil  >>cookie  >>multipart
+               >>gzip         compress_response, decompress_response, Accept-Encoding
                >>http_server  the HTTP/1.1 server: requests, responses
                >>http_client  the HTTP/1.1 client, its pool (AsyncHTTPClient)
     websocket  >>ws_frame     frames, masks, close payloads
@@ -14368,9 +14369,6 @@ TN__INTERNAL tn_buf *tn__handler_body(tn_handler *h);
 // Replaces the response headers set so far with the server's defaults (an
 // error page starts afresh).
 TN__INTERNAL void tn__handler_reset_headers(tn_handler *h);
-// True when the server compresses responses (compress_response) and this
-// request accepts gzip: static files then serve NAME.gz or compress.
-TN__INTERNAL bool tn__handler_gzip_ok(const tn_handler *h);
 // True when the request callback deferred the answer (tn_defer).
 TN__INTERNAL bool tn__handler_deferred(const tn_handler *h);
 // The answer cannot be right (e.g. arguments lost to an allocation failure):
@@ -15903,10 +15901,6 @@ TN__INTERNAL tn_buf *tn__handler_body(tn_handler *h) { return &TN__REQ(h)->out; 
 TN__INTERNAL void tn__handler_reset_headers(tn_handler *h) { tn__hreq_default_headers(TN__REQ(h)); }
 TN__INTERNAL bool tn__handler_deferred(const tn_handler *h) { return TN__REQ(h)->deferred; }
 TN__INTERNAL void tn__handler_nomem(tn_handler *h) { TN__REQ(h)->nomem = 1; }
-TN__INTERNAL bool tn__handler_gzip_ok(const tn_handler *h) {
-    const tn__hreq *r = TN__REQ(h);
-    return r->srv && r->srv->desc.compress_response && tn_http_gzip_acceptable(tn_get_header(h, "Accept-Encoding"));
-}
 
 TN__INTERNAL bool tn__handler_draining(const tn_handler *h) {
     return TN__REQ(h)->srv && TN__REQ(h)->srv->draining;

@@ -1537,10 +1537,6 @@ TN__INTERNAL tn_buf *tn__handler_body(tn_handler *h) { return &TN__REQ(h)->out; 
 TN__INTERNAL void tn__handler_reset_headers(tn_handler *h) { tn__hreq_default_headers(TN__REQ(h)); }
 TN__INTERNAL bool tn__handler_deferred(const tn_handler *h) { return TN__REQ(h)->deferred; }
 TN__INTERNAL void tn__handler_nomem(tn_handler *h) { TN__REQ(h)->nomem = 1; }
-TN__INTERNAL bool tn__handler_gzip_ok(const tn_handler *h) {
-    const tn__hreq *r = TN__REQ(h);
-    return r->srv && r->srv->desc.compress_response && tn_http_gzip_acceptable(tn_get_header(h, "Accept-Encoding"));
-}
 
 TN__INTERNAL bool tn__handler_draining(const tn_handler *h) {
     return TN__REQ(h)->srv && TN__REQ(h)->srv->draining;

@@ -46,9 +46,6 @@ TN__INTERNAL tn_buf *tn__handler_body(tn_handler *h);
 // Replaces the response headers set so far with the server's defaults (an
 // error page starts afresh).
 TN__INTERNAL void tn__handler_reset_headers(tn_handler *h);
-// True when the server compresses responses (compress_response) and this
-// request accepts gzip: static files then serve NAME.gz or compress.
-TN__INTERNAL bool tn__handler_gzip_ok(const tn_handler *h);
 // True when the request callback deferred the answer (tn_defer).
 TN__INTERNAL bool tn__handler_deferred(const tn_handler *h);
 // The answer cannot be right (e.g. arguments lost to an allocation failure):
