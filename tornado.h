@@ -43,6 +43,7 @@
                >>tcp          TCP server and client
     http       >>http_parse   heads, framing, chunked bodies
                >>url  >>args  >>httputil  >>cookie  >>multipart
+               >>gzip         compress_response, decompress_response, Accept-Encoding
                >>http_server  the HTTP/1.1 server: requests, responses
                >>http_client  the HTTP/1.1 client, its pool (AsyncHTTPClient)
     websocket  >>ws_frame     frames, masks, close payloads
@@ -2631,6 +2632,60 @@ TN__END_DECLS
 #endif
 // ==== END src/http/util.h ====
 
+// ==== BEGIN src/http/gzip.h ====
+// ---------------------------------------------------------------------------
+#if defined(TN_AMALGAMATION_LINES)
+#line 1 "src/http/gzip.h"
+#endif
+// >>gzip  gzip content coding: Accept-Encoding, compressible types
+// (compress_response, decompress_response)
+// ---------------------------------------------------------------------------
+// What the server's compress_response (tn_http_server_desc, tn_app_desc)
+// and the client's decompress_response (tn_fetch_desc) decide with, for
+// handlers that negotiate a content coding themselves:
+//
+//     if (tn_http_gzip_acceptable(tn_get_header(h, "Accept-Encoding"))) ...
+//
+// compress_response (Tornado's setting, off by default) gzips a response
+// when all hold: its Content-Type is compressible (tn_http_compressible),
+// the client accepts gzip (tn_http_gzip_acceptable), the status has a body
+// and is not 206, the response has no Content-Encoding or Content-Range of
+// its own, the request is not a HEAD with a Content-Length set by hand, and
+// a response finished in one go has at least compress_min_length bytes
+// (1024, Tornado's MIN_LENGTH). Content-Length is set to the compressed
+// size, or the body goes chunked once tn_flush ran (each flush a sync flush,
+// so what was written reaches the client at once); an ETag gets "-gzip"
+// inside its quotes, and an If-None-Match naming either form matches.
+// Every response of a compressible type gets "Vary: Accept-Encoding",
+// compressed or not. Static files: see >>static.
+#ifndef TN__HTTP_GZIP_H
+#define TN__HTTP_GZIP_H
+
+
+TN__BEGIN_DECLS
+
+// The weight an Accept-Encoding value gives `coding` ("gzip" also matches
+// "x-gzip"), in thousandths: "gzip;q=0.5" gives 500, a named coding
+// without weight 1000, one covered only by "*" the weight of "*". -1 when
+// the value says nothing about it (then "identity" is acceptable and other
+// codings are not). A malformed weight counts as 0. A header that is absent
+// ({NULL,0}) says nothing; an empty one accepts identity only.
+TN_API int tn_http_accept_q(tn_str accept_encoding, const char *coding);
+// True when a response should be gzipped for this Accept-Encoding: gzip has
+// a weight above 0 and no lower than identity's, if identity has one
+// ("gzip;q=0.5" alone: yes; "gzip;q=0.5, identity": no; "*": yes;
+// "gzip;q=0, *": no; absent header: no).
+TN_API bool tn_http_gzip_acceptable(tn_str accept_encoding);
+// True for the media types worth compressing (parameters ignored, any case):
+// text/*, JSON, JavaScript, XML and SVG: application/json, javascript,
+// x-javascript, ecmascript, xml, xhtml+xml, atom+xml, rss+xml, image/svg+xml,
+// and any type ending in +json or +xml.
+TN_API bool tn_http_compressible(tn_str content_type);
+
+TN__END_DECLS
+#endif
+// ==== END src/http/gzip.h ====
+
 // ==== BEGIN src/http/cookie.h ====
 // ---------------------------------------------------------------------------
 #if defined(TN_AMALGAMATION_LINES)
@@ -2850,6 +2905,12 @@ typedef struct tn_http_server_desc {
                                // (Tornado's ssl_options; needs
                                // TN_ENABLE_TLS=1): the chain, PEM
     const char *keyfile;       // its key, PEM; default: in certfile
+    bool compress_response;    // gzip compressible responses for clients that
+                               // accept it (Tornado's compress_response; the
+                               // rules: >>gzip); default off
+    int compress_level;        // 1 (fastest) .. 9 (smallest); default 6 (Tornado's)
+    size_t compress_min_length;  // a response finished in one go is gzipped
+                                 // from this many bytes; default 1024 (Tornado's)
 } tn_http_server_desc;
 
 // Creates a server on `loop`; it listens after tn_http_server_listen.
@@ -3029,13 +3090,20 @@ TN__END_DECLS
 //
 // https:// needs TLS built in (TN_ENABLE_TLS=1; else TN_ENOTSUP): the
 // server's certificate is verified by default (see TLS), and a failed
-// verification is TN_ECERT. decompress_response waits for the gzip codec.
-// HTTP proxies work for http:// (absolute-form targets); https:// through a
-// proxy (CONNECT) is TN_ENOTSUP for now.
+// verification is TN_ECERT. HTTP proxies work for http:// (absolute-form
+// targets); https:// through a proxy (CONNECT) is TN_ENOTSUP for now.
+//
+// decompress_response (on unless no_decompress_response, as Tornado's): the
+// request says "Accept-Encoding: gzip" (unless its headers name one), and a
+// body with "Content-Encoding: gzip" (or x-gzip) is inflated as it arrives,
+// for r->body and streaming_callback alike; the header is then renamed
+// X-Consumed-Content-Encoding (as Tornado). max_body_size caps both the bytes
+// received and the inflated size, so a decompression bomb stops there with
+// TN_EMSGSIZE; a corrupt or truncated gzip body ends with TN_EPARSE.
 #ifndef TN__HTTP_CLIENT_H
 #define TN__HTTP_CLIENT_H
 #if defined(TN_AMALGAMATION_LINES)
-#line 55 "src/http/client.h"
+#line 62 "src/http/client.h"
 #endif
 TN__BEGIN_DECLS
 
@@ -3106,7 +3174,8 @@ typedef struct tn_fetch_desc {
     size_t max_body_size;            // default: the client's (100 MiB); with a
                                      // streaming_callback, no limit unless set
     bool expect_100_continue;        // send the body only after "100 Continue"
-    bool decompress_response;        // reserved for gzip: TN_ENOTSUP until the codec exists
+    bool no_decompress_response;     // neither ask for nor inflate gzip bodies
+                                     // (Tornado's decompress_response=False)
     const char *proxy_host;          // an HTTP proxy for this fetch; NULL: none
     int proxy_port;                  // default 8080
     const char *proxy_username;      // Proxy-Authorization: Basic
@@ -3146,7 +3215,7 @@ TN_API void tn_http_client_free(tn_http_client *c);
 TN_API tn_loop *tn_http_client_loop(const tn_http_client *c);
 // Starts a fetch; desc->on_response runs exactly once, later, on the loop's
 // thread. Returns 0, or TN_EINVAL (a bad URL, method or header line, no
-// on_response), TN_ENOTSUP (https://, decompress_response), TN_ECLOSED
+// on_response), TN_ENOTSUP (https://), TN_ECLOSED
 // (the client is being freed) or TN_ENOMEM: on_response will not run then.
 TN_API int tn_http_client_fetch(tn_http_client *c, const tn_fetch_desc *desc);
 // Tornado's HTTPClient.fetch: runs the client's loop (which must not be
@@ -3975,6 +4044,9 @@ typedef struct tn_app_desc {
     const char *static_url_prefix;      // default "/static/"
     const tn_packed_file *static_files; // files embedded by tools/pack, served under
                                         // the prefix when static_path is NULL
+    bool compress_response;             // gzip compressible responses, static files
+                                        // too (Tornado's setting; the rules: >>gzip
+                                        // and >>static); the same as server's
     const char *template_path;          // folder of tn_render's templates (copied);
                                         // each parsed on first use, then cached
     tn_http_server_desc server;         // for tn_app_listen: limits, timeouts,
@@ -14925,6 +14997,167 @@ unsatisfiable:
 }
 // ==== END src/http/util.c ====
 
+// ==== BEGIN src/http/gzip_internal.h ====
+// ---------------------------------------------------------------------------
+#if defined(TN_AMALGAMATION_LINES)
+#line 1 "src/http/gzip_internal.h"
+#endif
+// >>gzip_internal  What the server and the web layer share about gzip
+// responses (http/gzip.c)
+// ---------------------------------------------------------------------------
+#ifndef TN__HTTP_GZIP_INTERNAL_H
+#define TN__HTTP_GZIP_INTERNAL_H
+
+
+
+
+// What a gzipped response's ETag gets inside its closing quote.
+#define TN__GZIP_ETAG_SUFFIX "-gzip"
+
+// Compresses `len` bytes with `flush` (tn_deflate_update's), appending all
+// the output to `out`. Returns 0 or TN_ENOMEM.
+TN__INTERNAL int tn__gzip_append(tn_deflate *z, tn_buf *out, const void *in, size_t len, int flush);
+// Appends `etag` with TN__GZIP_ETAG_SUFFIX before its closing quote (at
+// the end if it has none). Returns 0 or TN_ENOMEM.
+TN__INTERNAL int tn__gzip_etag(tn_buf *out, tn_str etag);
+// True when `tag` (one entity tag of an If-None-Match) is `etag` with
+// TN__GZIP_ETAG_SUFFIX added as tn__gzip_etag does.
+TN__INTERNAL bool tn__gzip_etag_is(tn_str tag, tn_str etag);
+// The Vary value that adds "Accept-Encoding" to `vary` (the current value,
+// {NULL,0} if none): returns 1 with it in `out` (cleared first,
+// NUL-terminated), 0 when `vary` already names it or is "*", or TN_ENOMEM.
+TN__INTERNAL int tn__gzip_vary(tn_str vary, tn_buf *out);
+#endif
+// ==== END src/http/gzip_internal.h ====
+
+// ==== BEGIN src/http/gzip.c ====
+// >>gzip implementation
+#if defined(TN_AMALGAMATION_LINES)
+#line 9 "src/http/gzip.c"
+#endif
+
+#include <string.h>
+
+// A qvalue ("0", "0.5", "1.000"), in thousandths; -1 when malformed.
+TN__PRIVATE int tn__gzip_qvalue(tn_str v) {
+    if (!v.len || (v.ptr[0] != '0' && v.ptr[0] != '1') || v.len > 5 || (v.len > 1 && v.ptr[1] != '.')) return -1;
+    int q = (v.ptr[0] - '0') * 1000, scale = 100;
+    for (size_t i = 2; i < v.len; i++, scale /= 10) {
+        if (v.ptr[i] < '0' || v.ptr[i] > '9') return -1;
+        q += (v.ptr[i] - '0') * scale;
+    }
+    return q > 1000 ? -1 : q;
+}
+
+// The weight of one list element "coding;q=0.5;other=x" (1000 without q).
+TN__PRIVATE int tn__gzip_weight(const char *p, const char *end) {
+    int q = 1000;
+    while (p < end) {
+        const char *semi = TN__CAST(const char *, memchr(p, ';', (size_t)(end - p)));
+        const char *next = semi ? semi + 1 : end;
+        tn_str param = tn__http_trim(p, (size_t)(next - p - (semi ? 1 : 0)));
+        if (param.len >= 2 && (param.ptr[0] | 0x20) == 'q' && param.ptr[1] == '=') {
+            q = tn__gzip_qvalue(tn__http_trim(param.ptr + 2, param.len - 2));
+            if (q < 0) q = 0;  // malformed: not acceptable
+        }
+        p = next;
+    }
+    return q;
+}
+
+TN__PRIVATE bool tn__gzip_names(tn_str name, const char *coding) {
+    if (tn_str_eq_nocase(name, tn_str_c(coding))) return true;
+    return strcmp(coding, "gzip") == 0 && tn_str_eq_nocase(name, tn_str_c("x-gzip"));
+}
+
+TN_API int tn_http_accept_q(tn_str ae, const char *coding) {
+    if (!ae.ptr) return -1;
+    int named = -1, star = -1;
+    const char *p = ae.ptr, *end = ae.ptr + ae.len;
+    while (p < end) {
+        const char *comma = TN__CAST(const char *, memchr(p, ',', (size_t)(end - p)));
+        const char *elem_end = comma ? comma : end;
+        const char *semi = TN__CAST(const char *, memchr(p, ';', (size_t)(elem_end - p)));
+        tn_str name = tn__http_trim(p, (size_t)((semi ? semi : elem_end) - p));
+        int q = semi ? tn__gzip_weight(semi + 1, elem_end) : 1000;
+        if (tn__gzip_names(name, coding)) named = TN__MAX(named, q);
+        else if (tn_str_eq(name, "*")) star = TN__MAX(star, q);
+        p = comma ? comma + 1 : end;
+    }
+    return named >= 0 ? named : star;
+}
+
+TN_API bool tn_http_gzip_acceptable(tn_str ae) {
+    int gzip = tn_http_accept_q(ae, "gzip"), identity = tn_http_accept_q(ae, "identity");
+    return gzip > 0 && gzip >= identity;
+}
+
+TN__PRIVATE bool tn__gzip_ends_with(tn_str s, const char *suffix) {
+    size_t n = strlen(suffix);
+    return s.len >= n && tn_str_eq_nocase(tn__str_n(s.ptr + s.len - n, n), tn__str_n(suffix, n));
+}
+
+TN_API bool tn_http_compressible(tn_str ct) {
+    static const char *const types[] = {"application/json",       "application/javascript", "application/x-javascript",
+                                        "application/ecmascript", "application/xml",        "application/xhtml+xml",
+                                        "application/atom+xml",   "application/rss+xml",    "image/svg+xml"};
+    if (!ct.ptr) return false;
+    const char *semi = TN__CAST(const char *, memchr(ct.ptr, ';', ct.len));
+    tn_str t = tn__http_trim(ct.ptr, semi ? (size_t)(semi - ct.ptr) : ct.len);
+    if (t.len > 5 && tn_str_eq_nocase(tn__str_n(t.ptr, 5), tn_str_c("text/"))) return true;
+    for (size_t i = 0; i < TN__COUNTOF(types); i++)
+        if (tn_str_eq_nocase(t, tn_str_c(types[i]))) return true;
+    return tn__gzip_ends_with(t, "+json") || tn__gzip_ends_with(t, "+xml");
+}
+
+TN__INTERNAL int tn__gzip_append(tn_deflate *z, tn_buf *out, const void *in, size_t len, int flush) {
+    const char *p = TN__CAST(const char *, in);
+    for (;;) {
+        // Room for a good ratio's output; the loop asks for more as needed.
+        if (tn_buf_reserve(out, len / 4 + 4096)) return TN_ENOMEM;
+        size_t in_len = len, room = out->cap - out->len - 1, out_len = room;
+        int r = tn_deflate_update(z, p, &in_len, out->data + out->len, &out_len, flush);
+        out->len += out_len;
+        out->data[out->len] = '\0';
+        p += in_len, len -= in_len;
+        if (r < 0) return r;
+        // Done: the flush is complete, or without one, all input taken and
+        // the room not filled (nothing more waiting to come out).
+        if (r == 1 || (flush == TN_DEFLATE_NO_FLUSH && !len && out_len < room)) return 0;
+    }
+}
+
+TN__INTERNAL int tn__gzip_etag(tn_buf *out, tn_str etag) {
+    size_t at = etag.len && etag.ptr[etag.len - 1] == '"' ? etag.len - 1 : etag.len;
+    int r = tn_buf_append(out, etag.ptr, at);
+    if (!r) r = tn_buf_append_str(out, TN__GZIP_ETAG_SUFFIX);
+    return r ? r : tn_buf_append(out, etag.ptr + at, etag.len - at);
+}
+
+TN__INTERNAL bool tn__gzip_etag_is(tn_str tag, tn_str etag) {
+    size_t n = sizeof TN__GZIP_ETAG_SUFFIX - 1;
+    size_t at = etag.len && etag.ptr[etag.len - 1] == '"' ? etag.len - 1 : etag.len;
+    return tag.len == etag.len + n && memcmp(tag.ptr, etag.ptr, at) == 0 &&
+           memcmp(tag.ptr + at, TN__GZIP_ETAG_SUFFIX, n) == 0 && memcmp(tag.ptr + at + n, etag.ptr + at, etag.len - at) == 0;
+}
+
+TN__INTERNAL int tn__gzip_vary(tn_str vary, tn_buf *out) {
+    tn_buf_clear(out);
+    const char *p = vary.ptr, *end = vary.ptr + vary.len;
+    while (p && p < end) {
+        const char *comma = TN__CAST(const char *, memchr(p, ',', (size_t)(end - p)));
+        tn_str name = tn__http_trim(p, (size_t)((comma ? comma : end) - p));
+        if (tn_str_eq(name, "*") || tn_str_eq_nocase(name, tn_str_c("Accept-Encoding"))) return 0;
+        p = comma ? comma + 1 : end;
+    }
+    tn_str v = vary.ptr ? tn__http_trim(vary.ptr, vary.len) : tn__str_n("", 0);
+    int r = tn_buf_append(out, v.ptr, v.len);
+    if (!r && v.len) r = tn_buf_append(out, ", ", 2);
+    if (!r) r = tn_buf_append_str(out, "Accept-Encoding");
+    return r ? r : 1;
+}
+// ==== END src/http/gzip.c ====
+
 // ==== BEGIN src/http/cookie.c ====
 // >>cookie implementation
 #if defined(TN_AMALGAMATION_LINES)
@@ -15405,7 +15638,7 @@ TN__INTERNAL bool tn__handler_has_lent(const tn_handler *h);
 // ==== BEGIN src/http/server.c ====
 // >>http_server implementation
 #if defined(TN_AMALGAMATION_LINES)
-#line 22 "src/http/server.c"
+#line 25 "src/http/server.c"
 #endif
 
 #include <stdio.h>
@@ -15456,6 +15689,7 @@ struct tn_http_server {
     time_t date_sec;
     char date[TN_HTTP_DATE_SIZE];
     tn_buf defaults;           // "Server: ..\r\nContent-Type: ..\r\nDate: ..\r\n", per second
+    tn_deflate *gz_spare;      // a compressor for the next gzipped response
     tn_header *parsed;         // max_headers slots the parser fills; a request
                                // keeps only as many as it has (a parked one is small)
     // draining (tn_http_server_drain)
@@ -15509,6 +15743,8 @@ struct tn__hreq {
     tn_buf body;
     tn_buf resp;               // response header lines, "Name: value\r\n"
     tn_buf out;                // body written and not yet sent
+    tn_deflate *gz;            // compressing the body (compress_response)
+    tn_buf gzbuf;              // its output, swapped with `out`
     tn__lent *lent;            // with pieces of it lent, in order
     size_t nlent, lent_cap;
     uint64_t lent_bytes;
@@ -15527,7 +15763,8 @@ struct tn__hreq {
     unsigned keep_alive : 1, head_method : 1, headers_sent : 1, chunked_out : 1, until_close : 1, finished : 1,
         deferred : 1, dispatching : 1, body_done : 1, released : 1, file_out : 1,
         file_pending : 1,  // tn_send_file's body is on its way: the request is the file's
-        nomem : 1;         // the handler's answer lost bytes (out of memory): 500, or a cut
+        nomem : 1,         // the handler's answer lost bytes (out of memory): 500, or a cut
+        gzipping : 1;      // the body goes out through gz
 };
 
 #define TN__REQ(h) ((tn__hreq *)(void *)(h))
@@ -15537,6 +15774,7 @@ TN__PRIVATE void tn__hconn_read_head(tn__hconn *c, tn__tlist *wait);
 TN__PRIVATE void tn__hserver_drain_check(tn_http_server *srv);
 TN__PRIVATE void tn__hreq_release(tn__hreq *r);
 TN__PRIVATE void tn__hreq_clear_body(tn__hreq *r);
+TN__PRIVATE void tn__hreq_gzip_done(tn__hreq *r);
 
 // ---- small helpers
 
@@ -15591,6 +15829,7 @@ TN__PRIVATE void tn__hserver_free_mem(tn_http_server *srv) {
         srv->free_reqs = r->next_free;
         tn__hreq_free_mem(r);
     }
+    tn_deflate_free(srv->gz_spare);
     tn__free(srv);
 }
 
@@ -15799,14 +16038,14 @@ TN__PRIVATE tn__hreq *tn__hreq_take(tn_http_server *srv) {
         r = TN__CAST(tn__hreq *, tn__calloc(1, sizeof *r));
         if (!r) return NULL;
     }
-    tn_buf head = r->head, body = r->body, resp = r->resp, out = r->out;
+    tn_buf head = r->head, body = r->body, resp = r->resp, out = r->out, gzbuf = r->gzbuf;
     tn_header *headers = r->headers;
     size_t headers_cap = r->headers_cap, lent_cap = r->lent_cap;
     tn__lent *lent = r->lent;
     void *ext = r->ext;
     void (*ext_free)(void *) = r->ext_free;
     memset(r, 0, sizeof *r);
-    r->head = head, r->body = body, r->resp = resp, r->out = out;
+    r->head = head, r->body = body, r->resp = resp, r->out = out, r->gzbuf = gzbuf;
     r->headers = headers;
     r->headers_cap = headers_cap;
     r->lent = lent;
@@ -15835,6 +16074,8 @@ TN__PRIVATE void tn__hreq_free_mem(tn__hreq *r) {
     tn_buf_free(&r->body);
     tn_buf_free(&r->resp);
     tn_buf_free(&r->out);
+    tn_buf_free(&r->gzbuf);
+    tn_deflate_free(r->gz);
     tn__free(r->headers);
     if (r->ext) r->ext_free(r->ext);
     tn__free(r);
@@ -15846,6 +16087,7 @@ TN__PRIVATE void tn__hreq_release(tn__hreq *r) {
     r->released = 1;
     tn__loop_remove_handle(&r->handle);
     tn__hreq_drop_lent(r);
+    tn__hreq_gzip_done(r);
     if (!srv || srv->stopped || srv->nfree >= TN__REQ_MAX_POOL) {
         tn__hreq_free_mem(r);
         return;
@@ -15854,6 +16096,7 @@ TN__PRIVATE void tn__hreq_release(tn__hreq *r) {
     tn__buf_trim(&r->body, TN__REQ_KEEP_BUF);
     tn__buf_trim(&r->resp, TN__REQ_KEEP_BUF);
     tn__buf_trim(&r->out, TN__REQ_KEEP_BUF);
+    tn__buf_trim(&r->gzbuf, TN__REQ_KEEP_BUF);
     r->next_free = srv->free_reqs;
     srv->free_reqs = r;
     srv->nfree++;
@@ -16184,12 +16427,94 @@ TN__PRIVATE bool tn__status_has_body(int status) {
     return !(status < 200 || status == 204 || status == 304);
 }
 
+// ---- compress_response (the rules: >>gzip)
+
+// The compressor goes back to the server for the next gzipped response
+// (one kept: a steady state allocates none), or is freed.
+TN__PRIVATE void tn__hreq_gzip_done(tn__hreq *r) {
+    r->gzipping = 0;
+    if (!r->gz) return;
+    tn_http_server *srv = r->srv;
+    if (srv && !srv->stopped && !srv->gz_spare) {
+        tn_deflate_reset(r->gz);
+        srv->gz_spare = r->gz;
+    } else {
+        tn_deflate_free(r->gz);
+    }
+    r->gz = NULL;
+}
+
+// Compresses the body buffered so far, its lent pieces too, in order, into
+// r->out: a sync flush while the response streams (the client gets all of
+// it now), the end of the gzip stream when the response finishes.
+TN__PRIVATE void tn__hreq_gzip_body(tn__hreq *r) {
+    int flush = r->finished ? TN_DEFLATE_FINISH : TN_DEFLATE_SYNC_FLUSH;
+    const char *out = r->out.data ? r->out.data : "";
+    tn_buf *z = &r->gzbuf;
+    size_t from = 0;
+    int rc = 0;
+    tn_buf_clear(z);
+    for (size_t i = 0; i < r->nlent && !rc; i++) {
+        tn__lent *l = &r->lent[i];
+        rc = tn__gzip_append(r->gz, z, out + from, l->at - from, TN_DEFLATE_NO_FLUSH);
+        if (!rc) rc = tn__gzip_append(r->gz, z, l->data, l->len, TN_DEFLATE_NO_FLUSH);
+        from = l->at;
+    }
+    if (!rc) rc = tn__gzip_append(r->gz, z, out + from, r->out.len - from, flush);
+    tn__hreq_drop_lent(r);
+    tn_buf t = r->out;
+    r->out = *z;
+    *z = t;
+    tn_buf_clear(z);
+    if (rc) {  // what went out is a cut gzip stream: the client must see it end
+        TN__LOGE("compressing a response: %s; closing the connection", tn_strerror(rc));
+        r->keep_alive = 0;
+        if (r->conn) r->conn->closing = 1;
+        tn__hreq_clear_body(r);
+    }
+    if (r->finished || rc) tn__hreq_gzip_done(r);
+}
+
+// Adds Accept-Encoding to Vary (caches keep both forms apart).
+TN__PRIVATE void tn__hreq_gzip_vary(tn__hreq *r) {
+    if (tn__gzip_vary(tn_get_response_header(&r->pub, "Vary"), &r->gzbuf) == 1)
+        tn_set_header(&r->pub, "Vary", r->gzbuf.data);
+}
+
+// Decides whether the response about to start is gzipped, and says so in
+// its headers. A response finishing now is compressed whole here, so its
+// Content-Length is the compressed size.
+TN__PRIVATE void tn__hreq_gzip_start(tn__hreq *r, bool finishing) {
+    tn_handler *h = &r->pub;
+    tn_http_server *srv = r->srv;
+    if (!srv || !srv->desc.compress_response || r->status == 206 ||
+        !tn_http_compressible(tn_get_response_header(h, "Content-Type")))
+        return;
+    tn__hreq_gzip_vary(r);
+    if (!tn_http_gzip_acceptable(tn_get_header(h, "Accept-Encoding")) ||
+        tn_get_response_header(h, "Content-Encoding").ptr || tn_get_response_header(h, "Content-Range").ptr ||
+        (r->head_method && (!finishing || tn_get_response_header(h, "Content-Length").ptr)) ||
+        (finishing && r->out.len + r->lent_bytes < srv->desc.compress_min_length))
+        return;
+    tn_deflate_desc d = {TN_DEFLATE_GZIP, srv->desc.compress_level, 15, 8, NULL, 0};
+    r->gz = srv->gz_spare ? srv->gz_spare : tn_deflate_new(&d);
+    srv->gz_spare = NULL;
+    if (!r->gz) return;  // out of memory: it goes out as it is
+    tn_str etag = tn_get_response_header(h, "ETag");
+    tn_buf_clear(&r->gzbuf);
+    if (etag.ptr && tn__gzip_etag(&r->gzbuf, etag) == 0) tn_set_header(h, "ETag", r->gzbuf.data);
+    tn_set_header(h, "Content-Encoding", "gzip");
+    r->gzipping = 1;
+    if (finishing) tn__hreq_gzip_body(r);
+}
+
 // Builds the status line and headers into srv->out for connection c.
 TN__PRIVATE void tn__hreq_write_head(tn__hreq *r, bool finishing) {
     tn__hconn *c = r->conn;
     bool body_allowed = tn__status_has_body(r->status);
     tn_buf *resp = &r->resp;
     int lost = 0;  // a header line could not be added
+    if (body_allowed && !r->file_out) tn__hreq_gzip_start(r, finishing);
     if (!body_allowed) {
         tn__hreq_drop_header(resp, "Content-Length");
         tn__hreq_drop_header(resp, "Transfer-Encoding");
@@ -16240,6 +16565,7 @@ TN__PRIVATE void tn__hreq_write_head(tn__hreq *r, bool finishing) {
 // its lent pieces, and the written bytes between them, in order. A body
 // written in one large piece is lent too, instead of copied once more.
 TN__PRIVATE void tn__hreq_write_body(tn__hreq *r) {
+    if (r->gzipping) tn__hreq_gzip_body(r);
     uint64_t total = r->out.len + r->lent_bytes;
     if (!total) return;
     if (r->head_method || !tn__status_has_body(r->status)) {
@@ -16767,6 +17093,13 @@ TN_API tn_http_server *tn_http_server_new(tn_loop *loop, const tn_http_server_de
     d->header_timeout = d->header_timeout > 0 ? d->header_timeout : 20.0;
     d->body_timeout = d->body_timeout > 0 ? d->body_timeout : 60.0;
     d->drain_timeout = d->drain_timeout > 0 ? d->drain_timeout : 10.0;
+    d->compress_level = TN__DEF(d->compress_level, 6);
+    d->compress_min_length = TN__DEF(d->compress_min_length, 1024);
+    if (d->compress_level < 1 || d->compress_level > 9) {
+        TN__LOGE("tn_http_server_new: compress_level %d is not 1..9", d->compress_level);
+        tn__free(srv);
+        return NULL;
+    }
     tn__tlist *lists[3] = {&srv->idle, &srv->header, &srv->body};
     const char *what[3] = {"next request", "request head", "request body"};
     double timeouts[3] = {d->idle_connection_timeout, d->header_timeout, d->body_timeout};
@@ -16885,7 +17218,7 @@ TN__INTERNAL void tn__http_server_untrack(tn__upgraded *u) {
 #ifndef TN__HTTP_CLIENT_INTERNAL_H
 #define TN__HTTP_CLIENT_INTERNAL_H
 #if defined(TN_AMALGAMATION_LINES)
-#line 18 "src/http/client_internal.h"
+#line 19 "src/http/client_internal.h"
 #endif
 
 typedef struct tn__hc_host tn__hc_host;
@@ -16976,6 +17309,8 @@ struct tn_fetch {
     tn_buf head;                 // the answer's head, copied: resp.headers point here
     tn_header *headers;          // TN__HC_MAX_HEADERS slots
     tn_buf body_buf;
+    tn_inflate *gz;              // decompress_response's inflater, kept for reuse
+    uint64_t inflated;           // body bytes it gave so far
     tn_http_framing framing;
     tn_chunked_decoder chunked;
     uint64_t body_left, body_seen, out_left;
@@ -16989,7 +17324,8 @@ struct tn_fetch {
     unsigned char where, state;
     unsigned follow : 1, expect_continue : 1, awaiting_continue : 1, request_sent : 1, producing : 1,
         body_ended : 1, retried : 1, force_new : 1, got_byte : 1, redirecting : 1, kept : 1, chunked_out : 1,
-        dequeued : 1, dropped_body : 1, free_pending : 1, https : 1;
+        dequeued : 1, dropped_body : 1, free_pending : 1, https : 1, decompress : 1, inflating : 1,
+        inflate_end : 1;
     char message[200];
 };
 
@@ -17527,7 +17863,7 @@ TN_API size_t tn_http_client_connections(const tn_http_client *c) { return c->nc
 // ==== BEGIN src/http/client.c ====
 // >>http_client implementation, part 2: one fetch (request, answer, redirects)
 #if defined(TN_AMALGAMATION_LINES)
-#line 20 "src/http/client.c"
+#line 21 "src/http/client.c"
 #endif
 
 #include <stdarg.h>
@@ -17543,7 +17879,8 @@ enum {
     TN__HU_TYPE = 4,
     TN__HU_CONNECTION = 8,
     TN__HU_CLOSE = 16,   // "Connection: close": the connection ends with the answer
-    TN__HU_LENGTH = 32   // a streamed body's Content-Length
+    TN__HU_LENGTH = 32,  // a streamed body's Content-Length
+    TN__HU_ACCEPT_ENC = 64
 };
 
 #define TN__FETCH_AGENT "Tornado/tornado.h-" TN_VERSION_STRING
@@ -17565,9 +17902,11 @@ TN__PRIVATE tn_fetch *tn__fetch_take(tn_http_client *c) {
     }
     tn_buf mem = f->mem, cur = f->cur, req = f->req, head = f->head, body = f->body_buf;
     tn_header *headers = f->headers;
+    tn_inflate *gz = f->gz;
     memset(f, 0, sizeof *f);
     f->mem = mem, f->cur = cur, f->req = req, f->head = head, f->body_buf = body;
     f->headers = headers;
+    f->gz = gz;
     f->client = c;
     f->message[0] = '\0';
     f->resp.error_message = f->message;
@@ -17581,6 +17920,7 @@ TN__INTERNAL void tn__fetch_free_mem(tn_fetch *f) {
     tn_buf_free(&f->head);
     tn_buf_free(&f->body_buf);
     tn__free(f->headers);
+    tn_inflate_free(f->gz);
     tn__free(f);
 }
 
@@ -17725,6 +18065,7 @@ TN__PRIVATE int tn__fetch_user_line(tn_fetch *f, const char *line, bool streamed
     if (tn__fetch_is(name, "Host")) f->user_has |= TN__HU_HOST;
     else if (tn__fetch_is(name, "User-Agent")) f->user_has |= TN__HU_AGENT;
     else if (tn__fetch_is(name, "Content-Type")) f->user_has |= TN__HU_TYPE;
+    else if (tn__fetch_is(name, "Accept-Encoding")) f->user_has |= TN__HU_ACCEPT_ENC;
     else if (tn__fetch_is(name, "Connection"))
         f->user_has |= TN__HU_CONNECTION | (tn__fetch_has_close(v) ? TN__HU_CLOSE : 0);
     else if (tn__fetch_is(name, "Transfer-Encoding") || tn__fetch_is(name, "Expect")) return TN_EINVAL;
@@ -17843,6 +18184,7 @@ TN__PRIVATE int tn__fetch_copy(tn_fetch *f, const tn_fetch_desc *d) {
     f->max_body = d->max_body_size ? d->max_body_size : d->streaming_callback ? SIZE_MAX : c->desc.max_body_size;
     f->max_redirects = d->max_redirects > 0 ? d->max_redirects : 5;
     f->follow = !d->no_follow_redirects;
+    f->decompress = !d->no_decompress_response;
     f->expect_continue = d->expect_100_continue && (d->body || d->body_producer);
     f->proxy_port = TN__DEF(d->proxy_port, 8080);
     if (f->proxy_port < 1 || f->proxy_port > 65535) return TN_EINVAL;
@@ -17956,6 +18298,7 @@ TN__PRIVATE int tn__fetch_build(tn_fetch *f) {
         if (!r) r = tn_buf_append(b, "\r\n", 2);
     }
     if (!r && !(f->user_has & TN__HU_AGENT) && *f->user_agent) r = tn__fetch_put_line(b, "User-Agent", f->user_agent);
+    if (!r && f->decompress && !(f->user_has & TN__HU_ACCEPT_ENC)) r = tn__fetch_put_line(b, "Accept-Encoding", "gzip");
     if (!r && f->client->desc.no_keep_alive && !(f->user_has & TN__HU_CONNECTION))
         r = tn__fetch_put_line(b, "Connection", "close");
     if (!r) r = tn__fetch_put_body_lines(f, b);
@@ -18047,7 +18390,9 @@ TN__PRIVATE void tn__fetch_complete(tn_fetch *f, bool leftover) {
     f->conn = NULL;
     tn__hc_conn_release(conn, reusable);  // first: a fetch the callbacks start may take it
     int code = f->resp.code;
-    if (f->redirecting) {
+    if (f->inflating && f->body_seen && !f->inflate_end) {
+        tn__fetch_fail(f, TN_EPARSE, "the gzip body is truncated (%llu bytes)", (unsigned long long)f->body_seen);
+    } else if (f->redirecting) {
         tn__fetch_redirect(f);
     } else if (code >= 200 && code < 300) {
         tn__fetch_finish(f, 0);
@@ -18059,8 +18404,42 @@ TN__PRIVATE void tn__fetch_complete(tn_fetch *f, bool leftover) {
     }
 }
 
-// Hands body bytes on (or drops those of a redirect). Returns false when
-// the fetch ended here.
+// Hands body bytes (inflated ones too) to streaming_callback or the body.
+// Returns false when the fetch ended here.
+TN__PRIVATE bool tn__fetch_take_bytes(tn_fetch *f, const char *p, size_t n) {
+    int r = f->data_cb ? f->data_cb(p, n, f->user_data) : tn_buf_append(&f->body_buf, p, n);
+    if (r) tn__fetch_fail(f, r, f->data_cb ? "streaming_callback ended the fetch: %s" : "keeping the body: %s",
+                          tn_strerror(r));
+    return r == 0;
+}
+
+// Inflates a piece of a gzip body, in steps of a stack buffer, so memory
+// stays bounded whatever the ratio. Returns false when the fetch ended here.
+TN__PRIVATE bool tn__fetch_inflate(tn_fetch *f, const char *p, size_t n) {
+    char out[16 * 1024];
+    for (;;) {
+        size_t in_len = n, out_len = sizeof out;
+        int r = tn_inflate_update(f->gz, p, &in_len, out, &out_len);
+        if (r == 0 && !in_len && !out_len && n) r = TN_EPARSE;  // no progress: never loop
+        if (r < 0) {
+            const char *why = tn_inflate_error(f->gz);
+            tn__fetch_fail(f, r, "the gzip body is corrupt after %llu bytes: %s", (unsigned long long)f->body_seen,
+                           why ? why : tn_strerror(r));
+            return false;
+        }
+        f->inflate_end = r == 1;
+        p += in_len, n -= in_len;
+        if ((f->inflated += out_len) > f->max_body) {
+            tn__fetch_fail(f, TN_EMSGSIZE, "the inflated body is over max_body_size (%zu bytes)", f->max_body);
+            return false;
+        }
+        if (out_len && !tn__fetch_take_bytes(f, out, out_len)) return false;
+        if (!n && out_len < sizeof out) return true;
+    }
+}
+
+// Hands body bytes on, inflated or as they are (or drops those of a
+// redirect). Returns false when the fetch ended here.
 TN__PRIVATE bool tn__fetch_deliver(tn_fetch *f, const char *p, size_t n) {
     f->body_seen += n;
     if (f->body_seen > f->max_body) {
@@ -18068,10 +18447,7 @@ TN__PRIVATE bool tn__fetch_deliver(tn_fetch *f, const char *p, size_t n) {
         return false;
     }
     if (f->redirecting) return true;
-    int r = f->data_cb ? f->data_cb(p, n, f->user_data) : tn_buf_append(&f->body_buf, p, n);
-    if (r) tn__fetch_fail(f, r, f->data_cb ? "streaming_callback ended the fetch: %s" : "keeping the body: %s",
-                          tn_strerror(r));
-    return r == 0;
+    return f->inflating ? tn__fetch_inflate(f, p, n) : tn__fetch_take_bytes(f, p, n);
 }
 
 TN__PRIVATE size_t tn__fetch_read_chunked(tn_fetch *f, const char *p, size_t len) {
@@ -18142,6 +18518,28 @@ TN__PRIVATE void tn__fetch_bad_head(tn_fetch *f, const char *p, size_t len, size
     tn__fetch_fail(f, TN_EPARSE, "a malformed answer: \"%s\"%s", first, shown < len && p[shown] != '\r' ? "..." : "");
 }
 
+// decompress_response: a gzip body is inflated, and its Content-Encoding
+// line becomes X-Consumed-Content-Encoding (as Tornado). Returns 0 or TN_ENOMEM.
+TN__PRIVATE int tn__fetch_start_inflate(tn_fetch *f) {
+    tn_fetch_response *r = &f->resp;
+    f->inflating = f->inflate_end = 0;
+    f->inflated = 0;
+    if (!f->decompress || f->redirecting || f->framing.body == TN_HTTP_BODY_NONE) return 0;
+    for (size_t i = 0; i < r->num_headers; i++) {
+        tn_header *h = &f->headers[i];
+        tn_str v = tn__http_trim(h->value.ptr, h->value.len);
+        if (!tn__fetch_is(h->name, "Content-Encoding") || !(tn__fetch_is(v, "gzip") || tn__fetch_is(v, "x-gzip")))
+            continue;
+        static const tn_inflate_desc gzip = {TN_DEFLATE_GZIP, 15};
+        if (!f->gz && !(f->gz = tn_inflate_new(&gzip))) return TN_ENOMEM;
+        tn_inflate_reset(f->gz, false);
+        h->name = tn_str_c("X-Consumed-Content-Encoding");
+        f->inflating = 1;
+        return 0;
+    }
+    return 0;
+}
+
 // The final head is in: decide the body's framing and what to do with it.
 TN__PRIVATE void tn__fetch_final_head(tn_fetch *f, size_t n, size_t len) {
     tn_fetch_response *r = &f->resp;
@@ -18149,6 +18547,10 @@ TN__PRIVATE void tn__fetch_final_head(tn_fetch *f, size_t n, size_t len) {
     f->redirecting = f->follow && tn__fetch_is_redirect(r->code) && r->redirects < f->max_redirects &&
                      !(f->producer && (r->code == 307 || r->code == 308)) &&
                      tn_headers_get(r->headers, r->num_headers, "Location").ptr;
+    if (tn__fetch_start_inflate(f) != 0) {
+        tn__fetch_fail(f, TN_ENOMEM, "making the gzip inflater: out of memory");
+        return;
+    }
     if (!f->redirecting && f->header_cb) {
         int e = f->header_cb(r, f->user_data);
         if (e) {
@@ -18324,10 +18726,6 @@ TN__PRIVATE int tn__fetch_start(tn_http_client *c, const tn_fetch_desc *d, tn_fe
                                 tn_fetch **out) {
     if (!c || !d || !d->url || (!d->on_response && !sync_out)) return TN_EINVAL;
     if (c->closing || c->free_pending) return TN_ECLOSED;
-    if (d->decompress_response) {
-        TN__LOGW("http client: %s: decompress_response waits for the gzip codec", d->url);
-        return TN_ENOTSUP;
-    }
     tn_fetch *f = tn__fetch_take(c);
     if (!f) return TN_ENOMEM;
     f->sync_out = sync_out;
@@ -21740,7 +22138,7 @@ TN__INTERNAL void tn__web_auto_etag(tn_handler *h);
 #endif
 // automatic ETag, path arguments and JSON output
 #if defined(TN_AMALGAMATION_LINES)
-#line 17 "src/web/handler.c"
+#line 18 "src/web/handler.c"
 #endif
 
 #include <string.h>
@@ -21826,7 +22224,10 @@ TN__INTERNAL bool tn__etag_matches(tn_str inm, tn_str etag) {
         const char *q = TN__CAST(const char *, memchr(inm.ptr + i + 1, '"', inm.len - i - 1));
         if (!q) return false;
         size_t end = (size_t)(q - inm.ptr) + 1;
-        if (end - start == etag.len && memcmp(inm.ptr + start, etag.ptr, etag.len) == 0) return true;
+        tn_str tag = tn__str_n(inm.ptr + start, end - start);
+        // The tag of the gzipped form names the same entity (compress_response).
+        if ((tag.len == etag.len && memcmp(tag.ptr, etag.ptr, etag.len) == 0) || tn__gzip_etag_is(tag, etag))
+            return true;
         i = end;
     }
     return false;
@@ -23407,6 +23808,7 @@ TN__PRIVATE tn_http_server *tn__app_server(tn_app *app) {
         d.request_cb = tn__app_request;
         d.headers_cb = tn__app_headers;
         d.user_data = app;
+        d.compress_response = d.compress_response || app->desc.compress_response;
         app->server = tn_http_server_new(app->loop, &d);
         if (!app->server) return NULL;
         tn__http_hooks hooks;

@@ -38,6 +38,7 @@
                >>tcp          TCP server and client
     http       >>http_parse   heads, framing, chunked bodies
                >>url  >>args  >>httputil  >>cookie  >>multipart
+               >>gzip         compress_response, decompress_response, Accept-Encoding
                >>http_server  the HTTP/1.1 server: requests, responses
                >>http_client  the HTTP/1.1 client, its pool (AsyncHTTPClient)
     websocket  >>ws_frame     frames, masks, close payloads

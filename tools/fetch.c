@@ -19,7 +19,7 @@
 #include <string.h>
 
 typedef struct options {
-    bool print_headers, print_body, follow_redirects, validate_cert;
+    bool print_headers, print_body, follow_redirects, validate_cert, decompress_response;
     const char *ca_certs, *client_cert, *client_key;
     double request_timeout, connect_timeout, max_body_size;
     const char *method, *body, *proxy_host;
@@ -78,6 +78,7 @@ static int fetch_one(tn_http_client *c, const options *o, const char *url) {
     d.body_len = o->body ? strlen(o->body) : 0;
     d.headers = o->headers;
     d.no_follow_redirects = !o->follow_redirects;
+    d.no_decompress_response = !o->decompress_response;
     d.max_redirects = o->max_redirects;
     d.request_timeout = o->request_timeout;
     d.connect_timeout = o->connect_timeout;
@@ -111,8 +112,8 @@ static int fetch_one(tn_http_client *c, const options *o, const char *url) {
 }
 
 int main(int argc, char **argv) {
-    options o = {.print_body = true, .follow_redirects = true, .validate_cert = true, .max_redirects = 5,
-                 .proxy_port = 8080,
+    options o = {.print_body = true, .follow_redirects = true, .validate_cert = true, .decompress_response = true,
+                 .max_redirects = 5, .proxy_port = 8080,
                  .request_timeout = 20, .connect_timeout = 20};
     tn_options *opts = tn_options_new(&(tn_options_desc){
         .args = "URL...",
@@ -122,6 +123,8 @@ int main(int argc, char **argv) {
             {.name = "print_body", .type = TN_OPTION_BOOL, .value = &o.print_body, .help = "print the body"},
             {.name = "follow_redirects", .type = TN_OPTION_BOOL, .value = &o.follow_redirects,
              .help = "follow 3xx answers"},
+            {.name = "decompress_response", .type = TN_OPTION_BOOL, .value = &o.decompress_response,
+             .help = "ask for gzip and inflate it (false: the body as sent)"},
             {.name = "max_redirects", .type = TN_OPTION_INT, .value = &o.max_redirects, .min = 1, .max = 1000,
              .help = "follow at most this many redirects"},
             {.name = "request_timeout", .type = TN_OPTION_DURATION, .value = &o.request_timeout,

@@ -4,6 +4,7 @@
 #include "http/client_internal.h"
 #include "base/base64.h"
 #include "base/config.h"
+#include "base/deflate.h"
 #include "base/error.h"
 #include "base/str.h"
 #include "base/time.h"
@@ -32,7 +33,8 @@ enum {
     TN__HU_TYPE = 4,
     TN__HU_CONNECTION = 8,
     TN__HU_CLOSE = 16,   // "Connection: close": the connection ends with the answer
-    TN__HU_LENGTH = 32   // a streamed body's Content-Length
+    TN__HU_LENGTH = 32,  // a streamed body's Content-Length
+    TN__HU_ACCEPT_ENC = 64
 };
 
 #define TN__FETCH_AGENT "Tornado/tornado.h-" TN_VERSION_STRING
@@ -54,9 +56,11 @@ TN__PRIVATE tn_fetch *tn__fetch_take(tn_http_client *c) {
     }
     tn_buf mem = f->mem, cur = f->cur, req = f->req, head = f->head, body = f->body_buf;
     tn_header *headers = f->headers;
+    tn_inflate *gz = f->gz;
     memset(f, 0, sizeof *f);
     f->mem = mem, f->cur = cur, f->req = req, f->head = head, f->body_buf = body;
     f->headers = headers;
+    f->gz = gz;
     f->client = c;
     f->message[0] = '\0';
     f->resp.error_message = f->message;
@@ -70,6 +74,7 @@ TN__INTERNAL void tn__fetch_free_mem(tn_fetch *f) {
     tn_buf_free(&f->head);
     tn_buf_free(&f->body_buf);
     tn__free(f->headers);
+    tn_inflate_free(f->gz);
     tn__free(f);
 }
 
@@ -214,6 +219,7 @@ TN__PRIVATE int tn__fetch_user_line(tn_fetch *f, const char *line, bool streamed
     if (tn__fetch_is(name, "Host")) f->user_has |= TN__HU_HOST;
     else if (tn__fetch_is(name, "User-Agent")) f->user_has |= TN__HU_AGENT;
     else if (tn__fetch_is(name, "Content-Type")) f->user_has |= TN__HU_TYPE;
+    else if (tn__fetch_is(name, "Accept-Encoding")) f->user_has |= TN__HU_ACCEPT_ENC;
     else if (tn__fetch_is(name, "Connection"))
         f->user_has |= TN__HU_CONNECTION | (tn__fetch_has_close(v) ? TN__HU_CLOSE : 0);
     else if (tn__fetch_is(name, "Transfer-Encoding") || tn__fetch_is(name, "Expect")) return TN_EINVAL;
@@ -332,6 +338,7 @@ TN__PRIVATE int tn__fetch_copy(tn_fetch *f, const tn_fetch_desc *d) {
     f->max_body = d->max_body_size ? d->max_body_size : d->streaming_callback ? SIZE_MAX : c->desc.max_body_size;
     f->max_redirects = d->max_redirects > 0 ? d->max_redirects : 5;
     f->follow = !d->no_follow_redirects;
+    f->decompress = !d->no_decompress_response;
     f->expect_continue = d->expect_100_continue && (d->body || d->body_producer);
     f->proxy_port = TN__DEF(d->proxy_port, 8080);
     if (f->proxy_port < 1 || f->proxy_port > 65535) return TN_EINVAL;
@@ -445,6 +452,7 @@ TN__PRIVATE int tn__fetch_build(tn_fetch *f) {
         if (!r) r = tn_buf_append(b, "\r\n", 2);
     }
     if (!r && !(f->user_has & TN__HU_AGENT) && *f->user_agent) r = tn__fetch_put_line(b, "User-Agent", f->user_agent);
+    if (!r && f->decompress && !(f->user_has & TN__HU_ACCEPT_ENC)) r = tn__fetch_put_line(b, "Accept-Encoding", "gzip");
     if (!r && f->client->desc.no_keep_alive && !(f->user_has & TN__HU_CONNECTION))
         r = tn__fetch_put_line(b, "Connection", "close");
     if (!r) r = tn__fetch_put_body_lines(f, b);
@@ -536,7 +544,9 @@ TN__PRIVATE void tn__fetch_complete(tn_fetch *f, bool leftover) {
     f->conn = NULL;
     tn__hc_conn_release(conn, reusable);  // first: a fetch the callbacks start may take it
     int code = f->resp.code;
-    if (f->redirecting) {
+    if (f->inflating && f->body_seen && !f->inflate_end) {
+        tn__fetch_fail(f, TN_EPARSE, "the gzip body is truncated (%llu bytes)", (unsigned long long)f->body_seen);
+    } else if (f->redirecting) {
         tn__fetch_redirect(f);
     } else if (code >= 200 && code < 300) {
         tn__fetch_finish(f, 0);
@@ -548,8 +558,42 @@ TN__PRIVATE void tn__fetch_complete(tn_fetch *f, bool leftover) {
     }
 }
 
-// Hands body bytes on (or drops those of a redirect). Returns false when
-// the fetch ended here.
+// Hands body bytes (inflated ones too) to streaming_callback or the body.
+// Returns false when the fetch ended here.
+TN__PRIVATE bool tn__fetch_take_bytes(tn_fetch *f, const char *p, size_t n) {
+    int r = f->data_cb ? f->data_cb(p, n, f->user_data) : tn_buf_append(&f->body_buf, p, n);
+    if (r) tn__fetch_fail(f, r, f->data_cb ? "streaming_callback ended the fetch: %s" : "keeping the body: %s",
+                          tn_strerror(r));
+    return r == 0;
+}
+
+// Inflates a piece of a gzip body, in steps of a stack buffer, so memory
+// stays bounded whatever the ratio. Returns false when the fetch ended here.
+TN__PRIVATE bool tn__fetch_inflate(tn_fetch *f, const char *p, size_t n) {
+    char out[16 * 1024];
+    for (;;) {
+        size_t in_len = n, out_len = sizeof out;
+        int r = tn_inflate_update(f->gz, p, &in_len, out, &out_len);
+        if (r == 0 && !in_len && !out_len && n) r = TN_EPARSE;  // no progress: never loop
+        if (r < 0) {
+            const char *why = tn_inflate_error(f->gz);
+            tn__fetch_fail(f, r, "the gzip body is corrupt after %llu bytes: %s", (unsigned long long)f->body_seen,
+                           why ? why : tn_strerror(r));
+            return false;
+        }
+        f->inflate_end = r == 1;
+        p += in_len, n -= in_len;
+        if ((f->inflated += out_len) > f->max_body) {
+            tn__fetch_fail(f, TN_EMSGSIZE, "the inflated body is over max_body_size (%zu bytes)", f->max_body);
+            return false;
+        }
+        if (out_len && !tn__fetch_take_bytes(f, out, out_len)) return false;
+        if (!n && out_len < sizeof out) return true;
+    }
+}
+
+// Hands body bytes on, inflated or as they are (or drops those of a
+// redirect). Returns false when the fetch ended here.
 TN__PRIVATE bool tn__fetch_deliver(tn_fetch *f, const char *p, size_t n) {
     f->body_seen += n;
     if (f->body_seen > f->max_body) {
@@ -557,10 +601,7 @@ TN__PRIVATE bool tn__fetch_deliver(tn_fetch *f, const char *p, size_t n) {
         return false;
     }
     if (f->redirecting) return true;
-    int r = f->data_cb ? f->data_cb(p, n, f->user_data) : tn_buf_append(&f->body_buf, p, n);
-    if (r) tn__fetch_fail(f, r, f->data_cb ? "streaming_callback ended the fetch: %s" : "keeping the body: %s",
-                          tn_strerror(r));
-    return r == 0;
+    return f->inflating ? tn__fetch_inflate(f, p, n) : tn__fetch_take_bytes(f, p, n);
 }
 
 TN__PRIVATE size_t tn__fetch_read_chunked(tn_fetch *f, const char *p, size_t len) {
@@ -631,6 +672,28 @@ TN__PRIVATE void tn__fetch_bad_head(tn_fetch *f, const char *p, size_t len, size
     tn__fetch_fail(f, TN_EPARSE, "a malformed answer: \"%s\"%s", first, shown < len && p[shown] != '\r' ? "..." : "");
 }
 
+// decompress_response: a gzip body is inflated, and its Content-Encoding
+// line becomes X-Consumed-Content-Encoding (as Tornado). Returns 0 or TN_ENOMEM.
+TN__PRIVATE int tn__fetch_start_inflate(tn_fetch *f) {
+    tn_fetch_response *r = &f->resp;
+    f->inflating = f->inflate_end = 0;
+    f->inflated = 0;
+    if (!f->decompress || f->redirecting || f->framing.body == TN_HTTP_BODY_NONE) return 0;
+    for (size_t i = 0; i < r->num_headers; i++) {
+        tn_header *h = &f->headers[i];
+        tn_str v = tn__http_trim(h->value.ptr, h->value.len);
+        if (!tn__fetch_is(h->name, "Content-Encoding") || !(tn__fetch_is(v, "gzip") || tn__fetch_is(v, "x-gzip")))
+            continue;
+        static const tn_inflate_desc gzip = {TN_DEFLATE_GZIP, 15};
+        if (!f->gz && !(f->gz = tn_inflate_new(&gzip))) return TN_ENOMEM;
+        tn_inflate_reset(f->gz, false);
+        h->name = tn_str_c("X-Consumed-Content-Encoding");
+        f->inflating = 1;
+        return 0;
+    }
+    return 0;
+}
+
 // The final head is in: decide the body's framing and what to do with it.
 TN__PRIVATE void tn__fetch_final_head(tn_fetch *f, size_t n, size_t len) {
     tn_fetch_response *r = &f->resp;
@@ -638,6 +701,10 @@ TN__PRIVATE void tn__fetch_final_head(tn_fetch *f, size_t n, size_t len) {
     f->redirecting = f->follow && tn__fetch_is_redirect(r->code) && r->redirects < f->max_redirects &&
                      !(f->producer && (r->code == 307 || r->code == 308)) &&
                      tn_headers_get(r->headers, r->num_headers, "Location").ptr;
+    if (tn__fetch_start_inflate(f) != 0) {
+        tn__fetch_fail(f, TN_ENOMEM, "making the gzip inflater: out of memory");
+        return;
+    }
     if (!f->redirecting && f->header_cb) {
         int e = f->header_cb(r, f->user_data);
         if (e) {
@@ -813,10 +880,6 @@ TN__PRIVATE int tn__fetch_start(tn_http_client *c, const tn_fetch_desc *d, tn_fe
                                 tn_fetch **out) {
     if (!c || !d || !d->url || (!d->on_response && !sync_out)) return TN_EINVAL;
     if (c->closing || c->free_pending) return TN_ECLOSED;
-    if (d->decompress_response) {
-        TN__LOGW("http client: %s: decompress_response waits for the gzip codec", d->url);
-        return TN_ENOTSUP;
-    }
     tn_fetch *f = tn__fetch_take(c);
     if (!f) return TN_ENOMEM;
     f->sync_out = sync_out;

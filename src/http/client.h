@@ -43,9 +43,16 @@
 //
 // https:// needs TLS built in (TN_ENABLE_TLS=1; else TN_ENOTSUP): the
 // server's certificate is verified by default (see TLS), and a failed
-// verification is TN_ECERT. decompress_response waits for the gzip codec.
-// HTTP proxies work for http:// (absolute-form targets); https:// through a
-// proxy (CONNECT) is TN_ENOTSUP for now.
+// verification is TN_ECERT. HTTP proxies work for http:// (absolute-form
+// targets); https:// through a proxy (CONNECT) is TN_ENOTSUP for now.
+//
+// decompress_response (on unless no_decompress_response, as Tornado's): the
+// request says "Accept-Encoding: gzip" (unless its headers name one), and a
+// body with "Content-Encoding: gzip" (or x-gzip) is inflated as it arrives,
+// for r->body and streaming_callback alike; the header is then renamed
+// X-Consumed-Content-Encoding (as Tornado). max_body_size caps both the bytes
+// received and the inflated size, so a decompression bomb stops there with
+// TN_EMSGSIZE; a corrupt or truncated gzip body ends with TN_EPARSE.
 #ifndef TN__HTTP_CLIENT_H
 #define TN__HTTP_CLIENT_H
 #include "base/config.h"
@@ -122,7 +129,8 @@ typedef struct tn_fetch_desc {
     size_t max_body_size;            // default: the client's (100 MiB); with a
                                      // streaming_callback, no limit unless set
     bool expect_100_continue;        // send the body only after "100 Continue"
-    bool decompress_response;        // reserved for gzip: TN_ENOTSUP until the codec exists
+    bool no_decompress_response;     // neither ask for nor inflate gzip bodies
+                                     // (Tornado's decompress_response=False)
     const char *proxy_host;          // an HTTP proxy for this fetch; NULL: none
     int proxy_port;                  // default 8080
     const char *proxy_username;      // Proxy-Authorization: Basic
@@ -162,7 +170,7 @@ TN_API void tn_http_client_free(tn_http_client *c);
 TN_API tn_loop *tn_http_client_loop(const tn_http_client *c);
 // Starts a fetch; desc->on_response runs exactly once, later, on the loop's
 // thread. Returns 0, or TN_EINVAL (a bad URL, method or header line, no
-// on_response), TN_ENOTSUP (https://, decompress_response), TN_ECLOSED
+// on_response), TN_ENOTSUP (https://), TN_ECLOSED
 // (the client is being freed) or TN_ENOMEM: on_response will not run then.
 TN_API int tn_http_client_fetch(tn_http_client *c, const tn_fetch_desc *desc);
 // Tornado's HTTPClient.fetch: runs the client's loop (which must not be

@@ -9,6 +9,7 @@
 #ifndef TN__HTTP_CLIENT_INTERNAL_H
 #define TN__HTTP_CLIENT_INTERNAL_H
 #include "base/internal.h"
+#include "base/deflate.h"
 #include "base/str.h"
 #include "http/client.h"
 #include "http/parse.h"
@@ -105,6 +106,8 @@ struct tn_fetch {
     tn_buf head;                 // the answer's head, copied: resp.headers point here
     tn_header *headers;          // TN__HC_MAX_HEADERS slots
     tn_buf body_buf;
+    tn_inflate *gz;              // decompress_response's inflater, kept for reuse
+    uint64_t inflated;           // body bytes it gave so far
     tn_http_framing framing;
     tn_chunked_decoder chunked;
     uint64_t body_left, body_seen, out_left;
@@ -118,7 +121,8 @@ struct tn_fetch {
     unsigned char where, state;
     unsigned follow : 1, expect_continue : 1, awaiting_continue : 1, request_sent : 1, producing : 1,
         body_ended : 1, retried : 1, force_new : 1, got_byte : 1, redirecting : 1, kept : 1, chunked_out : 1,
-        dequeued : 1, dropped_body : 1, free_pending : 1, https : 1;
+        dequeued : 1, dropped_body : 1, free_pending : 1, https : 1, decompress : 1, inflating : 1,
+        inflate_end : 1;
     char message[200];
 };
 

@@ -2,9 +2,11 @@
 #include "base/internal.h"
 #include "http/server.h"
 #include "http/server_internal.h"
+#include "base/deflate.h"
 #include "base/error.h"
 #include "base/str.h"
 #include "base/time.h"
+#include "http/gzip.h"
 #include "http/parse.h"
 #include "http/util.h"
 #include "loop/loop.h"
@@ -15,6 +17,7 @@
 #include "base/alloc_internal.h"
 #include "base/log_internal.h"
 #include "base/str_internal.h"
+#include "http/gzip_internal.h"
 #include "http/parse_internal.h"
 #include "loop/loop_internal.h"
 #include "net/stream_internal.h"
@@ -69,6 +72,7 @@ struct tn_http_server {
     time_t date_sec;
     char date[TN_HTTP_DATE_SIZE];
     tn_buf defaults;           // "Server: ..\r\nContent-Type: ..\r\nDate: ..\r\n", per second
+    tn_deflate *gz_spare;      // a compressor for the next gzipped response
     tn_header *parsed;         // max_headers slots the parser fills; a request
                                // keeps only as many as it has (a parked one is small)
     // draining (tn_http_server_drain)
@@ -122,6 +126,8 @@ struct tn__hreq {
     tn_buf body;
     tn_buf resp;               // response header lines, "Name: value\r\n"
     tn_buf out;                // body written and not yet sent
+    tn_deflate *gz;            // compressing the body (compress_response)
+    tn_buf gzbuf;              // its output, swapped with `out`
     tn__lent *lent;            // with pieces of it lent, in order
     size_t nlent, lent_cap;
     uint64_t lent_bytes;
@@ -140,7 +146,8 @@ struct tn__hreq {
     unsigned keep_alive : 1, head_method : 1, headers_sent : 1, chunked_out : 1, until_close : 1, finished : 1,
         deferred : 1, dispatching : 1, body_done : 1, released : 1, file_out : 1,
         file_pending : 1,  // tn_send_file's body is on its way: the request is the file's
-        nomem : 1;         // the handler's answer lost bytes (out of memory): 500, or a cut
+        nomem : 1,         // the handler's answer lost bytes (out of memory): 500, or a cut
+        gzipping : 1;      // the body goes out through gz
 };
 
 #define TN__REQ(h) ((tn__hreq *)(void *)(h))
@@ -150,6 +157,7 @@ TN__PRIVATE void tn__hconn_read_head(tn__hconn *c, tn__tlist *wait);
 TN__PRIVATE void tn__hserver_drain_check(tn_http_server *srv);
 TN__PRIVATE void tn__hreq_release(tn__hreq *r);
 TN__PRIVATE void tn__hreq_clear_body(tn__hreq *r);
+TN__PRIVATE void tn__hreq_gzip_done(tn__hreq *r);
 
 // ---- small helpers
 
@@ -204,6 +212,7 @@ TN__PRIVATE void tn__hserver_free_mem(tn_http_server *srv) {
         srv->free_reqs = r->next_free;
         tn__hreq_free_mem(r);
     }
+    tn_deflate_free(srv->gz_spare);
     tn__free(srv);
 }
 
@@ -412,14 +421,14 @@ TN__PRIVATE tn__hreq *tn__hreq_take(tn_http_server *srv) {
         r = TN__CAST(tn__hreq *, tn__calloc(1, sizeof *r));
         if (!r) return NULL;
     }
-    tn_buf head = r->head, body = r->body, resp = r->resp, out = r->out;
+    tn_buf head = r->head, body = r->body, resp = r->resp, out = r->out, gzbuf = r->gzbuf;
     tn_header *headers = r->headers;
     size_t headers_cap = r->headers_cap, lent_cap = r->lent_cap;
     tn__lent *lent = r->lent;
     void *ext = r->ext;
     void (*ext_free)(void *) = r->ext_free;
     memset(r, 0, sizeof *r);
-    r->head = head, r->body = body, r->resp = resp, r->out = out;
+    r->head = head, r->body = body, r->resp = resp, r->out = out, r->gzbuf = gzbuf;
     r->headers = headers;
     r->headers_cap = headers_cap;
     r->lent = lent;
@@ -448,6 +457,8 @@ TN__PRIVATE void tn__hreq_free_mem(tn__hreq *r) {
     tn_buf_free(&r->body);
     tn_buf_free(&r->resp);
     tn_buf_free(&r->out);
+    tn_buf_free(&r->gzbuf);
+    tn_deflate_free(r->gz);
     tn__free(r->headers);
     if (r->ext) r->ext_free(r->ext);
     tn__free(r);
@@ -459,6 +470,7 @@ TN__PRIVATE void tn__hreq_release(tn__hreq *r) {
     r->released = 1;
     tn__loop_remove_handle(&r->handle);
     tn__hreq_drop_lent(r);
+    tn__hreq_gzip_done(r);
     if (!srv || srv->stopped || srv->nfree >= TN__REQ_MAX_POOL) {
         tn__hreq_free_mem(r);
         return;
@@ -467,6 +479,7 @@ TN__PRIVATE void tn__hreq_release(tn__hreq *r) {
     tn__buf_trim(&r->body, TN__REQ_KEEP_BUF);
     tn__buf_trim(&r->resp, TN__REQ_KEEP_BUF);
     tn__buf_trim(&r->out, TN__REQ_KEEP_BUF);
+    tn__buf_trim(&r->gzbuf, TN__REQ_KEEP_BUF);
     r->next_free = srv->free_reqs;
     srv->free_reqs = r;
     srv->nfree++;
@@ -797,12 +810,94 @@ TN__PRIVATE bool tn__status_has_body(int status) {
     return !(status < 200 || status == 204 || status == 304);
 }
 
+// ---- compress_response (the rules: >>gzip)
+
+// The compressor goes back to the server for the next gzipped response
+// (one kept: a steady state allocates none), or is freed.
+TN__PRIVATE void tn__hreq_gzip_done(tn__hreq *r) {
+    r->gzipping = 0;
+    if (!r->gz) return;
+    tn_http_server *srv = r->srv;
+    if (srv && !srv->stopped && !srv->gz_spare) {
+        tn_deflate_reset(r->gz);
+        srv->gz_spare = r->gz;
+    } else {
+        tn_deflate_free(r->gz);
+    }
+    r->gz = NULL;
+}
+
+// Compresses the body buffered so far, its lent pieces too, in order, into
+// r->out: a sync flush while the response streams (the client gets all of
+// it now), the end of the gzip stream when the response finishes.
+TN__PRIVATE void tn__hreq_gzip_body(tn__hreq *r) {
+    int flush = r->finished ? TN_DEFLATE_FINISH : TN_DEFLATE_SYNC_FLUSH;
+    const char *out = r->out.data ? r->out.data : "";
+    tn_buf *z = &r->gzbuf;
+    size_t from = 0;
+    int rc = 0;
+    tn_buf_clear(z);
+    for (size_t i = 0; i < r->nlent && !rc; i++) {
+        tn__lent *l = &r->lent[i];
+        rc = tn__gzip_append(r->gz, z, out + from, l->at - from, TN_DEFLATE_NO_FLUSH);
+        if (!rc) rc = tn__gzip_append(r->gz, z, l->data, l->len, TN_DEFLATE_NO_FLUSH);
+        from = l->at;
+    }
+    if (!rc) rc = tn__gzip_append(r->gz, z, out + from, r->out.len - from, flush);
+    tn__hreq_drop_lent(r);
+    tn_buf t = r->out;
+    r->out = *z;
+    *z = t;
+    tn_buf_clear(z);
+    if (rc) {  // what went out is a cut gzip stream: the client must see it end
+        TN__LOGE("compressing a response: %s; closing the connection", tn_strerror(rc));
+        r->keep_alive = 0;
+        if (r->conn) r->conn->closing = 1;
+        tn__hreq_clear_body(r);
+    }
+    if (r->finished || rc) tn__hreq_gzip_done(r);
+}
+
+// Adds Accept-Encoding to Vary (caches keep both forms apart).
+TN__PRIVATE void tn__hreq_gzip_vary(tn__hreq *r) {
+    if (tn__gzip_vary(tn_get_response_header(&r->pub, "Vary"), &r->gzbuf) == 1)
+        tn_set_header(&r->pub, "Vary", r->gzbuf.data);
+}
+
+// Decides whether the response about to start is gzipped, and says so in
+// its headers. A response finishing now is compressed whole here, so its
+// Content-Length is the compressed size.
+TN__PRIVATE void tn__hreq_gzip_start(tn__hreq *r, bool finishing) {
+    tn_handler *h = &r->pub;
+    tn_http_server *srv = r->srv;
+    if (!srv || !srv->desc.compress_response || r->status == 206 ||
+        !tn_http_compressible(tn_get_response_header(h, "Content-Type")))
+        return;
+    tn__hreq_gzip_vary(r);
+    if (!tn_http_gzip_acceptable(tn_get_header(h, "Accept-Encoding")) ||
+        tn_get_response_header(h, "Content-Encoding").ptr || tn_get_response_header(h, "Content-Range").ptr ||
+        (r->head_method && (!finishing || tn_get_response_header(h, "Content-Length").ptr)) ||
+        (finishing && r->out.len + r->lent_bytes < srv->desc.compress_min_length))
+        return;
+    tn_deflate_desc d = {TN_DEFLATE_GZIP, srv->desc.compress_level, 15, 8, NULL, 0};
+    r->gz = srv->gz_spare ? srv->gz_spare : tn_deflate_new(&d);
+    srv->gz_spare = NULL;
+    if (!r->gz) return;  // out of memory: it goes out as it is
+    tn_str etag = tn_get_response_header(h, "ETag");
+    tn_buf_clear(&r->gzbuf);
+    if (etag.ptr && tn__gzip_etag(&r->gzbuf, etag) == 0) tn_set_header(h, "ETag", r->gzbuf.data);
+    tn_set_header(h, "Content-Encoding", "gzip");
+    r->gzipping = 1;
+    if (finishing) tn__hreq_gzip_body(r);
+}
+
 // Builds the status line and headers into srv->out for connection c.
 TN__PRIVATE void tn__hreq_write_head(tn__hreq *r, bool finishing) {
     tn__hconn *c = r->conn;
     bool body_allowed = tn__status_has_body(r->status);
     tn_buf *resp = &r->resp;
     int lost = 0;  // a header line could not be added
+    if (body_allowed && !r->file_out) tn__hreq_gzip_start(r, finishing);
     if (!body_allowed) {
         tn__hreq_drop_header(resp, "Content-Length");
         tn__hreq_drop_header(resp, "Transfer-Encoding");
@@ -853,6 +948,7 @@ TN__PRIVATE void tn__hreq_write_head(tn__hreq *r, bool finishing) {
 // its lent pieces, and the written bytes between them, in order. A body
 // written in one large piece is lent too, instead of copied once more.
 TN__PRIVATE void tn__hreq_write_body(tn__hreq *r) {
+    if (r->gzipping) tn__hreq_gzip_body(r);
     uint64_t total = r->out.len + r->lent_bytes;
     if (!total) return;
     if (r->head_method || !tn__status_has_body(r->status)) {
@@ -1380,6 +1476,13 @@ TN_API tn_http_server *tn_http_server_new(tn_loop *loop, const tn_http_server_de
     d->header_timeout = d->header_timeout > 0 ? d->header_timeout : 20.0;
     d->body_timeout = d->body_timeout > 0 ? d->body_timeout : 60.0;
     d->drain_timeout = d->drain_timeout > 0 ? d->drain_timeout : 10.0;
+    d->compress_level = TN__DEF(d->compress_level, 6);
+    d->compress_min_length = TN__DEF(d->compress_min_length, 1024);
+    if (d->compress_level < 1 || d->compress_level > 9) {
+        TN__LOGE("tn_http_server_new: compress_level %d is not 1..9", d->compress_level);
+        tn__free(srv);
+        return NULL;
+    }
     tn__tlist *lists[3] = {&srv->idle, &srv->header, &srv->body};
     const char *what[3] = {"next request", "request head", "request body"};
     double timeouts[3] = {d->idle_connection_timeout, d->header_timeout, d->body_timeout};

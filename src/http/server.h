@@ -102,6 +102,12 @@ typedef struct tn_http_server_desc {
                                // (Tornado's ssl_options; needs
                                // TN_ENABLE_TLS=1): the chain, PEM
     const char *keyfile;       // its key, PEM; default: in certfile
+    bool compress_response;    // gzip compressible responses for clients that
+                               // accept it (Tornado's compress_response; the
+                               // rules: >>gzip); default off
+    int compress_level;        // 1 (fastest) .. 9 (smallest); default 6 (Tornado's)
+    size_t compress_min_length;  // a response finished in one go is gzipped
+                                 // from this many bytes; default 1024 (Tornado's)
 } tn_http_server_desc;
 
 // Creates a server on `loop`; it listens after tn_http_server_listen.

@@ -371,6 +371,7 @@ TN__PRIVATE tn_http_server *tn__app_server(tn_app *app) {
         d.request_cb = tn__app_request;
         d.headers_cb = tn__app_headers;
         d.user_data = app;
+        d.compress_response = d.compress_response || app->desc.compress_response;
         app->server = tn_http_server_new(app->loop, &d);
         if (!app->server) return NULL;
         tn__http_hooks hooks;

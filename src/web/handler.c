@@ -14,6 +14,7 @@
 #include "base/alloc_internal.h"
 #include "base/log_internal.h"
 #include "base/str_internal.h"
+#include "http/gzip_internal.h"
 #include "http/server_internal.h"
 
 #include <string.h>
@@ -99,7 +100,10 @@ TN__INTERNAL bool tn__etag_matches(tn_str inm, tn_str etag) {
         const char *q = TN__CAST(const char *, memchr(inm.ptr + i + 1, '"', inm.len - i - 1));
         if (!q) return false;
         size_t end = (size_t)(q - inm.ptr) + 1;
-        if (end - start == etag.len && memcmp(inm.ptr + start, etag.ptr, etag.len) == 0) return true;
+        tn_str tag = tn__str_n(inm.ptr + start, end - start);
+        // The tag of the gzipped form names the same entity (compress_response).
+        if ((tag.len == etag.len && memcmp(tag.ptr, etag.ptr, etag.len) == 0) || tn__gzip_etag_is(tag, etag))
+            return true;
         i = end;
     }
     return false;
