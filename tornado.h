@@ -2657,7 +2657,8 @@ TN__END_DECLS
 // so what was written reaches the client at once); an ETag gets "-gzip"
 // inside its quotes, and an If-None-Match naming either form matches.
 // Every response of a compressible type gets "Vary: Accept-Encoding",
-// compressed or not. Static files: see >>static.
+// compressed or not. Files sent with tn_send_file (static files) go as
+// they are: not compressed yet.
 #ifndef TN__HTTP_GZIP_H
 #define TN__HTTP_GZIP_H
 
@@ -4044,9 +4045,9 @@ typedef struct tn_app_desc {
     const char *static_url_prefix;      // default "/static/"
     const tn_packed_file *static_files; // files embedded by tools/pack, served under
                                         // the prefix when static_path is NULL
-    bool compress_response;             // gzip compressible responses, static files
-                                        // too (Tornado's setting; the rules: >>gzip
-                                        // and >>static); the same as server's
+    bool compress_response;             // gzip compressible responses (Tornado's
+                                        // setting; the rules: >>gzip; static
+                                        // files are not yet); the same as server's
     const char *template_path;          // folder of tn_render's templates (copied);
                                         // each parsed on first use, then cached
     tn_http_server_desc server;         // for tn_app_listen: limits, timeouts,

@@ -66,9 +66,9 @@ typedef struct tn_app_desc {
     const char *static_url_prefix;      // default "/static/"
     const tn_packed_file *static_files; // files embedded by tools/pack, served under
                                         // the prefix when static_path is NULL
-    bool compress_response;             // gzip compressible responses, static files
-                                        // too (Tornado's setting; the rules: >>gzip
-                                        // and >>static); the same as server's
+    bool compress_response;             // gzip compressible responses (Tornado's
+                                        // setting; the rules: >>gzip; static
+                                        // files are not yet); the same as server's
     const char *template_path;          // folder of tn_render's templates (copied);
                                         // each parsed on first use, then cached
     tn_http_server_desc server;         // for tn_app_listen: limits, timeouts,

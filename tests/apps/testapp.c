@@ -1,5 +1,6 @@
 // A standalone server of the test application, for the integration tests:
-//   build/testapp [--port=0] [--max-body=N] [--chunk-size=N]   (--help lists all)
+//   build/testapp [--port=0] [--max-body=N] [--chunk-size=N] [--compress_response]
+//   (--help lists all)
 #define TORNADO_IMPLEMENTATION
 #include "../../tornado.h"
 #include "testapp.h"
@@ -10,6 +11,7 @@ int main(int argc, char **argv) {
     d.routes = testapp_routes;
     d.cookie_secret = "It's a secret to everybody";
     int port = 0, max_body = 0, chunk_size = 0;
+    bool compress = false;
     tn_options *opts = tn_options_new(&(tn_options_desc){
         .options = (tn_option_desc[]){
             TN_OPTION_PORT(&port),
@@ -17,12 +19,15 @@ int main(int argc, char **argv) {
              .help = "the server's max_body_size (0: its default)"},
             {.name = "chunk-size", .type = TN_OPTION_INT, .value = &chunk_size, .min = 0, .max = INT_MAX,
              .help = "the server's chunk_size (0: its default)"},
+            {.name = "compress_response", .type = TN_OPTION_BOOL, .value = &compress,
+             .help = "gzip compressible responses for clients that accept it"},
             {0},
         }});
     if (!opts) return 1;
     tn_options_parse_command_line(opts, argc, argv);  // exits on --help or a bad flag
     d.server.max_body_size = (size_t)max_body;
     d.server.chunk_size = (size_t)chunk_size;
+    d.compress_response = compress;
     tn_loop *loop = tn_loop_new(NULL);
     tn_app *app = tn_app_new(loop, &d);
     if (app && tn_app_add_handlers(app, "api\\.example\\.com", testapp_api_routes) != 0) return 1;
