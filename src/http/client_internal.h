@@ -16,6 +16,7 @@
 #include "loop/loop.h"
 #include "net/stream.h"
 #include "loop/loop_internal.h"
+#if TN_ENABLE_HTTP_CLIENT  // the whole module (base/config.h)
 
 typedef struct tn__hc_host tn__hc_host;
 typedef struct tn__hc_conn tn__hc_conn;
@@ -150,4 +151,5 @@ TN__INTERNAL void tn__fetch_free_mem(tn_fetch *f);
 // Forgets the client: the finished fetches whose body is still lent free
 // themselves when it comes back (the client is being freed).
 TN__INTERNAL void tn__fetch_orphan_lent(tn_http_client *c);
+#endif  // TN_ENABLE_HTTP_CLIENT
 #endif
