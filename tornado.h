@@ -423,9 +423,6 @@
 //   TN_DEFAULT_WS_MAX_MESSAGE_SIZE 1 MiB     largest WebSocket message received
 //   TN_USE_SENDFILE        1 on Linux        0: files are sent by reading 64 KiB
 //                                            at a time (tn_stream_write_file)
-//   TN_LOG_NO_STDIO        0                 1: the library never calls a
-//                                            printf-family function to log
-//                                            (see >>log); lines go to the sink
 //
 // Feature switches (0 leaves the whole module out of the implementation; its
 // declarations stay, so a call into a module left out fails to link, naming
@@ -568,13 +565,10 @@
 #ifndef TN_ENABLE_TLS
 #  define TN_ENABLE_TLS 0
 #endif
-#ifndef TN_LOG_NO_STDIO
-#  define TN_LOG_NO_STDIO 0
-#endif
 #if (TN_ENABLE_WEBSOCKET | TN_ENABLE_JSON | TN_ENABLE_TEMPLATES | TN_ENABLE_STATIC | TN_ENABLE_MULTIPART | \
      TN_ENABLE_SIGNED | TN_ENABLE_XSRF | TN_ENABLE_HTTP_CLIENT | TN_ENABLE_DEFLATE | TN_ENABLE_OPTIONS |      \
-     TN_ENABLE_TLS | TN_LOG_NO_STDIO) & ~1
-#  error "The TN_ENABLE_* switches and TN_LOG_NO_STDIO must be 0 or 1"
+     TN_ENABLE_TLS) & ~1
+#  error "The TN_ENABLE_* switches must be 0 or 1"
 #endif
 #if TN_ENABLE_TEMPLATES && !TN_ENABLE_JSON
 #  error "TN_ENABLE_TEMPLATES needs TN_ENABLE_JSON (templates render JSON values): enable JSON or disable templates"

@@ -57,6 +57,7 @@ compile)
     check "compile: the guide's contents name every section of tornado.h, and only those" $MAKE -s -f tests/compile/Makefile toc
     check "compile: every TN_ENABLE_* switch off alone, all off, and some combinations build warning-free" $MAKE -s -f tests/compile/Makefile features
     check "compile: the minimal hello world's .text fits the 48 KiB budget (tools/size.sh)" tools/size.sh --check
+    check "compile: bare-metal style: listed global state, allowed aborts, allocations through the hooks, no stdio for logging" tools/baremetal.sh
     ;;
 unit)
     for cfg in default poll nothreads cxx split; do
