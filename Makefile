@@ -13,7 +13,7 @@ EXAMPLE_DIRS := $(patsubst examples/%/,%,$(sort $(dir $(wildcard examples/*/*.c)
 UNIT_SRC := tests/unit/main.c $(sort $(wildcard tests/unit/test_*.c))
 RUN_DEMO := chat
 
-.PHONY: all run test check-amalgamation clean fuzz bench bench-ws bench-deflate bench-client print-kq-src
+.PHONY: all run test check-amalgamation clean fuzz fuzz-long bench bench-ws bench-deflate bench-client print-kq-src
 all: tornado.h $(EXAMPLES) $(addprefix build/,$(EXAMPLE_DIRS)) build/testapp build/wsclient build/httpclient build/refapp build/zpipe build/pack build/fetch
 
 tornado.h: src/MANIFEST $(wildcard src/* src/*/*) tools/amalgamate.sh
@@ -155,6 +155,28 @@ build/test/$(1)/unit: $$(patsubst tests/unit/%.c,build/test/$(1)/%.o,$$(UNIT_SRC
 endef
 $(foreach c,$(CONFIGS) $(MATRIX),$(eval $(call unit_config,$(c))))
 
+# Windows (issue 16): the unit suite built by mingw-w64 and run under wine
+# (tests/run.sh matrix, TN_MATRIX=windows). Test files that drive the library
+# through POSIX calls of their own (fork'd child servers, socketpair, waitpid,
+# rlimits, ioctl) are left out of this build: Windows has none of them.
+WIN_CC     := x86_64-w64-mingw32-gcc
+WIN_LIBS   := -static -lws2_32 -lbcrypt -lpthread
+WIN_POSIX_TESTS := drain embed http_client http_hostile http_server longpoll loop options process \
+  static stream stream_lend tcp template timeouts websocket websocket_client ws_nodelay
+WIN_UNIT_SRC := $(filter-out $(patsubst %,tests/unit/test_%.c,$(WIN_POSIX_TESTS)),$(UNIT_SRC))
+build/test/windows/%.o: tests/unit/%.c $(wildcard tests/unit/*.h) tornado.h
+	@mkdir -p $(@D)
+	$(WIN_CC) $(TEST_CFLAGS) -D__USE_MINGW_ANSI_STDIO=1 -c $< -o $@
+# The examples as Windows programs, for tests/integration/test_windows.py.
+build/windows/%.exe: examples/%.c tornado.h
+	@mkdir -p $(@D)
+	$(WIN_CC) -O2 -g $(WARN) -o $@ $< $(WIN_LIBS)
+build/windows/chat.exe: $(wildcard examples/chat/*.c) tornado.h
+	@mkdir -p $(@D)
+	$(WIN_CC) -O2 -g $(WARN) -o $@ $(CURDIR)/examples/chat/chat.c $(WIN_LIBS)
+build/test/windows/unit: $(patsubst tests/unit/%.c,build/test/windows/%.o,$(WIN_UNIT_SRC) tests/unit/impl.c)
+	$(WIN_CC) -o $@.exe $^ $(WIN_LIBS) && mv $@.exe $@
+
 # The unamalgamated build ("split"): every src/ .c compiled on its own, with
 # only src/ on the include path, and linked with the unit tests.
 SRC_C := $(sort $(wildcard src/*/*.c))
@@ -194,3 +216,15 @@ bench-client: tornado.h
 
 clean:
 	rm -rf build
+
+# Fault injection (tests/faults/, tests/run.sh faults): the library under an
+# allocator that fails the Nth allocation, for every N along each scenario.
+build/faults/faults: $(wildcard tests/faults/*.c) tests/faults/faults.h tornado.h
+	@mkdir -p $(@D)
+	$(CC) $(TEST_CFLAGS) $(SAN) -o $@ $(filter %.c,$^) $(LIBS)
+
+# Every libFuzzer target for FUZZ_SECONDS (default 10 minutes) each, one after
+# the other (tests/fuzz/run.sh; `make test` runs them for a few seconds).
+FUZZ_SECONDS ?= 600
+fuzz-long: fuzz
+	tests/fuzz/run.sh $(FUZZ_SECONDS)

@@ -46,6 +46,7 @@
                >>http_client  the HTTP/1.1 client, its pool (AsyncHTTPClient)
     websocket  >>ws_frame     frames, masks, close payloads
                >>websocket    a connection, at either end
+               >>ws_compress  permessage-deflate: options, memory
                >>ws_client    the client (websocket_connect)
     web        >>route        route patterns (regular expressions)
                >>template     the template engine
@@ -478,6 +479,10 @@
 #if defined(TORNADO_IMPLEMENTATION) && defined(__linux__) && !defined(_GNU_SOURCE)
 #  define _GNU_SOURCE 1
 #endif
+// mingw-w64: C99 printf formats (%zu, %lld) instead of the old msvcrt's.
+#if defined(TORNADO_IMPLEMENTATION) && defined(_WIN32) && !defined(__USE_MINGW_ANSI_STDIO)
+#  define __USE_MINGW_ANSI_STDIO 1
+#endif
 #include <stddef.h>
 #include <stdint.h>
 #include <stdbool.h>
@@ -570,6 +575,9 @@
      TN_ENABLE_TLS) & ~1
 #  error "The TN_ENABLE_* switches must be 0 or 1"
 #endif
+#if TN_ENABLE_WEBSOCKET && !TN_ENABLE_DEFLATE
+#  error "TN_ENABLE_WEBSOCKET needs TN_ENABLE_DEFLATE (permessage-deflate): enable DEFLATE or disable WEBSOCKET"
+#endif
 #if TN_ENABLE_TEMPLATES && !TN_ENABLE_JSON
 #  error "TN_ENABLE_TEMPLATES needs TN_ENABLE_JSON (templates render JSON values): enable JSON or disable templates"
 #endif
@@ -609,7 +617,9 @@
 #  error "TN_USE_SENDFILE=1 needs Linux's sendfile(2): leave it undefined or set it to 0"
 #endif
 
-#if defined(__GNUC__) || defined(__clang__)
+#if defined(__MINGW32__)  // C99 formats: see __USE_MINGW_ANSI_STDIO above
+#  define TN_PRINTF(f, a) __attribute__((format(gnu_printf, f, a)))
+#elif defined(__GNUC__) || defined(__clang__)
 #  define TN_PRINTF(f, a) __attribute__((format(printf, f, a)))
 #else
 #  define TN_PRINTF(f, a)
@@ -1980,7 +1990,8 @@ typedef struct tn_process_desc {
 // times (the others are stopped then). On Linux children get SIGTERM when
 // the parent dies. Returns a negative code, with nothing forked, when a loop
 // exists in this process (TN_EBUSY: make loops after forking), in a child
-// of an earlier call (TN_EBUSY), or when fork fails.
+// of an earlier call (TN_EBUSY), or when fork fails; on Windows, which has
+// no fork, it always returns TN_ENOTSUP.
 TN_API int tn_process_fork(const tn_process_desc *desc);
 // This process's task id from tn_process_fork, or -1 if it is not a child
 // of it (Tornado's task_id()).
@@ -3222,6 +3233,82 @@ TN__END_DECLS
 #endif
 // ==== END src/websocket/frame.h ====
 
+// ==== BEGIN src/websocket/compress.h ====
+// ---------------------------------------------------------------------------
+#if defined(TN_AMALGAMATION_LINES)
+#line 1 "src/websocket/compress.h"
+#endif
+// >>ws_compress  permessage-deflate (RFC 7692): WebSocket messages compressed
+// ---------------------------------------------------------------------------
+// Tornado's websocket_compression_options. Off unless asked for: point
+// tn_ws_class.compression (a server route, >>ws_server) or
+// tn_ws_connect_desc.compression (>>ws_client) at a tn_ws_compression; a
+// zeroed one means every default:
+//
+//     static const tn_ws_compression pmd = {0};               // defaults
+//     static tn_ws_class echo_ws = {.on_message = echo, .compression = &pmd};
+//
+// A server takes the first offer of the client's Sec-WebSocket-Extensions it
+// can accept and declines the others (the connection then goes on
+// uncompressed): an offer with an unknown, repeated or malformed parameter,
+// or one without client_max_window_bits when client_max_window_bits here is
+// below 15 (the client could not be held to it). A client offers
+// permessage-deflate with the parameters below and fails the connection
+// (TN_EPARSE) when the server's answer is not one it may give. Messages of
+// at least min_size bytes go out compressed (RSV1 on their only frame);
+// control frames never are. A compressed message that inflates past
+// max_message_size closes with 1009, corrupt data with 1007, RSV1 where none
+// may be with 1002.
+//
+// Memory per connection, beyond the connection itself:
+//   with context takeover (the default: the best ratio, what browsers, Node's
+//   ws and Python's websockets ask for), both codecs stay for the whole
+//   connection once used: tn_deflate_memory(level, mem_level, our window)
+//   plus tn_inflate_memory(the peer's window), 254.5 + 39.5 = 294 KiB at the
+//   defaults; 7.9 + 8 = 16 KiB with both windows 9 bits and mem_level 1.
+//   Our window is the one negotiated for our side (at most ours here); the
+//   peer's is what we negotiate for it (a server: client_max_window_bits
+//   here, which declines clients that cannot be held to it).
+//   without context takeover in a direction, that direction's codec is made
+//   for each message and freed after it: an idle connection holds no
+//   compression state beyond a 64-byte record, at the cost of building the
+//   codec per message. TN_WS_COMPRESSION_MANY_CONNECTIONS asks for that both
+//   ways, the choice for a server holding many mostly idle connections.
+#ifndef TN__WEBSOCKET_COMPRESS_H
+#define TN__WEBSOCKET_COMPRESS_H
+
+TN__BEGIN_DECLS
+
+// Messages shorter than this go out uncompressed by default (compressing a
+// few bytes costs more than it saves: the 4-byte tail alone).
+#define TN_WS_COMPRESS_MIN_SIZE 64
+
+typedef struct tn_ws_compression {
+    int level;                        // 1 (fastest) .. 9 (smallest); default 6
+    int mem_level;                    // 1..9, the compressor's memory as zlib's
+                                      // memLevel; default 8
+    size_t min_size;                  // messages shorter go uncompressed;
+                                      // default TN_WS_COMPRESS_MIN_SIZE (1: all)
+    int server_max_window_bits;       // 8..15, the server's compressor window:
+                                      // a server uses at most this, a client
+                                      // asks for it when below 15; default 15
+    int client_max_window_bits;       // 8..15, the client's compressor window:
+                                      // a server holds the client to it (and
+                                      // keeps that much window to inflate), a
+                                      // client uses at most this; default 15
+    bool server_no_context_takeover;  // the server compresses each message
+                                      // alone (a server: always; a client: asks)
+    bool client_no_context_takeover;  // the client compresses each message alone
+} tn_ws_compression;
+
+// No context takeover either way: an idle connection holds no compression
+// state (see above). Positional, so that it works in C++ before C++20 too.
+#define TN_WS_COMPRESSION_MANY_CONNECTIONS {6, 8, 0, 15, 15, true, true}
+
+TN__END_DECLS
+#endif
+// ==== END src/websocket/compress.h ====
+
 // ==== BEGIN src/websocket/websocket.h ====
 // ---------------------------------------------------------------------------
 #if defined(TN_AMALGAMATION_LINES)
@@ -3236,7 +3323,8 @@ TN__END_DECLS
 // arrives, close 1007 otherwise); pings are answered; protocol errors close
 // with 1002, messages over max_message_size with 1009. Failing a connection
 // sends the close frame, ends our side of the TCP connection and waits up to
-// close_timeout for the peer to hang up.
+// close_timeout for the peer to hang up. Messages may be compressed
+// (permessage-deflate, >>ws_compress): callbacks see them inflated.
 //
 // Lifetimes: a tn_ws is valid until on_close returns, and on_close runs
 // exactly once for every connection that opened (a refused or failed
@@ -3246,7 +3334,7 @@ TN__END_DECLS
 #ifndef TN__WEBSOCKET_WEBSOCKET_H
 #define TN__WEBSOCKET_WEBSOCKET_H
 #if defined(TN_AMALGAMATION_LINES)
-#line 24 "src/websocket/websocket.h"
+#line 26 "src/websocket/websocket.h"
 #endif
 TN__BEGIN_DECLS
 
@@ -3286,6 +3374,9 @@ typedef struct tn_ws_class {
     double close_timeout;           // seconds to wait for the peer's close; default 5
     size_t max_write_buffer_size;   // queued output before a peer that does not
                                     // read is dropped; default: the server's
+    const tn_ws_compression *compression;  // a server route's permessage-deflate
+                                    // (>>ws_compress; must outlive the app);
+                                    // NULL: declined, as Tornado's default
     void *user_data;                // the initial tn_ws_user_data of each connection
 } tn_ws_class;
 
@@ -3348,7 +3439,9 @@ TN__END_DECLS
 //
 // The answer must be "101" with "Upgrade: websocket", "Connection: Upgrade"
 // and the right Sec-WebSocket-Accept; a subprotocol the server picked must be
-// one we offered, and any extension (we offer none) fails the connection.
+// one we offered, and an extension we did not offer fails the connection
+// (permessage-deflate, see >>ws_compress, is offered when the desc has
+// compression, and the server's answer to it is checked).
 // After our close frame, the client waits for the server to end TCP (RFC
 // 6455 §7.1.1), up to close_timeout. Lifetimes as on the server side: a
 // client's tn_ws is valid from on_connect (status 0) until on_close returns,
@@ -3377,6 +3470,8 @@ typedef struct tn_ws_connect_desc {
     const tn_ws_class *cls;          // callbacks and limits (prepare, check_origin and
                                      // select_subprotocol unused); must outlive the
                                      // connection; NULL: none
+    const tn_ws_compression *compression;  // offer permessage-deflate with these
+                                     // options (copied); NULL: no offer
     tn_ws_connect_cb on_connect;     // required; runs exactly once
     void *user_data;                 // on_connect's and the tn_ws_user_data; NULL:
                                      // cls->user_data
@@ -4008,15 +4103,16 @@ TN__END_DECLS
 // to HTTP/1.0, to a missing "Upgrade: websocket" ("Can \"Upgrade\" only to
 // \"WebSocket\".") or "Connection: Upgrade" and to a Sec-WebSocket-Key that is
 // not 16 bytes in base64, 403 when check_origin refuses, and 426 (with
-// "Sec-WebSocket-Version: 13") to other versions. Extensions such as
-// permessage-deflate are declined: the answer names none.
+// "Sec-WebSocket-Version: 13") to other versions. permessage-deflate is
+// negotiated when the class has compression (>>ws_compress); other
+// extensions are declined: the answer names none.
 //
 // A refused handshake gets no on_close. From the 101 on, the connection is a
 // tn_ws like any other (>>websocket).
 #ifndef TN__WEB_WS_SERVER_H
 #define TN__WEB_WS_SERVER_H
 #if defined(TN_AMALGAMATION_LINES)
-#line 27 "src/web/ws_server.h"
+#line 28 "src/web/ws_server.h"
 #endif
 TN__BEGIN_DECLS
 
@@ -4160,7 +4256,11 @@ TN__END_DECLS
 
 #if defined(__GNUC__) || defined(__clang__)
 #  define TN__UNUSED __attribute__((unused))
-#  define TN__HIDDEN __attribute__((visibility("hidden")))
+#  if defined(_WIN32)  // PE objects have no visibility: an .exe exports nothing
+#    define TN__HIDDEN
+#  else
+#    define TN__HIDDEN __attribute__((visibility("hidden")))
+#  endif
 #  define TN__LIKELY(x) __builtin_expect(!!(x), 1)
 #  define TN__UNLIKELY(x) __builtin_expect(!!(x), 0)
 #else
@@ -4220,6 +4320,361 @@ typedef int tn__mutex;
 #endif
 #endif
 // ==== END src/base/internal.h ====
+
+// ==== BEGIN src/base/os_internal.h ====
+// ---------------------------------------------------------------------------
+#if defined(TN_AMALGAMATION_LINES)
+#line 1 "src/base/os_internal.h"
+#endif
+// >>os_internal  What differs between POSIX and Windows, in one place
+// ---------------------------------------------------------------------------
+// The implementation is written against POSIX. On Windows (mingw-w64) the
+// socket calls go through the tn__sock_* names below: Winsock's SOCKET is an
+// unsigned handle, its buffers are char *, its errors come from
+// WSAGetLastError() and closesocket() closes it. The wrappers cast, and on
+// failure copy the Winsock error into errno as the matching E* code, so the
+// callers keep one errno test for both systems. On POSIX they are the plain
+// calls (macros). Files (open, read, close of a file descriptor) are the same on both
+// through the C runtime, and stay plain calls.
+//
+// Windows support is for development use, as Tornado's: the poll backend runs
+// on WSAPoll (tn_loop_backend() says "wsapoll"), the loop's wake-up channel
+// is a loopback TCP pair, Ctrl-C and closing the console drain the loop as
+// SIGINT and SIGTERM do, there is no tn_process_fork (TN_ENOTSUP), and files
+// are sent by reading them (no sendfile).
+#ifndef TN__BASE_OS_INTERNAL_H
+#define TN__BASE_OS_INTERNAL_H
+
+
+#include <stddef.h>
+
+#if defined(_WIN32)
+#  ifndef WIN32_LEAN_AND_MEAN
+#    define WIN32_LEAN_AND_MEAN
+#  endif
+#  include <winsock2.h>
+#  include <ws2tcpip.h>
+#  include <afunix.h>
+#  include <windows.h>
+#  include <errno.h>
+#  include <fcntl.h>
+#  include <io.h>
+#  include <sys/stat.h>
+#  include <sys/types.h>
+
+// Every file the library opens holds bytes: binary mode, never inherited.
+#  ifndef O_CLOEXEC
+#    define O_CLOEXEC (O_NOINHERIT | O_BINARY)
+#  endif
+#  ifndef O_NONBLOCK
+#    define O_NONBLOCK 0
+#  endif
+#  ifndef SHUT_WR
+#    define SHUT_WR SD_SEND
+#  endif
+#  ifndef STDERR_FILENO
+#    define STDERR_FILENO 2
+#  endif
+
+// Starts Winsock once per process (the first socket call does it).
+TN__INTERNAL int tn__os_startup(void);
+// The errno value for a Winsock error code (WSAE*); other codes pass through.
+TN__INTERNAL int tn__os_errno_from_wsa(int wsa);
+TN__INTERNAL int tn__os_nonblock(int fd);
+// A connected pair of loopback TCP sockets: the loop's wake-up channel.
+TN__INTERNAL int tn__os_socketpair(int sv[2]);
+TN__INTERNAL int tn__os_poll(struct pollfd *fds, int n, int timeout_ms);
+// Ctrl-C, Ctrl-Break, closing the console, log-off and shut-down call
+// on_signal(SIGINT or SIGTERM) on the console's thread.
+TN__INTERNAL int tn__os_console_handler(void (*on_signal)(int sig));
+// pread(2): reads n bytes of a file at an offset, not moving its position.
+TN__INTERNAL ssize_t tn__os_pread(int fd, void *buf, size_t n, int64_t off);
+// A path made absolute with "." and ".." resolved, as realpath(3) without
+// symlinks (out holds PATH_MAX bytes); NULL and errno on failure.
+TN__INTERNAL char *tn__os_realpath(const char *path, char *out);
+
+// The socket calls, with POSIX's types and errno.
+TN__INTERNAL int tn__sock_socket(int family, int type, int proto);
+TN__INTERNAL int tn__sock_close(int fd);
+TN__INTERNAL ssize_t tn__sock_recv(int fd, void *buf, size_t n, int flags);
+TN__INTERNAL ssize_t tn__sock_send(int fd, const void *buf, size_t n, int flags);
+TN__INTERNAL int tn__sock_bind(int fd, const struct sockaddr *sa, socklen_t len);
+TN__INTERNAL int tn__sock_listen(int fd, int backlog);
+TN__INTERNAL int tn__sock_accept(int fd, struct sockaddr *sa, socklen_t *len);
+// A non-blocking connect under way is EINPROGRESS, as on POSIX.
+TN__INTERNAL int tn__sock_connect(int fd, const struct sockaddr *sa, socklen_t len);
+TN__INTERNAL int tn__sock_shutdown(int fd, int how);
+TN__INTERNAL int tn__sock_setsockopt(int fd, int level, int opt, const void *v, socklen_t len);
+TN__INTERNAL int tn__sock_getsockopt(int fd, int level, int opt, void *v, socklen_t *len);
+TN__INTERNAL int tn__sock_getsockname(int fd, struct sockaddr *sa, socklen_t *len);
+TN__INTERNAL int tn__sock_getpeername(int fd, struct sockaddr *sa, socklen_t *len);
+// The loop's wake-up channel is a socket here, a pipe or eventfd on POSIX.
+#  define tn__wake_read(fd, b, n) tn__sock_recv(fd, b, n, 0)
+#  define tn__wake_write(fd, b, n) tn__sock_send(fd, b, n, 0)
+#  define tn__wake_close tn__sock_close
+#else
+#  include <poll.h>
+#  include <stdlib.h>
+#  include <sys/socket.h>
+#  include <unistd.h>
+#  define tn__sock_close close
+#  define tn__sock_recv recv
+#  define tn__sock_send send
+#  define tn__sock_bind bind
+#  define tn__sock_listen listen
+#  define tn__sock_shutdown shutdown
+#  define tn__sock_setsockopt setsockopt
+#  define tn__sock_getsockopt getsockopt
+#  define tn__sock_getsockname getsockname
+#  define tn__sock_getpeername getpeername
+#  define tn__sock_socket socket
+#  define tn__sock_accept accept
+#  define tn__sock_connect connect
+#  define tn__wake_read read
+#  define tn__wake_write write
+#  define tn__wake_close close
+#  define tn__os_poll(fds, n, timeout_ms) poll(fds, (nfds_t)(n), timeout_ms)
+#  define tn__os_startup() 0
+#  define tn__os_realpath realpath
+#  define tn__os_pread pread
+#endif
+#endif
+// ==== END src/base/os_internal.h ====
+
+// ==== BEGIN src/base/os_win.c ====
+// >>os_win  Windows: Winsock wrappers, the wake-up socket pair, console
+#if defined(TN_AMALGAMATION_LINES)
+#line 1 "src/base/os_win.c"
+#endif
+// control, the clock and random bytes (see >>os_internal)
+
+
+
+#if defined(_WIN32)
+#include <bcrypt.h>
+#include <errno.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+
+static volatile LONG tn__os_started;
+
+TN__INTERNAL int tn__os_startup(void) {
+    // WSAStartup counts its calls: a race between two first calls costs
+    // one extra count, never a missing one.
+    if (InterlockedCompareExchange(&tn__os_started, 1, 0) != 0) return 0;
+    WSADATA wsa;
+    int r = WSAStartup(MAKEWORD(2, 2), &wsa);
+    if (r != 0) {
+        InterlockedExchange(&tn__os_started, 0);
+        errno = tn__os_errno_from_wsa(r);
+        return -1;
+    }
+    return 0;
+}
+
+TN__INTERNAL int tn__os_errno_from_wsa(int wsa) {
+    switch (wsa) {
+    case WSAEWOULDBLOCK: return EAGAIN;
+    case WSAEINPROGRESS: case WSAEALREADY: return EINPROGRESS;
+    case WSAEINTR: return EINTR;
+    case WSAEBADF: case WSAENOTSOCK: return EBADF;
+    case WSAEACCES: return EACCES;
+    case WSAEFAULT: case WSAEINVAL: return EINVAL;
+    case WSAEMFILE: return EMFILE;
+    case WSAENOBUFS: return ENOBUFS;
+    case WSAEMSGSIZE: return EMSGSIZE;
+    case WSAEOPNOTSUPP: case WSAEAFNOSUPPORT: case WSAEPFNOSUPPORT: case WSAEPROTONOSUPPORT: return ENOTSUP;
+    case WSAENOPROTOOPT: return ENOPROTOOPT;
+    case WSAEADDRINUSE: return EADDRINUSE;
+    case WSAEADDRNOTAVAIL: return EADDRNOTAVAIL;
+    case WSAENETDOWN: case WSAENETUNREACH: return ENETUNREACH;
+    case WSAEHOSTDOWN: case WSAEHOSTUNREACH: return EHOSTUNREACH;
+    case WSAECONNABORTED: return ECONNABORTED;
+    case WSAECONNRESET: case WSAENETRESET: return ECONNRESET;
+    case WSAESHUTDOWN: return EPIPE;
+    case WSAENOTCONN: return ENOTCONN;
+    case WSAETIMEDOUT: return ETIMEDOUT;
+    case WSAECONNREFUSED: return ECONNREFUSED;
+    case WSANOTINITIALISED: case WSASYSNOTREADY: return EAGAIN;
+    default: return wsa;
+    }
+}
+
+TN__PRIVATE int tn__os_sock_ret(int r) {
+    if (r < 0) errno = tn__os_errno_from_wsa(WSAGetLastError());
+    return r;
+}
+
+// A SOCKET is an unsigned handle; Windows keeps its values small (they index
+// the process's handle table), so the loop's int file descriptors hold them.
+TN__PRIVATE int tn__os_sock_fd(SOCKET s) {
+    if (s == INVALID_SOCKET) return tn__os_sock_ret(-1);
+    if (s > (SOCKET)INT_MAX) {
+        closesocket(s);
+        errno = EMFILE;
+        return -1;
+    }
+    return (int)s;
+}
+
+TN__INTERNAL int tn__sock_socket(int family, int type, int proto) {
+    if (tn__os_startup() < 0) return -1;
+    return tn__os_sock_fd(WSASocketW(family, type, proto, NULL, 0, WSA_FLAG_NO_HANDLE_INHERIT));
+}
+
+TN__INTERNAL int tn__sock_accept(int fd, struct sockaddr *sa, socklen_t *len) {
+    return tn__os_sock_fd(accept((SOCKET)fd, sa, len));
+}
+
+TN__INTERNAL int tn__sock_connect(int fd, const struct sockaddr *sa, socklen_t len) {
+    int r = tn__os_sock_ret(connect((SOCKET)fd, sa, (int)len));
+    if (r < 0 && errno == EAGAIN) errno = EINPROGRESS;
+    return r;
+}
+
+TN__INTERNAL int tn__sock_close(int fd) { return tn__os_sock_ret(closesocket((SOCKET)fd)); }
+
+TN__INTERNAL ssize_t tn__sock_recv(int fd, void *buf, size_t n, int flags) {
+    return tn__os_sock_ret(recv((SOCKET)fd, (char *)buf, (int)TN__MIN(n, (size_t)INT_MAX), flags));
+}
+
+TN__INTERNAL ssize_t tn__sock_send(int fd, const void *buf, size_t n, int flags) {
+    return tn__os_sock_ret(send((SOCKET)fd, (const char *)buf, (int)TN__MIN(n, (size_t)INT_MAX), flags));
+}
+
+TN__INTERNAL int tn__sock_bind(int fd, const struct sockaddr *sa, socklen_t len) {
+    return tn__os_sock_ret(bind((SOCKET)fd, sa, len));
+}
+
+TN__INTERNAL int tn__sock_listen(int fd, int backlog) { return tn__os_sock_ret(listen((SOCKET)fd, backlog)); }
+
+TN__INTERNAL int tn__sock_shutdown(int fd, int how) { return tn__os_sock_ret(shutdown((SOCKET)fd, how)); }
+
+TN__INTERNAL int tn__sock_setsockopt(int fd, int level, int opt, const void *v, socklen_t len) {
+    return tn__os_sock_ret(setsockopt((SOCKET)fd, level, opt, (const char *)v, len));
+}
+
+TN__INTERNAL int tn__sock_getsockopt(int fd, int level, int opt, void *v, socklen_t *len) {
+    return tn__os_sock_ret(getsockopt((SOCKET)fd, level, opt, (char *)v, len));
+}
+
+TN__INTERNAL int tn__sock_getsockname(int fd, struct sockaddr *sa, socklen_t *len) {
+    return tn__os_sock_ret(getsockname((SOCKET)fd, sa, len));
+}
+
+TN__INTERNAL int tn__sock_getpeername(int fd, struct sockaddr *sa, socklen_t *len) {
+    return tn__os_sock_ret(getpeername((SOCKET)fd, sa, len));
+}
+
+TN__INTERNAL int tn__os_nonblock(int fd) {
+    u_long on = 1;
+    return tn__os_sock_ret(ioctlsocket((SOCKET)fd, (long)FIONBIO, &on));
+}
+
+TN__PRIVATE int tn__os_socketpair_fail(int l, int a, int b) {
+    int e = errno;
+    if (l >= 0) closesocket((SOCKET)l);
+    if (a >= 0) closesocket((SOCKET)a);
+    if (b >= 0) closesocket((SOCKET)b);
+    errno = e;
+    return -1;
+}
+
+// Windows has no pipe that WSAPoll can watch: a listener on 127.0.0.1 takes
+// one connection from ourselves and closes. The accepted end is checked to be
+// the connecting one (its peer is our socket's name), so another local
+// program cannot slip in.
+TN__INTERNAL int tn__os_socketpair(int sv[2]) {
+    struct sockaddr_in a, peer, mine;
+    int alen = sizeof a, plen = sizeof peer, mlen = sizeof mine;
+    memset(&a, 0, sizeof a);
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    int l = tn__sock_socket(AF_INET, SOCK_STREAM, 0), c = -1, s = -1;
+    if (l < 0) return -1;
+    if (tn__sock_bind(l, (struct sockaddr *)&a, sizeof a) < 0 || tn__sock_listen(l, 1) < 0 ||
+        tn__sock_getsockname(l, (struct sockaddr *)&a, &alen) < 0)
+        return tn__os_socketpair_fail(l, c, s);
+    c = tn__sock_socket(AF_INET, SOCK_STREAM, 0);
+    if (c < 0 || tn__sock_connect(c, (struct sockaddr *)&a, sizeof a) < 0) return tn__os_socketpair_fail(l, c, s);
+    s = tn__sock_accept(l, (struct sockaddr *)&peer, &plen);
+    if (s < 0 || tn__sock_getsockname(c, (struct sockaddr *)&mine, &mlen) < 0) return tn__os_socketpair_fail(l, c, s);
+    if (peer.sin_port != mine.sin_port || peer.sin_addr.s_addr != mine.sin_addr.s_addr) {
+        errno = ECONNREFUSED;
+        return tn__os_socketpair_fail(l, c, s);
+    }
+    closesocket((SOCKET)l);
+    int one = 1;
+    setsockopt((SOCKET)c, IPPROTO_TCP, TCP_NODELAY, (const char *)&one, sizeof one);
+    sv[0] = s;
+    sv[1] = c;
+    return 0;
+}
+
+TN__INTERNAL int tn__os_poll(struct pollfd *fds, int n, int timeout_ms) {
+    // WSAPoll with no sockets is an error: wait as poll() would.
+    if (n == 0) {
+        Sleep(timeout_ms < 0 ? INFINITE : (DWORD)timeout_ms);
+        return 0;
+    }
+    return tn__os_sock_ret(WSAPoll(fds, (ULONG)n, timeout_ms));
+}
+
+static void (*volatile tn__os_on_signal)(int sig);
+
+static BOOL WINAPI tn__os_console_cb(DWORD type) {
+    void (*cb)(int) = tn__os_on_signal;
+    if (!cb) return FALSE;
+    cb(type == CTRL_C_EVENT || type == CTRL_BREAK_EVENT ? SIGINT : SIGTERM);
+    return TRUE;
+}
+
+TN__INTERNAL int tn__os_console_handler(void (*on_signal)(int sig)) {
+    tn__os_on_signal = on_signal;
+    if (SetConsoleCtrlHandler(tn__os_console_cb, TRUE)) return 0;
+    errno = EINVAL;
+    return -1;
+}
+
+TN__INTERNAL ssize_t tn__os_pread(int fd, void *buf, size_t n, int64_t off) {
+    HANDLE h = (HANDLE)_get_osfhandle(fd);
+    OVERLAPPED ov;
+    memset(&ov, 0, sizeof ov);
+    ov.Offset = (DWORD)((uint64_t)off & 0xffffffffu);
+    ov.OffsetHigh = (DWORD)((uint64_t)off >> 32);
+    DWORD got = 0;
+    if (h == INVALID_HANDLE_VALUE) {
+        errno = EBADF;
+        return -1;
+    }
+    if (!ReadFile(h, buf, (DWORD)TN__MIN(n, (size_t)1 << 30), &got, &ov)) {
+        if (GetLastError() == ERROR_HANDLE_EOF) return 0;
+        errno = EIO;
+        return -1;
+    }
+    return (ssize_t)got;
+}
+
+TN__INTERNAL char *tn__os_realpath(const char *path, char *out) {
+    if (!_fullpath(out, path, PATH_MAX)) {
+        errno = ENAMETOOLONG;
+        return NULL;
+    }
+    DWORD attr = GetFileAttributesA(out);
+    if (attr == INVALID_FILE_ATTRIBUTES) {
+        DWORD e = GetLastError();
+        errno = e == ERROR_ACCESS_DENIED ? EACCES : ENOENT;
+        return NULL;
+    }
+    // One separator, as the callers compare paths with '/'.
+    for (char *p = out; *p; p++)
+        if (*p == '\\') *p = '/';
+    return out;
+}
+#endif
+// ==== END src/base/os_win.c ====
 
 // ==== BEGIN src/base/alloc_internal.h ====
 // ---------------------------------------------------------------------------
@@ -4426,7 +4881,7 @@ TN__INTERNAL int tn__err_from_errno(int e);
 // ==== BEGIN src/base/error.c ====
 // >>error implementation
 #if defined(TN_AMALGAMATION_LINES)
-#line 4 "src/base/error.c"
+#line 5 "src/base/error.c"
 #endif
 
 #include <errno.h>
@@ -4453,8 +4908,12 @@ TN_API const char *tn_err_name(int err) {
     }
 }
 
-// Maps a system errno to a TN_E* code; unknown ones become TN_ESYS.
+// Maps a system errno to a TN_E* code; unknown ones become TN_ESYS. On
+// Windows a socket's SO_ERROR is a Winsock code (WSAE*): mapped first.
 TN__INTERNAL int tn__err_from_errno(int e) {
+#if defined(_WIN32)
+    if (e >= WSABASEERR) e = tn__os_errno_from_wsa(e);
+#endif
     switch (e) {
     case 0: return 0;
     case ENOMEM: return TN_ENOMEM;
@@ -4665,6 +5124,25 @@ TN__INTERNAL void tn__buf_trim(tn_buf *b, size_t keep) {
 
 #include <time.h>
 
+#if defined(_WIN32)
+
+
+TN_API double tn_time_monotonic(void) {
+    static LARGE_INTEGER freq;  // fixed at boot: a race writes the same value
+    LARGE_INTEGER now;
+    if (!freq.QuadPart) QueryPerformanceFrequency(&freq);
+    QueryPerformanceCounter(&now);
+    return (double)now.QuadPart / (double)freq.QuadPart;
+}
+
+// FILETIME counts 100 ns from 1601; the Unix epoch is 11644473600 s later.
+TN_API double tn_time_wall(void) {
+    FILETIME ft;
+    GetSystemTimePreciseAsFileTime(&ft);
+    uint64_t t = ((uint64_t)ft.dwHighDateTime << 32) | ft.dwLowDateTime;
+    return (double)t * 1e-7 - 11644473600.0;
+}
+#else
 TN_API double tn_time_monotonic(void) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -4676,6 +5154,7 @@ TN_API double tn_time_wall(void) {
     clock_gettime(CLOCK_REALTIME, &ts);
     return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
+#endif
 // ==== END src/base/time.c ====
 
 // ==== BEGIN src/base/log_internal.h ====
@@ -4707,7 +5186,7 @@ TN__INTERNAL const tn_logger *tn__log_use(const tn_logger *sink);
 // ==== BEGIN src/base/log.c ====
 // >>log implementation
 #if defined(TN_AMALGAMATION_LINES)
-#line 9 "src/base/log.c"
+#line 10 "src/base/log.c"
 #endif
 
 #include <errno.h>
@@ -4757,7 +5236,11 @@ TN__PRIVATE tn_str tn__log_module(const char *file) {
 TN_API size_t tn_log_format_prefix(const tn_log_record *rec, char *out, size_t cap) {
     time_t t = (time_t)rec->time;
     struct tm tm;
+#if defined(_WIN32)
+    localtime_s(&tm, &t);
+#else
     localtime_r(&t, &tm);
+#endif
     tn_str mod = tn__log_module(rec->file);
     int n = snprintf(out, cap, "[%c %02d%02d%02d %02d:%02d:%02d %.*s:%d]", tn__log_letter(rec->level),
                      tm.tm_year % 100, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
@@ -7141,7 +7624,12 @@ TN_API int tn_deflate_buf(tn_buf *out, const void *in, size_t len, const tn_defl
 #  define TN__HAVE_ARC4RANDOM 1
 #endif
 
-#if !defined(TN__HAVE_ARC4RANDOM)
+#if defined(_WIN32)
+
+#  include <bcrypt.h>
+#endif
+
+#if !defined(TN__HAVE_ARC4RANDOM) && !defined(_WIN32)
 TN__PRIVATE int tn__random_urandom(uint8_t *p, size_t n) {
     int fd;
     do fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
@@ -7174,6 +7662,17 @@ TN__PRIVATE int tn__random_os(uint8_t *p, size_t n) {
         if (r <= 0) return r < 0 ? tn__err_from_errno(errno) : TN_ESYS;
         p += r;
         n -= (size_t)r;
+    }
+    return 0;
+}
+#elif defined(_WIN32)
+// The system's CSPRNG (link with -lbcrypt); it takes a ULONG count.
+TN__PRIVATE int tn__random_os(uint8_t *p, size_t n) {
+    while (n > 0) {
+        ULONG k = (ULONG)TN__MIN(n, (size_t)1 << 30);
+        if (BCryptGenRandom(NULL, p, k, BCRYPT_USE_SYSTEM_PREFERRED_RNG) != 0) return TN_ESYS;
+        p += k;
+        n -= k;
     }
     return 0;
 }
@@ -8799,10 +9298,8 @@ TN_API int tn_options_help(const tn_options *o, tn_buf *out) {
 #ifndef TN__LOOP_LOOP_INTERNAL_H
 #define TN__LOOP_LOOP_INTERNAL_H
 #if defined(TN_AMALGAMATION_LINES)
-#line 10 "src/loop/loop_internal.h"
+#line 11 "src/loop/loop_internal.h"
 #endif
-
-#include <poll.h>
 
 typedef struct tn__handler {
     tn_io_cb cb;
@@ -8824,6 +9321,15 @@ typedef struct tn__cbitem {
     tn_cb cb;
     void *arg;
 } tn__cbitem;
+
+// A callback for when tn_loop_add_callback is out of memory: the node lives
+// in its owner (a stream), so queueing it cannot fail. Loop thread only; a
+// node is queued at most once at a time.
+typedef struct tn__post {
+    struct tn__post *next;
+    tn_cb cb;
+    void *arg;
+} tn__post;
 
 // An object the loop owns and must close at tn_loop_free (stream, server,
 // periodic callback). `close` must release the object's resources; it may
@@ -8882,6 +9388,7 @@ struct tn_loop {
     tn__cbitem *cbq, *cbrun;
     size_t cbq_len, cbq_cap, cbrun_cap;
     int cbq_nonempty;        // atomic hint read without the lock
+    tn__post *posts, *posts_last;  // tn__loop_post's, run after the queue's
     // timers: a pool of records and a binary min-heap of their indices
     tn__timer *timers;
     uint32_t timers_cap, timers_free;  // free list head + 1 (0: empty)
@@ -8909,6 +9416,8 @@ struct tn_loop {
 };
 
 TN__INTERNAL void tn__loop_add_handle(tn_loop *loop, tn__handle *h);
+// Queues p->cb(loop, p->arg) to run with the next callbacks; never fails.
+TN__INTERNAL void tn__loop_post(tn_loop *loop, tn__post *p);
 TN__INTERNAL void tn__loop_remove_handle(tn__handle *h);
 TN__INTERNAL void tn__loop_add_drainer(tn_loop *loop, tn__drainer *d);
 // Safe to call twice, and for a drainer never added.
@@ -9079,15 +9588,18 @@ TN__INTERNAL int tn__be_wait(tn_loop *loop, int timeout_ms) {
 #endif
 // suite runs on it too)
 #if defined(TN_AMALGAMATION_LINES)
-#line 8 "src/loop/poll.c"
+#line 9 "src/loop/poll.c"
 #endif
 
 #include <errno.h>
-#include <poll.h>
 
 #if TN_BACKEND == TN_BACKEND_POLL
 
+#if defined(_WIN32)
+TN__INTERNAL const char *tn__be_name(void) { return "wsapoll"; }
+#else
 TN__INTERNAL const char *tn__be_name(void) { return "poll"; }
+#endif
 
 TN__INTERNAL int tn__be_init(tn_loop *loop) {
     loop->be_fd = -1;
@@ -9123,7 +9635,7 @@ TN__INTERNAL int tn__be_ctl(tn_loop *loop, int op, int fd, int events) {
 }
 
 TN__INTERNAL int tn__be_wait(tn_loop *loop, int timeout_ms) {
-    int n = poll(loop->pfds, (nfds_t)loop->npfds, timeout_ms);
+    int n = tn__os_poll(loop->pfds, loop->npfds, timeout_ms);
     if (n < 0) return errno == EINTR ? 0 : tn__err_from_errno(errno);
     int out = 0;
     for (int i = 0; i < loop->npfds && out < n && out < loop->fired_cap; i++) {
@@ -9145,7 +9657,7 @@ TN__INTERNAL int tn__be_wait(tn_loop *loop, int timeout_ms) {
 // ==== BEGIN src/loop/loop.c ====
 // >>loop implementation: iteration, fd handlers, callbacks, wake-up, signals
 #if defined(TN_AMALGAMATION_LINES)
-#line 11 "src/loop/loop.c"
+#line 12 "src/loop/loop.c"
 #endif
 
 #include <errno.h>
@@ -9250,15 +9762,17 @@ TN__INTERNAL tn_buf *tn__loop_buf(tn_loop *loop) { return &loop->buf; }
 static int tn__signals_caught, tn__signals_seen;
 static volatile sig_atomic_t tn__signal_last;
 static tn_loop *tn__signal_loop;
-static struct sigaction tn__signal_old[2];  // restored by tn_loop_free
+#if !defined(_WIN32)
 static const int tn__signal_nums[2] = {SIGINT, SIGTERM};
+static struct sigaction tn__signal_old[2];  // restored by tn_loop_free
+#endif
 
 TN__INTERNAL void tn__loop_wake(tn_loop *loop) {
     // One byte in flight is enough: the loop clears the flag before it
     // drains the queue, so a callback queued later always writes again.
     if (TN__ATOMIC_XCHG(&loop->wake_pending, 1)) return;
     uint64_t one = 1;
-    ssize_t w = write(loop->wake_wfd, &one, loop->wake_wfd == loop->wake_rfd ? sizeof one : 1);
+    ssize_t w = tn__wake_write(loop->wake_wfd, &one, loop->wake_wfd == loop->wake_rfd ? sizeof one : 1);
     (void)w;  // EAGAIN means the channel is full, so the loop is awake anyway
 }
 
@@ -9266,7 +9780,7 @@ TN__PRIVATE void tn__loop_on_wake(tn_loop *loop, int fd, int events, void *arg) 
     (void)events;
     (void)arg;
     char buf[256];
-    while (read(fd, buf, sizeof buf) > 0) {}
+    while (tn__wake_read(fd, buf, sizeof buf) > 0) {}
     TN__ATOMIC_STORE(&loop->wake_pending, 0);
     if (tn__signal_loop != loop) return;
     // The first signal drains, the next one stops at once.
@@ -9282,6 +9796,13 @@ TN__PRIVATE int tn__loop_open_wake(tn_loop *loop) {
     int fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     if (fd < 0) return tn__err_from_errno(errno);
     loop->wake_rfd = loop->wake_wfd = fd;
+#elif defined(_WIN32)
+    int p[2] = {-1, -1};
+    if (tn__os_socketpair(p) < 0) return tn__err_from_errno(errno);
+    tn__os_nonblock(p[0]);
+    tn__os_nonblock(p[1]);
+    loop->wake_rfd = p[0];
+    loop->wake_wfd = p[1];
 #else
     int p[2];
     if (pipe(p) < 0) return tn__err_from_errno(errno);
@@ -9366,14 +9887,16 @@ TN_API void tn_loop_free(tn_loop *loop) {
     tn__loop_set_current(loop);
     tn__loop_close_all(loop);
     if (tn__signal_loop == loop) {
+#if !defined(_WIN32)
         for (int i = 0; i < 2; i++) sigaction(tn__signal_nums[i], &tn__signal_old[i], NULL);
+#endif
         tn__signal_loop = NULL;
     }
     if (loop->wake_rfd >= 0) {
         if (loop->wake_rfd < loop->handlers_cap && loop->handlers[loop->wake_rfd].active)
             tn_loop_remove_handler(loop, loop->wake_rfd);
-        close(loop->wake_rfd);
-        if (loop->wake_wfd != loop->wake_rfd) close(loop->wake_wfd);
+        tn__wake_close(loop->wake_rfd);
+        if (loop->wake_wfd != loop->wake_rfd) tn__wake_close(loop->wake_wfd);
     }
     tn__timers_free(loop);
     tn__be_free(loop);
@@ -9467,7 +9990,23 @@ TN__PRIVATE void tn__loop_run_callbacks(tn_loop *loop) {
     loop->cbrun_cap = cap;
     TN__ATOMIC_STORE(&loop->cbq_nonempty, 0);
     tn__mutex_unlock(&loop->cb_lock);
+    tn__post *posts = loop->posts;
+    loop->posts = loop->posts_last = NULL;
     for (size_t i = 0; i < n; i++) run[i].cb(loop, run[i].arg);
+    while (posts) {
+        tn__post *p = posts;
+        posts = p->next;
+        p->next = NULL;
+        p->cb(loop, p->arg);
+    }
+}
+
+TN__INTERNAL void tn__loop_post(tn_loop *loop, tn__post *p) {
+    p->next = NULL;
+    if (loop->posts_last) loop->posts_last->next = p;
+    else loop->posts = p;
+    loop->posts_last = p;
+    TN__ATOMIC_STORE(&loop->cbq_nonempty, 1);
 }
 
 // ---- running
@@ -9607,11 +10146,21 @@ static void tn__on_signal(int sig) {
     if (!loop) return;
     int saved = errno;  // write() is async-signal-safe; errno must survive
     uint64_t one = 1;
-    ssize_t w = write(loop->wake_wfd, &one, loop->wake_wfd == loop->wake_rfd ? sizeof one : 1);
+    ssize_t w = tn__wake_write(loop->wake_wfd, &one, loop->wake_wfd == loop->wake_rfd ? sizeof one : 1);
     (void)w;
     errno = saved;
 }
 
+#if defined(_WIN32)
+// Console control events instead: Ctrl-C and Ctrl-Break count as SIGINT,
+// closing the console, log-off and shut-down as SIGTERM.
+TN_API int tn_loop_stop_on_signals(tn_loop *loop) {
+    if (tn__os_console_handler(tn__on_signal) < 0) return tn__err_from_errno(errno);
+    tn__signals_seen = TN__ATOMIC_LOAD(&tn__signals_caught);
+    tn__signal_loop = loop;
+    return 0;
+}
+#else
 TN_API int tn_loop_stop_on_signals(tn_loop *loop) {
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
@@ -9632,6 +10181,7 @@ TN_API int tn_loop_stop_on_signals(tn_loop *loop) {
     tn__signal_loop = loop;
     return 0;
 }
+#endif
 // ==== END src/loop/loop.c ====
 
 // ==== BEGIN src/loop/timer.c ====
@@ -9943,15 +10493,20 @@ TN__PRIVATE int tn__executor_start_threads(tn_loop *loop) {
     int n = loop->desc.executor_threads;
     ex->threads = TN__CAST(pthread_t *, tn__calloc((size_t)n, sizeof(pthread_t)));
     if (!ex->threads) return TN_ENOMEM;
-    // Pool threads take no signals: they belong to the loop's thread.
+    // Pool threads take no signals: they belong to the loop's thread
+    // (Windows has no signals to mask: console control has its own thread).
+#if !defined(_WIN32)
     sigset_t all, old;
     sigfillset(&all);
     pthread_sigmask(SIG_SETMASK, &all, &old);
+#endif
     for (int i = 0; i < n; i++) {
         if (pthread_create(&ex->threads[i], NULL, tn__executor_thread, ex) != 0) break;
         ex->nthreads++;
     }
+#if !defined(_WIN32)
     pthread_sigmask(SIG_SETMASK, &old, NULL);
+#endif
     if (ex->nthreads == 0) {
         tn__free(ex->threads);
         ex->threads = NULL;
@@ -10064,6 +10619,29 @@ TN__INTERNAL void tn__executor_free(tn_loop *loop) {
 #line 8 "src/loop/process.c"
 #endif
 
+#if defined(_WIN32)
+// Windows has no fork(): a process cannot be copied with its listening
+// sockets and loop state, and Tornado does not support fork_processes there
+// either. tn_process_fork says so (TN_ENOTSUP); run one process per port, or
+// several behind a proxy.
+
+
+static int tn__task_id = -1;
+
+TN_API int tn_process_task_id(void) { return tn__task_id; }
+
+TN_API int tn_process_cpu_count(void) {
+    SYSTEM_INFO si;
+    GetSystemInfo(&si);
+    return si.dwNumberOfProcessors < 1 ? 1 : (int)si.dwNumberOfProcessors;
+}
+
+TN_API int tn_process_fork(const tn_process_desc *desc) {
+    (void)desc;
+    TN__LOGE("cannot fork processes: Windows has no fork()");
+    return TN_ENOTSUP;
+}
+#else
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -10313,6 +10891,7 @@ TN_API int tn_process_fork(const tn_process_desc *desc) {
     if (r < 0) return r;
     exit(p.failed ? 1 : 0);
 }
+#endif
 // ==== END src/loop/process.c ====
 
 // ==== BEGIN src/loop/locks.c ====
@@ -10652,7 +11231,6 @@ TN_API size_t tn_queue_size(const tn_queue *q) { return q->count; }
 
 
 
-#include <sys/socket.h>
 
 // Makes fd non-blocking and close-on-exec. Returns 0 or an error.
 TN__INTERNAL int tn__set_nonblock_cloexec(int fd);
@@ -10668,46 +11246,52 @@ TN__INTERNAL int tn__local_port(int fd);
 // ==== BEGIN src/net/socket.c ====
 // >>net implementation
 #if defined(TN_AMALGAMATION_LINES)
-#line 9 "src/net/socket.c"
+#line 10 "src/net/socket.c"
 #endif
 
-#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <netdb.h>
-#include <netinet/in.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/un.h>
-#include <unistd.h>
+#if !defined(_WIN32)
+#  include <arpa/inet.h>
+#  include <netdb.h>
+#  include <netinet/in.h>
+#  include <sys/socket.h>
+#  include <sys/un.h>
+#  include <unistd.h>
+#endif
 
 TN__INTERNAL int tn__set_nonblock_cloexec(int fd) {
+#if defined(_WIN32)  // sockets are made uninheritable (tn__sock_socket)
+    return tn__os_nonblock(fd) < 0 ? tn__err_from_errno(errno) : 0;
+#else
     int fl = fcntl(fd, F_GETFL);
     if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0) return tn__err_from_errno(errno);
     if (fcntl(fd, F_SETFD, FD_CLOEXEC) < 0) return tn__err_from_errno(errno);
     return 0;
+#endif
 }
 
 // A non-blocking, close-on-exec socket; SIGPIPE is off where the platform
 // needs a socket option for it (elsewhere sends pass MSG_NOSIGNAL).
 TN__INTERNAL int tn__socket(int family, int type) {
 #if defined(SOCK_NONBLOCK) && defined(SOCK_CLOEXEC)
-    int fd = socket(family, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    int fd = tn__sock_socket(family, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd < 0) return tn__err_from_errno(errno);
 #else
-    int fd = socket(family, type, 0);
+    int fd = tn__sock_socket(family, type, 0);
     if (fd < 0) return tn__err_from_errno(errno);
     int r = tn__set_nonblock_cloexec(fd);
     if (r) {
-        close(fd);
+        tn__sock_close(fd);
         return r;
     }
 #endif
 #if defined(SO_NOSIGPIPE)
     int one = 1;
-    setsockopt(fd, SOL_SOCKET, SO_NOSIGPIPE, &one, sizeof one);
+    tn__sock_setsockopt(fd, SOL_SOCKET, SO_NOSIGPIPE, &one, sizeof one);
 #endif
     return fd;
 }
@@ -10770,16 +11354,16 @@ TN__PRIVATE int tn__bind_unix(const tn_bind_desc *d, int *fds, int max_fds) {
     int fd = tn__socket(AF_UNIX, SOCK_STREAM);
     if (fd < 0) return fd;
     // Remove a socket file left by a previous run, never a regular file.
-    int probe = socket(AF_UNIX, SOCK_STREAM, 0);
+    int probe = tn__sock_socket(AF_UNIX, SOCK_STREAM, 0);
     if (probe >= 0) {
-        if (connect(probe, (struct sockaddr *)&un, sizeof un) < 0 && errno == ECONNREFUSED) unlink(d->unix_path);
-        close(probe);
+        if (tn__sock_connect(probe, (struct sockaddr *)&un, sizeof un) < 0 && errno == ECONNREFUSED) unlink(d->unix_path);
+        tn__sock_close(probe);
     }
-    if (bind(fd, (struct sockaddr *)&un, sizeof un) < 0 ||
+    if (tn__sock_bind(fd, (struct sockaddr *)&un, sizeof un) < 0 ||
         chmod(d->unix_path, (mode_t)TN__DEF(d->unix_mode, 0600)) < 0 ||
-        listen(fd, TN__DEF(d->backlog, TN_DEFAULT_BACKLOG)) < 0) {
+        tn__sock_listen(fd, TN__DEF(d->backlog, TN_DEFAULT_BACKLOG)) < 0) {
         int r = tn__err_from_errno(errno);
-        close(fd);
+        tn__sock_close(fd);
         return r;
     }
     fds[0] = fd;
@@ -10790,21 +11374,23 @@ TN__PRIVATE int tn__bind_one(const struct addrinfo *ai, const tn_bind_desc *d, i
     int fd = tn__socket(ai->ai_family, SOCK_STREAM);
     if (fd < 0) return fd;
     int one = 1;
-    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+#if !defined(_WIN32)  // there it lets another socket take a port in use
+    tn__sock_setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+#endif
 #ifdef SO_REUSEPORT
-    if (d->reuse_port) setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
+    if (d->reuse_port) tn__sock_setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
 #endif
     // Like Tornado: with both families, each socket takes only its own.
-    if (ai->ai_family == AF_INET6) setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
+    if (ai->ai_family == AF_INET6) tn__sock_setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
     tn_addr a;
     tn__addr_set(&a, ai->ai_addr, ai->ai_addrlen);
     if (port) {  // the ephemeral port the first socket got
         if (ai->ai_family == AF_INET) ((struct sockaddr_in *)(void *)a.u.bytes)->sin_port = htons((uint16_t)port);
         else ((struct sockaddr_in6 *)(void *)a.u.bytes)->sin6_port = htons((uint16_t)port);
     }
-    if (bind(fd, tn__sa(&a), a.len) < 0 || listen(fd, TN__DEF(d->backlog, TN_DEFAULT_BACKLOG)) < 0) {
+    if (tn__sock_bind(fd, tn__sa(&a), a.len) < 0 || tn__sock_listen(fd, TN__DEF(d->backlog, TN_DEFAULT_BACKLOG)) < 0) {
         int r = tn__err_from_errno(errno);
-        close(fd);
+        tn__sock_close(fd);
         return r;
     }
     return fd;
@@ -10813,7 +11399,7 @@ TN__PRIVATE int tn__bind_one(const struct addrinfo *ai, const tn_bind_desc *d, i
 TN__INTERNAL int tn__local_port(int fd) {
     tn_addr a;
     socklen_t len = sizeof a.u.bytes;
-    if (getsockname(fd, (struct sockaddr *)(void *)a.u.bytes, &len) < 0) return 0;
+    if (tn__sock_getsockname(fd, (struct sockaddr *)(void *)a.u.bytes, &len) < 0) return 0;
     a.len = len;
     return tn_addr_port(&a);
 }
@@ -10821,6 +11407,7 @@ TN__INTERNAL int tn__local_port(int fd) {
 TN_API int tn_bind_sockets(const tn_bind_desc *d, int *fds, int max_fds) {
     if (!d || max_fds < 1 || d->port < 0 || d->port > 65535) return TN_EINVAL;
     if (d->unix_path) return tn__bind_unix(d, fds, max_fds);
+    if (tn__os_startup() < 0) return tn__err_from_errno(errno);
     struct addrinfo hints, *res = NULL;
     memset(&hints, 0, sizeof hints);
     hints.ai_family = d->family == TN_FAMILY_IPV4 ? AF_INET : d->family == TN_FAMILY_IPV6 ? AF_INET6 : AF_UNSPEC;
@@ -10872,7 +11459,7 @@ TN__PRIVATE void tn__resolve_work(void *arg) {
     hints.ai_socktype = SOCK_STREAM;
     char port[8];
     snprintf(port, sizeof port, "%d", r->port);
-    int gr = getaddrinfo(r->host, port, &hints, &res);
+    int gr = tn__os_startup() < 0 ? EAI_FAIL : getaddrinfo(r->host, port, &hints, &res);
     if (gr != 0) {
         r->status = gr == EAI_MEMORY ? TN_ENOMEM : TN_ENOTFOUND;
         return;
@@ -10944,16 +11531,18 @@ TN__INTERNAL void tn__stream_set_max_write(tn_stream *s, size_t max);
 // ==== BEGIN src/net/stream.c ====
 // >>stream implementation
 #if defined(TN_AMALGAMATION_LINES)
-#line 13 "src/net/stream.c"
+#line 14 "src/net/stream.c"
 #endif
 
 #include <errno.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <sys/types.h>
-#include <unistd.h>
+#if !defined(_WIN32)
+#  include <netinet/in.h>
+#  include <netinet/tcp.h>
+#  include <sys/socket.h>
+#  include <unistd.h>
+#endif
 
 #if TN_USE_SENDFILE
 #  include <sys/sendfile.h>
@@ -11005,6 +11594,7 @@ typedef union tn__rcb {
 struct tn_stream {
     tn__handle handle;
     tn_loop *loop;
+    tn__post post;         // tn__stream_schedule's, when the loop's queue is out of memory
     int fd;
     int close_reason;
     unsigned char events;  // what the loop watches for us
@@ -11101,8 +11691,11 @@ TN__PRIVATE void tn__stream_kick(tn_loop *loop, void *arg);
 // the caller's own call).
 TN__PRIVATE void tn__stream_schedule(tn_stream *s) {
     if (s->scheduled) return;
-    if (tn_loop_add_callback(s->loop, tn__stream_kick, s) == 0) s->scheduled = 1;
-    else TN__LOGE("stream: cannot queue a callback (out of memory)");
+    s->scheduled = 1;
+    if (tn_loop_add_callback(s->loop, tn__stream_kick, s) == 0) return;
+    s->post.cb = tn__stream_kick;  // out of memory: a close must still be delivered
+    s->post.arg = s;
+    tn__loop_post(s->loop, &s->post);
 }
 
 // Where the delimiter search starts: a delimiter may straddle what was
@@ -11268,7 +11861,7 @@ TN__PRIVATE void tn__stream_kick(tn_loop *loop, void *arg) {
 TN__PRIVATE int tn__stream_send(tn_stream *s, const char *p, size_t len, int flags, size_t *sent) {
     *sent = 0;
     while (*sent < len) {
-        ssize_t n = send(s->fd, p + *sent, len - *sent, MSG_NOSIGNAL | flags);
+        ssize_t n = tn__sock_send(s->fd, p + *sent, len - *sent, MSG_NOSIGNAL | flags);
         if (n > 0) {
             *sent += (size_t)n;
             s->wsent += (uint64_t)n;
@@ -11290,7 +11883,7 @@ TN__PRIVATE int tn__stream_read_piece(tn__qext *f) {
     f->pos = 0;
     if (tn_buf_reserve(&f->buf, want)) return TN_ENOMEM;
     ssize_t n;
-    do n = pread(f->fd, f->buf.data, want, (off_t)f->off);
+    do n = tn__os_pread(f->fd, f->buf.data, want, (off_t)f->off);
     while (n < 0 && errno == EINTR);
     if (n < 0) return tn__err_from_errno(errno);
     if (n == 0) {
@@ -11392,7 +11985,7 @@ TN__PRIVATE void tn__stream_close(tn_stream *s, int reason) {
     tn_loop_remove_timeout(s->loop, s->wtimer);
     s->wtimer.id = 0;
     tn_loop_remove_handler(s->loop, s->fd);
-    close(s->fd);
+    tn__sock_close(s->fd);
     s->fd = -1;
     tn__loop_remove_handle(&s->handle);
     if (reason != 0 && reason != TN_EOF && reason != TN_ECANCELED)
@@ -11423,7 +12016,7 @@ TN__PRIVATE void tn__stream_on_readable(tn_stream *s) {
         }
         dst = s->rbuf.data + s->rbuf.len;
     }
-    ssize_t n = recv(s->fd, dst, want, 0);
+    ssize_t n = tn__sock_recv(s->fd, dst, want, 0);
     if (n < 0) {
         if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) tn__stream_close(s, tn__err_from_errno(errno));
         return;
@@ -11471,7 +12064,7 @@ TN__INTERNAL tn_stream *tn__stream_new(tn_loop *loop, int fd, const tn_stream_de
     tn_stream *s = TN__CAST(tn_stream *, tn__calloc(1, sizeof *s));
     if (!s || (!flags_set && tn__set_nonblock_cloexec(fd) != 0)) {
         tn__free(s);
-        close(fd);
+        tn__sock_close(fd);
         return NULL;
     }
     s->loop = loop;
@@ -11487,7 +12080,7 @@ TN__INTERNAL tn_stream *tn__stream_new(tn_loop *loop, int fd, const tn_stream_de
     int r = tn_loop_add_handler(loop, fd, s->events, tn__stream_on_io, s);
     if (r) {
         TN__LOGE("stream: cannot watch fd %d: %s", fd, tn_strerror(r));
-        close(fd);
+        tn__sock_close(fd);
         tn__free(s);
         return NULL;
     }
@@ -11716,14 +12309,14 @@ TN_API size_t tn_stream_read_buffer_size(const tn_stream *s) {
 TN_API int tn_stream_set_nodelay(tn_stream *s, bool on) {
     if (s->closed) return TN_ECLOSED;
     int v = on ? 1 : 0;
-    if (setsockopt(s->fd, IPPROTO_TCP, TCP_NODELAY, &v, sizeof v) == 0) return 0;
+    if (tn__sock_setsockopt(s->fd, IPPROTO_TCP, TCP_NODELAY, &v, sizeof v) == 0) return 0;
     return errno == EOPNOTSUPP || errno == ENOPROTOOPT ? 0 : tn__err_from_errno(errno);
 }
 
 TN_API int tn_stream_peer_addr(const tn_stream *s, tn_addr *out) {
     socklen_t len = sizeof out->u.bytes;
     if (s->closed) return TN_ECLOSED;
-    if (getpeername(s->fd, (struct sockaddr *)(void *)out->u.bytes, &len) < 0) return tn__err_from_errno(errno);
+    if (tn__sock_getpeername(s->fd, (struct sockaddr *)(void *)out->u.bytes, &len) < 0) return tn__err_from_errno(errno);
     out->len = len;
     return 0;
 }
@@ -11759,17 +12352,19 @@ TN__INTERNAL void tn__tcp_server_accept_queued(tn_tcp_server *srv);
 // ==== BEGIN src/net/tcp.c ====
 // >>tcp implementation: accepting (with the EMFILE reserve) and connecting
 #if defined(TN_AMALGAMATION_LINES)
-#line 14 "src/net/tcp.c"
+#line 15 "src/net/tcp.c"
 #endif
 
-#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <netinet/in.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <sys/un.h>
-#include <unistd.h>
+#if !defined(_WIN32)
+#  include <arpa/inet.h>
+#  include <netinet/in.h>
+#  include <sys/socket.h>
+#  include <sys/un.h>
+#  include <unistd.h>
+#endif
 
 enum { TN__MAX_LISTEN = 16 };
 
@@ -11789,7 +12384,7 @@ struct tn_tcp_server {
 TN__PRIVATE void tn__server_free(tn_tcp_server *srv) {
     for (int i = 0; i < srv->nfds; i++) {
         tn_loop_remove_handler(srv->loop, srv->fds[i]);
-        close(srv->fds[i]);
+        tn__sock_close(srv->fds[i]);
     }
     if (srv->reserve_fd >= 0) close(srv->reserve_fd);
     tn_loop_remove_timeout(srv->loop, srv->resume);
@@ -11821,8 +12416,8 @@ TN__PRIVATE void tn__server_emfile(tn_tcp_server *srv, int lfd) {
     }
     if (srv->reserve_fd >= 0) {
         close(srv->reserve_fd);
-        int c = accept(lfd, NULL, NULL);
-        if (c >= 0) close(c);
+        int c = tn__sock_accept(lfd, NULL, NULL);
+        if (c >= 0) tn__sock_close(c);
         srv->reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
         if (srv->reserve_fd >= 0) return;
     }
@@ -11842,9 +12437,9 @@ TN__PRIVATE int tn__accept(int lfd) {
 #if defined(TN__HAVE_ACCEPT4)
     return accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 #else
-    int c = accept(lfd, NULL, NULL);
+    int c = tn__sock_accept(lfd, NULL, NULL);
     if (c >= 0 && tn__set_nonblock_cloexec(c) != 0) {
-        close(c);
+        tn__sock_close(c);
         errno = EINVAL;
         return -1;
     }
@@ -11866,7 +12461,7 @@ TN__PRIVATE void tn__server_on_accept(tn_loop *loop, int lfd, int events, void *
         }
 #if defined(SO_NOSIGPIPE)
         int one = 1;
-        setsockopt(c, SOL_SOCKET, SO_NOSIGPIPE, &one, sizeof one);
+        tn__sock_setsockopt(c, SOL_SOCKET, SO_NOSIGPIPE, &one, sizeof one);
 #endif
 #if defined(TN__HAVE_ACCEPT4)
         tn_stream *s = tn__stream_new(loop, c, &srv->desc.stream, true);
@@ -11920,7 +12515,7 @@ TN_API int tn_tcp_server_listen(tn_tcp_server *srv, const tn_bind_desc *bind) {
     if (r) {
         for (int i = 0; i < n; i++) {
             tn_loop_remove_handler(srv->loop, fds[i]);
-            close(fds[i]);
+            tn__sock_close(fds[i]);
         }
         srv->nfds = 0;
     }
@@ -11964,7 +12559,7 @@ TN__PRIVATE void tn__connect_finish(tn__connect *c, int status, tn_stream *s) {
     tn__loop_remove_handle(&c->handle);
     if (c->fd >= 0) {
         tn_loop_remove_handler(c->loop, c->fd);
-        close(c->fd);
+        tn__sock_close(c->fd);
         c->fd = -1;
     }
     c->cb(c->loop, status, s, c->arg);
@@ -11995,7 +12590,7 @@ TN__PRIVATE void tn__connect_on_io(tn_loop *loop, int fd, int events, void *arg)
     // Every backend reports a failed connect as an error event: a clean
     // writable one needs no getsockopt (a syscall per connection saved).
     if (events & TN_IO_ERROR) {
-        if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0) err = errno;
+        if (tn__sock_getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0) err = errno;
         if (err == 0) err = loop->io_err;  // kqueue: see tn__fired
     }
     if (err == 0) {
@@ -12004,7 +12599,7 @@ TN__PRIVATE void tn__connect_on_io(tn_loop *loop, int fd, int events, void *arg)
     }
     c->last_err = tn__err_from_errno(err);
     tn_loop_remove_handler(c->loop, fd);
-    close(fd);
+    tn__sock_close(fd);
     c->fd = -1;
     c->next++;
     tn__connect_try_next(c);
@@ -12019,7 +12614,7 @@ TN__PRIVATE void tn__connect_try_next(tn__connect *c) {
             continue;
         }
         c->fd = fd;
-        if (connect(fd, tn__sa(a), a->len) == 0) {
+        if (tn__sock_connect(fd, tn__sa(a), a->len) == 0) {
             tn__connect_established(c);
             return;
         }
@@ -12029,7 +12624,7 @@ TN__PRIVATE void tn__connect_try_next(tn__connect *c) {
             return;
         }
         c->last_err = tn__err_from_errno(errno);
-        close(fd);
+        tn__sock_close(fd);
         c->fd = -1;
     }
     tn__connect_finish(c, c->last_err ? c->last_err : TN_ECONNREFUSED, NULL);
@@ -12130,10 +12725,19 @@ TN_API int tn_tcp_connect(tn_loop *loop, const tn_connect_desc *d, tn_connect_cb
         }
         c->resolving = 1;
     }
+    c->timer = tn_loop_call_later(loop, d->timeout > 0 ? d->timeout : 20.0, tn__connect_on_timeout, c);
+    if (!c->resolving) {
+        c->start = tn_loop_call_later(loop, 0, tn__connect_start, c);
+        if (!c->timer.id || !c->start.id) {  // out of memory: it would never start or never time out
+            tn_loop_remove_timeout(loop, c->timer);
+            tn_loop_remove_timeout(loop, c->start);
+            tn__free(c->addrs);
+            tn__free(c);
+            return TN_ENOMEM;
+        }
+    }
     c->handle.close = tn__connect_handle_close;
     tn__loop_add_handle(loop, &c->handle);
-    c->timer = tn_loop_call_later(loop, d->timeout > 0 ? d->timeout : 20.0, tn__connect_on_timeout, c);
-    if (!c->resolving) c->start = tn_loop_call_later(loop, 0, tn__connect_start, c);
     return 0;
 }
 // ==== END src/net/tcp.c ====
@@ -14085,6 +14689,9 @@ TN__INTERNAL tn_buf *tn__handler_body(tn_handler *h);
 TN__INTERNAL void tn__handler_reset_headers(tn_handler *h);
 // True when the request callback deferred the answer (tn_defer).
 TN__INTERNAL bool tn__handler_deferred(const tn_handler *h);
+// The answer cannot be right (e.g. arguments lost to an allocation failure):
+// tn_finish sends a 500 instead, or cuts the connection once the head is out.
+TN__INTERNAL void tn__handler_nomem(tn_handler *h);
 // True when the response holds lent bytes (tn_write_ref, tn_write_buf): the
 // web layer then computes no automatic ETag over them.
 TN__INTERNAL bool tn__handler_has_lent(const tn_handler *h);
@@ -14094,15 +14701,17 @@ TN__INTERNAL bool tn__handler_has_lent(const tn_handler *h);
 // ==== BEGIN src/http/server.c ====
 // >>http_server implementation
 #if defined(TN_AMALGAMATION_LINES)
-#line 20 "src/http/server.c"
+#line 21 "src/http/server.c"
 #endif
 
-#include <arpa/inet.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <time.h>
-#include <unistd.h>
+#if !defined(_WIN32)
+#  include <arpa/inet.h>
+#  include <sys/socket.h>
+#  include <unistd.h>
+#endif
 
 typedef struct tn__hconn tn__hconn;
 typedef struct tn__hreq tn__hreq;
@@ -14162,6 +14771,8 @@ struct tn__hconn {
     tn__tlist *tlist;
     double deadline;
     unsigned closing : 1;      // close once the current response is out
+    unsigned out_lost : 1;     // a piece of its output could not be queued (out of
+                               // memory): the rest cannot go out as it is
     char remote_ip[46];
 };
 
@@ -14210,7 +14821,8 @@ struct tn__hreq {
     char remote_ip[46];
     unsigned keep_alive : 1, head_method : 1, headers_sent : 1, chunked_out : 1, until_close : 1, finished : 1,
         deferred : 1, dispatching : 1, body_done : 1, released : 1, file_out : 1,
-        file_pending : 1;  // tn_send_file's body is on its way: the request is the file's
+        file_pending : 1,  // tn_send_file's body is on its way: the request is the file's
+        nomem : 1;         // the handler's answer lost bytes (out of memory): 500, or a cut
 };
 
 #define TN__REQ(h) ((tn__hreq *)(void *)(h))
@@ -14251,6 +14863,11 @@ TN__PRIVATE bool tn__header_ok(const char *name, const char *value) {
 TN__PRIVATE void tn__hconn_flush_out_now(tn_http_server *srv, bool now) {
     tn__hconn *c = srv->out_conn;
     srv->out_conn = NULL;
+    if (c && c->out_lost) {  // a response with a hole would misframe the rest: close instead
+        tn_buf_clear(&srv->out);
+        tn_stream_close(c->stream);
+        return;
+    }
     if (!c || !srv->out.len) return;
     // A failure closes the stream, and its close callback tells the rest.
     tn__stream_write(c->stream, srv->out.data, srv->out.len, NULL, NULL, now);
@@ -14298,7 +14915,9 @@ TN__PRIVATE int tn__hconn_queue(tn__hconn *c, const void *data, size_t len) {
     tn_http_server *srv = c->srv;
     if (srv->out_conn && srv->out_conn != c) tn__hconn_flush_out(srv);
     srv->out_conn = c;
-    return tn_buf_append(&srv->out, data, len);
+    if (!c->out_lost && tn_buf_append(&srv->out, data, len) == 0) return 0;
+    c->out_lost = 1;
+    return TN_ENOMEM;
 }
 
 // Sends lent bytes after what c has queued, without copying them; they are
@@ -14311,13 +14930,18 @@ TN__PRIVATE void tn__hconn_lend(tn__hconn *c, const char *data, size_t len, tn_r
 
 TN__PRIVATE void tn__free_release(void *p) { tn__free(p); }
 
-// A bare error answer before any handler ran; then the connection closes.
-TN__PRIVATE void tn__hconn_reject(tn__hconn *c, int status) {
+// Queues a bare answer with an empty body (one piece: it is all there or not at all).
+TN__PRIVATE void tn__hconn_bare(tn__hconn *c, int status) {
     char line[160];
     int n = snprintf(line, sizeof line, "HTTP/1.1 %d %s\r\nContent-Length: 0\r\nConnection: close\r\n\r\n", status,
                      tn_http_reason(status));
-    TN__LOGD("%s: %d %s", c->remote_ip, status, tn_http_reason(status));
     tn__hconn_queue(c, line, (size_t)n);
+}
+
+// A bare error answer before any handler ran; then the connection closes.
+TN__PRIVATE void tn__hconn_reject(tn__hconn *c, int status) {
+    TN__LOGD("%s: %d %s", c->remote_ip, status, tn_http_reason(status));
+    tn__hconn_bare(c, status);
     c->closing = 1;
     tn__hconn_flush_out(c->srv);
     tn__hconn_close(c);
@@ -14399,7 +15023,7 @@ TN__PRIVATE void tn__hconn_close_when_sent(tn__hconn *c) {
 // kernel's and not read yet (a peek; the socket does not block).
 TN__PRIVATE bool tn__hconn_has_input(const tn__hconn *c) {
     char b;
-    return tn_stream_read_buffer_size(c->stream) > 0 || recv(tn_stream_fd(c->stream), &b, 1, MSG_PEEK) > 0;
+    return tn_stream_read_buffer_size(c->stream) > 0 || tn__sock_recv(tn_stream_fd(c->stream), &b, 1, MSG_PEEK) > 0;
 }
 
 TN__PRIVATE void tn__hconn_on_close(tn_stream *s, int reason, void *arg) {
@@ -14860,6 +15484,7 @@ TN__PRIVATE void tn__hreq_write_head(tn__hreq *r, bool finishing) {
     tn__hconn *c = r->conn;
     bool body_allowed = tn__status_has_body(r->status);
     tn_buf *resp = &r->resp;
+    int lost = 0;  // a header line could not be added
     if (!body_allowed) {
         tn__hreq_drop_header(resp, "Content-Length");
         tn__hreq_drop_header(resp, "Transfer-Encoding");
@@ -14874,13 +15499,12 @@ TN__PRIVATE void tn__hreq_write_head(tn__hreq *r, bool finishing) {
         // A HEAD answer may announce the length of the GET it stands for.
         if (!(r->head_method && tn_get_response_header(&r->pub, "Content-Length").ptr)) {
             tn__hreq_drop_header(resp, "Content-Length");
-            tn_buf_append(resp, "Content-Length: ", 16);
-            tn__buf_append_num(resp, r->out.len + r->lent_bytes, 10);
-            tn_buf_append(resp, "\r\n", 2);
+            lost |= tn_buf_append(resp, "Content-Length: ", 16) | tn__buf_append_num(resp, r->out.len + r->lent_bytes, 10) |
+                    tn_buf_append(resp, "\r\n", 2);
         }
     } else if (r->pub.request.version.ptr[7] == '1' && !r->head_method) {
         tn__hreq_drop_header(resp, "Content-Length");
-        tn_buf_append_str(resp, "Transfer-Encoding: chunked\r\n");
+        lost |= tn_buf_append_str(resp, "Transfer-Encoding: chunked\r\n");
         r->chunked_out = 1;
     } else {
         r->until_close = !r->head_method;  // HTTP/1.0: the close ends the body
@@ -14889,8 +15513,9 @@ TN__PRIVATE void tn__hreq_write_head(tn__hreq *r, bool finishing) {
     if (c && c->closing) r->keep_alive = 0;
     tn__hreq_drop_header(resp, "Connection");
     bool v11 = r->pub.request.version.ptr[7] == '1';
-    if (!r->keep_alive && v11) tn_buf_append_str(resp, "Connection: close\r\n");
-    else if (r->keep_alive && !v11) tn_buf_append_str(resp, "Connection: keep-alive\r\n");
+    if (!r->keep_alive && v11) lost |= tn_buf_append_str(resp, "Connection: close\r\n");
+    else if (r->keep_alive && !v11) lost |= tn_buf_append_str(resp, "Connection: keep-alive\r\n");
+    if (lost && c) c->out_lost = 1;
     const char *reason = r->reason[0] ? r->reason : tn_http_reason(r->status);
     char line[96] = "HTTP/1.1 ";
     line[9] = (char)('0' + r->status / 100);
@@ -14959,6 +15584,23 @@ TN_API int tn_flush(tn_handler *h, tn_stream_write_cb cb, void *arg) {
     return 0;
 }
 
+// The answer lost bytes to an allocation failure: a bare 500 when nothing
+// was sent yet, else the connection ends without the body's end (a short
+// Content-Length body or no last chunk: the client sees an error).
+TN__PRIVATE void tn__hreq_nomem_answer(tn__hreq *r) {
+    TN__LOGE("%s: out of memory while answering %.*s: %s", r->remote_ip, (int)r->pub.request.path.len,
+             r->pub.request.path.ptr, r->headers_sent ? "connection cut" : "500");
+    tn__hreq_clear_body(r);
+    r->keep_alive = 0;
+    if (!r->headers_sent) {
+        tn__hconn_bare(r->conn, 500);
+        r->headers_sent = 1;
+        r->status = 500;
+    } else {
+        r->conn->out_lost = 1;
+    }
+}
+
 TN_API int tn_finish(tn_handler *h) {
     tn__hreq *r = TN__REQ(h);
     if (r->finished) return TN_ECLOSED;
@@ -14968,6 +15610,7 @@ TN_API int tn_finish(tn_handler *h) {
     tn__hconn *c = r->conn;
     if (c) {
         if (!r->body_done) r->keep_alive = 0;  // answered before the body was read
+        if (r->nomem) tn__hreq_nomem_answer(r);
         if (r->out.len + r->lent_bytes && !tn__status_has_body(r->status)) {
             TN__LOGE("a %d response cannot have a body; dropped", r->status);
             tn__hreq_clear_body(r);
@@ -15029,7 +15672,11 @@ TN_API int tn_send_file(tn_handler *h, int fd, uint64_t offset, uint64_t length)
         return tn_finish(h);
     }
     r->deferred = 1;  // finished by tn__hreq_file_sent
-    if (tn_stream_write_file(c->stream, fd, offset, length, tn__hreq_file_sent, r) != 0) return tn_finish(h);
+    if (tn_stream_write_file(c->stream, fd, offset, length, tn__hreq_file_sent, r) != 0) {
+        c->out_lost = 1;  // the head promised the file: the connection ends short
+        r->keep_alive = 0;
+        return tn_finish(h);
+    }
     r->file_pending = 1;
     return 0;
 }
@@ -15149,7 +15796,9 @@ TN_API int tn_write(tn_handler *h, const void *data, size_t len) {
     tn__hreq *r = TN__REQ(h);
     if (r->finished || r->file_out) return TN_ECLOSED;
     if (!r->conn && r->headers_sent) return 0;  // the client left: nothing to send to
-    return tn_buf_append(&r->out, data, len);
+    int rc = tn_buf_append(&r->out, data, len);
+    if (rc) r->nomem = 1;  // handlers seldom check: tn_finish answers 500 instead
+    return rc;
 }
 
 TN_API int tn_write_ref(tn_handler *h, const void *data, size_t len, tn_release_cb release, void *arg) {
@@ -15471,6 +16120,7 @@ TN__INTERNAL void tn__handler_set_ext(tn_handler *h, void *ext, void (*ext_free)
 TN__INTERNAL tn_buf *tn__handler_body(tn_handler *h) { return &TN__REQ(h)->out; }
 TN__INTERNAL void tn__handler_reset_headers(tn_handler *h) { tn__hreq_default_headers(TN__REQ(h)); }
 TN__INTERNAL bool tn__handler_deferred(const tn_handler *h) { return TN__REQ(h)->deferred; }
+TN__INTERNAL void tn__handler_nomem(tn_handler *h) { TN__REQ(h)->nomem = 1; }
 
 TN__INTERNAL bool tn__handler_draining(const tn_handler *h) {
     return TN__REQ(h)->srv && TN__REQ(h)->srv->draining;
@@ -15627,7 +16277,7 @@ TN__INTERNAL void tn__hc_unlist(tn_http_client *c, tn_fetch *f);
 TN__INTERNAL void tn__hc_pump(tn_http_client *c);
 // Starts the queue later, never inside the user's call: on the way out of
 // the client's callback running now, else from a loop timer.
-TN__INTERNAL void tn__hc_pump_soon(tn_http_client *c);
+TN__INTERNAL int tn__hc_pump_soon(tn_http_client *c);  // 0 or TN_ENOMEM
 // Gives the connection back: to the pool when reusable, else closed.
 TN__INTERNAL void tn__hc_conn_release(tn__hc_conn *conn, bool reusable);
 // Ends every fetch and frees the client, or (inside one of its callbacks)
@@ -16024,15 +16674,17 @@ TN__PRIVATE void tn__hc_pump_cb(tn_loop *loop, void *arg) {
 }
 
 // Outside our callbacks: a zero-delay timer, not a queued callback (a freed
-// client can cancel it).
-TN__INTERNAL void tn__hc_pump_soon(tn_http_client *c) {
+// client can cancel it). Returns 0 or TN_ENOMEM.
+TN__INTERNAL int tn__hc_pump_soon(tn_http_client *c) {
     if (c->depth > 0) {  // tn__hc_leave pumps
         c->pump_wanted = true;
-        return;
+        return 0;
     }
-    if (c->pump_timer.id) return;
+    if (c->pump_timer.id) return 0;
     c->pump_timer = tn_loop_call_later(c->loop, 0, tn__hc_pump_cb, c);
-    if (!c->pump_timer.id) TN__LOGE("http client: cannot add a timer (out of memory)");
+    if (c->pump_timer.id) return 0;
+    TN__LOGE("http client: cannot add a timer (out of memory)");
+    return TN_ENOMEM;
 }
 
 // ---- the client
@@ -16942,8 +17594,14 @@ TN__PRIVATE int tn__fetch_start(tn_http_client *c, const tn_fetch_desc *d, tn_fe
     f->resp.start_time = tn_time_wall();
     double timeout = d->request_timeout > 0 ? d->request_timeout : 20.0;
     f->timer = tn_loop_call_later(loop, timeout, tn__fetch_on_timeout, f);
+    // never inside this call: on_response may not run in it
+    if (!f->timer.id || tn__hc_pump_soon(c) != 0) {  // out of memory: it would never start or end
+        if (f->timer.id) tn_loop_remove_timeout(loop, f->timer);
+        f->where = TN__HF_DONE;
+        tn__fetch_recycle(f);
+        return TN_ENOMEM;
+    }
     tn__hc_enqueue(c, f, false);
-    tn__hc_pump_soon(c);  // never inside this call: on_response may not run in it
     if (out) *out = f;
     return 0;
 }
@@ -17204,6 +17862,350 @@ TN_API int tn_ws_close_payload(char out[125], int code, const char *reason, size
 #endif  // TN_ENABLE_WEBSOCKET
 // ==== END src/websocket/frame.c ====
 
+// ==== BEGIN src/websocket/compress_internal.h ====
+// ---------------------------------------------------------------------------
+#if defined(TN_AMALGAMATION_LINES)
+#line 1 "src/websocket/compress_internal.h"
+#endif
+// >>ws_compress_internal  What the connection core (websocket.c) and the two
+// handshakes (client.c, web/ws_server.c) use of permessage-deflate
+// ---------------------------------------------------------------------------
+#ifndef TN__WEBSOCKET_COMPRESS_INTERNAL_H
+#define TN__WEBSOCKET_COMPRESS_INTERNAL_H
+
+
+
+#if TN_ENABLE_WEBSOCKET  // the whole module (base/config.h)
+
+// A connection's negotiated permessage-deflate: what each direction uses
+// and its codec, NULL until the first message (and again after each one
+// when that direction has no context takeover).
+typedef struct tn__ws_pmd tn__ws_pmd;
+
+// A server's answer to the client's offers (the items of every
+// Sec-WebSocket-Extensions header, in order): the first acceptable offer is
+// taken, its answer line appended to `head` and *out set; none acceptable
+// leaves both alone. Returns 0 or TN_ENOMEM.
+TN__INTERNAL int tn__ws_pmd_accept(const tn_ws_compression *o, const tn_str *offers, int n, tn_buf *head,
+                                   tn__ws_pmd **out);
+// Appends a client's offer line (Sec-WebSocket-Extensions) for `o` to `req`.
+TN__INTERNAL int tn__ws_pmd_offer(const tn_ws_compression *o, tn_buf *req);
+// Checks the server's answer to our offer (the items of its
+// Sec-WebSocket-Extensions headers): none (declined: *out stays NULL) or
+// one valid permessage-deflate answer. Returns 0, TN_EPARSE (the reason
+// logged) or TN_ENOMEM.
+TN__INTERNAL int tn__ws_pmd_confirm(const tn_ws_compression *o, const tn_str *answers, int n, tn__ws_pmd **out);
+// Whether a message of `len` bytes goes out compressed.
+TN__INTERNAL bool tn__ws_pmd_wants(const tn__ws_pmd *p, size_t len);
+// Compresses one message into `out` (cleared first), without the 00 00 FF FF
+// tail (RFC 7692 §7.2.1). Returns 0 or TN_ENOMEM.
+TN__INTERNAL int tn__ws_pmd_compress(tn__ws_pmd *p, const void *in, size_t len, tn_buf *out);
+// Inflates one message's payload (the tail appended here) into `out`.
+// Returns 0, TN_EMSGSIZE past `max` bytes, TN_EPARSE for corrupt data or
+// TN_ENOMEM.
+TN__INTERNAL int tn__ws_pmd_inflate(tn__ws_pmd *p, const char *in, size_t len, tn_buf *out, size_t max);
+// Frees the state (NULL is fine).
+TN__INTERNAL void tn__ws_pmd_free(tn__ws_pmd *p);
+#endif  // TN_ENABLE_WEBSOCKET
+#endif
+// ==== END src/websocket/compress_internal.h ====
+
+// ==== BEGIN src/websocket/compress.c ====
+// >>ws_compress implementation: negotiation (RFC 7692 §5, §7.1) and the
+#if defined(TN_AMALGAMATION_LINES)
+#line 1 "src/websocket/compress.c"
+#endif
+// per-message codec (§7.2)
+#if defined(TN_AMALGAMATION_LINES)
+#line 12 "src/websocket/compress.c"
+#endif
+
+#include <string.h>
+
+#if TN_ENABLE_WEBSOCKET  // the whole module (base/config.h)
+
+// One direction of a connection: its codec settings and, while it lives, its codec.
+typedef struct tn__pmd_dir {
+    int window_bits;
+    bool no_takeover;   // each message alone: the codec is freed after it
+} tn__pmd_dir;
+
+struct tn__ws_pmd {
+    tn__pmd_dir send, recv;
+    int level, mem_level;
+    size_t min_size;
+    tn_deflate *def;
+    tn_inflate *inf;
+};
+
+// The parameters of one permessage-deflate offer or answer. Window bits:
+// 0 absent, -1 present without a value (a client's client_max_window_bits).
+typedef struct tn__pmd_params {
+    bool server_nct, client_nct;
+    int server_bits, client_bits;
+} tn__pmd_params;
+
+TN__PRIVATE int tn__pmd_or(int v, int def) { return v ? v : def; }
+
+// ---- parsing an offer or an answer
+
+// A window-bits value: "8".."15" without leading zeros, maybe quoted
+// (RFC 7692 §7.1.2). Returns it, or -1 when invalid.
+TN__PRIVATE int tn__pmd_bits(tn_str v) {
+    if (v.len >= 2 && v.ptr[0] == '"' && v.ptr[v.len - 1] == '"') v = tn__str_n(v.ptr + 1, v.len - 2);
+    if (v.len < 1 || v.len > 2 || v.ptr[0] < '1' || v.ptr[0] > '9') return -1;
+    int n = v.ptr[0] - '0';
+    if (v.len == 2) {
+        if (v.ptr[1] < '0' || v.ptr[1] > '9') return -1;
+        n = n * 10 + (v.ptr[1] - '0');
+    }
+    return n >= 8 && n <= 15 ? n : -1;
+}
+
+// Sets a flag parameter once; a value or a repeat is invalid.
+TN__PRIVATE bool tn__pmd_flag(bool *f, bool has_value) {
+    if (*f || has_value) return false;
+    *f = true;
+    return true;
+}
+
+// Sets a window-bits parameter once; without a value only if `bare_ok`.
+TN__PRIVATE bool tn__pmd_window(int *bits, tn_str value, bool has_value, bool bare_ok) {
+    if (*bits) return false;
+    *bits = has_value ? tn__pmd_bits(value) : bare_ok ? -1 : 0;
+    return has_value ? *bits > 0 : bare_ok;
+}
+
+// One "name[=value]" parameter. Returns false when it is not acceptable.
+TN__PRIVATE bool tn__pmd_param(tn_str item, tn__pmd_params *p, bool offer) {
+    size_t eq = 0;
+    while (eq < item.len && item.ptr[eq] != '=') eq++;
+    tn_str name = tn__http_trim(item.ptr, eq);
+    bool has_value = eq < item.len;
+    tn_str value = has_value ? tn__http_trim(item.ptr + eq + 1, item.len - eq - 1) : tn__str_n(NULL, 0);
+    if (tn_str_eq_nocase(name, tn_str_c("server_no_context_takeover"))) return tn__pmd_flag(&p->server_nct, has_value);
+    if (tn_str_eq_nocase(name, tn_str_c("client_no_context_takeover"))) return tn__pmd_flag(&p->client_nct, has_value);
+    if (tn_str_eq_nocase(name, tn_str_c("server_max_window_bits")))
+        return tn__pmd_window(&p->server_bits, value, has_value, false);
+    if (tn_str_eq_nocase(name, tn_str_c("client_max_window_bits")))
+        return tn__pmd_window(&p->client_bits, value, has_value, offer);
+    return false;  // an unknown parameter (§7.1: decline the offer, fail the answer)
+}
+
+// One element of Sec-WebSocket-Extensions, "permessage-deflate; a; b=1".
+// Returns 1 for a valid permessage-deflate one, 0 for another extension,
+// TN_EPARSE for permessage-deflate with a bad parameter.
+TN__PRIVATE int tn__pmd_parse(tn_str ext, tn__pmd_params *p, bool offer) {
+    memset(p, 0, sizeof *p);
+    size_t a = 0, b = 0;
+    while (b < ext.len && ext.ptr[b] != ';') b++;
+    if (!tn_str_eq_nocase(tn__http_trim(ext.ptr, b), tn_str_c("permessage-deflate"))) return 0;
+    while (b < ext.len) {
+        a = b + 1;
+        for (b = a; b < ext.len && ext.ptr[b] != ';';) b++;
+        if (!tn__pmd_param(tn__str_n(ext.ptr + a, b - a), p, offer)) return TN_EPARSE;
+    }
+    return 1;
+}
+
+// ---- the state
+
+TN__PRIVATE tn__ws_pmd *tn__pmd_new(const tn_ws_compression *o, tn__pmd_dir send, tn__pmd_dir recv) {
+    tn__ws_pmd *p = TN__CAST(tn__ws_pmd *, tn__calloc(1, sizeof *p));
+    if (!p) return NULL;
+    p->send = send;
+    p->recv = recv;
+    // zlib cannot compress with a 256-byte window and silently uses 512, so
+    // peers built on it send distances up to 512 after agreeing on 8.
+    if (p->recv.window_bits < 9) p->recv.window_bits = 9;
+    p->level = tn__pmd_or(o->level, 6);
+    p->mem_level = tn__pmd_or(o->mem_level, 8);
+    p->min_size = o->min_size ? o->min_size : TN_WS_COMPRESS_MIN_SIZE;
+    return p;
+}
+
+TN__INTERNAL void tn__ws_pmd_free(tn__ws_pmd *p) {
+    if (!p) return;
+    tn_deflate_free(p->def);
+    tn_inflate_free(p->inf);
+    tn__free(p);
+}
+
+// ---- the server's side
+
+// The answer to an acceptable offer, or TN_EPARSE when we cannot accept
+// it. Fills the two directions as the server sees them.
+TN__PRIVATE int tn__pmd_answer(const tn_ws_compression *o, const tn__pmd_params *q, tn_buf *line,
+                               tn__pmd_dir *send, tn__pmd_dir *recv) {
+    int our_client = tn__pmd_or(o->client_max_window_bits, 15);
+    int sbits = tn__pmd_or(o->server_max_window_bits, 15);
+    if (q->server_bits > 0 && q->server_bits < sbits) sbits = q->server_bits;
+    int cbits = 0;  // 0: not said; the client may use 15
+    if (our_client < 15 && !q->client_bits) return TN_EPARSE;  // it could not be held to our window
+    if (q->client_bits) cbits = q->client_bits > 0 && q->client_bits < our_client ? q->client_bits : our_client;
+    send->window_bits = sbits;
+    send->no_takeover = o->server_no_context_takeover || q->server_nct;
+    recv->window_bits = cbits && cbits < 15 ? cbits : 15;
+    recv->no_takeover = o->client_no_context_takeover || q->client_nct;
+    int r = tn_buf_append_str(line, "Sec-WebSocket-Extensions: permessage-deflate");
+    if (!r && send->no_takeover) r = tn_buf_append_str(line, "; server_no_context_takeover");
+    if (!r && recv->no_takeover) r = tn_buf_append_str(line, "; client_no_context_takeover");
+    if (!r && (sbits < 15 || q->server_bits)) r = tn_buf_appendf(line, "; server_max_window_bits=%d", sbits);
+    if (!r && cbits && cbits < 15) r = tn_buf_appendf(line, "; client_max_window_bits=%d", cbits);
+    return r ? r : tn_buf_append_str(line, "\r\n");
+}
+
+TN__INTERNAL int tn__ws_pmd_accept(const tn_ws_compression *o, const tn_str *offers, int n, tn_buf *head,
+                                   tn__ws_pmd **out) {
+    for (int i = 0; i < n; i++) {
+        tn__pmd_params q;
+        int k = tn__pmd_parse(offers[i], &q, true);
+        if (k == TN_EPARSE) TN__LOGD("websocket: declining %.*s", (int)offers[i].len, offers[i].ptr);
+        if (k != 1) continue;
+        size_t mark = head->len;
+        tn__pmd_dir send, recv;
+        int r = tn__pmd_answer(o, &q, head, &send, &recv);
+        if (r == TN_EPARSE) {
+            TN__LOGD("websocket: declining %.*s (no client_max_window_bits)", (int)offers[i].len, offers[i].ptr);
+            continue;
+        }
+        *out = r ? NULL : tn__pmd_new(o, send, recv);
+        if (*out) return 0;
+        head->len = mark;
+        head->data[mark] = '\0';
+        return TN_ENOMEM;
+    }
+    return 0;
+}
+
+// ---- the client's side
+
+TN__INTERNAL int tn__ws_pmd_offer(const tn_ws_compression *o, tn_buf *req) {
+    int sbits = tn__pmd_or(o->server_max_window_bits, 15), cbits = tn__pmd_or(o->client_max_window_bits, 15);
+    int r = tn_buf_append_str(req, "Sec-WebSocket-Extensions: permessage-deflate");
+    if (!r && o->server_no_context_takeover) r = tn_buf_append_str(req, "; server_no_context_takeover");
+    if (!r && o->client_no_context_takeover) r = tn_buf_append_str(req, "; client_no_context_takeover");
+    if (!r && sbits < 15) r = tn_buf_appendf(req, "; server_max_window_bits=%d", sbits);
+    // Always said: we can hold our window to whatever the server asks.
+    if (!r) r = tn_buf_append_str(req, "; client_max_window_bits");
+    if (!r && cbits < 15) r = tn_buf_appendf(req, "=%d", cbits);
+    return r ? r : tn_buf_append_str(req, "\r\n");
+}
+
+// Why the server's answer `a` to our offer `o` is not one it may give
+// (RFC 7692 §7.1.1, §7.1.2), or NULL.
+TN__PRIVATE const char *tn__pmd_answer_wrong(const tn_ws_compression *o, const tn__pmd_params *a) {
+    int sbits = tn__pmd_or(o->server_max_window_bits, 15), cbits = tn__pmd_or(o->client_max_window_bits, 15);
+    if (o->server_no_context_takeover && !a->server_nct) return "no server_no_context_takeover we asked for";
+    if (sbits < 15 && !a->server_bits) return "no server_max_window_bits we asked for";
+    if (a->server_bits > sbits) return "a server_max_window_bits above ours";
+    if (a->client_bits > cbits) return "a client_max_window_bits above ours";
+    return NULL;
+}
+
+TN__INTERNAL int tn__ws_pmd_confirm(const tn_ws_compression *o, const tn_str *answers, int n, tn__ws_pmd **out) {
+    *out = NULL;
+    if (n == 0) return 0;  // declined
+    tn__pmd_params a;
+    const char *why = n > 1 ? "more than one extension" : NULL;
+    if (!why && tn__pmd_parse(answers[0], &a, false) != 1) why = "an extension or a parameter we did not offer";
+    if (!why) why = tn__pmd_answer_wrong(o, &a);
+    if (why) {
+        TN__LOGW("websocket client: the server's 101 has %s", why);
+        return TN_EPARSE;
+    }
+    int cbits = tn__pmd_or(o->client_max_window_bits, 15);
+    tn__pmd_dir send, recv;
+    send.window_bits = a.client_bits > 0 && a.client_bits < cbits ? a.client_bits : cbits;
+    send.no_takeover = a.client_nct || o->client_no_context_takeover;
+    recv.window_bits = a.server_bits > 0 ? a.server_bits : 15;
+    recv.no_takeover = a.server_nct;
+    *out = tn__pmd_new(o, send, recv);
+    return *out ? 0 : TN_ENOMEM;
+}
+
+// ---- messages
+
+TN__INTERNAL bool tn__ws_pmd_wants(const tn__ws_pmd *p, size_t len) { return p && len >= p->min_size; }
+
+TN__INTERNAL int tn__ws_pmd_compress(tn__ws_pmd *p, const void *in, size_t len, tn_buf *out) {
+    if (!p->def) {
+        tn_deflate_desc d;
+        memset(&d, 0, sizeof d);
+        d.format = TN_DEFLATE_RAW;
+        d.level = p->level;
+        d.window_bits = p->send.window_bits;
+        d.mem_level = p->mem_level;
+        p->def = tn_deflate_new(&d);
+        if (!p->def) return TN_ENOMEM;
+    }
+    tn_buf_clear(out);
+    const char *src = TN__CAST(const char *, in);
+    size_t left = len;
+    int r = 0;
+    while (r == 0) {
+        // A sync flush of n bytes takes at most the bound of a finished stream.
+        if (tn_buf_reserve(out, tn_deflate_bound(left) + 16)) return TN_ENOMEM;
+        size_t in_len = left, out_len = out->cap - out->len - 1;
+        r = tn_deflate_update(p->def, src, &in_len, out->data + out->len, &out_len, TN_DEFLATE_SYNC_FLUSH);
+        src += in_len;
+        left -= in_len;
+        out->len += out_len;
+    }
+    if (r < 0) return r;
+    out->len -= 4;  // the flush's 00 00 FF FF, which the receiver puts back
+    out->data[out->len] = '\0';
+    if (p->send.no_takeover) {
+        tn_deflate_free(p->def);
+        p->def = NULL;
+    }
+    return 0;
+}
+
+// Inflates `len` bytes of `in` into `out`, at most max + 1 bytes in all.
+TN__PRIVATE int tn__pmd_inflate_part(tn__ws_pmd *p, const char *in, size_t len, tn_buf *out, size_t max) {
+    for (;;) {
+        size_t want = max + 1 - out->len, room = TN__MIN(want, (size_t)16384 + len * 4);
+        if (tn_buf_reserve(out, room)) return TN_ENOMEM;
+        size_t in_len = len, out_len = room;
+        int r = tn_inflate_update(p->inf, in, &in_len, out->data + out->len, &out_len);
+        in += in_len;
+        len -= in_len;
+        out->len += out_len;
+        if (r < 0) return r;
+        if (out->len > max) return TN_EMSGSIZE;
+        if (r == 0 && in_len == 0 && out_len == 0) return TN_EPARSE;  // no progress: never loop
+        // A message may end its stream with a final block: what follows (the
+        // tail) starts a new one, which may refer back into this one.
+        if (r == 1) tn_inflate_reset(p->inf, !p->recv.no_takeover);
+        if (len == 0 && out_len < room) return 0;
+    }
+}
+
+TN__INTERNAL int tn__ws_pmd_inflate(tn__ws_pmd *p, const char *in, size_t len, tn_buf *out, size_t max) {
+    static const char tail[4] = {0, 0, '\xff', '\xff'};
+    if (!p->inf) {
+        tn_inflate_desc d;
+        memset(&d, 0, sizeof d);
+        d.format = TN_DEFLATE_RAW;
+        d.window_bits = p->recv.window_bits;
+        p->inf = tn_inflate_new(&d);
+        if (!p->inf) return TN_ENOMEM;
+    }
+    tn_buf_clear(out);
+    int r = tn__pmd_inflate_part(p, in, len, out, max);
+    if (!r) r = tn__pmd_inflate_part(p, tail, sizeof tail, out, max);
+    if (r == TN_EPARSE) TN__LOGW("websocket: bad compressed data: %s", tn_inflate_error(p->inf));
+    if (r || p->recv.no_takeover) {
+        tn_inflate_free(p->inf);
+        p->inf = NULL;
+    }
+    if (out->data) out->data[out->len] = '\0';
+    return r;
+}
+#endif  // TN_ENABLE_WEBSOCKET
+// ==== END src/websocket/compress.c ====
+
 // ==== BEGIN src/websocket/websocket_internal.h ====
 // ---------------------------------------------------------------------------
 #if defined(TN_AMALGAMATION_LINES)
@@ -17216,7 +18218,7 @@ TN_API int tn_ws_close_payload(char out[125], int code, const char *reason, size
 #ifndef TN__WEBSOCKET_WEBSOCKET_INTERNAL_H
 #define TN__WEBSOCKET_WEBSOCKET_INTERNAL_H
 #if defined(TN_AMALGAMATION_LINES)
-#line 17 "src/websocket/websocket_internal.h"
+#line 18 "src/websocket/websocket_internal.h"
 #endif
 #if TN_ENABLE_WEBSOCKET  // the whole module (base/config.h)
 
@@ -17246,6 +18248,7 @@ struct tn_ws {
     // closing
     unsigned close_sent : 1, close_received : 1, failed : 1, client : 1;
     unsigned whole : 1;      // the message arrived whole: it is in the loop's buffer
+    unsigned compressed : 1; // the message being read has RSV1 (permessage-deflate)
     int close_code;          // for on_close
     char *close_reason;      // for on_close; NULL: ""
     tn_timeout close_timer, ping_timer, pong_timer;
@@ -17254,6 +18257,8 @@ struct tn_ws {
     // a server's connection, in its HTTP server's list while open: a drain
     // says goodbye to it (tn__ws_server_drain)
     tn__upgraded up;
+    // permessage-deflate, when negotiated (compress.c)
+    tn__ws_pmd *pmd;
     // a client's handshake in progress (client.c)
     tn__ws_hs *hs;
     // copied from the request: path arguments and the subprotocol, one block
@@ -17294,11 +18299,10 @@ TN__INTERNAL bool tn__ws_headers_have_token(const tn_header *hs, size_t nh, cons
 #endif
 // closing, keep-alive), the same for both ends
 #if defined(TN_AMALGAMATION_LINES)
-#line 19 "src/websocket/websocket.c"
+#line 21 "src/websocket/websocket.c"
 #endif
 
 #include <string.h>
-#include <sys/socket.h>
 
 #if TN_ENABLE_WEBSOCKET  // the whole module (base/config.h)
 
@@ -17347,12 +18351,14 @@ TN__PRIVATE int tn__ws_write_chunks(tn_ws *ws, char *chunk, size_t used, const c
 // Queues one unfragmented frame, masked with a fresh key when we are the
 // client (RFC 6455 §5.3). A peer that lets more than max_write_buffer_size
 // pile up is dropped (Tornado's StreamBufferFullError).
-TN__PRIVATE int tn__ws_write_frame(tn_ws *ws, int op, const void *data, size_t len, tn_stream_write_cb cb) {
+// RSV1 marks a message compressed by permessage-deflate.
+TN__PRIVATE int tn__ws_write_frame(tn_ws *ws, int op, bool rsv1, const void *data, size_t len,
+                                   tn_stream_write_cb cb) {
     char chunk[TN__WS_CHUNK];
     uint8_t key[4];
     memset(key, 0, sizeof key);
     int r = ws->client ? tn_random_bytes(key, sizeof key) : 0;
-    int hl = r ? r : tn_ws_frame_write_header(chunk, true, op, false, ws->client, key, len);
+    int hl = r ? r : tn_ws_frame_write_header(chunk, true, op, rsv1, ws->client, key, len);
     if (hl < 0) return hl;
     size_t max = ws->cls->max_write_buffer_size, queued = tn_stream_write_buffer_size(ws->stream);
     if (max && (queued > max || (size_t)hl + len > max - queued)) r = TN_ENOBUFS;
@@ -17379,7 +18385,7 @@ TN__PRIVATE void tn__ws_arm_close_timer(tn_ws *ws) {
 
 // Sends a close frame (payload already built) and waits for the peer.
 TN__PRIVATE int tn__ws_send_close(tn_ws *ws, const char *payload, size_t len, tn_stream_write_cb cb) {
-    int r = tn__ws_write_frame(ws, TN_WS_OP_CLOSE, payload, len, cb);
+    int r = tn__ws_write_frame(ws, TN_WS_OP_CLOSE, false, payload, len, cb);
     ws->close_sent = 1;
     if (!r) tn__ws_arm_close_timer(ws);
     return r;
@@ -17389,7 +18395,7 @@ TN__PRIVATE int tn__ws_send_close(tn_ws *ws, const char *payload, size_t len, tn
 // connection, so the peer reads the frame and then EOF, and hangs up.
 TN__PRIVATE void tn__ws_shutdown_after_write(tn_stream *s, int status, void *arg) {
     (void)arg;
-    if (status == 0) shutdown(tn_stream_fd(s), SHUT_WR);
+    if (status == 0) tn__sock_shutdown(tn_stream_fd(s), SHUT_WR);
 }
 
 // After the echo of the peer's close reached the kernel: the handshake is done.
@@ -17434,17 +18440,34 @@ TN__PRIVATE void tn__ws_fail_conn(tn_ws *ws, int code, const char *why) {
 enum { TN__WS_WHOLE_MAX = 64 * 1024 };
 TN__PRIVATE tn_buf *tn__ws_payload_buf(tn_ws *ws) { return ws->whole ? tn__loop_buf(ws->loop) : &ws->msg; }
 
+// Inflates a compressed message into `plain`; fails the connection (1009,
+// 1007 or 1011) and returns false when it cannot.
+TN__PRIVATE bool tn__ws_inflate(tn_ws *ws, const tn_buf *m, tn_buf *plain) {
+    int r = tn__ws_pmd_inflate(ws->pmd, m->data ? m->data : "", m->len, plain, tn__ws_max_message(ws));
+    if (r == TN_EMSGSIZE) tn__ws_fail_conn(ws, TN_WS_CLOSE_MESSAGE_TOO_BIG, "message too big");
+    else if (r == TN_EPARSE) tn__ws_fail_conn(ws, TN_WS_CLOSE_INVALID_DATA, "bad compressed data");
+    else if (r) tn__ws_fail_conn(ws, TN_WS_CLOSE_INTERNAL_ERROR, "out of memory");
+    return r == 0;
+}
+
 TN__PRIVATE void tn__ws_message_done(tn_ws *ws) {
     bool binary = ws->msg_op == TN_WS_OP_BINARY;
+    tn_buf *m = tn__ws_payload_buf(ws), plain;
+    memset(&plain, 0, sizeof plain);
+    bool ok = !ws->compressed || tn__ws_inflate(ws, m, &plain);
+    if (ws->compressed) m = &plain;
     ws->msg_op = 0;
-    if (!binary && !tn_utf8_complete(&ws->utf8)) {
+    bool text_ok = binary || ((!ws->compressed || !m->len || tn_utf8_validate(&ws->utf8, m->data, m->len) == 0) &&
+                              tn_utf8_complete(&ws->utf8));
+    if (ok && !text_ok) {
         tn__ws_fail_conn(ws, TN_WS_CLOSE_INVALID_DATA, "text message is not valid UTF-8");
-        return;
+        ok = false;
     }
     // After our close frame, messages are no longer delivered (RFC 6455 §1.4).
-    tn_buf *m = tn__ws_payload_buf(ws);
-    if (ws->cls->on_message && !ws->close_sent) ws->cls->on_message(ws, m->data ? m->data : "", m->len, binary);
-    if (ws->whole) tn_buf_clear(m);
+    if (ok && ws->cls->on_message && !ws->close_sent)
+        ws->cls->on_message(ws, m->data ? m->data : "", m->len, binary);
+    tn_buf_free(&plain);
+    if (ws->whole) tn_buf_clear(tn__loop_buf(ws->loop));
     else tn_buf_free(&ws->msg);  // an idle connection keeps no message buffer
 }
 
@@ -17480,7 +18503,7 @@ TN__PRIVATE void tn__ws_control_done(tn_ws *ws) {
         tn__ws_on_close_frame(ws, p, len);
         break;
     case TN_WS_OP_PING:
-        if (tn__ws_can_send(ws)) tn__ws_write_frame(ws, TN_WS_OP_PONG, p, len, NULL);
+        if (tn__ws_can_send(ws)) tn__ws_write_frame(ws, TN_WS_OP_PONG, false, p, len, NULL);
         if (c->on_ping) c->on_ping(ws, p, len);
         break;
     default:  // pong
@@ -17516,6 +18539,7 @@ TN__PRIVATE bool tn__ws_data_frame_ok(tn_ws *ws) {
     }
     if (f->opcode != TN_WS_OP_CONTINUATION) {
         ws->msg_op = f->opcode;
+        ws->compressed = f->rsv1;
         tn_utf8_reset(&ws->utf8);
     }
     return true;
@@ -17527,6 +18551,7 @@ TN__PRIVATE size_t tn__ws_read_header(tn_ws *ws, const char *p, size_t len) {
     memset(&o, 0, sizeof o);
     o.max_payload = tn__ws_max_message(ws);
     o.mask = ws->client ? TN_WS_MASK_FORBIDDEN : TN_WS_MASK_REQUIRED;
+    o.allow_rsv1 = ws->pmd != NULL;
     int n = tn_ws_frame_parse(p, len, &ws->fh, &o);
     if (n == TN_INCOMPLETE) return 0;
     if (n < 0) {
@@ -17559,7 +18584,8 @@ TN__PRIVATE size_t tn__ws_read_payload(tn_ws *ws, const char *p, size_t len) {
     char *dst = b->data + b->len - k;
     if (f->masked) tn_ws_mask(dst, k, f->mask_key, ws->fgot);
     ws->fgot += k;
-    if (ws->msg_op == TN_WS_OP_TEXT && !(f->opcode & 0x8) && tn_utf8_validate(&ws->utf8, dst, k) != 0) {
+    // A compressed message is checked once inflated.
+    if (ws->msg_op == TN_WS_OP_TEXT && !ws->compressed && !(f->opcode & 0x8) && tn_utf8_validate(&ws->utf8, dst, k) != 0) {
         tn__ws_fail_conn(ws, TN_WS_CLOSE_INVALID_DATA, "text message is not valid UTF-8");
         return len;
     }
@@ -17599,7 +18625,7 @@ TN__INTERNAL void tn__ws_ping_tick(tn_loop *loop, void *arg) {
     const tn_ws_class *c = ws->cls;
     ws->ping_timer.id = 0;
     if (!tn__ws_can_send(ws)) return;
-    if (tn__ws_write_frame(ws, TN_WS_OP_PING, NULL, 0, NULL) != 0) return;
+    if (tn__ws_write_frame(ws, TN_WS_OP_PING, false, NULL, 0, NULL) != 0) return;
     double timeout = c->ping_timeout > 0 ? c->ping_timeout : c->ping_interval;
     if (!ws->pong_timer.id) ws->pong_timer = tn_loop_call_later(loop, timeout, tn__ws_pong_timeout, ws);
     ws->ping_timer = tn_loop_call_later(loop, c->ping_interval, tn__ws_ping_tick, ws);
@@ -17615,6 +18641,7 @@ TN__INTERNAL void tn__ws_server_drain(tn__upgraded *u, bool now) {
 
 TN__INTERNAL void tn__ws_free(tn_ws *ws) {
     tn_buf_free(&ws->msg);
+    tn__ws_pmd_free(ws->pmd);
     tn__free(ws->close_reason);
     tn__free(ws->mem);
     tn__free(ws);
@@ -17668,13 +18695,20 @@ TN__INTERNAL bool tn__ws_headers_have_token(const tn_header *hs, size_t nh, cons
 TN_API int tn_ws_send(tn_ws *ws, const void *data, size_t len, bool binary) {
     if (!tn__ws_can_send(ws)) return TN_ECLOSED;
     if (!binary && !tn_utf8_valid(data, len)) return TN_EINVAL;
-    return tn__ws_write_frame(ws, binary ? TN_WS_OP_BINARY : TN_WS_OP_TEXT, data, len, NULL);
+    int op = binary ? TN_WS_OP_BINARY : TN_WS_OP_TEXT;
+    if (!tn__ws_pmd_wants(ws->pmd, len)) return tn__ws_write_frame(ws, op, false, data, len, NULL);
+    tn_buf z;
+    memset(&z, 0, sizeof z);
+    int r = tn__ws_pmd_compress(ws->pmd, data, len, &z);
+    if (!r) r = tn__ws_write_frame(ws, op, true, z.data, z.len, NULL);
+    tn_buf_free(&z);
+    return r;
 }
 
 TN_API int tn_ws_ping(tn_ws *ws, const void *data, size_t len) {
     if (!tn__ws_can_send(ws)) return TN_ECLOSED;
     if (len > 125) return TN_EINVAL;
-    return tn__ws_write_frame(ws, TN_WS_OP_PING, data, len, NULL);
+    return tn__ws_write_frame(ws, TN_WS_OP_PING, false, data, len, NULL);
 }
 
 TN_API int tn_ws_close(tn_ws *ws, int code, const char *reason) {
@@ -17701,7 +18735,7 @@ TN_API tn_loop *tn_ws_loop(const tn_ws *ws) { return ws->loop; }
 // ==== BEGIN src/websocket/client.c ====
 // >>ws_client implementation
 #if defined(TN_AMALGAMATION_LINES)
-#line 20 "src/websocket/client.c"
+#line 21 "src/websocket/client.c"
 #endif
 
 #include <string.h>
@@ -17720,6 +18754,8 @@ struct tn__ws_hs {
     tn_buf req;               // the request head, until it is queued
     char accept[TN_WS_ACCEPT_LEN + 1];
     char *offered;
+    bool compress;            // permessage-deflate offered, as `pmd` says
+    tn_ws_compression pmd;
 };
 
 // The class of a client given none (zero: every default, no callbacks).
@@ -17753,6 +18789,7 @@ TN__PRIVATE int tn__ws_build_request(tn_buf *b, const tn_url *u, const tn_ws_con
                            "Sec-WebSocket-Version: 13\r\n",
                            key);
     if (!r && *offered) r = tn_buf_appendf(b, "Sec-WebSocket-Protocol: %s\r\n", offered);
+    if (!r && d->compression) r = tn__ws_pmd_offer(d->compression, b);
     if (!r && d->origin) r = tn_buf_appendf(b, "Origin: %s\r\n", d->origin);
     for (int i = 0; d->headers && d->headers[i] && !r; i++) r = tn_buf_appendf(b, "%s\r\n", d->headers[i]);
     return r ? r : tn_buf_append_str(b, "\r\n");
@@ -17858,13 +18895,18 @@ TN__PRIVATE int tn__ws_check_answer(tn_ws *ws, const char *data, size_t len) {
     else if (!tn__ws_headers_have_token(h, n, "Connection", "upgrade")) why = "no \"Connection: Upgrade\"";
     else if (tn_headers_count(h, n, "Sec-WebSocket-Accept") != 1 || !tn_str_eq(acc, hs->accept))
         why = "a wrong Sec-WebSocket-Accept";
-    else if (tn_headers_count(h, n, "Sec-WebSocket-Extensions"))
+    else if (!hs->compress && tn_headers_count(h, n, "Sec-WebSocket-Extensions"))
         why = "an extension we did not offer";
     else if (tn__ws_take_protocol(ws, h, n) != 0)
         why = "a subprotocol we did not offer";
-    if (!why) return 0;
-    TN__LOGW("websocket client: the server's 101 has %s", why);
-    return TN_EPARSE;
+    if (why) {
+        TN__LOGW("websocket client: the server's 101 has %s", why);
+        return TN_EPARSE;
+    }
+    if (!hs->compress) return 0;
+    tn_str ext[TN__WS_MAX_TOKENS];
+    int k = tn__ws_header_tokens(h, n, "Sec-WebSocket-Extensions", ext, TN__WS_MAX_TOKENS);
+    return tn__ws_pmd_confirm(&hs->pmd, ext, k, &ws->pmd);
 }
 
 TN__PRIVATE void tn__ws_on_answer(tn_stream *s, int status, const char *data, size_t len, void *arg) {
@@ -17947,6 +18989,8 @@ TN__PRIVATE int tn__ws_client_new(tn_loop *loop, const tn_ws_connect_desc *d, co
     ws->cls = d->cls ? d->cls : &tn__ws_no_class;
     ws->user_data = d->user_data ? d->user_data : ws->cls->user_data;
     hs->cb = d->on_connect;
+    hs->compress = d->compression != NULL;
+    if (d->compression) hs->pmd = *d->compression;
     hs->offered = TN__CAST(char *, (void *)(hs + 1));
     memcpy(hs->offered, offered.data, offered.len);
     tn_buf_free(&offered);
@@ -17960,7 +19004,7 @@ TN__PRIVATE int tn__ws_client_new(tn_loop *loop, const tn_ws_connect_desc *d, co
     }
     size_t nextra = 0;
     while (d->headers && d->headers[nextra]) nextra++;
-    size_t want = 5 + (*hs->offered ? 1u : 0u) + (d->origin ? 1u : 0u) + nextra;
+    size_t want = 5 + (*hs->offered ? 1u : 0u) + (d->compression ? 1u : 0u) + (d->origin ? 1u : 0u) + nextra;
     if (!r && nextra > TN__WS_MAX_EXTRA_HEADERS) r = TN_EINVAL;
     if (!r) r = tn__ws_check_request_head(&hs->req, want);
     if (r) {
@@ -18818,7 +19862,7 @@ TN_API int tn_route_reverse(const tn_route_pattern *p, const char *const *args, 
 // ==== BEGIN src/web/template.c ====
 // >>template implementation
 #if defined(TN_AMALGAMATION_LINES)
-#line 10 "src/web/template.c"
+#line 11 "src/web/template.c"
 #endif
 
 #include <errno.h>
@@ -20143,10 +21187,17 @@ TN_API int tn_write_json_end(tn_handler *h) {
 // ==== BEGIN src/web/arguments.c ====
 // >>arguments implementation: query and body arguments, uploaded files
 #if defined(TN_AMALGAMATION_LINES)
-#line 12 "src/web/arguments.c"
+#line 14 "src/web/arguments.c"
 #endif
 
 #include <string.h>
+
+// An invalid input is ignored (as Tornado); arguments lost to an allocation
+// failure fail the request instead (the handler would see defaults: it gets a 500).
+TN__PRIVATE void tn__web_parsed(tn_handler *h, int rc, const char *what) {
+    if (rc == TN_ENOMEM) tn__handler_nomem(h);
+    else if (rc) TN__LOGW("invalid %s; ignored", what);
+}
 
 TN__PRIVATE void tn__web_parse_body(tn__webreq *w, tn_handler *h) {
     w->body_done = 1;
@@ -20154,11 +21205,13 @@ TN__PRIVATE void tn__web_parse_body(tn__webreq *w, tn_handler *h) {
     tn_str body = h->request.body;
     if (!ct.ptr || !body.len) return;
     if (ct.len >= 33 && tn_str_eq_nocase(tn__str_n(ct.ptr, 33), tn_str_c("application/x-www-form-urlencoded"))) {
-        if (tn_args_parse(&w->body, body.ptr, body.len, NULL) != 0) TN__LOGW("invalid form body; ignored");
+        tn__web_parsed(h, tn_args_parse(&w->body, body.ptr, body.len, NULL), "form body");
     } else if (ct.len >= 19 && tn_str_eq_nocase(tn__str_n(ct.ptr, 19), tn_str_c("multipart/form-data"))) {
 #if TN_ENABLE_MULTIPART
         w->files_done = 1;
-        if (tn_multipart_parse(&w->files, ct, body.ptr, body.len, NULL) == 0) tn_multipart_to_args(&w->files, &w->body);
+        int rc = tn_multipart_parse(&w->files, ct, body.ptr, body.len, NULL);
+        if (rc == 0) rc = tn_multipart_to_args(&w->files, &w->body);
+        if (rc == TN_ENOMEM) tn__handler_nomem(h);
 #else
         TN__LOGW("multipart body ignored: built with TN_ENABLE_MULTIPART 0");
 #endif
@@ -20169,8 +21222,7 @@ TN__PRIVATE const tn_args *tn__web_query(tn_handler *h) {
     tn__webreq *w = tn__web(h);
     if (!w->query_done) {
         w->query_done = 1;
-        if (tn_args_parse(&w->query, h->request.query.ptr, h->request.query.len, NULL) != 0)
-            TN__LOGW("invalid query string; ignored");
+        tn__web_parsed(h, tn_args_parse(&w->query, h->request.query.ptr, h->request.query.len, NULL), "query string");
     }
     return &w->query;
 }
@@ -20251,7 +21303,7 @@ TN_API const tn_multipart *tn_get_files(tn_handler *h) {
 // ==== BEGIN src/web/cookies.c ====
 // >>cookies implementation: the request's cookies, Set-Cookie, signed cookies
 #if defined(TN_AMALGAMATION_LINES)
-#line 13 "src/web/cookies.c"
+#line 14 "src/web/cookies.c"
 #endif
 
 #include <string.h>
@@ -20265,7 +21317,7 @@ TN_API const char *tn_get_cookie(tn_handler *h, const char *name, const char *de
         size_t pos = 0;
         tn_str c;
         while (tn_headers_next(h->request.headers, h->request.num_headers, "Cookie", &pos, &c))
-            tn_cookie_parse(&w->cookies, c.ptr, c.len);
+            if (tn_cookie_parse(&w->cookies, c.ptr, c.len) == TN_ENOMEM) tn__handler_nomem(h);  // a 500, not "absent"
     }
     const tn_str *v = tn_args_get(&w->cookies, name);
     return v ? v->ptr : def;
@@ -20527,7 +21579,7 @@ TN__INTERNAL const tn_static_desc *tn__static_desc(const struct tn__static *st);
 // ==== BEGIN src/web/static.c ====
 // >>static implementation
 #if defined(TN_AMALGAMATION_LINES)
-#line 16 "src/web/static.c"
+#line 17 "src/web/static.c"
 #endif
 
 #include <errno.h>
@@ -20548,6 +21600,8 @@ enum { TN__STATIC_MAX_AGE = 315360000, TN__STATIC_HASH_CHUNK = 64 * 1024, TN__ST
 
 #if defined(__APPLE__)
 #  define TN__MTIME_NS(st) ((int64_t)(st).st_mtimespec.tv_nsec)
+#elif defined(_WIN32)  // whole seconds only: the size and content hash remain
+#  define TN__MTIME_NS(st) ((int64_t)0)
 #else
 #  define TN__MTIME_NS(st) ((int64_t)(st).st_mtim.tv_nsec)
 #endif
@@ -20632,7 +21686,7 @@ TN__PRIVATE int tn__static_hash_fd(int fd, char *hex) {
     off_t off = 0;
     int rc = 0;
     for (;;) {
-        ssize_t n = pread(fd, buf, TN__STATIC_HASH_CHUNK, off);
+        ssize_t n = tn__os_pread(fd, buf, TN__STATIC_HASH_CHUNK, off);
         if (n < 0 && errno == EINTR) continue;
         if (n < 0) rc = tn__err_from_errno(errno);
         if (n <= 0) break;
@@ -20688,11 +21742,11 @@ TN__PRIVATE int tn__static_find_disk(tn_handler *h, const tn_static_desc *d, con
     char root[PATH_MAX], real[PATH_MAX], full[PATH_MAX];
     int n = snprintf(full, sizeof full, "%s/%s", d->path, rel);
     if (n < 0 || (size_t)n >= sizeof full) return TN__SF_MISSING;
-    if (!realpath(d->path, root)) {
+    if (!tn__os_realpath(d->path, root)) {
         TN__LOGE("static path %s: %s", d->path, strerror(errno));
         return TN__SF_MISSING;
     }
-    if (!realpath(full, real)) return errno == EACCES ? TN__SF_FORBIDDEN : TN__SF_MISSING;
+    if (!tn__os_realpath(full, real)) return errno == EACCES ? TN__SF_FORBIDDEN : TN__SF_MISSING;
     size_t rl = strlen(root);
     if (strncmp(real, root, rl) != 0 || (real[rl] != '/' && real[rl] != '\0' && !(rl == 1 && root[0] == '/'))) {
         TN__LOGW("%s: %s is not in root static directory", h->request.remote_ip, rel);
@@ -21021,7 +22075,7 @@ TN_API int tn_render(tn_handler *h, const char *name, const tn_json_value *ctx) 
 #endif
 // §4.2), after which the connection core in websocket.c takes over
 #if defined(TN_AMALGAMATION_LINES)
-#line 21 "src/web/ws_server.c"
+#line 22 "src/web/ws_server.c"
 #endif
 
 #include <string.h>
@@ -21140,6 +22194,14 @@ TN__PRIVATE tn_str tn__ws_select_protocol(tn_ws *ws, tn_handler *h) {
     return i >= 0 && i < n ? offered[i] : tn__str_n(NULL, 0);
 }
 
+// permessage-deflate: the answer to the first acceptable offer, if any.
+TN__PRIVATE int tn__ws_negotiate(tn_ws *ws, tn_handler *h, tn_buf *head) {
+    tn_str offers[TN__WS_MAX_TOKENS];
+    int n = tn__ws_header_tokens(h->request.headers, h->request.num_headers, "Sec-WebSocket-Extensions", offers,
+                                 TN__WS_MAX_TOKENS);
+    return tn__ws_pmd_accept(ws->cls->compression, offers, n, head, &ws->pmd);
+}
+
 // Detaches the connection and answers 101. Returns 0 or an error (ws freed).
 TN__PRIVATE int tn__ws_accept(tn_ws *ws, tn_handler *h) {
     char accept[TN_WS_ACCEPT_LEN + 1];
@@ -21153,6 +22215,7 @@ TN__PRIVATE int tn__ws_accept(tn_ws *ws, tn_handler *h) {
                            accept);
     if (!r && ws->subprotocol.len)
         r = tn_buf_appendf(&head, "Sec-WebSocket-Protocol: %s\r\n", ws->subprotocol.ptr);
+    if (!r && ws->cls->compression) r = tn__ws_negotiate(ws, h, &head);
     if (!r) r = tn_buf_append_str(&head, "\r\n");
     if (r) {
         tn_buf_free(&head);

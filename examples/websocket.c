@@ -26,7 +26,9 @@
 //
 // Routes: GET / (the chat page, with the last 200 messages), /chatsocket (the
 // chat: each text message is {"body": "..."}, broadcast to every open chat
-// socket as {"id", "body", "html"}), /ws (echo of text and binary, up to 16 MiB).
+// socket as {"id", "body", "html"}; permessage-deflate without context
+// takeover), /ws (echo of text and binary, up to 16 MiB), /wsz and
+// /wsz-lowmem (the same with permessage-deflate).
 //
 // SIGTERM (or Ctrl-C) drains: new connections are refused, and every open
 // socket gets a close frame 1001 (going away; the page shows it) and up to
@@ -55,6 +57,22 @@ static void echo_message(tn_ws *ws, const char *data, size_t len, bool binary) {
 }
 
 static tn_ws_class echo_ws = {.on_message = echo_message, .max_message_size = MAX_MESSAGE};
+
+// ---- /wsz and /wsz-lowmem: the same echo with permessage-deflate (Tornado's
+// get_compression_options): /wsz with every default (context takeover),
+// /wsz-lowmem as a server holding many connections would (no context
+// takeover, small windows; every message compressed)
+
+static const tn_ws_compression deflate_defaults = {0};
+static const tn_ws_compression deflate_lowmem = {.min_size = 1,
+                                                 .server_max_window_bits = 10,
+                                                 .client_max_window_bits = 10,
+                                                 .server_no_context_takeover = true,
+                                                 .client_no_context_takeover = true};
+static tn_ws_class echoz_ws = {
+    .on_message = echo_message, .max_message_size = MAX_MESSAGE, .compression = &deflate_defaults};
+static tn_ws_class echoz_lowmem_ws = {
+    .on_message = echo_message, .max_message_size = MAX_MESSAGE, .compression = &deflate_lowmem};
 
 // ---- the chat's state: the open chat sockets and the last messages
 
@@ -189,6 +207,7 @@ static tn_ws_class chat_ws = {
     .on_close = chat_close,
     .max_message_size = MAX_CHAT_MESSAGE,            // larger: closed with 1009
     .max_write_buffer_size = 32 * MAX_CHAT_MESSAGE,  // a reader this far behind is dropped
+    .compression = &(const tn_ws_compression)TN_WS_COMPRESSION_MANY_CONNECTIONS,  // browsers offer it
 };
 
 // ---- GET /: the page, with the cached messages rendered in
@@ -273,6 +292,8 @@ int main(int argc, char **argv) {
             {.pattern = "/", .handler = &main_handler},
             TN_WS_ROUTE("/chatsocket", &chat_ws),
             TN_WS_ROUTE("/ws", &echo_ws),
+            TN_WS_ROUTE("/wsz", &echoz_ws),
+            TN_WS_ROUTE("/wsz-lowmem", &echoz_lowmem_ws),
             {0},
         },
         // room for a whole echoed message and the next one behind it

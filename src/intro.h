@@ -41,6 +41,7 @@
                >>http_client  the HTTP/1.1 client, its pool (AsyncHTTPClient)
     websocket  >>ws_frame     frames, masks, close payloads
                >>websocket    a connection, at either end
+               >>ws_compress  permessage-deflate: options, memory
                >>ws_client    the client (websocket_connect)
     web        >>route        route patterns (regular expressions)
                >>template     the template engine

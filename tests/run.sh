@@ -2,14 +2,14 @@
 # The whole test suite, as `make test` runs it. Every check prints one line,
 # "PASS name", "FAIL name" or "SKIP name"; the last line counts them:
 #     N passed, M failed, K skipped
-# Usage: tests/run.sh [SECTION...]   sections: compile unit matrix valgrind integration
+# Usage: tests/run.sh [SECTION...]   sections: compile unit matrix valgrind integration faults fuzz
 # `make test` runs tests/setup.sh first, which installs the tools used here.
 set -u
 cd "$(dirname "$0")/.."
 out=build/test-results.txt
 mkdir -p build
 : > "$out"
-sections=${*:-"compile unit matrix valgrind integration"}
+sections=${*:-"compile unit matrix valgrind integration faults fuzz"}
 MAKE=${MAKE:-make}
 PY=${PY:-/usr/bin/python3}; [ -x "$PY" ] || PY=python3  # as tests/setup.sh
 export PY
@@ -58,6 +58,7 @@ compile)
     check "compile: every TN_ENABLE_* switch off alone, all off, and some combinations build warning-free" $MAKE -s -f tests/compile/Makefile features
     check "compile: the minimal hello world's .text fits the 48 KiB budget (tools/size.sh)" tools/size.sh --check
     check "compile: bare-metal style: listed global state, allowed aborts, allocations through the hooks, no stdio for logging" tools/baremetal.sh
+    check "compile: tornado.h and every src/ file build for Windows (mingw-w64), as C and C++" $MAKE -s -f tests/compile/Makefile windows
     ;;
 unit)
     for cfg in default poll nothreads cxx split; do
@@ -72,7 +73,7 @@ matrix)
     # The portability matrix: the unit suite per configuration of the
     # Makefile's MATRIX. Each suite runs in the background while the next
     # configuration builds.
-    matrix=${TN_MATRIX:-"kqueue clang m32 musl s390x"}  # TN_MATRIX picks some
+    matrix=${TN_MATRIX:-"kqueue clang m32 musl s390x windows"}  # TN_MATRIX picks some
     for cfg in $matrix; do
         d=build/test/$cfg
         mkdir -p "$d"
@@ -87,6 +88,7 @@ matrix)
         run=""
         case $cfg in
         s390x) run="qemu-s390x -L /usr/s390x-linux-gnu" ;;
+        windows) run="env WINEDEBUG=-all wine" ;;  # mingw-w64's build (Makefile)
         m32) "$d/unit" --list > /dev/null 2>&1 || run=qemu-i386 ;;  # a kernel without 32-bit binaries
         esac
         (
@@ -130,6 +132,25 @@ integration)
         fi
         suite "$(basename "$t" .py)" "$PY" "$t"
     done
+    ;;
+faults)
+    # Allocation failures injected: every allocation of each scenario fails
+    # in turn (tests/faults/faults.c).
+    if $MAKE -s build/faults/faults > build/build.log 2>&1; then
+        # Every scenario with one failure at a time (the library must
+        # recover) and with every allocation failing from N on.
+        suite faults build/faults/faults
+    else
+        say "FAIL [faults] build"; tail -n 30 build/build.log | sed 's/^/    /'
+    fi
+    ;;
+fuzz)
+    # A smoke run of every libFuzzer target (make fuzz-long runs them long).
+    if $MAKE -s fuzz > build/build.log 2>&1; then
+        suite fuzz tests/fuzz/run.sh "${FUZZ_SMOKE_SECONDS:-5}"
+    else
+        say "FAIL [fuzz] build"; tail -n 30 build/build.log | sed 's/^/    /'
+    fi
     ;;
 *) echo "unknown section $s" >&2; exit 2 ;;
 esac; done

@@ -72,6 +72,8 @@ checks() {
         "libc6-dev-s390x-cross ${gccv:+libgcc-$gccv-dev-s390x-cross} binutils-s390x-linux-gnu" \
         links clang --target=s390x-linux-gnu
     need "musl-gcc (the musl config)"           musl-tools        links musl-gcc -static
+    need "mingw-w64 (the windows config)"       mingw-w64         links x86_64-w64-mingw32-gcc -static
+    need "wine (runs the windows config, headless)" "wine wine64" have wine
     # the embedding tests' foreign libraries (tests/apps: glib_embed, cares_dns)
     need "pkg-config"                           pkg-config        have pkg-config
     need "glib (GLib's headers: our loop in GLib's main loop)" libglib2.0-dev pkg-config --exists glib-2.0

@@ -74,6 +74,10 @@
 #if defined(TORNADO_IMPLEMENTATION) && defined(__linux__) && !defined(_GNU_SOURCE)
 #  define _GNU_SOURCE 1
 #endif
+// mingw-w64: C99 printf formats (%zu, %lld) instead of the old msvcrt's.
+#if defined(TORNADO_IMPLEMENTATION) && defined(_WIN32) && !defined(__USE_MINGW_ANSI_STDIO)
+#  define __USE_MINGW_ANSI_STDIO 1
+#endif
 #include <stddef.h>
 #include <stdint.h>
 #include <stdbool.h>
@@ -166,6 +170,9 @@
      TN_ENABLE_TLS) & ~1
 #  error "The TN_ENABLE_* switches must be 0 or 1"
 #endif
+#if TN_ENABLE_WEBSOCKET && !TN_ENABLE_DEFLATE
+#  error "TN_ENABLE_WEBSOCKET needs TN_ENABLE_DEFLATE (permessage-deflate): enable DEFLATE or disable WEBSOCKET"
+#endif
 #if TN_ENABLE_TEMPLATES && !TN_ENABLE_JSON
 #  error "TN_ENABLE_TEMPLATES needs TN_ENABLE_JSON (templates render JSON values): enable JSON or disable templates"
 #endif
@@ -205,7 +212,9 @@
 #  error "TN_USE_SENDFILE=1 needs Linux's sendfile(2): leave it undefined or set it to 0"
 #endif
 
-#if defined(__GNUC__) || defined(__clang__)
+#if defined(__MINGW32__)  // C99 formats: see __USE_MINGW_ANSI_STDIO above
+#  define TN_PRINTF(f, a) __attribute__((format(gnu_printf, f, a)))
+#elif defined(__GNUC__) || defined(__clang__)
 #  define TN_PRINTF(f, a) __attribute__((format(printf, f, a)))
 #else
 #  define TN_PRINTF(f, a)

@@ -2,6 +2,7 @@
 #include "base/internal.h"
 #include "base/error.h"
 #include "base/error_internal.h"
+#include "base/os_internal.h"
 
 #include <errno.h>
 
@@ -27,8 +28,12 @@ TN_API const char *tn_err_name(int err) {
     }
 }
 
-// Maps a system errno to a TN_E* code; unknown ones become TN_ESYS.
+// Maps a system errno to a TN_E* code; unknown ones become TN_ESYS. On
+// Windows a socket's SO_ERROR is a Winsock code (WSAE*): mapped first.
 TN__INTERNAL int tn__err_from_errno(int e) {
+#if defined(_WIN32)
+    if (e >= WSABASEERR) e = tn__os_errno_from_wsa(e);
+#endif
     switch (e) {
     case 0: return 0;
     case ENOMEM: return TN_ENOMEM;

@@ -37,7 +37,11 @@
 
 #if defined(__GNUC__) || defined(__clang__)
 #  define TN__UNUSED __attribute__((unused))
-#  define TN__HIDDEN __attribute__((visibility("hidden")))
+#  if defined(_WIN32)  // PE objects have no visibility: an .exe exports nothing
+#    define TN__HIDDEN
+#  else
+#    define TN__HIDDEN __attribute__((visibility("hidden")))
+#  endif
 #  define TN__LIKELY(x) __builtin_expect(!!(x), 1)
 #  define TN__UNLIKELY(x) __builtin_expect(!!(x), 0)
 #else

@@ -7,6 +7,7 @@
 #include "base/time.h"
 #include "base/alloc_internal.h"
 #include "base/error_internal.h"
+#include "base/os_internal.h"  // O_CLOEXEC on Windows
 
 #include <errno.h>
 #include <fcntl.h>
@@ -55,7 +56,11 @@ TN__PRIVATE tn_str tn__log_module(const char *file) {
 TN_API size_t tn_log_format_prefix(const tn_log_record *rec, char *out, size_t cap) {
     time_t t = (time_t)rec->time;
     struct tm tm;
+#if defined(_WIN32)
+    localtime_s(&tm, &t);
+#else
     localtime_r(&t, &tm);
+#endif
     tn_str mod = tn__log_module(rec->file);
     int n = snprintf(out, cap, "[%c %02d%02d%02d %02d:%02d:%02d %.*s:%d]", tn__log_letter(rec->level),
                      tm.tm_year % 100, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,

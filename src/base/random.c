@@ -18,7 +18,12 @@
 #  define TN__HAVE_ARC4RANDOM 1
 #endif
 
-#if !defined(TN__HAVE_ARC4RANDOM)
+#if defined(_WIN32)
+#  include "base/os_internal.h"
+#  include <bcrypt.h>
+#endif
+
+#if !defined(TN__HAVE_ARC4RANDOM) && !defined(_WIN32)
 TN__PRIVATE int tn__random_urandom(uint8_t *p, size_t n) {
     int fd;
     do fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
@@ -51,6 +56,17 @@ TN__PRIVATE int tn__random_os(uint8_t *p, size_t n) {
         if (r <= 0) return r < 0 ? tn__err_from_errno(errno) : TN_ESYS;
         p += r;
         n -= (size_t)r;
+    }
+    return 0;
+}
+#elif defined(_WIN32)
+// The system's CSPRNG (link with -lbcrypt); it takes a ULONG count.
+TN__PRIVATE int tn__random_os(uint8_t *p, size_t n) {
+    while (n > 0) {
+        ULONG k = (ULONG)TN__MIN(n, (size_t)1 << 30);
+        if (BCryptGenRandom(NULL, p, k, BCRYPT_USE_SYSTEM_PREFERRED_RNG) != 0) return TN_ESYS;
+        p += k;
+        n -= k;
     }
     return 0;
 }

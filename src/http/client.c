@@ -833,8 +833,14 @@ TN__PRIVATE int tn__fetch_start(tn_http_client *c, const tn_fetch_desc *d, tn_fe
     f->resp.start_time = tn_time_wall();
     double timeout = d->request_timeout > 0 ? d->request_timeout : 20.0;
     f->timer = tn_loop_call_later(loop, timeout, tn__fetch_on_timeout, f);
+    // never inside this call: on_response may not run in it
+    if (!f->timer.id || tn__hc_pump_soon(c) != 0) {  // out of memory: it would never start or end
+        if (f->timer.id) tn_loop_remove_timeout(loop, f->timer);
+        f->where = TN__HF_DONE;
+        tn__fetch_recycle(f);
+        return TN_ENOMEM;
+    }
     tn__hc_enqueue(c, f, false);
-    tn__hc_pump_soon(c);  // never inside this call: on_response may not run in it
     if (out) *out = f;
     return 0;
 }

@@ -127,7 +127,7 @@ TN__INTERNAL void tn__hc_unlist(tn_http_client *c, tn_fetch *f);
 TN__INTERNAL void tn__hc_pump(tn_http_client *c);
 // Starts the queue later, never inside the user's call: on the way out of
 // the client's callback running now, else from a loop timer.
-TN__INTERNAL void tn__hc_pump_soon(tn_http_client *c);
+TN__INTERNAL int tn__hc_pump_soon(tn_http_client *c);  // 0 or TN_ENOMEM
 // Gives the connection back: to the pool when reusable, else closed.
 TN__INTERNAL void tn__hc_conn_release(tn__hc_conn *conn, bool reusable);
 // Ends every fetch and frees the client, or (inside one of its callbacks)

@@ -374,15 +374,17 @@ TN__PRIVATE void tn__hc_pump_cb(tn_loop *loop, void *arg) {
 }
 
 // Outside our callbacks: a zero-delay timer, not a queued callback (a freed
-// client can cancel it).
-TN__INTERNAL void tn__hc_pump_soon(tn_http_client *c) {
+// client can cancel it). Returns 0 or TN_ENOMEM.
+TN__INTERNAL int tn__hc_pump_soon(tn_http_client *c) {
     if (c->depth > 0) {  // tn__hc_leave pumps
         c->pump_wanted = true;
-        return;
+        return 0;
     }
-    if (c->pump_timer.id) return;
+    if (c->pump_timer.id) return 0;
     c->pump_timer = tn_loop_call_later(c->loop, 0, tn__hc_pump_cb, c);
-    if (!c->pump_timer.id) TN__LOGE("http client: cannot add a timer (out of memory)");
+    if (c->pump_timer.id) return 0;
+    TN__LOGE("http client: cannot add a timer (out of memory)");
+    return TN_ENOMEM;
 }
 
 // ---- the client

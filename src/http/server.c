@@ -18,13 +18,16 @@
 #include "loop/loop_internal.h"
 #include "net/stream_internal.h"
 #include "net/tcp_internal.h"
+#include "base/os_internal.h"
 
-#include <arpa/inet.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <time.h>
-#include <unistd.h>
+#if !defined(_WIN32)
+#  include <arpa/inet.h>
+#  include <sys/socket.h>
+#  include <unistd.h>
+#endif
 
 typedef struct tn__hconn tn__hconn;
 typedef struct tn__hreq tn__hreq;
@@ -84,6 +87,8 @@ struct tn__hconn {
     tn__tlist *tlist;
     double deadline;
     unsigned closing : 1;      // close once the current response is out
+    unsigned out_lost : 1;     // a piece of its output could not be queued (out of
+                               // memory): the rest cannot go out as it is
     char remote_ip[46];
 };
 
@@ -132,7 +137,8 @@ struct tn__hreq {
     char remote_ip[46];
     unsigned keep_alive : 1, head_method : 1, headers_sent : 1, chunked_out : 1, until_close : 1, finished : 1,
         deferred : 1, dispatching : 1, body_done : 1, released : 1, file_out : 1,
-        file_pending : 1;  // tn_send_file's body is on its way: the request is the file's
+        file_pending : 1,  // tn_send_file's body is on its way: the request is the file's
+        nomem : 1;         // the handler's answer lost bytes (out of memory): 500, or a cut
 };
 
 #define TN__REQ(h) ((tn__hreq *)(void *)(h))
@@ -173,6 +179,11 @@ TN__PRIVATE bool tn__header_ok(const char *name, const char *value) {
 TN__PRIVATE void tn__hconn_flush_out_now(tn_http_server *srv, bool now) {
     tn__hconn *c = srv->out_conn;
     srv->out_conn = NULL;
+    if (c && c->out_lost) {  // a response with a hole would misframe the rest: close instead
+        tn_buf_clear(&srv->out);
+        tn_stream_close(c->stream);
+        return;
+    }
     if (!c || !srv->out.len) return;
     // A failure closes the stream, and its close callback tells the rest.
     tn__stream_write(c->stream, srv->out.data, srv->out.len, NULL, NULL, now);
@@ -220,7 +231,9 @@ TN__PRIVATE int tn__hconn_queue(tn__hconn *c, const void *data, size_t len) {
     tn_http_server *srv = c->srv;
     if (srv->out_conn && srv->out_conn != c) tn__hconn_flush_out(srv);
     srv->out_conn = c;
-    return tn_buf_append(&srv->out, data, len);
+    if (!c->out_lost && tn_buf_append(&srv->out, data, len) == 0) return 0;
+    c->out_lost = 1;
+    return TN_ENOMEM;
 }
 
 // Sends lent bytes after what c has queued, without copying them; they are
@@ -233,13 +246,18 @@ TN__PRIVATE void tn__hconn_lend(tn__hconn *c, const char *data, size_t len, tn_r
 
 TN__PRIVATE void tn__free_release(void *p) { tn__free(p); }
 
-// A bare error answer before any handler ran; then the connection closes.
-TN__PRIVATE void tn__hconn_reject(tn__hconn *c, int status) {
+// Queues a bare answer with an empty body (one piece: it is all there or not at all).
+TN__PRIVATE void tn__hconn_bare(tn__hconn *c, int status) {
     char line[160];
     int n = snprintf(line, sizeof line, "HTTP/1.1 %d %s\r\nContent-Length: 0\r\nConnection: close\r\n\r\n", status,
                      tn_http_reason(status));
-    TN__LOGD("%s: %d %s", c->remote_ip, status, tn_http_reason(status));
     tn__hconn_queue(c, line, (size_t)n);
+}
+
+// A bare error answer before any handler ran; then the connection closes.
+TN__PRIVATE void tn__hconn_reject(tn__hconn *c, int status) {
+    TN__LOGD("%s: %d %s", c->remote_ip, status, tn_http_reason(status));
+    tn__hconn_bare(c, status);
     c->closing = 1;
     tn__hconn_flush_out(c->srv);
     tn__hconn_close(c);
@@ -321,7 +339,7 @@ TN__PRIVATE void tn__hconn_close_when_sent(tn__hconn *c) {
 // kernel's and not read yet (a peek; the socket does not block).
 TN__PRIVATE bool tn__hconn_has_input(const tn__hconn *c) {
     char b;
-    return tn_stream_read_buffer_size(c->stream) > 0 || recv(tn_stream_fd(c->stream), &b, 1, MSG_PEEK) > 0;
+    return tn_stream_read_buffer_size(c->stream) > 0 || tn__sock_recv(tn_stream_fd(c->stream), &b, 1, MSG_PEEK) > 0;
 }
 
 TN__PRIVATE void tn__hconn_on_close(tn_stream *s, int reason, void *arg) {
@@ -782,6 +800,7 @@ TN__PRIVATE void tn__hreq_write_head(tn__hreq *r, bool finishing) {
     tn__hconn *c = r->conn;
     bool body_allowed = tn__status_has_body(r->status);
     tn_buf *resp = &r->resp;
+    int lost = 0;  // a header line could not be added
     if (!body_allowed) {
         tn__hreq_drop_header(resp, "Content-Length");
         tn__hreq_drop_header(resp, "Transfer-Encoding");
@@ -796,13 +815,12 @@ TN__PRIVATE void tn__hreq_write_head(tn__hreq *r, bool finishing) {
         // A HEAD answer may announce the length of the GET it stands for.
         if (!(r->head_method && tn_get_response_header(&r->pub, "Content-Length").ptr)) {
             tn__hreq_drop_header(resp, "Content-Length");
-            tn_buf_append(resp, "Content-Length: ", 16);
-            tn__buf_append_num(resp, r->out.len + r->lent_bytes, 10);
-            tn_buf_append(resp, "\r\n", 2);
+            lost |= tn_buf_append(resp, "Content-Length: ", 16) | tn__buf_append_num(resp, r->out.len + r->lent_bytes, 10) |
+                    tn_buf_append(resp, "\r\n", 2);
         }
     } else if (r->pub.request.version.ptr[7] == '1' && !r->head_method) {
         tn__hreq_drop_header(resp, "Content-Length");
-        tn_buf_append_str(resp, "Transfer-Encoding: chunked\r\n");
+        lost |= tn_buf_append_str(resp, "Transfer-Encoding: chunked\r\n");
         r->chunked_out = 1;
     } else {
         r->until_close = !r->head_method;  // HTTP/1.0: the close ends the body
@@ -811,8 +829,9 @@ TN__PRIVATE void tn__hreq_write_head(tn__hreq *r, bool finishing) {
     if (c && c->closing) r->keep_alive = 0;
     tn__hreq_drop_header(resp, "Connection");
     bool v11 = r->pub.request.version.ptr[7] == '1';
-    if (!r->keep_alive && v11) tn_buf_append_str(resp, "Connection: close\r\n");
-    else if (r->keep_alive && !v11) tn_buf_append_str(resp, "Connection: keep-alive\r\n");
+    if (!r->keep_alive && v11) lost |= tn_buf_append_str(resp, "Connection: close\r\n");
+    else if (r->keep_alive && !v11) lost |= tn_buf_append_str(resp, "Connection: keep-alive\r\n");
+    if (lost && c) c->out_lost = 1;
     const char *reason = r->reason[0] ? r->reason : tn_http_reason(r->status);
     char line[96] = "HTTP/1.1 ";
     line[9] = (char)('0' + r->status / 100);
@@ -881,6 +900,23 @@ TN_API int tn_flush(tn_handler *h, tn_stream_write_cb cb, void *arg) {
     return 0;
 }
 
+// The answer lost bytes to an allocation failure: a bare 500 when nothing
+// was sent yet, else the connection ends without the body's end (a short
+// Content-Length body or no last chunk: the client sees an error).
+TN__PRIVATE void tn__hreq_nomem_answer(tn__hreq *r) {
+    TN__LOGE("%s: out of memory while answering %.*s: %s", r->remote_ip, (int)r->pub.request.path.len,
+             r->pub.request.path.ptr, r->headers_sent ? "connection cut" : "500");
+    tn__hreq_clear_body(r);
+    r->keep_alive = 0;
+    if (!r->headers_sent) {
+        tn__hconn_bare(r->conn, 500);
+        r->headers_sent = 1;
+        r->status = 500;
+    } else {
+        r->conn->out_lost = 1;
+    }
+}
+
 TN_API int tn_finish(tn_handler *h) {
     tn__hreq *r = TN__REQ(h);
     if (r->finished) return TN_ECLOSED;
@@ -890,6 +926,7 @@ TN_API int tn_finish(tn_handler *h) {
     tn__hconn *c = r->conn;
     if (c) {
         if (!r->body_done) r->keep_alive = 0;  // answered before the body was read
+        if (r->nomem) tn__hreq_nomem_answer(r);
         if (r->out.len + r->lent_bytes && !tn__status_has_body(r->status)) {
             TN__LOGE("a %d response cannot have a body; dropped", r->status);
             tn__hreq_clear_body(r);
@@ -951,7 +988,11 @@ TN_API int tn_send_file(tn_handler *h, int fd, uint64_t offset, uint64_t length)
         return tn_finish(h);
     }
     r->deferred = 1;  // finished by tn__hreq_file_sent
-    if (tn_stream_write_file(c->stream, fd, offset, length, tn__hreq_file_sent, r) != 0) return tn_finish(h);
+    if (tn_stream_write_file(c->stream, fd, offset, length, tn__hreq_file_sent, r) != 0) {
+        c->out_lost = 1;  // the head promised the file: the connection ends short
+        r->keep_alive = 0;
+        return tn_finish(h);
+    }
     r->file_pending = 1;
     return 0;
 }
@@ -1071,7 +1112,9 @@ TN_API int tn_write(tn_handler *h, const void *data, size_t len) {
     tn__hreq *r = TN__REQ(h);
     if (r->finished || r->file_out) return TN_ECLOSED;
     if (!r->conn && r->headers_sent) return 0;  // the client left: nothing to send to
-    return tn_buf_append(&r->out, data, len);
+    int rc = tn_buf_append(&r->out, data, len);
+    if (rc) r->nomem = 1;  // handlers seldom check: tn_finish answers 500 instead
+    return rc;
 }
 
 TN_API int tn_write_ref(tn_handler *h, const void *data, size_t len, tn_release_cb release, void *arg) {
@@ -1393,6 +1436,7 @@ TN__INTERNAL void tn__handler_set_ext(tn_handler *h, void *ext, void (*ext_free)
 TN__INTERNAL tn_buf *tn__handler_body(tn_handler *h) { return &TN__REQ(h)->out; }
 TN__INTERNAL void tn__handler_reset_headers(tn_handler *h) { tn__hreq_default_headers(TN__REQ(h)); }
 TN__INTERNAL bool tn__handler_deferred(const tn_handler *h) { return TN__REQ(h)->deferred; }
+TN__INTERNAL void tn__handler_nomem(tn_handler *h) { TN__REQ(h)->nomem = 1; }
 
 TN__INTERNAL bool tn__handler_draining(const tn_handler *h) {
     return TN__REQ(h)->srv && TN__REQ(h)->srv->draining;

@@ -70,15 +70,20 @@ TN__PRIVATE int tn__executor_start_threads(tn_loop *loop) {
     int n = loop->desc.executor_threads;
     ex->threads = TN__CAST(pthread_t *, tn__calloc((size_t)n, sizeof(pthread_t)));
     if (!ex->threads) return TN_ENOMEM;
-    // Pool threads take no signals: they belong to the loop's thread.
+    // Pool threads take no signals: they belong to the loop's thread
+    // (Windows has no signals to mask: console control has its own thread).
+#if !defined(_WIN32)
     sigset_t all, old;
     sigfillset(&all);
     pthread_sigmask(SIG_SETMASK, &all, &old);
+#endif
     for (int i = 0; i < n; i++) {
         if (pthread_create(&ex->threads[i], NULL, tn__executor_thread, ex) != 0) break;
         ex->nthreads++;
     }
+#if !defined(_WIN32)
     pthread_sigmask(SIG_SETMASK, &old, NULL);
+#endif
     if (ex->nthreads == 0) {
         tn__free(ex->threads);
         ex->threads = NULL;

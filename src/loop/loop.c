@@ -9,6 +9,7 @@
 #include "base/alloc_internal.h"
 #include "base/error_internal.h"
 #include "base/log_internal.h"
+#include "base/os_internal.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -112,15 +113,17 @@ TN__INTERNAL tn_buf *tn__loop_buf(tn_loop *loop) { return &loop->buf; }
 static int tn__signals_caught, tn__signals_seen;
 static volatile sig_atomic_t tn__signal_last;
 static tn_loop *tn__signal_loop;
-static struct sigaction tn__signal_old[2];  // restored by tn_loop_free
+#if !defined(_WIN32)
 static const int tn__signal_nums[2] = {SIGINT, SIGTERM};
+static struct sigaction tn__signal_old[2];  // restored by tn_loop_free
+#endif
 
 TN__INTERNAL void tn__loop_wake(tn_loop *loop) {
     // One byte in flight is enough: the loop clears the flag before it
     // drains the queue, so a callback queued later always writes again.
     if (TN__ATOMIC_XCHG(&loop->wake_pending, 1)) return;
     uint64_t one = 1;
-    ssize_t w = write(loop->wake_wfd, &one, loop->wake_wfd == loop->wake_rfd ? sizeof one : 1);
+    ssize_t w = tn__wake_write(loop->wake_wfd, &one, loop->wake_wfd == loop->wake_rfd ? sizeof one : 1);
     (void)w;  // EAGAIN means the channel is full, so the loop is awake anyway
 }
 
@@ -128,7 +131,7 @@ TN__PRIVATE void tn__loop_on_wake(tn_loop *loop, int fd, int events, void *arg) 
     (void)events;
     (void)arg;
     char buf[256];
-    while (read(fd, buf, sizeof buf) > 0) {}
+    while (tn__wake_read(fd, buf, sizeof buf) > 0) {}
     TN__ATOMIC_STORE(&loop->wake_pending, 0);
     if (tn__signal_loop != loop) return;
     // The first signal drains, the next one stops at once.
@@ -144,6 +147,13 @@ TN__PRIVATE int tn__loop_open_wake(tn_loop *loop) {
     int fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     if (fd < 0) return tn__err_from_errno(errno);
     loop->wake_rfd = loop->wake_wfd = fd;
+#elif defined(_WIN32)
+    int p[2] = {-1, -1};
+    if (tn__os_socketpair(p) < 0) return tn__err_from_errno(errno);
+    tn__os_nonblock(p[0]);
+    tn__os_nonblock(p[1]);
+    loop->wake_rfd = p[0];
+    loop->wake_wfd = p[1];
 #else
     int p[2];
     if (pipe(p) < 0) return tn__err_from_errno(errno);
@@ -228,14 +238,16 @@ TN_API void tn_loop_free(tn_loop *loop) {
     tn__loop_set_current(loop);
     tn__loop_close_all(loop);
     if (tn__signal_loop == loop) {
+#if !defined(_WIN32)
         for (int i = 0; i < 2; i++) sigaction(tn__signal_nums[i], &tn__signal_old[i], NULL);
+#endif
         tn__signal_loop = NULL;
     }
     if (loop->wake_rfd >= 0) {
         if (loop->wake_rfd < loop->handlers_cap && loop->handlers[loop->wake_rfd].active)
             tn_loop_remove_handler(loop, loop->wake_rfd);
-        close(loop->wake_rfd);
-        if (loop->wake_wfd != loop->wake_rfd) close(loop->wake_wfd);
+        tn__wake_close(loop->wake_rfd);
+        if (loop->wake_wfd != loop->wake_rfd) tn__wake_close(loop->wake_wfd);
     }
     tn__timers_free(loop);
     tn__be_free(loop);
@@ -329,7 +341,23 @@ TN__PRIVATE void tn__loop_run_callbacks(tn_loop *loop) {
     loop->cbrun_cap = cap;
     TN__ATOMIC_STORE(&loop->cbq_nonempty, 0);
     tn__mutex_unlock(&loop->cb_lock);
+    tn__post *posts = loop->posts;
+    loop->posts = loop->posts_last = NULL;
     for (size_t i = 0; i < n; i++) run[i].cb(loop, run[i].arg);
+    while (posts) {
+        tn__post *p = posts;
+        posts = p->next;
+        p->next = NULL;
+        p->cb(loop, p->arg);
+    }
+}
+
+TN__INTERNAL void tn__loop_post(tn_loop *loop, tn__post *p) {
+    p->next = NULL;
+    if (loop->posts_last) loop->posts_last->next = p;
+    else loop->posts = p;
+    loop->posts_last = p;
+    TN__ATOMIC_STORE(&loop->cbq_nonempty, 1);
 }
 
 // ---- running
@@ -469,11 +497,21 @@ static void tn__on_signal(int sig) {
     if (!loop) return;
     int saved = errno;  // write() is async-signal-safe; errno must survive
     uint64_t one = 1;
-    ssize_t w = write(loop->wake_wfd, &one, loop->wake_wfd == loop->wake_rfd ? sizeof one : 1);
+    ssize_t w = tn__wake_write(loop->wake_wfd, &one, loop->wake_wfd == loop->wake_rfd ? sizeof one : 1);
     (void)w;
     errno = saved;
 }
 
+#if defined(_WIN32)
+// Console control events instead: Ctrl-C and Ctrl-Break count as SIGINT,
+// closing the console, log-off and shut-down as SIGTERM.
+TN_API int tn_loop_stop_on_signals(tn_loop *loop) {
+    if (tn__os_console_handler(tn__on_signal) < 0) return tn__err_from_errno(errno);
+    tn__signals_seen = TN__ATOMIC_LOAD(&tn__signals_caught);
+    tn__signal_loop = loop;
+    return 0;
+}
+#else
 TN_API int tn_loop_stop_on_signals(tn_loop *loop) {
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
@@ -494,3 +532,4 @@ TN_API int tn_loop_stop_on_signals(tn_loop *loop) {
     tn__signal_loop = loop;
     return 0;
 }
+#endif

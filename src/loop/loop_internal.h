@@ -8,8 +8,7 @@
 #include "base/str.h"
 #include "loop/loop.h"
 #include "base/alloc_internal.h"
-
-#include <poll.h>
+#include "base/os_internal.h"  // struct pollfd
 
 typedef struct tn__handler {
     tn_io_cb cb;
@@ -31,6 +30,15 @@ typedef struct tn__cbitem {
     tn_cb cb;
     void *arg;
 } tn__cbitem;
+
+// A callback for when tn_loop_add_callback is out of memory: the node lives
+// in its owner (a stream), so queueing it cannot fail. Loop thread only; a
+// node is queued at most once at a time.
+typedef struct tn__post {
+    struct tn__post *next;
+    tn_cb cb;
+    void *arg;
+} tn__post;
 
 // An object the loop owns and must close at tn_loop_free (stream, server,
 // periodic callback). `close` must release the object's resources; it may
@@ -89,6 +97,7 @@ struct tn_loop {
     tn__cbitem *cbq, *cbrun;
     size_t cbq_len, cbq_cap, cbrun_cap;
     int cbq_nonempty;        // atomic hint read without the lock
+    tn__post *posts, *posts_last;  // tn__loop_post's, run after the queue's
     // timers: a pool of records and a binary min-heap of their indices
     tn__timer *timers;
     uint32_t timers_cap, timers_free;  // free list head + 1 (0: empty)
@@ -116,6 +125,8 @@ struct tn_loop {
 };
 
 TN__INTERNAL void tn__loop_add_handle(tn_loop *loop, tn__handle *h);
+// Queues p->cb(loop, p->arg) to run with the next callbacks; never fails.
+TN__INTERNAL void tn__loop_post(tn_loop *loop, tn__post *p);
 TN__INTERNAL void tn__loop_remove_handle(tn__handle *h);
 TN__INTERNAL void tn__loop_add_drainer(tn_loop *loop, tn__drainer *d);
 // Safe to call twice, and for a drainer never added.

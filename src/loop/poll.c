@@ -6,13 +6,17 @@
 #include "base/error.h"
 #include "base/alloc_internal.h"
 #include "base/error_internal.h"
+#include "base/os_internal.h"
 
 #include <errno.h>
-#include <poll.h>
 
 #if TN_BACKEND == TN_BACKEND_POLL
 
+#if defined(_WIN32)
+TN__INTERNAL const char *tn__be_name(void) { return "wsapoll"; }
+#else
 TN__INTERNAL const char *tn__be_name(void) { return "poll"; }
+#endif
 
 TN__INTERNAL int tn__be_init(tn_loop *loop) {
     loop->be_fd = -1;
@@ -48,7 +52,7 @@ TN__INTERNAL int tn__be_ctl(tn_loop *loop, int op, int fd, int events) {
 }
 
 TN__INTERNAL int tn__be_wait(tn_loop *loop, int timeout_ms) {
-    int n = poll(loop->pfds, (nfds_t)loop->npfds, timeout_ms);
+    int n = tn__os_poll(loop->pfds, loop->npfds, timeout_ms);
     if (n < 0) return errno == EINTR ? 0 : tn__err_from_errno(errno);
     int out = 0;
     for (int i = 0; i < loop->npfds && out < n && out < loop->fired_cap; i++) {

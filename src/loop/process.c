@@ -7,6 +7,29 @@
 #include "base/error_internal.h"
 #include "base/log_internal.h"
 
+#if defined(_WIN32)
+// Windows has no fork(): a process cannot be copied with its listening
+// sockets and loop state, and Tornado does not support fork_processes there
+// either. tn_process_fork says so (TN_ENOTSUP); run one process per port, or
+// several behind a proxy.
+#include "base/os_internal.h"
+
+static int tn__task_id = -1;
+
+TN_API int tn_process_task_id(void) { return tn__task_id; }
+
+TN_API int tn_process_cpu_count(void) {
+    SYSTEM_INFO si;
+    GetSystemInfo(&si);
+    return si.dwNumberOfProcessors < 1 ? 1 : (int)si.dwNumberOfProcessors;
+}
+
+TN_API int tn_process_fork(const tn_process_desc *desc) {
+    (void)desc;
+    TN__LOGE("cannot fork processes: Windows has no fork()");
+    return TN_ENOTSUP;
+}
+#else
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -256,3 +279,4 @@ TN_API int tn_process_fork(const tn_process_desc *desc) {
     if (r < 0) return r;
     exit(p.failed ? 1 : 0);
 }
+#endif

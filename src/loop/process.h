@@ -54,7 +54,8 @@ typedef struct tn_process_desc {
 // times (the others are stopped then). On Linux children get SIGTERM when
 // the parent dies. Returns a negative code, with nothing forked, when a loop
 // exists in this process (TN_EBUSY: make loops after forking), in a child
-// of an earlier call (TN_EBUSY), or when fork fails.
+// of an earlier call (TN_EBUSY), or when fork fails; on Windows, which has
+// no fork, it always returns TN_ENOTSUP.
 TN_API int tn_process_fork(const tn_process_desc *desc);
 // This process's task id from tn_process_fork, or -1 if it is not a child
 // of it (Tornado's task_id()).

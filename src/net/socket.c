@@ -7,44 +7,51 @@
 #include "base/alloc_internal.h"
 #include "base/error_internal.h"
 #include "base/log_internal.h"
+#include "base/os_internal.h"
 
-#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <netdb.h>
-#include <netinet/in.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/un.h>
-#include <unistd.h>
+#if !defined(_WIN32)
+#  include <arpa/inet.h>
+#  include <netdb.h>
+#  include <netinet/in.h>
+#  include <sys/socket.h>
+#  include <sys/un.h>
+#  include <unistd.h>
+#endif
 
 TN__INTERNAL int tn__set_nonblock_cloexec(int fd) {
+#if defined(_WIN32)  // sockets are made uninheritable (tn__sock_socket)
+    return tn__os_nonblock(fd) < 0 ? tn__err_from_errno(errno) : 0;
+#else
     int fl = fcntl(fd, F_GETFL);
     if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0) return tn__err_from_errno(errno);
     if (fcntl(fd, F_SETFD, FD_CLOEXEC) < 0) return tn__err_from_errno(errno);
     return 0;
+#endif
 }
 
 // A non-blocking, close-on-exec socket; SIGPIPE is off where the platform
 // needs a socket option for it (elsewhere sends pass MSG_NOSIGNAL).
 TN__INTERNAL int tn__socket(int family, int type) {
 #if defined(SOCK_NONBLOCK) && defined(SOCK_CLOEXEC)
-    int fd = socket(family, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    int fd = tn__sock_socket(family, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd < 0) return tn__err_from_errno(errno);
 #else
-    int fd = socket(family, type, 0);
+    int fd = tn__sock_socket(family, type, 0);
     if (fd < 0) return tn__err_from_errno(errno);
     int r = tn__set_nonblock_cloexec(fd);
     if (r) {
-        close(fd);
+        tn__sock_close(fd);
         return r;
     }
 #endif
 #if defined(SO_NOSIGPIPE)
     int one = 1;
-    setsockopt(fd, SOL_SOCKET, SO_NOSIGPIPE, &one, sizeof one);
+    tn__sock_setsockopt(fd, SOL_SOCKET, SO_NOSIGPIPE, &one, sizeof one);
 #endif
     return fd;
 }
@@ -107,16 +114,16 @@ TN__PRIVATE int tn__bind_unix(const tn_bind_desc *d, int *fds, int max_fds) {
     int fd = tn__socket(AF_UNIX, SOCK_STREAM);
     if (fd < 0) return fd;
     // Remove a socket file left by a previous run, never a regular file.
-    int probe = socket(AF_UNIX, SOCK_STREAM, 0);
+    int probe = tn__sock_socket(AF_UNIX, SOCK_STREAM, 0);
     if (probe >= 0) {
-        if (connect(probe, (struct sockaddr *)&un, sizeof un) < 0 && errno == ECONNREFUSED) unlink(d->unix_path);
-        close(probe);
+        if (tn__sock_connect(probe, (struct sockaddr *)&un, sizeof un) < 0 && errno == ECONNREFUSED) unlink(d->unix_path);
+        tn__sock_close(probe);
     }
-    if (bind(fd, (struct sockaddr *)&un, sizeof un) < 0 ||
+    if (tn__sock_bind(fd, (struct sockaddr *)&un, sizeof un) < 0 ||
         chmod(d->unix_path, (mode_t)TN__DEF(d->unix_mode, 0600)) < 0 ||
-        listen(fd, TN__DEF(d->backlog, TN_DEFAULT_BACKLOG)) < 0) {
+        tn__sock_listen(fd, TN__DEF(d->backlog, TN_DEFAULT_BACKLOG)) < 0) {
         int r = tn__err_from_errno(errno);
-        close(fd);
+        tn__sock_close(fd);
         return r;
     }
     fds[0] = fd;
@@ -127,21 +134,23 @@ TN__PRIVATE int tn__bind_one(const struct addrinfo *ai, const tn_bind_desc *d, i
     int fd = tn__socket(ai->ai_family, SOCK_STREAM);
     if (fd < 0) return fd;
     int one = 1;
-    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+#if !defined(_WIN32)  // there it lets another socket take a port in use
+    tn__sock_setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+#endif
 #ifdef SO_REUSEPORT
-    if (d->reuse_port) setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
+    if (d->reuse_port) tn__sock_setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
 #endif
     // Like Tornado: with both families, each socket takes only its own.
-    if (ai->ai_family == AF_INET6) setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
+    if (ai->ai_family == AF_INET6) tn__sock_setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
     tn_addr a;
     tn__addr_set(&a, ai->ai_addr, ai->ai_addrlen);
     if (port) {  // the ephemeral port the first socket got
         if (ai->ai_family == AF_INET) ((struct sockaddr_in *)(void *)a.u.bytes)->sin_port = htons((uint16_t)port);
         else ((struct sockaddr_in6 *)(void *)a.u.bytes)->sin6_port = htons((uint16_t)port);
     }
-    if (bind(fd, tn__sa(&a), a.len) < 0 || listen(fd, TN__DEF(d->backlog, TN_DEFAULT_BACKLOG)) < 0) {
+    if (tn__sock_bind(fd, tn__sa(&a), a.len) < 0 || tn__sock_listen(fd, TN__DEF(d->backlog, TN_DEFAULT_BACKLOG)) < 0) {
         int r = tn__err_from_errno(errno);
-        close(fd);
+        tn__sock_close(fd);
         return r;
     }
     return fd;
@@ -150,7 +159,7 @@ TN__PRIVATE int tn__bind_one(const struct addrinfo *ai, const tn_bind_desc *d, i
 TN__INTERNAL int tn__local_port(int fd) {
     tn_addr a;
     socklen_t len = sizeof a.u.bytes;
-    if (getsockname(fd, (struct sockaddr *)(void *)a.u.bytes, &len) < 0) return 0;
+    if (tn__sock_getsockname(fd, (struct sockaddr *)(void *)a.u.bytes, &len) < 0) return 0;
     a.len = len;
     return tn_addr_port(&a);
 }
@@ -158,6 +167,7 @@ TN__INTERNAL int tn__local_port(int fd) {
 TN_API int tn_bind_sockets(const tn_bind_desc *d, int *fds, int max_fds) {
     if (!d || max_fds < 1 || d->port < 0 || d->port > 65535) return TN_EINVAL;
     if (d->unix_path) return tn__bind_unix(d, fds, max_fds);
+    if (tn__os_startup() < 0) return tn__err_from_errno(errno);
     struct addrinfo hints, *res = NULL;
     memset(&hints, 0, sizeof hints);
     hints.ai_family = d->family == TN_FAMILY_IPV4 ? AF_INET : d->family == TN_FAMILY_IPV6 ? AF_INET6 : AF_UNSPEC;
@@ -209,7 +219,7 @@ TN__PRIVATE void tn__resolve_work(void *arg) {
     hints.ai_socktype = SOCK_STREAM;
     char port[8];
     snprintf(port, sizeof port, "%d", r->port);
-    int gr = getaddrinfo(r->host, port, &hints, &res);
+    int gr = tn__os_startup() < 0 ? EAI_FAIL : getaddrinfo(r->host, port, &hints, &res);
     if (gr != 0) {
         r->status = gr == EAI_MEMORY ? TN_ENOMEM : TN_ENOTFOUND;
         return;

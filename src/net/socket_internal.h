@@ -5,8 +5,7 @@
 #define TN__NET_SOCKET_INTERNAL_H
 #include "base/internal.h"
 #include "net/socket.h"
-
-#include <sys/socket.h>
+#include "base/os_internal.h"  // struct sockaddr
 
 // Makes fd non-blocking and close-on-exec. Returns 0 or an error.
 TN__INTERNAL int tn__set_nonblock_cloexec(int fd);

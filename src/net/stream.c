@@ -11,14 +11,17 @@
 #include "base/log_internal.h"
 #include "loop/loop_internal.h"
 #include "net/socket_internal.h"
+#include "base/os_internal.h"
 
 #include <errno.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <sys/types.h>
-#include <unistd.h>
+#if !defined(_WIN32)
+#  include <netinet/in.h>
+#  include <netinet/tcp.h>
+#  include <sys/socket.h>
+#  include <unistd.h>
+#endif
 
 #if TN_USE_SENDFILE
 #  include <sys/sendfile.h>
@@ -70,6 +73,7 @@ typedef union tn__rcb {
 struct tn_stream {
     tn__handle handle;
     tn_loop *loop;
+    tn__post post;         // tn__stream_schedule's, when the loop's queue is out of memory
     int fd;
     int close_reason;
     unsigned char events;  // what the loop watches for us
@@ -166,8 +170,11 @@ TN__PRIVATE void tn__stream_kick(tn_loop *loop, void *arg);
 // the caller's own call).
 TN__PRIVATE void tn__stream_schedule(tn_stream *s) {
     if (s->scheduled) return;
-    if (tn_loop_add_callback(s->loop, tn__stream_kick, s) == 0) s->scheduled = 1;
-    else TN__LOGE("stream: cannot queue a callback (out of memory)");
+    s->scheduled = 1;
+    if (tn_loop_add_callback(s->loop, tn__stream_kick, s) == 0) return;
+    s->post.cb = tn__stream_kick;  // out of memory: a close must still be delivered
+    s->post.arg = s;
+    tn__loop_post(s->loop, &s->post);
 }
 
 // Where the delimiter search starts: a delimiter may straddle what was
@@ -333,7 +340,7 @@ TN__PRIVATE void tn__stream_kick(tn_loop *loop, void *arg) {
 TN__PRIVATE int tn__stream_send(tn_stream *s, const char *p, size_t len, int flags, size_t *sent) {
     *sent = 0;
     while (*sent < len) {
-        ssize_t n = send(s->fd, p + *sent, len - *sent, MSG_NOSIGNAL | flags);
+        ssize_t n = tn__sock_send(s->fd, p + *sent, len - *sent, MSG_NOSIGNAL | flags);
         if (n > 0) {
             *sent += (size_t)n;
             s->wsent += (uint64_t)n;
@@ -355,7 +362,7 @@ TN__PRIVATE int tn__stream_read_piece(tn__qext *f) {
     f->pos = 0;
     if (tn_buf_reserve(&f->buf, want)) return TN_ENOMEM;
     ssize_t n;
-    do n = pread(f->fd, f->buf.data, want, (off_t)f->off);
+    do n = tn__os_pread(f->fd, f->buf.data, want, (off_t)f->off);
     while (n < 0 && errno == EINTR);
     if (n < 0) return tn__err_from_errno(errno);
     if (n == 0) {
@@ -457,7 +464,7 @@ TN__PRIVATE void tn__stream_close(tn_stream *s, int reason) {
     tn_loop_remove_timeout(s->loop, s->wtimer);
     s->wtimer.id = 0;
     tn_loop_remove_handler(s->loop, s->fd);
-    close(s->fd);
+    tn__sock_close(s->fd);
     s->fd = -1;
     tn__loop_remove_handle(&s->handle);
     if (reason != 0 && reason != TN_EOF && reason != TN_ECANCELED)
@@ -488,7 +495,7 @@ TN__PRIVATE void tn__stream_on_readable(tn_stream *s) {
         }
         dst = s->rbuf.data + s->rbuf.len;
     }
-    ssize_t n = recv(s->fd, dst, want, 0);
+    ssize_t n = tn__sock_recv(s->fd, dst, want, 0);
     if (n < 0) {
         if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) tn__stream_close(s, tn__err_from_errno(errno));
         return;
@@ -536,7 +543,7 @@ TN__INTERNAL tn_stream *tn__stream_new(tn_loop *loop, int fd, const tn_stream_de
     tn_stream *s = TN__CAST(tn_stream *, tn__calloc(1, sizeof *s));
     if (!s || (!flags_set && tn__set_nonblock_cloexec(fd) != 0)) {
         tn__free(s);
-        close(fd);
+        tn__sock_close(fd);
         return NULL;
     }
     s->loop = loop;
@@ -552,7 +559,7 @@ TN__INTERNAL tn_stream *tn__stream_new(tn_loop *loop, int fd, const tn_stream_de
     int r = tn_loop_add_handler(loop, fd, s->events, tn__stream_on_io, s);
     if (r) {
         TN__LOGE("stream: cannot watch fd %d: %s", fd, tn_strerror(r));
-        close(fd);
+        tn__sock_close(fd);
         tn__free(s);
         return NULL;
     }
@@ -781,14 +788,14 @@ TN_API size_t tn_stream_read_buffer_size(const tn_stream *s) {
 TN_API int tn_stream_set_nodelay(tn_stream *s, bool on) {
     if (s->closed) return TN_ECLOSED;
     int v = on ? 1 : 0;
-    if (setsockopt(s->fd, IPPROTO_TCP, TCP_NODELAY, &v, sizeof v) == 0) return 0;
+    if (tn__sock_setsockopt(s->fd, IPPROTO_TCP, TCP_NODELAY, &v, sizeof v) == 0) return 0;
     return errno == EOPNOTSUPP || errno == ENOPROTOOPT ? 0 : tn__err_from_errno(errno);
 }
 
 TN_API int tn_stream_peer_addr(const tn_stream *s, tn_addr *out) {
     socklen_t len = sizeof out->u.bytes;
     if (s->closed) return TN_ECLOSED;
-    if (getpeername(s->fd, (struct sockaddr *)(void *)out->u.bytes, &len) < 0) return tn__err_from_errno(errno);
+    if (tn__sock_getpeername(s->fd, (struct sockaddr *)(void *)out->u.bytes, &len) < 0) return tn__err_from_errno(errno);
     out->len = len;
     return 0;
 }

@@ -12,15 +12,18 @@
 #include "loop/loop_internal.h"
 #include "net/socket_internal.h"
 #include "net/stream_internal.h"
+#include "base/os_internal.h"
 
-#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <netinet/in.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <sys/un.h>
-#include <unistd.h>
+#if !defined(_WIN32)
+#  include <arpa/inet.h>
+#  include <netinet/in.h>
+#  include <sys/socket.h>
+#  include <sys/un.h>
+#  include <unistd.h>
+#endif
 
 enum { TN__MAX_LISTEN = 16 };
 
@@ -40,7 +43,7 @@ struct tn_tcp_server {
 TN__PRIVATE void tn__server_free(tn_tcp_server *srv) {
     for (int i = 0; i < srv->nfds; i++) {
         tn_loop_remove_handler(srv->loop, srv->fds[i]);
-        close(srv->fds[i]);
+        tn__sock_close(srv->fds[i]);
     }
     if (srv->reserve_fd >= 0) close(srv->reserve_fd);
     tn_loop_remove_timeout(srv->loop, srv->resume);
@@ -72,8 +75,8 @@ TN__PRIVATE void tn__server_emfile(tn_tcp_server *srv, int lfd) {
     }
     if (srv->reserve_fd >= 0) {
         close(srv->reserve_fd);
-        int c = accept(lfd, NULL, NULL);
-        if (c >= 0) close(c);
+        int c = tn__sock_accept(lfd, NULL, NULL);
+        if (c >= 0) tn__sock_close(c);
         srv->reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
         if (srv->reserve_fd >= 0) return;
     }
@@ -93,9 +96,9 @@ TN__PRIVATE int tn__accept(int lfd) {
 #if defined(TN__HAVE_ACCEPT4)
     return accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 #else
-    int c = accept(lfd, NULL, NULL);
+    int c = tn__sock_accept(lfd, NULL, NULL);
     if (c >= 0 && tn__set_nonblock_cloexec(c) != 0) {
-        close(c);
+        tn__sock_close(c);
         errno = EINVAL;
         return -1;
     }
@@ -117,7 +120,7 @@ TN__PRIVATE void tn__server_on_accept(tn_loop *loop, int lfd, int events, void *
         }
 #if defined(SO_NOSIGPIPE)
         int one = 1;
-        setsockopt(c, SOL_SOCKET, SO_NOSIGPIPE, &one, sizeof one);
+        tn__sock_setsockopt(c, SOL_SOCKET, SO_NOSIGPIPE, &one, sizeof one);
 #endif
 #if defined(TN__HAVE_ACCEPT4)
         tn_stream *s = tn__stream_new(loop, c, &srv->desc.stream, true);
@@ -171,7 +174,7 @@ TN_API int tn_tcp_server_listen(tn_tcp_server *srv, const tn_bind_desc *bind) {
     if (r) {
         for (int i = 0; i < n; i++) {
             tn_loop_remove_handler(srv->loop, fds[i]);
-            close(fds[i]);
+            tn__sock_close(fds[i]);
         }
         srv->nfds = 0;
     }
@@ -215,7 +218,7 @@ TN__PRIVATE void tn__connect_finish(tn__connect *c, int status, tn_stream *s) {
     tn__loop_remove_handle(&c->handle);
     if (c->fd >= 0) {
         tn_loop_remove_handler(c->loop, c->fd);
-        close(c->fd);
+        tn__sock_close(c->fd);
         c->fd = -1;
     }
     c->cb(c->loop, status, s, c->arg);
@@ -246,7 +249,7 @@ TN__PRIVATE void tn__connect_on_io(tn_loop *loop, int fd, int events, void *arg)
     // Every backend reports a failed connect as an error event: a clean
     // writable one needs no getsockopt (a syscall per connection saved).
     if (events & TN_IO_ERROR) {
-        if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0) err = errno;
+        if (tn__sock_getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0) err = errno;
         if (err == 0) err = loop->io_err;  // kqueue: see tn__fired
     }
     if (err == 0) {
@@ -255,7 +258,7 @@ TN__PRIVATE void tn__connect_on_io(tn_loop *loop, int fd, int events, void *arg)
     }
     c->last_err = tn__err_from_errno(err);
     tn_loop_remove_handler(c->loop, fd);
-    close(fd);
+    tn__sock_close(fd);
     c->fd = -1;
     c->next++;
     tn__connect_try_next(c);
@@ -270,7 +273,7 @@ TN__PRIVATE void tn__connect_try_next(tn__connect *c) {
             continue;
         }
         c->fd = fd;
-        if (connect(fd, tn__sa(a), a->len) == 0) {
+        if (tn__sock_connect(fd, tn__sa(a), a->len) == 0) {
             tn__connect_established(c);
             return;
         }
@@ -280,7 +283,7 @@ TN__PRIVATE void tn__connect_try_next(tn__connect *c) {
             return;
         }
         c->last_err = tn__err_from_errno(errno);
-        close(fd);
+        tn__sock_close(fd);
         c->fd = -1;
     }
     tn__connect_finish(c, c->last_err ? c->last_err : TN_ECONNREFUSED, NULL);
@@ -381,9 +384,18 @@ TN_API int tn_tcp_connect(tn_loop *loop, const tn_connect_desc *d, tn_connect_cb
         }
         c->resolving = 1;
     }
+    c->timer = tn_loop_call_later(loop, d->timeout > 0 ? d->timeout : 20.0, tn__connect_on_timeout, c);
+    if (!c->resolving) {
+        c->start = tn_loop_call_later(loop, 0, tn__connect_start, c);
+        if (!c->timer.id || !c->start.id) {  // out of memory: it would never start or never time out
+            tn_loop_remove_timeout(loop, c->timer);
+            tn_loop_remove_timeout(loop, c->start);
+            tn__free(c->addrs);
+            tn__free(c);
+            return TN_ENOMEM;
+        }
+    }
     c->handle.close = tn__connect_handle_close;
     tn__loop_add_handle(loop, &c->handle);
-    c->timer = tn_loop_call_later(loop, d->timeout > 0 ? d->timeout : 20.0, tn__connect_on_timeout, c);
-    if (!c->resolving) c->start = tn_loop_call_later(loop, 0, tn__connect_start, c);
     return 0;
 }

@@ -1,6 +1,7 @@
 // >>arguments implementation: query and body arguments, uploaded files
 #include "base/internal.h"
 #include "web/arguments.h"
+#include "base/error.h"
 #include "base/str.h"
 #include "base/utf8.h"
 #include "http/args.h"
@@ -9,9 +10,17 @@
 #include "web/handler.h"
 #include "base/log_internal.h"
 #include "base/str_internal.h"
+#include "http/server_internal.h"
 #include "web/handler_internal.h"
 
 #include <string.h>
+
+// An invalid input is ignored (as Tornado); arguments lost to an allocation
+// failure fail the request instead (the handler would see defaults: it gets a 500).
+TN__PRIVATE void tn__web_parsed(tn_handler *h, int rc, const char *what) {
+    if (rc == TN_ENOMEM) tn__handler_nomem(h);
+    else if (rc) TN__LOGW("invalid %s; ignored", what);
+}
 
 TN__PRIVATE void tn__web_parse_body(tn__webreq *w, tn_handler *h) {
     w->body_done = 1;
@@ -19,11 +28,13 @@ TN__PRIVATE void tn__web_parse_body(tn__webreq *w, tn_handler *h) {
     tn_str body = h->request.body;
     if (!ct.ptr || !body.len) return;
     if (ct.len >= 33 && tn_str_eq_nocase(tn__str_n(ct.ptr, 33), tn_str_c("application/x-www-form-urlencoded"))) {
-        if (tn_args_parse(&w->body, body.ptr, body.len, NULL) != 0) TN__LOGW("invalid form body; ignored");
+        tn__web_parsed(h, tn_args_parse(&w->body, body.ptr, body.len, NULL), "form body");
     } else if (ct.len >= 19 && tn_str_eq_nocase(tn__str_n(ct.ptr, 19), tn_str_c("multipart/form-data"))) {
 #if TN_ENABLE_MULTIPART
         w->files_done = 1;
-        if (tn_multipart_parse(&w->files, ct, body.ptr, body.len, NULL) == 0) tn_multipart_to_args(&w->files, &w->body);
+        int rc = tn_multipart_parse(&w->files, ct, body.ptr, body.len, NULL);
+        if (rc == 0) rc = tn_multipart_to_args(&w->files, &w->body);
+        if (rc == TN_ENOMEM) tn__handler_nomem(h);
 #else
         TN__LOGW("multipart body ignored: built with TN_ENABLE_MULTIPART 0");
 #endif
@@ -34,8 +45,7 @@ TN__PRIVATE const tn_args *tn__web_query(tn_handler *h) {
     tn__webreq *w = tn__web(h);
     if (!w->query_done) {
         w->query_done = 1;
-        if (tn_args_parse(&w->query, h->request.query.ptr, h->request.query.len, NULL) != 0)
-            TN__LOGW("invalid query string; ignored");
+        tn__web_parsed(h, tn_args_parse(&w->query, h->request.query.ptr, h->request.query.len, NULL), "query string");
     }
     return &w->query;
 }

@@ -10,6 +10,7 @@
 #include "http/server.h"
 #include "base/log_internal.h"
 #include "base/str_internal.h"
+#include "http/server_internal.h"
 #include "web/handler_internal.h"
 
 #include <string.h>
@@ -23,7 +24,7 @@ TN_API const char *tn_get_cookie(tn_handler *h, const char *name, const char *de
         size_t pos = 0;
         tn_str c;
         while (tn_headers_next(h->request.headers, h->request.num_headers, "Cookie", &pos, &c))
-            tn_cookie_parse(&w->cookies, c.ptr, c.len);
+            if (tn_cookie_parse(&w->cookies, c.ptr, c.len) == TN_ENOMEM) tn__handler_nomem(h);  // a 500, not "absent"
     }
     const tn_str *v = tn_args_get(&w->cookies, name);
     return v ? v->ptr : def;

@@ -14,6 +14,7 @@
 #include "base/log_internal.h"
 #include "base/str_internal.h"
 #include "web/handler_internal.h"
+#include "base/os_internal.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -33,6 +34,8 @@ enum { TN__STATIC_MAX_AGE = 315360000, TN__STATIC_HASH_CHUNK = 64 * 1024, TN__ST
 
 #if defined(__APPLE__)
 #  define TN__MTIME_NS(st) ((int64_t)(st).st_mtimespec.tv_nsec)
+#elif defined(_WIN32)  // whole seconds only: the size and content hash remain
+#  define TN__MTIME_NS(st) ((int64_t)0)
 #else
 #  define TN__MTIME_NS(st) ((int64_t)(st).st_mtim.tv_nsec)
 #endif
@@ -117,7 +120,7 @@ TN__PRIVATE int tn__static_hash_fd(int fd, char *hex) {
     off_t off = 0;
     int rc = 0;
     for (;;) {
-        ssize_t n = pread(fd, buf, TN__STATIC_HASH_CHUNK, off);
+        ssize_t n = tn__os_pread(fd, buf, TN__STATIC_HASH_CHUNK, off);
         if (n < 0 && errno == EINTR) continue;
         if (n < 0) rc = tn__err_from_errno(errno);
         if (n <= 0) break;
@@ -173,11 +176,11 @@ TN__PRIVATE int tn__static_find_disk(tn_handler *h, const tn_static_desc *d, con
     char root[PATH_MAX], real[PATH_MAX], full[PATH_MAX];
     int n = snprintf(full, sizeof full, "%s/%s", d->path, rel);
     if (n < 0 || (size_t)n >= sizeof full) return TN__SF_MISSING;
-    if (!realpath(d->path, root)) {
+    if (!tn__os_realpath(d->path, root)) {
         TN__LOGE("static path %s: %s", d->path, strerror(errno));
         return TN__SF_MISSING;
     }
-    if (!realpath(full, real)) return errno == EACCES ? TN__SF_FORBIDDEN : TN__SF_MISSING;
+    if (!tn__os_realpath(full, real)) return errno == EACCES ? TN__SF_FORBIDDEN : TN__SF_MISSING;
     size_t rl = strlen(root);
     if (strncmp(real, root, rl) != 0 || (real[rl] != '/' && real[rl] != '\0' && !(rl == 1 && root[0] == '/'))) {
         TN__LOGW("%s: %s is not in root static directory", h->request.remote_ip, rel);

@@ -8,6 +8,7 @@
 #include "base/error_internal.h"
 #include "base/log_internal.h"
 #include "base/str_internal.h"
+#include "base/os_internal.h"  // O_CLOEXEC on Windows
 
 #include <errno.h>
 #include <fcntl.h>

@@ -19,6 +19,7 @@
 #include "http/server_internal.h"
 #include "web/handler_internal.h"
 #include "websocket/websocket_internal.h"
+#include "websocket/compress_internal.h"
 
 #include <string.h>
 
@@ -136,6 +137,14 @@ TN__PRIVATE tn_str tn__ws_select_protocol(tn_ws *ws, tn_handler *h) {
     return i >= 0 && i < n ? offered[i] : tn__str_n(NULL, 0);
 }
 
+// permessage-deflate: the answer to the first acceptable offer, if any.
+TN__PRIVATE int tn__ws_negotiate(tn_ws *ws, tn_handler *h, tn_buf *head) {
+    tn_str offers[TN__WS_MAX_TOKENS];
+    int n = tn__ws_header_tokens(h->request.headers, h->request.num_headers, "Sec-WebSocket-Extensions", offers,
+                                 TN__WS_MAX_TOKENS);
+    return tn__ws_pmd_accept(ws->cls->compression, offers, n, head, &ws->pmd);
+}
+
 // Detaches the connection and answers 101. Returns 0 or an error (ws freed).
 TN__PRIVATE int tn__ws_accept(tn_ws *ws, tn_handler *h) {
     char accept[TN_WS_ACCEPT_LEN + 1];
@@ -149,6 +158,7 @@ TN__PRIVATE int tn__ws_accept(tn_ws *ws, tn_handler *h) {
                            accept);
     if (!r && ws->subprotocol.len)
         r = tn_buf_appendf(&head, "Sec-WebSocket-Protocol: %s\r\n", ws->subprotocol.ptr);
+    if (!r && ws->cls->compression) r = tn__ws_negotiate(ws, h, &head);
     if (!r) r = tn_buf_append_str(&head, "\r\n");
     if (r) {
         tn_buf_free(&head);

@@ -14,8 +14,9 @@
 // to HTTP/1.0, to a missing "Upgrade: websocket" ("Can \"Upgrade\" only to
 // \"WebSocket\".") or "Connection: Upgrade" and to a Sec-WebSocket-Key that is
 // not 16 bytes in base64, 403 when check_origin refuses, and 426 (with
-// "Sec-WebSocket-Version: 13") to other versions. Extensions such as
-// permessage-deflate are declined: the answer names none.
+// "Sec-WebSocket-Version: 13") to other versions. permessage-deflate is
+// negotiated when the class has compression (>>ws_compress); other
+// extensions are declined: the answer names none.
 //
 // A refused handshake gets no on_close. From the 101 on, the connection is a
 // tn_ws like any other (>>websocket).

@@ -18,6 +18,7 @@
 #include "http/parse_internal.h"
 #include "http/url_internal.h"
 #include "websocket/websocket_internal.h"
+#include "websocket/compress_internal.h"
 
 #include <string.h>
 
@@ -35,6 +36,8 @@ struct tn__ws_hs {
     tn_buf req;               // the request head, until it is queued
     char accept[TN_WS_ACCEPT_LEN + 1];
     char *offered;
+    bool compress;            // permessage-deflate offered, as `pmd` says
+    tn_ws_compression pmd;
 };
 
 // The class of a client given none (zero: every default, no callbacks).
@@ -68,6 +71,7 @@ TN__PRIVATE int tn__ws_build_request(tn_buf *b, const tn_url *u, const tn_ws_con
                            "Sec-WebSocket-Version: 13\r\n",
                            key);
     if (!r && *offered) r = tn_buf_appendf(b, "Sec-WebSocket-Protocol: %s\r\n", offered);
+    if (!r && d->compression) r = tn__ws_pmd_offer(d->compression, b);
     if (!r && d->origin) r = tn_buf_appendf(b, "Origin: %s\r\n", d->origin);
     for (int i = 0; d->headers && d->headers[i] && !r; i++) r = tn_buf_appendf(b, "%s\r\n", d->headers[i]);
     return r ? r : tn_buf_append_str(b, "\r\n");
@@ -173,13 +177,18 @@ TN__PRIVATE int tn__ws_check_answer(tn_ws *ws, const char *data, size_t len) {
     else if (!tn__ws_headers_have_token(h, n, "Connection", "upgrade")) why = "no \"Connection: Upgrade\"";
     else if (tn_headers_count(h, n, "Sec-WebSocket-Accept") != 1 || !tn_str_eq(acc, hs->accept))
         why = "a wrong Sec-WebSocket-Accept";
-    else if (tn_headers_count(h, n, "Sec-WebSocket-Extensions"))
+    else if (!hs->compress && tn_headers_count(h, n, "Sec-WebSocket-Extensions"))
         why = "an extension we did not offer";
     else if (tn__ws_take_protocol(ws, h, n) != 0)
         why = "a subprotocol we did not offer";
-    if (!why) return 0;
-    TN__LOGW("websocket client: the server's 101 has %s", why);
-    return TN_EPARSE;
+    if (why) {
+        TN__LOGW("websocket client: the server's 101 has %s", why);
+        return TN_EPARSE;
+    }
+    if (!hs->compress) return 0;
+    tn_str ext[TN__WS_MAX_TOKENS];
+    int k = tn__ws_header_tokens(h, n, "Sec-WebSocket-Extensions", ext, TN__WS_MAX_TOKENS);
+    return tn__ws_pmd_confirm(&hs->pmd, ext, k, &ws->pmd);
 }
 
 TN__PRIVATE void tn__ws_on_answer(tn_stream *s, int status, const char *data, size_t len, void *arg) {
@@ -262,6 +271,8 @@ TN__PRIVATE int tn__ws_client_new(tn_loop *loop, const tn_ws_connect_desc *d, co
     ws->cls = d->cls ? d->cls : &tn__ws_no_class;
     ws->user_data = d->user_data ? d->user_data : ws->cls->user_data;
     hs->cb = d->on_connect;
+    hs->compress = d->compression != NULL;
+    if (d->compression) hs->pmd = *d->compression;
     hs->offered = TN__CAST(char *, (void *)(hs + 1));
     memcpy(hs->offered, offered.data, offered.len);
     tn_buf_free(&offered);
@@ -275,7 +286,7 @@ TN__PRIVATE int tn__ws_client_new(tn_loop *loop, const tn_ws_connect_desc *d, co
     }
     size_t nextra = 0;
     while (d->headers && d->headers[nextra]) nextra++;
-    size_t want = 5 + (*hs->offered ? 1u : 0u) + (d->origin ? 1u : 0u) + nextra;
+    size_t want = 5 + (*hs->offered ? 1u : 0u) + (d->compression ? 1u : 0u) + (d->origin ? 1u : 0u) + nextra;
     if (!r && nextra > TN__WS_MAX_EXTRA_HEADERS) r = TN_EINVAL;
     if (!r) r = tn__ws_check_request_head(&hs->req, want);
     if (r) {

@@ -22,7 +22,9 @@
 //
 // The answer must be "101" with "Upgrade: websocket", "Connection: Upgrade"
 // and the right Sec-WebSocket-Accept; a subprotocol the server picked must be
-// one we offered, and any extension (we offer none) fails the connection.
+// one we offered, and an extension we did not offer fails the connection
+// (permessage-deflate, see >>ws_compress, is offered when the desc has
+// compression, and the server's answer to it is checked).
 // After our close frame, the client waits for the server to end TCP (RFC
 // 6455 §7.1.1), up to close_timeout. Lifetimes as on the server side: a
 // client's tn_ws is valid from on_connect (status 0) until on_close returns,
@@ -51,6 +53,8 @@ typedef struct tn_ws_connect_desc {
     const tn_ws_class *cls;          // callbacks and limits (prepare, check_origin and
                                      // select_subprotocol unused); must outlive the
                                      // connection; NULL: none
+    const tn_ws_compression *compression;  // offer permessage-deflate with these
+                                     // options (copied); NULL: no offer
     tn_ws_connect_cb on_connect;     // required; runs exactly once
     void *user_data;                 // on_connect's and the tn_ws_user_data; NULL:
                                      // cls->user_data

@@ -3,6 +3,7 @@
 #include "base/internal.h"
 #include "websocket/websocket.h"
 #include "websocket/websocket_internal.h"
+#include "websocket/compress_internal.h"
 #include "base/error.h"
 #include "base/random.h"
 #include "base/str.h"
@@ -17,9 +18,9 @@
 #include "http/parse_internal.h"
 #include "http/server_internal.h"
 #include "loop/loop_internal.h"
+#include "base/os_internal.h"
 
 #include <string.h>
-#include <sys/socket.h>
 
 #if TN_ENABLE_WEBSOCKET  // the whole module (base/config.h)
 
@@ -68,12 +69,14 @@ TN__PRIVATE int tn__ws_write_chunks(tn_ws *ws, char *chunk, size_t used, const c
 // Queues one unfragmented frame, masked with a fresh key when we are the
 // client (RFC 6455 §5.3). A peer that lets more than max_write_buffer_size
 // pile up is dropped (Tornado's StreamBufferFullError).
-TN__PRIVATE int tn__ws_write_frame(tn_ws *ws, int op, const void *data, size_t len, tn_stream_write_cb cb) {
+// RSV1 marks a message compressed by permessage-deflate.
+TN__PRIVATE int tn__ws_write_frame(tn_ws *ws, int op, bool rsv1, const void *data, size_t len,
+                                   tn_stream_write_cb cb) {
     char chunk[TN__WS_CHUNK];
     uint8_t key[4];
     memset(key, 0, sizeof key);
     int r = ws->client ? tn_random_bytes(key, sizeof key) : 0;
-    int hl = r ? r : tn_ws_frame_write_header(chunk, true, op, false, ws->client, key, len);
+    int hl = r ? r : tn_ws_frame_write_header(chunk, true, op, rsv1, ws->client, key, len);
     if (hl < 0) return hl;
     size_t max = ws->cls->max_write_buffer_size, queued = tn_stream_write_buffer_size(ws->stream);
     if (max && (queued > max || (size_t)hl + len > max - queued)) r = TN_ENOBUFS;
@@ -100,7 +103,7 @@ TN__PRIVATE void tn__ws_arm_close_timer(tn_ws *ws) {
 
 // Sends a close frame (payload already built) and waits for the peer.
 TN__PRIVATE int tn__ws_send_close(tn_ws *ws, const char *payload, size_t len, tn_stream_write_cb cb) {
-    int r = tn__ws_write_frame(ws, TN_WS_OP_CLOSE, payload, len, cb);
+    int r = tn__ws_write_frame(ws, TN_WS_OP_CLOSE, false, payload, len, cb);
     ws->close_sent = 1;
     if (!r) tn__ws_arm_close_timer(ws);
     return r;
@@ -110,7 +113,7 @@ TN__PRIVATE int tn__ws_send_close(tn_ws *ws, const char *payload, size_t len, tn
 // connection, so the peer reads the frame and then EOF, and hangs up.
 TN__PRIVATE void tn__ws_shutdown_after_write(tn_stream *s, int status, void *arg) {
     (void)arg;
-    if (status == 0) shutdown(tn_stream_fd(s), SHUT_WR);
+    if (status == 0) tn__sock_shutdown(tn_stream_fd(s), SHUT_WR);
 }
 
 // After the echo of the peer's close reached the kernel: the handshake is done.
@@ -155,17 +158,34 @@ TN__PRIVATE void tn__ws_fail_conn(tn_ws *ws, int code, const char *why) {
 enum { TN__WS_WHOLE_MAX = 64 * 1024 };
 TN__PRIVATE tn_buf *tn__ws_payload_buf(tn_ws *ws) { return ws->whole ? tn__loop_buf(ws->loop) : &ws->msg; }
 
+// Inflates a compressed message into `plain`; fails the connection (1009,
+// 1007 or 1011) and returns false when it cannot.
+TN__PRIVATE bool tn__ws_inflate(tn_ws *ws, const tn_buf *m, tn_buf *plain) {
+    int r = tn__ws_pmd_inflate(ws->pmd, m->data ? m->data : "", m->len, plain, tn__ws_max_message(ws));
+    if (r == TN_EMSGSIZE) tn__ws_fail_conn(ws, TN_WS_CLOSE_MESSAGE_TOO_BIG, "message too big");
+    else if (r == TN_EPARSE) tn__ws_fail_conn(ws, TN_WS_CLOSE_INVALID_DATA, "bad compressed data");
+    else if (r) tn__ws_fail_conn(ws, TN_WS_CLOSE_INTERNAL_ERROR, "out of memory");
+    return r == 0;
+}
+
 TN__PRIVATE void tn__ws_message_done(tn_ws *ws) {
     bool binary = ws->msg_op == TN_WS_OP_BINARY;
+    tn_buf *m = tn__ws_payload_buf(ws), plain;
+    memset(&plain, 0, sizeof plain);
+    bool ok = !ws->compressed || tn__ws_inflate(ws, m, &plain);
+    if (ws->compressed) m = &plain;
     ws->msg_op = 0;
-    if (!binary && !tn_utf8_complete(&ws->utf8)) {
+    bool text_ok = binary || ((!ws->compressed || !m->len || tn_utf8_validate(&ws->utf8, m->data, m->len) == 0) &&
+                              tn_utf8_complete(&ws->utf8));
+    if (ok && !text_ok) {
         tn__ws_fail_conn(ws, TN_WS_CLOSE_INVALID_DATA, "text message is not valid UTF-8");
-        return;
+        ok = false;
     }
     // After our close frame, messages are no longer delivered (RFC 6455 §1.4).
-    tn_buf *m = tn__ws_payload_buf(ws);
-    if (ws->cls->on_message && !ws->close_sent) ws->cls->on_message(ws, m->data ? m->data : "", m->len, binary);
-    if (ws->whole) tn_buf_clear(m);
+    if (ok && ws->cls->on_message && !ws->close_sent)
+        ws->cls->on_message(ws, m->data ? m->data : "", m->len, binary);
+    tn_buf_free(&plain);
+    if (ws->whole) tn_buf_clear(tn__loop_buf(ws->loop));
     else tn_buf_free(&ws->msg);  // an idle connection keeps no message buffer
 }
 
@@ -201,7 +221,7 @@ TN__PRIVATE void tn__ws_control_done(tn_ws *ws) {
         tn__ws_on_close_frame(ws, p, len);
         break;
     case TN_WS_OP_PING:
-        if (tn__ws_can_send(ws)) tn__ws_write_frame(ws, TN_WS_OP_PONG, p, len, NULL);
+        if (tn__ws_can_send(ws)) tn__ws_write_frame(ws, TN_WS_OP_PONG, false, p, len, NULL);
         if (c->on_ping) c->on_ping(ws, p, len);
         break;
     default:  // pong
@@ -237,6 +257,7 @@ TN__PRIVATE bool tn__ws_data_frame_ok(tn_ws *ws) {
     }
     if (f->opcode != TN_WS_OP_CONTINUATION) {
         ws->msg_op = f->opcode;
+        ws->compressed = f->rsv1;
         tn_utf8_reset(&ws->utf8);
     }
     return true;
@@ -248,6 +269,7 @@ TN__PRIVATE size_t tn__ws_read_header(tn_ws *ws, const char *p, size_t len) {
     memset(&o, 0, sizeof o);
     o.max_payload = tn__ws_max_message(ws);
     o.mask = ws->client ? TN_WS_MASK_FORBIDDEN : TN_WS_MASK_REQUIRED;
+    o.allow_rsv1 = ws->pmd != NULL;
     int n = tn_ws_frame_parse(p, len, &ws->fh, &o);
     if (n == TN_INCOMPLETE) return 0;
     if (n < 0) {
@@ -280,7 +302,8 @@ TN__PRIVATE size_t tn__ws_read_payload(tn_ws *ws, const char *p, size_t len) {
     char *dst = b->data + b->len - k;
     if (f->masked) tn_ws_mask(dst, k, f->mask_key, ws->fgot);
     ws->fgot += k;
-    if (ws->msg_op == TN_WS_OP_TEXT && !(f->opcode & 0x8) && tn_utf8_validate(&ws->utf8, dst, k) != 0) {
+    // A compressed message is checked once inflated.
+    if (ws->msg_op == TN_WS_OP_TEXT && !ws->compressed && !(f->opcode & 0x8) && tn_utf8_validate(&ws->utf8, dst, k) != 0) {
         tn__ws_fail_conn(ws, TN_WS_CLOSE_INVALID_DATA, "text message is not valid UTF-8");
         return len;
     }
@@ -320,7 +343,7 @@ TN__INTERNAL void tn__ws_ping_tick(tn_loop *loop, void *arg) {
     const tn_ws_class *c = ws->cls;
     ws->ping_timer.id = 0;
     if (!tn__ws_can_send(ws)) return;
-    if (tn__ws_write_frame(ws, TN_WS_OP_PING, NULL, 0, NULL) != 0) return;
+    if (tn__ws_write_frame(ws, TN_WS_OP_PING, false, NULL, 0, NULL) != 0) return;
     double timeout = c->ping_timeout > 0 ? c->ping_timeout : c->ping_interval;
     if (!ws->pong_timer.id) ws->pong_timer = tn_loop_call_later(loop, timeout, tn__ws_pong_timeout, ws);
     ws->ping_timer = tn_loop_call_later(loop, c->ping_interval, tn__ws_ping_tick, ws);
@@ -336,6 +359,7 @@ TN__INTERNAL void tn__ws_server_drain(tn__upgraded *u, bool now) {
 
 TN__INTERNAL void tn__ws_free(tn_ws *ws) {
     tn_buf_free(&ws->msg);
+    tn__ws_pmd_free(ws->pmd);
     tn__free(ws->close_reason);
     tn__free(ws->mem);
     tn__free(ws);
@@ -389,13 +413,20 @@ TN__INTERNAL bool tn__ws_headers_have_token(const tn_header *hs, size_t nh, cons
 TN_API int tn_ws_send(tn_ws *ws, const void *data, size_t len, bool binary) {
     if (!tn__ws_can_send(ws)) return TN_ECLOSED;
     if (!binary && !tn_utf8_valid(data, len)) return TN_EINVAL;
-    return tn__ws_write_frame(ws, binary ? TN_WS_OP_BINARY : TN_WS_OP_TEXT, data, len, NULL);
+    int op = binary ? TN_WS_OP_BINARY : TN_WS_OP_TEXT;
+    if (!tn__ws_pmd_wants(ws->pmd, len)) return tn__ws_write_frame(ws, op, false, data, len, NULL);
+    tn_buf z;
+    memset(&z, 0, sizeof z);
+    int r = tn__ws_pmd_compress(ws->pmd, data, len, &z);
+    if (!r) r = tn__ws_write_frame(ws, op, true, z.data, z.len, NULL);
+    tn_buf_free(&z);
+    return r;
 }
 
 TN_API int tn_ws_ping(tn_ws *ws, const void *data, size_t len) {
     if (!tn__ws_can_send(ws)) return TN_ECLOSED;
     if (len > 125) return TN_EINVAL;
-    return tn__ws_write_frame(ws, TN_WS_OP_PING, data, len, NULL);
+    return tn__ws_write_frame(ws, TN_WS_OP_PING, false, data, len, NULL);
 }
 
 TN_API int tn_ws_close(tn_ws *ws, int code, const char *reason) {

@@ -8,7 +8,8 @@
 // arrives, close 1007 otherwise); pings are answered; protocol errors close
 // with 1002, messages over max_message_size with 1009. Failing a connection
 // sends the close frame, ends our side of the TCP connection and waits up to
-// close_timeout for the peer to hang up.
+// close_timeout for the peer to hang up. Messages may be compressed
+// (permessage-deflate, >>ws_compress): callbacks see them inflated.
 //
 // Lifetimes: a tn_ws is valid until on_close returns, and on_close runs
 // exactly once for every connection that opened (a refused or failed
@@ -22,6 +23,7 @@
 #include "http/server.h"
 #include "loop/loop.h"
 #include "net/stream.h"
+#include "websocket/compress.h"
 TN__BEGIN_DECLS
 
 typedef struct tn_ws tn_ws;
@@ -60,6 +62,9 @@ typedef struct tn_ws_class {
     double close_timeout;           // seconds to wait for the peer's close; default 5
     size_t max_write_buffer_size;   // queued output before a peer that does not
                                     // read is dropped; default: the server's
+    const tn_ws_compression *compression;  // a server route's permessage-deflate
+                                    // (>>ws_compress; must outlive the app);
+                                    // NULL: declined, as Tornado's default
     void *user_data;                // the initial tn_ws_user_data of each connection
 } tn_ws_class;
 

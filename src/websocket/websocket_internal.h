@@ -13,6 +13,7 @@
 #include "http/server_internal.h"
 #include "loop/loop.h"
 #include "net/stream.h"
+#include "websocket/compress_internal.h"
 #include "websocket/frame.h"
 #include "websocket/websocket.h"
 #if TN_ENABLE_WEBSOCKET  // the whole module (base/config.h)
@@ -43,6 +44,7 @@ struct tn_ws {
     // closing
     unsigned close_sent : 1, close_received : 1, failed : 1, client : 1;
     unsigned whole : 1;      // the message arrived whole: it is in the loop's buffer
+    unsigned compressed : 1; // the message being read has RSV1 (permessage-deflate)
     int close_code;          // for on_close
     char *close_reason;      // for on_close; NULL: ""
     tn_timeout close_timer, ping_timer, pong_timer;
@@ -51,6 +53,8 @@ struct tn_ws {
     // a server's connection, in its HTTP server's list while open: a drain
     // says goodbye to it (tn__ws_server_drain)
     tn__upgraded up;
+    // permessage-deflate, when negotiated (compress.c)
+    tn__ws_pmd *pmd;
     // a client's handshake in progress (client.c)
     tn__ws_hs *hs;
     // copied from the request: path arguments and the subprotocol, one block

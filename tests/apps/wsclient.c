@@ -1,7 +1,8 @@
 // Our WebSocket client as a command-line program, for the integration tests:
 //   build/wsclient [--protocol=P]... [--header="Name: value"]...
 //                  [--text=STRING | --text-size=N | --binary-size=N]...
-//                  [--close=CODE[:REASON]] [--wait-close] [--idle=N] [--timeout=S] URL
+//                  [--close=CODE[:REASON]] [--wait-close] [--idle=N] [--timeout=S]
+//                  [--deflate=on|BITS[:nct]] URL
 // Connects, sends each message in order and checks that the same message
 // comes back (sized messages are a generated pattern), then closes with
 // CODE, or waits for the server to close (--wait-close). --idle=N instead
@@ -166,6 +167,23 @@ static int set_close(tn_options *opts, void *value, void *user_data) {
     return app.close_code >= 1000 && app.close_code <= 4999 ? 0 : -1;
 }
 
+// --deflate=on|BITS[:nct]: offer permessage-deflate; BITS asks for
+// server_max_window_bits (and holds our window to it), nct for
+// server_no_context_takeover. Every message is compressed (min_size 1).
+static tn_ws_compression deflate;
+static bool use_deflate;
+static int set_deflate(tn_options *opts, void *value, void *user_data) {
+    (void)opts, (void)user_data;
+    const char *v = *(const char **)value;
+    use_deflate = true;
+    deflate.min_size = 1;
+    if (strcmp(v, "on") == 0) return 0;
+    int bits = atoi(v);
+    deflate.server_max_window_bits = deflate.client_max_window_bits = bits;
+    deflate.server_no_context_takeover = strstr(v, ":nct") != NULL;
+    return bits >= 8 && bits <= 15 ? 0 : -1;
+}
+
 // Holds n connections, reports the heap they cost, closes them.
 static int run_idle(const tn_ws_connect_desc *d, int n) {
     size_t before = heap_bytes;
@@ -205,6 +223,8 @@ int main(int argc, char **argv) {
              .help = "wait for the server to close"},
             {.name = "idle", .type = TN_OPTION_INT, .value = &idle, .min = 0, .max = 1000000,
              .help = "hold N connections and print the heap each costs"},
+            {.name = "deflate", .metavar = "on|BITS[:nct]", .callback = set_deflate,
+             .help = "offer permessage-deflate (BITS: window bits both ways; nct: no server context takeover)"},
             {.name = "timeout", .type = TN_OPTION_DURATION, .value = &d.connect_timeout, .help = "connect timeout"},
             {0},
         }});
@@ -219,6 +239,7 @@ int main(int argc, char **argv) {
     d.headers = headers;
     d.cls = &cls;
     d.on_connect = on_connect;
+    d.compression = use_deflate ? &deflate : NULL;
     app.loop = tn_loop_new(NULL);
     int r = idle > 0 ? run_idle(&d, idle) : tn_ws_connect(app.loop, &d);
     if (r) {

@@ -15,11 +15,12 @@ failures = 0
 
 
 class Server:
-    """Runs build/NAME --port=0 and reads the port from its log line."""
+    """Runs build/NAME --port=0 and reads the port from its log line;
+    wrap: a command that runs it (["wine"] for a Windows build)."""
 
-    def __init__(self, name, *args):
+    def __init__(self, name, *args, wrap=()):
         self.proc = subprocess.Popen(
-            [os.path.join(ROOT, "build", name), "--port=0", *args],
+            [*wrap, os.path.join(ROOT, "build", name), "--port=0", *args],
             stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True)
         self.log = []
         deadline = time.time() + 10

@@ -188,7 +188,7 @@ else:
 if not shutil.which("node") or not os.path.exists("/usr/bin/chromium"):
     print("SKIP ws_chat: node or chromium is not installed")
 else:
-    check("ws_chat: two chromium pages chat, markup shows as text", browser)
+    check("ws_chat: two chromium pages chat (permessage-deflate negotiated), markup shows as text", browser)
 
 
 def clean_exit():

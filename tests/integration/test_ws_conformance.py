@@ -1,7 +1,7 @@
 """RFC 6455 conformance of examples/websocket's /ws echo endpoint, organised
 like the Autobahn fuzzingclient case groups (1 framing, 2 pings, 3 reserved
-bits, 4 opcodes, 5 fragmentation, 6 UTF-8, 7 close, 9 limits) plus the
-handshake (H). A small raw-socket client written here sends exactly the bytes
+bits, 4 opcodes, 5 fragmentation, 6 UTF-8, 7 close, 9 limits, 12 and 13
+permessage-deflate on /wsz) plus the handshake (H). A small raw-socket client written here sends exactly the bytes
 each case needs, and every failure case checks the exact close code and that
 the server then closes TCP. Standard library only.
 WS_SERVER=NAME runs it against build/NAME instead (e.g. a sanitizer build)."""
@@ -11,6 +11,7 @@ import os
 import socket
 import struct
 import time
+import zlib
 
 from harness import Server, check, done
 
@@ -671,6 +672,194 @@ check("H.19 Origin from another host -> 403", refused(403, {"Origin": "http://ev
 check("H.20 Origin with another port -> 403", refused(403, {"Origin": "http://127.0.0.1:1"}))
 check("H.21 frames right after the 101 work",
       case(frame(TEXT, b"hi"), [(TEXT, b"hi")]))
+
+
+# ---- 12 and 13 permessage-deflate (RFC 7692) on /wsz, Autobahn's shapes:
+# 12 echoes payloads of 16 B..128 KiB under the default offer, 13 the same
+# under each parameter set (with and without context takeover, small and
+# large windows, several offers). zlib (the oracle) compresses ours and
+# inflates the server's with the negotiated window, a fresh inflater per
+# message where server_no_context_takeover was agreed: a server that
+# referred back or past its window fails here.
+
+def pmd_params(header):
+    """{'server_max_window_bits': '10', 'client_no_context_takeover': None, ...}"""
+    parts = [p.strip() for p in header.split(";")]
+    assert parts[0] == "permessage-deflate", header
+    return {k.strip(): (v.strip() if v else None) for k, _, v in (p.partition("=") for p in parts[1:])}
+
+
+class ZConn(Conn):
+    """A raw connection to /wsz with permessage-deflate negotiated by `offer`."""
+
+    def __init__(self, offer, path="/wsz"):
+        Conn.__init__(self)
+        key = base64.b64encode(os.urandom(16)).decode()
+        h = default_headers(srv.port, key)
+        h["Sec-WebSocket-Extensions"] = offer
+        self.send(http_request(path=path, headers=h))
+        status, head = self.response()
+        assert status == 101, (status, head)
+        self.answer = head.get("sec-websocket-extensions")
+        p = pmd_params(self.answer) if self.answer else {}
+        self.params = p
+        self.cbits = int(p.get("client_max_window_bits") or 15)
+        self.sbits = int(p.get("server_max_window_bits") or 15)
+        self.c_nct = "client_no_context_takeover" in p
+        self.s_nct = "server_no_context_takeover" in p
+        self.comp = self.decomp = None
+
+    def compress(self, data):
+        if self.comp is None or self.c_nct:
+            # zlib cannot compress with an 8-bit window and uses 9 (so does
+            # every zlib-based peer): the server keeps 9 bits to inflate
+            self.comp = zlib.compressobj(6, zlib.DEFLATED, -max(self.cbits, 9))
+        z = self.comp.compress(data) + self.comp.flush(zlib.Z_SYNC_FLUSH)
+        assert z.endswith(b"\x00\x00\xff\xff")
+        return z[:-4]
+
+    def inflate(self, payload):
+        if self.decomp is None or self.s_nct:
+            self.decomp = zlib.decompressobj(-self.sbits)
+        return self.decomp.decompress(payload + b"\x00\x00\xff\xff")
+
+    def send_message(self, op, data, compressed=True, chop=None):
+        payload = self.compress(data) if compressed else data
+        self.send(frame(op, payload, rsv=4 if compressed else 0), chop)
+
+    def recv_message(self):
+        """One whole message: (opcode, was it compressed, payload inflated)."""
+        b0, b1 = self.take(2)
+        assert b0 & 0x30 == 0, "server frame with RSV2/3 %#x" % b0
+        assert b0 & 0x80, "server fragmented a message"
+        n = b1 & 0x7F
+        if n == 126:
+            (n,) = struct.unpack("!H", self.take(2))
+        elif n == 127:
+            (n,) = struct.unpack("!Q", self.take(8))
+        payload = self.take(n)
+        op, rsv1 = b0 & 0x0F, bool(b0 & 0x40)
+        assert not (rsv1 and op >= 8), "a compressed control frame"
+        return op, rsv1, self.inflate(payload) if rsv1 else payload
+
+
+PMD_SIZES = [16, 64, 256, 1024, 4096, 8192, 16384, 32768, 65536, 131072]
+PMD_COUNT = 20  # Autobahn sends 1000 of each; 20 cover context takeover
+
+
+def pmd_payload(op, n, i):
+    if op == BINARY:
+        return os.urandom(n // 2) + bytes(n - n // 2)
+    return text_of(n) if i % 2 else (b"Hello, permessage-deflate! " * (n // 26 + 1))[:n]
+
+
+def pmd_case(offer, want=None, sizes=PMD_SIZES, op=TEXT):
+    """Echoes PMD_COUNT messages of each size; each reply above the server's
+    64-byte threshold must come compressed."""
+    def run():
+        c = ZConn(offer)
+        assert c.answer is not None, "declined: %s" % offer
+        if want is not None:
+            assert pmd_params(c.answer) == want, (c.answer, want)
+        for n in sizes:
+            for i in range(PMD_COUNT):
+                data = pmd_payload(op, n, i)
+                c.send_message(op, data)
+                got_op, rsv1, got = c.recv_message()
+                assert (got_op, got) == (op, data), (n, i, got_op, len(got))
+                assert rsv1 == (n >= 64), (n, rsv1)
+        c.send(frame(CLOSE, code(1000)))
+        c.expect_close(1000)
+    return run
+
+
+t0 = time.time()
+check("12.1 text 16 B..128 KiB x%d, default offer" % PMD_COUNT, pmd_case("permessage-deflate"))
+check("12.2 binary 16 B..128 KiB x%d, default offer" % PMD_COUNT, pmd_case("permessage-deflate", op=BINARY))
+check("12.3 text, the offer browsers send",
+      pmd_case("permessage-deflate; client_max_window_bits", want={}))
+check("13.1 server_no_context_takeover",
+      pmd_case("permessage-deflate; server_no_context_takeover", want={"server_no_context_takeover": None}))
+check("13.2 client_no_context_takeover",
+      pmd_case("permessage-deflate; client_no_context_takeover", want={"client_no_context_takeover": None}))
+for w in (8, 9, 12, 15):
+    check("13.3 server_max_window_bits=%d, client_max_window_bits=%d" % (w, w),
+          pmd_case("permessage-deflate; server_max_window_bits=%d; client_max_window_bits=%d" % (w, w),
+                   want=dict({"server_max_window_bits": str(w)},
+                             **({"client_max_window_bits": str(w)} if w < 15 else {}))))
+check("13.4 no context takeover both ways, 9-bit windows",
+      pmd_case('permessage-deflate; server_no_context_takeover; client_no_context_takeover; '
+               'server_max_window_bits="9"; client_max_window_bits=9',
+               want={"server_no_context_takeover": None, "client_no_context_takeover": None,
+                     "server_max_window_bits": "9", "client_max_window_bits": "9"}))
+check("13.5 several offers: an invalid first one is skipped, the second taken",
+      pmd_case("permessage-deflate; bogus=1, permessage-deflate; server_max_window_bits=10, permessage-deflate",
+               want={"server_max_window_bits": "10"}))
+check("13.6 another extension first, then ours",
+      pmd_case("x-webkit-deflate-frame, permessage-deflate; client_no_context_takeover",
+               want={"client_no_context_takeover": None}))
+print("groups 12 and 13 took %.1f s" % (time.time() - t0))
+
+
+def pmd_declined(offer):
+    def run():
+        c = ZConn(offer)
+        assert c.answer is None, c.answer
+        # RSV1 now has no meaning: a compressed frame is a protocol error.
+        c.send(frame(TEXT, b"\xf2\x48\xcd\xc9\xc9\x07\x00", rsv=4))
+        c.expect_close(1002)
+    return run
+
+
+for bad in ["permessage-deflate; server_max_window_bits=16", "permessage-deflate; server_max_window_bits=7",
+            "permessage-deflate; server_max_window_bits", "permessage-deflate; server_max_window_bits=010",
+            "permessage-deflate; client_max_window_bits=99", "permessage-deflate; server_no_context_takeover=1",
+            "permessage-deflate; client_no_context_takeover; client_no_context_takeover",
+            "permessage-deflate; x=1", "permessage-deflat", "x-webkit-deflate-frame"]:
+    check("13.D %r declined (101, no extension, RSV1 then 1002)" % bad, pmd_declined(bad))
+
+
+def pmd_fail(send, close, offer="permessage-deflate"):
+    def run():
+        c = ZConn(offer)
+        send(c)
+        c.expect_close(close)
+    return run
+
+
+check("13.F1 RSV1 on a ping -> 1002", pmd_fail(lambda c: c.send(frame(PING, b"x", rsv=4)), 1002))
+check("13.F2 RSV1 on a close -> 1002", pmd_fail(lambda c: c.send(frame(CLOSE, code(1000), rsv=4)), 1002))
+check("13.F3 RSV1 on a continuation -> 1002",
+      pmd_fail(lambda c: c.send(frame(TEXT, c.compress(b"ab"), fin=False, rsv=4) + frame(CONT, b"", rsv=4)), 1002))
+check("13.F4 RSV2 still -> 1002", pmd_fail(lambda c: c.send(frame(TEXT, b"x", rsv=2)), 1002))
+check("13.F5 corrupt compressed data -> 1007",
+      pmd_fail(lambda c: c.send(frame(TEXT, b"\xff\xff\xff\xff\xff", rsv=4)), 1007))
+check("13.F6 compressed text that inflates to bad UTF-8 -> 1007",
+      pmd_fail(lambda c: c.send_message(TEXT, b"ok \xc3\x28 not"), 1007))
+check("13.F7 compressed text inflating past 16 MiB -> 1009",
+      pmd_fail(lambda c: c.send_message(BINARY, bytes(MAX_MESSAGE + 1)), 1009))
+
+
+def pmd_fragmented():
+    c = ZConn("permessage-deflate")
+    data = base64.b64encode(os.urandom(75000))  # about 75 KiB compressed
+    z = c.compress(data)
+    parts = [z[i:i + 1000] for i in range(0, len(z), 1000)]
+    msg = frame(TEXT, parts[0], fin=False, rsv=4) + b"".join(
+        frame(CONT, p, fin=i == len(parts) - 2) for i, p in enumerate(parts[1:]))
+    c.send(frame(PING, b"between") + msg, chop=333)
+    assert c.recv_message() == (PONG, False, b"between")
+    assert c.recv_message() == (TEXT, True, data)
+    c.send_message(TEXT, b"small", compressed=False)
+    assert c.recv_message() == (TEXT, False, b"small")  # under the threshold: plain
+    c.send_message(TEXT, b"")
+    assert c.recv_message() == (TEXT, False, b"")
+    c.send(frame(CLOSE, code(1000)))
+    c.expect_close(1000)
+
+
+check("13.7 a compressed message in 1000-byte fragments, chopped; plain and empty ones between",
+      pmd_fragmented)
 
 
 def clean_exit():

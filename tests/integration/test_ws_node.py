@@ -1,8 +1,10 @@
 """examples/websocket's /ws against Node's ws client (npm, pinned in
 tests/node): text and binary echoed byte for byte from 0 B to 16 MiB, a
 fragmented message, ping/pong, the client's close code echoed, and the
-server's close code and reason (1009, 1007) seen by the client. The cases
-live in tests/node/ws_echo.js; each of its lines becomes a PASS/FAIL here.
+server's close code and reason (1009, 1007) seen by the client; then
+permessage-deflate on /wsz and /wsz-lowmem (every window size, with and
+without context takeover). The cases live in tests/node/ws_echo.js and
+ws_deflate.js; each of its lines becomes a PASS/FAIL here.
 WS_SERVER=NAME runs it against build/NAME instead (e.g. a sanitizer build)."""
 import os
 import shutil
@@ -38,6 +40,13 @@ else:
     for line in lines:
         check("node ws: " + line.split(" ", 1)[1].split("\t", 1)[0], case(line))
     check("node ws: the script ran its %d cases and exited 0" % len(lines), node_ran(out))
+    # permessage-deflate on /wsz and /wsz-lowmem (tests/node/ws_deflate.js)
+    out = subprocess.run([NODE, os.path.join(ROOT, "tests", "node", "ws_deflate.js"),
+                          "ws://127.0.0.1:%d" % srv.port], capture_output=True, text=True, timeout=300)
+    lines = [l for l in out.stdout.splitlines() if l.startswith(("ok ", "fail "))]
+    for line in lines:
+        check("node ws deflate: " + line.split(" ", 1)[1].split("\t", 1)[0], case(line))
+    check("node ws deflate: the script ran its %d cases and exited 0" % len(lines), node_ran(out))
 
 
 def clean_exit():

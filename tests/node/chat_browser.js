@@ -1,6 +1,7 @@
 // The websocket chat (examples/websocket.c) in headless chromium: two pages
 // open the chat, page A posts through its form, page B shows the message;
-// markup in a message shows as text. Usage: node chat_browser.js URL
+// markup in a message shows as text; permessage-deflate is negotiated and a
+// long (compressed) message goes through. Usage: node chat_browser.js URL
 // Exit status 0 when every check holds (tests/integration/test_ws_chat.py).
 'use strict';
 const assert = require('assert');
@@ -42,6 +43,14 @@ run(async () => {
     const a = await openChat(browser);
     const b = await openChat(browser);
     const tag = Math.random().toString(36).slice(2);
+    // Chromium offers permessage-deflate; the chat accepts it without
+    // context takeover (the page's own socket says what was negotiated).
+    const ext = await a.evaluate(() => socket.extensions);
+    assert.strictEqual(ext, 'permessage-deflate; server_no_context_takeover; client_no_context_takeover',
+                       'negotiated: ' + JSON.stringify(ext));
+    const long = `a long one ${tag} ` + 'compressible words, '.repeat(300);
+    await post(a, long);
+    await waitForMessage(b, long);
 
     const hello = `hello from A ${tag}`;
     await post(a, hello);

@@ -6,13 +6,22 @@
 #include <signal.h>
 #include <stdarg.h>
 #include <stdlib.h>
-#include <sys/wait.h>
-#include <unistd.h>
+#if defined(_WIN32)
+#  include <process.h>
+#else
+#  include <sys/wait.h>
+#  include <unistd.h>
+#endif
 
 enum { TT_MAX = 2048, TT_SKIP_CODE = 77 };
 static struct { const char *name; tt_fn fn; const char *file; } tt_tests[TT_MAX];
 static int tt_count;
 static int tt_forked = 1;
+#if defined(_WIN32)
+// Windows has no fork: each test runs in a new copy of this program,
+// started with --only NAME (no 60 s hang guard there: no alarm()).
+static const char *tt_self;
+#endif
 
 void tt_register(const char *name, tt_fn fn, const char *file) {
     if (tt_count == TT_MAX) abort();
@@ -69,9 +78,14 @@ static int tt_match(const char *name, int argc, char **argv) {
 
 static int tt_run_one(int i) {
     fflush(stdout);
+#if defined(_WIN32)
+    if (tt_forked) return (int)_spawnl(_P_WAIT, tt_self, tt_self, "--only", tt_tests[i].name, (char *)NULL);
+    {
+#else
     pid_t pid = tt_forked ? fork() : 0;
     if (pid == 0) {
         alarm(60);
+#endif
         tn_mem_stats before = tn_mem_get_stats();
         tt_tests[i].fn();
         tn_mem_stats after = tn_mem_get_stats();
@@ -85,16 +99,27 @@ static int tt_run_one(int i) {
         if (!tt_forked) return 0;
         exit(0);  // exit, not _exit: LeakSanitizer checks at exit
     }
+#if !defined(_WIN32)
     int st = 0;
     waitpid(pid, &st, 0);
     if (WIFEXITED(st) && WEXITSTATUS(st) == TT_SKIP_CODE) return TT_SKIP_CODE;
     if (WIFSIGNALED(st)) printf("  killed by signal %d%s\n", WTERMSIG(st), WTERMSIG(st) == SIGALRM ? " (hang guard)" : "");
     return WIFEXITED(st) ? WEXITSTATUS(st) : 1;
+#endif
 }
 
 int main(int argc, char **argv) {
     int pass = 0, fail = 0, skip = 0;
     setvbuf(stdout, NULL, _IOLBF, 0);
+#if defined(_WIN32)
+    tt_self = argv[0];
+    if (argc == 3 && !strcmp(argv[1], "--only")) {
+        tt_forked = 0;
+        for (int i = 0; i < tt_count; i++)
+            if (!strcmp(tt_tests[i].name, argv[2])) return tt_run_one(i);
+        return 1;
+    }
+#endif
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--no-fork")) tt_forked = 0;
         if (!strcmp(argv[i], "--list")) {
@@ -102,7 +127,9 @@ int main(int argc, char **argv) {
             return 0;
         }
     }
+#if !defined(_WIN32)
     signal(SIGPIPE, SIG_IGN);
+#endif
     for (int i = 0; i < tt_count; i++) {
         if (!tt_match(tt_tests[i].name, argc, argv)) continue;
         int r = tt_run_one(i);

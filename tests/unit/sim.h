@@ -7,9 +7,11 @@
 #define TT_SIM_H
 #include "test.h"
 #include <errno.h>
-#include <sys/socket.h>
-#include <sys/un.h>
-#include <unistd.h>
+#if !defined(_WIN32)
+#  include <sys/socket.h>
+#  include <sys/un.h>
+#  include <unistd.h>
+#endif
 
 static double sim_now = 1000.0;  // a binary fraction: ticks of 1/4 s add exactly
 static __attribute__((unused)) double sim_clock(void *arg) {
@@ -37,6 +39,7 @@ static __attribute__((unused)) void sim_advance(tn_loop *loop, double dt) {
     sim_settle(loop);
 }
 
+#if !defined(_WIN32)  // the clients: Unix sockets made with POSIX calls
 // A socket path unique to this test process.
 static __attribute__((unused)) const char *sim_path(void) {
     static char path[64];
@@ -84,4 +87,5 @@ static __attribute__((unused)) bool sim_drain(int fd, tn_buf *got) {
         return n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK);
     }
 }
+#endif
 #endif

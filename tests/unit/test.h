@@ -9,7 +9,12 @@
 
 typedef void (*tt_fn)(void);
 void tt_register(const char *name, tt_fn fn, const char *file);
-void tt_fail(const char *file, int line, const char *fmt, ...) __attribute__((noreturn, format(printf, 3, 4)));
+#if defined(__MINGW32__)  // C99 formats (%zu): __USE_MINGW_ANSI_STDIO
+#  define TT_PRINTF_FORMAT gnu_printf
+#else
+#  define TT_PRINTF_FORMAT printf
+#endif
+void tt_fail(const char *file, int line, const char *fmt, ...) __attribute__((noreturn, format(TT_PRINTF_FORMAT, 3, 4)));
 void tt_skip(const char *why) __attribute__((noreturn));
 // A fresh loop for a test; tt_loop_free also checks it really closed.
 tn_loop *tt_loop_new(void);

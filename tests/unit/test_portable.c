@@ -9,6 +9,8 @@ TEST(portable_the_backend_is_the_one_configured) {
     CHECK_STR(tn_loop_backend(), "epoll");
 #elif TN_BACKEND == TN_BACKEND_KQUEUE
     CHECK_STR(tn_loop_backend(), "kqueue");
+#elif defined(_WIN32)  // the poll backend over WSAPoll
+    CHECK_STR(tn_loop_backend(), "wsapoll");
 #else
     CHECK_STR(tn_loop_backend(), "poll");
 #endif

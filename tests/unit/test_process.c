@@ -140,18 +140,25 @@ TEST(process_restarts_a_child_that_crashed_under_its_task_id) {
     close(in);
 }
 
-// Task 0 always fails; the others wait for a signal.
+// Task 0 always fails; the others wait for a signal. With a pipe in arg,
+// task 0 fails only after task 1 has started (it writes a token for each of
+// task 0's three runs), so the parent cannot give up before task 1 ran.
 static void task0_fails(int task, int out, void *arg) {
-    (void)arg;
+    int *ready = (int *)arg;
+    char token;
     put(out, task, 0);
-    if (task == 0) _exit(3);
+    if (task == 0) _exit(ready && read(ready[0], &token, 1) != 1 ? 91 : 3);
+    if (ready && write(ready[1], "rrr", 3) != 3) _exit(92);
     for (;;) pause();
 }
 
 TEST(process_gives_up_after_max_restarts_and_stops_the_others) {
     tn_process_desc d = {.num_processes = 2, .max_restarts = 2};
-    int in, starts[2] = {0};
-    pid_t sup = supervise(&d, false, task0_fails, NULL, &in);
+    int in, starts[2] = {0}, ready[2];
+    CHECK(pipe(ready) == 0);
+    pid_t sup = supervise(&d, false, task0_fails, ready, &in);
+    close(ready[0]);
+    close(ready[1]);
     rec r;
     while (get(in, &r)) starts[r.task]++;
     CHECK_INT(starts[0], 3);  // the first run and two restarts

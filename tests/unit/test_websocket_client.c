@@ -94,8 +94,17 @@ static tn_ws_class async_cls = {.prepare = async_prepare, .open = srv_open, .on_
                                 .on_close = srv_close};
 static tn_ws_class pinger_cls = {.on_message = srv_message, .ping_interval = 0.02, .ping_timeout = 5};
 
+static const tn_ws_compression z_defaults = {0};
+static const tn_ws_compression z_many = TN_WS_COMPRESSION_MANY_CONNECTIONS;
+static tn_ws_class zecho_cls = {.on_message = srv_message, .max_message_size = 2u * 1024 * 1024,
+                                .compression = &z_defaults};
+static tn_ws_class zmany_cls = {.on_message = srv_message, .max_message_size = 2u * 1024 * 1024,
+                                .compression = &z_many};
+
 static const tn_route routes[] = {
     TN_WS_ROUTE("/echo", &echo_cls),
+    TN_WS_ROUTE("/zecho", &zecho_cls),
+    TN_WS_ROUTE("/zmany", &zmany_cls),
     TN_WS_ROUTE("/hdr", &hdr_cls),
     TN_WS_ROUTE("/proto", &proto_cls),
     TN_WS_ROUTE("/kw/(?P<room>[a-z]+)/(?P<id>[0-9]+)", &kw_cls),
@@ -510,6 +519,122 @@ TEST(ws_client_checks_the_servers_answer) {
         if (c.ws) tt_run_until(loop, &c.closed);
     }
     tn_loop_free(loop);
+}
+
+// permessage-deflate answers to the offer of `ours` below (server window
+// 10 asked for, no context takeover asked for): what RFC 7692 §7.1 lets a
+// server say, and what it does not.
+#define PMD_ANSWER(ext) UPGRADE "Sec-WebSocket-Accept: %s\r\nSec-WebSocket-Extensions: " ext "\r\n\r\n"
+#define PMD_OK "permessage-deflate; server_no_context_takeover; server_max_window_bits="
+static const struct {
+    const char *name, *answer;
+    int status;
+} pmd_answers[] = {
+    {"declined", UPGRADE "Sec-WebSocket-Accept: %s\r\n\r\n", 0},
+    {"accepted", PMD_ANSWER(PMD_OK "10"), 0},
+    {"a smaller server window", PMD_ANSWER(PMD_OK "9"), 0},
+    {"a client window and client_no_context_takeover", PMD_ANSWER(PMD_OK "10; client_no_context_takeover; client_max_window_bits=9"), 0},
+    {"quoted, other case", PMD_ANSWER("Permessage-Deflate; Server_No_Context_Takeover; server_max_window_bits=\"10\""), 0},
+    {"a larger server window", PMD_ANSWER(PMD_OK "11"), TN_EPARSE},
+    {"no server window", PMD_ANSWER("permessage-deflate; server_no_context_takeover"), TN_EPARSE},
+    {"no server_no_context_takeover", PMD_ANSWER("permessage-deflate; server_max_window_bits=10"), TN_EPARSE},
+    {"client_max_window_bits without a value", PMD_ANSWER(PMD_OK "10; client_max_window_bits"), TN_EPARSE},
+    {"client_max_window_bits=16", PMD_ANSWER(PMD_OK "10; client_max_window_bits=16"), TN_EPARSE},
+    {"an unknown parameter", PMD_ANSWER(PMD_OK "10; foo"), TN_EPARSE},
+    {"a repeated parameter", PMD_ANSWER(PMD_OK "10; server_no_context_takeover"), TN_EPARSE},
+    {"two answers", PMD_ANSWER(PMD_OK "10, " PMD_OK "10"), TN_EPARSE},
+    {"another extension", PMD_ANSWER("x-webkit-deflate-frame"), TN_EPARSE},
+};
+
+TEST(ws_client_checks_the_servers_compression_answer) {
+    tn_loop *loop = tt_loop_new();
+    static const tn_ws_compression ours = {.server_max_window_bits = 10, .server_no_context_takeover = true};
+    for (size_t i = 0; i < NELEM(pmd_answers); i++) {
+        raw_server rs;
+        memset(&rs, 0, sizeof rs);
+        rs.answer = pmd_answers[i].answer;
+        char url[128];
+        conn c;
+        memset(&c, 0, sizeof c);
+        tn_ws_connect_desc d = desc_for(&c, URL(url, raw_start(loop, &rs), "/"));
+        d.compression = &ours;
+        connect_with(loop, &c, &d);
+        if (c.status != pmd_answers[i].status)
+            tt_fail(__FILE__, __LINE__, "%s: %s", pmd_answers[i].name, tn_err_name(c.status));
+        if (c.ws) tn_ws_close(c.ws, 1000, NULL);
+        raw_stop(&rs);
+        if (c.ws) tt_run_until(loop, &c.closed);
+    }
+    tn_loop_free(loop);
+}
+
+// Our client and our server compressing both ways: with every default
+// (context takeover), without context takeover, and with small windows;
+// text and binary from 0 B to 1 MiB, each many times (the context grows).
+TEST(ws_client_and_server_compress_both_ways) {
+    tt_server s = tt_server_start(make_app, NULL);
+    tn_loop *loop = tt_loop_new();
+    static const tn_ws_compression configs[] = {
+        {0}, {.min_size = 1, .server_no_context_takeover = true, .client_no_context_takeover = true},
+        {.level = 1, .mem_level = 1, .server_max_window_bits = 9, .client_max_window_bits = 9},
+        {.level = 9, .server_max_window_bits = 12, .client_max_window_bits = 8}};
+    static const char *const paths[] = {"/zecho", "/zmany", "/echo"};
+    static const size_t sizes[] = {0, 1, 64, 1000, 65536, 200000, 1024 * 1024};
+    for (size_t k = 0; k < NELEM(configs) * NELEM(paths); k++) {
+        char url[128];
+        conn c;
+        memset(&c, 0, sizeof c);
+        tn_ws_connect_desc d = desc_for(&c, URL(url, s.port, paths[k % NELEM(paths)]));
+        d.compression = &configs[k / NELEM(paths)];
+        connect_with(loop, &c, &d);
+        CHECK_OK(c.status);
+        for (size_t i = 0; i < NELEM(sizes); i++) {
+            size_t n = sizes[i];
+            char *p = (char *)malloc(n + 1);
+            for (size_t j = 0; j < n; j++) p[j] = (char)(j % 3 ? 'a' + (j * j + i) % 26 : ' ');
+            for (int round = 0; round < 4; round++) {
+                int binary = round & 1;
+                if (n) p[n / 2] = binary ? (char)0xff : 'x';  // not UTF-8: only binary may carry it
+                roundtrip(loop, &c, p, n, binary);
+                CHECK_MEM(c.last.data ? c.last.data : "", c.last.len, p, n);
+            }
+            free(p);
+        }
+        close_and_wait(loop, &c);
+        CHECK_INT(c.close_code, 1000);
+    }
+    tn_loop_free(loop);
+    tt_server_stop(s);  // the server freed everything
+}
+
+// Without context takeover a connection keeps no codec between messages;
+// with it, the two codecs stay (the memory the header documents).
+TEST(ws_client_without_context_takeover_keeps_no_codec_between_messages) {
+    tt_server s = tt_server_start(make_app, NULL);
+    tn_loop *loop = tt_loop_new();
+    static const tn_ws_compression many = TN_WS_COMPRESSION_MANY_CONNECTIONS, dflt = {0};
+    const tn_ws_compression *configs[] = {&many, &dflt};
+    char msg[4000];
+    for (size_t i = 0; i < sizeof msg; i++) msg[i] = (char)('a' + i % 7);
+    for (int k = 0; k < 2; k++) {
+        char url[128];
+        conn c;
+        memset(&c, 0, sizeof c);
+        tn_ws_connect_desc d = desc_for(&c, URL(url, s.port, "/zecho"));
+        d.compression = configs[k];
+        connect_with(loop, &c, &d);
+        CHECK_OK(c.status);
+        roundtrip(loop, &c, "warm up", 7, false);  // c.last's buffer
+        uint64_t before = tn_mem_get_stats().live;
+        roundtrip(loop, &c, msg, sizeof msg, false);
+        CHECK_MEM(c.last.data, c.last.len, msg, sizeof msg);
+        uint64_t kept = tn_mem_get_stats().live - before;  // the codecs and their windows
+        if (k == 0) CHECK_INT(kept, 0);
+        else CHECK(kept > 0);
+        close_and_wait(loop, &c);
+    }
+    tn_loop_free(loop);
+    tt_server_stop(s);
 }
 
 TEST(ws_client_fails_a_masked_frame_from_the_server_with_1002) {

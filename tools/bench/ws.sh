@@ -5,7 +5,8 @@
 # (time to connect them all, library heap per connection on the client and
 # the server, the server's RSS growth per connection), the time until a
 # message sent to /broadcast reached all N (median of ROUNDS), and echo round
-# trips per second and per server-CPU-second at 50 connections, 64 B and 4 KiB.
+# trips per second and per server-CPU-second at 50 connections, 64 B and 4 KiB,
+# and with permessage-deflate (/wsz, JSON chat messages) at 1 KiB and 16 KiB.
 # Ratios are ours / node's. Not a test: figures vary by machine.
 #   tools/bench/ws.sh [N [SECONDS [ROUNDS]]]     defaults 10000, 5, 7
 # CFLAGS (default -O2 -g) builds the two programs, e.g. with sanitizers.
@@ -91,9 +92,10 @@ broadcast() {
     BCAST_MS=$(echo "$out" | field 'median \([0-9.]*\) ms')
 }
 
-# echo PID PORT SIZE: sets RT_S, RT_CPU (round trips per server-CPU-second)
+# echo PID PORT SIZE [z]: sets RT_S, RT_CPU (round trips per server-CPU-second);
+# z: on /wsz with permessage-deflate
 echo_rt() {
-    out=$(load echo ws://127.0.0.1:$2/ws 50 $DUR $3 $1)
+    out=$(load echo${4:-} ws://127.0.0.1:$2/ws${4:-} 50 $DUR $3 $1)
     RT_S=$(echo "$out" | field ': \([0-9]*\)/s')
     RT_CPU=$(echo "$out" | field ': \([0-9]*\) per server-cpu-second')
 }
@@ -115,6 +117,10 @@ for who in tn node; do
     eval "${who}_rt4k=$RT_S ${who}_cpu4k=$RT_CPU"
     [ $who = tn ] && allocs_per=$(echo "$(stat allocs) $a0 $tn_rt64 $tn_rt4k $DUR" |
         awk '{printf "%.2f", ($1-$2)/(($3+$4)*$5)}')
+    echo_rt $pid $port 1024 z
+    eval "${who}_rtz1k=$RT_S ${who}_cpuz1k=$RT_CPU"
+    echo_rt $pid $port 16384 z
+    eval "${who}_rtz16k=$RT_S ${who}_cpuz16k=$RT_CPU"
 done
 
 row() { echo "$1 $2 $3" | awk '{r = ($3+0 > 0 && $2+0 > 0) ? sprintf("%.2f", $2/$3) : "-";
@@ -130,4 +136,8 @@ row "echo_64B_round_trips/s" $tn_rt64 $node_rt64
 row "echo_64B_per_server_cpu_s" $tn_cpu64 $node_cpu64
 row "echo_4KiB_round_trips/s" $tn_rt4k $node_rt4k
 row "echo_4KiB_per_server_cpu_s" $tn_cpu4k $node_cpu4k
+row "deflate_echo_1KiB_round_trips/s" $tn_rtz1k $node_rtz1k
+row "deflate_echo_1KiB_per_server_cpu_s" $tn_cpuz1k $node_cpuz1k
+row "deflate_echo_16KiB_round_trips/s" $tn_rtz16k $node_rtz16k
+row "deflate_echo_16KiB_per_server_cpu_s" $tn_cpuz16k $node_cpuz16k
 echo "server library allocations per echoed message: $allocs_per"

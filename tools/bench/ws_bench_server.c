@@ -1,5 +1,7 @@
 // The WebSocket benchmark's server (tools/bench/ws.sh), on tornado.h:
 //   /ws         echo: every message goes back unchanged
+//   /wsz        the same with permessage-deflate (every default: level 6,
+//               context takeover, messages of 64 bytes and more compressed)
 //   /broadcast  every message received is sent to every open /broadcast socket
 //   /stats      HTTP: "allocs=A live=L heap=BYTES conns=N", the library's
 //               allocation counters, its heap in bytes and the open sockets
@@ -62,6 +64,9 @@ static void echo(tn_ws *ws, const char *data, size_t len, bool binary) { tn_ws_s
 static void echo_close(tn_ws *ws, int code, const char *reason) { (void)ws, (void)code, (void)reason, open_sockets--; }
 
 static const tn_ws_class echo_ws = {.open = opened, .on_message = echo, .on_close = echo_close};
+static const tn_ws_compression deflate_defaults = {0};
+static const tn_ws_class echoz_ws = {
+    .open = opened, .on_message = echo, .on_close = echo_close, .compression = &deflate_defaults};
 static const tn_ws_class room_ws = {.open = room_join, .on_message = broadcast, .on_close = room_leave};
 
 static void stats_get(tn_handler *h) {
@@ -77,7 +82,8 @@ int main(int argc, char **argv) {
         if (strncmp(argv[i], "--port=", 7) == 0) port = atoi(argv[i] + 7);
     tn_loop *loop = tn_loop_new(NULL);
     tn_app *app = tn_app_new(loop, &(tn_app_desc){
-        .routes = (tn_route[]){TN_WS_ROUTE("/ws", &echo_ws), TN_WS_ROUTE("/broadcast", &room_ws),
+        .routes = (tn_route[]){TN_WS_ROUTE("/ws", &echo_ws), TN_WS_ROUTE("/wsz", &echoz_ws),
+                                TN_WS_ROUTE("/broadcast", &room_ws),
                                {.pattern = "/stats", .handler = &stats}, {0}},
         .no_access_log = true,
     });

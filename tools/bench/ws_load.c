@@ -9,6 +9,9 @@
 //                                 C connections doing binary echo round trips
 //                                 of SIZE bytes; round trips per second, and per
 //                                 CPU-second of process PID (the server)
+//   ws_load echoz URL C SECONDS SIZE [PID]
+//                                 the same with permessage-deflate offered
+//                                 (every default) and JSON chat messages
 // Connections are opened at most RAMP at a time, so that no listen backlog
 // overflows. Every line of results starts with the mode's name. Exits 0, or
 // 1 when a connection failed or closed early or an echo came back wrong.
@@ -234,8 +237,23 @@ static void echo_all_open(void) {
     for (int i = 0; i < L.n; i++) echo_send(L.ws[i]);
 }
 
+// `size` bytes of JSON chat messages, what a compressed WebSocket carries.
+static void fill_chat(char *p, size_t size) {
+    static const char *const words[] = {"hello", "tornado", "websocket", "message", "the", "deflate", "room", "again"};
+    size_t n = 0;
+    for (unsigned i = 0; n < size; i++) {
+        char item[160];
+        int k = snprintf(item, sizeof item, "{\"id\":\"%08x-%04x\",\"user\":\"user%u\",\"body\":\"%s %s %s\"},",
+                         i * 2654435761u, i * 40503u & 0xffff, i % 37, words[i % 8], words[(i * 3) % 8],
+                         words[(i * 5 + 1) % 8]);
+        size_t take = (size_t)k < size - n ? (size_t)k : size - n;
+        memcpy(p + n, item, take);
+        n += take;
+    }
+}
+
 static int usage(void) {
-    fprintf(stderr, "usage: ws_load hold URL N | broadcast URL N [ROUNDS] | echo URL C SECONDS SIZE [SERVER_PID]\n");
+    fprintf(stderr, "usage: ws_load hold URL N | broadcast URL N [ROUNDS] | echo[z] URL C SECONDS SIZE [SERVER_PID]\n");
     return 64;
 }
 
@@ -256,12 +274,17 @@ int main(int argc, char **argv) {
         if (L.rounds < 1 || L.rounds > MAX_ROUNDS) return usage();
         cls.on_message = broadcast_message;
         r = run(url, n, &cls, broadcast_all_open);
-    } else if (strcmp(mode, "echo") == 0 && argc >= 6) {
+    } else if ((strcmp(mode, "echo") == 0 || strcmp(mode, "echoz") == 0) && argc >= 6) {
+        static const tn_ws_compression pmd = {0};
+        bool z = mode[4] == 'z';
         L.rounds = atoi(argv[4]);  // seconds
         L.size = (size_t)atol(argv[5]);
         L.server_pid = argc > 6 ? atoi(argv[6]) : 0;
         L.payload = (char *)malloc(L.size + 1);
-        for (size_t i = 0; i < L.size; i++) L.payload[i] = (char)(i * 31 + 7);
+        if (z) fill_chat(L.payload, L.size);
+        else
+            for (size_t i = 0; i < L.size; i++) L.payload[i] = (char)(i * 31 + 7);
+        L.desc.compression = z ? &pmd : NULL;
         cls.on_message = echo_message;
         cls.max_message_size = L.size + 1;
         r = run(url, n, &cls, echo_all_open);

@@ -1,6 +1,8 @@
 // The WebSocket benchmark's peer (tools/bench/ws.sh): Node's ws with the same
-// endpoints as ws_bench_server.c: /ws echoes every message, /broadcast sends
-// every message received to every open /broadcast socket. Defaults of ws
+// endpoints as ws_bench_server.c: /ws echoes every message, /wsz the same
+// with perMessageDeflate (ws's defaults: level 6 (zlib's default), context
+// takeover; its threshold set to our 64 bytes), /broadcast sends every
+// message received to every open /broadcast socket. Defaults of ws
 // (no compression, UTF-8 validated, TCP_NODELAY on); listen backlog 4096.
 //   node tools/bench/ws_node_server.js [--port=8888]
 'use strict';
@@ -16,6 +18,11 @@ echo.on('connection', (ws) => {
   ws.on('message', (data, isBinary) => ws.send(data, {binary: isBinary}));
 });
 
+const echoz = new WebSocketServer({noServer: true, perMessageDeflate: {threshold: 64}});
+echoz.on('connection', (ws) => {
+  ws.on('message', (data, isBinary) => ws.send(data, {binary: isBinary}));
+});
+
 const room = new WebSocketServer({noServer: true});
 room.on('connection', (ws) => {
   ws.on('message', (data, isBinary) => {
@@ -23,7 +30,7 @@ room.on('connection', (ws) => {
   });
 });
 
-const endpoints = {'/ws': echo, '/broadcast': room};
+const endpoints = {'/ws': echo, '/wsz': echoz, '/broadcast': room};
 const server = http.createServer((req, res) => {
   res.writeHead(404);
   res.end();
