@@ -25,6 +25,7 @@
 // the function; a desc field that needs one is refused with a log line):
 //
 //   TN_ENABLE_WEBSOCKET    1    WebSocket protocol, server routes and client
+//                               (needs DEFLATE: permessage-deflate)
 //   TN_ENABLE_JSON         1    JSON writer and reader, tn_write_json_*
 //   TN_ENABLE_TEMPLATES    = JSON   templates and tn_render (need JSON)
 //   TN_ENABLE_STATIC       1    static files (static_path, TN_STATIC_ROUTE)
