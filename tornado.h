@@ -432,6 +432,23 @@
 //   TN_DEFAULT_WS_MAX_MESSAGE_SIZE 1 MiB     largest WebSocket message received
 //   TN_USE_SENDFILE        1 on Linux        0: files are sent by reading 64 KiB
 //                                            at a time (tn_stream_write_file)
+//
+// Feature switches (0 leaves the whole module out of the implementation; its
+// declarations stay, so a call into a module left out fails to link, naming
+// the function; a desc field that needs one is refused with a log line):
+//
+//   TN_ENABLE_WEBSOCKET    1    WebSocket protocol, server routes and client
+//                               (needs DEFLATE: permessage-deflate)
+//   TN_ENABLE_JSON         1    JSON writer and reader, tn_write_json_*
+//   TN_ENABLE_TEMPLATES    = JSON   templates and tn_render (need JSON)
+//   TN_ENABLE_STATIC       1    static files (static_path, TN_STATIC_ROUTE)
+//   TN_ENABLE_MULTIPART    1    multipart/form-data bodies and tn_get_files
+//   TN_ENABLE_SIGNED       1    signed values and signed cookies
+//   TN_ENABLE_XSRF         1    xsrf_cookies and its tokens
+//   TN_ENABLE_HTTP_CLIENT  1    HTTP client and tn_http_test (its test helper)
+//   TN_ENABLE_DEFLATE      1    the DEFLATE/zlib/gzip codec
+//   TN_ENABLE_OPTIONS      1    tn_options (command line and config files)
+//   TN_ENABLE_TLS          0    reserved for TLS
 //   TORNADO_STATIC         undefined         every function static (all TUs)
 //   TN_API                 extern            linkage of public functions (all TUs)
 //
@@ -529,6 +546,53 @@
 #endif
 #if TN_ENABLE_TLS != 0 && TN_ENABLE_TLS != 1
 #  error "TN_ENABLE_TLS must be 0 or 1"
+#endif
+
+// Feature switches: each 0 or 1; a switch left undefined follows what it
+// needs, and asking for a module without what it needs is an #error.
+#ifndef TN_ENABLE_WEBSOCKET
+#  define TN_ENABLE_WEBSOCKET 1
+#endif
+#ifndef TN_ENABLE_JSON
+#  define TN_ENABLE_JSON 1
+#endif
+#ifndef TN_ENABLE_TEMPLATES
+#  define TN_ENABLE_TEMPLATES TN_ENABLE_JSON
+#endif
+#ifndef TN_ENABLE_STATIC
+#  define TN_ENABLE_STATIC 1
+#endif
+#ifndef TN_ENABLE_MULTIPART
+#  define TN_ENABLE_MULTIPART 1
+#endif
+#ifndef TN_ENABLE_SIGNED
+#  define TN_ENABLE_SIGNED 1
+#endif
+#ifndef TN_ENABLE_XSRF
+#  define TN_ENABLE_XSRF 1
+#endif
+#ifndef TN_ENABLE_HTTP_CLIENT
+#  define TN_ENABLE_HTTP_CLIENT 1
+#endif
+#ifndef TN_ENABLE_DEFLATE
+#  define TN_ENABLE_DEFLATE 1
+#endif
+#ifndef TN_ENABLE_OPTIONS
+#  define TN_ENABLE_OPTIONS 1
+#endif
+#ifndef TN_ENABLE_TLS
+#  define TN_ENABLE_TLS 0
+#endif
+#if (TN_ENABLE_WEBSOCKET | TN_ENABLE_JSON | TN_ENABLE_TEMPLATES | TN_ENABLE_STATIC | TN_ENABLE_MULTIPART | \
+     TN_ENABLE_SIGNED | TN_ENABLE_XSRF | TN_ENABLE_HTTP_CLIENT | TN_ENABLE_DEFLATE | TN_ENABLE_OPTIONS |      \
+     TN_ENABLE_TLS) & ~1
+#  error "The TN_ENABLE_* switches must be 0 or 1"
+#endif
+#if TN_ENABLE_WEBSOCKET && !TN_ENABLE_DEFLATE
+#  error "TN_ENABLE_WEBSOCKET needs TN_ENABLE_DEFLATE (permessage-deflate): enable DEFLATE or disable WEBSOCKET"
+#endif
+#if TN_ENABLE_TEMPLATES && !TN_ENABLE_JSON
+#  error "TN_ENABLE_TEMPLATES needs TN_ENABLE_JSON (templates render JSON values): enable JSON or disable templates"
 #endif
 
 #if defined(TN_MALLOC) && defined(TN_REALLOC) && defined(TN_FREE)
@@ -6024,6 +6088,8 @@ TN_API bool tn_utf8_valid(const void *data, size_t len) {
 
 #include <string.h>
 
+#if TN_ENABLE_DEFLATE  // the whole module (base/config.h)
+
 // ---- shared pieces -----------------------------------------------------------
 
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
@@ -7305,7 +7371,7 @@ TN__PRIVATE void tn__defl_emit(tn_deflate *z) {
 TN__PRIVATE uint64_t tn__defl_cost(const tn_deflate *z, const uint8_t *llen, const uint8_t *dlen) {
     uint64_t bits = 0;
     for (unsigned s = 0; s < 286; s++)
-        bits += (uint64_t)z->lfreq[s] * (llen[s] + (s > 256 ? tn__len_extra[s - 257] : 0));
+        bits += (uint64_t)z->lfreq[s] * (llen[s] + (s > 256 ? tn__len_extra[s - 257] : 0u));
     for (unsigned d = 0; d < 30; d++) bits += (uint64_t)z->dfreq[d] * (dlen[d] + tn__dist_extra[d]);
     return bits;
 }
@@ -7743,6 +7809,7 @@ TN_API int tn_deflate_buf(tn_buf *out, const void *in, size_t len, const tn_defl
     out->data[out->len] = '\0';
     return 0;
 }
+#endif  // TN_ENABLE_DEFLATE
 // ==== END src/base/deflate.c ====
 
 // ==== BEGIN src/base/random.c ====
@@ -7844,6 +7911,8 @@ TN_API int tn_random_bytes(void *buf, size_t n) {
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#if TN_ENABLE_JSON  // the whole module (base/config.h)
 
 typedef struct tn__json_member tn__json_member;
 
@@ -8623,6 +8692,7 @@ TN_API int tn_json_num(const tn_json_value *v, double *out) {
     *out = d;
     return overflow ? TN_ERANGE : 0;
 }
+#endif  // TN_ENABLE_JSON
 // ==== END src/base/json.c ====
 
 // ==== BEGIN src/base/signed.c ====
@@ -8633,6 +8703,8 @@ TN_API int tn_json_num(const tn_json_value *v, double *out) {
 
 #include <stdio.h>
 #include <string.h>
+
+#if TN_ENABLE_SIGNED  // the whole module (base/config.h)
 
 TN__PRIVATE void tn__signed_field(tn_buf *b, const char *s, size_t n) {
     tn_buf_appendf(b, "%zu:", n);
@@ -8719,6 +8791,7 @@ TN_API int tn_signed_value_decode(tn_buf *out, const char *const *secrets, int n
     if ((double)ts < (double)now - (max_age_days > 0 ? max_age_days : 31.0) * 86400.0) return TN_ETIMEDOUT;
     return tn_base64_decode_buf(out, fvalue.ptr, fvalue.len, 0) == 0 ? 0 : TN_EPARSE;
 }
+#endif  // TN_ENABLE_SIGNED
 // ==== END src/base/signed.c ====
 
 // ==== BEGIN src/base/options.c ====
@@ -8735,6 +8808,8 @@ TN_API int tn_signed_value_decode(tn_buf *out, const char *const *secrets, int n
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+
+#if TN_ENABLE_OPTIONS  // the whole module (base/config.h)
 
 typedef union tn__option_slot {
     const char *s;
@@ -9417,6 +9492,7 @@ TN_API int tn_options_help(const tn_options *o, tn_buf *out) {
     tn__free(sorted);
     return r;
 }
+#endif  // TN_ENABLE_OPTIONS
 // ==== END src/base/options.c ====
 
 // ==== BEGIN src/loop/loop_internal.h ====
@@ -15323,6 +15399,8 @@ TN_API int tn_cookie_format(tn_buf *out, const tn_cookie_desc *d) {
 
 #include <string.h>
 
+#if TN_ENABLE_MULTIPART  // the whole module (base/config.h)
+
 #define TN__MP_MAX_PARTS 100
 #define TN__MP_MAX_HEADER (10 * 1024)
 #define TN__MP_MAX_BOUNDARY 70  // RFC 2046
@@ -15571,6 +15649,7 @@ TN_API void tn_multipart_free(tn_multipart *mp) {
     tn__free(mp->names);
     memset(mp, 0, sizeof *mp);
 }
+#endif  // TN_ENABLE_MULTIPART
 // ==== END src/http/multipart.c ====
 
 // ==== BEGIN src/http/server_internal.h ====
@@ -15991,7 +16070,7 @@ TN__PRIVATE void tn__hconn_on_close(tn_stream *s, int reason, void *arg) {
         // streamed body) learns the client left. Marked as dispatching, a
         // tn_finish in there leaves the release to the line below.
         if (!r->finished && (r->deferred || r->on_data) && r->on_close) {
-            unsigned dispatching = r->dispatching;
+            bool dispatching = r->dispatching;
             r->dispatching = 1;
             r->on_close(&r->pub);
             r->dispatching = dispatching;
@@ -16016,7 +16095,7 @@ TN__PRIVATE void tn__hserver_handle_stream(tn_tcp_server *tcp, tn_stream *s, voi
     }
     c->srv = srv;
     c->stream = s;
-    c->closing = srv->draining;  // taken from the listening queue as the drain began
+    c->closing = srv->draining != 0;  // taken from the listening queue as the drain began
     tn_addr peer;
     if (tn_stream_peer_addr(s, &peer) != 0 || tn_addr_ip(&peer, c->remote_ip, sizeof c->remote_ip) < 0)
         strcpy(c->remote_ip, "0.0.0.0");
@@ -17221,6 +17300,7 @@ TN__INTERNAL void tn__http_server_untrack(tn__upgraded *u) {
 #if defined(TN_AMALGAMATION_LINES)
 #line 19 "src/http/client_internal.h"
 #endif
+#if TN_ENABLE_HTTP_CLIENT  // the whole module (base/config.h)
 
 typedef struct tn__hc_host tn__hc_host;
 typedef struct tn__hc_conn tn__hc_conn;
@@ -17361,6 +17441,7 @@ TN__INTERNAL void tn__fetch_free_mem(tn_fetch *f);
 // Forgets the client: the finished fetches whose body is still lent free
 // themselves when it comes back (the client is being freed).
 TN__INTERNAL void tn__fetch_orphan_lent(tn_http_client *c);
+#endif  // TN_ENABLE_HTTP_CLIENT
 #endif
 // ==== END src/http/client_internal.h ====
 
@@ -17372,6 +17453,8 @@ TN__INTERNAL void tn__fetch_orphan_lent(tn_http_client *c);
 
 #include <stdio.h>
 #include <string.h>
+
+#if TN_ENABLE_HTTP_CLIENT  // the whole module (base/config.h)
 
 // ---- hosts: the connections to one host:port (or one proxy)
 
@@ -17859,6 +17942,7 @@ TN_API void tn_http_client_free(tn_http_client *c) {
 TN_API tn_loop *tn_http_client_loop(const tn_http_client *c) { return c->loop; }
 TN_API size_t tn_http_client_active(const tn_http_client *c) { return c->nqueued + c->nrunning; }
 TN_API size_t tn_http_client_connections(const tn_http_client *c) { return c->nconns; }
+#endif  // TN_ENABLE_HTTP_CLIENT
 // ==== END src/http/pool.c ====
 
 // ==== BEGIN src/http/client.c ====
@@ -17872,6 +17956,8 @@ TN_API size_t tn_http_client_connections(const tn_http_client *c) { return c->nc
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#if TN_ENABLE_HTTP_CLIENT  // the whole module (base/config.h)
 
 // The default headers a user's line replaces (and what else it says).
 enum {
@@ -18838,6 +18924,7 @@ TN_API int tn_fetch_end_body(tn_fetch *f) {
 }
 
 TN_API void *tn_fetch_user_data(const tn_fetch *f) { return f->user_data; }
+#endif  // TN_ENABLE_HTTP_CLIENT
 // ==== END src/http/client.c ====
 
 // ==== BEGIN src/websocket/frame.c ====
@@ -18847,6 +18934,8 @@ TN_API void *tn_fetch_user_data(const tn_fetch *f) { return f->user_data; }
 #endif
 
 #include <string.h>
+
+#if TN_ENABLE_WEBSOCKET  // the whole module (base/config.h)
 
 TN__PRIVATE int tn__ws_fail(tn_ws_frame_header *h, int close_code) {
     h->close_code = close_code;
@@ -19009,6 +19098,7 @@ TN_API int tn_ws_close_payload(char out[125], int code, const char *reason, size
     if (n) memcpy(out + 2, reason, n);
     return (int)n + 2;
 }
+#endif  // TN_ENABLE_WEBSOCKET
 // ==== END src/websocket/frame.c ====
 
 // ==== BEGIN src/websocket/compress_internal.h ====
@@ -19024,6 +19114,7 @@ TN_API int tn_ws_close_payload(char out[125], int code, const char *reason, size
 
 
 
+#if TN_ENABLE_WEBSOCKET  // the whole module (base/config.h)
 
 // A connection's negotiated permessage-deflate: what each direction uses
 // and its codec, NULL until the first message (and again after each one
@@ -19054,6 +19145,7 @@ TN__INTERNAL int tn__ws_pmd_compress(tn__ws_pmd *p, const void *in, size_t len, 
 TN__INTERNAL int tn__ws_pmd_inflate(tn__ws_pmd *p, const char *in, size_t len, tn_buf *out, size_t max);
 // Frees the state (NULL is fine).
 TN__INTERNAL void tn__ws_pmd_free(tn__ws_pmd *p);
+#endif  // TN_ENABLE_WEBSOCKET
 #endif
 // ==== END src/websocket/compress_internal.h ====
 
@@ -19068,6 +19160,8 @@ TN__INTERNAL void tn__ws_pmd_free(tn__ws_pmd *p);
 #endif
 
 #include <string.h>
+
+#if TN_ENABLE_WEBSOCKET  // the whole module (base/config.h)
 
 // One direction of a connection: its codec settings and, while it lives, its codec.
 typedef struct tn__pmd_dir {
@@ -19348,6 +19442,7 @@ TN__INTERNAL int tn__ws_pmd_inflate(tn__ws_pmd *p, const char *in, size_t len, t
     if (out->data) out->data[out->len] = '\0';
     return r;
 }
+#endif  // TN_ENABLE_WEBSOCKET
 // ==== END src/websocket/compress.c ====
 
 // ==== BEGIN src/websocket/websocket_internal.h ====
@@ -19364,6 +19459,7 @@ TN__INTERNAL int tn__ws_pmd_inflate(tn__ws_pmd *p, const char *in, size_t len, t
 #if defined(TN_AMALGAMATION_LINES)
 #line 18 "src/websocket/websocket_internal.h"
 #endif
+#if TN_ENABLE_WEBSOCKET  // the whole module (base/config.h)
 
 // A path argument kept beyond the request: its value and its group's name.
 typedef struct tn__ws_arg {
@@ -19431,6 +19527,7 @@ enum { TN__WS_MAX_TOKENS = 32 };
 TN__INTERNAL int tn__ws_header_tokens(const tn_header *hs, size_t nh, const char *name, tn_str *out, int max);
 // Whether a comma-separated header (every instance of it) lists `token`.
 TN__INTERNAL bool tn__ws_headers_have_token(const tn_header *hs, size_t nh, const char *name, const char *token);
+#endif  // TN_ENABLE_WEBSOCKET
 #endif
 // ==== END src/websocket/websocket_internal.h ====
 
@@ -19445,6 +19542,8 @@ TN__INTERNAL bool tn__ws_headers_have_token(const tn_header *hs, size_t nh, cons
 #endif
 
 #include <string.h>
+
+#if TN_ENABLE_WEBSOCKET  // the whole module (base/config.h)
 
 // What the frame reader expects next. DRAIN: the connection failed or the
 // peer closed; input is discarded until the peer hangs up or close_timeout.
@@ -19869,6 +19968,7 @@ TN_API void *tn_ws_user_data(const tn_ws *ws) { return ws->user_data; }
 TN_API void tn_ws_set_user_data(tn_ws *ws, void *user_data) { ws->user_data = user_data; }
 TN_API tn_stream *tn_ws_stream(const tn_ws *ws) { return ws->stream; }
 TN_API tn_loop *tn_ws_loop(const tn_ws *ws) { return ws->loop; }
+#endif  // TN_ENABLE_WEBSOCKET
 // ==== END src/websocket/websocket.c ====
 
 // ==== BEGIN src/websocket/client.c ====
@@ -19878,6 +19978,8 @@ TN_API tn_loop *tn_ws_loop(const tn_ws *ws) { return ws->loop; }
 #endif
 
 #include <string.h>
+
+#if TN_ENABLE_WEBSOCKET  // the whole module (base/config.h)
 
 enum { TN__WS_MAX_EXTRA_HEADERS = 64, TN__WS_MAX_ANSWER = 16 * 1024 };
 
@@ -20142,7 +20244,7 @@ TN__PRIVATE int tn__ws_client_new(tn_loop *loop, const tn_ws_connect_desc *d, co
     }
     size_t nextra = 0;
     while (d->headers && d->headers[nextra]) nextra++;
-    size_t want = 5 + (*hs->offered ? 1 : 0) + (d->compression ? 1 : 0) + (d->origin ? 1 : 0) + nextra;
+    size_t want = 5 + (*hs->offered ? 1u : 0u) + (d->compression ? 1u : 0u) + (d->origin ? 1u : 0u) + nextra;
     if (!r && nextra > TN__WS_MAX_EXTRA_HEADERS) r = TN_EINVAL;
     if (!r) r = tn__ws_check_request_head(&hs->req, want);
     if (r) {
@@ -20193,6 +20295,7 @@ TN_API int tn_ws_connect(tn_loop *loop, const tn_ws_connect_desc *d) {
     }
     return r;
 }
+#endif  // TN_ENABLE_WEBSOCKET
 // ==== END src/websocket/client.c ====
 
 // ==== BEGIN src/web/route.c ====
@@ -21020,6 +21123,8 @@ TN_API int tn_route_reverse(const tn_route_pattern *p, const char *const *args, 
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#if TN_ENABLE_TEMPLATES  // the whole module (base/config.h)
 
 enum { TN__T_TEXT, TN__T_EXPR, TN__T_IF, TN__T_ELIF, TN__T_ELSE, TN__T_FOR, TN__T_INCLUDE, TN__T_EXTENDS, TN__T_BLOCK };
 enum { TN__TE_PATH, TN__TE_STR, TN__TE_CALL };
@@ -22063,6 +22168,7 @@ TN_API int tn_template_loader_get(tn_template_loader *l, const char *name, const
     *out = t;
     return 0;
 }
+#endif  // TN_ENABLE_TEMPLATES
 // ==== END src/web/template.c ====
 
 // ==== BEGIN src/web/handler_internal.h ====
@@ -22153,7 +22259,9 @@ TN__INTERNAL void tn__webreq_reset(tn__webreq *w) {
     tn_args_free(&w->body);
     tn_args_free(&w->cookies);
     tn_args_free(&w->verified);
+#if TN_ENABLE_MULTIPART
     tn_multipart_free(&w->files);
+#endif
     tn_buf argbuf = w->argbuf, scratch = w->scratch;
     tn_buf_clear(&argbuf);
     tn_buf_clear(&scratch);
@@ -22314,6 +22422,7 @@ TN_API int tn_path_args_count(const tn_handler *h) {
     return w ? w->nargs : 0;
 }
 
+#if TN_ENABLE_JSON
 TN_API tn_json_writer *tn_write_json_begin(tn_handler *h) {
     tn__webreq *w = tn__web(h);
     if (!w) return NULL;
@@ -22326,6 +22435,7 @@ TN_API int tn_write_json_end(tn_handler *h) {
     tn__webreq *w = tn__web(h);
     return w ? tn_json_writer_finish(&w->json) : TN_EINVAL;
 }
+#endif
 // ==== END src/web/handler.c ====
 
 // ==== BEGIN src/web/arguments.c ====
@@ -22351,10 +22461,14 @@ TN__PRIVATE void tn__web_parse_body(tn__webreq *w, tn_handler *h) {
     if (ct.len >= 33 && tn_str_eq_nocase(tn__str_n(ct.ptr, 33), tn_str_c("application/x-www-form-urlencoded"))) {
         tn__web_parsed(h, tn_args_parse(&w->body, body.ptr, body.len, NULL), "form body");
     } else if (ct.len >= 19 && tn_str_eq_nocase(tn__str_n(ct.ptr, 19), tn_str_c("multipart/form-data"))) {
+#if TN_ENABLE_MULTIPART
         w->files_done = 1;
         int rc = tn_multipart_parse(&w->files, ct, body.ptr, body.len, NULL);
         if (rc == 0) rc = tn_multipart_to_args(&w->files, &w->body);
         if (rc == TN_ENOMEM) tn__handler_nomem(h);
+#else
+        TN__LOGW("multipart body ignored: built with TN_ENABLE_MULTIPART 0");
+#endif
     }
 }
 
@@ -22485,6 +22599,7 @@ TN_API int tn_clear_cookie(tn_handler *h, const char *name, const char *path, co
     return tn_set_cookie(h, &d);
 }
 
+#if TN_ENABLE_SIGNED  // signed cookies, to the end
 TN_API int tn_set_signed_cookie(tn_handler *h, const char *name, const char *value, double expires_days) {
     tn__webreq *w = tn__web(h);
     if (!w || !w->web->cookie_secret) {
@@ -22518,6 +22633,7 @@ TN_API const char *tn_get_signed_cookie(tn_handler *h, const char *name, double 
     tn_buf_free(&v);
     return r == 0 ? w->verified.items[w->verified.count - 1].value.ptr : NULL;
 }
+#endif  // TN_ENABLE_SIGNED
 // ==== END src/web/cookies.c ====
 
 // ==== BEGIN src/web/xsrf_internal.h ====
@@ -22531,12 +22647,14 @@ TN_API const char *tn_get_signed_cookie(tn_handler *h, const char *name, double 
 #define TN__WEB_XSRF_INTERNAL_H
 
 
+#if TN_ENABLE_XSRF  // the whole module (base/config.h)
 
 // Tornado's check_xsrf_cookie, for a method other than GET, HEAD and
 // OPTIONS when the app has xsrf_cookies: true when the request carries the
 // token of its _xsrf cookie; otherwise it sends the 403 itself (or the 400
 // of a malformed argument) and returns false.
 TN__INTERNAL bool tn__xsrf_check(tn_handler *h);
+#endif  // TN_ENABLE_XSRF
 #endif
 // ==== END src/web/xsrf_internal.h ====
 
@@ -22554,6 +22672,8 @@ TN__INTERNAL bool tn__xsrf_check(tn_handler *h);
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+
+#if TN_ENABLE_XSRF  // the whole module (base/config.h)
 
 // XORs a token with a 4-byte mask (Tornado's _websocket_mask; masking and
 // unmasking are the same operation).
@@ -22677,6 +22797,7 @@ TN__INTERNAL bool tn__xsrf_check(tn_handler *h) {
     tn_send_error(h, 403);
     return false;
 }
+#endif  // TN_ENABLE_XSRF
 // ==== END src/web/xsrf.c ====
 
 // ==== BEGIN src/web/static_internal.h ====
@@ -22690,6 +22811,7 @@ TN__INTERNAL bool tn__xsrf_check(tn_handler *h) {
 #define TN__WEB_STATIC_INTERNAL_H
 
 
+#if TN_ENABLE_STATIC  // the whole module (base/config.h)
 
 struct tn__static;
 
@@ -22704,6 +22826,7 @@ TN__INTERNAL void tn__static_free(struct tn__static *st);
 // routes serve with tn_static_serve.
 TN__INTERNAL const char *tn__static_pattern(const struct tn__static *st);
 TN__INTERNAL const tn_static_desc *tn__static_desc(const struct tn__static *st);
+#endif  // TN_ENABLE_STATIC
 #endif
 // ==== END src/web/static_internal.h ====
 
@@ -22723,6 +22846,8 @@ TN__INTERNAL const tn_static_desc *tn__static_desc(const struct tn__static *st);
 #include <sys/types.h>
 #include <time.h>
 #include <unistd.h>
+
+#if TN_ENABLE_STATIC  // the whole module (base/config.h)
 
 // Ten years, as Tornado's CACHE_MAX_AGE for versioned URLs.
 enum { TN__STATIC_MAX_AGE = 315360000, TN__STATIC_HASH_CHUNK = 64 * 1024, TN__STATIC_VERSION_LEN = 32 };
@@ -23115,6 +23240,7 @@ TN__INTERNAL struct tn__static *tn__static_new(const char *path, const char *url
 
 TN__INTERNAL const char *tn__static_pattern(const struct tn__static *st) { return st->pattern; }
 TN__INTERNAL const tn_static_desc *tn__static_desc(const struct tn__static *st) { return &st->desc; }
+#endif  // TN_ENABLE_STATIC
 // ==== END src/web/static.c ====
 
 // ==== BEGIN src/web/render.c ====
@@ -23130,15 +23256,20 @@ TN__INTERNAL const tn_static_desc *tn__static_desc(const struct tn__static *st) 
 #include <stdio.h>
 #include <string.h>
 
+#if TN_ENABLE_TEMPLATES  // the whole module (base/config.h)
+
 // The functions templates may call from tn_render.
 TN__PRIVATE int tn__render_call(void *user_data, const char *name, const tn_str *args, int nargs, tn_buf *out) {
     tn_handler *h = TN__CAST(tn_handler *, user_data);
-    (void)args;
+    (void)h, (void)name, (void)args, (void)nargs, (void)out;
+#if TN_ENABLE_XSRF  // (left out, a template calling it gets "unknown function")
     if (strcmp(name, "xsrf_form_html") == 0) {
         if (nargs != 0) return TN_EINVAL;
         const char *html = tn_xsrf_form_html(h);
         return html ? tn_buf_append_str(out, html) : TN_ENOMEM;
     }
+#endif
+#if TN_ENABLE_STATIC
     if (strcmp(name, "static_url") == 0) {  // (args are NUL-terminated)
         if (nargs != 1 || strlen(args[0].ptr) != args[0].len) return TN_EINVAL;
         int rc = tn_static_url(h, args[0].ptr, out);
@@ -23146,6 +23277,7 @@ TN__PRIVATE int tn__render_call(void *user_data, const char *name, const tn_str 
         TN__LOGW("static_url(\"%s\"): no such static file", args[0].ptr);
         return TN_EINVAL;  // (TN_ENOENT would read "unknown function")
     }
+#endif
     return TN_ENOENT;
 }
 
@@ -23187,6 +23319,7 @@ TN_API int tn_render(tn_handler *h, const char *name, const tn_json_value *ctx) 
     }
     return tn_finish(h);
 }
+#endif  // TN_ENABLE_TEMPLATES
 // ==== END src/web/render.c ====
 
 // ==== BEGIN src/web/ws_server.c ====
@@ -23200,6 +23333,8 @@ TN_API int tn_render(tn_handler *h, const char *name, const tn_json_value *ctx) 
 #endif
 
 #include <string.h>
+
+#if TN_ENABLE_WEBSOCKET  // the whole module (base/config.h)
 
 enum { TN__WS_MAX_PROTOCOLS = 16 };
 
@@ -23280,7 +23415,7 @@ TN__PRIVATE bool tn__ws_check_request(tn_ws *ws, tn_handler *h) {
 TN__PRIVATE int tn__ws_copy_request(tn_ws *ws, tn_handler *h, tn_str proto) {
     const tn__webreq *w = tn__web(h);
     int n = tn_path_args_count(h);
-    size_t total = n * sizeof(tn__ws_arg) + proto.len + 1;
+    size_t total = (size_t)n * sizeof(tn__ws_arg) + proto.len + 1;
     for (int i = 0; i < n; i++) {
         const char *name = w && w->pat ? tn_route_group_name(w->pat, i) : NULL;
         total += tn_path_arg(h, i).len + 1 + (name ? strlen(name) + 1 : 0);
@@ -23288,7 +23423,7 @@ TN__PRIVATE int tn__ws_copy_request(tn_ws *ws, tn_handler *h, tn_str proto) {
     ws->mem = TN__CAST(char *, tn__malloc(total));
     if (!ws->mem) return TN_ENOMEM;
     ws->args = TN__CAST(tn__ws_arg *, (void *)ws->mem);
-    char *p = ws->mem + n * sizeof(tn__ws_arg);
+    char *p = ws->mem + (size_t)n * sizeof(tn__ws_arg);
     for (int i = 0; i < n; i++) {
         const char *name = w && w->pat ? tn_route_group_name(w->pat, i) : NULL;
         tn_str a = tn_path_arg(h, i);
@@ -23449,6 +23584,7 @@ TN_API tn_str tn_ws_path_kwarg(const tn_ws *ws, const char *name) {
     return tn__str_n(NULL, 0);
 }
 TN_API int tn_ws_path_args_count(const tn_ws *ws) { return ws->nargs; }
+#endif  // TN_ENABLE_WEBSOCKET
 // ==== END src/web/ws_server.c ====
 
 // ==== BEGIN src/web/app.c ====
@@ -23587,9 +23723,13 @@ TN__PRIVATE tn_handler_cb tn__web_prepare(tn_handler *h, tn__webreq *w) {
     }
     if (c->on_connection_close) tn_on_connection_close(h, c->on_connection_close);
     tn_str m = h->request.method;
+#if TN_ENABLE_XSRF  // (left out, tn_app_new refuses xsrf_cookies)
     if (w->app->desc.xsrf_cookies && !tn_str_eq(m, "GET") && !tn_str_eq(m, "HEAD") && !tn_str_eq(m, "OPTIONS") &&
         !tn__xsrf_check(h))
         return NULL;
+#else
+    (void)m;
+#endif
     if (c->prepare) {
         c->prepare(h);
         if (tn_finished(h)) return NULL;
@@ -23716,6 +23856,18 @@ TN__PRIVATE int tn__hostgroup_init(tn__hostgroup *g, const char *host, const tn_
     return 0;
 }
 
+// A desc that asks for a module a TN_ENABLE_* switch left out is refused,
+// never served without it (xsrf_cookies ignored would be a hole).
+TN__PRIVATE bool tn__app_desc_supported(const tn_app_desc *d) {
+    const char *need = NULL;
+    if (!TN_ENABLE_XSRF && d->xsrf_cookies) need = "xsrf_cookies needs TN_ENABLE_XSRF";
+    if (!TN_ENABLE_STATIC && (d->static_path || d->static_files)) need = "static_path needs TN_ENABLE_STATIC";
+    if (!TN_ENABLE_TEMPLATES && d->template_path) need = "template_path needs TN_ENABLE_TEMPLATES";
+    if (need) TN__LOGE("tn_app_new: %s", need);
+    return !need;
+}
+
+#if TN_ENABLE_STATIC
 // Tornado puts the routes of static_path first, with /favicon.ico and
 // /robots.txt. Returns the table to use (the caller frees it) or NULL.
 TN__PRIVATE tn_route *tn__app_static_routes(const struct tn__static *st, const tn_route *routes) {
@@ -23732,23 +23884,33 @@ TN__PRIVATE tn_route *tn__app_static_routes(const struct tn__static *st, const t
     if (n) memcpy(all + 3, routes, n * sizeof *all);
     return all;
 }
+#else  // (no app gets statics: tn_app_new refuses them first)
+#  define tn__static_new(path, prefix, files) ((struct tn__static *)NULL)
+#  define tn__static_free(st) ((void)(st))
+#  define tn__app_static_routes(st, routes) ((tn_route *)NULL)
+#endif
 
 // ---- templates (rendered by render.c)
 
 TN__PRIVATE int tn__app_templates_init(tn_app *app) {
     const char *path = app->desc.template_path;
     app->desc.template_path = NULL;  // the loader keeps its own copy
+#if TN_ENABLE_TEMPLATES
     if (!path) return 0;
     tn_template_loader_desc d;
     memset(&d, 0, sizeof d);
     d.root = path;
     app->web.templates = tn_template_loader_new(&d);
     return app->web.templates ? 0 : TN_ENOMEM;
+#else
+    return path ? TN_ENOTSUP : 0;  // (refused first by tn__app_desc_supported)
+#endif
 }
 
 TN__PRIVATE void tn__app_close(tn__handle *h) { tn_app_free(TN__CAST(tn_app *, (void *)h)); }
 
 TN_API tn_app *tn_app_new(tn_loop *loop, const tn_app_desc *desc) {
+    if (desc && !tn__app_desc_supported(desc)) return NULL;
     tn_app *app = TN__CAST(tn_app *, tn__calloc(1, sizeof *app));
     if (!app) return NULL;
     app->loop = loop;
@@ -23873,7 +24035,9 @@ TN_API void tn_app_free(tn_app *app) {
     tn__free(app->groups);
     tn__free((void *)(uintptr_t)app->web.cookie_secret);
     tn__static_free(app->web.statics);
+#if TN_ENABLE_TEMPLATES
     tn_template_loader_free(app->web.templates);
+#endif
     tn__loop_remove_handle(&app->handle);
     tn__free(app);
 }
@@ -23891,6 +24055,8 @@ TN_API tn_app *tn_handler_app(const tn_handler *h) {
 #endif
 
 #include <string.h>
+
+#if TN_ENABLE_HTTP_CLIENT  // the whole module (base/config.h)
 
 struct tn_http_test {
     tn_loop *loop;
@@ -23962,6 +24128,7 @@ TN_API const tn_fetch_response *tn_http_test_fetch(tn_http_test *t, const char *
     t->failed.reason = tn__str_n("", 0);
     return &t->failed;
 }
+#endif  // TN_ENABLE_HTTP_CLIENT
 // ==== END src/web/testing.c ====
 
 #endif // TORNADO_IMPLEMENTATION

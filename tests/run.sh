@@ -55,6 +55,9 @@ compile)
     check "compile: every src/ file compiles on its own, as C99 and C++17" $MAKE -s -f tests/compile/Makefile alone
     check "compile: src/ includes stay on their floor or below, no circle between modules" $MAKE -s -f tests/compile/Makefile modules
     check "compile: the guide's contents name every section of tornado.h, and only those" $MAKE -s -f tests/compile/Makefile toc
+    check "compile: every TN_ENABLE_* switch off alone, all off, and some combinations build warning-free" $MAKE -s -f tests/compile/Makefile features
+    check "compile: the minimal hello world's .text fits the 48 KiB budget (tools/size.sh)" tools/size.sh --check
+    check "compile: bare-metal style: listed global state, allowed aborts, allocations through the hooks, no stdio for logging" tools/baremetal.sh
     check "compile: tornado.h and every src/ file build for Windows (mingw-w64), as C and C++" $MAKE -s -f tests/compile/Makefile windows
     ;;
 unit)

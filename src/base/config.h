@@ -22,6 +22,23 @@
 //   TN_DEFAULT_WS_MAX_MESSAGE_SIZE 1 MiB     largest WebSocket message received
 //   TN_USE_SENDFILE        1 on Linux        0: files are sent by reading 64 KiB
 //                                            at a time (tn_stream_write_file)
+//
+// Feature switches (0 leaves the whole module out of the implementation; its
+// declarations stay, so a call into a module left out fails to link, naming
+// the function; a desc field that needs one is refused with a log line):
+//
+//   TN_ENABLE_WEBSOCKET    1    WebSocket protocol, server routes and client
+//                               (needs DEFLATE: permessage-deflate)
+//   TN_ENABLE_JSON         1    JSON writer and reader, tn_write_json_*
+//   TN_ENABLE_TEMPLATES    = JSON   templates and tn_render (need JSON)
+//   TN_ENABLE_STATIC       1    static files (static_path, TN_STATIC_ROUTE)
+//   TN_ENABLE_MULTIPART    1    multipart/form-data bodies and tn_get_files
+//   TN_ENABLE_SIGNED       1    signed values and signed cookies
+//   TN_ENABLE_XSRF         1    xsrf_cookies and its tokens
+//   TN_ENABLE_HTTP_CLIENT  1    HTTP client and tn_http_test (its test helper)
+//   TN_ENABLE_DEFLATE      1    the DEFLATE/zlib/gzip codec
+//   TN_ENABLE_OPTIONS      1    tn_options (command line and config files)
+//   TN_ENABLE_TLS          0    reserved for TLS
 //   TORNADO_STATIC         undefined         every function static (all TUs)
 //   TN_API                 extern            linkage of public functions (all TUs)
 //
@@ -119,6 +136,53 @@
 #endif
 #if TN_ENABLE_TLS != 0 && TN_ENABLE_TLS != 1
 #  error "TN_ENABLE_TLS must be 0 or 1"
+#endif
+
+// Feature switches: each 0 or 1; a switch left undefined follows what it
+// needs, and asking for a module without what it needs is an #error.
+#ifndef TN_ENABLE_WEBSOCKET
+#  define TN_ENABLE_WEBSOCKET 1
+#endif
+#ifndef TN_ENABLE_JSON
+#  define TN_ENABLE_JSON 1
+#endif
+#ifndef TN_ENABLE_TEMPLATES
+#  define TN_ENABLE_TEMPLATES TN_ENABLE_JSON
+#endif
+#ifndef TN_ENABLE_STATIC
+#  define TN_ENABLE_STATIC 1
+#endif
+#ifndef TN_ENABLE_MULTIPART
+#  define TN_ENABLE_MULTIPART 1
+#endif
+#ifndef TN_ENABLE_SIGNED
+#  define TN_ENABLE_SIGNED 1
+#endif
+#ifndef TN_ENABLE_XSRF
+#  define TN_ENABLE_XSRF 1
+#endif
+#ifndef TN_ENABLE_HTTP_CLIENT
+#  define TN_ENABLE_HTTP_CLIENT 1
+#endif
+#ifndef TN_ENABLE_DEFLATE
+#  define TN_ENABLE_DEFLATE 1
+#endif
+#ifndef TN_ENABLE_OPTIONS
+#  define TN_ENABLE_OPTIONS 1
+#endif
+#ifndef TN_ENABLE_TLS
+#  define TN_ENABLE_TLS 0
+#endif
+#if (TN_ENABLE_WEBSOCKET | TN_ENABLE_JSON | TN_ENABLE_TEMPLATES | TN_ENABLE_STATIC | TN_ENABLE_MULTIPART | \
+     TN_ENABLE_SIGNED | TN_ENABLE_XSRF | TN_ENABLE_HTTP_CLIENT | TN_ENABLE_DEFLATE | TN_ENABLE_OPTIONS |      \
+     TN_ENABLE_TLS) & ~1
+#  error "The TN_ENABLE_* switches must be 0 or 1"
+#endif
+#if TN_ENABLE_WEBSOCKET && !TN_ENABLE_DEFLATE
+#  error "TN_ENABLE_WEBSOCKET needs TN_ENABLE_DEFLATE (permessage-deflate): enable DEFLATE or disable WEBSOCKET"
+#endif
+#if TN_ENABLE_TEMPLATES && !TN_ENABLE_JSON
+#  error "TN_ENABLE_TEMPLATES needs TN_ENABLE_JSON (templates render JSON values): enable JSON or disable templates"
 #endif
 
 #if defined(TN_MALLOC) && defined(TN_REALLOC) && defined(TN_FREE)

@@ -8,6 +8,8 @@
 
 #include <string.h>
 
+#if TN_ENABLE_DEFLATE  // the whole module (base/config.h)
+
 // ---- shared pieces -----------------------------------------------------------
 
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
@@ -1289,7 +1291,7 @@ TN__PRIVATE void tn__defl_emit(tn_deflate *z) {
 TN__PRIVATE uint64_t tn__defl_cost(const tn_deflate *z, const uint8_t *llen, const uint8_t *dlen) {
     uint64_t bits = 0;
     for (unsigned s = 0; s < 286; s++)
-        bits += (uint64_t)z->lfreq[s] * (llen[s] + (s > 256 ? tn__len_extra[s - 257] : 0));
+        bits += (uint64_t)z->lfreq[s] * (llen[s] + (s > 256 ? tn__len_extra[s - 257] : 0u));
     for (unsigned d = 0; d < 30; d++) bits += (uint64_t)z->dfreq[d] * (dlen[d] + tn__dist_extra[d]);
     return bits;
 }
@@ -1727,3 +1729,4 @@ TN_API int tn_deflate_buf(tn_buf *out, const void *in, size_t len, const tn_defl
     out->data[out->len] = '\0';
     return 0;
 }
+#endif  // TN_ENABLE_DEFLATE

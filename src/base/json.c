@@ -13,6 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#if TN_ENABLE_JSON  // the whole module (base/config.h)
+
 typedef struct tn__json_member tn__json_member;
 
 struct tn_json_value {
@@ -791,3 +793,4 @@ TN_API int tn_json_num(const tn_json_value *v, double *out) {
     *out = d;
     return overflow ? TN_ERANGE : 0;
 }
+#endif  // TN_ENABLE_JSON

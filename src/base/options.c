@@ -17,6 +17,8 @@
 #include <string.h>
 #include <strings.h>
 
+#if TN_ENABLE_OPTIONS  // the whole module (base/config.h)
+
 typedef union tn__option_slot {
     const char *s;
     int i;
@@ -698,3 +700,4 @@ TN_API int tn_options_help(const tn_options *o, tn_buf *out) {
     tn__free(sorted);
     return r;
 }
+#endif  // TN_ENABLE_OPTIONS

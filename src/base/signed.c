@@ -10,6 +10,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#if TN_ENABLE_SIGNED  // the whole module (base/config.h)
+
 TN__PRIVATE void tn__signed_field(tn_buf *b, const char *s, size_t n) {
     tn_buf_appendf(b, "%zu:", n);
     tn_buf_append(b, s, n);
@@ -95,3 +97,4 @@ TN_API int tn_signed_value_decode(tn_buf *out, const char *const *secrets, int n
     if ((double)ts < (double)now - (max_age_days > 0 ? max_age_days : 31.0) * 86400.0) return TN_ETIMEDOUT;
     return tn_base64_decode_buf(out, fvalue.ptr, fvalue.len, 0) == 0 ? 0 : TN_EPARSE;
 }
+#endif  // TN_ENABLE_SIGNED

@@ -26,6 +26,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#if TN_ENABLE_HTTP_CLIENT  // the whole module (base/config.h)
+
 // The default headers a user's line replaces (and what else it says).
 enum {
     TN__HU_HOST = 1,
@@ -991,3 +993,4 @@ TN_API int tn_fetch_end_body(tn_fetch *f) {
 }
 
 TN_API void *tn_fetch_user_data(const tn_fetch *f) { return f->user_data; }
+#endif  // TN_ENABLE_HTTP_CLIENT

@@ -17,6 +17,7 @@
 #include "loop/loop.h"
 #include "net/stream.h"
 #include "loop/loop_internal.h"
+#if TN_ENABLE_HTTP_CLIENT  // the whole module (base/config.h)
 
 typedef struct tn__hc_host tn__hc_host;
 typedef struct tn__hc_conn tn__hc_conn;
@@ -157,4 +158,5 @@ TN__INTERNAL void tn__fetch_free_mem(tn_fetch *f);
 // Forgets the client: the finished fetches whose body is still lent free
 // themselves when it comes back (the client is being freed).
 TN__INTERNAL void tn__fetch_orphan_lent(tn_http_client *c);
+#endif  // TN_ENABLE_HTTP_CLIENT
 #endif

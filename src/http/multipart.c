@@ -13,6 +13,8 @@
 
 #include <string.h>
 
+#if TN_ENABLE_MULTIPART  // the whole module (base/config.h)
+
 #define TN__MP_MAX_PARTS 100
 #define TN__MP_MAX_HEADER (10 * 1024)
 #define TN__MP_MAX_BOUNDARY 70  // RFC 2046
@@ -261,3 +263,4 @@ TN_API void tn_multipart_free(tn_multipart *mp) {
     tn__free(mp->names);
     memset(mp, 0, sizeof *mp);
 }
+#endif  // TN_ENABLE_MULTIPART

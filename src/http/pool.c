@@ -16,6 +16,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#if TN_ENABLE_HTTP_CLIENT  // the whole module (base/config.h)
+
 // ---- hosts: the connections to one host:port (or one proxy)
 
 // A host is a name, a port, a proxy or not, and a TLS context or none.
@@ -502,3 +504,4 @@ TN_API void tn_http_client_free(tn_http_client *c) {
 TN_API tn_loop *tn_http_client_loop(const tn_http_client *c) { return c->loop; }
 TN_API size_t tn_http_client_active(const tn_http_client *c) { return c->nqueued + c->nrunning; }
 TN_API size_t tn_http_client_connections(const tn_http_client *c) { return c->nconns; }
+#endif  // TN_ENABLE_HTTP_CLIENT

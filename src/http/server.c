@@ -373,7 +373,7 @@ TN__PRIVATE void tn__hconn_on_close(tn_stream *s, int reason, void *arg) {
         // streamed body) learns the client left. Marked as dispatching, a
         // tn_finish in there leaves the release to the line below.
         if (!r->finished && (r->deferred || r->on_data) && r->on_close) {
-            unsigned dispatching = r->dispatching;
+            bool dispatching = r->dispatching;
             r->dispatching = 1;
             r->on_close(&r->pub);
             r->dispatching = dispatching;
@@ -398,7 +398,7 @@ TN__PRIVATE void tn__hserver_handle_stream(tn_tcp_server *tcp, tn_stream *s, voi
     }
     c->srv = srv;
     c->stream = s;
-    c->closing = srv->draining;  // taken from the listening queue as the drain began
+    c->closing = srv->draining != 0;  // taken from the listening queue as the drain began
     tn_addr peer;
     if (tn_stream_peer_addr(s, &peer) != 0 || tn_addr_ip(&peer, c->remote_ip, sizeof c->remote_ip) < 0)
         strcpy(c->remote_ip, "0.0.0.0");

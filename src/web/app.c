@@ -149,9 +149,13 @@ TN__PRIVATE tn_handler_cb tn__web_prepare(tn_handler *h, tn__webreq *w) {
     }
     if (c->on_connection_close) tn_on_connection_close(h, c->on_connection_close);
     tn_str m = h->request.method;
+#if TN_ENABLE_XSRF  // (left out, tn_app_new refuses xsrf_cookies)
     if (w->app->desc.xsrf_cookies && !tn_str_eq(m, "GET") && !tn_str_eq(m, "HEAD") && !tn_str_eq(m, "OPTIONS") &&
         !tn__xsrf_check(h))
         return NULL;
+#else
+    (void)m;
+#endif
     if (c->prepare) {
         c->prepare(h);
         if (tn_finished(h)) return NULL;
@@ -278,6 +282,18 @@ TN__PRIVATE int tn__hostgroup_init(tn__hostgroup *g, const char *host, const tn_
     return 0;
 }
 
+// A desc that asks for a module a TN_ENABLE_* switch left out is refused,
+// never served without it (xsrf_cookies ignored would be a hole).
+TN__PRIVATE bool tn__app_desc_supported(const tn_app_desc *d) {
+    const char *need = NULL;
+    if (!TN_ENABLE_XSRF && d->xsrf_cookies) need = "xsrf_cookies needs TN_ENABLE_XSRF";
+    if (!TN_ENABLE_STATIC && (d->static_path || d->static_files)) need = "static_path needs TN_ENABLE_STATIC";
+    if (!TN_ENABLE_TEMPLATES && d->template_path) need = "template_path needs TN_ENABLE_TEMPLATES";
+    if (need) TN__LOGE("tn_app_new: %s", need);
+    return !need;
+}
+
+#if TN_ENABLE_STATIC
 // Tornado puts the routes of static_path first, with /favicon.ico and
 // /robots.txt. Returns the table to use (the caller frees it) or NULL.
 TN__PRIVATE tn_route *tn__app_static_routes(const struct tn__static *st, const tn_route *routes) {
@@ -294,23 +310,33 @@ TN__PRIVATE tn_route *tn__app_static_routes(const struct tn__static *st, const t
     if (n) memcpy(all + 3, routes, n * sizeof *all);
     return all;
 }
+#else  // (no app gets statics: tn_app_new refuses them first)
+#  define tn__static_new(path, prefix, files) ((struct tn__static *)NULL)
+#  define tn__static_free(st) ((void)(st))
+#  define tn__app_static_routes(st, routes) ((tn_route *)NULL)
+#endif
 
 // ---- templates (rendered by render.c)
 
 TN__PRIVATE int tn__app_templates_init(tn_app *app) {
     const char *path = app->desc.template_path;
     app->desc.template_path = NULL;  // the loader keeps its own copy
+#if TN_ENABLE_TEMPLATES
     if (!path) return 0;
     tn_template_loader_desc d;
     memset(&d, 0, sizeof d);
     d.root = path;
     app->web.templates = tn_template_loader_new(&d);
     return app->web.templates ? 0 : TN_ENOMEM;
+#else
+    return path ? TN_ENOTSUP : 0;  // (refused first by tn__app_desc_supported)
+#endif
 }
 
 TN__PRIVATE void tn__app_close(tn__handle *h) { tn_app_free(TN__CAST(tn_app *, (void *)h)); }
 
 TN_API tn_app *tn_app_new(tn_loop *loop, const tn_app_desc *desc) {
+    if (desc && !tn__app_desc_supported(desc)) return NULL;
     tn_app *app = TN__CAST(tn_app *, tn__calloc(1, sizeof *app));
     if (!app) return NULL;
     app->loop = loop;
@@ -435,7 +461,9 @@ TN_API void tn_app_free(tn_app *app) {
     tn__free(app->groups);
     tn__free((void *)(uintptr_t)app->web.cookie_secret);
     tn__static_free(app->web.statics);
+#if TN_ENABLE_TEMPLATES
     tn_template_loader_free(app->web.templates);
+#endif
     tn__loop_remove_handle(&app->handle);
     tn__free(app);
 }

@@ -30,10 +30,14 @@ TN__PRIVATE void tn__web_parse_body(tn__webreq *w, tn_handler *h) {
     if (ct.len >= 33 && tn_str_eq_nocase(tn__str_n(ct.ptr, 33), tn_str_c("application/x-www-form-urlencoded"))) {
         tn__web_parsed(h, tn_args_parse(&w->body, body.ptr, body.len, NULL), "form body");
     } else if (ct.len >= 19 && tn_str_eq_nocase(tn__str_n(ct.ptr, 19), tn_str_c("multipart/form-data"))) {
+#if TN_ENABLE_MULTIPART
         w->files_done = 1;
         int rc = tn_multipart_parse(&w->files, ct, body.ptr, body.len, NULL);
         if (rc == 0) rc = tn_multipart_to_args(&w->files, &w->body);
         if (rc == TN_ENOMEM) tn__handler_nomem(h);
+#else
+        TN__LOGW("multipart body ignored: built with TN_ENABLE_MULTIPART 0");
+#endif
     }
 }
 

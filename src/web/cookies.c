@@ -52,6 +52,7 @@ TN_API int tn_clear_cookie(tn_handler *h, const char *name, const char *path, co
     return tn_set_cookie(h, &d);
 }
 
+#if TN_ENABLE_SIGNED  // signed cookies, to the end
 TN_API int tn_set_signed_cookie(tn_handler *h, const char *name, const char *value, double expires_days) {
     tn__webreq *w = tn__web(h);
     if (!w || !w->web->cookie_secret) {
@@ -85,3 +86,4 @@ TN_API const char *tn_get_signed_cookie(tn_handler *h, const char *name, double 
     tn_buf_free(&v);
     return r == 0 ? w->verified.items[w->verified.count - 1].value.ptr : NULL;
 }
+#endif  // TN_ENABLE_SIGNED

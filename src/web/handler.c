@@ -28,7 +28,9 @@ TN__INTERNAL void tn__webreq_reset(tn__webreq *w) {
     tn_args_free(&w->body);
     tn_args_free(&w->cookies);
     tn_args_free(&w->verified);
+#if TN_ENABLE_MULTIPART
     tn_multipart_free(&w->files);
+#endif
     tn_buf argbuf = w->argbuf, scratch = w->scratch;
     tn_buf_clear(&argbuf);
     tn_buf_clear(&scratch);
@@ -189,6 +191,7 @@ TN_API int tn_path_args_count(const tn_handler *h) {
     return w ? w->nargs : 0;
 }
 
+#if TN_ENABLE_JSON
 TN_API tn_json_writer *tn_write_json_begin(tn_handler *h) {
     tn__webreq *w = tn__web(h);
     if (!w) return NULL;
@@ -201,3 +204,4 @@ TN_API int tn_write_json_end(tn_handler *h) {
     tn__webreq *w = tn__web(h);
     return w ? tn_json_writer_finish(&w->json) : TN_EINVAL;
 }
+#endif

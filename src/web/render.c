@@ -16,15 +16,20 @@
 #include <stdio.h>
 #include <string.h>
 
+#if TN_ENABLE_TEMPLATES  // the whole module (base/config.h)
+
 // The functions templates may call from tn_render.
 TN__PRIVATE int tn__render_call(void *user_data, const char *name, const tn_str *args, int nargs, tn_buf *out) {
     tn_handler *h = TN__CAST(tn_handler *, user_data);
-    (void)args;
+    (void)h, (void)name, (void)args, (void)nargs, (void)out;
+#if TN_ENABLE_XSRF  // (left out, a template calling it gets "unknown function")
     if (strcmp(name, "xsrf_form_html") == 0) {
         if (nargs != 0) return TN_EINVAL;
         const char *html = tn_xsrf_form_html(h);
         return html ? tn_buf_append_str(out, html) : TN_ENOMEM;
     }
+#endif
+#if TN_ENABLE_STATIC
     if (strcmp(name, "static_url") == 0) {  // (args are NUL-terminated)
         if (nargs != 1 || strlen(args[0].ptr) != args[0].len) return TN_EINVAL;
         int rc = tn_static_url(h, args[0].ptr, out);
@@ -32,6 +37,7 @@ TN__PRIVATE int tn__render_call(void *user_data, const char *name, const tn_str 
         TN__LOGW("static_url(\"%s\"): no such static file", args[0].ptr);
         return TN_EINVAL;  // (TN_ENOENT would read "unknown function")
     }
+#endif
     return TN_ENOENT;
 }
 
@@ -73,3 +79,4 @@ TN_API int tn_render(tn_handler *h, const char *name, const tn_json_value *ctx) 
     }
     return tn_finish(h);
 }
+#endif  // TN_ENABLE_TEMPLATES

@@ -27,6 +27,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#if TN_ENABLE_STATIC  // the whole module (base/config.h)
+
 // Ten years, as Tornado's CACHE_MAX_AGE for versioned URLs.
 enum { TN__STATIC_MAX_AGE = 315360000, TN__STATIC_HASH_CHUNK = 64 * 1024, TN__STATIC_VERSION_LEN = 32 };
 
@@ -418,3 +420,4 @@ TN__INTERNAL struct tn__static *tn__static_new(const char *path, const char *url
 
 TN__INTERNAL const char *tn__static_pattern(const struct tn__static *st) { return st->pattern; }
 TN__INTERNAL const tn_static_desc *tn__static_desc(const struct tn__static *st) { return &st->desc; }
+#endif  // TN_ENABLE_STATIC

@@ -5,6 +5,7 @@
 #define TN__WEB_STATIC_INTERNAL_H
 #include "base/internal.h"
 #include "web/static.h"
+#if TN_ENABLE_STATIC  // the whole module (base/config.h)
 
 struct tn__static;
 
@@ -19,4 +20,5 @@ TN__INTERNAL void tn__static_free(struct tn__static *st);
 // routes serve with tn_static_serve.
 TN__INTERNAL const char *tn__static_pattern(const struct tn__static *st);
 TN__INTERNAL const tn_static_desc *tn__static_desc(const struct tn__static *st);
+#endif  // TN_ENABLE_STATIC
 #endif

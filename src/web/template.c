@@ -18,6 +18,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#if TN_ENABLE_TEMPLATES  // the whole module (base/config.h)
+
 enum { TN__T_TEXT, TN__T_EXPR, TN__T_IF, TN__T_ELIF, TN__T_ELSE, TN__T_FOR, TN__T_INCLUDE, TN__T_EXTENDS, TN__T_BLOCK };
 enum { TN__TE_PATH, TN__TE_STR, TN__TE_CALL };
 enum { TN__T_MAX_ARGS = 8 };
@@ -1060,3 +1062,4 @@ TN_API int tn_template_loader_get(tn_template_loader *l, const char *name, const
     *out = t;
     return 0;
 }
+#endif  // TN_ENABLE_TEMPLATES

@@ -13,6 +13,8 @@
 
 #include <string.h>
 
+#if TN_ENABLE_HTTP_CLIENT  // the whole module (base/config.h)
+
 struct tn_http_test {
     tn_loop *loop;
     tn_app *app;
@@ -83,3 +85,4 @@ TN_API const tn_fetch_response *tn_http_test_fetch(tn_http_test *t, const char *
     t->failed.reason = tn__str_n("", 0);
     return &t->failed;
 }
+#endif  // TN_ENABLE_HTTP_CLIENT

@@ -23,6 +23,8 @@
 
 #include <string.h>
 
+#if TN_ENABLE_WEBSOCKET  // the whole module (base/config.h)
+
 enum { TN__WS_MAX_PROTOCOLS = 16 };
 
 // A request header's value without surrounding whitespace ({NULL,0}: absent).
@@ -102,7 +104,7 @@ TN__PRIVATE bool tn__ws_check_request(tn_ws *ws, tn_handler *h) {
 TN__PRIVATE int tn__ws_copy_request(tn_ws *ws, tn_handler *h, tn_str proto) {
     const tn__webreq *w = tn__web(h);
     int n = tn_path_args_count(h);
-    size_t total = n * sizeof(tn__ws_arg) + proto.len + 1;
+    size_t total = (size_t)n * sizeof(tn__ws_arg) + proto.len + 1;
     for (int i = 0; i < n; i++) {
         const char *name = w && w->pat ? tn_route_group_name(w->pat, i) : NULL;
         total += tn_path_arg(h, i).len + 1 + (name ? strlen(name) + 1 : 0);
@@ -110,7 +112,7 @@ TN__PRIVATE int tn__ws_copy_request(tn_ws *ws, tn_handler *h, tn_str proto) {
     ws->mem = TN__CAST(char *, tn__malloc(total));
     if (!ws->mem) return TN_ENOMEM;
     ws->args = TN__CAST(tn__ws_arg *, (void *)ws->mem);
-    char *p = ws->mem + n * sizeof(tn__ws_arg);
+    char *p = ws->mem + (size_t)n * sizeof(tn__ws_arg);
     for (int i = 0; i < n; i++) {
         const char *name = w && w->pat ? tn_route_group_name(w->pat, i) : NULL;
         tn_str a = tn_path_arg(h, i);
@@ -271,3 +273,4 @@ TN_API tn_str tn_ws_path_kwarg(const tn_ws *ws, const char *name) {
     return tn__str_n(NULL, 0);
 }
 TN_API int tn_ws_path_args_count(const tn_ws *ws) { return ws->nargs; }
+#endif  // TN_ENABLE_WEBSOCKET

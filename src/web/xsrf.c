@@ -21,6 +21,8 @@
 #include <string.h>
 #include <time.h>
 
+#if TN_ENABLE_XSRF  // the whole module (base/config.h)
+
 // XORs a token with a 4-byte mask (Tornado's _websocket_mask; masking and
 // unmasking are the same operation).
 TN__PRIVATE void tn__xsrf_mask(unsigned char *token, size_t len, const unsigned char mask[4]) {
@@ -143,3 +145,4 @@ TN__INTERNAL bool tn__xsrf_check(tn_handler *h) {
     tn_send_error(h, 403);
     return false;
 }
+#endif  // TN_ENABLE_XSRF

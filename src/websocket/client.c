@@ -23,6 +23,8 @@
 
 #include <string.h>
 
+#if TN_ENABLE_WEBSOCKET  // the whole module (base/config.h)
+
 enum { TN__WS_MAX_EXTRA_HEADERS = 64, TN__WS_MAX_ANSWER = 16 * 1024 };
 
 // A client's handshake, freed when it ends. `offered` (the subprotocols,
@@ -286,7 +288,7 @@ TN__PRIVATE int tn__ws_client_new(tn_loop *loop, const tn_ws_connect_desc *d, co
     }
     size_t nextra = 0;
     while (d->headers && d->headers[nextra]) nextra++;
-    size_t want = 5 + (*hs->offered ? 1 : 0) + (d->compression ? 1 : 0) + (d->origin ? 1 : 0) + nextra;
+    size_t want = 5 + (*hs->offered ? 1u : 0u) + (d->compression ? 1u : 0u) + (d->origin ? 1u : 0u) + nextra;
     if (!r && nextra > TN__WS_MAX_EXTRA_HEADERS) r = TN_EINVAL;
     if (!r) r = tn__ws_check_request_head(&hs->req, want);
     if (r) {
@@ -337,3 +339,4 @@ TN_API int tn_ws_connect(tn_loop *loop, const tn_ws_connect_desc *d) {
     }
     return r;
 }
+#endif  // TN_ENABLE_WEBSOCKET

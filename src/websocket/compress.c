@@ -13,6 +13,8 @@
 
 #include <string.h>
 
+#if TN_ENABLE_WEBSOCKET  // the whole module (base/config.h)
+
 // One direction of a connection: its codec settings and, while it lives, its codec.
 typedef struct tn__pmd_dir {
     int window_bits;
@@ -292,3 +294,4 @@ TN__INTERNAL int tn__ws_pmd_inflate(tn__ws_pmd *p, const char *in, size_t len, t
     if (out->data) out->data[out->len] = '\0';
     return r;
 }
+#endif  // TN_ENABLE_WEBSOCKET

@@ -7,6 +7,7 @@
 #include "base/internal.h"
 #include "base/str.h"
 #include "websocket/compress.h"
+#if TN_ENABLE_WEBSOCKET  // the whole module (base/config.h)
 
 // A connection's negotiated permessage-deflate: what each direction uses
 // and its codec, NULL until the first message (and again after each one
@@ -37,4 +38,5 @@ TN__INTERNAL int tn__ws_pmd_compress(tn__ws_pmd *p, const void *in, size_t len, 
 TN__INTERNAL int tn__ws_pmd_inflate(tn__ws_pmd *p, const char *in, size_t len, tn_buf *out, size_t max);
 // Frees the state (NULL is fine).
 TN__INTERNAL void tn__ws_pmd_free(tn__ws_pmd *p);
+#endif  // TN_ENABLE_WEBSOCKET
 #endif

@@ -8,6 +8,8 @@
 
 #include <string.h>
 
+#if TN_ENABLE_WEBSOCKET  // the whole module (base/config.h)
+
 TN__PRIVATE int tn__ws_fail(tn_ws_frame_header *h, int close_code) {
     h->close_code = close_code;
     return TN_EPARSE;
@@ -169,3 +171,4 @@ TN_API int tn_ws_close_payload(char out[125], int code, const char *reason, size
     if (n) memcpy(out + 2, reason, n);
     return (int)n + 2;
 }
+#endif  // TN_ENABLE_WEBSOCKET

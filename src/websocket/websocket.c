@@ -22,6 +22,8 @@
 
 #include <string.h>
 
+#if TN_ENABLE_WEBSOCKET  // the whole module (base/config.h)
+
 // What the frame reader expects next. DRAIN: the connection failed or the
 // peer closed; input is discarded until the peer hangs up or close_timeout.
 enum { TN__WS_HEADER, TN__WS_PAYLOAD, TN__WS_DRAIN };
@@ -445,3 +447,4 @@ TN_API void *tn_ws_user_data(const tn_ws *ws) { return ws->user_data; }
 TN_API void tn_ws_set_user_data(tn_ws *ws, void *user_data) { ws->user_data = user_data; }
 TN_API tn_stream *tn_ws_stream(const tn_ws *ws) { return ws->stream; }
 TN_API tn_loop *tn_ws_loop(const tn_ws *ws) { return ws->loop; }
+#endif  // TN_ENABLE_WEBSOCKET

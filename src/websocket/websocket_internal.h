@@ -16,6 +16,7 @@
 #include "websocket/compress_internal.h"
 #include "websocket/frame.h"
 #include "websocket/websocket.h"
+#if TN_ENABLE_WEBSOCKET  // the whole module (base/config.h)
 
 // A path argument kept beyond the request: its value and its group's name.
 typedef struct tn__ws_arg {
@@ -83,4 +84,5 @@ enum { TN__WS_MAX_TOKENS = 32 };
 TN__INTERNAL int tn__ws_header_tokens(const tn_header *hs, size_t nh, const char *name, tn_str *out, int max);
 // Whether a comma-separated header (every instance of it) lists `token`.
 TN__INTERNAL bool tn__ws_headers_have_token(const tn_header *hs, size_t nh, const char *name, const char *token);
+#endif  // TN_ENABLE_WEBSOCKET
 #endif
