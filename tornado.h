@@ -15092,8 +15092,10 @@ unsatisfiable:
 #define TN__GZIP_ETAG_SUFFIX "-gzip"
 
 // Compresses `len` bytes with `flush` (tn_deflate_update's), appending all
-// the output to `out`. Returns 0 or TN_ENOMEM.
+// the output to `out`. Returns 0 or TN_ENOMEM. Only with the codec.
+#if TN_ENABLE_DEFLATE
 TN__INTERNAL int tn__gzip_append(tn_deflate *z, tn_buf *out, const void *in, size_t len, int flush);
+#endif
 // Appends `etag` with TN__GZIP_ETAG_SUFFIX before its closing quote (at
 // the end if it has none). Returns 0 or TN_ENOMEM.
 TN__INTERNAL int tn__gzip_etag(tn_buf *out, tn_str etag);
@@ -15187,6 +15189,7 @@ TN_API bool tn_http_compressible(tn_str ct) {
     return tn__gzip_ends_with(t, "+json") || tn__gzip_ends_with(t, "+xml");
 }
 
+#if TN_ENABLE_DEFLATE
 TN__INTERNAL int tn__gzip_append(tn_deflate *z, tn_buf *out, const void *in, size_t len, int flush) {
     const char *p = TN__CAST(const char *, in);
     for (;;) {
@@ -15203,6 +15206,7 @@ TN__INTERNAL int tn__gzip_append(tn_deflate *z, tn_buf *out, const void *in, siz
         if (r == 1 || (flush == TN_DEFLATE_NO_FLUSH && !len && out_len < room)) return 0;
     }
 }
+#endif
 
 TN__INTERNAL int tn__gzip_etag(tn_buf *out, tn_str etag) {
     size_t at = etag.len && etag.ptr[etag.len - 1] == '"' ? etag.len - 1 : etag.len;
@@ -15909,7 +15913,9 @@ TN__PRIVATE void tn__hserver_free_mem(tn_http_server *srv) {
         srv->free_reqs = r->next_free;
         tn__hreq_free_mem(r);
     }
+#if TN_ENABLE_DEFLATE
     tn_deflate_free(srv->gz_spare);
+#endif
     tn__free(srv);
 }
 
@@ -16155,7 +16161,9 @@ TN__PRIVATE void tn__hreq_free_mem(tn__hreq *r) {
     tn_buf_free(&r->resp);
     tn_buf_free(&r->out);
     tn_buf_free(&r->gzbuf);
+#if TN_ENABLE_DEFLATE
     tn_deflate_free(r->gz);
+#endif
     tn__free(r->headers);
     if (r->ext) r->ext_free(r->ext);
     tn__free(r);
@@ -16509,6 +16517,7 @@ TN__PRIVATE bool tn__status_has_body(int status) {
 
 // ---- compress_response (the rules: >>gzip)
 
+#if TN_ENABLE_DEFLATE
 // The compressor goes back to the server for the next gzipped response
 // (one kept: a steady state allocates none), or is freed.
 TN__PRIVATE void tn__hreq_gzip_done(tn__hreq *r) {
@@ -16587,6 +16596,13 @@ TN__PRIVATE void tn__hreq_gzip_start(tn__hreq *r, bool finishing) {
     r->gzipping = 1;
     if (finishing) tn__hreq_gzip_body(r);
 }
+
+#else
+// Without the codec (TN_ENABLE_DEFLATE=0) nothing is compressed.
+TN__PRIVATE void tn__hreq_gzip_done(tn__hreq *r) { r->gzipping = 0; }
+TN__PRIVATE void tn__hreq_gzip_body(tn__hreq *r) { (void)r; }
+TN__PRIVATE void tn__hreq_gzip_start(tn__hreq *r, bool finishing) { (void)r, (void)finishing; }
+#endif
 
 // Builds the status line and headers into srv->out for connection c.
 TN__PRIVATE void tn__hreq_write_head(tn__hreq *r, bool finishing) {
@@ -18007,7 +18023,9 @@ TN__INTERNAL void tn__fetch_free_mem(tn_fetch *f) {
     tn_buf_free(&f->head);
     tn_buf_free(&f->body_buf);
     tn__free(f->headers);
+#if TN_ENABLE_DEFLATE
     tn_inflate_free(f->gz);
+#endif
     tn__free(f);
 }
 
@@ -18271,7 +18289,7 @@ TN__PRIVATE int tn__fetch_copy(tn_fetch *f, const tn_fetch_desc *d) {
     f->max_body = d->max_body_size ? d->max_body_size : d->streaming_callback ? SIZE_MAX : c->desc.max_body_size;
     f->max_redirects = d->max_redirects > 0 ? d->max_redirects : 5;
     f->follow = !d->no_follow_redirects;
-    f->decompress = !d->no_decompress_response;
+    f->decompress = TN_ENABLE_DEFLATE && !d->no_decompress_response;
     f->expect_continue = d->expect_100_continue && (d->body || d->body_producer);
     f->proxy_port = TN__DEF(d->proxy_port, 8080);
     if (f->proxy_port < 1 || f->proxy_port > 65535) return TN_EINVAL;
@@ -18500,6 +18518,7 @@ TN__PRIVATE bool tn__fetch_take_bytes(tn_fetch *f, const char *p, size_t n) {
     return r == 0;
 }
 
+#if TN_ENABLE_DEFLATE
 // Inflates a piece of a gzip body, in steps of a stack buffer, so memory
 // stays bounded whatever the ratio. Returns false when the fetch ended here.
 TN__PRIVATE bool tn__fetch_inflate(tn_fetch *f, const char *p, size_t n) {
@@ -18524,6 +18543,38 @@ TN__PRIVATE bool tn__fetch_inflate(tn_fetch *f, const char *p, size_t n) {
         if (!n && out_len < sizeof out) return true;
     }
 }
+
+// decompress_response: a gzip body is inflated, and its Content-Encoding
+// line becomes X-Consumed-Content-Encoding (as Tornado). Returns 0 or TN_ENOMEM.
+TN__PRIVATE int tn__fetch_start_inflate(tn_fetch *f) {
+    tn_fetch_response *r = &f->resp;
+    f->inflating = f->inflate_end = 0;
+    f->inflated = 0;
+    if (!f->decompress || f->redirecting || f->framing.body == TN_HTTP_BODY_NONE) return 0;
+    for (size_t i = 0; i < r->num_headers; i++) {
+        tn_header *h = &f->headers[i];
+        tn_str v = tn__http_trim(h->value.ptr, h->value.len);
+        if (!tn__fetch_is(h->name, "Content-Encoding") || !(tn__fetch_is(v, "gzip") || tn__fetch_is(v, "x-gzip")))
+            continue;
+        static const tn_inflate_desc gzip = {TN_DEFLATE_GZIP, 15};
+        if (!f->gz && !(f->gz = tn_inflate_new(&gzip))) return TN_ENOMEM;
+        tn_inflate_reset(f->gz, false);
+        h->name = tn_str_c("X-Consumed-Content-Encoding");
+        f->inflating = 1;
+        return 0;
+    }
+    return 0;
+}
+
+#else
+// Without the codec (TN_ENABLE_DEFLATE=0) a fetch never asks for gzip and
+// hands every body on as it is.
+TN__PRIVATE bool tn__fetch_inflate(tn_fetch *f, const char *p, size_t n) { return tn__fetch_take_bytes(f, p, n); }
+TN__PRIVATE int tn__fetch_start_inflate(tn_fetch *f) {
+    f->inflating = f->inflate_end = 0;
+    return 0;
+}
+#endif
 
 // Hands body bytes on, inflated or as they are (or drops those of a
 // redirect). Returns false when the fetch ended here.
@@ -18603,28 +18654,6 @@ TN__PRIVATE void tn__fetch_bad_head(tn_fetch *f, const char *p, size_t len, size
     }
     first[shown] = '\0';
     tn__fetch_fail(f, TN_EPARSE, "a malformed answer: \"%s\"%s", first, shown < len && p[shown] != '\r' ? "..." : "");
-}
-
-// decompress_response: a gzip body is inflated, and its Content-Encoding
-// line becomes X-Consumed-Content-Encoding (as Tornado). Returns 0 or TN_ENOMEM.
-TN__PRIVATE int tn__fetch_start_inflate(tn_fetch *f) {
-    tn_fetch_response *r = &f->resp;
-    f->inflating = f->inflate_end = 0;
-    f->inflated = 0;
-    if (!f->decompress || f->redirecting || f->framing.body == TN_HTTP_BODY_NONE) return 0;
-    for (size_t i = 0; i < r->num_headers; i++) {
-        tn_header *h = &f->headers[i];
-        tn_str v = tn__http_trim(h->value.ptr, h->value.len);
-        if (!tn__fetch_is(h->name, "Content-Encoding") || !(tn__fetch_is(v, "gzip") || tn__fetch_is(v, "x-gzip")))
-            continue;
-        static const tn_inflate_desc gzip = {TN_DEFLATE_GZIP, 15};
-        if (!f->gz && !(f->gz = tn_inflate_new(&gzip))) return TN_ENOMEM;
-        tn_inflate_reset(f->gz, false);
-        h->name = tn_str_c("X-Consumed-Content-Encoding");
-        f->inflating = 1;
-        return 0;
-    }
-    return 0;
 }
 
 // The final head is in: decide the body's framing and what to do with it.
@@ -23863,6 +23892,8 @@ TN__PRIVATE bool tn__app_desc_supported(const tn_app_desc *d) {
     if (!TN_ENABLE_XSRF && d->xsrf_cookies) need = "xsrf_cookies needs TN_ENABLE_XSRF";
     if (!TN_ENABLE_STATIC && (d->static_path || d->static_files)) need = "static_path needs TN_ENABLE_STATIC";
     if (!TN_ENABLE_TEMPLATES && d->template_path) need = "template_path needs TN_ENABLE_TEMPLATES";
+    if (!TN_ENABLE_DEFLATE && (d->compress_response || d->server.compress_response))
+        need = "compress_response needs TN_ENABLE_DEFLATE";
     if (need) TN__LOGE("tn_app_new: %s", need);
     return !need;
 }

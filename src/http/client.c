@@ -76,7 +76,9 @@ TN__INTERNAL void tn__fetch_free_mem(tn_fetch *f) {
     tn_buf_free(&f->head);
     tn_buf_free(&f->body_buf);
     tn__free(f->headers);
+#if TN_ENABLE_DEFLATE
     tn_inflate_free(f->gz);
+#endif
     tn__free(f);
 }
 
@@ -340,7 +342,7 @@ TN__PRIVATE int tn__fetch_copy(tn_fetch *f, const tn_fetch_desc *d) {
     f->max_body = d->max_body_size ? d->max_body_size : d->streaming_callback ? SIZE_MAX : c->desc.max_body_size;
     f->max_redirects = d->max_redirects > 0 ? d->max_redirects : 5;
     f->follow = !d->no_follow_redirects;
-    f->decompress = !d->no_decompress_response;
+    f->decompress = TN_ENABLE_DEFLATE && !d->no_decompress_response;
     f->expect_continue = d->expect_100_continue && (d->body || d->body_producer);
     f->proxy_port = TN__DEF(d->proxy_port, 8080);
     if (f->proxy_port < 1 || f->proxy_port > 65535) return TN_EINVAL;
@@ -569,6 +571,7 @@ TN__PRIVATE bool tn__fetch_take_bytes(tn_fetch *f, const char *p, size_t n) {
     return r == 0;
 }
 
+#if TN_ENABLE_DEFLATE
 // Inflates a piece of a gzip body, in steps of a stack buffer, so memory
 // stays bounded whatever the ratio. Returns false when the fetch ended here.
 TN__PRIVATE bool tn__fetch_inflate(tn_fetch *f, const char *p, size_t n) {
@@ -593,6 +596,38 @@ TN__PRIVATE bool tn__fetch_inflate(tn_fetch *f, const char *p, size_t n) {
         if (!n && out_len < sizeof out) return true;
     }
 }
+
+// decompress_response: a gzip body is inflated, and its Content-Encoding
+// line becomes X-Consumed-Content-Encoding (as Tornado). Returns 0 or TN_ENOMEM.
+TN__PRIVATE int tn__fetch_start_inflate(tn_fetch *f) {
+    tn_fetch_response *r = &f->resp;
+    f->inflating = f->inflate_end = 0;
+    f->inflated = 0;
+    if (!f->decompress || f->redirecting || f->framing.body == TN_HTTP_BODY_NONE) return 0;
+    for (size_t i = 0; i < r->num_headers; i++) {
+        tn_header *h = &f->headers[i];
+        tn_str v = tn__http_trim(h->value.ptr, h->value.len);
+        if (!tn__fetch_is(h->name, "Content-Encoding") || !(tn__fetch_is(v, "gzip") || tn__fetch_is(v, "x-gzip")))
+            continue;
+        static const tn_inflate_desc gzip = {TN_DEFLATE_GZIP, 15};
+        if (!f->gz && !(f->gz = tn_inflate_new(&gzip))) return TN_ENOMEM;
+        tn_inflate_reset(f->gz, false);
+        h->name = tn_str_c("X-Consumed-Content-Encoding");
+        f->inflating = 1;
+        return 0;
+    }
+    return 0;
+}
+
+#else
+// Without the codec (TN_ENABLE_DEFLATE=0) a fetch never asks for gzip and
+// hands every body on as it is.
+TN__PRIVATE bool tn__fetch_inflate(tn_fetch *f, const char *p, size_t n) { return tn__fetch_take_bytes(f, p, n); }
+TN__PRIVATE int tn__fetch_start_inflate(tn_fetch *f) {
+    f->inflating = f->inflate_end = 0;
+    return 0;
+}
+#endif
 
 // Hands body bytes on, inflated or as they are (or drops those of a
 // redirect). Returns false when the fetch ended here.
@@ -672,28 +707,6 @@ TN__PRIVATE void tn__fetch_bad_head(tn_fetch *f, const char *p, size_t len, size
     }
     first[shown] = '\0';
     tn__fetch_fail(f, TN_EPARSE, "a malformed answer: \"%s\"%s", first, shown < len && p[shown] != '\r' ? "..." : "");
-}
-
-// decompress_response: a gzip body is inflated, and its Content-Encoding
-// line becomes X-Consumed-Content-Encoding (as Tornado). Returns 0 or TN_ENOMEM.
-TN__PRIVATE int tn__fetch_start_inflate(tn_fetch *f) {
-    tn_fetch_response *r = &f->resp;
-    f->inflating = f->inflate_end = 0;
-    f->inflated = 0;
-    if (!f->decompress || f->redirecting || f->framing.body == TN_HTTP_BODY_NONE) return 0;
-    for (size_t i = 0; i < r->num_headers; i++) {
-        tn_header *h = &f->headers[i];
-        tn_str v = tn__http_trim(h->value.ptr, h->value.len);
-        if (!tn__fetch_is(h->name, "Content-Encoding") || !(tn__fetch_is(v, "gzip") || tn__fetch_is(v, "x-gzip")))
-            continue;
-        static const tn_inflate_desc gzip = {TN_DEFLATE_GZIP, 15};
-        if (!f->gz && !(f->gz = tn_inflate_new(&gzip))) return TN_ENOMEM;
-        tn_inflate_reset(f->gz, false);
-        h->name = tn_str_c("X-Consumed-Content-Encoding");
-        f->inflating = 1;
-        return 0;
-    }
-    return 0;
 }
 
 // The final head is in: decide the body's framing and what to do with it.

@@ -82,6 +82,7 @@ TN_API bool tn_http_compressible(tn_str ct) {
     return tn__gzip_ends_with(t, "+json") || tn__gzip_ends_with(t, "+xml");
 }
 
+#if TN_ENABLE_DEFLATE
 TN__INTERNAL int tn__gzip_append(tn_deflate *z, tn_buf *out, const void *in, size_t len, int flush) {
     const char *p = TN__CAST(const char *, in);
     for (;;) {
@@ -98,6 +99,7 @@ TN__INTERNAL int tn__gzip_append(tn_deflate *z, tn_buf *out, const void *in, siz
         if (r == 1 || (flush == TN_DEFLATE_NO_FLUSH && !len && out_len < room)) return 0;
     }
 }
+#endif
 
 TN__INTERNAL int tn__gzip_etag(tn_buf *out, tn_str etag) {
     size_t at = etag.len && etag.ptr[etag.len - 1] == '"' ? etag.len - 1 : etag.len;

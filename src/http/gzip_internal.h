@@ -12,8 +12,10 @@
 #define TN__GZIP_ETAG_SUFFIX "-gzip"
 
 // Compresses `len` bytes with `flush` (tn_deflate_update's), appending all
-// the output to `out`. Returns 0 or TN_ENOMEM.
+// the output to `out`. Returns 0 or TN_ENOMEM. Only with the codec.
+#if TN_ENABLE_DEFLATE
 TN__INTERNAL int tn__gzip_append(tn_deflate *z, tn_buf *out, const void *in, size_t len, int flush);
+#endif
 // Appends `etag` with TN__GZIP_ETAG_SUFFIX before its closing quote (at
 // the end if it has none). Returns 0 or TN_ENOMEM.
 TN__INTERNAL int tn__gzip_etag(tn_buf *out, tn_str etag);

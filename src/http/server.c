@@ -212,7 +212,9 @@ TN__PRIVATE void tn__hserver_free_mem(tn_http_server *srv) {
         srv->free_reqs = r->next_free;
         tn__hreq_free_mem(r);
     }
+#if TN_ENABLE_DEFLATE
     tn_deflate_free(srv->gz_spare);
+#endif
     tn__free(srv);
 }
 
@@ -458,7 +460,9 @@ TN__PRIVATE void tn__hreq_free_mem(tn__hreq *r) {
     tn_buf_free(&r->resp);
     tn_buf_free(&r->out);
     tn_buf_free(&r->gzbuf);
+#if TN_ENABLE_DEFLATE
     tn_deflate_free(r->gz);
+#endif
     tn__free(r->headers);
     if (r->ext) r->ext_free(r->ext);
     tn__free(r);
@@ -812,6 +816,7 @@ TN__PRIVATE bool tn__status_has_body(int status) {
 
 // ---- compress_response (the rules: >>gzip)
 
+#if TN_ENABLE_DEFLATE
 // The compressor goes back to the server for the next gzipped response
 // (one kept: a steady state allocates none), or is freed.
 TN__PRIVATE void tn__hreq_gzip_done(tn__hreq *r) {
@@ -890,6 +895,13 @@ TN__PRIVATE void tn__hreq_gzip_start(tn__hreq *r, bool finishing) {
     r->gzipping = 1;
     if (finishing) tn__hreq_gzip_body(r);
 }
+
+#else
+// Without the codec (TN_ENABLE_DEFLATE=0) nothing is compressed.
+TN__PRIVATE void tn__hreq_gzip_done(tn__hreq *r) { r->gzipping = 0; }
+TN__PRIVATE void tn__hreq_gzip_body(tn__hreq *r) { (void)r; }
+TN__PRIVATE void tn__hreq_gzip_start(tn__hreq *r, bool finishing) { (void)r, (void)finishing; }
+#endif
 
 // Builds the status line and headers into srv->out for connection c.
 TN__PRIVATE void tn__hreq_write_head(tn__hreq *r, bool finishing) {

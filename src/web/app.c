@@ -289,6 +289,8 @@ TN__PRIVATE bool tn__app_desc_supported(const tn_app_desc *d) {
     if (!TN_ENABLE_XSRF && d->xsrf_cookies) need = "xsrf_cookies needs TN_ENABLE_XSRF";
     if (!TN_ENABLE_STATIC && (d->static_path || d->static_files)) need = "static_path needs TN_ENABLE_STATIC";
     if (!TN_ENABLE_TEMPLATES && d->template_path) need = "template_path needs TN_ENABLE_TEMPLATES";
+    if (!TN_ENABLE_DEFLATE && (d->compress_response || d->server.compress_response))
+        need = "compress_response needs TN_ENABLE_DEFLATE";
     if (need) TN__LOGE("tn_app_new: %s", need);
     return !need;
 }
