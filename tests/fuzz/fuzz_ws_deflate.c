@@ -8,43 +8,13 @@
 // must end every connection and leak nothing (ASan).
 #define TORNADO_IMPLEMENTATION
 #include "../../tornado.h"
-#include <arpa/inet.h>
-#include <fcntl.h>
-#include <netinet/in.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
-static int closes;
+#include "ws_harness.h"
 
 static void echo(tn_ws *ws, const char *data, size_t len, bool binary) { tn_ws_send(ws, data, len, binary); }
-static void on_close(tn_ws *ws, int code, const char *reason) {
-    (void)ws, (void)code, (void)reason;
-    closes++;
-}
 static const tn_ws_compression pmd = {.min_size = 1};
-static tn_ws_class echo_ws = {.on_message = echo, .on_close = on_close, .max_message_size = 4096,
+static tn_ws_class echo_ws = {.on_message = echo, .on_close = ws_fuzz_count_close, .max_message_size = 4096,
                               .close_timeout = 0.05, .compression = &pmd};
 static const tn_route routes[] = {TN_WS_ROUTE("/ws", &echo_ws), {0}};
-
-static tn_loop *loop;
-static int port;
-
-static void setup(void) {
-    tn_log_set_level(TN_LOG_NONE);
-    loop = tn_loop_new(NULL);
-    tn_app_desc d;
-    memset(&d, 0, sizeof d);
-    d.routes = routes;
-    d.no_access_log = true;
-    tn_app *app = tn_app_new(loop, &d);
-    tn_bind_desc b;
-    memset(&b, 0, sizeof b);
-    b.host = "127.0.0.1";
-    if (!app || tn_app_listen_on(app, &b) != 0) abort();
-    port = tn_app_port(app);
-}
 
 // The handshake with an offer chosen by `pick`.
 static void handshake(tn_buf *out, uint8_t pick) {
@@ -78,30 +48,12 @@ static void frames(tn_buf *out, const uint8_t *p, size_t n) {
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
-    if (!loop) setup();
+    ws_fuzz_setup(routes);
     if (size < 1 || size > 16384) return 0;  // fits the socket buffers: written at once
     tn_buf bytes = {0};
     handshake(&bytes, data[0]);
     frames(&bytes, data + 1, size - 1);
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a;
-    memset(&a, 0, sizeof a);
-    a.sin_family = AF_INET;
-    a.sin_port = htons((uint16_t)port);
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (connect(fd, (struct sockaddr *)&a, sizeof a) != 0) abort();
-    if (send(fd, bytes.data, bytes.len, MSG_NOSIGNAL) != (ssize_t)bytes.len) abort();
+    ws_fuzz_exchange(bytes.data, bytes.len);
     tn_buf_free(&bytes);
-    shutdown(fd, SHUT_WR);
-    fcntl(fd, F_SETFL, O_NONBLOCK);
-    int before = closes;
-    for (int i = 0; i < 10000 && closes == before; i++) {  // until on_close has run
-        tn_loop_run_once(loop, 0.01);
-        char buf[65536];
-        while (recv(fd, buf, sizeof buf, 0) > 0) {
-        }
-    }
-    if (closes == before) abort();  // the server must end every connection
-    close(fd);
     return 0;
 }
