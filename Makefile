@@ -137,7 +137,11 @@ LDLIBS_tls    := $(TLS_LIBS)
 IMPL_CC_cxx   := $(CXX) -x c++ -std=c++17
 LINK_cxx      := $(CXX)
 
-CONFIGS := default poll nothreads cxx valgrind tls
+# Without the codec: WebSockets uncompressed, nothing gzipped (tests that
+# need compression are compiled out there).
+CFG_nodeflate := $(SAN) -DTN_ENABLE_DEFLATE=0
+
+CONFIGS := default poll nothreads cxx valgrind tls nodeflate
 
 # The portability matrix (tests/run.sh matrix; tools: tests/setup.sh): the
 # unit suite on kqueue (libkqueue, built here), with clang, 32-bit,
