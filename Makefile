@@ -72,6 +72,12 @@ build/wsclient_tls: tests/apps/wsclient.c tornado.h
 	$(CC) -O1 -g $(WARN) $(SAN) -DTN_ENABLE_TLS=1 -o $@ $< $(TLS_LIBS) $(LIBS)
 tls-apps: $(TLS_APPS)
 
+# A console control event raised in-process, under wine
+# (tests/integration/test_windows.py).
+build/windows/winctrl.exe: tests/apps/winctrl.c tornado.h
+	@mkdir -p $(@D)
+	$(WIN_CC) -O2 -g $(WARN) -o $@ $< $(WIN_LIBS)
+
 # The C analogue of `python -m tornado.httpclient URL`: build/fetch --help
 build/fetch: tools/fetch.c tornado.h
 	@mkdir -p $(@D)
