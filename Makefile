@@ -72,6 +72,12 @@ build/wsclient_tls: tests/apps/wsclient.c tornado.h
 	$(CC) -O1 -g $(WARN) $(SAN) -DTN_ENABLE_TLS=1 -o $@ $< $(TLS_LIBS) $(LIBS)
 tls-apps: $(TLS_APPS)
 
+# examples/websocket without the codec (TN_ENABLE_DEFLATE=0), for
+# tests/integration/test_ws_nodeflate.py.
+build/websocket_nodeflate: examples/websocket.c tornado.h
+	@mkdir -p $(@D)
+	$(CC) -O1 -g $(WARN) $(SAN) -DTN_ENABLE_DEFLATE=0 -o $@ $< $(LIBS)
+
 # A console control event raised in-process, under wine
 # (tests/integration/test_windows.py).
 build/windows/winctrl.exe: tests/apps/winctrl.c tornado.h
