@@ -19196,7 +19196,7 @@ TN__INTERNAL void tn__ws_pmd_free(tn__ws_pmd *p);
 
 #include <string.h>
 
-#if TN_ENABLE_WEBSOCKET && TN_ENABLE_DEFLATE  // the whole module (base/config.h)
+#if TN_ENABLE_WEBSOCKET && TN_ENABLE_DEFLATE  // the module (base/config.h), on the codec
 
 // One direction of a connection: its codec settings and, while it lives, its codec.
 typedef struct tn__pmd_dir {
@@ -20278,7 +20278,8 @@ TN__PRIVATE int tn__ws_client_url(const char *url, tn_url *u, char *host, size_t
     return 0;
 }
 
-// Makes the connection's state: ws with its handshake, the request built.
+// Makes the connection's state: ws with its handshake, the request built
+// (compression without the codec: TN_ENOTSUP).
 TN__PRIVATE int tn__ws_client_new(tn_loop *loop, const tn_ws_connect_desc *d, const tn_url *u, tn_ws **out) {
     if (d->compression && !TN_ENABLE_DEFLATE) {
         TN__LOGW("websocket client: compression needs TN_ENABLE_DEFLATE");

@@ -13,7 +13,7 @@
 
 #include <string.h>
 
-#if TN_ENABLE_WEBSOCKET && TN_ENABLE_DEFLATE  // the whole module (base/config.h)
+#if TN_ENABLE_WEBSOCKET && TN_ENABLE_DEFLATE  // the module (base/config.h), on the codec
 
 // One direction of a connection: its codec settings and, while it lives, its codec.
 typedef struct tn__pmd_dir {
