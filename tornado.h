@@ -9637,6 +9637,10 @@ TN__INTERNAL void tn__loop_add_drainer(tn_loop *loop, tn__drainer *d);
 // Safe to call twice, and for a drainer never added.
 TN__INTERNAL void tn__loop_remove_drainer(tn_loop *loop, tn__drainer *d);
 TN__INTERNAL void tn__loop_wake(tn_loop *loop);
+// Gives fd's handler to a new owner (cb, arg, events) in one backend call
+// instead of a remove and an add; events already fired for the old owner
+// are not delivered to the new one. Adds the handler if fd has none.
+TN__INTERNAL int tn__loop_pass_handler(tn_loop *loop, int fd, int events, tn_io_cb cb, void *arg);
 TN__INTERNAL char *tn__loop_scratch(tn_loop *loop, size_t *cap);
 TN__INTERNAL tn_buf *tn__loop_buf(tn_loop *loop);
 // The loop's clock read now (tn_loop_time is the iteration's reading).
@@ -10158,6 +10162,19 @@ TN_API int tn_loop_update_handler(tn_loop *loop, int fd, int events) {
     int r = tn__be_ctl(loop, TN__BE_MOD, fd, events);
     if (r == 0) loop->handlers[fd].events = events;
     return r;
+}
+
+TN__INTERNAL int tn__loop_pass_handler(tn_loop *loop, int fd, int events, tn_io_cb cb, void *arg) {
+    if (fd < 0 || fd >= loop->handlers_cap || !loop->handlers[fd].active)
+        return tn_loop_add_handler(loop, fd, events, cb, arg);
+    if (!cb) return TN_EINVAL;
+    int r = tn_loop_update_handler(loop, fd, events);
+    if (r) return r;
+    tn__handler *h = &loop->handlers[fd];
+    h->cb = cb;
+    h->arg = arg;
+    h->gen++;  // tn__loop_dispatch skips what fired for the old owner
+    return 0;
 }
 
 TN_API int tn_loop_remove_handler(tn_loop *loop, int fd) {
@@ -12278,10 +12295,14 @@ TN__INTERNAL int tn__stream_write(tn_stream *s, const void *data, size_t len, tn
 // Drops the write callback of the queued file (the request that queued it
 // is gone): for the http server, whose requests can go before their file is sent.
 TN__INTERNAL void tn__stream_forget_file_cb(tn_stream *s);
-// tn_stream_new; `flags_set`: fd is already non-blocking and close-on-exec
-// (the library's own sockets: accept4, SOCK_NONBLOCK), which saves three
-// fcntl calls per connection (tcp.c).
-TN__INTERNAL tn_stream *tn__stream_new(tn_loop *loop, int fd, const tn_stream_desc *desc, bool flags_set);
+// tn__stream_new's flags. NONBLOCK: fd is already non-blocking and
+// close-on-exec (the library's own sockets: accept4, SOCK_NONBLOCK), which
+// saves three fcntl calls per connection. ADOPT: fd may be watched by the
+// loop for its previous owner (a connect), whose handler the stream takes
+// over: one backend call instead of two.
+enum { TN__STREAM_NONBLOCK = 1, TN__STREAM_ADOPT = 2 };
+// tn_stream_new with TN__STREAM_* flags (tcp.c).
+TN__INTERNAL tn_stream *tn__stream_new(tn_loop *loop, int fd, const tn_stream_desc *desc, int flags);
 // Sets max_write_buffer_size after the stream was made (the http server
 // hands a detached connection to a new owner with its own cap).
 TN__INTERNAL void tn__stream_set_max_write(tn_stream *s, size_t max);
@@ -12865,13 +12886,18 @@ TN__PRIVATE void tn__stream_handle_close(tn__handle *h) {
     tn__stream_close(TN__CAST(tn_stream *, (void *)h), TN_ECANCELED);
 }
 
-TN__INTERNAL tn_stream *tn__stream_new(tn_loop *loop, int fd, const tn_stream_desc *desc, bool flags_set) {
+// A stream that could not be made takes its descriptor with it.
+TN__PRIVATE tn_stream *tn__stream_new_failed(tn_loop *loop, int fd, tn_stream *s, int flags) {
+    if (flags & TN__STREAM_ADOPT) tn_loop_remove_handler(loop, fd);
+    tn__sock_close(fd);
+    tn__free(s);
+    return NULL;
+}
+
+TN__INTERNAL tn_stream *tn__stream_new(tn_loop *loop, int fd, const tn_stream_desc *desc, int flags) {
     tn_stream *s = TN__CAST(tn_stream *, tn__calloc(1, sizeof *s));
-    if (!s || (!flags_set && tn__set_nonblock_cloexec(fd) != 0)) {
-        tn__free(s);
-        tn__sock_close(fd);
-        return NULL;
-    }
+    if (!s || (!(flags & TN__STREAM_NONBLOCK) && tn__set_nonblock_cloexec(fd) != 0))
+        return tn__stream_new_failed(loop, fd, s, flags);
     s->loop = loop;
     s->fd = fd;
     s->max_buffer = TN_DEFAULT_MAX_BUFFER_SIZE;
@@ -12882,12 +12908,11 @@ TN__INTERNAL tn_stream *tn__stream_new(tn_loop *loop, int fd, const tn_stream_de
         s->user_data = desc->user_data;
     }
     s->events = TN_IO_READ;
-    int r = tn_loop_add_handler(loop, fd, s->events, tn__stream_on_io, s);
+    int r = (flags & TN__STREAM_ADOPT) ? tn__loop_pass_handler(loop, fd, s->events, tn__stream_on_io, s)
+                                       : tn_loop_add_handler(loop, fd, s->events, tn__stream_on_io, s);
     if (r) {
         TN__LOGE("stream: cannot watch fd %d: %s", fd, tn_strerror(r));
-        tn__sock_close(fd);
-        tn__free(s);
-        return NULL;
+        return tn__stream_new_failed(loop, fd, s, flags);
     }
     s->handle.close = tn__stream_handle_close;
     tn__loop_add_handle(loop, &s->handle);
@@ -12895,7 +12920,7 @@ TN__INTERNAL tn_stream *tn__stream_new(tn_loop *loop, int fd, const tn_stream_de
 }
 
 TN_API tn_stream *tn_stream_new(tn_loop *loop, int fd, const tn_stream_desc *desc) {
-    return tn__stream_new(loop, fd, desc, false);
+    return tn__stream_new(loop, fd, desc, 0);
 }
 
 TN__PRIVATE tn__rcb tn__rcb_read(tn_stream_read_cb cb) {
@@ -13295,7 +13320,7 @@ TN__PRIVATE void tn__server_on_accept(tn_loop *loop, int lfd, int events, void *
         tn__sock_setsockopt(c, SOL_SOCKET, SO_NOSIGPIPE, &one, sizeof one);
 #endif
 #if defined(TN__HAVE_ACCEPT4)
-        tn_stream *s = tn__stream_new(loop, c, &srv->desc.stream, true);
+        tn_stream *s = tn__stream_new(loop, c, &srv->desc.stream, TN__STREAM_NONBLOCK);
 #else
         tn_stream *s = tn_stream_new(loop, c, &srv->desc.stream);
 #endif
@@ -13419,14 +13444,14 @@ TN__PRIVATE void tn__connect_finish(tn__connect *c, int status, tn_stream *s) {
 
 TN__PRIVATE void tn__connect_try_next(tn__connect *c);
 
+// The stream takes over the connect's handler, if the socket had to be watched.
 TN__PRIVATE void tn__connect_established(tn__connect *c) {
     int fd = c->fd;
-    tn_loop_remove_handler(c->loop, fd);
     c->fd = -1;
 #if defined(SOCK_NONBLOCK) && defined(SOCK_CLOEXEC)
-    tn_stream *s = tn__stream_new(c->loop, fd, &c->sdesc, true);  // tn__socket set both
+    tn_stream *s = tn__stream_new(c->loop, fd, &c->sdesc, TN__STREAM_NONBLOCK | TN__STREAM_ADOPT);  // tn__socket set both
 #else
-    tn_stream *s = tn_stream_new(c->loop, fd, &c->sdesc);
+    tn_stream *s = tn__stream_new(c->loop, fd, &c->sdesc, TN__STREAM_ADOPT);
 #endif
     int r = s ? 0 : TN_ENOMEM;
     if (s && c->tls && (r = tn_stream_start_tls(s, c->tls, c->tls_host)) != 0) {
@@ -13458,6 +13483,30 @@ TN__PRIVATE void tn__connect_on_io(tn_loop *loop, int fd, int events, void *arg)
     tn__connect_try_next(c);
 }
 
+// 127.0.0.0/8 or ::1 (also as ::ffff:127.x.y.z).
+TN__PRIVATE bool tn__addr_is_loopback(const tn_addr *a) {
+    const struct sockaddr *sa = tn__sa(a);
+    if (sa->sa_family == AF_INET)
+        return (ntohl(((const struct sockaddr_in *)(const void *)sa)->sin_addr.s_addr) >> 24) == 127;
+    if (sa->sa_family != AF_INET6) return false;
+    const struct in6_addr *in6 = &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr;
+    return IN6_IS_ADDR_LOOPBACK(in6) || (IN6_IS_ADDR_V4MAPPED(in6) && in6->s6_addr[12] == 127);
+}
+
+// Over loopback the kernel runs the whole handshake inside connect(), which
+// still says EINPROGRESS: one poll finds it done (or refused), where
+// watching the socket costs an add, a wait and a remove. Returns true if it
+// handled the outcome.
+TN__PRIVATE bool tn__connect_check_now(tn__connect *c, int fd) {
+    struct pollfd p;
+    p.fd = fd;
+    p.events = POLLOUT;
+    p.revents = 0;
+    if (tn__os_poll(&p, 1, 0) != 1) return false;
+    tn__connect_on_io(c->loop, fd, (p.revents & (POLLERR | POLLHUP)) ? TN_IO_ERROR : TN_IO_WRITE, c);
+    return true;
+}
+
 TN__PRIVATE void tn__connect_try_next(tn__connect *c) {
     for (; c->next < c->naddrs; c->next++) {
         const tn_addr *a = &c->addrs[c->next];
@@ -13472,6 +13521,7 @@ TN__PRIVATE void tn__connect_try_next(tn__connect *c) {
             return;
         }
         if (errno == EINPROGRESS || errno == EINTR) {
+            if (tn__addr_is_loopback(a) && tn__connect_check_now(c, fd)) return;
             int r = tn_loop_add_handler(c->loop, fd, TN_IO_WRITE, tn__connect_on_io, c);
             if (r) tn__connect_finish(c, r, NULL);
             return;
