@@ -872,6 +872,8 @@ TN__PRIVATE void tn__hreq_gzip_vary(tn__hreq *r) {
 // Decides whether the response about to start is gzipped, and says so in
 // its headers. A response finishing now is compressed whole here, so its
 // Content-Length is the compressed size.
+// Every answer of a compressible type gets the Vary, a 304 and a file too:
+// a cache must not hand the form it keeps to a client that asked otherwise.
 TN__PRIVATE void tn__hreq_gzip_start(tn__hreq *r, bool finishing) {
     tn_handler *h = &r->pub;
     tn_http_server *srv = r->srv;
@@ -879,7 +881,7 @@ TN__PRIVATE void tn__hreq_gzip_start(tn__hreq *r, bool finishing) {
         !tn_http_compressible(tn_get_response_header(h, "Content-Type")))
         return;
     tn__hreq_gzip_vary(r);
-    if (!tn_http_gzip_acceptable(tn_get_header(h, "Accept-Encoding")) ||
+    if (!tn__status_has_body(r->status) || r->file_out || !tn_http_gzip_acceptable(tn_get_header(h, "Accept-Encoding")) ||
         tn_get_response_header(h, "Content-Encoding").ptr || tn_get_response_header(h, "Content-Range").ptr ||
         (r->head_method && (!finishing || tn_get_response_header(h, "Content-Length").ptr)) ||
         (finishing && r->out.len + r->lent_bytes < srv->desc.compress_min_length))
@@ -909,7 +911,7 @@ TN__PRIVATE void tn__hreq_write_head(tn__hreq *r, bool finishing) {
     bool body_allowed = tn__status_has_body(r->status);
     tn_buf *resp = &r->resp;
     int lost = 0;  // a header line could not be added
-    if (body_allowed && !r->file_out) tn__hreq_gzip_start(r, finishing);
+    tn__hreq_gzip_start(r, finishing);
     if (!body_allowed) {
         tn__hreq_drop_header(resp, "Content-Length");
         tn__hreq_drop_header(resp, "Transfer-Encoding");
@@ -1569,6 +1571,11 @@ TN__INTERNAL void tn__handler_set_ext(tn_handler *h, void *ext, void (*ext_free)
 TN__INTERNAL tn_buf *tn__handler_body(tn_handler *h) { return &TN__REQ(h)->out; }
 TN__INTERNAL void tn__handler_reset_headers(tn_handler *h) { tn__hreq_default_headers(TN__REQ(h)); }
 TN__INTERNAL bool tn__handler_deferred(const tn_handler *h) { return TN__REQ(h)->deferred; }
+
+TN__INTERNAL size_t tn__handler_compress_min(const tn_handler *h) {
+    const tn_http_server *srv = TN__REQ(h)->srv;
+    return TN_ENABLE_DEFLATE && srv && srv->desc.compress_response ? srv->desc.compress_min_length : SIZE_MAX;
+}
 TN__INTERNAL void tn__handler_nomem(tn_handler *h) { TN__REQ(h)->nomem = 1; }
 
 TN__INTERNAL bool tn__handler_draining(const tn_handler *h) {
