@@ -86,7 +86,8 @@ show() {
     curl -s -H "Accept-Encoding: gzip" -D - -o /dev/null "http://127.0.0.1:$2$3" |
         awk -v n="$1" 'tolower($1) ~ /content-(encoding|length)/ { v[tolower($1)] = $2 }
             END { gsub("\r", "", v["content-encoding:"]); gsub("\r", "", v["content-length:"]);
-                  printf "%-22s %-6s %8s bytes\n", n, v["content-encoding:"] == "" ? "plain" : v["content-encoding:"], v["content-length:"] }'
+                  printf "%-22s %-6s %8s bytes\n", n, v["content-encoding:"] == "" ? "plain" : v["content-encoding:"],
+                         v["content-length:"] == "" ? "chunked" : v["content-length:"] }'
 }
 echo "page.html: $(wc -c < $D/static/page.html) bytes"
 show "hello tn off" $PORT_OFF /
