@@ -15838,11 +15838,13 @@ struct tn_http_server {
     size_t nconns;
     tn__hreq *free_reqs;       // finished requests kept for reuse
     int nfree;
+    tn__hreq *releasing;       // finished requests whose callback has yet to return
+    int release_queued;        // a tn__hserver_release_cb is on the loop's queue
     tn_buf out;                // responses to pipelined requests, written as one
     tn__hconn *out_conn;       // whose responses `out` holds
     int flush_queued;          // a tn__hserver_flush_cb is on the loop's queue
     int queued;                // callbacks on the loop's queue that hold srv
-                               // (the flush, requests' releases)
+                               // (the flush, the releases, deferred requests' releases)
     int stopped;               // freed by the last of them, which must still find it
     tn__tlist idle, header, body;  // waiting for a request to start, for the
                                    // rest of its head, for its body
@@ -15924,7 +15926,8 @@ struct tn__hreq {
         deferred : 1, dispatching : 1, body_done : 1, released : 1, file_out : 1,
         file_pending : 1,  // tn_send_file's body is on its way: the request is the file's
         nomem : 1,         // the handler's answer lost bytes (out of memory): 500, or a cut
-        gzipping : 1;      // the body goes out through gz
+        gzipping : 1,      // the body goes out through gz
+        release_pending : 1;  // on srv->releasing: only tn__hserver_release_cb releases it
 };
 
 #define TN__REQ(h) ((tn__hreq *)(void *)(h))
@@ -15984,12 +15987,17 @@ TN__PRIVATE void tn__hreq_free_mem(tn__hreq *r);
 
 // What a stopped server's queued callbacks may still touch: the server and
 // its pool of requests (a release may be queued for a request in it).
-TN__PRIVATE void tn__hserver_free_mem(tn_http_server *srv) {
-    while (srv->free_reqs) {
-        tn__hreq *r = srv->free_reqs;
-        srv->free_reqs = r->next_free;
+TN__PRIVATE void tn__hreq_free_list(tn__hreq *r) {
+    while (r) {
+        tn__hreq *next = r->next_free;
         tn__hreq_free_mem(r);
+        r = next;
     }
+}
+
+TN__PRIVATE void tn__hserver_free_mem(tn_http_server *srv) {
+    tn__hreq_free_list(srv->free_reqs);
+    tn__hreq_free_list(srv->releasing);  // their release could not be queued
 #if TN_ENABLE_DEFLATE
     tn_deflate_free(srv->gz_spare);
 #endif
@@ -16248,7 +16256,7 @@ TN__PRIVATE void tn__hreq_free_mem(tn__hreq *r) {
 
 TN__PRIVATE void tn__hreq_release(tn__hreq *r) {
     tn_http_server *srv = r->srv;
-    if (r->released) return;
+    if (r->released || r->release_pending) return;
     r->released = 1;
     tn__loop_remove_handle(&r->handle);
     tn__hreq_drop_lent(r);
@@ -16268,18 +16276,48 @@ TN__PRIVATE void tn__hreq_release(tn__hreq *r) {
 }
 
 TN__PRIVATE void tn__hreq_release_cb(tn_loop *loop, void *arg) {
-    tn__hreq *r = TN__CAST(tn__hreq *, arg);
-    tn_http_server *srv = r->srv;
     (void)loop;
-    tn__hreq_release(r);
-    if (srv) tn__hserver_unqueue(srv);
+    tn__hreq_release(TN__CAST(tn__hreq *, arg));
+}
+
+TN__PRIVATE void tn__hserver_release_cb(tn_loop *loop, void *arg) {
+    tn_http_server *srv = TN__CAST(tn_http_server *, arg);
+    tn__hreq *r = srv->releasing;
+    (void)loop;
+    srv->releasing = NULL;
+    srv->release_queued = 0;
+    while (r) {
+        tn__hreq *next = r->next_free;
+        r->release_pending = 0;
+        tn__hreq_release(r);
+        r = next;
+    }
+    tn__hserver_unqueue(srv);
+}
+
+TN__PRIVATE void tn__hserver_release_soon(tn_http_server *srv) {
+    if (srv->release_queued) return;
+    if (tn_loop_add_callback(srv->loop, tn__hserver_release_cb, srv) == 0) srv->release_queued = 1, srv->queued++;
 }
 
 // Releases r once the callback in progress has returned (its caller may
-// still hold h). The server outlives the wait, even when stopped meanwhile
-// (tn_loop_free stops it before it runs what is queued).
+// still hold h). The server's requests wait on its list, so that a loop
+// queue that cannot grow loses none: the next release queues them all, or
+// the server frees them when it goes. The server outlives the wait, even
+// when stopped meanwhile (tn_loop_free stops it before it runs what is
+// queued). A request deferred past its server is the loop's handle, freed
+// with the loop if its release cannot be queued.
 TN__PRIVATE void tn__hreq_release_soon(tn__hreq *r) {
-    if (tn_loop_add_callback(r->loop, tn__hreq_release_cb, r) == 0 && r->srv) r->srv->queued++;
+    tn_http_server *srv = r->srv;
+    if (!srv) {
+        (void)tn_loop_add_callback(r->loop, tn__hreq_release_cb, r);
+        return;
+    }
+    if (r->release_pending) return;
+    r->release_pending = 1;
+    r->next_free = srv->releasing;
+    srv->releasing = r;
+    tn__hserver_release_soon(srv);
 }
 
 // ---- reading a request
@@ -17217,7 +17255,7 @@ TN__PRIVATE void tn__hserver_free(tn_http_server *srv) {
         tn_stream_set_close_callback(c->stream, NULL, NULL);
         tn_stream_close(c->stream);
         tn__hconn_on_close(c->stream, TN_ECANCELED, c);
-        if (r && !r->released) {
+        if (r && !r->released && !r->release_pending) {
             // Still deferred: it outlives the server, and the loop frees it
             // if it never finishes.
             r->srv = NULL;
@@ -17237,6 +17275,7 @@ TN__PRIVATE void tn__hserver_free(tn_http_server *srv) {
     tn__free(srv->server_header);
     tn_tls_ctx_free(srv->tls);
     srv->stopped = 1;
+    if (srv->releasing) tn__hserver_release_soon(srv);  // a last try: a caller may still hold one
     if (!srv->queued) tn__hserver_free_mem(srv);
 }
 

@@ -223,13 +223,12 @@ TF_SCENARIO(web_static_gzip) {
         TF_ERR("tn_http_test_new");
         return;
     }
-    // Two answers finished inside their callbacks first: a file finished
-    // later (tn_send_file's) while the loop's callback queue still has to
-    // grow loses its request object when that fails (tn__hreq_release_soon:
-    // not fixed yet), which is not what this scenario is about.
+    // The sidecar first: a file finished after its callback (tn_send_file's)
+    // while the loop's callback queue has yet to grow used to lose its
+    // request object when that growth failed.
+    fetch(t, "/static/pre.txt", NULL, gz_text);
     fetch(t, "/static/big.txt", NULL, gz_text);
     fetch(t, "/", NULL, "Hello, world");
-    fetch(t, "/static/pre.txt", NULL, gz_text);
     fetch(t, "/static/a.txt", NULL, "static text\n");
     tn_http_test_free(t);
 }
