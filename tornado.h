@@ -11952,6 +11952,10 @@ TN__PRIVATE SSL_CTX *tn__tls_ssl_ctx(tn_tls_ctx *c, const tn_tls_desc *d, const 
     // Partial and moving writes: the stream's write buffer moves as it grows.
     SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER |
                               SSL_MODE_RELEASE_BUFFERS);
+    // Read ahead (as nginx): a record in one recv instead of its 5-byte
+    // header and then its body; what is read beyond it waits in OpenSSL's
+    // buffer, where tn__tls_pending sees it.
+    SSL_CTX_set_read_ahead(ctx, 1);
     // Many clients close without close_notify; HTTP's framing tells a cut body.
     SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION | SSL_OP_NO_COMPRESSION | SSL_OP_IGNORE_UNEXPECTED_EOF);
     bool ok = SSL_CTX_set_cipher_list(ctx, d->ciphers ? d->ciphers : TN__TLS_CIPHERS) == 1;
