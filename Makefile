@@ -71,6 +71,14 @@ build/fetch_tls: tools/fetch.c tornado.h
 build/wsclient_tls: tests/apps/wsclient.c tornado.h
 	@mkdir -p $(@D)
 	$(CC) -O1 -g $(WARN) $(SAN) -DTN_ENABLE_TLS=1 -o $@ $< $(TLS_LIBS) $(LIBS)
+# The two chat examples with TLS, for tests/integration/test_tls_browser.py.
+TLS_APPS += build/chat_tls build/websocket_tls
+build/chat_tls: $(wildcard examples/chat/*.c) tornado.h
+	@mkdir -p $(@D)
+	$(CC) -O1 -g $(WARN) -DTN_ENABLE_TLS=1 -o $@ $(CURDIR)/examples/chat/chat.c $(TLS_LIBS) $(LIBS)
+build/websocket_tls: examples/websocket.c tornado.h
+	@mkdir -p $(@D)
+	$(CC) -O1 -g $(WARN) -DTN_ENABLE_TLS=1 -o $@ $< $(TLS_LIBS) $(LIBS)
 tls-apps: $(TLS_APPS)
 
 # examples/websocket without the codec (TN_ENABLE_DEFLATE=0), for

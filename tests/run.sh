@@ -47,6 +47,7 @@ compile)
     check "compile: clang C99 -pedantic" $MAKE -s -f tests/compile/Makefile CC=clang c99
     check "compile: clang C11 -pedantic" $MAKE -s -f tests/compile/Makefile CC=clang c11
     check "compile: clang++ C++17" $MAKE -s -f tests/compile/Makefile CXX=clang++ cxx17
+    check "compile: C++17 with TLS on (OpenSSL), linked and run" $MAKE -s -f tests/compile/Makefile cxx17-tls
     check "compile: two TORNADO_STATIC units link into one program" $MAKE -s -f tests/compile/Makefile static
     check "compile: every global symbol has the tn_ prefix" $MAKE -s -f tests/compile/Makefile prefix
     check "compile: TN_ENABLE_THREADS=0 references no pthread symbol" $MAKE -s -f tests/compile/Makefile nothreads

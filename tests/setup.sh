@@ -81,6 +81,9 @@ checks() {
     # TLS builds (the tls unit config, tests/apps/tlsapp) and test_tls.py's certificates
     need "libssl-dev (OpenSSL 3 headers and libraries)" libssl-dev pkg-config --exists openssl
     need "openssl (makes test certificates, s_client)" openssl    have openssl
+    need "testssl (testssl.sh scans the TLS server: test_testssl.py)" testssl.sh have testssl
+    need "certutil (a trusted test CA for Chromium: NSS db)" libnss3-tools have certutil
+    need "strace (counts the TLS server's reads: test_tls_reads.py)" strace have strace
     # the integration tests' clients
     need "python3 ($PY runs the Python tests)"  python3           test -x "$PY"
     need "websockets (Python module, for $PY)"  python3-websockets pymod websockets

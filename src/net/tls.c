@@ -15,6 +15,7 @@
 #  include <arpa/inet.h>
 #  include <errno.h>
 #  include <sys/socket.h>
+#  include <openssl/crypto.h>
 #  include <openssl/err.h>
 #  include <openssl/ssl.h>
 #  include <openssl/x509v3.h>
@@ -195,6 +196,10 @@ TN__PRIVATE SSL_CTX *tn__tls_ssl_ctx(tn_tls_ctx *c, const tn_tls_desc *d, const 
     // Partial and moving writes: the stream's write buffer moves as it grows.
     SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER |
                               SSL_MODE_RELEASE_BUFFERS);
+    // Read ahead (as nginx): a record in one recv instead of its 5-byte
+    // header and then its body; what is read beyond it waits in OpenSSL's
+    // buffer, where tn__tls_pending sees it.
+    SSL_CTX_set_read_ahead(ctx, 1);
     // Many clients close without close_notify; HTTP's framing tells a cut body.
     SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION | SSL_OP_NO_COMPRESSION | SSL_OP_IGNORE_UNEXPECTED_EOF);
     bool ok = SSL_CTX_set_cipher_list(ctx, d->ciphers ? d->ciphers : TN__TLS_CIPHERS) == 1;
@@ -291,6 +296,24 @@ TN_API tn_tls_ctx *tn_tls_ctx_new(const tn_tls_desc *d) {
 }
 
 TN_API void tn_tls_ctx_free(tn_tls_ctx *ctx) { tn__tls_ctx_release(ctx); }
+
+// OpenSSL's allocator signatures (with the caller's file and line, unused).
+TN__PRIVATE void *tn__tls_malloc(size_t n, const char *file, int line) {
+    (void)file, (void)line;
+    return tn__malloc(n);
+}
+TN__PRIVATE void *tn__tls_realloc(void *p, size_t n, const char *file, int line) {
+    (void)file, (void)line;
+    return tn__realloc(p, n);
+}
+TN__PRIVATE void tn__tls_free_block(void *p, const char *file, int line) {
+    (void)file, (void)line;
+    tn__free(p);
+}
+
+TN_API int tn_tls_use_library_allocator(void) {
+    return CRYPTO_set_mem_functions(tn__tls_malloc, tn__tls_realloc, tn__tls_free_block) == 1 ? 0 : TN_EBUSY;
+}
 
 TN__INTERNAL tn_tls_ctx *tn__tls_ctx_ref(tn_tls_ctx *ctx) {
     if (ctx) ctx->refs++;
@@ -485,6 +508,7 @@ TN_API tn_tls_ctx *tn_tls_ctx_new(const tn_tls_desc *desc) {
     return NULL;
 }
 TN_API void tn_tls_ctx_free(tn_tls_ctx *ctx) { (void)ctx; }
+TN_API int tn_tls_use_library_allocator(void) { return TN_ENOTSUP; }
 TN__INTERNAL tn_tls_ctx *tn__tls_ctx_ref(tn_tls_ctx *ctx) { return ctx; }
 TN__INTERNAL tn__tls *tn__tls_new(tn_tls_ctx *ctx, int fd, const char *host) {
     (void)ctx, (void)fd, (void)host;

@@ -62,5 +62,13 @@ typedef struct tn_tls_desc {
 TN_API tn_tls_ctx *tn_tls_ctx_new(const tn_tls_desc *desc);
 // Drops the caller's reference; streams still using the context keep it.
 TN_API void tn_tls_ctx_free(tn_tls_ctx *ctx);
+// Opt-in: OpenSSL's own blocks (sessions, records, certificates) come from
+// the library's allocator (TN_MALLOC, or the current loop's tn_allocator)
+// and count in tn_mem_get_stats. OpenSSL allows this only before its first
+// allocation: call it first in main, before any tn_tls_ctx_new. Returns 0,
+// TN_EBUSY when OpenSSL has allocated already (nothing changes), TN_ENOTSUP
+// without TLS. OpenSSL keeps global state until exit: those blocks stay
+// live, so a loop's tn_allocator that serves them must outlive them.
+TN_API int tn_tls_use_library_allocator(void);
 TN__END_DECLS
 #endif

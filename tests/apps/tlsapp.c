@@ -1,12 +1,16 @@
 // A server with a TLS listener and a plain one, for tests/integration/test_tls.py:
 //   build/tlsapp --port=0 --certfile=F [--keyfile=F] [--plain_port=0]
 //                [--sni_host=H --sni_certfile=F --sni_keyfile=F] [--ca_certs=F]
-//                [--static_path=D] [--header_timeout=S]
+//                [--static_path=D] [--header_timeout=S] [--library_allocator]
+// --library_allocator: OpenSSL allocates through tn_tls_use_library_allocator,
+// /mem says how many blocks the library holds, and the exit status is 5
+// unless OpenSSL's blocks too were all given back (OPENSSL_cleanup).
 // It logs "plain port M" (with --plain_port), then "Listening on port N" (TLS).
 #define TORNADO_IMPLEMENTATION
 #include "../../tornado.h"
 
 #include <arpa/inet.h>
+#include <openssl/crypto.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -29,7 +33,12 @@ static const tn_handler_class echo_class = {.post = echo_post};
 static void ws_echo(tn_ws *ws, const char *data, size_t len, bool binary) { tn_ws_send(ws, data, len, binary); }
 static tn_ws_class echo_ws = {.on_message = ws_echo, .max_message_size = 16 << 20};  // as examples/websocket
 
+// The library's live blocks (tn_mem_get_stats), in decimal.
+static void mem_get(tn_handler *h) { tn_writef(h, "%llu", (unsigned long long)tn_mem_get_stats().live); }
+static const tn_handler_class mem_class = {.get = mem_get};
+
 static const tn_route routes[] = {
+    {.pattern = "/mem", .handler = &mem_class},
     {.pattern = "/proto", .handler = &proto_class},
     {.pattern = "/big", .handler = &big_class},
     {.pattern = "/echo", .handler = &echo_class},
@@ -40,6 +49,7 @@ static const tn_route routes[] = {
 int main(int argc, char **argv) {
     int port = 0, plain_port = -1;
     double header_timeout = 0;
+    bool library_allocator = false;
     const char *certfile = NULL, *keyfile = NULL, *sni_host = NULL, *sni_certfile = NULL, *sni_keyfile = NULL, *ca_certs = NULL,
                *static_path = NULL;
     tn_options *opts = tn_options_new(&(tn_options_desc){
@@ -55,11 +65,14 @@ int main(int argc, char **argv) {
             {.name = "ca_certs", .type = TN_OPTION_STRING, .value = &ca_certs, .help = "require client certificates from this CA"},
             {.name = "header_timeout", .type = TN_OPTION_DURATION, .value = &header_timeout,
              .help = "the server's header_timeout (a stalled handshake's too)"},
+            {.name = "library_allocator", .type = TN_OPTION_BOOL, .value = &library_allocator,
+             .help = "OpenSSL allocates through the library"},
             {.name = "static_path", .type = TN_OPTION_STRING, .value = &static_path, .help = "serve files under /static/"},
             {0},
         }});
     if (!opts) return 1;
     tn_options_parse_command_line(opts, argc, argv);
+    if (library_allocator && tn_tls_use_library_allocator() != 0) return 3;
     tn_tls_cert sni = {.host = sni_host, .certfile = sni_certfile, .keyfile = sni_keyfile};
     tn_tls_ctx *tls = tn_tls_ctx_new(&(tn_tls_desc){.server = true,
                                                      .cert = {.certfile = certfile, .keyfile = keyfile},
@@ -70,6 +83,7 @@ int main(int argc, char **argv) {
         tn_options_free(opts);
         return 2;
     }
+    if (!library_allocator && tn_tls_use_library_allocator() != TN_EBUSY) return 4;  // too late: OpenSSL has allocated
     tn_loop *loop = tn_loop_new(NULL);
     tn_app *app = tn_app_new(loop, &(tn_app_desc){.routes = routes,
                                                   .static_path = static_path,
@@ -91,5 +105,6 @@ int main(int argc, char **argv) {
     tn_loop_start(loop);
     tn_loop_free(loop);
     tn_options_free(opts);
+    if (library_allocator) OPENSSL_cleanup();  // its global state, through our allocator too
     return tn_mem_get_stats().live == 0 ? 0 : 5;
 }

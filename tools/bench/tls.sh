@@ -2,11 +2,14 @@
 # HTTPS: examples/helloworld built with TLS against nginx (1 worker, the same
 # ECDSA P-256 certificate, `return 200`), one after the other, each pinned to
 # CPU 0, wrk on CPU 1. Prints requests per second and per server CPU-second,
-# keep-alive and with a full handshake per request (Connection: close).
-# Figures only; never pass/fail.   tools/bench/tls.sh [SECONDS]
+# keep-alive and with a full handshake per request (Connection: close), then
+# the RSS growth per idle TLS keep-alive connection (tools/bench/idle.py
+# --tls: IDLE connections, one request each).
+# Figures only; never pass/fail.   [IDLE=2000] tools/bench/tls.sh [SECONDS]
 set -e
 cd "$(dirname "$0")/../.."
 S=${1:-5}
+IDLE=${IDLE:-2000}
 B=build/bench-tls
 mkdir -p $B
 make -s tornado.h
@@ -29,6 +32,7 @@ run() {
         echo "$out" | awk -v n="$1" -v m=$mode -v r="$rps" -v c="$(( c1 - c0 ))" -v hz=$HZ -v s=$S \
             '/Requests\/sec/ {printf "%-10s %-10s %10.0f req/s  %10.0f req per server CPU-second\n", n, m, r, (c > 0 ? r * s * hz / c : 0)}'
     done
+    if [ "$IDLE" -gt 0 ]; then python3 tools/bench/idle.py $2 $3 $IDLE "$1 TLS" --tls; fi
 }
 
 taskset -c 0 $B/helloworld --port=$PORT_TN --quiet --certfile=$B/cert.pem --keyfile=$B/key.pem 2> /dev/null &
@@ -43,7 +47,8 @@ worker_processes 1;
 daemon off;
 pid $PWD/$B/nginx.pid;
 error_log $PWD/$B/nginx-error.log;
-events { worker_connections 4096; }
+worker_rlimit_nofile 20000;
+events { worker_connections 10000; }
 http {
     access_log off;
     server {
