@@ -136,7 +136,8 @@
     ================================
     Every connection has one deadline at a time, and is closed when it
     passes, to the timer tick, whatever the others do: header_timeout (20 s)
-    for a whole request head from its first byte or the accept,
+    for a whole request head from its first byte or the accept (and within
+    it tls_handshake_timeout, 10 s, for a TLS handshake),
     idle_connection_timeout (60 s) between requests, body_timeout (60 s) for
     a body, write_timeout (60 s) while output is queued and the client takes
     none of it. Limits answer 413/414/431 and close; a body announced past
@@ -3243,7 +3244,8 @@ typedef struct tn_fetch_desc {
                                      // headers give a Content-Length (then exact)
     const char *auth_username;       // Basic auth (also taken from the URL's userinfo)
     const char *auth_password;
-    double connect_timeout;          // seconds to resolve and connect; default 20
+    double connect_timeout;          // seconds to resolve, connect and (https://)
+                                     // end the TLS handshake; default 20
     double request_timeout;          // seconds for the whole fetch from this call
                                      // (queue and redirects included); default 20
     bool no_follow_redirects;        // hand 3xx answers back (Tornado's follow_redirects=False)

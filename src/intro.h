@@ -131,7 +131,8 @@
     ================================
     Every connection has one deadline at a time, and is closed when it
     passes, to the timer tick, whatever the others do: header_timeout (20 s)
-    for a whole request head from its first byte or the accept,
+    for a whole request head from its first byte or the accept (and within
+    it tls_handshake_timeout, 10 s, for a TLS handshake),
     idle_connection_timeout (60 s) between requests, body_timeout (60 s) for
     a body, write_timeout (60 s) while output is queued and the client takes
     none of it. Limits answer 413/414/431 and close; a body announced past

@@ -128,7 +128,8 @@ typedef struct tn_fetch_desc {
                                      // headers give a Content-Length (then exact)
     const char *auth_username;       // Basic auth (also taken from the URL's userinfo)
     const char *auth_password;
-    double connect_timeout;          // seconds to resolve and connect; default 20
+    double connect_timeout;          // seconds to resolve, connect and (https://)
+                                     // end the TLS handshake; default 20
     double request_timeout;          // seconds for the whole fetch from this call
                                      // (queue and redirects included); default 20
     bool no_follow_redirects;        // hand 3xx answers back (Tornado's follow_redirects=False)
