@@ -99,7 +99,8 @@
       HMAC, UTF-8 validation, WebSocket frames (>>ws_frame).
     - TLS through OpenSSL 3 when built with TN_ENABLE_TLS=1 (>>tls): HTTPS
       listeners beside plain ones (tn_bind_desc.tls), https:// and wss://
-      clients that verify certificates by default.
+      clients that verify certificates by default, https:// through an
+      HTTP proxy's CONNECT tunnel.
     Coming: gzip; see README.md.
 
     STEP BY STEP: HELLO, WORLD (examples/helloworld.c)
@@ -467,6 +468,7 @@
 //                                      next request waits (pipelining)
 //   header_timeout           20 s      a whole request head, from its first byte
 //                                      (or the accept); Apache's RequestReadTimeout
+//   tls_handshake_timeout    10 s      a TLS handshake, from the accept
 //   idle_connection_timeout  60 s      a kept-alive connection between requests
 //   body_timeout             60 s      a whole request body, after its head
 //   write_timeout            60 s      queued output with no byte taken by the

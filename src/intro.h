@@ -94,7 +94,8 @@
       HMAC, UTF-8 validation, WebSocket frames (>>ws_frame).
     - TLS through OpenSSL 3 when built with TN_ENABLE_TLS=1 (>>tls): HTTPS
       listeners beside plain ones (tn_bind_desc.tls), https:// and wss://
-      clients that verify certificates by default.
+      clients that verify certificates by default, https:// through an
+      HTTP proxy's CONNECT tunnel.
     Coming: gzip; see README.md.
 
     STEP BY STEP: HELLO, WORLD (examples/helloworld.c)
