@@ -440,7 +440,8 @@
 // the function; a desc field that needs one is refused with a log line):
 //
 //   TN_ENABLE_WEBSOCKET    1    WebSocket protocol, server routes and client
-//                               (needs DEFLATE: permessage-deflate)
+//                               (without DEFLATE: no permessage-deflate, see
+//                               >>ws_compress)
 //   TN_ENABLE_JSON         1    JSON writer and reader, tn_write_json_*
 //   TN_ENABLE_TEMPLATES    = JSON   templates and tn_render (need JSON)
 //   TN_ENABLE_STATIC       1    static files (static_path, TN_STATIC_ROUTE)
@@ -590,9 +591,6 @@
      TN_ENABLE_SIGNED | TN_ENABLE_XSRF | TN_ENABLE_HTTP_CLIENT | TN_ENABLE_DEFLATE | TN_ENABLE_OPTIONS |      \
      TN_ENABLE_TLS) & ~1
 #  error "The TN_ENABLE_* switches must be 0 or 1"
-#endif
-#if TN_ENABLE_WEBSOCKET && !TN_ENABLE_DEFLATE
-#  error "TN_ENABLE_WEBSOCKET needs TN_ENABLE_DEFLATE (permessage-deflate): enable DEFLATE or disable WEBSOCKET"
 #endif
 #if TN_ENABLE_TEMPLATES && !TN_ENABLE_JSON
 #  error "TN_ENABLE_TEMPLATES needs TN_ENABLE_JSON (templates render JSON values): enable JSON or disable templates"
@@ -3472,6 +3470,11 @@ TN__END_DECLS
 // max_message_size closes with 1009, corrupt data with 1007, RSV1 where none
 // may be with 1002.
 //
+// Built without the codec (TN_ENABLE_DEFLATE=0), WebSockets work
+// uncompressed: a server declines every offer (it answers without the
+// extension, whatever tn_ws_class.compression says) and tn_ws_connect
+// refuses a desc with compression (TN_ENOTSUP).
+//
 // Memory per connection, beyond the connection itself:
 //   with context takeover (the default: the best ratio, what browsers, Node's
 //   ws and Python's websockets ask for), both codecs stay for the whole
@@ -3588,7 +3591,8 @@ typedef struct tn_ws_class {
                                     // read is dropped; default: the server's
     const tn_ws_compression *compression;  // a server route's permessage-deflate
                                     // (>>ws_compress; must outlive the app);
-                                    // NULL: declined, as Tornado's default
+                                    // NULL (or no TN_ENABLE_DEFLATE): declined,
+                                    // as Tornado's default
     void *user_data;                // the initial tn_ws_user_data of each connection
 } tn_ws_class;
 
@@ -3683,7 +3687,8 @@ typedef struct tn_ws_connect_desc {
                                      // select_subprotocol unused); must outlive the
                                      // connection; NULL: none
     const tn_ws_compression *compression;  // offer permessage-deflate with these
-                                     // options (copied); NULL: no offer
+                                     // options (copied); NULL: no offer (built
+                                     // without TN_ENABLE_DEFLATE: TN_ENOTSUP)
     tn_ws_connect_cb on_connect;     // required; runs exactly once
     void *user_data;                 // on_connect's and the tn_ws_user_data; NULL:
                                      // cls->user_data
@@ -3694,7 +3699,8 @@ typedef struct tn_ws_connect_desc {
 
 // Starts connecting; desc->on_connect runs exactly once, later, on the
 // loop's thread. Returns 0, or TN_EINVAL (a bad URL, subprotocol or header
-// line, no on_connect), TN_ENOTSUP (wss:// without TLS built in), TN_ETLS
+// line, no on_connect), TN_ENOTSUP (wss:// without TLS built in, or
+// compression without TN_ENABLE_DEFLATE), TN_ETLS
 // (no default TLS context: see the log) or TN_ENOMEM: on_connect will not
 // run then. A certificate that fails verification ends with TN_ECERT.
 TN_API int tn_ws_connect(tn_loop *loop, const tn_ws_connect_desc *desc);
@@ -9650,6 +9656,10 @@ TN__INTERNAL void tn__loop_add_drainer(tn_loop *loop, tn__drainer *d);
 // Safe to call twice, and for a drainer never added.
 TN__INTERNAL void tn__loop_remove_drainer(tn_loop *loop, tn__drainer *d);
 TN__INTERNAL void tn__loop_wake(tn_loop *loop);
+// Gives fd's handler to a new owner (cb, arg, events) in one backend call
+// instead of a remove and an add; events already fired for the old owner
+// are not delivered to the new one. Adds the handler if fd has none.
+TN__INTERNAL int tn__loop_pass_handler(tn_loop *loop, int fd, int events, tn_io_cb cb, void *arg);
 TN__INTERNAL char *tn__loop_scratch(tn_loop *loop, size_t *cap);
 TN__INTERNAL tn_buf *tn__loop_buf(tn_loop *loop);
 // The loop's clock read now (tn_loop_time is the iteration's reading).
@@ -10171,6 +10181,19 @@ TN_API int tn_loop_update_handler(tn_loop *loop, int fd, int events) {
     int r = tn__be_ctl(loop, TN__BE_MOD, fd, events);
     if (r == 0) loop->handlers[fd].events = events;
     return r;
+}
+
+TN__INTERNAL int tn__loop_pass_handler(tn_loop *loop, int fd, int events, tn_io_cb cb, void *arg) {
+    if (fd < 0 || fd >= loop->handlers_cap || !loop->handlers[fd].active)
+        return tn_loop_add_handler(loop, fd, events, cb, arg);
+    if (!cb) return TN_EINVAL;
+    int r = tn_loop_update_handler(loop, fd, events);
+    if (r) return r;
+    tn__handler *h = &loop->handlers[fd];
+    h->cb = cb;
+    h->arg = arg;
+    h->gen++;  // tn__loop_dispatch skips what fired for the old owner
+    return 0;
 }
 
 TN_API int tn_loop_remove_handler(tn_loop *loop, int fd) {
@@ -12291,10 +12314,14 @@ TN__INTERNAL int tn__stream_write(tn_stream *s, const void *data, size_t len, tn
 // Drops the write callback of the queued file (the request that queued it
 // is gone): for the http server, whose requests can go before their file is sent.
 TN__INTERNAL void tn__stream_forget_file_cb(tn_stream *s);
-// tn_stream_new; `flags_set`: fd is already non-blocking and close-on-exec
-// (the library's own sockets: accept4, SOCK_NONBLOCK), which saves three
-// fcntl calls per connection (tcp.c).
-TN__INTERNAL tn_stream *tn__stream_new(tn_loop *loop, int fd, const tn_stream_desc *desc, bool flags_set);
+// tn__stream_new's flags. NONBLOCK: fd is already non-blocking and
+// close-on-exec (the library's own sockets: accept4, SOCK_NONBLOCK), which
+// saves three fcntl calls per connection. ADOPT: fd may be watched by the
+// loop for its previous owner (a connect), whose handler the stream takes
+// over: one backend call instead of two.
+enum { TN__STREAM_NONBLOCK = 1, TN__STREAM_ADOPT = 2 };
+// tn_stream_new with TN__STREAM_* flags (tcp.c).
+TN__INTERNAL tn_stream *tn__stream_new(tn_loop *loop, int fd, const tn_stream_desc *desc, int flags);
 // Closes a TLS stream with TN_ETIMEDOUT unless its handshake ends within
 // `seconds` from now (the server's tls_handshake_timeout, the client's
 // connect_timeout). Returns 0 (at once without TLS or after the handshake)
@@ -12887,13 +12914,18 @@ TN__PRIVATE void tn__stream_handle_close(tn__handle *h) {
     tn__stream_close(TN__CAST(tn_stream *, (void *)h), TN_ECANCELED);
 }
 
-TN__INTERNAL tn_stream *tn__stream_new(tn_loop *loop, int fd, const tn_stream_desc *desc, bool flags_set) {
+// A stream that could not be made takes its descriptor with it.
+TN__PRIVATE tn_stream *tn__stream_new_failed(tn_loop *loop, int fd, tn_stream *s, int flags) {
+    if (flags & TN__STREAM_ADOPT) tn_loop_remove_handler(loop, fd);
+    tn__sock_close(fd);
+    tn__free(s);
+    return NULL;
+}
+
+TN__INTERNAL tn_stream *tn__stream_new(tn_loop *loop, int fd, const tn_stream_desc *desc, int flags) {
     tn_stream *s = TN__CAST(tn_stream *, tn__calloc(1, sizeof *s));
-    if (!s || (!flags_set && tn__set_nonblock_cloexec(fd) != 0)) {
-        tn__free(s);
-        tn__sock_close(fd);
-        return NULL;
-    }
+    if (!s || (!(flags & TN__STREAM_NONBLOCK) && tn__set_nonblock_cloexec(fd) != 0))
+        return tn__stream_new_failed(loop, fd, s, flags);
     s->loop = loop;
     s->fd = fd;
     s->max_buffer = TN_DEFAULT_MAX_BUFFER_SIZE;
@@ -12904,12 +12936,11 @@ TN__INTERNAL tn_stream *tn__stream_new(tn_loop *loop, int fd, const tn_stream_de
         s->user_data = desc->user_data;
     }
     s->events = TN_IO_READ;
-    int r = tn_loop_add_handler(loop, fd, s->events, tn__stream_on_io, s);
+    int r = (flags & TN__STREAM_ADOPT) ? tn__loop_pass_handler(loop, fd, s->events, tn__stream_on_io, s)
+                                       : tn_loop_add_handler(loop, fd, s->events, tn__stream_on_io, s);
     if (r) {
         TN__LOGE("stream: cannot watch fd %d: %s", fd, tn_strerror(r));
-        tn__sock_close(fd);
-        tn__free(s);
-        return NULL;
+        return tn__stream_new_failed(loop, fd, s, flags);
     }
     s->handle.close = tn__stream_handle_close;
     tn__loop_add_handle(loop, &s->handle);
@@ -12917,7 +12948,7 @@ TN__INTERNAL tn_stream *tn__stream_new(tn_loop *loop, int fd, const tn_stream_de
 }
 
 TN_API tn_stream *tn_stream_new(tn_loop *loop, int fd, const tn_stream_desc *desc) {
-    return tn__stream_new(loop, fd, desc, false);
+    return tn__stream_new(loop, fd, desc, 0);
 }
 
 TN__PRIVATE tn__rcb tn__rcb_read(tn_stream_read_cb cb) {
@@ -13332,7 +13363,7 @@ TN__PRIVATE void tn__server_on_accept(tn_loop *loop, int lfd, int events, void *
         tn__sock_setsockopt(c, SOL_SOCKET, SO_NOSIGPIPE, &one, sizeof one);
 #endif
 #if defined(TN__HAVE_ACCEPT4)
-        tn_stream *s = tn__stream_new(loop, c, &srv->desc.stream, true);
+        tn_stream *s = tn__stream_new(loop, c, &srv->desc.stream, TN__STREAM_NONBLOCK);
 #else
         tn_stream *s = tn_stream_new(loop, c, &srv->desc.stream);
 #endif
@@ -13456,14 +13487,14 @@ TN__PRIVATE void tn__connect_finish(tn__connect *c, int status, tn_stream *s) {
 
 TN__PRIVATE void tn__connect_try_next(tn__connect *c);
 
+// The stream takes over the connect's handler, if the socket had to be watched.
 TN__PRIVATE void tn__connect_established(tn__connect *c) {
     int fd = c->fd;
-    tn_loop_remove_handler(c->loop, fd);
     c->fd = -1;
 #if defined(SOCK_NONBLOCK) && defined(SOCK_CLOEXEC)
-    tn_stream *s = tn__stream_new(c->loop, fd, &c->sdesc, true);  // tn__socket set both
+    tn_stream *s = tn__stream_new(c->loop, fd, &c->sdesc, TN__STREAM_NONBLOCK | TN__STREAM_ADOPT);  // tn__socket set both
 #else
-    tn_stream *s = tn_stream_new(c->loop, fd, &c->sdesc);
+    tn_stream *s = tn__stream_new(c->loop, fd, &c->sdesc, TN__STREAM_ADOPT);
 #endif
     int r = s ? 0 : TN_ENOMEM;
     if (s && c->tls && (r = tn_stream_start_tls(s, c->tls, c->tls_host)) != 0) {
@@ -13495,6 +13526,30 @@ TN__PRIVATE void tn__connect_on_io(tn_loop *loop, int fd, int events, void *arg)
     tn__connect_try_next(c);
 }
 
+// 127.0.0.0/8 or ::1 (also as ::ffff:127.x.y.z).
+TN__PRIVATE bool tn__addr_is_loopback(const tn_addr *a) {
+    const struct sockaddr *sa = tn__sa(a);
+    if (sa->sa_family == AF_INET)
+        return (ntohl(((const struct sockaddr_in *)(const void *)sa)->sin_addr.s_addr) >> 24) == 127;
+    if (sa->sa_family != AF_INET6) return false;
+    const struct in6_addr *in6 = &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr;
+    return IN6_IS_ADDR_LOOPBACK(in6) || (IN6_IS_ADDR_V4MAPPED(in6) && in6->s6_addr[12] == 127);
+}
+
+// Over loopback the kernel runs the whole handshake inside connect(), which
+// still says EINPROGRESS: one poll finds it done (or refused), where
+// watching the socket costs an add, a wait and a remove. Returns true if it
+// handled the outcome.
+TN__PRIVATE bool tn__connect_check_now(tn__connect *c, int fd) {
+    struct pollfd p;
+    p.fd = fd;
+    p.events = POLLOUT;
+    p.revents = 0;
+    if (tn__os_poll(&p, 1, 0) != 1) return false;
+    tn__connect_on_io(c->loop, fd, (p.revents & (POLLERR | POLLHUP)) ? TN_IO_ERROR : TN_IO_WRITE, c);
+    return true;
+}
+
 TN__PRIVATE void tn__connect_try_next(tn__connect *c) {
     for (; c->next < c->naddrs; c->next++) {
         const tn_addr *a = &c->addrs[c->next];
@@ -13509,6 +13564,7 @@ TN__PRIVATE void tn__connect_try_next(tn__connect *c) {
             return;
         }
         if (errno == EINPROGRESS || errno == EINTR) {
+            if (tn__addr_is_loopback(a) && tn__connect_check_now(c, fd)) return;
             int r = tn_loop_add_handler(c->loop, fd, TN_IO_WRITE, tn__connect_on_io, c);
             if (r) tn__connect_finish(c, r, NULL);
             return;
@@ -19318,7 +19374,7 @@ TN__INTERNAL void tn__ws_pmd_free(tn__ws_pmd *p);
 
 #include <string.h>
 
-#if TN_ENABLE_WEBSOCKET  // the whole module (base/config.h)
+#if TN_ENABLE_WEBSOCKET && TN_ENABLE_DEFLATE  // the module (base/config.h), on the codec
 
 // One direction of a connection: its codec settings and, while it lives, its codec.
 typedef struct tn__pmd_dir {
@@ -19599,6 +19655,39 @@ TN__INTERNAL int tn__ws_pmd_inflate(tn__ws_pmd *p, const char *in, size_t len, t
     if (out->data) out->data[out->len] = '\0';
     return r;
 }
+#elif TN_ENABLE_WEBSOCKET
+// Without the codec (TN_ENABLE_DEFLATE=0) nothing is ever negotiated: a
+// server declines every offer (answers without the extension), tn_ws_connect
+// refuses a desc with compression (TN_ENOTSUP) before anything is offered,
+// and with no state a frame with RSV1 fails the connection (1002). So only
+// accept, wants and free are reached; the rest refuse, for completeness.
+TN__INTERNAL int tn__ws_pmd_accept(const tn_ws_compression *o, const tn_str *offers, int n, tn_buf *head,
+                                   tn__ws_pmd **out) {
+    (void)o, (void)offers, (void)head, (void)out;
+    if (n) TN__LOGD("websocket: extensions declined: built with TN_ENABLE_DEFLATE=0");
+    return 0;
+}
+TN__INTERNAL int tn__ws_pmd_offer(const tn_ws_compression *o, tn_buf *req) {
+    (void)o, (void)req;
+    return TN_ENOTSUP;
+}
+TN__INTERNAL int tn__ws_pmd_confirm(const tn_ws_compression *o, const tn_str *answers, int n, tn__ws_pmd **out) {
+    (void)o, (void)answers, (void)n, (void)out;
+    return TN_ENOTSUP;
+}
+TN__INTERNAL bool tn__ws_pmd_wants(const tn__ws_pmd *p, size_t len) {
+    (void)p, (void)len;
+    return false;
+}
+TN__INTERNAL int tn__ws_pmd_compress(tn__ws_pmd *p, const void *in, size_t len, tn_buf *out) {
+    (void)p, (void)in, (void)len, (void)out;
+    return TN_ENOTSUP;
+}
+TN__INTERNAL int tn__ws_pmd_inflate(tn__ws_pmd *p, const char *in, size_t len, tn_buf *out, size_t max) {
+    (void)p, (void)in, (void)len, (void)out, (void)max;
+    return TN_EPARSE;
+}
+TN__INTERNAL void tn__ws_pmd_free(tn__ws_pmd *p) { (void)p; }
 #endif  // TN_ENABLE_WEBSOCKET
 // ==== END src/websocket/compress.c ====
 
@@ -20367,8 +20456,13 @@ TN__PRIVATE int tn__ws_client_url(const char *url, tn_url *u, char *host, size_t
     return 0;
 }
 
-// Makes the connection's state: ws with its handshake, the request built.
+// Makes the connection's state: ws with its handshake, the request built
+// (compression without the codec: TN_ENOTSUP).
 TN__PRIVATE int tn__ws_client_new(tn_loop *loop, const tn_ws_connect_desc *d, const tn_url *u, tn_ws **out) {
+    if (d->compression && !TN_ENABLE_DEFLATE) {
+        TN__LOGW("websocket client: compression needs TN_ENABLE_DEFLATE");
+        return TN_ENOTSUP;
+    }
     tn_buf offered;
     memset(&offered, 0, sizeof offered);
     int r = tn__ws_append_protocols(&offered, d->subprotocols);
