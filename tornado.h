@@ -99,7 +99,8 @@
       HMAC, UTF-8 validation, WebSocket frames (>>ws_frame).
     - TLS through OpenSSL 3 when built with TN_ENABLE_TLS=1 (>>tls): HTTPS
       listeners beside plain ones (tn_bind_desc.tls), https:// and wss://
-      clients that verify certificates by default.
+      clients that verify certificates by default, https:// through an
+      HTTP proxy's CONNECT tunnel.
     Coming: gzip; see README.md.
 
     STEP BY STEP: HELLO, WORLD (examples/helloworld.c)
@@ -136,7 +137,8 @@
     ================================
     Every connection has one deadline at a time, and is closed when it
     passes, to the timer tick, whatever the others do: header_timeout (20 s)
-    for a whole request head from its first byte or the accept,
+    for a whole request head from its first byte or the accept (and within
+    it tls_handshake_timeout, 10 s, for a TLS handshake),
     idle_connection_timeout (60 s) between requests, body_timeout (60 s) for
     a body, write_timeout (60 s) while output is queued and the client takes
     none of it. Limits answer 413/414/431 and close; a body announced past
@@ -467,6 +469,7 @@
 //                                      next request waits (pipelining)
 //   header_timeout           20 s      a whole request head, from its first byte
 //                                      (or the accept); Apache's RequestReadTimeout
+//   tls_handshake_timeout    10 s      a TLS handshake, from the accept
 //   idle_connection_timeout  60 s      a kept-alive connection between requests
 //   body_timeout             60 s      a whole request body, after its head
 //   write_timeout            60 s      queued output with no byte taken by the
@@ -697,7 +700,8 @@ TN__BEGIN_DECLS
     XX(SYS,         -28, "other system error (see the log)")              \
     XX(HTTP,        -29, "the server answered with an HTTP error status")  \
     XX(TLS,         -30, "TLS handshake or protocol failure (see the log)") \
-    XX(CERT,        -31, "certificate verification failed (see the log)")
+    XX(CERT,        -31, "certificate verification failed (see the log)") \
+    XX(PROXY,       -32, "the proxy refused the tunnel (CONNECT)")
 
 enum tn_err {
     TN_OK = 0,
@@ -2962,6 +2966,10 @@ typedef struct tn_http_server_desc {
                                // first byte (from the accept on a new
                                // connection); default 20 (Apache's
                                // RequestReadTimeout header=20)
+    double tls_handshake_timeout;  // seconds for a TLS handshake, from the
+                                   // accept; default 10 (it also counts
+                                   // toward header_timeout, which starts
+                                   // at the accept too)
     double body_timeout;       // seconds for a whole body, from the end of
                                // its head; default 60
     double drain_timeout;      // seconds a drain (tn_http_server_drain,
@@ -3155,14 +3163,24 @@ TN__END_DECLS
 // `error_message`: TN_ENOTFOUND, TN_ECONNREFUSED, TN_ETIMEDOUT (connect or
 // request timeout), TN_EPARSE (a malformed status line, header, chunk or
 // framing), TN_EOF (the server closed early: no answer, a short body),
+// TN_EPROXY (the proxy refused the CONNECT to an https:// host),
 // TN_EMSGSIZE (head or body over its limit), TN_ECANCELED (client or loop
 // freed), or TN_EHTTP for a complete answer whose status is not 2xx
 // (Tornado's HTTPClientError; `code` and `body` are set).
 //
 // https:// needs TLS built in (TN_ENABLE_TLS=1; else TN_ENOTSUP): the
 // server's certificate is verified by default (see TLS), and a failed
-// verification is TN_ECERT. HTTP proxies work for http:// (absolute-form
-// targets); https:// through a proxy (CONNECT) is TN_ENOTSUP for now.
+// verification is TN_ECERT.
+//
+// Proxies (proxy_host, proxy_port, proxy_username/proxy_password for Basic
+// Proxy-Authorization): an http:// request goes to the proxy with an
+// absolute-form target; an https:// one opens a tunnel with "CONNECT
+// host:port" and then speaks TLS through it with the target (SNI and
+// verification for the target's name), so the proxy sees neither the
+// request nor its credentials. Tunnels are pooled per target (and proxy).
+// A proxy that refuses the CONNECT ends the fetch with TN_EPROXY, the
+// proxy's status in `code` and its head in `headers` ("proxy CONNECT to
+// h:443 refused: 407 Proxy Authentication Required").
 //
 // decompress_response (on unless no_decompress_response, as Tornado's): the
 // request says "Accept-Encoding: gzip" (unless its headers name one), and a
@@ -3174,7 +3192,7 @@ TN__END_DECLS
 #ifndef TN__HTTP_CLIENT_H
 #define TN__HTTP_CLIENT_H
 #if defined(TN_AMALGAMATION_LINES)
-#line 62 "src/http/client.h"
+#line 72 "src/http/client.h"
 #endif
 TN__BEGIN_DECLS
 
@@ -3234,7 +3252,8 @@ typedef struct tn_fetch_desc {
                                      // headers give a Content-Length (then exact)
     const char *auth_username;       // Basic auth (also taken from the URL's userinfo)
     const char *auth_password;
-    double connect_timeout;          // seconds to resolve and connect; default 20
+    double connect_timeout;          // seconds to resolve, connect and (https://)
+                                     // end the TLS handshake; default 20
     double request_timeout;          // seconds for the whole fetch from this call
                                      // (queue and redirects included); default 20
     bool no_follow_redirects;        // hand 3xx answers back (Tornado's follow_redirects=False)
@@ -3249,8 +3268,8 @@ typedef struct tn_fetch_desc {
                                      // (Tornado's decompress_response=False)
     const char *proxy_host;          // an HTTP proxy for this fetch; NULL: none
     int proxy_port;                  // default 8080
-    const char *proxy_username;      // Proxy-Authorization: Basic
-    const char *proxy_password;
+    const char *proxy_username;      // Proxy-Authorization: Basic (in the CONNECT
+    const char *proxy_password;      // for https://, never sent to the target)
     tn_tls_ctx *tls;                 // https://: a client context (its ca_certs, client
                                      // certificate, no_validate_cert); default: the client's
     tn_fetch_header_cb header_callback;     // optional
@@ -3286,7 +3305,7 @@ TN_API void tn_http_client_free(tn_http_client *c);
 TN_API tn_loop *tn_http_client_loop(const tn_http_client *c);
 // Starts a fetch; desc->on_response runs exactly once, later, on the loop's
 // thread. Returns 0, or TN_EINVAL (a bad URL, method or header line, no
-// on_response), TN_ENOTSUP (https://), TN_ECLOSED
+// on_response), TN_ENOTSUP (https:// without TLS built in), TN_ECLOSED
 // (the client is being freed) or TN_ENOMEM: on_response will not run then.
 TN_API int tn_http_client_fetch(tn_http_client *c, const tn_fetch_desc *desc);
 // Tornado's HTTPClient.fetch: runs the client's loop (which must not be
@@ -12352,6 +12371,11 @@ TN__INTERNAL void tn__stream_forget_file_cb(tn_stream *s);
 enum { TN__STREAM_NONBLOCK = 1, TN__STREAM_ADOPT = 2 };
 // tn_stream_new with TN__STREAM_* flags (tcp.c).
 TN__INTERNAL tn_stream *tn__stream_new(tn_loop *loop, int fd, const tn_stream_desc *desc, int flags);
+// Closes a TLS stream with TN_ETIMEDOUT unless its handshake ends within
+// `seconds` from now (the server's tls_handshake_timeout, the client's
+// connect_timeout). Returns 0 (at once without TLS or after the handshake)
+// or TN_ENOMEM.
+TN__INTERNAL int tn__stream_handshake_timeout(tn_stream *s, double seconds);
 // Sets max_write_buffer_size after the stream was made (the http server
 // hands a detached connection to a new owner with its own cap).
 TN__INTERNAL void tn__stream_set_max_write(tn_stream *s, size_t max);
@@ -12460,6 +12484,7 @@ struct tn_stream {
     tn_stream_close_cb ccb;
     void *carg;
     tn__tls *tls;  // NULL: plain TCP
+    tn_timeout hstimer;  // armed while its handshake may still run (tn__stream_handshake_timeout)
 };
 
 TN__PRIVATE void tn__stream_close(tn_stream *s, int reason);
@@ -12828,7 +12853,8 @@ TN__PRIVATE void tn__stream_close(tn_stream *s, int reason) {
         tn__stream_flush(s);
     while (s->xhead) tn__stream_pop_ext(s);  // lent memory goes back through its wcb
     tn_loop_remove_timeout(s->loop, s->wtimer);
-    s->wtimer.id = 0;
+    tn_loop_remove_timeout(s->loop, s->hstimer);
+    s->wtimer.id = s->hstimer.id = 0;
     tn_loop_remove_handler(s->loop, s->fd);
     if (s->tls && (reason == 0 || reason == TN_EOF)) tn__tls_shutdown(s->tls);
     tn__sock_close(s->fd);
@@ -12902,6 +12928,8 @@ TN__PRIVATE bool tn__stream_tls_ready(tn_stream *s, int *events) {
         if (r == TN_EAGAIN) tn__stream_update_events(s);
         else if (r) tn__stream_close(s, r);
         if (r) return false;
+        tn_loop_remove_timeout(s->loop, s->hstimer);
+        s->hstimer.id = 0;
         *events = TN_IO_READ | TN_IO_WRITE;  // send what waited, read what came along
     }
     *events = tn__tls_map_events(s->tls, *events);
@@ -13217,6 +13245,21 @@ TN_API int tn_stream_start_tls(tn_stream *s, tn_tls_ctx *ctx, const char *host) 
 }
 
 TN_API bool tn_stream_is_tls(const tn_stream *s) { return s->tls != NULL; }
+
+TN__PRIVATE void tn__stream_handshake_expired(tn_loop *loop, void *arg) {
+    tn_stream *s = TN__CAST(tn_stream *, arg);
+    (void)loop;
+    s->hstimer.id = 0;  // armed only while handshaking: the end of either disarms it
+    TN__LOGI("tls: the handshake did not end in time; closing");
+    tn__stream_close(s, TN_ETIMEDOUT);
+}
+
+TN__INTERNAL int tn__stream_handshake_timeout(tn_stream *s, double seconds) {
+    if (!s->tls || s->closed || !tn__tls_handshaking(s->tls)) return 0;
+    tn_loop_remove_timeout(s->loop, s->hstimer);
+    s->hstimer = tn_loop_call_later(s->loop, seconds > 0 ? seconds : 0, tn__stream_handshake_expired, s);
+    return s->hstimer.id ? 0 : TN_ENOMEM;
+}
 TN_API const char *tn_stream_alpn(const tn_stream *s) { return s->tls ? tn__tls_alpn(s->tls) : ""; }
 TN_API const char *tn_stream_tls_error(const tn_stream *s) { return s->tls ? tn__tls_error(s->tls) : ""; }
 // ==== END src/net/stream.c ====
@@ -16228,6 +16271,7 @@ TN__PRIVATE void tn__hserver_handle_stream(tn_tcp_server *tcp, tn_stream *s, voi
     srv->nconns++;
     tn_stream_set_close_callback(s, tn__hconn_on_close, c);
     tn__hconn_read_head(c, &srv->header);
+    if (tn__stream_handshake_timeout(s, srv->desc.tls_handshake_timeout) != 0) tn_stream_close(s);
 }
 
 // ---- requests: a pool of handler objects, so a steady state allocates nothing
@@ -17342,6 +17386,7 @@ TN_API tn_http_server *tn_http_server_new(tn_loop *loop, const tn_http_server_de
     d->write_timeout = d->write_timeout > 0 ? d->write_timeout : 60.0;
     d->idle_connection_timeout = d->idle_connection_timeout > 0 ? d->idle_connection_timeout : 60.0;
     d->header_timeout = d->header_timeout > 0 ? d->header_timeout : 20.0;
+    d->tls_handshake_timeout = d->tls_handshake_timeout > 0 ? d->tls_handshake_timeout : 10.0;
     d->body_timeout = d->body_timeout > 0 ? d->body_timeout : 60.0;
     d->drain_timeout = d->drain_timeout > 0 ? d->drain_timeout : 10.0;
     d->compress_level = TN__DEF(d->compress_level, 6);
@@ -17492,19 +17537,23 @@ struct tn__hc_conn {
     uint32_t wstale;           // pending write callbacks of fetches gone since
     uint32_t requests;         // requests sent on it
     double idle_since;         // tn_loop_time when it went idle
+    double connect_by;         // its TLS handshake's deadline (connect_timeout)
     unsigned char state;       // TN__HC_*
 };
 
 // The connections to one host:port (or to one proxy); freed with its last.
+// An https:// host reached through a proxy is keyed by the target, and its
+// connections go to the proxy (`via`), which tunnels them (CONNECT).
 struct tn__hc_host {
     tn__hc_host *next;
     tn_http_client *client;
     tn__hc_conn *conns;
     int nconns;
-    uint16_t port;
-    bool proxy;
+    uint16_t port, via_port;
+    bool proxy;                // a proxy that forwards plain requests
     tn_tls_ctx *tls;           // https: its connections' context (a key, not a reference)
-    char name[1];              // NUL-terminated; allocated to fit
+    const char *via;           // the tunnelling proxy's host (in the same block), or NULL
+    char name[1];              // NUL-terminated; allocated to fit, the via host after it
 };
 
 struct tn_http_client {
@@ -17530,7 +17579,7 @@ struct tn_http_client {
 
 enum { TN__HC_MAX_HEADERS = 100 };  // header lines of an answer (more: TN_EMSGSIZE)
 enum { TN__HF_NEW, TN__HF_QUEUED, TN__HF_RUNNING, TN__HF_DONE };  // where a fetch is
-enum { TN__HF_HEAD, TN__HF_BODY };                               // what it reads
+enum { TN__HF_HEAD, TN__HF_BODY, TN__HF_TUNNEL };  // what it reads (TUNNEL: the proxy's answer to CONNECT)
 
 // One fetch, kept for reuse by its client once finished (its buffers too),
 // so that a keep-alive steady state allocates nothing.
@@ -17624,7 +17673,7 @@ TN__INTERNAL void tn__fetch_orphan_lent(tn_http_client *c);
 // ==== BEGIN src/http/pool.c ====
 // >>http_client implementation, part 1: the client, its queue and its pool
 #if defined(TN_AMALGAMATION_LINES)
-#line 14 "src/http/pool.c"
+#line 15 "src/http/pool.c"
 #endif
 
 #include <stdio.h>
@@ -17634,23 +17683,36 @@ TN__INTERNAL void tn__fetch_orphan_lent(tn_http_client *c);
 
 // ---- hosts: the connections to one host:port (or one proxy)
 
-// A host is a name, a port, a proxy or not, and a TLS context or none.
-TN__PRIVATE tn__hc_host *tn__hc_host_find(tn_http_client *c, const char *name, uint16_t port, bool proxy,
-                                          tn_tls_ctx *tls) {
+// Where a fetch's connections go: a name, a port, a forwarding proxy or not,
+// a TLS context or none, a tunnelling proxy or none.
+typedef struct tn__hc_key {
+    const char *name, *via;
+    uint16_t port, via_port;
+    bool proxy;
+    tn_tls_ctx *tls;
+} tn__hc_key;
+
+TN__PRIVATE bool tn__hc_host_is(const tn__hc_host *h, const tn__hc_key *k) {
+    return h->port == k->port && h->proxy == k->proxy && h->tls == k->tls && strcmp(h->name, k->name) == 0 &&
+           (h->via && k->via ? h->via_port == k->via_port && strcmp(h->via, k->via) == 0 : h->via == k->via);
+}
+
+TN__PRIVATE tn__hc_host *tn__hc_host_find(tn_http_client *c, const tn__hc_key *k) {
     for (tn__hc_host *h = c->hosts; h; h = h->next)
-        if (h->port == port && h->proxy == proxy && h->tls == tls && strcmp(h->name, name) == 0) return h;
+        if (tn__hc_host_is(h, k)) return h;
     return NULL;
 }
 
-TN__PRIVATE tn__hc_host *tn__hc_host_new(tn_http_client *c, const char *name, uint16_t port, bool proxy,
-                                         tn_tls_ctx *tls) {
-    size_t n = strlen(name);
-    tn__hc_host *h = TN__CAST(tn__hc_host *, tn__calloc(1, sizeof *h + n));
+TN__PRIVATE tn__hc_host *tn__hc_host_new(tn_http_client *c, const tn__hc_key *k) {
+    size_t n = strlen(k->name), v = k->via ? strlen(k->via) + 1 : 0;
+    tn__hc_host *h = TN__CAST(tn__hc_host *, tn__calloc(1, sizeof *h + n + v));
     if (!h) return NULL;
-    memcpy(h->name, name, n + 1);
-    h->port = port;
-    h->proxy = proxy;
-    h->tls = tls;
+    memcpy(h->name, k->name, n + 1);
+    if (k->via) h->via = (const char *)memcpy(h->name + n + 1, k->via, v);
+    h->port = k->port;
+    h->via_port = k->via_port;
+    h->proxy = k->proxy;
+    h->tls = k->tls;
     h->client = c;
     h->next = c->hosts;
     c->hosts = h;
@@ -17734,10 +17796,12 @@ TN__PRIVATE size_t tn__hc_conn_on_data(tn_stream *s, int status, const char *dat
     }
     tn_http_client *c = tn__hc_enter(conn->host ? conn->host->client : NULL);
     tn_fetch *f = conn->fetch;
-    if ((status == TN_ECERT || status == TN_ETLS) && !f->pending_error) {  // the end below says why
+    if ((status == TN_ECERT || status == TN_ETLS || (status == TN_ETIMEDOUT && tn_stream_is_tls(s))) &&
+        !f->pending_error) {  // the end below says why
         f->pending_error = status;
         snprintf(f->message, sizeof f->message, "TLS with %s:%u failed: %s", conn->host ? conn->host->name : "?",
-                 conn->host ? conn->host->port : 0u, tn_stream_tls_error(s));
+                 conn->host ? conn->host->port : 0u,
+                 status == TN_ETIMEDOUT ? "the handshake timed out (connect_timeout)" : tn_stream_tls_error(s));
     }
     size_t used = tn__fetch_on_data(f, status, data, len);
     // Consuming ends a parse read: the connection reads on, whoever it serves now.
@@ -17812,6 +17876,8 @@ TN__PRIVATE void tn__hc_conn_on_connect(tn_loop *loop, int status, tn_stream *s,
     }
     conn->stream = s;
     tn_stream_set_close_callback(s, tn__hc_conn_on_close, conn);
+    // connect_timeout covers the handshake too (as Tornado's)
+    if (tn__stream_handshake_timeout(s, conn->connect_by - tn_loop_time(loop)) != 0) tn_stream_close(s);
     tn_stream_set_nodelay(s, true);  // a request leaves at once (its body may follow)
     if (f) {
         conn->state = TN__HC_BUSY;
@@ -17829,18 +17895,18 @@ TN__PRIVATE int tn__hc_conn_open(tn__hc_host *h, tn_fetch *f) {
     if (!conn) return TN_ENOMEM;
     conn->host = h;
     conn->state = TN__HC_CONNECTING;
+    conn->connect_by = tn_loop_time(c->loop) + f->connect_timeout;
     conn->fetch = f;
     f->conn = conn;
     tn__hc_conn_link_front(conn);
     h->nconns++;
     c->nconns++;
-    // TLS will slot in here: an https host gets its stream wrapped before use.
     tn_connect_desc cd;
     memset(&cd, 0, sizeof cd);
-    cd.host = h->name;
-    cd.port = h->port;
+    cd.host = h->via ? h->via : h->name;
+    cd.port = h->via ? h->via_port : h->port;
     cd.timeout = f->connect_timeout;
-    cd.tls = h->tls;
+    cd.tls = h->via ? NULL : h->tls;  // a tunnel's TLS starts after the proxy's 200
     int r = tn_tcp_connect(c->loop, &cd, tn__hc_conn_on_connect, conn);
     if (r) {
         f->conn = NULL;
@@ -17964,16 +18030,19 @@ TN__PRIVATE tn_tls_ctx *tn__hc_tls(tn_http_client *c, tn_fetch *f) {
 // Starts f if its host has an idle connection or room for a new one.
 // Returns false when f must wait.
 TN__PRIVATE bool tn__hc_try_start(tn_http_client *c, tn_fetch *f) {
-    bool proxy = f->proxy_host != NULL;
-    const char *name = proxy ? f->proxy_host : f->host;
-    uint16_t port = proxy ? (uint16_t)f->proxy_port : f->url.port;
-    tn_tls_ctx *tls = f->https ? tn__hc_tls(c, f) : NULL;
-    if (f->https && !tls) {
+    tn__hc_key k;
+    k.proxy = f->proxy_host && !f->https;  // https:// tunnels through the proxy instead
+    k.name = k.proxy ? f->proxy_host : f->host;
+    k.port = k.proxy ? (uint16_t)f->proxy_port : f->url.port;
+    k.via = f->proxy_host && f->https ? f->proxy_host : NULL;
+    k.via_port = (uint16_t)f->proxy_port;
+    k.tls = f->https ? tn__hc_tls(c, f) : NULL;
+    if (f->https && !k.tls) {
         tn__hc_run(c, f);
-        tn__fetch_fail(f, TN_ETLS, "no TLS context for %s (see the log)", name);
+        tn__fetch_fail(f, TN_ETLS, "no TLS context for %s (see the log)", k.name);
         return true;
     }
-    tn__hc_host *h = tn__hc_host_find(c, name, port, proxy, tls);
+    tn__hc_host *h = tn__hc_host_find(c, &k);
     tn__hc_conn *conn = h && !f->force_new ? tn__hc_conn_take_idle(h) : NULL;
     if (conn) {
         tn__hc_run(c, f);
@@ -17984,12 +18053,13 @@ TN__PRIVATE bool tn__hc_try_start(tn_http_client *c, tn_fetch *f) {
     }
     if (h && h->nconns >= c->desc.max_connections_per_host) {
         if (!tn__hc_close_one_idle(h)) return false;
-        h = tn__hc_host_find(c, name, port, proxy, tls);  // that one may have been its last
+        h = tn__hc_host_find(c, &k);  // that one may have been its last
     }
     tn__hc_run(c, f);
     int r = TN_ENOMEM;
-    if (h || (h = tn__hc_host_new(c, name, port, proxy, tls)) != NULL) r = tn__hc_conn_open(h, f);
-    if (r) tn__fetch_fail(f, r, "cannot connect to %s:%u: %s", name, (unsigned)port, tn_strerror(r));
+    if (h || (h = tn__hc_host_new(c, &k)) != NULL) r = tn__hc_conn_open(h, f);
+    if (r) tn__fetch_fail(f, r, "cannot connect to %s:%u: %s", k.via ? k.via : k.name,
+                          (unsigned)(k.via ? k.via_port : k.port), tn_strerror(r));
     return true;
 }
 
@@ -18124,7 +18194,7 @@ TN_API size_t tn_http_client_connections(const tn_http_client *c) { return c->nc
 // ==== BEGIN src/http/client.c ====
 // >>http_client implementation, part 2: one fetch (request, answer, redirects)
 #if defined(TN_AMALGAMATION_LINES)
-#line 21 "src/http/client.c"
+#line 22 "src/http/client.c"
 #endif
 
 #include <stdarg.h>
@@ -18460,7 +18530,7 @@ TN__PRIVATE int tn__fetch_copy(tn_fetch *f, const tn_fetch_desc *d) {
 
 // Makes `url` the current one (copied, parsed, its host NUL-terminated).
 // Returns 0, TN_EINVAL (not an http:// or https:// URL), TN_ENOTSUP (https://
-// without TLS built in, or through a proxy) or TN_ENOMEM.
+// without TLS built in) or TN_ENOMEM.
 TN__PRIVATE int tn__fetch_set_url(tn_fetch *f, const char *url, size_t len) {
     tn_buf *b = &f->cur;
     tn_buf_clear(b);
@@ -18470,7 +18540,7 @@ TN__PRIVATE int tn__fetch_set_url(tn_fetch *f, const char *url, size_t len) {
     f->resp.effective_url = b->data;
     if (tn_url_parse_str(tn__str_n(b->data, len), &f->url) != 0) return TN_EINVAL;
     f->https = tn__fetch_is(f->url.scheme, "https");
-    if (f->https && (!TN_ENABLE_TLS || f->proxy_host)) return TN_ENOTSUP;
+    if (f->https && !TN_ENABLE_TLS) return TN_ENOTSUP;
     if ((!f->https && !tn__fetch_is(f->url.scheme, "http")) || f->url.port == 0) return TN_EINVAL;
     // Hosts go into the request head: reg-name characters (IPv6 literals the URL parser checked).
     if (!memchr(f->url.host.ptr, ':', f->url.host.len) && !tn__http_valid_host(f->url.host, true, false))
@@ -18490,6 +18560,11 @@ TN__PRIVATE bool tn__fetch_same_origin(const tn_fetch *f) {
     return first.port == f->url.port && tn_str_eq_nocase(first.scheme, f->url.scheme) &&
            tn_str_eq_nocase(first.host, f->url.host);
 }
+
+// Whether the proxy forwards this hop's request (http://: an absolute-form
+// target, proxy credentials in it); https:// goes through a tunnel instead,
+// and the proxy sees only the CONNECT.
+TN__PRIVATE bool tn__fetch_forwarded(const tn_fetch *f) { return f->proxy_host && !f->https; }
 
 // Whether a user's header line goes into this hop's request.
 TN__PRIVATE bool tn__fetch_sends_line(const tn_fetch *f, tn_str name, bool same_origin) {
@@ -18513,7 +18588,7 @@ TN__PRIVATE int tn__fetch_put_user_lines(tn_fetch *f, tn_buf *b) {
         p = eol;
     }
     if (!r && same && f->auth.len) r = tn_buf_append(b, f->auth.ptr, f->auth.len);
-    if (!r && f->proxy_host && f->proxy_auth.len) r = tn_buf_append(b, f->proxy_auth.ptr, f->proxy_auth.len);
+    if (!r && tn__fetch_forwarded(f) && f->proxy_auth.len) r = tn_buf_append(b, f->proxy_auth.ptr, f->proxy_auth.len);
     return r;
 }
 
@@ -18553,8 +18628,8 @@ TN__PRIVATE int tn__fetch_build(tn_fetch *f) {
     tn_buf_clear(b);
     int r = tn_buf_append_str(b, f->method);
     if (!r) r = tn_buf_append(b, " ", 1);
-    if (!r && f->proxy_host) r = tn_buf_append(b, "http://", 7);
-    if (!r && f->proxy_host) r = tn__url_append_authority(b, &f->url, 80);
+    if (!r && tn__fetch_forwarded(f)) r = tn_buf_append(b, "http://", 7);
+    if (!r && tn__fetch_forwarded(f)) r = tn__url_append_authority(b, &f->url, 80);
     if (!r) r = tn__url_append_target(b, &f->url);
     if (!r) r = tn_buf_append(b, " HTTP/1.1\r\n", 11);
     if (!r && (!(f->user_has & TN__HU_HOST) || f->resp.redirects)) {
@@ -18624,6 +18699,25 @@ TN__PRIVATE void tn__fetch_send(tn_fetch *f) {
     else if (f->producer && !f->expect_continue) tn__fetch_produce(f);
 }
 
+// Asks the proxy for a tunnel to the https:// host (RFC 9110 9.3.6); the
+// request follows once it answers 2xx and TLS is started over it.
+TN__PRIVATE void tn__fetch_connect(tn_fetch *f) {
+    tn_buf *b = &f->head;  // free until the answer's head
+    tn_buf_clear(b);
+    int r = tn_buf_append_str(b, "CONNECT ");
+    if (!r) r = tn__url_append_authority(b, &f->url, 0);
+    if (!r) r = tn_buf_append_str(b, " HTTP/1.1\r\nHost: ");
+    if (!r) r = tn__url_append_authority(b, &f->url, 0);
+    if (!r) r = tn_buf_append(b, "\r\n", 2);
+    if (!r && *f->user_agent) r = tn__fetch_put_line(b, "User-Agent", f->user_agent);
+    if (!r) r = tn_buf_append(b, f->proxy_auth.ptr, f->proxy_auth.len);
+    if (!r) r = tn_buf_append(b, "\r\n", 2);
+    if (!r) r = tn_stream_write(f->conn->stream, b->data, b->len, NULL, NULL);
+    f->state = TN__HF_TUNNEL;
+    f->scanned = 0;
+    if (r) tn__fetch_fail(f, r, "cannot send CONNECT to the proxy: %s", tn_strerror(r));
+}
+
 TN__INTERNAL void tn__fetch_on_conn(tn_fetch *f, tn__hc_conn *conn, int status, bool reused) {
     if (status) {
         bool proxy = f->proxy_host != NULL;
@@ -18635,8 +18729,8 @@ TN__INTERNAL void tn__fetch_on_conn(tn_fetch *f, tn__hc_conn *conn, int status, 
     f->resp.reused = reused;
     f->resp.connect_time = tn_loop_time(f->client->loop) - f->t0;
     f->force_new = 0;
-    (void)conn;
-    tn__fetch_send(f);
+    if (conn->host && conn->host->via && !tn_stream_is_tls(conn->stream)) tn__fetch_connect(f);
+    else tn__fetch_send(f);
 }
 
 // ---- reading the answer
@@ -18795,6 +18889,36 @@ TN__PRIVATE int tn__fetch_keep_head(tn_fetch *f, const char *p, size_t n, const 
     return 0;
 }
 
+// The proxy answered the CONNECT: a 2xx opens the tunnel (TLS with the
+// target, then the request), anything else ends the fetch with TN_EPROXY
+// and the proxy's answer in the response. Returns the bytes used.
+TN__PRIVATE size_t tn__fetch_tunnel_answer(tn_fetch *f, const char *p, size_t n, size_t len,
+                                           const tn_http_response *rs) {
+    tn_stream *s = f->conn->stream;
+    if (rs->status_code < 200 || rs->status_code > 299) {
+        if (tn__fetch_keep_head(f, p, n, rs) != 0) {
+            tn__fetch_fail(f, TN_ENOMEM, "keeping the proxy's answer: out of memory");
+            return len;
+        }
+        tn__fetch_fail(f, TN_EPROXY, "proxy CONNECT to %s:%u refused: %d %.*s", f->host, (unsigned)f->url.port,
+                       rs->status_code, (int)TN__MIN(rs->reason.len, (size_t)80), rs->reason.ptr);
+        return len;
+    }
+    if (n < len) {  // the server speaks first in no TLS: these bytes are no one's
+        tn__fetch_fail(f, TN_EPARSE, "the proxy sent %zu bytes after its %d to CONNECT", len - n, rs->status_code);
+        return len;
+    }
+    int r = tn_stream_start_tls(s, f->conn->host->tls, f->host);
+    if (!r) r = tn__stream_handshake_timeout(s, f->conn->connect_by - tn_loop_time(f->client->loop));
+    if (r) {
+        tn__fetch_fail(f, r, "cannot start TLS through the proxy: %s", tn_strerror(r));
+        return len;
+    }
+    f->resp.connect_time = tn_loop_time(f->client->loop) - f->t0;
+    tn__fetch_send(f);
+    return n;
+}
+
 // Why a head did not parse: too big, or malformed (the first line shown).
 TN__PRIVATE void tn__fetch_bad_head(tn_fetch *f, const char *p, size_t len, size_t end) {
     size_t lines = 0, shown = 0;
@@ -18883,6 +19007,7 @@ TN__PRIVATE size_t tn__fetch_read_head(tn_fetch *f, const char *p, size_t len) {
         if (rs.status_code == 100 && f->awaiting_continue) tn__fetch_send_body(f);
         return (size_t)n;
     }
+    if (f->state == TN__HF_TUNNEL) return tn__fetch_tunnel_answer(f, p, (size_t)n, len, &rs);
     if (tn_http_response_framing(&rs, tn_str_c(f->method), &f->framing) != 0 ||
         (rs.status_code == 204 && !tn__fetch_empty_204(&rs))) {
         tn__fetch_fail(f, TN_EPARSE, "the answer's framing is malformed or ambiguous (Content-Length, "
@@ -18931,9 +19056,12 @@ TN__PRIVATE void tn__fetch_on_end(tn_fetch *f, int status) {
                  tn_strerror(status));
         f->retried = f->force_new = 1;
         tn__fetch_requeue(f);
-    } else if (f->state == TN__HF_HEAD) {
-        tn__fetch_fail(f, status, f->got_byte ? "the connection ended in the middle of the answer's head (%s)"
-                                              : "the connection ended without an answer (%s)",
+    } else if (f->state != TN__HF_BODY) {
+        bool tunnel = f->state == TN__HF_TUNNEL;
+        tn__fetch_fail(f, status, "the connection ended %s (%s)",
+                       f->got_byte ? (tunnel ? "in the middle of the proxy's answer to CONNECT"
+                                             : "in the middle of the answer's head")
+                                   : (tunnel ? "without the proxy's answer to CONNECT" : "without an answer"),
                        tn_strerror(status));
     } else if (f->framing.body == TN_HTTP_BODY_LENGTH) {
         tn__fetch_fail(f, status, "the connection ended after %llu of %llu body bytes (%s)",
@@ -18954,7 +19082,7 @@ TN__INTERNAL size_t tn__fetch_on_data(tn_fetch *f, int status, const char *data,
         f->got_byte = 1;
         f->resp.first_byte_time = tn_loop_time(f->client->loop) - f->t0;
     }
-    return f->state == TN__HF_HEAD ? tn__fetch_read_head(f, data, len) : tn__fetch_read_body(f, data, len);
+    return f->state == TN__HF_BODY ? tn__fetch_read_body(f, data, len) : tn__fetch_read_head(f, data, len);
 }
 
 // ---- redirects
@@ -18980,7 +19108,7 @@ TN__PRIVATE void tn__fetch_redirect(tn_fetch *f) {
     if (!r) r = tn__fetch_set_url(f, target->data, target->len);
     if (r) {
         tn__fetch_fail(f, r == TN_EINVAL ? TN_EPARSE : r,
-                       r == TN_ENOTSUP ? "redirected to https://, which needs TLS (TN_ENABLE_TLS) and no proxy"
+                       r == TN_ENOTSUP ? "redirected to https://, which needs TLS (TN_ENABLE_TLS)"
                                        : "redirected to \"%.*s\", which is not an http:// URL",
                        (int)TN__MIN(loc.len, (size_t)120), loc.ptr);
         return;
@@ -19010,7 +19138,7 @@ TN__PRIVATE int tn__fetch_start(tn_http_client *c, const tn_fetch_desc *d, tn_fe
     if (!r) r = tn__fetch_build(f);
     if (r) {
         TN__LOGW("http client: %s: %s", d->url,
-                 r == TN_ENOTSUP ? "https:// needs TLS (TN_ENABLE_TLS=1), and a proxy CONNECT, not supported yet"
+                 r == TN_ENOTSUP ? "https:// needs TLS (TN_ENABLE_TLS=1)"
                  : r == TN_EINVAL ? "not an http:// URL, or a bad method, header line or body"
                                   : tn_strerror(r));
         f->where = TN__HF_DONE;

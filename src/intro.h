@@ -94,7 +94,8 @@
       HMAC, UTF-8 validation, WebSocket frames (>>ws_frame).
     - TLS through OpenSSL 3 when built with TN_ENABLE_TLS=1 (>>tls): HTTPS
       listeners beside plain ones (tn_bind_desc.tls), https:// and wss://
-      clients that verify certificates by default.
+      clients that verify certificates by default, https:// through an
+      HTTP proxy's CONNECT tunnel.
     Coming: gzip; see README.md.
 
     STEP BY STEP: HELLO, WORLD (examples/helloworld.c)
@@ -131,7 +132,8 @@
     ================================
     Every connection has one deadline at a time, and is closed when it
     passes, to the timer tick, whatever the others do: header_timeout (20 s)
-    for a whole request head from its first byte or the accept,
+    for a whole request head from its first byte or the accept (and within
+    it tls_handshake_timeout, 10 s, for a TLS handshake),
     idle_connection_timeout (60 s) between requests, body_timeout (60 s) for
     a body, write_timeout (60 s) while output is queued and the client takes
     none of it. Limits answer 413/414/431 and close; a body announced past

@@ -93,6 +93,7 @@ checks() {
     need "wrk"                                  wrk               have wrk
     need "nginx (the HTTP client's interop peer; in front of the examples)" nginx-light sh -c 'command -v nginx || test -x /usr/sbin/nginx'
     need "h2o (the HTTP client's interop peer)" h2o               have h2o
+    need "tinyproxy (the HTTP client's CONNECT proxy)" tinyproxy-bin have tinyproxy
     need "systemd-analyze (checks examples/tornado-chat.service)" systemd have systemd-analyze
     need "node"                                 nodejs            have node
     need "npm"                                  npm               have npm

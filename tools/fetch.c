@@ -22,7 +22,7 @@ typedef struct options {
     bool print_headers, print_body, follow_redirects, validate_cert, decompress_response;
     const char *ca_certs, *client_cert, *client_key;
     double request_timeout, connect_timeout, max_body_size;
-    const char *method, *body, *proxy_host;
+    const char *method, *body, *proxy_host, *proxy_username, *proxy_password;
     int proxy_port, max_redirects;
     const char **headers;  // NULL-terminated
     int nheaders;
@@ -85,6 +85,8 @@ static int fetch_one(tn_http_client *c, const options *o, const char *url) {
     d.max_body_size = (size_t)o->max_body_size;
     d.proxy_host = o->proxy_host;
     d.proxy_port = o->proxy_port;
+    d.proxy_username = o->proxy_username;
+    d.proxy_password = o->proxy_password;
     d.header_callback = print_head;
     d.streaming_callback = print_data;  // the body goes out as it comes: any size
     d.user_data = (void *)o;
@@ -93,7 +95,7 @@ static int fetch_one(tn_http_client *c, const options *o, const char *url) {
     fflush(stdout);
     int status = 0;
     if (!r && err == TN_ENOTSUP) {
-        fprintf(stderr, "fetch: %s: https:// needs a build with TLS (-DTN_ENABLE_TLS=1 -lssl -lcrypto), and no proxy\n",
+        fprintf(stderr, "fetch: %s: https:// needs a build with TLS (-DTN_ENABLE_TLS=1 -lssl -lcrypto)\n",
                 url);
         status = 3;
     } else if (!r) {
@@ -140,6 +142,9 @@ int main(int argc, char **argv) {
             {.name = "proxy_host", .value = &o.proxy_host, .metavar = "HOST", .help = "through this HTTP proxy"},
             {.name = "proxy_port", .type = TN_OPTION_INT, .value = &o.proxy_port, .min = 1, .max = 65535,
              .help = "the proxy's port"},
+            {.name = "proxy_username", .value = &o.proxy_username, .metavar = "USER",
+             .help = "Basic Proxy-Authorization"},
+            {.name = "proxy_password", .value = &o.proxy_password, .metavar = "PASSWORD", .help = "its password"},
             {.name = "ca_certs", .value = &o.ca_certs, .metavar = "FILE",
              .help = "https://: trust these CAs (PEM) instead of the system's"},
             {.name = "validate_cert", .type = TN_OPTION_BOOL, .value = &o.validate_cert,

@@ -57,6 +57,7 @@
 //                                      next request waits (pipelining)
 //   header_timeout           20 s      a whole request head, from its first byte
 //                                      (or the accept); Apache's RequestReadTimeout
+//   tls_handshake_timeout    10 s      a TLS handshake, from the accept
 //   idle_connection_timeout  60 s      a kept-alive connection between requests
 //   body_timeout             60 s      a whole request body, after its head
 //   write_timeout            60 s      queued output with no byte taken by the

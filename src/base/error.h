@@ -39,7 +39,8 @@ TN__BEGIN_DECLS
     XX(SYS,         -28, "other system error (see the log)")              \
     XX(HTTP,        -29, "the server answered with an HTTP error status")  \
     XX(TLS,         -30, "TLS handshake or protocol failure (see the log)") \
-    XX(CERT,        -31, "certificate verification failed (see the log)")
+    XX(CERT,        -31, "certificate verification failed (see the log)") \
+    XX(PROXY,       -32, "the proxy refused the tunnel (CONNECT)")
 
 enum tn_err {
     TN_OK = 0,

@@ -18,6 +18,7 @@
 #include "http/parse_internal.h"
 #include "http/url_internal.h"
 #include "loop/loop_internal.h"
+#include "net/stream_internal.h"
 #include "net/tls_internal.h"
 
 #include <stdarg.h>
@@ -353,7 +354,7 @@ TN__PRIVATE int tn__fetch_copy(tn_fetch *f, const tn_fetch_desc *d) {
 
 // Makes `url` the current one (copied, parsed, its host NUL-terminated).
 // Returns 0, TN_EINVAL (not an http:// or https:// URL), TN_ENOTSUP (https://
-// without TLS built in, or through a proxy) or TN_ENOMEM.
+// without TLS built in) or TN_ENOMEM.
 TN__PRIVATE int tn__fetch_set_url(tn_fetch *f, const char *url, size_t len) {
     tn_buf *b = &f->cur;
     tn_buf_clear(b);
@@ -363,7 +364,7 @@ TN__PRIVATE int tn__fetch_set_url(tn_fetch *f, const char *url, size_t len) {
     f->resp.effective_url = b->data;
     if (tn_url_parse_str(tn__str_n(b->data, len), &f->url) != 0) return TN_EINVAL;
     f->https = tn__fetch_is(f->url.scheme, "https");
-    if (f->https && (!TN_ENABLE_TLS || f->proxy_host)) return TN_ENOTSUP;
+    if (f->https && !TN_ENABLE_TLS) return TN_ENOTSUP;
     if ((!f->https && !tn__fetch_is(f->url.scheme, "http")) || f->url.port == 0) return TN_EINVAL;
     // Hosts go into the request head: reg-name characters (IPv6 literals the URL parser checked).
     if (!memchr(f->url.host.ptr, ':', f->url.host.len) && !tn__http_valid_host(f->url.host, true, false))
@@ -383,6 +384,11 @@ TN__PRIVATE bool tn__fetch_same_origin(const tn_fetch *f) {
     return first.port == f->url.port && tn_str_eq_nocase(first.scheme, f->url.scheme) &&
            tn_str_eq_nocase(first.host, f->url.host);
 }
+
+// Whether the proxy forwards this hop's request (http://: an absolute-form
+// target, proxy credentials in it); https:// goes through a tunnel instead,
+// and the proxy sees only the CONNECT.
+TN__PRIVATE bool tn__fetch_forwarded(const tn_fetch *f) { return f->proxy_host && !f->https; }
 
 // Whether a user's header line goes into this hop's request.
 TN__PRIVATE bool tn__fetch_sends_line(const tn_fetch *f, tn_str name, bool same_origin) {
@@ -406,7 +412,7 @@ TN__PRIVATE int tn__fetch_put_user_lines(tn_fetch *f, tn_buf *b) {
         p = eol;
     }
     if (!r && same && f->auth.len) r = tn_buf_append(b, f->auth.ptr, f->auth.len);
-    if (!r && f->proxy_host && f->proxy_auth.len) r = tn_buf_append(b, f->proxy_auth.ptr, f->proxy_auth.len);
+    if (!r && tn__fetch_forwarded(f) && f->proxy_auth.len) r = tn_buf_append(b, f->proxy_auth.ptr, f->proxy_auth.len);
     return r;
 }
 
@@ -446,8 +452,8 @@ TN__PRIVATE int tn__fetch_build(tn_fetch *f) {
     tn_buf_clear(b);
     int r = tn_buf_append_str(b, f->method);
     if (!r) r = tn_buf_append(b, " ", 1);
-    if (!r && f->proxy_host) r = tn_buf_append(b, "http://", 7);
-    if (!r && f->proxy_host) r = tn__url_append_authority(b, &f->url, 80);
+    if (!r && tn__fetch_forwarded(f)) r = tn_buf_append(b, "http://", 7);
+    if (!r && tn__fetch_forwarded(f)) r = tn__url_append_authority(b, &f->url, 80);
     if (!r) r = tn__url_append_target(b, &f->url);
     if (!r) r = tn_buf_append(b, " HTTP/1.1\r\n", 11);
     if (!r && (!(f->user_has & TN__HU_HOST) || f->resp.redirects)) {
@@ -517,6 +523,25 @@ TN__PRIVATE void tn__fetch_send(tn_fetch *f) {
     else if (f->producer && !f->expect_continue) tn__fetch_produce(f);
 }
 
+// Asks the proxy for a tunnel to the https:// host (RFC 9110 9.3.6); the
+// request follows once it answers 2xx and TLS is started over it.
+TN__PRIVATE void tn__fetch_connect(tn_fetch *f) {
+    tn_buf *b = &f->head;  // free until the answer's head
+    tn_buf_clear(b);
+    int r = tn_buf_append_str(b, "CONNECT ");
+    if (!r) r = tn__url_append_authority(b, &f->url, 0);
+    if (!r) r = tn_buf_append_str(b, " HTTP/1.1\r\nHost: ");
+    if (!r) r = tn__url_append_authority(b, &f->url, 0);
+    if (!r) r = tn_buf_append(b, "\r\n", 2);
+    if (!r && *f->user_agent) r = tn__fetch_put_line(b, "User-Agent", f->user_agent);
+    if (!r) r = tn_buf_append(b, f->proxy_auth.ptr, f->proxy_auth.len);
+    if (!r) r = tn_buf_append(b, "\r\n", 2);
+    if (!r) r = tn_stream_write(f->conn->stream, b->data, b->len, NULL, NULL);
+    f->state = TN__HF_TUNNEL;
+    f->scanned = 0;
+    if (r) tn__fetch_fail(f, r, "cannot send CONNECT to the proxy: %s", tn_strerror(r));
+}
+
 TN__INTERNAL void tn__fetch_on_conn(tn_fetch *f, tn__hc_conn *conn, int status, bool reused) {
     if (status) {
         bool proxy = f->proxy_host != NULL;
@@ -528,8 +553,8 @@ TN__INTERNAL void tn__fetch_on_conn(tn_fetch *f, tn__hc_conn *conn, int status, 
     f->resp.reused = reused;
     f->resp.connect_time = tn_loop_time(f->client->loop) - f->t0;
     f->force_new = 0;
-    (void)conn;
-    tn__fetch_send(f);
+    if (conn->host && conn->host->via && !tn_stream_is_tls(conn->stream)) tn__fetch_connect(f);
+    else tn__fetch_send(f);
 }
 
 // ---- reading the answer
@@ -688,6 +713,36 @@ TN__PRIVATE int tn__fetch_keep_head(tn_fetch *f, const char *p, size_t n, const 
     return 0;
 }
 
+// The proxy answered the CONNECT: a 2xx opens the tunnel (TLS with the
+// target, then the request), anything else ends the fetch with TN_EPROXY
+// and the proxy's answer in the response. Returns the bytes used.
+TN__PRIVATE size_t tn__fetch_tunnel_answer(tn_fetch *f, const char *p, size_t n, size_t len,
+                                           const tn_http_response *rs) {
+    tn_stream *s = f->conn->stream;
+    if (rs->status_code < 200 || rs->status_code > 299) {
+        if (tn__fetch_keep_head(f, p, n, rs) != 0) {
+            tn__fetch_fail(f, TN_ENOMEM, "keeping the proxy's answer: out of memory");
+            return len;
+        }
+        tn__fetch_fail(f, TN_EPROXY, "proxy CONNECT to %s:%u refused: %d %.*s", f->host, (unsigned)f->url.port,
+                       rs->status_code, (int)TN__MIN(rs->reason.len, (size_t)80), rs->reason.ptr);
+        return len;
+    }
+    if (n < len) {  // the server speaks first in no TLS: these bytes are no one's
+        tn__fetch_fail(f, TN_EPARSE, "the proxy sent %zu bytes after its %d to CONNECT", len - n, rs->status_code);
+        return len;
+    }
+    int r = tn_stream_start_tls(s, f->conn->host->tls, f->host);
+    if (!r) r = tn__stream_handshake_timeout(s, f->conn->connect_by - tn_loop_time(f->client->loop));
+    if (r) {
+        tn__fetch_fail(f, r, "cannot start TLS through the proxy: %s", tn_strerror(r));
+        return len;
+    }
+    f->resp.connect_time = tn_loop_time(f->client->loop) - f->t0;
+    tn__fetch_send(f);
+    return n;
+}
+
 // Why a head did not parse: too big, or malformed (the first line shown).
 TN__PRIVATE void tn__fetch_bad_head(tn_fetch *f, const char *p, size_t len, size_t end) {
     size_t lines = 0, shown = 0;
@@ -776,6 +831,7 @@ TN__PRIVATE size_t tn__fetch_read_head(tn_fetch *f, const char *p, size_t len) {
         if (rs.status_code == 100 && f->awaiting_continue) tn__fetch_send_body(f);
         return (size_t)n;
     }
+    if (f->state == TN__HF_TUNNEL) return tn__fetch_tunnel_answer(f, p, (size_t)n, len, &rs);
     if (tn_http_response_framing(&rs, tn_str_c(f->method), &f->framing) != 0 ||
         (rs.status_code == 204 && !tn__fetch_empty_204(&rs))) {
         tn__fetch_fail(f, TN_EPARSE, "the answer's framing is malformed or ambiguous (Content-Length, "
@@ -824,9 +880,12 @@ TN__PRIVATE void tn__fetch_on_end(tn_fetch *f, int status) {
                  tn_strerror(status));
         f->retried = f->force_new = 1;
         tn__fetch_requeue(f);
-    } else if (f->state == TN__HF_HEAD) {
-        tn__fetch_fail(f, status, f->got_byte ? "the connection ended in the middle of the answer's head (%s)"
-                                              : "the connection ended without an answer (%s)",
+    } else if (f->state != TN__HF_BODY) {
+        bool tunnel = f->state == TN__HF_TUNNEL;
+        tn__fetch_fail(f, status, "the connection ended %s (%s)",
+                       f->got_byte ? (tunnel ? "in the middle of the proxy's answer to CONNECT"
+                                             : "in the middle of the answer's head")
+                                   : (tunnel ? "without the proxy's answer to CONNECT" : "without an answer"),
                        tn_strerror(status));
     } else if (f->framing.body == TN_HTTP_BODY_LENGTH) {
         tn__fetch_fail(f, status, "the connection ended after %llu of %llu body bytes (%s)",
@@ -847,7 +906,7 @@ TN__INTERNAL size_t tn__fetch_on_data(tn_fetch *f, int status, const char *data,
         f->got_byte = 1;
         f->resp.first_byte_time = tn_loop_time(f->client->loop) - f->t0;
     }
-    return f->state == TN__HF_HEAD ? tn__fetch_read_head(f, data, len) : tn__fetch_read_body(f, data, len);
+    return f->state == TN__HF_BODY ? tn__fetch_read_body(f, data, len) : tn__fetch_read_head(f, data, len);
 }
 
 // ---- redirects
@@ -873,7 +932,7 @@ TN__PRIVATE void tn__fetch_redirect(tn_fetch *f) {
     if (!r) r = tn__fetch_set_url(f, target->data, target->len);
     if (r) {
         tn__fetch_fail(f, r == TN_EINVAL ? TN_EPARSE : r,
-                       r == TN_ENOTSUP ? "redirected to https://, which needs TLS (TN_ENABLE_TLS) and no proxy"
+                       r == TN_ENOTSUP ? "redirected to https://, which needs TLS (TN_ENABLE_TLS)"
                                        : "redirected to \"%.*s\", which is not an http:// URL",
                        (int)TN__MIN(loc.len, (size_t)120), loc.ptr);
         return;
@@ -903,7 +962,7 @@ TN__PRIVATE int tn__fetch_start(tn_http_client *c, const tn_fetch_desc *d, tn_fe
     if (!r) r = tn__fetch_build(f);
     if (r) {
         TN__LOGW("http client: %s: %s", d->url,
-                 r == TN_ENOTSUP ? "https:// needs TLS (TN_ENABLE_TLS=1), and a proxy CONNECT, not supported yet"
+                 r == TN_ENOTSUP ? "https:// needs TLS (TN_ENABLE_TLS=1)"
                  : r == TN_EINVAL ? "not an http:// URL, or a bad method, header line or body"
                                   : tn_strerror(r));
         f->where = TN__HF_DONE;

@@ -37,14 +37,24 @@
 // `error_message`: TN_ENOTFOUND, TN_ECONNREFUSED, TN_ETIMEDOUT (connect or
 // request timeout), TN_EPARSE (a malformed status line, header, chunk or
 // framing), TN_EOF (the server closed early: no answer, a short body),
+// TN_EPROXY (the proxy refused the CONNECT to an https:// host),
 // TN_EMSGSIZE (head or body over its limit), TN_ECANCELED (client or loop
 // freed), or TN_EHTTP for a complete answer whose status is not 2xx
 // (Tornado's HTTPClientError; `code` and `body` are set).
 //
 // https:// needs TLS built in (TN_ENABLE_TLS=1; else TN_ENOTSUP): the
 // server's certificate is verified by default (see TLS), and a failed
-// verification is TN_ECERT. HTTP proxies work for http:// (absolute-form
-// targets); https:// through a proxy (CONNECT) is TN_ENOTSUP for now.
+// verification is TN_ECERT.
+//
+// Proxies (proxy_host, proxy_port, proxy_username/proxy_password for Basic
+// Proxy-Authorization): an http:// request goes to the proxy with an
+// absolute-form target; an https:// one opens a tunnel with "CONNECT
+// host:port" and then speaks TLS through it with the target (SNI and
+// verification for the target's name), so the proxy sees neither the
+// request nor its credentials. Tunnels are pooled per target (and proxy).
+// A proxy that refuses the CONNECT ends the fetch with TN_EPROXY, the
+// proxy's status in `code` and its head in `headers` ("proxy CONNECT to
+// h:443 refused: 407 Proxy Authentication Required").
 //
 // decompress_response (on unless no_decompress_response, as Tornado's): the
 // request says "Accept-Encoding: gzip" (unless its headers name one), and a
@@ -118,7 +128,8 @@ typedef struct tn_fetch_desc {
                                      // headers give a Content-Length (then exact)
     const char *auth_username;       // Basic auth (also taken from the URL's userinfo)
     const char *auth_password;
-    double connect_timeout;          // seconds to resolve and connect; default 20
+    double connect_timeout;          // seconds to resolve, connect and (https://)
+                                     // end the TLS handshake; default 20
     double request_timeout;          // seconds for the whole fetch from this call
                                      // (queue and redirects included); default 20
     bool no_follow_redirects;        // hand 3xx answers back (Tornado's follow_redirects=False)
@@ -133,8 +144,8 @@ typedef struct tn_fetch_desc {
                                      // (Tornado's decompress_response=False)
     const char *proxy_host;          // an HTTP proxy for this fetch; NULL: none
     int proxy_port;                  // default 8080
-    const char *proxy_username;      // Proxy-Authorization: Basic
-    const char *proxy_password;
+    const char *proxy_username;      // Proxy-Authorization: Basic (in the CONNECT
+    const char *proxy_password;      // for https://, never sent to the target)
     tn_tls_ctx *tls;                 // https://: a client context (its ca_certs, client
                                      // certificate, no_validate_cert); default: the client's
     tn_fetch_header_cb header_callback;     // optional
@@ -170,7 +181,7 @@ TN_API void tn_http_client_free(tn_http_client *c);
 TN_API tn_loop *tn_http_client_loop(const tn_http_client *c);
 // Starts a fetch; desc->on_response runs exactly once, later, on the loop's
 // thread. Returns 0, or TN_EINVAL (a bad URL, method or header line, no
-// on_response), TN_ENOTSUP (https://), TN_ECLOSED
+// on_response), TN_ENOTSUP (https:// without TLS built in), TN_ECLOSED
 // (the client is being freed) or TN_ENOMEM: on_response will not run then.
 TN_API int tn_http_client_fetch(tn_http_client *c, const tn_fetch_desc *desc);
 // Tornado's HTTPClient.fetch: runs the client's loop (which must not be

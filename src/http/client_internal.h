@@ -33,19 +33,23 @@ struct tn__hc_conn {
     uint32_t wstale;           // pending write callbacks of fetches gone since
     uint32_t requests;         // requests sent on it
     double idle_since;         // tn_loop_time when it went idle
+    double connect_by;         // its TLS handshake's deadline (connect_timeout)
     unsigned char state;       // TN__HC_*
 };
 
 // The connections to one host:port (or to one proxy); freed with its last.
+// An https:// host reached through a proxy is keyed by the target, and its
+// connections go to the proxy (`via`), which tunnels them (CONNECT).
 struct tn__hc_host {
     tn__hc_host *next;
     tn_http_client *client;
     tn__hc_conn *conns;
     int nconns;
-    uint16_t port;
-    bool proxy;
+    uint16_t port, via_port;
+    bool proxy;                // a proxy that forwards plain requests
     tn_tls_ctx *tls;           // https: its connections' context (a key, not a reference)
-    char name[1];              // NUL-terminated; allocated to fit
+    const char *via;           // the tunnelling proxy's host (in the same block), or NULL
+    char name[1];              // NUL-terminated; allocated to fit, the via host after it
 };
 
 struct tn_http_client {
@@ -71,7 +75,7 @@ struct tn_http_client {
 
 enum { TN__HC_MAX_HEADERS = 100 };  // header lines of an answer (more: TN_EMSGSIZE)
 enum { TN__HF_NEW, TN__HF_QUEUED, TN__HF_RUNNING, TN__HF_DONE };  // where a fetch is
-enum { TN__HF_HEAD, TN__HF_BODY };                               // what it reads
+enum { TN__HF_HEAD, TN__HF_BODY, TN__HF_TUNNEL };  // what it reads (TUNNEL: the proxy's answer to CONNECT)
 
 // One fetch, kept for reuse by its client once finished (its buffers too),
 // so that a keep-alive steady state allocates nothing.

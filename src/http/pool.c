@@ -11,6 +11,7 @@
 #include "base/log_internal.h"
 #include "base/str_internal.h"
 #include "loop/loop_internal.h"
+#include "net/stream_internal.h"
 #include "net/tls_internal.h"
 
 #include <stdio.h>
@@ -20,23 +21,36 @@
 
 // ---- hosts: the connections to one host:port (or one proxy)
 
-// A host is a name, a port, a proxy or not, and a TLS context or none.
-TN__PRIVATE tn__hc_host *tn__hc_host_find(tn_http_client *c, const char *name, uint16_t port, bool proxy,
-                                          tn_tls_ctx *tls) {
+// Where a fetch's connections go: a name, a port, a forwarding proxy or not,
+// a TLS context or none, a tunnelling proxy or none.
+typedef struct tn__hc_key {
+    const char *name, *via;
+    uint16_t port, via_port;
+    bool proxy;
+    tn_tls_ctx *tls;
+} tn__hc_key;
+
+TN__PRIVATE bool tn__hc_host_is(const tn__hc_host *h, const tn__hc_key *k) {
+    return h->port == k->port && h->proxy == k->proxy && h->tls == k->tls && strcmp(h->name, k->name) == 0 &&
+           (h->via && k->via ? h->via_port == k->via_port && strcmp(h->via, k->via) == 0 : h->via == k->via);
+}
+
+TN__PRIVATE tn__hc_host *tn__hc_host_find(tn_http_client *c, const tn__hc_key *k) {
     for (tn__hc_host *h = c->hosts; h; h = h->next)
-        if (h->port == port && h->proxy == proxy && h->tls == tls && strcmp(h->name, name) == 0) return h;
+        if (tn__hc_host_is(h, k)) return h;
     return NULL;
 }
 
-TN__PRIVATE tn__hc_host *tn__hc_host_new(tn_http_client *c, const char *name, uint16_t port, bool proxy,
-                                         tn_tls_ctx *tls) {
-    size_t n = strlen(name);
-    tn__hc_host *h = TN__CAST(tn__hc_host *, tn__calloc(1, sizeof *h + n));
+TN__PRIVATE tn__hc_host *tn__hc_host_new(tn_http_client *c, const tn__hc_key *k) {
+    size_t n = strlen(k->name), v = k->via ? strlen(k->via) + 1 : 0;
+    tn__hc_host *h = TN__CAST(tn__hc_host *, tn__calloc(1, sizeof *h + n + v));
     if (!h) return NULL;
-    memcpy(h->name, name, n + 1);
-    h->port = port;
-    h->proxy = proxy;
-    h->tls = tls;
+    memcpy(h->name, k->name, n + 1);
+    if (k->via) h->via = (const char *)memcpy(h->name + n + 1, k->via, v);
+    h->port = k->port;
+    h->via_port = k->via_port;
+    h->proxy = k->proxy;
+    h->tls = k->tls;
     h->client = c;
     h->next = c->hosts;
     c->hosts = h;
@@ -120,10 +134,12 @@ TN__PRIVATE size_t tn__hc_conn_on_data(tn_stream *s, int status, const char *dat
     }
     tn_http_client *c = tn__hc_enter(conn->host ? conn->host->client : NULL);
     tn_fetch *f = conn->fetch;
-    if ((status == TN_ECERT || status == TN_ETLS) && !f->pending_error) {  // the end below says why
+    if ((status == TN_ECERT || status == TN_ETLS || (status == TN_ETIMEDOUT && tn_stream_is_tls(s))) &&
+        !f->pending_error) {  // the end below says why
         f->pending_error = status;
         snprintf(f->message, sizeof f->message, "TLS with %s:%u failed: %s", conn->host ? conn->host->name : "?",
-                 conn->host ? conn->host->port : 0u, tn_stream_tls_error(s));
+                 conn->host ? conn->host->port : 0u,
+                 status == TN_ETIMEDOUT ? "the handshake timed out (connect_timeout)" : tn_stream_tls_error(s));
     }
     size_t used = tn__fetch_on_data(f, status, data, len);
     // Consuming ends a parse read: the connection reads on, whoever it serves now.
@@ -198,6 +214,8 @@ TN__PRIVATE void tn__hc_conn_on_connect(tn_loop *loop, int status, tn_stream *s,
     }
     conn->stream = s;
     tn_stream_set_close_callback(s, tn__hc_conn_on_close, conn);
+    // connect_timeout covers the handshake too (as Tornado's)
+    if (tn__stream_handshake_timeout(s, conn->connect_by - tn_loop_time(loop)) != 0) tn_stream_close(s);
     tn_stream_set_nodelay(s, true);  // a request leaves at once (its body may follow)
     if (f) {
         conn->state = TN__HC_BUSY;
@@ -215,18 +233,18 @@ TN__PRIVATE int tn__hc_conn_open(tn__hc_host *h, tn_fetch *f) {
     if (!conn) return TN_ENOMEM;
     conn->host = h;
     conn->state = TN__HC_CONNECTING;
+    conn->connect_by = tn_loop_time(c->loop) + f->connect_timeout;
     conn->fetch = f;
     f->conn = conn;
     tn__hc_conn_link_front(conn);
     h->nconns++;
     c->nconns++;
-    // TLS will slot in here: an https host gets its stream wrapped before use.
     tn_connect_desc cd;
     memset(&cd, 0, sizeof cd);
-    cd.host = h->name;
-    cd.port = h->port;
+    cd.host = h->via ? h->via : h->name;
+    cd.port = h->via ? h->via_port : h->port;
     cd.timeout = f->connect_timeout;
-    cd.tls = h->tls;
+    cd.tls = h->via ? NULL : h->tls;  // a tunnel's TLS starts after the proxy's 200
     int r = tn_tcp_connect(c->loop, &cd, tn__hc_conn_on_connect, conn);
     if (r) {
         f->conn = NULL;
@@ -350,16 +368,19 @@ TN__PRIVATE tn_tls_ctx *tn__hc_tls(tn_http_client *c, tn_fetch *f) {
 // Starts f if its host has an idle connection or room for a new one.
 // Returns false when f must wait.
 TN__PRIVATE bool tn__hc_try_start(tn_http_client *c, tn_fetch *f) {
-    bool proxy = f->proxy_host != NULL;
-    const char *name = proxy ? f->proxy_host : f->host;
-    uint16_t port = proxy ? (uint16_t)f->proxy_port : f->url.port;
-    tn_tls_ctx *tls = f->https ? tn__hc_tls(c, f) : NULL;
-    if (f->https && !tls) {
+    tn__hc_key k;
+    k.proxy = f->proxy_host && !f->https;  // https:// tunnels through the proxy instead
+    k.name = k.proxy ? f->proxy_host : f->host;
+    k.port = k.proxy ? (uint16_t)f->proxy_port : f->url.port;
+    k.via = f->proxy_host && f->https ? f->proxy_host : NULL;
+    k.via_port = (uint16_t)f->proxy_port;
+    k.tls = f->https ? tn__hc_tls(c, f) : NULL;
+    if (f->https && !k.tls) {
         tn__hc_run(c, f);
-        tn__fetch_fail(f, TN_ETLS, "no TLS context for %s (see the log)", name);
+        tn__fetch_fail(f, TN_ETLS, "no TLS context for %s (see the log)", k.name);
         return true;
     }
-    tn__hc_host *h = tn__hc_host_find(c, name, port, proxy, tls);
+    tn__hc_host *h = tn__hc_host_find(c, &k);
     tn__hc_conn *conn = h && !f->force_new ? tn__hc_conn_take_idle(h) : NULL;
     if (conn) {
         tn__hc_run(c, f);
@@ -370,12 +391,13 @@ TN__PRIVATE bool tn__hc_try_start(tn_http_client *c, tn_fetch *f) {
     }
     if (h && h->nconns >= c->desc.max_connections_per_host) {
         if (!tn__hc_close_one_idle(h)) return false;
-        h = tn__hc_host_find(c, name, port, proxy, tls);  // that one may have been its last
+        h = tn__hc_host_find(c, &k);  // that one may have been its last
     }
     tn__hc_run(c, f);
     int r = TN_ENOMEM;
-    if (h || (h = tn__hc_host_new(c, name, port, proxy, tls)) != NULL) r = tn__hc_conn_open(h, f);
-    if (r) tn__fetch_fail(f, r, "cannot connect to %s:%u: %s", name, (unsigned)port, tn_strerror(r));
+    if (h || (h = tn__hc_host_new(c, &k)) != NULL) r = tn__hc_conn_open(h, f);
+    if (r) tn__fetch_fail(f, r, "cannot connect to %s:%u: %s", k.via ? k.via : k.name,
+                          (unsigned)(k.via ? k.via_port : k.port), tn_strerror(r));
     return true;
 }
 

@@ -419,6 +419,7 @@ TN__PRIVATE void tn__hserver_handle_stream(tn_tcp_server *tcp, tn_stream *s, voi
     srv->nconns++;
     tn_stream_set_close_callback(s, tn__hconn_on_close, c);
     tn__hconn_read_head(c, &srv->header);
+    if (tn__stream_handshake_timeout(s, srv->desc.tls_handshake_timeout) != 0) tn_stream_close(s);
 }
 
 // ---- requests: a pool of handler objects, so a steady state allocates nothing
@@ -1533,6 +1534,7 @@ TN_API tn_http_server *tn_http_server_new(tn_loop *loop, const tn_http_server_de
     d->write_timeout = d->write_timeout > 0 ? d->write_timeout : 60.0;
     d->idle_connection_timeout = d->idle_connection_timeout > 0 ? d->idle_connection_timeout : 60.0;
     d->header_timeout = d->header_timeout > 0 ? d->header_timeout : 20.0;
+    d->tls_handshake_timeout = d->tls_handshake_timeout > 0 ? d->tls_handshake_timeout : 10.0;
     d->body_timeout = d->body_timeout > 0 ? d->body_timeout : 60.0;
     d->drain_timeout = d->drain_timeout > 0 ? d->drain_timeout : 10.0;
     d->compress_level = TN__DEF(d->compress_level, 6);

@@ -88,6 +88,10 @@ typedef struct tn_http_server_desc {
                                // first byte (from the accept on a new
                                // connection); default 20 (Apache's
                                // RequestReadTimeout header=20)
+    double tls_handshake_timeout;  // seconds for a TLS handshake, from the
+                                   // accept; default 10 (it also counts
+                                   // toward header_timeout, which starts
+                                   // at the accept too)
     double body_timeout;       // seconds for a whole body, from the end of
                                // its head; default 60
     double drain_timeout;      // seconds a drain (tn_http_server_drain,

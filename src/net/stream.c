@@ -110,6 +110,7 @@ struct tn_stream {
     tn_stream_close_cb ccb;
     void *carg;
     tn__tls *tls;  // NULL: plain TCP
+    tn_timeout hstimer;  // armed while its handshake may still run (tn__stream_handshake_timeout)
 };
 
 TN__PRIVATE void tn__stream_close(tn_stream *s, int reason);
@@ -478,7 +479,8 @@ TN__PRIVATE void tn__stream_close(tn_stream *s, int reason) {
         tn__stream_flush(s);
     while (s->xhead) tn__stream_pop_ext(s);  // lent memory goes back through its wcb
     tn_loop_remove_timeout(s->loop, s->wtimer);
-    s->wtimer.id = 0;
+    tn_loop_remove_timeout(s->loop, s->hstimer);
+    s->wtimer.id = s->hstimer.id = 0;
     tn_loop_remove_handler(s->loop, s->fd);
     if (s->tls && (reason == 0 || reason == TN_EOF)) tn__tls_shutdown(s->tls);
     tn__sock_close(s->fd);
@@ -552,6 +554,8 @@ TN__PRIVATE bool tn__stream_tls_ready(tn_stream *s, int *events) {
         if (r == TN_EAGAIN) tn__stream_update_events(s);
         else if (r) tn__stream_close(s, r);
         if (r) return false;
+        tn_loop_remove_timeout(s->loop, s->hstimer);
+        s->hstimer.id = 0;
         *events = TN_IO_READ | TN_IO_WRITE;  // send what waited, read what came along
     }
     *events = tn__tls_map_events(s->tls, *events);
@@ -867,5 +871,20 @@ TN_API int tn_stream_start_tls(tn_stream *s, tn_tls_ctx *ctx, const char *host) 
 }
 
 TN_API bool tn_stream_is_tls(const tn_stream *s) { return s->tls != NULL; }
+
+TN__PRIVATE void tn__stream_handshake_expired(tn_loop *loop, void *arg) {
+    tn_stream *s = TN__CAST(tn_stream *, arg);
+    (void)loop;
+    s->hstimer.id = 0;  // armed only while handshaking: the end of either disarms it
+    TN__LOGI("tls: the handshake did not end in time; closing");
+    tn__stream_close(s, TN_ETIMEDOUT);
+}
+
+TN__INTERNAL int tn__stream_handshake_timeout(tn_stream *s, double seconds) {
+    if (!s->tls || s->closed || !tn__tls_handshaking(s->tls)) return 0;
+    tn_loop_remove_timeout(s->loop, s->hstimer);
+    s->hstimer = tn_loop_call_later(s->loop, seconds > 0 ? seconds : 0, tn__stream_handshake_expired, s);
+    return s->hstimer.id ? 0 : TN_ENOMEM;
+}
 TN_API const char *tn_stream_alpn(const tn_stream *s) { return s->tls ? tn__tls_alpn(s->tls) : ""; }
 TN_API const char *tn_stream_tls_error(const tn_stream *s) { return s->tls ? tn__tls_error(s->tls) : ""; }

@@ -22,6 +22,11 @@ TN__INTERNAL void tn__stream_forget_file_cb(tn_stream *s);
 enum { TN__STREAM_NONBLOCK = 1, TN__STREAM_ADOPT = 2 };
 // tn_stream_new with TN__STREAM_* flags (tcp.c).
 TN__INTERNAL tn_stream *tn__stream_new(tn_loop *loop, int fd, const tn_stream_desc *desc, int flags);
+// Closes a TLS stream with TN_ETIMEDOUT unless its handshake ends within
+// `seconds` from now (the server's tls_handshake_timeout, the client's
+// connect_timeout). Returns 0 (at once without TLS or after the handshake)
+// or TN_ENOMEM.
+TN__INTERNAL int tn__stream_handshake_timeout(tn_stream *s, double seconds);
 // Sets max_write_buffer_size after the stream was made (the http server
 // hands a detached connection to a new owner with its own cap).
 TN__INTERNAL void tn__stream_set_max_write(tn_stream *s, size_t max);

@@ -1,7 +1,8 @@
 // A server with a TLS listener and a plain one, for tests/integration/test_tls.py:
 //   build/tlsapp --port=0 --certfile=F [--keyfile=F] [--plain_port=0]
 //                [--sni_host=H --sni_certfile=F --sni_keyfile=F] [--ca_certs=F]
-//                [--static_path=D] [--header_timeout=S] [--library_allocator]
+//                [--static_path=D] [--header_timeout=S] [--tls_handshake_timeout=S]
+//                [--library_allocator]
 // --library_allocator: OpenSSL allocates through tn_tls_use_library_allocator,
 // /mem says how many blocks the library holds, and the exit status is 5
 // unless OpenSSL's blocks too were all given back (OPENSSL_cleanup).
@@ -48,7 +49,7 @@ static const tn_route routes[] = {
 
 int main(int argc, char **argv) {
     int port = 0, plain_port = -1;
-    double header_timeout = 0;
+    double header_timeout = 0, handshake_timeout = 0;
     bool library_allocator = false;
     const char *certfile = NULL, *keyfile = NULL, *sni_host = NULL, *sni_certfile = NULL, *sni_keyfile = NULL, *ca_certs = NULL,
                *static_path = NULL;
@@ -64,7 +65,9 @@ int main(int argc, char **argv) {
             {.name = "sni_keyfile", .type = TN_OPTION_STRING, .value = &sni_keyfile, .help = "its key"},
             {.name = "ca_certs", .type = TN_OPTION_STRING, .value = &ca_certs, .help = "require client certificates from this CA"},
             {.name = "header_timeout", .type = TN_OPTION_DURATION, .value = &header_timeout,
-             .help = "the server's header_timeout (a stalled handshake's too)"},
+             .help = "the server's header_timeout"},
+            {.name = "tls_handshake_timeout", .type = TN_OPTION_DURATION, .value = &handshake_timeout,
+             .help = "the server's tls_handshake_timeout"},
             {.name = "library_allocator", .type = TN_OPTION_BOOL, .value = &library_allocator,
              .help = "OpenSSL allocates through the library"},
             {.name = "static_path", .type = TN_OPTION_STRING, .value = &static_path, .help = "serve files under /static/"},
@@ -88,6 +91,7 @@ int main(int argc, char **argv) {
     tn_app *app = tn_app_new(loop, &(tn_app_desc){.routes = routes,
                                                   .static_path = static_path,
                                                   .server = {.header_timeout = header_timeout,
+                                                             .tls_handshake_timeout = handshake_timeout,
                                                              .max_write_buffer_size = 48 << 20}});
     if (!app || tn_app_listen_on(app, &(tn_bind_desc){.host = "127.0.0.1", .port = port, .tls = tls}) != 0) return 1;
     tn_tls_ctx_free(tls);  // the listener keeps its reference

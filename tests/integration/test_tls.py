@@ -13,39 +13,22 @@ import ssl
 import subprocess
 import tempfile
 
+import certs
 from harness import ROOT, Server, check, done
 
 BUILD = os.path.join(ROOT, "build")
 D = tempfile.mkdtemp(prefix="tn-tls-")
 
 
-def sh(*args, **kw):
-    return subprocess.run(args, check=True, capture_output=True, text=True, cwd=D, **kw)
-
-
 def make_certs():
-    ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes"]
-    sh("openssl", "req", "-x509", *ec, "-keyout", "ca.key", "-out", "ca.pem", "-days", "30",
-       "-subj", "/CN=tornado.h test CA")
-    sh("openssl", "req", "-x509", *ec, "-keyout", "self.key", "-out", "self.pem", "-days", "30",
-       "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1")
-    os.mkdir(os.path.join(D, "db"))
-    open(os.path.join(D, "db", "index.txt"), "w").close()
-    with open(os.path.join(D, "ca.cnf"), "w") as f:
-        f.write("[ca]\ndefault_ca=c\n[c]\ndatabase=db/index.txt\nnew_certs_dir=db\nserial=ca.srl\n"
-                "default_md=sha256\npolicy=p\n[p]\ncommonName=supplied\n")
-    with open(os.path.join(D, "ca.srl"), "w") as f:
-        f.write("1000\n")
-    for name, san, dates in (("server", "DNS:localhost,IP:127.0.0.1", ["-days", "30"]),
-                             ("other", "DNS:other.example", ["-days", "30"]),
-                             ("expired", "DNS:localhost,IP:127.0.0.1",
-                              ["-startdate", "20200101000000Z", "-enddate", "20200102000000Z"]),
-                             ("client", "DNS:client.example", ["-days", "30"])):
-        sh("openssl", "req", *ec, "-keyout", name + ".key", "-out", name + ".csr", "-subj", "/CN=" + name)
-        with open(os.path.join(D, name + ".ext"), "w") as f:
-            f.write("subjectAltName=%s\nbasicConstraints=CA:FALSE\n" % san)
-        sh("openssl", "ca", "-batch", "-config", "ca.cnf", "-cert", "ca.pem", "-keyfile", "ca.key", "-notext",
-           "-in", name + ".csr", "-out", name + ".pem", "-extfile", name + ".ext", *dates)
+    certs.make_ca(D)
+    certs.sign(D, *certs.SERVER)
+    certs.sign(D, "other", "DNS:other.example", ["-days", "30"])
+    certs.sign(D, "expired", "DNS:localhost,IP:127.0.0.1",
+               ["-startdate", "20200101000000Z", "-enddate", "20200102000000Z"])
+    certs.sign(D, "client", "DNS:client.example", ["-days", "30"])
+    certs.sh(D, "openssl", "req", "-x509", *certs.EC, "-keyout", "self.key", "-out", "self.pem", "-days", "30",
+             "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1")
 
 
 def p(name):

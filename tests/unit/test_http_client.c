@@ -298,12 +298,10 @@ TEST(http_client_bad_requests_refused) {
     CHECK_INT(tn_http_client_fetch(c, &d), TN_EINVAL);
     d.url = "ftp://127.0.0.1/";
     CHECK_INT(tn_http_client_fetch(c, &d), TN_EINVAL);
+#if !TN_ENABLE_TLS
     d.url = "https://127.0.0.1/";
-#if TN_ENABLE_TLS
-    d.proxy_host = "127.0.0.1";  // https:// through a proxy (CONNECT) is not there yet
-#endif
     CHECK_INT(tn_http_client_fetch(c, &d), TN_ENOTSUP);
-    d.proxy_host = NULL;
+#endif
     d.url = "http://127.0.0.1:1/";
     d.on_response = NULL;
     CHECK_INT(tn_http_client_fetch(c, &d), TN_EINVAL);
@@ -1130,6 +1128,49 @@ TEST(http_client_proxy) {
     CHECK(r->reused);
     tn_http_test_free(t);
 }
+
+#if TN_ENABLE_TLS
+// ---- https:// through a proxy: a CONNECT for the target, with the proxy's
+// credentials only; a refusal is TN_EPROXY with the proxy's answer
+
+static const char *const refusals[] = {
+    "HTTP/1.1 407 Proxy Authentication Required\r\nProxy-Authenticate: Basic realm=\"t\"\r\n"
+    "Content-Length: 0\r\n\r\n",
+    "HTTP/1.1 502 Bad Gateway\r\nContent-Length: 3\r\n\r\nbad",
+    "HTTP/1.0 403 Forbidden\r\n\r\n",
+};
+
+TEST(http_client_proxy_connect_refused) {
+    tn_http_test *t = start(NULL);
+    static canned cs[3];
+    tn_fetch_desc d;
+    memset(&d, 0, sizeof d);
+    d.proxy_host = "127.0.0.1";
+    d.proxy_username = "p";
+    d.proxy_password = "q";
+    d.auth_username = "user";  // the target's: never the proxy's to see
+    d.auth_password = "secret";
+    tn_log_set_level(TN_LOG_NONE);
+    for (int i = 0; i < 3; i++) {
+        canned *c = &cs[i];
+        c->answers[0] = refusals[i];
+        canned_start(c, tn_http_test_loop(t));
+        d.proxy_port = c->port;
+        const tn_fetch_response *r = tn_http_test_fetch(t, "https://target.invalid:8443/x", &d);
+        CHECK_INT(r->error, TN_EPROXY);
+        CHECK_INT(r->code, i == 0 ? 407 : i == 1 ? 502 : 403);
+        CHECK(strstr(r->error_message, "proxy CONNECT to target.invalid:8443 refused: ") != NULL);
+        static const char head[] = "CONNECT target.invalid:8443 HTTP/1.1\r\nHost: target.invalid:8443\r\n";
+        CHECK(strncmp(c->last, head, sizeof head - 1) == 0);
+        if (i == 0) CHECK(tn_headers_get(r->headers, r->num_headers, "Proxy-Authenticate").ptr != NULL);
+        CHECK(strstr(c->last, "\r\nProxy-Authorization: Basic cDpx\r\n") != NULL);
+        CHECK(strstr(c->last, "\r\nAuthorization") == NULL);
+        tn_tcp_server_stop(c->srv);
+    }
+    CHECK_INT(tn_http_client_connections(tn_http_test_client(t)), 0);  // refused tunnels are not pooled
+    tn_http_test_free(t);
+}
+#endif
 
 // ---- the blocking client and the allocation-free steady state (a server
 // in a child process: its allocations are not counted here)
