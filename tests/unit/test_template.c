@@ -475,7 +475,7 @@ static int get(int port, const char *path, tn_buf *resp) {
     char buf[4096];
     ssize_t n;
     while ((n = recv(fd, buf, sizeof buf, 0)) > 0) tn_buf_append(resp, buf, (size_t)n);
-    close(fd);
+    tt_sock_close(fd);
     int status = 0;
     if (resp->len < 12 || sscanf(resp->data, "HTTP/1.1 %d", &status) != 1) return -1;
     return status;

@@ -1,0 +1,105 @@
+// The tests' own sockets, on POSIX and on Windows: int descriptors used with
+// send() and recv() on both. What Winsock does differently (SOCKET handles
+// closed by closesocket, errors in WSAGetLastError, receive timeouts in
+// milliseconds, no MSG_NOSIGNAL, no socketpair) stays behind the tt_sock_*
+// helpers below, so a test reads the same on both systems.
+#ifndef TT_SOCK_H
+#define TT_SOCK_H
+#include "test.h"
+#include <errno.h>
+#include <stdbool.h>
+#if defined(_WIN32)
+#  include <winsock2.h>
+#  include <ws2tcpip.h>
+#  define MSG_NOSIGNAL 0  // Winsock raises no SIGPIPE
+// The library's loopback TCP pair (its loop's wake-up channel), reached
+// through impl.c, the one file that holds the implementation.
+int tt_os_socketpair(int sv[2]);
+#else
+#  include <arpa/inet.h>
+#  include <fcntl.h>
+#  include <netinet/in.h>
+#  include <netinet/tcp.h>
+#  include <sys/socket.h>
+#  include <unistd.h>
+#endif
+
+static __attribute__((unused)) int tt_sock_close(int fd) {
+#if defined(_WIN32)
+    return closesocket((SOCKET)fd);
+#else
+    return close(fd);
+#endif
+}
+
+static __attribute__((unused)) void tt_sock_nodelay(int fd) {
+    int one = 1;
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, (const void *)&one, sizeof one);
+}
+
+// A connected pair of stream sockets: a Unix socketpair on POSIX, a loopback
+// TCP pair without Nagle delay on Windows. Both ends block.
+static __attribute__((unused)) int tt_socketpair(int sv[2]) {
+#if defined(_WIN32)
+    if (tt_os_socketpair(sv) != 0) return -1;
+    tt_sock_nodelay(sv[0]);
+    return 0;
+#else
+    return socketpair(AF_UNIX, SOCK_STREAM, 0, sv);
+#endif
+}
+
+static __attribute__((unused)) void tt_sock_nonblock(int fd) {
+#if defined(_WIN32)
+    u_long on = 1;
+    ioctlsocket((SOCKET)fd, FIONBIO, &on);
+#else
+    fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+#endif
+}
+
+// After send() or recv() failed: true if it only would have blocked.
+static __attribute__((unused)) bool tt_sock_would_block(void) {
+#if defined(_WIN32)
+    return WSAGetLastError() == WSAEWOULDBLOCK;
+#else
+    return errno == EAGAIN || errno == EWOULDBLOCK;
+#endif
+}
+
+// The last socket error as text, for a failure message.
+static __attribute__((unused)) const char *tt_sock_error(void) {
+#if defined(_WIN32)
+    static char text[32];
+    snprintf(text, sizeof text, "Winsock error %d", WSAGetLastError());
+    return text;
+#else
+    return strerror(errno);
+#endif
+}
+
+static __attribute__((unused)) void tt_sock_rcvtimeo(int fd, int seconds) {
+#if defined(_WIN32)
+    DWORD ms = (DWORD)seconds * 1000;
+    setsockopt((SOCKET)fd, SOL_SOCKET, SO_RCVTIMEO, (const char *)&ms, sizeof ms);
+#else
+    struct timeval tv = {seconds, 0};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+#endif
+}
+
+// A blocking TCP connection to 127.0.0.1:port with a 5 s receive timeout
+// and no Nagle delay.
+static __attribute__((unused)) int tt_connect(int port) {
+    int fd = (int)socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a;
+    memset(&a, 0, sizeof a);
+    a.sin_family = AF_INET;
+    a.sin_port = htons((uint16_t)port);
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (connect(fd, (struct sockaddr *)&a, sizeof a) != 0) tt_fail(__FILE__, __LINE__, "connect: %s", tt_sock_error());
+    tt_sock_rcvtimeo(fd, 5);
+    tt_sock_nodelay(fd);
+    return fd;
+}
+#endif
