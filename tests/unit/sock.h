@@ -8,6 +8,7 @@
 #include "test.h"
 #include <errno.h>
 #include <stdbool.h>
+#include <unistd.h>  // close, usleep: mingw-w64 has them too
 #if defined(_WIN32)
 #  include <winsock2.h>
 #  include <ws2tcpip.h>
@@ -21,7 +22,6 @@ int tt_os_socketpair(int sv[2]);
 #  include <netinet/in.h>
 #  include <netinet/tcp.h>
 #  include <sys/socket.h>
-#  include <unistd.h>
 #endif
 
 static __attribute__((unused)) int tt_sock_close(int fd) {
@@ -64,6 +64,31 @@ static __attribute__((unused)) bool tt_sock_would_block(void) {
     return WSAGetLastError() == WSAEWOULDBLOCK;
 #else
     return errno == EAGAIN || errno == EWOULDBLOCK;
+#endif
+}
+
+// After recv() failed: true if the peer reset the connection.
+static __attribute__((unused)) bool tt_sock_reset(void) {
+#if defined(_WIN32)
+    return WSAGetLastError() == WSAECONNRESET;
+#else
+    return errno == ECONNRESET;
+#endif
+}
+
+// recv() that never waits, on a blocking or non-blocking socket: what is
+// there, 0 at the end of the stream, or -1 (see tt_sock_would_block).
+static __attribute__((unused)) ssize_t tt_recv_nowait(int fd, void *buf, size_t n) {
+#if defined(_WIN32)  // no MSG_DONTWAIT: non-blocking for this one call
+    u_long on = 1, off = 0;
+    ioctlsocket((SOCKET)fd, FIONBIO, &on);
+    int r = recv((SOCKET)fd, (char *)buf, (int)n, 0);
+    int e = WSAGetLastError();
+    ioctlsocket((SOCKET)fd, FIONBIO, &off);
+    WSASetLastError(e);
+    return r;
+#else
+    return recv(fd, buf, n, MSG_DONTWAIT);
 #endif
 }
 
