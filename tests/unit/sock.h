@@ -38,11 +38,18 @@ static __attribute__((unused)) void tt_sock_nodelay(int fd) {
 }
 
 // A connected pair of stream sockets: a Unix socketpair on POSIX, a loopback
-// TCP pair without Nagle delay on Windows. Both ends block.
+// TCP pair on Windows, without Nagle delay and with small fixed buffers
+// (loopback TCP's grow to megabytes, and tests of back-pressure want a
+// socket that fills up soon). Both ends block.
 static __attribute__((unused)) int tt_socketpair(int sv[2]) {
 #if defined(_WIN32)
     if (tt_os_socketpair(sv) != 0) return -1;
-    tt_sock_nodelay(sv[0]);
+    int size = 64 * 1024;
+    for (int i = 0; i < 2; i++) {
+        tt_sock_nodelay(sv[i]);
+        setsockopt((SOCKET)sv[i], SOL_SOCKET, SO_SNDBUF, (const char *)&size, sizeof size);
+        setsockopt((SOCKET)sv[i], SOL_SOCKET, SO_RCVBUF, (const char *)&size, sizeof size);
+    }
     return 0;
 #else
     return socketpair(AF_UNIX, SOCK_STREAM, 0, sv);
@@ -79,14 +86,16 @@ static __attribute__((unused)) bool tt_sock_reset(void) {
 // recv() that never waits, on a blocking or non-blocking socket: what is
 // there, 0 at the end of the stream, or -1 (see tt_sock_would_block).
 static __attribute__((unused)) ssize_t tt_recv_nowait(int fd, void *buf, size_t n) {
-#if defined(_WIN32)  // no MSG_DONTWAIT: non-blocking for this one call
-    u_long on = 1, off = 0;
-    ioctlsocket((SOCKET)fd, FIONBIO, &on);
-    int r = recv((SOCKET)fd, (char *)buf, (int)n, 0);
-    int e = WSAGetLastError();
-    ioctlsocket((SOCKET)fd, FIONBIO, &off);
-    WSASetLastError(e);
-    return r;
+#if defined(_WIN32)  // no MSG_DONTWAIT: receive only what select() says is there
+    fd_set in;
+    FD_ZERO(&in);
+    FD_SET((SOCKET)fd, &in);
+    struct timeval now = {0, 0};
+    if (select(0, &in, NULL, NULL, &now) == 0) {
+        WSASetLastError(WSAEWOULDBLOCK);
+        return -1;
+    }
+    return recv((SOCKET)fd, (char *)buf, (int)n, 0);
 #else
     return recv(fd, buf, n, MSG_DONTWAIT);
 #endif

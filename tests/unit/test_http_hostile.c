@@ -261,7 +261,7 @@ TEST(http_a_reader_that_stalls_mid_response_is_cut_off_at_write_timeout) {
         while (tn_http_server_connections(srv) && sim_now < last + 30) {
             if (read_more && sim_now == last + 5) {  // reads a little: that is progress
                 static char buf[300000];
-                CHECK(recv(fd, buf, sizeof buf, MSG_DONTWAIT) > 0);
+                CHECK(tt_recv_nowait(fd, buf, sizeof buf) > 0);
                 sim_settle(loop);
                 last = sim_now;
                 read_more = false;
