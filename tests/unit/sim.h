@@ -52,8 +52,30 @@ static __attribute__((unused)) tn_http_server *sim_http_server(tn_loop *loop, co
     return srv;
 }
 
+// The application listens where sim_connect connects.
+static __attribute__((unused)) void sim_app_listen(tn_app *app) {
+    tn_bind_desc b;
+    memset(&b, 0, sizeof b);
+    b.host = "127.0.0.1";
+    if (!app || tn_app_listen_on(app, &b) != 0) tt_fail(__FILE__, __LINE__, "the app did not start");
+    sim_port = tn_app_port(app);
+}
+
 // Frees the loop (and with it the server).
 static __attribute__((unused)) void sim_done(tn_loop *loop) { tn_loop_free(loop); }
+
+// True if a connection is refused: nobody listens any more.
+static __attribute__((unused)) bool sim_refused(void) {
+    int fd = (int)socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a;
+    memset(&a, 0, sizeof a);
+    a.sin_family = AF_INET;
+    a.sin_port = htons((uint16_t)sim_port);
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    bool no = connect(fd, (struct sockaddr *)&a, sizeof a) != 0 && WSAGetLastError() == WSAECONNREFUSED;
+    tt_sock_close(fd);
+    return no;
+}
 
 static __attribute__((unused)) int sim_connect(void) {
     int fd = tt_connect(sim_port);
@@ -78,20 +100,42 @@ static __attribute__((unused)) tn_http_server *sim_http_server(tn_loop *loop, co
     return srv;
 }
 
+// The application listens where sim_connect connects.
+static __attribute__((unused)) void sim_app_listen(tn_app *app) {
+    tn_bind_desc b;
+    memset(&b, 0, sizeof b);
+    b.unix_path = sim_path();
+    if (!app || tn_app_listen_on(app, &b) != 0) tt_fail(__FILE__, __LINE__, "the app did not start");
+}
+
 // Frees the loop (and with it the server) and the socket file.
 static __attribute__((unused)) void sim_done(tn_loop *loop) {
     tn_loop_free(loop);
     unlink(sim_path());
 }
 
-static __attribute__((unused)) int sim_connect(void) {
-    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+static __attribute__((unused)) struct sockaddr_un sim_addr(void) {
     struct sockaddr_un a;
     memset(&a, 0, sizeof a);
     a.sun_family = AF_UNIX;
     snprintf(a.sun_path, sizeof a.sun_path, "%s", sim_path());
+    return a;
+}
+
+static __attribute__((unused)) int sim_connect(void) {
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    struct sockaddr_un a = sim_addr();
     if (fd < 0 || connect(fd, (struct sockaddr *)&a, sizeof a) != 0) tt_fail(__FILE__, __LINE__, "connect: %s", strerror(errno));
     return fd;
+}
+
+// True if a connection is refused: nobody listens any more.
+static __attribute__((unused)) bool sim_refused(void) {
+    int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+    struct sockaddr_un a = sim_addr();
+    bool no = connect(fd, (struct sockaddr *)&a, sizeof a) != 0 && errno == ECONNREFUSED;
+    close(fd);
+    return no;
 }
 #endif
 

@@ -1,12 +1,14 @@
-// Temporary folders for tests that serve or load files, on POSIX and on
+// Temporary folders and files for tests that serve or load files, on POSIX and on
 // Windows (mingw-w64 has no mkdtemp and no rm).
 #ifndef TT_TMPDIR_H
 #define TT_TMPDIR_H
 #include "test.h"
 #include <stdlib.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #if defined(_WIN32)
 #  include <direct.h>
+#  include <fcntl.h>
 #  include <io.h>
 #endif
 
@@ -27,6 +29,20 @@ static __attribute__((unused)) int tt_mkdir(const char *path) {
 #else
     return mkdir(path, 0700);
 #endif
+}
+
+// An anonymous temporary file open for reading and writing (bytes as they
+// are), gone once every descriptor of it is closed.
+static __attribute__((unused)) int tt_tmpfile(void) {
+    char path[64] = "/tmp/tn_file_XXXXXX";
+#if defined(_WIN32)  // an open file cannot be unlinked: Windows deletes it at the last close
+    int fd = _mktemp(path) ? _open(path, _O_CREAT | _O_EXCL | _O_RDWR | _O_BINARY | _O_TEMPORARY, 0600) : -1;
+#else
+    int fd = mkstemp(path);
+    unlink(path);
+#endif
+    if (fd < 0) tt_fail(__FILE__, __LINE__, "cannot make %s", path);
+    return fd;
 }
 
 // Removes a folder made by tt_tmpdir and all it holds.
