@@ -188,7 +188,7 @@ $(foreach c,$(CONFIGS) $(MATRIX),$(eval $(call unit_config,$(c))))
 # rlimits, ioctl) are left out of this build: Windows has none of them.
 WIN_CC     := x86_64-w64-mingw32-gcc
 WIN_LIBS   := -static -lws2_32 -lbcrypt -lpthread
-WIN_POSIX_TESTS := embed options process static
+WIN_POSIX_TESTS := options process static
 WIN_UNIT_SRC := $(filter-out $(patsubst %,tests/unit/test_%.c,$(WIN_POSIX_TESTS)),$(UNIT_SRC))
 build/test/windows/%.o: tests/unit/%.c $(wildcard tests/unit/*.h) tornado.h
 	@mkdir -p $(@D)

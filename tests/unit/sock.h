@@ -13,6 +13,7 @@
 #  include <winsock2.h>
 #  include <ws2tcpip.h>
 #  define MSG_NOSIGNAL 0  // Winsock raises no SIGPIPE
+#  define tt_poll(fds, n, ms) WSAPoll(fds, (ULONG)(n), ms)
 // The library's loopback TCP pair (its loop's wake-up channel), reached
 // through impl.c, the one file that holds the implementation.
 int tt_os_socketpair(int sv[2]);
@@ -21,6 +22,8 @@ int tt_os_socketpair(int sv[2]);
 #  include <fcntl.h>
 #  include <netinet/in.h>
 #  include <netinet/tcp.h>
+#  include <poll.h>
+#  define tt_poll(fds, n, ms) poll(fds, (nfds_t)(n), ms)
 #  include <sys/socket.h>
 #endif
 
