@@ -23,8 +23,8 @@ int tt_os_socketpair(int sv[2]);
 #  include <netinet/in.h>
 #  include <netinet/tcp.h>
 #  include <poll.h>
-#  define tt_poll(fds, n, ms) poll(fds, (nfds_t)(n), ms)
 #  include <sys/socket.h>
+#  define tt_poll(fds, n, ms) poll(fds, (nfds_t)(n), ms)
 #endif
 
 static __attribute__((unused)) int tt_sock_close(int fd) {
