@@ -72,6 +72,18 @@ build/wsclient_tls: tests/apps/wsclient.c tornado.h
 	$(CC) -O1 -g $(WARN) $(SAN) -DTN_ENABLE_TLS=1 -o $@ $< $(TLS_LIBS) $(LIBS)
 tls-apps: $(TLS_APPS)
 
+# examples/websocket without the codec (TN_ENABLE_DEFLATE=0), for
+# tests/integration/test_ws_nodeflate.py.
+build/websocket_nodeflate: examples/websocket.c tornado.h
+	@mkdir -p $(@D)
+	$(CC) -O1 -g $(WARN) $(SAN) -DTN_ENABLE_DEFLATE=0 -o $@ $< $(LIBS)
+
+# A console control event raised in-process, under wine
+# (tests/integration/test_windows.py).
+build/windows/winctrl.exe: tests/apps/winctrl.c tornado.h
+	@mkdir -p $(@D)
+	$(WIN_CC) -O2 -g $(WARN) -o $@ $< $(WIN_LIBS)
+
 # The C analogue of `python -m tornado.httpclient URL`: build/fetch --help
 build/fetch: tools/fetch.c tornado.h
 	@mkdir -p $(@D)
@@ -137,7 +149,11 @@ LDLIBS_tls    := $(TLS_LIBS)
 IMPL_CC_cxx   := $(CXX) -x c++ -std=c++17
 LINK_cxx      := $(CXX)
 
-CONFIGS := default poll nothreads cxx valgrind tls
+# Without the codec: WebSockets uncompressed, nothing gzipped (tests that
+# need compression are compiled out there).
+CFG_nodeflate := $(SAN) -DTN_ENABLE_DEFLATE=0
+
+CONFIGS := default poll nothreads cxx valgrind tls nodeflate
 
 # The portability matrix (tests/run.sh matrix; tools: tests/setup.sh): the
 # unit suite on kqueue (libkqueue, built here), with clang, 32-bit,

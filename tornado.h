@@ -438,7 +438,8 @@
 // the function; a desc field that needs one is refused with a log line):
 //
 //   TN_ENABLE_WEBSOCKET    1    WebSocket protocol, server routes and client
-//                               (needs DEFLATE: permessage-deflate)
+//                               (without DEFLATE: no permessage-deflate, see
+//                               >>ws_compress)
 //   TN_ENABLE_JSON         1    JSON writer and reader, tn_write_json_*
 //   TN_ENABLE_TEMPLATES    = JSON   templates and tn_render (need JSON)
 //   TN_ENABLE_STATIC       1    static files (static_path, TN_STATIC_ROUTE)
@@ -587,9 +588,6 @@
      TN_ENABLE_SIGNED | TN_ENABLE_XSRF | TN_ENABLE_HTTP_CLIENT | TN_ENABLE_DEFLATE | TN_ENABLE_OPTIONS |      \
      TN_ENABLE_TLS) & ~1
 #  error "The TN_ENABLE_* switches must be 0 or 1"
-#endif
-#if TN_ENABLE_WEBSOCKET && !TN_ENABLE_DEFLATE
-#  error "TN_ENABLE_WEBSOCKET needs TN_ENABLE_DEFLATE (permessage-deflate): enable DEFLATE or disable WEBSOCKET"
 #endif
 #if TN_ENABLE_TEMPLATES && !TN_ENABLE_JSON
 #  error "TN_ENABLE_TEMPLATES needs TN_ENABLE_JSON (templates render JSON values): enable JSON or disable templates"
@@ -3453,6 +3451,11 @@ TN__END_DECLS
 // max_message_size closes with 1009, corrupt data with 1007, RSV1 where none
 // may be with 1002.
 //
+// Built without the codec (TN_ENABLE_DEFLATE=0), WebSockets work
+// uncompressed: a server declines every offer (it answers without the
+// extension, whatever tn_ws_class.compression says) and tn_ws_connect
+// refuses a desc with compression (TN_ENOTSUP).
+//
 // Memory per connection, beyond the connection itself:
 //   with context takeover (the default: the best ratio, what browsers, Node's
 //   ws and Python's websockets ask for), both codecs stay for the whole
@@ -3569,7 +3572,8 @@ typedef struct tn_ws_class {
                                     // read is dropped; default: the server's
     const tn_ws_compression *compression;  // a server route's permessage-deflate
                                     // (>>ws_compress; must outlive the app);
-                                    // NULL: declined, as Tornado's default
+                                    // NULL (or no TN_ENABLE_DEFLATE): declined,
+                                    // as Tornado's default
     void *user_data;                // the initial tn_ws_user_data of each connection
 } tn_ws_class;
 
@@ -3664,7 +3668,8 @@ typedef struct tn_ws_connect_desc {
                                      // select_subprotocol unused); must outlive the
                                      // connection; NULL: none
     const tn_ws_compression *compression;  // offer permessage-deflate with these
-                                     // options (copied); NULL: no offer
+                                     // options (copied); NULL: no offer (built
+                                     // without TN_ENABLE_DEFLATE: TN_ENOTSUP)
     tn_ws_connect_cb on_connect;     // required; runs exactly once
     void *user_data;                 // on_connect's and the tn_ws_user_data; NULL:
                                      // cls->user_data
@@ -3675,7 +3680,8 @@ typedef struct tn_ws_connect_desc {
 
 // Starts connecting; desc->on_connect runs exactly once, later, on the
 // loop's thread. Returns 0, or TN_EINVAL (a bad URL, subprotocol or header
-// line, no on_connect), TN_ENOTSUP (wss:// without TLS built in), TN_ETLS
+// line, no on_connect), TN_ENOTSUP (wss:// without TLS built in, or
+// compression without TN_ENABLE_DEFLATE), TN_ETLS
 // (no default TLS context: see the log) or TN_ENOMEM: on_connect will not
 // run then. A certificate that fails verification ends with TN_ECERT.
 TN_API int tn_ws_connect(tn_loop *loop, const tn_ws_connect_desc *desc);
@@ -19190,7 +19196,7 @@ TN__INTERNAL void tn__ws_pmd_free(tn__ws_pmd *p);
 
 #include <string.h>
 
-#if TN_ENABLE_WEBSOCKET  // the whole module (base/config.h)
+#if TN_ENABLE_WEBSOCKET && TN_ENABLE_DEFLATE  // the module (base/config.h), on the codec
 
 // One direction of a connection: its codec settings and, while it lives, its codec.
 typedef struct tn__pmd_dir {
@@ -19471,6 +19477,39 @@ TN__INTERNAL int tn__ws_pmd_inflate(tn__ws_pmd *p, const char *in, size_t len, t
     if (out->data) out->data[out->len] = '\0';
     return r;
 }
+#elif TN_ENABLE_WEBSOCKET
+// Without the codec (TN_ENABLE_DEFLATE=0) nothing is ever negotiated: a
+// server declines every offer (answers without the extension), tn_ws_connect
+// refuses a desc with compression (TN_ENOTSUP) before anything is offered,
+// and with no state a frame with RSV1 fails the connection (1002). So only
+// accept, wants and free are reached; the rest refuse, for completeness.
+TN__INTERNAL int tn__ws_pmd_accept(const tn_ws_compression *o, const tn_str *offers, int n, tn_buf *head,
+                                   tn__ws_pmd **out) {
+    (void)o, (void)offers, (void)head, (void)out;
+    if (n) TN__LOGD("websocket: extensions declined: built with TN_ENABLE_DEFLATE=0");
+    return 0;
+}
+TN__INTERNAL int tn__ws_pmd_offer(const tn_ws_compression *o, tn_buf *req) {
+    (void)o, (void)req;
+    return TN_ENOTSUP;
+}
+TN__INTERNAL int tn__ws_pmd_confirm(const tn_ws_compression *o, const tn_str *answers, int n, tn__ws_pmd **out) {
+    (void)o, (void)answers, (void)n, (void)out;
+    return TN_ENOTSUP;
+}
+TN__INTERNAL bool tn__ws_pmd_wants(const tn__ws_pmd *p, size_t len) {
+    (void)p, (void)len;
+    return false;
+}
+TN__INTERNAL int tn__ws_pmd_compress(tn__ws_pmd *p, const void *in, size_t len, tn_buf *out) {
+    (void)p, (void)in, (void)len, (void)out;
+    return TN_ENOTSUP;
+}
+TN__INTERNAL int tn__ws_pmd_inflate(tn__ws_pmd *p, const char *in, size_t len, tn_buf *out, size_t max) {
+    (void)p, (void)in, (void)len, (void)out, (void)max;
+    return TN_EPARSE;
+}
+TN__INTERNAL void tn__ws_pmd_free(tn__ws_pmd *p) { (void)p; }
 #endif  // TN_ENABLE_WEBSOCKET
 // ==== END src/websocket/compress.c ====
 
@@ -20239,8 +20278,13 @@ TN__PRIVATE int tn__ws_client_url(const char *url, tn_url *u, char *host, size_t
     return 0;
 }
 
-// Makes the connection's state: ws with its handshake, the request built.
+// Makes the connection's state: ws with its handshake, the request built
+// (compression without the codec: TN_ENOTSUP).
 TN__PRIVATE int tn__ws_client_new(tn_loop *loop, const tn_ws_connect_desc *d, const tn_url *u, tn_ws **out) {
+    if (d->compression && !TN_ENABLE_DEFLATE) {
+        TN__LOGW("websocket client: compression needs TN_ENABLE_DEFLATE");
+        return TN_ENOTSUP;
+    }
     tn_buf offered;
     memset(&offered, 0, sizeof offered);
     int r = tn__ws_append_protocols(&offered, d->subprotocols);

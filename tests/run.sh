@@ -61,7 +61,7 @@ compile)
     check "compile: tornado.h and every src/ file build for Windows (mingw-w64), as C and C++" $MAKE -s -f tests/compile/Makefile windows
     ;;
 unit)
-    for cfg in default poll nothreads cxx split tls; do
+    for cfg in default poll nothreads cxx split tls nodeflate; do
         if $MAKE -s -j2 build/test/$cfg/unit > build/build.log 2>&1; then
             suite "$cfg" build/test/$cfg/unit
         else

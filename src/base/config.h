@@ -28,7 +28,8 @@
 // the function; a desc field that needs one is refused with a log line):
 //
 //   TN_ENABLE_WEBSOCKET    1    WebSocket protocol, server routes and client
-//                               (needs DEFLATE: permessage-deflate)
+//                               (without DEFLATE: no permessage-deflate, see
+//                               >>ws_compress)
 //   TN_ENABLE_JSON         1    JSON writer and reader, tn_write_json_*
 //   TN_ENABLE_TEMPLATES    = JSON   templates and tn_render (need JSON)
 //   TN_ENABLE_STATIC       1    static files (static_path, TN_STATIC_ROUTE)
@@ -177,9 +178,6 @@
      TN_ENABLE_SIGNED | TN_ENABLE_XSRF | TN_ENABLE_HTTP_CLIENT | TN_ENABLE_DEFLATE | TN_ENABLE_OPTIONS |      \
      TN_ENABLE_TLS) & ~1
 #  error "The TN_ENABLE_* switches must be 0 or 1"
-#endif
-#if TN_ENABLE_WEBSOCKET && !TN_ENABLE_DEFLATE
-#  error "TN_ENABLE_WEBSOCKET needs TN_ENABLE_DEFLATE (permessage-deflate): enable DEFLATE or disable WEBSOCKET"
 #endif
 #if TN_ENABLE_TEMPLATES && !TN_ENABLE_JSON
 #  error "TN_ENABLE_TEMPLATES needs TN_ENABLE_JSON (templates render JSON values): enable JSON or disable templates"

@@ -254,8 +254,13 @@ TN__PRIVATE int tn__ws_client_url(const char *url, tn_url *u, char *host, size_t
     return 0;
 }
 
-// Makes the connection's state: ws with its handshake, the request built.
+// Makes the connection's state: ws with its handshake, the request built
+// (compression without the codec: TN_ENOTSUP).
 TN__PRIVATE int tn__ws_client_new(tn_loop *loop, const tn_ws_connect_desc *d, const tn_url *u, tn_ws **out) {
+    if (d->compression && !TN_ENABLE_DEFLATE) {
+        TN__LOGW("websocket client: compression needs TN_ENABLE_DEFLATE");
+        return TN_ENOTSUP;
+    }
     tn_buf offered;
     memset(&offered, 0, sizeof offered);
     int r = tn__ws_append_protocols(&offered, d->subprotocols);

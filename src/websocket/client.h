@@ -55,7 +55,8 @@ typedef struct tn_ws_connect_desc {
                                      // select_subprotocol unused); must outlive the
                                      // connection; NULL: none
     const tn_ws_compression *compression;  // offer permessage-deflate with these
-                                     // options (copied); NULL: no offer
+                                     // options (copied); NULL: no offer (built
+                                     // without TN_ENABLE_DEFLATE: TN_ENOTSUP)
     tn_ws_connect_cb on_connect;     // required; runs exactly once
     void *user_data;                 // on_connect's and the tn_ws_user_data; NULL:
                                      // cls->user_data
@@ -66,7 +67,8 @@ typedef struct tn_ws_connect_desc {
 
 // Starts connecting; desc->on_connect runs exactly once, later, on the
 // loop's thread. Returns 0, or TN_EINVAL (a bad URL, subprotocol or header
-// line, no on_connect), TN_ENOTSUP (wss:// without TLS built in), TN_ETLS
+// line, no on_connect), TN_ENOTSUP (wss:// without TLS built in, or
+// compression without TN_ENABLE_DEFLATE), TN_ETLS
 // (no default TLS context: see the log) or TN_ENOMEM: on_connect will not
 // run then. A certificate that fails verification ends with TN_ECERT.
 TN_API int tn_ws_connect(tn_loop *loop, const tn_ws_connect_desc *desc);

@@ -13,7 +13,7 @@
 
 #include <string.h>
 
-#if TN_ENABLE_WEBSOCKET  // the whole module (base/config.h)
+#if TN_ENABLE_WEBSOCKET && TN_ENABLE_DEFLATE  // the module (base/config.h), on the codec
 
 // One direction of a connection: its codec settings and, while it lives, its codec.
 typedef struct tn__pmd_dir {
@@ -294,4 +294,37 @@ TN__INTERNAL int tn__ws_pmd_inflate(tn__ws_pmd *p, const char *in, size_t len, t
     if (out->data) out->data[out->len] = '\0';
     return r;
 }
+#elif TN_ENABLE_WEBSOCKET
+// Without the codec (TN_ENABLE_DEFLATE=0) nothing is ever negotiated: a
+// server declines every offer (answers without the extension), tn_ws_connect
+// refuses a desc with compression (TN_ENOTSUP) before anything is offered,
+// and with no state a frame with RSV1 fails the connection (1002). So only
+// accept, wants and free are reached; the rest refuse, for completeness.
+TN__INTERNAL int tn__ws_pmd_accept(const tn_ws_compression *o, const tn_str *offers, int n, tn_buf *head,
+                                   tn__ws_pmd **out) {
+    (void)o, (void)offers, (void)head, (void)out;
+    if (n) TN__LOGD("websocket: extensions declined: built with TN_ENABLE_DEFLATE=0");
+    return 0;
+}
+TN__INTERNAL int tn__ws_pmd_offer(const tn_ws_compression *o, tn_buf *req) {
+    (void)o, (void)req;
+    return TN_ENOTSUP;
+}
+TN__INTERNAL int tn__ws_pmd_confirm(const tn_ws_compression *o, const tn_str *answers, int n, tn__ws_pmd **out) {
+    (void)o, (void)answers, (void)n, (void)out;
+    return TN_ENOTSUP;
+}
+TN__INTERNAL bool tn__ws_pmd_wants(const tn__ws_pmd *p, size_t len) {
+    (void)p, (void)len;
+    return false;
+}
+TN__INTERNAL int tn__ws_pmd_compress(tn__ws_pmd *p, const void *in, size_t len, tn_buf *out) {
+    (void)p, (void)in, (void)len, (void)out;
+    return TN_ENOTSUP;
+}
+TN__INTERNAL int tn__ws_pmd_inflate(tn__ws_pmd *p, const char *in, size_t len, tn_buf *out, size_t max) {
+    (void)p, (void)in, (void)len, (void)out, (void)max;
+    return TN_EPARSE;
+}
+TN__INTERNAL void tn__ws_pmd_free(tn__ws_pmd *p) { (void)p; }
 #endif  // TN_ENABLE_WEBSOCKET

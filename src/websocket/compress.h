@@ -21,6 +21,11 @@
 // max_message_size closes with 1009, corrupt data with 1007, RSV1 where none
 // may be with 1002.
 //
+// Built without the codec (TN_ENABLE_DEFLATE=0), WebSockets work
+// uncompressed: a server declines every offer (it answers without the
+// extension, whatever tn_ws_class.compression says) and tn_ws_connect
+// refuses a desc with compression (TN_ENOTSUP).
+//
 // Memory per connection, beyond the connection itself:
 //   with context takeover (the default: the best ratio, what browsers, Node's
 //   ws and Python's websockets ask for), both codecs stay for the whole

@@ -64,7 +64,8 @@ typedef struct tn_ws_class {
                                     // read is dropped; default: the server's
     const tn_ws_compression *compression;  // a server route's permessage-deflate
                                     // (>>ws_compress; must outlive the app);
-                                    // NULL: declined, as Tornado's default
+                                    // NULL (or no TN_ENABLE_DEFLATE): declined,
+                                    // as Tornado's default
     void *user_data;                // the initial tn_ws_user_data of each connection
 } tn_ws_class;
 

@@ -80,6 +80,8 @@ static tn_ws_class ping_ws = {.on_message = echo_message, .on_close = record_clo
 
 static tn_ws_class flood_ws = {.on_message = echo_message, .on_close = record_close,
                                .max_write_buffer_size = 256 * 1024};
+static const tn_ws_compression pmd = {0};
+static tn_ws_class deflate_ws = {.on_message = echo_message, .on_close = record_close, .compression = &pmd};
 
 static const tn_route ws_routes[] = {
     TN_WS_ROUTE("/ws", &echo_ws),
@@ -89,6 +91,7 @@ static const tn_route ws_routes[] = {
     TN_WS_ROUTE("/close-patient", &close_patient_ws),
     TN_WS_ROUTE("/ping", &ping_ws),
     TN_WS_ROUTE("/flood", &flood_ws),
+    TN_WS_ROUTE("/deflate", &deflate_ws),
     {0},
 };
 
@@ -319,6 +322,26 @@ TEST(ws_handshake_declines_deflate_and_selects_subprotocols) {
               101);
     CHECK(strstr(c.head, "Sec-WebSocket-Protocol: v2\r\n"));
     EXPECT_FRAME(c, FIN | TEXT, "1:42:v2:prepared");
+    client_close(&c);
+    tt_server_stop(s);
+}
+
+// A route that asks for permessage-deflate takes the offer with the codec;
+// built without it (TN_ENABLE_DEFLATE=0), it declines as a route without
+// compression does, and RSV1 stays forbidden (1002); with it, RSV1 on data
+// that is not DEFLATE is 1007.
+TEST(ws_compression_route_negotiates_only_with_the_codec) {
+    tt_server s = start();
+    client c;
+    CHECK_INT(handshake(&c, s.port,
+                        REQ("/deflate", "Sec-WebSocket-Key: " KEY "\r\nSec-WebSocket-Version: 13\r\n"
+                                        "Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits\r\n")),
+              101);
+    CHECK_INT(strstr(c.head, "Sec-WebSocket-Extensions: permessage-deflate") != NULL, TN_ENABLE_DEFLATE);
+    send_frame(&c, FIN | TEXT, "plain", 5, false);
+    EXPECT_FRAME(c, FIN | TEXT, "plain");  // under min_size: plain either way
+    send_frame(&c, FIN | 0x40 | BIN, "\xff", 1, false);  // a reserved block type
+    expect_close(&c, TN_ENABLE_DEFLATE ? 1007 : 1002, __LINE__);
     client_close(&c);
     tt_server_stop(s);
 }

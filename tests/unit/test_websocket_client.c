@@ -521,6 +521,7 @@ TEST(ws_client_checks_the_servers_answer) {
     tn_loop_free(loop);
 }
 
+#if TN_ENABLE_DEFLATE  // permessage-deflate needs the codec
 // permessage-deflate answers to the offer of `ours` below (server window
 // 10 asked for, no context takeover asked for): what RFC 7692 §7.1 lets a
 // server say, and what it does not.
@@ -636,6 +637,23 @@ TEST(ws_client_without_context_takeover_keeps_no_codec_between_messages) {
     tn_loop_free(loop);
     tt_server_stop(s);
 }
+
+#else
+// Without the codec a desc with compression is refused before anything
+// starts; on_connect never runs.
+TEST(ws_client_without_the_codec_refuses_compression) {
+    tn_loop *loop = tt_loop_new();
+    static const tn_ws_compression ours = {0};
+    conn c;
+    memset(&c, 0, sizeof c);
+    tn_ws_connect_desc d = desc_for(&c, "ws://127.0.0.1:1/");
+    d.compression = &ours;
+    CHECK_INT(tn_ws_connect(loop, &d), TN_ENOTSUP);
+    tn_loop_run_once(loop, 0);
+    CHECK(!c.connected);
+    tn_loop_free(loop);
+}
+#endif  // TN_ENABLE_DEFLATE
 
 TEST(ws_client_fails_a_masked_frame_from_the_server_with_1002) {
     tn_loop *loop = tt_loop_new();
