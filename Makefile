@@ -21,6 +21,7 @@ RUN_DEMO := chat
 
 .PHONY: tls-apps bench-tls
 .PHONY: all run test check-amalgamation clean fuzz fuzz-long bench bench-ws bench-deflate bench-client print-kq-src
+.PHONY: bench-gzip
 all: tornado.h $(EXAMPLES) $(addprefix build/,$(EXAMPLE_DIRS)) build/testapp build/wsclient build/httpclient build/refapp build/zpipe build/pack build/fetch
 
 tornado.h: src/MANIFEST $(wildcard src/* src/*/*) tools/amalgamate.sh
@@ -244,6 +245,7 @@ bench: tornado.h tests/node/node_modules/.package-lock.json
 	tools/bench/ws.sh
 	tools/bench/client.sh
 	tools/bench/deflate.sh
+	tools/bench/gzip.sh
 
 # WebSocket: ours against Node's ws (tools/bench/ws.sh; 10,000 connections).
 bench-ws: tornado.h tests/node/node_modules/.package-lock.json
@@ -252,6 +254,10 @@ bench-ws: tornado.h tests/node/node_modules/.package-lock.json
 # DEFLATE: ours against zlib and libdeflate (tools/bench/deflate.sh).
 bench-deflate: tornado.h
 	tools/bench/deflate.sh
+
+# gzip responses: compress_response off and on, ours against nginx's gzip (tools/bench/gzip.sh).
+bench-gzip: tornado.h
+	tools/bench/gzip.sh
 
 # HTTPS: ours against nginx, keep-alive and a connection per request (tools/bench/tls.sh).
 bench-tls: tornado.h

@@ -2719,8 +2719,8 @@ TN__END_DECLS
 // so what was written reaches the client at once); an ETag gets "-gzip"
 // inside its quotes, and an If-None-Match naming either form matches.
 // Every response of a compressible type gets "Vary: Accept-Encoding",
-// compressed or not. Files sent with tn_send_file (static files) go as
-// they are: not compressed yet.
+// compressed or not, a 304 too. Files sent with tn_send_file go as they
+// are (with the Vary); static files have their own rules (>>static).
 #ifndef TN__HTTP_GZIP_H
 #define TN__HTTP_GZIP_H
 
@@ -3944,6 +3944,20 @@ TN__END_DECLS
 // Files on disk are sent with tn_send_file (never read whole into memory);
 // a file's hash is computed on first use, on the loop's thread (as Tornado).
 // Packed files are copied into the response.
+//
+// gzip, for clients whose Accept-Encoding takes it (tn_http_gzip_acceptable),
+// when the server has compress_response or the desc gzip_static:
+// - a precompressed NAME.gz beside NAME (on disk or packed), no older than
+//   NAME, is served as it is, for any type (nginx's gzip_static): Content-
+//   Encoding: gzip, its own length, ETag (its hash) and Last-Modified, sent
+//   with tn_send_file; "Vary: Accept-Encoding" on every answer for NAME;
+// - else, with compress_response only, a compressible file (tn_http_
+//   compressible by its extension) of compress_min_length up to 4 MiB is
+//   gzipped on the fly for each request (nothing cached: memory stays
+//   bounded; precompress big or busy files as NAME.gz), with the "-gzip"
+//   ETag of compress_response, also on its 304, and Vary;
+// - a range (206, 416) is always of the file as it is, as in Tornado; a
+//   request for NAME.gz itself gets that file as it is.
 #ifndef TN__WEB_STATIC_H
 #define TN__WEB_STATIC_H
 
@@ -3966,6 +3980,9 @@ typedef struct tn_static_desc {
     const char *path;               // the folder served; NULL: serve `files`
     const tn_packed_file *files;    // files embedded by tools/pack
     const char *default_filename;   // e.g. "index.html"; NULL: folders are 403
+    bool gzip_static;               // serve NAME.gz for NAME to clients that
+                                    // accept gzip (nginx's gzip_static); also
+                                    // on when the server has compress_response
 } tn_static_desc;
 
 // Tornado's StaticFileHandler as an app's route callback: serves GET and
@@ -4116,8 +4133,8 @@ typedef struct tn_app_desc {
     const tn_packed_file *static_files; // files embedded by tools/pack, served under
                                         // the prefix when static_path is NULL
     bool compress_response;             // gzip compressible responses (Tornado's
-                                        // setting; the rules: >>gzip; static
-                                        // files are not yet); the same as server's
+                                        // setting; the rules: >>gzip, static
+                                        // files: >>static); the same as server's
     const char *template_path;          // folder of tn_render's templates (copied);
                                         // each parsed on first use, then cached
     tn_http_server_desc server;         // for tn_app_listen: limits, timeouts,
@@ -9637,6 +9654,10 @@ TN__INTERNAL void tn__loop_add_drainer(tn_loop *loop, tn__drainer *d);
 // Safe to call twice, and for a drainer never added.
 TN__INTERNAL void tn__loop_remove_drainer(tn_loop *loop, tn__drainer *d);
 TN__INTERNAL void tn__loop_wake(tn_loop *loop);
+// Gives fd's handler to a new owner (cb, arg, events) in one backend call
+// instead of a remove and an add; events already fired for the old owner
+// are not delivered to the new one. Adds the handler if fd has none.
+TN__INTERNAL int tn__loop_pass_handler(tn_loop *loop, int fd, int events, tn_io_cb cb, void *arg);
 TN__INTERNAL char *tn__loop_scratch(tn_loop *loop, size_t *cap);
 TN__INTERNAL tn_buf *tn__loop_buf(tn_loop *loop);
 // The loop's clock read now (tn_loop_time is the iteration's reading).
@@ -10158,6 +10179,19 @@ TN_API int tn_loop_update_handler(tn_loop *loop, int fd, int events) {
     int r = tn__be_ctl(loop, TN__BE_MOD, fd, events);
     if (r == 0) loop->handlers[fd].events = events;
     return r;
+}
+
+TN__INTERNAL int tn__loop_pass_handler(tn_loop *loop, int fd, int events, tn_io_cb cb, void *arg) {
+    if (fd < 0 || fd >= loop->handlers_cap || !loop->handlers[fd].active)
+        return tn_loop_add_handler(loop, fd, events, cb, arg);
+    if (!cb) return TN_EINVAL;
+    int r = tn_loop_update_handler(loop, fd, events);
+    if (r) return r;
+    tn__handler *h = &loop->handlers[fd];
+    h->cb = cb;
+    h->arg = arg;
+    h->gen++;  // tn__loop_dispatch skips what fired for the old owner
+    return 0;
 }
 
 TN_API int tn_loop_remove_handler(tn_loop *loop, int fd) {
@@ -12278,10 +12312,14 @@ TN__INTERNAL int tn__stream_write(tn_stream *s, const void *data, size_t len, tn
 // Drops the write callback of the queued file (the request that queued it
 // is gone): for the http server, whose requests can go before their file is sent.
 TN__INTERNAL void tn__stream_forget_file_cb(tn_stream *s);
-// tn_stream_new; `flags_set`: fd is already non-blocking and close-on-exec
-// (the library's own sockets: accept4, SOCK_NONBLOCK), which saves three
-// fcntl calls per connection (tcp.c).
-TN__INTERNAL tn_stream *tn__stream_new(tn_loop *loop, int fd, const tn_stream_desc *desc, bool flags_set);
+// tn__stream_new's flags. NONBLOCK: fd is already non-blocking and
+// close-on-exec (the library's own sockets: accept4, SOCK_NONBLOCK), which
+// saves three fcntl calls per connection. ADOPT: fd may be watched by the
+// loop for its previous owner (a connect), whose handler the stream takes
+// over: one backend call instead of two.
+enum { TN__STREAM_NONBLOCK = 1, TN__STREAM_ADOPT = 2 };
+// tn_stream_new with TN__STREAM_* flags (tcp.c).
+TN__INTERNAL tn_stream *tn__stream_new(tn_loop *loop, int fd, const tn_stream_desc *desc, int flags);
 // Sets max_write_buffer_size after the stream was made (the http server
 // hands a detached connection to a new owner with its own cap).
 TN__INTERNAL void tn__stream_set_max_write(tn_stream *s, size_t max);
@@ -12865,13 +12903,18 @@ TN__PRIVATE void tn__stream_handle_close(tn__handle *h) {
     tn__stream_close(TN__CAST(tn_stream *, (void *)h), TN_ECANCELED);
 }
 
-TN__INTERNAL tn_stream *tn__stream_new(tn_loop *loop, int fd, const tn_stream_desc *desc, bool flags_set) {
+// A stream that could not be made takes its descriptor with it.
+TN__PRIVATE tn_stream *tn__stream_new_failed(tn_loop *loop, int fd, tn_stream *s, int flags) {
+    if (flags & TN__STREAM_ADOPT) tn_loop_remove_handler(loop, fd);
+    tn__sock_close(fd);
+    tn__free(s);
+    return NULL;
+}
+
+TN__INTERNAL tn_stream *tn__stream_new(tn_loop *loop, int fd, const tn_stream_desc *desc, int flags) {
     tn_stream *s = TN__CAST(tn_stream *, tn__calloc(1, sizeof *s));
-    if (!s || (!flags_set && tn__set_nonblock_cloexec(fd) != 0)) {
-        tn__free(s);
-        tn__sock_close(fd);
-        return NULL;
-    }
+    if (!s || (!(flags & TN__STREAM_NONBLOCK) && tn__set_nonblock_cloexec(fd) != 0))
+        return tn__stream_new_failed(loop, fd, s, flags);
     s->loop = loop;
     s->fd = fd;
     s->max_buffer = TN_DEFAULT_MAX_BUFFER_SIZE;
@@ -12882,12 +12925,11 @@ TN__INTERNAL tn_stream *tn__stream_new(tn_loop *loop, int fd, const tn_stream_de
         s->user_data = desc->user_data;
     }
     s->events = TN_IO_READ;
-    int r = tn_loop_add_handler(loop, fd, s->events, tn__stream_on_io, s);
+    int r = (flags & TN__STREAM_ADOPT) ? tn__loop_pass_handler(loop, fd, s->events, tn__stream_on_io, s)
+                                       : tn_loop_add_handler(loop, fd, s->events, tn__stream_on_io, s);
     if (r) {
         TN__LOGE("stream: cannot watch fd %d: %s", fd, tn_strerror(r));
-        tn__sock_close(fd);
-        tn__free(s);
-        return NULL;
+        return tn__stream_new_failed(loop, fd, s, flags);
     }
     s->handle.close = tn__stream_handle_close;
     tn__loop_add_handle(loop, &s->handle);
@@ -12895,7 +12937,7 @@ TN__INTERNAL tn_stream *tn__stream_new(tn_loop *loop, int fd, const tn_stream_de
 }
 
 TN_API tn_stream *tn_stream_new(tn_loop *loop, int fd, const tn_stream_desc *desc) {
-    return tn__stream_new(loop, fd, desc, false);
+    return tn__stream_new(loop, fd, desc, 0);
 }
 
 TN__PRIVATE tn__rcb tn__rcb_read(tn_stream_read_cb cb) {
@@ -13295,7 +13337,7 @@ TN__PRIVATE void tn__server_on_accept(tn_loop *loop, int lfd, int events, void *
         tn__sock_setsockopt(c, SOL_SOCKET, SO_NOSIGPIPE, &one, sizeof one);
 #endif
 #if defined(TN__HAVE_ACCEPT4)
-        tn_stream *s = tn__stream_new(loop, c, &srv->desc.stream, true);
+        tn_stream *s = tn__stream_new(loop, c, &srv->desc.stream, TN__STREAM_NONBLOCK);
 #else
         tn_stream *s = tn_stream_new(loop, c, &srv->desc.stream);
 #endif
@@ -13419,14 +13461,14 @@ TN__PRIVATE void tn__connect_finish(tn__connect *c, int status, tn_stream *s) {
 
 TN__PRIVATE void tn__connect_try_next(tn__connect *c);
 
+// The stream takes over the connect's handler, if the socket had to be watched.
 TN__PRIVATE void tn__connect_established(tn__connect *c) {
     int fd = c->fd;
-    tn_loop_remove_handler(c->loop, fd);
     c->fd = -1;
 #if defined(SOCK_NONBLOCK) && defined(SOCK_CLOEXEC)
-    tn_stream *s = tn__stream_new(c->loop, fd, &c->sdesc, true);  // tn__socket set both
+    tn_stream *s = tn__stream_new(c->loop, fd, &c->sdesc, TN__STREAM_NONBLOCK | TN__STREAM_ADOPT);  // tn__socket set both
 #else
-    tn_stream *s = tn_stream_new(c->loop, fd, &c->sdesc);
+    tn_stream *s = tn__stream_new(c->loop, fd, &c->sdesc, TN__STREAM_ADOPT);
 #endif
     int r = s ? 0 : TN_ENOMEM;
     if (s && c->tls && (r = tn_stream_start_tls(s, c->tls, c->tls_host)) != 0) {
@@ -13458,6 +13500,30 @@ TN__PRIVATE void tn__connect_on_io(tn_loop *loop, int fd, int events, void *arg)
     tn__connect_try_next(c);
 }
 
+// 127.0.0.0/8 or ::1 (also as ::ffff:127.x.y.z).
+TN__PRIVATE bool tn__addr_is_loopback(const tn_addr *a) {
+    const struct sockaddr *sa = tn__sa(a);
+    if (sa->sa_family == AF_INET)
+        return (ntohl(((const struct sockaddr_in *)(const void *)sa)->sin_addr.s_addr) >> 24) == 127;
+    if (sa->sa_family != AF_INET6) return false;
+    const struct in6_addr *in6 = &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr;
+    return IN6_IS_ADDR_LOOPBACK(in6) || (IN6_IS_ADDR_V4MAPPED(in6) && in6->s6_addr[12] == 127);
+}
+
+// Over loopback the kernel runs the whole handshake inside connect(), which
+// still says EINPROGRESS: one poll finds it done (or refused), where
+// watching the socket costs an add, a wait and a remove. Returns true if it
+// handled the outcome.
+TN__PRIVATE bool tn__connect_check_now(tn__connect *c, int fd) {
+    struct pollfd p;
+    p.fd = fd;
+    p.events = POLLOUT;
+    p.revents = 0;
+    if (tn__os_poll(&p, 1, 0) != 1) return false;
+    tn__connect_on_io(c->loop, fd, (p.revents & (POLLERR | POLLHUP)) ? TN_IO_ERROR : TN_IO_WRITE, c);
+    return true;
+}
+
 TN__PRIVATE void tn__connect_try_next(tn__connect *c) {
     for (; c->next < c->naddrs; c->next++) {
         const tn_addr *a = &c->addrs[c->next];
@@ -13472,6 +13538,7 @@ TN__PRIVATE void tn__connect_try_next(tn__connect *c) {
             return;
         }
         if (errno == EINPROGRESS || errno == EINTR) {
+            if (tn__addr_is_loopback(a) && tn__connect_check_now(c, fd)) return;
             int r = tn_loop_add_handler(c->loop, fd, TN_IO_WRITE, tn__connect_on_io, c);
             if (r) tn__connect_finish(c, r, NULL);
             return;
@@ -15716,6 +15783,9 @@ TN__INTERNAL tn_buf *tn__handler_body(tn_handler *h);
 TN__INTERNAL void tn__handler_reset_headers(tn_handler *h);
 // True when the request callback deferred the answer (tn_defer).
 TN__INTERNAL bool tn__handler_deferred(const tn_handler *h);
+// compress_min_length when h's server gzips responses (compress_response),
+// SIZE_MAX when it does not.
+TN__INTERNAL size_t tn__handler_compress_min(const tn_handler *h);
 // The answer cannot be right (e.g. arguments lost to an allocation failure):
 // tn_finish sends a 500 instead, or cuts the connection once the head is out.
 TN__INTERNAL void tn__handler_nomem(tn_handler *h);
@@ -15865,6 +15935,7 @@ TN__PRIVATE void tn__hserver_drain_check(tn_http_server *srv);
 TN__PRIVATE void tn__hreq_release(tn__hreq *r);
 TN__PRIVATE void tn__hreq_clear_body(tn__hreq *r);
 TN__PRIVATE void tn__hreq_gzip_done(tn__hreq *r);
+TN__PRIVATE void tn__hreq_nomem_answer(tn__hreq *r);
 
 // ---- small helpers
 
@@ -16542,7 +16613,7 @@ TN__PRIVATE void tn__hreq_gzip_done(tn__hreq *r) {
 // Compresses the body buffered so far, its lent pieces too, in order, into
 // r->out: a sync flush while the response streams (the client gets all of
 // it now), the end of the gzip stream when the response finishes.
-TN__PRIVATE void tn__hreq_gzip_body(tn__hreq *r) {
+TN__PRIVATE int tn__hreq_gzip_body(tn__hreq *r) {
     int flush = r->finished ? TN_DEFLATE_FINISH : TN_DEFLATE_SYNC_FLUSH;
     const char *out = r->out.data ? r->out.data : "";
     tn_buf *z = &r->gzbuf;
@@ -16561,13 +16632,14 @@ TN__PRIVATE void tn__hreq_gzip_body(tn__hreq *r) {
     r->out = *z;
     *z = t;
     tn_buf_clear(z);
-    if (rc) {  // what went out is a cut gzip stream: the client must see it end
+    if (rc && r->headers_sent) {  // what went out is a cut gzip stream: the client must see it end
         TN__LOGE("compressing a response: %s; closing the connection", tn_strerror(rc));
         r->keep_alive = 0;
         if (r->conn) r->conn->closing = 1;
-        tn__hreq_clear_body(r);
     }
+    if (rc) tn__hreq_clear_body(r);
     if (r->finished || rc) tn__hreq_gzip_done(r);
+    return rc;
 }
 
 // Adds Accept-Encoding to Vary (caches keep both forms apart).
@@ -16578,36 +16650,39 @@ TN__PRIVATE void tn__hreq_gzip_vary(tn__hreq *r) {
 
 // Decides whether the response about to start is gzipped, and says so in
 // its headers. A response finishing now is compressed whole here, so its
-// Content-Length is the compressed size.
-TN__PRIVATE void tn__hreq_gzip_start(tn__hreq *r, bool finishing) {
+// Content-Length is the compressed size; that failing returns its error
+// (the head is not out: the answer becomes a 500).
+// Every answer of a compressible type gets the Vary, a 304 and a file too:
+// a cache must not hand the form it keeps to a client that asked otherwise.
+TN__PRIVATE int tn__hreq_gzip_start(tn__hreq *r, bool finishing) {
     tn_handler *h = &r->pub;
     tn_http_server *srv = r->srv;
     if (!srv || !srv->desc.compress_response || r->status == 206 ||
         !tn_http_compressible(tn_get_response_header(h, "Content-Type")))
-        return;
+        return 0;
     tn__hreq_gzip_vary(r);
-    if (!tn_http_gzip_acceptable(tn_get_header(h, "Accept-Encoding")) ||
+    if (!tn__status_has_body(r->status) || r->file_out || !tn_http_gzip_acceptable(tn_get_header(h, "Accept-Encoding")) ||
         tn_get_response_header(h, "Content-Encoding").ptr || tn_get_response_header(h, "Content-Range").ptr ||
         (r->head_method && (!finishing || tn_get_response_header(h, "Content-Length").ptr)) ||
         (finishing && r->out.len + r->lent_bytes < srv->desc.compress_min_length))
-        return;
+        return 0;
     tn_deflate_desc d = {TN_DEFLATE_GZIP, srv->desc.compress_level, 15, 8, NULL, 0};
     r->gz = srv->gz_spare ? srv->gz_spare : tn_deflate_new(&d);
     srv->gz_spare = NULL;
-    if (!r->gz) return;  // out of memory: it goes out as it is
+    if (!r->gz) return 0;  // out of memory: it goes out as it is
     tn_str etag = tn_get_response_header(h, "ETag");
     tn_buf_clear(&r->gzbuf);
     if (etag.ptr && tn__gzip_etag(&r->gzbuf, etag) == 0) tn_set_header(h, "ETag", r->gzbuf.data);
     tn_set_header(h, "Content-Encoding", "gzip");
     r->gzipping = 1;
-    if (finishing) tn__hreq_gzip_body(r);
+    return finishing ? tn__hreq_gzip_body(r) : 0;
 }
 
 #else
 // Without the codec (TN_ENABLE_DEFLATE=0) nothing is compressed.
 TN__PRIVATE void tn__hreq_gzip_done(tn__hreq *r) { r->gzipping = 0; }
-TN__PRIVATE void tn__hreq_gzip_body(tn__hreq *r) { (void)r; }
-TN__PRIVATE void tn__hreq_gzip_start(tn__hreq *r, bool finishing) { (void)r, (void)finishing; }
+TN__PRIVATE int tn__hreq_gzip_body(tn__hreq *r) { return (void)r, 0; }
+TN__PRIVATE int tn__hreq_gzip_start(tn__hreq *r, bool finishing) { return (void)r, (void)finishing, 0; }
 #endif
 
 // Builds the status line and headers into srv->out for connection c.
@@ -16616,7 +16691,10 @@ TN__PRIVATE void tn__hreq_write_head(tn__hreq *r, bool finishing) {
     bool body_allowed = tn__status_has_body(r->status);
     tn_buf *resp = &r->resp;
     int lost = 0;  // a header line could not be added
-    if (body_allowed && !r->file_out) tn__hreq_gzip_start(r, finishing);
+    if (tn__hreq_gzip_start(r, finishing) != 0 && c) {  // the body is lost: a 500 instead
+        tn__hreq_nomem_answer(r);
+        return;
+    }
     if (!body_allowed) {
         tn__hreq_drop_header(resp, "Content-Length");
         tn__hreq_drop_header(resp, "Transfer-Encoding");
@@ -17276,6 +17354,11 @@ TN__INTERNAL void tn__handler_set_ext(tn_handler *h, void *ext, void (*ext_free)
 TN__INTERNAL tn_buf *tn__handler_body(tn_handler *h) { return &TN__REQ(h)->out; }
 TN__INTERNAL void tn__handler_reset_headers(tn_handler *h) { tn__hreq_default_headers(TN__REQ(h)); }
 TN__INTERNAL bool tn__handler_deferred(const tn_handler *h) { return TN__REQ(h)->deferred; }
+
+TN__INTERNAL size_t tn__handler_compress_min(const tn_handler *h) {
+    const tn_http_server *srv = TN__REQ(h)->srv;
+    return TN_ENABLE_DEFLATE && srv && srv->desc.compress_response ? srv->desc.compress_min_length : SIZE_MAX;
+}
 TN__INTERNAL void tn__handler_nomem(tn_handler *h) { TN__REQ(h)->nomem = 1; }
 
 TN__INTERNAL bool tn__handler_draining(const tn_handler *h) {
@@ -22909,7 +22992,7 @@ TN__INTERNAL const tn_static_desc *tn__static_desc(const struct tn__static *st);
 // ==== BEGIN src/web/static.c ====
 // >>static implementation
 #if defined(TN_AMALGAMATION_LINES)
-#line 17 "src/web/static.c"
+#line 20 "src/web/static.c"
 #endif
 
 #include <errno.h>
@@ -22926,7 +23009,12 @@ TN__INTERNAL const tn_static_desc *tn__static_desc(const struct tn__static *st);
 #if TN_ENABLE_STATIC  // the whole module (base/config.h)
 
 // Ten years, as Tornado's CACHE_MAX_AGE for versioned URLs.
-enum { TN__STATIC_MAX_AGE = 315360000, TN__STATIC_HASH_CHUNK = 64 * 1024, TN__STATIC_VERSION_LEN = 32 };
+// Files up to TN__STATIC_GZIP_MAX are gzipped on the fly (read whole into
+// the response first); larger ones go as they are, or as their NAME.gz.
+enum { TN__STATIC_MAX_AGE = 315360000, TN__STATIC_HASH_CHUNK = 64 * 1024, TN__STATIC_VERSION_LEN = 32,
+       TN__STATIC_GZIP_MAX = 4 << 20 };
+// An ETag: the quoted hash, with room for the gzip suffix.
+#define TN__STATIC_ETAG_SIZE (2 * TN_SHA256_SIZE + 3 + sizeof TN__GZIP_ETAG_SUFFIX)
 
 #if defined(__APPLE__)
 #  define TN__MTIME_NS(st) ((int64_t)(st).st_mtimespec.tv_nsec)
@@ -22970,6 +23058,9 @@ typedef struct tn__sfile {
 } tn__sfile;
 
 enum { TN__SF_FILE, TN__SF_DIR, TN__SF_MISSING, TN__SF_FORBIDDEN, TN__SF_ERROR };
+// How a file goes out: as it is, gzipped by compress_response as the
+// response finishes, or as the precompressed NAME.gz beside it.
+enum { TN__SF_IDENTITY, TN__SF_GZIP_FLY, TN__SF_GZIP_FILE };
 
 TN__INTERNAL void tn__static_free(struct tn__static *st) {
     if (!st) return;
@@ -23165,7 +23256,7 @@ TN__PRIVATE bool tn__static_not_modified(tn_handler *h, const char *etag, int64_
 
 TN__PRIVATE void tn__static_headers(tn_handler *h, const char *rel, const tn__sfile *f, char *etag) {
     char date[TN_HTTP_DATE_SIZE];
-    snprintf(etag, 2 * TN_SHA256_SIZE + 3, "\"%s\"", f->hash);
+    snprintf(etag, TN__STATIC_ETAG_SIZE, "\"%s\"", f->hash);
     tn_set_header(h, "Accept-Ranges", "bytes");
     tn_set_header(h, "Etag", etag);
     tn_http_date_format(date, (time_t)f->mtime);
@@ -23178,22 +23269,102 @@ TN__PRIVATE void tn__static_headers(tn_handler *h, const char *rel, const tn__sf
     }
 }
 
-TN__PRIVATE void tn__static_send(tn_handler *h, const char *rel, tn__sfile *f) {
-    char etag[2 * TN_SHA256_SIZE + 3];
-    tn__static_headers(h, rel, f, etag);
+TN__PRIVATE void tn__static_close(tn__sfile *f) {
+    if (f->fd >= 0) close(f->fd);
+    f->fd = -1;
+}
+
+// NAME.gz beside rel, when it is there and no older than rel (a stale one
+// would serve old content). True with it in *gz.
+TN__PRIVATE bool tn__static_sidecar(tn_handler *h, const tn_static_desc *d, const char *rel, const tn__sfile *f,
+                                    tn__sfile *gz) {
+    tn_buf name;
+    memset(&name, 0, sizeof name);
+    bool found = tn_buf_appendf(&name, "%s.gz", rel) == 0 && tn__static_find(h, d, name.data, gz) == TN__SF_FILE;
+    if (found && gz->mtime < f->mtime) {
+        TN__LOGD("%s is older than %s: not served", name.data, rel);
+        tn__static_close(gz);
+        found = false;
+    }
+    tn_buf_free(&name);
+    return found;
+}
+
+// The coding of this answer (rules: >>static), with the Vary its choice
+// depends on; `whole`: no range asked for. *gz gets the NAME.gz it picks.
+TN__PRIVATE int tn__static_coding(tn_handler *h, const tn_static_desc *d, const char *rel, const tn__sfile *f,
+                                  bool whole, tn__sfile *gz) {
+    size_t min = tn__handler_compress_min(h);
+    tn_buf vary;
+    memset(&vary, 0, sizeof vary);
+    bool has_gz = (d->gzip_static || min != SIZE_MAX) && tn__static_sidecar(h, d, rel, f, gz);
+    // (compress_response adds the Vary itself for the types it compresses.)
+    if (has_gz && tn__gzip_vary(tn_get_response_header(h, "Vary"), &vary) == 1) tn_set_header(h, "Vary", vary.data);
+    tn_buf_free(&vary);
+    if (!whole || !tn_http_gzip_acceptable(tn_get_header(h, "Accept-Encoding"))) {
+        if (has_gz) tn__static_close(gz);
+        return TN__SF_IDENTITY;
+    }
+    if (has_gz) return TN__SF_GZIP_FILE;
+    bool fly = f->size >= min && f->size <= TN__STATIC_GZIP_MAX && tn_http_compressible(tn_str_c(tn_mime_type(rel)));
+    return fly ? TN__SF_GZIP_FLY : TN__SF_IDENTITY;
+}
+
+// The whole file as the response body, for compress_response to gzip as the
+// response finishes (a HEAD too: its Content-Length is the gzipped size).
+TN__PRIVATE int tn__static_write_whole(tn_handler *h, tn__sfile *f) {
+    if (f->packed) return tn_write(h, f->packed->data, (size_t)f->size);
+    tn_buf *b = tn__handler_body(h);
+    int rc = tn_buf_reserve(b, (size_t)f->size);
+    for (uint64_t off = 0; !rc && off < f->size;) {
+        ssize_t n = tn__os_pread(f->fd, b->data + b->len, (size_t)(f->size - off), (off_t)off);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) rc = tn__err_from_errno(errno);
+        if (n <= 0) break;  // the file shrank: what there is
+        b->len += (size_t)n, off += (uint64_t)n;
+        b->data[b->len] = '\0';
+    }
+    tn__static_close(f);
+    return rc;
+}
+
+// The ETag of the gzipped form compress_response would make, for a 304
+// (which the server leaves as it is).
+TN__PRIVATE void tn__static_fly_etag(tn_handler *h, const char *etag) {
+    tn_buf tag;
+    memset(&tag, 0, sizeof tag);
+    if (tn__gzip_etag(&tag, tn_str_c(etag)) == 0) tn_set_header(h, "Etag", tag.data);
+    tn_buf_free(&tag);
+}
+
+TN__PRIVATE void tn__static_send(tn_handler *h, const tn_static_desc *d, const char *rel, tn__sfile *f) {
     tn_http_range range;
-    if (tn__static_not_modified(h, etag, f->mtime)) {
+    tn_http_range_parse(tn_get_header(h, "Range"), f->size, &range);
+    tn__sfile gz;
+    int coding = tn__static_coding(h, d, rel, f, range.status == 200, &gz);
+    if (coding == TN__SF_GZIP_FILE) {  // its own bytes: its own ETag, Last-Modified and length
+        tn__static_close(f);
+        *f = gz;
+        range.end = f->size;
+        tn_set_header(h, "Content-Encoding", "gzip");
+    }
+    char etag[TN__STATIC_ETAG_SIZE];
+    tn__static_headers(h, rel, f, etag);
+    if (tn__static_not_modified(h, etag, f->mtime)) {  // before any Range
+        if (coding == TN__SF_GZIP_FLY) tn__static_fly_etag(h, etag);
         tn_set_status(h, 304, NULL);
         range.status = 304;
-    } else {
-        tn_http_range_parse(tn_get_header(h, "Range"), f->size, &range);
-        if (range.status != 200) tn_set_status(h, range.status, NULL);
-        if (range.status != 200) tn_set_header(h, "Content-Range", range.content_range);
+    } else if (range.status != 200) {
+        tn_set_status(h, range.status, NULL);
+        tn_set_header(h, "Content-Range", range.content_range);
         if (range.status == 416) tn_set_header(h, "Content-Type", "text/plain");
     }
     if (range.status == 304 || range.status == 416) {
-        if (f->fd >= 0) close(f->fd);
+        tn__static_close(f);
         tn_finish(h);
+    } else if (coding == TN__SF_GZIP_FLY) {
+        if (tn__static_write_whole(h, f) != 0) tn_send_error(h, 500);
+        else tn_finish(h);
     } else if (f->fd >= 0) {
         tn_send_file(h, f->fd, range.start, range.end - range.start);
     } else {
@@ -23256,7 +23427,7 @@ TN_API void tn_static_serve(tn_handler *h) {
         kind = kind ? TN__SF_ERROR : tn__static_find(h, d, rel.data, &f);
     }
     if (kind == TN__SF_DIR) kind = tn__static_dir(h, d, &rel, &f);
-    if (kind == TN__SF_FILE) tn__static_send(h, rel.data, &f);
+    if (kind == TN__SF_FILE) tn__static_send(h, d, rel.data, &f);
     else if (kind == TN__SF_FORBIDDEN) tn_send_error(h, 403);
     else if (kind == TN__SF_MISSING) tn_send_error(h, 404);
     else if (kind == TN__SF_ERROR) tn_send_error(h, 500);

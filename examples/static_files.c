@@ -10,7 +10,8 @@
 //   /PATH           the same files, folders served by their index.html
 //
 // Build alone: cc -O2 -o static_files examples/static_files.c -pthread
-// Run: ./static_files [--port=8888] [--root=DIR] [--quiet]   (--help lists all)
+// Run: ./static_files [--port=8888] [--root=DIR] [--quiet] [--compress_response]
+//      [--gzip_static]   (--help lists all)
 #define TORNADO_IMPLEMENTATION
 #include "../tornado.h"
 
@@ -31,7 +32,7 @@ static const tn_handler_class url_handler = {.get = url_get};
 int main(int argc, char **argv) {
     int port = 8888;
     const char *certfile = NULL, *keyfile = NULL;  // HTTPS (a TLS build)
-    bool quiet = false;
+    bool quiet = false, compress = false;
     tn_static_desc files = {.path = ".", .default_filename = "index.html"};
     tn_options *opts = tn_options_new(&(tn_options_desc){
         .options = (tn_option_desc[]){
@@ -39,6 +40,10 @@ int main(int argc, char **argv) {
             TN_OPTIONS_TLS(&certfile, &keyfile),
             {.name = "root", .value = &files.path, .metavar = "DIR", .help = "the folder to serve"},
             {.name = "quiet", .type = TN_OPTION_BOOL, .value = &quiet, .help = "no access log"},
+            {.name = "compress_response", .type = TN_OPTION_BOOL, .value = &compress,
+             .help = "gzip text files for clients that accept it (and serve NAME.gz)"},
+            {.name = "gzip_static", .type = TN_OPTION_BOOL, .value = &files.gzip_static,
+             .help = "serve NAME.gz for NAME to clients that accept gzip"},
             {0},
         }});
     if (!opts) return 1;
@@ -51,6 +56,7 @@ int main(int argc, char **argv) {
                                {0}},
         .static_path = files.path,
         .no_access_log = quiet,
+        .compress_response = compress,
     });
     if (!app || tn_app_listen(app, port) != 0) {
         TN_LOGE("cannot listen on port %d", port);

@@ -19,8 +19,8 @@
 // so what was written reaches the client at once); an ETag gets "-gzip"
 // inside its quotes, and an If-None-Match naming either form matches.
 // Every response of a compressible type gets "Vary: Accept-Encoding",
-// compressed or not. Files sent with tn_send_file (static files) go as
-// they are: not compressed yet.
+// compressed or not, a 304 too. Files sent with tn_send_file go as they
+// are (with the Vary); static files have their own rules (>>static).
 #ifndef TN__HTTP_GZIP_H
 #define TN__HTTP_GZIP_H
 #include "base/config.h"

@@ -158,6 +158,7 @@ TN__PRIVATE void tn__hserver_drain_check(tn_http_server *srv);
 TN__PRIVATE void tn__hreq_release(tn__hreq *r);
 TN__PRIVATE void tn__hreq_clear_body(tn__hreq *r);
 TN__PRIVATE void tn__hreq_gzip_done(tn__hreq *r);
+TN__PRIVATE void tn__hreq_nomem_answer(tn__hreq *r);
 
 // ---- small helpers
 
@@ -835,7 +836,7 @@ TN__PRIVATE void tn__hreq_gzip_done(tn__hreq *r) {
 // Compresses the body buffered so far, its lent pieces too, in order, into
 // r->out: a sync flush while the response streams (the client gets all of
 // it now), the end of the gzip stream when the response finishes.
-TN__PRIVATE void tn__hreq_gzip_body(tn__hreq *r) {
+TN__PRIVATE int tn__hreq_gzip_body(tn__hreq *r) {
     int flush = r->finished ? TN_DEFLATE_FINISH : TN_DEFLATE_SYNC_FLUSH;
     const char *out = r->out.data ? r->out.data : "";
     tn_buf *z = &r->gzbuf;
@@ -854,13 +855,14 @@ TN__PRIVATE void tn__hreq_gzip_body(tn__hreq *r) {
     r->out = *z;
     *z = t;
     tn_buf_clear(z);
-    if (rc) {  // what went out is a cut gzip stream: the client must see it end
+    if (rc && r->headers_sent) {  // what went out is a cut gzip stream: the client must see it end
         TN__LOGE("compressing a response: %s; closing the connection", tn_strerror(rc));
         r->keep_alive = 0;
         if (r->conn) r->conn->closing = 1;
-        tn__hreq_clear_body(r);
     }
+    if (rc) tn__hreq_clear_body(r);
     if (r->finished || rc) tn__hreq_gzip_done(r);
+    return rc;
 }
 
 // Adds Accept-Encoding to Vary (caches keep both forms apart).
@@ -871,36 +873,39 @@ TN__PRIVATE void tn__hreq_gzip_vary(tn__hreq *r) {
 
 // Decides whether the response about to start is gzipped, and says so in
 // its headers. A response finishing now is compressed whole here, so its
-// Content-Length is the compressed size.
-TN__PRIVATE void tn__hreq_gzip_start(tn__hreq *r, bool finishing) {
+// Content-Length is the compressed size; that failing returns its error
+// (the head is not out: the answer becomes a 500).
+// Every answer of a compressible type gets the Vary, a 304 and a file too:
+// a cache must not hand the form it keeps to a client that asked otherwise.
+TN__PRIVATE int tn__hreq_gzip_start(tn__hreq *r, bool finishing) {
     tn_handler *h = &r->pub;
     tn_http_server *srv = r->srv;
     if (!srv || !srv->desc.compress_response || r->status == 206 ||
         !tn_http_compressible(tn_get_response_header(h, "Content-Type")))
-        return;
+        return 0;
     tn__hreq_gzip_vary(r);
-    if (!tn_http_gzip_acceptable(tn_get_header(h, "Accept-Encoding")) ||
+    if (!tn__status_has_body(r->status) || r->file_out || !tn_http_gzip_acceptable(tn_get_header(h, "Accept-Encoding")) ||
         tn_get_response_header(h, "Content-Encoding").ptr || tn_get_response_header(h, "Content-Range").ptr ||
         (r->head_method && (!finishing || tn_get_response_header(h, "Content-Length").ptr)) ||
         (finishing && r->out.len + r->lent_bytes < srv->desc.compress_min_length))
-        return;
+        return 0;
     tn_deflate_desc d = {TN_DEFLATE_GZIP, srv->desc.compress_level, 15, 8, NULL, 0};
     r->gz = srv->gz_spare ? srv->gz_spare : tn_deflate_new(&d);
     srv->gz_spare = NULL;
-    if (!r->gz) return;  // out of memory: it goes out as it is
+    if (!r->gz) return 0;  // out of memory: it goes out as it is
     tn_str etag = tn_get_response_header(h, "ETag");
     tn_buf_clear(&r->gzbuf);
     if (etag.ptr && tn__gzip_etag(&r->gzbuf, etag) == 0) tn_set_header(h, "ETag", r->gzbuf.data);
     tn_set_header(h, "Content-Encoding", "gzip");
     r->gzipping = 1;
-    if (finishing) tn__hreq_gzip_body(r);
+    return finishing ? tn__hreq_gzip_body(r) : 0;
 }
 
 #else
 // Without the codec (TN_ENABLE_DEFLATE=0) nothing is compressed.
 TN__PRIVATE void tn__hreq_gzip_done(tn__hreq *r) { r->gzipping = 0; }
-TN__PRIVATE void tn__hreq_gzip_body(tn__hreq *r) { (void)r; }
-TN__PRIVATE void tn__hreq_gzip_start(tn__hreq *r, bool finishing) { (void)r, (void)finishing; }
+TN__PRIVATE int tn__hreq_gzip_body(tn__hreq *r) { return (void)r, 0; }
+TN__PRIVATE int tn__hreq_gzip_start(tn__hreq *r, bool finishing) { return (void)r, (void)finishing, 0; }
 #endif
 
 // Builds the status line and headers into srv->out for connection c.
@@ -909,7 +914,10 @@ TN__PRIVATE void tn__hreq_write_head(tn__hreq *r, bool finishing) {
     bool body_allowed = tn__status_has_body(r->status);
     tn_buf *resp = &r->resp;
     int lost = 0;  // a header line could not be added
-    if (body_allowed && !r->file_out) tn__hreq_gzip_start(r, finishing);
+    if (tn__hreq_gzip_start(r, finishing) != 0 && c) {  // the body is lost: a 500 instead
+        tn__hreq_nomem_answer(r);
+        return;
+    }
     if (!body_allowed) {
         tn__hreq_drop_header(resp, "Content-Length");
         tn__hreq_drop_header(resp, "Transfer-Encoding");
@@ -1569,6 +1577,11 @@ TN__INTERNAL void tn__handler_set_ext(tn_handler *h, void *ext, void (*ext_free)
 TN__INTERNAL tn_buf *tn__handler_body(tn_handler *h) { return &TN__REQ(h)->out; }
 TN__INTERNAL void tn__handler_reset_headers(tn_handler *h) { tn__hreq_default_headers(TN__REQ(h)); }
 TN__INTERNAL bool tn__handler_deferred(const tn_handler *h) { return TN__REQ(h)->deferred; }
+
+TN__INTERNAL size_t tn__handler_compress_min(const tn_handler *h) {
+    const tn_http_server *srv = TN__REQ(h)->srv;
+    return TN_ENABLE_DEFLATE && srv && srv->desc.compress_response ? srv->desc.compress_min_length : SIZE_MAX;
+}
 TN__INTERNAL void tn__handler_nomem(tn_handler *h) { TN__REQ(h)->nomem = 1; }
 
 TN__INTERNAL bool tn__handler_draining(const tn_handler *h) {

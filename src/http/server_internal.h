@@ -48,6 +48,9 @@ TN__INTERNAL tn_buf *tn__handler_body(tn_handler *h);
 TN__INTERNAL void tn__handler_reset_headers(tn_handler *h);
 // True when the request callback deferred the answer (tn_defer).
 TN__INTERNAL bool tn__handler_deferred(const tn_handler *h);
+// compress_min_length when h's server gzips responses (compress_response),
+// SIZE_MAX when it does not.
+TN__INTERNAL size_t tn__handler_compress_min(const tn_handler *h);
 // The answer cannot be right (e.g. arguments lost to an allocation failure):
 // tn_finish sends a 500 instead, or cuts the connection once the head is out.
 TN__INTERNAL void tn__handler_nomem(tn_handler *h);

@@ -297,6 +297,19 @@ TN_API int tn_loop_update_handler(tn_loop *loop, int fd, int events) {
     return r;
 }
 
+TN__INTERNAL int tn__loop_pass_handler(tn_loop *loop, int fd, int events, tn_io_cb cb, void *arg) {
+    if (fd < 0 || fd >= loop->handlers_cap || !loop->handlers[fd].active)
+        return tn_loop_add_handler(loop, fd, events, cb, arg);
+    if (!cb) return TN_EINVAL;
+    int r = tn_loop_update_handler(loop, fd, events);
+    if (r) return r;
+    tn__handler *h = &loop->handlers[fd];
+    h->cb = cb;
+    h->arg = arg;
+    h->gen++;  // tn__loop_dispatch skips what fired for the old owner
+    return 0;
+}
+
 TN_API int tn_loop_remove_handler(tn_loop *loop, int fd) {
     if (fd < 0 || fd >= loop->handlers_cap || !loop->handlers[fd].active) return TN_ENOENT;
     tn__be_ctl(loop, TN__BE_DEL, fd, 0);

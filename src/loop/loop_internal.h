@@ -132,6 +132,10 @@ TN__INTERNAL void tn__loop_add_drainer(tn_loop *loop, tn__drainer *d);
 // Safe to call twice, and for a drainer never added.
 TN__INTERNAL void tn__loop_remove_drainer(tn_loop *loop, tn__drainer *d);
 TN__INTERNAL void tn__loop_wake(tn_loop *loop);
+// Gives fd's handler to a new owner (cb, arg, events) in one backend call
+// instead of a remove and an add; events already fired for the old owner
+// are not delivered to the new one. Adds the handler if fd has none.
+TN__INTERNAL int tn__loop_pass_handler(tn_loop *loop, int fd, int events, tn_io_cb cb, void *arg);
 TN__INTERNAL char *tn__loop_scratch(tn_loop *loop, size_t *cap);
 TN__INTERNAL tn_buf *tn__loop_buf(tn_loop *loop);
 // The loop's clock read now (tn_loop_time is the iteration's reading).

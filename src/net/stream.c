@@ -585,13 +585,18 @@ TN__PRIVATE void tn__stream_handle_close(tn__handle *h) {
     tn__stream_close(TN__CAST(tn_stream *, (void *)h), TN_ECANCELED);
 }
 
-TN__INTERNAL tn_stream *tn__stream_new(tn_loop *loop, int fd, const tn_stream_desc *desc, bool flags_set) {
+// A stream that could not be made takes its descriptor with it.
+TN__PRIVATE tn_stream *tn__stream_new_failed(tn_loop *loop, int fd, tn_stream *s, int flags) {
+    if (flags & TN__STREAM_ADOPT) tn_loop_remove_handler(loop, fd);
+    tn__sock_close(fd);
+    tn__free(s);
+    return NULL;
+}
+
+TN__INTERNAL tn_stream *tn__stream_new(tn_loop *loop, int fd, const tn_stream_desc *desc, int flags) {
     tn_stream *s = TN__CAST(tn_stream *, tn__calloc(1, sizeof *s));
-    if (!s || (!flags_set && tn__set_nonblock_cloexec(fd) != 0)) {
-        tn__free(s);
-        tn__sock_close(fd);
-        return NULL;
-    }
+    if (!s || (!(flags & TN__STREAM_NONBLOCK) && tn__set_nonblock_cloexec(fd) != 0))
+        return tn__stream_new_failed(loop, fd, s, flags);
     s->loop = loop;
     s->fd = fd;
     s->max_buffer = TN_DEFAULT_MAX_BUFFER_SIZE;
@@ -602,12 +607,11 @@ TN__INTERNAL tn_stream *tn__stream_new(tn_loop *loop, int fd, const tn_stream_de
         s->user_data = desc->user_data;
     }
     s->events = TN_IO_READ;
-    int r = tn_loop_add_handler(loop, fd, s->events, tn__stream_on_io, s);
+    int r = (flags & TN__STREAM_ADOPT) ? tn__loop_pass_handler(loop, fd, s->events, tn__stream_on_io, s)
+                                       : tn_loop_add_handler(loop, fd, s->events, tn__stream_on_io, s);
     if (r) {
         TN__LOGE("stream: cannot watch fd %d: %s", fd, tn_strerror(r));
-        tn__sock_close(fd);
-        tn__free(s);
-        return NULL;
+        return tn__stream_new_failed(loop, fd, s, flags);
     }
     s->handle.close = tn__stream_handle_close;
     tn__loop_add_handle(loop, &s->handle);
@@ -615,7 +619,7 @@ TN__INTERNAL tn_stream *tn__stream_new(tn_loop *loop, int fd, const tn_stream_de
 }
 
 TN_API tn_stream *tn_stream_new(tn_loop *loop, int fd, const tn_stream_desc *desc) {
-    return tn__stream_new(loop, fd, desc, false);
+    return tn__stream_new(loop, fd, desc, 0);
 }
 
 TN__PRIVATE tn__rcb tn__rcb_read(tn_stream_read_cb cb) {

@@ -14,10 +14,14 @@ TN__INTERNAL int tn__stream_write(tn_stream *s, const void *data, size_t len, tn
 // Drops the write callback of the queued file (the request that queued it
 // is gone): for the http server, whose requests can go before their file is sent.
 TN__INTERNAL void tn__stream_forget_file_cb(tn_stream *s);
-// tn_stream_new; `flags_set`: fd is already non-blocking and close-on-exec
-// (the library's own sockets: accept4, SOCK_NONBLOCK), which saves three
-// fcntl calls per connection (tcp.c).
-TN__INTERNAL tn_stream *tn__stream_new(tn_loop *loop, int fd, const tn_stream_desc *desc, bool flags_set);
+// tn__stream_new's flags. NONBLOCK: fd is already non-blocking and
+// close-on-exec (the library's own sockets: accept4, SOCK_NONBLOCK), which
+// saves three fcntl calls per connection. ADOPT: fd may be watched by the
+// loop for its previous owner (a connect), whose handler the stream takes
+// over: one backend call instead of two.
+enum { TN__STREAM_NONBLOCK = 1, TN__STREAM_ADOPT = 2 };
+// tn_stream_new with TN__STREAM_* flags (tcp.c).
+TN__INTERNAL tn_stream *tn__stream_new(tn_loop *loop, int fd, const tn_stream_desc *desc, int flags);
 // Sets max_write_buffer_size after the stream was made (the http server
 // hands a detached connection to a new owner with its own cap).
 TN__INTERNAL void tn__stream_set_max_write(tn_stream *s, size_t max);

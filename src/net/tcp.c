@@ -133,7 +133,7 @@ TN__PRIVATE void tn__server_on_accept(tn_loop *loop, int lfd, int events, void *
         tn__sock_setsockopt(c, SOL_SOCKET, SO_NOSIGPIPE, &one, sizeof one);
 #endif
 #if defined(TN__HAVE_ACCEPT4)
-        tn_stream *s = tn__stream_new(loop, c, &srv->desc.stream, true);
+        tn_stream *s = tn__stream_new(loop, c, &srv->desc.stream, TN__STREAM_NONBLOCK);
 #else
         tn_stream *s = tn_stream_new(loop, c, &srv->desc.stream);
 #endif
@@ -257,14 +257,14 @@ TN__PRIVATE void tn__connect_finish(tn__connect *c, int status, tn_stream *s) {
 
 TN__PRIVATE void tn__connect_try_next(tn__connect *c);
 
+// The stream takes over the connect's handler, if the socket had to be watched.
 TN__PRIVATE void tn__connect_established(tn__connect *c) {
     int fd = c->fd;
-    tn_loop_remove_handler(c->loop, fd);
     c->fd = -1;
 #if defined(SOCK_NONBLOCK) && defined(SOCK_CLOEXEC)
-    tn_stream *s = tn__stream_new(c->loop, fd, &c->sdesc, true);  // tn__socket set both
+    tn_stream *s = tn__stream_new(c->loop, fd, &c->sdesc, TN__STREAM_NONBLOCK | TN__STREAM_ADOPT);  // tn__socket set both
 #else
-    tn_stream *s = tn_stream_new(c->loop, fd, &c->sdesc);
+    tn_stream *s = tn__stream_new(c->loop, fd, &c->sdesc, TN__STREAM_ADOPT);
 #endif
     int r = s ? 0 : TN_ENOMEM;
     if (s && c->tls && (r = tn_stream_start_tls(s, c->tls, c->tls_host)) != 0) {
@@ -296,6 +296,30 @@ TN__PRIVATE void tn__connect_on_io(tn_loop *loop, int fd, int events, void *arg)
     tn__connect_try_next(c);
 }
 
+// 127.0.0.0/8 or ::1 (also as ::ffff:127.x.y.z).
+TN__PRIVATE bool tn__addr_is_loopback(const tn_addr *a) {
+    const struct sockaddr *sa = tn__sa(a);
+    if (sa->sa_family == AF_INET)
+        return (ntohl(((const struct sockaddr_in *)(const void *)sa)->sin_addr.s_addr) >> 24) == 127;
+    if (sa->sa_family != AF_INET6) return false;
+    const struct in6_addr *in6 = &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr;
+    return IN6_IS_ADDR_LOOPBACK(in6) || (IN6_IS_ADDR_V4MAPPED(in6) && in6->s6_addr[12] == 127);
+}
+
+// Over loopback the kernel runs the whole handshake inside connect(), which
+// still says EINPROGRESS: one poll finds it done (or refused), where
+// watching the socket costs an add, a wait and a remove. Returns true if it
+// handled the outcome.
+TN__PRIVATE bool tn__connect_check_now(tn__connect *c, int fd) {
+    struct pollfd p;
+    p.fd = fd;
+    p.events = POLLOUT;
+    p.revents = 0;
+    if (tn__os_poll(&p, 1, 0) != 1) return false;
+    tn__connect_on_io(c->loop, fd, (p.revents & (POLLERR | POLLHUP)) ? TN_IO_ERROR : TN_IO_WRITE, c);
+    return true;
+}
+
 TN__PRIVATE void tn__connect_try_next(tn__connect *c) {
     for (; c->next < c->naddrs; c->next++) {
         const tn_addr *a = &c->addrs[c->next];
@@ -310,6 +334,7 @@ TN__PRIVATE void tn__connect_try_next(tn__connect *c) {
             return;
         }
         if (errno == EINPROGRESS || errno == EINTR) {
+            if (tn__addr_is_loopback(a) && tn__connect_check_now(c, fd)) return;
             int r = tn_loop_add_handler(c->loop, fd, TN_IO_WRITE, tn__connect_on_io, c);
             if (r) tn__connect_finish(c, r, NULL);
             return;

@@ -67,8 +67,8 @@ typedef struct tn_app_desc {
     const tn_packed_file *static_files; // files embedded by tools/pack, served under
                                         // the prefix when static_path is NULL
     bool compress_response;             // gzip compressible responses (Tornado's
-                                        // setting; the rules: >>gzip; static
-                                        // files are not yet); the same as server's
+                                        // setting; the rules: >>gzip, static
+                                        // files: >>static); the same as server's
     const char *template_path;          // folder of tn_render's templates (copied);
                                         // each parsed on first use, then cached
     tn_http_server_desc server;         // for tn_app_listen: limits, timeouts,

@@ -5,6 +5,7 @@
 #include "base/error.h"
 #include "base/sha256.h"
 #include "base/str.h"
+#include "http/gzip.h"
 #include "http/server.h"
 #include "http/util.h"
 #include "web/arguments.h"
@@ -13,6 +14,8 @@
 #include "base/error_internal.h"
 #include "base/log_internal.h"
 #include "base/str_internal.h"
+#include "http/gzip_internal.h"
+#include "http/server_internal.h"
 #include "web/handler_internal.h"
 #include "base/os_internal.h"
 
@@ -30,7 +33,12 @@
 #if TN_ENABLE_STATIC  // the whole module (base/config.h)
 
 // Ten years, as Tornado's CACHE_MAX_AGE for versioned URLs.
-enum { TN__STATIC_MAX_AGE = 315360000, TN__STATIC_HASH_CHUNK = 64 * 1024, TN__STATIC_VERSION_LEN = 32 };
+// Files up to TN__STATIC_GZIP_MAX are gzipped on the fly (read whole into
+// the response first); larger ones go as they are, or as their NAME.gz.
+enum { TN__STATIC_MAX_AGE = 315360000, TN__STATIC_HASH_CHUNK = 64 * 1024, TN__STATIC_VERSION_LEN = 32,
+       TN__STATIC_GZIP_MAX = 4 << 20 };
+// An ETag: the quoted hash, with room for the gzip suffix.
+#define TN__STATIC_ETAG_SIZE (2 * TN_SHA256_SIZE + 3 + sizeof TN__GZIP_ETAG_SUFFIX)
 
 #if defined(__APPLE__)
 #  define TN__MTIME_NS(st) ((int64_t)(st).st_mtimespec.tv_nsec)
@@ -74,6 +82,9 @@ typedef struct tn__sfile {
 } tn__sfile;
 
 enum { TN__SF_FILE, TN__SF_DIR, TN__SF_MISSING, TN__SF_FORBIDDEN, TN__SF_ERROR };
+// How a file goes out: as it is, gzipped by compress_response as the
+// response finishes, or as the precompressed NAME.gz beside it.
+enum { TN__SF_IDENTITY, TN__SF_GZIP_FLY, TN__SF_GZIP_FILE };
 
 TN__INTERNAL void tn__static_free(struct tn__static *st) {
     if (!st) return;
@@ -269,7 +280,7 @@ TN__PRIVATE bool tn__static_not_modified(tn_handler *h, const char *etag, int64_
 
 TN__PRIVATE void tn__static_headers(tn_handler *h, const char *rel, const tn__sfile *f, char *etag) {
     char date[TN_HTTP_DATE_SIZE];
-    snprintf(etag, 2 * TN_SHA256_SIZE + 3, "\"%s\"", f->hash);
+    snprintf(etag, TN__STATIC_ETAG_SIZE, "\"%s\"", f->hash);
     tn_set_header(h, "Accept-Ranges", "bytes");
     tn_set_header(h, "Etag", etag);
     tn_http_date_format(date, (time_t)f->mtime);
@@ -282,22 +293,102 @@ TN__PRIVATE void tn__static_headers(tn_handler *h, const char *rel, const tn__sf
     }
 }
 
-TN__PRIVATE void tn__static_send(tn_handler *h, const char *rel, tn__sfile *f) {
-    char etag[2 * TN_SHA256_SIZE + 3];
-    tn__static_headers(h, rel, f, etag);
+TN__PRIVATE void tn__static_close(tn__sfile *f) {
+    if (f->fd >= 0) close(f->fd);
+    f->fd = -1;
+}
+
+// NAME.gz beside rel, when it is there and no older than rel (a stale one
+// would serve old content). True with it in *gz.
+TN__PRIVATE bool tn__static_sidecar(tn_handler *h, const tn_static_desc *d, const char *rel, const tn__sfile *f,
+                                    tn__sfile *gz) {
+    tn_buf name;
+    memset(&name, 0, sizeof name);
+    bool found = tn_buf_appendf(&name, "%s.gz", rel) == 0 && tn__static_find(h, d, name.data, gz) == TN__SF_FILE;
+    if (found && gz->mtime < f->mtime) {
+        TN__LOGD("%s is older than %s: not served", name.data, rel);
+        tn__static_close(gz);
+        found = false;
+    }
+    tn_buf_free(&name);
+    return found;
+}
+
+// The coding of this answer (rules: >>static), with the Vary its choice
+// depends on; `whole`: no range asked for. *gz gets the NAME.gz it picks.
+TN__PRIVATE int tn__static_coding(tn_handler *h, const tn_static_desc *d, const char *rel, const tn__sfile *f,
+                                  bool whole, tn__sfile *gz) {
+    size_t min = tn__handler_compress_min(h);
+    tn_buf vary;
+    memset(&vary, 0, sizeof vary);
+    bool has_gz = (d->gzip_static || min != SIZE_MAX) && tn__static_sidecar(h, d, rel, f, gz);
+    // (compress_response adds the Vary itself for the types it compresses.)
+    if (has_gz && tn__gzip_vary(tn_get_response_header(h, "Vary"), &vary) == 1) tn_set_header(h, "Vary", vary.data);
+    tn_buf_free(&vary);
+    if (!whole || !tn_http_gzip_acceptable(tn_get_header(h, "Accept-Encoding"))) {
+        if (has_gz) tn__static_close(gz);
+        return TN__SF_IDENTITY;
+    }
+    if (has_gz) return TN__SF_GZIP_FILE;
+    bool fly = f->size >= min && f->size <= TN__STATIC_GZIP_MAX && tn_http_compressible(tn_str_c(tn_mime_type(rel)));
+    return fly ? TN__SF_GZIP_FLY : TN__SF_IDENTITY;
+}
+
+// The whole file as the response body, for compress_response to gzip as the
+// response finishes (a HEAD too: its Content-Length is the gzipped size).
+TN__PRIVATE int tn__static_write_whole(tn_handler *h, tn__sfile *f) {
+    if (f->packed) return tn_write(h, f->packed->data, (size_t)f->size);
+    tn_buf *b = tn__handler_body(h);
+    int rc = tn_buf_reserve(b, (size_t)f->size);
+    for (uint64_t off = 0; !rc && off < f->size;) {
+        ssize_t n = tn__os_pread(f->fd, b->data + b->len, (size_t)(f->size - off), (off_t)off);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) rc = tn__err_from_errno(errno);
+        if (n <= 0) break;  // the file shrank: what there is
+        b->len += (size_t)n, off += (uint64_t)n;
+        b->data[b->len] = '\0';
+    }
+    tn__static_close(f);
+    return rc;
+}
+
+// The ETag of the gzipped form compress_response would make, for a 304
+// (which the server leaves as it is).
+TN__PRIVATE void tn__static_fly_etag(tn_handler *h, const char *etag) {
+    tn_buf tag;
+    memset(&tag, 0, sizeof tag);
+    if (tn__gzip_etag(&tag, tn_str_c(etag)) == 0) tn_set_header(h, "Etag", tag.data);
+    tn_buf_free(&tag);
+}
+
+TN__PRIVATE void tn__static_send(tn_handler *h, const tn_static_desc *d, const char *rel, tn__sfile *f) {
     tn_http_range range;
-    if (tn__static_not_modified(h, etag, f->mtime)) {
+    tn_http_range_parse(tn_get_header(h, "Range"), f->size, &range);
+    tn__sfile gz;
+    int coding = tn__static_coding(h, d, rel, f, range.status == 200, &gz);
+    if (coding == TN__SF_GZIP_FILE) {  // its own bytes: its own ETag, Last-Modified and length
+        tn__static_close(f);
+        *f = gz;
+        range.end = f->size;
+        tn_set_header(h, "Content-Encoding", "gzip");
+    }
+    char etag[TN__STATIC_ETAG_SIZE];
+    tn__static_headers(h, rel, f, etag);
+    if (tn__static_not_modified(h, etag, f->mtime)) {  // before any Range
+        if (coding == TN__SF_GZIP_FLY) tn__static_fly_etag(h, etag);
         tn_set_status(h, 304, NULL);
         range.status = 304;
-    } else {
-        tn_http_range_parse(tn_get_header(h, "Range"), f->size, &range);
-        if (range.status != 200) tn_set_status(h, range.status, NULL);
-        if (range.status != 200) tn_set_header(h, "Content-Range", range.content_range);
+    } else if (range.status != 200) {
+        tn_set_status(h, range.status, NULL);
+        tn_set_header(h, "Content-Range", range.content_range);
         if (range.status == 416) tn_set_header(h, "Content-Type", "text/plain");
     }
     if (range.status == 304 || range.status == 416) {
-        if (f->fd >= 0) close(f->fd);
+        tn__static_close(f);
         tn_finish(h);
+    } else if (coding == TN__SF_GZIP_FLY) {
+        if (tn__static_write_whole(h, f) != 0) tn_send_error(h, 500);
+        else tn_finish(h);
     } else if (f->fd >= 0) {
         tn_send_file(h, f->fd, range.start, range.end - range.start);
     } else {
@@ -360,7 +451,7 @@ TN_API void tn_static_serve(tn_handler *h) {
         kind = kind ? TN__SF_ERROR : tn__static_find(h, d, rel.data, &f);
     }
     if (kind == TN__SF_DIR) kind = tn__static_dir(h, d, &rel, &f);
-    if (kind == TN__SF_FILE) tn__static_send(h, rel.data, &f);
+    if (kind == TN__SF_FILE) tn__static_send(h, d, rel.data, &f);
     else if (kind == TN__SF_FORBIDDEN) tn_send_error(h, 403);
     else if (kind == TN__SF_MISSING) tn_send_error(h, 404);
     else if (kind == TN__SF_ERROR) tn_send_error(h, 500);

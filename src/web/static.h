@@ -33,6 +33,20 @@
 // Files on disk are sent with tn_send_file (never read whole into memory);
 // a file's hash is computed on first use, on the loop's thread (as Tornado).
 // Packed files are copied into the response.
+//
+// gzip, for clients whose Accept-Encoding takes it (tn_http_gzip_acceptable),
+// when the server has compress_response or the desc gzip_static:
+// - a precompressed NAME.gz beside NAME (on disk or packed), no older than
+//   NAME, is served as it is, for any type (nginx's gzip_static): Content-
+//   Encoding: gzip, its own length, ETag (its hash) and Last-Modified, sent
+//   with tn_send_file; "Vary: Accept-Encoding" on every answer for NAME;
+// - else, with compress_response only, a compressible file (tn_http_
+//   compressible by its extension) of compress_min_length up to 4 MiB is
+//   gzipped on the fly for each request (nothing cached: memory stays
+//   bounded; precompress big or busy files as NAME.gz), with the "-gzip"
+//   ETag of compress_response, also on its 304, and Vary;
+// - a range (206, 416) is always of the file as it is, as in Tornado; a
+//   request for NAME.gz itself gets that file as it is.
 #ifndef TN__WEB_STATIC_H
 #define TN__WEB_STATIC_H
 #include "base/config.h"
@@ -55,6 +69,9 @@ typedef struct tn_static_desc {
     const char *path;               // the folder served; NULL: serve `files`
     const tn_packed_file *files;    // files embedded by tools/pack
     const char *default_filename;   // e.g. "index.html"; NULL: folders are 403
+    bool gzip_static;               // serve NAME.gz for NAME to clients that
+                                    // accept gzip (nginx's gzip_static); also
+                                    // on when the server has compress_response
 } tn_static_desc;
 
 // Tornado's StaticFileHandler as an app's route callback: serves GET and

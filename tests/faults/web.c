@@ -106,18 +106,43 @@ static void make_root(void) {
         }
     }
 }
+// static/big.txt (gzipped on the fly) and static/pre.txt with pre.txt.gz
+// beside it, both over compress_min_length: the gzip paths of static files.
+static char gz_text[4096];
+static void write_file(const char *rel, const void *data, size_t n) {
+    char p[128];
+    snprintf(p, sizeof p, "%s/%s", root, rel);
+    FILE *f = fopen(p, "wb");
+    if (!f || fwrite(data, 1, n, f) != n || fclose(f) != 0) {
+        fprintf(stderr, "cannot write %s\n", p);
+        exit(1);
+    }
+}
+static void make_gzip_files(void) {
+    size_t n = 0;
+    for (int i = 0; n + 40 < sizeof gz_text; i++) n += (size_t)snprintf(gz_text + n, sizeof gz_text - n, "line %d of some text\n", i);
+    write_file("static/big.txt", gz_text, n);
+    write_file("static/pre.txt", gz_text, n);
+    tn_buf gz = {0};
+    tn_deflate_desc d = {TN_DEFLATE_GZIP, 9, 15, 8, NULL, 0};
+    if (tn_deflate_buf(&gz, gz_text, n, &d) != 0) exit(1);
+    write_file("static/pre.txt.gz", gz.data, gz.len);
+    tn_buf_free(&gz);
+}
 static pid_t root_owner;
 static void remove_root(void) {
     if (getpid() != root_owner) return;  // a run's child exits through here too
-    static const char *paths[] = {"static/a.txt", "templates/page.html", "static", "templates", ""};
+    static const char *paths[] = {"static/a.txt", "static/big.txt", "static/pre.txt", "static/pre.txt.gz",
+                                  "templates/page.html", "static", "templates", ""};
     char p[128];
-    for (int i = 0; i < 5; i++) {
+    for (int i = 0; i < 8; i++) {
         snprintf(p, sizeof p, "%s/%s", root, paths[i]);
         remove(p);
     }
 }
 __attribute__((constructor)) static void web_setup(void) {
     make_root();
+    make_gzip_files();
     root_owner = getpid();
     atexit(remove_root);
 }
@@ -182,6 +207,30 @@ TF_SCENARIO(web) {
     fetch(t, "/json", NULL, "{\"ok\":true}");
     fetch(t, "/static/a.txt", NULL, "static text\n");
     fetch(t, "/nowhere", NULL, "404");
+    tn_http_test_free(t);
+}
+
+// Static files with compress_response: gzipped on the fly and a NAME.gz,
+// inflated by the test client (which asks for gzip).
+TF_SCENARIO(web_static_gzip) {
+    tn_http_test_desc d;
+    memset(&d, 0, sizeof d);
+    d.app = app_desc();
+    d.app.compress_response = true;
+    d.timeout = 3;
+    tn_http_test *t = tn_http_test_new(&d);
+    if (!t) {
+        TF_ERR("tn_http_test_new");
+        return;
+    }
+    // Two answers finished inside their callbacks first: a file finished
+    // later (tn_send_file's) while the loop's callback queue still has to
+    // grow loses its request object when that fails (tn__hreq_release_soon:
+    // not fixed yet), which is not what this scenario is about.
+    fetch(t, "/static/big.txt", NULL, gz_text);
+    fetch(t, "/", NULL, "Hello, world");
+    fetch(t, "/static/pre.txt", NULL, gz_text);
+    fetch(t, "/static/a.txt", NULL, "static text\n");
     tn_http_test_free(t);
 }
 

@@ -100,6 +100,20 @@ def keep_alive_mixes_both():
     c.close()
 
 
+def not_modified_carries_vary():
+    r, _ = gzipped(port, "/big")
+    for accept in ("gzip", None):
+        c = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        headers = {"If-None-Match": r.getheader("ETag")}
+        if accept:
+            headers["Accept-Encoding"] = accept
+        c.request("GET", "/big", headers=headers)
+        r304 = c.getresponse()
+        expect(r304.status == 304 and r304.read() == b"", "status %d" % r304.status)
+        expect("Accept-Encoding" in (r304.getheader("Vary") or ""), "304 without Vary: %r" % r304.getheaders())
+        c.close()
+
+
 def fetch(*args):
     return subprocess.run([FETCH, *args], capture_output=True, timeout=60)
 
@@ -164,6 +178,7 @@ for name, fn in [("big body gzipped, inflates to the same bytes", big_gzipped),
                  ("a body under compress_min_length goes as it is", small_bodies_stay_identity),
                  ("a flushed answer goes gzipped and chunked", flushed_answer_goes_chunked),
                  ("one kept-alive connection mixes gzip and identity", keep_alive_mixes_both),
+                 ("a 304 (If-None-Match with the gzip ETag) carries Vary: Accept-Encoding", not_modified_carries_vary),
                  ("fetch inflates our gzip; with --decompress_response=false it neither asks nor inflates", fetch_inflates_ours),
                  ("fetch inflates Python's gzip", fetch_inflates_python),
                  ("fetch fails corrupt and truncated gzip with a reason (exit 3)", fetch_refuses_bad_gzip),

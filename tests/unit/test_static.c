@@ -694,3 +694,82 @@ TEST(static_files_out_of_order_refuse_the_app) {
     tn_app_free(app);
     tn_loop_free(loop);
 }
+
+// ---- gzip: compress_response and gzip_static (rules: >>static)
+
+static tn_static_desc gz_desc;
+
+// arg: non-NULL for compress_response; /gz/ has gzip_static either way.
+static tn_app *make_gzip_app(tn_loop *loop, void *arg) {
+    gz_desc.path = static_dir;
+    gz_desc.gzip_static = true;
+    static const tn_route routes[] = {TN_STATIC_ROUTE("/gz/(.*)", &gz_desc), {NULL, NULL, NULL, NULL, NULL}};
+    tn_app_desc d;
+    memset(&d, 0, sizeof d);
+    d.routes = routes;
+    d.no_access_log = true;
+    d.static_path = static_dir;
+    d.compress_response = arg != NULL;
+    return tn_app_new(loop, &d);
+}
+
+static void set_mtime(const char *rel, time_t t) {
+    char p[400];
+    snprintf(p, sizeof p, "%s/%s", root, rel);
+    struct timespec ts[2] = {{t, 0}, {t, 0}};
+    CHECK(utimensat(AT_FDCWD, p, ts, 0) == 0);
+}
+
+// g.txt with a (fake) g.txt.gz made after it, old.txt with an older one,
+// fly.txt alone; all text over compress_min_length.
+static char gz_text[2049];
+static void make_gzip_files(void) {
+    memset(gz_text, 'a', sizeof gz_text - 1);
+    const char *rels[] = {"static/g.txt", "static/old.txt", "static/fly.txt"};
+    for (int i = 0; i < 3; i++) write_file(rels[i], gz_text, strlen(gz_text)), set_mtime(rels[i], 1500000000);
+    write_file("static/g.txt.gz", "GZ-SIDECAR", 10);
+    set_mtime("static/g.txt.gz", 1500000001);
+    write_file("static/old.txt.gz", "GZ-STALE", 8);
+    set_mtime("static/old.txt.gz", 1499999999);
+}
+
+TEST(static_gzip_sidecar_on_the_fly_ranges_and_304_vary) {
+    make_tree();
+    make_gzip_files();
+    tt_server s = tt_server_start(make_gzip_app, (void *)"compress");
+    char side_tag[80], fly_tag[80], fly_hdr[100], fly_inm[160], side_hdr[100];
+    etag_of("GZ-SIDECAR", 10, side_tag);
+    etag_of(gz_text, strlen(gz_text), fly_tag);
+    snprintf(side_hdr, sizeof side_hdr, "Etag: %s", side_tag);
+    snprintf(fly_tag + strlen(fly_tag) - 1, 10, "-gzip\"");
+    snprintf(fly_hdr, sizeof fly_hdr, "Etag: %s", fly_tag);
+    snprintf(fly_inm, sizeof fly_inm, "Accept-Encoding: gzip\r\nIf-None-Match: %s\r\n", fly_tag);
+    const char *gz = "Accept-Encoding: gzip\r\n";
+    const scase cases[] = {
+        {"GET", "/static/g.txt", gz, 200, {"Content-Encoding: gzip", "Vary: Accept-Encoding", side_hdr, "Content-Length: 10"}, "GZ-SIDECAR"},
+        {"GET", "/static/g.txt", NULL, 200, {"!Content-Encoding", "Vary: Accept-Encoding"}, gz_text},
+        {"GET", "/static/g.txt", "Accept-Encoding: gzip\r\nRange: bytes=0-3\r\n", 206, {"!Content-Encoding"}, "aaaa"},
+        {"HEAD", "/static/g.txt", gz, 200, {"Content-Encoding: gzip", "Content-Length: 10"}, ""},
+        {"GET", "/static/g.txt.gz", gz, 200, {"!Content-Encoding", "Content-Type: application/gzip"}, "GZ-SIDECAR"},
+        {"GET", "/static/old.txt", gz, 200, {"Content-Encoding: gzip", fly_hdr}, NULL},  // not the stale .gz
+        {"GET", "/static/fly.txt", gz, 200, {"Content-Encoding: gzip", "Vary: Accept-Encoding", fly_hdr}, NULL},
+        {"HEAD", "/static/fly.txt", gz, 200, {"Content-Encoding: gzip", fly_hdr}, ""},
+        {"GET", "/static/fly.txt", fly_inm, 304, {"Vary: Accept-Encoding", fly_hdr}, ""},
+        {"GET", "/static/fly.txt", "Range: bytes=1-2\r\nAccept-Encoding: gzip\r\n", 206, {"!Content-Encoding"}, "aa"},
+        {"GET", "/static/robots.txt", gz, 200, {"!Content-Encoding", "Vary: Accept-Encoding"}, ROBOTS},
+        {"GET", "/static/big.bin", gz, 200, {"!Content-Encoding", "!Vary"}, NULL},
+    };
+    run_cases(s.port, cases, sizeof cases / sizeof cases[0]);
+    tt_server_stop(s);
+    // gzip_static alone: only the route's NAME.gz, nothing gzipped on the fly
+    s = tt_server_start(make_gzip_app, NULL);
+    const scase alone[] = {
+        {"GET", "/gz/g.txt", gz, 200, {"Content-Encoding: gzip", "Vary: Accept-Encoding"}, "GZ-SIDECAR"},
+        {"GET", "/gz/fly.txt", gz, 200, {"!Content-Encoding", "!Vary"}, gz_text},
+        {"GET", "/gz/old.txt", gz, 200, {"!Content-Encoding"}, gz_text},
+        {"GET", "/static/g.txt", gz, 200, {"!Content-Encoding", "!Vary"}, gz_text},
+    };
+    run_cases(s.port, alone, sizeof alone / sizeof alone[0]);
+    tt_server_stop(s);
+    remove_tree();
+}

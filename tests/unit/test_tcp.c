@@ -2,6 +2,7 @@
 #include "sock.h"
 #include <stdlib.h>
 #if !defined(_WIN32)
+#  include <ifaddrs.h>
 #  include <sys/resource.h>
 #endif
 
@@ -26,7 +27,7 @@ static tn_tcp_server *echo_server(tn_loop *loop, const tn_bind_desc *b) {
 
 // ---- a client that sends one line and checks the echo
 typedef struct {
-    int done, ok, failed, status;
+    int done, ok, failed, status, connected;
     char line[64];
 } client;
 
@@ -41,6 +42,7 @@ static void client_connected(tn_loop *loop, int status, tn_stream *s, void *arg)
     client *c = (client *)arg;
     (void)loop;
     c->status = status;
+    c->connected = 1;
     if (status) {
         c->done = c->failed = 1;
         return;
@@ -178,6 +180,64 @@ TEST(tcp_connect_refused) {
     tt_sock_close(fd);
     tn_loop_free(loop);
 }
+
+// Over loopback the handshake is over when connect() returns (EINPROGRESS
+// all the same): the connect calls back in the loop iteration that starts
+// it, instead of watching the socket and waiting an iteration for it to turn
+// writable (an add, a wait and a remove per connection).
+TEST(tcp_loopback_connect_needs_no_wait) {
+#if !defined(__linux__)
+    tt_skip("a loopback handshake inside connect() is Linux's way");
+#endif
+    tn_loop *loop = tt_loop_new();
+    tn_bind_desc b = {0};
+    b.host = "127.0.0.1";
+    tn_tcp_server *srv = echo_server(loop, &b);
+    client c;
+    memset(&c, 0, sizeof c);
+    strcpy(c.line, "at once\n");
+    tn_connect_desc cd = {0};
+    cd.host = "127.0.0.1";
+    cd.port = tn_tcp_server_port(srv);
+    CHECK_OK(tn_tcp_connect(loop, &cd, client_connected, &c));
+    CHECK_OK(tn_loop_run_once(loop, 0));  // its start: connect()
+    CHECK_INT(c.connected, 1);
+    CHECK_INT(c.status, 0);
+    tt_run_until(loop, &c.done);
+    CHECK(c.ok);
+    tn_loop_free(loop);
+}
+
+#if !defined(_WIN32)  // getifaddrs is POSIX
+// A connect that has to wait (any address but loopback) hands the socket's
+// handler to the stream: the echo goes through on it.
+TEST(tcp_connect_to_this_hosts_own_address) {
+    struct ifaddrs *ifs = NULL, *i;
+    char host[INET_ADDRSTRLEN] = "";
+    if (getifaddrs(&ifs) != 0) tt_skip("no getifaddrs");
+    for (i = ifs; i && !host[0]; i = i->ifa_next) {
+        if (!i->ifa_addr || i->ifa_addr->sa_family != AF_INET) continue;
+        const struct in_addr *in = &((const struct sockaddr_in *)(const void *)i->ifa_addr)->sin_addr;
+        if ((ntohl(in->s_addr) >> 24) != 127) inet_ntop(AF_INET, in, host, sizeof host);
+    }
+    freeifaddrs(ifs);
+    if (!host[0]) tt_skip("no IPv4 address but loopback");
+    tn_loop *loop = tt_loop_new();
+    tn_bind_desc b = {0};
+    b.host = host;
+    tn_tcp_server *srv = echo_server(loop, &b);
+    client c;
+    memset(&c, 0, sizeof c);
+    strcpy(c.line, "not loopback\n");
+    tn_connect_desc cd = {0};
+    cd.host = host;
+    cd.port = tn_tcp_server_port(srv);
+    CHECK_OK(tn_tcp_connect(loop, &cd, client_connected, &c));
+    tt_run_until(loop, &c.done);
+    CHECK(c.ok);
+    tn_loop_free(loop);
+}
+#endif
 
 TEST(tcp_connect_times_out_against_a_full_backlog) {
     tn_loop *loop = tt_loop_new();

@@ -6,8 +6,12 @@
 # per request (Connection: close). nginx on core 0, each load generator alone
 # on core 1. The figure that counts is requests per client-CPU-second: the
 # load process's user+sys time (getrusage of the child, through the shell's
-# `times`). Then allocations per request in the keep-alive steady state (the
-# library's counter) and library heap per pooled idle connection.
+# `times`), also shown split into user and kernel (sys) microseconds per
+# request: a new connection per request is mostly kernel time, for every
+# client, since over loopback the server's side of each packet is processed
+# in the sender's system calls. Then allocations per request in the
+# keep-alive steady state (the library's counter) and library heap per
+# pooled idle connection.
 # Not a test: figures vary by machine and load; compare the ratios.
 #   tools/bench/client.sh [SECONDS [N]]      defaults 5 and 50
 set -eu
@@ -50,12 +54,12 @@ trap 'kill $NGX_PID 2> /dev/null || true' EXIT
 sleep 0.5
 kill -0 $NGX_PID 2> /dev/null || { echo "client.sh: nginx did not start (port $PORT busy?): $(cat $NGX/error.log)"; exit 1; }
 
-# measure NAME CMD...: runs CMD on core 1; prints "NAME REQUESTS CPU_SECONDS"
+# measure NAME CMD...: runs CMD on core 1; prints "NAME REQUESTS CPU_SECONDS USER SYS"
 measure() {
     name=$1
     shift
     out=$( (taskset -c 1 "$@" 2> $B/client-$name.err; times) 2>&1 | tail -n 20)
-    cpu=$(echo "$out" | tail -n 1 | awk '{ split($1, u, "m"); split($2, s, "m"); print u[1] * 60 + u[2] + s[1] * 60 + s[2] }')
+    cpu=$(echo "$out" | tail -n 1 | awk '{ split($1, u, "m"); split($2, s, "m"); us = u[1] * 60 + u[2]; ss = s[1] * 60 + s[2]; print us + ss, us, ss }')
     reqs=$(echo "$out" | awk '
         /requests=/       { sub(/.*requests=/, ""); print $1 + 0; exit }
         /requests in/     { print $1; exit }
@@ -63,35 +67,38 @@ measure() {
     echo "$name ${reqs:-0} $cpu"
 }
 
-# row SCENARIO NAME REQS CPU OURS_PER_CPU: one line of the table
+# row SCENARIO NAME REQS CPU OURS_PER_CPU USER SYS: one line of the table,
+# with the CPU split into user and kernel microseconds per request
 row() {
-    echo "$1 $2 $3 $4 $DUR $5" | awk '{
+    echo "$1 $2 $3 $4 $DUR $5 $6 $7" | awk '{
         rps = $3 / $5; eff = ($4 > 0) ? $3 / $4 : 0
         ratio = (eff > 0 && $6 > 0) ? sprintf("%.2f", $6 / eff) : "-"
-        printf "%-12s %-16s %10.0f %8.2f %16.0f %12s\n", $1, $2, rps, $4, eff, ratio }'
+        printf "%-12s %-16s %10.0f %8.2f %16.0f %12s %7.1f %7.1f\n", $1, $2, rps, $4, eff, ratio,
+               $3 ? $7 * 1e6 / $3 : 0, $3 ? $8 * 1e6 / $3 : 0 }'
 }
 
-printf "%-12s %-16s %10s %8s %16s %12s\n" scenario client "req/s" "cpu s" "req/client-cpu-s" "tornado.h x"
+printf "%-12s %-16s %10s %8s %16s %12s %7s %7s\n" scenario client "req/s" "cpu s" "req/client-cpu-s" "tornado.h x" \
+    "user us" "sys us"
 for sc in keepalive close; do
     if [ $sc = keepalive ]; then
         set -- $(measure tornado.h $B/client_bench --connections=$N --duration=$DUR $URL)
         ours=$(echo "$2 $3" | awk '{ print ($2 > 0) ? $1 / $2 : 0 }')
-        row $sc tornado.h "$2" "$3" "$ours"
+        row $sc tornado.h "$2" "$3" "$ours" "$4" "$5"
         set -- $(measure wrk wrk -t1 -c$N -d${DUR}s $URL)
-        row $sc wrk "$2" "$3" "$ours"
+        row $sc wrk "$2" "$3" "$ours" "$4" "$5"
         set -- $(measure h2load h2load --h1 -c$N -D $DUR $URL)
-        row $sc h2load-h1 "$2" "$3" "$ours"
+        row $sc h2load-h1 "$2" "$3" "$ours" "$4" "$5"
     else
         set -- $(measure tornado.h $B/client_bench --connections=$N --duration=$DUR --no_keep_alive $URL)
         ours=$(echo "$2 $3" | awk '{ print ($2 > 0) ? $1 / $2 : 0 }')
-        row $sc tornado.h "$2" "$3" "$ours"
+        row $sc tornado.h "$2" "$3" "$ours" "$4" "$5"
         set -- $(measure wrk wrk -t1 -c$N -d${DUR}s -H "Connection: close" $URL)
-        row $sc wrk "$2" "$3" "$ours"
+        row $sc wrk "$2" "$3" "$ours" "$4" "$5"
         # h2load --h1 has no connection-per-request mode: with "Connection: close" it spins
-        printf "%-12s %-16s %10s %8s %16s %12s\n" $sc h2load-h1 n/a n/a "(no-such-mode)" -
+        printf "%-12s %-16s %10s %8s %16s %12s %7s %7s\n" $sc h2load-h1 n/a n/a "(no-such-mode)" - - -
     fi
     set -- $(measure tornado-py /usr/bin/python3 tools/bench/tornado_client.py $URL $N $DUR)
-    row $sc Tornado-Python "$2" "$3" "$ours"
+    row $sc Tornado-Python "$2" "$3" "$ours" "$4" "$5"
 done
 echo "(Tornado's simple client has no pool: it opens a new connection per request in both rows.)"
 taskset -c 1 $B/client_bench --connections=$N --duration=$DUR $URL | sed 's/.*allocs_per_request=/allocations per request, keep-alive steady state: /'
