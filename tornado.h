@@ -22476,10 +22476,13 @@ TN__PRIVATE bool tn__tname_ok(const char *name) {
 TN__PRIVATE int tn__tread_file(const tn_template_loader *l, const char *name, tn_buf *out) {
     tn_buf path = {NULL, 0, 0};
     if (tn_buf_appendf(&path, "%s/%s", l->root, name) != 0) return TN_ENOMEM;
-    int fd = open(path.data, O_RDONLY | O_CLOEXEC);
-    tn_buf_free(&path);
-    if (fd < 0) return errno == ENOENT || errno == ENOTDIR ? TN_ENOENT : tn__err_from_errno(errno);
+    int fd = open(path.data, O_RDONLY | O_CLOEXEC), e = errno;
     struct stat st;
+    // A folder is no template: POSIX opens it (fstat below tells), Windows
+    // refuses to (EACCES).
+    bool folder = fd < 0 && e == EACCES && stat(path.data, &st) == 0 && S_ISDIR(st.st_mode);
+    tn_buf_free(&path);
+    if (fd < 0) return e == ENOENT || e == ENOTDIR || folder ? TN_ENOENT : tn__err_from_errno(e);
     int rc = 0;
     if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) rc = TN_ENOENT;
     else if ((uint64_t)st.st_size > TN_TEMPLATE_MAX_SIZE) rc = TN_EMSGSIZE;

@@ -1,6 +1,6 @@
 // The unit-test runner: forks one child per test (a hang guard of 60 s, a
 // library allocation balance check after each test) and prints a line per test.
-// Usage: unit [--no-fork] [--list] [SUBSTRING...]
+// Usage: unit [--no-fork] [--list] [SUBSTRING...] (of a test's name or file)
 #define _GNU_SOURCE 1
 #include "test.h"
 #include <signal.h>
@@ -66,12 +66,12 @@ void tt_run_until(tn_loop *loop, volatile int *flag) {
     tn_loop_remove_timeout(loop, guard);
 }
 
-static int tt_match(const char *name, int argc, char **argv) {
+static int tt_match(int t, int argc, char **argv) {
     int any = 0;
     for (int i = 1; i < argc; i++) {
         if (argv[i][0] == '-') continue;
         any = 1;
-        if (strstr(name, argv[i])) return 1;
+        if (strstr(tt_tests[t].name, argv[i]) || strstr(tt_tests[t].file, argv[i])) return 1;
     }
     return !any;
 }
@@ -131,7 +131,7 @@ int main(int argc, char **argv) {
     signal(SIGPIPE, SIG_IGN);
 #endif
     for (int i = 0; i < tt_count; i++) {
-        if (!tt_match(tt_tests[i].name, argc, argv)) continue;
+        if (!tt_match(i, argc, argv)) continue;
         int r = tt_run_one(i);
         const char *word = r == 0 ? "PASS" : r == TT_SKIP_CODE ? "SKIP" : "FAIL";
         printf("%s %s\n", word, tt_tests[i].name);

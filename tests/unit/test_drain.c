@@ -2,6 +2,7 @@
 // tn_loop_drain and the signals, on the test's clock (sim.h). Each kind of
 // connection is checked to the byte: what it is answered and when it closes.
 #include "sim.h"
+#include "tmpdir.h"
 #include <signal.h>
 #include <stdlib.h>
 
@@ -41,18 +42,6 @@ static tn_http_server *drain_server(tn_loop *loop) {
 
 #define GET(path) "GET " path " HTTP/1.1\r\nHost: x\r\n\r\n"
 
-// A connect to the socket path: refused once nobody listens.
-static bool refused(void) {
-    int fd = socket(AF_UNIX, SOCK_STREAM, 0);
-    struct sockaddr_un a;
-    memset(&a, 0, sizeof a);
-    a.sun_family = AF_UNIX;
-    snprintf(a.sun_path, sizeof a.sun_path, "%s", sim_path());
-    bool no = connect(fd, (struct sockaddr *)&a, sizeof a) != 0 && errno == ECONNREFUSED;
-    close(fd);
-    return no;
-}
-
 static int count(const tn_buf *b, const char *what) {
     int n = 0;
     for (const char *p = b->data; p && (p = strstr(p, what)) != NULL; p++) n++;
@@ -75,11 +64,11 @@ TEST(drain_answers_what_is_in_flight_and_closes_the_rest) {
     tn_buf got[4] = {{0}};
     CHECK(!sim_drain(idle, &got[0]) && count(&got[0], "hello") == 1);
     CHECK(parked != NULL);
-    CHECK(!refused());
+    CHECK(!sim_refused());
 
     tn_http_server_drain(srv, on_drained, NULL);
     sim_settle(loop);
-    CHECK(refused());                                  // new connections: refused at once
+    CHECK(sim_refused());                                  // new connections: refused at once
     CHECK(sim_drain(idle, &got[0]));                   // idle: closed at once, nothing more
     CHECK_INT(count(&got[0], "HTTP/1.1"), 1);
     CHECK(!sim_drain(half, &got[1]) && !got[1].len);   // in flight: waits
@@ -108,7 +97,7 @@ TEST(drain_answers_what_is_in_flight_and_closes_the_rest) {
     CHECK_INT(done_calls, 1);
     int fds[4] = {idle, half, park, silent};
     for (int i = 0; i < 4; i++) {
-        close(fds[i]);
+        tt_sock_close(fds[i]);
         tn_buf_free(&got[i]);
     }
     sim_done(loop);
@@ -127,13 +116,13 @@ TEST(drain_serves_the_connections_queued_on_the_listener) {
     }
     tn_http_server_drain(srv, NULL, NULL);
     sim_settle(loop);
-    CHECK(refused());
+    CHECK(sim_refused());
     for (int i = 0; i < 3; i++) {
         tn_buf got = {0};
         CHECK(sim_drain(fds[i], &got));
         CHECK(got.data && strstr(got.data, "Connection: close\r\n") && strstr(got.data, "\r\n\r\nhello"));
         tn_buf_free(&got);
-        close(fds[i]);
+        tt_sock_close(fds[i]);
     }
     sim_done(loop);
 }
@@ -159,7 +148,7 @@ TEST(drain_deadline_answers_a_parked_request_503) {
     CHECK_INT(closes_heard, 1);
     CHECK(parked == NULL);
     CHECK_INT(done_calls, 1);
-    close(park);
+    tt_sock_close(park);
     tn_buf_free(&got);
     sim_done(loop);
 }
@@ -182,7 +171,7 @@ TEST(drain_closes_between_pipelined_requests_after_the_current_answer) {
     CHECK(sim_drain(fd, &got));
     CHECK_INT(count(&got, "HTTP/1.1 200"), 1);
     CHECK(strstr(got.data, "Connection: close\r\n") && !strstr(got.data, "hello"));
-    close(fd);
+    tt_sock_close(fd);
     tn_buf_free(&got);
     sim_done(loop);
 }
@@ -203,7 +192,7 @@ TEST(drain_answers_a_request_that_arrived_on_an_idle_connection) {
     CHECK(sim_drain(fd, &got));
     CHECK_INT(count(&got, "hello"), 2);
     CHECK_INT(count(&got, "Connection: close\r\n"), 1);
-    close(fd);
+    tt_sock_close(fd);
     tn_buf_free(&got);
     sim_done(loop);
 }
@@ -232,7 +221,7 @@ TEST(drain_lets_an_answer_on_its_way_finish) {
     CHECK(body && got.len - (size_t)(body + 4 - got.data) == sizeof big);
     sim_settle(loop);
     CHECK_INT(done_calls, 1);
-    close(fd);
+    tt_sock_close(fd);
     tn_buf_free(&got);
     sim_done(loop);
 }
@@ -255,10 +244,7 @@ static tn_app *ws_app(tn_loop *loop) {
     ad.no_access_log = true;
     ad.server.drain_timeout = 10;
     tn_app *app = tn_app_new(loop, &ad);
-    tn_bind_desc b;
-    memset(&b, 0, sizeof b);
-    b.unix_path = sim_path();
-    if (!app || tn_app_listen_on(app, &b) != 0) tt_fail(__FILE__, __LINE__, "the app did not start");
+    sim_app_listen(app);
     ws_closes = ws_close_code = 0;
     done_calls = 0;
     return app;
@@ -307,7 +293,7 @@ TEST(drain_sends_websockets_1001_and_waits_for_their_answer) {
     CHECK_INT(ws_closes, 1);
     CHECK_INT(ws_close_code, 1001);
     CHECK_INT(done_calls, 1);
-    close(fd);
+    tt_sock_close(fd);
     sim_done(loop);
 }
 
@@ -325,7 +311,7 @@ TEST(drain_drops_a_websocket_that_does_not_answer_after_its_close_timeout) {
     CHECK_INT(ws_closes, 1);
     CHECK_INT(ws_close_code, 1006);
     CHECK_INT(done_calls, 1);
-    close(fd);
+    tt_sock_close(fd);
     sim_done(loop);
 }
 
@@ -346,11 +332,12 @@ TEST(drain_refuses_a_websocket_upgrade_with_503) {
     CHECK(strncmp(got.data, "HTTP/1.1 503 ", 13) == 0 && strstr(got.data, "Connection: close\r\n"));
     CHECK_INT(ws_closes, 0);
     CHECK_INT(done_calls, 1);
-    close(fd);
+    tt_sock_close(fd);
     tn_buf_free(&got);
     sim_done(loop);
 }
 
+#if !defined(_WIN32)  // Windows has no SIGTERM to raise: its console events are not signals
 // ---- the loop and the signals
 
 static void raise_term(tn_loop *loop, void *arg) {
@@ -367,7 +354,7 @@ static void finish_parked(tn_loop *loop, void *arg) {
         tn_loop_add_callback(loop, finish_parked, arg);
         return;
     }
-    CHECK(refused());  // both listeners closed: the drain has begun
+    CHECK(sim_refused());  // both listeners closed: the drain has begun
     tn_finish(parked);
 }
 
@@ -390,10 +377,11 @@ TEST(drain_sigterm_drains_every_server_and_tn_loop_start_returns_when_done) {
     tn_buf got = {0};
     CHECK(sim_drain(fd, &got));
     CHECK(strstr(got.data, "HTTP/1.1 200 OK\r\n") && strstr(got.data, "Connection: close\r\n"));
-    close(fd);
+    tt_sock_close(fd);
     tn_buf_free(&got);
     sim_done(loop);
 }
+#endif
 
 // An admin request that stops the server it came through: it is answered
 // (with Connection: close), and then tn_loop_start returns.
@@ -414,7 +402,7 @@ TEST(drain_from_inside_a_handler_answers_it_and_then_returns) {
     tn_buf got = {0};
     CHECK(sim_drain(fd, &got));
     CHECK(got.data && strstr(got.data, "Connection: close\r\n") && strstr(got.data, "\r\n\r\nbye"));
-    close(fd);
+    tt_sock_close(fd);
     tn_buf_free(&got);
     sim_done(loop);
 }
@@ -438,10 +426,8 @@ static int file_fd;
 static void file_cb(tn_handler *h) { tn_send_file(h, dup(file_fd), 0, 4 << 20); }
 
 TEST(drain_deadline_cuts_a_file_body_to_a_reader_that_stalled) {
-    char path[] = "/tmp/tn_drain_XXXXXX";
-    file_fd = mkstemp(path);
-    unlink(path);
-    CHECK(file_fd >= 0 && ftruncate(file_fd, 4 << 20) == 0);
+    file_fd = tt_tmpfile();
+    CHECK(ftruncate(file_fd, 4 << 20) == 0);
     tn_loop *loop = sim_loop_new();
     tn_http_server_desc d;
     memset(&d, 0, sizeof d);
@@ -458,7 +444,7 @@ TEST(drain_deadline_cuts_a_file_body_to_a_reader_that_stalled) {
     CHECK(sim_drain(fd, NULL));
     CHECK_INT(tn_http_server_connections(srv), 0);
     CHECK_INT(done_calls, 1);
-    close(fd);
+    tt_sock_close(fd);
     sim_done(loop);
     close(file_fd);
 }

@@ -1,12 +1,8 @@
 // Floor 2: the loop driven by a main loop of its own (tn_loop_fds,
 // tn_loop_timeout, tn_loop_run_once(loop, 0)): here a plain poll() loop.
 #include "child_server.h"
-#include <poll.h>
+#include <pthread.h>
 #include <stdlib.h>
-#include <sys/wait.h>
-#if TN_ENABLE_THREADS
-#  include <pthread.h>
-#endif
 
 enum { MAX_FDS = 64 };
 
@@ -54,22 +50,22 @@ static int timeout_ms(tn_loop *loop) {
 TEST(embed_fds_become_ready_when_a_handler_is) {
     tn_loop *loop = tt_loop_new();
     int p[2];
-    CHECK(pipe(p) == 0);
+    CHECK(tt_socketpair(p) == 0);
     CHECK_OK(tn_loop_add_handler(loop, p[0], TN_IO_READ, nop_io, NULL));
     struct pollfd pf[MAX_FDS];
     int n = fill(loop, pf, -1);
-    CHECK_INT(poll(pf, (nfds_t)n, 0), 0);  // nothing to do yet
-    CHECK(write(p[1], "x", 1) == 1);
+    CHECK_INT(tt_poll(pf, n, 0), 0);  // nothing to do yet
+    CHECK(send(p[1], "x", 1, 0) == 1);
     n = fill(loop, pf, -1);
-    CHECK(poll(pf, (nfds_t)n, 0) >= 1);
+    CHECK(tt_poll(pf, n, 0) >= 1);
     // A short array gets the count, and no more than its room.
     tn_loop_fd one[1] = {{-7, -7}};
     CHECK_INT(tn_loop_fds(loop, NULL, 0), n);
     CHECK_INT(tn_loop_fds(loop, one, 1), n);
     CHECK(one[0].fd >= 0 && one[0].events == TN_IO_READ);
     CHECK_OK(tn_loop_remove_handler(loop, p[0]));
-    close(p[0]);
-    close(p[1]);
+    tt_sock_close(p[0]);
+    tt_sock_close(p[1]);
     tn_loop_free(loop);
 }
 
@@ -83,14 +79,14 @@ TEST(embed_fds_follow_the_handlers_with_poll_and_stay_with_epoll) {
         return;
     }
     int p[2];
-    CHECK(pipe(p) == 0);
+    CHECK(tt_socketpair(p) == 0);
     tn_loop_fd fds[MAX_FDS];
     int before = tn_loop_fds(loop, fds, MAX_FDS);
     CHECK_OK(tn_loop_add_handler(loop, p[1], TN_IO_WRITE, nop_io, NULL));
     int after = tn_loop_fds(loop, fds, MAX_FDS);
     bool listed = false;
     for (int i = 0; i < after; i++) listed |= fds[i].fd == p[1] && fds[i].events == TN_IO_WRITE;
-    if (strcmp(tn_loop_backend(), "poll") == 0) {
+    if (!strcmp(tn_loop_backend(), "poll") || !strcmp(tn_loop_backend(), "wsapoll")) {
         CHECK_INT(after, before + 1);
         CHECK(listed);
     } else {
@@ -100,8 +96,8 @@ TEST(embed_fds_follow_the_handlers_with_poll_and_stay_with_epoll) {
     }
     tn_loop_remove_handler(loop, p[1]);
     CHECK_INT(tn_loop_fds(loop, fds, MAX_FDS), before);
-    close(p[0]);
-    close(p[1]);
+    tt_sock_close(p[0]);
+    tt_sock_close(p[1]);
     tn_loop_free(loop);
 }
 
@@ -138,16 +134,15 @@ static void later_get(tn_handler *h) {
 }
 static const tn_handler_class later_handler = {.get = later_get};
 
-// A client in another process: GET /, then the body (or "bad") into `out`.
-static pid_t client(int port, int out) {
-    pid_t pid = fork();
-    CHECK(pid >= 0);
-    if (pid) return pid;
+// A client on another thread: GET /, then the body (or "bad") to `out`.
+typedef struct { pthread_t thread; int port, out; } client;
+static void *client_main(void *arg) {
+    client *c = (client *)arg;
     char buf[2048];
-    const char *body = tt_get(port, "/", buf, sizeof buf);
+    const char *body = tt_get(c->port, "/", buf, sizeof buf);
     const char *say = body ? body : "bad";
-    if (write(out, say, strlen(say)) < 0) _exit(1);
-    _exit(0);
+    send(c->out, say, strlen(say), 0);
+    return NULL;
 }
 
 TEST(embed_a_plain_poll_loop_serves_a_request) {
@@ -161,29 +156,29 @@ TEST(embed_a_plain_poll_loop_serves_a_request) {
     b.host = "127.0.0.1";
     CHECK_OK(tn_app_listen_on(app, &b));
     int p[2];
-    CHECK(pipe(p) == 0);
-    pid_t pid = client(tn_app_port(app), p[1]);
-    close(p[1]);
-    // The foreign loop: its own fd (the client's pipe) beside the loop's.
+    CHECK(tt_socketpair(p) == 0);
+    client c = {.port = tn_app_port(app), .out = p[1]};
+    CHECK(pthread_create(&c.thread, NULL, client_main, &c) == 0);
+    // The foreign loop: its own fd (the client's socket) beside the loop's.
     char got[256] = "";
     int rounds = 0;
     for (;;) {
         struct pollfd pf[MAX_FDS + 1];
         int n = fill(loop, pf, p[0]);
         int ms = timeout_ms(loop);
-        int r = poll(pf, (nfds_t)n, ms < 0 ? 10000 : ms);
+        int r = tt_poll(pf, n, ms < 0 ? 10000 : ms);
         if (ms < 0 && r == 0) tt_fail(__FILE__, __LINE__, "stuck: no descriptor ready, no timeout");
         if (pf[n - 1].revents) {
-            CHECK(read(p[0], got, sizeof got - 1) > 0);
+            CHECK(recv(p[0], got, sizeof got - 1, 0) > 0);
             break;
         }
         CHECK_OK(tn_loop_run_once(loop, 0));
         CHECK(++rounds < 100000);
     }
     CHECK_STR(got, "served inside poll()");
-    int st = 0;
-    CHECK(waitpid(pid, &st, 0) == pid && WIFEXITED(st) && WEXITSTATUS(st) == 0);
-    close(p[0]);
+    pthread_join(c.thread, NULL);
+    tt_sock_close(p[0]);
+    tt_sock_close(p[1]);
     tn_app_free(app);
     tn_loop_free(loop);
 }
@@ -216,7 +211,7 @@ TEST(embed_a_callback_from_another_thread_wakes_the_foreign_poll) {
         struct pollfd pf[MAX_FDS];
         int n = fill(loop, pf, -1);
         int ms = timeout_ms(loop);  // -1 until the callback is queued
-        int r = poll(pf, (nfds_t)n, ms < 0 ? 10000 : ms);
+        int r = tt_poll(pf, n, ms < 0 ? 10000 : ms);
         if (ms < 0 && r == 0) tt_fail(__FILE__, __LINE__, "the wake-up never made a descriptor ready");
         CHECK_OK(tn_loop_run_once(loop, 0));
     }

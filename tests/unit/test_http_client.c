@@ -9,6 +9,8 @@
 #include "test.h"
 #include "child_server.h"
 #include "sim.h"
+#include <pthread.h>
+#include <stdint.h>
 #include <stdlib.h>
 
 // ---- our server's routes
@@ -74,8 +76,10 @@ static tn_http_test *start(const tn_http_client_desc *cd) {
     return t;
 }
 
-static bool has(tn_str body, const char *s) {
-    return body.len >= strlen(s) && memmem(body.ptr, body.len, s, strlen(s)) != NULL;
+static bool has(tn_str body, const char *s) {  // memmem, which Windows lacks
+    for (size_t i = 0, n = strlen(s); i + n <= body.len; i++)
+        if (!memcmp(body.ptr + i, s, n)) return true;
+    return false;
 }
 
 #define CHECK_HAS(body, s)                                                                          \
@@ -645,49 +649,56 @@ static int listen_loopback(int *port) {
     return lfd;
 }
 
-// A server in a child process for one request: it answers at the request's
-// head, before it reads the body, then reads the body (checking that it is
-// large_body()'s pattern), says "!" (a byte nobody asked for: the client
-// closes that connection) and exits once the client closed: 0 when the
-// body came whole and right.
-static pid_t early_answerer(int *port, size_t body_len) {
-    int lfd = listen_loopback(port);
-    pid_t pid = fork();
-    if (pid != 0) {
-        close(lfd);
-        return pid;
-    }
-    prctl(PR_SET_PDEATHSIG, SIGKILL);
-    int fd = accept(lfd, NULL, NULL);
-    static char buf[65536];
+// A server on a thread of its own for one request: it answers at the
+// request's head, before it reads the body, then reads the body (checking
+// that it is large_body()'s pattern), says "!" (a byte nobody asked for: the
+// client closes that connection) and ends once the client closed: 0 when the
+// body came whole and right. Plain blocking sockets, no loop.
+typedef struct { pthread_t thread; int lfd; size_t body_len; char buf[65536]; } answerer;
+
+static intptr_t early_answer(answerer *a, int fd) {
+    char *b = a->buf;
     size_t have = 0, got = 0, bad = 0;
     char *end = NULL;
     while (!end) {  // the head, and perhaps the body's first bytes
-        ssize_t n = recv(fd, buf + have, sizeof buf - have - 1, 0);
-        if (n <= 0) _exit(3);
+        ssize_t n = recv(fd, b + have, sizeof a->buf - have - 1, 0);
+        if (n <= 0) return 3;
         have += (size_t)n;
-        buf[have] = '\0';
-        end = strstr(buf, "\r\n\r\n");
+        b[have] = '\0';
+        end = strstr(b, "\r\n\r\n");
     }
     static const char ok[] = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
-    if (send(fd, ok, sizeof ok - 1, MSG_NOSIGNAL) != (ssize_t)(sizeof ok - 1)) _exit(3);
-    for (char *p = end + 4; p < buf + have; p++, got++) bad += *p != (char)('a' + got % 26);
-    while (got < body_len) {
-        ssize_t n = recv(fd, buf, sizeof buf, 0);
-        if (n <= 0) _exit(4);
-        for (ssize_t i = 0; i < n; i++, got++) bad += buf[i] != (char)('a' + got % 26);
+    if (send(fd, ok, sizeof ok - 1, MSG_NOSIGNAL) != (ssize_t)(sizeof ok - 1)) return 3;
+    for (char *p = end + 4; p < b + have; p++, got++) bad += *p != (char)('a' + got % 26);
+    while (got < a->body_len) {
+        ssize_t n = recv(fd, b, sizeof a->buf, 0);
+        if (n <= 0) return 4;
+        for (ssize_t i = 0; i < n; i++, got++) bad += b[i] != (char)('a' + got % 26);
     }
     send(fd, "!", 1, MSG_NOSIGNAL);
-    while (recv(fd, buf, sizeof buf, 0) > 0) continue;
-    _exit(bad ? 2 : 0);
+    while (recv(fd, b, sizeof a->buf, 0) > 0) continue;
+    return bad ? 2 : 0;
 }
 
-static void check_exit_0(pid_t pid) {
-    int st = 0;
-    waitpid(pid, &st, 0);
-    if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
-        tt_fail(__FILE__, __LINE__, "the server exited with %d (2: a wrong byte, 4: a short body)",
-                WIFEXITED(st) ? WEXITSTATUS(st) : -1);
+static void *early_answerer_main(void *arg) {
+    answerer *a = (answerer *)arg;
+    int fd = (int)accept(a->lfd, NULL, NULL);
+    intptr_t rc = early_answer(a, fd);
+    tt_sock_close(fd);
+    return (void *)rc;
+}
+
+static void early_answerer(answerer *a, int *port, size_t body_len) {
+    a->lfd = listen_loopback(port);
+    a->body_len = body_len;
+    if (pthread_create(&a->thread, NULL, early_answerer_main, a) != 0) tt_fail(__FILE__, __LINE__, "thread");
+}
+
+static void check_exit_0(answerer *a) {
+    void *rc = NULL;
+    pthread_join(a->thread, &rc);
+    tt_sock_close(a->lfd);
+    if (rc) tt_fail(__FILE__, __LINE__, "the server ended with %d (2: a wrong byte, 4: a short body)", (int)(intptr_t)rc);
 }
 
 // A server that answers before it read the body: the fetch ends (its
@@ -703,7 +714,9 @@ TEST(http_client_lent_body_outlives_its_fetch) {
     char *body = (char *)malloc(N);
     for (size_t i = 0; i < N; i++) body[i] = (char)('a' + i % 26);
     int port1, port2;
-    pid_t first = early_answerer(&port1, N), second = early_answerer(&port2, N);
+    static answerer first, second;
+    early_answerer(&first, &port1, N);
+    early_answerer(&second, &port2, N);
     char url1[64], url2[64];
     snprintf(url1, sizeof url1, "http://127.0.0.1:%d/", port1);
     snprintf(url2, sizeof url2, "http://127.0.0.1:%d/", port2);
@@ -726,8 +739,8 @@ TEST(http_client_lent_body_outlives_its_fetch) {
     free(body);
     CHECK_INT(tn_http_test_fetch(t, "/hello", NULL)->code, 200);
     while (tn_http_client_connections(c) > 1) tn_loop_run_once(loop, 1.0);  // both "!"s came
-    check_exit_0(first);
-    check_exit_0(second);
+    check_exit_0(&first);
+    check_exit_0(&second);
     tn_http_test_free(t);
     CHECK_INT(tn_mem_get_stats().live, before.live);
 }
@@ -906,7 +919,7 @@ TEST(http_client_timeouts_and_refusals) {
     struct sockaddr_in a;
     socklen_t alen = sizeof a;
     getsockname(fds[0], (struct sockaddr *)&a, &alen);
-    close(fds[0]);
+    tt_sock_close(fds[0]);
     char url[64];
     snprintf(url, sizeof url, "http://127.0.0.1:%d/", ntohs(a.sin_port));
     const tn_fetch_response *r = tn_http_test_fetch(t, url, NULL);
@@ -1347,5 +1360,5 @@ TEST(http_client_large_body_is_lent_not_copied) {
     CHECK_INT(o.error, TN_ECANCELED);
     tn_loop_free(loop);
     CHECK_INT(m.live, 0);
-    close(lfd);
+    tt_sock_close(lfd);
 }

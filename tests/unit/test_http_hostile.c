@@ -1,6 +1,7 @@
 // The HTTP server against slow, hostile and faulty peers (issue 10), in one
 // process on the test's clock (sim.h).
 #include "sim.h"
+#include "tmpdir.h"
 #include <signal.h>
 #include <stdlib.h>
 
@@ -28,9 +29,9 @@ TEST(http_server_freed_while_heads_are_awaited_touches_nothing_freed) {
     CHECK(strstr(got.data, "hello") != NULL);
     sim_done(loop);
     CHECK(sim_drain(silent, NULL) && sim_drain(partial, NULL) && sim_drain(kept, NULL));
-    close(silent);
-    close(partial);
-    close(kept);
+    tt_sock_close(silent);
+    tt_sock_close(partial);
+    tt_sock_close(kept);
     tn_buf_free(&got);
 }
 
@@ -80,7 +81,7 @@ TEST(http_a_chunk_announced_past_the_body_limit_gets_413_at_once) {
         CHECK(closed);
         CHECK(got.data && strncmp(got.data, "HTTP/1.1 413 ", 13) == 0);
         tn_buf_free(&got);
-        close(fd);
+        tt_sock_close(fd);
     }
     // Exactly the limit is fine.
     int fd = sim_connect();
@@ -96,7 +97,7 @@ TEST(http_a_chunk_announced_past_the_body_limit_gets_413_at_once) {
     CHECK(!closed);
     CHECK(got.data && strncmp(got.data, "HTTP/1.1 200 ", 13) == 0 && strstr(got.data, "Content-Length: 1000\r\n"));
     tn_buf_free(&got);
-    close(fd);
+    tt_sock_close(fd);
     sim_done(loop);
 }
 
@@ -165,16 +166,6 @@ static void log_keep(const tn_log_record *rec, void *ud) {
     if (rec->level >= TN_LOG_WARNING) tn_buf_appendf(&logged, "%s\n", rec->message);
 }
 
-static int count_fds(void) {
-    int n = 0;
-    char path[64];
-    for (int fd = 0; fd < 4096; fd++) {
-        snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
-        if (access(path, F_OK) == 0) n++;
-    }
-    return n;
-}
-
 static size_t head_end(const tn_buf *b) {
     const char *e = b->data ? strstr(b->data, "\r\n\r\n") : NULL;
     return e ? (size_t)(e - b->data) + 4 : 0;
@@ -190,10 +181,8 @@ TEST(http_a_response_bigger_than_max_write_buffer_size_goes_out_whole) {
     d.request_cb = big_cb;
     hostile_server(loop, &d);
     char *want = big_body();
-    char path[] = "/tmp/tn_big_XXXXXX";
-    big_file = mkstemp(path);
-    unlink(path);
-    CHECK(big_file >= 0 && write(big_file, want, BIG) == BIG);
+    big_file = tt_tmpfile();
+    CHECK(write(big_file, want, BIG) == BIG);
     tn_log_set_cb(log_keep, NULL);
     const char *paths[] = {"/copy", "/lend", "/file"};
     for (int i = 0; i < 3; i++) {
@@ -216,7 +205,7 @@ TEST(http_a_response_bigger_than_max_write_buffer_size_goes_out_whole) {
         CHECK_INT(got.len, at + skip + BIG);
         CHECK(memcmp(got.data + at + skip, want, BIG) == 0);
         tn_buf_free(&got);
-        close(fd);
+        tt_sock_close(fd);
         sim_settle(loop);
     }
     CHECK_INT(big_released, 1);
@@ -227,16 +216,26 @@ TEST(http_a_response_bigger_than_max_write_buffer_size_goes_out_whole) {
     sim_done(loop);
 }
 
+#if !defined(_WIN32)  // counts descriptors in /proc; and loopback TCP (sim.h on
+// Windows) takes bytes late, when it acknowledges, not at a tick of the clock
+static int count_fds(void) {
+    int n = 0;
+    char path[64];
+    for (int fd = 0; fd < 4096; fd++) {
+        snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
+        if (access(path, F_OK) == 0) n++;
+    }
+    return n;
+}
+
 // A client that stops reading is cut off write_timeout after the last byte
 // it took, the lent body is given back, no descriptor is left, and the log
 // says why; on either sendfile's path or the 64 KiB pieces' (the poll build
 // has TN_USE_SENDFILE=0).
 TEST(http_a_reader_that_stalls_mid_response_is_cut_off_at_write_timeout) {
-    char path[] = "/tmp/tn_big_XXXXXX";
-    big_file = mkstemp(path);
-    unlink(path);
+    big_file = tt_tmpfile();
     char *body = big_body();
-    CHECK(big_file >= 0 && write(big_file, body, BIG) == BIG);
+    CHECK(write(big_file, body, BIG) == BIG);
     free(body);
     tn_loop *loop = sim_loop_new();
     tn_http_server_desc d;
@@ -261,7 +260,7 @@ TEST(http_a_reader_that_stalls_mid_response_is_cut_off_at_write_timeout) {
         while (tn_http_server_connections(srv) && sim_now < last + 30) {
             if (read_more && sim_now == last + 5) {  // reads a little: that is progress
                 static char buf[300000];
-                CHECK(recv(fd, buf, sizeof buf, MSG_DONTWAIT) > 0);
+                CHECK(tt_recv_nowait(fd, buf, sizeof buf) > 0);
                 sim_settle(loop);
                 last = sim_now;
                 read_more = false;
@@ -273,7 +272,7 @@ TEST(http_a_reader_that_stalls_mid_response_is_cut_off_at_write_timeout) {
         CHECK(strstr(logged.data, "not reading its responses") != NULL);
         tn_buf_clear(&logged);
         tn_buf_free(&got);
-        close(fd);
+        tt_sock_close(fd);
     }
     CHECK_INT(big_released, 1);
     tn_log_set_cb(NULL, NULL);
@@ -281,6 +280,7 @@ TEST(http_a_reader_that_stalls_mid_response_is_cut_off_at_write_timeout) {
     close(big_file);
     sim_done(loop);
 }
+#endif
 
 // A client that pipelines requests and reads none of the answers cannot
 // make them pile up: past max_write_buffer_size of queued answers the
@@ -309,11 +309,12 @@ TEST(http_pipelined_requests_whose_answers_are_not_read_do_not_pile_up) {
     tn_log_set_cb(NULL, NULL);
     tn_buf_free(&logged);
     tn_buf_free(&q);
-    close(fd);
+    tt_sock_close(fd);
     sim_done(loop);
 }
 
 // ---- SIGTERM (issue 10, item 6)
+#if !defined(_WIN32)  // Windows has no SIGTERM to send: its console events are not signals
 
 static void defer_cb(tn_handler *h) {
     if (tn_str_eq(h->request.path, "/defer")) tn_defer(h);  // finished by nobody: the loop frees it
@@ -358,10 +359,8 @@ static void raise_sigterm(tn_loop *loop, void *arg) {
 // (else the hang guard does). Raised inside a callback, and sent from
 // another thread while the loop sleeps.
 TEST(http_a_second_sigterm_stops_the_loop_at_once_with_connections_in_every_state) {
-    char path[] = "/tmp/tn_big_XXXXXX";
-    big_file = mkstemp(path);
-    unlink(path);
-    CHECK(big_file >= 0 && ftruncate(big_file, BIG) == 0);
+    big_file = tt_tmpfile();
+    CHECK(ftruncate(big_file, BIG) == 0);
     tn_loop *loop = sim_loop_new();
     tn_http_server_desc d;
     memset(&d, 0, sizeof d);
@@ -400,6 +399,7 @@ TEST(http_a_second_sigterm_stops_the_loop_at_once_with_connections_in_every_stat
     }
     close(big_file);
 }
+#endif
 
 // ---- lent bodies in the web layer
 
@@ -433,10 +433,7 @@ TEST(web_lent_bodies_get_no_automatic_etag_and_are_given_back_when_dropped) {
     d.routes = routes;
     d.no_access_log = true;
     tn_app *app = tn_app_new(loop, &d);
-    tn_bind_desc b;
-    memset(&b, 0, sizeof b);
-    b.unix_path = sim_path();
-    CHECK_OK(tn_app_listen_on(app, &b));
+    sim_app_listen(app);
     const char *paths[] = {"/lent", "/copied", "/dropped"};
     for (int i = 0; i < 3; i++) {
         int fd = sim_connect();
@@ -455,7 +452,7 @@ TEST(web_lent_bodies_get_no_automatic_etag_and_are_given_back_when_dropped) {
         }
         CHECK_INT(page_released, i == 2 ? 2 : 1);
         tn_buf_free(&got);
-        close(fd);
+        tt_sock_close(fd);
     }
     sim_done(loop);
 }
@@ -507,6 +504,6 @@ TEST(http_lent_pieces_keep_their_place_in_a_chunked_response) {
     CHECK_INT(page_released, 3);
     tn_buf_free(&body);
     tn_buf_free(&got);
-    close(fd);
+    tt_sock_close(fd);
     sim_done(loop);
 }

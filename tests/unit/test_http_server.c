@@ -2,14 +2,7 @@
 // test talks to it with raw blocking sockets, byte by byte where it matters.
 #define _GNU_SOURCE 1
 #include "test.h"
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <errno.h>
-#include <signal.h>
 #include <stdlib.h>
-#include <sys/socket.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include "../apps/testapp.h"
 #include "child_server.h"
@@ -118,7 +111,7 @@ static bool peer_closed(int fd) {
     for (;;) {
         ssize_t n = recv(fd, b, sizeof b, 0);
         if (n == 0) return true;
-        if (n < 0) return errno == ECONNRESET;
+        if (n < 0) return tt_sock_reset();
     }
 }
 
@@ -129,7 +122,7 @@ static int exchange(int port, const char *req, resp *r) {
     tt_send_all(fd, req, strlen(req));
     int st = read_response(fd, &in, r);
     tn_buf_free(&in);
-    close(fd);
+    tt_sock_close(fd);
     return st;
 }
 
@@ -180,14 +173,14 @@ TEST(http_keep_alive_and_http10_rules) {
     CHECK_INT(read_response(fd, &in, &r), 200);
     HEAD_HAS(r, "Connection: close\r\n");
     CHECK(peer_closed(fd));
-    close(fd);
+    tt_sock_close(fd);
     tn_buf_free(&r.body);
     // HTTP/1.0: closes unless asked to keep alive
     fd = tt_connect(s.port);
     tt_send_str(fd, "GET / HTTP/1.0\r\n\r\n");
     CHECK_INT(read_response(fd, &in, &r), 200);
     CHECK(peer_closed(fd));
-    close(fd);
+    tt_sock_close(fd);
     tn_buf_free(&r.body);
     fd = tt_connect(s.port);
     tn_buf_clear(&in);
@@ -198,7 +191,7 @@ TEST(http_keep_alive_and_http10_rules) {
     tt_send_str(fd, "GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n");
     CHECK_INT(read_response(fd, &in, &r), 200);
     tn_buf_free(&r.body);
-    close(fd);
+    tt_sock_close(fd);
     tn_buf_free(&in);
     tt_server_stop(s);
 }
@@ -218,7 +211,7 @@ TEST(http_100_pipelined_requests_in_one_write_answered_in_order) {
         BODY_IS(r, want);
         tn_buf_free(&r.body);
     }
-    close(fd);
+    tt_sock_close(fd);
     tn_buf_free(&in);
     tn_buf_free(&req);
     tt_server_stop(s);
@@ -247,14 +240,14 @@ TEST(http_request_bodies_length_chunked_and_100_continue) {
     BODY_IS(r, "3:abc");
     tn_buf_free(&r.body);
     // ... but never to HTTP/1.0
-    close(fd);
+    tt_sock_close(fd);
     fd = tt_connect(s.port);
     tn_buf_clear(&in);
     tt_send_str(fd, "PUT /echo HTTP/1.0\r\nContent-Length: 3\r\nExpect: 100-continue\r\n\r\nxyz");
     CHECK_INT(read_response(fd, &in, &r), 200);
     BODY_IS(r, "3:xyz");
     tn_buf_free(&r.body);
-    close(fd);
+    tt_sock_close(fd);
     tn_buf_free(&in);
     // a form body feeds get_argument
     CHECK_INT(exchange(s.port,
@@ -288,7 +281,7 @@ TEST(http_streamed_body_arrives_in_pieces_and_prepare_can_refuse) {
     tt_send_str(fd, "POST /stream HTTP/1.1\r\nHost: x\r\nX-Deny: 1\r\nContent-Length: 5000\r\n\r\n");
     CHECK_INT(read_response(fd, &in, &r), 401);
     CHECK(peer_closed(fd));
-    close(fd);
+    tt_sock_close(fd);
     tn_buf_free(&in);
     tn_buf_free(&r.body);
     tn_buf_free(&req);
@@ -316,7 +309,7 @@ TEST(http_head_204_304_carry_no_body) {
     CHECK_INT(read_response(fd, &in, &r), 200);
     BODY_IS(r, "ok");  // the connection is still in step
     tn_buf_free(&r.body);
-    close(fd);
+    tt_sock_close(fd);
     tn_buf_free(&in);
     tt_server_stop(s);
 }
@@ -381,7 +374,7 @@ TEST(http_smuggling_shapes_are_refused_and_the_connection_closed) {
         if (!r.closed && !peer_closed(fd)) tt_fail(__FILE__, __LINE__, "%s: connection left open", bad_requests[i].name);
         tn_buf_free(&r.body);
         tn_buf_free(&in);
-        close(fd);
+        tt_sock_close(fd);
     }
     tt_server_stop(s);
 }
@@ -441,15 +434,15 @@ TEST(http_idle_and_slowloris_clients_are_cut_off_while_others_are_served) {
         tn_buf_free(&r.body);
         usleep(50000);
         char b;
-        ssize_t n = recv(slow, &b, 1, MSG_DONTWAIT);
-        cut = n == 0 || (n < 0 && errno == ECONNRESET);
+        ssize_t n = tt_recv_nowait(slow, &b, 1);
+        cut = n == 0 || (n < 0 && tt_sock_reset());
     }
     CHECK(cut || peer_closed(slow));
     CHECK(peer_closed(idle));
     CHECK(peer_closed(body));
-    close(idle);
-    close(slow);
-    close(body);
+    tt_sock_close(idle);
+    tt_sock_close(slow);
+    tt_sock_close(body);
     tt_server_stop(s);
 }
 
@@ -463,7 +456,7 @@ TEST(http_deferred_handlers_and_on_connection_close) {
     int fd = tt_connect(s.port);
     tt_send_str(fd, "GET /park HTTP/1.1\r\nHost: x\r\n\r\n");
     usleep(100000);
-    close(fd);
+    tt_sock_close(fd);
     usleep(100000);
     CHECK_INT(exchange(s.port, "GET /stats HTTP/1.1\r\nHost: x\r\n\r\n", &r), 200);
     CHECK(strstr(r.body.data, "closes=1") != NULL);
@@ -471,7 +464,7 @@ TEST(http_deferred_handlers_and_on_connection_close) {
     fd = tt_connect(s.port);
     tt_send_str(fd, "POST /stream HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\nhalf");
     usleep(100000);
-    close(fd);
+    tt_sock_close(fd);
     usleep(100000);
     CHECK_INT(exchange(s.port, "GET /stats HTTP/1.1\r\nHost: x\r\n\r\n", &r), 200);
     CHECK(strstr(r.body.data, "closes=2") != NULL);
@@ -564,7 +557,7 @@ TEST(http_detach_hands_the_stream_over_with_bytes_that_followed) {
     tt_send_str(fd, "second\n");
     ssize_t n = recv(fd, buf, sizeof buf, 0);
     CHECK_MEM(buf, (size_t)(n > 0 ? n : 0), "second\n", 7);
-    close(fd);
+    tt_sock_close(fd);
     tn_buf_free(&in);
     tn_buf_free(&r.body);
     tt_server_stop(s);

@@ -112,7 +112,7 @@ static tn_buf ask(int port, const char *method, const char *path, const char *wa
     tn_buf in;
     memset(&in, 0, sizeof in);
     if (!read_until(fd, &in, want)) tt_fail(__FILE__, __LINE__, "%s %s: no \"%s\" in \"%s\"", method, path, want, in.data);
-    close(fd);
+    tt_sock_close(fd);
     return in;
 }
 
@@ -147,7 +147,7 @@ TEST(longpoll_parked_requests_woken_by_notify_all) {
         CHECK(read_until(fds[i], &in, "woken 0"));
         CHECK(strncmp(in.data, "HTTP/1.1 200 OK\r\n", 17) == 0);
         tn_buf_free(&in);
-        close(fds[i]);
+        tt_sock_close(fds[i]);
     }
     count_becomes(s.port, "waiters 0 ");
     r = ask(s.port, "POST", "/free", "freed");
@@ -176,7 +176,7 @@ static void park_and_leave(int port, int n) {
     snprintf(want, sizeof want, "waiters %d ", n);
     for (int i = 0; i < n; i++) fds[i] = open_wait(port);
     count_becomes(port, want);
-    for (int i = 0; i < n; i++) close(fds[i]);
+    for (int i = 0; i < n; i++) tt_sock_close(fds[i]);
     count_becomes(port, "waiters 0 ");
 }
 
@@ -200,7 +200,7 @@ TEST(longpoll_a_client_that_leaves_has_its_waiter_cancelled) {
     memset(&in, 0, sizeof in);
     CHECK(read_until(fd, &in, "woken 0"));
     tn_buf_free(&in);
-    close(fd);
+    tt_sock_close(fd);
     r = ask(s.port, "POST", "/free", "freed");
     tn_buf_free(&r);
     tt_server_stop(s);
@@ -223,7 +223,7 @@ TEST(http_a_parked_request_behind_a_finished_one_keeps_its_object) {
     tn_buf_free(&r);
     CHECK(read_until(fd, &in, "\r\n\r\n/park"));  // the parked request answered on its own connection
     tn_buf_free(&in);
-    close(fd);
+    tt_sock_close(fd);
     r = ask(s.port, "POST", "/free", "freed");
     tn_buf_free(&r);
     tt_server_stop(s);

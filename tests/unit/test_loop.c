@@ -1,11 +1,12 @@
 // Floor 2: the loop, callbacks, timers, periodic callbacks, the executor.
-#include "test.h"
+#include "sock.h"
 #include <pthread.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdlib.h>
-#include <sys/resource.h>
-#include <unistd.h>
+#if !defined(_WIN32)
+#  include <sys/resource.h>
+#endif
 
 static void count_cb(tn_loop *loop, void *arg) {
     (void)loop;
@@ -396,6 +397,7 @@ TEST(run_sync_returns_the_result_or_times_out) {
     tn_loop_free(loop);
 }
 
+#if !defined(_WIN32)  // POSIX signals (Windows has console events), and CPU time by getrusage
 static void raise_sigint(tn_loop *loop, void *arg) {
     (void)loop;
     (void)arg;
@@ -438,6 +440,7 @@ TEST(idle_loop_sleeps_near_zero_cpu_for_a_second) {
     if (cpu > 0.05) tt_fail(__FILE__, __LINE__, "an idle second cost %.3f s of CPU", cpu);
     tn_loop_free(loop);
 }
+#endif
 
 // ---- fd handlers
 
@@ -458,20 +461,20 @@ static void io_remove_other(tn_loop *loop, int fd, int events, void *arg) {
 TEST(handler_removed_in_the_same_iteration_is_not_called) {
     tn_loop *loop = tt_loop_new();
     int a[2], b[2];
-    CHECK(pipe(a) == 0 && pipe(b) == 0);
+    CHECK(tt_socketpair(a) == 0 && tt_socketpair(b) == 0);
     ios.fds[0] = a[0];
     ios.fds[1] = b[0];
     CHECK_OK(tn_loop_add_handler(loop, a[0], TN_IO_READ, io_remove_other, (void *)0));
     CHECK_OK(tn_loop_add_handler(loop, b[0], TN_IO_READ, io_remove_other, (void *)1));
     CHECK_INT(tn_loop_add_handler(loop, a[0], TN_IO_READ, io_remove_other, NULL), TN_EEXIST);
-    CHECK(write(a[1], "x", 1) == 1 && write(b[1], "y", 1) == 1);  // both ready in one wait
+    CHECK(send(a[1], "x", 1, 0) == 1 && send(b[1], "y", 1, 0) == 1);  // both ready in one wait
     CHECK_OK(tn_loop_run_once(loop, 1.0));
     CHECK_INT(ios.calls[0] + ios.calls[1], 1);
     int left = ios.calls[0] ? a[0] : b[0];
     CHECK_OK(tn_loop_remove_handler(loop, left));
     CHECK_INT(tn_loop_remove_handler(loop, left), TN_ENOENT);
     CHECK_INT(tn_loop_update_handler(loop, left, TN_IO_WRITE), TN_ENOENT);
-    close(a[0]); close(a[1]); close(b[0]); close(b[1]);
+    tt_sock_close(a[0]), tt_sock_close(a[1]), tt_sock_close(b[0]), tt_sock_close(b[1]);
     tn_loop_free(loop);
 }
 
@@ -484,7 +487,7 @@ static void io_count_write(tn_loop *loop, int fd, int events, void *arg) {
 TEST(handler_update_switches_events) {
     tn_loop *loop = tt_loop_new();
     int p[2], n = 0;
-    CHECK(pipe(p) == 0);
+    CHECK(tt_socketpair(p) == 0);
     CHECK_OK(tn_loop_add_handler(loop, p[1], 0, io_count_write, &n));
     CHECK_OK(tn_loop_run_once(loop, 0.01));
     CHECK_INT(n, 0);  // not asked for WRITE yet
@@ -495,6 +498,6 @@ TEST(handler_update_switches_events) {
     CHECK_OK(tn_loop_run_once(loop, 0.01));
     CHECK_INT(n, 1);
     tn_loop_remove_handler(loop, p[1]);
-    close(p[0]); close(p[1]);
+    tt_sock_close(p[0]), tt_sock_close(p[1]);
     tn_loop_free(loop);
 }

@@ -505,7 +505,7 @@ TEST(stream_write_file_goes_between_the_writes_around_it) {
     char *buf = (char *)malloc(want);
     while (got < want) {
         CHECK_OK(tn_loop_run_once(loop, 0));
-        ssize_t r = recv(sv[1], buf + got, want - got, MSG_DONTWAIT);
+        ssize_t r = tt_recv_nowait(sv[1], buf + got, want - got);
         if (r > 0) got += (size_t)r;
     }
     while (w.n < 3) CHECK_OK(tn_loop_run_once(loop, 1));
@@ -586,7 +586,7 @@ TEST(stream_write_buffer_size_counts_the_file_bytes_left) {
     char *buf = (char *)malloc(65536);
     while (got < want) {
         CHECK_INT(tn_stream_write_buffer_size(s) + unread(sv[1]) + got, want);
-        ssize_t r = recv(sv[1], buf, 65536, MSG_DONTWAIT);
+        ssize_t r = tt_recv_nowait(sv[1], buf, 65536);
         if (r > 0) got += (size_t)r;
         CHECK_OK(tn_loop_run_once(loop, 0));
     }

@@ -1,8 +1,6 @@
 // Floor 3: the buffered stream over a socketpair; the test holds the raw peer.
-#include "test.h"
+#include "sock.h"
 #include <stdlib.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 typedef struct {
     tn_stream *s;
@@ -15,7 +13,7 @@ typedef struct {
 
 static tn_stream *pair_stream(tn_loop *loop, int *peer, const tn_stream_desc *d) {
     int sv[2];
-    if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) != 0) tt_fail(__FILE__, __LINE__, "socketpair");
+    if (tt_socketpair(sv) != 0) tt_fail(__FILE__, __LINE__, "socketpair");
     *peer = sv[1];
     tn_stream *s = tn_stream_new(loop, sv[0], d);
     CHECK(s != NULL);
@@ -58,7 +56,7 @@ static void check_script(rd_state *st) {
 
 static void write_all(int fd, const char *p, size_t n) {
     while (n) {
-        ssize_t w = write(fd, p, n);
+        ssize_t w = send(fd, p, n, 0);
         if (w <= 0) tt_fail(__FILE__, __LINE__, "write to peer failed");
         p += w;
         n -= (size_t)w;
@@ -78,7 +76,7 @@ TEST(stream_reads_exact_bytes_at_every_split_point) {
         write_all(st.peer, SCRIPT_IN + k, len - k);
         tt_run_until(loop, &st.done);
         check_script(&st);
-        close(st.peer);
+        tt_sock_close(st.peer);
         tn_loop_free(loop);
     }
 }
@@ -96,7 +94,7 @@ TEST(stream_reads_exact_bytes_fed_one_byte_at_a_time) {
     }
     tt_run_until(loop, &st.done);
     check_script(&st);
-    close(st.peer);
+    tt_sock_close(st.peer);
     tn_loop_free(loop);
 }
 
@@ -128,8 +126,8 @@ TEST(stream_read_until_past_max_bytes_fails_and_closes) {
     CHECK_INT(st.close_reason, TN_EMSGSIZE);
     // The peer sees the connection closed.
     char b[8];
-    CHECK_INT(read(st.peer, b, sizeof b), 0);
-    close(st.peer);
+    CHECK_INT(recv(st.peer, b, sizeof b, 0), 0);
+    tt_sock_close(st.peer);
     tn_loop_free(loop);
     CHECK_INT(st.closes, 1);
 }
@@ -144,7 +142,7 @@ TEST(stream_delimiter_found_beyond_max_bytes_is_an_error) {
     write_all(st.peer, "123456789\r\n", 11);  // the delimiter ends at byte 11
     tt_run_until(loop, &st.done);
     CHECK_INT(st.status[0], TN_EMSGSIZE);
-    close(st.peer);
+    tt_sock_close(st.peer);
     tn_loop_free(loop);
 }
 
@@ -162,7 +160,7 @@ TEST(stream_max_buffer_size_closes_a_flooding_peer) {
     write_all(st.peer, junk, sizeof junk);  // no read pending: buffered until the cap
     while (!st.closes) CHECK_OK(tn_loop_run_once(loop, 1));
     CHECK_INT(st.close_reason, TN_ENOBUFS);
-    close(st.peer);
+    tt_sock_close(st.peer);
     tn_loop_free(loop);
 }
 
@@ -186,7 +184,7 @@ TEST(stream_read_completes_in_a_later_iteration_never_inside_the_call) {
     CHECK_OK(tn_stream_read_bytes(st.s, 100, true, record_cb, &st));  // partial: what is there
     tt_run_until(loop, &st.done);
     CHECK_MEM(st.got[2], st.got_len[2], "f", 1);
-    close(st.peer);
+    tt_sock_close(st.peer);
     tn_loop_free(loop);
 }
 
@@ -200,7 +198,7 @@ TEST(stream_read_until_close_gets_everything_then_close_reason_eof) {
     write_all(st.peer, "part one,", 9);
     CHECK_OK(tn_loop_run_once(loop, 0.1));
     write_all(st.peer, "part two", 8);
-    close(st.peer);
+    tt_sock_close(st.peer);
     tt_run_until(loop, &st.done);
     CHECK_INT(st.status[0], 0);
     CHECK_MEM(st.got[0], st.got_len[0], "part one,part two", 17);
@@ -218,7 +216,7 @@ TEST(stream_peer_close_fails_the_pending_read_with_eof) {
     tn_stream_set_close_callback(st.s, on_close_rec, &st);
     CHECK_OK(tn_stream_read_until(st.s, "\n", 1, 0, record_cb, &st));
     write_all(st.peer, "no newline", 10);
-    close(st.peer);
+    tt_sock_close(st.peer);
     tt_run_until(loop, &st.done);
     CHECK_INT(st.status[0], TN_EOF);
     while (!st.closes) CHECK_OK(tn_loop_run_once(loop, 1));
@@ -245,7 +243,7 @@ TEST(stream_close_inside_a_callback_runs_close_callback_once_with_reason_0) {
     while (!st.closes) CHECK_OK(tn_loop_run_once(loop, 1));
     CHECK_INT(st.step, 1);
     CHECK_INT(st.close_reason, 0);
-    close(st.peer);
+    tt_sock_close(st.peer);
     tn_loop_free(loop);
     CHECK_INT(st.closes, 1);
 }
@@ -273,7 +271,7 @@ TEST(stream_write_queues_under_backpressure_and_calls_back_when_flushed) {
     size_t n = 0;
     while (n < big) {
         CHECK_OK(tn_loop_run_once(loop, 0));
-        ssize_t r = read(peer, got + n, big - n);
+        ssize_t r = recv(peer, got + n, big - n, 0);
         if (r > 0) n += (size_t)r;
     }
     while (!w.calls) CHECK_OK(tn_loop_run_once(loop, 1));
@@ -283,7 +281,7 @@ TEST(stream_write_queues_under_backpressure_and_calls_back_when_flushed) {
     CHECK(memcmp(got, data, big) == 0);
     free(data);
     free(got);
-    close(peer);
+    tt_sock_close(peer);
     tn_loop_free(loop);
 }
 
@@ -292,7 +290,7 @@ TEST(stream_write_failing_at_once_calls_back_with_the_error) {
     tn_loop *loop = tt_loop_new();
     int peer;
     tn_stream *s = pair_stream(loop, &peer, NULL);
-    close(peer);
+    tt_sock_close_reset(peer);
     wr_state w = {0, 0, 0};
     CHECK_OK(tn_stream_write(s, "x", 1, on_written, &w));
     for (int i = 0; i < 10 && !w.calls; i++) CHECK_OK(tn_loop_run_once(loop, 0.1));
@@ -315,7 +313,7 @@ TEST(stream_max_write_buffer_size_refuses_without_queueing) {
     CHECK_INT(r, TN_ENOBUFS);
     CHECK(tn_stream_write_buffer_size(s) <= 4096);
     CHECK(!tn_stream_closed(s));  // refused, not closed: the caller decides
-    close(peer);
+    tt_sock_close(peer);
     tn_loop_free(loop);
 }
 
@@ -330,7 +328,7 @@ TEST(stream_pending_callbacks_are_told_when_the_loop_is_freed) {
     CHECK_INT(st.status[0], TN_ECANCELED);
     CHECK_INT(st.closes, 1);
     CHECK_INT(st.close_reason, TN_ECANCELED);
-    close(st.peer);
+    tt_sock_close(st.peer);
 }
 
 TEST(stream_argument_errors) {
@@ -347,7 +345,7 @@ TEST(stream_argument_errors) {
     CHECK_INT(tn_stream_read_bytes(st.s, 0, false, record_cb, &st), TN_EINVAL);
     CHECK_INT(tn_stream_read_bytes(st.s, 101, false, record_cb, &st), TN_EMSGSIZE);
     CHECK_OK(tn_stream_set_nodelay(st.s, true));  // a Unix socket: accepted, no-op
-    close(st.peer);
+    tt_sock_close(st.peer);
     tn_loop_free(loop);
 }
 
@@ -389,7 +387,7 @@ TEST(stream_parse_read_at_every_split_point) {
         CHECK_MEM(ps.seen, ps.seen_len, in, len);
         CHECK(ps.calls <= 4 + 2 * 3);  // never shown the same bytes twice
         write_all(peer, "tail", 4);
-        close(peer);
+        tt_sock_close(peer);
         while (!ps.eof) CHECK_OK(tn_loop_run_once(loop, 1.0));
         CHECK_INT(ps.eof, TN_EOF);
         tn_loop_free(loop);
@@ -408,7 +406,7 @@ TEST(stream_read_until_a_long_delimiter) {
     tt_run_until(loop, &st.done);
     CHECK_INT(st.got_len[0], 8 + strlen(boundary));
     CHECK_MEM(st.got[0], 8, "part one", 8);
-    close(st.peer);
+    tt_sock_close(st.peer);
     tn_loop_free(loop);
 }
 
@@ -435,6 +433,6 @@ TEST(stream_read_until_switches_between_short_and_long_delimiters) {
         CHECK_INT(st.status[0], 0);
         CHECK_MEM(st.got[0], st.got_len[0], in, (size_t)n);
     }
-    close(st.peer);
+    tt_sock_close(st.peer);
     tn_loop_free(loop);
 }

@@ -24,7 +24,7 @@ TEST(timeouts_a_slowloris_after_an_early_leaver_is_cut_at_its_deadline) {
     double t0 = sim_now;
     int a = sim_connect();
     sim_advance(loop, 1);
-    close(a);
+    tt_sock_close(a);
     sim_advance(loop, 1);
     int b = sim_connect();
     sim_settle(loop);
@@ -34,7 +34,7 @@ TEST(timeouts_a_slowloris_after_an_early_leaver_is_cut_at_its_deadline) {
         if (sim_drain(b, NULL)) break;
     }
     CHECK(sim_now == t0 + 2 + 10);  // B's head was due 10 s after it connected
-    close(b);
+    tt_sock_close(b);
     sim_done(loop);
 }
 
@@ -95,7 +95,7 @@ TEST(timeouts_many_connections_joining_and_leaving_each_list_are_cut_exactly_on_
             if (c->state == C_GONE || c->deadline <= sim_now) continue;  // no moves at the deadline itself
             int dice = roll(100);
             if (dice < 1) {  // hangs up
-                close(c->fd);
+                tt_sock_close(c->fd);
                 tn_buf_free(&c->got);
                 c->state = C_GONE;
                 left++;
@@ -133,7 +133,7 @@ TEST(timeouts_many_connections_joining_and_leaving_each_list_are_cut_exactly_on_
             CHECK_INT(count_answers(&c->got), c->answers_due);
             if (closed) {
                 answered += c->answers_due;
-                close(c->fd);
+                tt_sock_close(c->fd);
                 tn_buf_free(&c->got);
                 c->state = C_GONE;
                 cut++;

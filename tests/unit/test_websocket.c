@@ -4,15 +4,7 @@
 #define _GNU_SOURCE 1
 #include "test.h"
 #include "child_server.h"
-#include <arpa/inet.h>
-#include <errno.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
-#include <signal.h>
 #include <stdlib.h>
-#include <sys/socket.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 // ---- the server side (child process)
 
@@ -147,7 +139,7 @@ static int handshake(client *c, int port, const char *req) {
 }
 
 static void client_close(client *c) {
-    close(c->fd);
+    tt_sock_close(c->fd);
     tn_buf_free(&c->in);
 }
 
@@ -214,7 +206,7 @@ static bool hangs_up(client *c) {
     for (;;) {
         ssize_t n = recv(c->fd, b, sizeof b, 0);
         if (n == 0) return true;
-        if (n < 0) return errno == ECONNRESET;
+        if (n < 0) return tt_sock_reset();
     }
 }
 

@@ -704,7 +704,7 @@ TEST(ws_client_reports_a_refused_port) {
     socklen_t al = sizeof a;
     CHECK(bind(fd, (struct sockaddr *)&a, sizeof a) == 0);
     CHECK(getsockname(fd, (struct sockaddr *)&a, &al) == 0);
-    close(fd);  // nobody listens there now
+    tt_sock_close(fd);  // nobody listens there now
     char url[128];
     conn c;
     memset(&c, 0, sizeof c);
@@ -820,7 +820,7 @@ TEST(ws_deferred_prepare_accepts_refuses_and_survives_a_client_that_left) {
                  "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
                  "Sec-WebSocket-Version: 13\r\n\r\n", slow[i].verdict);
         tt_send_str(fd, req);
-        close(fd);
+        tt_sock_close(fd);
         char want[128];
         snprintf(want, sizeof want, "slow=%d ", slow[i].result);
         do {  // until the slow verdict came (0.5 s after the request)

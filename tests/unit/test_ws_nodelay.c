@@ -9,7 +9,7 @@
 static void report_nodelay(tn_ws *ws) {
     int on = 0;
     socklen_t n = sizeof on;
-    if (getsockopt(tn_stream_fd(tn_ws_stream(ws)), IPPROTO_TCP, TCP_NODELAY, &on, &n) != 0) on = -1;
+    if (getsockopt(tn_stream_fd(tn_ws_stream(ws)), IPPROTO_TCP, TCP_NODELAY, (void *)&on, &n) != 0) on = -1;
     const char *say = on == 1 ? "nodelay" : on == 0 ? "nagle" : "getsockopt failed";
     tn_ws_send(ws, say, strlen(say), false);
 }
@@ -48,6 +48,6 @@ TEST(ws_upgraded_connections_turn_nagle_off) {
     CHECK(frame != NULL);
     CHECK_INT((uint8_t)frame[0], 0x81);
     CHECK_MEM(frame + 2, (size_t)(frame[1] & 0x7F), "nodelay", 7);
-    close(fd);
+    tt_sock_close(fd);
     tt_server_stop(s);
 }
