@@ -117,7 +117,7 @@ TN__INTERNAL bool tn__gzip_etag_is(tn_str tag, tn_str etag) {
 
 TN__INTERNAL int tn__gzip_vary(tn_str vary, tn_buf *out) {
     tn_buf_clear(out);
-    const char *p = vary.ptr, *end = vary.ptr + vary.len;
+    const char *p = vary.ptr, *end = p ? p + vary.len : NULL;  // no header: a null view
     while (p && p < end) {
         const char *comma = TN__CAST(const char *, memchr(p, ',', (size_t)(end - p)));
         tn_str name = tn__http_trim(p, (size_t)((comma ? comma : end) - p));
