@@ -7,6 +7,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #if defined(_WIN32)
+#  include <errno.h>
 #  include <process.h>
 #else
 #  include <sys/wait.h>
@@ -21,6 +22,22 @@ static int tt_forked = 1;
 // Windows has no fork: each test runs in a new copy of this program,
 // started with --only NAME (no 60 s hang guard there: no alarm()).
 static const char *tt_self;
+#endif
+
+#if defined(_WIN32)
+// Runs test NAME in a copy of this program. Under wine on a loaded machine
+// the start itself has failed once: said so, and tried again, as it is no
+// verdict on the test; a copy that ends without a verdict of its own (a
+// crash) is named with its status.
+static int tt_spawn(const char *name) {
+    intptr_t rc = _spawnl(_P_WAIT, tt_self, tt_self, "--only", name, (char *)NULL);
+    if (rc == -1) {
+        printf("  could not start a copy of %s (%s); once more\n", tt_self, strerror(errno));
+        rc = _spawnl(_P_WAIT, tt_self, tt_self, "--only", name, (char *)NULL);
+    }
+    if (rc != 0 && rc != 1 && rc != TT_SKIP_CODE) printf("  its copy ended with status %lld\n", (long long)rc);
+    return rc == -1 ? 1 : (int)rc;
+}
 #endif
 
 void tt_register(const char *name, tt_fn fn, const char *file) {
@@ -79,7 +96,7 @@ static int tt_match(int t, int argc, char **argv) {
 static int tt_run_one(int i) {
     fflush(stdout);
 #if defined(_WIN32)
-    if (tt_forked) return (int)_spawnl(_P_WAIT, tt_self, tt_self, "--only", tt_tests[i].name, (char *)NULL);
+    if (tt_forked) return tt_spawn(tt_tests[i].name);
     {
 #else
     pid_t pid = tt_forked ? fork() : 0;
