@@ -84,6 +84,8 @@ checks() {
     need "testssl (testssl.sh scans the TLS server: test_testssl.py)" testssl.sh have testssl
     need "certutil (a trusted test CA for Chromium: NSS db)" libnss3-tools have certutil
     need "strace (counts the TLS server's reads: test_tls_reads.py)" strace have strace
+    need "zlib (zlib.h: the codec's oracle in the fuzz targets)" zlib1g-dev \
+        sh -c 'echo "#include <zlib.h>" | cc -E -x c - >/dev/null 2>&1'
     # the integration tests' clients
     need "python3 ($PY runs the Python tests)"  python3           test -x "$PY"
     need "websockets (Python module, for $PY)"  python3-websockets pymod websockets
