@@ -39,7 +39,7 @@
 //   TN_ENABLE_HTTP_CLIENT  1    HTTP client and tn_http_test (its test helper)
 //   TN_ENABLE_DEFLATE      1    the DEFLATE/zlib/gzip codec
 //   TN_ENABLE_OPTIONS      1    tn_options (command line and config files)
-//   TN_ENABLE_TLS          0    reserved for TLS
+//   TN_ENABLE_TLS          0    TLS through OpenSSL 3 (above)
 //   TORNADO_STATIC         undefined         every function static (all TUs)
 //   TN_API                 extern            linkage of public functions (all TUs)
 //
