@@ -1,7 +1,8 @@
 """Memory per idle keep-alive connection: opens N connections, makes one
 request on each, leaves them open, and reports the server's RSS growth.
 Usage: idle.py SERVER_PID PORT N LABEL [--tls | --tls1.2]
---tls: HTTPS (TLS 1.3, the certificate not checked: a benchmark, not a test);
+--tls: HTTPS (TLS 1.3 if the server has it; the protocol used is printed; the
+certificate not checked: a benchmark, not a test);
 --tls1.2: HTTPS with TLS 1.2 at most."""
 import resource
 import socket
@@ -52,7 +53,9 @@ for s in socks:
     s.recv(4096)
 time.sleep(0.5)
 after = rss_kib()
-print("%s: %d idle keep-alive connections: RSS %d -> %d KiB, %.0f bytes each"
-      % (label, n, before, after, (after - before) * 1024.0 / n))
+# The protocol each side settled on: a comparison holds only between equals.
+proto = " (%s)" % "/".join(sorted({s.version() for s in socks})) if tls else ""
+print("%s: %d idle keep-alive connections%s: RSS %d -> %d KiB, %.0f bytes each"
+      % (label, n, proto, before, after, (after - before) * 1024.0 / n))
 for s in socks:
     s.close()
