@@ -2,7 +2,8 @@
 # HTTPS: examples/helloworld built with TLS against nginx (1 worker, the same
 # ECDSA P-256 certificate, `return 200`), one after the other, each pinned to
 # CPU 0, wrk on CPU 1. Prints requests per second and per server CPU-second,
-# keep-alive and with a full handshake per request (Connection: close), then
+# keep-alive and with a new connection per request (Connection: close; wrk
+# resumes its TLS sessions), full handshakes (openssl s_time -new), then
 # the RSS growth per idle TLS keep-alive connection (tools/bench/idle.py
 # --tls: IDLE connections, one request each).
 # Figures only; never pass/fail.   [IDLE=2000] tools/bench/tls.sh [SECONDS]
@@ -32,6 +33,14 @@ run() {
         echo "$out" | awk -v n="$1" -v m=$mode -v r="$rps" -v c="$(( c1 - c0 ))" -v hz=$HZ -v s=$S \
             '/Requests\/sec/ {printf "%-10s %-10s %10.0f req/s  %10.0f req per server CPU-second\n", n, m, r, (c > 0 ? r * s * hz / c : 0)}'
     done
+    # wrk resumes TLS sessions on its new connections; openssl s_time -new
+    # makes a full handshake every time (one connection at a time).
+    c0=$(cpu $2)
+    n=$(taskset -c 1 openssl s_time -connect 127.0.0.1:$3 -new -time "$S" -www / 2>&1 | awk '/connections in/ {print $1; exit}')
+    c1=$(cpu $2)
+    awk -v nm="$1" -v n="${n:-0}" -v c="$(( c1 - c0 ))" -v hz=$HZ -v s=$S 'BEGIN {
+        printf "%-10s %-10s %10.0f hs/s   %10.0f full handshakes per server CPU-second (s_time -new)\n",
+            nm, "full-hs", n / s, (c > 0 ? n * hz / c : 0) }'
     if [ "$IDLE" -gt 0 ]; then python3 tools/bench/idle.py $2 $3 $IDLE "$1 TLS" --tls; fi
 }
 
