@@ -91,3 +91,32 @@ if __name__ == "__main__":
         print(" ".join(missing_modules(sys.argv[2])))
     else:
         sys.exit("usage: harness.py --missing TEST_FILE")
+
+
+def build_packed_app(site, tmp, name, settings=""):
+    """Compiles build/pack's output for the folder SITE into build/NAME: an
+    app serving it under /static/ (SETTINGS: more C lines on its tn_app_desc
+    d), warning-free, for Server(NAME)."""
+    assets = os.path.join(tmp, name + "_assets.c")
+    with open(assets, "wb") as f:
+        subprocess.run([os.path.join(ROOT, "build", "pack"), site, "assets"], stdout=f, check=True)
+    main = os.path.join(tmp, name + ".c")
+    with open(main, "w") as f:
+        f.write('#define TORNADO_IMPLEMENTATION\n#include "tornado.h"\n#include <stdlib.h>\n'
+                'extern const tn_packed_file assets[];\n'
+                'int main(int argc, char **argv) {\n'
+                '    (void)argc;\n'
+                '    tn_loop *loop = tn_loop_new(NULL);\n'
+                '    tn_app_desc d = {0};\n'
+                '    d.static_files = assets;\n'
+                '    d.no_access_log = true;\n' + settings +
+                '    tn_app *app = tn_app_new(loop, &d);\n'
+                '    if (!app || tn_app_listen(app, atoi(argv[1] + 7)) != 0) return 1;\n'
+                '    TN_LOGI("Listening on http://127.0.0.1:%d", tn_app_port(app));\n'
+                '    tn_loop_stop_on_signals(loop);\n'
+                '    tn_loop_start(loop);\n'
+                '    tn_loop_free(loop);\n'
+                '    return 0;\n}\n')
+    exe = os.path.join(ROOT, "build", name)
+    subprocess.run(["cc", "-O0", "-Wall", "-Wextra", "-Werror", "-I", ROOT, "-o", exe, main, assets, "-pthread"],
+                   check=True, capture_output=True)

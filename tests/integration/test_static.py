@@ -9,7 +9,7 @@ import shutil
 import subprocess
 import tempfile
 
-from harness import ROOT, Server, check, done
+from harness import ROOT, build_packed_app, Server, check, done
 
 tmp = tempfile.mkdtemp(prefix="tn_static_it_")
 site = os.path.join(tmp, "site")
@@ -166,29 +166,7 @@ packed = None
 
 def build_packed_server():
     global packed
-    assets = os.path.join(tmp, "assets.c")
-    with open(assets, "wb") as f:
-        subprocess.run([os.path.join(ROOT, "build", "pack"), site, "assets"], stdout=f, check=True)
-    main = os.path.join(tmp, "main.c")
-    with open(main, "w") as f:
-        f.write('#define TORNADO_IMPLEMENTATION\n#include "tornado.h"\n#include <stdio.h>\n#include <stdlib.h>\n'
-                'extern const tn_packed_file assets[];\n'
-                'int main(int argc, char **argv) {\n'
-                '    (void)argc;\n'
-                '    tn_loop *loop = tn_loop_new(NULL);\n'
-                '    tn_app_desc d = {0};\n'
-                '    d.static_files = assets;\n'
-                '    d.no_access_log = true;\n'
-                '    tn_app *app = tn_app_new(loop, &d);\n'
-                '    if (!app || tn_app_listen(app, atoi(argv[1] + 7)) != 0) return 1;\n'
-                '    TN_LOGI("Listening on http://127.0.0.1:%d", tn_app_port(app));\n'
-                '    tn_loop_stop_on_signals(loop);\n'
-                '    tn_loop_start(loop);\n'
-                '    tn_loop_free(loop);\n'
-                '    return 0;\n}\n')
-    exe = os.path.join(ROOT, "build", "test_packed_static")
-    subprocess.run(["cc", "-O0", "-Wall", "-Wextra", "-Werror", "-I", ROOT, "-o", exe, main, assets, "-pthread"],
-                   check=True, capture_output=True)
+    build_packed_app(site, tmp, "test_packed_static")
     packed = Server("test_packed_static")
 
 
