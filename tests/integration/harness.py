@@ -1,6 +1,7 @@
 """Shared bits for integration tests: start an example server on an
 ephemeral port, and report one PASS/FAIL line per check (tests/run.sh counts
 them). Uses only the standard library."""
+import http.client
 import os
 import re
 import signal
@@ -120,3 +121,15 @@ def build_packed_app(site, tmp, name, settings=""):
     exe = os.path.join(ROOT, "build", name)
     subprocess.run(["cc", "-O0", "-Wall", "-Wextra", "-Werror", "-I", ROOT, "-o", exe, main, assets, "-pthread"],
                    check=True, capture_output=True)
+
+
+def http_request(port, method, path, body=None, headers=None, timeout=30, host="127.0.0.1", source=None):
+    """One request on a new connection: (status, headers, body as text)."""
+    conn = http.client.HTTPConnection(host, port, timeout=timeout,
+                                      source_address=(source, 0) if source else None)
+    try:
+        conn.request(method, path, body=body, headers=headers or {})
+        r = conn.getresponse()
+        return r.status, r.headers, r.read().decode()
+    finally:
+        conn.close()

@@ -17,20 +17,14 @@ import time
 import urllib.parse
 
 import harness
-from harness import ROOT, Server, check, done
+from harness import ROOT, Server, check, done, http_request
 
 UUID4 = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
 srv = Server("chat", "--stats", "--drain_timeout=1s")
 
 
 def request(method, path, body=None, headers=None, timeout=10):
-    conn = http.client.HTTPConnection("127.0.0.1", srv.port, timeout=timeout)
-    try:
-        conn.request(method, path, body=body, headers=headers or {})
-        r = conn.getresponse()
-        return r.status, r.headers, r.read().decode()
-    finally:
-        conn.close()
+    return http_request(srv.port, method, path, body, headers, timeout)
 
 
 class Browser:

@@ -22,7 +22,7 @@ import tempfile
 import time
 import urllib.parse
 
-from harness import ROOT, Server, check, done
+from harness import ROOT, Server, check, done, http_request
 
 try:
     import websockets
@@ -109,13 +109,7 @@ class Nginx:
 
 def request(port, method, path, body=None, headers=None):
     """Through nginx, from CLIENT."""
-    conn = http.client.HTTPConnection("127.0.0.2", port, timeout=20, source_address=(CLIENT, 0))
-    try:
-        conn.request(method, path, body=body, headers=headers or {})
-        r = conn.getresponse()
-        return r.status, r.headers, r.read().decode()
-    finally:
-        conn.close()
+    return http_request(port, method, path, body, headers, timeout=20, host="127.0.0.2", source=CLIENT)
 
 
 def readme_shows_the_config():

@@ -17,7 +17,7 @@ import urllib.parse
 
 import websockets
 
-from harness import ROOT, Server, check, done
+from harness import ROOT, Server, check, done, http_request
 
 WINE = ["env", "WINEDEBUG=-all", "wine"]
 PROGRAMS = ["build/windows/helloworld.exe", "build/windows/chat.exe", "build/windows/websocket.exe",
@@ -33,14 +33,7 @@ if built.returncode:
     raise SystemExit(1)
 
 
-def request(port, method, path, body=None, headers=None, timeout=30):
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
-    try:
-        conn.request(method, path, body=body, headers=headers or {})
-        r = conn.getresponse()
-        return r.status, r.headers, r.read().decode()
-    finally:
-        conn.close()
+request = http_request
 
 
 def stops(srv):

@@ -67,11 +67,7 @@ static __attribute__((unused)) void sim_done(tn_loop *loop) { tn_loop_free(loop)
 // True if a connection is refused: nobody listens any more.
 static __attribute__((unused)) bool sim_refused(void) {
     int fd = (int)socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a;
-    memset(&a, 0, sizeof a);
-    a.sin_family = AF_INET;
-    a.sin_port = htons((uint16_t)sim_port);
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    struct sockaddr_in a = tt_loopback(sim_port);
     bool no = connect(fd, (struct sockaddr *)&a, sizeof a) != 0 && WSAGetLastError() == WSAECONNREFUSED;
     tt_sock_close(fd);
     return no;

@@ -133,15 +133,21 @@ static __attribute__((unused)) void tt_sock_rcvtimeo(int fd, int seconds) {
 #endif
 }
 
-// A blocking TCP connection to 127.0.0.1:port with a 5 s receive timeout
-// and no Nagle delay.
-static __attribute__((unused)) int tt_connect(int port) {
-    int fd = (int)socket(AF_INET, SOCK_STREAM, 0);
+// 127.0.0.1:port, for bind and connect.
+static __attribute__((unused)) struct sockaddr_in tt_loopback(int port) {
     struct sockaddr_in a;
     memset(&a, 0, sizeof a);
     a.sin_family = AF_INET;
     a.sin_port = htons((uint16_t)port);
     a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    return a;
+}
+
+// A blocking TCP connection to 127.0.0.1:port with a 5 s receive timeout
+// and no Nagle delay.
+static __attribute__((unused)) int tt_connect(int port) {
+    int fd = (int)socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = tt_loopback(port);
     if (connect(fd, (struct sockaddr *)&a, sizeof a) != 0) tt_fail(__FILE__, __LINE__, "connect: %s", tt_sock_error());
     tt_sock_rcvtimeo(fd, 5);
     tt_sock_nodelay(fd);

@@ -638,10 +638,7 @@ TEST(http_client_large_body) {
 // A listening socket on 127.0.0.1 at an ephemeral port, nobody accepting yet.
 static int listen_loopback(int *port) {
     int lfd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a;
-    memset(&a, 0, sizeof a);
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    struct sockaddr_in a = tt_loopback(0);
     socklen_t alen = sizeof a;
     CHECK(bind(lfd, (struct sockaddr *)&a, sizeof a) == 0 && listen(lfd, 4) == 0);
     getsockname(lfd, (struct sockaddr *)&a, &alen);

@@ -162,10 +162,7 @@ TEST(tcp_unix_socket_server_and_client) {
 TEST(tcp_connect_refused) {
     tn_loop *loop = tt_loop_new();
     int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a;
-    memset(&a, 0, sizeof a);
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    struct sockaddr_in a = tt_loopback(0);
     CHECK(bind(fd, (struct sockaddr *)&a, sizeof a) == 0);  // a port nobody listens on
     socklen_t len = sizeof a;
     getsockname(fd, (struct sockaddr *)&a, &len);
@@ -241,10 +238,7 @@ TEST(tcp_connect_to_this_hosts_own_address) {
 TEST(tcp_connect_times_out_against_a_full_backlog) {
     tn_loop *loop = tt_loop_new();
     int lfd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a;
-    memset(&a, 0, sizeof a);
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    struct sockaddr_in a = tt_loopback(0);
     CHECK(bind(lfd, (struct sockaddr *)&a, sizeof a) == 0 && listen(lfd, 0) == 0);
     socklen_t len = sizeof a;
     getsockname(lfd, (struct sockaddr *)&a, &len);
@@ -351,10 +345,7 @@ TEST(tcp_server_survives_emfile_without_a_busy_loop) {
     tn_bind_desc b = {0};
     b.host = "127.0.0.1";
     CHECK_OK(tn_tcp_server_listen(srv, &b));
-    struct sockaddr_in a;
-    memset(&a, 0, sizeof a);
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    struct sockaddr_in a = tt_loopback(0);
     a.sin_port = htons((uint16_t)tn_tcp_server_port(srv));
     // Open 40 client sockets first, then cap the descriptors just above use:
     // the server can accept only a few before accept() fails with EMFILE.

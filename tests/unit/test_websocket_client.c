@@ -697,10 +697,7 @@ TEST(ws_client_times_out_a_server_that_never_answers) {
 TEST(ws_client_reports_a_refused_port) {
     tn_loop *loop = tt_loop_new();
     int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a;
-    memset(&a, 0, sizeof a);
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    struct sockaddr_in a = tt_loopback(0);
     socklen_t al = sizeof a;
     CHECK(bind(fd, (struct sockaddr *)&a, sizeof a) == 0);
     CHECK(getsockname(fd, (struct sockaddr *)&a, &al) == 0);
