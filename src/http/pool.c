@@ -216,7 +216,7 @@ TN__PRIVATE void tn__hc_conn_on_connect(tn_loop *loop, int status, tn_stream *s,
     tn_stream_set_close_callback(s, tn__hc_conn_on_close, conn);
     // connect_timeout covers the handshake too (as Tornado's)
     if (tn__stream_handshake_timeout(s, conn->connect_by - tn_loop_time(loop)) != 0) tn_stream_close(s);
-    tn_stream_set_nodelay(s, true);  // a request leaves at once (its body may follow)
+    tn__stream_nodelay_later(s);  // a request's later writes (a body) leave at once too
     if (f) {
         conn->state = TN__HC_BUSY;
         tn__fetch_on_conn(f, conn, 0, false);
