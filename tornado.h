@@ -17552,7 +17552,7 @@ typedef struct tn__hc_conn tn__hc_conn;
 enum { TN__HC_CONNECTING, TN__HC_IDLE, TN__HC_BUSY };
 
 struct tn__hc_conn {
-    tn__hc_conn *prev, *next;  // in host->conns, the most recently idle first
+    tn__hc_conn *prev, *next;  // in host->conns: the idle first, the most recent first
     tn__hc_host *host;         // NULL once the client is gone
     tn_stream *stream;         // NULL while connecting
     tn_fetch *fetch;           // the fetch it serves; NULL while idle
@@ -17570,7 +17570,7 @@ struct tn__hc_conn {
 struct tn__hc_host {
     tn__hc_host *next;
     tn_http_client *client;
-    tn__hc_conn *conns;
+    tn__hc_conn *conns, *last;  // the idle ones before the others: finding one is O(1)
     int nconns;
     uint16_t port, via_port;
     bool proxy;                // a proxy that forwards plain requests
@@ -17756,7 +17756,17 @@ TN__PRIVATE void tn__hc_conn_link_front(tn__hc_conn *conn) {
     conn->prev = NULL;
     conn->next = h->conns;
     if (h->conns) h->conns->prev = conn;
+    else h->last = conn;
     h->conns = conn;
+}
+
+TN__PRIVATE void tn__hc_conn_link_back(tn__hc_conn *conn) {
+    tn__hc_host *h = conn->host;
+    conn->next = NULL;
+    conn->prev = h->last;
+    if (h->last) h->last->next = conn;
+    else h->conns = conn;
+    h->last = conn;
 }
 
 TN__PRIVATE void tn__hc_conn_unlink(tn__hc_conn *conn) {
@@ -17764,6 +17774,7 @@ TN__PRIVATE void tn__hc_conn_unlink(tn__hc_conn *conn) {
     if (conn->prev) conn->prev->next = conn->next;
     else h->conns = conn->next;
     if (conn->next) conn->next->prev = conn->prev;
+    else h->last = conn->prev;
 }
 
 // Takes the connection off its host's books (the host goes with its last).
@@ -17921,7 +17932,7 @@ TN__PRIVATE int tn__hc_conn_open(tn__hc_host *h, tn_fetch *f) {
     conn->connect_by = tn_loop_time(c->loop) + f->connect_timeout;
     conn->fetch = f;
     f->conn = conn;
-    tn__hc_conn_link_front(conn);
+    tn__hc_conn_link_back(conn);  // behind the idle ones
     h->nconns++;
     c->nconns++;
     tn_connect_desc cd;
@@ -17939,10 +17950,12 @@ TN__PRIVATE int tn__hc_conn_open(tn__hc_host *h, tn_fetch *f) {
 }
 
 TN__PRIVATE tn__hc_conn *tn__hc_conn_take_idle(tn__hc_host *h) {
-    for (tn__hc_conn *conn = h->conns; conn; conn = conn->next) {
-        if (conn->state != TN__HC_IDLE || tn_stream_closed(conn->stream)) continue;
+    for (tn__hc_conn *conn = h->conns; conn && conn->state == TN__HC_IDLE; conn = conn->next) {
+        if (tn_stream_closed(conn->stream)) continue;
         conn->state = TN__HC_BUSY;
         h->client->nidle--;
+        tn__hc_conn_unlink(conn);
+        tn__hc_conn_link_back(conn);
         return conn;
     }
     return NULL;

@@ -71,7 +71,17 @@ TN__PRIVATE void tn__hc_conn_link_front(tn__hc_conn *conn) {
     conn->prev = NULL;
     conn->next = h->conns;
     if (h->conns) h->conns->prev = conn;
+    else h->last = conn;
     h->conns = conn;
+}
+
+TN__PRIVATE void tn__hc_conn_link_back(tn__hc_conn *conn) {
+    tn__hc_host *h = conn->host;
+    conn->next = NULL;
+    conn->prev = h->last;
+    if (h->last) h->last->next = conn;
+    else h->conns = conn;
+    h->last = conn;
 }
 
 TN__PRIVATE void tn__hc_conn_unlink(tn__hc_conn *conn) {
@@ -79,6 +89,7 @@ TN__PRIVATE void tn__hc_conn_unlink(tn__hc_conn *conn) {
     if (conn->prev) conn->prev->next = conn->next;
     else h->conns = conn->next;
     if (conn->next) conn->next->prev = conn->prev;
+    else h->last = conn->prev;
 }
 
 // Takes the connection off its host's books (the host goes with its last).
@@ -236,7 +247,7 @@ TN__PRIVATE int tn__hc_conn_open(tn__hc_host *h, tn_fetch *f) {
     conn->connect_by = tn_loop_time(c->loop) + f->connect_timeout;
     conn->fetch = f;
     f->conn = conn;
-    tn__hc_conn_link_front(conn);
+    tn__hc_conn_link_back(conn);  // behind the idle ones
     h->nconns++;
     c->nconns++;
     tn_connect_desc cd;
@@ -254,10 +265,12 @@ TN__PRIVATE int tn__hc_conn_open(tn__hc_host *h, tn_fetch *f) {
 }
 
 TN__PRIVATE tn__hc_conn *tn__hc_conn_take_idle(tn__hc_host *h) {
-    for (tn__hc_conn *conn = h->conns; conn; conn = conn->next) {
-        if (conn->state != TN__HC_IDLE || tn_stream_closed(conn->stream)) continue;
+    for (tn__hc_conn *conn = h->conns; conn && conn->state == TN__HC_IDLE; conn = conn->next) {
+        if (tn_stream_closed(conn->stream)) continue;
         conn->state = TN__HC_BUSY;
         h->client->nidle--;
+        tn__hc_conn_unlink(conn);
+        tn__hc_conn_link_back(conn);
         return conn;
     }
     return NULL;
