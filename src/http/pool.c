@@ -66,22 +66,15 @@ TN__PRIVATE void tn__hc_host_free(tn__hc_host *h) {
 
 // ---- connections
 
-TN__PRIVATE void tn__hc_conn_link_front(tn__hc_conn *conn) {
+// Links the connection in at the front of its host's list, or at the back.
+TN__PRIVATE void tn__hc_conn_link(tn__hc_conn *conn, bool front) {
     tn__hc_host *h = conn->host;
-    conn->prev = NULL;
-    conn->next = h->conns;
-    if (h->conns) h->conns->prev = conn;
-    else h->last = conn;
-    h->conns = conn;
-}
-
-TN__PRIVATE void tn__hc_conn_link_back(tn__hc_conn *conn) {
-    tn__hc_host *h = conn->host;
-    conn->next = NULL;
-    conn->prev = h->last;
-    if (h->last) h->last->next = conn;
+    conn->prev = front ? NULL : h->last;
+    conn->next = front ? h->conns : NULL;
+    if (conn->prev) conn->prev->next = conn;
     else h->conns = conn;
-    h->last = conn;
+    if (conn->next) conn->next->prev = conn;
+    else h->last = conn;
 }
 
 TN__PRIVATE void tn__hc_conn_unlink(tn__hc_conn *conn) {
@@ -203,7 +196,7 @@ TN__PRIVATE void tn__hc_conn_make_idle(tn__hc_conn *conn) {
     conn->idle_since = tn_loop_time(c->loop);
     c->nidle++;
     tn__hc_conn_unlink(conn);
-    tn__hc_conn_link_front(conn);  // the warmest is taken first
+    tn__hc_conn_link(conn, true);  // the warmest is taken first
     tn__hc_sweep_soon(c);
 }
 
@@ -247,7 +240,7 @@ TN__PRIVATE int tn__hc_conn_open(tn__hc_host *h, tn_fetch *f) {
     conn->connect_by = tn_loop_time(c->loop) + f->connect_timeout;
     conn->fetch = f;
     f->conn = conn;
-    tn__hc_conn_link_back(conn);  // behind the idle ones
+    tn__hc_conn_link(conn, false);  // behind the idle ones
     h->nconns++;
     c->nconns++;
     tn_connect_desc cd;
@@ -270,7 +263,7 @@ TN__PRIVATE tn__hc_conn *tn__hc_conn_take_idle(tn__hc_host *h) {
         conn->state = TN__HC_BUSY;
         h->client->nidle--;
         tn__hc_conn_unlink(conn);
-        tn__hc_conn_link_back(conn);
+        tn__hc_conn_link(conn, false);
         return conn;
     }
     return NULL;
