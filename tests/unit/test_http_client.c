@@ -1359,3 +1359,188 @@ TEST(http_client_large_body_is_lent_not_copied) {
     CHECK_INT(m.live, 0);
     tt_sock_close(lfd);
 }
+
+// ---- Tornado's own client cases (httpclient_test.py, simple_httpclient_test.py)
+
+// test_multi_line_headers: a folded value is one line (RFC 9112 5.2: a user
+// agent replaces each obs-fold with SP); a fold right after the status line
+// stays malformed (9112 2.2). The body after an unfolded head is intact.
+TEST(http_client_folded_header_unfolded) {
+    tn_http_test *t = start(NULL);
+    canned c, first;
+    memset(&c, 0, sizeof c);
+    memset(&first, 0, sizeof first);
+    const tn_fetch_response *r = fetch_canned(t, &c,
+                                              "HTTP/1.1 200 OK\r\nX-XSS-Protection: 1;\r\n\tmode=block\r\n"
+                                              "X-Long: a \r\n  b\r\n \tc\r\nContent-Length: 2\r\n\r\nok",
+                                              false, NULL);
+    CHECK_INT(r->error, 0);
+    CHECK(tn_str_eq(tn_headers_get(r->headers, r->num_headers, "X-XSS-Protection"), "1; mode=block"));
+    CHECK(tn_str_eq(tn_headers_get(r->headers, r->num_headers, "X-Long"), "a b c"));
+    CHECK_INT(r->num_headers, 3);
+    CHECK_MEM(r->body.ptr, r->body.len, "ok", 2);
+    CHECK(tn_http_test_fetch(t, canned_url(&c, "/"), NULL)->reused);
+    tn_log_set_level(TN_LOG_NONE);
+    r = fetch_canned(t, &first, "HTTP/1.1 200 OK\r\n folded: x\r\nContent-Length: 0\r\n\r\n", false, NULL);
+    CHECK_INT(r->error, TN_EPARSE);
+    tn_http_test_free(t);
+}
+
+// test_redirect_without_location: the 3xx is the answer (as curl and Tornado).
+TEST(http_client_redirect_without_location) {
+    tn_http_test *t = start(NULL);
+    canned c;
+    memset(&c, 0, sizeof c);
+    const tn_fetch_response *r =
+        fetch_canned(t, &c, "HTTP/1.1 301 Moved Permanently\r\nContent-Length: 0\r\n\r\n", false, NULL);
+    CHECK_INT(r->error, TN_EHTTP);
+    CHECK_INT(r->code, 301);
+    CHECK_INT(r->redirects, 0);
+    CHECK_INT(c.requests, 1);
+    tn_http_test_free(t);
+}
+
+static char streamed_text[64];
+static int headers_calls;
+static int keep_streamed(const char *data, size_t len, void *ud) {
+    (void)ud;
+    size_t have = strlen(streamed_text);
+    snprintf(streamed_text + have, sizeof streamed_text - have, "%.*s", (int)len, data);
+    return 0;
+}
+static int count_headers(const tn_fetch_response *r, void *ud) {
+    (void)ud;
+    headers_calls++;
+    headers_seen = r->code;
+    CHECK_INT(streamed_text[0], '\0');  // every header before any body
+    return 0;
+}
+
+// test_streaming_follow_redirects and test_header_callback: a redirect's body
+// and head, and 1xx heads, reach neither callback; the final answer's do.
+TEST(http_client_callbacks_see_only_the_final_answer) {
+    tn_http_test *t = start(NULL);
+    canned c;
+    memset(&c, 0, sizeof c);
+    c.answers[1] = "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nfinal";
+    tn_fetch_desc d;
+    memset(&d, 0, sizeof d);
+    d.streaming_callback = keep_streamed;
+    d.header_callback = count_headers;
+    const tn_fetch_response *r = fetch_canned(
+        t, &c, "HTTP/1.1 302 Found\r\nLocation: /final\r\nContent-Length: 29\r\n\r\nredirects can have bodies too", false,
+        &d);
+    CHECK_INT(r->error, 0);
+    CHECK_INT(r->redirects, 1);
+    CHECK_STR(streamed_text, "final");
+    CHECK_INT(headers_calls, 1);
+    CHECK_INT(headers_seen, 200);
+    CHECK_INT(c.conns, 1);  // the redirect's body was read off: the connection went on
+    tn_http_test_free(t);
+}
+
+// test_redirect_connection_limit: a redirect under max_clients = 1 and one
+// connection per host does not wait for its own slot.
+TEST(http_client_redirect_in_the_only_slot) {
+    tn_http_client_desc cd;
+    memset(&cd, 0, sizeof cd);
+    cd.max_clients = 1;
+    cd.max_connections_per_host = 1;
+    tn_http_test *t = start(&cd);
+    const tn_fetch_response *r = tn_http_test_fetch(t, "/redirect?code=302&to=/redirect%3Fcode%3D307%26to%3D/hello", NULL);
+    CHECK_INT(r->error, 0);
+    CHECK_INT(r->redirects, 2);
+    CHECK_MEM(r->body.ptr, r->body.len, "Hello, world", 12);
+    CHECK_INT(tn_http_client_connections(tn_http_test_client(t)), 1);
+    tn_http_test_free(t);
+}
+
+// test_method_after_redirect: 301/302 change POST only, 303 all but HEAD;
+// test_all_methods, test_patch_receives_payload: any token goes as given.
+TEST(http_client_methods_and_redirects) {
+    tn_http_test *t = start(NULL);
+    static const struct { const char *method; int code; const char *want; } cases[] = {
+        {"DELETE", 301, "DELETE /echo/x\n"}, {"OPTIONS", 302, "OPTIONS /echo/x\n"}, {"GET", 302, "GET /echo/x\n"},
+        {"POST", 303, "GET /echo/x\n"},      {"DELETE", 303, "GET /echo/x\n"},      {"OPTIONS", 308, "OPTIONS /echo/x\n"},
+        {"PATCH", 307, "PATCH /echo/x\n"},   {"PATCH", 0, "PATCH /echo/x\n"},       {"OTHER", 0, "OTHER /echo/x\n"},
+    };
+    tn_fetch_desc d;
+    memset(&d, 0, sizeof d);
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char path[64];
+        if (cases[i].code) snprintf(path, sizeof path, "/redirect?code=%d&to=/echo/x", cases[i].code);
+        else snprintf(path, sizeof path, "/echo/x");
+        d.method = cases[i].method;
+        bool with_body = strcmp(cases[i].method, "PATCH") == 0;
+        d.body = with_body ? "patched" : NULL;
+        d.body_len = with_body ? 7 : 0;
+        const tn_fetch_response *r = tn_http_test_fetch(t, path, &d);
+        if (r->code != 200 || !has(r->body, cases[i].want))
+            tt_fail(__FILE__, __LINE__, "case %zu: %d \"%.*s\"", i, r->code, (int)r->body.len, r->body.ptr);
+        CHECK(has(r->body, "\n\npatched") == with_body);
+    }
+    // HEAD stays HEAD after a 303, and its answers have no body
+    canned c;
+    memset(&c, 0, sizeof c);
+    c.answers[1] = "HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n";
+    d.method = "HEAD";
+    d.body = NULL;
+    d.body_len = 0;
+    const tn_fetch_response *r =
+        fetch_canned(t, &c, "HTTP/1.1 303 See Other\r\nLocation: /other\r\nContent-Length: 3\r\n\r\n", false, &d);
+    CHECK_INT(r->code, 200);
+    CHECK_INT(r->body.len, 0);
+    CHECK(strncmp(c.last, "HEAD /other HTTP/1.1\r\n", 22) == 0);
+    tn_http_test_free(t);
+}
+
+// test_multiple_content_length_accepted (equal values, RFC 9110 8.6),
+// test_chunked_close (the last chunk, then a close), test_non_ascii_header
+// and test_header_encoding (obs-text bytes go and come as they are).
+TEST(http_client_tolerated_answers) {
+    tn_http_test *t = start(NULL);
+    static canned cs[3];
+    const tn_fetch_response *r =
+        fetch_canned(t, &cs[0], "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Length: 2, 2\r\n\r\nok", false, NULL);
+    CHECK_INT(r->error, 0);
+    CHECK_MEM(r->body.ptr, r->body.len, "ok", 2);
+    r = fetch_canned(t, &cs[1],
+                     "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n1\r\n1\r\n1\r\n2\r\n0\r\n\r\n",
+                     true, NULL);
+    CHECK_INT(r->error, 0);
+    CHECK_MEM(r->body.ptr, r->body.len, "12", 2);
+    r = fetch_canned(t, &cs[2], "HTTP/1.1 200 OK\r\nFoo: b\xe4r \xc3\xa9\r\nContent-Length: 0\r\n\r\n", false, NULL);
+    CHECK_INT(r->error, 0);
+    CHECK(tn_str_eq(tn_headers_get(r->headers, r->num_headers, "Foo"), "b\xe4r \xc3\xa9"));
+    const char *hdrs[] = {"Foo: b\xe4r", NULL};
+    tn_fetch_desc d;
+    memset(&d, 0, sizeof d);
+    d.headers = hdrs;
+    r = tn_http_test_fetch(t, "/echo", &d);
+    CHECK_HAS(r->body, "Foo: b\xe4r\n");
+    tn_http_test_free(t);
+}
+
+// test_ipv6: a literal [::1] URL, its Host header bracketed.
+TEST(http_client_ipv6) {
+    tn_http_test *t = start(NULL);
+    tn_app_desc ad;
+    memset(&ad, 0, sizeof ad);
+    ad.routes = routes;
+    ad.no_access_log = true;
+    tn_app *v6 = tn_app_new(tn_http_test_loop(t), &ad);
+    tn_bind_desc b;
+    memset(&b, 0, sizeof b);
+    b.host = "::1";
+    if (tn_app_listen_on(v6, &b) != 0) {  // no IPv6 here
+        tn_http_test_free(t);
+        return;
+    }
+    char url[64], host[48];
+    snprintf(url, sizeof url, "http://[::1]:%d/echo", tn_app_port(v6));
+    snprintf(host, sizeof host, "Host: [::1]:%d\n", tn_app_port(v6));
+    const tn_fetch_response *r = tn_http_test_fetch(t, url, NULL);
+    CHECK_INT(r->error, 0);
+    CHECK_HAS(r->body, host);
+    tn_http_test_free(t);
+}
