@@ -697,8 +697,10 @@ TN__PRIVATE size_t tn__fetch_read_body(tn_fetch *f, const char *p, size_t len) {
 
 // Copies the head out of the stream's buffer (the views must outlive it).
 TN__PRIVATE int tn__fetch_keep_head(tn_fetch *f, const char *p, size_t n, const tn_http_response *rs) {
-    tn_buf_clear(&f->head);
-    if (tn_buf_append(&f->head, p, n)) return TN_ENOMEM;
+    if (p != f->head.data) {  // else it is there already, unfolded
+        tn_buf_clear(&f->head);
+        if (tn_buf_append(&f->head, p, n)) return TN_ENOMEM;
+    }
     char *base = f->head.data;  // the parser's views are all inside p[0..n)
     for (size_t i = 0; i < rs->num_headers; i++) {
         f->headers[i].name.ptr = base + (rs->headers[i].name.ptr - p);
@@ -713,34 +715,58 @@ TN__PRIVATE int tn__fetch_keep_head(tn_fetch *f, const char *p, size_t n, const 
     return 0;
 }
 
-// The proxy answered the CONNECT: a 2xx opens the tunnel (TLS with the
-// target, then the request), anything else ends the fetch with TN_EPROXY
-// and the proxy's answer in the response. Returns the bytes used.
-TN__PRIVATE size_t tn__fetch_tunnel_answer(tn_fetch *f, const char *p, size_t n, size_t len,
-                                           const tn_http_response *rs) {
+// The proxy answered the CONNECT (its head p[0..n), `extra` bytes after it):
+// a 2xx opens the tunnel (TLS with the target, then the request), anything
+// else ends the fetch with TN_EPROXY and the proxy's answer in the response.
+// Returns false when the fetch ended here.
+TN__PRIVATE bool tn__fetch_tunnel_answer(tn_fetch *f, const char *p, size_t n, size_t extra,
+                                         const tn_http_response *rs) {
     tn_stream *s = f->conn->stream;
     if (rs->status_code < 200 || rs->status_code > 299) {
         if (tn__fetch_keep_head(f, p, n, rs) != 0) {
             tn__fetch_fail(f, TN_ENOMEM, "keeping the proxy's answer: out of memory");
-            return len;
+            return false;
         }
         tn__fetch_fail(f, TN_EPROXY, "proxy CONNECT to %s:%u refused: %d %.*s", f->host, (unsigned)f->url.port,
                        rs->status_code, (int)TN__MIN(rs->reason.len, (size_t)80), rs->reason.ptr);
-        return len;
+        return false;
     }
-    if (n < len) {  // the server speaks first in no TLS: these bytes are no one's
-        tn__fetch_fail(f, TN_EPARSE, "the proxy sent %zu bytes after its %d to CONNECT", len - n, rs->status_code);
-        return len;
+    if (extra) {  // the server speaks first in no TLS: these bytes are no one's
+        tn__fetch_fail(f, TN_EPARSE, "the proxy sent %zu bytes after its %d to CONNECT", extra, rs->status_code);
+        return false;
     }
     int r = tn_stream_start_tls(s, f->conn->host->tls, f->host);
     if (!r) r = tn__stream_handshake_timeout(s, f->conn->connect_by - tn_loop_time(f->client->loop));
     if (r) {
         tn__fetch_fail(f, r, "cannot start TLS through the proxy: %s", tn_strerror(r));
-        return len;
+        return false;
     }
     f->resp.connect_time = tn_loop_time(f->client->loop) - f->t0;
     tn__fetch_send(f);
-    return n;
+    return true;
+}
+
+// Copies the head p[0..n) into f->head with each obs-fold of a field line
+// (OWS CRLF, then SP or HTAB and more of them) made one SP: RFC 9112 5.2 has
+// a user agent unfold them, and Tornado does. A line of whitespace right
+// after the status line is no fold (9112 2.2: malformed) and stays. Returns
+// 1 when it unfolded something, 0 when there was nothing to, or TN_ENOMEM.
+TN__PRIVATE int tn__fetch_unfold(tn_fetch *f, const char *p, size_t n) {
+    const char *eol = (const char *)memchr(p, '\n', n);
+    size_t from = eol ? (size_t)(eol + 1 - p) : n, kept = 0;
+    int folded = 0;
+    tn_buf_clear(&f->head);
+    for (size_t i = from; i + 2 < n; i++) {
+        if (p[i] != '\r' || p[i + 1] != '\n' || (p[i + 2] != ' ' && p[i + 2] != '\t')) continue;
+        size_t e = i;
+        while (e > kept && (p[e - 1] == ' ' || p[e - 1] == '\t')) e--;
+        if (tn_buf_append(&f->head, p + kept, e - kept) || tn_buf_append(&f->head, " ", 1)) return TN_ENOMEM;
+        for (i += 2; p[i] == ' ' || p[i] == '\t'; i++) continue;  // the head ends in CRLF CRLF
+        kept = i--;
+        folded = 1;
+    }
+    if (folded && tn_buf_append(&f->head, p + kept, n - kept)) return TN_ENOMEM;
+    return folded;
 }
 
 // Why a head did not parse: too big, or malformed (the first line shown).
@@ -764,8 +790,9 @@ TN__PRIVATE void tn__fetch_bad_head(tn_fetch *f, const char *p, size_t len, size
     tn__fetch_fail(f, TN_EPARSE, "a malformed answer: \"%s\"%s", first, shown < len && p[shown] != '\r' ? "..." : "");
 }
 
-// The final head is in: decide the body's framing and what to do with it.
-TN__PRIVATE void tn__fetch_final_head(tn_fetch *f, size_t n, size_t len) {
+// The final head is in (`leftover`: bytes follow it): decide the body's
+// framing and what to do with it.
+TN__PRIVATE void tn__fetch_final_head(tn_fetch *f, bool leftover) {
     tn_fetch_response *r = &f->resp;
     f->awaiting_continue = 0;  // an answer without "100 Continue": the body stays unsent
     f->redirecting = f->follow && tn__fetch_is_redirect(r->code) && r->redirects < f->max_redirects &&
@@ -791,7 +818,7 @@ TN__PRIVATE void tn__fetch_final_head(tn_fetch *f, size_t n, size_t len) {
     memset(&f->chunked, 0, sizeof f->chunked);
     f->body_left = f->framing.content_length;
     if (f->framing.body == TN_HTTP_BODY_NONE || (f->framing.body == TN_HTTP_BODY_LENGTH && f->body_left == 0))
-        tn__fetch_complete(f, n < len);
+        tn__fetch_complete(f, leftover);
     else
         f->state = TN__HF_BODY;
 }
@@ -818,10 +845,18 @@ TN__PRIVATE size_t tn__fetch_read_head(tn_fetch *f, const char *p, size_t len) {
     tn_http_limits lim = {0, f->max_header};
     int n = tn_http_parse_response(p, len, &rs, f->headers, TN__HC_MAX_HEADERS, &lim);
     if (n == TN_INCOMPLETE && len < f->max_header) return 0;
-    if (n < 0) {
-        tn__fetch_bad_head(f, p, len, end);
+    const char *head = p;  // where the parser's views point: p, or f->head unfolded
+    int folded = n < 0 && end <= f->max_header ? tn__fetch_unfold(f, p, end) : 0;
+    if (folded > 0) {
+        head = f->head.data;
+        n = tn_http_parse_response(head, f->head.len, &rs, f->headers, TN__HC_MAX_HEADERS, &lim);
+    }
+    if (folded < 0 || n < 0) {
+        if (folded < 0) tn__fetch_fail(f, folded, "unfolding the answer's head: %s", tn_strerror(folded));
+        else tn__fetch_bad_head(f, p, len, end);
         return len;
     }
+    size_t used = folded > 0 ? end : (size_t)n;  // of p
     if (rs.status_code == 101) {
         tn__fetch_fail(f, TN_EPARSE, "an unexpected \"101 Switching Protocols\"");
         return len;
@@ -829,21 +864,22 @@ TN__PRIVATE size_t tn__fetch_read_head(tn_fetch *f, const char *p, size_t len) {
     if (rs.status_code < 200) {  // 1xx: the real answer follows
         f->scanned = 0;
         if (rs.status_code == 100 && f->awaiting_continue) tn__fetch_send_body(f);
-        return (size_t)n;
+        return used;
     }
-    if (f->state == TN__HF_TUNNEL) return tn__fetch_tunnel_answer(f, p, (size_t)n, len, &rs);
+    if (f->state == TN__HF_TUNNEL)
+        return tn__fetch_tunnel_answer(f, head, (size_t)n, len - used, &rs) ? used : len;
     if (tn_http_response_framing(&rs, tn_str_c(f->method), &f->framing) != 0 ||
         (rs.status_code == 204 && !tn__fetch_empty_204(&rs))) {
         tn__fetch_fail(f, TN_EPARSE, "the answer's framing is malformed or ambiguous (Content-Length, "
                                      "Transfer-Encoding)");
         return len;
     }
-    if (tn__fetch_keep_head(f, p, (size_t)n, &rs) != 0) {
+    if (tn__fetch_keep_head(f, head, (size_t)n, &rs) != 0) {
         tn__fetch_fail(f, TN_ENOMEM, "keeping the answer's head: out of memory");
         return len;
     }
-    tn__fetch_final_head(f, (size_t)n, len);
-    return (size_t)n;
+    tn__fetch_final_head(f, used < len);
+    return used;
 }
 
 TN__PRIVATE bool tn__fetch_idempotent(const char *m) {
