@@ -3152,9 +3152,11 @@ TN__END_DECLS
 // Content-Length, a chunked body without its last chunk, or a head or body
 // over its limit ends the fetch with an error (the bytes received are still
 // in the response); a body without length ends only at a clean close. 1xx
-// answers are skipped; HEAD, 204 and 304 have no body. Redirects (301, 302,
-// 303, 307, 308 with a Location, relative or absolute) are followed up to
-// max_redirects: 303 turns every method but HEAD into a GET without body,
+// answers are skipped; HEAD, 204 and 304 have no body. A header line folded
+// onto the next (obs-fold) is unfolded with one SP, as RFC 9112 asks of a
+// user agent (the server refuses them). Redirects (301, 302, 303, 307, 308
+// with a Location, relative or absolute; without one the 3xx is the answer,
+// as in curl and Tornado) are followed up to max_redirects: 303 turns every method but HEAD into a GET without body,
 // and 301/302 turn POST into GET, as Tornado, curl and browsers do; 307 and
 // 308 keep the method and body. Authorization and Cookie headers (and basic
 // auth) are not sent to another scheme, host or port.
@@ -3192,7 +3194,7 @@ TN__END_DECLS
 #ifndef TN__HTTP_CLIENT_H
 #define TN__HTTP_CLIENT_H
 #if defined(TN_AMALGAMATION_LINES)
-#line 72 "src/http/client.h"
+#line 74 "src/http/client.h"
 #endif
 TN__BEGIN_DECLS
 
