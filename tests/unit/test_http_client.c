@@ -1544,3 +1544,63 @@ TEST(http_client_ipv6) {
     CHECK_HAS(r->body, host);
     tn_http_test_free(t);
 }
+
+#ifdef __linux__
+// test_connect_timeout: a listener whose accept queue is full drops the SYN
+// (Linux), so the connection never comes up: connect_timeout ends the fetch,
+// to the tick on the test's clock, before its request_timeout.
+TEST(http_client_connect_timeout) {
+    tn_http_test *t = start(NULL);
+    tn_loop *loop = tn_http_test_loop(t);
+    tn_log_set_level(TN_LOG_NONE);
+    int lfd = socket(AF_INET, SOCK_STREAM, 0), port, fill[4];
+    struct sockaddr_in a = tt_loopback(0);
+    socklen_t alen = sizeof a;
+    CHECK(bind(lfd, (struct sockaddr *)&a, sizeof a) == 0 && listen(lfd, 0) == 0);
+    getsockname(lfd, (struct sockaddr *)&a, &alen);
+    port = ntohs(a.sin_port);
+    for (int i = 0; i < 4; i++) {  // the queue holds one; the others' SYNs are dropped
+        fill[i] = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+        connect(fill[i], (struct sockaddr *)&a, sizeof a);
+    }
+    char url[64];
+    snprintf(url, sizeof url, "http://127.0.0.1:%d/", port);
+    outcome o;
+    memset(&o, 0, sizeof o);
+    tn_fetch_desc d;
+    memset(&d, 0, sizeof d);
+    d.url = url;
+    d.connect_timeout = 0.5;
+    d.request_timeout = 2;
+    d.on_response = note_outcome;
+    d.user_data = &o;
+    CHECK_OK(tn_http_client_fetch(tn_http_test_client(t), &d));
+    sim_settle(loop);
+    sim_advance(loop, 0.25);
+    CHECK_INT(o.done, 0);
+    sim_advance(loop, 0.25);
+    CHECK_INT(o.done, 1);
+    CHECK_INT(o.error, TN_ETIMEDOUT);
+    CHECK_INT(o.code, 0);
+    CHECK(strstr(o.message, "cannot connect to 127.0.0.1:") != NULL);
+    CHECK(o.request_time == 0.5);
+    CHECK_INT(tn_http_client_connections(tn_http_test_client(t)), 0);
+    for (int i = 0; i < 4; i++) tt_sock_close(fill[i]);
+    tt_sock_close(lfd);
+    tn_http_test_free(t);
+}
+#endif
+
+// test_configure_defaults: the client's user_agent is every fetch's default.
+TEST(http_client_default_user_agent) {
+    tn_http_client_desc cd;
+    memset(&cd, 0, sizeof cd);
+    cd.user_agent = "TestDefaultUserAgent";
+    tn_http_test *t = start(&cd);
+    CHECK_HAS(tn_http_test_fetch(t, "/echo", NULL)->body, "User-Agent: TestDefaultUserAgent\n");
+    tn_fetch_desc d;
+    memset(&d, 0, sizeof d);
+    d.user_agent = "Mine";
+    CHECK_HAS(tn_http_test_fetch(t, "/echo", &d)->body, "User-Agent: Mine\n");
+    tn_http_test_free(t);
+}
