@@ -503,18 +503,23 @@ TN__PRIVATE void tn__fetch_send_body(tn_fetch *f) {
     if (e) tn__fetch_fail(f, e, "cannot send the request body: %s", tn_strerror(e));
 }
 
-TN__PRIVATE void tn__fetch_send(tn_fetch *f) {
+// No answer's head for this hop yet (the last hop's is gone with its turn).
+TN__PRIVATE void tn__fetch_forget_head(tn_fetch *f) {
     tn_fetch_response *r = &f->resp;
+    r->code = r->version_minor = 0;
+    r->reason = tn__str_n("", 0);
+    r->headers = NULL;
+    r->num_headers = 0;
+}
+
+TN__PRIVATE void tn__fetch_send(tn_fetch *f) {
     f->state = TN__HF_HEAD;
     f->scanned = 0;
     f->got_byte = 0;
     f->redirecting = 0;
     f->awaiting_continue = f->expect_continue;
     f->request_sent = !f->producer && !f->expect_continue;
-    r->code = r->version_minor = 0;
-    r->reason = tn__str_n("", 0);
-    r->headers = NULL;
-    r->num_headers = 0;
+    tn__fetch_forget_head(f);
     tn_buf_clear(&f->body_buf);
     f->conn->requests++;
     int e = tn_stream_write(f->conn->stream, f->req.data, f->req.len, NULL, NULL);
@@ -981,6 +986,9 @@ TN__PRIVATE void tn__fetch_redirect(tn_fetch *f) {
         return;
     }
     f->retried = f->force_new = 0;
+    // A failure before the next answer is that hop's: no 3xx left in the
+    // response (its head's buffer is reused by a proxy's CONNECT, too).
+    tn__fetch_forget_head(f);
     tn__fetch_requeue(f);  // it may go to another host: it waits for room there
 }
 

@@ -1614,3 +1614,22 @@ TEST(http_client_default_user_agent) {
     CHECK_HAS(tn_http_test_fetch(t, "/echo", &d)->body, "User-Agent: Mine\n");
     tn_http_test_free(t);
 }
+
+// A redirect whose next hop fails before any answer: the response is that
+// failure's (code 0, no header lines, as Tornado's 599), not the 3xx's.
+TEST(http_client_redirect_then_refused) {
+    tn_http_test *t = start(NULL);
+    tn_log_set_level(TN_LOG_NONE);
+    int port, lfd = listen_loopback(&port);
+    tt_sock_close(lfd);  // nobody listens there now
+    char path[96];
+    snprintf(path, sizeof path, "/redirect?code=302&to=http://127.0.0.1:%d/gone", port);
+    const tn_fetch_response *r = tn_http_test_fetch(t, path, NULL);
+    CHECK_INT(r->error, TN_ECONNREFUSED);
+    CHECK_INT(r->redirects, 1);
+    CHECK_INT(r->code, 0);
+    CHECK_INT(r->num_headers, 0);
+    CHECK_INT(r->reason.len, 0);
+    CHECK(strstr(r->effective_url, "/gone") != NULL);
+    tn_http_test_free(t);
+}
