@@ -417,18 +417,25 @@ TEST(http_client_redirects) {
     tn_http_test_free(t);
 }
 
-// Credentials go only to the first URL's scheme, host and port.
-TEST(http_client_redirect_drops_credentials_across_hosts) {
-    tn_http_test *t = start(NULL);
+// A second server with the same routes on the test's loop, at `host`
+// (freed with the loop); NULL when it cannot listen there.
+static tn_app *second_app(tn_http_test *t, const char *host) {
     tn_app_desc ad;
     memset(&ad, 0, sizeof ad);
     ad.routes = routes;
     ad.no_access_log = true;
-    tn_app *other = tn_app_new(tn_http_test_loop(t), &ad);
+    tn_app *app = tn_app_new(tn_http_test_loop(t), &ad);
     tn_bind_desc b;
     memset(&b, 0, sizeof b);
-    b.host = "127.0.0.1";
-    CHECK_OK(tn_app_listen_on(other, &b));
+    b.host = host;
+    return app && tn_app_listen_on(app, &b) == 0 ? app : NULL;
+}
+
+// Credentials go only to the first URL's scheme, host and port.
+TEST(http_client_redirect_drops_credentials_across_hosts) {
+    tn_http_test *t = start(NULL);
+    tn_app *other = second_app(t, "127.0.0.1");
+    CHECK(other != NULL);
     char path[160];
     snprintf(path, sizeof path, "/redirect?code=302&to=http://127.0.0.1:%d/echo/other", tn_app_port(other));
     const char *hdrs[] = {"Authorization: Bearer secret", "Cookie: s=1", "X-Keep: yes", NULL};
@@ -1534,15 +1541,8 @@ TEST(http_client_tolerated_answers) {
 // test_ipv6: a literal [::1] URL, its Host header bracketed.
 TEST(http_client_ipv6) {
     tn_http_test *t = start(NULL);
-    tn_app_desc ad;
-    memset(&ad, 0, sizeof ad);
-    ad.routes = routes;
-    ad.no_access_log = true;
-    tn_app *v6 = tn_app_new(tn_http_test_loop(t), &ad);
-    tn_bind_desc b;
-    memset(&b, 0, sizeof b);
-    b.host = "::1";
-    if (tn_app_listen_on(v6, &b) != 0) {  // no IPv6 here
+    tn_app *v6 = second_app(t, "::1");
+    if (!v6) {  // no IPv6 here
         tn_http_test_free(t);
         return;
     }
