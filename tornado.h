@@ -23227,7 +23227,8 @@ enum { TN__STATIC_MAX_AGE = 315360000, TN__STATIC_HASH_CHUNK = 64 * 1024, TN__ST
 #endif
 
 // openat2(2) (Linux 5.6; glibc has no wrapper) with RESOLVE_BENEATH (0x08)
-// and RESOLVE_NO_MAGICLINKS (0x02): a file below a folder in one call.
+// and RESOLVE_NO_MAGICLINKS (0x02), or RESOLVE_NO_SYMLINKS (0x04): a file
+// below a folder in one call.
 #if defined(__linux__) && defined(O_PATH) && defined(SYS_openat2)
 #  define TN__STATIC_BENEATH 1
 #  define TN__SYS_OPENAT2 SYS_openat2
@@ -23237,7 +23238,8 @@ enum { TN__STATIC_MAX_AGE = 315360000, TN__STATIC_HASH_CHUNK = 64 * 1024, TN__ST
 #else
 #  define TN__STATIC_BENEATH 0
 #endif
-#define TN__RESOLVE_FLAGS (0x08u | 0x02u)
+#define TN__RESOLVE_BENEATH (0x08u | 0x02u)
+#define TN__RESOLVE_NO_SYMLINKS 0x04u  // and so no magic links either
 
 // What says a file on disk is unchanged: a file rewritten within the same
 // second with the same size still differs in nanoseconds or inode.
@@ -23264,6 +23266,7 @@ typedef struct tn__static_root {
     char *path;
     int fd;
     uint64_t dev, ino;
+    bool symlinked;  // a symlink on the way to the folder
 } tn__static_root;
 
 // An app's static files: the static_path settings (the user_data of the
@@ -23454,6 +23457,22 @@ TN__PRIVATE int tn__static_open_real(tn_handler *h, const char *root_path, const
 }
 
 #if TN__STATIC_BENEATH
+// openat2(2) of path from dir: the fd, or -1 and errno.
+TN__PRIVATE int tn__static_openat2(int dir, const char *path, uint64_t flags, uint64_t resolve) {
+    struct { uint64_t flags, mode, resolve; } how = {flags | O_CLOEXEC, 0, resolve};
+    return (int)syscall(TN__SYS_OPENAT2, dir, path, &how, sizeof how);
+}
+
+// What a failed openat2 says: missing or forbidden for sure, or
+// TN__SF_RETRY for a slower way to decide; *unsupported when openat2
+// itself is missing (old kernel, qemu-user) or refused (seccomp).
+TN__PRIVATE int tn__static_open_error(int err, bool *unsupported) {
+    if (err == ENOENT || err == ENOTDIR) return TN__SF_MISSING;
+    if (err == EACCES) return TN__SF_FORBIDDEN;
+    *unsupported = err == ENOSYS || err == EPERM;
+    return TN__SF_RETRY;
+}
+
 // The entry for root `path` in st, added when new (NULL: out of memory).
 TN__PRIVATE tn__static_root *tn__static_root_entry(struct tn__static *st, const char *path) {
     for (size_t i = 0; i < st->nroots; i++)
@@ -23464,24 +23483,25 @@ TN__PRIVATE tn__static_root *tn__static_root_entry(struct tn__static *st, const 
         return NULL;
     }
     tn__static_root *r = &st->roots[st->nroots++];
+    memset(r, 0, sizeof *r);
     r->path = copy;
     r->fd = -1;
     return r;
 }
 
 // An fd of the folder `path` names now (-1 and errno when it cannot be
-// opened): the one st holds while stat(path) gives its device and inode,
-// else opened again and held. *own: the caller closes it (no st, or out of
-// memory).
-TN__PRIVATE int tn__static_root_fd(struct tn__static *st, const char *path, bool *own) {
+// opened): the one r holds while stat(path) gives its device and inode,
+// else opened again and held. *own: the caller closes it (r NULL).
+TN__PRIVATE int tn__static_root_fd(tn__static_root *r, const char *path, bool *own) {
     struct stat now, was;
-    tn__static_root *r = st ? tn__static_root_entry(st, path) : NULL;
     if (stat(path, &now) != 0) return -1;
     if (r && r->fd >= 0 && r->dev == (uint64_t)now.st_dev && r->ino == (uint64_t)now.st_ino) {
         *own = false;
         return r->fd;
     }
-    int fd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    int fd = tn__static_openat2(AT_FDCWD, path, O_PATH | O_DIRECTORY, TN__RESOLVE_NO_SYMLINKS);
+    bool symlinked = fd < 0 && errno == ELOOP;
+    if (symlinked) fd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
     if (fd < 0) return -1;
     if (fstat(fd, &was) != 0) {  // what is held must be what is compared with
         close(fd);
@@ -23493,35 +23513,35 @@ TN__PRIVATE int tn__static_root_fd(struct tn__static *st, const char *path, bool
         r->fd = fd;
         r->dev = (uint64_t)was.st_dev;
         r->ino = (uint64_t)was.st_ino;
+        r->symlinked = symlinked;
     }
     return fd;
 }
 
-// rel opened with openat2(RESOLVE_BENEATH) from the root's fd: the kernel
-// resolves it in one call and refuses any step out of the root with EXDEV.
-// TN__SF_RETRY when the portable way must decide: EXDEV (also an absolute
-// symlink that still points inside), or openat2 missing (old kernel,
-// qemu-user) or refused (seccomp); *unsupported for the last two.
-TN__PRIVATE int tn__static_open_beneath(struct tn__static *st, const char *root, const char *rel, int *fd,
-                                        bool *unsupported) {
+// rel opened with openat2, full being root/rel. The usual case, no symlink
+// on the way, is one call (RESOLVE_NO_SYMLINKS: rel has no "..", so what
+// opens is inside the root); else from the root's fd with RESOLVE_BENEATH,
+// which refuses any step out of it with EXDEV. TN__SF_RETRY when realpath
+// must decide: EXDEV (also an absolute symlink that still points inside),
+// or openat2 unsupported (*unsupported).
+TN__PRIVATE int tn__static_open_beneath(struct tn__static *st, const char *root, const char *full, const char *rel,
+                                        int *fd, bool *unsupported) {
+    tn__static_root *r = st ? tn__static_root_entry(st, root) : NULL;
+    if (!r || !r->symlinked) {  // a root reached through a symlink would fail here every time
+        *fd = tn__static_openat2(AT_FDCWD, full, O_RDONLY | O_NONBLOCK, TN__RESOLVE_NO_SYMLINKS);
+        int kind = *fd >= 0 ? TN__SF_FILE : tn__static_open_error(errno, unsupported);
+        if (kind != TN__SF_RETRY || *unsupported) return kind;
+    }
     bool own = false;
-    int dir = tn__static_root_fd(st, root, &own);
+    int dir = tn__static_root_fd(r, root, &own);
     if (dir < 0) {
         TN__LOGE("static path %s: %s", root, strerror(errno));
         return TN__SF_MISSING;
     }
-    struct { uint64_t flags, mode, resolve; } how = {O_RDONLY | O_CLOEXEC | O_NONBLOCK, 0, TN__RESOLVE_FLAGS};
-    long r = syscall(TN__SYS_OPENAT2, dir, *rel ? rel : ".", &how, sizeof how);
+    *fd = tn__static_openat2(dir, *rel ? rel : ".", O_RDONLY | O_NONBLOCK, TN__RESOLVE_BENEATH);
     int err = errno;
     if (own) close(dir);
-    if (r >= 0) {
-        *fd = (int)r;
-        return TN__SF_FILE;
-    }
-    if (err == ENOENT || err == ENOTDIR) return TN__SF_MISSING;
-    if (err == EACCES) return TN__SF_FORBIDDEN;
-    *unsupported = err == ENOSYS || err == EPERM;
-    return TN__SF_RETRY;
+    return *fd >= 0 ? TN__SF_FILE : tn__static_open_error(err, unsupported);
 }
 #endif
 
@@ -23535,7 +23555,7 @@ TN__PRIVATE int tn__static_find_disk(tn_handler *h, const tn_static_desc *d, con
     int fd = -1, kind = TN__SF_RETRY;
     bool unsupported = false;
 #if TN__STATIC_BENEATH
-    if (!cache || !cache->no_beneath) kind = tn__static_open_beneath(cache, d->path, rel, &fd, &unsupported);
+    if (!cache || !cache->no_beneath) kind = tn__static_open_beneath(cache, d->path, full, rel, &fd, &unsupported);
 #endif
     if (kind == TN__SF_RETRY) {
         kind = tn__static_open_real(h, d->path, full, rel, &fd);
