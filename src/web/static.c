@@ -38,8 +38,11 @@
 // Ten years, as Tornado's CACHE_MAX_AGE for versioned URLs.
 // Files up to TN__STATIC_GZIP_MAX are gzipped on the fly (read whole into
 // the response first); larger ones go as they are, or as their NAME.gz.
+// Files (or ranges) up to TN__STATIC_SEND_COPY are read and sent with
+// their head in one send: cheaper than sendfile, which needs the head
+// queued before it.
 enum { TN__STATIC_MAX_AGE = 315360000, TN__STATIC_HASH_CHUNK = 64 * 1024, TN__STATIC_VERSION_LEN = 32,
-       TN__STATIC_GZIP_MAX = 4 << 20 };
+       TN__STATIC_GZIP_MAX = 4 << 20, TN__STATIC_SEND_COPY = 16 * 1024 };
 // An ETag: the quoted hash, with room for the gzip suffix.
 #define TN__STATIC_ETAG_SIZE (2 * TN_SHA256_SIZE + 3 + sizeof TN__GZIP_ETAG_SUFFIX)
 
@@ -524,14 +527,16 @@ TN__PRIVATE int tn__static_coding(tn_handler *h, const tn_static_desc *d, const 
     return fly ? TN__SF_GZIP_FLY : TN__SF_IDENTITY;
 }
 
-// The whole file as the response body, for compress_response to gzip as the
-// response finishes (a HEAD too: its Content-Length is the gzipped size).
-TN__PRIVATE int tn__static_write_whole(tn_handler *h, tn__sfile *f) {
-    if (f->packed) return tn_write(h, f->packed->data, (size_t)f->size);
+// Bytes [from, to) of the file as the response body: the whole file for
+// compress_response to gzip as the response finishes (a HEAD too: its
+// Content-Length is the gzipped size), or a small piece, which leaves with
+// its head in one send.
+TN__PRIVATE int tn__static_write_range(tn_handler *h, tn__sfile *f, uint64_t from, uint64_t to) {
+    if (f->packed) return tn_write(h, f->packed->data + from, (size_t)(to - from));
     tn_buf *b = tn__handler_body(h);
-    int rc = tn_buf_reserve(b, (size_t)f->size);
-    for (uint64_t off = 0; !rc && off < f->size;) {
-        ssize_t n = tn__os_pread(f->fd, b->data + b->len, (size_t)(f->size - off), (off_t)off);
+    int rc = tn_buf_reserve(b, (size_t)(to - from));
+    for (uint64_t off = from; !rc && off < to;) {
+        ssize_t n = tn__os_pread(f->fd, b->data + b->len, (size_t)(to - off), (off_t)off);
         if (n < 0 && errno == EINTR) continue;
         if (n < 0) rc = tn__err_from_errno(errno);
         if (n <= 0) break;  // the file shrank: what there is
@@ -573,20 +578,21 @@ TN__PRIVATE void tn__static_send(tn_handler *h, const tn_static_desc *d, const c
         tn_set_header(h, "Content-Range", range.content_range);
         if (range.status == 416) tn_set_header(h, "Content-Type", "text/plain");
     }
+    bool head = tn_str_eq(h->request.method, "HEAD");
+    uint64_t len = range.end - range.start;
     if (range.status == 304 || range.status == 416) {
         tn__static_close(f);
         tn_finish(h);
-    } else if (coding == TN__SF_GZIP_FLY) {
-        if (tn__static_write_whole(h, f) != 0) tn_send_error(h, 500);
+    } else if (coding == TN__SF_GZIP_FLY || (f->fd >= 0 && !head && len <= TN__STATIC_SEND_COPY)) {
+        if (tn__static_write_range(h, f, range.start, range.end) != 0) tn_send_error(h, 500);
         else tn_finish(h);
     } else if (f->fd >= 0) {
-        tn_send_file(h, f->fd, range.start, range.end - range.start);
+        tn_send_file(h, f->fd, range.start, len);
     } else {
-        char len[24];
-        snprintf(len, sizeof len, "%llu", (unsigned long long)(range.end - range.start));
-        tn_set_header(h, "Content-Length", len);  // what a HEAD answer announces
-        if (!tn_str_eq(h->request.method, "HEAD") &&
-            tn_write(h, f->packed->data + range.start, (size_t)(range.end - range.start)) != 0)
+        char num[24];
+        snprintf(num, sizeof num, "%llu", (unsigned long long)len);
+        tn_set_header(h, "Content-Length", num);  // what a HEAD answer announces
+        if (!head && tn_write(h, f->packed->data + range.start, (size_t)len) != 0)
             tn_send_error(h, 503);
         else
             tn_finish(h);
