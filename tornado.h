@@ -12376,6 +12376,12 @@ TN__INTERNAL tn_stream *tn__stream_new(tn_loop *loop, int fd, const tn_stream_de
 // connect_timeout). Returns 0 (at once without TLS or after the handshake)
 // or TN_ENOMEM.
 TN__INTERNAL int tn__stream_handshake_timeout(tn_stream *s, double seconds);
+// Turns Nagle off before the stream's second flush, or now if something was
+// sent already or TLS is on (see tn__stream_nagle_check). The first flush
+// on a fresh TCP connection is never held by Nagle, which waits only behind
+// an unacknowledged small segment: a connection that writes once (a request
+// with Connection: close, a WebSocket handshake) saves the system call.
+TN__INTERNAL void tn__stream_nodelay_later(tn_stream *s);
 // Sets max_write_buffer_size after the stream was made (the http server
 // hands a detached connection to a new owner with its own cap).
 TN__INTERNAL void tn__stream_set_max_write(tn_stream *s, size_t max);
@@ -12455,7 +12461,7 @@ struct tn_stream {
     unsigned char rmode;   // the pending read, TN__RD_*
     unsigned char delim_len;
     unsigned closed : 1, eof : 1, running : 1, rerun : 1, scheduled : 1, close_delivered : 1, in_scratch : 1,
-        partial : 1;
+        partial : 1, nodelay_later : 1;
     size_t max_buffer, max_write;
     void *user_data;
     // the pending read
@@ -12837,8 +12843,18 @@ TN__PRIVATE int tn__stream_send_all(tn_stream *s) {
     return 0;
 }
 
+// Before a send that does not start the stream's first flush: Nagle goes
+// now if tn__stream_nodelay_later asked for it.
+TN__PRIVATE void tn__stream_nagle_check(tn_stream *s) {
+    if (s->nodelay_later && s->wsent) {
+        s->nodelay_later = 0;
+        tn_stream_set_nodelay(s, true);
+    }
+}
+
 TN__PRIVATE int tn__stream_flush(tn_stream *s) {
     uint64_t before = s->wsent;
+    tn__stream_nagle_check(s);
     int r = tn__stream_send_all(s);
     if (s->wsent != before) s->wsince = s->loop->now;  // progress: the write timeout starts over
     return r;
@@ -13103,6 +13119,7 @@ TN__INTERNAL int tn__stream_write(tn_stream *s, const void *data, size_t len, tn
     const char *p = TN__CAST(const char *, data);
     size_t sent = 0;
     if (now && pending == 0 && !s->xhead && len) {
+        tn__stream_nagle_check(s);
         int r = tn__stream_send(s, p, len, 0, &sent);
         if (r) {  // as in Tornado, the failure arrives through the callbacks, this one's too
             s->wqueued += len;
@@ -13215,9 +13232,15 @@ TN_API size_t tn_stream_read_buffer_size(const tn_stream *s) {
 
 TN_API int tn_stream_set_nodelay(tn_stream *s, bool on) {
     if (s->closed) return TN_ECLOSED;
+    s->nodelay_later = 0;  // the caller's word is the last
     int v = on ? 1 : 0;
     if (tn__sock_setsockopt(s->fd, IPPROTO_TCP, TCP_NODELAY, &v, sizeof v) == 0) return 0;
     return errno == EOPNOTSUPP || errno == ENOPROTOOPT ? 0 : tn__err_from_errno(errno);
+}
+
+TN__INTERNAL void tn__stream_nodelay_later(tn_stream *s) {
+    if (s->tls || s->wsent) tn_stream_set_nodelay(s, true);  // a handshake's last flight may be unacknowledged
+    else s->nodelay_later = 1;
 }
 
 TN_API int tn_stream_peer_addr(const tn_stream *s, tn_addr *out) {
@@ -17529,7 +17552,7 @@ typedef struct tn__hc_conn tn__hc_conn;
 enum { TN__HC_CONNECTING, TN__HC_IDLE, TN__HC_BUSY };
 
 struct tn__hc_conn {
-    tn__hc_conn *prev, *next;  // in host->conns, the most recently idle first
+    tn__hc_conn *prev, *next;  // in host->conns: the idle first, the most recent first
     tn__hc_host *host;         // NULL once the client is gone
     tn_stream *stream;         // NULL while connecting
     tn_fetch *fetch;           // the fetch it serves; NULL while idle
@@ -17547,7 +17570,7 @@ struct tn__hc_conn {
 struct tn__hc_host {
     tn__hc_host *next;
     tn_http_client *client;
-    tn__hc_conn *conns;
+    tn__hc_conn *conns, *last;  // the idle ones before the others: finding one is O(1)
     int nconns;
     uint16_t port, via_port;
     bool proxy;                // a proxy that forwards plain requests
@@ -17728,12 +17751,15 @@ TN__PRIVATE void tn__hc_host_free(tn__hc_host *h) {
 
 // ---- connections
 
-TN__PRIVATE void tn__hc_conn_link_front(tn__hc_conn *conn) {
+// Links the connection in at the front of its host's list, or at the back.
+TN__PRIVATE void tn__hc_conn_link(tn__hc_conn *conn, bool front) {
     tn__hc_host *h = conn->host;
-    conn->prev = NULL;
-    conn->next = h->conns;
-    if (h->conns) h->conns->prev = conn;
-    h->conns = conn;
+    conn->prev = front ? NULL : h->last;
+    conn->next = front ? h->conns : NULL;
+    if (conn->prev) conn->prev->next = conn;
+    else h->conns = conn;
+    if (conn->next) conn->next->prev = conn;
+    else h->last = conn;
 }
 
 TN__PRIVATE void tn__hc_conn_unlink(tn__hc_conn *conn) {
@@ -17741,6 +17767,7 @@ TN__PRIVATE void tn__hc_conn_unlink(tn__hc_conn *conn) {
     if (conn->prev) conn->prev->next = conn->next;
     else h->conns = conn->next;
     if (conn->next) conn->next->prev = conn->prev;
+    else h->last = conn->prev;
 }
 
 // Takes the connection off its host's books (the host goes with its last).
@@ -17854,7 +17881,7 @@ TN__PRIVATE void tn__hc_conn_make_idle(tn__hc_conn *conn) {
     conn->idle_since = tn_loop_time(c->loop);
     c->nidle++;
     tn__hc_conn_unlink(conn);
-    tn__hc_conn_link_front(conn);  // the warmest is taken first
+    tn__hc_conn_link(conn, true);  // the warmest is taken first
     tn__hc_sweep_soon(c);
 }
 
@@ -17878,7 +17905,7 @@ TN__PRIVATE void tn__hc_conn_on_connect(tn_loop *loop, int status, tn_stream *s,
     tn_stream_set_close_callback(s, tn__hc_conn_on_close, conn);
     // connect_timeout covers the handshake too (as Tornado's)
     if (tn__stream_handshake_timeout(s, conn->connect_by - tn_loop_time(loop)) != 0) tn_stream_close(s);
-    tn_stream_set_nodelay(s, true);  // a request leaves at once (its body may follow)
+    tn__stream_nodelay_later(s);  // a request's later writes (a body) leave at once too
     if (f) {
         conn->state = TN__HC_BUSY;
         tn__fetch_on_conn(f, conn, 0, false);
@@ -17898,7 +17925,7 @@ TN__PRIVATE int tn__hc_conn_open(tn__hc_host *h, tn_fetch *f) {
     conn->connect_by = tn_loop_time(c->loop) + f->connect_timeout;
     conn->fetch = f;
     f->conn = conn;
-    tn__hc_conn_link_front(conn);
+    tn__hc_conn_link(conn, false);  // behind the idle ones
     h->nconns++;
     c->nconns++;
     tn_connect_desc cd;
@@ -17916,10 +17943,12 @@ TN__PRIVATE int tn__hc_conn_open(tn__hc_host *h, tn_fetch *f) {
 }
 
 TN__PRIVATE tn__hc_conn *tn__hc_conn_take_idle(tn__hc_host *h) {
-    for (tn__hc_conn *conn = h->conns; conn; conn = conn->next) {
-        if (conn->state != TN__HC_IDLE || tn_stream_closed(conn->stream)) continue;
+    for (tn__hc_conn *conn = h->conns; conn && conn->state == TN__HC_IDLE; conn = conn->next) {
+        if (tn_stream_closed(conn->stream)) continue;
         conn->state = TN__HC_BUSY;
         h->client->nidle--;
+        tn__hc_conn_unlink(conn);
+        tn__hc_conn_link(conn, false);
         return conn;
     }
     return NULL;
@@ -20324,7 +20353,7 @@ TN_API tn_loop *tn_ws_loop(const tn_ws *ws) { return ws->loop; }
 // ==== BEGIN src/websocket/client.c ====
 // >>ws_client implementation
 #if defined(TN_AMALGAMATION_LINES)
-#line 22 "src/websocket/client.c"
+#line 23 "src/websocket/client.c"
 #endif
 
 #include <string.h>
@@ -20535,7 +20564,7 @@ TN__PRIVATE void tn__ws_on_connected(tn_loop *loop, int status, tn_stream *s, vo
     tn__ws_hs *hs = ws->hs;
     ws->stream = s;
     tn_stream_set_close_callback(s, tn__ws_hs_on_close, ws);
-    tn_stream_set_nodelay(s, true);  // no Nagle, as on the server side
+    tn__stream_nodelay_later(s);  // no Nagle after the handshake, as on the server side
     double left = hs->deadline - tn_loop_time(loop);
     hs->timer = tn_loop_call_later(loop, left > 0 ? left : 0, tn__ws_hs_timeout, ws);
     int r = tn_stream_write(s, hs->req.data, hs->req.len, NULL, NULL);
@@ -23971,7 +24000,7 @@ TN_API int tn_render(tn_handler *h, const char *name, const tn_json_value *ctx) 
 #endif
 // §4.2), after which the connection core in websocket.c takes over
 #if defined(TN_AMALGAMATION_LINES)
-#line 22 "src/web/ws_server.c"
+#line 23 "src/web/ws_server.c"
 #endif
 
 #include <string.h>
@@ -24125,7 +24154,7 @@ TN__PRIVATE int tn__ws_accept(tn_ws *ws, tn_handler *h) {
         // With Nagle a message would wait for the peer's delayed ACK (~40
         // ms) whenever an earlier one is unacknowledged, e.g. behind a large
         // frame's second write: messages are latency-bound, so no Nagle.
-        tn_stream_set_nodelay(ws->stream, true);
+        tn__stream_nodelay_later(ws->stream);
         r = tn_stream_write(ws->stream, head.data, head.len, NULL, NULL);
         if (!r) r = tn_stream_read_parse(ws->stream, tn__ws_on_data, ws);
         if (r) tn_stream_close(ws->stream);  // on_close reports it (1006)

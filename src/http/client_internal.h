@@ -25,7 +25,7 @@ typedef struct tn__hc_conn tn__hc_conn;
 enum { TN__HC_CONNECTING, TN__HC_IDLE, TN__HC_BUSY };
 
 struct tn__hc_conn {
-    tn__hc_conn *prev, *next;  // in host->conns, the most recently idle first
+    tn__hc_conn *prev, *next;  // in host->conns: the idle first, the most recent first
     tn__hc_host *host;         // NULL once the client is gone
     tn_stream *stream;         // NULL while connecting
     tn_fetch *fetch;           // the fetch it serves; NULL while idle
@@ -43,7 +43,7 @@ struct tn__hc_conn {
 struct tn__hc_host {
     tn__hc_host *next;
     tn_http_client *client;
-    tn__hc_conn *conns;
+    tn__hc_conn *conns, *last;  // the idle ones before the others: finding one is O(1)
     int nconns;
     uint16_t port, via_port;
     bool proxy;                // a proxy that forwards plain requests

@@ -66,12 +66,15 @@ TN__PRIVATE void tn__hc_host_free(tn__hc_host *h) {
 
 // ---- connections
 
-TN__PRIVATE void tn__hc_conn_link_front(tn__hc_conn *conn) {
+// Links the connection in at the front of its host's list, or at the back.
+TN__PRIVATE void tn__hc_conn_link(tn__hc_conn *conn, bool front) {
     tn__hc_host *h = conn->host;
-    conn->prev = NULL;
-    conn->next = h->conns;
-    if (h->conns) h->conns->prev = conn;
-    h->conns = conn;
+    conn->prev = front ? NULL : h->last;
+    conn->next = front ? h->conns : NULL;
+    if (conn->prev) conn->prev->next = conn;
+    else h->conns = conn;
+    if (conn->next) conn->next->prev = conn;
+    else h->last = conn;
 }
 
 TN__PRIVATE void tn__hc_conn_unlink(tn__hc_conn *conn) {
@@ -79,6 +82,7 @@ TN__PRIVATE void tn__hc_conn_unlink(tn__hc_conn *conn) {
     if (conn->prev) conn->prev->next = conn->next;
     else h->conns = conn->next;
     if (conn->next) conn->next->prev = conn->prev;
+    else h->last = conn->prev;
 }
 
 // Takes the connection off its host's books (the host goes with its last).
@@ -192,7 +196,7 @@ TN__PRIVATE void tn__hc_conn_make_idle(tn__hc_conn *conn) {
     conn->idle_since = tn_loop_time(c->loop);
     c->nidle++;
     tn__hc_conn_unlink(conn);
-    tn__hc_conn_link_front(conn);  // the warmest is taken first
+    tn__hc_conn_link(conn, true);  // the warmest is taken first
     tn__hc_sweep_soon(c);
 }
 
@@ -216,7 +220,7 @@ TN__PRIVATE void tn__hc_conn_on_connect(tn_loop *loop, int status, tn_stream *s,
     tn_stream_set_close_callback(s, tn__hc_conn_on_close, conn);
     // connect_timeout covers the handshake too (as Tornado's)
     if (tn__stream_handshake_timeout(s, conn->connect_by - tn_loop_time(loop)) != 0) tn_stream_close(s);
-    tn_stream_set_nodelay(s, true);  // a request leaves at once (its body may follow)
+    tn__stream_nodelay_later(s);  // a request's later writes (a body) leave at once too
     if (f) {
         conn->state = TN__HC_BUSY;
         tn__fetch_on_conn(f, conn, 0, false);
@@ -236,7 +240,7 @@ TN__PRIVATE int tn__hc_conn_open(tn__hc_host *h, tn_fetch *f) {
     conn->connect_by = tn_loop_time(c->loop) + f->connect_timeout;
     conn->fetch = f;
     f->conn = conn;
-    tn__hc_conn_link_front(conn);
+    tn__hc_conn_link(conn, false);  // behind the idle ones
     h->nconns++;
     c->nconns++;
     tn_connect_desc cd;
@@ -254,10 +258,12 @@ TN__PRIVATE int tn__hc_conn_open(tn__hc_host *h, tn_fetch *f) {
 }
 
 TN__PRIVATE tn__hc_conn *tn__hc_conn_take_idle(tn__hc_host *h) {
-    for (tn__hc_conn *conn = h->conns; conn; conn = conn->next) {
-        if (conn->state != TN__HC_IDLE || tn_stream_closed(conn->stream)) continue;
+    for (tn__hc_conn *conn = h->conns; conn && conn->state == TN__HC_IDLE; conn = conn->next) {
+        if (tn_stream_closed(conn->stream)) continue;
         conn->state = TN__HC_BUSY;
         h->client->nidle--;
+        tn__hc_conn_unlink(conn);
+        tn__hc_conn_link(conn, false);
         return conn;
     }
     return NULL;

@@ -81,7 +81,7 @@ struct tn_stream {
     unsigned char rmode;   // the pending read, TN__RD_*
     unsigned char delim_len;
     unsigned closed : 1, eof : 1, running : 1, rerun : 1, scheduled : 1, close_delivered : 1, in_scratch : 1,
-        partial : 1;
+        partial : 1, nodelay_later : 1;
     size_t max_buffer, max_write;
     void *user_data;
     // the pending read
@@ -463,8 +463,18 @@ TN__PRIVATE int tn__stream_send_all(tn_stream *s) {
     return 0;
 }
 
+// Before a send that does not start the stream's first flush: Nagle goes
+// now if tn__stream_nodelay_later asked for it.
+TN__PRIVATE void tn__stream_nagle_check(tn_stream *s) {
+    if (s->nodelay_later && s->wsent) {
+        s->nodelay_later = 0;
+        tn_stream_set_nodelay(s, true);
+    }
+}
+
 TN__PRIVATE int tn__stream_flush(tn_stream *s) {
     uint64_t before = s->wsent;
+    tn__stream_nagle_check(s);
     int r = tn__stream_send_all(s);
     if (s->wsent != before) s->wsince = s->loop->now;  // progress: the write timeout starts over
     return r;
@@ -729,6 +739,7 @@ TN__INTERNAL int tn__stream_write(tn_stream *s, const void *data, size_t len, tn
     const char *p = TN__CAST(const char *, data);
     size_t sent = 0;
     if (now && pending == 0 && !s->xhead && len) {
+        tn__stream_nagle_check(s);
         int r = tn__stream_send(s, p, len, 0, &sent);
         if (r) {  // as in Tornado, the failure arrives through the callbacks, this one's too
             s->wqueued += len;
@@ -841,9 +852,15 @@ TN_API size_t tn_stream_read_buffer_size(const tn_stream *s) {
 
 TN_API int tn_stream_set_nodelay(tn_stream *s, bool on) {
     if (s->closed) return TN_ECLOSED;
+    s->nodelay_later = 0;  // the caller's word is the last
     int v = on ? 1 : 0;
     if (tn__sock_setsockopt(s->fd, IPPROTO_TCP, TCP_NODELAY, &v, sizeof v) == 0) return 0;
     return errno == EOPNOTSUPP || errno == ENOPROTOOPT ? 0 : tn__err_from_errno(errno);
+}
+
+TN__INTERNAL void tn__stream_nodelay_later(tn_stream *s) {
+    if (s->tls || s->wsent) tn_stream_set_nodelay(s, true);  // a handshake's last flight may be unacknowledged
+    else s->nodelay_later = 1;
 }
 
 TN_API int tn_stream_peer_addr(const tn_stream *s, tn_addr *out) {

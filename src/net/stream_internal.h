@@ -27,6 +27,12 @@ TN__INTERNAL tn_stream *tn__stream_new(tn_loop *loop, int fd, const tn_stream_de
 // connect_timeout). Returns 0 (at once without TLS or after the handshake)
 // or TN_ENOMEM.
 TN__INTERNAL int tn__stream_handshake_timeout(tn_stream *s, double seconds);
+// Turns Nagle off before the stream's second flush, or now if something was
+// sent already or TLS is on (see tn__stream_nagle_check). The first flush
+// on a fresh TCP connection is never held by Nagle, which waits only behind
+// an unacknowledged small segment: a connection that writes once (a request
+// with Connection: close, a WebSocket handshake) saves the system call.
+TN__INTERNAL void tn__stream_nodelay_later(tn_stream *s);
 // Sets max_write_buffer_size after the stream was made (the http server
 // hands a detached connection to a new owner with its own cap).
 TN__INTERNAL void tn__stream_set_max_write(tn_stream *s, size_t max);

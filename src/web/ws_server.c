@@ -17,6 +17,7 @@
 #include "base/str_internal.h"
 #include "http/parse_internal.h"
 #include "http/server_internal.h"
+#include "net/stream_internal.h"
 #include "web/handler_internal.h"
 #include "websocket/websocket_internal.h"
 #include "websocket/compress_internal.h"
@@ -172,7 +173,7 @@ TN__PRIVATE int tn__ws_accept(tn_ws *ws, tn_handler *h) {
         // With Nagle a message would wait for the peer's delayed ACK (~40
         // ms) whenever an earlier one is unacknowledged, e.g. behind a large
         // frame's second write: messages are latency-bound, so no Nagle.
-        tn_stream_set_nodelay(ws->stream, true);
+        tn__stream_nodelay_later(ws->stream);
         r = tn_stream_write(ws->stream, head.data, head.len, NULL, NULL);
         if (!r) r = tn_stream_read_parse(ws->stream, tn__ws_on_data, ws);
         if (r) tn_stream_close(ws->stream);  // on_close reports it (1006)

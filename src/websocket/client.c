@@ -20,6 +20,7 @@
 #include "http/url_internal.h"
 #include "websocket/websocket_internal.h"
 #include "websocket/compress_internal.h"
+#include "net/stream_internal.h"
 
 #include <string.h>
 
@@ -229,7 +230,7 @@ TN__PRIVATE void tn__ws_on_connected(tn_loop *loop, int status, tn_stream *s, vo
     tn__ws_hs *hs = ws->hs;
     ws->stream = s;
     tn_stream_set_close_callback(s, tn__ws_hs_on_close, ws);
-    tn_stream_set_nodelay(s, true);  // no Nagle, as on the server side
+    tn__stream_nodelay_later(s);  // no Nagle after the handshake, as on the server side
     double left = hs->deadline - tn_loop_time(loop);
     hs->timer = tn_loop_call_later(loop, left > 0 ? left : 0, tn__ws_hs_timeout, ws);
     int r = tn_stream_write(s, hs->req.data, hs->req.len, NULL, NULL);

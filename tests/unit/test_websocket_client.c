@@ -250,6 +250,32 @@ TEST(ws_client_echoes_text_and_binary_from_0_bytes_to_1_mib) {
     tt_server_stop(s);
 }
 
+static int nodelay_of(tn_ws *ws) {
+    int on = -1;
+    socklen_t n = sizeof on;
+    if (getsockopt(tn_stream_fd(tn_ws_stream(ws)), IPPROTO_TCP, TCP_NODELAY, (void *)&on, &n) != 0) return -1;
+    return on != 0;
+}
+
+// Nagle goes before the first message: no frame waits for a delayed ACK.
+// Not before: the handshake is the connection's one write so far, and a
+// first write is never held, so a connection that only shakes hands saves
+// the system call.
+TEST(ws_client_turns_nagle_off_after_the_handshake) {
+    tt_server s = tt_server_start(make_app, NULL);
+    tn_loop *loop = tt_loop_new();
+    char url[128];
+    conn c;
+    memset(&c, 0, sizeof c);
+    open_url(loop, &c, URL(url, s.port, "/echo"));
+    CHECK_INT(nodelay_of(c.ws), 0);
+    roundtrip(loop, &c, "hi", 2, false);
+    CHECK_INT(nodelay_of(c.ws), 1);
+    close_and_wait(loop, &c);
+    tn_loop_free(loop);
+    tt_server_stop(s);
+}
+
 // A steady exchange of small messages allocates nothing on the client: each
 // echo arrives whole and is unmasked in the loop's buffer, not a new one.
 TEST(ws_client_small_messages_allocate_nothing_in_a_steady_state) {

@@ -12,6 +12,9 @@
 # in the sender's system calls. Then allocations per request in the
 # keep-alive steady state (the library's counter) and library heap per
 # pooled idle connection.
+# With a new connection per request, a "kernel-floor" row: a yardstick that
+# spends only the system calls every client must (tools/bench/floor_client.c)
+# and parses nothing, so no client's cost per request goes much below it.
 # Not a test: figures vary by machine and load; compare the ratios.
 #   tools/bench/client.sh [SECONDS [N]]      defaults 5 and 50
 set -eu
@@ -26,6 +29,7 @@ for t in wrk h2load nginx taskset; do
 done
 /usr/bin/python3 -c "import tornado" 2> /dev/null || { echo "client.sh: python3-tornado is missing"; exit 1; }
 cc -O2 -g -Wall -Wextra -Werror -o $B/client_bench tools/bench/client_bench.c -pthread
+cc -O2 -g -Wall -Wextra -Werror -o $B/floor_client tools/bench/floor_client.c
 
 NGX=$PWD/$B/nginx-client
 USER_LINE=
@@ -96,6 +100,8 @@ for sc in keepalive close; do
         row $sc wrk "$2" "$3" "$ours" "$4" "$5"
         # h2load --h1 has no connection-per-request mode: with "Connection: close" it spins
         printf "%-12s %-16s %10s %8s %16s %12s %7s %7s\n" $sc h2load-h1 n/a n/a "(no-such-mode)" - - -
+        set -- $(measure floor $B/floor_client $N $DUR $PORT)
+        row $sc kernel-floor "$2" "$3" "$ours" "$4" "$5"
     fi
     set -- $(measure tornado-py /usr/bin/python3 tools/bench/tornado_client.py $URL $N $DUR)
     row $sc Tornado-Python "$2" "$3" "$ours" "$4" "$5"
