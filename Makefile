@@ -21,7 +21,7 @@ RUN_DEMO := chat
 
 .PHONY: tls-apps bench-tls
 .PHONY: all run test check-amalgamation clean fuzz fuzz-long bench bench-ws bench-deflate bench-client print-kq-src
-.PHONY: bench-gzip
+.PHONY: bench-gzip bench-static
 all: tornado.h $(EXAMPLES) $(addprefix build/,$(EXAMPLE_DIRS)) build/testapp build/wsclient build/httpclient build/refapp build/zpipe build/pack build/fetch
 
 tornado.h: src/MANIFEST $(wildcard src/* src/*/*) tools/amalgamate.sh
@@ -254,6 +254,7 @@ bench: tornado.h tests/node/node_modules/.package-lock.json
 	tools/bench/client.sh
 	tools/bench/deflate.sh
 	tools/bench/gzip.sh
+	tools/bench/static.sh
 
 # WebSocket: ours against Node's ws (tools/bench/ws.sh; 10,000 connections).
 bench-ws: tornado.h tests/node/node_modules/.package-lock.json
@@ -266,6 +267,10 @@ bench-deflate: tornado.h
 # gzip responses: compress_response off and on, ours against nginx's gzip (tools/bench/gzip.sh).
 bench-gzip: tornado.h
 	tools/bench/gzip.sh
+
+# Static files: ours against nginx (1 worker), a 2 KB and a 40 KB file (tools/bench/static.sh).
+bench-static: tornado.h
+	tools/bench/static.sh
 
 # HTTPS: ours against nginx, keep-alive and a connection per request (tools/bench/tls.sh).
 bench-tls: tornado.h

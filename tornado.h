@@ -23279,14 +23279,20 @@ TN__INTERNAL const tn_static_desc *tn__static_desc(const struct tn__static *st);
 #include <sys/types.h>
 #include <time.h>
 #include <unistd.h>
+#if defined(__linux__)
+#  include <sys/syscall.h>
+#endif
 
 #if TN_ENABLE_STATIC  // the whole module (base/config.h)
 
 // Ten years, as Tornado's CACHE_MAX_AGE for versioned URLs.
 // Files up to TN__STATIC_GZIP_MAX are gzipped on the fly (read whole into
 // the response first); larger ones go as they are, or as their NAME.gz.
+// Files (or ranges) up to TN__STATIC_SEND_COPY are read and sent with
+// their head in one send: cheaper than sendfile, which needs the head
+// queued before it.
 enum { TN__STATIC_MAX_AGE = 315360000, TN__STATIC_HASH_CHUNK = 64 * 1024, TN__STATIC_VERSION_LEN = 32,
-       TN__STATIC_GZIP_MAX = 4 << 20 };
+       TN__STATIC_GZIP_MAX = 4 << 20, TN__STATIC_SEND_COPY = 16 * 1024 };
 // An ETag: the quoted hash, with room for the gzip suffix.
 #define TN__STATIC_ETAG_SIZE (2 * TN_SHA256_SIZE + 3 + sizeof TN__GZIP_ETAG_SUFFIX)
 
@@ -23298,28 +23304,61 @@ enum { TN__STATIC_MAX_AGE = 315360000, TN__STATIC_HASH_CHUNK = 64 * 1024, TN__ST
 #  define TN__MTIME_NS(st) ((int64_t)(st).st_mtim.tv_nsec)
 #endif
 
+// openat2(2) (Linux 5.6; glibc has no wrapper) with RESOLVE_BENEATH (0x08)
+// and RESOLVE_NO_MAGICLINKS (0x02), or RESOLVE_NO_SYMLINKS (0x04): a file
+// below a folder in one call.
+#if defined(__linux__) && defined(O_PATH) && defined(SYS_openat2)
+#  define TN__STATIC_BENEATH 1
+#  define TN__SYS_OPENAT2 SYS_openat2
+#elif defined(__linux__) && defined(O_PATH) && defined(__NR_openat2)
+#  define TN__STATIC_BENEATH 1
+#  define TN__SYS_OPENAT2 __NR_openat2
+#else
+#  define TN__STATIC_BENEATH 0
+#endif
+#define TN__RESOLVE_BENEATH (0x08u | 0x02u)
+#define TN__RESOLVE_NO_SYMLINKS 0x04u  // and so no magic links either
+
 // What says a file on disk is unchanged: a file rewritten within the same
 // second with the same size still differs in nanoseconds or inode.
 typedef struct tn__static_stamp {
     int64_t mtime, mtime_ns;
-    uint64_t size, ino;
+    uint64_t size, ino, dev;
 } tn__static_stamp;
 
-// A file's content hash, kept while its stamp stays the same.
+// A file's content hash, kept while its stamp stays the same; a slot of
+// the hash table keyed by the path asked for (root/rel; path NULL: empty).
 typedef struct tn__static_hash {
     char *path;
+    uint64_t key;  // the path's FNV-1a
     tn__static_stamp stamp;
     char hex[2 * TN_SHA256_SIZE + 1];
 } tn__static_hash;
 
+// A root folder held open for openat2 (Linux); fd -1: none. It is used only
+// while stat(path) still names the same directory (dev, ino): a folder
+// replaced by a deploy (renamed over, or a symlink moved) is opened again.
+// The open fd keeps the old inode alive, so its number cannot be reused
+// by another directory while we compare with it.
+typedef struct tn__static_root {
+    char *path;
+    int fd;
+    uint64_t dev, ino;
+    bool symlinked;  // a symlink on the way to the folder
+} tn__static_root;
+
 // An app's static files: the static_path settings (the user_data of the
-// routes they install) and the hash cache every static route shares.
+// routes they install), the hash cache every static route shares, and the
+// roots held open.
 struct tn__static {
     tn_static_desc desc;   // path copied
     char *prefix;          // static_url_prefix, copied
     char *pattern;         // the route pattern made of it
     tn__static_hash *hashes;
-    size_t nhashes, cap;
+    size_t nhashes, cap;   // cap: 0 or a power of two, at most 3/4 full
+    tn__static_root *roots;
+    size_t nroots, roots_cap;
+    bool no_beneath;       // openat2 is missing or refused: realpath only
 };
 
 // One file found: on disk (fd open) or packed.
@@ -23331,15 +23370,27 @@ typedef struct tn__sfile {
     char hash[2 * TN_SHA256_SIZE + 1];
 } tn__sfile;
 
-enum { TN__SF_FILE, TN__SF_DIR, TN__SF_MISSING, TN__SF_FORBIDDEN, TN__SF_ERROR };
+// What a lookup found; TN__SF_RETRY: ask the portable way instead.
+enum { TN__SF_FILE, TN__SF_DIR, TN__SF_MISSING, TN__SF_FORBIDDEN, TN__SF_ERROR, TN__SF_RETRY };
 // How a file goes out: as it is, gzipped by compress_response as the
 // response finishes, or as the precompressed NAME.gz beside it.
 enum { TN__SF_IDENTITY, TN__SF_GZIP_FLY, TN__SF_GZIP_FILE };
 
+TN__PRIVATE void tn__static_free_hashes(struct tn__static *st) {
+    for (size_t i = 0; i < st->cap; i++) tn__free(st->hashes[i].path);
+    tn__free(st->hashes);
+    st->hashes = NULL;
+    st->nhashes = st->cap = 0;
+}
+
 TN__INTERNAL void tn__static_free(struct tn__static *st) {
     if (!st) return;
-    for (size_t i = 0; i < st->nhashes; i++) tn__free(st->hashes[i].path);
-    tn__free(st->hashes);
+    tn__static_free_hashes(st);
+    for (size_t i = 0; i < st->nroots; i++) {
+        if (st->roots[i].fd >= 0) close(st->roots[i].fd);
+        tn__free(st->roots[i].path);
+    }
+    tn__free(st->roots);
     tn__free((void *)(uintptr_t)st->desc.path);
     tn__free(st->prefix);
     tn__free(st->pattern);
@@ -23395,26 +23446,57 @@ TN__PRIVATE int tn__static_hash_fd(int fd, char *hex) {
     return rc;
 }
 
+TN__PRIVATE uint64_t tn__static_fnv1a(const char *s) {
+    uint64_t h = 14695981039346656037u;
+    for (; *s; s++) h = (h ^ (unsigned char)*s) * 1099511628211u;
+    return h;
+}
+
+// The slot of `path` in a table of `cap` slots (a power of two): its own,
+// or the empty one where it would go.
+TN__PRIVATE tn__static_hash *tn__static_slot(tn__static_hash *t, size_t cap, const char *path, uint64_t key) {
+    for (size_t i = (size_t)key & (cap - 1);; i = (i + 1) & (cap - 1))
+        if (!t[i].path || (t[i].key == key && strcmp(t[i].path, path) == 0)) return &t[i];
+}
+
+// Room for one more entry: the table doubled and its entries moved over
+// (0), or TN_ENOMEM with the table as it was.
+TN__PRIVATE int tn__static_hashes_grow(struct tn__static *st) {
+    if (4 * (st->nhashes + 1) <= 3 * st->cap) return 0;
+    size_t cap = st->cap ? 2 * st->cap : 16;
+    tn__static_hash *t = TN__CAST(tn__static_hash *, tn__calloc(cap, sizeof *t));
+    if (!t) return TN_ENOMEM;
+    for (size_t i = 0; i < st->cap; i++)
+        if (st->hashes[i].path) *tn__static_slot(t, cap, st->hashes[i].path, st->hashes[i].key) = st->hashes[i];
+    tn__free(st->hashes);
+    st->hashes = t;
+    st->cap = cap;
+    return 0;
+}
+
 // The file's hash from the app's cache, computed (and cached) when the
 // file is new or changed. st may be NULL: no cache.
 TN__PRIVATE int tn__static_file_hash(struct tn__static *st, const char *path, const tn__static_stamp *stamp,
                                      tn__sfile *f) {
-    tn__static_hash *e = NULL;
-    for (size_t i = 0; st && i < st->nhashes && !e; i++)
-        if (strcmp(st->hashes[i].path, path) == 0) e = &st->hashes[i];
-    if (e && memcmp(&e->stamp, stamp, sizeof *stamp) == 0) {
+    uint64_t key = tn__static_fnv1a(path);
+    tn__static_hash *e = st && st->cap ? tn__static_slot(st->hashes, st->cap, path, key) : NULL;
+    if (e && e->path && memcmp(&e->stamp, stamp, sizeof *stamp) == 0) {
         memcpy(f->hash, e->hex, sizeof f->hash);
         return 0;
     }
     int rc = tn__static_hash_fd(f->fd, f->hash);
     if (rc || !st) return rc;
-    if (!e) {
+    if (!e || !e->path) {
         // Out of memory: served all the same, just not cached.
-        if (tn__grow(&st->hashes, &st->cap, st->nhashes + 1, sizeof *st->hashes, 16)) return 0;
         char *copy = tn__strdup(path);
-        if (!copy) return 0;
-        e = &st->hashes[st->nhashes++];
+        if (!copy || tn__static_hashes_grow(st) != 0) {
+            tn__free(copy);
+            return 0;
+        }
+        e = tn__static_slot(st->hashes, st->cap, path, key);
         e->path = copy;
+        e->key = key;
+        st->nhashes++;
     }
     e->stamp = *stamp;
     memcpy(e->hex, f->hash, sizeof e->hex);
@@ -23431,14 +23513,14 @@ TN__PRIVATE struct tn__static *tn__static_state(tn_handler *h) {
     return w ? w->web->statics : NULL;
 }
 
-// rel ("a/b", or "" for the root) under desc->path, never outside it (also
-// not through a symlink).
-TN__PRIVATE int tn__static_find_disk(tn_handler *h, const tn_static_desc *d, const char *rel, tn__sfile *f) {
-    char root[PATH_MAX], real[PATH_MAX], full[PATH_MAX];
-    int n = snprintf(full, sizeof full, "%s/%s", d->path, rel);
-    if (n < 0 || (size_t)n >= sizeof full) return TN__SF_MISSING;
-    if (!tn__os_realpath(d->path, root)) {
-        TN__LOGE("static path %s: %s", d->path, strerror(errno));
+// rel opened the portable way: the realpaths of the root and of full (its
+// path under the root), the second inside the first. TN__SF_FILE with *fd
+// open (a file or a folder), or why not.
+TN__PRIVATE int tn__static_open_real(tn_handler *h, const char *root_path, const char *full, const char *rel,
+                                     int *fd) {
+    char root[PATH_MAX], real[PATH_MAX];
+    if (!tn__os_realpath(root_path, root)) {
+        TN__LOGE("static path %s: %s", root_path, strerror(errno));
         return TN__SF_MISSING;
     }
     if (!tn__os_realpath(full, real)) return errno == EACCES ? TN__SF_FORBIDDEN : TN__SF_MISSING;
@@ -23447,9 +23529,119 @@ TN__PRIVATE int tn__static_find_disk(tn_handler *h, const tn_static_desc *d, con
         TN__LOGW("%s: %s is not in root static directory", h->request.remote_ip, rel);
         return TN__SF_FORBIDDEN;
     }
+    *fd = open(real, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+    if (*fd < 0) return errno == ENOENT ? TN__SF_MISSING : TN__SF_FORBIDDEN;
+    return TN__SF_FILE;
+}
+
+#if TN__STATIC_BENEATH
+// openat2(2) of path from dir: the fd, or -1 and errno.
+TN__PRIVATE int tn__static_openat2(int dir, const char *path, uint64_t flags, uint64_t resolve) {
+    struct { uint64_t flags, mode, resolve; } how = {flags | O_CLOEXEC, 0, resolve};
+    return (int)syscall(TN__SYS_OPENAT2, dir, path, &how, sizeof how);
+}
+
+// What a failed openat2 says: missing or forbidden for sure, or
+// TN__SF_RETRY for a slower way to decide; *unsupported when openat2
+// itself is missing (old kernel, qemu-user) or refused (seccomp).
+TN__PRIVATE int tn__static_open_error(int err, bool *unsupported) {
+    if (err == ENOENT || err == ENOTDIR) return TN__SF_MISSING;
+    if (err == EACCES) return TN__SF_FORBIDDEN;
+    *unsupported = err == ENOSYS || err == EPERM;
+    return TN__SF_RETRY;
+}
+
+// The entry for root `path` in st, added when new (NULL: out of memory).
+TN__PRIVATE tn__static_root *tn__static_root_entry(struct tn__static *st, const char *path) {
+    for (size_t i = 0; i < st->nroots; i++)
+        if (strcmp(st->roots[i].path, path) == 0) return &st->roots[i];
+    char *copy = tn__strdup(path);
+    if (!copy || tn__grow(&st->roots, &st->roots_cap, st->nroots + 1, sizeof *st->roots, 4)) {
+        tn__free(copy);
+        return NULL;
+    }
+    tn__static_root *r = &st->roots[st->nroots++];
+    memset(r, 0, sizeof *r);
+    r->path = copy;
+    r->fd = -1;
+    return r;
+}
+
+// An fd of the folder `path` names now (-1 and errno when it cannot be
+// opened): the one r holds while stat(path) gives its device and inode,
+// else opened again and held. *own: the caller closes it (r NULL).
+TN__PRIVATE int tn__static_root_fd(tn__static_root *r, const char *path, bool *own) {
+    struct stat now, was;
+    if (stat(path, &now) != 0) return -1;
+    if (r && r->fd >= 0 && r->dev == (uint64_t)now.st_dev && r->ino == (uint64_t)now.st_ino) {
+        *own = false;
+        return r->fd;
+    }
+    int fd = tn__static_openat2(AT_FDCWD, path, O_PATH | O_DIRECTORY, TN__RESOLVE_NO_SYMLINKS);
+    bool symlinked = fd < 0 && errno == ELOOP;
+    if (symlinked) fd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0) return -1;
+    if (fstat(fd, &was) != 0) {  // what is held must be what is compared with
+        close(fd);
+        return -1;
+    }
+    *own = r == NULL;
+    if (r) {
+        if (r->fd >= 0) close(r->fd);
+        r->fd = fd;
+        r->dev = (uint64_t)was.st_dev;
+        r->ino = (uint64_t)was.st_ino;
+        r->symlinked = symlinked;
+    }
+    return fd;
+}
+
+// rel opened with openat2, full being root/rel. The usual case, no symlink
+// on the way, is one call (RESOLVE_NO_SYMLINKS: rel has no "..", so what
+// opens is inside the root); else from the root's fd with RESOLVE_BENEATH,
+// which refuses any step out of it with EXDEV. TN__SF_RETRY when realpath
+// must decide: EXDEV (also an absolute symlink that still points inside),
+// or openat2 unsupported (*unsupported).
+TN__PRIVATE int tn__static_open_beneath(struct tn__static *st, const char *root, const char *full, const char *rel,
+                                        int *fd, bool *unsupported) {
+    tn__static_root *r = st ? tn__static_root_entry(st, root) : NULL;
+    if (!r || !r->symlinked) {  // a root reached through a symlink would fail here every time
+        *fd = tn__static_openat2(AT_FDCWD, full, O_RDONLY | O_NONBLOCK, TN__RESOLVE_NO_SYMLINKS);
+        int kind = *fd >= 0 ? TN__SF_FILE : tn__static_open_error(errno, unsupported);
+        if (kind != TN__SF_RETRY || *unsupported) return kind;
+    }
+    bool own = false;
+    int dir = tn__static_root_fd(r, root, &own);
+    if (dir < 0) {
+        TN__LOGE("static path %s: %s", root, strerror(errno));
+        return TN__SF_MISSING;
+    }
+    *fd = tn__static_openat2(dir, *rel ? rel : ".", O_RDONLY | O_NONBLOCK, TN__RESOLVE_BENEATH);
+    int err = errno;
+    if (own) close(dir);
+    return *fd >= 0 ? TN__SF_FILE : tn__static_open_error(err, unsupported);
+}
+#endif
+
+// rel ("a/b", or "" for the root) under desc->path, never outside it (also
+// not through a symlink).
+TN__PRIVATE int tn__static_find_disk(tn_handler *h, const tn_static_desc *d, const char *rel, tn__sfile *f) {
+    char full[PATH_MAX];
+    int n = snprintf(full, sizeof full, "%s/%s", d->path, rel);
+    if (n < 0 || (size_t)n >= sizeof full) return TN__SF_MISSING;
+    struct tn__static *cache = tn__static_state(h);
+    int fd = -1, kind = TN__SF_RETRY;
+    bool unsupported = false;
+#if TN__STATIC_BENEATH
+    if (!cache || !cache->no_beneath) kind = tn__static_open_beneath(cache, d->path, full, rel, &fd, &unsupported);
+#endif
+    if (kind == TN__SF_RETRY) {
+        kind = tn__static_open_real(h, d->path, full, rel, &fd);
+        // openat2 refused what realpath and open allow: not for this file, then.
+        if (unsupported && kind == TN__SF_FILE && cache) cache->no_beneath = true;
+    }
+    if (kind != TN__SF_FILE) return kind;
     struct stat st;
-    int fd = open(real, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-    if (fd < 0) return errno == ENOENT ? TN__SF_MISSING : TN__SF_FORBIDDEN;
     bool stat_ok = fstat(fd, &st) == 0;
     if (!stat_ok || !S_ISREG(st.st_mode)) {
         bool dir = stat_ok && S_ISDIR(st.st_mode);
@@ -23465,7 +23657,8 @@ TN__PRIVATE int tn__static_find_disk(tn_handler *h, const tn_static_desc *d, con
     stamp.mtime_ns = TN__MTIME_NS(st);
     stamp.size = f->size;
     stamp.ino = (uint64_t)st.st_ino;
-    if (tn__static_file_hash(tn__static_state(h), real, &stamp, f) != 0) {
+    stamp.dev = (uint64_t)st.st_dev;
+    if (tn__static_file_hash(cache, full, &stamp, f) != 0) {
         close(fd);
         f->fd = -1;
         return TN__SF_ERROR;
@@ -23584,14 +23777,16 @@ TN__PRIVATE int tn__static_coding(tn_handler *h, const tn_static_desc *d, const 
     return fly ? TN__SF_GZIP_FLY : TN__SF_IDENTITY;
 }
 
-// The whole file as the response body, for compress_response to gzip as the
-// response finishes (a HEAD too: its Content-Length is the gzipped size).
-TN__PRIVATE int tn__static_write_whole(tn_handler *h, tn__sfile *f) {
-    if (f->packed) return tn_write(h, f->packed->data, (size_t)f->size);
+// Bytes [from, to) of the file as the response body: the whole file for
+// compress_response to gzip as the response finishes (a HEAD too: its
+// Content-Length is the gzipped size), or a small piece, which leaves with
+// its head in one send.
+TN__PRIVATE int tn__static_write_range(tn_handler *h, tn__sfile *f, uint64_t from, uint64_t to) {
+    if (f->packed) return tn_write(h, f->packed->data + from, (size_t)(to - from));
     tn_buf *b = tn__handler_body(h);
-    int rc = tn_buf_reserve(b, (size_t)f->size);
-    for (uint64_t off = 0; !rc && off < f->size;) {
-        ssize_t n = tn__os_pread(f->fd, b->data + b->len, (size_t)(f->size - off), (off_t)off);
+    int rc = tn_buf_reserve(b, (size_t)(to - from));
+    for (uint64_t off = from; !rc && off < to;) {
+        ssize_t n = tn__os_pread(f->fd, b->data + b->len, (size_t)(to - off), (off_t)off);
         if (n < 0 && errno == EINTR) continue;
         if (n < 0) rc = tn__err_from_errno(errno);
         if (n <= 0) break;  // the file shrank: what there is
@@ -23633,20 +23828,21 @@ TN__PRIVATE void tn__static_send(tn_handler *h, const tn_static_desc *d, const c
         tn_set_header(h, "Content-Range", range.content_range);
         if (range.status == 416) tn_set_header(h, "Content-Type", "text/plain");
     }
+    bool head = tn_str_eq(h->request.method, "HEAD");
+    uint64_t len = range.end - range.start;
     if (range.status == 304 || range.status == 416) {
         tn__static_close(f);
         tn_finish(h);
-    } else if (coding == TN__SF_GZIP_FLY) {
-        if (tn__static_write_whole(h, f) != 0) tn_send_error(h, 500);
+    } else if (coding == TN__SF_GZIP_FLY || (f->fd >= 0 && !head && len <= TN__STATIC_SEND_COPY)) {
+        if (tn__static_write_range(h, f, range.start, range.end) != 0) tn_send_error(h, 500);
         else tn_finish(h);
     } else if (f->fd >= 0) {
-        tn_send_file(h, f->fd, range.start, range.end - range.start);
+        tn_send_file(h, f->fd, range.start, len);
     } else {
-        char len[24];
-        snprintf(len, sizeof len, "%llu", (unsigned long long)(range.end - range.start));
-        tn_set_header(h, "Content-Length", len);  // what a HEAD answer announces
-        if (!tn_str_eq(h->request.method, "HEAD") &&
-            tn_write(h, f->packed->data + range.start, (size_t)(range.end - range.start)) != 0)
+        char num[24];
+        snprintf(num, sizeof num, "%llu", (unsigned long long)len);
+        tn_set_header(h, "Content-Length", num);  // what a HEAD answer announces
+        if (!head && tn_write(h, f->packed->data + range.start, (size_t)len) != 0)
             tn_send_error(h, 503);
         else
             tn_finish(h);

@@ -96,8 +96,9 @@ static void write_file(const char *rel, const void *data, size_t n) {
 static unsigned char big_byte(size_t i) { return (unsigned char)((i * 131u + (i >> 12)) & 0xff); }
 
 // root/static: robots.txt, big.bin (5 MiB), style.css, sub/index.html,
-// nodef/x.txt, link (a symlink out of the root), inlink (one inside);
-// root/secret.txt lies outside.
+// nodef/x.txt, link (a symlink out of the root), inlink (one inside),
+// sub/abslink and absdir (absolute ones inside), sub/uplink and updir
+// (relative ones out); root/secret.txt lies outside.
 static void make_tree(void) {
     snprintf(root, sizeof root, "/tmp/tn_static_XXXXXX");
     CHECK(mkdtemp(root) != NULL);
@@ -126,6 +127,18 @@ static void make_tree(void) {
     CHECK(symlink(target, p) == 0);
     snprintf(p, sizeof p, "%s/static/inlink", root);
     CHECK(symlink("robots.txt", p) == 0);
+    // Absolute links inside the root (openat2's RESOLVE_BENEATH refuses
+    // every absolute link: realpath decides) and a relative one out of it.
+    snprintf(target, sizeof target, "%s/static/robots.txt", root);
+    snprintf(p, sizeof p, "%s/static/sub/abslink", root);
+    CHECK(symlink(target, p) == 0);
+    snprintf(target, sizeof target, "%s/static/sub", root);
+    snprintf(p, sizeof p, "%s/static/absdir", root);
+    CHECK(symlink(target, p) == 0);
+    snprintf(p, sizeof p, "%s/static/sub/uplink", root);
+    CHECK(symlink("../../secret.txt", p) == 0);
+    snprintf(p, sizeof p, "%s/static/updir", root);
+    CHECK(symlink("..", p) == 0);
     robots_mtime = 1400000000;  // Tue, 13 May 2014 16:53:20 GMT
     struct timespec ts[2] = {{robots_mtime, 0}, {robots_mtime, 0}};
     snprintf(p, sizeof p, "%s/static/robots.txt", root);
@@ -275,6 +288,11 @@ TEST(static_files_status_headers_and_bodies) {
         {"GET", "/static/sample.xml", NULL, 200, {"Content-Type: text/xml"}, "<a/>"},
         {"GET", "/static/robots.txt?v=abc", NULL, 200, {"Cache-Control: max-age=315360000", "!Nothing"}, ROBOTS},
         {"GET", "/static/inlink", NULL, 200, {etag_hdr}, ROBOTS},
+        {"GET", "/static/sub/abslink", NULL, 200, {etag_hdr}, ROBOTS},
+        {"GET", "/static/absdir/abslink", NULL, 200, {etag_hdr}, ROBOTS},
+        {"GET", "/static/absdir/index.html", NULL, 200, {"Content-Type: text/html"}, "<p>sub</p>"},
+        {"GET", "/static/updir/static/robots.txt", NULL, 200, {etag_hdr}, ROBOTS},  // out and back in
+        {"GET", "/def/absdir/", NULL, 200, {"Content-Type: text/html"}, "<p>sub</p>"},
         // ranges
         {"GET", "/static/robots.txt", "Range: bytes=0-9\r\n", 206,
          {"Content-Range: bytes 0-9/26", "Content-Length: 10"}, "User-agent"},
@@ -314,6 +332,9 @@ TEST(static_files_status_headers_and_bodies) {
         {"GET", "/static//etc/passwd", NULL, 403, {"!Etag"}, NULL},
         {"GET", "/static/%2fetc/passwd", NULL, 403, {"!Etag"}, NULL},
         {"GET", "/static/link", NULL, 403, {"!Etag"}, NULL},
+        {"GET", "/static/sub/uplink", NULL, 403, {"!Etag"}, NULL},
+        {"GET", "/static/updir/secret.txt", NULL, 403, {"!Etag"}, NULL},
+        {"GET", "/static/sub/abslink/x", NULL, 404, {"!Etag"}, NULL},
         {"GET", "/static/a%00b", NULL, 403, {"!Etag"}, NULL},
         {"GET", "/static/sub", NULL, 403, {"!Location"}, NULL},  // no default_filename
         {"GET", "/static/", NULL, 403, {"!Location"}, NULL},
@@ -674,6 +695,84 @@ TEST(static_etag_follows_a_file_rewritten_in_the_same_second_with_the_same_size)
     CHECK_STR(header(&r, "Etag", v, sizeof v), want);
     CHECK_MEM(r.body.data, r.body.len, "q{}", 3);
     tn_buf_free(&r.body);
+    tt_server_stop(s);
+    remove_tree();
+}
+
+// A deploy replaces the served folder between two requests: renamed over
+// (the old one then removed), or a symlink `current` moved to a new
+// release. Each answer comes from the folder the path names now.
+static char swap_path[300];
+static tn_app *make_swap_app(tn_loop *loop, void *arg) {
+    tn_app_desc d;
+    memset(&d, 0, sizeof d);
+    d.no_access_log = true;
+    d.static_path = swap_path;
+    (void)arg;
+    return tn_app_new(loop, &d);
+}
+
+static void make_release(const char *name, const char *text) {
+    char p[400], f[420];
+    snprintf(p, sizeof p, "%s/%s", root, name);
+    CHECK(mkdir(p, 0755) == 0);
+    snprintf(f, sizeof f, "%s/app.css", name);
+    write_file(f, text, strlen(text));
+}
+
+static void swap_in(const char *from, const char *to) {
+    char a[400], b[400];
+    snprintf(a, sizeof a, "%s/%s", root, from);
+    snprintf(b, sizeof b, "%s/%s", root, to);
+    CHECK(rename(a, b) == 0);
+}
+
+static void get_css(int port, const char *want) {
+    resp r = {0};
+    CHECK_INT(request(port, "GET", "/static/app.css", NULL, &r), 200);
+    CHECK_MEM(r.body.data, r.body.len, want, strlen(want));
+    tn_buf_free(&r.body);
+}
+
+TEST(static_root_replaced_between_requests_is_followed) {
+    make_tree();
+    make_release("site", "one");
+    snprintf(swap_path, sizeof swap_path, "%s/site", root);
+    tt_server s = tt_server_start(make_swap_app, NULL);
+    get_css(s.port, "one");
+    make_release("site.new", "two");
+    swap_in("site", "site.old");
+    swap_in("site.new", "site");
+    get_css(s.port, "two");
+    char cmd[400];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s/site.old'", root);
+    CHECK(system(cmd) == 0);
+    swap_in("site", "site.old");  // the one just served, removed
+    snprintf(cmd, sizeof cmd, "rm -rf '%s/site.old'", root);
+    CHECK(system(cmd) == 0);
+    make_release("site", "three");
+    get_css(s.port, "three");
+    snprintf(cmd, sizeof cmd, "rm -rf '%s/site'", root);
+    CHECK(system(cmd) == 0);
+    resp r = {0};
+    CHECK_INT(request(s.port, "GET", "/static/app.css", NULL, &r), 404);
+    make_release("site", "four");
+    get_css(s.port, "four");
+    tn_buf_free(&r.body);
+    tt_server_stop(s);
+    // The same through a symlink moved from one release to the next.
+    make_release("r1", "r-one");
+    make_release("r2", "r-two");
+    char p[400];
+    snprintf(p, sizeof p, "%s/current", root);
+    CHECK(symlink("r1", p) == 0);
+    snprintf(swap_path, sizeof swap_path, "%s/current", root);
+    s = tt_server_start(make_swap_app, NULL);
+    get_css(s.port, "r-one");
+    snprintf(p, sizeof p, "%s/next", root);
+    CHECK(symlink("r2", p) == 0);
+    swap_in("next", "current");
+    get_css(s.port, "r-two");
     tt_server_stop(s);
     remove_tree();
 }
