@@ -75,6 +75,13 @@ matrix)
     # Makefile's MATRIX. Each suite runs in the background while the next
     # configuration builds.
     matrix=${TN_MATRIX:-"kqueue clang m32 musl s390x windows"}  # TN_MATRIX picks some
+    # A kernel that cannot run 32-bit programs: m32q, the 32-bit suite
+    # under qemu-i386 (without ASan, whose runtime hangs there).
+    mkdir -p build/test
+    printf 'int main(void) { return 0; }\n' > build/test/probe32.c
+    if ${CC:-cc} -m32 -o build/test/probe32 build/test/probe32.c 2> /dev/null && ! build/test/probe32 2> /dev/null; then
+        matrix=$(echo " $matrix " | sed 's/ m32 / m32q /')
+    fi
     for cfg in $matrix; do
         d=build/test/$cfg
         mkdir -p "$d"
@@ -90,7 +97,7 @@ matrix)
         case $cfg in
         s390x) run="qemu-s390x -L /usr/s390x-linux-gnu" ;;
         windows) run="env WINEDEBUG=-all wine" ;;  # mingw-w64's build (Makefile)
-        m32) "$d/unit" --list > /dev/null 2>&1 || run=qemu-i386 ;;  # a kernel without 32-bit binaries
+        m32q) run=qemu-i386 ;;
         esac
         (
             t0=$(date +%s)

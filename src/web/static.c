@@ -265,10 +265,10 @@ TN__PRIVATE struct tn__static *tn__static_state(tn_handler *h) {
 
 // rel opened the portable way: the realpaths of the root and of full (its
 // path under the root), the second inside the first. TN__SF_FILE with *fd
-// open (a file or a folder), or why not.
+// open (a file or a folder) and its realpath in real[PATH_MAX], or why not.
 TN__PRIVATE int tn__static_open_real(tn_handler *h, const char *root_path, const char *full, const char *rel,
-                                     int *fd) {
-    char root[PATH_MAX], real[PATH_MAX];
+                                     int *fd, char *real) {
+    char root[PATH_MAX];
     if (!tn__os_realpath(root_path, root)) {
         TN__LOGE("static path %s: %s", root_path, strerror(errno));
         return TN__SF_MISSING;
@@ -376,7 +376,11 @@ TN__PRIVATE int tn__static_open_beneath(struct tn__static *st, const char *root,
 // rel ("a/b", or "" for the root) under desc->path, never outside it (also
 // not through a symlink).
 TN__PRIVATE int tn__static_find_disk(tn_handler *h, const tn_static_desc *d, const char *rel, tn__sfile *f) {
-    char full[PATH_MAX];
+    // The hash cache's key: full, or the realpath where that was needed
+    // (one entry per file, however the path is spelled on a file system
+    // that ignores case).
+    char full[PATH_MAX], real[PATH_MAX];
+    const char *key = full;
     int n = snprintf(full, sizeof full, "%s/%s", d->path, rel);
     if (n < 0 || (size_t)n >= sizeof full) return TN__SF_MISSING;
     struct tn__static *cache = tn__static_state(h);
@@ -386,7 +390,8 @@ TN__PRIVATE int tn__static_find_disk(tn_handler *h, const tn_static_desc *d, con
     if (!cache || !cache->no_beneath) kind = tn__static_open_beneath(cache, d->path, full, rel, &fd, &unsupported);
 #endif
     if (kind == TN__SF_RETRY) {
-        kind = tn__static_open_real(h, d->path, full, rel, &fd);
+        kind = tn__static_open_real(h, d->path, full, rel, &fd, real);
+        key = real;
         // openat2 refused what realpath and open allow: not for this file, then.
         if (unsupported && kind == TN__SF_FILE && cache) cache->no_beneath = true;
     }
@@ -408,7 +413,7 @@ TN__PRIVATE int tn__static_find_disk(tn_handler *h, const tn_static_desc *d, con
     stamp.size = f->size;
     stamp.ino = (uint64_t)st.st_ino;
     stamp.dev = (uint64_t)st.st_dev;
-    if (tn__static_file_hash(cache, full, &stamp, f) != 0) {
+    if (tn__static_file_hash(cache, key, &stamp, f) != 0) {
         close(fd);
         f->fd = -1;
         return TN__SF_ERROR;
