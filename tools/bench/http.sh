@@ -14,8 +14,7 @@ mkdir -p $B
 cc -O2 -g -o $B/hello_bench tools/bench/hello_bench.c -pthread
 command -v wrk > /dev/null || { echo "wrk missing: apt-get install wrk"; exit 1; }
 
-cpu() { awk '{print $14 + $15}' /proc/$1/stat; }  # clock ticks
-TCK=$(getconf CLK_TCK)
+. tools/bench/lib.sh
 
 start_tn() {
     taskset -c 0 $B/hello_bench --port=$PORT_TN 2> $B/tn.log &
@@ -49,13 +48,7 @@ NGX
 run() {
     pid=$2 port=$3
     shift 3
-    c0=$(cpu $pid)
-    out=$(taskset -c 1 wrk -t1 -d${DUR}s "$@" http://127.0.0.1:$port/)
-    c1=$(cpu $pid)
-    reqs=$(echo "$out" | awk '/requests in/ {print $1}')
-    errs=$(echo "$out" | grep -c "Socket errors\|Non-2xx" || true)
-    [ "$errs" = 0 ] || echo "$out" >&2
-    echo "$reqs $(echo "$c0 $c1 $TCK" | awk '{printf "%.2f", ($2-$1)/$3}')"
+    wrk_cpu $pid http://127.0.0.1:$port/ "$@"
 }
 
 start_tn

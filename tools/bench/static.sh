@@ -30,8 +30,7 @@ awk 'BEGIN { srand(7); split("alpha beta gamma delta epsilon zeta eta theta iota
         print row; n += length(row) + 1 }
     print "</table></body></html>" }' > $D/static/page.html
 
-cpu() { awk '{print $14 + $15}' /proc/$1/stat; }  # clock ticks
-TCK=$(getconf CLK_TCK)
+. tools/bench/lib.sh
 
 taskset -c 0 $B/gzip_bench --port=$PORT_TN --root=$D/static 2> $B/st-tn.log &
 TN_PID=$!
@@ -59,16 +58,7 @@ sleep 0.5
 NGX_PID=$(pgrep -P "$(cat $D/nginx.pid)" | head -1)
 
 # run PID PORT PATH: one wrk run; prints "reqs cpu_seconds"
-run() {
-    pid=$1 port=$2 path=$3
-    c0=$(cpu $pid)
-    out=$(taskset -c 1 wrk -t1 -c50 -d${DUR}s http://127.0.0.1:$port$path)
-    c1=$(cpu $pid)
-    reqs=$(echo "$out" | awk '/requests in/ {print $1}')
-    errs=$(echo "$out" | grep -c "Socket errors\|Non-2xx" || true)
-    [ "$errs" = 0 ] || echo "$out" >&2
-    echo "$reqs $(echo "$c0 $c1 $TCK" | awk '{printf "%.2f", ($2-$1)/$3}')"
-}
+run() { wrk_cpu $1 http://127.0.0.1:$2$3 -c50; }
 
 for f in style.css page.html; do
     for port in $PORT_TN $PORT_NGX; do
